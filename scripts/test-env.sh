@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Provisions everything the test suite needs on a bare Debian 12 machine, and nothing twice:
+# Debian's docker.io and docker-compose (v1), busybox-static for the test image, Bun from npm,
+# kopia built from its pinned Go module, a running dockerd, the local test image, and node_modules.
+# Idempotent: a second run only checks. Needs root (apt, dockerd).
+set -euo pipefail
+
+BUN_VERSION=1.4.5
+KOPIA_VERSION=0.23.1
+TEST_IMAGE=kopi-docka-test/busybox:1
+TOOLS_CACHE=${KOPI_DOCKA_TOOLS_CACHE:-/var/cache/kopi-docka-dev}
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+log() { printf 'test-env: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts dockerd)"
+
+apt_updated=
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+apt_install docker.io docker-compose busybox-static ca-certificates git tmux iproute2 util-linux procps
+
+# --- Bun, pinned, from the npm registry.
+if ! command -v bun >/dev/null || [ "$(bun --version)" != "$BUN_VERSION" ]; then
+  command -v npm >/dev/null || apt_install npm
+  log "installing bun $BUN_VERSION"
+  npm install -g --allow-scripts=bun "bun@$BUN_VERSION" >/dev/null 2>&1
+fi
+
+# --- kopia, pinned, built from the Go module proxy and cached by version.
+kopia_bin="$TOOLS_CACHE/kopia-v$KOPIA_VERSION/kopia"
+if [ ! -x "$kopia_bin" ]; then
+  if ! command -v go >/dev/null; then apt_install golang-go; export GOTOOLCHAIN=auto; fi
+  mkdir -p "$(dirname "$kopia_bin")"
+  log "building kopia v$KOPIA_VERSION (a few minutes, once)"
+  if ! GOBIN="$(dirname "$kopia_bin")" go install "github.com/kopia/kopia@v$KOPIA_VERSION" 2>/tmp/kopia-go-install.log; then
+    # Some module proxies refuse the version list that `go install pkg@v` reads for its deprecation
+    # check; building the same pinned version from a throwaway module needs no list.
+    log "go install refused ($(tail -1 /tmp/kopia-go-install.log)); building v$KOPIA_VERSION from a pinned module"
+    build=$(mktemp -d)
+    printf 'module kopi-docka/kopia-build\n\ngo 1.25\n\nrequire github.com/kopia/kopia v%s\n' "$KOPIA_VERSION" >"$build/go.mod"
+    (cd "$build" && GOFLAGS=-mod=mod go build -o "$kopia_bin" github.com/kopia/kopia)
+    rm -rf "$build"
+  fi
+fi
+"$kopia_bin" --version | grep -q "v$KOPIA_VERSION" || die "cached kopia is not v$KOPIA_VERSION"
+ln -sf "$kopia_bin" /usr/local/bin/kopia
+
+# --- A docker daemon: left alone when one answers, started in the background otherwise.
+if ! docker info >/dev/null 2>&1; then
+  if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then
+    log "started docker.service"
+  else
+    log "starting dockerd in the background (log: /var/log/kopi-docka-test-dockerd.log)"
+    nohup dockerd >/var/log/kopi-docka-test-dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || die "dockerd did not come up; see /var/log/kopi-docka-test-dockerd.log"
+fi
+
+# --- The test image, built locally from Debian's busybox-static: no registry is ever needed.
+if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
+  log "building $TEST_IMAGE"
+  rootfs=$(mktemp -d)
+  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/data"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in $("$rootfs/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\n' >"$rootfs/etc/group"
+  tar -C "$rootfs" -c . | docker import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$TEST_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+fi
+
+# --- JavaScript dependencies, exactly as locked.
+(cd "$here" && bun install --frozen-lockfile >/dev/null)
+log "ready: bun $(bun --version), $(kopia --version | cut -d' ' -f1), docker $(docker version --format '{{.Server.Version}}')"

@@ -1,0 +1,80 @@
+import type { ArgsDef, CommandDef } from "citty";
+import { UsageError } from "./core/errors.ts";
+
+type AnyCommand = CommandDef<ArgsDef>;
+
+async function resolve<T>(v: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
+  return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
+}
+
+/** Follows the sub-command names in argv; returns the chain root → leaf and the leaf's own argv. */
+export async function resolveChain(root: AnyCommand, argv: readonly string[]) {
+  const chain: AnyCommand[] = [root];
+  let rest = [...argv];
+  for (;;) {
+    const current = chain[chain.length - 1] as AnyCommand;
+    const subs = current.subCommands ? await resolve(current.subCommands) : undefined;
+    const i = rest.findIndex((a) => !a.startsWith("-"));
+    const name = i >= 0 ? rest[i] : undefined;
+    if (!subs || name === undefined || !(name in subs)) return { chain, leafArgv: rest };
+    chain.push(await resolve(subs[name] as AnyCommand));
+    rest = rest.slice(i + 1);
+  }
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * citty ignores flags it does not know; a backup tool must not (a typo like `--dryrun` would run
+ * the real thing). Rejects unknown flags and stray positional words, naming the valid flags.
+ */
+export async function rejectUnknownArgs(
+  leaf: AnyCommand,
+  argv: readonly string[],
+  path: string,
+): Promise<void> {
+  const defs = (leaf.args ? await resolve(leaf.args) : {}) as ArgsDef;
+  const known = new Map<string, string>();
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === "positional") continue;
+    const names = [name, kebab(name), ...[(def as { alias?: string | string[] }).alias ?? []].flat()];
+    for (const n of names) known.set(n, def.type ?? "boolean");
+    if (def.type === "boolean") for (const n of names) known.set(`no-${n}`, "boolean");
+  }
+  const positionals = Object.values(defs).filter((d) => d.type === "positional").length;
+  const hasSubCommands = Boolean(leaf.subCommands);
+  let seenPositionals = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--") break;
+    if (a.startsWith("-") && a !== "-") {
+      const name = a.replace(/^--?/, "").split("=")[0] as string;
+      const type = known.get(name);
+      if (!type) {
+        const valid = [
+          ...new Set(
+            Object.keys(defs)
+              .filter((k) => defs[k]?.type !== "positional")
+              .map(kebab),
+          ),
+        ];
+        throw new UsageError(
+          `unknown option ${a.split("=")[0]} for \`${path}\``,
+          valid.length
+            ? `valid options: ${valid.map((v) => `--${v}`).join(", ")}`
+            : `\`${path}\` takes no options`,
+        );
+      }
+      if ((type === "string" || type === "enum") && !a.includes("=")) i++;
+      continue;
+    }
+    if (++seenPositionals > positionals) {
+      throw new UsageError(
+        hasSubCommands
+          ? `unknown command \`${a}\` for \`${path}\``
+          : `unexpected argument \`${a}\` for \`${path}\``,
+        `see \`${path} --help\``,
+      );
+    }
+  }
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bun
+/**
+ * Entry point: the root command, the single signal path, and the one table that turns typed errors
+ * into exit codes. The only file in kopi-docka that calls process.exit.
+ */
+import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from "citty";
+import { rejectUnknownArgs, resolveChain } from "./cli-args.ts";
+import { commands } from "./commands/index.ts";
+import { AppError, type ErrorCode, InterruptedError, UsageError } from "./core/errors.ts";
+import { killAllSync } from "./core/process/children.ts";
+import {
+  exitStatusForSignal,
+  installExitSafetyNet,
+  processLifecycle,
+  type Signal,
+} from "./core/safe-exit.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * Exit codes, documented in README. Monitoring relies on them: never renumber, only add.
+ * 130/143/129 are the signal statuses (SIGINT/SIGTERM/SIGHUP).
+ */
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  process_failed: 1,
+  backup_failed: 1,
+  restore_failed: 1,
+  check_failed: 1,
+  not_found: 1,
+  usage: 2,
+  config: 2,
+  partial_failure: 3,
+  restart_failed: 4,
+  repository: 10,
+  locked: 11,
+  repository_auth: 12,
+  not_root: 13,
+  dependency_missing: 14,
+  interrupted: 130,
+};
+
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof InterruptedError) return exitStatusForSignal(e.signal);
+  if (e instanceof AppError) return EXIT_CODES[e.code];
+  return 1;
+}
+
+export const root = defineCommand({
+  meta: {
+    name: "kopi-docka",
+    version: VERSION,
+    description:
+      "Cold, consistent backups of Docker workloads into Kopia, and restores that bring them back.",
+  },
+  subCommands: commands,
+}) as CommandDef<ArgsDef>;
+
+function reportError(e: unknown, argv: readonly string[]): void {
+  const json = argv.includes("--json");
+  const verbose = argv.includes("--verbose");
+  const message = e instanceof Error ? e.message : String(e);
+  const hint = e instanceof AppError ? e.hint : undefined;
+  const code = e instanceof AppError ? e.code : "internal";
+  if (json) {
+    process.stderr.write(
+      `${JSON.stringify({ type: "exit_error", code, exitCode: exitCodeFor(e), message, hint })}\n`,
+    );
+    return;
+  }
+  process.stderr.write(`kopi-docka: ${message}\n`);
+  if (hint) process.stderr.write(`  hint: ${hint}\n`);
+  if (!(e instanceof AppError)) {
+    process.stderr.write(
+      verbose && e instanceof Error ? `${e.stack}\n` : "  (an internal error; --verbose shows where)\n",
+    );
+  }
+}
+
+/** Runs the CLI and returns the exit status; the caller exits. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const { chain, leafArgv } = await resolveChain(root, argv);
+    const leaf = chain[chain.length - 1] as CommandDef<ArgsDef>;
+    const path = ["kopi-docka", ...argv.filter((a) => !a.startsWith("-")).slice(0, chain.length - 1)].join(
+      " ",
+    );
+    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    const wantsHelp = leafArgv.includes("--help") || leafArgv.includes("-h");
+    if (!wantsHelp) await rejectUnknownArgs(leaf, leafArgv, path);
+    if (wantsHelp || (leaf.subCommands && !leaf.run && leafArgv.length === 0)) {
+      const usage = await renderUsage(leaf, chain[chain.length - 2]);
+      // citty colours its help even into a pipe; a pipe gets plain text.
+      process.stdout.write(`${process.stdout.isTTY ? usage : Bun.stripANSI(usage)}\n`);
+      return 0;
+    }
+    await runCommand(root, { rawArgs: [...argv] });
+    processLifecycle.throwIfInterrupted();
+    await processLifecycle.runAll();
+    return 0;
+  } catch (e) {
+    const err = (e as Error)?.name === "CLIError" ? new UsageError((e as Error).message) : e;
+    await processLifecycle.runAll();
+    const interrupted = processLifecycle.interruptedBy;
+    const final =
+      interrupted && !(err instanceof AppError && err.code !== "process_failed")
+        ? new InterruptedError(interrupted)
+        : err;
+    reportError(final, argv);
+    return exitCodeFor(final);
+  }
+}
+
+function installSignalHandlers(): void {
+  let forced = false;
+  const handler = (sig: Signal) => {
+    if (processLifecycle.interruptedBy) {
+      // A second signal while cleaning up: stop waiting, say what may still be stopped, and go.
+      if (forced) return;
+      forced = true;
+      const left = processLifecycle.pending().map((c) => c.name);
+      process.stderr.write(`kopi-docka: forced exit${left.length ? `; not done: ${left.join(", ")}` : ""}\n`);
+      killAllSync();
+      process.exit(exitStatusForSignal(sig));
+    }
+    process.stderr.write(`kopi-docka: received ${sig}, cleaning up (send it again to force exit)\n`);
+    if (process.stdout.isTTY) process.stdout.write("\x1b[?25h");
+    void processLifecycle.onSignal(sig).finally(() => process.exit(exitStatusForSignal(sig)));
+  };
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => handler(sig));
+}
+
+if (import.meta.main) {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    // `kopi-docka list | head` closes the pipe early; that is not a failure.
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+  installExitSafetyNet();
+  installSignalHandlers();
+  const status = await main(process.argv.slice(2));
+  process.exit(status);
+}

@@ -1,0 +1,23 @@
+/** Argument groups shared by commands, so every command spells them the same way. */
+export const configArgs = {
+  config: {
+    type: "string",
+    description: "Config file (default /etc/kopi-docka/config.toml, or $KOPI_DOCKA_CONFIG)",
+    valueHint: "path",
+  },
+} as const;
+
+export const logArgs = {
+  verbose: { type: "boolean", description: "Log every command run and other detail (stderr)" },
+  quiet: { type: "boolean", description: "Log errors only (stderr)" },
+} as const;
+
+export const jsonArgs = {
+  json: { type: "boolean", description: "Print machine-readable JSON on stdout" },
+} as const;
+
+export const dryRunArgs = {
+  "dry-run": { type: "boolean", description: "Print the plan and change nothing" },
+} as const;
+
+export const commonArgs = { ...configArgs, ...logArgs, ...jsonArgs } as const;

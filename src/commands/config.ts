@@ -1,0 +1,74 @@
+import { defineCommand } from "citty";
+import { stringify } from "smol-toml";
+import { loadConfig } from "../config/load.ts";
+import { maskSecrets } from "../config/mask.ts";
+import { writeConfigTemplate } from "../config/write.ts";
+import { printJson, printLine } from "../ui/output.ts";
+import { createLoggerFor, requireRoot } from "./_context.ts";
+import { commonArgs, configArgs, jsonArgs, logArgs } from "./_shared.ts";
+
+const show = defineCommand({
+  meta: {
+    name: "show",
+    description: "Print the effective configuration, secrets masked. Exit 0, or 2 if invalid.",
+  },
+  args: { ...configArgs, ...jsonArgs },
+  run({ args }) {
+    const { config, path } = loadConfig(args.config);
+    const masked = maskSecrets(config);
+    if (args.json) return printJson({ path: path ?? null, config: masked });
+    printLine(`# ${path ?? "no config file: embedded defaults"}`);
+    printLine(stringify(masked));
+  },
+});
+
+const validate = defineCommand({
+  meta: {
+    name: "validate",
+    description: "Check the config file. Exit 0 valid, 2 invalid (every problem listed).",
+  },
+  args: { ...commonArgs },
+  run({ args }) {
+    const { path } = loadConfig(args.config);
+    if (args.json) return printJson({ valid: true, path: path ?? null });
+    createLoggerFor(args).success(`${path ?? "embedded default config"} is valid`);
+  },
+});
+
+const path = defineCommand({
+  meta: { name: "path", description: "Print the config file path in use (and whether it exists). Exit 0." },
+  args: { ...configArgs, ...jsonArgs },
+  run({ args }) {
+    const { path: used, expectedPath } = loadConfig(args.config);
+    if (args.json) return printJson({ path: expectedPath, exists: used !== undefined });
+    printLine(expectedPath);
+  },
+});
+
+const init = defineCommand({
+  meta: {
+    name: "init",
+    description: "Write a commented default config file. Exit 0, or 2 if it exists (use --force).",
+  },
+  args: {
+    ...configArgs,
+    ...logArgs,
+    force: {
+      type: "boolean",
+      description: "Overwrite an existing file (the old one is kept as <file>.bak-<time>)",
+    },
+  },
+  run({ args }) {
+    const target = args.config || process.env.KOPI_DOCKA_CONFIG || "/etc/kopi-docka/config.toml";
+    if (target.startsWith("/etc/")) requireRoot("config init");
+    const { backup } = writeConfigTemplate(target, Boolean(args.force));
+    const log = createLoggerFor(args);
+    if (backup) log.info(`kept the previous file as ${backup}`);
+    log.success(`wrote ${target}`);
+  },
+});
+
+export default defineCommand({
+  meta: { name: "config", description: "Show, check, locate or create the configuration file." },
+  subCommands: { show, validate, path, init },
+});

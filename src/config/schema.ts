@@ -1,0 +1,171 @@
+import { z } from "zod";
+
+/**
+ * The configuration schema. Every key has a default, so an empty file (or no file) is a valid config.
+ * Objects are strict: an unknown key is an error, not silently ignored (a typo must never turn off a
+ * safety feature). Defaults follow the Python Kopi-Docka 7.9 where it had one.
+ */
+
+const seconds = (def: number, max: number) => z.number().int().min(1).max(max).default(def);
+const absolutePath = z.string().refine((p) => p.startsWith("/"), "must be an absolute path");
+const keep = (def: number, max: number) => z.number().int().min(0).max(max).default(def);
+
+/** Kopia compression algorithms accepted by `policy set --compression`. */
+export const COMPRESSIONS = [
+  "none",
+  "zstd",
+  "zstd-fastest",
+  "zstd-better-compression",
+  "zstd-best-compression",
+  "s2-default",
+  "s2-better",
+  "s2-parallel-4",
+  "s2-parallel-8",
+  "pgzip",
+  "pgzip-best-speed",
+  "pgzip-best-compression",
+  "gzip",
+  "gzip-best-speed",
+  "gzip-best-compression",
+  "deflate-best-speed",
+  "deflate-default",
+  "deflate-best-compression",
+] as const;
+
+export const SCOPES = ["minimal", "standard", "full"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const FilesystemRepositorySchema = z.strictObject({
+  backend: z.literal("filesystem"),
+  /** Directory holding the kopia repository; created on first backup. */
+  path: absolutePath.default("/var/lib/kopi-docka/repository"),
+});
+
+const commonRepository = {
+  /** File holding the repository password (mode 0600). Generated on first use when missing. */
+  password_file: absolutePath.default("/var/lib/kopi-docka/repository.password"),
+  /** Host name recorded on snapshots. Empty: this machine's name, lower-cased, up to the first dot. */
+  hostname: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$|^$/, "lower-case letters, digits, . _ -")
+    .default(""),
+  compression: z.enum(COMPRESSIONS).default("zstd"),
+  /** Kopia's content and metadata cache budget in MiB (0: kopia's own default). */
+  cache_size_mb: z.number().int().min(0).max(100_000).default(500),
+};
+
+const withDefaultBackend = (v: unknown) =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && !("backend" in v)
+    ? { ...v, backend: "filesystem" }
+    : v;
+
+export const RepositorySchema = z
+  .preprocess(
+    withDefaultBackend,
+    z.discriminatedUnion("backend", [FilesystemRepositorySchema.extend(commonRepository)]),
+  )
+  .prefault({});
+
+export const RetentionSchema = z
+  .strictObject({
+    latest: keep(10, 1000),
+    hourly: keep(0, 1000),
+    daily: keep(7, 1000),
+    weekly: keep(4, 1000),
+    monthly: keep(12, 1000),
+    annual: keep(3, 1000),
+  })
+  .prefault({});
+
+/** An executable's absolute path, or "" for none. */
+const hookPathOrNone = z.union([z.literal(""), absolutePath]);
+const hookPath = hookPathOrNone.default("");
+
+export const HooksSchema = z
+  .strictObject({
+    pre_backup: hookPath,
+    post_backup: hookPath,
+    pre_restore: hookPath,
+    post_restore: hookPath,
+    /** Seconds a hook may run before it is killed and counted as failed. */
+    timeout: seconds(300, 86_400),
+  })
+  .prefault({});
+
+/**
+ * Host paths that are never backed up as bind mounts (a bind at or under one is skipped).
+ * The host root `/` itself is always skipped and cannot be configured back in.
+ */
+export const DEFAULT_HOST_INTERNAL_PATHS = [
+  "/proc",
+  "/sys",
+  "/dev",
+  "/run",
+  "/var/run",
+  "/boot",
+  "/lib",
+  "/lib64",
+  "/usr",
+  "/bin",
+  "/sbin",
+  "/etc",
+  "/var/lib/docker",
+  "/var/log",
+];
+
+export const BackupSchema = z
+  .strictObject({
+    scope: z.enum(SCOPES).default("standard"),
+    /** Seconds `docker stop` waits before it kills a container. */
+    stop_timeout: seconds(30, 3600),
+    /** Seconds to wait for a restarted container to be running (and healthy, if it has a check). */
+    start_timeout: seconds(60, 3600),
+    /** Kopia ignore patterns (gitignore syntax) for volume and bind-mount snapshots. */
+    exclude_patterns: z.array(z.string().min(1)).default([]),
+    /** Bind-mount sources at or under these paths are never backed up. */
+    host_internal_paths: z.array(absolutePath).default(DEFAULT_HOST_INTERNAL_PATHS),
+    /** Socket files (by base name) never backed up as bind mounts. */
+    host_internal_basenames: z.array(z.string().min(1)).default(["docker.sock"]),
+    hooks: HooksSchema,
+  })
+  .prefault({});
+
+export const UnitOverrideSchema = z.strictObject({
+  /** Skip this unit entirely. */
+  exclude: z.boolean().default(false),
+  /** Volume names of this unit not to back up. */
+  exclude_volumes: z.array(z.string().min(1)).default([]),
+  /** false: back up without stopping (only for data that is safe to read live). */
+  stop: z.boolean().default(true),
+  stop_timeout: z.number().int().min(1).max(3600).optional(),
+  /** Override the global hook for this unit; "" disables it here. Unset: the global hook. */
+  pre_backup: hookPathOrNone.optional(),
+  post_backup: hookPathOrNone.optional(),
+});
+
+export const PathsSchema = z
+  .strictObject({
+    /** Run records, the restart journal, kopia's own config. */
+    state_dir: absolutePath.default("/var/lib/kopi-docka"),
+    /** Kopia cache and the staging area for recipes. */
+    cache_dir: absolutePath.default("/var/cache/kopi-docka"),
+    /** The host-wide lock that keeps two backups apart. */
+    lock_file: absolutePath.default("/run/kopi-docka/kopi-docka.lock"),
+    /** Where `restore` writes compose files and project files by default (`<dir>/<unit>`). */
+    restore_dir: absolutePath.default("/opt/stacks"),
+  })
+  .prefault({});
+
+export const ConfigSchema = z
+  .strictObject({
+    repository: RepositorySchema,
+    retention: RetentionSchema,
+    backup: BackupSchema,
+    paths: PathsSchema,
+    units: z.record(z.string().min(1), UnitOverrideSchema).default({}),
+  })
+  .prefault({});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type RepositoryConfig = Config["repository"];
+export type UnitOverride = z.infer<typeof UnitOverrideSchema>;

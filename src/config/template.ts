@@ -1,0 +1,75 @@
+/**
+ * The file `kopi-docka config init` writes: every key at its default, with what it does.
+ * A unit test parses this text and checks it equals the schema's defaults, so the two cannot drift.
+ */
+export const CONFIG_TEMPLATE = `# kopi-docka configuration (TOML). Every key is optional: a missing key takes the value shown here.
+# Check a change with \`kopi-docka config validate\`; see the effective values with \`kopi-docka config show\`.
+
+[repository]
+# Where kopia keeps the backups. "filesystem": a local or mounted directory.
+backend = "filesystem"
+path = "/var/lib/kopi-docka/repository"
+# The repository password is read from this file (mode 0600). It is generated on the first backup
+# when missing. Keep a copy somewhere else: without it the backups cannot be read.
+password_file = "/var/lib/kopi-docka/repository.password"
+# Host name recorded on every snapshot. Empty: this machine's name (lower-case, up to the first dot).
+# Set it to keep one history across a host rename, or to restore another host's backups.
+hostname = ""
+# Compression of new data (kopia's global policy): none, zstd, zstd-fastest, s2-default, pgzip, ...
+compression = "zstd"
+# Kopia's local cache budget in MiB (0: kopia's default).
+cache_size_mb = 500
+
+[retention]
+# How many snapshots of each source kopia keeps (kopia's global policy).
+latest = 10
+hourly = 0
+daily = 7
+weekly = 4
+monthly = 12
+annual = 3
+
+[backup]
+# minimal: volumes and bind mounts; standard: + recipes (compose files, inspect) and networks;
+# full: + the Docker daemon's configuration.
+scope = "standard"
+# Seconds \`docker stop\` waits before it kills a container.
+stop_timeout = 30
+# Seconds to wait for a restarted container to run again (and be healthy, if it has a health check).
+start_timeout = 60
+# Kopia ignore patterns (gitignore syntax) applied to volume and bind-mount snapshots.
+exclude_patterns = []
+# Bind-mount sources at or under these host paths are never backed up (the host root "/" never is).
+host_internal_paths = ["/proc", "/sys", "/dev", "/run", "/var/run", "/boot", "/lib", "/lib64", "/usr", "/bin", "/sbin", "/etc", "/var/lib/docker", "/var/log"]
+# Bind-mounted files with these base names are never backed up.
+host_internal_basenames = ["docker.sock"]
+
+[backup.hooks]
+# Executables run once per unit (absolute paths; "" = none). They get KOPI_DOCKA_HOOK and
+# KOPI_DOCKA_UNIT in their environment. A failing pre_backup hook skips the unit without stopping it.
+pre_backup = ""
+post_backup = ""
+pre_restore = ""
+post_restore = ""
+# Seconds a hook may run before it is killed and counted as failed.
+timeout = 300
+
+[paths]
+# Run records, the restart journal and kopia's own config (never your ~/.config/kopia).
+state_dir = "/var/lib/kopi-docka"
+# Kopia's cache and the staging area for recipes.
+cache_dir = "/var/cache/kopi-docka"
+# The host-wide lock that keeps two backups apart.
+lock_file = "/run/kopi-docka/kopi-docka.lock"
+# Where restore writes a unit's compose and project files by default (<restore_dir>/<unit>).
+restore_dir = "/opt/stacks"
+
+# Per-unit settings; the table name is the unit (compose project or container name).
+# [units.nextcloud]
+# exclude = false            # true: never back up this unit
+# exclude_volumes = []       # volume names of this unit to leave out
+# stop = true                # false: back up without stopping (only for data safe to read live)
+# stop_timeout = 120         # overrides backup.stop_timeout for this unit
+# pre_backup = ""            # overrides backup.hooks.pre_backup for this unit
+# post_backup = ""
+`;

@@ -1,0 +1,47 @@
+/**
+ * The snapshot tag schema. Every snapshot kopi-docka writes carries these tags (kopia stores them as
+ * `tag:<key>`); restore finds and groups restore points by them alone. Names stay compatible with the
+ * Python Kopi-Docka where it had them. Never rename a key: old snapshots keep the old names.
+ */
+export type SnapshotType = "recipe" | "networks" | "volume" | "bind" | "docker_config";
+
+export interface SnapshotTags {
+  type: SnapshotType;
+  unit: string;
+  /** One id per unit per run. */
+  backup_id: string;
+  /** One id per run, shared by all units of the run. */
+  run_id: string;
+  backup_scope: "minimal" | "standard" | "full";
+  /** ISO-8601 UTC start of the unit's backup; identical on every snapshot of the unit. */
+  timestamp: string;
+  /** "direct": the source was read straight from the host path. */
+  backup_format: "direct";
+  kopi_docka_version: string;
+  /** type=volume */
+  volume?: string;
+  /** type=bind */
+  bind_source?: string;
+  bind_destination?: string;
+  read_only?: "true" | "false";
+  /** type=networks */
+  network_count?: string;
+  size_bytes?: string;
+  /** Set on undo points that restore takes before overwriting anything. */
+  phase?: "pre-restore";
+}
+
+/** The logical path each snapshot is recorded under (`--override-source`), stable across runs. */
+export function logicalSourcePath(
+  tags: Pick<SnapshotTags, "type" | "unit" | "volume" | "bind_source">,
+): string {
+  const unit = encodeURIComponent(tags.unit);
+  switch (tags.type) {
+    case "volume":
+      return `/kopi-docka/${unit}/volumes/${encodeURIComponent(tags.volume ?? "")}`;
+    case "bind":
+      return `/kopi-docka/${unit}/binds${tags.bind_source ?? ""}`;
+    default:
+      return `/kopi-docka/${unit}/${tags.type}`;
+  }
+}

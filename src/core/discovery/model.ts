@@ -1,0 +1,130 @@
+/**
+ * The discovery model: what is on this Docker host, grouped into backup units. Produced by
+ * `discoverUnits()` (discovery/discover.ts), consumed by planning (backup/plan.ts), `list`, and restore.
+ * Plain data, JSON-serialisable (`list --json` prints it), except `env`, which never leaves memory.
+ */
+
+export type UnitType = "compose" | "standalone";
+
+export interface MountInfo {
+  type: "volume" | "bind" | "tmpfs" | "npipe" | "cluster";
+  /** Host path for binds; the volume's mountpoint for volumes. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+  /** Set for type "volume". */
+  volumeName?: string;
+}
+
+export interface ComposeInfo {
+  project: string;
+  service: string;
+  /** Host directory the project was started from (label `…project.working_dir`). */
+  workingDir?: string;
+  /** Compose file paths exactly as the labels give them (v1: maybe relative to workingDir). */
+  configFiles: string[];
+  /** Services this one depends on (v2 label `com.docker.compose.depends_on`, or the compose files). */
+  dependsOn: string[];
+  containerNumber?: number;
+  oneoff: boolean;
+  /** Compose version that created it (v1 "1.29.2", v2 "2.x"). */
+  version?: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  /** Repo digests of the image (empty for locally built images). */
+  imageDigests: string[];
+  state: string;
+  running: boolean;
+  health?: "starting" | "healthy" | "unhealthy";
+  restartPolicy: string;
+  labels: Record<string, string>;
+  /** Environment, for redaction decisions and `docker run` rebuilding. Never serialised. */
+  env: Record<string, string>;
+  mounts: MountInfo[];
+  /** Network names the container is attached to. */
+  networks: string[];
+  compose?: ComposeInfo;
+  /** Database engine guessed from the image ("postgres", "mysql", "mariadb", "mongodb", "redis", …). */
+  database?: string;
+  /** Container-specific stop timeout (`Config.StopTimeout`), seconds. */
+  stopTimeout?: number;
+  /** False when labelled `kopi-docka.stop=false`: backed up live, never stopped. */
+  stop: boolean;
+  /** The full `docker inspect` object (unredacted; redact before writing anywhere). */
+  inspect: Record<string, unknown>;
+}
+
+export interface VolumeInfo {
+  name: string;
+  driver: string;
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  mountpoint: string;
+  scope: string;
+  /** Names of the unit's containers that mount it. */
+  usedBy: string[];
+  sizeBytes?: number;
+}
+
+export interface BindMountInfo {
+  /** Host path. */
+  source: string;
+  /** Every container mount of this source within the unit. */
+  targets: { container: string; destination: string; readOnly: boolean }[];
+  /** True only when every target mounts it read-only. */
+  readOnly: boolean;
+  /** What is at the host path now. */
+  kind: "directory" | "file" | "missing" | "other";
+  sizeBytes?: number;
+}
+
+export interface NetworkInfo {
+  name: string;
+  id: string;
+  driver: string;
+  /** The full `docker network inspect` object. */
+  inspect: Record<string, unknown>;
+  usedBy: string[];
+}
+
+export interface ComposeFileInfo {
+  /** Path as recorded in the labels. */
+  labelPath: string;
+  /** Where it is on this host (after v1 relative-path and manager-container translation). */
+  hostPath?: string;
+  found: boolean;
+}
+
+/** Something discovery saw and will not back up, and why. `list` shows these. */
+export interface SkippedItem {
+  kind: "container" | "volume" | "bind" | "compose_file" | "mount";
+  id: string;
+  reason: string;
+}
+
+export interface Unit {
+  name: string;
+  type: UnitType;
+  containers: ContainerInfo[];
+  volumes: VolumeInfo[];
+  bindMounts: BindMountInfo[];
+  /** Custom networks (not bridge/host/none) the unit's containers use. */
+  networks: NetworkInfo[];
+  composeFiles: ComposeFileInfo[];
+  workingDir?: string;
+  /** Set when the whole unit is excluded (label or config); nothing of it is backed up. */
+  excluded?: string;
+  skipped: SkippedItem[];
+}
+
+export interface Discovery {
+  units: Unit[];
+  /** ISO time of discovery. */
+  discoveredAt: string;
+  dockerVersion?: string;
+}

@@ -1,0 +1,103 @@
+/**
+ * Typed errors. Each carries a stable `code`; `src/cli.ts` alone decides which exit status a code gets.
+ * `message` says what happened, `hint` says what to do next. Neither may contain a secret.
+ */
+export type ErrorCode =
+  | "usage"
+  | "config"
+  | "not_root"
+  | "dependency_missing"
+  | "check_failed"
+  | "process_failed"
+  | "repository"
+  | "repository_auth"
+  | "locked"
+  | "partial_failure"
+  | "backup_failed"
+  | "restart_failed"
+  | "restore_failed"
+  | "not_found"
+  | "interrupted";
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad or missing flags; also a prompt that cannot be shown because there is no TTY. */
+export class UsageError extends AppError {
+  constructor(message: string, hint?: string) {
+    super("usage", message, { hint });
+  }
+}
+
+/** One problem in a config file, located as precisely as the parser allows. */
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `retention.daily`; empty for a syntax error. */
+  key: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+/** The config file is unreadable, not TOML, or does not match the schema. Lists every issue at once. */
+export class ConfigError extends AppError {
+  readonly file: string;
+  readonly issues: ConfigIssue[];
+  constructor(file: string, issues: ConfigIssue[], hint?: string) {
+    const lines = issues.map((i) => {
+      const where = i.line ? `${file}:${i.line}${i.column ? `:${i.column}` : ""}` : file;
+      return `  ${where}: ${i.key ? `${i.key}: ` : ""}${i.message}`;
+    });
+    super("config", `invalid configuration in ${file}\n${lines.join("\n")}`, { hint });
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+/** A child process exited non-zero (or was killed). Carries argv (never secrets) and the stderr tail. */
+export class ProcessError extends AppError {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stderrTail: string;
+  readonly timedOut: boolean;
+  constructor(init: {
+    argv: readonly string[];
+    exitCode: number | null;
+    signal: string | null;
+    stderrTail: string;
+    timedOut?: boolean;
+  }) {
+    const how = init.timedOut
+      ? "timed out"
+      : init.signal
+        ? `was killed by ${init.signal}`
+        : `exited with code ${init.exitCode}`;
+    const tail = init.stderrTail.trim();
+    super("process_failed", `\`${init.argv.join(" ")}\` ${how}${tail ? `: ${tail}` : ""}`);
+    this.argv = init.argv;
+    this.exitCode = init.exitCode;
+    this.signal = init.signal;
+    this.stderrTail = init.stderrTail;
+    this.timedOut = init.timedOut ?? false;
+  }
+}
+
+/** The run was interrupted by a signal; `signal` decides 130 vs 143. */
+export class InterruptedError extends AppError {
+  readonly signal: "SIGINT" | "SIGTERM" | "SIGHUP";
+  constructor(signal: "SIGINT" | "SIGTERM" | "SIGHUP" = "SIGINT", message = `interrupted by ${signal}`) {
+    super("interrupted", message);
+    this.signal = signal;
+  }
+}
+
+/** True for anything the user cancelled (signal or Ctrl+C at a prompt). */
+export const isInterrupted = (e: unknown): e is InterruptedError => e instanceof InterruptedError;

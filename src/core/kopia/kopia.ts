@@ -1,0 +1,157 @@
+import { existsSync } from "node:fs";
+import type { RepositoryConfig } from "../../config/schema.ts";
+import type { Runner } from "../process/runner.ts";
+import { failure } from "../process/runner.ts";
+import { classifyKopiaError } from "./errors.ts";
+import {
+  parseKopiaJson,
+  parseKopiaVersion,
+  parseSnapshotLines,
+  type RepositoryStatus,
+  RepositoryStatusSchema,
+  type SnapshotManifest,
+  SnapshotManifestSchema,
+} from "./parse.ts";
+
+export interface KopiaOptions {
+  /** kopia's config file for our connection (never the user's default one). */
+  configFile: string;
+  cacheDir: string;
+  logDir: string;
+  /** Returns the repository password; called lazily, so commands that need none never read it. */
+  password: () => string;
+  /** Identity every snapshot is recorded under (`--override-hostname/--override-username`). */
+  hostname: string;
+  username: string;
+  cacheSizeMb?: number;
+}
+
+export interface SnapshotCreateOptions {
+  /** Recorded source `user@host:/path`, stable whatever physical path was read. */
+  overrideSource?: string;
+  tags?: Record<string, string>;
+  description?: string;
+  signal?: AbortSignal;
+  onStderrLine?: (line: string) => void;
+}
+
+export interface SnapshotRestoreOptions {
+  signal?: AbortSignal;
+  /** Remove files in the target that are not in the snapshot (kopia ≥ 0.21). */
+  deleteExtra?: boolean;
+  onStderrLine?: (line: string) => void;
+}
+
+export type Kopia = ReturnType<typeof createKopia>;
+
+/** Storage arguments for `repository create|connect <backend> …`. No secret ever goes in here. */
+export function storageArgs(repo: RepositoryConfig): string[] {
+  switch (repo.backend) {
+    case "filesystem":
+      return ["filesystem", "--path", repo.path];
+  }
+}
+
+/** The kopia CLI, driven through the runner. Secrets travel in env only; output is parsed from JSON. */
+export function createKopia(runner: Runner, opts: KopiaOptions) {
+  const env = (withPassword: boolean) => ({
+    KOPIA_CONFIG_PATH: opts.configFile,
+    KOPIA_LOG_DIR: opts.logDir,
+    KOPIA_CHECK_FOR_UPDATES: "false",
+    KOPIA_PERSIST_CREDENTIALS_ON_CONNECT: "false",
+    KOPIA_PASSWORD: withPassword ? opts.password() : undefined,
+  });
+  const base = ["kopia", "--config-file", opts.configFile];
+  const run = async (args: string[], o: Parameters<Runner["run"]>[1] & { password?: boolean } = {}) => {
+    const { password = true, ...rest } = o;
+    try {
+      return await runner.run([...base, ...args], { ...rest, env: { ...env(password), ...rest.env } });
+    } catch (e) {
+      throw classifyKopiaError(e);
+    }
+  };
+  const connectFlags = () => [
+    "--override-hostname",
+    opts.hostname,
+    "--override-username",
+    opts.username,
+    "--cache-directory",
+    opts.cacheDir,
+    "--no-persist-credentials",
+    "--no-check-for-updates",
+    ...(opts.cacheSizeMb
+      ? [
+          "--content-cache-size-mb",
+          String(opts.cacheSizeMb),
+          "--metadata-cache-size-mb",
+          String(opts.cacheSizeMb),
+        ]
+      : []),
+  ];
+
+  return {
+    options: opts,
+
+    /** "0.23.1", from `kopia --version`. */
+    async version(): Promise<string | undefined> {
+      const r = await run(["--version"], { password: false, timeoutMs: 10_000 });
+      return parseKopiaVersion(r.stdout);
+    },
+
+    /** The connection status, or undefined when kopi-docka's kopia config is not connected. */
+    async status(): Promise<RepositoryStatus | undefined> {
+      // No config file: never connected. Asking kopia would first demand a password that may not exist yet.
+      if (!existsSync(opts.configFile)) return undefined;
+      const r = await run(["repository", "status", "--json"], { check: false, timeoutMs: 120_000 });
+      if (r.exitCode === 0) return parseKopiaJson(RepositoryStatusSchema, r.stdout, "repository status");
+      if (/not connected|repository is not connected|no such file/i.test(r.stderr)) return undefined;
+      throw classifyKopiaError(failure(r));
+    },
+
+    async create(storage: string[]): Promise<void> {
+      await run(["repository", "create", ...storage, ...connectFlags(), "--description", "kopi-docka"], {
+        timeoutMs: 300_000,
+      });
+    },
+
+    async connect(storage: string[]): Promise<void> {
+      await run(["repository", "connect", ...storage, ...connectFlags()], { timeoutMs: 300_000 });
+    },
+
+    async disconnect(): Promise<void> {
+      await run(["repository", "disconnect"], { password: false, check: false, timeoutMs: 60_000 });
+    },
+
+    /**
+     * Snapshots one directory. kopia prints the manifest even when it exits 1 (fatal file errors) or
+     * is cancelled, so the manifest is returned whenever there is one; the caller checks
+     * `incomplete` and `rootEntry.summ.numFailed`. Throws only when no manifest was produced.
+     */
+    async snapshotCreate(path: string, o: SnapshotCreateOptions = {}): Promise<SnapshotManifest> {
+      const args = ["snapshot", "create", path, "--json", "--no-progress", "--no-auto-maintenance"];
+      if (o.overrideSource) args.push("--override-source", o.overrideSource);
+      if (o.description) args.push("--description", o.description);
+      for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
+      const r = await run(args, { check: false, signal: o.signal, onStderrLine: o.onStderrLine });
+      const [manifest] = parseSnapshotLines(r.stdout);
+      if (manifest) return manifest;
+      throw classifyKopiaError(failure(r));
+    },
+
+    /** Every snapshot manifest in the repository (all hosts and users; incomplete ones included). */
+    async snapshotList(o: { signal?: AbortSignal } = {}): Promise<SnapshotManifest[]> {
+      const r = await run(["snapshot", "list", "--json", "--all"], { signal: o.signal, timeoutMs: 600_000 });
+      return parseKopiaJson(SnapshotManifestSchema.array(), r.stdout || "[]", "snapshot list");
+    },
+
+    /** Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times. */
+    async snapshotRestore(id: string, target: string, o: SnapshotRestoreOptions = {}): Promise<void> {
+      const args = ["snapshot", "restore", id, target, "--no-progress", "--no-ignore-permission-errors"];
+      if (o.deleteExtra) args.push("--delete-extra");
+      await run(args, { signal: o.signal, onStderrLine: o.onStderrLine });
+    },
+
+    /** Raw access for the rare command without a method; still env-injected and classified. */
+    run,
+  };
+}

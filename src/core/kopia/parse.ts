@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+
+/** `kopia snapshot create --json` / `snapshot list --json` manifest; unknown fields are kept. */
+export const SnapshotManifestSchema = z.looseObject({
+  id: z.string(),
+  source: z.looseObject({ host: z.string(), userName: z.string(), path: z.string() }),
+  description: z.string().optional(),
+  startTime: z.string(),
+  endTime: z.string().optional(),
+  incomplete: z.string().optional(),
+  rootEntry: z
+    .looseObject({
+      obj: z.string().optional(),
+      summ: z
+        .looseObject({
+          size: z.number().optional(),
+          files: z.number().optional(),
+          dirs: z.number().optional(),
+          numFailed: z.number().optional(),
+          errors: z.array(z.looseObject({ path: z.string(), error: z.string() })).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  pins: z.array(z.string()).optional(),
+  stats: z.looseObject({ totalSize: z.number().optional(), cachedFiles: z.number().optional() }).optional(),
+});
+export type SnapshotManifest = z.infer<typeof SnapshotManifestSchema>;
+
+export const RepositoryStatusSchema = z.looseObject({
+  configFile: z.string().optional(),
+  uniqueIDHex: z.string().optional(),
+  clientOptions: z.looseObject({ hostname: z.string(), username: z.string() }).optional(),
+  storage: z.looseObject({ type: z.string(), config: z.unknown().optional() }).optional(),
+});
+export type RepositoryStatus = z.infer<typeof RepositoryStatusSchema>;
+
+/** Parses kopia JSON output, turning a shape mismatch into a clear error instead of a crash later. */
+export function parseKopiaJson<S extends z.ZodType>(schema: S, text: string, what: string): z.infer<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new AppError(
+      "process_failed",
+      `kopia printed something that is not JSON for ${what}: ${text.slice(0, 200)}`,
+    );
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success)
+    throw new AppError("process_failed", `unexpected kopia output for ${what}: ${r.error.message}`);
+  return r.data;
+}
+
+/** Parses the one-JSON-object-per-line output of `snapshot create --json` (one line per source). */
+export function parseSnapshotLines(stdout: string): SnapshotManifest[] {
+  return stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("{"))
+    .map((l) => parseKopiaJson(SnapshotManifestSchema, l, "snapshot create"));
+}
+
+/** Tags without kopia's `tag:` prefix. */
+export function snapshotTags(m: SnapshotManifest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.tags ?? {})) out[k.replace(/^tag:/, "")] = v;
+  return out;
+}
+
+/** `kopia --version` prints "v0.23.1 build: ..."; returns "0.23.1". */
+export function parseKopiaVersion(text: string): string | undefined {
+  return /v?(\d+\.\d+\.\d+)/.exec(text)?.[1];
+}

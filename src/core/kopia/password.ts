@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { AppError } from "../errors.ts";
+
+/** Reads the repository password file. The password never leaves memory except in kopia's env. */
+export function readPassword(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AppError(
+      "repository",
+      code === "ENOENT"
+        ? `the password file ${file} does not exist`
+        : `cannot read the password file ${file} (${code})`,
+      {
+        hint:
+          code === "EACCES" ? "run as root" : "restore it from your copy, or set repository.password_file",
+      },
+    );
+  }
+  // kopia trims the password too; a trailing newline from an editor must not change it.
+  const password = text.trim();
+  if (!password) throw new AppError("repository", `the password file ${file} is empty`);
+  return password;
+}
+
+/** Mode bits other users must not have on a password file. */
+export function passwordFileTooOpen(file: string): boolean {
+  return (statSync(file).mode & 0o077) !== 0;
+}
+
+/**
+ * Creates a new random password file (0600, parent 0700) unless one exists. O_EXCL makes two racing
+ * first runs agree on one password. Returns true when it created the file.
+ */
+export function ensurePasswordFile(file: string): boolean {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = openSync(file, "wx", 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, `${randomBytes(32).toString("base64url")}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}

@@ -1,0 +1,202 @@
+import { AppError, ProcessError } from "../errors.ts";
+import { track } from "./children.ts";
+import { readLines, tail } from "./lines.ts";
+
+export interface RunOptions {
+  /** Variables added to (or, with `undefined`, removed from) the inherited environment. Secrets go here. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  stdin?: string | Uint8Array;
+  /** Kill the child after this long; the result is a ProcessError with `timedOut`. */
+  timeoutMs?: number;
+  /** Aborting kills the child (SIGTERM, then SIGKILL after `killGraceMs`). */
+  signal?: AbortSignal;
+  /** Exit codes that count as success; default [0]. */
+  okExitCodes?: readonly number[];
+  /** When false, a failed exit is returned instead of thrown. Default true. */
+  check?: boolean;
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+  /** How long a killed child gets between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+}
+
+export interface RunResult {
+  argv: readonly string[];
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+/** The one seam through which kopi-docka starts processes. Tests substitute a strict fake. */
+export interface Runner {
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+/** Grace between SIGTERM and SIGKILL: kopia needs a moment to save an incomplete snapshot. */
+export const DEFAULT_KILL_GRACE_MS = 10_000;
+/** Kept stderr per child; enough for any error message, bounded for chatty children. */
+const STDERR_KEEP_CHARS = 256 * 1024;
+
+export interface BunRunnerOptions {
+  /** Called with every argv before it is spawned (tests count docker invocations with it). */
+  onSpawn?: (argv: readonly string[]) => void;
+  /** Debug log of every command; receives argv only, never env. */
+  debug?: (message: string) => void;
+}
+
+/** The real runner: the only place in kopi-docka that calls Bun.spawn. */
+export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
+  return {
+    async run(argv, options = {}) {
+      if (argv.length === 0 || !argv[0]) throw new AppError("usage", "internal: empty argv");
+      const env = mergeEnv(options.env);
+      runnerOptions.onSpawn?.(argv);
+      runnerOptions.debug?.(`$ ${argv.join(" ")}`);
+      const started = performance.now();
+      let child: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">;
+      try {
+        child = Bun.spawn([...argv], {
+          env,
+          cwd: options.cwd,
+          stdin: options.stdin === undefined ? "ignore" : "pipe",
+          stdout: "pipe",
+          stderr: "pipe",
+          // Own process group: a Ctrl+C on the terminal reaches only us, and we end children in order.
+          detached: true,
+        });
+      } catch (e) {
+        throw spawnFailure(argv, e);
+      }
+      const untrack = track({
+        pid: child.pid,
+        argv,
+        exited: child.exited,
+        done: () => child.exitCode !== null || child.signalCode !== null,
+      });
+      if (options.stdin !== undefined && child.stdin && typeof child.stdin !== "number") {
+        child.stdin.write(options.stdin);
+        await child.stdin.end();
+      }
+      const stopper = armStopper(child, options);
+      try {
+        const [stdout, stderr] = await Promise.all([
+          collect(child.stdout, options.onStdoutLine, Number.POSITIVE_INFINITY),
+          collect(child.stderr, options.onStderrLine, STDERR_KEEP_CHARS),
+          child.exited,
+        ]);
+        const result: RunResult = {
+          argv,
+          exitCode: child.exitCode,
+          signal: child.signalCode === null ? null : String(child.signalCode),
+          stdout,
+          stderr,
+          durationMs: Math.round(performance.now() - started),
+          timedOut: stopper.timedOut(),
+          aborted: stopper.aborted(),
+        };
+        runnerOptions.debug?.(`  exit=${result.exitCode ?? result.signal} in ${result.durationMs} ms`);
+        const ok = result.exitCode !== null && (options.okExitCodes ?? [0]).includes(result.exitCode);
+        if (!ok && options.check !== false) throw failure(result);
+        return result;
+      } finally {
+        stopper.disarm();
+        untrack();
+      }
+    },
+  };
+}
+
+/** The ProcessError for a finished, failed run. */
+export function failure(result: RunResult): ProcessError {
+  return new ProcessError({
+    argv: result.argv,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stderrTail: tail(result.stderr),
+    timedOut: result.timedOut,
+  });
+}
+
+function mergeEnv(extra: RunOptions["env"]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+function spawnFailure(argv: readonly string[], e: unknown): AppError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") {
+    return new AppError("dependency_missing", `\`${argv[0]}\` was not found on PATH`, {
+      hint: `install ${argv[0]} or put it on PATH, then run \`kopi-docka doctor\``,
+      cause: e,
+    });
+  }
+  return new AppError("process_failed", `could not start \`${argv[0]}\`: ${String(e)}`, { cause: e });
+}
+
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  onLine: ((line: string) => void) | undefined,
+  keepChars: number,
+): Promise<string> {
+  if (!onLine) {
+    const text = await new Response(stream).text();
+    return text.length > keepChars ? text.slice(-keepChars) : text;
+  }
+  let text = "";
+  for await (const line of readLines(stream)) {
+    onLine(line);
+    text += `${line}\n`;
+    if (text.length > keepChars * 2) text = text.slice(-keepChars);
+  }
+  return text.length > keepChars ? text.slice(-keepChars) : text;
+}
+
+/** Timeout and abort handling: SIGTERM to the child's group, SIGKILL after the grace period. */
+function armStopper(child: Bun.Subprocess, options: RunOptions) {
+  let timedOut = false;
+  let aborted = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      child.kill(sig);
+    }
+  };
+  const stop = () => {
+    kill("SIGTERM");
+    timers.push(setTimeout(() => kill("SIGKILL"), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS));
+  };
+  const onAbort = () => {
+    aborted = true;
+    stop();
+  };
+  if (options.timeoutMs !== undefined) {
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, options.timeoutMs),
+    );
+  }
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    timedOut: () => timedOut,
+    aborted: () => aborted,
+    disarm() {
+      for (const t of timers) clearTimeout(t);
+      options.signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { InterruptedError } from "./errors.ts";
+import { killAllSync, terminateAll } from "./process/children.ts";
+
+/**
+ * One abort path for the whole process. The first SIGINT/SIGTERM/SIGHUP aborts `signal`; children are
+ * asked to stop; then every registered compensation runs, highest priority first and, within a
+ * priority, newest first. A compensation runs exactly once, whether the work finished, failed, or was
+ * interrupted: whichever path gets there first runs it, the other finds it done.
+ */
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
+export interface Compensation {
+  readonly name: string;
+  /** Runs the compensation if it has not run yet; later calls return the first call's promise. */
+  run(): Promise<void>;
+  /** Drops it without running (the thing it would undo was undone normally). */
+  dismiss(): void;
+}
+
+/** Restarting stopped containers comes before cleaning temp data, which comes before the rest. */
+export const PRIORITY = { restartContainers: 10, dataSafety: 20, cleanup: 50 } as const;
+
+/** How long children get to exit after SIGTERM before SIGKILL, on the signal path. */
+export const SIGNAL_CHILD_GRACE_MS = 10_000;
+
+interface Entry {
+  comp: Compensation;
+  priority: number;
+  seq: number;
+}
+
+export class Lifecycle {
+  readonly #controller = new AbortController();
+  readonly #entries: Entry[] = [];
+  #seq = 0;
+  #received: Signal | undefined;
+  #onError: (name: string, e: unknown) => void;
+
+  constructor(onError: (name: string, e: unknown) => void = () => {}) {
+    this.#onError = onError;
+  }
+
+  /** Aborted on the first signal. Pass it to every long-running call. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The signal that interrupted the run, if any. */
+  get interruptedBy(): Signal | undefined {
+    return this.#received;
+  }
+
+  /** Throws InterruptedError if a signal has arrived. Call between steps. */
+  throwIfInterrupted(): void {
+    if (this.#received) throw new InterruptedError(this.#received);
+  }
+
+  /**
+   * Registers a compensation the moment it becomes needed (e.g. right after a container is stopped).
+   * `fn` must not depend on `signal`: it runs precisely when that signal has been aborted.
+   */
+  register(name: string, priority: number, fn: () => Promise<void> | void): Compensation {
+    let promise: Promise<void> | undefined;
+    const comp: Compensation = {
+      name,
+      run: () => {
+        promise ??= (async () => {
+          this.#remove(comp);
+          try {
+            await fn();
+          } catch (e) {
+            this.#onError(name, e);
+            throw e;
+          }
+        })();
+        return promise;
+      },
+      dismiss: () => {
+        promise ??= Promise.resolve();
+        this.#remove(comp);
+      },
+    };
+    this.#entries.push({ comp, priority, seq: this.#seq++ });
+    return comp;
+  }
+
+  /** Compensations not yet run, in the order `runAll` would run them. */
+  pending(): Compensation[] {
+    return [...this.#entries].sort((a, b) => a.priority - b.priority || b.seq - a.seq).map((e) => e.comp);
+  }
+
+  /** Runs every pending compensation; errors are reported through onError and do not stop the rest. */
+  async runAll(): Promise<void> {
+    for (let next = this.pending()[0]; next; next = this.pending()[0]) {
+      await next.run().catch(() => {});
+    }
+  }
+
+  /** The signal path: abort, end children, compensate. Returns the exit status the signal implies. */
+  async onSignal(sig: Signal): Promise<void> {
+    if (this.#received) return;
+    this.#received = sig;
+    this.#controller.abort(new InterruptedError(sig));
+    await terminateAll(SIGNAL_CHILD_GRACE_MS);
+    await this.runAll();
+  }
+
+  #remove(comp: Compensation): void {
+    const i = this.#entries.findIndex((e) => e.comp === comp);
+    if (i >= 0) this.#entries.splice(i, 1);
+  }
+}
+
+/** Exit status conventionally implied by a signal (128 + number). */
+export function exitStatusForSignal(sig: Signal): number {
+  return sig === "SIGINT" ? 130 : sig === "SIGHUP" ? 129 : 143;
+}
+
+/** Last line of defence for `process.exit` from anywhere (e.g. clack's spinner): no child outlives us. */
+export function installExitSafetyNet(): void {
+  process.on("exit", () => killAllSync());
+}
+
+/** The process-wide lifecycle: signals are process-wide, so is the one path that answers them. */
+export const processLifecycle = new Lifecycle((name, e) => {
+  process.stderr.write(
+    `kopi-docka: cleanup "${name}" failed: ${e instanceof Error ? e.message : String(e)}\n`,
+  );
+});

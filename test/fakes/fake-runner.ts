@@ -1,0 +1,59 @@
+import { ProcessError } from "../../src/core/errors.ts";
+import type { Runner, RunOptions, RunResult } from "../../src/core/process/runner.ts";
+
+export interface Expectation {
+  /** Exact argv, or a predicate over it. */
+  argv: readonly string[] | ((argv: readonly string[]) => boolean);
+  stdout?: string;
+  stderr?: string;
+  exitCode?: number;
+  /** Called with the options, e.g. to assert on env. */
+  check?: (opts: RunOptions) => void;
+}
+
+/**
+ * A strict scripted runner: each call must match the next expectation (or a `allowAny` entry), or it
+ * throws. Nothing ever falls through to a real process. Records every call.
+ */
+export class FakeRunner implements Runner {
+  readonly calls: { argv: readonly string[]; options: RunOptions }[] = [];
+  #queue: Expectation[];
+  #any: Expectation[];
+
+  constructor(queue: Expectation[] = [], any: Expectation[] = []) {
+    this.#queue = [...queue];
+    this.#any = any;
+  }
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    this.calls.push({ argv, options });
+    const matches = (e: Expectation) =>
+      typeof e.argv === "function" ? e.argv(argv) : JSON.stringify(e.argv) === JSON.stringify(argv);
+    const next = this.#queue[0];
+    let exp: Expectation | undefined;
+    if (next && matches(next)) exp = this.#queue.shift();
+    else exp = this.#any.find(matches);
+    if (!exp) throw new Error(`FakeRunner: unexpected command ${JSON.stringify(argv)}`);
+    exp.check?.(options);
+    const result: RunResult = {
+      argv,
+      exitCode: exp.exitCode ?? 0,
+      signal: null,
+      stdout: exp.stdout ?? "",
+      stderr: exp.stderr ?? "",
+      durationMs: 0,
+      timedOut: false,
+      aborted: false,
+    };
+    const ok = (options.okExitCodes ?? [0]).includes(result.exitCode ?? -1);
+    if (!ok && options.check !== false) {
+      throw new ProcessError({ argv, exitCode: result.exitCode, signal: null, stderrTail: result.stderr });
+    }
+    return result;
+  }
+
+  /** Expectations not yet consumed (a test asserts this is empty). */
+  get remaining(): number {
+    return this.#queue.length;
+  }
+}
