@@ -34,24 +34,9 @@ if ! command -v bun >/dev/null || [ "$(bun --version)" != "$BUN_VERSION" ]; then
   npm install -g --allow-scripts=bun "bun@$BUN_VERSION" >/dev/null 2>&1
 fi
 
-# --- kopia, pinned, built from the Go module proxy and cached by version.
-kopia_bin="$TOOLS_CACHE/kopia-v$KOPIA_VERSION/kopia"
-if [ ! -x "$kopia_bin" ]; then
-  if ! command -v go >/dev/null; then apt_install golang-go; export GOTOOLCHAIN=auto; fi
-  mkdir -p "$(dirname "$kopia_bin")"
-  log "building kopia v$KOPIA_VERSION (a few minutes, once)"
-  if ! GOBIN="$(dirname "$kopia_bin")" go install "github.com/kopia/kopia@v$KOPIA_VERSION" 2>/tmp/kopia-go-install.log; then
-    # Some module proxies refuse the version list that `go install pkg@v` reads for its deprecation
-    # check; building the same pinned version from a throwaway module needs no list.
-    log "go install refused ($(tail -1 /tmp/kopia-go-install.log)); building v$KOPIA_VERSION from a pinned module"
-    build=$(mktemp -d)
-    printf 'module kopi-docka/kopia-build\n\ngo 1.25\n\nrequire github.com/kopia/kopia v%s\n' "$KOPIA_VERSION" >"$build/go.mod"
-    (cd "$build" && GOFLAGS=-mod=mod go build -o "$kopia_bin" github.com/kopia/kopia)
-    rm -rf "$build"
-  fi
-fi
-"$kopia_bin" --version | grep -q "v$KOPIA_VERSION" || die "cached kopia is not v$KOPIA_VERSION"
-ln -sf "$kopia_bin" /usr/local/bin/kopia
+# --- kopia, pinned, built from its Go module and cached by version (the installer's own routine).
+KOPI_DOCKA_TOOLS_CACHE=$TOOLS_CACHE sh "$here/install.sh" --kopia-only
+kopia --version | grep -q "^v$KOPIA_VERSION" || die "kopia on PATH is not v$KOPIA_VERSION"
 
 # --- A docker daemon: left alone when one answers, started in the background otherwise.
 if ! docker info >/dev/null 2>&1; then
