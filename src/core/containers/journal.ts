@@ -1,0 +1,205 @@
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+import { processStartTime } from "../lock.ts";
+
+/**
+ * The restart journal: one small file per container a run is about to stop, written and fsync'd (file
+ * and directory) before `docker stop`, removed after the container is running again. If the run dies
+ * in between, even by SIGKILL or power loss, `recover` finds the file and starts the container.
+ */
+export const JournalEntrySchema = z.object({
+  runId: z.string().min(1),
+  /** The pid of the run that stopped the container. */
+  pid: z.number().int().positive(),
+  /** That process's start time (/proc/<pid>/stat field 22); filled in by `record` when absent. */
+  pidStartTime: z.number().int().nonnegative().nullable().optional(),
+  unit: z.string(),
+  containerId: z.string().min(1),
+  containerName: z.string(),
+  /** ISO time the stop was recorded (just before `docker stop`). */
+  stoppedAt: z.string().min(1),
+  /** The container's State.StartedAt before the stop: if it changed, someone else started it since. */
+  startedAt: z.string().min(1),
+});
+
+export type JournalEntry = z.infer<typeof JournalEntrySchema>;
+
+export interface Journal {
+  readonly dir: string;
+  /** Durable when it returns: only then may the caller stop the container. */
+  record(entry: JournalEntry): void;
+  /** Removes the entry (the container runs again, or is not ours to start). */
+  clear(runId: string, containerId: string): void;
+  /** Every readable entry, oldest stop first. Corrupt files are moved aside with a warning. */
+  entries(): JournalEntry[];
+  /** True if any entry file exists; reads no file contents (cheap check at start-up). */
+  hasEntries(): boolean;
+}
+
+export interface JournalOptions {
+  warn?: (message: string) => void;
+}
+
+const SUFFIX = ".json";
+/** Temp files older than this belong to a run that died before its record was durable. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+export function entryFileName(runId: string, containerId: string): string {
+  return `${safe(runId)}--${safe(containerId)}${SUFFIX}`;
+}
+
+export function createJournal(dir: string, options: JournalOptions = {}): Journal {
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`kopi-docka: ${m}\n`));
+  const ensureDir = () => {
+    try {
+      statSync(dir);
+    } catch {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fsyncDir(dirname(dir));
+    }
+  };
+  const list = (): string[] => {
+    try {
+      return readdirSync(dir).filter((n) => n.endsWith(SUFFIX));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw journalError(dir, e);
+    }
+  };
+
+  return {
+    dir,
+    record(entry) {
+      const parsed = JournalEntrySchema.parse({
+        ...entry,
+        pidStartTime: entry.pidStartTime ?? processStartTime(entry.pid) ?? null,
+      });
+      ensureDir();
+      const file = join(dir, entryFileName(parsed.runId, parsed.containerId));
+      const tmp = `${file}.${process.pid}.tmp`;
+      try {
+        const fd = openSync(tmp, "w", 0o600);
+        try {
+          writeSync(fd, `${JSON.stringify(parsed, null, 2)}\n`);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(tmp, file);
+        fsyncDir(dir);
+      } catch (e) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // never created
+        }
+        throw journalError(dir, e);
+      }
+    },
+
+    clear(runId, containerId) {
+      try {
+        unlinkSync(join(dir, entryFileName(runId, containerId)));
+        fsyncDir(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw journalError(dir, e);
+      }
+    },
+
+    entries() {
+      const out: JournalEntry[] = [];
+      for (const name of list()) {
+        const file = join(dir, name);
+        let raw: string;
+        try {
+          raw = readFileSync(file, "utf8");
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // cleared meanwhile
+          warn(`restart journal: cannot read ${file}: ${(e as Error).message}`);
+          continue;
+        }
+        const entry = parseEntry(raw);
+        if (entry) out.push(entry);
+        else quarantine(file, warn);
+      }
+      removeStaleTemps(dir);
+      return out.sort(
+        (a, b) => time(a.stoppedAt) - time(b.stoppedAt) || a.stoppedAt.localeCompare(b.stoppedAt),
+      );
+    },
+
+    hasEntries() {
+      return list().length > 0;
+    },
+  };
+}
+
+function time(iso: string): number {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+function parseEntry(raw: string): JournalEntry | undefined {
+  try {
+    const r = JournalEntrySchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function quarantine(file: string, warn: (m: string) => void): void {
+  const aside = `${file}.corrupt-${Date.now()}`;
+  try {
+    renameSync(file, aside);
+    warn(`restart journal: ${file} is not a valid entry; moved it to ${aside} (check that container)`);
+  } catch (e) {
+    warn(`restart journal: ${file} is not a valid entry and could not be moved aside: ${String(e)}`);
+  }
+}
+
+function removeStaleTemps(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith(".tmp")) continue;
+      const file = join(dir, name);
+      if (Date.now() - statSync(file).mtimeMs > STALE_TEMP_MS) unlinkSync(file);
+    }
+  } catch {
+    // best effort
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** File-name safe: docker ids are hex, run ids are ours; anything else is replaced. */
+function safe(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, "_");
+}
+
+function journalError(dir: string, e: unknown): AppError {
+  return new AppError("backup_failed", `restart journal ${dir}: ${(e as Error).message}`, {
+    hint: "the journal must be writable before any container is stopped (check state_dir)",
+    cause: e,
+  });
+}
