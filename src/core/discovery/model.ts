@@ -40,6 +40,8 @@ export interface ContainerInfo {
   imageDigests: string[];
   state: string;
   running: boolean;
+  /** True when the container is paused (`running` is true as well). */
+  paused?: boolean;
   health?: "starting" | "healthy" | "unhealthy";
   restartPolicy: string;
   labels: Record<string, string>;
@@ -69,6 +71,8 @@ export interface VolumeInfo {
   /** Names of the unit's containers that mount it. */
   usedBy: string[];
   sizeBytes?: number;
+  /** True when the size walk hit its bound: `sizeBytes` is a lower bound. */
+  sizeTruncated?: boolean;
 }
 
 export interface BindMountInfo {
@@ -81,6 +85,8 @@ export interface BindMountInfo {
   /** What is at the host path now. */
   kind: "directory" | "file" | "missing" | "other";
   sizeBytes?: number;
+  /** True when the size walk hit its bound: `sizeBytes` is a lower bound. */
+  sizeTruncated?: boolean;
 }
 
 export interface NetworkInfo {
@@ -110,6 +116,10 @@ export interface SkippedItem {
 export interface Unit {
   name: string;
   type: UnitType;
+  /**
+   * The unit's containers, sorted by name (start order is backup/order.ts's job). Containers excluded
+   * by label are not here; they are in `skipped`.
+   */
   containers: ContainerInfo[];
   volumes: VolumeInfo[];
   bindMounts: BindMountInfo[];

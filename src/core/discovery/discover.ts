@@ -1,0 +1,130 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import type { Config } from "../../config/schema.ts";
+import type { Docker } from "../docker/docker.ts";
+import type { Logger } from "../log.ts";
+import { type ComposeFs, composeFilesOf, fillDependsOn, mountTable } from "./compose-files.ts";
+import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
+import { groupUnits } from "./group.ts";
+import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
+import {
+  ImageInspectSchema,
+  NetworkInspectSchema,
+  toContainerInfo,
+  type VolumeInspect,
+  VolumeInspectSchema,
+} from "./parse.ts";
+import { unitResources } from "./resources.ts";
+import { pathSize, type SizeBounds } from "./sizes.ts";
+
+export interface DiscoverDeps {
+  docker: Docker;
+  config: Config;
+  log?: Logger;
+}
+
+export interface DiscoverOptions {
+  /** Walk every volume and bind mount for its size (slow on big data; `list --sizes`). */
+  sizes?: boolean | SizeBounds;
+  /** Host file system probes; the real disk unless a test injects another. */
+  fs?: ComposeFs & { kindOf(path: string): BindMountInfo["kind"] };
+  now?: () => Date;
+}
+
+export const hostFs: NonNullable<DiscoverOptions["fs"]> = {
+  exists: (p) => existsSync(p),
+  readText: (p) => {
+    try {
+      return readFileSync(p, "utf8");
+    } catch {
+      return undefined;
+    }
+  },
+  kindOf: (p) => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return "missing";
+    return st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
+  },
+};
+
+/** Everything on this Docker host, grouped into backup units. Read-only; a fixed number of docker calls. */
+export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions = {}): Promise<Discovery> {
+  const facts = await gatherFacts(deps.docker, deps.log);
+  const discovery = buildDiscovery(facts, deps.config, options);
+  if (options.sizes) await addSizes(discovery, options.sizes === true ? {} : options.sizes);
+  return discovery;
+}
+
+/** Pure apart from the injected file system: raw docker facts → Discovery. */
+export function buildDiscovery(facts: DockerFacts, config: Config, options: DiscoverOptions = {}): Discovery {
+  const fs = options.fs ?? hostFs;
+  const digests = new Map<string, string[]>();
+  for (const raw of facts.images) {
+    const img = ImageInspectSchema.safeParse(raw);
+    if (img.success) digests.set(img.data.Id, img.data.RepoDigests);
+  }
+  const containers: ContainerInfo[] = facts.containers.map((raw) => {
+    const c = toContainerInfo(raw);
+    c.imageDigests = digests.get(c.imageId) ?? [];
+    return c;
+  });
+  const volumes = new Map<string, VolumeInspect>();
+  for (const raw of facts.volumes) {
+    const v = VolumeInspectSchema.safeParse(raw);
+    if (v.success) volumes.set(v.data.Name, v.data);
+  }
+  const networks = new Map<string, Omit<NetworkInfo, "usedBy">>();
+  for (const raw of facts.networks) {
+    const n = NetworkInspectSchema.safeParse(raw);
+    if (n.success) {
+      const { Name: name, Id: id, Driver: driver } = n.data;
+      networks.set(name, { name, id, driver, inspect: raw as Record<string, unknown> });
+    }
+  }
+  const table = mountTable(containers);
+  const units: Unit[] = groupUnits(containers, config).map((draft) => {
+    const composeFiles = composeFilesOf(draft.containers, table, fs);
+    fillDependsOn(draft.containers, composeFiles, fs);
+    const res = unitResources(draft, { volumes, networks, kindOf: fs.kindOf }, config.backup);
+    const missing = composeFiles
+      .filter((f) => !f.found)
+      .map((f) => ({ kind: "compose_file" as const, id: f.labelPath, reason: "not found on this host" }));
+    const workingDir = draft.containers.find((c) => c.compose?.workingDir)?.compose?.workingDir;
+    const unit: Unit = {
+      name: draft.name,
+      type: draft.type,
+      containers: draft.containers,
+      volumes: res.volumes,
+      bindMounts: res.bindMounts,
+      networks: res.networks,
+      composeFiles,
+      skipped: [...draft.skipped, ...res.skipped, ...missing],
+    };
+    if (workingDir) unit.workingDir = workingDir;
+    if (draft.excluded) unit.excluded = draft.excluded;
+    return unit;
+  });
+  const hasDb = (u: Unit) => (u.containers.some((c) => c.database) ? 0 : 1);
+  units.sort((a, b) => hasDb(a) - hasDb(b) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+  const discovery: Discovery = { units, discoveredAt: (options.now?.() ?? new Date()).toISOString() };
+  if (facts.dockerVersion) discovery.dockerVersion = facts.dockerVersion;
+  return discovery;
+}
+
+/** Sizes of every included unit's volumes and bind mounts, a few paths at a time. */
+async function addSizes(discovery: Discovery, bounds: SizeBounds): Promise<void> {
+  const jobs: (() => Promise<void>)[] = [];
+  for (const u of discovery.units.filter((x) => !x.excluded)) {
+    for (const item of [...u.volumes, ...u.bindMounts]) {
+      const path = "mountpoint" in item ? item.mountpoint : item.source;
+      jobs.push(async () => {
+        const r = await pathSize(path, bounds);
+        item.sizeBytes = r.bytes;
+        if (r.truncated) item.sizeTruncated = true;
+      });
+    }
+  }
+  const next = async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+  };
+  await Promise.all([next(), next(), next(), next()]);
+}

@@ -1,0 +1,87 @@
+import type { Config } from "../../config/schema.ts";
+import { KD, labelTrue, splitList } from "./labels.ts";
+import type { ContainerInfo, SkippedItem, UnitType } from "./model.ts";
+
+/** A unit before its volumes, bind mounts, networks and compose files are filled in. */
+export interface UnitDraft {
+  name: string;
+  type: UnitType;
+  containers: ContainerInfo[];
+  excluded?: string;
+  skipped: SkippedItem[];
+  /** Volume names (full, or compose short names) not to back up → the reason. */
+  excludeVolumes: Map<string, string>;
+}
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+/** Which unit a container belongs to; undefined for a stopped standalone container (not a unit). */
+function unitOf(c: ContainerInfo): { name: string; type: UnitType } | undefined {
+  if (c.compose) return { name: c.compose.project, type: "compose" };
+  if (!c.running && c.state !== "restarting") return undefined;
+  const label = c.labels[KD.unit]?.trim();
+  return { name: label || c.name, type: "standalone" };
+}
+
+/**
+ * Pure: containers → units. One unit per compose project, one per running standalone container
+ * (or per `kopi-docka.unit` label value). Applies the exclusion and stop rules from labels and from
+ * `[units.<name>]`; every exclusion carries its reason.
+ */
+export function groupUnits(containers: readonly ContainerInfo[], config: Config): UnitDraft[] {
+  const units = new Map<string, UnitDraft>();
+  for (const c of [...containers].sort(byName)) {
+    const key = unitOf(c);
+    if (!key) continue;
+    let unit = units.get(key.name);
+    if (unit && unit.type !== key.type) {
+      // A standalone unit named like a compose project would mix two histories: keep them apart.
+      const clash = `${key.type}:${key.name}`;
+      unit = units.get(clash);
+      if (!unit) {
+        unit = draft(key.name, key.type);
+        unit.excluded = `the name ${key.name} is also a compose project's; set label ${KD.unit}=<other name>`;
+        units.set(clash, unit);
+      }
+    } else if (!unit) {
+      unit = draft(key.name, key.type);
+      units.set(key.name, unit);
+    }
+    if (c.compose?.oneoff) {
+      unit.skipped.push({ kind: "container", id: c.name, reason: "one-off `compose run` container" });
+      continue;
+    }
+    if (labelTrue(c.labels[KD.exclude])) {
+      unit.skipped.push({ kind: "container", id: c.name, reason: `label ${KD.exclude}=true` });
+      continue;
+    }
+    for (const v of splitList(c.labels[KD.excludeVolumes])) {
+      unit.excludeVolumes.set(v, `label ${KD.excludeVolumes} on ${c.name}`);
+    }
+    unit.containers.push(c);
+  }
+  for (const unit of units.values()) applyConfig(unit, config);
+  return [...units.values()].sort(byName);
+}
+
+function draft(name: string, type: UnitType): UnitDraft {
+  return { name, type, containers: [], skipped: [], excludeVolumes: new Map() };
+}
+
+function applyConfig(unit: UnitDraft, config: Config): void {
+  const override = config.units[unit.name];
+  if (override) {
+    for (const v of override.exclude_volumes) {
+      if (!unit.excludeVolumes.has(v))
+        unit.excludeVolumes.set(v, `config [units.${unit.name}] exclude_volumes`);
+    }
+    if (!override.stop) for (const c of unit.containers) c.stop = false;
+    if (override.exclude) unit.excluded ??= `config [units.${unit.name}] exclude = true`;
+  }
+  if (unit.containers.length === 0 && !unit.excluded) {
+    unit.excluded =
+      unit.skipped.length > 0
+        ? `every container is excluded (${unit.skipped.map((s) => `${s.id}: ${s.reason}`).join("; ")})`
+        : "no containers";
+  }
+}
