@@ -69,7 +69,7 @@ function collect(containers: unknown[], pick: (c: Obj) => unknown[]): string[] {
 }
 
 /**
- * All facts in five docker processes however many containers there are: version, ps, one container
+ * All facts in six docker processes however many containers there are: version, ps, one container
  * inspect, then volume, network and image inspect side by side.
  */
 export async function gatherFacts(docker: Docker, log?: Logger): Promise<DockerFacts> {
