@@ -1,9 +1,11 @@
 import type { CommandDef } from "citty";
+import backup from "./backup.ts";
 import config from "./config.ts";
 import doctor from "./doctor.ts";
+import history from "./history.ts";
 import list from "./list.ts";
 import version from "./version.ts";
 
 /** Every top-level command. A static map: the compiled binary bundles them all anyway. */
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own args type; citty stores them untyped
-export const commands: Record<string, CommandDef<any>> = { version, doctor, config, list };
+export const commands: Record<string, CommandDef<any>> = { backup, history, version, doctor, config, list };

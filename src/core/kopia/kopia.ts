@@ -12,6 +12,7 @@ import {
   type SnapshotManifest,
   SnapshotManifestSchema,
 } from "./parse.ts";
+import { type KopiaPolicy, KopiaPolicySchema, MaintenanceInfoSchema } from "./policy-schema.ts";
 
 export interface KopiaOptions {
   /** kopia's config file for our connection (never the user's default one). */
@@ -153,5 +154,30 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
 
     /** Raw access for the rare command without a method; still env-injected and classified. */
     run,
+
+    /** Effective policy of `--global` or a `user@host:/path` target (`policy show --json`). */
+    async policyShow(target: string): Promise<KopiaPolicy> {
+      const args = target === "global" ? ["--global"] : [target];
+      const r = await run(["policy", "show", ...args, "--json"], { timeoutMs: 300_000 });
+      return parseKopiaJson(KopiaPolicySchema, r.stdout.trim().split("\n")[0] ?? "{}", "policy show");
+    },
+
+    /** `policy set` with the given flags; callers pass only values that differ (read-before-write). */
+    async policySet(target: string, flags: string[]): Promise<void> {
+      const args = target === "global" ? ["--global"] : [target];
+      await run(["policy", "set", ...args, ...flags, "--no-auto-maintenance"], { timeoutMs: 300_000 });
+    },
+
+    /** `maintenance info --json`: who owns maintenance (`user@host`). */
+    async maintenanceOwner(): Promise<string | undefined> {
+      const r = await run(["maintenance", "info", "--json"], { timeoutMs: 300_000 });
+      return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info").owner;
+    },
+
+    /** Quick maintenance (full with `full`); only the owner may run it. */
+    async maintenanceRun(o: { full?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+      const args = ["maintenance", "run", ...(o.full ? ["--full"] : []), "--no-auto-maintenance"];
+      await run(args, { signal: o.signal, timeoutMs: 3_600_000 });
+    },
   };
 }

@@ -1,0 +1,95 @@
+import { containerState, startContainer, stopContainer, waitReady } from "../containers/stop-start.ts";
+import type { Compensation } from "../safe-exit.ts";
+import { PRIORITY } from "../safe-exit.ts";
+import type { BackupDeps } from "./deps.ts";
+import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
+import type { PhaseError } from "./result.ts";
+
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export interface StoppedContainer {
+  plan: ContainerPlan;
+  restart: Compensation;
+}
+
+/**
+ * Stops the unit's running containers in stop order. Before each stop a restart-journal entry is made
+ * durable; right after it a restart compensation is registered, so a crash, a signal or a failure
+ * later still brings the container back. Stops at the first failure (`ok: false`): data read while an
+ * app still runs would not be a cold copy.
+ */
+export async function stopUnit(
+  d: BackupDeps,
+  unit: UnitPlan,
+  runId: string,
+): Promise<{ stopped: StoppedContainer[]; errors: PhaseError[] }> {
+  const stopped: StoppedContainer[] = [];
+  for (const name of unit.stopOrder) {
+    const plan = unit.containers.find((c) => c.name === name);
+    if (!plan) continue;
+    try {
+      const state = await containerState(d.docker, plan.id);
+      if (!state.Running) {
+        d.log.info(`${unit.name}: ${name} is no longer running; left alone`);
+        continue;
+      }
+      d.journal.record({
+        runId,
+        pid: process.pid,
+        unit: unit.name,
+        containerId: plan.id,
+        containerName: name,
+        stoppedAt: (d.now?.() ?? new Date()).toISOString(),
+        startedAt: state.StartedAt ?? "",
+      });
+    } catch (e) {
+      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
+    }
+    const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
+      await startContainer(d.docker, plan.id);
+      d.journal.clear(runId, plan.id);
+    });
+    stopped.push({ plan, restart });
+    d.log.info(`${unit.name}: stopping ${name} (timeout ${plan.stopTimeout}s)`);
+    try {
+      await stopContainer(d.docker, plan.id, plan.stopTimeout);
+    } catch (e) {
+      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
+    }
+  }
+  return { stopped, errors: [] };
+}
+
+/**
+ * Starts what `stopUnit` stopped, in dependency order, each one running (and healthy, if it has a
+ * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws.
+ */
+export async function startUnit(
+  d: BackupDeps,
+  unit: UnitPlan,
+  stopped: readonly StoppedContainer[],
+): Promise<{ restartFailed: string[]; errors: PhaseError[] }> {
+  const restartFailed: string[] = [];
+  const errors: PhaseError[] = [];
+  for (const name of unit.startOrder) {
+    const s = stopped.find((x) => x.plan.name === name);
+    if (!s) continue;
+    d.log.info(`${unit.name}: starting ${name}`);
+    try {
+      await s.restart.run();
+    } catch (e) {
+      restartFailed.push(name);
+      errors.push({ phase: "start", item: name, message: msg(e) });
+      continue;
+    }
+    const ready = await waitReady(d.docker, s.plan.id, {
+      timeoutSec: d.config.backup.start_timeout,
+      healthcheck: s.plan.hasHealthcheck,
+      sleep: d.sleep,
+    });
+    if (ready.ok) continue;
+    if (!ready.running) restartFailed.push(name);
+    errors.push({ phase: ready.running ? "health" : "start", item: name, message: ready.reason });
+  }
+  return { restartFailed, errors };
+}

@@ -1,0 +1,86 @@
+import type { Discovery } from "../discovery/model.ts";
+import type { BackupDeps } from "./deps.ts";
+import type { BackupPlan } from "./plan-model.ts";
+import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
+import { backupUnit } from "./unit.ts";
+
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Runs the plan unit by unit. A failure in one source or unit never stops the others; every stopped
+ * container is started before the next unit, and before maintenance. Never throws for a unit's
+ * failure: the record says what happened (`outcomeError` turns it into the exit status).
+ */
+export async function executeBackup(
+  d: BackupDeps,
+  plan: BackupPlan,
+  discovery: Discovery,
+): Promise<RunRecord> {
+  const now = () => d.now?.() ?? new Date();
+  const startedAt = now();
+  const t0 = performance.now();
+  const units: UnitResult[] = [];
+  const errors: PhaseError[] = [];
+  for (const unitPlan of plan.units) {
+    const unit = discovery.units.find((u) => u.name === unitPlan.name);
+    if (d.lifecycle.signal.aborted || !unit) {
+      const reason = unit ? "interrupted before this unit" : "unit vanished from discovery";
+      units.push(skipped(unitPlan.name, unitPlan.backupId, now(), reason));
+      continue;
+    }
+    d.log.info(
+      `unit ${unitPlan.name}: ${unitPlan.sources.length} source(s), ${unitPlan.stopOrder.length} container(s) to stop`,
+    );
+    const r = await backupUnit(d, unitPlan, unit, plan.runId);
+    units.push(r);
+    const cold = r.coldWindowMs !== undefined ? `, cold ${r.coldWindowMs} ms` : "";
+    if (r.status === "ok") d.log.success(`unit ${r.name}: OK in ${r.durationMs} ms${cold}`);
+    else
+      d.log.error(`unit ${r.name}: FAILED (${r.errors.map((e) => `${e.phase}: ${e.message}`).join("; ")})`);
+  }
+  // Containers are all up again here; only now the optional maintenance.
+  if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
+    try {
+      await maybeMaintenance(d);
+    } catch (e) {
+      errors.push({ phase: "maintenance", message: msg(e) });
+      d.log.warn(`maintenance failed (backups are fine): ${msg(e)}`);
+    }
+  }
+  const record: RunRecord = {
+    runId: plan.runId,
+    version: d.version,
+    hostname: plan.hostname,
+    scope: plan.scope,
+    startedAt: startedAt.toISOString(),
+    finishedAt: now().toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    status: runStatus(units),
+    units,
+    errors,
+  };
+  for (const line of summaryLines(record)) d.log.info(line);
+  return record;
+}
+
+/** Quick maintenance, only when this identity owns it (another owner's schedule is theirs). */
+async function maybeMaintenance(d: BackupDeps): Promise<void> {
+  const me = `${d.kopia.options.username}@${d.hostname}`;
+  const owner = await d.kopia.maintenanceOwner();
+  if (owner !== me) return d.log.debug(`maintenance owned by ${owner ?? "nobody"}, not ${me}: skipped`);
+  await d.kopia.maintenanceRun({ signal: d.lifecycle.signal });
+}
+
+function skipped(name: string, backupId: string, at: Date, reason: string): UnitResult {
+  return {
+    name,
+    backupId,
+    timestamp: at.toISOString(),
+    status: "skipped",
+    sources: [],
+    stopped: [],
+    restartFailed: [],
+    errors: [{ phase: "interrupted", message: reason }],
+    durationMs: 0,
+  };
+}

@@ -1,0 +1,83 @@
+import type { Scope } from "../../config/schema.ts";
+import type { UnitType } from "../discovery/model.ts";
+import type { SnapshotTags, SnapshotType } from "./tags.ts";
+
+/**
+ * The backup plan: everything `backup` will do, decided up front by `planBackup` (pure). Plain data;
+ * `backup --dry-run --json` prints it as is. It never holds a container's environment.
+ */
+export interface BackupPlan {
+  runId: string;
+  /** ISO time the plan was made. */
+  createdAt: string;
+  hostname: string;
+  scope: Scope;
+  units: UnitPlan[];
+  /** Units discovery found that this run leaves out, with the reason. */
+  skippedUnits: { name: string; reason: string }[];
+  /** Sum of the known source sizes (volumes and binds with a discovered size). */
+  estimatedBytes: number;
+}
+
+/** What happens to one container during its unit's backup. */
+export type ContainerAction = "stop" | "live" | "stays_stopped";
+
+export interface ContainerPlan {
+  id: string;
+  name: string;
+  service?: string;
+  action: ContainerAction;
+  reason: string;
+  /** Seconds `docker stop -t` gets, and where the value came from. */
+  stopTimeout: number;
+  stopTimeoutFrom: "label" | "unit" | "container" | "global";
+  hasHealthcheck: boolean;
+}
+
+export interface SourcePlan {
+  type: SnapshotType;
+  /** Short human label: volume name, bind path, "recipe", … */
+  label: string;
+  /** What kopia reads: a volume's mountpoint, a bind's host path, or a staging directory. */
+  path: string;
+  /** Recorded as `--override-source <user>@<host>:<logicalPath>`. */
+  logicalPath: string;
+  tags: SnapshotTags;
+  /** Kopia ignore rules applied to this source (volumes and binds). */
+  excludePatterns: string[];
+  sizeBytes?: number;
+  reason: string;
+}
+
+export interface UnitPlan {
+  name: string;
+  type: UnitType;
+  backupId: string;
+  /** Every container of the unit, in start (dependency) order. */
+  containers: ContainerPlan[];
+  /** Names of containers to stop, in stop order (reverse dependency order; databases last). */
+  stopOrder: string[];
+  /** Names of the containers to start again, in dependency order (the stopped ones only). */
+  startOrder: string[];
+  sources: SourcePlan[];
+  /** Things left out, and why (from discovery and from the config). */
+  skipped: { kind: string; id: string; reason: string }[];
+  hooks: { preBackup?: string; postBackup?: string };
+  estimatedBytes: number;
+  /** Cold window of this unit in the last recorded run, when there is one. */
+  predictedColdWindowMs?: number;
+}
+
+export interface PlanOptions {
+  runId: string;
+  hostname: string;
+  version: string;
+  /** `<cache_dir>/staging`. */
+  stagingDir: string;
+  /** Only these units (by name); all when empty or unset. */
+  units?: string[];
+  /** `--scope`; the config's `backup.scope` when unset. */
+  scope?: Scope;
+  /** Cold window per unit from the last run record. */
+  lastColdWindows?: Record<string, number>;
+}

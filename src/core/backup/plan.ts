@@ -1,0 +1,102 @@
+import type { Config } from "../../config/schema.ts";
+import type { Discovery, Unit } from "../discovery/model.ts";
+import { hasHealthcheck, startOrder, stopTimeout } from "./order.ts";
+import type { BackupPlan, ContainerPlan, PlanOptions, UnitPlan } from "./plan-model.ts";
+import { unitSources } from "./sources.ts";
+
+export type { BackupPlan, ContainerPlan, PlanOptions, SourcePlan, UnitPlan } from "./plan-model.ts";
+
+/**
+ * Decides the whole backup: which units, which containers stop (and in which order), which sources
+ * are snapshotted with which tags, which hooks run, and why each thing is in or out. Pure: no I/O, no
+ * clock (`now` is given), no randomness (ids derive from `opts.runId`).
+ */
+export function planBackup(config: Config, discovery: Discovery, now: Date, opts: PlanOptions): BackupPlan {
+  const scope = opts.scope ?? config.backup.scope;
+  const wanted = new Set(opts.units ?? []);
+  const units: UnitPlan[] = [];
+  const skippedUnits: BackupPlan["skippedUnits"] = [];
+  for (const unit of discovery.units) {
+    if (wanted.size > 0 && !wanted.has(unit.name)) {
+      skippedUnits.push({ name: unit.name, reason: "not selected with --unit" });
+      continue;
+    }
+    const excluded =
+      unit.excluded ?? (config.units[unit.name]?.exclude ? "excluded in the config" : undefined);
+    if (excluded) {
+      skippedUnits.push({ name: unit.name, reason: excluded });
+      continue;
+    }
+    units.push(planUnit(config, unit, now, opts, scope, units.length + 1));
+  }
+  return {
+    runId: opts.runId,
+    createdAt: now.toISOString(),
+    hostname: opts.hostname,
+    scope,
+    units,
+    skippedUnits,
+    estimatedBytes: units.reduce((n, u) => n + u.estimatedBytes, 0),
+  };
+}
+
+function planUnit(
+  config: Config,
+  unit: Unit,
+  now: Date,
+  opts: PlanOptions,
+  scope: BackupPlan["scope"],
+  index: number,
+): UnitPlan {
+  const override = config.units[unit.name];
+  const backupId = `${opts.runId}-${String(index).padStart(2, "0")}`;
+  const containers: ContainerPlan[] = startOrder(unit.containers).map((c) => {
+    const [action, reason]: [ContainerPlan["action"], string] = !c.running
+      ? ["stays_stopped", `${c.state} before the backup: stays stopped`]
+      : !c.stop
+        ? ["live", "labelled kopi-docka.stop=false: backed up while running"]
+        : override?.stop === false
+          ? ["live", `units.${unit.name}.stop = false: backed up while running`]
+          : ["stop", "running: stopped for a consistent copy, started again afterwards"];
+    return {
+      id: c.id,
+      name: c.name,
+      ...(c.compose ? { service: c.compose.service } : {}),
+      action,
+      reason,
+      ...stopTimeout(c, override?.stop_timeout, config),
+      hasHealthcheck: hasHealthcheck(c),
+    };
+  });
+  const stopped = containers.filter((c) => c.action === "stop").map((c) => c.name);
+  const { sources, skipped } = unitSources(unit, {
+    config,
+    scope,
+    stagingDir: opts.stagingDir,
+    base: {
+      unit: unit.name,
+      backup_id: backupId,
+      run_id: opts.runId,
+      backup_scope: scope,
+      timestamp: now.toISOString(),
+      backup_format: "direct",
+      kopi_docka_version: opts.version,
+    },
+  });
+  const pre = override?.pre_backup ?? config.backup.hooks.pre_backup;
+  const post = override?.post_backup ?? config.backup.hooks.post_backup;
+  const predicted = opts.lastColdWindows?.[unit.name];
+  return {
+    name: unit.name,
+    type: unit.type,
+    backupId,
+    containers,
+    stopOrder: [...stopped].reverse(),
+    startOrder: stopped,
+    sources,
+    skipped: [...unit.skipped, ...skipped],
+    hooks: { ...(pre ? { preBackup: pre } : {}), ...(post ? { postBackup: post } : {}) },
+    estimatedBytes: sources.reduce((n, s) => n + (s.sizeBytes ?? 0), 0),
+    ...(predicted !== undefined ? { predictedColdWindowMs: predicted } : {}),
+  };
+}

@@ -1,0 +1,116 @@
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { Unit } from "../discovery/model.ts";
+import { coverage } from "./coverage.ts";
+import type { UnitPlan } from "./plan-model.ts";
+import { redactInspect } from "./redact.ts";
+
+/** Project files copied from next to the compose files (restore needs them to bring the stack back). */
+const PROJECT_FILE = /^\.env.*$|\.env$|\.conf$|\.config$|\.toml$|\.ini$/;
+/** Docker daemon config copied for scope "full", when present. */
+export const DOCKER_CONFIG_PATHS = ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d"];
+
+/** Empties and re-creates a staging directory (0700: recipes may carry .env files). */
+export function freshDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+const writeJson = (file: string, value: unknown) =>
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+
+/**
+ * Writes the recipe of one unit into `dir` (layout in ARCHITECTURE.md): unit.json, compose/NN-<name>,
+ * project/<name>, inspect/<container>.json with secret env values redacted, coverage.json.
+ */
+export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { version: string }): void {
+  freshDir(dir);
+  mkdirSync(join(dir, "compose"));
+  mkdirSync(join(dir, "project"));
+  mkdirSync(join(dir, "inspect"));
+  const composeFiles: { labelPath: string; stored: string | null }[] = [];
+  unit.composeFiles.forEach((f, i) => {
+    if (!f.found || !f.hostPath) return void composeFiles.push({ labelPath: f.labelPath, stored: null });
+    const stored = `compose/${String(i + 1).padStart(2, "0")}-${basename(f.hostPath)}`;
+    copyFileSync(f.hostPath, join(dir, stored));
+    composeFiles.push({ labelPath: f.labelPath, stored });
+  });
+  const projectDirs = new Set(
+    unit.composeFiles.flatMap((f) => (f.found && f.hostPath ? [dirname(f.hostPath)] : [])),
+  );
+  for (const d of projectDirs) {
+    for (const name of readdirSync(d)) {
+      const src = join(d, name);
+      if (!PROJECT_FILE.test(name) || existsSync(join(dir, "project", name))) continue;
+      if (statSync(src).isFile()) copyFileSync(src, join(dir, "project", name));
+    }
+  }
+  for (const c of unit.containers)
+    writeJson(join(dir, "inspect", `${c.name}.json`), redactInspect(c.inspect));
+  const timestamp = plan.sources[0]?.tags.timestamp;
+  writeJson(join(dir, "unit.json"), {
+    unit: unit.name,
+    type: unit.type,
+    workingDir: unit.workingDir ?? null,
+    backup_id: plan.backupId,
+    run_id: plan.sources[0]?.tags.run_id,
+    timestamp,
+    scope: plan.sources[0]?.tags.backup_scope,
+    kopi_docka_version: meta.version,
+    composeFiles,
+    containers: unit.containers.map((c) => ({
+      name: c.name,
+      ...(c.compose ? { service: c.compose.service } : {}),
+      image: c.image,
+      imageId: c.imageId,
+      imageDigests: c.imageDigests,
+      running: c.running,
+      restartPolicy: c.restartPolicy,
+    })),
+    volumes: unit.volumes.map(({ name, driver, options, labels, usedBy }) => ({
+      name,
+      driver,
+      options,
+      labels,
+      usedBy,
+    })),
+    bindMounts: unit.bindMounts.map(({ source, targets, readOnly, kind }) => ({
+      source,
+      targets,
+      readOnly,
+      kind,
+    })),
+    networks: unit.networks.map((n) => n.name),
+  });
+  writeJson(join(dir, "coverage.json"), coverage(unit, plan, composeFiles));
+}
+
+/** Writes networks.json (full `docker network inspect` objects) for one unit. */
+export function stageNetworks(dir: string, unit: Unit): void {
+  freshDir(dir);
+  writeJson(
+    join(dir, "networks.json"),
+    unit.networks.map((n) => n.inspect),
+  );
+}
+
+/** Copies the docker daemon config; returns false when there is none on this host. */
+export function stageDockerConfig(dir: string, paths: readonly string[] = DOCKER_CONFIG_PATHS): boolean {
+  freshDir(dir);
+  let found = false;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    cpSync(p, join(dir, basename(p)), { recursive: true, preserveTimestamps: true });
+    found = true;
+  }
+  return found;
+}

@@ -1,0 +1,68 @@
+import { formatBytes, formatDuration, renderTable } from "../../ui/output.ts";
+import type { BackupPlan } from "./plan-model.ts";
+import type { RunRecord } from "./result.ts";
+
+/** The dry-run report: per unit, what stops in which order, what is snapshotted, what is left out and why. */
+export function renderPlan(plan: BackupPlan): string {
+  const out: string[] = [
+    `backup plan ${plan.runId} (scope ${plan.scope}, host ${plan.hostname}): ${plan.units.length} unit(s), ` +
+      `~${formatBytes(plan.estimatedBytes)} known data`,
+  ];
+  for (const u of plan.units) {
+    const cold =
+      u.predictedColdWindowMs !== undefined
+        ? `, last cold window ${formatDuration(u.predictedColdWindowMs)}`
+        : "";
+    out.push("", `unit ${u.name} (${u.type})${cold}`);
+    if (u.hooks.preBackup) out.push(`  pre-backup hook: ${u.hooks.preBackup}`);
+    out.push(
+      `  stop: ${u.stopOrder.join(" → ") || "(nothing)"}   start: ${u.startOrder.join(" → ") || "(nothing)"}`,
+    );
+    out.push(
+      indent(
+        renderTable(
+          ["CONTAINER", "ACTION", "TIMEOUT", "WHY"],
+          u.containers.map((c) => [c.name, c.action, `${c.stopTimeout}s (${c.stopTimeoutFrom})`, c.reason]),
+        ),
+      ),
+    );
+    out.push(
+      indent(
+        renderTable(
+          ["SOURCE", "WHAT", "SIZE", "WHY"],
+          u.sources.map((s) => [
+            s.type,
+            s.label,
+            s.sizeBytes !== undefined ? formatBytes(s.sizeBytes) : "-",
+            s.reason,
+          ]),
+        ),
+      ),
+    );
+    for (const s of u.skipped) out.push(`  skipped ${s.kind} ${s.id}: ${s.reason}`);
+    if (u.hooks.postBackup) out.push(`  post-backup hook: ${u.hooks.postBackup}`);
+  }
+  for (const s of plan.skippedUnits) out.push(`skipped unit ${s.name}: ${s.reason}`);
+  return out.join("\n");
+}
+
+/** One line per unit for the end of a run. */
+export function renderRecord(record: RunRecord): string {
+  return renderTable(
+    ["UNIT", "STATUS", "SNAPSHOTS", "COLD", "TIME", "PROBLEM"],
+    record.units.map((u) => [
+      u.name,
+      u.status,
+      `${u.sources.filter((s) => s.status === "ok").length}/${u.sources.length}`,
+      u.coldWindowMs !== undefined ? formatDuration(u.coldWindowMs) : "-",
+      formatDuration(u.durationMs),
+      u.errors[0] ? `${u.errors[0].phase}: ${u.errors[0].message.split("\n")[0]}` : "",
+    ]),
+  );
+}
+
+const indent = (text: string) =>
+  text
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");

@@ -1,0 +1,106 @@
+import { AppError } from "../errors.ts";
+import type { SnapshotType } from "./tags.ts";
+
+/** Where in a unit's backup something went wrong. */
+export type Phase =
+  | "pre_hook"
+  | "stage"
+  | "policy"
+  | "stop"
+  | "snapshot"
+  | "start"
+  | "health"
+  | "post_hook"
+  | "maintenance"
+  | "interrupted";
+
+export interface PhaseError {
+  phase: Phase;
+  message: string;
+  /** The source label or container name concerned. */
+  item?: string;
+}
+
+export interface SourceResult {
+  type: SnapshotType;
+  label: string;
+  status: "ok" | "failed" | "skipped";
+  snapshotId?: string;
+  bytes?: number;
+  files?: number;
+  durationMs: number;
+  reason?: string;
+}
+
+export interface UnitResult {
+  name: string;
+  backupId: string;
+  /** The `timestamp` tag of every snapshot of the unit. */
+  timestamp: string;
+  status: "ok" | "failed" | "skipped";
+  sources: SourceResult[];
+  /** Containers this run stopped, and those it could not get running again. */
+  stopped: string[];
+  restartFailed: string[];
+  errors: PhaseError[];
+  durationMs: number;
+  /** From the first `docker stop` until the last restarted container is ready. */
+  coldWindowMs?: number;
+}
+
+/** One backup run, as stored in `<state_dir>/runs/<run_id>.json`. Never holds a secret. */
+export interface RunRecord {
+  runId: string;
+  version: string;
+  hostname: string;
+  scope: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  status: "ok" | "partial" | "failed" | "restart_failed";
+  units: UnitResult[];
+  /** Run-level problems (maintenance, policy) that failed no unit. */
+  errors: PhaseError[];
+}
+
+export function runStatus(units: readonly UnitResult[]): RunRecord["status"] {
+  if (units.some((u) => u.restartFailed.length > 0)) return "restart_failed";
+  const failed = units.filter((u) => u.status !== "ok").length;
+  return failed === 0 ? "ok" : failed === units.length ? "failed" : "partial";
+}
+
+/** "2 of 3 units OK", then one line per failed unit naming phase and cause. */
+export function summaryLines(record: RunRecord): string[] {
+  const ok = record.units.filter((u) => u.status === "ok").length;
+  const lines = [`${ok} of ${record.units.length} units OK`];
+  for (const u of record.units.filter((x) => x.status !== "ok")) {
+    const first = u.errors[0];
+    lines.push(
+      `  ${u.name}: ${u.status}${first ? ` (${first.phase}${first.item ? ` ${first.item}` : ""}: ${first.message})` : ""}`,
+    );
+  }
+  return lines;
+}
+
+/** The error the run ends with, if any: restart failures are the loudest. */
+export function outcomeError(record: RunRecord): AppError | undefined {
+  const summary = summaryLines(record).join("\n");
+  switch (record.status) {
+    case "ok":
+      return undefined;
+    case "restart_failed": {
+      const names = record.units.flatMap((u) => u.restartFailed).join(", ");
+      return new AppError("restart_failed", `CONTAINERS NOT RUNNING AGAIN: ${names}\n${summary}`, {
+        hint: "start them now (`docker start <name>`) and check `docker logs`; `kopi-docka history` has details",
+      });
+    }
+    case "failed":
+      return new AppError("backup_failed", `backup failed\n${summary}`, {
+        hint: "see `kopi-docka history --failed`",
+      });
+    case "partial":
+      return new AppError("partial_failure", `backup partly failed\n${summary}`, {
+        hint: "see `kopi-docka history --failed`",
+      });
+  }
+}

@@ -1,0 +1,91 @@
+import type { ResolvedPaths } from "../../config/resolve.ts";
+import type { Scope } from "../../config/schema.ts";
+import { createJournal } from "../containers/journal.ts";
+import { discoverUnits } from "../discovery/discover.ts";
+import type { Discovery } from "../discovery/model.ts";
+import { UsageError } from "../errors.ts";
+import { applyGlobalPolicy } from "../kopia/policy.ts";
+import { ensureRepository } from "../kopia/repository.ts";
+import { acquireLock } from "../lock.ts";
+import type { BackupDeps } from "./deps.ts";
+import { executeBackup } from "./execute.ts";
+import { type BackupPlan, planBackup } from "./plan.ts";
+import type { PhaseError, RunRecord } from "./result.ts";
+import { lastColdWindows, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
+
+export interface BackupRequest {
+  units: string[];
+  scope?: Scope;
+  /** Wait for the host-wide lock instead of failing with "locked". */
+  wait?: boolean;
+  /** Walk volumes and binds for their size (dry-run estimates). */
+  sizes?: boolean;
+}
+
+export type RunDeps = Omit<BackupDeps, "journal"> & { paths: ResolvedPaths };
+
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Discovery and the plan for it; unknown `--unit` names are a usage error. Changes nothing. */
+export async function planFromHost(
+  d: RunDeps,
+  req: BackupRequest,
+  runId = newRunId(d.now?.() ?? new Date()),
+): Promise<{ plan: BackupPlan; discovery: Discovery }> {
+  const discovery = await discoverUnits(
+    { docker: d.docker, config: d.config, log: d.log },
+    { sizes: req.sizes },
+  );
+  const unknown = req.units.filter((n) => !discovery.units.some((u) => u.name === n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `no unit named ${unknown.join(", ")} on this host`,
+      `units: ${discovery.units.map((u) => u.name).join(", ") || "(none)"} (see \`kopi-docka list\`)`,
+    );
+  }
+  const plan = planBackup(d.config, discovery, d.now?.() ?? new Date(), {
+    runId,
+    hostname: d.hostname,
+    version: d.version,
+    stagingDir: d.paths.stagingDir,
+    units: req.units,
+    ...(req.scope ? { scope: req.scope } : {}),
+    lastColdWindows: lastColdWindows(readRunRecords(d.paths.runsDir)),
+  });
+  return { plan, discovery };
+}
+
+/**
+ * The whole `backup`: host-wide lock → repository (created on first use) → global policy
+ * (read-before-write) → discovery and plan → every unit → run record. Returns the record; the caller
+ * turns its status into the exit code.
+ */
+export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunRecord> {
+  const runId = newRunId(d.now?.() ?? new Date());
+  const lock = await acquireLock(d.paths.lockFile, {
+    runId,
+    command: "backup",
+    wait: req.wait,
+    signal: d.lifecycle.signal,
+    log: d.log,
+  });
+  try {
+    await ensureRepository(d.kopia, d.config.repository, d.log);
+    const early: PhaseError[] = [];
+    try {
+      await applyGlobalPolicy(d.kopia, d.config, d.log);
+    } catch (e) {
+      early.push({ phase: "policy", message: `global policy not updated: ${msg(e)}` });
+      d.log.warn(early[0]?.message);
+    }
+    const { plan, discovery } = await planFromHost(d, req, runId);
+    if (plan.units.length === 0) d.log.warn("nothing to back up: no unit selected");
+    const journal = createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) });
+    const record = await executeBackup({ ...d, journal }, plan, discovery);
+    record.errors.unshift(...early);
+    writeRunRecord(d.paths.runsDir, record);
+    return record;
+  } finally {
+    lock.release();
+  }
+}

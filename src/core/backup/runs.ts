@@ -1,0 +1,51 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RunRecord } from "./result.ts";
+
+/** A sortable, unique run id: `20250131T235959Z-1a2b3c`. */
+export function newRunId(now: Date, random = Math.random): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${Math.floor(random() * 0xffffff)
+    .toString(16)
+    .padStart(6, "0")}`;
+}
+
+/** Writes `<runsDir>/<run_id>.json` atomically (0600). */
+export function writeRunRecord(runsDir: string, record: RunRecord): string {
+  mkdirSync(runsDir, { recursive: true, mode: 0o700 });
+  const file = join(runsDir, `${record.runId}.json`);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+/** Every readable run record, oldest first; unreadable files are skipped. */
+export function readRunRecords(runsDir: string): RunRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(runsDir).filter((n) => n.endsWith(".json"));
+  } catch {
+    return [];
+  }
+  const out: RunRecord[] = [];
+  for (const n of names) {
+    try {
+      const r = JSON.parse(readFileSync(join(runsDir, n), "utf8")) as RunRecord;
+      if (r && typeof r.runId === "string" && Array.isArray(r.units)) out.push(r);
+    } catch {
+      // a torn or foreign file: history shows what it can
+    }
+  }
+  return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+/** Each unit's cold window in the most recent run that recorded one (for the dry-run prediction). */
+export function lastColdWindows(records: readonly RunRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records)
+    for (const u of r.units) if (u.coldWindowMs !== undefined) out[u.name] = u.coldWindowMs;
+  return out;
+}

@@ -1,0 +1,62 @@
+import type { Kopia } from "../kopia/kopia.ts";
+import type { Logger } from "../log.ts";
+import type { SourcePlan } from "./plan-model.ts";
+import type { SourceResult } from "./result.ts";
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * One `kopia snapshot create` of a planned source under its logical source and tags. Never throws:
+ * an incomplete snapshot, one with failed entries, or no manifest at all is a failed source.
+ */
+export async function snapshotSource(
+  kopia: Kopia,
+  source: SourcePlan,
+  o: { hostname: string; timestamp: string; signal?: AbortSignal; log: Logger; unit: string },
+): Promise<SourceResult> {
+  const started = performance.now();
+  const base = { type: source.type, label: source.label };
+  const elapsed = () => Math.round(performance.now() - started);
+  o.log.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
+  try {
+    const m = await kopia.snapshotCreate(source.path, {
+      overrideSource: `${kopia.options.username}@${o.hostname}:${source.logicalPath}`,
+      tags: { ...stringTags(source.tags), timestamp: o.timestamp },
+      signal: o.signal,
+      onStderrLine: (line) => o.log.debug(`kopia: ${line}`),
+    });
+    const summ = m.rootEntry?.summ;
+    const failed = summ?.numFailed ?? 0;
+    const result = {
+      ...base,
+      snapshotId: m.id,
+      bytes: summ?.size,
+      files: summ?.files,
+      durationMs: elapsed(),
+    };
+    if (m.incomplete) return { ...result, status: "failed", reason: `incomplete snapshot (${m.incomplete})` };
+    if (failed > 0) {
+      const first = summ?.errors
+        ?.slice(0, 3)
+        .map((e) => `${e.path}: ${e.error}`)
+        .join("; ");
+      return {
+        ...result,
+        status: "failed",
+        reason: `${failed} entr${failed === 1 ? "y" : "ies"} failed: ${first}`,
+      };
+    }
+    o.log.info(
+      `${o.unit}: ${source.label} done: ${summ?.files ?? 0} files, ${summ?.size ?? 0} bytes, ${result.durationMs} ms`,
+    );
+    return { ...result, status: "ok" };
+  } catch (e) {
+    return { ...base, status: "failed", durationMs: elapsed(), reason: errorText(e) };
+  }
+}
+
+function stringTags(tags: SourcePlan["tags"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) if (typeof v === "string") out[k] = v;
+  return out;
+}

@@ -1,0 +1,104 @@
+import { join } from "node:path";
+import type { Config, Scope } from "../../config/schema.ts";
+import type { Unit } from "../discovery/model.ts";
+import type { SourcePlan, UnitPlan } from "./plan-model.ts";
+import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "./tags.ts";
+
+export interface SourceContext {
+  config: Config;
+  scope: Scope;
+  stagingDir: string;
+  /** Tags shared by every snapshot of the unit. */
+  base: Omit<SnapshotTags, "type">;
+}
+
+/** The staging directory of one unit (`<cache_dir>/staging/<unit>`), stable across runs. */
+export function unitStagingDir(stagingDir: string, unit: string): string {
+  return join(stagingDir, encodeURIComponent(unit));
+}
+
+/**
+ * The kopia sources of one unit for a scope, each with its tags and why it is in. Order: recipe,
+ * networks, docker config (all staged while the containers still run), then volumes, then binds.
+ */
+export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sources" | "skipped"> {
+  const sources: SourcePlan[] = [];
+  const skipped: UnitPlan["skipped"] = [];
+  const staging = unitStagingDir(ctx.stagingDir, unit.name);
+  const patterns = ctx.config.backup.exclude_patterns;
+  const add = (
+    type: SnapshotType,
+    label: string,
+    path: string,
+    extra: Partial<SnapshotTags>,
+    reason: string,
+    sizeBytes?: number,
+  ) => {
+    const tags: SnapshotTags = { ...ctx.base, type, ...extra };
+    if (sizeBytes !== undefined) tags.size_bytes = String(sizeBytes);
+    const data = type === "volume" || type === "bind";
+    sources.push({
+      type,
+      label,
+      path,
+      logicalPath: logicalSourcePath(tags),
+      tags,
+      excludePatterns: data ? [...patterns] : [],
+      reason,
+      ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+    });
+  };
+  if (ctx.scope !== "minimal") {
+    add("recipe", "recipe", join(staging, "recipe"), {}, `scope ${ctx.scope}: compose files, inspect data`);
+    if (unit.networks.length > 0) {
+      add(
+        "networks",
+        "networks",
+        join(staging, "networks"),
+        { network_count: String(unit.networks.length) },
+        `scope ${ctx.scope}: ${unit.networks.length} custom network(s)`,
+      );
+    } else skipped.push({ kind: "networks", id: "networks", reason: "the unit uses no custom network" });
+  }
+  if (ctx.scope === "full") {
+    add(
+      "docker_config",
+      "docker config",
+      join(staging, "docker_config"),
+      {},
+      "scope full: /etc/docker/daemon.json and docker.service.d, when present",
+    );
+  }
+  const excludedVolumes = new Set(ctx.config.units[unit.name]?.exclude_volumes ?? []);
+  for (const v of unit.volumes) {
+    if (excludedVolumes.has(v.name)) {
+      skipped.push({ kind: "volume", id: v.name, reason: `listed in units.${unit.name}.exclude_volumes` });
+      continue;
+    }
+    add(
+      "volume",
+      v.name,
+      v.mountpoint,
+      { volume: v.name },
+      `volume used by ${v.usedBy.join(", ")}`,
+      v.sizeBytes,
+    );
+  }
+  for (const b of unit.bindMounts) {
+    if (b.kind === "missing" || b.kind === "other") {
+      const why = b.kind === "missing" ? "the host path does not exist" : "not a file or directory";
+      skipped.push({ kind: "bind", id: b.source, reason: why });
+      continue;
+    }
+    const dest = [...new Set(b.targets.map((t) => t.destination))].join(",");
+    add(
+      "bind",
+      b.source,
+      b.source,
+      { bind_source: b.source, bind_destination: dest, read_only: b.readOnly ? "true" : "false" },
+      `bind mount of ${b.targets.map((t) => t.container).join(", ")}`,
+      b.sizeBytes,
+    );
+  }
+  return { sources, skipped };
+}

@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/** The part of `policy show --json` kopi-docka reads; everything else is kept untouched. */
+export const KopiaPolicySchema = z.looseObject({
+  retention: z
+    .looseObject({
+      keepLatest: z.number().optional(),
+      keepHourly: z.number().optional(),
+      keepDaily: z.number().optional(),
+      keepWeekly: z.number().optional(),
+      keepMonthly: z.number().optional(),
+      keepAnnual: z.number().optional(),
+    })
+    .optional(),
+  files: z.looseObject({ ignore: z.array(z.string()).optional() }).optional(),
+  compression: z.looseObject({ compressorName: z.string().optional() }).optional(),
+});
+export type KopiaPolicy = z.infer<typeof KopiaPolicySchema>;
+
+/** `maintenance info --json`; only the owner matters here. */
+export const MaintenanceInfoSchema = z.looseObject({ owner: z.string().optional() });
