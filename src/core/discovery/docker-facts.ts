@@ -1,6 +1,7 @@
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { failure } from "../process/runner.ts";
 import { BUILTIN_NETWORKS } from "./resources.ts";
 
 /** Raw `docker … inspect` output for everything discovery needs, gathered in a fixed number of calls. */
@@ -37,7 +38,7 @@ export async function inspectMany(
     } catch {
       parsed = undefined;
     }
-    if (!Array.isArray(parsed)) {
+    if (!Array.isArray(parsed) || (r.exitCode !== 0 && r.stdout.trim() === "")) {
       throw new AppError("process_failed", `\`docker ${cmd.join(" ")}\` failed: ${r.stderr.trim()}`);
     }
     if (r.exitCode !== 0) log?.debug(`docker ${cmd.join(" ")}: ${r.stderr.trim()}`);
@@ -77,9 +78,10 @@ export async function gatherFacts(docker: Docker, log?: Logger): Promise<DockerF
     docker.requireDaemon(),
     docker.run(
       ["ps", "-a", "--no-trunc", "--format", '{{.ID}}\t{{.State}}\t{{.Label "com.docker.compose.project"}}'],
-      { timeoutMs: TIMEOUT_MS },
+      { timeoutMs: TIMEOUT_MS, check: false },
     ),
   ]);
+  if (ps.exitCode !== 0) throw failure(ps);
   const ids = selectContainerIds(ps.stdout);
   const containers =
     ids.length > 0 ? await inspectMany(docker, ["inspect", "--type", "container"], ids, log) : [];

@@ -63,24 +63,29 @@ export function composeFromLabels(labels: Record<string, string>): ComposeInfo |
   };
 }
 
-/** Image-name fragments, first match wins (postgis before postgres would not matter: same engine). */
+/** Repository base names (tag and registry stripped) → engine. Exporters and GUIs do not match. */
 const DATABASES: [RegExp, string][] = [
-  [/(^|[/_-])(postgres|postgresql|postgis|timescaledb)([:/@_-]|$)/, "postgres"],
-  [/(^|[/_-])mariadb([:/@_-]|$)/, "mariadb"],
-  [/(^|[/_-])(mysql|percona)([:/@_-]|$)/, "mysql"],
-  [/(^|[/_-])(mongo|mongodb)([:/@_-]|$)/, "mongodb"],
-  [/(^|[/_-])(redis|valkey|keydb)([:/@_-]|$)/, "redis"],
-  [/(^|[/_-])(elasticsearch|opensearch)([:/@_-]|$)/, "elasticsearch"],
-  [/(^|[/_-])influxdb([:/@_-]|$)/, "influxdb"],
-  [/(^|[/_-])(cassandra|scylla)([:/@_-]|$)/, "cassandra"],
-  [/(^|[/_-])couchdb([:/@_-]|$)/, "couchdb"],
-  [/(^|[/_-])(mssql|mssql-server)([:/@_-]|$)/, "mssql"],
-  [/(^|[/_-])clickhouse(-server)?([:/@_-]|$)/, "clickhouse"],
+  [/^(postgres|postgresql|postgis|timescaledb|timescaledb-ha)$/, "postgres"],
+  [/^mariadb$/, "mariadb"],
+  [/^(mysql|mysql-server|percona|percona-server)$/, "mysql"],
+  [/^(mongo|mongodb|mongodb-community-server)$/, "mongodb"],
+  [/^(redis|redis-stack|redis-stack-server|valkey|keydb)$/, "redis"],
+  [/^(elasticsearch|opensearch)$/, "elasticsearch"],
+  [/^influxdb$/, "influxdb"],
+  [/^(cassandra|scylla)$/, "cassandra"],
+  [/^couchdb$/, "couchdb"],
+  [/^(mssql|mssql-server|server)$/, "mssql"],
+  [/^(clickhouse|clickhouse-server)$/, "clickhouse"],
 ];
 
 /** "docker.io/library/postgres:16-alpine" → "postgres"; undefined when nothing matches. */
 export function guessDatabase(image: string): string | undefined {
-  const name = image.toLowerCase();
-  for (const [re, engine] of DATABASES) if (re.test(name)) return engine;
+  const repo = image.toLowerCase().split("@")[0] ?? "";
+  const last = repo.split("/").pop() ?? "";
+  const name = last.split(":")[0] ?? "";
+  for (const [re, engine] of DATABASES) {
+    // "server" alone is too generic: only mcr.microsoft.com/mssql/server counts.
+    if (re.test(name) && (name !== "server" || repo.includes("/mssql/"))) return engine;
+  }
   return undefined;
 }
