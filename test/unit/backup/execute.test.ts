@@ -1,0 +1,181 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { executeBackup } from "../../../src/core/backup/execute.ts";
+import { planBackup } from "../../../src/core/backup/plan.ts";
+import { createJournal } from "../../../src/core/containers/journal.ts";
+import { createDocker } from "../../../src/core/docker/docker.ts";
+import { createKopia } from "../../../src/core/kopia/kopia.ts";
+import { silentLogger } from "../../../src/core/log.ts";
+import { Lifecycle } from "../../../src/core/safe-exit.ts";
+import { type Expectation, FakeRunner } from "../../fakes/fake-runner.ts";
+import { tempDir } from "../../helpers/env.ts";
+import { config, container, discovery, planOpts, stackUnit } from "./fixtures.ts";
+
+const dirs: { remove: () => void }[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+const manifest = (id: string) =>
+  JSON.stringify({
+    id,
+    source: { host: "h", userName: "kopi-docka", path: "/x" },
+    startTime: "t",
+    rootEntry: { summ: { size: 5, files: 1, numFailed: 0 } },
+  });
+
+/** Every docker/kopia call answered; `failSnapshotOf` makes the snapshot of a path fail with no manifest. */
+function fakeHost(o: { failSnapshotOf?: string; hookFails?: string } = {}): Expectation[] {
+  const is =
+    (...prefix: string[]) =>
+    (a: readonly string[]) =>
+      prefix.every((p, i) => a[i] === p);
+  const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
+  return [
+    { argv: is("docker", "inspect"), stdout: '{"Running":true,"StartedAt":"2025-01-01T00:00:00Z"}' },
+    { argv: is("docker", "stop") },
+    { argv: is("docker", "start") },
+    {
+      argv: (a) => kopia("snapshot")(a) && a[5] === o.failSnapshotOf,
+      exitCode: 1,
+      stderr: "ERROR: disk full",
+    },
+    { argv: kopia("snapshot"), stdout: `${manifest("m1")}\n` },
+    { argv: (a) => kopia("policy")(a) && a.includes("show"), stdout: "{}" },
+    { argv: (a) => kopia("policy")(a) && a.includes("set") },
+    { argv: (a) => kopia("maintenance")(a) && a.includes("info"), stdout: '{"owner":"someone@else"}' },
+    { argv: (a) => a[0] === o.hookFails, exitCode: 1, stderr: "maintenance mode failed" },
+    { argv: (a) => a[0]?.endsWith("/hook") === true },
+  ];
+}
+
+function setup(runner: FakeRunner, cfg: Record<string, unknown> = {}) {
+  const dir = tempDir("kd-exec-");
+  dirs.push(dir);
+  const c = config(cfg);
+  const deps = {
+    config: c,
+    runner,
+    docker: createDocker(runner),
+    kopia: createKopia(runner, {
+      configFile: "/k.config",
+      cacheDir: "/c",
+      logDir: "/l",
+      password: () => "pw",
+      hostname: "h",
+      username: "kopi-docka",
+    }),
+    log: silentLogger(),
+    lifecycle: new Lifecycle(),
+    journal: createJournal(join(dir.path, "journal")),
+    hostname: "h",
+    version: "9.9.9",
+    sleep: async () => {},
+  };
+  const hook = join(dir.path, "hook");
+  writeFileSync(hook, "#!/bin/sh\nexit 0\n");
+  chmodSync(hook, 0o755);
+  return { deps, dir: dir.path, hook };
+}
+
+const order = (runner: FakeRunner) =>
+  runner.calls
+    .map((c) => c.argv)
+    .filter((a) => a[1] === "stop" || a[1] === "start" || (a[0] === "kopia" && a[3] === "snapshot"))
+    .map((a) => (a[0] === "docker" ? `${a[1]} ${a.at(-1)}` : `snapshot ${a[5]}`));
+
+describe("executeBackup", () => {
+  test("stop (reverse dependency order) → snapshot data → start (dependency order)", async () => {
+    const runner = new FakeRunner([], fakeHost());
+    const { deps, dir } = setup(runner);
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(stackUnit()));
+    expect(order(runner)).toEqual([
+      "stop id-shop_web_1",
+      "stop id-shop_app_1",
+      "stop id-shop_db_1",
+      "snapshot /var/lib/docker/volumes/shop_dbdata/_data",
+      "snapshot /srv/shop/uploads",
+      "start id-shop_db_1",
+      "start id-shop_app_1",
+      "start id-shop_web_1",
+    ]);
+    expect(record.status).toBe("ok");
+    expect(record.units[0]?.stopped).toHaveLength(3);
+    expect(deps.journal.entries()).toEqual([]);
+    expect(deps.lifecycle.pending()).toEqual([]);
+    const snap = runner.calls.find((c) => c.argv.includes("/srv/shop/uploads"))?.argv ?? [];
+    expect(snap).toContain("kopi-docka@h:/kopi-docka/shop/binds/srv/shop/uploads");
+    expect(snap).toContain("type:bind");
+  });
+
+  test("a failing snapshot still restarts every container; the unit fails with the cause", async () => {
+    const runner = new FakeRunner(
+      [],
+      fakeHost({ failSnapshotOf: "/var/lib/docker/volumes/shop_dbdata/_data" }),
+    );
+    const { deps, dir } = setup(runner);
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(stackUnit()));
+    expect(order(runner).filter((s) => s.startsWith("start"))).toHaveLength(3);
+    expect(record.status).toBe("failed");
+    expect(record.units[0]?.errors[0]).toMatchObject({ phase: "snapshot", item: "shop_dbdata" });
+    expect(record.units[0]?.errors[0]?.message).toContain("disk full");
+    expect(record.units[0]?.sources.find((s) => s.label === "/srv/shop/uploads")?.status).toBe("ok");
+  });
+
+  test("a failing pre-backup hook: nothing stopped, nothing snapshotted, other units go on", async () => {
+    const runner = new FakeRunner([], fakeHost());
+    const { deps, dir, hook } = setup(runner);
+    const bad = join(dir, "bad-hook");
+    writeFileSync(bad, "#!/bin/sh\nexit 1\n");
+    chmodSync(bad, 0o755);
+    runner.calls.length = 0;
+    const fresh = new FakeRunner([], fakeHost({ hookFails: bad }));
+    const d = {
+      ...deps,
+      runner: fresh,
+      docker: createDocker(fresh),
+      kopia: createKopia(fresh, deps.kopia.options),
+    };
+    const cfg = config({ units: { shop: { pre_backup: bad } }, backup: { hooks: { pre_backup: hook } } });
+    const disc = discovery(stackUnit(), stackUnit("blog"));
+    const plan = planBackup(cfg, disc, new Date(), { ...planOpts, stagingDir: dir, scope: "minimal" });
+    const record = await executeBackup({ ...d, config: cfg }, plan, disc);
+    expect(order(fresh).some((s) => s.includes("shop_"))).toBe(false);
+    expect(order(fresh).filter((s) => s.includes("blog_"))).toHaveLength(7);
+    expect(record.units.map((u) => u.status)).toEqual(["failed", "ok"]);
+    expect(record.units[0]?.errors[0]?.phase).toBe("pre_hook");
+    expect(record.status).toBe("partial");
+  });
+
+  test("staged inspect has secret env values redacted; the secret appears in no argv", async () => {
+    const runner = new FakeRunner([], fakeHost());
+    const { deps, dir } = setup(runner);
+    const secret = "s3cr3t-value-xyz";
+    const unit = stackUnit();
+    unit.containers[2] = container("shop_db_1", {
+      compose: unit.containers[2]?.compose,
+      env: { DB_PASSWORD: secret, PLAIN: "visible" },
+      inspect: { Id: "x", Config: { Env: [`DB_PASSWORD=${secret}`, "PLAIN=visible", "API_KEY=k-123"] } },
+    });
+    const plan = planBackup(deps.config, discovery(unit), new Date(), { ...planOpts, stagingDir: dir });
+    const record = await executeBackup(deps, plan, discovery(unit));
+    const staged = readFileSync(join(dir, "shop", "recipe", "inspect", "shop_db_1.json"), "utf8");
+    expect(staged).not.toContain(secret);
+    expect(staged).not.toContain("k-123");
+    expect(staged).toContain("DB_PASSWORD=***REDACTED***");
+    expect(staged).toContain("PLAIN=visible");
+    for (const c of runner.calls) expect(c.argv.join(" ")).not.toContain(secret);
+    expect(JSON.stringify(record)).not.toContain(secret);
+  });
+});

@@ -1,0 +1,34 @@
+import { expect, test } from "bun:test";
+import { globalPolicyFlags, missingIgnoreFlags } from "../../../src/core/kopia/policy.ts";
+import { config } from "./fixtures.ts";
+
+test("global policy: only values that differ from the config are set", () => {
+  const current = {
+    retention: {
+      keepLatest: 10,
+      keepHourly: 48,
+      keepDaily: 7,
+      keepWeekly: 4,
+      keepMonthly: 24,
+      keepAnnual: 3,
+    },
+    compression: { compressorName: "none" },
+  };
+  expect(globalPolicyFlags(config(), current)).toEqual([
+    "--keep-hourly=0",
+    "--keep-monthly=12",
+    "--compression=zstd",
+  ]);
+  const same = {
+    retention: { keepLatest: 10, keepHourly: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepAnnual: 3 },
+    compression: { compressorName: "zstd" },
+  };
+  expect(globalPolicyFlags(config(), same)).toEqual([]);
+});
+
+test("exclude patterns: only missing ignore rules are added, as one argv element each", () => {
+  expect(missingIgnoreFlags(["*.log", "cache/", "*.log"], { files: { ignore: ["cache/"] } })).toEqual([
+    "--add-ignore=*.log",
+  ]);
+  expect(missingIgnoreFlags([], {})).toEqual([]);
+});
