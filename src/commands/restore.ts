@@ -1,0 +1,92 @@
+import { defineCommand } from "citty";
+import { UsageError } from "../core/errors.ts";
+import { acquireLock } from "../core/lock.ts";
+import { executeRestore } from "../core/restore/execute.ts";
+import { repeatedFlag, requestFromFlags } from "../core/restore/request.ts";
+import { type PreparedRestore, prepareRestore, readRestorePoints } from "../core/restore/session.ts";
+import { printJson, printLine } from "../ui/output.ts";
+import { renderPlan, renderResult } from "../ui/restore-report.ts";
+import { confirmRestore, restoreWizard } from "../ui/restore-wizard.ts";
+import { VERSION } from "../version.ts";
+import { buildContext, requireRoot } from "./_context.ts";
+import { commonArgs, dryRunArgs } from "./_shared.ts";
+
+const str = (description: string, valueHint?: string) => ({
+  type: "string" as const,
+  description,
+  valueHint,
+});
+const bool = (description: string) => ({ type: "boolean" as const, description });
+
+export default defineCommand({
+  meta: {
+    name: "restore",
+    description:
+      "Bring a unit back from a restore point: a wizard on a terminal, flags otherwise. " +
+      "Exit 0 restored, 1 failed, 2 missing flags, 13 not root, 130 cancelled.",
+  },
+  args: {
+    ...commonArgs,
+    ...dryRunArgs,
+    unit: str("Unit (compose project or container) to restore", "name"),
+    run: str("Restore point: backup id, run id or <unit>@<backup_id> (see `snapshots`)", "id"),
+    latest: bool("Use the newest complete restore point"),
+    volume: str("Restore only this volume (repeat, or comma-separated)", "name"),
+    only: str("Restore only volumes, binds or recipe", "what"),
+    "from-host": str("Use restore points recorded on another host", "host"),
+    as: str("Side-by-side copy under this compose project name", "name"),
+    "target-dir": str("Where compose and project files go (default <restore_dir>/<unit>)", "dir"),
+    start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
+    "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
+    yes: bool("Do not ask; needed without a terminal"),
+  },
+  async run({ args, rawArgs }) {
+    requireRoot("restore");
+    const ctx = buildContext(args);
+    const points = await readRestorePoints(ctx);
+    const flags = {
+      unit: args.unit,
+      run: args.run,
+      latest: args.latest,
+      volume: repeatedFlag(rawArgs, "--volume"),
+      only: args.only,
+      fromHost: args["from-host"],
+      as: args.as,
+      targetDir: args["target-dir"],
+      start: args.start,
+      recreateNetworks: args["recreate-networks"],
+    };
+    const wizard = ctx.interactive && !(args.unit && (args.run || args.latest));
+    let prepared: PreparedRestore | undefined;
+    const preview = async (r: Parameters<typeof prepareRestore>[1]) =>
+      (prepared = await prepareRestore(ctx, r, points)).plan;
+    const io = { signal: ctx.lifecycle.signal };
+    const request = wizard
+      ? await restoreWizard({ points, thisHost: ctx.hostname, preview }, io)
+      : requestFromFlags(flags, points, ctx.hostname);
+    const ready = prepared ?? (await prepareRestore(ctx, request, points));
+    if (args["dry-run"]) {
+      if (args.json) printJson(ready.plan);
+      else for (const l of renderPlan(ready.plan)) printLine(l);
+      return;
+    }
+    if (!wizard && !args.yes) {
+      if (!ctx.interactive)
+        throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");
+      await confirmRestore(ready.plan, io);
+    }
+    const lock = await acquireLock(ctx.paths.lockFile, {
+      runId: ready.runId,
+      command: "restore",
+      signal: io.signal,
+      log: ctx.log,
+    });
+    try {
+      const result = await executeRestore({ ...ctx, version: VERSION }, ready.plan, ready);
+      if (args.json) printJson(result);
+      else for (const l of renderResult(result)) printLine(l);
+    } finally {
+      lock.release();
+    }
+  },
+});

@@ -1,0 +1,95 @@
+/**
+ * Rebuilds a `docker run` argv from a container's saved `docker inspect`, for standalone units.
+ * Pure. Env values redacted at backup time are never passed on: such a container is refused
+ * (`refused` says why) rather than started with a placeholder password.
+ */
+export const REDACTED = "***REDACTED***";
+
+/** Set by the image or by docker itself; passing them again would pin stale values. */
+const IMAGE_ENV_KEYS = new Set(["PATH", "HOME", "HOSTNAME", "TERM", "container"]);
+
+export interface RunRebuild {
+  name: string;
+  argv: string[];
+  warnings: string[];
+  /** Set when the container must not be started from this argv. */
+  refused?: string;
+}
+
+export interface RunRebuildOptions {
+  /** Container name to use (differs with `--as`). */
+  name?: string;
+  /** Backed-up volume name → name on this host. */
+  volumeName?: (name: string) => string;
+  /** Backed-up bind source → path on this host. */
+  bindPath?: (source: string) => string;
+  networkName?: (name: string) => string;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+
+export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRebuild {
+  const config = obj(inspect.Config);
+  const host = obj(inspect.HostConfig);
+  const name = o.name ?? str(inspect.Name).replace(/^\//, "");
+  const argv = ["docker", "run", "-d", "--name", name];
+  const warnings: string[] = [];
+  const redacted: string[] = [];
+
+  const restart = obj(host.RestartPolicy);
+  const policy = str(restart.Name);
+  if (policy && policy !== "no") {
+    const retries = Number(restart.MaximumRetryCount ?? 0);
+    argv.push("--restart", policy === "on-failure" && retries > 0 ? `${policy}:${retries}` : policy);
+  }
+  for (const e of strs(config.Env)) {
+    const key = e.split("=")[0] ?? "";
+    if (IMAGE_ENV_KEYS.has(key)) continue;
+    if (e.slice(key.length + 1) === REDACTED) redacted.push(key);
+    argv.push("-e", e);
+  }
+  for (const m of Array.isArray(inspect.Mounts) ? inspect.Mounts.map(obj) : []) {
+    const ro = m.RW === false ? ":ro" : "";
+    const dest = str(m.Destination);
+    if (m.Type === "volume") argv.push("-v", `${(o.volumeName ?? id)(str(m.Name))}:${dest}${ro}`);
+    else if (m.Type === "bind") argv.push("-v", `${(o.bindPath ?? id)(str(m.Source))}:${dest}${ro}`);
+    else if (m.Type === "tmpfs") argv.push("--tmpfs", dest);
+  }
+  for (const [port, bindings] of Object.entries(obj(host.PortBindings))) {
+    for (const b of Array.isArray(bindings) ? bindings.map(obj) : []) {
+      const ip = str(b.HostIp);
+      const hostPort = str(b.HostPort);
+      argv.push("-p", `${ip ? `${ip}:` : ""}${hostPort}:${port.replace(/\/tcp$/, "")}`);
+    }
+  }
+  const mode = str(host.NetworkMode);
+  const networks = Object.keys(obj(obj(inspect.NetworkSettings).Networks));
+  if (mode && mode !== "default" && mode !== "bridge") {
+    const custom = !["host", "none"].includes(mode) && !mode.startsWith("container:");
+    argv.push("--network", custom ? (o.networkName ?? id)(mode) : mode);
+  }
+  const extra = networks.filter((n) => n !== mode && n !== "bridge");
+  if (extra.length) warnings.push(`${name}: also attached to ${extra.join(", ")}; connect it by hand`);
+  for (const [k, v] of Object.entries(obj(config.Labels))) {
+    if (!k.startsWith("com.docker.compose.")) argv.push("--label", `${k}=${str(v)}`);
+  }
+  if (str(config.User)) argv.push("--user", str(config.User));
+  if (str(config.WorkingDir)) argv.push("--workdir", str(config.WorkingDir));
+  if (host.Privileged === true) argv.push("--privileged");
+  for (const c of strs(host.CapAdd)) argv.push("--cap-add", c);
+  for (const c of strs(host.CapDrop)) argv.push("--cap-drop", c);
+  const entrypoint = strs(config.Entrypoint);
+  if (entrypoint[0] !== undefined) argv.push("--entrypoint", entrypoint[0]);
+  argv.push(str(config.Image), ...entrypoint.slice(1), ...strs(config.Cmd));
+
+  const refused = redacted.length
+    ? `${name}: ${redacted.join(", ")} ${redacted.length === 1 ? "was" : "were"} redacted in the backup; ` +
+      "start it by hand with the real values"
+    : undefined;
+  return { name, argv, warnings, ...(refused ? { refused } : {}) };
+}
+
+const id = (s: string) => s;

@@ -1,0 +1,136 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../../config/schema.ts";
+import { startContainer, stopContainer } from "../containers/stop-start.ts";
+import type { Docker } from "../docker/docker.ts";
+import { runHook } from "../hooks.ts";
+import type { Kopia } from "../kopia/kopia.ts";
+import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
+import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
+import { fileStamp, writeRecipeFiles } from "./files.ts";
+import { renamer } from "./names.ts";
+import { applyNetworks } from "./networks.ts";
+import { startUnit } from "./start.ts";
+import type { RestorePlan } from "./types.ts";
+
+export interface RestoreDeps {
+  config: Config;
+  runner: Runner;
+  docker: Docker;
+  kopia: Kopia;
+  log: Logger;
+  lifecycle: Lifecycle;
+  hostname: string;
+  version: string;
+}
+
+export interface RestoreResult {
+  runId: string;
+  /** Run id of the undo point (`restore --run <unit>@<id>` brings the old state back); unset if none. */
+  undoPoint?: string;
+  volumes: string[];
+  binds: string[];
+  files: string[];
+  backups: string[];
+  started: string[];
+  warnings: string[];
+}
+
+/**
+ * Walks a plan: pre-restore hook, stop the containers that use what is restored, undo point,
+ * networks, volumes, binds, recipe files, start, post-restore hook, then start again what it
+ * stopped. On failure or a signal, the containers it stopped stay stopped and are logged, with the
+ * undo point; temp data (`tempDir`) is removed either way.
+ */
+export async function executeRestore(
+  d: RestoreDeps,
+  plan: RestorePlan,
+  o: { runId: string; tempDir: string; now: Date },
+): Promise<RestoreResult> {
+  const { log, lifecycle } = d;
+  const signal = lifecycle.signal;
+  const stopped: RestorePlan["stop"] = [];
+  const result: RestoreResult = {
+    runId: o.runId,
+    volumes: [],
+    binds: [],
+    files: [],
+    backups: [],
+    started: [],
+    warnings: [...plan.warnings],
+  };
+  const undoName = () => `${plan.point.unit}@${o.runId}`;
+  const guard = lifecycle.register(`restore ${plan.point.unit}: temp data`, PRIORITY.dataSafety, () => {
+    rmSync(o.tempDir, { recursive: true, force: true });
+    if (stopped.length)
+      log.warn(`left stopped (start them when ready): ${stopped.map((s) => s.name).join(", ")}`);
+    if (result.undoPoint)
+      log.warn(`undo point: kopi-docka restore --unit ${plan.point.unit} --run ${undoName()}`);
+  });
+  try {
+    const hook = (type: "pre_restore" | "post_restore", file: string) =>
+      runHook(d.runner, file, {
+        type,
+        unit: plan.point.unit,
+        runId: o.runId,
+        timeoutSec: d.config.backup.hooks.timeout,
+        signal,
+        env: { KOPI_DOCKA_RESTORE_POINT: plan.point.key },
+        onOutputLine: (l) => log.info(`  ${type}: ${l}`),
+      });
+    if (plan.hooks.pre) await hook("pre_restore", plan.hooks.pre);
+    for (const c of plan.stop) {
+      lifecycle.throwIfInterrupted();
+      log.info(`stopping ${c.name}`);
+      await stopContainer(d.docker, c.id, d.config.backup.stop_timeout);
+      stopped.push(c);
+    }
+    const c = { ...d, signal };
+    const timestamp = o.now.toISOString();
+    for (const item of plan.undo) {
+      lifecycle.throwIfInterrupted();
+      await takeUndoSnapshot(c, plan, item, o.runId, timestamp);
+      result.undoPoint = undoName();
+    }
+    const names = renamer(plan.request.as, plan.targetDir);
+    await applyNetworks(d.docker, plan.networks, {
+      labels: names.labels,
+      copy: Boolean(plan.request.as),
+      log,
+    });
+    for (const v of plan.volumes) {
+      lifecycle.throwIfInterrupted();
+      await restoreVolume(c, v);
+      result.volumes.push(v.name);
+    }
+    for (const b of plan.binds) {
+      lifecycle.throwIfInterrupted();
+      await restoreBind(c, b);
+      result.binds.push(b.path);
+    }
+    const recipeDir = plan.files.length ? join(o.tempDir, "recipe") : "";
+    if (recipeDir) {
+      result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
+      result.files = plan.files.filter((f) => f.action !== "same").map((f) => f.to);
+    }
+    lifecycle.throwIfInterrupted();
+    if (plan.start) result.started = await startUnit(d, plan.start, { signal, log });
+    for (const s of [...stopped]) {
+      const r = await d.docker.run(["inspect", "--format", "{{.Id}}", s.id], { check: false });
+      if (r.exitCode === 0) await startContainer(d.docker, s.id);
+      stopped.splice(stopped.indexOf(s), 1);
+      log.info(`started ${s.name} again`);
+    }
+    if (plan.hooks.post) {
+      await hook("post_restore", plan.hooks.post).catch((e) => {
+        result.warnings.push(String(e instanceof Error ? e.message : e));
+        log.warn(String(e instanceof Error ? e.message : e));
+      });
+    }
+    return result;
+  } finally {
+    await guard.run();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Names under a side-by-side copy (`--as NAME`). Compose-made objects keep their key under the new
+ * project (`<as>_<key>`) and get the new project label, so docker-compose adopts them; other
+ * objects get the new name as a prefix. In place, every name stays as it was.
+ */
+export const PROJECT_LABEL = "com.docker.compose.project";
+export const VOLUME_LABEL = "com.docker.compose.volume";
+export const NETWORK_LABEL = "com.docker.compose.network";
+
+export interface Renamer {
+  volume(name: string, labels: Record<string, string>): string;
+  network(name: string, labels: Record<string, string>): string;
+  labels(labels: Record<string, string>): Record<string, string>;
+  container(name: string): string;
+  bind(source: string): string;
+}
+
+export function renamer(as: string | undefined, targetDir: string): Renamer {
+  if (!as) {
+    return {
+      volume: (n) => n,
+      network: (n) => n,
+      labels: (l) => ({ ...l }),
+      container: (n) => n,
+      bind: (s) => s,
+    };
+  }
+  const rename = (key: string | undefined, name: string) => (key ? `${as}_${key}` : `${as}_${name}`);
+  return {
+    volume: (n, l) => rename(l[VOLUME_LABEL], n),
+    network: (n, l) => rename(l[NETWORK_LABEL], n),
+    labels: (l) => (PROJECT_LABEL in l ? { ...l, [PROJECT_LABEL]: as } : { ...l }),
+    container: (n) => `${as}_${n}`,
+    // A copy must never write over the original's host paths.
+    bind: (s) => `${targetDir}/binds${s.startsWith("/") ? s : `/${s}`}`,
+  };
+}

@@ -1,0 +1,136 @@
+import type { SnapshotManifest } from "../kopia/parse.ts";
+import { snapshotTags } from "../kopia/parse.ts";
+
+/**
+ * Restore points, read from snapshot tags alone. One point is one unit of one backup (`unit` +
+ * `backup_id`; every snapshot of a unit in a run shares them), never a time window. Snapshots kopia
+ * marked `incomplete` are never offered; a point that had one is shown as incomplete.
+ */
+export interface SnapshotRef {
+  id: string;
+  sizeBytes: number;
+  files: number;
+}
+
+export interface RestorePoint {
+  /** `<unit>@<backup_id>`: what `--run` and the wizard select. */
+  key: string;
+  unit: string;
+  host: string;
+  backupId: string;
+  runId: string;
+  /** ISO-8601 UTC, from the `timestamp` tag (kopia's start time when missing). */
+  timestamp: string;
+  scope: string;
+  /** Set on undo points, which restore takes before overwriting anything. */
+  phase?: "pre-restore";
+  recipe?: SnapshotRef;
+  networks?: SnapshotRef;
+  volumes: (SnapshotRef & { name: string })[];
+  binds: (SnapshotRef & { source: string; destination?: string })[];
+  sizeBytes: number;
+  complete: boolean;
+  /** Why the point is not complete. */
+  problems: string[];
+}
+
+export interface RestorePoints {
+  points: RestorePoint[];
+  /** Undo points (`phase:pre-restore`), listed apart from backups. */
+  undoPoints: RestorePoint[];
+}
+
+/** Groups snapshot manifests into restore points, newest first. Pure. */
+export function groupRestorePoints(manifests: readonly SnapshotManifest[]): RestorePoints {
+  const groups = new Map<string, RestorePoint>();
+  for (const m of manifests) {
+    const t = snapshotTags(m);
+    if (!t.unit || !t.backup_id || !t.type) continue;
+    const key = `${m.source.host}\u0000${t.unit}\u0000${t.backup_id}`;
+    let p = groups.get(key);
+    if (!p) {
+      p = {
+        key: `${t.unit}@${t.backup_id}`,
+        unit: t.unit,
+        host: m.source.host,
+        backupId: t.backup_id,
+        runId: t.run_id ?? t.backup_id,
+        timestamp: t.timestamp ?? m.startTime,
+        scope: t.backup_scope ?? "unknown",
+        ...(t.phase === "pre-restore" ? { phase: "pre-restore" as const } : {}),
+        volumes: [],
+        binds: [],
+        sizeBytes: 0,
+        complete: true,
+        problems: [],
+      };
+      groups.set(key, p);
+    }
+    if (m.incomplete) {
+      p.complete = false;
+      p.problems.push(`${describe(t)} snapshot ${m.id} is incomplete (${m.incomplete}); not offered`);
+      continue;
+    }
+    addSnapshot(p, t, m);
+  }
+  const all = [...groups.values()];
+  for (const p of all) {
+    if (!p.phase && p.scope !== "minimal" && !p.recipe) {
+      p.complete = false;
+      p.problems.push("no recipe snapshot");
+    }
+  }
+  all.sort((a, b) => b.timestamp.localeCompare(a.timestamp) || a.unit.localeCompare(b.unit));
+  return { points: all.filter((p) => !p.phase), undoPoints: all.filter((p) => p.phase) };
+}
+
+function addSnapshot(p: RestorePoint, t: Record<string, string>, m: SnapshotManifest): void {
+  const ref: SnapshotRef = {
+    id: m.id,
+    sizeBytes: m.rootEntry?.summ?.size ?? Number(t.size_bytes ?? 0),
+    files: m.rootEntry?.summ?.files ?? 0,
+  };
+  p.sizeBytes += ref.sizeBytes;
+  // Two snapshots of one thing in one backup (a retry): the newest wins.
+  switch (t.type) {
+    case "recipe":
+      p.recipe = ref;
+      break;
+    case "networks":
+      p.networks = ref;
+      break;
+    case "volume":
+      p.volumes = [...p.volumes.filter((v) => v.name !== t.volume), { ...ref, name: t.volume ?? "" }];
+      break;
+    case "bind":
+      p.binds = [
+        ...p.binds.filter((b) => b.source !== t.bind_source),
+        { ...ref, source: t.bind_source ?? "", destination: t.bind_destination },
+      ];
+      break;
+  }
+}
+
+function describe(t: Record<string, string>): string {
+  if (t.type === "volume") return `volume ${t.volume}`;
+  if (t.type === "bind") return `bind ${t.bind_source}`;
+  return t.type ?? "unknown";
+}
+
+/** The distinct hosts that have restore points, this host first. */
+export function pointHosts(points: readonly RestorePoint[], thisHost: string): string[] {
+  const hosts = [...new Set(points.map((p) => p.host))].sort();
+  return hosts.includes(thisHost) ? [thisHost, ...hosts.filter((h) => h !== thisHost)] : hosts;
+}
+
+/** Marks a point incomplete when the recipe lists a volume or bind that has no snapshot. */
+export function checkAgainstRecipe(
+  p: RestorePoint,
+  listed: { volumes: string[]; binds: string[] },
+): RestorePoint {
+  const problems = [
+    ...listed.volumes.filter((v) => !p.volumes.some((s) => s.name === v)).map((v) => `volume ${v} missing`),
+    ...listed.binds.filter((b) => !p.binds.some((s) => s.source === b)).map((b) => `bind ${b} missing`),
+  ];
+  return problems.length ? { ...p, complete: false, problems: [...p.problems, ...problems] } : p;
+}

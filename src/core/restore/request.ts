@@ -1,0 +1,82 @@
+import { UsageError } from "../errors.ts";
+import type { RestorePoint, RestorePoints } from "./points.ts";
+import type { RestoreRequest } from "./types.ts";
+
+/** The flag twin of the wizard. Every wizard answer has a flag here. */
+export interface RestoreFlags {
+  unit?: string;
+  run?: string;
+  latest?: boolean;
+  volume?: string[];
+  only?: string;
+  fromHost?: string;
+  as?: string;
+  targetDir?: string;
+  start?: boolean;
+  recreateNetworks?: boolean;
+}
+
+const ONLY = ["volumes", "binds", "recipe"] as const;
+
+/** Points of one unit on one host, backups first then undo points, each newest first. */
+export function pointsFor(points: RestorePoints, host: string, unit: string): RestorePoint[] {
+  return [...points.points, ...points.undoPoints].filter((p) => p.host === host && p.unit === unit);
+}
+
+/**
+ * Builds a request from flags alone, or throws a UsageError naming exactly the flags that are
+ * missing. `--run` accepts a backup id, a run id or `<unit>@<backup_id>`.
+ */
+export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHost: string): RestoreRequest {
+  const missing = [...(f.unit ? [] : ["--unit"]), ...(f.run || f.latest ? [] : ["--run or --latest"])];
+  if (missing.length) {
+    throw new UsageError(
+      `restore needs ${missing.join(" and ")} without a terminal`,
+      "see `kopi-docka snapshots`",
+    );
+  }
+  if (f.run && f.latest) throw new UsageError("--run and --latest exclude each other");
+  if (f.only && !(ONLY as readonly string[]).includes(f.only))
+    throw new UsageError(`--only must be one of ${ONLY.join(", ")}`);
+  const host = f.fromHost ?? thisHost;
+  const unit = f.unit as string;
+  const candidates = pointsFor(points, host, unit);
+  if (candidates.length === 0) {
+    const hosts = [...new Set(points.points.filter((p) => p.unit === unit).map((p) => p.host))];
+    throw new UsageError(
+      `no restore point of unit ${unit} from host ${host}`,
+      hosts.length ? `it has points from --from-host ${hosts.join(", ")}` : "see `kopi-docka snapshots`",
+    );
+  }
+  const point = f.latest
+    ? candidates.find((p) => !p.phase && p.complete)
+    : candidates.find((p) => [p.key, p.backupId, p.runId].includes(f.run as string));
+  if (!point) {
+    throw new UsageError(
+      f.latest ? `unit ${unit} has no complete restore point` : `no restore point ${f.run} for unit ${unit}`,
+      "see `kopi-docka snapshots --unit " + unit + "`",
+    );
+  }
+  if (f.as && !/^[a-z0-9][a-z0-9_-]*$/.test(f.as))
+    throw new UsageError(`--as ${f.as}: a compose project name is lower-case letters, digits, - and _`);
+  const volumes = f.volume?.flatMap((v) => v.split(",")).filter(Boolean);
+  const what = volumes?.length ? "volumes" : ((f.only as RestoreRequest["what"] | undefined) ?? "all");
+  return {
+    host,
+    unit,
+    point: point.key,
+    what,
+    ...(volumes?.length ? { volumes } : {}),
+    ...(f.as ? { as: f.as } : {}),
+    ...(f.targetDir ? { targetDir: f.targetDir } : {}),
+    start: Boolean(f.start),
+    recreateNetworks: Boolean(f.recreateNetworks),
+  };
+}
+
+/** Every value of a flag that may be repeated (`--volume a --volume b`, `--volume=c`). */
+export function repeatedFlag(argv: readonly string[], flag: string): string[] {
+  return argv.flatMap((a, i) =>
+    a === flag ? [argv[i + 1] ?? ""] : a.startsWith(`${flag}=`) ? [a.slice(flag.length + 1)] : [],
+  );
+}

@@ -1,0 +1,70 @@
+import type { RestoreResult } from "../core/restore/execute.ts";
+import type { RestorePoint } from "../core/restore/points.ts";
+import type { RestorePlan } from "../core/restore/types.ts";
+import { formatBytes, renderTable } from "./output.ts";
+
+/** One line per restore point, for tables and wizard options. */
+export function pointLabel(p: RestorePoint): string {
+  const state = p.complete ? "complete" : "INCOMPLETE";
+  return `${p.timestamp.replace("T", " ").replace(/\.\d+Z$|Z$/, "")}  ${p.unit}  ${formatBytes(p.sizeBytes)}  ${p.scope}  ${state}`;
+}
+
+/** The `snapshots` table: restore points, then undo points. */
+export function renderPoints(points: RestorePoint[], undo: RestorePoint[]): string {
+  const row = (p: RestorePoint) => [
+    p.timestamp,
+    p.unit,
+    p.host,
+    p.runId,
+    p.backupId,
+    formatBytes(p.sizeBytes),
+    p.scope,
+    p.phase ? "undo" : p.complete ? "yes" : "no",
+  ];
+  const header = ["TIME", "UNIT", "HOST", "RUN", "BACKUP", "SIZE", "SCOPE", "COMPLETE"];
+  const out = [renderTable(header, points.map(row))];
+  if (undo.length)
+    out.push("", "Undo points (taken before a restore overwrote data):", renderTable(header, undo.map(row)));
+  return out.join("\n");
+}
+
+/** The summary a person confirms: exactly what is overwritten, created, stopped and started. */
+export function renderPlan(plan: RestorePlan): string[] {
+  const p = plan.point;
+  const lines = [`Restore ${p.unit} from ${p.host}, backup of ${p.timestamp} (run ${p.runId})`];
+  if (plan.request.as) lines.push(`  as a side-by-side copy named ${plan.request.as}`);
+  for (const c of plan.stop) lines.push(`  stop       container ${c.name} (started again afterwards)`);
+  for (const u of plan.undo) lines.push(`  undo point ${u.kind} ${u.name}`);
+  for (const n of plan.networks)
+    lines.push(`  ${n.action.padEnd(10)} network ${n.name}${n.note ? ` (${n.note})` : ""}`);
+  for (const v of plan.volumes)
+    lines.push(`  ${v.action.padEnd(10)} volume ${v.name} (${formatBytes(v.sizeBytes)}, ${v.files} files)`);
+  for (const b of plan.binds)
+    lines.push(
+      `  ${b.action.padEnd(10)} bind mount ${b.path} (${formatBytes(b.sizeBytes)}, ${b.files} files)`,
+    );
+  for (const f of plan.files)
+    if (f.action !== "same")
+      lines.push(
+        `  ${f.action.padEnd(10)} file ${f.to}${f.action === "overwrite" ? " (old one kept as .bak)" : ""}`,
+      );
+  if (plan.start?.kind === "compose")
+    lines.push(`  start      compose project ${plan.start.project} in ${plan.start.cwd}`);
+  if (plan.start?.kind === "run")
+    for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);
+  if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);
+  if (plan.hooks.post) lines.push(`  hook       ${plan.hooks.post} (post_restore)`);
+  for (const w of plan.warnings) lines.push(`  warning: ${w}`);
+  return lines;
+}
+
+export function renderResult(r: RestoreResult): string[] {
+  const lines = [
+    `restore ${r.runId} done: ${r.volumes.length} volume(s), ${r.binds.length} bind mount(s), ${r.files.length} file(s)`,
+  ];
+  if (r.started.length) lines.push(`started: ${r.started.join(", ")}`);
+  if (r.backups.length) lines.push(`previous files kept: ${r.backups.join(", ")}`);
+  if (r.undoPoint) lines.push(`undo point: ${r.undoPoint}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines;
+}
