@@ -4,8 +4,17 @@ import config from "./config.ts";
 import doctor from "./doctor.ts";
 import history from "./history.ts";
 import list from "./list.ts";
+import recover from "./recover.ts";
 import version from "./version.ts";
 
 /** Every top-level command. A static map: the compiled binary bundles them all anyway. */
 // biome-ignore lint/suspicious/noExplicitAny: each command has its own args type; citty stores them untyped
-export const commands: Record<string, CommandDef<any>> = { backup, history, version, doctor, config, list };
+export const commands: Record<string, CommandDef<any>> = {
+  backup,
+  history,
+  version,
+  doctor,
+  config,
+  list,
+  recover,
+};

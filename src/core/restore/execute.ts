@@ -52,6 +52,7 @@ export async function executeRestore(
   const { log, lifecycle } = d;
   const signal = lifecycle.signal;
   const stopped: RestorePlan["stop"] = [];
+  let done = false;
   const result: RestoreResult = {
     runId: o.runId,
     volumes: [],
@@ -66,7 +67,7 @@ export async function executeRestore(
     rmSync(o.tempDir, { recursive: true, force: true });
     if (stopped.length)
       log.warn(`left stopped (start them when ready): ${stopped.map((s) => s.name).join(", ")}`);
-    if (result.undoPoint)
+    if (result.undoPoint && !done)
       log.warn(`undo point: kopi-docka restore --unit ${plan.point.unit} --run ${undoName()}`);
   });
   try {
@@ -129,6 +130,7 @@ export async function executeRestore(
         log.warn(String(e instanceof Error ? e.message : e));
       });
     }
+    done = true;
     return result;
   } finally {
     await guard.run();
