@@ -6,13 +6,13 @@
 import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from "citty";
 import { rejectUnknownArgs, resolveChain } from "./cli-args.ts";
 import { commands } from "./commands/index.ts";
+import { markRunProcess } from "./core/containers/orphans.ts";
 import { AppError, type ErrorCode, InterruptedError, UsageError } from "./core/errors.ts";
-import { killAllSync } from "./core/process/children.ts";
 import {
   exitStatusForSignal,
   installExitSafetyNet,
+  installSignalHandlers,
   processLifecycle,
-  type Signal,
 } from "./core/safe-exit.ts";
 import { VERSION } from "./version.ts";
 
@@ -103,32 +103,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     const err = (e as Error)?.name === "CLIError" ? new UsageError((e as Error).message) : e;
     await processLifecycle.runAll();
     const interrupted = processLifecycle.interruptedBy;
+    // A signal decides the status (130/143), whatever the aborted work threw, so the exit does not
+    // depend on which path (this one or the signal handler) exits first. Only a failed restart, which
+    // leaves a container stopped, keeps its own code.
     const final =
-      interrupted && !(err instanceof AppError && err.code !== "process_failed")
+      interrupted && !(err instanceof AppError && err.code === "restart_failed")
         ? new InterruptedError(interrupted)
         : err;
     reportError(final, argv);
     return exitCodeFor(final);
   }
-}
-
-function installSignalHandlers(): void {
-  let forced = false;
-  const handler = (sig: Signal) => {
-    if (processLifecycle.interruptedBy) {
-      // A second signal while cleaning up: stop waiting, say what may still be stopped, and go.
-      if (forced) return;
-      forced = true;
-      const left = processLifecycle.pending().map((c) => c.name);
-      process.stderr.write(`kopi-docka: forced exit${left.length ? `; not done: ${left.join(", ")}` : ""}\n`);
-      killAllSync();
-      process.exit(exitStatusForSignal(sig));
-    }
-    process.stderr.write(`kopi-docka: received ${sig}, cleaning up (send it again to force exit)\n`);
-    if (process.stdout.isTTY) process.stdout.write("\x1b[?25h");
-    void processLifecycle.onSignal(sig).finally(() => process.exit(exitStatusForSignal(sig)));
-  };
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => handler(sig));
 }
 
 if (import.meta.main) {
@@ -137,8 +121,9 @@ if (import.meta.main) {
     if (e.code === "EPIPE") process.exit(0);
     throw e;
   });
+  markRunProcess();
   installExitSafetyNet();
-  installSignalHandlers();
+  installSignalHandlers(processLifecycle, (status) => process.exit(status));
   const status = await main(process.argv.slice(2));
   process.exit(status);
 }

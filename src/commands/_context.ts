@@ -1,6 +1,7 @@
 import { loadConfig } from "../config/load.ts";
 import { KOPIA_USERNAME, type ResolvedPaths, resolvePaths, snapshotHostname } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
+import { recoverIfNeeded } from "../core/containers/recover.ts";
 import { createDocker, type Docker } from "../core/docker/docker.ts";
 import { AppError } from "../core/errors.ts";
 import { createKopia, type Kopia } from "../core/kopia/kopia.ts";
@@ -78,4 +79,12 @@ export function buildContext(args: ContextArgs): AppContext {
     interactive: isInteractive(),
     json: Boolean(args.json),
   };
+}
+
+/**
+ * Self-heal at the start of a command: starts containers a dead run left stopped. Costs one directory
+ * listing unless the restart journal holds entries; never throws for a container it could not start.
+ */
+export async function healJournal(ctx: AppContext): Promise<void> {
+  await recoverIfNeeded(ctx);
 }

@@ -1,5 +1,5 @@
 import { InterruptedError } from "./errors.ts";
-import { killAllSync, terminateAll } from "./process/children.ts";
+import { killAllSync, runProtected, terminateAll } from "./process/children.ts";
 
 /**
  * One abort path for the whole process. The first SIGINT/SIGTERM/SIGHUP aborts `signal`; children are
@@ -35,9 +35,16 @@ export class Lifecycle {
   #seq = 0;
   #received: Signal | undefined;
   #onError: (name: string, e: unknown) => void;
+  #childGraceMs: number;
+  #draining: Promise<void> | undefined;
+  readonly #inFlight = new Set<string>();
 
-  constructor(onError: (name: string, e: unknown) => void = () => {}) {
+  constructor(
+    onError: (name: string, e: unknown) => void = () => {},
+    options: { childGraceMs?: number } = {},
+  ) {
     this.#onError = onError;
+    this.#childGraceMs = options.childGraceMs ?? SIGNAL_CHILD_GRACE_MS;
   }
 
   /** Aborted on the first signal. Pass it to every long-running call. */
@@ -66,11 +73,15 @@ export class Lifecycle {
       run: () => {
         promise ??= (async () => {
           this.#remove(comp);
+          this.#inFlight.add(name);
           try {
-            await fn();
+            // Children it starts (docker start) are spared by the signal path's terminateAll.
+            await runProtected(fn);
           } catch (e) {
             this.#onError(name, e);
             throw e;
+          } finally {
+            this.#inFlight.delete(name);
           }
         })();
         return promise;
@@ -89,11 +100,27 @@ export class Lifecycle {
     return [...this.#entries].sort((a, b) => a.priority - b.priority || b.seq - a.seq).map((e) => e.comp);
   }
 
-  /** Runs every pending compensation; errors are reported through onError and do not stop the rest. */
-  async runAll(): Promise<void> {
-    for (let next = this.pending()[0]; next; next = this.pending()[0]) {
-      await next.run().catch(() => {});
-    }
+  /** Names of compensations running now or not yet run: what a forced exit leaves undone. */
+  unfinished(): string[] {
+    return [...this.#inFlight, ...this.pending().map((c) => c.name)];
+  }
+
+  /**
+   * Runs every pending compensation, one at a time in `pending()` order; errors are reported through
+   * onError and do not stop the rest. Concurrent callers (the signal path and the normal path) share
+   * one drain, so priorities hold even then.
+   */
+  runAll(): Promise<void> {
+    this.#draining ??= (async () => {
+      try {
+        for (let next = this.pending()[0]; next; next = this.pending()[0]) {
+          await next.run().catch(() => {});
+        }
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
+    return this.#draining;
   }
 
   /** The signal path: abort, end children, compensate. Returns the exit status the signal implies. */
@@ -101,7 +128,7 @@ export class Lifecycle {
     if (this.#received) return;
     this.#received = sig;
     this.#controller.abort(new InterruptedError(sig));
-    await terminateAll(SIGNAL_CHILD_GRACE_MS);
+    await terminateAll(this.#childGraceMs);
     await this.runAll();
   }
 
@@ -114,6 +141,30 @@ export class Lifecycle {
 /** Exit status conventionally implied by a signal (128 + number). */
 export function exitStatusForSignal(sig: Signal): number {
   return sig === "SIGINT" ? 130 : sig === "SIGHUP" ? 129 : 143;
+}
+
+/**
+ * The process's signal path. First SIGINT/SIGTERM/SIGHUP: say so, abort, end children, compensate, then
+ * `exit(130|143|129)`. A second signal while that runs: name what is not done, SIGKILL every child, and
+ * `exit` at once. `exit` is injected so that only src/cli.ts calls process.exit.
+ */
+export function installSignalHandlers(lifecycle: Lifecycle, exit: (status: number) => void): void {
+  let forced = false;
+  const handler = (sig: Signal) => {
+    if (lifecycle.interruptedBy) {
+      if (forced) return;
+      forced = true;
+      const left = lifecycle.unfinished();
+      process.stderr.write(`kopi-docka: forced exit${left.length ? `; not done: ${left.join(", ")}` : ""}\n`);
+      killAllSync();
+      exit(exitStatusForSignal(sig));
+      return;
+    }
+    process.stderr.write(`kopi-docka: received ${sig}, cleaning up (send it again to force exit)\n`);
+    if (process.stdout.isTTY) process.stdout.write("\x1b[?25h");
+    void lifecycle.onSignal(sig).finally(() => exit(exitStatusForSignal(sig)));
+  };
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => handler(sig));
 }
 
 /** Last line of defence for `process.exit` from anywhere (e.g. clack's spinner): no child outlives us. */

@@ -1,0 +1,42 @@
+import { defineCommand } from "citty";
+import { createJournal } from "../core/containers/journal.ts";
+import { recoverContainers } from "../core/containers/recover.ts";
+import { AppError } from "../core/errors.ts";
+import { printJson, printLine } from "../ui/output.ts";
+import { buildContext, requireRoot } from "./_context.ts";
+import { commonArgs } from "./_shared.ts";
+
+export default defineCommand({
+  meta: {
+    name: "recover",
+    description:
+      "Start the containers a backup that died (crash, kill -9, power loss) left stopped. Safe to run any time; exit 0, or 4 if one could not be started.",
+  },
+  args: { ...commonArgs },
+  async run({ args }) {
+    requireRoot("recover");
+    const ctx = buildContext(args);
+    const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
+    const pending = journal.entries().length;
+    const result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
+    const left = journal.entries().length;
+    if (args.json)
+      printJson({ ...result, pendingBefore: pending, leftForLiveRuns: left - result.failed.length });
+    else if (pending === 0)
+      printLine("Nothing to recover: no container is recorded as stopped by kopi-docka.");
+    else {
+      for (const name of result.started) printLine(`started  ${name}`);
+      for (const s of result.skipped) printLine(`skipped  ${s.name}: ${s.reason}`);
+      for (const f of result.failed) printLine(`FAILED   ${f.name}: ${f.reason}`);
+      const live = left - result.failed.length;
+      if (live > 0) printLine(`${live} container(s) belong to a backup that is still running; left alone.`);
+    }
+    if (result.failed.length > 0) {
+      throw new AppError(
+        "restart_failed",
+        `${result.failed.length} container(s) could not be started: ${result.failed.map((f) => f.name).join(", ")}`,
+        { hint: "fix the cause (see above), then run `kopi-docka recover` again; the journal keeps them" },
+      );
+    }
+  },
+});

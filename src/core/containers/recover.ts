@@ -1,0 +1,147 @@
+import { z } from "zod";
+import type { Docker } from "../docker/docker.ts";
+import { AppError } from "../errors.ts";
+import { isProcessAlive } from "../lock.ts";
+import type { Logger } from "../log.ts";
+import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
+import { type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
+
+/**
+ * Brings back containers a dead run left stopped. A journal entry is acted on only when the run that
+ * wrote it is gone (pid dead, or the pid now belongs to another process). Its container is started only
+ * if it still exists, is not running, has not been started by anyone since we stopped it (same
+ * State.StartedAt) and stopped after our record (FinishedAt). Every other case clears the entry and says
+ * why; a failed `docker start` keeps the entry so the next recovery tries again.
+ */
+export interface RecoverResult {
+  started: string[];
+  skipped: { name: string; reason: string }[];
+  /** `docker start` failed; the entry is kept. */
+  failed: { name: string; reason: string }[];
+}
+
+export interface RecoverOptions {
+  docker: Docker;
+  journal: Journal;
+  log: Logger;
+  /** Whether the run that wrote an entry still lives; default: /proc pid + start time. */
+  isAlive?: (pid: number, startTime?: number | null) => boolean;
+  /** Finds processes the dead runs left behind; default: /proc (see orphans.ts). */
+  findOrphans?: (markers: ReadonlySet<string>) => OrphanProcess[];
+}
+
+/** Seconds a recovery `docker start` may take before it counts as failed. */
+export const RECOVER_START_TIMEOUT_MS = 120_000;
+/** Clock slack between our stoppedAt and the daemon's FinishedAt (same host; sub-second rounding). */
+const FINISHED_SLACK_MS = 60_000;
+
+const InspectSchema = z.array(
+  z.looseObject({
+    Id: z.string(),
+    Name: z.string().optional(),
+    State: z.looseObject({
+      Running: z.boolean().optional(),
+      Status: z.string().optional(),
+      StartedAt: z.string().optional(),
+      FinishedAt: z.string().optional(),
+    }),
+  }),
+);
+type Inspected = z.infer<typeof InspectSchema>[number];
+
+export async function recoverContainers(options: RecoverOptions): Promise<RecoverResult> {
+  const { docker, journal, log } = options;
+  const isAlive = options.isAlive ?? isProcessAlive;
+  const result: RecoverResult = { started: [], skipped: [], failed: [] };
+  const orphaned = journal.entries().filter((e) => !isAlive(e.pid, e.pidStartTime));
+  if (orphaned.length === 0) return result;
+  // An in-flight `docker stop` of the dead run would undo our start: let those finish, end the rest.
+  await settleOrphans(new Set(orphaned.map((e) => runMarker(e.pid, e.pidStartTime))), {
+    log,
+    find: options.findOrphans,
+  });
+  const found = await inspectAll(
+    docker,
+    orphaned.map((e) => e.containerId),
+  );
+  // Newest stop first: the reverse of the order the run stopped them in.
+  for (const entry of [...orphaned].reverse()) {
+    const name = entry.containerName.replace(/^\//, "");
+    const c = found.find((x) => x.Id.startsWith(entry.containerId) || x.Name === `/${entry.containerId}`);
+    const skip = c ? whyNotStart(entry, c) : "removed since it was stopped";
+    if (skip) {
+      result.skipped.push({ name, reason: skip });
+      journal.clear(entry.runId, entry.containerId);
+      continue;
+    }
+    const r = await docker.run(["start", entry.containerId], {
+      check: false,
+      timeoutMs: RECOVER_START_TIMEOUT_MS,
+    });
+    if (r.exitCode === 0) {
+      log.info(`recovered: started ${name} (stopped by run ${entry.runId}, which did not finish)`);
+      result.started.push(name);
+      journal.clear(entry.runId, entry.containerId);
+    } else {
+      const reason = r.timedOut ? "docker start timed out" : r.stderr.trim() || `exit ${r.exitCode}`;
+      log.error(`could not start ${name}: ${reason}`);
+      result.failed.push({ name, reason });
+    }
+  }
+  for (const s of result.skipped) log.info(`recover: left ${s.name} alone: ${s.reason}`);
+  return result;
+}
+
+/** Undefined when the container is exactly as our stop left it; otherwise why we leave it alone. */
+function whyNotStart(entry: JournalEntry, c: Inspected): string | undefined {
+  if (c.State.Running) return "already running";
+  if (c.State.StartedAt !== entry.startedAt) return "started by someone else since it was stopped";
+  const finished = Date.parse(c.State.FinishedAt ?? "");
+  const stopped = Date.parse(entry.stoppedAt);
+  if (!Number.isNaN(finished) && !Number.isNaN(stopped) && finished < stopped - FINISHED_SLACK_MS) {
+    return "it had stopped before the run recorded it";
+  }
+  return undefined;
+}
+
+/** One `docker inspect` for all ids. Missing containers are absent; any other failure throws. */
+async function inspectAll(docker: Docker, ids: string[]): Promise<Inspected[]> {
+  const r = await docker.run(["inspect", "--type", "container", ...new Set(ids)], {
+    check: false,
+    timeoutMs: 60_000,
+  });
+  const otherErrors = r.stderr.split("\n").filter((l) => l.trim() && !/no such (container|object)/i.test(l));
+  let parsed: Inspected[] | undefined;
+  try {
+    parsed = InspectSchema.parse(JSON.parse(r.stdout.trim() || "[]"));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (r.exitCode !== 0 && otherErrors.length > 0)) {
+    throw new AppError("restart_failed", `cannot inspect the containers to recover: ${r.stderr.trim()}`, {
+      hint: "is the docker daemon running? the journal is kept; run `kopi-docka recover` again",
+    });
+  }
+  return parsed;
+}
+
+/** What `recoverIfNeeded` needs from the command context (structural, so no import cycle). */
+export interface RecoverContext {
+  paths: { journalDir: string };
+  docker: Docker;
+  log: Logger;
+}
+
+/**
+ * The cheap start-of-command hook: nothing but a directory listing unless the journal holds entries.
+ * Logs what it did and never throws for a container it could not start (the entry stays for later).
+ */
+export async function recoverIfNeeded(ctx: RecoverContext): Promise<RecoverResult | undefined> {
+  const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
+  if (!journal.hasEntries()) return undefined;
+  const result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
+  for (const f of result.failed) {
+    ctx.log.warn(`container ${f.name} is still stopped (${f.reason}); run \`kopi-docka recover\``);
+  }
+  return result;
+}
