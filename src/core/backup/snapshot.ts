@@ -19,12 +19,21 @@ export async function snapshotSource(
   const elapsed = () => Math.round(performance.now() - started);
   o.log.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
   try {
-    const m = await kopia.snapshotCreate(source.path, {
+    const r = await kopia.snapshotCreateResult(source.path, {
       overrideSource: `${kopia.options.username}@${o.hostname}:${source.logicalPath}`,
       tags: { ...stringTags(source.tags), timestamp: o.timestamp },
       signal: o.signal,
       onStderrLine: (line) => o.log.debug(`kopia: ${line}`),
     });
+    const m = r.manifest;
+    const cause = lastLine(r.stderrTail);
+    if (!m)
+      return {
+        ...base,
+        status: "failed",
+        durationMs: elapsed(),
+        reason: `kopia exited ${r.exitCode}: ${cause}`,
+      };
     const summ = m.rootEntry?.summ;
     const failed = summ?.numFailed ?? 0;
     const result = {
@@ -35,6 +44,13 @@ export async function snapshotSource(
       durationMs: elapsed(),
     };
     if (m.incomplete) return { ...result, status: "failed", reason: `incomplete snapshot (${m.incomplete})` };
+    if (r.exitCode !== 0 && failed === 0)
+      return {
+        ...result,
+        snapshotId: undefined,
+        status: "failed",
+        reason: `kopia exited ${r.exitCode} after the snapshot: ${cause}`,
+      };
     if (failed > 0) {
       const first = summ?.errors
         ?.slice(0, 3)
@@ -53,6 +69,18 @@ export async function snapshotSource(
   } catch (e) {
     return { ...base, status: "failed", durationMs: elapsed(), reason: errorText(e) };
   }
+}
+
+/** The last meaningful stderr line (kopia puts the cause there). */
+function lastLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .at(-1)
+      ?.replace(/^ERROR\s*/, "") ?? "no error message"
+  );
 }
 
 function stringTags(tags: SourcePlan["tags"]): Record<string, string> {

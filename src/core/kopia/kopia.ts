@@ -174,6 +174,24 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info").owner;
     },
 
+    /**
+     * Like `snapshotCreate`, but never throws for a failed exit: returns the manifest (when kopia printed
+     * one), the exit code and the stderr tail. kopia can print a manifest and still exit 1 when the final
+     * flush fails (e.g. the repository disk is full); such a snapshot is not in the repository.
+     */
+    async snapshotCreateResult(
+      path: string,
+      o: SnapshotCreateOptions = {},
+    ): Promise<{ manifest?: SnapshotManifest; exitCode: number | null; stderrTail: string }> {
+      const args = ["snapshot", "create", path, "--json", "--no-progress", "--no-auto-maintenance"];
+      if (o.overrideSource) args.push("--override-source", o.overrideSource);
+      if (o.description) args.push("--description", o.description);
+      for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
+      const r = await run(args, { check: false, signal: o.signal, onStderrLine: o.onStderrLine });
+      const [manifest] = parseSnapshotLines(r.stdout);
+      return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: failure(r).stderrTail };
+    },
+
     /** Quick maintenance (full with `full`); only the owner may run it. */
     async maintenanceRun(o: { full?: boolean; signal?: AbortSignal } = {}): Promise<void> {
       const args = ["maintenance", "run", ...(o.full ? ["--full"] : []), "--no-auto-maintenance"];

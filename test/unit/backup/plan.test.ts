@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { planBackup } from "../../../src/core/backup/plan.ts";
+import type { BindMountInfo, ContainerInfo } from "../../../src/core/discovery/model.ts";
 import { config, container, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 const now = new Date("2025-01-31T23:59:59.000Z");
@@ -83,8 +84,8 @@ describe("planBackup", () => {
 
   test("stop timeout: label, then unit override, then the container's own, then global", () => {
     const unit = stackUnit();
-    unit.containers[0] = { ...(unit.containers[0] as never), labels: { "kopi-docka.stop-timeout": "7" } };
-    unit.containers[1] = { ...(unit.containers[1] as never), stopTimeout: 99 };
+    (unit.containers[0] as ContainerInfo).labels = { "kopi-docka.stop-timeout": "7" };
+    (unit.containers[1] as ContainerInfo).stopTimeout = 99;
     const byName = (c: ReturnType<typeof config>) =>
       Object.fromEntries(
         (planBackup(c, discovery(unit), now, planOpts).units[0]?.containers ?? []).map((x) => [
@@ -115,7 +116,7 @@ describe("planBackup", () => {
 
   test("reasons for skipped units, volumes and binds; --unit selection; exclude patterns on data only", () => {
     const blog = stackUnit("blog");
-    blog.bindMounts[0] = { ...(blog.bindMounts[0] as never), kind: "missing" };
+    (blog.bindMounts[0] as BindMountInfo).kind = "missing";
     const c = config({
       backup: { exclude_patterns: ["*.log"] },
       units: { shop: { exclude: true }, blog: { exclude_volumes: ["blog_dbdata"] } },

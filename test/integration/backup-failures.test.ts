@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { inspectState } from "./backup-helpers.ts";
+
+// Run the CLI from source (the compiled binary may be older than this tree).
+process.env.KOPI_DOCKA_TEST_SOURCE = "1";
+const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
+const QUICK_STOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+
+async function startContainer(name: string, volume: string, extra: string[] = [], cmd = QUICK_STOP) {
+  await run([
+    "docker",
+    "run",
+    "-d",
+    "--name",
+    name,
+    "-v",
+    `${volume}:/data`,
+    ...extra,
+    TEST_IMAGE,
+    "sh",
+    "-c",
+    cmd,
+  ]);
+}
+
+describeReal("backup: failures restart containers, hooks, the lock", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kd-bk-fail-");
+  const names: string[] = [];
+  const volumes: string[] = [];
+  const tmpfs = join(dir.path, "small");
+  const fresh = (p: string) => {
+    const n = uniqueName(p);
+    names.push(n);
+    volumes.push(`${n}-v`);
+    return n;
+  };
+
+  beforeAll(() => {
+    mkdirSync(tmpfs);
+  });
+
+  afterAll(async () => {
+    await run(["umount", tmpfs], { check: false });
+    for (const n of names) await run(["docker", "rm", "-f", n], { check: false });
+    for (const v of volumes) await run(["docker", "volume", "rm", "-f", v], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  test("kopia failing mid-unit (repository disk full): container restarted, exit 1, summary names unit and cause", async () => {
+    const name = fresh("kdfull");
+    await run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", tmpfs]);
+    const cfg = writeTestConfig(join(dir.path, "full"), "").replace(/$/, "");
+    writeFileSync(
+      cfg,
+      readFileSync(cfg, "utf8").replace(
+        `path = "${join(dir.path, "full")}/repository"`,
+        `path = "${tmpfs}/repository"`,
+      ),
+    );
+    await startContainer(
+      name,
+      `${name}-v`,
+      [],
+      `head -c 20000000 /dev/urandom > /data/big.bin; ${QUICK_STOP}`,
+    );
+    await Bun.sleep(1500);
+    const before = await inspectState(name);
+    const r = await runCli(["backup", "--config", cfg, "--unit", name], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`${name}: failed (snapshot`);
+    expect(r.stderr).toMatch(/no space left on device/i);
+    const after = await inspectState(name);
+    expect(after.Running).toBe(true);
+    expect(after.StartedAt).not.toBe(before.StartedAt); // it was stopped, and started again
+  }, 120_000);
+
+  test("a failing pre-backup hook: the unit is never stopped", async () => {
+    const name = fresh("kdhook");
+    const hook = join(dir.path, "pre-hook.sh");
+    writeFileSync(hook, "#!/bin/sh\necho 'not today' >&2\nexit 3\n");
+    chmodSync(hook, 0o755);
+    const cfg = writeTestConfig(join(dir.path, "hook"), `[backup.hooks]\npre_backup = "${hook}"\n`);
+    await startContainer(name, `${name}-v`);
+    const before = await inspectState(name);
+    const r = await runCli(["backup", "--config", cfg, "--unit", name, "--json"], { env });
+    expect(r.exitCode).toBe(1);
+    const record = JSON.parse(r.stdout);
+    expect(record.units[0].errors[0].phase).toBe("pre_hook");
+    expect(record.units[0].stopped).toEqual([]);
+    expect((await inspectState(name)).StartedAt).toBe(before.StartedAt);
+  }, 120_000);
+
+  test("a second concurrent backup exits 11 and touches nothing; the secret never reaches stderr", async () => {
+    const name = fresh("kdlock");
+    const secret = `pw-${crypto.randomUUID()}`;
+    const cfgDir = join(dir.path, "lock");
+    const cfg = writeTestConfig(cfgDir, "");
+    // sleep as PID 1 ignores SIGTERM: the stop takes the label's 4 s, holding the lock meanwhile
+    await startContainer(
+      name,
+      `${name}-v`,
+      ["-e", `DB_PASSWORD=${secret}`, "--label", "kopi-docka.stop-timeout=4"],
+      "sleep 3600",
+    );
+    const first = runCli(["backup", "--config", cfg, "--unit", name, "--verbose"], { env });
+    for (let i = 0; i < 200 && !existsSync(join(cfgDir, "kopi-docka.lock")); i++) await Bun.sleep(50);
+    const t0 = Date.now();
+    const second = await runCli(["backup", "--config", cfg, "--unit", name], { env });
+    expect(second.exitCode).toBe(11);
+    expect(second.stderr).toMatch(/lock|running/i);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const done = await first;
+    expect(done.exitCode).toBe(0);
+    expect(readdirSync(join(cfgDir, "state", "runs")).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+    expect(done.stderr + done.stdout + second.stderr).not.toContain(secret);
+    expect((await inspectState(name)).Running).toBe(true);
+  }, 120_000);
+});
