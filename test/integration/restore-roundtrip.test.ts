@@ -69,7 +69,7 @@ describeReal(
         },
       );
       dir.remove();
-    });
+    }, 120_000);
 
     test("deleted containers, volume, network and bind: restore --latest --yes --start brings all back", async () => {
       await compose("down", "-v");
