@@ -6,8 +6,10 @@ const root = join(import.meta.dir, "..", "..");
 /** The compiled binary when built (scripts/test.sh builds first), else the source entry point. */
 export const BINARY = join(root, "dist", "kopi-docka-linux-x64");
 
-export function cliArgv(): string[] {
-  if (process.env.KOPI_DOCKA_TEST_SOURCE !== "1" && existsSync(BINARY)) return [BINARY];
+/** KOPI_DOCKA_TEST_SOURCE=1 (in the test process, or in `env`) forces running from source. */
+export function cliArgv(env: Record<string, string | undefined> = {}): string[] {
+  const fromSource = (env.KOPI_DOCKA_TEST_SOURCE ?? process.env.KOPI_DOCKA_TEST_SOURCE) === "1";
+  if (!fromSource && existsSync(BINARY)) return [BINARY];
   return [process.execPath, join(root, "src", "cli.ts")];
 }
 
@@ -18,7 +20,7 @@ export function runCli(
   args: string[],
   opts: { env?: Record<string, string | undefined>; stdin?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  return runner.run([...cliArgv(), ...args], {
+  return runner.run([...cliArgv(opts.env), ...args], {
     check: false,
     env: { NO_COLOR: "1", CI: "true", TZ: "Etc/UTC", KOPI_DOCKA_CONFIG: undefined, ...opts.env },
     stdin: opts.stdin,
