@@ -39,7 +39,10 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
   mkdirSync(join(dir, "inspect"));
   const composeFiles: { labelPath: string; stored: string | null }[] = [];
   unit.composeFiles.forEach((f, i) => {
-    if (!f.found || !f.hostPath) return void composeFiles.push({ labelPath: f.labelPath, stored: null });
+    if (!f.found || !f.hostPath) {
+      composeFiles.push({ labelPath: f.labelPath, stored: null });
+      return;
+    }
     const stored = `compose/${String(i + 1).padStart(2, "0")}-${basename(f.hostPath)}`;
     copyFileSync(f.hostPath, join(dir, stored));
     composeFiles.push({ labelPath: f.labelPath, stored });
