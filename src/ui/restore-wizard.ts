@@ -16,11 +16,13 @@ export type WizardIo = Pick<p.CommonOptions, "input" | "output" | "signal">;
 
 /** Cancel at any step (Ctrl+C, Esc): nothing was changed; the caller exits 130. */
 function answer<T>(value: T, io: WizardIo): Exclude<T, symbol> {
-  if (p.isCancel(value)) {
-    p.cancel("restore cancelled; nothing was changed", io);
-    throw new InterruptedError("SIGINT", "restore cancelled at the prompt");
-  }
+  if (p.isCancel(value)) declined(io);
   return value as Exclude<T, symbol>;
+}
+
+function declined(io: WizardIo): never {
+  p.cancel("restore cancelled; nothing was changed", io);
+  throw new InterruptedError("SIGINT", "restore cancelled at the prompt");
 }
 
 /**
@@ -142,7 +144,7 @@ export async function restoreWizard(data: WizardData, io: WizardIo = {}): Promis
   const plan = await data.preview(request).finally(() => s.stop("Plan ready"));
   p.note(renderPlan(plan).join("\n"), "This restore will", io);
   const ok = answer(await p.confirm({ ...io, message: "Go ahead?", initialValue: false }), io);
-  if (!ok) answer(Symbol("declined"), io);
+  if (!ok) declined(io);
   p.outro("restoring", io);
   return request;
 }
@@ -166,5 +168,5 @@ function runLabel(ps: RestorePoint[]): string {
 export async function confirmRestore(plan: RestorePlan, io: WizardIo = {}): Promise<void> {
   p.note(renderPlan(plan).join("\n"), "This restore will", io);
   const ok = answer(await p.confirm({ ...io, message: "Go ahead?", initialValue: false }), io);
-  if (!ok) answer(Symbol("declined"), io);
+  if (!ok) declined(io);
 }

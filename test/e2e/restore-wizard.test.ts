@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+
+process.env.KOPI_DOCKA_TEST_SOURCE = "1";
+const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+const SRC = join(import.meta.dir, "..", "..", "src", "cli.ts");
+
+/** A wizard in a real terminal: tmux sends keys, capture-pane reads the screen. */
+function terminal(session: string) {
+  const screen = async () => (await run(["tmux", "capture-pane", "-p", "-t", session])).stdout;
+  return {
+    start: (cmd: string) => run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "60", cmd]),
+    keys: (...k: string[]) => run(["tmux", "send-keys", "-t", session, ...k]),
+    screen,
+    async waitFor(text: string, ms = 60_000): Promise<string> {
+      for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(200)) {
+        const s = await screen();
+        if (s.includes(text)) return s;
+      }
+      throw new Error(`"${text}" never appeared:\n${await screen()}`);
+    },
+    kill: () => run(["tmux", "kill-session", "-t", session], { check: false }),
+  };
+}
+
+describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kd-wizard-");
+  const name = uniqueName("kdw");
+  const config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 1\n");
+  const cli = `env -u CI NO_COLOR=1 ${process.execPath} ${SRC} restore --config ${config}`;
+
+  beforeAll(async () => {
+    await run(["docker", "run", "-d", "--name", name, "-v", `${name}:/data`, TEST_IMAGE, "sleep", "3600"]);
+    await run(["docker", "exec", name, "sh", "-c", "echo hi > /data/a"]);
+    const r = await runCli(["backup", "--config", config, "--unit", name]);
+    expect(r.exitCode).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "volume", "rm", "-f", name, `${name}-restored_${name}`], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  test.skipIf(!hasTmux)(
+    "every step, then declining at the summary: nothing changes, exit 130",
+    async () => {
+      const t = terminal(uniqueName("kdwiz"));
+      try {
+        await t.start(`${cli}; echo EXIT=$?; sleep 60`);
+        await t.waitFor("Restore from which host?");
+        await t.keys("Enter");
+        await t.waitFor("Which restore point?");
+        await t.keys("Enter");
+        await t.waitFor("Which unit?");
+        await t.keys("Enter");
+        await t.waitFor("What should come back?");
+        await t.keys("Enter");
+        await t.waitFor("Where to?");
+        await t.keys("Down", "Enter");
+        await t.waitFor("Name of the copy");
+        await t.keys("Enter");
+        await t.waitFor("Start the unit afterwards?");
+        await t.keys("Enter");
+        const summary = await t.waitFor("Go ahead?");
+        expect(summary).toContain(`create     volume ${name}-restored_${name}`);
+        await t.keys("Enter");
+        const end = await t.waitFor("EXIT=");
+        expect(end).toContain("EXIT=130");
+        expect(end).toContain("nothing was changed");
+        const copy = await run(["docker", "volume", "inspect", `${name}-restored_${name}`], { check: false });
+        expect(copy.exitCode).not.toBe(0);
+      } finally {
+        await t.kill();
+      }
+    },
+    120_000,
+  );
+
+  test.skipIf(!hasTmux)(
+    "Ctrl+C at a prompt cancels with exit 130",
+    async () => {
+      const t = terminal(uniqueName("kdwiz"));
+      try {
+        await t.start(`${cli}; echo EXIT=$?; sleep 60`);
+        await t.waitFor("Restore from which host?");
+        await t.keys("Enter");
+        await t.waitFor("Which restore point?");
+        await t.keys("C-c");
+        expect(await t.waitFor("EXIT=")).toContain("EXIT=130");
+      } finally {
+        await t.kill();
+      }
+    },
+    120_000,
+  );
+});
