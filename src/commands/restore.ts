@@ -44,26 +44,18 @@ export default defineCommand({
     requireRoot("restore");
     const ctx = buildContext(args);
     const points = await readRestorePoints(ctx);
-    const flags = {
-      unit: args.unit,
-      run: args.run,
-      latest: args.latest,
-      volume: repeatedFlag(rawArgs, "--volume"),
-      only: args.only,
-      fromHost: args["from-host"],
-      as: args.as,
-      targetDir: args["target-dir"],
-      start: args.start,
-      recreateNetworks: args["recreate-networks"],
-    };
+    const flags = { ...args, volume: repeatedFlag(rawArgs, "--volume"), fromHost: args["from-host"] };
+    const flagArgs = { ...flags, targetDir: args["target-dir"], recreateNetworks: args["recreate-networks"] };
     const wizard = ctx.interactive && !(args.unit && (args.run || args.latest));
     let prepared: PreparedRestore | undefined;
-    const preview = async (r: Parameters<typeof prepareRestore>[1]) =>
-      (prepared = await prepareRestore(ctx, r, points)).plan;
+    const preview = async (r: Parameters<typeof prepareRestore>[1]) => {
+      prepared = await prepareRestore(ctx, r, points);
+      return prepared.plan;
+    };
     const io = { signal: ctx.lifecycle.signal };
     const request = wizard
       ? await restoreWizard({ points, thisHost: ctx.hostname, preview }, io)
-      : requestFromFlags(flags, points, ctx.hostname);
+      : requestFromFlags(flagArgs, points, ctx.hostname);
     const ready = prepared ?? (await prepareRestore(ctx, request, points));
     if (args["dry-run"]) {
       if (args.json) printJson(ready.plan);

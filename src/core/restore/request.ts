@@ -54,7 +54,7 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
   if (!point) {
     throw new UsageError(
       f.latest ? `unit ${unit} has no complete restore point` : `no restore point ${f.run} for unit ${unit}`,
-      "see `kopi-docka snapshots --unit " + unit + "`",
+      `see \`kopi-docka snapshots --unit ${unit}\``,
     );
   }
   if (f.as && !/^[a-z0-9][a-z0-9_-]*$/.test(f.as))
