@@ -5,6 +5,8 @@ import doctor from "./doctor.ts";
 import history from "./history.ts";
 import list from "./list.ts";
 import recover from "./recover.ts";
+import restore from "./restore.ts";
+import snapshots from "./snapshots.ts";
 import version from "./version.ts";
 
 /** Every top-level command. A static map: the compiled binary bundles them all anyway. */
@@ -17,4 +19,6 @@ export const commands: Record<string, CommandDef<any>> = {
   config,
   list,
   recover,
+  restore,
+  snapshots,
 };
