@@ -37,7 +37,8 @@ export class Lifecycle {
   #onError: (name: string, e: unknown) => void;
   #childGraceMs: number;
   #draining: Promise<void> | undefined;
-  readonly #inFlight = new Set<string>();
+  /** Compensations running now, whoever started them (runAll, or a direct `comp.run()`). */
+  readonly #inFlight = new Map<Compensation, Promise<void>>();
 
   constructor(
     onError: (name: string, e: unknown) => void = () => {},
@@ -71,9 +72,10 @@ export class Lifecycle {
     const comp: Compensation = {
       name,
       run: () => {
-        promise ??= (async () => {
-          this.#remove(comp);
-          this.#inFlight.add(name);
+        if (promise) return promise;
+        this.#remove(comp);
+        let finished = false;
+        promise = (async () => {
           try {
             // Children it starts (docker start) are spared by the signal path's terminateAll.
             await runProtected(fn);
@@ -81,9 +83,12 @@ export class Lifecycle {
             this.#onError(name, e);
             throw e;
           } finally {
-            this.#inFlight.delete(name);
+            finished = true;
+            this.#inFlight.delete(comp);
           }
         })();
+        // A synchronous fn may already be finished here; only a running one is in flight.
+        if (!finished) this.#inFlight.set(comp, promise);
         return promise;
       },
       dismiss: () => {
@@ -102,7 +107,7 @@ export class Lifecycle {
 
   /** Names of compensations running now or not yet run: what a forced exit leaves undone. */
   unfinished(): string[] {
-    return [...this.#inFlight, ...this.pending().map((c) => c.name)];
+    return [...this.#inFlight.keys(), ...this.pending()].map((c) => c.name);
   }
 
   /**
@@ -113,8 +118,13 @@ export class Lifecycle {
   runAll(): Promise<void> {
     this.#draining ??= (async () => {
       try {
-        for (let next = this.pending()[0]; next; next = this.pending()[0]) {
-          await next.run().catch(() => {});
+        // Until nothing is pending or running: a compensation the normal path started directly (a
+        // `docker start` in progress) must finish before the signal path may exit.
+        for (;;) {
+          const next = this.pending()[0];
+          if (next) await next.run().catch(() => {});
+          else if (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
+          else break;
         }
       } finally {
         this.#draining = undefined;

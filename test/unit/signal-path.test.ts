@@ -139,3 +139,27 @@ describe("lifecycle fixes", () => {
     expect(order).toEqual(["restart app", "restart db", "cleanup"]);
   });
 });
+
+test("the signal path waits for a compensation the normal path started directly", async () => {
+  const { Lifecycle, PRIORITY } = await import("../../src/core/safe-exit.ts");
+  const lc = new Lifecycle();
+  let done = false;
+  const comp = lc.register("start web", PRIORITY.restartContainers, async () => {
+    await Bun.sleep(200);
+    done = true;
+  });
+  void comp.run();
+  await lc.onSignal("SIGTERM");
+  expect(done).toBe(true);
+  expect(lc.unfinished()).toEqual([]);
+  await comp.run();
+  await lc.runAll();
+});
+
+test("`docker stop` is waited for on the signal path, never killed (the daemon would finish it anyway)", async () => {
+  const { isUncancellable } = await import("../../src/core/process/children.ts");
+  expect(isUncancellable(["docker", "stop", "-t", "30", "abc"])).toBe(true);
+  expect(isUncancellable(["/usr/bin/docker", "container", "stop", "abc"])).toBe(true);
+  expect(isUncancellable(["docker", "start", "abc"])).toBe(false);
+  expect(isUncancellable(["kopia", "snapshot", "create", "stop"])).toBe(false);
+});

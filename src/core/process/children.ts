@@ -52,16 +52,40 @@ export function signalChild(child: TrackedChild, signal: NodeJS.Signals): void {
 }
 
 /**
+ * A `docker stop` cannot be cancelled: killing the CLI leaves the daemon stopping the container, which
+ * would then stop it again *after* the compensation's `docker start`. The signal path waits for it.
+ */
+export function isUncancellable(argv: readonly string[]): boolean {
+  if ((argv[0] ?? "").split("/").pop() !== "docker") return false;
+  const verbs = argv.slice(1).filter((a) => !a.startsWith("-"));
+  return verbs[0] === "stop" || (verbs[0] === "container" && verbs[1] === "stop");
+}
+
+/** Longest the signal path waits for an uncancellable child (it has its own timeout too). */
+export const UNCANCELLABLE_WAIT_MS = 10 * 60_000;
+
+/**
  * Asks every running child to stop with SIGTERM, waits up to `graceMs`, then SIGKILLs the rest.
  * kopia saves an incomplete snapshot on the first SIGTERM and ignores later ones, hence the escalation.
+ * Uncancellable children (`docker stop`) are not signalled but waited for, so that compensations run
+ * after them; protected ones (started by a compensation) are left alone.
  */
 export async function terminateAll(graceMs: number): Promise<void> {
-  const children = runningChildren().filter((c) => !c.protected);
-  if (children.length === 0) return;
+  const all = runningChildren().filter((c) => !c.protected);
+  const awaited = all.filter((c) => isUncancellable(c.argv));
+  const children = all.filter((c) => !awaited.includes(c));
   for (const c of children) signalChild(c, "SIGTERM");
-  const allExited = Promise.allSettled(children.map((c) => c.exited));
-  const timedOut = await Promise.race([allExited.then(() => false), Bun.sleep(graceMs).then(() => true)]);
-  if (timedOut) for (const c of children) signalChild(c, "SIGKILL");
+  const settle = (list: TrackedChild[], ms: number) =>
+    Promise.race([
+      Promise.allSettled(list.map((c) => c.exited)).then(() => false),
+      Bun.sleep(ms).then(() => true),
+    ]);
+  await Promise.all([
+    settle(children, graceMs).then((timedOut) => {
+      if (timedOut) for (const c of children) signalChild(c, "SIGKILL");
+    }),
+    settle(awaited, UNCANCELLABLE_WAIT_MS),
+  ]);
 }
 
 /** Synchronous last resort for `process.on("exit")`: nothing may be left behind. */
