@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { RepositoryConfig } from "../../config/schema.ts";
+import type { ProcessError } from "../errors.ts";
 import type { Runner } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
@@ -124,19 +125,14 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     },
 
     /**
-     * Snapshots one directory. kopia prints the manifest even when it exits 1 (fatal file errors) or
-     * is cancelled, so the manifest is returned whenever there is one; the caller checks
-     * `incomplete` and `rootEntry.summ.numFailed`. Throws only when no manifest was produced.
+     * Snapshots one directory and returns the saved manifest. Any failed exit throws, even when kopia
+     * printed a manifest: on a full disk that manifest was never saved, so it must not be trusted.
+     * Callers that must tell partial results apart use `snapshotCreateResult`.
      */
     async snapshotCreate(path: string, o: SnapshotCreateOptions = {}): Promise<SnapshotManifest> {
-      const args = ["snapshot", "create", path, "--json", "--no-progress", "--no-auto-maintenance"];
-      if (o.overrideSource) args.push("--override-source", o.overrideSource);
-      if (o.description) args.push("--description", o.description);
-      for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
-      const r = await run(args, { check: false, signal: o.signal, onStderrLine: o.onStderrLine });
-      const [manifest] = parseSnapshotLines(r.stdout);
-      if (manifest) return manifest;
-      throw classifyKopiaError(failure(r));
+      const r = await this.snapshotCreateResult(path, o);
+      if (r.manifest && r.exitCode === 0) return r.manifest;
+      throw classifyKopiaError(r.error);
     },
 
     /** Every snapshot manifest in the repository (all hosts and users; incomplete ones included). */
@@ -182,14 +178,20 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     async snapshotCreateResult(
       path: string,
       o: SnapshotCreateOptions = {},
-    ): Promise<{ manifest?: SnapshotManifest; exitCode: number | null; stderrTail: string }> {
+    ): Promise<{
+      manifest?: SnapshotManifest;
+      exitCode: number | null;
+      stderrTail: string;
+      error: ProcessError;
+    }> {
       const args = ["snapshot", "create", path, "--json", "--no-progress", "--no-auto-maintenance"];
       if (o.overrideSource) args.push("--override-source", o.overrideSource);
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
       const r = await run(args, { check: false, signal: o.signal, onStderrLine: o.onStderrLine });
       const [manifest] = parseSnapshotLines(r.stdout);
-      return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: failure(r).stderrTail };
+      const error = failure(r);
+      return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: error.stderrTail, error };
     },
 
     /** Quick maintenance (full with `full`); only the owner may run it. */
