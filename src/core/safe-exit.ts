@@ -1,5 +1,5 @@
 import { InterruptedError } from "./errors.ts";
-import { killAllSync, runProtected, terminateAll } from "./process/children.ts";
+import { killAllSync, refuseLateStops, runProtected, terminateAll } from "./process/children.ts";
 
 /**
  * One abort path for the whole process. The first SIGINT/SIGTERM/SIGHUP aborts `signal`; children are
@@ -36,16 +36,19 @@ export class Lifecycle {
   #received: Signal | undefined;
   #onError: (name: string, e: unknown) => void;
   #childGraceMs: number;
+  /** The process lifecycle only: a `docker stop` spawned after the first signal is killed at once. */
+  #refuseLateStops: boolean;
   #draining: Promise<void> | undefined;
   /** Compensations running now, whoever started them (runAll, or a direct `comp.run()`). */
   readonly #inFlight = new Map<Compensation, Promise<void>>();
 
   constructor(
     onError: (name: string, e: unknown) => void = () => {},
-    options: { childGraceMs?: number } = {},
+    options: { childGraceMs?: number; refuseLateStops?: boolean } = {},
   ) {
     this.#onError = onError;
     this.#childGraceMs = options.childGraceMs ?? SIGNAL_CHILD_GRACE_MS;
+    this.#refuseLateStops = options.refuseLateStops ?? false;
   }
 
   /** Aborted on the first signal. Pass it to every long-running call. */
@@ -137,6 +140,7 @@ export class Lifecycle {
   async onSignal(sig: Signal): Promise<void> {
     if (this.#received) return;
     this.#received = sig;
+    if (this.#refuseLateStops) refuseLateStops();
     this.#controller.abort(new InterruptedError(sig));
     await terminateAll(this.#childGraceMs);
     await this.runAll();
@@ -183,8 +187,11 @@ export function installExitSafetyNet(): void {
 }
 
 /** The process-wide lifecycle: signals are process-wide, so is the one path that answers them. */
-export const processLifecycle = new Lifecycle((name, e) => {
-  process.stderr.write(
-    `kopi-docka: cleanup "${name}" failed: ${e instanceof Error ? e.message : String(e)}\n`,
-  );
-});
+export const processLifecycle = new Lifecycle(
+  (name, e) => {
+    process.stderr.write(
+      `kopi-docka: cleanup "${name}" failed: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
+  },
+  { refuseLateStops: true },
+);

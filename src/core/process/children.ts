@@ -26,8 +26,20 @@ export function runProtected<T>(fn: () => T): T {
   return compensating.run(true, fn);
 }
 
+let refusingStops = false;
+
+/**
+ * From now on a `docker stop` started outside a compensation is killed the moment it is spawned, before
+ * it can reach the daemon: once the signal path has run, a late stop would leave a container stopped
+ * after its restart. Called by the process lifecycle on the first signal.
+ */
+export function refuseLateStops(): void {
+  refusingStops = true;
+}
+
 export function track(child: TrackedChild): () => void {
   child.protected = compensating.getStore() === true;
+  if (refusingStops && !child.protected && isUncancellable(child.argv)) signalChild(child, "SIGKILL");
   running.add(child);
   return () => running.delete(child);
 }

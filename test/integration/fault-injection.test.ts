@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runningChildren } from "../../src/core/process/children.ts";
+import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+
+// Signals at random moments of a real `kopi-docka backup` (from source): afterwards every container runs,
+// no child is left, the lock is free, the journal is empty, and backups keep working.
+const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
+const QUICK_STOP =
+  "echo a > /data/a; mkdir -p /data/d; echo b > /data/d/b; trap 'exit 0' TERM; while true; do sleep 0.2; done";
+/** Rounds per signal; KD_FAULT_ROUNDS=n shortens a local run (SIGKILL gets two thirds of n). */
+const N = Number(process.env.KD_FAULT_ROUNDS ?? 30);
+const ROUNDS = { SIGTERM: N, SIGINT: N, SIGKILL: Math.ceil((N * 2) / 3) } as const;
+const runner = createBunRunner();
+
+describeReal("fault injection: signals during real backups", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kd-fault-");
+  const name = uniqueName("kdfault");
+  const volume = `${name}-v`;
+  let config = "";
+  let backupMs = 3000;
+  const counts: Record<string, Record<string, number>> = {};
+  const extra: Record<string, number> = {};
+  /** Sends `sig` unless the run already ended (it may finish before a late random moment). */
+  const send = (pid: number, sig: NodeJS.Signals): boolean => {
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const bump = (c: Record<string, number>, k: string) => {
+    c[k] = (c[k] ?? 0) + 1;
+  };
+
+  const cli = (args: string[]) =>
+    runner.run([...SOURCE_CLI, ...args, "--config", config], {
+      check: false,
+      env: { NO_COLOR: "1", CI: "true", KOPI_DOCKA_CONFIG: undefined },
+      timeoutMs: 120_000,
+    });
+
+  /** Starts `backup` without waiting; returns its pid (from the runner's registry) and its result. */
+  async function startBackup(): Promise<{ pid: number; result: Promise<RunResult> }> {
+    const result = cli(["backup", "--unit", name]);
+    const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("backup"));
+    if (!child) throw new Error("backup not tracked");
+    return { pid: child.pid, result };
+  }
+
+  /** Live processes started by run `pid` (env marker) or naming our temp dir (kopia's --config-file). */
+  function leftovers(pid: number): string[] {
+    const out: string[] = [];
+    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      if (Number(p) === process.pid) continue;
+      try {
+        if (readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.startsWith("Z")) continue;
+        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").replaceAll("\0", " ");
+        const env = readFileSync(`/proc/${p}/environ`, "utf8");
+        if (
+          env.includes(`\0KOPI_DOCKA_RUN=${pid}:`) ||
+          env.startsWith(`KOPI_DOCKA_RUN=${pid}:`) ||
+          cmd.includes(dir.path)
+        )
+          out.push(`${p}: ${cmd}`);
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  }
+
+  async function running(): Promise<boolean> {
+    return (
+      (await run(["docker", "inspect", "--format", "{{.State.Running}}", name])).stdout.trim() === "true"
+    );
+  }
+
+  async function assertClean(pid: number, label: string): Promise<void> {
+    expect({ label, running: await running() }).toEqual({ label, running: true });
+    // Children may take a moment to be reaped after our exit; kopia itself is gone before we exit.
+    let left = leftovers(pid);
+    for (let i = 0; i < 20 && left.length > 0; i++) {
+      await Bun.sleep(100);
+      left = leftovers(pid);
+    }
+    expect({ label, left }).toEqual({ label, left: [] });
+    // An entry may outlive a run whose signal came between "record" and "stop" (the container never
+    // stopped): it is for `recover`/the next backup to clear. Counted, and the container must run.
+    const journal = readdirSync(join(dir.path, "state", "journal"));
+    if (journal.length > 0) {
+      bump(extra, "journal_entry_left_container_running");
+      expect((await cli(["recover", "--json"])).exitCode).toBe(0);
+      expect({ label, running: await running() }).toEqual({ label, running: true });
+    }
+  }
+
+  beforeAll(async () => {
+    config = writeTestConfig(dir.path);
+    await run([
+      "docker",
+      "run",
+      "-d",
+      "--name",
+      name,
+      "-v",
+      `${volume}:/data`,
+      TEST_IMAGE,
+      "sh",
+      "-c",
+      QUICK_STOP,
+    ]);
+    const first = await cli(["backup", "--unit", name]);
+    expect(first.exitCode).toBe(0);
+    const t1 = Date.now();
+    expect((await cli(["backup", "--unit", name])).exitCode).toBe(0);
+    // Signals land anywhere from start-up to the end of a (second, incremental) backup.
+    backupMs = Math.max(Date.now() - t1, 1500);
+  }, 120_000);
+
+  afterAll(async () => {
+    console.log(`fault injection counts: ${JSON.stringify({ ...counts, extra })}`);
+    await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "volume", "rm", "-f", volume], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    test(`${ROUNDS[sig]}× ${sig} at random moments: containers running, no child left, lock free, next backup fine`, async () => {
+      const status = sig === "SIGINT" ? 130 : 143;
+      const c: Record<string, number> = {
+        signalled: 0,
+        exit_signal: 0,
+        exit_0_finished_first: 0,
+        followup_ok: 0,
+      };
+      counts[sig] = c;
+      for (let i = 0; i < ROUNDS[sig]; i++) {
+        const { pid, result } = await startBackup();
+        await Bun.sleep(Math.random() * backupMs * 1.1);
+        if (send(pid, sig)) bump(c, "signalled");
+        const r = await result;
+        // A signal in the first milliseconds, before the handlers exist, kills bun itself: nothing was done yet.
+        const outcome =
+          r.exitCode === status
+            ? "exit_signal"
+            : r.exitCode === 0
+              ? "exit_0_finished_first"
+              : r.exitCode === null && r.signal === sig
+                ? "killed_before_handlers"
+                : `unexpected exit ${r.exitCode ?? r.signal}: ${r.stderr}`;
+        expect({ i, outcome }).not.toMatchObject({ outcome: expect.stringMatching(/^unexpected/) });
+        bump(c, outcome);
+        await assertClean(pid, `${sig} #${i}`);
+        expect(existsSync(join(dir.path, "kopi-docka.lock"))).toBe(false);
+        if (i % 6 === 5 || i === ROUNDS[sig] - 1) {
+          const next = await cli(["backup", "--unit", name]);
+          expect({ i, next: next.exitCode, err: next.exitCode ? next.stderr : "" }).toEqual({
+            i,
+            next: 0,
+            err: "",
+          });
+          bump(c, "followup_ok");
+        }
+      }
+      expect(c.exit_signal ?? 0).toBeGreaterThan(ROUNDS[sig] / 2);
+    }, 400_000);
+  }
+
+  test(`${ROUNDS.SIGKILL}× SIGKILL: after \`kopi-docka recover\` the container runs again, nothing is left`, async () => {
+    const c: Record<string, number> = {
+      killed: 0,
+      recovered_started: 0,
+      recover_nothing_to_do: 0,
+      followup_ok: 0,
+    };
+    counts.SIGKILL = c;
+    for (let i = 0; i < ROUNDS.SIGKILL; i++) {
+      const { pid, result } = await startBackup();
+      await Bun.sleep(Math.random() * backupMs * 1.1);
+      if (send(pid, "SIGKILL")) bump(c, "killed");
+      await result;
+      const rec = await cli(["recover", "--json"]);
+      expect({ i, exit: rec.exitCode, err: rec.exitCode ? rec.stderr : "" }).toEqual({ i, exit: 0, err: "" });
+      const out = JSON.parse(rec.stdout);
+      bump(c, out.started.length > 0 ? "recovered_started" : "recover_nothing_to_do");
+      await assertClean(pid, `SIGKILL #${i}`);
+      if (i % 5 === 4) {
+        // The dead run's lock is stale: the next backup takes it over.
+        const next = await cli(["backup", "--unit", name]);
+        expect({ i, next: next.exitCode, err: next.exitCode ? next.stderr : "" }).toEqual({
+          i,
+          next: 0,
+          err: "",
+        });
+        bump(c, "followup_ok");
+      }
+    }
+  }, 400_000);
+
+  test("interrupted snapshots are recorded as incomplete, and no successful run record claims them", async () => {
+    const password = readFileSync(join(dir.path, "repository.password"), "utf8").trim();
+    const r = await run(
+      [
+        "kopia",
+        "snapshot",
+        "list",
+        "--all",
+        "--json",
+        "--config-file",
+        join(dir.path, "state", "kopia", "repository.config"),
+      ],
+      { env: { KOPIA_PASSWORD: password, KOPIA_CHECK_FOR_UPDATES: "false" } },
+    );
+    const snaps = JSON.parse(r.stdout) as { incomplete?: string; tags?: Record<string, string> }[];
+    const incomplete = snaps.filter((s) => s.incomplete);
+    const runs = new Map<string, { status?: string }>();
+    for (const f of readdirSync(join(dir.path, "state", "runs"))) {
+      const rec = JSON.parse(readFileSync(join(dir.path, "state", "runs", f), "utf8"));
+      runs.set(f.replace(/\.json$/, ""), rec);
+    }
+    counts.snapshots = { total: snaps.length, incomplete: incomplete.length, runRecords: runs.size };
+    for (const s of incomplete) {
+      const runId = s.tags?.["tag:run_id"] ?? s.tags?.run_id;
+      expect({
+        runId,
+        status: runId ? (runs.get(runId)?.status ?? "no record") : "untagged",
+      }).not.toMatchObject({
+        status: "ok",
+      });
+    }
+  }, 60_000);
+});
