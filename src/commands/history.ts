@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
+import { UNIT_ROW_HEADER, unitRow } from "../core/backup/render.ts";
 import { readRunRecords } from "../core/backup/runs.ts";
 import { UsageError } from "../core/errors.ts";
-import { formatDuration, printJson, printLine, renderTable } from "../ui/output.ts";
+import { printJson, printLine, renderTable } from "../ui/output.ts";
 import { buildContext } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
@@ -27,17 +28,7 @@ export default defineCommand({
     runs = runs.slice(0, last);
     if (args.json) return printJson(runs);
     if (runs.length === 0) return printLine("no backup runs recorded");
-    const rows = runs.flatMap((r) =>
-      r.units.map((u) => [
-        r.runId,
-        u.name,
-        u.status,
-        `${u.sources.filter((s) => s.status === "ok").length}/${u.sources.length}`,
-        u.coldWindowMs !== undefined ? formatDuration(u.coldWindowMs) : "-",
-        formatDuration(u.durationMs),
-        u.errors[0] ? `${u.errors[0].phase}: ${u.errors[0].message.split("\n")[0]}` : "",
-      ]),
-    );
-    printLine(renderTable(["RUN", "UNIT", "STATUS", "SNAPSHOTS", "COLD", "TIME", "PROBLEM"], rows));
+    const rows = runs.flatMap((r) => r.units.map((u) => [r.runId, ...unitRow(u)]));
+    printLine(renderTable(["RUN", ...UNIT_ROW_HEADER], rows));
   },
 });

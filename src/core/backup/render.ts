@@ -46,19 +46,24 @@ export function renderPlan(plan: BackupPlan): string {
   return out.join("\n");
 }
 
+/** Column titles of `unitRow`, shared by the end-of-run summary and `history`. */
+export const UNIT_ROW_HEADER = ["UNIT", "STATUS", "SNAPSHOTS", "COLD", "TIME", "PROBLEM"] as const;
+
+/** One unit of a run record as table cells: status, snapshots ok/total, cold window, time, first problem. */
+export function unitRow(u: RunRecord["units"][number]): string[] {
+  return [
+    u.name,
+    u.status,
+    `${u.sources.filter((s) => s.status === "ok").length}/${u.sources.length}`,
+    u.coldWindowMs !== undefined ? formatDuration(u.coldWindowMs) : "-",
+    formatDuration(u.durationMs),
+    u.errors[0] ? `${u.errors[0].phase}: ${u.errors[0].message.split("\n")[0]}` : "",
+  ];
+}
+
 /** One line per unit for the end of a run. */
 export function renderRecord(record: RunRecord): string {
-  return renderTable(
-    ["UNIT", "STATUS", "SNAPSHOTS", "COLD", "TIME", "PROBLEM"],
-    record.units.map((u) => [
-      u.name,
-      u.status,
-      `${u.sources.filter((s) => s.status === "ok").length}/${u.sources.length}`,
-      u.coldWindowMs !== undefined ? formatDuration(u.coldWindowMs) : "-",
-      formatDuration(u.durationMs),
-      u.errors[0] ? `${u.errors[0].phase}: ${u.errors[0].message.split("\n")[0]}` : "",
-    ]),
-  );
+  return renderTable(UNIT_ROW_HEADER, record.units.map(unitRow));
 }
 
 const indent = (text: string) =>
