@@ -7,6 +7,7 @@ import list from "./list.ts";
 import recover from "./recover.ts";
 import restore from "./restore.ts";
 import snapshots from "./snapshots.ts";
+import systemd from "./systemd.ts";
 import version from "./version.ts";
 
 /** Every top-level command. A static map: the compiled binary bundles them all anyway. */
@@ -21,4 +22,5 @@ export const commands: Record<string, CommandDef<any>> = {
   recover,
   restore,
   snapshots,
+  systemd,
 };

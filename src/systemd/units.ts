@@ -1,5 +1,5 @@
 /**
- * systemd units for scheduled backups, rendered as text (installing them is a later step).
+ * systemd units for scheduled backups, rendered as text (`install.ts` writes them).
  * The service is built so that no container stays stopped: KillMode=mixed sends the stop signal to
  * kopi-docka alone, which then ends its children in order and restarts containers; TimeoutStopSec
  * leaves room for that; ExecStopPost runs `recover` after every stop, even after SIGKILL or a crash.
@@ -22,6 +22,18 @@ export interface TimerUnitOptions {
   description?: string;
 }
 
+/** File names of the two units; the timer starts the service of the same name. */
+export const SERVICE_UNIT = "kopi-docka-backup.service";
+export const TIMER_UNIT = "kopi-docka-backup.timer";
+export const DEFAULT_ON_CALENDAR = "*-*-* 02:00:00";
+
+/**
+ * First line of every unit kopi-docka writes. `systemd uninstall` removes a file only when it starts
+ * with this line, so a hand-written unit of the same name is never deleted.
+ */
+export const UNIT_MARKER =
+  "# Managed by kopi-docka: `kopi-docka systemd install` writes this file, `uninstall` removes it.";
+
 /** Minimum stop timeout: children get 10 s, then each container restart may take minutes. */
 export const MIN_TIMEOUT_STOP_SEC = 120;
 export const DEFAULT_TIMEOUT_STOP_SEC = 900;
@@ -41,7 +53,8 @@ export function renderServiceUnit(o: ServiceUnitOptions): string {
   if (!o.binary.startsWith("/")) throw new Error("the binary path must be absolute");
   const timeout = Math.max(o.timeoutStopSec ?? DEFAULT_TIMEOUT_STOP_SEC, MIN_TIMEOUT_STOP_SEC);
   const config = o.configPath ? ["--config", o.configPath] : [];
-  return `[Unit]
+  return `${UNIT_MARKER}
+[Unit]
 Description=${o.description ?? "kopi-docka cold backup of Docker workloads"}
 Wants=network-online.target
 After=network-online.target docker.service
@@ -65,7 +78,8 @@ IOSchedulingPriority=7
 
 export function renderTimerUnit(o: TimerUnitOptions): string {
   if (!o.onCalendar.trim() || /[\n\r]/.test(o.onCalendar)) throw new Error("invalid OnCalendar value");
-  return `[Unit]
+  return `${UNIT_MARKER}
+[Unit]
 Description=${o.description ?? "kopi-docka scheduled backup"}
 
 [Timer]

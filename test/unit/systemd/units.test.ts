@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { MIN_TIMEOUT_STOP_SEC, renderServiceUnit, renderTimerUnit } from "../../../src/systemd/units.ts";
+import {
+  MIN_TIMEOUT_STOP_SEC,
+  renderServiceUnit,
+  renderTimerUnit,
+  UNIT_MARKER,
+} from "../../../src/systemd/units.ts";
 
 const lines = (text: string) => text.split("\n");
 
@@ -42,5 +47,11 @@ describe("systemd units", () => {
       ]),
     );
     expect(() => renderTimerUnit({ onCalendar: "daily\nExecStart=/bin/sh" })).toThrow();
+  });
+
+  test("both units start with the marker line that uninstall looks for", () => {
+    expect(lines(renderServiceUnit({ binary: "/usr/bin/kd" }))[0]).toBe(UNIT_MARKER);
+    expect(lines(renderTimerUnit({ onCalendar: "daily" }))[0]).toBe(UNIT_MARKER);
+    expect(UNIT_MARKER.startsWith("#")).toBe(true);
   });
 });

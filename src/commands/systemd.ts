@@ -1,0 +1,93 @@
+import { resolve } from "node:path";
+import { defineCommand } from "citty";
+import { loadConfig } from "../config/load.ts";
+import { createBunRunner } from "../core/process/runner.ts";
+import { installArgs, unitDirArgs } from "../systemd/args.ts";
+import { resolveBinary } from "../systemd/binary.ts";
+import { requireUnitDir } from "../systemd/files.ts";
+import { installUnits, type SystemdDeps } from "../systemd/install.ts";
+import { installText, statusText, uninstallText } from "../systemd/report.ts";
+import { systemdStatus } from "../systemd/status.ts";
+import { systemdIsRunning } from "../systemd/systemctl.ts";
+import { uninstallUnits } from "../systemd/uninstall.ts";
+import { printJson, printLine } from "../ui/output.ts";
+import { type ContextArgs, createLoggerFor, requireRoot } from "./_context.ts";
+import { commonArgs, dryRunArgs, jsonArgs, logArgs } from "./_shared.ts";
+
+/** No buildContext: these commands need neither kopia nor docker, nor the repository password. */
+function deps(args: ContextArgs): SystemdDeps {
+  const log = createLoggerFor(args);
+  return {
+    runner: createBunRunner({ debug: (m) => log.debug(m) }),
+    warn: (m) => log.warn(m),
+    systemdRunning: systemdIsRunning(),
+  };
+}
+
+function print(args: { json?: boolean }, value: unknown, text: string[]): void {
+  if (args.json) printJson(value);
+  else printLine(text.join("\n"));
+}
+
+const install = defineCommand({
+  meta: {
+    name: "install",
+    description:
+      "Write and enable the nightly backup timer and its service. Exit 0, 2 if a file differs (--force).",
+  },
+  args: {
+    ...commonArgs,
+    ...dryRunArgs,
+    ...installArgs,
+  },
+  async run({ args }) {
+    if (!args["dry-run"]) requireRoot("systemd install");
+    const { path } = loadConfig(args.config);
+    const result = await installUnits(
+      {
+        unitDir: requireUnitDir(args["unit-dir"]),
+        binary: resolveBinary(args.binary),
+        configPath: path ? resolve(path) : undefined,
+        onCalendar: args["on-calendar"],
+        force: Boolean(args.force),
+        enable: args.enable !== false,
+        dryRun: Boolean(args["dry-run"]),
+      },
+      deps(args),
+    );
+    print(args, result, installText(result));
+  },
+});
+
+const uninstall = defineCommand({
+  meta: {
+    name: "uninstall",
+    description: "Disable the timer and remove the units kopi-docka wrote (no others). Exit 0.",
+  },
+  args: { ...logArgs, ...jsonArgs, ...unitDirArgs },
+  async run({ args }) {
+    requireRoot("systemd uninstall");
+    const result = await uninstallUnits(requireUnitDir(args["unit-dir"]), deps(args));
+    print(args, result, uninstallText(result));
+  },
+});
+
+const status = defineCommand({
+  meta: {
+    name: "status",
+    description: "Show the installed units (current/outdated), what they run, and the timer's state. Exit 0.",
+  },
+  args: { ...logArgs, ...jsonArgs, ...unitDirArgs },
+  async run({ args }) {
+    const result = await systemdStatus(requireUnitDir(args["unit-dir"]), deps(args));
+    print(args, result, statusText(result));
+  },
+});
+
+export default defineCommand({
+  meta: {
+    name: "systemd",
+    description: "Install, remove or inspect the systemd timer that runs the nightly backup.",
+  },
+  subCommands: { install, uninstall, status },
+});

@@ -1,0 +1,32 @@
+/** Flags of `kopi-docka systemd …`, kept here so the command file stays a thin wiring layer. */
+export const unitDirArgs = {
+  "unit-dir": {
+    type: "string",
+    description: "Where the units go",
+    default: "/etc/systemd/system",
+    valueHint: "dir",
+  },
+} as const;
+
+export const installArgs = {
+  ...unitDirArgs,
+  "on-calendar": {
+    type: "string",
+    description: 'systemd OnCalendar (default: the installed one, else "*-*-* 02:00:00")',
+    valueHint: "expr",
+  },
+  binary: {
+    type: "string",
+    description: "kopi-docka binary for ExecStart (default: this binary)",
+    valueHint: "path",
+  },
+  enable: {
+    type: "boolean",
+    default: true,
+    description: "Enable and start the timer (--no-enable: only write the files)",
+  },
+  force: {
+    type: "boolean",
+    description: "Replace unit files that differ (the old ones are kept as .bak-<time>)",
+  },
+} as const;

@@ -1,0 +1,42 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UsageError } from "../../../src/core/errors.ts";
+import { resolveBinary } from "../../../src/systemd/binary.ts";
+import { tempDir } from "../../helpers/env.ts";
+
+const dir = tempDir("kd-binary-");
+afterAll(() => dir.remove());
+const exe = join(dir.path, "kopi-docka");
+writeFileSync(exe, "#!/bin/sh\n");
+chmodSync(exe, 0o755);
+const plain = join(dir.path, "plain");
+writeFileSync(plain, "");
+chmodSync(plain, 0o644);
+
+const compiled = { standalone: true, execPath: exe };
+const fromSource = { standalone: false, execPath: "/usr/local/bin/bun" };
+
+describe("the ExecStart binary", () => {
+  test("defaults to the running compiled binary; --binary overrides it", () => {
+    expect(resolveBinary(undefined, compiled)).toBe(exe);
+    expect(resolveBinary(exe, fromSource)).toBe(exe);
+  });
+
+  test("never bun itself: from source, --binary is required", () => {
+    expect(() => resolveBinary(undefined, fromSource)).toThrow(UsageError);
+    try {
+      resolveBinary(undefined, fromSource);
+    } catch (e) {
+      expect((e as UsageError).hint).toContain("--binary");
+    }
+  });
+
+  test("a missing, non-executable or directory path is refused, naming --binary", () => {
+    expect(() => resolveBinary(join(dir.path, "nope"), compiled)).toThrow("does not exist");
+    expect(() => resolveBinary(dir.path, compiled)).toThrow("not a regular file");
+    if (process.getuid?.() !== 0) expect(() => resolveBinary(plain, compiled)).toThrow("not executable");
+    // root passes access(X_OK) when any x bit is set; a file with none is refused for root too.
+    expect(() => resolveBinary(plain, compiled)).toThrow("--binary");
+  });
+});
