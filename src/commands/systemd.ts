@@ -6,11 +6,10 @@ import { installArgs, unitDirArgs } from "../systemd/args.ts";
 import { resolveBinary } from "../systemd/binary.ts";
 import { requireUnitDir } from "../systemd/files.ts";
 import { installUnits, type SystemdDeps } from "../systemd/install.ts";
-import { installText, statusText, uninstallText } from "../systemd/report.ts";
+import { installText, print, statusText, uninstallText } from "../systemd/report.ts";
 import { systemdStatus } from "../systemd/status.ts";
 import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { uninstallUnits } from "../systemd/uninstall.ts";
-import { printJson, printLine } from "../ui/output.ts";
 import { type ContextArgs, createLoggerFor, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs, jsonArgs, logArgs } from "./_shared.ts";
 
@@ -24,22 +23,13 @@ function deps(args: ContextArgs): SystemdDeps {
   };
 }
 
-function print(args: { json?: boolean }, value: unknown, text: string[]): void {
-  if (args.json) printJson(value);
-  else printLine(text.join("\n"));
-}
-
 const install = defineCommand({
   meta: {
     name: "install",
     description:
       "Write and enable the nightly backup timer and its service. Exit 0, 2 if a file differs (--force).",
   },
-  args: {
-    ...commonArgs,
-    ...dryRunArgs,
-    ...installArgs,
-  },
+  args: { ...commonArgs, ...dryRunArgs, ...installArgs },
   async run({ args }) {
     if (!args["dry-run"]) requireRoot("systemd install");
     const { path } = loadConfig(args.config);

@@ -1,14 +1,21 @@
-import { accessSync, constants, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
 
 export interface RunningBinary {
   /** True in the `bun build --compile` binary, false under `bun src/cli.ts`. */
   standalone: boolean;
+  /** The real path (symlinks resolved by the kernel). */
   execPath: string;
+  /** $PATH, to find the name the binary is installed under. */
+  path?: string;
 }
 
-const running: RunningBinary = { standalone: Bun.isStandaloneExecutable, execPath: process.execPath };
+const running: RunningBinary = {
+  standalone: Bun.isStandaloneExecutable,
+  execPath: process.execPath,
+  path: process.env.PATH,
+};
 
 /**
  * The absolute path the service will run: --binary, else this very binary. Under `bun src/cli.ts`
@@ -22,7 +29,7 @@ export function resolveBinary(flag: string | undefined, self: RunningBinary = ru
       "pass --binary with the installed binary, e.g. --binary /usr/local/bin/kopi-docka",
     );
   }
-  const path = flag ? resolve(flag) : self.execPath;
+  const path = flag ? resolve(flag) : installedName(self);
   const problem = binaryProblem(path);
   if (problem) throw new UsageError(`--binary ${path}: ${problem}`, "pass the installed kopi-docka binary");
   return path;
@@ -38,4 +45,21 @@ export function binaryProblem(path: string): string | undefined {
     const code = (e as NodeJS.ErrnoException).code;
     return code === "ENOENT" ? "does not exist" : code === "EACCES" ? "not executable" : String(e);
   }
+}
+
+/**
+ * execPath is the resolved file. When `kopi-docka` on PATH is a symlink to it (say to a versioned
+ * file), the unit gets the link, so an upgrade that moves the link is picked up by the next run.
+ */
+function installedName(self: RunningBinary): string {
+  for (const dir of (self.path ?? "").split(delimiter)) {
+    if (!dir.startsWith("/")) continue;
+    const candidate = join(dir, "kopi-docka");
+    try {
+      if (realpathSync(candidate) === self.execPath) return candidate;
+    } catch {
+      // not there
+    }
+  }
+  return self.execPath;
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../../../src/core/errors.ts";
 import { resolveBinary } from "../../../src/systemd/binary.ts";
@@ -21,6 +21,18 @@ describe("the ExecStart binary", () => {
   test("defaults to the running compiled binary; --binary overrides it", () => {
     expect(resolveBinary(undefined, compiled)).toBe(exe);
     expect(resolveBinary(exe, fromSource)).toBe(exe);
+  });
+
+  test("prefers the name on PATH that links to the running binary (upgrades move the link)", () => {
+    const bin = join(dir.path, "bin");
+    mkdirSync(bin);
+    symlinkSync(exe, join(bin, "kopi-docka"));
+    const other = join(dir.path, "other");
+    mkdirSync(other);
+    writeFileSync(join(other, "kopi-docka"), "");
+    const path = [other, "relative/dir", bin].join(":");
+    expect(resolveBinary(undefined, { ...compiled, path })).toBe(join(bin, "kopi-docka"));
+    expect(resolveBinary(undefined, { ...compiled, path: other })).toBe(exe);
   });
 
   test("never bun itself: from source, --binary is required", () => {
