@@ -16,7 +16,8 @@ step build bun run build.ts
 step smoke bash scripts/smoke.sh dist/kopi-docka-linux-x64
 
 log=$(mktemp)
-bun test "$@" 2>&1 | tee "$log"
+# Integration tests drive real docker and kopia on a loaded 2-core machine: bun's 5 s default is too short.
+bun test --timeout 300000 "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 count() { sed 's/\x1b\[[0-9;]*m//g' "$log" | awk -v k="$1" '$2==k && $1 ~ /^[0-9]+$/ {n=$1} END {print n+0}'; }
 pass=$(count pass); fail=$(count fail); errors=$(count error)

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
 const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 const SRC = join(import.meta.dir, "..", "..", "src", "cli.ts");
 

@@ -1,15 +1,31 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
 
 const root = join(import.meta.dir, "..", "..");
-/** The compiled binary when built (scripts/test.sh builds first), else the source entry point. */
+/** The compiled binary (scripts/test.sh builds it right before the tests). */
 export const BINARY = join(root, "dist", "kopi-docka-linux-x64");
 
-/** KOPI_DOCKA_TEST_SOURCE=1 (in the test process, or in `env`) forces running from source. */
+/** Newest mtime under src/: a binary older than that would test yesterday's code. */
+function newestSourceMtime(dir = join(root, "src")): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSourceMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const binaryIsFresh = existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSourceMtime();
+
+/**
+ * The compiled binary when it is at least as new as every source file, else the source entry point.
+ * KOPI_DOCKA_TEST_SOURCE=1 (in the test process, or in `env`) forces running from source. Test files
+ * must not set it in process.env: bun runs all files in one process, so it would leak into the others.
+ */
 export function cliArgv(env: Record<string, string | undefined> = {}): string[] {
   const fromSource = (env.KOPI_DOCKA_TEST_SOURCE ?? process.env.KOPI_DOCKA_TEST_SOURCE) === "1";
-  if (!fromSource && existsSync(BINARY)) return [BINARY];
+  if (!fromSource && binaryIsFresh) return [BINARY];
   return [process.execPath, join(root, "src", "cli.ts")];
 }
 

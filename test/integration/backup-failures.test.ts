@@ -5,8 +5,6 @@ import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { inspectState } from "./backup-helpers.ts";
 
-// Run the CLI from source (the compiled binary may be older than this tree).
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 const QUICK_STOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 

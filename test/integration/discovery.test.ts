@@ -35,9 +35,6 @@ networks:
   back: {}
 `;
 
-// Run `list` from source: the compiled binary in dist/ may predate this command.
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
-
 describeReal("discovery: list --json on a real docker host", ["docker", "image", "compose"], () => {
   const dir = tempDir("kd-discovery-");
   const project = uniqueName("kddisc").replace(/[^a-z0-9]/g, "");

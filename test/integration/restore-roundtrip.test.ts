@@ -5,8 +5,6 @@ import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
-// Run the CLI from source: the compiled binary may predate the commands under test.
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
 describeReal(
