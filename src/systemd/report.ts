@@ -32,7 +32,7 @@ function commandsBlock(toRun: string[][], why: string): string[] {
 
 export function installText(r: InstallResult): string[] {
   const lines = [
-    `schedule  OnCalendar=${r.onCalendar} (${r.scheduleFrom})`,
+    `schedule  OnCalendar=${r.onCalendar} (${r.scheduleFrom}), RandomizedDelaySec=${r.randomizedDelaySec} (${r.randomizedDelayFrom})`,
     `runs      ${r.binary} backup${r.configPath ? ` --config ${r.configPath}` : ""}`,
   ];
   for (const f of r.files) {

@@ -33,7 +33,10 @@ function expected(disk: UnitOnDisk, params: ReturnType<typeof installedParams>):
     if (disk.name === SERVICE_UNIT && params.binary)
       return renderServiceUnit({ binary: params.binary, configPath: params.configPath });
     if (disk.name === TIMER_UNIT && params.onCalendar)
-      return renderTimerUnit({ onCalendar: params.onCalendar });
+      return renderTimerUnit({
+        onCalendar: params.onCalendar,
+        randomizedDelaySec: params.randomizedDelaySec,
+      });
   } catch {
     // An unparsable ExecStart/OnCalendar: the file cannot be current.
   }

@@ -10,6 +10,8 @@ const installed: InstallResult = {
   configPath: "/etc/kopi-docka/config.toml",
   onCalendar: "daily",
   scheduleFrom: "flag",
+  randomizedDelaySec: 600,
+  randomizedDelayFrom: "config",
   files: [
     {
       name: "a.service",
@@ -30,7 +32,7 @@ const installed: InstallResult = {
 describe("systemd text output", () => {
   test("install names each file's fate and, without systemd, the exact commands to run", () => {
     expect(installText(installed)).toEqual([
-      "schedule  OnCalendar=daily (flag)",
+      "schedule  OnCalendar=daily (flag), RandomizedDelaySec=600 (config)",
       "runs      /usr/local/bin/kopi-docka backup --config /etc/kopi-docka/config.toml",
       "replaced     /u/a.service (old file kept as /u/a.service.bak-1)",
       "unchanged    /u/a.timer",
