@@ -22,6 +22,7 @@ export interface SystemdStatus {
   configPath: string | null;
   configExists: boolean | null;
   onCalendar: string | null;
+  randomizedDelaySec: number | null;
   systemdRunning: boolean;
   /** `systemctl show` of the timer and the service; null when systemd is not running here. */
   timer: UnitRuntime | null;
@@ -65,6 +66,7 @@ export async function systemdStatus(unitDir: string, deps: SystemdDeps): Promise
     configPath: params.configPath ?? null,
     configExists: params.configPath ? existsSync(params.configPath) : null,
     onCalendar: params.onCalendar ?? null,
+    randomizedDelaySec: params.randomizedDelaySec ?? null,
     systemdRunning: deps.systemdRunning,
     timer: deps.systemdRunning ? await showUnit(deps.runner, TIMER_UNIT) : null,
     service: deps.systemdRunning ? await showUnit(deps.runner, SERVICE_UNIT) : null,

@@ -11,8 +11,17 @@ import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } f
 const SYSTEMD_IMAGE = "kopi-docka-test/systemd-bookworm:1";
 const ROOT = join(import.meta.dir, "..", "..");
 const SERVICE = "kopi-docka-backup.service";
+/**
+ * systemd needs a writable cgroup tree. cgroup v1 (docker 20.10 here): the host's, mounted in; v2: a
+ * private namespace, so the container's systemd never manages the host's root cgroup.
+ */
+const CGROUP_ARGS = existsSync("/sys/fs/cgroup/cgroup.controllers")
+  ? ["--cgroupns", "private"]
+  : ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"];
 /** Waits (polling) are upper bounds for slow machines, never assertions on how long things take. */
 const WAIT_MS = 90_000;
+
+const entries = (journal: string) => readdirSync(journal).filter((n) => n.endsWith(".json"));
 
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = WAIT_MS): Promise<void> {
   const end = Date.now() + ms;
@@ -30,6 +39,7 @@ describeReal("systemd: ExecStopPost=recover heals a SIGKILL'd backup", ["docker"
   /** Created by the kopia shim when the cold snapshot of `data` starts (the container is stopped). */
   const coldMarker = join(dir.path, "cold-snapshot-started");
   let config = "";
+  const onlyOurUnit = join(dir.path, "only-test-unit.conf");
 
   const inInit = (argv: string[]) => run(["docker", "exec", init, ...argv], { check: false });
   const appRunning = async () =>
@@ -52,6 +62,10 @@ describeReal("systemd: ExecStopPost=recover heals a SIGKILL'd backup", ["docker"
     // The container image has no docker.service; the unit Requires= one (the host daemon is outside).
     const dockerUnit = join(dir.path, "docker.service");
     writeFileSync(dockerUnit, "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
+    writeFileSync(
+      onlyOurUnit,
+      `[Service]\nExecStart=\nExecStart=${BINARY} backup --unit ${app} --config ${config}\n`,
+    );
 
     await run([
       "docker",
@@ -82,10 +96,7 @@ describeReal("systemd: ExecStopPost=recover heals a SIGKILL'd backup", ["docker"
       "seccomp=unconfined",
       "--security-opt",
       "apparmor=unconfined",
-      "--cgroupns",
-      "host",
-      "-v",
-      "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+      ...CGROUP_ARGS,
       "--tmpfs",
       "/run",
       "--tmpfs",
@@ -123,25 +134,43 @@ describeReal("systemd: ExecStopPost=recover heals a SIGKILL'd backup", ["docker"
     expect(install.stdout).toContain("ran       systemctl daemon-reload");
     const unit = (await inInit(["systemctl", "cat", SERVICE])).stdout;
     expect(unit).toContain(`ExecStopPost=${BINARY} recover --config ${config}\n`);
+    // The host daemon runs other people's containers too: the run must touch ours alone. A drop-in
+    // narrows ExecStart to our unit; ExecStopPost, the thing under test, stays as installed.
+    const dropIn = `/etc/systemd/system/${SERVICE}.d`;
+    expect((await inInit(["mkdir", "-p", dropIn])).exitCode).toBe(0);
+    expect((await inInit(["cp", onlyOurUnit, `${dropIn}/only-test-unit.conf`])).exitCode).toBe(0);
+    expect((await inInit(["systemctl", "daemon-reload"])).exitCode).toBe(0);
+    expect((await inInit(["systemctl", "cat", SERVICE])).stdout).toContain(`backup --unit ${app}`);
 
     expect((await inInit(["systemctl", "start", "--no-block", SERVICE])).exitCode).toBe(0);
     await until("the cold snapshot runs with the container stopped", async () => {
       return existsSync(coldMarker) && !(await appRunning());
     });
     const journal = join(dir.path, "state", "journal");
-    expect(readdirSync(journal)).toHaveLength(1);
+    const recorded = entries(journal);
+    if (recorded.length !== 1)
+      console.error((await inInit(["journalctl", "-u", SERVICE, "-o", "cat"])).stdout);
+    expect(recorded).toHaveLength(1);
 
     const kill = await inInit(["systemctl", "kill", "-s", "SIGKILL", SERVICE]);
     expect(kill.exitCode).toBe(0);
     // Nothing but ExecStopPost=recover starts it again (no restart policy, no other run).
     await until("the stopped container runs again", appRunning, 30_000);
+    // recover starts the container, then waits for it to run before it clears the journal and exits.
+    await until("the service (with its ExecStopPost) has finished", async () => {
+      const state = (await inInit(["systemctl", "show", "-p", "ActiveState", "--value", SERVICE])).stdout;
+      return state.trim() === "failed";
+    });
 
     const shown = await inInit(["systemctl", "show", "-p", "Result", "-p", "ExecStopPost", SERVICE]);
     expect(shown.stdout).toContain("Result=signal");
     expect(shown.stdout).toMatch(
       /ExecStopPost=\{ path=\S+ ; argv\[\]=\S+ recover --config .* code=exited ; status=0 \}/,
     );
-    expect(readdirSync(journal)).toEqual([]);
+    expect(entries(journal)).toEqual([]);
+    const log = (await inInit(["journalctl", "-u", SERVICE, "-o", "cat"])).stdout;
+    const touched = [...log.matchAll(/unit (\S+): \d+ source/g)].map((m) => m[1]);
+    expect(touched).toEqual([app]);
     const payload = await run(["docker", "exec", app, "cat", "/data/payload.txt"]);
     expect(payload.stdout).toBe("kept across the kill\n");
   }, 300_000);

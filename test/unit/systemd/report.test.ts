@@ -84,6 +84,7 @@ describe("systemd text output", () => {
       configPath: "/etc/kd.toml",
       configExists: false,
       onCalendar: "daily",
+      randomizedDelaySec: 300,
       systemdRunning: true,
       timer: {
         unit: "a.timer",
@@ -117,7 +118,7 @@ describe("systemd text output", () => {
       "current   /u/a.timer",
       "runs      /opt/kd  PROBLEM: does not exist",
       "config    /etc/kd.toml  PROBLEM: does not exist",
-      "schedule  OnCalendar=daily",
+      "schedule  OnCalendar=daily, RandomizedDelaySec=300",
       "run `kopi-docka systemd install --force` to rewrite outdated files",
       "timer     active (enabled), last never, next Thu 2026-11-26 00:00:00 UTC",
       "service   inactive, last run Wed 2026-11-25 00:00:01 UTC: exit-code, exit status 3",
