@@ -7,7 +7,8 @@
 set -euo pipefail
 
 TAG=${1:-kopi-docka-test/systemd-bookworm:1}
-ROOT=${KD_SYSIMG_DIR:-/var/tmp/kd-sysimg}/rootfs
+WORK=${KD_SYSIMG_DIR:-/var/tmp/kd-sysimg}
+ROOT=$WORK/rootfs
 SUITE=bookworm
 PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,procps
 
@@ -19,6 +20,15 @@ if docker image inspect "$TAG" >/dev/null 2>&1; then
   exit 0
 fi
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap needs it)"
+
+# Two test runs may ask at once: one builds, the other waits and then finds the image.
+mkdir -p "$WORK"
+exec 9>"$WORK/.lock"
+flock 9
+if docker image inspect "$TAG" >/dev/null 2>&1; then
+  log "$TAG exists"
+  exit 0
+fi
 
 # The first Debian mirror the host's apt is configured with (deb822 or one-line format).
 host_mirror() {
