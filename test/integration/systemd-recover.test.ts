@@ -80,7 +80,9 @@ describeReal("systemd: ExecStopPost=recover heals a SIGKILL'd backup", ["docker"
       "-c",
       "trap 'exit 0' TERM; while true; do sleep 0.2; done",
     ]);
-    const kopia = (await run(["sh", "-c", "command -v kopia"])).stdout.trim();
+    const kopia = Bun.which("kopia");
+    const docker = Bun.which("docker");
+    if (!kopia || !docker) throw new Error("kopia and docker must be on PATH");
     // No --privileged: this docker refuses CAP_SYS_RESOURCE; systemd needs the rest and the cgroup tree.
     await run([
       "docker",
@@ -104,7 +106,7 @@ describeReal("systemd: ExecStopPost=recover heals a SIGKILL'd backup", ["docker"
       "-v",
       "/run/docker.sock:/run/docker.sock",
       "-v",
-      "/usr/bin/docker:/usr/bin/docker:ro",
+      `${docker}:/usr/bin/docker:ro`,
       "-v",
       `${kopia}:/opt/kopia-real:ro`,
       "-v",
