@@ -38,11 +38,14 @@ export function createLoggerFor(args: ContextArgs): Logger {
   return createLogger(args.quiet ? "quiet" : args.verbose ? "verbose" : "normal");
 }
 
-/** Commands that change containers or the repository say so; read-only ones never call this. */
-export function requireRoot(command: string): void {
+/**
+ * Commands that change containers, the repository or the system say so; read-only ones never call
+ * this. `reason` says why root is needed (default: the container/data reason most commands share).
+ */
+export function requireRoot(command: string, reason = "it stops containers and reads their data"): void {
   if (process.getuid?.() !== 0) {
     throw new AppError("not_root", `\`kopi-docka ${command}\` must run as root`, {
-      hint: `it stops containers and reads their data: run \`sudo kopi-docka ${command}\``,
+      hint: `${reason}: run \`sudo kopi-docka ${command}\``,
     });
   }
 }

@@ -7,6 +7,7 @@ import { resolveBinary } from "../systemd/binary.ts";
 import { requireUnitDir } from "../systemd/files.ts";
 import { installUnits, type SystemdDeps } from "../systemd/install.ts";
 import { installText, print, statusText, uninstallText } from "../systemd/report.ts";
+import { configSchedule, parseDelayFlag } from "../systemd/settings.ts";
 import { systemdStatus } from "../systemd/status.ts";
 import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { uninstallUnits } from "../systemd/uninstall.ts";
@@ -31,14 +32,16 @@ const install = defineCommand({
   },
   args: { ...commonArgs, ...dryRunArgs, ...installArgs },
   async run({ args }) {
-    if (!args["dry-run"]) requireRoot("systemd install");
-    const { path } = loadConfig(args.config);
+    if (!args["dry-run"]) requireRoot("systemd install", "it writes unit files and enables the timer");
+    const { config, path } = loadConfig(args.config);
     const result = await installUnits(
       {
         unitDir: requireUnitDir(args["unit-dir"]),
         binary: resolveBinary(args.binary),
         configPath: path ? resolve(path) : undefined,
         onCalendar: args["on-calendar"],
+        randomizedDelaySec: parseDelayFlag(args["randomized-delay-sec"]),
+        schedule: configSchedule(config, path ? resolve(path) : undefined),
         force: Boolean(args.force),
         enable: args.enable !== false,
         dryRun: Boolean(args["dry-run"]),
@@ -56,7 +59,7 @@ const uninstall = defineCommand({
   },
   args: { ...logArgs, ...jsonArgs, ...unitDirArgs },
   async run({ args }) {
-    requireRoot("systemd uninstall");
+    requireRoot("systemd uninstall", "it disables the timer and removes unit files");
     const result = await uninstallUnits(requireUnitDir(args["unit-dir"]), deps(args));
     print(args, result, uninstallText(result));
   },

@@ -156,12 +156,31 @@ export const PathsSchema = z
   })
   .prefault({});
 
+/**
+ * When the systemd timer fires. Both keys are optional on purpose: unset, `systemd install` keeps the
+ * installed timer's value (else its built-in default), so only a value written here overrides it.
+ */
+export const ScheduleSchema = z
+  .strictObject({
+    /** systemd OnCalendar expression; checked with `systemd-analyze calendar` at install time. */
+    on_calendar: z
+      .string()
+      .trim()
+      .min(1)
+      .refine((v) => !/[\n\r]/.test(v), "must be one line")
+      .optional(),
+    /** Seconds systemd may delay each start at random (spreads many hosts over a window). */
+    randomized_delay_sec: z.number().int().min(0).max(604_800).optional(),
+  })
+  .prefault({});
+
 export const ConfigSchema = z
   .strictObject({
     repository: RepositorySchema,
     retention: RetentionSchema,
     backup: BackupSchema,
     paths: PathsSchema,
+    schedule: ScheduleSchema,
     units: z.record(z.string().min(1), UnitOverrideSchema).default({}),
   })
   .prefault({});

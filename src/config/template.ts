@@ -64,6 +64,13 @@ lock_file = "/run/kopi-docka/kopi-docka.lock"
 # Where restore writes a unit's compose and project files by default (<restore_dir>/<unit>).
 restore_dir = "/opt/stacks"
 
+[schedule]
+# Read by \`kopi-docka systemd install\` (a flag given there wins). Unset: the installed timer's value,
+# else the default shown. on_calendar is a systemd calendar expression (\`man systemd.time\`);
+# randomized_delay_sec delays each start by up to that many seconds, at random.
+# on_calendar = "*-*-* 02:00:00"
+# randomized_delay_sec = 0
+
 # Per-unit settings; the table name is the unit (compose project or container name).
 # [units.nextcloud]
 # exclude = false            # true: never back up this unit

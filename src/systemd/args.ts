@@ -12,8 +12,13 @@ export const installArgs = {
   ...unitDirArgs,
   "on-calendar": {
     type: "string",
-    description: 'systemd OnCalendar (default: the installed one, else "*-*-* 02:00:00")',
+    description: 'systemd OnCalendar (default: [schedule] on_calendar, the installed one, "*-*-* 02:00:00")',
     valueHint: "expr",
+  },
+  "randomized-delay-sec": {
+    type: "string",
+    description: "Delay each start by up to this many seconds, at random (default: config, installed, 0)",
+    valueHint: "sec",
   },
   binary: {
     type: "string",

@@ -6,14 +6,9 @@ import { lineDiff } from "./diff.ts";
 import { readUnit, type UnitOnDisk, writeUnit } from "./files.ts";
 import { installedParams } from "./parse.ts";
 import { checkOnCalendar } from "./schedule.ts";
+import { type ConfigSchedule, calendarOrigin, resolveSchedule, type ValueFrom } from "./settings.ts";
 import { systemctl, systemctlArgv } from "./systemctl.ts";
-import {
-  DEFAULT_ON_CALENDAR,
-  renderServiceUnit,
-  renderTimerUnit,
-  SERVICE_UNIT,
-  TIMER_UNIT,
-} from "./units.ts";
+import { renderServiceUnit, renderTimerUnit, SERVICE_UNIT, TIMER_UNIT } from "./units.ts";
 
 export interface SystemdDeps {
   runner: Runner;
@@ -29,8 +24,11 @@ export interface InstallOptions {
   /** Absolute, executable (see resolveBinary). */
   binary: string;
   configPath?: string;
-  /** From --on-calendar; unset: the installed timer's schedule, else the default. */
+  /** From --on-calendar / --randomized-delay-sec; each unset one comes from `schedule` (settings.ts). */
   onCalendar?: string;
+  randomizedDelaySec?: number;
+  /** The config's [schedule] values (beaten by the flags, beating the installed timer). */
+  schedule?: ConfigSchedule;
   force: boolean;
   enable: boolean;
   dryRun: boolean;
@@ -44,7 +42,9 @@ export interface InstallResult {
   binary: string;
   configPath: string | null;
   onCalendar: string;
-  scheduleFrom: "flag" | "installed timer" | "default";
+  scheduleFrom: ValueFrom;
+  randomizedDelaySec: number;
+  randomizedDelayFrom: ValueFrom;
   files: { name: string; path: string; action: FileAction; backup?: string; content: string }[];
   /** systemctl commands run here, and the ones the user still has to run (systemd not running). */
   ran: string[][];
@@ -67,13 +67,15 @@ function actionFor(disk: UnitOnDisk, content: string, force: boolean): FileActio
 export async function installUnits(o: InstallOptions, deps: SystemdDeps): Promise<InstallResult> {
   const service = readUnit(o.unitDir, SERVICE_UNIT);
   const timer = readUnit(o.unitDir, TIMER_UNIT);
-  const installed = timer.ours ? installedParams(undefined, timer.text).onCalendar : undefined;
-  const onCalendar = o.onCalendar ?? installed ?? DEFAULT_ON_CALENDAR;
-  const scheduleFrom = o.onCalendar !== undefined ? "flag" : installed ? "installed timer" : "default";
-  await checkOnCalendar(deps.runner, onCalendar, deps.warn);
+  const installed = timer.ours ? installedParams(undefined, timer.text) : {};
+  const configured = o.schedule ?? {};
+  const schedule = resolveSchedule(o, configured, installed);
+  const { onCalendar, randomizedDelaySec } = schedule;
+  const origin = calendarOrigin(schedule.onCalendarFrom, configured);
+  await checkOnCalendar(deps.runner, onCalendar, deps.warn, origin);
   const wanted: [UnitOnDisk, string][] = [
     [service, renderServiceUnit({ binary: o.binary, configPath: o.configPath })],
-    [timer, renderTimerUnit({ onCalendar })],
+    [timer, renderTimerUnit({ onCalendar, randomizedDelaySec })],
   ];
   const files: InstallResult["files"] = wanted.map(([disk, content]) => ({
     name: disk.name,
@@ -87,7 +89,9 @@ export async function installUnits(o: InstallOptions, deps: SystemdDeps): Promis
     binary: o.binary,
     configPath: o.configPath ?? null,
     onCalendar,
-    scheduleFrom,
+    scheduleFrom: schedule.onCalendarFrom,
+    randomizedDelaySec,
+    randomizedDelayFrom: schedule.randomizedDelayFrom,
     files,
     ran: [],
     toRun: [],

@@ -39,6 +39,7 @@ export interface InstalledParams {
   binary?: string;
   configPath?: string;
   onCalendar?: string;
+  randomizedDelaySec?: number;
 }
 
 /** What an installed pair of units was written with; missing pieces stay undefined. */
@@ -53,6 +54,9 @@ export function installedParams(service: string | undefined, timer: string | und
   }
   const calendar = timer ? unitValue(timer, "OnCalendar") : undefined;
   if (calendar) params.onCalendar = calendar;
+  // Only whole seconds (what we write); a hand-edited "30min" is left to the default and the diff.
+  const delay = timer ? unitValue(timer, "RandomizedDelaySec") : undefined;
+  if (delay && /^\d+$/.test(delay)) params.randomizedDelaySec = Number(delay);
   return params;
 }
 

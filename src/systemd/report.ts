@@ -32,7 +32,7 @@ function commandsBlock(toRun: string[][], why: string): string[] {
 
 export function installText(r: InstallResult): string[] {
   const lines = [
-    `schedule  OnCalendar=${r.onCalendar} (${r.scheduleFrom})`,
+    `schedule  OnCalendar=${r.onCalendar} (${r.scheduleFrom}), RandomizedDelaySec=${r.randomizedDelaySec} (${r.randomizedDelayFrom})`,
     `runs      ${r.binary} backup${r.configPath ? ` --config ${r.configPath}` : ""}`,
   ];
   for (const f of r.files) {
@@ -62,7 +62,10 @@ export function statusText(s: SystemdStatus): string[] {
   if (s.binary) lines.push(`runs      ${s.binary}${s.binaryProblem ? `  PROBLEM: ${s.binaryProblem}` : ""}`);
   if (s.configPath)
     lines.push(`config    ${s.configPath}${s.configExists ? "" : "  PROBLEM: does not exist"}`);
-  if (s.onCalendar) lines.push(`schedule  OnCalendar=${s.onCalendar}`);
+  if (s.onCalendar) {
+    const delay = s.randomizedDelaySec ? `, RandomizedDelaySec=${s.randomizedDelaySec}` : "";
+    lines.push(`schedule  OnCalendar=${s.onCalendar}${delay}`);
+  }
   if (s.files.some((f) => f.status === "outdated"))
     lines.push("run `kopi-docka systemd install --force` to rewrite outdated files");
   if (!s.systemdRunning) return [...lines, "systemd is not running here: no timer state to show"];

@@ -22,6 +22,7 @@ export interface SystemdStatus {
   configPath: string | null;
   configExists: boolean | null;
   onCalendar: string | null;
+  randomizedDelaySec: number | null;
   systemdRunning: boolean;
   /** `systemctl show` of the timer and the service; null when systemd is not running here. */
   timer: UnitRuntime | null;
@@ -33,7 +34,10 @@ function expected(disk: UnitOnDisk, params: ReturnType<typeof installedParams>):
     if (disk.name === SERVICE_UNIT && params.binary)
       return renderServiceUnit({ binary: params.binary, configPath: params.configPath });
     if (disk.name === TIMER_UNIT && params.onCalendar)
-      return renderTimerUnit({ onCalendar: params.onCalendar });
+      return renderTimerUnit({
+        onCalendar: params.onCalendar,
+        randomizedDelaySec: params.randomizedDelaySec,
+      });
   } catch {
     // An unparsable ExecStart/OnCalendar: the file cannot be current.
   }
@@ -62,6 +66,7 @@ export async function systemdStatus(unitDir: string, deps: SystemdDeps): Promise
     configPath: params.configPath ?? null,
     configExists: params.configPath ? existsSync(params.configPath) : null,
     onCalendar: params.onCalendar ?? null,
+    randomizedDelaySec: params.randomizedDelaySec ?? null,
     systemdRunning: deps.systemdRunning,
     timer: deps.systemdRunning ? await showUnit(deps.runner, TIMER_UNIT) : null,
     service: deps.systemdRunning ? await showUnit(deps.runner, SERVICE_UNIT) : null,

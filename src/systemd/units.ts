@@ -26,6 +26,7 @@ export interface TimerUnitOptions {
 export const SERVICE_UNIT = "kopi-docka-backup.service";
 export const TIMER_UNIT = "kopi-docka-backup.timer";
 export const DEFAULT_ON_CALENDAR = "*-*-* 02:00:00";
+export const DEFAULT_RANDOMIZED_DELAY_SEC = 0;
 
 /**
  * First line of every unit kopi-docka writes. `systemd uninstall` removes a file only when it starts
@@ -84,7 +85,7 @@ Description=${o.description ?? "kopi-docka scheduled backup"}
 
 [Timer]
 OnCalendar=${o.onCalendar}
-RandomizedDelaySec=${o.randomizedDelaySec ?? 0}
+RandomizedDelaySec=${o.randomizedDelaySec ?? DEFAULT_RANDOMIZED_DELAY_SEC}
 Persistent=${o.persistent === false ? "false" : "true"}
 
 [Install]

@@ -120,6 +120,62 @@ describe.skipIf(!compiled)("kopi-docka systemd on the compiled binary", () => {
     expect(readdirSync(empty)).toEqual([]);
   });
 
+  test("[schedule] in the config sets the timer unless a flag overrides it; a bad value names file:line", async () => {
+    const empty = join(dir.path, "schedule-units");
+    mkdirSync(empty);
+    const scheduled = writeTestConfig(
+      join(dir.path, "cfg-schedule"),
+      '\n[schedule]\non_calendar = "Sat 03:00"\nrandomized_delay_sec = 900\n',
+    );
+    const plan = (...extra: string[]) =>
+      runCli([
+        "systemd",
+        "install",
+        "--dry-run",
+        "--json",
+        "--unit-dir",
+        empty,
+        "--config",
+        scheduled,
+        ...extra,
+      ]);
+    const fromConfig = JSON.parse((await plan()).stdout);
+    expect(fromConfig).toMatchObject({ onCalendar: "Sat 03:00", scheduleFrom: "config" });
+    expect(fromConfig).toMatchObject({ randomizedDelaySec: 900, randomizedDelayFrom: "config" });
+    expect(fromConfig.files[1].content).toContain("OnCalendar=Sat 03:00\nRandomizedDelaySec=900\n");
+    const flagged = JSON.parse((await plan("--on-calendar", "daily", "--randomized-delay-sec", "60")).stdout);
+    expect(flagged).toMatchObject({ onCalendar: "daily", scheduleFrom: "flag", randomizedDelaySec: 60 });
+
+    if (!hasAnalyze) return; // the calendar check below needs systemd-analyze
+    const bad = writeTestConfig(join(dir.path, "cfg-bad"), '\n[schedule]\non_calendar = "nightly"\n');
+    const r = await runCli(["systemd", "install", "--dry-run", "--unit-dir", empty, "--config", bad]);
+    expect(r.exitCode).toBe(2);
+    const line = readFileSync(bad, "utf8").split("\n").indexOf('on_calendar = "nightly"') + 1;
+    expect(r.stderr).toContain(`${bad}:${line}: schedule.on_calendar:`);
+    expect(readdirSync(empty)).toEqual([]);
+  });
+
+  test("as non-root, install says why it needs root", async () => {
+    const r = await createBunRunner().run(
+      [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        BINARY,
+        "systemd",
+        "install",
+        "--unit-dir",
+        unitDir,
+      ],
+      { check: false, env: { NO_COLOR: "1", CI: "true" } },
+    );
+    expect(r.exitCode).toBe(13);
+    expect(r.stderr).toContain(
+      "it writes unit files and enables the timer: run `sudo kopi-docka systemd install`",
+    );
+  });
+
   test("uninstall removes only the files kopi-docka wrote", async () => {
     writeFileSync(join(unitDir, "other.service"), "[Service]\nExecStart=/bin/true\n");
     const r = await runCli(["systemd", "uninstall", "--json", "--unit-dir", unitDir]);

@@ -17,9 +17,16 @@ describe("values back out of the units we render", () => {
     expect(installedParams(plain, undefined)).toEqual({ binary: "/usr/bin/kd" });
   });
 
-  test("the schedule comes from OnCalendar=", () => {
+  test("the schedule comes from OnCalendar= and RandomizedDelaySec=", () => {
     const timer = renderTimerUnit({ onCalendar: "Mon..Fri 23:30" });
-    expect(installedParams(undefined, timer)).toEqual({ onCalendar: "Mon..Fri 23:30" });
+    expect(installedParams(undefined, timer)).toEqual({
+      onCalendar: "Mon..Fri 23:30",
+      randomizedDelaySec: 0,
+    });
+    const spread = renderTimerUnit({ onCalendar: "daily", randomizedDelaySec: 900 });
+    expect(installedParams(undefined, spread).randomizedDelaySec).toBe(900);
+    const handEdited = spread.replace("RandomizedDelaySec=900", "RandomizedDelaySec=15min");
+    expect(installedParams(undefined, handEdited).randomizedDelaySec).toBeUndefined();
     expect(unitValue(timer, "Persistent")).toBe("true");
     expect(unitValue(timer, "Nope")).toBeUndefined();
   });

@@ -10,6 +10,8 @@ const installed: InstallResult = {
   configPath: "/etc/kopi-docka/config.toml",
   onCalendar: "daily",
   scheduleFrom: "flag",
+  randomizedDelaySec: 600,
+  randomizedDelayFrom: "config",
   files: [
     {
       name: "a.service",
@@ -30,7 +32,7 @@ const installed: InstallResult = {
 describe("systemd text output", () => {
   test("install names each file's fate and, without systemd, the exact commands to run", () => {
     expect(installText(installed)).toEqual([
-      "schedule  OnCalendar=daily (flag)",
+      "schedule  OnCalendar=daily (flag), RandomizedDelaySec=600 (config)",
       "runs      /usr/local/bin/kopi-docka backup --config /etc/kopi-docka/config.toml",
       "replaced     /u/a.service (old file kept as /u/a.service.bak-1)",
       "unchanged    /u/a.timer",
@@ -82,6 +84,7 @@ describe("systemd text output", () => {
       configPath: "/etc/kd.toml",
       configExists: false,
       onCalendar: "daily",
+      randomizedDelaySec: 300,
       systemdRunning: true,
       timer: {
         unit: "a.timer",
@@ -115,7 +118,7 @@ describe("systemd text output", () => {
       "current   /u/a.timer",
       "runs      /opt/kd  PROBLEM: does not exist",
       "config    /etc/kd.toml  PROBLEM: does not exist",
-      "schedule  OnCalendar=daily",
+      "schedule  OnCalendar=daily, RandomizedDelaySec=300",
       "run `kopi-docka systemd install --force` to rewrite outdated files",
       "timer     active (enabled), last never, next Thu 2026-11-26 00:00:00 UTC",
       "service   inactive, last run Wed 2026-11-25 00:00:01 UTC: exit-code, exit status 3",

@@ -85,9 +85,22 @@ describe("systemd status", () => {
       configPath: join(dir.path, "config.toml"),
       configExists: false,
       onCalendar: "Sat 03:00",
+      randomizedDelaySec: 0,
       timer: null,
       service: null,
     });
+  });
+
+  test("a timer installed with a randomized delay is current and shows the delay", async () => {
+    mkdirSync(unitDir(), { recursive: true });
+    const runner = new FakeRunner([], [{ argv: (a) => a[0] === "systemd-analyze" }]);
+    await installUnits(
+      { unitDir: unitDir(), binary, randomizedDelaySec: 900, force: false, enable: false, dryRun: false },
+      deps(runner, false),
+    );
+    const s = await systemdStatus(unitDir(), deps(new FakeRunner(), false));
+    expect(s.files.map((f) => f.status)).toEqual(["current", "current"]);
+    expect(s.randomizedDelaySec).toBe(900);
   });
 
   test("an edited file is outdated, a hand-written one foreign, a moved binary a problem", async () => {
