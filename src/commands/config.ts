@@ -60,7 +60,7 @@ const init = defineCommand({
   },
   run({ args }) {
     const target = args.config || process.env.KOPI_DOCKA_CONFIG || "/etc/kopi-docka/config.toml";
-    if (target.startsWith("/etc/")) requireRoot("config init");
+    if (target.startsWith("/etc/")) requireRoot("config init", `${target} is only writable by root`);
     const { backup } = writeConfigTemplate(target, Boolean(args.force));
     const log = createLoggerFor(args);
     if (backup) log.info(`kept the previous file as ${backup}`);
