@@ -1,6 +1,7 @@
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Scope } from "../../config/schema.ts";
 import { createJournal } from "../containers/journal.ts";
+import { recoverIfNeeded } from "../containers/recover.ts";
 import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
@@ -56,7 +57,8 @@ export async function planFromHost(
 }
 
 /**
- * The whole `backup`: host-wide lock → repository (created on first use) → global policy
+ * The whole `backup`: host-wide lock → containers a dead run left stopped are started (under the lock,
+ * so no other run stops anything meanwhile) → repository (created on first use) → global policy
  * (read-before-write) → discovery and plan → every unit → run record. Returns the record; the caller
  * turns its status into the exit code.
  */
@@ -70,6 +72,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     log: d.log,
   });
   try {
+    await recoverIfNeeded(d);
     await ensureRepository(d.kopia, d.config.repository, d.log);
     const early: PhaseError[] = [];
     try {

@@ -133,8 +133,10 @@ export interface RecoverContext {
 }
 
 /**
- * The cheap start-of-command hook: nothing but a directory listing unless the journal holds entries.
- * Logs what it did and never throws for a container it could not start (the entry stays for later).
+ * The self-heal every invocation that stops containers calls first, right after taking the host-wide
+ * lock (so no live run stops anything meanwhile): `runBackup` does; restore should too. Nothing but a
+ * directory listing unless the journal holds entries. Logs what it did and never throws for a container
+ * it could not start (the entry stays for later); throws only when docker cannot be asked at all.
  */
 export async function recoverIfNeeded(ctx: RecoverContext): Promise<RecoverResult | undefined> {
   const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
