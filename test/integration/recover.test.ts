@@ -47,8 +47,10 @@ describeReal("kopi-docka recover against real containers", ["docker", "image"], 
     const journal = createJournal(join(dir.path, "state", "journal"));
     const deadPid = Bun.spawnSync(["true"]).pid;
     let second = 0;
+    const startedBefore: Record<string, string> = {};
     for (const n of names.filter((x) => x !== inflight)) {
       const s = await state(n);
+      startedBefore[n] = s?.StartedAt ?? "";
       journal.record({
         runId: n === live ? "live-run" : "dead-run",
         pid: n === live ? process.pid : deadPid,
@@ -81,6 +83,21 @@ describeReal("kopi-docka recover against real containers", ["docker", "image"], 
     expect((await state(a))?.Running).toBe(true);
     expect((await state(b))?.Running).toBe(true);
     expect((await state(restarted))?.Running).toBe(false);
+    // Removed by someone else: no error, and recovery creates nothing in its place.
+    expect(out.failed).toEqual([]);
+    expect(await state(gone)).toBeUndefined();
+    const sameName = await run([
+      "docker",
+      "ps",
+      "-a",
+      "--filter",
+      `name=^/${gone}$`,
+      "--format",
+      "{{.Names}}",
+    ]);
+    expect(sameName.stdout.trim()).toBe("");
+    // Restarted by someone else and stopped again: StartedAt differs from the journal's, so not started.
+    expect((await state(restarted))?.StartedAt).not.toBe(startedBefore[restarted]);
     expect((await state(live))?.Running).toBe(false);
     expect(journal.entries().map((e) => e.containerName)).toEqual([live]);
 
