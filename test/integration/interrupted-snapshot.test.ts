@@ -67,23 +67,24 @@ describeReal("kopia interrupted mid-snapshot", ["docker", "kopia", "image"], () 
     return r.stdout.trim() === "true";
   }
 
-  /** Starts `backup`; `act(pid)` runs once its kopia has been snapshotting the volume for 1.5 s. */
+  /**
+   * Starts `backup --verbose`; `act(pid)` runs 700 ms after kopia says it is snapshotting the volume
+   * (kopia's own stderr, passed through as debug lines): its repository is open and the upload of
+   * ~320 MB, several seconds even on an idle machine, is under way.
+   */
   function backupInterrupted(act: (pid: number) => void): Promise<RunResult> {
     let pid = 0;
-    let fired = false;
-    const actMidSnapshot = async () => {
-      for (let i = 0; i < 200 && !kopiaChildOf(pid); i++) await Bun.sleep(25);
-      await Bun.sleep(1500); // kopia has opened the repository and is uploading by now
-      act(pid);
-    };
-    const result = runner.run([...SOURCE_CLI, "backup", "--unit", name, "--config", config], {
+    let stage: "before" | "volume" | "fired" = "before";
+    const result = runner.run([...SOURCE_CLI, "backup", "--unit", name, "--verbose", "--config", config], {
       check: false,
       env,
       timeoutMs: 300_000,
       onStderrLine: (l) => {
-        if (fired || !l.includes(`snapshot of volume ${volume}`)) return;
-        fired = true;
-        void actMidSnapshot();
+        if (stage === "before" && l.includes(`snapshot of volume ${volume}`)) stage = "volume";
+        else if (stage === "volume" && l.includes("kopia: Snapshotting")) {
+          stage = "fired";
+          setTimeout(() => act(pid), 700);
+        }
       },
     });
     const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("backup"));
