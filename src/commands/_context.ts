@@ -85,8 +85,8 @@ export function buildContext(args: ContextArgs): AppContext {
 }
 
 /**
- * Self-heal at the start of a command: starts containers a dead run left stopped. Costs one directory
- * listing unless the restart journal holds entries; never throws for a container it could not start.
+ * Self-heal at the start of a command: starts containers a dead run left stopped. Core flows call
+ * `recoverIfNeeded` themselves, under the lock (core never imports from commands); this is for commands.
  */
 export async function healJournal(ctx: AppContext): Promise<void> {
   await recoverIfNeeded(ctx);

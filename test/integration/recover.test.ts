@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createJournal } from "../../src/core/containers/journal.ts";
+import { acquireLock } from "../../src/core/lock.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
@@ -20,8 +21,11 @@ async function state(name: string): Promise<{ Running: boolean; StartedAt: strin
 describeReal("kopi-docka recover against real containers", ["docker", "image"], () => {
   const dir = tempDir("kd-recover-it-");
   const prefix = uniqueName("kdrec");
-  const names = ["a", "b", "gone", "restarted", "running", "live", "inflight"].map((n) => `${prefix}-${n}`);
-  const [a, b, gone, restarted, running, live, inflight] = names as [
+  const names = ["a", "b", "gone", "restarted", "running", "live", "inflight", "locked"].map(
+    (n) => `${prefix}-${n}`,
+  );
+  const [a, b, gone, restarted, running, live, inflight, locked] = names as [
+    string,
     string,
     string,
     string,
@@ -30,6 +34,8 @@ describeReal("kopi-docka recover against real containers", ["docker", "image"], 
     string,
     string,
   ];
+  /** The containers the first test journals (the others have tests of their own). */
+  const firstBatch = names.filter((x) => x !== inflight && x !== locked);
   let config = "";
 
   beforeAll(async () => {
@@ -47,8 +53,10 @@ describeReal("kopi-docka recover against real containers", ["docker", "image"], 
     const journal = createJournal(join(dir.path, "state", "journal"));
     const deadPid = Bun.spawnSync(["true"]).pid;
     let second = 0;
-    for (const n of names.filter((x) => x !== inflight)) {
+    const startedBefore: Record<string, string> = {};
+    for (const n of firstBatch) {
       const s = await state(n);
+      startedBefore[n] = s?.StartedAt ?? "";
       journal.record({
         runId: n === live ? "live-run" : "dead-run",
         pid: n === live ? process.pid : deadPid,
@@ -60,7 +68,7 @@ describeReal("kopi-docka recover against real containers", ["docker", "image"], 
         startedAt: s?.StartedAt ?? "",
       });
     }
-    await run(["docker", "stop", "-t", "1", ...names.filter((x) => x !== inflight)]);
+    await run(["docker", "stop", "-t", "1", ...firstBatch]);
     // The "cold window": someone removes one container, restarts another (and stops it again), starts a third.
     await run(["docker", "rm", gone]);
     await run(["docker", "start", restarted]);
@@ -81,6 +89,21 @@ describeReal("kopi-docka recover against real containers", ["docker", "image"], 
     expect((await state(a))?.Running).toBe(true);
     expect((await state(b))?.Running).toBe(true);
     expect((await state(restarted))?.Running).toBe(false);
+    // Removed by someone else: no error, and recovery creates nothing in its place.
+    expect(out.failed).toEqual([]);
+    expect(await state(gone)).toBeUndefined();
+    const sameName = await run([
+      "docker",
+      "ps",
+      "-a",
+      "--filter",
+      `name=^/${gone}$`,
+      "--format",
+      "{{.Names}}",
+    ]);
+    expect(sameName.stdout.trim()).toBe("");
+    // Restarted by someone else and stopped again: StartedAt differs from the journal's, so not started.
+    expect((await state(restarted))?.StartedAt).not.toBe(startedBefore[restarted]);
     expect((await state(live))?.Running).toBe(false);
     expect(journal.entries().map((e) => e.containerName)).toEqual([live]);
 
@@ -115,5 +138,39 @@ describeReal("kopi-docka recover against real containers", ["docker", "image"], 
     expect(JSON.parse(r.stdout).started).toEqual([inflight]);
     await Bun.sleep(500);
     expect((await state(inflight))?.Running).toBe(true);
+  }, 120_000);
+
+  test("while a live run holds the lock, recover starts nothing (exit 11); once it is free, it does", async () => {
+    const journal = createJournal(join(dir.path, "state", "journal"));
+    const deadPid = Bun.spawnSync(["true"]).pid;
+    const before = await state(locked);
+    journal.record({
+      runId: "dead-before-lock",
+      pid: deadPid,
+      pidStartTime: 1,
+      unit: locked,
+      containerId: (await run(["docker", "inspect", "--format", "{{.Id}}", locked])).stdout.trim(),
+      containerName: locked,
+      stoppedAt: new Date().toISOString(),
+      startedAt: before?.StartedAt ?? "",
+    });
+    await run(["docker", "stop", "-t", "1", locked]);
+    // This test process plays the live backup in its cold window.
+    const lock = await acquireLock(join(dir.path, "kopi-docka.lock"), {
+      runId: "live-backup",
+      command: "backup",
+    });
+    try {
+      const r = await cli(["recover", "--json", "--config", config]);
+      expect(r.exitCode).toBe(11);
+      expect(r.stderr).toContain("holds the lock");
+      expect((await state(locked))?.Running).toBe(false);
+    } finally {
+      lock.release();
+    }
+    const r = await cli(["recover", "--json", "--config", config]);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).started).toEqual([locked]);
+    expect((await state(locked))?.Running).toBe(true);
   }, 120_000);
 });

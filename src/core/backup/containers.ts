@@ -6,6 +6,11 @@ import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
 import type { PhaseError } from "./result.ts";
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const interrupted = (item: string): PhaseError => ({
+  phase: "interrupted",
+  item,
+  message: "interrupted before this container was stopped",
+});
 
 export interface StoppedContainer {
   plan: ContainerPlan;
@@ -27,8 +32,12 @@ export async function stopUnit(
   for (const name of unit.stopOrder) {
     const plan = unit.containers.find((c) => c.name === name);
     if (!plan) continue;
+    // After a signal nothing new is recorded or stopped: the signal path is restarting what was. From
+    // the check after the inspect to the spawn of `docker stop` nothing awaits, so no signal slips in.
+    if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)] };
     try {
       const state = await containerState(d.docker, plan.id);
+      if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)] };
       if (!state.Running) {
         d.log.info(`${unit.name}: ${name} is no longer running; left alone`);
         continue;

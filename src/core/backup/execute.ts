@@ -15,6 +15,8 @@ export async function executeBackup(
   d: BackupDeps,
   plan: BackupPlan,
   discovery: Discovery,
+  /** Told each unit's result as it finishes (the interrupted-run record lists them). */
+  onUnit?: (result: UnitResult) => void,
 ): Promise<RunRecord> {
   const now = () => d.now?.() ?? new Date();
   const startedAt = now();
@@ -33,6 +35,7 @@ export async function executeBackup(
     );
     const r = await backupUnit(d, unitPlan, unit, plan.runId);
     units.push(r);
+    onUnit?.(r);
     const cold = r.coldWindowMs !== undefined ? `, cold ${r.coldWindowMs} ms` : "";
     if (r.status === "ok") d.log.success(`unit ${r.name}: OK in ${r.durationMs} ms${cold}`);
     else

@@ -61,6 +61,8 @@ export interface RunRecord {
   units: UnitResult[];
   /** Run-level problems (maintenance, policy) that failed no unit. */
   errors: PhaseError[];
+  /** The signal that cut the run short (SIGINT, SIGTERM, SIGHUP); absent when it ran to its end. */
+  interrupted?: string;
 }
 
 export function runStatus(units: readonly UnitResult[]): RunRecord["status"] {

@@ -1,16 +1,19 @@
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Scope } from "../../config/schema.ts";
 import { createJournal } from "../containers/journal.ts";
+import { recoverIfNeeded } from "../containers/recover.ts";
 import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { applyGlobalPolicy } from "../kopia/policy.ts";
 import { ensureRepository } from "../kopia/repository.ts";
 import { acquireLock } from "../lock.ts";
+import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import { executeBackup } from "./execute.ts";
+import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
-import type { PhaseError, RunRecord } from "./result.ts";
+import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
 import { lastColdWindows, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
 
 export interface BackupRequest {
@@ -56,9 +59,11 @@ export async function planFromHost(
 }
 
 /**
- * The whole `backup`: host-wide lock → repository (created on first use) → global policy
- * (read-before-write) → discovery and plan → every unit → run record. Returns the record; the caller
- * turns its status into the exit code.
+ * The whole `backup`: host-wide lock → containers a dead run left stopped are started (under the lock,
+ * so no other run stops anything meanwhile) → repository (created on first use) → global policy
+ * (read-before-write) → discovery and plan → every unit → run record (marked interrupted after a
+ * signal; written by a cleanup compensation when the signal path gets there first). Returns the
+ * record; the caller turns its status into the exit code.
  */
 export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunRecord> {
   const runId = newRunId(d.now?.() ?? new Date());
@@ -69,9 +74,27 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     signal: d.lifecycle.signal,
     log: d.log,
   });
+  const startedAt = d.now?.() ?? new Date();
+  const soFar: RunSoFar = {
+    runId,
+    version: d.version,
+    hostname: d.hostname,
+    scope: req.scope ?? d.config.backup.scope,
+    startedAt,
+    done: [],
+    errors: [],
+  };
+  // Registered now, so a signal at any later moment leaves a record; dismissed once the normal path
+  // has written its own.
+  const interruptedRecord = d.lifecycle.register("record the interrupted run", PRIORITY.cleanup, () => {
+    const signal = d.lifecycle.interruptedBy ?? "a signal";
+    writeRunRecord(d.paths.runsDir, interruptedRunRecord(soFar, signal, d.now?.() ?? new Date()));
+  });
   try {
+    await recoverIfNeeded(d);
     await ensureRepository(d.kopia, d.config.repository, d.log);
     const early: PhaseError[] = [];
+    soFar.errors = early;
     try {
       await applyGlobalPolicy(d.kopia, d.config, d.log);
     } catch (e) {
@@ -79,13 +102,21 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
       d.log.warn(early[0]?.message);
     }
     const { plan, discovery } = await planFromHost(d, req, runId);
+    soFar.plan = plan;
     if (plan.units.length === 0) d.log.warn("nothing to back up: no unit selected");
     const journal = createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) });
-    const record = await executeBackup({ ...d, journal }, plan, discovery);
+    const done: UnitResult[] = [];
+    soFar.done = done;
+    let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u));
     record.errors.unshift(...early);
+    const signal = d.lifecycle.interruptedBy;
+    if (signal) record = markInterrupted(record, signal);
     writeRunRecord(d.paths.runsDir, record);
+    interruptedRecord.dismiss();
     return record;
   } finally {
+    // Without a signal there is nothing to record as interrupted (a thrown error is reported as such).
+    if (!d.lifecycle.signal.aborted) interruptedRecord.dismiss();
     lock.release();
   }
 }

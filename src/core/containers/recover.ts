@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
-import { isProcessAlive } from "../lock.ts";
+import { isProcessAlive } from "../lock-owner.ts";
 import type { Logger } from "../log.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
@@ -133,8 +133,10 @@ export interface RecoverContext {
 }
 
 /**
- * The cheap start-of-command hook: nothing but a directory listing unless the journal holds entries.
- * Logs what it did and never throws for a container it could not start (the entry stays for later).
+ * The self-heal every invocation that stops containers calls first, right after taking the host-wide
+ * lock (so no live run stops anything meanwhile): `runBackup` does; restore should too. Nothing but a
+ * directory listing unless the journal holds entries. Logs what it did and never throws for a container
+ * it could not start (the entry stays for later); throws only when docker cannot be asked at all.
  */
 export async function recoverIfNeeded(ctx: RecoverContext): Promise<RecoverResult | undefined> {
   const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });

@@ -1,0 +1,72 @@
+import type { BackupPlan } from "./plan-model.ts";
+import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
+
+/**
+ * The run record of a backup a signal interrupted. The signal path writes it from a cleanup
+ * compensation (the normal path may never get to write one before the process exits), so
+ * `kopi-docka history` shows the run, its signal, and every unit as far as it got.
+ */
+export interface RunSoFar {
+  runId: string;
+  version: string;
+  hostname: string;
+  /** The requested scope until the plan exists. */
+  scope: string;
+  startedAt: Date;
+  /** Units that finished, in order. */
+  done: readonly UnitResult[];
+  /** Undefined when the signal came before planning. */
+  plan?: BackupPlan;
+  /** Run-level problems seen before the signal (policy). */
+  errors: readonly PhaseError[];
+}
+
+/** Pure: what the interrupted run did, the planned units it did not finish as skipped. */
+export function interruptedRunRecord(run: RunSoFar, signal: string, now: Date): RunRecord {
+  const units = [...run.done];
+  for (const u of run.plan?.units ?? []) {
+    if (units.some((d) => d.name === u.name)) continue;
+    units.push({
+      name: u.name,
+      backupId: u.backupId,
+      timestamp: now.toISOString(),
+      status: "skipped",
+      sources: [],
+      stopped: [],
+      restartFailed: [],
+      errors: [{ phase: "interrupted", message: `interrupted by ${signal} before this unit finished` }],
+      durationMs: 0,
+    });
+  }
+  const base: RunRecord = {
+    runId: run.runId,
+    version: run.version,
+    hostname: run.plan?.hostname ?? run.hostname,
+    scope: run.plan?.scope ?? run.scope,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: now.toISOString(),
+    durationMs: Math.max(0, now.getTime() - run.startedAt.getTime()),
+    status: "failed",
+    units,
+    errors: [...run.errors],
+  };
+  return markInterrupted(base, signal);
+}
+
+/**
+ * Marks a record as interrupted: the signal is kept, and the status is "failed" (a run cut short is
+ * never "ok", even if every unit it got to finished) unless a container could not be restarted,
+ * which stays the loudest status.
+ */
+export function markInterrupted(record: RunRecord, signal: string): RunRecord {
+  const restartFailed = record.units.some((u) => u.restartFailed.length > 0);
+  return {
+    ...record,
+    status: restartFailed ? "restart_failed" : "failed",
+    interrupted: signal,
+    errors: [
+      ...record.errors.filter((e) => e.phase !== "interrupted"),
+      { phase: "interrupted", message: `run interrupted by ${signal}` },
+    ],
+  };
+}

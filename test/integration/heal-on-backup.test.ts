@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createJournal } from "../../src/core/containers/journal.ts";
+import { createBunRunner } from "../../src/core/process/runner.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+
+// A run killed with SIGKILL leaves a journal entry and a stopped container; the next `backup` (real
+// docker + kopia, from source) must start that container under its lock before it does anything else.
+const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
+const QUICK_STOP = "echo a > /data/a; trap 'exit 0' TERM; while true; do sleep 0.2; done";
+
+async function state(name: string): Promise<{ Running: boolean; StartedAt: string } | undefined> {
+  const r = await run(["docker", "inspect", "--format", "{{json .State}}", name], { check: false });
+  return r.exitCode === 0 ? JSON.parse(r.stdout) : undefined;
+}
+
+describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kdt-crash-heal-");
+  const name = uniqueName("kdt-crash-heal");
+  const volume = `${name}-v`;
+  let config = "";
+  const cli = (args: string[]) =>
+    createBunRunner().run([...SOURCE_CLI, ...args, "--config", config], {
+      check: false,
+      env: { NO_COLOR: "1", CI: "true", KOPI_DOCKA_CONFIG: undefined },
+      timeoutMs: 180_000,
+    });
+
+  beforeAll(async () => {
+    config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
+    await run([
+      "docker",
+      "run",
+      "-d",
+      "--name",
+      name,
+      "-v",
+      `${volume}:/data`,
+      TEST_IMAGE,
+      "sh",
+      "-c",
+      QUICK_STOP,
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "volume", "rm", "-f", volume], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  test("a journal entry of a dead pid for a really stopped container: `backup` starts it first, then backs it up", async () => {
+    const journalDir = join(dir.path, "state", "journal");
+    const journal = createJournal(journalDir);
+    const before = await state(name);
+    const deadPid = Bun.spawnSync(["true"]).pid;
+    journal.record({
+      runId: "20250101T000000Z-dead00",
+      pid: deadPid,
+      pidStartTime: 1,
+      unit: name,
+      containerId: (await run(["docker", "inspect", "--format", "{{.Id}}", name])).stdout.trim(),
+      containerName: name,
+      stoppedAt: new Date().toISOString(),
+      startedAt: before?.StartedAt ?? "",
+    });
+    await run(["docker", "stop", "-t", "2", name]);
+    expect((await state(name))?.Running).toBe(false);
+
+    const r = await cli(["backup", "--unit", name, "--json"]);
+    expect({ exit: r.exitCode, err: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, err: "" });
+    const lines = r.stderr.split("\n");
+    const healed = lines.findIndex((l) => l.includes(`recovered: started ${name}`));
+    const work = lines.findIndex((l) => l.includes(`unit ${name}:`));
+    expect(healed).toBeGreaterThanOrEqual(0);
+    expect(work).toBeGreaterThan(healed);
+    // Running again when discovery looked: this run stopped it for its own cold copy, and started it.
+    const record = JSON.parse(r.stdout);
+    expect(record.status).toBe("ok");
+    expect(record.units[0].stopped).toEqual([name]);
+    expect((await state(name))?.Running).toBe(true);
+    expect(readdirSync(journalDir)).toEqual([]);
+    const runs = readdirSync(join(dir.path, "state", "runs"));
+    expect(
+      runs.map((f) => JSON.parse(readFileSync(join(dir.path, "state", "runs", f), "utf8")).runId),
+    ).toEqual([record.runId]);
+  }, 240_000);
+});
