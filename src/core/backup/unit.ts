@@ -56,8 +56,10 @@ export async function backupUnit(
       return false;
     }
   };
+  const progress = d.progress?.unit(plan.name);
   const snap = async (s: SourcePlan) => {
     const r = await snapshotSource(d.kopia, s, {
+      progress,
       hostname: d.hostname,
       timestamp,
       signal: d.lifecycle.signal,
