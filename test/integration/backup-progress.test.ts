@@ -26,7 +26,8 @@ describeReal("kopia progress: real kopia --progress on a multi-MB source", ["kop
   beforeAll(async () => {
     // Random (incompressible, never deduplicated) files: 40 × 1 MB and one 40 MB file.
     mkdirSync(source, { recursive: true });
-    for (let i = 0; i < 40; i++) writeFileSync(join(source, `f${i}.bin`), crypto.getRandomValues(new Uint8Array(MB)));
+    for (let i = 0; i < 40; i++)
+      writeFileSync(join(source, `f${i}.bin`), crypto.getRandomValues(new Uint8Array(MB)));
     const big = new Uint8Array(40 * MB);
     for (let o = 0; o < big.length; o += 65_536) crypto.getRandomValues(big.subarray(o, o + 65_536));
     writeFileSync(join(source, "big.bin"), big);

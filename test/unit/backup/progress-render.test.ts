@@ -34,7 +34,9 @@ describe("progress line", () => {
     expect(progressLine("app volume data", sample(3 * 1024 * 1024, { percent: 39.7 }), 1800, 5200)).toBe(
       "app volume data: 3.0 MiB hashed (3 files), 2.0 KiB cached (2 files), 1.0 KiB uploaded, 39%, 1.8s (unit 5.2s)",
     );
-    expect(progressLine("app bind /srv", undefined, 0, 100)).toBe("app bind /srv: starting, 0.0s (unit 0.1s)");
+    expect(progressLine("app bind /srv", undefined, 0, 100)).toBe(
+      "app bind /srv: starting, 0.0s (unit 0.1s)",
+    );
     expect(progressLine("x", sample(0, { fatalErrors: 2 }), 0, 0)).toContain(", 2 errors,");
   });
 });
