@@ -11,7 +11,7 @@ import type { BackupDeps } from "./deps.ts";
 import { executeBackup } from "./execute.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord } from "./result.ts";
-import { lastColdWindows, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
+import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
 
 export interface BackupRequest {
   units: string[];
@@ -50,7 +50,7 @@ export async function planFromHost(
     stagingDir: d.paths.stagingDir,
     units: req.units,
     ...(req.scope ? { scope: req.scope } : {}),
-    lastColdWindows: lastColdWindows(readRunRecords(d.paths.runsDir)),
+    ...lastRunFacts(readRunRecords(d.paths.runsDir)),
   });
   return { plan, discovery };
 }
