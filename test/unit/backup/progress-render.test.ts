@@ -53,6 +53,7 @@ describe("progress reporter", () => {
     const b = unit.source("bind /srv");
     b.finish("failed");
     expect(h.logged).toEqual([]);
+    expect(a.standing).toBe(true);
     const screen = h.written.join("");
     // every draw starts by returning to the line start and clearing it; a finished source ends with \n
     expect(h.written.every((w) => w.startsWith("\r\x1b[2K"))).toBe(true);
@@ -88,6 +89,7 @@ describe("progress reporter", () => {
     h.tick(2000);
     s.update(sample(6));
     s.finish("ok");
+    expect(s.standing).toBe(false);
     expect(h.written).toEqual([]);
     expect(h.logged).toHaveLength(3);
     expect(h.logged[0]).toContain("3 B hashed");
