@@ -196,6 +196,8 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
           /: [\d.]+ \S*B hashed \(\d+ files\), 2\d\.\d MiB cached \(\d+ files\), [\d.]+ \S*B uploaded, [\d.]+s \(unit [\d.]+s\)$/,
         );
         for (const what of ["recipe", "networks", "bind"]) expect(text).toContain(`${project} ${what} `);
+        // the standing progress line replaces the "snapshot of …" and "done" log lines
+        expect(text).not.toContain(" done: ");
       } finally {
         await run(["tmux", "kill-session", "-t", session], { check: false });
       }
