@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, cliArgv, runCli } from "../helpers/cli.ts";
-import { available, describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  available,
+  describeReal,
+  run,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { compose, composeUp } from "../integration/backup-helpers.ts";
 
 /** The CLI as shipped: these tests run the compiled binary (built first by scripts/test.sh). */
@@ -40,7 +48,12 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
   const dir = tempDir("kdt-e2e-backup-");
   const project = uniqueName("kdtprog").replace(/-/g, "");
   const secret = `pw-${crypto.randomUUID()}`;
-  const config = writeTestConfig(join(dir.path, "kd"), "[backup]\nstop_timeout = 10\nstart_timeout = 30\n");
+  const failing = `${project}-nohook`;
+  const hook = join(dir.path, "refuse.sh");
+  const config = writeTestConfig(
+    join(dir.path, "kd"),
+    `[backup]\nstop_timeout = 10\nstart_timeout = 30\n\n[units.${failing}]\npre_backup = "${hook}"\n`,
+  );
   const runsDir = join(dir.path, "kd", "state", "runs");
   const BLOB = 30_000_000;
   let backup: Awaited<ReturnType<typeof runCli>>;
@@ -63,6 +76,8 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
 
   afterAll(async () => {
     await compose(join(dir.path, "proj"), project, ["down", "-v", "-t", "1"]).catch(() => {});
+    await run(["docker", "rm", "-f", failing], { check: false });
+    await run(["docker", "volume", "rm", "-f", failing], { check: false });
     dir.remove();
   }, 60_000);
 
@@ -86,7 +101,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
       expect(backup.stderr).not.toContain("\x1b[");
     });
 
-    test("secrets never appear in argv (ps while the backup ran), stdout, stderr or the run record", () => {
+    test("secrets never appear in argv (ps while the backup ran), stdout, stderr, the run record or any file written", () => {
       const password = readFileSync(join(dir.path, "kd", "repository.password"), "utf8").trim();
       expect(password.length).toBeGreaterThan(8);
       const kopiaRuns = commandLines.filter((l) => /\bkopia\b.*\bsnapshot create\b/.test(l));
@@ -96,6 +111,17 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
         expect(l).not.toContain(password);
       }
       for (const text of [backup.stdout, backup.stderr, JSON.stringify(record())]) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(password);
+      }
+      // nor in any file kopi-docka or kopia wrote: run records, journal, kopia config and logs, staging
+      const kd = join(dir.path, "kd");
+      const written = [join(kd, "state"), join(kd, "cache", "kopia-logs"), join(kd, "cache", "staging")]
+        .flatMap((d) => readdirSync(d, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile());
+      expect(written.length).toBeGreaterThan(3);
+      for (const e of written) {
+        const text = readFileSync(join(e.parentPath, e.name), "utf8");
         expect(text).not.toContain(secret);
         expect(text).not.toContain(password);
       }
@@ -158,6 +184,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
       expect(Math.abs(volume.sizeBytes - last.bytes)).toBeLessThan(100);
       expect(volume.lastSnapshotBytes).toBe(last.bytes);
       expect(plan.estimatedBytes).toBeGreaterThanOrEqual(volume.sizeBytes);
+      expect(plan.units[0].predictedColdWindowMs).toBe(record().units[0].coldWindowMs);
     });
   });
 
@@ -201,6 +228,36 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
       } finally {
         await run(["tmux", "kill-session", "-t", session], { check: false });
       }
+    },
+    240_000,
+  );
+
+  test.skipIf(!compiled)(
+    "one unit failing (pre-backup hook) and one OK: exit 3, the summary names the unit and the cause",
+    async () => {
+      writeFileSync(hook, "#!/bin/sh\necho 'not today' >&2\nexit 3\n");
+      chmodSync(hook, 0o755);
+      await run([
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        failing,
+        "-v",
+        `${failing}:/data`,
+        TEST_IMAGE,
+        "sleep",
+        "3600",
+      ]);
+      const r = await runCli(["backup", "--config", config, "--unit", project, "--unit", failing]);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toContain("1 of 2 units OK");
+      expect(r.stderr).toContain(`${failing}: failed (pre_hook:`);
+      expect(r.stdout).toMatch(new RegExp(`^${project}\\s+ok\\s+5/5`, "m"));
+      expect(r.stdout).toMatch(new RegExp(`^${failing}\\s+failed\\s+0/\\d+\\s+0 B`, "m"));
+      const failed = JSON.parse((await runCli(["history", "--config", config, "--json", "--failed"])).stdout);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ status: "partial" });
     },
     240_000,
   );
