@@ -12,7 +12,8 @@ export interface SourceProgress {
 
 /** Progress of one unit; its sources are snapshotted one after the other. */
 export interface UnitProgress {
-  source(label: string): SourceProgress;
+  /** `expectedBytes`: the source's last snapshot size, for a percentage. */
+  source(label: string, o?: { expectedBytes?: number }): SourceProgress;
 }
 
 export interface ProgressReporter {
@@ -34,12 +35,16 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-/** "app volume data: 30.3 MB hashed (49 files), 0 B cached (0 files), 23.4 MB uploaded, 39%, 1.8s (unit 5.2s)". */
+/**
+ * "app volume data: 3.0 MiB hashed (3 files), 2.0 KiB cached (2 files), 1.0 KiB uploaded, ~39%, 1.8s
+ * (unit 5.2s)". The percentage is against the last snapshot's size, and only while below it.
+ */
 export function progressLine(
   label: string,
   p: SnapshotProgress | undefined,
   elapsedMs: number,
   unitElapsedMs: number,
+  expectedBytes?: number,
 ): string {
   const time = `${formatDuration(elapsedMs)} (unit ${formatDuration(unitElapsedMs)})`;
   if (!p) return `${label}: starting, ${time}`;
@@ -48,7 +53,8 @@ export function progressLine(
     `${formatBytes(p.cachedBytes)} cached (${p.cachedFiles} files)`,
     `${formatBytes(p.uploadedBytes)} uploaded`,
   ];
-  if (p.percent !== undefined) parts.push(`${Math.floor(p.percent)}%`);
+  const done = p.hashedBytes + p.cachedBytes;
+  if (expectedBytes && done < expectedBytes) parts.push(`~${Math.floor((done / expectedBytes) * 100)}%`);
   if (p.fatalErrors > 0) parts.push(`${p.fatalErrors} errors`);
   return `${label}: ${parts.join(", ")}, ${time}`;
 }
@@ -71,14 +77,14 @@ export function createProgressReporter(o: ProgressOptions): ProgressReporter {
     unit(name) {
       const unitStart = now();
       return {
-        source(what) {
+        source(what, so = {}) {
           const label = `${name} ${what}`;
           const start = now();
           let last: SnapshotProgress | undefined;
           let lastLogged = start;
           let logged = false;
           let done = false;
-          const line = () => progressLine(label, last, now() - start, now() - unitStart);
+          const line = () => progressLine(label, last, now() - start, now() - unitStart, so.expectedBytes);
           // Clear and redraw; cut to the terminal width, as a wrapped line could not be redrawn.
           const draw = (suffix = "", end = "") => {
             const text = `${line()}${suffix}`;

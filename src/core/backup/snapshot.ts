@@ -24,7 +24,9 @@ export async function snapshotSource(
     progress?: UnitProgress;
   },
 ): Promise<SourceResult> {
-  const live = o.progress?.source(`${source.type} ${source.label}`);
+  const live = o.progress?.source(`${source.type} ${source.label}`, {
+    expectedBytes: source.lastSnapshotBytes,
+  });
   // On a terminal the progress line says what is snapshotted, and stays to say how it went.
   const log = live?.standing ? undefined : o.log;
   log?.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);

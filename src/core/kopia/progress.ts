@@ -17,7 +17,10 @@ export interface SnapshotProgress {
   uploadedBytes: number;
   fatalErrors: number;
   ignoredErrors: number;
-  /** kopia's size estimate of the whole source, once it has one. */
+  /**
+   * kopia's size estimate and percentage, once it has them. kopi-docka runs kopia with the "rough"
+   * estimator (the whole filesystem's usage), so for a docker volume these are not the source's.
+   */
   estimatedBytes?: number;
   percent?: number;
 }

@@ -51,6 +51,7 @@ describe("kopia onProgress", () => {
     await kopia.snapshotCreateResult("/p");
     expect(calls[0]?.argv).toContain("--no-progress");
     expect(calls[0]?.argv).not.toContain("--progress");
+    expect(calls[0]?.argv.join(" ")).not.toContain("estimation");
     expect(calls[0]?.options.splitCarriageReturn).toBeUndefined();
   });
 
@@ -65,6 +66,8 @@ describe("kopia onProgress", () => {
       onStderrLine: (l) => other.push(l),
     });
     expect(calls[0]?.argv).toContain("--progress");
+    // no second walk of the source for kopia's size estimate
+    expect(calls[0]?.argv).toContain("--progress-estimation-type=rough");
     expect(calls[0]?.argv).not.toContain("--no-progress");
     expect(calls[0]?.options.splitCarriageReturn).toBe(true);
     expect(seen).toEqual([65_500, 30_300_000]);
