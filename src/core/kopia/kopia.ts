@@ -230,9 +230,9 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     }> {
       const progress = progressRun(parseSnapshotProgress, o);
       // With progress, kopia's default size estimate walks the whole source a second time, next to the
-      // snapshot's own walk (+25 % on an incremental snapshot of 150k small files, bench/progress.ts), inside the cold
-      // window. "rough" asks the filesystem instead (statfs, kopia ≥ 0.19); that is the size of the whole
-      // filesystem, so its estimate and percentage are not meaningful and callers do not show them.
+      // snapshot's own walk, inside the cold window (+25 % on an incremental snapshot of 150k small
+      // files, bench/progress.ts). "rough" asks the filesystem instead (statfs, kopia ≥ 0.19): that is
+      // the whole filesystem's usage, so its estimate and percentage are not shown.
       if (o.onProgress) progress.flags.push("--progress-estimation-type=rough");
       const args = ["snapshot", "create", path, "--json", ...progress.flags, "--no-auto-maintenance"];
       if (o.overrideSource) args.push("--override-source", o.overrideSource);
