@@ -84,7 +84,9 @@ export function createProgressReporter(o: ProgressOptions): ProgressReporter {
           let lastLogged = start;
           let logged = false;
           let done = false;
-          const line = () => progressLine(label, last, now() - start, now() - unitStart, so.expectedBytes);
+          // A finished source shows no percentage: kopia's rounded sizes may end just short of 100.
+          const expected = () => (done ? undefined : so.expectedBytes);
+          const line = () => progressLine(label, last, now() - start, now() - unitStart, expected());
           // Clear and redraw; cut to the terminal width, as a wrapped line could not be redrawn.
           const draw = (suffix = "", end = "") => {
             const text = `${line()}${suffix}`;

@@ -68,6 +68,16 @@ describe("progress reporter", () => {
     expect(h.written.at(-1)).toContain("— failed\n");
   });
 
+  test("terminal: a percentage against the last snapshot's size while running, none when done", () => {
+    const h = harness(true);
+    const s = h.progress.unit("app").source("volume data", { expectedBytes: 20_000 });
+    s.update(sample(3000));
+    expect(h.written.at(-1)).toContain(", ~25%, ");
+    s.update(sample(17_000));
+    s.finish("ok");
+    expect(h.written.at(-1)).not.toContain("%");
+  });
+
   test("terminal: the line is cut to the terminal width (a wrapped line cannot be redrawn)", () => {
     const written: string[] = [];
     const p = createProgressReporter({
