@@ -25,8 +25,14 @@ const runner: Runner = {
       return await inner.run(argv, o);
     } finally {
       const ms = performance.now() - t;
-      if (argv[0] === "kopia") (spent.kopia += ms), spent.kopiaCalls++;
-      if (argv[0] === "docker") (spent.docker += ms), spent.dockerCalls++;
+      if (argv[0] === "kopia") {
+        spent.kopia += ms;
+        spent.kopiaCalls++;
+      }
+      if (argv[0] === "docker") {
+        spent.docker += ms;
+        spent.dockerCalls++;
+      }
     }
   },
 };

@@ -4,6 +4,7 @@ import { renderPlan, renderRecord } from "../core/backup/render.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
 import { printJson, printLine } from "../ui/output.ts";
+import { createProgressReporter } from "../ui/progress.ts";
 import { VERSION } from "../version.ts";
 import { buildContext, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs } from "./_shared.ts";
@@ -40,7 +41,7 @@ export default defineCommand({
     const dryRun = Boolean(args["dry-run"]);
     if (!dryRun) requireRoot("backup");
     const ctx = buildContext(args);
-    const deps = { ...ctx, version: VERSION };
+    const deps = { ...ctx, version: VERSION, progress: createProgressReporter({ log: ctx.log }) };
     const req = {
       units: repeated(rawArgs, "unit"),
       scope: args.scope as Scope | undefined,

@@ -1,4 +1,5 @@
 import type { Config } from "../../config/schema.ts";
+import type { ProgressReporter } from "../../ui/progress.ts";
 import type { Journal } from "../containers/journal.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { Kopia } from "../kopia/kopia.ts";
@@ -23,4 +24,6 @@ export interface BackupDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Docker daemon config paths copied for scope "full". */
   dockerConfigPaths?: readonly string[];
+  /** Live progress of each snapshot; without it kopia runs with `--no-progress`. */
+  progress?: ProgressReporter;
 }

@@ -15,7 +15,7 @@ export interface BackupPlan {
   units: UnitPlan[];
   /** Units discovery found that this run leaves out, with the reason. */
   skippedUnits: { name: string; reason: string }[];
-  /** Sum of the known source sizes (volumes and binds with a discovered size). */
+  /** Sum of the known source sizes: walked now, else the last snapshot's. */
   estimatedBytes: number;
 }
 
@@ -45,7 +45,10 @@ export interface SourcePlan {
   tags: SnapshotTags;
   /** Kopia ignore rules applied to this source (volumes and binds). */
   excludePatterns: string[];
+  /** Walked on the host now (dry runs only); a lower bound when the walk hit its limits. */
   sizeBytes?: number;
+  /** The size of this source's last saved snapshot (kopia's `rootEntry.summ.size`, from the run records). */
+  lastSnapshotBytes?: number;
   reason: string;
 }
 
@@ -80,4 +83,6 @@ export interface PlanOptions {
   scope?: Scope;
   /** Cold window per unit from the last run record. */
   lastColdWindows?: Record<string, number>;
+  /** Last saved snapshot size per source, keyed by `sourceKey` (from the run records). */
+  lastSourceBytes?: Record<string, number>;
 }

@@ -2,7 +2,7 @@ import type { Config } from "../../config/schema.ts";
 import type { Discovery, Unit } from "../discovery/model.ts";
 import { hasHealthcheck, startOrder, stopTimeout } from "./order.ts";
 import type { BackupPlan, ContainerPlan, PlanOptions, UnitPlan } from "./plan-model.ts";
-import { unitSources } from "./sources.ts";
+import { sourceKey, unitSources } from "./sources.ts";
 
 export type { BackupPlan, ContainerPlan, PlanOptions, SourcePlan, UnitPlan } from "./plan-model.ts";
 
@@ -69,7 +69,7 @@ function planUnit(
     };
   });
   const stopped = containers.filter((c) => c.action === "stop").map((c) => c.name);
-  const { sources, skipped } = unitSources(unit, {
+  const planned = unitSources(unit, {
     config,
     scope,
     stagingDir: opts.stagingDir,
@@ -83,6 +83,10 @@ function planUnit(
       kopi_docka_version: opts.version,
     },
   });
+  const sources = planned.sources.map((s) => {
+    const last = opts.lastSourceBytes?.[sourceKey(unit.name, s.type, s.label)];
+    return last === undefined ? s : { ...s, lastSnapshotBytes: last };
+  });
   const pre = override?.pre_backup ?? config.backup.hooks.pre_backup;
   const post = override?.post_backup ?? config.backup.hooks.post_backup;
   const predicted = opts.lastColdWindows?.[unit.name];
@@ -94,9 +98,9 @@ function planUnit(
     stopOrder: [...stopped].reverse(),
     startOrder: stopped,
     sources,
-    skipped: [...unit.skipped, ...skipped],
+    skipped: [...unit.skipped, ...planned.skipped],
     hooks: { ...(pre ? { preBackup: pre } : {}), ...(post ? { postBackup: post } : {}) },
-    estimatedBytes: sources.reduce((n, s) => n + (s.sizeBytes ?? 0), 0),
+    estimatedBytes: sources.reduce((n, s) => n + (s.sizeBytes ?? s.lastSnapshotBytes ?? 0), 0),
     ...(predicted !== undefined ? { predictedColdWindowMs: predicted } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration, renderTable } from "../../ui/output.ts";
 import type { BackupPlan } from "./plan-model.ts";
-import type { RunRecord } from "./result.ts";
+import { type RunRecord, savedBytes } from "./result.ts";
 
 /** The dry-run report: per unit, what stops in which order, what is snapshotted, what is left out and why. */
 export function renderPlan(plan: BackupPlan): string {
@@ -29,11 +29,12 @@ export function renderPlan(plan: BackupPlan): string {
     out.push(
       indent(
         renderTable(
-          ["SOURCE", "WHAT", "SIZE", "WHY"],
+          ["SOURCE", "WHAT", "SIZE", "LAST", "WHY"],
           u.sources.map((s) => [
             s.type,
             s.label,
             s.sizeBytes !== undefined ? formatBytes(s.sizeBytes) : "-",
+            s.lastSnapshotBytes !== undefined ? formatBytes(s.lastSnapshotBytes) : "-",
             s.reason,
           ]),
         ),
@@ -47,14 +48,15 @@ export function renderPlan(plan: BackupPlan): string {
 }
 
 /** Column titles of `unitRow`, shared by the end-of-run summary and `history`. */
-export const UNIT_ROW_HEADER = ["UNIT", "STATUS", "SNAPSHOTS", "COLD", "TIME", "PROBLEM"] as const;
+export const UNIT_ROW_HEADER = ["UNIT", "STATUS", "SNAPSHOTS", "SIZE", "COLD", "TIME", "PROBLEM"] as const;
 
-/** One unit of a run record as table cells: status, snapshots ok/total, cold window, time, first problem. */
+/** One unit of a run record as cells: status, snapshots ok/total, saved size, cold window, time, first problem. */
 export function unitRow(u: RunRecord["units"][number]): string[] {
   return [
     u.name,
     u.status,
     `${u.sources.filter((s) => s.status === "ok").length}/${u.sources.length}`,
+    formatBytes(u.bytes ?? savedBytes(u.sources)),
     u.coldWindowMs !== undefined ? formatDuration(u.coldWindowMs) : "-",
     formatDuration(u.durationMs),
     u.errors[0] ? `${u.errors[0].phase}: ${u.errors[0].message.split("\n")[0]}` : "",

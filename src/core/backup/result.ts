@@ -44,6 +44,8 @@ export interface UnitResult {
   restartFailed: string[];
   errors: PhaseError[];
   durationMs: number;
+  /** Sum of the saved snapshots' sizes (kopia's `rootEntry.summ.size`, never a re-walk). */
+  bytes?: number;
   /** From the first `docker stop` until the last restarted container is ready. */
   coldWindowMs?: number;
 }
@@ -63,6 +65,11 @@ export interface RunRecord {
   errors: PhaseError[];
   /** The signal that cut the run short (SIGINT, SIGTERM, SIGHUP); absent when it ran to its end. */
   interrupted?: string;
+}
+
+/** Total size of the snapshots that were saved (failed and skipped sources count nothing). */
+export function savedBytes(sources: readonly SourceResult[]): number {
+  return sources.reduce((n, s) => n + (s.status === "ok" ? (s.bytes ?? 0) : 0), 0);
 }
 
 export function runStatus(units: readonly UnitResult[]): RunRecord["status"] {

@@ -14,7 +14,7 @@ import { executeBackup } from "./execute.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
-import { lastColdWindows, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
+import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
 
 export interface BackupRequest {
   units: string[];
@@ -53,7 +53,7 @@ export async function planFromHost(
     stagingDir: d.paths.stagingDir,
     units: req.units,
     ...(req.scope ? { scope: req.scope } : {}),
-    lastColdWindows: lastColdWindows(readRunRecords(d.paths.runsDir)),
+    ...lastRunFacts(readRunRecords(d.paths.runsDir)),
   });
   return { plan, discovery };
 }

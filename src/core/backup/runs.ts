@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunRecord } from "./result.ts";
+import { sourceKey } from "./sources.ts";
 
 /** A sortable, unique run id: `20250131T235959Z-1a2b3c`. */
 export function newRunId(now: Date, random = Math.random): string {
@@ -48,4 +49,19 @@ export function lastColdWindows(records: readonly RunRecord[]): Record<string, n
   for (const r of records)
     for (const u of r.units) if (u.coldWindowMs !== undefined) out[u.name] = u.coldWindowMs;
   return out;
+}
+
+/** Each source's size in the most recent run that saved a snapshot of it (the manifest's size). */
+export function lastSourceBytes(records: readonly RunRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records)
+    for (const u of r.units)
+      for (const s of u.sources)
+        if (s.status === "ok" && s.bytes !== undefined) out[sourceKey(u.name, s.type, s.label)] = s.bytes;
+  return out;
+}
+
+/** What the next plan learns from past runs: cold windows and snapshot sizes. */
+export function lastRunFacts(records: readonly RunRecord[]) {
+  return { lastColdWindows: lastColdWindows(records), lastSourceBytes: lastSourceBytes(records) };
 }

@@ -1,4 +1,7 @@
+import { formatBytes, formatDuration } from "../../ui/output.ts";
+import type { UnitProgress } from "../../ui/progress.ts";
 import type { Kopia } from "../kopia/kopia.ts";
+import type { SnapshotProgress } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import type { SourceResult } from "./result.ts";
@@ -12,18 +15,58 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export async function snapshotSource(
   kopia: Kopia,
   source: SourcePlan,
-  o: { hostname: string; timestamp: string; signal?: AbortSignal; log: Logger; unit: string },
+  o: {
+    hostname: string;
+    timestamp: string;
+    signal?: AbortSignal;
+    log: Logger;
+    unit: string;
+    progress?: UnitProgress;
+  },
+): Promise<SourceResult> {
+  const live = o.progress?.source(`${source.type} ${source.label}`, {
+    expectedBytes: source.lastSnapshotBytes,
+  });
+  // On a terminal the progress line says what is snapshotted, and stays to say how it went.
+  const log = live?.standing ? undefined : o.log;
+  log?.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
+  let last: SnapshotProgress | undefined;
+  const r = await snapshotWithKopia(kopia, source, o, {
+    onProgress: live
+      ? (p) => {
+          last = p;
+          live.update(p);
+        }
+      : undefined,
+  });
+  live?.finish(r.status === "ok" ? "ok" : "failed");
+  if (r.status === "ok") {
+    const read = last
+      ? `, ${formatBytes(last.hashedBytes)} read, ${formatBytes(last.cachedBytes)} unchanged`
+      : "";
+    log?.info(
+      `${o.unit}: ${source.label} done: ${r.files ?? 0} files, ${formatBytes(r.bytes ?? 0)}${read}, ${formatDuration(r.durationMs)}`,
+    );
+  }
+  return r;
+}
+
+async function snapshotWithKopia(
+  kopia: Kopia,
+  source: SourcePlan,
+  o: { hostname: string; timestamp: string; signal?: AbortSignal; log: Logger },
+  extra: { onProgress?: (p: SnapshotProgress) => void },
 ): Promise<SourceResult> {
   const started = performance.now();
   const base = { type: source.type, label: source.label };
   const elapsed = () => Math.round(performance.now() - started);
-  o.log.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
   try {
     const r = await kopia.snapshotCreateResult(source.path, {
       overrideSource: `${kopia.options.username}@${o.hostname}:${source.logicalPath}`,
       tags: { ...stringTags(source.tags), timestamp: o.timestamp },
       signal: o.signal,
       onStderrLine: (line) => o.log.debug(`kopia: ${line}`),
+      ...(extra.onProgress ? { onProgress: extra.onProgress } : {}),
     });
     const m = r.manifest;
     const cause = lastLine(r.stderrTail);
@@ -62,9 +105,6 @@ export async function snapshotSource(
         reason: `${failed} entr${failed === 1 ? "y" : "ies"} failed: ${first}`,
       };
     }
-    o.log.info(
-      `${o.unit}: ${source.label} done: ${summ?.files ?? 0} files, ${summ?.size ?? 0} bytes, ${result.durationMs} ms`,
-    );
     return { ...result, status: "ok" };
   } catch (e) {
     return { ...base, status: "failed", durationMs: elapsed(), reason: errorText(e) };

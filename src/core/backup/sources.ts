@@ -12,6 +12,11 @@ export interface SourceContext {
   base: Omit<SnapshotTags, "type">;
 }
 
+/** Identifies one source of a unit across runs (run records key sizes by it). */
+export function sourceKey(unit: string, type: SnapshotType, label: string): string {
+  return `${unit}\u0000${type}\u0000${label}`;
+}
+
 /** The staging directory of one unit (`<cache_dir>/staging/<unit>`), stable across runs. */
 export function unitStagingDir(stagingDir: string, unit: string): string {
   return join(stagingDir, encodeURIComponent(unit));

@@ -5,7 +5,7 @@ import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
-import type { PhaseError, SourceResult, UnitResult } from "./result.ts";
+import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -37,6 +37,7 @@ export async function backupUnit(
     restartFailed: [],
     errors,
     durationMs: Math.round(performance.now() - started),
+    bytes: savedBytes(sources),
     ...extra,
   });
   const hook = async (type: "pre_backup" | "post_backup", file: string | undefined) => {
@@ -56,8 +57,10 @@ export async function backupUnit(
       return false;
     }
   };
+  const progress = d.progress?.unit(plan.name);
   const snap = async (s: SourcePlan) => {
     const r = await snapshotSource(d.kopia, s, {
+      progress,
       hostname: d.hostname,
       timestamp,
       signal: d.lifecycle.signal,

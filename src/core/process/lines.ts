@@ -1,15 +1,25 @@
-/** Splits a byte stream into text lines as they arrive. The last line is yielded even without a newline. */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/**
+ * Splits a byte stream into text lines as they arrive. The last line is yielded even without a newline.
+ * With `carriageReturn`, a lone `\r` also ends a line: progress bars redraw one line with `\r`, and
+ * each redraw is news only if it arrives when it is drawn.
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  o: { carriageReturn?: boolean } = {},
+): AsyncGenerator<string> {
   const decoder = new TextDecoder();
+  const breakAt = o.carriageReturn ? /\r\n|\r(?!$)|\n/ : /\r?\n/;
   let buffer = "";
   for await (const chunk of stream) {
     buffer += decoder.decode(chunk, { stream: true });
-    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-      yield buffer.slice(0, nl).replace(/\r$/, "");
-      buffer = buffer.slice(nl + 1);
+    // A `\r` at the very end waits for the next chunk: it may be the first half of `\r\n`.
+    for (let m = breakAt.exec(buffer); m; m = breakAt.exec(buffer)) {
+      yield buffer.slice(0, m.index);
+      buffer = buffer.slice(m.index + m[0].length);
     }
   }
   buffer += decoder.decode();
+  if (o.carriageReturn) buffer = buffer.replace(/\r$/, "");
   if (buffer) yield buffer;
 }
 

@@ -17,6 +17,8 @@ export interface RunOptions {
   check?: boolean;
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
+  /** A lone `\r` also ends a line for the callbacks (progress output redraws one line with `\r`). */
+  splitCarriageReturn?: boolean;
   /** How long a killed child gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
 }
@@ -85,8 +87,8 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
       const stopper = armStopper(child, options);
       try {
         const [stdout, stderr] = await Promise.all([
-          collect(child.stdout, options.onStdoutLine, Number.POSITIVE_INFINITY),
-          collect(child.stderr, options.onStderrLine, STDERR_KEEP_CHARS),
+          collect(child.stdout, options.onStdoutLine, Number.POSITIVE_INFINITY, options.splitCarriageReturn),
+          collect(child.stderr, options.onStderrLine, STDERR_KEEP_CHARS, options.splitCarriageReturn),
           child.exited,
         ]);
         const result: RunResult = {
@@ -147,13 +149,14 @@ async function collect(
   stream: ReadableStream<Uint8Array>,
   onLine: ((line: string) => void) | undefined,
   keepChars: number,
+  carriageReturn = false,
 ): Promise<string> {
   if (!onLine) {
     const text = await new Response(stream).text();
     return text.length > keepChars ? text.slice(-keepChars) : text;
   }
   let text = "";
-  for await (const line of readLines(stream)) {
+  for await (const line of readLines(stream, { carriageReturn })) {
     onLine(line);
     text += `${line}\n`;
     if (text.length > keepChars * 2) text = text.slice(-keepChars);

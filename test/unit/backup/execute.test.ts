@@ -26,7 +26,7 @@ const manifest = (id: string) =>
   });
 
 /** Every docker/kopia call answered; `failSnapshotOf` makes the snapshot of a path fail with no manifest. */
-function fakeHost(o: { failSnapshotOf?: string; hookFails?: string } = {}): Expectation[] {
+function fakeHost(o: { failSnapshotOf?: string; hookFails?: string; owner?: string } = {}): Expectation[] {
   const is =
     (...prefix: string[]) =>
     (a: readonly string[]) =>
@@ -44,7 +44,11 @@ function fakeHost(o: { failSnapshotOf?: string; hookFails?: string } = {}): Expe
     { argv: kopia("snapshot"), stdout: `${manifest("m1")}\n` },
     { argv: (a) => kopia("policy")(a) && a.includes("show"), stdout: "{}" },
     { argv: (a) => kopia("policy")(a) && a.includes("set") },
-    { argv: (a) => kopia("maintenance")(a) && a.includes("info"), stdout: '{"owner":"someone@else"}' },
+    {
+      argv: (a) => kopia("maintenance")(a) && a.includes("info"),
+      stdout: JSON.stringify({ owner: o.owner ?? "someone@else" }),
+    },
+    { argv: (a) => kopia("maintenance")(a) && a.includes("run") },
     { argv: (a) => a[0] === o.hookFails, exitCode: 1, stderr: "maintenance mode failed" },
     { argv: (a) => a[0]?.endsWith("/hook") === true },
   ];
@@ -112,6 +116,28 @@ describe("executeBackup", () => {
     const snap = runner.calls.find((c) => c.argv.includes("/srv/shop/uploads"))?.argv ?? [];
     expect(snap).toContain("kopi-docka@h:/kopi-docka/shop/binds/srv/shop/uploads");
     expect(snap).toContain("type:bind");
+    // maintenance belongs to someone@else here: not run
+    expect(runner.calls.some((c) => c.argv.includes("maintenance") && c.argv.includes("run"))).toBe(false);
+  });
+
+  test("every unit's containers run again before maintenance starts (only the owner runs it)", async () => {
+    const runner = new FakeRunner([], fakeHost({ owner: "kopi-docka@h" }));
+    const { deps, dir } = setup(runner);
+    const units = [stackUnit("shop"), stackUnit("blog")];
+    const plan = planBackup(deps.config, discovery(...units), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(...units));
+    expect(record.status).toBe("ok");
+    const argvs = runner.calls.map((c) => c.argv);
+    const maintenance = argvs.findIndex(
+      (a) => a[0] === "kopia" && a.includes("maintenance") && a.includes("run"),
+    );
+    const lastStart = argvs.findLastIndex((a) => a[0] === "docker" && a[1] === "start");
+    expect(argvs.filter((a) => a[0] === "docker" && a[1] === "start")).toHaveLength(6);
+    expect(maintenance).toBeGreaterThan(lastStart);
   });
 
   test("a failing snapshot still restarts every container; the unit fails with the cause", async () => {

@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY, cliArgv, runCli } from "../helpers/cli.ts";
+import {
+  available,
+  describeReal,
+  run,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
+import { compose, composeUp } from "../integration/backup-helpers.ts";
+
+/** The CLI as shipped: these tests run the compiled binary (built first by scripts/test.sh). */
+const compiled = cliArgv()[0] === BINARY;
+const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+
+if (!compiled && process.env.CI) {
+  test("the compiled binary exists (bun run build.ts)", () => {
+    throw new Error(`missing ${BINARY}`);
+  });
+}
+
+/** Every process command line on the host, as `ps` shows it, sampled until `done` settles. */
+async function sampleCommandLines(done: Promise<unknown>): Promise<string[]> {
+  const seen = new Set<string>();
+  let finished = false;
+  done.finally(() => {
+    finished = true;
+  });
+  while (!finished) {
+    for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      try {
+        const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+        if (line) seen.add(line);
+      } catch {
+        // the process ended between the listing and the read
+      }
+    }
+    await Bun.sleep(10);
+  }
+  return [...seen];
+}
+
+describeReal("backup and history on the compiled binary", ["docker", "kopia", "image", "compose"], () => {
+  const dir = tempDir("kdt-e2e-backup-");
+  const project = uniqueName("kdtprog").replace(/-/g, "");
+  const secret = `pw-${crypto.randomUUID()}`;
+  const failing = `${project}-nohook`;
+  const hook = join(dir.path, "refuse.sh");
+  const config = writeTestConfig(
+    join(dir.path, "kd"),
+    `[backup]\nstop_timeout = 10\nstart_timeout = 30\n\n[units.${failing}]\npre_backup = "${hook}"\n`,
+  );
+  const runsDir = join(dir.path, "kd", "state", "runs");
+  const BLOB = 30_000_000;
+  let backup: Awaited<ReturnType<typeof runCli>>;
+  let commandLines: string[] = [];
+
+  beforeAll(async () => {
+    if (!compiled) return;
+    await composeUp(join(dir.path, "proj"), project, secret);
+    const mountpoint = (
+      await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", `${project}_dbdata`])
+    ).stdout.trim();
+    // Multi-MB, incompressible: kopia works long enough to draw progress and to be seen by `ps`.
+    const blob = new Uint8Array(BLOB);
+    for (let o = 0; o < BLOB; o += 65_536) crypto.getRandomValues(blob.subarray(o, o + 65_536));
+    writeFileSync(join(mountpoint, "blob.bin"), blob);
+    await Bun.sleep(1000);
+    const pending = runCli(["backup", "--config", config, "--unit", project]);
+    [backup, commandLines] = await Promise.all([pending, sampleCommandLines(pending)]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await compose(join(dir.path, "proj"), project, ["down", "-v", "-t", "1"]).catch(() => {});
+    await run(["docker", "rm", "-f", failing], { check: false });
+    await run(["docker", "volume", "rm", "-f", failing], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  const record = () => {
+    const files = readdirSync(runsDir).filter((f) => f.endsWith(".json"));
+    expect(files).toHaveLength(1);
+    return JSON.parse(readFileSync(join(runsDir, files[0] ?? ""), "utf8"));
+  };
+
+  describe.skipIf(!compiled)("one backup run", () => {
+    test("backup exits 0 with the summary line and the unit table; plain progress lines only", () => {
+      expect(backup.exitCode).toBe(0);
+      expect(backup.stderr).toContain("1 of 1 units OK");
+      expect(backup.stderr).toMatch(
+        new RegExp(`${project}: ${project}_dbdata done: \\d+ files, 28\\.\\d MiB`),
+      );
+      expect(backup.stdout).toMatch(/^UNIT\s+STATUS\s+SNAPSHOTS\s+SIZE\s+COLD\s+TIME\s+PROBLEM$/m);
+      expect(backup.stdout).toMatch(new RegExp(`^${project}\\s+ok\\s+5/5\\s+28\\.\\d MiB\\s+\\S+`, "m"));
+      // not a terminal: no redraws, no escape codes
+      expect(backup.stderr).not.toContain("\r");
+      expect(backup.stderr).not.toContain("\x1b[");
+    });
+
+    test("secrets never appear in argv (ps while the backup ran), stdout, stderr, the run record or any file written", () => {
+      const password = readFileSync(join(dir.path, "kd", "repository.password"), "utf8").trim();
+      expect(password.length).toBeGreaterThan(8);
+      const kopiaRuns = commandLines.filter((l) => /\bkopia\b.*\bsnapshot create\b/.test(l));
+      expect(kopiaRuns.length).toBeGreaterThan(0); // ps really saw the backup's kopia at work
+      for (const l of commandLines) {
+        expect(l).not.toContain(secret);
+        expect(l).not.toContain(password);
+      }
+      for (const text of [backup.stdout, backup.stderr, JSON.stringify(record())]) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(password);
+      }
+      // nor in any file kopi-docka or kopia wrote: run records, journal, kopia config and logs, staging
+      const kd = join(dir.path, "kd");
+      const written = [join(kd, "state"), join(kd, "cache", "kopia-logs"), join(kd, "cache", "staging")]
+        .flatMap((d) => readdirSync(d, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile());
+      expect(written.length).toBeGreaterThan(3);
+      for (const e of written) {
+        const text = readFileSync(join(e.parentPath, e.name), "utf8");
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(password);
+      }
+    });
+
+    test("the run record: status, unit, stopped containers, snapshots with manifest sizes", () => {
+      const r = record();
+      expect(r).toMatchObject({ status: "ok", hostname: "kd-test-host", scope: "standard", errors: [] });
+      expect(r.runId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+      const [u] = r.units;
+      expect(r.units).toHaveLength(1);
+      expect(u).toMatchObject({ name: project, status: "ok", restartFailed: [], errors: [] });
+      expect(u.stopped.sort()).toEqual([`${project}_app_1`, `${project}_db_1`]);
+      expect(u.coldWindowMs).toBeGreaterThan(0);
+      expect(u.sources.map((s: { type: string }) => s.type).sort()).toEqual([
+        "bind",
+        "bind",
+        "networks",
+        "recipe",
+        "volume",
+      ]);
+      for (const s of u.sources) {
+        expect(s.status).toBe("ok");
+        expect(s.snapshotId).toMatch(/^[0-9a-f]{32}$/);
+        expect(s.files).toBeGreaterThan(0);
+      }
+      const volume = u.sources.find((s: { type: string }) => s.type === "volume");
+      // the manifest's rootEntry.summ.size: the blob plus the writer's few small files
+      expect(volume.bytes).toBeGreaterThan(BLOB);
+      expect(volume.bytes).toBeLessThan(BLOB + 100_000);
+      expect(u.bytes).toBe(u.sources.reduce((n: number, s: { bytes: number }) => n + s.bytes, 0));
+    });
+
+    test("history: the run as a table, exit 0", async () => {
+      const r = await runCli(["history", "--config", config]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/^RUN\s+UNIT\s+STATUS\s+SNAPSHOTS\s+SIZE\s+COLD\s+TIME\s+PROBLEM$/m);
+      expect(r.stdout).toMatch(
+        new RegExp(`^${record().runId}\\s+${project}\\s+ok\\s+5/5\\s+28\\.\\d MiB`, "m"),
+      );
+    });
+
+    test("history --json: exactly the run record; --failed and another --unit: none", async () => {
+      const r = await runCli(["history", "--config", config, "--json"]);
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual([record()]);
+      const failed = await runCli(["history", "--config", config, "--json", "--failed"]);
+      expect(JSON.parse(failed.stdout)).toEqual([]);
+      const other = await runCli(["history", "--config", config, "--json", "--unit", "no-such-unit"]);
+      expect(JSON.parse(other.stdout)).toEqual([]);
+    });
+
+    test("backup --dry-run --json: sizes walked now and the last snapshot's size per source", async () => {
+      const r = await runCli(["backup", "--config", config, "--unit", project, "--dry-run", "--json"]);
+      expect(r.exitCode).toBe(0);
+      const plan = JSON.parse(r.stdout);
+      const volume = plan.units[0].sources.find((s: { type: string }) => s.type === "volume");
+      const last = record().units[0].sources.find((s: { type: string }) => s.type === "volume");
+      // the frozen writer changed nothing since; the walk also counts the symlink's 9 bytes, kopia does not
+      expect(Math.abs(volume.sizeBytes - last.bytes)).toBeLessThan(100);
+      expect(volume.lastSnapshotBytes).toBe(last.bytes);
+      expect(plan.estimatedBytes).toBeGreaterThanOrEqual(volume.sizeBytes);
+      expect(plan.units[0].predictedColdWindowMs).toBe(record().units[0].coldWindowMs);
+    });
+  });
+
+  test.skipIf(!compiled || !hasTmux || !available.docker)(
+    "on a terminal: one progress line per source, bytes and files hashed/cached, elapsed",
+    async () => {
+      const session = uniqueName("kdtprog");
+      const screen = async () => (await run(["tmux", "capture-pane", "-p", "-J", "-t", session])).stdout;
+      const cli = `env -u CI NO_COLOR=1 ${BINARY} backup --config ${config} --unit ${project}`;
+      try {
+        await run([
+          "tmux",
+          "new-session",
+          "-d",
+          "-s",
+          session,
+          "-x",
+          "220",
+          "-y",
+          "60",
+          `${cli}; echo EXIT=$?; sleep 60`,
+        ]);
+        let text = "";
+        for (
+          const end = Date.now() + 180_000;
+          Date.now() < end && !text.includes("EXIT=");
+          await Bun.sleep(250)
+        )
+          text = await screen();
+        if (process.env.KDT_SHOW_SCREEN) console.error(text);
+        expect(text).toContain("EXIT=0");
+        // second run: the unchanged blob is cached, not read again
+        const line =
+          text.split("\n").find((l) => l.includes(`${project} volume ${project}_dbdata: `)) ?? text;
+        expect(line).toMatch(
+          /: [\d.]+ \S*B hashed \(\d+ files\), 2\d\.\d MiB cached \(\d+ files\), [\d.]+ \S*B uploaded, [\d.]+s \(unit [\d.]+s\)$/,
+        );
+        for (const what of ["recipe", "networks", "bind"]) expect(text).toContain(`${project} ${what} `);
+        // the standing progress line replaces the "snapshot of …" and "done" log lines
+        expect(text).not.toContain(" done: ");
+      } finally {
+        await run(["tmux", "kill-session", "-t", session], { check: false });
+      }
+    },
+    240_000,
+  );
+
+  test.skipIf(!compiled)(
+    "one unit failing (pre-backup hook) and one OK: exit 3, the summary names the unit and the cause",
+    async () => {
+      writeFileSync(hook, "#!/bin/sh\necho 'not today' >&2\nexit 3\n");
+      chmodSync(hook, 0o755);
+      await run([
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        failing,
+        "-v",
+        `${failing}:/data`,
+        TEST_IMAGE,
+        "sleep",
+        "3600",
+      ]);
+      const r = await runCli(["backup", "--config", config, "--unit", project, "--unit", failing]);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toContain("1 of 2 units OK");
+      expect(r.stderr).toContain(`${failing}: failed (pre_hook:`);
+      expect(r.stdout).toMatch(new RegExp(`^${project}\\s+ok\\s+5/5`, "m"));
+      expect(r.stdout).toMatch(new RegExp(`^${failing}\\s+failed\\s+0/\\d+\\s+0 B`, "m"));
+      const failed = JSON.parse((await runCli(["history", "--config", config, "--json", "--failed"])).stdout);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ status: "partial" });
+    },
+    240_000,
+  );
+});
