@@ -52,6 +52,8 @@ export async function executeRestore(
   const { log, lifecycle } = d;
   const signal = lifecycle.signal;
   const stopped: RestorePlan["stop"] = [];
+  /** What kopia was writing when the run ended early: its content is partly old, partly restored. */
+  let writing: string | undefined;
   let done = false;
   const result: RestoreResult = {
     runId: o.runId,
@@ -65,6 +67,7 @@ export async function executeRestore(
   const undoName = () => `${plan.point.unit}@${o.runId}`;
   const guard = lifecycle.register(`restore ${plan.point.unit}: temp data`, PRIORITY.dataSafety, () => {
     rmSync(o.tempDir, { recursive: true, force: true });
+    if (writing && !done) log.warn(`${writing} was being restored: its content is partly restored`);
     if (stopped.length)
       log.warn(`left stopped (start them when ready): ${stopped.map((s) => s.name).join(", ")}`);
     if (result.undoPoint && !done)
@@ -103,14 +106,17 @@ export async function executeRestore(
     });
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
+      writing = `volume ${v.name}`;
       await restoreVolume(c, v);
       result.volumes.push(v.name);
     }
     for (const b of plan.binds) {
       lifecycle.throwIfInterrupted();
+      writing = `bind mount ${b.path}`;
       await restoreBind(c, b);
       result.binds.push(b.path);
     }
+    writing = undefined;
     const recipeDir = plan.files.length ? join(o.tempDir, "recipe") : "";
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });

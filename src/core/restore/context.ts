@@ -1,0 +1,22 @@
+import type { ResolvedPaths } from "../../config/resolve.ts";
+import type { Config } from "../../config/schema.ts";
+import type { Docker } from "../docker/docker.ts";
+import type { Kopia } from "../kopia/kopia.ts";
+import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
+import type { Lifecycle } from "../safe-exit.ts";
+
+/**
+ * What a restore needs from the command context. Structural, so core never imports from
+ * src/commands: the command's `AppContext` satisfies it as it is.
+ */
+export interface RestoreContext {
+  config: Config;
+  paths: Pick<ResolvedPaths, "cacheDir" | "lockFile" | "journalDir">;
+  hostname: string;
+  log: Logger;
+  runner: Runner;
+  docker: Docker;
+  kopia: Kopia;
+  lifecycle: Lifecycle;
+}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runningChildren } from "../../src/core/process/children.ts";
+import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeTree } from "../helpers/tree.ts";
+
+// SIGTERM / SIGINT while kopia restores a biggish volume in place (issue #5 and #6 "Restore aborted
+// mid-way"): exit 143/130, no child left, the container restore stopped stays stopped and is listed,
+// the undo point is named (and exists), and no temp data of the run remains.
+const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
+const runner = createBunRunner();
+/** 24 files of 8 MiB: long enough for kopia's restore to be caught while it writes. */
+const FILL =
+  "for i in $(seq 1 24); do head -c 8388608 /dev/urandom > /data/big$i; done; echo keep > /data/keep";
+
+describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kd-restore-sig-");
+  const name = uniqueName("kdt-restore-sig");
+  const volume = `${name}-v`;
+  let config = "";
+  let mountpoint = "";
+  let atBackup: ReturnType<typeof describeTree>;
+
+  const cli = (args: string[]) =>
+    runner.run([...SOURCE_CLI, ...args, "--config", config], {
+      check: false,
+      env: { NO_COLOR: "1", CI: "true", TZ: "Etc/UTC", KOPI_DOCKA_CONFIG: undefined },
+      timeoutMs: 180_000,
+    });
+  const running = async () =>
+    (await run(["docker", "inspect", "-f", "{{.State.Running}}", name])).stdout.trim() === "true";
+
+  /** Live processes started by run `pid` (env marker) or naming our temp dir (kopia's --config-file). */
+  function leftovers(pid: number): string[] {
+    const out: string[] = [];
+    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      if (Number(p) === process.pid) continue;
+      try {
+        if (readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.startsWith("Z")) continue;
+        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").replaceAll("\0", " ");
+        const env = `\0${readFileSync(`/proc/${p}/environ`, "utf8")}`;
+        if (env.includes(`\0KOPI_DOCKA_RUN=${pid}:`) || cmd.includes(dir.path)) out.push(`${p}: ${cmd}`);
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  }
+
+  /** True once a `kopia snapshot restore` into the volume runs. */
+  function kopiaRestoring(): boolean {
+    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+        if (cmd.includes("restore") && cmd.includes(mountpoint) && cmd.includes("snapshot")) return true;
+      } catch {
+        // gone
+      }
+    }
+    return false;
+  }
+
+  beforeAll(async () => {
+    config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
+    await run([
+      ...["docker", "run", "-d", "--name", name, "-v", `${volume}:/data`, TEST_IMAGE],
+      ...["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
+    ]);
+    await run(["docker", "exec", name, "sh", "-c", FILL], { timeoutMs: 120_000 });
+    mountpoint = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    atBackup = describeTree(mountpoint);
+    const r = await cli(["backup", "--unit", name]);
+    expect(r.stderr).not.toContain("error");
+    expect(r.exitCode).toBe(0);
+  }, 240_000);
+
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "volume", "rm", "-f", volume], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  for (const [sig, status] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const) {
+    test(`${sig} while kopia restores: exit ${status}, container stays stopped and is listed, undo point named, nothing left`, async () => {
+      if (!(await running())) await run(["docker", "start", name]);
+      // Changed after the backup: the big files must be written back, which takes a while.
+      await run(["docker", "exec", name, "sh", "-c", "rm -f /data/big* && echo changed > /data/keep"]);
+      const result: Promise<RunResult> = cli(["restore", "--unit", name, "--latest", "--yes"]);
+      const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("restore"));
+      if (!child) throw new Error("restore not tracked");
+      let seen = false;
+      for (let i = 0; i < 3000 && !seen; i++) {
+        seen = kopiaRestoring();
+        if (!seen) await Bun.sleep(10);
+      }
+      expect(seen).toBe(true);
+      process.kill(child.pid, sig);
+      const r = await result;
+
+      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: status });
+      let left = leftovers(child.pid);
+      for (let i = 0; i < 20 && left.length > 0; i++) {
+        await Bun.sleep(100);
+        left = leftovers(child.pid);
+      }
+      expect(left).toEqual([]);
+      expect(await running()).toBe(false);
+      expect(r.stderr).toMatch(new RegExp(`left stopped.*${name}`));
+      expect(r.stderr).toContain(`volume ${volume} was being restored`);
+      const undo = r.stderr.match(/--run (\S+@restore-\S+)/)?.[1];
+      expect(undo).toBeDefined();
+      const listed = JSON.parse((await cli(["snapshots", "--json"])).stdout) as {
+        undoPoints: { key: string; volumes: { name: string }[] }[];
+      };
+      expect(listed.undoPoints.find((p) => p.key === undo)?.volumes.map((v) => v.name)).toEqual([volume]);
+      // Temp data of a restore: the recipe read into <cache>/restore/<run>; the lock file.
+      const tempRoot = join(dir.path, "cache", "restore");
+      expect(existsSync(tempRoot) ? readdirSync(tempRoot) : []).toEqual([]);
+      expect(existsSync(join(dir.path, "kopi-docka.lock"))).toBe(false);
+
+      // The container was left stopped, so a second restore stops nothing and completes.
+      const again = await cli(["restore", "--unit", name, "--latest", "--yes"]);
+      expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+      expect(describeTree(mountpoint)).toEqual(atBackup);
+      expect(await running()).toBe(false);
+    }, 240_000);
+  }
+});
