@@ -1,9 +1,12 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../core/errors.ts";
-import { acquireLock } from "../core/lock.ts";
-import { executeRestore } from "../core/restore/execute.ts";
-import { repeatedFlag, requestFromFlags } from "../core/restore/request.ts";
-import { type PreparedRestore, prepareRestore, readRestorePoints } from "../core/restore/session.ts";
+import { flagsComplete, requestFromFlags, restoreFlags } from "../core/restore/request.ts";
+import {
+  type PreparedRestore,
+  prepareRestore,
+  readRestorePoints,
+  runRestore,
+} from "../core/restore/session.ts";
 import { printJson, printLine } from "../ui/output.ts";
 import { renderPlan, renderResult } from "../ui/restore-report.ts";
 import { confirmRestore, restoreWizard } from "../ui/restore-wizard.ts";
@@ -22,8 +25,8 @@ export default defineCommand({
   meta: {
     name: "restore",
     description:
-      "Bring a unit back from a restore point: a wizard on a terminal, flags otherwise. " +
-      "Exit 0 restored, 1 failed, 2 missing flags, 13 not root, 130 cancelled.",
+      "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
+      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags, 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,
@@ -37,6 +40,10 @@ export default defineCommand({
     as: str("Side-by-side copy under this compose project name", "name"),
     "target-dir": str("Where compose and project files go (default <restore_dir>/<unit>)", "dir"),
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
+    "env-file": str(
+      "KEY=value lines for --start of standalone containers (values redacted in the backup)",
+      "file",
+    ),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
     yes: bool("Do not ask; needed without a terminal"),
   },
@@ -44,9 +51,8 @@ export default defineCommand({
     requireRoot("restore");
     const ctx = buildContext(args);
     const points = await readRestorePoints(ctx);
-    const flags = { ...args, volume: repeatedFlag(rawArgs, "--volume"), fromHost: args["from-host"] };
-    const flagArgs = { ...flags, targetDir: args["target-dir"], recreateNetworks: args["recreate-networks"] };
-    const wizard = ctx.interactive && !(args.unit && (args.run || args.latest));
+    const flags = restoreFlags(args, rawArgs);
+    const wizard = ctx.interactive && !flagsComplete(flags);
     let prepared: PreparedRestore | undefined;
     const preview = async (r: Parameters<typeof prepareRestore>[1]) => {
       prepared = await prepareRestore(ctx, r, points);
@@ -54,8 +60,8 @@ export default defineCommand({
     };
     const io = { signal: ctx.lifecycle.signal };
     const request = wizard
-      ? await restoreWizard({ points, thisHost: ctx.hostname, preview }, io)
-      : requestFromFlags(flagArgs, points, ctx.hostname);
+      ? await restoreWizard({ points, thisHost: ctx.hostname, preview, given: flags }, io)
+      : requestFromFlags(flags, points, ctx.hostname);
     const ready = prepared ?? (await prepareRestore(ctx, request, points));
     if (args["dry-run"]) {
       if (args.json) printJson(ready.plan);
@@ -67,18 +73,8 @@ export default defineCommand({
         throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");
       await confirmRestore(ready.plan, io);
     }
-    const lock = await acquireLock(ctx.paths.lockFile, {
-      runId: ready.runId,
-      command: "restore",
-      signal: io.signal,
-      log: ctx.log,
-    });
-    try {
-      const result = await executeRestore({ ...ctx, version: VERSION }, ready.plan, ready);
-      if (args.json) printJson(result);
-      else for (const l of renderResult(result)) printLine(l);
-    } finally {
-      lock.release();
-    }
+    const result = await runRestore(ctx, ready, points, VERSION);
+    if (args.json) printJson(result);
+    else for (const l of renderResult(result)) printLine(l);
   },
 });

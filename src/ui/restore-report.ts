@@ -41,7 +41,7 @@ export function renderPlan(plan: RestorePlan): string[] {
     lines.push(`  ${v.action.padEnd(10)} volume ${v.name} (${formatBytes(v.sizeBytes)}, ${v.files} files)`);
   for (const b of plan.binds)
     lines.push(
-      `  ${b.action.padEnd(10)} bind mount ${b.path} (${formatBytes(b.sizeBytes)}, ${b.files} files)`,
+      `  ${b.action.padEnd(10)} bind mount ${b.path}${b.kind === "file" ? " (a single file" : ` (${b.files} files`}, ${formatBytes(b.sizeBytes)})`,
     );
   for (const f of plan.files)
     if (f.action !== "same")
@@ -54,7 +54,10 @@ export function renderPlan(plan: RestorePlan): string[] {
     for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);
   if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);
   if (plan.hooks.post) lines.push(`  hook       ${plan.hooks.post} (post_restore)`);
+  for (const m of plan.missing)
+    lines.push(`  missing    ${m} (protected by the backup, no snapshot in this point)`);
   for (const w of plan.warnings) lines.push(`  warning: ${w}`);
+  for (const r of plan.refusals) lines.push(`  REFUSED: ${r}`);
   return lines;
 }
 

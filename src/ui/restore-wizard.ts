@@ -1,100 +1,79 @@
 import * as p from "@clack/prompts";
-import { InterruptedError } from "../core/errors.ts";
-import { pointHosts, type RestorePoint, type RestorePoints } from "../core/restore/points.ts";
+import type { RestorePoints } from "../core/restore/points.ts";
+import { type RestoreFlags, requestOptions } from "../core/restore/request.ts";
 import type { RestorePlan, RestoreRequest } from "../core/restore/types.ts";
-import { formatBytes } from "./output.ts";
-import { pointLabel, renderPlan } from "./restore-report.ts";
+import { renderPlan } from "./restore-report.ts";
+import { answer, askPoint, askWhat, declined, type WizardIo } from "./restore-wizard-steps.ts";
+
+export type { WizardIo } from "./restore-wizard-steps.ts";
 
 export interface WizardData {
   points: RestorePoints;
   thisHost: string;
   /** Plans a request (reads the recipe, looks at this host); the summary step shows its result. */
   preview: (request: RestoreRequest) => Promise<RestorePlan>;
-}
-
-export type WizardIo = Pick<p.CommonOptions, "input" | "output" | "signal">;
-
-/** Cancel at any step (Ctrl+C, Esc): nothing was changed; the caller exits 130. */
-function answer<T>(value: T, io: WizardIo): Exclude<T, symbol> {
-  if (p.isCancel(value)) declined(io);
-  return value as Exclude<T, symbol>;
-}
-
-function declined(io: WizardIo): never {
-  p.cancel("restore cancelled; nothing was changed", io);
-  throw new InterruptedError("SIGINT", "restore cancelled at the prompt");
+  /** Flags given on the command line: their steps are not asked. */
+  given?: RestoreFlags;
 }
 
 /**
- * The restore wizard: host → restore point → unit → what → target → summary → confirm. Pure UI: it
- * asks, shows the plan `preview` returns, and returns the confirmed request. Never acts itself.
+ * The restore wizard: host → restore point → unit → what → target → start → summary → confirm. Pure
+ * UI: it asks what the flags left open, shows the plan `preview` returns, and returns the confirmed
+ * request. Never acts itself.
  */
 export async function restoreWizard(data: WizardData, io: WizardIo = {}): Promise<RestoreRequest> {
+  const given = data.given ?? {};
   p.intro("kopi-docka restore", io);
-  const hosts = pointHosts(data.points.points.concat(data.points.undoPoints), data.thisHost);
-  if (hosts.length === 0) throw new InterruptedError("SIGINT", "the repository has no restore points");
-  const host = answer(
-    await p.select({
-      ...io,
-      message: "Restore from which host?",
-      options: hosts.map((h) => ({
-        value: h,
-        label: h,
-        hint: h === data.thisHost ? "this host" : "another host",
-      })),
-    }),
-    io,
-  );
-  const mine = (list: RestorePoint[]) => list.filter((x) => x.host === host);
-  const runs = groupByRun([...mine(data.points.points), ...mine(data.points.undoPoints)]);
-  const runId = answer(
-    await p.select({
-      ...io,
-      message: "Which restore point?",
-      options: runs.map(([id, ps]) => ({ value: id, label: runLabel(ps), hint: id })),
-    }),
-    io,
-  );
-  const inRun = runs.find(([id]) => id === runId)?.[1] ?? [];
-  const key = answer(
-    await p.select({
-      ...io,
-      message: "Which unit?",
-      options: inRun.map((x) => ({ value: x.key, label: x.unit, hint: pointLabel(x) })),
-    }),
-    io,
-  );
-  const point = inRun.find((x) => x.key === key) as RestorePoint;
-  const what = answer(
-    await p.select({
-      ...io,
-      message: "What should come back?",
-      options: [
-        { value: "all" as const, label: "Everything", hint: "volumes, bind mounts, networks, compose files" },
-        { value: "volumes" as const, label: "Some volumes", hint: `${point.volumes.length} in this backup` },
-        { value: "binds" as const, label: "Bind mounts", hint: `${point.binds.length} in this backup` },
-        { value: "recipe" as const, label: "Recipe only", hint: "compose and project files" },
-      ],
-    }),
-    io,
-  );
-  const volumes =
-    what === "volumes"
+  const { host, point } = await askPoint(data.points, data.thisHost, given, io);
+  const what = await askWhat(point, given, io);
+  const as =
+    given.as ??
+    ((await askTarget(io)) === "copy"
       ? answer(
-          await p.multiselect({
+          await p.text({
             ...io,
-            message: "Which volumes?",
-            options: point.volumes.map((v) => ({
-              value: v.name,
-              label: v.name,
-              hint: formatBytes(v.sizeBytes),
-            })),
-            required: true,
+            message: "Name of the copy (compose project name)?",
+            placeholder: `${point.unit}-restored`,
+            defaultValue: `${point.unit}-restored`,
+            validate: (v) =>
+              !v || /^[a-z0-9][a-z0-9_-]*$/.test(v) ? undefined : "lower-case letters, digits, - and _",
           }),
           io,
         )
-      : undefined;
-  const target = answer(
+      : undefined);
+  const start =
+    given.start ??
+    answer(await p.confirm({ ...io, message: "Start the unit afterwards?", initialValue: false }), io);
+  let request: RestoreRequest = {
+    host,
+    unit: point.unit,
+    point: point.key,
+    ...requestOptions({ ...given, ...(as ? { as } : {}), start }),
+    ...what,
+  };
+  let plan = await previewWithSpinner(data, request, io);
+  const conflicts = plan.networks.filter((n) => n.action === "conflict");
+  if (conflicts.length) {
+    const names = conflicts.map((n) => n.name).join(", ");
+    const replace = answer(
+      await p.confirm({
+        ...io,
+        message: `Network ${names} exists with another driver or subnet. Replace it (attached containers are reconnected)?`,
+        initialValue: false,
+      }),
+      io,
+    );
+    if (!replace) declined(io);
+    request = { ...request, recreateNetworks: true };
+    plan = await previewWithSpinner(data, request, io);
+  }
+  if (!given.yes) await confirmRestore(plan, io);
+  p.outro("restoring", io);
+  return request;
+}
+
+async function askTarget(io: WizardIo): Promise<"in-place" | "copy"> {
+  return answer(
     await p.select({
       ...io,
       message: "Where to?",
@@ -109,62 +88,17 @@ export async function restoreWizard(data: WizardData, io: WizardIo = {}): Promis
     }),
     io,
   );
-  const as =
-    target === "copy"
-      ? answer(
-          await p.text({
-            ...io,
-            message: "Name of the copy (compose project name)?",
-            placeholder: `${point.unit}-restored`,
-            defaultValue: `${point.unit}-restored`,
-            validate: (v) =>
-              !v || /^[a-z0-9][a-z0-9_-]*$/.test(v) ? undefined : "lower-case letters, digits, - and _",
-          }),
-          io,
-        )
-      : undefined;
-  const start = answer(
-    await p.confirm({ ...io, message: "Start the unit afterwards?", initialValue: false }),
-    io,
-  );
-  const request: RestoreRequest = {
-    host,
-    unit: point.unit,
-    point: point.key,
-    what,
-    ...(volumes ? { volumes } : {}),
-    ...(as ? { as } : {}),
-    start,
-    recreateNetworks: false,
-  };
+}
+
+async function previewWithSpinner(data: WizardData, request: RestoreRequest, io: WizardIo) {
   const s = p.spinner({ ...io });
   s.start("Reading the backup's recipe and this host");
   // clack's spinner turns Ctrl+C into process.exit(0); with raw mode off it is a real SIGINT again.
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
-  const plan = await data.preview(request).finally(() => s.stop("Plan ready"));
-  p.note(renderPlan(plan).join("\n"), "This restore will", io);
-  const ok = answer(await p.confirm({ ...io, message: "Go ahead?", initialValue: false }), io);
-  if (!ok) declined(io);
-  p.outro("restoring", io);
-  return request;
+  return data.preview(request).finally(() => s.stop("Plan ready"));
 }
 
-function groupByRun(points: RestorePoint[]): [string, RestorePoint[]][] {
-  const runs = new Map<string, RestorePoint[]>();
-  for (const x of points) runs.set(x.runId, [...(runs.get(x.runId) ?? []), x]);
-  return [...runs.entries()].sort((a, b) =>
-    (b[1][0]?.timestamp ?? "").localeCompare(a[1][0]?.timestamp ?? ""),
-  );
-}
-
-function runLabel(ps: RestorePoint[]): string {
-  const first = ps[0] as RestorePoint;
-  const size = formatBytes(ps.reduce((n, x) => n + x.sizeBytes, 0));
-  const kind = first.phase ? "undo point" : ps.every((x) => x.complete) ? "complete" : "INCOMPLETE";
-  return `${first.timestamp.replace("T", " ").replace(/\.\d+Z$|Z$/, "")}  ${ps.map((x) => x.unit).join(", ")}  ${size}  ${kind}`;
-}
-
-/** The flag path's confirmation on a terminal: the summary, then yes/no (default no). */
+/** The summary, then yes/no (default no); also the flag path's confirmation on a terminal. */
 export async function confirmRestore(plan: RestorePlan, io: WizardIo = {}): Promise<void> {
   p.note(renderPlan(plan).join("\n"), "This restore will", io);
   const ok = answer(await p.confirm({ ...io, message: "Go ahead?", initialValue: false }), io);

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { formatBytes, formatDuration } from "../../ui/output.ts";
 import { logicalSourcePath, type SnapshotTags } from "../backup/tags.ts";
 import type { Docker } from "../docker/docker.ts";
@@ -86,10 +86,10 @@ export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<v
   await restoreInto(c, `volume ${v.name}`, v.snapshotId, mountpoint, v);
 }
 
-/** Restores a bind mount's directory exactly (extra files removed). */
+/** Restores a bind mount's directory exactly (extra files removed), or its single file. */
 export async function restoreBind(c: ContentContext, b: BindStep): Promise<void> {
-  mkdirSync(b.path, { recursive: true });
-  await restoreInto(c, `bind ${b.path}`, b.snapshotId, b.path, b);
+  mkdirSync(b.kind === "file" ? dirname(b.path) : b.path, { recursive: true });
+  await restoreInto(c, `bind ${b.path}`, b.snapshotId, b.path, b, b.kind === "directory");
 }
 
 async function restoreInto(
@@ -98,12 +98,13 @@ async function restoreInto(
   id: string,
   target: string,
   size: { sizeBytes: number; files: number },
+  deleteExtra = true,
 ): Promise<void> {
   c.log.info(`${what}: restoring ${formatBytes(size.sizeBytes)} in ${size.files} files`);
   const started = performance.now();
   let summary = "";
   await c.kopia.snapshotRestore(id, target, {
-    deleteExtra: true,
+    deleteExtra,
     signal: c.signal,
     onStderrLine: (l) => {
       if (l.startsWith("Restored ")) summary = l.trim();

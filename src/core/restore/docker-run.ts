@@ -1,7 +1,8 @@
 /**
  * Rebuilds a `docker run` argv from a container's saved `docker inspect`, for standalone units.
- * Pure. Env values redacted at backup time are never passed on: such a container is refused
- * (`refused` says why) rather than started with a placeholder password.
+ * Pure. Env values redacted at backup time are never passed on: they come from the user's env file
+ * (`--env-file`, handed to docker as is, so no value enters argv or logs), or the container is
+ * refused (`refused` names the variables) rather than started with a placeholder password.
  */
 export const REDACTED = "***REDACTED***";
 
@@ -24,6 +25,8 @@ export interface RunRebuildOptions {
   /** Backed-up bind source → path on this host. */
   bindPath?: (source: string) => string;
   networkName?: (name: string) => string;
+  /** A docker env file and the keys it defines: those keys come from it, not from the inspect. */
+  envFile?: { path: string; keys: readonly string[] };
 }
 
 type Obj = Record<string, unknown>;
@@ -45,9 +48,11 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
     const retries = Number(restart.MaximumRetryCount ?? 0);
     argv.push("--restart", policy === "on-failure" && retries > 0 ? `${policy}:${retries}` : policy);
   }
+  const fromFile = new Set(o.envFile?.keys ?? []);
+  if (o.envFile) argv.push("--env-file", o.envFile.path);
   for (const e of strs(config.Env)) {
     const key = e.split("=")[0] ?? "";
-    if (IMAGE_ENV_KEYS.has(key)) continue;
+    if (IMAGE_ENV_KEYS.has(key) || fromFile.has(key)) continue;
     if (e.slice(key.length + 1) === REDACTED) redacted.push(key);
     argv.push("-e", e);
   }
@@ -87,7 +92,7 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
 
   const refused = redacted.length
     ? `${name}: ${redacted.join(", ")} ${redacted.length === 1 ? "was" : "were"} redacted in the backup; ` +
-      "start it by hand with the real values"
+      `pass --env-file FILE with ${redacted.map((k) => `${k}=<value>`).join(", ")} lines, or start it by hand`
     : undefined;
   return { name, argv, warnings, ...(refused ? { refused } : {}) };
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import { startContainer, stopContainer } from "../containers/stop-start.ts";
 import type { Docker } from "../docker/docker.ts";
+import { UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
@@ -51,6 +52,9 @@ export async function executeRestore(
 ): Promise<RestoreResult> {
   const { log, lifecycle } = d;
   const signal = lifecycle.signal;
+  if (plan.refusals.length) {
+    throw new UsageError(`restore refused, nothing was changed:\n  ${plan.refusals.join("\n  ")}`);
+  }
   const stopped: RestorePlan["stop"] = [];
   /** What kopia was writing when the run ended early: its content is partly old, partly restored. */
   let writing: string | undefined;

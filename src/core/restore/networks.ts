@@ -49,10 +49,9 @@ export async function applyNetworks(
   o: { labels: (l: Record<string, string>) => Record<string, string>; copy: boolean; log: Logger },
 ): Promise<void> {
   for (const step of steps) {
-    if (step.action === "keep") {
-      if (step.note) o.log.warn(`network ${step.name} ${step.note}; kept as it is`);
-      continue;
-    }
+    if (step.action === "keep") continue;
+    if (step.action === "conflict")
+      throw new Error(`network ${step.name}: a conflict must be refused before`);
     const labels = o.labels((step.inspect.Labels ?? {}) as Record<string, string>);
     const argv = networkCreateArgv(step.name, step.inspect, { labels, withIpam: !o.copy });
     if (step.action === "create") {

@@ -123,14 +123,15 @@ export function pointHosts(points: readonly RestorePoint[], thisHost: string): s
   return hosts.includes(thisHost) ? [thisHost, ...hosts.filter((h) => h !== thisHost)] : hosts;
 }
 
-/** Marks a point incomplete when the recipe lists a volume or bind that has no snapshot. */
+/** Marks a point incomplete when the recipe lists a volume, bind or networks that has no snapshot. */
 export function checkAgainstRecipe(
   p: RestorePoint,
-  listed: { volumes: string[]; binds: string[] },
+  listed: { volumes: string[]; binds: string[]; networks?: boolean },
 ): RestorePoint {
   const problems = [
     ...listed.volumes.filter((v) => !p.volumes.some((s) => s.name === v)).map((v) => `volume ${v} missing`),
     ...listed.binds.filter((b) => !p.binds.some((s) => s.source === b)).map((b) => `bind ${b} missing`),
+    ...(listed.networks && !p.networks ? ["networks missing"] : []),
   ];
   return problems.length ? { ...p, complete: false, problems: [...p.problems, ...problems] } : p;
 }

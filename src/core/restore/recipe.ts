@@ -63,6 +63,8 @@ export interface LoadedRecipe {
   files: { stored: string; sha256: string }[];
   /** Full `docker network inspect` objects from the networks snapshot. */
   networks: Record<string, unknown>[];
+  /** coverage.json items: what the backup protected and what it did not (absent in old recipes). */
+  coverage?: { kind: string; id: string; status: string; detail?: string }[];
 }
 
 /** Reads a restored recipe directory (and an optional restored networks directory). */
@@ -93,7 +95,16 @@ export function readRecipe(dir: string, networksDir?: string): LoadedRecipe {
     .map((f) => ({ stored: f, sha256: sha256File(join(dir, f)) }));
   const netFile = networksDir ? join(networksDir, "networks.json") : "";
   const networks = netFile && existsSync(netFile) ? JSON.parse(readFileSync(netFile, "utf8")) : [];
-  return { dir, unit: parsed.data, inspects, files, networks: Array.isArray(networks) ? networks : [] };
+  const coverageFile = join(dir, "coverage.json");
+  const items = existsSync(coverageFile) ? JSON.parse(readFileSync(coverageFile, "utf8"))?.items : undefined;
+  return {
+    dir,
+    unit: parsed.data,
+    inspects,
+    files,
+    networks: Array.isArray(networks) ? networks : [],
+    ...(Array.isArray(items) ? { coverage: items } : {}),
+  };
 }
 
 /** The file name a stored compose file gets in the target dir: its original base name, `NN-` dropped. */

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { RestoreRequest } from "./types.ts";
@@ -14,6 +15,49 @@ export interface RestoreFlags {
   targetDir?: string;
   start?: boolean;
   recreateNetworks?: boolean;
+  envFile?: string;
+  yes?: boolean;
+}
+
+/** citty's parsed restore args, as the command declares them. */
+export interface RestoreArgs {
+  unit?: string;
+  run?: string;
+  latest?: boolean;
+  only?: string;
+  "from-host"?: string;
+  as?: string;
+  "target-dir"?: string;
+  start?: boolean;
+  "recreate-networks"?: boolean;
+  "env-file"?: string;
+  yes?: boolean;
+}
+
+/** The flags of one invocation; `--volume` read from the raw argv since it may be repeated. */
+export function restoreFlags(a: RestoreArgs, rawArgs: readonly string[]): RestoreFlags {
+  const volume = repeatedFlag(rawArgs, "--volume");
+  const set = <K extends keyof RestoreFlags>(k: K, v: RestoreFlags[K] | undefined) =>
+    v === undefined || v === "" ? {} : { [k]: v };
+  return {
+    ...set("unit", a.unit),
+    ...set("run", a.run),
+    ...set("latest", a.latest),
+    ...(volume.length ? { volume } : {}),
+    ...set("only", a.only),
+    ...set("fromHost", a["from-host"]),
+    ...set("as", a.as),
+    ...set("targetDir", a["target-dir"]),
+    ...set("start", a.start),
+    ...set("recreateNetworks", a["recreate-networks"]),
+    ...set("envFile", a["env-file"]),
+    ...set("yes", a.yes),
+  };
+}
+
+/** Flags that pick the restore point completely: nothing is left for a wizard to ask. */
+export function flagsComplete(f: RestoreFlags): boolean {
+  return Boolean(f.unit && (f.run || f.latest));
 }
 
 const ONLY = ["volumes", "binds", "recipe"] as const;
@@ -36,8 +80,6 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
     );
   }
   if (f.run && f.latest) throw new UsageError("--run and --latest exclude each other");
-  if (f.only && !(ONLY as readonly string[]).includes(f.only))
-    throw new UsageError(`--only must be one of ${ONLY.join(", ")}`);
   const host = f.fromHost ?? thisHost;
   const unit = f.unit as string;
   const candidates = pointsFor(points, host, unit);
@@ -48,6 +90,12 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
       hosts.length ? `it has points from --from-host ${hosts.join(", ")}` : "see `kopi-docka snapshots`",
     );
   }
+  const point = findPoint(candidates, f, unit);
+  return { host, unit, point: point.key, ...requestOptions(f) };
+}
+
+/** The point `--latest` or `--run` names among one unit's candidates; a UsageError when none. */
+export function findPoint(candidates: readonly RestorePoint[], f: RestoreFlags, unit: string): RestorePoint {
   const point = f.latest
     ? candidates.find((p) => !p.phase && p.complete)
     : candidates.find((p) => [p.key, p.backupId, p.runId].includes(f.run as string));
@@ -57,18 +105,23 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
       `see \`kopi-docka snapshots --unit ${unit}\``,
     );
   }
+  return point;
+}
+
+/** Everything in a request but host, unit and point, from the flags (validated). */
+export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "unit" | "point"> {
+  if (f.only && !(ONLY as readonly string[]).includes(f.only))
+    throw new UsageError(`--only must be one of ${ONLY.join(", ")}`);
   if (f.as && !/^[a-z0-9][a-z0-9_-]*$/.test(f.as))
     throw new UsageError(`--as ${f.as}: a compose project name is lower-case letters, digits, - and _`);
   const volumes = f.volume?.flatMap((v) => v.split(",")).filter(Boolean);
   const what = volumes?.length ? "volumes" : ((f.only as RestoreRequest["what"] | undefined) ?? "all");
   return {
-    host,
-    unit,
-    point: point.key,
     what,
     ...(volumes?.length ? { volumes } : {}),
     ...(f.as ? { as: f.as } : {}),
     ...(f.targetDir ? { targetDir: f.targetDir } : {}),
+    ...(f.envFile ? { envFile: resolve(f.envFile) } : {}),
     start: Boolean(f.start),
     recreateNetworks: Boolean(f.recreateNetworks),
   };

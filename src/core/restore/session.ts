@@ -1,13 +1,17 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { AppContext } from "../../commands/_context.ts";
+import { recoverIfNeeded } from "../containers/recover.ts";
 import { AppError } from "../errors.ts";
 import { ensureRepository, filesystemRepositoryExists } from "../kopia/repository.ts";
+import { acquireLock } from "../lock.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { loadRecipe } from "./content.ts";
+import type { RestoreContext } from "./context.ts";
+import { executeRestore, type RestoreResult } from "./execute.ts";
 import { fileStamp } from "./files.ts";
 import { planRestore } from "./plan.ts";
-import { groupRestorePoints, type RestorePoints } from "./points.ts";
+import { groupRestorePoints, type RestorePoint, type RestorePoints } from "./points.ts";
+import type { LoadedRecipe } from "./recipe.ts";
 import { readCurrentState } from "./state.ts";
 import type { RestorePlan, RestoreRequest } from "./types.ts";
 
@@ -15,7 +19,7 @@ import type { RestorePlan, RestoreRequest } from "./types.ts";
  * Connects to the configured repository without ever creating one (a restore from a wrong path must
  * say so, not start an empty repository), then reads every restore point in it.
  */
-export async function readRestorePoints(ctx: AppContext): Promise<RestorePoints> {
+export async function readRestorePoints(ctx: RestoreContext): Promise<RestorePoints> {
   const repo = ctx.config.repository;
   if (repo.backend === "filesystem" && !filesystemRepositoryExists(repo.path)) {
     throw new AppError("repository", `there is no kopia repository at ${repo.path}`, {
@@ -31,6 +35,8 @@ export interface PreparedRestore {
   runId: string;
   tempDir: string;
   now: Date;
+  point: RestorePoint;
+  recipe: LoadedRecipe | undefined;
 }
 
 /** A restore run id: `restore-<UTC stamp>-<random>`, also the undo point's run id. */
@@ -43,7 +49,7 @@ export function newRestoreRunId(now: Date): string {
  * and plans. Changes nothing outside the temp dir.
  */
 export async function prepareRestore(
-  ctx: AppContext,
+  ctx: RestoreContext,
   request: RestoreRequest,
   points: RestorePoints,
   now = new Date(),
@@ -60,5 +66,34 @@ export async function prepareRestore(
   );
   const recipe = await loadRecipe(ctx.kopia, point, tempDir, ctx.lifecycle.signal);
   const state = await readCurrentState(ctx.docker, ctx.config, request, point, recipe);
-  return { plan: planRestore(request, points, state), runId, tempDir, now };
+  return { plan: planRestore(request, points, state), runId, tempDir, now, point, recipe };
+}
+
+/**
+ * Takes the host-wide lock, starts what a dead run left stopped (so its containers count as running
+ * when deciding what to stop), plans again if that changed anything, and executes.
+ */
+export async function runRestore(
+  ctx: RestoreContext,
+  ready: PreparedRestore,
+  points: RestorePoints,
+  version: string,
+): Promise<RestoreResult> {
+  const lock = await acquireLock(ctx.paths.lockFile, {
+    runId: ready.runId,
+    command: "restore",
+    signal: ctx.lifecycle.signal,
+    log: ctx.log,
+  });
+  try {
+    const healed = await recoverIfNeeded(ctx);
+    let plan = ready.plan;
+    if (healed?.started.length) {
+      const state = await readCurrentState(ctx.docker, ctx.config, plan.request, ready.point, ready.recipe);
+      plan = planRestore(plan.request, points, state);
+    }
+    return await executeRestore({ ...ctx, version }, plan, ready);
+  } finally {
+    lock.release();
+  }
 }

@@ -1,7 +1,8 @@
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import type { Docker } from "../docker/docker.ts";
+import { UsageError } from "../errors.ts";
 import { renamer } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe, sha256File } from "./recipe.ts";
@@ -53,6 +54,7 @@ export async function readCurrentState(
     if (existsSync(to) && lstatSync(to).isFile()) fileHashes[to] = sha256File(to);
   }
   return {
+    ...(request.envFile ? { envFileKeys: envFileKeys(request.envFile) } : {}),
     volumes,
     networks,
     containers: await listContainers(docker),
@@ -62,6 +64,19 @@ export async function readCurrentState(
     restoreDir: config.paths.restore_dir,
     hooks: { pre_restore: config.backup.hooks.pre_restore, post_restore: config.backup.hooks.post_restore },
   };
+}
+
+/**
+ * The keys a docker env file defines (`KEY=value`, or `KEY` alone to pass the caller's value).
+ * Values are left in the file: docker reads them, nothing else does.
+ */
+export function envFileKeys(file: string): string[] {
+  if (!existsSync(file)) throw new UsageError(`--env-file ${file}: no such file`);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => (l.split("=")[0] ?? "").trim());
 }
 
 function kindOf(path: string): CurrentState["paths"][string] {

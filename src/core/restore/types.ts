@@ -17,6 +17,8 @@ export interface RestoreRequest {
   targetDir?: string;
   start: boolean;
   recreateNetworks: boolean;
+  /** Absolute path of a docker env file whose values replace saved (and redacted) ones on `--start`. */
+  envFile?: string;
 }
 
 export interface ContainerState {
@@ -43,6 +45,8 @@ export interface CurrentState {
   recipe?: LoadedRecipe;
   restoreDir: string;
   hooks: { pre_restore: string; post_restore: string };
+  /** Keys the request's `envFile` defines (values are never read into the plan). */
+  envFileKeys?: string[];
 }
 
 export interface VolumeStep {
@@ -65,11 +69,14 @@ export interface BindStep {
   sizeBytes: number;
   files: number;
   action: "create" | "overwrite";
+  /** A bind mount of a single file is restored as that file, not as a directory. */
+  kind: "directory" | "file";
 }
 
 export interface NetworkStep {
   name: string;
-  action: "create" | "keep" | "recreate";
+  /** conflict: exists with another driver or subnet and the request did not allow replacing it. */
+  action: "create" | "keep" | "recreate" | "conflict";
   inspect: Record<string, unknown>;
   note?: string;
 }
@@ -102,5 +109,9 @@ export interface RestorePlan {
   networks: NetworkStep[];
   files: FileStep[];
   start?: StartStep;
+  /** What the backup protected (its recipe says so) but this point has no snapshot of. */
+  missing: string[];
+  /** Why this plan must not run as it is (a network it may not replace, a container it cannot start). */
+  refusals: string[];
   warnings: string[];
 }

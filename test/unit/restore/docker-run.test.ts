@@ -84,3 +84,35 @@ test("a redacted secret refuses the start instead of passing the placeholder", (
   const r = rebuildDockerRun({ ...inspect, Config: { ...inspect.Config, Env: [`DB_PASSWORD=${REDACTED}`] } });
   expect(r.refused).toContain("DB_PASSWORD");
 });
+
+test("the refusal names every redacted variable and the --env-file way to supply them", () => {
+  const env = [`DB_PASSWORD=${REDACTED}`, `API_TOKEN=${REDACTED}`, "MODE=prod"];
+  const r = rebuildDockerRun({ ...inspect, Config: { ...inspect.Config, Env: env } });
+  expect(r.refused).toBe(
+    "web: DB_PASSWORD, API_TOKEN were redacted in the backup; pass --env-file FILE with " +
+      "DB_PASSWORD=<value>, API_TOKEN=<value> lines, or start it by hand",
+  );
+});
+
+test("an env file supplying the redacted keys: docker reads it, no placeholder and no value in argv", () => {
+  const env = [`DB_PASSWORD=${REDACTED}`, "MODE=prod", "LEVEL=1"];
+  const r = rebuildDockerRun(
+    { ...inspect, Config: { ...inspect.Config, Env: env } },
+    { envFile: { path: "/root/web.env", keys: ["DB_PASSWORD", "LEVEL"] } },
+  );
+  expect(r.refused).toBeUndefined();
+  expect(r.argv.join(" ")).not.toContain(REDACTED);
+  expect(r.argv.join(" ")).not.toContain("LEVEL=1");
+  expect(r.argv.slice(5, 9)).toEqual(["--restart", "unless-stopped", "--env-file", "/root/web.env"]);
+  expect(r.argv).toContain("MODE=prod");
+});
+
+test("an env file lacking one of the redacted keys still refuses, naming only that one", () => {
+  const env = [`DB_PASSWORD=${REDACTED}`, `API_TOKEN=${REDACTED}`];
+  const r = rebuildDockerRun(
+    { ...inspect, Config: { ...inspect.Config, Env: env } },
+    { envFile: { path: "/root/web.env", keys: ["DB_PASSWORD"] } },
+  );
+  expect(r.refused).toContain("API_TOKEN was redacted");
+  expect(r.refused).not.toContain("DB_PASSWORD");
+});

@@ -55,11 +55,15 @@ describe("planRestore", () => {
     ]);
     expect(plan.volumes[0]?.action).toBe("overwrite");
     expect(plan.files.map((f) => f.action)).toEqual(["same", "overwrite"]);
-    // a different subnet is a conflict, kept unless --recreate-networks
-    expect(plan.networks[0]).toMatchObject({ action: "keep" });
-    expect(planRestore(request({ recreateNetworks: true }), points, state).networks[0]?.action).toBe(
-      "recreate",
-    );
+    // a different subnet is a conflict: refused unless --recreate-networks
+    expect(plan.networks[0]).toMatchObject({ action: "conflict" });
+    expect(plan.refusals).toEqual([
+      "network shop_default exists with driver bridge, subnet 10.9.0.0/16; the backup has bridge, " +
+        "172.30.0.0/16; --recreate-networks replaces it",
+    ]);
+    const allowed = planRestore(request({ recreateNetworks: true }), points, state);
+    expect(allowed.networks[0]?.action).toBe("recreate");
+    expect(allowed.refusals).toEqual([]);
   });
 
   test("--as renames compose objects under the new project and writes to its own dir", () => {

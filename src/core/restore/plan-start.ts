@@ -1,0 +1,51 @@
+import { join } from "node:path";
+import { rebuildDockerRun } from "./docker-run.ts";
+import type { Renamer } from "./names.ts";
+import { targetName } from "./plan-steps.ts";
+import type { LoadedRecipe } from "./recipe.ts";
+import type { CurrentState, RestoreRequest, StartStep } from "./types.ts";
+
+/**
+ * How `--start` brings the unit up: compose up with the restored files, or a `docker run` per
+ * standalone container rebuilt from its saved inspect. A container whose redacted env values the
+ * env file does not supply is left out and `refused` names it and the variables.
+ */
+export function planStart(
+  recipe: LoadedRecipe | undefined,
+  req: RestoreRequest,
+  state: CurrentState,
+  at: { project: string; targetDir: string; names: Renamer },
+  warnings: string[],
+): { start?: StartStep; refused: string[] } {
+  if (!recipe) {
+    warnings.push("--start: the point has no recipe, nothing to start from");
+    return { refused: [] };
+  }
+  if (recipe.unit.type === "compose") {
+    if (req.what !== "all" && req.what !== "recipe")
+      warnings.push("--start uses the compose files in the target dir");
+    const files = recipe.unit.composeFiles.map((c) => join(at.targetDir, targetName(c.stored, recipe)));
+    return { start: { kind: "compose", project: at.project, files, cwd: at.targetDir }, refused: [] };
+  }
+  const containers = [];
+  const refused: string[] = [];
+  const volumeLabels = (n: string) => recipe.unit.volumes.find((v) => v.name === n)?.labels ?? {};
+  for (const c of recipe.unit.containers) {
+    const inspect = recipe.inspects[c.name];
+    if (!inspect) {
+      warnings.push(`${c.name}: no saved inspect in the recipe; not started`);
+      continue;
+    }
+    const r = rebuildDockerRun(inspect, {
+      name: at.names.container(c.name),
+      volumeName: (n) => at.names.volume(n, volumeLabels(n)),
+      bindPath: (s) => at.names.bind(s),
+      networkName: (n) => at.names.network(n, {}),
+      ...(req.envFile ? { envFile: { path: req.envFile, keys: state.envFileKeys ?? [] } } : {}),
+    });
+    warnings.push(...r.warnings);
+    if (r.refused) refused.push(r.refused);
+    else containers.push({ name: r.name, argv: r.argv });
+  }
+  return { start: { kind: "run", containers }, refused };
+}

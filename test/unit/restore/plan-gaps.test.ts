@@ -1,0 +1,100 @@
+import { describe, expect, test } from "bun:test";
+import { planRestore } from "../../../src/core/restore/plan.ts";
+import { groupRestorePoints } from "../../../src/core/restore/points.ts";
+import type { RestoreRequest } from "../../../src/core/restore/types.ts";
+import { emptyState, manifest, recipe, unitBackup } from "./fixtures.ts";
+
+const request = (over: Partial<RestoreRequest> = {}): RestoreRequest => ({
+  host: "h1",
+  unit: "shop",
+  point: "shop@r1-shop",
+  what: "all",
+  start: false,
+  recreateNetworks: false,
+  ...over,
+});
+const base = {
+  unit: "shop",
+  backup_id: "r1-shop",
+  run_id: "r1",
+  backup_scope: "standard",
+  timestamp: "2026-01-01T10:00:00Z",
+};
+const protectedItem = (kind: string, id: string) => ({ kind, id, status: "protected", detail: "" });
+
+describe("planRestore: what the point lacks, single-file binds, standalone --start", () => {
+  test("a volume and a bind the recipe's coverage protected but the point has no snapshot of are listed", () => {
+    const points = groupRestorePoints(unitBackup("shop", "r1", base.timestamp, ["shop_db"]));
+    const r = recipe();
+    r.coverage = [
+      protectedItem("volume", "shop_db"),
+      protectedItem("volume", "shop_cache"),
+      protectedItem("bind", "/srv/shop/conf"),
+      { kind: "bind", id: "app:/proc", status: "not_protected", detail: "host internal" },
+    ];
+    const plan = planRestore(request(), points, emptyState({ recipe: r }));
+    expect(plan.missing).toEqual(["volume shop_cache missing", "bind /srv/shop/conf missing"]);
+  });
+
+  test("without coverage.json, unit.json's volumes and file/directory binds are the reference", () => {
+    const points = groupRestorePoints(unitBackup("shop", "r1", base.timestamp, ["shop_db"]));
+    const r = recipe({
+      bindMounts: [
+        { source: "/srv/a", targets: [], kind: "directory" },
+        { source: "/gone", targets: [], kind: "missing" },
+      ],
+    });
+    expect(planRestore(request(), points, emptyState({ recipe: r })).missing).toEqual([
+      "bind /srv/a missing",
+    ]);
+  });
+
+  test("a single-file bind mount is planned as a file; an existing file gets an undo point", () => {
+    const points = groupRestorePoints([
+      ...unitBackup("shop", "r1", base.timestamp, []),
+      manifest({ ...base, type: "bind", bind_source: "/srv/shop/app.conf" }),
+    ]);
+    const r = recipe({
+      volumes: [],
+      bindMounts: [{ source: "/srv/shop/app.conf", targets: [], kind: "file" }],
+    });
+    const plan = planRestore(
+      request({ what: "binds" }),
+      points,
+      emptyState({ recipe: r, paths: { "/srv/shop/app.conf": "file" } }),
+    );
+    expect(plan.binds).toMatchObject([{ path: "/srv/shop/app.conf", kind: "file", action: "overwrite" }]);
+    expect(plan.undo).toEqual([{ kind: "bind", name: "/srv/shop/app.conf", path: "/srv/shop/app.conf" }]);
+  });
+
+  test("standalone --start with a redacted secret: refused, naming the variable and --env-file", () => {
+    const points = groupRestorePoints(unitBackup("shop", "r1", base.timestamp, []));
+    const r = recipe({
+      type: "standalone",
+      volumes: [],
+      networks: [],
+      containers: [{ name: "web", image: "busybox" }],
+    });
+    r.inspects = { web: { Name: "/web", Config: { Image: "busybox", Env: ["TOKEN=***REDACTED***"] } } };
+    const refused = planRestore(request({ start: true }), points, emptyState({ recipe: r }));
+    expect(refused.refusals).toEqual([
+      "web: TOKEN was redacted in the backup; pass --env-file FILE with TOKEN=<value> lines, or start it by hand",
+    ]);
+    expect(refused.start).toEqual({ kind: "run", containers: [] });
+    const supplied = planRestore(
+      request({ start: true, envFile: "/root/web.env" }),
+      points,
+      emptyState({ recipe: r, envFileKeys: ["TOKEN"] }),
+    );
+    expect(supplied.refusals).toEqual([]);
+    expect(supplied.start).toEqual({
+      kind: "run",
+      containers: [
+        {
+          name: "web",
+          argv: ["docker", "run", "-d", "--name", "web", "--env-file", "/root/web.env", "busybox"],
+        },
+      ],
+    });
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, test } from "bun:test";
+import { createDocker } from "../../../src/core/docker/docker.ts";
+import { createKopia } from "../../../src/core/kopia/kopia.ts";
+import { silentLogger } from "../../../src/core/log.ts";
+import { executeRestore } from "../../../src/core/restore/execute.ts";
+import { planRestore } from "../../../src/core/restore/plan.ts";
+import { groupRestorePoints } from "../../../src/core/restore/points.ts";
+import { flagsComplete, requestFromFlags, restoreFlags } from "../../../src/core/restore/request.ts";
+import { Lifecycle } from "../../../src/core/safe-exit.ts";
+import { FakeRunner } from "../../fakes/fake-runner.ts";
+import { config } from "../backup/fixtures.ts";
+import { emptyState, recipe, unitBackup } from "./fixtures.ts";
+
+const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
+
+describe("restore flags", () => {
+  test("only given flags are set; repeated --volume is read from the raw argv", () => {
+    const f = restoreFlags({ unit: "shop", start: true, "env-file": "x.env" }, [
+      "--unit",
+      "shop",
+      "--volume",
+      "a",
+      "--volume=b,c",
+    ]);
+    expect(f).toEqual({ unit: "shop", start: true, envFile: "x.env", volume: ["a", "b,c"] });
+    expect(flagsComplete(f)).toBe(false);
+    expect(flagsComplete({ ...f, latest: true })).toBe(true);
+  });
+
+  test("a request from flags: the env file path made absolute, volumes split", () => {
+    const r = requestFromFlags(
+      { unit: "shop", latest: true, volume: ["shop_db"], envFile: "x.env" },
+      points,
+      "h1",
+    );
+    expect(r).toMatchObject({ point: "shop@r1-shop", what: "volumes", volumes: ["shop_db"] });
+    expect(r.envFile).toBe(`${process.cwd()}/x.env`);
+  });
+});
+
+test("a plan with refusals is refused before any hook, stop or snapshot (strict fake: no command)", async () => {
+  const state = emptyState({
+    recipe: recipe(),
+    networks: { shop_default: { driver: "overlay", subnets: [] } },
+  });
+  const request = requestFromFlags({ unit: "shop", latest: true }, points, "h1");
+  const plan = planRestore(request, points, state);
+  const runner = new FakeRunner();
+  const kopia = createKopia(runner, {
+    configFile: "/k",
+    cacheDir: "/c",
+    logDir: "/l",
+    password: () => "pw",
+    hostname: "h1",
+    username: "kopi-docka",
+  });
+  const deps = {
+    config: config(),
+    runner,
+    docker: createDocker(runner),
+    kopia,
+    log: silentLogger(),
+    lifecycle: new Lifecycle(),
+    hostname: "h1",
+    version: "0",
+  };
+  const run = executeRestore(deps, plan, { runId: "r", tempDir: "/nonexistent-kd", now: new Date() });
+  await expect(run).rejects.toThrow("network shop_default exists with driver overlay");
+  expect(runner.calls).toEqual([]);
+});
