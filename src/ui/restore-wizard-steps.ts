@@ -64,6 +64,7 @@ export async function askPoint(
     io,
   );
   const inRun = runs.find(([id]) => id === runId)?.[1] ?? [];
+  if (given.unit && inRun[0]) return { host, point: inRun[0] };
   const key = answer(
     await p.select({
       ...io,

@@ -39,7 +39,9 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
 
   afterAll(async () => {
     await run(["docker", "rm", "-f", name], { check: false });
-    await run(["docker", "volume", "rm", "-f", name, `${name}-restored_${name}`], { check: false });
+    await run(["docker", "volume", "rm", "-f", name, `${name}-restored_${name}`, `${name}-partial_${name}`], {
+      check: false,
+    });
     dir.remove();
   }, 60_000);
 
@@ -69,8 +71,40 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
         const end = await t.waitFor("EXIT=");
         expect(end).toContain("EXIT=130");
         expect(end).toContain("nothing was changed");
-        const copy = await run(["docker", "volume", "inspect", `${name}-restored_${name}`], { check: false });
+        const copy = await run(
+          ["docker", "volume", "inspect", `${name}-restored_${name}`, `${name}-partial_${name}`],
+          {
+            check: false,
+          },
+        );
         expect(copy.exitCode).not.toBe(0);
+      } finally {
+        await t.kill();
+      }
+    },
+    120_000,
+  );
+
+  test.skipIf(!hasTmux)(
+    "flags given partly (--unit, --as): only the rest is asked",
+    async () => {
+      const t = terminal(uniqueName("kdwiz"));
+      try {
+        await t.start(`${cli} --unit ${name} --as ${name}-partial; echo EXIT=$?; sleep 60`);
+        await t.waitFor("Restore from which host?");
+        await t.keys("Enter");
+        await t.waitFor("Which restore point?");
+        await t.keys("Enter");
+        await t.waitFor("What should come back?");
+        await t.keys("Enter");
+        await t.waitFor("Start the unit afterwards?");
+        await t.keys("Enter");
+        const summary = await t.waitFor("Go ahead?");
+        expect(summary).not.toContain("Which unit?");
+        expect(summary).not.toContain("Where to?");
+        expect(summary).toContain(`create     volume ${name}-partial_${name}`);
+        await t.keys("Enter");
+        expect(await t.waitFor("EXIT=")).toContain("EXIT=130");
       } finally {
         await t.kill();
       }

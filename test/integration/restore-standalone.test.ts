@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeTree } from "../helpers/tree.ts";
+
+process.env.KOPI_DOCKA_TEST_SOURCE = "1";
+const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
+const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+
+// A standalone container on a custom network, with a volume, a single-file bind mount and a secret in
+// its env: the file comes back as a file; `--start` rebuilds `docker run` only with the real secret
+// from --env-file; a same-named network with another subnet is replaced only with --recreate-networks.
+describeReal(
+  "restore: a standalone container (file bind, secrets, networks)",
+  ["docker", "kopia", "image"],
+  () => {
+    const dir = tempDir("kd-restore-sa-");
+    const name = uniqueName("kdt-restore-sa");
+    const volume = `${name}-v`;
+    const network = `${name}-net`;
+    const octet = 100 + Math.floor(Math.random() * 150);
+    const subnet = `10.${octet}.77.0/24`;
+    const conf = join(dir.path, "etc", "app.conf");
+    const config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
+    const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
+    const inspect = async (format: string, what = name) =>
+      (await run(["docker", "inspect", "-f", format, what], { check: false })).stdout.trim();
+    const mountpoint = async () =>
+      (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    let atBackup: { volume: ReturnType<typeof describeTree>; conf: ReturnType<typeof describeTree> };
+
+    beforeAll(async () => {
+      mkdirSync(join(dir.path, "etc"), { recursive: true });
+      writeFileSync(conf, "listen = 8080\n");
+      chmodSync(conf, 0o640);
+      utimesSync(conf, new Date("2021-02-03T04:05:06Z"), new Date("2021-02-03T04:05:06Z"));
+      await run(["docker", "network", "create", "--subnet", subnet, network]);
+      await run([
+        ...["docker", "run", "-d", "--name", name, "--network", network, "--restart", "unless-stopped"],
+        ...["-v", `${volume}:/data`, "-v", `${conf}:/etc/app.conf:ro`, "-e", "MODE=test"],
+        ...["-e", "DB_PASSWORD=s3cret-value", TEST_IMAGE, "sh", "-c", LOOP],
+      ]);
+      await run(["docker", "exec", name, "sh", "-c", "echo data > /data/d && mkdir /data/sub"]);
+      atBackup = { volume: describeTree(await mountpoint()), conf: describeTree(conf) };
+      const r = await cli("backup", "--unit", name);
+      expect(r.stderr).not.toContain("error");
+      expect(r.exitCode).toBe(0);
+    }, 180_000);
+
+    afterAll(async () => {
+      await run(["docker", "rm", "-f", name], { check: false });
+      await run(["docker", "volume", "rm", "-f", volume], { check: false });
+      await run(["docker", "network", "rm", network], { check: false });
+      dir.remove();
+    }, 60_000);
+
+    test("a single-file bind mount is backed up and restored as that file (content, mode, mtime)", async () => {
+      writeFileSync(conf, "listen = 9999 # changed\n");
+      const plan = await cli("restore", "--unit", name, "--latest", "--only", "binds", "--dry-run");
+      expect(plan.stdout).toContain(`overwrite  bind mount ${conf} (a single file`);
+      const r = await cli("restore", "--unit", name, "--latest", "--only", "binds", "--yes", "--json");
+      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+      expect(describeTree(conf)).toEqual(atBackup.conf);
+      expect(JSON.parse(r.stdout).undoPoint).toMatch(/@restore-/);
+      expect(await inspect("{{.State.Running}}")).toBe("true");
+      expect((await run(["docker", "exec", name, "cat", "/etc/app.conf"])).stdout).toBe("listen = 8080\n");
+    }, 120_000);
+
+    test("--start of a container whose secret was redacted: refused without --env-file, rebuilt with it", async () => {
+      await run(["docker", "rm", "-f", name]);
+      const refused = await cli("restore", "--unit", name, "--latest", "--yes", "--start");
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain("DB_PASSWORD was redacted in the backup");
+      expect(refused.stderr).toContain("--env-file");
+      expect(await inspect("{{.Id}}")).toBe("");
+
+      const envFile = join(dir.path, "app.env");
+      writeFileSync(envFile, "# the real values\nDB_PASSWORD=s3cret-value\n", { mode: 0o600 });
+      const r = await cli("restore", "--unit", name, "--latest", "--yes", "--start", "--env-file", envFile);
+      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+      expect(`${r.stdout}${r.stderr}`).not.toContain("s3cret-value");
+      expect(await inspect("{{.State.Running}}")).toBe("true");
+      const envs = JSON.parse(await inspect("{{json .Config.Env}}")) as string[];
+      expect(envs).toContain("DB_PASSWORD=s3cret-value");
+      expect(envs).toContain("MODE=test");
+      expect(envs.join(" ")).not.toContain("REDACTED");
+      expect(await inspect("{{.HostConfig.RestartPolicy.Name}}")).toBe("unless-stopped");
+      expect(await inspect("{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}")).toBe(network);
+      expect(describeTree(await mountpoint())).toEqual(atBackup.volume);
+      expect((await run(["docker", "exec", name, "cat", "/etc/app.conf"])).stdout).toBe("listen = 8080\n");
+    }, 180_000);
+
+    test("a same-named network with another subnet: refused (exit 2) unless --recreate-networks", async () => {
+      await run(["docker", "rm", "-f", name]);
+      await run(["docker", "network", "rm", network]);
+      const other = `10.${octet}.78.0/24`;
+      await run(["docker", "network", "create", "--subnet", other, network]);
+      const subnetNow = () => inspect("{{range .IPAM.Config}}{{.Subnet}}{{end}}", network);
+
+      const dry = await cli("restore", "--unit", name, "--latest", "--dry-run");
+      expect(dry.stdout).toContain(`REFUSED: network ${network} exists with driver bridge, subnet ${other}`);
+      const refused = await cli("restore", "--unit", name, "--latest", "--yes");
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain("--recreate-networks replaces it");
+      expect(await subnetNow()).toBe(other);
+
+      const r = await cli("restore", "--unit", name, "--latest", "--yes", "--recreate-networks");
+      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+      expect(await subnetNow()).toBe(subnet);
+    }, 180_000);
+  },
+);
