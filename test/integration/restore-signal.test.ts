@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createJournal } from "../../src/core/containers/journal.ts";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -130,4 +131,32 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
       expect(await running()).toBe(false);
     }, 240_000);
   }
+
+  test("a container a dead run left stopped is started by the journal heal first, then stopped and started by restore", async () => {
+    if (!(await running())) await run(["docker", "start", name]);
+    await run(["docker", "exec", name, "sh", "-c", "echo changed > /data/keep"]);
+    const journalDir = join(dir.path, "state", "journal");
+    const startedAt = (await run(["docker", "inspect", "-f", "{{.State.StartedAt}}", name])).stdout.trim();
+    createJournal(journalDir).record({
+      runId: "20250101T000000Z-dead00",
+      pid: Bun.spawnSync(["true"]).pid,
+      pidStartTime: 1,
+      unit: name,
+      containerId: (await run(["docker", "inspect", "-f", "{{.Id}}", name])).stdout.trim(),
+      containerName: name,
+      stoppedAt: new Date().toISOString(),
+      startedAt,
+    });
+    await run(["docker", "stop", "-t", "2", name]);
+
+    const r = await cli(["restore", "--unit", name, "--latest", "--yes"]);
+    expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+    const lines = r.stderr.split("\n");
+    const healed = lines.findIndex((l) => l.includes(`recovered: started ${name}`));
+    expect(healed).toBeGreaterThanOrEqual(0);
+    expect(lines.findIndex((l) => l.includes(`stopping ${name}`))).toBeGreaterThan(healed);
+    expect(readdirSync(journalDir)).toEqual([]);
+    expect(await running()).toBe(true);
+    expect(describeTree(mountpoint)).toEqual(atBackup);
+  }, 240_000);
 });
