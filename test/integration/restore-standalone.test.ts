@@ -5,7 +5,6 @@ import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 
