@@ -1,4 +1,3 @@
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import { startContainer, stopContainer } from "../containers/stop-start.ts";
@@ -8,7 +7,8 @@ import { runHook } from "../hooks.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
-import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import type { Lifecycle } from "../safe-exit.ts";
+import { type RestoreProgress, registerRestoreEnd } from "./abort.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
@@ -55,10 +55,7 @@ export async function executeRestore(
   if (plan.refusals.length) {
     throw new UsageError(`restore refused, nothing was changed:\n  ${plan.refusals.join("\n  ")}`);
   }
-  const stopped: RestorePlan["stop"] = [];
-  /** What kopia was writing when the run ended early: its content is partly old, partly restored. */
-  let writing: string | undefined;
-  let done = false;
+  const progress: RestoreProgress = { stopped: [], done: false };
   const result: RestoreResult = {
     runId: o.runId,
     volumes: [],
@@ -68,15 +65,7 @@ export async function executeRestore(
     started: [],
     warnings: [...plan.warnings],
   };
-  const undoName = () => `${plan.point.unit}@${o.runId}`;
-  const guard = lifecycle.register(`restore ${plan.point.unit}: temp data`, PRIORITY.dataSafety, () => {
-    rmSync(o.tempDir, { recursive: true, force: true });
-    if (writing && !done) log.warn(`${writing} was being restored: its content is partly restored`);
-    if (stopped.length)
-      log.warn(`left stopped (start them when ready): ${stopped.map((s) => s.name).join(", ")}`);
-    if (result.undoPoint && !done)
-      log.warn(`undo point: kopi-docka restore --unit ${plan.point.unit} --run ${undoName()}`);
-  });
+  const guard = registerRestoreEnd(d, plan.point.unit, o.tempDir, progress);
   try {
     const hook = (type: "pre_restore" | "post_restore", file: string) =>
       runHook(d.runner, file, {
@@ -92,15 +81,17 @@ export async function executeRestore(
     for (const c of plan.stop) {
       lifecycle.throwIfInterrupted();
       log.info(`stopping ${c.name}`);
+      // Listed before the stop returns: a signal waits for an in-flight stop, then reports it.
+      progress.stopped.push(c);
       await stopContainer(d.docker, c.id, d.config.backup.stop_timeout);
-      stopped.push(c);
     }
     const c = { ...d, signal };
     const timestamp = o.now.toISOString();
     for (const item of plan.undo) {
       lifecycle.throwIfInterrupted();
       await takeUndoSnapshot(c, plan, item, o.runId, timestamp);
-      result.undoPoint = undoName();
+      result.undoPoint = `${plan.point.unit}@${o.runId}`;
+      progress.undoPoint = result.undoPoint;
     }
     const names = renamer(plan.request.as, plan.targetDir);
     await applyNetworks(d.docker, plan.networks, {
@@ -110,17 +101,17 @@ export async function executeRestore(
     });
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
-      writing = `volume ${v.name}`;
+      progress.writing = `volume ${v.name}`;
       await restoreVolume(c, v);
       result.volumes.push(v.name);
     }
     for (const b of plan.binds) {
       lifecycle.throwIfInterrupted();
-      writing = `bind mount ${b.path}`;
+      progress.writing = `bind mount ${b.path}`;
       await restoreBind(c, b);
       result.binds.push(b.path);
     }
-    writing = undefined;
+    progress.writing = undefined;
     const recipeDir = plan.files.length ? join(o.tempDir, "recipe") : "";
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
@@ -128,10 +119,10 @@ export async function executeRestore(
     }
     lifecycle.throwIfInterrupted();
     if (plan.start) result.started = await startUnit(d, plan.start, { signal, log });
-    for (const s of [...stopped]) {
+    for (const s of [...progress.stopped]) {
       const r = await d.docker.run(["inspect", "--format", "{{.Id}}", s.id], { check: false });
       if (r.exitCode === 0) await startContainer(d.docker, s.id);
-      stopped.splice(stopped.indexOf(s), 1);
+      progress.stopped.splice(progress.stopped.indexOf(s), 1);
       log.info(`started ${s.name} again`);
     }
     if (plan.hooks.post) {
@@ -140,7 +131,7 @@ export async function executeRestore(
         log.warn(String(e instanceof Error ? e.message : e));
       });
     }
-    done = true;
+    progress.done = true;
     return result;
   } finally {
     await guard.run();

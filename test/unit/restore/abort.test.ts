@@ -1,0 +1,61 @@
+import { expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createDocker } from "../../../src/core/docker/docker.ts";
+import { silentLogger } from "../../../src/core/log.ts";
+import { registerRestoreEnd } from "../../../src/core/restore/abort.ts";
+import { Lifecycle } from "../../../src/core/safe-exit.ts";
+import { FakeRunner } from "../../fakes/fake-runner.ts";
+import { tempDir } from "../../helpers/env.ts";
+
+function setup(running: Record<string, boolean>) {
+  const dir = tempDir("kd-abort-");
+  const temp = join(dir.path, "restore", "r1");
+  mkdirSync(temp, { recursive: true });
+  const runner = new FakeRunner(
+    [],
+    Object.entries(running).map(([id, up]) => ({
+      argv: ["docker", "inspect", "-f", "{{.State.Running}}", id],
+      stdout: `${up}\n`,
+    })),
+  );
+  const warnings: string[] = [];
+  const log = silentLogger();
+  log.warn = ((m: string) => {
+    warnings.push(m);
+  }) as unknown as typeof log.warn;
+  const lifecycle = new Lifecycle();
+  return { dir, temp, runner, warnings, lifecycle, d: { docker: createDocker(runner), log, lifecycle } };
+}
+
+test("an aborted restore: temp dir gone; really stopped containers, the half-written volume and the undo point named", async () => {
+  const s = setup({ c1: false, c2: true });
+  const progress = {
+    stopped: [
+      { id: "c1", name: "db" },
+      { id: "c2", name: "web" },
+    ],
+    writing: "volume shop_db",
+    undoPoint: "shop@restore-1",
+    done: false,
+  };
+  registerRestoreEnd(s.d, "shop", s.temp, progress);
+  await s.lifecycle.runAll();
+  expect(existsSync(s.temp)).toBe(false);
+  expect(s.warnings).toEqual([
+    "volume shop_db was being restored: its content is partly restored",
+    "left stopped (start them when ready): db",
+    "undo point: kopi-docka restore --unit shop --run shop@restore-1",
+  ]);
+  s.dir.remove();
+});
+
+test("a finished restore only removes its temp dir and asks docker nothing", async () => {
+  const s = setup({});
+  registerRestoreEnd(s.d, "shop", s.temp, { stopped: [], done: true, undoPoint: "shop@restore-1" });
+  await s.lifecycle.runAll();
+  expect(existsSync(s.temp)).toBe(false);
+  expect(s.warnings).toEqual([]);
+  expect(s.runner.calls).toEqual([]);
+  s.dir.remove();
+});
