@@ -55,7 +55,7 @@ export function renderPlan(plan: RestorePlan): string[] {
   if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);
   if (plan.hooks.post) lines.push(`  hook       ${plan.hooks.post} (post_restore)`);
   for (const m of plan.missing)
-    lines.push(`  missing    ${m} (protected by the backup, no snapshot in this point)`);
+    lines.push(`  missing    ${m}: the backup protected it, this point has no snapshot of it`);
   for (const w of plan.warnings) lines.push(`  warning: ${w}`);
   for (const r of plan.refusals) lines.push(`  REFUSED: ${r}`);
   return lines;

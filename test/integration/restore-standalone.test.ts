@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -109,5 +109,28 @@ describeReal(
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
       expect(await subnetNow()).toBe(subnet);
     }, 180_000);
+
+    test("a point whose volume snapshot is gone: --dry-run names what the backup protected but the point lacks", async () => {
+      const listed = JSON.parse((await cli("snapshots", "--json")).stdout) as {
+        points: { volumes: { name: string; id: string }[] }[];
+      };
+      const id = listed.points[0]?.volumes.find((v) => v.name === volume)?.id as string;
+      await run(
+        [
+          ...["kopia", "--config-file", join(dir.path, "state", "kopia", "repository.config")],
+          ...["snapshot", "delete", id, "--delete"],
+        ],
+        { env: { KOPIA_PASSWORD: readFileSync(join(dir.path, "repository.password"), "utf8").trim() } },
+      );
+      const dry = await cli("restore", "--unit", name, "--latest", "--dry-run");
+      expect(dry.exitCode).toBe(0);
+      expect(dry.stdout).toContain(
+        `  missing    volume ${volume}: the backup protected it, this point has no snapshot of it`,
+      );
+      const json = JSON.parse(
+        (await cli("restore", "--unit", name, "--latest", "--dry-run", "--json")).stdout,
+      );
+      expect(json.missing).toEqual([`volume ${volume}`]);
+    }, 120_000);
   },
 );

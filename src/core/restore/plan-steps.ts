@@ -129,6 +129,7 @@ export function missingFromPoint(point: RestorePoint, recipe: LoadedRecipe | und
       recipe.unit.bindMounts.filter((b) => b.kind === "directory" || b.kind === "file").map((b) => b.source),
     networks: (protectedIds("networks")?.length ?? 0) > 0,
   };
-  const checked = checkAgainstRecipe({ ...point, problems: [] }, listed);
-  return checked.problems;
+  return checkAgainstRecipe({ ...point, problems: [] }, listed).problems.map((p) =>
+    p.replace(/ missing$/, ""),
+  );
 }

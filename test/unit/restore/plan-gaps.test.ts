@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { planRestore } from "../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
 import type { RestoreRequest } from "../../../src/core/restore/types.ts";
+import { renderPlan } from "../../../src/ui/restore-report.ts";
 import { emptyState, manifest, recipe, unitBackup } from "./fixtures.ts";
 
 const request = (over: Partial<RestoreRequest> = {}): RestoreRequest => ({
@@ -33,7 +34,10 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
       { kind: "bind", id: "app:/proc", status: "not_protected", detail: "host internal" },
     ];
     const plan = planRestore(request(), points, emptyState({ recipe: r }));
-    expect(plan.missing).toEqual(["volume shop_cache missing", "bind /srv/shop/conf missing"]);
+    expect(plan.missing).toEqual(["volume shop_cache", "bind /srv/shop/conf"]);
+    expect(renderPlan(plan)).toContain(
+      "  missing    volume shop_cache: the backup protected it, this point has no snapshot of it",
+    );
   });
 
   test("without coverage.json, unit.json's volumes and file/directory binds are the reference", () => {
@@ -44,9 +48,7 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
         { source: "/gone", targets: [], kind: "missing" },
       ],
     });
-    expect(planRestore(request(), points, emptyState({ recipe: r })).missing).toEqual([
-      "bind /srv/a missing",
-    ]);
+    expect(planRestore(request(), points, emptyState({ recipe: r })).missing).toEqual(["bind /srv/a"]);
   });
 
   test("a single-file bind mount is planned as a file; an existing file gets an undo point", () => {
