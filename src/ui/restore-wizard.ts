@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import * as p from "@clack/prompts";
 import type { RestorePoints } from "../core/restore/points.ts";
 import { type RestoreFlags, requestOptions } from "../core/restore/request.ts";
@@ -65,6 +66,19 @@ export async function restoreWizard(data: WizardData, io: WizardIo = {}): Promis
     );
     if (!replace) declined(io);
     request = { ...request, recreateNetworks: true };
+    plan = await previewWithSpinner(data, request, io);
+  }
+  if (plan.refusals.length && request.start && !request.envFile) {
+    // Standalone containers whose secrets were redacted: their values, or no start.
+    p.note(plan.refusals.join("\n"), "Cannot start as backed up", io);
+    const file = answer(
+      await p.text({
+        ...io,
+        message: "Env file with the real values (KEY=value lines; empty: do not start)",
+      }),
+      io,
+    );
+    request = file ? { ...request, envFile: resolve(file) } : { ...request, start: false };
     plan = await previewWithSpinner(data, request, io);
   }
   if (!given.yes) await confirmRestore(plan, io);

@@ -27,6 +27,8 @@ export function planStart(
     const files = recipe.unit.composeFiles.map((c) => join(at.targetDir, targetName(c.stored, recipe)));
     return { start: { kind: "compose", project: at.project, files, cwd: at.targetDir }, refused: [] };
   }
+  if (req.envFile && state.envFileOpen)
+    warnings.push(`${req.envFile} holds secrets but others may read it: chmod 600 ${req.envFile}`);
   const containers = [];
   const refused: string[] = [];
   const volumeLabels = (n: string) => recipe.unit.volumes.find((v) => v.name === n)?.labels ?? {};

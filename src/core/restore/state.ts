@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import type { Docker } from "../docker/docker.ts";
@@ -54,7 +54,12 @@ export async function readCurrentState(
     if (existsSync(to) && lstatSync(to).isFile()) fileHashes[to] = sha256File(to);
   }
   return {
-    ...(request.envFile ? { envFileKeys: envFileKeys(request.envFile) } : {}),
+    ...(request.envFile
+      ? {
+          envFileKeys: envFileKeys(request.envFile),
+          envFileOpen: (statSync(request.envFile).mode & 0o077) !== 0,
+        }
+      : {}),
     volumes,
     networks,
     containers: await listContainers(docker),

@@ -47,6 +47,8 @@ export interface CurrentState {
   hooks: { pre_restore: string; post_restore: string };
   /** Keys the request's `envFile` defines (values are never read into the plan). */
   envFileKeys?: string[];
+  /** Set when that file is readable by group or others (it holds secrets; 0600 is expected). */
+  envFileOpen?: boolean;
 }
 
 export interface VolumeStep {

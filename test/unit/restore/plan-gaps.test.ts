@@ -89,6 +89,15 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
       emptyState({ recipe: r, envFileKeys: ["TOKEN"] }),
     );
     expect(supplied.refusals).toEqual([]);
+    expect(supplied.warnings).toEqual([]);
+    const open = planRestore(
+      request({ start: true, envFile: "/root/web.env" }),
+      points,
+      emptyState({ recipe: r, envFileKeys: ["TOKEN"], envFileOpen: true }),
+    );
+    expect(open.warnings).toEqual([
+      "/root/web.env holds secrets but others may read it: chmod 600 /root/web.env",
+    ]);
     expect(supplied.start).toEqual({
       kind: "run",
       containers: [

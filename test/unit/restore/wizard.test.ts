@@ -1,19 +1,24 @@
 import { expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
+import type { RestoreFlags } from "../../../src/core/restore/request.ts";
 import type { RestorePlan, RestoreRequest } from "../../../src/core/restore/types.ts";
 import { restoreWizard } from "../../../src/ui/restore-wizard.ts";
 import { unitBackup } from "./fixtures.ts";
 
 const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
 
-/** A plan whose network conflicts unless the request allows replacing it. */
+/** A plan whose network conflicts unless replacing is allowed, and whose --start needs an env file. */
 function planFor(r: RestoreRequest): RestorePlan {
-  const action = r.recreateNetworks ? "recreate" : "conflict";
+  const network = r.recreateNetworks ? "recreate" : "conflict";
+  const refusals = [
+    ...(r.recreateNetworks ? [] : ["network shop_default …"]),
+    ...(r.start && !r.envFile ? ["web: TOKEN was redacted in the backup; pass --env-file FILE …"] : []),
+  ];
   return {
     request: r,
     point: { ...(points.points[0] as RestorePlan["point"]) },
-    unitType: "compose",
+    unitType: "standalone",
     project: "shop",
     targetDir: "/opt/stacks/shop",
     hooks: { pre: "", post: "" },
@@ -21,26 +26,34 @@ function planFor(r: RestoreRequest): RestorePlan {
     undo: [],
     volumes: [],
     binds: [],
-    networks: [{ name: "shop_default", action, inspect: {}, note: "exists with driver overlay" }],
+    networks: [{ name: "shop_default", action: network, inspect: {}, note: "exists with driver overlay" }],
     files: [],
     missing: [],
-    refusals: r.recreateNetworks ? [] : ["network shop_default …"],
+    refusals,
     warnings: [],
   };
 }
 
-/** Runs the wizard with every step given but the network question, and answers it with `key`. */
-function drive(key: string): { requests: RestoreRequest[]; result: Promise<RestoreRequest> } {
+/**
+ * Runs the wizard with every step given by flags, and answers the questions it still asks: each
+ * `[text on screen, keys]` in turn, once that text is on screen (a tick later: clack reads its input
+ * only after it drew the question).
+ */
+function drive(
+  answers: [string, string][],
+  over: Partial<RestoreFlags> = {},
+): { requests: RestoreRequest[]; result: Promise<RestoreRequest> } {
   const input = new PassThrough();
   const output = new PassThrough();
   let screen = "";
-  let answered = false;
-  // The key goes in once the question is on screen (a tick later: clack reads input after it drew).
+  const pending = [...answers];
   output.on("data", (d) => {
     screen += String(d);
-    if (!answered && screen.includes("Network shop_default")) {
-      answered = true;
-      setTimeout(() => input.write(key), 10);
+    const next = pending[0];
+    if (next && screen.includes(next[0])) {
+      pending.shift();
+      screen = "";
+      setTimeout(() => input.write(next[1]), 10);
     }
   });
   const requests: RestoreRequest[] = [];
@@ -52,6 +65,7 @@ function drive(key: string): { requests: RestoreRequest[]; result: Promise<Resto
     start: false,
     only: "volumes",
     yes: true,
+    ...over,
   };
   const preview = async (r: RestoreRequest) => {
     requests.push(r);
@@ -62,7 +76,7 @@ function drive(key: string): { requests: RestoreRequest[]; result: Promise<Resto
 }
 
 test("a conflicting network: the wizard asks, and yes plans again with replacing allowed", async () => {
-  const { requests, result } = drive("y");
+  const { requests, result } = drive([["Network shop_default", "y"]]);
   const request = await result;
   expect(request.recreateNetworks).toBe(true);
   expect(requests.map((r) => r.recreateNetworks)).toEqual([false, true]);
@@ -70,7 +84,35 @@ test("a conflicting network: the wizard asks, and yes plans again with replacing
 });
 
 test("declining to replace the network cancels (exit 130 path), nothing planned twice", async () => {
-  const { requests, result } = drive("n");
+  const { requests, result } = drive([["Network shop_default", "n"]]);
   await expect(result).rejects.toThrow("cancelled");
   expect(requests.length).toBe(1);
+});
+
+test("--start refused for a redacted secret: the wizard asks for an env file and plans again with it", async () => {
+  const { requests, result } = drive(
+    [
+      ["Network shop_default", "y"],
+      ["Env file with the real values", "web.env\r"],
+    ],
+    { start: true },
+  );
+  const request = await result;
+  expect(request.envFile).toBe(`${process.cwd()}/web.env`);
+  expect(requests.map((r) => [r.recreateNetworks, r.envFile ?? null])).toEqual([
+    [false, null],
+    [true, null],
+    [true, `${process.cwd()}/web.env`],
+  ]);
+});
+
+test("an empty answer to the env file question restores without starting", async () => {
+  const { result } = drive(
+    [
+      ["Network shop_default", "y"],
+      ["Env file with the real values", "\r"],
+    ],
+    { start: true },
+  );
+  expect(await result).toMatchObject({ start: false });
 });
