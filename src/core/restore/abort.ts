@@ -4,7 +4,7 @@ import type { Logger } from "../log.ts";
 import { type Compensation, type Lifecycle, PRIORITY } from "../safe-exit.ts";
 
 /** How far a restore got: what the abort report (and the normal path) needs to know. */
-export interface RestoreProgress {
+export interface RestoreRunState {
   /** Containers it stopped, or is stopping now (a `docker stop` in flight is waited for on a signal). */
   stopped: { id: string; name: string }[];
   /** What kopia is writing now: if the run ends there, its content is partly restored. */
@@ -23,15 +23,14 @@ export function registerRestoreEnd(
   d: { docker: Docker; log: Logger; lifecycle: Lifecycle },
   unit: string,
   tempDir: string,
-  progress: RestoreProgress,
+  state: RestoreRunState,
 ): Compensation {
   return d.lifecycle.register(`restore ${unit}: temp data`, PRIORITY.dataSafety, async () => {
     rmSync(tempDir, { recursive: true, force: true });
-    if (progress.done) return;
-    if (progress.writing)
-      d.log.warn(`${progress.writing} was being restored: its content is partly restored`);
+    if (state.done) return;
+    if (state.writing) d.log.warn(`${state.writing} was being restored: its content is partly restored`);
     const left: string[] = [];
-    for (const c of progress.stopped) {
+    for (const c of state.stopped) {
       const r = await d.docker.run(["inspect", "-f", "{{.State.Running}}", c.id], {
         check: false,
         timeoutMs: 30_000,
@@ -39,7 +38,6 @@ export function registerRestoreEnd(
       if (r.stdout.trim() !== "true") left.push(c.name);
     }
     if (left.length) d.log.warn(`left stopped (start them when ready): ${left.join(", ")}`);
-    if (progress.undoPoint)
-      d.log.warn(`undo point: kopi-docka restore --unit ${unit} --run ${progress.undoPoint}`);
+    if (state.undoPoint) d.log.warn(`undo point: kopi-docka restore --unit ${unit} --run ${state.undoPoint}`);
   });
 }

@@ -6,6 +6,7 @@ import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
+import type { ContentProgress } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
 import type { BindStep, RestorePlan, VolumeStep } from "./types.ts";
@@ -17,6 +18,7 @@ export interface ContentContext {
   signal: AbortSignal;
   hostname: string;
   version: string;
+  progress?: ContentProgress;
 }
 
 /** Restores the point's recipe (and networks) snapshots into `dir` and reads them. */
@@ -103,13 +105,22 @@ async function restoreInto(
   c.log.info(`${what}: restoring ${formatBytes(size.sizeBytes)} in ${size.files} files`);
   const started = performance.now();
   let summary = "";
-  await c.kopia.snapshotRestore(id, target, {
-    deleteExtra,
-    signal: c.signal,
-    onStderrLine: (l) => {
-      if (l.startsWith("Restored ")) summary = l.trim();
-    },
-  });
+  const bar = c.progress?.(what, size);
+  try {
+    await c.kopia.snapshotRestore(id, target, {
+      deleteExtra,
+      signal: c.signal,
+      // TODO(progress): once kopia.snapshotRestore takes onProgress (progress helper), pass
+      // `onProgress: (p) => bar?.update(p)` here and a createRestoreProgress() from the command.
+      onStderrLine: (l) => {
+        if (l.startsWith("Restored ")) summary = l.trim();
+      },
+    });
+  } catch (e) {
+    bar?.finish("failed");
+    throw e;
+  }
+  bar?.finish("ok");
   const took = formatDuration(performance.now() - started);
   c.log.info(`${what}: done in ${took}${summary ? ` (${summary.replace(/\.$/, "")})` : ""}`);
 }

@@ -19,4 +19,20 @@ export interface RestoreContext {
   docker: Docker;
   kopia: Kopia;
   lifecycle: Lifecycle;
+  /** Live progress of what kopia writes; none: log lines only. */
+  progress?: ContentProgress;
 }
+
+/** What kopia reports while it restores (the fields of its `--progress` line a renderer needs). */
+export interface RestoredSoFar {
+  processedFiles: number;
+  processedBytes: number;
+  totalFiles: number;
+  totalBytes: number;
+}
+
+/** One live progress display per volume or bind restored; the command passes a renderer, or none. */
+export type ContentProgress = (
+  label: string,
+  expected: { sizeBytes: number; files: number },
+) => { update(p: RestoredSoFar): void; finish(outcome: "ok" | "failed"): void };

@@ -8,8 +8,9 @@ import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import type { Lifecycle } from "../safe-exit.ts";
-import { type RestoreProgress, registerRestoreEnd } from "./abort.ts";
+import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
+import type { ContentProgress } from "./context.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
@@ -25,6 +26,7 @@ export interface RestoreDeps {
   lifecycle: Lifecycle;
   hostname: string;
   version: string;
+  progress?: ContentProgress;
 }
 
 export interface RestoreResult {
@@ -55,7 +57,7 @@ export async function executeRestore(
   if (plan.refusals.length) {
     throw new UsageError(`restore refused, nothing was changed:\n  ${plan.refusals.join("\n  ")}`);
   }
-  const progress: RestoreProgress = { stopped: [], done: false };
+  const runState: RestoreRunState = { stopped: [], done: false };
   const result: RestoreResult = {
     runId: o.runId,
     volumes: [],
@@ -65,7 +67,7 @@ export async function executeRestore(
     started: [],
     warnings: [...plan.warnings],
   };
-  const guard = registerRestoreEnd(d, plan.point.unit, o.tempDir, progress);
+  const guard = registerRestoreEnd(d, plan.point.unit, o.tempDir, runState);
   try {
     const hook = (type: "pre_restore" | "post_restore", file: string) =>
       runHook(d.runner, file, {
@@ -82,7 +84,7 @@ export async function executeRestore(
       lifecycle.throwIfInterrupted();
       log.info(`stopping ${c.name}`);
       // Listed before the stop returns: a signal waits for an in-flight stop, then reports it.
-      progress.stopped.push(c);
+      runState.stopped.push(c);
       await stopContainer(d.docker, c.id, d.config.backup.stop_timeout);
     }
     const c = { ...d, signal };
@@ -91,7 +93,7 @@ export async function executeRestore(
       lifecycle.throwIfInterrupted();
       await takeUndoSnapshot(c, plan, item, o.runId, timestamp);
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
-      progress.undoPoint = result.undoPoint;
+      runState.undoPoint = result.undoPoint;
     }
     const names = renamer(plan.request.as, plan.targetDir);
     await applyNetworks(d.docker, plan.networks, {
@@ -101,17 +103,17 @@ export async function executeRestore(
     });
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
-      progress.writing = `volume ${v.name}`;
+      runState.writing = `volume ${v.name}`;
       await restoreVolume(c, v);
       result.volumes.push(v.name);
     }
     for (const b of plan.binds) {
       lifecycle.throwIfInterrupted();
-      progress.writing = `bind mount ${b.path}`;
+      runState.writing = `bind mount ${b.path}`;
       await restoreBind(c, b);
       result.binds.push(b.path);
     }
-    progress.writing = undefined;
+    runState.writing = undefined;
     const recipeDir = plan.files.length ? join(o.tempDir, "recipe") : "";
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
@@ -119,10 +121,10 @@ export async function executeRestore(
     }
     lifecycle.throwIfInterrupted();
     if (plan.start) result.started = await startUnit(d, plan.start, { signal, log });
-    for (const s of [...progress.stopped]) {
+    for (const s of [...runState.stopped]) {
       const r = await d.docker.run(["inspect", "--format", "{{.Id}}", s.id], { check: false });
       if (r.exitCode === 0) await startContainer(d.docker, s.id);
-      progress.stopped.splice(progress.stopped.indexOf(s), 1);
+      runState.stopped.splice(runState.stopped.indexOf(s), 1);
       log.info(`started ${s.name} again`);
     }
     if (plan.hooks.post) {
@@ -131,7 +133,7 @@ export async function executeRestore(
         log.warn(String(e instanceof Error ? e.message : e));
       });
     }
-    progress.done = true;
+    runState.done = true;
     return result;
   } finally {
     await guard.run();
