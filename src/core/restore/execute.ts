@@ -123,9 +123,12 @@ export async function executeRestore(
     if (plan.start) result.started = await startUnit(d, plan.start, { signal, log });
     for (const s of [...runState.stopped]) {
       const r = await d.docker.run(["inspect", "--format", "{{.Id}}", s.id], { check: false });
-      if (r.exitCode === 0) await startContainer(d.docker, s.id);
+      // Gone meanwhile (`compose up` recreated it): nothing to start.
+      if (r.exitCode === 0) {
+        await startContainer(d.docker, s.id);
+        log.info(`started ${s.name} again`);
+      }
       runState.stopped.splice(runState.stopped.indexOf(s), 1);
-      log.info(`started ${s.name} again`);
     }
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {
