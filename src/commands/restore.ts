@@ -8,6 +8,7 @@ import {
   runRestore,
 } from "../core/restore/session.ts";
 import { printJson, printLine } from "../ui/output.ts";
+import { createRestoreProgress } from "../ui/restore-progress.ts";
 import { renderPlan, renderResult } from "../ui/restore-report.ts";
 import { confirmRestore, restoreWizard } from "../ui/restore-wizard.ts";
 import { VERSION } from "../version.ts";
@@ -40,10 +41,7 @@ export default defineCommand({
     as: str("Side-by-side copy under this compose project name", "name"),
     "target-dir": str("Where compose and project files go (default <restore_dir>/<unit>)", "dir"),
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
-    "env-file": str(
-      "KEY=value lines for --start of standalone containers (values redacted in the backup)",
-      "file",
-    ),
+    "env-file": str("KEY=value lines for --start of a standalone container (redacted values)", "file"),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
     yes: bool("Do not ask; needed without a terminal"),
   },
@@ -73,7 +71,8 @@ export default defineCommand({
         throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");
       await confirmRestore(ready.plan, io);
     }
-    const result = await runRestore(ctx, ready, points, VERSION);
+    const withProgress = { ...ctx, progress: createRestoreProgress({ log: ctx.log }) };
+    const result = await runRestore(withProgress, ready, points, VERSION);
     if (args.json) printJson(result);
     else for (const l of renderResult(result)) printLine(l);
   },

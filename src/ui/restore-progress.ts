@@ -18,8 +18,12 @@ export function restoreProgressLine(
   p: RestoredSoFar | undefined,
   elapsedMs: number,
   expected: { sizeBytes: number; files: number },
+  finished = false,
 ): string {
   const time = formatDuration(elapsedMs);
+  // kopia's last redraw lags and rounds; once it is done, the snapshot's own sizes are exact.
+  if (finished)
+    return `${label}: ${formatBytes(expected.sizeBytes)} in ${expected.files} files restored, ${time}`;
   if (!p) return `${label}: starting, ${time}`;
   const bytes = Math.max(p.totalBytes, expected.sizeBytes, p.processedBytes);
   const files = Math.max(p.totalFiles, expected.files, p.processedFiles);
@@ -49,14 +53,15 @@ export function createRestoreProgress(o: {
     let lastLogged = start;
     let done = false;
     const quiet = o.log.level < 3;
-    const line = () => restoreProgressLine(label, last, now() - start, expected);
-    const draw = (suffix = "", end = "") => {
-      const text = `${line()}${suffix}`;
+    const line = (finished = false) => restoreProgressLine(label, last, now() - start, expected, finished);
+    const draw = (suffix = "", end = "", finished = false) => {
+      const text = `${line(finished)}${suffix}`;
       const width = out.columns && out.columns > 10 ? out.columns - 1 : undefined;
       out.write(`\r\x1b[2K${width ? text.slice(0, width) : text}${end}`);
     };
     if (live && !quiet) draw();
     return {
+      standing: live && !quiet,
       update(p) {
         if (done || quiet) return;
         last = p;
@@ -68,7 +73,7 @@ export function createRestoreProgress(o: {
       finish(outcome) {
         if (done || quiet) return;
         done = true;
-        if (live) draw(outcome === "failed" ? " — failed" : "", "\n");
+        if (live) draw(outcome === "failed" ? " — failed" : "", "\n", outcome === "ok");
       },
     };
   };

@@ -12,6 +12,7 @@ import { describeTree } from "../helpers/tree.ts";
 // the undo point is named (and exists), and no temp data of the run remains.
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
 const runner = createBunRunner();
+const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 /** 24 files of 8 MiB: long enough for kopia's restore to be caught while it writes. */
 const FILL =
   "for i in $(seq 1 24); do head -c 8388608 /dev/urandom > /data/big$i; done; echo keep > /data/keep";
@@ -159,4 +160,38 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     expect(await running()).toBe(true);
     expect(describeTree(mountpoint)).toEqual(atBackup);
   }, 240_000);
+
+  test.skipIf(!hasTmux)(
+    "on a terminal, kopia's restore progress is drawn as a live line: bytes and files of the total",
+    async () => {
+      await run(["docker", "exec", name, "sh", "-c", "rm -f /data/big*"]);
+      const session = uniqueName("kdt-restore-sig-tty");
+      const argv = [...SOURCE_CLI, "restore", "--config", config, "--unit", name, "--latest", "--yes"];
+      const screen = async () => (await run(["tmux", "capture-pane", "-p", "-t", session])).stdout;
+      try {
+        // pipe-pane records every redraw; the second's sleep lets it attach before the run starts.
+        const raw = join(dir.path, "tty.log");
+        const cmd = `sleep 1; env -u CI NO_COLOR=1 ${argv.join(" ")}; echo EXIT=$?; sleep 60`;
+        await run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", cmd]);
+        await run(["tmux", "pipe-pane", "-o", "-t", session, `cat >> ${raw}`]);
+        let text = "";
+        for (let i = 0; i < 600 && !text.includes("EXIT="); i++) {
+          await Bun.sleep(200);
+          text = await screen();
+        }
+        expect(text).toContain("EXIT=0");
+        // Left standing: the snapshot's exact size; redrawn before it: kopia's counts against the total.
+        expect(text).toMatch(new RegExp(`volume ${volume}: 192.0 MiB in 25 files restored, `));
+        expect(readFileSync(raw, "utf8")).toMatch(
+          new RegExp(
+            `\\r\\x1b\\[2Kvolume ${volume}: [\\d.]+ MiB of [\\d.]+ MiB \\(\\d+%\\), \\d+ of \\d+ files`,
+          ),
+        );
+      } finally {
+        await run(["tmux", "kill-session", "-t", session], { check: false });
+      }
+      expect(describeTree(mountpoint)).toEqual(atBackup);
+    },
+    240_000,
+  );
 });

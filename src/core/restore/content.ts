@@ -6,7 +6,7 @@ import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
-import type { ContentProgress } from "./context.ts";
+import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
 import type { BindStep, RestorePlan, VolumeStep } from "./types.ts";
@@ -110,8 +110,7 @@ async function restoreInto(
     await c.kopia.snapshotRestore(id, target, {
       deleteExtra,
       signal: c.signal,
-      // TODO(progress): once kopia.snapshotRestore takes onProgress (progress helper), pass
-      // `onProgress: (p) => bar?.update(p)` here and a createRestoreProgress() from the command.
+      ...(bar ? { onProgress: (p: RestoredSoFar) => bar.update(p) } : {}),
       onStderrLine: (l) => {
         if (l.startsWith("Restored ")) summary = l.trim();
       },
@@ -121,6 +120,8 @@ async function restoreInto(
     throw e;
   }
   bar?.finish("ok");
+  // A live line left standing already says it all.
+  if (bar?.standing) return;
   const took = formatDuration(performance.now() - started);
   c.log.info(`${what}: done in ${took}${summary ? ` (${summary.replace(/\.$/, "")})` : ""}`);
 }

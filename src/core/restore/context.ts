@@ -35,4 +35,9 @@ export interface RestoredSoFar {
 export type ContentProgress = (
   label: string,
   expected: { sizeBytes: number; files: number },
-) => { update(p: RestoredSoFar): void; finish(outcome: "ok" | "failed"): void };
+) => {
+  /** True when a live line is drawn and left standing (the caller's own summary line is redundant). */
+  readonly standing: boolean;
+  update(p: RestoredSoFar): void;
+  finish(outcome: "ok" | "failed"): void;
+};

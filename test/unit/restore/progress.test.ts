@@ -19,6 +19,9 @@ test("the line: bytes and files against the larger of kopia's count and the snap
   expect(restoreProgressLine("bind /srv", so(10, 1), 1000, { sizeBytes: 0, files: 0 })).toBe(
     "bind /srv: 10 B of 10 B (100%), 1 of 1 files, 1.0s",
   );
+  expect(restoreProgressLine("volume db", so(199 * MiB, 2999), 5000, expected, true)).toBe(
+    "volume db: 200.0 MiB in 3000 files restored, 5.0s",
+  );
   expect(restoreProgressLine("bind /srv", so(0, 0), 1000, { sizeBytes: 0, files: 0 })).toBe(
     "bind /srv: 0 files, 1.0s",
   );
