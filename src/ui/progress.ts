@@ -64,12 +64,14 @@ const NOOP: UnitProgress = { source: () => ({ standing: false, update() {}, fini
 /**
  * Progress for backups. On a terminal one line per source is redrawn in place and left standing when
  * the source is done; otherwise (journald, pipes, CI) a plain log line at most every `plainEveryMs`,
- * and a closing one for a source that logged any. Never asks anything. Silent under `--quiet`.
+ * and a closing one for a source that logged any. Never asks anything. Silent under `--quiet`; plain
+ * lines under `--verbose`.
  */
 export function createProgressReporter(o: ProgressOptions): ProgressReporter {
   const out = o.out ?? process.stderr;
-  // The one place that decides between a live line and plain log lines.
-  const live = out.isTTY === true;
+  // The one place that decides between a live line and plain log lines. Under --verbose, debug lines
+  // (every command run, kopia's stderr) would land in the middle of a redrawn line: plain lines then.
+  const live = out.isTTY === true && o.log.level < 4;
   const now = o.now ?? (() => performance.now());
   const every = o.plainEveryMs ?? 10_000;
   if (o.log.level < 3) return { unit: () => NOOP };

@@ -119,6 +119,18 @@ describe("progress reporter", () => {
     expect(h.logged).toEqual([]);
   });
 
+  test("--verbose on a terminal: plain log lines (debug lines would break a redrawn one)", () => {
+    const h = harness(true, 4);
+    const s = h.progress.unit("app").source("volume data");
+    s.update(sample(1));
+    h.tick(10_000);
+    s.update(sample(2));
+    s.finish("ok");
+    expect(s.standing).toBe(false);
+    expect(h.written).toEqual([]);
+    expect(h.logged).toHaveLength(2);
+  });
+
   test("--quiet: no progress at all, even on a terminal", () => {
     const h = harness(true, 1);
     const s = h.progress.unit("app").source("volume data");
