@@ -105,5 +105,6 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       b.sizeBytes,
     );
   }
+  for (const s of sources) s.tags.source_count = String(sources.length);
   return { sources, skipped };
 }

@@ -27,6 +27,11 @@ export interface SnapshotTags {
   /** type=networks */
   network_count?: string;
   size_bytes?: string;
+  /**
+   * How many snapshots the unit's backup planned (recipe, networks, volumes, binds…), on every one of
+   * them: a point with fewer (a source that failed) is incomplete even though its recipe exists.
+   */
+  source_count?: string;
   /** Set on undo points that restore takes before overwriting anything. */
   phase?: "pre-restore";
 }

@@ -43,6 +43,7 @@ export interface RestorePoints {
 /** Groups snapshot manifests into restore points, newest first. Pure. */
 export function groupRestorePoints(manifests: readonly SnapshotManifest[]): RestorePoints {
   const groups = new Map<string, RestorePoint>();
+  const present = new Map<RestorePoint, { expected: number; sources: Set<string> }>();
   for (const m of manifests) {
     const t = snapshotTags(m);
     if (!t.unit || !t.backup_id || !t.type) continue;
@@ -65,16 +66,26 @@ export function groupRestorePoints(manifests: readonly SnapshotManifest[]): Rest
         problems: [],
       };
       groups.set(key, p);
+      present.set(p, { expected: 0, sources: new Set() });
     }
+    const count = present.get(p);
+    if (count && t.source_count) count.expected = Math.max(count.expected, Number(t.source_count) || 0);
     if (m.incomplete) {
       p.complete = false;
       p.problems.push(`${describe(t)} snapshot ${m.id} is incomplete (${m.incomplete}); not offered`);
       continue;
     }
     addSnapshot(p, t, m);
+    count?.sources.add(describe(t));
   }
   const all = [...groups.values()];
   for (const p of all) {
+    const count = present.get(p);
+    // Older backups carry no source_count; for them only the recipe check below applies.
+    if (count && count.sources.size < count.expected) {
+      p.complete = false;
+      p.problems.push(`${count.sources.size} of ${count.expected} planned snapshots are in the repository`);
+    }
     if (!p.phase && p.scope !== "minimal" && !p.recipe) {
       p.complete = false;
       p.problems.push("no recipe snapshot");

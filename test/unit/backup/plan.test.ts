@@ -35,7 +35,7 @@ describe("planBackup", () => {
     ]);
   });
 
-  test("every source carries the full tag set, one timestamp and backup_id per unit", () => {
+  test("every source carries the full tag set, one timestamp, backup_id and source_count per unit", () => {
     const plan = planBackup(config(), discovery(stackUnit(), stackUnit("blog")), now, planOpts);
     const [shop, blog] = plan.units;
     for (const s of shop?.sources ?? []) {
@@ -48,6 +48,8 @@ describe("planBackup", () => {
         kopi_docka_version: "9.9.9",
       });
       expect(s.tags.backup_id).toBe(shop?.backupId ?? "");
+      // restore points count them: a unit whose volume snapshot failed is not a complete point
+      expect(s.tags.source_count).toBe(String(shop?.sources.length));
     }
     expect(shop?.backupId).not.toBe(blog?.backupId);
     const vol = shop?.sources.find((s) => s.type === "volume");

@@ -28,6 +28,18 @@ describe("groupRestorePoints", () => {
     expect(points[0]?.problems[0]).toContain("volume b");
   });
 
+  test("a backup with fewer snapshots than its source_count (a volume that failed) is incomplete", () => {
+    const base = { unit: "shop", backup_id: "r1-shop", run_id: "r1", backup_scope: "standard" };
+    const at = { timestamp: "2026-01-01T10:00:00Z", source_count: "3" };
+    const recipe = manifest({ ...base, ...at, type: "recipe" });
+    const db = manifest({ ...base, ...at, type: "volume", volume: "shop_db" });
+    const files = manifest({ ...base, ...at, type: "volume", volume: "shop_files" });
+    const failed = groupRestorePoints([recipe, db]).points[0];
+    expect(failed?.complete).toBe(false);
+    expect(failed?.problems).toEqual(["2 of 3 planned snapshots are in the repository"]);
+    expect(groupRestorePoints([recipe, db, files]).points[0]?.complete).toBe(true);
+  });
+
   test("a standard backup without a recipe is incomplete; a minimal one is not", () => {
     const standard = unitBackup("x", "r1", "2026-01-01T10:00:00Z", ["v"]).filter(
       (m) => m.tags?.["tag:type"] === "volume",
