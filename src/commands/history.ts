@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { UNIT_ROW_HEADER, unitRow } from "../core/backup/render.ts";
+import { emptyRunRow, UNIT_ROW_HEADER, unitRow } from "../core/backup/render.ts";
 import { readRunRecords } from "../core/backup/runs.ts";
 import { UsageError } from "../core/errors.ts";
 import { printJson, printLine, renderTable } from "../ui/output.ts";
@@ -28,7 +28,9 @@ export default defineCommand({
     runs = runs.slice(0, last);
     if (args.json) return printJson(runs);
     if (runs.length === 0) return printLine("no backup runs recorded");
-    const rows = runs.flatMap((r) => r.units.map((u) => [r.runId, ...unitRow(u)]));
+    const rows = runs.flatMap((r) =>
+      r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]],
+    );
     printLine(renderTable(["RUN", ...UNIT_ROW_HEADER], rows));
   },
 });

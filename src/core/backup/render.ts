@@ -63,6 +63,17 @@ export function unitRow(u: RunRecord["units"][number]): string[] {
   ];
 }
 
+/**
+ * The row of a run that recorded no unit (cut short before planning, or nothing to back up): without
+ * it `history` would hide the run entirely.
+ */
+export function emptyRunRow(r: RunRecord): string[] {
+  const why = r.interrupted
+    ? `interrupted by ${r.interrupted} before any unit`
+    : (r.errors[0]?.message ?? "no unit");
+  return ["-", r.status, "0/0", "-", "-", formatDuration(r.durationMs), why.split("\n")[0] ?? ""];
+}
+
 /** One line per unit for the end of a run. */
 export function renderRecord(record: RunRecord): string {
   return renderTable(UNIT_ROW_HEADER, record.units.map(unitRow));

@@ -5,6 +5,7 @@ import {
   type RunSoFar,
 } from "../../../src/core/backup/interrupted.ts";
 import { planBackup } from "../../../src/core/backup/plan.ts";
+import { emptyRunRow } from "../../../src/core/backup/render.ts";
 import type { RunRecord, UnitResult } from "../../../src/core/backup/result.ts";
 import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
@@ -51,6 +52,16 @@ describe("interruptedRunRecord", () => {
       errors: [{ phase: "interrupted", message: "run interrupted by SIGTERM" }],
       interrupted: "SIGTERM",
     });
+    // history still shows such a run: one row with the signal, not nothing
+    expect(emptyRunRow(r)).toEqual([
+      "-",
+      "failed",
+      "0/0",
+      "-",
+      "-",
+      "7.0s",
+      "interrupted by SIGTERM before any unit",
+    ]);
   });
 
   test("finished units kept as they were; planned ones not finished listed as skipped with the signal", () => {
