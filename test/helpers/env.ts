@@ -73,3 +73,24 @@ ${extra}`,
   );
   return file;
 }
+
+/** A shell loop that exits at once on SIGTERM, so a cold backup's `docker stop` takes no grace period. */
+export const QUICK_STOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+
+/** Starts a detached test container with `volume` at /data, running `cmd` (default: QUICK_STOP). */
+export async function startContainer(name: string, volume: string, extra: string[] = [], cmd = QUICK_STOP) {
+  await run([
+    "docker",
+    "run",
+    "-d",
+    "--name",
+    name,
+    "-v",
+    `${volume}:/data`,
+    ...extra,
+    TEST_IMAGE,
+    "sh",
+    "-c",
+    cmd,
+  ]);
+}

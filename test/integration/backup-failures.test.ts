@@ -2,28 +2,18 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  QUICK_STOP,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { inspectState } from "./backup-helpers.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
-const QUICK_STOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-
-async function startContainer(name: string, volume: string, extra: string[] = [], cmd = QUICK_STOP) {
-  await run([
-    "docker",
-    "run",
-    "-d",
-    "--name",
-    name,
-    "-v",
-    `${volume}:/data`,
-    ...extra,
-    TEST_IMAGE,
-    "sh",
-    "-c",
-    cmd,
-  ]);
-}
 
 describeReal("backup: failures restart containers, hooks, the lock", ["docker", "kopia", "image"], () => {
   const dir = tempDir("kd-bk-fail-");

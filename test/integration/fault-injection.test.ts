@@ -3,13 +3,20 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  QUICK_STOP,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 
 // Signals at random moments of a real `kopi-docka backup` (from source): afterwards every container runs,
 // no child is left, the lock is free, the journal is empty, and backups keep working.
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
-const QUICK_STOP =
-  "echo a > /data/a; mkdir -p /data/d; echo b > /data/d/b; trap 'exit 0' TERM; while true; do sleep 0.2; done";
+const WRITE_AND_QUICK_STOP = `echo a > /data/a; mkdir -p /data/d; echo b > /data/d/b; ${QUICK_STOP}`;
 /** Rounds per signal; KD_FAULT_ROUNDS=n shortens a local run (SIGKILL gets two thirds of n). */
 const N = Number(process.env.KD_FAULT_ROUNDS ?? 30);
 const ROUNDS = { SIGTERM: N, SIGINT: N, SIGKILL: Math.ceil((N * 2) / 3) } as const;
@@ -118,19 +125,7 @@ describeReal("fault injection: signals during real backups", ["docker", "kopia",
 
   beforeAll(async () => {
     config = writeTestConfig(dir.path);
-    await run([
-      "docker",
-      "run",
-      "-d",
-      "--name",
-      name,
-      "-v",
-      `${volume}:/data`,
-      TEST_IMAGE,
-      "sh",
-      "-c",
-      QUICK_STOP,
-    ]);
+    await startContainer(name, volume, [], WRITE_AND_QUICK_STOP);
     const first = await cli(["backup", "--unit", name]);
     expect(first.exitCode).toBe(0);
     // Signals land anywhere from start-up to the end of an incremental backup (the quicker of two: the

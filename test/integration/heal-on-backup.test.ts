@@ -3,12 +3,20 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createJournal } from "../../src/core/containers/journal.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  QUICK_STOP,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 
 // A run killed with SIGKILL leaves a journal entry and a stopped container; the next `backup` (real
 // docker + kopia, from source) must start that container under its lock before it does anything else.
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
-const QUICK_STOP = "echo a > /data/a; trap 'exit 0' TERM; while true; do sleep 0.2; done";
+const WRITE_AND_QUICK_STOP = `echo a > /data/a; ${QUICK_STOP}`;
 
 async function state(name: string): Promise<{ Running: boolean; StartedAt: string } | undefined> {
   const r = await run(["docker", "inspect", "--format", "{{json .State}}", name], { check: false });
@@ -29,19 +37,7 @@ describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "i
 
   beforeAll(async () => {
     config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
-    await run([
-      "docker",
-      "run",
-      "-d",
-      "--name",
-      name,
-      "-v",
-      `${volume}:/data`,
-      TEST_IMAGE,
-      "sh",
-      "-c",
-      QUICK_STOP,
-    ]);
+    await startContainer(name, volume, [], WRITE_AND_QUICK_STOP);
   }, 60_000);
   afterAll(async () => {
     await run(["docker", "rm", "-f", name], { check: false });
