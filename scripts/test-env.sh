@@ -25,7 +25,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-apt_install docker.io docker-compose busybox-static ca-certificates git tmux iproute2 util-linux procps
+# systemd for systemd-analyze (the e2e verifies the units with it under CI); minimal images lack it.
+apt_install docker.io docker-compose busybox-static ca-certificates git tmux iproute2 util-linux procps systemd
 
 # --- Bun, pinned, from the npm registry.
 if ! command -v bun >/dev/null || [ "$(bun --version)" != "$BUN_VERSION" ]; then
