@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
+// Source, per call only: process.env is shared with every test file bun runs after this one.
+const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 const SRC = join(import.meta.dir, "..", "..", "src", "cli.ts");
 
@@ -34,7 +35,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
   beforeAll(async () => {
     await run(["docker", "run", "-d", "--name", name, "-v", `${name}:/data`, TEST_IMAGE, "sleep", "3600"]);
     await run(["docker", "exec", name, "sh", "-c", "echo hi > /data/a"]);
-    const r = await runCli(["backup", "--config", config, "--unit", name]);
+    const r = await runCli(["backup", "--config", config, "--unit", name], { env });
     expect(r.exitCode).toBe(0);
   }, 180_000);
 

@@ -6,7 +6,7 @@ import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } f
 import { inspectState } from "./backup-helpers.ts";
 
 // Run the CLI from source (the compiled binary may be older than this tree).
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
+// (per call only: process.env is shared with every test file bun runs after this one)
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 const QUICK_STOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 

@@ -36,7 +36,8 @@ networks:
 `;
 
 // Run `list` from source: the compiled binary in dist/ may predate this command.
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
+// (per call only: process.env is shared with every test file bun runs after this one)
+const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
 describeReal("discovery: list --json on a real docker host", ["docker", "image", "compose"], () => {
   const dir = tempDir("kd-discovery-");
@@ -75,7 +76,7 @@ describeReal("discovery: list --json on a real docker host", ["docker", "image",
       "3600",
     ]);
     await run(["docker", "create", "--name", stopped, TEST_IMAGE, "sleep", "3600"]);
-    const r = await runCli(["list", "--json", "--sizes", "--config", cfg]);
+    const r = await runCli(["list", "--json", "--sizes", "--config", cfg], { env });
     if (r.exitCode !== 0) throw new Error(`list failed: ${r.stderr}`);
     discovery = JSON.parse(r.stdout);
   }, 180_000);
@@ -162,7 +163,7 @@ describeReal("discovery: list --json on a real docker host", ["docker", "image",
   });
 
   test("the human table names the unit, the stopped service and the reasons", async () => {
-    const r = await runCli(["list", "--config", cfg]);
+    const r = await runCli(["list", "--config", cfg], { env });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`2/3 (stopped: ${c("old")})`);
     expect(r.stdout).toContain(`left out   container ${c("tool")}: label kopi-docka.exclude=true`);

@@ -6,7 +6,7 @@ import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } f
 import { describeTree } from "../helpers/tree.ts";
 
 // Run the CLI from source: the compiled binary may predate the commands under test.
-process.env.KOPI_DOCKA_TEST_SOURCE = "1";
+// (per call only: process.env is shared with every test file bun runs after this one)
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
 describeReal(
