@@ -9,12 +9,19 @@
 #   --kopia-only   only make sure the pinned kopia is installed
 #   --prefix DIR   where to put the binaries (default /usr/local/bin; the systemd units expect it)
 #
-# kopia is built from its pinned Go module when missing (there is no Debian package); the result is
+# kopia is built from its pinned Go module when missing (there is no Debian package; a go new enough to
+# build it is fetched when needed, as the Go module golang.org/toolchain); the result is
 # cached, so a second run does nothing. Shell rc files are never touched. Idempotent.
 set -eu
 
 KOPIA_VERSION=0.23.1
 BUN_VERSION=1.4.5
+# kopia v0.23.1's go.mod wants go >= 1.25.8 (Debian 12 ships 1.19, which cannot switch toolchains), so an
+# older or missing go is replaced by this toolchain, fetched as the Go module golang.org/toolchain.
+GO_MIN=1.25.8
+GO_TOOLCHAIN=go1.25.11
+GO_TOOLCHAIN_SHA256_amd64=dbf20d78a456c1a53fc52c06f1660851cb115be9b0807caf1abc4aedf8c77c1b
+GO_TOOLCHAIN_SHA256_arm64=5248ce991643f99659acda091a3794deadd6b77df79d4e5173495c75654954e2
 PREFIX=/usr/local/bin
 KOPIA_CACHE=${KOPI_DOCKA_TOOLS_CACHE:-/var/cache/kopi-docka-dev}
 binary=""
@@ -55,11 +62,39 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+go_new_enough() {
+  command -v go >/dev/null || return 1
+  have=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || return 1
+  [ "$(printf '%s\n%s\n' "$GO_MIN" "$have" | sort -V | head -n1)" = "$GO_MIN" ]
+}
+
+use_pinned_go() {
+  goroot="$KOPIA_CACHE/$GO_TOOLCHAIN"
+  if [ ! -x "$goroot/bin/go" ]; then
+    case "$arch" in x64) goarch=amd64 sum=$GO_TOOLCHAIN_SHA256_amd64 ;; *) goarch=arm64 sum=$GO_TOOLCHAIN_SHA256_arm64 ;; esac
+    apt_install curl unzip ca-certificates
+    mod="golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$goarch"
+    proxy=${GOPROXY:-https://proxy.golang.org}
+    proxy=${proxy%%[,|]*}
+    case "$proxy" in http*) ;; *) proxy=https://proxy.golang.org ;; esac
+    say "fetching go $GO_TOOLCHAIN (module $mod) to build kopia"
+    mkdir -p "$KOPIA_CACHE"
+    work=$(mktemp -d "$KOPIA_CACHE/go-fetch.XXXXXX")
+    curl -fsSL -o "$work/go.zip" "$proxy/golang.org/toolchain/@v/v0.0.1-$GO_TOOLCHAIN.linux-$goarch.zip" ||
+      die "could not download $mod from $proxy"
+    echo "$sum  $work/go.zip" | sha256sum -c --quiet >/dev/null 2>&1 || die "checksum mismatch for $mod"
+    unzip -q "$work/go.zip" -d "$work" && mv "$work/$mod" "$goroot" || die "could not unpack $mod"
+    rm -rf "$work"
+  fi
+  PATH="$goroot/bin:$PATH"
+  export GOTOOLCHAIN=local
+}
+
 install_kopia() {
   if command -v kopia >/dev/null && kopia --version 2>/dev/null | grep -q "^v$KOPIA_VERSION"; then return 0; fi
   bin="$KOPIA_CACHE/kopia-v$KOPIA_VERSION/kopia"
   if [ ! -x "$bin" ]; then
-    if ! command -v go >/dev/null; then apt_install golang-go ca-certificates; export GOTOOLCHAIN=auto; fi
+    go_new_enough || use_pinned_go
     mkdir -p "$(dirname "$bin")"
     say "building kopia v$KOPIA_VERSION from its Go module (a few minutes, once)"
     if ! GOBIN="$(dirname "$bin")" go install "github.com/kopia/kopia@v$KOPIA_VERSION" 2>/tmp/kopia-go-install.log; then

@@ -25,13 +25,14 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-apt_install docker.io docker-compose busybox-static ca-certificates git tmux iproute2 util-linux procps
+# systemd for systemd-analyze (the e2e verifies the units with it under CI); minimal images lack it.
+apt_install docker.io docker-compose busybox-static ca-certificates git tmux iproute2 util-linux procps systemd
 
 # --- Bun, pinned, from the npm registry.
 if ! command -v bun >/dev/null || [ "$(bun --version)" != "$BUN_VERSION" ]; then
   command -v npm >/dev/null || apt_install npm
   log "installing bun $BUN_VERSION"
-  npm install -g --allow-scripts=bun "bun@$BUN_VERSION" >/dev/null 2>&1
+  npm install -g --allow-scripts=bun "bun@$BUN_VERSION" >/dev/null 2>&1 || die "npm could not install bun@$BUN_VERSION (try it by hand to see why)"
 fi
 
 # --- kopia, pinned, built from its Go module and cached by version (the installer's own routine).

@@ -1,5 +1,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { cliArgv, runCli } from "../helpers/cli.ts";
@@ -122,20 +132,31 @@ describe("doctor", () => {
 describe("safety of the build", () => {
   test("a root-only command run by another user exits 13 and changes nothing", async () => {
     const target = join("/etc", `kopi-docka-e2e-${process.pid}`, "config.toml");
-    const r = await createBunRunner().run(
-      [
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        ...cliArgv(),
-        "config",
-        "init",
-        "--config",
-        target,
-      ],
-      { check: false, env: { NO_COLOR: "1", CI: "true" } },
-    );
+    // nobody cannot reach a checkout under /root (0700): run a copy of the compiled binary it can reach.
+    let argv = cliArgv();
+    const reachable = mkdtempSync(join(tmpdir(), "kd-e2e-nobody-"));
+    if (argv.length === 1) {
+      chmodSync(reachable, 0o755);
+      copyFileSync(argv[0] as string, join(reachable, "kopi-docka"));
+      chmodSync(join(reachable, "kopi-docka"), 0o755);
+      argv = [join(reachable, "kopi-docka")];
+    }
+    const r = await createBunRunner()
+      .run(
+        [
+          "setpriv",
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          ...argv,
+          "config",
+          "init",
+          "--config",
+          target,
+        ],
+        { check: false, env: { NO_COLOR: "1", CI: "true" } },
+      )
+      .finally(() => rmSync(reachable, { recursive: true, force: true }));
     expect(r.exitCode).toBe(13);
     expect(r.stderr).toContain("must run as root");
     expect(existsSync(target)).toBe(false);
