@@ -122,13 +122,19 @@ describeReal(
         ],
         { env: { KOPIA_PASSWORD: readFileSync(join(dir.path, "repository.password"), "utf8").trim() } },
       );
-      const dry = await cli("restore", "--unit", name, "--latest", "--dry-run");
+      // --latest never picks a point that lacks data: it names the incomplete one and how to take it anyway.
+      const key = (JSON.parse((await cli("snapshots", "--json")).stdout).points[0] as { key: string }).key;
+      const latest = await cli("restore", "--unit", name, "--latest", "--dry-run");
+      expect(latest.exitCode).toBe(2);
+      expect(latest.stderr).toContain(`the newest, ${key}, is incomplete`);
+      expect(latest.stderr).toContain(`--run ${key}`);
+      const dry = await cli("restore", "--unit", name, "--run", key, "--dry-run");
       expect(dry.exitCode).toBe(0);
       expect(dry.stdout).toContain(
         `  missing    volume ${volume}: the backup protected it, this point has no snapshot of it`,
       );
       const json = JSON.parse(
-        (await cli("restore", "--unit", name, "--latest", "--dry-run", "--json")).stdout,
+        (await cli("restore", "--unit", name, "--run", key, "--dry-run", "--json")).stdout,
       );
       expect(json.missing).toEqual([`volume ${volume}`]);
     }, 120_000);

@@ -99,9 +99,20 @@ export function findPoint(candidates: readonly RestorePoint[], f: RestoreFlags, 
   const point = f.latest
     ? candidates.find((p) => !p.phase && p.complete)
     : candidates.find((p) => [p.key, p.backupId, p.runId].includes(f.run as string));
+  if (!point && f.latest) {
+    // Only incomplete points: say what the newest one lacks, and how to restore what it does have.
+    const newest = candidates.find((p) => !p.phase);
+    throw new UsageError(
+      `unit ${unit} has no complete restore point` +
+        (newest ? `; the newest, ${newest.key}, is incomplete: ${newest.problems.join("; ")}` : ""),
+      newest
+        ? `restore what it has with \`--run ${newest.key}\`, or see \`kopi-docka snapshots --unit ${unit}\``
+        : `see \`kopi-docka snapshots --unit ${unit}\``,
+    );
+  }
   if (!point) {
     throw new UsageError(
-      f.latest ? `unit ${unit} has no complete restore point` : `no restore point ${f.run} for unit ${unit}`,
+      `no restore point ${f.run} for unit ${unit}`,
       `see \`kopi-docka snapshots --unit ${unit}\``,
     );
   }

@@ -27,6 +27,19 @@ describe("restore flags", () => {
     expect(flagsComplete({ ...f, latest: true })).toBe(true);
   });
 
+  test("--latest skips an incomplete point; with only incomplete ones it names the newest and --run", () => {
+    const older = unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]);
+    const broken = unitBackup("shop", "r2", "2026-01-02T10:00:00Z", ["shop_db"], {
+      incompleteVolume: "shop_db",
+    });
+    const both = groupRestorePoints([...older, ...broken]);
+    expect(requestFromFlags({ unit: "shop", latest: true }, both, "h1").point).toBe("shop@r1-shop");
+    const onlyBroken = groupRestorePoints(broken);
+    expect(() => requestFromFlags({ unit: "shop", latest: true }, onlyBroken, "h1")).toThrow(
+      "the newest, shop@r2-shop, is incomplete",
+    );
+  });
+
   test("a request from flags: the env file path made absolute, volumes split", () => {
     const r = requestFromFlags(
       { unit: "shop", latest: true, volume: ["shop_db"], envFile: "x.env" },
