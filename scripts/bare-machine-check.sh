@@ -124,7 +124,10 @@ done
 summary="$LOGS/summary.txt"
 : >"$summary"
 for run in $(seq 1 "$runs"); do
-  src="$ROOT/root/kopi-docka"
+  # The clone lives under the shared /tmp, so it has the same path inside the root and on the host: tests
+  # bind-mount files of the checkout (the compiled binary) into containers of the host's daemon.
+  checkout=/tmp/kd-bare-checkout
+  src="$ROOT$checkout"
   [ -z "$(awk -v r="$src" 'index($5, r) == 1' /proc/self/mountinfo)" ] || die "$src has mounts"
   rm -rf --one-file-system "$src"
   git clone --quiet "$here" "$src"
@@ -133,7 +136,7 @@ for run in $(seq 1 "$runs"); do
   set +e
   chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM=dumb CI=true "${site_env[@]}" \
-    /bin/bash -c 'cd /root/kopi-docka && bash .ci/run' >"$LOGS/run$run.log" 2>&1
+    /bin/bash -c "cd $checkout && bash .ci/run" >"$LOGS/run$run.log" 2>&1
   rc=$?
   set -e
   secs=$(($(date +%s) - t0))
