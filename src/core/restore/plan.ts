@@ -23,7 +23,7 @@ export function planRestore(
   );
   if (!point) throw new AppError("not_found", `no restore point ${request.point} from host ${request.host}`);
   const recipe = state.recipe;
-  const warnings = [...point.problems];
+  const warnings = [...point.problems, ...newerIncomplete(point, points)];
   const project = request.as ?? projectOf(recipe) ?? point.unit;
   const targetDir = request.targetDir ?? join(state.restoreDir, request.as ?? point.unit);
   const names = renamer(request.as, targetDir);
@@ -78,6 +78,19 @@ export function planRestore(
     refusals,
     warnings,
   };
+}
+
+/** A restore of an older point while newer ones failed should not surprise anyone: name them. */
+function newerIncomplete(point: RestorePoint, points: RestorePoints): string[] {
+  if (point.phase) return [];
+  return points.points
+    .filter(
+      (p) => p.unit === point.unit && p.host === point.host && !p.complete && p.timestamp > point.timestamp,
+    )
+    .map(
+      (p) =>
+        `a newer point, ${p.key} (${p.timestamp}), is incomplete and was passed over: ${p.problems.join("; ")}`,
+    );
 }
 
 function strip(p: RestorePoint): RestorePlan["point"] {

@@ -78,6 +78,18 @@ describe("planRestore", () => {
     expect(plan.start).toMatchObject({ kind: "compose", project: "shop2" });
   });
 
+  test("an older point chosen over a newer incomplete one says so in the warnings", () => {
+    const withBroken = groupRestorePoints([
+      ...unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]),
+      ...unitBackup("shop", "r2", "2026-01-02T10:00:00Z", ["shop_db"], { incompleteVolume: "shop_db" }),
+    ]);
+    const plan = planRestore(request(), withBroken, emptyState({ recipe: recipe() }));
+    expect(plan.warnings.join("\n")).toContain(
+      "a newer point, shop@r2-shop (2026-01-02T10:00:00Z), is incomplete",
+    );
+    expect(planRestore(request(), points, emptyState({ recipe: recipe() })).warnings).toEqual([]);
+  });
+
   test("recipe only touches no data; an unknown volume is an error", () => {
     const plan = planRestore(request({ what: "recipe" }), points, emptyState({ recipe: recipe() }));
     expect([plan.volumes, plan.binds, plan.stop, plan.networks]).toEqual([[], [], [], []]);
