@@ -20,11 +20,11 @@ import {
   uniqueName,
   writeTestConfig,
 } from "../helpers/env.ts";
+import { hasTmux, terminal } from "../helpers/terminal.ts";
 import { compose, composeUp } from "../integration/backup-helpers.ts";
 
 /** The CLI as shipped: these tests run the compiled binary (built first by scripts/test.sh). */
 const compiled = cliArgv()[0] === BINARY;
-const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 
 if (!compiled && process.env.CI) {
   test("the compiled binary exists (bun run build.ts)", () => {
@@ -200,29 +200,10 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
   test.skipIf(!compiled || !hasTmux || !available.docker)(
     "on a terminal: one progress line per source, bytes and files hashed/cached, elapsed",
     async () => {
-      const session = uniqueName("kdtprog");
-      const screen = async () => (await run(["tmux", "capture-pane", "-p", "-J", "-t", session])).stdout;
-      const cli = `env -u CI NO_COLOR=1 ${BINARY} backup --config ${config} --unit ${project}`;
+      const t = terminal(uniqueName("kdtprog"), { width: 220, height: 60 });
       try {
-        await run([
-          "tmux",
-          "new-session",
-          "-d",
-          "-s",
-          session,
-          "-x",
-          "220",
-          "-y",
-          "60",
-          `${cli}; echo EXIT=$?; sleep 60`,
-        ]);
-        let text = "";
-        for (
-          const end = Date.now() + 180_000;
-          Date.now() < end && !text.includes("EXIT=");
-          await Bun.sleep(250)
-        )
-          text = await screen();
+        await t.start(`env -u CI NO_COLOR=1 ${BINARY} backup --config ${config} --unit ${project}`);
+        const text = await t.waitFor("EXIT=", 180_000, 250);
         if (process.env.KDT_SHOW_SCREEN) console.error(text);
         expect(text).toContain("EXIT=0");
         // second run: the unchanged blob is cached, not read again
@@ -235,7 +216,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
         // the standing progress line replaces the "snapshot of …" and "done" log lines
         expect(text).not.toContain(" done: ");
       } finally {
-        await run(["tmux", "kill-session", "-t", session], { check: false });
+        await t.kill();
       }
     },
     240_000,
@@ -255,41 +236,14 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
         writeSync(fd, chunk);
       }
       closeSync(fd);
-      const session = uniqueName("kdtctrlc");
-      const screen = async () => (await run(["tmux", "capture-pane", "-p", "-J", "-t", session])).stdout;
-      const cli = `env -u CI NO_COLOR=1 ${BINARY} backup --config ${config} --unit ${project}`;
+      const t = terminal(uniqueName("kdtctrlc"), { width: 220, height: 60 });
       try {
-        await run([
-          "tmux",
-          "new-session",
-          "-d",
-          "-s",
-          session,
-          "-x",
-          "220",
-          "-y",
-          "60",
-          `${cli}; echo EXIT=$?; sleep 60`,
-        ]);
-        let text = "";
-        const underWay = `${project} volume ${project}_dbdata: `;
-        for (
-          const end = Date.now() + 120_000;
-          Date.now() < end && !text.includes(underWay);
-          await Bun.sleep(50)
-        )
-          text = await screen();
-        expect(text).toContain(underWay);
-        await run(["tmux", "send-keys", "-t", session, "C-c"]);
-        for (
-          const end = Date.now() + 120_000;
-          Date.now() < end && !text.includes("EXIT=");
-          await Bun.sleep(250)
-        )
-          text = await screen();
-        expect(text).toContain("EXIT=130");
+        await t.start(`env -u CI NO_COLOR=1 ${BINARY} backup --config ${config} --unit ${project}`);
+        await t.waitFor(`${project} volume ${project}_dbdata: `, 120_000, 50);
+        await t.keys("C-c");
+        expect(await t.waitFor("EXIT=", 120_000, 250)).toContain("EXIT=130");
       } finally {
-        await run(["tmux", "kill-session", "-t", session], { check: false });
+        await t.kill();
       }
       const states = await run([
         ...["docker", "ps", "-a", "--filter", `label=com.docker.compose.project=${project}`],

@@ -1,26 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { cliArgv, runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
-
-const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-
-/** A wizard in a real terminal: tmux sends keys, capture-pane reads the screen. */
-function terminal(session: string) {
-  const screen = async () => (await run(["tmux", "capture-pane", "-p", "-t", session])).stdout;
-  return {
-    start: (cmd: string) => run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "60", cmd]),
-    keys: (...k: string[]) => run(["tmux", "send-keys", "-t", session, ...k]),
-    screen,
-    async waitFor(text: string, ms = 60_000): Promise<string> {
-      for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(200)) {
-        const s = await screen();
-        if (s.includes(text)) return s;
-      }
-      throw new Error(`"${text}" never appeared:\n${await screen()}`);
-    },
-    kill: () => run(["tmux", "kill-session", "-t", session], { check: false }),
-  };
-}
+import { hasTmux, terminal } from "../helpers/terminal.ts";
 
 describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], () => {
   const dir = tempDir("kd-wizard-");
@@ -48,7 +29,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
     async () => {
       const t = terminal(uniqueName("kdwiz"));
       try {
-        await t.start(`${cli}; echo EXIT=$?; sleep 60`);
+        await t.start(`${cli}`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
         await t.waitFor("Which restore point?");
@@ -88,7 +69,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
     async () => {
       const t = terminal(uniqueName("kdwiz"));
       try {
-        await t.start(`${cli} --unit ${name} --as ${name}-partial; echo EXIT=$?; sleep 60`);
+        await t.start(`${cli} --unit ${name} --as ${name}-partial`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
         await t.waitFor("Which restore point?");
@@ -115,7 +96,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
     async () => {
       const t = terminal(uniqueName("kdwiz"));
       try {
-        await t.start(`${cli} --unit ${name} --as ${name}-yes; echo EXIT=$?; sleep 60`);
+        await t.start(`${cli} --unit ${name} --as ${name}-yes`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
         await t.waitFor("Which restore point?");
@@ -150,7 +131,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
     async () => {
       const t = terminal(uniqueName("kdwiz"));
       try {
-        await t.start(`${cli}; echo EXIT=$?; sleep 60`);
+        await t.start(`${cli}`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
         await t.waitFor("Which restore point?");

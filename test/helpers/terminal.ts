@@ -1,0 +1,31 @@
+import { run } from "./env.ts";
+
+/** tmux is what gives these tests a real terminal (test-env.sh installs it; CI never skips them). */
+export const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+
+/**
+ * A command in a real terminal: tmux runs it in a detached session, send-keys types, capture-pane
+ * reads the screen (-J joins wrapped lines). `start` appends `echo EXIT=$?` so the exit code shows.
+ */
+export function terminal(session: string, size = { width: 160, height: 60 }) {
+  const screen = async () => (await run(["tmux", "capture-pane", "-p", "-J", "-t", session])).stdout;
+  return {
+    start: (cmd: string) =>
+      run([
+        ...["tmux", "new-session", "-d", "-s", session],
+        ...["-x", String(size.width), "-y", String(size.height)],
+        `${cmd}; echo EXIT=$?; sleep 60`,
+      ]),
+    keys: (...k: string[]) => run(["tmux", "send-keys", "-t", session, ...k]),
+    screen,
+    /** The screen once it shows `text`; throws with the screen after `ms`. Polls every `everyMs`. */
+    async waitFor(text: string, ms = 60_000, everyMs = 200): Promise<string> {
+      for (const end = Date.now() + ms; Date.now() < end; await Bun.sleep(everyMs)) {
+        const s = await screen();
+        if (s.includes(text)) return s;
+      }
+      throw new Error(`"${text}" never appeared:\n${await screen()}`);
+    },
+    kill: () => run(["tmux", "kill-session", "-t", session], { check: false }),
+  };
+}
