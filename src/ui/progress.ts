@@ -1,13 +1,13 @@
 import type { SnapshotProgress } from "../core/kopia/progress.ts";
-import type { Logger } from "../core/log.ts";
 import { formatBytes, formatDuration } from "./output.ts";
+import { type Outcome, type ProgressOptions, progressLines } from "./progress-line.ts";
 
 /** One snapshot being taken: fed kopia's redraws, finished once. */
 export interface SourceProgress {
   /** True on a terminal: the line drawn stays when done, so the caller's own log lines are redundant. */
   readonly standing: boolean;
   update(p: SnapshotProgress): void;
-  finish(outcome: "ok" | "failed"): void;
+  finish(outcome: Outcome): void;
 }
 
 /** Progress of one unit; its sources are snapshotted one after the other. */
@@ -18,21 +18,6 @@ export interface UnitProgress {
 
 export interface ProgressReporter {
   unit(name: string): UnitProgress;
-}
-
-/** Where the live line goes: stderr, or a test double. */
-export interface ProgressOutput {
-  isTTY?: boolean;
-  columns?: number;
-  write(text: string): unknown;
-}
-
-export interface ProgressOptions {
-  log: Logger;
-  out?: ProgressOutput;
-  /** Without a terminal: at most one plain log line per source this often. */
-  plainEveryMs?: number;
-  now?: () => number;
 }
 
 /**
@@ -59,61 +44,37 @@ export function progressLine(
   return `${label}: ${parts.join(", ")}, ${time}`;
 }
 
-const NOOP: UnitProgress = { source: () => ({ standing: false, update() {}, finish() {} }) };
-
 /**
- * Progress for backups. On a terminal one line per source is redrawn in place and left standing when
- * the source is done; otherwise (journald, pipes, CI) a plain log line at most every `plainEveryMs`,
- * and a closing one for a source that logged any. Never asks anything. Silent under `--quiet`; plain
- * lines under `--verbose`.
+ * Progress for backups: one line per source (see `progressLines` for where and how it shows); a
+ * source that logged plain lines logs a closing one.
  */
 export function createProgressReporter(o: ProgressOptions): ProgressReporter {
-  const out = o.out ?? process.stderr;
-  // The one place that decides between a live line and plain log lines. Under --verbose, debug lines
-  // (every command run, kopia's stderr) would land in the middle of a redrawn line: plain lines then.
-  const live = out.isTTY === true && o.log.level < 4;
-  const now = o.now ?? (() => performance.now());
-  const every = o.plainEveryMs ?? 10_000;
-  if (o.log.level < 3) return { unit: () => NOOP };
+  const lines = progressLines(o);
   return {
     unit(name) {
-      const unitStart = now();
+      const unitStart = lines.now();
       return {
         source(what, so = {}) {
-          const label = `${name} ${what}`;
-          const start = now();
           let last: SnapshotProgress | undefined;
-          let lastLogged = start;
-          let logged = false;
-          let done = false;
           // A finished source shows no percentage: kopia's rounded sizes may end just short of 100.
-          const expected = () => (done ? undefined : so.expectedBytes);
-          const line = () => progressLine(label, last, now() - start, now() - unitStart, expected());
-          // Clear and redraw; cut to the terminal width, as a wrapped line could not be redrawn.
-          const draw = (suffix = "", end = "") => {
-            const text = `${line()}${suffix}`;
-            const width = out.columns && out.columns > 10 ? out.columns - 1 : undefined;
-            out.write(`\r\x1b[2K${width ? text.slice(0, width) : text}${end}`);
-          };
-          if (live) draw();
+          const line = lines.item(
+            (elapsedMs, outcome) =>
+              progressLine(
+                `${name} ${what}`,
+                last,
+                elapsedMs,
+                lines.now() - unitStart,
+                outcome ? undefined : so.expectedBytes,
+              ),
+            true,
+          );
           return {
-            standing: live,
+            standing: line.standing,
             update(p) {
-              if (done) return;
               last = p;
-              if (live) return draw();
-              if (now() - lastLogged < every) return;
-              lastLogged = now();
-              logged = true;
-              o.log.info(line());
+              line.changed();
             },
-            finish(outcome) {
-              if (done) return;
-              done = true;
-              const suffix = outcome === "failed" ? " — failed" : "";
-              if (live) draw(suffix, "\n");
-              else if (logged) o.log.info(`${line()}${suffix}`);
-            },
+            finish: (outcome) => line.finish(outcome),
           };
         },
       };

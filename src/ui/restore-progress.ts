@@ -1,13 +1,6 @@
-import type { Logger } from "../core/log.ts";
 import type { ContentProgress, RestoredSoFar } from "../core/restore/context.ts";
 import { formatBytes, formatDuration } from "./output.ts";
-
-/** Where the live line goes: stderr, or a test double. */
-export interface ProgressOut {
-  isTTY?: boolean;
-  columns?: number;
-  write(text: string): unknown;
-}
+import { type ProgressOptions, progressLines } from "./progress-line.ts";
 
 /**
  * "volume shop_db: 120.0 MiB of 200.0 MiB (60%), 1200 of 3000 files, 4.2s". The total is kopia's
@@ -32,49 +25,21 @@ export function restoreProgressLine(
   return `${label}: ${formatBytes(p.processedBytes)} of ${formatBytes(bytes)} (${percent}%), ${p.processedFiles} of ${files} files, ${time}`;
 }
 
-/**
- * Progress of the volumes and binds a restore writes. On a terminal one line per item is redrawn in
- * place and left standing; otherwise a plain log line at most every `plainEveryMs`. Silent under
- * `--quiet`.
- */
-export function createRestoreProgress(o: {
-  log: Logger;
-  out?: ProgressOut;
-  plainEveryMs?: number;
-  now?: () => number;
-}): ContentProgress {
-  const out = o.out ?? process.stderr;
-  const live = out.isTTY === true;
-  const now = o.now ?? (() => performance.now());
-  const every = o.plainEveryMs ?? 10_000;
+/** Progress of the volumes and binds a restore writes, one line each (see `progressLines`). */
+export function createRestoreProgress(o: ProgressOptions): ContentProgress {
+  const lines = progressLines(o);
   return (label, expected) => {
-    const start = now();
     let last: RestoredSoFar | undefined;
-    let lastLogged = start;
-    let done = false;
-    const quiet = o.log.level < 3;
-    const line = (finished = false) => restoreProgressLine(label, last, now() - start, expected, finished);
-    const draw = (suffix = "", end = "", finished = false) => {
-      const text = `${line(finished)}${suffix}`;
-      const width = out.columns && out.columns > 10 ? out.columns - 1 : undefined;
-      out.write(`\r\x1b[2K${width ? text.slice(0, width) : text}${end}`);
-    };
-    if (live && !quiet) draw();
+    const line = lines.item((elapsedMs, outcome) =>
+      restoreProgressLine(label, last, elapsedMs, expected, outcome === "ok"),
+    );
     return {
-      standing: live && !quiet,
+      standing: line.standing,
       update(p) {
-        if (done || quiet) return;
         last = p;
-        if (live) return draw();
-        if (now() - lastLogged < every) return;
-        lastLogged = now();
-        o.log.info(line());
+        line.changed();
       },
-      finish(outcome) {
-        if (done || quiet) return;
-        done = true;
-        if (live) draw(outcome === "failed" ? " — failed" : "", "\n", outcome === "ok");
-      },
+      finish: (outcome) => line.finish(outcome),
     };
   };
 }

@@ -2,6 +2,7 @@ import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { Kopia } from "../kopia/kopia.ts";
+import type { RestoreProgress } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import type { Lifecycle } from "../safe-exit.ts";
@@ -24,12 +25,10 @@ export interface RestoreContext {
 }
 
 /** What kopia reports while it restores (the fields of its `--progress` line a renderer needs). */
-export interface RestoredSoFar {
-  processedFiles: number;
-  processedBytes: number;
-  totalFiles: number;
-  totalBytes: number;
-}
+export type RestoredSoFar = Pick<
+  RestoreProgress,
+  "processedFiles" | "processedBytes" | "totalFiles" | "totalBytes"
+>;
 
 /** One live progress display per volume or bind restored; the command passes a renderer, or none. */
 export type ContentProgress = (

@@ -68,3 +68,24 @@ test("without a terminal: a plain log line at most every plainEveryMs; nothing d
   expect(lines).toEqual(["volume db: 60 B of 100 B (60%), 1 of 2 files, 12s"]);
   expect(writes).toEqual([]);
 });
+
+test("--verbose on a terminal: plain log lines, as for backups (debug lines would break a redrawn one)", () => {
+  const lines: string[] = [];
+  const log = Object.assign(silentLogger(), { level: 4 });
+  log.info = ((m: string) => {
+    lines.push(m);
+  }) as unknown as typeof log.info;
+  const writes: string[] = [];
+  let t = 0;
+  const bar = createRestoreProgress({
+    log,
+    out: { isTTY: true, columns: 200, write: (s: string) => writes.push(s) },
+    plainEveryMs: 1_000,
+    now: () => t,
+  })("volume db", { sizeBytes: 100, files: 2 });
+  expect(bar.standing).toBe(false);
+  t = 2_000;
+  bar.update(so(50, 1, 100, 2));
+  expect(lines).toEqual(["volume db: 50 B of 100 B (50%), 1 of 2 files, 2.0s"]);
+  expect(writes).toEqual([]);
+});

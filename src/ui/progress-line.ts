@@ -1,0 +1,79 @@
+import type { Logger } from "../core/log.ts";
+
+/** Where a live line goes: stderr, or a test double. */
+export interface ProgressOutput {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
+
+export interface ProgressOptions {
+  log: Logger;
+  out?: ProgressOutput;
+  /** Without a terminal: at most one plain log line per item this often. */
+  plainEveryMs?: number;
+  now?: () => number;
+}
+
+export type Outcome = "ok" | "failed";
+
+/** The display of one item (a source snapshotted, a volume restored); the caller holds its numbers. */
+export interface ProgressLine {
+  /** True on a terminal: the line drawn stays when done, so the caller's own log lines are redundant. */
+  readonly standing: boolean;
+  /** The caller's numbers changed: redraw, or log a plain line if the last one is old enough. */
+  changed(): void;
+  finish(outcome: Outcome): void;
+}
+
+/**
+ * Progress lines for backup and restore alike, and the one place that decides how they show: on a
+ * terminal one line per item, redrawn in place and left standing when done; otherwise (journald,
+ * pipes, CI) a plain log line at most every `plainEveryMs`; nothing under `--quiet`. Under
+ * `--verbose`, debug lines (every command run, kopia's stderr) would land in the middle of a redrawn
+ * line, so plain lines then. Never asks anything.
+ */
+export function progressLines(o: ProgressOptions) {
+  const out = o.out ?? process.stderr;
+  const mode = o.log.level < 3 ? "silent" : out.isTTY === true && o.log.level < 4 ? "live" : "plain";
+  const now = o.now ?? (() => performance.now());
+  const every = o.plainEveryMs ?? 10_000;
+  // Clear and redraw; cut to the terminal width, as a wrapped line could not be redrawn.
+  const draw = (text: string, end = "") => {
+    const width = out.columns && out.columns > 10 ? out.columns - 1 : undefined;
+    out.write(`\r\x1b[2K${width ? text.slice(0, width) : text}${end}`);
+  };
+  return {
+    now,
+    /**
+     * One item. `render(elapsedMs, outcome)` is its line now (`outcome` once finished). With
+     * `closingLog`, an item that logged plain lines logs a last one when it finishes.
+     */
+    item(render: (elapsedMs: number, outcome?: Outcome) => string, closingLog = false): ProgressLine {
+      const start = now();
+      let lastLogged = start;
+      let logged = false;
+      let done = false;
+      const text = (outcome?: Outcome) =>
+        `${render(now() - start, outcome)}${outcome === "failed" ? " — failed" : ""}`;
+      if (mode === "live") draw(text());
+      return {
+        standing: mode === "live",
+        changed() {
+          if (done || mode === "silent") return;
+          if (mode === "live") return draw(text());
+          if (now() - lastLogged < every) return;
+          lastLogged = now();
+          logged = true;
+          o.log.info(text());
+        },
+        finish(outcome) {
+          if (done || mode === "silent") return;
+          done = true;
+          if (mode === "live") draw(text(outcome), "\n");
+          else if (closingLog && logged) o.log.info(text(outcome));
+        },
+      };
+    },
+  };
+}
