@@ -6,25 +6,16 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createKopia } from "../src/core/kopia/kopia.ts";
-import { readPassword } from "../src/core/kopia/password.ts";
 import { ensureRepository } from "../src/core/kopia/repository.ts";
 import { silentLogger } from "../src/core/log.ts";
-import { createBunRunner } from "../src/core/process/runner.ts";
 import { tempDir } from "../test/helpers/env.ts";
+import { tempKopia } from "../test/helpers/kopia.ts";
 
 const FILES = Number(process.argv[2] ?? 50_000);
 const ROUNDS = 5;
 const dir = tempDir("kdt-bench-progress-");
 const source = join(dir.path, "source");
-const kopia = createKopia(createBunRunner(), {
-  configFile: join(dir.path, "kopia", "repository.config"),
-  cacheDir: join(dir.path, "cache"),
-  logDir: join(dir.path, "logs"),
-  password: () => readPassword(join(dir.path, "password")),
-  hostname: "kd-bench",
-  username: "kopi-docka",
-});
+const { kopia, repo } = tempKopia(dir.path, { hostname: "kd-bench" });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
@@ -34,14 +25,6 @@ try {
     if (i % 100 === 0) mkdirSync(sub, { recursive: true });
     writeFileSync(join(sub, `f${i}`), `${i}\n`);
   }
-  const repo = {
-    backend: "filesystem" as const,
-    path: join(dir.path, "repo"),
-    password_file: join(dir.path, "password"),
-    hostname: "",
-    compression: "zstd" as const,
-    cache_size_mb: 0,
-  };
   await ensureRepository(kopia, repo, silentLogger());
   await kopia.snapshotCreateResult(source); // the first, full snapshot; the timed ones are incremental
   // kopia's default estimator (a second walk) through the raw runner; "rough" is what kopi-docka uses.

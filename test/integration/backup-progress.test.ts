@@ -1,27 +1,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createKopia } from "../../src/core/kopia/kopia.ts";
-import { readPassword } from "../../src/core/kopia/password.ts";
 import type { RestoreProgress, SnapshotProgress } from "../../src/core/kopia/progress.ts";
 import { ensureRepository } from "../../src/core/kopia/repository.ts";
 import { silentLogger } from "../../src/core/log.ts";
-import { createBunRunner } from "../../src/core/process/runner.ts";
 import { describeReal, tempDir } from "../helpers/env.ts";
+import { tempKopia } from "../helpers/kopia.ts";
 
 const MB = 1_000_000;
 
 describeReal("kopia progress: real kopia --progress on a multi-MB source", ["kopia"], () => {
   const dir = tempDir("kdt-progress-");
   const source = join(dir.path, "source");
-  const kopia = createKopia(createBunRunner(), {
-    configFile: join(dir.path, "kopia", "repository.config"),
-    cacheDir: join(dir.path, "cache"),
-    logDir: join(dir.path, "logs"),
-    password: () => readPassword(join(dir.path, "password")),
-    hostname: "kd-test-host",
-    username: "kopi-docka",
-  });
+  const { kopia, repo } = tempKopia(dir.path);
 
   beforeAll(async () => {
     // Random (incompressible, never deduplicated) files: 40 × 1 MB and one 40 MB file.
@@ -31,18 +22,7 @@ describeReal("kopia progress: real kopia --progress on a multi-MB source", ["kop
     const big = new Uint8Array(40 * MB);
     for (let o = 0; o < big.length; o += 65_536) crypto.getRandomValues(big.subarray(o, o + 65_536));
     writeFileSync(join(source, "big.bin"), big);
-    await ensureRepository(
-      kopia,
-      {
-        backend: "filesystem",
-        path: join(dir.path, "repo"),
-        password_file: join(dir.path, "password"),
-        hostname: "",
-        compression: "zstd",
-        cache_size_mb: 0,
-      },
-      silentLogger(),
-    );
+    await ensureRepository(kopia, repo, silentLogger());
   });
 
   afterAll(() => dir.remove());

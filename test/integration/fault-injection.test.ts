@@ -12,6 +12,7 @@ import {
   uniqueName,
   writeTestConfig,
 } from "../helpers/env.ts";
+import { processesLeftBy } from "../helpers/processes.ts";
 
 // Signals at random moments of a real `kopi-docka backup` (from source): afterwards every container runs,
 // no child is left, the lock is free, the journal is empty, and backups keep working.
@@ -57,28 +58,6 @@ describeReal("fault injection: signals during real backups", ["docker", "kopia",
     return { pid: child.pid, result };
   }
 
-  /** Live processes started by run `pid` (env marker) or naming our temp dir (kopia's --config-file). */
-  function leftovers(pid: number): string[] {
-    const out: string[] = [];
-    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-      if (Number(p) === process.pid) continue;
-      try {
-        if (readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.startsWith("Z")) continue;
-        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").replaceAll("\0", " ");
-        const env = readFileSync(`/proc/${p}/environ`, "utf8");
-        if (
-          env.includes(`\0KOPI_DOCKA_RUN=${pid}:`) ||
-          env.startsWith(`KOPI_DOCKA_RUN=${pid}:`) ||
-          cmd.includes(dir.path)
-        )
-          out.push(`${p}: ${cmd}`);
-      } catch {
-        // gone
-      }
-    }
-    return out;
-  }
-
   async function running(): Promise<boolean> {
     return (
       (await run(["docker", "inspect", "--format", "{{.State.Running}}", name])).stdout.trim() === "true"
@@ -88,11 +67,7 @@ describeReal("fault injection: signals during real backups", ["docker", "kopia",
   async function assertClean(pid: number, label: string): Promise<void> {
     expect({ label, running: await running() }).toEqual({ label, running: true });
     // Children may take a moment to be reaped after our exit; kopia itself is gone before we exit.
-    let left = leftovers(pid);
-    for (let i = 0; i < 20 && left.length > 0; i++) {
-      await Bun.sleep(100);
-      left = leftovers(pid);
-    }
+    const left = await processesLeftBy(pid, dir.path);
     expect({ label, left }).toEqual({ label, left: [] });
     // Nothing is recorded or stopped after a signal, and every restart clears its entry (after SIGKILL,
     // `recover` ran first): the journal is empty.

@@ -8,6 +8,7 @@ import { ensureRepository } from "../../src/core/kopia/repository.ts";
 import { silentLogger } from "../../src/core/log.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName } from "../helpers/env.ts";
+import { tempKopia } from "../helpers/kopia.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 describeReal("foundation: a real container's volume through real kopia", ["docker", "kopia", "image"], () => {
@@ -15,14 +16,7 @@ describeReal("foundation: a real container's volume through real kopia", ["docke
   const volume = uniqueName("kd-rt-vol");
   const container = uniqueName("kd-rt-c");
   const runner = createBunRunner();
-  const kopia = createKopia(runner, {
-    configFile: join(dir.path, "kopia", "repository.config"),
-    cacheDir: join(dir.path, "cache"),
-    logDir: join(dir.path, "logs"),
-    password: () => readPassword(join(dir.path, "password")),
-    hostname: "kd-test-host",
-    username: "kopi-docka",
-  });
+  const { kopia, repo } = tempKopia(dir.path, { runner });
   let mountpoint = "";
 
   beforeAll(async () => {
@@ -69,14 +63,6 @@ describeReal("foundation: a real container's volume through real kopia", ["docke
   });
 
   test("repository create, snapshot create, snapshot restore: the same bytes, modes, owners, times", async () => {
-    const repo = {
-      backend: "filesystem" as const,
-      path: join(dir.path, "repo"),
-      password_file: join(dir.path, "password"),
-      hostname: "",
-      compression: "zstd" as const,
-      cache_size_mb: 0,
-    };
     const first = await ensureRepository(kopia, repo, silentLogger());
     expect(first.created).toBe(true);
     expect(statSync(repo.password_file).mode & 0o777).toBe(0o600);

@@ -5,6 +5,7 @@ import { createJournal } from "../../src/core/containers/journal.ts";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { processesLeftBy } from "../helpers/processes.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 // SIGTERM / SIGINT while kopia restores a biggish volume in place (issue #5 and #6 "Restore aborted
@@ -33,23 +34,6 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     });
   const running = async () =>
     (await run(["docker", "inspect", "-f", "{{.State.Running}}", name])).stdout.trim() === "true";
-
-  /** Live processes started by run `pid` (env marker) or naming our temp dir (kopia's --config-file). */
-  function leftovers(pid: number): string[] {
-    const out: string[] = [];
-    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-      if (Number(p) === process.pid) continue;
-      try {
-        if (readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.startsWith("Z")) continue;
-        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").replaceAll("\0", " ");
-        const env = `\0${readFileSync(`/proc/${p}/environ`, "utf8")}`;
-        if (env.includes(`\0KOPI_DOCKA_RUN=${pid}:`) || cmd.includes(dir.path)) out.push(`${p}: ${cmd}`);
-      } catch {
-        // gone
-      }
-    }
-    return out;
-  }
 
   /** True once a `kopia snapshot restore` into the volume runs. */
   function kopiaRestoring(): boolean {
@@ -105,11 +89,7 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
       const r = await result;
 
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: status });
-      let left = leftovers(child.pid);
-      for (let i = 0; i < 20 && left.length > 0; i++) {
-        await Bun.sleep(100);
-        left = leftovers(child.pid);
-      }
+      const left = await processesLeftBy(child.pid, dir.path);
       expect(left).toEqual([]);
       expect(await running()).toBe(false);
       expect(r.stderr).toMatch(new RegExp(`left stopped.*${name}`));

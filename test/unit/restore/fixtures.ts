@@ -1,6 +1,6 @@
 import type { SnapshotManifest } from "../../../src/core/kopia/parse.ts";
 import type { LoadedRecipe } from "../../../src/core/restore/recipe.ts";
-import type { CurrentState } from "../../../src/core/restore/types.ts";
+import type { CurrentState, RestoreRequest } from "../../../src/core/restore/types.ts";
 
 let seq = 0;
 /** A `snapshot list --json` element as kopia prints it (tags carry the `tag:` prefix). */
@@ -98,3 +98,14 @@ export function emptyState(over: Partial<CurrentState> = {}): CurrentState {
     ...over,
   };
 }
+
+/** A restore of shop's point r1 on host h1, everything, in place; `over` changes any field. */
+export const request = (over: Partial<RestoreRequest> = {}): RestoreRequest => ({
+  host: "h1",
+  unit: "shop",
+  point: "shop@r1-shop",
+  what: "all",
+  start: false,
+  recreateNetworks: false,
+  ...over,
+});

@@ -1,19 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { planRestore } from "../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
-import type { RestoreRequest } from "../../../src/core/restore/types.ts";
 import { renderPlan } from "../../../src/ui/restore-report.ts";
-import { emptyState, manifest, recipe, unitBackup } from "./fixtures.ts";
+import { emptyState, manifest, recipe, request, unitBackup } from "./fixtures.ts";
 
-const request = (over: Partial<RestoreRequest> = {}): RestoreRequest => ({
-  host: "h1",
-  unit: "shop",
-  point: "shop@r1-shop",
-  what: "all",
-  start: false,
-  recreateNetworks: false,
-  ...over,
-});
 const base = {
   unit: "shop",
   backup_id: "r1-shop",

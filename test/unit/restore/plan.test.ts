@@ -1,19 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { planRestore } from "../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
-import type { RestoreRequest } from "../../../src/core/restore/types.ts";
-import { emptyState, recipe, unitBackup } from "./fixtures.ts";
+import { emptyState, recipe, request, unitBackup } from "./fixtures.ts";
 
 const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
-const request = (over: Partial<RestoreRequest> = {}): RestoreRequest => ({
-  host: "h1",
-  unit: "shop",
-  point: "shop@r1-shop",
-  what: "all",
-  start: false,
-  recreateNetworks: false,
-  ...over,
-});
 
 describe("planRestore", () => {
   test("on an empty host: creates the volume with its labels, the network, the files; stops nothing", () => {
