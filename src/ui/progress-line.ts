@@ -17,12 +17,12 @@ export interface ProgressOptions {
 
 export type Outcome = "ok" | "failed";
 
-/** The display of one item (a source snapshotted, a volume restored); the caller holds its numbers. */
-export interface ProgressLine {
+/** The display of one item (a source snapshotted, a volume restored), fed kopia's numbers `P`. */
+export interface ProgressLine<P> {
   /** True on a terminal: the line drawn stays when done, so the caller's own log lines are redundant. */
   readonly standing: boolean;
-  /** The caller's numbers changed: redraw, or log a plain line if the last one is old enough. */
-  changed(): void;
+  /** New numbers: redraw, or log a plain line if the last one is old enough. */
+  update(p: P): void;
   finish(outcome: Outcome): void;
 }
 
@@ -46,21 +46,27 @@ export function progressLines(o: ProgressOptions) {
   return {
     now,
     /**
-     * One item. `render(elapsedMs, outcome)` is its line now (`outcome` once finished). With
-     * `closingLog`, an item that logged plain lines logs a last one when it finishes.
+     * One item. `render(last, elapsedMs, outcome)` is its line now: `last` the latest numbers (none
+     * yet: undefined), `outcome` once finished. With `closingLog`, an item that logged plain lines logs
+     * a last one when it finishes.
      */
-    item(render: (elapsedMs: number, outcome?: Outcome) => string, closingLog = false): ProgressLine {
+    item<P>(
+      render: (last: P | undefined, elapsedMs: number, outcome?: Outcome) => string,
+      closingLog = false,
+    ): ProgressLine<P> {
       const start = now();
+      let last: P | undefined;
       let lastLogged = start;
       let logged = false;
       let done = false;
       const text = (outcome?: Outcome) =>
-        `${render(now() - start, outcome)}${outcome === "failed" ? " — failed" : ""}`;
+        `${render(last, now() - start, outcome)}${outcome === "failed" ? " — failed" : ""}`;
       if (mode === "live") draw(text());
       return {
         standing: mode === "live",
-        changed() {
+        update(p) {
           if (done || mode === "silent") return;
+          last = p;
           if (mode === "live") return draw(text());
           if (now() - lastLogged < every) return;
           lastLogged = now();

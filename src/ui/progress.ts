@@ -1,14 +1,9 @@
 import type { SnapshotProgress } from "../core/kopia/progress.ts";
 import { formatBytes, formatDuration } from "./output.ts";
-import { type Outcome, type ProgressOptions, progressLines } from "./progress-line.ts";
+import { type ProgressLine, type ProgressOptions, progressLines } from "./progress-line.ts";
 
 /** One snapshot being taken: fed kopia's redraws, finished once. */
-export interface SourceProgress {
-  /** True on a terminal: the line drawn stays when done, so the caller's own log lines are redundant. */
-  readonly standing: boolean;
-  update(p: SnapshotProgress): void;
-  finish(outcome: Outcome): void;
-}
+export type SourceProgress = ProgressLine<SnapshotProgress>;
 
 /** Progress of one unit; its sources are snapshotted one after the other. */
 export interface UnitProgress {
@@ -54,11 +49,10 @@ export function createProgressReporter(o: ProgressOptions): ProgressReporter {
     unit(name) {
       const unitStart = lines.now();
       return {
-        source(what, so = {}) {
-          let last: SnapshotProgress | undefined;
-          // A finished source shows no percentage: kopia's rounded sizes may end just short of 100.
-          const line = lines.item(
-            (elapsedMs, outcome) =>
+        // A finished source shows no percentage: kopia's rounded sizes may end just short of 100.
+        source: (what, so = {}) =>
+          lines.item<SnapshotProgress>(
+            (last, elapsedMs, outcome) =>
               progressLine(
                 `${name} ${what}`,
                 last,
@@ -67,16 +61,7 @@ export function createProgressReporter(o: ProgressOptions): ProgressReporter {
                 outcome ? undefined : so.expectedBytes,
               ),
             true,
-          );
-          return {
-            standing: line.standing,
-            update(p) {
-              last = p;
-              line.changed();
-            },
-            finish: (outcome) => line.finish(outcome),
-          };
-        },
+          ),
       };
     },
   };

@@ -28,18 +28,8 @@ export function restoreProgressLine(
 /** Progress of the volumes and binds a restore writes, one line each (see `progressLines`). */
 export function createRestoreProgress(o: ProgressOptions): ContentProgress {
   const lines = progressLines(o);
-  return (label, expected) => {
-    let last: RestoredSoFar | undefined;
-    const line = lines.item((elapsedMs, outcome) =>
+  return (label, expected) =>
+    lines.item<RestoredSoFar>((last, elapsedMs, outcome) =>
       restoreProgressLine(label, last, elapsedMs, expected, outcome === "ok"),
     );
-    return {
-      standing: line.standing,
-      update(p) {
-        last = p;
-        line.changed();
-      },
-      finish: (outcome) => line.finish(outcome),
-    };
-  };
 }
