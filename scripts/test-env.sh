@@ -66,6 +66,15 @@ if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
   rm -rf "$rootfs"
 fi
 
+# --- Servers and tools single features test against (SFTP, S3, SMTP, …): one file each in
+# scripts/test-env.d/, sourced here so they share apt_install, log, die and TOOLS_CACHE. Each is
+# idempotent and caches what it builds under $TOOLS_CACHE.
+for part in "$here"/scripts/test-env.d/*.sh; do
+  [ -e "$part" ] || continue
+  # shellcheck source=/dev/null
+  . "$part"
+done
+
 # --- JavaScript dependencies, exactly as locked.
 (cd "$here" && bun install --frozen-lockfile >/dev/null)
 log "ready: bun $(bun --version), $(kopia --version | cut -d' ' -f1), docker $(docker version --format '{{.Server.Version}}')"
