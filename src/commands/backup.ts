@@ -3,7 +3,7 @@ import { SCOPES, type Scope } from "../config/schema.ts";
 import { renderPlan, renderRecord } from "../core/backup/render.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { createProgressReporter } from "../ui/progress.ts";
 import { VERSION } from "../version.ts";
 import { buildContext, requireRoot } from "./_context.ts";
@@ -49,11 +49,10 @@ export default defineCommand({
     };
     if (dryRun) {
       const { plan } = await planFromHost(deps, { ...req, sizes: true });
-      return args.json ? printJson(plan) : printLine(renderPlan(plan));
+      return emit(args, plan, renderPlan);
     }
     const record = await runBackup(deps, req);
-    if (args.json) printJson(record);
-    else printLine(renderRecord(record));
+    emit(args, record, renderRecord);
     const error = outcomeError(record);
     if (error) throw error;
   },

@@ -3,7 +3,7 @@ import { stringify } from "smol-toml";
 import { loadConfig } from "../config/load.ts";
 import { maskSecrets } from "../config/mask.ts";
 import { writeConfigTemplate } from "../config/write.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { createLoggerFor, requireRoot } from "./_context.ts";
 import { commonArgs, configArgs, jsonArgs, logArgs } from "./_shared.ts";
 
@@ -16,9 +16,10 @@ const show = defineCommand({
   run({ args }) {
     const { config, path } = loadConfig(args.config);
     const masked = maskSecrets(config);
-    if (args.json) return printJson({ path: path ?? null, config: masked });
-    printLine(`# ${path ?? "no config file: embedded defaults"}`);
-    printLine(stringify(masked));
+    emit(args, { path: path ?? null, config: masked }, (v) => [
+      `# ${v.path ?? "no config file: embedded defaults"}`,
+      stringify(v.config),
+    ]);
   },
 });
 
@@ -30,8 +31,11 @@ const validate = defineCommand({
   args: { ...commonArgs },
   run({ args }) {
     const { path } = loadConfig(args.config);
-    if (args.json) return printJson({ valid: true, path: path ?? null });
-    createLoggerFor(args).success(`${path ?? "embedded default config"} is valid`);
+    // The text form is a log line (stderr), so nothing is rendered on stdout.
+    emit(args, { valid: true, path: path ?? null }, (v) => {
+      createLoggerFor(args).success(`${v.path ?? "embedded default config"} is valid`);
+      return [];
+    });
   },
 });
 
@@ -40,8 +44,7 @@ const path = defineCommand({
   args: { ...configArgs, ...jsonArgs },
   run({ args }) {
     const { path: used, expectedPath } = loadConfig(args.config);
-    if (args.json) return printJson({ path: expectedPath, exists: used !== undefined });
-    printLine(expectedPath);
+    emit(args, { path: expectedPath, exists: used !== undefined }, (v) => v.path);
   },
 });
 

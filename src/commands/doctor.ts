@@ -3,7 +3,7 @@ import { createDocker } from "../core/docker/docker.ts";
 import { runDoctor } from "../core/doctor.ts";
 import { AppError } from "../core/errors.ts";
 import { createBunRunner } from "../core/process/runner.ts";
-import { printJson, printLine, renderTable } from "../ui/output.ts";
+import { emit, renderTable } from "../ui/output.ts";
 import { type AppContext, buildContext } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
@@ -31,16 +31,13 @@ export default defineCommand({
       isRoot: process.getuid?.() === 0,
     });
     const failed = checks.filter((c) => c.status === "fail");
-    if (args.json) printJson({ healthy: failed.length === 0, checks });
-    else {
-      printLine(
-        renderTable(
-          ["CHECK", "STATUS", "DETAIL"],
-          checks.map((c) => [c.id, c.status, c.detail]),
-        ),
-      );
-      for (const c of checks.filter((x) => x.hint && x.status !== "ok")) printLine(`  ${c.id}: ${c.hint}`);
-    }
+    emit(args, { healthy: failed.length === 0, checks }, (v) => [
+      renderTable(
+        ["CHECK", "STATUS", "DETAIL"],
+        v.checks.map((c) => [c.id, c.status, c.detail]),
+      ),
+      ...v.checks.filter((x) => x.hint && x.status !== "ok").map((c) => `  ${c.id}: ${c.hint}`),
+    ]);
     if (failed.length > 0) {
       throw new AppError(
         "check_failed",

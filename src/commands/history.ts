@@ -1,10 +1,19 @@
 import { defineCommand } from "citty";
 import { emptyRunRow, UNIT_ROW_HEADER, unitRow } from "../core/backup/render.ts";
+import type { RunRecord } from "../core/backup/result.ts";
 import { readRunRecords } from "../core/backup/runs.ts";
 import { UsageError } from "../core/errors.ts";
-import { printJson, printLine, renderTable } from "../ui/output.ts";
+import { emit, renderTable } from "../ui/output.ts";
 import { buildContext } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
+
+function renderHistory(runs: RunRecord[]): string {
+  if (runs.length === 0) return "no backup runs recorded";
+  const rows = runs.flatMap((r) =>
+    r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]],
+  );
+  return renderTable(["RUN", ...UNIT_ROW_HEADER], rows);
+}
 
 export default defineCommand({
   meta: { name: "history", description: "Past backup runs, newest first, from the run records. Exit 0." },
@@ -26,11 +35,6 @@ export default defineCommand({
     }
     if (args.failed) runs = runs.filter((r) => r.units.some((u) => u.status !== "ok") || r.status !== "ok");
     runs = runs.slice(0, last);
-    if (args.json) return printJson(runs);
-    if (runs.length === 0) return printLine("no backup runs recorded");
-    const rows = runs.flatMap((r) =>
-      r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]],
-    );
-    printLine(renderTable(["RUN", ...UNIT_ROW_HEADER], rows));
+    emit(args, runs, renderHistory);
   },
 });

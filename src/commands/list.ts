@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { discoverUnits } from "../core/discovery/discover.ts";
 import { discoveryForJson, renderDiscovery } from "../core/discovery/format.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { buildContext } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
@@ -22,7 +22,6 @@ export default defineCommand({
       { docker: ctx.docker, config: ctx.config, log: ctx.log },
       { sizes: Boolean(args.sizes) },
     );
-    if (args.json) printJson(discoveryForJson(discovery));
-    else printLine(renderDiscovery(discovery));
+    emit(args, discoveryForJson(discovery), () => renderDiscovery(discovery));
   },
 });

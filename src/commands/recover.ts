@@ -3,7 +3,7 @@ import { createJournal } from "../core/containers/journal.ts";
 import { recoverContainers } from "../core/containers/recover.ts";
 import { AppError } from "../core/errors.ts";
 import { acquireLock } from "../core/lock.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { buildContext, requireRoot } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
@@ -38,17 +38,19 @@ export default defineCommand({
       lock.release();
     }
     const left = journal.entries().length;
-    if (args.json)
-      printJson({ ...result, pendingBefore: pending, leftForLiveRuns: left - result.failed.length });
-    else if (pending === 0)
-      printLine("Nothing to recover: no container is recorded as stopped by kopi-docka.");
-    else {
-      for (const name of result.started) printLine(`started  ${name}`);
-      for (const s of result.skipped) printLine(`skipped  ${s.name}: ${s.reason}`);
-      for (const f of result.failed) printLine(`FAILED   ${f.name}: ${f.reason}`);
-      const live = left - result.failed.length;
-      if (live > 0) printLine(`${live} container(s) belong to a backup that is still running; left alone.`);
-    }
+    const report = { ...result, pendingBefore: pending, leftForLiveRuns: left - result.failed.length };
+    emit(args, report, (r) => {
+      if (r.pendingBefore === 0)
+        return "Nothing to recover: no container is recorded as stopped by kopi-docka.";
+      const lines = [
+        ...r.started.map((name) => `started  ${name}`),
+        ...r.skipped.map((s) => `skipped  ${s.name}: ${s.reason}`),
+        ...r.failed.map((f) => `FAILED   ${f.name}: ${f.reason}`),
+      ];
+      if (r.leftForLiveRuns > 0)
+        lines.push(`${r.leftForLiveRuns} container(s) belong to a backup that is still running; left alone.`);
+      return lines;
+    });
     if (result.failed.length > 0) {
       throw new AppError(
         "restart_failed",

@@ -7,7 +7,7 @@ import {
   readRestorePoints,
   runRestore,
 } from "../core/restore/session.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { createRestoreProgress } from "../ui/restore-progress.ts";
 import { renderPlan, renderResult } from "../ui/restore-report.ts";
 import { confirmRestore, restoreWizard } from "../ui/restore-wizard.ts";
@@ -61,11 +61,7 @@ export default defineCommand({
       ? await restoreWizard({ points, thisHost: ctx.hostname, preview, given: flags }, io)
       : requestFromFlags(flags, points, ctx.hostname);
     const ready = prepared ?? (await prepareRestore(ctx, request, points));
-    if (args["dry-run"]) {
-      if (args.json) printJson(ready.plan);
-      else for (const l of renderPlan(ready.plan)) printLine(l);
-      return;
-    }
+    if (args["dry-run"]) return emit(args, ready.plan, renderPlan);
     if (!wizard && !args.yes) {
       if (!ctx.interactive)
         throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");
@@ -73,7 +69,6 @@ export default defineCommand({
     }
     const withProgress = { ...ctx, progress: createRestoreProgress({ log: ctx.log }) };
     const result = await runRestore(withProgress, ready, points, VERSION);
-    if (args.json) printJson(result);
-    else for (const l of renderResult(result)) printLine(l);
+    emit(args, result, renderResult);
   },
 });

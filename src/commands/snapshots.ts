@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { readRestorePoints } from "../core/restore/session.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { renderPoints } from "../ui/restore-report.ts";
 import { buildContext } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
@@ -27,8 +27,6 @@ export default defineCommand({
       (!args.unit || p.unit === args.unit) && (!args.host || p.host === args.host);
     const points = all.points.filter(keep);
     const undoPoints = all.undoPoints.filter(keep);
-    if (args.json) printJson({ points, undoPoints });
-    else if (points.length + undoPoints.length === 0) printLine("no restore points");
-    else printLine(renderPoints(points, undoPoints));
+    emit(args, { points, undoPoints }, (v) => renderPoints(v.points, v.undoPoints));
   },
 });

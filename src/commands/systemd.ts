@@ -6,11 +6,12 @@ import { installArgs, unitDirArgs } from "../systemd/args.ts";
 import { resolveBinary } from "../systemd/binary.ts";
 import { requireUnitDir } from "../systemd/files.ts";
 import { installUnits, type SystemdDeps } from "../systemd/install.ts";
-import { installText, print, statusText, uninstallText } from "../systemd/report.ts";
+import { installText, statusText, uninstallText } from "../systemd/report.ts";
 import { configSchedule, parseDelayFlag } from "../systemd/settings.ts";
 import { systemdStatus } from "../systemd/status.ts";
 import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { uninstallUnits } from "../systemd/uninstall.ts";
+import { emit } from "../ui/output.ts";
 import { type ContextArgs, createLoggerFor, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs, jsonArgs, logArgs } from "./_shared.ts";
 
@@ -48,7 +49,7 @@ const install = defineCommand({
       },
       deps(args),
     );
-    print(args, result, installText(result));
+    emit(args, result, installText);
   },
 });
 
@@ -61,7 +62,7 @@ const uninstall = defineCommand({
   async run({ args }) {
     requireRoot("systemd uninstall", "it disables the timer and removes unit files");
     const result = await uninstallUnits(requireUnitDir(args["unit-dir"]), deps(args));
-    print(args, result, uninstallText(result));
+    emit(args, result, uninstallText);
   },
 });
 
@@ -73,7 +74,7 @@ const status = defineCommand({
   args: { ...logArgs, ...jsonArgs, ...unitDirArgs },
   async run({ args }) {
     const result = await systemdStatus(requireUnitDir(args["unit-dir"]), deps(args));
-    print(args, result, statusText(result));
+    emit(args, result, statusText);
   },
 });
 

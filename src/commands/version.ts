@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { createDocker } from "../core/docker/docker.ts";
 import { parseKopiaVersion } from "../core/kopia/parse.ts";
 import { createBunRunner } from "../core/process/runner.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { COMMIT, VERSION } from "../version.ts";
 import { jsonArgs } from "./_shared.ts";
 
@@ -25,11 +25,10 @@ export default defineCommand({
       dockerClient: docker?.client ?? null,
       dockerServer: docker?.server ?? null,
     };
-    if (args.json) return printJson(info);
-    printLine(`kopi-docka ${info.kopiDocka} (${info.commit}, bun ${info.bun})`);
-    printLine(`kopia      ${info.kopia ?? "not found"}`);
-    printLine(
-      `docker     client ${info.dockerClient ?? "not found"}, engine ${info.dockerServer ?? "not reachable"}`,
-    );
+    emit(args, info, (v) => [
+      `kopi-docka ${v.kopiDocka} (${v.commit}, bun ${v.bun})`,
+      `kopia      ${v.kopia ?? "not found"}`,
+      `docker     client ${v.dockerClient ?? "not found"}, engine ${v.dockerServer ?? "not reachable"}`,
+    ]);
   },
 });

@@ -1,10 +1,29 @@
-/** stdout is data. Everything a script may parse is written here, and nothing else is. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * stdout is data. Everything a script may parse is written here, and nothing else is: commands print
+ * their result with `emit`, never with `process.stdout` or `console` directly.
+ */
+
+/** What `emit` needs from a command's arguments: every command with output accepts `--json`. */
+export interface OutputArgs {
+  json?: boolean;
 }
 
-export function printLine(text = ""): void {
-  process.stdout.write(`${text}\n`);
+/** What a renderer returns: one text block or its lines; an empty array prints nothing. */
+export type Rendered = string | readonly string[];
+
+/**
+ * The one output path. With `--json`, `value` itself goes to stdout as indented JSON (the renderer is
+ * not called); otherwise `render(value)` goes to stdout as text. A command whose JSON differs from
+ * what it renders passes the JSON view as `value` and a renderer that closes over the full object.
+ */
+export function emit<T>(args: OutputArgs, value: T, render: (value: T) => Rendered): void {
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    return;
+  }
+  const text = render(value);
+  const lines = typeof text === "string" ? [text] : text;
+  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 /** A plain, aligned text table (no box drawing: it must survive `| less`, mail and journald). */

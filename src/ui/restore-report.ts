@@ -11,6 +11,7 @@ export function pointLabel(p: RestorePoint): string {
 
 /** The `snapshots` table: restore points, then undo points. */
 export function renderPoints(points: RestorePoint[], undo: RestorePoint[]): string {
+  if (points.length + undo.length === 0) return "no restore points";
   const row = (p: RestorePoint) => [
     p.timestamp,
     p.unit,
