@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { createJournal } from "../core/containers/journal.ts";
 import { recoverContainers } from "../core/containers/recover.ts";
 import { AppError } from "../core/errors.ts";
-import { acquireLock } from "../core/lock.ts";
+import { acquireLock } from "../core/lock/acquire.ts";
 import { emit } from "../ui/output.ts";
 import { buildContext, requireRoot } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";

@@ -7,7 +7,7 @@ import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { applyGlobalPolicy } from "../kopia/policy.ts";
 import { ensureRepository } from "../kopia/repository.ts";
-import { acquireLock } from "../lock.ts";
+import { acquireLock } from "../lock/acquire.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import { executeBackup } from "./execute.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
-import { isProcessAlive } from "../lock-owner.ts";
+import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";

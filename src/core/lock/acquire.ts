@@ -1,17 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { AppError, InterruptedError } from "./errors.ts";
-import {
-  confirmOwnership,
-  createExclusive,
-  readLock,
-  removeIfOurs,
-  replaceIfUnchanged,
-} from "./lock-file.ts";
-import { describeHolder, isHeld, type LockInfo, ownerInfo } from "./lock-owner.ts";
-import type { Logger } from "./log.ts";
+import { AppError, InterruptedError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { confirmOwnership, createExclusive, readLock, removeIfOurs, replaceIfUnchanged } from "./file.ts";
+import { describeHolder, isHeld, type LockInfo, ownerInfo } from "./owner.ts";
 
-export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "./lock-owner.ts";
+export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "./owner.ts";
 
 /**
  * The host-wide lock: one file holding who owns it (lock-owner.ts), created and taken over atomically
