@@ -1,12 +1,12 @@
 import { defineCommand } from "citty";
 import { SCOPES, type Scope } from "../config/schema.ts";
-import { renderPlan, renderRecord } from "../core/backup/render.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
+import { renderBackupPlan, renderRecord } from "../ui/backup-report.ts";
 import { emit } from "../ui/output.ts";
 import { createProgressReporter } from "../ui/progress.ts";
 import { VERSION } from "../version.ts";
-import { buildContext, requireRoot } from "./_context.ts";
+import { needs } from "./_context.ts";
 import { commonArgs, dryRunArgs } from "./_shared.ts";
 
 /** Every value of a repeatable string flag (`--unit a --unit b`, `--unit=a,b`); citty keeps only the last. */
@@ -39,8 +39,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const dryRun = Boolean(args["dry-run"]);
-    if (!dryRun) requireRoot("backup");
-    const ctx = buildContext(args);
+    const ctx = needs(args, dryRun ? "reader" : "writer", "backup");
     const deps = { ...ctx, version: VERSION, progress: createProgressReporter({ log: ctx.log }) };
     const req = {
       units: repeated(rawArgs, "unit"),
@@ -49,7 +48,7 @@ export default defineCommand({
     };
     if (dryRun) {
       const { plan } = await planFromHost(deps, { ...req, sizes: true });
-      return emit(args, plan, renderPlan);
+      return emit(args, plan, renderBackupPlan);
     }
     const record = await runBackup(deps, req);
     emit(args, record, renderRecord);

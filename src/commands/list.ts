@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { discoverUnits } from "../core/discovery/discover.ts";
 import { discoveryForJson, renderDiscovery } from "../core/discovery/format.ts";
 import { emit } from "../ui/output.ts";
-import { buildContext } from "./_context.ts";
+import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -17,7 +17,7 @@ export default defineCommand({
     sizes: { type: "boolean", description: "Also measure every volume and bind mount (walks the data)" },
   },
   async run({ args }) {
-    const ctx = buildContext(args);
+    const ctx = needs(args, "config");
     const discovery = await discoverUnits(
       { docker: ctx.docker, config: ctx.config, log: ctx.log },
       { sizes: Boolean(args.sizes) },

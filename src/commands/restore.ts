@@ -9,10 +9,10 @@ import {
 } from "../core/restore/session.ts";
 import { emit } from "../ui/output.ts";
 import { createRestoreProgress } from "../ui/restore-progress.ts";
-import { renderPlan, renderResult } from "../ui/restore-report.ts";
+import { renderRestorePlan, renderResult } from "../ui/restore-report.ts";
 import { confirmRestore, restoreWizard } from "../ui/restore-wizard.ts";
 import { VERSION } from "../version.ts";
-import { buildContext, requireRoot } from "./_context.ts";
+import { needs } from "./_context.ts";
 import { commonArgs, dryRunArgs } from "./_shared.ts";
 
 const str = (description: string, valueHint?: string) => ({
@@ -46,8 +46,7 @@ export default defineCommand({
     yes: bool("Do not ask; needed without a terminal"),
   },
   async run({ args, rawArgs }) {
-    requireRoot("restore");
-    const ctx = buildContext(args);
+    const ctx = needs(args, "writer", "restore");
     const points = await readRestorePoints(ctx);
     const flags = restoreFlags(args, rawArgs);
     const wizard = ctx.interactive && !flagsComplete(flags);
@@ -61,7 +60,7 @@ export default defineCommand({
       ? await restoreWizard({ points, thisHost: ctx.hostname, preview, given: flags }, io)
       : requestFromFlags(flags, points, ctx.hostname);
     const ready = prepared ?? (await prepareRestore(ctx, request, points));
-    if (args["dry-run"]) return emit(args, ready.plan, renderPlan);
+    if (args["dry-run"]) return emit(args, ready.plan, renderRestorePlan);
     if (!wizard && !args.yes) {
       if (!ctx.interactive)
         throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");

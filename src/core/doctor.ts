@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import type { ResolvedPaths } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import type { Docker } from "./docker/docker.ts";
+import { AppError } from "./errors.ts";
 import type { Kopia } from "./kopia/kopia.ts";
 import { passwordFileTooOpen, readPassword } from "./kopia/password.ts";
 import { filesystemRepositoryExists } from "./kopia/repository.ts";
@@ -141,4 +142,24 @@ async function repositoryCheck(kopia: Kopia, repoExists: boolean, paths: Resolve
   } catch (e) {
     return { id: "repository", status: "fail", detail: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** What `doctor` reports: healthy when no check failed (warnings do not count). */
+export interface DoctorReport {
+  healthy: boolean;
+  checks: Check[];
+}
+
+export function doctorReport(checks: Check[]): DoctorReport {
+  return { healthy: checks.every((c) => c.status !== "fail"), checks };
+}
+
+/** The `check_failed` error naming every failed check, if any failed. */
+export function doctorError(report: DoctorReport): AppError | undefined {
+  const failed = report.checks.filter((c) => c.status === "fail");
+  if (failed.length === 0) return undefined;
+  return new AppError(
+    "check_failed",
+    `${failed.length} check(s) failed: ${failed.map((c) => c.id).join(", ")}`,
+  );
 }

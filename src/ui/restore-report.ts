@@ -30,7 +30,7 @@ export function renderPoints(points: RestorePoint[], undo: RestorePoint[]): stri
 }
 
 /** The summary a person confirms: exactly what is overwritten, created, stopped and started. */
-export function renderPlan(plan: RestorePlan): string[] {
+export function renderRestorePlan(plan: RestorePlan): string[] {
   const p = plan.point;
   const lines = [`Restore ${p.unit} from ${p.host}, backup of ${p.timestamp} (run ${p.runId})`];
   if (plan.request.as) lines.push(`  as a side-by-side copy named ${plan.request.as}`);
