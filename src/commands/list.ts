@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { discoverUnits } from "../core/discovery/discover.ts";
-import { discoveryForJson, renderDiscovery } from "../core/discovery/format.ts";
+import { discoveryForJson } from "../core/discovery/format.ts";
+import { renderDiscovery } from "../ui/discovery-report.ts";
 import { emit } from "../ui/output.ts";
 import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";

@@ -4,12 +4,12 @@ import { installArgs, unitDirArgs } from "../systemd/args.ts";
 import { resolveBinary } from "../systemd/binary.ts";
 import { requireUnitDir } from "../systemd/files.ts";
 import { installUnits, type SystemdDeps } from "../systemd/install.ts";
-import { installText, statusText, uninstallText } from "../systemd/report.ts";
 import { configSchedule, parseDelayFlag } from "../systemd/settings.ts";
 import { systemdStatus } from "../systemd/status.ts";
 import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { uninstallUnits } from "../systemd/uninstall.ts";
 import { emit } from "../ui/output.ts";
+import { installText, statusText, uninstallText } from "../ui/systemd-report.ts";
 import { type BaseContext, needs, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs, jsonArgs, logArgs } from "./_shared.ts";
 

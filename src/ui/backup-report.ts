@@ -1,6 +1,6 @@
 import type { BackupPlan } from "../core/backup/plan-model.ts";
 import { type RunRecord, savedBytes } from "../core/backup/result.ts";
-import { formatBytes, formatDuration, renderTable } from "./output.ts";
+import { formatBytes, formatDuration, renderTable } from "../core/format.ts";
 
 /** The dry-run report: per unit, what stops in which order, what is snapshotted, what is left out and why. */
 export function renderBackupPlan(plan: BackupPlan): string {

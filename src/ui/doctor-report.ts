@@ -1,5 +1,6 @@
 import type { DoctorReport } from "../core/doctor.ts";
-import { type Rendered, renderTable } from "./output.ts";
+import { renderTable } from "../core/format.ts";
+import type { Rendered } from "./output.ts";
 
 /** `doctor`: one row per check, then the hint of every check that is not ok. */
 export function renderDoctor(r: DoctorReport): Rendered {

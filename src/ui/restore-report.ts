@@ -1,7 +1,7 @@
+import { formatBytes, renderTable } from "../core/format.ts";
 import type { RestoreResult } from "../core/restore/execute.ts";
 import type { RestorePoint } from "../core/restore/points.ts";
 import type { RestorePlan } from "../core/restore/types.ts";
-import { formatBytes, renderTable } from "./output.ts";
 
 /** One line per restore point, for tables and wizard options. */
 export function pointLabel(p: RestorePoint): string {

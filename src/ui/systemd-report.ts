@@ -1,6 +1,6 @@
-import type { InstallResult } from "./install.ts";
-import type { SystemdStatus } from "./status.ts";
-import type { UninstallResult } from "./uninstall.ts";
+import type { InstallResult } from "../systemd/install.ts";
+import type { SystemdStatus } from "../systemd/status.ts";
+import type { UninstallResult } from "../systemd/uninstall.ts";
 
 const WORD = {
   create: "created",
