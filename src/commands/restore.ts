@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { repeatedFlag } from "../cli-args.ts";
 import { UsageError } from "../core/errors.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../core/restore/request.ts";
 import {
@@ -48,7 +49,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const ctx = needs(args, "writer", "restore");
     const points = await readRestorePoints(ctx);
-    const flags = restoreFlags(args, rawArgs);
+    const flags = restoreFlags(args, repeatedFlag(rawArgs, "volume"));
     const wizard = ctx.interactive && !flagsComplete(flags);
     let prepared: PreparedRestore | undefined;
     const preview = async (r: Parameters<typeof prepareRestore>[1]) => {
