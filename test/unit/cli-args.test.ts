@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { repeatedFlag } from "../../src/cli-args.ts";
 
-test.each([
+test.each<{ argv: string[]; want: string[] }>([
   { argv: [], want: [] },
   { argv: ["--unit", "a"], want: ["a"] },
   { argv: ["--unit", "a", "--unit", "b"], want: ["a", "b"] },
