@@ -1,6 +1,6 @@
 import { UsageError } from "../errors.ts";
 import type { RunRecord } from "./result.ts";
-import { readRunRecords } from "./runs.ts";
+import { readRunRecords } from "./run-records.ts";
 
 /** Which past runs `history` shows. */
 export interface HistoryFilter {

@@ -14,7 +14,7 @@ import { executeBackup } from "./execute.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
-import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
+import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
 
 export interface BackupRequest {
   units: string[];

@@ -11,7 +11,7 @@ const COMPOSE_UP_TIMEOUT_MS = 600_000;
  * target dir, or the rebuilt `docker run` of each standalone container that does not exist yet.
  * Returns what it started.
  */
-export async function startUnit(
+export async function startRestoredUnit(
   d: { runner: Runner; docker: Docker },
   step: StartStep,
   o: { signal: AbortSignal; log: Logger },

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { planBackup } from "../../../src/core/backup/plan.ts";
 import { type RunRecord, savedBytes, type UnitResult } from "../../../src/core/backup/result.ts";
-import { lastRunFacts, lastSourceBytes } from "../../../src/core/backup/runs.ts";
+import { lastRunFacts, lastSourceBytes } from "../../../src/core/backup/run-records.ts";
 import { sourceKey } from "../../../src/core/backup/sources.ts";
 import { parseSnapshotLines } from "../../../src/core/kopia/parse.ts";
 import { renderBackupPlan, unitRow } from "../../../src/ui/backup-report.ts";
