@@ -8,8 +8,8 @@ import { describeHolder, isHeld, type LockInfo, ownerInfo } from "./owner.ts";
 export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "./owner.ts";
 
 /**
- * The host-wide lock: one file holding who owns it (lock-owner.ts), created and taken over atomically
- * (lock-file.ts). A live holder makes `acquireLock` fail with "locked", or wait; a dead one's lock is
+ * The host-wide lock: one file holding who owns it (owner.ts), created and taken over atomically
+ * (file.ts). A live holder makes `acquireLock` fail with "locked", or wait; a dead one's lock is
  * taken over, so a crashed run never blocks the next, and two runs never stop containers at once.
  */
 export interface LockOptions {
