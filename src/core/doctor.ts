@@ -6,6 +6,7 @@ import { AppError } from "./errors.ts";
 import type { Kopia } from "./kopia/kopia.ts";
 import { passwordFileTooOpen, readPassword } from "./kopia/password.ts";
 import { filesystemRepositoryExists } from "./kopia/repository.ts";
+import { installedKopiaVersion } from "./kopia/version.ts";
 import type { Runner } from "./process/runner.ts";
 import { atLeast } from "./semver.ts";
 
@@ -92,10 +93,7 @@ async function composeCheck(runner: Runner): Promise<Check> {
 }
 
 async function kopiaCheck(runner: Runner): Promise<Check> {
-  const r = await runner
-    .run(["kopia", "--version"], { check: false, timeoutMs: 15_000 })
-    .catch(() => undefined);
-  const version = r?.exitCode === 0 ? /v?(\d+\.\d+\.\d+)/.exec(r.stdout)?.[1] : undefined;
+  const version = await installedKopiaVersion(runner);
   if (!version)
     return { id: "kopia", status: "fail", detail: "kopia not found", hint: "install kopia ≥ 0.21" };
   return atLeast(version, MIN_KOPIA)

@@ -1,5 +1,5 @@
 import type { Docker } from "./docker/docker.ts";
-import { parseKopiaVersion } from "./kopia/parse.ts";
+import { installedKopiaVersion } from "./kopia/version.ts";
 import type { Runner } from "./process/runner.ts";
 
 /** What `version` reports; null where a tool is missing or its daemon does not answer. */
@@ -13,22 +13,20 @@ export interface Versions {
 }
 
 /**
- * The versions of kopi-docka and of the tools it drives. Needs no config: `kopia --version` runs bare
- * (not through the configured wrapper), and neither tool being absent is an error here.
+ * The versions of kopi-docka and of the tools it drives. Needs no config; neither tool being absent is
+ * an error here.
  */
 export async function readVersions(
   deps: { runner: Runner; docker: Docker },
   self: { version: string; commit: string },
 ): Promise<Versions> {
-  const kopiaOut = await deps.runner
-    .run(["kopia", "--version"], { check: false, timeoutMs: 10_000 })
-    .catch(() => undefined);
+  const kopia = await installedKopiaVersion(deps.runner, 10_000);
   const docker = await deps.docker.version().catch(() => undefined);
   return {
     kopiDocka: self.version,
     commit: self.commit,
     bun: Bun.version,
-    kopia: kopiaOut?.exitCode === 0 ? (parseKopiaVersion(kopiaOut.stdout) ?? null) : null,
+    kopia: kopia ?? null,
     dockerClient: docker?.client ?? null,
     dockerServer: docker?.server ?? null,
   };
