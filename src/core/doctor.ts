@@ -55,7 +55,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
           : { id: "docker-daemon", status: "fail", detail: `engine ${v.server} is older than ${MIN_DOCKER}` },
     );
   }
-  checks.push(await composeCheck(input.runner));
+  checks.push(await composeCheck(input.docker));
   checks.push(await kopiaCheck(input.runner));
   checks.push(
     input.isRoot
@@ -75,15 +75,10 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   return checks;
 }
 
-async function composeCheck(runner: Runner): Promise<Check> {
-  for (const argv of [
-    ["docker", "compose", "version", "--short"],
-    ["docker-compose", "version", "--short"],
-  ]) {
-    const r = await runner.run(argv, { check: false, timeoutMs: 15_000 }).catch(() => undefined);
-    if (r?.exitCode === 0)
-      return { id: "compose", status: "ok", detail: `${argv.slice(0, -2).join(" ")} ${r.stdout.trim()}` };
-  }
+async function composeCheck(docker: Docker): Promise<Check> {
+  const compose = await docker.composeVersion();
+  if (compose)
+    return { id: "compose", status: "ok", detail: `${compose.command.join(" ")} ${compose.version}` };
   return {
     id: "compose",
     status: "warn",

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
-import { startContainer, stopContainer } from "../containers/stop-start.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
@@ -85,7 +84,7 @@ export async function executeRestore(
       log.info(`stopping ${c.name}`);
       // Listed before the stop returns: a signal waits for an in-flight stop, then reports it.
       runState.stopped.push(c);
-      await stopContainer(d.docker, c.id, d.config.backup.stop_timeout);
+      await d.docker.stop(c.id, d.config.backup.stop_timeout);
     }
     const c = { ...d, signal };
     const timestamp = o.now.toISOString();
@@ -122,10 +121,9 @@ export async function executeRestore(
     lifecycle.throwIfInterrupted();
     if (plan.start) result.started = await startRestoredUnit(d, plan.start, { signal, log });
     for (const s of [...runState.stopped]) {
-      const r = await d.docker.run(["inspect", "--format", "{{.Id}}", s.id], { check: false });
       // Gone meanwhile (`compose up` recreated it): nothing to start.
-      if (r.exitCode === 0) {
-        await startContainer(d.docker, s.id);
+      if (await d.docker.exists(s.id)) {
+        await d.docker.start(s.id);
         log.info(`started ${s.name} again`);
       }
       runState.stopped.splice(runState.stopped.indexOf(s), 1);

@@ -93,7 +93,7 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
       containers: [
         {
           name: "web",
-          argv: ["docker", "run", "-d", "--name", "web", "--env-file", "/root/web.env", "busybox"],
+          argv: ["--name", "web", "--env-file", "/root/web.env", "busybox"],
         },
       ],
     });
