@@ -1,5 +1,7 @@
 import { defineCommand } from "citty";
+import { exitCodeFor } from "../cli.ts";
 import { SCOPES, type Scope } from "../config/schema.ts";
+import { runWithAlerts } from "../core/alerts/around-run.ts";
 import { renderPlan, renderRecord } from "../core/backup/render.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
@@ -51,7 +53,7 @@ export default defineCommand({
       const { plan } = await planFromHost(deps, { ...req, sizes: true });
       return args.json ? printJson(plan) : printLine(renderPlan(plan));
     }
-    const record = await runBackup(deps, req);
+    const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, () => runBackup(deps, req));
     if (args.json) printJson(record);
     else printLine(renderRecord(record));
     const error = outcomeError(record);
