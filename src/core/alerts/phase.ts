@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
@@ -12,7 +11,7 @@ import { type Message, missedMessage, preflightMessage, runMessage } from "./mes
 import { renderMetrics, writeTextfile } from "./metrics.ts";
 import { pingRequest } from "./ping.ts";
 import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
-import { type SendOptions, type SendResult, sendAll } from "./send.ts";
+import { type SendOptions, type SendResult, sendAll, sendOptions } from "./send.ts";
 import type { Target } from "./target.ts";
 
 export interface AlertDeps {
@@ -45,11 +44,6 @@ const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Where `missed.json` lives: which overdue units were already alerted. */
 export const missedStateFile = (paths: ResolvedPaths) => join(paths.stateDir, "alerts", "missed.json");
-
-export function sendOptions(config: Config): SendOptions {
-  const ca = config.alerts.ca_file ? readFileSync(config.alerts.ca_file, "utf8") : undefined;
-  return { timeoutMs: config.alerts.timeout * 1000, ca };
-}
 
 function report(d: AlertDeps, what: string, results: readonly SendResult[]): void {
   for (const r of results) {
@@ -144,6 +138,8 @@ export function createAlertPhase(d: AlertDeps) {
     /** Problems in the alert config (also logged); the backup runs regardless. */
     problems,
     targets,
+    /** Alerts overdue units not yet alerted in their episode (`check-freshness`). */
+    missed,
     /** The heartbeat's start signal; never rejects. */
     start: () => ping({ phase: "start" }),
     /** Everything after the run. Never rejects. */

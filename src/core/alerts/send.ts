@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import type { Config } from "../../config/schema.ts";
 import { SendError } from "./errors.ts";
 import { httpRequest } from "./http.ts";
 import { sendMail } from "./mail.ts";
@@ -10,6 +12,12 @@ export interface SendOptions {
   timeoutMs: number;
   /** Extra trusted CA (PEM) for https and SMTP TLS. */
   ca?: string;
+}
+
+/** `[alerts] timeout` and `ca_file` (read now: an unreadable CA file is the caller's error). */
+export function sendOptions(config: Config): SendOptions {
+  const ca = config.alerts.ca_file ? readFileSync(config.alerts.ca_file, "utf8") : undefined;
+  return { timeoutMs: config.alerts.timeout * 1000, ca };
 }
 
 export interface SendResult {
