@@ -1,5 +1,14 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the config syntax under test
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -87,7 +96,9 @@ ${extra}`;
           hookSecret,
           mailPassword,
           pingSecret,
-          readFileSync(join(kd, "repository.password"), "utf8").trim(),
+          existsSync(join(kd, "repository.password"))
+            ? readFileSync(join(kd, "repository.password"), "utf8").trim()
+            : hookSecret,
         ])
           expect(t).not.toContain(s);
     };
@@ -163,6 +174,58 @@ ${extra}`;
         sentText(),
         JSON.stringify(records()),
       );
+    });
+
+    test("doctor: each target and the heartbeat reachable, textfile directory, each unit's backup age; a dead target warns", async () => {
+      const r = await runCli(["doctor", "--config", config, "--json"], { env });
+      const checks = JSON.parse(r.stdout).checks as { id: string; status: string; detail: string }[];
+      const notify = checks.filter((c) => c.id === "notify");
+      expect(notify.map((c) => c.status)).toEqual(["ok", "ok", "ok"]);
+      expect(notify.map((c) => c.detail).join(" ")).toContain("mailto://kd@example.org:***@localhost");
+      expect(checks.find((c) => c.id === "ping")).toMatchObject({ status: "ok" });
+      expect(checks.find((c) => c.id === "metrics")).toMatchObject({ status: "ok" });
+      expect(checks.find((c) => c.id === "freshness" && c.detail.startsWith(ok))?.status).toBe("ok");
+      assertNoSecret(r.stdout, r.stderr);
+      const dead = writeTestConfig(
+        join(dir.path, "kd-dead"),
+        `[[alerts.notify]]\nurl = "ntfy://127.0.0.1:1/t"\n`,
+      );
+      const d = await runCli(["doctor", "--config", dead, "--json"], { env });
+      const c = (JSON.parse(d.stdout).checks as { id: string; status: string }[]).find(
+        (x) => x.id === "notify",
+      );
+      expect(c?.status).toBe("warn");
+    });
+
+    test("notify test --url: SMTP over TLS from the first byte (mailtos), ${MAIL_PW} from the environment; a result per target", async () => {
+      const tlsSink = await smtpSink(
+        {
+          key: readFileSync(join(dir.path, "srv.key"), "utf8"),
+          cert: readFileSync(join(dir.path, "srv.pem"), "utf8"),
+        },
+        true,
+        mailPassword,
+      );
+      try {
+        const url = `mailtos://kd%40example.org:\${MAIL_PW}@localhost:${tlsSink.port}?to=ops@example.org`;
+        const r = await runCli(["notify", "test", "--config", config, "--url", url], {
+          env: { ...env, MAIL_PW: mailPassword },
+        });
+        expect(r.exitCode).toBe(0);
+        expect(r.stdout).toContain(`mailtos://kd@example.org:***@localhost:${tlsSink.port}`);
+        expect(r.stdout).toContain("delivered");
+        expect(tlsSink.mails).toHaveLength(1);
+        expect(tlsSink.mails[0]).toMatchObject({ secure: true, user: "kd@example.org" });
+        expect(tlsSink.mails[0]?.data).toContain("test notification");
+        reset();
+        const all = await runCli(["notify", "test", "--config", config], { env });
+        expect(all.exitCode).toBe(0);
+        expect(all.stdout.match(/delivered/g)).toHaveLength(3);
+        expect(smtp.mails).toHaveLength(1);
+        assertNoSecret(r.stdout, r.stderr, all.stdout, all.stderr);
+      } finally {
+        tlsSink.stop();
+      }
     });
 
     test("partial failure (exit 3): the report names the failed unit, its reason and next step; mail over STARTTLS with AUTH; heartbeat /3", async () => {
