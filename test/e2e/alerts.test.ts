@@ -361,6 +361,34 @@ ${extra}`;
       }
     });
 
+    test("pre-flight: the repository made unreachable (its directory gone, as an unmounted disk) → alert, exit 10, no container stopped, no new repository", async () => {
+      const before = (await inspectState(ok)).StartedAt;
+      const repo = join(kd, "repository");
+      renameSync(repo, `${repo}.away`);
+      try {
+        reset();
+        const r = await backup([ok]);
+        expect(r.exitCode).toBe(10);
+        expect(r.stderr).toContain("repository storage cannot be reached");
+        expect(existsSync(repo)).toBe(false);
+        expect((await inspectState(ok)).StartedAt).toBe(before);
+        expect(lastJson()).toMatchObject({
+          event: "preflight",
+          severity: "failure",
+          code: "repository",
+          exitCode: 10,
+        });
+        expect(lastJson().body).toContain("no container was stopped");
+        expect(lastJson().title).toContain("backup NOT started (repository unreachable)");
+        expect(smtp.mails.at(-1)?.data).toContain("backup NOT started");
+        expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/10`);
+        assertNoSecret(r.stderr, sentText(), smtp.mails.at(-1)?.data ?? "");
+      } finally {
+        await run(["rm", "-rf", repo]);
+        renameSync(`${repo}.away`, repo);
+      }
+    });
+
     test("pre-flight: the repository cannot be opened (its password file is gone) → alert, exit 10, no container stopped", async () => {
       const before = (await inspectState(ok)).StartedAt;
       const pw = join(kd, "repository.password");
