@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "../helpers/cli.ts";
+import { cliArgv, runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { blackHole, httpRecorder, parsePrometheus, smtpSink, testCa } from "../helpers/receivers.ts";
 import { inspectState } from "../integration/backup-helpers.ts";
@@ -356,6 +356,45 @@ ${extra}`;
         expect(smtp.mails.at(-1)?.data).toMatch(/Importance: high/i);
         expect(https.requests.at(-1)?.headers.priority).toBe("5");
         expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/4`);
+      } finally {
+        writeTestConfig(kd, configText());
+      }
+    });
+
+    test("SIGTERM mid-run: exit 143, the interrupted run still reported (after the restarts) and in the textfile", async () => {
+      const marker = join(dir.path, "hook-started");
+      const hook = join(dir.path, "slow.sh");
+      writeFileSync(hook, `#!/bin/sh\ntouch "${marker}"\nsleep 60\n`, { mode: 0o755 });
+      const cfg = writeTestConfig(kd, configText(`\n[units.${ok}]\npre_backup = "${hook}"\n`));
+      try {
+        reset();
+        const proc = Bun.spawn([...cliArgv(env), "backup", "--config", cfg, "--unit", ok], {
+          env: { ...process.env, ...env, CI: "true", NO_COLOR: "1" },
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        for (let i = 0; i < 300 && !existsSync(marker); i++) await Bun.sleep(100);
+        expect(existsSync(marker)).toBe(true);
+        proc.kill("SIGTERM");
+        expect(await proc.exited).toBe(143);
+        const body = lastJson();
+        expect(body).toMatchObject({
+          event: "run",
+          severity: "failure",
+          interrupted: "SIGTERM",
+          exitCode: 143,
+        });
+        expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/143`);
+        const rec = records().at(-1);
+        expect(rec.interrupted).toBe("SIGTERM");
+        const m = await parsePrometheus(textfile);
+        // The signal path records the run, and the ending normal path may record it again a few ms later.
+        expect(
+          Math.abs((m.kopi_docka_run_timestamp_seconds ?? 0) - Date.parse(rec.finishedAt) / 1000),
+        ).toBeLessThan(2);
+        const okUnits = rec.units.filter((u: { status: string }) => u.status === "ok").length;
+        expect(m['kopi_docka_units{status="ok"}']).toBe(okUnits);
+        expect(okUnits).toBe(0);
       } finally {
         writeTestConfig(kd, configText());
       }
