@@ -1,9 +1,11 @@
 import type { CommandDef } from "citty";
 import backup from "./backup.ts";
+import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
 import doctor from "./doctor.ts";
 import history from "./history.ts";
 import list from "./list.ts";
+import notify from "./notify.ts";
 import recover from "./recover.ts";
 import restore from "./restore.ts";
 import snapshots from "./snapshots.ts";
@@ -19,6 +21,8 @@ export const commands: Record<string, CommandDef<any>> = {
   doctor,
   config,
   list,
+  notify,
+  "check-freshness": checkFreshness,
   recover,
   restore,
   snapshots,

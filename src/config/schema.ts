@@ -141,6 +141,8 @@ export const UnitOverrideSchema = z.strictObject({
   /** Override the global hook for this unit; "" disables it here. Unset: the global hook. */
   pre_backup: hookPathOrNone.optional(),
   post_backup: hookPathOrNone.optional(),
+  /** Overrides alerts.max_age_hours for this unit; 0: never report it as missed. */
+  max_age_hours: z.number().min(0).max(87_600).optional(),
 });
 
 export const PathsSchema = z
@@ -174,6 +176,48 @@ export const ScheduleSchema = z
   })
   .prefault({});
 
+// --- alerts and metrics (issue 12) ---
+
+export const NOTIFY_LEVELS = ["failure", "warning", "always"] as const;
+export type NotifyLevel = (typeof NOTIFY_LEVELS)[number];
+
+/** One notification target: its URL inline (`${VAR}` expanded) or read from a 0600 file. */
+export const NotifyTargetSchema = z
+  .strictObject({
+    url: z.string().trim().min(1).optional(),
+    url_file: absolutePath.optional(),
+    /** failure: failed runs, urgent and missed-backup alerts; warning: + warnings; always: every run. */
+    level: z.enum(NOTIFY_LEVELS).default("failure"),
+  })
+  .refine((t) => (t.url === undefined) !== (t.url_file === undefined), "set exactly one of url, url_file");
+
+export const PING_STYLES = ["healthchecks", "fail", "uptime-kuma"] as const;
+
+export const AlertsSchema = z
+  .strictObject({
+    notify: z.array(NotifyTargetSchema).default([]),
+    /** Heartbeat URL (Healthchecks.io, Uptime Kuma push); "" for none. */
+    ping_url: z.string().trim().default(""),
+    /** healthchecks: /start, base, /<exit code>; fail: /start, base, /fail; uptime-kuma: ?status=up|down. */
+    ping_style: z.enum(PING_STYLES).default("healthchecks"),
+    /** A unit whose last good backup is older than this is reported missed (per-unit override). */
+    max_age_hours: z.number().min(0).max(87_600).default(26),
+    /** Seconds each target may take; all targets are sent to in parallel. */
+    timeout: seconds(10, 300),
+    /** Extra PEM CA bundle trusted for https/TLS targets (self-signed servers); "" for none. */
+    ca_file: z.union([z.literal(""), absolutePath]).default(""),
+  })
+  .prefault({});
+
+export const MetricsSchema = z
+  .strictObject({
+    /** Prometheus textfile for node_exporter, rewritten atomically after every run; "" for none. */
+    textfile: z.union([z.literal(""), absolutePath]).default(""),
+  })
+  .prefault({});
+
+// --- end alerts and metrics ---
+
 export const ConfigSchema = z
   .strictObject({
     repository: RepositorySchema,
@@ -181,6 +225,8 @@ export const ConfigSchema = z
     backup: BackupSchema,
     paths: PathsSchema,
     schedule: ScheduleSchema,
+    alerts: AlertsSchema,
+    metrics: MetricsSchema,
     units: z.record(z.string().min(1), UnitOverrideSchema).default({}),
   })
   .prefault({});
@@ -188,3 +234,4 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type RepositoryConfig = Config["repository"];
 export type UnitOverride = z.infer<typeof UnitOverrideSchema>;
+export type AlertsConfig = Config["alerts"];

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { RepositoryConfig } from "../../config/schema.ts";
-import type { ProcessError } from "../errors.ts";
+import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
@@ -148,6 +148,10 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (!existsSync(opts.configFile)) return undefined;
       const r = await run(["repository", "status", "--json"], { check: false, timeoutMs: 120_000 });
       if (r.exitCode === 0) return parseKopiaJson(RepositoryStatusSchema, r.stdout, "repository status");
+      // Storage that vanished also says "no such file": that must not read as "never connected".
+      const classified = classifyKopiaError(failure(r));
+      if (classified instanceof AppError && classified.code === "repository" && /storage/.test(r.stderr))
+        throw classified;
       if (/not connected|repository is not connected|no such file/i.test(r.stderr)) return undefined;
       throw classifyKopiaError(failure(r));
     },
