@@ -1,6 +1,6 @@
 import type { ContainerInspect, Docker } from "../docker/docker.ts";
 import { AppError, ProcessError } from "../errors.ts";
-import { isProcessAlive } from "../lock-owner.ts";
+import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";

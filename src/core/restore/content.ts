@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { formatBytes, formatDuration } from "../../ui/output.ts";
 import { logicalSourcePath, type SnapshotTags } from "../backup/tags.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
+import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";

@@ -13,7 +13,7 @@ import type { ContentProgress } from "./context.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
-import { startUnit } from "./start.ts";
+import { startRestoredUnit } from "./start.ts";
 import type { RestorePlan } from "./types.ts";
 
 export interface RestoreDeps {
@@ -119,7 +119,7 @@ export async function executeRestore(
       result.files = plan.files.filter((f) => f.action !== "same").map((f) => f.to);
     }
     lifecycle.throwIfInterrupted();
-    if (plan.start) result.started = await startUnit(d, plan.start, { signal, log });
+    if (plan.start) result.started = await startRestoredUnit(d, plan.start, { signal, log });
     for (const s of [...runState.stopped]) {
       // Gone meanwhile (`compose up` recreated it): nothing to start.
       if (await d.docker.exists(s.id)) {

@@ -7,7 +7,7 @@ import type { StartStep } from "./types.ts";
  * target dir, or the rebuilt `docker run` of each standalone container that does not exist yet.
  * Returns what it started.
  */
-export async function startUnit(
+export async function startRestoredUnit(
   d: { docker: Docker },
   step: StartStep,
   o: { signal: AbortSignal; log: Logger },

@@ -87,29 +87,30 @@ describe("compose v2 labels", () => {
   });
 });
 
-test("parseDependsOnLabel", () => {
-  expect(parseDependsOnLabel("db:service_started:false,cache:service_healthy:true")).toEqual(["db", "cache"]);
-  expect(parseDependsOnLabel("")).toEqual([]);
-  expect(parseDependsOnLabel(undefined)).toEqual([]);
+test.each<[string | undefined, string[]]>([
+  ["db:service_started:false,cache:service_healthy:true", ["db", "cache"]],
+  ["", []],
+  [undefined, []],
+])("parseDependsOnLabel(%p) → %p", (label, services) => {
+  expect(parseDependsOnLabel(label)).toEqual(services);
 });
 
-test("guessDatabase", () => {
-  const cases: [string, string | undefined][] = [
-    ["postgres:16", "postgres"],
-    ["docker.io/library/postgres@sha256:1", "postgres"],
-    ["postgis/postgis:16-3.4", "postgres"],
-    ["mysql:8", "mysql"],
-    ["percona/percona-server:8.0", "mysql"],
-    ["mariadb:11", "mariadb"],
-    ["lscr.io/linuxserver/mariadb", "mariadb"],
-    ["mongo:7", "mongodb"],
-    ["bitnami/mongodb:7.0", "mongodb"],
-    ["redis:7-alpine", "redis"],
-    ["nginx:1.27", undefined],
-    ["myredisgui:1", undefined],
-    ["ghcr.io/example/postgresql-exporter:1", undefined],
-  ];
-  for (const [image, engine] of cases) expect([image, guessDatabase(image)]).toEqual([image, engine]);
+test.each<[string, string | undefined]>([
+  ["postgres:16", "postgres"],
+  ["docker.io/library/postgres@sha256:1", "postgres"],
+  ["postgis/postgis:16-3.4", "postgres"],
+  ["mysql:8", "mysql"],
+  ["percona/percona-server:8.0", "mysql"],
+  ["mariadb:11", "mariadb"],
+  ["lscr.io/linuxserver/mariadb", "mariadb"],
+  ["mongo:7", "mongodb"],
+  ["bitnami/mongodb:7.0", "mongodb"],
+  ["redis:7-alpine", "redis"],
+  ["nginx:1.27", undefined],
+  ["myredisgui:1", undefined],
+  ["ghcr.io/example/postgresql-exporter:1", undefined],
+])("guessDatabase(%p) → %p", (image, engine) => {
+  expect(guessDatabase(image)).toBe(engine);
 });
 
 test("parseEnv keeps '=' inside values and bare keys", () => {
