@@ -93,6 +93,7 @@ export interface FileStep {
 
 export type StartStep =
   | { kind: "compose"; project: string; files: string[]; cwd: string }
+  /** `argv`: the arguments of `docker run -d` (the docker client adds the command). */
   | { kind: "run"; containers: { name: string; argv: string[] }[] };
 
 /** Everything a restore will do, in order. Pure data: `--dry-run` prints it, the executor walks it. */

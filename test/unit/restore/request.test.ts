@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { createDocker } from "../../../src/core/docker/docker.ts";
 import { createKopia } from "../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../src/core/log.ts";
 import { executeRestore } from "../../../src/core/restore/execute.ts";
@@ -7,6 +6,7 @@ import { planRestore } from "../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../../../src/core/restore/request.ts";
 import { Lifecycle } from "../../../src/core/safe-exit.ts";
+import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
 import { emptyState, recipe, unitBackup } from "./fixtures.ts";
@@ -65,7 +65,7 @@ test("a plan with refusals is refused before any hook, stop or snapshot (strict 
   const deps = {
     config: config(),
     runner,
-    docker: createDocker(runner),
+    docker: new FakeDocker(),
     kopia,
     log: silentLogger(),
     lifecycle: new Lifecycle(),
@@ -75,4 +75,5 @@ test("a plan with refusals is refused before any hook, stop or snapshot (strict 
   const run = executeRestore(deps, plan, { runId: "r", tempDir: "/nonexistent-kd", now: new Date() });
   await expect(run).rejects.toThrow("network shop_default exists with driver overlay");
   expect(runner.calls).toEqual([]);
+  expect(deps.docker.calls).toEqual([]);
 });
