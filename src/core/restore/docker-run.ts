@@ -1,10 +1,11 @@
+import { REDACTED } from "../snapshot/redact.ts";
+
 /**
  * Rebuilds a `docker run` argv from a container's saved `docker inspect`, for standalone units.
  * Pure. Env values redacted at backup time are never passed on: they come from the user's env file
  * (`--env-file`, handed to docker as is, so no value enters argv or logs), or the container is
  * refused (`refused` names the variables) rather than started with a placeholder password.
  */
-export const REDACTED = "***REDACTED***";
 
 /** Set by the image or by docker itself; passing them again would pin stale values. */
 const IMAGE_ENV_KEYS = new Set(["PATH", "HOME", "HOSTNAME", "TERM", "container"]);

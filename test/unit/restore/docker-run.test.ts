@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { REDACTED, rebuildDockerRun } from "../../../src/core/restore/docker-run.ts";
+import { rebuildDockerRun } from "../../../src/core/restore/docker-run.ts";
+import { REDACTED } from "../../../src/core/snapshot/redact.ts";
 
 const inspect = {
   Name: "/web",

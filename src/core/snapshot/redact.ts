@@ -1,6 +1,8 @@
+/** What a secret value is replaced with wherever one would be written or shown. */
+export const REDACTED = "***REDACTED***";
+
 /** Env keys whose values never leave memory: matched on the key, case-insensitive. */
 export const SECRET_KEY_PATTERN = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|API|AUTH/i;
-export const REDACTED = "***REDACTED***";
 
 /** `KEY=value` entries with secret-looking keys rewritten to `KEY=***REDACTED***`. */
 export function redactEnvList(env: readonly string[]): string[] {
@@ -11,18 +13,19 @@ export function redactEnvList(env: readonly string[]): string[] {
   });
 }
 
-/** A deep copy of a `docker inspect` object with `Config.Env` redacted; the input is left alone. */
-export function redactInspect(inspect: Record<string, unknown>): Record<string, unknown> {
+/**
+ * A deep copy of a `docker inspect` object with `Config.Env` redacted; the input is left alone.
+ * `env: "all"` replaces every env value (what `list --json` prints: the keys say what is configured).
+ */
+export function redactInspect(
+  inspect: Record<string, unknown>,
+  o: { env?: "secrets" | "all" } = {},
+): Record<string, unknown> {
   const copy = structuredClone(inspect) as Record<string, unknown> & { Config?: { Env?: unknown } };
   if (copy.Config && Array.isArray(copy.Config.Env)) {
-    copy.Config.Env = redactEnvList(copy.Config.Env.filter((e): e is string => typeof e === "string"));
+    const env = copy.Config.Env.filter((e): e is string => typeof e === "string");
+    copy.Config.Env =
+      o.env === "all" ? env.map((e) => `${e.split("=", 1)[0]}=${REDACTED}`) : redactEnvList(env);
   }
   return copy;
-}
-
-/** Every secret value of an env map (for checks that nothing leaked). */
-export function secretValues(env: Record<string, string>): string[] {
-  return Object.entries(env)
-    .filter(([k, v]) => SECRET_KEY_PATTERN.test(k) && v.length > 0)
-    .map(([, v]) => v);
 }
