@@ -11,7 +11,7 @@ import {
 import { basename, dirname, join } from "node:path";
 import type { Unit } from "../discovery/model.ts";
 import { NETWORKS_JSON, RECIPE, storedComposeName } from "../snapshot/layout.ts";
-import { redactInspect } from "../snapshot/redact.ts";
+import { redactDeep, redactInspect } from "../snapshot/redact.ts";
 import { coverage } from "./coverage.ts";
 import type { UnitPlan } from "./plan-model.ts";
 
@@ -61,7 +61,8 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
   for (const c of unit.containers)
     writeJson(join(dir, RECIPE.inspectDir, `${c.name}.json`), redactInspect(c.inspect));
   const timestamp = plan.sources[0]?.tags.timestamp;
-  writeJson(join(dir, RECIPE.unitJson), {
+  // Volume driver options and labels can hold a password (CIFS `o=…,password=…`).
+  const unitJson = redactDeep({
     unit: unit.name,
     type: unit.type,
     workingDir: unit.workingDir ?? null,
@@ -95,6 +96,7 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
     })),
     networks: unit.networks.map((n) => n.name),
   });
+  writeJson(join(dir, RECIPE.unitJson), unitJson);
   writeJson(join(dir, RECIPE.coverage), coverage(unit, plan, composeFiles));
 }
 

@@ -1,14 +1,15 @@
 import { formatBytes, renderTable } from "../../ui/output.ts";
-import { redactInspect } from "../snapshot/redact.ts";
+import { redactDeep } from "../snapshot/redact.ts";
 import type { ContainerInfo, Discovery, Unit } from "./model.ts";
 
-/** The Discovery as `list --json` prints it: no `env`, no environment values inside `inspect`. */
+/**
+ * The Discovery as `list --json` prints it: no `env`, no environment values inside `inspect`, and
+ * every other secret (labels, command lines, volume options) redacted.
+ */
 export function discoveryForJson(d: Discovery): unknown {
-  const container = ({ env: _env, inspect, ...rest }: ContainerInfo) => ({
-    ...rest,
-    inspect: redactInspect(inspect, { env: "all" }),
-  });
-  return { ...d, units: d.units.map((u) => ({ ...u, containers: u.containers.map(container) })) };
+  const container = ({ env: _env, ...rest }: ContainerInfo) => rest;
+  const units = d.units.map((u) => ({ ...u, containers: u.containers.map(container) }));
+  return redactDeep({ ...d, units }, { env: "all" });
 }
 
 const sized = (n: number | undefined, truncated?: boolean) =>

@@ -1,6 +1,10 @@
 import type { Docker } from "../docker/docker.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
+import type { Lifecycle } from "../safe-exit.ts";
+import { redactArgv } from "../snapshot/redact.ts";
+import { withEnvFile } from "./docker-run.ts";
+import { privateEnvFiles } from "./env-file.ts";
 import type { StartStep } from "./types.ts";
 
 /** Seconds compose gets to pull nothing and start a stack. */
@@ -8,18 +12,18 @@ const COMPOSE_UP_TIMEOUT_MS = 600_000;
 
 /**
  * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` in the
- * target dir, or the rebuilt `docker run` of each standalone container that does not exist yet.
- * Returns what it started.
+ * target dir, or the rebuilt `docker run` of each standalone container that does not exist yet, its
+ * env handed over in a private env file. Returns what it started.
  */
 export async function startUnit(
-  d: { runner: Runner; docker: Docker },
+  d: { runner: Runner; docker: Docker; lifecycle: Lifecycle },
   step: StartStep,
   o: { signal: AbortSignal; log: Logger },
 ): Promise<string[]> {
   if (step.kind === "compose") {
     const compose = await composeCommand(d.runner);
     const argv = [...compose, "-p", step.project, ...step.files.flatMap((f) => ["-f", f]), "up", "-d"];
-    o.log.info(`starting: ${argv.join(" ")}`);
+    o.log.info(`starting: ${redactArgv(argv).join(" ")}`);
     await d.runner.run(argv, {
       cwd: step.cwd,
       signal: o.signal,
@@ -29,15 +33,21 @@ export async function startUnit(
     return [step.project];
   }
   const started: string[] = [];
-  for (const c of step.containers) {
-    const exists = await d.docker.run(["inspect", "--format", "{{.Id}}", c.name], { check: false });
-    if (exists.exitCode === 0) {
-      o.log.info(`${c.name} exists; not recreated`);
-      continue;
+  const envFiles = privateEnvFiles(d.lifecycle);
+  try {
+    for (const c of step.containers) {
+      const exists = await d.docker.run(["inspect", "--format", "{{.Id}}", c.name], { check: false });
+      if (exists.exitCode === 0) {
+        o.log.info(`${c.name} exists; not recreated`);
+        continue;
+      }
+      const argv = c.env.length ? withEnvFile(c.argv, envFiles.write(c.env)) : c.argv;
+      o.log.info(`starting: ${redactArgv(argv).join(" ")}`);
+      await d.runner.run(argv, { signal: o.signal, timeoutMs: 120_000 });
+      started.push(c.name);
     }
-    o.log.info(`starting: ${c.argv.join(" ")}`);
-    await d.runner.run(c.argv, { signal: o.signal, timeoutMs: 120_000 });
-    started.push(c.name);
+  } finally {
+    await envFiles.remove();
   }
   return started;
 }

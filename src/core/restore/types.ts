@@ -92,7 +92,11 @@ export interface FileStep {
 
 export type StartStep =
   | { kind: "compose"; project: string; files: string[]; cwd: string }
-  | { kind: "run"; containers: { name: string; argv: string[] }[] };
+  | {
+      kind: "run";
+      /** `env`: `KEY=value` entries, handed to docker in a private env file at start, never in argv. */
+      containers: { name: string; argv: string[]; env: string[] }[];
+    };
 
 /** Everything a restore will do, in order. Pure data: `--dry-run` prints it, the executor walks it. */
 export interface RestorePlan {

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { rebuildDockerRun } from "../../../src/core/restore/docker-run.ts";
+import { rebuildDockerRun, withEnvFile } from "../../../src/core/restore/docker-run.ts";
 import { REDACTED } from "../../../src/core/snapshot/redact.ts";
 
 const inspect = {
@@ -31,6 +31,8 @@ const inspect = {
 test("rebuilds name, restart, env, mounts, ports, network, labels, user, workdir, entrypoint and cmd", () => {
   const r = rebuildDockerRun(inspect);
   expect(r.refused).toBeUndefined();
+  // env goes to docker in an env file, never in argv
+  expect(r.env).toEqual(["MODE=prod"]);
   expect(r.argv).toEqual([
     "docker",
     "run",
@@ -39,8 +41,6 @@ test("rebuilds name, restart, env, mounts, ports, network, labels, user, workdir
     "web",
     "--restart",
     "unless-stopped",
-    "-e",
-    "MODE=prod",
     "-v",
     "webdata:/data",
     "-v",
@@ -105,7 +105,8 @@ test("an env file supplying the redacted keys: docker reads it, no placeholder a
   expect(r.argv.join(" ")).not.toContain(REDACTED);
   expect(r.argv.join(" ")).not.toContain("LEVEL=1");
   expect(r.argv.slice(5, 9)).toEqual(["--restart", "unless-stopped", "--env-file", "/root/web.env"]);
-  expect(r.argv).toContain("MODE=prod");
+  expect(r.env).toEqual(["MODE=prod"]);
+  expect(r.argv.join(" ")).not.toContain("MODE=prod");
 });
 
 test("an env file lacking one of the redacted keys still refuses, naming only that one", () => {
@@ -116,4 +117,37 @@ test("an env file lacking one of the redacted keys still refuses, naming only th
   );
   expect(r.refused).toContain("API_TOKEN was redacted");
   expect(r.refused).not.toContain("DB_PASSWORD");
+});
+
+test.each([
+  [
+    "a partly redacted value (the password of a URL) refuses like a whole one",
+    { Env: [`DATABASE_URL=postgres://u:${REDACTED}@h/db`] },
+    "web: DATABASE_URL was redacted in the backup; pass --env-file FILE with DATABASE_URL=<value> lines, or start it by hand",
+  ],
+  [
+    "a redacted label (basic auth) cannot come from an env file: start it by hand",
+    { Labels: { "traefik.http.middlewares.a.basicauth.users": REDACTED } },
+    "web: label traefik.http.middlewares.a.basicauth.users was redacted in the backup; start it by hand",
+  ],
+  [
+    "a redacted command line: start it by hand",
+    { Cmd: ["redis-server", "--requirepass", REDACTED] },
+    "web: its command line held a secret that was redacted in the backup; start it by hand",
+  ],
+  [
+    "a value with a line break cannot go through an env file",
+    { Env: ["MOTD=hello\nworld"] },
+    "web: the value of MOTD has a line break; start it by hand",
+  ],
+])("%s", (_what, config, refused) => {
+  const r = rebuildDockerRun({ ...inspect, Config: { ...inspect.Config, ...config } });
+  expect(r.refused).toBe(refused);
+  expect(r.env.join(" ")).not.toContain(REDACTED);
+});
+
+test("the env file goes right after `run`", () => {
+  expect(withEnvFile(["docker", "run", "-d", "--name", "web", "img"], "/tmp/p/1.env")).toEqual([
+    ...["docker", "run", "--env-file", "/tmp/p/1.env", "-d", "--name", "web", "img"],
+  ]);
 });
