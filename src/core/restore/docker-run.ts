@@ -43,7 +43,7 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   const config = obj(inspect.Config);
   const host = obj(inspect.HostConfig);
   const name = o.name ?? str(inspect.Name).replace(/^\//, "");
-  const argv = ["docker", "run", "-d", "--name", name];
+  const argv = ["--name", name];
   const warnings: string[] = [];
   const redacted: string[] = [];
   const env: string[] = [];
@@ -112,9 +112,3 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
 }
 
 const id = (s: string) => s;
-
-/** `argv` of a rebuilt `docker run` with `--env-file file` added right after `run`. */
-export function withEnvFile(argv: readonly string[], file: string): string[] {
-  const at = argv.indexOf("run") + 1;
-  return [...argv.slice(0, at), "--env-file", file, ...argv.slice(at)];
-}
