@@ -106,7 +106,7 @@ describeReal(
       );
       const [r, commandLines] = await Promise.all([restoring, sampleCommandLines(restoring)]);
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
-      expect(r.stderr).toContain("$ docker run --env-file "); // --verbose logged the commands
+      expect(r.stderr).toContain("$ docker run -d --env-file "); // --verbose logged the commands
       // MODE=test stands for a secret no redactor recognises: env values go through files, never argv
       expect(r.stderr).not.toContain("MODE=test");
       for (const text of [r.stdout, r.stderr]) {
@@ -114,7 +114,7 @@ describeReal(
         expect(text).not.toContain("s3cret-value");
       }
       // ps saw the restore's own docker run, and no secret or env value in any argv
-      expect(commandLines.some((l) => l.startsWith(`docker run --env-file ${tmp}/`))).toBe(true);
+      expect(commandLines.some((l) => l.startsWith(`docker run -d --env-file ${tmp}/`))).toBe(true);
       for (const l of commandLines) expect(l).not.toContain(pgSecret);
       for (const l of commandLines.filter((x) => x.includes(name))) expect(l).not.toContain("MODE=test");
       // the private env files are gone, and nothing kopi-docka wrote (state, cache, the staged recipe) holds it
