@@ -1,6 +1,6 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { rebuildDockerRun } from "../../../src/core/restore/docker-run.ts";
-import { REDACTED } from "../../../src/core/snapshot/redact.ts";
+import { REDACTED, redactInspect } from "../../../src/core/snapshot/redact.ts";
 
 const inspect = {
   Name: "/web",
@@ -141,4 +141,30 @@ test.each([
   const r = rebuildDockerRun({ ...inspect, Config: { ...inspect.Config, ...config } });
   expect(r.refused).toBe(refused);
   expect(r.env.join(" ")).not.toContain(REDACTED);
+});
+
+describe("backed up, then started again: only real secrets stop a --start", () => {
+  const roundTrip = (env: string[]) =>
+    rebuildDockerRun(redactInspect({ ...inspect, Config: { ...inspect.Config, Env: env } }));
+
+  test("names that merely look secret pass through whole", () => {
+    const env = [
+      "API_BASE_URL=https://api.example.com/v1",
+      "KEYBOARD_LAYOUT=de",
+      "AUTHOR=Jane",
+      "BYPASS_CACHE=1",
+    ];
+    const r = roundTrip(env);
+    expect(r.refused).toBeUndefined();
+    expect(r.env).toEqual(env);
+  });
+
+  test.each([
+    "DATABASE_URL=postgres://u:s3cret@h/db",
+    "MYSQL_PWD=s3cret",
+    "SENTRY_DSN=https://k3y@o1.ingest.sentry.io/1",
+  ])("%s: refused until an env file supplies it", (entry) => {
+    const key = entry.split("=")[0] ?? "";
+    expect(roundTrip([entry]).refused).toContain(`${key} was redacted in the backup`);
+  });
 });
