@@ -1,6 +1,6 @@
 import type { Scope } from "../../config/schema.ts";
 import type { UnitType } from "../discovery/model.ts";
-import type { SnapshotTags, SnapshotType } from "./tags.ts";
+import type { SnapshotTags, SnapshotType } from "../snapshot/tags.ts";
 
 /**
  * The backup plan: everything `backup` will do, decided up front by `planBackup` (pure). Plain data;

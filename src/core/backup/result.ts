@@ -1,5 +1,5 @@
 import { AppError } from "../errors.ts";
-import type { SnapshotType } from "./tags.ts";
+import type { SnapshotType } from "../snapshot/tags.ts";
 
 /** Where in a unit's backup something went wrong. */
 export type Phase =

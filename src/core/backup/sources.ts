@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Config, Scope } from "../../config/schema.ts";
 import type { Unit } from "../discovery/model.ts";
+import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "../snapshot/tags.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
-import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "./tags.ts";
 
 export interface SourceContext {
   config: Config;

@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { logicalSourcePath, type SnapshotTags } from "../backup/tags.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
+import { BACKUP_FORMAT, type SnapshotTags, sourceIdentity, undoSourcePath } from "../snapshot/tags.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
@@ -52,14 +52,13 @@ export async function takeUndoSnapshot(
     run_id: runId,
     backup_scope: "minimal",
     timestamp,
-    backup_format: "direct",
+    backup_format: BACKUP_FORMAT,
     kopi_docka_version: c.version,
     phase: "pre-restore",
     ...(item.kind === "volume" ? { volume: item.name } : { bind_source: item.path }),
   };
-  const path = logicalSourcePath(tags).replace(/^\/kopi-docka\/[^/]+/, (m) => `${m}/pre-restore`);
   const m = await c.kopia.snapshotCreate(item.path, {
-    overrideSource: `kopi-docka@${c.hostname}:${path}`,
+    overrideSource: sourceIdentity(c.kopia.options.username, c.hostname, undoSourcePath(tags)),
     tags: tags as unknown as Record<string, string>,
     description: `kopi-docka undo point before restore ${runId}`,
     signal: c.signal,

@@ -47,7 +47,7 @@ export function planStart(
     });
     warnings.push(...r.warnings);
     if (r.refused) refused.push(r.refused);
-    else containers.push({ name: r.name, argv: r.argv });
+    else containers.push({ name: r.name, argv: r.argv, env: r.env });
   }
   return { start: { kind: "run", containers }, refused };
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { AppError } from "../errors.ts";
+import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
 import type { Renamer } from "./names.ts";
 import { checkAgainstRecipe, type RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe } from "./recipe.ts";
@@ -36,6 +37,29 @@ export function planVolumes(
         labels: names.labels(meta?.labels ?? {}),
       };
     });
+}
+
+/**
+ * Volumes to create whose driver options hold a secret (a CIFS `password=`): redacted in the
+ * backup, or in plain text in a recipe written before redaction covered options. `docker volume
+ * create` takes options only in argv, which `ps` shows to every user, so kopi-docka never creates
+ * them: the person creates the volume, and a restore into an existing volume needs no options.
+ */
+export function secretVolumeRefusals(volumes: readonly VolumeStep[]): string[] {
+  return volumes
+    .filter((v) => v.action === "create")
+    .filter(
+      (v) =>
+        Object.values(v.options).some(hasRedaction) ||
+        JSON.stringify(redactDeep(v.options)) !== JSON.stringify(v.options),
+    )
+    .map(
+      (v) =>
+        `volume ${v.name}: its driver options hold a secret, which kopi-docka never puts on a command line; ` +
+        `create it yourself (docker volume create --driver ${v.driver} ${Object.keys(v.options)
+          .map((k) => `--opt ${k}=…`)
+          .join(" ")} ${v.name}), then restore again`,
+    );
 }
 
 /** The point's bind mounts; a single-file bind (the recipe says `kind: file`) stays a file. */

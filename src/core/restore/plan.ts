@@ -2,7 +2,14 @@ import { join } from "node:path";
 import { AppError } from "../errors.ts";
 import { PROJECT_LABEL, renamer } from "./names.ts";
 import { planStart } from "./plan-start.ts";
-import { missingFromPoint, planBinds, planFiles, planNetworks, planVolumes } from "./plan-steps.ts";
+import {
+  missingFromPoint,
+  planBinds,
+  planFiles,
+  planNetworks,
+  planVolumes,
+  secretVolumeRefusals,
+} from "./plan-steps.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import type { CurrentState, RestorePlan, RestoreRequest } from "./types.ts";
@@ -52,6 +59,7 @@ export function planRestore(
   const refusals = networks
     .filter((n) => n.action === "conflict")
     .map((n) => `network ${n.name} ${n.note}; --recreate-networks replaces it`);
+  refusals.push(...secretVolumeRefusals(volumes));
   const files = wants("recipe") && recipe ? planFiles(recipe, state, targetDir) : [];
   if (wants("recipe") && !recipe && !point.phase)
     warnings.push("this point has no recipe: no compose files to write");

@@ -93,8 +93,14 @@ export interface FileStep {
 
 export type StartStep =
   | { kind: "compose"; project: string; files: string[]; cwd: string }
-  /** `argv`: the arguments of `docker run -d` (the docker client adds the command). */
-  | { kind: "run"; containers: { name: string; argv: string[] }[] };
+  | {
+      kind: "run";
+      /**
+       * `argv`: the arguments of `docker run -d` (the docker client adds the command); `env`: `KEY=value`
+       * entries, handed to docker in a private env file at start, never in argv.
+       */
+      containers: { name: string; argv: string[]; env: string[] }[];
+    };
 
 /** Everything a restore will do, in order. Pure data: `--dry-run` prints it, the executor walks it. */
 export interface RestorePlan {
