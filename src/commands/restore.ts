@@ -43,6 +43,7 @@ export default defineCommand({
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
     "env-file": str("KEY=value lines for --start of a standalone container (redacted values)", "file"),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
+    "allow-path": str("Confirm restoring to this exact host-internal path (repeat for more)", "path"),
     yes: bool("Do not ask; needed without a terminal"),
   },
   async run({ args, rawArgs }) {

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -88,6 +89,8 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
     })),
     bindMounts: unit.bindMounts.map(({ source, targets, readOnly, kind }) => ({
       source,
+      // kopia follows a symlink on the way to the source; restore follows only the one recorded here.
+      ...realSourceOf(source),
       targets,
       readOnly,
       kind,
@@ -95,6 +98,15 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
     networks: unit.networks.map((n) => n.name),
   });
   writeJson(join(dir, "coverage.json"), coverage(unit, plan, composeFiles));
+}
+
+function realSourceOf(source: string): { realSource?: string } {
+  try {
+    const real = realpathSync(source);
+    return real === source ? {} : { realSource: real };
+  } catch {
+    return {};
+  }
 }
 
 /** Writes networks.json (full `docker network inspect` objects) for one unit. */
