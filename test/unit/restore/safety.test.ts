@@ -135,6 +135,20 @@ describe("forged snapshot metadata", () => {
     expect(planRestore(request({ allowPaths: ["/etc/cron.d"] }), pts, state).refusals).toEqual([]);
   });
 
+  test("--start of a container whose (forged) inspect mounts a host-internal path is refused", () => {
+    const pts = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", []));
+    const r = recipe({ type: "standalone" });
+    r.inspects = { shop_db_1: { Mounts: [{ Type: "bind", Source: "/etc", Destination: "/host" }] } };
+    const state = emptyState({
+      recipe: r,
+      hostInternal: { host_internal_paths: ["/etc"], host_internal_basenames: [] },
+    });
+    const plan = planRestore(request({ start: true }), pts, state);
+    expect(plan.refusals.join("\n")).toContain("container shop_db_1 would mount /etc");
+    const allowed = planRestore(request({ start: true, allowPaths: ["/etc"] }), pts, state);
+    expect(allowed.refusals.join("\n")).not.toContain("would mount");
+  });
+
   test("under --as a bind source can never leave <target>/binds", () => {
     expect(renamer("copy", "/opt/stacks/copy").bind("/srv/a")).toBe("/opt/stacks/copy/binds/srv/a");
     expect(() => renamer("copy", "/opt/stacks/copy").bind("/../../../etc")).toThrow(UnsafePathError);
