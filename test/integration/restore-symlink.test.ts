@@ -11,9 +11,10 @@ const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 // A container's bind-mounted directory and file are backed up for real; then the paths are swapped
 // for symlinks to data outside them. kopia's `restore --delete-extra` would follow a symlinked target
 // and delete what is there; a single-file restore would overwrite the link's target.
-describeReal("restore: symlinks at a bind target are never followed", ["docker", "kopia", "image"], () => {
+describeReal("restore: symlinks in a restore target are never followed", ["docker", "kopia", "image"], () => {
   const dir = tempDir("kd-restore-link-");
   const name = uniqueName("kdt-restore-link");
+  const volume = `${name}-v`;
   const data = join(dir.path, "data");
   const conf = join(dir.path, "conf", "app.conf");
   const outside = join(dir.path, "outside");
@@ -35,7 +36,16 @@ describeReal("restore: symlinks at a bind target are never followed", ["docker",
     writeFileSync(outsideFile, "host file\n");
     await run([
       ...["docker", "run", "-d", "--name", name, "-v", `${data}:/data`, "-v", `${conf}:/etc/app.conf:ro`],
+      ...["-v", `${volume}:/vol`],
       ...[TEST_IMAGE, "sh", "-c", LOOP],
+    ]);
+    await run([
+      "docker",
+      "exec",
+      name,
+      "sh",
+      "-c",
+      "mkdir /vol/sub && echo v > /vol/v.txt && echo w > /vol/sub/w",
     ]);
     atBackup = { data: describeTree(data), conf: describeTree(conf) };
     const r = await cli("backup", "--unit", name);
@@ -45,8 +55,21 @@ describeReal("restore: symlinks at a bind target are never followed", ["docker",
 
   afterAll(async () => {
     await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "volume", "rm", "-f", volume], { check: false });
     dir.remove();
   }, 60_000);
+
+  test("links planted in a volume where the backup has files: replaced, never written through", async () => {
+    const mp = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    const atVolume = describeTree(mp);
+    await run(["docker", "exec", name, "sh", "-c", "rm /vol/v.txt /vol/sub/w"]);
+    symlinkSync(outsideFile, join(mp, "v.txt"));
+    symlinkSync(join(outside, "precious"), join(mp, "sub", "w"));
+    const r = await cli("restore", "--unit", name, "--latest", "--only", "volumes", "--yes");
+    expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+    expect(outsideNow()).toEqual(outsideBefore);
+    expect(describeTree(mp)).toEqual(atVolume);
+  }, 120_000);
 
   test("a bind directory replaced by a symlink: refused, nothing outside deleted or written", async () => {
     renameSync(data, `${data}.real`);
