@@ -38,18 +38,23 @@ export interface RestoreArgs {
   yes?: boolean;
 }
 
-/** The flags of one invocation; `--volume` read from the raw argv since it may be repeated. */
-export function restoreFlags(a: RestoreArgs, rawArgs: readonly string[]): RestoreFlags {
-  const volume = repeatedFlag(rawArgs, "--volume");
-  const allowPath = repeatedFlag(rawArgs, "--allow-path");
+/**
+ * The flags of one invocation; `volume`: every `--volume` value, `allowPath`: every `--allow-path`
+ * value (both flags may be repeated).
+ */
+export function restoreFlags(
+  a: RestoreArgs,
+  volume: readonly string[],
+  allowPath: readonly string[] = [],
+): RestoreFlags {
   const set = <K extends keyof RestoreFlags>(k: K, v: RestoreFlags[K] | undefined) =>
     v === undefined || v === "" ? {} : { [k]: v };
   return {
     ...set("unit", a.unit),
     ...set("run", a.run),
     ...set("latest", a.latest),
-    ...(volume.length ? { volume } : {}),
-    ...(allowPath.length ? { allowPath } : {}),
+    ...(volume.length ? { volume: [...volume] } : {}),
+    ...(allowPath.length ? { allowPath: [...allowPath] } : {}),
     ...set("only", a.only),
     ...set("fromHost", a["from-host"]),
     ...set("as", a.as),
@@ -147,11 +152,4 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
     start: Boolean(f.start),
     recreateNetworks: Boolean(f.recreateNetworks),
   };
-}
-
-/** Every value of a flag that may be repeated (`--volume a --volume b`, `--volume=c`). */
-export function repeatedFlag(argv: readonly string[], flag: string): string[] {
-  return argv.flatMap((a, i) =>
-    a === flag ? [argv[i + 1] ?? ""] : a.startsWith(`${flag}=`) ? [a.slice(flag.length + 1)] : [],
-  );
 }

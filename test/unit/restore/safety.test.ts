@@ -11,7 +11,7 @@ import { groupRestorePoints } from "../../../src/core/restore/points.ts";
 import { readRecipe } from "../../../src/core/restore/recipe.ts";
 import { requestFromFlags } from "../../../src/core/restore/request.ts";
 import { cleanPathProblem, pathUnder, UnsafePathError } from "../../../src/core/safe-paths.ts";
-import { config, facts, fixture } from "../discovery/fixtures.ts";
+import { config, facts, inspected } from "../discovery/fixtures.ts";
 import { emptyState, manifest, recipe, request, unitBackup } from "./fixtures.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "kd-safety-"));
@@ -39,9 +39,8 @@ describe("names: Docker's and compose's rules", () => {
   });
 
   test("discovery: a unit named ../../etc by a label is excluded with the reason, never backed up", () => {
-    const raw = fixture("v1", "inspect.json") as { Config: { Labels: Record<string, string> } }[];
-    const labels = raw.map((c) => c.Config.Labels);
-    for (const l of labels) {
+    const raw = inspected("v1");
+    for (const l of raw.map((c) => c.Config.Labels ?? {})) {
       if (l["kopi-docka.unit"]) l["kopi-docka.unit"] = "../../etc";
       if (l["com.docker.compose.project"]) l["com.docker.compose.project"] = "../evil";
     }
