@@ -44,12 +44,13 @@ export default defineCommand({
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
     "env-file": str("KEY=value lines for --start of a standalone container (redacted values)", "file"),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
+    "allow-path": str("Confirm restoring to this exact host-internal path (repeat for more)", "path"),
     yes: bool("Do not ask; needed without a terminal"),
   },
   async run({ args, rawArgs }) {
     const ctx = needs(args, "writer", "restore");
     const points = await readRestorePoints(ctx);
-    const flags = restoreFlags(args, repeatedFlag(rawArgs, "volume"));
+    const flags = restoreFlags(args, repeatedFlag(rawArgs, "volume"), repeatedFlag(rawArgs, "allow-path"));
     const wizard = ctx.interactive && !flagsComplete(flags);
     let prepared: PreparedRestore | undefined;
     const preview = async (r: Parameters<typeof prepareRestore>[1]) => {

@@ -68,6 +68,20 @@ export async function restoreWizard(data: WizardData, io: WizardIo = {}): Promis
     request = { ...request, recreateNetworks: true };
     plan = await previewWithSpinner(data, request, io);
   }
+  for (const path of plan.confirmPaths ?? []) {
+    // A backup never holds a host-internal path: only the person can say this one is meant.
+    const ok = answer(
+      await p.confirm({
+        ...io,
+        message: `The restore point writes to ${path}, a host-internal path (backup.host_internal_paths). Restore there?`,
+        initialValue: false,
+      }),
+      io,
+    );
+    if (!ok) declined(io);
+    request = { ...request, allowPaths: [...(request.allowPaths ?? []), path] };
+  }
+  if (plan.confirmPaths?.length) plan = await previewWithSpinner(data, request, io);
   if (plan.refusals.length && request.start && !request.envFile) {
     // Standalone containers whose secrets were redacted: their values, or no start.
     p.note(plan.refusals.join("\n"), "Cannot start as backed up", io);

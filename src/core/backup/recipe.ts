@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -90,6 +91,8 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
     })),
     bindMounts: unit.bindMounts.map(({ source, targets, readOnly, kind }) => ({
       source,
+      // kopia follows a symlink on the way to the source; restore follows only the one recorded here.
+      ...realSourceOf(source),
       targets,
       readOnly,
       kind,
@@ -98,6 +101,15 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
   });
   writeJson(join(dir, RECIPE.unitJson), unitJson);
   writeJson(join(dir, RECIPE.coverage), coverage(unit, plan, composeFiles));
+}
+
+function realSourceOf(source: string): { realSource?: string } {
+  try {
+    const real = realpathSync(source);
+    return real === source ? {} : { realSource: real };
+  } catch {
+    return {};
+  }
 }
 
 /** Writes networks.json (full `docker network inspect` objects) for one unit. */

@@ -6,6 +6,7 @@ import { type ComposeFs, composeFilesOf, fillDependsOn, mountTable } from "./com
 import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
 import { groupUnits } from "./group.ts";
 import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
+import { checkNames } from "./name-check.ts";
 import { toContainerInfo } from "./parse.ts";
 import { unitResources } from "./resources.ts";
 import { pathSize, type SizeBounds } from "./sizes.ts";
@@ -78,7 +79,7 @@ export function buildDiscovery(facts: DockerFacts, config: Config, options: Disc
     };
     if (workingDir) unit.workingDir = workingDir;
     if (draft.excluded) unit.excluded = draft.excluded;
-    return unit;
+    return checkNames(unit);
   });
   const hasDb = (u: Unit) => (u.containers.some((c) => c.database) ? 0 : 1);
   units.sort((a, b) => hasDb(a) - hasDb(b) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));

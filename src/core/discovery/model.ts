@@ -109,7 +109,7 @@ export interface ComposeFileInfo {
 
 /** Something discovery saw and will not back up, and why. `list` shows these. */
 export interface SkippedItem {
-  kind: "container" | "volume" | "bind" | "compose_file" | "mount";
+  kind: "container" | "volume" | "network" | "bind" | "compose_file" | "mount";
   id: string;
   reason: string;
 }

@@ -187,10 +187,15 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return parseKopiaJson(SnapshotManifestSchema.array(), r.stdout || "[]", "snapshot list");
     },
 
-    /** Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times. */
+    /**
+     * Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times.
+     * Files are written to a temp name and renamed (`--write-files-atomically`): without it kopia
+     * opens an existing path and writes through a symlink planted there, onto whatever it names.
+     */
     async snapshotRestore(id: string, target: string, o: SnapshotRestoreOptions = {}): Promise<void> {
       const progress = progressRun(parseRestoreProgress, o);
       const args = ["snapshot", "restore", id, target, ...progress.flags, "--no-ignore-permission-errors"];
+      args.push("--write-files-atomically");
       if (o.deleteExtra) args.push("--delete-extra");
       const r = await run(args, { signal: o.signal, check: false, ...progress.options });
       if (r.exitCode !== 0) throw classifyKopiaError(failure(progress.clean(r)));

@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
@@ -31,7 +31,15 @@ export async function loadRecipe(
   if (!point.recipe) return undefined;
   await kopia.snapshotRestore(point.recipe.id, join(dir, "recipe"), { signal });
   if (point.networks) await kopia.snapshotRestore(point.networks.id, join(dir, "networks"), { signal });
-  return readRecipe(join(dir, "recipe"), point.networks ? join(dir, "networks") : undefined);
+  const recipe = readRecipe(join(dir, "recipe"), point.networks ? join(dir, "networks") : undefined);
+  if (recipe.unit.unit !== point.unit) {
+    throw new AppError(
+      "restore_failed",
+      `the recipe of ${point.key} describes unit ${recipe.unit.unit}, not ${point.unit}; refused`,
+      { hint: "nothing was changed; the snapshot was not written by kopi-docka or was altered" },
+    );
+  }
+  return recipe;
 }
 
 /**
@@ -81,10 +89,35 @@ export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<v
   await restoreInto(c, `volume ${v.name}`, v.snapshotId, mountpoint, v);
 }
 
-/** Restores a bind mount's directory exactly (extra files removed), or its single file. */
+/**
+ * Restores a bind mount's directory exactly, or its single file: into a fresh sibling first, then
+ * renamed into place, so whatever is at the path (a symlink too) is replaced, never written through.
+ * A directory that is a mount point cannot be renamed: it is restored in place (kopia's
+ * `--delete-extra` replaces symlinks inside it instead of following them).
+ */
 export async function restoreBind(c: ContentContext, b: BindStep): Promise<void> {
-  mkdirSync(b.kind === "file" ? dirname(b.path) : b.path, { recursive: true });
-  await restoreInto(c, `bind ${b.path}`, b.snapshotId, b.path, b, b.kind === "directory");
+  const target = b.realPath ?? b.path;
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const st = lstatSync(target, { throwIfNoEntry: false });
+  if (st?.isDirectory() && b.kind === "directory" && st.dev !== lstatSync(parent).dev) {
+    await restoreInto(c, `bind ${b.path}`, b.snapshotId, target, b, true);
+    return;
+  }
+  const fresh = mkdtempSync(join(parent, `.${basename(target)}.kd-restore-`));
+  try {
+    await restoreInto(c, `bind ${b.path}`, b.snapshotId, join(fresh, "new"), b, false);
+    if (st) renameSync(target, join(fresh, "old"));
+    try {
+      renameSync(join(fresh, "new"), target);
+    } catch (e) {
+      if (st) renameSync(join(fresh, "old"), target);
+      throw e;
+    }
+  } finally {
+    // The old content (kept in the undo point) or a half-done restore.
+    rmSync(fresh, { recursive: true, force: true });
+  }
 }
 
 async function restoreInto(

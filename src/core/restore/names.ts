@@ -3,6 +3,8 @@
  * project (`<as>_<key>`) and get the new project label, so docker-compose adopts them; other
  * objects get the new name as a prefix. In place, every name stays as it was.
  */
+import { pathUnder } from "../safe-paths.ts";
+
 export const PROJECT_LABEL = "com.docker.compose.project";
 export const VOLUME_LABEL = "com.docker.compose.volume";
 export const NETWORK_LABEL = "com.docker.compose.network";
@@ -32,6 +34,6 @@ export function renamer(as: string | undefined, targetDir: string): Renamer {
     labels: (l) => (PROJECT_LABEL in l ? { ...l, [PROJECT_LABEL]: as } : { ...l }),
     container: (n) => `${as}_${n}`,
     // A copy must never write over the original's host paths.
-    bind: (s) => `${targetDir}/binds${s.startsWith("/") ? s : `/${s}`}`,
+    bind: (s) => pathUnder(`${targetDir}/binds`, s),
   };
 }

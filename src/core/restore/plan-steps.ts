@@ -1,9 +1,10 @@
-import { join } from "node:path";
 import { AppError } from "../errors.ts";
+import { pathUnder } from "../safe-paths.ts";
 import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
 import type { Renamer } from "./names.ts";
 import { checkAgainstRecipe, type RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe } from "./recipe.ts";
+import { recordedRealPath } from "./safety.ts";
 import type { BindStep, CurrentState, FileStep, NetworkStep, RestoreRequest, VolumeStep } from "./types.ts";
 
 /** The point's volumes (the chosen ones with `--volume`), named for this host. */
@@ -68,9 +69,11 @@ export function planBinds(
   recipe: LoadedRecipe | undefined,
   state: CurrentState,
   names: Renamer,
+  copy = false,
 ): BindStep[] {
   return point.binds.map((b) => {
     const path = names.bind(b.source);
+    const realPath = recordedRealPath(path, b.source, recipe, state, copy);
     const kind =
       recipe?.unit.bindMounts.find((m) => m.source === b.source)?.kind === "file" ? "file" : "directory";
     return {
@@ -81,6 +84,7 @@ export function planBinds(
       files: b.files,
       action: (state.paths[path] ?? "missing") === "missing" ? "create" : "overwrite",
       kind,
+      ...(realPath ? { realPath } : {}),
     };
   });
 }
@@ -88,7 +92,7 @@ export function planBinds(
 /** Compose and project files into the target dir: created, overwritten (old kept) or left alone. */
 export function planFiles(recipe: LoadedRecipe, state: CurrentState, targetDir: string): FileStep[] {
   return recipe.files.map((f) => {
-    const to = join(targetDir, targetName(f.stored, recipe));
+    const to = pathUnder(targetDir, targetName(f.stored, recipe));
     const old = state.fileHashes[to];
     return {
       stored: f.stored,

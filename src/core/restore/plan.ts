@@ -1,5 +1,5 @@
-import { join } from "node:path";
 import { AppError } from "../errors.ts";
+import { pathUnder } from "../safe-paths.ts";
 import { PROJECT_LABEL, renamer } from "./names.ts";
 import { planStart } from "./plan-start.ts";
 import {
@@ -12,6 +12,7 @@ import {
 } from "./plan-steps.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
+import { pathRefusals } from "./safety.ts";
 import type { CurrentState, RestorePlan, RestoreRequest } from "./types.ts";
 
 /**
@@ -32,13 +33,13 @@ export function planRestore(
   const recipe = state.recipe;
   const warnings = [...point.problems, ...newerIncomplete(point, points)];
   const project = request.as ?? projectOf(recipe) ?? point.unit;
-  const targetDir = request.targetDir ?? join(state.restoreDir, request.as ?? point.unit);
+  const targetDir = request.targetDir ?? pathUnder(state.restoreDir, request.as ?? point.unit);
   const names = renamer(request.as, targetDir);
   const wants = (k: "volumes" | "binds" | "recipe") => request.what === "all" || request.what === k;
 
   const chosen = request.volumes?.length ? request.volumes : undefined;
   const volumes = wants("volumes") ? planVolumes(point, recipe, state, chosen, names) : [];
-  const binds = wants("binds") ? planBinds(point, recipe, state, names) : [];
+  const binds = wants("binds") ? planBinds(point, recipe, state, names, Boolean(request.as)) : [];
   if (request.as && binds.length)
     warnings.push(`bind mounts of the copy are restored under ${targetDir}/binds`);
 
@@ -50,9 +51,10 @@ export function planRestore(
     ...volumes
       .filter((v) => v.action === "overwrite")
       .map((v) => ({ kind: "volume" as const, name: v.name, path: state.volumes[v.name]?.mountpoint ?? "" })),
+    // Whatever is there (another kind too) is kept in the undo point before it is replaced.
     ...binds
-      .filter((b) => b.action === "overwrite" && state.paths[b.path] === b.kind)
-      .map((b) => ({ kind: "bind" as const, name: b.path, path: b.path })),
+      .filter((b) => b.action === "overwrite")
+      .map((b) => ({ kind: "bind" as const, name: b.path, path: b.realPath ?? b.path })),
   ];
 
   const networks = request.what === "all" && recipe ? planNetworks(recipe, state, request, names) : [];
@@ -67,7 +69,8 @@ export function planRestore(
   const started = request.start
     ? planStart(recipe, request, state, { project, targetDir, names }, warnings)
     : { refused: [] };
-  refusals.push(...started.refused);
+  const unsafe = pathRefusals(binds, files, recipe, state, request);
+  refusals.push(...started.refused, ...unsafe.refusals);
   return {
     request,
     point: strip(point),
@@ -84,6 +87,7 @@ export function planRestore(
     ...(started.start ? { start: started.start } : {}),
     missing: missingFromPoint(point, recipe),
     refusals,
+    ...(unsafe.confirm.length ? { confirmPaths: unsafe.confirm } : {}),
     warnings,
   };
 }

@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
+import { nameProblem } from "../names-rules.ts";
+import { cleanPathProblem } from "../safe-paths.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { RestoreRequest } from "./types.ts";
 
@@ -16,6 +18,8 @@ export interface RestoreFlags {
   start?: boolean;
   recreateNetworks?: boolean;
   envFile?: string;
+  /** Host-internal bind targets confirmed exactly (`--allow-path`, repeatable). */
+  allowPath?: string[];
   yes?: boolean;
 }
 
@@ -34,8 +38,15 @@ export interface RestoreArgs {
   yes?: boolean;
 }
 
-/** The flags of one invocation; `volume`: every `--volume` value (the flag may be repeated). */
-export function restoreFlags(a: RestoreArgs, volume: readonly string[]): RestoreFlags {
+/**
+ * The flags of one invocation; `volume`: every `--volume` value, `allowPath`: every `--allow-path`
+ * value (both flags may be repeated).
+ */
+export function restoreFlags(
+  a: RestoreArgs,
+  volume: readonly string[],
+  allowPath: readonly string[] = [],
+): RestoreFlags {
   const set = <K extends keyof RestoreFlags>(k: K, v: RestoreFlags[K] | undefined) =>
     v === undefined || v === "" ? {} : { [k]: v };
   return {
@@ -43,6 +54,7 @@ export function restoreFlags(a: RestoreArgs, volume: readonly string[]): Restore
     ...set("run", a.run),
     ...set("latest", a.latest),
     ...(volume.length ? { volume: [...volume] } : {}),
+    ...(allowPath.length ? { allowPath: [...allowPath] } : {}),
     ...set("only", a.only),
     ...set("fromHost", a["from-host"]),
     ...set("as", a.as),
@@ -81,6 +93,8 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
   if (f.run && f.latest) throw new UsageError("--run and --latest exclude each other");
   const host = f.fromHost ?? thisHost;
   const unit = f.unit as string;
+  const badName = nameProblem("unit", unit);
+  if (badName) throw new UsageError(`--unit: ${badName}`, "see `kopi-docka snapshots`");
   const candidates = pointsFor(points, host, unit);
   if (candidates.length === 0) {
     const hosts = [...new Set(points.points.filter((p) => p.unit === unit).map((p) => p.host))];
@@ -122,6 +136,8 @@ export function findPoint(candidates: readonly RestorePoint[], f: RestoreFlags, 
 export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "unit" | "point"> {
   if (f.only && !(ONLY as readonly string[]).includes(f.only))
     throw new UsageError(`--only must be one of ${ONLY.join(", ")}`);
+  const badPath = f.allowPath?.map((p) => cleanPathProblem(p)).find(Boolean);
+  if (badPath) throw new UsageError(`--allow-path ${badPath}`, "give the exact absolute path the plan names");
   if (f.as && !/^[a-z0-9][a-z0-9_-]*$/.test(f.as))
     throw new UsageError(`--as ${f.as}: a compose project name is lower-case letters, digits, - and _`);
   const volumes = f.volume?.flatMap((v) => v.split(",")).filter(Boolean);
@@ -132,6 +148,7 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
     ...(f.as ? { as: f.as } : {}),
     ...(f.targetDir ? { targetDir: f.targetDir } : {}),
     ...(f.envFile ? { envFile: resolve(f.envFile) } : {}),
+    ...(f.allowPath?.length ? { allowPaths: f.allowPath } : {}),
     start: Boolean(f.start),
     recreateNetworks: Boolean(f.recreateNetworks),
   };

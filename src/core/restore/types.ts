@@ -20,6 +20,8 @@ export interface RestoreRequest {
   recreateNetworks: boolean;
   /** Absolute path of a docker env file whose values replace saved (and redacted) ones on `--start`. */
   envFile?: string;
+  /** Host-internal paths (`backup.host_internal_paths`) the person confirmed, exactly (`--allow-path`). */
+  allowPaths?: string[];
 }
 
 export interface ContainerState {
@@ -41,6 +43,13 @@ export interface CurrentState {
   containers: ContainerState[];
   /** What is at each path that may be written (bind sources, target files). */
   paths: Record<string, "directory" | "file" | "missing" | "other">;
+  /**
+   * Paths that may be written which have a symlink at or above them (below the trusted root):
+   * the first link, where it points, and where the path resolves to.
+   */
+  symlinks?: Record<string, { link: string; to: string; resolved: string }>;
+  /** `backup.host_internal_paths` and basenames: a bind restored there needs `--allow-path`. */
+  hostInternal?: { host_internal_paths: readonly string[]; host_internal_basenames: readonly string[] };
   /** sha256 of existing files in the target dir. */
   fileHashes: Record<string, string>;
   recipe?: LoadedRecipe;
@@ -74,6 +83,8 @@ export interface BindStep {
   action: "create" | "overwrite";
   /** A bind mount of a single file is restored as that file, not as a directory. */
   kind: "directory" | "file";
+  /** Where it is written when a symlink the backup recorded lies on its way (resolved as at backup). */
+  realPath?: string;
 }
 
 export interface NetworkStep {
@@ -123,5 +134,7 @@ export interface RestorePlan {
   missing: string[];
   /** Why this plan must not run as it is (a network it may not replace, a container it cannot start). */
   refusals: string[];
+  /** Host-internal paths the plan would write to: refused until confirmed exactly (`--allow-path`). */
+  confirmPaths?: string[];
   warnings: string[];
 }

@@ -1,23 +1,27 @@
 import { z } from "zod";
+import { cleanPath, dockerName, labelPath, storedCompose } from "./validate.ts";
 
-/** `unit.json` at the root of a recipe snapshot (ARCHITECTURE.md "Recipe layout"). Unknown keys kept. */
+/**
+ * `unit.json` at the root of a recipe snapshot (ARCHITECTURE.md "Recipe layout"). Unknown keys kept.
+ * Every name and path in it is checked (validate.ts): a forged recipe is refused, never acted on.
+ */
 export const UnitJsonSchema = z.looseObject({
-  unit: z.string(),
+  unit: dockerName("unit"),
   type: z.enum(["compose", "standalone"]),
-  workingDir: z.string().nullable().optional(),
+  workingDir: cleanPath.nullable().optional(),
   backup_id: z.string().optional(),
   run_id: z.string().optional(),
   timestamp: z.string().optional(),
   scope: z.string().optional(),
   /** Compose files the backup could not find have `stored: null`; they are dropped here. */
   composeFiles: z
-    .array(z.looseObject({ labelPath: z.string(), stored: z.string().nullable() }))
+    .array(z.looseObject({ labelPath, stored: storedCompose.nullable() }))
     .default([])
     .transform((fs) => fs.flatMap((f) => (f.stored ? [{ labelPath: f.labelPath, stored: f.stored }] : []))),
   containers: z
     .array(
       z.looseObject({
-        name: z.string(),
+        name: dockerName("container"),
         service: z.string().optional(),
         image: z.string(),
         running: z.boolean().optional(),
@@ -28,7 +32,7 @@ export const UnitJsonSchema = z.looseObject({
   volumes: z
     .array(
       z.looseObject({
-        name: z.string(),
+        name: dockerName("volume"),
         driver: z.string().default("local"),
         options: z.record(z.string(), z.string()).nullable().default({}),
         labels: z.record(z.string(), z.string()).nullable().default({}),
@@ -39,13 +43,15 @@ export const UnitJsonSchema = z.looseObject({
   bindMounts: z
     .array(
       z.looseObject({
-        source: z.string(),
+        source: cleanPath,
+        /** Where `source` resolved to at backup time when a symlink was on its way (kopia follows it). */
+        realSource: cleanPath.optional(),
         targets: z.array(z.looseObject({ container: z.string(), destination: z.string() })).default([]),
         readOnly: z.boolean().optional(),
         kind: z.string().optional(),
       }),
     )
     .default([]),
-  networks: z.array(z.string()).default([]),
+  networks: z.array(dockerName("network")).default([]),
 });
 export type UnitJson = z.infer<typeof UnitJsonSchema>;
