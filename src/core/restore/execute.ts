@@ -11,6 +11,7 @@ import type { Lifecycle } from "../safe-exit.ts";
 import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
+import { writeOverride } from "./compose-override.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
@@ -96,11 +97,7 @@ export async function executeRestore(
       runState.undoPoint = result.undoPoint;
     }
     const names = renamer(plan.request.as, plan.targetDir);
-    await applyNetworks(d.docker, plan.networks, {
-      labels: names.labels,
-      copy: Boolean(plan.request.as),
-      log,
-    });
+    await applyNetworks(d.docker, plan.networks, { labels: names.labels, log });
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
       runState.writing = `volume ${v.name}`;
@@ -118,6 +115,10 @@ export async function executeRestore(
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
       result.files = plan.files.filter((f) => f.action !== "same").map((f) => f.to);
+    }
+    if (plan.override) {
+      const bak = writeOverride(plan.override, fileStamp(o.now), log);
+      if (bak) result.backups.push(bak);
     }
     lifecycle.throwIfInterrupted();
     if (plan.start) result.started = await startUnit(d, plan.start, { signal, log });

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { rebuildDockerRun } from "./docker-run.ts";
 import type { Renamer } from "./names.ts";
 import { targetName } from "./plan-steps.ts";
+import type { ComposeOverride } from "./compose-override.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import type { CurrentState, RestoreRequest, StartStep } from "./types.ts";
 
@@ -14,7 +15,7 @@ export function planStart(
   recipe: LoadedRecipe | undefined,
   req: RestoreRequest,
   state: CurrentState,
-  at: { project: string; targetDir: string; names: Renamer },
+  at: { project: string; targetDir: string; names: Renamer; override?: ComposeOverride | undefined },
   warnings: string[],
 ): { start?: StartStep; refused: string[] } {
   if (!recipe) {
@@ -25,6 +26,7 @@ export function planStart(
     if (req.what !== "all" && req.what !== "recipe")
       warnings.push("--start uses the compose files in the target dir");
     const files = recipe.unit.composeFiles.map((c) => join(at.targetDir, targetName(c.stored, recipe)));
+    if (at.override) files.push(at.override.path);
     return { start: { kind: "compose", project: at.project, files, cwd: at.targetDir }, refused: [] };
   }
   if (req.envFile && state.envFileOpen)

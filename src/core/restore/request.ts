@@ -15,6 +15,7 @@ export interface RestoreFlags {
   targetDir?: string;
   start?: boolean;
   recreateNetworks?: boolean;
+  replaceFiles?: boolean;
   envFile?: string;
   yes?: boolean;
 }
@@ -30,6 +31,7 @@ export interface RestoreArgs {
   "target-dir"?: string;
   start?: boolean;
   "recreate-networks"?: boolean;
+  "replace-files"?: boolean;
   "env-file"?: string;
   yes?: boolean;
 }
@@ -50,6 +52,7 @@ export function restoreFlags(a: RestoreArgs, rawArgs: readonly string[]): Restor
     ...set("targetDir", a["target-dir"]),
     ...set("start", a.start),
     ...set("recreateNetworks", a["recreate-networks"]),
+    ...set("replaceFiles", a["replace-files"]),
     ...set("envFile", a["env-file"]),
     ...set("yes", a.yes),
   };
@@ -135,6 +138,7 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
     ...(f.envFile ? { envFile: resolve(f.envFile) } : {}),
     start: Boolean(f.start),
     recreateNetworks: Boolean(f.recreateNetworks),
+    ...(f.replaceFiles ? { replaceFiles: true } : {}),
   };
 }
 

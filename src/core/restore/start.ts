@@ -7,8 +7,8 @@ import type { StartStep } from "./types.ts";
 const COMPOSE_UP_TIMEOUT_MS = 600_000;
 
 /**
- * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` in the
- * target dir, or the rebuilt `docker run` of each standalone container that does not exist yet.
+ * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` with the
+ * target dir as project directory (relative paths resolve there, as they did when backed up), or the rebuilt `docker run` of each standalone container that does not exist yet.
  * Returns what it started.
  */
 export async function startUnit(
@@ -18,7 +18,16 @@ export async function startUnit(
 ): Promise<string[]> {
   if (step.kind === "compose") {
     const compose = await composeCommand(d.runner);
-    const argv = [...compose, "-p", step.project, ...step.files.flatMap((f) => ["-f", f]), "up", "-d"];
+    const argv = [
+      ...compose,
+      "-p",
+      step.project,
+      "--project-directory",
+      step.cwd,
+      ...step.files.flatMap((f) => ["-f", f]),
+      "up",
+      "-d",
+    ];
     o.log.info(`starting: ${argv.join(" ")}`);
     await d.runner.run(argv, {
       cwd: step.cwd,

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
-import { renamer } from "./names.ts";
+import { readComposeFacts } from "./compose-facts.ts";
+import { unitLayout } from "./layout.ts";
 import type { RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe, sha256File } from "./recipe.ts";
 import type { ContainerState, CurrentState, RestoreRequest } from "./types.ts";
@@ -21,8 +22,7 @@ export async function readCurrentState(
   point: RestorePoint,
   recipe: LoadedRecipe | undefined,
 ): Promise<CurrentState> {
-  const targetDir = request.targetDir ?? join(config.paths.restore_dir, request.as ?? point.unit);
-  const names = renamer(request.as, targetDir);
+  const { dir: targetDir, names } = unitLayout(request, recipe, config.paths.restore_dir, point.unit);
   const labelsOf = (n: string) => recipe?.unit.volumes.find((v) => v.name === n)?.labels ?? {};
   const volumeNames = point.volumes.map((v) => names.volume(v.name, labelsOf(v.name)));
   const networkNames = (recipe?.networks ?? []).map((n) =>
@@ -53,6 +53,7 @@ export async function readCurrentState(
     const to = join(targetDir, rel);
     if (existsSync(to) && lstatSync(to).isFile()) fileHashes[to] = sha256File(to);
   }
+  const compose = recipe?.unit.type === "compose" ? readComposeFacts(recipe) : undefined;
   return {
     ...(request.envFile
       ? {
@@ -66,6 +67,7 @@ export async function readCurrentState(
     paths,
     fileHashes,
     ...(recipe ? { recipe } : {}),
+    ...(compose ? { compose } : {}),
     restoreDir: config.paths.restore_dir,
     hooks: { pre_restore: config.backup.hooks.pre_restore, post_restore: config.backup.hooks.post_restore },
   };

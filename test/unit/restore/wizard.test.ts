@@ -26,7 +26,7 @@ function planFor(r: RestoreRequest): RestorePlan {
     undo: [],
     volumes: [],
     binds: [],
-    networks: [{ name: "shop_default", action: network, inspect: {}, note: "exists with driver overlay" }],
+    networks: [{ name: "shop_default", action: network, inspect: {}, note: "exists with driver overlay", pinSubnets: true }],
     files: [],
     missing: [],
     refusals,
