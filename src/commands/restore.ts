@@ -46,7 +46,9 @@ export default defineCommand({
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
     "env-file": str("KEY=value lines for --start of a standalone container (redacted values)", "file"),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
-    "replace-files": bool("Replace compose and project files that differ from the backup (old ones kept as .bak)"),
+    "replace-files": bool(
+      "Replace compose and project files that differ from the backup (old ones kept as .bak)",
+    ),
     yes: bool("Do not ask; needed without a terminal"),
   },
   async run({ args, rawArgs }) {

@@ -57,7 +57,9 @@ export function renderPlan(plan: RestorePlan): string[] {
   if (plan.override) {
     lines.push(`  write      file ${plan.override.path} (mounts each bind from where it is restored):`);
     for (const b of plan.override.binds)
-      lines.push(`               ${b.service}: ${b.source} -> ${b.target}${b.readOnly ? " (read-only)" : ""}`);
+      lines.push(
+        `               ${b.service}: ${b.source} -> ${b.target}${b.readOnly ? " (read-only)" : ""}`,
+      );
   }
   if (plan.start?.kind === "compose")
     lines.push(

@@ -36,7 +36,10 @@ describeReal(
           `cd ${path} && find . | sort | while read -r f; do if [ -f "$f" ]; then sha256sum "$f"; else echo "dir $f"; fi; done`,
         ])
       ).stdout;
-    const views = async (c: string) => ({ uploads: await view(c, "/srv/uploads"), data: await view(c, "/data") });
+    const views = async (c: string) => ({
+      uploads: await view(c, "/srv/uploads"),
+      data: await view(c, "/data"),
+    });
     const running = async (c: string) =>
       (await run(["docker", "inspect", "-f", "{{.State.Running}}", c], { check: false })).stdout.trim();
 
@@ -49,7 +52,9 @@ describeReal(
       }
     };
     const restore = (cfg: string, ...extra: string[]) =>
-      runCli(["restore", "--config", cfg, "--unit", project, "--latest", "--yes", "--start", ...extra], { env });
+      runCli(["restore", "--config", cfg, "--unit", project, "--latest", "--yes", "--start", ...extra], {
+        env,
+      });
 
     /** The stack as it was set up for the backup, started by docker-compose itself. */
     const upOriginal = async () => {
@@ -79,7 +84,14 @@ describeReal(
       seen = await views(`${project}_app_1`);
       expect(seen.uploads).toContain("./photo.jpg");
       expect(seen.data).toContain("./blob");
-      const net = await run(["docker", "network", "inspect", "-f", "{{json .IPAM.Config}}", `${project}_back`]);
+      const net = await run([
+        "docker",
+        "network",
+        "inspect",
+        "-f",
+        "{{json .IPAM.Config}}",
+        `${project}_back`,
+      ]);
       subnet = (JSON.parse(net.stdout) as { Subnet: string }[])[0]?.Subnet ?? "";
       const r = await runCli(["backup", "--config", config, "--unit", project], { env });
       expect(r.exitCode).toBe(0);
@@ -148,7 +160,9 @@ describeReal(
       expect(await running(`${project}_app_1`)).toBe("true");
       expect(await views(`${project}_app_1`)).toEqual(original);
       const mounts = await run(["docker", "inspect", "-f", "{{json .Mounts}}", `${copy}_app_1`]);
-      const bind = (JSON.parse(mounts.stdout) as { Type: string; Source: string }[]).find((m) => m.Type === "bind");
+      const bind = (JSON.parse(mounts.stdout) as { Type: string; Source: string }[]).find(
+        (m) => m.Type === "bind",
+      );
       expect(bind?.Source.startsWith(join(dir.path, "stacks", copy))).toBe(true);
     }, 240_000);
   },

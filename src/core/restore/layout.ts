@@ -1,5 +1,5 @@
 import { isAbsolute, join, posix } from "node:path";
-import { renamer, type Renamer } from "./names.ts";
+import { type Renamer, renamer } from "./names.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import type { RestoreRequest } from "./types.ts";
 

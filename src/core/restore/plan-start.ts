@@ -1,8 +1,8 @@
 import { join } from "node:path";
+import type { ComposeOverride } from "./compose-override.ts";
 import { rebuildDockerRun } from "./docker-run.ts";
 import type { Renamer } from "./names.ts";
 import { targetName } from "./plan-steps.ts";
-import type { ComposeOverride } from "./compose-override.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import type { CurrentState, RestoreRequest, StartStep } from "./types.ts";
 

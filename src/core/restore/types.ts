@@ -1,6 +1,6 @@
-import type { RestorePoint } from "./points.ts";
 import type { ComposeFacts } from "./compose-facts.ts";
 import type { ComposeOverride } from "./compose-override.ts";
+import type { RestorePoint } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
 /** What to bring back, as the wizard or the flags decided it. Plain data. */

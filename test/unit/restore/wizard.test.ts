@@ -26,7 +26,15 @@ function planFor(r: RestoreRequest): RestorePlan {
     undo: [],
     volumes: [],
     binds: [],
-    networks: [{ name: "shop_default", action: network, inspect: {}, note: "exists with driver overlay", pinSubnets: true }],
+    networks: [
+      {
+        name: "shop_default",
+        action: network,
+        inspect: {},
+        note: "exists with driver overlay",
+        pinSubnets: true,
+      },
+    ],
     files: [],
     missing: [],
     refusals,
