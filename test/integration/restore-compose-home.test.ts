@@ -18,10 +18,12 @@ describeReal(
     const project = uniqueName("kdh").replace(/-/g, "");
     const copy = `${project}copy`;
     const stack = join(dir.path, "app");
+    // An absolute bind outside the project directory: only the override can move it for a copy.
+    const shared = join(dir.path, "shared");
     const composeFile = join(stack, "docker-compose.yml");
     const config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
     const foreign = uniqueName("kdh-foreign");
-    let seen: { uploads: string; data: string };
+    let seen: { uploads: string; shared: string; data: string };
     let subnet = "";
 
     /** Every file under `path` in container `c` with its sha256, and every directory, sorted. */
@@ -38,6 +40,7 @@ describeReal(
       ).stdout;
     const views = async (c: string) => ({
       uploads: await view(c, "/srv/uploads"),
+      shared: await view(c, "/srv/shared"),
       data: await view(c, "/data"),
     });
     const running = async (c: string) =>
@@ -62,12 +65,15 @@ describeReal(
       writeFileSync(
         composeFile,
         `version: "3"\nservices:\n  app:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n` +
-          "    volumes:\n      - data:/data\n      - ./uploads:/srv/uploads\n    networks: [back]\n" +
+          `    volumes:\n      - data:/data\n      - ./uploads:/srv/uploads\n      - ${shared}:/srv/shared:ro\n` +
+          "    networks: [back]\n" +
           "volumes:\n  data:\nnetworks:\n  back:\n",
       );
       writeFileSync(join(stack, ".env"), "MODE=test\n");
       writeFileSync(join(stack, "uploads", "photo.jpg"), crypto.getRandomValues(new Uint8Array(50_000)));
       writeFileSync(join(stack, "uploads", "deep", "note.txt"), "uploaded\n");
+      mkdirSync(shared, { recursive: true });
+      writeFileSync(join(shared, "settings.ini"), "[a]\nb=1\n");
       await run(["docker-compose", "-p", project, "-f", composeFile, "up", "-d"], { cwd: stack });
     };
 
@@ -84,6 +90,7 @@ describeReal(
       seen = await views(`${project}_app_1`);
       expect(seen.uploads).toContain("./photo.jpg");
       expect(seen.data).toContain("./blob");
+      expect(seen.shared).toContain("./settings.ini");
       const net = await run([
         "docker",
         "network",
@@ -112,6 +119,21 @@ describeReal(
       expect(await views(`${project}_app_1`)).toEqual(seen);
     }, 240_000);
 
+    test("--target-dir elsewhere: the compose files there, ./uploads still mounted from the restored data", async () => {
+      await teardown();
+      rmSync(join(stack, "uploads"), { recursive: true, force: true });
+      const elsewhere = join(dir.path, "elsewhere");
+      const dry = await restore(config, "--target-dir", elsewhere, "--dry-run", "--json");
+      const plan = JSON.parse(dry.stdout) as { override: { binds: { source: string; target: string }[] } };
+      expect(plan.override.binds).toContainEqual(
+        expect.objectContaining({ source: join(stack, "uploads"), target: "/srv/uploads" }),
+      );
+      const r = await restore(config, "--target-dir", elsewhere);
+      expect(r.exitCode).toBe(0);
+      expect(existsSync(join(elsewhere, "docker-compose.yml"))).toBe(true);
+      expect(await views(`${project}_app_1`)).toEqual(seen);
+    }, 240_000);
+
     test("same host, project directory deleted: compose files come back to it and the app sees its data", async () => {
       await teardown();
       rmSync(stack, { recursive: true, force: true });
@@ -125,6 +147,7 @@ describeReal(
     test("fresh host (no state, directory, volumes, networks, containers; the old auto subnet taken)", async () => {
       await teardown();
       rmSync(stack, { recursive: true, force: true });
+      rmSync(shared, { recursive: true, force: true });
       // The new host's docker handed the subnet the network had by chance to something else.
       expect(subnet).not.toBe("");
       await run(["docker", "network", "create", "--subnet", subnet, foreign]);
