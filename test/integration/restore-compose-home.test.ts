@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -116,6 +116,24 @@ describeReal(
       const r = await restore(config);
       expect(r.exitCode).toBe(0);
       expect(await running(`${project}_app_1`)).toBe("true");
+      expect(await views(`${project}_app_1`)).toEqual(seen);
+    }, 240_000);
+
+    test("the project directory holds an edited compose file: refused naming it, --replace-files keeps it as .bak", async () => {
+      const edited = `${readFileSync(composeFile, "utf8")}# edited after the backup\n`;
+      writeFileSync(composeFile, edited);
+      const refused = await restore(config);
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain(`${stack} holds other versions of docker-compose.yml than the backup`);
+      expect(refused.stderr).toContain("--replace-files");
+      expect(readFileSync(composeFile, "utf8")).toBe(edited);
+      const r = await restore(config, "--replace-files");
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(composeFile, "utf8")).not.toContain("# edited");
+      const bak = readdirSync(stack).filter((f) => f.startsWith("docker-compose.yml.bak-"));
+      expect(bak.length).toBe(1);
+      expect(readFileSync(join(stack, bak[0] as string), "utf8")).toBe(edited);
+      rmSync(join(stack, bak[0] as string));
       expect(await views(`${project}_app_1`)).toEqual(seen);
     }, 240_000);
 
