@@ -15,7 +15,14 @@ export function planStart(
   recipe: LoadedRecipe | undefined,
   req: RestoreRequest,
   state: CurrentState,
-  at: { project: string; targetDir: string; names: Renamer; override?: ComposeOverride | undefined },
+  at: {
+    project: string;
+    targetDir: string;
+    names: Renamer;
+    /** Where a bind source is mounted from after the restore. */
+    bindPath: (source: string) => string;
+    override?: ComposeOverride | undefined;
+  },
   warnings: string[],
 ): { start?: StartStep; refused: string[] } {
   if (!recipe) {
@@ -43,7 +50,7 @@ export function planStart(
     const r = rebuildDockerRun(inspect, {
       name: at.names.container(c.name),
       volumeName: (n) => at.names.volume(n, volumeLabels(n)),
-      bindPath: (s) => at.names.bind(s),
+      bindPath: at.bindPath,
       networkName: (n) => at.names.network(n, {}),
       ...(req.envFile ? { envFile: { path: req.envFile, keys: state.envFileKeys ?? [] } } : {}),
     });

@@ -66,7 +66,13 @@ export function planRestore(
       : undefined;
 
   const started = request.start
-    ? planStart(recipe, request, state, { project, targetDir, names, override }, warnings)
+    ? planStart(
+        recipe,
+        request,
+        state,
+        { project, targetDir, names, bindPath: (s) => fromPoint(s) ?? s, override },
+        warnings,
+      )
     : { refused: [] };
   refusals.push(...started.refused);
   return {

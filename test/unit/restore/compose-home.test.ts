@@ -194,3 +194,21 @@ describe("networks: only a driver or subnet the user fixed counts", () => {
     expect(composeFacts(["services: [unclosed"])).toBeUndefined();
   });
 });
+
+test("a standalone copy mounts the backed-up binds from its own dir, others as they were", () => {
+  const r = recipe({ type: "standalone", workingDir: null, containers: [{ name: "web", image: "busybox" }] });
+  r.inspects = {
+    web: {
+      Config: { Image: "busybox", Env: [] },
+      Mounts: [
+        { Type: "bind", Source: "/data/shared", Destination: "/shared", RW: false },
+        { Type: "bind", Source: "/var/run/docker.sock", Destination: "/var/run/docker.sock", RW: true },
+      ],
+    },
+  };
+  const plan = planRestore(request({ as: "web2", start: true }), points, emptyState({ recipe: r }));
+  const argv = plan.start?.kind === "run" ? (plan.start.containers[0]?.argv ?? []) : [];
+  expect(argv).toContain("/opt/stacks/web2/binds/data/shared:/shared:ro");
+  expect(argv).toContain("/var/run/docker.sock:/var/run/docker.sock");
+  expect(plan.override).toBeUndefined();
+});
