@@ -1,3 +1,4 @@
+import type { NetworkInspect } from "../docker/schemas.ts";
 import type { ComposeFacts } from "./compose-facts.ts";
 import type { ComposeOverride } from "./compose-override.ts";
 import type { RestorePoint } from "./points.ts";
@@ -85,7 +86,7 @@ export interface NetworkStep {
   name: string;
   /** conflict: exists with another driver or subnet and the request did not allow replacing it. */
   action: "create" | "keep" | "recreate" | "conflict";
-  inspect: Record<string, unknown>;
+  inspect: NetworkInspect;
   note?: string;
   /** The recorded subnets are passed on create: the user fixed them (or kopi-docka cannot tell). */
   pinSubnets: boolean;

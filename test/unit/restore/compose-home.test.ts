@@ -5,7 +5,7 @@ import { planRestore } from "../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
 import type { LoadedRecipe } from "../../../src/core/restore/recipe.ts";
 import type { CurrentState } from "../../../src/core/restore/types.ts";
-import { renderPlan } from "../../../src/ui/restore-report.ts";
+import { renderRestorePlan } from "../../../src/ui/restore-report.ts";
 import { emptyState, manifest, recipe, request, unitBackup } from "./fixtures.ts";
 
 const base = { unit: "shop", backup_id: "r1-shop", run_id: "r1", timestamp: "2026-01-01T10:00:00Z" };
@@ -51,7 +51,7 @@ describe("where a compose unit comes back", () => {
       files: ["/srv/shop/docker-compose.yml"],
       cwd: "/srv/shop",
     });
-    expect(renderPlan(plan)).toContain(
+    expect(renderRestorePlan(plan)).toContain(
       "  into       /srv/shop (the project directory it was backed up from)",
     );
   });
@@ -66,7 +66,7 @@ describe("where a compose unit comes back", () => {
         "them with --replace-files (each old one is kept as <file>.bak-<time>), or restore next to them " +
         "with --as NAME or --target-dir DIR",
     ]);
-    expect(renderPlan(refused).join("\n")).toContain("REFUSED: /srv/shop holds other versions");
+    expect(renderRestorePlan(refused).join("\n")).toContain("REFUSED: /srv/shop holds other versions");
     const replaced = planRestore(request({ replaceFiles: true }), points, state({ fileHashes: edited }));
     expect(replaced.refusals).toEqual([]);
     expect(replaced.files.map((f) => f.action)).toEqual(["overwrite", "same"]);
@@ -99,7 +99,7 @@ describe("where a compose unit comes back", () => {
       files: ["/opt/stacks/shop2/docker-compose.yml", "/opt/stacks/shop2/docker-compose.kopi-docka.yml"],
       cwd: "/opt/stacks/shop2",
     });
-    const text = renderPlan(plan).join("\n");
+    const text = renderRestorePlan(plan).join("\n");
     expect(text).toContain("write      file /opt/stacks/shop2/docker-compose.kopi-docka.yml");
     expect(text).toContain("db: /opt/stacks/shop2/binds/data/shared -> /shared (read-only)");
   });

@@ -33,7 +33,7 @@ function planFor(r: RestoreRequest, differ = false): RestorePlan {
       {
         name: "shop_default",
         action: network,
-        inspect: {},
+        inspect: { Name: "shop_default", Id: "n1", Driver: "overlay" },
         note: "exists with driver overlay",
         pinSubnets: true,
       },
