@@ -5,7 +5,7 @@ import type { Renamer } from "./names.ts";
 import { checkAgainstRecipe, type RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe } from "./recipe.ts";
 import { recordedRealPath } from "./safety.ts";
-import type { BindStep, CurrentState, FileStep, NetworkStep, RestoreRequest, VolumeStep } from "./types.ts";
+import type { BindStep, CurrentState, FileStep, VolumeStep } from "./types.ts";
 
 /** The point's volumes (the chosen ones with `--volume`), named for this host. */
 export function planVolumes(
@@ -108,35 +108,6 @@ export function targetName(stored: string, recipe: LoadedRecipe): string {
     stored,
     recipe.unit.composeFiles.map((c) => c.stored),
   );
-}
-
-/**
- * Networks the unit used: created when missing, kept when equal. One that exists with another
- * driver or subnet is replaced only when the request allows it (`--recreate-networks`, or consent in
- * the wizard); otherwise it is a conflict, which the executor refuses before changing anything.
- */
-export function planNetworks(
-  recipe: LoadedRecipe,
-  state: CurrentState,
-  req: RestoreRequest,
-  names: Renamer,
-): NetworkStep[] {
-  const wanted = new Set(recipe.unit.networks);
-  return recipe.networks
-    .filter((n) => wanted.has(n.Name))
-    .map((inspect): NetworkStep => {
-      const name = names.network(inspect.Name, inspect.Labels ?? {});
-      const existing = state.networks[name];
-      if (!existing) return { name, action: "create", inspect };
-      const subnets = (inspect.IPAM?.Config ?? [])
-        .map((c) => c.Subnet)
-        .filter((s): s is string => Boolean(s));
-      const conflict =
-        existing.driver !== inspect.Driver || subnets.some((s) => !existing.subnets.includes(s));
-      if (!conflict) return { name, action: "keep", inspect };
-      const note = `exists with driver ${existing.driver}, subnet ${existing.subnets.join(",") || "none"}; the backup has ${inspect.Driver}, ${subnets.join(",") || "none"}`;
-      return { name, action: req.recreateNetworks ? "recreate" : "conflict", inspect, note };
-    });
 }
 
 /**

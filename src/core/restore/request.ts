@@ -17,6 +17,7 @@ export interface RestoreFlags {
   targetDir?: string;
   start?: boolean;
   recreateNetworks?: boolean;
+  replaceFiles?: boolean;
   envFile?: string;
   /** Host-internal bind targets confirmed exactly (`--allow-path`, repeatable). */
   allowPath?: string[];
@@ -34,6 +35,7 @@ export interface RestoreArgs {
   "target-dir"?: string;
   start?: boolean;
   "recreate-networks"?: boolean;
+  "replace-files"?: boolean;
   "env-file"?: string;
   yes?: boolean;
 }
@@ -61,6 +63,7 @@ export function restoreFlags(
     ...set("targetDir", a["target-dir"]),
     ...set("start", a.start),
     ...set("recreateNetworks", a["recreate-networks"]),
+    ...set("replaceFiles", a["replace-files"]),
     ...set("envFile", a["env-file"]),
     ...set("yes", a.yes),
   };
@@ -151,5 +154,6 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
     ...(f.allowPath?.length ? { allowPaths: f.allowPath } : {}),
     start: Boolean(f.start),
     recreateNetworks: Boolean(f.recreateNetworks),
+    ...(f.replaceFiles ? { replaceFiles: true } : {}),
   };
 }

@@ -47,7 +47,16 @@ export function pathRefusals(
   }
   for (const f of files) {
     const link = state.symlinks?.[f.to];
-    if (link) refusals.push(`${f.to}: ${link.link} is a symlink (to ${link.to}); remove it first`);
+    if (link)
+      refusals.push(
+        `${f.to}: ${link.link} is a symlink (to ${link.to}); remove it first, or name the directory yourself with --target-dir`,
+      );
+    // The working dir comes from the recipe: compose files never land in a host-internal directory unconfirmed.
+    const why = internal(f.to);
+    if (why)
+      refusals.push(
+        `${f.to} is in a ${why}; confirm that exact path with --allow-path ${f.to} if it is meant`,
+      );
   }
   if (request.start && recipe) refusals.push(...startMountRefusals(recipe, internal));
   return { refusals, confirm: [...confirm] };

@@ -6,9 +6,10 @@ import { privateEnvFiles } from "./env-file.ts";
 import type { StartStep } from "./types.ts";
 
 /**
- * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` in the
- * target dir, or the rebuilt `docker run` of each standalone container that does not exist yet, its
- * env handed over in a private env file. Returns what it started.
+ * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` with the
+ * target dir as project directory (relative paths resolve there, as they did when backed up), or
+ * the rebuilt `docker run` of each standalone container that does not exist yet, its env handed
+ * over in a private env file. Returns what it started.
  */
 export async function startRestoredUnit(
   d: { docker: Docker; lifecycle: Lifecycle },

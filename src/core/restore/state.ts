@@ -4,7 +4,8 @@ import type { Config } from "../../config/schema.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
-import { renamer } from "./names.ts";
+import { readComposeFacts } from "./compose-facts.ts";
+import { unitLayout } from "./layout.ts";
 import type { RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe, sha256File } from "./recipe.ts";
 import type { ContainerState, CurrentState, RestoreRequest } from "./types.ts";
@@ -20,8 +21,7 @@ export async function readCurrentState(
   point: RestorePoint,
   recipe: LoadedRecipe | undefined,
 ): Promise<CurrentState> {
-  const targetDir = request.targetDir ?? pathUnder(config.paths.restore_dir, request.as ?? point.unit);
-  const names = renamer(request.as, targetDir);
+  const { dir: targetDir, names } = unitLayout(request, recipe, config.paths.restore_dir, point.unit);
   const labelsOf = (n: string) => recipe?.unit.volumes.find((v) => v.name === n)?.labels ?? {};
   const volumeNames = point.volumes.map((v) => names.volume(v.name, labelsOf(v.name)));
   const networkNames = (recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {}));
@@ -53,9 +53,10 @@ export async function readCurrentState(
     const rel = s.startsWith("project/") ? s.slice(8) : composeTargetName(s, composeStored);
     const to = pathUnder(targetDir, rel);
     if (existsSync(to) && lstatSync(to).isFile()) fileHashes[to] = sha256File(to);
-    const link = symlinkAtOrAbove(to, fileRoot(targetDir, config.paths.restore_dir));
+    const link = symlinkAtOrAbove(to, fileRoot(targetDir, config.paths.restore_dir, request.targetDir));
     if (link) symlinks[to] = { ...link, resolved: resolveExisting(to) };
   }
+  const compose = recipe?.unit.type === "compose" ? readComposeFacts(recipe) : undefined;
   return {
     ...(request.envFile
       ? {
@@ -70,6 +71,7 @@ export async function readCurrentState(
     symlinks,
     fileHashes,
     ...(recipe ? { recipe } : {}),
+    ...(compose ? { compose } : {}),
     restoreDir: config.paths.restore_dir,
     hostInternal: config.backup,
     hooks: { pre_restore: config.backup.hooks.pre_restore, post_restore: config.backup.hooks.post_restore },
@@ -90,8 +92,11 @@ export function envFileKeys(file: string): string[] {
 }
 
 /** The trusted directory above recipe files: restore_dir when the target is in it, else the target. */
-function fileRoot(targetDir: string, restoreDir: string): string {
-  return targetDir.startsWith(`${restoreDir.replace(/\/$/, "")}/`) ? restoreDir : targetDir;
+function fileRoot(targetDir: string, restoreDir: string, given: string | undefined): string {
+  if (targetDir.startsWith(`${restoreDir.replace(/\/$/, "")}/`)) return restoreDir;
+  // A directory root named (--target-dir) is trusted as it is; the working dir a recipe names is not:
+  // every link from / down is checked, as for a bind target.
+  return given === targetDir ? targetDir : "/";
 }
 
 /** `path` with every symlink in its existing part resolved (the part that does not exist yet kept). */

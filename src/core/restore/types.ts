@@ -1,4 +1,6 @@
 import type { NetworkInspect } from "../docker/schemas.ts";
+import type { ComposeFacts } from "./compose-facts.ts";
+import type { ComposeOverride } from "./compose-override.ts";
 import type { RestorePoint } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
@@ -18,6 +20,8 @@ export interface RestoreRequest {
   targetDir?: string;
   start: boolean;
   recreateNetworks: boolean;
+  /** Compose and project files that differ from the backup's may be replaced (each kept as `.bak-<time>`). */
+  replaceFiles?: boolean;
   /** Absolute path of a docker env file whose values replace saved (and redacted) ones on `--start`. */
   envFile?: string;
   /** Host-internal paths (`backup.host_internal_paths`) the person confirmed, exactly (`--allow-path`). */
@@ -55,6 +59,8 @@ export interface CurrentState {
   recipe?: LoadedRecipe;
   restoreDir: string;
   hooks: { pre_restore: string; post_restore: string };
+  /** What the recipe's compose files fix themselves (compose-facts.ts); unset: no compose files read. */
+  compose?: ComposeFacts;
   /** Keys the request's `envFile` defines (values are never read into the plan). */
   envFileKeys?: string[];
   /** Set when that file is readable by group or others (it holds secrets; 0600 is expected). */
@@ -93,6 +99,8 @@ export interface NetworkStep {
   action: "create" | "keep" | "recreate" | "conflict";
   inspect: NetworkInspect;
   note?: string;
+  /** The recorded subnets are passed on create: the user fixed them (or kopi-docka cannot tell). */
+  pinSubnets: boolean;
 }
 
 export interface FileStep {
@@ -103,7 +111,14 @@ export interface FileStep {
 }
 
 export type StartStep =
-  | { kind: "compose"; project: string; files: string[]; cwd: string }
+  | {
+      kind: "compose";
+      project: string;
+      /** The compose files, then the override when the unit is relocated. */
+      files: string[];
+      /** The project directory (`--project-directory`); relative paths resolve against it. */
+      cwd: string;
+    }
   | {
       kind: "run";
       /**
@@ -129,6 +144,8 @@ export interface RestorePlan {
   binds: BindStep[];
   networks: NetworkStep[];
   files: FileStep[];
+  /** Set when a compose unit is relocated: the override file that pins its bind mounts. */
+  override?: ComposeOverride;
   start?: StartStep;
   /** What the backup protected (its recipe says so) but this point has no snapshot of. */
   missing: string[];

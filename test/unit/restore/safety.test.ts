@@ -134,6 +134,20 @@ describe("forged snapshot metadata", () => {
     expect(planRestore(request({ allowPaths: ["/etc/cron.d"] }), pts, state).refusals).toEqual([]);
   });
 
+  test("compose files never land in a host-internal working dir a (forged) recipe names, unconfirmed", () => {
+    const pts = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", []));
+    const state = emptyState({
+      recipe: recipe({ workingDir: "/etc/shop" }),
+      hostInternal: { host_internal_paths: ["/etc"], host_internal_basenames: [] },
+    });
+    const plan = planRestore(request(), pts, state);
+    expect(plan.targetDir).toBe("/etc/shop");
+    expect(plan.refusals.join("\n")).toContain("/etc/shop/docker-compose.yml is in a host internal path");
+    expect(plan.confirmPaths).toContain("/etc/shop/.env");
+    const allowed = request({ allowPaths: ["/etc/shop/docker-compose.yml", "/etc/shop/.env"] });
+    expect(planRestore(allowed, pts, state).refusals).toEqual([]);
+  });
+
   test("--start of a container whose (forged) inspect mounts a host-internal path is refused", () => {
     const pts = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", []));
     const r = recipe({ type: "standalone" });
