@@ -65,7 +65,11 @@ export async function rejectUnknownArgs(
             : `\`${path}\` takes no options`,
         );
       }
-      if ((type === "string" || type === "enum") && !a.includes("=")) i++;
+      if (type === "string" || type === "enum") {
+        const eq = a.indexOf("=");
+        const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+        rejectEmptyValue(a.slice(0, eq >= 0 ? eq : undefined), value, path);
+      }
       continue;
     }
     if (++seenPositionals > positionals) {
@@ -77,4 +81,39 @@ export async function rejectUnknownArgs(
       );
     }
   }
+}
+
+/**
+ * An empty value would widen the action (`--unit ''` is every unit, `--config ''` the default
+ * file), and a bare flag followed by another flag would swallow it: both are usage errors.
+ */
+function rejectEmptyValue(flag: string, value: string | undefined, path: string): void {
+  if (value === undefined || value.trim() === "" || (value.startsWith("--") && value.length > 2)) {
+    throw new UsageError(
+      `${flag} needs a value for \`${path}\``,
+      value === undefined || value.startsWith("--")
+        ? `write ${flag} <value>, or leave ${flag} out`
+        : `an empty value is never "all": leave ${flag} out to mean the default`,
+    );
+  }
+}
+
+/**
+ * Every value of a repeatable list flag (`--unit a --unit b`, `--unit=a,b`); citty keeps only the
+ * last. An empty item (`--unit a,`) is a usage error, never "all".
+ */
+export function listFlag(argv: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === `--${name}`) out.push(argv[i + 1] ?? "");
+    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+  });
+  const items = out.flatMap((v) => v.split(",").map((x) => x.trim()));
+  if (items.some((x) => x === "")) {
+    throw new UsageError(
+      `--${name} has an empty name`,
+      `name each ${name}: --${name} a,b or --${name} a --${name} b`,
+    );
+  }
+  return items;
 }

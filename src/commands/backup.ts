@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { listFlag } from "../cli-args.ts";
 import { SCOPES, type Scope } from "../config/schema.ts";
 import { renderPlan, renderRecord } from "../core/backup/render.ts";
 import { outcomeError } from "../core/backup/result.ts";
@@ -8,16 +9,6 @@ import { createProgressReporter } from "../ui/progress.ts";
 import { VERSION } from "../version.ts";
 import { buildContext, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs } from "./_shared.ts";
-
-/** Every value of a repeatable string flag (`--unit a --unit b`, `--unit=a,b`); citty keeps only the last. */
-function repeated(rawArgs: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  rawArgs.forEach((a, i) => {
-    if (a === `--${name}`) out.push(rawArgs[i + 1] ?? "");
-    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
-  });
-  return out.flatMap((v) => v.split(",")).filter(Boolean);
-}
 
 export default defineCommand({
   meta: {
@@ -43,7 +34,7 @@ export default defineCommand({
     const ctx = buildContext(args);
     const deps = { ...ctx, version: VERSION, progress: createProgressReporter({ log: ctx.log }) };
     const req = {
-      units: repeated(rawArgs, "unit"),
+      units: listFlag(rawArgs, "unit"),
       scope: args.scope as Scope | undefined,
       wait: Boolean(args.wait),
     };
