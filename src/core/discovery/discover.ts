@@ -115,7 +115,8 @@ async function addSizes(discovery: Discovery, bounds: SizeBounds): Promise<void>
   const jobs: (() => Promise<void>)[] = [];
   for (const u of discovery.units.filter((x) => !x.excluded)) {
     for (const item of [...u.volumes, ...u.bindMounts]) {
-      const path = "mountpoint" in item ? item.mountpoint : item.source;
+      if ("notProtected" in item && item.notProtected) continue;
+      const path = "mountpoint" in item ? (item.dataPath ?? item.mountpoint) : item.source;
       jobs.push(async () => {
         const r = await pathSize(path, bounds);
         item.sizeBytes = r.bytes;

@@ -68,6 +68,13 @@ export interface VolumeInfo {
   labels: Record<string, string>;
   mountpoint: string;
   scope: string;
+  /**
+   * Where a cold backup reads the data when it is not the mountpoint: the `device` directory of a
+   * `local` volume with `o=bind` (Docker unmounts the mountpoint when the last container stops).
+   */
+  dataPath?: string;
+  /** Set when no host path holds the data while the unit is stopped (nfs, cifs, other drivers): why. */
+  notProtected?: string;
   /** Names of the unit's containers that mount it. */
   usedBy: string[];
   sizeBytes?: number;
@@ -111,6 +118,8 @@ export interface SkippedItem {
   kind: "container" | "volume" | "bind" | "compose_file" | "mount";
   id: string;
   reason: string;
+  /** Data the unit uses that kopi-docka cannot read (not a choice to leave it out): shown loudly. */
+  notProtected?: true;
 }
 
 export interface Unit {

@@ -2,6 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { formatBytes, formatDuration } from "../../ui/output.ts";
 import { logicalSourcePath, type SnapshotTags } from "../backup/tags.ts";
+import type { BindFilterConfig } from "../discovery/bind-filter.ts";
+import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
@@ -19,6 +21,8 @@ export interface ContentContext {
   hostname: string;
   version: string;
   progress?: ContentProgress;
+  /** Host-internal paths a bind volume's device may not be (restore never writes there). */
+  config?: { backup: BindFilterConfig };
 }
 
 /** Restores the point's recipe (and networks) snapshots into `dir` and reads them. */
@@ -81,11 +85,20 @@ export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<v
     for (const [k, val] of Object.entries(v.labels)) argv.push("--label", `${k}=${val}`);
     await c.docker.run([...argv, v.name], { timeoutMs: 60_000 });
   }
-  const r = await c.docker.run(["volume", "inspect", "--format", "{{.Mountpoint}}", v.name]);
-  const mountpoint = r.stdout.trim();
-  if (!mountpoint.startsWith("/"))
+  // The live volume decides where its data goes (never the recipe's options): a bind volume's data
+  // lives in its device directory, which Docker mounts over the mountpoint only while in use.
+  const r = await c.docker.run(["volume", "inspect", v.name]);
+  const live = volumeFacts((JSON.parse(r.stdout) as Record<string, unknown>[])[0] ?? {});
+  const data = volumeData(live, c.config?.backup);
+  if (data.kind === "not_protected")
+    throw new AppError(
+      "restore_failed",
+      `volume ${v.name} cannot be restored from this host: ${data.reason}`,
+    );
+  if (!data.path.startsWith("/"))
     throw new AppError("restore_failed", `volume ${v.name} has no local mountpoint (driver ${v.driver})`);
-  await restoreInto(c, `volume ${v.name}`, v.snapshotId, mountpoint, v);
+  if (data.kind === "device") mkdirSync(data.path, { recursive: true });
+  await restoreInto(c, `volume ${v.name}`, v.snapshotId, data.path, v);
 }
 
 /** Restores a bind mount's directory exactly (extra files removed), or its single file. */

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { renamer } from "./names.ts";
@@ -31,7 +32,8 @@ export async function readCurrentState(
   const volumes: CurrentState["volumes"] = {};
   for (const v of await inspectAll(docker, "volume", volumeNames)) {
     volumes[String(v.Name)] = {
-      mountpoint: String(v.Mountpoint ?? ""),
+      // Where the data is while nothing runs: a bind volume's device, else the mountpoint.
+      mountpoint: volumeDataPath(v),
       labels: (v.Labels as Record<string, string> | null) ?? {},
     };
   }
@@ -91,6 +93,11 @@ function kindOf(path: string): CurrentState["paths"][string] {
 }
 
 /** `docker <kind> inspect` of the names that exist; missing ones are simply absent. */
+function volumeDataPath(v: Obj): string {
+  const data = volumeData(volumeFacts(v));
+  return data.kind === "not_protected" ? String(v.Mountpoint ?? "") : data.path;
+}
+
 async function inspectAll(docker: Docker, kind: "volume" | "network", names: string[]): Promise<Obj[]> {
   const out: Obj[] = [];
   for (const name of new Set(names)) {
