@@ -43,6 +43,7 @@ function fakeHost(o: { failSnapshotOf?: string; hookFails?: string; owner?: stri
     },
     { argv: kopia("snapshot"), stdout: `${manifest("m1")}\n` },
     { argv: (a) => kopia("policy")(a) && a.includes("show"), stdout: "{}" },
+    { argv: (a) => kopia("policy")(a) && a.includes("export"), exitCode: 1, stderr: "policy not found" },
     { argv: (a) => kopia("policy")(a) && a.includes("set") },
     {
       argv: (a) => kopia("maintenance")(a) && a.includes("info"),
