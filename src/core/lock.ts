@@ -8,7 +8,7 @@ import {
   removeIfOurs,
   replaceIfUnchanged,
 } from "./lock-file.ts";
-import { describeHolder, isHeld, type LockInfo, ownerInfo } from "./lock-owner.ts";
+import { describeHolder, holderUncheckable, isHeld, type LockInfo, ownerInfo } from "./lock-owner.ts";
 import type { Logger } from "./log.ts";
 
 export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "./lock-owner.ts";
@@ -88,8 +88,11 @@ function handleFor(file: string, mine: LockInfo): LockHandle {
 }
 
 function lockedError(file: string, h: LockInfo): AppError {
+  const uncheckable = holderUncheckable(h);
   return new AppError("locked", `another kopi-docka run holds the lock ${file}: ${describeHolder(h)}`, {
-    hint: "wait for it, or pass --wait",
+    hint: uncheckable
+      ? `${uncheckable}: if no kopi-docka runs there, remove ${file}; else wait for it, or pass --wait`
+      : "wait for it, or pass --wait",
   });
 }
 
