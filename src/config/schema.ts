@@ -140,6 +140,11 @@ export const BackupSchema = z
     exclude_patterns: z.array(z.string().min(1)).default([]),
     /** Bind-mount sources at or under these paths are never backed up. */
     host_internal_paths: z.array(absolutePath).default(DEFAULT_HOST_INTERNAL_PATHS),
+    /**
+     * Images (repository without tag, e.g. "ghcr.io/acme/app") whose `kopi-docka.*` labels are obeyed
+     * like the host's own. Other images' labels may not leave data out until the config confirms it.
+     */
+    trust_image_labels: z.array(z.string().min(1)).default([]),
     /** Socket files (by base name) never backed up as bind mounts. */
     host_internal_basenames: z.array(z.string().min(1)).default(["docker.sock"]),
     hooks: HooksSchema,

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import { type ComposeFs, composeFilesOf, fillDependsOn, mountTable } from "./compose-files.ts";
 import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
 import { groupUnits } from "./group.ts";
+import { inheritedKdLabels } from "./labels.ts";
 import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
 import {
   ImageInspectSchema,
@@ -57,14 +58,18 @@ export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions
 /** Pure apart from the injected file system: raw docker facts → Discovery. */
 export function buildDiscovery(facts: DockerFacts, config: Config, options: DiscoverOptions = {}): Discovery {
   const fs = options.fs ?? hostFs;
-  const digests = new Map<string, string[]>();
+  const images = new Map<string, { digests: string[]; labels: Record<string, string> }>();
   for (const raw of facts.images) {
     const img = ImageInspectSchema.safeParse(raw);
-    if (img.success) digests.set(img.data.Id, img.data.RepoDigests);
+    if (img.success)
+      images.set(img.data.Id, { digests: img.data.RepoDigests, labels: img.data.Config.Labels });
   }
   const containers: ContainerInfo[] = facts.containers.map((raw) => {
     const c = toContainerInfo(raw);
-    c.imageDigests = digests.get(c.imageId) ?? [];
+    const image = images.get(c.imageId);
+    c.imageDigests = image?.digests ?? [];
+    const inherited = inheritedKdLabels(c.labels, image?.labels ?? {});
+    if (inherited.length > 0) c.imageLabels = inherited;
     return c;
   });
   const volumes = new Map<string, VolumeInspect>();

@@ -58,7 +58,10 @@ function details(u: Unit): string[] {
   const lines = [`${u.name} (${u.type})${u.excluded ? ` — excluded: ${u.excluded}` : ""}`];
   for (const c of u.containers) {
     const notes = [c.running ? c.state : `${c.state}, stopped`, c.database, c.stop ? "" : "not stopped"];
+    if (c.imageLabels?.length)
+      notes.push(`from the image: ${c.imageLabels.map((l) => `${l}=${c.labels[l]}`).join(" ")}`);
     lines.push(`  container  ${c.name}  ${c.image}  [${notes.filter(Boolean).join(", ")}]`);
+    for (const note of c.ignoredLabels ?? []) lines.push(`    ${note}`);
   }
   for (const v of u.volumes) {
     const where = v.notProtected ? " (NOT PROTECTED)" : v.dataPath ? ` (bind of ${v.dataPath})` : "";

@@ -57,6 +57,13 @@ export interface ContainerInfo {
   stopTimeout?: number;
   /** False when labelled `kopi-docka.stop=false`: backed up live, never stopped. */
   stop: boolean;
+  /**
+   * `kopi-docka.*` labels the container has because its image sets them (same value in the image's
+   * labels): whoever built the image chose them, not this host's admin.
+   */
+  imageLabels?: string[];
+  /** Image labels that would have left data out and were ignored, each with how to confirm it. */
+  ignoredLabels?: string[];
   /** The full `docker inspect` object (unredacted; redact before writing anywhere). */
   inspect: Record<string, unknown>;
 }

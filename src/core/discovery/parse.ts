@@ -71,6 +71,10 @@ export const NetworkInspectSchema = z.looseObject({
 export const ImageInspectSchema = z.looseObject({
   Id: z.string(),
   RepoDigests: stringList,
+  Config: z
+    .looseObject({ Labels: stringMap })
+    .nullish()
+    .transform((v) => v ?? { Labels: {} }),
 });
 
 const HEALTH = ["starting", "healthy", "unhealthy"] as const;
