@@ -22,6 +22,27 @@ export async function resolveChain(root: AnyCommand, argv: readonly string[]) {
   }
 }
 
+/**
+ * Every value of a flag that may be repeated: `--unit a --unit b`, `--unit=c`, `--unit d,e` give
+ * a, b, c, d, e (citty keeps only the last). `name` without the dashes. An empty item (`--unit a,`)
+ * is a usage error: an empty list would mean "all", a wider action than anyone asked for.
+ */
+export function repeatedFlag(rawArgs: readonly string[], name: string): string[] {
+  const flag = `--${name}`;
+  const items = rawArgs
+    .flatMap((a, i) =>
+      a === flag ? [rawArgs[i + 1] ?? ""] : a.startsWith(`${flag}=`) ? [a.slice(flag.length + 1)] : [],
+    )
+    .flatMap((v) => v.split(",").map((x) => x.trim()));
+  if (items.some((x) => x === "")) {
+    throw new UsageError(
+      `${flag} has an empty name`,
+      `name each ${name}: ${flag} a,b or ${flag} a ${flag} b`,
+    );
+  }
+  return items;
+}
+
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
@@ -96,24 +117,4 @@ function rejectEmptyValue(flag: string, value: string | undefined, path: string)
         : `an empty value is never "all": leave ${flag} out to mean the default`,
     );
   }
-}
-
-/**
- * Every value of a repeatable list flag (`--unit a --unit b`, `--unit=a,b`); citty keeps only the
- * last. An empty item (`--unit a,`) is a usage error, never "all".
- */
-export function listFlag(argv: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  argv.forEach((a, i) => {
-    if (a === `--${name}`) out.push(argv[i + 1] ?? "");
-    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
-  });
-  const items = out.flatMap((v) => v.split(",").map((x) => x.trim()));
-  if (items.some((x) => x === "")) {
-    throw new UsageError(
-      `--${name} has an empty name`,
-      `name each ${name}: --${name} a,b or --${name} a --${name} b`,
-    );
-  }
-  return items;
 }

@@ -7,13 +7,7 @@ import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
 import { groupUnits } from "./group.ts";
 import { inheritedKdLabels } from "./labels.ts";
 import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
-import {
-  ImageInspectSchema,
-  NetworkInspectSchema,
-  toContainerInfo,
-  type VolumeInspect,
-  VolumeInspectSchema,
-} from "./parse.ts";
+import { toContainerInfo } from "./parse.ts";
 import { unitResources } from "./resources.ts";
 import { pathSize, type SizeBounds } from "./sizes.ts";
 
@@ -49,7 +43,7 @@ export const hostFs: NonNullable<DiscoverOptions["fs"]> = {
 
 /** Everything on this Docker host, grouped into backup units. Read-only; a fixed number of docker calls. */
 export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions = {}): Promise<Discovery> {
-  const facts = await gatherFacts(deps.docker, deps.log);
+  const facts = await gatherFacts(deps.docker);
   const discovery = buildDiscovery(facts, deps.config, options);
   if (options.sizes) await addSizes(discovery, options.sizes === true ? {} : options.sizes);
   return discovery;
@@ -58,33 +52,18 @@ export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions
 /** Pure apart from the injected file system: raw docker facts → Discovery. */
 export function buildDiscovery(facts: DockerFacts, config: Config, options: DiscoverOptions = {}): Discovery {
   const fs = options.fs ?? hostFs;
-  const images = new Map<string, { digests: string[]; labels: Record<string, string> }>();
-  for (const raw of facts.images) {
-    const img = ImageInspectSchema.safeParse(raw);
-    if (img.success)
-      images.set(img.data.Id, { digests: img.data.RepoDigests, labels: img.data.Config.Labels });
-  }
+  const images = new Map(facts.images.map((img) => [img.Id, img]));
   const containers: ContainerInfo[] = facts.containers.map((raw) => {
-    const c = toContainerInfo(raw);
-    const image = images.get(c.imageId);
-    c.imageDigests = image?.digests ?? [];
-    const inherited = inheritedKdLabels(c.labels, image?.labels ?? {});
+    const image = images.get(raw.Image);
+    const c = toContainerInfo(raw, image?.RepoDigests);
+    const inherited = inheritedKdLabels(c.labels, image?.Config.Labels ?? {});
     if (inherited.length > 0) c.imageLabels = inherited;
     return c;
   });
-  const volumes = new Map<string, VolumeInspect>();
-  for (const raw of facts.volumes) {
-    const v = VolumeInspectSchema.safeParse(raw);
-    if (v.success) volumes.set(v.data.Name, v.data);
-  }
-  const networks = new Map<string, Omit<NetworkInfo, "usedBy">>();
-  for (const raw of facts.networks) {
-    const n = NetworkInspectSchema.safeParse(raw);
-    if (n.success) {
-      const { Name: name, Id: id, Driver: driver } = n.data;
-      networks.set(name, { name, id, driver, inspect: raw as Record<string, unknown> });
-    }
-  }
+  const volumes = new Map(facts.volumes.map((v) => [v.Name, v]));
+  const networks = new Map<string, Omit<NetworkInfo, "usedBy">>(
+    facts.networks.map((n) => [n.Name, { name: n.Name, id: n.Id, driver: n.Driver, inspect: n }]),
+  );
   const table = mountTable(containers);
   const units: Unit[] = groupUnits(containers, config).map((draft) => {
     const composeFiles = composeFilesOf(draft.containers, table, fs);

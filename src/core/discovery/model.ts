@@ -3,6 +3,7 @@
  * `discoverUnits()` (discovery/discover.ts), consumed by planning (backup/plan.ts), `list`, and restore.
  * Plain data, JSON-serialisable (`list --json` prints it), except `env`, which never leaves memory.
  */
+import type { ContainerInspect, NetworkInspect } from "../docker/schemas.ts";
 
 export type UnitType = "compose" | "standalone";
 
@@ -65,7 +66,7 @@ export interface ContainerInfo {
   /** Image labels that would have left data out and were ignored, each with how to confirm it. */
   ignoredLabels?: string[];
   /** The full `docker inspect` object (unredacted; redact before writing anywhere). */
-  inspect: Record<string, unknown>;
+  inspect: ContainerInspect;
 }
 
 export interface VolumeInfo {
@@ -108,7 +109,7 @@ export interface NetworkInfo {
   id: string;
   driver: string;
   /** The full `docker network inspect` object. */
-  inspect: Record<string, unknown>;
+  inspect: NetworkInspect;
   usedBy: string[];
 }
 

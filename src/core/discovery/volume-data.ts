@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { CONTROL_CHARS } from "../../config/schema.ts";
+import type { VolumeInspect } from "../docker/schemas.ts";
 import { type BindFilterConfig, hostInternalReason } from "./bind-filter.ts";
 
 /** Where a volume's data really lives on this host, as far as a cold backup can read it. */
@@ -58,16 +59,7 @@ export function volumeData(v: VolumeFacts, backup?: BindFilterConfig): VolumeDat
   };
 }
 
-/** The facts `volumeData` needs, from one `docker volume inspect` object (read defensively). */
-export function volumeFacts(inspect: Record<string, unknown>): VolumeFacts {
-  const options: Record<string, string> = {};
-  const raw = inspect.Options;
-  if (raw && typeof raw === "object") {
-    for (const [k, v] of Object.entries(raw)) if (typeof v === "string") options[k] = v;
-  }
-  return {
-    driver: typeof inspect.Driver === "string" ? inspect.Driver : "local",
-    options,
-    mountpoint: typeof inspect.Mountpoint === "string" ? inspect.Mountpoint : "",
-  };
+/** The facts `volumeData` needs, from one `docker volume inspect` object. */
+export function volumeFacts(v: VolumeInspect): VolumeFacts {
+  return { driver: v.Driver, options: v.Options, mountpoint: v.Mountpoint };
 }

@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { formatBytes, formatDuration } from "../../ui/output.ts";
 import { logicalSourcePath, type SnapshotTags } from "../backup/tags.ts";
 import type { BindFilterConfig } from "../discovery/bind-filter.ts";
 import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
+import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
@@ -79,17 +79,12 @@ export async function takeUndoSnapshot(
 
 /** Creates a missing volume with its original driver, options and labels, then restores it exactly. */
 export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<void> {
-  if (v.action === "create") {
-    const argv = ["volume", "create", "--driver", v.driver];
-    for (const [k, val] of Object.entries(v.options)) argv.push("--opt", `${k}=${val}`);
-    for (const [k, val] of Object.entries(v.labels)) argv.push("--label", `${k}=${val}`);
-    await c.docker.run([...argv, v.name], { timeoutMs: 60_000 });
-  }
+  if (v.action === "create") await c.docker.volumeCreate(v);
   // The live volume decides where its data goes (never the recipe's options): a bind volume's data
   // lives in its device directory, which Docker mounts over the mountpoint only while in use.
-  const r = await c.docker.run(["volume", "inspect", v.name]);
-  const live = volumeFacts((JSON.parse(r.stdout) as Record<string, unknown>[])[0] ?? {});
-  const data = volumeData(live, c.config?.backup);
+  const [live] = await c.docker.volumeInspect([v.name]);
+  if (!live) throw new AppError("restore_failed", `volume ${v.name} does not exist`);
+  const data = volumeData(volumeFacts(live), c.config?.backup);
   if (data.kind === "not_protected")
     throw new AppError(
       "restore_failed",

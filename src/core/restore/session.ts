@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { recoverIfNeeded } from "../containers/recover.ts";
 import { AppError } from "../errors.ts";
 import { ensureRepository, filesystemRepositoryExists } from "../kopia/repository.ts";
-import { acquireLock } from "../lock.ts";
+import { acquireLock } from "../lock/acquire.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { loadRecipe } from "./content.ts";
 import type { RestoreContext } from "./context.ts";

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeRunRecord } from "../../../src/core/backup/runs.ts";
+import { writeRunRecord } from "../../../src/core/backup/run-records.ts";
 import { nodeFs, type SyncFs } from "../../../src/core/durable.ts";
 import { ensurePasswordFile } from "../../../src/core/kopia/password.ts";
 import { tempDir } from "../../helpers/env.ts";

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { planBackup } from "../../../src/core/backup/plan.ts";
-import { renderRecord } from "../../../src/core/backup/render.ts";
 import type { RunRecord } from "../../../src/core/backup/result.ts";
-import { renderDiscovery } from "../../../src/core/discovery/format.ts";
 import type { UnitDraft } from "../../../src/core/discovery/group.ts";
-import type { VolumeInspect } from "../../../src/core/discovery/parse.ts";
 import { unitResources } from "../../../src/core/discovery/resources.ts";
 import { volumeData } from "../../../src/core/discovery/volume-data.ts";
+import type { VolumeInspect } from "../../../src/core/docker/schemas.ts";
+import { renderRecord } from "../../../src/ui/backup-report.ts";
+import { renderDiscovery } from "../../../src/ui/discovery-report.ts";
 import { config, container, discovery, planOpts, stackUnit } from "../backup/fixtures.ts";
 
 // Issue 14: Docker unmounts a `local` volume with driver options when its last container stops, so a
