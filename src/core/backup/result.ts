@@ -48,6 +48,8 @@ export interface UnitResult {
   bytes?: number;
   /** From the first `docker stop` until the last restarted container is ready. */
   coldWindowMs?: number;
+  /** Data the unit uses that this run could not read ("volume x: why"); never counted as saved. */
+  notProtected?: string[];
 }
 
 /** One backup run, as stored in `<state_dir>/runs/<run_id>.json`. Never holds a secret. */

@@ -80,12 +80,14 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       skipped.push({ kind: "volume", id: v.name, reason: `listed in units.${unit.name}.exclude_volumes` });
       continue;
     }
+    // Listed by discovery as not protected (unit.skipped): nothing on this host to read cold.
+    if (v.notProtected) continue;
     add(
       "volume",
       v.name,
-      v.mountpoint,
+      v.dataPath ?? v.mountpoint,
       { volume: v.name },
-      `volume used by ${v.usedBy.join(", ")}`,
+      `volume used by ${v.usedBy.join(", ")}${v.dataPath ? `, read from its bind device ${v.dataPath}` : ""}`,
       v.sizeBytes,
     );
   }

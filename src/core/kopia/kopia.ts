@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { z } from "zod";
 import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
@@ -209,6 +210,20 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       const args = target === "global" ? ["--global"] : [target];
       const r = await run(["policy", "show", ...args, "--json"], { timeoutMs: 300_000 });
       return parseKopiaJson(KopiaPolicySchema, r.stdout.trim().split("\n")[0] ?? "{}", "policy show");
+    },
+
+    /**
+     * The policy defined on a `user@host:/path` target itself, without what it inherits
+     * (`policy export`); undefined when none is defined. `policyShow` gives the effective one.
+     */
+    async policyDefined(target: string): Promise<KopiaPolicy | undefined> {
+      const r = await run(["policy", "export", target], { check: false, timeoutMs: 300_000 });
+      if (r.exitCode !== 0) {
+        if (/policy not found/i.test(r.stderr)) return undefined;
+        throw classifyKopiaError(failure(r));
+      }
+      const all = parseKopiaJson(z.record(z.string(), KopiaPolicySchema), r.stdout || "{}", "policy export");
+      return all[target];
     },
 
     /** `policy set` with the given flags; callers pass only values that differ (read-before-write). */

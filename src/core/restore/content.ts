@@ -1,5 +1,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import type { BindFilterConfig } from "../discovery/bind-filter.ts";
+import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
@@ -19,6 +21,8 @@ export interface ContentContext {
   hostname: string;
   version: string;
   progress?: ContentProgress;
+  /** Host-internal paths a bind volume's device may not be (restore never writes there). */
+  config?: { backup: BindFilterConfig };
 }
 
 /** Restores the point's recipe (and networks) snapshots into `dir` and reads them. */
@@ -83,10 +87,20 @@ export async function takeUndoSnapshot(
 /** Creates a missing volume with its original driver, options and labels, then restores it exactly. */
 export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<void> {
   if (v.action === "create") await c.docker.volumeCreate(v);
-  const mountpoint = await c.docker.volumeMountpoint(v.name);
-  if (!mountpoint.startsWith("/"))
+  // The live volume decides where its data goes (never the recipe's options): a bind volume's data
+  // lives in its device directory, which Docker mounts over the mountpoint only while in use.
+  const [live] = await c.docker.volumeInspect([v.name]);
+  if (!live) throw new AppError("restore_failed", `volume ${v.name} does not exist`);
+  const data = volumeData(volumeFacts(live), c.config?.backup);
+  if (data.kind === "not_protected")
+    throw new AppError(
+      "restore_failed",
+      `volume ${v.name} cannot be restored from this host: ${data.reason}`,
+    );
+  if (!data.path.startsWith("/"))
     throw new AppError("restore_failed", `volume ${v.name} has no local mountpoint (driver ${v.driver})`);
-  await restoreInto(c, `volume ${v.name}`, v.snapshotId, mountpoint, v);
+  if (data.kind === "device") mkdirSync(data.path, { recursive: true });
+  await restoreInto(c, `volume ${v.name}`, v.snapshotId, data.path, v);
 }
 
 /**

@@ -143,7 +143,12 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
   if (badPath) throw new UsageError(`--allow-path ${badPath}`, "give the exact absolute path the plan names");
   if (f.as && !/^[a-z0-9][a-z0-9_-]*$/.test(f.as))
     throw new UsageError(`--as ${f.as}: a compose project name is lower-case letters, digits, - and _`);
-  const volumes = f.volume?.flatMap((v) => v.split(",")).filter(Boolean);
+  const volumes = f.volume?.flatMap((v) => v.split(",").map((x) => x.trim()));
+  if (volumes?.some((v) => v === ""))
+    throw new UsageError(
+      "--volume has an empty name",
+      "name each volume: --volume a,b or --volume a --volume b",
+    );
   const what = volumes?.length ? "volumes" : ((f.only as RestoreRequest["what"] | undefined) ?? "all");
   return {
     what,

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
@@ -27,7 +28,12 @@ export async function readCurrentState(
   const networkNames = (recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {}));
   const volumes: CurrentState["volumes"] = {};
   for (const v of volumeNames.length ? await docker.volumeInspect(volumeNames) : []) {
-    volumes[v.Name] = { mountpoint: v.Mountpoint, labels: v.Labels };
+    // Where the data is while nothing runs: a bind volume's device, else the mountpoint.
+    const data = volumeData(volumeFacts(v));
+    volumes[v.Name] = {
+      mountpoint: data.kind === "not_protected" ? v.Mountpoint : data.path,
+      labels: v.Labels,
+    };
   }
   const networks: CurrentState["networks"] = {};
   for (const n of networkNames.length ? await docker.networkInspect(networkNames) : []) {

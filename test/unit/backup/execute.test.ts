@@ -37,6 +37,7 @@ function fakeHost(o: { failSnapshotOf?: string; hookFails?: string; owner?: stri
     },
     { argv: kopia("snapshot"), stdout: `${manifest("m1")}\n` },
     { argv: (a) => kopia("policy")(a) && a.includes("show"), stdout: "{}" },
+    { argv: (a) => kopia("policy")(a) && a.includes("export"), exitCode: 1, stderr: "policy not found" },
     { argv: (a) => kopia("policy")(a) && a.includes("set") },
     {
       argv: (a) => kopia("maintenance")(a) && a.includes("info"),
@@ -129,6 +130,37 @@ describe("executeBackup", () => {
     expect(snap).toContain("type:bind");
     // maintenance belongs to someone@else here: not run
     expect(runner.calls.some((c) => c.argv.includes("maintenance") && c.argv.includes("run"))).toBe(false);
+  });
+
+  test("a volume no host path holds is never snapshotted and is named in the record (issue 14)", async () => {
+    const runner = new FakeRunner([], fakeHost());
+    const { deps, dir } = setup(runner);
+    const base = stackUnit();
+    const nfs = {
+      ...base.volumes[0],
+      name: "shop_nfs",
+      notProtected: "type=nfs: …",
+    } as (typeof base.volumes)[0];
+    const unit = {
+      ...base,
+      volumes: [...base.volumes, nfs],
+      skipped: [
+        {
+          kind: "volume" as const,
+          id: "shop_nfs",
+          reason: "NOT PROTECTED: type=nfs: …",
+          notProtected: true as const,
+        },
+      ],
+    };
+    const plan = planBackup(deps.config, discovery(unit), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(unit));
+    expect(record.units[0]?.sources.map((x) => x.label)).not.toContain("shop_nfs");
+    expect(record.units[0]?.notProtected).toEqual(["volume shop_nfs: NOT PROTECTED: type=nfs: …"]);
   });
 
   test("every unit's containers run again before maintenance starts (only the owner runs it)", async () => {

@@ -153,7 +153,7 @@ const cases: Case[] = [
     call: (d) => d.imageInspect(["sha256:1"]),
     argv: ["docker", "image", "inspect", "sha256:1"],
     answer: { stdout: JSON.stringify([{ Id: "sha256:1", RepoDigests: null }]) },
-    result: [{ Id: "sha256:1", RepoDigests: [] }],
+    result: [{ Id: "sha256:1", RepoDigests: [], Config: { Labels: {} } }],
   },
 ];
 

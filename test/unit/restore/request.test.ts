@@ -22,6 +22,14 @@ describe("restore flags", () => {
     expect(flagsComplete({ ...f, latest: true })).toBe(true);
   });
 
+  test("an empty --volume item is a usage error, never every volume", () => {
+    for (const volume of [[","], ["a,"], ["a", " "]]) {
+      expect(() => requestFromFlags({ unit: "shop", latest: true, volume }, points, "h1")).toThrow(
+        "--volume has an empty name",
+      );
+    }
+  });
+
   test("--latest skips an incomplete point; with only incomplete ones it names the newest and --run", () => {
     const older = unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]);
     const broken = unitBackup("shop", "r2", "2026-01-02T10:00:00Z", ["shop_db"], {
