@@ -20,6 +20,11 @@ compression = "zstd"
 # Kopia's local cache budget in MiB (0: kopia's default).
 cache_size_mb = 500
 
+[kopia]
+# Which kopia runs: "auto" (a kopia >= 0.21 on PATH, else the one inside the full kopi-docka binary),
+# "path" (PATH only), "embedded" (the one inside, extracted to <state_dir>/bin), or an absolute path.
+binary = "auto"
+
 [retention]
 # How many snapshots of each source kopia keeps (kopia's global policy).
 latest = 10

@@ -33,6 +33,8 @@ export interface KopiaOptions {
   hostname: string;
   username: string;
   cacheSizeMb?: number;
+  /** argv[0] for kopia, resolved on first call (`kopia.binary`: PATH, embedded, or a path). Default "kopia". */
+  binary?: () => Promise<string>;
 }
 
 export interface SnapshotCreateOptions {
@@ -106,10 +108,10 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     KOPIA_PERSIST_CREDENTIALS_ON_CONNECT: "false",
     KOPIA_PASSWORD: withPassword ? opts.password() : undefined,
   });
-  const base = ["kopia", "--config-file", opts.configFile];
   const run = async (args: string[], o: Parameters<Runner["run"]>[1] & { password?: boolean } = {}) => {
     const { password = true, ...rest } = o;
     try {
+      const base = [opts.binary ? await opts.binary() : "kopia", "--config-file", opts.configFile];
       return await runner.run([...base, ...args], { ...rest, env: { ...env(password), ...rest.env } });
     } catch (e) {
       throw classifyKopiaError(e);
