@@ -6,6 +6,7 @@
  *   bun run build.ts [target…]        dist/kopi-docka-linux-x64 (the slim binary; what the tests use)
  *   bun run build.ts --full [target…] also dist/kopi-docka-linux-<arch>-full, with kopia inside
  *   bun run build.ts --all            slim binaries for every target
+ *   --out DIR, --set-version V        write elsewhere; build as version V (tests build a second release)
  *   bun run build.ts --release [--out DIR] [target…]
  *                                     every target (or those named), slim and full, kopia's LICENSE and
  *                                     NOTICE, this version's install.sh and SHA256SUMS into DIR
@@ -42,9 +43,13 @@ const GOARCH: Record<Target, string> = {
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
 const outIndex = argv.indexOf("--out");
+// --set-version V: build as version V (tests make a second release to upgrade to).
+const versionIndex = argv.indexOf("--set-version");
+const version = versionIndex >= 0 ? (argv[versionIndex + 1] ?? "") : pkg.version;
 const release = flag("--release");
 const outDir = outIndex >= 0 ? (argv[outIndex + 1] ?? "") : release ? "dist/release" : "dist";
-const named = argv.filter((a, i) => !a.startsWith("-") && !(outIndex >= 0 && i === outIndex + 1));
+const valueAt = new Set([outIndex, versionIndex].filter((i) => i >= 0).map((i) => i + 1));
+const named = argv.filter((a, i) => !a.startsWith("-") && !valueAt.has(i));
 for (const t of named)
   if (!ALL_TARGETS.includes(t as Target)) fail(`unknown target ${t} (${ALL_TARGETS.join(", ")})`);
 const targets: Target[] = named.length
@@ -73,7 +78,7 @@ function crossKopia(goarch: string): { dir: string; version: string } {
 
 async function compile(target: Target, outfile: string, kopia?: { dir: string; version: string }) {
   const define: Record<string, string> = {
-    __VERSION__: JSON.stringify(pkg.version),
+    __VERSION__: JSON.stringify(version),
     __COMMIT__: JSON.stringify(commit),
   };
   const entrypoints = ["src/cli.ts"];
@@ -135,7 +140,7 @@ if (release) {
   // This version's installer installs this version by default.
   const installer = readFileSync("install.sh", "utf8").replace(
     /^INSTALLER_VERSION=.*$/m,
-    `INSTALLER_VERSION=${pkg.version}`,
+    `INSTALLER_VERSION=${version}`,
   );
   writeFileSync(join(outDir, "install.sh"), installer, { mode: 0o755 });
   for (const f of readdirSync(outDir)) if (f.endsWith(".map")) rmSync(join(outDir, f));

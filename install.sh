@@ -188,7 +188,7 @@ ensure_docker_engine() {
 # --- the kopi-docka binary -----------------------------------------------------------------------
 
 build_from_checkout() {
-  [ -f "$here/package.json" ] && [ -f "$here/src/cli.ts" ] || die "$here is not a kopi-docka checkout (--from-source needs one)"
+  [ -n "$here" ] && [ -f "$here/package.json" ] && [ -f "$here/src/cli.ts" ] || die "run install.sh from a kopi-docka checkout for --from-source"
   if [ "$dry_run" -eq 1 ]; then say "would build kopi-docka from $here with bun $BUN_VERSION"; binary="$here/dist/kopi-docka-linux-$arch"; return 0; fi
   if ! command -v bun >/dev/null || [ "$(bun --version)" != "$BUN_VERSION" ]; then
     command -v npm >/dev/null || apt_install npm
@@ -256,9 +256,12 @@ uninstall() {
   kd="$PREFIX/kopi-docka"
   if [ -x "$kd" ]; then
     act "$kd" systemd uninstall --unit-dir "$unit_dir" >&2 || say "could not remove the units in $unit_dir"
+  elif [ -e "$unit_dir/kopi-docka-backup.timer" ]; then
+    say "no $kd to remove the units with: \`systemctl disable --now kopi-docka-backup.timer\` and delete $unit_dir/kopi-docka-backup.*"
   fi
   for f in "$kd" "$kd.previous"; do [ -e "$f" ] && act rm -f "$f"; done
-  say "removed kopi-docka from $PREFIX and its units from $unit_dir"
+  if [ "$dry_run" -eq 1 ]; then say "would remove kopi-docka from $PREFIX and its units from $unit_dir"
+  else say "removed kopi-docka from $PREFIX and its units from $unit_dir"; fi
   say "kept: the config $config, the repository password and the repository itself"
   say "  (their paths are repository.password_file and repository.path in the config;"
   say "   defaults /var/lib/kopi-docka/repository.password and /var/lib/kopi-docka/repository)"
@@ -307,7 +310,9 @@ main() {
     cross) kopia_cross "$cross"; return 0 ;;
   esac
   # Run from a checkout (not piped), with no other source named: build it, as before releases existed.
-  here=$(cd "$(dirname "$0")" 2>/dev/null && pwd) || here=""
+  # Piped (`curl | sh`), $0 is the shell's name, not a file: never mistake the cwd for a checkout.
+  here=""
+  case "$0" in *install.sh) [ -f "$0" ] && here=$(cd "$(dirname "$0")" && pwd) ;; esac
   if [ -z "$source" ]; then
     if [ -n "$here" ] && [ -f "$here/src/cli.ts" ]; then source=checkout; else source=release; fi
   fi

@@ -10,6 +10,7 @@ import recover from "./recover.ts";
 import restore from "./restore.ts";
 import snapshots from "./snapshots.ts";
 import systemd from "./systemd.ts";
+import upgrade from "./upgrade.ts";
 import version from "./version.ts";
 
 /** Every top-level command. A static map: the compiled binary bundles them all anyway. */
@@ -27,4 +28,5 @@ export const commands: Record<string, CommandDef<any>> = {
   restore,
   snapshots,
   systemd,
+  upgrade,
 };
