@@ -246,6 +246,11 @@ install_config_and_timer() {
     act "$kd" config init --config "$config"
   fi
   if [ "$timer" -eq 0 ]; then say "systemd timer skipped (--no-timer)"; return 0; fi
+  if [ ! -d "$unit_dir" ]; then
+    # A root without systemd (a container, a minimal chroot): the binary works; the timer can come later.
+    say "no $unit_dir here (no systemd?): timer skipped; \`kopi-docka systemd install\` adds it later"
+    return 0
+  fi
   set -- "$kd" systemd install --unit-dir "$unit_dir" --binary "$PREFIX/kopi-docka"
   [ "$config" = /etc/kopi-docka/config.toml ] || set -- "$@" --config "$config"
   [ "$enable" -eq 1 ] || set -- "$@" --no-enable

@@ -199,6 +199,29 @@ describe("curl | sh from a release on loopback", () => {
   });
 });
 
+test("--with-deps, when `docker info` fails, installs docker.io and starts the engine (or says how)", async () => {
+  // Stubs: a docker whose engine does not answer, and a dpkg that has nothing installed (dry run).
+  const stubs = join(dir.path, "stubs");
+  mkdirSync(stubs, { recursive: true });
+  writeFileSync(join(stubs, "docker"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+  writeFileSync(join(stubs, "dpkg-query"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+  const w = target("with-deps");
+  const binary = join(release.path, release.slim);
+  const r = await sh(
+    'sh "$@"',
+    [join(release.path, "install.sh"), "--with-deps", "--dry-run", "--binary", binary, ...w.flags],
+    {
+      PATH: `${stubs}:/usr/sbin:/usr/bin:/sbin:/bin`,
+    },
+  );
+  expect(r.exitCode).toBe(0);
+  expect(r.stderr).toContain("would install: docker.io");
+  if (existsSync("/run/systemd/system"))
+    expect(r.stderr).toContain("would run: systemctl enable --now docker");
+  else expect(r.stderr).toContain("nohup dockerd >/var/log/dockerd.log 2>&1 &");
+  expect(existsSync(w.prefix)).toBe(false);
+});
+
 describe("kopi-docka upgrade and --rollback", () => {
   const t = target("upgrade");
   let config = "";
