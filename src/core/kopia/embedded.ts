@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { AppError } from "../errors.ts";
 
@@ -49,7 +58,11 @@ export async function extractEmbeddedKopia(
   },
 ): Promise<string> {
   const target = extractedKopiaPath(stateDir, info.version);
-  if (existsSync(target) && (await sha256Of(target)) === info.sha256) return target;
+  if (stampMatches(target, info.sha256)) return target;
+  if (existsSync(target) && (await sha256Of(target)) === info.sha256) {
+    writeStamp(target, info.sha256);
+    return target;
+  }
   const blob = files.kopia;
   if (!blob)
     throw new AppError("dependency_missing", "this binary says it holds kopia, but the file is not inside");
@@ -70,9 +83,32 @@ export async function extractEmbeddedKopia(
     }
     chmodSync(tmp, 0o755);
     renameSync(tmp, target);
+    writeStamp(target, info.sha256);
   } finally {
     rmSync(tmp, { force: true });
   }
   if (files.license) await Bun.write(`${target}.LICENSE`, files.license);
   return target;
+}
+
+/**
+ * What the file looked like when its checksum last matched (size, mtime, inode). Hashing 50 MB on every
+ * command costs ~100 ms, so a start whose file still looks exactly like that trusts the earlier check;
+ * any write, truncation or replacement changes the stat and the file is hashed (and replaced) again.
+ */
+const stampOf = (target: string, sha256: string) => {
+  const st = statSync(target);
+  return JSON.stringify({ sha256, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+};
+
+function stampMatches(target: string, sha256: string): boolean {
+  try {
+    return readFileSync(`${target}.verified`, "utf8") === stampOf(target, sha256);
+  } catch {
+    return false;
+  }
+}
+
+function writeStamp(target: string, sha256: string): void {
+  writeFileSync(`${target}.verified`, stampOf(target, sha256), { mode: 0o644 });
 }
