@@ -260,6 +260,22 @@ describe("kopi-docka upgrade and --rollback", () => {
     expect(readdirSync(t.prefix)).toEqual(["kopi-docka"]);
   });
 
+  test("--binary FILE: a copied file, refused when it differs from the SHA256SUMS beside it", async () => {
+    const media = join(dir.path, "upgrade-media");
+    mkdirSync(media, { recursive: true });
+    const file = join(media, release.slim);
+    copyFileSync(join(root, `v${release.next}`, release.slim), file);
+    copyFileSync(join(root, `v${release.next}`, "SHA256SUMS"), join(media, "SHA256SUMS"));
+    const dry = await upgrade(["--binary", file, "--dry-run"]);
+    expect(dry.stdout).toContain("would replace");
+    expect(await versionOf(t.binary)).toBe(release.version);
+    flipByte(file);
+    const bad = await upgrade(["--binary", file]);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toContain("checksum mismatch");
+    expect(await versionOf(t.binary)).toBe(release.version);
+  });
+
   test("replaces the binary with the checked new one and keeps the old one", async () => {
     const r = await upgrade(["--release-url", url, "--version", release.next]);
     expect(r.exitCode).toBe(0);
