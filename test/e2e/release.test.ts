@@ -121,6 +121,20 @@ describe("curl | sh from a release on loopback", () => {
     expect(snapshotTree(join(dir.path, "fresh"))).toBe(before);
   });
 
+  test("a download cut off anywhere runs nothing", async () => {
+    const text = readFileSync(join(release.path, "install.sh"), "utf8");
+    const c = target("cut");
+    for (const at of [text.lastIndexOf("main "), Math.floor(text.length * 0.6), 200]) {
+      const part = join(dir.path, `install-cut-${at}.sh`);
+      writeFileSync(part, text.slice(0, at));
+      const r = await sh('p=$1; shift; cat "$p" | sh -s -- "$@"', [part, ...c.flags]);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).not.toContain("install:");
+      expect(existsSync(c.prefix)).toBe(false);
+      expect(existsSync(c.config)).toBe(false);
+    }
+  });
+
   test("--full installs the binary with kopia inside", async () => {
     const f = target("full");
     const r = await curlPipe(release.dirName, [...f.flags, "--full", "--no-timer"]);
