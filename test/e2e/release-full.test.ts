@@ -30,9 +30,12 @@ describeReal(
 
     beforeAll(async () => {
       const target = `bun-linux-${hostVariant()}`;
-      const b = Bun.spawnSync(["bun", "run", "build.ts", "--full", "--out", join(dir.path, "dist"), target], {
-        cwd: repo,
-      });
+      const b = Bun.spawnSync(
+        [process.execPath, "run", "build.ts", "--full", "--out", join(dir.path, "dist"), target],
+        {
+          cwd: repo,
+        },
+      );
       if (!b.success) throw new Error(`build.ts --full failed: ${b.stderr.toString()}`);
       mkdirSync(pathDir);
       symlinkSync(Bun.which("docker") ?? "/usr/bin/docker", join(pathDir, "docker"));

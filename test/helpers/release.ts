@@ -23,7 +23,11 @@ export function hostVariant(): string {
 }
 
 async function build(args: string[]): Promise<void> {
-  const p = Bun.spawn(["bun", "run", "build.ts", ...args], { cwd: repo, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([process.execPath, "run", "build.ts", ...args], {
+    cwd: repo,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [out, err, code] = await Promise.all([
     new Response(p.stdout).text(),
     new Response(p.stderr).text(),

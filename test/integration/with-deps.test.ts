@@ -26,7 +26,15 @@ describeReal("install.sh --with-deps on a systemd machine with only the docker C
     await run(["bash", join(ROOT, "scripts", "systemd-image.sh"), SYSTEMD_IMAGE], { timeoutMs: 1_200_000 });
     const media = join(dir.path, "media");
     await run(
-      ["bun", "run", join(ROOT, "build.ts"), "--full", "--out", media, `bun-linux-${hostVariant()}`],
+      [
+        process.execPath,
+        "run",
+        join(ROOT, "build.ts"),
+        "--full",
+        "--out",
+        media,
+        `bun-linux-${hostVariant()}`,
+      ],
       {
         cwd: ROOT,
         timeoutMs: 600_000,
