@@ -178,6 +178,8 @@ ensure_docker_engine() {
       sleep 1
     done
     say "docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null) is running (enabled at boot)"
+  elif [ "$dry_run" -eq 0 ] && docker info >/dev/null 2>&1; then
+    say "docker engine is running (started by its package; systemd is not PID 1 here, so nothing starts it at boot)"
   else
     say "systemd is not PID 1 here, so the docker engine cannot be started as a service. Start it with:"
     say "  nohup dockerd >/var/log/dockerd.log 2>&1 &"

@@ -90,3 +90,65 @@ describeReal("install.sh --with-deps on a systemd machine with only the docker C
     );
   });
 });
+
+// Where systemd is not PID 1 (a plain container, a chroot): docker.io is installed, and the installer
+// says exactly how to start dockerd; doing what it says gives an engine that answers.
+describeReal("install.sh --with-deps where systemd is not PID 1 and docker.io is absent", ["docker"], () => {
+  const dir = tempDir("kdt-with-deps-nosd-");
+  const name = uniqueName("kdt-with-deps-nosd");
+  const full = `kopi-docka-linux-${hostVariant()}-full`;
+  const inside = (script: string) =>
+    run(["docker", "exec", name, "sh", "-c", script], { check: false, timeoutMs: 600_000 });
+
+  beforeAll(async () => {
+    await run(["bash", join(ROOT, "scripts", "systemd-image.sh"), SYSTEMD_IMAGE], { timeoutMs: 1_200_000 });
+    const media = join(dir.path, "media");
+    await run(
+      [
+        process.execPath,
+        "run",
+        join(ROOT, "build.ts"),
+        "--full",
+        "--out",
+        media,
+        `bun-linux-${hostVariant()}`,
+      ],
+      {
+        cwd: ROOT,
+        timeoutMs: 600_000,
+      },
+    );
+    copyFileSync(join(ROOT, "install.sh"), join(media, "install.sh"));
+    await run([
+      ...["docker", "run", "-d", "--name", name, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE"],
+      ...["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined"],
+      ...["--tmpfs", "/var/lib/docker", "-v", `${media}:/media/kd:ro`],
+      SYSTEMD_IMAGE,
+      ...["sleep", "infinity"],
+    ]);
+  }, 1_500_000);
+
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", name], { check: false, timeoutMs: 120_000 });
+    dir.remove();
+  }, 150_000);
+
+  test("installs docker.io, prints how to start dockerd, and that command works", async () => {
+    expect((await inside("command -v docker")).exitCode).not.toBe(0);
+    const r = await inside(`sh /media/kd/install.sh --with-deps --no-timer --binary /media/kd/${full}`);
+    expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+    expect((await inside("dpkg-query -W -f='${Status}' docker.io")).stdout).toBe("install ok installed");
+    const lines = r.stderr.split("\n");
+    const at = lines.findIndex((l) => l.includes("systemd is not PID 1 here"));
+    expect(at).toBeGreaterThanOrEqual(0);
+    const command = (lines[at + 1] ?? "").replace(/^install: +/, "");
+    expect(command).toBe("nohup dockerd >/var/log/dockerd.log 2>&1 &");
+    await inside(command);
+    const end = Date.now() + 90_000;
+    while ((await inside("docker info")).exitCode !== 0) {
+      if (Date.now() > end) throw new Error((await inside("tail -20 /var/log/dockerd.log")).stdout);
+      await Bun.sleep(500);
+    }
+    expect((await inside("kopi-docka backup")).exitCode).toBe(0);
+  });
+});
