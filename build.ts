@@ -58,8 +58,20 @@ const targets: Target[] = named.length
     ? [...ALL_TARGETS]
     : ["bun-linux-x64"];
 const full = release || flag("--full");
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"]).stdout.toString().trim() || "unknown";
+const commit = gitCommit();
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+/** The short commit, or "unknown" for a tree without git (a tarball, a machine without git installed). */
+function gitCommit(): string {
+  try {
+    return (
+      Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { stderr: "ignore" }).stdout.toString().trim() ||
+      "unknown"
+    );
+  } catch {
+    return "unknown";
+  }
+}
 
 function fail(message: string): never {
   console.error(`build: ${message}`);
