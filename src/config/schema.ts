@@ -1,4 +1,14 @@
 import { z } from "zod";
+import { azureSchema } from "../core/repository/backends/azure.ts";
+import { b2Schema } from "../core/repository/backends/b2.ts";
+import { filesystemSchema } from "../core/repository/backends/filesystem.ts";
+import { gcsSchema } from "../core/repository/backends/gcs.ts";
+import { rcloneSchema } from "../core/repository/backends/rclone.ts";
+import { s3Schema } from "../core/repository/backends/s3.ts";
+import { serverSchema } from "../core/repository/backends/server.ts";
+import { sftpSchema } from "../core/repository/backends/sftp.ts";
+import { webdavSchema } from "../core/repository/backends/webdav.ts";
+import { speed } from "../core/repository/fields.ts";
 
 /**
  * The configuration schema. Every key has a default, so an empty file (or no file) is a valid config.
@@ -35,14 +45,11 @@ export const COMPRESSIONS = [
 export const SCOPES = ["minimal", "standard", "full"] as const;
 export type Scope = (typeof SCOPES)[number];
 
-const FilesystemRepositorySchema = z.strictObject({
-  backend: z.literal("filesystem"),
-  /** Directory holding the kopia repository; created on first backup. */
-  path: absolutePath.default("/var/lib/kopi-docka/repository"),
-});
-
 const commonRepository = {
-  /** File holding the repository password (mode 0600). Generated on first use when missing. */
+  /**
+   * File holding the repository password (mode 0600); with backend "server", this host's server user
+   * password. Generated when a filesystem repository is created on first use, or by `repo init`.
+   */
   password_file: absolutePath.default("/var/lib/kopi-docka/repository.password"),
   /** Host name recorded on snapshots. Empty: this machine's name, lower-cased, up to the first dot. */
   hostname: z
@@ -52,6 +59,9 @@ const commonRepository = {
   compression: z.enum(COMPRESSIONS).default("zstd"),
   /** Kopia's content and metadata cache budget in MiB (0: kopia's own default). */
   cache_size_mb: z.number().int().min(0).max(100_000).default(500),
+  /** Bytes per second kopia may send to / read from the storage (0: no limit). */
+  max_upload_speed: speed,
+  max_download_speed: speed,
 };
 
 const withDefaultBackend = (v: unknown) =>
@@ -59,10 +69,21 @@ const withDefaultBackend = (v: unknown) =>
     ? { ...v, backend: "filesystem" }
     : v;
 
+/** One strict schema per kopia backend (src/core/repository/backends/), all sharing the common keys. */
 export const RepositorySchema = z
   .preprocess(
     withDefaultBackend,
-    z.discriminatedUnion("backend", [FilesystemRepositorySchema.extend(commonRepository)]),
+    z.discriminatedUnion("backend", [
+      filesystemSchema.extend(commonRepository),
+      sftpSchema.extend(commonRepository),
+      s3Schema.extend(commonRepository),
+      b2Schema.extend(commonRepository),
+      azureSchema.extend(commonRepository),
+      gcsSchema.extend(commonRepository),
+      rcloneSchema.extend(commonRepository),
+      webdavSchema.extend(commonRepository),
+      serverSchema.extend(commonRepository),
+    ]),
   )
   .prefault({});
 

@@ -4,8 +4,8 @@ import type { Config } from "../config/schema.ts";
 import type { Docker } from "./docker/docker.ts";
 import type { Kopia } from "./kopia/kopia.ts";
 import { passwordFileTooOpen, readPassword } from "./kopia/password.ts";
-import { filesystemRepositoryExists } from "./kopia/repository.ts";
 import type { Runner } from "./process/runner.ts";
+import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts";
 import { atLeast } from "./semver.ts";
 
 /** Oldest docker engine tested; the API it speaks (1.41) has everything discovery reads. */

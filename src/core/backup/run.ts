@@ -6,8 +6,8 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { applyGlobalPolicy } from "../kopia/policy.ts";
-import { ensureRepository } from "../kopia/repository.ts";
 import { acquireLock } from "../lock.ts";
+import { openRepository } from "../repository/open.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import { executeBackup } from "./execute.ts";
@@ -92,7 +92,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
   });
   try {
     await recoverIfNeeded(d);
-    await ensureRepository(d.kopia, d.config.repository, d.log);
+    await openRepository(d, "use");
     const early: PhaseError[] = [];
     soFar.errors = early;
     try {

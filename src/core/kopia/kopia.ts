@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import type { RepositoryConfig } from "../../config/schema.ts";
 import type { ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
@@ -88,14 +87,6 @@ function progressRun<P>(
   };
 }
 
-/** Storage arguments for `repository create|connect <backend> …`. No secret ever goes in here. */
-export function storageArgs(repo: RepositoryConfig): string[] {
-  switch (repo.backend) {
-    case "filesystem":
-      return ["filesystem", "--path", repo.path];
-  }
-}
-
 /** The kopia CLI, driven through the runner. Secrets travel in env only; output is parsed from JSON. */
 export function createKopia(runner: Runner, opts: KopiaOptions) {
   const env = (withPassword: boolean) => ({
@@ -152,14 +143,16 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       throw classifyKopiaError(failure(r));
     },
 
-    async create(storage: string[]): Promise<void> {
+    /** `storage` is `<provider> <flags>`; `env` carries the storage secrets (never argv). */
+    async create(storage: string[], o: { env?: Record<string, string> } = {}): Promise<void> {
       await run(["repository", "create", ...storage, ...connectFlags(), "--description", "kopi-docka"], {
         timeoutMs: 300_000,
+        env: o.env,
       });
     },
 
-    async connect(storage: string[]): Promise<void> {
-      await run(["repository", "connect", ...storage, ...connectFlags()], { timeoutMs: 300_000 });
+    async connect(storage: string[], o: { env?: Record<string, string> } = {}): Promise<void> {
+      await run(["repository", "connect", ...storage, ...connectFlags()], { timeoutMs: 300_000, env: o.env });
     },
 
     async disconnect(): Promise<void> {
