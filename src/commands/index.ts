@@ -5,6 +5,7 @@ import doctor from "./doctor.ts";
 import history from "./history.ts";
 import list from "./list.ts";
 import recover from "./recover.ts";
+import repo from "./repo.ts";
 import restore from "./restore.ts";
 import snapshots from "./snapshots.ts";
 import systemd from "./systemd.ts";
@@ -20,6 +21,7 @@ export const commands: Record<string, CommandDef<any>> = {
   config,
   list,
   recover,
+  repo,
   restore,
   snapshots,
   systemd,

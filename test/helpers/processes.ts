@@ -30,3 +30,17 @@ export async function processesLeftBy(pid: number, dir: string): Promise<string[
   }
   return left;
 }
+
+/** Every process command line on the host right now, as `ps` shows it. */
+export function processCommandLines(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+      if (line) out.push(line);
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return out;
+}
