@@ -33,7 +33,13 @@ export function tempKopia(dir: string, o: { runner?: Runner; hostname?: string }
   };
   const open = () =>
     openRepository(
-      { kopia, config: { repository: repo }, paths: { stateDir: dir, kopiaConfigFile }, log: silentLogger() },
+      {
+        kopia,
+        runner: o.runner ?? createBunRunner(),
+        config: { repository: repo },
+        paths: { stateDir: dir, kopiaConfigFile },
+        log: silentLogger(),
+      },
       "use",
     );
   return { kopia, repo, open };

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
@@ -13,6 +13,8 @@ export interface BackendSpec {
   title: string;
   /** Starts the server(s) under `dir`; returns the `[repository]` lines for a fresh, empty location. */
   start(dir: string): Promise<BackendUnderTest>;
+  /** More tests on this backend, run after the shared ones and before the server goes down. */
+  extras?: ((h: SuiteHandle) => void)[];
 }
 
 export interface BackendUnderTest {
@@ -27,8 +29,6 @@ export interface BackendUnderTest {
   /** Stops the server (last test: the location is not needed afterwards). */
   down(): Promise<void>;
   stop(): Promise<void>;
-  /** Extra checks on this backend after the round trip (e.g. the pinned SFTP host key). */
-  extra?: (h: SuiteHandle) => void;
 }
 
 export interface SuiteHandle {
@@ -219,6 +219,11 @@ export function repositorySuite(spec: BackendSpec): void {
       expect(r.stderr).toMatch(/there is no kopia repository at .*-elsewhere.*(mounted|right)/);
       await untouched();
     }, 120_000);
+
+    describe("backend specifics", () => {
+      // registered at collection time; `extra` needs the started backend, so it reads it lazily
+      for (const t of spec.extras ?? []) t({ dir, cli, writeConfig, container, untouched });
+    });
 
     test("the server down: exit 10 before anything is stopped, the next step named", async () => {
       await b.down();

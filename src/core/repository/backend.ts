@@ -1,4 +1,5 @@
 import type { RepositoryConfig } from "../../config/schema.ts";
+import type { Runner } from "../process/runner.ts";
 
 /** A secret kopia needs for one backend, and how it reaches kopia (never in argv). */
 export interface SecretSlot {
@@ -45,8 +46,30 @@ export interface Backend<C extends RepositoryConfig = RepositoryConfig> {
    * path). Backends without one let kopia's connect answer.
    */
   probe?(repo: C): "repository" | "missing" | "empty" | "foreign";
+  /**
+   * Looks at a remote location before kopia does, where kopia's own "found existing data" check is
+   * blind (sftp, webdav and rclone list only files named like kopia's blobs) and its connect attempt
+   * already writes. "unknown": no way to look; kopia's answers are all there are.
+   */
+  probeRemote?(repo: C, io: ProbeIo): Promise<"repository" | "empty" | "foreign" | "unknown">;
   /** false: kopia cannot create one here (a repository server): `repo init` only connects. */
   canCreate: boolean;
+}
+
+/** What a remote probe may use: the one runner, and the resolved secrets' env. */
+export interface ProbeIo {
+  runner: Runner;
+  env: Record<string, string>;
+}
+
+/**
+ * What a listing of a remote location says. `.shards` is kopia's own: its connect attempt writes it
+ * into any directory it looks at, so it alone does not make a location foreign.
+ */
+export function judgeListing(names: string[]): "repository" | "empty" | "foreign" {
+  const entries = names.map((n) => n.replace(/\/$/, "").split("/").pop() ?? n);
+  if (entries.includes("kopia.repository.f") || entries.includes("kopia.repository")) return "repository";
+  return entries.some((n) => n && n !== "." && n !== ".." && n !== ".shards") ? "foreign" : "empty";
 }
 
 /** Throttle flags kopia keeps in the storage connection; 0 is no limit. */

@@ -6,6 +6,7 @@ import { AppError, ProcessError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import { ensurePasswordFile } from "../kopia/password.ts";
 import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
 import type { Backend, SavedConnection } from "./backend.ts";
 import { backendOf } from "./backends/index.ts";
 import { classifyStorageError, foreignData, missingRepository } from "./problems.ts";
@@ -14,6 +15,7 @@ import { resolveSecrets } from "./secrets.ts";
 
 export interface OpenDeps {
   kopia: Kopia;
+  runner: Runner;
   config: Pick<Config, "repository">;
   paths: Pick<ResolvedPaths, "stateDir" | "kopiaConfigFile">;
   log: Logger;
@@ -61,11 +63,12 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     d.log.warn(`the configured repository changed: was ${replaced}, now ${location}; reconnecting`);
     await d.kopia.disconnect();
   }
-  const probe = backend.probe?.(repo);
+  const io = { runner: d.runner, env: secrets.env };
+  const probe = backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, io));
   if (probe === "foreign") throw foreignData(location);
   const storage = withArgsFile(d.paths.stateDir, backend.storageArgs(repo), secrets.flagLines);
   try {
-    if (probe === undefined || probe === "repository") {
+    if (probe === undefined || probe === "unknown" || probe === "repository") {
       const connected = await connect(d, repo, storage.argv, secrets.env, location);
       if (connected) return done(d, repo, { created: false, location, replaced });
     }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
-import { storageMatches, throttleArgs } from "../backend.ts";
+import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { absolutePath, nonEmpty } from "../fields.ts";
 
 export const rcloneSchema = z.strictObject({
@@ -29,6 +29,15 @@ export const rclone: Backend<Rclone> = {
   // kopia starts rclone with its own environment, so RCLONE_CONFIG reaches it.
   env: (r): Record<string, string> => (r.config_file ? { RCLONE_CONFIG: r.config_file } : {}),
   tools: (r) => [r.rclone_exe || "rclone"],
+  async probeRemote(r, io) {
+    const res = await io.runner.run([r.rclone_exe || "rclone", "lsf", r.remote_path], {
+      env: io.env,
+      check: false,
+      timeoutMs: 120_000,
+    });
+    if (res.exitCode !== 0) return /not found|doesn't exist|no such/i.test(res.stderr) ? "empty" : "unknown";
+    return judgeListing(res.stdout.split("\n"));
+  },
   describe: (r) => `rclone ${r.remote_path}`,
   matches: (saved, r) => storageMatches(saved, "rclone", { remotePath: r.remote_path }, r),
 };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
-import { storageMatches, throttleArgs } from "../backend.ts";
+import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { absolutePath, nonEmpty, secretKeys } from "../fields.ts";
 
 export const sftpSchema = z.strictObject({
@@ -42,7 +42,23 @@ export const sftp: Backend<Sftp> = {
     r.key_file && !r.sftp_password_file && !r.sftp_password_env
       ? []
       : [{ key: "sftp_password", flag: "sftp-password", required: true }],
-  tools: () => [],
+  tools: (r) => (r.key_file ? ["sftp"] : []),
+  // OpenSSH's sftp in batch mode, with the same key and pinned host key kopia uses. Password auth
+  // cannot run unattended here, so without a key file kopia's own check is all there is.
+  async probeRemote(r, io) {
+    if (!r.key_file) return "unknown";
+    const argv = ["sftp", "-b", "-", "-P", String(r.port), "-i", r.key_file];
+    const opts = ["BatchMode=yes", "StrictHostKeyChecking=yes", `UserKnownHostsFile=${r.known_hosts_file}`];
+    for (const o of opts) argv.push("-o", o);
+    const res = await io.runner.run([...argv, `${r.user}@${r.host}`], {
+      stdin: `ls -1a "${r.path.replace(/"/g, '\\"')}"\n`,
+      check: false,
+      timeoutMs: 60_000,
+    });
+    if (res.exitCode !== 0) return /not found|no such file/i.test(res.stderr) ? "empty" : "unknown";
+    const names = res.stdout.split("\n").filter((l) => l && !l.startsWith("sftp>"));
+    return judgeListing(names);
+  },
   describe: (r) => `sftp://${r.user}@${r.host}:${r.port}${r.path.startsWith("/") ? "" : "/"}${r.path}`,
   matches: (saved, r) =>
     storageMatches(saved, "sftp", { host: r.host, port: r.port, username: r.user, path: r.path }, r),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
-import { storageMatches, throttleArgs } from "../backend.ts";
+import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { secretKeys } from "../fields.ts";
 
 export const webdavSchema = z.strictObject({
@@ -25,6 +25,24 @@ export const webdav: Backend<Webdav> = {
       : [],
   env: (r): Record<string, string> => (r.username ? { KOPIA_WEBDAV_USERNAME: r.username } : {}),
   tools: () => [],
+  // A WebDAV listing (PROPFIND, depth 1): every href but the collection itself is something there.
+  async probeRemote(r, io) {
+    const headers: Record<string, string> = { Depth: "1" };
+    const user = io.env.KOPIA_WEBDAV_USERNAME;
+    if (user) headers.Authorization = `Basic ${btoa(`${user}:${io.env.KOPIA_WEBDAV_PASSWORD ?? ""}`)}`;
+    const res = await fetch(r.url, {
+      method: "PROPFIND",
+      headers,
+      signal: AbortSignal.timeout(60_000),
+    }).catch(() => undefined);
+    if (res?.status === 404) return "empty";
+    if (!res || res.status !== 207) return "unknown";
+    const self = new URL(r.url).pathname.replace(/\/?$/, "/");
+    const hrefs = [...(await res.text()).matchAll(/<(?:\w+:)?href>([^<]+)<\/(?:\w+:)?href>/gi)]
+      .map((m) => decodeURIComponent(new URL(m[1] ?? "", r.url).pathname).replace(/\/?$/, "/"))
+      .filter((p) => p !== self);
+    return judgeListing(hrefs);
+  },
   describe: (r) => r.url.replace(/\/\/[^/@]*@/, "//"),
   matches: (saved, r) => storageMatches(saved, "webdav", { url: r.url }, r),
 };
