@@ -140,9 +140,11 @@ export async function startWebdav(
   mkdirSync(root, { recursive: true });
   const port = await freePort();
   const p = spawnServer(
-    ["rclone", "serve", "webdav", root, "--addr", `127.0.0.1:${port}`, "--user", user, "--pass", pass],
+    ["rclone", "serve", "webdav", root, "--addr", `127.0.0.1:${port}`],
     join(dir, "webdav.log"),
-    { RCLONE_CONFIG: "/dev/null" },
+    // rclone reads every flag from RCLONE_<FLAG> too: the password stays out of `ps`
+    // no directory cache: files a test puts under `root` are served at once
+    { RCLONE_CONFIG: "/dev/null", RCLONE_USER: user, RCLONE_PASS: pass, RCLONE_DIR_CACHE_TIME: "0s" },
   );
   await waitForPort(port, "rclone serve webdav");
   return { port, stop: () => stopped(p) };

@@ -52,6 +52,8 @@ export interface Backend<C extends RepositoryConfig = RepositoryConfig> {
    * already writes. "unknown": no way to look; kopia's answers are all there are.
    */
   probeRemote?(repo: C, io: ProbeIo): Promise<"repository" | "empty" | "foreign" | "unknown">;
+  /** Before `repository create` on an empty location: make what kopia expects (a WebDAV collection). */
+  prepareCreate?(repo: C, io: ProbeIo): Promise<void>;
   /** false: kopia cannot create one here (a repository server): `repo init` only connects. */
   canCreate: boolean;
 }

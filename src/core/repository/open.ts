@@ -65,6 +65,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
   }
   const io = { runner: d.runner, env: secrets.env };
   const probe = backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, io));
+  d.log.debug(`${location}: ${probe ?? "not looked at before kopia"}`);
   if (probe === "foreign") throw foreignData(location);
   const storage = withArgsFile(d.paths.stateDir, backend.storageArgs(repo), secrets.flagLines);
   try {
@@ -75,6 +76,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     const mayCreate =
       backend.canCreate && (mode === "init" || (mode === "use" && firstUse && repo.backend === "filesystem"));
     if (!mayCreate) throw missingRepository(repo, location, backend.canCreate);
+    if (probe === "empty" || probe === "missing") await backend.prepareCreate?.(repo, io);
     await create(d, repo, storage.argv, secrets.env, location);
     return done(d, repo, { created: true, location, replaced });
   } finally {

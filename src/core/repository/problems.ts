@@ -10,7 +10,11 @@ export function missingRepository(repo: RepositoryConfig, where: string, canCrea
         ? "is the path on the server right?"
         : repo.backend === "server"
           ? "is the server's repository set up?"
-          : "is the bucket (and prefix) right?";
+          : repo.backend === "webdav"
+            ? "is the URL right?"
+            : repo.backend === "rclone"
+              ? "is the remote path right?"
+              : "is the bucket (and prefix) right?";
   return new AppError("repository", `there is no kopia repository at ${where}: ${question}`, {
     hint: canCreate
       ? "fix [repository] in the config, or run `kopi-docka repo init` to create a new repository there"

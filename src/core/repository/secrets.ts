@@ -9,8 +9,8 @@ export interface ResolvedSecrets {
   flagLines: string[];
 }
 
-/** Files kopia itself reads that hold a secret (a private key, a credentials JSON): 0600 as well. */
-const SECRET_PATH_KEYS = ["key_file", "credentials_file"] as const;
+/** Files kopia (or rclone) reads that hold secrets (a private key, credentials, an rclone config): 0600 too. */
+const SECRET_PATH_KEYS = ["key_file", "credentials_file", "config_file"] as const;
 
 /**
  * Reads every secret the configured backend needs, from `<key>_file` (must not be readable by group

@@ -138,10 +138,14 @@ describe("kopia argv and env per backend (kopia v0.23.1 cli/storage_*.go)", () =
 
   test("rclone, webdav, server", () => {
     const rc = plan(
-      `backend = "rclone"\nremote_path = "r:b/p"\nrclone_exe = "/usr/bin/rclone"\nconfig_file = "/etc/rc.conf"`,
+      `backend = "rclone"\nremote_path = "r:b/p"\nrclone_exe = "/usr/bin/rclone"\nconfig_file = "${secret("rc.conf", "[r]")}"`,
     );
-    expect(rc.argv).toEqual(["rclone", "--remote-path", "r:b/p", "--rclone-exe", "/usr/bin/rclone"]);
-    expect(rc.secrets.env).toEqual({ RCLONE_CONFIG: "/etc/rc.conf" });
+    const conf = join(dir.path, "rc.conf");
+    expect(rc.argv).toEqual([
+      ...["rclone", "--remote-path", "r:b/p", "--rclone-exe", "/usr/bin/rclone"],
+      ...["--rclone-env", `RCLONE_CONFIG=${conf}`],
+    ]);
+    expect(rc.secrets.env).toEqual({ RCLONE_CONFIG: conf });
     expect(rc.b.tools(rc.repo)).toEqual(["/usr/bin/rclone"]);
     const dav = plan(
       `backend = "webdav"\nurl = "http://127.0.0.1:8080/k"\nusername = "me"\nwebdav_password_env = "DAVPW"`,

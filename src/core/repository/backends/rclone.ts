@@ -23,10 +23,12 @@ export const rclone: Backend<Rclone> = {
     "--remote-path",
     r.remote_path,
     ...(r.rclone_exe ? ["--rclone-exe", r.rclone_exe] : []),
+    // kopia keeps --rclone-env in its connection and gives it to every rclone it starts later.
+    ...(r.config_file ? ["--rclone-env", `RCLONE_CONFIG=${r.config_file}`] : []),
     ...throttleArgs(r),
   ],
   secrets: () => [],
-  // kopia starts rclone with its own environment, so RCLONE_CONFIG reaches it.
+  // For our own `rclone lsf` look at the location.
   env: (r): Record<string, string> => (r.config_file ? { RCLONE_CONFIG: r.config_file } : {}),
   tools: (r) => [r.rclone_exe || "rclone"],
   async probeRemote(r, io) {

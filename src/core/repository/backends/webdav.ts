@@ -13,6 +13,13 @@ export const webdavSchema = z.strictObject({
 
 type Webdav = Extract<RepositoryConfig, { backend: "webdav" }>;
 
+const describeUrl = (url: string) => url.replace(/\/\/[^/@]*@/, "//");
+
+function auth(env: Record<string, string>): Record<string, string> {
+  const user = env.KOPIA_WEBDAV_USERNAME;
+  return user ? { Authorization: `Basic ${btoa(`${user}:${env.KOPIA_WEBDAV_PASSWORD ?? ""}`)}` } : {};
+}
+
 const hasPassword = (r: Webdav) => Boolean(r.webdav_password_file || r.webdav_password_env);
 
 export const webdav: Backend<Webdav> = {
@@ -25,11 +32,18 @@ export const webdav: Backend<Webdav> = {
       : [],
   env: (r): Record<string, string> => (r.username ? { KOPIA_WEBDAV_USERNAME: r.username } : {}),
   tools: () => [],
+  // kopia's WebDAV client does not create the collection it is pointed at.
+  async prepareCreate(r, io) {
+    const res = await fetch(r.url, {
+      method: "MKCOL",
+      headers: auth(io.env),
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (!res.ok && res.status !== 405) throw new Error(`MKCOL ${describeUrl(r.url)}: HTTP ${res.status}`);
+  },
   // A WebDAV listing (PROPFIND, depth 1): every href but the collection itself is something there.
   async probeRemote(r, io) {
-    const headers: Record<string, string> = { Depth: "1" };
-    const user = io.env.KOPIA_WEBDAV_USERNAME;
-    if (user) headers.Authorization = `Basic ${btoa(`${user}:${io.env.KOPIA_WEBDAV_PASSWORD ?? ""}`)}`;
+    const headers = { Depth: "1", ...auth(io.env) };
     const res = await fetch(r.url, {
       method: "PROPFIND",
       headers,
@@ -43,6 +57,6 @@ export const webdav: Backend<Webdav> = {
       .filter((p) => p !== self);
     return judgeListing(hrefs);
   },
-  describe: (r) => r.url.replace(/\/\/[^/@]*@/, "//"),
+  describe: (r) => describeUrl(r.url),
   matches: (saved, r) => storageMatches(saved, "webdav", { url: r.url }, r),
 };
