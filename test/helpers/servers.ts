@@ -149,3 +149,62 @@ export async function startWebdav(
   await waitForPort(port, "rclone serve webdav");
   return { port, stop: () => stopped(p) };
 }
+
+export interface KopiaServer extends TestServer {
+  url: string;
+  fingerprint: string;
+  /** `kopia server user add <user@host>` (the password briefly in the admin's argv: kopia has no variable). */
+  addUser(userAtHost: string, password: string): Promise<void>;
+  /** `kopia server acl <args>` (before start: the server reads them when it starts). */
+  acl(args: string[]): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * `kopia server start` on 127.0.0.1 with a generated TLS certificate, serving a filesystem repository
+ * of its own under `dir`. Users added before `start()` are known at once.
+ */
+export async function kopiaServer(dir: string): Promise<KopiaServer> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const env = {
+    KOPIA_PASSWORD: `srv-${crypto.randomUUID()}`,
+    KOPIA_CHECK_FOR_UPDATES: "false",
+    KOPIA_LOG_DIR: join(dir, "logs"),
+    KOPIA_SERVER_PASSWORD: `ui-${crypto.randomUUID()}`,
+    KOPIA_SERVER_CONTROL_PASSWORD: `ctl-${crypto.randomUUID()}`,
+  };
+  const kopia = ["kopia", "--config-file", join(dir, "server.config")];
+  await run([...kopia, "repository", "create", "filesystem", "--path", join(dir, "repo")], {
+    env: { ...env, KOPIA_CACHE_DIRECTORY: join(dir, "cache") },
+  });
+  const cert = join(dir, "cert.pem");
+  let p: ReturnType<typeof Bun.spawn> | undefined;
+  const server: KopiaServer = {
+    port,
+    url: `https://127.0.0.1:${port}`,
+    fingerprint: "",
+    addUser: async (u, pw) => {
+      await run([...kopia, "server", "user", "add", u, "--user-password", pw], { env });
+    },
+    acl: async (args) => {
+      await run([...kopia, "server", "acl", ...args], { env });
+    },
+    async start() {
+      const tls = existsSync(cert)
+        ? ["--tls-cert-file", cert, "--tls-key-file", join(dir, "key.pem")]
+        : ["--tls-generate-cert", "--tls-generate-rsa-key-size", "2048"];
+      const args = ["server", "start", "--address", `127.0.0.1:${port}`, ...tls];
+      if (!existsSync(cert)) args.push("--tls-cert-file", cert, "--tls-key-file", join(dir, "key.pem"));
+      p = spawnServer([...kopia, ...args], join(dir, "server.log"), env);
+      await waitForPort(port, "kopia server", 60_000);
+      const fp = await run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"]);
+      server.fingerprint = (fp.stdout.split("=")[1] ?? "").trim().replace(/:/g, "").toLowerCase();
+    },
+    stop: async () => {
+      if (p) await stopped(p);
+      p = undefined;
+    },
+  };
+  return server;
+}

@@ -12,7 +12,11 @@ const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 export interface BackendSpec {
   title: string;
   /** Starts the server(s) under `dir`; returns the `[repository]` lines for a fresh, empty location. */
-  start(dir: string): Promise<BackendUnderTest>;
+  start(dir: string, password: string): Promise<BackendUnderTest>;
+  /** What the error says when the server is down (default: cannot reach / is the server up). */
+  downMessage?: RegExp;
+  /** A repository server: one URL, the storage behind it is the server's (no foreign data, no move). */
+  oneLocation?: boolean;
   /** More tests on this backend, run after the shared ones and before the server goes down. */
   extras?: ((h: SuiteHandle) => void)[];
 }
@@ -22,10 +26,13 @@ export interface BackendUnderTest {
   toml: string;
   /** Secret values that must never leave kopia's env (argv, logs, records, files). */
   secrets: string[];
-  /** The same location with one credential left out, and the key the error must name. */
-  withoutCredential: { toml: string; key: string };
-  /** `[repository]` body of a location that holds data kopia did not write; `present()` checks it is untouched. */
-  foreign(): Promise<{ toml: string; unchanged(): Promise<boolean> }>;
+  /** The same location with one credential left out (or the password file), and the key the error must name. */
+  withoutCredential: { toml: string; key: string; noPasswordFile?: boolean };
+  /** `[repository]` body of a location that holds data kopia did not write; `unchanged()` checks it is untouched. */
+  foreign?(): Promise<{ toml: string; unchanged(): Promise<boolean> }>;
+
+  /** After `down()` and the failed backup: true when nothing was made in the server's place. */
+  stillDown?(): Promise<boolean>;
   /** Stops the server (last test: the location is not needed afterwards). */
   down(): Promise<void>;
   stop(): Promise<void>;
@@ -34,7 +41,11 @@ export interface BackendUnderTest {
 export interface SuiteHandle {
   dir: string;
   cli: (config: string, ...args: string[]) => ReturnType<typeof runCli>;
-  writeConfig: (name: string, repositoryToml: string, o?: { password?: string }) => string;
+  writeConfig: (
+    name: string,
+    repositoryToml: string,
+    o?: { password?: string; noPasswordFile?: boolean; hostname?: string },
+  ) => string;
   container: string;
   untouched: () => Promise<void>;
 }
@@ -65,15 +76,19 @@ export function repositorySuite(spec: BackendSpec): void {
     let config = "";
     const password = `pw-${crypto.randomUUID()}`;
 
-    const writeConfig = (name: string, repositoryToml: string, o: { password?: string } = {}) => {
+    const writeConfig = (
+      name: string,
+      repositoryToml: string,
+      o: { password?: string; noPasswordFile?: boolean; hostname?: string } = {},
+    ) => {
       const d = join(dir, name);
       mkdirSync(d, { recursive: true });
       const pwFile = join(d, "repository.password");
-      writeFileSync(pwFile, `${o.password ?? password}\n`, { mode: 0o600 });
+      if (!o.noPasswordFile) writeFileSync(pwFile, `${o.password ?? password}\n`, { mode: 0o600 });
       const file = join(d, "config.toml");
       writeFileSync(
         file,
-        `[repository]\n${repositoryToml}\npassword_file = "${pwFile}"\nhostname = "kd-test-host"\n\n` +
+        `[repository]\n${repositoryToml}\npassword_file = "${pwFile}"\nhostname = "${o.hostname ?? "kd-test-host"}"\n\n` +
           `[paths]\nstate_dir = "${d}/state"\ncache_dir = "${d}/cache"\nlock_file = "${d}/kopi-docka.lock"\n` +
           `restore_dir = "${d}/stacks"\n\n[backup]\nstop_timeout = 2\n`,
       );
@@ -103,7 +118,7 @@ export function repositorySuite(spec: BackendSpec): void {
       ).stdout;
 
     beforeAll(async () => {
-      b = await spec.start(join(dir, "server"));
+      b = await spec.start(join(dir, "server"), password);
       config = writeConfig("host", b.toml);
       await run([
         ...["docker", "run", "-d", "--name", container, "-v", `${volume}:/data`, TEST_IMAGE],
@@ -127,7 +142,10 @@ export function repositorySuite(spec: BackendSpec): void {
     test("repo init, a cold backup, restore into a fresh volume: bytes and metadata equal inside the container; no secret anywhere", async () => {
       const init = await cli(config, "repo", "init");
       expect({ exit: init.exitCode, stderr: init.stderr }).toMatchObject({ exit: 0 });
-      expect(init.stdout).toContain("created the repository at");
+      // a repository server's storage is the server's: init connects
+      expect(init.stdout).toContain(
+        spec.oneLocation ? "connected to the repository at" : "created the repository at",
+      );
       const before = await inside();
       const seen = new Set<string>();
       const pending = cli(config, "backup", "--unit", container);
@@ -179,46 +197,57 @@ export function repositorySuite(spec: BackendSpec): void {
       const wrong = writeConfig("wrong", b.toml, { password: "not-the-password" });
       const r = await cli(wrong, "backup", "--unit", container);
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 12 });
-      expect(r.stderr).toContain("password is wrong");
+      expect(r.stderr).toMatch(/password is wrong|refused this host's user/);
       await untouched();
     }, 120_000);
 
     test("a missing credential: exit 2 naming the key, nothing stopped", async () => {
-      const cfg = writeConfig("nocred", b.withoutCredential.toml);
+      const cfg = writeConfig("nocred", b.withoutCredential.toml, {
+        noPasswordFile: b.withoutCredential.noPasswordFile,
+      });
       const r = await cli(cfg, "backup", "--unit", container);
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 2 });
       expect(r.stderr).toContain(b.withoutCredential.key);
       await untouched();
     }, 120_000);
 
-    test("a location holding foreign data: repo init and backup refuse, nothing changed or stopped", async () => {
-      const f = await b.foreign();
-      const cfg = writeConfig("foreign", f.toml);
-      const init = await cli(cfg, "repo", "init");
-      expect({ exit: init.exitCode, stderr: init.stderr }).toMatchObject({ exit: 10 });
-      expect(init.stderr).toContain("not a kopia repository");
-      expect(await f.unchanged()).toBe(true);
-      const backup = await cli(cfg, "backup", "--unit", container);
-      expect(backup.exitCode).toBe(10);
-      expect(backup.stderr).toMatch(/kopi-docka repo init|not a kopia repository/);
-      expect(await f.unchanged()).toBe(true);
-      await untouched();
-    }, 120_000);
+    // A repository server owns its storage: there is no location of ours to hold foreign data.
+    test.skipIf(spec.oneLocation === true)(
+      "a location holding foreign data: repo init and backup refuse, nothing changed or stopped",
+      async () => {
+        const f = await (b.foreign as NonNullable<BackendUnderTest["foreign"]>)();
+        const cfg = writeConfig("foreign", f.toml);
+        const init = await cli(cfg, "repo", "init");
+        expect({ exit: init.exitCode, stderr: init.stderr }).toMatchObject({ exit: 10 });
+        expect(init.stderr).toContain("not a kopia repository");
+        expect(await f.unchanged()).toBe(true);
+        const backup = await cli(cfg, "backup", "--unit", container);
+        expect(backup.exitCode).toBe(10);
+        expect(backup.stderr).toMatch(/kopi-docka repo init|not a kopia repository/);
+        expect(await f.unchanged()).toBe(true);
+        await untouched();
+      },
+      120_000,
+    );
 
-    test("a changed location after this host connected: exit 10, is it mounted / the bucket right, nothing created", async () => {
-      const moved = b.toml.replace(
-        /(prefix|path|remote_path|url) = "([^"]*)"/,
-        (_m, k, v) => `${k} = "${v.replace(/\/?$/, "")}-elsewhere/"`,
-      );
-      expect(moved).not.toBe(b.toml);
-      const cfg = join(dir, "host", "moved.toml");
-      writeFileSync(cfg, readFileSync(config, "utf8").replace(b.toml, moved));
-      const r = await cli(cfg, "backup", "--unit", container);
-      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
-      expect(r.stderr).toContain("the configured repository changed: was");
-      expect(r.stderr).toMatch(/there is no kopia repository at .*-elsewhere.*(mounted|right)/);
-      await untouched();
-    }, 120_000);
+    test.skipIf(spec.oneLocation === true)(
+      "a changed location after this host connected: exit 10, is it mounted / the bucket right, nothing created",
+      async () => {
+        const moved = b.toml.replace(
+          /(prefix|path|remote_path|url) = "([^"]*)"/,
+          (_m, k, v) => `${k} = "${v.replace(/\/?$/, "")}-elsewhere/"`,
+        );
+        expect(moved).not.toBe(b.toml);
+        const cfg = join(dir, "host", "moved.toml");
+        writeFileSync(cfg, readFileSync(config, "utf8").replace(b.toml, moved));
+        const r = await cli(cfg, "backup", "--unit", container);
+        expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
+        expect(r.stderr).toContain("the configured repository changed: was");
+        expect(r.stderr).toMatch(/there is no kopia repository at .*-elsewhere.*(mounted|right)/);
+        await untouched();
+      },
+      120_000,
+    );
 
     describe("backend specifics", () => {
       // registered at collection time; `extra` needs the started backend, so it reads it lazily
@@ -229,8 +258,9 @@ export function repositorySuite(spec: BackendSpec): void {
       await b.down();
       const r = await cli(config, "backup", "--unit", container);
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
-      expect(r.stderr).toMatch(/cannot reach the repository|is the server up/);
+      expect(r.stderr).toMatch(spec.downMessage ?? /cannot reach the repository .*is the server up/);
       await untouched();
+      if (b.stillDown) expect(await b.stillDown()).toBe(true);
     }, 180_000);
   });
 }

@@ -102,7 +102,7 @@ async function connect(
   where: string,
 ) {
   if (!existsSync(repo.password_file))
-    throw new AppError("repository", `${repo.password_file} (repository.password_file) is missing`, {
+    throw new AppError("config", `${repo.password_file} (repository.password_file) is missing`, {
       hint: `put the password of the repository at ${where} in that file (mode 0600); a new password cannot open old backups`,
     });
   try {

@@ -57,12 +57,21 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
         cause: e,
       },
     );
+  if (repo.backend === "server" && /access denied for|PermissionDenied|Unauthenticated/i.test(text))
+    return new AppError(
+      "repository_auth",
+      `the kopia server at ${where} refused this host's user: a wrong password, or a user the server does not have`,
+      {
+        hint: "repository.password_file must hold the password given to `kopia server user add kopi-docka@<hostname>` on the server",
+        cause: e,
+      },
+    );
   if (
     /unable to authenticate|permission denied|access denied|invalid access key|signature.*does not match|forbidden|unauthorized/i.test(
       text,
     )
   )
-    return new AppError("repository", `the storage at ${where} refused the credentials`, {
+    return new AppError("repository_auth", `the storage at ${where} refused the credentials`, {
       hint: `check the credentials in [repository] for the ${repo.backend} backend`,
       cause: e,
     });
