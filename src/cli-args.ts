@@ -22,6 +22,20 @@ export async function resolveChain(root: AnyCommand, argv: readonly string[]) {
   }
 }
 
+/**
+ * Every value of a flag that may be repeated: `--unit a --unit b`, `--unit=c`, `--unit d,e` give
+ * a, b, c, d, e (citty keeps only the last). Empty values are dropped. `name` without the dashes.
+ */
+export function repeatedFlag(rawArgs: readonly string[], name: string): string[] {
+  const flag = `--${name}`;
+  return rawArgs
+    .flatMap((a, i) =>
+      a === flag ? [rawArgs[i + 1] ?? ""] : a.startsWith(`${flag}=`) ? [a.slice(flag.length + 1)] : [],
+    )
+    .flatMap((v) => v.split(","))
+    .filter(Boolean);
+}
+
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**

@@ -1,7 +1,6 @@
 import { loadConfig } from "../config/load.ts";
 import { KOPIA_USERNAME, type ResolvedPaths, resolvePaths, snapshotHostname } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
-import { recoverIfNeeded } from "../core/containers/recover.ts";
 import { createDocker, type Docker } from "../core/docker/docker.ts";
 import { AppError } from "../core/errors.ts";
 import { createKopia, type Kopia } from "../core/kopia/kopia.ts";
@@ -11,31 +10,46 @@ import { createBunRunner, type Runner } from "../core/process/runner.ts";
 import { type Lifecycle, processLifecycle } from "../core/safe-exit.ts";
 import { isInteractive } from "../ui/interactive.ts";
 
-/** Everything a command needs, built once. The only place that reads env, config and TTY state. */
-export interface AppContext {
-  config: Config;
-  /** The config file read; undefined on the embedded default. */
-  configPath: string | undefined;
-  paths: ResolvedPaths;
-  hostname: string;
+/**
+ * What a command needs, in the spirit of kopia's CLI actions (no repository / repository reader /
+ * repository writer). Each level includes the one before:
+ * - `none`: no config file is read (version, systemd status, config init).
+ * - `config`: the config file, its derived paths and the snapshot hostname; no repository.
+ * - `reader`: plus kopia, which reads the repository (the password file is read on first use).
+ * - `writer`: a reader that must run as root: it stops containers or writes the repository.
+ * This module is the only place that reads env, config and TTY state for a command.
+ */
+export type Need = "none" | "config" | "reader" | "writer";
+
+export interface BaseContext {
   log: Logger;
   runner: Runner;
   docker: Docker;
-  kopia: Kopia;
   lifecycle: Lifecycle;
   interactive: boolean;
-  json: boolean;
 }
 
+export interface ConfigContext extends BaseContext {
+  config: Config;
+  /** The config file read; undefined on the embedded default. */
+  configPath: string | undefined;
+  /** Where the config file is looked for (what `config path` prints and `config init` writes). */
+  expectedConfigPath: string;
+  paths: ResolvedPaths;
+  hostname: string;
+}
+
+/** A reader's or writer's context: everything, built once. */
+export interface AppContext extends ConfigContext {
+  kopia: Kopia;
+}
+
+/** The common arguments (`_shared.ts`); `json` is read by `emit`, not here. */
 export interface ContextArgs {
   config?: string;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
-}
-
-export function createLoggerFor(args: ContextArgs): Logger {
-  return createLogger(args.quiet ? "quiet" : args.verbose ? "verbose" : "normal");
 }
 
 /**
@@ -50,12 +64,35 @@ export function requireRoot(command: string, reason = "it stops containers and r
   }
 }
 
-export function buildContext(args: ContextArgs): AppContext {
-  const log = createLoggerFor(args);
-  const { config, path } = loadConfig(args.config);
+export function needs(args: ContextArgs, need: "none"): BaseContext;
+export function needs(args: ContextArgs, need: "config"): ConfigContext;
+export function needs(args: ContextArgs, need: "reader"): AppContext;
+/** `command` names the command in the not-root error (`sudo kopi-docka <command>`). */
+export function needs(args: ContextArgs, need: "reader" | "writer", command: string): AppContext;
+export function needs(args: ContextArgs, need: Need, command = ""): BaseContext {
+  if (need === "writer") requireRoot(command);
+  const log = createLogger(args.quiet ? "quiet" : args.verbose ? "verbose" : "normal");
+  const runner = createBunRunner({ debug: (m) => log.debug(m) });
+  const base: BaseContext = {
+    log,
+    runner,
+    docker: createDocker(runner),
+    lifecycle: processLifecycle,
+    interactive: isInteractive(),
+  };
+  if (need === "none") return base;
+  const { config, path, expectedPath } = loadConfig(args.config);
   const paths = resolvePaths(config);
   const hostname = snapshotHostname(config);
-  const runner = createBunRunner({ debug: (m) => log.debug(m) });
+  const withConfig: ConfigContext = {
+    ...base,
+    config,
+    configPath: path,
+    expectedConfigPath: expectedPath,
+    paths,
+    hostname,
+  };
+  if (need === "config") return withConfig;
   let password: string | undefined;
   const kopia = createKopia(runner, {
     configFile: paths.kopiaConfigFile,
@@ -69,25 +106,6 @@ export function buildContext(args: ContextArgs): AppContext {
     username: KOPIA_USERNAME,
     cacheSizeMb: config.repository.cache_size_mb,
   });
-  return {
-    config,
-    configPath: path,
-    paths,
-    hostname,
-    log,
-    runner,
-    docker: createDocker(runner),
-    kopia,
-    lifecycle: processLifecycle,
-    interactive: isInteractive(),
-    json: Boolean(args.json),
-  };
-}
-
-/**
- * Self-heal at the start of a command: starts containers a dead run left stopped. Core flows call
- * `recoverIfNeeded` themselves, under the lock (core never imports from commands); this is for commands.
- */
-export async function healJournal(ctx: AppContext): Promise<void> {
-  await recoverIfNeeded(ctx);
+  const app: AppContext = { ...withConfig, kopia };
+  return app;
 }

@@ -1,23 +1,14 @@
 import { defineCommand } from "citty";
+import { repeatedFlag } from "../cli-args.ts";
 import { SCOPES, type Scope } from "../config/schema.ts";
-import { renderPlan, renderRecord } from "../core/backup/render.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { renderBackupPlan, renderRecord } from "../ui/backup-report.ts";
+import { emit } from "../ui/output.ts";
 import { createProgressReporter } from "../ui/progress.ts";
 import { VERSION } from "../version.ts";
-import { buildContext, requireRoot } from "./_context.ts";
+import { needs } from "./_context.ts";
 import { commonArgs, dryRunArgs } from "./_shared.ts";
-
-/** Every value of a repeatable string flag (`--unit a --unit b`, `--unit=a,b`); citty keeps only the last. */
-function repeated(rawArgs: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  rawArgs.forEach((a, i) => {
-    if (a === `--${name}`) out.push(rawArgs[i + 1] ?? "");
-    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
-  });
-  return out.flatMap((v) => v.split(",")).filter(Boolean);
-}
 
 export default defineCommand({
   meta: {
@@ -39,21 +30,19 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const dryRun = Boolean(args["dry-run"]);
-    if (!dryRun) requireRoot("backup");
-    const ctx = buildContext(args);
+    const ctx = needs(args, dryRun ? "reader" : "writer", "backup");
     const deps = { ...ctx, version: VERSION, progress: createProgressReporter({ log: ctx.log }) };
     const req = {
-      units: repeated(rawArgs, "unit"),
+      units: repeatedFlag(rawArgs, "unit"),
       scope: args.scope as Scope | undefined,
       wait: Boolean(args.wait),
     };
     if (dryRun) {
       const { plan } = await planFromHost(deps, { ...req, sizes: true });
-      return args.json ? printJson(plan) : printLine(renderPlan(plan));
+      return emit(args, plan, renderBackupPlan);
     }
     const record = await runBackup(deps, req);
-    if (args.json) printJson(record);
-    else printLine(renderRecord(record));
+    emit(args, record, renderRecord);
     const error = outcomeError(record);
     if (error) throw error;
   },

@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
 import { stringify } from "smol-toml";
-import { loadConfig } from "../config/load.ts";
+import { DEFAULT_CONFIG_PATH } from "../config/load.ts";
 import { maskSecrets } from "../config/mask.ts";
 import { writeConfigTemplate } from "../config/write.ts";
-import { printJson, printLine } from "../ui/output.ts";
-import { createLoggerFor, requireRoot } from "./_context.ts";
+import { emit } from "../ui/output.ts";
+import { needs, requireRoot } from "./_context.ts";
 import { commonArgs, configArgs, jsonArgs, logArgs } from "./_shared.ts";
 
 const show = defineCommand({
@@ -14,11 +14,11 @@ const show = defineCommand({
   },
   args: { ...configArgs, ...jsonArgs },
   run({ args }) {
-    const { config, path } = loadConfig(args.config);
-    const masked = maskSecrets(config);
-    if (args.json) return printJson({ path: path ?? null, config: masked });
-    printLine(`# ${path ?? "no config file: embedded defaults"}`);
-    printLine(stringify(masked));
+    const ctx = needs(args, "config");
+    emit(args, { path: ctx.configPath ?? null, config: maskSecrets(ctx.config) }, (v) => [
+      `# ${v.path ?? "no config file: embedded defaults"}`,
+      stringify(v.config),
+    ]);
   },
 });
 
@@ -29,9 +29,12 @@ const validate = defineCommand({
   },
   args: { ...commonArgs },
   run({ args }) {
-    const { path } = loadConfig(args.config);
-    if (args.json) return printJson({ valid: true, path: path ?? null });
-    createLoggerFor(args).success(`${path ?? "embedded default config"} is valid`);
+    const ctx = needs(args, "config");
+    // The text form is a log line (stderr), so nothing is rendered on stdout.
+    emit(args, { valid: true, path: ctx.configPath ?? null }, (v) => {
+      ctx.log.success(`${v.path ?? "embedded default config"} is valid`);
+      return [];
+    });
   },
 });
 
@@ -39,9 +42,8 @@ const path = defineCommand({
   meta: { name: "path", description: "Print the config file path in use (and whether it exists). Exit 0." },
   args: { ...configArgs, ...jsonArgs },
   run({ args }) {
-    const { path: used, expectedPath } = loadConfig(args.config);
-    if (args.json) return printJson({ path: expectedPath, exists: used !== undefined });
-    printLine(expectedPath);
+    const ctx = needs(args, "config");
+    emit(args, { path: ctx.expectedConfigPath, exists: ctx.configPath !== undefined }, (v) => v.path);
   },
 });
 
@@ -59,10 +61,10 @@ const init = defineCommand({
     },
   },
   run({ args }) {
-    const target = args.config || process.env.KOPI_DOCKA_CONFIG || "/etc/kopi-docka/config.toml";
+    const target = args.config || process.env.KOPI_DOCKA_CONFIG || DEFAULT_CONFIG_PATH;
     if (target.startsWith("/etc/")) requireRoot("config init", `${target} is only writable by root`);
     const { backup } = writeConfigTemplate(target, Boolean(args.force));
-    const log = createLoggerFor(args);
+    const { log } = needs(args, "none");
     if (backup) log.info(`kept the previous file as ${backup}`);
     log.success(`wrote ${target}`);
   },

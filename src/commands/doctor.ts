@@ -1,10 +1,8 @@
 import { defineCommand } from "citty";
-import { createDocker } from "../core/docker/docker.ts";
-import { runDoctor } from "../core/doctor.ts";
-import { AppError } from "../core/errors.ts";
-import { createBunRunner } from "../core/process/runner.ts";
-import { printJson, printLine, renderTable } from "../ui/output.ts";
-import { type AppContext, buildContext } from "./_context.ts";
+import { doctorError, doctorReport, runDoctor } from "../core/doctor.ts";
+import { renderDoctor } from "../ui/doctor-report.ts";
+import { emit } from "../ui/output.ts";
+import { type AppContext, needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -15,37 +13,25 @@ export default defineCommand({
   },
   args: { ...commonArgs },
   async run({ args }) {
+    // A config that does not load is one of the findings, not a reason to stop checking.
     let setup: AppContext | undefined;
     let configProblem: string | undefined;
     try {
-      setup = buildContext(args);
+      setup = needs(args, "reader");
     } catch (e) {
       configProblem = e instanceof Error ? e.message : String(e);
     }
-    const runner = setup?.runner ?? createBunRunner();
+    const { runner, docker } = setup ?? needs(args, "none");
     const checks = await runDoctor({
       runner,
-      docker: createDocker(runner),
+      docker,
       setup,
       configProblem,
       isRoot: process.getuid?.() === 0,
     });
-    const failed = checks.filter((c) => c.status === "fail");
-    if (args.json) printJson({ healthy: failed.length === 0, checks });
-    else {
-      printLine(
-        renderTable(
-          ["CHECK", "STATUS", "DETAIL"],
-          checks.map((c) => [c.id, c.status, c.detail]),
-        ),
-      );
-      for (const c of checks.filter((x) => x.hint && x.status !== "ok")) printLine(`  ${c.id}: ${c.hint}`);
-    }
-    if (failed.length > 0) {
-      throw new AppError(
-        "check_failed",
-        `${failed.length} check(s) failed: ${failed.map((c) => c.id).join(", ")}`,
-      );
-    }
+    const report = doctorReport(checks);
+    emit(args, report, renderDoctor);
+    const error = doctorError(report);
+    if (error) throw error;
   },
 });

@@ -1,9 +1,8 @@
 import { defineCommand } from "citty";
-import { emptyRunRow, UNIT_ROW_HEADER, unitRow } from "../core/backup/render.ts";
-import { readRunRecords } from "../core/backup/runs.ts";
-import { UsageError } from "../core/errors.ts";
-import { printJson, printLine, renderTable } from "../ui/output.ts";
-import { buildContext } from "./_context.ts";
+import { readHistory } from "../core/backup/history.ts";
+import { renderHistory } from "../ui/backup-report.ts";
+import { emit } from "../ui/output.ts";
+import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -15,22 +14,8 @@ export default defineCommand({
     last: { type: "string", description: "At most N runs", valueHint: "N" },
   },
   run({ args }) {
-    const ctx = buildContext(args);
-    const last = args.last === undefined ? undefined : Number.parseInt(args.last, 10);
-    if (last !== undefined && !(last > 0)) throw new UsageError("--last takes a positive number");
-    let runs = readRunRecords(ctx.paths.runsDir).reverse();
-    if (args.unit) {
-      runs = runs
-        .map((r) => ({ ...r, units: r.units.filter((u) => u.name === args.unit) }))
-        .filter((r) => r.units.length > 0);
-    }
-    if (args.failed) runs = runs.filter((r) => r.units.some((u) => u.status !== "ok") || r.status !== "ok");
-    runs = runs.slice(0, last);
-    if (args.json) return printJson(runs);
-    if (runs.length === 0) return printLine("no backup runs recorded");
-    const rows = runs.flatMap((r) =>
-      r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]],
-    );
-    printLine(renderTable(["RUN", ...UNIT_ROW_HEADER], rows));
+    const ctx = needs(args, "config");
+    const runs = readHistory(ctx.paths.runsDir, { unit: args.unit, failed: args.failed, last: args.last });
+    emit(args, runs, renderHistory);
   },
 });

@@ -1,8 +1,9 @@
 import { defineCommand } from "citty";
 import { discoverUnits } from "../core/discovery/discover.ts";
-import { discoveryForJson, renderDiscovery } from "../core/discovery/format.ts";
-import { printJson, printLine } from "../ui/output.ts";
-import { buildContext } from "./_context.ts";
+import { discoveryForJson } from "../core/discovery/format.ts";
+import { renderDiscovery } from "../ui/discovery-report.ts";
+import { emit } from "../ui/output.ts";
+import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -17,12 +18,11 @@ export default defineCommand({
     sizes: { type: "boolean", description: "Also measure every volume and bind mount (walks the data)" },
   },
   async run({ args }) {
-    const ctx = buildContext(args);
+    const ctx = needs(args, "config");
     const discovery = await discoverUnits(
       { docker: ctx.docker, config: ctx.config, log: ctx.log },
       { sizes: Boolean(args.sizes) },
     );
-    if (args.json) printJson(discoveryForJson(discovery));
-    else printLine(renderDiscovery(discovery));
+    emit(args, discoveryForJson(discovery), () => renderDiscovery(discovery));
   },
 });

@@ -1,10 +1,8 @@
 import { defineCommand } from "citty";
-import { createJournal } from "../core/containers/journal.ts";
-import { recoverContainers } from "../core/containers/recover.ts";
-import { AppError } from "../core/errors.ts";
-import { acquireLock } from "../core/lock.ts";
-import { printJson, printLine } from "../ui/output.ts";
-import { buildContext, requireRoot } from "./_context.ts";
+import { recoverError, recoverUnderLock } from "../core/containers/recover-locked.ts";
+import { emit } from "../ui/output.ts";
+import { renderRecover } from "../ui/recover-report.ts";
+import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -18,43 +16,10 @@ export default defineCommand({
     wait: { type: "boolean", description: "Wait for a running backup or restore instead of exiting 11" },
   },
   async run({ args }) {
-    requireRoot("recover");
-    const ctx = buildContext(args);
-    // Under the host-wide lock: a start must never land in the cold window of a run that is live now
-    // (that run healed the journal itself when it took the lock). A dead run's lock is taken over.
-    const lock = await acquireLock(ctx.paths.lockFile, {
-      runId: `recover-${process.pid}-${Date.now()}`,
-      command: "recover",
-      wait: Boolean(args.wait),
-      signal: ctx.lifecycle.signal,
-      log: ctx.log,
-    });
-    const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
-    const pending = journal.entries().length;
-    let result: Awaited<ReturnType<typeof recoverContainers>>;
-    try {
-      result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
-    } finally {
-      lock.release();
-    }
-    const left = journal.entries().length;
-    if (args.json)
-      printJson({ ...result, pendingBefore: pending, leftForLiveRuns: left - result.failed.length });
-    else if (pending === 0)
-      printLine("Nothing to recover: no container is recorded as stopped by kopi-docka.");
-    else {
-      for (const name of result.started) printLine(`started  ${name}`);
-      for (const s of result.skipped) printLine(`skipped  ${s.name}: ${s.reason}`);
-      for (const f of result.failed) printLine(`FAILED   ${f.name}: ${f.reason}`);
-      const live = left - result.failed.length;
-      if (live > 0) printLine(`${live} container(s) belong to a backup that is still running; left alone.`);
-    }
-    if (result.failed.length > 0) {
-      throw new AppError(
-        "restart_failed",
-        `${result.failed.length} container(s) could not be started: ${result.failed.map((f) => f.name).join(", ")}`,
-        { hint: "fix the cause (see above), then run `kopi-docka recover` again; the journal keeps them" },
-      );
-    }
+    const ctx = needs(args, "writer", "recover");
+    const report = await recoverUnderLock(ctx, { wait: Boolean(args.wait) });
+    emit(args, report, renderRecover);
+    const error = recoverError(report);
+    if (error) throw error;
   },
 });

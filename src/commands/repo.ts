@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { connectRepository, disconnectRepository, initRepository } from "../core/repository/manage.ts";
 import { repositoryStatus } from "../core/repository/status.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { renderRepositoryStatus } from "../ui/repo-status.ts";
-import { buildContext, requireRoot } from "./_context.ts";
+import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 const init = defineCommand({
@@ -14,11 +14,8 @@ const init = defineCommand({
   },
   args: { ...commonArgs },
   async run({ args }) {
-    requireRoot("repo init", "it writes the repository password and kopi-docka's state");
-    const ctx = buildContext(args);
-    const r = await initRepository(ctx);
-    if (args.json) printJson(r);
-    else printLine(`${r.created ? "created" : "connected to"} the repository at ${r.location}`);
+    const r = await initRepository(needs(args, "writer", "repo init"));
+    emit(args, r, (v) => `${v.created ? "created" : "connected to"} the repository at ${v.location}`);
   },
 });
 
@@ -29,37 +26,29 @@ const connect = defineCommand({
   },
   args: { ...commonArgs },
   async run({ args }) {
-    requireRoot("repo connect", "it writes kopi-docka's state");
-    const ctx = buildContext(args);
-    const r = await connectRepository(ctx);
-    if (args.json) printJson(r);
-    else printLine(`connected to the repository at ${r.location}`);
+    const r = await connectRepository(needs(args, "writer", "repo connect"));
+    emit(args, r, (v) => `connected to the repository at ${v.location}`);
   },
 });
 
 const disconnect = defineCommand({
-  meta: { name: "disconnect", description: "Forget kopia's connection and its cache here. Exit 0." },
+  meta: { name: "disconnect", description: "Forget kopia's connection and its cache on this host. Exit 0." },
   args: { ...commonArgs },
   async run({ args }) {
-    requireRoot("repo disconnect", "it removes kopi-docka's state");
-    const ctx = buildContext(args);
-    const r = await disconnectRepository(ctx);
-    if (args.json) printJson(r);
-    else printLine(r.wasConnected ? `disconnected from ${r.location}` : "was not connected");
+    const r = await disconnectRepository(needs(args, "writer", "repo disconnect"));
+    emit(args, r, (v) => (v.wasConnected ? `disconnected from ${v.location}` : "was not connected"));
   },
 });
 
 const status = defineCommand({
   meta: {
     name: "status",
-    description: "Backend, location (no secrets), connection, snapshots, units, size, maintenance. Exit 0.",
+    description:
+      "Backend, location (no secrets), connection, snapshots, units, size, maintenance, speed limits. Exit 0.",
   },
   args: { ...commonArgs },
   async run({ args }) {
-    const ctx = buildContext(args);
-    const r = await repositoryStatus(ctx);
-    if (args.json) printJson(r);
-    else printLine(renderRepositoryStatus(r));
+    emit(args, await repositoryStatus(needs(args, "reader")), renderRepositoryStatus);
   },
 });
 

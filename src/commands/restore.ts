@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { repeatedFlag } from "../cli-args.ts";
 import { UsageError } from "../core/errors.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../core/restore/request.ts";
 import {
@@ -7,12 +8,12 @@ import {
   readRestorePoints,
   runRestore,
 } from "../core/restore/session.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { emit } from "../ui/output.ts";
 import { createRestoreProgress } from "../ui/restore-progress.ts";
-import { renderPlan, renderResult } from "../ui/restore-report.ts";
+import { renderRestorePlan, renderResult } from "../ui/restore-report.ts";
 import { confirmRestore, restoreWizard } from "../ui/restore-wizard.ts";
 import { VERSION } from "../version.ts";
-import { buildContext, requireRoot } from "./_context.ts";
+import { needs } from "./_context.ts";
 import { commonArgs, dryRunArgs } from "./_shared.ts";
 
 const str = (description: string, valueHint?: string) => ({
@@ -46,10 +47,9 @@ export default defineCommand({
     yes: bool("Do not ask; needed without a terminal"),
   },
   async run({ args, rawArgs }) {
-    requireRoot("restore");
-    const ctx = buildContext(args);
+    const ctx = needs(args, "writer", "restore");
     const points = await readRestorePoints(ctx);
-    const flags = restoreFlags(args, rawArgs);
+    const flags = restoreFlags(args, repeatedFlag(rawArgs, "volume"));
     const wizard = ctx.interactive && !flagsComplete(flags);
     let prepared: PreparedRestore | undefined;
     const preview = async (r: Parameters<typeof prepareRestore>[1]) => {
@@ -61,11 +61,7 @@ export default defineCommand({
       ? await restoreWizard({ points, thisHost: ctx.hostname, preview, given: flags }, io)
       : requestFromFlags(flags, points, ctx.hostname);
     const ready = prepared ?? (await prepareRestore(ctx, request, points));
-    if (args["dry-run"]) {
-      if (args.json) printJson(ready.plan);
-      else for (const l of renderPlan(ready.plan)) printLine(l);
-      return;
-    }
+    if (args["dry-run"]) return emit(args, ready.plan, renderRestorePlan);
     if (!wizard && !args.yes) {
       if (!ctx.interactive)
         throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");
@@ -73,7 +69,6 @@ export default defineCommand({
     }
     const withProgress = { ...ctx, progress: createRestoreProgress({ log: ctx.log }) };
     const result = await runRestore(withProgress, ready, points, VERSION);
-    if (args.json) printJson(result);
-    else for (const l of renderResult(result)) printLine(l);
+    emit(args, result, renderResult);
   },
 });

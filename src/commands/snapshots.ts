@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
-import { readRestorePoints } from "../core/restore/session.ts";
-import { printJson, printLine } from "../ui/output.ts";
+import { listRestorePoints } from "../core/restore/listing.ts";
+import { emit } from "../ui/output.ts";
 import { renderPoints } from "../ui/restore-report.ts";
-import { buildContext } from "./_context.ts";
+import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -21,14 +21,8 @@ export default defineCommand({
     },
   },
   async run({ args }) {
-    const ctx = buildContext(args);
-    const all = await readRestorePoints(ctx);
-    const keep = (p: { unit: string; host: string }) =>
-      (!args.unit || p.unit === args.unit) && (!args.host || p.host === args.host);
-    const points = all.points.filter(keep);
-    const undoPoints = all.undoPoints.filter(keep);
-    if (args.json) printJson({ points, undoPoints });
-    else if (points.length + undoPoints.length === 0) printLine("no restore points");
-    else printLine(renderPoints(points, undoPoints));
+    const ctx = needs(args, "reader");
+    const { points, undoPoints } = await listRestorePoints(ctx, { unit: args.unit, host: args.host });
+    emit(args, { points, undoPoints }, (v) => renderPoints(v.points, v.undoPoints));
   },
 });

@@ -1,27 +1,21 @@
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
-import { loadConfig } from "../config/load.ts";
-import { createBunRunner } from "../core/process/runner.ts";
 import { installArgs, unitDirArgs } from "../systemd/args.ts";
 import { resolveBinary } from "../systemd/binary.ts";
 import { requireUnitDir } from "../systemd/files.ts";
 import { installUnits, type SystemdDeps } from "../systemd/install.ts";
-import { installText, print, statusText, uninstallText } from "../systemd/report.ts";
 import { configSchedule, parseDelayFlag } from "../systemd/settings.ts";
 import { systemdStatus } from "../systemd/status.ts";
 import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { uninstallUnits } from "../systemd/uninstall.ts";
-import { type ContextArgs, createLoggerFor, requireRoot } from "./_context.ts";
+import { emit } from "../ui/output.ts";
+import { installText, statusText, uninstallText } from "../ui/systemd-report.ts";
+import { type BaseContext, needs, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs, jsonArgs, logArgs } from "./_shared.ts";
 
-/** No buildContext: these commands need neither kopia nor docker, nor the repository password. */
-function deps(args: ContextArgs): SystemdDeps {
-  const log = createLoggerFor(args);
-  return {
-    runner: createBunRunner({ debug: (m) => log.debug(m) }),
-    warn: (m) => log.warn(m),
-    systemdRunning: systemdIsRunning(),
-  };
+/** These commands need neither kopia nor docker, nor the repository password. */
+function systemdDeps(ctx: BaseContext): SystemdDeps {
+  return { runner: ctx.runner, warn: (m) => ctx.log.warn(m), systemdRunning: systemdIsRunning() };
 }
 
 const install = defineCommand({
@@ -33,7 +27,8 @@ const install = defineCommand({
   args: { ...commonArgs, ...dryRunArgs, ...installArgs },
   async run({ args }) {
     if (!args["dry-run"]) requireRoot("systemd install", "it writes unit files and enables the timer");
-    const { config, path } = loadConfig(args.config);
+    const ctx = needs(args, "config");
+    const path = ctx.configPath;
     const result = await installUnits(
       {
         unitDir: requireUnitDir(args["unit-dir"]),
@@ -41,14 +36,14 @@ const install = defineCommand({
         configPath: path ? resolve(path) : undefined,
         onCalendar: args["on-calendar"],
         randomizedDelaySec: parseDelayFlag(args["randomized-delay-sec"]),
-        schedule: configSchedule(config, path ? resolve(path) : undefined),
+        schedule: configSchedule(ctx.config, path ? resolve(path) : undefined),
         force: Boolean(args.force),
         enable: args.enable !== false,
         dryRun: Boolean(args["dry-run"]),
       },
-      deps(args),
+      systemdDeps(ctx),
     );
-    print(args, result, installText(result));
+    emit(args, result, installText);
   },
 });
 
@@ -60,8 +55,8 @@ const uninstall = defineCommand({
   args: { ...logArgs, ...jsonArgs, ...unitDirArgs },
   async run({ args }) {
     requireRoot("systemd uninstall", "it disables the timer and removes unit files");
-    const result = await uninstallUnits(requireUnitDir(args["unit-dir"]), deps(args));
-    print(args, result, uninstallText(result));
+    const result = await uninstallUnits(requireUnitDir(args["unit-dir"]), systemdDeps(needs(args, "none")));
+    emit(args, result, uninstallText);
   },
 });
 
@@ -72,8 +67,8 @@ const status = defineCommand({
   },
   args: { ...logArgs, ...jsonArgs, ...unitDirArgs },
   async run({ args }) {
-    const result = await systemdStatus(requireUnitDir(args["unit-dir"]), deps(args));
-    print(args, result, statusText(result));
+    const result = await systemdStatus(requireUnitDir(args["unit-dir"]), systemdDeps(needs(args, "none")));
+    emit(args, result, statusText);
   },
 });
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
-import { locateKey } from "./locate.ts";
+import { findKeyLine } from "./key-line.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 
 /** Where the config lives when neither `--config` nor KOPI_DOCKA_CONFIG names a file. */
@@ -74,11 +74,11 @@ function toIssues(issue: z.core.$ZodIssue, text: string): ConfigIssue[] {
       return {
         key: [...base, k].join("."),
         message: "unknown key (check the spelling; see `kopi-docka config init` for all keys)",
-        line: locateKey(text, path),
+        line: findKeyLine(text, path),
       };
     });
   }
-  return [{ key: base.join("."), message: describe(issue), line: locateKey(text, issue.path) }];
+  return [{ key: base.join("."), message: describe(issue), line: findKeyLine(text, issue.path) }];
 }
 
 function describe(issue: z.core.$ZodIssue): string {

@@ -2,8 +2,10 @@ import { accessSync, constants, existsSync } from "node:fs";
 import type { ResolvedPaths } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import type { Docker } from "./docker/docker.ts";
+import { AppError } from "./errors.ts";
 import type { Kopia } from "./kopia/kopia.ts";
 import { passwordFileTooOpen, readPassword } from "./kopia/password.ts";
+import { installedKopiaVersion } from "./kopia/version.ts";
 import type { Runner } from "./process/runner.ts";
 import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts";
 import { atLeast } from "./semver.ts";
@@ -53,7 +55,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
           : { id: "docker-daemon", status: "fail", detail: `engine ${v.server} is older than ${MIN_DOCKER}` },
     );
   }
-  checks.push(await composeCheck(input.runner));
+  checks.push(await composeCheck(input.docker));
   checks.push(await kopiaCheck(input.runner));
   checks.push(
     input.isRoot
@@ -73,15 +75,10 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   return checks;
 }
 
-async function composeCheck(runner: Runner): Promise<Check> {
-  for (const argv of [
-    ["docker", "compose", "version", "--short"],
-    ["docker-compose", "version", "--short"],
-  ]) {
-    const r = await runner.run(argv, { check: false, timeoutMs: 15_000 }).catch(() => undefined);
-    if (r?.exitCode === 0)
-      return { id: "compose", status: "ok", detail: `${argv.slice(0, -2).join(" ")} ${r.stdout.trim()}` };
-  }
+async function composeCheck(docker: Docker): Promise<Check> {
+  const compose = await docker.composeVersion();
+  if (compose)
+    return { id: "compose", status: "ok", detail: `${compose.command.join(" ")} ${compose.version}` };
   return {
     id: "compose",
     status: "warn",
@@ -91,10 +88,7 @@ async function composeCheck(runner: Runner): Promise<Check> {
 }
 
 async function kopiaCheck(runner: Runner): Promise<Check> {
-  const r = await runner
-    .run(["kopia", "--version"], { check: false, timeoutMs: 15_000 })
-    .catch(() => undefined);
-  const version = r?.exitCode === 0 ? /v?(\d+\.\d+\.\d+)/.exec(r.stdout)?.[1] : undefined;
+  const version = await installedKopiaVersion(runner);
   if (!version)
     return { id: "kopia", status: "fail", detail: "kopia not found", hint: "install kopia ≥ 0.21" };
   return atLeast(version, MIN_KOPIA)
@@ -141,4 +135,24 @@ async function repositoryCheck(kopia: Kopia, repoExists: boolean, paths: Resolve
   } catch (e) {
     return { id: "repository", status: "fail", detail: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** What `doctor` reports: healthy when no check failed (warnings do not count). */
+export interface DoctorReport {
+  healthy: boolean;
+  checks: Check[];
+}
+
+export function doctorReport(checks: Check[]): DoctorReport {
+  return { healthy: checks.every((c) => c.status !== "fail"), checks };
+}
+
+/** The `check_failed` error naming every failed check, if any failed. */
+export function doctorError(report: DoctorReport): AppError | undefined {
+  const failed = report.checks.filter((c) => c.status === "fail");
+  if (failed.length === 0) return undefined;
+  return new AppError(
+    "check_failed",
+    `${failed.length} check(s) failed: ${failed.map((c) => c.id).join(", ")}`,
+  );
 }

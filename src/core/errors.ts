@@ -98,6 +98,3 @@ export class InterruptedError extends AppError {
     this.signal = signal;
   }
 }
-
-/** True for anything the user cancelled (signal or Ctrl+C at a prompt). */
-export const isInterrupted = (e: unknown): e is InterruptedError => e instanceof InterruptedError;

@@ -4,7 +4,7 @@
  * reset a schedule chosen earlier), the built-in default. The result says where each value came from.
  */
 import { readFileSync } from "node:fs";
-import { locateKey } from "../config/locate.ts";
+import { findKeyLine } from "../config/key-line.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import type { CalendarOrigin } from "./schedule.ts";
@@ -70,7 +70,7 @@ export function configSchedule(config: Config, file: string | undefined): Config
   let onCalendarLine: number | undefined;
   if (file && on_calendar !== undefined) {
     try {
-      onCalendarLine = locateKey(readFileSync(file, "utf8"), ["schedule", "on_calendar"]);
+      onCalendarLine = findKeyLine(readFileSync(file, "utf8"), ["schedule", "on_calendar"]);
     } catch {
       // The line is only a pointer for the error message; the value itself was already loaded.
     }

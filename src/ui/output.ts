@@ -1,39 +1,27 @@
-/** stdout is data. Everything a script may parse is written here, and nothing else is. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * stdout is data. Everything a script may parse is written here, and nothing else is: commands print
+ * their result with `emit`, never with `process.stdout` or `console` directly.
+ */
+
+/** What `emit` needs from a command's arguments: every command with output accepts `--json`. */
+export interface OutputArgs {
+  json?: boolean;
 }
 
-export function printLine(text = ""): void {
-  process.stdout.write(`${text}\n`);
-}
+/** What a renderer returns: one text block or its lines; an empty array prints nothing. */
+export type Rendered = string | readonly string[];
 
-/** A plain, aligned text table (no box drawing: it must survive `| less`, mail and journald). */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
-}
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
+/**
+ * The one output path. With `--json`, `value` itself goes to stdout as indented JSON (the renderer is
+ * not called); otherwise `render(value)` goes to stdout as text. A command whose JSON differs from
+ * what it renders passes the JSON view as `value` and a renderer that closes over the full object.
+ */
+export function emit<T>(args: OutputArgs, value: T, render: (value: T) => Rendered): void {
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    return;
   }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
-/** 83_000 → "1m 23s". */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
+  const text = render(value);
+  const lines = typeof text === "string" ? [text] : text;
+  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
 }

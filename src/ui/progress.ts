@@ -1,19 +1,7 @@
+import type { ProgressReporter } from "../core/backup/progress.ts";
+import { formatBytes, formatDuration } from "../core/format.ts";
 import type { SnapshotProgress } from "../core/kopia/progress.ts";
-import { formatBytes, formatDuration } from "./output.ts";
-import { type ProgressLine, type ProgressOptions, progressLines } from "./progress-line.ts";
-
-/** One snapshot being taken: fed kopia's redraws, finished once. */
-export type SourceProgress = ProgressLine<SnapshotProgress>;
-
-/** Progress of one unit; its sources are snapshotted one after the other. */
-export interface UnitProgress {
-  /** `expectedBytes`: the source's last snapshot size, for a percentage. */
-  source(label: string, o?: { expectedBytes?: number }): SourceProgress;
-}
-
-export interface ProgressReporter {
-  unit(name: string): UnitProgress;
-}
+import { type ProgressOptions, progressLines } from "./progress-line.ts";
 
 /**
  * "app volume data: 3.0 MiB hashed (3 files), 2.0 KiB cached (2 files), 1.0 KiB uploaded, ~39%, 1.8s

@@ -1,5 +1,5 @@
+import { formatBytes } from "../core/format.ts";
 import type { RepositoryStatusReport } from "../core/repository/status.ts";
-import { formatBytes } from "./output.ts";
 
 const speed = (n: number) => (n ? `${formatBytes(n)}/s` : "unlimited");
 

@@ -1,5 +1,5 @@
+import { formatBytes, formatDuration } from "../core/format.ts";
 import type { ContentProgress, RestoredSoFar } from "../core/restore/context.ts";
-import { formatBytes, formatDuration } from "./output.ts";
 import { type ProgressOptions, progressLines } from "./progress-line.ts";
 
 /**

@@ -1,7 +1,7 @@
+import { formatBytes, renderTable } from "../core/format.ts";
 import type { RestoreResult } from "../core/restore/execute.ts";
 import type { RestorePoint } from "../core/restore/points.ts";
 import type { RestorePlan } from "../core/restore/types.ts";
-import { formatBytes, renderTable } from "./output.ts";
 
 /** One line per restore point, for tables and wizard options. */
 export function pointLabel(p: RestorePoint): string {
@@ -11,6 +11,7 @@ export function pointLabel(p: RestorePoint): string {
 
 /** The `snapshots` table: restore points, then undo points. */
 export function renderPoints(points: RestorePoint[], undo: RestorePoint[]): string {
+  if (points.length + undo.length === 0) return "no restore points";
   const row = (p: RestorePoint) => [
     p.timestamp,
     p.unit,
@@ -29,7 +30,7 @@ export function renderPoints(points: RestorePoint[], undo: RestorePoint[]): stri
 }
 
 /** The summary a person confirms: exactly what is overwritten, created, stopped and started. */
-export function renderPlan(plan: RestorePlan): string[] {
+export function renderRestorePlan(plan: RestorePlan): string[] {
   const p = plan.point;
   const lines = [`Restore ${p.unit} from ${p.host}, backup of ${p.timestamp} (run ${p.runId})`];
   if (plan.request.as) lines.push(`  as a side-by-side copy named ${plan.request.as}`);

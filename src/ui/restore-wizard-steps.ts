@@ -1,9 +1,9 @@
 import * as p from "@clack/prompts";
 import { InterruptedError } from "../core/errors.ts";
+import { formatBytes } from "../core/format.ts";
 import { pointHosts, type RestorePoint, type RestorePoints } from "../core/restore/points.ts";
 import { findPoint, pointsFor, type RestoreFlags } from "../core/restore/request.ts";
 import type { RestoreRequest } from "../core/restore/types.ts";
-import { formatBytes } from "./output.ts";
 import { pointLabel } from "./restore-report.ts";
 
 export type WizardIo = Pick<p.CommonOptions, "input" | "output" | "signal">;

@@ -3,7 +3,7 @@ import * as p from "@clack/prompts";
 import type { RestorePoints } from "../core/restore/points.ts";
 import { type RestoreFlags, requestOptions } from "../core/restore/request.ts";
 import type { RestorePlan, RestoreRequest } from "../core/restore/types.ts";
-import { renderPlan } from "./restore-report.ts";
+import { renderRestorePlan } from "./restore-report.ts";
 import { answer, askPoint, askWhat, declined, type WizardIo } from "./restore-wizard-steps.ts";
 
 export type { WizardIo } from "./restore-wizard-steps.ts";
@@ -114,7 +114,7 @@ async function previewWithSpinner(data: WizardData, request: RestoreRequest, io:
 
 /** The summary, then yes/no (default no); also the flag path's confirmation on a terminal. */
 export async function confirmRestore(plan: RestorePlan, io: WizardIo = {}): Promise<void> {
-  p.note(renderPlan(plan).join("\n"), "This restore will", io);
+  p.note(renderRestorePlan(plan).join("\n"), "This restore will", io);
   const ok = answer(await p.confirm({ ...io, message: "Go ahead?", initialValue: false }), io);
   if (!ok) declined(io);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createJournal } from "../../src/core/containers/journal.ts";
-import { acquireLock } from "../../src/core/lock.ts";
+import { acquireLock } from "../../src/core/lock/acquire.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AppError } from "../../src/core/errors.ts";
-import { acquireLock, isProcessAlive, processStartTime } from "../../src/core/lock.ts";
+import { acquireLock, isProcessAlive, processStartTime } from "../../src/core/lock/acquire.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { tempDir } from "../helpers/env.ts";
 

@@ -1,4 +1,3 @@
-import { containerState, startContainer, stopContainer, waitReady } from "../containers/stop-start.ts";
 import type { Compensation } from "../safe-exit.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -36,7 +35,7 @@ export async function stopUnit(
     // the check after the inspect to the spawn of `docker stop` nothing awaits, so no signal slips in.
     if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)] };
     try {
-      const state = await containerState(d.docker, plan.id);
+      const state = await d.docker.containerState(plan.id);
       if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)] };
       if (!state.Running) {
         d.log.info(`${unit.name}: ${name} is no longer running; left alone`);
@@ -55,13 +54,13 @@ export async function stopUnit(
       return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
     }
     const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
-      await startContainer(d.docker, plan.id);
+      await d.docker.start(plan.id);
       d.journal.clear(runId, plan.id);
     });
     stopped.push({ plan, restart });
     d.log.info(`${unit.name}: stopping ${name} (timeout ${plan.stopTimeout}s)`);
     try {
-      await stopContainer(d.docker, plan.id, plan.stopTimeout);
+      await d.docker.stop(plan.id, plan.stopTimeout);
     } catch (e) {
       return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
     }
@@ -91,7 +90,7 @@ export async function startUnit(
       errors.push({ phase: "start", item: name, message: msg(e) });
       continue;
     }
-    const ready = await waitReady(d.docker, s.plan.id, {
+    const ready = await d.docker.waitRunning(s.plan.id, {
       timeoutSec: d.config.backup.start_timeout,
       healthcheck: s.plan.hasHealthcheck,
       sleep: d.sleep,

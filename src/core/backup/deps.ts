@@ -1,11 +1,11 @@
 import type { Config } from "../../config/schema.ts";
-import type { ProgressReporter } from "../../ui/progress.ts";
 import type { Journal } from "../containers/journal.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import type { Lifecycle } from "../safe-exit.ts";
+import type { ProgressReporter } from "./progress.ts";
 
 /** What the backup executor acts through; tests pass fakes for every part. */
 export interface BackupDeps {

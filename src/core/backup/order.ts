@@ -51,6 +51,6 @@ export function stopTimeout(
 /** True when the container defines a healthcheck (and did not disable it with NONE). */
 export function hasHealthcheck(c: ContainerInfo): boolean {
   if (c.health) return true;
-  const hc = (c.inspect.Config as { Healthcheck?: { Test?: string[] } } | undefined)?.Healthcheck;
+  const hc = c.inspect.Config.Healthcheck;
   return Boolean(hc?.Test?.length && hc.Test[0] !== "NONE");
 }

@@ -19,10 +19,3 @@ export function redactInspect(inspect: Record<string, unknown>): Record<string, 
   }
   return copy;
 }
-
-/** Every secret value of an env map (for checks that nothing leaked). */
-export function secretValues(env: Record<string, string>): string[] {
-  return Object.entries(env)
-    .filter(([k, v]) => SECRET_KEY_PATTERN.test(k) && v.length > 0)
-    .map(([, v]) => v);
-}

@@ -6,7 +6,7 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { applyGlobalPolicy } from "../kopia/policy.ts";
-import { acquireLock } from "../lock.ts";
+import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -14,7 +14,7 @@ import { executeBackup } from "./execute.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
-import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./runs.ts";
+import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
 
 export interface BackupRequest {
   units: string[];

@@ -1,9 +1,9 @@
-import { formatBytes, formatDuration } from "../../ui/output.ts";
-import type { UnitProgress } from "../../ui/progress.ts";
+import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { SnapshotProgress } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
 import type { SourcePlan } from "./plan-model.ts";
+import type { UnitProgress } from "./progress.ts";
 import type { SourceResult } from "./result.ts";
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));

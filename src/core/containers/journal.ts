@@ -13,7 +13,7 @@ import {
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
-import { processStartTime } from "../lock-owner.ts";
+import { processStartTime } from "../lock/owner.ts";
 
 /**
  * The restart journal: one small file per container a run is about to stop, written and fsync'd (file

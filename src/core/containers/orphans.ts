@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { processStartTime } from "../lock-owner.ts";
+import { processStartTime } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 
 /**

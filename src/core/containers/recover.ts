@@ -1,7 +1,6 @@
-import { z } from "zod";
-import type { Docker } from "../docker/docker.ts";
-import { AppError } from "../errors.ts";
-import { isProcessAlive } from "../lock-owner.ts";
+import type { ContainerInspect, Docker } from "../docker/docker.ts";
+import { AppError, ProcessError } from "../errors.ts";
+import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
@@ -30,24 +29,8 @@ export interface RecoverOptions {
   findOrphans?: (markers: ReadonlySet<string>) => OrphanProcess[];
 }
 
-/** Seconds a recovery `docker start` may take before it counts as failed. */
-export const RECOVER_START_TIMEOUT_MS = 120_000;
 /** Clock slack between our stoppedAt and the daemon's FinishedAt (same host; sub-second rounding). */
 const FINISHED_SLACK_MS = 60_000;
-
-const InspectSchema = z.array(
-  z.looseObject({
-    Id: z.string(),
-    Name: z.string().optional(),
-    State: z.looseObject({
-      Running: z.boolean().optional(),
-      Status: z.string().optional(),
-      StartedAt: z.string().optional(),
-      FinishedAt: z.string().optional(),
-    }),
-  }),
-);
-type Inspected = z.infer<typeof InspectSchema>[number];
 
 export async function recoverContainers(options: RecoverOptions): Promise<RecoverResult> {
   const { docker, journal, log } = options;
@@ -74,16 +57,13 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
       journal.clear(entry.runId, entry.containerId);
       continue;
     }
-    const r = await docker.run(["start", entry.containerId], {
-      check: false,
-      timeoutMs: RECOVER_START_TIMEOUT_MS,
-    });
-    if (r.exitCode === 0) {
+    try {
+      await docker.start(entry.containerId);
       log.info(`recovered: started ${name} (stopped by run ${entry.runId}, which did not finish)`);
       result.started.push(name);
       journal.clear(entry.runId, entry.containerId);
-    } else {
-      const reason = r.timedOut ? "docker start timed out" : r.stderr.trim() || `exit ${r.exitCode}`;
+    } catch (e) {
+      const reason = startFailure(e);
       log.error(`could not start ${name}: ${reason}`);
       result.failed.push({ name, reason });
     }
@@ -93,7 +73,7 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
 }
 
 /** Undefined when the container is exactly as our stop left it; otherwise why we leave it alone. */
-function whyNotStart(entry: JournalEntry, c: Inspected): string | undefined {
+function whyNotStart(entry: JournalEntry, c: ContainerInspect): string | undefined {
   if (c.State.Running) return "already running";
   if (c.State.StartedAt !== entry.startedAt) return "started by someone else since it was stopped";
   const finished = Date.parse(c.State.FinishedAt ?? "");
@@ -105,24 +85,22 @@ function whyNotStart(entry: JournalEntry, c: Inspected): string | undefined {
 }
 
 /** One `docker inspect` for all ids. Missing containers are absent; any other failure throws. */
-async function inspectAll(docker: Docker, ids: string[]): Promise<Inspected[]> {
-  const r = await docker.run(["inspect", "--type", "container", ...new Set(ids)], {
-    check: false,
-    timeoutMs: 60_000,
-  });
-  const otherErrors = r.stderr.split("\n").filter((l) => l.trim() && !/no such (container|object)/i.test(l));
-  let parsed: Inspected[] | undefined;
+async function inspectAll(docker: Docker, ids: string[]): Promise<ContainerInspect[]> {
   try {
-    parsed = InspectSchema.parse(JSON.parse(r.stdout.trim() || "[]"));
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (r.exitCode !== 0 && otherErrors.length > 0)) {
-    throw new AppError("restart_failed", `cannot inspect the containers to recover: ${r.stderr.trim()}`, {
+    return await docker.inspectContainers(ids);
+  } catch (e) {
+    throw new AppError("restart_failed", `cannot inspect the containers to recover: ${startFailure(e)}`, {
       hint: "is the docker daemon running? the journal is kept; run `kopi-docka recover` again",
+      cause: e,
     });
   }
-  return parsed;
+}
+
+/** What went wrong, in docker's words. */
+function startFailure(e: unknown): string {
+  if (!(e instanceof ProcessError)) return e instanceof Error ? e.message : String(e);
+  if (e.timedOut) return "docker start timed out";
+  return e.stderrTail.trim() || `exit ${e.exitCode}`;
 }
 
 /** What `recoverIfNeeded` needs from the command context (structural, so no import cycle). */

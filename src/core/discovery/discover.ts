@@ -6,13 +6,7 @@ import { type ComposeFs, composeFilesOf, fillDependsOn, mountTable } from "./com
 import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
 import { groupUnits } from "./group.ts";
 import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
-import {
-  ImageInspectSchema,
-  NetworkInspectSchema,
-  toContainerInfo,
-  type VolumeInspect,
-  VolumeInspectSchema,
-} from "./parse.ts";
+import { toContainerInfo } from "./parse.ts";
 import { unitResources } from "./resources.ts";
 import { pathSize, type SizeBounds } from "./sizes.ts";
 
@@ -48,7 +42,7 @@ export const hostFs: NonNullable<DiscoverOptions["fs"]> = {
 
 /** Everything on this Docker host, grouped into backup units. Read-only; a fixed number of docker calls. */
 export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions = {}): Promise<Discovery> {
-  const facts = await gatherFacts(deps.docker, deps.log);
+  const facts = await gatherFacts(deps.docker);
   const discovery = buildDiscovery(facts, deps.config, options);
   if (options.sizes) await addSizes(discovery, options.sizes === true ? {} : options.sizes);
   return discovery;
@@ -57,29 +51,12 @@ export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions
 /** Pure apart from the injected file system: raw docker facts → Discovery. */
 export function buildDiscovery(facts: DockerFacts, config: Config, options: DiscoverOptions = {}): Discovery {
   const fs = options.fs ?? hostFs;
-  const digests = new Map<string, string[]>();
-  for (const raw of facts.images) {
-    const img = ImageInspectSchema.safeParse(raw);
-    if (img.success) digests.set(img.data.Id, img.data.RepoDigests);
-  }
-  const containers: ContainerInfo[] = facts.containers.map((raw) => {
-    const c = toContainerInfo(raw);
-    c.imageDigests = digests.get(c.imageId) ?? [];
-    return c;
-  });
-  const volumes = new Map<string, VolumeInspect>();
-  for (const raw of facts.volumes) {
-    const v = VolumeInspectSchema.safeParse(raw);
-    if (v.success) volumes.set(v.data.Name, v.data);
-  }
-  const networks = new Map<string, Omit<NetworkInfo, "usedBy">>();
-  for (const raw of facts.networks) {
-    const n = NetworkInspectSchema.safeParse(raw);
-    if (n.success) {
-      const { Name: name, Id: id, Driver: driver } = n.data;
-      networks.set(name, { name, id, driver, inspect: raw as Record<string, unknown> });
-    }
-  }
+  const digests = new Map(facts.images.map((img) => [img.Id, img.RepoDigests]));
+  const containers: ContainerInfo[] = facts.containers.map((c) => toContainerInfo(c, digests.get(c.Image)));
+  const volumes = new Map(facts.volumes.map((v) => [v.Name, v]));
+  const networks = new Map<string, Omit<NetworkInfo, "usedBy">>(
+    facts.networks.map((n) => [n.Name, { name: n.Name, id: n.Id, driver: n.Driver, inspect: n }]),
+  );
   const table = mountTable(containers);
   const units: Unit[] = groupUnits(containers, config).map((draft) => {
     const composeFiles = composeFilesOf(draft.containers, table, fs);

@@ -1,5 +1,4 @@
-import { formatBytes, renderTable } from "../../ui/output.ts";
-import type { ContainerInfo, Discovery, Unit } from "./model.ts";
+import type { ContainerInfo, Discovery } from "./model.ts";
 
 export const REDACTED = "***REDACTED***";
 
@@ -18,56 +17,4 @@ export function discoveryForJson(d: Discovery): unknown {
     inspect: redactInspect(inspect),
   });
   return { ...d, units: d.units.map((u) => ({ ...u, containers: u.containers.map(container) })) };
-}
-
-const sized = (n: number | undefined, truncated?: boolean) =>
-  n === undefined ? "" : ` ${truncated ? "≥" : ""}${formatBytes(n)}`;
-
-function total(items: { sizeBytes?: number; sizeTruncated?: boolean }[]): string {
-  if (items.length === 0 || items.every((i) => i.sizeBytes === undefined)) return "";
-  const bytes = items.reduce((s, i) => s + (i.sizeBytes ?? 0), 0);
-  return ` (${sized(
-    bytes,
-    items.some((i) => i.sizeTruncated),
-  ).trim()})`;
-}
-
-function row(u: Unit): string[] {
-  const running = u.containers.filter((c) => c.running).length;
-  const stopped = u.containers.filter((c) => !c.running).map((c) => c.name);
-  return [
-    u.name,
-    u.type,
-    `${running}/${u.containers.length}${stopped.length ? ` (stopped: ${stopped.join(", ")})` : ""}`,
-    `${u.volumes.length}${total(u.volumes)}`,
-    `${u.bindMounts.length}${total(u.bindMounts)}`,
-    String(u.networks.length),
-    u.excluded ? "excluded" : u.skipped.length ? `${u.skipped.length} item(s) left out` : "ok",
-  ];
-}
-
-/** Per-unit detail lines: what is backed up and what is left out, and why. */
-function details(u: Unit): string[] {
-  const lines = [`${u.name} (${u.type})${u.excluded ? ` — excluded: ${u.excluded}` : ""}`];
-  for (const c of u.containers) {
-    const notes = [c.running ? c.state : `${c.state}, stopped`, c.database, c.stop ? "" : "not stopped"];
-    lines.push(`  container  ${c.name}  ${c.image}  [${notes.filter(Boolean).join(", ")}]`);
-  }
-  for (const v of u.volumes) lines.push(`  volume     ${v.name}${sized(v.sizeBytes, v.sizeTruncated)}`);
-  for (const b of u.bindMounts) {
-    const ro = b.readOnly ? ", read-only" : "";
-    lines.push(`  bind       ${b.source} (${b.kind}${ro})${sized(b.sizeBytes, b.sizeTruncated)}`);
-  }
-  for (const n of u.networks) lines.push(`  network    ${n.name} (${n.driver})`);
-  for (const f of u.composeFiles.filter((x) => x.found)) lines.push(`  compose    ${f.hostPath}`);
-  for (const s of u.skipped) lines.push(`  left out   ${s.kind} ${s.id}: ${s.reason}`);
-  return lines;
-}
-
-/** The human `list` output: one table row per unit, then the details of each. */
-export function renderDiscovery(d: Discovery): string {
-  if (d.units.length === 0) return "No containers to back up on this host.";
-  const header = ["UNIT", "TYPE", "RUNNING", "VOLUMES", "BINDS", "NETWORKS", "STATUS"];
-  const table = renderTable(header, d.units.map(row));
-  return [table, "", ...d.units.flatMap((u) => [...details(u), ""])].join("\n").trimEnd();
 }

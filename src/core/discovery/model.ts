@@ -3,6 +3,7 @@
  * `discoverUnits()` (discovery/discover.ts), consumed by planning (backup/plan.ts), `list`, and restore.
  * Plain data, JSON-serialisable (`list --json` prints it), except `env`, which never leaves memory.
  */
+import type { ContainerInspect, NetworkInspect } from "../docker/schemas.ts";
 
 export type UnitType = "compose" | "standalone";
 
@@ -58,7 +59,7 @@ export interface ContainerInfo {
   /** False when labelled `kopi-docka.stop=false`: backed up live, never stopped. */
   stop: boolean;
   /** The full `docker inspect` object (unredacted; redact before writing anywhere). */
-  inspect: Record<string, unknown>;
+  inspect: ContainerInspect;
 }
 
 export interface VolumeInfo {
@@ -94,7 +95,7 @@ export interface NetworkInfo {
   id: string;
   driver: string;
   /** The full `docker network inspect` object. */
-  inspect: Record<string, unknown>;
+  inspect: NetworkInspect;
   usedBy: string[];
 }
 

@@ -1,8 +1,8 @@
+import type { VolumeInspect } from "../docker/schemas.ts";
 import { type BindFilterConfig, hostInternalReason } from "./bind-filter.ts";
 import type { UnitDraft } from "./group.ts";
 import { COMPOSE } from "./labels.ts";
 import type { BindMountInfo, NetworkInfo, SkippedItem, VolumeInfo } from "./model.ts";
-import type { VolumeInspect } from "./parse.ts";
 
 /** Host facts a unit's resources are looked up in. */
 export interface ResourceLookups {

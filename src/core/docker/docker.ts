@@ -1,11 +1,18 @@
-import { z } from "zod";
 import { AppError } from "../errors.ts";
-import type { Runner, RunOptions } from "../process/runner.ts";
+import type { Runner } from "../process/runner.ts";
+import { composeOps } from "./compose.ts";
+import { containerOps } from "./containers.ts";
+import { dockerExec, inspectMany } from "./inspect.ts";
+import { networkOps } from "./networks.ts";
+import { ImageInspectSchema, VersionSchema } from "./schemas.ts";
+import { volumeOps } from "./volumes.ts";
 
-const VersionSchema = z.looseObject({
-  Client: z.looseObject({ Version: z.string(), ApiVersion: z.string().optional() }).nullable().optional(),
-  Server: z.looseObject({ Version: z.string(), ApiVersion: z.string().optional() }).nullable().optional(),
-});
+export type { ComposeUp, ComposeVersion } from "./compose.ts";
+export type { ContainerRow, Readiness, RunSpec, WaitOptions } from "./containers.ts";
+export { runCommandLine } from "./containers.ts";
+export type { NetworkSpec } from "./networks.ts";
+export type * from "./schemas.ts";
+export type { VolumeSpec } from "./volumes.ts";
 
 export interface DockerVersion {
   client: string | undefined;
@@ -16,20 +23,30 @@ export interface DockerVersion {
   serverError?: string;
 }
 
+/**
+ * The docker CLI as named operations; the only code in kopi-docka that builds a docker argv. Every
+ * operation goes through the one runner (argv only, never a shell string; DOCKER_HOST and the current
+ * context are honoured like any docker call). Inspect output is parsed with the schemas in schemas.ts;
+ * many-name inspects take one process per 1000 names, so discovery costs a fixed number of processes.
+ * Tests of code above this layer fake it with test/fakes/fake-docker.ts.
+ */
 export type Docker = ReturnType<typeof createDocker>;
 
-/**
- * The docker CLI through the runner. Honours DOCKER_HOST and the current context like any docker call.
- * Discovery, stop/start and inspection build on `run`; argv only, never a shell string.
- */
 export function createDocker(runner: Runner) {
-  const run = (args: string[], opts?: RunOptions) => runner.run(["docker", ...args], opts);
-  return {
-    run,
+  const exec = dockerExec(runner);
+  const client = {
+    ...containerOps(exec),
+    ...volumeOps(exec),
+    ...networkOps(exec),
+    ...composeOps(runner),
+
+    imageInspect(ids: readonly string[]) {
+      return inspectMany(exec, ["image", "inspect"], ids, ImageInspectSchema);
+    },
 
     async version(): Promise<DockerVersion> {
-      const r = await run(["version", "--format", "{{json .}}"], { check: false, timeoutMs: 15_000 });
-      let parsed: z.infer<typeof VersionSchema> = {};
+      const r = await exec(["version", "--format", "{{json .}}"], { check: false, timeoutMs: 15_000 });
+      let parsed: ReturnType<typeof VersionSchema.parse> = {};
       try {
         parsed = VersionSchema.parse(JSON.parse(r.stdout.trim() || "{}"));
       } catch {
@@ -45,7 +62,7 @@ export function createDocker(runner: Runner) {
 
     /** Throws a clear error unless a daemon answers. */
     async requireDaemon(): Promise<DockerVersion> {
-      const v = await this.version();
+      const v = await client.version();
       if (!v.server) {
         throw new AppError("dependency_missing", `the docker daemon is not reachable: ${v.serverError}`, {
           hint: "start docker (systemctl start docker) or set DOCKER_HOST",
@@ -54,4 +71,5 @@ export function createDocker(runner: Runner) {
       return v;
     },
   };
+  return client;
 }

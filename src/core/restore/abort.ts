@@ -31,11 +31,7 @@ export function registerRestoreEnd(
     if (state.writing) d.log.warn(`${state.writing} was being restored: its content is partly restored`);
     const left: string[] = [];
     for (const c of state.stopped) {
-      const r = await d.docker.run(["inspect", "-f", "{{.State.Running}}", c.id], {
-        check: false,
-        timeoutMs: 30_000,
-      });
-      if (r.stdout.trim() !== "true") left.push(c.name);
+      if (!(await d.docker.isRunning(c.id))) left.push(c.name);
     }
     if (left.length) d.log.warn(`left stopped (start them when ready): ${left.join(", ")}`);
     if (state.undoPoint) d.log.warn(`undo point: kopi-docka restore --unit ${unit} --run ${state.undoPoint}`);

@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { formatBytes, formatDuration } from "../../ui/output.ts";
 import { logicalSourcePath, type SnapshotTags } from "../backup/tags.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
+import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
@@ -75,14 +75,8 @@ export async function takeUndoSnapshot(
 
 /** Creates a missing volume with its original driver, options and labels, then restores it exactly. */
 export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<void> {
-  if (v.action === "create") {
-    const argv = ["volume", "create", "--driver", v.driver];
-    for (const [k, val] of Object.entries(v.options)) argv.push("--opt", `${k}=${val}`);
-    for (const [k, val] of Object.entries(v.labels)) argv.push("--label", `${k}=${val}`);
-    await c.docker.run([...argv, v.name], { timeoutMs: 60_000 });
-  }
-  const r = await c.docker.run(["volume", "inspect", "--format", "{{.Mountpoint}}", v.name]);
-  const mountpoint = r.stdout.trim();
+  if (v.action === "create") await c.docker.volumeCreate(v);
+  const mountpoint = await c.docker.volumeMountpoint(v.name);
   if (!mountpoint.startsWith("/"))
     throw new AppError("restore_failed", `volume ${v.name} has no local mountpoint (driver ${v.driver})`);
   await restoreInto(c, `volume ${v.name}`, v.snapshotId, mountpoint, v);

@@ -38,7 +38,7 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   const config = obj(inspect.Config);
   const host = obj(inspect.HostConfig);
   const name = o.name ?? str(inspect.Name).replace(/^\//, "");
-  const argv = ["docker", "run", "-d", "--name", name];
+  const argv = ["--name", name];
   const warnings: string[] = [];
   const redacted: string[] = [];
 

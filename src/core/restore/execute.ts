@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
-import { startContainer, stopContainer } from "../containers/stop-start.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
@@ -14,7 +13,7 @@ import type { ContentProgress } from "./context.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
-import { startUnit } from "./start.ts";
+import { startRestoredUnit } from "./start.ts";
 import type { RestorePlan } from "./types.ts";
 
 export interface RestoreDeps {
@@ -85,7 +84,7 @@ export async function executeRestore(
       log.info(`stopping ${c.name}`);
       // Listed before the stop returns: a signal waits for an in-flight stop, then reports it.
       runState.stopped.push(c);
-      await stopContainer(d.docker, c.id, d.config.backup.stop_timeout);
+      await d.docker.stop(c.id, d.config.backup.stop_timeout);
     }
     const c = { ...d, signal };
     const timestamp = o.now.toISOString();
@@ -120,12 +119,11 @@ export async function executeRestore(
       result.files = plan.files.filter((f) => f.action !== "same").map((f) => f.to);
     }
     lifecycle.throwIfInterrupted();
-    if (plan.start) result.started = await startUnit(d, plan.start, { signal, log });
+    if (plan.start) result.started = await startRestoredUnit(d, plan.start, { signal, log });
     for (const s of [...runState.stopped]) {
-      const r = await d.docker.run(["inspect", "--format", "{{.Id}}", s.id], { check: false });
       // Gone meanwhile (`compose up` recreated it): nothing to start.
-      if (r.exitCode === 0) {
-        await startContainer(d.docker, s.id);
+      if (await d.docker.exists(s.id)) {
+        await d.docker.start(s.id);
         log.info(`started ${s.name} again`);
       }
       runState.stopped.splice(runState.stopped.indexOf(s), 1);

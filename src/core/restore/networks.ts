@@ -1,41 +1,39 @@
-import type { Docker } from "../docker/docker.ts";
+import type { Docker, NetworkSpec } from "../docker/docker.ts";
+import type { NetworkInspect } from "../docker/schemas.ts";
 import type { Logger } from "../log.ts";
 import type { NetworkStep } from "./types.ts";
 
-type Obj = Record<string, unknown>;
-
 /**
- * `docker network create` argv rebuilt from a saved `docker network inspect`: driver, IPAM config
+ * What `docker network create` needs, from a saved `docker network inspect`: driver, IPAM config
  * (subnet, gateway, IP range, aux addresses), labels, options, internal, attachable, IPv6.
  * `labels` replaces the saved labels (a side-by-side copy carries its own project label);
  * `withIpam` false drops fixed subnets, which a copy next to the original could not reuse.
  */
-export function networkCreateArgv(
+export function networkSpec(
   name: string,
-  inspect: Obj,
+  inspect: NetworkInspect,
   o: { labels?: Record<string, string>; withIpam?: boolean } = {},
-): string[] {
-  const argv = ["network", "create", "--driver", String(inspect.Driver ?? "bridge")];
-  const ipam = (inspect.IPAM ?? {}) as { Driver?: string; Config?: Obj[] | null };
-  if (o.withIpam !== false) {
-    if (ipam.Driver && ipam.Driver !== "default") argv.push("--ipam-driver", ipam.Driver);
-    for (const c of ipam.Config ?? []) {
-      if (c.Subnet) argv.push("--subnet", String(c.Subnet));
-      if (c.Gateway) argv.push("--gateway", String(c.Gateway));
-      if (c.IPRange) argv.push("--ip-range", String(c.IPRange));
-      for (const [k, v] of Object.entries((c.AuxiliaryAddresses ?? {}) as Obj))
-        argv.push("--aux-address", `${k}=${String(v)}`);
-    }
-  }
-  if (inspect.Internal === true) argv.push("--internal");
-  if (inspect.Attachable === true) argv.push("--attachable");
-  if (inspect.EnableIPv6 === true) argv.push("--ipv6");
-  for (const [k, v] of Object.entries(o.labels ?? ((inspect.Labels ?? {}) as Obj)))
-    argv.push("--label", `${k}=${String(v)}`);
-  for (const [k, v] of Object.entries((inspect.Options ?? {}) as Obj))
-    argv.push("--opt", `${k}=${String(v)}`);
-  argv.push(name);
-  return argv;
+): NetworkSpec {
+  const ipam = inspect.IPAM ?? {};
+  return {
+    name,
+    driver: inspect.Driver || "bridge",
+    ...(o.withIpam !== false && ipam.Driver ? { ipamDriver: ipam.Driver } : {}),
+    ipam:
+      o.withIpam === false
+        ? []
+        : (ipam.Config ?? []).map((c) => ({
+            subnet: c.Subnet,
+            gateway: c.Gateway,
+            ipRange: c.IPRange,
+            auxAddresses: c.AuxiliaryAddresses ?? {},
+          })),
+    internal: inspect.Internal === true,
+    attachable: inspect.Attachable === true,
+    ipv6: inspect.EnableIPv6 === true,
+    labels: o.labels ?? inspect.Labels ?? {},
+    options: inspect.Options ?? {},
+  };
 }
 
 /**
@@ -52,21 +50,20 @@ export async function applyNetworks(
     if (step.action === "keep") continue;
     if (step.action === "conflict")
       throw new Error(`network ${step.name}: a conflict must be refused before`);
-    const labels = o.labels((step.inspect.Labels ?? {}) as Record<string, string>);
-    const argv = networkCreateArgv(step.name, step.inspect, { labels, withIpam: !o.copy });
+    const labels = o.labels(step.inspect.Labels ?? {});
+    const spec = networkSpec(step.name, step.inspect, { labels, withIpam: !o.copy });
     if (step.action === "create") {
       o.log.info(`network ${step.name}: creating`);
-      await docker.run(argv, { timeoutMs: 60_000 });
+      await docker.networkCreate(spec);
       continue;
     }
     o.log.info(`network ${step.name}: recreating`);
-    const r = await docker.run(["network", "inspect", step.name], { timeoutMs: 30_000 });
-    const attached = Object.values(((JSON.parse(r.stdout) as Obj[])[0]?.Containers ?? {}) as Obj).map((c) =>
-      String((c as Obj).Name),
-    );
-    for (const c of attached) await docker.run(["network", "disconnect", "-f", step.name, c]);
-    await docker.run(["network", "rm", step.name], { timeoutMs: 60_000 });
-    await docker.run(argv, { timeoutMs: 60_000 });
-    for (const c of attached) await docker.run(["network", "connect", step.name, c], { check: false });
+    const [live] = await docker.networkInspect([step.name]);
+    const attached = Object.values(live?.Containers ?? {}).flatMap((c) => (c.Name ? [c.Name] : []));
+    for (const c of attached) await docker.networkDisconnect(step.name, c, { force: true });
+    await docker.networkRemove(step.name);
+    await docker.networkCreate(spec);
+    // Best effort, as before the replacement: a container that cannot rejoin is left for the user.
+    for (const c of attached) await docker.networkConnect(step.name, c).catch(() => undefined);
   }
 }

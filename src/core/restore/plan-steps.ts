@@ -95,21 +95,18 @@ export function planNetworks(
 ): NetworkStep[] {
   const wanted = new Set(recipe.unit.networks);
   return recipe.networks
-    .filter((n) => wanted.has(String(n.Name)))
+    .filter((n) => wanted.has(n.Name))
     .map((inspect): NetworkStep => {
-      const name = names.network(
-        String(inspect.Name),
-        (inspect.Labels as Record<string, string> | null) ?? {},
-      );
+      const name = names.network(inspect.Name, inspect.Labels ?? {});
       const existing = state.networks[name];
       if (!existing) return { name, action: "create", inspect };
-      const subnets = ((inspect.IPAM as { Config?: { Subnet?: string }[] } | undefined)?.Config ?? [])
+      const subnets = (inspect.IPAM?.Config ?? [])
         .map((c) => c.Subnet)
         .filter((s): s is string => Boolean(s));
       const conflict =
         existing.driver !== inspect.Driver || subnets.some((s) => !existing.subnets.includes(s));
       if (!conflict) return { name, action: "keep", inspect };
-      const note = `exists with driver ${existing.driver}, subnet ${existing.subnets.join(",") || "none"}; the backup has ${String(inspect.Driver)}, ${subnets.join(",") || "none"}`;
+      const note = `exists with driver ${existing.driver}, subnet ${existing.subnets.join(",") || "none"}; the backup has ${inspect.Driver}, ${subnets.join(",") || "none"}`;
       return { name, action: req.recreateNetworks ? "recreate" : "conflict", inspect, note };
     });
 }

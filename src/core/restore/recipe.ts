@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { type NetworkInspect, NetworkInspectSchema } from "../docker/schemas.ts";
 import { AppError } from "../errors.ts";
 
 /** `unit.json` at the root of a recipe snapshot (ARCHITECTURE.md "Recipe layout"). Unknown keys kept. */
@@ -62,7 +63,7 @@ export interface LoadedRecipe {
   /** Compose files then project files: path inside the recipe and content hash. */
   files: { stored: string; sha256: string }[];
   /** Full `docker network inspect` objects from the networks snapshot. */
-  networks: Record<string, unknown>[];
+  networks: NetworkInspect[];
   /** coverage.json items: what the backup protected and what it did not (absent in old recipes). */
   coverage?: { kind: string; id: string; status: string; detail?: string }[];
 }
@@ -102,9 +103,19 @@ export function readRecipe(dir: string, networksDir?: string): LoadedRecipe {
     unit: parsed.data,
     inspects,
     files,
-    networks: Array.isArray(networks) ? networks : [],
+    networks: savedNetworks(networks),
     ...(Array.isArray(items) ? { coverage: items } : {}),
   };
+}
+
+/** networks.json as read back from a snapshot (untrusted): every entry must be a network inspect. */
+function savedNetworks(raw: unknown): NetworkInspect[] {
+  const parsed = NetworkInspectSchema.array().safeParse(Array.isArray(raw) ? raw : []);
+  if (parsed.success) return parsed.data;
+  throw new AppError(
+    "restore_failed",
+    `the point's networks.json is not understood: ${parsed.error.message}`,
+  );
 }
 
 /** The file name a stored compose file gets in the target dir: its original base name, `NN-` dropped. */

@@ -34,16 +34,15 @@ export interface RestoreArgs {
   yes?: boolean;
 }
 
-/** The flags of one invocation; `--volume` read from the raw argv since it may be repeated. */
-export function restoreFlags(a: RestoreArgs, rawArgs: readonly string[]): RestoreFlags {
-  const volume = repeatedFlag(rawArgs, "--volume");
+/** The flags of one invocation; `volume`: every `--volume` value (the flag may be repeated). */
+export function restoreFlags(a: RestoreArgs, volume: readonly string[]): RestoreFlags {
   const set = <K extends keyof RestoreFlags>(k: K, v: RestoreFlags[K] | undefined) =>
     v === undefined || v === "" ? {} : { [k]: v };
   return {
     ...set("unit", a.unit),
     ...set("run", a.run),
     ...set("latest", a.latest),
-    ...(volume.length ? { volume } : {}),
+    ...(volume.length ? { volume: [...volume] } : {}),
     ...set("only", a.only),
     ...set("fromHost", a["from-host"]),
     ...set("as", a.as),
@@ -136,11 +135,4 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
     start: Boolean(f.start),
     recreateNetworks: Boolean(f.recreateNetworks),
   };
-}
-
-/** Every value of a flag that may be repeated (`--volume a --volume b`, `--volume=c`). */
-export function repeatedFlag(argv: readonly string[], flag: string): string[] {
-  return argv.flatMap((a, i) =>
-    a === flag ? [argv[i + 1] ?? ""] : a.startsWith(`${flag}=`) ? [a.slice(flag.length + 1)] : [],
-  );
 }

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { recoverIfNeeded } from "../containers/recover.ts";
 import { AppError } from "../errors.ts";
-import { acquireLock } from "../lock.ts";
+import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { loadRecipe } from "./content.ts";

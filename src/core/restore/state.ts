@@ -8,8 +8,6 @@ import type { RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe, sha256File } from "./recipe.ts";
 import type { ContainerState, CurrentState, RestoreRequest } from "./types.ts";
 
-type Obj = Record<string, unknown>;
-
 /**
  * Reads what planning needs from this host: the volumes, networks and containers a restore of
  * `point` may touch, and what is already at the paths it may write. Reads only.
@@ -25,22 +23,16 @@ export async function readCurrentState(
   const names = renamer(request.as, targetDir);
   const labelsOf = (n: string) => recipe?.unit.volumes.find((v) => v.name === n)?.labels ?? {};
   const volumeNames = point.volumes.map((v) => names.volume(v.name, labelsOf(v.name)));
-  const networkNames = (recipe?.networks ?? []).map((n) =>
-    names.network(String(n.Name), (n.Labels as Record<string, string> | null) ?? {}),
-  );
+  const networkNames = (recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {}));
   const volumes: CurrentState["volumes"] = {};
-  for (const v of await inspectAll(docker, "volume", volumeNames)) {
-    volumes[String(v.Name)] = {
-      mountpoint: String(v.Mountpoint ?? ""),
-      labels: (v.Labels as Record<string, string> | null) ?? {},
-    };
+  for (const v of volumeNames.length ? await docker.volumeInspect(volumeNames) : []) {
+    volumes[v.Name] = { mountpoint: v.Mountpoint, labels: v.Labels };
   }
   const networks: CurrentState["networks"] = {};
-  for (const n of await inspectAll(docker, "network", networkNames)) {
-    const ipam = (n.IPAM as { Config?: { Subnet?: string }[] | null } | undefined)?.Config ?? [];
-    networks[String(n.Name)] = {
-      driver: String(n.Driver ?? ""),
-      subnets: ipam.map((c) => c.Subnet ?? "").filter(Boolean),
+  for (const n of networkNames.length ? await docker.networkInspect(networkNames) : []) {
+    networks[n.Name] = {
+      driver: n.Driver,
+      subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "").filter(Boolean),
     };
   }
   const paths: CurrentState["paths"] = {};
@@ -90,30 +82,17 @@ function kindOf(path: string): CurrentState["paths"][string] {
   return st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
 }
 
-/** `docker <kind> inspect` of the names that exist; missing ones are simply absent. */
-async function inspectAll(docker: Docker, kind: "volume" | "network", names: string[]): Promise<Obj[]> {
-  const out: Obj[] = [];
-  for (const name of new Set(names)) {
-    const r = await docker.run([kind, "inspect", name], { check: false, timeoutMs: 30_000 });
-    if (r.exitCode === 0) out.push(...(JSON.parse(r.stdout) as Obj[]));
-  }
-  return out;
-}
-
 /** Every container on the host with what it mounts. */
 export async function listContainers(docker: Docker): Promise<ContainerState[]> {
-  const ids = (await docker.run(["ps", "-aq", "--no-trunc"], { timeoutMs: 60_000 })).stdout
-    .split("\n")
-    .filter(Boolean);
+  const ids = (await docker.listContainers()).map((c) => c.id);
   if (ids.length === 0) return [];
-  const r = await docker.run(["inspect", ...ids], { check: false, timeoutMs: 60_000 });
-  const all = JSON.parse(r.stdout || "[]") as Obj[];
+  const all = await docker.inspectContainers(ids);
   return all.map((c) => {
-    const mounts = (c.Mounts as { Type?: string; Name?: string; Source?: string }[] | null) ?? [];
+    const mounts = c.Mounts ?? [];
     return {
-      id: String(c.Id),
-      name: String(c.Name).replace(/^\//, ""),
-      running: Boolean((c.State as { Running?: boolean } | undefined)?.Running),
+      id: c.Id,
+      name: c.Name.replace(/^\//, ""),
+      running: c.State.Running,
       volumes: mounts.filter((m) => m.Type === "volume").map((m) => m.Name ?? ""),
       binds: mounts.filter((m) => m.Type === "bind").map((m) => m.Source ?? ""),
     };

@@ -1,3 +1,4 @@
+import type { NetworkInspect } from "../docker/schemas.ts";
 import type { RestorePoint } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
@@ -79,7 +80,7 @@ export interface NetworkStep {
   name: string;
   /** conflict: exists with another driver or subnet and the request did not allow replacing it. */
   action: "create" | "keep" | "recreate" | "conflict";
-  inspect: Record<string, unknown>;
+  inspect: NetworkInspect;
   note?: string;
 }
 

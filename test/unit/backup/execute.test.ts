@@ -4,13 +4,14 @@ import { join } from "node:path";
 import { executeBackup } from "../../../src/core/backup/execute.ts";
 import { planBackup } from "../../../src/core/backup/plan.ts";
 import { createJournal } from "../../../src/core/containers/journal.ts";
-import { createDocker } from "../../../src/core/docker/docker.ts";
 import { createKopia } from "../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../src/core/log.ts";
+import type { Runner } from "../../../src/core/process/runner.ts";
 import { Lifecycle } from "../../../src/core/safe-exit.ts";
+import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../fakes/fake-runner.ts";
 import { tempDir } from "../../helpers/env.ts";
-import { config, container, discovery, planOpts, stackUnit } from "./fixtures.ts";
+import { config, container, discovery, inspectOf, planOpts, stackUnit } from "./fixtures.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -25,17 +26,10 @@ const manifest = (id: string) =>
     rootEntry: { summ: { size: 5, files: 1, numFailed: 0 } },
   });
 
-/** Every docker/kopia call answered; `failSnapshotOf` makes the snapshot of a path fail with no manifest. */
+/** Every kopia call answered; `failSnapshotOf` makes the snapshot of a path fail with no manifest. */
 function fakeHost(o: { failSnapshotOf?: string; hookFails?: string; owner?: string } = {}): Expectation[] {
-  const is =
-    (...prefix: string[]) =>
-    (a: readonly string[]) =>
-      prefix.every((p, i) => a[i] === p);
   const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
   return [
-    { argv: is("docker", "inspect"), stdout: '{"Running":true,"StartedAt":"2025-01-01T00:00:00Z"}' },
-    { argv: is("docker", "stop") },
-    { argv: is("docker", "start") },
     {
       argv: (a) => kopia("snapshot")(a) && a[5] === o.failSnapshotOf,
       exitCode: 1,
@@ -54,14 +48,37 @@ function fakeHost(o: { failSnapshotOf?: string; hookFails?: string; owner?: stri
   ];
 }
 
-function setup(runner: FakeRunner, cfg: Record<string, unknown> = {}) {
+/** The running containers of the units these tests back up, on a fake docker host. */
+function dockerHost(events: string[]): FakeDocker {
+  const names = ["shop", "blog"].flatMap((u) => ["web", "app", "db"].map((s) => `${u}_${s}_1`));
+  return new FakeDocker({
+    containers: names.map((n) => FakeDocker.container(`id-${n}`, { StartedAt: "2025-01-01T00:00:00Z" }, n)),
+    before: (call) => {
+      if (/^(stop|start) /.test(call)) events.push(call.split(" ").slice(0, 2).join(" "));
+    },
+  });
+}
+
+/** The runner, with each kopia snapshot noted in `events` (the order of stops, snapshots and starts). */
+function traced(runner: FakeRunner, events: string[]): Runner {
+  return {
+    run: (argv, o) => {
+      if (argv[0] === "kopia" && argv[3] === "snapshot") events.push(`snapshot ${argv[5]}`);
+      return runner.run(argv, o);
+    },
+  };
+}
+
+function setup(fake: FakeRunner, cfg: Record<string, unknown> = {}) {
   const dir = tempDir("kd-exec-");
   dirs.push(dir);
   const c = config(cfg);
+  const events: string[] = [];
+  const runner = traced(fake, events);
   const deps = {
     config: c,
     runner,
-    docker: createDocker(runner),
+    docker: dockerHost(events),
     kopia: createKopia(runner, {
       configFile: "/k.config",
       cacheDir: "/c",
@@ -80,26 +97,20 @@ function setup(runner: FakeRunner, cfg: Record<string, unknown> = {}) {
   const hook = join(dir.path, "hook");
   writeFileSync(hook, "#!/bin/sh\nexit 0\n");
   chmodSync(hook, 0o755);
-  return { deps, dir: dir.path, hook };
+  return { deps, dir: dir.path, hook, events };
 }
-
-const order = (runner: FakeRunner) =>
-  runner.calls
-    .map((c) => c.argv)
-    .filter((a) => a[1] === "stop" || a[1] === "start" || (a[0] === "kopia" && a[3] === "snapshot"))
-    .map((a) => (a[0] === "docker" ? `${a[1]} ${a.at(-1)}` : `snapshot ${a[5]}`));
 
 describe("executeBackup", () => {
   test("stop (reverse dependency order) → snapshot data → start (dependency order)", async () => {
     const runner = new FakeRunner([], fakeHost());
-    const { deps, dir } = setup(runner);
+    const { deps, dir, events } = setup(runner);
     const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
       ...planOpts,
       stagingDir: dir,
       scope: "minimal",
     });
     const record = await executeBackup(deps, plan, discovery(stackUnit()));
-    expect(order(runner)).toEqual([
+    expect(events).toEqual([
       "stop id-shop_web_1",
       "stop id-shop_app_1",
       "stop id-shop_db_1",
@@ -129,15 +140,21 @@ describe("executeBackup", () => {
       stagingDir: dir,
       scope: "minimal",
     });
+    let startsBeforeMaintenance = -1;
+    deps.kopia = createKopia(
+      {
+        run: (argv, o) => {
+          if (argv.includes("maintenance") && argv.includes("run"))
+            startsBeforeMaintenance = deps.docker.calls.filter((c) => c.startsWith("start ")).length;
+          return deps.runner.run(argv, o);
+        },
+      },
+      deps.kopia.options,
+    );
     const record = await executeBackup(deps, plan, discovery(...units));
     expect(record.status).toBe("ok");
-    const argvs = runner.calls.map((c) => c.argv);
-    const maintenance = argvs.findIndex(
-      (a) => a[0] === "kopia" && a.includes("maintenance") && a.includes("run"),
-    );
-    const lastStart = argvs.findLastIndex((a) => a[0] === "docker" && a[1] === "start");
-    expect(argvs.filter((a) => a[0] === "docker" && a[1] === "start")).toHaveLength(6);
-    expect(maintenance).toBeGreaterThan(lastStart);
+    expect(deps.docker.calls.filter((c) => c.startsWith("start "))).toHaveLength(6);
+    expect(startsBeforeMaintenance).toBe(6);
   });
 
   test("a failing snapshot still restarts every container; the unit fails with the cause", async () => {
@@ -145,14 +162,14 @@ describe("executeBackup", () => {
       [],
       fakeHost({ failSnapshotOf: "/var/lib/docker/volumes/shop_dbdata/_data" }),
     );
-    const { deps, dir } = setup(runner);
+    const { deps, dir, events } = setup(runner);
     const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
       ...planOpts,
       stagingDir: dir,
       scope: "minimal",
     });
     const record = await executeBackup(deps, plan, discovery(stackUnit()));
-    expect(order(runner).filter((s) => s.startsWith("start"))).toHaveLength(3);
+    expect(events.filter((s) => s.startsWith("start"))).toHaveLength(3);
     expect(record.status).toBe("failed");
     expect(record.units[0]?.errors[0]).toMatchObject({ phase: "snapshot", item: "shop_dbdata" });
     expect(record.units[0]?.errors[0]?.message).toContain("disk full");
@@ -160,25 +177,17 @@ describe("executeBackup", () => {
   });
 
   test("a failing pre-backup hook: nothing stopped, nothing snapshotted, other units go on", async () => {
-    const runner = new FakeRunner([], fakeHost());
-    const { deps, dir, hook } = setup(runner);
+    const { dir, hook } = setup(new FakeRunner([], fakeHost()));
     const bad = join(dir, "bad-hook");
     writeFileSync(bad, "#!/bin/sh\nexit 1\n");
     chmodSync(bad, 0o755);
-    runner.calls.length = 0;
-    const fresh = new FakeRunner([], fakeHost({ hookFails: bad }));
-    const d = {
-      ...deps,
-      runner: fresh,
-      docker: createDocker(fresh),
-      kopia: createKopia(fresh, deps.kopia.options),
-    };
+    const { deps, events } = setup(new FakeRunner([], fakeHost({ hookFails: bad })));
     const cfg = config({ units: { shop: { pre_backup: bad } }, backup: { hooks: { pre_backup: hook } } });
     const disc = discovery(stackUnit(), stackUnit("blog"));
     const plan = planBackup(cfg, disc, new Date(), { ...planOpts, stagingDir: dir, scope: "minimal" });
-    const record = await executeBackup({ ...d, config: cfg }, plan, disc);
-    expect(order(fresh).some((s) => s.includes("shop_"))).toBe(false);
-    expect(order(fresh).filter((s) => s.includes("blog_"))).toHaveLength(7);
+    const record = await executeBackup({ ...deps, config: cfg }, plan, disc);
+    expect(events.some((s) => s.includes("shop_"))).toBe(false);
+    expect(events.filter((s) => s.includes("blog_"))).toHaveLength(7);
     expect(record.units.map((u) => u.status)).toEqual(["failed", "ok"]);
     expect(record.units[0]?.errors[0]?.phase).toBe("pre_hook");
     expect(record.status).toBe("partial");
@@ -192,7 +201,7 @@ describe("executeBackup", () => {
     unit.containers[2] = container("shop_db_1", {
       compose: unit.containers[2]?.compose,
       env: { DB_PASSWORD: secret, PLAIN: "visible" },
-      inspect: { Id: "x", Config: { Env: [`DB_PASSWORD=${secret}`, "PLAIN=visible", "API_KEY=k-123"] } },
+      inspect: inspectOf("shop_db_1", [`DB_PASSWORD=${secret}`, "PLAIN=visible", "API_KEY=k-123"], "x"),
     });
     const plan = planBackup(deps.config, discovery(unit), new Date(), { ...planOpts, stagingDir: dir });
     const record = await executeBackup(deps, plan, discovery(unit));
@@ -202,6 +211,7 @@ describe("executeBackup", () => {
     expect(staged).toContain("DB_PASSWORD=***REDACTED***");
     expect(staged).toContain("PLAIN=visible");
     for (const c of runner.calls) expect(c.argv.join(" ")).not.toContain(secret);
+    for (const c of deps.docker.calls) expect(c).not.toContain(secret);
     expect(JSON.stringify(record)).not.toContain(secret);
   });
 });

@@ -1,7 +1,19 @@
 import { ConfigSchema } from "../../../src/config/schema.ts";
 import type { ContainerInfo, Discovery, Unit } from "../../../src/core/discovery/model.ts";
+import type { ContainerInspect } from "../../../src/core/docker/schemas.ts";
 
 export const config = (over: Record<string, unknown> = {}) => ConfigSchema.parse(over);
+
+/** The least `docker inspect` object the client's schema accepts, with this env. */
+export function inspectOf(name: string, env: string[] = ["PLAIN=1"], id = `id-${name}`): ContainerInspect {
+  return {
+    Id: id,
+    Name: `/${name}`,
+    Image: "sha256:1",
+    State: { Status: "running", Running: true },
+    Config: { Image: "busybox", Env: env },
+  };
+}
 
 export function container(name: string, over: Partial<ContainerInfo> = {}): ContainerInfo {
   return {
@@ -18,7 +30,7 @@ export function container(name: string, over: Partial<ContainerInfo> = {}): Cont
     mounts: [],
     networks: [],
     stop: true,
-    inspect: { Id: `id-${name}`, Name: `/${name}`, Config: { Env: ["PLAIN=1"] } },
+    inspect: inspectOf(name),
     ...over,
   };
 }
@@ -67,7 +79,7 @@ export function stackUnit(name = "shop"): Unit {
         name: `${name}_default`,
         id: "n1",
         driver: "bridge",
-        inspect: { Name: `${name}_default` },
+        inspect: { Name: `${name}_default`, Id: "n1", Driver: "bridge" },
         usedBy: [],
       },
     ],

@@ -5,8 +5,8 @@ import {
   type RunSoFar,
 } from "../../../src/core/backup/interrupted.ts";
 import { planBackup } from "../../../src/core/backup/plan.ts";
-import { emptyRunRow } from "../../../src/core/backup/render.ts";
 import type { RunRecord, UnitResult } from "../../../src/core/backup/result.ts";
+import { emptyRunRow } from "../../../src/ui/backup-report.ts";
 import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 const T0 = new Date("2025-03-01T10:00:00Z");

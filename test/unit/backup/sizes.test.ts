@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { planBackup } from "../../../src/core/backup/plan.ts";
-import { renderPlan, unitRow } from "../../../src/core/backup/render.ts";
 import { type RunRecord, savedBytes, type UnitResult } from "../../../src/core/backup/result.ts";
-import { lastRunFacts, lastSourceBytes } from "../../../src/core/backup/runs.ts";
+import { lastRunFacts, lastSourceBytes } from "../../../src/core/backup/run-records.ts";
 import { sourceKey } from "../../../src/core/backup/sources.ts";
 import { parseSnapshotLines } from "../../../src/core/kopia/parse.ts";
+import { renderBackupPlan, unitRow } from "../../../src/ui/backup-report.ts";
 import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 // `kopia snapshot create --json` stdout, as kopia 0.23.1 printed it on this machine (second snapshot).
@@ -97,6 +97,6 @@ describe("snapshot sizes come from the kopia manifest", () => {
     expect(sources.find((s) => s.type === "bind")?.lastSnapshotBytes).toBeUndefined();
     // walked volume 1000 + walked bind 24 + recipe known only from its last snapshot 7000
     expect(plan.estimatedBytes).toBe(8024);
-    expect(renderPlan(plan)).toMatch(/volume\s+shop_dbdata\s+1000 B\s+900 B/);
+    expect(renderBackupPlan(plan)).toMatch(/volume\s+shop_dbdata\s+1000 B\s+900 B/);
   });
 });

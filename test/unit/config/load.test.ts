@@ -54,37 +54,37 @@ describe("config failures name the key, the file and the line", () => {
     expect(message).toContain("/etc/kopi-docka/config.toml:3: retention.dialy: unknown key");
   });
 
-  test("unknown table", () => {
-    const { issues } = issuesOf('[repo]\npath = "/x"\n');
-    expect(issues).toEqual([expect.objectContaining({ key: "repo", line: 1 })]);
-  });
-
-  test("wrong type", () => {
-    const { issues } = issuesOf('[backup]\nstop_timeout = "30"\n');
-    expect(issues).toEqual([
-      expect.objectContaining({ key: "backup.stop_timeout", line: 2, message: "expected number" }),
-    ]);
-  });
-
-  test("out of range", () => {
-    const { issues } = issuesOf("[retention]\n\ndaily = -1\n");
-    expect(issues[0]).toMatchObject({ key: "retention.daily", line: 3, message: "must be at least 0" });
-  });
-
-  test("bad enum value lists the choices", () => {
-    const { issues } = issuesOf('[backup]\nscope = "everything"\n');
-    expect(issues[0]?.message).toBe('must be one of "minimal", "standard", "full"');
-    expect(issues[0]?.line).toBe(2);
-  });
-
-  test("unsupported backend", () => {
-    const { issues } = issuesOf('[repository]\nbackend = "floppy"\n');
-    expect(issues[0]).toMatchObject({ key: "repository.backend", line: 2 });
-  });
-
-  test("relative path", () => {
-    const { issues } = issuesOf('[repository]\npath = "backups"\n');
-    expect(issues[0]).toMatchObject({ key: "repository.path", message: "must be an absolute path", line: 2 });
+  test.each<{ what: string; toml: string; issue: { key: string; line: number; message?: string } }>([
+    { what: "unknown table", toml: '[repo]\npath = "/x"\n', issue: { key: "repo", line: 1 } },
+    {
+      what: "wrong type",
+      toml: '[backup]\nstop_timeout = "30"\n',
+      issue: { key: "backup.stop_timeout", line: 2, message: "expected number" },
+    },
+    {
+      what: "out of range",
+      toml: "[retention]\n\ndaily = -1\n",
+      issue: { key: "retention.daily", line: 3, message: "must be at least 0" },
+    },
+    {
+      what: "bad enum value lists the choices",
+      toml: '[backup]\nscope = "everything"\n',
+      issue: { key: "backup.scope", line: 2, message: 'must be one of "minimal", "standard", "full"' },
+    },
+    {
+      what: "unsupported backend",
+      toml: '[repository]\nbackend = "floppy"\n',
+      issue: { key: "repository.backend", line: 2 },
+    },
+    {
+      what: "relative path",
+      toml: '[repository]\npath = "backups"\n',
+      issue: { key: "repository.path", line: 2, message: "must be an absolute path" },
+    },
+  ])("$what", ({ toml, issue }) => {
+    const { issues } = issuesOf(toml);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject(issue);
   });
 
   test("every issue is reported at once", () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createJournal, type JournalEntry } from "../../../src/core/containers/journal.ts";
-import { processStartTime } from "../../../src/core/lock.ts";
+import { processStartTime } from "../../../src/core/lock/acquire.ts";
 import { tempDir } from "../../helpers/env.ts";
 
 const dirs: { remove: () => void }[] = [];

@@ -4,10 +4,9 @@ import { stopUnit } from "../../../src/core/backup/containers.ts";
 import type { BackupDeps } from "../../../src/core/backup/deps.ts";
 import type { ContainerPlan, UnitPlan } from "../../../src/core/backup/plan-model.ts";
 import { createJournal } from "../../../src/core/containers/journal.ts";
-import { createDocker } from "../../../src/core/docker/docker.ts";
 import { silentLogger } from "../../../src/core/log.ts";
 import { Lifecycle } from "../../../src/core/safe-exit.ts";
-import { FakeRunner } from "../../fakes/fake-runner.ts";
+import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { tempDir } from "../../helpers/env.ts";
 import { config } from "../backup/fixtures.ts";
 
@@ -18,7 +17,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) d.remove();
 });
 
-const RUNNING = '{"Running":true,"StartedAt":"2025-01-01T00:00:00Z"}';
+const running = (id: string) => FakeDocker.container(id, { StartedAt: "2025-01-01T00:00:00Z" });
 
 const container = (name: string): ContainerPlan => ({
   id: `id-${name}`,
@@ -43,46 +42,30 @@ const unit = (): UnitPlan => ({
   estimatedBytes: 0,
 });
 
-function setup(runner: FakeRunner) {
+function setup(before?: (call: string) => void) {
+  const docker = new FakeDocker({ containers: [running("id-web"), running("id-db")], before });
   const dir = tempDir("kdt-crash-stop-");
   dirs.push(dir);
   const lifecycle = new Lifecycle(() => {}, { childGraceMs: 10 });
   const journal = createJournal(join(dir.path, "journal"));
   const deps = {
     config: config({}),
-    runner,
-    docker: createDocker(runner),
+    docker,
     log: silentLogger(),
     lifecycle,
     journal,
     hostname: "h",
     version: "9.9.9",
   } as unknown as BackupDeps;
-  return { deps, lifecycle, journal };
+  return { deps, lifecycle, journal, docker };
 }
-
-const argvs = (r: FakeRunner) =>
-  r.calls.map((c) =>
-    c.argv
-      .slice(0, 2)
-      .concat(c.argv.at(-1) ?? "")
-      .join(" "),
-  );
 
 test("a signal during one container's stop: the next one is neither recorded nor stopped", async () => {
   let lc: Lifecycle | undefined;
   let signalled: Promise<void> | undefined;
-  const runner = new FakeRunner([
-    { argv: (a) => a[1] === "inspect" && a.at(-1) === "id-web", stdout: RUNNING },
-    {
-      argv: (a) => a[1] === "stop" && a.at(-1) === "id-web",
-      check: () => {
-        signalled = lc?.onSignal("SIGTERM");
-      },
-    },
-    { argv: (a) => a[1] === "start" && a.at(-1) === "id-web" },
-  ]);
-  const { deps, lifecycle, journal } = setup(runner);
+  const { deps, lifecycle, journal, docker } = setup((call) => {
+    if (call.startsWith("stop id-web")) signalled = lc?.onSignal("SIGTERM");
+  });
   lc = lifecycle;
   const r = await stopUnit(deps, unit(), "run1");
   await signalled;
@@ -91,23 +74,15 @@ test("a signal during one container's stop: the next one is neither recorded nor
     { phase: "interrupted", item: "db", message: "interrupted before this container was stopped" },
   ]);
   // web: stopped, then started by the signal path (its entry cleared); db: never touched.
-  expect(argvs(runner)).toEqual(["docker inspect id-web", "docker stop id-web", "docker start id-web"]);
-  expect(runner.remaining).toBe(0);
+  expect(docker.calls).toEqual(["state id-web", "stop id-web -t5", "start id-web"]);
   expect(journal.entries()).toEqual([]);
 });
 
 test("a signal while a container is inspected: no journal entry, no stop", async () => {
   let lc: Lifecycle | undefined;
-  const runner = new FakeRunner([
-    {
-      argv: (a) => a[1] === "inspect" && a.at(-1) === "id-web",
-      stdout: RUNNING,
-      check: () => {
-        void lc?.onSignal("SIGINT");
-      },
-    },
-  ]);
-  const { deps, lifecycle, journal } = setup(runner);
+  const { deps, lifecycle, journal, docker } = setup((call) => {
+    if (call === "state id-web") void lc?.onSignal("SIGINT");
+  });
   lc = lifecycle;
   const recorded: string[] = [];
   const record = journal.record.bind(journal);
@@ -119,25 +94,14 @@ test("a signal while a container is inspected: no journal entry, no stop", async
   expect(r.stopped).toEqual([]);
   expect(r.errors.map((e) => `${e.phase} ${e.item}`)).toEqual(["interrupted web"]);
   expect(recorded).toEqual([]);
-  expect(argvs(runner)).toEqual(["docker inspect id-web"]);
+  expect(docker.calls).toEqual(["state id-web"]);
   expect(lifecycle.pending()).toEqual([]);
 });
 
 test("without a signal both containers are recorded before their stop", async () => {
-  const runner = new FakeRunner([
-    { argv: (a) => a[1] === "inspect", stdout: RUNNING },
-    { argv: (a) => a[1] === "stop" },
-    { argv: (a) => a[1] === "inspect", stdout: RUNNING },
-    { argv: (a) => a[1] === "stop" },
-  ]);
-  const { deps, journal } = setup(runner);
+  const { deps, journal, docker } = setup();
   const r = await stopUnit(deps, unit(), "run1");
   expect(r.errors).toEqual([]);
   expect(journal.entries().map((e) => e.containerName)).toEqual(["web", "db"]);
-  expect(argvs(runner)).toEqual([
-    "docker inspect id-web",
-    "docker stop id-web",
-    "docker inspect id-db",
-    "docker stop id-db",
-  ]);
+  expect(docker.calls).toEqual(["state id-web", "stop id-web -t5", "state id-db", "stop id-db -t5"]);
 });

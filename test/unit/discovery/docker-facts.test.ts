@@ -1,10 +1,12 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARGV_CHUNK, gatherFacts, selectContainerIds } from "../../../src/core/discovery/docker-facts.ts";
+import { gatherFacts, selectContainerIds } from "../../../src/core/discovery/docker-facts.ts";
 import { createDocker } from "../../../src/core/docker/docker.ts";
 import { FakeRunner } from "../../fakes/fake-runner.ts";
 import { fixture } from "./fixtures.ts";
+
+// Discovery through the real client over the strict fake runner: these tests count docker processes.
 
 const ps = readFileSync(join(import.meta.dir, "..", "..", "fixtures", "docker", "v1", "ps.txt"), "utf8");
 const version = JSON.stringify({
@@ -17,21 +19,33 @@ const starts =
     prefix.every((p, i) => argv[i] === p);
 
 test("selectContainerIds: live containers and stopped compose containers, not stopped standalone ones", () => {
-  const out =
-    "a\trunning\t\nb\texited\tproj\nc\texited\t\nd\tpaused\t\ne\trestarting\t\nf\tcreated\tproj\n\n";
-  expect(selectContainerIds(out)).toEqual(["a", "b", "d", "e", "f"]);
+  const rows = [
+    ["a", "running", ""],
+    ["b", "exited", "proj"],
+    ["c", "exited", ""],
+    ["d", "paused", ""],
+    ["e", "restarting", ""],
+    ["f", "created", "proj"],
+  ].map(([id = "", state = "", project = ""]) => ({ id, state, project }));
+  expect(selectContainerIds(rows)).toEqual(["a", "b", "d", "e", "f"]);
 });
 
-test("gatherFacts: six docker calls on the captured v1 host; builtin networks are not inspected", async () => {
-  const runner = new FakeRunner(
+/** A host of `n` copies of the captured v1 containers, each with its own id. */
+function host(n: number) {
+  const base = fixture("v1", "inspect.json") as { Id: string }[];
+  const containers = Array.from({ length: n }, (_, i) =>
+    base.map((c) => ({ ...c, Id: `${c.Id.slice(0, 60)}${String(i).padStart(4, "0")}` })),
+  ).flat();
+  const lines = ps.trim().split("\n");
+  const rows = Array.from({ length: n }, (_, i) =>
+    lines.map((l) => l.replace(/^(\w{60})\w{4}/, `$1${String(i).padStart(4, "0")}`)),
+  ).flat();
+  return new FakeRunner(
     [],
     [
       { argv: ["docker", "version", "--format", "{{json .}}"], stdout: version },
-      { argv: starts("docker", "ps", "-a", "--no-trunc"), stdout: ps },
-      {
-        argv: starts("docker", "inspect", "--type", "container"),
-        stdout: JSON.stringify(fixture("v1", "inspect.json")),
-      },
+      { argv: starts("docker", "ps", "-a", "--no-trunc"), stdout: `${rows.join("\n")}\n` },
+      { argv: starts("docker", "inspect", "--type", "container"), stdout: JSON.stringify(containers) },
       { argv: starts("docker", "volume", "inspect"), stdout: JSON.stringify(fixture("v1", "volumes.json")) },
       {
         argv: starts("docker", "network", "inspect"),
@@ -40,6 +54,10 @@ test("gatherFacts: six docker calls on the captured v1 host; builtin networks ar
       { argv: starts("docker", "image", "inspect"), stdout: JSON.stringify(fixture("v1", "images.json")) },
     ],
   );
+}
+
+test("gatherFacts: six docker calls on the captured v1 host; builtin networks are not inspected", async () => {
+  const runner = host(1);
   const facts = await gatherFacts(createDocker(runner));
   expect(runner.calls.length).toBe(6);
   expect(facts.containers.length).toBe(3);
@@ -51,30 +69,15 @@ test("gatherFacts: six docker calls on the captured v1 host; builtin networks ar
   expect(runner.calls.find((c) => c.argv[1] === "inspect")?.argv.length).toBe(4 + 3);
 });
 
-test("gatherFacts: an id that vanished between ps and inspect is tolerated; chunks beyond ARGV_CHUNK", async () => {
-  const ids = Array.from({ length: ARGV_CHUNK + 5 }, (_, i) => `id${i}`);
-  const psOut = ids.map((id) => `${id}\trunning\t`).join("\n");
-  const inspected: string[][] = [];
-  const runner = new FakeRunner(
-    [],
-    [
-      { argv: ["docker", "version", "--format", "{{json .}}"], stdout: version },
-      { argv: starts("docker", "ps"), stdout: psOut },
-      {
-        argv: (a) => {
-          if (a[1] !== "inspect") return false;
-          inspected.push([...a.slice(4)]);
-          return true;
-        },
-        exitCode: 1,
-        stderr: "Error: No such object: id3",
-        stdout: "[]",
-      },
-    ],
-  );
-  const facts = await gatherFacts(createDocker(runner));
-  expect(facts.containers).toEqual([]);
-  expect(inspected.map((c) => c.length)).toEqual([ARGV_CHUNK, 5]);
+test("gatherFacts: the number of docker processes does not grow with the number of containers", async () => {
+  const counts: number[] = [];
+  for (const n of [1, 10, 300]) {
+    const runner = host(n);
+    const facts = await gatherFacts(createDocker(runner));
+    expect(facts.containers).toHaveLength(3 * n);
+    counts.push(runner.calls.length);
+  }
+  expect(counts).toEqual([6, 6, 6]);
 });
 
 test("gatherFacts: a failed inspect with no output is an error naming docker's message", async () => {

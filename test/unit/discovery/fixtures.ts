@@ -3,6 +3,13 @@ import { join } from "node:path";
 import { ConfigSchema } from "../../../src/config/schema.ts";
 import type { DiscoverOptions } from "../../../src/core/discovery/discover.ts";
 import type { DockerFacts } from "../../../src/core/discovery/docker-facts.ts";
+import {
+  type ContainerInspect,
+  ContainerInspectSchema,
+  ImageInspectSchema,
+  NetworkInspectSchema,
+  VolumeInspectSchema,
+} from "../../../src/core/docker/schemas.ts";
 
 const dir = join(import.meta.dir, "..", "..", "fixtures", "docker");
 
@@ -15,12 +22,17 @@ export function fixture(scenario: string, file: string): unknown[] {
   }
 }
 
+/** The scenario's container inspect objects, parsed as the docker client parses them. */
+export function inspected(scenario: string): ContainerInspect[] {
+  return ContainerInspectSchema.array().parse(fixture(scenario, "inspect.json"));
+}
+
 export function facts(scenario: string): DockerFacts {
   return {
-    containers: fixture(scenario, "inspect.json"),
-    volumes: fixture(scenario, "volumes.json"),
-    networks: fixture(scenario, "networks.json"),
-    images: fixture(scenario, "images.json"),
+    containers: inspected(scenario),
+    volumes: VolumeInspectSchema.array().parse(fixture(scenario, "volumes.json")),
+    networks: NetworkInspectSchema.array().parse(fixture(scenario, "networks.json")),
+    images: ImageInspectSchema.array().parse(fixture(scenario, "images.json")),
     dockerVersion: "20.10.24",
   };
 }

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { buildDiscovery } from "../../../src/core/discovery/discover.ts";
-import { discoveryForJson, renderDiscovery } from "../../../src/core/discovery/format.ts";
+import { discoveryForJson } from "../../../src/core/discovery/format.ts";
+import { renderDiscovery } from "../../../src/ui/discovery-report.ts";
 import { config, facts, fakeFs } from "./fixtures.ts";
 
 const d = buildDiscovery(facts("v1"), config(), { fs: fakeFs({}) });

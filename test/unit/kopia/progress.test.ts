@@ -7,15 +7,17 @@ import {
 
 // Lines as kopia v0.23.1 printed them on this machine (`snapshot create|restore --progress`, stderr).
 describe("kopia progress lines", () => {
-  test("sizes: base 10 by default, base 2 with KOPIA_BYTES_STRING_BASE_2", () => {
-    expect(parseKopiaBytes("0 B")).toBe(0);
-    expect(parseKopiaBytes("186 B")).toBe(186);
-    expect(parseKopiaBytes("65.5 KB")).toBe(65_500);
-    expect(parseKopiaBytes("30.3 MB")).toBe(30_300_000);
-    expect(parseKopiaBytes("1.2 GB")).toBe(1_200_000_000);
-    expect(parseKopiaBytes("1 KiB")).toBe(1024);
-    expect(parseKopiaBytes("1.5 MiB")).toBe(1_572_864);
-    expect(parseKopiaBytes("lots")).toBeUndefined();
+  test.each<[string, number | undefined]>([
+    ["0 B", 0],
+    ["186 B", 186],
+    ["65.5 KB", 65_500],
+    ["30.3 MB", 30_300_000],
+    ["1.2 GB", 1_200_000_000],
+    ["1 KiB", 1024],
+    ["1.5 MiB", 1_572_864],
+    ["lots", undefined],
+  ])("sizes: base 10 by default, base 2 with KOPIA_BYTES_STRING_BASE_2: %p → %p", (text, bytes) => {
+    expect(parseKopiaBytes(text)).toBe(bytes);
   });
 
   test("snapshot create: while estimating", () => {
@@ -50,10 +52,12 @@ describe("kopia progress lines", () => {
     });
   });
 
-  test("snapshot create: other stderr lines are not progress", () => {
-    expect(parseSnapshotProgress("Snapshotting root@vm:/tmp/src ...")).toBeUndefined();
-    expect(parseSnapshotProgress(' ! Error when processing "a": permission denied')).toBeUndefined();
-    expect(parseSnapshotProgress("Processed 51 (37.4 MB) of 51 (65 MB).")).toBeUndefined();
+  test.each([
+    "Snapshotting root@vm:/tmp/src ...",
+    ' ! Error when processing "a": permission denied',
+    "Processed 51 (37.4 MB) of 51 (65 MB).",
+  ])("snapshot create: other stderr lines are not progress: %p", (line) => {
+    expect(parseSnapshotProgress(line)).toBeUndefined();
   });
 
   test("snapshot restore: plain, with skipped/errors and with speed and percent", () => {

@@ -1,31 +1,26 @@
 import { expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createDocker } from "../../../src/core/docker/docker.ts";
 import { silentLogger } from "../../../src/core/log.ts";
 import { registerRestoreEnd } from "../../../src/core/restore/abort.ts";
 import { Lifecycle } from "../../../src/core/safe-exit.ts";
-import { FakeRunner } from "../../fakes/fake-runner.ts";
+import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { tempDir } from "../../helpers/env.ts";
 
 function setup(running: Record<string, boolean>) {
   const dir = tempDir("kd-abort-");
   const temp = join(dir.path, "restore", "r1");
   mkdirSync(temp, { recursive: true });
-  const runner = new FakeRunner(
-    [],
-    Object.entries(running).map(([id, up]) => ({
-      argv: ["docker", "inspect", "-f", "{{.State.Running}}", id],
-      stdout: `${up}\n`,
-    })),
-  );
+  const docker = new FakeDocker({
+    containers: Object.entries(running).map(([id, up]) => FakeDocker.container(id, { Running: up })),
+  });
   const warnings: string[] = [];
   const log = silentLogger();
   log.warn = ((m: string) => {
     warnings.push(m);
   }) as unknown as typeof log.warn;
   const lifecycle = new Lifecycle();
-  return { dir, temp, runner, warnings, lifecycle, d: { docker: createDocker(runner), log, lifecycle } };
+  return { dir, temp, docker, warnings, lifecycle, d: { docker, log, lifecycle } };
 }
 
 test("an aborted restore: temp dir gone; really stopped containers, the half-written volume and the undo point named", async () => {
@@ -56,6 +51,6 @@ test("a finished restore only removes its temp dir and asks docker nothing", asy
   await s.lifecycle.runAll();
   expect(existsSync(s.temp)).toBe(false);
   expect(s.warnings).toEqual([]);
-  expect(s.runner.calls).toEqual([]);
+  expect(s.docker.calls).toEqual([]);
   s.dir.remove();
 });

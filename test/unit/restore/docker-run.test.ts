@@ -31,9 +31,6 @@ test("rebuilds name, restart, env, mounts, ports, network, labels, user, workdir
   const r = rebuildDockerRun(inspect);
   expect(r.refused).toBeUndefined();
   expect(r.argv).toEqual([
-    "docker",
-    "run",
-    "-d",
     "--name",
     "web",
     "--restart",
@@ -103,7 +100,7 @@ test("an env file supplying the redacted keys: docker reads it, no placeholder a
   expect(r.refused).toBeUndefined();
   expect(r.argv.join(" ")).not.toContain(REDACTED);
   expect(r.argv.join(" ")).not.toContain("LEVEL=1");
-  expect(r.argv.slice(5, 9)).toEqual(["--restart", "unless-stopped", "--env-file", "/root/web.env"]);
+  expect(r.argv.slice(2, 6)).toEqual(["--restart", "unless-stopped", "--env-file", "/root/web.env"]);
   expect(r.argv).toContain("MODE=prod");
 });
 

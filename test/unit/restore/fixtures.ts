@@ -78,6 +78,7 @@ export function recipe(over: Partial<LoadedRecipe["unit"]> = {}): LoadedRecipe {
     networks: [
       {
         Name: "shop_default",
+        Id: "n1",
         Driver: "bridge",
         IPAM: { Config: [{ Subnet: "172.30.0.0/16" }] },
         Labels: { "com.docker.compose.project": "shop", "com.docker.compose.network": "default" },

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { planRestore } from "../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
-import { renderPlan } from "../../../src/ui/restore-report.ts";
+import { renderRestorePlan } from "../../../src/ui/restore-report.ts";
 import { emptyState, manifest, recipe, request, unitBackup } from "./fixtures.ts";
 
 const base = {
@@ -25,7 +25,7 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
     ];
     const plan = planRestore(request(), points, emptyState({ recipe: r }));
     expect(plan.missing).toEqual(["volume shop_cache", "bind /srv/shop/conf"]);
-    expect(renderPlan(plan)).toContain(
+    expect(renderRestorePlan(plan)).toContain(
       "  missing    volume shop_cache: the backup protected it, this point has no snapshot of it",
     );
   });
@@ -93,7 +93,7 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
       containers: [
         {
           name: "web",
-          argv: ["docker", "run", "-d", "--name", "web", "--env-file", "/root/web.env", "busybox"],
+          argv: ["--name", "web", "--env-file", "/root/web.env", "busybox"],
         },
       ],
     });

@@ -14,15 +14,10 @@ import { emptyState, recipe, unitBackup } from "./fixtures.ts";
 const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
 
 describe("restore flags", () => {
-  test("only given flags are set; repeated --volume is read from the raw argv", () => {
-    const f = restoreFlags({ unit: "shop", start: true, "env-file": "x.env" }, [
-      "--unit",
-      "shop",
-      "--volume",
-      "a",
-      "--volume=b,c",
-    ]);
-    expect(f).toEqual({ unit: "shop", start: true, envFile: "x.env", volume: ["a", "b,c"] });
+  test("only given flags are set; the --volume values are kept", () => {
+    const f = restoreFlags({ unit: "shop", start: true, "env-file": "x.env" }, ["a", "b", "c"]);
+    expect(f).toEqual({ unit: "shop", start: true, envFile: "x.env", volume: ["a", "b", "c"] });
+    expect(restoreFlags({ unit: "shop" }, [])).toEqual({ unit: "shop" });
     expect(flagsComplete(f)).toBe(false);
     expect(flagsComplete({ ...f, latest: true })).toBe(true);
   });

@@ -26,7 +26,14 @@ function planFor(r: RestoreRequest): RestorePlan {
     undo: [],
     volumes: [],
     binds: [],
-    networks: [{ name: "shop_default", action: network, inspect: {}, note: "exists with driver overlay" }],
+    networks: [
+      {
+        name: "shop_default",
+        action: network,
+        inspect: { Name: "shop_default", Id: "n1", Driver: "overlay" },
+        note: "exists with driver overlay",
+      },
+    ],
     files: [],
     missing: [],
     refusals,

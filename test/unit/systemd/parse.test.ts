@@ -5,16 +5,12 @@ import { toRuntime } from "../../../src/systemd/systemctl.ts";
 import { renderServiceUnit, renderTimerUnit } from "../../../src/systemd/units.ts";
 
 describe("values back out of the units we render", () => {
-  test("binary and config survive the Exec= quoting, odd characters included", () => {
-    for (const [binary, configPath] of [
-      ["/usr/local/bin/kopi-docka", "/etc/kopi-docka/config.toml"],
-      ["/opt/kopi docka/bin", '/etc/a%b "c"\\d.toml'],
-    ] as const) {
-      const service = renderServiceUnit({ binary, configPath });
-      expect(installedParams(service, undefined)).toEqual({ binary, configPath });
-    }
-    const plain = renderServiceUnit({ binary: "/usr/bin/kd" });
-    expect(installedParams(plain, undefined)).toEqual({ binary: "/usr/bin/kd" });
+  test.each<{ binary: string; configPath?: string }>([
+    { binary: "/usr/local/bin/kopi-docka", configPath: "/etc/kopi-docka/config.toml" },
+    { binary: "/opt/kopi docka/bin", configPath: '/etc/a%b "c"\\d.toml' },
+    { binary: "/usr/bin/kd" },
+  ])("binary and config survive the Exec= quoting, odd characters included: $binary", (params) => {
+    expect(installedParams(renderServiceUnit(params), undefined)).toEqual(params);
   });
 
   test("the schedule comes from OnCalendar= and RandomizedDelaySec=", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { InstallResult } from "../../../src/systemd/install.ts";
-import { installText, statusText, uninstallText } from "../../../src/systemd/report.ts";
 import type { SystemdStatus } from "../../../src/systemd/status.ts";
+import { installText, statusText, uninstallText } from "../../../src/ui/systemd-report.ts";
 
 const installed: InstallResult = {
   applied: true,

@@ -50,7 +50,7 @@ export const webdav: Backend<Webdav> = {
       signal: AbortSignal.timeout(60_000),
     }).catch(() => undefined);
     if (res?.status === 404) return "empty";
-    if (!res || res.status !== 207) return "unknown";
+    if (res?.status !== 207 || !res) return "unknown";
     const self = new URL(r.url).pathname.replace(/\/?$/, "/");
     const hrefs = [...(await res.text()).matchAll(/<(?:\w+:)?href>([^<]+)<\/(?:\w+:)?href>/gi)]
       .map((m) => decodeURIComponent(new URL(m[1] ?? "", r.url).pathname).replace(/\/?$/, "/"))

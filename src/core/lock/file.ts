@@ -10,8 +10,8 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { AppError } from "./errors.ts";
-import { isHeld, type LockInfo, parseInfo } from "./lock-owner.ts";
+import { AppError } from "../errors.ts";
+import { isHeld, type LockInfo, parseInfo } from "./owner.ts";
 
 /**
  * The lock file's atomic operations. A file is created by link()ing a complete temp file into place

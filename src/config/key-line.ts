@@ -4,7 +4,7 @@
  * Covers tables, array tables, dotted and quoted keys; for anything subtler (inline tables) it falls
  * back to the line of the nearest enclosing key it can find.
  */
-export function locateKey(source: string, path: readonly PropertyKey[]): number | undefined {
+export function findKeyLine(source: string, path: readonly PropertyKey[]): number | undefined {
   const target = path.filter((p): p is string => typeof p === "string");
   if (target.length === 0) return undefined;
   let table: string[] = [];

@@ -1,13 +1,6 @@
-import { printJson, printLine } from "../ui/output.ts";
-import type { InstallResult } from "./install.ts";
-import type { SystemdStatus } from "./status.ts";
-import type { UninstallResult } from "./uninstall.ts";
-
-/** Text for people (stdout); `--json` prints the result objects themselves. */
-export function print(args: { json?: boolean }, value: unknown, text: string[]): void {
-  if (args.json) printJson(value);
-  else printLine(text.join("\n"));
-}
+import type { InstallResult } from "../systemd/install.ts";
+import type { SystemdStatus } from "../systemd/status.ts";
+import type { UninstallResult } from "../systemd/uninstall.ts";
 
 const WORD = {
   create: "created",

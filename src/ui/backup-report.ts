@@ -1,9 +1,9 @@
-import { formatBytes, formatDuration, renderTable } from "../../ui/output.ts";
-import type { BackupPlan } from "./plan-model.ts";
-import { type RunRecord, savedBytes } from "./result.ts";
+import type { BackupPlan } from "../core/backup/plan-model.ts";
+import { type RunRecord, savedBytes } from "../core/backup/result.ts";
+import { formatBytes, formatDuration, renderTable } from "../core/format.ts";
 
 /** The dry-run report: per unit, what stops in which order, what is snapshotted, what is left out and why. */
-export function renderPlan(plan: BackupPlan): string {
+export function renderBackupPlan(plan: BackupPlan): string {
   const out: string[] = [
     `backup plan ${plan.runId} (scope ${plan.scope}, host ${plan.hostname}): ${plan.units.length} unit(s), ` +
       `~${formatBytes(plan.estimatedBytes)} known data`,
@@ -72,6 +72,15 @@ export function emptyRunRow(r: RunRecord): string[] {
     ? `interrupted by ${r.interrupted} before any unit`
     : (r.errors[0]?.message ?? "no unit");
   return ["-", r.status, "0/0", "-", "-", formatDuration(r.durationMs), why.split("\n")[0] ?? ""];
+}
+
+/** `history`: one row per unit of each run, newest run first. */
+export function renderHistory(runs: RunRecord[]): string {
+  if (runs.length === 0) return "no backup runs recorded";
+  const rows = runs.flatMap((r) =>
+    r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]],
+  );
+  return renderTable(["RUN", ...UNIT_ROW_HEADER], rows);
 }
 
 /** One line per unit for the end of a run. */

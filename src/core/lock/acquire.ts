@@ -1,21 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { AppError, InterruptedError } from "./errors.ts";
-import {
-  confirmOwnership,
-  createExclusive,
-  readLock,
-  removeIfOurs,
-  replaceIfUnchanged,
-} from "./lock-file.ts";
-import { describeHolder, isHeld, type LockInfo, ownerInfo } from "./lock-owner.ts";
-import type { Logger } from "./log.ts";
+import { AppError, InterruptedError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { confirmOwnership, createExclusive, readLock, removeIfOurs, replaceIfUnchanged } from "./file.ts";
+import { describeHolder, isHeld, type LockInfo, ownerInfo } from "./owner.ts";
 
-export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "./lock-owner.ts";
+export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "./owner.ts";
 
 /**
- * The host-wide lock: one file holding who owns it (lock-owner.ts), created and taken over atomically
- * (lock-file.ts). A live holder makes `acquireLock` fail with "locked", or wait; a dead one's lock is
+ * The host-wide lock: one file holding who owns it (owner.ts), created and taken over atomically
+ * (file.ts). A live holder makes `acquireLock` fail with "locked", or wait; a dead one's lock is
  * taken over, so a crashed run never blocks the next, and two runs never stop containers at once.
  */
 export interface LockOptions {

@@ -1,0 +1,60 @@
+import type { Docker } from "../docker/docker.ts";
+import { AppError } from "../errors.ts";
+import { acquireLock } from "../lock/acquire.ts";
+import type { Logger } from "../log.ts";
+import { createJournal } from "./journal.ts";
+import { type RecoverResult, recoverContainers } from "./recover.ts";
+
+/** What `recover` reports: the recovery, and how many journal entries it found and left. */
+export interface RecoverReport extends RecoverResult {
+  /** Entries in the journal before this recovery. */
+  pendingBefore: number;
+  /** Entries left that belong to runs still alive (not counting failed starts). */
+  leftForLiveRuns: number;
+}
+
+export interface RecoverLockedContext {
+  paths: { lockFile: string; journalDir: string };
+  docker: Docker;
+  log: Logger;
+  lifecycle: { signal: AbortSignal };
+}
+
+/**
+ * `kopi-docka recover`: under the host-wide lock, so a start never lands in the cold window of a run
+ * that is live now (that run healed the journal itself when it took the lock); a dead run's lock is
+ * taken over. A container that could not be started is in the report (`recoverError` turns it into the
+ * command's error once the report is printed); the journal keeps it.
+ */
+export async function recoverUnderLock(
+  ctx: RecoverLockedContext,
+  options: { wait: boolean },
+): Promise<RecoverReport> {
+  const lock = await acquireLock(ctx.paths.lockFile, {
+    runId: `recover-${process.pid}-${Date.now()}`,
+    command: "recover",
+    wait: options.wait,
+    signal: ctx.lifecycle.signal,
+    log: ctx.log,
+  });
+  const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
+  const pendingBefore = journal.entries().length;
+  let result: RecoverResult;
+  try {
+    result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
+  } finally {
+    lock.release();
+  }
+  const leftForLiveRuns = journal.entries().length - result.failed.length;
+  return { ...result, pendingBefore, leftForLiveRuns };
+}
+
+/** The `restart_failed` error of a recovery that could not start every container, if any. */
+export function recoverError(report: RecoverReport): AppError | undefined {
+  if (report.failed.length === 0) return undefined;
+  return new AppError(
+    "restart_failed",
+    `${report.failed.length} container(s) could not be started: ${report.failed.map((f) => f.name).join(", ")}`,
+    { hint: "fix the cause (see above), then run `kopi-docka recover` again; the journal keeps them" },
+  );
+}

@@ -1,0 +1,153 @@
+import { type Exec, inspectMany, parseJson } from "./inspect.ts";
+import {
+  type ContainerInspect,
+  ContainerInspectSchema,
+  type ContainerState,
+  ContainerStateSchema,
+} from "./schemas.ts";
+
+/** Extra time the docker CLI gets beyond the container's own stop timeout before we give up on it. */
+const STOP_CLI_GRACE_MS = 30_000;
+/** `docker start` returns once the process is launched; anything longer is a stuck daemon. */
+export const START_TIMEOUT_MS = 120_000;
+/** How often a started container's state is polled. */
+const POLL_MS = 250;
+const PS_FORMAT = '{{.ID}}\t{{.State}}\t{{.Label "com.docker.compose.project"}}';
+
+/** One line of `docker ps -a`. */
+export interface ContainerRow {
+  id: string;
+  /** running, exited, paused, restarting, created, dead. */
+  state: string;
+  /** The compose project label; "" when none. */
+  project: string;
+}
+
+/** A `docker run -d` / `docker create`: everything after the command, and where env values come from. */
+export interface RunSpec {
+  /** `--name n … image cmd…`: flags, image and command. Never `-e KEY=value` with a secret value. */
+  args: readonly string[];
+  /** A docker env file (0600): env values travel in it, never in argv. */
+  envFile?: string;
+  signal?: AbortSignal;
+}
+
+export type Readiness =
+  | { ok: true; state: ContainerState }
+  | { ok: false; running: boolean; reason: string; state?: ContainerState };
+
+export interface WaitOptions {
+  timeoutSec: number;
+  /** Wait for `healthy` too when the container has a healthcheck. */
+  healthcheck: boolean;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** `docker ps -a` lines → rows. */
+export function parsePs(stdout: string): ContainerRow[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [id = "", state = "", project = ""] = l.split("\t");
+      return { id: id.trim(), state: state.trim(), project: project.trim() };
+    })
+    .filter((r) => r.id);
+}
+
+const runArgv = (cmd: "run" | "create", s: RunSpec) => [
+  cmd,
+  ...(cmd === "run" ? ["-d"] : []),
+  ...(s.envFile ? ["--env-file", s.envFile] : []),
+  ...s.args,
+];
+
+/** Container operations of the client (see docker.ts). */
+export function containerOps(exec: Exec) {
+  const ops = {
+    /** Every container on the host (`docker ps -a`), one process. */
+    async listContainers(): Promise<ContainerRow[]> {
+      const r = await exec(["ps", "-a", "--no-trunc", "--format", PS_FORMAT], { timeoutMs: 120_000 });
+      return parsePs(r.stdout);
+    },
+
+    /** Full inspect of many containers in one process (per 1000); ones that do not exist are absent. */
+    inspectContainers(refs: readonly string[]): Promise<ContainerInspect[]> {
+      return inspectMany(exec, ["inspect", "--type", "container"], refs, ContainerInspectSchema);
+    },
+
+    /** One container's State; throws when it does not exist. */
+    async containerState(ref: string): Promise<ContainerState> {
+      const r = await exec(["inspect", "--format", "{{json .State}}", ref], { timeoutMs: 30_000 });
+      return parseJson(ContainerStateSchema, r.stdout.trim() || "{}", "`docker inspect` of a State");
+    },
+
+    /** Whether a container of that name or id exists. */
+    async exists(ref: string): Promise<boolean> {
+      const r = await exec(["inspect", "--format", "{{.Id}}", ref], { check: false, timeoutMs: 30_000 });
+      return r.exitCode === 0;
+    },
+
+    /** True only when docker says the container runs; false when it is stopped, gone, or docker fails. */
+    async isRunning(ref: string): Promise<boolean> {
+      const r = await exec(["inspect", "-f", "{{.State.Running}}", ref], { check: false, timeoutMs: 30_000 });
+      return r.exitCode === 0 && r.stdout.trim() === "true";
+    },
+
+    /** `docker stop -t <seconds>`: SIGTERM, then SIGKILL after the timeout. */
+    async stop(ref: string, timeoutSec: number): Promise<void> {
+      await exec(["stop", "-t", String(timeoutSec), ref], {
+        timeoutMs: timeoutSec * 1000 + STOP_CLI_GRACE_MS,
+      });
+    },
+
+    /** `docker start`; starting a running container is a no-op, so this is safe to repeat. */
+    async start(ref: string): Promise<void> {
+      await exec(["start", ref], { timeoutMs: START_TIMEOUT_MS });
+    },
+
+    /**
+     * Waits until a started container runs and, if it has a healthcheck, is healthy; at most
+     * `timeoutSec`. Never throws: the answer says what was seen last.
+     */
+    async waitRunning(ref: string, o: WaitOptions): Promise<Readiness> {
+      const sleep = o.sleep ?? ((ms: number) => Bun.sleep(ms));
+      const deadline = Date.now() + o.timeoutSec * 1000;
+      let last: ContainerState | undefined;
+      for (;;) {
+        try {
+          last = await ops.containerState(ref);
+        } catch (e) {
+          if (Date.now() >= deadline) return { ok: false, running: false, reason: String(e) };
+        }
+        const health = last?.Health?.Status;
+        if (last?.Running && (!o.healthcheck || !health || health === "healthy"))
+          return { ok: true, state: last };
+        if (Date.now() >= deadline) {
+          const running = Boolean(last?.Running);
+          const reason = running
+            ? `running but ${health ?? "not healthy"} after ${o.timeoutSec}s`
+            : `${last?.Status ?? "not running"} after ${o.timeoutSec}s`;
+          return { ok: false, running, reason, ...(last ? { state: last } : {}) };
+        }
+        await sleep(POLL_MS);
+      }
+    },
+
+    /** `docker run -d`: creates and starts a container. */
+    async run(spec: RunSpec): Promise<void> {
+      await exec(runArgv("run", spec), { signal: spec.signal, timeoutMs: 120_000 });
+    },
+
+    /** `docker create`: creates a container without starting it. */
+    async create(spec: RunSpec): Promise<void> {
+      await exec(runArgv("create", spec), { signal: spec.signal, timeoutMs: 120_000 });
+    },
+  };
+  return ops;
+}
+
+/** The argv `run` spawns, for plans and logs. */
+export function runCommandLine(spec: RunSpec): string {
+  return ["docker", ...runArgv("run", spec)].join(" ");
+}

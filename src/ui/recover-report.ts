@@ -1,0 +1,15 @@
+import type { RecoverReport } from "../core/containers/recover-locked.ts";
+import type { Rendered } from "./output.ts";
+
+/** `recover`: what was started, skipped or failed, and what was left to a run that is still alive. */
+export function renderRecover(r: RecoverReport): Rendered {
+  if (r.pendingBefore === 0) return "Nothing to recover: no container is recorded as stopped by kopi-docka.";
+  const lines = [
+    ...r.started.map((name) => `started  ${name}`),
+    ...r.skipped.map((s) => `skipped  ${s.name}: ${s.reason}`),
+    ...r.failed.map((f) => `FAILED   ${f.name}: ${f.reason}`),
+  ];
+  if (r.leftForLiveRuns > 0)
+    lines.push(`${r.leftForLiveRuns} container(s) belong to a backup that is still running; left alone.`);
+  return lines;
+}

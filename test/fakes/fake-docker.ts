@@ -1,0 +1,171 @@
+import type { Docker, RunSpec } from "../../src/core/docker/docker.ts";
+import type {
+  ContainerInspect,
+  ContainerState,
+  NetworkInspect,
+  VolumeInspect,
+} from "../../src/core/docker/schemas.ts";
+import { ProcessError } from "../../src/core/errors.ts";
+
+/**
+ * An in-memory docker host behind the client's named operations, for tests of the code above the
+ * client (planners, executors, recovery). Records every operation as a line (`stop id-web`); `before`
+ * runs ahead of each one and may throw (a failing docker) or act (a signal mid-call). The client's own
+ * argv building and parsing are tested with the FakeRunner instead.
+ */
+export class FakeDocker implements Docker {
+  readonly calls: string[] = [];
+  readonly containers = new Map<string, ContainerInspect>();
+  readonly volumes = new Map<string, VolumeInspect>();
+  readonly networks = new Map<string, NetworkInspect>();
+  /** Called with each operation line before it acts; throw to make it fail. */
+  before?: (call: string) => void;
+
+  constructor(init: { containers?: ContainerInspect[]; before?: (call: string) => void } = {}) {
+    for (const c of init.containers ?? []) this.containers.set(c.Id, c);
+    this.before = init.before;
+  }
+
+  /** A minimal container as docker would show it. */
+  static container(id: string, state: Partial<ContainerState> = {}, name = id): ContainerInspect {
+    return {
+      Id: id,
+      Name: `/${name}`,
+      Image: "sha256:1",
+      State: { Status: state.Running === false ? "exited" : "running", Running: true, ...state },
+      Config: { Image: "busybox" },
+    };
+  }
+
+  #op(...parts: (string | number)[]): void {
+    const line = parts.join(" ");
+    this.calls.push(line);
+    this.before?.(line);
+  }
+
+  #find(ref: string): ContainerInspect | undefined {
+    for (const c of this.containers.values()) if (c.Id.startsWith(ref) || c.Name === `/${ref}`) return c;
+    return undefined;
+  }
+
+  #get(ref: string, op: string): ContainerInspect {
+    const c = this.#find(ref);
+    if (c) return c;
+    throw new ProcessError({
+      argv: ["docker", op, ref],
+      exitCode: 1,
+      signal: null,
+      stderrTail: `Error: No such container: ${ref}`,
+    });
+  }
+
+  async version() {
+    return { client: "20.10.24", server: "20.10.24", apiVersion: "1.41" };
+  }
+  async requireDaemon() {
+    return this.version();
+  }
+  async listContainers() {
+    this.#op("ps");
+    return [...this.containers.values()].map((c) => ({
+      id: c.Id,
+      state: c.State.Status,
+      project: c.Config.Labels?.["com.docker.compose.project"] ?? "",
+    }));
+  }
+  async inspectContainers(refs: readonly string[]) {
+    this.#op("inspect", ...refs);
+    return refs.map((r) => this.#find(r)).filter((c): c is ContainerInspect => c !== undefined);
+  }
+  async containerState(ref: string) {
+    this.#op("state", ref);
+    return { ...this.#get(ref, "inspect").State };
+  }
+  async exists(ref: string) {
+    this.#op("exists", ref);
+    return this.#find(ref) !== undefined;
+  }
+  async isRunning(ref: string) {
+    this.#op("running?", ref);
+    return this.#find(ref)?.State.Running === true;
+  }
+  async stop(ref: string, timeoutSec: number) {
+    this.#op("stop", ref, `-t${timeoutSec}`);
+    const c = this.#get(ref, "stop");
+    c.State = { ...c.State, Running: false, Status: "exited", FinishedAt: new Date().toISOString() };
+  }
+  async start(ref: string) {
+    this.#op("start", ref);
+    const c = this.#get(ref, "start");
+    if (!c.State.Running)
+      c.State = { ...c.State, Running: true, Status: "running", StartedAt: new Date().toISOString() };
+  }
+  async waitRunning(ref: string) {
+    this.#op("wait", ref);
+    const state = { ...this.#get(ref, "inspect").State };
+    return state.Running
+      ? { ok: true as const, state }
+      : { ok: false as const, running: false, reason: `${state.Status} after 0s`, state };
+  }
+  async run(spec: RunSpec) {
+    this.#op("run", ...(spec.envFile ? ["--env-file", spec.envFile] : []), ...spec.args);
+    const name = spec.args[spec.args.indexOf("--name") + 1] ?? "unnamed";
+    this.containers.set(`id-${name}`, FakeDocker.container(`id-${name}`, {}, name));
+  }
+  async create(spec: RunSpec) {
+    this.#op("create", ...spec.args);
+  }
+  async volumeInspect(names: readonly string[]) {
+    this.#op("volume inspect", ...names);
+    return names.flatMap((n) => this.volumes.get(n) ?? []);
+  }
+  async volumeCreate(spec: { name: string; driver: string; labels: Record<string, string> }) {
+    this.#op("volume create", spec.name);
+    const mountpoint = `/var/lib/docker/volumes/${spec.name}/_data`;
+    this.volumes.set(spec.name, {
+      ...spec,
+      Name: spec.name,
+      Driver: spec.driver,
+      Mountpoint: mountpoint,
+      Options: {},
+      Labels: spec.labels,
+    });
+  }
+  async volumeMountpoint(name: string) {
+    this.#op("volume mountpoint", name);
+    return this.volumes.get(name)?.Mountpoint ?? "";
+  }
+  async networkInspect(names: readonly string[]) {
+    this.#op("network inspect", ...names);
+    return names.flatMap((n) => this.networks.get(n) ?? []);
+  }
+  async networkCreate(spec: { name: string; driver: string; labels: Record<string, string> }) {
+    this.#op("network create", spec.name);
+    this.networks.set(spec.name, {
+      Name: spec.name,
+      Id: `net-${spec.name}`,
+      Driver: spec.driver,
+      Labels: spec.labels,
+    });
+  }
+  async networkRemove(name: string) {
+    this.#op("network rm", name);
+    this.networks.delete(name);
+  }
+  async networkConnect(name: string, container: string) {
+    this.#op("network connect", name, container);
+  }
+  async networkDisconnect(name: string, container: string) {
+    this.#op("network disconnect", name, container);
+  }
+  async imageInspect(ids: readonly string[]) {
+    this.#op("image inspect", ...ids);
+    return [];
+  }
+  async composeVersion() {
+    return { command: ["docker", "compose"], version: "2.29.1" };
+  }
+  async composeUp(spec: { project: string }) {
+    this.#op("compose up", spec.project);
+  }
+}

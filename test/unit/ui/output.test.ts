@@ -1,0 +1,39 @@
+import { afterEach, beforeEach, expect, spyOn, test } from "bun:test";
+import { emit, type Rendered } from "../../../src/ui/output.ts";
+
+let written: string[] = [];
+let spy: ReturnType<typeof spyOn>;
+beforeEach(() => {
+  written = [];
+  spy = spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+});
+afterEach(() => spy.mockRestore());
+
+const value = { name: "shop", sizes: [1, 2] };
+
+test("--json prints the value as indented JSON and never calls the renderer", () => {
+  let rendered = false;
+  emit({ json: true }, value, () => {
+    rendered = true;
+    return "text";
+  });
+  expect(rendered).toBe(false);
+  expect(written.join("")).toBe(`${JSON.stringify(value, null, 2)}\n`);
+  expect(JSON.parse(written.join(""))).toEqual(value);
+});
+
+test.each<{ render: Rendered; out: string }>([
+  { render: "one block\nof two lines", out: "one block\nof two lines\n" },
+  { render: ["a", "b"], out: "a\nb\n" },
+  { render: [""], out: "\n" },
+  { render: [], out: "" },
+])("text: the renderer's $render is printed as $out", ({ render, out }) => {
+  emit({}, value, (v) => {
+    expect(v).toBe(value);
+    return render;
+  });
+  expect(written.join("")).toBe(out);
+});
