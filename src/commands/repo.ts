@@ -5,6 +5,7 @@ import { emit } from "../ui/output.ts";
 import { renderRepositoryStatus } from "../ui/repo-status.ts";
 import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
+import { changePasswordCommand, maintenanceCommand, selftestCommand, verifyCommand } from "./repo-tools.ts";
 
 const init = defineCommand({
   meta: {
@@ -53,6 +54,19 @@ const status = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "repo", description: "The kopia repository: init, connect, disconnect, status." },
-  subCommands: { init, connect, disconnect, status },
+  meta: {
+    name: "repo",
+    description:
+      "The kopia repository: init, connect, disconnect, status, change-password, verify, maintenance, selftest.",
+  },
+  subCommands: {
+    init,
+    connect,
+    disconnect,
+    status,
+    "change-password": changePasswordCommand,
+    verify: verifyCommand,
+    maintenance: maintenanceCommand,
+    selftest: selftestCommand,
+  },
 });

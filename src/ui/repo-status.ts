@@ -1,4 +1,6 @@
 import { formatBytes } from "../core/format.ts";
+import type { VerifyResult } from "../core/repository/maintenance.ts";
+import type { SelftestResult } from "../core/repository/selftest.ts";
 import type { RepositoryStatusReport } from "../core/repository/status.ts";
 
 const speed = (n: number) => (n ? `${formatBytes(n)}/s` : "unlimited");
@@ -29,4 +31,12 @@ export function renderRepositoryStatus(r: RepositoryStatusReport): string {
     .filter((l): l is [string, string] => l[1] !== undefined)
     .map(([k, v]) => `${`${k}:`.padEnd(20)}${v}`)
     .join("\n");
+}
+
+export function renderVerify(r: VerifyResult): string {
+  return `verified ${r.objects} objects; read back ${r.filesRead} files (${formatBytes(r.bytesRead)}, ${r.percent} %): no damage`;
+}
+
+export function renderSelftest(r: SelftestResult): string {
+  return `selftest passed: ${r.files} files (${formatBytes(r.bytes)}) saved, restored and compared in ${r.durationMs} ms`;
 }

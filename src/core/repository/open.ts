@@ -10,7 +10,7 @@ import type { Runner } from "../process/runner.ts";
 import type { Backend, SavedConnection } from "./backend.ts";
 import { backendOf } from "./backends/index.ts";
 import { classifyStorageError, foreignData, missingRepository } from "./problems.ts";
-import { describeSaved, readMarker, readSavedConnection, writeMarker } from "./saved.ts";
+import { describeSaved, pendingPasswordFile, readMarker, readSavedConnection, writeMarker } from "./saved.ts";
 import { resolveSecrets } from "./secrets.ts";
 
 export interface OpenDeps {
@@ -49,7 +49,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     if (probe && probe !== "repository")
       throw probe === "foreign" ? foreignData(location) : missingRepository(repo, location);
     await d.kopia.status().catch((e) => {
-      throw classifyStorageError(e, repo, location);
+      throw withPendingPasswordHint(classifyStorageError(e, repo, location), repo.password_file);
     });
     writeMarker(d.paths.stateDir, { backend: repo.backend, location, connectedAt: new Date().toISOString() });
     return { created: false, location };
@@ -82,6 +82,16 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
   } finally {
     storage.remove();
   }
+}
+
+/** A password change killed halfway leaves the password kopia now wants in `<file>.new`: say so. */
+function withPendingPasswordHint(e: unknown, file: string): unknown {
+  if (!(e instanceof AppError) || e.code !== "repository_auth" || !existsSync(pendingPasswordFile(file)))
+    return e;
+  return new AppError(e.code, e.message, {
+    hint: `a password change did not finish: ${pendingPasswordFile(file)} holds the new password; move it over ${file}`,
+    cause: e,
+  });
 }
 
 function done(d: OpenDeps, repo: RepositoryConfig, o: Opened): Opened {

@@ -46,3 +46,6 @@ export function describeSaved(saved: SavedConnection): string {
   const where = c.path ?? c.bucket ?? c.container ?? c.remotePath ?? c.url ?? "?";
   return `${saved.storage?.type ?? "unknown"} ${String(where)}`;
 }
+
+/** Where a password change keeps the new password until kopia has taken it. */
+export const pendingPasswordFile = (file: string) => `${file}.new`;
