@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SshServer, startSshd } from "../helpers/servers.ts";
 import { repositorySuite } from "./repo-suite.ts";
@@ -20,7 +20,10 @@ repositorySuite({
     mkdirSync(root, { recursive: true });
     return {
       toml: `${base(join(root, "repo"))}${key()}`,
-      secrets: [],
+      // the private key's body must not leak either (kopia reads the file itself)
+      secrets: readFileSync(ssh.keyFile, "utf8")
+        .split("\n")
+        .filter((l) => l.length > 40),
       withoutCredential: { toml: base(join(root, "repo")), key: "repository.sftp_password_file" },
       async foreign() {
         const theirs = join(root, "theirs");

@@ -63,6 +63,15 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     d.log.warn(`the configured repository changed: was ${replaced}, now ${location}; reconnecting`);
     await d.kopia.disconnect();
   }
+  for (const tool of backend.tools(repo))
+    if (!Bun.which(tool))
+      throw new AppError(
+        "dependency_missing",
+        `the ${repo.backend} repository needs \`${tool}\`, which is not on PATH`,
+        {
+          hint: `install ${tool} (Debian: apt install ${tool === "sftp" ? "openssh-client" : tool})`,
+        },
+      );
   const io = { runner: d.runner, env: secrets.env };
   const probe = backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, io));
   d.log.debug(`${location}: ${probe ?? "not looked at before kopia"}`);
