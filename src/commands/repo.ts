@@ -5,6 +5,7 @@ import { emit } from "../ui/output.ts";
 import { renderRepositoryStatus } from "../ui/repo-status.ts";
 import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
+import { syncCommand } from "./repo-sync.ts";
 import { changePasswordCommand, maintenanceCommand, selftestCommand, verifyCommand } from "./repo-tools.ts";
 
 const init = defineCommand({
@@ -57,7 +58,7 @@ export default defineCommand({
   meta: {
     name: "repo",
     description:
-      "The kopia repository: init, connect, disconnect, status, change-password, verify, maintenance, selftest.",
+      "The kopia repository: init, connect, disconnect, status, change-password, verify, maintenance, selftest, sync.",
   },
   subCommands: {
     init,
@@ -68,5 +69,6 @@ export default defineCommand({
     verify: verifyCommand,
     maintenance: maintenanceCommand,
     selftest: selftestCommand,
+    sync: syncCommand,
   },
 });

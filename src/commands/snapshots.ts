@@ -1,4 +1,6 @@
 import { defineCommand } from "citty";
+import { createKopia } from "../core/kopia/kopia.ts";
+import { onRepository } from "../core/repository/replicas.ts";
 import { listRestorePoints } from "../core/restore/listing.ts";
 import { emit } from "../ui/output.ts";
 import { renderPoints } from "../ui/restore-report.ts";
@@ -13,6 +15,11 @@ export default defineCommand({
   },
   args: {
     ...commonArgs,
+    repository: {
+      type: "string",
+      description: "Read from `replica:NAME` (a [[replicas]] copy) instead of the primary repository",
+      valueHint: "replica:NAME",
+    },
     unit: { type: "string", description: "Only this unit", valueHint: "name" },
     host: {
       type: "string",
@@ -21,7 +28,7 @@ export default defineCommand({
     },
   },
   async run({ args }) {
-    const ctx = needs(args, "reader");
+    const ctx = onRepository(needs(args, "reader"), args.repository, createKopia);
     const { points, undoPoints } = await listRestorePoints(ctx, { unit: args.unit, host: args.host });
     emit(args, { points, undoPoints }, (v) => renderPoints(v.points, v.undoPoints));
   },

@@ -87,6 +87,34 @@ export const RepositorySchema = z
   )
   .prefault({});
 
+const replicaKeys = {
+  /** How the replica is named in `repo sync --replica`, `restore --repository replica:NAME` and run records. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, _ and -"),
+  max_upload_speed: speed,
+  max_download_speed: speed,
+};
+
+/**
+ * Second copies of the repository (3-2-1): any backend but a repository server, each with its own
+ * keys; kopia's `repository sync-to` copies the repository there after each successful backup. The
+ * copy has the same password (it is the same repository).
+ */
+export const ReplicasSchema = z
+  .array(
+    z.discriminatedUnion("backend", [
+      filesystemSchema.extend(replicaKeys),
+      sftpSchema.extend(replicaKeys),
+      s3Schema.extend(replicaKeys),
+      b2Schema.extend(replicaKeys),
+      azureSchema.extend(replicaKeys),
+      gcsSchema.extend(replicaKeys),
+      rcloneSchema.extend(replicaKeys),
+      webdavSchema.extend(replicaKeys),
+    ]),
+  )
+  .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, "replica names must be unique")
+  .default([]);
+
 export const RetentionSchema = z
   .strictObject({
     latest: keep(10, 1000),
@@ -198,6 +226,7 @@ export const ScheduleSchema = z
 export const ConfigSchema = z
   .strictObject({
     repository: RepositorySchema,
+    replicas: ReplicasSchema,
     retention: RetentionSchema,
     backup: BackupSchema,
     paths: PathsSchema,
@@ -208,4 +237,5 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type RepositoryConfig = Config["repository"];
+export type ReplicaConfig = Config["replicas"][number];
 export type UnitOverride = z.infer<typeof UnitOverrideSchema>;

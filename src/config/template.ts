@@ -86,6 +86,19 @@ max_download_speed = 0
 # server_cert_fingerprint = "…64 hex digits…"   # SHA-256 of the server's certificate
 # # password_file holds this host's server user password (user kopi-docka@<hostname>)
 
+# A second copy of the repository (3-2-1), copied after each successful backup with kopia's
+# \`repository sync-to\` (outside the cold window; a failed copy makes the run exit 3, never fails it).
+# Any backend but "server", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
+# \`restore --repository replica:NAME\` reads it when the primary is gone. Repeat the table for more.
+# [[replicas]]
+# name = "offsite"
+# backend = "sftp"
+# host = "backup.example.org"
+# user = "kopia"
+# path = "/srv/kopia/this-host"
+# key_file = "/etc/kopi-docka/id_ed25519"
+# known_hosts_file = "/etc/kopi-docka/known_hosts"
+
 [retention]
 # How many snapshots of each source kopia keeps (kopia's global policy).
 latest = 10

@@ -77,15 +77,29 @@ export function emptyRunRow(r: RunRecord): string[] {
 /** `history`: one row per unit of each run, newest run first. */
 export function renderHistory(runs: RunRecord[]): string {
   if (runs.length === 0) return "no backup runs recorded";
-  const rows = runs.flatMap((r) =>
-    r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]],
-  );
+  const rows = runs.flatMap((r) => [
+    ...(r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]]),
+    ...replicaRows(r).map((row) => [r.runId, ...row]),
+  ]);
   return renderTable(["RUN", ...UNIT_ROW_HEADER], rows);
 }
 
-/** One line per unit for the end of a run. */
+/** One line per unit for the end of a run (and one per replica copied after it). */
 export function renderRecord(record: RunRecord): string {
-  return renderTable(UNIT_ROW_HEADER, record.units.map(unitRow));
+  return renderTable(UNIT_ROW_HEADER, [...record.units.map(unitRow), ...replicaRows(record)]);
+}
+
+/** A replica synced after the run, as a unit-shaped row: `replica NAME`, ok/failed, time, error. */
+function replicaRows(r: RunRecord): string[][] {
+  return (r.replicas ?? []).map((x) => [
+    `replica ${x.name}`,
+    x.status,
+    "-",
+    "-",
+    "-",
+    formatDuration(x.durationMs),
+    x.error ?? "",
+  ]);
 }
 
 const indent = (text: string) =>

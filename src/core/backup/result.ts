@@ -1,4 +1,5 @@
 import { AppError } from "../errors.ts";
+import type { ReplicaResult } from "../repository/replicas.ts";
 import type { SnapshotType } from "./tags.ts";
 
 /** Where in a unit's backup something went wrong. */
@@ -65,6 +66,8 @@ export interface RunRecord {
   errors: PhaseError[];
   /** The signal that cut the run short (SIGINT, SIGTERM, SIGHUP); absent when it ran to its end. */
   interrupted?: string;
+  /** `[[replicas]]` synced after a successful run; a failed one makes the run "partial". */
+  replicas?: ReplicaResult[];
 }
 
 /** Total size of the snapshots that were saved (failed and skipped sources count nothing). */
@@ -88,6 +91,8 @@ export function summaryLines(record: RunRecord): string[] {
       `  ${u.name}: ${u.status}${first ? ` (${first.phase}${first.item ? ` ${first.item}` : ""}: ${first.message})` : ""}`,
     );
   }
+  for (const r of record.replicas ?? [])
+    lines.push(`  replica ${r.name}: ${r.status === "ok" ? "copied" : `FAILED (${r.error})`}`);
   return lines;
 }
 

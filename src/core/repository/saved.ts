@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SavedConnection } from "./backend.ts";
 
@@ -35,6 +35,7 @@ export function readMarker(stateDir: string): ConnectionMarker | undefined {
 
 export function writeMarker(stateDir: string, m: ConnectionMarker): void {
   const file = markerFile(stateDir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   writeFileSync(`${file}.tmp`, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
 }
