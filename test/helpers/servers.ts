@@ -18,6 +18,7 @@ export const serversAvailable = {
   sshd: existsSync("/usr/sbin/sshd") && Bun.which("ssh-keygen") !== null,
   moto: existsSync(MOTO),
   rclone: Bun.which("rclone") !== null,
+  fakeGcs: Bun.which("fake-gcs-server") !== null,
 };
 
 export function freePort(): Promise<number> {
@@ -207,4 +208,27 @@ export async function kopiaServer(dir: string): Promise<KopiaServer> {
     },
   };
   return server;
+}
+
+/**
+ * fake-gcs-server on 127.0.0.1 (in memory), with `buckets` created empty. kopia reaches it through
+ * STORAGE_EMULATOR_HOST; `-public-host` makes it serve the object downloads Google's client asks for.
+ */
+export async function startGcs(
+  dir: string,
+  buckets: string[],
+): Promise<TestServer & { emulatorHost: string }> {
+  const data = join(dir, "gcs-data");
+  for (const b of buckets) mkdirSync(join(data, b), { recursive: true });
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const p = spawnServer(
+    [
+      ...["fake-gcs-server", "-scheme", "http", "-host", "127.0.0.1", "-port", String(port)],
+      ...["-public-host", host, "-backend", "memory", "-data", data],
+    ],
+    join(dir, "fake-gcs.log"),
+  );
+  await waitForPort(port, "fake-gcs-server");
+  return { port, emulatorHost: host, stop: () => stopped(p) };
 }

@@ -13,6 +13,8 @@ export interface BackendSpec {
   title: string;
   /** Starts the server(s) under `dir`; returns the `[repository]` lines for a fresh, empty location. */
   start(dir: string, password: string): Promise<BackendUnderTest>;
+  /** Environment kopi-docka runs with (e.g. STORAGE_EMULATOR_HOST), read when a command runs. */
+  env?: () => Record<string, string>;
   /** What the error says when the server is down (default: cannot reach / is the server up). */
   downMessage?: RegExp;
   /** A repository server: one URL, the storage behind it is the server's (no foreign data, no move). */
@@ -94,7 +96,8 @@ export function repositorySuite(spec: BackendSpec): void {
       );
       return file;
     };
-    const cli = (cfg: string, ...args: string[]) => runCli([...args, "--config", cfg], { env });
+    const cli = (cfg: string, ...args: string[]) =>
+      runCli([...args, "--config", cfg], { env: { ...env, ...spec.env?.() } });
     const state = async () =>
       JSON.parse((await run(["docker", "inspect", "-f", "{{json .State}}", container])).stdout) as {
         Running: boolean;

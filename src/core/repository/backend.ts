@@ -35,6 +35,8 @@ export interface Backend<C extends RepositoryConfig = RepositoryConfig> {
   secrets(repo: C): SecretSlot[];
   /** Non-secret environment kopia needs (e.g. RCLONE_CONFIG). */
   env?(repo: C): Record<string, string>;
+  /** The server kopia talks to, for the connection test (none: nothing to reach, e.g. a local path). */
+  endpoint?(repo: C, env: Record<string, string | undefined>): { host: string; port: number } | undefined;
   /** Programs besides kopia it runs (checked by `doctor` and before connecting). */
   tools(repo: C): string[];
   /** Where the repository is, for people: never a secret. */

@@ -10,6 +10,7 @@ import type { Runner } from "../process/runner.ts";
 import type { Backend, SavedConnection } from "./backend.ts";
 import { backendOf } from "./backends/index.ts";
 import { classifyStorageError, foreignData, missingRepository } from "./problems.ts";
+import { checkReachable } from "./reach.ts";
 import { describeSaved, pendingPasswordFile, readMarker, readSavedConnection, writeMarker } from "./saved.ts";
 import { resolveSecrets } from "./secrets.ts";
 
@@ -43,6 +44,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
   const repo = d.config.repository;
   const backend = backendOf(repo);
   const location = backend.describe(repo);
+  await checkReachable(repo, backend.endpoint?.(repo, process.env), location);
   const saved = readSavedConnection(d.paths.kopiaConfigFile);
   if (saved && sameConnection(saved, repo, backend, d.kopia)) {
     const probe = backend.probe?.(repo);

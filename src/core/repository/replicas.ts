@@ -7,6 +7,7 @@ import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { backendOf } from "./backends/index.ts";
 import { classifyStorageError, foreignData } from "./problems.ts";
+import { checkReachable } from "./reach.ts";
 import { resolveSecrets } from "./secrets.ts";
 
 export interface ReplicaResult {
@@ -61,6 +62,7 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
   const backend = backendOf(repo);
   const where = backend.describe(repo);
   const secrets = resolveSecrets(repo, backend);
+  await checkReachable(repo, backend.endpoint?.(repo, process.env), where);
   const probe =
     backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, { runner: d.runner, env: secrets.env }));
   if (probe === "foreign") throw foreignData(where);

@@ -5,6 +5,7 @@ import { exitCodeFor } from "../../../src/cli.ts";
 import { parseConfigText } from "../../../src/config/load.ts";
 import { AppError } from "../../../src/core/errors.ts";
 import { backendOf } from "../../../src/core/repository/backends/index.ts";
+import { checkReachable } from "../../../src/core/repository/reach.ts";
 import { resolveSecrets } from "../../../src/core/repository/secrets.ts";
 import { tempDir } from "../../helpers/env.ts";
 
@@ -209,5 +210,40 @@ describe("secrets are refused unless safe and present (exit 2, the key named)", 
     expect(() => repoOf(`backend = "s3"\nbucket = "b"\nsecret_access_key = "inline"`)).toThrow(
       /secret_access_key/,
     );
+  });
+});
+
+describe("the connection test", () => {
+  test("each network backend names its server; a local path and an rclone remote have none", () => {
+    const ep = (toml: string, env: Record<string, string> = {}) => {
+      const p = plan(toml, { A: "x", B: "y" });
+      return p.b.endpoint?.(p.repo, env);
+    };
+    const s3 = `access_key_id_env = "A"\nsecret_access_key_env = "B"`;
+    expect(ep(`backend = "s3"\nbucket = "b"\n${s3}`)).toEqual({ host: "s3.amazonaws.com", port: 443 });
+    expect(ep(`backend = "s3"\nbucket = "b"\nendpoint = "127.0.0.1:9000"\ntls = false\n${s3}`)).toEqual({
+      host: "127.0.0.1",
+      port: 9000,
+    });
+    expect(ep(`backend = "webdav"\nurl = "http://dav.example:8080/x"`)).toEqual({
+      host: "dav.example",
+      port: 8080,
+    });
+    expect(ep(`backend = "gcs"\nbucket = "g"`, { STORAGE_EMULATOR_HOST: "127.0.0.1:4443" })).toEqual({
+      host: "127.0.0.1",
+      port: 4443,
+    });
+    expect(ep(`backend = "filesystem"\npath = "/srv/r"`)).toBeUndefined();
+  });
+
+  test("a refused port is exit 10 naming host, port and the question, within seconds", async () => {
+    const repo = repoOf(`backend = "webdav"\nurl = "http://127.0.0.1:1/x"`);
+    const started = performance.now();
+    const e = await checkReachable(repo, { host: "127.0.0.1", port: 1 }, "http://127.0.0.1:1/x").catch(
+      (x) => x,
+    );
+    expect(exitCodeFor(e)).toBe(10);
+    expect(e.message).toContain("(127.0.0.1:1: ECONNREFUSED): is the server up?");
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 });

@@ -44,6 +44,10 @@ export const azure: Backend<Azure> = {
       : given(r, "sas_token")
         ? [{ key: "sas_token", env: "AZURE_STORAGE_SAS_TOKEN", required: true }]
         : [{ key: "storage_key", env: "AZURE_STORAGE_KEY", required: true }],
+  endpoint: (r) => ({
+    host: `${r.storage_account}.${r.storage_domain || "blob.core.windows.net"}`,
+    port: 443,
+  }),
   tools: () => [],
   describe: (r) => `azure://${r.storage_account}/${r.container}/${r.prefix}`,
   matches: (saved, r) =>

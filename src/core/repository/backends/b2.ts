@@ -28,6 +28,7 @@ export const b2: Backend<B2> = {
     { key: "key_id", env: "B2_KEY_ID", required: true },
     { key: "application_key", env: "B2_KEY", required: true },
   ],
+  endpoint: () => ({ host: "api.backblazeb2.com", port: 443 }),
   tools: () => [],
   describe: (r) => `b2://${r.bucket}/${r.prefix}`,
   matches: (saved, r) => storageMatches(saved, "b2", { bucket: r.bucket, prefix: r.prefix }, r),

@@ -3,6 +3,7 @@ import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
 import { storageMatches, throttleArgs } from "../backend.ts";
 import { absolutePath, nonEmpty, prefix } from "../fields.ts";
+import { hostPort } from "../reach.ts";
 
 export const gcsSchema = z.strictObject({
   backend: z.literal("gcs"),
@@ -30,6 +31,10 @@ export const gcs: Backend<Gcs> = {
     ...throttleArgs(r),
   ],
   secrets: () => [],
+  endpoint: (_r, env) =>
+    env.STORAGE_EMULATOR_HOST
+      ? hostPort(env.STORAGE_EMULATOR_HOST.replace(/^https?:\/\//, "").replace(/\/.*$/, ""), 80)
+      : { host: "storage.googleapis.com", port: 443 },
   tools: () => [],
   describe: (r) => `gs://${r.bucket}/${r.prefix}`,
   matches: (saved, r) => storageMatches(saved, "gcs", { bucket: r.bucket, prefix: r.prefix }, r),

@@ -3,6 +3,7 @@ import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
 import { storageMatches, throttleArgs } from "../backend.ts";
 import { absolutePath, nonEmpty, prefix, secretKeys } from "../fields.ts";
+import { hostPort } from "../reach.ts";
 
 export const s3Schema = z.strictObject({
   backend: z.literal("s3"),
@@ -42,6 +43,7 @@ export const s3: Backend<S3> = {
     { key: "secret_access_key", env: "AWS_SECRET_ACCESS_KEY", required: true },
     { key: "session_token", env: "AWS_SESSION_TOKEN", required: false },
   ],
+  endpoint: (r) => hostPort(r.endpoint, r.tls ? 443 : 80),
   tools: () => [],
   describe: (r) => `s3://${r.bucket}/${r.prefix} at ${r.tls ? "https" : "http"}://${r.endpoint}`,
   matches: (saved, r) =>

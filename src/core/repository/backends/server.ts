@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
+import { urlEndpoint } from "../reach.ts";
 
 export const serverSchema = z.strictObject({
   backend: z.literal("server"),
@@ -24,6 +25,7 @@ export const server: Backend<Server> = {
   canCreate: false,
   storageArgs: (r) => ["server", "--url", r.url, "--server-cert-fingerprint", r.server_cert_fingerprint],
   secrets: () => [],
+  endpoint: (r) => urlEndpoint(r.url),
   tools: () => [],
   describe: (r) => r.url,
   matches: (saved, r) =>

@@ -42,6 +42,7 @@ export const sftp: Backend<Sftp> = {
     r.key_file && !r.sftp_password_file && !r.sftp_password_env
       ? []
       : [{ key: "sftp_password", flag: "sftp-password", required: true }],
+  endpoint: (r) => ({ host: r.host, port: r.port }),
   tools: (r) => (r.key_file ? ["sftp"] : []),
   // OpenSSH's sftp in batch mode, with the same key and pinned host key kopia uses. Password auth
   // cannot run unattended here, so without a key file kopia's own check is all there is.

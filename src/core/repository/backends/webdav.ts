@@ -3,6 +3,7 @@ import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
 import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { secretKeys } from "../fields.ts";
+import { urlEndpoint } from "../reach.ts";
 
 export const webdavSchema = z.strictObject({
   backend: z.literal("webdav"),
@@ -31,6 +32,7 @@ export const webdav: Backend<Webdav> = {
       ? [{ key: "webdav_password", env: "KOPIA_WEBDAV_PASSWORD", required: true }]
       : [],
   env: (r): Record<string, string> => (r.username ? { KOPIA_WEBDAV_USERNAME: r.username } : {}),
+  endpoint: (r) => urlEndpoint(r.url),
   tools: () => [],
   // kopia's WebDAV client does not create the collection it is pointed at.
   async prepareCreate(r, io) {
