@@ -199,6 +199,13 @@ export async function kopiaServer(dir: string): Promise<KopiaServer> {
       if (!existsSync(cert)) args.push("--tls-cert-file", cert, "--tls-key-file", join(dir, "key.pem"));
       p = spawnServer([...kopia, ...args], join(dir, "server.log"), env);
       await waitForPort(port, "kopia server", 60_000);
+      // kopia may listen before it has written the certificate it generated
+      for (
+        let i = 0;
+        i < 300 && !(existsSync(cert) && readFileSync(cert, "utf8").includes("END CERTIFICATE"));
+        i++
+      )
+        await Bun.sleep(100);
       const fp = await run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"]);
       server.fingerprint = (fp.stdout.split("=")[1] ?? "").trim().replace(/:/g, "").toLowerCase();
     },

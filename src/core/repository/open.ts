@@ -78,21 +78,39 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
   const probe = backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, io));
   d.log.debug(`${location}: ${probe ?? "not looked at before kopia"}`);
   if (probe === "foreign") throw foreignData(location);
+  const mayCreate =
+    backend.canCreate && (mode === "init" || (mode === "use" && firstUse && repo.backend === "filesystem"));
   const storage = withArgsFile(d.paths.stateDir, backend.storageArgs(repo), secrets.flagLines);
+  // A repository we may create gets its password now: kopia needs one even to find out there is none.
+  const generated = mayCreate && ensurePasswordFile(repo.password_file);
   try {
     if (probe === undefined || probe === "unknown" || probe === "repository") {
-      const connected = await connect(d, repo, storage.argv, secrets.env, location);
+      const connected = await connect(d, repo, storage.argv, secrets.env, location).catch((e) => {
+        if (generated && e instanceof AppError && e.code === "repository_auth")
+          throw missingPassword(repo, location);
+        throw e;
+      });
       if (connected) return done(d, repo, { created: false, location, replaced });
     }
-    const mayCreate =
-      backend.canCreate && (mode === "init" || (mode === "use" && firstUse && repo.backend === "filesystem"));
     if (!mayCreate) throw missingRepository(repo, location, backend.canCreate);
     if (probe === "empty" || probe === "missing") await backend.prepareCreate?.(repo, io);
     await create(d, repo, storage.argv, secrets.env, location);
+    if (generated)
+      d.log.info(`generated a new repository password in ${repo.password_file}: keep a copy elsewhere`);
     return done(d, repo, { created: true, location, replaced });
+  } catch (e) {
+    // Nothing of ours may stay behind when nothing was created.
+    if (generated) rmSync(repo.password_file, { force: true });
+    throw e;
   } finally {
     storage.remove();
   }
+}
+
+function missingPassword(repo: RepositoryConfig, where: string): AppError {
+  return new AppError("config", `${repo.password_file} (repository.password_file) is missing`, {
+    hint: `put the password of the repository at ${where} in that file (mode 0600); a new password cannot open old backups`,
+  });
 }
 
 /** A password change killed halfway leaves the password kopia now wants in `<file>.new`: say so. */
@@ -122,10 +140,7 @@ async function connect(
   env: Record<string, string>,
   where: string,
 ) {
-  if (!existsSync(repo.password_file))
-    throw new AppError("config", `${repo.password_file} (repository.password_file) is missing`, {
-      hint: `put the password of the repository at ${where} in that file (mode 0600); a new password cannot open old backups`,
-    });
+  if (!existsSync(repo.password_file)) throw missingPassword(repo, where);
   try {
     await d.kopia.connect(argv, { env });
     return true;
@@ -143,22 +158,18 @@ async function create(
   env: Record<string, string>,
   where: string,
 ) {
-  const generated = ensurePasswordFile(repo.password_file);
   const madeDir = repo.backend === "filesystem" && !existsSync(repo.path);
   if (madeDir) mkdirSync(repo.path, { recursive: true, mode: 0o700 });
   d.log.info(`creating a kopia repository at ${where}`);
   try {
     await d.kopia.create(argv, { env });
   } catch (e) {
-    // Nothing of ours may stay behind: the location and the password file are as they were.
-    if (generated) rmSync(repo.password_file, { force: true });
+    // Nothing of ours may stay behind: the location is as it was (the caller removes the password file).
     if (madeDir && repo.backend === "filesystem") rmSync(repo.path, { recursive: true, force: true });
     if (e instanceof ProcessError && /found existing data in storage location/.test(e.stderrTail))
       throw foreignData(where);
     throw classifyStorageError(e, repo, where);
   }
-  if (generated)
-    d.log.info(`generated a new repository password in ${repo.password_file}: keep a copy elsewhere`);
 }
 
 function sameConnection(
