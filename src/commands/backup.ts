@@ -1,8 +1,10 @@
 import { defineCommand } from "citty";
 import { repeatedFlag } from "../cli-args.ts";
 import { SCOPES, type Scope } from "../config/schema.ts";
+import { runWithAlerts } from "../core/alerts/around-run.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
+import { exitCodeFor } from "../exit-codes.ts";
 import { renderBackupPlan, renderRecord } from "../ui/backup-report.ts";
 import { emit } from "../ui/output.ts";
 import { createProgressReporter } from "../ui/progress.ts";
@@ -41,7 +43,7 @@ export default defineCommand({
       const { plan } = await planFromHost(deps, { ...req, sizes: true });
       return emit(args, plan, renderBackupPlan);
     }
-    const record = await runBackup(deps, req);
+    const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, () => runBackup(deps, req));
     emit(args, record, renderRecord);
     const error = outcomeError(record);
     if (error) throw error;

@@ -1,9 +1,11 @@
 import type { CommandDef } from "citty";
 import backup from "./backup.ts";
+import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
 import doctor from "./doctor.ts";
 import history from "./history.ts";
 import list from "./list.ts";
+import notify from "./notify.ts";
 import recover from "./recover.ts";
 import repo from "./repo.ts";
 import restore from "./restore.ts";
@@ -20,6 +22,8 @@ export const commands: Record<string, CommandDef<any>> = {
   doctor,
   config,
   list,
+  notify,
+  "check-freshness": checkFreshness,
   recover,
   repo,
   restore,

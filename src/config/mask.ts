@@ -1,3 +1,5 @@
+import { maskUrl } from "../core/alerts/mask.ts";
+
 /** Keys whose values are secrets wherever they appear in config output. */
 const SECRET_KEY = /pass(word)?|secret|token|key$|credential|auth|webhook|url$/i;
 /** Keys that name files (or environment variables) holding secrets: the name is shown, the secret never is. */
@@ -10,7 +12,8 @@ export function maskSecrets<T>(value: T, key = ""): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)])) as T;
   }
   if (typeof value === "string" && value !== "" && SECRET_KEY.test(key) && !PATH_KEY.test(key)) {
-    return "***" as T;
+    // A notification URL keeps its scheme and host, so a reader can tell the targets apart.
+    return (/url$/i.test(key) ? maskUrl(value) : "***") as T;
   }
   return value;
 }

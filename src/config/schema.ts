@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { z } from "zod";
 import { azureSchema } from "../core/repository/backends/azure.ts";
 import { b2Schema } from "../core/repository/backends/b2.ts";
@@ -17,7 +18,22 @@ import { speed } from "../core/repository/fields.ts";
  */
 
 const seconds = (def: number, max: number) => z.number().int().min(1).max(max).default(def);
-const absolutePath = z.string().refine((p) => p.startsWith("/"), "must be an absolute path");
+/** C0 controls and DEL: never part of a path anyone means (a newline would split a unit file line). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * An absolute host path, normalised (`//a/./b/` → `/a/b`). `..` is refused rather than resolved: it
+ * says the writer meant something other than what they wrote. `/` itself is never a sensible value
+ * for any key (a lock file, a repository, a hook, a skipped tree).
+ */
+const absolutePath = z
+  .string()
+  .refine((p) => !CONTROL_CHARS.test(p), "must not hold control characters (newline, tab, NUL, …)")
+  .refine((p) => p.startsWith("/"), "must be an absolute path")
+  .refine((p) => !p.split("/").includes(".."), "must not contain `..`")
+  .transform((p) => posix.normalize(p).replace(/(.)\/+$/, "$1"))
+  .refine((p) => p !== "/", "must not be / (the host root)");
 const keep = (def: number, max: number) => z.number().int().min(0).max(max).default(def);
 
 /** Kopia compression algorithms accepted by `policy set --compression`. */
@@ -173,6 +189,11 @@ export const BackupSchema = z
     exclude_patterns: z.array(z.string().min(1)).default([]),
     /** Bind-mount sources at or under these paths are never backed up. */
     host_internal_paths: z.array(absolutePath).default(DEFAULT_HOST_INTERNAL_PATHS),
+    /**
+     * Images (repository without tag, e.g. "ghcr.io/acme/app") whose `kopi-docka.*` labels are obeyed
+     * like the host's own. Other images' labels may not leave data out until the config confirms it.
+     */
+    trust_image_labels: z.array(z.string().min(1)).default([]),
     /** Socket files (by base name) never backed up as bind mounts. */
     host_internal_basenames: z.array(z.string().min(1)).default(["docker.sock"]),
     hooks: HooksSchema,
@@ -190,6 +211,8 @@ export const UnitOverrideSchema = z.strictObject({
   /** Override the global hook for this unit; "" disables it here. Unset: the global hook. */
   pre_backup: hookPathOrNone.optional(),
   post_backup: hookPathOrNone.optional(),
+  /** Overrides alerts.max_age_hours for this unit; 0: never report it as missed. */
+  max_age_hours: z.number().min(0).max(87_600).optional(),
 });
 
 export const PathsSchema = z
@@ -223,6 +246,48 @@ export const ScheduleSchema = z
   })
   .prefault({});
 
+// --- alerts and metrics (issue 12) ---
+
+export const NOTIFY_LEVELS = ["failure", "warning", "always"] as const;
+export type NotifyLevel = (typeof NOTIFY_LEVELS)[number];
+
+/** One notification target: its URL inline (`${VAR}` expanded) or read from a 0600 file. */
+export const NotifyTargetSchema = z
+  .strictObject({
+    url: z.string().trim().min(1).optional(),
+    url_file: absolutePath.optional(),
+    /** failure: failed runs, urgent and missed-backup alerts; warning: + warnings; always: every run. */
+    level: z.enum(NOTIFY_LEVELS).default("failure"),
+  })
+  .refine((t) => (t.url === undefined) !== (t.url_file === undefined), "set exactly one of url, url_file");
+
+export const PING_STYLES = ["healthchecks", "fail", "uptime-kuma"] as const;
+
+export const AlertsSchema = z
+  .strictObject({
+    notify: z.array(NotifyTargetSchema).default([]),
+    /** Heartbeat URL (Healthchecks.io, Uptime Kuma push); "" for none. */
+    ping_url: z.string().trim().default(""),
+    /** healthchecks: /start, base, /<exit code>; fail: /start, base, /fail; uptime-kuma: ?status=up|down. */
+    ping_style: z.enum(PING_STYLES).default("healthchecks"),
+    /** A unit whose last good backup is older than this is reported missed (per-unit override). */
+    max_age_hours: z.number().min(0).max(87_600).default(26),
+    /** Seconds each target may take; all targets are sent to in parallel. */
+    timeout: seconds(10, 300),
+    /** Extra PEM CA bundle trusted for https/TLS targets (self-signed servers); "" for none. */
+    ca_file: z.union([z.literal(""), absolutePath]).default(""),
+  })
+  .prefault({});
+
+export const MetricsSchema = z
+  .strictObject({
+    /** Prometheus textfile for node_exporter, rewritten atomically after every run; "" for none. */
+    textfile: z.union([z.literal(""), absolutePath]).default(""),
+  })
+  .prefault({});
+
+// --- end alerts and metrics ---
+
 export const ConfigSchema = z
   .strictObject({
     repository: RepositorySchema,
@@ -231,6 +296,8 @@ export const ConfigSchema = z
     backup: BackupSchema,
     paths: PathsSchema,
     schedule: ScheduleSchema,
+    alerts: AlertsSchema,
+    metrics: MetricsSchema,
     units: z.record(z.string().min(1), UnitOverrideSchema).default({}),
   })
   .prefault({});
@@ -239,3 +306,4 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type RepositoryConfig = Config["repository"];
 export type ReplicaConfig = Config["replicas"][number];
 export type UnitOverride = z.infer<typeof UnitOverrideSchema>;
+export type AlertsConfig = Config["alerts"];

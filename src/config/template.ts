@@ -122,6 +122,9 @@ exclude_patterns = []
 host_internal_paths = ["/proc", "/sys", "/dev", "/run", "/var/run", "/boot", "/lib", "/lib64", "/usr", "/bin", "/sbin", "/etc", "/var/lib/docker", "/var/log"]
 # Bind-mounted files with these base names are never backed up.
 host_internal_basenames = ["docker.sock"]
+# Images (repository, no tag) whose kopi-docka.* labels count like your own. Another image's
+# exclude / exclude-volumes / stop=false labels are ignored until [units.<name>] confirms them.
+trust_image_labels = []
 
 [backup.hooks]
 # Executables run once per unit (absolute paths; "" = none). They get KOPI_DOCKA_HOOK and
@@ -150,6 +153,37 @@ restore_dir = "/opt/stacks"
 # on_calendar = "*-*-* 02:00:00"
 # randomized_delay_sec = 0
 
+[alerts]
+# Notification targets, several at once, each with its level: "failure" (failed runs, containers not
+# running again, missed backups, a repository that cannot be reached), "warning" (+ runs with
+# warnings), "always" (every run). \${VAR} in a URL is read from the environment, \${file:/path} from a
+# 0600 file; url_file reads the whole URL from a 0600 file. Schemes: ntfy(s)://host/topic,
+# gotify(s)://host/TOKEN, discord://ID/TOKEN, slack://T/B/X, tgram://BOT_TOKEN/CHAT_ID,
+# json(s)://host/path (POST of the run summary as JSON), mailto(s)://user:pass@smtp.host[:port]?to=addr.
+# [[alerts.notify]]
+# url = "ntfys://ntfy.sh/\${NTFY_TOPIC}"
+# level = "failure"
+# [[alerts.notify]]
+# url_file = "/etc/kopi-docka/mail.url"
+# level = "always"
+notify = []
+# Heartbeat: Healthchecks.io (/start, base URL, /<exit code>), "fail" (/start, base, /fail) or
+# "uptime-kuma" (push URL, ?status=up|down). "" for none.
+ping_url = ""
+ping_style = "healthchecks"
+# A unit whose last good backup is older than this many hours is reported missed, once per episode
+# (per unit: [units.NAME] max_age_hours; 0 never). \`kopi-docka check-freshness\` checks it on its own.
+max_age_hours = 26
+# Seconds each target may take; all are sent to in parallel, after every container runs again.
+timeout = 10
+# Extra CA certificates (PEM) trusted for https and SMTP TLS targets (a self-signed server). "" for none.
+ca_file = ""
+
+[metrics]
+# Prometheus textfile for node_exporter's textfile collector, rewritten atomically after every run,
+# e.g. "/var/lib/node_exporter/textfile/kopi_docka.prom". "" for none.
+textfile = ""
+
 # Per-unit settings; the table name is the unit (compose project or container name).
 # [units.nextcloud]
 # exclude = false            # true: never back up this unit
@@ -158,4 +192,5 @@ restore_dir = "/opt/stacks"
 # stop_timeout = 120         # overrides backup.stop_timeout for this unit
 # pre_backup = ""            # overrides backup.hooks.pre_backup for this unit
 # post_backup = ""
+# max_age_hours = 48         # overrides alerts.max_age_hours for this unit (0: never reported missed)
 `;

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import type { ResolvedPaths } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
+import { alertChecks } from "./alerts/doctor.ts";
 import type { Docker } from "./docker/docker.ts";
 import { AppError } from "./errors.ts";
 import type { Kopia } from "./kopia/kopia.ts";
@@ -75,6 +76,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push(credentialsCheck(config));
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
+  checks.push(...(await alertChecks(config, paths)));
   return checks;
 }
 

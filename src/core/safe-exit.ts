@@ -17,8 +17,9 @@ export interface Compensation {
   dismiss(): void;
 }
 
-/** Restarting stopped containers comes before cleaning temp data, which comes before the rest. */
-export const PRIORITY = { restartContainers: 10, dataSafety: 20, cleanup: 50 } as const;
+/** Restarting stopped containers comes before cleaning temp data, which comes before the rest; alerts (sent
+ * only once every container runs again, and after the interrupted run is recorded) come last. */
+export const PRIORITY = { restartContainers: 10, dataSafety: 20, cleanup: 50, alerts: 60 } as const;
 
 /** How long children get to exit after SIGTERM before SIGKILL, on the signal path. */
 export const SIGNAL_CHILD_GRACE_MS = 10_000;

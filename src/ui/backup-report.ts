@@ -86,7 +86,11 @@ export function renderHistory(runs: RunRecord[]): string {
 
 /** One line per unit for the end of a run (and one per replica copied after it). */
 export function renderRecord(record: RunRecord): string {
-  return renderTable(UNIT_ROW_HEADER, [...record.units.map(unitRow), ...replicaRows(record)]);
+  const gaps = record.units.flatMap((u) => (u.notProtected ?? []).map((g) => `  ${u.name}: ${g}`));
+  const table = renderTable(UNIT_ROW_HEADER, [...record.units.map(unitRow), ...replicaRows(record)]);
+  return gaps.length
+    ? `${table}\nNot backed up (no host path holds this data while stopped):\n${gaps.join("\n")}`
+    : table;
 }
 
 /** A replica synced after the run, as a unit-shaped row: `replica NAME`, ok/failed, time, error. */

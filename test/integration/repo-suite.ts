@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName } from "../helpers/env.ts";
-import { processCommandLines } from "../helpers/processes.ts";
+import { sampleCommandLines } from "../helpers/processes.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
@@ -150,16 +150,8 @@ export function repositorySuite(spec: BackendSpec): void {
         spec.oneLocation ? "connected to the repository at" : "created the repository at",
       );
       const before = await inside();
-      const seen = new Set<string>();
       const pending = cli(config, "backup", "--unit", container);
-      let finished = false;
-      pending.finally(() => {
-        finished = true;
-      });
-      while (!finished) {
-        for (const l of processCommandLines()) seen.add(l);
-        await Bun.sleep(20);
-      }
+      const seen = await sampleCommandLines(pending);
       const backup = await pending;
       expect({ exit: backup.exitCode, stderr: backup.stderr }).toMatchObject({ exit: 0 });
       expect([...seen].some((l) => /kopia .*snapshot create/.test(l))).toBe(true);

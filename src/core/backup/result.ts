@@ -1,6 +1,6 @@
 import { AppError } from "../errors.ts";
 import type { ReplicaResult } from "../repository/replicas.ts";
-import type { SnapshotType } from "./tags.ts";
+import type { SnapshotType } from "../snapshot/tags.ts";
 
 /** Where in a unit's backup something went wrong. */
 export type Phase =
@@ -49,6 +49,8 @@ export interface UnitResult {
   bytes?: number;
   /** From the first `docker stop` until the last restarted container is ready. */
   coldWindowMs?: number;
+  /** Data the unit uses that this run could not read ("volume x: why"); never counted as saved. */
+  notProtected?: string[];
 }
 
 /** One backup run, as stored in `<state_dir>/runs/<run_id>.json`. Never holds a secret. */

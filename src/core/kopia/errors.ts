@@ -13,6 +13,18 @@ export function classifyKopiaError(e: unknown): unknown {
       cause: e,
     });
   }
+  const storage = /cannot access storage path: (?:stat )?([^:\n]+)/.exec(text);
+  if (storage || /cannot open storage/.test(text)) {
+    // A connected repository whose storage vanished (an unmounted disk or share): never "first use".
+    return new AppError(
+      "repository",
+      `the repository storage cannot be reached${storage ? `: ${storage[1]}` : ""}`,
+      {
+        hint: "is its disk or share mounted? `kopi-docka doctor` checks it",
+        cause: e,
+      },
+    );
+  }
   if (/repository not initialized in the provided storage/.test(text)) {
     return new AppError("repository", "no kopia repository exists at the configured location", {
       hint: "run `kopi-docka backup` once to create it, or fix [repository] in the config",

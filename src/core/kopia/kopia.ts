@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import type { ProcessError } from "../errors.ts";
+import { z } from "zod";
+import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
@@ -139,6 +140,10 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (!existsSync(opts.configFile)) return undefined;
       const r = await run(["repository", "status", "--json"], { check: false, timeoutMs: 120_000 });
       if (r.exitCode === 0) return parseKopiaJson(RepositoryStatusSchema, r.stdout, "repository status");
+      // Storage that vanished also says "no such file": that must not read as "never connected".
+      const classified = classifyKopiaError(failure(r));
+      if (classified instanceof AppError && classified.code === "repository" && /storage/.test(r.stderr))
+        throw classified;
       if (/not connected|repository is not connected|no such file/i.test(r.stderr)) return undefined;
       throw classifyKopiaError(failure(r));
     },
@@ -176,10 +181,15 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return parseKopiaJson(SnapshotManifestSchema.array(), r.stdout || "[]", "snapshot list");
     },
 
-    /** Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times. */
+    /**
+     * Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times.
+     * Files are written to a temp name and renamed (`--write-files-atomically`): without it kopia
+     * opens an existing path and writes through a symlink planted there, onto whatever it names.
+     */
     async snapshotRestore(id: string, target: string, o: SnapshotRestoreOptions = {}): Promise<void> {
       const progress = progressRun(parseRestoreProgress, o);
       const args = ["snapshot", "restore", id, target, ...progress.flags, "--no-ignore-permission-errors"];
+      args.push("--write-files-atomically");
       if (o.deleteExtra) args.push("--delete-extra");
       const r = await run(args, { signal: o.signal, check: false, ...progress.options });
       if (r.exitCode !== 0) throw classifyKopiaError(failure(progress.clean(r)));
@@ -193,6 +203,20 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       const args = target === "global" ? ["--global"] : [target];
       const r = await run(["policy", "show", ...args, "--json"], { timeoutMs: 300_000 });
       return parseKopiaJson(KopiaPolicySchema, r.stdout.trim().split("\n")[0] ?? "{}", "policy show");
+    },
+
+    /**
+     * The policy defined on a `user@host:/path` target itself, without what it inherits
+     * (`policy export`); undefined when none is defined. `policyShow` gives the effective one.
+     */
+    async policyDefined(target: string): Promise<KopiaPolicy | undefined> {
+      const r = await run(["policy", "export", target], { check: false, timeoutMs: 300_000 });
+      if (r.exitCode !== 0) {
+        if (/policy not found/i.test(r.stderr)) return undefined;
+        throw classifyKopiaError(failure(r));
+      }
+      const all = parseKopiaJson(z.record(z.string(), KopiaPolicySchema), r.stdout || "{}", "policy export");
+      return all[target];
     },
 
     /** `policy set` with the given flags; callers pass only values that differ (read-before-write). */

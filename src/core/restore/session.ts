@@ -21,7 +21,9 @@ import type { RestorePlan, RestoreRequest } from "./types.ts";
  */
 export async function readRestorePoints(ctx: RestoreContext): Promise<RestorePoints> {
   await openRepository(ctx, "connect");
-  return groupRestorePoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+  const points = groupRestorePoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+  for (const r of points.rejected ?? []) ctx.log.warn(`snapshot ${r.id} is never restored: ${r.reason}`);
+  return points;
 }
 
 export interface PreparedRestore {

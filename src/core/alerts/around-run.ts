@@ -1,0 +1,61 @@
+import type { RunRecord } from "../backup/result.ts";
+import { readRunRecords } from "../backup/run-records.ts";
+import { AppError } from "../errors.ts";
+import type { Kopia } from "../kopia/kopia.ts";
+import { exitStatusForSignal, type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import { type AlertDeps, createAlertPhase } from "./phase.ts";
+
+/** Errors that end a backup with nothing to report to a person far away (they are at the keyboard). */
+const LOCAL_ONLY = new Set(["usage", "config", "locked", "not_root", "interrupted"]);
+
+export interface AroundRunDeps extends AlertDeps {
+  lifecycle: Lifecycle;
+  kopia: Pick<Kopia, "snapshotList">;
+  /** The exit code an error maps to (src/cli.ts owns that table). */
+  exitCodeFor: (e: unknown) => number;
+  /** The error a finished run's record ends with, if any. */
+  outcomeError: (r: RunRecord) => AppError | undefined;
+}
+
+/**
+ * Runs `backup` between the heartbeat start and the alert phase. On the normal path the phase runs
+ * after `backup` returned (every container runs again by then) with the exact exit code; after a
+ * signal it runs as the last compensation, from the record the signal path wrote.
+ */
+export async function runWithAlerts(d: AroundRunDeps, backup: () => Promise<RunRecord>): Promise<RunRecord> {
+  const phase = createAlertPhase(d);
+  const started = phase.start();
+  const since = (d.now?.() ?? new Date()).toISOString();
+  const onSignal = d.lifecycle.register("send alerts, write metrics", PRIORITY.alerts, async () => {
+    await started;
+    const record = readRunRecords(d.paths.runsDir)
+      .filter((r) => r.startedAt >= since)
+      .pop();
+    const signal = d.lifecycle.interruptedBy;
+    await phase.afterRun({ record, exitCode: signal ? exitStatusForSignal(signal) : 1 });
+  });
+  let record: RunRecord | undefined;
+  let error: unknown;
+  try {
+    record = await backup();
+  } catch (e) {
+    error = e;
+  }
+  if (!d.lifecycle.interruptedBy) {
+    onSignal.dismiss();
+    await started;
+    const outcome = record ? d.outcomeError(record) : error;
+    const report = await phase.afterRun({
+      record,
+      error: !record && error instanceof AppError && !LOCAL_ONLY.has(error.code) ? error : undefined,
+      exitCode: outcome ? d.exitCodeFor(outcome) : 0,
+      countSnapshots: record
+        ? async () => (await d.kopia.snapshotList()).filter((m) => m.source.host === d.hostname).length
+        : undefined,
+    });
+    if (report.failed > 0)
+      d.log.warn(`${report.failed} notification(s) not delivered (the backup's result stands)`);
+  }
+  if (record) return record;
+  throw error;
+}

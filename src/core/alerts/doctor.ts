@@ -1,0 +1,101 @@
+import { accessSync, constants, existsSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname } from "node:path";
+import type { ResolvedPaths } from "../../config/resolve.ts";
+import type { Config } from "../../config/schema.ts";
+import { readRunRecords } from "../backup/run-records.ts";
+import type { Check } from "../doctor.ts";
+import { unitAges } from "./freshness.ts";
+import { maskUrl } from "./mask.ts";
+import { duration } from "./message.ts";
+import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
+import type { Target } from "./target.ts";
+
+/** How long doctor waits for a TCP connection to a target. */
+const REACH_TIMEOUT_MS = 3_000;
+
+/** A TCP connection to host:port opens (nothing is sent: doctor never posts a message). */
+function reachable(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = connect({ host: host.replace(/^\[|\]$/g, ""), port, timeout: REACH_TIMEOUT_MS });
+    const done = (problem?: string) => {
+      s.destroy();
+      resolve(problem);
+    };
+    s.once("connect", () => done());
+    s.once("timeout", () => done(`no answer within ${REACH_TIMEOUT_MS / 1000}s`));
+    s.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
+}
+
+function hostPort(t: Target): [string, number] {
+  if (t.kind === "mail") return [t.host, t.port];
+  const u = new URL(t.endpoint);
+  return [u.hostname, Number(u.port) || (u.protocol === "https:" ? 443 : 80)];
+}
+
+/** doctor's alert checks: target URLs (syntax, reachable), the heartbeat URL, the textfile's directory, unit ages. */
+export async function alertChecks(
+  config: Config,
+  paths: ResolvedPaths,
+  src: SecretSource = processSecrets(),
+  now = new Date(),
+): Promise<Check[]> {
+  const checks: Check[] = [];
+  let targets: Target[] = [];
+  try {
+    targets = resolveTargets(config.alerts, src);
+  } catch (e) {
+    checks.push({ id: "notify", status: "fail", detail: e instanceof Error ? e.message : String(e) });
+  }
+  for (const t of targets) {
+    const problem = await reachable(...hostPort(t));
+    checks.push(
+      problem
+        ? {
+            id: "notify",
+            status: "warn",
+            detail: `${t.label}: not reachable (${problem})`,
+            hint: "kopi-docka notify test",
+          }
+        : { id: "notify", status: "ok", detail: `${t.label} (${t.level}) reachable` },
+    );
+  }
+  try {
+    const ping = resolvePingUrl(config.alerts, src);
+    if (ping) {
+      const u = new URL(ping);
+      const problem = await reachable(u.hostname, Number(u.port) || (u.protocol === "https:" ? 443 : 80));
+      checks.push({
+        id: "ping",
+        status: problem ? "warn" : "ok",
+        detail: `${maskUrl(ping)}${problem ? `: not reachable (${problem})` : " reachable"}`,
+      });
+    }
+  } catch (e) {
+    checks.push({ id: "ping", status: "fail", detail: e instanceof Error ? e.message : String(e) });
+  }
+  if (config.metrics.textfile) {
+    const dir = dirname(config.metrics.textfile);
+    let problem: string | undefined;
+    try {
+      accessSync(existsSync(dir) ? dir : dirname(dir), constants.W_OK);
+    } catch {
+      problem = `${dir} is not writable`;
+    }
+    checks.push({
+      id: "metrics",
+      status: problem ? "warn" : "ok",
+      detail: problem ?? `${config.metrics.textfile}`,
+    });
+  }
+  for (const a of unitAges(readRunRecords(paths.runsDir), config, now)) {
+    const age = a.lastSuccess ? `last good backup ${duration(a.ageMs)} ago` : "never backed up";
+    checks.push({
+      id: "freshness",
+      status: a.overdue ? "warn" : "ok",
+      detail: `${a.unit}: ${age}${a.maxAgeHours > 0 ? ` (limit ${a.maxAgeHours}h)` : ""}`,
+    });
+  }
+  return checks;
+}

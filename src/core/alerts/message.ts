@@ -1,0 +1,175 @@
+import type { NotifyLevel } from "../../config/schema.ts";
+import type { PhaseError, RunRecord, UnitResult } from "../backup/result.ts";
+import type { AppError } from "../errors.ts";
+import type { Overdue } from "./freshness.ts";
+
+export type Severity = "info" | "warning" | "failure" | "urgent";
+export type AlertEvent = "run" | "preflight" | "missed" | "test";
+
+/** What one send carries; every renderer below is pure. Never holds a secret. */
+export interface Message {
+  event: AlertEvent;
+  severity: Severity;
+  title: string;
+  body: string;
+  /** The summary as data (json:// targets post it as is). */
+  data: Record<string, unknown>;
+}
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, failure: 2, urgent: 3 };
+const FLOOR: Record<NotifyLevel, number> = { always: 0, warning: 1, failure: 2 };
+
+/** Whether a target configured at `level` gets a message of `severity` (test messages reach all). */
+export const wants = (level: NotifyLevel, m: Message) =>
+  m.event === "test" || RANK[m.severity] >= FLOOR[level];
+
+export function bytes(n: number): string {
+  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let i = 0;
+  for (; v >= 1024 && i < u.length - 1; i++) v /= 1024;
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${u[i]}`;
+}
+
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** The next thing a person should do about an error in this phase. */
+export function nextStep(e: PhaseError | undefined): string {
+  const item = e?.item ?? "<container>";
+  switch (e?.phase) {
+    case "pre_hook":
+      return "fix the pre_backup hook (the unit was not stopped)";
+    case "post_hook":
+      return "check the post_backup hook (the data was saved)";
+    case "stop":
+      return `see why it did not stop: docker logs ${item}`;
+    case "start":
+    case "health":
+      return `start it now: docker start ${item}; then docker logs ${item}`;
+    case "stage":
+    case "snapshot":
+      return "check the repository (reachable, free space): kopi-docka doctor";
+    case "interrupted":
+      return "run kopi-docka backup again";
+    default:
+      return "see kopi-docka history --failed";
+  }
+}
+
+function unitLine(u: UnitResult): string[] {
+  const facts = [
+    u.bytes !== undefined ? bytes(u.bytes) : undefined,
+    duration(u.durationMs),
+    u.coldWindowMs !== undefined ? `cold ${duration(u.coldWindowMs)}` : undefined,
+  ].filter(Boolean);
+  const head = `${u.status === "ok" ? "OK    " : u.status.toUpperCase().padEnd(6)} ${u.name}  ${facts.join(", ")}`;
+  if (u.status === "ok" && u.restartFailed.length === 0) return [head];
+  const e =
+    u.restartFailed.length > 0
+      ? u.errors.find((x) => x.phase === "start" || x.phase === "health")
+      : u.errors[0];
+  const reason = e ? `${e.phase}${e.item ? ` ${e.item}` : ""}: ${e.message}` : "no reason recorded";
+  return [head, `       ${reason}`, `       next: ${nextStep(e)}`];
+}
+
+/** One message for a whole run: N of M units OK, then a line per unit. */
+export function runMessage(record: RunRecord, exitCode: number): Message {
+  const ok = record.units.filter((u) => u.status === "ok").length;
+  const n = record.units.length;
+  const down = record.units.flatMap((u) => u.restartFailed);
+  const severity: Severity =
+    down.length > 0
+      ? "urgent"
+      : record.status !== "ok" || record.interrupted
+        ? "failure"
+        : record.errors.length > 0
+          ? "warning"
+          : "info";
+  const what =
+    down.length > 0
+      ? `URGENT: containers NOT running again: ${down.join(", ")}`
+      : record.interrupted
+        ? `backup interrupted by ${record.interrupted}: ${ok} of ${n} units OK`
+        : record.status === "ok"
+          ? `backup OK: ${ok} of ${n} units`
+          : `backup FAILED: ${ok} of ${n} units OK`;
+  const lines = [
+    `host ${record.hostname}, run ${record.runId}, ${duration(record.durationMs)}, exit ${exitCode}`,
+    ...record.units.flatMap(unitLine),
+    ...record.errors.map((e) => `warning: ${e.phase}: ${e.message}`),
+  ];
+  return {
+    event: "run",
+    severity,
+    title: `kopi-docka ${record.hostname}: ${what}`,
+    body: lines.join("\n"),
+    data: {
+      hostname: record.hostname,
+      runId: record.runId,
+      status: record.status,
+      exitCode,
+      interrupted: record.interrupted ?? null,
+      unitsOk: ok,
+      units: record.units.map((u) => ({
+        name: u.name,
+        status: u.status,
+        bytes: u.bytes ?? null,
+        durationMs: u.durationMs,
+        coldWindowMs: u.coldWindowMs ?? null,
+        restartFailed: u.restartFailed,
+        error: u.errors[0] ? { phase: u.errors[0].phase, message: u.errors[0].message } : null,
+        next: u.status === "ok" ? null : nextStep(u.errors[0]),
+      })),
+    },
+  };
+}
+
+/** The run ended before any container was stopped (repository unreachable, wrong password). */
+export function preflightMessage(hostname: string, error: AppError, exitCode: number): Message {
+  const lines = [
+    `host ${hostname}: no backup was made and no container was stopped.`,
+    error.message,
+    ...(error.hint ? [`next: ${error.hint}`] : []),
+  ];
+  return {
+    event: "preflight",
+    severity: "failure",
+    title: `kopi-docka ${hostname}: backup NOT started (${error.code === "repository_auth" ? "wrong repository password" : "repository unreachable"})`,
+    body: lines.join("\n"),
+    data: { hostname, code: error.code, exitCode, message: error.message, hint: error.hint ?? null },
+  };
+}
+
+export function missedMessage(hostname: string, overdue: readonly Overdue[]): Message {
+  const lines = overdue.map((o) =>
+    o.lastSuccess
+      ? `${o.unit}: last good backup ${duration(o.ageMs)} ago (limit ${o.maxAgeHours}h)`
+      : `${o.unit}: never backed up successfully (limit ${o.maxAgeHours}h)`,
+  );
+  return {
+    event: "missed",
+    severity: "failure",
+    title: `kopi-docka ${hostname}: backup MISSED for ${overdue.length} unit(s)`,
+    body: [...lines, "next: kopi-docka history --failed; systemctl status kopi-docka-backup.timer"].join(
+      "\n",
+    ),
+    data: { hostname, overdue: overdue.map((o) => ({ ...o })) },
+  };
+}
+
+export function testMessage(hostname: string): Message {
+  return {
+    event: "test",
+    severity: "info",
+    title: `kopi-docka ${hostname}: test notification`,
+    body: `This target works: kopi-docka on ${hostname} will send its backup reports here.`,
+    data: { hostname },
+  };
+}

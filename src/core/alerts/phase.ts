@@ -1,0 +1,169 @@
+import { join } from "node:path";
+import type { ResolvedPaths } from "../../config/resolve.ts";
+import type { Config } from "../../config/schema.ts";
+import type { RunRecord } from "../backup/result.ts";
+import { readRunRecords } from "../backup/run-records.ts";
+import type { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { missedEpisodes, unitAges } from "./freshness.ts";
+import { maskUrl, scrub } from "./mask.ts";
+import { type Message, missedMessage, preflightMessage, runMessage } from "./message.ts";
+import { renderMetrics, writeTextfile } from "./metrics.ts";
+import { pingRequest } from "./ping.ts";
+import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
+import { type SendOptions, type SendResult, sendAll, sendOptions } from "./send.ts";
+import type { Target } from "./target.ts";
+
+export interface AlertDeps {
+  config: Config;
+  paths: ResolvedPaths;
+  hostname: string;
+  log: Logger;
+  now?: () => Date;
+  secrets?: SecretSource;
+}
+
+/** How a run ended, as the alert phase sees it. */
+export interface RunOutcome {
+  record?: RunRecord;
+  /** Thrown before a record existed (repository unreachable, wrong password, …). */
+  error?: AppError;
+  exitCode: number;
+  /** Snapshot count for the textfile; absent when the repository could not be read. */
+  countSnapshots?: () => Promise<number>;
+}
+
+export interface PhaseReport {
+  sent: SendResult[];
+  failed: number;
+  missed: string[];
+  textfile?: string;
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Where `missed.json` lives: which overdue units were already alerted. */
+export const missedStateFile = (paths: ResolvedPaths) => join(paths.stateDir, "alerts", "missed.json");
+
+function report(d: AlertDeps, what: string, results: readonly SendResult[]): void {
+  for (const r of results) {
+    if (r.ok) d.log.debug(`${what} sent to ${r.target} (${r.ms} ms)`);
+    else d.log.warn(`${what} not delivered to ${r.target}: ${r.error}`);
+  }
+}
+
+/**
+ * Alerting around a backup: the heartbeat start, and after the run (every container already runs
+ * again) the run message, a missed-backup alert, the heartbeat end and the textfile, all in parallel,
+ * each bounded by `[alerts] timeout`. Nothing here throws or changes the run's exit code.
+ */
+export function createAlertPhase(d: AlertDeps) {
+  const now = () => d.now?.() ?? new Date();
+  const secrets = d.secrets ?? processSecrets();
+  let pingUrl: string | undefined;
+  let targets: Target[] = [];
+  const problems: string[] = [];
+  try {
+    pingUrl = resolvePingUrl(d.config.alerts, secrets);
+  } catch (e) {
+    problems.push(errText(e));
+  }
+  try {
+    targets = resolveTargets(d.config.alerts, secrets, d.hostname);
+  } catch (e) {
+    problems.push(errText(e));
+  }
+  let options: SendOptions = { timeoutMs: d.config.alerts.timeout * 1000 };
+  try {
+    options = sendOptions(d.config);
+  } catch (e) {
+    problems.push(`alerts.ca_file: ${errText(e)}`);
+  }
+  for (const p of problems) d.log.warn(p);
+
+  const ping = async (at: Parameters<typeof pingRequest>[2]) => {
+    if (!pingUrl) return;
+    const r = pingRequest(pingUrl, d.config.alerts.ping_style, at);
+    if (!r) return;
+    try {
+      const res = await fetch(r.url, {
+        method: r.method,
+        body: r.body,
+        signal: AbortSignal.timeout(options.timeoutMs),
+        ...(options.ca ? { tls: { ca: options.ca } } : {}),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    } catch (e) {
+      d.log.warn(`heartbeat ${maskUrl(pingUrl)} ${at.phase}: ${scrub(errText(e), [pingUrl])}`);
+    }
+  };
+
+  const send = async (what: string, m: Message) => {
+    const results = await sendAll(targets, m, options);
+    report(d, what, results);
+    return results;
+  };
+
+  async function missed(): Promise<{ units: string[]; results: SendResult[] }> {
+    const ages = unitAges(readRunRecords(d.paths.runsDir), d.config, now());
+    const episodes = missedEpisodes(ages, missedStateFile(d.paths), now());
+    if (episodes.fresh.length === 0) {
+      episodes.commit(true);
+      return { units: [], results: [] };
+    }
+    const results = await send("missed-backup alert", missedMessage(d.hostname, episodes.fresh));
+    episodes.commit(results.length === 0 || results.some((r) => r.ok));
+    return { units: episodes.fresh.map((a) => a.unit), results };
+  }
+
+  async function textfile(o: RunOutcome): Promise<string | undefined> {
+    const file = d.config.metrics.textfile;
+    if (!file) return undefined;
+    let snapshots: number | undefined;
+    if (o.countSnapshots) {
+      const bound = new Promise<undefined>((r) => setTimeout(r, options.timeoutMs).unref?.());
+      snapshots = await Promise.race([o.countSnapshots().catch(() => undefined), bound]);
+    }
+    try {
+      writeTextfile(file, renderMetrics(readRunRecords(d.paths.runsDir), snapshots));
+      return file;
+    } catch (e) {
+      d.log.warn(`metrics textfile ${file} not written: ${errText(e)}`);
+      return undefined;
+    }
+  }
+
+  return {
+    /** Problems in the alert config (also logged); the backup runs regardless. */
+    problems,
+    targets,
+    /** Alerts overdue units not yet alerted in their episode (`check-freshness`). */
+    missed,
+    /** The heartbeat's start signal; never rejects. */
+    start: () => ping({ phase: "start" }),
+    /** Everything after the run. Never rejects. */
+    async afterRun(o: RunOutcome): Promise<PhaseReport> {
+      const message = o.record
+        ? runMessage(o.record, o.exitCode)
+        : o.error
+          ? preflightMessage(d.hostname, o.error, o.exitCode)
+          : undefined;
+      const [sent, miss, , file] = await Promise.all([
+        message ? send("backup report", message) : Promise.resolve([]),
+        missed().catch((e) => {
+          d.log.warn(`missed-backup check failed: ${errText(e)}`);
+          return { units: [], results: [] as SendResult[] };
+        }),
+        ping({
+          phase: "end",
+          exitCode: o.exitCode,
+          summary: message ? `${message.title}\n${message.body}` : "",
+        }),
+        textfile(o),
+      ]);
+      const all = [...sent, ...miss.results];
+      return { sent: all, failed: all.filter((r) => !r.ok).length, missed: miss.units, textfile: file };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { AlertsConfig } from "../../config/schema.ts";
+
+export interface PingRequest {
+  url: string;
+  method: "GET" | "POST";
+  body?: string;
+}
+
+/**
+ * Heartbeat URLs by convention. healthchecks (Healthchecks.io): `/start`, then the base URL on
+ * success or `/<exit code>` on failure; fail: `/start`, base, `/fail`; uptime-kuma (push monitor):
+ * no start signal, `?status=up|down&msg=…` at the end. Bodies carry the run summary (no secrets).
+ */
+export function pingRequest(
+  base: string,
+  style: AlertsConfig["ping_style"],
+  at: { phase: "start" } | { phase: "end"; exitCode: number; summary: string },
+): PingRequest | undefined {
+  if (style === "uptime-kuma") {
+    if (at.phase === "start") return undefined;
+    const url = new URL(base);
+    url.searchParams.set("status", at.exitCode === 0 ? "up" : "down");
+    url.searchParams.set("msg", at.summary.split("\n")[0]?.slice(0, 200) ?? "");
+    return { url: url.toString(), method: "GET" };
+  }
+  if (at.phase === "start") return { url: `${base}/start`, method: "POST", body: "" };
+  if (at.exitCode === 0) return { url: base, method: "POST", body: at.summary };
+  const tail = style === "healthchecks" ? String(at.exitCode) : "fail";
+  return { url: `${base}/${tail}`, method: "POST", body: at.summary };
+}
