@@ -1,7 +1,14 @@
 import type { Discovery } from "../discovery/model.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { BackupPlan } from "./plan-model.ts";
-import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
+import {
+  type PhaseError,
+  type RunRecord,
+  runStatus,
+  stderrTailOf,
+  summaryLines,
+  type UnitResult,
+} from "./result.ts";
 import { backupUnit } from "./unit.ts";
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -46,7 +53,7 @@ export async function executeBackup(
     try {
       await maybeMaintenance(d);
     } catch (e) {
-      errors.push({ phase: "maintenance", message: msg(e) });
+      errors.push({ phase: "maintenance", message: msg(e), ...stderrTailOf(e) });
       d.log.warn(`maintenance failed (backups are fine): ${msg(e)}`);
     }
   }
