@@ -202,6 +202,32 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (r.exitCode !== 0) throw classifyKopiaError(failure(progress.clean(r)));
     },
 
+    /**
+     * Deletes snapshot manifests, in the order given (`snapshot delete … --delete`; without
+     * `--delete` kopia only says what it would do). Data goes at the next maintenance.
+     */
+    async snapshotDelete(ids: readonly string[], o: { signal?: AbortSignal } = {}): Promise<void> {
+      if (ids.length === 0) return;
+      await run(["snapshot", "delete", ...ids, "--delete", "--no-auto-maintenance"], {
+        signal: o.signal,
+        timeoutMs: 600_000,
+      });
+    },
+
+    /** Adds and removes pins (`snapshot pin`). kopia rewrites each manifest: its id changes. */
+    async snapshotPin(
+      ids: readonly string[],
+      change: { add?: readonly string[]; remove?: readonly string[] },
+    ): Promise<void> {
+      if (ids.length === 0) return;
+      const flags = [
+        ...(change.add ?? []).flatMap((p) => ["--add", p]),
+        ...(change.remove ?? []).flatMap((p) => ["--remove", p]),
+      ];
+      if (flags.length === 0) return;
+      await run(["snapshot", "pin", ...flags, ...ids, "--no-auto-maintenance"], { timeoutMs: 600_000 });
+    },
+
     /** Raw access for the rare command without a method; still env-injected and classified. */
     run,
 
