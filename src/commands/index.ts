@@ -4,6 +4,7 @@ import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
 import doctor from "./doctor.ts";
 import history from "./history.ts";
+import kopia from "./kopia.ts";
 import list from "./list.ts";
 import notify from "./notify.ts";
 import recover from "./recover.ts";
@@ -17,6 +18,7 @@ import version from "./version.ts";
 export const commands: Record<string, CommandDef<any>> = {
   backup,
   history,
+  kopia,
   version,
   doctor,
   config,

@@ -228,6 +228,21 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       await run(["snapshot", "pin", ...flags, ...ids, "--no-auto-maintenance"], { timeoutMs: 600_000 });
     },
 
+    /**
+     * A person's own kopia command on this host's connection (`kopi-docka kopia -- ARGS`): our config
+     * file, log dir and the password in env, never in argv; the terminal is kopia's. Returns kopia's
+     * exit code; nothing it prints passes through kopi-docka.
+     */
+    async passthrough(args: readonly string[], o: { signal?: AbortSignal } = {}): Promise<number> {
+      const r = await runner.run([...base, ...args], {
+        env: env(true),
+        stdio: "inherit",
+        check: false,
+        signal: o.signal,
+      });
+      return r.exitCode ?? 128;
+    },
+
     /** Raw access for the rare command without a method; still env-injected and classified. */
     run,
 

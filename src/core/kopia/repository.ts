@@ -71,3 +71,16 @@ function matchesConfig(
   }
   return true;
 }
+
+/**
+ * Connects to the configured repository, never creating one: reading from (or a person's command on)
+ * a mistyped path must say so, not start an empty repository there.
+ */
+export async function connectExisting(kopia: Kopia, repo: RepositoryConfig, log: Logger): Promise<void> {
+  if (repo.backend === "filesystem" && !filesystemRepositoryExists(repo.path)) {
+    throw new AppError("repository", `there is no kopia repository at ${repo.path}`, {
+      hint: "check [repository] path in the config",
+    });
+  }
+  await ensureRepository(kopia, repo, log);
+}

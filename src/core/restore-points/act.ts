@@ -2,7 +2,7 @@ import type { Config } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import { applyGlobalPolicy, globalPolicyFlags } from "../kopia/policy.ts";
-import { ensureRepository, filesystemRepositoryExists } from "../kopia/repository.ts";
+import { connectExisting } from "../kopia/repository.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import { type ManagedPoint, managedPoints } from "./groups.ts";
@@ -30,13 +30,7 @@ export const pinName = (reason?: string) => (reason?.trim() ? `kopi-docka: ${rea
 
 /** Every kopi-docka restore point in the repository (never creates a repository). */
 export async function readManagedPoints(ctx: PointsAdminContext): Promise<ManagedPoint[]> {
-  const repo = ctx.config.repository;
-  if (repo.backend === "filesystem" && !filesystemRepositoryExists(repo.path)) {
-    throw new AppError("repository", `there is no kopia repository at ${repo.path}`, {
-      hint: "check [repository] path in the config",
-    });
-  }
-  await ensureRepository(ctx.kopia, repo, ctx.log);
+  await connectExisting(ctx.kopia, ctx.config.repository, ctx.log);
   return managedPoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
 }
 
