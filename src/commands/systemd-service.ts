@@ -84,7 +84,8 @@ export const runNowCommand = defineCommand({
     const result = await runNow(deps, { follow: Boolean(args.follow) });
     emit(args, result, runNowText);
     const failed =
-      result.finished && errorForExitStatus(result.finished.exitStatus ?? 1, "the backup service");
+      result.finished &&
+      errorForExitStatus(result.finished.exitStatus ?? 1, `the backup service (${result.finished.result})`);
     if (failed) throw failed;
   },
 });

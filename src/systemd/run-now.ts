@@ -1,10 +1,10 @@
 import { AppError } from "../core/errors.ts";
 import type { Runner } from "../core/process/runner.ts";
 import { journalctlArgv } from "./logs.ts";
-import { showUnit, type UnitRuntime } from "./systemctl.ts";
+import { showUnit } from "./systemctl.ts";
 import { SERVICE_UNIT } from "./units.ts";
 
-/** How often the service's state is read while following a run. */
+/** How long journalctl keeps following after the run ended, for its last lines. */
 const POLL_MS = 1000;
 
 /** How a run started by `run-now` ended (or that it was only started). */
@@ -23,9 +23,11 @@ export interface RunNowDeps {
 }
 
 /**
- * Starts the backup service without waiting for it (`systemctl start --no-block`), as the timer
- * would: same unit, same sandbox, same journal. With `follow`, its journal is shown live until the
- * run ends, and the result carries the run's exit status.
+ * Starts the backup service as the timer would: same unit, same sandbox, same journal. Without
+ * `follow` the start does not wait (`systemctl start --no-block`). With it, the journal is shown live
+ * while a plain `systemctl start` waits for the oneshot run to end (polling its state would miss a
+ * short successful run: systemd forgets an inactive unit's last run at once), and the result carries
+ * the run's exit status. Ctrl+C stops the watching, never the run.
  */
 export async function runNow(deps: RunNowDeps, o: { follow: boolean }): Promise<RunNowResult> {
   if (!deps.systemdRunning) {
@@ -39,12 +41,12 @@ export async function runNow(deps: RunNowDeps, o: { follow: boolean }): Promise<
       hint: "install it with `kopi-docka systemd install`",
     });
   }
+  if (!o.follow) {
+    await deps.runner.run(["systemctl", "start", "--no-block", SERVICE_UNIT], { timeoutMs: 60_000 });
+    return { unit: SERVICE_UNIT, started: true };
+  }
   const since = new Date(Date.now() - 1000);
-  await deps.runner.run(["systemctl", "start", "--no-block", SERVICE_UNIT], { timeoutMs: 60_000 });
-  if (!o.follow) return { unit: SERVICE_UNIT, started: true };
   const stopFollowing = new AbortController();
-  const abortWith = () => stopFollowing.abort();
-  deps.signal?.addEventListener("abort", abortWith, { once: true });
   const journal = deps.runner.run(journalctlArgv({ lines: 1000, since: journalTime(since), follow: true }), {
     stdio: "inherit",
     check: false,
@@ -52,48 +54,34 @@ export async function runNow(deps: RunNowDeps, o: { follow: boolean }): Promise<
     killGraceMs: 2000,
   });
   try {
-    const end = await waitForEnd(deps, before);
-    // journald may still be writing the last lines: give journalctl a moment to print them
-    await Bun.sleep(deps.pollMs ?? POLL_MS);
-    return { unit: SERVICE_UNIT, started: true, finished: end };
-  } finally {
-    stopFollowing.abort();
-    deps.signal?.removeEventListener("abort", abortWith);
-    await journal.catch(() => undefined);
-  }
-}
-
-/** Polls without the run ever starting before `run-now --follow` says the start failed. */
-const START_POLLS = 60;
-
-/** Polls until this run (a new ExecMainStart) is over. */
-async function waitForEnd(
-  deps: RunNowDeps,
-  before: UnitRuntime,
-): Promise<NonNullable<RunNowResult["finished"]>> {
-  for (let polls = 1; ; polls++) {
+    const started = await deps.runner.run(["systemctl", "start", SERVICE_UNIT], {
+      check: false,
+      signal: deps.signal,
+    });
     if (deps.signal?.aborted) throw deps.signal.reason ?? new Error("aborted");
+    // journald may still be passing on the last lines: give journalctl a moment to print them
     await Bun.sleep(deps.pollMs ?? POLL_MS);
-    const now = await showUnit(deps.runner, SERVICE_UNIT);
-    const ranAgain = now.lastStart !== null && now.lastStart !== before.lastStart;
-    const idle = now.activeState === "inactive" || now.activeState === "failed";
-    if (!ranAgain && idle && polls >= START_POLLS) {
-      throw new AppError(
-        "process_failed",
-        `${SERVICE_UNIT} did not start (${now.activeState}, ${now.result})`,
-        {
-          hint: `see \`systemctl status ${SERVICE_UNIT}\``,
-        },
-      );
-    }
-    if (ranAgain && idle && now.lastExit !== null) {
-      const status = Number(now.lastExitStatus);
+    if (started.exitCode === 0) {
       return {
-        result: now.result,
-        exitStatus: Number.isInteger(status) ? status : null,
-        activeState: now.activeState,
+        unit: SERVICE_UNIT,
+        started: true,
+        finished: { result: "success", exitStatus: 0, activeState: "inactive" },
       };
     }
+    const end = await showUnit(deps.runner, SERVICE_UNIT);
+    const status = Number(end.lastExitStatus);
+    return {
+      unit: SERVICE_UNIT,
+      started: true,
+      finished: {
+        result: end.result,
+        exitStatus: Number.isInteger(status) && status !== 0 ? status : null,
+        activeState: end.activeState,
+      },
+    };
+  } finally {
+    stopFollowing.abort();
+    await journal.catch(() => undefined);
   }
 }
 

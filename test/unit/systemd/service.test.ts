@@ -43,29 +43,37 @@ test("journal entries: time from the realtime stamp, pid, a byte-array message d
   ]);
 });
 
-test("run-now --follow: starts without blocking, follows the journal, ends with the new run's status", async () => {
+test("run-now --follow: follows the journal while systemctl start waits; a failed run's status and result", async () => {
   const runner = new FakeRunner([
-    { argv: isShow, stdout: show({ active: "inactive", start: "Mon 2026-01-01 02:00:00 UTC", exit: "x" }) },
-    { argv: ["systemctl", "start", "--no-block", "kopi-docka-backup.service"] },
+    { argv: isShow, stdout: show({ active: "inactive", start: "" }) },
     {
       argv: (a) => a[0] === "journalctl" && a.includes("--follow"),
       check: (o) => expect(o.stdio).toBe("inherit"),
     },
-    { argv: isShow, stdout: show({ active: "activating", start: "Tue 2026-01-02 10:00:00 UTC" }) },
+    { argv: ["systemctl", "start", "kopi-docka-backup.service"], exitCode: 3 },
     {
       argv: isShow,
-      stdout: show({
-        active: "failed",
-        start: "Tue 2026-01-02 10:00:00 UTC",
-        exit: "Tue",
-        status: "3",
-        result: "exit-code",
-      }),
+      stdout: show({ active: "failed", start: "Tue", exit: "Tue", status: "3", result: "exit-code" }),
     },
   ]);
   const r = await runNow({ runner, systemdRunning: true, pollMs: 1 }, { follow: true });
   expect(r.finished).toEqual({ result: "exit-code", exitStatus: 3, activeState: "failed" });
   expect(runner.remaining).toBe(0);
+});
+
+test("run-now without --follow: start --no-block only; not installed: not_found", async () => {
+  const runner = new FakeRunner([
+    { argv: isShow, stdout: show({ active: "inactive", start: "" }) },
+    { argv: ["systemctl", "start", "--no-block", "kopi-docka-backup.service"] },
+  ]);
+  expect(await runNow({ runner, systemdRunning: true }, { follow: false })).toEqual({
+    unit: "kopi-docka-backup.service",
+    started: true,
+  });
+  const missing = new FakeRunner([{ argv: isShow, stdout: "LoadState=not-found\n" }]);
+  await expect(runNow({ runner: missing, systemdRunning: true }, { follow: false })).rejects.toMatchObject({
+    code: "not_found",
+  });
 });
 
 test("a finished run's status becomes the same exit code", () => {
