@@ -2,6 +2,7 @@ import type { CommandDef } from "citty";
 import backup from "./backup.ts";
 import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
+import dockerConfig from "./docker-config.ts";
 import doctor from "./doctor.ts";
 import history from "./history.ts";
 import kopia from "./kopia.ts";
@@ -21,6 +22,7 @@ export const commands: Record<string, CommandDef<any>> = {
   kopia,
   version,
   doctor,
+  "docker-config": dockerConfig,
   config,
   list,
   notify,

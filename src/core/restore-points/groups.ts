@@ -1,5 +1,6 @@
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { snapshotTags } from "../kopia/parse.ts";
+import { tagsProblem } from "../snapshot/validate.ts";
 
 /**
  * Restore points as whole things to delete, pin and expire: every snapshot manifest of one unit of one
@@ -34,12 +35,16 @@ export interface ManagedPoint {
   pins: string[];
 }
 
-/** Groups kopi-docka's snapshot manifests into points, newest first; untagged snapshots are not ours. */
+/**
+ * Groups kopi-docka's snapshot manifests into points, newest first; untagged snapshots are not ours,
+ * and ones whose tags are unsafe (a name or id that could be a path or a shell word) are left out:
+ * their ids end up in printed commands.
+ */
 export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPoint[] {
   const groups = new Map<string, ManagedPoint>();
   for (const m of manifests) {
     const t = snapshotTags(m);
-    if (!t.unit || !t.backup_id || !t.type) continue;
+    if (!t.unit || !t.backup_id || !t.type || tagsProblem(t)) continue;
     const key = `${m.source.host}\u0000${t.unit}\u0000${t.backup_id}`;
     let p = groups.get(key);
     if (!p) {
