@@ -28,9 +28,9 @@ describeReal("history detail on real run records", ["docker", "kopia", "image"],
       { mode: 0o755 },
     );
     await startContainer(name, name);
-    const backup = async (label: string, expectExit: number) => {
+    const backup = async (label: string, expectExit: number, env: Record<string, string> = {}) => {
       const before = new Set(((await json("history")) as { runId: string }[]).map((r) => r.runId));
-      const r = await cli("backup", "--unit", name);
+      const r = await runCli(["backup", "--unit", name, "--config", config], { env });
       expect(r.exitCode).toBe(expectExit);
       const after = (await json("history")) as { runId: string }[];
       runIds[label] = after.find((x) => !before.has(x.runId))?.runId ?? "";
@@ -51,6 +51,15 @@ describeReal("history detail on real run records", ["docker", "kopia", "image"],
     await run(["rm", join(dir.path, "slow")]);
     const all = (await json("history")) as { runId: string; interrupted?: string }[];
     runIds.interrupted = all.find((r) => r.interrupted)?.runId ?? "";
+    // a kopia in front of the real one that fails the volume's snapshot with a few stderr lines
+    const shim = join(dir.path, "shim");
+    await run(["mkdir", "-p", shim]);
+    writeFileSync(
+      join(shim, "kopia"),
+      `#!/bin/sh\ncase "$*" in *"snapshot create"*/volumes/*) for i in 1 2 3; do echo "ERROR blob store says no $i" >&2; done; exit 1;; esac\nexec ${Bun.which("kopia")} "$@"\n`,
+      { mode: 0o755 },
+    );
+    await backup("kopiafail", 1, { PATH: `${shim}:${process.env.PATH}` });
     await backup("ok2", 0);
   }, 300_000);
 
@@ -60,12 +69,30 @@ describeReal("history detail on real run records", ["docker", "kopia", "image"],
     dir.remove();
   }, 60_000);
 
-  test("four runs recorded, newest first", async () => {
+  test("five runs recorded, newest first", async () => {
     const ids = ((await json("history")) as { runId: string }[]).map((r) => r.runId);
-    expect(ids).toEqual([runIds.ok2, runIds.interrupted, runIds.failed, runIds.ok1] as string[]);
+    expect(ids).toEqual([
+      runIds.ok2,
+      runIds.kopiafail,
+      runIds.interrupted,
+      runIds.failed,
+      runIds.ok1,
+    ] as string[]);
   });
 
-  test("--id: the failed run in full, the hook's stderr tail under its error", async () => {
+  test("--id: a failed kopia snapshot keeps kopia's last stderr lines, shown under the error", async () => {
+    const rec = await json("history", "--id", runIds.kopiafail as string);
+    const err = rec.units[0].errors.find((e: { phase: string }) => e.phase === "snapshot");
+    expect(err.message).toContain("blob store says no 3");
+    expect(err.stderrTail).toBe(
+      "ERROR blob store says no 1\nERROR blob store says no 2\nERROR blob store says no 3",
+    );
+    const text = (await cli("history", "--id", runIds.kopiafail as string)).stdout;
+    expect(text).toContain("stderr (last lines):");
+    expect(text).toMatch(/^ {8}ERROR blob store says no 1$/m);
+  });
+
+  test("--id: the failed run in full, the hook's stderr lines under its error", async () => {
     const r = await cli("history", "--id", runIds.failed as string);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`run ${runIds.failed}: failed`);
@@ -75,7 +102,7 @@ describeReal("history detail on real run records", ["docker", "kopia", "image"],
     const rec = await json("history", "--id", runIds.failed as string);
     expect(rec.units[0].errors[0]).toMatchObject({
       phase: "pre_hook",
-      stderrTail: expect.stringContaining("disk says no 1\ndisk says no 2\ndisk says no 3"),
+      message: expect.stringContaining("disk says no 1\ndisk says no 2\ndisk says no 3"),
     });
   });
 
@@ -95,9 +122,9 @@ describeReal("history detail on real run records", ["docker", "kopia", "image"],
     expect(missing.stderr).toContain("no run record 19990101T000000Z-000000");
   });
 
-  test("--stats: 4 runs, 2 ok, 1 failed, 1 skipped; durations and cold window from the records", async () => {
+  test("--stats: 5 runs, 2 ok, 2 failed, 1 skipped; durations and cold window from the records", async () => {
     const [s] = await json("history", "--stats");
-    expect(s).toMatchObject({ unit: name, runs: 4, ok: 2, failed: 1, skipped: 1 });
+    expect(s).toMatchObject({ unit: name, runs: 5, ok: 2, failed: 2, skipped: 1 });
     const all = (await json("history")) as {
       units: { durationMs: number; status: string; coldWindowMs?: number }[];
     }[];
@@ -105,18 +132,18 @@ describeReal("history detail on real run records", ["docker", "kopia", "image"],
     expect(s.duration.maxMs).toBe(Math.max(...tried.map((u) => u.durationMs)));
     expect(s.duration.minMs).toBe(Math.min(...tried.map((u) => u.durationMs)));
     const cold = tried.flatMap((u) => (u.coldWindowMs === undefined ? [] : [u.coldWindowMs]));
-    expect(cold.length).toBe(2);
+    expect(cold.length).toBe(3); // the failed kopia run stopped the container too
     expect(s.coldWindow.maxMs).toBe(Math.max(...cold));
     const table = (await cli("history", "--stats")).stdout;
-    expect(table).toMatch(new RegExp(`^${name}\\s+4\\s+2\\s+1\\s+1\\s`, "m"));
+    expect(table).toMatch(new RegExp(`^${name}\\s+5\\s+2\\s+2\\s+1\\s`, "m"));
   });
 
   test("--since: a time between runs keeps the later ones; a bad value is exit 2", async () => {
     const all = (await json("history")) as { runId: string; startedAt: string }[];
     const cut = all.find((r) => r.runId === runIds.interrupted)?.startedAt as string;
     const since = ((await json("history", "--since", cut)) as { runId: string }[]).map((r) => r.runId);
-    expect(since).toEqual([runIds.ok2, runIds.interrupted] as string[]);
-    expect(((await json("history", "--since", "1d")) as unknown[]).length).toBe(4);
+    expect(since).toEqual([runIds.ok2, runIds.kopiafail, runIds.interrupted] as string[]);
+    expect(((await json("history", "--since", "1d")) as unknown[]).length).toBe(5);
     const bad = await cli("history", "--since", "last tuesday");
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain("--since last tuesday: not a date");

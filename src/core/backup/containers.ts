@@ -2,7 +2,7 @@ import type { Compensation } from "../safe-exit.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
-import { type PhaseError, stderrTailOf } from "./result.ts";
+import type { PhaseError } from "./result.ts";
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const interrupted = (item: string): PhaseError => ({
@@ -51,7 +51,7 @@ export async function stopUnit(
         startedAt: state.StartedAt ?? "",
       });
     } catch (e) {
-      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e), ...stderrTailOf(e) }] };
+      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
     }
     const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
       await d.docker.start(plan.id);
@@ -62,7 +62,7 @@ export async function stopUnit(
     try {
       await d.docker.stop(plan.id, plan.stopTimeout);
     } catch (e) {
-      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e), ...stderrTailOf(e) }] };
+      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
     }
   }
   return { stopped, errors: [] };
@@ -87,7 +87,7 @@ export async function startUnit(
       await s.restart.run();
     } catch (e) {
       restartFailed.push(name);
-      errors.push({ phase: "start", item: name, message: msg(e), ...stderrTailOf(e) });
+      errors.push({ phase: "start", item: name, message: msg(e) });
       continue;
     }
     const ready = await d.docker.waitRunning(s.plan.id, {

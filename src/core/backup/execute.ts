@@ -1,14 +1,7 @@
 import type { Discovery } from "../discovery/model.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { BackupPlan } from "./plan-model.ts";
-import {
-  type PhaseError,
-  type RunRecord,
-  runStatus,
-  stderrTailOf,
-  summaryLines,
-  type UnitResult,
-} from "./result.ts";
+import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
 import { backupUnit } from "./unit.ts";
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -53,7 +46,7 @@ export async function executeBackup(
     try {
       await maybeMaintenance(d);
     } catch (e) {
-      errors.push({ phase: "maintenance", message: msg(e), ...stderrTailOf(e) });
+      errors.push({ phase: "maintenance", message: msg(e) });
       d.log.warn(`maintenance failed (backups are fine): ${msg(e)}`);
     }
   }

@@ -19,7 +19,10 @@ export interface PhaseError {
   message: string;
   /** The source label or container name concerned. */
   item?: string;
-  /** The last lines a failed child (kopia, docker, a hook) wrote to stderr, secrets redacted. */
+  /**
+   * kopia's last stderr lines when a snapshot failed (its `message` keeps only the last one), secrets
+   * redacted. Errors of other children (docker, hooks) carry their stderr tail in `message` already.
+   */
   stderrTail?: string;
 }
 

@@ -5,7 +5,7 @@ import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
-import { type PhaseError, type SourceResult, savedBytes, stderrTailOf, type UnitResult } from "./result.ts";
+import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -56,11 +56,7 @@ export async function backupUnit(
       });
       return true;
     } catch (e) {
-      errors.push({
-        phase: type === "pre_backup" ? "pre_hook" : "post_hook",
-        message: msg(e),
-        ...stderrTailOf(e),
-      });
+      errors.push({ phase: type === "pre_backup" ? "pre_hook" : "post_hook", message: msg(e) });
       return false;
     }
   };
