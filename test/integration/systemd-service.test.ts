@@ -119,6 +119,25 @@ describeReal("systemd run-now, logs and status in a booted systemd", ["docker", 
     expect(messages.some((m: string) => m.includes("hook says no"))).toBe(true);
     const text = await kd("systemd", "logs", "--lines", "3");
     expect(text.stdout.trim().split("\n")).toHaveLength(3);
+    // --follow: journalctl owns the terminal until Ctrl+C (here SIGINT after 3 s), then exit 130
+    const follow = await inInit([
+      "timeout",
+      "--preserve-status",
+      "-s",
+      "INT",
+      "3",
+      BINARY,
+      "systemd",
+      "logs",
+      "--follow",
+      "--lines",
+      "2",
+      "--config",
+      config,
+    ]);
+    expect(follow.exitCode).toBe(130);
+    expect(follow.stdout.trim().split("\n").length).toBeGreaterThanOrEqual(2);
+    expect(follow.stdout).toContain("kopi-docka-backup.service");
     // systemd forgets a successful oneshot's last run once it is inactive: status shows the state
     const status = await kd("systemd", "status");
     expect(status.stdout).toMatch(/^service {3}inactive/m);
