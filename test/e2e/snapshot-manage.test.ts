@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliArgv, runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { hasTmux, terminal } from "../helpers/terminal.ts";
 
 interface Point {
   key: string;
@@ -166,5 +167,38 @@ describeReal(
       expect((await points()).map((p) => p.runId)).toEqual([last.runId]);
       expect(await latest()).toBe(((await points())[0] as Point).backupId);
     }, 240_000);
+    test.skipIf(!hasTmux)(
+      "on a terminal: the points first, then a question whose default is no; yes deletes",
+      async () => {
+        const [only] = await points();
+        const cmd = `env -u CI NO_COLOR=1 ${cliArgv().join(" ")} snapshots delete --run ${only?.runId} --config ${config}`;
+        const no = terminal(uniqueName("kdtdel"), { width: 200, height: 50 });
+        try {
+          await no.start(cmd);
+          expect(await no.waitFor("Delete these restore points?", 60_000)).toContain(only?.backupId as string);
+          await no.keys("Enter");
+          const text = await no.waitFor("EXIT=", 60_000);
+          expect(text).toContain("nothing was deleted");
+          expect(text).toContain("EXIT=130");
+        } finally {
+          await no.kill();
+        }
+        expect((await points()).map((p) => p.key)).toEqual([only?.key as string]);
+        const yes = terminal(uniqueName("kdtdel"), { width: 200, height: 50 });
+        try {
+          await yes.start(cmd);
+          await yes.waitFor("Delete these restore points?", 60_000);
+          await yes.keys("y");
+          await yes.keys("Enter");
+          const text = await yes.waitFor("EXIT=", 60_000);
+          expect(text).toContain("deleted 1 restore point(s)");
+          expect(text).toContain("EXIT=0");
+        } finally {
+          await yes.kill();
+        }
+        expect(await points()).toEqual([]);
+      },
+      120_000,
+    );
   },
 );
