@@ -175,7 +175,9 @@ describeReal(
         const no = terminal(uniqueName("kdtdel"), { width: 200, height: 50 });
         try {
           await no.start(cmd);
-          expect(await no.waitFor("Delete these restore points?", 60_000)).toContain(only?.backupId as string);
+          expect(await no.waitFor("Delete these restore points?", 60_000)).toContain(
+            only?.backupId as string,
+          );
           await no.keys("Enter");
           const text = await no.waitFor("EXIT=", 60_000);
           expect(text).toContain("nothing was deleted");
