@@ -137,6 +137,7 @@ describeReal("install.sh --with-deps where systemd is not PID 1 and docker.io is
     expect((await inside("command -v docker")).exitCode).not.toBe(0);
     const r = await inside(`sh /media/kd/install.sh --with-deps --no-timer --binary /media/kd/${full}`);
     expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax
     expect((await inside("dpkg-query -W -f='${Status}' docker.io")).stdout).toBe("install ok installed");
     const lines = r.stderr.split("\n");
     const at = lines.findIndex((l) => l.includes("systemd is not PID 1 here"));
