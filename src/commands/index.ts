@@ -2,8 +2,10 @@ import type { CommandDef } from "citty";
 import backup from "./backup.ts";
 import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
+import dockerConfig from "./docker-config.ts";
 import doctor from "./doctor.ts";
 import history from "./history.ts";
+import kopia from "./kopia.ts";
 import list from "./list.ts";
 import notify from "./notify.ts";
 import recover from "./recover.ts";
@@ -18,8 +20,10 @@ import version from "./version.ts";
 export const commands: Record<string, CommandDef<any>> = {
   backup,
   history,
+  kopia,
   version,
   doctor,
+  "docker-config": dockerConfig,
   config,
   list,
   notify,

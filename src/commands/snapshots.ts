@@ -6,6 +6,9 @@ import { emit } from "../ui/output.ts";
 import { renderPoints } from "../ui/restore-report.ts";
 import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
+import { deleteCommand, expireCommand, pinCommand, unpinCommand } from "./snapshots-manage.ts";
+
+const subCommands = { delete: deleteCommand, pin: pinCommand, unpin: unpinCommand, expire: expireCommand };
 
 export default defineCommand({
   meta: {
@@ -27,7 +30,10 @@ export default defineCommand({
       valueHint: "host",
     },
   },
+  subCommands,
   async run({ args }) {
+    // citty runs a parent's `run` after its sub-command's too: listing is only for `snapshots` itself.
+    if (args._.some((a) => a in subCommands)) return;
     const ctx = onRepository(needs(args, "reader"), args.repository, createKopia);
     const { points, undoPoints } = await listRestorePoints(ctx, { unit: args.unit, host: args.host });
     emit(args, { points, undoPoints }, (v) => renderPoints(v.points, v.undoPoints));

@@ -1,4 +1,4 @@
-import { AppError } from "../errors.ts";
+import { AppError, ProcessError } from "../errors.ts";
 import type { ReplicaResult } from "../repository/replicas.ts";
 import type { SnapshotType } from "../snapshot/tags.ts";
 
@@ -20,6 +20,36 @@ export interface PhaseError {
   message: string;
   /** The source label or container name concerned. */
   item?: string;
+  /**
+   * kopia's last stderr lines when a snapshot failed (its `message` keeps only the last one), secrets
+   * redacted. Errors of other children (docker, hooks) carry their stderr tail in `message` already.
+   */
+  stderrTail?: string;
+}
+
+/** Lines of a child's stderr a run record keeps per error: the cause, not a whole log. */
+export const STDERR_TAIL_LINES = 10;
+
+/** The last `STDERR_TAIL_LINES` non-empty lines of `text`; undefined when there are none. */
+export function lastLines(text: string | undefined): string | undefined {
+  const lines = (text ?? "").split("\n").filter((l) => l.trim() !== "");
+  return lines.length ? lines.slice(-STDERR_TAIL_LINES).join("\n") : undefined;
+}
+
+/**
+ * The stderr tail of the child behind `e` (a `ProcessError`, or an error caused by one), already
+ * redacted by `ProcessError`; `{}` when there is none, so it spreads into a `PhaseError`.
+ */
+export function stderrTailOf(e: unknown): { stderrTail?: string } {
+  let cur: unknown = e;
+  for (let depth = 0; cur instanceof Error && depth < 5; depth++) {
+    if (cur instanceof ProcessError) {
+      const tail = lastLines(cur.stderrTail);
+      return tail ? { stderrTail: tail } : {};
+    }
+    cur = cur.cause;
+  }
+  return {};
 }
 
 export interface SourceResult {
@@ -31,6 +61,8 @@ export interface SourceResult {
   files?: number;
   durationMs: number;
   reason?: string;
+  /** kopia's last stderr lines when it failed (secrets redacted). */
+  stderrTail?: string;
 }
 
 export interface UnitResult {

@@ -195,6 +195,47 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (r.exitCode !== 0) throw classifyKopiaError(failure(progress.clean(r)));
     },
 
+    /**
+     * Deletes snapshot manifests, in the order given (`snapshot delete … --delete`; without
+     * `--delete` kopia only says what it would do). Data goes at the next maintenance.
+     */
+    async snapshotDelete(ids: readonly string[], o: { signal?: AbortSignal } = {}): Promise<void> {
+      if (ids.length === 0) return;
+      await run(["snapshot", "delete", ...ids, "--delete", "--no-auto-maintenance"], {
+        signal: o.signal,
+        timeoutMs: 600_000,
+      });
+    },
+
+    /** Adds and removes pins (`snapshot pin`). kopia rewrites each manifest: its id changes. */
+    async snapshotPin(
+      ids: readonly string[],
+      change: { add?: readonly string[]; remove?: readonly string[] },
+    ): Promise<void> {
+      if (ids.length === 0) return;
+      const flags = [
+        ...(change.add ?? []).flatMap((p) => ["--add", p]),
+        ...(change.remove ?? []).flatMap((p) => ["--remove", p]),
+      ];
+      if (flags.length === 0) return;
+      await run(["snapshot", "pin", ...flags, ...ids, "--no-auto-maintenance"], { timeoutMs: 600_000 });
+    },
+
+    /**
+     * A person's own kopia command on this host's connection (`kopi-docka kopia -- ARGS`): our config
+     * file, log dir and the password in env, never in argv; the terminal is kopia's. Returns kopia's
+     * exit code; nothing it prints passes through kopi-docka.
+     */
+    async passthrough(args: readonly string[], o: { signal?: AbortSignal } = {}): Promise<number> {
+      const r = await runner.run([...base, ...args], {
+        env: env(true),
+        stdio: "inherit",
+        check: false,
+        signal: o.signal,
+      });
+      return r.exitCode ?? 128;
+    },
+
     /** Raw access for the rare command without a method; still env-injected and classified. */
     run,
 
