@@ -34,9 +34,9 @@ max_download_speed = 0
 # port = 22
 # user = "kopia"
 # path = "/srv/kopia/this-host"         # directory on the server
-# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600
+# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600 (required: kopia would need a
+#                                       # password on its command line, visible to every user)
 # known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
-# sftp_password_file = ""               # only without key_file (or sftp_password_env)
 #
 # backend = "s3"                        # AWS or any S3-compatible store
 # bucket = "backups"
