@@ -8,6 +8,7 @@ import { rcloneSchema } from "../core/repository/backends/rclone.ts";
 import { s3Schema } from "../core/repository/backends/s3.ts";
 import { serverSchema } from "../core/repository/backends/server.ts";
 import { sftpSchema } from "../core/repository/backends/sftp.ts";
+import { tailscaleSchema } from "../core/repository/backends/tailscale.ts";
 import { webdavSchema } from "../core/repository/backends/webdav.ts";
 import { speed } from "../core/repository/fields.ts";
 
@@ -99,6 +100,7 @@ export const RepositorySchema = z
       rcloneSchema.extend(commonRepository),
       webdavSchema.extend(commonRepository),
       serverSchema.extend(commonRepository),
+      tailscaleSchema.extend(commonRepository),
     ]),
   )
   .prefault({});

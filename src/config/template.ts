@@ -6,7 +6,7 @@ export const CONFIG_TEMPLATE = `# kopi-docka configuration (TOML). Every key is 
 # Check a change with \`kopi-docka config validate\`; see the effective values with \`kopi-docka config show\`.
 
 [repository]
-# Where kopia keeps the backups: filesystem, sftp, s3, b2, azure, gcs, rclone, webdav or server
+# Where kopia keeps the backups: filesystem, sftp, tailscale, s3, b2, azure, gcs, rclone, webdav or server
 # (examples for each below). "filesystem": a local or mounted directory. A filesystem repository is
 # created on this host's first backup; any other, or once this host has used one, only by
 # \`kopi-docka repo init\`: a missing repository (an unmounted disk, a wrong bucket) is an error, exit 10.
@@ -37,6 +37,15 @@ max_download_speed = 0
 # key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600 (required: kopia would need a
 #                                       # password on its command line, visible to every user)
 # known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
+#
+# backend = "tailscale"                 # SFTP on a tailnet peer, checked online before anything stops
+# peer = "nas.tailnet-x.ts.net"         # its MagicDNS name (or just "nas"); \`tailscale status\` lists them
+# port = 22
+# user = "kopia"
+# path = "/srv/kopia/this-host"
+# key_file = "/etc/kopi-docka/id_ed25519"
+# known_hosts_file = "/etc/kopi-docka/known_hosts"   # pins the host key under the peer's Tailscale IP
+#                                       # (100.x.y.z): ssh-keyscan 100.x.y.z > known_hosts
 #
 # backend = "s3"                        # AWS or any S3-compatible store
 # bucket = "backups"
