@@ -69,7 +69,7 @@ export function parsePing(stdout: string): { latencyMs: number; via: string } | 
 }
 
 function needTailscale(): void {
-  if (!Bun.which("tailscale"))
+  if (!Bun.which("tailscale", { PATH: process.env.PATH ?? "" }))
     throw new AppError(
       "dependency_missing",
       "the tailscale repository needs `tailscale`, which is not on PATH",
