@@ -97,7 +97,7 @@ max_download_speed = 0
 
 # A second copy of the repository (3-2-1), copied after each successful backup with kopia's
 # \`repository sync-to\` (outside the cold window; a failed copy makes the run exit 3, never fails it).
-# Any backend but "server", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
+# Any backend but "server" or "tailscale", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
 # \`restore --repository replica:NAME\` reads it when the primary is gone. Repeat the table for more.
 # [[replicas]]
 # name = "offsite"
