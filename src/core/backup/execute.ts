@@ -36,7 +36,8 @@ export async function executeBackup(
     const r = await backupUnit(d, unitPlan, unit, plan.runId);
     units.push(r);
     onUnit?.(r);
-    const cold = r.coldWindowMs !== undefined ? `, cold ${r.coldWindowMs} ms` : "";
+    const cold =
+      r.coldWindowMs !== undefined ? `, cold ${r.coldWindowMs} ms (frozen ${r.frozenWindowMs} ms)` : "";
     if (r.status === "ok") d.log.success(`unit ${r.name}: OK in ${r.durationMs} ms${cold}`);
     else
       d.log.error(`unit ${r.name}: FAILED (${r.errors.map((e) => `${e.phase}: ${e.message}`).join("; ")})`);

@@ -96,8 +96,8 @@ export async function backupUnit(
       errors.push({ phase: "policy", item: s.label, message: `exclude patterns not applied: ${msg(e)}` });
     }
   }
-  const coldStart = performance.now();
   const stop = await stopUnit(d, plan, runId);
+  const allStoppedAt = performance.now();
   errors.push(...stop.errors);
   for (const s of ready.filter(isData)) {
     if (stop.errors.length > 0 || errors.some((e) => e.phase === "policy" && e.item === s.label)) {
@@ -113,15 +113,22 @@ export async function backupUnit(
     if (d.lifecycle.signal.aborted) break;
     await snap(s);
   }
+  const firstStartAt = performance.now();
   const start = await startUnit(d, plan, stop.stopped);
   errors.push(...start.errors);
-  const coldWindowMs = stop.stopped.length > 0 ? Math.round(performance.now() - coldStart) : undefined;
+  const windows =
+    stop.firstStopAt !== undefined
+      ? {
+          coldWindowMs: Math.round(performance.now() - stop.firstStopAt),
+          frozenWindowMs: Math.round(firstStartAt - allStoppedAt),
+        }
+      : {};
   if (d.lifecycle.signal.aborted) errors.push({ phase: "interrupted", message: "interrupted by a signal" });
   else await hook("post_backup", plan.hooks.postBackup);
   return result({
     stopped: stop.stopped.map((s) => s.plan.name),
     restartFailed: start.restartFailed,
-    ...(coldWindowMs !== undefined ? { coldWindowMs } : {}),
+    ...windows,
   });
 }
 
