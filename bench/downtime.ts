@@ -11,7 +11,7 @@
  *
  * Run as root from a worktree with a built binary (`bun run build.ts`):
  *   bun bench/downtime.ts [--size 1G|200M] [--change 10] [--reps 3] [--volumes 4] [--strategies cold,…]
- *                         [--python PATH|none]
+ *                         [--python PATH|none] [--before OLD-BINARY]
  * The machine is shared and loaded: each change round is repeated `--reps` times; medians are printed.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     volumes: { type: "string", default: "4" },
     strategies: { type: "string", default: "cold" },
     reps: { type: "string", default: "3" },
+    /** Another kopi-docka binary (e.g. an older build) run as "cold, before" on the same data. */
+    before: { type: "string" },
     python: { type: "string", default: "/var/cache/kopi-docka-dev/py/bin/kopi-docka" },
   },
 });
@@ -35,9 +37,11 @@ const size = parseSize(args.size);
 const changePct = Number(args.change);
 const volumeCount = Number(args.volumes);
 const strategies = args.strategies.split(",").filter(Boolean);
+if (args.before) strategies.push("before");
 const python = args.python !== "none" && existsSync(args.python) ? args.python : undefined;
-const binary = join(import.meta.dir, "..", "dist", "kopi-docka-linux-x64");
-if (!existsSync(binary)) throw new Error(`no ${binary}: run \`bun run build.ts\` first`);
+const built = join(import.meta.dir, "..", "dist", "kopi-docka-linux-x64");
+if (!existsSync(built)) throw new Error(`no ${built}: run \`bun run build.ts\` first`);
+const binaryOf = (strategy: string) => (strategy === "before" ? (args.before ?? built) : built);
 
 interface Row {
   who: string;
@@ -74,7 +78,7 @@ async function bare(repoDir: string, mountpoints: string[]): Promise<number> {
 async function ours(strategy: string, config: string, round: string, bareMs: number) {
   const since = Date.now() / 1000;
   const t0 = performance.now();
-  const r = await run([binary, "backup", "--config", config, "--unit", name], { check: false });
+  const r = await run([binaryOf(strategy), "backup", "--config", config, "--unit", name], { check: false });
   const wallMs = performance.now() - t0;
   if (r.exitCode !== 0) console.error(r.stderr.slice(-2000));
   const runsDir = join(dir.path, `ours-${strategy}`, "state", "runs");
@@ -170,7 +174,7 @@ try {
   await run(["docker", "run", "-d", "--name", name, ...mounts, TEST_IMAGE, "sh", "-c", QUICK_STOP]);
   const configs = new Map<string, string>();
   for (const s of strategies) {
-    const extra = s === "cold" ? "" : `[units."${name}"]\nmode = "${s}"\n`;
+    const extra = s === "cold" || s === "before" ? "" : `[units."${name}"]\nmode = "${s}"\n`;
     const c = writeTestConfig(join(dir.path, `ours-${s}`), `[backup]\nstop_timeout = 30\n${extra}`);
     writeFileSync(join(dir.path, `ours-${s}`, "repository.password"), PASSWORD, { mode: 0o600 });
     configs.set(s, c);

@@ -3,6 +3,7 @@ import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
+import { openGated } from "./gated.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
@@ -21,6 +22,8 @@ export async function backupUnit(
   plan: UnitPlan,
   unit: Unit,
   runId: string,
+  /** `gate`: data snapshots start before the stop and wait at a gate (`gated.ts`). */
+  opts: { gate: boolean } = { gate: false },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
   const started = performance.now();
@@ -58,19 +61,14 @@ export async function backupUnit(
     }
   };
   const progress = d.progress?.unit(plan.name);
-  const snap = async (s: SourcePlan) => {
-    const r = await snapshotSource(d.kopia, s, {
-      progress,
-      hostname: d.hostname,
-      timestamp,
-      signal: d.lifecycle.signal,
-      log: d.log,
-      unit: plan.name,
-    });
+  const snapOpts = { progress, hostname: d.hostname, timestamp, log: d.log, unit: plan.name };
+  const record = (r: SourceResult) => {
     sources.push(r);
     if (r.status === "failed")
-      errors.push({ phase: "snapshot", item: s.label, message: r.reason ?? "failed" });
+      errors.push({ phase: "snapshot", item: r.label, message: r.reason ?? "failed" });
   };
+  const snap = async (s: SourcePlan) =>
+    record(await snapshotSource(d.kopia, s, { ...snapOpts, signal: d.lifecycle.signal }));
 
   if (!(await hook("pre_backup", plan.hooks.preBackup))) return result();
   const ready: SourcePlan[] = [];
@@ -85,7 +83,8 @@ export async function backupUnit(
     }
   }
   for (const s of ready.filter((x) => !isData(x))) await snap(s);
-  for (const s of ready.filter(isData)) {
+  const data = ready.filter(isData);
+  for (const s of data) {
     try {
       await applyIgnoreRules(
         d.kopia,
@@ -96,22 +95,38 @@ export async function backupUnit(
       errors.push({ phase: "policy", item: s.label, message: `exclude patterns not applied: ${msg(e)}` });
     }
   }
+  const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
+  const gates = opts.gate
+    ? await openGates(
+        d,
+        data.filter((s) => !policyFailed(s)),
+        snapOpts,
+      )
+    : undefined;
   const stop = await stopUnit(d, plan, runId);
   const allStoppedAt = performance.now();
   errors.push(...stop.errors);
-  for (const s of ready.filter(isData)) {
-    if (stop.errors.length > 0 || errors.some((e) => e.phase === "policy" && e.item === s.label)) {
-      sources.push({
-        type: s.type,
-        label: s.label,
-        status: "failed",
-        durationMs: 0,
-        reason: "not snapshotted: not cold or excludes missing",
-      });
-      continue;
+  try {
+    for (const s of data) {
+      const gated = gates?.gated.find((g) => g.source === s);
+      if (stop.errors.length > 0 || policyFailed(s)) {
+        const reason = "not snapshotted: not cold or excludes missing";
+        sources.push(
+          gated
+            ? await gated.abandon(reason)
+            : { type: s.type, label: s.label, status: "failed", durationMs: 0, reason },
+        );
+        continue;
+      }
+      if (d.lifecycle.signal.aborted) break;
+      if (gated) record(await gated.release());
+      else await snap(s);
     }
-    if (d.lifecycle.signal.aborted) break;
-    await snap(s);
+  } finally {
+    for (const g of gates?.gated ?? [])
+      if (!sources.some((r) => r.label === g.source.label && r.type === g.source.type))
+        await g.abandon("interrupted");
+    gates?.dispose();
   }
   const firstStartAt = performance.now();
   const start = await startUnit(d, plan, stop.stopped);
@@ -130,6 +145,19 @@ export async function backupUnit(
     restartFailed: start.restartFailed,
     ...windows,
   });
+}
+
+/** Gated snapshots of `data`, or undefined (snapshots as ever) when the gates cannot be made. */
+async function openGates(d: BackupDeps, data: SourcePlan[], o: Parameters<typeof openGated>[2]) {
+  if (data.length === 0) return undefined;
+  try {
+    return await openGated(d, data, o);
+  } catch (e) {
+    d.log.warn(
+      `${o.unit}: snapshots not started ahead of the stop (${msg(e)}); taking them in the cold window`,
+    );
+    return undefined;
+  }
 }
 
 /** Stages a staged source; undefined when ready, else why it is skipped or failed. */
