@@ -29,6 +29,7 @@ export interface GatedSnapshot {
  */
 export async function openGated(
   d: BackupDeps,
+  /** Directories only: kopia runs the gate action for a directory root, never for a single file. */
   sources: readonly SourcePlan[],
   o: Omit<Parameters<typeof snapshotSource>[2], "gate" | "signal">,
 ): Promise<{ gated: GatedSnapshot[]; dispose: () => void }> {
@@ -88,13 +89,30 @@ async function openOne(
       close();
       go(true);
       const r = await result;
+      if (failedEarly && r.snapshotId) return discardLive(d, r);
       return { ...r, durationMs: Math.round(performance.now() - t0) };
     },
     async abandon(reason) {
       close();
       go(false);
       const r = await result;
+      if (failedEarly && r.snapshotId) return discardLive(d, r);
       return { type: r.type, label: r.label, status: "failed", durationMs: 0, reason };
     },
   };
+}
+
+/**
+ * A snapshot saved without passing its gate read live data: never a cold copy. It cannot happen with
+ * the gate action in place (it fails closed); should the policy have been changed behind our back,
+ * the snapshot is deleted and the source fails.
+ */
+async function discardLive(d: BackupDeps, r: SourceResult): Promise<SourceResult> {
+  const reason = "kopia read the data before the containers were stopped (gate action missing?): discarded";
+  try {
+    await d.kopia.run(["snapshot", "delete", r.snapshotId ?? "", "--delete"], { timeoutMs: 300_000 });
+  } catch (e) {
+    d.log.error(`${r.label}: live snapshot ${r.snapshotId} could not be deleted: ${e}`);
+  }
+  return { type: r.type, label: r.label, status: "failed", durationMs: r.durationMs, reason };
 }

@@ -1,3 +1,4 @@
+import { lstatSync } from "node:fs";
 import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
@@ -99,7 +100,7 @@ export async function backupUnit(
   const gates = opts.gate
     ? await openGates(
         d,
-        data.filter((s) => !policyFailed(s)),
+        data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
         snapOpts,
       )
     : undefined;
@@ -145,6 +146,15 @@ export async function backupUnit(
     restartFailed: start.restartFailed,
     ...windows,
   });
+}
+
+/** kopia runs the gate action only for a directory root; a file bind is snapshotted in the window. */
+function isRealDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Gated snapshots of `data`, or undefined (snapshots as ever) when the gates cannot be made. */
