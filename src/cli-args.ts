@@ -24,16 +24,23 @@ export async function resolveChain(root: AnyCommand, argv: readonly string[]) {
 
 /**
  * Every value of a flag that may be repeated: `--unit a --unit b`, `--unit=c`, `--unit d,e` give
- * a, b, c, d, e (citty keeps only the last). Empty values are dropped. `name` without the dashes.
+ * a, b, c, d, e (citty keeps only the last). `name` without the dashes. An empty item (`--unit a,`)
+ * is a usage error: an empty list would mean "all", a wider action than anyone asked for.
  */
 export function repeatedFlag(rawArgs: readonly string[], name: string): string[] {
   const flag = `--${name}`;
-  return rawArgs
+  const items = rawArgs
     .flatMap((a, i) =>
       a === flag ? [rawArgs[i + 1] ?? ""] : a.startsWith(`${flag}=`) ? [a.slice(flag.length + 1)] : [],
     )
-    .flatMap((v) => v.split(","))
-    .filter(Boolean);
+    .flatMap((v) => v.split(",").map((x) => x.trim()));
+  if (items.some((x) => x === "")) {
+    throw new UsageError(
+      `${flag} has an empty name`,
+      `name each ${name}: ${flag} a,b or ${flag} a ${flag} b`,
+    );
+  }
+  return items;
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -79,7 +86,11 @@ export async function rejectUnknownArgs(
             : `\`${path}\` takes no options`,
         );
       }
-      if ((type === "string" || type === "enum") && !a.includes("=")) i++;
+      if (type === "string" || type === "enum") {
+        const eq = a.indexOf("=");
+        const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+        rejectEmptyValue(a.slice(0, eq >= 0 ? eq : undefined), value, path);
+      }
       continue;
     }
     if (++seenPositionals > positionals) {
@@ -90,5 +101,20 @@ export async function rejectUnknownArgs(
         `see \`${path} --help\``,
       );
     }
+  }
+}
+
+/**
+ * An empty value would widen the action (`--unit ''` is every unit, `--config ''` the default
+ * file), and a bare flag followed by another flag would swallow it: both are usage errors.
+ */
+function rejectEmptyValue(flag: string, value: string | undefined, path: string): void {
+  if (value === undefined || value.trim() === "" || (value.startsWith("--") && value.length > 2)) {
+    throw new UsageError(
+      `${flag} needs a value for \`${path}\``,
+      value === undefined || value.startsWith("--")
+        ? `write ${flag} <value>, or leave ${flag} out`
+        : `an empty value is never "all": leave ${flag} out to mean the default`,
+    );
   }
 }

@@ -7,42 +7,12 @@ import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand }
 import { rejectUnknownArgs, resolveChain } from "./cli-args.ts";
 import { commands } from "./commands/index.ts";
 import { markRunProcess } from "./core/containers/orphans.ts";
-import { AppError, type ErrorCode, InterruptedError, UsageError } from "./core/errors.ts";
-import {
-  exitStatusForSignal,
-  installExitSafetyNet,
-  installSignalHandlers,
-  processLifecycle,
-} from "./core/safe-exit.ts";
+import { AppError, InterruptedError, UsageError } from "./core/errors.ts";
+import { installExitSafetyNet, installSignalHandlers, processLifecycle } from "./core/safe-exit.ts";
+import { EXIT_CODES, exitCodeFor } from "./exit-codes.ts";
 import { VERSION } from "./version.ts";
 
-/**
- * Exit codes, documented in README. Monitoring relies on them: never renumber, only add.
- * 130/143/129 are the signal statuses (SIGINT/SIGTERM/SIGHUP).
- */
-export const EXIT_CODES: Record<ErrorCode, number> = {
-  process_failed: 1,
-  backup_failed: 1,
-  restore_failed: 1,
-  check_failed: 1,
-  not_found: 1,
-  usage: 2,
-  config: 2,
-  partial_failure: 3,
-  restart_failed: 4,
-  repository: 10,
-  locked: 11,
-  repository_auth: 12,
-  not_root: 13,
-  dependency_missing: 14,
-  interrupted: 130,
-};
-
-export function exitCodeFor(e: unknown): number {
-  if (e instanceof InterruptedError) return exitStatusForSignal(e.signal);
-  if (e instanceof AppError) return EXIT_CODES[e.code];
-  return 1;
-}
+export { EXIT_CODES, exitCodeFor };
 
 export const root = defineCommand({
   meta: {

@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
-import { exitCodeFor } from "../cli.ts";
 import { repeatedFlag } from "../cli-args.ts";
 import { SCOPES, type Scope } from "../config/schema.ts";
 import { runWithAlerts } from "../core/alerts/around-run.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
+import { exitCodeFor } from "../exit-codes.ts";
 import { renderBackupPlan, renderRecord } from "../ui/backup-report.ts";
 import { emit } from "../ui/output.ts";
 import { createProgressReporter } from "../ui/progress.ts";

@@ -40,16 +40,23 @@ export default defineCommand({
     only: str("Restore only volumes, binds or recipe", "what"),
     "from-host": str("Use restore points recorded on another host", "host"),
     as: str("Side-by-side copy under this compose project name", "name"),
-    "target-dir": str("Where compose and project files go (default <restore_dir>/<unit>)", "dir"),
+    "target-dir": str(
+      "Where compose and project files go (default: where they were backed up from; <restore_dir>/<name> with --as)",
+      "dir",
+    ),
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
     "env-file": str("KEY=value lines for --start of a standalone container (redacted values)", "file"),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
+    "allow-path": str("Confirm restoring to this exact host-internal path (repeat for more)", "path"),
+    "replace-files": bool(
+      "Replace compose and project files that differ from the backup (old ones kept as .bak)",
+    ),
     yes: bool("Do not ask; needed without a terminal"),
   },
   async run({ args, rawArgs }) {
     const ctx = needs(args, "writer", "restore");
     const points = await readRestorePoints(ctx);
-    const flags = restoreFlags(args, repeatedFlag(rawArgs, "volume"));
+    const flags = restoreFlags(args, repeatedFlag(rawArgs, "volume"), repeatedFlag(rawArgs, "allow-path"));
     const wizard = ctx.interactive && !flagsComplete(flags);
     let prepared: PreparedRestore | undefined;
     const preview = async (r: Parameters<typeof prepareRestore>[1]) => {

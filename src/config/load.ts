@@ -3,7 +3,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { findKeyLine } from "./key-line.ts";
-import { type Config, ConfigSchema } from "./schema.ts";
+import { CONTROL_CHARS, type Config, ConfigSchema } from "./schema.ts";
 
 /** Where the config lives when neither `--config` nor KOPI_DOCKA_CONFIG names a file. */
 export const DEFAULT_CONFIG_PATH = "/etc/kopi-docka/config.toml";
@@ -24,6 +24,11 @@ export interface LoadedConfig {
 export function loadConfig(explicitPath: string | undefined, env = process.env): LoadedConfig {
   const named = explicitPath || env.KOPI_DOCKA_CONFIG || undefined;
   const expectedPath = named ?? DEFAULT_CONFIG_PATH;
+  if (CONTROL_CHARS.test(expectedPath)) {
+    throw new ConfigError(JSON.stringify(expectedPath), [
+      { key: "", message: "the config path holds a control character (newline, tab, NUL, …)" },
+    ]);
+  }
   if (!named && !existsSync(DEFAULT_CONFIG_PATH)) {
     return { config: ConfigSchema.parse({}), path: undefined, expectedPath };
   }
@@ -37,8 +42,15 @@ export function loadConfig(explicitPath: string | undefined, env = process.env):
         ? "file not found"
         : code === "EACCES"
           ? "permission denied (run as root, or fix the file's mode)"
-          : String(e);
-    const hint = code === "ENOENT" ? "create it with `kopi-docka config init`, or fix the path" : undefined;
+          : code === "EISDIR"
+            ? "is a directory, not a config file"
+            : (e as Error).message;
+    const hint =
+      code === "ENOENT"
+        ? "create it with `kopi-docka config init`, or fix the path"
+        : code === "EISDIR"
+          ? `name the TOML file itself, e.g. ${expectedPath.replace(/\/+$/, "")}/config.toml`
+          : undefined;
     throw new ConfigError(expectedPath, [{ key: "", message }], hint);
   }
   return { config: parseConfigText(text, expectedPath), path: expectedPath, expectedPath };

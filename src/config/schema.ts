@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { z } from "zod";
 
 /**
@@ -7,7 +8,22 @@ import { z } from "zod";
  */
 
 const seconds = (def: number, max: number) => z.number().int().min(1).max(max).default(def);
-const absolutePath = z.string().refine((p) => p.startsWith("/"), "must be an absolute path");
+/** C0 controls and DEL: never part of a path anyone means (a newline would split a unit file line). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * An absolute host path, normalised (`//a/./b/` → `/a/b`). `..` is refused rather than resolved: it
+ * says the writer meant something other than what they wrote. `/` itself is never a sensible value
+ * for any key (a lock file, a repository, a hook, a skipped tree).
+ */
+const absolutePath = z
+  .string()
+  .refine((p) => !CONTROL_CHARS.test(p), "must not hold control characters (newline, tab, NUL, …)")
+  .refine((p) => p.startsWith("/"), "must be an absolute path")
+  .refine((p) => !p.split("/").includes(".."), "must not contain `..`")
+  .transform((p) => posix.normalize(p).replace(/(.)\/+$/, "$1"))
+  .refine((p) => p !== "/", "must not be / (the host root)");
 const keep = (def: number, max: number) => z.number().int().min(0).max(max).default(def);
 
 /** Kopia compression algorithms accepted by `policy set --compression`. */
@@ -124,6 +140,11 @@ export const BackupSchema = z
     exclude_patterns: z.array(z.string().min(1)).default([]),
     /** Bind-mount sources at or under these paths are never backed up. */
     host_internal_paths: z.array(absolutePath).default(DEFAULT_HOST_INTERNAL_PATHS),
+    /**
+     * Images (repository without tag, e.g. "ghcr.io/acme/app") whose `kopi-docka.*` labels are obeyed
+     * like the host's own. Other images' labels may not leave data out until the config confirms it.
+     */
+    trust_image_labels: z.array(z.string().min(1)).default([]),
     /** Socket files (by base name) never backed up as bind mounts. */
     host_internal_basenames: z.array(z.string().min(1)).default(["docker.sock"]),
     hooks: HooksSchema,

@@ -43,6 +43,9 @@ exclude_patterns = []
 host_internal_paths = ["/proc", "/sys", "/dev", "/run", "/var/run", "/boot", "/lib", "/lib64", "/usr", "/bin", "/sbin", "/etc", "/var/lib/docker", "/var/log"]
 # Bind-mounted files with these base names are never backed up.
 host_internal_basenames = ["docker.sock"]
+# Images (repository, no tag) whose kopi-docka.* labels count like your own. Another image's
+# exclude / exclude-volumes / stop=false labels are ignored until [units.<name>] confirms them.
+trust_image_labels = []
 
 [backup.hooks]
 # Executables run once per unit (absolute paths; "" = none). They get KOPI_DOCKA_HOOK and

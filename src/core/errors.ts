@@ -1,3 +1,5 @@
+import { redactArgv, redactText } from "./snapshot/redact.ts";
+
 /**
  * Typed errors. Each carries a stable `code`; `src/cli.ts` alone decides which exit status a code gets.
  * `message` says what happened, `hint` says what to do next. Neither may contain a secret.
@@ -61,7 +63,10 @@ export class ConfigError extends AppError {
   }
 }
 
-/** A child process exited non-zero (or was killed). Carries argv (never secrets) and the stderr tail. */
+/**
+ * A child process exited non-zero (or was killed). Carries its argv and stderr tail with secret values
+ * redacted: both end up in messages, logs and `--json` errors.
+ */
 export class ProcessError extends AppError {
   readonly argv: readonly string[];
   readonly exitCode: number | null;
@@ -80,12 +85,14 @@ export class ProcessError extends AppError {
       : init.signal
         ? `was killed by ${init.signal}`
         : `exited with code ${init.exitCode}`;
-    const tail = init.stderrTail.trim();
-    super("process_failed", `\`${init.argv.join(" ")}\` ${how}${tail ? `: ${tail}` : ""}`);
-    this.argv = init.argv;
+    const argv = redactArgv(init.argv);
+    const stderrTail = redactText(init.stderrTail);
+    const tail = stderrTail.trim();
+    super("process_failed", `\`${argv.join(" ")}\` ${how}${tail ? `: ${tail}` : ""}`);
+    this.argv = argv;
     this.exitCode = init.exitCode;
     this.signal = init.signal;
-    this.stderrTail = init.stderrTail;
+    this.stderrTail = stderrTail;
     this.timedOut = init.timedOut ?? false;
   }
 }

@@ -1,4 +1,5 @@
-import { lstatSync } from "node:fs";
+import { lstatSync, realpathSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { AppError, ProcessError } from "./errors.ts";
 import type { Runner } from "./process/runner.ts";
 
@@ -38,6 +39,44 @@ export function checkHookFile(file: string): void {
             ? "is owned by another user"
             : undefined;
   if (why) throw new AppError("config", `hook ${file} ${why}`, { hint: "chown root and chmod 0755 it" });
+  checkHookDirs(file);
+}
+
+/**
+ * Whoever can write a directory on the way to the hook can swap the hook (or a directory above it):
+ * every directory from the hook's up to `/` (symlinks resolved) must be owned by root (or the user
+ * running kopi-docka) and not group/world-writable. A root-owned sticky directory such as /tmp is
+ * allowed: there nobody else can rename or remove the entries they do not own.
+ */
+export function checkHookDirs(file: string): void {
+  let dir: string;
+  try {
+    dir = realpathSync(dirname(resolve(file)));
+  } catch {
+    throw new AppError("config", `the directory of hook ${file} cannot be resolved`);
+  }
+  for (;;) {
+    const st = statSync(dir);
+    const owner = st.uid === 0 || st.uid === process.getuid?.();
+    const sticky = (st.mode & 0o1000) !== 0 && st.uid === 0;
+    const why = !owner
+      ? "is owned by another user"
+      : (st.mode & 0o022) !== 0 && !sticky
+        ? "is writable by group or others"
+        : undefined;
+    if (why) {
+      throw new AppError(
+        "config",
+        `hook ${file}: its directory ${dir} ${why}, so the hook could be replaced`,
+        {
+          hint: `chown root ${dir} and chmod go-w it, or keep hooks in a root-owned directory such as /etc/kopi-docka/hooks`,
+        },
+      );
+    }
+    const up = dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
 }
 
 /**

@@ -98,7 +98,11 @@ export function renderHistory(runs: RunRecord[]): string {
 
 /** One line per unit for the end of a run. */
 export function renderRecord(record: RunRecord): string {
-  return renderTable(UNIT_ROW_HEADER, record.units.map(unitRow));
+  const gaps = record.units.flatMap((u) => (u.notProtected ?? []).map((g) => `  ${u.name}: ${g}`));
+  const table = renderTable(UNIT_ROW_HEADER, record.units.map(unitRow));
+  return gaps.length
+    ? `${table}\nNot backed up (no host path holds this data while stopped):\n${gaps.join("\n")}`
+    : table;
 }
 
 const indent = (text: string) =>

@@ -13,6 +13,13 @@ function total(items: { sizeBytes?: number; sizeTruncated?: boolean }[]): string
   ).trim()})`;
 }
 
+function status(u: Unit): string {
+  const gaps = u.skipped.filter((s) => s.notProtected).length;
+  const out = u.skipped.length - gaps;
+  const parts = [gaps ? `${gaps} NOT PROTECTED` : "", out ? `${out} item(s) left out` : ""];
+  return parts.filter(Boolean).join(", ") || "ok";
+}
+
 function row(u: Unit): string[] {
   const running = u.containers.filter((c) => c.running).length;
   const stopped = u.containers.filter((c) => !c.running).map((c) => c.name);
@@ -23,7 +30,7 @@ function row(u: Unit): string[] {
     `${u.volumes.length}${total(u.volumes)}`,
     `${u.bindMounts.length}${total(u.bindMounts)}`,
     String(u.networks.length),
-    u.excluded ? "excluded" : u.skipped.length ? `${u.skipped.length} item(s) left out` : "ok",
+    u.excluded ? "excluded" : status(u),
   ];
 }
 
@@ -32,9 +39,15 @@ function details(u: Unit): string[] {
   const lines = [`${u.name} (${u.type})${u.excluded ? ` — excluded: ${u.excluded}` : ""}`];
   for (const c of u.containers) {
     const notes = [c.running ? c.state : `${c.state}, stopped`, c.database, c.stop ? "" : "not stopped"];
+    if (c.imageLabels?.length)
+      notes.push(`from the image: ${c.imageLabels.map((l) => `${l}=${c.labels[l]}`).join(" ")}`);
     lines.push(`  container  ${c.name}  ${c.image}  [${notes.filter(Boolean).join(", ")}]`);
+    for (const note of c.ignoredLabels ?? []) lines.push(`    ${note}`);
   }
-  for (const v of u.volumes) lines.push(`  volume     ${v.name}${sized(v.sizeBytes, v.sizeTruncated)}`);
+  for (const v of u.volumes) {
+    const where = v.notProtected ? " (NOT PROTECTED)" : v.dataPath ? ` (bind of ${v.dataPath})` : "";
+    lines.push(`  volume     ${v.name}${where}${sized(v.sizeBytes, v.sizeTruncated)}`);
+  }
   for (const b of u.bindMounts) {
     const ro = b.readOnly ? ", read-only" : "";
     lines.push(`  bind       ${b.source} (${b.kind}${ro})${sized(b.sizeBytes, b.sizeTruncated)}`);

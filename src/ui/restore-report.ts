@@ -34,6 +34,12 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
   const p = plan.point;
   const lines = [`Restore ${p.unit} from ${p.host}, backup of ${p.timestamp} (run ${p.runId})`];
   if (plan.request.as) lines.push(`  as a side-by-side copy named ${plan.request.as}`);
+  if (plan.unitType === "compose")
+    lines.push(
+      plan.override || plan.request.as || plan.request.targetDir
+        ? `  into       ${plan.targetDir} (project directory; bind mounts pinned by the override below)`
+        : `  into       ${plan.targetDir} (the project directory it was backed up from)`,
+    );
   for (const c of plan.stop) lines.push(`  stop       container ${c.name} (started again afterwards)`);
   for (const u of plan.undo) lines.push(`  undo point ${u.kind} ${u.name}`);
   for (const n of plan.networks)
@@ -49,8 +55,17 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
       lines.push(
         `  ${f.action.padEnd(10)} file ${f.to}${f.action === "overwrite" ? " (old one kept as .bak)" : ""}`,
       );
+  if (plan.override) {
+    lines.push(`  write      file ${plan.override.path} (mounts each bind from where it is restored):`);
+    for (const b of plan.override.binds)
+      lines.push(
+        `               ${b.service}: ${b.source} -> ${b.target}${b.readOnly ? " (read-only)" : ""}`,
+      );
+  }
   if (plan.start?.kind === "compose")
-    lines.push(`  start      compose project ${plan.start.project} in ${plan.start.cwd}`);
+    lines.push(
+      `  start      compose project ${plan.start.project} in ${plan.start.cwd} (-f ${plan.start.files.join(" -f ")})`,
+    );
   if (plan.start?.kind === "run")
     for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);
   if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);

@@ -4,7 +4,6 @@ import { formatBytes } from "../core/format.ts";
 import { pointHosts, type RestorePoint, type RestorePoints } from "../core/restore/points.ts";
 import { findPoint, pointsFor, type RestoreFlags } from "../core/restore/request.ts";
 import type { RestoreRequest } from "../core/restore/types.ts";
-import { pointLabel } from "./restore-report.ts";
 
 export type WizardIo = Pick<p.CommonOptions, "input" | "output" | "signal">;
 
@@ -19,7 +18,7 @@ export function declined(io: WizardIo): never {
   throw new InterruptedError("SIGINT", "restore cancelled at the prompt");
 }
 
-/** Host → restore point → unit; a step the flags already answered is not asked. */
+/** Host → unit → one of its restore points; a step the flags already answered is not asked. */
 export async function askPoint(
   points: RestorePoints,
   thisHost: string,
@@ -49,31 +48,40 @@ export async function askPoint(
       }),
       io,
     );
-  if (given.unit && (given.run || given.latest))
-    return { host, point: findPoint(pointsFor(points, host, given.unit), given, given.unit) };
-  const mine = all.filter((x) => x.host === host && (!given.unit || x.unit === given.unit));
-  const runs = groupByRun(mine).filter(
-    ([, ps]) => !given.run || ps.some((x) => [x.backupId, x.runId].includes(given.run as string)),
-  );
-  const runId = answer(
-    await p.select({
-      ...io,
-      message: "Which restore point?",
-      options: runs.map(([id, ps]) => ({ value: id, label: runLabel(ps), hint: id })),
-    }),
-    io,
-  );
-  const inRun = runs.find(([id]) => id === runId)?.[1] ?? [];
-  if (given.unit && inRun[0]) return { host, point: inRun[0] };
+  const unit =
+    given.unit ??
+    (await askUnit(
+      all.filter((x) => x.host === host && (!given.run || [x.key, x.backupId, x.runId].includes(given.run))),
+      io,
+    ));
+  const candidates = pointsFor(points, host, unit);
+  if (given.run || given.latest) return { host, point: findPoint(candidates, given, unit) };
   const key = answer(
     await p.select({
       ...io,
-      message: "Which unit?",
-      options: inRun.map((x) => ({ value: x.key, label: x.unit, hint: pointLabel(x) })),
+      message: `Which restore point of ${unit}?`,
+      options: candidates.map((x) => ({ value: x.key, label: pointOption(x), hint: x.runId })),
     }),
     io,
   );
-  return { host, point: inRun.find((x) => x.key === key) as RestorePoint };
+  return { host, point: candidates.find((x) => x.key === key) as RestorePoint };
+}
+
+/** Each unit with restore points on the host, with its newest backup. */
+async function askUnit(mine: RestorePoint[], io: WizardIo): Promise<string> {
+  const units = [...new Set(mine.map((x) => x.unit))].sort();
+  return answer(
+    await p.select({
+      ...io,
+      message: "Which unit?",
+      options: units.map((u) => {
+        const newest = mine.find((x) => x.unit === u && !x.phase) ?? mine.find((x) => x.unit === u);
+        const n = mine.filter((x) => x.unit === u).length;
+        return { value: u, label: u, hint: `${n} point${n === 1 ? "" : "s"}, newest ${stamp(newest)}` };
+      }),
+    }),
+    io,
+  );
 }
 
 /** All, some volumes, bind mounts or the recipe; `--volume`/`--only` answer it. */
@@ -109,17 +117,10 @@ export async function askWhat(
   return { what, volumes };
 }
 
-function groupByRun(points: RestorePoint[]): [string, RestorePoint[]][] {
-  const runs = new Map<string, RestorePoint[]>();
-  for (const x of points) runs.set(x.runId, [...(runs.get(x.runId) ?? []), x]);
-  return [...runs.entries()].sort((a, b) =>
-    (b[1][0]?.timestamp ?? "").localeCompare(a[1][0]?.timestamp ?? ""),
-  );
-}
+const stamp = (x: RestorePoint | undefined) =>
+  (x?.timestamp ?? "").replace("T", " ").replace(/\.\d+Z$|Z$/, "");
 
-function runLabel(ps: RestorePoint[]): string {
-  const first = ps[0] as RestorePoint;
-  const size = formatBytes(ps.reduce((n, x) => n + x.sizeBytes, 0));
-  const kind = first.phase ? "undo point" : ps.every((x) => x.complete) ? "complete" : "INCOMPLETE";
-  return `${first.timestamp.replace("T", " ").replace(/\.\d+Z$|Z$/, "")}  ${ps.map((x) => x.unit).join(", ")}  ${size}  ${kind}`;
+function pointOption(x: RestorePoint): string {
+  const kind = x.phase ? "undo point" : x.complete ? "complete" : "INCOMPLETE";
+  return `${stamp(x)}  ${formatBytes(x.sizeBytes)}  ${x.scope}  ${kind}`;
 }

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import * as p from "@clack/prompts";
 import type { RestorePoints } from "../core/restore/points.ts";
 import { type RestoreFlags, requestOptions } from "../core/restore/request.ts";
@@ -18,7 +18,8 @@ export interface WizardData {
 }
 
 /**
- * The restore wizard: host → restore point → unit → what → target → start → summary → confirm. Pure
+ * The restore wizard: host → unit → its restore point → what → target → start → (replace a
+ * conflicting network? differing compose files?) → summary → confirm. Pure
  * UI: it asks what the flags left open, shows the plan `preview` returns, and returns the confirmed
  * request. Never acts itself.
  */
@@ -66,6 +67,34 @@ export async function restoreWizard(data: WizardData, io: WizardIo = {}): Promis
     );
     if (!replace) declined(io);
     request = { ...request, recreateNetworks: true };
+    plan = await previewWithSpinner(data, request, io);
+  }
+  for (const path of plan.confirmPaths ?? []) {
+    // A backup never holds a host-internal path: only the person can say this one is meant.
+    const ok = answer(
+      await p.confirm({
+        ...io,
+        message: `The restore point writes to ${path}, a host-internal path (backup.host_internal_paths). Restore there?`,
+        initialValue: false,
+      }),
+      io,
+    );
+    if (!ok) declined(io);
+    request = { ...request, allowPaths: [...(request.allowPaths ?? []), path] };
+  }
+  if (plan.confirmPaths?.length) plan = await previewWithSpinner(data, request, io);
+  const differ = plan.files.filter((f) => f.action === "overwrite").map((f) => basename(f.to));
+  if (differ.length && !request.replaceFiles) {
+    const replace = answer(
+      await p.confirm({
+        ...io,
+        message: `${plan.targetDir} holds other versions of ${differ.join(", ")} than the backup. Replace them (each old one is kept as <file>.bak-<time>)?`,
+        initialValue: false,
+      }),
+      io,
+    );
+    if (!replace) declined(io);
+    request = { ...request, replaceFiles: true };
     plan = await previewWithSpinner(data, request, io);
   }
   if (plan.refusals.length && request.start && !request.envFile) {

@@ -20,6 +20,7 @@ import {
   uniqueName,
   writeTestConfig,
 } from "../helpers/env.ts";
+import { sampleCommandLines } from "../helpers/processes.ts";
 import { hasTmux, terminal } from "../helpers/terminal.ts";
 import { compose, composeUp } from "../integration/backup-helpers.ts";
 
@@ -30,27 +31,6 @@ if (!compiled && process.env.CI) {
   test("the compiled binary exists (bun run build.ts)", () => {
     throw new Error(`missing ${BINARY}`);
   });
-}
-
-/** Every process command line on the host, as `ps` shows it, sampled until `done` settles. */
-async function sampleCommandLines(done: Promise<unknown>): Promise<string[]> {
-  const seen = new Set<string>();
-  let finished = false;
-  done.finally(() => {
-    finished = true;
-  });
-  while (!finished) {
-    for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-      try {
-        const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
-        if (line) seen.add(line);
-      } catch {
-        // the process ended between the listing and the read
-      }
-    }
-    await Bun.sleep(10);
-  }
-  return [...seen];
 }
 
 describeReal("backup and history on the compiled binary", ["docker", "kopia", "image", "compose"], () => {

@@ -32,9 +32,9 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
         await t.start(`${cli}`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
-        await t.waitFor("Which restore point?");
-        await t.keys("Enter");
         await t.waitFor("Which unit?");
+        await t.keys("Enter");
+        await t.waitFor("Which restore point of");
         await t.keys("Enter");
         await t.waitFor("What should come back?");
         await t.keys("Enter");
@@ -72,7 +72,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
         await t.start(`${cli} --unit ${name} --as ${name}-partial`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
-        await t.waitFor("Which restore point?");
+        await t.waitFor("Which restore point of");
         await t.keys("Enter");
         await t.waitFor("What should come back?");
         await t.keys("Enter");
@@ -99,7 +99,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
         await t.start(`${cli} --unit ${name} --as ${name}-yes`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
-        await t.waitFor("Which restore point?");
+        await t.waitFor("Which restore point of");
         await t.keys("Enter");
         await t.waitFor("What should come back?");
         await t.keys("Enter");
@@ -134,7 +134,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
         await t.start(`${cli}`);
         await t.waitFor("Restore from which host?");
         await t.keys("Enter");
-        await t.waitFor("Which restore point?");
+        await t.waitFor("Which unit?");
         await t.keys("C-c");
         expect(await t.waitFor("EXIT=")).toContain("EXIT=130");
       } finally {

@@ -30,3 +30,24 @@ export async function processesLeftBy(pid: number, dir: string): Promise<string[
   }
   return left;
 }
+
+/** Every process command line on the host, as `ps` shows it, sampled until `done` settles. */
+export async function sampleCommandLines(done: Promise<unknown>): Promise<string[]> {
+  const seen = new Set<string>();
+  let finished = false;
+  done.finally(() => {
+    finished = true;
+  });
+  while (!finished) {
+    for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      try {
+        const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+        if (line) seen.add(line);
+      } catch {
+        // the process ended between the listing and the read
+      }
+    }
+    await Bun.sleep(10);
+  }
+  return [...seen];
+}

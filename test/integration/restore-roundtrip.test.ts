@@ -84,7 +84,8 @@ describeReal(
       expect(describeTree(bind)).toEqual(atBackup.bind);
       const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", `${project}_app_1`]);
       expect(state.stdout.trim()).toBe("true");
-      const target = join(dir.path, "stacks", project);
+      // In place: the compose files are back where the stack was started from.
+      const target = stack;
       const again = await run(
         ["docker-compose", "-p", project, "-f", join(target, "docker-compose.yml"), "up", "-d"],
         { cwd: target },

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AppError } from "../../src/core/errors.ts";
-import { acquireLock, isProcessAlive, processStartTime } from "../../src/core/lock/acquire.ts";
+import { acquireLock, currentBootId, isProcessAlive, processStartTime } from "../../src/core/lock/acquire.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { tempDir } from "../helpers/env.ts";
 
@@ -160,4 +160,47 @@ describe("acquireLock", () => {
       expect(readdirSync(join(file, ".."))).toEqual([]);
     }
   }, 30_000);
+});
+
+describe("a lock written under another host name (issue 14: a renamed host never backed up again)", () => {
+  const boot = currentBootId() as string;
+  const renamed = { hostname: "old-name-of-this-host", bootId: boot };
+
+  test("same boot of this kernel, dead pid: stale, taken over", async () => {
+    const file = lockPath();
+    await acquireLock(file, { runId: "setup", command: "backup" }).then((l) => l.release());
+    writeStaleLock(file, deadPid(), renamed);
+    const lock = await acquireLock(file, { runId: "r1", command: "backup" });
+    expect(JSON.parse(readFileSync(file, "utf8")).runId).toBe("r1");
+    lock.release();
+  });
+
+  test("same boot, live pid: still held", async () => {
+    const file = lockPath();
+    await acquireLock(file, { runId: "setup", command: "backup" }).then((l) => l.release());
+    writeStaleLock(file, process.pid, { ...renamed, processStartTime: processStartTime(process.pid) });
+    const err = await acquireLock(file, { runId: "r2", command: "backup" }).catch((e) => e);
+    expect(err.code).toBe("locked");
+    expect(err.hint).toBe("wait for it, or pass --wait");
+  });
+
+  test("another kernel under another name cannot be checked: held, and the hint says how to clear it", async () => {
+    const file = lockPath();
+    await acquireLock(file, { runId: "setup", command: "backup" }).then((l) => l.release());
+    writeStaleLock(file, deadPid(), { hostname: "nas-2", bootId: "00000000-0000-0000-0000-000000000000" });
+    const err = await acquireLock(file, { runId: "r3", command: "backup" }).catch((e) => e);
+    expect(err.code).toBe("locked");
+    expect(err.message).toContain("on host nas-2");
+    expect(err.hint).toContain(`if no kopi-docka runs there, remove ${file}`);
+  });
+
+  test("same kernel, another pid namespace (a container): its pid means nothing here, held", async () => {
+    const file = lockPath();
+    await acquireLock(file, { runId: "setup", command: "backup" }).then((l) => l.release());
+    writeStaleLock(file, deadPid(), { hostname: "a-container", bootId: boot, pidNamespace: "pid:[1]" });
+    const err = await acquireLock(file, { runId: "r4", command: "backup" }).catch((e) => e);
+    expect(err.code).toBe("locked");
+    expect(err.hint).toContain("another pid namespace");
+    expect(err.hint).toContain(`remove ${file}`);
+  });
 });

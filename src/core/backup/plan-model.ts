@@ -1,6 +1,6 @@
 import type { Scope } from "../../config/schema.ts";
 import type { UnitType } from "../discovery/model.ts";
-import type { SnapshotTags, SnapshotType } from "./tags.ts";
+import type { SnapshotTags, SnapshotType } from "../snapshot/tags.ts";
 
 /**
  * The backup plan: everything `backup` will do, decided up front by `planBackup` (pure). Plain data;
@@ -64,7 +64,7 @@ export interface UnitPlan {
   startOrder: string[];
   sources: SourcePlan[];
   /** Things left out, and why (from discovery and from the config). */
-  skipped: { kind: string; id: string; reason: string }[];
+  skipped: { kind: string; id: string; reason: string; notProtected?: true }[];
   hooks: { preBackup?: string; postBackup?: string };
   estimatedBytes: number;
   /** Cold window of this unit in the last recorded run, when there is one. */

@@ -1,5 +1,6 @@
 import type { Config } from "../../config/schema.ts";
 import type { Discovery, Unit } from "../discovery/model.ts";
+import { BACKUP_FORMAT } from "../snapshot/tags.ts";
 import { hasHealthcheck, startOrder, stopTimeout } from "./order.ts";
 import type { BackupPlan, ContainerPlan, PlanOptions, UnitPlan } from "./plan-model.ts";
 import { sourceKey, unitSources } from "./sources.ts";
@@ -79,7 +80,7 @@ function planUnit(
       run_id: opts.runId,
       backup_scope: scope,
       timestamp: now.toISOString(),
-      backup_format: "direct",
+      backup_format: BACKUP_FORMAT,
       kopi_docka_version: opts.version,
     },
   });

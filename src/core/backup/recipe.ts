@@ -4,15 +4,17 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  realpathSync,
   rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Unit } from "../discovery/model.ts";
+import { NETWORKS_JSON, RECIPE, storedComposeName } from "../snapshot/layout.ts";
+import { redactDeep, redactInspect } from "../snapshot/redact.ts";
 import { coverage } from "./coverage.ts";
 import type { UnitPlan } from "./plan-model.ts";
-import { redactInspect } from "./redact.ts";
 
 /** Project files copied from next to the compose files (restore needs them to bring the stack back). */
 const PROJECT_FILE = /^\.env.*$|\.env$|\.conf$|\.config$|\.toml$|\.ini$/;
@@ -34,16 +36,16 @@ const writeJson = (file: string, value: unknown) =>
  */
 export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { version: string }): void {
   freshDir(dir);
-  mkdirSync(join(dir, "compose"));
-  mkdirSync(join(dir, "project"));
-  mkdirSync(join(dir, "inspect"));
+  mkdirSync(join(dir, RECIPE.composeDir));
+  mkdirSync(join(dir, RECIPE.projectDir));
+  mkdirSync(join(dir, RECIPE.inspectDir));
   const composeFiles: { labelPath: string; stored: string | null }[] = [];
   unit.composeFiles.forEach((f, i) => {
     if (!f.found || !f.hostPath) {
       composeFiles.push({ labelPath: f.labelPath, stored: null });
       return;
     }
-    const stored = `compose/${String(i + 1).padStart(2, "0")}-${basename(f.hostPath)}`;
+    const stored = storedComposeName(i, basename(f.hostPath));
     copyFileSync(f.hostPath, join(dir, stored));
     composeFiles.push({ labelPath: f.labelPath, stored });
   });
@@ -53,14 +55,15 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
   for (const d of projectDirs) {
     for (const name of readdirSync(d)) {
       const src = join(d, name);
-      if (!PROJECT_FILE.test(name) || existsSync(join(dir, "project", name))) continue;
-      if (statSync(src).isFile()) copyFileSync(src, join(dir, "project", name));
+      if (!PROJECT_FILE.test(name) || existsSync(join(dir, RECIPE.projectDir, name))) continue;
+      if (statSync(src).isFile()) copyFileSync(src, join(dir, RECIPE.projectDir, name));
     }
   }
   for (const c of unit.containers)
-    writeJson(join(dir, "inspect", `${c.name}.json`), redactInspect(c.inspect));
+    writeJson(join(dir, RECIPE.inspectDir, `${c.name}.json`), redactInspect(c.inspect));
   const timestamp = plan.sources[0]?.tags.timestamp;
-  writeJson(join(dir, "unit.json"), {
+  // Volume driver options and labels can hold a password (CIFS `o=…,password=…`).
+  const unitJson = redactDeep({
     unit: unit.name,
     type: unit.type,
     workingDir: unit.workingDir ?? null,
@@ -88,20 +91,32 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
     })),
     bindMounts: unit.bindMounts.map(({ source, targets, readOnly, kind }) => ({
       source,
+      // kopia follows a symlink on the way to the source; restore follows only the one recorded here.
+      ...realSourceOf(source),
       targets,
       readOnly,
       kind,
     })),
     networks: unit.networks.map((n) => n.name),
   });
-  writeJson(join(dir, "coverage.json"), coverage(unit, plan, composeFiles));
+  writeJson(join(dir, RECIPE.unitJson), unitJson);
+  writeJson(join(dir, RECIPE.coverage), coverage(unit, plan, composeFiles));
+}
+
+function realSourceOf(source: string): { realSource?: string } {
+  try {
+    const real = realpathSync(source);
+    return real === source ? {} : { realSource: real };
+  } catch {
+    return {};
+  }
 }
 
 /** Writes networks.json (full `docker network inspect` objects) for one unit. */
 export function stageNetworks(dir: string, unit: Unit): void {
   freshDir(dir);
   writeJson(
-    join(dir, "networks.json"),
+    join(dir, NETWORKS_JSON),
     unit.networks.map((n) => n.inspect),
   );
 }

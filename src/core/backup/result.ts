@@ -1,5 +1,5 @@
 import { AppError } from "../errors.ts";
-import type { SnapshotType } from "./tags.ts";
+import type { SnapshotType } from "../snapshot/tags.ts";
 
 /** Where in a unit's backup something went wrong. */
 export type Phase =
@@ -53,6 +53,8 @@ export interface UnitResult {
    * part spent on the snapshots themselves, which a strategy shrinks).
    */
   frozenWindowMs?: number;
+  /** Data the unit uses that this run could not read ("volume x: why"); never counted as saved. */
+  notProtected?: string[];
 }
 
 /** One backup run, as stored in `<state_dir>/runs/<run_id>.json`. Never holds a secret. */

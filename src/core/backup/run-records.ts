@@ -1,5 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { nodeFs, type SyncFs, writeFileAtomic } from "../durable.ts";
 import type { RunRecord } from "./result.ts";
 import { sourceKey } from "./sources.ts";
 
@@ -15,11 +16,11 @@ export function newRunId(now: Date, random = Math.random): string {
 }
 
 /** Writes `<runsDir>/<run_id>.json` atomically (0600). */
-export function writeRunRecord(runsDir: string, record: RunRecord): string {
+export function writeRunRecord(runsDir: string, record: RunRecord, fs: SyncFs = nodeFs): string {
   mkdirSync(runsDir, { recursive: true, mode: 0o700 });
   const file = join(runsDir, `${record.runId}.json`);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  // fsync'd before the rename: after a crash `history` sees this run complete, or not at all.
+  writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, 0o600, fs);
   return file;
 }
 

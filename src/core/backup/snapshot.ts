@@ -2,6 +2,7 @@ import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { SnapshotProgress } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
+import { sourceIdentity } from "../snapshot/tags.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import type { SourceProgress, UnitProgress } from "./progress.ts";
 import type { SourceResult } from "./result.ts";
@@ -67,7 +68,7 @@ async function snapshotWithKopia(
   const elapsed = () => Math.round(performance.now() - started);
   try {
     const r = await kopia.snapshotCreateResult(source.path, {
-      overrideSource: `${kopia.options.username}@${o.hostname}:${source.logicalPath}`,
+      overrideSource: sourceIdentity(kopia.options.username, o.hostname, source.logicalPath),
       tags: { ...stringTags(source.tags), timestamp: o.timestamp },
       signal: o.signal,
       onStderrLine: (line) => o.log.debug(`kopia: ${line}`),

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Config, Scope } from "../../config/schema.ts";
 import type { Unit } from "../discovery/model.ts";
+import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "../snapshot/tags.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
-import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "./tags.ts";
 
 export interface SourceContext {
   config: Config;
@@ -80,12 +80,14 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       skipped.push({ kind: "volume", id: v.name, reason: `listed in units.${unit.name}.exclude_volumes` });
       continue;
     }
+    // Listed by discovery as not protected (unit.skipped): nothing on this host to read cold.
+    if (v.notProtected) continue;
     add(
       "volume",
       v.name,
-      v.mountpoint,
+      v.dataPath ?? v.mountpoint,
       { volume: v.name },
-      `volume used by ${v.usedBy.join(", ")}`,
+      `volume used by ${v.usedBy.join(", ")}${v.dataPath ? `, read from its bind device ${v.dataPath}` : ""}`,
       v.sizeBytes,
     );
   }

@@ -31,6 +31,8 @@ export async function backupUnit(
   const timestamp = now().toISOString();
   const errors: PhaseError[] = [];
   const sources: SourceResult[] = [];
+  const gaps = plan.skipped.filter((s) => s.notProtected).map((s) => `${s.kind} ${s.id}: ${s.reason}`);
+  for (const g of gaps) d.log.warn(`${plan.name}: ${g}`);
   const result = (extra: Partial<UnitResult> = {}): UnitResult => ({
     name: plan.name,
     backupId: plan.backupId,
@@ -42,6 +44,7 @@ export async function backupUnit(
     errors,
     durationMs: Math.round(performance.now() - started),
     bytes: savedBytes(sources),
+    ...(gaps.length ? { notProtected: gaps } : {}),
     ...extra,
   });
   const hook = async (type: "pre_backup" | "post_backup", file: string | undefined) => {

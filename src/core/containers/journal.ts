@@ -13,7 +13,7 @@ import {
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
-import { processStartTime } from "../lock/owner.ts";
+import { isProcessAlive, processStartTime } from "../lock/owner.ts";
 
 /**
  * The restart journal: one small file per container a run is about to stop, written and fsync'd (file
@@ -176,7 +176,11 @@ function removeStaleTemps(dir: string): void {
     for (const name of readdirSync(dir)) {
       if (!name.endsWith(".tmp")) continue;
       const file = join(dir, name);
-      if (Date.now() - statSync(file).mtimeMs > STALE_TEMP_MS) unlinkSync(file);
+      // `<entry>.<pid>.tmp`: a writer killed between write and rename (SIGKILL, OOM) never issued its
+      // `docker stop` (the entry is renamed into place first), so its temp is garbage at once.
+      const pid = Number(name.slice(0, -".tmp".length).split(".").pop());
+      const orphaned = pid !== process.pid && !isProcessAlive(pid);
+      if (orphaned || Date.now() - statSync(file).mtimeMs > STALE_TEMP_MS) unlinkSync(file);
     }
   } catch {
     // best effort

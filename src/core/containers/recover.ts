@@ -63,7 +63,7 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
       result.started.push(name);
       journal.clear(entry.runId, entry.containerId);
     } catch (e) {
-      const reason = startFailure(e);
+      const reason = failureText(e, "start");
       log.error(`could not start ${name}: ${reason}`);
       result.failed.push({ name, reason });
     }
@@ -89,17 +89,21 @@ async function inspectAll(docker: Docker, ids: string[]): Promise<ContainerInspe
   try {
     return await docker.inspectContainers(ids);
   } catch (e) {
-    throw new AppError("restart_failed", `cannot inspect the containers to recover: ${startFailure(e)}`, {
-      hint: "is the docker daemon running? the journal is kept; run `kopi-docka recover` again",
-      cause: e,
-    });
+    throw new AppError(
+      "restart_failed",
+      `cannot inspect the containers to recover: ${failureText(e, "inspect")}`,
+      {
+        hint: "is the docker daemon running? the journal is kept; run `kopi-docka recover` again",
+        cause: e,
+      },
+    );
   }
 }
 
 /** What went wrong, in docker's words. */
-function startFailure(e: unknown): string {
+function failureText(e: unknown, op: string): string {
   if (!(e instanceof ProcessError)) return e instanceof Error ? e.message : String(e);
-  if (e.timedOut) return "docker start timed out";
+  if (e.timedOut) return `docker ${op} timed out`;
   return e.stderrTail.trim() || `exit ${e.exitCode}`;
 }
 

@@ -5,7 +5,9 @@ import type { Logger } from "../log.ts";
 import { type ComposeFs, composeFilesOf, fillDependsOn, mountTable } from "./compose-files.ts";
 import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
 import { groupUnits } from "./group.ts";
+import { inheritedKdLabels } from "./labels.ts";
 import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
+import { checkNames } from "./name-check.ts";
 import { toContainerInfo } from "./parse.ts";
 import { unitResources } from "./resources.ts";
 import { pathSize, type SizeBounds } from "./sizes.ts";
@@ -51,8 +53,14 @@ export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions
 /** Pure apart from the injected file system: raw docker facts → Discovery. */
 export function buildDiscovery(facts: DockerFacts, config: Config, options: DiscoverOptions = {}): Discovery {
   const fs = options.fs ?? hostFs;
-  const digests = new Map(facts.images.map((img) => [img.Id, img.RepoDigests]));
-  const containers: ContainerInfo[] = facts.containers.map((c) => toContainerInfo(c, digests.get(c.Image)));
+  const images = new Map(facts.images.map((img) => [img.Id, img]));
+  const containers: ContainerInfo[] = facts.containers.map((raw) => {
+    const image = images.get(raw.Image);
+    const c = toContainerInfo(raw, image?.RepoDigests);
+    const inherited = inheritedKdLabels(c.labels, image?.Config.Labels ?? {});
+    if (inherited.length > 0) c.imageLabels = inherited;
+    return c;
+  });
   const volumes = new Map(facts.volumes.map((v) => [v.Name, v]));
   const networks = new Map<string, Omit<NetworkInfo, "usedBy">>(
     facts.networks.map((n) => [n.Name, { name: n.Name, id: n.Id, driver: n.Driver, inspect: n }]),
@@ -78,7 +86,7 @@ export function buildDiscovery(facts: DockerFacts, config: Config, options: Disc
     };
     if (workingDir) unit.workingDir = workingDir;
     if (draft.excluded) unit.excluded = draft.excluded;
-    return unit;
+    return checkNames(unit);
   });
   const hasDb = (u: Unit) => (u.containers.some((c) => c.database) ? 0 : 1);
   units.sort((a, b) => hasDb(a) - hasDb(b) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
@@ -92,7 +100,8 @@ async function addSizes(discovery: Discovery, bounds: SizeBounds): Promise<void>
   const jobs: (() => Promise<void>)[] = [];
   for (const u of discovery.units.filter((x) => !x.excluded)) {
     for (const item of [...u.volumes, ...u.bindMounts]) {
-      const path = "mountpoint" in item ? item.mountpoint : item.source;
+      if ("notProtected" in item && item.notProtected) continue;
+      const path = "mountpoint" in item ? (item.dataPath ?? item.mountpoint) : item.source;
       jobs.push(async () => {
         const r = await pathSize(path, bounds);
         item.sizeBytes = r.bytes;

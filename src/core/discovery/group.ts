@@ -51,17 +51,58 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
       unit.skipped.push({ kind: "container", id: c.name, reason: "one-off `compose run` container" });
       continue;
     }
+    const fromImage = untrustedImageLabel(c, config);
     if (labelTrue(c.labels[KD.exclude])) {
-      unit.skipped.push({ kind: "container", id: c.name, reason: `label ${KD.exclude}=true` });
-      continue;
+      if (!fromImage(KD.exclude)) {
+        unit.skipped.push({ kind: "container", id: c.name, reason: `label ${KD.exclude}=true` });
+        continue;
+      }
+      ignore(c, `${KD.exclude}=true`, `[units.${unit.name}] exclude = true`);
     }
-    for (const v of splitList(c.labels[KD.excludeVolumes])) {
-      unit.excludeVolumes.set(v, `label ${KD.excludeVolumes} on ${c.name}`);
+    if (fromImage(KD.excludeVolumes)) {
+      ignore(
+        c,
+        `${KD.excludeVolumes}=${c.labels[KD.excludeVolumes]}`,
+        `[units.${unit.name}] exclude_volumes`,
+      );
+    } else {
+      for (const v of splitList(c.labels[KD.excludeVolumes])) {
+        unit.excludeVolumes.set(v, `label ${KD.excludeVolumes} on ${c.name}`);
+      }
+    }
+    if (!c.stop && fromImage(KD.stop)) {
+      c.stop = true;
+      ignore(c, `${KD.stop}=${c.labels[KD.stop]}`, `[units.${unit.name}] stop = false`);
     }
     unit.containers.push(c);
   }
   for (const unit of units.values()) applyConfig(unit, config);
   return [...units.values()].sort(byName);
+}
+
+/**
+ * An image's labels are chosen by whoever built it, not by this host's admin: a `kopi-docka.*` label
+ * the container only inherits, from an image not listed in `backup.trust_image_labels`, may not leave
+ * data out (exclude, exclude-volumes) or back it up live (stop=false) until the config confirms it.
+ */
+function untrustedImageLabel(c: ContainerInfo, config: Config): (label: string) => boolean {
+  const trusted = config.backup.trust_image_labels.includes(imageRepository(c.image));
+  return (label) => !trusted && (c.imageLabels ?? []).includes(label);
+}
+
+/** "reg:5000/acme/app:1.2@sha256:…" → "reg:5000/acme/app". */
+export function imageRepository(image: string): string {
+  const noDigest = image.split("@")[0] ?? "";
+  const slash = noDigest.lastIndexOf("/");
+  const colon = noDigest.lastIndexOf(":");
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+function ignore(c: ContainerInfo, label: string, confirm: string): void {
+  const note =
+    `image label ${label} ignored (the image sets it): confirm with ${confirm}, ` +
+    `or trust the image's labels with backup.trust_image_labels = ["${imageRepository(c.image)}"]`;
+  c.ignoredLabels = [...(c.ignoredLabels ?? []), note];
 }
 
 function draft(name: string, type: UnitType): UnitDraft {

@@ -21,6 +21,16 @@ export const KD = {
   unit: "kopi-docka.unit",
 } as const;
 
+/** The `kopi-docka.*` labels of a container that carry its image's value (so the image set them). */
+export function inheritedKdLabels(
+  container: Record<string, string>,
+  image: Record<string, string>,
+): string[] {
+  return Object.keys(container)
+    .filter((k) => k.startsWith("kopi-docka.") && image[k] !== undefined && image[k] === container[k])
+    .sort();
+}
+
 /** "true", "1", "yes", "on" (any case) are true; anything else is not. */
 export function labelTrue(value: string | undefined): boolean {
   return value !== undefined && ["true", "1", "yes", "on"].includes(value.trim().toLowerCase());

@@ -58,6 +58,13 @@ export interface ContainerInfo {
   stopTimeout?: number;
   /** False when labelled `kopi-docka.stop=false`: backed up live, never stopped. */
   stop: boolean;
+  /**
+   * `kopi-docka.*` labels the container has because its image sets them (same value in the image's
+   * labels): whoever built the image chose them, not this host's admin.
+   */
+  imageLabels?: string[];
+  /** Image labels that would have left data out and were ignored, each with how to confirm it. */
+  ignoredLabels?: string[];
   /** The full `docker inspect` object (unredacted; redact before writing anywhere). */
   inspect: ContainerInspect;
 }
@@ -69,6 +76,13 @@ export interface VolumeInfo {
   labels: Record<string, string>;
   mountpoint: string;
   scope: string;
+  /**
+   * Where a cold backup reads the data when it is not the mountpoint: the `device` directory of a
+   * `local` volume with `o=bind` (Docker unmounts the mountpoint when the last container stops).
+   */
+  dataPath?: string;
+  /** Set when no host path holds the data while the unit is stopped (nfs, cifs, other drivers): why. */
+  notProtected?: string;
   /** Names of the unit's containers that mount it. */
   usedBy: string[];
   sizeBytes?: number;
@@ -109,9 +123,11 @@ export interface ComposeFileInfo {
 
 /** Something discovery saw and will not back up, and why. `list` shows these. */
 export interface SkippedItem {
-  kind: "container" | "volume" | "bind" | "compose_file" | "mount";
+  kind: "container" | "volume" | "network" | "bind" | "compose_file" | "mount";
   id: string;
   reason: string;
+  /** Data the unit uses that kopi-docka cannot read (not a choice to leave it out): shown loudly. */
+  notProtected?: true;
 }
 
 export interface Unit {

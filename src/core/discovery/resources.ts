@@ -3,6 +3,7 @@ import { type BindFilterConfig, hostInternalReason } from "./bind-filter.ts";
 import type { UnitDraft } from "./group.ts";
 import { COMPOSE } from "./labels.ts";
 import type { BindMountInfo, NetworkInfo, SkippedItem, VolumeInfo } from "./model.ts";
+import { volumeData } from "./volume-data.ts";
 
 /** Host facts a unit's resources are looked up in. */
 export interface ResourceLookups {
@@ -32,6 +33,34 @@ function volumeExclusion(unit: UnitDraft, name: string, v: VolumeInspect | undef
   return undefined;
 }
 
+/** A volume as the unit sees it; one whose data no host path holds is also listed as not protected. */
+function volumeInfo(
+  name: string,
+  v: VolumeInspect | undefined,
+  source: string,
+  backup: BindFilterConfig,
+  skipped: SkippedItem[],
+): VolumeInfo {
+  const facts = {
+    driver: v?.Driver ?? "local",
+    options: v?.Options ?? {},
+    mountpoint: v?.Mountpoint ?? source,
+  };
+  const data = volumeData(facts, backup);
+  if (data.kind === "not_protected") {
+    skipped.push({ kind: "volume", id: name, reason: `NOT PROTECTED: ${data.reason}`, notProtected: true });
+  }
+  return {
+    name,
+    ...facts,
+    labels: v?.Labels ?? {},
+    scope: v?.Scope ?? "local",
+    ...(data.kind === "device" ? { dataPath: data.path } : {}),
+    ...(data.kind === "not_protected" ? { notProtected: data.reason } : {}),
+    usedBy: [],
+  };
+}
+
 /** Pure: a unit's containers → its volumes, bind mounts and custom networks, and what it leaves out. */
 export function unitResources(
   unit: UnitDraft,
@@ -54,15 +83,7 @@ export function unitResources(
           skippedVolumes.add(name);
           continue;
         }
-        const info = volumes.get(name) ?? {
-          name,
-          driver: v?.Driver ?? "local",
-          options: v?.Options ?? {},
-          labels: v?.Labels ?? {},
-          mountpoint: v?.Mountpoint ?? m.source,
-          scope: v?.Scope ?? "local",
-          usedBy: [],
-        };
+        const info = volumes.get(name) ?? volumeInfo(name, v, m.source, backup, skipped);
         if (!info.usedBy.includes(c.name)) info.usedBy.push(c.name);
         volumes.set(name, info);
       } else if (m.type === "bind") {

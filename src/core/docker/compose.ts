@@ -36,7 +36,7 @@ export function composeOps(runner: Runner) {
       return undefined;
     },
 
-    /** `compose -p <project> -f … up -d` in `cwd`; with v1 when the plugin is missing. */
+    /** `compose -p <project> --project-directory <cwd> -f … up -d` in `cwd`; v1 when the plugin is missing. */
     async composeUp(spec: ComposeUp): Promise<void> {
       const command = (await ops.composeVersion())?.command ?? ["docker-compose"];
       const argv = composeUpArgv(command, spec);
@@ -52,6 +52,16 @@ export function composeOps(runner: Runner) {
   return ops;
 }
 
+/** `cwd` is the project directory too: relative paths in the files resolve against it. */
 export function composeUpArgv(command: readonly string[], spec: ComposeUp): string[] {
-  return [...command, "-p", spec.project, ...spec.files.flatMap((f) => ["-f", f]), "up", "-d"];
+  return [
+    ...command,
+    "-p",
+    spec.project,
+    "--project-directory",
+    spec.cwd,
+    ...spec.files.flatMap((f) => ["-f", f]),
+    "up",
+    "-d",
+  ];
 }

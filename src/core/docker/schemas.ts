@@ -107,6 +107,11 @@ export type NetworkInspect = z.infer<typeof NetworkInspectSchema>;
 export const ImageInspectSchema = z.looseObject({
   Id: z.string(),
   RepoDigests: emptyList,
+  /** The image's own labels: a container inherits them, so `kopi-docka.*` ones are not the host's choice. */
+  Config: z
+    .looseObject({ Labels: emptyMap })
+    .nullish()
+    .transform((v) => v ?? { Labels: {} }),
 });
 export type ImageInspect = z.infer<typeof ImageInspectSchema>;
 

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { z } from "zod";
 import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
@@ -193,10 +194,15 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return parseKopiaJson(SnapshotManifestSchema.array(), r.stdout || "[]", "snapshot list");
     },
 
-    /** Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times. */
+    /**
+     * Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times.
+     * Files are written to a temp name and renamed (`--write-files-atomically`): without it kopia
+     * opens an existing path and writes through a symlink planted there, onto whatever it names.
+     */
     async snapshotRestore(id: string, target: string, o: SnapshotRestoreOptions = {}): Promise<void> {
       const progress = progressRun(parseRestoreProgress, o);
       const args = ["snapshot", "restore", id, target, ...progress.flags, "--no-ignore-permission-errors"];
+      args.push("--write-files-atomically");
       if (o.deleteExtra) args.push("--delete-extra");
       const r = await run(args, { signal: o.signal, check: false, ...progress.options });
       if (r.exitCode !== 0) throw classifyKopiaError(failure(progress.clean(r)));
@@ -210,6 +216,20 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       const args = target === "global" ? ["--global"] : [target];
       const r = await run(["policy", "show", ...args, "--json"], { timeoutMs: 300_000 });
       return parseKopiaJson(KopiaPolicySchema, r.stdout.trim().split("\n")[0] ?? "{}", "policy show");
+    },
+
+    /**
+     * The policy defined on a `user@host:/path` target itself, without what it inherits
+     * (`policy export`); undefined when none is defined. `policyShow` gives the effective one.
+     */
+    async policyDefined(target: string): Promise<KopiaPolicy | undefined> {
+      const r = await run(["policy", "export", target], { check: false, timeoutMs: 300_000 });
+      if (r.exitCode !== 0) {
+        if (/policy not found/i.test(r.stderr)) return undefined;
+        throw classifyKopiaError(failure(r));
+      }
+      const all = parseKopiaJson(z.record(z.string(), KopiaPolicySchema), r.stdout || "{}", "policy export");
+      return all[target];
     },
 
     /** `policy set` with the given flags; callers pass only values that differ (read-before-write). */

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { fsyncDir, nodeFs, type SyncFs, writeAndSync } from "../durable.ts";
 import { AppError } from "../errors.ts";
 
 /** Reads the repository password file. The password never leaves memory except in kopia's env. */
@@ -36,19 +37,18 @@ export function passwordFileTooOpen(file: string): boolean {
  * Creates a new random password file (0600, parent 0700) unless one exists. O_EXCL makes two racing
  * first runs agree on one password. Returns true when it created the file.
  */
-export function ensurePasswordFile(file: string): boolean {
+export function ensurePasswordFile(file: string, fs: SyncFs = nodeFs): boolean {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   let fd: number;
   try {
-    fd = openSync(file, "wx", 0o600);
+    fd = fs.openSync(file, "wx", 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw e;
   }
-  try {
-    writeSync(fd, `${randomBytes(32).toString("base64url")}\n`);
-  } finally {
-    closeSync(fd);
-  }
+  // On disk (file and its name) before `repository create` uses it: a crash right after the create
+  // must never leave a repository whose only password was lost with the page cache.
+  writeAndSync(fd, `${randomBytes(32).toString("base64url")}\n`, fs);
+  fsyncDir(dirname(file), fs);
   return true;
 }

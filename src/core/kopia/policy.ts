@@ -24,10 +24,18 @@ export function globalPolicyFlags(config: Config, current: KopiaPolicy): string[
   return flags;
 }
 
-/** Patterns to add so every configured exclude is an ignore rule of `current` (never removes any). */
-export function missingIgnoreFlags(patterns: readonly string[], current: KopiaPolicy): string[] {
-  const have = new Set(current.files?.ignore ?? []);
-  return [...new Set(patterns)].filter((p) => !have.has(p)).map((p) => `--add-ignore=${p}`);
+/**
+ * The `policy set` flags that make a source's own ignore list exactly the configured patterns: missing
+ * ones added, ones no longer configured removed (a pattern dropped from the config must stop excluding
+ * data). kopi-docka owns the ignore list of the sources it records.
+ */
+export function ignoreRuleFlags(patterns: readonly string[], defined: KopiaPolicy | undefined): string[] {
+  const have = new Set(defined?.files?.ignore ?? []);
+  const want = new Set(patterns);
+  return [
+    ...[...want].filter((p) => !have.has(p)).map((p) => `--add-ignore=${p}`),
+    ...[...have].filter((p) => !want.has(p)).map((p) => `--remove-ignore=${p}`),
+  ];
 }
 
 /**
@@ -42,14 +50,17 @@ export async function applyGlobalPolicy(kopia: Kopia, config: Config, log: Logge
   return flags;
 }
 
-/** Read-before-write of `backup.exclude_patterns` as ignore rules of one recorded source. */
+/**
+ * Read-before-write of `backup.exclude_patterns` as the ignore rules of one recorded source: reads the
+ * source's own policy (never the effective one, which mixes in the global rules) and writes only when
+ * the lists differ.
+ */
 export async function applyIgnoreRules(
   kopia: Kopia,
   source: string,
   patterns: readonly string[],
 ): Promise<string[]> {
-  if (patterns.length === 0) return [];
-  const flags = missingIgnoreFlags(patterns, await kopia.policyShow(source));
+  const flags = ignoreRuleFlags(patterns, await kopia.policyDefined(source));
   if (flags.length > 0) await kopia.policySet(source, flags);
   return flags;
 }

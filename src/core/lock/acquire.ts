@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { AppError, InterruptedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { confirmOwnership, createExclusive, readLock, removeIfOurs, replaceIfUnchanged } from "./file.ts";
-import { describeHolder, isHeld, type LockInfo, ownerInfo } from "./owner.ts";
+import { describeHolder, holderUncheckable, isHeld, type LockInfo, ownerInfo } from "./owner.ts";
 
 export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "./owner.ts";
 
@@ -82,8 +82,11 @@ function handleFor(file: string, mine: LockInfo): LockHandle {
 }
 
 function lockedError(file: string, h: LockInfo): AppError {
+  const uncheckable = holderUncheckable(h);
   return new AppError("locked", `another kopi-docka run holds the lock ${file}: ${describeHolder(h)}`, {
-    hint: "wait for it, or pass --wait",
+    hint: uncheckable
+      ? `${uncheckable}: if no kopi-docka runs there, remove ${file}; else wait for it, or pass --wait`
+      : "wait for it, or pass --wait",
   });
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 
 /**
@@ -15,6 +15,8 @@ export interface LockInfo {
   /** /proc/<pid>/stat field 22 (clock ticks after boot); with `bootId`, defeats pid reuse. */
   processStartTime: number | null;
   bootId?: string;
+  /** `/proc/self/ns/pid` of the holder ("pid:[4026531836]"): a pid means something only in its namespace. */
+  pidNamespace?: string;
 }
 
 /** The start time (field 22 of /proc/<pid>/stat) of a running process; undefined when it is gone. */
@@ -48,6 +50,14 @@ export function currentBootId(): string | undefined {
   }
 }
 
+export function currentPidNamespace(): string | undefined {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
+}
+
 /** This process as a lock holder. */
 export function ownerInfo(runId: string, command: string): LockInfo {
   return {
@@ -58,15 +68,40 @@ export function ownerInfo(runId: string, command: string): LockInfo {
     hostname: osHostname(),
     processStartTime: processStartTime(process.pid) ?? null,
     bootId: currentBootId(),
+    pidNamespace: currentPidNamespace(),
   };
 }
 
-/** Whether the holder still lives. Another host's process cannot be checked, so it counts as alive. */
+/**
+ * Whether the holder still lives. The boot id, not the host name, says whether it ran on this kernel:
+ * a host renamed since (or a lock written under `repository.hostname`-style names) is still checked by
+ * pid, so a dead run's lock never blocks the next for ever. What this host cannot check (another
+ * kernel, or another pid namespace on this one) counts as alive; `holderUncheckable` says so.
+ */
 export function isHeld(info: LockInfo): boolean {
-  if (info.hostname !== osHostname()) return true;
   const boot = currentBootId();
-  if (info.bootId && boot && info.bootId !== boot) return false;
+  if (info.bootId && boot) {
+    if (info.bootId !== boot) return info.hostname !== osHostname();
+    const ns = currentPidNamespace();
+    if (info.pidNamespace && ns && info.pidNamespace !== ns) return true;
+    return isProcessAlive(info.pid, info.processStartTime);
+  }
+  if (info.hostname !== osHostname()) return true;
   return isProcessAlive(info.pid, info.processStartTime);
+}
+
+/** Why this host cannot tell whether the holder lives (so only a person can clear it); else undefined. */
+export function holderUncheckable(info: LockInfo): string | undefined {
+  const boot = currentBootId();
+  if (info.bootId && boot && info.bootId === boot) {
+    const ns = currentPidNamespace();
+    return info.pidNamespace && ns && info.pidNamespace !== ns
+      ? "it was taken in another pid namespace (a container) on this machine"
+      : undefined;
+  }
+  if (info.hostname !== osHostname())
+    return `it was taken on host ${info.hostname}, whose processes this host cannot see`;
+  return undefined;
 }
 
 /** A lock file's text as a holder; undefined when it is not one (torn, foreign). */
@@ -82,6 +117,7 @@ export function parseInfo(raw: string): LockInfo | undefined {
       hostname: String(v.hostname ?? osHostname()),
       processStartTime: typeof v.processStartTime === "number" ? v.processStartTime : null,
       bootId: typeof v.bootId === "string" ? v.bootId : undefined,
+      pidNamespace: typeof v.pidNamespace === "string" ? v.pidNamespace : undefined,
     };
   } catch {
     return undefined;

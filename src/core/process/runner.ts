@@ -1,4 +1,5 @@
 import { AppError, ProcessError } from "../errors.ts";
+import { redactArgv } from "../snapshot/redact.ts";
 import { track } from "./children.ts";
 import { readLines, tail } from "./lines.ts";
 
@@ -47,7 +48,7 @@ const STDERR_KEEP_CHARS = 256 * 1024;
 export interface BunRunnerOptions {
   /** Called with every argv before it is spawned (tests count docker invocations with it). */
   onSpawn?: (argv: readonly string[]) => void;
-  /** Debug log of every command; receives argv only, never env. */
+  /** Debug log of every command: argv with secret values redacted, never env. */
   debug?: (message: string) => void;
 }
 
@@ -58,7 +59,7 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
       if (argv.length === 0 || !argv[0]) throw new AppError("usage", "internal: empty argv");
       const env = mergeEnv(options.env);
       runnerOptions.onSpawn?.(argv);
-      runnerOptions.debug?.(`$ ${argv.join(" ")}`);
+      runnerOptions.debug?.(`$ ${redactArgv(argv).join(" ")}`);
       const started = performance.now();
       let child: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">;
       try {

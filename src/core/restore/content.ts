@@ -1,11 +1,13 @@
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { logicalSourcePath, type SnapshotTags } from "../backup/tags.ts";
+import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { BindFilterConfig } from "../discovery/bind-filter.ts";
+import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
+import { BACKUP_FORMAT, type SnapshotTags, sourceIdentity, undoSourcePath } from "../snapshot/tags.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
@@ -19,6 +21,8 @@ export interface ContentContext {
   hostname: string;
   version: string;
   progress?: ContentProgress;
+  /** Host-internal paths a bind volume's device may not be (restore never writes there). */
+  config?: { backup: BindFilterConfig };
 }
 
 /** Restores the point's recipe (and networks) snapshots into `dir` and reads them. */
@@ -31,7 +35,15 @@ export async function loadRecipe(
   if (!point.recipe) return undefined;
   await kopia.snapshotRestore(point.recipe.id, join(dir, "recipe"), { signal });
   if (point.networks) await kopia.snapshotRestore(point.networks.id, join(dir, "networks"), { signal });
-  return readRecipe(join(dir, "recipe"), point.networks ? join(dir, "networks") : undefined);
+  const recipe = readRecipe(join(dir, "recipe"), point.networks ? join(dir, "networks") : undefined);
+  if (recipe.unit.unit !== point.unit) {
+    throw new AppError(
+      "restore_failed",
+      `the recipe of ${point.key} describes unit ${recipe.unit.unit}, not ${point.unit}; refused`,
+      { hint: "nothing was changed; the snapshot was not written by kopi-docka or was altered" },
+    );
+  }
+  return recipe;
 }
 
 /**
@@ -52,14 +64,13 @@ export async function takeUndoSnapshot(
     run_id: runId,
     backup_scope: "minimal",
     timestamp,
-    backup_format: "direct",
+    backup_format: BACKUP_FORMAT,
     kopi_docka_version: c.version,
     phase: "pre-restore",
     ...(item.kind === "volume" ? { volume: item.name } : { bind_source: item.path }),
   };
-  const path = logicalSourcePath(tags).replace(/^\/kopi-docka\/[^/]+/, (m) => `${m}/pre-restore`);
   const m = await c.kopia.snapshotCreate(item.path, {
-    overrideSource: `kopi-docka@${c.hostname}:${path}`,
+    overrideSource: sourceIdentity(c.kopia.options.username, c.hostname, undoSourcePath(tags)),
     tags: tags as unknown as Record<string, string>,
     description: `kopi-docka undo point before restore ${runId}`,
     signal: c.signal,
@@ -76,16 +87,51 @@ export async function takeUndoSnapshot(
 /** Creates a missing volume with its original driver, options and labels, then restores it exactly. */
 export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<void> {
   if (v.action === "create") await c.docker.volumeCreate(v);
-  const mountpoint = await c.docker.volumeMountpoint(v.name);
-  if (!mountpoint.startsWith("/"))
+  // The live volume decides where its data goes (never the recipe's options): a bind volume's data
+  // lives in its device directory, which Docker mounts over the mountpoint only while in use.
+  const [live] = await c.docker.volumeInspect([v.name]);
+  if (!live) throw new AppError("restore_failed", `volume ${v.name} does not exist`);
+  const data = volumeData(volumeFacts(live), c.config?.backup);
+  if (data.kind === "not_protected")
+    throw new AppError(
+      "restore_failed",
+      `volume ${v.name} cannot be restored from this host: ${data.reason}`,
+    );
+  if (!data.path.startsWith("/"))
     throw new AppError("restore_failed", `volume ${v.name} has no local mountpoint (driver ${v.driver})`);
-  await restoreInto(c, `volume ${v.name}`, v.snapshotId, mountpoint, v);
+  if (data.kind === "device") mkdirSync(data.path, { recursive: true });
+  await restoreInto(c, `volume ${v.name}`, v.snapshotId, data.path, v);
 }
 
-/** Restores a bind mount's directory exactly (extra files removed), or its single file. */
+/**
+ * Restores a bind mount's directory exactly, or its single file: into a fresh sibling first, then
+ * renamed into place, so whatever is at the path (a symlink too) is replaced, never written through.
+ * A directory that is a mount point cannot be renamed: it is restored in place (kopia's
+ * `--delete-extra` replaces symlinks inside it instead of following them).
+ */
 export async function restoreBind(c: ContentContext, b: BindStep): Promise<void> {
-  mkdirSync(b.kind === "file" ? dirname(b.path) : b.path, { recursive: true });
-  await restoreInto(c, `bind ${b.path}`, b.snapshotId, b.path, b, b.kind === "directory");
+  const target = b.realPath ?? b.path;
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const st = lstatSync(target, { throwIfNoEntry: false });
+  if (st?.isDirectory() && b.kind === "directory" && st.dev !== lstatSync(parent).dev) {
+    await restoreInto(c, `bind ${b.path}`, b.snapshotId, target, b, true);
+    return;
+  }
+  const fresh = mkdtempSync(join(parent, `.${basename(target)}.kd-restore-`));
+  try {
+    await restoreInto(c, `bind ${b.path}`, b.snapshotId, join(fresh, "new"), b, false);
+    if (st) renameSync(target, join(fresh, "old"));
+    try {
+      renameSync(join(fresh, "new"), target);
+    } catch (e) {
+      if (st) renameSync(join(fresh, "old"), target);
+      throw e;
+    }
+  } finally {
+    // The old content (kept in the undo point) or a half-done restore.
+    rmSync(fresh, { recursive: true, force: true });
+  }
 }
 
 async function restoreInto(

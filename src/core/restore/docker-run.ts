@@ -1,10 +1,13 @@
+import { hasRedaction } from "../snapshot/redact.ts";
+
 /**
  * Rebuilds a `docker run` argv from a container's saved `docker inspect`, for standalone units.
- * Pure. Env values redacted at backup time are never passed on: they come from the user's env file
- * (`--env-file`, handed to docker as is, so no value enters argv or logs), or the container is
- * refused (`refused` names the variables) rather than started with a placeholder password.
+ * Pure. No env value is ever in argv: the saved ones are returned in `env` (the executor hands them
+ * to docker in a private 0600 env file), the user's `--env-file` is passed as is. Values redacted at
+ * backup time are never passed on: the user's env file supplies them, or the container is refused
+ * (`refused` names the variables) rather than started with a placeholder password. A redacted label
+ * or command line cannot be supplied that way: such a container is refused, to be started by hand.
  */
-export const REDACTED = "***REDACTED***";
 
 /** Set by the image or by docker itself; passing them again would pin stale values. */
 const IMAGE_ENV_KEYS = new Set(["PATH", "HOME", "HOSTNAME", "TERM", "container"]);
@@ -12,6 +15,8 @@ const IMAGE_ENV_KEYS = new Set(["PATH", "HOME", "HOSTNAME", "TERM", "container"]
 export interface RunRebuild {
   name: string;
   argv: string[];
+  /** `KEY=value` entries for the container, for an env file: never argv, never logged. */
+  env: string[];
   warnings: string[];
   /** Set when the container must not be started from this argv. */
   refused?: string;
@@ -41,6 +46,8 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   const argv = ["--name", name];
   const warnings: string[] = [];
   const redacted: string[] = [];
+  const env: string[] = [];
+  const unpassable: string[] = [];
 
   const restart = obj(host.RestartPolicy);
   const policy = str(restart.Name);
@@ -53,8 +60,10 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   for (const e of strs(config.Env)) {
     const key = e.split("=")[0] ?? "";
     if (IMAGE_ENV_KEYS.has(key) || fromFile.has(key)) continue;
-    if (e.slice(key.length + 1) === REDACTED) redacted.push(key);
-    argv.push("-e", e);
+    if (hasRedaction(e)) redacted.push(key);
+    // An env file holds one line per variable: a line break in a value cannot go through it.
+    else if (/[\r\n]/.test(e)) unpassable.push(`the value of ${key} has a line break`);
+    else env.push(e);
   }
   for (const m of Array.isArray(inspect.Mounts) ? inspect.Mounts.map(obj) : []) {
     const ro = m.RW === false ? ":ro" : "";
@@ -79,7 +88,8 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   const extra = networks.filter((n) => n !== mode && n !== "bridge");
   if (extra.length) warnings.push(`${name}: also attached to ${extra.join(", ")}; connect it by hand`);
   for (const [k, v] of Object.entries(obj(config.Labels))) {
-    if (!k.startsWith("com.docker.compose.")) argv.push("--label", `${k}=${str(v)}`);
+    if (hasRedaction(str(v))) unpassable.push(`label ${k} was redacted in the backup`);
+    else if (!k.startsWith("com.docker.compose.")) argv.push("--label", `${k}=${str(v)}`);
   }
   if (str(config.User)) argv.push("--user", str(config.User));
   if (str(config.WorkingDir)) argv.push("--workdir", str(config.WorkingDir));
@@ -89,12 +99,16 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   const entrypoint = strs(config.Entrypoint);
   if (entrypoint[0] !== undefined) argv.push("--entrypoint", entrypoint[0]);
   argv.push(str(config.Image), ...entrypoint.slice(1), ...strs(config.Cmd));
+  if ([...entrypoint, ...strs(config.Cmd)].some(hasRedaction))
+    unpassable.push("its command line held a secret that was redacted in the backup");
 
-  const refused = redacted.length
-    ? `${name}: ${redacted.join(", ")} ${redacted.length === 1 ? "was" : "were"} redacted in the backup; ` +
-      `pass --env-file FILE with ${redacted.map((k) => `${k}=<value>`).join(", ")} lines, or start it by hand`
-    : undefined;
-  return { name, argv, warnings, ...(refused ? { refused } : {}) };
+  const refused = unpassable.length
+    ? `${name}: ${unpassable.join("; ")}; start it by hand`
+    : redacted.length
+      ? `${name}: ${redacted.join(", ")} ${redacted.length === 1 ? "was" : "were"} redacted in the backup; ` +
+        `pass --env-file FILE with ${redacted.map((k) => `${k}=<value>`).join(", ")} lines, or start it by hand`
+      : undefined;
+  return { name, argv, env, warnings, ...(refused ? { refused } : {}) };
 }
 
 const id = (s: string) => s;

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import type { Lifecycle } from "../safe-exit.ts";
 import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
+import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
@@ -95,11 +96,7 @@ export async function executeRestore(
       runState.undoPoint = result.undoPoint;
     }
     const names = renamer(plan.request.as, plan.targetDir);
-    await applyNetworks(d.docker, plan.networks, {
-      labels: names.labels,
-      copy: Boolean(plan.request.as),
-      log,
-    });
+    await applyNetworks(d.docker, plan.networks, { labels: names.labels, log });
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
       runState.writing = `volume ${v.name}`;
@@ -117,6 +114,10 @@ export async function executeRestore(
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
       result.files = plan.files.filter((f) => f.action !== "same").map((f) => f.to);
+    }
+    if (plan.override) {
+      const bak = writeOverride(plan.override, fileStamp(o.now), log);
+      if (bak) result.backups.push(bak);
     }
     lifecycle.throwIfInterrupted();
     if (plan.start) result.started = await startRestoredUnit(d, plan.start, { signal, log });

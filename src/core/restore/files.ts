@@ -1,12 +1,26 @@
-import { chmodSync, copyFileSync, mkdirSync, renameSync, statSync, utimesSync } from "node:fs";
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { Logger } from "../log.ts";
+import { pathUnder } from "../safe-paths.ts";
 import type { FileStep } from "./types.ts";
 
 /**
  * Writes the recipe's compose and project files into the target dir, keeping each file's mode and
  * mtime. An existing file that differs is never lost: it is renamed to `<file>.bak-<stamp>` first.
  * Identical files are left alone. Returns the backups it made.
+ *
+ * Nothing is written through a symlink: each file is copied to a new name in its directory (created
+ * exclusively, so a planted link makes it fail) and renamed over the target, which replaces a link
+ * at the target instead of writing where it points; a link found there is kept as the `.bak`.
  */
 export function writeRecipeFiles(
   recipeDir: string,
@@ -16,18 +30,27 @@ export function writeRecipeFiles(
   const backups: string[] = [];
   for (const step of steps) {
     if (step.action === "same") continue;
-    const from = join(recipeDir, step.stored);
+    const from = pathUnder(recipeDir, step.stored);
+    const st = lstatSync(from);
+    if (!st.isFile()) throw new Error(`${step.stored} in the recipe is not a regular file`);
     mkdirSync(dirname(step.to), { recursive: true });
-    if (step.action === "overwrite") {
+    if (lstatSync(step.to, { throwIfNoEntry: false })) {
       const bak = `${step.to}.bak-${o.stamp}`;
       renameSync(step.to, bak);
       backups.push(bak);
-      o.log.info(`${step.to} differed; the old one is kept as ${bak}`);
+      o.log.info(`${step.to} was there; the old one is kept as ${bak}`);
     }
-    const st = statSync(from);
-    copyFileSync(from, step.to);
-    chmodSync(step.to, st.mode & 0o7777);
-    utimesSync(step.to, st.atime, st.mtime);
+    const tmp = join(dirname(step.to), `.${step.to.split("/").pop()}.kd-new-${process.pid}`);
+    rmSync(tmp, { force: true });
+    try {
+      copyFileSync(from, tmp, constants.COPYFILE_EXCL);
+      chmodSync(tmp, st.mode & 0o7777);
+      utimesSync(tmp, st.atime, st.mtime);
+      renameSync(tmp, step.to);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
   }
   return backups;
 }

@@ -1,7 +1,47 @@
 import type { Docker, NetworkSpec } from "../docker/docker.ts";
 import type { NetworkInspect } from "../docker/schemas.ts";
 import type { Logger } from "../log.ts";
-import type { NetworkStep } from "./types.ts";
+import { fixedByUser } from "./compose-facts.ts";
+import type { Renamer } from "./names.ts";
+import type { LoadedRecipe } from "./recipe.ts";
+import type { CurrentState, NetworkStep, RestoreRequest } from "./types.ts";
+
+/**
+ * Networks the unit used: created when missing, kept when equal. Only what the user fixed counts:
+ * a compose network whose compose files set no driver or IPAM config got its subnet from Docker's
+ * pool, so it is created without one and a same-named network with another subnet is kept, as
+ * compose itself would. One that differs in a fixed driver or subnet is replaced only when the
+ * request allows it (`--recreate-networks`, or consent in the wizard); otherwise it is a conflict,
+ * which the executor refuses before changing anything.
+ */
+export function planNetworks(
+  recipe: LoadedRecipe,
+  state: CurrentState,
+  req: RestoreRequest,
+  names: Renamer,
+): NetworkStep[] {
+  const wanted = new Set(recipe.unit.networks);
+  return recipe.networks
+    .filter((n) => wanted.has(n.Name))
+    .map((inspect): NetworkStep => {
+      const labels = inspect.Labels ?? {};
+      const name = names.network(inspect.Name, labels);
+      const fixed = fixedByUser(labels, state.compose);
+      // A copy next to the original could never reuse its subnets.
+      const pinSubnets = fixed.subnet && !req.as;
+      const existing = state.networks[name];
+      if (!existing) return { name, action: "create", inspect, pinSubnets };
+      const subnets = (inspect.IPAM?.Config ?? [])
+        .map((c) => c.Subnet)
+        .filter((s): s is string => Boolean(s));
+      const conflict =
+        (fixed.driver && existing.driver !== inspect.Driver) ||
+        (pinSubnets && subnets.some((s) => !existing.subnets.includes(s)));
+      if (!conflict) return { name, action: "keep", inspect, pinSubnets };
+      const note = `exists with driver ${existing.driver}, subnet ${existing.subnets.join(",") || "none"}; the backup has ${inspect.Driver}, ${subnets.join(",") || "none"}`;
+      return { name, action: req.recreateNetworks ? "recreate" : "conflict", inspect, note, pinSubnets };
+    });
+}
 
 /**
  * What `docker network create` needs, from a saved `docker network inspect`: driver, IPAM config
@@ -44,14 +84,14 @@ export function networkSpec(
 export async function applyNetworks(
   docker: Docker,
   steps: readonly NetworkStep[],
-  o: { labels: (l: Record<string, string>) => Record<string, string>; copy: boolean; log: Logger },
+  o: { labels: (l: Record<string, string>) => Record<string, string>; log: Logger },
 ): Promise<void> {
   for (const step of steps) {
     if (step.action === "keep") continue;
     if (step.action === "conflict")
       throw new Error(`network ${step.name}: a conflict must be refused before`);
     const labels = o.labels(step.inspect.Labels ?? {});
-    const spec = networkSpec(step.name, step.inspect, { labels, withIpam: !o.copy });
+    const spec = networkSpec(step.name, step.inspect, { labels, withIpam: step.pinSubnets });
     if (step.action === "create") {
       o.log.info(`network ${step.name}: creating`);
       await docker.networkCreate(spec);

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ComposeOverride } from "./compose-override.ts";
 import { rebuildDockerRun } from "./docker-run.ts";
 import type { Renamer } from "./names.ts";
 import { targetName } from "./plan-steps.ts";
@@ -14,7 +15,14 @@ export function planStart(
   recipe: LoadedRecipe | undefined,
   req: RestoreRequest,
   state: CurrentState,
-  at: { project: string; targetDir: string; names: Renamer },
+  at: {
+    project: string;
+    targetDir: string;
+    names: Renamer;
+    /** Where a bind source is mounted from after the restore. */
+    bindPath: (source: string) => string;
+    override?: ComposeOverride | undefined;
+  },
   warnings: string[],
 ): { start?: StartStep; refused: string[] } {
   if (!recipe) {
@@ -25,6 +33,7 @@ export function planStart(
     if (req.what !== "all" && req.what !== "recipe")
       warnings.push("--start uses the compose files in the target dir");
     const files = recipe.unit.composeFiles.map((c) => join(at.targetDir, targetName(c.stored, recipe)));
+    if (at.override) files.push(at.override.path);
     return { start: { kind: "compose", project: at.project, files, cwd: at.targetDir }, refused: [] };
   }
   if (req.envFile && state.envFileOpen)
@@ -41,13 +50,13 @@ export function planStart(
     const r = rebuildDockerRun(inspect, {
       name: at.names.container(c.name),
       volumeName: (n) => at.names.volume(n, volumeLabels(n)),
-      bindPath: (s) => at.names.bind(s),
+      bindPath: at.bindPath,
       networkName: (n) => at.names.network(n, {}),
       ...(req.envFile ? { envFile: { path: req.envFile, keys: state.envFileKeys ?? [] } } : {}),
     });
     warnings.push(...r.warnings);
     if (r.refused) refused.push(r.refused);
-    else containers.push({ name: r.name, argv: r.argv });
+    else containers.push({ name: r.name, argv: r.argv, env: r.env });
   }
   return { start: { kind: "run", containers }, refused };
 }

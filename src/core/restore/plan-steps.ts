@@ -1,9 +1,11 @@
-import { join } from "node:path";
 import { AppError } from "../errors.ts";
+import { pathUnder } from "../safe-paths.ts";
+import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
 import type { Renamer } from "./names.ts";
 import { checkAgainstRecipe, type RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe } from "./recipe.ts";
-import type { BindStep, CurrentState, FileStep, NetworkStep, RestoreRequest, VolumeStep } from "./types.ts";
+import { recordedRealPath } from "./safety.ts";
+import type { BindStep, CurrentState, FileStep, VolumeStep } from "./types.ts";
 
 /** The point's volumes (the chosen ones with `--volume`), named for this host. */
 export function planVolumes(
@@ -38,15 +40,40 @@ export function planVolumes(
     });
 }
 
+/**
+ * Volumes to create whose driver options hold a secret (a CIFS `password=`): redacted in the
+ * backup, or in plain text in a recipe written before redaction covered options. `docker volume
+ * create` takes options only in argv, which `ps` shows to every user, so kopi-docka never creates
+ * them: the person creates the volume, and a restore into an existing volume needs no options.
+ */
+export function secretVolumeRefusals(volumes: readonly VolumeStep[]): string[] {
+  return volumes
+    .filter((v) => v.action === "create")
+    .filter(
+      (v) =>
+        Object.values(v.options).some(hasRedaction) ||
+        JSON.stringify(redactDeep(v.options)) !== JSON.stringify(v.options),
+    )
+    .map(
+      (v) =>
+        `volume ${v.name}: its driver options hold a secret, which kopi-docka never puts on a command line; ` +
+        `create it yourself (docker volume create --driver ${v.driver} ${Object.keys(v.options)
+          .map((k) => `--opt ${k}=…`)
+          .join(" ")} ${v.name}), then restore again`,
+    );
+}
+
 /** The point's bind mounts; a single-file bind (the recipe says `kind: file`) stays a file. */
 export function planBinds(
   point: RestorePoint,
   recipe: LoadedRecipe | undefined,
   state: CurrentState,
   names: Renamer,
+  copy = false,
 ): BindStep[] {
   return point.binds.map((b) => {
     const path = names.bind(b.source);
+    const realPath = recordedRealPath(path, b.source, recipe, state, copy);
     const kind =
       recipe?.unit.bindMounts.find((m) => m.source === b.source)?.kind === "file" ? "file" : "directory";
     return {
@@ -57,6 +84,7 @@ export function planBinds(
       files: b.files,
       action: (state.paths[path] ?? "missing") === "missing" ? "create" : "overwrite",
       kind,
+      ...(realPath ? { realPath } : {}),
     };
   });
 }
@@ -64,7 +92,7 @@ export function planBinds(
 /** Compose and project files into the target dir: created, overwritten (old kept) or left alone. */
 export function planFiles(recipe: LoadedRecipe, state: CurrentState, targetDir: string): FileStep[] {
   return recipe.files.map((f) => {
-    const to = join(targetDir, targetName(f.stored, recipe));
+    const to = pathUnder(targetDir, targetName(f.stored, recipe));
     const old = state.fileHashes[to];
     return {
       stored: f.stored,
@@ -80,35 +108,6 @@ export function targetName(stored: string, recipe: LoadedRecipe): string {
     stored,
     recipe.unit.composeFiles.map((c) => c.stored),
   );
-}
-
-/**
- * Networks the unit used: created when missing, kept when equal. One that exists with another
- * driver or subnet is replaced only when the request allows it (`--recreate-networks`, or consent in
- * the wizard); otherwise it is a conflict, which the executor refuses before changing anything.
- */
-export function planNetworks(
-  recipe: LoadedRecipe,
-  state: CurrentState,
-  req: RestoreRequest,
-  names: Renamer,
-): NetworkStep[] {
-  const wanted = new Set(recipe.unit.networks);
-  return recipe.networks
-    .filter((n) => wanted.has(n.Name))
-    .map((inspect): NetworkStep => {
-      const name = names.network(inspect.Name, inspect.Labels ?? {});
-      const existing = state.networks[name];
-      if (!existing) return { name, action: "create", inspect };
-      const subnets = (inspect.IPAM?.Config ?? [])
-        .map((c) => c.Subnet)
-        .filter((s): s is string => Boolean(s));
-      const conflict =
-        existing.driver !== inspect.Driver || subnets.some((s) => !existing.subnets.includes(s));
-      if (!conflict) return { name, action: "keep", inspect };
-      const note = `exists with driver ${existing.driver}, subnet ${existing.subnets.join(",") || "none"}; the backup has ${inspect.Driver}, ${subnets.join(",") || "none"}`;
-      return { name, action: req.recreateNetworks ? "recreate" : "conflict", inspect, note };
-    });
 }
 
 /**

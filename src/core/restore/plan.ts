@@ -1,11 +1,15 @@
-import { join } from "node:path";
+import { basename } from "node:path";
 import { AppError } from "../errors.ts";
-import { PROJECT_LABEL, renamer } from "./names.ts";
+import { composeOverride } from "./compose-override.ts";
+import { unitLayout } from "./layout.ts";
+import { PROJECT_LABEL } from "./names.ts";
+import { planNetworks } from "./networks.ts";
 import { planStart } from "./plan-start.ts";
-import { missingFromPoint, planBinds, planFiles, planNetworks, planVolumes } from "./plan-steps.ts";
+import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusals } from "./plan-steps.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
-import type { CurrentState, RestorePlan, RestoreRequest } from "./types.ts";
+import { pathRefusals } from "./safety.ts";
+import type { CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
 
 /**
  * Turns a request into the exact list of things a restore does. Pure: no I/O, no clock. Throws
@@ -25,15 +29,13 @@ export function planRestore(
   const recipe = state.recipe;
   const warnings = [...point.problems, ...newerIncomplete(point, points)];
   const project = request.as ?? projectOf(recipe) ?? point.unit;
-  const targetDir = request.targetDir ?? join(state.restoreDir, request.as ?? point.unit);
-  const names = renamer(request.as, targetDir);
+  const layout = unitLayout(request, recipe, state.restoreDir, point.unit);
+  const { names, dir: targetDir } = layout;
   const wants = (k: "volumes" | "binds" | "recipe") => request.what === "all" || request.what === k;
 
   const chosen = request.volumes?.length ? request.volumes : undefined;
   const volumes = wants("volumes") ? planVolumes(point, recipe, state, chosen, names) : [];
-  const binds = wants("binds") ? planBinds(point, recipe, state, names) : [];
-  if (request.as && binds.length)
-    warnings.push(`bind mounts of the copy are restored under ${targetDir}/binds`);
+  const binds = wants("binds") ? planBinds(point, recipe, state, names, Boolean(request.as)) : [];
 
   const touched = new Set([...volumes.map((v) => v.name), ...binds.map((b) => b.path)]);
   const stop = state.containers
@@ -43,23 +45,40 @@ export function planRestore(
     ...volumes
       .filter((v) => v.action === "overwrite")
       .map((v) => ({ kind: "volume" as const, name: v.name, path: state.volumes[v.name]?.mountpoint ?? "" })),
+    // Whatever is there (another kind too) is kept in the undo point before it is replaced.
     ...binds
-      .filter((b) => b.action === "overwrite" && state.paths[b.path] === b.kind)
-      .map((b) => ({ kind: "bind" as const, name: b.path, path: b.path })),
+      .filter((b) => b.action === "overwrite")
+      .map((b) => ({ kind: "bind" as const, name: b.path, path: b.realPath ?? b.path })),
   ];
 
   const networks = request.what === "all" && recipe ? planNetworks(recipe, state, request, names) : [];
   const refusals = networks
     .filter((n) => n.action === "conflict")
     .map((n) => `network ${n.name} ${n.note}; --recreate-networks replaces it`);
+  refusals.push(...secretVolumeRefusals(volumes));
   const files = wants("recipe") && recipe ? planFiles(recipe, state, targetDir) : [];
   if (wants("recipe") && !recipe && !point.phase)
     warnings.push("this point has no recipe: no compose files to write");
+  const differing = filesRefusal(files, targetDir, request);
+  if (differing) refusals.push(differing);
+  // A bind the point holds is mounted from where it is restored (a copy's own); others stay as they were.
+  const fromPoint = (s: string) => (point.binds.some((b) => b.source === s) ? names.bind(s) : undefined);
+  const override =
+    (wants("recipe") || request.start) && recipe?.unit.type === "compose" && layout.relocated
+      ? composeOverride(recipe, targetDir, fromPoint, state.compose, warnings)
+      : undefined;
 
   const started = request.start
-    ? planStart(recipe, request, state, { project, targetDir, names }, warnings)
+    ? planStart(
+        recipe,
+        request,
+        state,
+        { project, targetDir, names, bindPath: (s) => fromPoint(s) ?? s, override },
+        warnings,
+      )
     : { refused: [] };
-  refusals.push(...started.refused);
+  const unsafe = pathRefusals(binds, files, recipe, state, request);
+  refusals.push(...started.refused, ...unsafe.refusals);
   return {
     request,
     point: strip(point),
@@ -73,11 +92,27 @@ export function planRestore(
     binds,
     networks,
     files,
+    ...(override ? { override } : {}),
     ...(started.start ? { start: started.start } : {}),
     missing: missingFromPoint(point, recipe),
     refusals,
+    ...(unsafe.confirm.length ? { confirmPaths: unsafe.confirm } : {}),
     warnings,
   };
+}
+
+/**
+ * Compose and project files that differ from the backup's are someone's newer edits: never replaced
+ * unless asked (`--replace-files`, or a yes in the wizard), and then kept as `.bak-<time>`.
+ */
+function filesRefusal(files: FileStep[], dir: string, request: RestoreRequest): string | undefined {
+  const differ = files.filter((f) => f.action === "overwrite").map((f) => basename(f.to));
+  if (differ.length === 0 || request.replaceFiles) return undefined;
+  return (
+    `${dir} holds other versions of ${differ.join(", ")} than the backup: move them away, ` +
+    "or replace them with --replace-files (each old one is kept as <file>.bak-<time>), " +
+    "or restore next to them with --as NAME or --target-dir DIR"
+  );
 }
 
 /** A restore of an older point while newer ones failed should not surprise anyone: name them. */

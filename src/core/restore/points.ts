@@ -1,5 +1,6 @@
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { snapshotTags } from "../kopia/parse.ts";
+import { tagsProblem } from "../snapshot/validate.ts";
 
 /**
  * Restore points, read from snapshot tags alone. One point is one unit of one backup (`unit` +
@@ -38,15 +39,23 @@ export interface RestorePoints {
   points: RestorePoint[];
   /** Undo points (`phase:pre-restore`), listed apart from backups. */
   undoPoints: RestorePoint[];
+  /** Snapshots whose tags are unsafe to act on (a bad name or path): never offered, each with why. */
+  rejected?: { id: string; reason: string }[];
 }
 
 /** Groups snapshot manifests into restore points, newest first. Pure. */
 export function groupRestorePoints(manifests: readonly SnapshotManifest[]): RestorePoints {
   const groups = new Map<string, RestorePoint>();
   const present = new Map<RestorePoint, { expected: number; sources: Set<string> }>();
+  const rejected: { id: string; reason: string }[] = [];
   for (const m of manifests) {
     const t = snapshotTags(m);
     if (!t.unit || !t.backup_id || !t.type) continue;
+    const bad = tagsProblem(t);
+    if (bad) {
+      rejected.push({ id: m.id, reason: bad });
+      continue;
+    }
     const key = `${m.source.host}\u0000${t.unit}\u0000${t.backup_id}`;
     let p = groups.get(key);
     if (!p) {
@@ -92,7 +101,11 @@ export function groupRestorePoints(manifests: readonly SnapshotManifest[]): Rest
     }
   }
   all.sort((a, b) => b.timestamp.localeCompare(a.timestamp) || a.unit.localeCompare(b.unit));
-  return { points: all.filter((p) => !p.phase), undoPoints: all.filter((p) => p.phase) };
+  return {
+    points: all.filter((p) => !p.phase),
+    undoPoints: all.filter((p) => p.phase),
+    ...(rejected.length ? { rejected } : {}),
+  };
 }
 
 function addSnapshot(p: RestorePoint, t: Record<string, string>, m: SnapshotManifest): void {

@@ -1,58 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
 import { type NetworkInspect, NetworkInspectSchema } from "../docker/schemas.ts";
 import { AppError } from "../errors.ts";
-
-/** `unit.json` at the root of a recipe snapshot (ARCHITECTURE.md "Recipe layout"). Unknown keys kept. */
-export const UnitJsonSchema = z.looseObject({
-  unit: z.string(),
-  type: z.enum(["compose", "standalone"]),
-  workingDir: z.string().nullable().optional(),
-  backup_id: z.string().optional(),
-  run_id: z.string().optional(),
-  timestamp: z.string().optional(),
-  scope: z.string().optional(),
-  /** Compose files the backup could not find have `stored: null`; they are dropped here. */
-  composeFiles: z
-    .array(z.looseObject({ labelPath: z.string(), stored: z.string().nullable() }))
-    .default([])
-    .transform((fs) => fs.flatMap((f) => (f.stored ? [{ labelPath: f.labelPath, stored: f.stored }] : []))),
-  containers: z
-    .array(
-      z.looseObject({
-        name: z.string(),
-        service: z.string().optional(),
-        image: z.string(),
-        running: z.boolean().optional(),
-        restartPolicy: z.string().optional(),
-      }),
-    )
-    .default([]),
-  volumes: z
-    .array(
-      z.looseObject({
-        name: z.string(),
-        driver: z.string().default("local"),
-        options: z.record(z.string(), z.string()).nullable().default({}),
-        labels: z.record(z.string(), z.string()).nullable().default({}),
-        usedBy: z.array(z.string()).default([]),
-      }),
-    )
-    .default([]),
-  bindMounts: z
-    .array(
-      z.looseObject({
-        source: z.string(),
-        targets: z.array(z.looseObject({ container: z.string(), destination: z.string() })).default([]),
-        readOnly: z.boolean().optional(),
-        kind: z.string().optional(),
-      }),
-    )
-    .default([]),
-  networks: z.array(z.string()).default([]),
-});
-export type UnitJson = z.infer<typeof UnitJsonSchema>;
+import { nameProblem } from "../names-rules.ts";
+import { NETWORKS_JSON, RECIPE } from "../snapshot/layout.ts";
+import { type UnitJson, UnitJsonSchema } from "../snapshot/unit-json.ts";
+import { STORED_PROJECT } from "../snapshot/validate.ts";
 
 /** A recipe restored to a temp directory and read. */
 export interface LoadedRecipe {
@@ -70,34 +23,46 @@ export interface LoadedRecipe {
 
 /** Reads a restored recipe directory (and an optional restored networks directory). */
 export function readRecipe(dir: string, networksDir?: string): LoadedRecipe {
-  const file = join(dir, "unit.json");
-  if (!existsSync(file)) throw new AppError("restore_failed", `the recipe has no unit.json (${dir})`);
+  const file = join(dir, RECIPE.unitJson);
+  if (!isRegularFile(file)) throw new AppError("restore_failed", `the recipe has no unit.json (${dir})`);
   const parsed = UnitJsonSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
   if (!parsed.success) {
-    throw new AppError("restore_failed", `the recipe's unit.json is not understood: ${parsed.error.message}`);
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new AppError("restore_failed", `the recipe's unit.json is refused: ${issues}`, {
+      hint: "nothing was changed; the snapshot was not written by kopi-docka or was altered",
+    });
   }
   const inspects: LoadedRecipe["inspects"] = {};
-  const inspectDir = join(dir, "inspect");
-  for (const f of existsSync(inspectDir) ? readdirSync(inspectDir) : []) {
-    if (!f.endsWith(".json")) continue;
+  const inspectDir = join(dir, RECIPE.inspectDir);
+  for (const f of isDirectory(inspectDir) ? readdirSync(inspectDir) : []) {
+    if (!f.endsWith(".json") || !isRegularFile(join(inspectDir, f))) continue;
+    if (nameProblem("container", f.slice(0, -5))) continue;
     const raw = JSON.parse(readFileSync(join(inspectDir, f), "utf8"));
     inspects[f.slice(0, -5)] = Array.isArray(raw) ? raw[0] : raw;
   }
-  const projectDir = join(dir, "project");
-  const projectFiles = existsSync(projectDir)
+  const projectDir = join(dir, RECIPE.projectDir);
+  const projectFiles = isDirectory(projectDir)
     ? readdirSync(projectDir, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile())
-        .map((e) => join("project", join(e.parentPath, e.name).slice(projectDir.length + 1)))
+        .map((e) => join(RECIPE.projectDir, join(e.parentPath, e.name).slice(projectDir.length + 1)))
+        .filter((f) => STORED_PROJECT.test(f))
         .sort()
     : [];
   const stored = [...parsed.data.composeFiles.map((c) => c.stored), ...projectFiles];
+  // A symlink in a restored recipe would make the restore read (and copy out) a host file.
   const files = stored
-    .filter((f) => existsSync(join(dir, f)))
+    .filter((f) => isRegularFile(join(dir, f)))
     .map((f) => ({ stored: f, sha256: sha256File(join(dir, f)) }));
-  const netFile = networksDir ? join(networksDir, "networks.json") : "";
-  const networks = netFile && existsSync(netFile) ? JSON.parse(readFileSync(netFile, "utf8")) : [];
-  const coverageFile = join(dir, "coverage.json");
-  const items = existsSync(coverageFile) ? JSON.parse(readFileSync(coverageFile, "utf8"))?.items : undefined;
+  const netFile = networksDir ? join(networksDir, NETWORKS_JSON) : "";
+  const networks = netFile && isRegularFile(netFile) ? JSON.parse(readFileSync(netFile, "utf8")) : [];
+  for (const n of Array.isArray(networks) ? networks : []) {
+    const bad = nameProblem("network", String((n as { Name?: unknown }).Name ?? ""));
+    if (bad) throw new AppError("restore_failed", `the recipe's networks.json is refused: ${bad}`);
+  }
+  const coverageFile = join(dir, RECIPE.coverage);
+  const items = isRegularFile(coverageFile)
+    ? JSON.parse(readFileSync(coverageFile, "utf8"))?.items
+    : undefined;
   return {
     dir,
     unit: parsed.data,
@@ -128,4 +93,13 @@ export function composeTargetName(stored: string, all: readonly string[]): strin
 
 export function sha256File(path: string): string {
   return new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** A regular file, not a symlink to one. */
+function isRegularFile(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+function isDirectory(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }

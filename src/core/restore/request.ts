@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
+import { nameProblem } from "../names-rules.ts";
+import { cleanPathProblem } from "../safe-paths.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { RestoreRequest } from "./types.ts";
 
@@ -15,7 +17,10 @@ export interface RestoreFlags {
   targetDir?: string;
   start?: boolean;
   recreateNetworks?: boolean;
+  replaceFiles?: boolean;
   envFile?: string;
+  /** Host-internal bind targets confirmed exactly (`--allow-path`, repeatable). */
+  allowPath?: string[];
   yes?: boolean;
 }
 
@@ -30,12 +35,20 @@ export interface RestoreArgs {
   "target-dir"?: string;
   start?: boolean;
   "recreate-networks"?: boolean;
+  "replace-files"?: boolean;
   "env-file"?: string;
   yes?: boolean;
 }
 
-/** The flags of one invocation; `volume`: every `--volume` value (the flag may be repeated). */
-export function restoreFlags(a: RestoreArgs, volume: readonly string[]): RestoreFlags {
+/**
+ * The flags of one invocation; `volume`: every `--volume` value, `allowPath`: every `--allow-path`
+ * value (both flags may be repeated).
+ */
+export function restoreFlags(
+  a: RestoreArgs,
+  volume: readonly string[],
+  allowPath: readonly string[] = [],
+): RestoreFlags {
   const set = <K extends keyof RestoreFlags>(k: K, v: RestoreFlags[K] | undefined) =>
     v === undefined || v === "" ? {} : { [k]: v };
   return {
@@ -43,12 +56,14 @@ export function restoreFlags(a: RestoreArgs, volume: readonly string[]): Restore
     ...set("run", a.run),
     ...set("latest", a.latest),
     ...(volume.length ? { volume: [...volume] } : {}),
+    ...(allowPath.length ? { allowPath: [...allowPath] } : {}),
     ...set("only", a.only),
     ...set("fromHost", a["from-host"]),
     ...set("as", a.as),
     ...set("targetDir", a["target-dir"]),
     ...set("start", a.start),
     ...set("recreateNetworks", a["recreate-networks"]),
+    ...set("replaceFiles", a["replace-files"]),
     ...set("envFile", a["env-file"]),
     ...set("yes", a.yes),
   };
@@ -81,6 +96,8 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
   if (f.run && f.latest) throw new UsageError("--run and --latest exclude each other");
   const host = f.fromHost ?? thisHost;
   const unit = f.unit as string;
+  const badName = nameProblem("unit", unit);
+  if (badName) throw new UsageError(`--unit: ${badName}`, "see `kopi-docka snapshots`");
   const candidates = pointsFor(points, host, unit);
   if (candidates.length === 0) {
     const hosts = [...new Set(points.points.filter((p) => p.unit === unit).map((p) => p.host))];
@@ -122,9 +139,16 @@ export function findPoint(candidates: readonly RestorePoint[], f: RestoreFlags, 
 export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "unit" | "point"> {
   if (f.only && !(ONLY as readonly string[]).includes(f.only))
     throw new UsageError(`--only must be one of ${ONLY.join(", ")}`);
+  const badPath = f.allowPath?.map((p) => cleanPathProblem(p)).find(Boolean);
+  if (badPath) throw new UsageError(`--allow-path ${badPath}`, "give the exact absolute path the plan names");
   if (f.as && !/^[a-z0-9][a-z0-9_-]*$/.test(f.as))
     throw new UsageError(`--as ${f.as}: a compose project name is lower-case letters, digits, - and _`);
-  const volumes = f.volume?.flatMap((v) => v.split(",")).filter(Boolean);
+  const volumes = f.volume?.flatMap((v) => v.split(",").map((x) => x.trim()));
+  if (volumes?.some((v) => v === ""))
+    throw new UsageError(
+      "--volume has an empty name",
+      "name each volume: --volume a,b or --volume a --volume b",
+    );
   const what = volumes?.length ? "volumes" : ((f.only as RestoreRequest["what"] | undefined) ?? "all");
   return {
     what,
@@ -132,7 +156,9 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
     ...(f.as ? { as: f.as } : {}),
     ...(f.targetDir ? { targetDir: f.targetDir } : {}),
     ...(f.envFile ? { envFile: resolve(f.envFile) } : {}),
+    ...(f.allowPath?.length ? { allowPaths: f.allowPath } : {}),
     start: Boolean(f.start),
     recreateNetworks: Boolean(f.recreateNetworks),
+    ...(f.replaceFiles ? { replaceFiles: true } : {}),
   };
 }

@@ -27,7 +27,9 @@ export async function readRestorePoints(ctx: RestoreContext): Promise<RestorePoi
     });
   }
   await ensureRepository(ctx.kopia, repo, ctx.log);
-  return groupRestorePoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+  const points = groupRestorePoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+  for (const r of points.rejected ?? []) ctx.log.warn(`snapshot ${r.id} is never restored: ${r.reason}`);
+  return points;
 }
 
 export interface PreparedRestore {

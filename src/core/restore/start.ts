@@ -1,14 +1,18 @@
 import { type Docker, runCommandLine } from "../docker/docker.ts";
 import type { Logger } from "../log.ts";
+import type { Lifecycle } from "../safe-exit.ts";
+import { redactArgv, redactText } from "../snapshot/redact.ts";
+import { privateEnvFiles } from "./env-file.ts";
 import type { StartStep } from "./types.ts";
 
 /**
- * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` in the
- * target dir, or the rebuilt `docker run` of each standalone container that does not exist yet.
- * Returns what it started.
+ * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` with the
+ * target dir as project directory (relative paths resolve there, as they did when backed up), or
+ * the rebuilt `docker run` of each standalone container that does not exist yet, its env handed
+ * over in a private env file. Returns what it started.
  */
 export async function startRestoredUnit(
-  d: { docker: Docker },
+  d: { docker: Docker; lifecycle: Lifecycle },
   step: StartStep,
   o: { signal: AbortSignal; log: Logger },
 ): Promise<string[]> {
@@ -16,20 +20,26 @@ export async function startRestoredUnit(
     await d.docker.composeUp({
       ...step,
       signal: o.signal,
-      onStart: (argv) => o.log.info(`starting: ${argv.join(" ")}`),
+      onStart: (argv) => o.log.info(`starting: ${redactArgv(argv).join(" ")}`),
       onLine: (l) => o.log.info(`  ${l}`),
     });
     return [step.project];
   }
   const started: string[] = [];
-  for (const c of step.containers) {
-    if (await d.docker.exists(c.name)) {
-      o.log.info(`${c.name} exists; not recreated`);
-      continue;
+  const envFiles = privateEnvFiles(d.lifecycle);
+  try {
+    for (const c of step.containers) {
+      if (await d.docker.exists(c.name)) {
+        o.log.info(`${c.name} exists; not recreated`);
+        continue;
+      }
+      const spec = { args: c.argv, ...(c.env.length ? { envFile: envFiles.write(c.env) } : {}) };
+      o.log.info(`starting: ${redactText(runCommandLine(spec))}`);
+      await d.docker.run({ ...spec, signal: o.signal });
+      started.push(c.name);
     }
-    o.log.info(`starting: ${runCommandLine({ args: c.argv })}`);
-    await d.docker.run({ args: c.argv, signal: o.signal });
-    started.push(c.name);
+  } finally {
+    await envFiles.remove();
   }
   return started;
 }

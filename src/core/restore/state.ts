@@ -1,9 +1,12 @@
-import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
-import { renamer } from "./names.ts";
+import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
+import { readComposeFacts } from "./compose-facts.ts";
+import { unitLayout } from "./layout.ts";
 import type { RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe, sha256File } from "./recipe.ts";
 import type { ContainerState, CurrentState, RestoreRequest } from "./types.ts";
@@ -19,14 +22,18 @@ export async function readCurrentState(
   point: RestorePoint,
   recipe: LoadedRecipe | undefined,
 ): Promise<CurrentState> {
-  const targetDir = request.targetDir ?? join(config.paths.restore_dir, request.as ?? point.unit);
-  const names = renamer(request.as, targetDir);
+  const { dir: targetDir, names } = unitLayout(request, recipe, config.paths.restore_dir, point.unit);
   const labelsOf = (n: string) => recipe?.unit.volumes.find((v) => v.name === n)?.labels ?? {};
   const volumeNames = point.volumes.map((v) => names.volume(v.name, labelsOf(v.name)));
   const networkNames = (recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {}));
   const volumes: CurrentState["volumes"] = {};
   for (const v of volumeNames.length ? await docker.volumeInspect(volumeNames) : []) {
-    volumes[v.Name] = { mountpoint: v.Mountpoint, labels: v.Labels };
+    // Where the data is while nothing runs: a bind volume's device, else the mountpoint.
+    const data = volumeData(volumeFacts(v));
+    volumes[v.Name] = {
+      mountpoint: data.kind === "not_protected" ? v.Mountpoint : data.path,
+      labels: v.Labels,
+    };
   }
   const networks: CurrentState["networks"] = {};
   for (const n of networkNames.length ? await docker.networkInspect(networkNames) : []) {
@@ -36,15 +43,26 @@ export async function readCurrentState(
     };
   }
   const paths: CurrentState["paths"] = {};
-  for (const b of point.binds) paths[names.bind(b.source)] = kindOf(names.bind(b.source));
+  const symlinks: NonNullable<CurrentState["symlinks"]> = {};
+  // In place a bind is written at its host path (nothing above it is trusted); a copy under targetDir.
+  const bindRoot = request.as ? targetDir : "/";
+  for (const b of point.binds) {
+    const path = names.bind(b.source);
+    paths[path] = kindOf(path);
+    const link = symlinkAtOrAbove(path, bindRoot);
+    if (link) symlinks[path] = { ...link, resolved: resolveExisting(path) };
+  }
   const fileHashes: Record<string, string> = {};
   const stored = recipe?.files.map((f) => f.stored) ?? [];
   const composeStored = recipe?.unit.composeFiles.map((c) => c.stored) ?? [];
   for (const s of stored) {
     const rel = s.startsWith("project/") ? s.slice(8) : composeTargetName(s, composeStored);
-    const to = join(targetDir, rel);
+    const to = pathUnder(targetDir, rel);
     if (existsSync(to) && lstatSync(to).isFile()) fileHashes[to] = sha256File(to);
+    const link = symlinkAtOrAbove(to, fileRoot(targetDir, config.paths.restore_dir, request.targetDir));
+    if (link) symlinks[to] = { ...link, resolved: resolveExisting(to) };
   }
+  const compose = recipe?.unit.type === "compose" ? readComposeFacts(recipe) : undefined;
   return {
     ...(request.envFile
       ? {
@@ -56,9 +74,12 @@ export async function readCurrentState(
     networks,
     containers: await listContainers(docker),
     paths,
+    symlinks,
     fileHashes,
     ...(recipe ? { recipe } : {}),
+    ...(compose ? { compose } : {}),
     restoreDir: config.paths.restore_dir,
+    hostInternal: config.backup,
     hooks: { pre_restore: config.backup.hooks.pre_restore, post_restore: config.backup.hooks.post_restore },
   };
 }
@@ -76,9 +97,31 @@ export function envFileKeys(file: string): string[] {
     .map((l) => (l.split("=")[0] ?? "").trim());
 }
 
+/** The trusted directory above recipe files: restore_dir when the target is in it, else the target. */
+function fileRoot(targetDir: string, restoreDir: string, given: string | undefined): string {
+  if (targetDir.startsWith(`${restoreDir.replace(/\/$/, "")}/`)) return restoreDir;
+  // A directory root named (--target-dir) is trusted as it is; the working dir a recipe names is not:
+  // every link from / down is checked, as for a bind target.
+  return given === targetDir ? targetDir : "/";
+}
+
+/** `path` with every symlink in its existing part resolved (the part that does not exist yet kept). */
+export function resolveExisting(path: string): string {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st) {
+    try {
+      return realpathSync(path);
+    } catch {
+      // A dangling link: resolve its directory and keep the name.
+    }
+  }
+  const parent = dirname(path);
+  return parent === path ? path : join(resolveExisting(parent), path.slice(parent.length + 1));
+}
+
 function kindOf(path: string): CurrentState["paths"][string] {
-  if (!existsSync(path)) return "missing";
-  const st = lstatSync(path);
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return "missing";
   return st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
 }
 

@@ -1,4 +1,6 @@
 import type { NetworkInspect } from "../docker/schemas.ts";
+import type { ComposeFacts } from "./compose-facts.ts";
+import type { ComposeOverride } from "./compose-override.ts";
 import type { RestorePoint } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
@@ -18,8 +20,12 @@ export interface RestoreRequest {
   targetDir?: string;
   start: boolean;
   recreateNetworks: boolean;
+  /** Compose and project files that differ from the backup's may be replaced (each kept as `.bak-<time>`). */
+  replaceFiles?: boolean;
   /** Absolute path of a docker env file whose values replace saved (and redacted) ones on `--start`. */
   envFile?: string;
+  /** Host-internal paths (`backup.host_internal_paths`) the person confirmed, exactly (`--allow-path`). */
+  allowPaths?: string[];
 }
 
 export interface ContainerState {
@@ -41,11 +47,20 @@ export interface CurrentState {
   containers: ContainerState[];
   /** What is at each path that may be written (bind sources, target files). */
   paths: Record<string, "directory" | "file" | "missing" | "other">;
+  /**
+   * Paths that may be written which have a symlink at or above them (below the trusted root):
+   * the first link, where it points, and where the path resolves to.
+   */
+  symlinks?: Record<string, { link: string; to: string; resolved: string }>;
+  /** `backup.host_internal_paths` and basenames: a bind restored there needs `--allow-path`. */
+  hostInternal?: { host_internal_paths: readonly string[]; host_internal_basenames: readonly string[] };
   /** sha256 of existing files in the target dir. */
   fileHashes: Record<string, string>;
   recipe?: LoadedRecipe;
   restoreDir: string;
   hooks: { pre_restore: string; post_restore: string };
+  /** What the recipe's compose files fix themselves (compose-facts.ts); unset: no compose files read. */
+  compose?: ComposeFacts;
   /** Keys the request's `envFile` defines (values are never read into the plan). */
   envFileKeys?: string[];
   /** Set when that file is readable by group or others (it holds secrets; 0600 is expected). */
@@ -74,6 +89,8 @@ export interface BindStep {
   action: "create" | "overwrite";
   /** A bind mount of a single file is restored as that file, not as a directory. */
   kind: "directory" | "file";
+  /** Where it is written when a symlink the backup recorded lies on its way (resolved as at backup). */
+  realPath?: string;
 }
 
 export interface NetworkStep {
@@ -82,6 +99,8 @@ export interface NetworkStep {
   action: "create" | "keep" | "recreate" | "conflict";
   inspect: NetworkInspect;
   note?: string;
+  /** The recorded subnets are passed on create: the user fixed them (or kopi-docka cannot tell). */
+  pinSubnets: boolean;
 }
 
 export interface FileStep {
@@ -92,8 +111,22 @@ export interface FileStep {
 }
 
 export type StartStep =
-  | { kind: "compose"; project: string; files: string[]; cwd: string }
-  | { kind: "run"; containers: { name: string; argv: string[] }[] };
+  | {
+      kind: "compose";
+      project: string;
+      /** The compose files, then the override when the unit is relocated. */
+      files: string[];
+      /** The project directory (`--project-directory`); relative paths resolve against it. */
+      cwd: string;
+    }
+  | {
+      kind: "run";
+      /**
+       * `argv`: the arguments of `docker run -d` (the docker client adds the command); `env`: `KEY=value`
+       * entries, handed to docker in a private env file at start, never in argv.
+       */
+      containers: { name: string; argv: string[]; env: string[] }[];
+    };
 
 /** Everything a restore will do, in order. Pure data: `--dry-run` prints it, the executor walks it. */
 export interface RestorePlan {
@@ -111,10 +144,14 @@ export interface RestorePlan {
   binds: BindStep[];
   networks: NetworkStep[];
   files: FileStep[];
+  /** Set when a compose unit is relocated: the override file that pins its bind mounts. */
+  override?: ComposeOverride;
   start?: StartStep;
   /** What the backup protected (its recipe says so) but this point has no snapshot of. */
   missing: string[];
   /** Why this plan must not run as it is (a network it may not replace, a container it cannot start). */
   refusals: string[];
+  /** Host-internal paths the plan would write to: refused until confirmed exactly (`--allow-path`). */
+  confirmPaths?: string[];
   warnings: string[];
 }

@@ -37,6 +37,7 @@ function fakeHost(o: { failSnapshotOf?: string; hookFails?: string; owner?: stri
     },
     { argv: kopia("snapshot"), stdout: `${manifest("m1")}\n` },
     { argv: (a) => kopia("policy")(a) && a.includes("show"), stdout: "{}" },
+    { argv: (a) => kopia("policy")(a) && a.includes("export"), exitCode: 1, stderr: "policy not found" },
     { argv: (a) => kopia("policy")(a) && a.includes("set") },
     {
       argv: (a) => kopia("maintenance")(a) && a.includes("info"),
@@ -134,6 +135,37 @@ describe("executeBackup", () => {
     expect(runner.calls.some((c) => c.argv.includes("maintenance") && c.argv.includes("run"))).toBe(false);
   });
 
+  test("a volume no host path holds is never snapshotted and is named in the record (issue 14)", async () => {
+    const runner = new FakeRunner([], fakeHost());
+    const { deps, dir } = setup(runner);
+    const base = stackUnit();
+    const nfs = {
+      ...base.volumes[0],
+      name: "shop_nfs",
+      notProtected: "type=nfs: …",
+    } as (typeof base.volumes)[0];
+    const unit = {
+      ...base,
+      volumes: [...base.volumes, nfs],
+      skipped: [
+        {
+          kind: "volume" as const,
+          id: "shop_nfs",
+          reason: "NOT PROTECTED: type=nfs: …",
+          notProtected: true as const,
+        },
+      ],
+    };
+    const plan = planBackup(deps.config, discovery(unit), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(unit));
+    expect(record.units[0]?.sources.map((x) => x.label)).not.toContain("shop_nfs");
+    expect(record.units[0]?.notProtected).toEqual(["volume shop_nfs: NOT PROTECTED: type=nfs: …"]);
+  });
+
   test("every unit's containers run again before maintenance starts (only the owner runs it)", async () => {
     const runner = new FakeRunner([], fakeHost({ owner: "kopi-docka@h" }));
     const { deps, dir } = setup(runner);
@@ -196,16 +228,31 @@ describe("executeBackup", () => {
     expect(record.status).toBe("partial");
   });
 
-  test("staged inspect has secret env values redacted; the secret appears in no argv", async () => {
+  test("the staged recipe has secrets redacted (env, command line, labels, volume options); none in argv", async () => {
     const runner = new FakeRunner([], fakeHost());
     const { deps, dir } = setup(runner);
     const secret = "s3cr3t-value-xyz";
     const unit = stackUnit();
+    const env = [
+      `DB_PASSWORD=${secret}`,
+      "PLAIN=visible",
+      "API_KEY=k-123",
+      `DATABASE_URL=postgres://u:${secret}@h/db`,
+    ];
+    const base = inspectOf("shop_db_1", env, "x");
     unit.containers[2] = container("shop_db_1", {
       compose: unit.containers[2]?.compose,
       env: { DB_PASSWORD: secret, PLAIN: "visible" },
-      inspect: inspectOf("shop_db_1", [`DB_PASSWORD=${secret}`, "PLAIN=visible", "API_KEY=k-123"], "x"),
+      inspect: {
+        ...base,
+        Args: ["--requirepass", secret],
+        Config: {
+          ...base.Config,
+          Labels: { "traefik.http.middlewares.a.basicauth.users": `admin:${secret}` },
+        },
+      },
     });
+    if (unit.volumes[0]) unit.volumes[0].options = { type: "cifs", o: `addr=nas,password=${secret}` };
     const plan = planBackup(deps.config, discovery(unit), new Date(), { ...planOpts, stagingDir: dir });
     const record = await executeBackup(deps, plan, discovery(unit));
     const staged = readFileSync(join(dir, "shop", "recipe", "inspect", "shop_db_1.json"), "utf8");
@@ -213,6 +260,10 @@ describe("executeBackup", () => {
     expect(staged).not.toContain("k-123");
     expect(staged).toContain("DB_PASSWORD=***REDACTED***");
     expect(staged).toContain("PLAIN=visible");
+    expect(staged).toContain("DATABASE_URL=postgres://u:***REDACTED***@h/db");
+    const unitJson = readFileSync(join(dir, "shop", "recipe", "unit.json"), "utf8");
+    expect(unitJson).not.toContain(secret);
+    expect(unitJson).toContain("addr=nas,password=***REDACTED***");
     for (const c of runner.calls) expect(c.argv.join(" ")).not.toContain(secret);
     for (const c of deps.docker.calls) expect(c).not.toContain(secret);
     expect(JSON.stringify(record)).not.toContain(secret);

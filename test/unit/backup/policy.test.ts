@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { globalPolicyFlags, missingIgnoreFlags } from "../../../src/core/kopia/policy.ts";
+import { globalPolicyFlags, ignoreRuleFlags } from "../../../src/core/kopia/policy.ts";
 import { config } from "./fixtures.ts";
 
 test("global policy: only values that differ from the config are set", () => {
@@ -26,9 +26,15 @@ test("global policy: only values that differ from the config are set", () => {
   expect(globalPolicyFlags(config(), same)).toEqual([]);
 });
 
-test("exclude patterns: only missing ignore rules are added, as one argv element each", () => {
-  expect(missingIgnoreFlags(["*.log", "cache/", "*.log"], { files: { ignore: ["cache/"] } })).toEqual([
+test("exclude patterns: the source's own ignore list becomes exactly the config's, one argv element each", () => {
+  expect(ignoreRuleFlags(["*.log", "cache/", "*.log"], { files: { ignore: ["cache/"] } })).toEqual([
     "--add-ignore=*.log",
   ]);
-  expect(missingIgnoreFlags([], {})).toEqual([]);
+  expect(ignoreRuleFlags([], undefined)).toEqual([]);
+  expect(ignoreRuleFlags([], { files: {} })).toEqual([]);
+  // A pattern removed from the config is removed from kopia's policy too.
+  expect(ignoreRuleFlags(["cache/"], { files: { ignore: ["*.log", "cache/"] } })).toEqual([
+    "--remove-ignore=*.log",
+  ]);
+  expect(ignoreRuleFlags([], { files: { ignore: ["*.log"] } })).toEqual(["--remove-ignore=*.log"]);
 });

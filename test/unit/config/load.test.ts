@@ -48,6 +48,24 @@ describe("config defaults", () => {
 });
 
 describe("config failures name the key, the file and the line", () => {
+  test("path keys: no control characters, no .., never /; normalised", () => {
+    const cases: [string, string][] = [
+      ['[paths]\nlock_file = "/"\n', "must not be / (the host root)"],
+      ['[paths]\nstate_dir = "//"\n', "must not be / (the host root)"],
+      ['[paths]\nstate_dir = "/var/lib/../../etc"\n', "must not contain `..`"],
+      ['[paths]\ncache_dir = "/var/cache\\nExecStartPre=/bin/sh"\n', "control characters"],
+      ['[repository]\npassword_file = "/x\\u0000y"\n', "control characters"],
+      ['[backup.hooks]\npre_backup = "/"\n', "must not be /"],
+      ['[backup]\nhost_internal_paths = ["/proc", "/"]\n', "must not be /"],
+    ];
+    for (const [text, message] of cases) {
+      const { issues } = issuesOf(text);
+      expect(issues).toEqual([expect.objectContaining({ message: expect.stringContaining(message) })]);
+    }
+    const c = parseConfigText('[paths]\nstate_dir = "//var//lib/./kd/"\n', "x");
+    expect(c.paths.state_dir).toBe("/var/lib/kd");
+  });
+
   test("unknown key", () => {
     const { issues, message } = issuesOf("[retention]\ndaily = 3\ndialy = 4\n");
     expect(issues).toEqual([expect.objectContaining({ key: "retention.dialy", line: 3 })]);

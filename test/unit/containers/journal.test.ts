@@ -65,13 +65,16 @@ describe("restart journal", () => {
     j.record(entry());
     writeFileSync(join(dir, "broken--1.json"), "{not json");
     writeFileSync(join(dir, "wrong--2.json"), JSON.stringify({ runId: "x" }));
-    writeFileSync(join(dir, "leftover.json.123.tmp"), "partial");
+    // A temp of a live writer (pid 1) stays; one of a writer that is gone was never renamed: removed.
+    writeFileSync(join(dir, "leftover.json.1.tmp"), "partial");
+    writeFileSync(join(dir, "killed.json.4194000.tmp"), "partial");
     expect(j.entries().map((e) => e.containerId)).toEqual(["c0ffee"]);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain("not a valid entry");
     const names = readdirSync(dir).sort();
     expect(names.filter((n) => n.includes(".corrupt-"))).toHaveLength(2);
-    expect(names).toContain("leftover.json.123.tmp");
+    expect(names).toContain("leftover.json.1.tmp");
+    expect(names).not.toContain("killed.json.4194000.tmp");
     expect(j.entries()).toHaveLength(1);
     expect(warnings).toHaveLength(2);
   });

@@ -1,10 +1,9 @@
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { recoverError, recoverUnderLock } from "../../../src/core/containers/recover-locked.ts";
-import { createDocker } from "../../../src/core/docker/docker.ts";
 import { acquireLock } from "../../../src/core/lock/acquire.ts";
 import { silentLogger } from "../../../src/core/log.ts";
-import { FakeRunner } from "../../fakes/fake-runner.ts";
+import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { tempDir } from "../../helpers/env.ts";
 
 const dirs: { remove: () => void }[] = [];
@@ -15,35 +14,35 @@ afterEach(() => {
 function setup() {
   const d = tempDir("kd-recover-locked-");
   dirs.push(d);
-  const runner = new FakeRunner();
+  const docker = new FakeDocker();
   const ctx = {
     paths: { lockFile: join(d.path, "run", "kd.lock"), journalDir: join(d.path, "journal") },
-    docker: createDocker(runner),
+    docker,
     log: silentLogger(),
     lifecycle: { signal: new AbortController().signal },
   };
-  return { ctx, runner };
+  return { ctx, docker };
 }
 
 test("an empty journal: nothing to recover, no docker call, the lock is released", async () => {
-  const { ctx, runner } = setup();
+  const { ctx, docker } = setup();
   const report = await recoverUnderLock(ctx, { wait: false });
   expect(report).toEqual({ started: [], skipped: [], failed: [], pendingBefore: 0, leftForLiveRuns: 0 });
-  expect(runner.calls).toEqual([]);
+  expect(docker.calls).toEqual([]);
   expect(recoverError(report)).toBeUndefined();
   const again = await acquireLock(ctx.paths.lockFile, { runId: "next", command: "test" });
   again.release();
 });
 
 test("while another run holds the lock: `locked`, and the journal is not touched", async () => {
-  const { ctx, runner } = setup();
+  const { ctx, docker } = setup();
   const held = await acquireLock(ctx.paths.lockFile, { runId: "backup-1", command: "backup" });
   try {
     await expect(recoverUnderLock(ctx, { wait: false })).rejects.toMatchObject({ code: "locked" });
   } finally {
     held.release();
   }
-  expect(runner.calls).toEqual([]);
+  expect(docker.calls).toEqual([]);
 });
 
 test("a container that could not be started is a restart_failed error naming it", () => {

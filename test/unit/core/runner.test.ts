@@ -142,4 +142,29 @@ describe("runner", () => {
     await counting.run(["sh", "-c", "exit 0"]);
     expect(seen).toEqual([["true"], ["sh", "-c", "exit 0"]]);
   });
+
+  test.each([
+    [["sh", "-c", "exit 3", "--requirepass", "s3cret"], "--requirepass ***REDACTED***"],
+    [
+      ["sh", "-c", "exit 3", "x", "DATABASE_URL=postgres://u:s3cret@h/db"],
+      "postgres://u:***REDACTED***@h/db",
+    ],
+    [["sh", "-c", "exit 3", "x", "o=addr=nas,password=s3cret"], "o=addr=nas,password=***REDACTED***"],
+  ])("--verbose's command log and the error mask secrets in %j", async (argv, masked) => {
+    const logged: string[] = [];
+    const verbose = createBunRunner({ debug: (m) => logged.push(m) });
+    const err: ProcessError = await verbose.run(argv).catch((e) => e);
+    for (const text of [logged.join("\n"), err.message, err.argv.join(" ")]) {
+      expect(text).toContain(masked);
+      expect(text).not.toContain("s3cret");
+    }
+  });
+
+  test("a secret the child echoes to stderr is masked in the error too", async () => {
+    const err: ProcessError = await runner
+      .run(["sh", "-c", "echo 'cannot connect to postgres://u:s3cret@h/db' >&2; exit 1"])
+      .catch((e) => e);
+    expect(err.message).toContain("postgres://u:***REDACTED***@h/db");
+    expect(`${err.message}${err.stderrTail}`).not.toContain("s3cret");
+  });
 });

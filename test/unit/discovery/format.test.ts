@@ -16,6 +16,22 @@ test("--json output: no env, no environment values, everything else kept", () =>
   expect(d.units[0]?.containers.some((c) => c.env.POSTGRES_PASSWORD === "hunter2")).toBe(true);
 });
 
+test("--json output: volume options, labels and command lines carry no secret either", () => {
+  const unit = structuredClone(d.units[0]);
+  if (!unit?.volumes[0] || !unit.containers[0]) throw new Error("fixture has a volume and a container");
+  unit.volumes[0].options = { type: "cifs", o: "addr=nas,username=u,password=s3cret" };
+  unit.containers[0].labels = { "traefik.http.middlewares.a.basicauth.users": "admin:$apr1$s3cret" };
+  unit.containers[0].inspect = {
+    ...unit.containers[0].inspect,
+    Args: ["--requirepass", "s3cret"],
+    HostConfig: { LogConfig: { Type: "splunk", Config: { "splunk-token": "s3cret" } } },
+  };
+  const text = JSON.stringify(discoveryForJson({ ...d, units: [unit] }));
+  expect(text).not.toContain("s3cret");
+  expect(text).toContain("addr=nas,username=u,password=***REDACTED***");
+  expect(text).toContain('"traefik.http.middlewares.a.basicauth.users":"***REDACTED***"');
+});
+
 test("the table: running/total with the stopped ones, counts, what is left out and why", () => {
   const out = renderDiscovery(d);
   expect(out).not.toContain("hunter2");

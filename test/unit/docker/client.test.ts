@@ -153,7 +153,7 @@ const cases: Case[] = [
     call: (d) => d.imageInspect(["sha256:1"]),
     argv: ["docker", "image", "inspect", "sha256:1"],
     answer: { stdout: JSON.stringify([{ Id: "sha256:1", RepoDigests: null }]) },
-    result: [{ Id: "sha256:1", RepoDigests: [] }],
+    result: [{ Id: "sha256:1", RepoDigests: [], Config: { Labels: {} } }],
   },
 ];
 
@@ -244,11 +244,24 @@ describe("compose", () => {
     expect(v?.command).toEqual(command);
   });
 
-  test("composeUp runs in the target dir with the project name and every file", async () => {
+  test("composeUp runs in the target dir, which is the project directory, with the project name and every file", async () => {
     const runner = new FakeRunner([
       { argv: ["docker", "compose", "version", "--short"], stdout: "2.29.1\n" },
       {
-        argv: ["docker", "compose", "-p", "shop", "-f", "/t/a.yml", "-f", "/t/b.yml", "up", "-d"],
+        argv: [
+          "docker",
+          "compose",
+          "-p",
+          "shop",
+          "--project-directory",
+          "/t",
+          "-f",
+          "/t/a.yml",
+          "-f",
+          "/t/b.yml",
+          "up",
+          "-d",
+        ],
         check: (o) => expect(o.cwd).toBe("/t"),
       },
     ]);

@@ -1,5 +1,6 @@
-import { expect, test } from "bun:test";
-import { REDACTED, rebuildDockerRun } from "../../../src/core/restore/docker-run.ts";
+import { describe, expect, test } from "bun:test";
+import { rebuildDockerRun } from "../../../src/core/restore/docker-run.ts";
+import { REDACTED, redactInspect } from "../../../src/core/snapshot/redact.ts";
 
 const inspect = {
   Name: "/web",
@@ -30,13 +31,13 @@ const inspect = {
 test("rebuilds name, restart, env, mounts, ports, network, labels, user, workdir, entrypoint and cmd", () => {
   const r = rebuildDockerRun(inspect);
   expect(r.refused).toBeUndefined();
+  // env goes to docker in an env file, never in argv
+  expect(r.env).toEqual(["MODE=prod"]);
   expect(r.argv).toEqual([
     "--name",
     "web",
     "--restart",
     "unless-stopped",
-    "-e",
-    "MODE=prod",
     "-v",
     "webdata:/data",
     "-v",
@@ -101,7 +102,8 @@ test("an env file supplying the redacted keys: docker reads it, no placeholder a
   expect(r.argv.join(" ")).not.toContain(REDACTED);
   expect(r.argv.join(" ")).not.toContain("LEVEL=1");
   expect(r.argv.slice(2, 6)).toEqual(["--restart", "unless-stopped", "--env-file", "/root/web.env"]);
-  expect(r.argv).toContain("MODE=prod");
+  expect(r.env).toEqual(["MODE=prod"]);
+  expect(r.argv.join(" ")).not.toContain("MODE=prod");
 });
 
 test("an env file lacking one of the redacted keys still refuses, naming only that one", () => {
@@ -112,4 +114,57 @@ test("an env file lacking one of the redacted keys still refuses, naming only th
   );
   expect(r.refused).toContain("API_TOKEN was redacted");
   expect(r.refused).not.toContain("DB_PASSWORD");
+});
+
+test.each([
+  [
+    "a partly redacted value (the password of a URL) refuses like a whole one",
+    { Env: [`DATABASE_URL=postgres://u:${REDACTED}@h/db`] },
+    "web: DATABASE_URL was redacted in the backup; pass --env-file FILE with DATABASE_URL=<value> lines, or start it by hand",
+  ],
+  [
+    "a redacted label (basic auth) cannot come from an env file: start it by hand",
+    { Labels: { "traefik.http.middlewares.a.basicauth.users": REDACTED } },
+    "web: label traefik.http.middlewares.a.basicauth.users was redacted in the backup; start it by hand",
+  ],
+  [
+    "a redacted command line: start it by hand",
+    { Cmd: ["redis-server", "--requirepass", REDACTED] },
+    "web: its command line held a secret that was redacted in the backup; start it by hand",
+  ],
+  [
+    "a value with a line break cannot go through an env file",
+    { Env: ["MOTD=hello\nworld"] },
+    "web: the value of MOTD has a line break; start it by hand",
+  ],
+])("%s", (_what, config, refused) => {
+  const r = rebuildDockerRun({ ...inspect, Config: { ...inspect.Config, ...config } });
+  expect(r.refused).toBe(refused);
+  expect(r.env.join(" ")).not.toContain(REDACTED);
+});
+
+describe("backed up, then started again: only real secrets stop a --start", () => {
+  const roundTrip = (env: string[]) =>
+    rebuildDockerRun(redactInspect({ ...inspect, Config: { ...inspect.Config, Env: env } }));
+
+  test("names that merely look secret pass through whole", () => {
+    const env = [
+      "API_BASE_URL=https://api.example.com/v1",
+      "KEYBOARD_LAYOUT=de",
+      "AUTHOR=Jane",
+      "BYPASS_CACHE=1",
+    ];
+    const r = roundTrip(env);
+    expect(r.refused).toBeUndefined();
+    expect(r.env).toEqual(env);
+  });
+
+  test.each([
+    "DATABASE_URL=postgres://u:s3cret@h/db",
+    "MYSQL_PWD=s3cret",
+    "SENTRY_DSN=https://k3y@o1.ingest.sentry.io/1",
+  ])("%s: refused until an env file supplies it", (entry) => {
+    const key = entry.split("=")[0] ?? "";
+    expect(roundTrip([entry]).refused).toContain(`${key} was redacted in the backup`);
+  });
 });

@@ -94,8 +94,48 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
         {
           name: "web",
           argv: ["--name", "web", "--env-file", "/root/web.env", "busybox"],
+          env: [],
         },
       ],
     });
+  });
+});
+
+describe("planRestore: volumes whose driver options hold a secret", () => {
+  const points = groupRestorePoints(unitBackup("shop", "r1", base.timestamp, ["shop_db"]));
+  const nas = (options: Record<string, string>) =>
+    recipe({ volumes: [{ name: "shop_db", driver: "local", options, labels: {}, usedBy: [] }] });
+  const refusal =
+    "volume shop_db: its driver options hold a secret, which kopi-docka never puts on a command line; " +
+    "create it yourself (docker volume create --driver local --opt type=… --opt o=… shop_db), then restore again";
+
+  test.each([
+    ["redacted by the backup", { type: "cifs", o: "addr=nas,username=u,password=***REDACTED***" }],
+    [
+      "in plain text (a recipe from before options were redacted)",
+      { type: "cifs", o: "addr=nas,password=pw" },
+    ],
+  ])("to create, %s: refused, nothing changed, and the way out named", (_why, options) => {
+    const plan = planRestore(request(), points, emptyState({ recipe: nas(options) }));
+    expect(plan.refusals).toEqual([refusal]);
+    expect(renderRestorePlan(plan)).toContain(`  REFUSED: ${refusal}`);
+  });
+
+  test("an existing volume is restored into: its options are not needed", () => {
+    const state = emptyState({
+      recipe: nas({ type: "cifs", o: "addr=nas,password=***REDACTED***" }),
+      volumes: { shop_db: { mountpoint: "/var/lib/docker/volumes/shop_db/_data", labels: {} } },
+    });
+    expect(planRestore(request(), points, state).refusals).toEqual([]);
+  });
+
+  test("options without a secret are recreated as before", () => {
+    const plan = planRestore(
+      request(),
+      points,
+      emptyState({ recipe: nas({ type: "tmpfs", device: "tmpfs" }) }),
+    );
+    expect(plan.refusals).toEqual([]);
+    expect(plan.volumes[0]).toMatchObject({ action: "create", options: { type: "tmpfs", device: "tmpfs" } });
   });
 });

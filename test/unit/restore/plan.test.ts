@@ -50,8 +50,11 @@ describe("planRestore", () => {
     expect(plan.refusals).toEqual([
       "network shop_default exists with driver bridge, subnet 10.9.0.0/16; the backup has bridge, " +
         "172.30.0.0/16; --recreate-networks replaces it",
+      "/opt/stacks/shop holds other versions of .env than the backup: move them away, or replace them " +
+        "with --replace-files (each old one is kept as <file>.bak-<time>), or restore next to them with " +
+        "--as NAME or --target-dir DIR",
     ]);
-    const allowed = planRestore(request({ recreateNetworks: true }), points, state);
+    const allowed = planRestore(request({ recreateNetworks: true, replaceFiles: true }), points, state);
     expect(allowed.networks[0]?.action).toBe("recreate");
     expect(allowed.refusals).toEqual([]);
   });

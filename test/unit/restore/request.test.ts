@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { createDocker } from "../../../src/core/docker/docker.ts";
 import { createKopia } from "../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../src/core/log.ts";
 import { executeRestore } from "../../../src/core/restore/execute.ts";
@@ -7,6 +6,7 @@ import { planRestore } from "../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../src/core/restore/points.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../../../src/core/restore/request.ts";
 import { Lifecycle } from "../../../src/core/safe-exit.ts";
+import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
 import { emptyState, recipe, unitBackup } from "./fixtures.ts";
@@ -20,6 +20,14 @@ describe("restore flags", () => {
     expect(restoreFlags({ unit: "shop" }, [])).toEqual({ unit: "shop" });
     expect(flagsComplete(f)).toBe(false);
     expect(flagsComplete({ ...f, latest: true })).toBe(true);
+  });
+
+  test("an empty --volume item is a usage error, never every volume", () => {
+    for (const volume of [[","], ["a,"], ["a", " "]]) {
+      expect(() => requestFromFlags({ unit: "shop", latest: true, volume }, points, "h1")).toThrow(
+        "--volume has an empty name",
+      );
+    }
   });
 
   test("--latest skips an incomplete point; with only incomplete ones it names the newest and --run", () => {
@@ -65,7 +73,7 @@ test("a plan with refusals is refused before any hook, stop or snapshot (strict 
   const deps = {
     config: config(),
     runner,
-    docker: createDocker(runner),
+    docker: new FakeDocker(),
     kopia,
     log: silentLogger(),
     lifecycle: new Lifecycle(),
@@ -75,4 +83,5 @@ test("a plan with refusals is refused before any hook, stop or snapshot (strict 
   const run = executeRestore(deps, plan, { runId: "r", tempDir: "/nonexistent-kd", now: new Date() });
   await expect(run).rejects.toThrow("network shop_default exists with driver overlay");
   expect(runner.calls).toEqual([]);
+  expect(deps.docker.calls).toEqual([]);
 });

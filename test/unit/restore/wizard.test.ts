@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
-import { groupRestorePoints } from "../../../src/core/restore/points.ts";
+import { groupRestorePoints, type RestorePoints } from "../../../src/core/restore/points.ts";
 import type { RestoreFlags } from "../../../src/core/restore/request.ts";
 import type { RestorePlan, RestoreRequest } from "../../../src/core/restore/types.ts";
 import { restoreWizard } from "../../../src/ui/restore-wizard.ts";
@@ -8,8 +8,11 @@ import { unitBackup } from "./fixtures.ts";
 
 const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
 
-/** A plan whose network conflicts unless replacing is allowed, and whose --start needs an env file. */
-function planFor(r: RestoreRequest): RestorePlan {
+/**
+ * A plan whose network conflicts unless replacing is allowed, whose --start needs an env file, and
+ * (`differ`) whose compose file at the target differs from the backup's.
+ */
+function planFor(r: RestoreRequest, differ = false): RestorePlan {
   const network = r.recreateNetworks ? "recreate" : "conflict";
   const refusals = [
     ...(r.recreateNetworks ? [] : ["network shop_default …"]),
@@ -32,9 +35,12 @@ function planFor(r: RestoreRequest): RestorePlan {
         action: network,
         inspect: { Name: "shop_default", Id: "n1", Driver: "overlay" },
         note: "exists with driver overlay",
+        pinSubnets: true,
       },
     ],
-    files: [],
+    files: differ
+      ? [{ stored: "compose/01-docker-compose.yml", to: "/srv/shop/docker-compose.yml", action: "overwrite" }]
+      : [],
     missing: [],
     refusals,
     warnings: [],
@@ -49,6 +55,7 @@ function planFor(r: RestoreRequest): RestorePlan {
 function drive(
   answers: [string, string][],
   over: Partial<RestoreFlags> = {},
+  o: { points?: RestorePoints; differ?: boolean } = {},
 ): { requests: RestoreRequest[]; result: Promise<RestoreRequest> } {
   const input = new PassThrough();
   const output = new PassThrough();
@@ -76,9 +83,12 @@ function drive(
   };
   const preview = async (r: RestoreRequest) => {
     requests.push(r);
-    return planFor(r);
+    return planFor(r, o.differ);
   };
-  const result = restoreWizard({ points, thisHost: "h1", preview, given }, { input, output });
+  const result = restoreWizard(
+    { points: o.points ?? points, thisHost: "h1", preview, given },
+    { input, output },
+  );
   return { requests, result };
 }
 
@@ -123,3 +133,48 @@ test("an empty answer to the env file question restores without starting", async
   );
   expect(await result).toMatchObject({ start: false });
 });
+
+const DOWN = "\x1b[B";
+
+test("without --unit: the unit is asked first, then that unit's restore points (newest first)", async () => {
+  const two = groupRestorePoints([
+    ...unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]),
+    ...unitBackup("blog", "r2", "2026-01-02T10:00:00Z", ["blog_db"]),
+    ...unitBackup("shop", "r2", "2026-01-02T10:00:00Z", ["shop_db"]),
+  ]);
+  const { result } = drive(
+    [
+      ["Which unit?", `${DOWN}\r`],
+      ["Which restore point of shop?", `${DOWN}\r`],
+      ["Network shop_default", "y"],
+    ],
+    { unit: undefined, latest: undefined },
+    { points: two },
+  );
+  expect(await result).toMatchObject({ unit: "shop", point: "shop@r1-shop" });
+}, 10_000);
+
+test("compose files that differ at the target: the wizard asks; yes plans again with replacing allowed", async () => {
+  const { requests, result } = drive(
+    [
+      ["Network shop_default", "y"],
+      ["holds other versions of docker-compose.yml", "y"],
+    ],
+    {},
+    { differ: true },
+  );
+  expect(await result).toMatchObject({ replaceFiles: true, recreateNetworks: true });
+  expect(requests.map((r) => Boolean(r.replaceFiles))).toEqual([false, false, true]);
+}, 10_000);
+
+test("declining to replace differing compose files cancels: nothing changed", async () => {
+  const { result } = drive(
+    [
+      ["Network shop_default", "y"],
+      ["holds other versions of docker-compose.yml", "n"],
+    ],
+    {},
+    { differ: true },
+  );
+  await expect(result).rejects.toThrow("cancelled");
+}, 10_000);

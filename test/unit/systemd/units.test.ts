@@ -36,6 +36,19 @@ describe("systemd units", () => {
     expect(() => renderServiceUnit({ binary: "kopi-docka" })).toThrow();
   });
 
+  test("Exec= values: $ and % escaped, odd characters quoted, control characters refused", () => {
+    const unit = renderServiceUnit({ binary: "/usr/bin/kd", configPath: '/etc/$HOME/a b"c\\%n.toml' });
+    expect(lines(unit)).toContain('ExecStart=/usr/bin/kd backup --config "/etc/$$HOME/a b\\"c\\\\%%n.toml"');
+    const plain = renderServiceUnit({ binary: "/usr/bin/kd", configPath: "/etc/$x.toml" });
+    expect(lines(plain)).toContain('ExecStart=/usr/bin/kd backup --config "/etc/$$x.toml"');
+    for (const bad of ["/etc/a\nExecStartPre=/bin/sh -c id", "/etc/a\rb", "/etc/a\u0000b", "/etc/a\tb"]) {
+      expect(() => renderServiceUnit({ binary: "/usr/bin/kd", configPath: bad })).toThrow(
+        "control character",
+      );
+      expect(() => renderServiceUnit({ binary: bad })).toThrow("control character");
+    }
+  });
+
   test("timer", () => {
     const t = renderTimerUnit({ onCalendar: "*-*-* 02:00:00", randomizedDelaySec: 600 });
     expect(lines(t)).toEqual(
@@ -53,5 +66,27 @@ describe("systemd units", () => {
     expect(lines(renderServiceUnit({ binary: "/usr/bin/kd" }))[0]).toBe(UNIT_MARKER);
     expect(lines(renderTimerUnit({ onCalendar: "daily" }))[0]).toBe(UNIT_MARKER);
     expect(UNIT_MARKER.startsWith("#")).toBe(true);
+  });
+});
+
+describe("systemd hardening", () => {
+  const unit = renderServiceUnit({ binary: "/usr/local/bin/kopi-docka", configPath: "/etc/kd.toml" });
+
+  test("the service is sandboxed, but keeps /tmp, /home and /proc as the host has them", () => {
+    for (const line of [
+      "UMask=0077",
+      "NoNewPrivileges=yes",
+      "ProtectKernelTunables=yes",
+      "ProtectKernelModules=yes",
+      "ProtectKernelLogs=yes",
+      "ProtectControlGroups=yes",
+      "RestrictSUIDSGID=yes",
+      "LockPersonality=yes",
+      "SystemCallArchitectures=native",
+    ]) {
+      expect(lines(unit)).toContain(line);
+    }
+    // A bind source under /tmp or /home must be read as it is on the host, never as an empty dir.
+    expect(unit).not.toMatch(/^(PrivateTmp|ProtectHome|ProtectProc|ProcSubset|PrivateNetwork)=/m);
   });
 });

@@ -5,6 +5,12 @@
  */
 export type SnapshotType = "recipe" | "networks" | "volume" | "bind" | "docker_config";
 
+/**
+ * The `backup_format` tag: how the snapshot's data was laid out when written. "direct": the source was
+ * read straight from the host path. A reader refuses a format it does not know rather than guess.
+ */
+export const BACKUP_FORMAT = "direct";
+
 export interface SnapshotTags {
   type: SnapshotType;
   unit: string;
@@ -15,8 +21,7 @@ export interface SnapshotTags {
   backup_scope: "minimal" | "standard" | "full";
   /** ISO-8601 UTC start of the unit's backup; identical on every snapshot of the unit. */
   timestamp: string;
-  /** "direct": the source was read straight from the host path. */
-  backup_format: "direct";
+  backup_format: typeof BACKUP_FORMAT;
   kopi_docka_version: string;
   /** type=volume */
   volume?: string;
@@ -49,4 +54,14 @@ export function logicalSourcePath(
     default:
       return `/kopi-docka/${unit}/${tags.type}`;
   }
+}
+
+/** Where an undo point is recorded: beside the unit's backups, never counted in their retention. */
+export function undoSourcePath(tags: Pick<SnapshotTags, "type" | "unit" | "volume" | "bind_source">): string {
+  return logicalSourcePath(tags).replace(/^\/kopi-docka\/[^/]+/, (m) => `${m}/pre-restore`);
+}
+
+/** `<user>@<host>:<path>`: kopia's source identity of one snapshot (`--override-source`). */
+export function sourceIdentity(user: string, host: string, path: string): string {
+  return `${user}@${host}:${path}`;
 }

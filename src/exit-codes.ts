@@ -1,0 +1,33 @@
+import { AppError, type ErrorCode, InterruptedError } from "./core/errors.ts";
+import { exitStatusForSignal } from "./core/safe-exit.ts";
+
+// The one error → exit code table. Its own module (not cli.ts) so `backup` can tell the alert phase the
+// exact code without importing the entry point (a cycle through the command map).
+
+/**
+ * Exit codes, documented in README. Monitoring relies on them: never renumber, only add.
+ * 130/143/129 are the signal statuses (SIGINT/SIGTERM/SIGHUP).
+ */
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  process_failed: 1,
+  backup_failed: 1,
+  restore_failed: 1,
+  check_failed: 1,
+  not_found: 1,
+  usage: 2,
+  config: 2,
+  partial_failure: 3,
+  restart_failed: 4,
+  repository: 10,
+  locked: 11,
+  repository_auth: 12,
+  not_root: 13,
+  dependency_missing: 14,
+  interrupted: 130,
+};
+
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof InterruptedError) return exitStatusForSignal(e.signal);
+  if (e instanceof AppError) return EXIT_CODES[e.code];
+  return 1;
+}
