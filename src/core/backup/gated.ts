@@ -32,13 +32,15 @@ export async function openGated(
   /** Directories only: kopia runs the gate action for a directory root, never for a single file. */
   sources: readonly SourcePlan[],
   o: Omit<Parameters<typeof snapshotSource>[2], "gate" | "signal">,
+  /** Ends every kopia process of these snapshots (a signal, or the cold window's bound). */
+  cancel: AbortSignal = d.lifecycle.signal,
 ): Promise<{ gated: GatedSnapshot[]; dispose: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "kopi-docka-gates-"));
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   const paths = sources.map((_, i) => join(dir, `${i}.fifo`));
   try {
     await d.runner.run(["mkfifo", "-m", "600", ...paths], { timeoutMs: 30_000 });
-    const gated = await Promise.all(sources.map((s, i) => openOne(d, s, paths[i] ?? "", o)));
+    const gated = await Promise.all(sources.map((s, i) => openOne(d, s, paths[i] ?? "", o, cancel)));
     return { gated, dispose };
   } catch (e) {
     dispose();
@@ -51,19 +53,21 @@ async function openOne(
   source: SourcePlan,
   path: string,
   o: Omit<Parameters<typeof snapshotSource>[2], "gate" | "signal">,
+  cancel: AbortSignal,
 ): Promise<GatedSnapshot> {
   let go: (open: boolean) => void = () => {};
   const released = new Promise<boolean>((r) => {
     go = r;
   });
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  d.lifecycle.signal.addEventListener("abort", onSignal, { once: true });
+  const onSignal = () => abort.abort(cancel.reason);
+  if (cancel.aborted) abort.abort(cancel.reason);
+  cancel.addEventListener("abort", onSignal, { once: true });
   let settled = false;
   const result = snapshotSource(d.kopia, source, { ...o, signal: abort.signal, gate: { path, released } });
   void result.finally(() => {
     settled = true;
-    d.lifecycle.signal.removeEventListener("abort", onSignal);
+    cancel.removeEventListener("abort", onSignal);
   });
   const deadline = performance.now() + PARK_TIMEOUT_MS;
   let fd: number | undefined;

@@ -2,6 +2,7 @@ import { lstatSync } from "node:fs";
 import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
+import { AbortGrace } from "../process/runner.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import { openGated } from "./gated.ts";
@@ -71,8 +72,10 @@ export async function backupUnit(
     if (r.status === "failed")
       errors.push({ phase: "snapshot", item: r.label, message: r.reason ?? "failed" });
   };
+  // Ends the unit's snapshots on a signal, or when its cold window passes max_cold_seconds.
+  const cold = coldBound(d.lifecycle.signal);
   const snap = async (s: SourcePlan) =>
-    record(await snapshotSource(d.kopia, s, { ...snapOpts, signal: d.lifecycle.signal }));
+    record(await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }));
 
   if (!(await hook("pre_backup", plan.hooks.preBackup))) return result();
   const ready: SourcePlan[] = [];
@@ -105,13 +108,22 @@ export async function backupUnit(
         d,
         data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
         snapOpts,
+        cold.signal,
       )
     : undefined;
   const stop = await stopUnit(d, plan, runId);
   const allStoppedAt = performance.now();
   errors.push(...stop.errors);
+  if (plan.maxColdSeconds !== undefined && stop.firstStopAt !== undefined)
+    cold.arm(plan.maxColdSeconds * 1000 - (performance.now() - stop.firstStopAt));
+  const overrun = () => `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
   try {
     for (const s of data) {
+      if (cold.overrun) {
+        const r = await gates?.gated.find((g) => g.source === s)?.abandon(overrun());
+        record(r ?? { type: s.type, label: s.label, status: "failed", durationMs: 0, reason: overrun() });
+        continue;
+      }
       const gated = gates?.gated.find((g) => g.source === s);
       if (stop.errors.length > 0 || policyFailed(s)) {
         const reason = "not snapshotted: not cold or excludes missing";
@@ -123,10 +135,13 @@ export async function backupUnit(
         continue;
       }
       if (d.lifecycle.signal.aborted) break;
-      if (gated) record(await gated.release());
-      else await snap(s);
+      const r = gated
+        ? await gated.release()
+        : await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal });
+      record(cold.overrun && r.status !== "ok" ? { ...r, reason: overrun() } : r);
     }
   } finally {
+    cold.disarm();
     for (const g of gates?.gated ?? [])
       if (!sources.some((r) => r.label === g.source.label && r.type === g.source.type))
         await g.abandon("interrupted");
@@ -151,6 +166,36 @@ export async function backupUnit(
   });
 }
 
+/**
+ * An abort signal that follows `parent` and, once armed, fires when the time left runs out: the
+ * cancellation of a unit's snapshots when its cold window passes its bound.
+ */
+function coldBound(parent: AbortSignal) {
+  const c = new AbortController();
+  const follow = () => c.abort(parent.reason);
+  parent.addEventListener("abort", follow, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const state = {
+    signal: c.signal,
+    overrun: false,
+    arm(leftMs: number) {
+      timer = setTimeout(
+        () => {
+          state.overrun = true;
+          // A hung repository ignores SIGTERM: kopia gets a second to save what it read, no more.
+          c.abort(new AbortGrace("max_cold_seconds", 1000));
+        },
+        Math.max(0, leftMs),
+      );
+    },
+    disarm() {
+      if (timer) clearTimeout(timer);
+      parent.removeEventListener("abort", follow);
+    },
+  };
+  return state;
+}
+
 /** kopia runs the gate action only for a directory root; a file bind is snapshotted in the window. */
 function isRealDirectory(path: string): boolean {
   try {
@@ -161,10 +206,15 @@ function isRealDirectory(path: string): boolean {
 }
 
 /** Gated snapshots of `data`, or undefined (snapshots as ever) when the gates cannot be made. */
-async function openGates(d: BackupDeps, data: SourcePlan[], o: Parameters<typeof openGated>[2]) {
+async function openGates(
+  d: BackupDeps,
+  data: SourcePlan[],
+  o: Parameters<typeof openGated>[2],
+  cancel: AbortSignal,
+) {
   if (data.length === 0) return undefined;
   try {
-    return await openGated(d, data, o);
+    return await openGated(d, data, o, cancel);
   } catch (e) {
     d.log.warn(
       `${o.unit}: snapshots not started ahead of the stop (${msg(e)}); taking them in the cold window`,

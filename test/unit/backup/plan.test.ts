@@ -106,6 +106,17 @@ describe("planBackup", () => {
     });
   });
 
+  test("max_cold_seconds: the unit's own, else the global one, else none", () => {
+    const plan = (c: ReturnType<typeof config>) =>
+      planBackup(c, discovery(stackUnit()), now, planOpts).units[0];
+    expect(plan(config({}))?.maxColdSeconds).toBeUndefined();
+    expect(plan(config({ backup: { max_cold_seconds: 60 } }))?.maxColdSeconds).toBe(60);
+    expect(
+      plan(config({ backup: { max_cold_seconds: 60 }, units: { shop: { max_cold_seconds: 5 } } }))
+        ?.maxColdSeconds,
+    ).toBe(5);
+  });
+
   test('hooks: unit override replaces the global one, "" disables it', () => {
     const c = config({
       backup: { hooks: { pre_backup: "/g/pre", post_backup: "/g/post" } },
