@@ -1,11 +1,9 @@
-import { lstatSync } from "node:fs";
 import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
-import { AbortGrace } from "../process/runner.ts";
+import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
-import { openGated } from "./gated.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
@@ -164,63 +162,6 @@ export async function backupUnit(
     restartFailed: start.restartFailed,
     ...windows,
   });
-}
-
-/**
- * An abort signal that follows `parent` and, once armed, fires when the time left runs out: the
- * cancellation of a unit's snapshots when its cold window passes its bound.
- */
-function coldBound(parent: AbortSignal) {
-  const c = new AbortController();
-  const follow = () => c.abort(parent.reason);
-  parent.addEventListener("abort", follow, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const state = {
-    signal: c.signal,
-    overrun: false,
-    arm(leftMs: number) {
-      timer = setTimeout(
-        () => {
-          state.overrun = true;
-          // A hung repository ignores SIGTERM: kopia gets a second to save what it read, no more.
-          c.abort(new AbortGrace("max_cold_seconds", 1000));
-        },
-        Math.max(0, leftMs),
-      );
-    },
-    disarm() {
-      if (timer) clearTimeout(timer);
-      parent.removeEventListener("abort", follow);
-    },
-  };
-  return state;
-}
-
-/** kopia runs the gate action only for a directory root; a file bind is snapshotted in the window. */
-function isRealDirectory(path: string): boolean {
-  try {
-    return lstatSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Gated snapshots of `data`, or undefined (snapshots as ever) when the gates cannot be made. */
-async function openGates(
-  d: BackupDeps,
-  data: SourcePlan[],
-  o: Parameters<typeof openGated>[2],
-  cancel: AbortSignal,
-) {
-  if (data.length === 0) return undefined;
-  try {
-    return await openGated(d, data, o, cancel);
-  } catch (e) {
-    d.log.warn(
-      `${o.unit}: snapshots not started ahead of the stop (${msg(e)}); taking them in the cold window`,
-    );
-    return undefined;
-  }
 }
 
 /** Stages a staged source; undefined when ready, else why it is skipped or failed. */
