@@ -219,5 +219,7 @@ try {
   // kopia keeps the Python run's profile next to a saved password and a lock file: all three are ours.
   const profile = `/root/.config/kopia/repository-kdbench-${name}.config`;
   for (const f of [profile, `${profile}.kopia-password`, `${profile}.mlock`]) rmSync(f, { force: true });
+  // …and stages its recipes under a fixed path, whatever its config says.
+  rmSync(`/var/cache/kopi-docka/staging/recipes/${name}`, { recursive: true, force: true });
   dir.remove();
 }
