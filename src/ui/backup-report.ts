@@ -16,7 +16,7 @@ export function renderBackupPlan(plan: BackupPlan): string {
     out.push("", `unit ${u.name} (${u.type})${cold}`);
     if (u.hooks.preBackup) out.push(`  pre-backup hook: ${u.hooks.preBackup}`);
     out.push(
-      `  stop: ${u.stopOrder.join(" → ") || "(nothing)"}   start: ${u.startOrder.join(" → ") || "(nothing)"}`,
+      `  stop: ${u.stopOrder.join(" → ") || "(nothing)"}   start: ${u.startOrder.join(" → ") || "(nothing)"}${u.maxColdSeconds !== undefined ? `   max cold: ${u.maxColdSeconds}s` : ""}`,
     );
     out.push(
       indent(

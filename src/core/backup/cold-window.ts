@@ -45,7 +45,16 @@ export function isRealDirectory(path: string): boolean {
   }
 }
 
-/** Gated snapshots of `data`, or undefined (snapshots as ever) when the gates cannot be made. */
+/**
+ * At most this many kopia processes wait at once (each holds ~100–200 MB once its repository is
+ * open); a unit's further sources are snapshotted in the window as before.
+ */
+export const MAX_GATED = 8;
+
+/**
+ * Gated snapshots of the first `MAX_GATED` of `data`, or undefined (snapshots as ever) when the
+ * gates cannot be made.
+ */
 export async function openGates(
   d: BackupDeps,
   data: SourcePlan[],
@@ -54,7 +63,7 @@ export async function openGates(
 ) {
   if (data.length === 0) return undefined;
   try {
-    return await openGated(d, data, o, cancel);
+    return await openGated(d, data.slice(0, MAX_GATED), o, cancel);
   } catch (e) {
     d.log.warn(
       `${o.unit}: snapshots not started ahead of the stop (${msg(e)}); taking them in the cold window`,
