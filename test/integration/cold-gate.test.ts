@@ -5,7 +5,7 @@ import { openGated } from "../../src/core/backup/gated.ts";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { createJournal } from "../../src/core/containers/journal.ts";
 import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
-import { ensureRepository } from "../../src/core/kopia/repository.ts";
+import { openRepository } from "../../src/core/repository/open.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 import { bareRestore, coreDeps } from "./backup-helpers.ts";
@@ -93,7 +93,7 @@ describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", 
 
   test("a gate closed unopened saves no snapshot; an opened one does, under the source's identity", async () => {
     const journal = createJournal(join(dir.path, "journal"));
-    await ensureRepository(deps.kopia, deps.config.repository, deps.log);
+    await openRepository(deps, "use");
     await ensureGatePolicy(deps.kopia, `kopi-docka@${deps.hostname}`);
     const src = join(dir.path, "gate-src");
     mkdirSync(src, { recursive: true });

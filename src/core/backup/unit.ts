@@ -68,7 +68,12 @@ export async function backupUnit(
   const record = (r: SourceResult) => {
     sources.push(r);
     if (r.status === "failed")
-      errors.push({ phase: "snapshot", item: r.label, message: r.reason ?? "failed" });
+      errors.push({
+        phase: "snapshot",
+        item: r.label,
+        message: r.reason ?? "failed",
+        ...(r.stderrTail ? { stderrTail: r.stderrTail } : {}),
+      });
   };
   // Ends the unit's snapshots on a signal, or when its cold window passes max_cold_seconds.
   const cold = coldBound(d.lifecycle.signal);
