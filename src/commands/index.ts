@@ -13,6 +13,7 @@ import repo from "./repo.ts";
 import restore from "./restore.ts";
 import snapshots from "./snapshots.ts";
 import systemd from "./systemd.ts";
+import upgrade from "./upgrade.ts";
 import version from "./version.ts";
 
 /** Every top-level command. A static map: the compiled binary bundles them all anyway. */
@@ -33,4 +34,5 @@ export const commands: Record<string, CommandDef<any>> = {
   restore,
   snapshots,
   systemd,
+  upgrade,
 };
