@@ -143,7 +143,7 @@ export function preflightMessage(hostname: string, error: AppError, exitCode: nu
   return {
     event: "preflight",
     severity: "failure",
-    title: `kopi-docka ${hostname}: backup NOT started (${error.code === "repository_auth" ? "wrong repository password" : "repository unreachable"})`,
+    title: `kopi-docka ${hostname}: backup NOT started (${error.code === "repository_auth" ? "wrong repository password" : error.code === "config" ? "configuration problem" : "repository unreachable"})`,
     body: lines.join("\n"),
     data: { hostname, code: error.code, exitCode, message: error.message, hint: error.hint ?? null },
   };
