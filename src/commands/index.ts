@@ -3,6 +3,7 @@ import backup from "./backup.ts";
 import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
 import doctor from "./doctor.ts";
+import dr from "./dr.ts";
 import history from "./history.ts";
 import list from "./list.ts";
 import notify from "./notify.ts";
@@ -19,6 +20,7 @@ export const commands: Record<string, CommandDef<any>> = {
   history,
   version,
   doctor,
+  dr,
   config,
   list,
   notify,
