@@ -1,5 +1,8 @@
+import * as p from "@clack/prompts";
+import type { DrillResult } from "../core/dr/drill.ts";
 import type { ExportResult } from "../core/dr/export.ts";
-import { formatBytes } from "../core/format.ts";
+import { InterruptedError } from "../core/errors.ts";
+import { formatBytes, renderTable } from "../core/format.ts";
 
 /** What `dr export` prints: where the bundle is and how to open it (never the passphrase). */
 export function renderExport(r: ExportResult): string[] {
@@ -29,4 +32,23 @@ export function showPassphraseOnce(passphrase: string): void {
       "",
     ].join("\n"),
   );
+}
+
+/** The drill's pass/fail table and verdict line. */
+export function renderDrill(r: DrillResult): string[] {
+  const rows = r.checks.map((c) => [c.status.toUpperCase(), c.step, c.detail]);
+  return [
+    renderTable(["RESULT", "STEP", "DETAIL"], rows),
+    "",
+    r.ok
+      ? `drill passed: ${r.file} brings ${r.unit} of ${r.host} back`
+      : `drill FAILED: ${r.checks.find((c) => c.status === "fail")?.step ?? "?"}`,
+  ];
+}
+
+/** Asks for a bundle's passphrase on the terminal; cancel is exit 130, nothing done. */
+export async function askPassphrase(): Promise<string> {
+  const v = await p.password({ message: "Bundle passphrase" });
+  if (p.isCancel(v)) throw new InterruptedError("SIGINT", "drill cancelled at the prompt");
+  return v;
 }
