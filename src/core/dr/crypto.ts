@@ -18,8 +18,14 @@ export function generatePassphrase(): string {
   return Array.from({ length: 8 }, group).join("-");
 }
 
-export async function encryptBundle(plain: Uint8Array, passphrase: string): Promise<Uint8Array> {
+/** `workFactor`: scrypt's log2(N); age's default (18, about a second) unless a test asks for less. */
+export async function encryptBundle(
+  plain: Uint8Array,
+  passphrase: string,
+  workFactor = 18,
+): Promise<Uint8Array> {
   const e = new Encrypter();
+  e.setScryptWorkFactor(workFactor);
   e.setPassphrase(passphrase);
   return await e.encrypt(plain);
 }
