@@ -68,33 +68,23 @@ const stamp = (d: Date) =>
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
 
-/**
- * Builds and writes the bundle: reads the repository (connecting if needed, never creating one), the
- * config, the password and every file and variable the config names, then encrypts the tar in memory
- * and writes it 0600 with the opening instructions beside it. Nothing secret is written unencrypted.
- */
-export async function exportBundle(ctx: ExportContext, req: ExportRequest): Promise<ExportResult> {
-  const passphrase = req.passphraseFile ? readPassphrase(req.passphraseFile) : generatePassphrase();
-  const file =
-    req.output === "-"
-      ? undefined
-      : resolve(req.output ?? `kopi-docka-dr-${ctx.hostname}-${stamp(req.now)}.age`);
-  if (file && existsSync(file))
-    throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+/** Everything the bundle holds, read now: the repository (connecting, never creating), config, secrets. */
+export async function collectBundleInput(
+  ctx: ExportContext,
+  o: { now: Date; version: string },
+): Promise<{ input: BundleInput; warnings: string[] }> {
   const points = await readRestorePoints(ctx);
   const status = await ctx.kopia.status();
-  const kopiaVersion = await ctx.kopia.version();
-  const configPath = ctx.configPath ?? ctx.expectedConfigPath;
   const configText = ctx.configPath ? readFileSync(ctx.configPath, "utf8") : CONFIG_TEMPLATE;
   const secrets = gatherSecrets(ctx.config, ctx.paths.passwordFile);
   const password = ctx.kopia.options.password();
   if (!password) throw new AppError("repository", "the repository password is empty");
   const input: BundleInput = {
-    createdAt: req.now,
+    createdAt: o.now,
     host: ctx.hostname,
-    version: req.version,
-    kopiaVersion,
-    configPath,
+    version: o.version,
+    kopiaVersion: await ctx.kopia.version(),
+    configPath: ctx.configPath ?? ctx.expectedConfigPath,
     configText,
     passwordFile: ctx.paths.passwordFile,
     password,
@@ -104,13 +94,34 @@ export async function exportBundle(ctx: ExportContext, req: ExportRequest): Prom
     units: unitInventory(points.points, ctx.hostname),
     runs: latestRunRecords(ctx.paths.runsDir),
   };
-  const sealed = await encryptBundle(packBundle(bundleEntries(input), req.now), passphrase);
-  const manifest = bundleManifest(input);
-  const instructions = openingInstructions(file ?? "kopi-docka-dr.age", manifest);
+  return { input, warnings: secrets.warnings };
+}
+
+/** Encrypts the bundle in memory; with a file, writes it (0600) and the opening instructions beside it. */
+export async function sealBundle(input: BundleInput, passphrase: string, file: string | undefined) {
+  const sealed = await encryptBundle(packBundle(bundleEntries(input), input.createdAt), passphrase);
+  const instructions = openingInstructions(file ?? "kopi-docka-dr.age", bundleManifest(input));
   if (file) {
     writeBytesAtomic(file, sealed, 0o600);
     writeBytesAtomic(`${file}.txt`, new TextEncoder().encode(instructions), 0o644);
   }
+  return { sealed, instructions };
+}
+
+export const bundleFileName = (host: string, now: Date) => `kopi-docka-dr-${host}-${stamp(now)}.age`;
+
+/**
+ * Builds and writes the bundle: reads the repository (connecting if needed, never creating one), the
+ * config, the password and every file and variable the config names, then encrypts the tar in memory
+ * and writes it 0600 with the opening instructions beside it. Nothing secret is written unencrypted.
+ */
+export async function exportBundle(ctx: ExportContext, req: ExportRequest): Promise<ExportResult> {
+  const passphrase = req.passphraseFile ? readPassphrase(req.passphraseFile) : generatePassphrase();
+  const file = req.output === "-" ? undefined : resolve(req.output ?? bundleFileName(ctx.hostname, req.now));
+  if (file && existsSync(file))
+    throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+  const { input, warnings } = await collectBundleInput(ctx, req);
+  const { sealed, instructions } = await sealBundle(input, passphrase, file);
   return {
     file,
     instructionsFile: file ? `${file}.txt` : undefined,
@@ -119,7 +130,7 @@ export async function exportBundle(ctx: ExportContext, req: ExportRequest): Prom
     host: ctx.hostname,
     units: input.units.map((u) => u.unit),
     carriedFiles: input.carried.map((f) => f.path),
-    warnings: secrets.warnings,
+    warnings,
     instructions,
     generatedPassphrase: req.passphraseFile ? undefined : passphrase,
     data: file ? undefined : sealed,
