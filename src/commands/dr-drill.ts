@@ -5,10 +5,8 @@ import { AppError, UsageError } from "../core/errors.ts";
 import { askPassphrase, renderDrill } from "../ui/dr-report.ts";
 import { emit } from "../ui/output.ts";
 import { needs, requireRoot } from "./_context.ts";
+import { selfArgv } from "./_self.ts";
 import { jsonArgs, logArgs } from "./_shared.ts";
-
-/** This very kopi-docka: the compiled binary, or bun with the entry file when run from source. */
-const selfArgv = () => (Bun.isStandaloneExecutable ? [process.execPath] : [process.execPath, Bun.main]);
 
 export default defineCommand({
   meta: {

@@ -9,6 +9,7 @@ import list from "./list.ts";
 import notify from "./notify.ts";
 import recover from "./recover.ts";
 import restore from "./restore.ts";
+import setup from "./setup.ts";
 import snapshots from "./snapshots.ts";
 import systemd from "./systemd.ts";
 import version from "./version.ts";
@@ -27,6 +28,7 @@ export const commands: Record<string, CommandDef<any>> = {
   "check-freshness": checkFreshness,
   recover,
   restore,
+  setup,
   snapshots,
   systemd,
 };
