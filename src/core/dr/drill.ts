@@ -5,11 +5,12 @@ import { loadConfig } from "../../config/load.ts";
 import { KOPIA_USERNAME } from "../../config/resolve.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
-import { createKopia, type Kopia, storageArgs } from "../kopia/kopia.ts";
+import { createKopia, type Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { groupRestorePoints, type RestorePoint } from "../restore/points.ts";
 import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import { connectReadOnly } from "./connect.ts";
 import { drillConfig } from "./drill-config.ts";
 import { runRestoreCopy } from "./drill-restore.ts";
 import { type OpenedBundle, openBundle } from "./open.ts";
@@ -136,7 +137,7 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       });
       mkdirSync(join(dir, "state", "kopia"), { recursive: true, mode: 0o700 });
       try {
-        await kopia.connect([...storageArgs(config.repository), "--readonly"]);
+        await connectReadOnly(kopia, config.repository);
       } catch (e) {
         if (e instanceof AppError && e.code === "repository_auth")
           throw new AppError(

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { KOPIA_USERNAME } from "../../config/resolve.ts";
 import { RepositorySchema } from "../../config/schema.ts";
+import { connectReadOnly } from "../dr/connect.ts";
 import { AppError } from "../errors.ts";
-import { createKopia, storageArgs } from "../kopia/kopia.ts";
+import { createKopia } from "../kopia/kopia.ts";
 import { filesystemRepositoryExists } from "../kopia/repository.ts";
 import type { Runner } from "../process/runner.ts";
 import type { LocationState } from "./model.ts";
@@ -57,7 +58,7 @@ export async function passwordOpens(runner: Runner, path: string, password: stri
     username: KOPIA_USERNAME,
   });
   try {
-    await kopia.connect([...storageArgs(repo), "--readonly"]);
+    await connectReadOnly(kopia, repo);
     return true;
   } catch (e) {
     if (e instanceof AppError && e.code === "repository_auth") return false;
