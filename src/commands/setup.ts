@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/load.ts";
+import { DEFAULT_CONFIG_PATH, loadConfig, parseConfigText } from "../config/load.ts";
 import { ConfigSchema } from "../config/schema.ts";
+import { exportBundle } from "../core/dr/export.ts";
 import { AppError, UsageError } from "../core/errors.ts";
 import { commitSetup } from "../core/setup/commit.ts";
 import { answersFromFlags, checkFlags, type SetupFlags } from "../core/setup/flags.ts";
@@ -9,9 +10,11 @@ import type { SetupAnswers } from "../core/setup/model.ts";
 import { passwordOpens, probeFilesystem } from "../core/setup/probe.ts";
 import { renderSetupConfig } from "../core/setup/render.ts";
 import { checkDependencies, setupDryRun } from "../core/setup/steps.ts";
+import { showPassphraseOnce } from "../ui/dr-report.ts";
 import { emit } from "../ui/output.ts";
 import { renderSetup, showPasswordOnce } from "../ui/setup-report.ts";
 import { setupWizard } from "../ui/setup-wizard.ts";
+import { VERSION } from "../version.ts";
 import { type BaseContext, needs, requireRoot } from "./_context.ts";
 import { selfArgv } from "./_self.ts";
 import { commonArgs } from "./_shared.ts";
@@ -27,11 +30,27 @@ const KEEP = ["latest", "hourly", "daily", "weekly", "monthly", "annual"] as con
 function current(path: string | undefined) {
   const configPath = path || process.env.KOPI_DOCKA_CONFIG || DEFAULT_CONFIG_PATH;
   if (!existsSync(configPath)) return { config: ConfigSchema.parse({}), configPath, exists: false };
-  return { config: loadConfig(configPath).config, configPath, exists: true };
+  const config = loadConfig(configPath).config;
+  const base = { text: readFileSync(configPath, "utf8"), notify: config.alerts.notify };
+  return { config, configPath, exists: true, base };
+}
+
+/** The config text for `a`, checked: answers merged into a hand-edited file must still parse. */
+function configFor(a: SetupAnswers, cur: ReturnType<typeof current>): string {
+  const text = renderSetupConfig(a, cur.base);
+  try {
+    parseConfigText(text, a.configPath);
+  } catch (e) {
+    throw new UsageError(
+      `setup's answers do not fit into ${a.configPath}: ${e instanceof Error ? e.message : String(e)}`,
+      "edit that file by hand, or move it away and run setup again",
+    );
+  }
+  return text;
 }
 
 /** Without a terminal: the same checks the wizard makes, with no one to ask. */
-async function checkUnattended(ctx: BaseContext, a: SetupAnswers): Promise<void> {
+async function checkUnattended(ctx: BaseContext, a: SetupAnswers, configText: string): Promise<void> {
   for (const line of await checkDependencies(ctx)) ctx.log.info(line);
   const state = probeFilesystem(a.repositoryPath);
   ctx.log.info(
@@ -52,7 +71,7 @@ async function checkUnattended(ctx: BaseContext, a: SetupAnswers): Promise<void>
         `${a.passwordFile} does not open the repository at ${a.repositoryPath}`,
       );
   }
-  ctx.log.info(`backup --dry-run:\n${await setupDryRun(ctx.runner, selfArgv(), a)}`);
+  ctx.log.info(`backup --dry-run:\n${await setupDryRun(ctx.runner, selfArgv(), configText)}`);
 }
 
 export default defineCommand({
@@ -83,6 +102,8 @@ export default defineCommand({
     "restore-dir": str("Where restore puts compose files by default (default /opt/stacks)", "dir"),
     "on-calendar": str("Install the systemd timer with this OnCalendar", "expr"),
     schedule: { type: "boolean", description: "Install the systemd timer (--no-schedule: do not)" },
+    "dr-bundle": str("Write a DR bundle (dr export) to this file right after setup", "file"),
+    "dr-passphrase-file": str("The DR bundle's passphrase (default: generated, shown once)", "file"),
     "notify-url": str("Notification URL for failures (ntfy://, mailto://, …)", "url"),
     force: { type: "boolean", description: "Replace an existing config (kept as <file>.bak-<time>)" },
     yes: { type: "boolean", description: "Do not ask; needed without a terminal" },
@@ -107,6 +128,7 @@ export default defineCommand({
       onCalendar: args["on-calendar"],
       schedule: args.schedule,
       notifyUrl: args["notify-url"],
+      drBundle: args["dr-bundle"],
       yes: args.yes,
     };
     checkFlags(flags);
@@ -122,7 +144,7 @@ export default defineCommand({
         checkDependencies: () => checkDependencies(ctx),
         probe: probeFilesystem,
         passwordOpens: (path: string, pw: string) => passwordOpens(ctx.runner, path, pw),
-        dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), a),
+        dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), configFor(a, cur)),
         configExists: cur.exists && !force,
       };
       const r = await setupWizard(answers, flags, deps);
@@ -139,10 +161,10 @@ export default defineCommand({
           `${cur.configPath} already exists`,
           "pass --force to replace it (the old file is kept as .bak-<time>)",
         );
-      await checkUnattended(ctx, answers);
+      await checkUnattended(ctx, answers, configFor(answers, cur));
     }
     const result = await commitSetup(ctx, answers, {
-      configText: renderSetupConfig(answers),
+      configText: configFor(answers, cur),
       force,
       now: new Date(),
     });
@@ -158,8 +180,20 @@ export default defineCommand({
           : `timer not installed: ${r.stderr.trim().split("\n").pop()}`;
       if (r.exitCode !== 0) ctx.log.warn(schedule);
     }
-    if (result.generatedPassword) showPasswordOnce(result.generatedPassword, result.passwordFile);
+    let drBundle: string | undefined;
+    if (answers.drBundle) {
+      const app = needs({ config: result.configPath, quiet: args.quiet, verbose: args.verbose }, "reader");
+      const b = await exportBundle(app, {
+        output: answers.drBundle,
+        passphraseFile: args["dr-passphrase-file"],
+        version: VERSION,
+        now: new Date(),
+      });
+      if (b.generatedPassphrase) showPassphraseOnce(b.generatedPassphrase);
+      process.stderr.write(`\n${b.instructions}\n`);
+      drBundle = b.file;
+    } else if (result.generatedPassword) showPasswordOnce(result.generatedPassword, result.passwordFile);
     const { generatedPassword: _g, ...view } = result;
-    emit(args, { ...view, repositoryPath: answers.repositoryPath, schedule }, renderSetup);
+    emit(args, { ...view, repositoryPath: answers.repositoryPath, schedule, drBundle }, renderSetup);
   },
 });

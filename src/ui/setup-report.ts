@@ -6,13 +6,19 @@ export function renderSetup(r: {
   repositoryPath: string;
   passwordFile: string;
   schedule: string;
+  drBundle?: string;
 }): string[] {
   return [
     `config: ${r.configPath}${r.backup ? ` (the old one kept as ${r.backup})` : ""}`,
     `repository: ${r.repositoryPath} (${r.repositoryCreated ? "created" : "connected"})`,
     `password file: ${r.passwordFile}`,
     `schedule: ${r.schedule}`,
-    "next: kopi-docka backup, then kopi-docka dr export (keeps config and password safe elsewhere)",
+    ...(r.drBundle
+      ? [`DR bundle: ${r.drBundle} (holds the password; keep it and its passphrase away from this host)`]
+      : []),
+    r.drBundle
+      ? "next: kopi-docka backup"
+      : "next: kopi-docka backup, then kopi-docka dr export (keeps config and password safe elsewhere)",
   ];
 }
 

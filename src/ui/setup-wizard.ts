@@ -119,6 +119,19 @@ export async function setupWizard(
   step(3, "password");
   a.password = state === "existing" ? await existingPassword(a, d) : await newPassword(a);
 
+  if (f.drBundle === undefined) {
+    const file = answer(
+      await p.text({
+        message:
+          "Put the password into an encrypted DR bundle now? Its file (empty: show the password once instead)",
+        defaultValue: "",
+        placeholder: "none",
+        validate: (v) => (!v || v.startsWith("/") ? undefined : "an absolute path, or empty"),
+      }),
+    );
+    a.drBundle = file.trim() || undefined;
+  }
+
   step(4, "retention and compression");
   const r = a.retention;
   const keepLine = `latest ${r.latest}, hourly ${r.hourly}, daily ${r.daily}, weekly ${r.weekly}, monthly ${r.monthly}, annual ${r.annual}; ${a.compression}`;

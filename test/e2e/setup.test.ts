@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, cliArgv, runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName } from "../helpers/env.ts";
@@ -83,7 +83,8 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
       expect(b.exitCode).toBe(0);
     }, 180_000);
 
-    test("an existing config is replaced only with --force, which keeps a .bak", async () => {
+    test("an existing config is replaced only with --force, which keeps a .bak and the host's own settings", async () => {
+      appendFileSync(a.config, "\n[units.keepme]\nexclude = true\n");
       const before = readFileSync(a.config, "utf8");
       const refused = await runCli([...flags(a), "--yes"]);
       expect(refused.exitCode).toBe(2);
@@ -94,6 +95,10 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
       const bak = readdirSync(join(a.d, "etc")).filter((f) => f.startsWith("config.toml.bak-"));
       expect(bak).toHaveLength(1);
       expect(readFileSync(join(a.d, "etc", bak[0] ?? ""), "utf8")).toBe(before);
+      expect(readFileSync(a.config, "utf8")).toContain("[units.keepme]\nexclude = true");
+      const again = await runCli([...flags(a), "--yes", "--force", "--keep-weekly", "5"]);
+      expect(again.exitCode).toBe(0);
+      expect(readFileSync(a.config, "utf8")).toContain("weekly = 5");
     }, 120_000);
 
     test("an existing repository is connected, never overwritten; a wrong password file changes nothing", async () => {
@@ -124,6 +129,9 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
         await t.waitFor("Repository password");
         await Bun.sleep(SETTLE_MS);
         await t.keys("Enter"); // generate
+        await t.waitFor("DR bundle now?");
+        await Bun.sleep(SETTLE_MS);
+        await t.keys("Enter"); // no bundle: the password is shown
         await t.waitFor("Keep latest 10");
         await Bun.sleep(SETTLE_MS);
         await t.keys("Enter"); // yes
@@ -151,6 +159,7 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
     test("an existing repository: a wrong password is asked again, the right one connects", async () => {
       const d = host("d");
       const src = host("c");
+      const bundle = join(d.d, "dr.age");
       const password = readFileSync(src.pw, "utf8").trim();
       const t = terminal(uniqueName("kdtsetupd"));
       try {
@@ -165,6 +174,10 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
         await t.keys("-l", password);
         await t.keys("Enter");
         await t.waitFor("the password opens the repository");
+        await t.waitFor("DR bundle now?");
+        await Bun.sleep(SETTLE_MS);
+        await t.keys("-l", bundle);
+        await t.keys("Enter");
         await t.waitFor("Keep latest");
         await Bun.sleep(SETTLE_MS);
         await t.keys("Enter");
@@ -181,6 +194,8 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
         await t.kill();
       }
       expect(readFileSync(d.pw, "utf8").trim()).toBe(password);
+      expect(readFileSync(bundle).subarray(0, 21).toString()).toBe("age-encryption.org/v1");
+      expect(existsSync(`${bundle}.txt`)).toBe(true);
       expect(mode(d.pw)).toBe("600");
     }, 300_000);
 
@@ -192,6 +207,9 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
           await t.start(shell(flags(e)));
           await t.waitFor("Repository password");
           if (at !== "Repository password") {
+            await t.keys("Enter");
+            await t.waitFor("DR bundle now?");
+            await Bun.sleep(SETTLE_MS);
             await t.keys("Enter");
             await t.waitFor("Keep latest");
             await Bun.sleep(SETTLE_MS);

@@ -17,6 +17,7 @@ export interface SetupFlags {
   /** true: install the timer; false (--no-schedule): don't; undefined: ask, or don't without a terminal. */
   schedule?: boolean;
   notifyUrl?: string;
+  drBundle?: string;
   yes?: boolean;
 }
 
@@ -80,6 +81,7 @@ export function answersFromFlags(
           : (f.onCalendar ??
             (f.schedule ? (current.schedule.on_calendar ?? DEFAULT_ON_CALENDAR) : undefined)),
       notifyUrl: f.notifyUrl,
+      drBundle: f.drBundle,
     },
   };
 }

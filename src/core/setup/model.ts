@@ -23,6 +23,8 @@ export interface SetupAnswers {
   onCalendar?: string;
   /** Where kopi-docka keeps its state, cache, lock and restored files (the current config's, or defaults). */
   paths: Config["paths"];
+  /** Write a DR bundle here right after setup (the password then goes into it instead of onto the screen). */
+  drBundle?: string;
   /** One notification target (failure level); undefined: none. */
   notifyUrl?: string;
 }

@@ -8,28 +8,69 @@ function literal(value: unknown): string {
 }
 
 /**
- * Sets `key` in `[section]` of the commented template: the key's line (or its commented-out example
- * line, `# key = …`) before the next table header is replaced. Throws when the template has no such
- * line, so a template change cannot make setup silently drop an answer.
+ * Sets `key` in `[section]`: the key's line (or its commented-out example line, `# key = …`) before the
+ * next table header is replaced. With `add` (a user's own config, which may lack the line) a missing
+ * key goes right under the header and a missing section at the end; without it (the template) a
+ * missing line throws, so a template change cannot make setup silently drop an answer.
  */
-export function setKey(text: string, section: string, key: string, value: unknown, raw?: string): string {
+export function setKey(
+  text: string,
+  section: string,
+  key: string,
+  value: unknown,
+  o: { raw?: string; add?: boolean } = {},
+): string {
+  const line = `${key} = ${o.raw ?? literal(value)}`;
   const lines = text.split("\n");
   const start = lines.indexOf(`[${section}]`);
-  if (start < 0) throw new Error(`the config template has no [${section}]`);
+  if (start < 0) {
+    if (o.add) return `${text.replace(/\n*$/, "")}\n\n[${section}]\n${line}\n`;
+    throw new Error(`the config template has no [${section}]`);
+  }
   for (let i = start + 1; i < lines.length && !/^\[/.test(lines[i] ?? ""); i++) {
     if (new RegExp(`^(# )?${key} = `).test(lines[i] ?? "")) {
-      lines[i] = `${key} = ${raw ?? literal(value)}`;
+      lines[i] = line;
       return lines.join("\n");
     }
   }
-  throw new Error(`the config template has no ${section}.${key}`);
+  if (!o.add) throw new Error(`the config template has no ${section}.${key}`);
+  lines.splice(start + 1, 0, line);
+  return lines.join("\n");
 }
 
-/** The `config init` template with setup's answers filled in: comments kept, every other key default. */
-export function renderSetupConfig(a: SetupAnswers): string {
-  let text = CONFIG_TEMPLATE;
+const inlineTable = (t: Record<string, unknown>) =>
+  `{ ${Object.entries(t)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} = ${literal(v)}`)
+    .join(", ")} }`;
+
+/** A new failure target next to the ones the config already has (never replacing them). */
+function addNotify(
+  text: string,
+  url: string,
+  existing: readonly Record<string, unknown>[],
+  add: boolean,
+): string {
+  if (existing.some((t) => t.url === url)) return text;
+  if (/^\[\[alerts\.notify\]\]/m.test(text))
+    return `${text.replace(/\n*$/, "")}\n\n[[alerts.notify]]\nurl = ${literal(url)}\nlevel = "failure"\n`;
+  const all = [...existing, { url, level: "failure" }].map(inlineTable).join(", ");
+  return setKey(text, "alerts", "notify", null, { raw: `[${all}]`, add });
+}
+
+/**
+ * The config setup writes: the `config init` template with the answers filled in, or, when re-run on
+ * a configured host, that host's own config text with the answers set (its comments, units, hooks
+ * and everything setup does not ask about kept). The caller parses the result before writing it.
+ */
+export function renderSetupConfig(
+  a: SetupAnswers,
+  current?: { text: string; notify: readonly Record<string, unknown>[] },
+): string {
+  let text = current?.text ?? CONFIG_TEMPLATE;
+  const add = current !== undefined;
   const set = (section: string, key: string, value: unknown) => {
-    text = setKey(text, section, key, value);
+    text = setKey(text, section, key, value, { add });
   };
   set("repository", "backend", a.backend);
   set("repository", "path", a.repositoryPath);
@@ -39,8 +80,8 @@ export function renderSetupConfig(a: SetupAnswers): string {
   for (const [k, v] of Object.entries(a.retention)) set("retention", k, v);
   for (const [k, v] of Object.entries(a.paths)) set("paths", k, v);
   if (a.onCalendar) set("schedule", "on_calendar", a.onCalendar);
-  if (a.notifyUrl)
-    text = setKey(text, "alerts", "notify", null, `[{ url = ${literal(a.notifyUrl)}, level = "failure" }]`);
+  if (a.notifyUrl) text = addNotify(text, a.notifyUrl, current?.notify ?? [], add);
+  if (add) return text;
   return text.replace(
     /^# kopi-docka configuration \(TOML\)\./,
     "# kopi-docka configuration (TOML), written by `kopi-docka setup`.",

@@ -7,8 +7,6 @@ import { AppError } from "../errors.ts";
 import { installedKopiaVersion } from "../kopia/version.ts";
 import type { Runner } from "../process/runner.ts";
 import { atLeast } from "../semver.ts";
-import type { SetupAnswers } from "./model.ts";
-import { renderSetupConfig } from "./render.ts";
 
 const INSTALL_HINT = "install them with kopi-docka's install.sh --with-deps (docker and a pinned kopia)";
 
@@ -39,11 +37,11 @@ export async function checkDependencies(d: { runner: Runner; docker: Docker }): 
  * Step 7: the real `backup --dry-run` with the answers so far, from a config in a private temp dir
  * (it holds the password file's path, never the password). Read-only: discovery and the plan.
  */
-export async function setupDryRun(runner: Runner, selfArgv: string[], a: SetupAnswers): Promise<string> {
+export async function setupDryRun(runner: Runner, selfArgv: string[], configText: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "kopi-docka-setup-"));
   try {
     const config = join(dir, "config.toml");
-    writeFileSync(config, renderSetupConfig(a), { mode: 0o600 });
+    writeFileSync(config, configText, { mode: 0o600 });
     const r = await runner.run([...selfArgv, "backup", "--dry-run", "--config", config], {
       check: false,
       env: { NO_COLOR: "1", KOPI_DOCKA_CONFIG: undefined },

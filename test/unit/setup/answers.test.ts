@@ -71,3 +71,42 @@ describe("setup answers", () => {
     expect(() => setKey(text, "repository", "nope", 1)).toThrow(/no repository.nope/);
   });
 });
+
+describe("setup re-run on a configured host", () => {
+  const answers = answersFromFlags(
+    { ...base, yes: true, generatePassword: true, repositoryPath: "/srv/new" },
+    defaults,
+    {
+      configPath: "/c",
+      configExists: true,
+    },
+  ).answers;
+
+  test("the answers go into the host's own config; its units, hooks and comments stay", () => {
+    const text = `# mine\n[repository]\npath = "/srv/old"\n\n[backup.hooks]\npre_backup = "/usr/local/bin/h"\n\n[units.db]\nexclude = true\n\n[[alerts.notify]]\nurl = "ntfy://a/b"\n`;
+    const current = parseConfigText(text, "x");
+    const out = renderSetupConfig(
+      { ...answers, notifyUrl: "ntfy://c/d" },
+      { text, notify: current.alerts.notify },
+    );
+    const c = parseConfigText(out, "x");
+    expect(out.startsWith("# mine\n")).toBe(true);
+    expect(c.repository.path).toBe("/srv/new");
+    expect(c.backup.hooks.pre_backup).toBe("/usr/local/bin/h");
+    expect(c.units.db?.exclude).toBe(true);
+    expect(c.alerts.notify.map((t) => t.url)).toEqual(["ntfy://a/b", "ntfy://c/d"]);
+    expect(c.retention).toEqual(defaults.retention);
+  });
+
+  test("an inline notify list keeps its targets; a URL already there is not added twice", () => {
+    const text = `[alerts]\nnotify = [{ url = "ntfy://a/b", level = "always" }]\n`;
+    const notify = parseConfigText(text, "x").alerts.notify;
+    const twice = renderSetupConfig({ ...answers, notifyUrl: "ntfy://a/b" }, { text, notify });
+    expect(parseConfigText(twice, "x").alerts.notify).toEqual([{ url: "ntfy://a/b", level: "always" }]);
+    const more = renderSetupConfig({ ...answers, notifyUrl: "ntfy://x/y" }, { text, notify });
+    expect(parseConfigText(more, "x").alerts.notify).toEqual([
+      { url: "ntfy://a/b", level: "always" },
+      { url: "ntfy://x/y", level: "failure" },
+    ]);
+  });
+});
