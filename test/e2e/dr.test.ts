@@ -110,6 +110,22 @@ describeReal("dr export and drill on the compiled binary", ["docker", "kopia", "
       }
     });
 
+    test("--output - writes the bundle to stdout and the opening instructions to stderr", async () => {
+      const r = await runCli([
+        "dr",
+        "export",
+        "--config",
+        config,
+        "--output",
+        "-",
+        "--passphrase-file",
+        passFile,
+      ]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.startsWith("age-encryption.org/v1\n")).toBe(true);
+      expect(r.stderr).toContain("age -d -o kopi-docka-dr.tar");
+    }, 120_000);
+
     test("a generated passphrase is shown once on stderr and written nowhere", async () => {
       rmSync(join(dir.path, "out2"), { recursive: true, force: true });
       mkdirSync(join(dir.path, "out2"));
