@@ -199,25 +199,37 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
       expect(mode(d.pw)).toBe("600");
     }, 300_000);
 
-    test("Ctrl+C at the password step, and at the last question, writes nothing", async () => {
+    test("Ctrl+C at each question writes nothing", async () => {
       const e = host("e");
-      for (const at of ["Repository password", "Write "]) {
+      // Every question of a fresh host in order, and how it is answered to get to the next one.
+      const questions: [string, string[]][] = [
+        ["Repository directory", ["-l", e.repo]],
+        ["Repository password", []],
+        ["DR bundle now?", []],
+        ["Keep latest", []],
+        ["Install the nightly systemd timer?", ["Right"]],
+        ["Notify on failure", []],
+        ["Write ", []],
+      ];
+      for (let stop = 0; stop < questions.length; stop++) {
         const t = terminal(uniqueName("kdtsetupe"));
         try {
-          await t.start(shell(flags(e)));
-          await t.waitFor("Repository password");
-          if (at !== "Repository password") {
-            await t.keys("Enter");
-            await t.waitFor("DR bundle now?");
+          await t.start(
+            shell(
+              flags(e).filter(
+                (x, i, all) =>
+                  x !== "--no-schedule" && x !== "--repository-path" && all[i - 1] !== "--repository-path",
+              ),
+            ),
+          );
+          for (const [i, [question, keys]] of questions.entries()) {
+            await t.waitFor(question, 120_000);
             await Bun.sleep(SETTLE_MS);
+            if (i === 1) await t.waitFor(`a new repository will be made at ${e.repo}\n`);
+            if (i === stop) break;
+            if (i === 0) await t.keys("C-u"); // the suggested directory goes first
+            if (keys.length) await t.keys(...keys);
             await t.keys("Enter");
-            await t.waitFor("Keep latest");
-            await Bun.sleep(SETTLE_MS);
-            await t.keys("Enter");
-            await t.waitFor("Notify on failure");
-            await Bun.sleep(SETTLE_MS);
-            await t.keys("Enter");
-            await t.waitFor(at, 120_000);
           }
           await t.keys("C-c");
           const screen = await t.waitFor("EXIT=");
