@@ -137,7 +137,7 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       });
       mkdirSync(join(dir, "state", "kopia"), { recursive: true, mode: 0o700 });
       try {
-        await connectReadOnly(kopia, config.repository);
+        await connectReadOnly(kopia, config.repository, { ...process.env, ...env });
       } catch (e) {
         if (e instanceof AppError && e.code === "repository_auth")
           throw new AppError(

@@ -8,9 +8,9 @@ import { fsyncDir, writeAndSync } from "../durable.ts";
 import { UsageError } from "../errors.ts";
 import { createKopia } from "../kopia/kopia.ts";
 import { readPassword } from "../kopia/password.ts";
-import { ensureRepository } from "../kopia/repository.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
+import { openRepository } from "../repository/open.ts";
 import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
 import type { SetupAnswers } from "./model.ts";
 
@@ -80,7 +80,10 @@ export async function commitSetup(
       undo.push(() => {
         for (const f of readdirSync(repoDir)) rmSync(join(repoDir, f), { recursive: true, force: true });
       });
-    if (!existsSync(paths.kopiaConfigFile)) undo.push(() => rmSync(paths.kopiaConfigFile, { force: true }));
+    if (!existsSync(paths.stateDir))
+      undo.push(() => rmSync(paths.stateDir, { recursive: true, force: true }));
+    else if (!existsSync(paths.kopiaConfigFile))
+      undo.push(() => rmSync(paths.kopiaConfigFile, { force: true }));
     const kopia = createKopia(ctx.runner, {
       configFile: paths.kopiaConfigFile,
       cacheDir: paths.kopiaCacheDir,
@@ -90,7 +93,10 @@ export async function commitSetup(
       username: KOPIA_USERNAME,
       cacheSizeMb: config.repository.cache_size_mb,
     });
-    const { created } = await ensureRepository(kopia, config.repository, ctx.log);
+    const { created } = await openRepository(
+      { kopia, runner: ctx.runner, config, paths, log: ctx.log },
+      "init",
+    );
     const { backup } = writeConfigText(a.configPath, o.configText, o.force, o.now);
     done = true;
     return {

@@ -6,8 +6,8 @@ import { RepositorySchema } from "../../config/schema.ts";
 import { connectReadOnly } from "../dr/connect.ts";
 import { AppError } from "../errors.ts";
 import { createKopia } from "../kopia/kopia.ts";
-import { filesystemRepositoryExists } from "../kopia/repository.ts";
 import type { Runner } from "../process/runner.ts";
+import { filesystemRepositoryExists } from "../repository/backends/filesystem.ts";
 import type { LocationState } from "./model.ts";
 
 /** The nearest existing directory at or above `path`: where a new directory would be made. */

@@ -62,9 +62,9 @@ describe("setup answers", () => {
       onCalendar: "Mon..Fri 03:00",
       notifyUrl: "ntfys://ntfy.sh/t",
     });
-    expect(text).toContain("# Where kopia keeps the backups.");
+    expect(text).toContain("# Where kopia keeps the backups");
     const c = parseConfigText(text, "x");
-    expect(c.repository.path).toBe('/srv/"odd" repo');
+    expect(c.repository).toMatchObject({ path: '/srv/"odd" repo' });
     expect(c.schedule.on_calendar).toBe("Mon..Fri 03:00");
     expect(c.alerts.notify).toEqual([{ url: "ntfys://ntfy.sh/t", level: "failure" }]);
     expect(c.retention).toEqual(defaults.retention);
@@ -91,7 +91,7 @@ describe("setup re-run on a configured host", () => {
     );
     const c = parseConfigText(out, "x");
     expect(out.startsWith("# mine\n")).toBe(true);
-    expect(c.repository.path).toBe("/srv/new");
+    expect(c.repository).toMatchObject({ path: "/srv/new" });
     expect(c.backup.hooks.pre_backup).toBe("/usr/local/bin/h");
     expect(c.units.db?.exclude).toBe(true);
     expect(c.alerts.notify.map((t) => t.url)).toEqual(["ntfy://a/b", "ntfy://c/d"]);
