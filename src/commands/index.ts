@@ -15,6 +15,7 @@ import restore from "./restore.ts";
 import setup from "./setup.ts";
 import snapshots from "./snapshots.ts";
 import systemd from "./systemd.ts";
+import upgrade from "./upgrade.ts";
 import version from "./version.ts";
 
 /** Every top-level command. A static map: the compiled binary bundles them all anyway. */
@@ -37,4 +38,5 @@ export const commands: Record<string, CommandDef<any>> = {
   setup,
   snapshots,
   systemd,
+  upgrade,
 };

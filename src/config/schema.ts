@@ -304,8 +304,19 @@ export const DrSchema = z
   })
   .prefault({});
 
+/**
+ * Which kopia runs: "auto" (a kopia >= the minimum on PATH, else the one inside a full binary), "path"
+ * (PATH only), "embedded" (the one inside, extracted under state_dir/bin), or an absolute path.
+ */
+export const KopiaSchema = z
+  .strictObject({
+    binary: z.union([z.enum(["auto", "path", "embedded"]), absolutePath]).default("auto"),
+  })
+  .prefault({});
+
 export const ConfigSchema = z
   .strictObject({
+    kopia: KopiaSchema,
     repository: RepositorySchema,
     replicas: ReplicasSchema,
     retention: RetentionSchema,

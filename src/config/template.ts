@@ -99,6 +99,11 @@ max_download_speed = 0
 # key_file = "/etc/kopi-docka/id_ed25519"
 # known_hosts_file = "/etc/kopi-docka/known_hosts"
 
+[kopia]
+# Which kopia runs: "auto" (a kopia >= 0.21 on PATH, else the one inside the full kopi-docka binary),
+# "path" (PATH only), "embedded" (the one inside, extracted to <state_dir>/bin), or an absolute path.
+binary = "auto"
+
 [retention]
 # How many snapshots of each source kopia keeps (kopia's global policy).
 latest = 10

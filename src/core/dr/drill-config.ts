@@ -13,7 +13,7 @@ export interface DrillFiles {
  * The config a drill runs with: the bundle's own, with every path moved under `dir` (state, cache,
  * lock, restore dir, the password and each carried file), another snapshot identity (`<host>-drill`,
  * so nothing is ever recorded as the old host), and nothing that reaches outside: no hooks, no
- * notifications, no metrics file, no schedule. Pure.
+ * notifications, no metrics file, no schedule, no pinned kopia binary. Pure.
  */
 export function drillConfig(configText: string, m: BundleManifest, dir: string): DrillFiles {
   const raw = parse(configText) as Record<string, Record<string, unknown>>;
@@ -45,6 +45,8 @@ export function drillConfig(configText: string, m: BundleManifest, dir: string):
   delete config.metrics;
   delete config.schedule;
   delete config.dr;
+  // the old host's kopia path may not exist here: the drill runs whichever kopia "auto" finds
+  delete config.kopia;
   const configFile = join(dir, "config.toml");
   return { configFile, configText: stringify(config), writes };
 }

@@ -32,6 +32,8 @@ export interface KopiaOptions {
   hostname: string;
   username: string;
   cacheSizeMb?: number;
+  /** argv[0] for kopia, resolved on first call (`kopia.binary`: PATH, embedded, or a path). Default "kopia". */
+  binary?: () => Promise<string>;
 }
 
 export interface SnapshotCreateOptions {
@@ -97,11 +99,14 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     KOPIA_PERSIST_CREDENTIALS_ON_CONNECT: "false",
     KOPIA_PASSWORD: withPassword ? opts.password() : undefined,
   });
-  const base = ["kopia", "--config-file", opts.configFile];
+  const base = async () => [opts.binary ? await opts.binary() : "kopia", "--config-file", opts.configFile];
   const run = async (args: string[], o: Parameters<Runner["run"]>[1] & { password?: boolean } = {}) => {
     const { password = true, ...rest } = o;
     try {
-      return await runner.run([...base, ...args], { ...rest, env: { ...env(password), ...rest.env } });
+      return await runner.run([...(await base()), ...args], {
+        ...rest,
+        env: { ...env(password), ...rest.env },
+      });
     } catch (e) {
       throw classifyKopiaError(e);
     }
@@ -227,7 +232,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
      * exit code; nothing it prints passes through kopi-docka.
      */
     async passthrough(args: readonly string[], o: { signal?: AbortSignal } = {}): Promise<number> {
-      const r = await runner.run([...base, ...args], {
+      const r = await runner.run([...(await base()), ...args], {
         env: env(true),
         stdio: "inherit",
         check: false,
