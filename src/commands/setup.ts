@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig, parseConfigText } from "../config/load
 import { ConfigSchema } from "../config/schema.ts";
 import { exportBundle } from "../core/dr/export.ts";
 import { AppError, UsageError } from "../core/errors.ts";
+import { backendFlagArgs } from "../core/setup/backends.ts";
 import { commitSetup } from "../core/setup/commit.ts";
 import { answersFromFlags, checkFlags, type SetupFlags } from "../core/setup/flags.ts";
 import type { SetupAnswers } from "../core/setup/model.ts";
@@ -52,6 +53,12 @@ function configFor(a: SetupAnswers, cur: ReturnType<typeof current>): string {
 /** Without a terminal: the same checks the wizard makes, with no one to ask. */
 async function checkUnattended(ctx: BaseContext, a: SetupAnswers, configText: string): Promise<void> {
   for (const line of await checkDependencies(ctx)) ctx.log.info(line);
+  if (a.backend !== "filesystem") {
+    // The live test of a remote location is the commit's own: openRepository looks at it first,
+    // connects to a repository there (never overwrites), refuses foreign data, creates one only when empty.
+    ctx.log.info(`backup --dry-run:\n${await setupDryRun(ctx.runner, selfArgv(), configText)}`);
+    return;
+  }
   const state = probeFilesystem(a.repositoryPath);
   ctx.log.info(
     state === "existing"
@@ -83,7 +90,11 @@ export default defineCommand({
   },
   args: {
     ...commonArgs,
-    backend: str("Where backups go: filesystem", "name"),
+    ...backendFlagArgs(),
+    backend: str(
+      "Where backups go: filesystem (default), sftp, s3, b2, azure, gcs, rclone, webdav, server",
+      "name",
+    ),
     "repository-path": str(
       "Repository directory (new: created; existing: connected, never overwritten)",
       "dir",
@@ -113,6 +124,7 @@ export default defineCommand({
     const ctx = needs(args, "none");
     const flags: SetupFlags = {
       backend: args.backend,
+      backendFlags: (flag: string) => (args as Record<string, unknown>)[flag] as string | undefined,
       repositoryPath: args["repository-path"],
       passwordFile: args["password-file"],
       generatePassword: args["generate-password"],
@@ -139,7 +151,8 @@ export default defineCommand({
     });
     let answers = start.answers;
     let force = Boolean(args.force);
-    if (ctx.interactive && start.missing.length > 0) {
+    // The wizard asks the filesystem backend's questions; the others are answered by their flags.
+    if (ctx.interactive && start.missing.length > 0 && answers.backend === "filesystem") {
       const deps = {
         checkDependencies: () => checkDependencies(ctx),
         probe: probeFilesystem,
@@ -152,7 +165,7 @@ export default defineCommand({
       force ||= r.force;
     } else if (start.missing.length > 0) {
       throw new UsageError(
-        `setup has no terminal to ask on; missing: ${start.missing.join(", ")}`,
+        `${ctx.interactive ? `the ${answers.backend} backend is answered by flags` : "setup has no terminal to ask on"}; missing: ${start.missing.join(", ")}`,
         "every question is a flag: see `kopi-docka setup --help`",
       );
     } else {

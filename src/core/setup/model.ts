@@ -12,8 +12,11 @@ export type PasswordSource =
 /** Everything setup asks, answered by flags, the wizard, or the current config. */
 export interface SetupAnswers {
   configPath: string;
-  backend: "filesystem";
+  backend: Config["repository"]["backend"];
+  /** The filesystem backend's directory ("" for the others). */
   repositoryPath: string;
+  /** Every other backend's keys (host, bucket, key_file, …), typed by its schema. */
+  backendOptions: Record<string, unknown>;
   passwordFile: string;
   password: PasswordSource;
   hostname: string;

@@ -73,7 +73,9 @@ export function renderSetupConfig(
     text = setKey(text, section, key, value, { add });
   };
   set("repository", "backend", a.backend);
-  set("repository", "path", a.repositoryPath);
+  if (a.backend === "filesystem") set("repository", "path", a.repositoryPath);
+  for (const [k, v] of Object.entries(a.backendOptions))
+    if (v !== undefined) text = setKey(text, "repository", k, v, { add: true });
   set("repository", "password_file", a.passwordFile);
   set("repository", "hostname", a.hostname);
   set("repository", "compression", a.compression);
