@@ -185,6 +185,11 @@ export const BackupSchema = z
     stop_timeout: seconds(30, 3600),
     /** Seconds to wait for a restarted container to be running (and healthy, if it has a check). */
     start_timeout: seconds(60, 3600),
+    /**
+     * Longest a unit may stay stopped (first stop → snapshots done): past it the snapshot is cancelled,
+     * the containers start, the unit fails and the run goes on. Unset: no bound.
+     */
+    max_cold_seconds: z.number().int().min(1).max(604_800).optional(),
     /** Kopia ignore patterns (gitignore syntax) for volume and bind-mount snapshots. */
     exclude_patterns: z.array(z.string().min(1)).default([]),
     /** Bind-mount sources at or under these paths are never backed up. */
@@ -208,6 +213,8 @@ export const UnitOverrideSchema = z.strictObject({
   /** false: back up without stopping (only for data that is safe to read live). */
   stop: z.boolean().default(true),
   stop_timeout: z.number().int().min(1).max(3600).optional(),
+  /** Overrides backup.max_cold_seconds for this unit. */
+  max_cold_seconds: z.number().int().min(1).max(604_800).optional(),
   /** Override the global hook for this unit; "" disables it here. Unset: the global hook. */
   pre_backup: hookPathOrNone.optional(),
   post_backup: hookPathOrNone.optional(),

@@ -34,9 +34,9 @@ max_download_speed = 0
 # port = 22
 # user = "kopia"
 # path = "/srv/kopia/this-host"         # directory on the server
-# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600
+# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600 (required: kopia would need a
+#                                       # password on its command line, visible to every user)
 # known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
-# sftp_password_file = ""               # only without key_file (or sftp_password_env)
 #
 # backend = "s3"                        # AWS or any S3-compatible store
 # bucket = "backups"
@@ -121,6 +121,9 @@ scope = "standard"
 stop_timeout = 30
 # Seconds to wait for a restarted container to run again (and be healthy, if it has a health check).
 start_timeout = 60
+# Longest a unit may stay stopped: past it its snapshot is cancelled, its containers start, it is
+# reported failed and the run goes on. Also gives the systemd service a finite start timeout.
+# max_cold_seconds = 900
 # Kopia ignore patterns (gitignore syntax) applied to volume and bind-mount snapshots.
 exclude_patterns = []
 # Bind-mount sources at or under these host paths are never backed up (the host root "/" never is).
@@ -205,6 +208,7 @@ passphrase_file = ""
 # exclude_volumes = []       # volume names of this unit to leave out
 # stop = true                # false: back up without stopping (only for data safe to read live)
 # stop_timeout = 120         # overrides backup.stop_timeout for this unit
+# max_cold_seconds = 300     # overrides backup.max_cold_seconds for this unit
 # pre_backup = ""            # overrides backup.hooks.pre_backup for this unit
 # post_backup = ""
 # max_age_hours = 48         # overrides alerts.max_age_hours for this unit (0: never reported missed)

@@ -160,6 +160,7 @@ ${extra}`;
       expect(m[`kopi_docka_backup_bytes${l}`]).toBe(unit.bytes);
       expect(m[`kopi_docka_backup_duration_seconds${l}`]).toBe(unit.durationMs / 1000);
       expect(m[`kopi_docka_cold_window_seconds${l}`]).toBe(unit.coldWindowMs / 1000);
+      expect(m[`kopi_docka_frozen_window_seconds${l}`]).toBe(unit.frozenWindowMs / 1000);
       expect(m[`kopi_docka_backup_files${l}`]).toBe(
         unit.sources.reduce((n: number, s: { files?: number }) => n + (s.files ?? 0), 0),
       );

@@ -49,6 +49,7 @@ describeReal("backup: a compose v1 stack, cold, end to end", ["docker", "kopia",
     expect(db.StartedAt).not.toBe(before.db?.StartedAt);
     expect(new Date(db.StartedAt).getTime()).toBeLessThan(new Date(app.StartedAt).getTime());
     expect(record.units[0]?.coldWindowMs).toBeGreaterThan(0);
+    expect(record.units[0]?.frozenWindowMs).toBeLessThanOrEqual(record.units[0]?.coldWindowMs ?? 0);
   });
 
   test("every snapshot is in the repository with the full tag set", async () => {

@@ -4,6 +4,7 @@ import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
+import { GATE_ENV } from "./gate.ts";
 import {
   parseKopiaJson,
   parseKopiaVersion,
@@ -46,6 +47,11 @@ export interface SnapshotCreateOptions {
   onStderrLine?: (line: string) => void;
   /** Given: kopia runs with `--progress` and each redraw is parsed and passed here. */
   onProgress?: (progress: SnapshotProgress) => void;
+  /**
+   * A fifo: the snapshot opens the repository, then waits for "go" on it before it reads a file
+   * (the gate action, `gate.ts`). Without it the snapshot reads at once, as ever.
+   */
+  gate?: string;
 }
 
 export interface SnapshotRestoreOptions {
@@ -301,7 +307,9 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.overrideSource) args.push("--override-source", o.overrideSource);
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
-      const r = await run(args, { check: false, signal: o.signal, ...progress.options });
+      if (o.gate) args.push("--force-enable-actions");
+      const env = o.gate ? { [GATE_ENV]: o.gate } : undefined;
+      const r = await run(args, { check: false, signal: o.signal, env, ...progress.options });
       const [manifest] = parseSnapshotLines(r.stdout);
       const error = failure(progress.clean(r));
       return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: error.stderrTail, error };
