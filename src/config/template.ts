@@ -201,6 +201,16 @@ ca_file = ""
 # e.g. "/var/lib/node_exporter/textfile/kopi_docka.prom". "" for none.
 textfile = ""
 
+[dr]
+# Disaster-recovery bundle (\`kopi-docka dr export\`) refreshed after each successful backup when the
+# config or the repository changed: a directory, e.g. "/root/kopi-docka-dr" (better: a mount that is
+# not this disk). "" for never.
+export_after_backup = ""
+# Bundles kept there; older ones are removed.
+keep = 3
+# File holding the bundles' passphrase (0600, keep a copy elsewhere): needed with export_after_backup.
+passphrase_file = ""
+
 # Per-unit settings; the table name is the unit (compose project or container name).
 # [units.nextcloud]
 # exclude = false            # true: never back up this unit
