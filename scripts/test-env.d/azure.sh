@@ -3,7 +3,7 @@
 # The test serves it over HTTPS with its own CA (kopia's azure client speaks nothing else).
 AZURITE_VERSION=3.35.0
 
-apt_install openssl util-linux
+apt_install openssl util-linux mount
 azurite_dir="$TOOLS_CACHE/azurite-$AZURITE_VERSION"
 if [ ! -x "$azurite_dir/bin/azurite-blob" ]; then
   command -v npm >/dev/null || apt_install npm
