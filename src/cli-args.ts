@@ -10,14 +10,16 @@ async function resolve<T>(v: T | Promise<T> | (() => T | Promise<T>)): Promise<T
 /** Follows the sub-command names in argv; returns the chain root → leaf and the leaf's own argv. */
 export async function resolveChain(root: AnyCommand, argv: readonly string[]) {
   const chain: AnyCommand[] = [root];
+  let leaf = root;
   let rest = [...argv];
   for (;;) {
-    const current = chain[chain.length - 1] as AnyCommand;
-    const subs = current.subCommands ? await resolve(current.subCommands) : undefined;
+    const subs = leaf.subCommands ? await resolve(leaf.subCommands) : undefined;
     const i = rest.findIndex((a) => !a.startsWith("-"));
     const name = i >= 0 ? rest[i] : undefined;
-    if (!subs || name === undefined || !(name in subs)) return { chain, leafArgv: rest };
-    chain.push(await resolve(subs[name] as AnyCommand));
+    const sub = subs && name !== undefined && Object.hasOwn(subs, name) ? subs[name] : undefined;
+    if (!sub) return { chain, leaf, leafArgv: rest };
+    leaf = await resolve(sub);
+    chain.push(leaf);
     rest = rest.slice(i + 1);
   }
 }
@@ -54,11 +56,11 @@ export async function rejectUnknownArgs(
   argv: readonly string[],
   path: string,
 ): Promise<void> {
-  const defs = (leaf.args ? await resolve(leaf.args) : {}) as ArgsDef;
+  const defs: ArgsDef = leaf.args ? await resolve(leaf.args) : {};
   const known = new Map<string, string>();
   for (const [name, def] of Object.entries(defs)) {
     if (def.type === "positional") continue;
-    const names = [name, kebab(name), ...[(def as { alias?: string | string[] }).alias ?? []].flat()];
+    const names = [name, kebab(name), ...[("alias" in def ? def.alias : undefined) ?? []].flat()];
     for (const n of names) known.set(n, def.type ?? "boolean");
     if (def.type === "boolean") for (const n of names) known.set(`no-${n}`, "boolean");
   }
@@ -66,10 +68,10 @@ export async function rejectUnknownArgs(
   const hasSubCommands = Boolean(leaf.subCommands);
   let seenPositionals = 0;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--") break;
+    const a = argv[i];
+    if (a === undefined || a === "--") break;
     if (a.startsWith("-") && a !== "-") {
-      const name = a.replace(/^--?/, "").split("=")[0] as string;
+      const name = a.replace(/^--?/, "").replace(/=.*/s, "");
       const type = known.get(name);
       if (!type) {
         const valid = [

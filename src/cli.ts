@@ -3,7 +3,7 @@
  * Entry point: the root command, the single signal path, and the one table that turns typed errors
  * into exit codes. The only file in kopi-docka that calls process.exit.
  */
-import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from "citty";
+import { defineCommand, renderUsage, runCommand } from "citty";
 import { rejectUnknownArgs, resolveChain } from "./cli-args.ts";
 import { commands } from "./commands/index.ts";
 import { markRunProcess } from "./core/containers/orphans.ts";
@@ -22,7 +22,7 @@ export const root = defineCommand({
       "Cold, consistent backups of Docker workloads into Kopia, and restores that bring them back.",
   },
   subCommands: commands,
-}) as CommandDef<ArgsDef>;
+});
 
 function reportError(e: unknown, allArgv: readonly string[]): void {
   const argv = allArgv.includes("--") ? allArgv.slice(0, allArgv.indexOf("--")) : allArgv;
@@ -49,8 +49,7 @@ function reportError(e: unknown, allArgv: readonly string[]): void {
 /** Runs the CLI and returns the exit status; the caller exits. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    const { chain, leafArgv } = await resolveChain(root, argv);
-    const leaf = chain[chain.length - 1] as CommandDef<ArgsDef>;
+    const { chain, leaf, leafArgv } = await resolveChain(root, argv);
     const path = ["kopi-docka", ...argv.filter((a) => !a.startsWith("-")).slice(0, chain.length - 1)].join(
       " ",
     );
@@ -73,7 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await processLifecycle.runAll();
     return 0;
   } catch (e) {
-    const err = (e as Error)?.name === "CLIError" ? new UsageError((e as Error).message) : e;
+    const err = e instanceof Error && e.name === "CLIError" ? new UsageError(e.message) : e;
     await processLifecycle.runAll();
     const interrupted = processLifecycle.interruptedBy;
     // A signal decides the status (130/143), whatever the aborted work threw, so the exit does not

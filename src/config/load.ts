@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
+import { errnoCode, errorMessage } from "../core/caught.ts";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { findKeyLine } from "./key-line.ts";
 import { CONTROL_CHARS, type Config, ConfigSchema } from "./schema.ts";
@@ -36,7 +37,7 @@ export function loadConfig(explicitPath: string | undefined, env = process.env):
   try {
     text = readFileSync(expectedPath, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = errnoCode(e);
     const message =
       code === "ENOENT"
         ? "file not found"
@@ -44,7 +45,7 @@ export function loadConfig(explicitPath: string | undefined, env = process.env):
           ? "permission denied (run as root, or fix the file's mode)"
           : code === "EISDIR"
             ? "is a directory, not a config file"
-            : (e as Error).message;
+            : errorMessage(e);
     const hint =
       code === "ENOENT"
         ? "create it with `kopi-docka config init`, or fix the path"

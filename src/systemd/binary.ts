@@ -1,5 +1,6 @@
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
+import { errnoCode } from "../core/caught.ts";
 import { UsageError } from "../core/errors.ts";
 
 export interface RunningBinary {
@@ -42,7 +43,7 @@ export function binaryProblem(path: string): string | undefined {
     accessSync(path, constants.X_OK);
     return undefined;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = errnoCode(e);
     return code === "ENOENT" ? "does not exist" : code === "EACCES" ? "not executable" : String(e);
   }
 }

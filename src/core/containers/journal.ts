@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
+import { errnoCode, errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import { isProcessAlive, processStartTime } from "../lock/owner.ts";
 
@@ -75,7 +76,7 @@ export function createJournal(dir: string, options: JournalOptions = {}): Journa
     try {
       return readdirSync(dir).filter((n) => n.endsWith(SUFFIX));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      if (errnoCode(e) === "ENOENT") return [];
       throw journalError(dir, e);
     }
   };
@@ -115,7 +116,7 @@ export function createJournal(dir: string, options: JournalOptions = {}): Journa
         unlinkSync(join(dir, entryFileName(runId, containerId)));
         fsyncDir(dir);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw journalError(dir, e);
+        if (errnoCode(e) !== "ENOENT") throw journalError(dir, e);
       }
     },
 
@@ -127,8 +128,8 @@ export function createJournal(dir: string, options: JournalOptions = {}): Journa
         try {
           raw = readFileSync(file, "utf8");
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // cleared meanwhile
-          warn(`restart journal: cannot read ${file}: ${(e as Error).message}`);
+          if (errnoCode(e) === "ENOENT") continue; // cleared meanwhile
+          warn(`restart journal: cannot read ${file}: ${errorMessage(e)}`);
           continue;
         }
         const entry = parseEntry(raw);
@@ -202,7 +203,7 @@ function safe(s: string): string {
 }
 
 function journalError(dir: string, e: unknown): AppError {
-  return new AppError("backup_failed", `restart journal ${dir}: ${(e as Error).message}`, {
+  return new AppError("backup_failed", `restart journal ${dir}: ${errorMessage(e)}`, {
     hint: "the journal must be writable before any container is stopped (check state_dir)",
     cause: e,
   });

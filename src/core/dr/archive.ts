@@ -1,4 +1,5 @@
 import { createTar, parseTar } from "nanotar";
+import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import { BUNDLE_DIR, type BundleEntry } from "./model.ts";
 
@@ -31,7 +32,7 @@ export function unpackBundle(tar: Uint8Array): Map<string, Uint8Array> {
   try {
     items = parseTar(tar);
   } catch (e) {
-    throw new AppError("check_failed", `the decrypted bundle is not a tar archive (${(e as Error).message})`);
+    throw new AppError("check_failed", `the decrypted bundle is not a tar archive (${errorMessage(e)})`);
   }
   for (const item of items) {
     if (item.type !== "file" && item.type !== undefined) continue;

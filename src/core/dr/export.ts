@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { CONFIG_TEMPLATE } from "../../config/template.ts";
+import { errnoCode } from "../caught.ts";
 import { AppError, UsageError } from "../errors.ts";
 import type { RestoreContext } from "../restore/context.ts";
 import { readRestorePoints } from "../restore/session.ts";
@@ -52,7 +53,7 @@ export function readPassphrase(file: string): string {
   try {
     text = readFileSync(file, "utf8").trim();
   } catch (e) {
-    throw new UsageError(`cannot read --passphrase-file ${file} (${(e as NodeJS.ErrnoException).code})`);
+    throw new UsageError(`cannot read --passphrase-file ${file} (${errnoCode(e)})`);
   }
   if (text.length < 12)
     throw new UsageError(

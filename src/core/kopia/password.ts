@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { errnoCode } from "../caught.ts";
 import { fsyncDir, nodeFs, type SyncFs, writeAndSync } from "../durable.ts";
 import { AppError } from "../errors.ts";
 
@@ -10,7 +11,7 @@ export function readPassword(file: string): string {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = errnoCode(e);
     throw new AppError(
       "repository",
       code === "ENOENT"
@@ -43,7 +44,7 @@ export function ensurePasswordFile(file: string, fs: SyncFs = nodeFs): boolean {
   try {
     fd = fs.openSync(file, "wx", 0o600);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if (errnoCode(e) === "EEXIST") return false;
     throw e;
   }
   // On disk (file and its name) before `repository create` uses it: a crash right after the create

@@ -10,6 +10,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { errnoCode, errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import { isHeld, type LockInfo, parseInfo } from "./owner.ts";
 
@@ -36,7 +37,7 @@ export function readLock(path: string): Seen | undefined {
     if (statSync(path).ino !== ino) return undefined;
     return { ino, raw, info: parseInfo(raw) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (errnoCode(e) === "ENOENT") return undefined;
     throw lockIoError(path, e);
   }
 }
@@ -48,7 +49,7 @@ export function createExclusive(path: string, info: LockInfo): boolean {
     linkSync(tmp, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if (errnoCode(e) === "EEXIST") return false;
     throw lockIoError(path, e);
   } finally {
     unlinkQuiet(tmp);
@@ -133,7 +134,7 @@ function unlinkQuiet(path: string): void {
 }
 
 export function lockIoError(path: string, e: unknown): AppError {
-  return new AppError("locked", `cannot use the lock file ${path}: ${(e as Error).message}`, {
+  return new AppError("locked", `cannot use the lock file ${path}: ${errorMessage(e)}`, {
     hint: "check that its directory is writable (run as root)",
     cause: e,
   });

@@ -1,3 +1,4 @@
+import { errnoCode } from "../caught.ts";
 import { AppError, ProcessError } from "../errors.ts";
 import { redactArgv } from "../snapshot/redact.ts";
 import { track } from "./children.ts";
@@ -154,7 +155,7 @@ function mergeEnv(extra: RunOptions["env"]): Record<string, string> {
 }
 
 function spawnFailure(argv: readonly string[], e: unknown): AppError {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoCode(e);
   if (code === "ENOENT") {
     return new AppError("dependency_missing", `\`${argv[0]}\` was not found on PATH`, {
       hint: `install ${argv[0]} or put it on PATH, then run \`kopi-docka doctor\``,

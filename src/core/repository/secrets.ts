@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import type { RepositoryConfig } from "../../config/schema.ts";
+import { errnoCode } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import type { Backend } from "./backend.ts";
 
@@ -61,7 +62,7 @@ function checkPrivate(file: string, key: string): void {
   try {
     mode = statSync(file).mode;
   } catch (e) {
-    throw new AppError("config", `${key}: cannot read ${file} (${(e as NodeJS.ErrnoException).code})`, {
+    throw new AppError("config", `${key}: cannot read ${file} (${errnoCode(e)})`, {
       hint: `create ${file} or fix ${key}`,
     });
   }

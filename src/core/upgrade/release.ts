@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 
 /**
@@ -64,7 +65,7 @@ async function get(url: string): Promise<Uint8Array> {
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(300_000) });
   } catch (e) {
-    throw new AppError("process_failed", `could not download ${url}: ${(e as Error).message}`);
+    throw new AppError("process_failed", `could not download ${url}: ${errorMessage(e)}`);
   }
   if (!res.ok) throw new AppError("process_failed", `could not download ${url}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());

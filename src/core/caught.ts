@@ -1,0 +1,20 @@
+/**
+ * What a caught value says. `catch (e)` gives `unknown`: a thrown string, an `Error`, or a Node error
+ * with an errno code. These read it without pretending to know which. Imports nothing (config uses it).
+ */
+
+/** The errno code of a failed fs or spawn call (`ENOENT`, `EACCES`, ...); undefined for anything else. */
+export function errnoCode(e: unknown): string | undefined {
+  if (typeof e !== "object" || e === null || !("code" in e)) return undefined;
+  return typeof e.code === "string" ? e.code : undefined;
+}
+
+/** The message of an `Error`, or the thrown value as text. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A plain object read from JSON, YAML or TOML (not an array, not null). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
