@@ -21,3 +21,9 @@ export const dryRunArgs = {
 } as const;
 
 export const commonArgs = { ...configArgs, ...logArgs, ...jsonArgs } as const;
+
+/** A string flag named at run time (citty types those loosely); undefined when absent or not a string. */
+export function stringArg(args: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const v = args[name];
+  return typeof v === "string" ? v : undefined;
+}

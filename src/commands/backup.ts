@@ -1,10 +1,11 @@
 import { defineCommand } from "citty";
 import { repeatedFlag } from "../cli-args.ts";
-import { SCOPES, type Scope } from "../config/schema.ts";
+import { SCOPES } from "../config/schema.ts";
 import { runWithAlerts } from "../core/alerts/around-run.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
 import { refreshAfterBackup } from "../core/dr/auto.ts";
+import { oneOf } from "../core/guards.ts";
 import { exitCodeFor } from "../exit-codes.ts";
 import { renderBackupPlan, renderRecord } from "../ui/backup-report.ts";
 import { emit } from "../ui/output.ts";
@@ -37,7 +38,7 @@ export default defineCommand({
     const deps = { ...ctx, version: VERSION, progress: createProgressReporter({ log: ctx.log }) };
     const req = {
       units: repeatedFlag(rawArgs, "unit"),
-      scope: args.scope as Scope | undefined,
+      scope: oneOf(SCOPES, args.scope),
       wait: Boolean(args.wait),
     };
     if (dryRun) {

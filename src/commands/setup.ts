@@ -18,7 +18,7 @@ import { setupWizard } from "../ui/setup-wizard.ts";
 import { VERSION } from "../version.ts";
 import { type BaseContext, needs, requireRoot } from "./_context.ts";
 import { selfArgv } from "./_self.ts";
-import { commonArgs } from "./_shared.ts";
+import { commonArgs, stringArg } from "./_shared.ts";
 
 const str = (description: string, valueHint?: string) => ({
   type: "string" as const,
@@ -124,13 +124,13 @@ export default defineCommand({
     const ctx = needs(args, "none");
     const flags: SetupFlags = {
       backend: args.backend,
-      backendFlags: (flag: string) => (args as Record<string, unknown>)[flag] as string | undefined,
+      backendFlags: (flag: string) => stringArg(args, flag),
       repositoryPath: args["repository-path"],
       passwordFile: args["password-file"],
       generatePassword: args["generate-password"],
       hostname: args.hostname,
       compression: args.compression,
-      keep: Object.fromEntries(KEEP.map((k) => [k, args[`keep-${k}`] as string | undefined])),
+      keep: Object.fromEntries(KEEP.map((k) => [k, stringArg(args, `keep-${k}`)])),
       paths: {
         state_dir: args["state-dir"],
         cache_dir: args["cache-dir"],

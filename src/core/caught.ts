@@ -13,8 +13,3 @@ export function errnoCode(e: unknown): string | undefined {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
-
-/** A plain object read from JSON, YAML or TOML (not an array, not null). */
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

@@ -17,8 +17,9 @@ export function selectManaged(points: readonly ManagedPoint[], sel: PointSelecto
       "name exactly one of --run ID or --snapshot ID",
       "`kopi-docka snapshots` lists them",
     );
-  const found = sel.run
-    ? points.filter((p) => [p.runId, p.backupId, p.key].includes(sel.run as string))
+  const run = sel.run;
+  const found = run
+    ? points.filter((p) => [p.runId, p.backupId, p.key].includes(run))
     : points.filter((p) => p.snapshots.some((s) => s.id === sel.snapshot));
   if (found.length === 0) {
     const what = sel.run ? `run ${sel.run}` : `snapshot ${sel.snapshot}`;

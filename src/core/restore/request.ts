@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
+import { isOneOf, oneOf } from "../guards.ts";
 import { nameProblem } from "../names-rules.ts";
 import { cleanPathProblem } from "../safe-paths.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
@@ -112,9 +113,12 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
 
 /** The point `--latest` or `--run` names among one unit's candidates; a UsageError when none. */
 export function findPoint(candidates: readonly RestorePoint[], f: RestoreFlags, unit: string): RestorePoint {
+  const run = f.run;
   const point = f.latest
     ? candidates.find((p) => !p.phase && p.complete)
-    : candidates.find((p) => [p.key, p.backupId, p.runId].includes(f.run as string));
+    : run === undefined
+      ? undefined
+      : candidates.find((p) => [p.key, p.backupId, p.runId].includes(run));
   if (!point && f.latest) {
     // Only incomplete points: say what the newest one lacks, and how to restore what it does have.
     const newest = candidates.find((p) => !p.phase);
@@ -137,8 +141,7 @@ export function findPoint(candidates: readonly RestorePoint[], f: RestoreFlags, 
 
 /** Everything in a request but host, unit and point, from the flags (validated). */
 export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "unit" | "point"> {
-  if (f.only && !(ONLY as readonly string[]).includes(f.only))
-    throw new UsageError(`--only must be one of ${ONLY.join(", ")}`);
+  if (f.only && !isOneOf(ONLY, f.only)) throw new UsageError(`--only must be one of ${ONLY.join(", ")}`);
   const badPath = f.allowPath?.map((p) => cleanPathProblem(p)).find(Boolean);
   if (badPath) throw new UsageError(`--allow-path ${badPath}`, "give the exact absolute path the plan names");
   if (f.as && !/^[a-z0-9][a-z0-9_-]*$/.test(f.as))
@@ -149,7 +152,7 @@ export function requestOptions(f: RestoreFlags): Omit<RestoreRequest, "host" | "
       "--volume has an empty name",
       "name each volume: --volume a,b or --volume a --volume b",
     );
-  const what = volumes?.length ? "volumes" : ((f.only as RestoreRequest["what"] | undefined) ?? "all");
+  const what = volumes?.length ? "volumes" : (oneOf(ONLY, f.only) ?? "all");
   return {
     what,
     ...(volumes?.length ? { volumes } : {}),

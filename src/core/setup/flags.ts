@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { COMPRESSIONS, type Config } from "../../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { isOneOf, oneOf } from "../guards.ts";
 import {
   backendOptions as backendOptionsOf,
   backendProblems,
@@ -42,7 +43,7 @@ export function checkFlags(f: SetupFlags): void {
       `--backend ${f.backend} is not a backend`,
       `backends: filesystem, ${REMOTE_BACKENDS.join(", ")}`,
     );
-  if (f.compression && !(COMPRESSIONS as readonly string[]).includes(f.compression))
+  if (f.compression && !isOneOf(COMPRESSIONS, f.compression))
     throw new UsageError(`--compression ${f.compression} is not one of ${COMPRESSIONS.join(", ")}`);
   for (const [k, v] of Object.entries(f.keep))
     if (v !== undefined && !/^\d{1,4}$/.test(v)) throw new UsageError(`--keep-${k} must be a number 0-1000`);
@@ -107,8 +108,7 @@ export function answersFromFlags(
       passwordFile,
       password: hasPassword ? { kind: "existing" } : { kind: "generate" },
       hostname: f.hostname ?? current.repository.hostname,
-      compression:
-        (f.compression as SetupAnswers["compression"] | undefined) ?? current.repository.compression,
+      compression: oneOf(COMPRESSIONS, f.compression) ?? current.repository.compression,
       retention,
       paths: { ...current.paths, ...Object.fromEntries(Object.entries(f.paths).filter(([, v]) => v)) },
       onCalendar:
