@@ -1,6 +1,7 @@
 import { readHistory } from "../core/backup/history.ts";
 import type { RunRecord } from "../core/backup/result.ts";
 import { UsageError } from "../core/errors.ts";
+import { isRecord } from "../core/guards.ts";
 import type { Runner } from "../core/process/runner.ts";
 import { SERVICE_UNIT } from "./units.ts";
 
@@ -62,10 +63,11 @@ export function parseJournal(stdout: string): JournalEntry[] {
   for (const line of stdout.split("\n")) {
     if (!line.trim().startsWith("{")) continue;
     try {
-      const e = JSON.parse(line) as Record<string, unknown>;
+      const e: unknown = JSON.parse(line);
+      if (!isRecord(e)) continue;
       const usec = Number(e.__REALTIME_TIMESTAMP);
       const message = Array.isArray(e.MESSAGE)
-        ? Buffer.from(e.MESSAGE as number[]).toString("utf8") // journald stores non-UTF-8 as bytes
+        ? Buffer.from(e.MESSAGE.map(Number)).toString("utf8") // journald stores non-UTF-8 as bytes
         : String(e.MESSAGE ?? "");
       out.push({
         time: Number.isFinite(usec) ? new Date(usec / 1000).toISOString() : "",

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { z } from "zod";
 import type { Config } from "../../config/schema.ts";
 import type { RunRecord } from "../backup/result.ts";
 
@@ -48,14 +49,13 @@ export function unitAges(records: readonly RunRecord[], config: Config, now: Dat
 }
 
 /** `<state_dir>/alerts/missed.json`: units already alerted in their current overdue episode. */
-interface MissedState {
-  alerted: Record<string, string>;
-}
+const MissedStateSchema = z.object({ alerted: z.record(z.string(), z.string()) });
+type MissedState = z.infer<typeof MissedStateSchema>;
 
 function readState(file: string): MissedState {
   try {
-    const s = JSON.parse(readFileSync(file, "utf8")) as MissedState;
-    return s && typeof s.alerted === "object" && s.alerted ? s : { alerted: {} };
+    const s = MissedStateSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+    return s.success ? s.data : { alerted: {} };
   } catch {
     return { alerted: {} };
   }
@@ -69,8 +69,10 @@ function readState(file: string): MissedState {
 export function missedEpisodes(ages: readonly UnitAge[], stateFile: string, now: Date) {
   const state = readState(stateFile);
   const alerted: Record<string, string> = {};
-  for (const a of ages)
-    if (a.overdue && state.alerted[a.unit]) alerted[a.unit] = state.alerted[a.unit] as string;
+  for (const a of ages) {
+    const since = state.alerted[a.unit];
+    if (a.overdue && since) alerted[a.unit] = since;
+  }
   const fresh = ages.filter((a) => a.overdue && !state.alerted[a.unit]);
   const next = {
     alerted: { ...alerted, ...Object.fromEntries(fresh.map((a) => [a.unit, now.toISOString()])) },

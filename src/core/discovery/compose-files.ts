@@ -1,4 +1,5 @@
 import { isAbsolute, join, posix } from "node:path";
+import { isRecord } from "../guards.ts";
 import { isAtOrUnder } from "./bind-filter.ts";
 import { COMPOSE } from "./labels.ts";
 import type { ComposeFileInfo, ContainerInfo } from "./model.ts";
@@ -72,11 +73,10 @@ export function dependsOnFromYaml(text: string): Record<string, string[]> {
   } catch {
     return {};
   }
-  const services = (doc as { services?: unknown } | null)?.services;
-  if (!services || typeof services !== "object") return {};
+  if (!isRecord(doc) || !isRecord(doc.services)) return {};
   const out: Record<string, string[]> = {};
-  for (const [name, svc] of Object.entries(services as Record<string, unknown>)) {
-    const deps = (svc as { depends_on?: unknown } | null)?.depends_on;
+  for (const [name, svc] of Object.entries(doc.services)) {
+    const deps = isRecord(svc) ? svc.depends_on : undefined;
     if (Array.isArray(deps)) out[name] = deps.filter((d): d is string => typeof d === "string");
     else if (deps && typeof deps === "object") out[name] = Object.keys(deps);
   }

@@ -1,5 +1,6 @@
 import { basename, join } from "node:path";
 import { parse, stringify } from "smol-toml";
+import { isRecord } from "../guards.ts";
 import type { BundleManifest } from "./model.ts";
 
 export interface DrillFiles {
@@ -16,7 +17,6 @@ export interface DrillFiles {
  * notifications, no metrics file, no schedule, no pinned kopia binary. Pure.
  */
 export function drillConfig(configText: string, m: BundleManifest, dir: string): DrillFiles {
-  const raw = parse(configText) as Record<string, Record<string, unknown>>;
   const secrets = join(dir, "secrets");
   const writes = [{ path: join(secrets, "repository.password"), stored: "secrets/repository.password" }];
   const moved = new Map(m.files.map((f) => [f.key, join(secrets, basename(f.stored))]));
@@ -28,9 +28,10 @@ export function drillConfig(configText: string, m: BundleManifest, dir: string):
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x, key ? `${key}.${k}` : k)]));
     return v;
   };
-  const config = replace(raw, "") as Record<string, Record<string, unknown>>;
+  const replaced = replace(parse(configText), "");
+  const config: Record<string, unknown> = isRecord(replaced) ? replaced : {};
   config.repository = {
-    ...config.repository,
+    ...(isRecord(config.repository) ? config.repository : {}),
     password_file: writes[0]?.path,
     hostname: `${m.host}-drill`.slice(0, 60),
   };
@@ -40,7 +41,7 @@ export function drillConfig(configText: string, m: BundleManifest, dir: string):
     lock_file: join(dir, "drill.lock"),
     restore_dir: join(dir, "restore"),
   };
-  if (config.backup) delete config.backup.hooks;
+  if (isRecord(config.backup)) delete config.backup.hooks;
   delete config.alerts;
   delete config.metrics;
   delete config.schedule;

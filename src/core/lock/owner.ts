@@ -1,5 +1,6 @@
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
+import { isRecord } from "../guards.ts";
 
 /**
  * Who holds a lock, and whether that holder still lives. A holder is a pid AND the process start time
@@ -107,8 +108,8 @@ export function holderUncheckable(info: LockInfo): string | undefined {
 /** A lock file's text as a holder; undefined when it is not one (torn, foreign). */
 export function parseInfo(raw: string): LockInfo | undefined {
   try {
-    const v = JSON.parse(raw) as Partial<LockInfo>;
-    if (typeof v.pid !== "number" || typeof v.runId !== "string") return undefined;
+    const v: unknown = JSON.parse(raw);
+    if (!isRecord(v) || typeof v.pid !== "number" || typeof v.runId !== "string") return undefined;
     return {
       pid: v.pid,
       runId: v.runId,

@@ -1,12 +1,25 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
+import { isRecord } from "../guards.ts";
 import type { SavedConnection } from "./backend.ts";
+
+/** The part of kopia's config file kopi-docka reads (kopia writes more; the rest is dropped). */
+const SavedConnectionSchema = z.object({
+  storage: z.object({ type: z.string(), config: z.record(z.string(), z.unknown()) }).optional(),
+  apiServer: z
+    .object({ url: z.string().optional(), serverCertFingerprint: z.string().optional() })
+    .optional(),
+  hostname: z.string().optional(),
+  username: z.string().optional(),
+});
 
 /** kopia's saved connection (its config file), or undefined when this host is not connected. */
 export function readSavedConnection(kopiaConfigFile: string): SavedConnection | undefined {
   if (!existsSync(kopiaConfigFile)) return undefined;
   try {
-    return JSON.parse(readFileSync(kopiaConfigFile, "utf8")) as SavedConnection;
+    const parsed = SavedConnectionSchema.safeParse(JSON.parse(readFileSync(kopiaConfigFile, "utf8")));
+    return parsed.success ? parsed.data : {};
   } catch {
     // unreadable: treat as a connection to something else, so it is replaced, never trusted
     return {};
@@ -27,7 +40,14 @@ const markerFile = (stateDir: string) => join(stateDir, "repository.json");
 
 export function readMarker(stateDir: string): ConnectionMarker | undefined {
   try {
-    return JSON.parse(readFileSync(markerFile(stateDir), "utf8")) as ConnectionMarker;
+    // Any object counts: a marker with a field missing still means "connected before".
+    const v: unknown = JSON.parse(readFileSync(markerFile(stateDir), "utf8"));
+    if (!isRecord(v)) return undefined;
+    return {
+      backend: String(v.backend ?? "?"),
+      location: String(v.location ?? "?"),
+      connectedAt: String(v.connectedAt ?? "?"),
+    };
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { isRecord } from "../guards.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
 /**
@@ -15,7 +16,7 @@ export interface ComposeFacts {
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
 
 /** Undefined when a compose file is missing or does not parse: then nothing counts as automatic. */
 export function readComposeFacts(recipe: LoadedRecipe): ComposeFacts | undefined {

@@ -1,5 +1,6 @@
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { isRecord } from "../guards.ts";
 import type { Logger } from "../log.ts";
 import type { ComposeFacts } from "./compose-facts.ts";
 import type { LoadedRecipe } from "./recipe.ts";
@@ -18,8 +19,6 @@ export interface ComposeOverride {
   content: string;
 }
 
-type Obj = Record<string, unknown>;
-
 /**
  * The override of a relocated compose unit, or undefined when it mounts no bind. `restoredAt` maps a
  * bind source the point restores to its path on this host; other sources stay as they were.
@@ -35,7 +34,7 @@ export function composeOverride(
   for (const c of recipe.unit.containers) {
     const inspect = recipe.inspects[c.name];
     if (!c.service || !inspect) continue;
-    const mounts = Array.isArray(inspect.Mounts) ? (inspect.Mounts as Obj[]) : [];
+    const mounts = Array.isArray(inspect.Mounts) ? inspect.Mounts.filter(isRecord) : [];
     for (const m of mounts) {
       if (m.Type !== "bind" || typeof m.Source !== "string" || typeof m.Destination !== "string") continue;
       const source = restoredAt(m.Source) ?? m.Source;

@@ -1,3 +1,4 @@
+import { isRecord } from "../guards.ts";
 import { hasRedaction } from "../snapshot/redact.ts";
 
 /**
@@ -35,7 +36,7 @@ export interface RunRebuildOptions {
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
+const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 

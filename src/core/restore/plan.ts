@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { AppError } from "../errors.ts";
+import { isRecord } from "../guards.ts";
 import { composeOverride } from "./compose-override.ts";
 import { unitLayout } from "./layout.ts";
 import { PROJECT_LABEL } from "./names.ts";
@@ -136,8 +137,9 @@ function strip(p: RestorePoint): RestorePlan["point"] {
 function projectOf(recipe: LoadedRecipe | undefined): string | undefined {
   if (recipe?.unit.type !== "compose") return undefined;
   for (const i of Object.values(recipe.inspects)) {
-    const labels = (i.Config as { Labels?: Record<string, string> } | undefined)?.Labels;
-    if (labels?.[PROJECT_LABEL]) return labels[PROJECT_LABEL];
+    const labels = isRecord(i.Config) && isRecord(i.Config.Labels) ? i.Config.Labels : {};
+    const project = labels[PROJECT_LABEL];
+    if (project && typeof project === "string") return project;
   }
   return recipe.unit.unit;
 }

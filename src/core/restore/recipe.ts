@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type NetworkInspect, NetworkInspectSchema } from "../docker/schemas.ts";
 import { AppError } from "../errors.ts";
+import { isRecord } from "../guards.ts";
 import { nameProblem } from "../names-rules.ts";
 import { NETWORKS_JSON, RECIPE } from "../snapshot/layout.ts";
 import { type UnitJson, UnitJsonSchema } from "../snapshot/unit-json.ts";
@@ -56,7 +57,7 @@ export function readRecipe(dir: string, networksDir?: string): LoadedRecipe {
   const netFile = networksDir ? join(networksDir, NETWORKS_JSON) : "";
   const networks = netFile && isRegularFile(netFile) ? JSON.parse(readFileSync(netFile, "utf8")) : [];
   for (const n of Array.isArray(networks) ? networks : []) {
-    const bad = nameProblem("network", String((n as { Name?: unknown }).Name ?? ""));
+    const bad = nameProblem("network", String((isRecord(n) ? n.Name : undefined) ?? ""));
     if (bad) throw new AppError("restore_failed", `the recipe's networks.json is refused: ${bad}`);
   }
   const coverageFile = join(dir, RECIPE.coverage);

@@ -1,4 +1,5 @@
 import { hostInternalReason } from "../discovery/bind-filter.ts";
+import { isRecord } from "../guards.ts";
 import { cleanPathProblem } from "../safe-paths.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import type { BindStep, CurrentState, FileStep, RestoreRequest } from "./types.ts";
@@ -66,8 +67,8 @@ export function pathRefusals(
 function startMountRefusals(recipe: LoadedRecipe, internal: (p: string) => string | undefined): string[] {
   const out: string[] = [];
   for (const [name, inspect] of Object.entries(recipe.inspects)) {
-    const mounts = Array.isArray(inspect.Mounts) ? (inspect.Mounts as Record<string, unknown>[]) : [];
-    for (const m of mounts.filter((x) => x?.Type === "bind")) {
+    const mounts = Array.isArray(inspect.Mounts) ? inspect.Mounts.filter(isRecord) : [];
+    for (const m of mounts.filter((x) => x.Type === "bind")) {
       const source = String(m.Source ?? "");
       const why = cleanPathProblem(source) ?? internal(source);
       if (why)
