@@ -64,6 +64,12 @@ export function parseEnvFile(text: string): Record<string, string> {
   return env;
 }
 
+/** What an earlier step made: a step runs only after every earlier one passed, so it is there. */
+function madeBy<T>(value: T | undefined, step: string): T {
+  if (value === undefined) throw new Error(`dr drill: the ${step} step left nothing behind`);
+  return value;
+}
+
 /**
  * Proves a bundle brings a unit back, without touching the live setup: decrypt, connect read-only
  * with a temporary config and state dir, list restore points, verify a sample, restore one unit
@@ -116,7 +122,7 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       return `${bundle.files.size} files, host ${bundle.manifest.host}, made ${bundle.manifest.created}`;
     });
     await step("connect read-only", async () => {
-      const b = bundle as OpenedBundle;
+      const b = madeBy(bundle, "decrypt");
       const files = drillConfig(b.text("config.toml"), b.manifest, dir);
       for (const w of files.writes) {
         mkdirSync(dirname(w.path), { recursive: true, mode: 0o700 });
@@ -149,9 +155,9 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       return `${config.repository.backend} repository, read-only, as ${config.repository.hostname}`;
     });
     await step("restore points", async () => {
-      const b = bundle as OpenedBundle;
+      const b = madeBy(bundle, "decrypt");
       const { points } = groupRestorePoints(
-        await (kopia as Kopia).snapshotList({ signal: ctx.lifecycle.signal }),
+        await madeBy(kopia, "connect read-only").snapshotList({ signal: ctx.lifecycle.signal }),
       );
       const mine = points.filter((p) => p.host === b.manifest.host && !p.phase);
       const unit = req.unit ?? b.manifest.units[0]?.unit;
@@ -167,10 +173,12 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       return `${mine.length} points of ${b.manifest.host}; ${unit}: ${point.key} (${point.timestamp})`;
     });
     await step("verify sample", async () => {
-      const p = point as RestorePoint;
+      const p = madeBy(point, "restore points");
       const ids = [p.recipe, p.networks, ...p.volumes, ...p.binds].flatMap((s) => (s ? [s.id] : []));
       const percent = req.verifyPercent ?? 10;
-      const v = await (kopia as Kopia).snapshotVerify(ids, percent, { signal: ctx.lifecycle.signal });
+      const v = await madeBy(kopia, "connect read-only").snapshotVerify(ids, percent, {
+        signal: ctx.lifecycle.signal,
+      });
       if (!v.ok)
         throw new AppError(
           "check_failed",
@@ -182,7 +190,7 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       const r = await runRestoreCopy(ctx.runner, {
         selfArgv: req.selfArgv,
         configFile,
-        host: (bundle as OpenedBundle).manifest.host,
+        host: madeBy(bundle, "decrypt").manifest.host,
         unit: result.unit ?? "",
         copy,
         env,

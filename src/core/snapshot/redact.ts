@@ -74,20 +74,25 @@ const ARGV_KEYS = new Set(["Cmd", "Entrypoint", "Args", "Test"]);
  * lines (`Cmd`, `Entrypoint`, `Args`, `Healthcheck.Test`) flag by flag, every object's string values
  * by key (labels, `LogConfig.Config`, volume driver options) and every other string by pattern.
  */
-export function redactDeep<T>(value: T, o: RedactOptions = {}, key = ""): T {
-  if (typeof value === "string") return redactText(value) as T;
+export function redactDeep<T>(value: T, o: RedactOptions = {}): T {
+  // The copy has the input's shape (a string stays a string, a key stays a key): only values change.
+  return redactValue(value, o, "") as T;
+}
+
+function redactValue(value: unknown, o: RedactOptions, key: string): unknown {
+  if (typeof value === "string") return redactText(value);
   if (Array.isArray(value)) {
     const strings = value.every((x) => typeof x === "string");
-    if (strings && key === "Env") return value.map((e: string) => redactEnvEntry(e, o.env === "all")) as T;
-    if (strings && ARGV_KEYS.has(key)) return redactArgv(value) as T;
-    return value.map((x) => redactDeep(x, o)) as T;
+    if (strings && key === "Env") return value.map((e: string) => redactEnvEntry(e, o.env === "all"));
+    if (strings && ARGV_KEYS.has(key)) return redactArgv(value);
+    return value.map((x) => redactValue(x, o, ""));
   }
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = typeof v === "string" && secretValue(k, v) ? mask(v) : redactDeep(v, o, k);
+      out[k] = typeof v === "string" && secretValue(k, v) ? mask(v) : redactValue(v, o, k);
     }
-    return out as T;
+    return out;
   }
   return value;
 }
