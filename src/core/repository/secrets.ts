@@ -22,15 +22,17 @@ export function resolveSecrets(
   backend: Backend,
   environ: Record<string, string | undefined> = process.env,
 ): ResolvedSecrets {
-  const values = repo as unknown as Record<string, string | undefined>;
+  // Each backend has its own keys; the ones read here (file paths, variable names) are strings.
+  const values: Record<string, unknown> = { ...repo };
+  const setting = (key: string) => (typeof values[key] === "string" ? values[key] : undefined);
   for (const key of SECRET_PATH_KEYS) {
-    const file = values[key];
+    const file = setting(key);
     if (file) checkPrivate(file, `repository.${key}`);
   }
   const out: ResolvedSecrets = { env: { ...backend.env?.(repo) } };
   for (const slot of backend.secrets(repo)) {
-    const file = values[`${slot.key}_file`];
-    const envName = values[`${slot.key}_env`];
+    const file = setting(`${slot.key}_file`);
+    const envName = setting(`${slot.key}_env`);
     let value: string | undefined;
     if (file) value = readSecretFile(file, `repository.${slot.key}_file`);
     else if (envName) {

@@ -7,7 +7,13 @@ import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
-import { BACKUP_FORMAT, type SnapshotTags, sourceIdentity, undoSourcePath } from "../snapshot/tags.ts";
+import {
+  BACKUP_FORMAT,
+  type SnapshotTags,
+  sourceIdentity,
+  tagStrings,
+  undoSourcePath,
+} from "../snapshot/tags.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
@@ -71,7 +77,7 @@ export async function takeUndoSnapshot(
   };
   const m = await c.kopia.snapshotCreate(item.path, {
     overrideSource: sourceIdentity(c.kopia.options.username, c.hostname, undoSourcePath(tags)),
-    tags: tags as unknown as Record<string, string>,
+    tags: tagStrings(tags),
     description: `kopi-docka undo point before restore ${runId}`,
     signal: c.signal,
   });

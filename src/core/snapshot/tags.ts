@@ -65,3 +65,10 @@ export function undoSourcePath(tags: Pick<SnapshotTags, "type" | "unit" | "volum
 export function sourceIdentity(user: string, host: string, path: string): string {
   return `${user}@${host}:${path}`;
 }
+
+/** Tags as kopia takes them (`--tags k:v`): the fields that are set, all strings. */
+export function tagStrings(tags: SnapshotTags): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) if (typeof v === "string") out[k] = v;
+  return out;
+}
