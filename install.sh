@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs kopi-docka to /usr/local/bin (and kopia, and with --with-deps Docker, when missing).
 #
-#   sh install.sh [--binary FILE] [--with-deps] [--kopia-only] [--prefix DIR] [--help]
+#   sh install.sh [--binary FILE] [--with-deps] [--kopia-only] [--go-only] [--prefix DIR] [--help]
 #
 #   --binary FILE  install this kopi-docka binary (its SHA256SUMS beside it is checked when present)
 #   (no --binary)  in a source checkout: build the binary with Bun (installed from npm if missing)
 #   --with-deps    also install Debian's docker.io when no docker is present
 #   --kopia-only   only make sure the pinned kopia is installed
+#   --go-only      only make sure a go new enough to build kopia is there, and print its path (dev tools)
 #   --prefix DIR   where to put the binaries (default /usr/local/bin; the systemd units expect it)
 #
 # kopia is built from its pinned Go module when missing (there is no Debian package; a go new enough to
@@ -27,16 +28,18 @@ KOPIA_CACHE=${KOPI_DOCKA_TOOLS_CACHE:-/var/cache/kopi-docka-dev}
 binary=""
 with_deps=0
 kopia_only=0
+go_only=0
 
 say() { printf 'install: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary=${2:?--binary needs a file}; shift 2 ;;
     --with-deps) with_deps=1; shift ;;
     --kopia-only) kopia_only=1; shift ;;
+    --go-only) go_only=1; shift ;;
     --prefix) PREFIX=${2:?--prefix needs a directory}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
@@ -134,6 +137,7 @@ verify_checksum() {
 }
 
 if [ "$kopia_only" -eq 1 ]; then install_kopia; exit 0; fi
+if [ "$go_only" -eq 1 ]; then go_new_enough || use_pinned_go; command -v go; exit 0; fi
 if [ "$with_deps" -eq 1 ] && ! command -v docker >/dev/null; then apt_install docker.io; fi
 install_kopia
 [ -n "$binary" ] || build_from_checkout

@@ -64,6 +64,19 @@ export function requireRoot(command: string, reason = "it stops containers and r
   }
 }
 
+/**
+ * `base` with the docker client the config's `docker.compose` asks for, for commands that need no
+ * config but report which compose is used (version). A config that does not load leaves it on auto.
+ */
+export function withComposeChoice(args: ContextArgs, base: BaseContext): BaseContext {
+  try {
+    const { config } = loadConfig(args.config);
+    return { ...base, docker: createDocker(base.runner, { compose: config.docker.compose }) };
+  } catch {
+    return base;
+  }
+}
+
 export function needs(args: ContextArgs, need: "none"): BaseContext;
 export function needs(args: ContextArgs, need: "config"): ConfigContext;
 export function needs(args: ContextArgs, need: "reader"): AppContext;
@@ -86,6 +99,7 @@ export function needs(args: ContextArgs, need: Need, command = ""): BaseContext 
   const hostname = snapshotHostname(config);
   const withConfig: ConfigContext = {
     ...base,
+    docker: createDocker(runner, { compose: config.docker.compose }),
     config,
     configPath: path,
     expectedConfigPath: expectedPath,

@@ -10,6 +10,8 @@ export interface Versions {
   kopia: string | null;
   dockerClient: string | null;
   dockerServer: string | null;
+  /** The compose `restore --start` would run (`docker compose` or `docker-compose`) and its version. */
+  compose: { command: string; version: string } | null;
 }
 
 /**
@@ -22,6 +24,7 @@ export async function readVersions(
 ): Promise<Versions> {
   const kopia = await installedKopiaVersion(deps.runner, 10_000);
   const docker = await deps.docker.version().catch(() => undefined);
+  const compose = await deps.docker.composeVersion().catch(() => undefined);
   return {
     kopiDocka: self.version,
     commit: self.commit,
@@ -29,5 +32,6 @@ export async function readVersions(
     kopia: kopia ?? null,
     dockerClient: docker?.client ?? null,
     dockerServer: docker?.server ?? null,
+    compose: compose ? { command: compose.command.join(" "), version: compose.version } : null,
   };
 }

@@ -1,3 +1,4 @@
+import type { ComposeChoice } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Runner } from "../process/runner.ts";
 import { composeOps } from "./compose.ts";
@@ -32,13 +33,13 @@ export interface DockerVersion {
  */
 export type Docker = ReturnType<typeof createDocker>;
 
-export function createDocker(runner: Runner) {
+export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } = {}) {
   const exec = dockerExec(runner);
   const client = {
     ...containerOps(exec),
     ...volumeOps(exec),
     ...networkOps(exec),
-    ...composeOps(runner),
+    ...composeOps(runner, opts.compose),
 
     imageInspect(ids: readonly string[]) {
       return inspectMany(exec, ["image", "inspect"], ids, ImageInspectSchema);
