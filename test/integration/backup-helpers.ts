@@ -42,6 +42,7 @@ services:
     image: ${image}
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
     depends_on: [db]
+    env_file: [app.env]
     volumes: ["./appdata:/appdata"]
     networks: [backend]
 volumes:
@@ -56,6 +57,7 @@ export async function composeUp(dir: string, project: string, secret: string, cm
   mkdirSync(join(dir, "appdata"), { recursive: true });
   writeFileSync(join(dir, "appdata", "hello.txt"), "hello from the bind mount\n");
   writeFileSync(join(dir, "writer.sh"), WRITER);
+  writeFileSync(join(dir, "app.env"), "APP_MODE=cold\n");
   writeFileSync(join(dir, "docker-compose.yml"), COMPOSE(TEST_IMAGE));
   await compose(dir, project, ["up", "-d"], { DB_PASSWORD: secret }, cmp);
 }

@@ -110,6 +110,8 @@ describeCompose("backup: a compose stack, cold, end to end", ["docker", "kopia",
     expect(text).toContain("DB_PASSWORD=***REDACTED***");
     expect(text).not.toContain(secret);
     expect(text).toContain("writer"); // compose file and inspect data are there
+    // the env_file came along as a project file, next to the compose file
+    expect(readFileSync(join(dir.path, "r-recipe", "project", "app.env"), "utf8")).toBe("APP_MODE=cold\n");
     for (const a of argv) expect(a.join(" ")).not.toContain(secret);
     expect(allText(deps.paths.runsDir)).not.toContain(secret);
     expect(allText(deps.paths.stagingDir)).not.toContain(secret);
