@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeCompose, runCompose } from "../helpers/compose.ts";
+import { adoptionWarnings, describeCompose, runCompose } from "../helpers/compose.ts";
 import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
 /**
@@ -116,6 +116,12 @@ describeCompose(
       rmSync(join(stack, "uploads"), { recursive: true, force: true });
       const r = await restore(config);
       expect(r.exitCode).toBe(0);
+      // compose's own output is in the log (so a warning of its would be too), and it holds none
+      expect(r.stderr).toContain(
+        `starting: ${cmp.command.join(" ")} -p ${project} --project-directory ${stack}`,
+      );
+      expect(r.stderr).toContain(app(project));
+      expect(adoptionWarnings(r.stderr)).toEqual([]); // compose took the restored volume and network as its own
       expect(await running(app(project))).toBe("true");
       expect(await views(app(project))).toEqual(seen);
     }, 240_000);
@@ -130,6 +136,7 @@ describeCompose(
       expect(readFileSync(composeFile, "utf8")).toBe(edited);
       const r = await restore(config, "--replace-files");
       expect(r.exitCode).toBe(0);
+      expect(adoptionWarnings(r.stderr)).toEqual([]); // compose took the restored volume and network as its own
       expect(readFileSync(composeFile, "utf8")).not.toContain("# edited");
       const bak = readdirSync(stack).filter((f) => f.startsWith("docker-compose.yml.bak-"));
       expect(bak.length).toBe(1);
@@ -149,6 +156,7 @@ describeCompose(
       );
       const r = await restore(config, "--target-dir", elsewhere);
       expect(r.exitCode).toBe(0);
+      expect(adoptionWarnings(r.stderr)).toEqual([]); // compose took the restored volume and network as its own
       expect(existsSync(join(elsewhere, "docker-compose.yml"))).toBe(true);
       expect(await views(app(project))).toEqual(seen);
     }, 240_000);
@@ -158,6 +166,7 @@ describeCompose(
       rmSync(stack, { recursive: true, force: true });
       const r = await restore(config);
       expect(r.exitCode).toBe(0);
+      expect(adoptionWarnings(r.stderr)).toEqual([]); // compose took the restored volume and network as its own
       expect(readFileSync(composeFile, "utf8")).toContain("./uploads:/srv/uploads");
       expect(readFileSync(join(stack, ".env"), "utf8")).toBe("MODE=test\n");
       expect(await views(app(project))).toEqual(seen);
@@ -181,6 +190,7 @@ describeCompose(
         const r = await restore(fresh);
         expect(r.stderr).not.toContain("REFUSED");
         expect(r.exitCode).toBe(0);
+        expect(adoptionWarnings(r.stderr)).toEqual([]); // compose took the restored volume and network as its own
         expect(existsSync(composeFile)).toBe(true);
         expect(await views(app(project))).toEqual(seen);
       } finally {
@@ -197,6 +207,7 @@ describeCompose(
       const original = await views(app(project));
       const r = await restore(config, "--as", copy);
       expect(r.exitCode).toBe(0);
+      expect(adoptionWarnings(r.stderr)).toEqual([]); // compose took the restored volume and network as its own
       expect(await running(app(copy))).toBe("true");
       expect(await views(app(copy))).toEqual(seen);
       expect(await running(app(project))).toBe("true");
