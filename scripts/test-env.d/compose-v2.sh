@@ -1,7 +1,8 @@
 # Compose v2 (the `docker compose` CLI plugin) next to Debian's v1, so every compose test runs under both.
 # Built from its pinned Go module with the go install.sh uses for kopia, and cached by version. It is NOT put
 # into docker's own plugin dirs: a test picks v2 by pointing DOCKER_CONFIG at $TOOLS_CACHE/compose-v2, whose
-# config.json lists the plugin dir in cliPluginsExtraDirs (test/helpers/compose.ts).
+# config.json lists the plugin dir in cliPluginsExtraDirs (test/helpers/env.ts, compose.ts), and setting
+# docker.compose = "v2" in the test config.
 COMPOSE_V2_VERSION=2.40.3
 compose_v2_dir="$TOOLS_CACHE/compose-v$COMPOSE_V2_VERSION"
 compose_v2_bin="$compose_v2_dir/cli-plugins/docker-compose"
