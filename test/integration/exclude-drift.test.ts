@@ -2,15 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import {
-  describeReal,
-  QUICK_STOP,
-  run,
-  TEST_IMAGE,
-  tempDir,
-  uniqueName,
-  writeTestConfig,
-} from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
@@ -58,19 +50,7 @@ describeReal("exclude_patterns: kopia's policy follows the config", ["docker", "
     mkdirSync(data);
     writeFileSync(join(data, "keep.txt"), "kept\n");
     writeFileSync(join(data, "app.log"), "a log line\n");
-    await run([
-      "docker",
-      "run",
-      "-d",
-      "--name",
-      name,
-      "-v",
-      `${data}:/data`,
-      TEST_IMAGE,
-      "sh",
-      "-c",
-      QUICK_STOP,
-    ]);
+    await startContainer(name, data);
   }, 60_000);
 
   afterAll(async () => {

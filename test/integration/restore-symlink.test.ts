@@ -2,7 +2,15 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  startContainer,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
@@ -149,19 +157,7 @@ describeReal("restore: a symlink the backup recorded is followed", ["docker", "k
     mkdirSync(join(real, "data"), { recursive: true });
     writeFileSync(join(real, "data", "a.txt"), "a\n");
     symlinkSync(real, link);
-    await run([
-      "docker",
-      "run",
-      "-d",
-      "--name",
-      name,
-      "-v",
-      `${link}/data:/data`,
-      TEST_IMAGE,
-      "sh",
-      "-c",
-      LOOP,
-    ]);
+    await startContainer(name, `${link}/data`, [], LOOP);
     atBackup = describeTree(join(real, "data"));
     expect((await cli("backup", "--unit", name)).exitCode).toBe(0);
   }, 180_000);
