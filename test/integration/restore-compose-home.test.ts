@@ -24,7 +24,7 @@ describeCompose(
     const config = writeTestConfig(dir.path, `[backup]\nstop_timeout = 2\n${cmp.toml}`);
     const app = (p: string) => cmp.container(p, "app");
     const foreign = uniqueName("kdh-foreign");
-    let seen: { uploads: string; shared: string; data: string };
+    let seen: { uploads: string; shared: string; data: string; mode: string };
     let subnet = "";
 
     /** Every file under `path` in container `c` with its sha256, and every directory, sorted. */
@@ -43,6 +43,8 @@ describeCompose(
       uploads: await view(c, "/srv/uploads"),
       shared: await view(c, "/srv/shared"),
       data: await view(c, "/data"),
+      // MODE comes from the project's .env: compose read it from the project directory it was given
+      mode: (await run(["docker", "exec", c, "sh", "-c", 'echo "$MODE"'])).stdout,
     });
     const running = async (c: string) =>
       (await run(["docker", "inspect", "-f", "{{.State.Running}}", c], { check: false })).stdout.trim();
@@ -67,7 +69,8 @@ describeCompose(
         composeFile,
         `version: "3"\nservices:\n  app:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n` +
           `    volumes:\n      - data:/data\n      - ./uploads:/srv/uploads\n      - ${shared}:/srv/shared:ro\n` +
-          "    networks: [back]\n" +
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, from the .env file
+          '    environment: { MODE: "${MODE}" }\n    networks: [back]\n' +
           "volumes:\n  data:\nnetworks:\n  back:\n",
       );
       writeFileSync(join(stack, ".env"), "MODE=test\n");
@@ -91,6 +94,7 @@ describeCompose(
       seen = await views(app(project));
       expect(seen.uploads).toContain("./photo.jpg");
       expect(seen.data).toContain("./blob");
+      expect(seen.mode).toBe("test\n");
       expect(seen.shared).toContain("./settings.ini");
       const net = await run([
         "docker",
