@@ -24,6 +24,8 @@ services:
   old:
     image: ${TEST_IMAGE}
     command: ["sleep", "3600"]
+    depends_on: { db: { condition: service_started } }
+    labels: ["kopi-docka.stop=false"]
     networks: [back]
   tool:
     image: ${TEST_IMAGE}
@@ -104,6 +106,9 @@ describeCompose("discovery: list --json on a real docker host", ["docker", "imag
       oneoff: false,
       version: cmp.version,
     });
+    // the other forms: depends_on as a map with a condition, labels as a list
+    const old = u.containers.find((x) => x.name === c("old"));
+    expect([old?.compose?.dependsOn, old?.stop]).toEqual([["db"], false]);
     expect(u.composeFiles).toEqual([
       { labelPath, hostPath: join(dir.path, "docker-compose.yml"), found: true },
     ]);
