@@ -6,8 +6,6 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureRepository } from "../src/core/kopia/repository.ts";
-import { silentLogger } from "../src/core/log.ts";
 import { tempDir } from "../test/helpers/env.ts";
 import { tempKopia } from "../test/helpers/kopia.ts";
 
@@ -15,7 +13,7 @@ const FILES = Number(process.argv[2] ?? 50_000);
 const ROUNDS = 5;
 const dir = tempDir("kdt-bench-progress-");
 const source = join(dir.path, "source");
-const { kopia, repo } = tempKopia(dir.path, { hostname: "kd-bench" });
+const { kopia, open } = tempKopia(dir.path, { hostname: "kd-bench" });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
@@ -25,7 +23,7 @@ try {
     if (i % 100 === 0) mkdirSync(sub, { recursive: true });
     writeFileSync(join(sub, `f${i}`), `${i}\n`);
   }
-  await ensureRepository(kopia, repo, silentLogger());
+  await open();
   await kopia.snapshotCreateResult(source); // the first, full snapshot; the timed ones are incremental
   // kopia's default estimator (a second walk) through the raw runner; "rough" is what kopi-docka uses.
   const modes: Record<string, () => Promise<{ exitCode: number | null }>> = {

@@ -24,7 +24,8 @@ export const root = defineCommand({
   subCommands: commands,
 }) as CommandDef<ArgsDef>;
 
-function reportError(e: unknown, argv: readonly string[]): void {
+function reportError(e: unknown, allArgv: readonly string[]): void {
+  const argv = allArgv.includes("--") ? allArgv.slice(0, allArgv.indexOf("--")) : allArgv;
   const json = argv.includes("--json");
   const verbose = argv.includes("--verbose");
   const message = e instanceof Error ? e.message : String(e);
@@ -57,7 +58,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     }
-    const wantsHelp = leafArgv.includes("--help") || leafArgv.includes("-h");
+    // After `--` the words are another program's (`kopi-docka kopia -- snapshot list --help`).
+    const ours = leafArgv.includes("--") ? leafArgv.slice(0, leafArgv.indexOf("--")) : leafArgv;
+    const wantsHelp = ours.includes("--help") || ours.includes("-h");
     if (!wantsHelp) await rejectUnknownArgs(leaf, leafArgv, path);
     if (wantsHelp || (leaf.subCommands && !leaf.run && leafArgv.length === 0)) {
       const usage = await renderUsage(leaf, chain[chain.length - 2]);

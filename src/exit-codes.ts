@@ -31,3 +31,19 @@ export function exitCodeFor(e: unknown): number {
   if (e instanceof AppError) return EXIT_CODES[e.code];
   return 1;
 }
+
+/**
+ * The error a finished kopi-docka run's exit status stands for (`systemd run-now --follow` ends with
+ * the backup's own status); undefined for 0.
+ */
+export function errorForExitStatus(status: number, what: string): AppError | undefined {
+  if (status === 0) return undefined;
+  if (status === 130 || status === 143 || status === 129) {
+    const signal = status === 130 ? "SIGINT" : status === 143 ? "SIGTERM" : "SIGHUP";
+    return new InterruptedError(signal, `${what} was interrupted by ${signal}`);
+  }
+  const code = (Object.keys(EXIT_CODES) as ErrorCode[]).find((c) => EXIT_CODES[c] === status);
+  return new AppError(code ?? "process_failed", `${what} exited with status ${status}`, {
+    hint: "`kopi-docka history --id <run>` shows that run in full",
+  });
+}

@@ -1,6 +1,9 @@
 import { defineCommand } from "citty";
-import { readHistory } from "../core/backup/history.ts";
+import { readHistory, readRun } from "../core/backup/history.ts";
+import { historyStats } from "../core/backup/history-stats.ts";
+import { UsageError } from "../core/errors.ts";
 import { renderHistory } from "../ui/backup-report.ts";
+import { renderHistoryStats, renderRunDetail } from "../ui/history-report.ts";
 import { emit } from "../ui/output.ts";
 import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
@@ -12,10 +15,24 @@ export default defineCommand({
     unit: { type: "string", description: "Only runs that included this unit", valueHint: "name" },
     failed: { type: "boolean", description: "Only runs where something failed" },
     last: { type: "string", description: "At most N runs", valueHint: "N" },
+    since: {
+      type: "string",
+      description: "Only runs since a date, time or age (7d, 12h)",
+      valueHint: "when",
+    },
+    id: { type: "string", description: "One run in full: units, snapshots, errors", valueHint: "run-id" },
+    stats: { type: "boolean", description: "Per unit: runs, ok, failed, durations, cold window" },
   },
   run({ args }) {
     const ctx = needs(args, "config");
-    const runs = readHistory(ctx.paths.runsDir, { unit: args.unit, failed: args.failed, last: args.last });
-    emit(args, runs, renderHistory);
+    if (args.id !== undefined) {
+      if (args.stats || args.since || args.last || args.failed || args.unit)
+        throw new UsageError("--id shows one run and takes no filter", "leave out the other flags");
+      emit(args, readRun(ctx.paths.runsDir, args.id), renderRunDetail);
+      return;
+    }
+    const runs = readHistory(ctx.paths.runsDir, args);
+    if (args.stats) emit(args, historyStats(runs), renderHistoryStats);
+    else emit(args, runs, renderHistory);
   },
 });

@@ -2,11 +2,14 @@ import type { CommandDef } from "citty";
 import backup from "./backup.ts";
 import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
+import dockerConfig from "./docker-config.ts";
 import doctor from "./doctor.ts";
 import history from "./history.ts";
+import kopia from "./kopia.ts";
 import list from "./list.ts";
 import notify from "./notify.ts";
 import recover from "./recover.ts";
+import repo from "./repo.ts";
 import restore from "./restore.ts";
 import snapshots from "./snapshots.ts";
 import systemd from "./systemd.ts";
@@ -17,13 +20,16 @@ import version from "./version.ts";
 export const commands: Record<string, CommandDef<any>> = {
   backup,
   history,
+  kopia,
   version,
   doctor,
+  "docker-config": dockerConfig,
   config,
   list,
   notify,
   "check-freshness": checkFreshness,
   recover,
+  repo,
   restore,
   snapshots,
   systemd,

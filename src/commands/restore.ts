@@ -1,6 +1,8 @@
 import { defineCommand } from "citty";
 import { repeatedFlag } from "../cli-args.ts";
 import { UsageError } from "../core/errors.ts";
+import { createKopia } from "../core/kopia/kopia.ts";
+import { onRepository } from "../core/repository/replicas.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../core/restore/request.ts";
 import {
   type PreparedRestore,
@@ -32,6 +34,11 @@ export default defineCommand({
   },
   args: {
     ...commonArgs,
+    repository: {
+      type: "string",
+      description: "Read from `replica:NAME` (a [[replicas]] copy) instead of the primary repository",
+      valueHint: "replica:NAME",
+    },
     ...dryRunArgs,
     unit: str("Unit (compose project or container) to restore", "name"),
     run: str("Restore point: backup id, run id or <unit>@<backup_id> (see `snapshots`)", "id"),
@@ -54,7 +61,7 @@ export default defineCommand({
     yes: bool("Do not ask; needed without a terminal"),
   },
   async run({ args, rawArgs }) {
-    const ctx = needs(args, "writer", "restore");
+    const ctx = onRepository(needs(args, "writer", "restore"), args.repository, createKopia);
     const points = await readRestorePoints(ctx);
     const flags = restoreFlags(args, repeatedFlag(rawArgs, "volume"), repeatedFlag(rawArgs, "allow-path"));
     const wizard = ctx.interactive && !flagsComplete(flags);

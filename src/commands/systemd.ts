@@ -5,13 +5,13 @@ import { resolveBinary } from "../systemd/binary.ts";
 import { requireUnitDir } from "../systemd/files.ts";
 import { installUnits, type SystemdDeps } from "../systemd/install.ts";
 import { configSchedule, parseDelayFlag } from "../systemd/settings.ts";
-import { systemdStatus } from "../systemd/status.ts";
 import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { uninstallUnits } from "../systemd/uninstall.ts";
 import { emit } from "../ui/output.ts";
-import { installText, statusText, uninstallText } from "../ui/systemd-report.ts";
+import { installText, uninstallText } from "../ui/systemd-report.ts";
 import { type BaseContext, needs, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs, jsonArgs, logArgs } from "./_shared.ts";
+import { logs, runNowCommand, status, unlock } from "./systemd-service.ts";
 
 /** These commands need neither kopia nor docker, nor the repository password. */
 function systemdDeps(ctx: BaseContext): SystemdDeps {
@@ -60,22 +60,11 @@ const uninstall = defineCommand({
   },
 });
 
-const status = defineCommand({
-  meta: {
-    name: "status",
-    description: "Show the installed units (current/outdated), what they run, and the timer's state. Exit 0.",
-  },
-  args: { ...logArgs, ...jsonArgs, ...unitDirArgs },
-  async run({ args }) {
-    const result = await systemdStatus(requireUnitDir(args["unit-dir"]), systemdDeps(needs(args, "none")));
-    emit(args, result, statusText);
-  },
-});
-
 export default defineCommand({
   meta: {
     name: "systemd",
-    description: "Install, remove or inspect the systemd timer that runs the nightly backup.",
+    description:
+      "Install, remove or inspect the systemd timer that runs the nightly backup; its logs, a run now, the lock.",
   },
-  subCommands: { install, uninstall, status },
+  subCommands: { install, uninstall, status, logs, "run-now": runNowCommand, unlock },
 });

@@ -2,8 +2,8 @@ import { maskUrl } from "../core/alerts/mask.ts";
 
 /** Keys whose values are secrets wherever they appear in config output. */
 const SECRET_KEY = /pass(word)?|secret|token|key$|credential|auth|webhook|url$/i;
-/** Keys that name files holding secrets: the path is shown, the content never is. */
-const PATH_KEY = /_file$|_path$|_dir$/i;
+/** Keys that name files (or environment variables) holding secrets: the name is shown, the secret never is. */
+const PATH_KEY = /_file$|_path$|_dir$|_env$/i;
 
 /** A deep copy with secret values replaced by "***". Paths to secret files stay visible. */
 export function maskSecrets<T>(value: T, key = ""): T {

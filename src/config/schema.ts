@@ -1,5 +1,15 @@
 import { posix } from "node:path";
 import { z } from "zod";
+import { azureSchema } from "../core/repository/backends/azure.ts";
+import { b2Schema } from "../core/repository/backends/b2.ts";
+import { filesystemSchema } from "../core/repository/backends/filesystem.ts";
+import { gcsSchema } from "../core/repository/backends/gcs.ts";
+import { rcloneSchema } from "../core/repository/backends/rclone.ts";
+import { s3Schema } from "../core/repository/backends/s3.ts";
+import { serverSchema } from "../core/repository/backends/server.ts";
+import { sftpSchema } from "../core/repository/backends/sftp.ts";
+import { webdavSchema } from "../core/repository/backends/webdav.ts";
+import { speed } from "../core/repository/fields.ts";
 
 /**
  * The configuration schema. Every key has a default, so an empty file (or no file) is a valid config.
@@ -51,14 +61,11 @@ export const COMPRESSIONS = [
 export const SCOPES = ["minimal", "standard", "full"] as const;
 export type Scope = (typeof SCOPES)[number];
 
-const FilesystemRepositorySchema = z.strictObject({
-  backend: z.literal("filesystem"),
-  /** Directory holding the kopia repository; created on first backup. */
-  path: absolutePath.default("/var/lib/kopi-docka/repository"),
-});
-
 const commonRepository = {
-  /** File holding the repository password (mode 0600). Generated on first use when missing. */
+  /**
+   * File holding the repository password (mode 0600); with backend "server", this host's server user
+   * password. Generated when a filesystem repository is created on first use, or by `repo init`.
+   */
   password_file: absolutePath.default("/var/lib/kopi-docka/repository.password"),
   /** Host name recorded on snapshots. Empty: this machine's name, lower-cased, up to the first dot. */
   hostname: z
@@ -68,6 +75,9 @@ const commonRepository = {
   compression: z.enum(COMPRESSIONS).default("zstd"),
   /** Kopia's content and metadata cache budget in MiB (0: kopia's own default). */
   cache_size_mb: z.number().int().min(0).max(100_000).default(500),
+  /** Bytes per second kopia may send to / read from the storage (0: no limit). */
+  max_upload_speed: speed,
+  max_download_speed: speed,
 };
 
 const withDefaultBackend = (v: unknown) =>
@@ -75,12 +85,51 @@ const withDefaultBackend = (v: unknown) =>
     ? { ...v, backend: "filesystem" }
     : v;
 
+/** One strict schema per kopia backend (src/core/repository/backends/), all sharing the common keys. */
 export const RepositorySchema = z
   .preprocess(
     withDefaultBackend,
-    z.discriminatedUnion("backend", [FilesystemRepositorySchema.extend(commonRepository)]),
+    z.discriminatedUnion("backend", [
+      filesystemSchema.extend(commonRepository),
+      sftpSchema.extend(commonRepository),
+      s3Schema.extend(commonRepository),
+      b2Schema.extend(commonRepository),
+      azureSchema.extend(commonRepository),
+      gcsSchema.extend(commonRepository),
+      rcloneSchema.extend(commonRepository),
+      webdavSchema.extend(commonRepository),
+      serverSchema.extend(commonRepository),
+    ]),
   )
   .prefault({});
+
+const replicaKeys = {
+  /** How the replica is named in `repo sync --replica`, `restore --repository replica:NAME` and run records. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, _ and -"),
+  max_upload_speed: speed,
+  max_download_speed: speed,
+};
+
+/**
+ * Second copies of the repository (3-2-1): any backend but a repository server, each with its own
+ * keys; kopia's `repository sync-to` copies the repository there after each successful backup. The
+ * copy has the same password (it is the same repository).
+ */
+export const ReplicasSchema = z
+  .array(
+    z.discriminatedUnion("backend", [
+      filesystemSchema.extend(replicaKeys),
+      sftpSchema.extend(replicaKeys),
+      s3Schema.extend(replicaKeys),
+      b2Schema.extend(replicaKeys),
+      azureSchema.extend(replicaKeys),
+      gcsSchema.extend(replicaKeys),
+      rcloneSchema.extend(replicaKeys),
+      webdavSchema.extend(replicaKeys),
+    ]),
+  )
+  .refine((rs) => new Set(rs.map((r) => r.name)).size === rs.length, "replica names must be unique")
+  .default([]);
 
 export const RetentionSchema = z
   .strictObject({
@@ -252,6 +301,7 @@ export const MetricsSchema = z
 export const ConfigSchema = z
   .strictObject({
     repository: RepositorySchema,
+    replicas: ReplicasSchema,
     retention: RetentionSchema,
     backup: BackupSchema,
     paths: PathsSchema,
@@ -265,5 +315,6 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type RepositoryConfig = Config["repository"];
+export type ReplicaConfig = Config["replicas"][number];
 export type UnitOverride = z.infer<typeof UnitOverrideSchema>;
 export type AlertsConfig = Config["alerts"];

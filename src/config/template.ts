@@ -6,11 +6,14 @@ export const CONFIG_TEMPLATE = `# kopi-docka configuration (TOML). Every key is 
 # Check a change with \`kopi-docka config validate\`; see the effective values with \`kopi-docka config show\`.
 
 [repository]
-# Where kopia keeps the backups. "filesystem": a local or mounted directory.
+# Where kopia keeps the backups: filesystem, sftp, s3, b2, azure, gcs, rclone, webdav or server
+# (examples for each below). "filesystem": a local or mounted directory. A filesystem repository is
+# created on this host's first backup; any other, or once this host has used one, only by
+# \`kopi-docka repo init\`: a missing repository (an unmounted disk, a wrong bucket) is an error, exit 10.
 backend = "filesystem"
 path = "/var/lib/kopi-docka/repository"
-# The repository password is read from this file (mode 0600). It is generated on the first backup
-# when missing. Keep a copy somewhere else: without it the backups cannot be read.
+# The repository password is read from this file (mode 0600). It is generated when the repository is
+# created. Keep a copy somewhere else: without it the backups cannot be read.
 password_file = "/var/lib/kopi-docka/repository.password"
 # Host name recorded on every snapshot. Empty: this machine's name (lower-case, up to the first dot).
 # Set it to keep one history across a host rename, or to restore another host's backups.
@@ -19,6 +22,82 @@ hostname = ""
 compression = "zstd"
 # Kopia's local cache budget in MiB (0: kopia's default).
 cache_size_mb = 500
+# Bytes per second kopia may upload to / download from the repository storage (0: no limit).
+max_upload_speed = 0
+max_download_speed = 0
+# Every secret below comes from <name>_file (a file of mode 0600 holding only the secret) or from
+# <name>_env (the name of an environment variable holding it); kopi-docka passes it to kopia in its
+# environment, never on a command line.
+#
+# backend = "sftp"
+# host = "backup.example.org"
+# port = 22
+# user = "kopia"
+# path = "/srv/kopia/this-host"         # directory on the server
+# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600
+# known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
+# sftp_password_file = ""               # only without key_file (or sftp_password_env)
+#
+# backend = "s3"                        # AWS or any S3-compatible store
+# bucket = "backups"
+# prefix = "this-host/"                 # end with "/" to use it as a folder
+# endpoint = "s3.amazonaws.com"         # host[:port]
+# region = ""
+# tls = true                            # false: plain HTTP (trusted local networks only)
+# ca_file = "/etc/kopi-docka/store-ca.pem"   # CA of a self-hosted store's certificate
+# access_key_id_file = "/etc/kopi-docka/s3.key-id"          # or access_key_id_env = "AWS_ACCESS_KEY_ID"
+# secret_access_key_file = "/etc/kopi-docka/s3.secret"      # or secret_access_key_env
+# session_token_file = ""               # optional (or session_token_env)
+#
+# backend = "b2"                        # Backblaze B2
+# bucket = "backups"
+# prefix = ""
+# key_id_file = "/etc/kopi-docka/b2.key-id"                 # or key_id_env
+# application_key_file = "/etc/kopi-docka/b2.key"           # or application_key_env
+#
+# backend = "azure"                     # Azure Blob Storage
+# container = "backups"
+# storage_account = "myaccount"
+# prefix = ""
+# storage_domain = ""                   # "": blob.core.windows.net
+# storage_key_file = "/etc/kopi-docka/azure.key"   # the account key, or:
+# sas_token_file = ""                   # a SAS token, or a service principal:
+# tenant_id = ""
+# client_id = ""
+# client_secret_file = ""               # (each also as <name>_env)
+#
+# backend = "gcs"                       # Google Cloud Storage
+# bucket = "backups"
+# prefix = ""
+# credentials_file = "/etc/kopi-docka/gcs.json"   # service account key, mode 0600
+#
+# backend = "rclone"                    # any rclone remote
+# remote_path = "myremote:backups/this-host"
+# rclone_exe = ""                       # "": rclone on PATH
+# config_file = "/etc/kopi-docka/rclone.conf"   # rclone's config holding the remote
+#
+# backend = "webdav"
+# url = "https://dav.example.org/kopia"
+# username = ""
+# webdav_password_file = ""             # or webdav_password_env
+#
+# backend = "server"                    # a kopia repository server shared by many hosts
+# url = "https://kopia.example.org:51515"
+# server_cert_fingerprint = "…64 hex digits…"   # SHA-256 of the server's certificate
+# # password_file holds this host's server user password (user kopi-docka@<hostname>)
+
+# A second copy of the repository (3-2-1), copied after each successful backup with kopia's
+# \`repository sync-to\` (outside the cold window; a failed copy makes the run exit 3, never fails it).
+# Any backend but "server", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
+# \`restore --repository replica:NAME\` reads it when the primary is gone. Repeat the table for more.
+# [[replicas]]
+# name = "offsite"
+# backend = "sftp"
+# host = "backup.example.org"
+# user = "kopia"
+# path = "/srv/kopia/this-host"
+# key_file = "/etc/kopi-docka/id_ed25519"
+# known_hosts_file = "/etc/kopi-docka/known_hosts"
 
 [retention]
 # How many snapshots of each source kopia keeps (kopia's global policy).

@@ -7,9 +7,11 @@ import type { Docker } from "./docker/docker.ts";
 import { AppError } from "./errors.ts";
 import type { Kopia } from "./kopia/kopia.ts";
 import { passwordFileTooOpen, readPassword } from "./kopia/password.ts";
-import { filesystemRepositoryExists } from "./kopia/repository.ts";
 import { installedKopiaVersion } from "./kopia/version.ts";
 import type { Runner } from "./process/runner.ts";
+import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts";
+import { backendOf } from "./repository/backends/index.ts";
+import { resolveSecrets } from "./repository/secrets.ts";
 import { atLeast } from "./semver.ts";
 
 /** Oldest docker engine tested; the API it speaks (1.41) has everything discovery reads. */
@@ -72,6 +74,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push({ id: "config", status: "ok", detail: configPath ?? "no config file: embedded defaults" });
   const repoExists =
     config.repository.backend !== "filesystem" || filesystemRepositoryExists(config.repository.path);
+  checks.push(credentialsCheck(config));
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
   checks.push(...(await alertChecks(config, paths)));
@@ -99,6 +102,31 @@ async function kopiaCheck(runner: Runner): Promise<Check> {
   return atLeast(version, MIN_KOPIA)
     ? { id: "kopia", status: "ok", detail: `kopia ${version}` }
     : { id: "kopia", status: "fail", detail: `kopia ${version} is older than ${MIN_KOPIA}` };
+}
+
+/** The backend's secrets and tools, as a backup would need them (no network). */
+function credentialsCheck(config: Config): Check {
+  const repo = config.repository;
+  const backend = backendOf(repo);
+  try {
+    resolveSecrets(repo, backend);
+  } catch (e) {
+    const hint = e instanceof AppError ? e.hint : undefined;
+    return {
+      id: "credentials",
+      status: "fail",
+      detail: e instanceof Error ? e.message : String(e),
+      ...(hint ? { hint } : {}),
+    };
+  }
+  const missing = backend.tools(repo).filter((t) => !Bun.which(t));
+  if (missing.length)
+    return {
+      id: "credentials",
+      status: "fail",
+      detail: `${missing.join(", ")} not on PATH (the ${repo.backend} backend runs it)`,
+    };
+  return { id: "credentials", status: "ok", detail: `${repo.backend} at ${backend.describe(repo)}` };
 }
 
 function passwordCheck(file: string, repoExists: boolean): Check {

@@ -77,19 +77,33 @@ export function emptyRunRow(r: RunRecord): string[] {
 /** `history`: one row per unit of each run, newest run first. */
 export function renderHistory(runs: RunRecord[]): string {
   if (runs.length === 0) return "no backup runs recorded";
-  const rows = runs.flatMap((r) =>
-    r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]],
-  );
+  const rows = runs.flatMap((r) => [
+    ...(r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]]),
+    ...replicaRows(r).map((row) => [r.runId, ...row]),
+  ]);
   return renderTable(["RUN", ...UNIT_ROW_HEADER], rows);
 }
 
-/** One line per unit for the end of a run. */
+/** One line per unit for the end of a run (and one per replica copied after it). */
 export function renderRecord(record: RunRecord): string {
   const gaps = record.units.flatMap((u) => (u.notProtected ?? []).map((g) => `  ${u.name}: ${g}`));
-  const table = renderTable(UNIT_ROW_HEADER, record.units.map(unitRow));
+  const table = renderTable(UNIT_ROW_HEADER, [...record.units.map(unitRow), ...replicaRows(record)]);
   return gaps.length
     ? `${table}\nNot backed up (no host path holds this data while stopped):\n${gaps.join("\n")}`
     : table;
+}
+
+/** A replica synced after the run, as a unit-shaped row: `replica NAME`, ok/failed, time, error. */
+function replicaRows(r: RunRecord): string[][] {
+  return (r.replicas ?? []).map((x) => [
+    `replica ${x.name}`,
+    x.status,
+    "-",
+    "-",
+    "-",
+    formatDuration(x.durationMs),
+    x.error ?? "",
+  ]);
 }
 
 const indent = (text: string) =>

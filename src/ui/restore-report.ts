@@ -21,8 +21,9 @@ export function renderPoints(points: RestorePoint[], undo: RestorePoint[]): stri
     formatBytes(p.sizeBytes),
     p.scope,
     p.phase ? "undo" : p.complete ? "yes" : "no",
+    p.pins?.length ? p.pins.join(", ") : "",
   ];
-  const header = ["TIME", "UNIT", "HOST", "RUN", "BACKUP", "SIZE", "SCOPE", "COMPLETE"];
+  const header = ["TIME", "UNIT", "HOST", "RUN", "BACKUP", "SIZE", "SCOPE", "COMPLETE", "PINNED"];
   const out = [renderTable(header, points.map(row))];
   if (undo.length)
     out.push("", "Undo points (taken before a restore overwrote data):", renderTable(header, undo.map(row)));

@@ -2,15 +2,19 @@ import { join } from "node:path";
 import type { RepositoryConfig } from "../../src/config/schema.ts";
 import { createKopia } from "../../src/core/kopia/kopia.ts";
 import { readPassword } from "../../src/core/kopia/password.ts";
-import { createBunRunner, type Runner } from "../../src/core/process/runner.ts";
+import { silentLogger } from "../../src/core/log.ts";
+import type { Runner } from "../../src/core/process/runner.ts";
+import { createBunRunner } from "../../src/core/process/runner.ts";
+import { openRepository } from "../../src/core/repository/open.ts";
 
 /**
  * The real kopia wrapper and a filesystem repository config with everything under `dir`: kopia's
- * config, cache and logs, the repository and its password file (ensureRepository creates both).
+ * config, cache and logs, the repository and its password file (`open()` creates both on first use).
  */
 export function tempKopia(dir: string, o: { runner?: Runner; hostname?: string } = {}) {
+  const kopiaConfigFile = join(dir, "kopia", "repository.config");
   const kopia = createKopia(o.runner ?? createBunRunner(), {
-    configFile: join(dir, "kopia", "repository.config"),
+    configFile: kopiaConfigFile,
     cacheDir: join(dir, "cache"),
     logDir: join(dir, "logs"),
     password: () => readPassword(join(dir, "password")),
@@ -24,6 +28,19 @@ export function tempKopia(dir: string, o: { runner?: Runner; hostname?: string }
     hostname: "",
     compression: "zstd",
     cache_size_mb: 0,
+    max_upload_speed: 0,
+    max_download_speed: 0,
   };
-  return { kopia, repo };
+  const open = () =>
+    openRepository(
+      {
+        kopia,
+        runner: o.runner ?? createBunRunner(),
+        config: { repository: repo },
+        paths: { stateDir: dir, kopiaConfigFile },
+        log: silentLogger(),
+      },
+      "use",
+    );
+  return { kopia, repo, open };
 }

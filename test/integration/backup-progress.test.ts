@@ -2,8 +2,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RestoreProgress, SnapshotProgress } from "../../src/core/kopia/progress.ts";
-import { ensureRepository } from "../../src/core/kopia/repository.ts";
-import { silentLogger } from "../../src/core/log.ts";
 import { describeReal, tempDir } from "../helpers/env.ts";
 import { tempKopia } from "../helpers/kopia.ts";
 
@@ -12,7 +10,7 @@ const MB = 1_000_000;
 describeReal("kopia progress: real kopia --progress on a multi-MB source", ["kopia"], () => {
   const dir = tempDir("kdt-progress-");
   const source = join(dir.path, "source");
-  const { kopia, repo } = tempKopia(dir.path);
+  const { kopia, open } = tempKopia(dir.path);
 
   beforeAll(async () => {
     // Random (incompressible, never deduplicated) files: 40 × 1 MB and one 40 MB file.
@@ -22,7 +20,7 @@ describeReal("kopia progress: real kopia --progress on a multi-MB source", ["kop
     const big = new Uint8Array(40 * MB);
     for (let o = 0; o < big.length; o += 65_536) crypto.getRandomValues(big.subarray(o, o + 65_536));
     writeFileSync(join(source, "big.bin"), big);
-    await ensureRepository(kopia, repo, silentLogger());
+    await open();
   });
 
   afterAll(() => dir.remove());

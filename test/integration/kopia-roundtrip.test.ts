@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { createDocker } from "../../src/core/docker/docker.ts";
 import { createKopia } from "../../src/core/kopia/kopia.ts";
 import { readPassword } from "../../src/core/kopia/password.ts";
-import { ensureRepository } from "../../src/core/kopia/repository.ts";
-import { silentLogger } from "../../src/core/log.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName } from "../helpers/env.ts";
 import { tempKopia } from "../helpers/kopia.ts";
@@ -16,7 +14,7 @@ describeReal("foundation: a real container's volume through real kopia", ["docke
   const volume = uniqueName("kd-rt-vol");
   const container = uniqueName("kd-rt-c");
   const runner = createBunRunner();
-  const { kopia, repo } = tempKopia(dir.path, { runner });
+  const { kopia, repo, open } = tempKopia(dir.path, { runner });
   let mountpoint = "";
 
   beforeAll(async () => {
@@ -63,11 +61,11 @@ describeReal("foundation: a real container's volume through real kopia", ["docke
   });
 
   test("repository create, snapshot create, snapshot restore: the same bytes, modes, owners, times", async () => {
-    const first = await ensureRepository(kopia, repo, silentLogger());
+    const first = await open();
     expect(first.created).toBe(true);
     expect(statSync(repo.password_file).mode & 0o777).toBe(0o600);
     // a second call finds the connection and does nothing
-    expect((await ensureRepository(kopia, repo, silentLogger())).created).toBe(false);
+    expect((await open()).created).toBe(false);
 
     const manifest = await kopia.snapshotCreate(mountpoint, {
       overrideSource: `kopi-docka@kd-test-host:/kopi-docka/test/volumes/${volume}`,

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureRepository } from "../../src/core/kopia/repository.ts";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, tempDir, writeTestConfig } from "../helpers/env.ts";
 import { tempKopia } from "../helpers/kopia.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
-const silent = { info() {}, warn() {}, error() {}, debug() {} } as never;
 
 // Restore points forged with kopia directly, as anyone holding the repository password could: a
 // recipe and tags that name a host-internal path, climb out of `binds/` under --as, or make the
@@ -23,7 +21,7 @@ describeReal("restore: forged snapshot metadata is refused", ["docker", "kopia"]
     `[backup]\nhost_internal_paths = ["${hostEtc}"]\n`,
   ).toString();
   const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
-  const { kopia, repo } = tempKopia(join(dir.path, "forge"));
+  const { kopia, repo, open } = tempKopia(join(dir.path, "forge"));
   const host = () => ({
     etc: describeTree(hostEtc),
     victim: describeTree(victim),
@@ -66,7 +64,7 @@ describeReal("restore: forged snapshot metadata is refused", ["docker", "kopia"]
     const forgedData = join(dir.path, "forged-data");
     mkdirSync(forgedData, { recursive: true });
     writeFileSync(join(forgedData, "passwd"), "evil::0:0\n");
-    await ensureRepository(kopia, repo, silent);
+    await open();
 
     // 1. A bind "source" that is a host-internal path.
     const bind = { source: hostEtc, kind: "directory", targets: [] };

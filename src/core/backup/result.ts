@@ -1,4 +1,5 @@
-import { AppError } from "../errors.ts";
+import { AppError, ProcessError } from "../errors.ts";
+import type { ReplicaResult } from "../repository/replicas.ts";
 import type { SnapshotType } from "../snapshot/tags.ts";
 
 /** Where in a unit's backup something went wrong. */
@@ -19,6 +20,36 @@ export interface PhaseError {
   message: string;
   /** The source label or container name concerned. */
   item?: string;
+  /**
+   * kopia's last stderr lines when a snapshot failed (its `message` keeps only the last one), secrets
+   * redacted. Errors of other children (docker, hooks) carry their stderr tail in `message` already.
+   */
+  stderrTail?: string;
+}
+
+/** Lines of a child's stderr a run record keeps per error: the cause, not a whole log. */
+export const STDERR_TAIL_LINES = 10;
+
+/** The last `STDERR_TAIL_LINES` non-empty lines of `text`; undefined when there are none. */
+export function lastLines(text: string | undefined): string | undefined {
+  const lines = (text ?? "").split("\n").filter((l) => l.trim() !== "");
+  return lines.length ? lines.slice(-STDERR_TAIL_LINES).join("\n") : undefined;
+}
+
+/**
+ * The stderr tail of the child behind `e` (a `ProcessError`, or an error caused by one), already
+ * redacted by `ProcessError`; `{}` when there is none, so it spreads into a `PhaseError`.
+ */
+export function stderrTailOf(e: unknown): { stderrTail?: string } {
+  let cur: unknown = e;
+  for (let depth = 0; cur instanceof Error && depth < 5; depth++) {
+    if (cur instanceof ProcessError) {
+      const tail = lastLines(cur.stderrTail);
+      return tail ? { stderrTail: tail } : {};
+    }
+    cur = cur.cause;
+  }
+  return {};
 }
 
 export interface SourceResult {
@@ -30,6 +61,8 @@ export interface SourceResult {
   files?: number;
   durationMs: number;
   reason?: string;
+  /** kopia's last stderr lines when it failed (secrets redacted). */
+  stderrTail?: string;
 }
 
 export interface UnitResult {
@@ -67,6 +100,8 @@ export interface RunRecord {
   errors: PhaseError[];
   /** The signal that cut the run short (SIGINT, SIGTERM, SIGHUP); absent when it ran to its end. */
   interrupted?: string;
+  /** `[[replicas]]` synced after a successful run; a failed one makes the run "partial". */
+  replicas?: ReplicaResult[];
 }
 
 /** Total size of the snapshots that were saved (failed and skipped sources count nothing). */
@@ -90,6 +125,8 @@ export function summaryLines(record: RunRecord): string[] {
       `  ${u.name}: ${u.status}${first ? ` (${first.phase}${first.item ? ` ${first.item}` : ""}: ${first.message})` : ""}`,
     );
   }
+  for (const r of record.replicas ?? [])
+    lines.push(`  replica ${r.name}: ${r.status === "ok" ? "copied" : `FAILED (${r.error})`}`);
   return lines;
 }
 

@@ -6,8 +6,9 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { applyGlobalPolicy } from "../kopia/policy.ts";
-import { ensureRepository } from "../kopia/repository.ts";
 import { acquireLock } from "../lock/acquire.ts";
+import { openRepository } from "../repository/open.ts";
+import { syncReplicas } from "../repository/replicas.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import { executeBackup } from "./execute.ts";
@@ -92,7 +93,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
   });
   try {
     await recoverIfNeeded(d);
-    await ensureRepository(d.kopia, d.config.repository, d.log);
+    await openRepository(d, "use");
     const early: PhaseError[] = [];
     soFar.errors = early;
     try {
@@ -111,6 +112,11 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     record.errors.unshift(...early);
     const signal = d.lifecycle.interruptedBy;
     if (signal) record = markInterrupted(record, signal);
+    // Outside the cold window (every container runs again); a failed copy never fails the backup.
+    if (record.status === "ok" && d.config.replicas.length > 0 && !signal) {
+      record.replicas = await syncReplicas({ ...d, signal: d.lifecycle.signal });
+      if (record.replicas.some((r) => r.status === "failed")) record.status = "partial";
+    }
     writeRunRecord(d.paths.runsDir, record);
     interruptedRecord.dismiss();
     return record;

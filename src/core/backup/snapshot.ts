@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import { sourceIdentity } from "../snapshot/tags.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import type { UnitProgress } from "./progress.ts";
-import type { SourceResult } from "./result.ts";
+import { lastLines, type SourceResult, stderrTailOf } from "./result.ts";
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -71,12 +71,14 @@ async function snapshotWithKopia(
     });
     const m = r.manifest;
     const cause = lastLine(r.stderrTail);
+    const tail = r.exitCode !== 0 && lastLines(r.stderrTail) ? { stderrTail: lastLines(r.stderrTail) } : {};
     if (!m)
       return {
         ...base,
         status: "failed",
         durationMs: elapsed(),
         reason: `kopia exited ${r.exitCode}: ${cause}`,
+        ...tail,
       };
     const summ = m.rootEntry?.summ;
     const failed = summ?.numFailed ?? 0;
@@ -94,6 +96,7 @@ async function snapshotWithKopia(
         snapshotId: undefined,
         status: "failed",
         reason: `kopia exited ${r.exitCode} after the snapshot: ${cause}`,
+        ...tail,
       };
     if (failed > 0) {
       const first = summ?.errors
@@ -108,7 +111,7 @@ async function snapshotWithKopia(
     }
     return { ...result, status: "ok" };
   } catch (e) {
-    return { ...base, status: "failed", durationMs: elapsed(), reason: errorText(e) };
+    return { ...base, status: "failed", durationMs: elapsed(), reason: errorText(e), ...stderrTailOf(e) };
   }
 }
 

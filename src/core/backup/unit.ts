@@ -72,7 +72,12 @@ export async function backupUnit(
     });
     sources.push(r);
     if (r.status === "failed")
-      errors.push({ phase: "snapshot", item: s.label, message: r.reason ?? "failed" });
+      errors.push({
+        phase: "snapshot",
+        item: s.label,
+        message: r.reason ?? "failed",
+        ...(r.stderrTail ? { stderrTail: r.stderrTail } : {}),
+      });
   };
 
   if (!(await hook("pre_backup", plan.hooks.preBackup))) return result();

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
@@ -89,14 +88,6 @@ function progressRun<P>(
   };
 }
 
-/** Storage arguments for `repository create|connect <backend> …`. No secret ever goes in here. */
-export function storageArgs(repo: RepositoryConfig): string[] {
-  switch (repo.backend) {
-    case "filesystem":
-      return ["filesystem", "--path", repo.path];
-  }
-}
-
 /** The kopia CLI, driven through the runner. Secrets travel in env only; output is parsed from JSON. */
 export function createKopia(runner: Runner, opts: KopiaOptions) {
   const env = (withPassword: boolean) => ({
@@ -157,14 +148,16 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       throw classifyKopiaError(failure(r));
     },
 
-    async create(storage: string[]): Promise<void> {
+    /** `storage` is `<provider> <flags>`; `env` carries the storage secrets (never argv). */
+    async create(storage: string[], o: { env?: Record<string, string> } = {}): Promise<void> {
       await run(["repository", "create", ...storage, ...connectFlags(), "--description", "kopi-docka"], {
         timeoutMs: 300_000,
+        env: o.env,
       });
     },
 
-    async connect(storage: string[]): Promise<void> {
-      await run(["repository", "connect", ...storage, ...connectFlags()], { timeoutMs: 300_000 });
+    async connect(storage: string[], o: { env?: Record<string, string> } = {}): Promise<void> {
+      await run(["repository", "connect", ...storage, ...connectFlags()], { timeoutMs: 300_000, env: o.env });
     },
 
     async disconnect(): Promise<void> {
@@ -200,6 +193,47 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.deleteExtra) args.push("--delete-extra");
       const r = await run(args, { signal: o.signal, check: false, ...progress.options });
       if (r.exitCode !== 0) throw classifyKopiaError(failure(progress.clean(r)));
+    },
+
+    /**
+     * Deletes snapshot manifests, in the order given (`snapshot delete … --delete`; without
+     * `--delete` kopia only says what it would do). Data goes at the next maintenance.
+     */
+    async snapshotDelete(ids: readonly string[], o: { signal?: AbortSignal } = {}): Promise<void> {
+      if (ids.length === 0) return;
+      await run(["snapshot", "delete", ...ids, "--delete", "--no-auto-maintenance"], {
+        signal: o.signal,
+        timeoutMs: 600_000,
+      });
+    },
+
+    /** Adds and removes pins (`snapshot pin`). kopia rewrites each manifest: its id changes. */
+    async snapshotPin(
+      ids: readonly string[],
+      change: { add?: readonly string[]; remove?: readonly string[] },
+    ): Promise<void> {
+      if (ids.length === 0) return;
+      const flags = [
+        ...(change.add ?? []).flatMap((p) => ["--add", p]),
+        ...(change.remove ?? []).flatMap((p) => ["--remove", p]),
+      ];
+      if (flags.length === 0) return;
+      await run(["snapshot", "pin", ...flags, ...ids, "--no-auto-maintenance"], { timeoutMs: 600_000 });
+    },
+
+    /**
+     * A person's own kopia command on this host's connection (`kopi-docka kopia -- ARGS`): our config
+     * file, log dir and the password in env, never in argv; the terminal is kopia's. Returns kopia's
+     * exit code; nothing it prints passes through kopi-docka.
+     */
+    async passthrough(args: readonly string[], o: { signal?: AbortSignal } = {}): Promise<number> {
+      const r = await runner.run([...base, ...args], {
+        env: env(true),
+        stdio: "inherit",
+        check: false,
+        signal: o.signal,
+      });
+      return r.exitCode ?? 128;
     },
 
     /** Raw access for the rare command without a method; still env-injected and classified. */

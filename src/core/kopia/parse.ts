@@ -25,6 +25,8 @@ export const SnapshotManifestSchema = z.looseObject({
     .optional(),
   tags: z.record(z.string(), z.string()).optional(),
   pins: z.array(z.string()).optional(),
+  /** Why the source's retention policy keeps it (`latest-1`, `daily-3`); none: the next expire deletes it. */
+  retentionReason: z.array(z.string()).optional(),
   stats: z.looseObject({ totalSize: z.number().optional(), cachedFiles: z.number().optional() }).optional(),
 });
 export type SnapshotManifest = z.infer<typeof SnapshotManifestSchema>;

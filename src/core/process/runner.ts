@@ -22,6 +22,13 @@ export interface RunOptions {
   splitCarriageReturn?: boolean;
   /** How long a killed child gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+  /**
+   * "inherit": the child reads and writes our terminal directly (a person drives it: the kopia
+   * passthrough). It stays in our process group, so it may read the terminal and gets Ctrl+C as we do;
+   * `stdout`/`stderr` of the result are empty and `stdin`, the line callbacks and `check` errors'
+   * stderr tail do not apply.
+   */
+  stdio?: "pipe" | "inherit";
 }
 
 export interface RunResult {
@@ -61,16 +68,18 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
       runnerOptions.onSpawn?.(argv);
       runnerOptions.debug?.(`$ ${redactArgv(argv).join(" ")}`);
       const started = performance.now();
-      let child: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">;
+      const inherit = options.stdio === "inherit";
+      let child: Bun.Subprocess<"pipe" | "ignore" | "inherit", "pipe" | "inherit", "pipe" | "inherit">;
       try {
         child = Bun.spawn([...argv], {
           env,
           cwd: options.cwd,
-          stdin: options.stdin === undefined ? "ignore" : "pipe",
-          stdout: "pipe",
-          stderr: "pipe",
+          stdin: inherit ? "inherit" : options.stdin === undefined ? "ignore" : "pipe",
+          stdout: inherit ? "inherit" : "pipe",
+          stderr: inherit ? "inherit" : "pipe",
           // Own process group: a Ctrl+C on the terminal reaches only us, and we end children in order.
-          detached: true,
+          // An inherited terminal needs the foreground group: a background group reading it is stopped.
+          detached: !inherit,
         });
       } catch (e) {
         throw spawnFailure(argv, e);
@@ -88,8 +97,17 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
       const stopper = armStopper(child, options);
       try {
         const [stdout, stderr] = await Promise.all([
-          collect(child.stdout, options.onStdoutLine, Number.POSITIVE_INFINITY, options.splitCarriageReturn),
-          collect(child.stderr, options.onStderrLine, STDERR_KEEP_CHARS, options.splitCarriageReturn),
+          typeof child.stdout === "object" && child.stdout
+            ? collect(
+                child.stdout,
+                options.onStdoutLine,
+                Number.POSITIVE_INFINITY,
+                options.splitCarriageReturn,
+              )
+            : "",
+          typeof child.stderr === "object" && child.stderr
+            ? collect(child.stderr, options.onStderrLine, STDERR_KEEP_CHARS, options.splitCarriageReturn)
+            : "",
           child.exited,
         ]);
         const result: RunResult = {

@@ -13,7 +13,7 @@ import type { Lifecycle } from "../safe-exit.ts";
  */
 export interface RestoreContext {
   config: Config;
-  paths: Pick<ResolvedPaths, "cacheDir" | "lockFile" | "journalDir">;
+  paths: Pick<ResolvedPaths, "cacheDir" | "lockFile" | "journalDir" | "stateDir" | "kopiaConfigFile">;
   hostname: string;
   log: Logger;
   runner: Runner;

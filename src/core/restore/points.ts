@@ -33,6 +33,8 @@ export interface RestorePoint {
   complete: boolean;
   /** Why the point is not complete. */
   problems: string[];
+  /** kopia pins on its snapshots (`snapshots pin`): a pinned point is never deleted or expired. */
+  pins?: string[];
 }
 
 export interface RestorePoints {
@@ -109,6 +111,7 @@ export function groupRestorePoints(manifests: readonly SnapshotManifest[]): Rest
 }
 
 function addSnapshot(p: RestorePoint, t: Record<string, string>, m: SnapshotManifest): void {
+  for (const pin of m.pins ?? []) if (!p.pins?.includes(pin)) p.pins = [...(p.pins ?? []), pin];
   const ref: SnapshotRef = {
     id: m.id,
     sizeBytes: m.rootEntry?.summ?.size ?? Number(t.size_bytes ?? 0),

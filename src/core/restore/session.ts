@@ -2,8 +2,8 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { recoverIfNeeded } from "../containers/recover.ts";
 import { AppError } from "../errors.ts";
-import { ensureRepository, filesystemRepositoryExists } from "../kopia/repository.ts";
 import { acquireLock } from "../lock/acquire.ts";
+import { openRepository } from "../repository/open.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { loadRecipe } from "./content.ts";
 import type { RestoreContext } from "./context.ts";
@@ -20,13 +20,7 @@ import type { RestorePlan, RestoreRequest } from "./types.ts";
  * say so, not start an empty repository), then reads every restore point in it.
  */
 export async function readRestorePoints(ctx: RestoreContext): Promise<RestorePoints> {
-  const repo = ctx.config.repository;
-  if (repo.backend === "filesystem" && !filesystemRepositoryExists(repo.path)) {
-    throw new AppError("repository", `there is no kopia repository at ${repo.path}`, {
-      hint: "check [repository] path in the config",
-    });
-  }
-  await ensureRepository(ctx.kopia, repo, ctx.log);
+  await openRepository(ctx, "connect");
   const points = groupRestorePoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
   for (const r of points.rejected ?? []) ctx.log.warn(`snapshot ${r.id} is never restored: ${r.reason}`);
   return points;

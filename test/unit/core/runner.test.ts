@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AppError, ProcessError } from "../../../src/core/errors.ts";
 import { runningChildren } from "../../../src/core/process/children.ts";
 import { createBunRunner } from "../../../src/core/process/runner.ts";
@@ -167,4 +169,28 @@ describe("runner", () => {
     expect(err.message).toContain("postgres://u:***REDACTED***@h/db");
     expect(`${err.message}${err.stderrTail}`).not.toContain("s3cret");
   });
+});
+
+test("stdio inherit: the child writes to our own stdout/stderr (nothing collected), stays in our process group, exit code returned", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kd-inherit-"));
+  try {
+    const out = join(dir, "out");
+    // a child of this test process with our fds redirected to a file: what the inheriting grandchild writes lands there
+    const script = `const { createBunRunner } = await import(${JSON.stringify(join(import.meta.dir, "../../../src/core/process/runner.ts"))});
+const r = await createBunRunner().run(["sh", "-c", "echo to-stdout; echo to-stderr >&2; echo $(ps -o pgid= -p $$) $(ps -o pgid= -p $PPID) > ${join(dir, "pgid")}; exit 3"], { stdio: "inherit", check: false });
+console.log(JSON.stringify({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }));`;
+    writeFileSync(join(dir, "s.ts"), script);
+    const p = Bun.spawnSync(["sh", "-c", `"${process.execPath}" ${join(dir, "s.ts")} > ${out} 2>&1`]);
+    expect(p.exitCode).toBe(0);
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    expect(lines.slice(0, 2).sort()).toEqual(["to-stderr", "to-stdout"]);
+    const r = JSON.parse(lines[2] ?? "{}");
+    expect(r).toMatchObject({ exitCode: 3, stdout: "", stderr: "" });
+    // the same group as the runner's process: it may read the terminal and gets its Ctrl+C
+    const [child, parent] = readFileSync(join(dir, "pgid"), "utf8").trim().split(/\s+/);
+    expect(child).toMatch(/^\d+$/);
+    expect(child).toBe(parent as string);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

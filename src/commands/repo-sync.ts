@@ -1,0 +1,40 @@
+import { defineCommand } from "citty";
+import { AppError } from "../core/errors.ts";
+import { openRepository } from "../core/repository/open.ts";
+import { syncReplicas } from "../core/repository/replicas.ts";
+import { emit } from "../ui/output.ts";
+import { needs } from "./_context.ts";
+import { commonArgs } from "./_shared.ts";
+
+export const syncCommand = defineCommand({
+  meta: {
+    name: "sync",
+    description:
+      "Copy the repository to its [[replicas]] now (kopia repository sync-to). Exit 0, 3 a replica failed.",
+  },
+  args: {
+    ...commonArgs,
+    replica: { type: "string", description: "Only this replica (default: all)", valueHint: "name" },
+  },
+  async run({ args }) {
+    const ctx = needs(args, "writer", "repo sync");
+    await openRepository(ctx, "connect");
+    const results = await syncReplicas(
+      { ...ctx, signal: ctx.lifecycle.signal },
+      args.replica ? [args.replica] : undefined,
+    );
+    emit(args, results, (rs) =>
+      rs.length === 0
+        ? "no replicas configured ([[replicas]] in the config)"
+        : rs.map(
+            (r) =>
+              `replica ${r.name} (${r.location}): ${r.status === "ok" ? "copied" : `FAILED: ${r.error}`}`,
+          ),
+    );
+    const failed = results.filter((r) => r.status === "failed").map((r) => r.name);
+    if (failed.length)
+      throw new AppError("partial_failure", `replica ${failed.join(", ")} failed`, {
+        hint: "see the messages above",
+      });
+  },
+});

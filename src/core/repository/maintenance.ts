@@ -1,0 +1,93 @@
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+import { parseKopiaJson } from "../kopia/parse.ts";
+import { type OpenDeps, openRepository } from "./open.ts";
+
+export interface VerifyResult {
+  percent: number;
+  objects: number;
+  filesRead: number;
+  bytesRead: number;
+  errors: string[];
+  /** The snapshots (`user@host:/path@time`) an error was found in. */
+  damaged: string[];
+}
+
+const VerifyJson = z.looseObject({
+  stats: z.looseObject({
+    processedObjectCount: z.number().optional(),
+    readFileCount: z.number().optional(),
+    readBytes: z.number().optional(),
+  }),
+  errorCount: z.number(),
+  errorStrings: z.array(z.string()).optional(),
+});
+
+/**
+ * `repo verify`: kopia's `snapshot verify` over every snapshot, reading `percent` % of the files'
+ * contents back (0: the structure only). Damage is exit 1 naming the snapshots it was found in.
+ */
+export async function verifyRepository(d: OpenDeps, percent: number): Promise<VerifyResult> {
+  await openRepository(d, "connect");
+  const r = await d.kopia.run(
+    ["snapshot", "verify", "--json", "--verify-files-percent", String(percent), "--no-progress"],
+    { check: false, timeoutMs: 24 * 3_600_000 },
+  );
+  const json = r.stdout
+    .trim()
+    .split("\n")
+    .find((l) => l.startsWith("{"));
+  if (!json)
+    throw new AppError(
+      "check_failed",
+      `kopia snapshot verify printed no result: ${r.stderr.trim().split("\n").pop()}`,
+    );
+  const v = parseKopiaJson(VerifyJson, json, "snapshot verify");
+  const damaged = [
+    ...new Set(
+      [...r.stderr.matchAll(/^error processing (\S+@\S+:.*?@\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+)/gm)].map(
+        (m) => m[1] ?? "",
+      ),
+    ),
+  ];
+  const result: VerifyResult = {
+    percent,
+    objects: v.stats.processedObjectCount ?? 0,
+    filesRead: v.stats.readFileCount ?? 0,
+    bytesRead: v.stats.readBytes ?? 0,
+    errors: v.errorStrings ?? [],
+    damaged,
+  };
+  if (v.errorCount > 0 || r.exitCode !== 0)
+    throw Object.assign(
+      new AppError(
+        "check_failed",
+        `the repository is damaged: ${v.errorCount} error(s)${damaged.length ? ` in ${damaged.join(", ")}` : ""}`,
+        {
+          hint: "restore those snapshots elsewhere to see what is lost; back up again to store the data anew",
+        },
+      ),
+      { result },
+    );
+  return result;
+}
+
+/**
+ * `repo maintenance`: kopia's maintenance (quick, or full with `full`). Only the owner may run it;
+ * `setOwner` makes this host's identity the owner first.
+ */
+export async function runMaintenance(
+  d: OpenDeps,
+  o: { full: boolean; setOwner: boolean; signal?: AbortSignal },
+): Promise<{ owner: string | undefined; full: boolean }> {
+  await openRepository(d, "connect");
+  if (o.setOwner) await d.kopia.run(["maintenance", "set", "--owner=me"], { timeoutMs: 300_000 });
+  const owner = await d.kopia.maintenanceOwner();
+  const me = `${d.kopia.options.username}@${d.kopia.options.hostname}`;
+  if (owner && owner !== me)
+    throw new AppError("usage", `maintenance of this repository is owned by ${owner}, not ${me}`, {
+      hint: `run it there, or take it over here with \`kopi-docka repo maintenance --set-owner\``,
+    });
+  await d.kopia.maintenanceRun({ full: o.full, signal: o.signal });
+  return { owner: me, full: o.full };
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { AppError } from "../errors.ts";
+import { passwordFileTooOpen } from "../kopia/password.ts";
+import { type OpenDeps, openRepository } from "./open.ts";
+import { pendingPasswordFile } from "./saved.ts";
+
+/**
+ * `repo change-password`: the new password is first written next to the password file (0600,
+ * fsync'd), then kopia changes it, then the file is swapped in with one rename. A failure before
+ * kopia's change leaves the old password in both; a failure of the rename puts kopia's back; only a
+ * kill between the two leaves `<file>.new` holding the password kopia now wants (exit 12 says so).
+ */
+export async function changePassword(
+  d: OpenDeps,
+  o: { newPasswordFile?: string },
+): Promise<{ file: string }> {
+  const file = d.config.repository.password_file;
+  if (d.config.repository.backend === "server")
+    throw new AppError("usage", "a repository server's users have their passwords on the server", {
+      hint: "change it there: `kopia server user set kopi-docka@<hostname> --ask-password`, then update repository.password_file",
+    });
+  const pending = pendingPasswordFile(file);
+  if (existsSync(pending))
+    throw new AppError("repository", `${pending} exists: an earlier password change did not finish`, {
+      hint: `if the repository opens with the password in ${pending}, move it over ${file}; otherwise remove it`,
+    });
+  const next = o.newPasswordFile ? readNewPassword(o.newPasswordFile) : randomBytes(32).toString("base64url");
+  await openRepository(d, "connect");
+  const old = d.kopia.options.password();
+  if (next === old) throw new AppError("usage", "the new password is the current one");
+  writeDurably(pending, `${next}\n`);
+  try {
+    await d.kopia.run(["repository", "change-password"], {
+      env: { KOPIA_NEW_PASSWORD: next },
+      timeoutMs: 300_000,
+    });
+  } catch (e) {
+    rmSync(pending, { force: true });
+    throw e;
+  }
+  try {
+    renameSync(pending, file);
+  } catch (e) {
+    // kopia has the new password, the file the old one: put kopia's back so both agree again.
+    await d.kopia.run(["repository", "change-password"], {
+      env: { KOPIA_PASSWORD: next, KOPIA_NEW_PASSWORD: old },
+      timeoutMs: 300_000,
+    });
+    rmSync(pending, { force: true });
+    throw new AppError("repository", `could not replace ${file}; the password was not changed`, { cause: e });
+  }
+  return { file };
+}
+
+function readNewPassword(path: string): string {
+  if (!existsSync(path)) throw new AppError("usage", `--new-password-file ${path} does not exist`);
+  if (passwordFileTooOpen(path))
+    throw new AppError("usage", `--new-password-file ${path} is readable by other users`, {
+      hint: `chmod 600 ${path}`,
+    });
+  const v = readFileSync(path, "utf8").trim();
+  if (v.length < 8)
+    throw new AppError("usage", `--new-password-file ${path}: the password is shorter than 8 characters`);
+  return v;
+}
+
+function writeDurably(path: string, text: string): void {
+  const fd = openSync(path, "wx", 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

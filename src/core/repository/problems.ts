@@ -1,0 +1,86 @@
+import type { RepositoryConfig } from "../../config/schema.ts";
+import { AppError, ProcessError } from "../errors.ts";
+
+/** The location answers but holds no kopia repository (an unmounted disk, a wrong bucket or prefix). */
+export function missingRepository(repo: RepositoryConfig, where: string, canCreate = true): AppError {
+  const question =
+    repo.backend === "filesystem"
+      ? "is the disk mounted?"
+      : repo.backend === "sftp"
+        ? "is the path on the server right?"
+        : repo.backend === "server"
+          ? "is the server's repository set up?"
+          : repo.backend === "webdav"
+            ? "is the URL right?"
+            : repo.backend === "rclone"
+              ? "is the remote path right?"
+              : "is the bucket (and prefix) right?";
+  return new AppError("repository", `there is no kopia repository at ${where}: ${question}`, {
+    hint: canCreate
+      ? "fix [repository] in the config, or run `kopi-docka repo init` to create a new repository there"
+      : "fix [repository] in the config",
+  });
+}
+
+export function foreignData(where: string): AppError {
+  return new AppError(
+    "repository",
+    `${where} holds data that is not a kopia repository; nothing was changed`,
+    {
+      hint: "point [repository] at an empty location or at an existing kopia repository",
+    },
+  );
+}
+
+const UNREACHABLE =
+  /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|dial tcp|unable to (dial|connect)|handshake failed|tls:|x509:|EOF$/im;
+
+/** A kopia failure while opening storage, told in terms of the configured location. */
+export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: string): unknown {
+  if (!(e instanceof ProcessError)) return e;
+  const text = e.stderrTail;
+  if (/knownhosts: key mismatch|host key mismatch/i.test(text))
+    return new AppError(
+      "repository",
+      `the SFTP server at ${where} presented a host key that is not the pinned one`,
+      {
+        hint: "if the server's key changed on purpose, update repository.known_hosts_file; otherwise do not connect",
+        cause: e,
+      },
+    );
+  if (/knownhosts: key is unknown/i.test(text))
+    return new AppError(
+      "repository",
+      `the SFTP server's host key is not in ${"repository.known_hosts_file"}`,
+      {
+        hint: "add the server's key: ssh-keyscan -p PORT HOST >> the known_hosts file (check it first)",
+        cause: e,
+      },
+    );
+  if (repo.backend === "server" && /access denied for|PermissionDenied|Unauthenticated/i.test(text))
+    return new AppError(
+      "repository_auth",
+      `the kopia server at ${where} refused this host's user: a wrong password, or a user the server does not have`,
+      {
+        hint: "repository.password_file must hold the password given to `kopia server user add kopi-docka@<hostname>` on the server",
+        cause: e,
+      },
+    );
+  if (
+    /unable to authenticate|permission denied|access denied|invalid access key|signature.*does not match|forbidden|unauthorized/i.test(
+      text,
+    )
+  )
+    return new AppError("repository_auth", `the storage at ${where} refused the credentials`, {
+      hint: `check the credentials in [repository] for the ${repo.backend} backend`,
+      cause: e,
+    });
+  if (/cannot access storage path|no such file or directory/i.test(text) && repo.backend === "filesystem")
+    return new AppError("repository", `cannot access ${where}: is the disk mounted?`, { cause: e });
+  if (UNREACHABLE.test(text))
+    return new AppError("repository", `cannot reach the repository at ${where}: is the server up?`, {
+      hint: "check the server, the network and [repository] in the config; nothing was stopped or changed",
+      cause: e,
+    });
+  return e;
+}

@@ -1,0 +1,55 @@
+import { connect } from "node:net";
+import type { RepositoryConfig } from "../../config/schema.ts";
+import { AppError } from "../errors.ts";
+
+/** host:port of a URL, with the scheme's default port. */
+export function urlEndpoint(url: string): { host: string; port: number } | undefined {
+  try {
+    const u = new URL(url);
+    return {
+      host: u.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(u.port) || (u.protocol === "https:" ? 443 : 80),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `host[:port]` with a default port. */
+export function hostPort(value: string, defaultPort: number): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(value);
+  return { host: m?.[1] ?? value, port: m?.[2] ? Number(m[2]) : defaultPort };
+}
+
+const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
+/**
+ * The connection test: one TCP connect to the backend's server, seconds instead of kopia's minutes of
+ * retries when it is down. Skipped behind a proxy (kopia goes through it; we would not).
+ */
+export async function checkReachable(
+  repo: RepositoryConfig,
+  endpoint: { host: string; port: number } | undefined,
+  where: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  if (!endpoint || PROXY_VARS.some((v) => process.env[v])) return;
+  const problem = await new Promise<string | undefined>((resolve) => {
+    const socket = connect({ host: endpoint.host, port: endpoint.port });
+    const done = (p?: string) => {
+      socket.destroy();
+      resolve(p);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s`));
+    socket.once("connect", () => done());
+    socket.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
+  if (problem)
+    throw new AppError(
+      "repository",
+      `cannot reach the repository at ${where} (${endpoint.host}:${endpoint.port}: ${problem}): is the server up?`,
+      {
+        hint: `check the server, the network and [repository] in the config (backend ${repo.backend}); nothing was stopped or changed`,
+      },
+    );
+}

@@ -1,0 +1,158 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config, ReplicaConfig, RepositoryConfig } from "../../config/schema.ts";
+import { AppError, ProcessError } from "../errors.ts";
+import type { Kopia } from "../kopia/kopia.ts";
+import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
+import { backendOf } from "./backends/index.ts";
+import { classifyStorageError, foreignData } from "./problems.ts";
+import { checkReachable } from "./reach.ts";
+import { resolveSecrets } from "./secrets.ts";
+
+export interface ReplicaResult {
+  name: string;
+  location: string;
+  status: "ok" | "failed";
+  durationMs: number;
+  error?: string;
+}
+
+/**
+ * A replica as a repository config: its own backend keys over the primary's common ones (the copy is
+ * the same repository, so the same password file, host name and cache settings apply).
+ */
+export function replicaRepository(
+  config: Pick<Config, "repository" | "replicas">,
+  name: string,
+): RepositoryConfig {
+  const replica = config.replicas.find((r) => r.name === name);
+  if (!replica)
+    throw new AppError("usage", `there is no replica named ${name}`, {
+      hint: config.replicas.length
+        ? `configured: ${config.replicas.map((r) => r.name).join(", ")}`
+        : "add one as [[replicas]] in the config",
+    });
+  const { name: _, ...keys } = replica as ReplicaConfig & Record<string, unknown>;
+  const p = config.repository;
+  return {
+    password_file: p.password_file,
+    hostname: p.hostname,
+    compression: p.compression,
+    cache_size_mb: p.cache_size_mb,
+    ...keys,
+  } as RepositoryConfig;
+}
+
+export interface SyncDeps {
+  kopia: Kopia;
+  runner: Runner;
+  log: Logger;
+  config: Pick<Config, "repository" | "replicas">;
+  paths: { stateDir: string };
+  signal?: AbortSignal;
+}
+
+/**
+ * `kopia repository sync-to` from the connected repository to one replica. A location holding
+ * something else than this repository is refused (kopia's own check, and ours for foreign files).
+ */
+async function syncOne(d: SyncDeps, name: string): Promise<void> {
+  const repo = replicaRepository(d.config, name);
+  const backend = backendOf(repo);
+  const where = backend.describe(repo);
+  const secrets = resolveSecrets(repo, backend);
+  await checkReachable(repo, backend.endpoint?.(repo, process.env), where);
+  const probe =
+    backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, { runner: d.runner, env: secrets.env }));
+  if (probe === "foreign") throw foreignData(where);
+  if (repo.backend === "filesystem") mkdirSync(repo.path, { recursive: true, mode: 0o700 });
+  if (probe === "empty" || probe === "missing")
+    await backend.prepareCreate?.(repo, { runner: d.runner, env: secrets.env });
+  const argv = backend.storageArgs(repo);
+  let argsFile: string | undefined;
+  if (secrets.flagLines.length) {
+    argsFile = join(d.paths.stateDir, `.kopia-args-${process.pid}-${Date.now()}`);
+    writeFileSync(argsFile, `${secrets.flagLines.join("\n")}\n`, { mode: 0o600 });
+    argv.push(`@${argsFile}`);
+  }
+  try {
+    await d.kopia.run(["repository", "sync-to", ...argv, "--parallel", "4", "--delete", "--no-progress"], {
+      env: secrets.env,
+      signal: d.signal,
+      timeoutMs: 24 * 3_600_000,
+    });
+  } catch (e) {
+    if (e instanceof ProcessError && /destination repository contains incompatible data/.test(e.stderrTail))
+      throw new AppError(
+        "repository",
+        `replica ${name} at ${where} holds another repository; nothing was copied`,
+        {
+          hint: "point the replica at an empty location, or at a copy of this repository",
+        },
+      );
+    throw classifyStorageError(e, repo, where);
+  } finally {
+    if (argsFile) rmSync(argsFile, { force: true });
+  }
+}
+
+/** Syncs the named replicas (default: all). A failed one is reported, never thrown: the next still runs. */
+export async function syncReplicas(d: SyncDeps, names?: string[]): Promise<ReplicaResult[]> {
+  const results: ReplicaResult[] = [];
+  for (const name of names ?? d.config.replicas.map((r) => r.name)) {
+    const repo = replicaRepository(d.config, name);
+    const location = backendOf(repo).describe(repo);
+    const started = performance.now();
+    d.log.info(`replica ${name}: copying the repository to ${location}`);
+    try {
+      await syncOne(d, name);
+      results.push({ name, location, status: "ok", durationMs: Math.round(performance.now() - started) });
+    } catch (e) {
+      const error = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      d.log.warn(`replica ${name} failed: ${error}`);
+      results.push({
+        name,
+        location,
+        status: "failed",
+        durationMs: Math.round(performance.now() - started),
+        error,
+      });
+    }
+  }
+  return results;
+}
+
+/**
+ * The same context, reading from replica NAME instead of the primary (`--repository replica:NAME`):
+ * its own kopia config, cache and state (the primary's connection stays as it is).
+ */
+export function onRepository<
+  T extends {
+    config: Config;
+    kopia: Kopia;
+    runner: Runner;
+    paths: { stateDir: string; kopiaConfigFile: string };
+  },
+>(ctx: T, spec: string | undefined, create: (runner: Runner, o: Kopia["options"]) => Kopia): T {
+  if (!spec || spec === "primary") return ctx;
+  const name = /^replica:(.+)$/.exec(spec)?.[1];
+  if (!name)
+    throw new AppError("usage", `--repository ${spec}: expected primary or replica:NAME`, {
+      hint: "name a [[replicas]] entry of the config: --repository replica:<name>",
+    });
+  const repository = replicaRepository(ctx.config, name);
+  const o = ctx.kopia.options;
+  const kopiaConfigFile = join(ctx.paths.stateDir, "kopia", `replica-${name}.config`);
+  const kopia = create(ctx.runner, {
+    ...o,
+    configFile: kopiaConfigFile,
+    cacheDir: `${o.cacheDir}-replica-${name}`,
+  });
+  return {
+    ...ctx,
+    config: { ...ctx.config, repository },
+    kopia,
+    paths: { ...ctx.paths, stateDir: join(ctx.paths.stateDir, "replicas", name), kopiaConfigFile },
+  };
+}

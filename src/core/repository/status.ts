@@ -1,0 +1,81 @@
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+import { parseKopiaJson } from "../kopia/parse.ts";
+import { backendOf } from "./backends/index.ts";
+import type { OpenDeps } from "./open.ts";
+import { readMarker, readSavedConnection } from "./saved.ts";
+
+export interface RepositoryStatusReport {
+  backend: string;
+  /** Where, without any secret. */
+  location: string;
+  connected: boolean;
+  /** Why not connected (or why the repository could not be read). */
+  problem?: string;
+  snapshots?: number;
+  units?: number;
+  /** Bytes the repository occupies in its storage (`blob stats`). */
+  sizeBytes?: number;
+  maintenanceOwner?: string;
+  lastMaintenance?: { kind: string; end: string; success: boolean };
+  maxUploadSpeed: number;
+  maxDownloadSpeed: number;
+  /** Last connection this host made (kept after a disconnect). */
+  lastConnected?: { location: string; at: string };
+}
+
+const Run = z.looseObject({ end: z.string().optional(), success: z.boolean().optional() });
+const MaintenanceInfo = z.looseObject({
+  owner: z.string().optional(),
+  schedule: z.looseObject({ runs: z.record(z.string(), z.array(Run)).nullish() }).optional(),
+});
+
+/** What `repo status` shows. Reads only; never connects, reconnects or creates. */
+export async function repositoryStatus(d: OpenDeps): Promise<RepositoryStatusReport> {
+  const repo = d.config.repository;
+  const backend = backendOf(repo);
+  const marker = readMarker(d.paths.stateDir);
+  const report: RepositoryStatusReport = {
+    backend: repo.backend,
+    location: backend.describe(repo),
+    connected: false,
+    maxUploadSpeed: repo.max_upload_speed,
+    maxDownloadSpeed: repo.max_download_speed,
+    ...(marker ? { lastConnected: { location: marker.location, at: marker.connectedAt } } : {}),
+  };
+  const saved = readSavedConnection(d.paths.kopiaConfigFile);
+  if (!saved) return { ...report, problem: "not connected: run `kopi-docka repo connect` (or `repo init`)" };
+  if (!backend.matches(saved, repo))
+    return {
+      ...report,
+      problem: `connected to another location (${marker?.location ?? "unknown"}); the next backup reconnects`,
+    };
+  try {
+    await d.kopia.status();
+    report.connected = true;
+    const snapshots = await d.kopia.snapshotList();
+    report.snapshots = snapshots.length;
+    report.units = new Set(snapshots.map((s) => s.tags?.["tag:unit"]).filter(Boolean)).size;
+    const info = await d.kopia.run(["maintenance", "info", "--json"], { timeoutMs: 120_000 });
+    const m = parseKopiaJson(MaintenanceInfo, info.stdout, "maintenance info");
+    report.maintenanceOwner = m.owner;
+    report.lastMaintenance = lastRun(m.schedule?.runs ?? {});
+    if (repo.backend !== "server") {
+      // `blob stats` has no JSON; with --raw its "Total:" line is the bytes stored.
+      const stats = await d.kopia.run(["blob", "stats", "--raw"], { timeoutMs: 600_000, check: false });
+      const total = /^Total: (\d+)$/m.exec(stats.stdout)?.[1];
+      if (stats.exitCode === 0 && total) report.sizeBytes = Number(total);
+    }
+  } catch (e) {
+    report.problem = e instanceof AppError ? e.message : String(e);
+  }
+  return report;
+}
+
+function lastRun(runs: Record<string, z.infer<typeof Run>[]>): RepositoryStatusReport["lastMaintenance"] {
+  let best: RepositoryStatusReport["lastMaintenance"];
+  for (const [kind, list] of Object.entries(runs))
+    for (const r of list)
+      if (r.end && (!best || r.end > best.end)) best = { kind, end: r.end, success: r.success !== false };
+  return best;
+}

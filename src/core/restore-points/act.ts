@@ -1,0 +1,146 @@
+import type { Config } from "../../config/schema.ts";
+import { AppError } from "../errors.ts";
+import type { Kopia } from "../kopia/kopia.ts";
+import { applyGlobalPolicy, globalPolicyFlags } from "../kopia/policy.ts";
+import { acquireLock } from "../lock/acquire.ts";
+import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
+import { openRepository } from "../repository/open.ts";
+import { type ManagedPoint, managedPoints } from "./groups.ts";
+import {
+  type DeletePlan,
+  type ExpirePlan,
+  type PointSelector,
+  planDelete,
+  planExpire,
+  selectManaged,
+} from "./plan.ts";
+
+/** What managing restore points needs; structural, so the command's context satisfies it. */
+export interface PointsAdminContext {
+  config: Config;
+  paths: { lockFile: string; stateDir: string; kopiaConfigFile: string };
+  runner: Runner;
+  hostname: string;
+  log: Logger;
+  kopia: Kopia;
+  lifecycle: { signal: AbortSignal };
+}
+
+/** The pin `pin` adds: `kopi-docka`, or `kopi-docka: <reason>`. */
+export const pinName = (reason?: string) => (reason?.trim() ? `kopi-docka: ${reason.trim()}` : "kopi-docka");
+
+/** Every kopi-docka restore point in the repository (never creates a repository). */
+export async function readManagedPoints(ctx: PointsAdminContext): Promise<ManagedPoint[]> {
+  await openRepository(ctx, "connect");
+  return managedPoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+}
+
+/**
+ * Runs `fn` under the host-wide lock, as backup does: a change to the repository never runs while a
+ * backup writes to it (a held lock is exit 11, or a wait with `wait`).
+ */
+async function underLock<T>(ctx: PointsAdminContext, command: string, wait: boolean, fn: () => Promise<T>) {
+  const lock = await acquireLock(ctx.paths.lockFile, {
+    runId: `${command.replace(/\s+/g, "-")}-${process.pid}-${Date.now()}`,
+    command,
+    wait,
+    signal: ctx.lifecycle.signal,
+    log: ctx.log,
+  });
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Deletes what `shown` listed. Under the lock the points are read again: if what the selector names
+ * changed since it was shown (a backup or another delete in between), nothing is deleted.
+ */
+export async function deletePoints(
+  ctx: PointsAdminContext,
+  sel: PointSelector,
+  shown: DeletePlan,
+  o: { wait: boolean },
+): Promise<DeletePlan> {
+  return underLock(ctx, "snapshots delete", o.wait, async () => {
+    const now = planDelete(await readManagedPoints(ctx), sel);
+    if ([...now.snapshotIds].sort().join() !== [...shown.snapshotIds].sort().join()) {
+      throw new AppError(
+        "check_failed",
+        "the restore points changed since they were shown; nothing deleted",
+        {
+          hint: "run the command again to see what it deletes now",
+        },
+      );
+    }
+    await ctx.kopia.snapshotDelete(now.snapshotIds, { signal: ctx.lifecycle.signal });
+    return now;
+  });
+}
+
+/** What pin or unpin changed: the points and the pins added or removed. */
+export interface PinResult {
+  points: string[];
+  added: string[];
+  removed: string[];
+}
+
+/** Pins every snapshot of the selected points; pinned points are never deleted or expired. */
+export async function pinPoints(
+  ctx: PointsAdminContext,
+  sel: PointSelector,
+  o: { reason?: string; wait: boolean },
+): Promise<PinResult> {
+  return underLock(ctx, "snapshots pin", o.wait, async () => {
+    const chosen = selectManaged(await readManagedPoints(ctx), sel);
+    const pin = pinName(o.reason);
+    const ids = chosen.flatMap((p) => p.snapshots.filter((s) => !s.pins.includes(pin)).map((s) => s.id));
+    await ctx.kopia.snapshotPin(ids, { add: [pin] });
+    return { points: chosen.map((p) => p.key), added: [pin], removed: [] };
+  });
+}
+
+/** Removes every pin from every snapshot of the selected points. */
+export async function unpinPoints(
+  ctx: PointsAdminContext,
+  sel: PointSelector,
+  o: { wait: boolean },
+): Promise<PinResult> {
+  return underLock(ctx, "snapshots unpin", o.wait, async () => {
+    const chosen = selectManaged(await readManagedPoints(ctx), sel);
+    const removed = [...new Set(chosen.flatMap((p) => p.pins))];
+    // One call: kopia rewrites each manifest it changes, so ids read before a first call go stale.
+    const ids = chosen.flatMap((p) => p.snapshots.filter((s) => s.pins.length > 0).map((s) => s.id));
+    await ctx.kopia.snapshotPin(ids, { remove: removed });
+    return { points: chosen.map((p) => p.key), added: [], removed };
+  });
+}
+
+/** What `expire` did or would do; `policyPending`: config retention not yet in the repository. */
+export type ExpireResult = ExpirePlan & { dryRun: boolean; policyPending: string[] };
+
+/**
+ * `snapshots expire`: brings the repository's retention policy to the config's `[retention]` (as a
+ * backup does), then removes what the plan names. `dryRun` reads only and takes no lock; its list
+ * is by the repository's policy as it is, and `policyPending` names what the real run would change first.
+ */
+export async function expirePoints(
+  ctx: PointsAdminContext,
+  o: { dryRun: boolean; wait: boolean },
+): Promise<ExpireResult> {
+  if (o.dryRun) {
+    const points = await readManagedPoints(ctx);
+    const policyPending = globalPolicyFlags(ctx.config, await ctx.kopia.policyShow("global"));
+    return { ...planExpire(points, ctx.hostname), dryRun: true, policyPending };
+  }
+  return underLock(ctx, "snapshots expire", o.wait, async () => {
+    await readManagedPoints(ctx); // connects, never creating a repository at a mistyped path
+    await applyGlobalPolicy(ctx.kopia, ctx.config, ctx.log);
+    const plan = planExpire(await readManagedPoints(ctx), ctx.hostname);
+    await ctx.kopia.snapshotDelete(plan.snapshotIds, { signal: ctx.lifecycle.signal });
+    return { ...plan, dryRun: false, policyPending: [] };
+  });
+}

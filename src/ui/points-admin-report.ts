@@ -1,0 +1,82 @@
+import * as p from "@clack/prompts";
+import { InterruptedError } from "../core/errors.ts";
+import { formatBytes, renderTable } from "../core/format.ts";
+import type { ExpireResult, PinResult } from "../core/restore-points/act.ts";
+import type { ManagedPoint } from "../core/restore-points/groups.ts";
+import type { DeletePlan } from "../core/restore-points/plan.ts";
+
+const size = (pt: ManagedPoint) => formatBytes(pt.snapshots.reduce((n, s) => n + s.sizeBytes, 0));
+
+/** One row per point: what goes (or stays), whole. */
+function pointTable(points: readonly ManagedPoint[]): string {
+  return renderTable(
+    ["TIME", "UNIT", "HOST", "RUN", "BACKUP", "SNAPSHOTS", "SIZE"],
+    points.map((pt) => [
+      pt.timestamp,
+      pt.unit,
+      pt.host,
+      pt.runId,
+      pt.backupId,
+      `${pt.snapshots.length}${pt.undo ? " (undo point)" : ""}`,
+      size(pt),
+    ]),
+  );
+}
+
+/** What `snapshots delete` removes, shown before it does (and as its `--dry-run`). */
+export function renderDeletePlan(plan: DeletePlan): string[] {
+  return [
+    `Deletes ${plan.points.length} restore point(s), ${plan.snapshotIds.length} snapshot(s), each point whole:`,
+    pointTable(plan.points),
+  ];
+}
+
+export function renderDeleted(plan: DeletePlan): string[] {
+  return [
+    `deleted ${plan.points.length} restore point(s), ${plan.snapshotIds.length} snapshot(s):`,
+    ...plan.points.map((pt) => `  ${pt.key}`),
+    "their data is freed by the next kopia maintenance",
+  ];
+}
+
+export function renderPinResult(r: PinResult): string[] {
+  const what = r.added.length
+    ? `pinned (${r.added.join(", ")})`
+    : r.removed.length
+      ? `unpinned (removed ${r.removed.join(", ")})`
+      : "had no pin";
+  return r.points.map((key) => `${key}: ${what}`);
+}
+
+/** `snapshots expire`: what retention removes now (or would, with --dry-run), what it keeps and why. */
+export function renderExpire(plan: ExpireResult): string[] {
+  const out: string[] = [];
+  if (plan.policyPending.length)
+    out.push(
+      `the config's [retention] is not the repository's policy yet: expire applies ${plan.policyPending.join(" ")} first; this list is by the policy as it is`,
+    );
+  if (plan.remove.length === 0) out.push("nothing past retention: no restore point removed");
+  else {
+    out.push(
+      `${plan.dryRun ? "Would remove" : "Removed"} ${plan.remove.length} restore point(s) past retention (${plan.snapshotIds.length} snapshots):`,
+      pointTable(plan.remove),
+    );
+  }
+  for (const k of plan.keptWhole)
+    out.push(
+      `kept ${k.key}: ${k.pastRetention} of its ${k.snapshots} snapshots are past retention; a point goes whole or not at all`,
+    );
+  for (const key of plan.pinned) out.push(`kept ${key}: pinned`);
+  if (plan.dryRun) out.push("dry run: nothing was changed");
+  return out;
+}
+
+/** The delete plan, then yes/no (default no). Only on a terminal. */
+export async function confirmDelete(plan: DeletePlan, io: { signal?: AbortSignal } = {}): Promise<void> {
+  p.note(renderDeletePlan(plan).join("\n"), "snapshots delete", io);
+  const ok = await p.confirm({ ...io, message: "Delete these restore points?", initialValue: false });
+  if (p.isCancel(ok) || !ok) {
+    p.cancel("nothing was deleted", io);
+    throw new InterruptedError("SIGINT", "delete cancelled at the prompt");
+  }
+}

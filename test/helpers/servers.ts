@@ -1,0 +1,241 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { run } from "./env.ts";
+
+/**
+ * Real storage servers for the repository tests, each started on 127.0.0.1 and a free port by the
+ * test file that needs it (beforeAll) and stopped in afterAll. scripts/test-env.d/repo-servers.sh
+ * installs them.
+ */
+export interface TestServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export const MOTO = "/usr/local/bin/moto_server";
+export const serversAvailable = {
+  sshd: existsSync("/usr/sbin/sshd") && Bun.which("ssh-keygen") !== null,
+  moto: existsSync(MOTO),
+  rclone: Bun.which("rclone") !== null,
+  fakeGcs: Bun.which("fake-gcs-server") !== null,
+};
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:port. */
+async function waitForPort(port: number, what: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const ok = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } })
+      .then((s) => {
+        s.end();
+        return true;
+      })
+      .catch(() => false);
+    if (ok) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+function spawnServer(argv: string[], logFile: string, env: Record<string, string> = {}) {
+  return Bun.spawn(argv, {
+    stdout: Bun.file(logFile),
+    stderr: Bun.file(logFile),
+    env: { ...process.env, ...env },
+  });
+}
+
+async function stopped(p: ReturnType<typeof Bun.spawn>): Promise<void> {
+  p.kill("SIGTERM");
+  const t = setTimeout(() => p.kill("SIGKILL"), 5000);
+  await p.exited;
+  clearTimeout(t);
+}
+
+/** An S3-compatible server (moto), path-style, plain HTTP; `bucket` created empty. */
+export async function startS3(dir: string, buckets: string[]): Promise<TestServer> {
+  const port = await freePort();
+  const p = spawnServer([MOTO, "-H", "127.0.0.1", "-p", String(port)], join(dir, "moto.log"));
+  await waitForPort(port, "moto_server");
+  for (const b of buckets) {
+    const r = await fetch(`http://127.0.0.1:${port}/${b}`, { method: "PUT" });
+    if (!r.ok) throw new Error(`could not create bucket ${b}: ${r.status}`);
+  }
+  return { port, stop: () => stopped(p) };
+}
+
+export interface SshServer extends TestServer {
+  user: string;
+  keyFile: string;
+  knownHosts: string;
+  /** A known_hosts file holding a different key for the same host and port. */
+  wrongKnownHosts: string;
+}
+
+/** OpenSSH's sshd, non-daemon, own host key and config; key auth only; SFTP via internal-sftp. */
+export async function startSshd(dir: string): Promise<SshServer> {
+  mkdirSync(dir, { recursive: true });
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // privilege separation dir sshd insists on
+  const port = await freePort();
+  const key = (name: string) =>
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", join(dir, name)]);
+  await Promise.all([key("host_key"), key("client_key"), key("other_host_key")]);
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
+  chmodSync(join(dir, "authorized_keys"), 0o600);
+  const config = join(dir, "sshd_config");
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(dir, "host_key")}`,
+      `PidFile ${join(dir, "sshd.pid")}`,
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PubkeyAuthentication yes",
+      "PermitRootLogin prohibit-password",
+      "UsePAM no",
+      "StrictModes no",
+      "Subsystem sftp internal-sftp",
+      "",
+    ].join("\n"),
+  );
+  const p = spawnServer(["/usr/sbin/sshd", "-D", "-e", "-f", config], join(dir, "sshd.log"));
+  await waitForPort(port, "sshd");
+  const hostLine = (pub: string) =>
+    `[127.0.0.1]:${port} ${readFileSync(join(dir, pub), "utf8").split(" ").slice(0, 2).join(" ")}\n`;
+  const knownHosts = join(dir, "known_hosts");
+  const wrongKnownHosts = join(dir, "known_hosts.wrong");
+  writeFileSync(knownHosts, hostLine("host_key.pub"));
+  writeFileSync(wrongKnownHosts, hostLine("other_host_key.pub"));
+  return {
+    port,
+    user: "root",
+    keyFile: join(dir, "client_key"),
+    knownHosts,
+    wrongKnownHosts,
+    stop: () => stopped(p),
+  };
+}
+
+/** `rclone serve webdav` of a local directory, with basic auth. */
+export async function startWebdav(
+  dir: string,
+  root: string,
+  user: string,
+  pass: string,
+): Promise<TestServer> {
+  mkdirSync(root, { recursive: true });
+  const port = await freePort();
+  const p = spawnServer(
+    ["rclone", "serve", "webdav", root, "--addr", `127.0.0.1:${port}`],
+    join(dir, "webdav.log"),
+    // rclone reads every flag from RCLONE_<FLAG> too: the password stays out of `ps`
+    // no directory cache: files a test puts under `root` are served at once
+    { RCLONE_CONFIG: "/dev/null", RCLONE_USER: user, RCLONE_PASS: pass, RCLONE_DIR_CACHE_TIME: "0s" },
+  );
+  await waitForPort(port, "rclone serve webdav");
+  return { port, stop: () => stopped(p) };
+}
+
+export interface KopiaServer extends TestServer {
+  url: string;
+  fingerprint: string;
+  /** `kopia server user add <user@host>` (the password briefly in the admin's argv: kopia has no variable). */
+  addUser(userAtHost: string, password: string): Promise<void>;
+  /** `kopia server acl <args>` (before start: the server reads them when it starts). */
+  acl(args: string[]): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * `kopia server start` on 127.0.0.1 with a generated TLS certificate, serving a filesystem repository
+ * of its own under `dir`. Users added before `start()` are known at once.
+ */
+export async function kopiaServer(dir: string): Promise<KopiaServer> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const env = {
+    KOPIA_PASSWORD: `srv-${crypto.randomUUID()}`,
+    KOPIA_CHECK_FOR_UPDATES: "false",
+    KOPIA_LOG_DIR: join(dir, "logs"),
+    KOPIA_SERVER_PASSWORD: `ui-${crypto.randomUUID()}`,
+    KOPIA_SERVER_CONTROL_PASSWORD: `ctl-${crypto.randomUUID()}`,
+  };
+  const kopia = ["kopia", "--config-file", join(dir, "server.config")];
+  await run([...kopia, "repository", "create", "filesystem", "--path", join(dir, "repo")], {
+    env: { ...env, KOPIA_CACHE_DIRECTORY: join(dir, "cache") },
+  });
+  const cert = join(dir, "cert.pem");
+  let p: ReturnType<typeof Bun.spawn> | undefined;
+  const server: KopiaServer = {
+    port,
+    url: `https://127.0.0.1:${port}`,
+    fingerprint: "",
+    addUser: async (u, pw) => {
+      await run([...kopia, "server", "user", "add", u, "--user-password", pw], { env });
+    },
+    acl: async (args) => {
+      await run([...kopia, "server", "acl", ...args], { env });
+    },
+    async start() {
+      const tls = existsSync(cert)
+        ? ["--tls-cert-file", cert, "--tls-key-file", join(dir, "key.pem")]
+        : ["--tls-generate-cert", "--tls-generate-rsa-key-size", "2048"];
+      const args = ["server", "start", "--address", `127.0.0.1:${port}`, ...tls];
+      if (!existsSync(cert)) args.push("--tls-cert-file", cert, "--tls-key-file", join(dir, "key.pem"));
+      p = spawnServer([...kopia, ...args], join(dir, "server.log"), env);
+      await waitForPort(port, "kopia server", 60_000);
+      // kopia may listen before it has written the certificate it generated
+      for (
+        let i = 0;
+        i < 300 && !(existsSync(cert) && readFileSync(cert, "utf8").includes("END CERTIFICATE"));
+        i++
+      )
+        await Bun.sleep(100);
+      const fp = await run(["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha256"]);
+      server.fingerprint = (fp.stdout.split("=")[1] ?? "").trim().replace(/:/g, "").toLowerCase();
+    },
+    stop: async () => {
+      if (p) await stopped(p);
+      p = undefined;
+    },
+  };
+  return server;
+}
+
+/**
+ * fake-gcs-server on 127.0.0.1 (in memory), with `buckets` created empty. kopia reaches it through
+ * STORAGE_EMULATOR_HOST; `-public-host` makes it serve the object downloads Google's client asks for.
+ */
+export async function startGcs(
+  dir: string,
+  buckets: string[],
+): Promise<TestServer & { emulatorHost: string }> {
+  const data = join(dir, "gcs-data");
+  for (const b of buckets) mkdirSync(join(data, b), { recursive: true });
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const p = spawnServer(
+    [
+      ...["fake-gcs-server", "-scheme", "http", "-host", "127.0.0.1", "-port", String(port)],
+      ...["-public-host", host, "-backend", "memory", "-data", data],
+    ],
+    join(dir, "fake-gcs.log"),
+  );
+  await waitForPort(port, "fake-gcs-server");
+  return { port, emulatorHost: host, stop: () => stopped(p) };
+}

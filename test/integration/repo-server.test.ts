@@ -1,0 +1,104 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { run } from "../helpers/env.ts";
+import { type KopiaServer, kopiaServer } from "../helpers/servers.ts";
+import { repositorySuite } from "./repo-suite.ts";
+
+let server: KopiaServer;
+const hostB = { name: "kd-host-b", password: `pw-b-${crypto.randomUUID()}` };
+const toml = () =>
+  `backend = "server"\nurl = "${server.url}"\nserver_cert_fingerprint = "${server.fingerprint}"`;
+
+// `kopia server start` on loopback (generated TLS certificate) with two users: this host
+// (kopi-docka@kd-test-host) and a second host (kopi-docka@kd-host-b) with its own config and state.
+repositorySuite({
+  title: "repository on a kopia repository server (two hosts)",
+  oneLocation: true,
+  async start(dir, password) {
+    server = await kopiaServer(join(dir, "kopia-server"));
+    await server.addUser("kopi-docka@kd-test-host", password);
+    await server.addUser(`kopi-docka@${hostB.name}`, hostB.password);
+    // Each user sees only its own snapshots; this host may also read the second host's.
+    await server.acl(["enable"]);
+    await server.acl([
+      ...["add", "--user", "kopi-docka@kd-test-host", "--access", "READ"],
+      ...["--target", `type=snapshot,hostname=${hostB.name}`],
+    ]);
+    await server.start();
+    return {
+      toml: toml(),
+      secrets: [hostB.password],
+      withoutCredential: { toml: toml(), key: "repository.password_file", noPasswordFile: true },
+      down: () => server.stop(),
+      stop: () => server.stop(),
+    };
+  },
+  extras: [
+    (h) =>
+      test("a second host backs up its own unit; this host sees it and restores it with --from-host, bytes equal", async () => {
+        const b = h.writeConfig("host-b", toml(), { password: hostB.password, hostname: hostB.name });
+        const other = `${h.container}-b`;
+        const volume = `${other}-v`;
+        try {
+          await run(
+            [
+              "docker",
+              "run",
+              "-d",
+              "--name",
+              other,
+              "-v",
+              `${volume}:/data`,
+              "kopi-docka-test/busybox:1",
+            ].concat(["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]),
+          );
+          await run([
+            "docker",
+            "exec",
+            other,
+            "sh",
+            "-c",
+            "echo from-b > /data/b.txt && chmod 604 /data/b.txt",
+          ]);
+          const sum = async () =>
+            (
+              await run([
+                "docker",
+                "exec",
+                other,
+                "sh",
+                "-c",
+                "stat -c '%a %s' /data/b.txt; sha256sum /data/b.txt",
+              ])
+            ).stdout;
+          const before = await sum();
+          expect((await h.cli(b, "repo", "connect")).exitCode).toBe(0);
+          const backup = await h.cli(b, "backup", "--unit", other);
+          expect({ exit: backup.exitCode, stderr: backup.stderr }).toMatchObject({ exit: 0 });
+
+          const a = join(h.dir, "host", "config.toml");
+          const points = JSON.parse((await h.cli(a, "snapshots", "--json", "--host", hostB.name)).stdout);
+          expect(points.points.map((p: { unit: string }) => p.unit)).toEqual([other]);
+
+          await run(["docker", "rm", "-f", other]);
+          await run(["docker", "volume", "rm", volume]);
+          const r = await h.cli(
+            a,
+            "restore",
+            "--unit",
+            other,
+            "--latest",
+            "--from-host",
+            hostB.name,
+            "--yes",
+            "--start",
+          );
+          expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+          expect(await sum()).toBe(before);
+        } finally {
+          await run(["docker", "rm", "-f", other], { check: false });
+          await run(["docker", "volume", "rm", "-f", volume], { check: false });
+        }
+      }, 300_000),
+  ],
+});
