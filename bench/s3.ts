@@ -3,7 +3,11 @@
  * volume of mixed data (half incompressible large files, a quarter many small files, a quarter
  * compressible text), `kopi-docka backup --scope minimal` (cold: stop, snapshot, start) into one fresh
  * repository, `kopia snapshot create` of the same directory into another fresh one (other prefix of
- * the same bucket). Prints both wall times and the ratio (target ≤ 1.10). Not a test.
+ * the same bucket). Prints both wall times and the ratio (target ≤ 1.10). Not a test. Measured on a
+ * shared, busy 2-core machine, 1024 MiB: 25.9 s vs 21.6 s (1.20×, run from source, the one-time policy
+ * update counted) and 24.5 s vs 17.7 s (1.38×, compiled binary, policy untimed): the target is not met
+ * here. Most of the gap is kopia's own snapshot (20.7 s of cold window vs 17.7 s bare: kopi-docka runs it
+ * with --progress and the rough estimator), about 3 s is start, connect, discovery, stop and start.
  * Run as root: `bun bench/s3.ts [MiB]` (default 1024).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -50,9 +54,15 @@ try {
       `access_key_id_file = "${secret}"\nsecret_access_key_file = "${secret}"\npassword_file = "${kd}/pw"\nhostname = "bench"\n` +
       `[paths]\nstate_dir = "${kd}/state"\ncache_dir = "${kd}/cache"\nlock_file = "${kd}/lock"\n[backup]\nstop_timeout = 2\n`,
   );
-  const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
+  // the compiled binary when it is fresh (`bun run build.ts`), as a user runs it
+  const env = {};
   const init = await runCli(["repo", "init", "--config", config], { env });
   if (init.exitCode !== 0) throw new Error(init.stderr);
+  // An untimed first backup of a tiny other unit: the one-time global policy update is not counted
+  // (bare kopia gets its policy set untimed too).
+  await startContainer(`${name}-warm`, `${name}-warm-v`);
+  const warm = await runCli(["backup", "--unit", `${name}-warm`, "--config", config], { env });
+  if (warm.exitCode !== 0) throw new Error(warm.stderr);
   let t = performance.now();
   const ours = await runCli(["backup", "--unit", name, "--scope", "minimal", "--config", config], {
     env,
@@ -95,9 +105,12 @@ try {
   console.log(`kopi-docka backup (cold, one unit): ${seconds(oursMs)}`);
   console.log(`bare kopia snapshot create:         ${seconds(bareMs)}`);
   console.log(`ratio: ${(oursMs / bareMs).toFixed(2)}× (target ≤ 1.10)`);
+  console.log(ours.stderr.trim());
 } finally {
-  await run(["docker", "rm", "-f", name], { check: false });
-  await run(["docker", "volume", "rm", "-f", `${name}-v`], { check: false });
+  for (const n of [name, `${name}-warm`]) {
+    await run(["docker", "rm", "-f", n], { check: false });
+    await run(["docker", "volume", "rm", "-f", `${n}-v`], { check: false });
+  }
   await s3.stop();
   dir.remove();
 }

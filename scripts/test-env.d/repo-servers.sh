@@ -18,7 +18,8 @@ ln -sf "$moto_venv/bin/moto_server" /usr/local/bin/moto_server
 
 # fake-gcs-server for the GCS test (kopia's GCS client honours STORAGE_EMULATOR_HOST), built once from
 # its Go module with the go that built kopia (system go, or install.sh's pinned toolchain in the cache).
-FAKE_GCS_VERSION=1.56.1
+# 1.54.0 needs go 1.25.0; later ones need newer go than install.sh's pinned go1.25.11.
+FAKE_GCS_VERSION=1.54.0
 fake_gcs="$TOOLS_CACHE/fake-gcs-server-v$FAKE_GCS_VERSION/fake-gcs-server"
 if [ ! -x "$fake_gcs" ]; then
   go_bin=$(command -v go || ls -d "$TOOLS_CACHE"/go*/bin/go 2>/dev/null | tail -n1 || true)

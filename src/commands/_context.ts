@@ -1,8 +1,9 @@
 import { loadConfig } from "../config/load.ts";
 import { KOPIA_USERNAME, type ResolvedPaths, resolvePaths, snapshotHostname } from "../config/resolve.ts";
-import type { Config } from "../config/schema.ts";
+import { type Config, ConfigSchema } from "../config/schema.ts";
 import { createDocker, type Docker } from "../core/docker/docker.ts";
 import { AppError } from "../core/errors.ts";
+import { chooseKopia, type KopiaChoice } from "../core/kopia/binary.ts";
 import { createKopia, type Kopia } from "../core/kopia/kopia.ts";
 import { readPassword } from "../core/kopia/password.ts";
 import { createLogger, type Logger } from "../core/log.ts";
@@ -37,6 +38,8 @@ export interface ConfigContext extends BaseContext {
   expectedConfigPath: string;
   paths: ResolvedPaths;
   hostname: string;
+  /** Which kopia runs (`kopia.binary`); resolved once, on first use (a full binary extracts it then). */
+  kopiaChoice: () => Promise<KopiaChoice>;
 }
 
 /** A reader's or writer's context: everything, built once. */
@@ -61,19 +64,6 @@ export function requireRoot(command: string, reason = "it stops containers and r
     throw new AppError("not_root", `\`kopi-docka ${command}\` must run as root`, {
       hint: `${reason}: run \`sudo kopi-docka ${command}\``,
     });
-  }
-}
-
-/**
- * `base` with the docker client the config's `docker.compose` asks for, for commands that need no
- * config but report which compose is used (version). A config that does not load leaves it on auto.
- */
-export function withComposeChoice(args: ContextArgs, base: BaseContext): BaseContext {
-  try {
-    const { config } = loadConfig(args.config);
-    return { ...base, docker: createDocker(base.runner, { compose: config.docker.compose }) };
-  } catch {
-    return base;
   }
 }
 
@@ -105,6 +95,7 @@ export function needs(args: ContextArgs, need: Need, command = ""): BaseContext 
     expectedConfigPath: expectedPath,
     paths,
     hostname,
+    kopiaChoice: lazyKopiaChoice(config, paths.stateDir, runner),
   };
   if (need === "config") return withConfig;
   let password: string | undefined;
@@ -119,7 +110,27 @@ export function needs(args: ContextArgs, need: Need, command = ""): BaseContext 
     hostname,
     username: KOPIA_USERNAME,
     cacheSizeMb: config.repository.cache_size_mb,
+    binary: async () => (await withConfig.kopiaChoice()).command,
   });
   const app: AppContext = { ...withConfig, kopia };
   return app;
+}
+
+/** `kopia.binary` resolved on first call and remembered (one `kopia --version`, one extraction). */
+export function lazyKopiaChoice(
+  config: Config,
+  stateDir: string,
+  runner: Runner,
+): () => Promise<KopiaChoice> {
+  let choice: Promise<KopiaChoice> | undefined;
+  return () => {
+    choice ??= chooseKopia(config.kopia.binary, { runner, stateDir });
+    return choice;
+  };
+}
+
+/** The choice under the default config: for commands that run without one (`version`, a broken config). */
+export function defaultKopiaChoice(runner: Runner): () => Promise<KopiaChoice> {
+  const config = ConfigSchema.parse({});
+  return lazyKopiaChoice(config, config.paths.state_dir, runner);
 }

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { doctorError, doctorReport, runDoctor } from "../core/doctor.ts";
 import { renderDoctor } from "../ui/doctor-report.ts";
 import { emit } from "../ui/output.ts";
-import { type AppContext, needs } from "./_context.ts";
+import { type AppContext, defaultKopiaChoice, needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -25,6 +25,7 @@ export default defineCommand({
     const checks = await runDoctor({
       runner,
       docker,
+      kopiaChoice: setup?.kopiaChoice ?? defaultKopiaChoice(runner),
       setup,
       configProblem,
       isRoot: process.getuid?.() === 0,

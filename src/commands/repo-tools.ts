@@ -80,7 +80,11 @@ export const selftestCommand = defineCommand({
     const ctx = needs(args, "config");
     emit(
       args,
-      await selftest({ runner: ctx.runner, scratchDir: join(ctx.paths.cacheDir, "selftest") }),
+      await selftest({
+        runner: ctx.runner,
+        scratchDir: join(ctx.paths.cacheDir, "selftest"),
+        binary: async () => (await ctx.kopiaChoice()).command,
+      }),
       renderSelftest,
     );
   },

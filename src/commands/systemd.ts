@@ -7,6 +7,7 @@ import { installUnits, type SystemdDeps } from "../systemd/install.ts";
 import { configSchedule, parseDelayFlag } from "../systemd/settings.ts";
 import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { uninstallUnits } from "../systemd/uninstall.ts";
+import { serviceStartTimeout } from "../systemd/units.ts";
 import { emit } from "../ui/output.ts";
 import { installText, uninstallText } from "../ui/systemd-report.ts";
 import { type BaseContext, needs, requireRoot } from "./_context.ts";
@@ -37,6 +38,7 @@ const install = defineCommand({
         onCalendar: args["on-calendar"],
         randomizedDelaySec: parseDelayFlag(args["randomized-delay-sec"]),
         schedule: configSchedule(ctx.config, path ? resolve(path) : undefined),
+        timeoutStartSec: serviceStartTimeout(ctx.config),
         force: Boolean(args.force),
         enable: args.enable !== false,
         dryRun: Boolean(args["dry-run"]),

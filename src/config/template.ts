@@ -6,7 +6,7 @@ export const CONFIG_TEMPLATE = `# kopi-docka configuration (TOML). Every key is 
 # Check a change with \`kopi-docka config validate\`; see the effective values with \`kopi-docka config show\`.
 
 [repository]
-# Where kopia keeps the backups: filesystem, sftp, s3, b2, azure, gcs, rclone, webdav or server
+# Where kopia keeps the backups: filesystem, sftp, tailscale, s3, b2, azure, gcs, rclone, webdav or server
 # (examples for each below). "filesystem": a local or mounted directory. A filesystem repository is
 # created on this host's first backup; any other, or once this host has used one, only by
 # \`kopi-docka repo init\`: a missing repository (an unmounted disk, a wrong bucket) is an error, exit 10.
@@ -34,9 +34,18 @@ max_download_speed = 0
 # port = 22
 # user = "kopia"
 # path = "/srv/kopia/this-host"         # directory on the server
-# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600
+# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600 (required: kopia would need a
+#                                       # password on its command line, visible to every user)
 # known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
-# sftp_password_file = ""               # only without key_file (or sftp_password_env)
+#
+# backend = "tailscale"                 # SFTP on a tailnet peer, checked online before anything stops
+# peer = "nas.tailnet-x.ts.net"         # its MagicDNS name (or just "nas"); \`tailscale status\` lists them
+# port = 22
+# user = "kopia"
+# path = "/srv/kopia/this-host"
+# key_file = "/etc/kopi-docka/id_ed25519"
+# known_hosts_file = "/etc/kopi-docka/known_hosts"   # pins the host key under the peer's Tailscale IP
+#                                       # (100.x.y.z): ssh-keyscan 100.x.y.z > known_hosts
 #
 # backend = "s3"                        # AWS or any S3-compatible store
 # bucket = "backups"
@@ -88,7 +97,7 @@ max_download_speed = 0
 
 # A second copy of the repository (3-2-1), copied after each successful backup with kopia's
 # \`repository sync-to\` (outside the cold window; a failed copy makes the run exit 3, never fails it).
-# Any backend but "server", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
+# Any backend but "server" or "tailscale", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
 # \`restore --repository replica:NAME\` reads it when the primary is gone. Repeat the table for more.
 # [[replicas]]
 # name = "offsite"
@@ -98,6 +107,11 @@ max_download_speed = 0
 # path = "/srv/kopia/this-host"
 # key_file = "/etc/kopi-docka/id_ed25519"
 # known_hosts_file = "/etc/kopi-docka/known_hosts"
+
+[kopia]
+# Which kopia runs: "auto" (a kopia >= 0.21 on PATH, else the one inside the full kopi-docka binary),
+# "path" (PATH only), "embedded" (the one inside, extracted to <state_dir>/bin), or an absolute path.
+binary = "auto"
 
 [retention]
 # How many snapshots of each source kopia keeps (kopia's global policy).
@@ -116,6 +130,9 @@ scope = "standard"
 stop_timeout = 30
 # Seconds to wait for a restarted container to run again (and be healthy, if it has a health check).
 start_timeout = 60
+# Longest a unit may stay stopped: past it its snapshot is cancelled, its containers start, it is
+# reported failed and the run goes on. Also gives the systemd service a finite start timeout.
+# max_cold_seconds = 900
 # Kopia ignore patterns (gitignore syntax) applied to volume and bind-mount snapshots.
 exclude_patterns = []
 # Bind-mount sources at or under these host paths are never backed up (the host root "/" never is).
@@ -189,12 +206,23 @@ ca_file = ""
 # e.g. "/var/lib/node_exporter/textfile/kopi_docka.prom". "" for none.
 textfile = ""
 
+[dr]
+# Disaster-recovery bundle (\`kopi-docka dr export\`) refreshed after each successful backup when the
+# config or the repository changed: a directory, e.g. "/root/kopi-docka-dr" (better: a mount that is
+# not this disk). "" for never.
+export_after_backup = ""
+# Bundles kept there; older ones are removed.
+keep = 3
+# File holding the bundles' passphrase (0600, keep a copy elsewhere): needed with export_after_backup.
+passphrase_file = ""
+
 # Per-unit settings; the table name is the unit (compose project or container name).
 # [units.nextcloud]
 # exclude = false            # true: never back up this unit
 # exclude_volumes = []       # volume names of this unit to leave out
 # stop = true                # false: back up without stopping (only for data safe to read live)
 # stop_timeout = 120         # overrides backup.stop_timeout for this unit
+# max_cold_seconds = 300     # overrides backup.max_cold_seconds for this unit
 # pre_backup = ""            # overrides backup.hooks.pre_backup for this unit
 # post_backup = ""
 # max_age_hours = 48         # overrides alerts.max_age_hours for this unit (0: never reported missed)

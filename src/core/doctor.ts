@@ -4,10 +4,11 @@ import type { ComposeChoice, Config } from "../config/schema.ts";
 import { alertChecks } from "./alerts/doctor.ts";
 import { composeCandidates } from "./docker/compose.ts";
 import type { Docker } from "./docker/docker.ts";
+import { drFreshness } from "./dr/auto.ts";
 import { AppError } from "./errors.ts";
+import { type KopiaChoice, MIN_KOPIA } from "./kopia/binary.ts";
 import type { Kopia } from "./kopia/kopia.ts";
 import { passwordFileTooOpen, readPassword } from "./kopia/password.ts";
-import { installedKopiaVersion } from "./kopia/version.ts";
 import type { Runner } from "./process/runner.ts";
 import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts";
 import { backendOf } from "./repository/backends/index.ts";
@@ -16,8 +17,7 @@ import { atLeast } from "./semver.ts";
 
 /** Oldest docker engine tested; the API it speaks (1.41) has everything discovery reads. */
 export const MIN_DOCKER = "20.10.0";
-/** `snapshot restore --delete-extra` arrived in kopia 0.21. */
-export const MIN_KOPIA = "0.21.0";
+export { MIN_KOPIA };
 
 export type CheckStatus = "ok" | "warn" | "fail";
 export interface Check {
@@ -34,6 +34,8 @@ export interface DoctorInput {
   setup?: { config: Config; configPath: string | undefined; paths: ResolvedPaths; kopia: Kopia };
   configProblem?: string;
   isRoot: boolean;
+  /** Which kopia runs (`kopia.binary`, else "auto"). */
+  kopiaChoice: () => Promise<KopiaChoice>;
 }
 
 /** Health checks for monitoring: a "fail" means backups cannot work; a "warn" means they may not. */
@@ -60,7 +62,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     );
   }
   checks.push(await composeCheck(input.docker, input.setup?.config.docker.compose ?? "auto"));
-  checks.push(await kopiaCheck(input.runner));
+  checks.push(await kopiaCheck(input.kopiaChoice));
   checks.push(
     input.isRoot
       ? { id: "root", status: "ok", detail: "running as root" }
@@ -78,6 +80,8 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
   checks.push(...(await alertChecks(config, paths)));
+  const dr = drFreshness(config, { configPath, passwordFile: paths.passwordFile });
+  if (dr) checks.push({ id: "dr-bundle", ...dr });
   return checks;
 }
 
@@ -95,12 +99,27 @@ async function composeCheck(docker: Docker, choice: ComposeChoice): Promise<Chec
   };
 }
 
-async function kopiaCheck(runner: Runner): Promise<Check> {
-  const version = await installedKopiaVersion(runner);
+async function kopiaCheck(kopiaChoice: () => Promise<KopiaChoice>): Promise<Check> {
+  let choice: KopiaChoice;
+  try {
+    choice = await kopiaChoice();
+  } catch (e) {
+    return { id: "kopia", status: "fail", detail: e instanceof Error ? e.message : String(e) };
+  }
+  const { version } = choice;
   if (!version)
-    return { id: "kopia", status: "fail", detail: "kopia not found", hint: "install kopia ≥ 0.21" };
+    return {
+      id: "kopia",
+      status: "fail",
+      detail: "kopia not found",
+      hint: "install kopia ≥ 0.21, or the full kopi-docka build (kopia inside)",
+    };
   return atLeast(version, MIN_KOPIA)
-    ? { id: "kopia", status: "ok", detail: `kopia ${version}` }
+    ? {
+        id: "kopia",
+        status: "ok",
+        detail: `kopia ${version} (${choice.source}: ${choice.path ?? choice.command})`,
+      }
     : { id: "kopia", status: "fail", detail: `kopia ${version} is older than ${MIN_KOPIA}` };
 }
 

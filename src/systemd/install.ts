@@ -29,6 +29,8 @@ export interface InstallOptions {
   randomizedDelaySec?: number;
   /** The config's [schedule] values (beaten by the flags, beating the installed timer). */
   schedule?: ConfigSchedule;
+  /** From `serviceStartTimeout(config)`; unset: no start timeout. */
+  timeoutStartSec?: number;
   force: boolean;
   enable: boolean;
   dryRun: boolean;
@@ -74,7 +76,10 @@ export async function installUnits(o: InstallOptions, deps: SystemdDeps): Promis
   const origin = calendarOrigin(schedule.onCalendarFrom, configured);
   await checkOnCalendar(deps.runner, onCalendar, deps.warn, origin);
   const wanted: [UnitOnDisk, string][] = [
-    [service, renderServiceUnit({ binary: o.binary, configPath: o.configPath })],
+    [
+      service,
+      renderServiceUnit({ binary: o.binary, configPath: o.configPath, timeoutStartSec: o.timeoutStartSec }),
+    ],
     [timer, renderTimerUnit({ onCalendar, randomizedDelaySec })],
   ];
   const files: InstallResult["files"] = wanted.map(([disk, content]) => ({

@@ -40,6 +40,7 @@ export interface InstalledParams {
   configPath?: string;
   onCalendar?: string;
   randomizedDelaySec?: number;
+  timeoutStartSec?: number;
 }
 
 /** What an installed pair of units was written with; missing pieces stay undefined. */
@@ -52,6 +53,8 @@ export function installedParams(service: string | undefined, timer: string | und
     const at = words.indexOf("--config");
     if (at >= 0) params.configPath = words[at + 1];
   }
+  const start = service ? unitValue(service, "TimeoutStartSec") : undefined;
+  if (start && /^\d+$/.test(start)) params.timeoutStartSec = Number(start);
   const calendar = timer ? unitValue(timer, "OnCalendar") : undefined;
   if (calendar) params.onCalendar = calendar;
   // Only whole seconds (what we write); a hand-edited "30min" is left to the default and the diff.

@@ -32,7 +32,11 @@ export interface SystemdStatus {
 function expected(disk: UnitOnDisk, params: ReturnType<typeof installedParams>): string | undefined {
   try {
     if (disk.name === SERVICE_UNIT && params.binary)
-      return renderServiceUnit({ binary: params.binary, configPath: params.configPath });
+      return renderServiceUnit({
+        binary: params.binary,
+        configPath: params.configPath,
+        timeoutStartSec: params.timeoutStartSec,
+      });
     if (disk.name === TIMER_UNIT && params.onCalendar)
       return renderTimerUnit({
         onCalendar: params.onCalendar,

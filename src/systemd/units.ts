@@ -1,4 +1,4 @@
-import { CONTROL_CHARS } from "../config/schema.ts";
+import { CONTROL_CHARS, type Config } from "../config/schema.ts";
 import { UsageError } from "../core/errors.ts";
 
 /**
@@ -14,7 +14,24 @@ export interface ServiceUnitOptions {
   configPath?: string;
   /** Seconds systemd waits after SIGTERM before SIGKILL; must cover the restarts. Default 900. */
   timeoutStopSec?: number;
+  /** Seconds the whole run may take (`serviceStartTimeout`); unset: no limit. */
+  timeoutStartSec?: number;
   description?: string;
+}
+
+/**
+ * `TimeoutStartSec` derived from the cold-window bound: room for ten units each at its bound (plus
+ * its stop and start timeouts) and an hour for everything outside the windows. Undefined when no
+ * `max_cold_seconds` is set anywhere (the service then has no start timeout, as before).
+ */
+export function serviceStartTimeout(config: Config): number | undefined {
+  const bounds = [
+    config.backup.max_cold_seconds,
+    ...Object.values(config.units).map((u) => u.max_cold_seconds),
+  ].filter((x): x is number => x !== undefined);
+  if (bounds.length === 0) return undefined;
+  const perUnit = Math.max(...bounds) + config.backup.stop_timeout + config.backup.start_timeout;
+  return 10 * perUnit + 3600;
 }
 
 export interface TimerUnitOptions {
@@ -116,7 +133,7 @@ ExecStopPost=${exec(o.binary, ["recover", ...config])}
 KillMode=mixed
 KillSignal=SIGTERM
 TimeoutStopSec=${timeout}
-TimeoutStartSec=infinity
+TimeoutStartSec=${o.timeoutStartSec ?? "infinity"}
 Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7

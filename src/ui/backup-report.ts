@@ -16,7 +16,7 @@ export function renderBackupPlan(plan: BackupPlan): string {
     out.push("", `unit ${u.name} (${u.type})${cold}`);
     if (u.hooks.preBackup) out.push(`  pre-backup hook: ${u.hooks.preBackup}`);
     out.push(
-      `  stop: ${u.stopOrder.join(" → ") || "(nothing)"}   start: ${u.startOrder.join(" → ") || "(nothing)"}`,
+      `  stop: ${u.stopOrder.join(" → ") || "(nothing)"}   start: ${u.startOrder.join(" → ") || "(nothing)"}${u.maxColdSeconds !== undefined ? `   max cold: ${u.maxColdSeconds}s` : ""}`,
     );
     out.push(
       indent(
@@ -48,9 +48,21 @@ export function renderBackupPlan(plan: BackupPlan): string {
 }
 
 /** Column titles of `unitRow`, shared by the end-of-run summary and `history`. */
-export const UNIT_ROW_HEADER = ["UNIT", "STATUS", "SNAPSHOTS", "SIZE", "COLD", "TIME", "PROBLEM"] as const;
+export const UNIT_ROW_HEADER = [
+  "UNIT",
+  "STATUS",
+  "SNAPSHOTS",
+  "SIZE",
+  "COLD",
+  "FROZEN",
+  "TIME",
+  "PROBLEM",
+] as const;
 
-/** One unit of a run record as cells: status, snapshots ok/total, saved size, cold window, time, first problem. */
+/**
+ * One unit of a run record as cells: status, snapshots ok/total, saved size, cold window (first stop →
+ * last container running), frozen window (all stopped → first start), time, first problem.
+ */
 export function unitRow(u: RunRecord["units"][number]): string[] {
   return [
     u.name,
@@ -58,6 +70,7 @@ export function unitRow(u: RunRecord["units"][number]): string[] {
     `${u.sources.filter((s) => s.status === "ok").length}/${u.sources.length}`,
     formatBytes(u.bytes ?? savedBytes(u.sources)),
     u.coldWindowMs !== undefined ? formatDuration(u.coldWindowMs) : "-",
+    u.frozenWindowMs !== undefined ? formatDuration(u.frozenWindowMs) : "-",
     formatDuration(u.durationMs),
     u.errors[0] ? `${u.errors[0].phase}: ${u.errors[0].message.split("\n")[0]}` : "",
   ];
@@ -71,7 +84,7 @@ export function emptyRunRow(r: RunRecord): string[] {
   const why = r.interrupted
     ? `interrupted by ${r.interrupted} before any unit`
     : (r.errors[0]?.message ?? "no unit");
-  return ["-", r.status, "0/0", "-", "-", formatDuration(r.durationMs), why.split("\n")[0] ?? ""];
+  return ["-", r.status, "0/0", "-", "-", "-", formatDuration(r.durationMs), why.split("\n")[0] ?? ""];
 }
 
 /** `history`: one row per unit of each run, newest run first. */

@@ -160,6 +160,7 @@ ${extra}`;
       expect(m[`kopi_docka_backup_bytes${l}`]).toBe(unit.bytes);
       expect(m[`kopi_docka_backup_duration_seconds${l}`]).toBe(unit.durationMs / 1000);
       expect(m[`kopi_docka_cold_window_seconds${l}`]).toBe(unit.coldWindowMs / 1000);
+      expect(m[`kopi_docka_frozen_window_seconds${l}`]).toBe(unit.frozenWindowMs / 1000);
       expect(m[`kopi_docka_backup_files${l}`]).toBe(
         unit.sources.reduce((n: number, s: { files?: number }) => n + (s.files ?? 0), 0),
       );
@@ -408,7 +409,8 @@ ${extra}`;
         reset();
         const r = await backup([ok]);
         expect(r.exitCode).toBe(10);
-        expect(r.stderr).toContain("repository storage cannot be reached");
+        expect(r.stderr).toContain("there is no kopia repository at");
+        expect(r.stderr).toContain("is the disk mounted?");
         expect(existsSync(repo)).toBe(false);
         expect((await inspectState(ok)).StartedAt).toBe(before);
         expect(lastJson()).toMatchObject({
@@ -428,7 +430,7 @@ ${extra}`;
       }
     });
 
-    test("pre-flight: the repository cannot be opened (its password file is gone) → alert, exit 10, no container stopped", async () => {
+    test("pre-flight: the repository cannot be opened (its password file is gone) → alert, exit 2 naming the file, no container stopped", async () => {
       const before = (await inspectState(ok)).StartedAt;
       const pw = join(kd, "repository.password");
       const real = readFileSync(pw, "utf8");
@@ -437,18 +439,20 @@ ${extra}`;
       try {
         reset();
         const r = await backup([ok]);
-        expect(r.exitCode).toBe(10);
+        // A host that has used its repository never makes a new password (it could not open old backups).
+        expect(r.exitCode).toBe(2);
+        expect(r.stderr).toContain(`${pw} (repository.password_file) is missing`);
         expect((await inspectState(ok)).StartedAt).toBe(before);
         const body = lastJson();
         expect(body).toMatchObject({
           event: "preflight",
           severity: "failure",
-          code: "repository",
-          exitCode: 10,
+          code: "config",
+          exitCode: 2,
         });
         expect(body.body).toContain("no container was stopped");
         expect(smtp.mails.at(-1)?.data).toContain("backup NOT started");
-        expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/10`);
+        expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/2`);
         writeFileSync(pw, real, { mode: 0o600 });
         assertNoSecret(r.stderr, sentText(), smtp.mails.at(-1)?.data ?? "");
       } finally {

@@ -83,7 +83,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
       expect(backup.stderr).toMatch(
         new RegExp(`${project}: ${project}_dbdata done: \\d+ files, 28\\.\\d MiB`),
       );
-      expect(backup.stdout).toMatch(/^UNIT\s+STATUS\s+SNAPSHOTS\s+SIZE\s+COLD\s+TIME\s+PROBLEM$/m);
+      expect(backup.stdout).toMatch(/^UNIT\s+STATUS\s+SNAPSHOTS\s+SIZE\s+COLD\s+FROZEN\s+TIME\s+PROBLEM$/m);
       expect(backup.stdout).toMatch(new RegExp(`^${project}\\s+ok\\s+5/5\\s+28\\.\\d MiB\\s+\\S+`, "m"));
       // not a terminal: no redraws, no escape codes
       expect(backup.stderr).not.toContain("\r");
@@ -125,6 +125,9 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
       expect(u).toMatchObject({ name: project, status: "ok", restartFailed: [], errors: [] });
       expect(u.stopped.sort()).toEqual([`${project}_app_1`, `${project}_db_1`]);
       expect(u.coldWindowMs).toBeGreaterThan(0);
+      // The frozen window (all stopped → first start) lies inside the cold window.
+      expect(u.frozenWindowMs).toBeGreaterThanOrEqual(0);
+      expect(u.frozenWindowMs).toBeLessThanOrEqual(u.coldWindowMs);
       expect(u.sources.map((s: { type: string }) => s.type).sort()).toEqual([
         "bind",
         "bind",
@@ -147,7 +150,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
     test("history: the run as a table, exit 0", async () => {
       const r = await runCli(["history", "--config", config]);
       expect(r.exitCode).toBe(0);
-      expect(r.stdout).toMatch(/^RUN\s+UNIT\s+STATUS\s+SNAPSHOTS\s+SIZE\s+COLD\s+TIME\s+PROBLEM$/m);
+      expect(r.stdout).toMatch(/^RUN\s+UNIT\s+STATUS\s+SNAPSHOTS\s+SIZE\s+COLD\s+FROZEN\s+TIME\s+PROBLEM$/m);
       expect(r.stdout).toMatch(
         new RegExp(`^${record().runId}\\s+${project}\\s+ok\\s+5/5\\s+28\\.\\d MiB`, "m"),
       );

@@ -51,6 +51,7 @@ describeCompose("backup: a compose stack, cold, end to end", ["docker", "kopia",
     expect(dbState.StartedAt).not.toBe(before.db?.StartedAt);
     expect(new Date(dbState.StartedAt).getTime()).toBeLessThan(new Date(appState.StartedAt).getTime());
     expect(record.units[0]?.coldWindowMs).toBeGreaterThan(0);
+    expect(record.units[0]?.frozenWindowMs).toBeLessThanOrEqual(record.units[0]?.coldWindowMs ?? 0);
   });
 
   test("every snapshot is in the repository with the full tag set", async () => {

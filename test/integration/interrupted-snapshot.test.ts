@@ -69,19 +69,23 @@ describeReal("kopia interrupted mid-snapshot", ["docker", "kopia", "image"], () 
 
   /**
    * Starts `backup --verbose`; `act(pid)` runs 700 ms after kopia says it is snapshotting the volume
-   * (kopia's own stderr, passed through as debug lines): its repository is open and the upload of
-   * ~320 MB, several seconds even on an idle machine, is under way.
+   * (kopia's own stderr, passed through as debug lines) and kopi-docka has let it read: its
+   * repository is open and the upload of ~320 MB, several seconds even on an idle machine, is under way.
    */
   function backupInterrupted(act: (pid: number) => void): Promise<RunResult> {
     let pid = 0;
-    let stage: "before" | "volume" | "fired" = "before";
+    let stage: "before" | "fired" = "before";
+    const seen = { volume: false, kopia: false };
     const result = runner.run([...SOURCE_CLI, "backup", "--unit", name, "--verbose", "--config", config], {
       check: false,
       env,
       timeoutMs: 300_000,
+      // kopia says "Snapshotting" once its repository is open; the volume snapshot starts reading
+      // when kopi-docka says so: after the stop, at the gate's release (in either order).
       onStderrLine: (l) => {
-        if (stage === "before" && l.includes(`snapshot of volume ${volume}`)) stage = "volume";
-        else if (stage === "volume" && l.includes("kopia: Snapshotting")) {
+        if (l.includes(`snapshot of volume ${volume}`)) seen.volume = true;
+        if (l.includes(`kopia: Snapshotting`) && l.includes(`/volumes/${volume}`)) seen.kopia = true;
+        if (stage === "before" && seen.volume && seen.kopia) {
           stage = "fired";
           setTimeout(() => act(pid), 700);
         }

@@ -24,7 +24,7 @@ repositorySuite({
       secrets: readFileSync(ssh.keyFile, "utf8")
         .split("\n")
         .filter((l) => l.length > 40),
-      withoutCredential: { toml: base(join(root, "repo")), key: "repository.sftp_password_file" },
+      withoutCredential: { toml: base(join(root, "repo")), key: "repository.key_file" },
       async foreign() {
         const theirs = join(root, "theirs");
         mkdirSync(theirs, { recursive: true });

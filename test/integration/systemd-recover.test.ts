@@ -52,11 +52,12 @@ describeReal("systemd: ExecStopPost=recover heals a SIGKILL'd backup", ["docker"
     mkdirSync(data);
     writeFileSync(join(data, "payload.txt"), "kept across the kill\n");
     // Sleeps only in the cold data snapshot, so the kill lands while the container is stopped; then
-    // execs the real kopia (the run is SIGKILL'd long before the sleep ends).
+    // execs the real kopia (the run is SIGKILL'd long before the sleep ends). A gated snapshot is
+    // started before the stop: the shim waits at the gate first, as kopia would.
     const shim = join(dir.path, "kopia-shim");
     writeFileSync(
       shim,
-      `#!/bin/sh\nfor a in "$@"; do\n  if [ "$a" = "${data}" ]; then touch "${coldMarker}"; sleep 600; fi\ndone\nexec /opt/kopia-real "$@"\n`,
+      `#!/bin/sh\nfor a in "$@"; do\n  if [ "$a" = "${data}" ]; then\n    if [ -n "$KOPI_DOCKA_GATE" ]; then read -r go < "$KOPI_DOCKA_GATE"; fi\n    touch "${coldMarker}"; sleep 600\n  fi\ndone\nexec /opt/kopia-real "$@"\n`,
     );
     chmodSync(shim, 0o755);
     // The container image has no docker.service; the unit Requires= one (the host daemon is outside).

@@ -5,8 +5,12 @@ import type { Kopia } from "../kopia/kopia.ts";
 import { exitStatusForSignal, type Lifecycle, PRIORITY } from "../safe-exit.ts";
 import { type AlertDeps, createAlertPhase } from "./phase.ts";
 
-/** Errors that end a backup with nothing to report to a person far away (they are at the keyboard). */
-const LOCAL_ONLY = new Set(["usage", "config", "locked", "not_root", "interrupted"]);
+/**
+ * Errors that end a backup with nothing to report to a person far away (they are at the keyboard). A
+ * `config` error met during the run (the password file gone) is reported: the config was read, its
+ * targets are known, and the timer's run at 02:00 has nobody at the keyboard.
+ */
+const LOCAL_ONLY = new Set(["usage", "locked", "not_root", "interrupted"]);
 
 export interface AroundRunDeps extends AlertDeps {
   lifecycle: Lifecycle;

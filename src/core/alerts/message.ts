@@ -68,6 +68,7 @@ function unitLine(u: UnitResult): string[] {
     u.bytes !== undefined ? bytes(u.bytes) : undefined,
     duration(u.durationMs),
     u.coldWindowMs !== undefined ? `cold ${duration(u.coldWindowMs)}` : undefined,
+    u.frozenWindowMs !== undefined ? `frozen ${duration(u.frozenWindowMs)}` : undefined,
   ].filter(Boolean);
   const head = `${u.status === "ok" ? "OK    " : u.status.toUpperCase().padEnd(6)} ${u.name}  ${facts.join(", ")}`;
   if (u.status === "ok" && u.restartFailed.length === 0) return [head];
@@ -123,6 +124,7 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
         bytes: u.bytes ?? null,
         durationMs: u.durationMs,
         coldWindowMs: u.coldWindowMs ?? null,
+        frozenWindowMs: u.frozenWindowMs ?? null,
         restartFailed: u.restartFailed,
         error: u.errors[0] ? { phase: u.errors[0].phase, message: u.errors[0].message } : null,
         next: u.status === "ok" ? null : nextStep(u.errors[0]),
@@ -141,7 +143,7 @@ export function preflightMessage(hostname: string, error: AppError, exitCode: nu
   return {
     event: "preflight",
     severity: "failure",
-    title: `kopi-docka ${hostname}: backup NOT started (${error.code === "repository_auth" ? "wrong repository password" : "repository unreachable"})`,
+    title: `kopi-docka ${hostname}: backup NOT started (${error.code === "repository_auth" ? "wrong repository password" : error.code === "config" ? "configuration problem" : "repository unreachable"})`,
     body: lines.join("\n"),
     data: { hostname, code: error.code, exitCode, message: error.message, hint: error.hint ?? null },
   };

@@ -74,6 +74,11 @@ export function renderMetrics(records: readonly RunRecord[], repositorySnapshots
       samples: per((u) => (u.coldWindowMs === undefined ? undefined : u.coldWindowMs / 1000)),
     },
     {
+      name: "kopi_docka_frozen_window_seconds",
+      help: "Seconds from all of the unit's containers stopped to the first start, in its last backup.",
+      samples: per((u) => (u.frozenWindowMs === undefined ? undefined : u.frozenWindowMs / 1000)),
+    },
+    {
       name: "kopi_docka_backup_bytes",
       help: "Bytes in the snapshots of the unit's last backup.",
       samples: per((u) => u.bytes),

@@ -26,17 +26,19 @@ export async function stopUnit(
   d: BackupDeps,
   unit: UnitPlan,
   runId: string,
-): Promise<{ stopped: StoppedContainer[]; errors: PhaseError[] }> {
+): Promise<{ stopped: StoppedContainer[]; errors: PhaseError[]; firstStopAt?: number }> {
   const stopped: StoppedContainer[] = [];
+  // When the first `docker stop` was issued (performance.now()): where the cold window opens.
+  let firstStopAt: number | undefined;
   for (const name of unit.stopOrder) {
     const plan = unit.containers.find((c) => c.name === name);
     if (!plan) continue;
     // After a signal nothing new is recorded or stopped: the signal path is restarting what was. From
     // the check after the inspect to the spawn of `docker stop` nothing awaits, so no signal slips in.
-    if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)] };
+    if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)], firstStopAt };
     try {
       const state = await d.docker.containerState(plan.id);
-      if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)] };
+      if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)], firstStopAt };
       if (!state.Running) {
         d.log.info(`${unit.name}: ${name} is no longer running; left alone`);
         continue;
@@ -51,7 +53,7 @@ export async function stopUnit(
         startedAt: state.StartedAt ?? "",
       });
     } catch (e) {
-      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
+      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }], firstStopAt };
     }
     const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
       await d.docker.start(plan.id);
@@ -59,13 +61,14 @@ export async function stopUnit(
     });
     stopped.push({ plan, restart });
     d.log.info(`${unit.name}: stopping ${name} (timeout ${plan.stopTimeout}s)`);
+    firstStopAt ??= performance.now();
     try {
       await d.docker.stop(plan.id, plan.stopTimeout);
     } catch (e) {
-      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }] };
+      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }], firstStopAt };
     }
   }
-  return { stopped, errors: [] };
+  return { stopped, errors: [], firstStopAt };
 }
 
 /**

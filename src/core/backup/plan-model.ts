@@ -54,6 +54,8 @@ export interface SourcePlan {
 
 export interface UnitPlan {
   name: string;
+  /** The bound on this unit's cold window (`max_cold_seconds`, unit over global); absent: none. */
+  maxColdSeconds?: number;
   type: UnitType;
   backupId: string;
   /** Every container of the unit, in start (dependency) order. */

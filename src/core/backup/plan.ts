@@ -91,8 +91,10 @@ function planUnit(
   const pre = override?.pre_backup ?? config.backup.hooks.pre_backup;
   const post = override?.post_backup ?? config.backup.hooks.post_backup;
   const predicted = opts.lastColdWindows?.[unit.name];
+  const maxCold = override?.max_cold_seconds ?? config.backup.max_cold_seconds;
   return {
     name: unit.name,
+    ...(maxCold !== undefined ? { maxColdSeconds: maxCold } : {}),
     type: unit.type,
     backupId,
     containers,

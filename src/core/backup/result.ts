@@ -79,8 +79,13 @@ export interface UnitResult {
   durationMs: number;
   /** Sum of the saved snapshots' sizes (kopia's `rootEntry.summ.size`, never a re-walk). */
   bytes?: number;
-  /** From the first `docker stop` until the last restarted container is ready. */
+  /** Cold window: from the first `docker stop` issued until the last restarted container is ready. */
   coldWindowMs?: number;
+  /**
+   * Frozen window: from the moment every container is stopped until the first start is issued (the
+   * part spent on the snapshots themselves, which a strategy shrinks).
+   */
+  frozenWindowMs?: number;
   /** Data the unit uses that this run could not read ("volume x: why"); never counted as saved. */
   notProtected?: string[];
 }

@@ -4,7 +4,7 @@ import type { SnapshotProgress } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
 import { sourceIdentity } from "../snapshot/tags.ts";
 import type { SourcePlan } from "./plan-model.ts";
-import type { UnitProgress } from "./progress.ts";
+import type { SourceProgress, UnitProgress } from "./progress.ts";
 import { lastLines, type SourceResult, stderrTailOf } from "./result.ts";
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -23,23 +23,28 @@ export async function snapshotSource(
     log: Logger;
     unit: string;
     progress?: UnitProgress;
+    /** Gated (`kopia/gate.ts`): kopia starts now, reads once `released` says true. */
+    gate?: { path: string; released: Promise<boolean> };
   },
 ): Promise<SourceResult> {
-  const live = o.progress?.source(`${source.type} ${source.label}`, {
-    expectedBytes: source.lastSnapshotBytes,
-  });
-  // On a terminal the progress line says what is snapshotted, and stays to say how it went.
-  const log = live?.standing ? undefined : o.log;
-  log?.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
+  let live: SourceProgress | undefined;
   let last: SnapshotProgress | undefined;
-  const r = await snapshotWithKopia(kopia, source, o, {
-    onProgress: live
+  const pending = snapshotWithKopia(kopia, source, o, {
+    ...(o.gate ? { gate: o.gate.path } : {}),
+    onProgress: o.progress
       ? (p) => {
           last = p;
-          live.update(p);
+          live?.update(p);
         }
       : undefined,
   });
+  // A gate that never opens: kopia fails without reading; the caller says why, no line is drawn.
+  if (o.gate && !(await o.gate.released)) return pending;
+  live = o.progress?.source(`${source.type} ${source.label}`, { expectedBytes: source.lastSnapshotBytes });
+  // On a terminal the progress line says what is snapshotted, and stays to say how it went.
+  const log = live?.standing ? undefined : o.log;
+  log?.info(`${o.unit}: snapshot of ${source.type} ${source.label} …`);
+  const r = await pending;
   live?.finish(r.status === "ok" ? "ok" : "failed");
   if (r.status === "ok") {
     const read = last
@@ -56,7 +61,7 @@ async function snapshotWithKopia(
   kopia: Kopia,
   source: SourcePlan,
   o: { hostname: string; timestamp: string; signal?: AbortSignal; log: Logger },
-  extra: { onProgress?: (p: SnapshotProgress) => void },
+  extra: { onProgress?: (p: SnapshotProgress) => void; gate?: string },
 ): Promise<SourceResult> {
   const started = performance.now();
   const base = { type: source.type, label: source.label };
@@ -68,6 +73,7 @@ async function snapshotWithKopia(
       signal: o.signal,
       onStderrLine: (line) => o.log.debug(`kopia: ${line}`),
       ...(extra.onProgress ? { onProgress: extra.onProgress } : {}),
+      ...(extra.gate ? { gate: extra.gate } : {}),
     });
     const m = r.manifest;
     const cause = lastLine(r.stderrTail);

@@ -1,6 +1,7 @@
 import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
+import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
@@ -21,6 +22,8 @@ export async function backupUnit(
   plan: UnitPlan,
   unit: Unit,
   runId: string,
+  /** `gate`: data snapshots start before the stop and wait at a gate (`gated.ts`). */
+  opts: { gate: boolean } = { gate: false },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
   const started = performance.now();
@@ -61,24 +64,21 @@ export async function backupUnit(
     }
   };
   const progress = d.progress?.unit(plan.name);
-  const snap = async (s: SourcePlan) => {
-    const r = await snapshotSource(d.kopia, s, {
-      progress,
-      hostname: d.hostname,
-      timestamp,
-      signal: d.lifecycle.signal,
-      log: d.log,
-      unit: plan.name,
-    });
+  const snapOpts = { progress, hostname: d.hostname, timestamp, log: d.log, unit: plan.name };
+  const record = (r: SourceResult) => {
     sources.push(r);
     if (r.status === "failed")
       errors.push({
         phase: "snapshot",
-        item: s.label,
+        item: r.label,
         message: r.reason ?? "failed",
         ...(r.stderrTail ? { stderrTail: r.stderrTail } : {}),
       });
   };
+  // Ends the unit's snapshots on a signal, or when its cold window passes max_cold_seconds.
+  const cold = coldBound(d.lifecycle.signal);
+  const snap = async (s: SourcePlan) =>
+    record(await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }));
 
   if (!(await hook("pre_backup", plan.hooks.preBackup))) return result();
   const ready: SourcePlan[] = [];
@@ -93,7 +93,8 @@ export async function backupUnit(
     }
   }
   for (const s of ready.filter((x) => !isData(x))) await snap(s);
-  for (const s of ready.filter(isData)) {
+  const data = ready.filter(isData);
+  for (const s of data) {
     try {
       await applyIgnoreRules(
         d.kopia,
@@ -104,32 +105,67 @@ export async function backupUnit(
       errors.push({ phase: "policy", item: s.label, message: `exclude patterns not applied: ${msg(e)}` });
     }
   }
-  const coldStart = performance.now();
+  const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
+  const gates = opts.gate
+    ? await openGates(
+        d,
+        data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
+        snapOpts,
+        cold.signal,
+      )
+    : undefined;
   const stop = await stopUnit(d, plan, runId);
+  const allStoppedAt = performance.now();
   errors.push(...stop.errors);
-  for (const s of ready.filter(isData)) {
-    if (stop.errors.length > 0 || errors.some((e) => e.phase === "policy" && e.item === s.label)) {
-      sources.push({
-        type: s.type,
-        label: s.label,
-        status: "failed",
-        durationMs: 0,
-        reason: "not snapshotted: not cold or excludes missing",
-      });
-      continue;
+  if (plan.maxColdSeconds !== undefined && stop.firstStopAt !== undefined)
+    cold.arm(plan.maxColdSeconds * 1000 - (performance.now() - stop.firstStopAt));
+  const overrun = () => `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
+  try {
+    for (const s of data) {
+      if (cold.overrun) {
+        const r = await gates?.gated.find((g) => g.source === s)?.abandon(overrun());
+        record(r ?? { type: s.type, label: s.label, status: "failed", durationMs: 0, reason: overrun() });
+        continue;
+      }
+      const gated = gates?.gated.find((g) => g.source === s);
+      if (stop.errors.length > 0 || policyFailed(s)) {
+        const reason = "not snapshotted: not cold or excludes missing";
+        sources.push(
+          gated
+            ? await gated.abandon(reason)
+            : { type: s.type, label: s.label, status: "failed", durationMs: 0, reason },
+        );
+        continue;
+      }
+      if (d.lifecycle.signal.aborted) break;
+      const r = gated
+        ? await gated.release()
+        : await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal });
+      record(cold.overrun && r.status !== "ok" ? { ...r, reason: overrun() } : r);
     }
-    if (d.lifecycle.signal.aborted) break;
-    await snap(s);
+  } finally {
+    cold.disarm();
+    for (const g of gates?.gated ?? [])
+      if (!sources.some((r) => r.label === g.source.label && r.type === g.source.type))
+        await g.abandon("interrupted");
+    gates?.dispose();
   }
+  const firstStartAt = performance.now();
   const start = await startUnit(d, plan, stop.stopped);
   errors.push(...start.errors);
-  const coldWindowMs = stop.stopped.length > 0 ? Math.round(performance.now() - coldStart) : undefined;
+  const windows =
+    stop.firstStopAt !== undefined
+      ? {
+          coldWindowMs: Math.round(performance.now() - stop.firstStopAt),
+          frozenWindowMs: Math.round(firstStartAt - allStoppedAt),
+        }
+      : {};
   if (d.lifecycle.signal.aborted) errors.push({ phase: "interrupted", message: "interrupted by a signal" });
   else await hook("post_backup", plan.hooks.postBackup);
   return result({
     stopped: stop.stopped.map((s) => s.plan.name),
     restartFailed: start.restartFailed,
-    ...(coldWindowMs !== undefined ? { coldWindowMs } : {}),
+    ...windows,
   });
 }
 

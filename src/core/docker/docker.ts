@@ -1,6 +1,7 @@
 import type { ComposeChoice } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Runner } from "../process/runner.ts";
+import { cleanupOps } from "./cleanup.ts";
 import { composeOps } from "./compose.ts";
 import { containerOps } from "./containers.ts";
 import { dockerExec, inspectMany } from "./inspect.ts";
@@ -40,6 +41,7 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
     ...volumeOps(exec),
     ...networkOps(exec),
     ...composeOps(runner, opts.compose),
+    ...cleanupOps(exec),
 
     imageInspect(ids: readonly string[]) {
       return inspectMany(exec, ["image", "inspect"], ids, ImageInspectSchema);

@@ -4,6 +4,7 @@ import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
+import { GATE_ENV } from "./gate.ts";
 import {
   parseKopiaJson,
   parseKopiaVersion,
@@ -32,6 +33,8 @@ export interface KopiaOptions {
   hostname: string;
   username: string;
   cacheSizeMb?: number;
+  /** argv[0] for kopia, resolved on first call (`kopia.binary`: PATH, embedded, or a path). Default "kopia". */
+  binary?: () => Promise<string>;
 }
 
 export interface SnapshotCreateOptions {
@@ -44,6 +47,11 @@ export interface SnapshotCreateOptions {
   onStderrLine?: (line: string) => void;
   /** Given: kopia runs with `--progress` and each redraw is parsed and passed here. */
   onProgress?: (progress: SnapshotProgress) => void;
+  /**
+   * A fifo: the snapshot opens the repository, then waits for "go" on it before it reads a file
+   * (the gate action, `gate.ts`). Without it the snapshot reads at once, as ever.
+   */
+  gate?: string;
 }
 
 export interface SnapshotRestoreOptions {
@@ -97,11 +105,14 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     KOPIA_PERSIST_CREDENTIALS_ON_CONNECT: "false",
     KOPIA_PASSWORD: withPassword ? opts.password() : undefined,
   });
-  const base = ["kopia", "--config-file", opts.configFile];
+  const base = async () => [opts.binary ? await opts.binary() : "kopia", "--config-file", opts.configFile];
   const run = async (args: string[], o: Parameters<Runner["run"]>[1] & { password?: boolean } = {}) => {
     const { password = true, ...rest } = o;
     try {
-      return await runner.run([...base, ...args], { ...rest, env: { ...env(password), ...rest.env } });
+      return await runner.run([...(await base()), ...args], {
+        ...rest,
+        env: { ...env(password), ...rest.env },
+      });
     } catch (e) {
       throw classifyKopiaError(e);
     }
@@ -227,7 +238,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
      * exit code; nothing it prints passes through kopi-docka.
      */
     async passthrough(args: readonly string[], o: { signal?: AbortSignal } = {}): Promise<number> {
-      const r = await runner.run([...base, ...args], {
+      const r = await runner.run([...(await base()), ...args], {
         env: env(true),
         stdio: "inherit",
         check: false,
@@ -296,10 +307,27 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.overrideSource) args.push("--override-source", o.overrideSource);
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
-      const r = await run(args, { check: false, signal: o.signal, ...progress.options });
+      if (o.gate) args.push("--force-enable-actions");
+      const env = o.gate ? { [GATE_ENV]: o.gate } : undefined;
+      const r = await run(args, { check: false, signal: o.signal, env, ...progress.options });
       const [manifest] = parseSnapshotLines(r.stdout);
       const error = failure(progress.clean(r));
       return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: error.stderrTail, error };
+    },
+
+    /**
+     * `snapshot verify` of the given snapshots, reading `percent` % of their files back. Never throws
+     * on damage: the caller reports it (`dr drill` names what failed).
+     */
+    async snapshotVerify(
+      ids: readonly string[],
+      percent: number,
+      o: { signal?: AbortSignal } = {},
+    ): Promise<{ ok: boolean; errors: string[] }> {
+      const args = ["snapshot", "verify", "--no-progress", "--verify-files-percent", String(percent), ...ids];
+      const r = await run(args, { check: false, signal: o.signal, timeoutMs: 3_600_000 });
+      const errors = [...new Set(r.stderr.split("\n").filter((l) => /error|fail|missing/i.test(l)))];
+      return { ok: r.exitCode === 0 && errors.length === 0, errors: errors.slice(0, 5) };
     },
 
     /** Quick maintenance (full with `full`); only the owner may run it. */

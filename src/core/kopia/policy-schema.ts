@@ -14,6 +14,17 @@ export const KopiaPolicySchema = z.looseObject({
     .optional(),
   files: z.looseObject({ ignore: z.array(z.string()).optional() }).optional(),
   compression: z.looseObject({ compressorName: z.string().optional() }).optional(),
+  actions: z
+    .looseObject({
+      beforeSnapshotRoot: z
+        .looseObject({
+          script: z.string().optional(),
+          mode: z.string().optional(),
+          timeout: z.number().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type KopiaPolicy = z.infer<typeof KopiaPolicySchema>;
 

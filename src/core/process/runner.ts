@@ -183,6 +183,16 @@ async function collect(
   return text.length > keepChars ? text.slice(-keepChars) : text;
 }
 
+/** An abort reason that shortens (or lengthens) the SIGTERM → SIGKILL grace of the aborted children. */
+export class AbortGrace extends Error {
+  constructor(
+    message: string,
+    readonly killGraceMs: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Timeout and abort handling: SIGTERM to the child's group, SIGKILL after the grace period. */
 function armStopper(child: Bun.Subprocess, options: RunOptions) {
   let timedOut = false;
@@ -195,13 +205,16 @@ function armStopper(child: Bun.Subprocess, options: RunOptions) {
       child.kill(sig);
     }
   };
-  const stop = () => {
+  const stop = (graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS) => {
     kill("SIGTERM");
-    timers.push(setTimeout(() => kill("SIGKILL"), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS));
+    timers.push(setTimeout(() => kill("SIGKILL"), graceMs));
   };
+  // An abort whose reason is an `AbortGrace` sets its own grace (a bound that must hold even when
+  // the child hangs on I/O and ignores SIGTERM).
   const onAbort = () => {
     aborted = true;
-    stop();
+    const reason = options.signal?.reason;
+    stop(reason instanceof AbortGrace ? reason.killGraceMs : undefined);
   };
   if (options.timeoutMs !== undefined) {
     timers.push(

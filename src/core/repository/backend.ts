@@ -6,12 +6,7 @@ export interface SecretSlot {
   /** Config key stem: the secret comes from `<key>_file` or from the variable `<key>_env` names. */
   key: string;
   /** kopia reads it from this environment variable (cli/storage_*.go `.Envar`). */
-  env?: string;
-  /**
-   * kopia has no variable for it (sftp's password): it goes as `--<flag>=…` into a 0600 args file
-   * that kopia expands (`@file`, kingpin), removed right after the call.
-   */
-  flag?: string;
+  env: string;
   /** false: optional (used when set). */
   required: boolean;
 }
@@ -29,9 +24,14 @@ export interface SavedConnection {
  * environment is also how to reconnect from nothing (an empty state dir): connect needs nothing else.
  */
 export interface Backend<C extends RepositoryConfig = RepositoryConfig> {
+  /**
+   * A location named indirectly (a tailnet peer): looks it up and answers the config with the address
+   * filled in, before anything else runs. A peer that is unknown or down throws (exit 10).
+   */
+  resolve?(repo: C, io: ProbeIo): Promise<C>;
   /** `repository create|connect <argv>`: the provider and its flags. Never a secret. */
   storageArgs(repo: C): string[];
-  /** The secrets it needs and the env variable (or flag) that carries each. */
+  /** The secrets it needs and the env variable that carries each. */
   secrets(repo: C): SecretSlot[];
   /** Non-secret environment kopia needs (e.g. RCLONE_CONFIG). */
   env?(repo: C): Record<string, string>;

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config, RepositoryConfig } from "../../config/schema.ts";
 import { AppError, ProcessError } from "../errors.ts";
@@ -41,8 +40,9 @@ export interface Opened {
  * before (an unmounted disk, a wrong bucket); never writes into a location holding foreign data.
  */
 export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opened> {
-  const repo = d.config.repository;
-  const backend = backendOf(repo);
+  const backend = backendOf(d.config.repository);
+  const repo =
+    (await backend.resolve?.(d.config.repository, { runner: d.runner, env: {} })) ?? d.config.repository;
   const location = backend.describe(repo);
   await checkReachable(repo, backend.endpoint?.(repo, process.env), location);
   const saved = readSavedConnection(d.paths.kopiaConfigFile);
@@ -80,12 +80,12 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
   if (probe === "foreign") throw foreignData(location);
   const mayCreate =
     backend.canCreate && (mode === "init" || (mode === "use" && firstUse && repo.backend === "filesystem"));
-  const storage = withArgsFile(d.paths.stateDir, backend.storageArgs(repo), secrets.flagLines);
+  const storage = backend.storageArgs(repo);
   // A repository we may create gets its password now: kopia needs one even to find out there is none.
   const generated = mayCreate && ensurePasswordFile(repo.password_file);
   try {
     if (probe === undefined || probe === "unknown" || probe === "repository") {
-      const connected = await connect(d, repo, storage.argv, secrets.env, location).catch((e) => {
+      const connected = await connect(d, repo, storage, secrets.env, location).catch((e) => {
         if (generated && e instanceof AppError && e.code === "repository_auth")
           throw missingPassword(repo, location);
         throw e;
@@ -94,7 +94,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     }
     if (!mayCreate) throw missingRepository(repo, location, backend.canCreate);
     if (probe === "empty" || probe === "missing") await backend.prepareCreate?.(repo, io);
-    await create(d, repo, storage.argv, secrets.env, location);
+    await create(d, repo, storage, secrets.env, location);
     if (generated)
       d.log.info(`generated a new repository password in ${repo.password_file}: keep a copy elsewhere`);
     return done(d, repo, { created: true, location, replaced });
@@ -102,8 +102,6 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     // Nothing of ours may stay behind when nothing was created.
     if (generated) rmSync(repo.password_file, { force: true });
     throw e;
-  } finally {
-    storage.remove();
   }
 }
 
@@ -182,13 +180,4 @@ function sameConnection(
   if (saved.hostname !== undefined && (saved.hostname !== hostname || saved.username !== username))
     return false;
   return backend.matches(saved, repo);
-}
-
-/** kopia expands an `@file` argument into the file's lines: the way a flag-only secret avoids argv. */
-function withArgsFile(stateDir: string, argv: string[], lines: string[]) {
-  if (lines.length === 0) return { argv, remove: () => {} };
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const file = join(stateDir, `.kopia-args-${process.pid}-${Date.now()}`);
-  writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600 });
-  return { argv: [...argv, `@${file}`], remove: () => rmSync(file, { force: true }) };
 }

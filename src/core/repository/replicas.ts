@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Config, ReplicaConfig, RepositoryConfig } from "../../config/schema.ts";
 import { AppError, ProcessError } from "../errors.ts";
@@ -70,12 +70,6 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
   if (probe === "empty" || probe === "missing")
     await backend.prepareCreate?.(repo, { runner: d.runner, env: secrets.env });
   const argv = backend.storageArgs(repo);
-  let argsFile: string | undefined;
-  if (secrets.flagLines.length) {
-    argsFile = join(d.paths.stateDir, `.kopia-args-${process.pid}-${Date.now()}`);
-    writeFileSync(argsFile, `${secrets.flagLines.join("\n")}\n`, { mode: 0o600 });
-    argv.push(`@${argsFile}`);
-  }
   try {
     await d.kopia.run(["repository", "sync-to", ...argv, "--parallel", "4", "--delete", "--no-progress"], {
       env: secrets.env,
@@ -92,8 +86,6 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
         },
       );
     throw classifyStorageError(e, repo, where);
-  } finally {
-    if (argsFile) rmSync(argsFile, { force: true });
   }
 }
 

@@ -3,10 +3,9 @@ import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Backend } from "./backend.ts";
 
-/** What the secrets of one backend become: kopia's env, and `--flag=value` lines for an args file. */
+/** What the secrets of one backend become: kopia's env. */
 export interface ResolvedSecrets {
   env: Record<string, string>;
-  flagLines: string[];
 }
 
 /** Files kopia (or rclone) reads that hold secrets (a private key, credentials, an rclone config): 0600 too. */
@@ -27,7 +26,7 @@ export function resolveSecrets(
     const file = values[key];
     if (file) checkPrivate(file, `repository.${key}`);
   }
-  const out: ResolvedSecrets = { env: { ...backend.env?.(repo) }, flagLines: [] };
+  const out: ResolvedSecrets = { env: { ...backend.env?.(repo) } };
   for (const slot of backend.secrets(repo)) {
     const file = values[`${slot.key}_file`];
     const envName = values[`${slot.key}_env`];
@@ -52,8 +51,7 @@ export function resolveSecrets(
         { hint: `put the secret in a file (mode 0600) and set repository.${slot.key}_file to its path` },
       );
     }
-    if (slot.env) out.env[slot.env] = value;
-    else if (slot.flag) out.flagLines.push(`--${slot.flag}=${value}`);
+    out.env[slot.env] = value;
   }
   return out;
 }

@@ -17,7 +17,12 @@ export interface SelftestResult {
  * throwaway filesystem repository under `scratchDir`, a snapshot of a few files, a restore, the bytes
  * and modes compared; everything removed afterwards, whatever happened.
  */
-export async function selftest(d: { runner: Runner; scratchDir: string }): Promise<SelftestResult> {
+export async function selftest(d: {
+  runner: Runner;
+  scratchDir: string;
+  /** The kopia that runs (`kopia.binary`); default "kopia" on PATH. */
+  binary?: () => Promise<string>;
+}): Promise<SelftestResult> {
   const started = performance.now();
   mkdirSync(d.scratchDir, { recursive: true, mode: 0o700 });
   const dir = mkdtempSync(join(d.scratchDir, "selftest-"));
@@ -30,6 +35,7 @@ export async function selftest(d: { runner: Runner; scratchDir: string }): Promi
       password: () => password,
       hostname: "selftest",
       username: "kopi-docka",
+      binary: d.binary,
     });
     const source = join(dir, "source");
     const files = [

@@ -30,6 +30,7 @@ const unit = (name: string, status: UnitResult["status"], extra: Partial<UnitRes
   durationMs: 1500,
   bytes: 10,
   coldWindowMs: 700,
+  frozenWindowMs: 250,
   ...extra,
 });
 const record = (at: string, units: UnitResult[], status: RunRecord["status"] = "ok"): RunRecord => ({
@@ -61,6 +62,7 @@ describe("textfile", () => {
     );
     expect(text).toContain("# TYPE kopi_docka_repository_snapshots gauge\nkopi_docka_repository_snapshots 7");
     expect(text).toContain('kopi_docka_units{status="failed"} 1');
+    expect(text).toContain('kopi_docka_frozen_window_seconds{unit="we\\"ird\\\\name\\n"} 0.25');
   });
 });
 

@@ -123,6 +123,9 @@ describe("executeBackup", () => {
     ]);
     expect(record.status).toBe("ok");
     expect(record.units[0]?.stopped).toHaveLength(3);
+    const u = record.units[0];
+    expect(u?.frozenWindowMs).toBeGreaterThanOrEqual(0);
+    expect(u?.frozenWindowMs).toBeLessThanOrEqual(u?.coldWindowMs ?? -1);
     expect(deps.journal.entries()).toEqual([]);
     expect(deps.lifecycle.pending()).toEqual([]);
     const snap = runner.calls.find((c) => c.argv.includes("/srv/shop/uploads"))?.argv ?? [];

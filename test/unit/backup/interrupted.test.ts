@@ -59,6 +59,7 @@ describe("interruptedRunRecord", () => {
       "0/0",
       "-",
       "-",
+      "-",
       "7.0s",
       "interrupted by SIGTERM before any unit",
     ]);

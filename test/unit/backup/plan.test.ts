@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { planBackup } from "../../../src/core/backup/plan.ts";
 import type { BindMountInfo, ContainerInfo } from "../../../src/core/discovery/model.ts";
+import { renderBackupPlan } from "../../../src/ui/backup-report.ts";
 import { config, container, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 const now = new Date("2025-01-31T23:59:59.000Z");
@@ -104,6 +105,24 @@ describe("planBackup", () => {
       shop_app_1: [5, "unit"],
       shop_db_1: [5, "unit"],
     });
+  });
+
+  test("max_cold_seconds: the unit's own, else the global one, else none", () => {
+    const plan = (c: ReturnType<typeof config>) =>
+      planBackup(c, discovery(stackUnit()), now, planOpts).units[0];
+    expect(plan(config({}))?.maxColdSeconds).toBeUndefined();
+    expect(plan(config({ backup: { max_cold_seconds: 60 } }))?.maxColdSeconds).toBe(60);
+    expect(
+      plan(config({ backup: { max_cold_seconds: 60 }, units: { shop: { max_cold_seconds: 5 } } }))
+        ?.maxColdSeconds,
+    ).toBe(5);
+    const planned = planBackup(
+      config({ backup: { max_cold_seconds: 60 } }),
+      discovery(stackUnit()),
+      now,
+      planOpts,
+    );
+    expect(renderBackupPlan(planned)).toContain("max cold: 60s");
   });
 
   test('hooks: unit override replaces the global one, "" disables it', () => {

@@ -5,8 +5,9 @@ import { toRuntime } from "../../../src/systemd/systemctl.ts";
 import { renderServiceUnit, renderTimerUnit } from "../../../src/systemd/units.ts";
 
 describe("values back out of the units we render", () => {
-  test.each<{ binary: string; configPath?: string }>([
+  test.each<{ binary: string; configPath?: string; timeoutStartSec?: number }>([
     { binary: "/usr/local/bin/kopi-docka", configPath: "/etc/kopi-docka/config.toml" },
+    { binary: "/usr/local/bin/kopi-docka", timeoutStartSec: 13500 },
     { binary: "/opt/kopi docka/bin", configPath: '/etc/a%b "c"\\d.toml' },
     { binary: "/usr/bin/kd" },
   ])("binary and config survive the Exec= quoting, odd characters included: $binary", (params) => {

@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { ConfigSchema } from "../../../src/config/schema.ts";
 import {
   MIN_TIMEOUT_STOP_SEC,
   renderServiceUnit,
   renderTimerUnit,
+  serviceStartTimeout,
   UNIT_MARKER,
 } from "../../../src/systemd/units.ts";
 
@@ -23,6 +25,18 @@ describe("systemd units", () => {
     expect(lines(unit)).toContain("KillMode=mixed");
     expect(lines(unit)).toContain("Type=oneshot");
     expect(lines(unit)).toContain("TimeoutStopSec=900");
+    expect(lines(unit)).toContain("TimeoutStartSec=infinity");
+  });
+
+  test("max_cold_seconds gives the service a finite start timeout: ten units at the largest bound + 1 h", () => {
+    expect(serviceStartTimeout(ConfigSchema.parse({}))).toBeUndefined();
+    const c = ConfigSchema.parse({
+      backup: { max_cold_seconds: 300, stop_timeout: 30, start_timeout: 60 },
+      units: { big: { max_cold_seconds: 900 } },
+    });
+    expect(serviceStartTimeout(c)).toBe(10 * (900 + 30 + 60) + 3600);
+    const unit = renderServiceUnit({ binary: "/usr/bin/kd", timeoutStartSec: serviceStartTimeout(c) });
+    expect(lines(unit)).toContain("TimeoutStartSec=13500");
   });
 
   test("the stop timeout never drops below what restarts need; odd paths are quoted", () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
+import { AppError } from "../../errors.ts";
 import type { Backend } from "../backend.ts";
 import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { absolutePath, nonEmpty, secretKeys } from "../fields.ts";
@@ -11,10 +12,11 @@ export const sftpSchema = z.strictObject({
   user: nonEmpty,
   /** Directory on the server. */
   path: nonEmpty,
-  /** Private key (mode 0600). Either this or sftp_password_file/_env. */
+  /** Private key (mode 0600): how kopi-docka logs in (see secrets below for why never a password). */
   key_file: absolutePath.optional(),
   /** known_hosts holding the server's host key: the key is pinned, a changed one is refused. */
   known_hosts_file: absolutePath,
+  /** Accepted only to refuse them clearly: kopia would need the password on its command line. */
   ...secretKeys("sftp_password"),
 });
 
@@ -37,11 +39,15 @@ export const sftp: Backend<Sftp> = {
     ...(r.key_file ? ["--keyfile", r.key_file] : []),
     ...throttleArgs(r),
   ],
-  // kopia reads no variable for the SSH password: it goes in a 0600 args file (see SecretSlot.flag).
-  secrets: (r) =>
-    r.key_file && !r.sftp_password_file && !r.sftp_password_env
-      ? []
-      : [{ key: "sftp_password", flag: "sftp-password", required: true }],
+  // kopia v0.23.1 takes an SFTP password only as --sftp-password (no variable, no args file), where
+  // `ps` shows it to every user: refused, with the way out named.
+  secrets: (r) => {
+    if (r.sftp_password_file || r.sftp_password_env || !r.key_file)
+      throw new AppError("config", "the sftp backend needs repository.key_file (key authentication)", {
+        hint: "kopia takes an SFTP password only on its command line, where any user could read it: use a key (ssh-keygen -t ed25519) and set repository.key_file",
+      });
+    return [];
+  },
   endpoint: (r) => ({ host: r.host, port: r.port }),
   tools: (r) => (r.key_file ? ["sftp"] : []),
   // OpenSSH's sftp in batch mode, with the same key and pinned host key kopia uses. Password auth

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Kopia } from "./kopia.ts";
+import type { KopiaPolicy } from "./policy-schema.ts";
+
+/** Names the fifo a gated `kopia snapshot create` waits on (in that process's environment only). */
+export const GATE_ENV = "KOPI_DOCKA_GATE";
+
+/**
+ * kopia's `before-snapshot-root` action of our identity's policy. kopia runs it after it has opened
+ * the repository, found the previous snapshot and read the policy, and before it reads one file: so a
+ * snapshot started while the containers still run pays its fixed cost (process start, key derivation,
+ * repository open) outside the cold window and waits here until the containers are stopped.
+ * It fails closed: only an explicit "go" on the fifo lets the snapshot read; no variable, a closed
+ * fifo or a timeout fails the action, and an "essential" action that fails saves no snapshot. kopia
+ * runs actions only for a snapshot started with `--force-enable-actions` (our connection never
+ * enables them), so every other snapshot of these sources ignores it.
+ */
+export const GATE_SCRIPT = `# kopi-docka: wait until the unit's containers are stopped (see kopi-docka's README, "cold window")
+read -r go < "$${GATE_ENV}"
+test "$go" = go
+`;
+
+/** Longest a gated snapshot waits for its go: the stop of a unit's containers must fit in it. */
+export const GATE_TIMEOUT_SECONDS = 7200;
+
+/** True when `current` already holds the gate action exactly as `ensureGatePolicy` sets it. */
+export function hasGateAction(current: KopiaPolicy): boolean {
+  const a = current.actions?.beforeSnapshotRoot;
+  return a?.script === GATE_SCRIPT && a.mode === "essential" && a.timeout === GATE_TIMEOUT_SECONDS;
+}
+
+/**
+ * Read-before-write of the gate action on `user@host` (the level every source of ours inherits): one
+ * `policy show` per run, a `policy set` only the first time.
+ */
+export async function ensureGatePolicy(kopia: Kopia, target: string): Promise<boolean> {
+  if (hasGateAction(await kopia.policyShow(target))) return false;
+  // kopia reads a persisted action script from a file; it lives only for this call.
+  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-gate-"));
+  try {
+    const script = join(dir, "gate.sh");
+    writeFileSync(script, GATE_SCRIPT, { mode: 0o600 });
+    await kopia.policySet(target, [
+      "--before-snapshot-root-action",
+      script,
+      "--persist-action-script",
+      "--action-command-mode=essential",
+      `--action-command-timeout=${GATE_TIMEOUT_SECONDS}s`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return true;
+}

@@ -1,0 +1,110 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { AppError } from "../errors.ts";
+import { acquireLock } from "../lock/acquire.ts";
+import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
+import { artifactName, checkSum, downloadVerified, expectedSum } from "./release.ts";
+import { commitBinary, previousPath, rollbackBinary, stageBinary } from "./replace.ts";
+
+export type UpgradeSource =
+  | { kind: "release"; url: string; version: string; variant: string; full: boolean }
+  | { kind: "file"; path: string };
+
+export interface UpgradeRequest {
+  /** The installed binary to replace (the running one). */
+  target: string;
+  source: UpgradeSource;
+  lockFile: string;
+  dryRun: boolean;
+}
+
+export interface UpgradeResult {
+  target: string;
+  from: string;
+  /** What was (or would be) installed: a URL or a file. */
+  source: string;
+  /** `kopi-docka --version` of the new binary; null on a dry run. */
+  installed: string | null;
+  previous: string | null;
+  changed: boolean;
+  dryRun: boolean;
+}
+
+/** The new binary's bytes, checked against the SHA256SUMS of its release (or beside the file). */
+async function fetchBytes(source: UpgradeSource, log: Logger): Promise<Uint8Array> {
+  if (source.kind === "release")
+    return downloadVerified(source.url, source.version, artifactName(source.variant, source.full));
+  if (!existsSync(source.path))
+    throw new AppError("usage", `${source.path} not found`, {
+      hint: "--binary takes a kopi-docka binary file",
+    });
+  const bytes = new Uint8Array(readFileSync(source.path));
+  const sums = join(dirname(source.path), "SHA256SUMS");
+  if (existsSync(sums))
+    checkSum(
+      bytes,
+      expectedSum(readFileSync(sums, "utf8"), basename(source.path), sums),
+      basename(source.path),
+    );
+  else log.warn(`no SHA256SUMS beside ${source.path}: not verified`);
+  return bytes;
+}
+
+function describe(source: UpgradeSource): string {
+  return source.kind === "file"
+    ? source.path
+    : `${source.url}/${source.version}/${artifactName(source.variant, source.full)}`;
+}
+
+/**
+ * Replaces the installed binary with a checked one, under the host lock: a running backup makes it
+ * refuse ("locked"), and no backup can start half-way. The new file must run (`--version`) before it
+ * is renamed in; the old one is kept for `--rollback`. Identical bytes change nothing.
+ */
+export async function upgrade(
+  req: UpgradeRequest,
+  deps: { runner: Runner; log: Logger; current: string },
+): Promise<UpgradeResult> {
+  const base = { target: req.target, from: deps.current, source: describe(req.source), dryRun: req.dryRun };
+  const bytes = await fetchBytes(req.source, deps.log);
+  if (existsSync(req.target) && Buffer.from(readFileSync(req.target)).equals(Buffer.from(bytes))) {
+    return { ...base, installed: deps.current, previous: null, changed: false };
+  }
+  if (req.dryRun) return { ...base, installed: null, previous: previousPath(req.target), changed: true };
+  const lock = await acquireLock(req.lockFile, {
+    runId: `upgrade-${process.pid}-${Date.now()}`,
+    command: "upgrade",
+  });
+  const staged = stageBinary(req.target, bytes);
+  try {
+    const r = await deps.runner.run([staged, "--version"], { check: false, timeoutMs: 60_000 });
+    if (r.exitCode !== 0 || !r.stdout.trim()) {
+      throw new AppError(
+        "check_failed",
+        `the new binary does not run here (exit ${r.exitCode}): nothing was changed`,
+        {
+          hint: "is it built for this CPU? (x64 without AVX2 needs the -baseline build)",
+        },
+      );
+    }
+    commitBinary(staged, req.target);
+    return { ...base, installed: r.stdout.trim(), previous: previousPath(req.target), changed: true };
+  } finally {
+    rmSync(staged, { force: true });
+    lock.release();
+  }
+}
+
+/** Puts the kept previous binary back, under the lock. */
+export async function rollback(target: string, lockFile: string): Promise<void> {
+  const lock = await acquireLock(lockFile, {
+    runId: `rollback-${process.pid}-${Date.now()}`,
+    command: "upgrade --rollback",
+  });
+  try {
+    rollbackBinary(target);
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openGated } from "../../src/core/backup/gated.ts";
+import { runBackup } from "../../src/core/backup/run.ts";
+import { createJournal } from "../../src/core/containers/journal.ts";
+import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
+import { openRepository } from "../../src/core/repository/open.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeTree } from "../helpers/tree.ts";
+import { bareRestore, coreDeps } from "./backup-helpers.ts";
+
+// Cold snapshots start before the stop and wait at a gate. What must hold: the snapshot still equals
+// the data at stop time while a writer rewrites files as fast as it can until SIGTERM (same-size
+// rewrites, renames, deletes), run after run; and a gate never opened saves nothing.
+const RUNS = Number(process.env.KD_GATE_RUNS ?? 20);
+
+/**
+ * Rewrites 8 files with same-size content, renames, deletes, with no pause. On SIGTERM it marks the
+ * volume frozen and exits; while frozen (after the backup's restart) it writes nothing, so the volume
+ * after the backup is the volume at stop time. The test removes the flag to let it write again.
+ */
+const WRITER = `
+cd /data
+mkdir -p w
+i=0
+trap 'touch frozen; exit 0' TERM
+while true; do
+  if [ -f frozen ]; then sleep 0.05; continue; fi
+  i=$((i+1))
+  for k in 0 1 2 3 4 5 6 7; do printf '%08d-%s\\n' "$i" "$k" > w/same$k; done
+  echo "$i" > w/tmp && mv w/tmp w/renamed$((i % 5))
+  rm -f w/del$((i % 3)); echo "$i" > w/del$(((i + 1) % 3))
+done
+`;
+
+describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kdt-gate-");
+  const name = uniqueName("kdt-gate");
+  const volume = `${name}-v`;
+  let deps: ReturnType<typeof coreDeps>;
+  let mountpoint = "";
+
+  beforeAll(async () => {
+    const config = writeTestConfig(join(dir.path, "kd"), "[backup]\nstop_timeout = 10\n");
+    deps = coreDeps(config);
+    writeFileSync(join(dir.path, "writer.sh"), WRITER);
+    await run(["docker", "volume", "create", volume]);
+    mountpoint = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    await run([
+      "docker",
+      "run",
+      "-d",
+      "--name",
+      name,
+      "-v",
+      `${volume}:/data`,
+      "-v",
+      `${join(dir.path, "writer.sh")}:/writer.sh:ro`,
+      TEST_IMAGE,
+      "sh",
+      "/writer.sh",
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "volume", "rm", "-f", volume], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  test(`${RUNS} backups of a volume rewritten until the stop: each restores to the stop-time bytes`, async () => {
+    const frozenWindows: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      rmSync(join(mountpoint, "frozen"), { force: true });
+      await Bun.sleep(300); // the writer is at full speed again
+      const record = await runBackup({ ...deps, lifecycle: deps.lifecycle }, { units: [name] });
+      expect({ run: i, status: record.status, errors: record.units[0]?.errors }).toEqual({
+        run: i,
+        status: "ok",
+        errors: [],
+      });
+      const vol = record.units[0]?.sources.find((s) => s.type === "volume");
+      const target = join(dir.path, `restored-${i}`);
+      await bareRestore(deps, vol?.snapshotId ?? "", target);
+      // frozen: the writer is idle after the restart, so the volume now is the volume at stop time.
+      expect({ run: i, tree: describeTree(target) }).toEqual({ run: i, tree: describeTree(mountpoint) });
+      rmSync(target, { recursive: true, force: true });
+      frozenWindows.push(record.units[0]?.frozenWindowMs ?? -1);
+    }
+    console.log(`cold-gate: ${RUNS} runs, frozen windows ms: ${frozenWindows.join(" ")}`);
+  }, 900_000);
+
+  test("a gate closed unopened saves no snapshot; an opened one does, under the source's identity", async () => {
+    const journal = createJournal(join(dir.path, "journal"));
+    await openRepository(deps, "use");
+    await ensureGatePolicy(deps.kopia, `kopi-docka@${deps.hostname}`);
+    const src = join(dir.path, "gate-src");
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, "f"), "gated\n");
+    const source = (label: string) => ({
+      type: "volume" as const,
+      label,
+      path: src,
+      logicalPath: `/kopi-docka/gate-test/volumes/${label}`,
+      tags: { type: "volume" as const, unit: "gate-test", backup_id: "b", run_id: "r", volume: label },
+      excludePatterns: [],
+      reason: "test",
+    });
+    const o = {
+      hostname: deps.hostname,
+      timestamp: new Date().toISOString(),
+      log: deps.log,
+      unit: "gate-test",
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: a test source needs only the fields the snapshot reads
+    const sources = [source("closed"), source("opened")] as any;
+    const { gated, dispose } = await openGated({ ...deps, journal }, sources, o);
+    expect(gated.map((g) => g.parked)).toEqual([true, true]);
+    const closed = await gated[0]?.abandon("stop failed");
+    const opened = await gated[1]?.release();
+    dispose();
+    expect(closed).toMatchObject({ status: "failed", reason: "stop failed" });
+    expect(opened?.status).toBe("ok");
+    const all = await deps.kopia.snapshotList();
+    const paths = all
+      .filter((m) => m.source.path.startsWith("/kopi-docka/gate-test/"))
+      .map((m) => m.source.path);
+    expect(paths).toEqual(["/kopi-docka/gate-test/volumes/opened"]);
+  }, 120_000);
+});

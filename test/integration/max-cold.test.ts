@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runBackup } from "../../src/core/backup/run.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { coreDeps, inspectState } from "./backup-helpers.ts";
+
+// backup.max_cold_seconds against a repository that stops answering: the kopia process snapshotting
+// the first unit's volume is frozen (SIGSTOP) once its container is stopped, as a hung network
+// repository or a stuck disk would leave it. The bound must cancel it, start the container, fail
+// that unit with the reason, and go on to the next unit.
+const MAX_COLD = 3;
+const IDLE = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+
+describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kdt-maxcold-");
+  const hung = uniqueName("kdt-maxcold-a");
+  const fine = uniqueName("kdt-maxcold-b");
+  let deps: ReturnType<typeof coreDeps>;
+  let mountpoint = "";
+
+  beforeAll(async () => {
+    const config = writeTestConfig(
+      join(dir.path, "kd"),
+      `[backup]\nstop_timeout = 5\nmax_cold_seconds = ${MAX_COLD}\n`,
+    );
+    deps = coreDeps(config);
+    for (const n of [hung, fine]) {
+      await run(["docker", "volume", "create", `${n}-v`]);
+      await run(["docker", "run", "-d", "--name", n, "-v", `${n}-v:/data`, TEST_IMAGE, "sh", "-c", IDLE]);
+    }
+    await run(["docker", "exec", hung, "sh", "-c", "echo payload > /data/f"]);
+    mountpoint = (
+      await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", `${hung}-v`])
+    ).stdout.trim();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const n of [hung, fine]) {
+      await run(["docker", "rm", "-f", n], { check: false });
+      await run(["docker", "volume", "rm", "-f", `${n}-v`], { check: false });
+    }
+    dir.remove();
+  }, 60_000);
+
+  /** kopia processes snapshotting `path` (by their argv). */
+  function kopiaOf(path: string): number[] {
+    const out: number[] = [];
+    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      try {
+        const argv = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+        if (argv[0]?.endsWith("kopia") && argv.includes("create") && argv.includes(path)) out.push(Number(p));
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  }
+
+  test(`the hung unit runs again within ${MAX_COLD} s + kill grace + start; it fails with the reason; the next unit is backed up`, async () => {
+    let stoppedAt = 0;
+    let frozen: number[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching && frozen.length === 0) {
+        if (!(await inspectState(hung)).Running) {
+          stoppedAt = Date.now();
+          frozen = kopiaOf(mountpoint);
+          for (const pid of frozen) process.kill(pid, "SIGSTOP");
+        }
+        await Bun.sleep(20);
+      }
+    })();
+    const record = await runBackup(deps, { units: [hung, fine] });
+    watching = false;
+    await watcher;
+    expect(frozen.length).toBeGreaterThan(0);
+    const state = await inspectState(hung);
+    expect(state.Running).toBe(true);
+    const downMs = Date.parse(state.StartedAt) - stoppedAt;
+    console.log(`max-cold: down ${downMs} ms with max_cold_seconds = ${MAX_COLD}`);
+    // the bound, 1 s for kopia to give up, and the start (generous: a loaded 2-core machine)
+    expect(downMs).toBeLessThan((MAX_COLD + 1 + 5) * 1000);
+    const [a, b] = record.units;
+    expect(a?.name).toBe(hung);
+    expect(a?.status).toBe("failed");
+    expect(a?.restartFailed).toEqual([]);
+    const vol = a?.sources.find((s) => s.type === "volume");
+    expect(vol?.status).toBe("failed");
+    expect(vol?.reason).toContain(`max_cold_seconds (${MAX_COLD} s)`);
+    expect(a?.errors.some((e) => e.phase === "snapshot" && e.message.includes("max_cold_seconds"))).toBe(
+      true,
+    );
+    expect(b).toMatchObject({ name: fine, status: "ok" });
+    expect((await inspectState(fine)).Running).toBe(true);
+    for (const pid of frozen) expect(() => process.kill(pid, 0)).toThrow();
+  }, 180_000);
+});
