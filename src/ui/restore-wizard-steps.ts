@@ -64,7 +64,9 @@ export async function askPoint(
     }),
     io,
   );
-  return { host, point: candidates.find((x) => x.key === key) as RestorePoint };
+  const point = candidates.find((x) => x.key === key);
+  if (!point) throw new Error(`restore wizard: ${key} was offered but is not a restore point`);
+  return { host, point };
 }
 
 /** Each unit with restore points on the host, with its newest backup. */

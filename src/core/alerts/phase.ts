@@ -153,7 +153,8 @@ export function createAlertPhase(d: AlertDeps) {
         message ? send("backup report", message) : Promise.resolve([]),
         missed().catch((e) => {
           d.log.warn(`missed-backup check failed: ${errText(e)}`);
-          return { units: [], results: [] as SendResult[] };
+          const results: SendResult[] = [];
+          return { units: [], results };
         }),
         ping({
           phase: "end",

@@ -39,7 +39,7 @@ export async function pathSize(path: string, bounds: SizeBounds = {}): Promise<S
         truncated = true;
         return;
       }
-      const names = await readdir(dir).catch(() => [] as string[]);
+      const names = await readdir(dir).catch((): string[] => []);
       for (const name of names) {
         const full = join(dir, name);
         const st = await lstat(full).catch(() => undefined);

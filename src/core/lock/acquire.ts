@@ -99,7 +99,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return reject(abortError(signal));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(abortError(signal as AbortSignal));
+      if (signal) reject(abortError(signal)); // only ever registered on a signal
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);

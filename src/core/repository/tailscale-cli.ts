@@ -62,10 +62,10 @@ export function findPeer(json: string, wanted: string): TailnetPeer | undefined 
 /** Round trip and path from `tailscale ping` output: `pong from NAME (IP) via WHERE in 12ms`. */
 export function parsePing(stdout: string): { latencyMs: number; via: string } | undefined {
   const m = /^pong from \S+ \(([^)]*)\) via (.+?) in ([\d.]+)\s*(ms|s|µs|us)$/m.exec(stdout);
-  if (!m) return undefined;
+  if (!m?.[2]) return undefined;
   const value = Number(m[3]);
   const ms = m[4] === "s" ? value * 1000 : m[4] === "ms" ? value : value / 1000;
-  return { latencyMs: Math.round(ms * 10) / 10, via: m[2] as string };
+  return { latencyMs: Math.round(ms * 10) / 10, via: m[2] };
 }
 
 function needTailscale(): void {

@@ -87,8 +87,9 @@ export function pointsFor(points: RestorePoints, host: string, unit: string): Re
  * missing. `--run` accepts a backup id, a run id or `<unit>@<backup_id>`.
  */
 export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHost: string): RestoreRequest {
-  const missing = [...(f.unit ? [] : ["--unit"]), ...(f.run || f.latest ? [] : ["--run or --latest"])];
-  if (missing.length) {
+  const unit = f.unit;
+  const missing = [...(unit ? [] : ["--unit"]), ...(f.run || f.latest ? [] : ["--run or --latest"])];
+  if (missing.length || !unit) {
     throw new UsageError(
       `restore needs ${missing.join(" and ")} without a terminal`,
       "see `kopi-docka snapshots`",
@@ -96,7 +97,6 @@ export function requestFromFlags(f: RestoreFlags, points: RestorePoints, thisHos
   }
   if (f.run && f.latest) throw new UsageError("--run and --latest exclude each other");
   const host = f.fromHost ?? thisHost;
-  const unit = f.unit as string;
   const badName = nameProblem("unit", unit);
   if (badName) throw new UsageError(`--unit: ${badName}`, "see `kopi-docka snapshots`");
   const candidates = pointsFor(points, host, unit);

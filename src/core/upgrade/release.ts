@@ -37,7 +37,7 @@ export function releaseDir(version: string): string {
 export function expectedSum(sums: string, name: string, where: string): string {
   for (const line of sums.split("\n")) {
     const m = /^([0-9a-f]{64}) [ *]?(.+)$/.exec(line.trim());
-    if (m && m[2] === name) return m[1] as string;
+    if (m?.[1] && m[2] === name) return m[1];
   }
   throw new AppError("check_failed", `${name} is not listed in ${where}: refusing it`);
 }
