@@ -98,8 +98,8 @@ function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type") return `expected ${issue.expected}`;
   if (issue.code === "invalid_value")
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  if (issue.code === "invalid_union" && "options" in issue) {
-    return `must be one of ${(issue.options as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+  if (issue.code === "invalid_union" && "options" in issue && Array.isArray(issue.options)) {
+    return `must be one of ${issue.options.map((v) => JSON.stringify(v)).join(", ")}`;
   }
   if (issue.code === "too_small") return `must be at least ${issue.minimum}`;
   if (issue.code === "too_big") return `must be at most ${issue.maximum}`;

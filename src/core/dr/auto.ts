@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import { writeFileAtomic } from "../durable.ts";
+import { isRecord } from "../guards.ts";
 import {
   bundleFileName,
   collectBundleInput,
@@ -31,8 +32,8 @@ export function bundleFingerprint(input: BundleInput): string {
   );
   for (const f of input.carried) h.update(`\0${f.path}\0`).update(f.data);
   for (const e of input.env) h.update(`\0${e.variable}=${e.value}`);
-  const status = input.repositoryStatus as { storage?: unknown; uniqueIDHex?: unknown } | undefined;
-  h.update(`\0${JSON.stringify(status?.storage ?? null)}`);
+  const storage = isRecord(input.repositoryStatus) ? input.repositoryStatus.storage : undefined;
+  h.update(`\0${JSON.stringify(storage ?? null)}`);
   return h.digest("hex");
 }
 
