@@ -30,10 +30,12 @@ export const WARM_ENV = "KOPI_DOCKA_WARM";
  * slot, yet the cold snapshot after it must use it as its base. kopia runs this action once the whole
  * tree is read and before it saves the manifest; SIGINT to kopia (our parent) then saves the manifest
  * marked incomplete ("canceled"), which retention skips and the next snapshot of the source still
- * takes as a base. Every other snapshot (no variable) passes through untouched.
+ * takes as a base. kopia notes the signal in a goroutine of its own, racing this action's return: a
+ * warm pass once came back complete without the pause (and a complete one takes a retention slot), so
+ * the action waits for it. Every other snapshot (no variable) passes through untouched.
  */
 export const WARM_SCRIPT = `# kopi-docka: a warm pass is saved incomplete (see kopi-docka's README, "Backup modes")
-test -z "$${WARM_ENV}" || kill -INT "$PPID"
+test -z "$${WARM_ENV}" || { kill -INT "$PPID" && sleep 2; }
 `;
 
 /** Longest a gated snapshot waits for its go: the stop of a unit's containers must fit in it. */
