@@ -4,6 +4,7 @@ import { SCOPES, type Scope } from "../config/schema.ts";
 import { runWithAlerts } from "../core/alerts/around-run.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
+import { refreshAfterBackup } from "../core/dr/auto.ts";
 import { exitCodeFor } from "../exit-codes.ts";
 import { renderBackupPlan, renderRecord } from "../ui/backup-report.ts";
 import { emit } from "../ui/output.ts";
@@ -44,8 +45,9 @@ export default defineCommand({
       return emit(args, plan, renderBackupPlan);
     }
     const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, () => runBackup(deps, req));
-    emit(args, record, renderRecord);
     const error = outcomeError(record);
+    if (!error) await refreshAfterBackup(ctx, { now: new Date(), version: VERSION });
+    emit(args, record, renderRecord);
     if (error) throw error;
   },
 });

@@ -4,6 +4,7 @@ import checkFreshness from "./check-freshness.ts";
 import config from "./config.ts";
 import dockerConfig from "./docker-config.ts";
 import doctor from "./doctor.ts";
+import dr from "./dr.ts";
 import history from "./history.ts";
 import kopia from "./kopia.ts";
 import list from "./list.ts";
@@ -11,6 +12,7 @@ import notify from "./notify.ts";
 import recover from "./recover.ts";
 import repo from "./repo.ts";
 import restore from "./restore.ts";
+import setup from "./setup.ts";
 import snapshots from "./snapshots.ts";
 import systemd from "./systemd.ts";
 import upgrade from "./upgrade.ts";
@@ -24,6 +26,7 @@ export const commands: Record<string, CommandDef<any>> = {
   kopia,
   version,
   doctor,
+  dr,
   "docker-config": dockerConfig,
   config,
   list,
@@ -32,6 +35,7 @@ export const commands: Record<string, CommandDef<any>> = {
   recover,
   repo,
   restore,
+  setup,
   snapshots,
   systemd,
   upgrade,

@@ -8,6 +8,7 @@ import { rcloneSchema } from "../core/repository/backends/rclone.ts";
 import { s3Schema } from "../core/repository/backends/s3.ts";
 import { serverSchema } from "../core/repository/backends/server.ts";
 import { sftpSchema } from "../core/repository/backends/sftp.ts";
+import { tailscaleSchema } from "../core/repository/backends/tailscale.ts";
 import { webdavSchema } from "../core/repository/backends/webdav.ts";
 import { speed } from "../core/repository/fields.ts";
 
@@ -99,6 +100,7 @@ export const RepositorySchema = z
       rcloneSchema.extend(commonRepository),
       webdavSchema.extend(commonRepository),
       serverSchema.extend(commonRepository),
+      tailscaleSchema.extend(commonRepository),
     ]),
   )
   .prefault({});
@@ -297,6 +299,22 @@ export const MetricsSchema = z
 
 // --- end alerts and metrics ---
 
+/** Disaster-recovery bundles refreshed after backups (`dr export` by hand needs none of this). */
+export const DrSchema = z
+  .strictObject({
+    /** Directory a new bundle is written to after a successful backup when the config or repository changed; "" for never. */
+    export_after_backup: z.union([z.literal(""), absolutePath]).default(""),
+    /** Bundles kept in that directory (older ones are removed). */
+    keep: z.number().int().min(1).max(100).default(3),
+    /** The bundles' passphrase (0600 file, kept apart from the bundles): needed when export_after_backup is set. */
+    passphrase_file: z.union([z.literal(""), absolutePath]).default(""),
+  })
+  .refine((d) => !d.export_after_backup || d.passphrase_file, {
+    message: "export_after_backup needs passphrase_file (a generated passphrase is never stored)",
+    path: ["passphrase_file"],
+  })
+  .prefault({});
+
 /**
  * Which kopia runs: "auto" (a kopia >= the minimum on PATH, else the one inside a full binary), "path"
  * (PATH only), "embedded" (the one inside, extracted under state_dir/bin), or an absolute path.
@@ -318,6 +336,7 @@ export const ConfigSchema = z
     schedule: ScheduleSchema,
     alerts: AlertsSchema,
     metrics: MetricsSchema,
+    dr: DrSchema,
     units: z.record(z.string().min(1), UnitOverrideSchema).default({}),
   })
   .prefault({});

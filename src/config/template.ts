@@ -6,7 +6,7 @@ export const CONFIG_TEMPLATE = `# kopi-docka configuration (TOML). Every key is 
 # Check a change with \`kopi-docka config validate\`; see the effective values with \`kopi-docka config show\`.
 
 [repository]
-# Where kopia keeps the backups: filesystem, sftp, s3, b2, azure, gcs, rclone, webdav or server
+# Where kopia keeps the backups: filesystem, sftp, tailscale, s3, b2, azure, gcs, rclone, webdav or server
 # (examples for each below). "filesystem": a local or mounted directory. A filesystem repository is
 # created on this host's first backup; any other, or once this host has used one, only by
 # \`kopi-docka repo init\`: a missing repository (an unmounted disk, a wrong bucket) is an error, exit 10.
@@ -37,6 +37,15 @@ max_download_speed = 0
 # key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600 (required: kopia would need a
 #                                       # password on its command line, visible to every user)
 # known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
+#
+# backend = "tailscale"                 # SFTP on a tailnet peer, checked online before anything stops
+# peer = "nas.tailnet-x.ts.net"         # its MagicDNS name (or just "nas"); \`tailscale status\` lists them
+# port = 22
+# user = "kopia"
+# path = "/srv/kopia/this-host"
+# key_file = "/etc/kopi-docka/id_ed25519"
+# known_hosts_file = "/etc/kopi-docka/known_hosts"   # pins the host key under the peer's Tailscale IP
+#                                       # (100.x.y.z): ssh-keyscan 100.x.y.z > known_hosts
 #
 # backend = "s3"                        # AWS or any S3-compatible store
 # bucket = "backups"
@@ -88,7 +97,7 @@ max_download_speed = 0
 
 # A second copy of the repository (3-2-1), copied after each successful backup with kopia's
 # \`repository sync-to\` (outside the cold window; a failed copy makes the run exit 3, never fails it).
-# Any backend but "server", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
+# Any backend but "server" or "tailscale", with the same keys as above; \`kopi-docka repo sync\` copies by hand and
 # \`restore --repository replica:NAME\` reads it when the primary is gone. Repeat the table for more.
 # [[replicas]]
 # name = "offsite"
@@ -191,6 +200,16 @@ ca_file = ""
 # Prometheus textfile for node_exporter's textfile collector, rewritten atomically after every run,
 # e.g. "/var/lib/node_exporter/textfile/kopi_docka.prom". "" for none.
 textfile = ""
+
+[dr]
+# Disaster-recovery bundle (\`kopi-docka dr export\`) refreshed after each successful backup when the
+# config or the repository changed: a directory, e.g. "/root/kopi-docka-dr" (better: a mount that is
+# not this disk). "" for never.
+export_after_backup = ""
+# Bundles kept there; older ones are removed.
+keep = 3
+# File holding the bundles' passphrase (0600, keep a copy elsewhere): needed with export_after_backup.
+passphrase_file = ""
 
 # Per-unit settings; the table name is the unit (compose project or container name).
 # [units.nextcloud]

@@ -1,13 +1,19 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeFileAtomic } from "../core/durable.ts";
 import { UsageError } from "../core/errors.ts";
 import { CONFIG_TEMPLATE } from "./template.ts";
 
 /**
- * Writes the commented default config. Refuses to replace an existing file unless forced; when forced,
- * the old file is kept beside it. Written to a temp file and renamed, so a crash never leaves half a file.
+ * Writes a config file (0600). Refuses to replace an existing file unless forced; when forced, the old
+ * file is kept beside it as `<file>.bak-<time>`. Temp file, fsync, rename: a crash never leaves half a file.
  */
-export function writeConfigTemplate(target: string, force: boolean, now = new Date()): { backup?: string } {
+export function writeConfigText(
+  target: string,
+  text: string,
+  force: boolean,
+  now = new Date(),
+): { backup?: string } {
   let backup: string | undefined;
   if (existsSync(target)) {
     if (!force)
@@ -16,8 +22,11 @@ export function writeConfigTemplate(target: string, force: boolean, now = new Da
     copyFileSync(target, backup);
   }
   mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-  const tmp = `${target}.tmp-${process.pid}`;
-  writeFileSync(tmp, CONFIG_TEMPLATE, { mode: 0o600 });
-  renameSync(tmp, target);
+  writeFileAtomic(target, text, 0o600);
   return { backup };
+}
+
+/** The commented default config (`config init`). */
+export function writeConfigTemplate(target: string, force: boolean, now = new Date()): { backup?: string } {
+  return writeConfigText(target, CONFIG_TEMPLATE, force, now);
 }

@@ -3,6 +3,7 @@ import type { ResolvedPaths } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { alertChecks } from "./alerts/doctor.ts";
 import type { Docker } from "./docker/docker.ts";
+import { drFreshness } from "./dr/auto.ts";
 import { AppError } from "./errors.ts";
 import { type KopiaChoice, MIN_KOPIA } from "./kopia/binary.ts";
 import type { Kopia } from "./kopia/kopia.ts";
@@ -78,6 +79,8 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
   checks.push(...(await alertChecks(config, paths)));
+  const dr = drFreshness(config, { configPath, passwordFile: paths.passwordFile });
+  if (dr) checks.push({ id: "dr-bundle", ...dr });
   return checks;
 }
 

@@ -25,3 +25,8 @@ export function emit<T>(args: OutputArgs, value: T, render: (value: T) => Render
   const lines = typeof text === "string" ? [text] : text;
   if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
 }
+
+/** Raw bytes as the data itself (`dr export --output -`): nothing else may go to stdout then. */
+export function emitBytes(data: Uint8Array): void {
+  process.stdout.write(data);
+}

@@ -10,6 +10,12 @@ export function renderRepositoryStatus(r: RepositoryStatusReport): string {
   const lines: [string, string | undefined][] = [
     ["backend", r.backend],
     ["location", r.location],
+    [
+      "tailnet peer",
+      r.peer &&
+        `${r.peer.name}${r.peer.address ? ` (${r.peer.address})` : ""} ${r.peer.online ? "online" : "offline"}` +
+          (r.peer.latencyMs === undefined ? "" : `, ${r.peer.latencyMs} ms via ${r.peer.via}`),
+    ],
     ["connected", r.connected ? "yes" : `no${r.problem ? ` (${r.problem})` : ""}`],
     ["snapshots", r.snapshots?.toString()],
     ["units", r.units?.toString()],

@@ -148,6 +148,27 @@ export class FakeDocker implements Docker {
       Labels: spec.labels,
     });
   }
+  async objectsNamed(prefix: string) {
+    this.#op("objects named", prefix);
+    const match = (names: Iterable<string>) => [...names].filter((n) => n.startsWith(prefix));
+    return {
+      containers: match(this.containers.keys()),
+      volumes: match(this.volumes.keys()),
+      networks: match(this.networks.keys()),
+    };
+  }
+  async containerRemove(names: readonly string[]) {
+    this.#op("rm", ...names);
+    for (const n of names) this.containers.delete(n);
+  }
+  async volumeRemove(names: readonly string[]) {
+    this.#op("volume rm", ...names);
+    for (const n of names) this.volumes.delete(n);
+  }
+  async networksRemove(names: readonly string[]) {
+    this.#op("network rm", ...names);
+    for (const n of names) this.networks.delete(n);
+  }
   async networkRemove(name: string) {
     this.#op("network rm", name);
     this.networks.delete(name);

@@ -10,12 +10,20 @@ export const hasTmux = Bun.spawnSync(["tmux", "-V"], { stdout: "ignore", stderr:
 export function terminal(session: string, size = { width: 160, height: 60 }) {
   const screen = async () => (await run(["tmux", "capture-pane", "-p", "-J", "-t", session])).stdout;
   return {
-    start: (cmd: string) =>
-      run([
+    async start(cmd: string) {
+      const argv = [
         ...["tmux", "new-session", "-d", "-s", session],
         ...["-x", String(size.width), "-y", String(size.height)],
         `${cmd}; echo EXIT=$?; sleep 60`,
-      ]),
+      ];
+      // A session started while the last one's server is shutting down meets "server exited
+      // unexpectedly" (sessions started and killed in a row); a moment later a new server starts.
+      for (let attempt = 1; ; attempt++) {
+        const r = await run(argv, { check: attempt === 3 });
+        if (r.exitCode === 0) return r;
+        await Bun.sleep(300);
+      }
+    },
     keys: (...k: string[]) => run(["tmux", "send-keys", "-t", session, ...k]),
     screen,
     /** The screen once it shows `text`; throws with the screen after `ms`. Polls every `everyMs`. */

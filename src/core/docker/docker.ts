@@ -1,5 +1,6 @@
 import { AppError } from "../errors.ts";
 import type { Runner } from "../process/runner.ts";
+import { cleanupOps } from "./cleanup.ts";
 import { composeOps } from "./compose.ts";
 import { containerOps } from "./containers.ts";
 import { dockerExec, inspectMany } from "./inspect.ts";
@@ -39,6 +40,7 @@ export function createDocker(runner: Runner) {
     ...volumeOps(exec),
     ...networkOps(exec),
     ...composeOps(runner),
+    ...cleanupOps(exec),
 
     imageInspect(ids: readonly string[]) {
       return inspectMany(exec, ["image", "inspect"], ids, ImageInspectSchema);

@@ -317,6 +317,21 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: error.stderrTail, error };
     },
 
+    /**
+     * `snapshot verify` of the given snapshots, reading `percent` % of their files back. Never throws
+     * on damage: the caller reports it (`dr drill` names what failed).
+     */
+    async snapshotVerify(
+      ids: readonly string[],
+      percent: number,
+      o: { signal?: AbortSignal } = {},
+    ): Promise<{ ok: boolean; errors: string[] }> {
+      const args = ["snapshot", "verify", "--no-progress", "--verify-files-percent", String(percent), ...ids];
+      const r = await run(args, { check: false, signal: o.signal, timeoutMs: 3_600_000 });
+      const errors = [...new Set(r.stderr.split("\n").filter((l) => /error|fail|missing/i.test(l)))];
+      return { ok: r.exitCode === 0 && errors.length === 0, errors: errors.slice(0, 5) };
+    },
+
     /** Quick maintenance (full with `full`); only the owner may run it. */
     async maintenanceRun(o: { full?: boolean; signal?: AbortSignal } = {}): Promise<void> {
       const args = ["maintenance", "run", ...(o.full ? ["--full"] : []), "--no-auto-maintenance"];

@@ -24,6 +24,11 @@ export interface SavedConnection {
  * environment is also how to reconnect from nothing (an empty state dir): connect needs nothing else.
  */
 export interface Backend<C extends RepositoryConfig = RepositoryConfig> {
+  /**
+   * A location named indirectly (a tailnet peer): looks it up and answers the config with the address
+   * filled in, before anything else runs. A peer that is unknown or down throws (exit 10).
+   */
+  resolve?(repo: C, io: ProbeIo): Promise<C>;
   /** `repository create|connect <argv>`: the provider and its flags. Never a secret. */
   storageArgs(repo: C): string[];
   /** The secrets it needs and the env variable that carries each. */

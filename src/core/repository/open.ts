@@ -40,8 +40,9 @@ export interface Opened {
  * before (an unmounted disk, a wrong bucket); never writes into a location holding foreign data.
  */
 export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opened> {
-  const repo = d.config.repository;
-  const backend = backendOf(repo);
+  const backend = backendOf(d.config.repository);
+  const repo =
+    (await backend.resolve?.(d.config.repository, { runner: d.runner, env: {} })) ?? d.config.repository;
   const location = backend.describe(repo);
   await checkReachable(repo, backend.endpoint?.(repo, process.env), location);
   const saved = readSavedConnection(d.paths.kopiaConfigFile);

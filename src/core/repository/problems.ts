@@ -6,7 +6,7 @@ export function missingRepository(repo: RepositoryConfig, where: string, canCrea
   const question =
     repo.backend === "filesystem"
       ? "is the disk mounted?"
-      : repo.backend === "sftp"
+      : repo.backend === "sftp" || repo.backend === "tailscale"
         ? "is the path on the server right?"
         : repo.backend === "server"
           ? "is the server's repository set up?"

@@ -4,6 +4,7 @@ import { parseKopiaJson } from "../kopia/parse.ts";
 import { backendOf } from "./backends/index.ts";
 import type { OpenDeps } from "./open.ts";
 import { readMarker, readSavedConnection } from "./saved.ts";
+import { lookUpPeer, pingPeer } from "./tailscale-cli.ts";
 
 export interface RepositoryStatusReport {
   backend: string;
@@ -20,6 +21,8 @@ export interface RepositoryStatusReport {
   lastMaintenance?: { kind: string; end: string; success: boolean };
   maxUploadSpeed: number;
   maxDownloadSpeed: number;
+  /** The tailnet peer of a tailscale repository: its state and one `tailscale ping`. */
+  peer?: { name: string; address?: string; online: boolean; latencyMs?: number; via?: string };
   /** Last connection this host made (kept after a disconnect). */
   lastConnected?: { location: string; at: string };
 }
@@ -32,7 +35,7 @@ const MaintenanceInfo = z.looseObject({
 
 /** What `repo status` shows. Reads only; never connects, reconnects or creates. */
 export async function repositoryStatus(d: OpenDeps): Promise<RepositoryStatusReport> {
-  const repo = d.config.repository;
+  let repo: typeof d.config.repository & { address?: string } = d.config.repository;
   const backend = backendOf(repo);
   const marker = readMarker(d.paths.stateDir);
   const report: RepositoryStatusReport = {
@@ -43,6 +46,17 @@ export async function repositoryStatus(d: OpenDeps): Promise<RepositoryStatusRep
     maxDownloadSpeed: repo.max_download_speed,
     ...(marker ? { lastConnected: { location: marker.location, at: marker.connectedAt } } : {}),
   };
+  if (repo.backend === "tailscale") {
+    try {
+      const peer = await lookUpPeer(d.runner, repo.peer);
+      report.peer = { ...peer, ...(peer.online ? await pingPeer(d.runner, peer.name) : {}) };
+      repo = { ...repo, address: peer.address };
+      if (!peer.online) return { ...report, problem: `tailnet peer ${peer.name} is offline` };
+    } catch (e) {
+      report.peer = { name: repo.peer, online: false };
+      return { ...report, problem: e instanceof AppError ? e.message : String(e) };
+    }
+  }
   const saved = readSavedConnection(d.paths.kopiaConfigFile);
   if (!saved) return { ...report, problem: "not connected: run `kopi-docka repo connect` (or `repo init`)" };
   if (!backend.matches(saved, repo))

@@ -1,0 +1,212 @@
+import { existsSync, readFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { DEFAULT_CONFIG_PATH, loadConfig, parseConfigText } from "../config/load.ts";
+import { ConfigSchema } from "../config/schema.ts";
+import { exportBundle } from "../core/dr/export.ts";
+import { AppError, UsageError } from "../core/errors.ts";
+import { backendFlagArgs } from "../core/setup/backends.ts";
+import { commitSetup } from "../core/setup/commit.ts";
+import { answersFromFlags, checkFlags, type SetupFlags } from "../core/setup/flags.ts";
+import type { SetupAnswers } from "../core/setup/model.ts";
+import { passwordOpens, probeFilesystem } from "../core/setup/probe.ts";
+import { renderSetupConfig } from "../core/setup/render.ts";
+import { checkDependencies, setupDryRun } from "../core/setup/steps.ts";
+import { showPassphraseOnce } from "../ui/dr-report.ts";
+import { emit } from "../ui/output.ts";
+import { renderSetup, showPasswordOnce } from "../ui/setup-report.ts";
+import { setupWizard } from "../ui/setup-wizard.ts";
+import { VERSION } from "../version.ts";
+import { type BaseContext, needs, requireRoot } from "./_context.ts";
+import { selfArgv } from "./_self.ts";
+import { commonArgs } from "./_shared.ts";
+
+const str = (description: string, valueHint?: string) => ({
+  type: "string" as const,
+  description,
+  valueHint,
+});
+const KEEP = ["latest", "hourly", "daily", "weekly", "monthly", "annual"] as const;
+
+/** The current config (re-running setup starts from it), or the defaults when there is none. */
+function current(path: string | undefined) {
+  const configPath = path || process.env.KOPI_DOCKA_CONFIG || DEFAULT_CONFIG_PATH;
+  if (!existsSync(configPath)) return { config: ConfigSchema.parse({}), configPath, exists: false };
+  const config = loadConfig(configPath).config;
+  const base = { text: readFileSync(configPath, "utf8"), notify: config.alerts.notify };
+  return { config, configPath, exists: true, base };
+}
+
+/** The config text for `a`, checked: answers merged into a hand-edited file must still parse. */
+function configFor(a: SetupAnswers, cur: ReturnType<typeof current>): string {
+  const text = renderSetupConfig(a, cur.base);
+  try {
+    parseConfigText(text, a.configPath);
+  } catch (e) {
+    throw new UsageError(
+      `setup's answers do not fit into ${a.configPath}: ${e instanceof Error ? e.message : String(e)}`,
+      "edit that file by hand, or move it away and run setup again",
+    );
+  }
+  return text;
+}
+
+/** Without a terminal: the same checks the wizard makes, with no one to ask. */
+async function checkUnattended(ctx: BaseContext, a: SetupAnswers, configText: string): Promise<void> {
+  for (const line of await checkDependencies(ctx)) ctx.log.info(line);
+  if (a.backend !== "filesystem") {
+    // The live test of a remote location is the commit's own: openRepository looks at it first,
+    // connects to a repository there (never overwrites), refuses foreign data, creates one only when empty.
+    ctx.log.info(`backup --dry-run:\n${await setupDryRun(ctx.runner, selfArgv(), configText)}`);
+    return;
+  }
+  const state = probeFilesystem(a.repositoryPath);
+  ctx.log.info(
+    state === "existing"
+      ? `connecting the existing repository at ${a.repositoryPath}`
+      : `creating a repository at ${a.repositoryPath}`,
+  );
+  if (state === "existing") {
+    if (a.password.kind !== "existing")
+      throw new UsageError(
+        `a repository exists at ${a.repositoryPath}`,
+        "pass --password-file with its password (never --generate-password)",
+      );
+    const password = readFileSync(a.passwordFile, "utf8").trim();
+    if (!(await passwordOpens(ctx.runner, a.repositoryPath, password)))
+      throw new AppError(
+        "repository_auth",
+        `${a.passwordFile} does not open the repository at ${a.repositoryPath}`,
+      );
+  }
+  ctx.log.info(`backup --dry-run:\n${await setupDryRun(ctx.runner, selfArgv(), configText)}`);
+}
+
+export default defineCommand({
+  meta: {
+    name: "setup",
+    description:
+      "First-run setup: dependencies, repository (new or existing), password, retention, schedule, notifications, " +
+      "a dry run, then the config. A wizard on a terminal; every answer is also a flag. Exit 0, 2 missing flags, 12 wrong password, 130 cancelled.",
+  },
+  args: {
+    ...commonArgs,
+    ...backendFlagArgs(),
+    backend: str(
+      "Where backups go: filesystem (default), sftp, s3, b2, azure, gcs, rclone, webdav, server",
+      "name",
+    ),
+    "repository-path": str(
+      "Repository directory (new: created; existing: connected, never overwritten)",
+      "dir",
+    ),
+    "password-file": str("Repository password file (existing: its password is used)", "file"),
+    "generate-password": {
+      type: "boolean",
+      description: "Generate a password when the password file does not exist",
+    },
+    hostname: str("Host name recorded on snapshots (default: this machine's)", "name"),
+    compression: str("Compression (default zstd)", "algo"),
+    ...Object.fromEntries(KEEP.map((k) => [`keep-${k}`, str(`Snapshots to keep: ${k}`, "N")])),
+    "state-dir": str("State directory (default /var/lib/kopi-docka)", "dir"),
+    "cache-dir": str("Cache directory (default /var/cache/kopi-docka)", "dir"),
+    "lock-file": str("Host-wide lock file (default /run/kopi-docka/kopi-docka.lock)", "file"),
+    "restore-dir": str("Where restore puts compose files by default (default /opt/stacks)", "dir"),
+    "on-calendar": str("Install the systemd timer with this OnCalendar", "expr"),
+    schedule: { type: "boolean", description: "Install the systemd timer (--no-schedule: do not)" },
+    "dr-bundle": str("Write a DR bundle (dr export) to this file right after setup", "file"),
+    "dr-passphrase-file": str("The DR bundle's passphrase (default: generated, shown once)", "file"),
+    "notify-url": str("Notification URL for failures (ntfy://, mailto://, …)", "url"),
+    force: { type: "boolean", description: "Replace an existing config (kept as <file>.bak-<time>)" },
+    yes: { type: "boolean", description: "Do not ask; needed without a terminal" },
+  },
+  async run({ args }) {
+    requireRoot("setup", "it writes the config, the repository password and the repository");
+    const ctx = needs(args, "none");
+    const flags: SetupFlags = {
+      backend: args.backend,
+      backendFlags: (flag: string) => (args as Record<string, unknown>)[flag] as string | undefined,
+      repositoryPath: args["repository-path"],
+      passwordFile: args["password-file"],
+      generatePassword: args["generate-password"],
+      hostname: args.hostname,
+      compression: args.compression,
+      keep: Object.fromEntries(KEEP.map((k) => [k, args[`keep-${k}`] as string | undefined])),
+      paths: {
+        state_dir: args["state-dir"],
+        cache_dir: args["cache-dir"],
+        lock_file: args["lock-file"],
+        restore_dir: args["restore-dir"],
+      },
+      onCalendar: args["on-calendar"],
+      schedule: args.schedule,
+      notifyUrl: args["notify-url"],
+      drBundle: args["dr-bundle"],
+      yes: args.yes,
+    };
+    checkFlags(flags);
+    const cur = current(args.config);
+    const start = answersFromFlags(flags, cur.config, {
+      configPath: cur.configPath,
+      configExists: cur.exists,
+    });
+    let answers = start.answers;
+    let force = Boolean(args.force);
+    // The wizard asks the filesystem backend's questions; the others are answered by their flags.
+    if (ctx.interactive && start.missing.length > 0 && answers.backend === "filesystem") {
+      const deps = {
+        checkDependencies: () => checkDependencies(ctx),
+        probe: probeFilesystem,
+        passwordOpens: (path: string, pw: string) => passwordOpens(ctx.runner, path, pw),
+        dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), configFor(a, cur)),
+        configExists: cur.exists && !force,
+      };
+      const r = await setupWizard(answers, flags, deps);
+      answers = r.answers;
+      force ||= r.force;
+    } else if (start.missing.length > 0) {
+      throw new UsageError(
+        `${ctx.interactive ? `the ${answers.backend} backend is answered by flags` : "setup has no terminal to ask on"}; missing: ${start.missing.join(", ")}`,
+        "every question is a flag: see `kopi-docka setup --help`",
+      );
+    } else {
+      if (cur.exists && !force)
+        throw new UsageError(
+          `${cur.configPath} already exists`,
+          "pass --force to replace it (the old file is kept as .bak-<time>)",
+        );
+      await checkUnattended(ctx, answers, configFor(answers, cur));
+    }
+    const result = await commitSetup(ctx, answers, {
+      configText: configFor(answers, cur),
+      force,
+      now: new Date(),
+    });
+    let schedule = "not installed";
+    if (answers.onCalendar) {
+      const r = await ctx.runner.run([...selfArgv(), "systemd", "install", "--config", result.configPath], {
+        check: false,
+        timeoutMs: 120_000,
+      });
+      schedule =
+        r.exitCode === 0
+          ? `timer: ${answers.onCalendar}`
+          : `timer not installed: ${r.stderr.trim().split("\n").pop()}`;
+      if (r.exitCode !== 0) ctx.log.warn(schedule);
+    }
+    let drBundle: string | undefined;
+    if (answers.drBundle) {
+      const app = needs({ config: result.configPath, quiet: args.quiet, verbose: args.verbose }, "reader");
+      const b = await exportBundle(app, {
+        output: answers.drBundle,
+        passphraseFile: args["dr-passphrase-file"],
+        version: VERSION,
+        now: new Date(),
+      });
+      if (b.generatedPassphrase) showPassphraseOnce(b.generatedPassphrase);
+      process.stderr.write(`\n${b.instructions}\n`);
+      drBundle = b.file;
+    } else if (result.generatedPassword) showPasswordOnce(result.generatedPassword, result.passwordFile);
+    const { generatedPassword: _g, ...view } = result;
+    emit(args, { ...view, repositoryPath: answers.repositoryPath, schedule, drBundle }, renderSetup);
+  },
+});

@@ -1,0 +1,52 @@
+import { basename, join } from "node:path";
+import { parse, stringify } from "smol-toml";
+import type { BundleManifest } from "./model.ts";
+
+export interface DrillFiles {
+  configFile: string;
+  configText: string;
+  /** Secrets to write (0600) under the drill's own directory. */
+  writes: { path: string; stored: string }[];
+}
+
+/**
+ * The config a drill runs with: the bundle's own, with every path moved under `dir` (state, cache,
+ * lock, restore dir, the password and each carried file), another snapshot identity (`<host>-drill`,
+ * so nothing is ever recorded as the old host), and nothing that reaches outside: no hooks, no
+ * notifications, no metrics file, no schedule, no pinned kopia binary. Pure.
+ */
+export function drillConfig(configText: string, m: BundleManifest, dir: string): DrillFiles {
+  const raw = parse(configText) as Record<string, Record<string, unknown>>;
+  const secrets = join(dir, "secrets");
+  const writes = [{ path: join(secrets, "repository.password"), stored: "secrets/repository.password" }];
+  const moved = new Map(m.files.map((f) => [f.key, join(secrets, basename(f.stored))]));
+  for (const f of m.files) writes.push({ path: join(secrets, basename(f.stored)), stored: f.stored });
+  const replace = (v: unknown, key: string): unknown => {
+    if (moved.has(key)) return moved.get(key);
+    if (Array.isArray(v)) return v.map((x, i) => replace(x, `${key}.${i}`));
+    if (v && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x, key ? `${key}.${k}` : k)]));
+    return v;
+  };
+  const config = replace(raw, "") as Record<string, Record<string, unknown>>;
+  config.repository = {
+    ...config.repository,
+    password_file: writes[0]?.path,
+    hostname: `${m.host}-drill`.slice(0, 60),
+  };
+  config.paths = {
+    state_dir: join(dir, "state"),
+    cache_dir: join(dir, "cache"),
+    lock_file: join(dir, "drill.lock"),
+    restore_dir: join(dir, "restore"),
+  };
+  if (config.backup) delete config.backup.hooks;
+  delete config.alerts;
+  delete config.metrics;
+  delete config.schedule;
+  delete config.dr;
+  // the old host's kopia path may not exist here: the drill runs whichever kopia "auto" finds
+  delete config.kopia;
+  const configFile = join(dir, "config.toml");
+  return { configFile, configText: stringify(config), writes };
+}

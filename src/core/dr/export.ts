@@ -1,0 +1,138 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { CONFIG_TEMPLATE } from "../../config/template.ts";
+import { AppError, UsageError } from "../errors.ts";
+import type { RestoreContext } from "../restore/context.ts";
+import { readRestorePoints } from "../restore/session.ts";
+import { packBundle } from "./archive.ts";
+import { bundleEntries, bundleManifest } from "./contents.ts";
+import { encryptBundle, generatePassphrase } from "./crypto.ts";
+import { gatherSecrets, latestRunRecords, unitInventory } from "./gather.ts";
+import type { BundleInput } from "./model.ts";
+import { openingInstructions } from "./readme.ts";
+import { writeBytesAtomic } from "./write.ts";
+
+export interface ExportContext extends RestoreContext {
+  configPath: string | undefined;
+  expectedConfigPath: string;
+  paths: RestoreContext["paths"] & { runsDir: string; passwordFile: string };
+}
+
+export interface ExportRequest {
+  /** A file path, "-" for the bytes alone (the caller writes them to stdout), or undefined: a default name. */
+  output: string | undefined;
+  passphraseFile: string | undefined;
+  version: string;
+  now: Date;
+}
+
+export interface ExportResult {
+  /** Where the bundle went; undefined for "-". */
+  file?: string;
+  /** The opening instructions file beside it. */
+  instructionsFile?: string;
+  bytes: number;
+  sha256: string;
+  host: string;
+  units: string[];
+  carriedFiles: string[];
+  warnings: string[];
+  /** How to open it (also the .txt's text). */
+  instructions: string;
+  /** Set only when generated: the caller shows it once; it is never written anywhere. */
+  generatedPassphrase?: string;
+  /** Set for "-": the bundle itself. */
+  data?: Uint8Array;
+}
+
+/** A passphrase given in a file: trimmed like the repository password, long enough to resist guessing. */
+export function readPassphrase(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch (e) {
+    throw new UsageError(`cannot read --passphrase-file ${file} (${(e as NodeJS.ErrnoException).code})`);
+  }
+  if (text.length < 12)
+    throw new UsageError(
+      `the passphrase in ${file} is shorter than 12 characters`,
+      "use a longer one, or omit --passphrase-file to have one generated",
+    );
+  return text;
+}
+
+const stamp = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+
+/** Everything the bundle holds, read now: the repository (connecting, never creating), config, secrets. */
+export async function collectBundleInput(
+  ctx: ExportContext,
+  o: { now: Date; version: string },
+): Promise<{ input: BundleInput; warnings: string[] }> {
+  const points = await readRestorePoints(ctx);
+  const status = await ctx.kopia.status();
+  const configText = ctx.configPath ? readFileSync(ctx.configPath, "utf8") : CONFIG_TEMPLATE;
+  const secrets = gatherSecrets(ctx.config, ctx.paths.passwordFile);
+  const password = ctx.kopia.options.password();
+  if (!password) throw new AppError("repository", "the repository password is empty");
+  const input: BundleInput = {
+    createdAt: o.now,
+    host: ctx.hostname,
+    version: o.version,
+    kopiaVersion: await ctx.kopia.version(),
+    configPath: ctx.configPath ?? ctx.expectedConfigPath,
+    configText,
+    passwordFile: ctx.paths.passwordFile,
+    password,
+    carried: secrets.carried,
+    env: secrets.env,
+    repositoryStatus: status,
+    units: unitInventory(points.points, ctx.hostname),
+    runs: latestRunRecords(ctx.paths.runsDir),
+  };
+  return { input, warnings: secrets.warnings };
+}
+
+/** Encrypts the bundle in memory; with a file, writes it (0600) and the opening instructions beside it. */
+export async function sealBundle(input: BundleInput, passphrase: string, file: string | undefined) {
+  const sealed = await encryptBundle(packBundle(bundleEntries(input), input.createdAt), passphrase);
+  const instructions = openingInstructions(file ?? "kopi-docka-dr.age", bundleManifest(input));
+  if (file) {
+    writeBytesAtomic(file, sealed, 0o600);
+    writeBytesAtomic(`${file}.txt`, new TextEncoder().encode(instructions), 0o644);
+  }
+  return { sealed, instructions };
+}
+
+export const bundleFileName = (host: string, now: Date) => `kopi-docka-dr-${host}-${stamp(now)}.age`;
+
+/**
+ * Builds and writes the bundle: reads the repository (connecting if needed, never creating one), the
+ * config, the password and every file and variable the config names, then encrypts the tar in memory
+ * and writes it 0600 with the opening instructions beside it. Nothing secret is written unencrypted.
+ */
+export async function exportBundle(ctx: ExportContext, req: ExportRequest): Promise<ExportResult> {
+  const passphrase = req.passphraseFile ? readPassphrase(req.passphraseFile) : generatePassphrase();
+  const file = req.output === "-" ? undefined : resolve(req.output ?? bundleFileName(ctx.hostname, req.now));
+  if (file && existsSync(file))
+    throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+  const { input, warnings } = await collectBundleInput(ctx, req);
+  const { sealed, instructions } = await sealBundle(input, passphrase, file);
+  return {
+    file,
+    instructionsFile: file ? `${file}.txt` : undefined,
+    bytes: sealed.length,
+    sha256: createHash("sha256").update(sealed).digest("hex"),
+    host: ctx.hostname,
+    units: input.units.map((u) => u.unit),
+    carriedFiles: input.carried.map((f) => f.path),
+    warnings,
+    instructions,
+    generatedPassphrase: req.passphraseFile ? undefined : passphrase,
+    data: file ? undefined : sealed,
+  };
+}

@@ -1,0 +1,77 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RestorePoint } from "../restore/points.ts";
+import type { CarriedFile, EnvSecret, UnitEntry } from "./model.ts";
+
+/** `*_file` keys that name something other than a secret to carry. */
+const NOT_CARRIED = new Set(["paths.lock_file"]);
+
+/** Every `*_file` / `*_env` value in the config, with its dotted key (arrays as `alerts.notify.0`). */
+export function secretReferences(config: unknown): { files: [string, string][]; env: [string, string][] } {
+  const files: [string, string][] = [];
+  const env: [string, string][] = [];
+  const walk = (v: unknown, key: string) => {
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(x, `${key}.${i}`);
+    } else if (v && typeof v === "object")
+      for (const [k, x] of Object.entries(v)) walk(x, key ? `${key}.${k}` : k);
+    else if (typeof v === "string" && v && !NOT_CARRIED.has(key)) {
+      if (key.endsWith("_file") && v.startsWith("/")) files.push([key, v]);
+      if (key.endsWith("_env")) env.push([key, v]);
+    }
+  };
+  walk(config, "");
+  return { files, env };
+}
+
+/**
+ * Reads what the config points at: each file once (the password file is carried apart), each named
+ * variable's value now. What is missing is a warning for the person exporting, never a silent gap.
+ */
+export function gatherSecrets(config: unknown, passwordFile: string, environment = process.env) {
+  const refs = secretReferences(config);
+  const carried: CarriedFile[] = [];
+  const env: EnvSecret[] = [];
+  const warnings: string[] = [];
+  const seen = new Set([passwordFile]);
+  for (const [key, path] of refs.files) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    if (!existsSync(path)) warnings.push(`${key}: ${path} does not exist; not in the bundle`);
+    else carried.push({ key, path, data: new Uint8Array(readFileSync(path)) });
+  }
+  for (const [key, variable] of refs.env) {
+    const value = environment[variable];
+    if (value === undefined) warnings.push(`${key}: $${variable} is not set; its value is not in the bundle`);
+    else env.push({ key, variable, value });
+  }
+  return { carried, env, warnings };
+}
+
+/** Each unit's newest complete restore point recorded by `host` (points come newest first). */
+export function unitInventory(points: readonly RestorePoint[], host: string): UnitEntry[] {
+  const units = new Map<string, UnitEntry>();
+  for (const p of points) {
+    if (p.host !== host || !p.complete || p.phase || units.has(p.unit)) continue;
+    units.set(p.unit, {
+      unit: p.unit,
+      host: p.host,
+      point: p.key,
+      backupId: p.backupId,
+      timestamp: p.timestamp,
+      volumes: p.volumes.map((v) => v.name),
+      sizeBytes: p.sizeBytes,
+    });
+  }
+  return [...units.values()].sort((a, b) => a.unit.localeCompare(b.unit));
+}
+
+/** The newest `n` run records (names sort by time). */
+export function latestRunRecords(runsDir: string, n = 5): { name: string; text: string }[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .slice(-n)
+    .map((name) => ({ name, text: readFileSync(join(runsDir, name), "utf8") }));
+}

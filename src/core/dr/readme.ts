@@ -1,0 +1,75 @@
+import { basename } from "node:path";
+import type { BundleManifest } from "./model.ts";
+
+/** How to open a bundle: printed at export and written beside it as `<bundle>.txt` (no secret in it). */
+export function openingInstructions(bundleFile: string, m: Pick<BundleManifest, "host" | "created">): string {
+  const name = basename(bundleFile);
+  return `kopi-docka disaster-recovery bundle for host ${m.host}, made ${m.created}.
+
+${name} is an age-encrypted tar (https://age-encryption.org, passphrase mode). It holds the
+kopi-docka config, the repository password and every credential needed to reach the backups.
+The passphrase was shown once when it was made; it is not stored anywhere by kopi-docka.
+
+To open it on any Linux machine (kopi-docka not needed):
+  apt-get install age          # Debian/Ubuntu; other systems: the "age" package
+  umask 077
+  age -d -o kopi-docka-dr.tar ${name}      # asks for the passphrase
+  tar -xf kopi-docka-dr.tar                  # makes ./kopi-docka-dr/
+  less kopi-docka-dr/README.txt
+
+age refuses a wrong passphrase or a damaged file, so what comes out is exactly what went in.
+Or, with kopi-docka installed: kopi-docka dr drill ${name}   (proves the bundle works).
+`;
+}
+
+/** README.txt inside the bundle: a fresh host, step by step. */
+export function bundleReadme(m: BundleManifest): string {
+  const units = m.units.length
+    ? m.units.map((u) => `  ${u.unit.padEnd(24)} ${u.timestamp}  (${u.point})`).join("\n")
+    : "  (none: no complete restore point at export time)";
+  const files = m.files.map((f) => `  ${f.path}   (${f.key})`).join("\n") || "  (none)";
+  const env = m.env.map((e) => `  ${e.variable}   (${e.key})`).join("\n") || "  (none)";
+  return `KOPI-DOCKA DISASTER RECOVERY — host ${m.host}
+Bundle made ${m.created} by kopi-docka ${m.kopi_docka_version}${m.kopia_version ? `, kopia ${m.kopia_version}` : ""}.
+
+This directory is everything needed to bring this host's Docker units back on a new machine:
+  config.toml                   the kopi-docka config (it was at ${m.config_path})
+  secrets/repository.password   the repository password (it was at ${m.password_file})
+  secrets/files/                files the config points at (credentials, keys, CA bundles)
+  secrets/env                   secrets the config reads from environment variables (if any)
+  repository-status.json        kopia's view of the repository at export time (where it is)
+  units.json                    every unit and its newest complete restore point
+  runs/                         the latest backup run records
+  recover.sh                    steps 2-4 below as a script
+Keep it secret: anyone with these files can read and delete every backup.
+
+Units and their newest complete restore point:
+${units}
+
+Files put back (same paths as on ${m.host}):
+  ${m.config_path}
+  ${m.password_file}
+${files}
+
+Environment variables the config reads:
+${env}
+
+ON A FRESH HOST (as root)
+1. Install Docker, docker compose and kopi-docka with its kopia:
+     curl -fsSLO <your copy of kopi-docka's install.sh>; sh install.sh --with-deps
+   (or copy the kopi-docka binary to /usr/local/bin and install kopia ${m.kopia_version ?? ""}).
+2. Put the config and the secrets back, and connect:
+     sh recover.sh            # refuses to replace a different existing file; --force keeps a .bak
+   It checks SHA256SUMS, copies each file above back to its path (0600), then runs
+     kopi-docka snapshots --config ${m.config_path} --host ${m.host}
+   which connects to the repository and lists what can be restored.
+3. Restore each unit and start it:
+     kopi-docka restore --config ${m.config_path} --from-host ${m.host} --unit <UNIT> --latest --start --yes
+   (sh recover.sh --restore-all does this for every unit above.)
+   --from-host ${m.host}: the new machine may have another name; the restore points stay ${m.host}'s.
+4. Check the units, then schedule backups again:
+     kopi-docka list; kopi-docka systemd install
+   If the new host should continue ${m.host}'s history, set [repository] hostname = "${m.host}".
+5. Delete this unpacked directory (shred it) once everything runs.
+`;
+}

@@ -1,0 +1,78 @@
+import type { BundleManifest } from "./model.ts";
+
+/** A shell word for `value` ('…' with every ' escaped). */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+const q = shellQuote;
+
+/**
+ * recover.sh: run as root from the unpacked bundle on the new host. Checks the unpacked files against
+ * SHA256SUMS, puts the config, the password and every carried file back where they were (0600; an
+ * existing different file only with --force, which keeps a .bak copy), connects by listing the old
+ * host's restore points, and with --restore-all restores and starts every unit. POSIX sh + coreutils.
+ */
+export function recoverScript(m: BundleManifest): string {
+  const put = [
+    `put config.toml ${q(m.config_path)}`,
+    `put secrets/repository.password ${q(m.password_file)}`,
+    ...m.files.map((f) => `put ${q(f.stored)} ${q(f.path)}`),
+  ];
+  const units = m.units.map((u) => q(u.unit)).join(" ");
+  return `#!/bin/sh
+# kopi-docka disaster recovery for host ${m.host} (bundle of ${m.created}, kopi-docka ${m.kopi_docka_version}).
+# Run as root from the unpacked bundle:  sh recover.sh [--force] [--restore-all]
+set -eu
+cd "$(dirname "$0")"
+umask 077
+force=0
+all=0
+for a in "$@"; do
+  case "$a" in
+    --force) force=1 ;;
+    --restore-all) all=1 ;;
+    *) echo "usage: sh recover.sh [--force] [--restore-all]" >&2; exit 2 ;;
+  esac
+done
+command -v kopi-docka >/dev/null 2>&1 || { echo "kopi-docka is not installed: see README.txt, step 1" >&2; exit 1; }
+sha256sum -c --quiet SHA256SUMS || { echo "the unpacked files do not match SHA256SUMS: unpack the bundle again" >&2; exit 1; }
+
+# put <file in the bundle> <where it was>: 0600, atomically; a different existing file only with --force.
+put() {
+  if [ -e "$2" ] && ! cmp -s "$1" "$2"; then
+    if [ "$force" = 1 ]; then
+      cp -p "$2" "$2.bak-$(date +%Y%m%dT%H%M%S)"
+    else
+      echo "$2 exists and differs from the bundle's copy: rerun with --force to replace it (a .bak copy is kept)" >&2
+      exit 1
+    fi
+  fi
+  mkdir -p "$(dirname "$2")"
+  cp "$1" "$2.dr-tmp"
+  chmod 600 "$2.dr-tmp"
+  mv -f "$2.dr-tmp" "$2"
+  echo "restored $2"
+}
+
+${put.join("\n")}
+
+# Secrets the config names by environment variable: exported for the commands below only.
+# Set them for the service too (systemd: an EnvironmentFile=, see README.txt).
+if [ -f secrets/env ]; then set -a; . ./secrets/env; set +a; fi
+
+cfg=${q(m.config_path)}
+kopi-docka snapshots --config "$cfg" --host ${q(m.host)}
+
+if [ "$all" = 1 ]; then
+  for unit in ${units}; do
+    kopi-docka restore --config "$cfg" --from-host ${q(m.host)} --unit "$unit" --latest --start --yes
+  done
+else
+  echo
+  echo "Config and secrets are in place. Restore each unit with:"
+  for unit in ${units}; do
+    echo "  kopi-docka restore --config $cfg --from-host ${m.host} --unit $unit --latest --start --yes"
+  done
+fi
+`;
+}

@@ -1,0 +1,80 @@
+import type { z } from "zod";
+import { RepositorySchema } from "../../config/schema.ts";
+import { azureSchema } from "../repository/backends/azure.ts";
+import { b2Schema } from "../repository/backends/b2.ts";
+import { gcsSchema } from "../repository/backends/gcs.ts";
+import { rcloneSchema } from "../repository/backends/rclone.ts";
+import { s3Schema } from "../repository/backends/s3.ts";
+import { serverSchema } from "../repository/backends/server.ts";
+import { sftpSchema } from "../repository/backends/sftp.ts";
+import { webdavSchema } from "../repository/backends/webdav.ts";
+
+/**
+ * setup's questions for the repository backends other than filesystem, taken from each backend's own
+ * schema (src/core/repository/backends/), so a key added there is a flag here: `--<backend>-<key>`
+ * (`--sftp-host`, `--s3-secret-access-key-file`).
+ */
+const SCHEMAS = {
+  sftp: sftpSchema,
+  s3: s3Schema,
+  b2: b2Schema,
+  azure: azureSchema,
+  gcs: gcsSchema,
+  rclone: rcloneSchema,
+  webdav: webdavSchema,
+  server: serverSchema,
+} as const;
+
+export type RemoteBackend = keyof typeof SCHEMAS;
+export const REMOTE_BACKENDS = Object.keys(SCHEMAS) as RemoteBackend[];
+export const isRemote = (b: string): b is RemoteBackend => b in SCHEMAS;
+
+const keysOf = (b: RemoteBackend) => Object.keys(SCHEMAS[b].shape).filter((k) => k !== "backend");
+export const backendFlag = (b: string, key: string) => `${b}-${key.replaceAll("_", "-")}`;
+
+/** Every backend key as a string flag, for the command's argument table. */
+export function backendFlagArgs(): Record<
+  string,
+  { type: "string"; description: string; valueHint: string }
+> {
+  const out: Record<string, { type: "string"; description: string; valueHint: string }> = {};
+  for (const b of REMOTE_BACKENDS)
+    for (const k of keysOf(b))
+      out[backendFlag(b, k)] = {
+        type: "string",
+        description: `[repository] ${k} with --backend ${b}`,
+        valueHint: "value",
+      };
+  return out;
+}
+
+/** A flag's text as the key's type: "22" → 22 for a port, "false" → false for tls; else the text. */
+function typed(field: z.ZodType, text: string): unknown {
+  for (const v of [text, Number(text), text === "true" ? true : text === "false" ? false : text])
+    if (field.safeParse(v).success) return v;
+  return text;
+}
+
+/** The backend's keys given as flags (`get(flag)`), typed by its schema. */
+export function backendOptions(
+  b: RemoteBackend,
+  get: (flag: string) => string | undefined,
+): Record<string, unknown> {
+  const shape = SCHEMAS[b].shape as Record<string, z.ZodType>;
+  const out: Record<string, unknown> = {};
+  for (const k of keysOf(b)) {
+    const v = get(backendFlag(b, k));
+    if (v !== undefined && shape[k]) out[k] = typed(shape[k], v);
+  }
+  return out;
+}
+
+/** What the backend's schema still lacks or refuses, as the flags that would fix it. */
+export function backendProblems(b: RemoteBackend, options: Record<string, unknown>): string[] {
+  const r = RepositorySchema.safeParse({ backend: b, ...options });
+  if (r.success) return [];
+  return r.error.issues.map((i) => {
+    const key = String(i.path[0] ?? "");
+    return key ? `--${backendFlag(b, key)} (${i.message})` : i.message;
+  });
+}

@@ -1,0 +1,70 @@
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { KOPIA_USERNAME } from "../../config/resolve.ts";
+import { RepositorySchema } from "../../config/schema.ts";
+import { connectReadOnly } from "../dr/connect.ts";
+import { AppError } from "../errors.ts";
+import { createKopia } from "../kopia/kopia.ts";
+import type { Runner } from "../process/runner.ts";
+import { filesystemRepositoryExists } from "../repository/backends/filesystem.ts";
+import type { LocationState } from "./model.ts";
+
+/** The nearest existing directory at or above `path`: where a new directory would be made. */
+function nearestExisting(path: string): string {
+  let p = path;
+  while (!existsSync(p) && p !== "/") p = dirname(p);
+  return p;
+}
+
+/**
+ * The live connection test for a filesystem location, before setup moves on: a kopia repository is
+ * there (connect to it), or the place is empty and writable (a new one will be made). A directory
+ * holding anything else is refused: setup never writes a repository over someone's data.
+ */
+export function probeFilesystem(path: string): LocationState {
+  if (filesystemRepositoryExists(path)) return "existing";
+  if (existsSync(path)) {
+    if (!statSync(path).isDirectory()) throw new AppError("usage", `${path} is a file, not a directory`);
+    if (readdirSync(path).length > 0)
+      throw new AppError("usage", `${path} holds other files and no kopia repository`, {
+        hint: "choose an empty directory or the directory of an existing kopi-docka repository",
+      });
+  }
+  const parent = nearestExisting(path);
+  try {
+    accessSync(parent, constants.W_OK);
+  } catch {
+    throw new AppError("usage", `${parent} is not writable, so ${path} cannot be made`, {
+      hint: "run as root",
+    });
+  }
+  return "new";
+}
+
+/**
+ * Whether `password` opens the existing repository: a connection with a throwaway kopia config in a
+ * private temp dir, removed afterwards, so a wrong guess leaves nothing behind. Other failures throw.
+ */
+export async function passwordOpens(runner: Runner, path: string, password: string): Promise<boolean> {
+  const repo = { ...RepositorySchema.parse({}), path };
+  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-setup-"));
+  const kopia = createKopia(runner, {
+    configFile: join(dir, "repository.config"),
+    cacheDir: join(dir, "cache"),
+    logDir: join(dir, "logs"),
+    password: () => password,
+    hostname: "kopi-docka-setup",
+    username: KOPIA_USERNAME,
+  });
+  try {
+    await connectReadOnly(kopia, repo);
+    return true;
+  } catch (e) {
+    if (e instanceof AppError && e.code === "repository_auth") return false;
+    throw e;
+  } finally {
+    await kopia.disconnect().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
