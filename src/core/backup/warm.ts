@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { sourceIdentity } from "../snapshot/tags.ts";
+import { MAX_GATED } from "./cold-window.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan } from "./plan-model.ts";
 
@@ -48,10 +49,9 @@ export async function warmPass(
     // The gate action reads "go" from the named path: a plain file lets a warm pass read at once.
     const go = join(dir, "go");
     writeFileSync(go, "go\n", { mode: 0o600 });
-    for (const s of sources) {
-      if (o.signal.aborted) return;
-      await warmOne(d, s, go, o);
-    }
+    // Side by side, as many at once as the gated snapshots after them (each holds its repository open).
+    for (let i = 0; i < sources.length && !o.signal.aborted; i += MAX_GATED)
+      await Promise.all(sources.slice(i, i + MAX_GATED).map((s) => warmOne(d, s, go, o)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
