@@ -170,6 +170,27 @@ describeReal("warm-then-cold and live", ["docker", "kopia", "image"], () => {
     await rewrite();
     const aged = await cold("aged");
     expect(await restored(aged.snapshotId ?? "", "aged")).toBe("old-content\n");
+
+    // A warm snapshot a killed run never checked (saved, then the run died) is removed by the next
+    // warm pass of its source before it can become a base; the new one is kept.
+    const warmOf = async (label: string) =>
+      (await deps.kopia.snapshotList())
+        .filter((m) => m.source.path === `/kopi-docka/racy-test/volumes/${label}` && m.incomplete)
+        .map((m) => m.id);
+    const goFile = join(dir.path, "go");
+    writeFileSync(goFile, "go\n");
+    const orphan = await deps.kopia.snapshotCreateResult(src, {
+      overrideSource: `kopi-docka@${deps.hostname}:/kopi-docka/racy-test/volumes/orphan`,
+      tags: { kopi_docka_warm: "true", unit: "racy-test", type: "volume" },
+      gate: goFile,
+      warm: true,
+    });
+    expect(orphan.manifest?.incomplete).toBe("canceled");
+    expect(await warmOf("orphan")).toEqual([orphan.manifest?.id ?? ""]);
+    await warmPass(d, [source("orphan")], o);
+    const left = await warmOf("orphan");
+    expect(left.length).toBe(1);
+    expect(left).not.toContain(orphan.manifest?.id);
   }, 300_000);
 
   test("live: the container is never stopped and its data is backed up", async () => {

@@ -49,6 +49,8 @@ export async function warmPass(
     // The gate action reads "go" from the named path: a plain file lets a warm pass read at once.
     const go = join(dir, "go");
     writeFileSync(go, "go\n", { mode: 0o600 });
+    // An unchecked one left behind would be a base of this run's snapshots: no warm pass then.
+    if (!(await dropLeftovers(d, sources, o))) return;
     // Side by side, as many at once as the gated snapshots after them (each holds its repository open).
     for (let i = 0; i < sources.length && !o.signal.aborted; i += MAX_GATED)
       await Promise.all(sources.slice(i, i + MAX_GATED).map((s) => warmOne(d, s, go, o)));
@@ -92,5 +94,33 @@ async function warmOne(
     // A warm manifest left behind that was never checked must not become a base.
     if (id) await d.kopia.snapshotDelete([id]).catch(() => {});
     d.log.warn(`${o.unit}: warm pass of ${s.label} failed: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/**
+ * A warm snapshot saved by a run that died before checking it (SIGKILL, power loss) was never tested
+ * for racy mtimes, yet the next snapshot of its source would take it as a base: the warm passes of
+ * earlier runs go before this run's. kopia deletes them itself once a complete snapshot follows.
+ */
+async function dropLeftovers(
+  d: BackupDeps,
+  sources: readonly SourcePlan[],
+  o: { unit: string; hostname: string; signal: AbortSignal },
+): Promise<boolean> {
+  const paths = new Set(sources.map((s) => s.logicalPath));
+  try {
+    const stale = (await d.kopia.snapshotList({ signal: o.signal })).filter(
+      (m) =>
+        m.incomplete &&
+        m.tags?.[`tag:${WARM_TAG}`] === "true" &&
+        m.source.host === o.hostname &&
+        m.source.userName === d.kopia.options.username &&
+        paths.has(m.source.path),
+    );
+    await d.kopia.snapshotDelete(stale.map((m) => m.id));
+    return true;
+  } catch (e) {
+    d.log.warn(`${o.unit}: no warm pass, earlier ones not removed: ${e instanceof Error ? e.message : e}`);
+    return false;
   }
 }
