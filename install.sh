@@ -19,6 +19,7 @@
 #   --uninstall        remove the binary and the units; keeps config, password and repository
 #   --kopia-only       only make sure the pinned kopia is installed (built from its Go module)
 #   --kopia-cross ARCH build kopia for linux/ARCH (amd64|arm64) into the tools cache, print its directory
+#   --go-only          make sure a go new enough to build kopia is there, print its path (dev tools)
 #
 # Safe to pipe: nothing is read from stdin, and nothing runs until the last line arrives. Idempotent.
 set -eu
@@ -42,7 +43,7 @@ KOPIA_CACHE=${KOPI_DOCKA_TOOLS_CACHE:-/var/cache/kopi-docka-dev}
 
 say() { printf 'install: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-usage() { sed -n '2,21s/^# \{0,1\}//p' "$0" 2>/dev/null || say "see the header of install.sh"; }
+usage() { sed -n '2,22s/^# \{0,1\}//p' "$0" 2>/dev/null || say "see the header of install.sh"; }
 
 # Every change goes through act, so --dry-run shows it instead.
 act() {
@@ -305,6 +306,7 @@ main() {
       --uninstall) mode=uninstall; shift ;;
       --kopia-only) mode=kopia; shift ;;
       --kopia-cross) cross=${2:?--kopia-cross needs amd64 or arm64}; mode=cross; shift 2 ;;
+      --go-only) mode=go; shift ;;
       -h|--help) usage; return 0 ;;
       *) usage >&2; die "unknown option $1" ;;
     esac
@@ -315,6 +317,7 @@ main() {
     uninstall) uninstall; return 0 ;;
     kopia) install_kopia; return 0 ;;
     cross) kopia_cross "$cross"; return 0 ;;
+    go) go_new_enough || use_pinned_go; command -v go; return 0 ;;
   esac
   # Run from a checkout (not piped), with no other source named: build it, as before releases existed.
   # Piped (`curl | sh`), $0 is the shell's name, not a file: never mistake the cwd for a checkout.

@@ -89,6 +89,7 @@ export function needs(args: ContextArgs, need: Need, command = ""): BaseContext 
   const hostname = snapshotHostname(config);
   const withConfig: ConfigContext = {
     ...base,
+    docker: createDocker(runner, { compose: config.docker.compose }),
     config,
     configPath: path,
     expectedConfigPath: expectedPath,

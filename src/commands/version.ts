@@ -10,7 +10,7 @@ export default defineCommand({
   meta: {
     name: "version",
     description:
-      "Print the versions of kopi-docka, kopia (which one runs, and from where) and docker. Exit 0.",
+      "Print the versions of kopi-docka, kopia (which one runs, and from where), docker and compose. Exit 0.",
   },
   args: { ...commonArgs },
   async run({ args }) {

@@ -239,6 +239,16 @@ export const PathsSchema = z
   })
   .prefault({});
 
+export const COMPOSE_CHOICES = ["auto", "v2", "v1"] as const;
+export type ComposeChoice = (typeof COMPOSE_CHOICES)[number];
+
+export const DockerSchema = z
+  .strictObject({
+    /** auto: the v2 plugin (`docker compose`) when it answers, else v1 (`docker-compose`). */
+    compose: z.enum(COMPOSE_CHOICES).default("auto"),
+  })
+  .prefault({});
+
 /**
  * When the systemd timer fires. Both keys are optional on purpose: unset, `systemd install` keeps the
  * installed timer's value (else its built-in default), so only a value written here overrides it.
@@ -333,6 +343,7 @@ export const ConfigSchema = z
     retention: RetentionSchema,
     backup: BackupSchema,
     paths: PathsSchema,
+    docker: DockerSchema,
     schedule: ScheduleSchema,
     alerts: AlertsSchema,
     metrics: MetricsSchema,

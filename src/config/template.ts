@@ -163,6 +163,11 @@ lock_file = "/run/kopi-docka/kopi-docka.lock"
 # Where restore writes a unit's compose and project files by default (<restore_dir>/<unit>).
 restore_dir = "/opt/stacks"
 
+[docker]
+# Which compose starts restored stacks (\`restore --start\`): "auto" (the v2 plugin \`docker compose\` when it
+# answers, else v1 \`docker-compose\`), "v2" or "v1" (only that one).
+compose = "auto"
+
 [schedule]
 # Read by \`kopi-docka systemd install\` (a flag given there wins). Unset: the installed timer's value,
 # else the default shown. on_calendar is a systemd calendar expression (\`man systemd.time\`);

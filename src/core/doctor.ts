@@ -1,7 +1,8 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import type { ResolvedPaths } from "../config/resolve.ts";
-import type { Config } from "../config/schema.ts";
+import type { ComposeChoice, Config } from "../config/schema.ts";
 import { alertChecks } from "./alerts/doctor.ts";
+import { composeCandidates } from "./docker/compose.ts";
 import type { Docker } from "./docker/docker.ts";
 import { drFreshness } from "./dr/auto.ts";
 import { AppError } from "./errors.ts";
@@ -60,7 +61,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
           : { id: "docker-daemon", status: "fail", detail: `engine ${v.server} is older than ${MIN_DOCKER}` },
     );
   }
-  checks.push(await composeCheck(input.docker));
+  checks.push(await composeCheck(input.docker, input.setup?.config.docker.compose ?? "auto"));
   checks.push(await kopiaCheck(input.kopiaChoice));
   checks.push(
     input.isRoot
@@ -84,14 +85,16 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   return checks;
 }
 
-async function composeCheck(docker: Docker): Promise<Check> {
+async function composeCheck(docker: Docker, choice: ComposeChoice): Promise<Check> {
   const compose = await docker.composeVersion();
   if (compose)
     return { id: "compose", status: "ok", detail: `${compose.command.join(" ")} ${compose.version}` };
+  const wanted = composeCandidates(choice).map((c) => `\`${c.join(" ")}\``);
+  const none = wanted.length > 1 ? `neither ${wanted.join(" nor ")} found` : `${wanted[0]} not found`;
   return {
     id: "compose",
     status: "warn",
-    detail: "neither `docker compose` nor `docker-compose` found",
+    detail: choice === "auto" ? none : `${none} (docker.compose = "${choice}")`,
     hint: "needed only to start restored compose stacks (`restore --start`)",
   };
 }

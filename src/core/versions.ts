@@ -14,6 +14,8 @@ export interface Versions {
   kopiaEmbedded: string | null;
   dockerClient: string | null;
   dockerServer: string | null;
+  /** The compose `restore --start` would run (`docker compose` or `docker-compose`) and its version. */
+  compose: { command: string; version: string } | null;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function readVersions(
 ): Promise<Versions> {
   const kopia = await deps.kopiaChoice().catch(() => undefined);
   const docker = await deps.docker.version().catch(() => undefined);
+  const compose = await deps.docker.composeVersion().catch(() => undefined);
   return {
     kopiDocka: self.version,
     commit: self.commit,
@@ -36,5 +39,6 @@ export async function readVersions(
     kopiaEmbedded: kopia?.embedded?.version ?? null,
     dockerClient: docker?.client ?? null,
     dockerServer: docker?.server ?? null,
+    compose: compose ? { command: compose.command.join(" "), version: compose.version } : null,
   };
 }

@@ -15,5 +15,6 @@ export function renderVersions(v: Versions): Rendered {
     `kopi-docka ${v.kopiDocka} (${v.commit}, bun ${v.bun}${inside})`,
     `kopia      ${kopia}`,
     `docker     client ${v.dockerClient ?? "not found"}, engine ${v.dockerServer ?? "not reachable"}`,
+    `compose    ${v.compose ? `${v.compose.command} ${v.compose.version}` : "not found"}`,
   ];
 }

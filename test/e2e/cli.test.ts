@@ -27,13 +27,14 @@ describe("the kopi-docka binary", () => {
     expect(r.stdout).not.toContain("\x1b["); // plain text into a pipe
   });
 
-  test("version --json reports the tool, kopia and docker", async () => {
+  test("version --json reports the tool, kopia, docker and compose", async () => {
     const r = await runCli(["version", "--json"]);
     expect(r.exitCode).toBe(0);
     const info = JSON.parse(r.stdout);
     expect(info.kopiDocka).toMatch(/^\d+\.\d+\.\d+/);
     if (available.kopia) expect(info.kopia).toMatch(/^\d+\.\d+\.\d+$/);
     if (available.docker) expect(info.dockerServer).toBeTruthy();
+    if (available.compose) expect(info.compose).toMatchObject({ version: expect.any(String) });
   });
 
   test("an unknown option is a usage error (exit 2) naming the valid ones", async () => {

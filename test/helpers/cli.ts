@@ -34,9 +34,15 @@ const runner = createBunRunner();
 /** Runs kopi-docka like a script would: no TTY, CI set, plain output. Never throws on exit status. */
 export function runCli(
   args: string[],
-  opts: { env?: Record<string, string | undefined>; stdin?: string; timeoutMs?: number } = {},
+  opts: {
+    env?: Record<string, string | undefined>;
+    stdin?: string;
+    timeoutMs?: number;
+    /** argv that runs the command (e.g. in a private mount namespace); none by default. */
+    wrap?: string[];
+  } = {},
 ): Promise<RunResult> {
-  return runner.run([...cliArgv(opts.env), ...args], {
+  return runner.run([...(opts.wrap ?? []), ...cliArgv(opts.env), ...args], {
     check: false,
     env: { NO_COLOR: "1", CI: "true", TZ: "Etc/UTC", KOPI_DOCKA_CONFIG: undefined, ...opts.env },
     stdin: opts.stdin,

@@ -4,14 +4,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBunRunner, type RunOptions } from "../../src/core/process/runner.ts";
 
+export type { RunOptions };
+
+const TOOLS_CACHE = process.env.KOPI_DOCKA_TOOLS_CACHE ?? "/var/cache/kopi-docka-dev";
+/**
+ * A DOCKER_CONFIG whose config.json lists the Compose v2 plugin in cliPluginsExtraDirs
+ * (scripts/test-env.d/compose-v2.sh): docker finds `docker compose` only where a test asks for it.
+ */
+export const COMPOSE_V2_DOCKER_CONFIG = join(TOOLS_CACHE, "compose-v2");
+
 /** The locally built image every integration test runs (scripts/test-env.sh builds it from busybox-static). */
 export const TEST_IMAGE = "kopi-docka-test/busybox:1";
 
 const runner = createBunRunner();
 export const run = (argv: string[], opts?: RunOptions) => runner.run(argv, opts);
 
-function probe(argv: string[]): boolean {
-  const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "ignore" });
+function probe(argv: string[], env: Record<string, string> = {}): boolean {
+  const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "ignore", env: { ...process.env, ...env } });
   return r.exitCode === 0;
 }
 
@@ -21,6 +30,7 @@ export const available = {
   kopia: probe(["kopia", "--version"]),
   image: probe(["docker", "image", "inspect", TEST_IMAGE]),
   compose: probe(["docker-compose", "version"]),
+  composeV2: probe(["docker", "compose", "version"], { DOCKER_CONFIG: COMPOSE_V2_DOCKER_CONFIG }),
 };
 
 /**

@@ -8,6 +8,7 @@ import { readPassword } from "../../src/core/kopia/password.ts";
 import { silentLogger } from "../../src/core/log.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { Lifecycle } from "../../src/core/safe-exit.ts";
+import { COMPOSES, type Compose, runCompose } from "../helpers/compose.ts";
 import { run, TEST_IMAGE } from "../helpers/env.ts";
 
 /**
@@ -41,6 +42,7 @@ services:
     image: ${image}
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
     depends_on: [db]
+    env_file: [app.env]
     volumes: ["./appdata:/appdata"]
     networks: [backend]
 volumes:
@@ -49,19 +51,27 @@ networks:
   backend: {}
 `;
 
-export async function composeUp(dir: string, project: string, secret: string): Promise<void> {
+const V1 = COMPOSES[0] as Compose;
+
+export async function composeUp(dir: string, project: string, secret: string, cmp = V1): Promise<void> {
   mkdirSync(join(dir, "appdata"), { recursive: true });
   writeFileSync(join(dir, "appdata", "hello.txt"), "hello from the bind mount\n");
   writeFileSync(join(dir, "writer.sh"), WRITER);
+  writeFileSync(join(dir, "app.env"), "APP_MODE=cold\n");
   writeFileSync(join(dir, "docker-compose.yml"), COMPOSE(TEST_IMAGE));
-  await compose(dir, project, ["up", "-d"], { DB_PASSWORD: secret });
+  await compose(dir, project, ["up", "-d"], { DB_PASSWORD: secret }, cmp);
 }
 
-export function compose(dir: string, project: string, args: string[], env: Record<string, string> = {}) {
-  return run(["docker-compose", "-p", project, "-f", join(dir, "docker-compose.yml"), ...args], {
+export function compose(
+  dir: string,
+  project: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cmp = V1,
+) {
+  return runCompose(cmp, ["-p", project, "-f", join(dir, "docker-compose.yml"), ...args], {
     cwd: dir,
     env: { DB_PASSWORD: "unused", ...env },
-    timeoutMs: 120_000,
   });
 }
 

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { snapshotTags } from "../../src/core/kopia/parse.ts";
-import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeCompose } from "../helpers/compose.ts";
+import { run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 import { bareRestore, compose, composeUp, coreDeps, inspectState } from "./backup-helpers.ts";
 
@@ -15,7 +16,7 @@ function allText(dir: string): string {
     .join("\n");
 }
 
-describeReal("backup: a compose v1 stack, cold, end to end", ["docker", "kopia", "image", "compose"], () => {
+describeCompose("backup: a compose stack, cold, end to end", ["docker", "kopia", "image"], (cmp) => {
   const dir = tempDir("kd-bk-stack-");
   const project = uniqueName("kdbk").replace(/-/g, "");
   const secret = `pw-${crypto.randomUUID()}`;
@@ -27,27 +28,28 @@ describeReal("backup: a compose v1 stack, cold, end to end", ["docker", "kopia",
   const deps = coreDeps(configFile, argv);
   let record: Awaited<ReturnType<typeof runBackup>>;
   let before: Record<string, { StartedAt: string }> = {};
+  const [db, app] = [cmp.container(project, "db"), cmp.container(project, "app")];
 
   beforeAll(async () => {
-    await composeUp(join(dir.path, "proj"), project, secret);
+    await composeUp(join(dir.path, "proj"), project, secret, cmp);
     await Bun.sleep(1500); // the writer is busy for a while before the backup stops it
-    before = { db: await inspectState(`${project}_db_1`), app: await inspectState(`${project}_app_1`) };
+    before = { db: await inspectState(db), app: await inspectState(app) };
     record = await runBackup(deps, { units: [project] });
   }, 180_000);
 
   afterAll(async () => {
-    await compose(join(dir.path, "proj"), project, ["down", "-v", "-t", "1"]).catch(() => {});
+    await compose(join(dir.path, "proj"), project, ["down", "-v", "-t", "1"], {}, cmp).catch(() => {});
     dir.remove();
   }, 60_000);
 
   test("the unit is OK; both containers were stopped and run again, db started before app", async () => {
     expect(record.status).toBe("ok");
-    expect(record.units[0]?.stopped.sort()).toEqual([`${project}_app_1`, `${project}_db_1`]);
-    const db = await inspectState(`${project}_db_1`);
-    const app = await inspectState(`${project}_app_1`);
-    expect(db.Running && app.Running).toBe(true);
-    expect(db.StartedAt).not.toBe(before.db?.StartedAt);
-    expect(new Date(db.StartedAt).getTime()).toBeLessThan(new Date(app.StartedAt).getTime());
+    expect(record.units[0]?.stopped.sort()).toEqual([app, db]);
+    const dbState = await inspectState(db);
+    const appState = await inspectState(app);
+    expect(dbState.Running && appState.Running).toBe(true);
+    expect(dbState.StartedAt).not.toBe(before.db?.StartedAt);
+    expect(new Date(dbState.StartedAt).getTime()).toBeLessThan(new Date(appState.StartedAt).getTime());
     expect(record.units[0]?.coldWindowMs).toBeGreaterThan(0);
     expect(record.units[0]?.frozenWindowMs).toBeLessThanOrEqual(record.units[0]?.coldWindowMs ?? 0);
   });
@@ -109,6 +111,8 @@ describeReal("backup: a compose v1 stack, cold, end to end", ["docker", "kopia",
     expect(text).toContain("DB_PASSWORD=***REDACTED***");
     expect(text).not.toContain(secret);
     expect(text).toContain("writer"); // compose file and inspect data are there
+    // the env_file came along as a project file, next to the compose file
+    expect(readFileSync(join(dir.path, "r-recipe", "project", "app.env"), "utf8")).toBe("APP_MODE=cold\n");
     for (const a of argv) expect(a.join(" ")).not.toContain(secret);
     expect(allText(deps.paths.runsDir)).not.toContain(secret);
     expect(allText(deps.paths.stagingDir)).not.toContain(secret);

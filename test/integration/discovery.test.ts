@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Discovery, Unit } from "../../src/core/discovery/model.ts";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeCompose, runCompose } from "../helpers/compose.ts";
+import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
 const COMPOSE = `version: "3.7"
 services:
@@ -23,6 +24,8 @@ services:
   old:
     image: ${TEST_IMAGE}
     command: ["sleep", "3600"]
+    depends_on: { db: { condition: service_started } }
+    labels: ["kopi-docka.stop=false"]
     networks: [back]
   tool:
     image: ${TEST_IMAGE}
@@ -35,15 +38,14 @@ networks:
   back: {}
 `;
 
-describeReal("discovery: list --json on a real docker host", ["docker", "image", "compose"], () => {
+describeCompose("discovery: list --json on a real docker host", ["docker", "image"], (cmp) => {
   const dir = tempDir("kd-discovery-");
   const project = uniqueName("kddisc").replace(/[^a-z0-9]/g, "");
   const solo = uniqueName("kddisc-solo");
   const soloVolume = uniqueName("kddisc-vol");
   const excluded = uniqueName("kddisc-excl");
   const stopped = uniqueName("kddisc-stopped");
-  const compose = (...args: string[]) =>
-    run(["docker-compose", "-p", project, ...args], { cwd: dir.path, timeoutMs: 120_000 });
+  const compose = (...args: string[]) => runCompose(cmp, ["-p", project, ...args], { cwd: dir.path });
   const cfg = writeTestConfig(join(dir.path, "kd"));
   let discovery: Discovery;
   const unit = (name: string): Unit => {
@@ -51,7 +53,9 @@ describeReal("discovery: list --json on a real docker host", ["docker", "image",
     if (!u) throw new Error(`no unit ${name} in ${discovery.units.map((x) => x.name).join(", ")}`);
     return u;
   };
-  const c = (service: string) => `${project}_${service}_1`;
+  const c = (service: string) => cmp.container(project, service);
+  // v1 labels the files as given on the command line; v2 makes them absolute.
+  const labelPath = cmp.name === "v1" ? "docker-compose.yml" : join(dir.path, "docker-compose.yml");
 
   beforeAll(async () => {
     writeFileSync(join(dir.path, "docker-compose.yml"), COMPOSE);
@@ -97,13 +101,16 @@ describeReal("discovery: list --json on a real docker host", ["docker", "image",
       project,
       service: "app",
       workingDir: dir.path,
-      configFiles: ["docker-compose.yml"],
+      configFiles: [labelPath],
       dependsOn: ["db"],
       oneoff: false,
-      version: "1.29.2",
+      version: cmp.version,
     });
+    // the other forms: depends_on as a map with a condition, labels as a list
+    const old = u.containers.find((x) => x.name === c("old"));
+    expect([old?.compose?.dependsOn, old?.stop]).toEqual([["db"], false]);
     expect(u.composeFiles).toEqual([
-      { labelPath: "docker-compose.yml", hostPath: join(dir.path, "docker-compose.yml"), found: true },
+      { labelPath, hostPath: join(dir.path, "docker-compose.yml"), found: true },
     ]);
     expect(u.workingDir).toBe(dir.path);
     expect(u.skipped).toEqual([

@@ -15,6 +15,8 @@ export interface BackendSpec {
   start(dir: string, password: string): Promise<BackendUnderTest>;
   /** Environment kopi-docka runs with (e.g. STORAGE_EMULATOR_HOST), read when a command runs. */
   env?: () => Record<string, string>;
+  /** argv prefix every kopi-docka command runs under (read when a command runs); none by default. */
+  wrap?: () => string[];
   /** What the error says when the server is down (default: cannot reach / is the server up). */
   downMessage?: RegExp;
   /** A repository server: one URL, the storage behind it is the server's (no foreign data, no move). */
@@ -97,7 +99,7 @@ export function repositorySuite(spec: BackendSpec): void {
       return file;
     };
     const cli = (cfg: string, ...args: string[]) =>
-      runCli([...args, "--config", cfg], { env: { ...env, ...spec.env?.() } });
+      runCli([...args, "--config", cfg], { env: { ...env, ...spec.env?.() }, wrap: spec.wrap?.() });
     const state = async () =>
       JSON.parse((await run(["docker", "inspect", "-f", "{{json .State}}", container])).stdout) as {
         Running: boolean;

@@ -2,22 +2,23 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { adoptionWarnings, describeCompose, runCompose } from "../helpers/compose.ts";
+import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
-const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
-
-describeReal(
-  "restore: a compose stack comes back byte for byte",
-  ["docker", "kopia", "image", "compose"],
-  () => {
+describeCompose(
+  "restore: a compose stack comes back byte for byte, in place and side by side",
+  ["docker", "kopia", "image"],
+  (cmp) => {
+    const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
     const dir = tempDir("kd-restore-");
     const project = uniqueName("kdr").replace(/-/g, "");
     const stack = join(dir.path, "stack");
     const bind = join(dir.path, "bind-data");
-    const config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
+    const config = writeTestConfig(dir.path, `[backup]\nstop_timeout = 2\n${cmp.toml}`);
     const compose = (...a: string[]) =>
-      run(["docker-compose", "-p", project, "-f", join(stack, "docker-compose.yml"), ...a], { cwd: stack });
+      runCompose(cmp, ["-p", project, "-f", join(stack, "docker-compose.yml"), ...a], { cwd: stack });
+    const app = cmp.container(project, "app");
     const mountpoint = async (v: string) =>
       (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", v])).stdout.trim();
     let atBackup: { volume: ReturnType<typeof describeTree>; bind: ReturnType<typeof describeTree> };
@@ -37,7 +38,7 @@ describeReal(
       await run([
         "docker",
         "exec",
-        `${project}_app_1`,
+        app,
         "sh",
         "-c",
         "mkdir -p /data/sub/empty && echo hello > /data/a.txt && head -c 200000 /dev/urandom > /data/sub/blob && " +
@@ -52,16 +53,9 @@ describeReal(
     afterAll(async () => {
       await compose("down", "-v").catch(() => {});
       const copy = `${project}copy`;
-      await run(
-        [
-          "docker-compose",
-          "-p",
-          copy,
-          "-f",
-          join(dir.path, "stacks", copy, "docker-compose.yml"),
-          "down",
-          "-v",
-        ],
+      await runCompose(
+        cmp,
+        ["-p", copy, "-f", join(dir.path, "stacks", copy, "docker-compose.yml"), "down", "-v"],
         {
           check: false,
         },
@@ -82,19 +76,20 @@ describeReal(
       expect(r.exitCode).toBe(0);
       expect(describeTree(await mountpoint(`${project}_data`))).toEqual(atBackup.volume);
       expect(describeTree(bind)).toEqual(atBackup.bind);
-      const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", `${project}_app_1`]);
+      const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app]);
       expect(state.stdout.trim()).toBe("true");
       // In place: the compose files are back where the stack was started from.
       const target = stack;
-      const again = await run(
-        ["docker-compose", "-p", project, "-f", join(target, "docker-compose.yml"), "up", "-d"],
+      const again = await runCompose(
+        cmp,
+        ["-p", project, "-f", join(target, "docker-compose.yml"), "up", "-d"],
         { cwd: target },
       );
-      expect(again.stderr).not.toContain("already exists but was not created");
+      expect(adoptionWarnings(again.stderr)).toEqual([]);
     }, 240_000);
 
     test("in place over changed content reverts it; the undo point brings the change back", async () => {
-      const c = `${project}_app_1`;
+      const c = app;
       await run(["docker", "exec", c, "sh", "-c", "echo changed > /data/a.txt && echo extra > /data/extra"]);
       const changed = describeTree(await mountpoint(`${project}_data`));
       const r = await runCli(
@@ -127,7 +122,7 @@ describeReal(
     }, 240_000);
 
     test("--from-host on another host and --as: a side-by-side copy, the original untouched", async () => {
-      const other = writeTestConfig(join(dir.path, "other"), "");
+      const other = writeTestConfig(join(dir.path, "other"), cmp.toml);
       const otherToml = Bun.file(other);
       await Bun.write(
         other,

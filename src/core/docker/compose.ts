@@ -1,12 +1,26 @@
+import type { ComposeChoice } from "../../config/schema.ts";
 import type { Runner } from "../process/runner.ts";
 
-/** Seconds compose gets to pull nothing and start a stack. */
+/** How long compose gets to pull nothing and start a stack. */
 const COMPOSE_UP_TIMEOUT_MS = 600_000;
 
 /** Which compose answered: the v2 plugin (`docker compose`) or v1 (`docker-compose`). */
 export interface ComposeVersion {
   command: readonly string[];
   version: string;
+}
+
+const V2: readonly string[] = ["docker", "compose"];
+const V1: readonly string[] = ["docker-compose"];
+
+/**
+ * The composes `docker.compose` allows, in the order they are tried. The plugin is found the way the
+ * docker CLI finds it (its plugin dirs, DOCKER_CONFIG's cliPluginsExtraDirs), so tests steer it by env.
+ */
+export function composeCandidates(choice: ComposeChoice): readonly (readonly string[])[] {
+  if (choice === "v2") return [V2];
+  if (choice === "v1") return [V1];
+  return [V2, V1];
 }
 
 export interface ComposeUp {
@@ -20,14 +34,13 @@ export interface ComposeUp {
   onLine?: (line: string) => void;
 }
 
-const CANDIDATES: readonly (readonly string[])[] = [["docker", "compose"], ["docker-compose"]];
-
 /** Compose operations of the client (see docker.ts). compose is its own binary in v1, hence the runner. */
-export function composeOps(runner: Runner) {
+export function composeOps(runner: Runner, choice: ComposeChoice = "auto") {
+  const candidates = composeCandidates(choice);
   const ops = {
-    /** The first compose that answers `version --short`, or undefined when neither is installed. */
+    /** The first allowed compose that answers `version --short`, or undefined when none does. */
     async composeVersion(): Promise<ComposeVersion | undefined> {
-      for (const command of CANDIDATES) {
+      for (const command of candidates) {
         const r = await runner
           .run([...command, "version", "--short"], { check: false, timeoutMs: 15_000 })
           .catch(() => undefined);
@@ -36,9 +49,12 @@ export function composeOps(runner: Runner) {
       return undefined;
     },
 
-    /** `compose -p <project> --project-directory <cwd> -f … up -d` in `cwd`; v1 when the plugin is missing. */
+    /**
+     * `compose -p <project> --project-directory <cwd> -f … up -d` in `cwd`, with the compose that
+     * answered; when none did, the last allowed one runs, so its own error says what is missing.
+     */
     async composeUp(spec: ComposeUp): Promise<void> {
-      const command = (await ops.composeVersion())?.command ?? ["docker-compose"];
+      const command = (await ops.composeVersion())?.command ?? candidates[candidates.length - 1] ?? V1;
       const argv = composeUpArgv(command, spec);
       spec.onStart?.(argv);
       await runner.run(argv, {

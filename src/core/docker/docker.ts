@@ -1,3 +1,4 @@
+import type { ComposeChoice } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Runner } from "../process/runner.ts";
 import { cleanupOps } from "./cleanup.ts";
@@ -33,13 +34,13 @@ export interface DockerVersion {
  */
 export type Docker = ReturnType<typeof createDocker>;
 
-export function createDocker(runner: Runner) {
+export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } = {}) {
   const exec = dockerExec(runner);
   const client = {
     ...containerOps(exec),
     ...volumeOps(exec),
     ...networkOps(exec),
-    ...composeOps(runner),
+    ...composeOps(runner, opts.compose),
     ...cleanupOps(exec),
 
     imageInspect(ids: readonly string[]) {

@@ -244,6 +244,24 @@ describe("compose", () => {
     expect(v?.command).toEqual(command);
   });
 
+  test.each([
+    ["v1", ["docker-compose"]],
+    ["v2", ["docker", "compose"]],
+  ] as const)(
+    "docker.compose = %s asks only that compose, and composeUp runs it even when it does not answer",
+    async (choice, command) => {
+      const runner = new FakeRunner([
+        { argv: [...command, "version", "--short"], exitCode: 1 },
+        { argv: [...command, "version", "--short"], exitCode: 1 },
+        { argv: [...command, "-p", "shop", "--project-directory", "/t", "-f", "/t/a.yml", "up", "-d"] },
+      ]);
+      const docker = createDocker(runner, { compose: choice });
+      expect(await docker.composeVersion()).toBeUndefined();
+      await docker.composeUp({ project: "shop", files: ["/t/a.yml"], cwd: "/t" });
+      expect(runner.remaining).toBe(0);
+    },
+  );
+
   test("composeUp runs in the target dir, which is the project directory, with the project name and every file", async () => {
     const runner = new FakeRunner([
       { argv: ["docker", "compose", "version", "--short"], stdout: "2.29.1\n" },
