@@ -140,7 +140,7 @@ host_internal_paths = ["/proc", "/sys", "/dev", "/run", "/var/run", "/boot", "/l
 # Bind-mounted files with these base names are never backed up.
 host_internal_basenames = ["docker.sock"]
 # Images (repository, no tag) whose kopi-docka.* labels count like your own. Another image's
-# exclude / exclude-volumes / stop=false labels are ignored until [units.<name>] confirms them.
+# exclude / exclude-volumes / stop=false / mode labels are ignored until [units.<name>] confirms them.
 trust_image_labels = []
 
 [backup.hooks]
@@ -220,6 +220,7 @@ passphrase_file = ""
 # [units.nextcloud]
 # exclude = false            # true: never back up this unit
 # exclude_volumes = []       # volume names of this unit to leave out
+# mode = "cold"              # "warm-then-cold": a warm pass first, shorter downtime; "live": never stopped
 # stop = true                # false: back up without stopping (only for data safe to read live)
 # stop_timeout = 120         # overrides backup.stop_timeout for this unit
 # max_cold_seconds = 300     # overrides backup.max_cold_seconds for this unit

@@ -13,7 +13,7 @@ export function renderBackupPlan(plan: BackupPlan): string {
       u.predictedColdWindowMs !== undefined
         ? `, last cold window ${formatDuration(u.predictedColdWindowMs)}`
         : "";
-    out.push("", `unit ${u.name} (${u.type})${cold}`);
+    out.push("", `unit ${u.name} (${u.type}, ${u.mode})${cold}`);
     if (u.hooks.preBackup) out.push(`  pre-backup hook: ${u.hooks.preBackup}`);
     out.push(
       `  stop: ${u.stopOrder.join(" → ") || "(nothing)"}   start: ${u.startOrder.join(" → ") || "(nothing)"}${u.maxColdSeconds !== undefined ? `   max cold: ${u.maxColdSeconds}s` : ""}`,

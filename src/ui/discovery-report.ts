@@ -26,6 +26,7 @@ function row(u: Unit): string[] {
   return [
     u.name,
     u.type,
+    u.mode,
     `${running}/${u.containers.length}${stopped.length ? ` (stopped: ${stopped.join(", ")})` : ""}`,
     `${u.volumes.length}${total(u.volumes)}`,
     `${u.bindMounts.length}${total(u.bindMounts)}`,
@@ -61,7 +62,7 @@ function details(u: Unit): string[] {
 /** The human `list` output: one table row per unit, then the details of each. */
 export function renderDiscovery(d: Discovery): string {
   if (d.units.length === 0) return "No containers to back up on this host.";
-  const header = ["UNIT", "TYPE", "RUNNING", "VOLUMES", "BINDS", "NETWORKS", "STATUS"];
+  const header = ["UNIT", "TYPE", "MODE", "RUNNING", "VOLUMES", "BINDS", "NETWORKS", "STATUS"];
   const table = renderTable(header, d.units.map(row));
   return [table, "", ...d.units.flatMap((u) => [...details(u), ""])].join("\n").trimEnd();
 }

@@ -1,5 +1,5 @@
 import type { Scope } from "../../config/schema.ts";
-import type { UnitType } from "../discovery/model.ts";
+import type { BackupMode, UnitType } from "../discovery/model.ts";
 import type { SnapshotTags, SnapshotType } from "../snapshot/tags.ts";
 
 /**
@@ -54,6 +54,8 @@ export interface SourcePlan {
 
 export interface UnitPlan {
   name: string;
+  /** "warm-then-cold": a warm pass of the data sources before the stop (`warm.ts`). */
+  mode: BackupMode;
   /** The bound on this unit's cold window (`max_cold_seconds`, unit over global); absent: none. */
   maxColdSeconds?: number;
   type: UnitType;

@@ -94,6 +94,7 @@ function planUnit(
   const maxCold = override?.max_cold_seconds ?? config.backup.max_cold_seconds;
   return {
     name: unit.name,
+    mode: unit.mode,
     ...(maxCold !== undefined ? { maxColdSeconds: maxCold } : {}),
     type: unit.type,
     backupId,

@@ -8,6 +8,7 @@ import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
+import { warmPass } from "./warm.ts";
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const isData = (s: SourcePlan) => s.type === "volume" || s.type === "bind";
@@ -106,6 +107,16 @@ export async function backupUnit(
     }
   }
   const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
+  if (plan.mode === "warm-then-cold") {
+    // Before the gated snapshots start: each picks its base when it opens, the warm pass among them.
+    if (opts.gate)
+      await warmPass(
+        d,
+        data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
+        { unit: plan.name, hostname: d.hostname, signal: cold.signal },
+      );
+    else d.log.warn(`${plan.name}: no warm pass (the gate policy is not set); backing up cold`);
+  }
   const gates = opts.gate
     ? await openGates(
         d,

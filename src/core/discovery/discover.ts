@@ -83,6 +83,7 @@ export function buildDiscovery(facts: DockerFacts, config: Config, options: Disc
       networks: res.networks,
       composeFiles,
       skipped: [...draft.skipped, ...res.skipped, ...missing],
+      mode: draft.mode,
     };
     if (workingDir) unit.workingDir = workingDir;
     if (draft.excluded) unit.excluded = draft.excluded;

@@ -1,6 +1,6 @@
 import type { Config } from "../../config/schema.ts";
-import { KD, labelTrue, splitList } from "./labels.ts";
-import type { ContainerInfo, SkippedItem, UnitType } from "./model.ts";
+import { KD, labelFalse, labelTrue, splitList } from "./labels.ts";
+import type { BackupMode, ContainerInfo, SkippedItem, UnitType } from "./model.ts";
 
 /** A unit before its volumes, bind mounts, networks and compose files are filled in. */
 export interface UnitDraft {
@@ -11,6 +11,7 @@ export interface UnitDraft {
   skipped: SkippedItem[];
   /** Volume names (full, or compose short names) not to back up → the reason. */
   excludeVolumes: Map<string, string>;
+  mode: BackupMode;
 }
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
@@ -70,6 +71,12 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
         unit.excludeVolumes.set(v, `label ${KD.excludeVolumes} on ${c.name}`);
       }
     }
+    const confirmed = config.units[unit.name]?.mode;
+    if (c.mode && c.mode !== confirmed && fromImage(KD.mode)) {
+      ignore(c, `${KD.mode}=${c.mode}`, `[units.${unit.name}] mode = "${c.mode}"`);
+      if (c.mode === "live") c.stop = fromImage(KD.stop) || !labelFalse(c.labels[KD.stop]);
+      delete c.mode;
+    }
     if (!c.stop && fromImage(KD.stop)) {
       c.stop = true;
       ignore(c, `${KD.stop}=${c.labels[KD.stop]}`, `[units.${unit.name}] stop = false`);
@@ -105,8 +112,15 @@ function ignore(c: ContainerInfo, label: string, confirm: string): void {
   c.ignoredLabels = [...(c.ignoredLabels ?? []), note];
 }
 
+/** A `warm-then-cold` label on any container makes the unit so; "live" when nothing of it is stopped. */
+function labelledMode(containers: readonly ContainerInfo[]): BackupMode {
+  if (containers.some((c) => c.mode === "warm-then-cold")) return "warm-then-cold";
+  if (containers.length > 0 && containers.every((c) => !c.stop)) return "live";
+  return "cold";
+}
+
 function draft(name: string, type: UnitType): UnitDraft {
-  return { name, type, containers: [], skipped: [], excludeVolumes: new Map() };
+  return { name, type, containers: [], skipped: [], excludeVolumes: new Map(), mode: "cold" };
 }
 
 function applyConfig(unit: UnitDraft, config: Config): void {
@@ -116,9 +130,10 @@ function applyConfig(unit: UnitDraft, config: Config): void {
       if (!unit.excludeVolumes.has(v))
         unit.excludeVolumes.set(v, `config [units.${unit.name}] exclude_volumes`);
     }
-    if (!override.stop) for (const c of unit.containers) c.stop = false;
+    if (!override.stop || override.mode === "live") for (const c of unit.containers) c.stop = false;
     if (override.exclude) unit.excluded ??= `config [units.${unit.name}] exclude = true`;
   }
+  unit.mode = override?.mode ?? labelledMode(unit.containers);
   if (unit.containers.length === 0 && !unit.excluded) {
     unit.excluded =
       unit.skipped.length > 0

@@ -18,6 +18,7 @@ export const KD = {
   exclude: "kopi-docka.exclude",
   excludeVolumes: "kopi-docka.exclude-volumes",
   stop: "kopi-docka.stop",
+  mode: "kopi-docka.mode",
   unit: "kopi-docka.unit",
 } as const;
 

@@ -7,6 +7,10 @@ import type { ContainerInspect, NetworkInspect } from "../docker/schemas.ts";
 
 export type UnitType = "compose" | "standalone";
 
+/** How a unit's data is read (README "Backup modes"). */
+export const BACKUP_MODES = ["cold", "warm-then-cold", "live"] as const;
+export type BackupMode = (typeof BACKUP_MODES)[number];
+
 export interface MountInfo {
   type: "volume" | "bind" | "tmpfs" | "npipe" | "cluster";
   /** Host path for binds; the volume's mountpoint for volumes. */
@@ -58,6 +62,8 @@ export interface ContainerInfo {
   stopTimeout?: number;
   /** False when labelled `kopi-docka.stop=false`: backed up live, never stopped. */
   stop: boolean;
+  /** From the `kopi-docka.mode` label, when it names a known mode. */
+  mode?: BackupMode;
   /**
    * `kopi-docka.*` labels the container has because its image sets them (same value in the image's
    * labels): whoever built the image chose them, not this host's admin.
@@ -147,6 +153,8 @@ export interface Unit {
   /** Set when the whole unit is excluded (label or config); nothing of it is backed up. */
   excluded?: string;
   skipped: SkippedItem[];
+  /** `[units.X] mode` over the containers' `kopi-docka.mode` labels; "cold" when neither says. */
+  mode: BackupMode;
 }
 
 export interface Discovery {

@@ -1,6 +1,6 @@
 import type { ContainerInspect } from "../docker/schemas.ts";
 import { composeFromLabels, guessDatabase, KD, labelFalse } from "./labels.ts";
-import type { ContainerInfo, MountInfo } from "./model.ts";
+import { BACKUP_MODES, type ContainerInfo, type MountInfo } from "./model.ts";
 
 const HEALTH = ["starting", "healthy", "unhealthy"] as const;
 const MOUNT_TYPES = ["volume", "bind", "tmpfs", "npipe", "cluster"] as const;
@@ -51,6 +51,9 @@ export function toContainerInfo(c: ContainerInspect, imageDigests: readonly stri
     stop: !labelFalse(labels[KD.stop]),
     inspect: c,
   };
+  const mode = BACKUP_MODES.find((m) => m === labels[KD.mode]?.trim().toLowerCase());
+  if (mode) info.mode = mode;
+  if (mode === "live") info.stop = false;
   if (c.State.Paused) info.paused = true;
   if (isHealth(health)) info.health = health;
   const compose = composeFromLabels(labels);

@@ -22,13 +22,36 @@ read -r go < "$${GATE_ENV}"
 test "$go" = go
 `;
 
+/** Set (in that process's environment only) for a warm pass of `warm-then-cold`. */
+export const WARM_ENV = "KOPI_DOCKA_WARM";
+
+/**
+ * kopia's `after-snapshot-root` action. A warm pass must never be a restore point nor take a retention
+ * slot, yet the cold snapshot after it must use it as its base. kopia runs this action once the whole
+ * tree is read and before it saves the manifest; SIGINT to kopia (our parent) then saves the manifest
+ * marked incomplete ("canceled"), which retention skips and the next snapshot of the source still
+ * takes as a base. kopia notes the signal in a goroutine of its own, racing this action's return: a
+ * warm pass once came back complete without the pause (and a complete one takes a retention slot), so
+ * the action waits for it. Every other snapshot (no variable) passes through untouched.
+ */
+export const WARM_SCRIPT = `# kopi-docka: a warm pass is saved incomplete (see kopi-docka's README, "Backup modes")
+test -z "$${WARM_ENV}" || { kill -INT "$PPID" && sleep 2; }
+`;
+
 /** Longest a gated snapshot waits for its go: the stop of a unit's containers must fit in it. */
 export const GATE_TIMEOUT_SECONDS = 7200;
 
 /** True when `current` already holds the gate action exactly as `ensureGatePolicy` sets it. */
 export function hasGateAction(current: KopiaPolicy): boolean {
   const a = current.actions?.beforeSnapshotRoot;
-  return a?.script === GATE_SCRIPT && a.mode === "essential" && a.timeout === GATE_TIMEOUT_SECONDS;
+  const w = current.actions?.afterSnapshotRoot;
+  return (
+    a?.script === GATE_SCRIPT &&
+    a.mode === "essential" &&
+    a.timeout === GATE_TIMEOUT_SECONDS &&
+    w?.script === WARM_SCRIPT &&
+    w.mode === "essential"
+  );
 }
 
 /**
@@ -41,10 +64,14 @@ export async function ensureGatePolicy(kopia: Kopia, target: string): Promise<bo
   const dir = mkdtempSync(join(tmpdir(), "kopi-docka-gate-"));
   try {
     const script = join(dir, "gate.sh");
+    const warm = join(dir, "warm.sh");
     writeFileSync(script, GATE_SCRIPT, { mode: 0o600 });
+    writeFileSync(warm, WARM_SCRIPT, { mode: 0o600 });
     await kopia.policySet(target, [
       "--before-snapshot-root-action",
       script,
+      "--after-snapshot-root-action",
+      warm,
       "--persist-action-script",
       "--action-command-mode=essential",
       `--action-command-timeout=${GATE_TIMEOUT_SECONDS}s`,

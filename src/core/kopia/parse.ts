@@ -18,6 +18,8 @@ export const SnapshotManifestSchema = z.looseObject({
           files: z.number().optional(),
           dirs: z.number().optional(),
           numFailed: z.number().optional(),
+          /** The newest mtime in the tree. */
+          maxTime: z.string().optional(),
           errors: z.array(z.looseObject({ path: z.string(), error: z.string() })).optional(),
         })
         .optional(),

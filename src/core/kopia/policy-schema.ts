@@ -1,6 +1,12 @@
 import { z } from "zod";
 
 /** The part of `policy show --json` kopi-docka reads; everything else is kept untouched. */
+const ActionSchema = z.looseObject({
+  script: z.string().optional(),
+  mode: z.string().optional(),
+  timeout: z.number().optional(),
+});
+
 export const KopiaPolicySchema = z.looseObject({
   retention: z
     .looseObject({
@@ -15,15 +21,7 @@ export const KopiaPolicySchema = z.looseObject({
   files: z.looseObject({ ignore: z.array(z.string()).optional() }).optional(),
   compression: z.looseObject({ compressorName: z.string().optional() }).optional(),
   actions: z
-    .looseObject({
-      beforeSnapshotRoot: z
-        .looseObject({
-          script: z.string().optional(),
-          mode: z.string().optional(),
-          timeout: z.number().optional(),
-        })
-        .optional(),
-    })
+    .looseObject({ beforeSnapshotRoot: ActionSchema.optional(), afterSnapshotRoot: ActionSchema.optional() })
     .optional(),
 });
 export type KopiaPolicy = z.infer<typeof KopiaPolicySchema>;

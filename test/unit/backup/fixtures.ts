@@ -48,6 +48,7 @@ export function stackUnit(name = "shop"): Unit {
   return {
     name,
     type: "compose",
+    mode: "cold",
     containers: [
       container(`${name}_web_1`, { compose: service(name, "web", ["app"]) }),
       container(`${name}_app_1`, { compose: service(name, "app", ["db"]) }),

@@ -32,6 +32,7 @@ const container = (name: string): ContainerPlan => ({
 const unit = (): UnitPlan => ({
   name: "shop",
   type: "compose",
+  mode: "cold",
   backupId: "b1",
   containers: [container("web"), container("db")],
   stopOrder: ["web", "db"],

@@ -36,9 +36,9 @@ test("the table: running/total with the stopped ones, counts, what is left out a
   const out = renderDiscovery(d);
   expect(out).not.toContain("hunter2");
   expect(out).toMatch(
-    /kdfixture\s+compose\s+1\/2 \(stopped: kdfixture_app_1\)\s+1\s+1\s+1\s+3 item\(s\) left out/,
+    /kdfixture\s+compose\s+cold\s+1\/2 \(stopped: kdfixture_app_1\)\s+1\s+1\s+1\s+3 item\(s\) left out/,
   );
-  expect(out).toMatch(/tools\s+standalone\s+1\/1/);
+  expect(out).toMatch(/tools\s+standalone\s+cold\s+1\/1/);
   expect(out).toContain("left out   bind kdfixture_app_1:/proc: host internal path");
   expect(out).toContain("left out   mount kdfixture_app_1:/tmp/cache: tmpfs: not persistent");
 });
