@@ -4,6 +4,8 @@ Moves unit tests into folders mirroring src/ (a test of src/core/backup/x.ts liv
 test/unit/core/backup/) and rewrites every relative import in test/ to match. Idempotent: run it after
 merging a branch that added tests under an old folder (test/unit/backup/, test/unit/kopia/, ...).
 Usage: python3 scripts/mirror-unit-tests.py [repo-dir]   (then `bunx biome check --write .`)
+A test git placed in the new folder during a merge gets its imports re-anchored; a path it builds from
+import.meta.dir ("..", "fixtures") is not: add the missing "..".
 """
 import os, re, subprocess, sys
 root = sys.argv[1] if len(sys.argv) > 1 else "."
@@ -64,6 +66,25 @@ for old, new in moves.items():
     os.makedirs(os.path.dirname(new), exist_ok=True)
     subprocess.run(["git", "mv", old, new], check=True)
 for old, new in sorted(moves.items()): print(f"{old} -> {new}")
+# A test git already placed in a renamed folder (a merge's "CONFLICT (file location)") keeps imports
+# written for its old depth: re-anchor each relative import that resolves to nothing.
+def reanchor(f):
+    text = open(f).read()
+    here = os.path.dirname(f)
+    def fix(m):
+        if os.path.exists(os.path.normpath(os.path.join(here, m.group(2)))): return m.group(0)
+        rest = re.sub(r"^(\./|(\.\./)+)", "", m.group(2))
+        for k in range(0, 7):
+            cand = os.path.normpath(os.path.join(here, "../" * k, rest))
+            if os.path.exists(cand):
+                r = os.path.relpath(cand, here)
+                return m.group(1) + (r if r.startswith(".") else "./" + r) + m.group(3)
+        return m.group(0)
+    new_text = spec.sub(fix, text)
+    if new_text != text:
+        open(f, "w").write(new_text); print(f"re-anchored imports in {f}")
+for f in files:
+    if os.path.exists(loc(f)): reanchor(loc(f))
 # docs and fixtures that name a moved test by its path
 docs = subprocess.run(["git", "ls-files", "ARCHITECTURE.md", "README.md", "test/fixtures", "test/helpers", "scripts", "bench"],
                       capture_output=True, text=True).stdout.split()
