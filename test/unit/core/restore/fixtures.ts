@@ -49,6 +49,19 @@ export function unitBackup(
   ];
 }
 
+/** The snapshot a restore takes of a volume before overwriting it (an undo point). */
+export const undoManifest = (unit = "shop", volume = "shop_db") =>
+  manifest({
+    type: "volume",
+    unit,
+    volume,
+    backup_id: "restore-1",
+    run_id: "restore-1",
+    timestamp: "2026-01-03T00:00:00Z",
+    backup_scope: "minimal",
+    phase: "pre-restore",
+  });
+
 export function recipe(over: Partial<LoadedRecipe["unit"]> = {}): LoadedRecipe {
   return {
     dir: "/tmp/recipe",

@@ -1,23 +1,13 @@
 import { expect, test } from "bun:test";
 import { selectPoints } from "../../../../src/core/restore/listing.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
-import { manifest, unitBackup } from "./fixtures.ts";
+import { undoManifest, unitBackup } from "./fixtures.ts";
 
-const undo = manifest({
-  type: "volume",
-  unit: "shop",
-  volume: "shop_db",
-  backup_id: "restore-1",
-  run_id: "restore-1",
-  timestamp: "2026-01-03T00:00:00Z",
-  backup_scope: "minimal",
-  phase: "pre-restore",
-});
 const all = groupRestorePoints([
   ...unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["v"]),
   ...unitBackup("blog", "r1", "2026-01-01T10:00:00Z", ["w"]),
   ...unitBackup("shop", "r2", "2026-01-02T10:00:00Z", ["v"], { host: "other" }),
-  undo,
+  undoManifest(),
 ]);
 
 test.each<{ filter: Parameters<typeof selectPoints>[1]; points: string[]; undo: string[] }>([

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { groupRestorePoints, pointHosts } from "../../../../src/core/restore/points.ts";
-import { manifest, unitBackup } from "./fixtures.ts";
+import { manifest, undoManifest, unitBackup } from "./fixtures.ts";
 
 describe("groupRestorePoints", () => {
   test("one point per unit per backup, grouped by ids, newest first", () => {
@@ -51,16 +51,7 @@ describe("groupRestorePoints", () => {
   });
 
   test("pre-restore snapshots are undo points; untagged snapshots are ignored", () => {
-    const undo = manifest({
-      type: "volume",
-      unit: "shop",
-      volume: "shop_db",
-      backup_id: "restore-1",
-      run_id: "restore-1",
-      timestamp: "2026-01-03T00:00:00Z",
-      backup_scope: "minimal",
-      phase: "pre-restore",
-    });
+    const undo = undoManifest();
     const { points, undoPoints } = groupRestorePoints([undo, manifest({ type: "volume" })]);
     expect(points).toEqual([]);
     expect(undoPoints.map((p) => [p.key, p.phase, p.complete])).toEqual([
