@@ -1,0 +1,97 @@
+import { ConfigSchema } from "../../../../src/config/schema.ts";
+import type { ContainerInfo, Discovery, Unit } from "../../../../src/core/discovery/model.ts";
+import type { ContainerInspect } from "../../../../src/core/docker/schemas.ts";
+
+export const config = (over: Record<string, unknown> = {}) => ConfigSchema.parse(over);
+
+/** The least `docker inspect` object the client's schema accepts, with this env. */
+export function inspectOf(name: string, env: string[] = ["PLAIN=1"], id = `id-${name}`): ContainerInspect {
+  return {
+    Id: id,
+    Name: `/${name}`,
+    Image: "sha256:1",
+    State: { Status: "running", Running: true },
+    Config: { Image: "busybox", Env: env },
+  };
+}
+
+export function container(name: string, over: Partial<ContainerInfo> = {}): ContainerInfo {
+  return {
+    id: `id-${name}`,
+    name,
+    image: "busybox",
+    imageId: "sha256:1",
+    imageDigests: [],
+    state: "running",
+    running: true,
+    restartPolicy: "no",
+    labels: {},
+    env: {},
+    mounts: [],
+    networks: [],
+    stop: true,
+    inspect: inspectOf(name),
+    ...over,
+  };
+}
+
+export const service = (project: string, svc: string, dependsOn: string[] = []) => ({
+  project,
+  service: svc,
+  configFiles: [],
+  dependsOn,
+  oneoff: false,
+});
+
+/** A compose unit: db ← app ← web, one volume, one bind, one network. */
+export function stackUnit(name = "shop"): Unit {
+  return {
+    name,
+    type: "compose",
+    mode: "cold",
+    containers: [
+      container(`${name}_web_1`, { compose: service(name, "web", ["app"]) }),
+      container(`${name}_app_1`, { compose: service(name, "app", ["db"]) }),
+      container(`${name}_db_1`, { compose: service(name, "db"), database: "postgres" }),
+    ],
+    volumes: [
+      {
+        name: `${name}_dbdata`,
+        driver: "local",
+        options: {},
+        labels: {},
+        mountpoint: `/var/lib/docker/volumes/${name}_dbdata/_data`,
+        scope: "local",
+        usedBy: [`${name}_db_1`],
+        sizeBytes: 1000,
+      },
+    ],
+    bindMounts: [
+      {
+        source: "/srv/shop/uploads",
+        targets: [{ container: `${name}_app_1`, destination: "/uploads", readOnly: false }],
+        readOnly: false,
+        kind: "directory",
+        sizeBytes: 24,
+      },
+    ],
+    networks: [
+      {
+        name: `${name}_default`,
+        id: "n1",
+        driver: "bridge",
+        inspect: { Name: `${name}_default`, Id: "n1", Driver: "bridge" },
+        usedBy: [],
+      },
+    ],
+    composeFiles: [],
+    skipped: [],
+  };
+}
+
+export const discovery = (...units: Unit[]): Discovery => ({
+  units,
+  discoveredAt: "2025-01-01T00:00:00.000Z",
+});
+
+export const planOpts = { runId: "RUN", hostname: "h", version: "9.9.9", stagingDir: "/stage" };

@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+import {
+  interruptedRunRecord,
+  markInterrupted,
+  type RunSoFar,
+} from "../../../../src/core/backup/interrupted.ts";
+import { planBackup } from "../../../../src/core/backup/plan.ts";
+import type { RunRecord, UnitResult } from "../../../../src/core/backup/result.ts";
+import { emptyRunRow } from "../../../../src/ui/backup-report.ts";
+import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
+
+const T0 = new Date("2025-03-01T10:00:00Z");
+const T1 = new Date("2025-03-01T10:00:07Z");
+
+const unitResult = (name: string, over: Partial<UnitResult> = {}): UnitResult => ({
+  name,
+  backupId: `b-${name}`,
+  timestamp: T0.toISOString(),
+  status: "ok",
+  sources: [],
+  stopped: [],
+  restartFailed: [],
+  errors: [],
+  durationMs: 5,
+  ...over,
+});
+
+const soFar = (over: Partial<RunSoFar> = {}): RunSoFar => ({
+  runId: "RUN",
+  version: "9.9.9",
+  hostname: "h",
+  scope: "standard",
+  startedAt: T0,
+  done: [],
+  errors: [],
+  ...over,
+});
+
+describe("interruptedRunRecord", () => {
+  test("before planning: no units, status failed, the signal named", () => {
+    const r = interruptedRunRecord(soFar(), "SIGTERM", T1);
+    expect(r).toEqual({
+      runId: "RUN",
+      version: "9.9.9",
+      hostname: "h",
+      scope: "standard",
+      startedAt: T0.toISOString(),
+      finishedAt: T1.toISOString(),
+      durationMs: 7000,
+      status: "failed",
+      units: [],
+      errors: [{ phase: "interrupted", message: "run interrupted by SIGTERM" }],
+      interrupted: "SIGTERM",
+    });
+    // history still shows such a run: one row with the signal, not nothing
+    expect(emptyRunRow(r)).toEqual([
+      "-",
+      "failed",
+      "0/0",
+      "-",
+      "-",
+      "-",
+      "7.0s",
+      "interrupted by SIGTERM before any unit",
+    ]);
+  });
+
+  test("finished units kept as they were; planned ones not finished listed as skipped with the signal", () => {
+    const plan = planBackup(config(), discovery(stackUnit("shop"), stackUnit("blog")), T0, planOpts);
+    const [first, second] = plan.units.map((u) => u.name) as [string, string];
+    const r = interruptedRunRecord(
+      soFar({
+        plan,
+        done: [unitResult(first)],
+        errors: [{ phase: "policy", message: "p" }],
+      }),
+      "SIGINT",
+      T1,
+    );
+    expect(r.status).toBe("failed");
+    expect(r.interrupted).toBe("SIGINT");
+    expect(r.units.map((u) => [u.name, u.status])).toEqual([
+      [first, "ok"],
+      [second, "skipped"],
+    ]);
+    expect(r.units[1]?.errors).toEqual([
+      { phase: "interrupted", message: "interrupted by SIGINT before this unit finished" },
+    ]);
+    expect(r.units[1]?.backupId).toBe(plan.units[1]?.backupId as string);
+    expect(r.errors.map((e) => e.phase)).toEqual(["policy", "interrupted"]);
+  });
+});
+
+describe("markInterrupted", () => {
+  const record = (units: UnitResult[]): RunRecord => ({
+    runId: "RUN",
+    version: "9.9.9",
+    hostname: "h",
+    scope: "standard",
+    startedAt: T0.toISOString(),
+    finishedAt: T1.toISOString(),
+    durationMs: 7000,
+    status: "ok",
+    units,
+    errors: [{ phase: "interrupted", message: "old" }],
+  });
+
+  test("a run cut short is never ok, even if every unit it reached finished", () => {
+    const r = markInterrupted(record([unitResult("a")]), "SIGHUP");
+    expect(r.status).toBe("failed");
+    expect(r.interrupted).toBe("SIGHUP");
+    expect(r.errors).toEqual([{ phase: "interrupted", message: "run interrupted by SIGHUP" }]);
+  });
+
+  test("a container that could not be restarted stays the loudest status", () => {
+    const r = markInterrupted(record([unitResult("a", { restartFailed: ["web"] })]), "SIGTERM");
+    expect(r.status).toBe("restart_failed");
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+import { createTar } from "nanotar";
+import { parse } from "smol-toml";
+import { packBundle, unpackBundle } from "../../../../src/core/dr/archive.ts";
+import { bundleEntries, bundleManifest } from "../../../../src/core/dr/contents.ts";
+import { decryptBundle, encryptBundle, generatePassphrase } from "../../../../src/core/dr/crypto.ts";
+import { parseEnvFile } from "../../../../src/core/dr/drill.ts";
+import { drillConfig } from "../../../../src/core/dr/drill-config.ts";
+import { gatherSecrets, secretReferences } from "../../../../src/core/dr/gather.ts";
+import type { BundleInput } from "../../../../src/core/dr/model.ts";
+import { openBundle } from "../../../../src/core/dr/open.ts";
+
+const input: BundleInput = {
+  createdAt: new Date("2026-01-02T03:04:05Z"),
+  host: "old-host",
+  version: "1.2.3",
+  kopiaVersion: "0.23.1",
+  configPath: "/etc/kopi-docka/config.toml",
+  configText: '[repository]\npath = "/srv/repo"\n\n[alerts]\nca_file = "/etc/kd/it\'s ca.pem"\n',
+  passwordFile: "/var/lib/kopi-docka/repository.password",
+  password: "s3cret-password",
+  carried: [{ key: "alerts.ca_file", path: "/etc/kd/it's ca.pem", data: new TextEncoder().encode("CA") }],
+  env: [{ key: "repository.secret_env", variable: "S3_SECRET", value: "it's $ecret" }],
+  repositoryStatus: { storage: { type: "filesystem" } },
+  units: [
+    {
+      unit: "app",
+      host: "old-host",
+      point: "app@b1",
+      backupId: "b1",
+      timestamp: "t",
+      volumes: ["v"],
+      sizeBytes: 1,
+    },
+  ],
+  runs: [{ name: "r1.json", text: "{}" }],
+};
+
+describe("DR bundle", () => {
+  test("round trip: pack, encrypt, decrypt, every file checked against SHA256SUMS", async () => {
+    const pass = generatePassphrase();
+    expect(pass).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){7}$/);
+    const sealed = await encryptBundle(packBundle(bundleEntries(input), input.createdAt), pass, 10);
+    const b = await openBundle(sealed, pass);
+    expect(b.manifest).toEqual(bundleManifest(input));
+    expect(b.text("secrets/repository.password")).toBe("s3cret-password\n");
+    expect(b.text("secrets/files/01-it_s_ca.pem")).toBe("CA");
+    expect(parseEnvFile(b.text("secrets/env"))).toEqual({ S3_SECRET: "it's $ecret" });
+    expect(b.text("recover.sh")).toContain(`put 'secrets/files/01-it_s_ca.pem' '/etc/kd/it'\\''s ca.pem'`);
+    expect(b.text("README.txt")).toContain("--from-host old-host --unit <UNIT> --latest --start");
+    await expect(openBundle(sealed, "wrong passphrase")).rejects.toThrow(/wrong passphrase or damaged/);
+    sealed.set([(sealed.at(-5) ?? 0) ^ 1], sealed.length - 5);
+    await expect(decryptBundle(sealed, pass)).rejects.toThrow(/wrong passphrase or damaged/);
+  });
+
+  test("a tar entry outside the bundle directory is refused", () => {
+    for (const name of ["../evil", "kopi-docka-dr/../../etc/x", "/etc/passwd", "other/x"]) {
+      const tar = createTar([{ name, data: "x" }]);
+      expect(() => unpackBundle(tar)).toThrow(/unexpected path/);
+    }
+  });
+
+  test("a file whose checksum differs is refused", async () => {
+    const entries = bundleEntries(input).map((e) =>
+      e.name.endsWith("config.toml") ? { ...e, data: new TextEncoder().encode("changed") } : e,
+    );
+    const sealed = await encryptBundle(packBundle(entries, input.createdAt), "pass-phrase-123", 10);
+    await expect(openBundle(sealed, "pass-phrase-123")).rejects.toThrow(/config.toml differs/);
+  });
+
+  test("*_file and *_env keys are found wherever they are; the lock file is not a secret", () => {
+    const refs = secretReferences({
+      paths: { lock_file: "/run/x.lock" },
+      repository: { password_file: "/p", key_file: "/k", secret_env: "S" },
+      alerts: { notify: [{ url_file: "/u" }], ca_file: "" },
+    });
+    expect(refs.files).toEqual([
+      ["repository.password_file", "/p"],
+      ["repository.key_file", "/k"],
+      ["alerts.notify.0.url_file", "/u"],
+    ]);
+    expect(refs.env).toEqual([["repository.secret_env", "S"]]);
+    const g = gatherSecrets(
+      { repository: { password_file: "/p", key_file: "/nonexistent-kd", secret_env: "KD_UNSET" } },
+      "/p",
+      {},
+    );
+    expect(g.carried).toEqual([]);
+    expect(g.warnings).toEqual([
+      "repository.key_file: /nonexistent-kd does not exist; not in the bundle",
+      "repository.secret_env: $KD_UNSET is not set; its value is not in the bundle",
+    ]);
+  });
+
+  test("the drill's config moves every path under its own dir and drops hooks, alerts and metrics", () => {
+    const text = `[repository]\npath = "/srv/repo"\npassword_file = "/p"\n[backup.hooks]\npre_restore = "/h"\n[alerts]\nca_file = "/etc/kd/it's ca.pem"\n[metrics]\ntextfile = "/m"\n`;
+    const m = bundleManifest(input);
+    const d = drillConfig(text, m, "/tmp/d");
+    const c = parse(d.configText) as Record<string, Record<string, unknown>>;
+    expect(c.repository).toEqual({
+      path: "/srv/repo",
+      password_file: "/tmp/d/secrets/repository.password",
+      hostname: "old-host-drill",
+    });
+    expect(c.paths).toEqual({
+      state_dir: "/tmp/d/state",
+      cache_dir: "/tmp/d/cache",
+      lock_file: "/tmp/d/drill.lock",
+      restore_dir: "/tmp/d/restore",
+    });
+    expect(c.backup).toEqual({});
+    expect(c.alerts).toBeUndefined();
+    expect(c.metrics).toBeUndefined();
+    expect(d.writes.map((w) => w.path)).toEqual([
+      "/tmp/d/secrets/repository.password",
+      "/tmp/d/secrets/01-it_s_ca.pem",
+    ]);
+  });
+});

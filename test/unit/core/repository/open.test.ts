@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { exitCodeFor } from "../../../../src/cli.ts";
+import { parseConfigText } from "../../../../src/config/load.ts";
+import { createKopia } from "../../../../src/core/kopia/kopia.ts";
+import { silentLogger } from "../../../../src/core/log.ts";
+import { openRepository } from "../../../../src/core/repository/open.ts";
+import { changePassword } from "../../../../src/core/repository/password-change.ts";
+import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { tempDir } from "../../../helpers/env.ts";
+
+const dirs: { remove(): void }[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+/** A host whose state says it is connected to a filesystem repository under a temp dir. */
+function host(runner: FakeRunner, o: { connected?: boolean; repoHere?: boolean } = {}) {
+  const t = tempDir("kdt-open-");
+  dirs.push(t);
+  const d = t.path;
+  const repo = join(d, "repo");
+  if (o.repoHere !== false) {
+    mkdirSync(repo, { recursive: true });
+    writeFileSync(join(repo, "kopia.repository.f"), "{}");
+  }
+  writeFileSync(join(d, "pw"), "old-password\n", { mode: 0o600 });
+  const kopiaConfigFile = join(d, "kopia.config");
+  if (o.connected !== false)
+    writeFileSync(
+      kopiaConfigFile,
+      JSON.stringify({
+        storage: { type: "filesystem", config: { path: repo } },
+        hostname: "h",
+        username: "kopi-docka",
+      }),
+    );
+  const config = parseConfigText(`[repository]\npath = "${repo}"\npassword_file = "${join(d, "pw")}"\n`, "x");
+  const kopia = createKopia(runner, {
+    configFile: kopiaConfigFile,
+    cacheDir: join(d, "cache"),
+    logDir: join(d, "logs"),
+    password: () => readFileSync(join(d, "pw"), "utf8").trim(),
+    hostname: "h",
+    username: "kopi-docka",
+  });
+  return { d, deps: { kopia, runner, config, paths: { stateDir: d, kopiaConfigFile }, log: silentLogger() } };
+}
+
+const isKopia =
+  (...words: string[]) =>
+  (argv: readonly string[]) =>
+    argv[0] === "kopia" && words.every((w, i) => argv[3 + i] === w);
+const status = { argv: isKopia("repository", "status"), stdout: "{}" };
+
+describe("openRepository", () => {
+  test("connected and matching: only a status check, no connect, no create", async () => {
+    const runner = new FakeRunner([status]);
+    const { deps } = host(runner);
+    expect(await openRepository(deps, "use")).toMatchObject({ created: false });
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  test("a host that has connected before never creates: a vanished path is exit 10, no kopia call", async () => {
+    const runner = new FakeRunner([]);
+    const { deps } = host(runner, { repoHere: false });
+    const e = await openRepository(deps, "use").catch((x) => x);
+    expect(exitCodeFor(e)).toBe(10);
+    expect(e.message).toContain("is the disk mounted?");
+    expect(runner.calls).toHaveLength(0);
+  });
+});
+
+describe("change-password: a failure in between leaves both working", () => {
+  test("kopia refuses the change: the password file and kopia keep the old password, no .new left", async () => {
+    const runner = new FakeRunner([
+      status,
+      { argv: isKopia("repository", "change-password"), exitCode: 1, stderr: "boom" },
+    ]);
+    const { d, deps } = host(runner);
+    const newFile = join(d, "new");
+    writeFileSync(newFile, "new-password-123\n", { mode: 0o600 });
+    await expect(changePassword(deps, { newPasswordFile: newFile })).rejects.toThrow();
+    expect(readFileSync(join(d, "pw"), "utf8").trim()).toBe("old-password");
+    expect(existsSync(join(d, "pw.new"))).toBe(false);
+    const call = runner.calls[1];
+    expect(call?.options.env?.KOPIA_NEW_PASSWORD).toBe("new-password-123");
+    expect(call?.argv.join(" ")).not.toContain("new-password-123");
+  });
+
+  test("an unfinished earlier change (.new present) is refused, naming the file", async () => {
+    const runner = new FakeRunner([]);
+    const { d, deps } = host(runner);
+    writeFileSync(join(d, "pw.new"), "x\n");
+    const e = await changePassword(deps, {}).catch((x) => x);
+    expect(e.message).toContain(`${join(d, "pw.new")} exists`);
+    expect(runner.calls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,56 @@
+import { expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { silentLogger } from "../../../../src/core/log.ts";
+import { registerRestoreEnd } from "../../../../src/core/restore/abort.ts";
+import { Lifecycle } from "../../../../src/core/safe-exit.ts";
+import { FakeDocker } from "../../../fakes/fake-docker.ts";
+import { tempDir } from "../../../helpers/env.ts";
+
+function setup(running: Record<string, boolean>) {
+  const dir = tempDir("kd-abort-");
+  const temp = join(dir.path, "restore", "r1");
+  mkdirSync(temp, { recursive: true });
+  const docker = new FakeDocker({
+    containers: Object.entries(running).map(([id, up]) => FakeDocker.container(id, { Running: up })),
+  });
+  const warnings: string[] = [];
+  const log = silentLogger();
+  log.warn = ((m: string) => {
+    warnings.push(m);
+  }) as unknown as typeof log.warn;
+  const lifecycle = new Lifecycle();
+  return { dir, temp, docker, warnings, lifecycle, d: { docker, log, lifecycle } };
+}
+
+test("an aborted restore: temp dir gone; really stopped containers, the half-written volume and the undo point named", async () => {
+  const s = setup({ c1: false, c2: true });
+  const progress = {
+    stopped: [
+      { id: "c1", name: "db" },
+      { id: "c2", name: "web" },
+    ],
+    writing: "volume shop_db",
+    undoPoint: "shop@restore-1",
+    done: false,
+  };
+  registerRestoreEnd(s.d, "shop", s.temp, progress);
+  await s.lifecycle.runAll();
+  expect(existsSync(s.temp)).toBe(false);
+  expect(s.warnings).toEqual([
+    "volume shop_db was being restored: its content is partly restored",
+    "left stopped (start them when ready): db",
+    "undo point: kopi-docka restore --unit shop --run shop@restore-1",
+  ]);
+  s.dir.remove();
+});
+
+test("a finished restore only removes its temp dir and asks docker nothing", async () => {
+  const s = setup({});
+  registerRestoreEnd(s.d, "shop", s.temp, { stopped: [], done: true, undoPoint: "shop@restore-1" });
+  await s.lifecycle.runAll();
+  expect(existsSync(s.temp)).toBe(false);
+  expect(s.warnings).toEqual([]);
+  expect(s.docker.calls).toEqual([]);
+  s.dir.remove();
+});

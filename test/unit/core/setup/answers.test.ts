@@ -1,0 +1,112 @@
+import { describe, expect, test } from "bun:test";
+import { parseConfigText } from "../../../../src/config/load.ts";
+import { ConfigSchema } from "../../../../src/config/schema.ts";
+import { answersFromFlags, checkFlags } from "../../../../src/core/setup/flags.ts";
+import { renderSetupConfig, setKey } from "../../../../src/core/setup/render.ts";
+
+const defaults = ConfigSchema.parse({});
+const base = { keep: {}, paths: {} };
+
+describe("setup answers", () => {
+  test("without a terminal, what is missing is named by its flag", () => {
+    const r = answersFromFlags({ ...base, passwordFile: "/nonexistent/kd.pw" }, defaults, {
+      configPath: "/etc/kd.toml",
+      configExists: false,
+    });
+    expect(r.missing).toEqual([
+      "--repository-path DIR",
+      "--password-file FILE (an existing password file; /nonexistent/kd.pw does not exist) or --generate-password",
+      "--yes",
+    ]);
+  });
+
+  test("flags override the current config; the rest stays as it was", () => {
+    const current = ConfigSchema.parse({ repository: { path: "/srv/r" }, retention: { daily: 3 } });
+    const r = answersFromFlags(
+      {
+        ...base,
+        keep: { weekly: "9" },
+        yes: true,
+        generatePassword: true,
+        schedule: true,
+        paths: { state_dir: "/s" },
+      },
+      current,
+      { configPath: "/c", configExists: true },
+    );
+    expect(r.missing).toEqual([]);
+    expect(r.answers.repositoryPath).toBe("/srv/r");
+    expect(r.answers.retention).toMatchObject({ daily: 3, weekly: 9 });
+    expect(r.answers.onCalendar).toBe("*-*-* 02:00:00");
+    expect(r.answers.paths.state_dir).toBe("/s");
+    expect(r.answers.paths.cache_dir).toBe("/var/cache/kopi-docka");
+  });
+
+  test("bad flag values are usage errors before any question", () => {
+    expect(() => checkFlags({ ...base, backend: "ftp" })).toThrow(/--backend ftp/);
+    expect(() => checkFlags({ ...base, compression: "zip" })).toThrow(/--compression zip/);
+    expect(() => checkFlags({ ...base, keep: { daily: "x" } })).toThrow(/--keep-daily/);
+    expect(() => checkFlags({ ...base, repositoryPath: "rel" })).toThrow(
+      /--repository-path must be an absolute/,
+    );
+  });
+
+  test("the rendered config is the commented template with the answers, and parses to them", () => {
+    const a = answersFromFlags({ ...base, yes: true, generatePassword: true }, defaults, {
+      configPath: "/c",
+      configExists: false,
+    }).answers;
+    const text = renderSetupConfig({
+      ...a,
+      repositoryPath: '/srv/"odd" repo',
+      onCalendar: "Mon..Fri 03:00",
+      notifyUrl: "ntfys://ntfy.sh/t",
+    });
+    expect(text).toContain("# Where kopia keeps the backups");
+    const c = parseConfigText(text, "x");
+    expect(c.repository).toMatchObject({ path: '/srv/"odd" repo' });
+    expect(c.schedule.on_calendar).toBe("Mon..Fri 03:00");
+    expect(c.alerts.notify).toEqual([{ url: "ntfys://ntfy.sh/t", level: "failure" }]);
+    expect(c.retention).toEqual(defaults.retention);
+    expect(() => setKey(text, "repository", "nope", 1)).toThrow(/no repository.nope/);
+  });
+});
+
+describe("setup re-run on a configured host", () => {
+  const answers = answersFromFlags(
+    { ...base, yes: true, generatePassword: true, repositoryPath: "/srv/new" },
+    defaults,
+    {
+      configPath: "/c",
+      configExists: true,
+    },
+  ).answers;
+
+  test("the answers go into the host's own config; its units, hooks and comments stay", () => {
+    const text = `# mine\n[repository]\npath = "/srv/old"\n\n[backup.hooks]\npre_backup = "/usr/local/bin/h"\n\n[units.db]\nexclude = true\n\n[[alerts.notify]]\nurl = "ntfy://a/b"\n`;
+    const current = parseConfigText(text, "x");
+    const out = renderSetupConfig(
+      { ...answers, notifyUrl: "ntfy://c/d" },
+      { text, notify: current.alerts.notify },
+    );
+    const c = parseConfigText(out, "x");
+    expect(out.startsWith("# mine\n")).toBe(true);
+    expect(c.repository).toMatchObject({ path: "/srv/new" });
+    expect(c.backup.hooks.pre_backup).toBe("/usr/local/bin/h");
+    expect(c.units.db?.exclude).toBe(true);
+    expect(c.alerts.notify.map((t) => t.url)).toEqual(["ntfy://a/b", "ntfy://c/d"]);
+    expect(c.retention).toEqual(defaults.retention);
+  });
+
+  test("an inline notify list keeps its targets; a URL already there is not added twice", () => {
+    const text = `[alerts]\nnotify = [{ url = "ntfy://a/b", level = "always" }]\n`;
+    const notify = parseConfigText(text, "x").alerts.notify;
+    const twice = renderSetupConfig({ ...answers, notifyUrl: "ntfy://a/b" }, { text, notify });
+    expect(parseConfigText(twice, "x").alerts.notify).toEqual([{ url: "ntfy://a/b", level: "always" }]);
+    const more = renderSetupConfig({ ...answers, notifyUrl: "ntfy://x/y" }, { text, notify });
+    expect(parseConfigText(more, "x").alerts.notify).toEqual([
+      { url: "ntfy://a/b", level: "always" },
+      { url: "ntfy://x/y", level: "failure" },
+    ]);
+  });
+});

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigSchema } from "../../../../src/config/schema.ts";
+import { ProcessError } from "../../../../src/core/errors.ts";
+import { createLogger } from "../../../../src/core/log.ts";
+import type { Runner } from "../../../../src/core/process/runner.ts";
+import { Lifecycle } from "../../../../src/core/safe-exit.ts";
+import { commitSetup } from "../../../../src/core/setup/commit.ts";
+import { answersFromFlags } from "../../../../src/core/setup/flags.ts";
+import { renderSetupConfig } from "../../../../src/core/setup/render.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** kopia fails at `repository create` (a full disk, a signal): what commit made must be gone. */
+const failingCreate: Runner = {
+  async run(argv) {
+    if (argv.includes("create"))
+      throw new ProcessError({ argv, exitCode: 1, signal: null, stderrTail: "no space left on device" });
+    return { exitCode: 0, stdout: "", stderr: "" } as Awaited<ReturnType<Runner["run"]>>;
+  },
+};
+
+describe("setup commit", () => {
+  test("a failed repository create leaves no password file, no repository dir and no config", async () => {
+    const d = mkdtempSync(join(tmpdir(), "kd-setup-commit-"));
+    dirs.push(d);
+    const { answers } = answersFromFlags(
+      {
+        keep: {},
+        paths: {
+          state_dir: join(d, "state"),
+          cache_dir: join(d, "cache"),
+          lock_file: join(d, "l"),
+          restore_dir: join(d, "r"),
+        },
+        repositoryPath: join(d, "repo"),
+        passwordFile: join(d, "pw"),
+        generatePassword: true,
+        yes: true,
+      },
+      ConfigSchema.parse({}),
+      { configPath: join(d, "etc", "config.toml"), configExists: false },
+    );
+    const ctx = { runner: failingCreate, log: createLogger("quiet"), lifecycle: new Lifecycle() };
+    await expect(
+      commitSetup(ctx, answers, { configText: renderSetupConfig(answers), force: false, now: new Date() }),
+    ).rejects.toThrow(/no space left/);
+    expect(existsSync(join(d, "pw"))).toBe(false);
+    expect(existsSync(join(d, "repo"))).toBe(false);
+    expect(existsSync(join(d, "etc", "config.toml"))).toBe(false);
+  });
+});
