@@ -1,18 +1,8 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { errnoCode, errorMessage } from "../caught.ts";
+import { fsyncDir, writeAndSync } from "../durable.ts";
 import { AppError } from "../errors.ts";
 import { isProcessAlive, processStartTime } from "../lock/owner.ts";
 
@@ -92,13 +82,7 @@ export function createJournal(dir: string, options: JournalOptions = {}): Journa
       const file = join(dir, entryFileName(parsed.runId, parsed.containerId));
       const tmp = `${file}.${process.pid}.tmp`;
       try {
-        const fd = openSync(tmp, "w", 0o600);
-        try {
-          writeSync(fd, `${JSON.stringify(parsed, null, 2)}\n`);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
+        writeAndSync(openSync(tmp, "w", 0o600), `${JSON.stringify(parsed, null, 2)}\n`);
         renameSync(tmp, file);
         fsyncDir(dir);
       } catch (e) {
@@ -185,15 +169,6 @@ function removeStaleTemps(dir: string): void {
     }
   } catch {
     // best effort
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -1,16 +1,7 @@
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { errnoCode, errorMessage } from "../caught.ts";
+import { writeAndSync } from "../durable.ts";
 import { AppError } from "../errors.ts";
 import { isHeld, type LockInfo, parseInfo } from "./owner.ts";
 
@@ -111,16 +102,11 @@ export function removeIfOurs(path: string, info: LockInfo): void {
 
 function writeTemp(path: string, info: LockInfo): string {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, "wx", 0o644);
-    writeSync(fd, `${JSON.stringify(info)}\n`);
-    fsyncSync(fd);
+    writeAndSync(openSync(tmp, "wx", 0o644), `${JSON.stringify(info)}\n`);
   } catch (e) {
     unlinkQuiet(tmp);
     throw lockIoError(path, e);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
   return tmp;
 }
