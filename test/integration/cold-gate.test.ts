@@ -6,7 +6,7 @@ import { runBackup } from "../../src/core/backup/run.ts";
 import { createJournal } from "../../src/core/containers/journal.ts";
 import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 import { bareRestore, coreDeps } from "./backup-helpers.ts";
 
@@ -47,20 +47,12 @@ describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", 
     writeFileSync(join(dir.path, "writer.sh"), WRITER);
     await run(["docker", "volume", "create", volume]);
     mountpoint = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
-    await run([
-      "docker",
-      "run",
-      "-d",
-      "--name",
+    await startContainer(
       name,
-      "-v",
-      `${volume}:/data`,
-      "-v",
-      `${join(dir.path, "writer.sh")}:/writer.sh:ro`,
-      TEST_IMAGE,
-      "sh",
-      "/writer.sh",
-    ]);
+      volume,
+      ["-v", `${join(dir.path, "writer.sh")}:/writer.sh:ro`],
+      "exec sh /writer.sh",
+    );
   }, 120_000);
 
   afterAll(async () => {
