@@ -1,31 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execArg, renderServiceUnit } from "../../src/systemd/units.ts";
 import { BINARY } from "../helpers/cli.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { bootKopiDockaHost, narrowExecStart, SERVICE } from "../helpers/systemd.ts";
 
 // Issue 14: the service scored 9.6 "UNSAFE" in `systemd-analyze security`. The hardened unit must
 // score well AND still back up for real: systemd runs as PID 1 in the image scripts/systemd-image.sh
-// builds (as in systemd-recover.test.ts), installs the units, and runs the service to its end. The
+// builds (test/helpers/systemd.ts), installs the units, and runs the service to its end. The
 // config path holds `$`, `%` and a space, so the Exec= escaping is exercised by systemd itself, and
 // the data is a bind source under /tmp, which a PrivateTmp= unit would have read as empty.
-const SYSTEMD_IMAGE = "kopi-docka-test/systemd-bookworm:1";
-const ROOT = join(import.meta.dir, "..", "..");
-const SERVICE = "kopi-docka-backup.service";
-const CGROUP_ARGS = existsSync("/sys/fs/cgroup/cgroup.controllers")
-  ? ["--cgroupns", "private"]
-  : ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"];
-const WAIT_MS = 120_000;
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = WAIT_MS): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await Bun.sleep(250);
-  }
-}
-
 // systemd-analyze comes with the systemd package, which scripts/test-env.sh installs.
 describe("systemd-analyze security", () => {
   test("scores the service below 5, OK (was 9.6 UNSAFE)", async () => {
@@ -60,8 +45,6 @@ describeReal("systemd: the hardened service backs up for real", ["docker", "kopi
   const inInit = (argv: string[]) => run(["docker", "exec", init, ...argv], { check: false });
 
   beforeAll(async () => {
-    await run(["bash", join(ROOT, "scripts", "systemd-image.sh"), SYSTEMD_IMAGE], { timeoutMs: 1_200_000 });
-    if (!existsSync(BINARY)) await run(["bun", "run", "build"], { cwd: ROOT, timeoutMs: 300_000 });
     // A hook as people write them: a dump through `docker exec`, written into the backed-up dir.
     const hook = join(dir.path, "pre-backup");
     writeFileSync(hook, `#!/bin/sh\nset -e\ndocker exec ${app} sh -c 'echo dump > /data/dump.sql'\n`, {
@@ -70,27 +53,8 @@ describeReal("systemd: the hardened service backs up for real", ["docker", "kopi
     config = writeTestConfig(weird, `[backup]\nstop_timeout = 2\n[backup.hooks]\npre_backup = "${hook}"\n`);
     mkdirSync(data);
     writeFileSync(join(data, "payload.txt"), "backed up under the hardened unit\n");
-    const dockerUnit = join(dir.path, "docker.service");
-    writeFileSync(dockerUnit, "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
-    await run([
-      ...["docker", "run", "-d", "--name", app, "-v", `${data}:/data`, TEST_IMAGE],
-      ...["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
-    ]);
-    const kopia = Bun.which("kopia");
-    const docker = Bun.which("docker");
-    if (!kopia || !docker) throw new Error("kopia and docker must be on PATH");
-    await run([
-      ...["docker", "run", "-d", "--name", init, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE"],
-      ...["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", ...CGROUP_ARGS],
-      ...["--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/run/docker.sock:/run/docker.sock"],
-      ...["-v", `${docker}:/usr/bin/docker:ro`, "-v", `${kopia}:/usr/local/bin/kopia:ro`],
-      ...["-v", `${dir.path}:${dir.path}`, "-v", `${BINARY}:${BINARY}:ro`, SYSTEMD_IMAGE, "/sbin/init"],
-    ]);
-    await until("systemd in the container is up", async () => {
-      const state = (await inInit(["systemctl", "is-system-running"])).stdout.trim();
-      return state === "running" || state === "degraded";
-    });
-    expect((await inInit(["cp", dockerUnit, "/etc/systemd/system/docker.service"])).exitCode).toBe(0);
+    await startContainer(app, data);
+    await bootKopiDockaHost(init, dir.path);
   }, 1_500_000);
 
   afterAll(async () => {
@@ -109,14 +73,8 @@ describeReal("systemd: the hardened service backs up for real", ["docker", "kopi
     const shown = (await inInit(["systemctl", "show", "-p", "ExecStart", SERVICE])).stdout;
     expect(shown).toContain("100%/config.toml ;");
     // The host daemon runs other people's containers: narrow ExecStart to ours (same escaping).
-    const dropIn = join(dir.path, "only-test-unit.conf");
     const argv = [BINARY, "backup", "--unit", app, "--config", config].map(execArg).join(" ");
-    writeFileSync(dropIn, `[Service]\nExecStart=\nExecStart=${argv}\n`);
-    expect((await inInit(["mkdir", "-p", `/etc/systemd/system/${SERVICE}.d`])).exitCode).toBe(0);
-    expect(
-      (await inInit(["cp", dropIn, `/etc/systemd/system/${SERVICE}.d/only-test-unit.conf`])).exitCode,
-    ).toBe(0);
-    expect((await inInit(["systemctl", "daemon-reload"])).exitCode).toBe(0);
+    await narrowExecStart(init, dir.path, argv);
 
     const start = await inInit(["systemctl", "start", SERVICE]);
     const log = (await inInit(["journalctl", "-u", SERVICE, "-o", "cat", "--no-pager"])).stdout;

@@ -1,20 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { bootKopiDockaHost, narrowExecStart, SERVICE, WAIT_MS } from "../helpers/systemd.ts";
 
 // `systemd run-now --follow`, `logs` and `status` where systemd really is PID 1: the container
-// built by scripts/systemd-image.sh, booted as in systemd-recover.test.ts (host daemon via its
-// socket, every path mounted at the same path).
-const SYSTEMD_IMAGE = "kopi-docka-test/systemd-bookworm:1";
-const ROOT = join(import.meta.dir, "..", "..");
-const SERVICE = "kopi-docka-backup.service";
-const CGROUP_ARGS = existsSync("/sys/fs/cgroup/cgroup.controllers")
-  ? ["--cgroupns", "private"]
-  : ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"];
-/** An upper bound for slow machines, never an assertion on how long things take. */
-const WAIT_MS = 90_000;
+// built by scripts/systemd-image.sh, booted by test/helpers/systemd.ts (host daemon via its socket,
+// every path mounted at the same path).
 
 describeReal("systemd run-now, logs and status in a booted systemd", ["docker", "kopia", "image"], () => {
   const dir = tempDir("kd-sysd-svc-");
@@ -27,8 +20,6 @@ describeReal("systemd run-now, logs and status in a booted systemd", ["docker", 
   const kd = (...args: string[]) => inInit([BINARY, ...args, "--config", config]);
 
   beforeAll(async () => {
-    await run(["bash", join(ROOT, "scripts", "systemd-image.sh"), SYSTEMD_IMAGE], { timeoutMs: 1_200_000 });
-    if (!existsSync(BINARY)) await run(["bun", "run", "build"], { cwd: ROOT, timeoutMs: 300_000 });
     // fails (with a line on stderr) while `fail` exists
     writeFileSync(hook, `#!/bin/sh\nif [ -f ${dir.path}/fail ]; then echo "hook says no" >&2; exit 3; fi\n`, {
       mode: 0o755,
@@ -36,37 +27,10 @@ describeReal("systemd run-now, logs and status in a booted systemd", ["docker", 
     // a bind mount: the host daemon's volume directory is not inside the systemd container
     await run(["mkdir", "-p", join(dir.path, "data")]);
     await startContainer(app, join(dir.path, "data"));
-    const dockerUnit = join(dir.path, "docker.service");
-    writeFileSync(dockerUnit, "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
-    const kopia = Bun.which("kopia");
-    const docker = Bun.which("docker");
-    if (!kopia || !docker) throw new Error("kopia and docker must be on PATH");
-    await run([
-      ...["docker", "run", "-d", "--name", init, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE"],
-      ...["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", ...CGROUP_ARGS],
-      ...["--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/run/docker.sock:/run/docker.sock"],
-      ...["-v", `${docker}:/usr/bin/docker:ro`, "-v", `${kopia}:/usr/local/bin/kopia:ro`],
-      ...["-v", `${dir.path}:${dir.path}`, "-v", `${BINARY}:${BINARY}:ro`],
-      ...[SYSTEMD_IMAGE, "/sbin/init"],
-    ]);
-    const end = Date.now() + WAIT_MS;
-    for (;;) {
-      const state = (await inInit(["systemctl", "is-system-running"])).stdout.trim();
-      if (state === "running" || state === "degraded") break;
-      if (Date.now() > end) throw new Error(`systemd in the container did not come up: ${state}`);
-      await Bun.sleep(250);
-    }
-    expect((await inInit(["cp", dockerUnit, "/etc/systemd/system/docker.service"])).exitCode).toBe(0);
+    await bootKopiDockaHost(init, dir.path);
     expect((await kd("systemd", "install", "--no-enable")).exitCode).toBe(0);
-    // The host daemon runs other people's containers too: the service backs up our unit alone.
-    const dropIn = `/etc/systemd/system/${SERVICE}.d`;
-    writeFileSync(
-      join(dir.path, "only.conf"),
-      `[Service]\nExecStart=\nExecStart=${BINARY} backup --unit ${app} --config ${config}\n`,
-    );
-    expect((await inInit(["mkdir", "-p", dropIn])).exitCode).toBe(0);
-    expect((await inInit(["cp", join(dir.path, "only.conf"), `${dropIn}/only.conf`])).exitCode).toBe(0);
-    expect((await inInit(["systemctl", "daemon-reload"])).exitCode).toBe(0);
+    // The service backs up our unit alone.
+    await narrowExecStart(init, dir.path, `${BINARY} backup --unit ${app} --config ${config}`);
   }, 1_500_000);
 
   afterAll(async () => {
