@@ -11,7 +11,15 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { cliArgv, runCli } from "../helpers/cli.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  runTestContainer,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { blackHole, httpRecorder, parsePrometheus, smtpSink, testCa } from "../helpers/receivers.ts";
 import { inspectState } from "../integration/backup-helpers.ts";
 
@@ -101,6 +109,37 @@ ${extra}`;
             : hookSecret,
         ])
           expect(t).not.toContain(s);
+    };
+
+    /** A pre-flight failure's alert: nothing was stopped, said to every kind of target, with no secret. */
+    const expectPreflightAlert = (exitCode: number, stderr: string) => {
+      expect(lastJson().body).toContain("no container was stopped");
+      expect(smtp.mails.at(-1)?.data).toContain("backup NOT started");
+      expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/${exitCode}`);
+      assertNoSecret(stderr, sentText(), smtp.mails.at(-1)?.data ?? "");
+    };
+    /**
+     * Runs `body` with the repository password file holding `text` (or gone) and no kopia config (the
+     * next run connects again), then puts both back.
+     */
+    const withPasswordFile = async (text: string | undefined, body: () => Promise<void>) => {
+      const pw = join(kd, "repository.password");
+      const real = readFileSync(pw, "utf8");
+      const kopia = join(kd, "state", "kopia");
+      renameSync(kopia, `${kopia}.keep`);
+      if (text === undefined) await run(["rm", "-f", pw]);
+      else {
+        writeFileSync(pw, text);
+        chmodSync(pw, 0o600);
+      }
+      try {
+        reset();
+        await body();
+      } finally {
+        writeFileSync(pw, real, { mode: 0o600 });
+        await run(["rm", "-rf", kopia]);
+        renameSync(`${kopia}.keep`, kopia);
+      }
     };
 
     beforeAll(async () => {
@@ -327,19 +366,7 @@ ${extra}`;
       // the running container keeps it, but `docker start` after the stop fails.
       writeFileSync(hook, `#!/bin/sh\nrm -rf "${src}"\n`, { mode: 0o755 });
       const cfg = writeTestConfig(kd, configText(`\n[units.${name}]\npre_backup = "${hook}"\n`));
-      await run([
-        "docker",
-        "run",
-        "-d",
-        "--name",
-        name,
-        "--mount",
-        `type=bind,source=${src},target=/b`,
-        "kopi-docka-test/busybox:1",
-        "sh",
-        "-c",
-        "trap 'exit 0' TERM; while true; do sleep 0.2; done",
-      ]);
+      await runTestContainer(name, ["--mount", `type=bind,source=${src},target=/b`]);
       containers.push(name);
       try {
         reset();
@@ -419,11 +446,8 @@ ${extra}`;
           code: "repository",
           exitCode: 10,
         });
-        expect(lastJson().body).toContain("no container was stopped");
         expect(lastJson().title).toContain("backup NOT started (repository unreachable)");
-        expect(smtp.mails.at(-1)?.data).toContain("backup NOT started");
-        expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/10`);
-        assertNoSecret(r.stderr, sentText(), smtp.mails.at(-1)?.data ?? "");
+        expectPreflightAlert(10, r.stderr);
       } finally {
         await run(["rm", "-rf", repo]);
         renameSync(`${repo}.away`, repo);
@@ -434,51 +458,30 @@ ${extra}`;
       const before = (await inspectState(ok)).StartedAt;
       const pw = join(kd, "repository.password");
       const real = readFileSync(pw, "utf8");
-      renameSync(join(kd, "state", "kopia"), join(kd, "state", "kopia.keep"));
-      await run(["rm", "-f", pw]);
-      try {
-        reset();
+      await withPasswordFile(undefined, async () => {
         const r = await backup([ok]);
         // A host that has used its repository never makes a new password (it could not open old backups).
         expect(r.exitCode).toBe(2);
         expect(r.stderr).toContain(`${pw} (repository.password_file) is missing`);
         expect((await inspectState(ok)).StartedAt).toBe(before);
-        const body = lastJson();
-        expect(body).toMatchObject({
+        expect(lastJson()).toMatchObject({
           event: "preflight",
           severity: "failure",
           code: "config",
           exitCode: 2,
         });
-        expect(body.body).toContain("no container was stopped");
-        expect(smtp.mails.at(-1)?.data).toContain("backup NOT started");
-        expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/2`);
-        writeFileSync(pw, real, { mode: 0o600 });
-        assertNoSecret(r.stderr, sentText(), smtp.mails.at(-1)?.data ?? "");
-      } finally {
-        writeFileSync(pw, real, { mode: 0o600 });
-        await run(["rm", "-rf", join(kd, "state", "kopia")]);
-        renameSync(join(kd, "state", "kopia.keep"), join(kd, "state", "kopia"));
-      }
+        writeFileSync(pw, real, { mode: 0o600 }); // back, so the no-secret check knows the password
+        expectPreflightAlert(2, r.stderr);
+      });
     });
 
     test("pre-flight: wrong password → alert, exit 12", async () => {
-      const pw = join(kd, "repository.password");
-      const real = readFileSync(pw, "utf8");
-      writeFileSync(pw, "not-the-password\n");
-      chmodSync(pw, 0o600);
-      try {
-        reset();
-        // A fresh kopia config forces a connect with the (wrong) password.
-        renameSync(join(kd, "state", "kopia"), join(kd, "state", "kopia.keep"));
+      // A fresh kopia config forces a connect with the (wrong) password.
+      await withPasswordFile("not-the-password\n", async () => {
         const r = await backup([ok]);
         expect(r.exitCode).toBe(12);
         expect(lastJson()).toMatchObject({ event: "preflight", code: "repository_auth", exitCode: 12 });
-      } finally {
-        writeFileSync(pw, real);
-        await run(["rm", "-rf", join(kd, "state", "kopia")]);
-        renameSync(join(kd, "state", "kopia.keep"), join(kd, "state", "kopia"));
-      }
+      });
     });
   },
 );

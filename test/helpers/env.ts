@@ -89,18 +89,10 @@ export const QUICK_STOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 
 /** Starts a detached test container with `volume` at /data, running `cmd` (default: QUICK_STOP). */
 export async function startContainer(name: string, volume: string, extra: string[] = [], cmd = QUICK_STOP) {
-  await run([
-    "docker",
-    "run",
-    "-d",
-    "--name",
-    name,
-    "-v",
-    `${volume}:/data`,
-    ...extra,
-    TEST_IMAGE,
-    "sh",
-    "-c",
-    cmd,
-  ]);
+  await runTestContainer(name, ["-v", `${volume}:/data`, ...extra], cmd);
+}
+
+/** Starts a detached test container with `options` (mounts, labels, …), running `cmd`. */
+export async function runTestContainer(name: string, options: string[], cmd = QUICK_STOP) {
+  await run(["docker", "run", "-d", "--name", name, ...options, TEST_IMAGE, "sh", "-c", cmd]);
 }
