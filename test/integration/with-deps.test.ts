@@ -1,19 +1,28 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeReal, run, tempDir, uniqueName } from "../helpers/env.ts";
 import { hostVariant } from "../helpers/release.ts";
+import { bootSystemd, buildSystemdImage, SYSTEMD_IMAGE } from "../helpers/systemd.ts";
 
 // Issue #15's report, for real: a Debian 12 machine booted with systemd whose image ships only the
 // docker CLI (the host's, mounted at /usr/local/bin/docker) and no engine. `sh install.sh --with-deps`
 // with the one full binary must leave `docker info` answering (docker.io installed from Debian, the
 // service enabled and started), the nightly timer enabled, and `kopi-docka backup` working. The
 // engine runs inside the container (its own /var/lib/docker on a tmpfs); the host daemon is not used.
-const SYSTEMD_IMAGE = "kopi-docka-test/systemd-bookworm:1";
 const ROOT = join(import.meta.dir, "..", "..");
-const CGROUP_ARGS = existsSync("/sys/fs/cgroup/cgroup.controllers")
-  ? ["--cgroupns", "private"]
-  : ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"];
+
+/** The install media: the one full binary and install.sh, in `<dir>/media`. */
+async function buildMedia(dir: string): Promise<string> {
+  const media = join(dir, "media");
+  const target = `bun-linux-${hostVariant()}`;
+  await run([process.execPath, "run", join(ROOT, "build.ts"), "--full", "--out", media, target], {
+    cwd: ROOT,
+    timeoutMs: 600_000,
+  });
+  copyFileSync(join(ROOT, "install.sh"), join(media, "install.sh"));
+  return media;
+}
 
 describeReal("install.sh --with-deps on a systemd machine with only the docker CLI", ["docker"], () => {
   const dir = tempDir("kdt-with-deps-");
@@ -23,42 +32,15 @@ describeReal("install.sh --with-deps on a systemd machine with only the docker C
     run(["docker", "exec", name, "sh", "-c", script], { check: false, timeoutMs: 600_000 });
 
   beforeAll(async () => {
-    await run(["bash", join(ROOT, "scripts", "systemd-image.sh"), SYSTEMD_IMAGE], { timeoutMs: 1_200_000 });
-    const media = join(dir.path, "media");
-    await run(
-      [
-        process.execPath,
-        "run",
-        join(ROOT, "build.ts"),
-        "--full",
-        "--out",
-        media,
-        `bun-linux-${hostVariant()}`,
-      ],
-      {
-        cwd: ROOT,
-        timeoutMs: 600_000,
-      },
-    );
-    copyFileSync(join(ROOT, "install.sh"), join(media, "install.sh"));
+    await buildSystemdImage();
+    const media = await buildMedia(dir.path);
     const docker = Bun.which("docker");
     if (!docker) throw new Error("docker must be on PATH");
-    // Not --privileged (this docker refuses CAP_SYS_RESOURCE); systemd and dockerd need the rest.
-    await run([
-      ...["docker", "run", "-d", "--name", name, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE"],
-      ...["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", ...CGROUP_ARGS],
-      ...["--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/var/lib/docker"],
-      ...["-v", `${media}:/media/kd:ro`, "-v", `${docker}:/usr/local/bin/docker:ro`],
-      SYSTEMD_IMAGE,
-      "/sbin/init",
+    // dockerd inside needs what systemd does, and its own /var/lib/docker.
+    await bootSystemd(name, [
+      ...["--tmpfs", "/var/lib/docker", "-v", `${media}:/media/kd:ro`],
+      ...["-v", `${docker}:/usr/local/bin/docker:ro`],
     ]);
-    const end = Date.now() + 90_000;
-    for (;;) {
-      const state = (await inside("systemctl is-system-running")).stdout.trim();
-      if (state === "running" || state === "degraded") break;
-      if (Date.now() > end) throw new Error(`systemd in ${name} did not come up (${state})`);
-      await Bun.sleep(250);
-    }
   }, 1_500_000);
 
   afterAll(async () => {
@@ -101,24 +83,8 @@ describeReal("install.sh --with-deps where systemd is not PID 1 and docker.io is
     run(["docker", "exec", name, "sh", "-c", script], { check: false, timeoutMs: 600_000 });
 
   beforeAll(async () => {
-    await run(["bash", join(ROOT, "scripts", "systemd-image.sh"), SYSTEMD_IMAGE], { timeoutMs: 1_200_000 });
-    const media = join(dir.path, "media");
-    await run(
-      [
-        process.execPath,
-        "run",
-        join(ROOT, "build.ts"),
-        "--full",
-        "--out",
-        media,
-        `bun-linux-${hostVariant()}`,
-      ],
-      {
-        cwd: ROOT,
-        timeoutMs: 600_000,
-      },
-    );
-    copyFileSync(join(ROOT, "install.sh"), join(media, "install.sh"));
+    await buildSystemdImage();
+    const media = await buildMedia(dir.path);
     await run([
       ...["docker", "run", "-d", "--name", name, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE"],
       ...["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined"],
