@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { hostVariant } from "../helpers/release.ts";
 
 const repo = join(import.meta.dir, "..", "..");
-const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 
 // The one file on a server without kopia and without network: the full binary backs up and restores a
 // container's volume with the kopia inside it, extracted on first use, under `unshare -n` (a network
@@ -39,19 +38,7 @@ describeReal(
       if (!b.success) throw new Error(`build.ts --full failed: ${b.stderr.toString()}`);
       mkdirSync(pathDir);
       symlinkSync(Bun.which("docker") ?? "/usr/bin/docker", join(pathDir, "docker"));
-      await run([
-        "docker",
-        "run",
-        "-d",
-        "--name",
-        name,
-        "-v",
-        `${volume}:/data`,
-        TEST_IMAGE,
-        "sh",
-        "-c",
-        LOOP,
-      ]);
+      await startContainer(name, volume);
       await run(["docker", "exec", name, "sh", "-c", "head -c 3000000 /dev/urandom > /data/blob"]);
       original = await sum();
     }, 600_000);
