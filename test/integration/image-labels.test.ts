@@ -6,6 +6,7 @@ import {
   describeReal,
   QUICK_STOP,
   run,
+  runTestContainer,
   TEST_IMAGE,
   tempDir,
   uniqueName,
@@ -40,10 +41,7 @@ describeReal("kopi-docka labels inherited from an image", ["docker", "image"], (
     );
     await run(["docker", "build", "-q", "-t", image, dir.path], { timeoutMs: 120_000 });
     await run(["docker", "run", "-d", "--name", inherited, image, "sh", "-c", QUICK_STOP]);
-    await run([
-      ...["docker", "run", "-d", "--name", own, "--label", "kopi-docka.exclude=true"],
-      ...[TEST_IMAGE, "sh", "-c", QUICK_STOP],
-    ]);
+    await runTestContainer(own, ["--label", "kopi-docka.exclude=true"]);
   }, 180_000);
 
   afterAll(async () => {

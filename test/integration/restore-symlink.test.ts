@@ -2,19 +2,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import {
-  describeReal,
-  run,
-  startContainer,
-  TEST_IMAGE,
-  tempDir,
-  uniqueName,
-  writeTestConfig,
-} from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
-const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 
 // A container's bind-mounted directory and file are backed up for real; then the paths are swapped
 // for symlinks to data outside them. kopia's `restore --delete-extra` would follow a symlinked target
@@ -42,11 +33,7 @@ describeReal("restore: symlinks in a restore target are never followed", ["docke
     mkdirSync(outside, { recursive: true });
     writeFileSync(join(outside, "precious"), "not part of any backup\n");
     writeFileSync(outsideFile, "host file\n");
-    await run([
-      ...["docker", "run", "-d", "--name", name, "-v", `${data}:/data`, "-v", `${conf}:/etc/app.conf:ro`],
-      ...["-v", `${volume}:/vol`],
-      ...[TEST_IMAGE, "sh", "-c", LOOP],
-    ]);
+    await startContainer(name, data, ["-v", `${conf}:/etc/app.conf:ro`, "-v", `${volume}:/vol`]);
     await run([
       "docker",
       "exec",
@@ -157,7 +144,7 @@ describeReal("restore: a symlink the backup recorded is followed", ["docker", "k
     mkdirSync(join(real, "data"), { recursive: true });
     writeFileSync(join(real, "data", "a.txt"), "a\n");
     symlinkSync(real, link);
-    await startContainer(name, `${link}/data`, [], LOOP);
+    await startContainer(name, `${link}/data`);
     atBackup = describeTree(join(real, "data"));
     expect((await cli("backup", "--unit", name)).exitCode).toBe(0);
   }, 180_000);
