@@ -1,38 +1,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openGated } from "../../src/core/backup/gated.ts";
-import { runBackup } from "../../src/core/backup/run.ts";
 import { createJournal } from "../../src/core/containers/journal.ts";
 import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
-import { describeTree } from "../helpers/tree.ts";
-import { bareRestore, coreDeps } from "./backup-helpers.ts";
+import { coreDeps } from "./backup-helpers.ts";
+import { expectStopTimeBytes, RACING_WRITER } from "./racing-writer.ts";
 
 // Cold snapshots start before the stop and wait at a gate. What must hold: the snapshot still equals
 // the data at stop time while a writer rewrites files as fast as it can until SIGTERM (same-size
 // rewrites, renames, deletes), run after run; and a gate never opened saves nothing.
 const RUNS = Number(process.env.KD_GATE_RUNS ?? 20);
-
-/**
- * Rewrites 8 files with same-size content, renames, deletes, with no pause. On SIGTERM it marks the
- * volume frozen and exits; while frozen (after the backup's restart) it writes nothing, so the volume
- * after the backup is the volume at stop time. The test removes the flag to let it write again.
- */
-const WRITER = `
-cd /data
-mkdir -p w
-i=0
-trap 'touch frozen; exit 0' TERM
-while true; do
-  if [ -f frozen ]; then sleep 0.05; continue; fi
-  i=$((i+1))
-  for k in 0 1 2 3 4 5 6 7; do printf '%08d-%s\\n' "$i" "$k" > w/same$k; done
-  echo "$i" > w/tmp && mv w/tmp w/renamed$((i % 5))
-  rm -f w/del$((i % 3)); echo "$i" > w/del$(((i + 1) % 3))
-done
-`;
 
 describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", "image"], () => {
   const dir = tempDir("kdt-gate-");
@@ -44,7 +24,7 @@ describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", 
   beforeAll(async () => {
     const config = writeTestConfig(join(dir.path, "kd"), "[backup]\nstop_timeout = 10\n");
     deps = coreDeps(config);
-    writeFileSync(join(dir.path, "writer.sh"), WRITER);
+    writeFileSync(join(dir.path, "writer.sh"), RACING_WRITER);
     await run(["docker", "volume", "create", volume]);
     mountpoint = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
     await startContainer(
@@ -62,24 +42,7 @@ describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", 
   }, 60_000);
 
   test(`${RUNS} backups of a volume rewritten until the stop: each restores to the stop-time bytes`, async () => {
-    const frozenWindows: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      rmSync(join(mountpoint, "frozen"), { force: true });
-      await Bun.sleep(300); // the writer is at full speed again
-      const record = await runBackup({ ...deps, lifecycle: deps.lifecycle }, { units: [name] });
-      expect({ run: i, status: record.status, errors: record.units[0]?.errors }).toEqual({
-        run: i,
-        status: "ok",
-        errors: [],
-      });
-      const vol = record.units[0]?.sources.find((s) => s.type === "volume");
-      const target = join(dir.path, `restored-${i}`);
-      await bareRestore(deps, vol?.snapshotId ?? "", target);
-      // frozen: the writer is idle after the restart, so the volume now is the volume at stop time.
-      expect({ run: i, tree: describeTree(target) }).toEqual({ run: i, tree: describeTree(mountpoint) });
-      rmSync(target, { recursive: true, force: true });
-      frozenWindows.push(record.units[0]?.frozenWindowMs ?? -1);
-    }
+    const frozenWindows = await expectStopTimeBytes(deps, name, mountpoint, dir.path, RUNS);
     console.log(`cold-gate: ${RUNS} runs, frozen windows ms: ${frozenWindows.join(" ")}`);
   }, 900_000);
 

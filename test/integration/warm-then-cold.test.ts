@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { snapshotSource } from "../../src/core/backup/snapshot.ts";
@@ -9,8 +9,8 @@ import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
 import { groupRestorePoints } from "../../src/core/restore/points.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
-import { describeTree } from "../helpers/tree.ts";
 import { bareRestore, coreDeps, inspectState } from "./backup-helpers.ts";
+import { expectStopTimeBytes, RACING_WRITER } from "./racing-writer.ts";
 
 // warm-then-cold: a warm pass while the containers run, then the gated cold pass. What must hold: the
 // restored data is the data at stop time however the writer raced the warm pass; a file rewritten
@@ -18,20 +18,6 @@ import { bareRestore, coreDeps, inspectState } from "./backup-helpers.ts";
 // passes are never restore points and never take a retention slot; `live` never stops anything.
 const RUNS = Number(process.env.KD_WARM_RUNS ?? 20);
 
-/** Same-size rewrites, renames, deletes without pause; frozen after SIGTERM (see cold-gate.test.ts). */
-const WRITER = `
-cd /data
-mkdir -p w
-i=0
-trap 'touch frozen; exit 0' TERM
-while true; do
-  if [ -f frozen ]; then sleep 0.05; continue; fi
-  i=$((i+1))
-  for k in 0 1 2 3 4 5 6 7; do printf '%08d-%s\\n' "$i" "$k" > w/same$k; done
-  echo "$i" > w/tmp && mv w/tmp w/renamed$((i % 5))
-  rm -f w/del$((i % 3)); echo "$i" > w/del$(((i + 1) % 3))
-done
-`;
 const IDLE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"];
 
 describeReal("warm-then-cold and live", ["docker", "kopia", "image"], () => {
@@ -53,7 +39,7 @@ describeReal("warm-then-cold and live", ["docker", "kopia", "image"], () => {
     );
     deps = coreDeps(config);
     deps.log.info = ((m: unknown) => infos.push(String(m))) as unknown as typeof deps.log.info;
-    writeFileSync(join(dir.path, "writer.sh"), WRITER);
+    writeFileSync(join(dir.path, "writer.sh"), RACING_WRITER);
     for (const v of volumes) {
       await run(["docker", "volume", "create", v]);
       mountpoints.push(
@@ -78,24 +64,7 @@ describeReal("warm-then-cold and live", ["docker", "kopia", "image"], () => {
   }, 60_000);
 
   test(`${RUNS} warm-then-cold backups of a volume rewritten until the stop: each restores to the stop-time bytes`, async () => {
-    const mountpoint = mountpoints[0] ?? "";
-    const frozen: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      rmSync(join(mountpoint, "frozen"), { force: true });
-      await Bun.sleep(300);
-      const record = await runBackup(deps, { units: [writer] });
-      expect({ run: i, status: record.status, errors: record.units[0]?.errors }).toEqual({
-        run: i,
-        status: "ok",
-        errors: [],
-      });
-      const vol = record.units[0]?.sources.find((s) => s.type === "volume");
-      const target = join(dir.path, `restored-${i}`);
-      await bareRestore(deps, vol?.snapshotId ?? "", target);
-      expect({ run: i, tree: describeTree(target) }).toEqual({ run: i, tree: describeTree(mountpoint) });
-      rmSync(target, { recursive: true, force: true });
-      frozen.push(record.units[0]?.frozenWindowMs ?? -1);
-    }
+    const frozen = await expectStopTimeBytes(deps, writer, mountpoints[0] ?? "", dir.path, RUNS);
     console.log(`warm-then-cold: ${RUNS} runs, frozen windows ms: ${frozen.join(" ")}`);
   }, 1_200_000);
 
