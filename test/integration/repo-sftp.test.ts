@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type SshServer, startSshd } from "../helpers/servers.ts";
+import { sshLocations } from "./repo-ssh.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
 let ssh: SshServer;
@@ -17,26 +18,7 @@ repositorySuite({
   async start(dir) {
     ssh = await startSshd(join(dir, "sshd"));
     root = join(dir, "remote");
-    mkdirSync(root, { recursive: true });
-    return {
-      toml: `${base(join(root, "repo"))}${key()}`,
-      // the private key's body must not leak either (kopia reads the file itself)
-      secrets: readFileSync(ssh.keyFile, "utf8")
-        .split("\n")
-        .filter((l) => l.length > 40),
-      withoutCredential: { toml: base(join(root, "repo")), key: "repository.key_file" },
-      async foreign() {
-        const theirs = join(root, "theirs");
-        mkdirSync(theirs, { recursive: true });
-        writeFileSync(join(theirs, "notes.txt"), "not kopia\n");
-        return {
-          toml: `${base(theirs)}${key()}`,
-          unchanged: async () => readdirSync(theirs).join(",") === "notes.txt",
-        };
-      },
-      down: () => ssh.stop(),
-      stop: () => ssh.stop(),
-    };
+    return sshLocations(ssh, root, (path) => base(path));
   },
   extras: [
     (h) =>

@@ -1,8 +1,9 @@
 import { expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { type SshServer, startSshd } from "../helpers/servers.ts";
+import { sshLocations } from "./repo-ssh.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
 // Tailscale cannot run here: a stub `tailscale`, first on PATH for kopi-docka only, answers
@@ -46,25 +47,7 @@ repositorySuite({
     stubDir = join(dir, "tailscale-stub");
     writeStub(stubDir);
     root = join(dir, "remote");
-    mkdirSync(root, { recursive: true });
-    return {
-      toml: `${base(join(root, "repo"))}${key()}`,
-      secrets: readFileSync(ssh.keyFile, "utf8")
-        .split("\n")
-        .filter((l) => l.length > 40),
-      withoutCredential: { toml: base(join(root, "repo")), key: "repository.key_file" },
-      async foreign() {
-        const theirs = join(root, "theirs");
-        mkdirSync(theirs, { recursive: true });
-        writeFileSync(join(theirs, "notes.txt"), "not kopia\n");
-        return {
-          toml: `${base(theirs)}${key()}`,
-          unchanged: async () => readdirSync(theirs).join(",") === "notes.txt",
-        };
-      },
-      down: () => ssh.stop(),
-      stop: () => ssh.stop(),
-    };
+    return sshLocations(ssh, root, (path) => base(path));
   },
   extras: [
     (h) =>
