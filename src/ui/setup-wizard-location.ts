@@ -70,8 +70,10 @@ export async function whereBackupsGo(
   f: SetupFlags,
   d: LocationDeps,
 ): Promise<LocationState> {
+  // --repository-path alone names the filesystem backend; --backend names any.
   a.backend =
     (f.backend as SetupAnswers["backend"] | undefined) ??
+    (f.repositoryPath ? "filesystem" : undefined) ??
     answer(
       await p.select({
         message: "Where backups go",

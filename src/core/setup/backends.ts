@@ -85,7 +85,7 @@ export interface BackendField {
   flag: string;
   /** The schema's default, as text ("22"); "" when there is none. */
   initial: string;
-  /** Empty is an answer (the key is left out). */
+  /** Empty is an answer (the key is left out; a key with a default gets its default). */
   optional: boolean;
   /** A secret: the path of a 0600 file, or the name of an environment variable; never the secret. */
   secret?: "file" | "env";
@@ -105,7 +105,7 @@ export function backendFields(b: RemoteBackend): BackendField[] {
       key,
       flag: backendFlag(b, key),
       initial: empty.success && empty.data !== undefined ? String(empty.data) : "",
-      optional: empty.success,
+      optional: empty.success && empty.data === undefined,
       secret,
       check: (text) => {
         if (!text && empty.success) return undefined;
