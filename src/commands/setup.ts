@@ -8,7 +8,7 @@ import { backendFlagArgs } from "../core/setup/backends.ts";
 import { commitSetup } from "../core/setup/commit.ts";
 import { answersFromFlags, checkFlags, type SetupFlags } from "../core/setup/flags.ts";
 import type { SetupAnswers } from "../core/setup/model.ts";
-import { passwordOpens, probeFilesystem } from "../core/setup/probe.ts";
+import { passwordOpens, probeFilesystem, probeRemote, repositoryOf } from "../core/setup/probe.ts";
 import { renderSetupConfig } from "../core/setup/render.ts";
 import { checkDependencies, setupDryRun } from "../core/setup/steps.ts";
 import { showPassphraseOnce } from "../ui/dr-report.ts";
@@ -72,7 +72,7 @@ async function checkUnattended(ctx: BaseContext, a: SetupAnswers, configText: st
         "pass --password-file with its password (never --generate-password)",
       );
     const password = readFileSync(a.passwordFile, "utf8").trim();
-    if (!(await passwordOpens(ctx.runner, a.repositoryPath, password)))
+    if (!(await passwordOpens(ctx.runner, repositoryOf(a), password)))
       throw new AppError(
         "repository_auth",
         `${a.passwordFile} does not open the repository at ${a.repositoryPath}`,
@@ -151,12 +151,12 @@ export default defineCommand({
     });
     let answers = start.answers;
     let force = Boolean(args.force);
-    // The wizard asks the filesystem backend's questions; the others are answered by their flags.
-    if (ctx.interactive && start.missing.length > 0 && answers.backend === "filesystem") {
+    if (ctx.interactive && start.missing.length > 0) {
       const deps = {
         checkDependencies: () => checkDependencies(ctx),
         probe: probeFilesystem,
-        passwordOpens: (path: string, pw: string) => passwordOpens(ctx.runner, path, pw),
+        probeRemote: (a: SetupAnswers) => probeRemote(ctx.runner, repositoryOf(a)),
+        passwordOpens: (a: SetupAnswers, pw: string) => passwordOpens(ctx.runner, repositoryOf(a), pw),
         dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), configFor(a, cur)),
         configExists: cur.exists && !force,
       };
@@ -165,7 +165,7 @@ export default defineCommand({
       force ||= r.force;
     } else if (start.missing.length > 0) {
       throw new UsageError(
-        `${ctx.interactive ? `the ${answers.backend} backend is answered by flags` : "setup has no terminal to ask on"}; missing: ${start.missing.join(", ")}`,
+        `setup has no terminal to ask on; missing: ${start.missing.join(", ")}`,
         "every question is a flag: see `kopi-docka setup --help`",
       );
     } else {

@@ -1,29 +1,20 @@
 import { existsSync } from "node:fs";
 import * as p from "@clack/prompts";
 import { COMPRESSIONS } from "../config/schema.ts";
-import { AppError, InterruptedError } from "../core/errors.ts";
+import { AppError } from "../core/errors.ts";
 import { DEFAULT_ON_CALENDAR, type SetupFlags } from "../core/setup/flags.ts";
-import type { LocationState, SetupAnswers } from "../core/setup/model.ts";
+import type { SetupAnswers } from "../core/setup/model.ts";
+import { type LocationDeps, whereBackupsGo } from "./setup-wizard-location.ts";
+import { answer, cancelled } from "./setup-wizard-prompt.ts";
 
-export interface WizardDeps {
+export interface WizardDeps extends LocationDeps {
   /** One line per dependency found; throws naming what is missing and how to install it. */
   checkDependencies: () => Promise<string[]>;
-  probe: (path: string) => LocationState;
-  passwordOpens: (path: string, password: string) => Promise<boolean>;
+  /** Whether `password` opens the repository the answers name (read-only). */
+  passwordOpens: (a: SetupAnswers, password: string) => Promise<boolean>;
   /** `backup --dry-run` with the answers so far: its output. */
   dryRun: (a: SetupAnswers) => Promise<string>;
   configExists: boolean;
-}
-
-/** Ctrl+C or Esc at any question: nothing was written; the caller exits 130. */
-function cancelled(): never {
-  p.cancel("setup cancelled; nothing was written");
-  throw new InterruptedError("SIGINT", "setup cancelled at the prompt");
-}
-
-function answer<T>(v: T): Exclude<T, symbol> {
-  if (p.isCancel(v)) cancelled();
-  return v as Exclude<T, symbol>;
 }
 
 const step = (n: number, title: string) => p.log.step(`${n}/8 ${title}`);
@@ -32,7 +23,7 @@ const step = (n: number, title: string) => p.log.step(`${n}/8 ${title}`);
 async function existingPassword(a: SetupAnswers, d: WizardDeps): Promise<SetupAnswers["password"]> {
   if (existsSync(a.passwordFile)) {
     const text = (await Bun.file(a.passwordFile).text()).trim();
-    if (await d.passwordOpens(a.repositoryPath, text)) {
+    if (await d.passwordOpens(a, text)) {
       p.log.success(`${a.passwordFile} opens the repository`);
       return { kind: "existing" };
     }
@@ -48,7 +39,7 @@ async function existingPassword(a: SetupAnswers, d: WizardDeps): Promise<SetupAn
     const value = answer(
       await p.password({ message: `Password of the existing repository (try ${attempt} of 3)` }),
     );
-    if (await d.passwordOpens(a.repositoryPath, value)) {
+    if (await d.passwordOpens(a, value)) {
       p.log.success("the password opens the repository");
       return { kind: "typed", value };
     }
@@ -100,20 +91,12 @@ export async function setupWizard(
   for (const line of await d.checkDependencies()) p.log.success(line);
 
   step(2, "where backups go");
-  a.repositoryPath =
-    f.repositoryPath ??
-    answer(
-      await p.text({
-        message: "Repository directory (a local disk or a mounted share)",
-        initialValue: start.repositoryPath || "/var/lib/kopi-docka/repository",
-        validate: (v) => (v?.startsWith("/") ? undefined : "an absolute path"),
-      }),
-    );
-  const state = d.probe(a.repositoryPath);
+  const state = await whereBackupsGo(a, start, f, d);
+  const where = a.backend === "filesystem" ? a.repositoryPath : `the ${a.backend} location`;
   p.log.info(
     state === "existing"
-      ? `a kopia repository exists at ${a.repositoryPath}: it will be connected, never overwritten`
-      : `a new repository will be made at ${a.repositoryPath}`,
+      ? `a kopia repository exists at ${where}: it will be connected, never overwritten`
+      : `a new repository will be made at ${where}`,
   );
 
   step(3, "password");

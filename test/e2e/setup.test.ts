@@ -203,6 +203,7 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
       const e = host("e");
       // Every question of a fresh host in order, and how it is answered to get to the next one.
       const questions: [string, string[]][] = [
+        ["Where backups go", []], // filesystem, the default
         ["Repository directory", ["-l", e.repo]],
         ["Repository password", []],
         ["DR bundle now?", []],
@@ -225,9 +226,10 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
           for (const [i, [question, keys]] of questions.entries()) {
             await t.waitFor(question, 120_000);
             await Bun.sleep(SETTLE_MS);
-            if (i === 1) await t.waitFor(`a new repository will be made at ${e.repo}\n`);
+            if (question === "Repository password")
+              await t.waitFor(`a new repository will be made at ${e.repo}\n`);
             if (i === stop) break;
-            if (i === 0) await t.keys("C-u"); // the suggested directory goes first
+            if (question === "Repository directory") await t.keys("C-u"); // the suggested directory goes first
             if (keys.length) await t.keys(...keys);
             await t.keys("Enter");
           }

@@ -49,7 +49,7 @@ export function backendFlagArgs(): Record<
 }
 
 /** A flag's text as the key's type: "22" → 22 for a port, "false" → false for tls; else the text. */
-function typed(field: z.ZodType, text: string): unknown {
+export function typed(field: z.ZodType, text: string): unknown {
   for (const v of [text, Number(text), text === "true" ? true : text === "false" ? false : text])
     if (field.safeParse(v).success) return v;
   return text;
@@ -76,5 +76,43 @@ export function backendProblems(b: RemoteBackend, options: Record<string, unknow
   return r.error.issues.map((i) => {
     const key = String(i.path[0] ?? "");
     return key ? `--${backendFlag(b, key)} (${i.message})` : i.message;
+  });
+}
+
+/** One wizard question: a key of the backend's schema, its flag, and what it takes. */
+export interface BackendField {
+  key: string;
+  flag: string;
+  /** The schema's default, as text ("22"); "" when there is none. */
+  initial: string;
+  /** Empty is an answer (the key is left out; a key with a default gets its default). */
+  optional: boolean;
+  /** A secret: the path of a 0600 file, or the name of an environment variable; never the secret. */
+  secret?: "file" | "env";
+  /** undefined when `text` fits the key; else what is wrong. */
+  check: (text: string) => string | undefined;
+  value: (text: string) => unknown;
+}
+
+/** The backend's keys as questions, in schema order: the same list the flags are made from. */
+export function backendFields(b: RemoteBackend): BackendField[] {
+  const shape = SCHEMAS[b].shape as Record<string, z.ZodType>;
+  return keysOf(b).map((key) => {
+    const field = shape[key] as z.ZodType;
+    const empty = field.safeParse(undefined);
+    const secret = /_file$/.test(key) ? "file" : /_env$/.test(key) ? "env" : undefined;
+    return {
+      key,
+      flag: backendFlag(b, key),
+      initial: empty.success && empty.data !== undefined ? String(empty.data) : "",
+      optional: empty.success && empty.data === undefined,
+      secret,
+      check: (text) => {
+        if (!text && empty.success) return undefined;
+        const r = field.safeParse(typed(field, text));
+        return r.success ? undefined : (r.error.issues[0]?.message ?? "not valid here");
+      },
+      value: (text) => (text ? typed(field, text) : undefined),
+    };
   });
 }

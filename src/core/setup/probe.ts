@@ -2,13 +2,26 @@ import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, st
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { KOPIA_USERNAME } from "../../config/resolve.ts";
-import { RepositorySchema } from "../../config/schema.ts";
+import { type RepositoryConfig, RepositorySchema } from "../../config/schema.ts";
 import { connectReadOnly } from "../dr/connect.ts";
 import { AppError } from "../errors.ts";
 import { createKopia } from "../kopia/kopia.ts";
 import type { Runner } from "../process/runner.ts";
 import { filesystemRepositoryExists } from "../repository/backends/filesystem.ts";
-import type { LocationState } from "./model.ts";
+import { backendOf } from "../repository/backends/index.ts";
+import { foreignData } from "../repository/problems.ts";
+import { checkReachable } from "../repository/reach.ts";
+import { resolveSecrets } from "../repository/secrets.ts";
+import type { LocationState, SetupAnswers } from "./model.ts";
+
+/** The repository the answers name (backend and its keys; defaults for the rest), for the tests. */
+export function repositoryOf(a: SetupAnswers): RepositoryConfig {
+  return RepositorySchema.parse(
+    a.backend === "filesystem"
+      ? { path: a.repositoryPath }
+      : { backend: a.backend, ...a.backendOptions, password_file: a.passwordFile },
+  );
+}
 
 /** The nearest existing directory at or above `path`: where a new directory would be made. */
 function nearestExisting(path: string): string {
@@ -46,8 +59,11 @@ export function probeFilesystem(path: string): LocationState {
  * Whether `password` opens the existing repository: a connection with a throwaway kopia config in a
  * private temp dir, removed afterwards, so a wrong guess leaves nothing behind. Other failures throw.
  */
-export async function passwordOpens(runner: Runner, path: string, password: string): Promise<boolean> {
-  const repo = { ...RepositorySchema.parse({}), path };
+export async function passwordOpens(
+  runner: Runner,
+  repo: RepositoryConfig,
+  password: string,
+): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), "kopi-docka-setup-"));
   const kopia = createKopia(runner, {
     configFile: join(dir, "repository.config"),
@@ -67,4 +83,23 @@ export async function passwordOpens(runner: Runner, path: string, password: stri
     await kopia.disconnect().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The live connection test for a remote location, read-only: resolves its name, reaches its server,
+ * checks the secrets and tools it needs, then lists the location where the backend can (no kopia
+ * connect, which already writes). Throws the reason; foreign data is refused like at commit time.
+ */
+export async function probeRemote(runner: Runner, config: RepositoryConfig): Promise<LocationState> {
+  const backend = backendOf(config);
+  const repo = (await backend.resolve?.(config, { runner, env: {} })) ?? config;
+  const location = backend.describe(repo);
+  await checkReachable(repo, backend.endpoint?.(repo, process.env), location);
+  const secrets = resolveSecrets(repo, backend);
+  for (const tool of backend.tools(repo))
+    if (!Bun.which(tool))
+      throw new AppError("dependency_missing", `the ${repo.backend} backend needs \`${tool}\` on PATH`);
+  const seen = await backend.probeRemote?.(repo, { runner, env: secrets.env });
+  if (seen === "foreign") throw foreignData(location);
+  return seen === "repository" ? "existing" : "new";
 }
