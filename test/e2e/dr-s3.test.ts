@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, cliArgv, runCli } from "../helpers/cli.ts";
+import { exportBundle, hasAge, openBundle, recoverAll } from "../helpers/dr.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { serversAvailable, startS3, type TestServer } from "../helpers/servers.ts";
-import { hasTmux, terminal } from "../helpers/terminal.ts";
+import { hasTmux } from "../helpers/terminal.ts";
 
 /**
  * The DR bundle of a repository on the S3-compatible test server (moto on 127.0.0.1): Debian's `age`
@@ -13,7 +14,6 @@ import { hasTmux, terminal } from "../helpers/terminal.ts";
  * the bundle alone brings the unit back, bytes checked from inside the container; `dr drill` passes.
  */
 const compiled = cliArgv()[0] === BINARY;
-const hasAge = Bun.spawnSync(["age", "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 const ready = compiled && hasAge && hasTmux && serversAvailable.moto;
 if (process.env.CI && !ready) {
   test("the compiled binary, age, tmux and moto_server exist (bun run build.ts; scripts/test-env.sh)", () => {
@@ -60,16 +60,7 @@ describeReal("dr bundle of an S3 repository on the compiled binary", ["docker", 
     await inContainer("head -c 2000000 /dev/urandom > /data/blob");
     digest = await inContainer("sha256sum /data/blob");
     expect((await runCli(["backup", "--config", config, "--unit", name])).exitCode).toBe(0);
-    const r = await runCli([
-      "dr",
-      "export",
-      "--config",
-      config,
-      "--output",
-      bundle,
-      "--passphrase-file",
-      passFile,
-    ]);
+    const r = await exportBundle(config, bundle, passFile);
     expect(r.exitCode).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(secret);
   }, 240_000);
@@ -83,19 +74,7 @@ describeReal("dr bundle of an S3 repository on the compiled binary", ["docker", 
 
   describe.skipIf(!ready)("the bundle", () => {
     test("age opens it; bucket, prefix, endpoint and both key files are inside", async () => {
-      mkdirSync(opened);
-      const t = terminal(uniqueName("kdtdrs3age"));
-      try {
-        await t.start(`cd ${opened} && age -d -o bundle.tar ${bundle}`);
-        await t.waitFor("passphrase");
-        await Bun.sleep(300);
-        await t.keys("-l", passphrase);
-        await t.keys("Enter");
-        expect(await t.waitFor("EXIT=")).toContain("EXIT=0");
-      } finally {
-        await t.kill();
-      }
-      await run(["tar", "-xf", "bundle.tar"], { cwd: opened });
+      await openBundle(bundle, passphrase, opened);
       const b = (p: string) => readFileSync(join(opened, "kopi-docka-dr", p), "utf8");
       const manifest = JSON.parse(b("manifest.json"));
       expect(manifest.files.map((f: { key: string }) => f.key)).toEqual([
@@ -126,16 +105,7 @@ describeReal("dr bundle of an S3 repository on the compiled binary", ["docker", 
       await run(["docker", "volume", "rm", `${name}-v`]);
       for (const p of ["config.toml", "repository.password", "s3.key-id", "s3.secret", "state", "cache"])
         rmSync(join(kd, p), { recursive: true, force: true });
-      const bin = join(dir.path, "bin");
-      mkdirSync(bin);
-      writeFileSync(join(bin, "kopi-docka"), `#!/bin/sh\nexec ${BINARY} "$@"\n`);
-      chmodSync(join(bin, "kopi-docka"), 0o755);
-      const r = await run(["sh", "recover.sh", "--restore-all"], {
-        cwd: join(opened, "kopi-docka-dr"),
-        check: false,
-        env: { PATH: `${bin}:${process.env.PATH}`, CI: "true", NO_COLOR: "1" },
-        timeoutMs: 300_000,
-      });
+      const r = await recoverAll(opened, dir.path);
       expect(r.exitCode).toBe(0);
       expect(readFileSync(secretFile, "utf8").trim()).toBe(secret);
       expect(await inContainer("sha256sum /data/blob")).toBe(digest);

@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, cliArgv, runCli } from "../helpers/cli.ts";
+import { exportBundle, hasAge, openBundle, recoverAll } from "../helpers/dr.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { sampleCommandLines } from "../helpers/processes.ts";
-import { hasTmux, terminal } from "../helpers/terminal.ts";
+import { hasTmux } from "../helpers/terminal.ts";
 
 /**
  * The disaster-recovery bundle, end to end on the compiled binary and a real filesystem repository:
@@ -23,7 +15,6 @@ import { hasTmux, terminal } from "../helpers/terminal.ts";
  * the step, on a wrong passphrase, a rotated repository password and deleted pack blobs.
  */
 const compiled = cliArgv()[0] === BINARY;
-const hasAge = Bun.spawnSync(["age", "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
 if (process.env.CI && (!compiled || !hasAge || !hasTmux)) {
   test("the compiled binary, age and tmux exist (bun run build.ts; scripts/test-env.sh)", () => {
     throw new Error(`compiled=${compiled} age=${hasAge} tmux=${hasTmux}`);
@@ -77,16 +68,7 @@ describeReal("dr export and drill on the compiled binary", ["docker", "kopia", "
     expect(backup.exitCode).toBe(0);
     password = readFileSync(join(kd, "repository.password"), "utf8").trim();
     configText = readFileSync(config, "utf8");
-    const pending = runCli([
-      "dr",
-      "export",
-      "--config",
-      config,
-      "--output",
-      bundle,
-      "--passphrase-file",
-      passFile,
-    ]);
+    const pending = exportBundle(config, bundle, passFile);
     [exportRun, exportArgv] = await Promise.all([pending, sampleCommandLines(pending)]);
   }, 240_000);
 
@@ -111,16 +93,7 @@ describeReal("dr export and drill on the compiled binary", ["docker", "kopia", "
     });
 
     test("--output - writes the bundle to stdout and the opening instructions to stderr", async () => {
-      const r = await runCli([
-        "dr",
-        "export",
-        "--config",
-        config,
-        "--output",
-        "-",
-        "--passphrase-file",
-        passFile,
-      ]);
+      const r = await exportBundle(config, "-", passFile);
       expect(r.exitCode).toBe(0);
       expect(r.stdout.startsWith("age-encryption.org/v1\n")).toBe(true);
       expect(r.stderr).toContain("age -d -o kopi-docka-dr.tar");
@@ -139,18 +112,7 @@ describeReal("dr export and drill on the compiled binary", ["docker", "kopia", "
     }, 120_000);
 
     test("Debian's age opens it with the passphrase; tar unpacks every part", async () => {
-      mkdirSync(opened);
-      const t = terminal(uniqueName("kdtdrage"));
-      try {
-        await t.start(`cd ${opened} && age -d -o bundle.tar ${bundle}`);
-        await t.waitFor("passphrase");
-        await t.keys("-l", passphrase);
-        await t.keys("Enter");
-        expect(await t.waitFor("EXIT=")).toContain("EXIT=0");
-      } finally {
-        await t.kill();
-      }
-      await run(["tar", "-xf", "bundle.tar"], { cwd: opened });
+      await openBundle(bundle, passphrase, opened);
       const b = (p: string) => readFileSync(join(opened, "kopi-docka-dr", p), "utf8");
       expect(b("config.toml")).toBe(configText);
       expect(b("secrets/repository.password").trim()).toBe(password);
@@ -210,16 +172,7 @@ describeReal("dr export and drill on the compiled binary", ["docker", "kopia", "
       for (const p of ["config.toml", "repository.password", "ca.pem", "state", "cache"])
         rmSync(join(kd, p), { recursive: true, force: true });
       expect(existsSync(join(kd, "repository"))).toBe(true);
-      const bin = join(dir.path, "bin");
-      mkdirSync(bin);
-      writeFileSync(join(bin, "kopi-docka"), `#!/bin/sh\nexec ${BINARY} "$@"\n`);
-      chmodSync(join(bin, "kopi-docka"), 0o755);
-      const r = await run(["sh", "recover.sh", "--restore-all"], {
-        cwd: join(opened, "kopi-docka-dr"),
-        check: false,
-        env: { PATH: `${bin}:${process.env.PATH}`, CI: "true", NO_COLOR: "1" },
-        timeoutMs: 300_000,
-      });
+      const r = await recoverAll(opened, dir.path);
       expect(r.stderr + r.stdout).toContain(`restored ${config}`);
       expect(r.exitCode).toBe(0);
       expect(readFileSync(caFile, "utf8")).toBe(ca);
