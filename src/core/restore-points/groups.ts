@@ -1,5 +1,6 @@
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { snapshotTags } from "../kopia/parse.ts";
+import { type PointId, pointGroup, pointId } from "../snapshot/point-id.ts";
 import { tagsProblem } from "../snapshot/validate.ts";
 
 /**
@@ -20,14 +21,7 @@ export interface ManagedSnapshot {
   retention: string[];
 }
 
-export interface ManagedPoint {
-  /** `<unit>@<backup_id>`, as `snapshots` and `restore --run` name it. */
-  key: string;
-  unit: string;
-  host: string;
-  backupId: string;
-  runId: string;
-  timestamp: string;
+export interface ManagedPoint extends PointId {
   /** Undo points taken before a restore. */
   undo: boolean;
   snapshots: ManagedSnapshot[];
@@ -45,16 +39,11 @@ export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPo
   for (const m of manifests) {
     const t = snapshotTags(m);
     if (!t.unit || !t.backup_id || !t.type || tagsProblem(t)) continue;
-    const key = `${m.source.host}\u0000${t.unit}\u0000${t.backup_id}`;
+    const key = pointGroup(m, t.unit, t.backup_id);
     let p = groups.get(key);
     if (!p) {
       p = {
-        key: `${t.unit}@${t.backup_id}`,
-        unit: t.unit,
-        host: m.source.host,
-        backupId: t.backup_id,
-        runId: t.run_id ?? t.backup_id,
-        timestamp: t.timestamp ?? m.startTime,
+        ...pointId(m, t, t.unit, t.backup_id),
         undo: t.phase === "pre-restore",
         snapshots: [],
         pins: [],

@@ -1,5 +1,6 @@
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { snapshotTags } from "../kopia/parse.ts";
+import { type PointId, pointGroup, pointId } from "../snapshot/point-id.ts";
 import { tagsProblem } from "../snapshot/validate.ts";
 
 /**
@@ -13,15 +14,8 @@ export interface SnapshotRef {
   files: number;
 }
 
-export interface RestorePoint {
-  /** `<unit>@<backup_id>`: what `--run` and the wizard select. */
-  key: string;
-  unit: string;
-  host: string;
-  backupId: string;
-  runId: string;
-  /** ISO-8601 UTC, from the `timestamp` tag (kopia's start time when missing). */
-  timestamp: string;
+/** `key` (`<unit>@<backup_id>`) is what `--run` and the wizard select. */
+export interface RestorePoint extends PointId {
   scope: string;
   /** Set on undo points, which restore takes before overwriting anything. */
   phase?: "pre-restore";
@@ -58,16 +52,11 @@ export function groupRestorePoints(manifests: readonly SnapshotManifest[]): Rest
       rejected.push({ id: m.id, reason: bad });
       continue;
     }
-    const key = `${m.source.host}\u0000${t.unit}\u0000${t.backup_id}`;
+    const key = pointGroup(m, t.unit, t.backup_id);
     let p = groups.get(key);
     if (!p) {
       p = {
-        key: `${t.unit}@${t.backup_id}`,
-        unit: t.unit,
-        host: m.source.host,
-        backupId: t.backup_id,
-        runId: t.run_id ?? t.backup_id,
-        timestamp: t.timestamp ?? m.startTime,
+        ...pointId(m, t, t.unit, t.backup_id),
         scope: t.backup_scope ?? "unknown",
         ...(t.phase === "pre-restore" ? { phase: "pre-restore" as const } : {}),
         volumes: [],
