@@ -2,7 +2,15 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliArgv, runCli } from "../helpers/cli.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  removeDockerObjects,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 
 // history --id / --stats / --since against run records real backups wrote: two OK runs, one whose
 // pre-backup hook failed (stderr tail kept), one cut short by SIGTERM.
@@ -64,8 +72,7 @@ describeReal("history detail on real run records", ["docker", "kopia", "image"],
   }, 300_000);
 
   afterAll(async () => {
-    await run(["docker", "rm", "-f", name], { check: false });
-    await run(["docker", "volume", "rm", "-f", name], { check: false });
+    await removeDockerObjects([name], [name]);
     dir.remove();
   }, 60_000);
 

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  removeDockerObjects,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { sampleCommandLines } from "../helpers/processes.ts";
 
 // `kopi-docka kopia -- ARGS`: the real kopia on this host's connection, password only in env.
@@ -18,8 +25,7 @@ describeReal("kopia passthrough", ["docker", "kopia", "image"], () => {
   }, 240_000);
 
   afterAll(async () => {
-    await run(["docker", "rm", "-f", name], { check: false });
-    await run(["docker", "volume", "rm", "-f", name], { check: false });
+    await removeDockerObjects([name], [name]);
     dir.remove();
   }, 60_000);
 

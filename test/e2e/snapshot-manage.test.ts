@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliArgv, runCli } from "../helpers/cli.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  removeDockerObjects,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
+import { whileBackupHolds, writeSlowHook } from "../helpers/held-backup.ts";
 import { hasTmux, terminal } from "../helpers/terminal.ts";
 
 interface Point {
@@ -44,13 +53,7 @@ describeReal(
     const runs: string[] = [];
 
     beforeAll(async () => {
-      writeFileSync(
-        hook,
-        `#!/bin/sh\nif [ -f ${dir.path}/slow ]; then touch ${dir.path}/in-hook; sleep 60; fi\n`,
-        {
-          mode: 0o755,
-        },
-      );
+      writeSlowHook(hook, dir.path);
       await startContainer(name, name);
       for (let i = 1; i <= 4; i++) {
         await run(["docker", "exec", name, "sh", "-c", `echo run-${i} > /data/which`]);
@@ -62,8 +65,7 @@ describeReal(
     }, 300_000);
 
     afterAll(async () => {
-      await run(["docker", "rm", "-f", name], { check: false });
-      await run(["docker", "volume", "rm", "-f", name], { check: false });
+      await removeDockerObjects([name], [name]);
       dir.remove();
     }, 60_000);
 
@@ -116,23 +118,12 @@ describeReal(
     });
 
     test("delete while a backup holds the lock: exit 11, nothing deleted", async () => {
-      writeFileSync(join(dir.path, "slow"), "");
-      const backup = Bun.spawn([...cliArgv(), "backup", "--unit", name, "--config", config], {
-        env: { ...process.env, CI: "true" },
-        stdout: "ignore",
-        stderr: "ignore",
-      });
-      try {
-        for (let i = 0; i < 600 && !existsSync(join(dir.path, "in-hook")); i++) await Bun.sleep(100);
+      await whileBackupHolds(dir.path, name, config, async () => {
         const r = await cli("snapshots", "delete", "--run", runs[1] as string, "--yes");
         expect(r.exitCode).toBe(11);
         expect(r.stderr).toMatch(/lock/i);
         expect((await points()).map((p) => p.runId)).toEqual([runs[1], runs[0]] as string[]);
-      } finally {
-        backup.kill("SIGTERM");
-        await backup.exited;
-        await run(["rm", "-f", join(dir.path, "slow"), join(dir.path, "in-hook")]);
-      }
+      });
     }, 120_000);
 
     test("pin --reason shows in snapshots; a pinned point refuses delete; expire (latest = 1) keeps it, --dry-run changes nothing", async () => {

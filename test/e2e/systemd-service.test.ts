@@ -3,8 +3,17 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { currentBootId, currentPidNamespace, processStartTime } from "../../src/core/lock/owner.ts";
 import { systemdIsRunning } from "../../src/systemd/systemctl.ts";
-import { cliArgv, runCli } from "../helpers/cli.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { runCli } from "../helpers/cli.ts";
+import {
+  describeReal,
+  removeDockerObjects,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
+import { whileBackupHolds, writeSlowHook } from "../helpers/held-backup.ts";
 
 // The service commands where systemd is not PID 1 (this host): status's lock line, unlock, and the
 // fallbacks of logs and run-now. The booted-systemd side is test/integration/systemd-service.test.ts.
@@ -25,20 +34,13 @@ describeReal("systemd status/unlock/logs/run-now without systemd", ["docker", "k
 
   beforeAll(async () => {
     await run(["mkdir", "-p", unitDir]);
-    writeFileSync(
-      hook,
-      `#!/bin/sh\nif [ -f ${dir.path}/slow ]; then touch ${dir.path}/in-hook; sleep 60; fi\n`,
-      {
-        mode: 0o755,
-      },
-    );
+    writeSlowHook(hook, dir.path);
     await startContainer(name, name);
     expect((await cli("backup", "--unit", name)).exitCode).toBe(0);
   }, 240_000);
 
   afterAll(async () => {
-    await run(["docker", "rm", "-f", name], { check: false });
-    await run(["docker", "volume", "rm", "-f", name], { check: false });
+    await removeDockerObjects([name], [name]);
     dir.remove();
   }, 60_000);
 
@@ -48,14 +50,7 @@ describeReal("systemd status/unlock/logs/run-now without systemd", ["docker", "k
 
   test("status: the lock free; held by a live backup (pid, command, since); unlock refuses it (11)", async () => {
     expect(await status()).toEqual({ file: lockFile, state: "free" });
-    writeFileSync(join(dir.path, "slow"), "");
-    const backup = Bun.spawn([...cliArgv(), "backup", "--unit", name, "--config", config], {
-      env: { ...process.env, CI: "true" },
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    try {
-      for (let i = 0; i < 600 && !existsSync(join(dir.path, "in-hook")); i++) await Bun.sleep(100);
+    await whileBackupHolds(dir.path, name, config, async (backup) => {
       const lock = await status();
       expect(lock).toMatchObject({ state: "held", holder: { pid: backup.pid, command: "backup" } });
       expect(Date.parse(lock.holder.startedAt)).toBeGreaterThan(Date.now() - 120_000);
@@ -68,11 +63,7 @@ describeReal("systemd status/unlock/logs/run-now without systemd", ["docker", "k
       expect(refused.exitCode).toBe(11);
       expect(refused.stderr).toContain(`held by a live run: pid ${backup.pid}`);
       expect(readFileSync(lockFile, "utf8")).toBe(before);
-    } finally {
-      backup.kill("SIGTERM");
-      await backup.exited;
-      await run(["rm", "-f", join(dir.path, "slow"), join(dir.path, "in-hook")]);
-    }
+    });
     expect(await status()).toEqual({ file: lockFile, state: "free" });
   }, 120_000);
 

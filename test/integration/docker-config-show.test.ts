@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { cliArgv, runCli } from "../helpers/cli.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  removeDockerObjects,
+  startContainer,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { coreDeps } from "./backup-helpers.ts";
 
 // `docker-config show` after a real `--scope full` backup. The backup reads the daemon config from a
@@ -39,8 +46,7 @@ describeReal("docker-config show after a --scope full backup", ["docker", "kopia
   }, 240_000);
 
   afterAll(async () => {
-    await run(["docker", "rm", "-f", name], { check: false });
-    await run(["docker", "volume", "rm", "-f", name], { check: false });
+    await removeDockerObjects([name], [name]);
     dir.remove();
   }, 60_000);
 
