@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { cliArgv, runCli } from "../helpers/cli.ts";
-import {
-  describeReal,
-  removeDockerObjects,
-  run,
-  startContainer,
-  tempDir,
-  uniqueName,
-  writeTestConfig,
-} from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
 // history --id / --stats / --since against run records real backups wrote: two OK runs, one whose
 // pre-backup hook failed (stderr tail kept), one cut short by SIGTERM.

@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { runCli } from "../helpers/cli.ts";
-import {
-  describeReal,
-  removeDockerObjects,
-  startContainer,
-  tempDir,
-  uniqueName,
-  writeTestConfig,
-} from "../helpers/env.ts";
+import { describeReal, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { sampleCommandLines } from "../helpers/processes.ts";
 
 // `kopi-docka kopia -- ARGS`: the real kopia on this host's connection, password only in env.

@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { cliArgv, runCli } from "../helpers/cli.ts";
-import {
-  describeReal,
-  removeDockerObjects,
-  run,
-  startContainer,
-  tempDir,
-  uniqueName,
-  writeTestConfig,
-} from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { whileBackupHolds, writeSlowHook } from "../helpers/held-backup.ts";
 import { hasTmux, terminal } from "../helpers/terminal.ts";
 

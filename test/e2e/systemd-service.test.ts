@@ -3,16 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { currentBootId, currentPidNamespace, processStartTime } from "../../src/core/lock/owner.ts";
 import { systemdIsRunning } from "../../src/systemd/systemctl.ts";
+import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { runCli } from "../helpers/cli.ts";
-import {
-  describeReal,
-  removeDockerObjects,
-  run,
-  startContainer,
-  tempDir,
-  uniqueName,
-  writeTestConfig,
-} from "../helpers/env.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { whileBackupHolds, writeSlowHook } from "../helpers/held-backup.ts";
 
 // The service commands where systemd is not PID 1 (this host): status's lock line, unlock, and the

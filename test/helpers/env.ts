@@ -96,9 +96,3 @@ export async function startContainer(name: string, volume: string, extra: string
 export async function runTestContainer(name: string, options: string[], cmd = QUICK_STOP) {
   await run(["docker", "run", "-d", "--name", name, ...options, TEST_IMAGE, "sh", "-c", cmd]);
 }
-
-/** A test's clean-up: removes its containers, then its volumes (ones already gone are fine). */
-export async function removeDockerObjects(containers: string[], volumes: string[] = []): Promise<void> {
-  if (containers.length > 0) await run(["docker", "rm", "-f", ...containers], { check: false });
-  if (volumes.length > 0) await run(["docker", "volume", "rm", "-f", ...volumes], { check: false });
-}

@@ -2,15 +2,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
+import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { cliArgv, runCli } from "../helpers/cli.ts";
-import {
-  describeReal,
-  removeDockerObjects,
-  startContainer,
-  tempDir,
-  uniqueName,
-  writeTestConfig,
-} from "../helpers/env.ts";
+import { describeReal, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { coreDeps } from "./backup-helpers.ts";
 
 // `docker-config show` after a real `--scope full` backup. The backup reads the daemon config from a
