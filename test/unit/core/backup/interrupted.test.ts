@@ -36,19 +36,26 @@ const soFar = (over: Partial<RunSoFar> = {}): RunSoFar => ({
   ...over,
 });
 
+/** A finished run of `units` from T0 to T1 (it carries an old `interrupted` error, to be replaced). */
+const record = (units: UnitResult[]): RunRecord => ({
+  runId: "RUN",
+  version: "9.9.9",
+  hostname: "h",
+  scope: "standard",
+  startedAt: T0.toISOString(),
+  finishedAt: T1.toISOString(),
+  durationMs: 7000,
+  status: "ok",
+  units,
+  errors: [{ phase: "interrupted", message: "old" }],
+});
+
 describe("interruptedRunRecord", () => {
   test("before planning: no units, status failed, the signal named", () => {
     const r = interruptedRunRecord(soFar(), "SIGTERM", T1);
     expect(r).toEqual({
-      runId: "RUN",
-      version: "9.9.9",
-      hostname: "h",
-      scope: "standard",
-      startedAt: T0.toISOString(),
-      finishedAt: T1.toISOString(),
-      durationMs: 7000,
+      ...record([]),
       status: "failed",
-      units: [],
       errors: [{ phase: "interrupted", message: "run interrupted by SIGTERM" }],
       interrupted: "SIGTERM",
     });
@@ -92,19 +99,6 @@ describe("interruptedRunRecord", () => {
 });
 
 describe("markInterrupted", () => {
-  const record = (units: UnitResult[]): RunRecord => ({
-    runId: "RUN",
-    version: "9.9.9",
-    hostname: "h",
-    scope: "standard",
-    startedAt: T0.toISOString(),
-    finishedAt: T1.toISOString(),
-    durationMs: 7000,
-    status: "ok",
-    units,
-    errors: [{ phase: "interrupted", message: "old" }],
-  });
-
   test("a run cut short is never ok, even if every unit it reached finished", () => {
     const r = markInterrupted(record([unitResult("a")]), "SIGHUP");
     expect(r.status).toBe("failed");
