@@ -1,7 +1,6 @@
 import type { UnitAge } from "../core/alerts/freshness.ts";
-import { duration } from "../core/alerts/message.ts";
 import type { SendResult } from "../core/alerts/send.ts";
-import { renderTable } from "../core/format.ts";
+import { formatDuration, renderTable } from "../core/format.ts";
 
 /** `check-freshness`: one row per unit, its last good backup against its limit. */
 export function renderFreshness(v: { units: UnitAge[]; alerted: string[] }): string {
@@ -10,7 +9,7 @@ export function renderFreshness(v: { units: UnitAge[]; alerted: string[] }): str
     v.units.map((a) => [
       a.unit,
       a.lastSuccess ?? "never",
-      duration(a.ageMs),
+      formatDuration(a.ageMs),
       a.maxAgeHours > 0 ? `${a.maxAgeHours}h` : "off",
       a.overdue ? (v.alerted.includes(a.unit) ? "OVERDUE (alerted now)" : "OVERDUE") : "ok",
     ]),

@@ -5,9 +5,9 @@ import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
 import { readRunRecords } from "../backup/run-records.ts";
 import type { Check } from "../doctor.ts";
+import { formatDuration } from "../format.ts";
 import { unitAges } from "./freshness.ts";
 import { maskUrl } from "./mask.ts";
-import { duration } from "./message.ts";
 import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
 import type { Target } from "./target.ts";
 
@@ -90,7 +90,7 @@ export async function alertChecks(
     });
   }
   for (const a of unitAges(readRunRecords(paths.runsDir), config, now)) {
-    const age = a.lastSuccess ? `last good backup ${duration(a.ageMs)} ago` : "never backed up";
+    const age = a.lastSuccess ? `last good backup ${formatDuration(a.ageMs)} ago` : "never backed up";
     checks.push({
       id: "freshness",
       status: a.overdue ? "warn" : "ok",

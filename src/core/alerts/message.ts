@@ -1,6 +1,7 @@
 import type { NotifyLevel } from "../../config/schema.ts";
 import type { PhaseError, RunRecord, UnitResult } from "../backup/result.ts";
 import type { AppError } from "../errors.ts";
+import { formatBytes, formatDuration } from "../format.ts";
 import type { Overdue } from "./freshness.ts";
 
 export type Severity = "info" | "warning" | "failure" | "urgent";
@@ -22,23 +23,6 @@ const FLOOR: Record<NotifyLevel, number> = { always: 0, warning: 1, failure: 2 }
 /** Whether a target configured at `level` gets a message of `severity` (test messages reach all). */
 export const wants = (level: NotifyLevel, m: Message) =>
   m.event === "test" || RANK[m.severity] >= FLOOR[level];
-
-export function bytes(n: number): string {
-  const u = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let i = 0;
-  for (; v >= 1024 && i < u.length - 1; i++) v /= 1024;
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${u[i]}`;
-}
-
-export function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
-}
 
 /** The next thing a person should do about an error in this phase. */
 export function nextStep(e: PhaseError | undefined): string {
@@ -65,10 +49,10 @@ export function nextStep(e: PhaseError | undefined): string {
 
 function unitLine(u: UnitResult): string[] {
   const facts = [
-    u.bytes !== undefined ? bytes(u.bytes) : undefined,
-    duration(u.durationMs),
-    u.coldWindowMs !== undefined ? `cold ${duration(u.coldWindowMs)}` : undefined,
-    u.frozenWindowMs !== undefined ? `frozen ${duration(u.frozenWindowMs)}` : undefined,
+    u.bytes !== undefined ? formatBytes(u.bytes) : undefined,
+    formatDuration(u.durationMs),
+    u.coldWindowMs !== undefined ? `cold ${formatDuration(u.coldWindowMs)}` : undefined,
+    u.frozenWindowMs !== undefined ? `frozen ${formatDuration(u.frozenWindowMs)}` : undefined,
   ].filter(Boolean);
   const head = `${u.status === "ok" ? "OK    " : u.status.toUpperCase().padEnd(6)} ${u.name}  ${facts.join(", ")}`;
   if (u.status === "ok" && u.restartFailed.length === 0) return [head];
@@ -102,7 +86,7 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
           ? `backup OK: ${ok} of ${n} units`
           : `backup FAILED: ${ok} of ${n} units OK`;
   const lines = [
-    `host ${record.hostname}, run ${record.runId}, ${duration(record.durationMs)}, exit ${exitCode}`,
+    `host ${record.hostname}, run ${record.runId}, ${formatDuration(record.durationMs)}, exit ${exitCode}`,
     ...record.units.flatMap(unitLine),
     ...record.errors.map((e) => `warning: ${e.phase}: ${e.message}`),
   ];
@@ -152,7 +136,7 @@ export function preflightMessage(hostname: string, error: AppError, exitCode: nu
 export function missedMessage(hostname: string, overdue: readonly Overdue[]): Message {
   const lines = overdue.map((o) =>
     o.lastSuccess
-      ? `${o.unit}: last good backup ${duration(o.ageMs)} ago (limit ${o.maxAgeHours}h)`
+      ? `${o.unit}: last good backup ${formatDuration(o.ageMs)} ago (limit ${o.maxAgeHours}h)`
       : `${o.unit}: never backed up successfully (limit ${o.maxAgeHours}h)`,
   );
   return {
