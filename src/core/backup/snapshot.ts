@@ -2,7 +2,7 @@ import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { SnapshotProgress } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
-import { sourceIdentity } from "../snapshot/tags.ts";
+import { sourceIdentity, tagStrings } from "../snapshot/tags.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import type { SourceProgress, UnitProgress } from "./progress.ts";
 import { lastLines, type SourceResult, stderrTailOf } from "./result.ts";
@@ -69,7 +69,7 @@ async function snapshotWithKopia(
   try {
     const r = await kopia.snapshotCreateResult(source.path, {
       overrideSource: sourceIdentity(kopia.options.username, o.hostname, source.logicalPath),
-      tags: { ...stringTags(source.tags), timestamp: o.timestamp },
+      tags: { ...tagStrings(source.tags), timestamp: o.timestamp },
       signal: o.signal,
       onStderrLine: (line) => o.log.debug(`kopia: ${line}`),
       ...(extra.onProgress ? { onProgress: extra.onProgress } : {}),
@@ -131,10 +131,4 @@ function lastLine(text: string): string {
       .at(-1)
       ?.replace(/^ERROR\s*/, "") ?? "no error message"
   );
-}
-
-function stringTags(tags: SourcePlan["tags"]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags)) if (typeof v === "string") out[k] = v;
-  return out;
 }
