@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { processStartTime } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
+import { isUncancellable } from "../process/children.ts";
 
 /**
  * Children of a run that was killed with SIGKILL outlive it (they run in their own process groups).
@@ -47,18 +47,12 @@ export function findOrphans(markers: ReadonlySet<string>): OrphanProcess[] {
       if (!mark || !markers.has(mark.slice(RUN_MARKER_ENV.length + 1))) continue;
       if (processStartTime(pid) === undefined) continue; // zombie
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-      out.push({ pid, argv, stopping: isDockerStop(argv) });
+      out.push({ pid, argv, stopping: isUncancellable(argv) });
     } catch {
       // gone, or not ours to read
     }
   }
   return out;
-}
-
-function isDockerStop(argv: string[]): boolean {
-  if (basename(argv[0] ?? "") !== "docker") return false;
-  const verbs = argv.slice(1).filter((a) => !a.startsWith("-"));
-  return verbs[0] === "stop" || (verbs[0] === "container" && verbs[1] === "stop");
 }
 
 export interface SettleOptions {
