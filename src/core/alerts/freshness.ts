@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import type { Config } from "../../config/schema.ts";
 import type { RunRecord } from "../backup/result.ts";
+import { writeFileAtomic } from "../durable.ts";
 
 export interface UnitAge {
   unit: string;
@@ -82,8 +83,7 @@ export function missedEpisodes(ages: readonly UnitAge[], stateFile: string, now:
     commit(sent: boolean) {
       const keep = sent ? next : { alerted };
       mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
-      writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(keep, null, 2)}\n`, { mode: 0o600 });
-      renameSync(`${stateFile}.tmp`, stateFile);
+      writeFileAtomic(stateFile, `${JSON.stringify(keep, null, 2)}\n`, 0o600);
     },
   };
 }

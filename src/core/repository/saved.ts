@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { writeFileAtomic } from "../durable.ts";
 import { isRecord } from "../guards.ts";
 import type { SavedConnection } from "./backend.ts";
 
@@ -56,8 +57,7 @@ export function readMarker(stateDir: string): ConnectionMarker | undefined {
 export function writeMarker(stateDir: string, m: ConnectionMarker): void {
   const file = markerFile(stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, `${JSON.stringify(m, null, 2)}\n`, 0o600);
 }
 
 /** Where a saved kopia connection points, for a message (no secret: kopia's fields we name only). */
