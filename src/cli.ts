@@ -6,6 +6,7 @@
 import { defineCommand, renderUsage, runCommand } from "citty";
 import { rejectUnknownArgs, resolveChain } from "./cli-args.ts";
 import { commands } from "./commands/index.ts";
+import { errorMessage } from "./core/caught.ts";
 import { markRunProcess } from "./core/containers/orphans.ts";
 import { AppError, InterruptedError, UsageError } from "./core/errors.ts";
 import { installExitSafetyNet, installSignalHandlers, processLifecycle } from "./core/safe-exit.ts";
@@ -28,7 +29,7 @@ function reportError(e: unknown, allArgv: readonly string[]): void {
   const argv = allArgv.includes("--") ? allArgv.slice(0, allArgv.indexOf("--")) : allArgv;
   const json = argv.includes("--json");
   const verbose = argv.includes("--verbose");
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   const hint = e instanceof AppError ? e.hint : undefined;
   const code = e instanceof AppError ? e.code : "internal";
   if (json) {

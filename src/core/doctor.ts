@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import type { ResolvedPaths } from "../config/resolve.ts";
 import type { ComposeChoice, Config } from "../config/schema.ts";
 import { alertChecks } from "./alerts/doctor.ts";
+import { errorMessage } from "./caught.ts";
 import { composeCandidates } from "./docker/compose.ts";
 import type { Docker } from "./docker/docker.ts";
 import { drFreshness } from "./dr/auto.ts";
@@ -104,7 +105,7 @@ async function kopiaCheck(kopiaChoice: () => Promise<KopiaChoice>): Promise<Chec
   try {
     choice = await kopiaChoice();
   } catch (e) {
-    return { id: "kopia", status: "fail", detail: e instanceof Error ? e.message : String(e) };
+    return { id: "kopia", status: "fail", detail: errorMessage(e) };
   }
   const { version } = choice;
   if (!version)
@@ -134,7 +135,7 @@ function credentialsCheck(config: Config): Check {
     return {
       id: "credentials",
       status: "fail",
-      detail: e instanceof Error ? e.message : String(e),
+      detail: errorMessage(e),
       ...(hint ? { hint } : {}),
     };
   }
@@ -158,7 +159,7 @@ function passwordCheck(file: string, repoExists: boolean): Check {
     accessSync(file, constants.R_OK);
     readPassword(file);
   } catch (e) {
-    return { id: "password", status: "fail", detail: e instanceof Error ? e.message : String(e) };
+    return { id: "password", status: "fail", detail: errorMessage(e) };
   }
   return passwordFileTooOpen(file)
     ? { id: "password", status: "warn", detail: `${file} is readable by others`, hint: `chmod 600 ${file}` }
@@ -185,7 +186,7 @@ async function repositoryCheck(kopia: Kopia, repoExists: boolean, paths: Resolve
         }
       : { id: "repository", status: "warn", detail: "not connected: the next backup connects" };
   } catch (e) {
-    return { id: "repository", status: "fail", detail: e instanceof Error ? e.message : String(e) };
+    return { id: "repository", status: "fail", detail: errorMessage(e) };
   }
 }
 

@@ -1,10 +1,9 @@
 import { lstatSync } from "node:fs";
+import { errorMessage } from "../caught.ts";
 import { AbortGrace } from "../process/runner.ts";
 import type { BackupDeps } from "./deps.ts";
 import { openGated } from "./gated.ts";
 import type { SourcePlan } from "./plan-model.ts";
-
-const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
  * An abort signal that follows `parent` and, once armed, fires when the time left runs out: the
@@ -66,7 +65,7 @@ export async function openGates(
     return await openGated(d, data.slice(0, MAX_GATED), o, cancel);
   } catch (e) {
     d.log.warn(
-      `${o.unit}: snapshots not started ahead of the stop (${msg(e)}); taking them in the cold window`,
+      `${o.unit}: snapshots not started ahead of the stop (${errorMessage(e)}); taking them in the cold window`,
     );
     return undefined;
   }

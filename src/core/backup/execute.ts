@@ -1,11 +1,10 @@
+import { errorMessage } from "../caught.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { ensureGatePolicy } from "../kopia/gate.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
 import { backupUnit } from "./unit.ts";
-
-const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
  * Runs the plan unit by unit. A failure in one source or unit never stops the others; every stopped
@@ -49,8 +48,8 @@ export async function executeBackup(
     try {
       await maybeMaintenance(d);
     } catch (e) {
-      errors.push({ phase: "maintenance", message: msg(e) });
-      d.log.warn(`maintenance failed (backups are fine): ${msg(e)}`);
+      errors.push({ phase: "maintenance", message: errorMessage(e) });
+      d.log.warn(`maintenance failed (backups are fine): ${errorMessage(e)}`);
     }
   }
   const record: RunRecord = {
@@ -79,7 +78,9 @@ async function gatePolicy(d: BackupDeps): Promise<boolean> {
       d.log.info("set the cold-window gate action on this host's kopia policy");
     return true;
   } catch (e) {
-    d.log.warn(`snapshots will open the repository inside the cold window: gate policy not set: ${msg(e)}`);
+    d.log.warn(
+      `snapshots will open the repository inside the cold window: gate policy not set: ${errorMessage(e)}`,
+    );
     return false;
   }
 }

@@ -1,5 +1,6 @@
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Scope } from "../../config/schema.ts";
+import { errorMessage } from "../caught.ts";
 import { createJournal } from "../containers/journal.ts";
 import { recoverIfNeeded } from "../containers/recover.ts";
 import { discoverUnits } from "../discovery/discover.ts";
@@ -27,8 +28,6 @@ export interface BackupRequest {
 }
 
 export type RunDeps = Omit<BackupDeps, "journal"> & { paths: ResolvedPaths };
-
-const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Discovery and the plan for it; unknown `--unit` names are a usage error. Changes nothing. */
 export async function planFromHost(
@@ -99,7 +98,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     try {
       await applyGlobalPolicy(d.kopia, d.config, d.log);
     } catch (e) {
-      early.push({ phase: "policy", message: `global policy not updated: ${msg(e)}` });
+      early.push({ phase: "policy", message: `global policy not updated: ${errorMessage(e)}` });
       d.log.warn(early[0]?.message);
     }
     const { plan, discovery } = await planFromHost(d, req, runId);

@@ -1,3 +1,4 @@
+import { errorMessage } from "../caught.ts";
 import type { ContainerInspect, Docker } from "../docker/docker.ts";
 import { AppError, ProcessError } from "../errors.ts";
 import { isProcessAlive } from "../lock/owner.ts";
@@ -102,7 +103,7 @@ async function inspectAll(docker: Docker, ids: string[]): Promise<ContainerInspe
 
 /** What went wrong, in docker's words. */
 function failureText(e: unknown, op: string): string {
-  if (!(e instanceof ProcessError)) return e instanceof Error ? e.message : String(e);
+  if (!(e instanceof ProcessError)) return errorMessage(e);
   if (e.timedOut) return `docker ${op} timed out`;
   return e.stderrTail.trim() || `exit ${e.exitCode}`;
 }

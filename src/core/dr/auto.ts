@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { errorMessage } from "../caught.ts";
 import { writeFileAtomic } from "../durable.ts";
 import { isRecord } from "../guards.ts";
 import {
@@ -129,6 +130,6 @@ export async function refreshAfterBackup(
     if (r.written) ctx.log.info(`DR bundle written: ${r.written}`);
     for (const f of r.pruned) ctx.log.info(`old DR bundle removed: ${f}`);
   } catch (e) {
-    ctx.log.warn(`the DR bundle was not refreshed: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.log.warn(`the DR bundle was not refreshed: ${errorMessage(e)}`);
   }
 }

@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
 import { Decrypter, Encrypter } from "age-encryption";
+import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 
 /**
@@ -42,7 +43,7 @@ export async function decryptBundle(cipher: Uint8Array, passphrase: string): Pro
   try {
     return await d.decrypt(cipher);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     throw new AppError(
       "check_failed",
       `the bundle could not be decrypted: wrong passphrase or damaged file (${why})`,
