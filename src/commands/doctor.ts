@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { errorMessage } from "../core/caught.ts";
 import { doctorError, doctorReport, runDoctor } from "../core/doctor.ts";
 import { renderDoctor } from "../ui/doctor-report.ts";
 import { emit } from "../ui/output.ts";
@@ -19,7 +20,7 @@ export default defineCommand({
     try {
       setup = needs(args, "reader");
     } catch (e) {
-      configProblem = e instanceof Error ? e.message : String(e);
+      configProblem = errorMessage(e);
     }
     const { runner, docker } = setup ?? needs(args, "none");
     const checks = await runDoctor({

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfigText } from "../config/load.ts";
 import { ConfigSchema } from "../config/schema.ts";
+import { errorMessage } from "../core/caught.ts";
 import { exportBundle } from "../core/dr/export.ts";
 import { AppError, UsageError } from "../core/errors.ts";
 import { backendFlagArgs } from "../core/setup/backends.ts";
@@ -43,7 +44,7 @@ function configFor(a: SetupAnswers, cur: ReturnType<typeof current>): string {
     parseConfigText(text, a.configPath);
   } catch (e) {
     throw new UsageError(
-      `setup's answers do not fit into ${a.configPath}: ${e instanceof Error ? e.message : String(e)}`,
+      `setup's answers do not fit into ${a.configPath}: ${errorMessage(e)}`,
       "edit that file by hand, or move it away and run setup again",
     );
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from "./caught.ts";
 import { InterruptedError } from "./errors.ts";
 import { killAllSync, refuseLateStops, runProtected, terminateAll } from "./process/children.ts";
 
@@ -190,9 +191,7 @@ export function installExitSafetyNet(): void {
 /** The process-wide lifecycle: signals are process-wide, so is the one path that answers them. */
 export const processLifecycle = new Lifecycle(
   (name, e) => {
-    process.stderr.write(
-      `kopi-docka: cleanup "${name}" failed: ${e instanceof Error ? e.message : String(e)}\n`,
-    );
+    process.stderr.write(`kopi-docka: cleanup "${name}" failed: ${errorMessage(e)}\n`);
   },
   { refuseLateStops: true },
 );

@@ -1,4 +1,5 @@
 import * as p from "@clack/prompts";
+import { errorMessage } from "../core/caught.ts";
 import { AppError } from "../core/errors.ts";
 import {
   backendFields,
@@ -18,8 +19,7 @@ export interface LocationDeps {
 }
 
 const TRIES = 3;
-const why = (e: unknown) =>
-  e instanceof AppError && e.hint ? `${e.message} (${e.hint})` : e instanceof Error ? e.message : String(e);
+const why = (e: unknown) => (e instanceof AppError && e.hint ? `${e.message} (${e.hint})` : errorMessage(e));
 
 async function filesystemPath(a: SetupAnswers, start: SetupAnswers, f: SetupFlags): Promise<string> {
   return (

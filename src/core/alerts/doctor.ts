@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
 import { readRunRecords } from "../backup/run-records.ts";
+import { errorMessage } from "../caught.ts";
 import type { Check } from "../doctor.ts";
 import { formatDuration } from "../format.ts";
 import { unitAges } from "./freshness.ts";
@@ -46,7 +47,7 @@ export async function alertChecks(
   try {
     targets = resolveTargets(config.alerts, src);
   } catch (e) {
-    checks.push({ id: "notify", status: "fail", detail: e instanceof Error ? e.message : String(e) });
+    checks.push({ id: "notify", status: "fail", detail: errorMessage(e) });
   }
   for (const t of targets) {
     const problem = await reachable(...hostPort(t));
@@ -73,7 +74,7 @@ export async function alertChecks(
       });
     }
   } catch (e) {
-    checks.push({ id: "ping", status: "fail", detail: e instanceof Error ? e.message : String(e) });
+    checks.push({ id: "ping", status: "fail", detail: errorMessage(e) });
   }
   if (config.metrics.textfile) {
     const dir = dirname(config.metrics.textfile);

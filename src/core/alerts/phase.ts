@@ -3,6 +3,7 @@ import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
 import type { RunRecord } from "../backup/result.ts";
 import { readRunRecords } from "../backup/run-records.ts";
+import { errorMessage } from "../caught.ts";
 import type { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { missedEpisodes, unitAges } from "./freshness.ts";
@@ -40,8 +41,6 @@ export interface PhaseReport {
   textfile?: string;
 }
 
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
 /** Where `missed.json` lives: which overdue units were already alerted. */
 export const missedStateFile = (paths: ResolvedPaths) => join(paths.stateDir, "alerts", "missed.json");
 
@@ -66,18 +65,18 @@ export function createAlertPhase(d: AlertDeps) {
   try {
     pingUrl = resolvePingUrl(d.config.alerts, secrets);
   } catch (e) {
-    problems.push(errText(e));
+    problems.push(errorMessage(e));
   }
   try {
     targets = resolveTargets(d.config.alerts, secrets, d.hostname);
   } catch (e) {
-    problems.push(errText(e));
+    problems.push(errorMessage(e));
   }
   let options: SendOptions = { timeoutMs: d.config.alerts.timeout * 1000 };
   try {
     options = sendOptions(d.config);
   } catch (e) {
-    problems.push(`alerts.ca_file: ${errText(e)}`);
+    problems.push(`alerts.ca_file: ${errorMessage(e)}`);
   }
   for (const p of problems) d.log.warn(p);
 
@@ -95,7 +94,7 @@ export function createAlertPhase(d: AlertDeps) {
       await res.arrayBuffer().catch(() => undefined);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
     } catch (e) {
-      d.log.warn(`heartbeat ${maskUrl(pingUrl)} ${at.phase}: ${scrub(errText(e), [pingUrl])}`);
+      d.log.warn(`heartbeat ${maskUrl(pingUrl)} ${at.phase}: ${scrub(errorMessage(e), [pingUrl])}`);
     }
   };
 
@@ -129,7 +128,7 @@ export function createAlertPhase(d: AlertDeps) {
       writeTextfile(file, renderMetrics(readRunRecords(d.paths.runsDir), snapshots));
       return file;
     } catch (e) {
-      d.log.warn(`metrics textfile ${file} not written: ${errText(e)}`);
+      d.log.warn(`metrics textfile ${file} not written: ${errorMessage(e)}`);
       return undefined;
     }
   }
@@ -152,7 +151,7 @@ export function createAlertPhase(d: AlertDeps) {
       const [sent, miss, , file] = await Promise.all([
         message ? send("backup report", message) : Promise.resolve([]),
         missed().catch((e) => {
-          d.log.warn(`missed-backup check failed: ${errText(e)}`);
+          d.log.warn(`missed-backup check failed: ${errorMessage(e)}`);
           const results: SendResult[] = [];
           return { units: [], results };
         }),

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import type { AlertsConfig } from "../../config/schema.ts";
+import { errorMessage } from "../caught.ts";
 import { TargetConfigError } from "./errors.ts";
 import { maskUrl } from "./mask.ts";
 import { parseTarget } from "./parse.ts";
@@ -33,7 +34,7 @@ export function expand(text: string, label: string, src: SecretSource): string {
       try {
         return encodeURIComponent(src.readSecretFile(name.slice(5)));
       } catch (e) {
-        throw new TargetConfigError(label, e instanceof Error ? e.message : String(e));
+        throw new TargetConfigError(label, errorMessage(e));
       }
     }
     const v = src.env[name];
@@ -50,7 +51,7 @@ export function entryUrl(entry: AlertsConfig["notify"][number], src: SecretSourc
     try {
       text = src.readSecretFile(entry.url_file);
     } catch (e) {
-      throw new TargetConfigError(entry.url_file, e instanceof Error ? e.message : String(e));
+      throw new TargetConfigError(entry.url_file, errorMessage(e));
     }
     return expand(text, maskUrl(text), src);
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../../config/schema.ts";
+import { errorMessage } from "../caught.ts";
 import { SendError } from "./errors.ts";
 import { httpRequest } from "./http.ts";
 import { sendMail } from "./mail.ts";
@@ -58,7 +59,7 @@ export async function sendOne(t: Target, m: Message, o: SendOptions): Promise<Se
     await Promise.race([work, bound]);
     return { target: t.label, ok: true, ms: Math.round(performance.now() - started) };
   } catch (e) {
-    const text = e instanceof Error ? e.message : String(e);
+    const text = errorMessage(e);
     return {
       target: t.label,
       ok: false,

@@ -1,10 +1,10 @@
+import { errorMessage } from "../caught.ts";
 import type { Compensation } from "../safe-exit.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
 import type { PhaseError } from "./result.ts";
 
-const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const interrupted = (item: string): PhaseError => ({
   phase: "interrupted",
   item,
@@ -53,7 +53,7 @@ export async function stopUnit(
         startedAt: state.StartedAt ?? "",
       });
     } catch (e) {
-      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }], firstStopAt };
+      return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
     const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
       await d.docker.start(plan.id);
@@ -65,7 +65,7 @@ export async function stopUnit(
     try {
       await d.docker.stop(plan.id, plan.stopTimeout);
     } catch (e) {
-      return { stopped, errors: [{ phase: "stop", item: name, message: msg(e) }], firstStopAt };
+      return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
   }
   return { stopped, errors: [], firstStopAt };
@@ -90,7 +90,7 @@ export async function startUnit(
       await s.restart.run();
     } catch (e) {
       restartFailed.push(name);
-      errors.push({ phase: "start", item: name, message: msg(e) });
+      errors.push({ phase: "start", item: name, message: errorMessage(e) });
       continue;
     }
     const ready = await d.docker.waitRunning(s.plan.id, {

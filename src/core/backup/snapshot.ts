@@ -1,3 +1,4 @@
+import { errorMessage } from "../caught.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { SnapshotProgress } from "../kopia/progress.ts";
@@ -6,8 +7,6 @@ import { sourceIdentity, tagStrings } from "../snapshot/tags.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import type { SourceProgress, UnitProgress } from "./progress.ts";
 import { lastLines, type SourceResult, stderrTailOf } from "./result.ts";
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
  * One `kopia snapshot create` of a planned source under its logical source and tags. Never throws:
@@ -117,7 +116,7 @@ async function snapshotWithKopia(
     }
     return { ...result, status: "ok" };
   } catch (e) {
-    return { ...base, status: "failed", durationMs: elapsed(), reason: errorText(e), ...stderrTailOf(e) };
+    return { ...base, status: "failed", durationMs: elapsed(), reason: errorMessage(e), ...stderrTailOf(e) };
   }
 }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from "../caught.ts";
 import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
@@ -10,7 +11,6 @@ import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from 
 import { snapshotSource } from "./snapshot.ts";
 import { warmPass } from "./warm.ts";
 
-const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const isData = (s: SourcePlan) => s.type === "volume" || s.type === "bind";
 
 /**
@@ -60,7 +60,7 @@ export async function backupUnit(
       });
       return true;
     } catch (e) {
-      errors.push({ phase: type === "pre_backup" ? "pre_hook" : "post_hook", message: msg(e) });
+      errors.push({ phase: type === "pre_backup" ? "pre_hook" : "post_hook", message: errorMessage(e) });
       return false;
     }
   };
@@ -103,7 +103,11 @@ export async function backupUnit(
         s.excludePatterns,
       );
     } catch (e) {
-      errors.push({ phase: "policy", item: s.label, message: `exclude patterns not applied: ${msg(e)}` });
+      errors.push({
+        phase: "policy",
+        item: s.label,
+        message: `exclude patterns not applied: ${errorMessage(e)}`,
+      });
     }
   }
   const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
@@ -198,6 +202,6 @@ function prepare(d: BackupDeps, s: SourcePlan, unit: Unit, plan: UnitPlan, times
       return { skip: true, reason: "no docker daemon config on this host" };
     return undefined;
   } catch (e) {
-    return { skip: false, reason: `staging failed: ${msg(e)}` };
+    return { skip: false, reason: `staging failed: ${errorMessage(e)}` };
   }
 }
