@@ -1,5 +1,4 @@
 import { accessSync, constants, existsSync } from "node:fs";
-import { connect } from "node:net";
 import { dirname } from "node:path";
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
@@ -7,6 +6,7 @@ import { readRunRecords } from "../backup/run-records.ts";
 import { errorMessage } from "../caught.ts";
 import type { Check } from "../doctor.ts";
 import { formatDuration } from "../format.ts";
+import { tcpProbe } from "../tcp-probe.ts";
 import { unitAges } from "./freshness.ts";
 import { maskUrl } from "./mask.ts";
 import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
@@ -14,20 +14,6 @@ import type { Target } from "./target.ts";
 
 /** How long doctor waits for a TCP connection to a target. */
 const REACH_TIMEOUT_MS = 3_000;
-
-/** A TCP connection to host:port opens (nothing is sent: doctor never posts a message). */
-function reachable(host: string, port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = connect({ host: host.replace(/^\[|\]$/g, ""), port, timeout: REACH_TIMEOUT_MS });
-    const done = (problem?: string) => {
-      s.destroy();
-      resolve(problem);
-    };
-    s.once("connect", () => done());
-    s.once("timeout", () => done(`no answer within ${REACH_TIMEOUT_MS / 1000}s`));
-    s.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
-  });
-}
 
 function hostPort(t: Target): [string, number] {
   if (t.kind === "mail") return [t.host, t.port];
@@ -50,7 +36,7 @@ export async function alertChecks(
     checks.push({ id: "notify", status: "fail", detail: errorMessage(e) });
   }
   for (const t of targets) {
-    const problem = await reachable(...hostPort(t));
+    const problem = await tcpProbe(...hostPort(t), REACH_TIMEOUT_MS);
     checks.push(
       problem
         ? {
@@ -66,7 +52,11 @@ export async function alertChecks(
     const ping = resolvePingUrl(config.alerts, src);
     if (ping) {
       const u = new URL(ping);
-      const problem = await reachable(u.hostname, Number(u.port) || (u.protocol === "https:" ? 443 : 80));
+      const problem = await tcpProbe(
+        u.hostname,
+        Number(u.port) || (u.protocol === "https:" ? 443 : 80),
+        REACH_TIMEOUT_MS,
+      );
       checks.push({
         id: "ping",
         status: problem ? "warn" : "ok",

@@ -1,6 +1,6 @@
-import { connect } from "node:net";
 import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
+import { tcpProbe } from "../tcp-probe.ts";
 
 /** host:port of a URL, with the scheme's default port. */
 export function urlEndpoint(url: string): { host: string; port: number } | undefined {
@@ -34,16 +34,7 @@ export async function checkReachable(
   timeoutMs = 10_000,
 ): Promise<void> {
   if (!endpoint || PROXY_VARS.some((v) => process.env[v])) return;
-  const problem = await new Promise<string | undefined>((resolve) => {
-    const socket = connect({ host: endpoint.host, port: endpoint.port });
-    const done = (p?: string) => {
-      socket.destroy();
-      resolve(p);
-    };
-    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s`));
-    socket.once("connect", () => done());
-    socket.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
-  });
+  const problem = await tcpProbe(endpoint.host, endpoint.port, timeoutMs);
   if (problem)
     throw new AppError(
       "repository",
