@@ -214,8 +214,11 @@ export const UnitOverrideSchema = z.strictObject({
   exclude_volumes: z.array(z.string().min(1)).default([]),
   /** false: back up without stopping (only for data that is safe to read live). Same as mode = "live". */
   stop: z.boolean().default(true),
-  /** How the unit is read: "cold" (stopped), "warm-then-cold" (a warm pass first), "live" (never stopped). */
-  mode: z.enum(["cold", "warm-then-cold", "live"]).optional(),
+  /**
+   * How the unit is read: "cold" (stopped), "warm-then-cold" (a warm pass first), "live" (never
+   * stopped), "fs-snapshot" (stopped only while a btrfs snapshot is taken; README "Backup modes").
+   */
+  mode: z.enum(["cold", "warm-then-cold", "live", "fs-snapshot"]).optional(),
   stop_timeout: z.number().int().min(1).max(3600).optional(),
   /** Overrides backup.max_cold_seconds for this unit. */
   max_cold_seconds: z.number().int().min(1).max(604_800).optional(),

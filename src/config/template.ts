@@ -221,6 +221,7 @@ passphrase_file = ""
 # exclude = false            # true: never back up this unit
 # exclude_volumes = []       # volume names of this unit to leave out
 # mode = "cold"              # "warm-then-cold": a warm pass first, shorter downtime; "live": never stopped
+#                            # "fs-snapshot": stopped only for a btrfs snapshot, backed up from it after the start
 # stop = true                # false: back up without stopping (only for data safe to read live)
 # stop_timeout = 120         # overrides backup.stop_timeout for this unit
 # max_cold_seconds = 300     # overrides backup.max_cold_seconds for this unit

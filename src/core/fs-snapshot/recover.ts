@@ -1,0 +1,47 @@
+import { existsSync } from "node:fs";
+import { errorMessage } from "../caught.ts";
+import { isProcessAlive } from "../lock/owner.ts";
+import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
+import { clearSnapshot, fsSnapshotJournalDir, snapshotEntries } from "./journal.ts";
+import { driverNamed } from "./locate.ts";
+
+export interface SnapshotRecovery {
+  /** Snapshots a dead run left, now deleted. */
+  removed: string[];
+  /** Snapshots that could not be deleted (the entry is kept for the next try). */
+  failed: { snapshot: string; reason: string }[];
+}
+
+/**
+ * Deletes the filesystem snapshots runs that are gone left behind (SIGKILL, power loss), as their
+ * journal entries name them; a live run's are its own business. Only a path that is one of ours by
+ * name is ever deleted (the journal's schema checks it), and only by the driver that made it.
+ */
+export async function removeStaleSnapshots(o: {
+  runner: Runner;
+  journalDir: string;
+  log: Logger;
+  isAlive?: (pid: number, startTime?: number | null) => boolean;
+}): Promise<SnapshotRecovery> {
+  const dir = fsSnapshotJournalDir(o.journalDir);
+  const isAlive = o.isAlive ?? isProcessAlive;
+  const out: SnapshotRecovery = { removed: [], failed: [] };
+  const entries = snapshotEntries(dir, (file, why) =>
+    o.log.warn(`snapshot journal: ${file} left alone: ${why}`),
+  );
+  for (const e of entries.filter((x) => !isAlive(x.pid, x.pidStartTime))) {
+    try {
+      if (existsSync(e.snapshot)) {
+        await driverNamed(e.driver)?.remove(o.runner, e.snapshot);
+        out.removed.push(e.snapshot);
+        o.log.info(`recovered: removed ${e.driver} snapshot ${e.snapshot} (run ${e.runId} did not finish)`);
+      }
+      clearSnapshot(dir, e.snapshot);
+    } catch (err) {
+      out.failed.push({ snapshot: e.snapshot, reason: errorMessage(err) });
+      o.log.error(`could not remove snapshot ${e.snapshot}: ${errorMessage(err)}`);
+    }
+  }
+  return out;
+}
