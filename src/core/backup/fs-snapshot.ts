@@ -77,6 +77,10 @@ export async function frozenBackup(
   const errors: PhaseError[] = [];
   const warnings: string[] = [];
   const frozen = new Map<string, Frozen>();
+  const remove = (f: Frozen) =>
+    f.removal.run().catch((e) => {
+      warnings.push(`${f.spec.snapshot} not removed (${errorMessage(e)}): \`kopi-docka recover\` removes it`);
+    });
   const stop = await stopUnit(d, plan, runId);
   const allStoppedAt = performance.now();
   errors.push(...stop.errors);
@@ -114,19 +118,22 @@ export async function frozenBackup(
             frozenWindowMs: Math.round(firstStartAt - allStoppedAt),
           }
         : {};
-    for (const s of data) {
+    const volumeOf = (s: SourcePlan) => (s.fsSnapshot?.kind === "snapshot" ? s.fsSnapshot.volume : "");
+    for (const [i, s] of data.entries()) {
       const p = s.fsSnapshot;
-      const f = p?.kind === "snapshot" ? frozen.get(p.volume) : undefined;
+      const f = frozen.get(volumeOf(s));
       if (!cold || o.policyFailed(s)) {
         const reason = "not snapshotted: not cold or excludes missing";
         o.record({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason });
       } else if (f?.made && p?.kind === "snapshot" && !d.lifecycle.signal.aborted)
         o.record(await o.snap({ ...s, path: join(f.spec.snapshot, p.relative) }, d.lifecycle.signal));
+      // Each snapshot goes as soon as the last source read from it is done: it holds space meanwhile.
+      if (f && !data.slice(i + 1).some((x) => volumeOf(x) === volumeOf(s))) await remove(f);
     }
     return { stopped: stopped(stop.stopped), restartFailed: start.restartFailed, errors, warnings, windows };
   } finally {
     o.cold.disarm();
-    for (const f of frozen.values()) await f.removal.run().catch(() => {});
+    for (const f of frozen.values()) await remove(f);
   }
 }
 

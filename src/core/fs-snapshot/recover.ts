@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { errorMessage } from "../caught.ts";
+import { runMarker, settleOrphans } from "../containers/orphans.ts";
 import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
@@ -23,6 +24,8 @@ export async function removeStaleSnapshots(o: {
   journalDir: string;
   log: Logger;
   isAlive?: (pid: number, startTime?: number | null) => boolean;
+  /** Tests with made-up pids: no /proc search for the dead runs' processes. */
+  skipOrphans?: boolean;
 }): Promise<SnapshotRecovery> {
   const dir = fsSnapshotJournalDir(o.journalDir);
   const isAlive = o.isAlive ?? isProcessAlive;
@@ -30,7 +33,11 @@ export async function removeStaleSnapshots(o: {
   const entries = snapshotEntries(dir, (file, why) =>
     o.log.warn(`snapshot journal: ${file} left alone: ${why}`),
   );
-  for (const e of entries.filter((x) => !isAlive(x.pid, x.pidStartTime))) {
+  const dead = entries.filter((x) => !isAlive(x.pid, x.pidStartTime));
+  // A kopia of the dead run may still read a snapshot: it is ended first (as `recover` ends orphans).
+  if (dead.length > 0 && !o.skipOrphans)
+    await settleOrphans(new Set(dead.map((e) => runMarker(e.pid, e.pidStartTime))), { log: o.log });
+  for (const e of dead) {
     try {
       if (existsSync(e.snapshot)) {
         await driverNamed(e.driver)?.remove(o.runner, e.snapshot);
