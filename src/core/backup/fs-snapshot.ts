@@ -89,6 +89,7 @@ export async function frozenBackup(
     if (cold) {
       for (const s of data) {
         const p = s.fsSnapshot;
+        if (d.lifecycle.signal.aborted) break;
         if (p?.kind !== "snapshot" || frozen.has(p.volume) || o.policyFailed(s)) continue;
         const spec = {
           driver: p.driver,
