@@ -264,9 +264,14 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
     const child = Bun.spawn([...SOURCE_CLI, "backup", "--unit", big, "--config", config], {
       env: { ...process.env, ...env, KOPI_DOCKA_CONFIG: "" },
       stdout: "ignore",
-      stderr: "ignore",
+      stderr: "pipe",
     });
-    expect(await waitForSnapshot()).toBe(true);
+    const seen = await waitForSnapshot();
+    if (!seen) child.kill("SIGTERM");
+    expect({ seen, err: seen ? "" : await new Response(child.stderr).text() }).toEqual({
+      seen: true,
+      err: "",
+    });
     await Bun.sleep(300);
     child.kill("SIGKILL");
     await child.exited;
