@@ -2,6 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { recoverIfNeeded } from "../../../../src/core/containers/recover.ts";
 import {
   fsSnapshotJournalDir,
   recordSnapshot,
@@ -9,6 +10,7 @@ import {
 } from "../../../../src/core/fs-snapshot/journal.ts";
 import { removeStaleSnapshots } from "../../../../src/core/fs-snapshot/recover.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
+import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 
 const dirs: string[] = [];
@@ -86,4 +88,30 @@ test("the journal refuses to record a path that is not ours", () => {
   expect(() =>
     recordSnapshot(snapDir, { runId: "r", driver: "btrfs", snapshot: join(root, "data"), volume: root }),
   ).toThrow();
+});
+
+test("the next backup's self-heal (recoverIfNeeded) removes a dead run's snapshot too", async () => {
+  const { root, journalDir, snapDir, snapshot } = setup();
+  mkdirSync(snapshot);
+  mkdirSync(snapDir, { recursive: true });
+  // A run that is gone: a pid no process has (above the kernel's pid_max default).
+  const entry = {
+    runId: "dead",
+    pid: 4_194_304 + 7,
+    pidStartTime: 1,
+    driver: "btrfs",
+    snapshot,
+    volume: root,
+  };
+  writeFileSync(
+    join(snapDir, ".kopi-docka-snap-run1-01-1.json"),
+    JSON.stringify({ ...entry, createdAt: "t" }),
+  );
+  const runner = new FakeRunner([{ argv: ["btrfs", "subvolume", "delete", snapshot] }]);
+  const docker = new FakeDocker();
+  expect(
+    await recoverIfNeeded({ paths: { journalDir }, docker, log: silentLogger(), runner }),
+  ).toBeUndefined();
+  expect(runner.remaining).toBe(0);
+  expect(readdirSync(snapDir)).toEqual([]);
 });
