@@ -87,23 +87,29 @@ export async function frozenBackup(
   const cold = stop.errors.length === 0 && !d.lifecycle.signal.aborted;
   try {
     if (cold) {
+      // The bound covers the snapshots too: a stuck disk must not keep the service down.
+      if (plan.maxColdSeconds !== undefined && stop.firstStopAt !== undefined)
+        o.cold.arm(plan.maxColdSeconds * 1000 - (performance.now() - stop.firstStopAt));
       for (const s of data) {
         const p = s.fsSnapshot;
-        if (d.lifecycle.signal.aborted) break;
+        if (d.lifecycle.signal.aborted || o.cold.overrun) break;
         if (p?.kind !== "snapshot" || frozen.has(p.volume) || o.policyFailed(s)) continue;
         const spec = {
           driver: p.driver,
           volume: p.volume,
           snapshot: join(p.into, snapshotName(plan.backupId, frozen.size + 1)),
         };
-        frozen.set(p.volume, await freeze(d, spec, runId));
+        frozen.set(p.volume, await freeze(d, spec, runId, o.cold.signal));
       }
-      if (plan.maxColdSeconds !== undefined && stop.firstStopAt !== undefined)
-        o.cold.arm(plan.maxColdSeconds * 1000 - (performance.now() - stop.firstStopAt));
       // A volume the driver could not freeze is read now, while the containers are stopped.
       for (const s of data) {
         const f = s.fsSnapshot?.kind === "snapshot" ? frozen.get(s.fsSnapshot.volume) : undefined;
         if (f?.made || o.policyFailed(s) || d.lifecycle.signal.aborted) continue;
+        if (o.cold.overrun) {
+          const reason = `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
+          o.record({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason });
+          continue;
+        }
         warnings.push(`${s.type} ${s.label}: filesystem snapshot failed, read cold`);
         o.record(await o.snap(s, o.cold.signal));
       }
@@ -145,7 +151,7 @@ const stopped = (s: readonly StoppedContainer[]) => s.map((x) => x.plan.name);
  * the snapshot is removed, by this run or by the next recovery. Never throws: `made` says whether
  * the snapshot exists.
  */
-async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string): Promise<Frozen> {
+async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string, signal: AbortSignal): Promise<Frozen> {
   const driver = driverNamed(spec.driver);
   const dir = fsSnapshotJournalDir(d.journal.dir);
   const removal = d.lifecycle.register(`remove snapshot ${spec.snapshot}`, PRIORITY.cleanup, async () => {
@@ -157,7 +163,7 @@ async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string): Promise<F
     if (!driver) throw new Error(`no driver ${spec.driver}`);
     recordSnapshot(dir, { runId, driver: spec.driver, snapshot: spec.snapshot, volume: spec.volume });
     const t0 = performance.now();
-    await driver.create(d.runner, spec);
+    await driver.create(d.runner, spec, signal);
     made = true;
     d.log.info(`${spec.volume}: ${spec.driver} snapshot in ${Math.round(performance.now() - t0)} ms`);
   } catch (e) {

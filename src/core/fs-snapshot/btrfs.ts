@@ -42,10 +42,11 @@ export const btrfs: FsSnapshotDriver = {
     return { kind: "snapshot", driver: "btrfs", volume, relative, into };
   },
 
-  async create(runner, p) {
+  async create(runner, p, signal) {
     try {
       await runner.run(["btrfs", "subvolume", "snapshot", "-r", p.volume, p.snapshot], {
         timeoutMs: TIMEOUT_MS,
+        ...(signal ? { signal } : {}),
       });
     } catch (e) {
       throw new FsSnapshotError(`btrfs snapshot of ${p.volume} failed: ${errorMessage(e)}`, e);

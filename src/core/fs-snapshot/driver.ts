@@ -16,7 +16,7 @@ export interface FsSnapshotDriver {
    */
   locate(runner: Runner, realPath: string, fs: FsFacts): Promise<FsPlacement>;
   /** Takes the read-only snapshot of `volume` at `snapshot` (it must not exist yet). */
-  create(runner: Runner, p: FrozenSpec): Promise<void>;
+  create(runner: Runner, p: FrozenSpec, signal?: AbortSignal): Promise<void>;
   /** Removes a snapshot `create` made. Only ever called with a path `isOurSnapshot` accepts. */
   remove(runner: Runner, snapshot: string): Promise<void>;
 }

@@ -46,7 +46,7 @@ const manifest = JSON.stringify({
   rootEntry: { summ: { size: 5, files: 1, numFailed: 0 } },
 });
 
-function setup(o: { failSnapshotOf?: string; failFreeze?: string } = {}) {
+function setup(o: { failSnapshotOf?: string; failFreeze?: string; hangFreeze?: boolean } = {}) {
   const dir = tempDir("kd-fssnap-");
   dirs.push(dir);
   const events: string[] = [];
@@ -73,6 +73,11 @@ function setup(o: { failSnapshotOf?: string; failFreeze?: string } = {}) {
     run: (argv, opts) => {
       if (argv[0] === "kopia" && argv[3] === "snapshot") events.push(`kopia ${argv[5]}`);
       if (argv[0] === "btrfs") events.push(argv.join(" "));
+      // A stuck disk: the snapshot returns only when it is cancelled.
+      if (o.hangFreeze && argv[3] === "-r")
+        return new Promise((_, reject) =>
+          opts?.signal?.addEventListener("abort", () => reject(new Error("killed"))),
+        );
       return fake.run(argv, opts);
     },
   };
@@ -84,7 +89,9 @@ function setup(o: { failSnapshotOf?: string; failFreeze?: string } = {}) {
     },
   });
   const deps = {
-    config: config({ units: { shop: { mode: "fs-snapshot" } } }),
+    config: config({
+      units: { shop: { mode: "fs-snapshot", ...(o.hangFreeze ? { max_cold_seconds: 1 } : {}) } },
+    }),
     runner,
     docker,
     kopia: createKopia(runner, {
@@ -184,5 +191,18 @@ describe("fs-snapshot", () => {
     expect(events.filter((e) => e.startsWith("btrfs"))).toEqual([]);
     expect(events.indexOf(`kopia ${VOLUME}`)).toBeLessThan(events.indexOf("start id-shop_db_1"));
     expect(record.units[0]?.warnings?.[0]).toContain("backed up cold (bind /srv/shop/uploads: not on btrfs)");
+  });
+
+  test("a snapshot that hangs is cancelled at max_cold_seconds: the sources fail, the containers run again", async () => {
+    const { deps, unit, plan, events } = setup({ hangFreeze: true });
+    const record = await executeBackup(deps, withFsPlacements(plan, onBtrfs), discovery(unit));
+    const u = record.units[0];
+    expect(u?.sources.map((s) => s.reason)).toEqual([
+      "cancelled: the cold window passed max_cold_seconds (1 s)",
+      "cancelled: the cold window passed max_cold_seconds (1 s)",
+    ]);
+    expect(events.filter((e) => e.startsWith("start"))).toHaveLength(3);
+    expect(u?.coldWindowMs).toBeLessThan(5_000);
+    expect(u?.restartFailed).toEqual([]);
   });
 });
