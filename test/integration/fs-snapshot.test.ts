@@ -222,6 +222,8 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
 
   test("kopia failing (the repository read-only): the unit fails, the snapshot is gone, the container runs", async () => {
     const repo = join(dir.path, "kd", "repository");
+    // Run alone (-t), the repository is made here first.
+    if (!existsSync(repo)) expect((await runBackup(coreDeps(config), { units: [big] })).status).toBe("ok");
     await run(["mount", "--bind", repo, repo]);
     try {
       await run(["mount", "-o", "remount,bind,ro", repo]);
