@@ -294,6 +294,31 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
     expect(record.status).toBe("ok");
   }, 600_000);
 
+  test("kopi-docka restore of an fs-snapshot point: a container sees the stop-time bytes", async () => {
+    const b = await cli(["backup", "--unit", writer, "--json"]);
+    expect({ exit: b.exitCode, err: b.exitCode ? b.stderr : "" }).toEqual({ exit: 0, err: "" });
+    const sums = (mounts: string[], path: string) =>
+      run([
+        "docker",
+        "run",
+        "--rm",
+        ...mounts.flatMap((m) => ["-v", m]),
+        TEST_IMAGE,
+        "sh",
+        "-c",
+        `cd ${path} && sha256sum $(ls | sort)`,
+      ]);
+    const atStop = (await sums([`${join(mnt, "stop")}:/s:ro`], "/s/w")).stdout;
+    expect(atStop.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(8);
+    // Container, volume and the data on btrfs gone.
+    await run(["docker", "rm", "-f", writer]);
+    await run(["docker", "volume", "rm", volumes.writer]);
+    rmSync(join(mnt, "vol"), { recursive: true, force: true });
+    const r = await cli(["restore", "--unit", writer, "--latest", "--only", "volumes", "--yes"]);
+    expect({ exit: r.exitCode, err: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, err: "" });
+    expect((await sums([`${volumes.writer}:/data:ro`], "/data/w")).stdout).toBe(atStop);
+  }, 600_000);
+
   /** The nonce of the writer's current start, from a file it rewrites all the time (never read half-written). */
   async function liveNonce(): Promise<string> {
     for (;;) {
