@@ -279,10 +279,15 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       await run(["policy", "set", ...args, ...flags, "--no-auto-maintenance"], { timeoutMs: 300_000 });
     },
 
-    /** `maintenance info --json`: who owns maintenance (`user@host`). */
-    async maintenanceOwner(): Promise<string | undefined> {
+    /** `maintenance info --json`: who owns maintenance (`user@host`) and its schedule. */
+    async maintenanceInfo(): Promise<z.infer<typeof MaintenanceInfoSchema>> {
       const r = await run(["maintenance", "info", "--json"], { timeoutMs: 300_000 });
-      return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info").owner;
+      return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info");
+    },
+
+    /** Who owns maintenance (`user@host`). */
+    async maintenanceOwner(): Promise<string | undefined> {
+      return (await this.maintenanceInfo()).owner;
     },
 
     /**
