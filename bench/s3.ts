@@ -135,7 +135,9 @@ try {
       .sort((a, b) => a.start - b.start);
     console.log(`\ntrace: ours ${seconds(wall)} wall, ${calls.length} calls`);
     for (const c of calls)
-      console.log(`${seconds(c.start).padStart(9)} +${seconds(c.ms).padStart(8)}  ${c.argv.join(" ").slice(0, 140)}`);
+      console.log(
+        `${seconds(c.start).padStart(9)} +${seconds(c.ms).padStart(8)}  ${c.argv.join(" ").slice(0, 140)}`,
+      );
     console.log(r.stderr.trim());
   }
 } finally {
@@ -163,7 +165,8 @@ function fill(data: string, tag: string) {
   const n = Math.floor(total / 4 / 80);
   for (let i = 0; i < n; i += 10_000) {
     const lines: string[] = [];
-    for (let j = i; j < Math.min(n, i + 10_000); j++) lines.push(`${tag} ${j} the quick brown fox jumps over the lazy dog\n`);
+    for (let j = i; j < Math.min(n, i + 10_000); j++)
+      lines.push(`${tag} ${j} the quick brown fox jumps over the lazy dog\n`);
     writeSync(fd, lines.join(""));
   }
   closeSync(fd);
