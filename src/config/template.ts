@@ -34,8 +34,9 @@ max_download_speed = 0
 # port = 22
 # user = "kopia"
 # path = "/srv/kopia/this-host"         # directory on the server
-# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600 (required: kopia would need a
-#                                       # password on its command line, visible to every user)
+# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600, or instead a password:
+# sftp_password_file = ""               # mode 0600, no space in the path; runs sshpass and ssh (a file
+#                                       # only: kopia would want a password on its command line)
 # known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
 #
 # backend = "tailscale"                 # SFTP on a tailnet peer, checked online before anything stops
