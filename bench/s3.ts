@@ -9,9 +9,10 @@
  *    binary when it is fresh (`bun run build.ts`), a process per run as cron or systemd runs it;
  *  - bare: `kopia snapshot create MOUNTPOINT --no-progress --no-auto-maintenance` on that connection.
  * The order alternates each round; medians of `--reps` rounds; ratio = median ours / median bare
- * (target ≤ 1.10). `--trace` adds one untimed run of ours with `kopia` and `docker` wrapped, and prints
- * every call it made with its start (from the run's start) and duration. Not a test.
- * Run as root: `bun bench/s3.ts [--mib 1024] [--reps 3] [--trace]`.
+ * (target ≤ 1.10). `--before BINARY` adds an older kopi-docka build as a third contender on the same
+ * config, connection and source. `--trace` adds one untimed run of ours with `kopia` and `docker`
+ * wrapped, and prints every call it made with its start (from the run's start) and duration. Not a test.
+ * Run as root: `bun bench/s3.ts [--mib 1024] [--reps 3] [--before BINARY] [--trace]`.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +26,7 @@ const { values: opt } = parseArgs({
     mib: { type: "string", default: "1024" },
     reps: { type: "string", default: "3" },
     trace: { type: "boolean", default: false },
+    before: { type: "string" },
   },
 });
 const MIB = 1024 * 1024;
@@ -59,11 +61,12 @@ try {
   const init = await runCli(["repo", "init", "--config", config], { env });
   if (init.exitCode !== 0) throw new Error(init.stderr);
 
-  const ours = async (extraEnv: Record<string, string> = {}) => {
-    const r = await runCli(["backup", "--unit", name, "--scope", "minimal", "--config", config], {
-      env: { ...env, ...extraEnv },
-      timeoutMs: 3_600_000,
-    });
+  const ours = async (extraEnv: Record<string, string> = {}, binary?: string) => {
+    const args = ["backup", "--unit", name, "--scope", "minimal", "--config", config];
+    const o = { env: { ...env, ...extraEnv }, timeoutMs: 3_600_000 };
+    const r = binary
+      ? await run([binary, ...args], { ...o, check: false, env: { ...o.env, CI: "true", NO_COLOR: "1" } })
+      : await runCli(args, o);
     if (r.exitCode !== 0) throw new Error(r.stderr);
     return r;
   };
@@ -87,14 +90,20 @@ try {
   // Untimed: the first snapshot of each source (and kopi-docka's one-time policy update).
   await ours();
   await bare();
-  const times: Record<"ours" | "bare", number[]> = { ours: [], bare: [] };
+  const before = opt.before;
+  if (before) await ours({}, before);
+  type Who = "ours" | "before" | "bare";
+  const who3: Who[] = before ? ["ours", "before", "bare"] : ["ours", "bare"];
+  const times: Record<Who, number[]> = { ours: [], before: [], bare: [] };
   for (let i = 0; i < reps; i++) {
-    const order = i % 2 === 0 ? (["ours", "bare"] as const) : (["bare", "ours"] as const);
+    // each contender first, middle and last in turn; two contenders simply alternate
+    const order = [...who3.slice(i % who3.length), ...who3.slice(0, i % who3.length)];
     for (const who of order) {
       fill(data, `${who}-${i}`);
       await run(["sync"]);
       const t = performance.now();
       if (who === "ours") await ours();
+      else if (who === "before") await ours({}, before);
       else await bare();
       times[who].push(performance.now() - t);
       console.error(`round ${i + 1} ${who}: ${seconds(times[who].at(-1) ?? 0)}`);
@@ -104,9 +113,10 @@ try {
   console.log(`data: ${total / MIB} MiB mixed, new content every run, S3 (moto) on 127.0.0.1; load ${load}`);
   console.log("| who | runs | median |");
   console.log("|---|---|---|");
-  for (const who of ["ours", "bare"] as const)
+  for (const who of who3)
     console.log(`| ${who} | ${times[who].map(seconds).join(", ")} | ${seconds(median(times[who]))} |`);
   console.log(`ratio: ${(median(times.ours) / median(times.bare)).toFixed(2)}× (target ≤ 1.10)`);
+  if (before) console.log(`before/bare: ${(median(times.before) / median(times.bare)).toFixed(2)}×`);
 
   if (opt.trace) {
     fill(data, "trace");
