@@ -1,11 +1,20 @@
 import { errorMessage } from "../caught.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { ensureGatePolicy } from "../kopia/gate.ts";
-import type { KopiaPolicy } from "../kopia/policy-schema.ts";
+import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
 import { backupUnit } from "./unit.ts";
+
+/**
+ * Reads the caller started before the plan, side by side with its own: this identity's policy (for
+ * the gate) and kopia's maintenance info (owner, schedule). Without them they are read here.
+ */
+export interface EarlyReads {
+  identityPolicy?: Promise<KopiaPolicy>;
+  maintenanceInfo?: Promise<MaintenanceInfo>;
+}
 
 /**
  * Runs the plan unit by unit. A failure in one source or unit never stops the others; every stopped
@@ -18,15 +27,14 @@ export async function executeBackup(
   discovery: Discovery,
   /** Told each unit's result as it finishes (the interrupted-run record lists them). */
   onUnit?: (result: UnitResult) => void,
-  /** This identity's policy, when the caller already asked for it (read once, before the plan). */
-  identityPolicy?: Promise<KopiaPolicy>,
+  early: EarlyReads = {},
 ): Promise<RunRecord> {
   const now = () => d.now?.() ?? new Date();
   const startedAt = now();
   const t0 = performance.now();
   const units: UnitResult[] = [];
   const errors: PhaseError[] = [];
-  const gate = plan.units.length > 0 && (await gatePolicy(d, identityPolicy));
+  const gate = plan.units.length > 0 && (await gatePolicy(d, early.identityPolicy));
   for (const unitPlan of plan.units) {
     const unit = discovery.units.find((u) => u.name === unitPlan.name);
     if (d.lifecycle.signal.aborted || !unit) {
@@ -49,7 +57,7 @@ export async function executeBackup(
   // Containers are all up again here; only now the optional maintenance.
   if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
     try {
-      await maybeMaintenance(d);
+      await maybeMaintenance(d, early.maintenanceInfo);
     } catch (e) {
       errors.push({ phase: "maintenance", message: errorMessage(e) });
       d.log.warn(`maintenance failed (backups are fine): ${errorMessage(e)}`);
@@ -97,9 +105,9 @@ export const identity = (d: Pick<BackupDeps, "kopia" | "hostname">) =>
  * kopia's schedule says it is due (`maintenance run` itself ignores the schedule; kopia's own
  * auto-maintenance keeps to it: quick every hour by default).
  */
-async function maybeMaintenance(d: BackupDeps): Promise<void> {
+async function maybeMaintenance(d: BackupDeps, read?: Promise<MaintenanceInfo>): Promise<void> {
   const me = identity(d);
-  const info = await d.kopia.maintenanceInfo();
+  const info = await (read ?? d.kopia.maintenanceInfo());
   if (info.owner !== me)
     return d.log.debug(`maintenance owned by ${info.owner ?? "nobody"}, not ${me}: skipped`);
   const next = info.schedule?.nextQuickMaintenance;

@@ -7,13 +7,12 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { applyGlobalPolicy } from "../kopia/policy.ts";
-import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
 import { syncReplicas } from "../repository/replicas.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
-import { executeBackup, identity } from "./execute.ts";
+import { type EarlyReads, executeBackup, identity } from "./execute.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
@@ -98,11 +97,15 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     // The repository side (open, global policy, this identity's policy for the gate) and discovery
     // (docker only) do not depend on each other: side by side, each a few process starts. Both are
     // waited for, and a repository failure is reported first, as when they ran one after the other.
-    let identityPolicy: Promise<KopiaPolicy> | undefined;
+    // The maintenance info (owner, schedule) is read here too, not after the last unit: the same
+    // answer a few seconds early, one process start less at the end of the run.
+    const reads: EarlyReads = {};
     const repository = (async () => {
       await openRepository(d, "use");
-      identityPolicy = d.kopia.policyShow(identity(d));
-      identityPolicy.catch(() => {}); // its failure is the gate's to report, when a unit needs it
+      reads.identityPolicy = d.kopia.policyShow(identity(d));
+      reads.maintenanceInfo = d.kopia.maintenanceInfo();
+      // their failures are reported where they are used (the gate, maintenance), when they are
+      for (const p of [reads.identityPolicy, reads.maintenanceInfo]) p.catch(() => {});
       try {
         await applyGlobalPolicy(d.kopia, d.config, d.log);
       } catch (e) {
@@ -119,7 +122,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     const journal = createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) });
     const done: UnitResult[] = [];
     soFar.done = done;
-    let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), identityPolicy);
+    let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), reads);
     record.errors.unshift(...early);
     const signal = d.lifecycle.interruptedBy;
     if (signal) record = markInterrupted(record, signal);

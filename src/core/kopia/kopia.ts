@@ -14,7 +14,12 @@ import {
   type SnapshotManifest,
   SnapshotManifestSchema,
 } from "./parse.ts";
-import { type KopiaPolicy, KopiaPolicySchema, MaintenanceInfoSchema } from "./policy-schema.ts";
+import {
+  type KopiaPolicy,
+  KopiaPolicySchema,
+  type MaintenanceInfo,
+  MaintenanceInfoSchema,
+} from "./policy-schema.ts";
 import {
   parseRestoreProgress,
   parseSnapshotProgress,
@@ -280,7 +285,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     },
 
     /** `maintenance info --json`: who owns maintenance (`user@host`) and its schedule. */
-    async maintenanceInfo(): Promise<z.infer<typeof MaintenanceInfoSchema>> {
+    async maintenanceInfo(): Promise<MaintenanceInfo> {
       const r = await run(["maintenance", "info", "--json"], { timeoutMs: 300_000 });
       return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info");
     },

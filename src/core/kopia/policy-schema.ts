@@ -24,6 +24,7 @@ export const KopiaPolicySchema = z.looseObject({
     .looseObject({ beforeSnapshotRoot: ActionSchema.optional(), afterSnapshotRoot: ActionSchema.optional() })
     .optional(),
 });
+export type MaintenanceInfo = z.infer<typeof MaintenanceInfoSchema>;
 export type KopiaPolicy = z.infer<typeof KopiaPolicySchema>;
 
 /** `maintenance info --json`; only the owner matters here. */
