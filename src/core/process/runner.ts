@@ -8,7 +8,14 @@ export interface RunOptions {
   /** Variables added to (or, with `undefined`, removed from) the inherited environment. Secrets go here. */
   env?: Record<string, string | undefined>;
   cwd?: string;
-  stdin?: string | Uint8Array;
+  /**
+   * What the child reads. A stream is pumped in as the child reads it (one process's `stdoutStream`
+   * into another: a pipe without a shell); stdin is closed when the stream ends, and left open when
+   * it errors (whoever errored it ends the child through `signal`).
+   */
+  stdin?: string | Uint8Array | ReadableStream<Uint8Array>;
+  /** Given: the child's stdout is handed over as a stream (not collected; `stdout` of the result is ""). */
+  stdoutStream?: (stream: ReadableStream<Uint8Array>) => void;
   /** Kill the child after this long; the result is a ProcessError with `timedOut`. */
   timeoutMs?: number;
   /** Aborting kills the child (SIGTERM, then SIGKILL after `killGraceMs`). */
@@ -91,14 +98,20 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
         exited: child.exited,
         done: () => child.exitCode !== null || child.signalCode !== null,
       });
+      let pumped: Promise<void> = Promise.resolve();
       if (options.stdin !== undefined && child.stdin && typeof child.stdin !== "number") {
-        child.stdin.write(options.stdin);
-        await child.stdin.end();
+        if (options.stdin instanceof ReadableStream) pumped = pump(options.stdin, child.stdin);
+        else {
+          child.stdin.write(options.stdin);
+          await child.stdin.end();
+        }
       }
       const stopper = armStopper(child, options);
+      if (options.stdoutStream && typeof child.stdout === "object" && child.stdout)
+        options.stdoutStream(child.stdout);
       try {
         const [stdout, stderr] = await Promise.all([
-          typeof child.stdout === "object" && child.stdout
+          typeof child.stdout === "object" && child.stdout && !options.stdoutStream
             ? collect(
                 child.stdout,
                 options.onStdoutLine,
@@ -110,6 +123,7 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
             ? collect(child.stderr, options.onStderrLine, STDERR_KEEP_CHARS, options.splitCarriageReturn)
             : "",
           child.exited,
+          pumped,
         ]);
         const result: RunResult = {
           argv,
@@ -142,6 +156,23 @@ export function failure(result: RunResult): ProcessError {
     stderrTail: tail(result.stderr),
     timedOut: result.timedOut,
   });
+}
+
+/** Copies a stream into a child's stdin, waiting whenever the child reads slower than it comes. */
+async function pump(from: ReadableStream<Uint8Array>, to: Bun.FileSink): Promise<void> {
+  const reader = from.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      to.write(value);
+      await to.flush();
+    }
+    await to.end();
+  } catch {
+    // The child went away (EPIPE) or the source failed: stop reading; the exit codes tell the rest.
+    await reader.cancel().catch(() => {});
+  }
 }
 
 function mergeEnv(extra: RunOptions["env"]): Record<string, string> {
