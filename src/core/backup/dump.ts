@@ -38,7 +38,7 @@ export async function dumpSource(
   let stderr = "";
   try {
     const r = await pipeChecked(
-      (give) => d.docker.containerExec(dump.container, dump.argv, { stdoutStream: give, signal: o.signal }),
+      (give, signal) => d.docker.containerExec(dump.container, dump.argv, { stdoutStream: give, signal }),
       (stdin, signal) =>
         d.kopia.snapshotCreateResult(s.logicalPath, {
           stdin: { file: dump.file, stream: stdin },

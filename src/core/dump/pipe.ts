@@ -14,15 +14,19 @@ export interface Piped<C> {
  * A producer's stdout fed to a consumer's stdin, no shell between them. The consumer sees the end
  * of the stream only once the producer has exited 0: a producer that fails (a dump that broke off)
  * has the consumer aborted instead, so a torn stream never ends cleanly and is never saved as whole.
- * The consumer's death closes the producer's stdout (it gets EPIPE and ends).
+ * A consumer that ends first has the producer ended too.
  */
 export async function pipeChecked<C>(
-  produce: (stdoutStream: (s: ReadableStream<Uint8Array>) => void) => Promise<RunResult>,
+  produce: (stdoutStream: (s: ReadableStream<Uint8Array>) => void, signal: AbortSignal) => Promise<RunResult>,
   consume: (stdin: ReadableStream<Uint8Array>, signal: AbortSignal) => Promise<C>,
   signal?: AbortSignal,
 ): Promise<Piped<C>> {
   const abort = new AbortController();
-  const onOuter = () => abort.abort(signal?.reason);
+  const stopProducer = new AbortController();
+  const onOuter = () => {
+    abort.abort(signal?.reason);
+    stopProducer.abort(signal?.reason);
+  };
   if (signal?.aborted) onOuter();
   else signal?.addEventListener("abort", onOuter, { once: true });
   try {
@@ -30,7 +34,7 @@ export async function pipeChecked<C>(
     const got = new Promise<ReadableStream<Uint8Array> | undefined>((r) => {
       give = r;
     });
-    const producer = produce((s) => give(s));
+    const producer = produce((s) => give(s), stopProducer.signal);
     producer.then(
       () => give(undefined),
       () => give(undefined),
@@ -59,6 +63,9 @@ export async function pipeChecked<C>(
       cancel: (reason) => reader.cancel(reason),
     });
     const consumer = await consume(gated, abort.signal);
+    // A consumer that ended before the stream did: the producer is not read any more, so it is ended.
+    await reader.cancel().catch(() => {});
+    stopProducer.abort(new AbortGrace("the consumer ended", TORN_KILL_GRACE_MS));
     return { producer: await producer, consumer, bytes };
   } finally {
     signal?.removeEventListener("abort", onOuter);

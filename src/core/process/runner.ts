@@ -98,7 +98,7 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
         exited: child.exited,
         done: () => child.exitCode !== null || child.signalCode !== null,
       });
-      let pumped: Promise<void> = Promise.resolve();
+      let pumped: { stop(): void } | undefined;
       if (options.stdin !== undefined && child.stdin && typeof child.stdin !== "number") {
         if (options.stdin instanceof ReadableStream) pumped = pump(options.stdin, child.stdin);
         else {
@@ -123,8 +123,10 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
             ? collect(child.stderr, options.onStderrLine, STDERR_KEEP_CHARS, options.splitCarriageReturn)
             : "",
           child.exited,
-          pumped,
         ]);
+        // The child is gone: what it did not read is not read for it (a write to its closed pipe may
+        // never settle).
+        pumped?.stop();
         const result: RunResult = {
           argv,
           exitCode: child.exitCode,
@@ -158,21 +160,34 @@ export function failure(result: RunResult): ProcessError {
   });
 }
 
-/** Copies a stream into a child's stdin, waiting whenever the child reads slower than it comes. */
-async function pump(from: ReadableStream<Uint8Array>, to: Bun.FileSink): Promise<void> {
+/**
+ * Copies a stream into a child's stdin, waiting whenever the child reads slower than it comes.
+ * `stop` (the child exited) cancels the source, which ends its producer's pipe.
+ */
+function pump(from: ReadableStream<Uint8Array>, to: Bun.FileSink): { stop(): void } {
   const reader = from.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      to.write(value);
-      await to.flush();
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    reader.cancel().catch(() => {});
+  };
+  (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || stopped) break;
+        // A write the pipe cannot take at once is pending: awaited, so a closed pipe (EPIPE) lands here.
+        await to.write(value);
+        await to.flush();
+      }
+      if (!stopped) await to.end();
+    } catch {
+      // The child went away (EPIPE) or the source failed: the exit codes tell the rest.
+      stop();
     }
-    await to.end();
-  } catch {
-    // The child went away (EPIPE) or the source failed: stop reading; the exit codes tell the rest.
-    await reader.cancel().catch(() => {});
-  }
+  })();
+  return { stop };
 }
 
 function mergeEnv(extra: RunOptions["env"]): Record<string, string> {

@@ -86,7 +86,7 @@ export async function restoreDump(
     );
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
   const r = await pipeChecked(
-    (give) => d.kopia.showStream(step.object, { stdoutStream: give, signal }),
+    (give, s) => d.kopia.showStream(step.object, { stdoutStream: give, signal: s }),
     (stdin, s) => d.docker.containerExec(step.container, step.restore, { stdin, signal: s }),
     signal,
   );
