@@ -69,6 +69,10 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     );
   if (plan.start?.kind === "run")
     for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);
+  for (const d of plan.dumps ?? [])
+    lines.push(
+      `  dump       into ${d.container}: kopia show ${d.object} | docker exec -i ${d.container} ${d.restore.join(" ")} (${formatBytes(d.sizeBytes)})`,
+    );
   if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);
   if (plan.hooks.post) lines.push(`  hook       ${plan.hooks.post} (post_restore)`);
   for (const m of plan.missing)
