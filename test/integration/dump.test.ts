@@ -121,14 +121,26 @@ describeReal(
       expect(await psql("SELECT id FROM t ORDER BY id")).toBe("9"); // a dry run changes nothing
 
       const since = String(Math.floor(Date.now() / 1000));
+      const undo: string[] = [];
       for (const name of [pg, lite]) {
-        const r = await cli(good, "restore", "--unit", name, "--latest", "--yes");
+        const r = await cli(good, "restore", "--unit", name, "--latest", "--yes", "--json");
         expect(r.stderr).not.toMatch(/refused|failed/);
         expect(r.exitCode).toBe(0);
+        expect(JSON.parse(r.stdout).dumps).toEqual([name]);
+        undo.push(JSON.parse(r.stdout).undoPoint);
       }
       expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("1:one\n2:two");
       expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("1:alpha\n2:beta");
       expect((await events(since)).filter((a) => /^(stop|kill|die)/.test(a))).toEqual([]);
+
+      // Each restore first dumped the database as it was into an undo point: restoring it undoes the restore.
+      expect(undo[0]).toMatch(new RegExp(`^${pg}@restore-`));
+      const back = await cli(good, "restore", "--unit", pg, "--run", undo[0] ?? "", "--yes");
+      expect(back.exitCode).toBe(0);
+      expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("9:nine");
+      const liteBack = await cli(good, "restore", "--unit", lite, "--run", undo[1] ?? "", "--yes");
+      expect(liteBack.exitCode).toBe(0);
+      expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("2:beta\n3:gamma");
     }, 240_000);
 
     test("a failing dump (a wrong database user) and an empty one fail the unit with the cause and leave no point", async () => {

@@ -57,7 +57,7 @@ function planUnit(
       : !c.stop
         ? ["live", "labelled kopi-docka.stop=false: backed up while running"]
         : unit.mode === "dump"
-          ? ["live", "mode dump: never stopped; its database is dumped while it runs"]
+          ? ["live", "mode dump: never stopped; the unit's databases are dumped while they run"]
           : override?.stop === false
             ? ["live", `units.${unit.name}.stop = false: backed up while running`]
             : ["stop", "running: stopped for a consistent copy, started again afterwards"];

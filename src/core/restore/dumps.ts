@@ -1,4 +1,5 @@
 import type { UnitOverride } from "../../config/schema.ts";
+import { dumpSource } from "../backup/dump.ts";
 import type { Docker } from "../docker/docker.ts";
 import { pipeChecked } from "../dump/pipe.ts";
 import { isDumpPreset, presetCommands } from "../dump/presets.ts";
@@ -6,6 +7,7 @@ import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import { redactText } from "../snapshot/redact.ts";
+import { BACKUP_FORMAT, type SnapshotTags, undoSourcePath } from "../snapshot/tags.ts";
 import type { Renamer } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
 import type { ContainerState } from "./types.ts";
@@ -21,6 +23,11 @@ export interface DumpStep {
   sizeBytes: number;
   /** The restore command run in the container; from this host's config or the preset that made the dump. */
   restore: string[];
+  /**
+   * Set when the database runs now and its dump command is known: dumped first as an undo point
+   * (`phase:pre-restore`), before anything is changed.
+   */
+  undo?: { dump: string[]; file: string; preset?: string };
 }
 
 /**
@@ -33,18 +40,20 @@ export function planDumps(
   unitConfig: UnitOverride | undefined,
   containers: readonly ContainerState[],
   names: Renamer,
-  willStart: boolean,
+  /** `willStart`: the plan starts the unit; `stopped`: containers it stops first (no undo dump then). */
+  o: { willStart: boolean; stopped: readonly string[] },
 ): { dumps: DumpStep[]; refusals: string[] } {
   const dumps: DumpStep[] = [];
   const refusals: string[] = [];
   for (const d of point.dumps ?? []) {
     const container = names.container(d.container);
-    const restore = restoreCommand(d.preset, unitConfig, point.unit);
-    if ("problem" in restore) {
-      refusals.push(`dump of ${d.container}: ${restore.problem}`);
+    const commands = dumpCommands(d.preset, unitConfig, point.unit);
+    if ("problem" in commands) {
+      refusals.push(`dump of ${d.container}: ${commands.problem}`);
       continue;
     }
-    if (!willStart && !containers.some((c) => c.name === container && c.running))
+    const running = containers.some((c) => c.name === container && c.running);
+    if (!o.willStart && !running)
       refusals.push(
         `dump of ${d.container}: container ${container} is not running; start it (or restore with --start), then restore again`,
       );
@@ -54,23 +63,85 @@ export function planDumps(
       snapshotId: d.id,
       object: d.object,
       sizeBytes: d.sizeBytes,
-      restore: restore.argv,
+      restore: commands.restore,
+      ...(running && commands.dump && !o.stopped.includes(container)
+        ? {
+            undo: {
+              dump: commands.dump,
+              file: commands.file,
+              ...(commands.preset ? { preset: commands.preset } : {}),
+            },
+          }
+        : {}),
     });
   }
   return { dumps, refusals };
 }
 
-function restoreCommand(
+/** The restore command, and the dump command for the undo point when one is known. */
+function dumpCommands(
   tagPreset: string | undefined,
   o: UnitOverride | undefined,
   unit: string,
-): { argv: string[] } | { problem: string } {
-  if (o?.restore_command) return { argv: o.restore_command };
+): { restore: string[]; dump?: string[]; file: string; preset?: string } | { problem: string } {
+  if (o?.restore_command)
+    return { restore: o.restore_command, file: "dump", ...(o.dump_command ? { dump: o.dump_command } : {}) };
   const preset = o?.dump ?? tagPreset;
   if (!isDumpPreset(preset))
     return { problem: `no restore command: set [units.${unit}] restore_command (or dump = "<preset>")` };
   const c = presetCommands(preset, o?.dump_path);
-  return "problem" in c ? { problem: `[units.${unit}] ${c.problem}` } : { argv: c.restore };
+  return "problem" in c ? { problem: `[units.${unit}] ${c.problem}` } : { ...c, preset };
+}
+
+/**
+ * The database as it is now, dumped into an undo point (`phase:pre-restore`, recorded beside the
+ * unit's backups, never counted in their retention) before anything is overwritten. Throws when
+ * the dump fails: the restore then stops before it changed anything.
+ */
+export async function takeUndoDump(
+  c: { docker: Docker; kopia: Kopia; log: Logger; hostname: string; version: string; signal?: AbortSignal },
+  unit: string,
+  step: DumpStep,
+  runId: string,
+  timestamp: string,
+): Promise<void> {
+  if (!step.undo) return;
+  const tags: SnapshotTags = {
+    type: "dump",
+    unit,
+    backup_id: runId,
+    run_id: runId,
+    backup_scope: "minimal",
+    timestamp,
+    backup_format: BACKUP_FORMAT,
+    kopi_docka_version: c.version,
+    phase: "pre-restore",
+    dump_container: step.container,
+    dump_file: step.undo.file,
+    ...(step.undo.preset ? { dump_preset: step.undo.preset } : {}),
+  };
+  const source = {
+    type: "dump" as const,
+    label: step.container,
+    path: "",
+    logicalPath: undoSourcePath(tags),
+    tags,
+    excludePatterns: [],
+    reason: "undo point before a restore",
+    dump: { container: step.container, argv: step.undo.dump, file: step.undo.file },
+  };
+  const r = await dumpSource(c, source, {
+    hostname: c.hostname,
+    timestamp,
+    signal: c.signal,
+    log: c.log,
+    unit,
+  });
+  if (r.status !== "ok")
+    throw new AppError("restore_failed", `the undo dump of ${step.container} failed: ${r.reason}`, {
+      hint: "nothing was overwritten",
+    });
+  c.log.info(`undo point for the database in ${step.container}: snapshot ${r.snapshotId}`);
 }
 
 /** Feeds one dump into its running container. Throws an `AppError` naming what failed. */

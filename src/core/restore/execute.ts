@@ -11,7 +11,7 @@ import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
 import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
-import { restoreDump } from "./dumps.ts";
+import { restoreDump, takeUndoDump } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
@@ -95,6 +95,13 @@ export async function executeRestore(
     for (const item of plan.undo) {
       lifecycle.throwIfInterrupted();
       await takeUndoSnapshot(c, plan, item, o.runId, timestamp);
+      result.undoPoint = `${plan.point.unit}@${o.runId}`;
+      runState.undoPoint = result.undoPoint;
+    }
+    for (const step of plan.dumps ?? []) {
+      if (!step.undo) continue;
+      lifecycle.throwIfInterrupted();
+      await takeUndoDump(c, plan.point.unit, step, o.runId, timestamp);
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
       runState.undoPoint = result.undoPoint;
     }

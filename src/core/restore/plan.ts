@@ -80,11 +80,16 @@ export function planRestore(
       )
     : { refused: [] };
   const dumped = wants("volumes")
-    ? planDumps(point, state.unitConfig, state.containers, names, Boolean(started.start))
+    ? planDumps(point, state.unitConfig, state.containers, names, {
+        willStart: Boolean(started.start),
+        stopped: stop.map((c) => c.name),
+      })
     : { dumps: [], refusals: [] };
   refusals.push(...dumped.refusals);
-  for (const d of dumped.dumps)
-    warnings.push(`the dump replaces the database in ${d.container}; no undo point is taken of it`);
+  for (const d of dumped.dumps.filter((x) => !x.undo))
+    warnings.push(
+      `the dump replaces the database in ${d.container}; no undo point is taken of it (it is not running now, or no dump command is known)`,
+    );
   const unsafe = pathRefusals(binds, files, recipe, state, request);
   refusals.push(...started.refused, ...unsafe.refusals);
   return {

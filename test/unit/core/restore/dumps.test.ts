@@ -113,4 +113,17 @@ describe("dump restore points", () => {
       /`psql` in shop-db-1 exited 3: psql: FATAL: password=\*/,
     );
   });
+
+  test("a running database is dumped into an undo point first; one the plan starts or stops is not", () => {
+    const points = groupRestorePoints([dump()]);
+    const now = planRestore(request(), points, emptyState({ containers: running }));
+    expect(now.dumps?.[0]?.undo).toMatchObject({
+      dump: ["pg_dumpall", "--clean", "--if-exists", "-U", "postgres"],
+      file: "pg_dumpall.sql",
+      preset: "postgres",
+    });
+    const stopped = planRestore(request(), points, emptyState());
+    expect(stopped.dumps?.[0]?.undo).toBeUndefined();
+    expect(stopped.warnings.join("\n")).toContain("no undo point");
+  });
 });
