@@ -1,3 +1,5 @@
+import { redactArgv } from "../snapshot/redact.ts";
+
 /**
  * Dump presets: a named pair of argv arrays, run inside the database container with `docker exec`.
  * The dump writes the whole database to stdout; the restore reads that stream on stdin and puts it
@@ -73,6 +75,11 @@ export function argvProblem(argv: readonly string[]): string | undefined {
   if (argv.some((a) => a.length === 0 || /[\u0000-\u001f\u007f]/.test(a)))
     return "has an empty element or control characters";
   if (argv[0]?.startsWith("-")) return "must start with the program, not an option";
+  if (JSON.stringify(redactArgv(argv)) !== JSON.stringify(argv))
+    return (
+      "holds a secret, which would be on a command line every user of this host sees (ps); " +
+      "give it to the container instead (its env, e.g. MYSQL_PWD or PGPASSWORD, or a file such as .pgpass)"
+    );
   return undefined;
 }
 

@@ -106,3 +106,11 @@ describe("dumpTargets", () => {
     ).toContain("not running");
   });
 });
+
+test("a secret in a command of one's own is refused: it would be on a command line", () => {
+  expect(argvProblem(["mysqldump", "--password=hunter2"])).toContain("secret");
+  expect(argvProblem(["mysqldump", "--password", "hunter2"])).toContain("secret");
+  expect(() =>
+    ConfigSchema.parse({ units: { x: { dump_command: ["mysqldump", "--password=hunter2"] } } }),
+  ).toThrow(/secret/);
+});
