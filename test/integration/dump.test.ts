@@ -178,5 +178,16 @@ describeReal(
       expect(points.filter((p) => p.complete).length).toBe(pointsBefore);
       expect((await run(["docker", "inspect", "-f", "{{.State.Running}}", pg])).stdout.trim()).toBe("true");
     }, 240_000);
+
+    test("disaster: container and data volume gone; restore --start recreates it, waits for postgres, feeds the dump", async () => {
+      await run(["docker", "rm", "-f", pg]);
+      await run(["docker", "volume", "rm", pgVolume]);
+      const r = await cli(good, "restore", "--unit", pg, "--latest", "--yes", "--start", "--json");
+      expect(r.stderr).not.toMatch(/refused|failed/);
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout).dumps).toEqual([pg]);
+      expect(JSON.parse(r.stdout).undoPoint).toBeUndefined(); // nothing ran to take one of
+      expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("1:one\n2:two");
+    }, 240_000);
   },
 );

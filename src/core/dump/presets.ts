@@ -10,6 +10,8 @@ export interface DumpCommands {
   restore: string[];
   /** The file name the stream is stored under inside the snapshot. */
   file: string;
+  /** Exits 0 once the database takes connections (a restore waits for it after a start). */
+  ready?: string[];
 }
 
 export const DUMP_PRESETS = ["postgres", "mysql", "mariadb", "mongo", "sqlite"] as const;
@@ -24,6 +26,7 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
         dump: ["pg_dumpall", "--clean", "--if-exists", "-U", "postgres"],
         restore: ["psql", "-X", "-q", "-U", "postgres", "-d", "postgres"],
         file: "pg_dumpall.sql",
+        ready: ["pg_isready", "-q", "-U", "postgres"],
       };
     case "mysql":
     case "mariadb":
@@ -37,6 +40,7 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
         ],
         restore: [preset === "mariadb" ? "mariadb" : "mysql"],
         file: "all-databases.sql",
+        ready: [preset === "mariadb" ? "mariadb-admin" : "mysqladmin", "ping", "--silent"],
       };
     case "mongo":
       return {

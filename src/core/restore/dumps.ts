@@ -23,6 +23,8 @@ export interface DumpStep {
   sizeBytes: number;
   /** The restore command run in the container; from this host's config or the preset that made the dump. */
   restore: string[];
+  /** The preset's readiness probe: polled before the dump is fed (a database just started). */
+  ready?: string[];
   /**
    * Set when the database runs now and its dump command is known: dumped first as an undo point
    * (`phase:pre-restore`), before anything is changed.
@@ -64,6 +66,7 @@ export function planDumps(
       object: d.object,
       sizeBytes: d.sizeBytes,
       restore: commands.restore,
+      ...(commands.ready ? { ready: commands.ready } : {}),
       ...(running && commands.dump && !o.stopped.includes(container)
         ? {
             undo: {
@@ -83,7 +86,9 @@ function dumpCommands(
   tagPreset: string | undefined,
   o: UnitOverride | undefined,
   unit: string,
-): { restore: string[]; dump?: string[]; file: string; preset?: string } | { problem: string } {
+):
+  | { restore: string[]; dump?: string[]; file: string; preset?: string; ready?: string[] }
+  | { problem: string } {
   if (o?.restore_command)
     return { restore: o.restore_command, file: "dump", ...(o.dump_command ? { dump: o.dump_command } : {}) };
   const preset = o?.dump ?? tagPreset;
@@ -146,15 +151,18 @@ export async function takeUndoDump(
 
 /** Feeds one dump into its running container. Throws an `AppError` naming what failed. */
 export async function restoreDump(
-  d: { docker: Docker; kopia: Kopia; log: Logger },
+  d: { docker: Docker; kopia: Kopia; log: Logger; sleep?: (ms: number) => Promise<void> },
   step: DumpStep,
   signal?: AbortSignal,
+  /** How long a database may take to accept connections (`backup.start_timeout`). */
+  readySec = 60,
 ): Promise<void> {
   if (!(await d.docker.isRunning(step.container)))
     throw new AppError(
       "restore_failed",
       `container ${step.container} is not running: the dump cannot be fed back`,
     );
+  if (step.ready) await waitReady(d, step, signal, readySec);
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
   const r = await pipeChecked(
     (give, s) => d.kopia.showStream(step.object, { stdoutStream: give, signal: s }),
@@ -175,3 +183,24 @@ export async function restoreDump(
 
 const tail = (s: string) =>
   redactText(s).trim().split("\n").filter(Boolean).slice(-3).join(" / ") || "no error message";
+
+/** Polls the readiness probe until it exits 0; a database that never gets ready is an error. */
+async function waitReady(
+  d: { docker: Docker; log: Logger; sleep?: (ms: number) => Promise<void> },
+  step: DumpStep,
+  signal: AbortSignal | undefined,
+  readySec: number,
+): Promise<void> {
+  const probe = step.ready ?? [];
+  const until = performance.now() + readySec * 1000;
+  for (;;) {
+    const r = await d.docker.containerExec(step.container, probe, signal ? { signal } : {});
+    if (r.exitCode === 0) return;
+    if (signal?.aborted || performance.now() > until)
+      throw new AppError(
+        "restore_failed",
+        `the database in ${step.container} did not get ready within ${readySec} s (\`${probe.join(" ")}\` exited ${r.exitCode}): ${tail(r.stderr)}`,
+      );
+    await (d.sleep ?? Bun.sleep)(500);
+  }
+}

@@ -142,7 +142,7 @@ export async function executeRestore(
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
       runState.writing = `the database in ${step.container}`;
-      await restoreDump(d, step, signal);
+      await restoreDump(d, step, signal, d.config.backup.start_timeout);
       result.dumps = [...(result.dumps ?? []), step.container];
     }
     runState.writing = undefined;

@@ -127,3 +127,40 @@ describe("dump restore points", () => {
     expect(stopped.warnings.join("\n")).toContain("no undo point");
   });
 });
+
+test("a preset's readiness probe is polled before the dump is fed; a database never ready is an error", async () => {
+  const runner = new FakeRunner([{ argv: (a) => a.includes("show"), stdout: "SQL" }]);
+  const kopia = createKopia(runner, {
+    configFile: "/x/c",
+    cacheDir: "/c",
+    logDir: "/l",
+    password: () => "pw",
+    hostname: "h",
+    username: "u",
+  });
+  const docker = new FakeDocker({ containers: [FakeDocker.container("db")] });
+  let probes = 0;
+  docker.execAnswer = (_c, argv) => (argv[0] === "pg_isready" ? { exitCode: ++probes < 3 ? 2 : 0 } : {});
+  const step = {
+    container: "db",
+    from: "db",
+    snapshotId: "m1",
+    object: "k1/x.sql",
+    sizeBytes: 1,
+    restore: ["psql"],
+    ready: ["pg_isready", "-q"],
+  };
+  const d = { docker, kopia, log: silentLogger(), sleep: async () => {} };
+  await restoreDump(d, step);
+  expect(docker.calls).toEqual([
+    "running? db",
+    "exec db pg_isready -q",
+    "exec db pg_isready -q",
+    "exec db pg_isready -q",
+    "exec db psql",
+  ]);
+  docker.execAnswer = () => ({ exitCode: 2, stderr: "no response" });
+  await expect(restoreDump(d, step, undefined, 0)).rejects.toThrow(
+    /did not get ready within 0 s .*no response/,
+  );
+});
