@@ -14,6 +14,7 @@ if ! docker image inspect "$DB_IMAGE" >/dev/null 2>&1; then
     if [ ! -x "$debs/root$pgroot/bin/postgres" ]; then
       log "unpacking postgresql-$DB_IMAGE_PG (not installed: no server on this host)"
       mkdir -p "$debs" && rm -rf "$debs/root"
+      if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
       (cd "$debs" && rm -f ./*.deb && apt-get download "postgresql-$DB_IMAGE_PG" "postgresql-client-$DB_IMAGE_PG" >/dev/null) ||
         die "apt-get download postgresql-$DB_IMAGE_PG failed"
       for d in "$debs"/*.deb; do dpkg -x "$d" "$debs/root"; done
