@@ -6,21 +6,23 @@ import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { coreDeps } from "./backup-helpers.ts";
 
-// mode dump against real databases: PostgreSQL 15 and sqlite3 from Debian, in the image
+// mode dump against real databases: PostgreSQL 15, MariaDB 10.11 and sqlite3 from Debian, in the images
 // scripts/test-env.d/dump.sh builds locally. The dump streams from `docker exec` into kopia while
 // the databases run (no stop, kill or die event); a restore feeds it back through the preset's
 // restore command and the rows are queried back inside the container. A failing dump (a wrong
 // database user) and an empty one fail the unit with the cause and leave no restore point.
 const DB_IMAGE = "kopi-docka-test/db:pg15-1";
+const MARIA_IMAGE = "kopi-docka-test/mariadb:10.11-1";
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
 describeReal(
-  "mode dump: postgres and sqlite, backed up without a stop and restored",
+  "mode dump: postgres, mariadb and sqlite, backed up without a stop and restored",
   ["docker", "kopia"],
   () => {
     const dir = tempDir("kd-dump-");
     const pg = uniqueName("kdt-dump-pg");
     const lite = uniqueName("kdt-dump-lite");
+    const maria = uniqueName("kdt-dump-maria");
     const pgVolume = `${pg}-v`;
     const good = writeTestConfig(
       dir.path,
@@ -29,6 +31,8 @@ describeReal(
     const cli = (config: string, ...a: string[]) => runCli([...a, "--config", config], { env });
     const psql = async (sql: string, db = "appdb") =>
       (await run(["docker", "exec", pg, "psql", "-U", "postgres", "-d", db, "-tAXc", sql])).stdout.trim();
+    const mariadb = async (sql: string) =>
+      (await run(["docker", "exec", maria, "mariadb", "-NBe", sql])).stdout.trim().replaceAll("\t", ":");
     const sqlite = async (sql: string) =>
       (await run(["docker", "exec", lite, "sqlite3", "/data/app.db", sql])).stdout.trim();
     const dumpManifests = async () => {
@@ -39,14 +43,17 @@ describeReal(
     const events = async (since: string) => {
       const r = await run([
         ...["docker", "events", "--since", since, "--until", String(Math.ceil(Date.now() / 1000) + 1)],
-        ...["--filter", `container=${pg}`, "--filter", `container=${lite}`, "--format", "{{.Action}}"],
+        ...["--filter", `container=${pg}`, "--filter", `container=${lite}`, "--filter", `container=${maria}`],
+        ...["--format", "{{.Action}}"],
       ]);
       return r.stdout.split("\n").filter(Boolean);
     };
 
     beforeAll(async () => {
-      const image = await run(["docker", "image", "inspect", DB_IMAGE], { check: false });
-      if (image.exitCode !== 0) throw new Error(`${DB_IMAGE} is missing: run scripts/test-env.sh`);
+      for (const img of [DB_IMAGE, MARIA_IMAGE]) {
+        const image = await run(["docker", "image", "inspect", img], { check: false });
+        if (image.exitCode !== 0) throw new Error(`${img} is missing: run scripts/test-env.sh`);
+      }
       await run([
         ...[
           "docker",
@@ -65,11 +72,21 @@ describeReal(
         ...["docker", "run", "-d", "--name", lite, DB_IMAGE],
         ...["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
       ]);
-      for (let i = 0; i < 100; i++) {
-        const r = await run(["docker", "exec", pg, "pg_isready", "-U", "postgres"], { check: false });
-        if (r.exitCode === 0) break;
-        await Bun.sleep(200);
-      }
+      await run([
+        ...["docker", "run", "-d", "--name", maria, "--user", "mysql", "--label", "kopi-docka.mode=dump"],
+        ...["--label", "kopi-docka.dump=mariadb", MARIA_IMAGE, "maria-start"],
+      ]);
+      for (const probe of [
+        [pg, "pg_isready", "-U", "postgres"],
+        [maria, "mariadb-admin", "ping"],
+      ])
+        for (let i = 0; i < 150; i++) {
+          const r = await run(["docker", "exec", ...probe], { check: false });
+          if (r.exitCode === 0) break;
+          await Bun.sleep(200);
+        }
+      await mariadb("CREATE DATABASE appdb; CREATE TABLE appdb.t (id int primary key, v text)");
+      await mariadb("INSERT INTO appdb.t VALUES (1, 'uno'), (2, 'dos')");
       await psql("CREATE DATABASE appdb", "postgres");
       await psql(
         "CREATE TABLE t (id int primary key, name text); INSERT INTO t VALUES (1, 'one'), (2, 'two')",
@@ -80,18 +97,18 @@ describeReal(
     }, 120_000);
 
     afterAll(async () => {
-      for (const n of [pg, lite]) await run(["docker", "rm", "-f", n], { check: false });
+      for (const n of [pg, lite, maria]) await run(["docker", "rm", "-f", n], { check: false });
       await run(["docker", "volume", "rm", "-f", pgVolume], { check: false });
       dir.remove();
     }, 60_000);
 
-    test("backup dumps both databases while they run: no stop, kill or die; the data volume is left to the dump", async () => {
+    test("backup dumps the three databases while they run: no stop, kill or die; the data volume is left to the dump", async () => {
       const since = String(Math.floor(Date.now() / 1000));
-      const r = await cli(good, "backup", "--unit", pg, "--unit", lite, "--json");
+      const r = await cli(good, "backup", "--unit", pg, "--unit", lite, "--unit", maria, "--json");
       expect(r.stderr).not.toMatch(/error/i);
       expect(r.exitCode).toBe(0);
       const record = JSON.parse(r.stdout);
-      for (const name of [pg, lite]) {
+      for (const name of [pg, lite, maria]) {
         const unit = record.units.find((u: { name: string }) => u.name === name);
         expect(unit.status).toBe("ok");
         expect(unit.stopped).toEqual([]);
@@ -113,6 +130,7 @@ describeReal(
       await psql("DROP TABLE t");
       await psql("CREATE TABLE t (id int primary key, name text); INSERT INTO t VALUES (9, 'nine')");
       await sqlite("DELETE FROM q WHERE id = 1; INSERT INTO q VALUES (3, 'gamma')");
+      await mariadb("DELETE FROM appdb.t WHERE id = 1; INSERT INTO appdb.t VALUES (3, 'tres')");
       const dry = await cli(good, "restore", "--unit", pg, "--latest", "--dry-run", "--json");
       expect(dry.exitCode).toBe(0);
       expect(JSON.parse(dry.stdout).dumps).toMatchObject([
@@ -122,7 +140,7 @@ describeReal(
 
       const since = String(Math.floor(Date.now() / 1000));
       const undo: string[] = [];
-      for (const name of [pg, lite]) {
+      for (const name of [pg, lite, maria]) {
         const r = await cli(good, "restore", "--unit", name, "--latest", "--yes", "--json");
         expect(r.stderr).not.toMatch(/refused|failed/);
         expect(r.exitCode).toBe(0);
@@ -131,6 +149,7 @@ describeReal(
       }
       expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("1:one\n2:two");
       expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("1:alpha\n2:beta");
+      expect(await mariadb("SELECT id, v FROM appdb.t ORDER BY id")).toBe("1:uno\n2:dos");
       expect((await events(since)).filter((a) => /^(stop|kill|die)/.test(a))).toEqual([]);
 
       // Each restore first dumped the database as it was into an undo point: restoring it undoes the restore.
