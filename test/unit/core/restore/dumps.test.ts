@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
-import { restoreDump } from "../../../../src/core/restore/dumps.ts";
+import { restoreDump } from "../../../../src/core/restore/dump-feed.ts";
 import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
