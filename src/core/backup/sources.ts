@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Config, Scope } from "../../config/schema.ts";
 import type { Unit } from "../discovery/model.ts";
+import { holdsData } from "../dump/presets.ts";
 import { type DumpTarget, dumpTargets } from "../dump/targets.ts";
 import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "../snapshot/tags.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
@@ -76,12 +77,24 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
     );
   }
   const targets = unit.mode === "dump" ? dumpTargets(unit, ctx.config) : [];
-  // A dumped database's files, read live, would be torn: its dump stands for them.
-  const dumped = (users: string[]) =>
-    users.length > 0 && users.every((u) => targets.some((t) => t.container === u && !t.problem));
+  // A dumped database's files, read live, would be torn (and restored, would stop it starting): its
+  // dump stands for them. Only the data directory's mounts: config files and scripts are read as ever.
+  const held = (mounts: { container: string; destination: string; volume: boolean }[]) =>
+    mounts.length > 0 &&
+    mounts.every((m) => {
+      const t = targets.find((x) => x.container === m.container && !x.problem);
+      const dirs = t?.commands?.dataDirs;
+      return t !== undefined && (dirs ? holdsData(m.destination, dirs) : m.volume);
+    });
+  const volumeMounts = (name: string) =>
+    unit.containers.flatMap((c) =>
+      c.mounts
+        .filter((m) => m.type === "volume" && m.volumeName === name)
+        .map((m) => ({ container: c.name, destination: m.destination, volume: true })),
+    );
   const excludedVolumes = new Set(ctx.config.units[unit.name]?.exclude_volumes ?? []);
   for (const v of unit.volumes) {
-    if (dumped(v.usedBy)) {
+    if (held(volumeMounts(v.name))) {
       skipped.push({ kind: "volume", id: v.name, reason: `held by the dump of ${v.usedBy.join(", ")}` });
       continue;
     }
@@ -106,7 +119,7 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       skipped.push({ kind: "bind", id: b.source, reason: why });
       continue;
     }
-    if (dumped(b.targets.map((t) => t.container))) {
+    if (held(b.targets.map((t) => ({ ...t, volume: false })))) {
       skipped.push({ kind: "bind", id: b.source, reason: "held by the dump of its container" });
       continue;
     }

@@ -12,6 +12,11 @@ export interface DumpCommands {
   file: string;
   /** Exits 0 once the database takes connections (a restore waits for it after a start). */
   ready?: string[];
+  /**
+   * Where the database keeps its files in the container: a mount there (or above or inside it) is
+   * left to the dump. Unset (a command of one's own): every volume of the container is.
+   */
+  dataDirs?: string[];
 }
 
 export const DUMP_PRESETS = ["postgres", "mysql", "mariadb", "mongo", "sqlite"] as const;
@@ -27,6 +32,7 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
         restore: ["psql", "-X", "-q", "-U", "postgres", "-d", "postgres"],
         file: "pg_dumpall.sql",
         ready: ["pg_isready", "-q", "-U", "postgres"],
+        dataDirs: ["/var/lib/postgresql/data"],
       };
     case "mysql":
     case "mariadb":
@@ -41,12 +47,14 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
         restore: [preset === "mariadb" ? "mariadb" : "mysql"],
         file: "all-databases.sql",
         ready: [preset === "mariadb" ? "mariadb-admin" : "mysqladmin", "ping", "--silent"],
+        dataDirs: ["/var/lib/mysql"],
       };
     case "mongo":
       return {
         dump: ["mongodump", "--archive"],
         restore: ["mongorestore", "--archive", "--drop"],
         file: "mongodump.archive",
+        dataDirs: ["/data/db"],
       };
     case "sqlite": {
       if (!path) return { problem: 'the sqlite preset needs the database file: dump_path = "/data/app.db"' };
@@ -57,6 +65,7 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
         // `.open --new` empties the file first: the dump's CREATE TABLEs would clash with the old ones.
         restore: ["sqlite3", "-bail", "-cmd", `.open --new ${path}`],
         file: "sqlite.sql",
+        dataDirs: [path.slice(0, path.lastIndexOf("/")) || "/"],
       };
     }
   }
@@ -89,4 +98,11 @@ export function argvProblem(argv: readonly string[]): string | undefined {
 
 export function isDumpPreset(v: string | undefined): v is DumpPreset {
   return DUMP_PRESETS.some((p) => p === v);
+}
+
+/** True when a mount at `destination` holds (part of) a data directory: equal, above or inside it. */
+export function holdsData(destination: string, dataDirs: readonly string[]): boolean {
+  const d = destination.replace(/\/+$/, "") || "/";
+  const within = (a: string, b: string) => a === b || b === "/" || a.startsWith(`${b}/`);
+  return dataDirs.some((dir) => within(d, dir) || within(dir, d));
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { dumpSource } from "../../../../src/core/backup/dump.ts";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
 import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
+import type { Unit } from "../../../../src/core/discovery/model.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import type { Logger } from "../../../../src/core/log.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
@@ -10,7 +11,34 @@ import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 const now = new Date("2025-01-31T23:59:59.000Z");
-const dumpUnit = () => ({ ...stackUnit(), mode: "dump" as const });
+/** shop, its db dumped: the data volume at PGDATA, and a config file bind that is no data. */
+function dumpUnit(): Unit {
+  const u = stackUnit();
+  const db = u.containers.find((c) => c.name === "shop_db_1");
+  if (db)
+    db.mounts = [
+      {
+        type: "volume",
+        volumeName: "shop_dbdata",
+        source: "/v",
+        destination: "/var/lib/postgresql/data",
+        readOnly: false,
+      },
+      {
+        type: "bind",
+        source: "/srv/shop/pg.conf",
+        destination: "/etc/postgresql/postgresql.conf",
+        readOnly: true,
+      },
+    ];
+  u.bindMounts.push({
+    source: "/srv/shop/pg.conf",
+    targets: [{ container: "shop_db_1", destination: "/etc/postgresql/postgresql.conf", readOnly: true }],
+    readOnly: true,
+    kind: "file",
+  });
+  return { ...u, mode: "dump" };
+}
 const dumpConfig = config({ units: { shop: { mode: "dump", dump: "postgres", dump_container: "db" } } });
 
 describe("planBackup, mode dump", () => {
@@ -22,6 +50,7 @@ describe("planBackup, mode dump", () => {
       "recipe recipe",
       "networks networks",
       "bind /srv/shop/uploads",
+      "bind /srv/shop/pg.conf",
       "dump shop_db_1",
     ]);
     expect(u?.skipped).toContainEqual({
@@ -36,9 +65,20 @@ describe("planBackup, mode dump", () => {
       dump_container: "shop_db_1",
       dump_file: "pg_dumpall.sql",
       dump_preset: "postgres",
-      source_count: "4",
+      source_count: "5",
     });
     expect(dump?.dump?.argv[0]).toBe("pg_dumpall");
+  });
+
+  test("with a dump command of one's own every volume of the container gives way, no bind mount does", () => {
+    const own = config({
+      units: {
+        shop: { mode: "dump", dump_container: "db", dump_command: ["pg_dump"], restore_command: ["psql"] },
+      },
+    });
+    const u = planBackup(own, discovery(dumpUnit()), now, planOpts).units[0];
+    expect(u?.sources.map((s) => s.label)).toContain("/srv/shop/pg.conf");
+    expect(u?.sources.some((s) => s.type === "volume")).toBe(false);
   });
 
   test("a unit that cannot be dumped keeps its volume and plans a dump that fails with the reason", () => {

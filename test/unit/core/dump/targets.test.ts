@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
 import type { Unit } from "../../../../src/core/discovery/model.ts";
-import { argvProblem, dbPathProblem, presetCommands } from "../../../../src/core/dump/presets.ts";
+import { argvProblem, dbPathProblem, holdsData, presetCommands } from "../../../../src/core/dump/presets.ts";
 import { dumpTargets } from "../../../../src/core/dump/targets.ts";
 import { container } from "../backup/fixtures.ts";
 
@@ -113,4 +113,15 @@ test("a secret in a command of one's own is refused: it would be on a command li
   expect(() =>
     ConfigSchema.parse({ units: { x: { dump_command: ["mysqldump", "--password=hunter2"] } } }),
   ).toThrow(/secret/);
+});
+
+test("a mount holds the data directory when it is the directory, inside it or above it", () => {
+  const pg = ["/var/lib/postgresql/data"];
+  expect(holdsData("/var/lib/postgresql/data", pg)).toBe(true);
+  expect(holdsData("/var/lib/postgresql/data/", pg)).toBe(true);
+  expect(holdsData("/var/lib/postgresql", pg)).toBe(true);
+  expect(holdsData("/var/lib/postgresql/data/pg_wal", pg)).toBe(true);
+  expect(holdsData("/var/lib/postgresql-conf", pg)).toBe(false);
+  expect(holdsData("/etc/postgresql/postgresql.conf", pg)).toBe(false);
+  expect(presetCommands("sqlite", "/data/app.db")).toMatchObject({ dataDirs: ["/data"] });
 });
