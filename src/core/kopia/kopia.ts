@@ -59,6 +59,10 @@ export interface SnapshotCreateOptions {
   gate?: string;
   /** With `gate`: a warm pass, saved as an incomplete ("canceled") snapshot (`gate.ts` WARM_SCRIPT). */
   warm?: boolean;
+  /** Snapshot this stream as the one file `file` (`--stdin-file`) instead of reading the path. */
+  stdin?: { file: string; stream: ReadableStream<Uint8Array> };
+  /** With `signal`: how long kopia gets between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
 }
 
 export interface SnapshotRestoreOptions {
@@ -254,6 +258,17 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return r.exitCode ?? 128;
     },
 
+    /**
+     * `kopia show <object>[/path]`: a stored file's bytes, handed over as a stream (a dump fed back
+     * into its database). Never throws for kopia's exit; the caller reads it.
+     */
+    async showStream(
+      object: string,
+      o: { stdoutStream: (s: ReadableStream<Uint8Array>) => void; signal?: AbortSignal },
+    ): Promise<RunResult> {
+      return run(["show", object], { check: false, signal: o.signal, stdoutStream: o.stdoutStream });
+    },
+
     /** Raw access for the rare command without a method; still env-injected and classified. */
     run,
 
@@ -320,8 +335,16 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
       if (o.gate) args.push("--force-enable-actions");
+      if (o.stdin) args.push("--stdin-file", o.stdin.file);
       const env = o.gate ? { [GATE_ENV]: o.gate, ...(o.warm ? { [WARM_ENV]: "1" } : {}) } : undefined;
-      const r = await run(args, { check: false, signal: o.signal, env, ...progress.options });
+      const r = await run(args, {
+        check: false,
+        signal: o.signal,
+        env,
+        ...progress.options,
+        ...(o.stdin ? { stdin: o.stdin.stream } : {}),
+        ...(o.killGraceMs !== undefined ? { killGraceMs: o.killGraceMs } : {}),
+      });
       const [manifest] = parseSnapshotLines(r.stdout);
       const error = failure(progress.clean(r));
       return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: error.stderrTail, error };
