@@ -2,6 +2,7 @@ import { errorMessage } from "../caught.ts";
 import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
+import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -23,8 +24,12 @@ export async function backupUnit(
   plan: UnitPlan,
   unit: Unit,
   runId: string,
-  /** `gate`: data snapshots start before the stop and wait at a gate (`gated.ts`). */
-  opts: { gate: boolean } = { gate: false },
+  opts: {
+    /** Data snapshots start before the stop and wait at a gate (`gated.ts`). */
+    gate: boolean;
+    /** The repository's defined policies, read once per run (`Kopia.policyDefinedAll`), or why not. */
+    policies: Record<string, KopiaPolicy> | Error;
+  },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
   const started = performance.now();
@@ -97,8 +102,10 @@ export async function backupUnit(
   const data = ready.filter(isData);
   for (const s of data) {
     try {
+      if (opts.policies instanceof Error) throw opts.policies;
       await applyIgnoreRules(
         d.kopia,
+        opts.policies,
         `${d.kopia.options.username}@${d.hostname}:${s.logicalPath}`,
         s.excludePatterns,
       );
