@@ -11,7 +11,7 @@
  *
  * Run as root from a worktree with a built binary (`bun run build.ts`):
  *   bun bench/downtime.ts [--size 1G|200M] [--change 10] [--reps 3] [--volumes 4] [--strategies cold,…]
- *                         [--python PATH|none] [--before OLD-BINARY]
+ *                         [--python PATH|none] [--before OLD-BINARY] [--keep]
  * With `fs-snapshot` among the strategies the data lives on a btrfs the bench makes on a loop device
  * (bind volumes, as `test/integration/fs-snapshot.test.ts` does), for every strategy alike.
  * The machine is shared and loaded: each change round is repeated `--reps` times; medians are printed.
@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
     /** Another kopi-docka binary (e.g. an older build) run as "cold, before" on the same data. */
     before: { type: "string" },
     python: { type: "string", default: "/var/cache/kopi-docka-dev/py/bin/kopi-docka" },
+    /** Leave the repositories, configs and kopia's logs (timestamped, per process) for a look. */
+    keep: { type: "boolean", default: false },
   },
 });
 const size = parseSize(args.size);
@@ -232,5 +234,6 @@ try {
   // …and stages its recipes under a fixed path, whatever its config says.
   rmSync(`/var/cache/kopi-docka/staging/recipes/${name}`, { recursive: true, force: true });
   await btrfs?.remove();
-  dir.remove();
+  if (args.keep) console.error(`kept ${dir.path}`);
+  else dir.remove();
 }

@@ -140,6 +140,7 @@ export async function frozenBackup(
     return { stopped: stopped(stop.stopped), restartFailed: start.restartFailed, errors, warnings, windows };
   } finally {
     o.cold.disarm();
+    o.cold.detach();
     for (const f of frozen.values()) await remove(f);
   }
 }

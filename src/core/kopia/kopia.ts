@@ -14,7 +14,12 @@ import {
   type SnapshotManifest,
   SnapshotManifestSchema,
 } from "./parse.ts";
-import { type KopiaPolicy, KopiaPolicySchema, MaintenanceInfoSchema } from "./policy-schema.ts";
+import {
+  type KopiaPolicy,
+  KopiaPolicySchema,
+  type MaintenanceInfo,
+  MaintenanceInfoSchema,
+} from "./policy-schema.ts";
 import {
   parseRestoreProgress,
   parseSnapshotProgress,
@@ -54,6 +59,10 @@ export interface SnapshotCreateOptions {
   gate?: string;
   /** With `gate`: a warm pass, saved as an incomplete ("canceled") snapshot (`gate.ts` WARM_SCRIPT). */
   warm?: boolean;
+  /** Snapshot this stream as the one file `file` (`--stdin-file`) instead of reading the path. */
+  stdin?: { file: string; stream: ReadableStream<Uint8Array> };
+  /** With `signal`: how long kopia gets between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
 }
 
 export interface SnapshotRestoreOptions {
@@ -249,6 +258,17 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return r.exitCode ?? 128;
     },
 
+    /**
+     * `kopia show <object>[/path]`: a stored file's bytes, handed over as a stream (a dump fed back
+     * into its database). Never throws for kopia's exit; the caller reads it.
+     */
+    async showStream(
+      object: string,
+      o: { stdoutStream: (s: ReadableStream<Uint8Array>) => void; signal?: AbortSignal },
+    ): Promise<RunResult> {
+      return run(["show", object], { check: false, signal: o.signal, stdoutStream: o.stdoutStream });
+    },
+
     /** Raw access for the rare command without a method; still env-injected and classified. */
     run,
 
@@ -260,17 +280,12 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     },
 
     /**
-     * The policy defined on a `user@host:/path` target itself, without what it inherits
-     * (`policy export`); undefined when none is defined. `policyShow` gives the effective one.
+     * Every policy defined in the repository, keyed by target (`(global)`, `user@host`,
+     * `user@host:/path`), each as defined there without what it inherits: one `policy export`.
      */
-    async policyDefined(target: string): Promise<KopiaPolicy | undefined> {
-      const r = await run(["policy", "export", target], { check: false, timeoutMs: 300_000 });
-      if (r.exitCode !== 0) {
-        if (/policy not found/i.test(r.stderr)) return undefined;
-        throw classifyKopiaError(failure(r));
-      }
-      const all = parseKopiaJson(z.record(z.string(), KopiaPolicySchema), r.stdout || "{}", "policy export");
-      return all[target];
+    async policyDefinedAll(): Promise<Record<string, KopiaPolicy>> {
+      const r = await run(["policy", "export"], { timeoutMs: 300_000 });
+      return parseKopiaJson(z.record(z.string(), KopiaPolicySchema), r.stdout || "{}", "policy export");
     },
 
     /** `policy set` with the given flags; callers pass only values that differ (read-before-write). */
@@ -279,10 +294,15 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       await run(["policy", "set", ...args, ...flags, "--no-auto-maintenance"], { timeoutMs: 300_000 });
     },
 
-    /** `maintenance info --json`: who owns maintenance (`user@host`). */
-    async maintenanceOwner(): Promise<string | undefined> {
+    /** `maintenance info --json`: who owns maintenance (`user@host`) and its schedule. */
+    async maintenanceInfo(): Promise<MaintenanceInfo> {
       const r = await run(["maintenance", "info", "--json"], { timeoutMs: 300_000 });
-      return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info").owner;
+      return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info");
+    },
+
+    /** Who owns maintenance (`user@host`). */
+    async maintenanceOwner(): Promise<string | undefined> {
+      return (await this.maintenanceInfo()).owner;
     },
 
     /**
@@ -310,8 +330,16 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
       if (o.gate) args.push("--force-enable-actions");
+      if (o.stdin) args.push("--stdin-file", o.stdin.file);
       const env = o.gate ? { [GATE_ENV]: o.gate, ...(o.warm ? { [WARM_ENV]: "1" } : {}) } : undefined;
-      const r = await run(args, { check: false, signal: o.signal, env, ...progress.options });
+      const r = await run(args, {
+        check: false,
+        signal: o.signal,
+        env,
+        ...progress.options,
+        ...(o.stdin ? { stdin: o.stdin.stream } : {}),
+        ...(o.killGraceMs !== undefined ? { killGraceMs: o.killGraceMs } : {}),
+      });
       const [manifest] = parseSnapshotLines(r.stdout);
       const error = failure(progress.clean(r));
       return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: error.stderrTail, error };
