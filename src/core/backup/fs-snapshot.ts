@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../caught.ts";
 import type { FrozenSpec, FsPlacement } from "../fs-snapshot/driver.ts";
@@ -155,6 +155,13 @@ const stopped = (s: readonly StoppedContainer[]) => s.map((x) => x.plan.name);
 async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string, signal: AbortSignal): Promise<Frozen> {
   const driver = driverNamed(spec.driver);
   const dir = fsSnapshotJournalDir(d.journal.dir);
+  // Something already at our name is not ours: btrfs would snapshot into it (a directory), and the
+  // removal below would delete it. Never touched; the volume is read cold instead.
+  if (lstatSync(spec.snapshot, { throwIfNoEntry: false })) {
+    d.log.warn(`${spec.snapshot} exists and is not this run's: left alone; ${spec.volume} is read cold`);
+    const removal = { name: "nothing to remove", run: async () => {}, dismiss: () => {} };
+    return { spec, removal, made: false };
+  }
   const removal = d.lifecycle.register(`remove snapshot ${spec.snapshot}`, PRIORITY.cleanup, async () => {
     if (made || existsSync(spec.snapshot)) await driver?.remove(d.runner, spec.snapshot);
     clearSnapshot(dir, spec.snapshot);

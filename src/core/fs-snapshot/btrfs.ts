@@ -1,3 +1,4 @@
+import { lstatSync, realpathSync } from "node:fs";
 import { dirname, posix } from "node:path";
 import { errorMessage } from "../caught.ts";
 import type { Runner } from "../process/runner.ts";
@@ -55,6 +56,9 @@ export const btrfs: FsSnapshotDriver = {
 
   async remove(runner, snapshot) {
     if (!isOurSnapshot(snapshot)) throw new FsSnapshotError(`refusing to remove ${snapshot}: not ours`);
+    // `btrfs subvolume delete` resolves symlinks: a link at (or above) our name would delete its target.
+    if (lstatSync(snapshot, { throwIfNoEntry: false }) && realpathSync(snapshot) !== snapshot)
+      throw new FsSnapshotError(`refusing to remove ${snapshot}: a symlink is at or above it`);
     try {
       await runner.run(["btrfs", "subvolume", "delete", snapshot], { timeoutMs: TIMEOUT_MS });
     } catch (e) {

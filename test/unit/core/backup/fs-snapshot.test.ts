@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { executeBackup } from "../../../../src/core/backup/execute.ts";
 import {
@@ -182,6 +182,31 @@ describe("fs-snapshot", () => {
     ]);
     expect(record.units[0]?.warnings).toEqual([`bind ${BIND}: filesystem snapshot failed, read cold`]);
     expect(events.filter((e) => e.includes("delete"))).toEqual([`btrfs subvolume delete ${SNAP1}`]);
+  });
+
+  test("something already at our snapshot's name (a planted dir or link) is never snapshotted into nor deleted; that source is read cold", async () => {
+    const { deps, unit, plan, events } = setup();
+    const into = tempDir("kd-fssnap-into-");
+    dirs.push(into);
+    const victim = join(into.path, "victim");
+    mkdirSync(victim);
+    const planted = join(into.path, ".kopi-docka-snap-RUN-01-2");
+    symlinkSync(victim, planted);
+    const placements: Record<string, FsPlacement> = {
+      ...onBtrfs,
+      [BIND]: {
+        kind: "snapshot",
+        driver: "btrfs",
+        volume: "/srv",
+        relative: "shop/uploads",
+        into: into.path,
+      },
+    };
+    const record = await executeBackup(deps, withFsPlacements(plan, placements), discovery(unit));
+    expect(events.filter((e) => e.includes(planted))).toEqual([]);
+    expect(events.indexOf(`kopia ${BIND}`)).toBeLessThan(events.indexOf("start id-shop_db_1"));
+    expect(record.units[0]?.warnings).toEqual([`bind ${BIND}: filesystem snapshot failed, read cold`]);
+    expect(existsSync(victim)).toBe(true);
   });
 
   test("a source not on btrfs: the whole unit is backed up cold, with the reason in the result", async () => {

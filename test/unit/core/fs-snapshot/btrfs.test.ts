@@ -1,4 +1,7 @@
 import { expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { btrfs } from "../../../../src/core/fs-snapshot/btrfs.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 
@@ -34,4 +37,26 @@ test("remove deletes only a snapshot of ours", async () => {
   await expect(btrfs.remove(new FakeRunner(), "/srv/data")).rejects.toMatchObject({
     message: "refusing to remove /srv/data: not ours",
   });
+});
+
+test("remove never follows a symlink at or above our name (btrfs-progs would delete its target)", async () => {
+  const root = mkdtempSync(join(tmpdir(), "kdt-btrfs-"));
+  try {
+    mkdirSync(join(root, "real"));
+    mkdirSync(join(root, "victim"));
+    const link = join(root, ".kopi-docka-snap-r-01-1");
+    symlinkSync(join(root, "victim"), link);
+    mkdirSync(join(root, "real", ".kopi-docka-snap-r-01-2"));
+    symlinkSync(join(root, "real"), join(root, "via"));
+    const runner = new FakeRunner();
+    await expect(btrfs.remove(runner, link)).rejects.toMatchObject({
+      message: expect.stringContaining("symlink"),
+    });
+    await expect(btrfs.remove(runner, join(root, "via", ".kopi-docka-snap-r-01-2"))).rejects.toMatchObject({
+      message: expect.stringContaining("symlink"),
+    });
+    expect(runner.calls).toEqual([]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
