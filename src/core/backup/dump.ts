@@ -73,10 +73,11 @@ export async function dumpSource(
     if (bytes === 0)
       return await drop(`dump in ${dump.container} wrote nothing: an empty dump is never kept`);
     const last = s.lastSnapshotBytes;
-    if (last !== undefined && bytes < last * DUMP_DROP_WARN)
-      o.log.warn(
-        `${o.unit}: the dump of ${dump.container} is ${formatBytes(bytes)}, under half the last one (${formatBytes(last)}): is data missing?`,
-      );
+    const warning =
+      last !== undefined && bytes < last * DUMP_DROP_WARN
+        ? `the dump of ${dump.container} is ${formatBytes(bytes)}, under half the last one (${formatBytes(last)}): is data missing?`
+        : undefined;
+    if (warning) o.log.warn(`${o.unit}: ${warning}`);
     o.log.info(`${o.unit}: dump of ${dump.container} done: ${formatBytes(bytes)}`);
     return {
       ...base,
@@ -85,6 +86,7 @@ export async function dumpSource(
       bytes,
       files: 1,
       durationMs: Math.round(performance.now() - started),
+      ...(warning ? { warning } : {}),
     };
   } catch (e) {
     const tail = lastLines(redactText(stderr));

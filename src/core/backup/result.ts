@@ -63,6 +63,8 @@ export interface SourceResult {
   reason?: string;
   /** kopia's last stderr lines when it failed (secrets redacted). */
   stderrTail?: string;
+  /** Saved, but worth a look (a dump far smaller than the last one); also in the unit's `warnings`. */
+  warning?: string;
 }
 
 export interface UnitResult {
@@ -88,7 +90,7 @@ export interface UnitResult {
   frozenWindowMs?: number;
   /** Data the unit uses that this run could not read ("volume x: why"); never counted as saved. */
   notProtected?: string[];
-  /** What went otherwise than the unit's mode asks (an `fs-snapshot` unit backed up cold, and why). */
+  /** What went otherwise than the unit's mode asks (an `fs-snapshot` unit backed up cold, and why), and sources' warnings. */
   warnings?: string[];
 }
 

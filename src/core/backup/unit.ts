@@ -41,20 +41,24 @@ export async function backupUnit(
   const sources: SourceResult[] = [];
   const gaps = plan.skipped.filter((s) => s.notProtected).map((s) => `${s.kind} ${s.id}: ${s.reason}`);
   for (const g of gaps) d.log.warn(`${plan.name}: ${g}`);
-  const result = (extra: Partial<UnitResult> = {}): UnitResult => ({
-    name: plan.name,
-    backupId: plan.backupId,
-    timestamp,
-    status: errors.length === 0 && sources.every((s) => s.status !== "failed") ? "ok" : "failed",
-    sources,
-    stopped: [],
-    restartFailed: [],
-    errors,
-    durationMs: Math.round(performance.now() - started),
-    bytes: savedBytes(sources),
-    ...(gaps.length ? { notProtected: gaps } : {}),
-    ...extra,
-  });
+  const result = (extra: Partial<UnitResult> = {}): UnitResult => {
+    const warnings = [...(extra.warnings ?? []), ...sources.flatMap((s) => (s.warning ? [s.warning] : []))];
+    return {
+      name: plan.name,
+      backupId: plan.backupId,
+      timestamp,
+      status: errors.length === 0 && sources.every((s) => s.status !== "failed") ? "ok" : "failed",
+      sources,
+      stopped: [],
+      restartFailed: [],
+      errors,
+      durationMs: Math.round(performance.now() - started),
+      bytes: savedBytes(sources),
+      ...(gaps.length ? { notProtected: gaps } : {}),
+      ...extra,
+      ...(warnings.length ? { warnings } : {}),
+    };
+  };
   const hook = async (type: "pre_backup" | "post_backup", file: string | undefined) => {
     if (!file) return true;
     try {

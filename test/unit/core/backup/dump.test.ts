@@ -1,13 +1,20 @@
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { dumpSource } from "../../../../src/core/backup/dump.ts";
+import { executeBackup } from "../../../../src/core/backup/execute.ts";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
 import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
+import { sourceKey } from "../../../../src/core/backup/sources.ts";
+import { createJournal } from "../../../../src/core/containers/journal.ts";
 import type { Unit } from "../../../../src/core/discovery/model.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import type { Logger } from "../../../../src/core/log.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
+import { Lifecycle } from "../../../../src/core/safe-exit.ts";
+import { renderRecord } from "../../../../src/ui/backup-report.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
+import { tempDir } from "../../../helpers/env.ts";
 import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 const now = new Date("2025-01-31T23:59:59.000Z");
@@ -224,5 +231,59 @@ describe("dumpSource", () => {
     });
     expect(r).toMatchObject({ status: "failed", reason: "why not" });
     expect(t.docker.calls).toEqual([]);
+  });
+});
+
+describe("a dump far smaller than the last one", () => {
+  test("its warning is in the unit's result (run summary, history), not only in the log", async () => {
+    const dir = tempDir("kd-dump-");
+    try {
+      const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
+      const runner = new FakeRunner([], [
+        { argv: isCreate, stdout: manifest("md", 10) },
+        { argv: kopia("snapshot"), stdout: manifest("m1", 5) },
+        { argv: (a) => kopia("policy")(a) && a.includes("show"), stdout: "{}" },
+        { argv: (a) => kopia("policy")(a) && a.includes("export"), stdout: "{}\n" },
+        { argv: (a) => kopia("policy")(a) && a.includes("set") },
+        { argv: kopia("maintenance"), stdout: JSON.stringify({ owner: "someone@else" }) },
+      ] satisfies Expectation[]);
+      const names = ["web", "app", "db"].map((s) => `shop_${s}_1`);
+      const docker = new FakeDocker({
+        containers: names.map((n) => FakeDocker.container(`id-${n}`, { StartedAt: "t" }, n)),
+      });
+      docker.execAnswer = () => ({ stdout: "0123456789" });
+      const deps = {
+        config: dumpConfig,
+        runner,
+        docker,
+        kopia: createKopia(runner, {
+          configFile: "/k.config",
+          cacheDir: "/c",
+          logDir: "/l",
+          password: () => "pw",
+          hostname: "h",
+          username: "kopi-docka",
+        }),
+        log: silentLogger(),
+        lifecycle: new Lifecycle(),
+        journal: createJournal(join(dir.path, "journal")),
+        hostname: "h",
+        version: "9.9.9",
+        sleep: async () => {},
+      };
+      const unit = dumpUnit();
+      const plan = planBackup(dumpConfig, discovery(unit), now, {
+        ...planOpts,
+        stagingDir: dir.path,
+        scope: "minimal",
+        lastSourceBytes: { [sourceKey("shop", "dump", "shop_db_1")]: 1000 },
+      });
+      const record = await executeBackup(deps, plan, discovery(unit));
+      expect(record.units[0]?.sources.find((s) => s.type === "dump")?.status).toBe("ok");
+      expect(record.units[0]?.warnings?.join("\n")).toContain("under half the last one");
+      expect(renderRecord(record)).toContain("under half the last one");
+    } finally {
+      dir.remove();
+    }
   });
 });
