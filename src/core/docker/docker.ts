@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
 import type { ComposeChoice } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Runner } from "../process/runner.ts";
 import { cleanupOps } from "./cleanup.ts";
 import { composeOps } from "./compose.ts";
 import { containerOps } from "./containers.ts";
+import { EXEC_MARKER_ENV, endExec } from "./exec-end.ts";
 import { dockerExec, inspectMany } from "./inspect.ts";
 import { networkOps } from "./networks.ts";
 import { ImageInspectSchema, VersionSchema } from "./schemas.ts";
@@ -48,7 +50,7 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
      * throws for the command's exit: the caller reads `exitCode` and the stderr. The argv is the
      * container's business; it never reaches a shell on this host.
      */
-    containerExec(
+    async containerExec(
       container: string,
       argv: readonly string[],
       o: {
@@ -58,8 +60,12 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
         killGraceMs?: number;
       } = {},
     ) {
-      const args = ["exec", ...(o.stdin ? ["-i"] : []), container, ...argv];
-      return exec(args, { ...o, check: false });
+      const id = randomUUID();
+      const args = ["exec", "-e", `${EXEC_MARKER_ENV}=${id}`, ...(o.stdin ? ["-i"] : []), container, ...argv];
+      const r = await exec(args, { ...o, check: false });
+      // The CLI ended early leaves the command running in the container: it is ended too.
+      if (r.aborted || r.timedOut) await endExec(id);
+      return r;
     },
 
     imageInspect(ids: readonly string[]) {
