@@ -1,5 +1,6 @@
 import { errorMessage } from "../caught.ts";
 import { pipeChecked } from "../dump/pipe.ts";
+import { isDumpPreset, TORN_DUMP_ENDINGS } from "../dump/presets.ts";
 import { formatBytes } from "../format.ts";
 import type { Logger } from "../log.ts";
 import { redactText } from "../snapshot/redact.ts";
@@ -36,9 +37,24 @@ export async function dumpSource(
   if (!dump || dump.problem) return failed(dump?.problem ?? "no dump command");
   o.log.info(`${o.unit}: dump of ${dump.container} (${dump.argv[0]}) …`);
   let stderr = "";
+  const torn = isDumpPreset(s.tags.dump_preset) ? TORN_DUMP_ENDINGS[s.tags.dump_preset] : undefined;
   try {
     const r = await pipeChecked(
-      (give, signal) => d.docker.containerExec(dump.container, dump.argv, { stdoutStream: give, signal }),
+      async (give, signal) => {
+        const end = torn ? lastBytes(512) : undefined;
+        const stdoutStream = (x: ReadableStream<Uint8Array>) => give(end ? x.pipeThrough(end.stream) : x);
+        const res = await d.docker.containerExec(dump.container, dump.argv, { stdoutStream, signal });
+        if (!end || res.exitCode !== 0) return res;
+        // The exit comes before the stream is read to its end; a cut-short read needs no verdict.
+        const cut = new Promise<void>((r) =>
+          signal.aborted ? r() : signal.addEventListener("abort", () => r(), { once: true }),
+        );
+        await Promise.race([end.read, cut]);
+        // A dump that says it went wrong is a failed dump, whatever its exit status.
+        if (!signal.aborted && torn && end.text().trimEnd().endsWith(torn))
+          return { ...res, exitCode: 1, stderr: `${res.stderr}the dump ends in "${torn}"\n` };
+        return res;
+      },
       (stdin, signal) =>
         d.kopia.snapshotCreateResult(s.logicalPath, {
           stdin: { file: dump.file, stream: stdin },
@@ -92,4 +108,25 @@ export async function dumpSource(
     const tail = lastLines(redactText(stderr));
     return failed(`dump of ${dump.container}: ${errorMessage(e)}`, tail ? { stderrTail: tail } : {});
   }
+}
+
+/** A pass-through stream that keeps the last `n` bytes seen (the end of a dump, to check it). */
+function lastBytes(n: number) {
+  let tail = new Uint8Array(0);
+  let ended = () => {};
+  const read = new Promise<void>((r) => {
+    ended = r;
+  });
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    flush: () => ended(),
+    transform(chunk, ctrl) {
+      const joined = new Uint8Array(tail.length + chunk.length);
+      joined.set(tail);
+      joined.set(chunk, tail.length);
+      tail = joined.slice(-n);
+      ctrl.enqueue(chunk);
+    },
+  });
+  /** `read` settles once the whole stream has passed. */
+  return { stream, read, text: () => new TextDecoder().decode(tail) };
 }

@@ -96,6 +96,15 @@ export function argvProblem(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * How a preset's dump that went wrong can end although its command exits 0: `sqlite3 .dump` of a
+ * damaged database writes what it could read and ends in `ROLLBACK; -- due to errors`, which,
+ * restored after `.open --new`, leaves an empty database.
+ */
+export const TORN_DUMP_ENDINGS: Partial<Record<DumpPreset, string>> = {
+  sqlite: "ROLLBACK; -- due to errors",
+};
+
 export function isDumpPreset(v: string | undefined): v is DumpPreset {
   return DUMP_PRESETS.some((p) => p === v);
 }

@@ -223,6 +223,18 @@ describe("dumpSource", () => {
     expect(small.warnings.join("\n")).toContain("under half the last one");
   });
 
+  test("sqlite: a dump that ends in `ROLLBACK; -- due to errors` (a damaged database; sqlite3 exits 0) is never kept", async () => {
+    const t = setup([{ argv: isCreate, stdout: manifest("m1", 60) }], {
+      stdout:
+        "BEGIN TRANSACTION;\nCREATE TABLE t(x);\nINSERT INTO t VALUES(1);\nROLLBACK; -- due to errors\n",
+    });
+    const r = await t.go({ ...t.source, tags: { ...t.source.tags, dump_preset: "sqlite" } });
+    expect(t.runner.stdins).toEqual([undefined]); // kopia never saw a clean end of the stream
+    expect(r.status).toBe("failed");
+    expect(r.reason).toContain("due to errors");
+    expect(r.snapshotId).toBeUndefined();
+  });
+
   test("a dump that could not be planned fails without running anything", async () => {
     const t = setup([], {});
     const r = await t.go({
