@@ -79,12 +79,18 @@ export function planRestore(
         warnings,
       )
     : { refused: [] };
-  const dumped = wants("volumes")
-    ? planDumps(point, state.unitConfig, state.containers, names, {
-        willStart: Boolean(started.start),
-        stopped: stop.map((c) => c.name),
-      })
-    : { dumps: [], refusals: [] };
+  // `--volume NAME` asks for those volumes alone: a database is never replaced from its dump on the side.
+  if (chosen && point.dumps?.length)
+    warnings.push(
+      `not fed back (only the chosen volumes are restored): the dump of ${point.dumps.map((d) => d.container).join(", ")}`,
+    );
+  const dumped =
+    wants("volumes") && !chosen
+      ? planDumps(point, state.unitConfig, state.containers, names, {
+          willStart: Boolean(started.start),
+          stopped: stop.map((c) => c.name),
+        })
+      : { dumps: [], refusals: [] };
   refusals.push(...dumped.refusals);
   for (const d of dumped.dumps.filter((x) => !x.undo))
     warnings.push(

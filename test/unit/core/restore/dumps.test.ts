@@ -74,6 +74,20 @@ describe("dump restore points", () => {
     );
   });
 
+  test("--volume NAME restores only that volume: the database is not replaced from its dump as well", () => {
+    const vol = manifest({ ...base, type: "volume", volume: "shop_uploads" });
+    const points = groupRestorePoints([dump(), vol]);
+    const only = planRestore(
+      request({ volumes: ["shop_uploads"] }),
+      points,
+      emptyState({ containers: running }),
+    );
+    expect(only.volumes.map((v) => v.name)).toEqual(["shop_uploads"]);
+    expect(only.dumps ?? []).toEqual([]);
+    const all = planRestore(request({ what: "volumes" }), points, emptyState({ containers: running }));
+    expect(all.dumps?.map((d) => d.container)).toEqual(["shop-db-1"]);
+  });
+
   test("a dump needs its container running: refused before anything changes, unless --start starts it", () => {
     const plan = planRestore(request(), groupRestorePoints([dump()]), emptyState());
     expect(plan.refusals).toEqual([
