@@ -77,6 +77,11 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
       if (c.mode === "live") c.stop = fromImage(KD.stop) || !labelFalse(c.labels[KD.stop]);
       delete c.mode;
     }
+    // A dump preset leaves the database's data volume to its dump (not snapshotted).
+    if (c.dump !== undefined && fromImage(KD.dump)) {
+      ignore(c, `${KD.dump}=${c.dump}`, `[units.${unit.name}] dump = "${c.dump}"`);
+      delete c.dump;
+    }
     if (!c.stop && fromImage(KD.stop)) {
       c.stop = true;
       ignore(c, `${KD.stop}=${c.labels[KD.stop]}`, `[units.${unit.name}] stop = false`);
@@ -90,7 +95,8 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
 /**
  * An image's labels are chosen by whoever built it, not by this host's admin: a `kopi-docka.*` label
  * the container only inherits, from an image not listed in `backup.trust_image_labels`, may not leave
- * data out (exclude, exclude-volumes) or back it up live (stop=false) until the config confirms it.
+ * data out (exclude, exclude-volumes, a dump preset) or back it up live (stop=false) until the config
+ * confirms it.
  */
 function untrustedImageLabel(c: ContainerInfo, config: Config): (label: string) => boolean {
   const trusted = config.backup.trust_image_labels.includes(imageRepository(c.image));

@@ -29,4 +29,20 @@ describe("kopi-docka labels from the image", () => {
     const [t] = groupUnits([c()], config({ backup: { trust_image_labels: ["acme/app"] } }));
     expect([...(t?.excludeVolumes.keys() ?? [])]).toEqual(["db"]);
   });
+
+  test("an untrusted image's kopi-docka.dump is ignored (it would leave the data volume to a dump); the config confirms it", () => {
+    const c = () =>
+      container("db", {
+        image: "acme/db:2",
+        labels: { "kopi-docka.dump": "mongo", "kopi-docka.mode": "dump" },
+        dump: "mongo",
+        mode: "dump",
+        imageLabels: ["kopi-docka.dump"],
+      });
+    const [u] = groupUnits([c()], config());
+    expect(u?.containers[0]?.dump).toBeUndefined();
+    expect(u?.containers[0]?.ignoredLabels?.[0]).toContain('[units.db] dump = "mongo"');
+    const [t] = groupUnits([c()], config({ backup: { trust_image_labels: ["acme/db"] } }));
+    expect(t?.containers[0]?.dump).toBe("mongo");
+  });
 });
