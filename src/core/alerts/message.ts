@@ -74,7 +74,7 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
       ? "urgent"
       : record.status !== "ok" || record.interrupted
         ? "failure"
-        : record.errors.length > 0
+        : record.errors.length > 0 || record.units.some((u) => u.warnings?.length)
           ? "warning"
           : "info";
   const what =
@@ -89,6 +89,7 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
     `host ${record.hostname}, run ${record.runId}, ${formatDuration(record.durationMs)}, exit ${exitCode}`,
     ...record.units.flatMap(unitLine),
     ...record.errors.map((e) => `warning: ${e.phase}: ${e.message}`),
+    ...record.units.flatMap((u) => (u.warnings ?? []).map((w) => `warning: ${u.name}: ${w}`)),
   ];
   return {
     event: "run",

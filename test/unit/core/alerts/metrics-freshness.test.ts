@@ -117,6 +117,14 @@ describe("messages and levels", () => {
     const m = runMessage(record("2026-01-01T00:00:00.000Z", [unit("a", "ok")]), 0);
     expect([wants("always", m), wants("warning", m), wants("failure", m)]).toEqual([true, false, false]);
   });
+
+  test("an OK run with a unit's warning (a dump far smaller than the last) reaches 'warning' targets, saying it", () => {
+    const w = "the dump of db-1 is 10 B, under half the last one (1000 B): is data missing?";
+    const m = runMessage(record("2026-01-01T00:00:00.000Z", [unit("a", "ok", { warnings: [w] })]), 0);
+    expect(m.severity).toBe("warning");
+    expect(wants("warning", m)).toBe(true);
+    expect(m.body).toContain(`warning: a: ${w}`);
+  });
 });
 
 describe("heartbeat URLs", () => {
