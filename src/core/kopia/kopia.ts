@@ -4,7 +4,7 @@ import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
-import { GATE_ENV, WARM_ENV } from "./gate.ts";
+import { GATE_ENV, READ_ENV, WARM_ENV } from "./gate.ts";
 import {
   parseKopiaJson,
   parseKopiaVersion,
@@ -54,6 +54,8 @@ export interface SnapshotCreateOptions {
   gate?: string;
   /** With `gate`: a warm pass, saved as an incomplete ("canceled") snapshot (`gate.ts` WARM_SCRIPT). */
   warm?: boolean;
+  /** With `gate`: a file created once the whole tree is read, before the manifest is saved. */
+  readDone?: string;
 }
 
 export interface SnapshotRestoreOptions {
@@ -305,7 +307,13 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
       if (o.gate) args.push("--force-enable-actions");
-      const env = o.gate ? { [GATE_ENV]: o.gate, ...(o.warm ? { [WARM_ENV]: "1" } : {}) } : undefined;
+      const env = o.gate
+        ? {
+            [GATE_ENV]: o.gate,
+            ...(o.warm ? { [WARM_ENV]: "1" } : {}),
+            ...(o.readDone ? { [READ_ENV]: o.readDone } : {}),
+          }
+        : undefined;
       const r = await run(args, { check: false, signal: o.signal, env, ...progress.options });
       const [manifest] = parseSnapshotLines(r.stdout);
       const error = failure(progress.clean(r));
