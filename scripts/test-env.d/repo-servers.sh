@@ -3,7 +3,7 @@
 # server in a venv cached by version. kopia's own `kopia server start` needs nothing more.
 MOTO_VERSION=5.2.5
 
-apt_install openssh-server openssh-client rclone openssl
+apt_install openssh-server openssh-client rclone openssl sshpass
 # Debian's package starts sshd on port 22; the tests run their own, so a running system one is left alone.
 
 moto_venv="$TOOLS_CACHE/moto-$MOTO_VERSION"

@@ -1,7 +1,5 @@
 import { defineCommand } from "citty";
-import { unitAges } from "../core/alerts/freshness.ts";
 import { createAlertPhase } from "../core/alerts/phase.ts";
-import { readRunRecords } from "../core/backup/run-records.ts";
 import { AppError } from "../core/errors.ts";
 import { renderFreshness } from "../ui/alerts-report.ts";
 import { emit } from "../ui/output.ts";
@@ -18,8 +16,7 @@ export default defineCommand({
   args: { ...commonArgs },
   async run({ args }) {
     const ctx = needs(args, "config");
-    const ages = unitAges(readRunRecords(ctx.paths.runsDir), ctx.config, new Date());
-    const { units: alerted, results } = await createAlertPhase(ctx).missed();
+    const { ages, units: alerted, results } = await createAlertPhase(ctx).missed();
     emit(args, { units: ages, alerted, sent: results }, renderFreshness);
     const overdue = ages.filter((a) => a.overdue);
     if (overdue.length > 0)

@@ -1,23 +1,19 @@
-import { existsSync, readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { DEFAULT_CONFIG_PATH, loadConfig, parseConfigText } from "../config/load.ts";
-import { ConfigSchema } from "../config/schema.ts";
-import { errorMessage } from "../core/caught.ts";
 import { exportBundle } from "../core/dr/export.ts";
-import { AppError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { backendFlagArgs } from "../core/setup/backends.ts";
 import { commitSetup } from "../core/setup/commit.ts";
 import { answersFromFlags, checkFlags, type SetupFlags } from "../core/setup/flags.ts";
 import type { SetupAnswers } from "../core/setup/model.ts";
 import { passwordOpens, probeFilesystem, probeRemote, repositoryOf } from "../core/setup/probe.ts";
-import { renderSetupConfig } from "../core/setup/render.ts";
 import { checkDependencies, setupDryRun } from "../core/setup/steps.ts";
+import { checkUnattended, configTextFor, currentConfig } from "../core/setup/unattended.ts";
 import { showPassphraseOnce } from "../ui/dr-report.ts";
 import { emit } from "../ui/output.ts";
 import { renderSetup, showPasswordOnce } from "../ui/setup-report.ts";
 import { setupWizard } from "../ui/setup-wizard.ts";
 import { VERSION } from "../version.ts";
-import { type BaseContext, needs, requireRoot } from "./_context.ts";
+import { needs, requireRoot } from "./_context.ts";
 import { selfArgv } from "./_self.ts";
 import { commonArgs, stringArg } from "./_shared.ts";
 
@@ -27,60 +23,6 @@ const str = (description: string, valueHint?: string) => ({
   valueHint,
 });
 const KEEP = ["latest", "hourly", "daily", "weekly", "monthly", "annual"] as const;
-
-/** The current config (re-running setup starts from it), or the defaults when there is none. */
-function current(path: string | undefined) {
-  const configPath = path || process.env.KOPI_DOCKA_CONFIG || DEFAULT_CONFIG_PATH;
-  if (!existsSync(configPath)) return { config: ConfigSchema.parse({}), configPath, exists: false };
-  const config = loadConfig(configPath).config;
-  const base = { text: readFileSync(configPath, "utf8"), notify: config.alerts.notify };
-  return { config, configPath, exists: true, base };
-}
-
-/** The config text for `a`, checked: answers merged into a hand-edited file must still parse. */
-function configFor(a: SetupAnswers, cur: ReturnType<typeof current>): string {
-  const text = renderSetupConfig(a, cur.base);
-  try {
-    parseConfigText(text, a.configPath);
-  } catch (e) {
-    throw new UsageError(
-      `setup's answers do not fit into ${a.configPath}: ${errorMessage(e)}`,
-      "edit that file by hand, or move it away and run setup again",
-    );
-  }
-  return text;
-}
-
-/** Without a terminal: the same checks the wizard makes, with no one to ask. */
-async function checkUnattended(ctx: BaseContext, a: SetupAnswers, configText: string): Promise<void> {
-  for (const line of await checkDependencies(ctx)) ctx.log.info(line);
-  if (a.backend !== "filesystem") {
-    // The live test of a remote location is the commit's own: openRepository looks at it first,
-    // connects to a repository there (never overwrites), refuses foreign data, creates one only when empty.
-    ctx.log.info(`backup --dry-run:\n${await setupDryRun(ctx.runner, selfArgv(), configText)}`);
-    return;
-  }
-  const state = probeFilesystem(a.repositoryPath);
-  ctx.log.info(
-    state === "existing"
-      ? `connecting the existing repository at ${a.repositoryPath}`
-      : `creating a repository at ${a.repositoryPath}`,
-  );
-  if (state === "existing") {
-    if (a.password.kind !== "existing")
-      throw new UsageError(
-        `a repository exists at ${a.repositoryPath}`,
-        "pass --password-file with its password (never --generate-password)",
-      );
-    const password = readFileSync(a.passwordFile, "utf8").trim();
-    if (!(await passwordOpens(ctx.runner, repositoryOf(a), password)))
-      throw new AppError(
-        "repository_auth",
-        `${a.passwordFile} does not open the repository at ${a.repositoryPath}`,
-      );
-  }
-  ctx.log.info(`backup --dry-run:\n${await setupDryRun(ctx.runner, selfArgv(), configText)}`);
-}
 
 export default defineCommand({
   meta: {
@@ -145,7 +87,7 @@ export default defineCommand({
       yes: args.yes,
     };
     checkFlags(flags);
-    const cur = current(args.config);
+    const cur = currentConfig(args.config);
     const start = answersFromFlags(flags, cur.config, {
       configPath: cur.configPath,
       configExists: cur.exists,
@@ -158,7 +100,7 @@ export default defineCommand({
         probe: probeFilesystem,
         probeRemote: (a: SetupAnswers) => probeRemote(ctx.runner, repositoryOf(a)),
         passwordOpens: (a: SetupAnswers, pw: string) => passwordOpens(ctx.runner, repositoryOf(a), pw),
-        dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), configFor(a, cur)),
+        dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), configTextFor(a, cur)),
         configExists: cur.exists && !force,
       };
       const r = await setupWizard(answers, flags, deps);
@@ -175,10 +117,10 @@ export default defineCommand({
           `${cur.configPath} already exists`,
           "pass --force to replace it (the old file is kept as .bak-<time>)",
         );
-      await checkUnattended(ctx, answers, configFor(answers, cur));
+      await checkUnattended({ ...ctx, selfArgv: selfArgv() }, answers, configTextFor(answers, cur));
     }
     const result = await commitSetup(ctx, answers, {
-      configText: configFor(answers, cur),
+      configText: configTextFor(answers, cur),
       force,
       now: new Date(),
     });

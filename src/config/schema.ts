@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { z } from "zod";
+import { argvProblem, DUMP_PRESETS } from "../core/dump/presets.ts";
 import { azureSchema } from "../core/repository/backends/azure.ts";
 import { b2Schema } from "../core/repository/backends/b2.ts";
 import { filesystemSchema } from "../core/repository/backends/filesystem.ts";
@@ -207,6 +208,12 @@ export const BackupSchema = z
   })
   .prefault({});
 
+/** An argv run inside a container: never a shell string. */
+const commandArgv = z.array(z.string()).superRefine((a, ctx) => {
+  const p = argvProblem(a);
+  if (p) ctx.addIssue({ code: "custom", message: `the command ${p}` });
+});
+
 export const UnitOverrideSchema = z.strictObject({
   /** Skip this unit entirely. */
   exclude: z.boolean().default(false),
@@ -214,8 +221,21 @@ export const UnitOverrideSchema = z.strictObject({
   exclude_volumes: z.array(z.string().min(1)).default([]),
   /** false: back up without stopping (only for data that is safe to read live). Same as mode = "live". */
   stop: z.boolean().default(true),
-  /** How the unit is read: "cold" (stopped), "warm-then-cold" (a warm pass first), "live" (never stopped). */
-  mode: z.enum(["cold", "warm-then-cold", "live"]).optional(),
+  /**
+   * How the unit is read: "cold" (stopped), "warm-then-cold" (a warm pass first), "live" (never
+   * stopped), "dump" (never stopped: a database dump streamed from inside the container).
+   */
+  mode: z.enum(["cold", "warm-then-cold", "live", "dump"]).optional(),
+  /** mode "dump": a preset's dump and restore commands. */
+  dump: z.enum(DUMP_PRESETS).optional(),
+  /** mode "dump": a dump command of one's own (argv, run in the container); needs restore_command. */
+  dump_command: commandArgv.optional(),
+  /** mode "dump": what reads the dump back on stdin (argv, run in the container). */
+  restore_command: commandArgv.optional(),
+  /** mode "dump": the container (name or compose service) dumped; default: the one labelled or the only one. */
+  dump_container: z.string().min(1).optional(),
+  /** The database file, inside the container, of the sqlite preset. */
+  dump_path: z.string().min(1).optional(),
   stop_timeout: z.number().int().min(1).max(3600).optional(),
   /** Overrides backup.max_cold_seconds for this unit. */
   max_cold_seconds: z.number().int().min(1).max(604_800).optional(),

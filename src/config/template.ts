@@ -34,8 +34,9 @@ max_download_speed = 0
 # port = 22
 # user = "kopia"
 # path = "/srv/kopia/this-host"         # directory on the server
-# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600 (required: kopia would need a
-#                                       # password on its command line, visible to every user)
+# key_file = "/etc/kopi-docka/id_ed25519"   # private key, mode 0600, or instead a password:
+# sftp_password_file = ""               # mode 0600, no space in the path; runs sshpass and ssh (a file
+#                                       # only: kopia would want a password on its command line)
 # known_hosts_file = "/etc/kopi-docka/known_hosts"   # the server's pinned host key (required)
 #
 # backend = "tailscale"                 # SFTP on a tailnet peer, checked online before anything stops
@@ -220,7 +221,14 @@ passphrase_file = ""
 # [units.nextcloud]
 # exclude = false            # true: never back up this unit
 # exclude_volumes = []       # volume names of this unit to leave out
-# mode = "cold"              # "warm-then-cold": a warm pass first, shorter downtime; "live": never stopped
+# mode = "cold"              # "warm-then-cold": a warm pass first, shorter downtime; "live": never stopped;
+#                            # "dump": never stopped, the database is dumped from inside its container
+# dump = "postgres"          # mode "dump": a preset (postgres, mysql, mariadb, mongo, sqlite)
+# dump_path = "/data/app.db" # the sqlite preset's database file inside the container
+# dump_command = ["pg_dump", "-U", "app", "app"]   # or a command of your own (argv, run in the container)
+# restore_command = ["psql", "-U", "app", "app"]   # reads that dump back on stdin (needed with dump_command)
+# dump_container = "db"      # which container (name or compose service); default: the one labelled
+#                            # kopi-docka.dump / kopi-docka.mode=dump, or the unit's only container
 # stop = true                # false: back up without stopping (only for data safe to read live)
 # stop_timeout = 120         # overrides backup.stop_timeout for this unit
 # max_cold_seconds = 300     # overrides backup.max_cold_seconds for this unit

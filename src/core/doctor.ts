@@ -11,6 +11,7 @@ import { type KopiaChoice, MIN_KOPIA } from "./kopia/binary.ts";
 import type { Kopia } from "./kopia/kopia.ts";
 import { passwordFileTooOpen, readPassword } from "./kopia/password.ts";
 import type { Runner } from "./process/runner.ts";
+import { toolPackage } from "./repository/backend.ts";
 import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts";
 import { backendOf } from "./repository/backends/index.ts";
 import { resolveSecrets } from "./repository/secrets.ts";
@@ -145,6 +146,7 @@ function credentialsCheck(config: Config): Check {
       id: "credentials",
       status: "fail",
       detail: `${missing.join(", ")} not on PATH (the ${repo.backend} backend runs it)`,
+      hint: `Debian: apt install ${[...new Set(missing.map(toolPackage))].join(" ")}`,
     };
   return { id: "credentials", status: "ok", detail: `${repo.backend} at ${backend.describe(repo)}` };
 }

@@ -43,6 +43,8 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     );
   for (const c of plan.stop) lines.push(`  stop       container ${c.name} (started again afterwards)`);
   for (const u of plan.undo) lines.push(`  undo point ${u.kind} ${u.name}`);
+  for (const d of plan.dumps ?? [])
+    if (d.undo) lines.push(`  undo point database in ${d.container} (${d.undo.dump.join(" ")})`);
   for (const n of plan.networks)
     lines.push(`  ${n.action.padEnd(10)} network ${n.name}${n.note ? ` (${n.note})` : ""}`);
   for (const v of plan.volumes)
@@ -69,6 +71,10 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     );
   if (plan.start?.kind === "run")
     for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);
+  for (const d of plan.dumps ?? [])
+    lines.push(
+      `  dump       into ${d.container}: kopia show ${d.object} | docker exec -i ${d.container} ${d.restore.join(" ")} (${formatBytes(d.sizeBytes)})`,
+    );
   if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);
   if (plan.hooks.post) lines.push(`  hook       ${plan.hooks.post} (post_restore)`);
   for (const m of plan.missing)

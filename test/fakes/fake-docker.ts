@@ -189,4 +189,33 @@ export class FakeDocker implements Docker {
   async composeUp(spec: { project: string }) {
     this.#op("compose up", spec.project);
   }
+  /** What `containerExec` answers: stdout, stderr, exit code (default: nothing, exit 0). */
+  execAnswer?: (
+    container: string,
+    argv: readonly string[],
+    stdin: string | undefined,
+  ) => { stdout?: string; stderr?: string; exitCode?: number };
+  /** What each `containerExec` read on stdin, in order. */
+  readonly execStdin: string[] = [];
+  async containerExec(
+    container: string,
+    argv: readonly string[],
+    o: { stdin?: ReadableStream<Uint8Array>; stdoutStream?: (s: ReadableStream<Uint8Array>) => void } = {},
+  ) {
+    this.#op("exec", container, ...argv);
+    const stdin = o.stdin ? await new Response(o.stdin).text() : undefined;
+    if (stdin !== undefined) this.execStdin.push(stdin);
+    const a = this.execAnswer?.(container, argv, stdin) ?? {};
+    o.stdoutStream?.(new Response(a.stdout ?? "").body ?? new ReadableStream());
+    return {
+      argv: ["docker", "exec", container, ...argv],
+      exitCode: a.exitCode ?? 0,
+      signal: null,
+      stdout: o.stdoutStream ? "" : (a.stdout ?? ""),
+      stderr: a.stderr ?? "",
+      durationMs: 0,
+      timedOut: false,
+      aborted: false,
+    };
+  }
 }

@@ -17,6 +17,8 @@ export interface Expectation {
  */
 export class FakeRunner implements Runner {
   readonly calls: { argv: readonly string[]; options: RunOptions }[] = [];
+  /** What each call with a streamed stdin read (undefined: the stream broke off). */
+  readonly stdins: (string | undefined)[] = [];
   #queue: Expectation[];
   #any: Expectation[];
 
@@ -35,11 +37,30 @@ export class FakeRunner implements Runner {
     else exp = this.#any.find(matches);
     if (!exp) throw new Error(`FakeRunner: unexpected command ${JSON.stringify(argv)}`);
     exp.check?.(options);
+    // A streamed stdin is read to its end; one that errors (a torn pipe) is answered like a child
+    // the caller killed: no output, no exit code.
+    if (options.stdin instanceof ReadableStream) {
+      const text = await new Response(options.stdin).text().catch(() => undefined);
+      this.stdins.push(text);
+      if (text === undefined)
+        return {
+          argv,
+          exitCode: null,
+          signal: "SIGTERM",
+          stdout: "",
+          stderr: "",
+          durationMs: 0,
+          timedOut: false,
+          aborted: true,
+        };
+    }
+    if (options.stdoutStream)
+      options.stdoutStream(new Response(exp.stdout ?? "").body ?? new ReadableStream());
     const result: RunResult = {
       argv,
       exitCode: exp.exitCode ?? 0,
       signal: null,
-      stdout: exp.stdout ?? "",
+      stdout: options.stdoutStream ? "" : (exp.stdout ?? ""),
       stderr: exp.stderr ?? "",
       durationMs: 0,
       timedOut: false,

@@ -84,8 +84,38 @@ export interface SshServer extends TestServer {
   wrongKnownHosts: string;
 }
 
-/** OpenSSH's sshd, non-daemon, own host key and config; key auth only; SFTP via internal-sftp. */
-export async function startSshd(dir: string): Promise<SshServer> {
+/**
+ * A system user of its own for password logins to the test's sshd: no shell (nologin), no home of
+ * its own, a random password set through chpasswd's stdin; `remove()` deletes it again.
+ */
+export interface PasswordUser {
+  name: string;
+  password: string;
+  remove(): Promise<void>;
+}
+
+export async function addPasswordUser(home: string): Promise<PasswordUser> {
+  const name = `kdt-sftp-${Math.random().toString(36).slice(2, 8)}`;
+  const password = `sftp-${crypto.randomUUID()}`;
+  await run([
+    "useradd",
+    "--system",
+    "--no-create-home",
+    "--home-dir",
+    home,
+    "--shell",
+    "/usr/sbin/nologin",
+    name,
+  ]);
+  await run(["chpasswd"], { stdin: `${name}:${password}\n` });
+  return { name, password, remove: () => run(["userdel", name], { check: false }).then(() => {}) };
+}
+
+/**
+ * OpenSSH's sshd, non-daemon, own host key and config; SFTP via internal-sftp. Key auth only, or with
+ * `passwords` also password auth (for the users `addPasswordUser` makes).
+ */
+export async function startSshd(dir: string, o: { passwords?: boolean } = {}): Promise<SshServer> {
   mkdirSync(dir, { recursive: true });
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // privilege separation dir sshd insists on
   const port = await freePort();
@@ -103,7 +133,7 @@ export async function startSshd(dir: string): Promise<SshServer> {
       `HostKey ${join(dir, "host_key")}`,
       `PidFile ${join(dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      "PasswordAuthentication no",
+      `PasswordAuthentication ${o.passwords ? "yes" : "no"}`,
       "KbdInteractiveAuthentication no",
       "PubkeyAuthentication yes",
       "PermitRootLogin prohibit-password",

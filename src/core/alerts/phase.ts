@@ -6,7 +6,7 @@ import { readRunRecords } from "../backup/run-records.ts";
 import { errorMessage } from "../caught.ts";
 import type { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { missedEpisodes, unitAges } from "./freshness.ts";
+import { missedEpisodes, type UnitAge, unitAges } from "./freshness.ts";
 import { maskUrl, scrub } from "./mask.ts";
 import { type Message, missedMessage, preflightMessage, runMessage } from "./message.ts";
 import { renderMetrics, writeTextfile } from "./metrics.ts";
@@ -104,16 +104,17 @@ export function createAlertPhase(d: AlertDeps) {
     return results;
   };
 
-  async function missed(): Promise<{ units: string[]; results: SendResult[] }> {
+  /** Alerts overdue units once per episode; `ages` is every unit's age, read once for the caller too. */
+  async function missed(): Promise<{ ages: UnitAge[]; units: string[]; results: SendResult[] }> {
     const ages = unitAges(readRunRecords(d.paths.runsDir), d.config, now());
     const episodes = missedEpisodes(ages, missedStateFile(d.paths), now());
     if (episodes.fresh.length === 0) {
       episodes.commit(true);
-      return { units: [], results: [] };
+      return { ages, units: [], results: [] };
     }
     const results = await send("missed-backup alert", missedMessage(d.hostname, episodes.fresh));
     episodes.commit(results.length === 0 || results.some((r) => r.ok));
-    return { units: episodes.fresh.map((a) => a.unit), results };
+    return { ages, units: episodes.fresh.map((a) => a.unit), results };
   }
 
   async function textfile(o: RunOutcome): Promise<string | undefined> {

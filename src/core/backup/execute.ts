@@ -1,11 +1,20 @@
 import { errorMessage } from "../caught.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { ensureGatePolicy } from "../kopia/gate.ts";
-import type { KopiaPolicy } from "../kopia/policy-schema.ts";
+import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
 import { backupUnit } from "./unit.ts";
+
+/**
+ * Reads the caller started before the plan, side by side with its own: this identity's policy (for
+ * the gate) and kopia's maintenance info (owner, schedule). Without them they are read here.
+ */
+export interface EarlyReads {
+  identityPolicy?: Promise<KopiaPolicy>;
+  maintenanceInfo?: Promise<MaintenanceInfo>;
+}
 
 /**
  * Runs the plan unit by unit. A failure in one source or unit never stops the others; every stopped
@@ -18,13 +27,14 @@ export async function executeBackup(
   discovery: Discovery,
   /** Told each unit's result as it finishes (the interrupted-run record lists them). */
   onUnit?: (result: UnitResult) => void,
+  early: EarlyReads = {},
 ): Promise<RunRecord> {
   const now = () => d.now?.() ?? new Date();
   const startedAt = now();
   const t0 = performance.now();
   const units: UnitResult[] = [];
   const errors: PhaseError[] = [];
-  const gate = plan.units.length > 0 && (await gatePolicy(d));
+  const gate = plan.units.length > 0 && (await gatePolicy(d, early.identityPolicy));
   const policies = plan.units.length > 0 ? await definedPolicies(d) : {};
   for (const unitPlan of plan.units) {
     const unit = discovery.units.find((u) => u.name === unitPlan.name);
@@ -48,7 +58,7 @@ export async function executeBackup(
   // Containers are all up again here; only now the optional maintenance.
   if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
     try {
-      await maybeMaintenance(d);
+      await maybeMaintenance(d, early.maintenanceInfo);
     } catch (e) {
       errors.push({ phase: "maintenance", message: errorMessage(e) });
       d.log.warn(`maintenance failed (backups are fine): ${errorMessage(e)}`);
@@ -74,9 +84,9 @@ export async function executeBackup(
  * The gate action on our identity's policy (`kopia/gate.ts`), so each data snapshot opens the
  * repository before the stop. Without it every snapshot runs as ever, its fixed cost in the window.
  */
-async function gatePolicy(d: BackupDeps): Promise<boolean> {
+async function gatePolicy(d: BackupDeps, current?: Promise<KopiaPolicy>): Promise<boolean> {
   try {
-    if (await ensureGatePolicy(d.kopia, `${d.kopia.options.username}@${d.hostname}`))
+    if (await ensureGatePolicy(d.kopia, identity(d), current))
       d.log.info("set the cold-window gate action on this host's kopia policy");
     return true;
   } catch (e) {
@@ -100,11 +110,24 @@ async function definedPolicies(d: BackupDeps): Promise<Record<string, KopiaPolic
   }
 }
 
-/** Quick maintenance, only when this identity owns it (another owner's schedule is theirs). */
-async function maybeMaintenance(d: BackupDeps): Promise<void> {
-  const me = `${d.kopia.options.username}@${d.hostname}`;
-  const owner = await d.kopia.maintenanceOwner();
-  if (owner !== me) return d.log.debug(`maintenance owned by ${owner ?? "nobody"}, not ${me}: skipped`);
+/** `user@host` this host's snapshots and policies are recorded under. */
+export const identity = (d: Pick<BackupDeps, "kopia" | "hostname">) =>
+  `${d.kopia.options.username}@${d.hostname}`;
+
+/**
+ * Quick maintenance, only when this identity owns it (another owner's schedule is theirs) and when
+ * kopia's schedule says it is due (`maintenance run` itself ignores the schedule; kopia's own
+ * auto-maintenance keeps to it: quick every hour by default).
+ */
+async function maybeMaintenance(d: BackupDeps, read?: Promise<MaintenanceInfo>): Promise<void> {
+  const me = identity(d);
+  const info = await (read ?? d.kopia.maintenanceInfo());
+  if (info.owner !== me)
+    return d.log.debug(`maintenance owned by ${info.owner ?? "nobody"}, not ${me}: skipped`);
+  const next = info.schedule?.nextQuickMaintenance;
+  const now = d.now?.() ?? new Date();
+  if (next && Date.parse(next) > now.getTime())
+    return d.log.debug(`quick maintenance not due until ${next}: skipped`);
   await d.kopia.maintenanceRun({ signal: d.lifecycle.signal });
 }
 

@@ -47,6 +47,8 @@ export interface SourcePlan {
   excludePatterns: string[];
   /** Walked on the host now (dry runs only); a lower bound when the walk hit its limits. */
   sizeBytes?: number;
+  /** type "dump": the container, the command run in it, the file the stream is kept as; or why not. */
+  dump?: { container: string; argv: string[]; file: string; problem?: string };
   /** The size of this source's last saved snapshot (kopia's `rootEntry.summ.size`, from the run records). */
   lastSnapshotBytes?: number;
   reason: string;

@@ -56,9 +56,11 @@ function planUnit(
       ? ["stays_stopped", `${c.state} before the backup: stays stopped`]
       : !c.stop
         ? ["live", "labelled kopi-docka.stop=false: backed up while running"]
-        : override?.stop === false
-          ? ["live", `units.${unit.name}.stop = false: backed up while running`]
-          : ["stop", "running: stopped for a consistent copy, started again afterwards"];
+        : unit.mode === "dump"
+          ? ["live", "mode dump: never stopped; the unit's databases are dumped while they run"]
+          : override?.stop === false
+            ? ["live", `units.${unit.name}.stop = false: backed up while running`]
+            : ["stop", "running: stopped for a consistent copy, started again afterwards"];
     return {
       id: c.id,
       name: c.name,

@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { Config, Scope } from "../../config/schema.ts";
 import type { Unit } from "../discovery/model.ts";
+import { holdsData } from "../dump/presets.ts";
+import { type DumpTarget, dumpTargets } from "../dump/targets.ts";
 import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "../snapshot/tags.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 
@@ -74,8 +76,28 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       "scope full: /etc/docker/daemon.json and docker.service.d, when present",
     );
   }
+  const targets = unit.mode === "dump" ? dumpTargets(unit, ctx.config) : [];
+  // A dumped database's files, read live, would be torn (and restored, would stop it starting): its
+  // dump stands for them. Only the data directory's mounts: config files and scripts are read as ever.
+  const held = (mounts: { container: string; destination: string; volume: boolean }[]) =>
+    mounts.length > 0 &&
+    mounts.every((m) => {
+      const t = targets.find((x) => x.container === m.container && !x.problem);
+      const dirs = t?.commands?.dataDirs;
+      return t !== undefined && (dirs ? holdsData(m.destination, dirs) : m.volume);
+    });
+  const volumeMounts = (name: string) =>
+    unit.containers.flatMap((c) =>
+      c.mounts
+        .filter((m) => m.type === "volume" && m.volumeName === name)
+        .map((m) => ({ container: c.name, destination: m.destination, volume: true })),
+    );
   const excludedVolumes = new Set(ctx.config.units[unit.name]?.exclude_volumes ?? []);
   for (const v of unit.volumes) {
+    if (held(volumeMounts(v.name))) {
+      skipped.push({ kind: "volume", id: v.name, reason: `held by the dump of ${v.usedBy.join(", ")}` });
+      continue;
+    }
     if (excludedVolumes.has(v.name)) {
       skipped.push({ kind: "volume", id: v.name, reason: `listed in units.${unit.name}.exclude_volumes` });
       continue;
@@ -97,6 +119,10 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       skipped.push({ kind: "bind", id: b.source, reason: why });
       continue;
     }
+    if (held(b.targets.map((t) => ({ ...t, volume: false })))) {
+      skipped.push({ kind: "bind", id: b.source, reason: "held by the dump of its container" });
+      continue;
+    }
     const dest = [...new Set(b.targets.map((t) => t.destination))].join(",");
     add(
       "bind",
@@ -107,6 +133,37 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       b.sizeBytes,
     );
   }
+  for (const t of targets) addDump(t, add, sources);
   for (const s of sources) s.tags.source_count = String(sources.length);
   return { sources, skipped };
+}
+
+/** A dump source: its stream is kept as one file under `dumps/<container>` (`dump.ts` runs it). */
+function addDump(
+  t: DumpTarget,
+  add: (
+    type: SnapshotType,
+    label: string,
+    path: string,
+    extra: Partial<SnapshotTags>,
+    reason: string,
+  ) => void,
+  sources: SourcePlan[],
+): void {
+  const file = t.commands?.file ?? "dump";
+  add(
+    "dump",
+    t.container || "dump",
+    "",
+    { dump_container: t.container, dump_file: file, ...(t.preset ? { dump_preset: t.preset } : {}) },
+    t.problem ?? `${t.commands?.dump.join(" ")} in ${t.container}, streamed into kopia`,
+  );
+  const s = sources.at(-1);
+  if (s)
+    s.dump = {
+      container: t.container,
+      argv: t.commands?.dump ?? [],
+      file,
+      ...(t.problem ? { problem: t.problem } : {}),
+    };
 }

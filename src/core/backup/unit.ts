@@ -6,6 +6,7 @@ import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
+import { dumpSource } from "./dump.ts";
 import { snapshotStopped } from "./frozen.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
@@ -86,7 +87,11 @@ export async function backupUnit(
   // Ends the unit's snapshots on a signal, or when its cold window passes max_cold_seconds.
   const cold = coldBound(d.lifecycle.signal);
   const snap = async (s: SourcePlan) =>
-    record(await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }));
+    record(
+      s.type === "dump"
+        ? await dumpSource(d, s, { ...snapOpts, signal: cold.signal })
+        : await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }),
+    );
 
   if (!(await hook("pre_backup", plan.hooks.preBackup))) return result();
   const ready: SourcePlan[] = [];

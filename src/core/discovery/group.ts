@@ -112,8 +112,12 @@ function ignore(c: ContainerInfo, label: string, confirm: string): void {
   c.ignoredLabels = [...(c.ignoredLabels ?? []), note];
 }
 
-/** A `warm-then-cold` label on any container makes the unit so; "live" when nothing of it is stopped. */
+/**
+ * A `dump` or `warm-then-cold` label on any container makes the unit so; "live" when nothing of it is
+ * stopped.
+ */
 function labelledMode(containers: readonly ContainerInfo[]): BackupMode {
+  if (containers.some((c) => c.mode === "dump")) return "dump";
   if (containers.some((c) => c.mode === "warm-then-cold")) return "warm-then-cold";
   if (containers.length > 0 && containers.every((c) => !c.stop)) return "live";
   return "cold";

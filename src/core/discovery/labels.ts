@@ -19,6 +19,8 @@ export const KD = {
   excludeVolumes: "kopi-docka.exclude-volumes",
   stop: "kopi-docka.stop",
   mode: "kopi-docka.mode",
+  /** A dump preset's name (`core/dump/presets.ts`); never a command. */
+  dump: "kopi-docka.dump",
   unit: "kopi-docka.unit",
 } as const;
 

@@ -8,7 +8,7 @@ import type { ContainerInspect, NetworkInspect } from "../docker/schemas.ts";
 export type UnitType = "compose" | "standalone";
 
 /** How a unit's data is read (README "Backup modes"). */
-export const BACKUP_MODES = ["cold", "warm-then-cold", "live"] as const;
+export const BACKUP_MODES = ["cold", "warm-then-cold", "live", "dump"] as const;
 export type BackupMode = (typeof BACKUP_MODES)[number];
 
 export interface MountInfo {
@@ -64,6 +64,8 @@ export interface ContainerInfo {
   stop: boolean;
   /** From the `kopi-docka.mode` label, when it names a known mode. */
   mode?: BackupMode;
+  /** The `kopi-docka.dump` label as set (a preset name; checked where the dump is planned). */
+  dump?: string;
   /**
    * `kopi-docka.*` labels the container has because its image sets them (same value in the image's
    * labels): whoever built the image chose them, not this host's admin.

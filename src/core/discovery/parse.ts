@@ -54,6 +54,8 @@ export function toContainerInfo(c: ContainerInspect, imageDigests: readonly stri
   const mode = BACKUP_MODES.find((m) => m === labels[KD.mode]?.trim().toLowerCase());
   if (mode) info.mode = mode;
   if (mode === "live") info.stop = false;
+  const dump = labels[KD.dump]?.trim();
+  if (dump) info.dump = dump;
   if (c.State.Paused) info.paused = true;
   if (isHealth(health)) info.health = health;
   const compose = composeFromLabels(labels);

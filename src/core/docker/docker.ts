@@ -43,6 +43,25 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
     ...composeOps(runner, opts.compose),
     ...cleanupOps(exec),
 
+    /**
+     * `docker exec` of an argv inside a running container (`-i` when a stream is fed to it). Never
+     * throws for the command's exit: the caller reads `exitCode` and the stderr. The argv is the
+     * container's business; it never reaches a shell on this host.
+     */
+    containerExec(
+      container: string,
+      argv: readonly string[],
+      o: {
+        stdin?: ReadableStream<Uint8Array>;
+        stdoutStream?: (s: ReadableStream<Uint8Array>) => void;
+        signal?: AbortSignal;
+        killGraceMs?: number;
+      } = {},
+    ) {
+      const args = ["exec", ...(o.stdin ? ["-i"] : []), container, ...argv];
+      return exec(args, { ...o, check: false });
+    },
+
     imageInspect(ids: readonly string[]) {
       return inspectMany(exec, ["image", "inspect"], ids, ImageInspectSchema);
     },

@@ -65,10 +65,15 @@ export function hasGateAction(current: KopiaPolicy): boolean {
 
 /**
  * Read-before-write of the gate action on `user@host` (the level every source of ours inherits): one
- * `policy show` per run, a `policy set` only the first time.
+ * `policy show` per run (`current`: already read, e.g. side by side with the global policy), a
+ * `policy set` only the first time.
  */
-export async function ensureGatePolicy(kopia: Kopia, target: string): Promise<boolean> {
-  if (hasGateAction(await kopia.policyShow(target))) return false;
+export async function ensureGatePolicy(
+  kopia: Kopia,
+  target: string,
+  current?: Promise<KopiaPolicy>,
+): Promise<boolean> {
+  if (hasGateAction(await (current ?? kopia.policyShow(target)))) return false;
   // kopia reads a persisted action script from a file; it lives only for this call.
   const dir = mkdtempSync(join(tmpdir(), "kopi-docka-gate-"));
   try {

@@ -14,7 +14,12 @@ import {
   type SnapshotManifest,
   SnapshotManifestSchema,
 } from "./parse.ts";
-import { type KopiaPolicy, KopiaPolicySchema, MaintenanceInfoSchema } from "./policy-schema.ts";
+import {
+  type KopiaPolicy,
+  KopiaPolicySchema,
+  type MaintenanceInfo,
+  MaintenanceInfoSchema,
+} from "./policy-schema.ts";
 import {
   parseRestoreProgress,
   parseSnapshotProgress,
@@ -56,6 +61,10 @@ export interface SnapshotCreateOptions {
   warm?: boolean;
   /** With `gate`: a file created once the whole tree is read, before the manifest is saved. */
   readDone?: string;
+  /** Snapshot this stream as the one file `file` (`--stdin-file`) instead of reading the path. */
+  stdin?: { file: string; stream: ReadableStream<Uint8Array> };
+  /** With `signal`: how long kopia gets between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
 }
 
 export interface SnapshotRestoreOptions {
@@ -251,6 +260,17 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       return r.exitCode ?? 128;
     },
 
+    /**
+     * `kopia show <object>[/path]`: a stored file's bytes, handed over as a stream (a dump fed back
+     * into its database). Never throws for kopia's exit; the caller reads it.
+     */
+    async showStream(
+      object: string,
+      o: { stdoutStream: (s: ReadableStream<Uint8Array>) => void; signal?: AbortSignal },
+    ): Promise<RunResult> {
+      return run(["show", object], { check: false, signal: o.signal, stdoutStream: o.stdoutStream });
+    },
+
     /** Raw access for the rare command without a method; still env-injected and classified. */
     run,
 
@@ -276,10 +296,15 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       await run(["policy", "set", ...args, ...flags, "--no-auto-maintenance"], { timeoutMs: 300_000 });
     },
 
-    /** `maintenance info --json`: who owns maintenance (`user@host`). */
-    async maintenanceOwner(): Promise<string | undefined> {
+    /** `maintenance info --json`: who owns maintenance (`user@host`) and its schedule. */
+    async maintenanceInfo(): Promise<MaintenanceInfo> {
       const r = await run(["maintenance", "info", "--json"], { timeoutMs: 300_000 });
-      return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info").owner;
+      return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info");
+    },
+
+    /** Who owns maintenance (`user@host`). */
+    async maintenanceOwner(): Promise<string | undefined> {
+      return (await this.maintenanceInfo()).owner;
     },
 
     /**
@@ -307,6 +332,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
       if (o.gate) args.push("--force-enable-actions");
+      if (o.stdin) args.push("--stdin-file", o.stdin.file);
       const env = o.gate
         ? {
             [GATE_ENV]: o.gate,
@@ -314,7 +340,14 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
             ...(o.readDone ? { [READ_ENV]: o.readDone } : {}),
           }
         : undefined;
-      const r = await run(args, { check: false, signal: o.signal, env, ...progress.options });
+      const r = await run(args, {
+        check: false,
+        signal: o.signal,
+        env,
+        ...progress.options,
+        ...(o.stdin ? { stdin: o.stdin.stream } : {}),
+        ...(o.killGraceMs !== undefined ? { killGraceMs: o.killGraceMs } : {}),
+      });
       const [manifest] = parseSnapshotLines(r.stdout);
       const error = failure(progress.clean(r));
       return { ...(manifest ? { manifest } : {}), exitCode: r.exitCode, stderrTail: error.stderrTail, error };

@@ -24,7 +24,14 @@ export const KopiaPolicySchema = z.looseObject({
     .looseObject({ beforeSnapshotRoot: ActionSchema.optional(), afterSnapshotRoot: ActionSchema.optional() })
     .optional(),
 });
+export type MaintenanceInfo = z.infer<typeof MaintenanceInfoSchema>;
 export type KopiaPolicy = z.infer<typeof KopiaPolicySchema>;
 
 /** `maintenance info --json`; only the owner matters here. */
-export const MaintenanceInfoSchema = z.looseObject({ owner: z.string().optional() });
+export const MaintenanceInfoSchema = z.looseObject({
+  owner: z.string().optional(),
+  /** When kopia's schedule next wants each kind (RFC 3339). */
+  schedule: z
+    .looseObject({ nextQuickMaintenance: z.string().optional(), nextFullMaintenance: z.string().optional() })
+    .optional(),
+});

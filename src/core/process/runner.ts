@@ -8,7 +8,14 @@ export interface RunOptions {
   /** Variables added to (or, with `undefined`, removed from) the inherited environment. Secrets go here. */
   env?: Record<string, string | undefined>;
   cwd?: string;
-  stdin?: string | Uint8Array;
+  /**
+   * What the child reads. A stream is pumped in as the child reads it (one process's `stdoutStream`
+   * into another: a pipe without a shell); stdin is closed when the stream ends, and left open when
+   * it errors (whoever errored it ends the child through `signal`).
+   */
+  stdin?: string | Uint8Array | ReadableStream<Uint8Array>;
+  /** Given: the child's stdout is handed over as a stream (not collected; `stdout` of the result is ""). */
+  stdoutStream?: (stream: ReadableStream<Uint8Array>) => void;
   /** Kill the child after this long; the result is a ProcessError with `timedOut`. */
   timeoutMs?: number;
   /** Aborting kills the child (SIGTERM, then SIGKILL after `killGraceMs`). */
@@ -91,14 +98,20 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
         exited: child.exited,
         done: () => child.exitCode !== null || child.signalCode !== null,
       });
+      let pumped: { stop(): void } | undefined;
       if (options.stdin !== undefined && child.stdin && typeof child.stdin !== "number") {
-        child.stdin.write(options.stdin);
-        await child.stdin.end();
+        if (options.stdin instanceof ReadableStream) pumped = pump(options.stdin, child.stdin);
+        else {
+          child.stdin.write(options.stdin);
+          await child.stdin.end();
+        }
       }
       const stopper = armStopper(child, options);
+      if (options.stdoutStream && typeof child.stdout === "object" && child.stdout)
+        options.stdoutStream(child.stdout);
       try {
         const [stdout, stderr] = await Promise.all([
-          typeof child.stdout === "object" && child.stdout
+          typeof child.stdout === "object" && child.stdout && !options.stdoutStream
             ? collect(
                 child.stdout,
                 options.onStdoutLine,
@@ -111,6 +124,9 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
             : "",
           child.exited,
         ]);
+        // The child is gone: what it did not read is not read for it (a write to its closed pipe may
+        // never settle).
+        pumped?.stop();
         const result: RunResult = {
           argv,
           exitCode: child.exitCode,
@@ -142,6 +158,36 @@ export function failure(result: RunResult): ProcessError {
     stderrTail: tail(result.stderr),
     timedOut: result.timedOut,
   });
+}
+
+/**
+ * Copies a stream into a child's stdin, waiting whenever the child reads slower than it comes.
+ * `stop` (the child exited) cancels the source, which ends its producer's pipe.
+ */
+function pump(from: ReadableStream<Uint8Array>, to: Bun.FileSink): { stop(): void } {
+  const reader = from.getReader();
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    reader.cancel().catch(() => {});
+  };
+  (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || stopped) break;
+        // A write the pipe cannot take at once is pending: awaited, so a closed pipe (EPIPE) lands here.
+        await to.write(value);
+        await to.flush();
+      }
+      if (!stopped) await to.end();
+    } catch {
+      // The child went away (EPIPE) or the source failed: the exit codes tell the rest.
+      stop();
+    }
+  })();
+  return { stop };
 }
 
 function mergeEnv(extra: RunOptions["env"]): Record<string, string> {

@@ -60,6 +60,11 @@ export interface Backend<C extends RepositoryConfig = RepositoryConfig> {
   canCreate: boolean;
 }
 
+/** The Debian package that brings a backend's tool (sftp and ssh are OpenSSH's client). */
+export function toolPackage(tool: string): string {
+  return tool === "sftp" || tool === "ssh" ? "openssh-client" : tool;
+}
+
 /** What a remote probe may use: the one runner, and the resolved secrets' env. */
 export interface ProbeIo {
   runner: Runner;

@@ -7,6 +7,7 @@ import { ensurePasswordFile } from "../kopia/password.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import type { Backend, SavedConnection } from "./backend.ts";
+import { toolPackage } from "./backend.ts";
 import { backendOf } from "./backends/index.ts";
 import { classifyStorageError, foreignData, missingRepository } from "./problems.ts";
 import { checkReachable } from "./reach.ts";
@@ -71,7 +72,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
         "dependency_missing",
         `the ${repo.backend} repository needs \`${tool}\`, which is not on PATH`,
         {
-          hint: `install ${tool} (Debian: apt install ${tool === "sftp" ? "openssh-client" : tool})`,
+          hint: `install ${tool} (Debian: apt install ${toolPackage(tool)})`,
         },
       );
   const io = { runner: d.runner, env: secrets.env };

@@ -39,7 +39,12 @@ const UNREACHABLE =
 export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: string): unknown {
   if (!(e instanceof ProcessError)) return e;
   const text = e.stderrTail;
-  if (/knownhosts: key mismatch|host key mismatch/i.test(text))
+  // kopia's own SSH client says "knownhosts: …"; OpenSSH (a password login through sshpass) says the rest.
+  if (
+    /knownhosts: key mismatch|host key mismatch|REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(
+      text,
+    )
+  )
     return new AppError(
       "repository",
       `the SFTP server at ${where} presented a host key that is not the pinned one`,
@@ -48,7 +53,7 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
         cause: e,
       },
     );
-  if (/knownhosts: key is unknown/i.test(text))
+  if (/knownhosts: key is unknown|No \S+ host key is known for/i.test(text))
     return new AppError(
       "repository",
       `the SFTP server's host key is not in ${"repository.known_hosts_file"}`,
@@ -67,12 +72,12 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
       },
     );
   if (
-    /unable to authenticate|permission denied|access denied|invalid access key|signature.*does not match|forbidden|unauthorized/i.test(
+    /unable to authenticate|permission denied|access denied|invalid access key|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure/i.test(
       text,
     )
   )
     return new AppError("repository_auth", `the storage at ${where} refused the credentials`, {
-      hint: `check the credentials in [repository] for the ${repo.backend} backend`,
+      hint: credentialHint(repo),
       cause: e,
     });
   if (/cannot access storage path|no such file or directory/i.test(text) && repo.backend === "filesystem")
@@ -83,4 +88,14 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
       cause: e,
     });
   return e;
+}
+
+/** Which credential to look at, by what the config gives. */
+function credentialHint(repo: RepositoryConfig): string {
+  const r: Record<string, unknown> = { ...repo };
+  if (repo.backend === "sftp" && r.sftp_password_file)
+    return "check the SFTP user's password in repository.sftp_password_file (and that the server allows password login)";
+  if (repo.backend === "azure" && !r.client_id && (r.sas_token_file || r.sas_token_env))
+    return "check the SAS token (repository.sas_token_file or sas_token_env): it may have expired, or lack permissions on the container (read, write, delete, list, add, create)";
+  return `check the credentials in [repository] for the ${repo.backend} backend`;
 }

@@ -9,8 +9,11 @@ export interface ResolvedSecrets {
   env: Record<string, string>;
 }
 
-/** Files kopia (or rclone) reads that hold secrets (a private key, credentials, an rclone config): 0600 too. */
-const SECRET_PATH_KEYS = ["key_file", "credentials_file", "config_file"] as const;
+/**
+ * Files kopia (or rclone, or sshpass) reads itself that hold secrets (a private key, credentials, an
+ * rclone config, an SFTP password): 0600 too.
+ */
+const SECRET_PATH_KEYS = ["key_file", "credentials_file", "config_file", "sftp_password_file"] as const;
 
 /**
  * Reads every secret the configured backend needs, from `<key>_file` (must not be readable by group

@@ -54,7 +54,14 @@ export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPo
     p.snapshots.push({
       id: m.id,
       type: t.type,
-      label: t.type === "volume" ? (t.volume ?? "") : t.type === "bind" ? (t.bind_source ?? "") : t.type,
+      label:
+        t.type === "volume"
+          ? (t.volume ?? "")
+          : t.type === "bind"
+            ? (t.bind_source ?? "")
+            : t.type === "dump"
+              ? (t.dump_container ?? "")
+              : t.type,
       sizeBytes: m.rootEntry?.summ?.size ?? 0,
       incomplete: Boolean(m.incomplete),
       pins,

@@ -11,6 +11,7 @@ import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
 import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
+import { restoreDump, takeUndoDump } from "./dump-feed.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
@@ -38,6 +39,8 @@ export interface RestoreResult {
   files: string[];
   backups: string[];
   started: string[];
+  /** Containers whose database was fed a dump. */
+  dumps?: string[];
   warnings: string[];
 }
 
@@ -95,6 +98,13 @@ export async function executeRestore(
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
       runState.undoPoint = result.undoPoint;
     }
+    for (const step of plan.dumps ?? []) {
+      if (!step.undo) continue;
+      lifecycle.throwIfInterrupted();
+      await takeUndoDump(c, plan.point.unit, step, o.runId, timestamp);
+      result.undoPoint = `${plan.point.unit}@${o.runId}`;
+      runState.undoPoint = result.undoPoint;
+    }
     const names = renamer(plan.request.as, plan.targetDir);
     await applyNetworks(d.docker, plan.networks, { labels: names.labels, log });
     for (const v of plan.volumes) {
@@ -129,6 +139,13 @@ export async function executeRestore(
       }
       runState.stopped.splice(runState.stopped.indexOf(s), 1);
     }
+    for (const step of plan.dumps ?? []) {
+      lifecycle.throwIfInterrupted();
+      runState.writing = `the database in ${step.container}`;
+      await restoreDump(d, step, signal, d.config.backup.start_timeout);
+      result.dumps = [...(result.dumps ?? []), step.container];
+    }
+    runState.writing = undefined;
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {
         result.warnings.push(String(e instanceof Error ? e.message : e));

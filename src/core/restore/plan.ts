@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { composeOverride } from "./compose-override.ts";
+import { planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
 import { PROJECT_LABEL } from "./names.ts";
 import { planNetworks } from "./networks.ts";
@@ -78,6 +79,17 @@ export function planRestore(
         warnings,
       )
     : { refused: [] };
+  const dumped = wants("volumes")
+    ? planDumps(point, state.unitConfig, state.containers, names, {
+        willStart: Boolean(started.start),
+        stopped: stop.map((c) => c.name),
+      })
+    : { dumps: [], refusals: [] };
+  refusals.push(...dumped.refusals);
+  for (const d of dumped.dumps.filter((x) => !x.undo))
+    warnings.push(
+      `the dump replaces the database in ${d.container}; no undo point is taken of it (it is not running now, or no dump command is known)`,
+    );
   const unsafe = pathRefusals(binds, files, recipe, state, request);
   refusals.push(...started.refused, ...unsafe.refusals);
   return {
@@ -93,6 +105,7 @@ export function planRestore(
     binds,
     networks,
     files,
+    ...(dumped.dumps.length ? { dumps: dumped.dumps } : {}),
     ...(override ? { override } : {}),
     ...(started.start ? { start: started.start } : {}),
     missing: missingFromPoint(point, recipe),
@@ -130,7 +143,7 @@ function newerIncomplete(point: RestorePoint, points: RestorePoints): string[] {
 }
 
 function strip(p: RestorePoint): RestorePlan["point"] {
-  const { volumes: _v, binds: _b, ...rest } = p;
+  const { volumes: _v, binds: _b, dumps: _d, ...rest } = p;
   return rest;
 }
 

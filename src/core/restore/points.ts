@@ -23,6 +23,8 @@ export interface RestorePoint extends PointId {
   networks?: SnapshotRef;
   volumes: (SnapshotRef & { name: string })[];
   binds: (SnapshotRef & { source: string; destination?: string })[];
+  /** Database dumps (`mode = "dump"`): `object` is the stored file (`<root object>/<file>`, for `kopia show`). */
+  dumps?: (SnapshotRef & { container: string; object: string; preset?: string })[];
   sizeBytes: number;
   complete: boolean;
   /** Why the point is not complete. */
@@ -118,6 +120,19 @@ function addSnapshot(p: RestorePoint, t: Record<string, string>, m: SnapshotMani
     case "volume":
       p.volumes = [...p.volumes.filter((v) => v.name !== t.volume), { ...ref, name: t.volume ?? "" }];
       break;
+    case "dump": {
+      const root = m.rootEntry?.obj ?? "";
+      // The object id comes from the repository: only kopia's id characters may reach its argv.
+      if (!/^[A-Za-z0-9]+$/.test(root)) break;
+      const dump = {
+        ...ref,
+        container: t.dump_container ?? "",
+        object: `${root}/${t.dump_file}`,
+        ...(t.dump_preset ? { preset: t.dump_preset } : {}),
+      };
+      p.dumps = [...(p.dumps ?? []).filter((d) => d.container !== dump.container), dump];
+      break;
+    }
     case "bind":
       p.binds = [
         ...p.binds.filter((b) => b.source !== t.bind_source),
@@ -130,6 +145,7 @@ function addSnapshot(p: RestorePoint, t: Record<string, string>, m: SnapshotMani
 function describe(t: Record<string, string>): string {
   if (t.type === "volume") return `volume ${t.volume}`;
   if (t.type === "bind") return `bind ${t.bind_source}`;
+  if (t.type === "dump") return `dump ${t.dump_container}`;
   return t.type ?? "unknown";
 }
 

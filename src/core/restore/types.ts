@@ -1,6 +1,8 @@
+import type { UnitOverride } from "../../config/schema.ts";
 import type { NetworkInspect } from "../docker/schemas.ts";
 import type { ComposeFacts } from "./compose-facts.ts";
 import type { ComposeOverride } from "./compose-override.ts";
+import type { DumpStep } from "./dumps.ts";
 import type { RestorePoint } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
@@ -61,6 +63,8 @@ export interface CurrentState {
   hooks: { pre_restore: string; post_restore: string };
   /** What the recipe's compose files fix themselves (compose-facts.ts); unset: no compose files read. */
   compose?: ComposeFacts;
+  /** This host's `[units.<unit>]` settings (a dump's restore command). */
+  unitConfig?: UnitOverride;
   /** Keys the request's `envFile` defines (values are never read into the plan). */
   envFileKeys?: string[];
   /** Set when that file is readable by group or others (it holds secrets; 0600 is expected). */
@@ -144,6 +148,8 @@ export interface RestorePlan {
   binds: BindStep[];
   networks: NetworkStep[];
   files: FileStep[];
+  /** Database dumps fed back through their restore command, once every container runs again. */
+  dumps?: DumpStep[];
   /** Set when a compose unit is relocated: the override file that pins its bind mounts. */
   override?: ComposeOverride;
   start?: StartStep;

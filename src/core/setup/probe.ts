@@ -7,6 +7,7 @@ import { connectReadOnly } from "../dr/connect.ts";
 import { AppError } from "../errors.ts";
 import { createKopia } from "../kopia/kopia.ts";
 import type { Runner } from "../process/runner.ts";
+import { toolPackage } from "../repository/backend.ts";
 import { filesystemRepositoryExists } from "../repository/backends/filesystem.ts";
 import { backendOf } from "../repository/backends/index.ts";
 import { foreignData } from "../repository/problems.ts";
@@ -98,7 +99,9 @@ export async function probeRemote(runner: Runner, config: RepositoryConfig): Pro
   const secrets = resolveSecrets(repo, backend);
   for (const tool of backend.tools(repo))
     if (!Bun.which(tool))
-      throw new AppError("dependency_missing", `the ${repo.backend} backend needs \`${tool}\` on PATH`);
+      throw new AppError("dependency_missing", `the ${repo.backend} backend needs \`${tool}\` on PATH`, {
+        hint: `Debian: apt install ${toolPackage(tool)}`,
+      });
   const seen = await backend.probeRemote?.(repo, { runner, env: secrets.env });
   if (seen === "foreign") throw foreignData(location);
   return seen === "repository" ? "existing" : "new";

@@ -3,7 +3,7 @@
  * `tag:<key>`); restore finds and groups restore points by them alone. Names stay compatible with the
  * Python Kopi-Docka where it had them. Never rename a key: old snapshots keep the old names.
  */
-export type SnapshotType = "recipe" | "networks" | "volume" | "bind" | "docker_config";
+export type SnapshotType = "recipe" | "networks" | "volume" | "bind" | "docker_config" | "dump";
 
 /**
  * The `backup_format` tag: how the snapshot's data was laid out when written. "direct": the source was
@@ -29,6 +29,12 @@ export interface SnapshotTags {
   bind_source?: string;
   bind_destination?: string;
   read_only?: "true" | "false";
+  /** type=dump: the container whose database was dumped (its name at backup time). */
+  dump_container?: string;
+  /** type=dump: the one file inside the snapshot holding the stream. */
+  dump_file?: string;
+  /** type=dump: the preset that made it, when one did (restore may use its restore command). */
+  dump_preset?: string;
   /** type=networks */
   network_count?: string;
   size_bytes?: string;
@@ -43,10 +49,12 @@ export interface SnapshotTags {
 
 /** The logical path each snapshot is recorded under (`--override-source`), stable across runs. */
 export function logicalSourcePath(
-  tags: Pick<SnapshotTags, "type" | "unit" | "volume" | "bind_source">,
+  tags: Pick<SnapshotTags, "type" | "unit" | "volume" | "bind_source" | "dump_container">,
 ): string {
   const unit = encodeURIComponent(tags.unit);
   switch (tags.type) {
+    case "dump":
+      return `/kopi-docka/${unit}/dumps/${encodeURIComponent(tags.dump_container ?? "")}`;
     case "volume":
       return `/kopi-docka/${unit}/volumes/${encodeURIComponent(tags.volume ?? "")}`;
     case "bind":
@@ -57,8 +65,28 @@ export function logicalSourcePath(
 }
 
 /** Where an undo point is recorded: beside the unit's backups, never counted in their retention. */
-export function undoSourcePath(tags: Pick<SnapshotTags, "type" | "unit" | "volume" | "bind_source">): string {
+export function undoSourcePath(
+  tags: Pick<SnapshotTags, "type" | "unit" | "volume" | "bind_source" | "dump_container">,
+): string {
   return logicalSourcePath(tags).replace(/^\/kopi-docka\/[^/]+/, (m) => `${m}/pre-restore`);
+}
+
+/** The tags of an undo point (`phase:pre-restore`) taken by restore run `runId`; `what` names its source. */
+export function undoPointTags(
+  o: { unit: string; runId: string; timestamp: string; version: string },
+  what: Pick<SnapshotTags, "type"> & Partial<SnapshotTags>,
+): SnapshotTags {
+  return {
+    unit: o.unit,
+    backup_id: o.runId,
+    run_id: o.runId,
+    backup_scope: "minimal",
+    timestamp: o.timestamp,
+    backup_format: BACKUP_FORMAT,
+    kopi_docka_version: o.version,
+    phase: "pre-restore",
+    ...what,
+  };
 }
 
 /** `<user>@<host>:<path>`: kopia's source identity of one snapshot (`--override-source`). */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isDumpPreset } from "../dump/presets.ts";
 import { nameProblem } from "../names-rules.ts";
 import { cleanPathProblem } from "../safe-paths.ts";
 
@@ -10,6 +11,8 @@ import { cleanPathProblem } from "../safe-paths.ts";
 
 /** Run and backup ids: letters, digits and `_ . : + -`, no path separators. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:+-]*$/;
+/** A dump's file inside its snapshot: one plain name. */
+const DUMP_FILE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Why a snapshot's tags are unsafe to act on, or undefined when they are fine. */
 export function tagsProblem(t: Record<string, string>): string | undefined {
@@ -19,6 +22,12 @@ export function tagsProblem(t: Record<string, string>): string | undefined {
   if (t.backup_id && !ID.test(t.backup_id)) return `invalid backup_id ${JSON.stringify(t.backup_id)}`;
   if (t.run_id && !ID.test(t.run_id)) return `invalid run_id ${JSON.stringify(t.run_id)}`;
   if (t.type === "volume") return nameProblem("volume", t.volume ?? "");
+  if (t.type === "dump") {
+    if (!DUMP_FILE.test(t.dump_file ?? "")) return `invalid dump_file ${JSON.stringify(t.dump_file)}`;
+    if (t.dump_preset !== undefined && !isDumpPreset(t.dump_preset))
+      return `unknown dump_preset ${JSON.stringify(t.dump_preset)}`;
+    return nameProblem("container", t.dump_container ?? "");
+  }
   if (t.type === "bind") {
     const p = cleanPathProblem(t.bind_source ?? "");
     return p ? `bind_source ${p}` : undefined;

@@ -28,7 +28,13 @@ const manifest = (id: string) =>
 
 /** Every kopia call answered; `failSnapshotOf` makes the snapshot of a path fail with no manifest. */
 function fakeHost(
-  o: { failSnapshotOf?: string; hookFails?: string; owner?: string; policies?: string } = {},
+  o: {
+    failSnapshotOf?: string;
+    hookFails?: string;
+    owner?: string;
+    nextQuick?: string;
+    policies?: string;
+  } = {},
 ): Expectation[] {
   const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
   return [
@@ -43,7 +49,10 @@ function fakeHost(
     { argv: (a) => kopia("policy")(a) && a.includes("set") },
     {
       argv: (a) => kopia("maintenance")(a) && a.includes("info"),
-      stdout: JSON.stringify({ owner: o.owner ?? "someone@else" }),
+      stdout: JSON.stringify({
+        owner: o.owner ?? "someone@else",
+        ...(o.nextQuick ? { schedule: { nextQuickMaintenance: o.nextQuick } } : {}),
+      }),
     },
     { argv: (a) => kopia("maintenance")(a) && a.includes("run") },
     { argv: (a) => a[0] === o.hookFails, exitCode: 1, stderr: "maintenance mode failed" },
@@ -192,6 +201,45 @@ describe("executeBackup", () => {
     expect(record.status).toBe("ok");
     expect(deps.docker.calls.filter((c) => c.startsWith("start "))).toHaveLength(6);
     expect(startsBeforeMaintenance).toBe(6);
+  });
+
+  test("the owner runs quick maintenance only when kopia's schedule says it is due", async () => {
+    for (const [nextQuick, runs] of [
+      [new Date(Date.now() + 3_600_000).toISOString(), false],
+      [new Date(Date.now() - 60_000).toISOString(), true],
+    ] as const) {
+      const runner = new FakeRunner([], fakeHost({ owner: "kopi-docka@h", nextQuick }));
+      const { deps, dir } = setup(runner);
+      const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+        ...planOpts,
+        stagingDir: dir,
+        scope: "minimal",
+      });
+      const record = await executeBackup(deps, plan, discovery(stackUnit()));
+      expect(record.status).toBe("ok");
+      const ran = runner.calls.some((c) => c.argv.includes("maintenance") && c.argv.includes("run"));
+      expect({ nextQuick, ran }).toEqual({ nextQuick, ran: runs });
+    }
+  });
+
+  test("policy and maintenance info read early by the caller are used, not asked for again", async () => {
+    const runner = new FakeRunner([], fakeHost({ owner: "kopi-docka@h" }));
+    const { deps, dir } = setup(runner);
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const next = new Date(Date.now() + 3_600_000).toISOString();
+    const record = await executeBackup(deps, plan, discovery(stackUnit()), undefined, {
+      identityPolicy: deps.kopia.policyShow("kopi-docka@h"),
+      maintenanceInfo: Promise.resolve({ owner: "kopi-docka@h", schedule: { nextQuickMaintenance: next } }),
+    });
+    expect(record.status).toBe("ok");
+    const calls = (sub: string) => runner.calls.filter((c) => c.argv.includes(sub)).length;
+    expect(calls("show")).toBe(1);
+    expect(calls("info")).toBe(0);
+    expect(runner.calls.some((c) => c.argv.includes("maintenance"))).toBe(false);
   });
 
   test("one `policy export` per run; ignore rules set only on the sources whose own list differs", async () => {

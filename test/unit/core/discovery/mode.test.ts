@@ -3,7 +3,7 @@ import { groupUnits } from "../../../../src/core/discovery/group.ts";
 import { config, container } from "../backup/fixtures.ts";
 
 // What parse.ts makes of a `kopi-docka.mode` label: the mode, and "live" also means "not stopped".
-const labelled = (mode: "warm-then-cold" | "live", fromImage = false) =>
+const labelled = (mode: "warm-then-cold" | "live" | "dump", fromImage = false) =>
   container("app", {
     image: "acme/app:2",
     labels: { "kopi-docka.mode": mode },
@@ -41,5 +41,16 @@ describe("backup mode", () => {
 
   test("kopi-docka.stop=false on every container is the live mode (alias)", () => {
     expect(groupUnits([container("app", { stop: false })], config())[0]?.mode).toBe("live");
+  });
+
+  test("a dump label on one container makes the unit dump; from an image it needs the config's word", () => {
+    const web = container("web", { labels: { "kopi-docka.unit": "app" } });
+    expect(groupUnits([web, labelled("dump")], config())[0]?.mode).toBe("dump");
+    const [u] = groupUnits([labelled("dump", true)], config());
+    expect(u?.mode).toBe("cold");
+    expect(u?.containers[0]?.ignoredLabels?.[0]).toContain('[units.app] mode = "dump"');
+    expect(groupUnits([labelled("dump", true)], config({ units: { app: { mode: "dump" } } }))[0]?.mode).toBe(
+      "dump",
+    );
   });
 });

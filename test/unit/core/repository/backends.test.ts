@@ -109,7 +109,7 @@ describe("kopia argv and env per backend (kopia v0.23.1 cli/storage_*.go)", () =
     expect(p.secrets.env).toEqual({});
   });
 
-  test("sftp: key auth with pinned known_hosts; a password is refused (kopia would need it in argv)", () => {
+  test("sftp: key auth with pinned known_hosts", () => {
     const key = secret("id_ed25519", "KEY");
     const p = plan(
       `backend = "sftp"\nhost = "127.0.0.1"\nport = 2222\nuser = "u"\npath = "/srv/r"\nkey_file = "${key}"\nknown_hosts_file = "/etc/kh"`,
@@ -119,16 +119,58 @@ describe("kopia argv and env per backend (kopia v0.23.1 cli/storage_*.go)", () =
       ...["--known-hosts", "/etc/kh", "--keyfile", key],
     ]);
     expect(p.secrets).toEqual({ env: {} });
-    const withPassword = `backend = "sftp"\nhost = "h"\nuser = "u"\npath = "/r"\nknown_hosts_file = "/etc/kh"\nsftp_password_file = "${secret("sftppw", "hunter2")}"`;
-    let err: unknown;
-    try {
-      plan(withPassword);
-    } catch (e) {
-      err = e;
-    }
-    expect(exitCodeFor(err)).toBe(2);
-    expect((err as AppError).message).toContain("needs repository.key_file");
-    expect((err as AppError).hint).toContain("only on its command line");
+    expect(p.b.tools(p.repo)).toEqual(["sftp"]);
+  });
+
+  test("sftp: a password from a 0600 file through sshpass -f (kopia --external): only its path in argv", () => {
+    const pw = secret("sftppw", "hunter2");
+    const p = plan(
+      `backend = "sftp"\nhost = "h"\nport = 2222\nuser = "u"\npath = "/r"\nknown_hosts_file = "/etc/kh"\nsftp_password_file = "${pw}"`,
+    );
+    const sshArgs =
+      `-f ${pw} ssh -p 2222 -F none -o UserKnownHostsFile=/etc/kh -o GlobalKnownHostsFile=/dev/null ` +
+      "-o StrictHostKeyChecking=yes -o PubkeyAuthentication=no -o ConnectTimeout=30 " +
+      "-o PreferredAuthentications=password,keyboard-interactive -o NumberOfPasswordPrompts=1";
+    expect(p.argv).toEqual([
+      ...["sftp", "--host", "h", "--port", "2222", "--username", "u", "--path", "/r"],
+      ...["--external", "--ssh-command", "sshpass", `--ssh-args=${sshArgs}`],
+    ]);
+    expect(p.argv.join(" ")).not.toContain("hunter2");
+    expect(p.secrets).toEqual({ env: {} });
+    expect(p.b.tools(p.repo)).toEqual(["sshpass", "ssh", "sftp"]);
+    // the saved connection of a key login is not this one: a switch reconnects
+    const saved = (config: Record<string, unknown>) => ({
+      storage: { type: "sftp", config: { host: "h", port: 2222, username: "u", path: "/r", ...config } },
+    });
+    expect(
+      p.b.matches(saved({ externalSSH: true, sshCommand: "sshpass", sshArguments: sshArgs }), p.repo),
+    ).toBe(true);
+    expect(p.b.matches(saved({ keyfile: "/k" }), p.repo)).toBe(false);
+  });
+
+  test("sftp: refused clearly: no key and no password file, both, a password variable, a space, a readable file", () => {
+    const pw = secret("sftppw2", "hunter2");
+    const base = `backend = "sftp"\nhost = "h"\nuser = "u"\npath = "/r"\nknown_hosts_file = "/etc/kh"`;
+    const refused = (toml: string): AppError => {
+      try {
+        plan(toml, { PW: "x" });
+      } catch (e) {
+        expect(exitCodeFor(e)).toBe(2);
+        return e as AppError;
+      }
+      throw new Error(`not refused: ${toml}`);
+    };
+    expect(refused(base).message).toContain("needs repository.key_file or repository.sftp_password_file");
+    expect(refused(`${base}\nkey_file = "${pw}"\nsftp_password_file = "${pw}"`).message).toContain(
+      "not both",
+    );
+    expect(refused(`${base}\nsftp_password_env = "PW"`).message).toContain(
+      "use repository.sftp_password_file",
+    );
+    const spaced = secret("sftp pw", "hunter2");
+    expect(refused(`${base}\nsftp_password_file = "${spaced}"`).message).toContain("has a space in it");
+    const open = secret("sftppw-open", "hunter2", 0o644);
+    expect(refused(`${base}\nsftp_password_file = "${open}"`).message).toContain("readable by other users");
   });
 
   test("rclone, webdav, server", () => {

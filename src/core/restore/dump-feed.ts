@@ -1,0 +1,115 @@
+import { dumpSource } from "../backup/dump.ts";
+import type { Docker } from "../docker/docker.ts";
+import { pipeChecked } from "../dump/pipe.ts";
+import { AppError } from "../errors.ts";
+import type { Kopia } from "../kopia/kopia.ts";
+import type { Logger } from "../log.ts";
+import { redactText } from "../snapshot/redact.ts";
+import { undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
+import type { DumpStep } from "./dumps.ts";
+
+/**
+ * A restore's database dumps, executed: the undo dump of each running database before anything
+ * changes, then each dump fed back once its database takes connections. Planned by `dumps.ts`.
+ */
+/**
+ * The database as it is now, dumped into an undo point (`phase:pre-restore`, recorded beside the
+ * unit's backups, never counted in their retention) before anything is overwritten. Throws when
+ * the dump fails: the restore then stops before it changed anything.
+ */
+export async function takeUndoDump(
+  c: { docker: Docker; kopia: Kopia; log: Logger; hostname: string; version: string; signal?: AbortSignal },
+  unit: string,
+  step: DumpStep,
+  runId: string,
+  timestamp: string,
+): Promise<void> {
+  if (!step.undo) return;
+  const tags = undoPointTags(
+    { unit, runId, timestamp, version: c.version },
+    {
+      type: "dump",
+      dump_container: step.container,
+      dump_file: step.undo.file,
+      ...(step.undo.preset ? { dump_preset: step.undo.preset } : {}),
+    },
+  );
+  const source = {
+    type: "dump" as const,
+    label: step.container,
+    path: "",
+    logicalPath: undoSourcePath(tags),
+    tags,
+    excludePatterns: [],
+    reason: "undo point before a restore",
+    dump: { container: step.container, argv: step.undo.dump, file: step.undo.file },
+  };
+  const r = await dumpSource(c, source, {
+    hostname: c.hostname,
+    timestamp,
+    signal: c.signal,
+    log: c.log,
+    unit,
+  });
+  if (r.status !== "ok")
+    throw new AppError("restore_failed", `the undo dump of ${step.container} failed: ${r.reason}`, {
+      hint: "nothing was overwritten",
+    });
+  c.log.info(`undo point for the database in ${step.container}: snapshot ${r.snapshotId}`);
+}
+
+/** Feeds one dump into its running container. Throws an `AppError` naming what failed. */
+export async function restoreDump(
+  d: { docker: Docker; kopia: Kopia; log: Logger; sleep?: (ms: number) => Promise<void> },
+  step: DumpStep,
+  signal?: AbortSignal,
+  /** How long a database may take to accept connections (`backup.start_timeout`). */
+  readySec = 60,
+): Promise<void> {
+  if (!(await d.docker.isRunning(step.container)))
+    throw new AppError(
+      "restore_failed",
+      `container ${step.container} is not running: the dump cannot be fed back`,
+    );
+  if (step.ready) await waitReady(d, step, signal, readySec);
+  d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
+  const r = await pipeChecked(
+    (give, s) => d.kopia.showStream(step.object, { stdoutStream: give, signal: s }),
+    (stdin, s) => d.docker.containerExec(step.container, step.restore, { stdin, signal: s }),
+    signal,
+  );
+  if (r.producer.exitCode !== 0)
+    throw new AppError(
+      "restore_failed",
+      `reading the dump ${step.snapshotId} failed (kopia exited ${r.producer.exitCode}): ${tail(r.producer.stderr)}`,
+    );
+  if (r.consumer.exitCode !== 0)
+    throw new AppError(
+      "restore_failed",
+      `\`${step.restore[0]}\` in ${step.container} exited ${r.consumer.exitCode ?? r.consumer.signal}: ${tail(r.consumer.stderr)}`,
+    );
+}
+
+const tail = (s: string) =>
+  redactText(s).trim().split("\n").filter(Boolean).slice(-3).join(" / ") || "no error message";
+
+/** Polls the readiness probe until it exits 0; a database that never gets ready is an error. */
+async function waitReady(
+  d: { docker: Docker; log: Logger; sleep?: (ms: number) => Promise<void> },
+  step: DumpStep,
+  signal: AbortSignal | undefined,
+  readySec: number,
+): Promise<void> {
+  const probe = step.ready ?? [];
+  const until = performance.now() + readySec * 1000;
+  for (;;) {
+    const r = await d.docker.containerExec(step.container, probe, signal ? { signal } : {});
+    if (r.exitCode === 0) return;
+    if (signal?.aborted || performance.now() > until)
+      throw new AppError(
+        "restore_failed",
+        `the database in ${step.container} did not get ready within ${readySec} s (\`${probe.join(" ")}\` exited ${r.exitCode}): ${tail(r.stderr)}`,
+      );
+    await (d.sleep ?? Bun.sleep)(500);
+  }
+}

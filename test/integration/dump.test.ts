@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { groupRestorePoints } from "../../src/core/restore/points.ts";
+import { runCli } from "../helpers/cli.ts";
+import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { coreDeps } from "./backup-helpers.ts";
+
+// mode dump against real databases: PostgreSQL 15, MariaDB 10.11 and sqlite3 from Debian, in the images
+// scripts/test-env.d/dump.sh builds locally. The dump streams from `docker exec` into kopia while
+// the databases run (no stop, kill or die event); a restore feeds it back through the preset's
+// restore command and the rows are queried back inside the container. A failing dump (a wrong
+// database user) and an empty one fail the unit with the cause and leave no restore point.
+const DB_IMAGE = "kopi-docka-test/db:pg15-1";
+const MARIA_IMAGE = "kopi-docka-test/mariadb:10.11-1";
+const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
+
+describeReal(
+  "mode dump: postgres, mariadb and sqlite, backed up without a stop and restored",
+  ["docker", "kopia"],
+  () => {
+    const dir = tempDir("kd-dump-");
+    const pg = uniqueName("kdt-dump-pg");
+    const lite = uniqueName("kdt-dump-lite");
+    const maria = uniqueName("kdt-dump-maria");
+    const pgVolume = `${pg}-v`;
+    const good = writeTestConfig(
+      dir.path,
+      `[units.${lite}]\nmode = "dump"\ndump = "sqlite"\ndump_path = "/data/app.db"\n`,
+    );
+    const cli = (config: string, ...a: string[]) => runCli([...a, "--config", config], { env });
+    const psql = async (sql: string, db = "appdb") =>
+      (await run(["docker", "exec", pg, "psql", "-U", "postgres", "-d", db, "-tAXc", sql])).stdout.trim();
+    const mariadb = async (sql: string) =>
+      (await run(["docker", "exec", maria, "mariadb", "-NBe", sql])).stdout.trim().replaceAll("\t", ":");
+    const sqlite = async (sql: string) =>
+      (await run(["docker", "exec", lite, "sqlite3", "/data/app.db", sql])).stdout.trim();
+    const dumpManifests = async () => {
+      const all = await coreDeps(good).kopia.snapshotList();
+      return all.filter((m) => m.tags?.["tag:type"] === "dump").map((m) => m.id);
+    };
+    /** Actions docker reported for the two containers between `since` and now. */
+    const events = async (since: string) => {
+      const r = await run([
+        ...["docker", "events", "--since", since, "--until", String(Math.ceil(Date.now() / 1000) + 1)],
+        ...["--filter", `container=${pg}`, "--filter", `container=${lite}`, "--filter", `container=${maria}`],
+        ...["--format", "{{.Action}}"],
+      ]);
+      return r.stdout.split("\n").filter(Boolean);
+    };
+
+    beforeAll(async () => {
+      for (const img of [DB_IMAGE, MARIA_IMAGE]) {
+        const image = await run(["docker", "image", "inspect", img], { check: false });
+        if (image.exitCode !== 0) throw new Error(`${img} is missing: run scripts/test-env.sh`);
+      }
+      await run([
+        ...[
+          "docker",
+          "run",
+          "-d",
+          "--name",
+          pg,
+          "--user",
+          "postgres",
+          "-v",
+          `${pgVolume}:/var/lib/postgresql/data`,
+        ],
+        ...["--label", "kopi-docka.mode=dump", "--label", "kopi-docka.dump=postgres", DB_IMAGE, "pg-start"],
+      ]);
+      await run([
+        ...["docker", "run", "-d", "--name", lite, DB_IMAGE],
+        ...["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
+      ]);
+      await run([
+        ...["docker", "run", "-d", "--name", maria, "--user", "mysql", "--label", "kopi-docka.mode=dump"],
+        ...["--label", "kopi-docka.dump=mariadb", MARIA_IMAGE, "maria-start"],
+      ]);
+      for (const probe of [
+        [pg, "pg_isready", "-U", "postgres"],
+        [maria, "mariadb-admin", "ping"],
+      ])
+        for (let i = 0; i < 150; i++) {
+          const r = await run(["docker", "exec", ...probe], { check: false });
+          if (r.exitCode === 0) break;
+          await Bun.sleep(200);
+        }
+      await mariadb("CREATE DATABASE appdb; CREATE TABLE appdb.t (id int primary key, v text)");
+      await mariadb("INSERT INTO appdb.t VALUES (1, 'uno'), (2, 'dos')");
+      await psql("CREATE DATABASE appdb", "postgres");
+      await psql(
+        "CREATE TABLE t (id int primary key, name text); INSERT INTO t VALUES (1, 'one'), (2, 'two')",
+      );
+      await sqlite(
+        "CREATE TABLE q (id integer primary key, v text); INSERT INTO q VALUES (1, 'alpha'), (2, 'beta')",
+      );
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const n of [pg, lite, maria]) await run(["docker", "rm", "-f", n], { check: false });
+      await run(["docker", "volume", "rm", "-f", pgVolume], { check: false });
+      dir.remove();
+    }, 60_000);
+
+    test("backup dumps the three databases while they run: no stop, kill or die; the data volume is left to the dump", async () => {
+      const since = String(Math.floor(Date.now() / 1000));
+      const r = await cli(good, "backup", "--unit", pg, "--unit", lite, "--unit", maria, "--json");
+      expect(r.stderr).not.toMatch(/error/i);
+      expect(r.exitCode).toBe(0);
+      const record = JSON.parse(r.stdout);
+      for (const name of [pg, lite, maria]) {
+        const unit = record.units.find((u: { name: string }) => u.name === name);
+        expect(unit.status).toBe("ok");
+        expect(unit.stopped).toEqual([]);
+        const dump = unit.sources.find((s: { type: string }) => s.type === "dump");
+        expect(dump).toMatchObject({ status: "ok", label: name });
+        expect(dump.bytes).toBeGreaterThan(100);
+        expect(unit.sources.some((s: { type: string }) => s.type === "volume")).toBe(false);
+      }
+      const actions = await events(since);
+      expect(actions.filter((a) => /^(stop|kill|die|pause)/.test(a))).toEqual([]);
+      expect(actions.some((a) => a.startsWith("exec_start"))).toBe(true);
+      const points = groupRestorePoints(await coreDeps(good).kopia.snapshotList()).points;
+      const point = points.find((p) => p.unit === pg);
+      expect(point?.complete).toBe(true);
+      expect(point?.dumps?.map((d) => d.container)).toEqual([pg]);
+    }, 240_000);
+
+    test("restore feeds each dump back: the rows changed since are as they were at the backup", async () => {
+      await psql("DROP TABLE t");
+      await psql("CREATE TABLE t (id int primary key, name text); INSERT INTO t VALUES (9, 'nine')");
+      await sqlite("DELETE FROM q WHERE id = 1; INSERT INTO q VALUES (3, 'gamma')");
+      await mariadb("DELETE FROM appdb.t WHERE id = 1; INSERT INTO appdb.t VALUES (3, 'tres')");
+      const dry = await cli(good, "restore", "--unit", pg, "--latest", "--dry-run", "--json");
+      expect(dry.exitCode).toBe(0);
+      expect(JSON.parse(dry.stdout).dumps).toMatchObject([
+        { container: pg, restore: ["psql", "-X", "-q", "-U", "postgres", "-d", "postgres"] },
+      ]);
+      expect(await psql("SELECT id FROM t ORDER BY id")).toBe("9"); // a dry run changes nothing
+
+      const since = String(Math.floor(Date.now() / 1000));
+      const undo: string[] = [];
+      for (const name of [pg, lite, maria]) {
+        const r = await cli(good, "restore", "--unit", name, "--latest", "--yes", "--json");
+        expect(r.stderr).not.toMatch(/refused|failed/);
+        expect(r.exitCode).toBe(0);
+        expect(JSON.parse(r.stdout).dumps).toEqual([name]);
+        undo.push(JSON.parse(r.stdout).undoPoint);
+      }
+      expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("1:one\n2:two");
+      expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("1:alpha\n2:beta");
+      expect(await mariadb("SELECT id, v FROM appdb.t ORDER BY id")).toBe("1:uno\n2:dos");
+      expect((await events(since)).filter((a) => /^(stop|kill|die)/.test(a))).toEqual([]);
+
+      // Each restore first dumped the database as it was into an undo point: restoring it undoes the restore.
+      expect(undo[0]).toMatch(new RegExp(`^${pg}@restore-`));
+      const back = await cli(good, "restore", "--unit", pg, "--run", undo[0] ?? "", "--yes");
+      expect(back.exitCode).toBe(0);
+      expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("9:nine");
+      const liteBack = await cli(good, "restore", "--unit", lite, "--run", undo[1] ?? "", "--yes");
+      expect(liteBack.exitCode).toBe(0);
+      expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("2:beta\n3:gamma");
+    }, 240_000);
+
+    test("a failing dump (a wrong database user) and an empty one fail the unit with the cause and leave no point", async () => {
+      const before = await dumpManifests();
+      const pointsBefore = groupRestorePoints(await coreDeps(good).kopia.snapshotList()).points.filter(
+        (p) => p.unit === pg,
+      ).length;
+      const wrongUser = join(dir.path, "wrong-user.toml");
+      const base = (await Bun.file(good).text()).replace(/\[units\.[\s\S]*$/, "");
+      writeFileSync(
+        wrongUser,
+        `${base}[units.${pg}]\nmode = "dump"\ndump_command = ["pg_dumpall", "-U", "nosuchuser"]\nrestore_command = ["psql", "-U", "postgres"]\n`,
+      );
+      const bad = await cli(wrongUser, "backup", "--unit", pg, "--json");
+      expect(bad.exitCode).not.toBe(0);
+      const unit = JSON.parse(bad.stdout).units[0];
+      expect(unit.status).toBe("failed");
+      const error = unit.errors.find((e: { phase: string }) => e.phase === "snapshot");
+      expect(error.message).toContain("pg_dumpall");
+      expect(error.message).toContain('role "nosuchuser" does not exist');
+
+      const empty = join(dir.path, "empty.toml");
+      writeFileSync(
+        empty,
+        `${base}[units.${pg}]\nmode = "dump"\ndump_command = ["true"]\nrestore_command = ["psql", "-U", "postgres"]\n`,
+      );
+      const none = await cli(empty, "backup", "--unit", pg, "--json");
+      expect(none.exitCode).not.toBe(0);
+      expect(JSON.stringify(JSON.parse(none.stdout).units[0].errors)).toContain("wrote nothing");
+
+      expect(await dumpManifests()).toEqual(before);
+      const points = groupRestorePoints(await coreDeps(good).kopia.snapshotList()).points.filter(
+        (p) => p.unit === pg,
+      );
+      expect(points.filter((p) => p.complete).length).toBe(pointsBefore);
+      expect((await run(["docker", "inspect", "-f", "{{.State.Running}}", pg])).stdout.trim()).toBe("true");
+    }, 240_000);
+
+    test("disaster: container and data volume gone; restore --start recreates it, waits for postgres, feeds the dump", async () => {
+      await run(["docker", "rm", "-f", pg]);
+      await run(["docker", "volume", "rm", pgVolume]);
+      const r = await cli(good, "restore", "--unit", pg, "--latest", "--yes", "--start", "--json");
+      expect(r.stderr).not.toMatch(/refused|failed/);
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout).dumps).toEqual([pg]);
+      expect(JSON.parse(r.stdout).undoPoint).toBeUndefined(); // nothing ran to take one of
+      expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("1:one\n2:two");
+    }, 240_000);
+  },
+);
