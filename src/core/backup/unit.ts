@@ -8,6 +8,7 @@ import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import { dumpSource } from "./dump.ts";
 import { snapshotStopped } from "./frozen.ts";
+import { frozenBackup, fsSnapshotFallback } from "./fs-snapshot.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
@@ -125,6 +126,22 @@ export async function backupUnit(
     }
   }
   const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
+  const fallback = plan.mode === "fs-snapshot" ? fsSnapshotFallback(plan) : undefined;
+  if (fallback) d.log.warn(`${plan.name}: ${fallback}`);
+  const finish = async (stopped: string[], restartFailed: string[], more: Partial<UnitResult>) => {
+    if (d.lifecycle.signal.aborted) errors.push({ phase: "interrupted", message: "interrupted by a signal" });
+    else await hook("post_backup", plan.hooks.postBackup);
+    return result({ stopped, restartFailed, ...(fallback ? { warnings: [fallback] } : {}), ...more });
+  };
+  if (plan.mode === "fs-snapshot" && !fallback) {
+    const snap = (s: SourcePlan, signal: AbortSignal) => snapshotSource(d.kopia, s, { ...snapOpts, signal });
+    const f = await frozenBackup(d, plan, runId, data, { snap, record, policyFailed, cold });
+    errors.push(...f.errors);
+    return finish(f.stopped, f.restartFailed, {
+      ...f.windows,
+      ...(f.warnings.length ? { warnings: f.warnings } : {}),
+    });
+  }
   if (plan.mode === "warm-then-cold") {
     // Before the gated snapshots start: each picks its base when it opens, the warm pass among them.
     if (opts.gate)
@@ -173,13 +190,11 @@ export async function backupUnit(
           frozenWindowMs: Math.round(firstStartAt - allStoppedAt),
         }
       : {};
-  if (d.lifecycle.signal.aborted) errors.push({ phase: "interrupted", message: "interrupted by a signal" });
-  else await hook("post_backup", plan.hooks.postBackup);
-  return result({
-    stopped: stop.stopped.map((s) => s.plan.name),
-    restartFailed: start.restartFailed,
-    ...windows,
-  });
+  return finish(
+    stop.stopped.map((s) => s.plan.name),
+    start.restartFailed,
+    windows,
+  );
 }
 
 /** Stages a staged source; undefined when ready, else why it is skipped or failed. */
