@@ -11,13 +11,16 @@
  *
  * Run as root from a worktree with a built binary (`bun run build.ts`):
  *   bun bench/downtime.ts [--size 1G|200M] [--change 10] [--reps 3] [--volumes 4] [--strategies cold,…]
- *                         [--python PATH|none] [--before OLD-BINARY]
+ *                         [--python PATH|none] [--before OLD-BINARY] [--keep]
+ * With `fs-snapshot` among the strategies the data lives on a btrfs the bench makes on a loop device
+ * (bind volumes, as `test/integration/fs-snapshot.test.ts` does), for every strategy alike.
  * The machine is shared and loaded: each change round is repeated `--reps` times; medians are printed.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { QUICK_STOP, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../test/helpers/env.ts";
+import { bindVolume, makeBtrfs } from "./downtime-btrfs.ts";
 import { changeData, fillVolume, parseSize } from "./downtime-data.ts";
 import { coldFromEvents } from "./downtime-events.ts";
 
@@ -31,6 +34,8 @@ const { values: args } = parseArgs({
     /** Another kopi-docka binary (e.g. an older build) run as "cold, before" on the same data. */
     before: { type: "string" },
     python: { type: "string", default: "/var/cache/kopi-docka-dev/py/bin/kopi-docka" },
+    /** Leave the repositories, configs and kopia's logs (timestamped, per process) for a look. */
+    keep: { type: "boolean", default: false },
   },
 });
 const size = parseSize(args.size);
@@ -162,10 +167,17 @@ function median(xs: (number | undefined)[]): number | undefined {
 }
 const perSource = (ms?: number) => (ms === undefined ? "-" : `${Math.round(ms / volumeCount)} ms`);
 const fmt = (ms?: number) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(2)}s`);
+// fs-snapshot needs the data on btrfs: then every strategy reads the same data there, from bind volumes.
+const btrfs = strategies.includes("fs-snapshot") ? await makeBtrfs(dir.path, size * 3 + 2 ** 30) : undefined;
 try {
-  for (const v of volumes) await run(["docker", "volume", "create", v]);
   const mountpoints: string[] = [];
   for (const v of volumes) {
+    if (btrfs) {
+      mountpoints.push(join(btrfs.mnt, v));
+      await bindVolume(v, join(btrfs.mnt, v));
+      continue;
+    }
+    await run(["docker", "volume", "create", v]);
     const r = await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", v]);
     mountpoints.push(r.stdout.trim());
   }
@@ -221,5 +233,7 @@ try {
   for (const f of [profile, `${profile}.kopia-password`, `${profile}.mlock`]) rmSync(f, { force: true });
   // …and stages its recipes under a fixed path, whatever its config says.
   rmSync(`/var/cache/kopi-docka/staging/recipes/${name}`, { recursive: true, force: true });
-  dir.remove();
+  await btrfs?.remove();
+  if (args.keep) console.error(`kept ${dir.path}`);
+  else dir.remove();
 }

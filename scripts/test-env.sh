@@ -45,7 +45,9 @@ if ! docker info >/dev/null 2>&1; then
     log "started docker.service"
   else
     log "starting dockerd in the background (log: /var/log/kopi-docka-test-dockerd.log)"
-    nohup dockerd >/var/log/kopi-docka-test-dockerd.log 2>&1 &
+    # In a session of its own: ending the job that ran this script (its process group) must not end
+    # the daemon every later test and every other job on this machine shares.
+    setsid -f dockerd >>/var/log/kopi-docka-test-dockerd.log 2>&1 </dev/null
   fi
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || die "dockerd did not come up; see /var/log/kopi-docka-test-dockerd.log"

@@ -223,9 +223,10 @@ export const UnitOverrideSchema = z.strictObject({
   stop: z.boolean().default(true),
   /**
    * How the unit is read: "cold" (stopped), "warm-then-cold" (a warm pass first), "live" (never
-   * stopped), "dump" (never stopped: a database dump streamed from inside the container).
+   * stopped), "dump" (never stopped: a database dump streamed from inside the container),
+   * "fs-snapshot" (stopped only while a btrfs snapshot is taken; README "Backup modes").
    */
-  mode: z.enum(["cold", "warm-then-cold", "live", "dump"]).optional(),
+  mode: z.enum(["cold", "warm-then-cold", "live", "dump", "fs-snapshot"]).optional(),
   /** mode "dump": a preset's dump and restore commands. */
   dump: z.enum(DUMP_PRESETS).optional(),
   /** mode "dump": a dump command of one's own (argv, run in the container); needs restore_command. */

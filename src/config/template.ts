@@ -222,7 +222,8 @@ passphrase_file = ""
 # exclude = false            # true: never back up this unit
 # exclude_volumes = []       # volume names of this unit to leave out
 # mode = "cold"              # "warm-then-cold": a warm pass first, shorter downtime; "live": never stopped;
-#                            # "dump": never stopped, the database is dumped from inside its container
+#                            # "dump": never stopped, the database is dumped from inside its container;
+#                            # "fs-snapshot": stopped only for a btrfs snapshot, backed up from it after the start
 # dump = "postgres"          # mode "dump": a preset (postgres, mysql, mariadb, mongo, sqlite)
 # dump_path = "/data/app.db" # the sqlite preset's database file inside the container
 # dump_command = ["pg_dump", "-U", "app", "app"]   # or a command of your own (argv, run in the container)

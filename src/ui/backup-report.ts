@@ -1,4 +1,5 @@
-import type { BackupPlan } from "../core/backup/plan-model.ts";
+import { fsSnapshotFallback } from "../core/backup/fs-snapshot.ts";
+import type { BackupPlan, UnitPlan } from "../core/backup/plan-model.ts";
 import { type RunRecord, savedBytes } from "../core/backup/result.ts";
 import { formatBytes, formatDuration, renderTable } from "../core/format.ts";
 
@@ -40,11 +41,27 @@ export function renderBackupPlan(plan: BackupPlan): string {
         ),
       ),
     );
+    if (u.mode === "fs-snapshot") out.push(...fsSnapshotLines(u));
     for (const s of u.skipped) out.push(`  skipped ${s.kind} ${s.id}: ${s.reason}`);
     if (u.hooks.postBackup) out.push(`  post-backup hook: ${u.hooks.postBackup}`);
   }
   for (const s of plan.skippedUnits) out.push(`skipped unit ${s.name}: ${s.reason}`);
   return out.join("\n");
+}
+
+/** Per data source of an `fs-snapshot` unit: frozen by which snapshot, or read cold and why. */
+function fsSnapshotLines(u: UnitPlan): string[] {
+  const lines = u.sources.flatMap((s) => {
+    const p = s.fsSnapshot;
+    if (!p) return [];
+    const how =
+      p.kind === "snapshot"
+        ? `fs-snapshot of ${p.driver} subvolume ${p.volume}${p.relative ? `, read at ${p.relative}` : ""}`
+        : `cold: ${p.reason}`;
+    return [`  ${s.type} ${s.label}: ${how}`];
+  });
+  const fallback = fsSnapshotFallback(u);
+  return fallback ? [...lines, "  the whole unit is backed up cold (every source must be on btrfs)"] : lines;
 }
 
 /** Column titles of `unitRow`, shared by the end-of-run summary and `history`. */
@@ -100,10 +117,13 @@ export function renderHistory(runs: RunRecord[]): string {
 /** One line per unit for the end of a run (and one per replica copied after it). */
 export function renderRecord(record: RunRecord): string {
   const gaps = record.units.flatMap((u) => (u.notProtected ?? []).map((g) => `  ${u.name}: ${g}`));
+  const warned = record.units.flatMap((u) => (u.warnings ?? []).map((w) => `  ${u.name}: ${w}`));
   const table = renderTable(UNIT_ROW_HEADER, [...record.units.map(unitRow), ...replicaRows(record)]);
-  return gaps.length
-    ? `${table}\nNot backed up (no host path holds this data while stopped):\n${gaps.join("\n")}`
-    : table;
+  return [
+    table,
+    ...(gaps.length ? ["Not backed up (no host path holds this data while stopped):", ...gaps] : []),
+    ...(warned.length ? ["Warnings:", ...warned] : []),
+  ].join("\n");
 }
 
 /** A replica synced after the run, as a unit-shaped row: `replica NAME`, ok/failed, time, error. */

@@ -54,6 +54,7 @@ export function renderRunDetail(r: RunRecord): string[] {
       );
     } else out.push("  no snapshot");
     for (const g of u.notProtected ?? []) out.push(`  not backed up: ${g}`);
+    for (const w of u.warnings ?? []) out.push(`  warning: ${w}`);
     if (u.errors.length)
       out.push("  errors:", ...u.errors.flatMap((e) => errorLines(e).map((l) => `  ${l}`)));
   }

@@ -28,7 +28,8 @@ export interface ProgressLine<P> {
 
 /**
  * Progress lines for backup and restore alike, and the one place that decides how they show: on a
- * terminal one line per item, redrawn in place and left standing when done; otherwise (journald,
+ * terminal one line per item, redrawn in place and left standing when done (items side by side: one
+ * after the other, a later one drawn once the earlier ones are done); otherwise (journald,
  * pipes, CI) a plain log line at most every `plainEveryMs`; nothing under `--quiet`. Under
  * `--verbose`, debug lines (every command run, kopia's stderr) would land in the middle of a redrawn
  * line, so plain lines then. Never asks anything.
@@ -42,6 +43,16 @@ export function progressLines(o: ProgressOptions) {
   const draw = (text: string, end = "") => {
     const width = out.columns && out.columns > 10 ? out.columns - 1 : undefined;
     out.write(`\r\x1b[2K${width ? text.slice(0, width) : text}${end}`);
+  };
+  // Live items not yet shown done, oldest first: only the first is drawn (one line redrawn in place),
+  // so items running side by side show one after the other, each with its own numbers.
+  const shown: { text: () => string; final?: string }[] = [];
+  const advance = () => {
+    for (let head = shown[0]; head?.final !== undefined; head = shown[0]) {
+      draw(head.final, "\n");
+      shown.shift();
+    }
+    if (shown[0]) draw(shown[0].text());
   };
   return {
     now,
@@ -61,13 +72,17 @@ export function progressLines(o: ProgressOptions) {
       let done = false;
       const text = (outcome?: Outcome) =>
         `${render(last, now() - start, outcome)}${outcome === "failed" ? " — failed" : ""}`;
-      if (mode === "live") draw(text());
+      const me: (typeof shown)[number] = { text: () => text() };
+      if (mode === "live") {
+        shown.push(me);
+        if (shown[0] === me) draw(text());
+      }
       return {
         standing: mode === "live",
         update(p) {
           if (done || mode === "silent") return;
           last = p;
-          if (mode === "live") return draw(text());
+          if (mode === "live") return shown[0] === me ? draw(text()) : undefined;
           if (now() - lastLogged < every) return;
           lastLogged = now();
           logged = true;
@@ -76,8 +91,10 @@ export function progressLines(o: ProgressOptions) {
         finish(outcome) {
           if (done || mode === "silent") return;
           done = true;
-          if (mode === "live") draw(text(outcome), "\n");
-          else if (closingLog && logged) o.log.info(text(outcome));
+          if (mode === "live") {
+            me.final = text(outcome);
+            advance();
+          } else if (closingLog && logged) o.log.info(text(outcome));
         },
       };
     },

@@ -3,8 +3,14 @@ import type { Rendered } from "./output.ts";
 
 /** `recover`: what was started, skipped or failed, and what was left to a run that is still alive. */
 export function renderRecover(r: RecoverReport): Rendered {
-  if (r.pendingBefore === 0) return "Nothing to recover: no container is recorded as stopped by kopi-docka.";
+  const snaps = [
+    ...r.snapshots.removed.map((p) => `removed  snapshot ${p}`),
+    ...r.snapshots.failed.map((f) => `FAILED   snapshot ${f.snapshot}: ${f.reason}`),
+  ];
+  if (r.pendingBefore === 0 && snaps.length === 0)
+    return "Nothing to recover: no container is recorded as stopped by kopi-docka.";
   const lines = [
+    ...snaps,
     ...r.started.map((name) => `started  ${name}`),
     ...r.skipped.map((s) => `skipped  ${s.name}: ${s.reason}`),
     ...r.failed.map((f) => `FAILED   ${f.name}: ${f.reason}`),

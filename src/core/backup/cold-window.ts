@@ -27,8 +27,12 @@ export function coldBound(parent: AbortSignal) {
         Math.max(0, leftMs),
       );
     },
+    /** The containers start: no more cancelling for the bound. */
     disarm() {
       if (timer) clearTimeout(timer);
+    },
+    /** Every snapshot has ended: stop following `parent`. */
+    detach() {
       parent.removeEventListener("abort", follow);
     },
   };

@@ -35,6 +35,7 @@ export async function executeBackup(
   const units: UnitResult[] = [];
   const errors: PhaseError[] = [];
   const gate = plan.units.length > 0 && (await gatePolicy(d, early.identityPolicy));
+  const policies = plan.units.length > 0 ? await definedPolicies(d) : {};
   for (const unitPlan of plan.units) {
     const unit = discovery.units.find((u) => u.name === unitPlan.name);
     if (d.lifecycle.signal.aborted || !unit) {
@@ -45,7 +46,7 @@ export async function executeBackup(
     d.log.info(
       `unit ${unitPlan.name}: ${unitPlan.sources.length} source(s), ${unitPlan.stopOrder.length} container(s) to stop`,
     );
-    const r = await backupUnit(d, unitPlan, unit, plan.runId, { gate });
+    const r = await backupUnit(d, unitPlan, unit, plan.runId, { gate, policies });
     units.push(r);
     onUnit?.(r);
     const cold =
@@ -93,6 +94,19 @@ async function gatePolicy(d: BackupDeps, current?: Promise<KopiaPolicy>): Promis
       `snapshots will open the repository inside the cold window: gate policy not set: ${errorMessage(e)}`,
     );
     return false;
+  }
+}
+
+/**
+ * Every defined policy in one `policy export`, for the read-before-write of each source's ignore
+ * rules (one kopia process per run instead of one per source). A failure fails each data source's
+ * policy step, as a failed read of its own policy would.
+ */
+async function definedPolicies(d: BackupDeps): Promise<Record<string, KopiaPolicy> | Error> {
+  try {
+    return await d.kopia.policyDefinedAll();
+  } catch (e) {
+    return e instanceof Error ? e : new Error(errorMessage(e));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Scope } from "../../config/schema.ts";
 import type { BackupMode, UnitType } from "../discovery/model.ts";
+import type { FsPlacement } from "../fs-snapshot/driver.ts";
 import type { SnapshotTags, SnapshotType } from "../snapshot/tags.ts";
 
 /**
@@ -52,6 +53,8 @@ export interface SourcePlan {
   /** The size of this source's last saved snapshot (kopia's `rootEntry.summ.size`, from the run records). */
   lastSnapshotBytes?: number;
   reason: string;
+  /** `fs-snapshot` units' volumes and binds: frozen by a filesystem snapshot, or read cold and why. */
+  fsSnapshot?: FsPlacement;
 }
 
 export interface UnitPlan {

@@ -88,6 +88,8 @@ export interface UnitResult {
   frozenWindowMs?: number;
   /** Data the unit uses that this run could not read ("volume x: why"); never counted as saved. */
   notProtected?: string[];
+  /** What went otherwise than the unit's mode asks (an `fs-snapshot` unit backed up cold, and why). */
+  warnings?: string[];
 }
 
 /** One backup run, as stored in `<state_dir>/runs/<run_id>.json`. Never holds a secret. */

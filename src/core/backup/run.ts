@@ -6,6 +6,7 @@ import { recoverIfNeeded } from "../containers/recover.ts";
 import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
+import { locateSources } from "../fs-snapshot/locate.ts";
 import { applyGlobalPolicy } from "../kopia/policy.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
@@ -13,6 +14,7 @@ import { syncReplicas } from "../repository/replicas.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import { type EarlyReads, executeBackup, identity } from "./execute.ts";
+import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
@@ -46,7 +48,7 @@ export async function planFromHost(
       `units: ${discovery.units.map((u) => u.name).join(", ") || "(none)"} (see \`kopi-docka list\`)`,
     );
   }
-  const plan = planBackup(d.config, discovery, d.now?.() ?? new Date(), {
+  const planned = planBackup(d.config, discovery, d.now?.() ?? new Date(), {
     runId,
     hostname: d.hostname,
     version: d.version,
@@ -55,6 +57,8 @@ export async function planFromHost(
     ...(req.scope ? { scope: req.scope } : {}),
     ...lastRunFacts(readRunRecords(d.paths.runsDir)),
   });
+  const fsPaths = fsSnapshotPaths(planned);
+  const plan = fsPaths.length ? withFsPlacements(planned, await locateSources(d.runner, fsPaths)) : planned;
   return { plan, discovery };
 }
 

@@ -2,10 +2,13 @@ import { errorMessage } from "../caught.ts";
 import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
+import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import { dumpSource } from "./dump.ts";
+import { snapshotStopped } from "./frozen.ts";
+import { frozenBackup, fsSnapshotFallback } from "./fs-snapshot.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
@@ -24,8 +27,12 @@ export async function backupUnit(
   plan: UnitPlan,
   unit: Unit,
   runId: string,
-  /** `gate`: data snapshots start before the stop and wait at a gate (`gated.ts`). */
-  opts: { gate: boolean } = { gate: false },
+  opts: {
+    /** Data snapshots start before the stop and wait at a gate (`gated.ts`). */
+    gate: boolean;
+    /** The repository's defined policies, read once per run (`Kopia.policyDefinedAll`), or why not. */
+    policies: Record<string, KopiaPolicy> | Error;
+  },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
   const started = performance.now();
@@ -102,8 +109,10 @@ export async function backupUnit(
   const data = ready.filter(isData);
   for (const s of data) {
     try {
+      if (opts.policies instanceof Error) throw opts.policies;
       await applyIgnoreRules(
         d.kopia,
+        opts.policies,
         `${d.kopia.options.username}@${d.hostname}:${s.logicalPath}`,
         s.excludePatterns,
       );
@@ -116,6 +125,22 @@ export async function backupUnit(
     }
   }
   const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
+  const fallback = plan.mode === "fs-snapshot" ? fsSnapshotFallback(plan) : undefined;
+  if (fallback) d.log.warn(`${plan.name}: ${fallback}`);
+  const finish = async (stopped: string[], restartFailed: string[], more: Partial<UnitResult>) => {
+    if (d.lifecycle.signal.aborted) errors.push({ phase: "interrupted", message: "interrupted by a signal" });
+    else await hook("post_backup", plan.hooks.postBackup);
+    return result({ stopped, restartFailed, ...(fallback ? { warnings: [fallback] } : {}), ...more });
+  };
+  if (plan.mode === "fs-snapshot" && !fallback) {
+    const snap = (s: SourcePlan, signal: AbortSignal) => snapshotSource(d.kopia, s, { ...snapOpts, signal });
+    const f = await frozenBackup(d, plan, runId, data, { snap, record, policyFailed, cold });
+    errors.push(...f.errors);
+    return finish(f.stopped, f.restartFailed, {
+      ...f.windows,
+      ...(f.warnings.length ? { warnings: f.warnings } : {}),
+    });
+  }
   if (plan.mode === "warm-then-cold") {
     // Before the gated snapshots start: each picks its base when it opens, the warm pass among them.
     if (opts.gate)
@@ -140,53 +165,35 @@ export async function backupUnit(
   if (plan.maxColdSeconds !== undefined && stop.firstStopAt !== undefined)
     cold.arm(plan.maxColdSeconds * 1000 - (performance.now() - stop.firstStopAt));
   const overrun = () => `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
-  try {
-    for (const s of data) {
-      if (cold.overrun) {
-        const r = await gates?.gated.find((g) => g.source === s)?.abandon(overrun());
-        record(r ?? { type: s.type, label: s.label, status: "failed", durationMs: 0, reason: overrun() });
-        continue;
-      }
-      const gated = gates?.gated.find((g) => g.source === s);
-      if (stop.errors.length > 0 || policyFailed(s)) {
-        const reason = "not snapshotted: not cold or excludes missing";
-        sources.push(
-          gated
-            ? await gated.abandon(reason)
-            : { type: s.type, label: s.label, status: "failed", durationMs: 0, reason },
-        );
-        continue;
-      }
-      if (d.lifecycle.signal.aborted) break;
-      const r = gated
-        ? await gated.release()
-        : await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal });
-      record(cold.overrun && r.status !== "ok" ? { ...r, reason: overrun() } : r);
-    }
-  } finally {
-    cold.disarm();
-    for (const g of gates?.gated ?? [])
-      if (!sources.some((r) => r.label === g.source.label && r.type === g.source.type))
-        await g.abandon("interrupted");
-    gates?.dispose();
-  }
+  const frozen = snapshotStopped(d, data, gates?.gated ?? [], {
+    skip: (s) =>
+      stop.errors.length > 0 || policyFailed(s) ? "not snapshotted: not cold or excludes missing" : undefined,
+    snap: (s) => snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }),
+    overrun: () => (cold.overrun ? overrun() : undefined),
+  });
+  await frozen.read;
+  cold.disarm();
   const firstStartAt = performance.now();
   const start = await startUnit(d, plan, stop.stopped);
   errors.push(...start.errors);
+  const coldWindowMs = stop.firstStopAt !== undefined ? performance.now() - stop.firstStopAt : undefined;
+  for (const t of await frozen.taken)
+    if (t?.quiet) sources.push(t.result);
+    else if (t) record(t.result);
+  cold.detach();
+  gates?.dispose();
   const windows =
-    stop.firstStopAt !== undefined
+    coldWindowMs !== undefined
       ? {
-          coldWindowMs: Math.round(performance.now() - stop.firstStopAt),
+          coldWindowMs: Math.round(coldWindowMs),
           frozenWindowMs: Math.round(firstStartAt - allStoppedAt),
         }
       : {};
-  if (d.lifecycle.signal.aborted) errors.push({ phase: "interrupted", message: "interrupted by a signal" });
-  else await hook("post_backup", plan.hooks.postBackup);
-  return result({
-    stopped: stop.stopped.map((s) => s.plan.name),
-    restartFailed: start.restartFailed,
-    ...windows,
-  });
+  return finish(
+    stop.stopped.map((s) => s.plan.name),
+    start.restartFailed,
+    windows,
+  );
 }
 
 /** Stages a staged source; undefined when ready, else why it is skipped or failed. */

@@ -1,7 +1,9 @@
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
+import { removeStaleSnapshots, type SnapshotRecovery } from "../fs-snapshot/recover.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
 import { createJournal } from "./journal.ts";
 import { type RecoverResult, recoverContainers } from "./recover.ts";
 
@@ -11,6 +13,8 @@ export interface RecoverReport extends RecoverResult {
   pendingBefore: number;
   /** Entries left that belong to runs still alive (not counting failed starts). */
   leftForLiveRuns: number;
+  /** Filesystem snapshots (`fs-snapshot` mode) dead runs left: removed now, or not and why. */
+  snapshots: SnapshotRecovery;
 }
 
 export interface RecoverLockedContext {
@@ -18,6 +22,8 @@ export interface RecoverLockedContext {
   docker: Docker;
   log: Logger;
   lifecycle: { signal: AbortSignal };
+  /** Given, filesystem snapshots dead runs left are removed too (the command context has it). */
+  runner?: Runner;
 }
 
 /**
@@ -40,13 +46,20 @@ export async function recoverUnderLock(
   const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
   const pendingBefore = journal.entries().length;
   let result: RecoverResult;
+  let snapshots: SnapshotRecovery = { removed: [], failed: [] };
   try {
     result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
+    if (ctx.runner)
+      snapshots = await removeStaleSnapshots({
+        runner: ctx.runner,
+        journalDir: ctx.paths.journalDir,
+        log: ctx.log,
+      });
   } finally {
     lock.release();
   }
   const leftForLiveRuns = journal.entries().length - result.failed.length;
-  return { ...result, pendingBefore, leftForLiveRuns };
+  return { ...result, pendingBefore, leftForLiveRuns, snapshots };
 }
 
 /** The `restart_failed` error of a recovery that could not start every container, if any. */

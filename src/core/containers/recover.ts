@@ -1,8 +1,10 @@
 import { errorMessage } from "../caught.ts";
 import type { ContainerInspect, Docker } from "../docker/docker.ts";
 import { AppError, ProcessError } from "../errors.ts";
+import { removeStaleSnapshots } from "../fs-snapshot/recover.ts";
 import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
+import type { Runner } from "../process/runner.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
 
@@ -113,6 +115,8 @@ export interface RecoverContext {
   paths: { journalDir: string };
   docker: Docker;
   log: Logger;
+  /** Given, filesystem snapshots a dead run left (`fs-snapshot` mode) are removed as well. */
+  runner?: Runner;
 }
 
 /**
@@ -123,10 +127,15 @@ export interface RecoverContext {
  */
 export async function recoverIfNeeded(ctx: RecoverContext): Promise<RecoverResult | undefined> {
   const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
-  if (!journal.hasEntries()) return undefined;
-  const result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
-  for (const f of result.failed) {
-    ctx.log.warn(`container ${f.name} is still stopped (${f.reason}); run \`kopi-docka recover\``);
+  let result: RecoverResult | undefined;
+  if (journal.hasEntries()) {
+    result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
+    for (const f of result.failed) {
+      ctx.log.warn(`container ${f.name} is still stopped (${f.reason}); run \`kopi-docka recover\``);
+    }
   }
+  // After the containers: a dead run's filesystem snapshots only take space.
+  if (ctx.runner)
+    await removeStaleSnapshots({ runner: ctx.runner, journalDir: ctx.paths.journalDir, log: ctx.log });
   return result;
 }

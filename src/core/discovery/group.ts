@@ -113,11 +113,12 @@ function ignore(c: ContainerInfo, label: string, confirm: string): void {
 }
 
 /**
- * A `dump` or `warm-then-cold` label on any container makes the unit so; "live" when nothing of it is
- * stopped.
+ * A `dump`, `fs-snapshot` or `warm-then-cold` label on any container makes the unit so (in that order:
+ * the shorter window first); "live" when nothing of it is stopped.
  */
 function labelledMode(containers: readonly ContainerInfo[]): BackupMode {
   if (containers.some((c) => c.mode === "dump")) return "dump";
+  if (containers.some((c) => c.mode === "fs-snapshot")) return "fs-snapshot";
   if (containers.some((c) => c.mode === "warm-then-cold")) return "warm-then-cold";
   if (containers.length > 0 && containers.every((c) => !c.stop)) return "live";
   return "cold";

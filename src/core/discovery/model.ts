@@ -8,7 +8,7 @@ import type { ContainerInspect, NetworkInspect } from "../docker/schemas.ts";
 export type UnitType = "compose" | "standalone";
 
 /** How a unit's data is read (README "Backup modes"). */
-export const BACKUP_MODES = ["cold", "warm-then-cold", "live", "dump"] as const;
+export const BACKUP_MODES = ["cold", "warm-then-cold", "live", "dump", "fs-snapshot"] as const;
 export type BackupMode = (typeof BACKUP_MODES)[number];
 
 export interface MountInfo {

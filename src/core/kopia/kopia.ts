@@ -280,17 +280,12 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     },
 
     /**
-     * The policy defined on a `user@host:/path` target itself, without what it inherits
-     * (`policy export`); undefined when none is defined. `policyShow` gives the effective one.
+     * Every policy defined in the repository, keyed by target (`(global)`, `user@host`,
+     * `user@host:/path`), each as defined there without what it inherits: one `policy export`.
      */
-    async policyDefined(target: string): Promise<KopiaPolicy | undefined> {
-      const r = await run(["policy", "export", target], { check: false, timeoutMs: 300_000 });
-      if (r.exitCode !== 0) {
-        if (/policy not found/i.test(r.stderr)) return undefined;
-        throw classifyKopiaError(failure(r));
-      }
-      const all = parseKopiaJson(z.record(z.string(), KopiaPolicySchema), r.stdout || "{}", "policy export");
-      return all[target];
+    async policyDefinedAll(): Promise<Record<string, KopiaPolicy>> {
+      const r = await run(["policy", "export"], { timeoutMs: 300_000 });
+      return parseKopiaJson(z.record(z.string(), KopiaPolicySchema), r.stdout || "{}", "policy export");
     },
 
     /** `policy set` with the given flags; callers pass only values that differ (read-before-write). */

@@ -51,16 +51,21 @@ export async function applyGlobalPolicy(kopia: Kopia, config: Config, log: Logge
 }
 
 /**
- * Read-before-write of `backup.exclude_patterns` as the ignore rules of one recorded source: reads the
- * source's own policy (never the effective one, which mixes in the global rules) and writes only when
- * the lists differ.
+ * Read-before-write of `backup.exclude_patterns` as the ignore rules of one recorded source: compares
+ * with the source's own policy in `defined` (all defined policies, `Kopia.policyDefinedAll`, read once
+ * per run; never the effective one, which mixes in the global rules) and writes only when the lists
+ * differ, noting the new list in `defined` for a later unit that records the same source.
  */
 export async function applyIgnoreRules(
   kopia: Kopia,
+  defined: Record<string, KopiaPolicy>,
   source: string,
   patterns: readonly string[],
 ): Promise<string[]> {
-  const flags = ignoreRuleFlags(patterns, await kopia.policyDefined(source));
-  if (flags.length > 0) await kopia.policySet(source, flags);
+  const current = defined[source];
+  const flags = ignoreRuleFlags(patterns, current);
+  if (flags.length === 0) return flags;
+  await kopia.policySet(source, flags);
+  defined[source] = { ...current, files: { ...current?.files, ignore: [...new Set(patterns)] } };
   return flags;
 }

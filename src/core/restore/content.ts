@@ -7,13 +7,7 @@ import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
-import {
-  BACKUP_FORMAT,
-  type SnapshotTags,
-  sourceIdentity,
-  tagStrings,
-  undoSourcePath,
-} from "../snapshot/tags.ts";
+import { sourceIdentity, tagStrings, undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
@@ -63,18 +57,10 @@ export async function takeUndoSnapshot(
   runId: string,
   timestamp: string,
 ): Promise<string> {
-  const tags: SnapshotTags = {
-    type: item.kind,
-    unit: plan.point.unit,
-    backup_id: runId,
-    run_id: runId,
-    backup_scope: "minimal",
-    timestamp,
-    backup_format: BACKUP_FORMAT,
-    kopi_docka_version: c.version,
-    phase: "pre-restore",
-    ...(item.kind === "volume" ? { volume: item.name } : { bind_source: item.path }),
-  };
+  const tags = undoPointTags(
+    { unit: plan.point.unit, runId, timestamp, version: c.version },
+    { type: item.kind, ...(item.kind === "volume" ? { volume: item.name } : { bind_source: item.path }) },
+  );
   const m = await c.kopia.snapshotCreate(item.path, {
     overrideSource: sourceIdentity(c.kopia.options.username, c.hostname, undoSourcePath(tags)),
     tags: tagStrings(tags),

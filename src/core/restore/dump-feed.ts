@@ -5,7 +5,7 @@ import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import { redactText } from "../snapshot/redact.ts";
-import { BACKUP_FORMAT, type SnapshotTags, undoSourcePath } from "../snapshot/tags.ts";
+import { undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
 import type { DumpStep } from "./dumps.ts";
 
 /**
@@ -25,20 +25,15 @@ export async function takeUndoDump(
   timestamp: string,
 ): Promise<void> {
   if (!step.undo) return;
-  const tags: SnapshotTags = {
-    type: "dump",
-    unit,
-    backup_id: runId,
-    run_id: runId,
-    backup_scope: "minimal",
-    timestamp,
-    backup_format: BACKUP_FORMAT,
-    kopi_docka_version: c.version,
-    phase: "pre-restore",
-    dump_container: step.container,
-    dump_file: step.undo.file,
-    ...(step.undo.preset ? { dump_preset: step.undo.preset } : {}),
-  };
+  const tags = undoPointTags(
+    { unit, runId, timestamp, version: c.version },
+    {
+      type: "dump",
+      dump_container: step.container,
+      dump_file: step.undo.file,
+      ...(step.undo.preset ? { dump_preset: step.undo.preset } : {}),
+    },
+  );
   const source = {
     type: "dump" as const,
     label: step.container,

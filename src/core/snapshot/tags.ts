@@ -71,6 +71,24 @@ export function undoSourcePath(
   return logicalSourcePath(tags).replace(/^\/kopi-docka\/[^/]+/, (m) => `${m}/pre-restore`);
 }
 
+/** The tags of an undo point (`phase:pre-restore`) taken by restore run `runId`; `what` names its source. */
+export function undoPointTags(
+  o: { unit: string; runId: string; timestamp: string; version: string },
+  what: Pick<SnapshotTags, "type"> & Partial<SnapshotTags>,
+): SnapshotTags {
+  return {
+    unit: o.unit,
+    backup_id: o.runId,
+    run_id: o.runId,
+    backup_scope: "minimal",
+    timestamp: o.timestamp,
+    backup_format: BACKUP_FORMAT,
+    kopi_docka_version: o.version,
+    phase: "pre-restore",
+    ...what,
+  };
+}
+
 /** `<user>@<host>:<path>`: kopia's source identity of one snapshot (`--override-source`). */
 export function sourceIdentity(user: string, host: string, path: string): string {
   return `${user}@${host}:${path}`;

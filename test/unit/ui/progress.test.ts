@@ -68,6 +68,31 @@ describe("progress reporter", () => {
     expect(h.written.at(-1)).toContain("— failed\n");
   });
 
+  test("terminal: sources side by side show one after the other, each with its own numbers and time", () => {
+    const h = harness(true);
+    const unit = h.progress.unit("app");
+    const a = unit.source("v0");
+    const b = unit.source("v1");
+    const c = unit.source("v2");
+    b.update(sample(2048));
+    h.tick(1000);
+    c.update(sample(3072));
+    c.finish("ok"); // done before the ones drawn above it
+    expect(h.written.join("")).not.toContain("app v1");
+    expect(h.written.join("")).not.toContain("app v2");
+    h.tick(1000);
+    a.finish("ok");
+    b.update(sample(4096));
+    b.finish("failed");
+    const lines = h.written.join("").split("\n").filter(Boolean);
+    const last = (line: string) => line.split("\r\x1b[2K").at(-1) ?? "";
+    expect(lines.map(last)).toEqual([
+      "app v0: starting, 2.0s (unit 2.0s)",
+      "app v1: 4.0 KiB hashed (3 files), 2.0 KiB cached (2 files), 1.0 KiB uploaded, 2.0s (unit 2.0s) — failed",
+      "app v2: 3.0 KiB hashed (3 files), 2.0 KiB cached (2 files), 1.0 KiB uploaded, 1.0s (unit 1.0s)",
+    ]);
+  });
+
   test("terminal: a percentage against the last snapshot's size while running, none when done", () => {
     const h = harness(true);
     const s = h.progress.unit("app").source("volume data", { expectedBytes: 20_000 });

@@ -28,7 +28,13 @@ const manifest = (id: string) =>
 
 /** Every kopia call answered; `failSnapshotOf` makes the snapshot of a path fail with no manifest. */
 function fakeHost(
-  o: { failSnapshotOf?: string; hookFails?: string; owner?: string; nextQuick?: string } = {},
+  o: {
+    failSnapshotOf?: string;
+    hookFails?: string;
+    owner?: string;
+    nextQuick?: string;
+    policies?: string;
+  } = {},
 ): Expectation[] {
   const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
   return [
@@ -39,7 +45,7 @@ function fakeHost(
     },
     { argv: kopia("snapshot"), stdout: `${manifest("m1")}\n` },
     { argv: (a) => kopia("policy")(a) && a.includes("show"), stdout: "{}" },
-    { argv: (a) => kopia("policy")(a) && a.includes("export"), exitCode: 1, stderr: "policy not found" },
+    { argv: (a) => kopia("policy")(a) && a.includes("export"), stdout: o.policies ?? "{}\n" },
     { argv: (a) => kopia("policy")(a) && a.includes("set") },
     {
       argv: (a) => kopia("maintenance")(a) && a.includes("info"),
@@ -234,6 +240,49 @@ describe("executeBackup", () => {
     expect(calls("show")).toBe(1);
     expect(calls("info")).toBe(0);
     expect(runner.calls.some((c) => c.argv.includes("maintenance"))).toBe(false);
+  });
+
+  test("one `policy export` per run; ignore rules set only on the sources whose own list differs", async () => {
+    const uploads = "kopi-docka@h:/kopi-docka/shop/binds/srv/shop/uploads";
+    const defined = { "(global)": {}, [uploads]: { files: { ignore: ["*.log"] } } };
+    const runner = new FakeRunner([], fakeHost({ policies: `${JSON.stringify(defined)}\n` }));
+    const { deps, dir } = setup(runner, { backup: { exclude_patterns: ["*.log"] } });
+    const units = [stackUnit("shop"), stackUnit("blog")];
+    const plan = planBackup(deps.config, discovery(...units), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(...units));
+    expect(record.status).toBe("ok");
+    const policy = runner.calls.map((c) => c.argv.slice(3)).filter((a) => a[0] === "policy");
+    expect(policy.filter((a) => a[1] === "export")).toEqual([["policy", "export"]]);
+    const sets = policy.filter((a) => a[1] === "set" && a.includes("--add-ignore=*.log")).map((a) => a[2]);
+    expect(sets.sort()).toEqual([
+      "kopi-docka@h:/kopi-docka/blog/binds/srv/shop/uploads",
+      "kopi-docka@h:/kopi-docka/blog/volumes/blog_dbdata",
+      "kopi-docka@h:/kopi-docka/shop/volumes/shop_dbdata",
+    ]);
+  });
+
+  test("a failed `policy export` fails each data source's policy step; nothing is snapshotted without its excludes", async () => {
+    const runner = new FakeRunner(
+      [{ argv: (a) => a.includes("policy") && a.includes("export"), exitCode: 1, stderr: "ERROR boom" }],
+      fakeHost(),
+    );
+    const { deps, dir } = setup(runner);
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(stackUnit()));
+    expect(record.status).toBe("failed");
+    const errors = record.units[0]?.errors.filter((e) => e.phase === "policy") ?? [];
+    expect(errors.map((e) => e.item).sort()).toEqual(["/srv/shop/uploads", "shop_dbdata"]);
+    expect(runner.calls.some((c) => c.argv.includes("/srv/shop/uploads") && c.argv.includes("create"))).toBe(
+      false,
+    );
   });
 
   test("a failing snapshot still restarts every container; the unit fails with the cause", async () => {

@@ -27,7 +27,14 @@ function setup() {
 test("an empty journal: nothing to recover, no docker call, the lock is released", async () => {
   const { ctx, docker } = setup();
   const report = await recoverUnderLock(ctx, { wait: false });
-  expect(report).toEqual({ started: [], skipped: [], failed: [], pendingBefore: 0, leftForLiveRuns: 0 });
+  expect(report).toEqual({
+    started: [],
+    skipped: [],
+    failed: [],
+    pendingBefore: 0,
+    leftForLiveRuns: 0,
+    snapshots: { removed: [], failed: [] },
+  });
   expect(docker.calls).toEqual([]);
   expect(recoverError(report)).toBeUndefined();
   const again = await acquireLock(ctx.paths.lockFile, { runId: "next", command: "test" });
@@ -50,6 +57,14 @@ test("a container that could not be started is a restart_failed error naming it"
     { name: "a", reason: "x" },
     { name: "b", reason: "y" },
   ];
-  const e = recoverError({ started: [], skipped: [], failed, pendingBefore: 2, leftForLiveRuns: 0 });
+  const snapshots = { removed: [], failed: [] };
+  const e = recoverError({
+    started: [],
+    skipped: [],
+    failed,
+    pendingBefore: 2,
+    leftForLiveRuns: 0,
+    snapshots,
+  });
   expect(e).toMatchObject({ code: "restart_failed", message: "2 container(s) could not be started: a, b" });
 });

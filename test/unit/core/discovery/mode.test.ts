@@ -3,7 +3,7 @@ import { groupUnits } from "../../../../src/core/discovery/group.ts";
 import { config, container } from "../backup/fixtures.ts";
 
 // What parse.ts makes of a `kopi-docka.mode` label: the mode, and "live" also means "not stopped".
-const labelled = (mode: "warm-then-cold" | "live" | "dump", fromImage = false) =>
+const labelled = (mode: "warm-then-cold" | "live" | "dump" | "fs-snapshot", fromImage = false) =>
   container("app", {
     image: "acme/app:2",
     labels: { "kopi-docka.mode": mode },
@@ -41,6 +41,13 @@ describe("backup mode", () => {
 
   test("kopi-docka.stop=false on every container is the live mode (alias)", () => {
     expect(groupUnits([container("app", { stop: false })], config())[0]?.mode).toBe("live");
+  });
+
+  test("fs-snapshot, by label or by config", () => {
+    expect(groupUnits([labelled("fs-snapshot")], config())[0]?.mode).toBe("fs-snapshot");
+    const cfg = config({ units: { app: { mode: "fs-snapshot" } } });
+    expect(groupUnits([container("app")], cfg)[0]?.mode).toBe("fs-snapshot");
+    expect(groupUnits([labelled("fs-snapshot", true)], config())[0]?.mode).toBe("cold");
   });
 
   test("a dump label on one container makes the unit dump; from an image it needs the config's word", () => {

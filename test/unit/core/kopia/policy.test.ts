@@ -1,5 +1,8 @@
 import { expect, test } from "bun:test";
-import { globalPolicyFlags, ignoreRuleFlags } from "../../../../src/core/kopia/policy.ts";
+import { createKopia } from "../../../../src/core/kopia/kopia.ts";
+import { applyIgnoreRules, globalPolicyFlags, ignoreRuleFlags } from "../../../../src/core/kopia/policy.ts";
+import type { KopiaPolicy } from "../../../../src/core/kopia/policy-schema.ts";
+import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
 
 test("global policy: only values that differ from the config are set", () => {
@@ -37,4 +40,36 @@ test("exclude patterns: the source's own ignore list becomes exactly the config'
     "--remove-ignore=*.log",
   ]);
   expect(ignoreRuleFlags([], { files: { ignore: ["*.log"] } })).toEqual(["--remove-ignore=*.log"]);
+});
+
+test("ignore rules from the run's one policy export: set only when the list differs, then noted", async () => {
+  const src = "kopi-docka@h:/kopi-docka/shop/volumes/db";
+  const runner = new FakeRunner([
+    {
+      argv: [
+        "kopia",
+        "--config-file",
+        "/k",
+        "policy",
+        "set",
+        src,
+        "--add-ignore=*.log",
+        "--no-auto-maintenance",
+      ],
+    },
+  ]);
+  const kopia = createKopia(runner, {
+    configFile: "/k",
+    cacheDir: "/c",
+    logDir: "/l",
+    password: () => "pw",
+    hostname: "h",
+    username: "kopi-docka",
+  });
+  const defined: Record<string, KopiaPolicy> = { [src]: { files: { ignore: [] } } };
+  expect(await applyIgnoreRules(kopia, defined, src, ["*.log"])).toEqual(["--add-ignore=*.log"]);
+  // A second unit recording the same source sees the list as set: no second write.
+  expect(await applyIgnoreRules(kopia, defined, src, ["*.log"])).toEqual([]);
+  expect(runner.remaining).toBe(0);
+  expect(runner.calls).toHaveLength(1);
 });

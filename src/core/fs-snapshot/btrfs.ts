@@ -1,0 +1,95 @@
+import { dirname, posix } from "node:path";
+import { errorMessage } from "../caught.ts";
+import type { Runner } from "../process/runner.ts";
+import { type FsFacts, type FsPlacement, type FsSnapshotDriver, isOurSnapshot } from "./driver.ts";
+import { FsSnapshotError } from "./errors.ts";
+
+/** statfs magic of btrfs (linux/magic.h BTRFS_SUPER_MAGIC). */
+export const BTRFS_MAGIC = 0x9123683e;
+/** Inode number of every btrfs subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
+const SUBVOLUME_ROOT_INODE = 256;
+const TIMEOUT_MS = 60_000;
+
+/**
+ * btrfs: `btrfs subvolume snapshot -r` of the subvolume holding the data, made in that subvolume's root
+ * (or, when the data is the whole subvolume, beside it, so the container never sees it), read at
+ * `<snapshot>/<relative path>`, removed with `btrfs subvolume delete`.
+ */
+export const btrfs: FsSnapshotDriver = {
+  name: "btrfs",
+  fsTypes: [BTRFS_MAGIC],
+
+  async locate(runner, realPath, fs) {
+    const volume = subvolumeRoot(realPath, fs);
+    if (!volume) return cold(`no btrfs subvolume root above ${realPath}`);
+    const relative = posix.relative(volume, realPath);
+    let into = volume;
+    if (relative === "") {
+      into = dirname(volume);
+      if (volume === "/" || fs.fsType(into) !== BTRFS_MAGIC)
+        return cold(`the data is the whole subvolume ${volume}, and its parent directory is not on btrfs`);
+    }
+    try {
+      const nested = await nestedSubvolumes(runner, volume);
+      const inside = nested.filter((n) => relative === "" || n === relative || n.startsWith(`${relative}/`));
+      if (inside.length > 0)
+        return cold(
+          `subvolume ${posix.join(volume, inside[0] ?? "")} inside the data would be empty in a snapshot`,
+        );
+    } catch (e) {
+      return cold(`btrfs cannot describe subvolume ${volume}: ${errorMessage(e)}`);
+    }
+    return { kind: "snapshot", driver: "btrfs", volume, relative, into };
+  },
+
+  async create(runner, p, signal) {
+    try {
+      await runner.run(["btrfs", "subvolume", "snapshot", "-r", p.volume, p.snapshot], {
+        timeoutMs: TIMEOUT_MS,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (e) {
+      throw new FsSnapshotError(`btrfs snapshot of ${p.volume} failed: ${errorMessage(e)}`, e);
+    }
+  },
+
+  async remove(runner, snapshot) {
+    if (!isOurSnapshot(snapshot)) throw new FsSnapshotError(`refusing to remove ${snapshot}: not ours`);
+    try {
+      await runner.run(["btrfs", "subvolume", "delete", snapshot], { timeoutMs: TIMEOUT_MS });
+    } catch (e) {
+      throw new FsSnapshotError(`btrfs could not delete ${snapshot}: ${errorMessage(e)}`, e);
+    }
+  },
+};
+
+const cold = (reason: string): FsPlacement => ({ kind: "cold", reason });
+
+/** The nearest directory at or above `path` that is a subvolume root, on btrfs all the way. */
+function subvolumeRoot(path: string, fs: FsFacts): string | undefined {
+  for (let p = path; ; p = dirname(p)) {
+    if (fs.fsType(p) !== BTRFS_MAGIC) return undefined;
+    if (fs.inode(p) === SUBVOLUME_ROOT_INODE) return p;
+    if (p === "/") return undefined;
+  }
+}
+
+/**
+ * Subvolumes directly inside `volume`, as paths relative to it. `btrfs subvolume list -o` names them
+ * from the filesystem's top level; `subvolume show`'s first line is `volume`'s own path from there
+ * ("/" for the top level itself).
+ */
+async function nestedSubvolumes(runner: Runner, volume: string): Promise<string[]> {
+  const show = await runner.run(["btrfs", "subvolume", "show", volume], { timeoutMs: TIMEOUT_MS });
+  const self = (show.stdout.split("\n")[0] ?? "").trim().replace(/^\/+|\/+$/g, "");
+  const list = await runner.run(["btrfs", "subvolume", "list", "-o", volume], { timeoutMs: TIMEOUT_MS });
+  const out: string[] = [];
+  for (const line of list.stdout.split("\n")) {
+    const m = /\bpath (.+)$/.exec(line.trim());
+    if (!m?.[1]) continue;
+    const path = m[1].replace(/^<FS_TREE>\//, "");
+    if (self === "") out.push(path);
+    else if (path.startsWith(`${self}/`)) out.push(path.slice(self.length + 1));
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+import { describe, expect, test } from "bun:test";
+import { BTRFS_MAGIC } from "../../../../src/core/fs-snapshot/btrfs.ts";
+import type { FsFacts } from "../../../../src/core/fs-snapshot/driver.ts";
+import { isOurSnapshot, snapshotName } from "../../../../src/core/fs-snapshot/driver.ts";
+import { locateSources } from "../../../../src/core/fs-snapshot/locate.ts";
+import { FakeRunner } from "../../../fakes/fake-runner.ts";
+
+const EXT4 = 0xef53;
+
+/** A described tree: which paths are on btrfs, which are subvolume roots (inode 256), symlinks. */
+function facts(o: { btrfs: string[]; subvolumes: string[]; links?: Record<string, string> }): FsFacts {
+  const under = (p: string, roots: string[]) =>
+    roots.some((r) => p === r || p.startsWith(r === "/" ? "/" : `${r}/`));
+  return {
+    fsType: (p) => (under(p, o.btrfs) ? BTRFS_MAGIC : EXT4),
+    inode: (p) => (o.subvolumes.includes(p) ? 256 : 1000 + p.length),
+    realpath: (p) => o.links?.[p] ?? p,
+  };
+}
+
+const show = (volume: string, self: string) => ({
+  argv: ["btrfs", "subvolume", "show", volume],
+  stdout: `${self}\n\tName: \t\t\tx\n\tUUID: \t\t\tu\n`,
+});
+const list = (volume: string, paths: string[], top = 5) => ({
+  argv: ["btrfs", "subvolume", "list", "-o", volume],
+  stdout: paths.map((p, i) => `ID ${260 + i} gen 8 top level ${top} path ${p}`).join("\n"),
+});
+
+describe("locateSources", () => {
+  test("data in a plain directory of a subvolume: snapshot the subvolume, read the relative path", async () => {
+    const fs = facts({ btrfs: ["/srv"], subvolumes: ["/srv"] });
+    const runner = new FakeRunner([show("/srv", "/"), list("/srv", ["other/sub"])]);
+    expect(await locateSources(runner, ["/srv/docker/db"], fs)).toEqual({
+      "/srv/docker/db": {
+        kind: "snapshot",
+        driver: "btrfs",
+        volume: "/srv",
+        relative: "docker/db",
+        into: "/srv",
+      },
+    });
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("not on btrfs: cold, naming the filesystem type; no btrfs call", async () => {
+    const runner = new FakeRunner();
+    const r = await locateSources(
+      runner,
+      ["/var/lib/docker/volumes/v/_data"],
+      facts({ btrfs: [], subvolumes: [] }),
+    );
+    expect(r["/var/lib/docker/volumes/v/_data"]).toEqual({
+      kind: "cold",
+      reason: "not on a filesystem kopi-docka can snapshot (statfs type 0xef53; btrfs only)",
+    });
+    expect(runner.calls).toEqual([]);
+  });
+
+  test("a subvolume nested inside the data would be empty in the snapshot: cold", async () => {
+    const fs = facts({ btrfs: ["/mnt"], subvolumes: ["/mnt/pool"] });
+    const runner = new FakeRunner([show("/mnt/pool", "pool"), list("/mnt/pool", ["pool/data/inner"], 256)]);
+    const r = await locateSources(runner, ["/mnt/pool/data"], fs);
+    expect(r["/mnt/pool/data"]).toEqual({
+      kind: "cold",
+      reason: "subvolume /mnt/pool/data/inner inside the data would be empty in a snapshot",
+    });
+  });
+
+  test("a nested subvolume beside the data does not matter; symlinks are resolved first", async () => {
+    const fs = facts({ btrfs: ["/mnt"], subvolumes: ["/mnt/pool"], links: { "/data": "/mnt/pool/a" } });
+    const runner = new FakeRunner([
+      show("/mnt/pool", "pool"),
+      list("/mnt/pool", ["pool/ab", "pool/b/c"], 256),
+    ]);
+    expect((await locateSources(runner, ["/data"], fs))["/data"]).toEqual({
+      kind: "snapshot",
+      driver: "btrfs",
+      volume: "/mnt/pool",
+      relative: "a",
+      into: "/mnt/pool",
+    });
+  });
+
+  test("the data is a whole subvolume: the snapshot goes beside it, or cold when the parent is not btrfs", async () => {
+    const inside = facts({ btrfs: ["/mnt"], subvolumes: ["/mnt", "/mnt/vol"] });
+    const r1 = await locateSources(
+      new FakeRunner([show("/mnt/vol", "vol"), list("/mnt/vol", [])]),
+      ["/mnt/vol"],
+      inside,
+    );
+    expect(r1["/mnt/vol"]).toMatchObject({
+      kind: "snapshot",
+      volume: "/mnt/vol",
+      relative: "",
+      into: "/mnt",
+    });
+    const alone = facts({ btrfs: ["/mnt/vol"], subvolumes: ["/mnt/vol"] });
+    const r2 = await locateSources(new FakeRunner(), ["/mnt/vol"], alone);
+    expect(r2["/mnt/vol"]).toEqual({
+      kind: "cold",
+      reason: "the data is the whole subvolume /mnt/vol, and its parent directory is not on btrfs",
+    });
+  });
+
+  test("btrfs cannot describe the subvolume (tool missing, no permission): cold with its words", async () => {
+    const fs = facts({ btrfs: ["/srv"], subvolumes: ["/srv"] });
+    const runner = new FakeRunner([
+      { ...show("/srv", "/"), exitCode: 1, stderr: "ERROR: permission denied" },
+    ]);
+    const r = await locateSources(runner, ["/srv/x"], fs);
+    expect(r["/srv/x"]?.kind).toBe("cold");
+    expect(r["/srv/x"]).toMatchObject({ reason: expect.stringContaining("permission denied") });
+  });
+
+  test("a path that cannot be looked at is cold", async () => {
+    const fs: FsFacts = {
+      ...facts({ btrfs: [], subvolumes: [] }),
+      realpath: () => {
+        throw new Error("ENOENT: gone");
+      },
+    };
+    const r = await locateSources(new FakeRunner(), ["/gone"], fs);
+    expect(r["/gone"]).toEqual({ kind: "cold", reason: "cannot look at /gone: ENOENT: gone" });
+  });
+});
+
+describe("snapshot names", () => {
+  test("recognisable as ours, and nothing else is", () => {
+    const name = snapshotName("20261201-175500-ab12-01", 2);
+    expect(name).toBe(".kopi-docka-snap-20261201-175500-ab12-01-2");
+    expect(isOurSnapshot(`/srv/${name}`)).toBe(true);
+    for (const p of [
+      "/srv/data",
+      `srv/${name}`,
+      "/srv/.kopi-docka-snap-",
+      "/srv/.kopi-docka-snap-x",
+      `/srv/../${name}`,
+      `/srv/${name}/x`,
+    ])
+      expect({ p, ours: isOurSnapshot(p) }).toEqual({ p, ours: false });
+  });
+});
