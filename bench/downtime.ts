@@ -11,7 +11,7 @@
  *
  * Run as root from a worktree with a built binary (`bun run build.ts`):
  *   bun bench/downtime.ts [--size 1G|200M] [--change 10] [--reps 3] [--volumes 4] [--strategies cold,…]
- *                         [--python PATH|none] [--before OLD-BINARY] [--keep]
+ *                         [--python PATH|none] [--before OLD-BINARY [--before-mode MODE]] [--keep]
  * With `fs-snapshot` among the strategies the data lives on a btrfs the bench makes on a loop device
  * (bind volumes, as `test/integration/fs-snapshot.test.ts` does), for every strategy alike.
  * The machine is shared and loaded: each change round is repeated `--reps` times; medians are printed.
@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     reps: { type: "string", default: "3" },
     /** Another kopi-docka binary (e.g. an older build) run as "cold, before" on the same data. */
     before: { type: "string" },
+    /** The mode the `--before` build backs up in (default cold). */
+    "before-mode": { type: "string", default: "cold" },
     python: { type: "string", default: "/var/cache/kopi-docka-dev/py/bin/kopi-docka" },
     /** Leave the repositories, configs and kopia's logs (timestamped, per process) for a look. */
     keep: { type: "boolean", default: false },
@@ -56,6 +58,7 @@ interface Row {
   eventsColdMs?: number;
   wallMs: number;
   bareMs?: number;
+  bareReadMs?: number;
   status: string;
 }
 const rows: Row[] = [];
@@ -64,8 +67,12 @@ const name = uniqueName("kddown");
 const volumes = Array.from({ length: volumeCount }, (_, i) => `${name}-v${i}`);
 const PASSWORD = "bench-password-not-secret";
 
-/** Bare kopia: each volume's mountpoint in its own `kopia snapshot create`, timed as a whole. */
-async function bare(repoDir: string, mountpoints: string[]): Promise<number> {
+/**
+ * Bare kopia: each volume's mountpoint in its own `kopia snapshot create`, timed as a whole; and its
+ * reading alone, the sum of each snapshot's startTime → endTime (no process start, repository open,
+ * manifest save or flush): the floor for a frozen window that reads the same data.
+ */
+async function bare(repoDir: string, mountpoints: string[]): Promise<{ ms: number; readMs: number }> {
   const cfg = join(repoDir, "kopia.config");
   const env = { KOPIA_PASSWORD: PASSWORD, KOPIA_CHECK_FOR_UPDATES: "false" };
   if (!existsSync(cfg)) {
@@ -75,12 +82,18 @@ async function bare(repoDir: string, mountpoints: string[]): Promise<number> {
     });
   }
   const t0 = performance.now();
-  for (const m of mountpoints)
-    await run(["kopia", "--config-file", cfg, "snapshot", "create", m, "--json", "--no-progress"], { env });
-  return performance.now() - t0;
+  let readMs = 0;
+  for (const m of mountpoints) {
+    const r = await run(["kopia", "--config-file", cfg, "snapshot", "create", m, "--json", "--no-progress"], {
+      env,
+    });
+    const manifest = JSON.parse(r.stdout.trim().split("\n")[0] ?? "{}");
+    readMs += Date.parse(manifest.endTime) - Date.parse(manifest.startTime);
+  }
+  return { ms: performance.now() - t0, readMs };
 }
 
-async function ours(strategy: string, config: string, round: string, bareMs: number) {
+async function ours(strategy: string, config: string, round: string, b: { ms: number; readMs: number }) {
   const since = Date.now() / 1000;
   const t0 = performance.now();
   const r = await run([binaryOf(strategy), "backup", "--config", config, "--unit", name], { check: false });
@@ -91,19 +104,20 @@ async function ours(strategy: string, config: string, round: string, bareMs: num
   const record = JSON.parse(readFileSync(join(runsDir, last), "utf8"));
   const u = record.units.find((x: { name: string }) => x.name === name);
   rows.push({
-    who: `ours ${strategy}`,
+    who: `ours ${strategy === "before" && args["before-mode"] !== "cold" ? `before ${args["before-mode"]}` : strategy}`,
     round,
     coldMs: u?.coldWindowMs,
     frozenMs: u?.frozenWindowMs,
     eventsColdMs: await coldFromEvents(name, since),
     wallMs,
-    bareMs,
+    bareMs: b.ms,
+    bareReadMs: b.readMs,
     status: record.status,
   });
 }
 
 /** The Python Kopi-Docka 7.9.0 on the same data: JSON config, its own kopia profile and repository. */
-async function pythonRun(round: string, bareMs: number) {
+async function pythonRun(round: string, b: { ms: number; readMs: number }) {
   if (!python) return;
   const home = join(dir.path, "python");
   const profile = `kdbench-${name}`;
@@ -156,7 +170,8 @@ async function pythonRun(round: string, bareMs: number) {
     round,
     eventsColdMs: await coldFromEvents(name, since),
     wallMs,
-    bareMs,
+    bareMs: b.ms,
+    bareReadMs: b.readMs,
     status: r.exitCode === 0 ? "ok" : `exit ${r.exitCode}`,
   });
 }
@@ -187,7 +202,8 @@ try {
   await run(["docker", "run", "-d", "--name", name, ...mounts, TEST_IMAGE, "sh", "-c", QUICK_STOP]);
   const configs = new Map<string, string>();
   for (const s of strategies) {
-    const extra = s === "cold" || s === "before" ? "" : `[units."${name}"]\nmode = "${s}"\n`;
+    const mode = s === "before" ? args["before-mode"] : s;
+    const extra = mode === "cold" ? "" : `[units."${name}"]\nmode = "${mode}"\n`;
     const c = writeTestConfig(join(dir.path, `ours-${s}`), `[backup]\nstop_timeout = 30\n${extra}`);
     writeFileSync(join(dir.path, `ours-${s}`, "repository.password"), PASSWORD, { mode: 0o600 });
     configs.set(s, c);
@@ -195,34 +211,36 @@ try {
   const changes = Array.from({ length: Number(args.reps) }, (_, i) => `${changePct}% changed (${i + 1})`);
   for (const round of ["first", ...changes]) {
     if (round !== "first") changeData(files, changePct);
-    const bareMs = await bare(join(dir.path, "bare"), mountpoints);
-    for (const s of strategies) await ours(s, configs.get(s) ?? "", round, bareMs);
-    await pythonRun(round, bareMs);
+    const b = await bare(join(dir.path, "bare"), mountpoints);
+    for (const s of strategies) await ours(s, configs.get(s) ?? "", round, b);
+    await pythonRun(round, b);
   }
   const lscpu = await run(["sh", "-c", "nproc; uptime"], { check: false });
   console.log(`machine: ${lscpu.stdout.replace(/\n/g, "; ")}date: ${new Date().toISOString()}`);
   console.log(`data: ${args.size} in ${volumeCount} volumes, ${files.length} files; change ${changePct}%`);
   console.log(
-    "| who | round | cold (record) | frozen | cold (docker events) | wall | bare kopia | overhead |",
+    "| who | round | cold (record) | frozen | cold (docker events) | wall | bare kopia | bare read | overhead |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const over =
       r.eventsColdMs !== undefined && r.bareMs !== undefined ? r.eventsColdMs - r.bareMs : undefined;
     console.log(
-      `| ${r.who} (${r.status}) | ${r.round} | ${fmt(r.coldMs)} | ${fmt(r.frozenMs)} | ${fmt(r.eventsColdMs)} | ${fmt(r.wallMs)} | ${fmt(r.bareMs)} | ${fmt(over)} |`,
+      `| ${r.who} (${r.status}) | ${r.round} | ${fmt(r.coldMs)} | ${fmt(r.frozenMs)} | ${fmt(r.eventsColdMs)} | ${fmt(r.wallMs)} | ${fmt(r.bareMs)} | ${fmt(r.bareReadMs)} | ${fmt(over)} |`,
     );
   }
   console.log("\nmedians over the change rounds:");
   // Frozen window per source: with little changed, what each snapshot costs while all is stopped.
-  console.log("| who | cold (docker events) | frozen | frozen per source | wall | bare kopia | overhead |");
-  console.log("|---|---|---|---|---|---|---|");
+  console.log(
+    "| who | cold (docker events) | frozen | frozen per source | wall | bare kopia | bare read | overhead |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const who of [...new Set(rows.map((r) => r.who.replace(/, \d+ volume snapshots/, "")))]) {
     const mine = rows.filter((r) => r.round !== "first" && r.who.startsWith(who));
     const m = (f: (r: Row) => number | undefined) => median(mine.map(f));
     const over = m((r) => (r.eventsColdMs ?? 0) - (r.bareMs ?? 0));
     console.log(
-      `| ${who} | ${fmt(m((r) => r.eventsColdMs))} | ${fmt(m((r) => r.frozenMs))} | ${perSource(m((r) => r.frozenMs))} | ${fmt(m((r) => r.wallMs))} | ${fmt(m((r) => r.bareMs))} | ${fmt(over)} |`,
+      `| ${who} | ${fmt(m((r) => r.eventsColdMs))} | ${fmt(m((r) => r.frozenMs))} | ${perSource(m((r) => r.frozenMs))} | ${fmt(m((r) => r.wallMs))} | ${fmt(m((r) => r.bareMs))} | ${fmt(m((r) => r.bareReadMs))} | ${fmt(over)} |`,
     );
   }
 } finally {

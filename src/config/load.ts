@@ -4,7 +4,8 @@ import type { z } from "zod";
 import { errnoCode, errorMessage } from "../core/caught.ts";
 import { ConfigError, type ConfigIssue } from "../core/errors.ts";
 import { findKeyLine } from "./key-line.ts";
-import { CONTROL_CHARS, type Config, ConfigSchema } from "./schema.ts";
+import { type Config, ConfigSchema } from "./schema.ts";
+import { CONTROL_CHARS } from "./schema-fields.ts";
 
 /** Where the config lives when neither `--config` nor KOPI_DOCKA_CONFIG names a file. */
 export const DEFAULT_CONFIG_PATH = "/etc/kopi-docka/config.toml";

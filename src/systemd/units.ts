@@ -1,4 +1,5 @@
-import { CONTROL_CHARS, type Config } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import { CONTROL_CHARS } from "../config/schema-fields.ts";
 import { UsageError } from "../core/errors.ts";
 
 /**

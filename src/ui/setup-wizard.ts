@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import * as p from "@clack/prompts";
-import { COMPRESSIONS } from "../config/schema.ts";
+import { COMPRESSIONS } from "../config/schema-repository.ts";
 import { AppError } from "../core/errors.ts";
 import { DEFAULT_ON_CALENDAR, type SetupFlags } from "../core/setup/flags.ts";
 import type { SetupAnswers } from "../core/setup/model.ts";

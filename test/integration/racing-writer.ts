@@ -55,3 +55,55 @@ export async function expectStopTimeBytes(
   }
   return frozen;
 }
+
+/**
+ * Like RACING_WRITER, but it never pauses: started again after the backup, it rewrites `w` at once,
+ * while kopia may still be saving what it read. On SIGTERM it first copies `w` to `stop` (same bytes,
+ * modes and mtimes), so a snapshot holds the stop-time `w` as `stop` beside it.
+ */
+export const RESUMING_WRITER = `
+cd /data
+mkdir -p w
+i=0
+trap 'rm -rf stop.tmp stop; cp -a w stop.tmp && mv stop.tmp stop; exit 0' TERM
+while true; do
+  i=$((i+1))
+  for k in 0 1 2 3 4 5 6 7; do printf '%08d-%s\\n' "$i" "$k" > w/same$k; done
+  echo "$i" > w/tmp && mv w/tmp w/renamed$((i % 5))
+  rm -f w/del$((i % 3)); echo "$i" > w/del$(((i + 1) % 3))
+done
+`;
+
+/**
+ * `runs` backups of `unit`, whose RESUMING_WRITER runs again as soon as the containers start: in every
+ * restored snapshot `w` equals `stop`, the copy made at the stop, so nothing was read after the start.
+ */
+export async function expectNothingReadAfterStart(
+  deps: ReturnType<typeof coreDeps>,
+  unit: string,
+  scratch: string,
+  runs: number,
+): Promise<void> {
+  for (let i = 0; i < runs; i++) {
+    const record = await runBackup(deps, { units: [unit] });
+    expect({ run: i, status: record.status, errors: record.units[0]?.errors }).toEqual({
+      run: i,
+      status: "ok",
+      errors: [],
+    });
+    const vol = record.units[0]?.sources.find((s) => s.type === "volume");
+    const target = join(scratch, `resumed-${i}`);
+    await bareRestore(deps, vol?.snapshotId ?? "", target);
+    // busybox `cp -a` keeps mtimes to the second only
+    const tree = (d: string) =>
+      Object.entries(describeTree(join(target, d))).map(([k, e]) => ({
+        ...e,
+        k,
+        mtimeMs: e.mtimeMs === undefined ? undefined : Math.floor(e.mtimeMs / 1000),
+      }));
+    const w = tree("w");
+    expect(w.length).toBeGreaterThan(8);
+    expect({ run: i, w }).toEqual({ run: i, w: tree("stop") });
+    rmSync(target, { recursive: true, force: true });
+  }
+}

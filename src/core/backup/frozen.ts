@@ -21,6 +21,9 @@ export interface StoppedSnapshots {
  * and repository open paid before the stop) are let go all at once: side by side they share the
  * cores, and one's manifest and flush overlap another's reading, where one after the other each
  * waited for the last to end. Sources without a gate are snapshotted one after the other meanwhile.
+ * `read` resolves once each gated snapshot has read its whole tree (kopia's after-snapshot-root
+ * action, `kopia/gate.ts`) and the others have ended: the data is then read, and the containers may
+ * start while kopia saves the manifests, applies retention and flushes, none of which reads a file.
  * Never rejects.
  */
 export function snapshotStopped(
@@ -61,7 +64,7 @@ export function snapshotStopped(
       return undefined;
     }
     const result = g.release();
-    reads.push(result);
+    reads.push(g.read);
     return bounded(await result);
   });
   const rest = (async () => {

@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BackupDeps } from "./deps.ts";
@@ -14,6 +14,11 @@ export interface GatedSnapshot {
   source: SourcePlan;
   /** False when kopia never reached the gate (it failed first, or took too long). */
   parked: boolean;
+  /**
+   * After `release`: resolves once kopia has read the whole tree (the after-snapshot-root action,
+   * `kopia/gate.ts`), or once the snapshot ended, whichever comes first. After `abandon`: at once.
+   */
+  read: Promise<void>;
   /** Lets it read (the containers are stopped) and waits for its result. */
   release(): Promise<SourceResult>;
   /** Closes the gate unopened: kopia fails without reading and saves nothing. */
@@ -64,7 +69,16 @@ async function openOne(
   if (cancel.aborted) abort.abort(cancel.reason);
   cancel.addEventListener("abort", onSignal, { once: true });
   let settled = false;
-  const result = snapshotSource(d.kopia, source, { ...o, signal: abort.signal, gate: { path, released } });
+  const readDone = `${path}.read`;
+  let readNow: () => void = () => {};
+  const read = new Promise<void>((r) => {
+    readNow = r;
+  });
+  const result = snapshotSource(d.kopia, source, {
+    ...o,
+    signal: abort.signal,
+    gate: { path, released, readDone },
+  });
   void result.finally(() => {
     settled = true;
     cancel.removeEventListener("abort", onSignal);
@@ -87,11 +101,16 @@ async function openOne(
   return {
     source,
     parked: !failedEarly,
+    read,
     async release() {
       const t0 = performance.now();
       if (fd !== undefined) writeSync(fd, "go\n");
       close();
       go(true);
+      void (async () => {
+        while (!settled && !existsSync(readDone)) await Bun.sleep(2);
+        readNow();
+      })();
       const r = await result;
       if (failedEarly && r.snapshotId) return discardLive(d, r);
       return { ...r, durationMs: Math.round(performance.now() - t0) };
@@ -99,6 +118,7 @@ async function openOne(
     async abandon(reason) {
       close();
       go(false);
+      readNow();
       const r = await result;
       if (failedEarly && r.snapshotId) return discardLive(d, r);
       return { type: r.type, label: r.label, status: "failed", durationMs: 0, reason };

@@ -22,14 +22,17 @@ export async function snapshotSource(
     log: Logger;
     unit: string;
     progress?: UnitProgress;
-    /** Gated (`kopia/gate.ts`): kopia starts now, reads once `released` says true. */
-    gate?: { path: string; released: Promise<boolean> };
+    /**
+     * Gated (`kopia/gate.ts`): kopia starts now, reads once `released` says true, and creates
+     * `readDone` once it has read the whole tree.
+     */
+    gate?: { path: string; released: Promise<boolean>; readDone?: string };
   },
 ): Promise<SourceResult> {
   let live: SourceProgress | undefined;
   let last: SnapshotProgress | undefined;
   const pending = snapshotWithKopia(kopia, source, o, {
-    ...(o.gate ? { gate: o.gate.path } : {}),
+    ...(o.gate ? { gate: o.gate.path, readDone: o.gate.readDone } : {}),
     onProgress: o.progress
       ? (p) => {
           last = p;
@@ -60,7 +63,7 @@ async function snapshotWithKopia(
   kopia: Kopia,
   source: SourcePlan,
   o: { hostname: string; timestamp: string; signal?: AbortSignal; log: Logger },
-  extra: { onProgress?: (p: SnapshotProgress) => void; gate?: string },
+  extra: { onProgress?: (p: SnapshotProgress) => void; gate?: string; readDone?: string },
 ): Promise<SourceResult> {
   const started = performance.now();
   const base = { type: source.type, label: source.label };
@@ -73,6 +76,7 @@ async function snapshotWithKopia(
       onStderrLine: (line) => o.log.debug(`kopia: ${line}`),
       ...(extra.onProgress ? { onProgress: extra.onProgress } : {}),
       ...(extra.gate ? { gate: extra.gate } : {}),
+      ...(extra.readDone ? { readDone: extra.readDone } : {}),
     });
     const m = r.manifest;
     const cause = lastLine(r.stderrTail);

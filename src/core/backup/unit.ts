@@ -20,7 +20,8 @@ const isData = (s: SourcePlan) => s.type === "volume" || s.type === "bind";
 /**
  * One unit, cold: pre hook (failure: nothing is stopped) → stage recipe/networks and snapshot them
  * while the app still runs → stop → snapshot volumes and binds → start in dependency order as soon as
- * the snapshots end, whatever happened → post hook. Never throws; the result says what happened.
+ * the snapshots have read their data (`frozen.ts`), whatever happened → the snapshots end → post hook.
+ * Never throws; the result says what happened.
  */
 export async function backupUnit(
   d: BackupDeps,

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { CONTROL_CHARS } from "../../config/schema.ts";
+import { CONTROL_CHARS } from "../../config/schema-fields.ts";
 import type { VolumeInspect } from "../docker/schemas.ts";
 import { type BindFilterConfig, hostInternalReason } from "./bind-filter.ts";
 

@@ -25,16 +25,25 @@ test "$go" = go
 /** Set (in that process's environment only) for a warm pass of `warm-then-cold`. */
 export const WARM_ENV = "KOPI_DOCKA_WARM";
 
+/** Names the file a gated cold snapshot creates once it has read the whole tree (that process only). */
+export const READ_ENV = "KOPI_DOCKA_READ";
+
 /**
- * kopia's `after-snapshot-root` action. A warm pass must never be a restore point nor take a retention
- * slot, yet the cold snapshot after it must use it as its base. kopia runs this action once the whole
- * tree is read and before it saves the manifest; SIGINT to kopia (our parent) then saves the manifest
- * marked incomplete ("canceled"), which retention skips and the next snapshot of the source still
- * takes as a base. kopia notes the signal in a goroutine of its own, racing this action's return: a
- * warm pass once came back complete without the pause (and a complete one takes a retention slot), so
- * the action waits for it. Every other snapshot (no variable) passes through untouched.
+ * kopia's `after-snapshot-root` action. kopia runs it once the whole tree is read (every file hashed,
+ * every directory listed: kopia waits for all of its workers first) and before it saves the manifest,
+ * applies retention and flushes. Two uses:
+ * - A cold snapshot names a file: it is created here, and the unit's containers may start from then on,
+ *   while kopia saves what it read (`backup/frozen.ts`).
+ * - A warm pass must never be a restore point nor take a retention slot, yet the cold snapshot after it
+ *   must use it as its base. SIGINT to kopia (our parent) here saves the manifest marked incomplete
+ *   ("canceled"), which retention skips and the next snapshot of the source still takes as a base.
+ *   kopia notes the signal in a goroutine of its own, racing this action's return: a warm pass once
+ *   came back complete without the pause (and a complete one takes a retention slot), so the action
+ *   waits for it.
+ * Every other snapshot (no variable) passes through untouched.
  */
-export const WARM_SCRIPT = `# kopi-docka: a warm pass is saved incomplete (see kopi-docka's README, "Backup modes")
+export const WARM_SCRIPT = `# kopi-docka: a cold snapshot says it has read all; a warm pass is saved incomplete (see kopi-docka's README, "Backup modes")
+test -z "$${READ_ENV}" || : > "$${READ_ENV}"
 test -z "$${WARM_ENV}" || { kill -INT "$PPID" && sleep 2; }
 `;
 

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { RepositorySchema } from "../../config/schema.ts";
+import { RepositorySchema } from "../../config/schema-repository.ts";
 import { azureSchema } from "../repository/backends/azure.ts";
 import { b2Schema } from "../repository/backends/b2.ts";
 import { gcsSchema } from "../repository/backends/gcs.ts";

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { COMPRESSIONS, type Config } from "../../config/schema.ts";
+import type { Config } from "../../config/schema.ts";
+import { COMPRESSIONS } from "../../config/schema-repository.ts";
 import { UsageError } from "../errors.ts";
 import { isOneOf, oneOf } from "../guards.ts";
 import {

@@ -2,7 +2,8 @@ import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, st
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { KOPIA_USERNAME } from "../../config/resolve.ts";
-import { type RepositoryConfig, RepositorySchema } from "../../config/schema.ts";
+import type { RepositoryConfig } from "../../config/schema.ts";
+import { RepositorySchema } from "../../config/schema-repository.ts";
 import { connectReadOnly } from "../dr/connect.ts";
 import { AppError } from "../errors.ts";
 import { createKopia } from "../kopia/kopia.ts";
