@@ -9,7 +9,7 @@
  *    binary when it is fresh (`bun run build.ts`), a process per run as cron or systemd runs it;
  *  - bare: `kopia snapshot create MOUNTPOINT --no-progress --no-auto-maintenance` on that connection.
  * The order alternates each round; medians of `--reps` rounds; ratio = median ours / median bare
- * (target ≤ 1.10). `--before BINARY` adds an older kopi-docka build as a third contender on the same
+ * (target ≤ 1.10), and the median of each round's ours / bare. `--before BINARY` adds an older kopi-docka build as a third contender on the same
  * config, connection and source. `--trace` adds one untimed run of ours with `kopia` and `docker`
  * wrapped, and prints every call it made with its start (from the run's start) and duration. Not a test.
  * Run as root: `bun bench/s3.ts [--mib 1024] [--reps 3] [--before BINARY] [--trace]`.
@@ -117,6 +117,11 @@ try {
     console.log(`| ${who} | ${times[who].map(seconds).join(", ")} | ${seconds(median(times[who]))} |`);
   console.log(`ratio: ${(median(times.ours) / median(times.bare)).toFixed(2)}× (target ≤ 1.10)`);
   if (before) console.log(`before/bare: ${(median(times.before) / median(times.bare)).toFixed(2)}×`);
+  // Each round's runs are minutes apart under the same load: their ratio is steadier than the medians'.
+  const perRound = (who: Who) => median(times[who].map((t, i) => t / (times.bare[i] ?? t))).toFixed(2);
+  console.log(
+    `median of the rounds' ratios: ours ${perRound("ours")}×${before ? `, before ${perRound("before")}×` : ""}`,
+  );
 
   if (opt.trace) {
     fill(data, "trace");

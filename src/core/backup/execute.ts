@@ -9,11 +9,14 @@ import { backupUnit } from "./unit.ts";
 
 /**
  * Reads the caller started before the plan, side by side with its own: this identity's policy (for
- * the gate) and kopia's maintenance info (owner, schedule). Without them they are read here.
+ * the gate), every defined policy (the sources' ignore rules) and kopia's maintenance info (owner,
+ * schedule). Without them they are read here.
  */
 export interface EarlyReads {
   identityPolicy?: Promise<KopiaPolicy>;
   maintenanceInfo?: Promise<MaintenanceInfo>;
+  /** Every defined policy (`policy export`), for the sources' ignore rules. */
+  definedPolicies?: Promise<Record<string, KopiaPolicy>>;
 }
 
 /**
@@ -35,7 +38,7 @@ export async function executeBackup(
   const units: UnitResult[] = [];
   const errors: PhaseError[] = [];
   const gate = plan.units.length > 0 && (await gatePolicy(d, early.identityPolicy));
-  const policies = plan.units.length > 0 ? await definedPolicies(d) : {};
+  const policies = plan.units.length > 0 ? await definedPolicies(d, early.definedPolicies) : {};
   for (const unitPlan of plan.units) {
     const unit = discovery.units.find((u) => u.name === unitPlan.name);
     if (d.lifecycle.signal.aborted || !unit) {
@@ -102,9 +105,12 @@ async function gatePolicy(d: BackupDeps, current?: Promise<KopiaPolicy>): Promis
  * rules (one kopia process per run instead of one per source). A failure fails each data source's
  * policy step, as a failed read of its own policy would.
  */
-async function definedPolicies(d: BackupDeps): Promise<Record<string, KopiaPolicy> | Error> {
+async function definedPolicies(
+  d: BackupDeps,
+  read?: Promise<Record<string, KopiaPolicy>>,
+): Promise<Record<string, KopiaPolicy> | Error> {
   try {
-    return await d.kopia.policyDefinedAll();
+    return await (read ?? d.kopia.policyDefinedAll());
   } catch (e) {
     return e instanceof Error ? e : new Error(errorMessage(e));
   }

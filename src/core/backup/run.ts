@@ -102,14 +102,18 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     // (docker only) do not depend on each other: side by side, each a few process starts. Both are
     // waited for, and a repository failure is reported first, as when they ran one after the other.
     // The maintenance info (owner, schedule) is read here too, not after the last unit: the same
-    // answer a few seconds early, one process start less at the end of the run.
+    // answer a few seconds early, one process start less at the end of the run; and every defined
+    // policy (the sources' ignore rules), not after the gate's read.
     const reads: EarlyReads = {};
     const repository = (async () => {
       await openRepository(d, "use");
       reads.identityPolicy = d.kopia.policyShow(identity(d));
       reads.maintenanceInfo = d.kopia.maintenanceInfo();
-      // their failures are reported where they are used (the gate, maintenance), when they are
-      for (const p of [reads.identityPolicy, reads.maintenanceInfo]) p.catch(() => {});
+      // Source-level policies: nothing before the units writes one (the writes here are global and
+      // this identity's), so reading them now is reading them just before the first unit.
+      reads.definedPolicies = d.kopia.policyDefinedAll();
+      // their failures are reported where they are used (gate, ignore rules, maintenance), if they are
+      for (const p of [reads.identityPolicy, reads.maintenanceInfo, reads.definedPolicies]) p.catch(() => {});
       try {
         await applyGlobalPolicy(d.kopia, d.config, d.log);
       } catch (e) {

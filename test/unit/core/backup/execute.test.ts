@@ -222,7 +222,7 @@ describe("executeBackup", () => {
     }
   });
 
-  test("policy and maintenance info read early by the caller are used, not asked for again", async () => {
+  test("policies and maintenance info read early by the caller are used, not asked for again", async () => {
     const runner = new FakeRunner([], fakeHost({ owner: "kopi-docka@h" }));
     const { deps, dir } = setup(runner);
     const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
@@ -234,11 +234,13 @@ describe("executeBackup", () => {
     const record = await executeBackup(deps, plan, discovery(stackUnit()), undefined, {
       identityPolicy: deps.kopia.policyShow("kopi-docka@h"),
       maintenanceInfo: Promise.resolve({ owner: "kopi-docka@h", schedule: { nextQuickMaintenance: next } }),
+      definedPolicies: Promise.resolve({}),
     });
     expect(record.status).toBe("ok");
     const calls = (sub: string) => runner.calls.filter((c) => c.argv.includes(sub)).length;
     expect(calls("show")).toBe(1);
     expect(calls("info")).toBe(0);
+    expect(calls("export")).toBe(0);
     expect(runner.calls.some((c) => c.argv.includes("maintenance"))).toBe(false);
   });
 
