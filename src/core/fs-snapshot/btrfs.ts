@@ -29,6 +29,11 @@ export const btrfs: FsSnapshotDriver = {
       into = dirname(volume);
       if (volume === "/" || fs.fsType(into) !== BTRFS_MAGIC)
         return cold(`the data is the whole subvolume ${volume}, and its parent directory is not on btrfs`);
+      // A btrfs mounted on another btrfs: the parent is btrfs, but a snapshot cannot cross filesystems.
+      if (fs.filesystem(volume) !== fs.filesystem(into))
+        return cold(
+          `the data is the whole subvolume ${volume}, and its parent directory ${into} is on another filesystem`,
+        );
     }
     try {
       const nested = await nestedSubvolumes(runner, volume);

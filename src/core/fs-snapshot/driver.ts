@@ -53,6 +53,8 @@ export interface FsFacts {
   /** Inode number of `path`, without following a last symlink. */
   inode(path: string): number;
   realpath(path: string): string;
+  /** Identity of the filesystem (superblock) holding `path`: equal for two subvolumes of one btrfs. */
+  filesystem(path: string): string;
 }
 
 /** Every snapshot kopi-docka makes is named so; recovery removes nothing else. */

@@ -3,6 +3,7 @@ import { errorMessage } from "../caught.ts";
 import type { Runner } from "../process/runner.ts";
 import { btrfs } from "./btrfs.ts";
 import type { FsFacts, FsPlacement, FsSnapshotDriver } from "./driver.ts";
+import { filesystemOf } from "./mounts.ts";
 
 /** Every filesystem kopi-docka can snapshot. A second one is one more driver file and one entry here. */
 export const DRIVERS: readonly FsSnapshotDriver[] = [btrfs];
@@ -11,6 +12,7 @@ export const hostFs: FsFacts = {
   fsType: (p) => Number(statfsSync(p).type),
   inode: (p) => Number(lstatSync(p).ino),
   realpath: (p) => realpathSync(p),
+  filesystem: (p) => filesystemOf(p),
 };
 
 /** The driver of a placement's filesystem. */

@@ -8,13 +8,20 @@ import { FakeRunner } from "../../../fakes/fake-runner.ts";
 const EXT4 = 0xef53;
 
 /** A described tree: which paths are on btrfs, which are subvolume roots (inode 256), symlinks. */
-function facts(o: { btrfs: string[]; subvolumes: string[]; links?: Record<string, string> }): FsFacts {
+function facts(o: {
+  btrfs: string[];
+  subvolumes: string[];
+  links?: Record<string, string>;
+  /** Mount points of further filesystems (one superblock each); the rest is one filesystem. */
+  mounts?: string[];
+}): FsFacts {
   const under = (p: string, roots: string[]) =>
     roots.some((r) => p === r || p.startsWith(r === "/" ? "/" : `${r}/`));
   return {
     fsType: (p) => (under(p, o.btrfs) ? BTRFS_MAGIC : EXT4),
     inode: (p) => (o.subvolumes.includes(p) ? 256 : 1000 + p.length),
     realpath: (p) => o.links?.[p] ?? p,
+    filesystem: (p) => [...(o.mounts ?? [])].reverse().find((m) => under(p, [m])) ?? "root",
   };
 }
 
@@ -101,6 +108,18 @@ describe("locateSources", () => {
       kind: "cold",
       reason: "the data is the whole subvolume /mnt/vol, and its parent directory is not on btrfs",
     });
+  });
+
+  test("the data is a whole btrfs mounted on another btrfs: cold, since a snapshot cannot cross filesystems", async () => {
+    const fs = facts({ btrfs: ["/mnt"], subvolumes: ["/mnt", "/mnt/vol"], mounts: ["/mnt", "/mnt/vol"] });
+    const runner = new FakeRunner();
+    const r = await locateSources(runner, ["/mnt/vol"], fs);
+    expect(r["/mnt/vol"]).toEqual({
+      kind: "cold",
+      reason:
+        "the data is the whole subvolume /mnt/vol, and its parent directory /mnt is on another filesystem",
+    });
+    expect(runner.calls).toEqual([]);
   });
 
   test("btrfs cannot describe the subvolume (tool missing, no permission): cold with its words", async () => {

@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * Which filesystem holds a path, as the device number of its superblock ("major:minor" from
+ * /proc/self/mountinfo). On btrfs `stat`'s st_dev and statfs's f_fsid differ per subvolume, so neither
+ * tells two subvolumes of one filesystem from two filesystems; the superblock does, and a btrfs snapshot
+ * can only be made on the superblock of its source (the kernel answers EXDEV otherwise).
+ */
+export function filesystemOf(path: string, mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string {
+  let best: { point: string; device: string } | undefined;
+  for (const line of mountinfo.split("\n")) {
+    const fields = line.split(" ");
+    const device = fields[2];
+    const point = fields[4];
+    if (!device || !point) continue;
+    const mountPoint = decodeOctal(point);
+    // A later line at the same mount point is stacked on top of the earlier one: it wins (>=).
+    if (within(path, mountPoint) && (!best || mountPoint.length >= best.point.length))
+      best = { point: mountPoint, device };
+  }
+  if (!best) throw new Error(`no mount holds ${path}`);
+  return best.device;
+}
+
+function within(path: string, mountPoint: string): boolean {
+  return mountPoint === "/" || path === mountPoint || path.startsWith(`${mountPoint}/`);
+}
+
+/** mountinfo writes space, tab, newline and backslash in paths as octal escapes. */
+function decodeOctal(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+}
