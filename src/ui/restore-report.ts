@@ -1,4 +1,5 @@
 import { formatBytes, renderTable } from "../core/format.ts";
+import { dumpTarget } from "../core/restore/dumps.ts";
 import type { RestoreResult } from "../core/restore/execute.ts";
 import type { RestorePoint } from "../core/restore/points.ts";
 import type { RestorePlan } from "../core/restore/types.ts";
@@ -73,7 +74,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);
   for (const d of plan.dumps ?? [])
     lines.push(
-      `  dump       into ${d.container}: kopia show ${d.object} | docker exec -i ${d.container} ${d.restore.join(" ")} (${formatBytes(d.sizeBytes)})`,
+      `  dump       into ${dumpTarget(d)}${d.service ? " (its container found by the compose labels when fed)" : ""}: kopia show ${d.object} | docker exec -i ${d.service ? `<${d.service.name} container>` : d.container} ${d.restore.join(" ")} (${formatBytes(d.sizeBytes)})`,
     );
   if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);
   if (plan.hooks.post) lines.push(`  hook       ${plan.hooks.post} (post_restore)`);

@@ -85,6 +85,13 @@ export class FakeDocker implements Docker {
     this.#op("exists", ref);
     return this.#find(ref) !== undefined;
   }
+  async containersLabelled(labels: Record<string, string>) {
+    this.#op("ps", ...Object.entries(labels).map(([k, v]) => `${k}=${v}`));
+    return [...this.containers.values()]
+      .filter((c) => Object.entries(labels).every(([k, v]) => c.Config.Labels?.[k] === v))
+      .map((c) => ({ name: c.Name.replace(/^\//, ""), running: c.State.Running }));
+  }
+
   async isRunning(ref: string) {
     this.#op("running?", ref);
     return this.#find(ref)?.State.Running === true;

@@ -71,6 +71,22 @@ export function containerOps(exec: Exec) {
       return parsePs(r.stdout);
     },
 
+    /**
+     * Containers carrying every one of `labels` (`docker ps -a --filter label=k=v`): name and whether
+     * it runs. How a compose service's container is found whatever compose named it.
+     */
+    async containersLabelled(labels: Record<string, string>): Promise<{ name: string; running: boolean }[]> {
+      const filters = Object.entries(labels).flatMap(([k, v]) => ["--filter", `label=${k}=${v}`]);
+      const r = await exec(["ps", "-a", "--no-trunc", ...filters, "--format", "{{.Names}}\t{{.State}}"], {
+        timeoutMs: 60_000,
+      });
+      return r.stdout
+        .split("\n")
+        .map((l) => l.trim().split("\t"))
+        .filter(([name]) => name)
+        .map(([name = "", state = ""]) => ({ name, running: state === "running" }));
+    },
+
     /** Full inspect of many containers in one process (per 1000); ones that do not exist are absent. */
     inspectContainers(refs: readonly string[]): Promise<ContainerInspect[]> {
       return inspectMany(exec, ["inspect", "--type", "container"], refs, ContainerInspectSchema);

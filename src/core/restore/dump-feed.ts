@@ -6,7 +6,8 @@ import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import { redactText } from "../snapshot/redact.ts";
 import { undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
-import type { DumpStep } from "./dumps.ts";
+import { type DumpStep, dumpTarget } from "./dumps.ts";
+import { PROJECT_LABEL, SERVICE_LABEL } from "./names.ts";
 
 /**
  * A restore's database dumps, executed: the undo dump of each running database before anything
@@ -58,19 +59,18 @@ export async function takeUndoDump(
   c.log.info(`undo point for the database in ${step.container}: snapshot ${r.snapshotId}`);
 }
 
-/** Feeds one dump into its running container. Throws an `AppError` naming what failed. */
+/**
+ * Feeds one dump into its running container; returns that container's name. Throws an `AppError`
+ * naming what failed.
+ */
 export async function restoreDump(
   d: { docker: Docker; kopia: Kopia; log: Logger; sleep?: (ms: number) => Promise<void> },
-  step: DumpStep,
+  planned: DumpStep,
   signal?: AbortSignal,
   /** How long a database may take to accept connections (`backup.start_timeout`). */
   readySec = 60,
-): Promise<void> {
-  if (!(await d.docker.isRunning(step.container)))
-    throw new AppError(
-      "restore_failed",
-      `container ${step.container} is not running: the dump cannot be fed back`,
-    );
+): Promise<string> {
+  const step = { ...planned, container: await runningTarget(d.docker, planned) };
   if (step.ready) await waitReady(d, step, signal, readySec);
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
   const r = await pipeChecked(
@@ -88,6 +88,35 @@ export async function restoreDump(
       "restore_failed",
       `\`${step.restore[0]}\` in ${step.container} exited ${r.consumer.exitCode ?? r.consumer.signal}: ${tail(r.consumer.stderr)}`,
     );
+  return step.container;
+}
+
+/**
+ * The running container the dump goes into: the planned one, or for a compose copy the one container
+ * of its service under the copy's project, looked up now (compose created it after the plan was made).
+ */
+async function runningTarget(docker: Docker, step: DumpStep): Promise<string> {
+  if (!step.service) {
+    if (await docker.isRunning(step.container)) return step.container;
+    throw new AppError(
+      "restore_failed",
+      `container ${step.container} is not running: the dump cannot be fed back`,
+    );
+  }
+  const running = (
+    await docker.containersLabelled({
+      [PROJECT_LABEL]: step.service.project,
+      [SERVICE_LABEL]: step.service.name,
+    })
+  ).filter((c) => c.running);
+  const [only] = running;
+  if (only && running.length === 1) return only.name;
+  throw new AppError(
+    "restore_failed",
+    running.length
+      ? `${running.length} containers of ${dumpTarget(step)} run (${running.map((c) => c.name).join(", ")}): the dump cannot be fed back into one of them`
+      : `no container of ${dumpTarget(step)} is running: the dump cannot be fed back`,
+  );
 }
 
 const tail = (s: string) =>

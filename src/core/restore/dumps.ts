@@ -1,13 +1,21 @@
 import type { UnitOverride } from "../../config/schema.ts";
 import { isDumpPreset, presetCommands } from "../dump/presets.ts";
-import type { Renamer } from "./names.ts";
+import { PROJECT_LABEL, type Renamer, SERVICE_LABEL } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
 import type { ContainerState } from "./types.ts";
 
 /** One dump fed back into its database: `kopia show <object>` → `docker exec -i <container> <restore>`. */
 export interface DumpStep {
-  /** The container it is fed into (running at that moment). */
+  /**
+   * The container it is fed into (running at that moment). For a compose copy (`--as`) it is the
+   * service's container running at plan time, "" when none runs yet: `service` finds it when fed.
+   */
   container: string;
+  /**
+   * A compose copy's database, fed into the container of this service of this project, looked up by
+   * their labels when the dump is fed: compose names it `<as>-<service>-<n>` (v2) or `<as>_<service>_<n>`.
+   */
+  service?: { project: string; name: string };
   /** The container it was dumped from. */
   from: string;
   snapshotId: string;
@@ -34,25 +42,39 @@ export function planDumps(
   unitConfig: UnitOverride | undefined,
   containers: readonly ContainerState[],
   names: Renamer,
-  /** `willStart`: the plan starts the unit; `stopped`: containers it stops first (no undo dump then). */
-  o: { willStart: boolean; stopped: readonly string[] },
+  /**
+   * `willStart`: the plan starts the unit; `stopped`: containers it stops first (no undo dump then);
+   * `composeCopy`: a compose unit restored under a new project (`--as`), with the compose service
+   * each backed-up container ran (from the recipe).
+   */
+  o: {
+    willStart: boolean;
+    stopped: readonly string[];
+    composeCopy?: { project: string; serviceOf: (container: string) => string | undefined };
+  },
 ): { dumps: DumpStep[]; refusals: string[] } {
   const dumps: DumpStep[] = [];
   const refusals: string[] = [];
   for (const d of point.dumps ?? []) {
-    const container = names.container(d.container);
     const commands = dumpCommands(d.preset, unitConfig, point.unit);
     if ("problem" in commands) {
       refusals.push(`dump of ${d.container}: ${commands.problem}`);
       continue;
     }
-    const running = containers.some((c) => c.name === container && c.running);
+    const found = feedTarget(d.container, containers, names, o.composeCopy);
+    if ("problem" in found) {
+      refusals.push(`dump of ${d.container}: ${found.problem}`);
+      continue;
+    }
+    const { container, service, running } = found;
+    const target = dumpTarget({ container, ...(service ? { service } : {}) });
     if (!o.willStart && !running)
       refusals.push(
-        `dump of ${d.container}: container ${container} is not running; start it (or restore with --start), then restore again`,
+        `dump of ${d.container}: ${target} is not running; start it (or restore with --start), then restore again`,
       );
     dumps.push({
       container,
+      ...(service ? { service } : {}),
       from: d.container,
       snapshotId: d.id,
       object: d.object,
@@ -71,6 +93,43 @@ export function planDumps(
     });
   }
   return { dumps, refusals };
+}
+
+/** Where a dump is fed, for people: the container, or "service S of project P" for a compose copy. */
+export function dumpTarget(step: Pick<DumpStep, "container" | "service">): string {
+  return step.service
+    ? `service ${step.service.name} of project ${step.service.project}`
+    : `container ${step.container}`;
+}
+
+/**
+ * The container a dump goes into. In place, or a standalone copy: the (renamed) container itself.
+ * A compose copy: its service's container under the new project, found by labels (running now or not).
+ */
+function feedTarget(
+  from: string,
+  containers: readonly ContainerState[],
+  names: Renamer,
+  copy: { project: string; serviceOf: (container: string) => string | undefined } | undefined,
+): { container: string; service?: DumpStep["service"]; running: boolean } | { problem: string } {
+  if (!copy) {
+    const container = names.container(from);
+    return { container, running: containers.some((c) => c.name === container && c.running) };
+  }
+  const name = copy.serviceOf(from);
+  if (!name)
+    return {
+      problem: `the recipe names no compose service for ${from}, so the copy's container is unknown; restore in place, or restore the copy and feed the dump by hand`,
+    };
+  const service = { project: copy.project, name };
+  const now = containers.filter(
+    (c) => c.running && c.labels?.[PROJECT_LABEL] === copy.project && c.labels?.[SERVICE_LABEL] === name,
+  );
+  if (now.length > 1)
+    return {
+      problem: `${now.length} containers of ${dumpTarget({ container: "", service })} run (${now.map((c) => c.name).join(", ")}); scale it to one, then restore again`,
+    };
+  return { container: now[0]?.name ?? "", service, running: now.length === 1 };
 }
 
 /** The restore command, and the dump command for the undo point when one is known. */

@@ -12,6 +12,7 @@ import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
 import { restoreDump, takeUndoDump } from "./dump-feed.ts";
+import { dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
@@ -141,9 +142,9 @@ export async function executeRestore(
     }
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
-      runState.writing = `the database in ${step.container}`;
-      await restoreDump(d, step, signal, d.config.backup.start_timeout);
-      result.dumps = [...(result.dumps ?? []), step.container];
+      runState.writing = `the database in ${dumpTarget(step)}`;
+      const into = await restoreDump(d, step, signal, d.config.backup.start_timeout);
+      result.dumps = [...(result.dumps ?? []), into];
     }
     runState.writing = undefined;
     if (plan.hooks.post) {

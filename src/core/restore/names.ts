@@ -9,6 +9,7 @@ import { pathUnder } from "../safe-paths.ts";
 export const PROJECT_LABEL = "com.docker.compose.project";
 export const VOLUME_LABEL = "com.docker.compose.volume";
 export const NETWORK_LABEL = "com.docker.compose.network";
+export const SERVICE_LABEL = "com.docker.compose.service";
 
 export interface Renamer {
   volume(name: string, labels: Record<string, string>): string;

@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { composeOverride } from "./compose-override.ts";
-import { planDumps } from "./dumps.ts";
+import { dumpTarget, planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
 import { PROJECT_LABEL } from "./names.ts";
 import { planNetworks } from "./networks.ts";
@@ -89,12 +89,20 @@ export function planRestore(
       ? planDumps(point, state.unitConfig, state.containers, names, {
           willStart: Boolean(started.start),
           stopped: stop.map((c) => c.name),
+          ...(request.as && recipe?.unit.type === "compose"
+            ? {
+                composeCopy: {
+                  project,
+                  serviceOf: (n: string) => recipe.unit.containers.find((c) => c.name === n)?.service,
+                },
+              }
+            : {}),
         })
       : { dumps: [], refusals: [] };
   refusals.push(...dumped.refusals);
   for (const d of dumped.dumps.filter((x) => !x.undo))
     warnings.push(
-      `the dump replaces the database in ${d.container}; no undo point is taken of it (it is not running now, or no dump command is known)`,
+      `the dump replaces the database in ${dumpTarget(d)}; no undo point is taken of it (it is not running now, or no dump command is known)`,
     );
   const unsafe = pathRefusals(binds, files, recipe, state, request);
   refusals.push(...started.refused, ...unsafe.refusals);

@@ -139,6 +139,7 @@ export async function listContainers(docker: Docker): Promise<ContainerState[]> 
       running: c.State.Running,
       volumes: mounts.filter((m) => m.Type === "volume").map((m) => m.Name ?? ""),
       binds: mounts.filter((m) => m.Type === "bind").map((m) => m.Source ?? ""),
+      labels: c.Config.Labels ?? {},
     };
   });
 }

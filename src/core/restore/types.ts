@@ -38,6 +38,8 @@ export interface ContainerState {
   volumes: string[];
   /** Host paths it bind-mounts. */
   binds: string[];
+  /** Its labels (compose project and service find a copy's containers); absent in older callers. */
+  labels?: Record<string, string>;
 }
 
 /** What planning needs to know: this host now, the chosen point's recipe, and the settings. */

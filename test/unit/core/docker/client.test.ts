@@ -18,6 +18,28 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: "containersLabelled",
+    call: (d) =>
+      d.containersLabelled({ "com.docker.compose.project": "copy", "com.docker.compose.service": "db" }),
+    argv: [
+      "docker",
+      "ps",
+      "-a",
+      "--no-trunc",
+      "--filter",
+      "label=com.docker.compose.project=copy",
+      "--filter",
+      "label=com.docker.compose.service=db",
+      "--format",
+      "{{.Names}}\t{{.State}}",
+    ],
+    answer: { stdout: "copy-db-1\trunning\ncopy-db-2\texited\n\n" },
+    result: [
+      { name: "copy-db-1", running: true },
+      { name: "copy-db-2", running: false },
+    ],
+  },
+  {
     name: "listContainers",
     call: (d) => d.listContainers(),
     argv: [

@@ -7,7 +7,7 @@ import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
-import { emptyState, manifest, request } from "./fixtures.ts";
+import { emptyState, manifest, recipe, request } from "./fixtures.ts";
 
 const base = {
   unit: "shop",
@@ -177,4 +177,105 @@ test("a preset's readiness probe is polled before the dump is fed; a database ne
   await expect(restoreDump(d, step, undefined, 0)).rejects.toThrow(
     /did not get ready within 0 s .*no response/,
   );
+});
+
+describe("a dump restored into a compose copy (--as)", () => {
+  const copyRecipe = recipe({ containers: [{ name: "shop-db-1", service: "db", image: "postgres:16" }] });
+  const labelled = (name: string, project: string, running = true) => ({
+    id: name,
+    name,
+    running,
+    volumes: [],
+    binds: [],
+    labels: { "com.docker.compose.project": project, "com.docker.compose.service": "db" },
+  });
+
+  test("the target is the dumped container's service under the new project, never a guessed name", () => {
+    const points = groupRestorePoints([dump()]);
+    const started = planRestore(
+      request({ as: "copy", start: true }),
+      points,
+      emptyState({ recipe: copyRecipe, containers: running }),
+    );
+    expect(started.refusals).toEqual([]);
+    expect(started.dumps).toMatchObject([{ container: "", service: { project: "copy", name: "db" } }]);
+    expect(started.dumps?.[0]?.undo).toBeUndefined();
+
+    const notStarted = planRestore(request({ as: "copy" }), points, emptyState({ recipe: copyRecipe }));
+    expect(notStarted.refusals).toEqual([
+      "dump of shop-db-1: service db of project copy is not running; start it (or restore with --start), then restore again",
+    ]);
+
+    // The copy already runs (compose named it copy-db-1): that container is the target and gets an undo dump.
+    const up = planRestore(
+      request({ as: "copy" }),
+      points,
+      emptyState({ recipe: copyRecipe, containers: [...running, labelled("copy-db-1", "copy")] }),
+    );
+    expect(up.refusals).toEqual([]);
+    expect(up.dumps?.[0]).toMatchObject({ container: "copy-db-1", service: { project: "copy", name: "db" } });
+    expect(up.dumps?.[0]?.undo).toBeDefined();
+  });
+
+  test("a recipe without the service is refused at plan time, saying what to do instead", () => {
+    const noService = recipe({ containers: [{ name: "shop-db-1", image: "postgres:16" }] });
+    const plan = planRestore(
+      request({ as: "copy", start: true }),
+      groupRestorePoints([dump()]),
+      emptyState({ recipe: noService }),
+    );
+    expect(plan.refusals).toEqual([
+      "dump of shop-db-1: the recipe names no compose service for shop-db-1, so the copy's container is unknown; restore in place, or restore the copy and feed the dump by hand",
+    ]);
+  });
+
+  test("a standalone copy still feeds the renamed container", () => {
+    const standalone = recipe({
+      type: "standalone",
+      containers: [{ name: "shop-db-1", image: "postgres:16" }],
+    });
+    const plan = planRestore(
+      request({ as: "copy", start: true }),
+      groupRestorePoints([dump()]),
+      emptyState({ recipe: standalone }),
+    );
+    expect(plan.dumps).toMatchObject([{ container: "copy_shop-db-1" }]);
+    expect(plan.dumps?.[0]?.service).toBeUndefined();
+  });
+
+  test("restoreDump finds the copy's container by its project and service labels when it feeds", async () => {
+    const runner = new FakeRunner([{ argv: (a) => a.includes("show"), stdout: "SQL" }]);
+    const kopia = createKopia(runner, {
+      configFile: "/x/c",
+      cacheDir: "/c",
+      logDir: "/l",
+      password: () => "pw",
+      hostname: "h",
+      username: "u",
+    });
+    const db = (id: string, project: string) => ({
+      ...FakeDocker.container(id),
+      Config: {
+        Image: "postgres",
+        Labels: { "com.docker.compose.project": project, "com.docker.compose.service": "db" },
+      },
+    });
+    const docker = new FakeDocker({ containers: [db("shop-db-1", "shop"), db("copy-db-1", "copy")] });
+    const step = {
+      container: "",
+      service: { project: "copy", name: "db" },
+      from: "shop-db-1",
+      snapshotId: "m1",
+      object: "kroot/pg_dumpall.sql",
+      sizeBytes: 1,
+      restore: ["psql"],
+    };
+    expect(await restoreDump({ docker, kopia, log: silentLogger() }, step)).toBe("copy-db-1");
+    expect(docker.execStdin).toEqual(["SQL"]);
+    expect(docker.calls).toContain("exec copy-db-1 psql");
+    const none = new FakeDocker({ containers: [db("shop-db-1", "shop")] });
+    await expect(restoreDump({ docker: none, kopia, log: silentLogger() }, step)).rejects.toThrow(
+      "no container of service db of project copy is running: the dump cannot be fed back",
+    );
+  });
 });
