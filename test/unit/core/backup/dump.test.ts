@@ -1,21 +1,18 @@
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { dumpSource } from "../../../../src/core/backup/dump.ts";
 import { executeBackup } from "../../../../src/core/backup/execute.ts";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
 import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
 import { sourceKey } from "../../../../src/core/backup/sources.ts";
-import { createJournal } from "../../../../src/core/containers/journal.ts";
 import type { Unit } from "../../../../src/core/discovery/model.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import type { Logger } from "../../../../src/core/log.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
-import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { renderRecord } from "../../../../src/ui/backup-report.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
-import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
+import { backupDeps, config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 const now = new Date("2025-01-31T23:59:59.000Z");
 /** shop, its db dumped: the data volume at PGDATA, and a config file bind that is no data. */
@@ -264,25 +261,7 @@ describe("a dump far smaller than the last one", () => {
         containers: names.map((n) => FakeDocker.container(`id-${n}`, { StartedAt: "t" }, n)),
       });
       docker.execAnswer = () => ({ stdout: "0123456789" });
-      const deps = {
-        config: dumpConfig,
-        runner,
-        docker,
-        kopia: createKopia(runner, {
-          configFile: "/k.config",
-          cacheDir: "/c",
-          logDir: "/l",
-          password: () => "pw",
-          hostname: "h",
-          username: "kopi-docka",
-        }),
-        log: silentLogger(),
-        lifecycle: new Lifecycle(),
-        journal: createJournal(join(dir.path, "journal")),
-        hostname: "h",
-        version: "9.9.9",
-        sleep: async () => {},
-      };
+      const deps = backupDeps({ config: dumpConfig, runner, docker, dir: dir.path });
       const unit = dumpUnit();
       const plan = planBackup(dumpConfig, discovery(unit), now, {
         ...planOpts,

@@ -3,15 +3,12 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { executeBackup } from "../../../../src/core/backup/execute.ts";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
-import { createJournal } from "../../../../src/core/containers/journal.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
-import { silentLogger } from "../../../../src/core/log.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
-import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
-import { config, container, discovery, inspectOf, planOpts, stackUnit } from "./fixtures.ts";
+import { backupDeps, config, container, discovery, inspectOf, planOpts, stackUnit } from "./fixtures.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -87,25 +84,7 @@ function setup(fake: FakeRunner, cfg: Record<string, unknown> = {}) {
   const c = config(cfg);
   const events: string[] = [];
   const runner = traced(fake, events);
-  const deps = {
-    config: c,
-    runner,
-    docker: dockerHost(events),
-    kopia: createKopia(runner, {
-      configFile: "/k.config",
-      cacheDir: "/c",
-      logDir: "/l",
-      password: () => "pw",
-      hostname: "h",
-      username: "kopi-docka",
-    }),
-    log: silentLogger(),
-    lifecycle: new Lifecycle(),
-    journal: createJournal(join(dir.path, "journal")),
-    hostname: "h",
-    version: "9.9.9",
-    sleep: async () => {},
-  };
+  const deps = backupDeps({ config: c, runner, docker: dockerHost(events), dir: dir.path });
   const hook = join(dir.path, "hook");
   writeFileSync(hook, "#!/bin/sh\nexit 0\n");
   chmodSync(hook, 0o755);

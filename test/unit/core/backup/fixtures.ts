@@ -1,6 +1,15 @@
+import { join } from "node:path";
+import type { Config } from "../../../../src/config/schema.ts";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
+import type { BackupDeps } from "../../../../src/core/backup/deps.ts";
+import { createJournal } from "../../../../src/core/containers/journal.ts";
 import type { ContainerInfo, Discovery, Unit } from "../../../../src/core/discovery/model.ts";
+import type { Docker } from "../../../../src/core/docker/docker.ts";
 import type { ContainerInspect } from "../../../../src/core/docker/schemas.ts";
+import { createKopia } from "../../../../src/core/kopia/kopia.ts";
+import { silentLogger } from "../../../../src/core/log.ts";
+import type { Runner } from "../../../../src/core/process/runner.ts";
+import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 
 export const config = (over: Record<string, unknown> = {}) => ConfigSchema.parse(over);
 
@@ -95,3 +104,31 @@ export const discovery = (...units: Unit[]): Discovery => ({
 });
 
 export const planOpts = { runId: "RUN", hostname: "h", version: "9.9.9", stagingDir: "/stage" };
+
+/** Backup deps over a fake runner and docker: kopia as `kopi-docka@h`, a journal under `dir`, no sleeps. */
+export function backupDeps<R extends Runner, D extends Docker>(o: {
+  config: Config;
+  runner: R;
+  docker: D;
+  dir: string;
+}) {
+  return {
+    config: o.config,
+    runner: o.runner,
+    docker: o.docker,
+    kopia: createKopia(o.runner, {
+      configFile: "/k.config",
+      cacheDir: "/c",
+      logDir: "/l",
+      password: () => "pw",
+      hostname: "h",
+      username: "kopi-docka",
+    }),
+    log: silentLogger(),
+    lifecycle: new Lifecycle(),
+    journal: createJournal(join(o.dir, "journal")),
+    hostname: "h",
+    version: "9.9.9",
+    sleep: async () => {},
+  } satisfies BackupDeps;
+}

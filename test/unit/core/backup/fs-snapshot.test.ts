@@ -8,16 +8,12 @@ import {
   withFsPlacements,
 } from "../../../../src/core/backup/fs-snapshot.ts";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
-import { createJournal } from "../../../../src/core/containers/journal.ts";
 import type { FsPlacement } from "../../../../src/core/fs-snapshot/driver.ts";
-import { createKopia } from "../../../../src/core/kopia/kopia.ts";
-import { silentLogger } from "../../../../src/core/log.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
-import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
-import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
+import { backupDeps, config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -88,27 +84,14 @@ function setup(o: { failSnapshotOf?: string; failFreeze?: string; hangFreeze?: b
       if (/^(stop|start) /.test(call)) events.push(call.split(" ").slice(0, 2).join(" "));
     },
   });
-  const deps = {
+  const deps = backupDeps({
     config: config({
       units: { shop: { mode: "fs-snapshot", ...(o.hangFreeze ? { max_cold_seconds: 1 } : {}) } },
     }),
     runner,
     docker,
-    kopia: createKopia(runner, {
-      configFile: "/k.config",
-      cacheDir: "/c",
-      logDir: "/l",
-      password: () => "pw",
-      hostname: "h",
-      username: "kopi-docka",
-    }),
-    log: silentLogger(),
-    lifecycle: new Lifecycle(),
-    journal: createJournal(join(dir.path, "journal")),
-    hostname: "h",
-    version: "9.9.9",
-    sleep: async () => {},
-  };
+    dir: dir.path,
+  });
   const unit = { ...stackUnit(), mode: "fs-snapshot" as const };
   const plan = planBackup(deps.config, discovery(unit), new Date(), {
     ...planOpts,
