@@ -57,7 +57,13 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
     return out;
   }
 
-  test(`the hung unit runs again within ${MAX_COLD} s + kill grace + start; it fails with the reason; the next unit is backed up`, async () => {
+  /**
+   * One backup of both units with the hung unit's kopia frozen as soon as its container is down.
+   * `phase` says where the freeze lands: "read" (a large new file keeps kopia reading: the bound
+   * cancels inside the cold window) or "save" (a tiny volume is read at once: the containers are
+   * already back and the bound cancels the hung save instead of waiting for it forever).
+   */
+  async function hangOnce(phase: "read" | "save") {
     let stoppedAt = 0;
     let frozen: number[] = [];
     let watching = true;
@@ -78,7 +84,7 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
     const state = await inspectState(hung);
     expect(state.Running).toBe(true);
     const downMs = Date.parse(state.StartedAt) - stoppedAt;
-    console.log(`max-cold: down ${downMs} ms with max_cold_seconds = ${MAX_COLD}`);
+    console.log(`max-cold (${phase}): down ${downMs} ms with max_cold_seconds = ${MAX_COLD}`);
     // the bound, 1 s for kopia to give up, and the start (generous: a loaded 2-core machine)
     expect(downMs).toBeLessThan((MAX_COLD + 1 + 5) * 1000);
     const [a, b] = record.units;
@@ -87,12 +93,26 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
     expect(a?.restartFailed).toEqual([]);
     const vol = a?.sources.find((s) => s.type === "volume");
     expect(vol?.status).toBe("failed");
-    expect(vol?.reason).toContain(`max_cold_seconds (${MAX_COLD} s)`);
+    expect(vol?.reason).toContain(
+      phase === "read"
+        ? `the cold window passed max_cold_seconds (${MAX_COLD} s)`
+        : `its save hung for max_cold_seconds (${MAX_COLD} s)`,
+    );
     expect(a?.errors.some((e) => e.phase === "snapshot" && e.message.includes("max_cold_seconds"))).toBe(
       true,
     );
     expect(b).toMatchObject({ name: fine, status: "ok" });
     expect((await inspectState(fine)).Running).toBe(true);
     for (const pid of frozen) expect(() => process.kill(pid, 0)).toThrow();
+  }
+
+  test(`a hung read: the unit runs again within ${MAX_COLD} s + kill grace + start; it fails with the reason; the next unit is backed up`, async () => {
+    await run(["docker", "exec", hung, "sh", "-c", "head -c 300000000 /dev/urandom > /data/big"]);
+    await hangOnce("read");
+  }, 180_000);
+
+  test("a hung save after the read: the containers are back at once, the save is cancelled after the bound, the run goes on", async () => {
+    await run(["docker", "exec", hung, "sh", "-c", "rm -f /data/big"]);
+    await hangOnce("save");
   }, 180_000);
 });

@@ -169,7 +169,11 @@ export async function backupUnit(
   errors.push(...stop.errors);
   if (plan.maxColdSeconds !== undefined && stop.firstStopAt !== undefined)
     cold.arm(plan.maxColdSeconds * 1000 - (performance.now() - stop.firstStopAt));
-  const overrun = () => `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
+  let saving = false;
+  const overrun = () =>
+    saving
+      ? `cancelled: its save hung for max_cold_seconds (${plan.maxColdSeconds} s) after the containers started`
+      : `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
   const frozen = snapshotStopped(d, data, gates?.gated ?? [], {
     skip: (s) =>
       stop.errors.length > 0 || policyFailed(s) ? "not snapshotted: not cold or excludes missing" : undefined,
@@ -182,9 +186,14 @@ export async function backupUnit(
   const start = await startUnit(d, plan, stop.stopped);
   errors.push(...start.errors);
   const coldWindowMs = stop.firstStopAt !== undefined ? performance.now() - stop.firstStopAt : undefined;
+  // The data is read and the containers run; kopia still saves. A repository that stops answering
+  // now must not hold the run (and every unit after it) forever: the save gets the same bound again.
+  saving = true;
+  if (plan.maxColdSeconds !== undefined && !cold.overrun) cold.arm(plan.maxColdSeconds * 1000);
   for (const t of await frozen.taken)
     if (t?.quiet) sources.push(t.result);
     else if (t) record(t.result);
+  cold.disarm();
   cold.detach();
   gates?.dispose();
   const windows =
