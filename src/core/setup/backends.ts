@@ -30,7 +30,9 @@ export const REMOTE_BACKENDS = Object.keys(SCHEMAS) as RemoteBackend[];
 export const isRemote = (b: string): b is RemoteBackend => b in SCHEMAS;
 
 const keysOf = (b: RemoteBackend) => Object.keys(SCHEMAS[b].shape).filter((k) => k !== "backend");
-export const backendFlag = (b: string, key: string) => `${b}-${key.replaceAll("_", "-")}`;
+export const backendFlag = (b: string, key: string) =>
+  // A key that already names its backend (`sftp_password_file`) is not named twice.
+  `${b}-${(key.startsWith(`${b}_`) ? key.slice(b.length + 1) : key).replaceAll("_", "-")}`;
 
 /** Every backend key as a string flag, for the command's argument table. */
 export function backendFlagArgs(): Record<

@@ -36,3 +36,15 @@ test("secrets are asked as a file path or a variable name, never the secret", ()
   expect(env?.check("AWS_SECRET_ACCESS_KEY")).toBeUndefined();
   expect(env?.check("")).toBeUndefined();
 });
+
+test("a key that already names its backend is not named twice in its flag; flags stay unique", () => {
+  const flags = Object.keys(backendFlagArgs());
+  expect(flags).toContain("sftp-password-file");
+  expect(flags).toContain("webdav-password-env");
+  expect(flags).toContain("rclone-exe");
+  expect(flags).toContain("server-cert-fingerprint");
+  expect(flags.filter((f) => /^(\w+)-\1-/.test(f))).toEqual([]);
+  expect(new Set(flags).size).toBe(flags.length);
+  const sftp = backendFields("sftp").find((f) => f.key === "sftp_password_file");
+  expect(sftp?.flag).toBe("sftp-password-file");
+});
