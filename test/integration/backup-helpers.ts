@@ -75,7 +75,9 @@ export function compose(
   });
 }
 
-export async function inspectState(name: string): Promise<{ Running: boolean; StartedAt: string }> {
+export async function inspectState(
+  name: string,
+): Promise<{ Running: boolean; StartedAt: string; FinishedAt: string }> {
   const r = await run(["docker", "inspect", "--format", "{{json .State}}", name]);
   return JSON.parse(r.stdout);
 }
