@@ -19,8 +19,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { bindVolume, makeBtrfs } from "../test/helpers/btrfs.ts";
 import { QUICK_STOP, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../test/helpers/env.ts";
-import { bindVolume, makeBtrfs } from "./downtime-btrfs.ts";
 import { changeData, fillVolume, parseSize } from "./downtime-data.ts";
 import { coldFromEvents } from "./downtime-events.ts";
 

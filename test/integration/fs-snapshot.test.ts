@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
+import { type Btrfs, bindVolume, makeBtrfs } from "../helpers/btrfs.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 import { bareRestore, coreDeps } from "./backup-helpers.ts";
@@ -44,15 +45,14 @@ const shape = (root: string) =>
 
 describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
   const dir = tempDir("kdt-fssnap-");
-  const mnt = join(dir.path, "mnt");
+  const mnt = join(dir.path, "btrfs");
   const writer = uniqueName("kdt-fss-w");
   const big = uniqueName("kdt-fss-b");
   const offBtrfs = uniqueName("kdt-fss-o");
   const volumes = { writer: `${writer}-v`, big: `${big}-v`, off: `${offBtrfs}-v` };
-  let loop = "";
+  let btrfs: Btrfs | undefined;
   let config = "";
   let coldConfig = "";
-  const ready = { mounted: false };
   const env = { NO_COLOR: "1", CI: "true", KOPI_DOCKA_CONFIG: undefined };
   const cli = (args: string[]) =>
     runner.run([...SOURCE_CLI, ...args, "--config", config], { check: false, env, timeoutMs: 300_000 });
@@ -65,33 +65,12 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
     (await run(["docker", "inspect", "-f", "{{.State.Running}}", name])).stdout.trim() === "true";
 
   beforeAll(async () => {
-    const img = join(dir.path, "btrfs.img");
-    await run(["truncate", "-s", "2G", img]);
-    loop = (await run(["losetup", "-f", "--show", img])).stdout.trim();
-    await run(["mkfs.btrfs", "-q", loop]);
-    mkdirSync(mnt);
-    await run(["mount", loop, mnt]);
-    ready.mounted = true;
+    btrfs = await makeBtrfs(dir.path, 2 * 1024 ** 3);
     for (const d of ["vol", "stop", "big"]) mkdirSync(join(mnt, d));
     const units = `[units.${writer}]\nmode = "fs-snapshot"\n\n[units.${big}]\nmode = "fs-snapshot"\n\n[units.${offBtrfs}]\nmode = "fs-snapshot"\n`;
     config = writeTestConfig(join(dir.path, "kd"), `[backup]\nstop_timeout = 10\n\n${units}`);
     coldConfig = join(dir.path, "kd", "cold.toml");
     writeFileSync(coldConfig, readFileSync(config, "utf8").replaceAll('"fs-snapshot"', '"cold"'));
-    const bindVolume = (name: string, device: string) =>
-      run([
-        "docker",
-        "volume",
-        "create",
-        "-d",
-        "local",
-        "-o",
-        "type=none",
-        "-o",
-        "o=bind",
-        "-o",
-        `device=${device}`,
-        name,
-      ]);
     await bindVolume(volumes.writer, join(mnt, "vol"));
     await run(["docker", "volume", "create", volumes.off]);
     await fillBig();
@@ -116,8 +95,7 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
   afterAll(async () => {
     for (const n of [writer, big, offBtrfs]) await run(["docker", "rm", "-f", n], { check: false });
     for (const v of Object.values(volumes)) await run(["docker", "volume", "rm", "-f", v], { check: false });
-    if (ready.mounted) await run(["umount", "-l", mnt], { check: false });
-    if (loop) await run(["losetup", "-d", loop], { check: false });
+    await btrfs?.remove();
     dir.remove();
   }, 120_000);
 

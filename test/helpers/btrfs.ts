@@ -1,7 +1,7 @@
-/** The bench's btrfs for `--strategies …,fs-snapshot`: a sparse file on a loop device, mounted. */
+/** A btrfs on a loop device (a sparse file), mounted: for the fs-snapshot test and bench/downtime.ts. */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "../test/helpers/env.ts";
+import { run } from "./env.ts";
 
 export interface Btrfs {
   mnt: string;
