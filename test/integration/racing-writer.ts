@@ -5,6 +5,12 @@ import { runBackup } from "../../src/core/backup/run.ts";
 import { describeTree } from "../helpers/tree.ts";
 import { bareRestore, type coreDeps } from "./backup-helpers.ts";
 
+/** One round of both writers: 8 files rewritten with same-size content, a rename, a delete. */
+const WRITE_STEP = `  i=$((i+1))
+  for k in 0 1 2 3 4 5 6 7; do printf '%08d-%s\\n' "$i" "$k" > w/same$k; done
+  echo "$i" > w/tmp && mv w/tmp w/renamed$((i % 5))
+  rm -f w/del$((i % 3)); echo "$i" > w/del$(((i + 1) % 3))`;
+
 /**
  * Rewrites 8 files with same-size content, renames, deletes, with no pause. On SIGTERM it marks the
  * volume frozen and exits; while frozen (after the backup's restart) it writes nothing, so the volume
@@ -17,12 +23,22 @@ i=0
 trap 'touch frozen; exit 0' TERM
 while true; do
   if [ -f frozen ]; then sleep 0.05; continue; fi
-  i=$((i+1))
-  for k in 0 1 2 3 4 5 6 7; do printf '%08d-%s\\n' "$i" "$k" > w/same$k; done
-  echo "$i" > w/tmp && mv w/tmp w/renamed$((i % 5))
-  rm -f w/del$((i % 3)); echo "$i" > w/del$(((i + 1) % 3))
+${WRITE_STEP}
 done
 `;
+
+/** Backup run `i` of `unit` must end ok; its volume snapshot is restored into `target`. */
+async function backupAndRestore(deps: ReturnType<typeof coreDeps>, unit: string, i: number, target: string) {
+  const record = await runBackup(deps, { units: [unit] });
+  expect({ run: i, status: record.status, errors: record.units[0]?.errors }).toEqual({
+    run: i,
+    status: "ok",
+    errors: [],
+  });
+  const vol = record.units[0]?.sources.find((s) => s.type === "volume");
+  await bareRestore(deps, vol?.snapshotId ?? "", target);
+  return record;
+}
 
 /**
  * `runs` backups of `unit`, whose RACING_WRITER (volume at `mountpoint`) is let go before each; every
@@ -39,15 +55,8 @@ export async function expectStopTimeBytes(
   for (let i = 0; i < runs; i++) {
     rmSync(join(mountpoint, "frozen"), { force: true });
     await Bun.sleep(300); // the writer is at full speed again
-    const record = await runBackup(deps, { units: [unit] });
-    expect({ run: i, status: record.status, errors: record.units[0]?.errors }).toEqual({
-      run: i,
-      status: "ok",
-      errors: [],
-    });
-    const vol = record.units[0]?.sources.find((s) => s.type === "volume");
     const target = join(scratch, `restored-${i}`);
-    await bareRestore(deps, vol?.snapshotId ?? "", target);
+    const record = await backupAndRestore(deps, unit, i, target);
     // frozen: the writer is idle after the restart, so the volume now is the volume at stop time.
     expect({ run: i, tree: describeTree(target) }).toEqual({ run: i, tree: describeTree(mountpoint) });
     rmSync(target, { recursive: true, force: true });
@@ -67,10 +76,7 @@ mkdir -p w
 i=0
 trap 'rm -rf stop.tmp stop; cp -a w stop.tmp && mv stop.tmp stop; exit 0' TERM
 while true; do
-  i=$((i+1))
-  for k in 0 1 2 3 4 5 6 7; do printf '%08d-%s\\n' "$i" "$k" > w/same$k; done
-  echo "$i" > w/tmp && mv w/tmp w/renamed$((i % 5))
-  rm -f w/del$((i % 3)); echo "$i" > w/del$(((i + 1) % 3))
+${WRITE_STEP}
 done
 `;
 
@@ -85,15 +91,8 @@ export async function expectNothingReadAfterStart(
   runs: number,
 ): Promise<void> {
   for (let i = 0; i < runs; i++) {
-    const record = await runBackup(deps, { units: [unit] });
-    expect({ run: i, status: record.status, errors: record.units[0]?.errors }).toEqual({
-      run: i,
-      status: "ok",
-      errors: [],
-    });
-    const vol = record.units[0]?.sources.find((s) => s.type === "volume");
     const target = join(scratch, `resumed-${i}`);
-    await bareRestore(deps, vol?.snapshotId ?? "", target);
+    await backupAndRestore(deps, unit, i, target);
     // busybox `cp -a` keeps mtimes to the second only
     const tree = (d: string) =>
       Object.entries(describeTree(join(target, d))).map(([k, e]) => ({
