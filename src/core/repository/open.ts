@@ -40,7 +40,15 @@ export interface Opened {
  * right password), before any container is touched. Never creates a repository a host has used
  * before (an unmounted disk, a wrong bucket); never writes into a location holding foreign data.
  */
-export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opened> {
+export async function openRepository(
+  d: OpenDeps,
+  mode: OpenMode,
+  /**
+   * Called once it is known that the saved connection is the configured one (nothing to reconnect),
+   * just before kopia proves it opens: reads of that connection may start side by side with the proof.
+   */
+  onCurrent?: () => void,
+): Promise<Opened> {
   const backend = backendOf(d.config.repository);
   const repo =
     (await backend.resolve?.(d.config.repository, { runner: d.runner, env: {} })) ?? d.config.repository;
@@ -51,6 +59,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     const probe = backend.probe?.(repo);
     if (probe && probe !== "repository")
       throw probe === "foreign" ? foreignData(location) : missingRepository(repo, location);
+    onCurrent?.();
     await d.kopia.status().catch((e) => {
       throw withPendingPasswordHint(classifyStorageError(e, repo, location), repo.password_file);
     });
