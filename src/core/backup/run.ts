@@ -102,21 +102,21 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     // The repository side (open, global policy, this identity's policy for the gate) and discovery
     // (docker only) do not depend on each other: side by side, each a few process starts. Both are
     // waited for, and a repository failure is reported first, as when they ran one after the other.
-    // The reads of the repository start as soon as it is known that nothing reconnects, side by side
-    // with kopia's proof that it opens (a failed proof ends the run; the reads are then dropped): one
-    // `policy export` (every defined policy: global, this identity's gate, the sources' ignore rules)
-    // and the maintenance info (owner, schedule), read here rather than after the last unit.
+    // The repository's reads start as soon as it is known that nothing reconnects, and the first of
+    // them is the proof that it opens (`openRepository`): one `policy export` (every defined policy:
+    // global, this identity's gate, the sources' ignore rules). The maintenance info (owner, schedule)
+    // is needed after the last unit only: it is read while the first unit's containers stop
+    // (`executeBackup`), when no other kopia process wants the CPU.
     const reads: EarlyReads = {};
     const repository = (async () => {
       let defined: Promise<Record<string, KopiaPolicy>> | undefined;
       const startReads = () => {
-        if (defined) return;
-        defined = d.kopia.policyDefinedAll();
+        defined ??= d.kopia.policyDefinedAll();
         reads.definedPolicies = defined;
         reads.identityPolicy = defined.then((all) => all[identity(d)] ?? {});
-        reads.maintenanceInfo = d.kopia.maintenanceInfo();
-        // their failures are reported where they are used (gate, ignore rules, maintenance), if they are
-        for (const p of [reads.identityPolicy, reads.maintenanceInfo, defined]) p.catch(() => {});
+        // their failures are reported where they are used (gate, ignore rules), if they are
+        for (const p of [reads.identityPolicy, defined]) p.catch(() => {});
+        return defined;
       };
       await openRepository(d, "use", startReads);
       // After a (re)connect: only now do the reads see the configured repository.

@@ -44,10 +44,11 @@ export async function openRepository(
   d: OpenDeps,
   mode: OpenMode,
   /**
-   * Called once it is known that the saved connection is the configured one (nothing to reconnect),
-   * just before kopia proves it opens: reads of that connection may start side by side with the proof.
+   * When the saved connection is the configured one (nothing to reconnect): a read the caller needs
+   * anyway, started here, whose success proves the repository opens in place of `repository status`
+   * (each kopia process derives the key and opens the repository: one fewer on every run).
    */
-  onCurrent?: () => void,
+  proof?: () => Promise<unknown>,
 ): Promise<Opened> {
   const backend = backendOf(d.config.repository);
   const repo =
@@ -59,8 +60,7 @@ export async function openRepository(
     const probe = backend.probe?.(repo);
     if (probe && probe !== "repository")
       throw probe === "foreign" ? foreignData(location) : missingRepository(repo, location);
-    onCurrent?.();
-    await d.kopia.status().catch((e) => {
+    await (proof ? proof() : d.kopia.status()).catch((e) => {
       throw withPendingPasswordHint(classifyStorageError(e, repo, location), repo.password_file);
     });
     writeMarker(d.paths.stateDir, { backend: repo.backend, location, connectedAt: new Date().toISOString() });
