@@ -2,7 +2,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openGated } from "../../src/core/backup/gated.ts";
-import { createJournal } from "../../src/core/containers/journal.ts";
 import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -67,7 +66,6 @@ describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", 
   }, 900_000);
 
   test("a gate closed unopened saves no snapshot; an opened one does, under the source's identity", async () => {
-    const journal = createJournal(join(dir.path, "journal"));
     await openRepository(deps, "use");
     await ensureGatePolicy(deps.kopia, `kopi-docka@${deps.hostname}`);
     const src = join(dir.path, "gate-src");
@@ -90,7 +88,7 @@ describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", 
     };
     // biome-ignore lint/suspicious/noExplicitAny: a test source needs only the fields the snapshot reads
     const sources = [source("closed"), source("opened")] as any;
-    const { gated, dispose } = await openGated({ ...deps, journal }, sources, o);
+    const { gated, dispose } = await openGated(deps, sources, o);
     expect(gated.map((g) => g.parked)).toEqual([true, true]);
     const closed = await gated[0]?.abandon("stop failed");
     const opened = await gated[1]?.release();

@@ -1,8 +1,7 @@
 import { lstatSync } from "node:fs";
 import { errorMessage } from "../caught.ts";
 import { AbortGrace } from "../process/runner.ts";
-import type { BackupDeps } from "./deps.ts";
-import { openGated } from "./gated.ts";
+import { type GatedDeps, openGated } from "./gated.ts";
 import type { SourcePlan } from "./plan-model.ts";
 
 /**
@@ -59,7 +58,7 @@ export const MAX_GATED = 8;
  * gates cannot be made.
  */
 export async function openGates(
-  d: BackupDeps,
+  d: GatedDeps,
   data: SourcePlan[],
   o: Parameters<typeof openGated>[2],
   cancel: AbortSignal,

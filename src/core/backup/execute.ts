@@ -2,6 +2,7 @@ import { errorMessage } from "../caught.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { ensureGatePolicy } from "../kopia/gate.ts";
 import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
+import type { Ahead } from "./ahead.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
@@ -17,6 +18,12 @@ export interface EarlyReads {
   maintenanceInfo?: Promise<MaintenanceInfo>;
   /** Every defined policy (`policy export`), for the sources' ignore rules. */
   definedPolicies?: Promise<Record<string, KopiaPolicy>>;
+  /** True when the run wrote the global policy before the plan ran. */
+  globalPolicyWritten?: boolean;
+  /** The first unit's gated snapshots, opened beside the reads (`ahead.ts`). */
+  ahead?: Promise<Ahead | undefined>;
+  /** Told whether the gate action is in place on this identity's policy after the check. */
+  noteGate?: (inPlace: boolean) => void;
 }
 
 /**
@@ -37,7 +44,12 @@ export async function executeBackup(
   const t0 = performance.now();
   const units: UnitResult[] = [];
   const errors: PhaseError[] = [];
-  const gate = plan.units.length > 0 && (await gatePolicy(d, early.identityPolicy));
+  const gateFound = plan.units.length > 0 ? await gatePolicy(d, early.identityPolicy) : undefined;
+  const gate = gateFound !== undefined;
+  if (plan.units.length > 0) early.noteGate?.(gate);
+  // Started with the policy as it was before this run's writes: only valid when there were none.
+  const ahead = await early.ahead;
+  if (ahead && (gateFound !== "found" || early.globalPolicyWritten)) await ahead.drop();
   // Needed after the last unit only; read while the first unit's containers stop (its snapshots wait
   // at their gates then, and the CPU is free), so no process start is added to the end of the run.
   let maintenanceInfo = early.maintenanceInfo;
@@ -60,6 +72,7 @@ export async function executeBackup(
       gate,
       policies,
       onStopping: readMaintenanceInfo,
+      ahead,
     });
     units.push(r);
     onUnit?.(r);
@@ -69,6 +82,8 @@ export async function executeBackup(
     else
       d.log.error(`unit ${r.name}: FAILED (${r.errors.map((e) => `${e.phase}: ${e.message}`).join("; ")})`);
   }
+  // Not taken (its unit was skipped, or ended before its snapshots): each fails at its closed gate.
+  await ahead?.drop();
   // Containers are all up again here; only now the optional maintenance.
   if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
     try {
@@ -98,16 +113,19 @@ export async function executeBackup(
  * The gate action on our identity's policy (`kopia/gate.ts`), so each data snapshot opens the
  * repository before the stop. Without it every snapshot runs as ever, its fixed cost in the window.
  */
-async function gatePolicy(d: BackupDeps, current?: Promise<KopiaPolicy>): Promise<boolean> {
+async function gatePolicy(
+  d: BackupDeps,
+  current?: Promise<KopiaPolicy>,
+): Promise<"found" | "set" | undefined> {
   try {
-    if (await ensureGatePolicy(d.kopia, identity(d), current))
-      d.log.info("set the cold-window gate action on this host's kopia policy");
-    return true;
+    if (!(await ensureGatePolicy(d.kopia, identity(d), current))) return "found";
+    d.log.info("set the cold-window gate action on this host's kopia policy");
+    return "set";
   } catch (e) {
     d.log.warn(
       `snapshots will open the repository inside the cold window: gate policy not set: ${errorMessage(e)}`,
     );
-    return false;
+    return undefined;
   }
 }
 

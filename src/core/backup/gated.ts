@@ -32,8 +32,11 @@ export interface GatedSnapshot {
  * for reading; a non-blocking open for writing succeeds from that moment, and that descriptor is the
  * one "go" is written to. `dispose` removes the fifos.
  */
+/** What gated snapshots act through: no containers, no journal. */
+export type GatedDeps = Pick<BackupDeps, "kopia" | "runner" | "log" | "lifecycle">;
+
 export async function openGated(
-  d: BackupDeps,
+  d: GatedDeps,
   /** Directories only: kopia runs the gate action for a directory root, never for a single file. */
   sources: readonly SourcePlan[],
   o: Omit<Parameters<typeof snapshotSource>[2], "gate" | "signal">,
@@ -54,7 +57,7 @@ export async function openGated(
 }
 
 async function openOne(
-  d: BackupDeps,
+  d: GatedDeps,
   source: SourcePlan,
   path: string,
   o: Omit<Parameters<typeof snapshotSource>[2], "gate" | "signal">,
@@ -131,7 +134,7 @@ async function openOne(
  * the gate action in place (it fails closed); should the policy have been changed behind our back,
  * the snapshot is deleted and the source fails.
  */
-async function discardLive(d: BackupDeps, r: SourceResult): Promise<SourceResult> {
+async function discardLive(d: GatedDeps, r: SourceResult): Promise<SourceResult> {
   const reason = "kopia read the data before the containers were stopped (gate action missing?): discarded";
   try {
     await d.kopia.run(["snapshot", "delete", r.snapshotId ?? "", "--delete"], { timeoutMs: 300_000 });

@@ -13,6 +13,7 @@ import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
 import { syncReplicas } from "../repository/replicas.ts";
 import { PRIORITY } from "../safe-exit.ts";
+import { noteGatePolicy, openAhead } from "./ahead.ts";
 import type { BackupDeps } from "./deps.ts";
 import { type EarlyReads, executeBackup, identity } from "./execute.ts";
 import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
@@ -106,8 +107,13 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     // them is the proof that it opens (`openRepository`): one `policy export` (every defined policy:
     // global, this identity's gate, the sources' ignore rules). The maintenance info (owner, schedule)
     // is needed after the last unit only: it is read while the first unit's containers stop
-    // (`executeBackup`), when no other kopia process wants the CPU.
-    const reads: EarlyReads = {};
+    // (`executeBackup`), when no other kopia process wants the CPU. The first unit's gated snapshots
+    // open beside the reads (`ahead.ts`), used only if the reads lead to no policy write.
+    const reads: EarlyReads = { noteGate: (inPlace) => noteGatePolicy(d.paths.stateDir, d, inPlace) };
+    let markCurrent: (current: boolean) => void = () => {};
+    const current = new Promise<boolean>((r) => {
+      markCurrent = r;
+    });
     const repository = (async () => {
       let defined: Promise<Record<string, KopiaPolicy>> | undefined;
       const startReads = () => {
@@ -118,18 +124,28 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
         for (const p of [reads.identityPolicy, defined]) p.catch(() => {});
         return defined;
       };
-      await openRepository(d, "use", startReads);
+      await openRepository(d, "use", () => {
+        markCurrent(true);
+        return startReads();
+      }).finally(() => markCurrent(false));
       // After a (re)connect: only now do the reads see the configured repository.
       startReads();
       try {
         const global = defined?.then((all) => all[GLOBAL_TARGET] ?? {});
-        await applyGlobalPolicy(d.kopia, d.config, d.log, global);
+        reads.globalPolicyWritten = (await applyGlobalPolicy(d.kopia, d.config, d.log, global)).length > 0;
       } catch (e) {
+        // A failed `policy set` may still have written.
+        reads.globalPolicyWritten = true;
         early.push({ phase: "policy", message: `global policy not updated: ${errorMessage(e)}` });
         d.log.warn(early[0]?.message);
       }
     })();
-    const [opened, planned] = await Promise.allSettled([repository, planFromHost(d, req, runId)]);
+    const planning = planFromHost(d, req, runId);
+    // The first unit's snapshots open beside the reads once the plan is known and nothing reconnects.
+    reads.ahead = Promise.all([planning, current])
+      .then(([p, isCurrent]) => (isCurrent ? openAhead(d, d.paths.stateDir, p.plan.units[0]) : undefined))
+      .catch(() => undefined);
+    const [opened, planned] = await Promise.allSettled([repository, planning]);
     if (opened.status === "rejected") throw opened.reason;
     if (planned.status === "rejected") throw planned.reason;
     const { plan, discovery } = planned.value;

@@ -3,6 +3,7 @@ import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
+import type { Ahead } from "./ahead.ts";
 import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import { startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -35,11 +36,14 @@ export async function backupUnit(
     policies: Record<string, KopiaPolicy> | Error;
     /** Told when the unit's containers are about to stop (its snapshots wait at their gates). */
     onStopping?: () => void;
+    /** Gated snapshots the run opened ahead for this unit (`ahead.ts`), taken only if still valid. */
+    ahead?: Ahead;
   },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
   const started = performance.now();
-  const timestamp = now().toISOString();
+  const ahead = opts.ahead?.unit === plan.name ? opts.ahead : undefined;
+  const timestamp = ahead?.timestamp ?? now().toISOString();
   const errors: PhaseError[] = [];
   const sources: SourceResult[] = [];
   const gaps = plan.skipped.filter((s) => s.notProtected).map((s) => `${s.kind} ${s.id}: ${s.reason}`);
@@ -79,7 +83,7 @@ export async function backupUnit(
       return false;
     }
   };
-  const progress = d.progress?.unit(plan.name);
+  const progress = ahead ? ahead.progress : d.progress?.unit(plan.name);
   const snapOpts = { progress, hostname: d.hostname, timestamp, log: d.log, unit: plan.name };
   const record = (r: SourceResult) => {
     sources.push(r);
@@ -92,13 +96,21 @@ export async function backupUnit(
       });
   };
   // Ends the unit's snapshots on a signal, or when its cold window passes max_cold_seconds.
-  const cold = coldBound(d.lifecycle.signal);
+  const cold = ahead?.cold ?? coldBound(d.lifecycle.signal);
   const snap = async (s: SourcePlan) =>
     record(
       s.type === "dump"
         ? await dumpSource(d, s, { ...snapOpts, signal: cold.signal })
         : await snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }),
     );
+
+  // The ones opened ahead when nothing they were started with changed since; else new ones.
+  const gatesFor = async (wanted: SourcePlan[]) => {
+    const early = policyWritten ? undefined : await ahead?.take(wanted);
+    if (early) return early;
+    await ahead?.drop();
+    return openGates(d, wanted, snapOpts, cold.signal);
+  };
 
   if (!(await hook("pre_backup", plan.hooks.preBackup))) return result();
   const ready: SourcePlan[] = [];
@@ -114,15 +126,17 @@ export async function backupUnit(
   }
   for (const s of ready.filter((x) => !isData(x))) await snap(s);
   const data = ready.filter(isData);
+  let policyWritten = false;
   for (const s of data) {
     try {
       if (opts.policies instanceof Error) throw opts.policies;
-      await applyIgnoreRules(
+      const written = await applyIgnoreRules(
         d.kopia,
         opts.policies,
         `${d.kopia.options.username}@${d.hostname}:${s.logicalPath}`,
         s.excludePatterns,
       );
+      if (written.length > 0) policyWritten = true;
     } catch (e) {
       errors.push({
         phase: "policy",
@@ -160,12 +174,7 @@ export async function backupUnit(
     else d.log.warn(`${plan.name}: no warm pass (the gate policy is not set); backing up cold`);
   }
   const gates = opts.gate
-    ? await openGates(
-        d,
-        data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
-        snapOpts,
-        cold.signal,
-      )
+    ? await gatesFor(data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)))
     : undefined;
   opts.onStopping?.();
   const stop = await stopUnit(d, plan, runId);
