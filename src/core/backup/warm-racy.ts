@@ -16,6 +16,9 @@ import { type DirEntry, type DirectoryObject, isObjectId, MAX_FIX_OBJECT_IDS } f
  * non-directory entry whose recorded mtime is at or after that threshold from the warm snapshot is
  * enough: the cold pass then reads exactly those again. Directories are always listed by kopia and never
  * taken from a base; one whose newest mtime below (`summ.maxTime`) is older holds no such entry.
+ * Not covered, as nowhere in kopia: an mtime set back on purpose, and a write through a shared mmap to
+ * a page already dirty when the warm pass read it (Linux sets the mtime at the first write after each
+ * writeback only): README, "Backup modes".
  */
 
 /** Most directory objects read per warm snapshot; more means the fallback (a cold pass from the last cold). */
