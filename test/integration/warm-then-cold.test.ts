@@ -30,17 +30,18 @@ describeReal("warm-then-cold and live", ["docker", "kopia", "image"], () => {
   const bulk = uniqueName("kdt-warm-b");
   const volumes = [writer, quiet, live, bulk].map((n) => `${n}-v`);
   let deps: ReturnType<typeof coreDeps>;
+  let configFile = "";
   const mountpoints: string[] = [];
   const infos: string[] = [];
 
   beforeAll(async () => {
-    const config = writeTestConfig(
+    configFile = writeTestConfig(
       join(dir.path, "kd"),
       `[backup]\nstop_timeout = 10\n\n[retention]\nlatest = 2\nhourly = 0\ndaily = 0\nweekly = 0\nmonthly = 0\nannual = 0\n\n` +
         `[units.${writer}]\nmode = "warm-then-cold"\n\n[units.${quiet}]\nmode = "warm-then-cold"\n\n` +
         `[units.${live}]\nmode = "live"\n\n[units.${bulk}]\nmode = "warm-then-cold"\n`,
     );
-    deps = coreDeps(config);
+    deps = coreDeps(configFile);
     deps.log.info = ((m: unknown) => infos.push(String(m))) as unknown as typeof deps.log.info;
     writeFileSync(join(dir.path, "writer.sh"), RACING_WRITER);
     for (const v of volumes) {
@@ -93,6 +94,28 @@ describeReal("warm-then-cold and live", ["docker", "kopia", "image"], () => {
       `warm-then-cold with a kept warm pass, cold pass: first ${first}; after a day's changes ${second}`,
     );
   }, 600_000);
+
+  test("a signal while a warm snapshot is checked and fixed leaves no warm snapshot of the source", async () => {
+    // Its own deps: the signal aborts that lifecycle for good. The signal comes while kopia rewrites
+    // the warm snapshot (`snapshot fix`), the moment two manifests of it may exist.
+    const ds: ReturnType<typeof coreDeps> = coreDeps(configFile, {
+      push: (argv: string[]) => {
+        if (argv.includes("fix")) setTimeout(() => void ds.lifecycle.onSignal("SIGTERM"), 150);
+        return 0;
+      },
+    } as unknown as string[][]);
+    rmSync(join(mountpoints[3] ?? "", "frozen"), { force: true });
+    await Bun.sleep(300);
+    const record = await runBackup(ds, { units: [bulk] });
+    expect(record.units[0]?.errors.some((e) => e.phase === "interrupted")).toBe(true);
+    const path = `/kopi-docka/${bulk}/volumes/${volumes[3]}`;
+    const left = (await deps.kopia.snapshotList()).filter(
+      (m) => m.source.path === path && m.tags?.["tag:kopi_docka_warm"],
+    );
+    expect(left).toEqual([]);
+    expect((await inspectState(bulk)).Running).toBe(true); // the warm pass comes before any stop
+    await run(["docker", "stop", bulk]); // its writer is done with: quiet for the tests after
+  }, 300_000);
 
   test("with latest = 2, three warm-then-cold runs leave the last two cold points and no warm one", async () => {
     await Bun.sleep(2_500); // the quiet data is older than the racy margin: its warm passes are kept
