@@ -60,7 +60,9 @@ export function objectMethods(run: KopiaRun) {
       const stop = new AbortController();
       const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
       let text: Promise<string | undefined> = Promise.resolve("");
-      const r = await run(["show", objectId], {
+      // One call per directory read, up to MAX_RACY_DIRECTORIES a run: no log file each (a third faster).
+      const args = ["show", objectId, "--disable-file-logging", "--disable-content-log"];
+      const r = await run(args, {
         signal,
         check: false,
         timeoutMs: 300_000,

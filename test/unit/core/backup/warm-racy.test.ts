@@ -93,7 +93,15 @@ describe("findRacyFiles (strict fake runner)", () => {
     return { runner, kopia };
   };
   const show = (obj: string, body: unknown): Expectation => ({
-    argv: ["kopia", "--config-file", "/k.config", "show", obj],
+    argv: [
+      "kopia",
+      "--config-file",
+      "/k.config",
+      "show",
+      obj,
+      "--disable-file-logging",
+      "--disable-content-log",
+    ],
     stdout: typeof body === "string" ? body : JSON.stringify(body),
   });
 

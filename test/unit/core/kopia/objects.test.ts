@@ -64,8 +64,14 @@ test("snapshot fix refuses anything but IDs in kopia's syntax, and too many, wit
 test("show: a directory object is parsed; one over the size cap is refused", async () => {
   const dir = { stream: "kopia:directory", entries: [{ name: "a", type: "f", obj: A }] };
   const { kopia } = kopiaOver([
-    { argv: [...BASE, "show", `k${A}`], stdout: JSON.stringify(dir) },
-    { argv: [...BASE, "show", `k${A}`], stdout: JSON.stringify(dir) },
+    {
+      argv: [...BASE, "show", `k${A}`, "--disable-file-logging", "--disable-content-log"],
+      stdout: JSON.stringify(dir),
+    },
+    {
+      argv: [...BASE, "show", `k${A}`, "--disable-file-logging", "--disable-content-log"],
+      stdout: JSON.stringify(dir),
+    },
   ]);
   expect((await kopia.showDirectory(`k${A}`)).entries[0]?.obj).toBe(A);
   await expect(kopia.showDirectory(`k${A}`, { maxBytes: 10 })).rejects.toThrow(/over 10 bytes/);
