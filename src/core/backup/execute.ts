@@ -38,6 +38,13 @@ export async function executeBackup(
   const units: UnitResult[] = [];
   const errors: PhaseError[] = [];
   const gate = plan.units.length > 0 && (await gatePolicy(d, early.identityPolicy));
+  // Needed after the last unit only; read while the first unit's containers stop (its snapshots wait
+  // at their gates then, and the CPU is free), so no process start is added to the end of the run.
+  let maintenanceInfo = early.maintenanceInfo;
+  const readMaintenanceInfo = () => {
+    maintenanceInfo ??= d.kopia.maintenanceInfo();
+    maintenanceInfo.catch(() => {});
+  };
   const policies = plan.units.length > 0 ? await definedPolicies(d, early.definedPolicies) : {};
   for (const unitPlan of plan.units) {
     const unit = discovery.units.find((u) => u.name === unitPlan.name);
@@ -49,7 +56,11 @@ export async function executeBackup(
     d.log.info(
       `unit ${unitPlan.name}: ${unitPlan.sources.length} source(s), ${unitPlan.stopOrder.length} container(s) to stop`,
     );
-    const r = await backupUnit(d, unitPlan, unit, plan.runId, { gate, policies });
+    const r = await backupUnit(d, unitPlan, unit, plan.runId, {
+      gate,
+      policies,
+      onStopping: readMaintenanceInfo,
+    });
     units.push(r);
     onUnit?.(r);
     const cold =
@@ -61,7 +72,7 @@ export async function executeBackup(
   // Containers are all up again here; only now the optional maintenance.
   if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
     try {
-      await maybeMaintenance(d, early.maintenanceInfo);
+      await maybeMaintenance(d, maintenanceInfo);
     } catch (e) {
       errors.push({ phase: "maintenance", message: errorMessage(e) });
       d.log.warn(`maintenance failed (backups are fine): ${errorMessage(e)}`);

@@ -7,7 +7,8 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { locateSources } from "../fs-snapshot/locate.ts";
-import { applyGlobalPolicy } from "../kopia/policy.ts";
+import { applyGlobalPolicy, GLOBAL_TARGET } from "../kopia/policy.ts";
+import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
 import { syncReplicas } from "../repository/replicas.ts";
@@ -101,21 +102,28 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     // The repository side (open, global policy, this identity's policy for the gate) and discovery
     // (docker only) do not depend on each other: side by side, each a few process starts. Both are
     // waited for, and a repository failure is reported first, as when they ran one after the other.
-    // The maintenance info (owner, schedule) is read here too, not after the last unit: the same
-    // answer a few seconds early, one process start less at the end of the run; and every defined
-    // policy (the sources' ignore rules), not after the gate's read.
+    // The repository's reads start as soon as it is known that nothing reconnects, and the first of
+    // them is the proof that it opens (`openRepository`): one `policy export` (every defined policy:
+    // global, this identity's gate, the sources' ignore rules). The maintenance info (owner, schedule)
+    // is needed after the last unit only: it is read while the first unit's containers stop
+    // (`executeBackup`), when no other kopia process wants the CPU.
     const reads: EarlyReads = {};
     const repository = (async () => {
-      await openRepository(d, "use");
-      reads.identityPolicy = d.kopia.policyShow(identity(d));
-      reads.maintenanceInfo = d.kopia.maintenanceInfo();
-      // Source-level policies: nothing before the units writes one (the writes here are global and
-      // this identity's), so reading them now is reading them just before the first unit.
-      reads.definedPolicies = d.kopia.policyDefinedAll();
-      // their failures are reported where they are used (gate, ignore rules, maintenance), if they are
-      for (const p of [reads.identityPolicy, reads.maintenanceInfo, reads.definedPolicies]) p.catch(() => {});
+      let defined: Promise<Record<string, KopiaPolicy>> | undefined;
+      const startReads = () => {
+        defined ??= d.kopia.policyDefinedAll();
+        reads.definedPolicies = defined;
+        reads.identityPolicy = defined.then((all) => all[identity(d)] ?? {});
+        // their failures are reported where they are used (gate, ignore rules), if they are
+        for (const p of [reads.identityPolicy, defined]) p.catch(() => {});
+        return defined;
+      };
+      await openRepository(d, "use", startReads);
+      // After a (re)connect: only now do the reads see the configured repository.
+      startReads();
       try {
-        await applyGlobalPolicy(d.kopia, d.config, d.log);
+        const global = defined?.then((all) => all[GLOBAL_TARGET] ?? {});
+        await applyGlobalPolicy(d.kopia, d.config, d.log, global);
       } catch (e) {
         early.push({ phase: "policy", message: `global policy not updated: ${errorMessage(e)}` });
         d.log.warn(early[0]?.message);

@@ -33,6 +33,8 @@ export async function backupUnit(
     gate: boolean;
     /** The repository's defined policies, read once per run (`Kopia.policyDefinedAll`), or why not. */
     policies: Record<string, KopiaPolicy> | Error;
+    /** Told when the unit's containers are about to stop (its snapshots wait at their gates). */
+    onStopping?: () => void;
   },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
@@ -138,6 +140,7 @@ export async function backupUnit(
     return result({ stopped, restartFailed, ...(fallback ? { warnings: [fallback] } : {}), ...more });
   };
   if (plan.mode === "fs-snapshot" && !fallback) {
+    opts.onStopping?.();
     const snap = (s: SourcePlan, signal: AbortSignal) => snapshotSource(d.kopia, s, { ...snapOpts, signal });
     const f = await frozenBackup(d, plan, runId, data, { snap, record, policyFailed, cold });
     errors.push(...f.errors);
@@ -164,6 +167,7 @@ export async function backupUnit(
         cold.signal,
       )
     : undefined;
+  opts.onStopping?.();
   const stop = await stopUnit(d, plan, runId);
   const allStoppedAt = performance.now();
   errors.push(...stop.errors);

@@ -38,12 +38,21 @@ export function ignoreRuleFlags(patterns: readonly string[], defined: KopiaPolic
   ];
 }
 
+/** How `policy export` names the global policy. */
+export const GLOBAL_TARGET = "(global)";
+
 /**
- * Read-before-write of the global policy (retention from `[retention]`, compression): one `policy show`,
- * and a `policy set` only for values that differ, because every write costs a repository round trip.
+ * Read-before-write of the global policy (retention from `[retention]`, compression): the policy as
+ * defined (`current`, e.g. from a `policy export` already under way; else one `policy show`), and a
+ * `policy set` only for values that differ, because every write costs a repository round trip.
  */
-export async function applyGlobalPolicy(kopia: Kopia, config: Config, log: Logger): Promise<string[]> {
-  const flags = globalPolicyFlags(config, await kopia.policyShow("global"));
+export async function applyGlobalPolicy(
+  kopia: Kopia,
+  config: Config,
+  log: Logger,
+  current?: Promise<KopiaPolicy>,
+): Promise<string[]> {
+  const flags = globalPolicyFlags(config, await (current ?? kopia.policyShow("global")));
   if (flags.length === 0) return [];
   log.info(`updating the repository's global policy: ${flags.join(" ")}`);
   await kopia.policySet("global", flags);

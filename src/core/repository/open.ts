@@ -40,7 +40,16 @@ export interface Opened {
  * right password), before any container is touched. Never creates a repository a host has used
  * before (an unmounted disk, a wrong bucket); never writes into a location holding foreign data.
  */
-export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opened> {
+export async function openRepository(
+  d: OpenDeps,
+  mode: OpenMode,
+  /**
+   * When the saved connection is the configured one (nothing to reconnect): a read the caller needs
+   * anyway, started here, whose success proves the repository opens in place of `repository status`
+   * (each kopia process derives the key and opens the repository: one fewer on every run).
+   */
+  proof?: () => Promise<unknown>,
+): Promise<Opened> {
   const backend = backendOf(d.config.repository);
   const repo =
     (await backend.resolve?.(d.config.repository, { runner: d.runner, env: {} })) ?? d.config.repository;
@@ -51,7 +60,7 @@ export async function openRepository(d: OpenDeps, mode: OpenMode): Promise<Opene
     const probe = backend.probe?.(repo);
     if (probe && probe !== "repository")
       throw probe === "foreign" ? foreignData(location) : missingRepository(repo, location);
-    await d.kopia.status().catch((e) => {
+    await (proof ? proof() : d.kopia.status()).catch((e) => {
       throw withPendingPasswordHint(classifyStorageError(e, repo, location), repo.password_file);
     });
     writeMarker(d.paths.stateDir, { backend: repo.backend, location, connectedAt: new Date().toISOString() });
