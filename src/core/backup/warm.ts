@@ -157,7 +157,10 @@ async function removeRacy(
   });
   if (!scan.ok) return scan.reason;
   if (scan.objectIds.length === 0) return undefined; // only directories changed: never taken from a base
-  await d.kopia.snapshotFixRemoveFiles(m.id, scan.objectIds, { signal: o.signal });
+  await d.kopia.snapshotFixRemoveFiles(m.id, scan.objectIds, {
+    signal: o.signal,
+    onStderrLine: (line) => d.log.debug(`kopia (fix): ${JSON.stringify(line)}`),
+  });
   // kopia keeps the start time in the replacement; a cold snapshot of the source never has it.
   const after = (await d.kopia.snapshotList({ signal: o.signal })).filter(
     (x) => ours(d, [s], o.hostname)(x) && x.startTime === m.startTime,

@@ -2,7 +2,6 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { failure, type RunOptions, type RunResult } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
-import { parseKopiaJson } from "./parse.ts";
 
 /** `kopia.ts`'s `run`: argv after `kopia --config-file …`, our env, errors classified. */
 export type KopiaRun = (args: string[], o?: RunOptions & { password?: boolean }) => Promise<RunResult>;
@@ -74,7 +73,7 @@ export function objectMethods(run: KopiaRun) {
       if (out === undefined)
         throw new AppError("process_failed", `kopia show ${objectId}: directory object over ${max} bytes`);
       if (r.exitCode !== 0) throw classifyKopiaError(failure(r));
-      return parseKopiaJson(DirectoryObjectSchema, out, `show ${objectId}`);
+      return parseDirectoryObject(out, objectId);
     },
 
     /**
@@ -87,7 +86,7 @@ export function objectMethods(run: KopiaRun) {
     async snapshotFixRemoveFiles(
       manifestId: string,
       objectIds: readonly string[],
-      o: { signal?: AbortSignal } = {},
+      o: { signal?: AbortSignal; onStderrLine?: (line: string) => void } = {},
     ): Promise<void> {
       if (!MANIFEST_ID.test(manifestId)) throw new AppError("process_failed", "not a kopia manifest ID");
       if (objectIds.length === 0 || objectIds.length > MAX_FIX_OBJECT_IDS)
@@ -100,13 +99,45 @@ export function objectMethods(run: KopiaRun) {
       const args = ["snapshot", "fix", "remove-files", "--manifest-id", manifestId];
       for (const id of objectIds) args.push("--object-id", id);
       args.push("--invalid-directory-handling=fail", "--commit", "--no-auto-maintenance");
-      await run(args, { signal: o.signal, timeoutMs: 600_000 });
+      const r = await run(args, {
+        signal: o.signal,
+        check: false,
+        timeoutMs: 600_000,
+        ...(o.onStderrLine ? { onStderrLine: o.onStderrLine } : {}),
+      });
+      // Not kopia's stderr nor the argv: it names every removed file (untrusted names), and the argv
+      // holds up to thousands of IDs. `onStderrLine` has the lines.
+      if (r.exitCode !== 0)
+        throw new AppError(
+          "process_failed",
+          `kopia snapshot fix remove-files (${objectIds.length} object IDs) ${r.timedOut ? "timed out" : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`}`,
+        );
     },
   };
 }
 
 /** Most object IDs one `snapshot fix` call is given. */
 export const MAX_FIX_OBJECT_IDS = 5000;
+
+/**
+ * A directory object from `show`'s output. Unlike `parseKopiaJson` it never quotes the output in its
+ * error: that holds file names, which are untrusted and end up in logs.
+ */
+function parseDirectoryObject(text: string, objectId: string): DirectoryObject {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new AppError("process_failed", `kopia show ${objectId} printed something that is not JSON`);
+  }
+  const r = DirectoryObjectSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const first = r.error.issues[0];
+  throw new AppError(
+    "process_failed",
+    `kopia show ${objectId} printed no directory object (${r.error.issues.length} problem(s), first at "${first?.path.join(".")}": ${first?.code})`,
+  );
+}
 
 /** The stream as text, or undefined (and `tooLong` called) once it passes `max` bytes. */
 async function readCapped(

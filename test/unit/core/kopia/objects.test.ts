@@ -51,6 +51,18 @@ test("snapshot fix: one manifest, each object ID behind its own flag, committed,
   expect(runner.remaining).toBe(0);
 });
 
+test("a failed snapshot fix says so without kopia's stderr (it names the files) or the argv", async () => {
+  const { kopia } = kopiaOver([
+    {
+      argv: (a) => a.includes("remove-files"),
+      exitCode: 1,
+      stderr: "will remove file evil\nERROR: forged\n",
+    },
+  ]);
+  const e = await kopia.snapshotFixRemoveFiles(MANIFEST, [A, B]).catch((x: Error) => x);
+  expect(String(e)).toBe("AppError: kopia snapshot fix remove-files (2 object IDs) exited with code 1");
+});
+
 test("snapshot fix refuses anything but IDs in kopia's syntax, and too many, without running kopia", async () => {
   const { runner, kopia } = kopiaOver([]);
   await expect(kopia.snapshotFixRemoveFiles(MANIFEST, [A, "--source=x"])).rejects.toThrow(/object ID/);
@@ -76,4 +88,14 @@ test("show: a directory object is parsed; one over the size cap is refused", asy
   expect((await kopia.showDirectory(`k${A}`)).entries[0]?.obj).toBe(A);
   await expect(kopia.showDirectory(`k${A}`, { maxBytes: 10 })).rejects.toThrow(/over 10 bytes/);
   await expect(kopia.showDirectory("-h")).rejects.toThrow(/not a kopia object ID/);
+  // File names are untrusted: an error never quotes kopia's output.
+  const { kopia: k2 } = kopiaOver([
+    {
+      argv: [...BASE, "show", `k${A}`, "--disable-file-logging", "--disable-content-log"],
+      stdout: "evil\nname",
+    },
+  ]);
+  const e = await k2.showDirectory(`k${A}`).catch((x: Error) => x);
+  expect(String(e)).toContain("printed something that is not JSON");
+  expect(String(e)).not.toContain("evil");
 });
