@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { errorMessage } from "../caught.ts";
+import { isObjectId } from "../kopia/objects.ts";
 import type { SnapshotManifest } from "../kopia/parse.ts";
+import { PRIORITY } from "../safe-exit.ts";
 import { sourceIdentity } from "../snapshot/tags.ts";
 import { MAX_GATED } from "./cold-window.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan } from "./plan-model.ts";
+import { findRacyFiles, kopiaTimeMs } from "./warm-racy.ts";
 
 /**
  * Tags of a warm pass: no `backup_id`, so restore never groups it into a point (`restore/points.ts`
@@ -17,46 +21,69 @@ export const WARM_TAG = "kopi_docka_warm";
  * kopia reuses a file from its base snapshot when size and mtime are unchanged. A file rewritten
  * after the warm pass read it, with the same size and within the same timestamp tick, would look
  * unchanged to the cold pass. Every such file has an mtime at or after the warm pass's start minus
- * one tick; this margin is far above any tick (coarse kernel clocks, 1 s or 2 s filesystems).
+ * one tick; this margin is far above any tick (coarse kernel clocks, 1 s or 2 s filesystems). Such
+ * files are removed from the warm snapshot before the cold pass takes it as its base (`warm-racy.ts`).
  */
 export const RACY_MARGIN_MS = 2_000;
 
-/** Why a warm snapshot may not be the cold pass's base; undefined when it may. Pure. */
-export function warmUnusable(m: SnapshotManifest, warmStartMs: number): string | undefined {
+/** Why a warm snapshot can be no base at all; undefined when it can, once its racy files are out. Pure. */
+export function warmUnusable(m: SnapshotManifest): string | undefined {
   if (m.incomplete !== "canceled")
     return `saved ${m.incomplete ? `incomplete (${m.incomplete})` : "complete"}`;
-  const max = Date.parse(m.rootEntry?.summ?.maxTime ?? "");
-  if (!Number.isFinite(max)) return "no newest mtime recorded";
-  if (max >= warmStartMs - RACY_MARGIN_MS) return "files changed while it read them";
+  if (!isObjectId(m.rootEntry?.obj ?? "")) return "no root directory recorded";
+  if (kopiaTimeMs(m.rootEntry?.summ?.maxTime ?? "") === undefined) return "no newest mtime recorded";
+  return undefined;
+}
+
+/**
+ * Why the warm snapshots of a source found after `snapshot fix` (`after`) are not `before` with
+ * `removed` entries taken out; undefined when exactly that one is there. Pure.
+ */
+export function fixUnusable(before: SnapshotManifest, after: readonly SnapshotManifest[], removed: number) {
+  const [m, ...more] = after;
+  if (!m || more.length > 0) return `${after.length} warm snapshots after removing the changed files`;
+  if (m.id === before.id) return "kopia did not replace it";
+  // A complete or untagged one would be a restore point, take a retention slot and escape dropLeftovers.
+  if (m.incomplete !== "canceled") return "saved complete by the removal";
+  if (JSON.stringify(m.tags ?? {}) !== JSON.stringify(before.tags ?? {})) return "its tags changed";
+  const entries = (x: SnapshotManifest) =>
+    (x.rootEntry?.summ?.files ?? 0) + (x.rootEntry?.summ?.symlinks ?? 0);
+  if (entries(m) > entries(before) - removed) return "the changed files are still in it";
   return undefined;
 }
 
 /**
  * The warm pass of `warm-then-cold`: one `kopia snapshot create` per directory source while the
  * containers run, so the cold snapshot after the stop reads only what changed since. Each is saved
- * incomplete (never a restore point, never counted by retention) and deleted again when a file in it
- * may have changed within its read (`warmUnusable`): the cold pass then falls back to the last cold
- * snapshot. Needs the gate policy (`kopia/gate.ts`, both actions). Never throws: a failed warm pass
- * only costs the cold pass its head start.
+ * incomplete (never a restore point, never counted by retention), then the files that may have
+ * changed within its read are removed from it (`warm-racy.ts`): the cold pass reads exactly those
+ * again. When that cannot be done safely the warm snapshot is deleted and the cold pass falls back
+ * to the last cold snapshot. Needs the gate policy (`kopia/gate.ts`, both actions). Never throws: a
+ * failed warm pass only costs the cold pass its head start. Returns the labels of sources whose
+ * unchecked warm snapshot could not be deleted (the cold pass would take it as its base).
  */
 export async function warmPass(
   d: BackupDeps,
   sources: readonly SourcePlan[],
   o: { unit: string; hostname: string; signal: AbortSignal },
-): Promise<void> {
+): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "kopi-docka-warm-"));
+  const left: string[] = [];
   try {
     // The gate action reads "go" from the named path: a plain file lets a warm pass read at once.
     const go = join(dir, "go");
     writeFileSync(go, "go\n", { mode: 0o600 });
-    // An unchecked one left behind would be a base of this run's snapshots: no warm pass then.
-    if (!(await dropLeftovers(d, sources, o))) return;
+    // An unchecked one left behind would be a base of this run's snapshots: no warm pass then, and
+    // the caller learns which sources still have one.
+    if (!(await dropLeftovers(d, sources, o))) return sources.map((s) => s.label);
     // Side by side, as many at once as the gated snapshots after them (each holds its repository open).
     for (let i = 0; i < sources.length && !o.signal.aborted; i += MAX_GATED)
-      await Promise.all(sources.slice(i, i + MAX_GATED).map((s) => warmOne(d, s, go, o)));
+      for (const ok of await Promise.all(sources.slice(i, i + MAX_GATED).map((s) => warmOne(d, s, go, o))))
+        if (!ok.removed) left.push(ok.label);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return left;
 }
 
 async function warmOne(
@@ -64,9 +91,15 @@ async function warmOne(
   s: SourcePlan,
   go: string,
   o: { unit: string; hostname: string; signal: AbortSignal },
-): Promise<void> {
+): Promise<{ label: string; removed: boolean }> {
   const started = Date.now();
-  let id: string | undefined;
+  // Until it is checked, a warm snapshot must not outlive this run: the next snapshot of its source
+  // would take it as a base. On a signal the compensation removes it (and a replacement `snapshot fix`
+  // may have saved under an ID not yet known), once kopia has exited; SIGKILL leaves it to the next
+  // run's `dropLeftovers`.
+  const drop = d.lifecycle.register(`remove the unchecked warm pass of ${s.label}`, PRIORITY.dataSafety, () =>
+    dropWarm(d, [s], o.hostname),
+  );
   try {
     const r = await d.kopia.snapshotCreateResult(s.path, {
       overrideSource: sourceIdentity(d.kopia.options.username, o.hostname, s.logicalPath),
@@ -76,25 +109,72 @@ async function warmOne(
       signal: o.signal,
       onStderrLine: (line) => d.log.debug(`kopia (warm): ${line}`),
     });
-    id = r.manifest?.id;
     if (!r.manifest) {
       d.log.warn(
         `${o.unit}: warm pass of ${s.label} saved nothing: ${r.stderrTail.trim().split("\n").at(-1)}`,
       );
-      return;
+      await drop.run();
+      return { label: s.label, removed: true };
     }
-    const why = warmUnusable(r.manifest, started);
+    const why = warmUnusable(r.manifest) ?? (await removeRacy(d, s, r.manifest, started - RACY_MARGIN_MS, o));
     if (why === undefined) {
+      drop.dismiss();
       d.log.debug(`${o.unit}: warm pass of ${s.label}: ${Date.now() - started} ms`);
-      return;
+      return { label: s.label, removed: true };
     }
     d.log.info(`${o.unit}: warm pass of ${s.label} not used as the base (${why})`);
-    await d.kopia.snapshotDelete([r.manifest.id]);
+    await drop.run();
+    return { label: s.label, removed: true };
   } catch (e) {
-    // A warm manifest left behind that was never checked must not become a base.
-    if (id) await d.kopia.snapshotDelete([id]).catch(() => {});
-    d.log.warn(`${o.unit}: warm pass of ${s.label} failed: ${e instanceof Error ? e.message : e}`);
+    d.log.warn(`${o.unit}: warm pass of ${s.label} failed: ${errorMessage(e)}`);
+    const removed = await drop.run().then(
+      () => true,
+      () => false,
+    );
+    if (!removed) d.log.error(`${o.unit}: an unchecked warm pass of ${s.label} could not be deleted`);
+    return { label: s.label, removed };
   }
+}
+
+/**
+ * Removes from warm snapshot `m` the files that may have changed while it read them (mtime at or after
+ * `threshold`), and checks kopia's replacement. Returns why it cannot be the base; throws when kopia fails.
+ */
+async function removeRacy(
+  d: BackupDeps,
+  s: SourcePlan,
+  m: SnapshotManifest,
+  threshold: number,
+  o: { unit: string; hostname: string; signal: AbortSignal },
+): Promise<string | undefined> {
+  // Nothing in the tree is that new: nothing changed while it was read.
+  if ((kopiaTimeMs(m.rootEntry?.summ?.maxTime ?? "") ?? threshold) < threshold) return undefined;
+  const scan = await findRacyFiles(d.kopia, m.rootEntry?.obj ?? "", threshold, {
+    signal: o.signal,
+    // Names are untrusted: escaped, and only in the debug log.
+    onSuspect: (p) =>
+      d.log.debug(`${o.unit}: warm pass of ${s.label}: changed while read: ${JSON.stringify(p)}`),
+  });
+  if (!scan.ok) return scan.reason;
+  if (scan.objectIds.length === 0) return undefined; // only directories changed: never taken from a base
+  await d.kopia.snapshotFixRemoveFiles(m.id, scan.objectIds, {
+    signal: o.signal,
+    onStderrLine: (line) => d.log.debug(`kopia (fix): ${JSON.stringify(line)}`),
+  });
+  // kopia keeps the start time in the replacement; a cold snapshot of the source never has it.
+  const after = (await d.kopia.snapshotList({ signal: o.signal })).filter(
+    (x) => ours(d, [s], o.hostname)(x) && x.startTime === m.startTime,
+  );
+  const why = fixUnusable(m, after, scan.files);
+  if (why) {
+    // Tagged or not, complete or not: what kopia saved in its place goes too.
+    await d.kopia.snapshotDelete(after.map((x) => x.id));
+    return why;
+  }
+  d.log.info(
+    `${o.unit}: warm pass of ${s.label}: ${scan.files} files changed while it read them; the cold pass re-reads them`,
+  );
+  return undefined;
 }
 
 /**
@@ -107,20 +187,42 @@ async function dropLeftovers(
   sources: readonly SourcePlan[],
   o: { unit: string; hostname: string; signal: AbortSignal },
 ): Promise<boolean> {
-  const paths = new Set(sources.map((s) => s.logicalPath));
   try {
-    const stale = (await d.kopia.snapshotList({ signal: o.signal })).filter(
-      (m) =>
-        m.incomplete &&
-        m.tags?.[`tag:${WARM_TAG}`] === "true" &&
-        m.source.host === o.hostname &&
-        m.source.userName === d.kopia.options.username &&
-        paths.has(m.source.path),
-    );
-    await d.kopia.snapshotDelete(stale.map((m) => m.id));
+    await dropWarm(d, sources, o.hostname, o.signal);
     return true;
   } catch (e) {
-    d.log.warn(`${o.unit}: no warm pass, earlier ones not removed: ${e instanceof Error ? e.message : e}`);
+    d.log.warn(`${o.unit}: no warm pass, earlier ones not removed: ${errorMessage(e)}`);
     return false;
   }
+}
+
+/** Deletes every warm snapshot of these sources under our identity. */
+async function dropWarm(
+  d: BackupDeps,
+  sources: readonly SourcePlan[],
+  hostname: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const stale = await warmOf(d, sources, hostname, signal);
+  await d.kopia.snapshotDelete(stale.map((m) => m.id));
+}
+
+/** The warm snapshots of these sources under our identity (tagged; complete ones too: never a point). */
+async function warmOf(
+  d: BackupDeps,
+  sources: readonly SourcePlan[],
+  hostname: string,
+  signal?: AbortSignal,
+): Promise<SnapshotManifest[]> {
+  const mine = ours(d, sources, hostname);
+  return (await d.kopia.snapshotList({ signal })).filter(
+    (m) => mine(m) && m.tags?.[`tag:${WARM_TAG}`] === "true",
+  );
+}
+
+/** Is a manifest one of these sources under our identity? */
+function ours(d: BackupDeps, sources: readonly SourcePlan[], hostname: string) {
+  const paths = new Set(sources.map((s) => s.logicalPath));
+  return (m: SnapshotManifest) =>
+    m.source.host === hostname && m.source.userName === d.kopia.options.username && paths.has(m.source.path);
 }

@@ -11,6 +11,7 @@ import {
   type SnapshotCreateOptions,
   type SnapshotRestoreOptions,
 } from "./kopia-options.ts";
+import { objectMethods } from "./objects.ts";
 import {
   parseKopiaJson,
   parseKopiaVersion,
@@ -72,6 +73,8 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
 
   return {
     options: opts,
+
+    ...objectMethods(run),
 
     /** "0.23.1", from `kopia --version`. */
     async version(): Promise<string | undefined> {

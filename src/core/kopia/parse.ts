@@ -16,6 +16,7 @@ export const SnapshotManifestSchema = z.looseObject({
         .looseObject({
           size: z.number().optional(),
           files: z.number().optional(),
+          symlinks: z.number().optional(),
           dirs: z.number().optional(),
           numFailed: z.number().optional(),
           /** The newest mtime in the tree. */

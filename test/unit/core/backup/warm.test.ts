@@ -1,22 +1,218 @@
-import { expect, test } from "bun:test";
-import { warmUnusable } from "../../../../src/core/backup/warm.ts";
+import { afterEach, describe, expect, test } from "bun:test";
+import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
+import { fixUnusable, warmPass, warmUnusable } from "../../../../src/core/backup/warm.ts";
+import { FakeDocker } from "../../../fakes/fake-docker.ts";
+import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
+import { tempDir } from "../../../helpers/env.ts";
+import { backupDeps, config } from "./fixtures.ts";
 
-const manifest = (maxTime: string, incomplete?: string) => ({
-  id: "m",
-  source: { host: "h", userName: "u", path: "/p" },
-  startTime: "2026-12-01T10:00:00Z",
-  ...(incomplete ? { incomplete } : {}),
-  rootEntry: { summ: { maxTime } },
+const ROOT = `k${"1".repeat(32)}`;
+const manifest = (o: {
+  maxTime?: string;
+  incomplete?: string;
+  obj?: string;
+  files?: number;
+  id?: string;
+}) => ({
+  id: o.id ?? "a".repeat(32),
+  source: { host: "h", userName: "kopi-docka", path: "/kopi-docka/u/volumes/v" },
+  startTime: "2026-12-01T10:00:00.123456789Z",
+  ...(o.incomplete ? { incomplete: o.incomplete } : {}),
+  rootEntry: {
+    obj: o.obj ?? ROOT,
+    summ: { files: o.files ?? 10, symlinks: 0, ...(o.maxTime === undefined ? {} : { maxTime: o.maxTime }) },
+  },
+  tags: { "tag:kopi_docka_warm": "true", "tag:unit": "u", "tag:type": "volume" },
 });
-const start = Date.parse("2026-12-01T10:00:00Z");
 
-test("a warm snapshot is a base only when canceled and every mtime is 2 s or more before its start", () => {
-  // biome-ignore lint/suspicious/noExplicitAny: only the fields warmUnusable reads
-  const w = (m: any) => warmUnusable(m, start);
-  expect(w(manifest("2026-12-01T09:59:57.999Z", "canceled"))).toBeUndefined();
-  expect(w(manifest("2026-12-01T09:59:58.000Z", "canceled"))).toBe("files changed while it read them");
-  expect(w(manifest("2026-12-01T10:00:05Z", "canceled"))).toBe("files changed while it read them");
-  expect(w(manifest("2026-12-01T09:00:00Z"))).toBe("saved complete");
-  expect(w(manifest("2026-12-01T09:00:00Z", "checkpoint"))).toBe("saved incomplete (checkpoint)");
-  expect(w(manifest("", "canceled"))).toBe("no newest mtime recorded");
+describe("warmUnusable and fixUnusable (pure)", () => {
+  test("a warm snapshot can be a base only when canceled, with a root directory and a newest mtime", () => {
+    const t = "2026-12-01T09:59:57Z";
+    expect(warmUnusable(manifest({ maxTime: t, incomplete: "canceled" }))).toBeUndefined();
+    // A newest mtime inside the racy margin no longer makes it unusable: its racy files are removed.
+    expect(
+      warmUnusable(manifest({ maxTime: "2026-12-01T10:00:05Z", incomplete: "canceled" })),
+    ).toBeUndefined();
+    expect(warmUnusable(manifest({ maxTime: t }))).toBe("saved complete");
+    expect(warmUnusable(manifest({ maxTime: t, incomplete: "checkpoint" }))).toBe(
+      "saved incomplete (checkpoint)",
+    );
+    expect(warmUnusable(manifest({ incomplete: "canceled" }))).toBe("no newest mtime recorded");
+    expect(warmUnusable(manifest({ maxTime: t, incomplete: "canceled", obj: "-x" }))).toBe(
+      "no root directory recorded",
+    );
+  });
+
+  test("kopia's replacement must be exactly one, new, canceled, tagged alike, and without the files", () => {
+    const before = manifest({ incomplete: "canceled", files: 10 });
+    const after = (o: Parameters<typeof manifest>[0]) =>
+      manifest({ incomplete: "canceled", id: "b".repeat(32), files: 7, ...o });
+    expect(fixUnusable(before, [after({})], 3)).toBeUndefined();
+    expect(fixUnusable(before, [], 3)).toBe("0 warm snapshots after removing the changed files");
+    expect(fixUnusable(before, [after({}), after({ id: "c".repeat(32) })], 3)).toMatch(/^2 warm/);
+    expect(fixUnusable(before, [before], 3)).toBe("kopia did not replace it");
+    expect(fixUnusable(before, [{ ...after({}), incomplete: undefined }], 3)).toBe(
+      "saved complete by the removal",
+    );
+    expect(fixUnusable(before, [{ ...after({}), tags: { "tag:unit": "u" } }], 3)).toBe("its tags changed");
+    expect(fixUnusable(before, [after({ files: 8 })], 3)).toBe("the changed files are still in it");
+  });
+});
+
+describe("warmPass (strict fake runner)", () => {
+  const dirs: { remove: () => void }[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) d.remove();
+  });
+  const source = {
+    type: "volume",
+    label: "v",
+    path: "/var/lib/docker/volumes/v/_data",
+    logicalPath: "/kopi-docka/u/volumes/v",
+    tags: { type: "volume", unit: "u", backup_id: "b", run_id: "r", volume: "v" },
+    excludePatterns: [],
+    reason: "test",
+  } as unknown as SourcePlan;
+  const NEW = () => new Date(Date.now() + 60_000).toISOString();
+  const OLD = "2020-01-01T00:00:00Z";
+  const FRESH = "f".repeat(32);
+  const is =
+    (...words: string[]) =>
+    (a: readonly string[]) =>
+      words.every((w, i) => a[3 + i] === w);
+
+  function setup(queue: Expectation[]) {
+    const dir = tempDir("kd-warm-");
+    dirs.push(dir);
+    const runner = new FakeRunner(queue);
+    const d = backupDeps({ config: config(), runner, docker: new FakeDocker(), dir: dir.path });
+    const infos: string[] = [];
+    d.log.info = ((m: unknown) => infos.push(String(m))) as unknown as typeof d.log.info;
+    const go = () =>
+      warmPass(d, [source], { unit: "u", hostname: "h", signal: new AbortController().signal });
+    return { runner, d, infos, go };
+  }
+  const list = (ms: unknown[]): Expectation => ({
+    argv: is("snapshot", "list", "--json", "--all"),
+    stdout: JSON.stringify(ms),
+  });
+  const create = (m: unknown): Expectation => ({
+    argv: is("snapshot", "create", source.path),
+    stdout: `${JSON.stringify(m)}\n`,
+  });
+  const show = (entries: unknown[]): Expectation => ({
+    argv: is("show", ROOT),
+    stdout: JSON.stringify({ stream: "kopia:directory", entries }),
+  });
+  const entries = () => [
+    { name: "fresh", type: "f", mtime: NEW(), obj: FRESH },
+    { name: "old", type: "f", mtime: OLD, obj: "e".repeat(32) },
+  ];
+  const warm = () => manifest({ incomplete: "canceled", maxTime: NEW(), files: 2 });
+
+  test("files written while it read are removed from the warm snapshot, which is kept", async () => {
+    const fixed = manifest({
+      incomplete: "canceled",
+      id: "b".repeat(32),
+      files: 1,
+      obj: `k${"2".repeat(32)}`,
+    });
+    const { runner, d, infos, go } = setup([
+      list([]),
+      create(warm()),
+      show(entries()),
+      {
+        argv: is("snapshot", "fix", "remove-files", "--manifest-id", "a".repeat(32), "--object-id", FRESH),
+      },
+      list([fixed]),
+    ]);
+    expect(await go()).toEqual([]);
+    expect(runner.remaining).toBe(0);
+    expect(infos).toEqual([
+      "u: warm pass of v: 1 files changed while it read them; the cold pass re-reads them",
+    ]);
+    expect(d.lifecycle.pending()).toEqual([]);
+  });
+
+  test("nothing newer than the margin: kept as it is, no walk", async () => {
+    const { runner, infos, go } = setup([
+      list([]),
+      create(manifest({ incomplete: "canceled", maxTime: OLD })),
+    ]);
+    expect(await go()).toEqual([]);
+    expect(runner.remaining).toBe(0);
+    expect(infos).toEqual([]);
+  });
+
+  test("a malformed directory object: the warm snapshot is deleted (cold pass from the last cold)", async () => {
+    const m = warm();
+    const { runner, infos, go } = setup([
+      list([]),
+      create(m),
+      {
+        argv: is("show", ROOT),
+        stdout: '{"stream":"kopia:directory","entries":[{"name":"secret-name","type":"f","obj":7}]}',
+      },
+      list([m]),
+      { argv: is("snapshot", "delete", m.id, "--delete") },
+    ]);
+    expect(await go()).toEqual([]);
+    expect(runner.remaining).toBe(0);
+    expect(infos).toEqual([
+      `u: warm pass of v not used as the base (kopia show ${ROOT} printed no directory object (1 problem(s), first at "entries.0.obj": invalid_type))`,
+    ]);
+  });
+
+  test("a replacement saved complete is deleted, and so is every warm one of the source", async () => {
+    const fixed = { ...manifest({ id: "b".repeat(32), files: 1 }), incomplete: undefined };
+    const { runner, infos, go } = setup([
+      list([]),
+      create(warm()),
+      show(entries()),
+      { argv: is("snapshot", "fix", "remove-files") },
+      list([fixed]),
+      { argv: is("snapshot", "delete", fixed.id, "--delete") },
+      list([]),
+    ]);
+    expect(await go()).toEqual([]);
+    expect(runner.remaining).toBe(0);
+    expect(infos).toEqual(["u: warm pass of v not used as the base (saved complete by the removal)"]);
+  });
+
+  test("a failed fix leaves no warm snapshot behind, whatever kopia saved before it failed", async () => {
+    const m = warm();
+    const half = manifest({ incomplete: "canceled", id: "b".repeat(32) });
+    const { runner, d, go } = setup([
+      list([]),
+      create(m),
+      show(entries()),
+      { argv: is("snapshot", "fix", "remove-files"), exitCode: 1, stderr: "error deleting old manifest" },
+      list([m, half]),
+      { argv: is("snapshot", "delete", m.id, half.id, "--delete") },
+    ]);
+    expect(await go()).toEqual([]);
+    expect(runner.remaining).toBe(0);
+    expect(d.lifecycle.pending()).toEqual([]);
+  });
+
+  test("a signal during the walk: the compensation deletes the unchecked warm snapshot", async () => {
+    const m = warm();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const { runner, d } = setup([
+      list([]),
+      create(m),
+      { argv: is("show", ROOT), check: () => release(), exitCode: 1, stderr: "killed" },
+      list([m]),
+      { argv: is("snapshot", "delete", m.id, "--delete") },
+    ]);
+    const pass = warmPass(d, [source], { unit: "u", hostname: "h", signal: d.lifecycle.signal });
+    await held;
+    // The signal path runs the pending compensation; the normal path's own call shares it.
+    expect(d.lifecycle.pending().map((c) => c.name)).toEqual(["remove the unchecked warm pass of v"]);
+    await Promise.all([d.lifecycle.onSignal("SIGTERM"), pass]);
+    expect(runner.remaining).toBe(0);
+  });
 });
