@@ -14,7 +14,7 @@ import type { SourcePlan, UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
-import { warmPass } from "./warm.ts";
+import { WARM_TAG, warmPass } from "./warm.ts";
 
 const isData = (s: SourcePlan) => s.type === "volume" || s.type === "bind";
 
@@ -163,18 +163,23 @@ export async function backupUnit(
       ...(f.warnings.length ? { warnings: f.warnings } : {}),
     });
   }
+  // Sources whose warm pass was left behind unchecked: a cold snapshot would take files from it.
+  const unchecked = new Set<string>();
   if (plan.mode === "warm-then-cold") {
     // Before the gated snapshots start: each picks its base when it opens, the warm pass among them.
     if (opts.gate)
-      await warmPass(
+      for (const label of await warmPass(
         d,
         data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
         { unit: plan.name, hostname: d.hostname, signal: cold.signal },
-      );
+      ))
+        unchecked.add(label);
     else d.log.warn(`${plan.name}: no warm pass (the gate policy is not set); backing up cold`);
   }
   const gates = opts.gate
-    ? await gatesFor(data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)))
+    ? await gatesFor(
+        data.filter((s) => !policyFailed(s) && !unchecked.has(s.label) && isRealDirectory(s.path)),
+      )
     : undefined;
   opts.onStopping?.();
   const stop = await stopUnit(d, plan, runId);
@@ -189,7 +194,11 @@ export async function backupUnit(
       : `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
   const frozen = snapshotStopped(d, data, gates?.gated ?? [], {
     skip: (s) =>
-      stop.errors.length > 0 || policyFailed(s) ? "not snapshotted: not cold or excludes missing" : undefined,
+      stop.errors.length > 0 || policyFailed(s)
+        ? "not snapshotted: not cold or excludes missing"
+        : unchecked.has(s.label)
+          ? `not snapshotted: a warm pass of it could not be deleted unchecked, and a cold snapshot would take files from it (delete its ${WARM_TAG} snapshots, then back up again)`
+          : undefined,
     snap: (s) => snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }),
     overrun: () => (cold.overrun ? overrun() : undefined),
   });
