@@ -106,6 +106,18 @@ export const discovery = (...units: Unit[]): Discovery => ({
 export const planOpts = { runId: "RUN", hostname: "h", version: "9.9.9", stagingDir: "/stage" };
 
 /** Backup deps over a fake runner and docker: kopia as `kopi-docka@h`, a journal under `dir`, no sleeps. */
+/** kopia over a (fake) runner, as every unit test of the backup drives it. */
+export function fakeKopia(runner: Runner) {
+  return createKopia(runner, {
+    configFile: "/k.config",
+    cacheDir: "/c",
+    logDir: "/l",
+    password: () => "pw",
+    hostname: "h",
+    username: "kopi-docka",
+  });
+}
+
 export function backupDeps<R extends Runner, D extends Docker>(o: {
   config: Config;
   runner: R;
@@ -116,14 +128,7 @@ export function backupDeps<R extends Runner, D extends Docker>(o: {
     config: o.config,
     runner: o.runner,
     docker: o.docker,
-    kopia: createKopia(o.runner, {
-      configFile: "/k.config",
-      cacheDir: "/c",
-      logDir: "/l",
-      password: () => "pw",
-      hostname: "h",
-      username: "kopi-docka",
-    }),
+    kopia: fakeKopia(o.runner),
     log: silentLogger(),
     lifecycle: new Lifecycle(),
     journal: createJournal(join(o.dir, "journal")),

@@ -6,8 +6,8 @@ import {
   MAX_RACY_FILES,
   selectRacy,
 } from "../../../../src/core/backup/warm-racy.ts";
-import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
+import { fakeKopia } from "./fixtures.ts";
 
 const threshold = Date.parse("2026-12-01T09:59:58.000Z");
 /** A 32-hex object ID made from `n` (prefix "k" for directories). */
@@ -82,14 +82,7 @@ describe("selectRacy", () => {
 describe("findRacyFiles (strict fake runner)", () => {
   const kopiaOver = (queue: Expectation[]) => {
     const runner = new FakeRunner(queue);
-    const kopia = createKopia(runner, {
-      configFile: "/k.config",
-      cacheDir: "/c",
-      logDir: "/l",
-      password: () => "pw",
-      hostname: "h",
-      username: "kopi-docka",
-    });
+    const kopia = fakeKopia(runner);
     return { runner, kopia };
   };
   const show = (obj: string, body: unknown): Expectation => ({

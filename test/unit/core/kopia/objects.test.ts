@@ -1,19 +1,12 @@
 import { expect, test } from "bun:test";
-import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { isObjectId, MAX_FIX_OBJECT_IDS } from "../../../../src/core/kopia/objects.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
+import { fakeKopia } from "../backup/fixtures.ts";
 
 const BASE = ["kopia", "--config-file", "/k.config"];
 const kopiaOver = (queue: Expectation[]) => {
   const runner = new FakeRunner(queue);
-  const kopia = createKopia(runner, {
-    configFile: "/k.config",
-    cacheDir: "/c",
-    logDir: "/l",
-    password: () => "pw",
-    hostname: "h",
-    username: "kopi-docka",
-  });
+  const kopia = fakeKopia(runner);
   return { runner, kopia };
 };
 const A = "6bb7a97cf9c1dda9807de8beac517cb4";
