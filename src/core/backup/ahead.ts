@@ -48,7 +48,7 @@ export function gatedSources(plan: UnitPlan): SourcePlan[] {
 
 /** Starts the first unit's gated snapshots when it may (see `Ahead`); undefined otherwise. */
 export function openAhead(d: AheadDeps, stateDir: string, unit: UnitPlan | undefined): Ahead | undefined {
-  if (!unit || unit.mode !== "cold" || !gateConfirmed(stateDir, d)) return undefined;
+  if (unit?.mode !== "cold" || !gateConfirmed(stateDir, d)) return undefined;
   const sources = gatedSources(unit);
   if (sources.length === 0) return undefined;
   const timestamp = (d.now?.() ?? new Date()).toISOString();

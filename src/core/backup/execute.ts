@@ -74,6 +74,8 @@ export async function executeBackup(
       onStopping: readMaintenanceInfo,
       ahead,
     });
+    // Not taken (the unit ended before its snapshots, e.g. its pre hook failed): closed at once.
+    if (ahead?.unit === unitPlan.name) await ahead.drop();
     units.push(r);
     onUnit?.(r);
     const cold =
@@ -82,7 +84,7 @@ export async function executeBackup(
     else
       d.log.error(`unit ${r.name}: FAILED (${r.errors.map((e) => `${e.phase}: ${e.message}`).join("; ")})`);
   }
-  // Not taken (its unit was skipped, or ended before its snapshots): each fails at its closed gate.
+  // Not taken (its unit was skipped): each fails at its closed gate and saves nothing.
   await ahead?.drop();
   // Containers are all up again here; only now the optional maintenance.
   if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
