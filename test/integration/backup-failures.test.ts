@@ -66,21 +66,39 @@ describeReal("backup: failures restart containers, hooks, the lock", ["docker", 
     expect(after.StartedAt).not.toBe(before.StartedAt); // it was stopped, and started again
   }, 120_000);
 
-  test("a failing pre-backup hook: the unit is never stopped", async () => {
+  test("a failing pre-backup hook: the unit is never stopped, and nothing opened ahead is saved", async () => {
     const name = fresh("kdhook");
     const hook = join(dir.path, "pre-hook.sh");
     writeFileSync(hook, "#!/bin/sh\necho 'not today' >&2\nexit 3\n");
     chmodSync(hook, 0o755);
-    const cfg = writeTestConfig(join(dir.path, "hook"), `[backup.hooks]\npre_backup = "${hook}"\n`);
+    const kd = join(dir.path, "hook");
     await startContainer(name, `${name}-v`);
+    // A good run first: it finds the gate in place, so the next run opens its snapshots ahead.
+    const ok = await runCli(["backup", "--config", writeTestConfig(kd), "--unit", name], { env });
+    expect({ exit: ok.exitCode, stderr: ok.stderr }).toMatchObject({ exit: 0 });
+    const cfg = writeTestConfig(kd, `[backup.hooks]\npre_backup = "${hook}"\n`);
     const before = await inspectState(name);
-    const r = await runCli(["backup", "--config", cfg, "--unit", name, "--json"], { env });
+    const r = await runCli(["backup", "--config", cfg, "--unit", name, "--json", "--verbose"], { env });
     expect(r.exitCode).toBe(1);
     const record = JSON.parse(r.stdout);
     expect(record.units[0].errors[0].phase).toBe("pre_hook");
     expect(record.units[0].stopped).toEqual([]);
     expect((await inspectState(name)).StartedAt).toBe(before.StartedAt);
-  }, 120_000);
+    // Opened beside the policy read while the container ran, closed unused at the hook's failure.
+    expect(r.stderr).toContain("snapshots opened ahead were dropped");
+    const kopia = ["kopia", "--config-file", join(kd, "state", "kopia", "repository.config")];
+    const list = await run([...kopia, "snapshot", "list", "--all", "--json"], {
+      env: {
+        KOPIA_PASSWORD: readFileSync(join(kd, "repository.password"), "utf8").trim(),
+        KOPIA_CHECK_FOR_UPDATES: "false",
+        KOPIA_LOG_DIR: join(dir.path, "kopia-logs"),
+      },
+    });
+    const volumeSnapshots = JSON.parse(list.stdout).filter(
+      (m: { tags?: Record<string, string> }) => m.tags?.["tag:type"] === "volume",
+    );
+    expect(volumeSnapshots).toHaveLength(1);
+  }, 180_000);
 
   test("a second concurrent backup exits 11 and touches nothing; the secret never reaches stderr", async () => {
     const name = fresh("kdlock");
