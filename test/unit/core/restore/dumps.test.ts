@@ -2,12 +2,24 @@ import { describe, expect, test } from "bun:test";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
+import type { Runner } from "../../../../src/core/process/runner.ts";
 import { restoreDump } from "../../../../src/core/restore/dump-feed.ts";
 import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { emptyState, manifest, recipe, request } from "./fixtures.ts";
+
+/** kopia over the strict fake runner, at the config path the expected argv name. */
+const kopiaOver = (runner: Runner) =>
+  createKopia(runner, {
+    configFile: "/x/c",
+    cacheDir: "/c",
+    logDir: "/l",
+    password: () => "pw",
+    hostname: "h",
+    username: "u",
+  });
 
 const base = {
   unit: "shop",
@@ -103,14 +115,7 @@ describe("dump restore points", () => {
       { argv: ["kopia", "--config-file", "/x/c", "show", "kroot/pg_dumpall.sql"], stdout: "CREATE TABLE t;" },
       { argv: ["kopia", "--config-file", "/x/c", "show", "kroot/pg_dumpall.sql"], stdout: "x" },
     ]);
-    const kopia = createKopia(runner, {
-      configFile: "/x/c",
-      cacheDir: "/c",
-      logDir: "/l",
-      password: () => "pw",
-      hostname: "h",
-      username: "u",
-    });
+    const kopia = kopiaOver(runner);
     const docker = new FakeDocker({ containers: [FakeDocker.container("shop-db-1")] });
     const step = {
       container: "shop-db-1",
@@ -144,14 +149,7 @@ describe("dump restore points", () => {
 
 test("a preset's readiness probe is polled before the dump is fed; a database never ready is an error", async () => {
   const runner = new FakeRunner([{ argv: (a) => a.includes("show"), stdout: "SQL" }]);
-  const kopia = createKopia(runner, {
-    configFile: "/x/c",
-    cacheDir: "/c",
-    logDir: "/l",
-    password: () => "pw",
-    hostname: "h",
-    username: "u",
-  });
+  const kopia = kopiaOver(runner);
   const docker = new FakeDocker({ containers: [FakeDocker.container("db")] });
   let probes = 0;
   docker.execAnswer = (_c, argv) => (argv[0] === "pg_isready" ? { exitCode: ++probes < 3 ? 2 : 0 } : {});
@@ -245,14 +243,7 @@ describe("a dump restored into a compose copy (--as)", () => {
 
   test("restoreDump finds the copy's container by its project and service labels when it feeds", async () => {
     const runner = new FakeRunner([{ argv: (a) => a.includes("show"), stdout: "SQL" }]);
-    const kopia = createKopia(runner, {
-      configFile: "/x/c",
-      cacheDir: "/c",
-      logDir: "/l",
-      password: () => "pw",
-      hostname: "h",
-      username: "u",
-    });
+    const kopia = kopiaOver(runner);
     const db = (id: string, project: string) => ({
       ...FakeDocker.container(id),
       Config: {
