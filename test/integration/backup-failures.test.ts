@@ -11,7 +11,7 @@ import {
   uniqueName,
   writeTestConfig,
 } from "../helpers/env.ts";
-import { inspectState } from "./backup-helpers.ts";
+import { coreDeps, inspectState } from "./backup-helpers.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
@@ -86,16 +86,8 @@ describeReal("backup: failures restart containers, hooks, the lock", ["docker", 
     expect((await inspectState(name)).StartedAt).toBe(before.StartedAt);
     // Opened beside the policy read while the container ran, closed unused at the hook's failure.
     expect(r.stderr).toContain("snapshots opened ahead were dropped");
-    const kopia = ["kopia", "--config-file", join(kd, "state", "kopia", "repository.config")];
-    const list = await run([...kopia, "snapshot", "list", "--all", "--json"], {
-      env: {
-        KOPIA_PASSWORD: readFileSync(join(kd, "repository.password"), "utf8").trim(),
-        KOPIA_CHECK_FOR_UPDATES: "false",
-        KOPIA_LOG_DIR: join(dir.path, "kopia-logs"),
-      },
-    });
-    const volumeSnapshots = JSON.parse(list.stdout).filter(
-      (m: { tags?: Record<string, string> }) => m.tags?.["tag:type"] === "volume",
+    const volumeSnapshots = (await coreDeps(cfg).kopia.snapshotList()).filter(
+      (m) => m.tags?.["tag:type"] === "volume",
     );
     expect(volumeSnapshots).toHaveLength(1);
   }, 180_000);
