@@ -72,7 +72,12 @@ const PASSWORD = "bench-password-not-secret";
  * reading alone, the sum of each snapshot's startTime → endTime (no process start, repository open,
  * manifest save or flush): the floor for a frozen window that reads the same data.
  */
-async function bare(repoDir: string, mountpoints: string[]): Promise<{ ms: number; readMs: number }> {
+interface Bare {
+  ms: number;
+  readMs: number;
+}
+
+async function bare(repoDir: string, mountpoints: string[]): Promise<Bare> {
   const cfg = join(repoDir, "kopia.config");
   const env = { KOPIA_PASSWORD: PASSWORD, KOPIA_CHECK_FOR_UPDATES: "false" };
   if (!existsSync(cfg)) {
@@ -93,7 +98,7 @@ async function bare(repoDir: string, mountpoints: string[]): Promise<{ ms: numbe
   return { ms: performance.now() - t0, readMs };
 }
 
-async function ours(strategy: string, config: string, round: string, b: { ms: number; readMs: number }) {
+async function ours(strategy: string, config: string, round: string, b: Bare) {
   const since = Date.now() / 1000;
   const t0 = performance.now();
   const r = await run([binaryOf(strategy), "backup", "--config", config, "--unit", name], { check: false });
@@ -117,7 +122,7 @@ async function ours(strategy: string, config: string, round: string, b: { ms: nu
 }
 
 /** The Python Kopi-Docka 7.9.0 on the same data: JSON config, its own kopia profile and repository. */
-async function pythonRun(round: string, b: { ms: number; readMs: number }) {
+async function pythonRun(round: string, b: Bare) {
   if (!python) return;
   const home = join(dir.path, "python");
   const profile = `kdbench-${name}`;

@@ -5,7 +5,7 @@ import { GATE_SCRIPT, WARM_SCRIPT } from "../kopia/gate.ts";
 import { readMarker } from "../repository/saved.ts";
 import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import type { BackupDeps } from "./deps.ts";
-import type { SourcePlan, UnitPlan } from "./plan-model.ts";
+import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import type { UnitProgress } from "./progress.ts";
 
 /**
@@ -39,11 +39,9 @@ export interface Ahead {
 
 type AheadDeps = Pick<BackupDeps, "kopia" | "runner" | "log" | "lifecycle" | "hostname" | "now" | "progress">;
 
-const isData = (s: SourcePlan) => s.type === "volume" || s.type === "bind";
-
 /** The sources a cold unit's gates are opened for (`unit.ts` filters the same way). */
 export function gatedSources(plan: UnitPlan): SourcePlan[] {
-  return plan.sources.filter((s) => isData(s) && isRealDirectory(s.path));
+  return plan.sources.filter((s) => isDataSource(s) && isRealDirectory(s.path));
 }
 
 /** Starts the first unit's gated snapshots when it may (see `Ahead`); undefined otherwise. */

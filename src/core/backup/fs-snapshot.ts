@@ -9,16 +9,14 @@ import { type Compensation, PRIORITY } from "../safe-exit.ts";
 import type { coldBound } from "./cold-window.ts";
 import { type StoppedContainer, startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
-import type { BackupPlan, SourcePlan, UnitPlan } from "./plan-model.ts";
+import { type BackupPlan, isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import type { PhaseError, SourceResult } from "./result.ts";
-
-const isData = (s: SourcePlan) => s.type === "volume" || s.type === "bind";
 
 /** The host paths `locateSources` must look at: the data of the plan's `fs-snapshot` units. */
 export function fsSnapshotPaths(plan: BackupPlan): string[] {
   return plan.units
     .filter((u) => u.mode === "fs-snapshot")
-    .flatMap((u) => u.sources.filter(isData).map((s) => s.path));
+    .flatMap((u) => u.sources.filter(isDataSource).map((s) => s.path));
 }
 
 /** Pure: the plan with each `fs-snapshot` unit's data sources told how they are read. */
@@ -29,7 +27,7 @@ export function withFsPlacements(plan: BackupPlan, placements: Record<string, Fs
       : {
           ...u,
           sources: u.sources.map((s) =>
-            isData(s)
+            isDataSource(s)
               ? { ...s, fsSnapshot: placements[s.path] ?? { kind: "cold" as const, reason: "not looked at" } }
               : s,
           ),
@@ -40,7 +38,7 @@ export function withFsPlacements(plan: BackupPlan, placements: Record<string, Fs
 
 /** Why an `fs-snapshot` unit is backed up cold instead: a data source no driver can freeze. */
 export function fsSnapshotFallback(plan: UnitPlan): string | undefined {
-  const cold = plan.sources.filter((s) => isData(s) && s.fsSnapshot?.kind !== "snapshot");
+  const cold = plan.sources.filter((s) => isDataSource(s) && s.fsSnapshot?.kind !== "snapshot");
   if (cold.length === 0) return undefined;
   const why = cold.map(
     (s) => `${s.type} ${s.label}: ${s.fsSnapshot?.kind === "cold" ? s.fsSnapshot.reason : "not looked at"}`,

@@ -57,6 +57,10 @@ export interface SourcePlan {
   fsSnapshot?: FsPlacement;
 }
 
+/** A source holding the unit's data (a volume or a bind), as opposed to what kopi-docka stages or dumps. */
+export const isDataSource = (s: Pick<SourcePlan, "type">): boolean =>
+  s.type === "volume" || s.type === "bind";
+
 export interface UnitPlan {
   name: string;
   /** "warm-then-cold": a warm pass of the data sources before the stop (`warm.ts`). */

@@ -116,8 +116,10 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     });
     const repository = (async () => {
       let defined: Promise<Record<string, KopiaPolicy>> | undefined;
+      // Once per run: from the proof, or after a (re)connect.
       const startReads = () => {
-        defined ??= d.kopia.policyDefinedAll();
+        if (defined) return defined;
+        defined = d.kopia.policyDefinedAll();
         reads.definedPolicies = defined;
         reads.identityPolicy = defined.then((all) => all[identity(d)] ?? {});
         // their failures are reported where they are used (gate, ignore rules), if they are

@@ -10,13 +10,11 @@ import type { BackupDeps } from "./deps.ts";
 import { dumpSource } from "./dump.ts";
 import { snapshotStopped } from "./frozen.ts";
 import { frozenBackup, fsSnapshotFallback } from "./fs-snapshot.ts";
-import type { SourcePlan, UnitPlan } from "./plan-model.ts";
+import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
 import { WARM_TAG, warmPass } from "./warm.ts";
-
-const isData = (s: SourcePlan) => s.type === "volume" || s.type === "bind";
 
 /**
  * One unit, cold: pre hook (failure: nothing is stopped) → stage recipe/networks and snapshot them
@@ -124,8 +122,8 @@ export async function backupUnit(
       errors.push({ phase: "stage", item: s.label, message: why.reason });
     }
   }
-  for (const s of ready.filter((x) => !isData(x))) await snap(s);
-  const data = ready.filter(isData);
+  for (const s of ready.filter((x) => !isDataSource(x))) await snap(s);
+  const data = ready.filter(isDataSource);
   let policyWritten = false;
   for (const s of data) {
     try {
