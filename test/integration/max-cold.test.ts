@@ -69,28 +69,30 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
   }
 
   /**
-   * One backup of both units with the hung unit's kopia frozen. "read": as soon as its container is
-   * down (a large new file keeps kopia reading: the bound cancels inside the cold window). "save": the
-   * instant kopia has read its whole tree (its read marker appears) and before it saves (the
-   * containers come back at once; the bound cancels the hung save instead of waiting for it forever).
+   * One backup of both units with the hung unit's kopia stuck. "read": frozen (SIGSTOP) as soon as its
+   * container is down (a large new file keeps kopia reading: the bound cancels inside the cold window).
+   * "save": stuck after it has read its whole tree and before it saves (the containers come back at
+   * once; the bound cancels the hung save instead of waiting for it forever). A SIGSTOP between the
+   * read marker and the save lost the race on a fresh CI machine (the save of one small file takes
+   * milliseconds), so the marker itself is made a fifo while kopia waits at its gate: the
+   * after-snapshot-root action blocks opening it, exactly where kopia would next write its manifest.
+   * kopi-docka only checks that the marker exists, so it starts the containers at the release.
    */
   async function hangOnce(phase: "read" | "save") {
     let stoppedAt = 0;
     let frozen: number[] = [];
     let watching = true;
-    const freezeOnRead = async () => {
-      let marker: { pid: number; path: string } | undefined;
-      while (watching && !marker) {
+    // Every gated kopia of the volume, until the run ends: one opened ahead may be dropped for another.
+    const stuckAfterRead = async () => {
+      while (watching) {
         for (const pid of kopiaOf(mountpoint)) {
           const path = readMarkerOf(pid);
-          if (path) marker = { pid, path };
+          if (!path || existsSync(path)) continue;
+          await run(["mkfifo", "-m", "600", path]);
+          frozen.push(pid);
         }
         await Bun.sleep(5);
       }
-      while (watching && marker && !existsSync(marker.path)) await Bun.sleep(1);
-      if (!marker || !watching) return;
-      frozen = [marker.pid];
-      process.kill(marker.pid, "SIGSTOP");
     };
     const freezeOnStop = async () => {
       while (watching && frozen.length === 0) {
@@ -102,7 +104,7 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
         await Bun.sleep(20);
       }
     };
-    const watcher = phase === "read" ? freezeOnStop() : freezeOnRead();
+    const watcher = phase === "read" ? freezeOnStop() : stuckAfterRead();
     const record = await runBackup(deps, { units: [hung, fine] });
     watching = false;
     await watcher;

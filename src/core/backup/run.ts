@@ -97,7 +97,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     writeRunRecord(d.paths.runsDir, interruptedRunRecord(soFar, signal, d.now?.() ?? new Date()));
   });
   try {
-    await recoverIfNeeded(d);
+    await recoverIfNeeded(d, lock.tookOverFrom);
     const early: PhaseError[] = [];
     soFar.errors = early;
     // The repository side (open, global policy, this identity's policy for the gate) and discovery

@@ -48,7 +48,12 @@ export async function recoverUnderLock(
   let result: RecoverResult;
   let snapshots: SnapshotRecovery = { removed: [], failed: [] };
   try {
-    result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
+    result = await recoverContainers({
+      docker: ctx.docker,
+      journal,
+      log: ctx.log,
+      ...(lock.tookOverFrom ? { deadRun: lock.tookOverFrom } : {}),
+    });
     if (ctx.runner)
       snapshots = await removeStaleSnapshots({
         runner: ctx.runner,

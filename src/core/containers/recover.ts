@@ -30,6 +30,11 @@ export interface RecoverOptions {
   isAlive?: (pid: number, startTime?: number | null) => boolean;
   /** Finds processes the dead runs left behind; default: /proc (see orphans.ts). */
   findOrphans?: (markers: ReadonlySet<string>) => OrphanProcess[];
+  /**
+   * The dead run whose stale lock was just taken over (`LockHandle.tookOverFrom`): its processes are
+   * ended too, though it may have stopped nothing (a SIGKILL while its snapshots waited at their gates).
+   */
+  deadRun?: { pid: number; processStartTime: number | null };
 }
 
 /** Clock slack between our stoppedAt and the daemon's FinishedAt (same host; sub-second rounding). */
@@ -40,12 +45,14 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
   const isAlive = options.isAlive ?? isProcessAlive;
   const result: RecoverResult = { started: [], skipped: [], failed: [] };
   const orphaned = journal.entries().filter((e) => !isAlive(e.pid, e.pidStartTime));
-  if (orphaned.length === 0) return result;
+  const dead = orphaned.map((e) => runMarker(e.pid, e.pidStartTime));
+  const { deadRun } = options;
+  if (deadRun && !isAlive(deadRun.pid, deadRun.processStartTime))
+    dead.push(runMarker(deadRun.pid, deadRun.processStartTime));
+  if (dead.length === 0) return result;
   // An in-flight `docker stop` of the dead run would undo our start: let those finish, end the rest.
-  await settleOrphans(new Set(orphaned.map((e) => runMarker(e.pid, e.pidStartTime))), {
-    log,
-    find: options.findOrphans,
-  });
+  await settleOrphans(new Set(dead), { log, find: options.findOrphans });
+  if (orphaned.length === 0) return result;
   const found = await inspectAll(
     docker,
     orphaned.map((e) => e.containerId),
@@ -121,15 +128,24 @@ export interface RecoverContext {
 
 /**
  * The self-heal every invocation that stops containers calls first, right after taking the host-wide
- * lock (so no live run stops anything meanwhile): `runBackup` does; restore should too. Nothing but a
- * directory listing unless the journal holds entries. Logs what it did and never throws for a container
+ * lock (so no live run stops anything meanwhile): `runBackup` and restore do. Nothing but a directory
+ * listing unless the journal holds entries or the lock was a dead run's (`deadRun`: what it left
+ * running is ended). Logs what it did and never throws for a container
  * it could not start (the entry stays for later); throws only when docker cannot be asked at all.
  */
-export async function recoverIfNeeded(ctx: RecoverContext): Promise<RecoverResult | undefined> {
+export async function recoverIfNeeded(
+  ctx: RecoverContext,
+  deadRun?: RecoverOptions["deadRun"],
+): Promise<RecoverResult | undefined> {
   const journal = createJournal(ctx.paths.journalDir, { warn: (m) => ctx.log.warn(m) });
   let result: RecoverResult | undefined;
-  if (journal.hasEntries()) {
-    result = await recoverContainers({ docker: ctx.docker, journal, log: ctx.log });
+  if (journal.hasEntries() || deadRun) {
+    result = await recoverContainers({
+      docker: ctx.docker,
+      journal,
+      log: ctx.log,
+      ...(deadRun ? { deadRun } : {}),
+    });
     for (const f of result.failed) {
       ctx.log.warn(`container ${f.name} is still stopped (${f.reason}); run \`kopi-docka recover\``);
     }

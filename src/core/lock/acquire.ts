@@ -27,6 +27,12 @@ export interface LockOptions {
 export interface LockHandle {
   /** Removes the lock if it is still ours. Idempotent; also runs on process exit. */
   release(): void;
+  /**
+   * The dead run whose stale lock this one took over. Its children may still run: after a SIGKILL
+   * they outlive it in their own process groups (a kopia waiting at its gate, a restore writing), so
+   * recovery ends them (`containers/recover.ts`).
+   */
+  tookOverFrom?: LockInfo;
 }
 
 const DEFAULT_POLL_MS = 1000;
@@ -38,8 +44,8 @@ export async function acquireLock(file: string, options: LockOptions): Promise<L
   let announced = false;
   for (;;) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const holder = tryAcquire(file, mine);
-    if (!holder) return handleFor(file, mine);
+    const { holder, stale } = tryAcquire(file, mine);
+    if (!holder) return handleFor(file, mine, stale);
     if (!options.wait) throw lockedError(file, holder);
     if (!announced) {
       announced = true;
@@ -49,23 +55,24 @@ export async function acquireLock(file: string, options: LockOptions): Promise<L
   }
 }
 
-/** One attempt. Returns undefined when we now hold the lock, else the live holder. */
-function tryAcquire(file: string, mine: LockInfo): LockInfo | undefined {
+/** One attempt: the live holder, or none when we now hold the lock (`stale`: the dead one replaced). */
+function tryAcquire(file: string, mine: LockInfo): { holder?: LockInfo; stale?: LockInfo } {
   for (let attempt = 0; ; attempt++) {
     if (createExclusive(file, mine)) {
-      if (confirmOwnership(file, mine)) return undefined;
+      if (confirmOwnership(file, mine)) return {};
       continue;
     }
     const seen = readLock(file);
     if (!seen) continue; // released between our link() and our read: try again
-    if (seen.info && isHeld(seen.info)) return seen.info;
+    if (seen.info && isHeld(seen.info)) return { holder: seen.info };
     // Stale (dead owner) or unreadable: replace it, under a guard, if it is still that same file.
-    if (replaceIfUnchanged(file, seen, mine) && confirmOwnership(file, mine)) return undefined;
+    if (replaceIfUnchanged(file, seen, mine) && confirmOwnership(file, mine))
+      return seen.info ? { stale: seen.info } : {};
     if (attempt > 50) throw new AppError("locked", `could not take over the stale lock ${file}`);
   }
 }
 
-function handleFor(file: string, mine: LockInfo): LockHandle {
+function handleFor(file: string, mine: LockInfo, stale: LockInfo | undefined): LockHandle {
   let released = false;
   const release = () => {
     if (released) return;
@@ -78,7 +85,7 @@ function handleFor(file: string, mine: LockInfo): LockHandle {
     }
   };
   process.on("exit", release);
-  return { release };
+  return stale ? { release, tookOverFrom: stale } : { release };
 }
 
 function lockedError(file: string, h: LockInfo): AppError {

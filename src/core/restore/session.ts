@@ -82,7 +82,7 @@ export async function runRestore(
     log: ctx.log,
   });
   try {
-    const healed = await recoverIfNeeded(ctx);
+    const healed = await recoverIfNeeded(ctx, lock.tookOverFrom);
     let plan = ready.plan;
     if (healed?.started.length) {
       const state = await readCurrentState(ctx.docker, ctx.config, plan.request, ready.point, ready.recipe);

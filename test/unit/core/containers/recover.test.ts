@@ -99,6 +99,32 @@ describe("recoverContainers", () => {
     expect(journal.entries()).toHaveLength(1);
   });
 
+  test("a dead run whose lock was taken over: what it left running is looked for, though it stopped nothing", async () => {
+    const journal = createJournal(journalDir());
+    const docker = new FakeDocker();
+    const asked: string[][] = [];
+    const findOrphans = (markers: ReadonlySet<string>) => {
+      asked.push([...markers]);
+      return [];
+    };
+    const log = silentLogger();
+    const deadRun = { pid: DEAD, processStartTime: 5 };
+    const r = await recoverContainers({ docker, journal, log, isAlive, findOrphans, deadRun });
+    expect(r).toEqual({ started: [], skipped: [], failed: [] });
+    expect(asked).toEqual([["111:5"]]);
+    expect(docker.calls).toEqual([]);
+    // A holder that lives (a lock that was not stale after all) is never signalled.
+    await recoverContainers({
+      docker,
+      journal,
+      log,
+      isAlive,
+      findOrphans,
+      deadRun: { pid: LIVE, processStartTime: 1 },
+    });
+    expect(asked).toHaveLength(1);
+  });
+
   test("a pid that now belongs to another process (start time differs) counts as dead", async () => {
     const journal = createJournal(journalDir());
     journal.record(entry("x", { pid: process.pid, pidStartTime: 1 }));

@@ -94,7 +94,12 @@ describe("acquireLock", () => {
     writeStaleLock(file);
     const lock = await acquireLock(file, { runId: "r1", command: "backup" });
     expect(JSON.parse(readFileSync(file, "utf8")).runId).toBe("r1");
+    // Named, so recovery can end what the dead run left running.
+    expect(lock.tookOverFrom).toMatchObject({ runId: "old-run", processStartTime: 1 });
     lock.release();
+    const fresh = await acquireLock(file, { runId: "r2", command: "backup" });
+    expect(fresh.tookOverFrom).toBeUndefined();
+    fresh.release();
   });
 
   test("a reused pid (live process, other start time) does not keep a lock", async () => {
