@@ -7,6 +7,7 @@ import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import type { BackupDeps } from "./deps.ts";
 import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import type { UnitProgress } from "./progress.ts";
+import { isWarmPending } from "./warm-pending.ts";
 
 /**
  * The first unit's gated snapshots, started beside the repository's reads instead of after them: the
@@ -14,7 +15,8 @@ import type { UnitProgress } from "./progress.ts";
  * key derivation, and running them side by side takes one of the two off the run's wall time.
  *
  * Only when nothing about them can be stale:
- * - the unit is `cold` (a warm pass must come before its gated snapshots; other modes gate differently);
+ * - the unit is `cold` (a warm pass must come before its gated snapshots; other modes gate differently)
+ *   and no warm pass of it may be left unchecked (`warm-pending.ts`);
  * - the connection is the saved one (nothing reconnects) and the previous run found the gate action on
  *   this identity's policy for this repository (`gate-policy` in the state dir): otherwise kopia could
  *   read the live data without waiting at the gate (`gated.ts` discards such a snapshot, slowly);
@@ -45,8 +47,14 @@ export function gatedSources(plan: UnitPlan): SourcePlan[] {
 }
 
 /** Starts the first unit's gated snapshots when it may (see `Ahead`); undefined otherwise. */
-export function openAhead(d: AheadDeps, stateDir: string, unit: UnitPlan | undefined): Ahead | undefined {
-  if (unit?.mode !== "cold" || !gateConfirmed(stateDir, d)) return undefined;
+export function openAhead(
+  d: AheadDeps,
+  paths: { stateDir: string; journalDir: string },
+  unit: UnitPlan | undefined,
+): Ahead | undefined {
+  if (unit?.mode !== "cold" || !gateConfirmed(paths.stateDir, d)) return undefined;
+  // Each would take an unchecked warm pass as its base before `unit.ts` deletes it.
+  if (isWarmPending(paths.journalDir, unit.name)) return undefined;
   const sources = gatedSources(unit);
   if (sources.length === 0) return undefined;
   const timestamp = (d.now?.() ?? new Date()).toISOString();

@@ -145,7 +145,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     const planning = planFromHost(d, req, runId);
     // The first unit's snapshots open beside the reads once the plan is known and nothing reconnects.
     reads.ahead = Promise.all([planning, current])
-      .then(([p, isCurrent]) => (isCurrent ? openAhead(d, d.paths.stateDir, p.plan.units[0]) : undefined))
+      .then(([p, isCurrent]) => (isCurrent ? openAhead(d, d.paths, p.plan.units[0]) : undefined))
       .catch(() => undefined);
     const [opened, planned] = await Promise.allSettled([repository, planning]);
     if (opened.status === "rejected") throw opened.reason;

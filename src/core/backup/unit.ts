@@ -14,7 +14,10 @@ import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
-import { WARM_TAG, warmPass } from "./warm.ts";
+import { dropPendingWarm, WARM_TAG, warmPass } from "./warm.ts";
+
+/** Why a source with a warm pass nobody checked is not snapshotted, and what to do about it. */
+const UNCHECKED_WARM = `a warm pass of it could not be deleted unchecked, and a snapshot would take files from it (delete its ${WARM_TAG} snapshots, then back up again)`;
 
 /**
  * One unit, cold: pre hook (failure: nothing is stopped) → stage recipe/networks and snapshot them
@@ -144,6 +147,20 @@ export async function backupUnit(
     }
   }
   const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
+  // A warm pass a killed run left unchecked would be the base of these snapshots: none of them then.
+  const warmOpts = { unit: plan.name, hostname: d.hostname, signal: cold.signal };
+  if (plan.mode !== "warm-then-cold" && !(await dropPendingWarm(d, data, warmOpts))) {
+    await ahead?.drop();
+    for (const s of data)
+      record({
+        type: s.type,
+        label: s.label,
+        status: "failed",
+        durationMs: 0,
+        reason: `not snapshotted: ${UNCHECKED_WARM}`,
+      });
+    return result();
+  }
   const fallback = plan.mode === "fs-snapshot" ? fsSnapshotFallback(plan) : undefined;
   if (fallback) d.log.warn(`${plan.name}: ${fallback}`);
   const finish = async (stopped: string[], restartFailed: string[], more: Partial<UnitResult>) => {
@@ -169,7 +186,7 @@ export async function backupUnit(
       for (const label of await warmPass(
         d,
         data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
-        { unit: plan.name, hostname: d.hostname, signal: cold.signal },
+        warmOpts,
       ))
         unchecked.add(label);
     else d.log.warn(`${plan.name}: no warm pass (the gate policy is not set); backing up cold`);
@@ -195,7 +212,7 @@ export async function backupUnit(
       stop.errors.length > 0 || policyFailed(s)
         ? "not snapshotted: not cold or excludes missing"
         : unchecked.has(s.label)
-          ? `not snapshotted: a warm pass of it could not be deleted unchecked, and a cold snapshot would take files from it (delete its ${WARM_TAG} snapshots, then back up again)`
+          ? `not snapshotted: ${UNCHECKED_WARM}`
           : undefined,
     snap: (s) => snapshotSource(d.kopia, s, { ...snapOpts, signal: cold.signal }),
     overrun: () => (cold.overrun ? overrun() : undefined),

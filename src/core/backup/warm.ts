@@ -9,6 +9,7 @@ import { sourceIdentity } from "../snapshot/tags.ts";
 import { MAX_GATED } from "./cold-window.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan } from "./plan-model.ts";
+import { clearWarmPending, isWarmPending, markWarmPending } from "./warm-pending.ts";
 import { findRacyFiles, kopiaTimeMs } from "./warm-racy.ts";
 
 /**
@@ -76,10 +77,17 @@ export async function warmPass(
     // An unchecked one left behind would be a base of this run's snapshots: no warm pass then, and
     // the caller learns which sources still have one.
     if (!(await dropLeftovers(d, sources, o))) return sources.map((s) => s.label);
+    try {
+      markWarmPending(d.journal.dir, o.unit);
+    } catch (e) {
+      d.log.warn(`${o.unit}: no warm pass: ${errorMessage(e)}`);
+      return [];
+    }
     // Side by side, as many at once as the gated snapshots after them (each holds its repository open).
     for (let i = 0; i < sources.length && !o.signal.aborted; i += MAX_GATED)
       for (const ok of await Promise.all(sources.slice(i, i + MAX_GATED).map((s) => warmOne(d, s, go, o))))
         if (!ok.removed) left.push(ok.label);
+    if (left.length === 0) forgetPending(d, o.unit);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -193,6 +201,32 @@ async function dropLeftovers(
   } catch (e) {
     d.log.warn(`${o.unit}: no warm pass, earlier ones not removed: ${errorMessage(e)}`);
     return false;
+  }
+}
+
+/**
+ * For a unit in any mode but `warm-then-cold`: the warm snapshots a killed run may have left of its
+ * sources (`warm-pending.ts`) are deleted before any snapshot of them starts. False when there may be
+ * some and they could not be deleted: the caller must not snapshot these sources.
+ */
+export async function dropPendingWarm(
+  d: BackupDeps,
+  sources: readonly SourcePlan[],
+  o: { unit: string; hostname: string; signal: AbortSignal },
+): Promise<boolean> {
+  if (!isWarmPending(d.journal.dir, o.unit)) return true;
+  if (!(await dropLeftovers(d, sources, o))) return false;
+  d.log.info(`${o.unit}: warm passes an interrupted run left unchecked were deleted`);
+  forgetPending(d, o.unit);
+  return true;
+}
+
+function forgetPending(d: BackupDeps, unit: string): void {
+  try {
+    clearWarmPending(d.journal.dir, unit);
+  } catch (e) {
+    // The next run of another mode lists the unit's snapshots once more: nothing worse.
+    d.log.warn(`${unit}: ${errorMessage(e)}`);
   }
 }
 

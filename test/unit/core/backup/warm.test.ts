@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
-import { fixUnusable, warmPass, warmUnusable } from "../../../../src/core/backup/warm.ts";
+import { dropPendingWarm, fixUnusable, warmPass, warmUnusable } from "../../../../src/core/backup/warm.ts";
+import { isWarmPending, markWarmPending } from "../../../../src/core/backup/warm-pending.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
@@ -132,6 +133,51 @@ describe("warmPass (strict fake runner)", () => {
       "u: warm pass of v: 1 files changed while it read them; the cold pass re-reads them",
     ]);
     expect(d.lifecycle.pending()).toEqual([]);
+  });
+
+  test("the unit is marked before its warm snapshot starts, and unmarked once it is checked", async () => {
+    let markedDuringCreate = false;
+    const { runner, d, go } = setup([
+      list([]),
+      {
+        ...create(manifest({ incomplete: "canceled", maxTime: OLD })),
+        check: () => {
+          markedDuringCreate = isWarmPending(d.journal.dir, "u");
+        },
+      },
+    ]);
+    expect(await go()).toEqual([]);
+    expect(runner.remaining).toBe(0);
+    expect(markedDuringCreate).toBe(true);
+    expect(isWarmPending(d.journal.dir, "u")).toBe(false);
+  });
+
+  test("a unit in another mode: nothing listed without the mark; with it, leftovers deleted, mark gone", async () => {
+    const o = { unit: "u", hostname: "h", signal: new AbortController().signal };
+    const none = setup([]);
+    expect(await dropPendingWarm(none.d, [source], o)).toBe(true);
+    expect(none.runner.remaining).toBe(0);
+    const left = manifest({ incomplete: "canceled", maxTime: OLD });
+    const { runner, d, infos } = setup([
+      list([left]),
+      { argv: is("snapshot", "delete", left.id, "--delete") },
+    ]);
+    markWarmPending(d.journal.dir, "u");
+    expect(await dropPendingWarm(d, [source], o)).toBe(true);
+    expect(runner.remaining).toBe(0);
+    expect(infos).toEqual(["u: warm passes an interrupted run left unchecked were deleted"]);
+    expect(isWarmPending(d.journal.dir, "u")).toBe(false);
+  });
+
+  test("a mark whose leftovers cannot be listed: false (nothing may be snapshotted), the mark kept", async () => {
+    const o = { unit: "u", hostname: "h", signal: new AbortController().signal };
+    const { runner, d } = setup([
+      { argv: is("snapshot", "list", "--json", "--all"), exitCode: 1, stderr: "repository unreachable" },
+    ]);
+    markWarmPending(d.journal.dir, "u");
+    expect(await dropPendingWarm(d, [source], o)).toBe(false);
+    expect(runner.remaining).toBe(0);
+    expect(isWarmPending(d.journal.dir, "u")).toBe(true);
   });
 
   test("nothing newer than the margin: kept as it is, no walk", async () => {
