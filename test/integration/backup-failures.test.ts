@@ -92,6 +92,27 @@ describeReal("backup: failures restart containers, hooks, the lock", ["docker", 
     expect(volumeSnapshots).toHaveLength(1);
   }, 180_000);
 
+  test("a wrong password after a good run: exit 12, nothing stopped, the snapshots opened ahead leave no gate behind", async () => {
+    const name = fresh("kdpw");
+    const kd = join(dir.path, "pw");
+    const cfg = writeTestConfig(kd);
+    await startContainer(name, `${name}-v`);
+    const ok = await runCli(["backup", "--config", cfg, "--unit", name], { env });
+    expect({ exit: ok.exitCode, stderr: ok.stderr }).toMatchObject({ exit: 0 });
+    const before = await inspectState(name);
+    writeFileSync(join(kd, "repository.password"), "not-the-password\n");
+    const tmp = join(dir.path, "pw-tmp");
+    mkdirSync(tmp);
+    const r = await runCli(["backup", "--config", cfg, "--unit", name, "--verbose"], {
+      env: { ...env, TMPDIR: tmp },
+    });
+    expect({ exit: r.exitCode }).toEqual({ exit: 12 });
+    // Opened beside the policy read (the saved connection was current), ended with the run.
+    expect(r.stderr).toContain("snapshots opened ahead were dropped (the run cannot go on)");
+    expect(readdirSync(tmp).filter((f) => f.startsWith("kopi-docka-gates-"))).toEqual([]);
+    expect(await inspectState(name)).toEqual(before);
+  }, 180_000);
+
   test("a second concurrent backup exits 11 and touches nothing; the secret never reaches stderr", async () => {
     const name = fresh("kdlock");
     const secret = `pw-${crypto.randomUUID()}`;

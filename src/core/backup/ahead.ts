@@ -33,8 +33,8 @@ export interface Ahead {
   /** The sources they snapshot, in the unit's order. */
   sources: SourcePlan[];
   opening: Promise<Awaited<ReturnType<typeof openGates>>>;
-  /** Closes every gate not taken; idempotent. */
-  drop(): Promise<void>;
+  /** Closes every gate not taken (`why`: for the log, default a policy write); idempotent. */
+  drop(why?: string): Promise<void>;
   /** The gates when `wanted` is exactly what they snapshot; after it, `drop` leaves them alone. */
   take(wanted: readonly SourcePlan[]): Promise<Awaited<ReturnType<typeof openGates>>>;
 }
@@ -71,13 +71,13 @@ export function openAhead(
     cold,
     sources,
     opening,
-    drop() {
+    drop(why = "a policy changed") {
       if (taken) return Promise.resolve();
       dropped ??= (async () => {
         const gates = await opening;
-        await Promise.all((gates?.gated ?? []).map((g) => g.abandon("dropped: a policy changed")));
+        await Promise.all((gates?.gated ?? []).map((g) => g.abandon(`dropped: ${why}`)));
         gates?.dispose();
-        d.log.debug(`${unit.name}: snapshots opened ahead were dropped; opening new ones`);
+        d.log.debug(`${unit.name}: snapshots opened ahead were dropped (${why})`);
       })();
       return dropped;
     },

@@ -148,6 +148,9 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
       .then(([p, isCurrent]) => (isCurrent ? openAhead(d, d.paths, p.plan.units[0]) : undefined))
       .catch(() => undefined);
     const [opened, planned] = await Promise.allSettled([repository, planning]);
+    // No unit will take the snapshots opened ahead: they end at their closed gates, their fifos go.
+    if (opened.status === "rejected" || planned.status === "rejected")
+      await (await reads.ahead)?.drop("the run cannot go on");
     if (opened.status === "rejected") throw opened.reason;
     if (planned.status === "rejected") throw planned.reason;
     const { plan, discovery } = planned.value;

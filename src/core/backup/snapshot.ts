@@ -40,8 +40,11 @@ export async function snapshotSource(
         }
       : undefined,
   });
-  // A gate that never opens: kopia fails without reading; the caller says why, no line is drawn.
-  if (o.gate && !(await o.gate.released)) return pending;
+  // A gate that never opens: kopia fails without reading; the caller says why, no line is drawn. A
+  // kopia that ends before its gate opens (it could not open the repository) is not waited past:
+  // `gated.ts` learns it this way instead of waiting for it to park until its timeout.
+  if (o.gate && (await Promise.race([o.gate.released, pending.then(() => "ended" as const)])) !== true)
+    return pending;
   live = o.progress?.source(`${source.type} ${source.label}`, { expectedBytes: source.lastSnapshotBytes });
   // On a terminal the progress line says what is snapshotted, and stays to say how it went.
   const log = live?.standing ? undefined : o.log;

@@ -150,7 +150,7 @@ export async function backupUnit(
   // A warm pass a killed run left unchecked would be the base of these snapshots: none of them then.
   const warmOpts = { unit: plan.name, hostname: d.hostname, signal: cold.signal };
   if (plan.mode !== "warm-then-cold" && !(await dropPendingWarm(d, data, warmOpts))) {
-    await ahead?.drop();
+    await ahead?.drop("a warm pass left unchecked");
     for (const s of data)
       record({
         type: s.type,
