@@ -130,8 +130,8 @@ export interface RecoverContext {
  * The self-heal every invocation that stops containers calls first, right after taking the host-wide
  * lock (so no live run stops anything meanwhile): `runBackup` and restore do. Nothing but a directory
  * listing unless the journal holds entries or the lock was a dead run's (`deadRun`: what it left
- * running is ended). Logs what it did and never throws for a container
- * it could not start (the entry stays for later); throws only when docker cannot be asked at all.
+ * running is ended). Logs what it did and never throws for a container it could not start (the entry
+ * stays for later); throws only when docker cannot be asked at all.
  */
 export async function recoverIfNeeded(
   ctx: RecoverContext,
