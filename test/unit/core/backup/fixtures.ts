@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../../../../src/config/schema.ts";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
 import type { BackupDeps } from "../../../../src/core/backup/deps.ts";
+import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
 import { createJournal } from "../../../../src/core/containers/journal.ts";
 import type { ContainerInfo, Discovery, Unit } from "../../../../src/core/discovery/model.ts";
 import type { Docker } from "../../../../src/core/docker/docker.ts";
@@ -102,6 +103,17 @@ export const discovery = (...units: Unit[]): Discovery => ({
   units,
   discoveredAt: "2025-01-01T00:00:00.000Z",
 });
+
+/** Volume `v` of unit `u` as the plan has it: what warm and gated snapshots take. */
+export const volumeSource = {
+  type: "volume",
+  label: "v",
+  path: "/var/lib/docker/volumes/v/_data",
+  logicalPath: "/kopi-docka/u/volumes/v",
+  tags: { type: "volume", unit: "u", backup_id: "b", run_id: "r", volume: "v" },
+  excludePatterns: [],
+  reason: "test",
+} as unknown as SourcePlan;
 
 export const planOpts = { runId: "RUN", hostname: "h", version: "9.9.9", stagingDir: "/stage" };
 

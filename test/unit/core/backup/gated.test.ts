@@ -1,25 +1,16 @@
 import { afterEach, expect, test } from "bun:test";
 import { openGated } from "../../../../src/core/backup/gated.ts";
-import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
-import { backupDeps, config } from "./fixtures.ts";
+import { backupDeps, config, volumeSource } from "./fixtures.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) d.remove();
 });
 
-const source = {
-  type: "volume",
-  label: "v",
-  path: "/var/lib/docker/volumes/v/_data",
-  logicalPath: "/kopi-docka/u/volumes/v",
-  tags: { type: "volume", unit: "u", backup_id: "b", run_id: "r", volume: "v" },
-  excludePatterns: [],
-  reason: "test",
-} as unknown as SourcePlan;
+const source = volumeSource;
 
 test("a kopia that ends before it reaches its gate (the repository did not open) is known at once, not after the park timeout", async () => {
   const dir = tempDir("kd-gated-");

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
 import { dropPendingWarm, fixUnusable, warmPass, warmUnusable } from "../../../../src/core/backup/warm.ts";
 import { isWarmPending, markWarmPending } from "../../../../src/core/backup/warm-pending.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
-import { backupDeps, config } from "./fixtures.ts";
+import { backupDeps, config, volumeSource } from "./fixtures.ts";
 
 const ROOT = `k${"1".repeat(32)}`;
 const manifest = (o: {
@@ -65,15 +64,7 @@ describe("warmPass (strict fake runner)", () => {
   afterEach(() => {
     for (const d of dirs.splice(0)) d.remove();
   });
-  const source = {
-    type: "volume",
-    label: "v",
-    path: "/var/lib/docker/volumes/v/_data",
-    logicalPath: "/kopi-docka/u/volumes/v",
-    tags: { type: "volume", unit: "u", backup_id: "b", run_id: "r", volume: "v" },
-    excludePatterns: [],
-    reason: "test",
-  } as unknown as SourcePlan;
+  const source = volumeSource;
   const NEW = () => new Date(Date.now() + 60_000).toISOString();
   const OLD = "2020-01-01T00:00:00Z";
   const FRESH = "f".repeat(32);
