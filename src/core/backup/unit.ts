@@ -148,8 +148,10 @@ export async function backupUnit(
   }
   const policyFailed = (s: SourcePlan) => errors.some((e) => e.phase === "policy" && e.item === s.label);
   // A warm pass a killed run left unchecked would be the base of these snapshots: none of them then.
+  // (A warm pass of this run deletes them itself first.)
   const warmOpts = { unit: plan.name, hostname: d.hostname, signal: cold.signal };
-  if (plan.mode !== "warm-then-cold" && !(await dropPendingWarm(d, data, warmOpts))) {
+  const warms = plan.mode === "warm-then-cold" && opts.gate;
+  if (!warms && !(await dropPendingWarm(d, data, warmOpts))) {
     await ahead?.drop("a warm pass left unchecked");
     for (const s of data)
       record({
@@ -180,17 +182,16 @@ export async function backupUnit(
   }
   // Sources whose warm pass was left behind unchecked: a cold snapshot would take files from it.
   const unchecked = new Set<string>();
-  if (plan.mode === "warm-then-cold") {
-    // Before the gated snapshots start: each picks its base when it opens, the warm pass among them.
-    if (opts.gate)
-      for (const label of await warmPass(
-        d,
-        data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
-        warmOpts,
-      ))
-        unchecked.add(label);
-    else d.log.warn(`${plan.name}: no warm pass (the gate policy is not set); backing up cold`);
-  }
+  // Before the gated snapshots start: each picks its base when it opens, the warm pass among them.
+  if (warms)
+    for (const label of await warmPass(
+      d,
+      data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
+      warmOpts,
+    ))
+      unchecked.add(label);
+  else if (plan.mode === "warm-then-cold")
+    d.log.warn(`${plan.name}: no warm pass (the gate policy is not set); backing up cold`);
   const gates = opts.gate
     ? await gatesFor(
         data.filter((s) => !policyFailed(s) && !unchecked.has(s.label) && isRealDirectory(s.path)),
