@@ -58,6 +58,21 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
     return out;
   }
 
+  /** Whether kopia `pid` runs its after-snapshot-root action (a child shell running that script). */
+  function inAfterAction(pid: number): boolean {
+    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (ppid === pid && readFileSync(`/proc/${p}/cmdline`, "utf8").includes("after-snapshot-root"))
+          return true;
+      } catch {
+        // gone
+      }
+    }
+    return false;
+  }
+
   /** kopia's read marker (`kopia/gate.ts` READ_ENV) from its environment, once it has one. */
   function readMarkerOf(pid: number): string | undefined {
     try {
@@ -71,12 +86,14 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
   /**
    * One backup of both units with the hung unit's kopia stuck. "read": frozen (SIGSTOP) as soon as its
    * container is down (a large new file keeps kopia reading: the bound cancels inside the cold window).
-   * "save": stuck after it has read its whole tree and before it saves (the containers come back at
+   * "save": frozen after it has read its whole tree and before it saves (the containers come back at
    * once; the bound cancels the hung save instead of waiting for it forever). A SIGSTOP between the
    * read marker and the save lost the race on a fresh CI machine (the save of one small file takes
-   * milliseconds), so the marker itself is made a fifo while kopia waits at its gate: the
-   * after-snapshot-root action blocks opening it, exactly where kopia would next write its manifest.
-   * kopi-docka only checks that the marker exists, so it starts the containers at the release.
+   * milliseconds), so the marker itself is made a fifo while kopia waits at its gate: its
+   * after-snapshot-root action blocks opening it, and kopia is frozen there, before its manifest write,
+   * with no hurry. Only frozen: kopia ignores a failed after-action, so once the bound's SIGTERM ended
+   * the blocked shell a running kopia would save. kopi-docka only checks that the marker exists, so it
+   * starts the containers at the release.
    */
   async function hangOnce(phase: "read" | "save") {
     let stoppedAt = 0;
@@ -84,13 +101,20 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
     let watching = true;
     // Every gated kopia of the volume, until the run ends: one opened ahead may be dropped for another.
     const stuckAfterRead = async () => {
+      const blocked = new Set<number>();
       while (watching) {
         for (const pid of kopiaOf(mountpoint)) {
           const path = readMarkerOf(pid);
           if (!path || existsSync(path)) continue;
           await run(["mkfifo", "-m", "600", path]);
-          frozen.push(pid);
+          blocked.add(pid);
         }
+        for (const pid of blocked)
+          if (inAfterAction(pid)) {
+            process.kill(pid, "SIGSTOP");
+            frozen.push(pid);
+            blocked.delete(pid);
+          }
         await Bun.sleep(5);
       }
     };
