@@ -117,7 +117,6 @@ export const volumeSource = {
 
 export const planOpts = { runId: "RUN", hostname: "h", version: "9.9.9", stagingDir: "/stage" };
 
-/** Backup deps over a fake runner and docker: kopia as `kopi-docka@h`, a journal under `dir`, no sleeps. */
 /** kopia over a (fake) runner, as every unit test of the backup drives it. */
 export function fakeKopia(runner: Runner) {
   return createKopia(runner, {
@@ -130,6 +129,7 @@ export function fakeKopia(runner: Runner) {
   });
 }
 
+/** Backup deps over a fake runner and docker: kopia as `kopi-docka@h`, a journal under `dir`, no sleeps. */
 export function backupDeps<R extends Runner, D extends Docker>(o: {
   config: Config;
   runner: R;
