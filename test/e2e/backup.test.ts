@@ -18,6 +18,7 @@ import {
   TEST_IMAGE,
   tempDir,
   uniqueName,
+  volumeMountpoint,
   writeTestConfig,
 } from "../helpers/env.ts";
 import { sampleCommandLines } from "../helpers/processes.ts";
@@ -51,9 +52,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
   beforeAll(async () => {
     if (!compiled) return;
     await composeUp(join(dir.path, "proj"), project, secret);
-    const mountpoint = (
-      await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", `${project}_dbdata`])
-    ).stdout.trim();
+    const mountpoint = await volumeMountpoint(`${project}_dbdata`);
     // Multi-MB, incompressible: kopia works long enough to draw progress and to be seen by `ps`.
     const blob = new Uint8Array(BLOB);
     for (let o = 0; o < BLOB; o += 65_536) crypto.getRandomValues(blob.subarray(o, o + 65_536));
@@ -208,9 +207,7 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
   test.skipIf(!compiled || !hasTmux || !available.docker)(
     "Ctrl+C on a terminal while kopia reads the volume: exit 130, the unit's containers run again, lock free",
     async () => {
-      const mountpoint = (
-        await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", `${project}_dbdata`])
-      ).stdout.trim();
+      const mountpoint = await volumeMountpoint(`${project}_dbdata`);
       // 400 MB kopia has never seen: seconds of hashing, so the key lands inside the cold window.
       const fd = openSync(join(mountpoint, "big.bin"), "w");
       const chunk = new Uint8Array(1 << 20);

@@ -87,6 +87,11 @@ ${extra}`,
 /** A shell loop that exits at once on SIGTERM, so a cold backup's `docker stop` takes no grace period. */
 export const QUICK_STOP = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
 
+/** Where docker keeps `volume`'s data on this host (asked of docker itself, not of kopi-docka). */
+export async function volumeMountpoint(volume: string): Promise<string> {
+  return (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+}
+
 /** Starts a detached test container with `volume` at /data, running `cmd` (default: QUICK_STOP). */
 export async function startContainer(name: string, volume: string, extra: string[] = [], cmd = QUICK_STOP) {
   await runTestContainer(name, ["-v", `${volume}:/data`, ...extra], cmd);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { snapshotTags } from "../../src/core/kopia/parse.ts";
 import { describeCompose } from "../helpers/compose.ts";
-import { run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { run, tempDir, uniqueName, volumeMountpoint, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 import { bareRestore, compose, composeUp, coreDeps, inspectState } from "./backup-helpers.ts";
 
@@ -85,9 +85,7 @@ describeCompose("backup: a compose stack, cold, end to end", ["docker", "kopia",
     const mine = (await deps.kopia.snapshotList()).filter((m) => snapshotTags(m).run_id === record.runId);
     const vol = mine.find((m) => snapshotTags(m).type === "volume");
     const bind = mine.find((m) => snapshotTags(m).bind_destination === "/appdata");
-    const mountpoint = (
-      await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", `${project}_dbdata`])
-    ).stdout.trim();
+    const mountpoint = await volumeMountpoint(`${project}_dbdata`);
     await bareRestore(deps, vol?.id ?? "", join(dir.path, "r-vol"));
     await bareRestore(deps, bind?.id ?? "", join(dir.path, "r-bind"));
     // the restarted writer found its "frozen" flag and wrote nothing: the volume is still at stop time

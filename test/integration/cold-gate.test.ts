@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { openGated } from "../../src/core/backup/gated.ts";
 import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { coreDeps } from "./backup-helpers.ts";
 import {
   expectNothingReadAfterStart,
@@ -31,7 +39,7 @@ describeReal("cold gate: snapshots opened before the stop", ["docker", "kopia", 
     deps = coreDeps(config);
     writeFileSync(join(dir.path, "writer.sh"), RACING_WRITER);
     await run(["docker", "volume", "create", volume]);
-    mountpoint = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    mountpoint = await volumeMountpoint(volume);
     await startContainer(
       name,
       volume,

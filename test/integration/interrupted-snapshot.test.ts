@@ -3,7 +3,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 // A real `kopi-docka backup` (from source) of a ~320 MB volume, interrupted while kopia snapshots it:
@@ -140,9 +148,7 @@ describeReal("kopia interrupted mid-snapshot", ["docker", "kopia", "image"], () 
       ],
       { env: { KOPIA_PASSWORD: password, KOPIA_CHECK_FOR_UPDATES: "false" }, timeoutMs: 300_000 },
     );
-    const mountpoint = (
-      await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])
-    ).stdout.trim();
+    const mountpoint = await volumeMountpoint(volume);
     const restored = describeTree(target);
     expect(Object.keys(restored).length).toBe(42); // ".", f1…f40, small
     expect(restored).toEqual(describeTree(mountpoint));

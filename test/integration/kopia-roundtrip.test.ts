@@ -5,7 +5,7 @@ import { createDocker } from "../../src/core/docker/docker.ts";
 import { createKopia } from "../../src/core/kopia/kopia.ts";
 import { readPassword } from "../../src/core/kopia/password.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName } from "../helpers/env.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, volumeMountpoint } from "../helpers/env.ts";
 import { tempKopia } from "../helpers/kopia.ts";
 import { describeTree } from "../helpers/tree.ts";
 
@@ -44,7 +44,7 @@ describeReal("foundation: a real container's volume through real kopia", ["docke
         break;
       await Bun.sleep(100);
     }
-    mountpoint = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    mountpoint = await volumeMountpoint(volume);
   });
 
   afterAll(async () => {

@@ -3,7 +3,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { READ_ENV } from "../../src/core/kopia/gate.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { coreDeps, inspectState } from "./backup-helpers.ts";
 
 // backup.max_cold_seconds against a repository that stops answering: the kopia process snapshotting
@@ -31,9 +39,7 @@ describeReal("max_cold_seconds: a hung snapshot is cancelled", ["docker", "kopia
       await run(["docker", "run", "-d", "--name", n, "-v", `${n}-v:/data`, TEST_IMAGE, "sh", "-c", IDLE]);
     }
     await run(["docker", "exec", hung, "sh", "-c", "echo payload > /data/f"]);
-    mountpoint = (
-      await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", `${hung}-v`])
-    ).stdout.trim();
+    mountpoint = await volumeMountpoint(`${hung}-v`);
   }, 120_000);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { adoptionWarnings, describeCompose, runCompose } from "../helpers/compose.ts";
-import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { run, TEST_IMAGE, tempDir, uniqueName, volumeMountpoint, writeTestConfig } from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 describeCompose(
@@ -19,8 +19,6 @@ describeCompose(
     const compose = (...a: string[]) =>
       runCompose(cmp, ["-p", project, "-f", join(stack, "docker-compose.yml"), ...a], { cwd: stack });
     const app = cmp.container(project, "app");
-    const mountpoint = async (v: string) =>
-      (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", v])).stdout.trim();
     let atBackup: { volume: ReturnType<typeof describeTree>; bind: ReturnType<typeof describeTree> };
 
     beforeAll(async () => {
@@ -45,7 +43,10 @@ describeCompose(
           "chown 1000:1000 /data/sub/blob && chmod 640 /data/sub/blob && ln -s a.txt /data/link && " +
           "touch -d '2020-01-02 03:04:05' /data/a.txt && chmod 711 /data",
       ]);
-      atBackup = { volume: describeTree(await mountpoint(`${project}_data`)), bind: describeTree(bind) };
+      atBackup = {
+        volume: describeTree(await volumeMountpoint(`${project}_data`)),
+        bind: describeTree(bind),
+      };
       const r = await runCli(["backup", "--config", config, "--unit", project], { env });
       expect(r.exitCode).toBe(0);
     }, 240_000);
@@ -74,7 +75,7 @@ describeCompose(
       );
       expect(r.stderr).not.toContain("error");
       expect(r.exitCode).toBe(0);
-      expect(describeTree(await mountpoint(`${project}_data`))).toEqual(atBackup.volume);
+      expect(describeTree(await volumeMountpoint(`${project}_data`))).toEqual(atBackup.volume);
       expect(describeTree(bind)).toEqual(atBackup.bind);
       const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app]);
       expect(state.stdout.trim()).toBe("true");
@@ -91,7 +92,7 @@ describeCompose(
     test("in place over changed content reverts it; the undo point brings the change back", async () => {
       const c = app;
       await run(["docker", "exec", c, "sh", "-c", "echo changed > /data/a.txt && echo extra > /data/extra"]);
-      const changed = describeTree(await mountpoint(`${project}_data`));
+      const changed = describeTree(await volumeMountpoint(`${project}_data`));
       const r = await runCli(
         [
           "restore",
@@ -109,7 +110,7 @@ describeCompose(
       );
       expect(r.exitCode).toBe(0);
       const result = JSON.parse(r.stdout) as { undoPoint: string };
-      expect(describeTree(await mountpoint(`${project}_data`))).toEqual(atBackup.volume);
+      expect(describeTree(await volumeMountpoint(`${project}_data`))).toEqual(atBackup.volume);
       expect((await run(["docker", "inspect", "-f", "{{.State.Running}}", c])).stdout.trim()).toBe("true");
       const undo = await runCli(
         ["restore", "--config", config, "--unit", project, "--run", result.undoPoint, "--yes"],
@@ -118,7 +119,7 @@ describeCompose(
         },
       );
       expect(undo.exitCode).toBe(0);
-      expect(describeTree(await mountpoint(`${project}_data`))).toEqual(changed);
+      expect(describeTree(await volumeMountpoint(`${project}_data`))).toEqual(changed);
     }, 240_000);
 
     test("--from-host on another host and --as: a side-by-side copy, the original untouched", async () => {
@@ -134,7 +135,7 @@ describeCompose(
       );
       const list = await runCli(["snapshots", "--config", other, "--json"], { env });
       expect(JSON.parse(list.stdout).points[0].host).toBe("kd-test-host");
-      const before = describeTree(await mountpoint(`${project}_data`));
+      const before = describeTree(await volumeMountpoint(`${project}_data`));
       const copy = `${project}copy`;
       const r = await runCli(
         [
@@ -153,8 +154,8 @@ describeCompose(
         { env },
       );
       expect(r.exitCode).toBe(0);
-      expect(describeTree(await mountpoint(`${copy}_data`))).toEqual(atBackup.volume);
-      expect(describeTree(await mountpoint(`${project}_data`))).toEqual(before);
+      expect(describeTree(await volumeMountpoint(`${copy}_data`))).toEqual(atBackup.volume);
+      expect(describeTree(await volumeMountpoint(`${project}_data`))).toEqual(before);
       const labels = await run(["docker", "volume", "inspect", "-f", "{{json .Labels}}", `${copy}_data`]);
       expect(JSON.parse(labels.stdout)).toMatchObject({ "com.docker.compose.project": copy });
     }, 240_000);

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { createJournal } from "../../src/core/containers/journal.ts";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { processesLeftBy } from "../helpers/processes.ts";
 import { describeTree } from "../helpers/tree.ts";
 
@@ -55,7 +63,7 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
       ...["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
     ]);
     await run(["docker", "exec", name, "sh", "-c", FILL], { timeoutMs: 120_000 });
-    mountpoint = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    mountpoint = await volumeMountpoint(volume);
     atBackup = describeTree(mountpoint);
     const r = await cli(["backup", "--unit", name]);
     expect(r.stderr).not.toContain("error");

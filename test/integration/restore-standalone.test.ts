@@ -2,7 +2,15 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { sampleCommandLines } from "../helpers/processes.ts";
 import { describeTree } from "../helpers/tree.ts";
 
@@ -31,8 +39,7 @@ describeReal(
     const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
     const inspect = async (format: string, what = name) =>
       (await run(["docker", "inspect", "-f", format, what], { check: false })).stdout.trim();
-    const mountpoint = async () =>
-      (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    const mountpoint = () => volumeMountpoint(volume);
     let atBackup: { volume: ReturnType<typeof describeTree>; conf: ReturnType<typeof describeTree> };
 
     beforeAll(async () => {

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
@@ -55,7 +63,7 @@ describeReal("restore: symlinks in a restore target are never followed", ["docke
   }, 60_000);
 
   test("links planted in a volume where the backup has files: replaced, never written through", async () => {
-    const mp = (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])).stdout.trim();
+    const mp = await volumeMountpoint(volume);
     const atVolume = describeTree(mp);
     await run(["docker", "exec", name, "sh", "-c", "rm /vol/v.txt /vol/sub/w"]);
     symlinkSync(outsideFile, join(mp, "v.txt"));

@@ -3,7 +3,15 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { isWarmPending, markWarmPending } from "../../src/core/backup/warm-pending.ts";
-import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  startContainer,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { bareRestore, coreDeps } from "./backup-helpers.ts";
 
 // A run of `warm-then-cold` killed (SIGKILL, power loss) after kopia saved a warm pass and before it
@@ -28,9 +36,7 @@ describeReal(
       deps.log.info = keep as unknown as typeof deps.log.info;
       deps.log.debug = keep as unknown as typeof deps.log.debug;
       await startContainer(name, volume);
-      mountpoint = (
-        await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", volume])
-      ).stdout.trim();
+      mountpoint = await volumeMountpoint(volume);
       // The first run sets the gate policy; the second finds it, so later runs open snapshots ahead.
       for (let i = 0; i < 2; i++) expect((await runBackup(deps, { units: [name] })).status).toBe("ok");
     }, 120_000);

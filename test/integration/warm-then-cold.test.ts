@@ -8,7 +8,15 @@ import { createJournal } from "../../src/core/containers/journal.ts";
 import { ensureGatePolicy } from "../../src/core/kopia/gate.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
 import { groupRestorePoints } from "../../src/core/restore/points.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  volumeMountpoint,
+  writeTestConfig,
+} from "../helpers/env.ts";
 import { bareRestore, coreDeps, inspectState } from "./backup-helpers.ts";
 import { expectStopTimeBytes, RACING_WRITER } from "./racing-writer.ts";
 import { expectKeptWarmPass, writeBulk } from "./warm-kept.ts";
@@ -46,9 +54,7 @@ describeReal("warm-then-cold and live", ["docker", "kopia", "image"], () => {
     writeFileSync(join(dir.path, "writer.sh"), RACING_WRITER);
     for (const v of volumes) {
       await run(["docker", "volume", "create", v]);
-      mountpoints.push(
-        (await run(["docker", "volume", "inspect", "-f", "{{.Mountpoint}}", v])).stdout.trim(),
-      );
+      mountpoints.push(await volumeMountpoint(v));
     }
     const script = `${join(dir.path, "writer.sh")}:/writer.sh:ro`;
     const start = (name: string, v: string, cmd: string[]) =>
