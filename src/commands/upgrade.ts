@@ -45,7 +45,7 @@ export default defineCommand({
     const ctx = needs(args, "config");
     const target = process.execPath;
     if (args.rollback) {
-      await rollback(target, ctx.paths.lockFile);
+      await rollback(target, ctx.paths.lockFile, ctx.log);
       ctx.log.success(`rolled back ${target} (the replaced binary is kept as ${target}.previous)`);
       return;
     }

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { processStartTime } from "../lock/owner.ts";
+import { isProcessAlive, processStartTime } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import { isUncancellable } from "../process/children.ts";
 
@@ -110,4 +110,30 @@ export async function settleOrphans(markers: ReadonlySet<string>, options: Settl
       return;
     }
   }
+}
+
+/** The run whose stale lock a command took over (`LockHandle.tookOverFrom`). */
+export interface DeadRun {
+  pid: number;
+  processStartTime: number | null;
+}
+
+/** The marker of `deadRun`'s children, unless that run still lives (then it is nobody's to end). */
+export function deadRunMarker(
+  deadRun: DeadRun | undefined,
+  isAlive: (pid: number, startTime?: number | null) => boolean = isProcessAlive,
+): string | undefined {
+  if (!deadRun || isAlive(deadRun.pid, deadRun.processStartTime)) return undefined;
+  return runMarker(deadRun.pid, deadRun.processStartTime);
+}
+
+/**
+ * For commands that take the lock over from a dead run but start no containers (`points`,
+ * `upgrade`): what that run left running is ended all the same, or a snapshot it opened would wait
+ * at its gate for hours. The containers it stopped stay in the journal for the next backup, restore
+ * or `kopi-docka recover`, which start them.
+ */
+export async function settleDeadRun(deadRun: DeadRun | undefined, options: SettleOptions): Promise<void> {
+  const marker = deadRunMarker(deadRun);
+  if (marker) await settleOrphans(new Set([marker]), options);
 }

@@ -6,7 +6,7 @@ import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
-import { type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
+import { type DeadRun, deadRunMarker, type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
 
 /**
  * Brings back containers a dead run left stopped. A journal entry is acted on only when the run that
@@ -34,7 +34,7 @@ export interface RecoverOptions {
    * The dead run whose stale lock was just taken over (`LockHandle.tookOverFrom`): its processes are
    * ended too, though it may have stopped nothing (a SIGKILL while its snapshots waited at their gates).
    */
-  deadRun?: { pid: number; processStartTime: number | null };
+  deadRun?: DeadRun;
 }
 
 /** Clock slack between our stoppedAt and the daemon's FinishedAt (same host; sub-second rounding). */
@@ -46,9 +46,8 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
   const result: RecoverResult = { started: [], skipped: [], failed: [] };
   const orphaned = journal.entries().filter((e) => !isAlive(e.pid, e.pidStartTime));
   const dead = orphaned.map((e) => runMarker(e.pid, e.pidStartTime));
-  const { deadRun } = options;
-  if (deadRun && !isAlive(deadRun.pid, deadRun.processStartTime))
-    dead.push(runMarker(deadRun.pid, deadRun.processStartTime));
+  const deadRun = deadRunMarker(options.deadRun, isAlive);
+  if (deadRun) dead.push(deadRun);
   if (dead.length === 0) return result;
   // An in-flight `docker stop` of the dead run would undo our start: let those finish, end the rest.
   await settleOrphans(new Set(dead), { log, find: options.findOrphans });

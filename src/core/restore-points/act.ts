@@ -1,4 +1,5 @@
 import type { Config } from "../../config/schema.ts";
+import { settleDeadRun } from "../containers/orphans.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import { applyGlobalPolicy, globalPolicyFlags } from "../kopia/policy.ts";
@@ -38,7 +39,8 @@ export async function readManagedPoints(ctx: PointsAdminContext): Promise<Manage
 
 /**
  * Runs `fn` under the host-wide lock, as backup does: a change to the repository never runs while a
- * backup writes to it (a held lock is exit 11, or a wait with `wait`).
+ * backup writes to it (a held lock is exit 11, or a wait with `wait`). A dead run's lock is taken
+ * over and what that run left running ended first.
  */
 async function underLock<T>(ctx: PointsAdminContext, command: string, wait: boolean, fn: () => Promise<T>) {
   const lock = await acquireLock(ctx.paths.lockFile, {
@@ -49,6 +51,7 @@ async function underLock<T>(ctx: PointsAdminContext, command: string, wait: bool
     log: ctx.log,
   });
   try {
+    await settleDeadRun(lock.tookOverFrom, { log: ctx.log });
     return await fn();
   } finally {
     lock.release();

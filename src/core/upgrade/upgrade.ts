@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { settleDeadRun } from "../containers/orphans.ts";
 import { AppError } from "../errors.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
@@ -78,6 +79,7 @@ export async function upgrade(
   });
   const staged = stageBinary(req.target, bytes);
   try {
+    await settleDeadRun(lock.tookOverFrom, { log: deps.log });
     const r = await deps.runner.run([staged, "--version"], { check: false, timeoutMs: 60_000 });
     if (r.exitCode !== 0 || !r.stdout.trim()) {
       throw new AppError(
@@ -97,12 +99,13 @@ export async function upgrade(
 }
 
 /** Puts the kept previous binary back, under the lock. */
-export async function rollback(target: string, lockFile: string): Promise<void> {
+export async function rollback(target: string, lockFile: string, log: Logger): Promise<void> {
   const lock = await acquireLock(lockFile, {
     runId: `rollback-${process.pid}-${Date.now()}`,
     command: "upgrade --rollback",
   });
   try {
+    await settleDeadRun(lock.tookOverFrom, { log });
     rollbackBinary(target);
   } finally {
     lock.release();
