@@ -9,6 +9,7 @@ import { commands } from "./commands/index.ts";
 import { errorMessage } from "./core/caught.ts";
 import { markRunProcess } from "./core/containers/orphans.ts";
 import { AppError, InterruptedError, UsageError } from "./core/errors.ts";
+import { printable } from "./core/log.ts";
 import { installExitSafetyNet, installSignalHandlers, processLifecycle } from "./core/safe-exit.ts";
 import { EXIT_CODES, exitCodeFor } from "./exit-codes.ts";
 import { VERSION } from "./version.ts";
@@ -38,8 +39,8 @@ function reportError(e: unknown, allArgv: readonly string[]): void {
     );
     return;
   }
-  process.stderr.write(`kopi-docka: ${message}\n`);
-  if (hint) process.stderr.write(`  hint: ${hint}\n`);
+  process.stderr.write(`kopi-docka: ${printable(message)}\n`);
+  if (hint) process.stderr.write(`  hint: ${printable(hint)}\n`);
   if (!(e instanceof AppError)) {
     process.stderr.write(
       verbose && e instanceof Error ? `${e.stack}\n` : "  (an internal error; --verbose shows where)\n",

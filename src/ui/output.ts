@@ -1,3 +1,5 @@
+import { printable } from "../core/log.ts";
+
 /**
  * stdout is data. Everything a script may parse is written here, and nothing else is: commands print
  * their result with `emit`, never with `process.stdout` or `console` directly.
@@ -13,7 +15,7 @@ export type Rendered = string | readonly string[];
 
 /**
  * The one output path. With `--json`, `value` itself goes to stdout as indented JSON (the renderer is
- * not called); otherwise `render(value)` goes to stdout as text. A command whose JSON differs from
+ * not called); otherwise `render(value)` goes to stdout as text, control characters escaped. A command whose JSON differs from
  * what it renders passes the JSON view as `value` and a renderer that closes over the full object.
  */
 export function emit<T>(args: OutputArgs, value: T, render: (value: T) => Rendered): void {
@@ -23,7 +25,8 @@ export function emit<T>(args: OutputArgs, value: T, render: (value: T) => Render
   }
   const text = render(value);
   const lines = typeof text === "string" ? [text] : text;
-  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+  // Text shows names and labels we do not control: a terminal shows their control characters.
+  if (lines.length > 0) process.stdout.write(`${printable(lines.join("\n"))}\n`);
 }
 
 /** Raw bytes as the data itself (`dr export --output -`): nothing else may go to stdout then. */

@@ -1,4 +1,4 @@
-import type { Logger } from "../core/log.ts";
+import { type Logger, printable } from "../core/log.ts";
 
 /** Where a live line goes: stderr, or a test double. */
 export interface ProgressOutput {
@@ -42,7 +42,8 @@ export function progressLines(o: ProgressOptions) {
   // Clear and redraw; cut to the terminal width, as a wrapped line could not be redrawn.
   const draw = (text: string, end = "") => {
     const width = out.columns && out.columns > 10 ? out.columns - 1 : undefined;
-    out.write(`\r\x1b[2K${width ? text.slice(0, width) : text}${end}`);
+    const safe = printable(text);
+    out.write(`\r\x1b[2K${width ? safe.slice(0, width) : safe}${end}`);
   };
   // Live items not yet shown done, oldest first: only the first is drawn (one line redrawn in place),
   // so items running side by side show one after the other, each with its own numbers.

@@ -37,3 +37,13 @@ test.each<{ render: Rendered; out: string }>([
   });
   expect(written.join("")).toBe(out);
 });
+
+test("text: control characters in what is shown (a label, a unit name from a snapshot) are escaped; JSON escapes its own", () => {
+  const label = "db\u001b]0;owned\u0007";
+  emit({}, { label }, (v) => [`unit\t${v.label}`]);
+  expect(written.join("")).toBe("unit\tdb\\x1b]0;owned\\x07\n");
+  written = [];
+  emit({ json: true }, { label }, () => "");
+  expect(JSON.parse(written.join(""))).toEqual({ label });
+  expect(written.join("")).not.toContain("\u001b");
+});
