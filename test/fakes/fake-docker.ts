@@ -207,13 +207,18 @@ export class FakeDocker implements Docker {
   async containerExec(
     container: string,
     argv: readonly string[],
-    o: { stdin?: ReadableStream<Uint8Array>; stdoutStream?: (s: ReadableStream<Uint8Array>) => void } = {},
+    o: {
+      stdin?: ReadableStream<Uint8Array>;
+      stdoutStream?: (s: ReadableStream<Uint8Array>) => void;
+      onStderrLine?: (line: string) => void;
+    } = {},
   ) {
     this.#op("exec", container, ...argv);
     const stdin = o.stdin ? await new Response(o.stdin).text() : undefined;
     if (stdin !== undefined) this.execStdin.push(stdin);
     const a = this.execAnswer?.(container, argv, stdin) ?? {};
     o.stdoutStream?.(new Response(a.stdout ?? "").body ?? new ReadableStream());
+    for (const line of (a.stderr ?? "").split("\n").filter(Boolean)) o.onStderrLine?.(line);
     return {
       argv: ["docker", "exec", container, ...argv],
       exitCode: a.exitCode ?? 0,

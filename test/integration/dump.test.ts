@@ -33,6 +33,12 @@ describeReal(
       (await run(["docker", "exec", pg, "psql", "-U", "postgres", "-d", db, "-tAXc", sql])).stdout.trim();
     const mariadb = async (sql: string) =>
       (await run(["docker", "exec", maria, "mariadb", "-NBe", sql])).stdout.trim().replaceAll("\t", ":");
+    /** Sessions other than this query's connected to appdb. */
+    const sessions = () =>
+      psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'appdb' AND pid <> pg_backend_pid()",
+        "postgres",
+      );
     const sqlite = async (sql: string) =>
       (await run(["docker", "exec", lite, "sqlite3", "/data/app.db", sql])).stdout.trim();
     const dumpManifests = async () => {
@@ -138,6 +144,25 @@ describeReal(
       ]);
       expect(await psql("SELECT id FROM t ORDER BY id")).toBe("9"); // a dry run changes nothing
 
+      // An app's session stays connected to appdb, as a connection pool's does: the dump's DROP
+      // DATABASE would be refused, and psql would go on and exit 0 with the old data in place.
+      await run([
+        "docker",
+        "exec",
+        "-d",
+        pg,
+        "psql",
+        "-X",
+        "-U",
+        "postgres",
+        "-d",
+        "appdb",
+        "-c",
+        "SELECT pg_sleep(600)",
+      ]);
+      for (let i = 0; i < 50 && (await sessions()) === "0"; i++) await Bun.sleep(100);
+      expect(await sessions()).toBe("1");
+
       const since = String(Math.floor(Date.now() / 1000));
       const undo: string[] = [];
       for (const name of [pg, lite, maria]) {
@@ -148,6 +173,7 @@ describeReal(
         undo.push(JSON.parse(r.stdout).undoPoint);
       }
       expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("1:one\n2:two");
+      expect(await sessions()).toBe("0"); // the app's session was ended for the restore
       expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("1:alpha\n2:beta");
       expect(await mariadb("SELECT id, v FROM appdb.t ORDER BY id")).toBe("1:uno\n2:dos");
       expect((await events(since)).filter((a) => /^(stop|kill|die)/.test(a))).toEqual([]);
@@ -160,6 +186,30 @@ describeReal(
       const liteBack = await cli(good, "restore", "--unit", lite, "--run", undo[1] ?? "", "--yes");
       expect(liteBack.exitCode).toBe(0);
       expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("2:beta\n3:gamma");
+    }, 240_000);
+
+    test("a dump psql cannot apply (its database cannot be dropped) fails the restore, though psql exits 0", async () => {
+      await psql("INSERT INTO t VALUES (7, 'seven')");
+      const before = await psql("SELECT id || ':' || name FROM t ORDER BY id");
+      // A template database cannot be dropped: the dump's DROP DATABASE fails, its CREATE TABLE too,
+      // and its rows land in the old table beside the rows there: neither the backup nor the old data.
+      await psql("ALTER DATABASE appdb IS_TEMPLATE true", "postgres");
+      let undo = "";
+      try {
+        const r = await cli(good, "restore", "--unit", pg, "--latest", "--yes");
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toContain("statement(s) failed: the database is not as it was at the backup");
+        expect(r.stderr).toContain("cannot drop a template database");
+        undo = /undo point: kopi-docka restore --unit \S+ --run (\S+@restore-\S+)/.exec(r.stderr)?.[1] ?? "";
+        expect(undo).not.toBe("");
+      } finally {
+        await psql("ALTER DATABASE appdb IS_TEMPLATE false", "postgres");
+      }
+      expect(await psql("SELECT count(*) FROM t WHERE id IN (1, 2)")).toBe("2");
+      // The undo point the failed restore named brings the database back as it was before it.
+      const back = await cli(good, "restore", "--unit", pg, "--run", undo, "--yes");
+      expect(back.exitCode).toBe(0);
+      expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe(before);
     }, 240_000);
 
     test("a failing dump (a wrong database user) and an empty one fail the unit with the cause and leave no point", async () => {

@@ -56,6 +56,7 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
       o: {
         stdin?: ReadableStream<Uint8Array>;
         stdoutStream?: (s: ReadableStream<Uint8Array>) => void;
+        onStderrLine?: (line: string) => void;
         signal?: AbortSignal;
         killGraceMs?: number;
       } = {},

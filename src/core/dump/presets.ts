@@ -97,6 +97,40 @@ export function argvProblem(argv: readonly string[]): string | undefined {
 }
 
 /**
+ * A preset's restore command that reports a failed statement and goes on, exiting 0: `psql` runs a
+ * script to its end. A pg_dumpall `--clean` script fed into a running server always has statements
+ * that fail harmlessly (it drops and re-creates the role it connects as), so `ON_ERROR_STOP` cannot
+ * be used; each failure is read from stderr instead, and any but those fails the restore. The one
+ * that matters most: `DROP DATABASE` refused while a client is connected; the old database then
+ * stays, the dump's tables and rows clash with it, and the data is not the backup's.
+ */
+export interface RestoreGuard {
+  /** Fed to the restore command before the dump, in the same session. */
+  prelude: string;
+  /** A stderr line reporting a failed statement; group 1 is the message. */
+  error: RegExp;
+  /** Messages of statements expected to fail when the dump goes into a running server. */
+  benign: readonly RegExp[];
+}
+
+export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
+  postgres: {
+    // The dump drops and re-creates every database it holds: other sessions (the app's pool) are
+    // ended first, in the same psql session, so the DROP follows at once.
+    prelude:
+      "-- kopi-docka: end the other sessions: a database with a client connected cannot be dropped\n" +
+      "DO $$ BEGIN PERFORM pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity " +
+      "WHERE pid <> pg_catalog.pg_backend_pid() AND datname IS NOT NULL; END $$;\n",
+    error: /^(?:psql:.*?:\d+: )?(?:ERROR|FATAL):\s+(.*)$/,
+    benign: [
+      /^current user cannot be dropped$/,
+      /^role ".*" already exists$/,
+      /^role ".*" cannot be dropped because some objects depend on it$/,
+    ],
+  },
+};
+
+/**
  * How a preset's dump that went wrong can end although its command exits 0: `sqlite3 .dump` of a
  * damaged database writes what it could read and ends in `ROLLBACK; -- due to errors`, which,
  * restored after `.open --new`, leaves an empty database.

@@ -1,6 +1,7 @@
 import { dumpSource } from "../backup/dump.ts";
 import type { Docker } from "../docker/docker.ts";
 import { pipeChecked } from "../dump/pipe.ts";
+import { RESTORE_GUARDS } from "../dump/presets.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
@@ -73,9 +74,23 @@ export async function restoreDump(
   const step = { ...planned, container: await runningTarget(d.docker, planned) };
   if (step.ready) await waitReady(d, step, signal, readySec);
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
+  const guard = step.preset ? RESTORE_GUARDS[step.preset] : undefined;
+  const failed: string[] = [];
   const r = await pipeChecked(
     (give, s) => d.kopia.showStream(step.object, { stdoutStream: give, signal: s }),
-    (stdin, s) => d.docker.containerExec(step.container, step.restore, { stdin, signal: s }),
+    (stdin, s) =>
+      d.docker.containerExec(step.container, step.restore, {
+        stdin: guard ? withPrelude(guard.prelude, stdin) : stdin,
+        signal: s,
+        ...(guard
+          ? {
+              onStderrLine: (line: string) => {
+                const message = guard.error.exec(line)?.[1];
+                if (message !== undefined && !guard.benign.some((b) => b.test(message))) failed.push(message);
+              },
+            }
+          : {}),
+      }),
     signal,
   );
   if (r.producer.exitCode !== 0)
@@ -88,7 +103,41 @@ export async function restoreDump(
       "restore_failed",
       `\`${step.restore[0]}\` in ${step.container} exited ${r.consumer.exitCode ?? r.consumer.signal}: ${tail(r.consumer.stderr)}`,
     );
+  if (failed.length > 0)
+    throw new AppError(
+      "restore_failed",
+      `\`${step.restore[0]}\` in ${step.container} ran the dump of ${step.from} to its end, but ${failed.length} statement(s) failed: the database is not as it was at the backup (${failed
+        .slice(0, 3)
+        .map((m) => tail(m))
+        .join("; ")}${failed.length > 3 ? "; …" : ""})`,
+      {
+        hint: failed.some((m) => m.includes("is being accessed by other users"))
+          ? "a client connected again while the dump was fed: stop the containers that use this database, then restore again"
+          : "fix the cause, then restore again",
+      },
+    );
   return step.container;
+}
+
+/** `stream` with `text` before it: what the restore command reads first, in the same session. */
+function withPrelude(text: string, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  let first = true;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      if (first) {
+        first = false;
+        ctrl.enqueue(new TextEncoder().encode(text));
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) ctrl.close();
+      else ctrl.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { UnitOverride } from "../../config/schema.ts";
-import { isDumpPreset, presetCommands } from "../dump/presets.ts";
+import { type DumpPreset, isDumpPreset, presetCommands } from "../dump/presets.ts";
 import { PROJECT_LABEL, type Renamer, SERVICE_LABEL } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
 import type { ContainerState } from "./types.ts";
@@ -25,6 +25,8 @@ export interface DumpStep {
   restore: string[];
   /** The preset's readiness probe: polled before the dump is fed (a database just started). */
   ready?: string[];
+  /** The preset whose restore command this is (none: the unit's own `restore_command`). */
+  preset?: DumpPreset;
   /**
    * Set when the database runs now and its dump command is known: dumped first as an undo point
    * (`phase:pre-restore`), before anything is changed.
@@ -81,6 +83,7 @@ export function planDumps(
       sizeBytes: d.sizeBytes,
       restore: commands.restore,
       ...(commands.ready ? { ready: commands.ready } : {}),
+      ...(commands.preset ? { preset: commands.preset } : {}),
       ...(running && commands.dump && !o.stopped.includes(container)
         ? {
             undo: {
@@ -138,7 +141,7 @@ function dumpCommands(
   o: UnitOverride | undefined,
   unit: string,
 ):
-  | { restore: string[]; dump?: string[]; file: string; preset?: string; ready?: string[] }
+  | { restore: string[]; dump?: string[]; file: string; preset?: DumpPreset; ready?: string[] }
   | { problem: string } {
   if (o?.restore_command)
     return { restore: o.restore_command, file: "dump", ...(o.dump_command ? { dump: o.dump_command } : {}) };

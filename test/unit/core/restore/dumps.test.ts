@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
+import { AppError } from "../../../../src/core/errors.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
@@ -131,6 +132,47 @@ describe("dump restore points", () => {
     await expect(restoreDump({ docker, kopia, log: silentLogger() }, step)).rejects.toThrow(
       /`psql` in shop-db-1 exited 3: psql: FATAL: password=\*/,
     );
+  });
+
+  test("postgres: psql goes on past a failed statement and exits 0; any failure but the expected ones fails the restore", async () => {
+    const show = {
+      argv: (a: readonly string[]) => a.includes("show"),
+      stdout: "DROP DATABASE IF EXISTS appdb;",
+    };
+    const kopia = kopiaOver(new FakeRunner([show, show, show]));
+    const docker = new FakeDocker({ containers: [FakeDocker.container("db")] });
+    const step = {
+      container: "db",
+      from: "db",
+      snapshotId: "m1",
+      object: "k1/pg_dumpall.sql",
+      sizeBytes: 1,
+      restore: ["psql", "-X", "-q", "-U", "postgres", "-d", "postgres"],
+      preset: "postgres" as const,
+    };
+    // What a pg_dumpall --clean script always says in a running server: not a failure.
+    const expected = 'ERROR:  current user cannot be dropped\nERROR:  role "postgres" already exists\n';
+    docker.execAnswer = () => ({ stderr: expected });
+    await restoreDump({ docker, kopia, log: silentLogger() }, step);
+    // Other sessions are ended in the same session, right before the dump's first DROP DATABASE.
+    expect(docker.execStdin[0]).toStartWith("-- kopi-docka: end the other sessions");
+    expect(docker.execStdin[0]).toContain("pg_terminate_backend(pid)");
+    expect(docker.execStdin[0]).toEndWith("END $$;\nDROP DATABASE IF EXISTS appdb;");
+    // A client that reconnected in between: the old database stays and the dump clashes with it.
+    docker.execAnswer = () => ({
+      stderr: `${expected}ERROR:  database "appdb" is being accessed by other users\nDETAIL:  There is 1 other session using the database.\nERROR:  database "appdb" already exists\nERROR:  relation "t" already exists\nERROR:  duplicate key value violates unique constraint "t_pkey"\n`,
+    });
+    const err = await restoreDump({ docker, kopia, log: silentLogger() }, step).catch((e) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err.code).toBe("restore_failed");
+    expect(err.message).toContain("4 statement(s) failed: the database is not as it was at the backup");
+    expect(err.message).toContain('database "appdb" is being accessed by other users');
+    expect(err.hint).toContain("stop the containers that use this database");
+    // A restore command of one's own gets neither: it is fed the dump alone, its exit code decides.
+    docker.execStdin.length = 0;
+    const { preset: _, ...own } = step;
+    await restoreDump({ docker, kopia, log: silentLogger() }, { ...own, restore: ["my-restore"] });
+    expect(docker.execStdin).toEqual(["DROP DATABASE IF EXISTS appdb;"]);
   });
 
   test("a running database is dumped into an undo point first; one the plan starts or stops is not", () => {
