@@ -211,9 +211,11 @@ export class FakeDocker implements Docker {
       stdin?: ReadableStream<Uint8Array>;
       stdoutStream?: (s: ReadableStream<Uint8Array>) => void;
       onStderrLine?: (line: string) => void;
+      env?: Record<string, string>;
     } = {},
   ) {
-    this.#op("exec", container, ...argv);
+    const env = Object.entries(o.env ?? {}).map(([k, v]) => `-e ${k}=${v}`);
+    this.#op("exec", ...env, container, ...argv);
     const stdin = o.stdin ? await new Response(o.stdin).text() : undefined;
     if (stdin !== undefined) this.execStdin.push(stdin);
     const a = this.execAnswer?.(container, argv, stdin) ?? {};

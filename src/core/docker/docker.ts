@@ -57,12 +57,23 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
         stdin?: ReadableStream<Uint8Array>;
         stdoutStream?: (s: ReadableStream<Uint8Array>) => void;
         onStderrLine?: (line: string) => void;
+        /** Set in the command's environment inside the container (never secrets: `docker exec -e` argv). */
+        env?: Record<string, string>;
         signal?: AbortSignal;
         killGraceMs?: number;
       } = {},
     ) {
       const id = randomUUID();
-      const args = ["exec", "-e", `${EXEC_MARKER_ENV}=${id}`, ...(o.stdin ? ["-i"] : []), container, ...argv];
+      const env = Object.entries(o.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+      const args = [
+        "exec",
+        "-e",
+        `${EXEC_MARKER_ENV}=${id}`,
+        ...env,
+        ...(o.stdin ? ["-i"] : []),
+        container,
+        ...argv,
+      ];
       const r = await exec(args, { ...o, check: false });
       // The CLI ended early leaves the command running in the container: it is ended too.
       if (r.aborted || r.timedOut) await endExec(id);

@@ -107,6 +107,8 @@ export function argvProblem(argv: readonly string[]): string | undefined {
 export interface RestoreGuard {
   /** Fed to the restore command before the dump, in the same session. */
   prelude: string;
+  /** The restore command's environment: what makes its messages the ones matched below. */
+  env: Record<string, string>;
   /** A stderr line reporting a failed statement; group 1 is the message. */
   error: RegExp;
   /** Messages of statements expected to fail when the dump goes into a running server. */
@@ -121,6 +123,9 @@ export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
       "-- kopi-docka: end the other sessions: a database with a client connected cannot be dropped\n" +
       "DO $$ BEGIN PERFORM pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity " +
       "WHERE pid <> pg_catalog.pg_backend_pid() AND datname IS NOT NULL; END $$;\n",
+    // The server words its messages in its own language: English for every connection psql opens
+    // (PGOPTIONS is sent again on each `\connect` of the dump), so they can be matched.
+    env: { PGOPTIONS: "-c lc_messages=C" },
     error: /^(?:psql:.*?:\d+: )?(?:ERROR|FATAL):\s+(.*)$/,
     benign: [
       /^current user cannot be dropped$/,

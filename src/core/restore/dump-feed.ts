@@ -84,6 +84,7 @@ export async function restoreDump(
         signal: s,
         ...(guard
           ? {
+              env: guard.env,
               onStderrLine: (line: string) => {
                 const message = guard.error.exec(line)?.[1];
                 if (message !== undefined && !guard.benign.some((b) => b.test(message))) failed.push(message);
