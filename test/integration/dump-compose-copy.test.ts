@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeCompose, runCompose } from "../helpers/compose.ts";
 import { QUICK_STOP, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { DB_IMAGE, requireImages } from "./db-helpers.ts";
 
 /**
  * `restore --as` of a compose unit in mode dump: the copy's database is the dumped container's service
  * under the new project, whatever compose named its container (`<as>-db-1` in v2, `<as>_db_1` in v1).
  * The rows are queried back inside the copy's container; the original is left as it is.
  */
-const DB_IMAGE = "kopi-docka-test/db:pg15-1";
 
 describeCompose("restore --as of a compose unit with a sqlite dump", ["docker", "kopia"], (cmp) => {
   const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
@@ -28,8 +28,7 @@ describeCompose("restore --as of a compose unit with a sqlite dump", ["docker", 
     runCli(["restore", "--config", config, "--unit", project, "--latest", "--as", copy, ...extra], { env });
 
   beforeAll(async () => {
-    const image = await run(["docker", "image", "inspect", DB_IMAGE], { check: false });
-    if (image.exitCode !== 0) throw new Error(`${DB_IMAGE} is missing: run scripts/test-env.sh`);
+    await requireImages(DB_IMAGE);
     mkdirSync(stack, { recursive: true });
     writeFileSync(
       join(stack, "docker-compose.yml"),

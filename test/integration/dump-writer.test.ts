@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { DB_IMAGE, requireImages, startPostgres, waitReady } from "./db-helpers.ts";
 
 // mode dump under a writer that never pauses: PostgreSQL 15 (the image scripts/test-env.d/dump.sh
 // builds from Debian's packages) takes a stream of transactions, each inserting a row, moving an
@@ -8,7 +9,6 @@ import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../help
 // dump it. Each point is then restored and must hold one consistent moment of that stream: the
 // ledger sums and counts to its total, and that moment lies between the writer's count read
 // before its backup and the count read after it.
-const DB_IMAGE = "kopi-docka-test/db:pg15-1";
 const RUNS = Number(process.env.KD_DUMP_RUNS ?? 20);
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
@@ -35,29 +35,9 @@ describeReal(
     const count = async () => Number(await psql("SELECT n FROM total"));
 
     beforeAll(async () => {
-      const image = await run(["docker", "image", "inspect", DB_IMAGE], { check: false });
-      if (image.exitCode !== 0) throw new Error(`${DB_IMAGE} is missing: run scripts/test-env.sh`);
-      await run([
-        ...[
-          "docker",
-          "run",
-          "-d",
-          "--name",
-          pg,
-          "--user",
-          "postgres",
-          "-v",
-          `${pg}-v:/var/lib/postgresql/data`,
-        ],
-        ...["--label", "kopi-docka.mode=dump", "--label", "kopi-docka.dump=postgres", DB_IMAGE, "pg-start"],
-      ]);
-      for (let i = 0; i < 150; i++) {
-        if (
-          (await run(["docker", "exec", pg, "pg_isready", "-U", "postgres"], { check: false })).exitCode === 0
-        )
-          break;
-        await Bun.sleep(200);
-      }
+      await requireImages(DB_IMAGE);
+      await startPostgres(pg, `${pg}-v`);
+      await waitReady(pg, ["pg_isready", "-U", "postgres"]);
       await psql("CREATE DATABASE appdb", "postgres");
       await psql(
         "CREATE TABLE ledger (id bigserial PRIMARY KEY, amount bigint NOT NULL); " +

@@ -5,14 +5,13 @@ import { groupRestorePoints } from "../../src/core/restore/points.ts";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { coreDeps } from "./backup-helpers.ts";
+import { DB_IMAGE, MARIA_IMAGE, requireImages, startPostgres, waitReady } from "./db-helpers.ts";
 
 // mode dump against real databases: PostgreSQL 15, MariaDB 10.11 and sqlite3 from Debian, in the images
 // scripts/test-env.d/dump.sh builds locally. The dump streams from `docker exec` into kopia while
 // the databases run (no stop, kill or die event); a restore feeds it back through the preset's
 // restore command and the rows are queried back inside the container. A failing dump (a wrong
 // database user) and an empty one fail the unit with the cause and leave no restore point.
-const DB_IMAGE = "kopi-docka-test/db:pg15-1";
-const MARIA_IMAGE = "kopi-docka-test/mariadb:10.11-1";
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
 describeReal(
@@ -56,24 +55,8 @@ describeReal(
     };
 
     beforeAll(async () => {
-      for (const img of [DB_IMAGE, MARIA_IMAGE]) {
-        const image = await run(["docker", "image", "inspect", img], { check: false });
-        if (image.exitCode !== 0) throw new Error(`${img} is missing: run scripts/test-env.sh`);
-      }
-      await run([
-        ...[
-          "docker",
-          "run",
-          "-d",
-          "--name",
-          pg,
-          "--user",
-          "postgres",
-          "-v",
-          `${pgVolume}:/var/lib/postgresql/data`,
-        ],
-        ...["--label", "kopi-docka.mode=dump", "--label", "kopi-docka.dump=postgres", DB_IMAGE, "pg-start"],
-      ]);
+      await requireImages(DB_IMAGE, MARIA_IMAGE);
+      await startPostgres(pg, pgVolume);
       await run([
         ...["docker", "run", "-d", "--name", lite, DB_IMAGE],
         ...["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
@@ -82,15 +65,8 @@ describeReal(
         ...["docker", "run", "-d", "--name", maria, "--user", "mysql", "--label", "kopi-docka.mode=dump"],
         ...["--label", "kopi-docka.dump=mariadb", MARIA_IMAGE, "maria-start"],
       ]);
-      for (const probe of [
-        [pg, "pg_isready", "-U", "postgres"],
-        [maria, "mariadb-admin", "ping"],
-      ])
-        for (let i = 0; i < 150; i++) {
-          const r = await run(["docker", "exec", ...probe], { check: false });
-          if (r.exitCode === 0) break;
-          await Bun.sleep(200);
-        }
+      await waitReady(pg, ["pg_isready", "-U", "postgres"]);
+      await waitReady(maria, ["mariadb-admin", "ping"]);
       await mariadb("CREATE DATABASE appdb; CREATE TABLE appdb.t (id int primary key, v text)");
       await mariadb("INSERT INTO appdb.t VALUES (1, 'uno'), (2, 'dos')");
       await psql("CREATE DATABASE appdb", "postgres");

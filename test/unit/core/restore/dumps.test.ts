@@ -159,7 +159,9 @@ describe("dump restore points", () => {
     expect(docker.execStdin[0]).toContain("pg_terminate_backend(pid)");
     expect(docker.execStdin[0]).toEndWith("END $$;\nDROP DATABASE IF EXISTS appdb;");
     // Its messages in English whatever the server's language, on every connection the dump opens.
-    expect(docker.calls).toContain("exec -e PGOPTIONS=-c lc_messages=C db psql -X -q -U postgres -d postgres");
+    expect(docker.calls).toContain(
+      "exec -e PGOPTIONS=-c lc_messages=C db psql -X -q -U postgres -d postgres",
+    );
     // A client that reconnected in between: the old database stays and the dump clashes with it.
     docker.execAnswer = () => ({
       stderr: `${expected}ERROR:  database "appdb" is being accessed by other users\nDETAIL:  There is 1 other session using the database.\nERROR:  database "appdb" already exists\nERROR:  relation "t" already exists\nERROR:  duplicate key value violates unique constraint "t_pkey"\n`,
