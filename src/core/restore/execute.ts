@@ -132,14 +132,20 @@ export async function executeRestore(
     }
     lifecycle.throwIfInterrupted();
     if (plan.start) result.started = await startRestoredUnit(d, plan.start, { signal, log });
-    for (const s of [...runState.stopped]) {
-      // Gone meanwhile (`compose up` recreated it): nothing to start.
-      if (await d.docker.exists(s.id)) {
-        await d.docker.start(s.id);
-        log.info(`started ${s.name} again`);
+    const startAgain = async (which: (s: { name: string }) => boolean) => {
+      for (const s of runState.stopped.filter(which)) {
+        // Gone meanwhile (`compose up` recreated it): nothing to start.
+        if (await d.docker.exists(s.id)) {
+          await d.docker.start(s.id);
+          log.info(`started ${s.name} again`);
+        }
+        runState.stopped.splice(runState.stopped.indexOf(s), 1);
       }
-      runState.stopped.splice(runState.stopped.indexOf(s), 1);
-    }
+    };
+    // A database comes back first and is fed its dump; the containers that use it start only then,
+    // so none reconnects to the old data in between (a failed feed leaves them stopped, and says so).
+    const fed = new Set((plan.dumps ?? []).map((s) => s.container));
+    await startAgain((s) => fed.has(s.name));
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
       runState.writing = `the database in ${dumpTarget(step)}`;
@@ -147,6 +153,7 @@ export async function executeRestore(
       result.dumps = [...(result.dumps ?? []), into];
     }
     runState.writing = undefined;
+    await startAgain(() => true);
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {
         result.warnings.push(String(e instanceof Error ? e.message : e));

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.ts";
+import { describeCompose, runCompose } from "../helpers/compose.ts";
+import { QUICK_STOP, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { DB_IMAGE, requireImages } from "./db-helpers.ts";
+
+/**
+ * An in-place restore of a compose unit in mode dump whose app has a volume of its own: the app is
+ * stopped for its volume, and started again only once its database has been fed the dump, so it never
+ * reconnects to the old data in between (docker's events give the order).
+ */
+describeCompose("restore in place of a compose unit in mode dump", ["docker", "kopia", "image"], (cmp) => {
+  const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
+  const dir = tempDir("kd-dumporder-");
+  const project = uniqueName("kddo").replace(/-/g, "");
+  const stack = join(dir.path, "app");
+  const app = cmp.container(project, "app");
+  const db = cmp.container(project, "db");
+  const config = writeTestConfig(
+    dir.path,
+    `[units.${project}]\nmode = "dump"\ndump = "sqlite"\ndump_path = "/data/app.db"\ndump_container = "db"\n${cmp.toml}`,
+  );
+  const sqlite = async (sql: string) =>
+    (await run(["docker", "exec", db, "sqlite3", "/data/app.db", sql])).stdout.trim();
+  const upload = async () => (await run(["docker", "exec", app, "cat", "/uploads/f"])).stdout.trim();
+
+  beforeAll(async () => {
+    await requireImages(DB_IMAGE);
+    mkdirSync(stack, { recursive: true });
+    writeFileSync(
+      join(stack, "docker-compose.yml"),
+      `version: "3"\nservices:\n` +
+        `  app:\n    image: ${TEST_IMAGE}\n    command: ["sh", "-c", "${QUICK_STOP}"]\n    volumes:\n      - uploads:/uploads\n` +
+        `  db:\n    image: ${DB_IMAGE}\n    command: ["sh", "-c", "${QUICK_STOP}"]\n    volumes:\n      - data:/data\n` +
+        "volumes:\n  uploads:\n  data:\n",
+    );
+    await runCompose(cmp, ["-p", project, "-f", join(stack, "docker-compose.yml"), "up", "-d"], {
+      cwd: stack,
+    });
+    await sqlite("CREATE TABLE q (id integer primary key, v text); INSERT INTO q VALUES (1, 'alpha')");
+    await run(["docker", "exec", app, "sh", "-c", "echo one > /uploads/f"]);
+    const r = await runCli(["backup", "--config", config, "--unit", project], { env });
+    expect(r.exitCode).toBe(0);
+  }, 240_000);
+
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", app, db], { check: false });
+    await run(["docker", "volume", "rm", `${project}_uploads`, `${project}_data`], { check: false });
+    await run(["docker", "network", "rm", `${project}_default`], { check: false });
+    dir.remove();
+  }, 120_000);
+
+  test("the app's volume and the database come back; the app starts after the dump is fed", async () => {
+    await sqlite("DELETE FROM q; INSERT INTO q VALUES (2, 'beta')");
+    await run(["docker", "exec", app, "sh", "-c", "echo two > /uploads/f"]);
+    const since = String(Math.floor(Date.now() / 1000));
+    const r = await runCli(
+      ["restore", "--config", config, "--unit", project, "--latest", "--yes", "--json"],
+      {
+        env,
+      },
+    );
+    expect(r.stderr).not.toMatch(/refused|failed/);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).dumps).toEqual([db]);
+    expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("1:alpha");
+    expect(await upload()).toBe("one");
+
+    const events = (
+      await run([
+        ...["docker", "events", "--since", since, "--until", String(Math.ceil(Date.now() / 1000) + 1)],
+        ...["--filter", `container=${app}`, "--filter", `container=${db}`],
+        ...["--format", "{{.TimeNano}} {{.Actor.Attributes.name}} {{.Action}}"],
+      ])
+    ).stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const [t, name, ...action] = l.split(" ");
+        return { t: BigInt(t ?? "0"), name, action: action.join(" ") };
+      });
+    // The feed: the restore command's exec (`sqlite3 … .open --new`) until its exec_die.
+    const feeding = events.findIndex((e) => e.name === db && e.action.includes(".open --new"));
+    const fed = events.slice(feeding).find((e) => e.name === db && e.action.startsWith("exec_die"));
+    const started = events.find((e) => e.name === app && e.action === "start");
+    expect(events.some((e) => e.name === app && e.action === "stop")).toBe(true);
+    expect(feeding).toBeGreaterThan(-1);
+    expect(fed).toBeDefined();
+    expect(started).toBeDefined();
+    expect((started?.t ?? 0n) > (fed?.t ?? 0n)).toBe(true);
+  }, 240_000);
+});
