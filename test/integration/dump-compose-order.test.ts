@@ -7,9 +7,10 @@ import { QUICK_STOP, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } fro
 import { DB_IMAGE, requireImages } from "./db-helpers.ts";
 
 /**
- * An in-place restore of a compose unit in mode dump whose app has a volume of its own: the app is
- * stopped for its volume, and started again only once its database has been fed the dump, so it never
- * reconnects to the old data in between (docker's events give the order).
+ * An in-place restore of a compose unit in mode dump: the app (stopped for its own volume) and a
+ * worker without volumes (stopped because it is the database's client) start again only once the
+ * database has been fed the dump, so neither holds or reconnects to the old data in between; the
+ * database itself runs throughout (docker's events give the order).
  */
 describeCompose("restore in place of a compose unit in mode dump", ["docker", "kopia", "image"], (cmp) => {
   const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
@@ -18,6 +19,7 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
   const stack = join(dir.path, "app");
   const app = cmp.container(project, "app");
   const db = cmp.container(project, "db");
+  const worker = cmp.container(project, "worker");
   const config = writeTestConfig(
     dir.path,
     `[units.${project}]\nmode = "dump"\ndump = "sqlite"\ndump_path = "/data/app.db"\ndump_container = "db"\n${cmp.toml}`,
@@ -33,6 +35,7 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
       join(stack, "docker-compose.yml"),
       `version: "3"\nservices:\n` +
         `  app:\n    image: ${TEST_IMAGE}\n    command: ["sh", "-c", "${QUICK_STOP}"]\n    volumes:\n      - uploads:/uploads\n` +
+        `  worker:\n    image: ${TEST_IMAGE}\n    command: ["sh", "-c", "${QUICK_STOP}"]\n` +
         `  db:\n    image: ${DB_IMAGE}\n    command: ["sh", "-c", "${QUICK_STOP}"]\n    volumes:\n      - data:/data\n` +
         "volumes:\n  uploads:\n  data:\n",
     );
@@ -46,16 +49,38 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
   }, 240_000);
 
   afterAll(async () => {
-    await run(["docker", "rm", "-f", app, db], { check: false });
+    await run(["docker", "rm", "-f", app, worker, db], { check: false });
     await run(["docker", "volume", "rm", `${project}_uploads`, `${project}_data`], { check: false });
     await run(["docker", "network", "rm", `${project}_default`], { check: false });
     dir.remove();
   }, 120_000);
 
-  test("the app's volume and the database come back; the app starts after the dump is fed", async () => {
+  test("the app's volume and the database come back; the app and the worker start after the dump is fed", async () => {
     await sqlite("DELETE FROM q; INSERT INTO q VALUES (2, 'beta')");
     await run(["docker", "exec", app, "sh", "-c", "echo two > /uploads/f"]);
-    const since = String(Math.floor(Date.now() / 1000));
+    // Streamed as they happen: dockerd keeps only its last 256 events for a later `--since` query.
+    const watch = Bun.spawn(
+      [
+        ...["docker", "events", "--filter", `container=${app}`, "--filter", `container=${worker}`],
+        ...[
+          "--filter",
+          `container=${db}`,
+          "--format",
+          "{{.TimeNano}} {{.Actor.Attributes.name}} {{.Action}}",
+        ],
+      ],
+      { stdout: "pipe", stderr: "ignore" },
+    );
+    let seen = "";
+    const reading = (async () => {
+      for await (const chunk of watch.stdout) seen += new TextDecoder().decode(chunk);
+    })();
+    // Subscribed once it reports an exec of ours.
+    for (let i = 0; i < 100 && !seen.includes("exec_die"); i++) {
+      await run(["docker", "exec", db, "true"]);
+      await Bun.sleep(100);
+    }
+    expect(seen).toContain("exec_die");
     const r = await runCli(
       ["restore", "--config", config, "--unit", project, "--latest", "--yes", "--json"],
       {
@@ -68,13 +93,11 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
     expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("1:alpha");
     expect(await upload()).toBe("one");
 
-    const events = (
-      await run([
-        ...["docker", "events", "--since", since, "--until", String(Math.ceil(Date.now() / 1000) + 1)],
-        ...["--filter", `container=${app}`, "--filter", `container=${db}`],
-        ...["--format", "{{.TimeNano}} {{.Actor.Attributes.name}} {{.Action}}"],
-      ])
-    ).stdout
+    await run(["docker", "exec", db, "true"]);
+    for (let i = 0; i < 100 && !seen.trimEnd().endsWith("exec_die"); i++) await Bun.sleep(100);
+    watch.kill();
+    await reading;
+    const events = seen
       .split("\n")
       .filter(Boolean)
       .map((l) => {
@@ -84,11 +107,19 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
     // The feed: the restore command's exec (`sqlite3 … .open --new`) until its exec_die.
     const feeding = events.findIndex((e) => e.name === db && e.action.includes(".open --new"));
     const fed = events.slice(feeding).find((e) => e.name === db && e.action.startsWith("exec_die"));
-    const started = events.find((e) => e.name === app && e.action === "start");
-    expect(events.some((e) => e.name === app && e.action === "stop")).toBe(true);
     expect(feeding).toBeGreaterThan(-1);
     expect(fed).toBeDefined();
-    expect(started).toBeDefined();
-    expect((started?.t ?? 0n) > (fed?.t ?? 0n)).toBe(true);
+    for (const name of [app, worker]) {
+      const stopped = events.find((e) => e.name === name && e.action === "stop");
+      const started = events.find((e) => e.name === name && e.action === "start");
+      expect({ name, stopped: (stopped?.t ?? 2n ** 64n) < (events[feeding]?.t ?? 0n) }).toEqual({
+        name,
+        stopped: true,
+      });
+      expect({ name, started: (started?.t ?? 0n) > (fed?.t ?? 0n) }).toEqual({ name, started: true });
+    }
+    expect(events.filter((e) => e.name === db && /^(stop|kill|die)$/.test(e.action))).toEqual([]);
+    const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app, worker, db]);
+    expect(state.stdout.trim().split("\n")).toEqual(["true", "true", "true"]);
   }, 240_000);
 });

@@ -100,6 +100,16 @@ export function planRestore(
         })
       : { dumps: [], refusals: [] };
   refusals.push(...dumped.refusals);
+  // Fed in place, a dump replaces the data the unit's other containers use: they are stopped for the
+  // feed too (and started once it is fed), so none holds a session that blocks or breaks it, or writes
+  // to the old data meanwhile.
+  if (dumped.dumps.length && !request.as && recipe) {
+    const fed = new Set(dumped.dumps.map((x) => x.container));
+    const members = new Set(recipe.unit.containers.map((c) => c.name));
+    for (const c of state.containers)
+      if (c.running && members.has(c.name) && !fed.has(c.name) && !stop.some((s) => s.id === c.id))
+        stop.push({ id: c.id, name: c.name });
+  }
   for (const d of dumped.dumps.filter((x) => !x.undo))
     warnings.push(
       `the dump replaces the database in ${dumpTarget(d)}; no undo point is taken of it (it is not running now, or no dump command is known)`,

@@ -101,6 +101,32 @@ describe("dump restore points", () => {
     expect(all.dumps?.map((d) => d.container)).toEqual(["shop-db-1"]);
   });
 
+  test("fed in place, the unit's other running containers (its clients) are stopped for the feed; a copy or --volume stops none", () => {
+    const points = groupRestorePoints([
+      dump(),
+      manifest({ ...base, type: "volume", volume: "shop_uploads" }),
+    ]);
+    const members = [
+      { name: "shop-db-1", service: "db", image: "postgres:16", running: true },
+      { name: "shop-app-1", service: "app", image: "app", running: true },
+      { name: "shop-worker-1", service: "worker", image: "app", running: true },
+    ];
+    const containers = [
+      ...running,
+      { id: "c2", name: "shop-app-1", running: true, volumes: [], binds: [] },
+      { id: "c3", name: "shop-worker-1", running: false, volumes: [], binds: [] },
+      { id: "c4", name: "elsewhere", running: true, volumes: [], binds: [] },
+    ];
+    const state = emptyState({ containers, recipe: recipe({ containers: members, volumes: [] }) });
+    const plan = planRestore(request(), points, state);
+    expect(plan.refusals).toEqual([]);
+    // Not the database itself (it is fed), not one that is not running, not another unit's.
+    expect(plan.stop).toEqual([{ id: "c2", name: "shop-app-1" }]);
+    expect(plan.dumps?.[0]?.undo).toBeDefined();
+    expect(planRestore(request({ as: "copy", start: true }), points, state).stop).toEqual([]);
+    expect(planRestore(request({ volumes: ["shop_uploads"] }), points, state).stop).toEqual([]);
+  });
+
   test("a dump needs its container running: refused before anything changes, unless --start starts it", () => {
     const plan = planRestore(request(), groupRestorePoints([dump()]), emptyState());
     expect(plan.refusals).toEqual([
