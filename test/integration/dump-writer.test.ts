@@ -106,7 +106,8 @@ for (const engine of ENGINES)
     () => {
       const dir = tempDir("kd-dump-writer-");
       const db = uniqueName(`kdt-dumpw-${engine.name.slice(0, 5)}`);
-      const config = writeTestConfig(dir.path);
+      // Every point is kept to be restored (the default keeps the latest 10).
+      const config = writeTestConfig(dir.path, `[retention]\nlatest = ${RUNS + 5}\n`);
       const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
       const count = async () => Number((await engine.query(db, "SELECT n FROM total"))[0]?.[0]);
 
@@ -142,7 +143,7 @@ for (const engine of ENGINES)
         await engine.endWriter(db);
         for (const p of points) {
           const r = await cli("restore", "--unit", db, "--run", p.backupId, "--yes");
-          expect(r.exitCode).toBe(0);
+          expect({ exit: r.exitCode, stderr: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, stderr: "" });
           const [consistent, n] = (await engine.query(db, CHECK))[0] ?? [];
           expect({ backup: p.backupId, consistent }).toEqual({ backup: p.backupId, consistent: engine.yes });
           expect(Number(n)).toBeGreaterThanOrEqual(p.before);
