@@ -38,6 +38,9 @@ describeReal(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = 'appdb' AND pid <> pg_backend_pid()",
         "postgres",
       );
+    /** MariaDB sessions in the test's SLEEP. */
+    const sleepers = () =>
+      mariadb("SELECT count(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%'");
     const sqlite = async (sql: string) =>
       (await run(["docker", "exec", lite, "sqlite3", "/data/app.db", sql])).stdout.trim();
     const dumpManifests = async () => {
@@ -138,6 +141,14 @@ describeReal(
       ]);
       for (let i = 0; i < 50 && (await sessions()) === "0"; i++) await Bun.sleep(100);
       expect(await sessions()).toBe("1");
+      // And one with a MariaDB transaction open on the table the dump drops: that DROP would wait
+      // for lock_wait_timeout (a year by default).
+      await run([
+        ...["docker", "exec", "-d", maria, "mariadb", "-e"],
+        "START TRANSACTION; SELECT * FROM appdb.t; SELECT SLEEP(600)",
+      ]);
+      for (let i = 0; i < 50 && (await sleepers()) === "0"; i++) await Bun.sleep(100);
+      expect(await sleepers()).toBe("1");
 
       const since = String(Math.floor(Date.now() / 1000));
       const undo: string[] = [];
@@ -152,6 +163,7 @@ describeReal(
       expect(await sessions()).toBe("0"); // the app's session was ended for the restore
       expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("1:alpha\n2:beta");
       expect(await mariadb("SELECT id, v FROM appdb.t ORDER BY id")).toBe("1:uno\n2:dos");
+      expect(await sleepers()).toBe("0");
       expect((await events(since)).filter((a) => /^(stop|kill|die)/.test(a))).toEqual([]);
 
       // Each restore first dumped the database as it was into an undo point: restoring it undoes the restore.

@@ -97,22 +97,27 @@ export function argvProblem(argv: readonly string[]): string | undefined {
 }
 
 /**
- * A preset's restore command that reports a failed statement and goes on, exiting 0: `psql` runs a
- * script to its end. A pg_dumpall `--clean` script fed into a running server always has statements
- * that fail harmlessly (it drops and re-creates the role it connects as), so `ON_ERROR_STOP` cannot
- * be used; each failure is read from stderr instead, and any but those fails the restore. The one
- * that matters most: `DROP DATABASE` refused while a client is connected; the old database then
- * stays, the dump's tables and rows clash with it, and the data is not the backup's.
+ * What a preset's restore does around the dump so that it replaces the data or fails: a prelude that
+ * ends the other sessions (a connected app blocks or breaks the replacement), and for a command that
+ * reports a failed statement and goes on, exiting 0, the failures read from stderr. `psql` runs a
+ * script to its end, and a pg_dumpall `--clean` script fed into a running server always has
+ * statements that fail harmlessly (it drops and re-creates the role it connects as), so
+ * `ON_ERROR_STOP` cannot be used: any failure but those fails the restore. The one that matters most:
+ * `DROP DATABASE` refused while a client is connected; the old database then stays, the dump's tables
+ * and rows clash with it, and the data is not the backup's.
  */
 export interface RestoreGuard {
   /** Fed to the restore command before the dump, in the same session. */
   prelude: string;
   /** The restore command's environment: what makes its messages the ones matched below. */
-  env: Record<string, string>;
-  /** A stderr line reporting a failed statement; group 1 is the message. */
-  error: RegExp;
-  /** Messages of statements expected to fail when the dump goes into a running server. */
-  benign: readonly RegExp[];
+  env?: Record<string, string>;
+  /** For a command that goes on past a failed statement: how it reports one, and which are expected. */
+  errors?: {
+    /** A stderr line reporting a failed statement; group 1 is the message. */
+    line: RegExp;
+    /** Messages of statements expected to fail when the dump goes into a running server. */
+    benign: readonly RegExp[];
+  };
 }
 
 export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
@@ -126,12 +131,30 @@ export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
     // The server words its messages in its own language: English for every connection psql opens
     // (PGOPTIONS is sent again on each `\connect` of the dump), so they can be matched.
     env: { PGOPTIONS: "-c lc_messages=C" },
-    error: /^(?:psql:.*?:\d+: )?(?:ERROR|FATAL):\s+(.*)$/,
-    benign: [
-      /^current user cannot be dropped$/,
-      /^role ".*" already exists$/,
-      /^role ".*" cannot be dropped because some objects depend on it$/,
-    ],
+    errors: {
+      line: /^(?:psql:.*?:\d+: )?(?:ERROR|FATAL):\s+(.*)$/,
+      benign: [
+        /^current user cannot be dropped$/,
+        /^role ".*" already exists$/,
+        /^role ".*" cannot be dropped because some objects depend on it$/,
+      ],
+    },
+  },
+  // The dump drops and re-creates each table it holds: a session with a transaction open on one makes
+  // that DROP wait (lock_wait_timeout: a year by default). Other sessions are ended first; the
+  // client stops at the first failed statement by itself. MariaDB 10.3 or later (FOR ... DO).
+  mariadb: {
+    prelude:
+      "-- kopi-docka: end the other sessions: a table a transaction has open cannot be dropped\n" +
+      "DELIMITER //\n" +
+      "BEGIN NOT ATOMIC\n" +
+      "  DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;\n" +
+      "  FOR s IN (SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() " +
+      "AND command NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID') AND user <> 'system user') DO\n" +
+      "    EXECUTE IMMEDIATE CONCAT('KILL CONNECTION ', s.id);\n" +
+      "  END FOR;\n" +
+      "END//\n" +
+      "DELIMITER ;\n",
   },
 };
 

@@ -75,6 +75,7 @@ export async function restoreDump(
   if (step.ready) await waitReady(d, step, signal, readySec);
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
   const guard = step.preset ? RESTORE_GUARDS[step.preset] : undefined;
+  const errors = guard?.errors;
   const failed: string[] = [];
   const r = await pipeChecked(
     (give, s) => d.kopia.showStream(step.object, { stdoutStream: give, signal: s }),
@@ -82,12 +83,13 @@ export async function restoreDump(
       d.docker.containerExec(step.container, step.restore, {
         stdin: guard ? withPrelude(guard.prelude, stdin) : stdin,
         signal: s,
-        ...(guard
+        ...(guard?.env ? { env: guard.env } : {}),
+        ...(errors
           ? {
-              env: guard.env,
               onStderrLine: (line: string) => {
-                const message = guard.error.exec(line)?.[1];
-                if (message !== undefined && !guard.benign.some((b) => b.test(message))) failed.push(message);
+                const message = errors.line.exec(line)?.[1];
+                if (message !== undefined && !errors.benign.some((b) => b.test(message)))
+                  failed.push(message);
               },
             }
           : {}),

@@ -165,7 +165,7 @@ describe("dump restore points", () => {
       argv: (a: readonly string[]) => a.includes("show"),
       stdout: "DROP DATABASE IF EXISTS appdb;",
     };
-    const kopia = kopiaOver(new FakeRunner([show, show, show]));
+    const kopia = kopiaOver(new FakeRunner([show, show, show, show]));
     const docker = new FakeDocker({ containers: [FakeDocker.container("db")] });
     const step = {
       container: "db",
@@ -204,6 +204,17 @@ describe("dump restore points", () => {
     await restoreDump({ docker, kopia, log: silentLogger() }, { ...own, restore: ["my-restore"] });
     expect(docker.execStdin).toEqual(["DROP DATABASE IF EXISTS appdb;"]);
     expect(docker.calls.at(-1)).toBe("exec db my-restore");
+    // mariadb: the client stops at its first error itself; its prelude ends the other sessions, whose
+    // open transactions would make each DROP TABLE wait.
+    docker.execStdin.length = 0;
+    await restoreDump(
+      { docker, kopia, log: silentLogger() },
+      { ...own, restore: ["mariadb"], preset: "mariadb" },
+    );
+    expect(docker.execStdin[0]).toStartWith("-- kopi-docka: end the other sessions");
+    expect(docker.execStdin[0]).toContain("EXECUTE IMMEDIATE CONCAT('KILL CONNECTION ', s.id)");
+    expect(docker.execStdin[0]).toEndWith("DELIMITER ;\nDROP DATABASE IF EXISTS appdb;");
+    expect(docker.calls.at(-1)).toBe("exec db mariadb");
   });
 
   test("a running database is dumped into an undo point first; one the plan starts or stops is not", () => {
