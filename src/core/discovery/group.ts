@@ -1,5 +1,5 @@
 import type { Config } from "../../config/schema.ts";
-import { KD, labelFalse, labelTrue, splitList } from "./labels.ts";
+import { KD, labelFalse, labelTrue, splitList, unitNameOf } from "./labels.ts";
 import type { BackupMode, ContainerInfo, SkippedItem, UnitType } from "./model.ts";
 
 /** A unit before its volumes, bind mounts, networks and compose files are filled in. */
@@ -20,8 +20,7 @@ const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompar
 function unitOf(c: ContainerInfo): { name: string; type: UnitType } | undefined {
   if (c.compose) return { name: c.compose.project, type: "compose" };
   if (!c.running && c.state !== "restarting") return undefined;
-  const label = c.labels[KD.unit]?.trim();
-  return { name: label || c.name, type: "standalone" };
+  return { name: unitNameOf(c.labels, c.name), type: "standalone" };
 }
 
 /**

@@ -59,6 +59,14 @@ export function parseDependsOnLabel(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * The unit a container belongs to: its compose project, else its `kopi-docka.unit` label, else its
+ * own name (how discovery groups containers, and what a restore of that unit touches on this host).
+ */
+export function unitNameOf(labels: Record<string, string>, name: string): string {
+  return labels[COMPOSE.project] || labels[KD.unit]?.trim() || name;
+}
+
 /** The compose facts a container's labels carry; undefined for a container compose did not create. */
 export function composeFromLabels(labels: Record<string, string>): ComposeInfo | undefined {
   const project = labels[COMPOSE.project];

@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import { unitNameOf } from "../discovery/labels.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { composeOverride } from "./compose-override.ts";
@@ -102,12 +103,17 @@ export function planRestore(
   refusals.push(...dumped.refusals);
   // Fed in place, a dump replaces the data the unit's other containers use: they are stopped for the
   // feed too (and started once it is fed), so none holds a session that blocks or breaks it, or writes
-  // to the old data meanwhile.
-  if (dumped.dumps.length && !request.as && recipe) {
+  // to the old data meanwhile. Which they are is this host's business (their labels, as discovery
+  // groups them), never the snapshot's: a recipe could name any container.
+  if (dumped.dumps.length && !request.as) {
     const fed = new Set(dumped.dumps.map((x) => x.container));
-    const members = new Set(recipe.unit.containers.map((c) => c.name));
     for (const c of state.containers)
-      if (c.running && members.has(c.name) && !fed.has(c.name) && !stop.some((s) => s.id === c.id))
+      if (
+        c.running &&
+        unitNameOf(c.labels ?? {}, c.name) === point.unit &&
+        !fed.has(c.name) &&
+        !stop.some((s) => s.id === c.id)
+      )
         stop.push({ id: c.id, name: c.name });
   }
   for (const d of dumped.dumps.filter((x) => !x.undo))

@@ -106,18 +106,26 @@ describe("dump restore points", () => {
       dump(),
       manifest({ ...base, type: "volume", volume: "shop_uploads" }),
     ]);
-    const members = [
-      { name: "shop-db-1", service: "db", image: "postgres:16", running: true },
-      { name: "shop-app-1", service: "app", image: "app", running: true },
-      { name: "shop-worker-1", service: "worker", image: "app", running: true },
-    ];
+    const shop = { "com.docker.compose.project": "shop" };
     const containers = [
-      ...running,
-      { id: "c2", name: "shop-app-1", running: true, volumes: [], binds: [] },
-      { id: "c3", name: "shop-worker-1", running: false, volumes: [], binds: [] },
-      { id: "c4", name: "elsewhere", running: true, volumes: [], binds: [] },
+      { id: "c1", name: "shop-db-1", running: true, volumes: [], binds: [], labels: shop },
+      { id: "c2", name: "shop-app-1", running: true, volumes: [], binds: [], labels: shop },
+      { id: "c3", name: "shop-worker-1", running: false, volumes: [], binds: [], labels: shop },
+      {
+        id: "c4",
+        name: "elsewhere",
+        running: true,
+        volumes: [],
+        binds: [],
+        labels: { "com.docker.compose.project": "other" },
+      },
     ];
-    const state = emptyState({ containers, recipe: recipe({ containers: members, volumes: [] }) });
+    // The recipe (read back from the snapshot) names another unit's container: never taken for a client.
+    const forged = [
+      { name: "shop-db-1", service: "db", image: "postgres:16", running: true },
+      { name: "elsewhere", service: "app", image: "app", running: true },
+    ];
+    const state = emptyState({ containers, recipe: recipe({ containers: forged, volumes: [] }) });
     const plan = planRestore(request(), points, state);
     expect(plan.refusals).toEqual([]);
     // Not the database itself (it is fed), not one that is not running, not another unit's.
