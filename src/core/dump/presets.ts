@@ -117,6 +117,8 @@ export interface RestoreGuard {
     line: RegExp;
     /** Messages of statements expected to fail when the dump goes into a running server. */
     benign: readonly RegExp[];
+    /** What to do about a failure whose message matches `when` (the restore's hint). */
+    remedies: readonly { when: RegExp; hint: string }[];
   };
 }
 
@@ -137,6 +139,12 @@ export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
         /^current user cannot be dropped$/,
         /^role ".*" already exists$/,
         /^role ".*" cannot be dropped because some objects depend on it$/,
+      ],
+      remedies: [
+        {
+          when: /is being accessed by other users/,
+          hint: "a client connected again while the dump was fed: stop the containers that use this database, then restore again",
+        },
       ],
     },
   },

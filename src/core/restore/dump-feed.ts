@@ -114,9 +114,9 @@ export async function restoreDump(
         .map((m) => tail(m))
         .join("; ")}${failed.length > 3 ? "; …" : ""})`,
       {
-        hint: failed.some((m) => m.includes("is being accessed by other users"))
-          ? "a client connected again while the dump was fed: stop the containers that use this database, then restore again"
-          : "fix the cause, then restore again",
+        hint:
+          errors?.remedies.find((r) => failed.some((m) => r.when.test(m)))?.hint ??
+          "fix the cause, then restore again",
       },
     );
   return step.container;
