@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
@@ -43,10 +43,15 @@ describeReal("fault injection: signals during real backups", ["docker", "kopia",
     c[k] = (c[k] ?? 0) + 1;
   };
 
+  /** The runs' own TMPDIR: what a run leaves there (gate fifos, env files) is checked after each round. */
+  const tmp = join(dir.path, "tmp");
+  mkdirSync(tmp);
+  const leftInTmp = () => readdirSync(tmp).filter((f) => f.startsWith("kopi-docka-"));
+
   const cli = (args: string[]) =>
     runner.run([...SOURCE_CLI, ...args, "--config", config], {
       check: false,
-      env: { NO_COLOR: "1", CI: "true", KOPI_DOCKA_CONFIG: undefined },
+      env: { NO_COLOR: "1", CI: "true", KOPI_DOCKA_CONFIG: undefined, TMPDIR: tmp },
       timeoutMs: 120_000,
     });
 
@@ -73,6 +78,8 @@ describeReal("fault injection: signals during real backups", ["docker", "kopia",
     // `recover` ran first): the journal is empty.
     const journal = readdirSync(join(dir.path, "state", "journal"));
     expect({ label, journal }).toEqual({ label, journal: [] });
+    // A signalled run removed its temp dirs itself; a SIGKILLed one's were removed by `recover`.
+    expect({ label, tmp: leftInTmp() }).toEqual({ label, tmp: [] });
   }
 
   /**
@@ -187,6 +194,24 @@ describeReal("fault injection: signals during real backups", ["docker", "kopia",
       bump(c, "followup_ok");
     }, 900_000);
   }
+
+  test("SIGKILL while the snapshots wait at their gates: `recover` removes the dead run's temp dirs", async () => {
+    const { pid, result } = await startBackup();
+    let gates: string[] = [];
+    for (const deadline = Date.now() + 60_000; gates.length === 0 && Date.now() < deadline; ) {
+      gates = leftInTmp().filter((f) => f.startsWith("kopi-docka-gates-"));
+      await Bun.sleep(2);
+    }
+    expect(gates).toHaveLength(1);
+    send(pid, "SIGKILL");
+    expect((await result).signal).toBe("SIGKILL");
+    // No compensation ran: the gate fifos are still there.
+    expect(leftInTmp()).toContain(gates[0] ?? "");
+    const rec = await cli(["recover"]);
+    expect({ exit: rec.exitCode, err: rec.exitCode ? rec.stderr : "" }).toEqual({ exit: 0, err: "" });
+    expect(rec.stderr).toContain("temp dir(s) left by dead runs");
+    await assertClean(pid, "SIGKILL at the gates");
+  }, 180_000);
 
   test(`${ROUNDS.SIGKILL}× SIGKILL: after \`kopi-docka recover\` the container runs again, nothing is left`, async () => {
     const c: Record<string, number> = {

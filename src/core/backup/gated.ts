@@ -1,6 +1,7 @@
-import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, constants, existsSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { makeTempDir } from "../process/temp-dirs.ts";
+import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import type { SourceResult } from "./result.ts";
@@ -43,8 +44,12 @@ export async function openGated(
   /** Ends every kopia process of these snapshots (a signal, or the cold window's bound). */
   cancel: AbortSignal = d.lifecycle.signal,
 ): Promise<{ gated: GatedSnapshot[]; dispose: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-gates-"));
-  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  const dir = makeTempDir("gates");
+  // A compensation, so a signal that ends the run before `dispose` removes the fifos too.
+  const removal = d.lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  const dispose = () => void removal.run();
   const paths = sources.map((_, i) => join(dir, `${i}.fifo`));
   try {
     await d.runner.run(["mkfifo", "-m", "600", ...paths], { timeoutMs: 30_000 });

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../caught.ts";
 import { isObjectId } from "../kopia/objects.ts";
 import type { SnapshotManifest } from "../kopia/parse.ts";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { sourceIdentity } from "../snapshot/tags.ts";
 import { MAX_GATED } from "./cold-window.ts";
@@ -68,7 +68,11 @@ export async function warmPass(
   sources: readonly SourcePlan[],
   o: { unit: string; hostname: string; signal: AbortSignal },
 ): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-warm-"));
+  const dir = makeTempDir("warm");
+  // A compensation, so a signal during the warm pass removes it too.
+  const removal = d.lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
   const left: string[] = [];
   try {
     // The gate action reads "go" from the named path: a plain file lets a warm pass read at once.
@@ -89,7 +93,7 @@ export async function warmPass(
         if (!ok.removed) left.push(ok.label);
     if (left.length === 0) forgetPending(d, o.unit);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await removal.run();
   }
   return left;
 }

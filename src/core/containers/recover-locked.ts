@@ -5,7 +5,7 @@ import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { createJournal } from "./journal.ts";
-import { type RecoverResult, recoverContainers } from "./recover.ts";
+import { type RecoverResult, recoverContainers, sweepTempDirs } from "./recover.ts";
 
 /** What `recover` reports: the recovery, and how many journal entries it found and left. */
 export interface RecoverReport extends RecoverResult {
@@ -60,6 +60,7 @@ export async function recoverUnderLock(
         journalDir: ctx.paths.journalDir,
         log: ctx.log,
       });
+    sweepTempDirs(ctx.log);
   } finally {
     lock.release();
   }

@@ -5,6 +5,7 @@ import { removeStaleSnapshots } from "../fs-snapshot/recover.ts";
 import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
+import { sweepDeadTempDirs } from "../process/temp-dirs.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type DeadRun, deadRunMarker, type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
 
@@ -152,5 +153,13 @@ export async function recoverIfNeeded(
   // After the containers: a dead run's filesystem snapshots only take space.
   if (ctx.runner)
     await removeStaleSnapshots({ runner: ctx.runner, journalDir: ctx.paths.journalDir, log: ctx.log });
+  sweepTempDirs(ctx.log);
   return result;
+}
+
+/** The temp dirs (gate fifos, env files with container secrets) of runs that died without cleaning up. */
+export function sweepTempDirs(log: Logger): void {
+  const removed = sweepDeadTempDirs();
+  if (removed.length > 0)
+    log.info(`removed ${removed.length} temp dir(s) left by dead runs: ${removed.join(", ")}`);
 }

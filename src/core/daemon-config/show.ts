@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { AppError } from "../errors.ts";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import { type PointsAdminContext, readManagedPoints } from "../restore-points/act.ts";
 import type { ManagedPoint, ManagedSnapshot } from "../restore-points/groups.ts";
 import { PRIORITY } from "../safe-exit.ts";
@@ -74,7 +74,7 @@ export async function showDaemonConfig(
   });
   if (!/^[0-9a-f]+$/.test(snapshot.id))
     throw new AppError("check_failed", `unexpected snapshot id ${JSON.stringify(snapshot.id)}`);
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-daemon-config-"));
+  const dir = makeTempDir("daemon-config");
   const cleanup = ctx.lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
     rmSync(dir, { recursive: true, force: true }),
   );

@@ -1,5 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadConfig } from "../../config/load.ts";
 import { KOPIA_USERNAME } from "../../config/resolve.ts";
@@ -8,6 +7,7 @@ import { AppError } from "../errors.ts";
 import { createKopia, type Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import { groupRestorePoints, type RestorePoint } from "../restore/points.ts";
 import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
 import { connectReadOnly } from "./connect.ts";
@@ -89,7 +89,7 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       result.checks.push({ step: name, status: "fail", detail: errorText(e) });
     }
   };
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-drill-"));
+  const dir = makeTempDir("drill");
   chmodSync(dir, 0o700);
   const copy = `kddrill${Math.random().toString(36).slice(2, 8)}`;
   let kopia: Kopia | undefined;

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import type { Kopia } from "./kopia.ts";
 import type { KopiaPolicy } from "./policy-schema.ts";
 
@@ -75,7 +75,7 @@ export async function ensureGatePolicy(
 ): Promise<boolean> {
   if (hasGateAction(await (current ?? kopia.policyShow(target)))) return false;
   // kopia reads a persisted action script from a file; it lives only for this call.
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-gate-"));
+  const dir = makeTempDir("gate");
   try {
     const script = join(dir, "gate.sh");
     const warm = join(dir, "warm.sh");

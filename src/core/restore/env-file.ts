@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
 
 export interface EnvFiles {
@@ -17,7 +17,7 @@ export interface EnvFiles {
  * compensation removes it however the restore ends.
  */
 export function privateEnvFiles(lifecycle: Lifecycle): EnvFiles {
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-env-"));
+  const dir = makeTempDir("env");
   const cleanup = lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
     rmSync(dir, { recursive: true, force: true }),
   );

@@ -1,5 +1,4 @@
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { accessSync, constants, existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { KOPIA_USERNAME } from "../../config/resolve.ts";
 import type { RepositoryConfig } from "../../config/schema.ts";
@@ -8,6 +7,7 @@ import { connectReadOnly } from "../dr/connect.ts";
 import { AppError } from "../errors.ts";
 import { createKopia } from "../kopia/kopia.ts";
 import type { Runner } from "../process/runner.ts";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import { toolPackage } from "../repository/backend.ts";
 import { filesystemRepositoryExists } from "../repository/backends/filesystem.ts";
 import { backendOf } from "../repository/backends/index.ts";
@@ -66,7 +66,7 @@ export async function passwordOpens(
   repo: RepositoryConfig,
   password: string,
 ): Promise<boolean> {
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-setup-"));
+  const dir = makeTempDir("setup");
   const kopia = createKopia(runner, {
     configFile: join(dir, "repository.config"),
     cacheDir: join(dir, "cache"),

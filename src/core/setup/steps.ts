@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Docker } from "../docker/docker.ts";
 import { MIN_KOPIA } from "../doctor.ts";
 import { AppError } from "../errors.ts";
 import { installedKopiaVersion } from "../kopia/version.ts";
 import type { Runner } from "../process/runner.ts";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import { atLeast } from "../semver.ts";
 
 const INSTALL_HINT = "install them with kopi-docka's install.sh --with-deps (docker and a pinned kopia)";
@@ -38,7 +38,7 @@ export async function checkDependencies(d: { runner: Runner; docker: Docker }): 
  * (it holds the password file's path, never the password). Read-only: discovery and the plan.
  */
 export async function setupDryRun(runner: Runner, selfArgv: string[], configText: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "kopi-docka-setup-"));
+  const dir = makeTempDir("setup");
   try {
     const config = join(dir, "config.toml");
     writeFileSync(config, configText, { mode: 0o600 });

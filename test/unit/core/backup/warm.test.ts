@@ -248,7 +248,8 @@ describe("warmPass (strict fake runner)", () => {
     const pass = warmPass(d, [source], { unit: "u", hostname: "h", signal: d.lifecycle.signal });
     await held;
     // The signal path runs the pending compensation; the normal path's own call shares it.
-    expect(d.lifecycle.pending().map((c) => c.name)).toEqual(["remove the unchecked warm pass of v"]);
+    const pending = d.lifecycle.pending().map((c) => c.name);
+    expect(pending).toEqual(["remove the unchecked warm pass of v", expect.stringMatching(/kopi-docka-warm-/)]);
     await Promise.all([d.lifecycle.onSignal("SIGTERM"), pass]);
     expect(runner.remaining).toBe(0);
   });
