@@ -68,7 +68,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
   }
   if (plan.start?.kind === "compose")
     lines.push(
-      `  start      compose project ${plan.start.project} in ${plan.start.cwd} (-f ${plan.start.files.join(" -f ")})`,
+      `  start      compose project ${plan.start.project} in ${plan.start.cwd} (-f ${plan.start.files.join(" -f ")})${plan.start.first ? `: ${plan.start.first.join(", ")} first, the rest once the dumps are fed` : ""}`,
     );
   if (plan.start?.kind === "run")
     for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);

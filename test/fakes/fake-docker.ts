@@ -193,8 +193,8 @@ export class FakeDocker implements Docker {
   async composeVersion() {
     return { command: ["docker", "compose"], version: "2.29.1" };
   }
-  async composeUp(spec: { project: string }) {
-    this.#op("compose up", spec.project);
+  async composeUp(spec: { project: string; services?: readonly string[] }) {
+    this.#op("compose up", spec.project, ...(spec.services ?? []));
   }
   /** What `containerExec` answers: stdout, stderr, exit code (default: nothing, exit 0). */
   execAnswer?: (

@@ -27,6 +27,8 @@ export interface ComposeUp {
   project: string;
   files: readonly string[];
   cwd: string;
+  /** Only these services (and what they depend on); all when absent. Checked names, never flags. */
+  services?: readonly string[];
   signal?: AbortSignal;
   /** Told the argv before it is spawned (for the log). */
   onStart?: (argv: readonly string[]) => void;
@@ -79,5 +81,6 @@ export function composeUpArgv(command: readonly string[], spec: ComposeUp): stri
     ...spec.files.flatMap((f) => ["-f", f]),
     "up",
     "-d",
+    ...(spec.services ?? []),
   ];
 }

@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import { errorMessage } from "../caught.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { Logger } from "../log.ts";
 import { type Compensation, type Lifecycle, PRIORITY } from "../safe-exit.ts";
@@ -9,6 +10,8 @@ export interface RestoreRunState {
   stopped: { id: string; name: string }[];
   /** What kopia is writing now: if the run ends there, its content is partly restored. */
   writing?: string;
+  /** Set when the first volume, bind or database starts being replaced: from then on data may be half restored. */
+  written?: boolean;
   /** `<unit>@<run id>` once the undo point is taken. */
   undoPoint?: string;
   done: boolean;
@@ -16,8 +19,10 @@ export interface RestoreRunState {
 
 /**
  * Registers what runs once however the restore ends: its temp data removed; after a failure or a
- * signal, the containers it stopped stay stopped (their data may be half restored) and are listed
- * (those really stopped, asked of docker), with the undo point and what was left half written.
+ * signal, the containers it stopped stay stopped once any data was replaced (it may be half
+ * restored) and are listed (those really stopped, asked of docker), with the undo point and what was
+ * left half written. Before that (the undo point, a network, a stop failed) their data is untouched:
+ * they are started again, the last stopped first (a database fed a dump is stopped after its clients).
  */
 export function registerRestoreEnd(
   d: { docker: Docker; log: Logger; lifecycle: Lifecycle },
@@ -30,8 +35,21 @@ export function registerRestoreEnd(
     if (state.done) return;
     if (state.writing) d.log.warn(`${state.writing} was being restored: its content is partly restored`);
     const left: string[] = [];
-    for (const c of state.stopped) {
-      if (!(await d.docker.isRunning(c.id))) left.push(c.name);
+    if (!state.written) {
+      for (const c of [...state.stopped].reverse()) {
+        try {
+          if (await d.docker.isRunning(c.id)) continue;
+          await d.docker.start(c.id);
+          d.log.info(`nothing was overwritten: started ${c.name} again`);
+        } catch (e) {
+          d.log.warn(`${c.name} could not be started again: ${errorMessage(e)}`);
+          left.push(c.name);
+        }
+      }
+    } else {
+      for (const c of state.stopped) {
+        if (!(await d.docker.isRunning(c.id))) left.push(c.name);
+      }
     }
     if (left.length) d.log.warn(`left stopped (start them when ready): ${left.join(", ")}`);
     if (state.undoPoint) d.log.warn(`undo point: kopi-docka restore --unit ${unit} --run ${state.undoPoint}`);

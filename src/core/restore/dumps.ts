@@ -45,13 +45,11 @@ export function planDumps(
   containers: readonly ContainerState[],
   names: Renamer,
   /**
-   * `willStart`: the plan starts the unit; `stopped`: containers it stops first (no undo dump then);
-   * `composeCopy`: a compose unit restored under a new project (`--as`), with the compose service
+   * `willStart`: the plan starts the unit; `composeCopy`: a compose unit restored under a new project (`--as`), with the compose service
    * each backed-up container ran (from the recipe).
    */
   o: {
     willStart: boolean;
-    stopped: readonly string[];
     composeCopy?: { project: string; serviceOf: (container: string) => string | undefined };
   },
 ): { dumps: DumpStep[]; refusals: string[] } {
@@ -84,7 +82,8 @@ export function planDumps(
       restore: commands.restore,
       ...(commands.ready ? { ready: commands.ready } : {}),
       ...(commands.preset ? { preset: commands.preset } : {}),
-      ...(running && commands.dump && !o.stopped.includes(container)
+      // Running now: its undo dump is taken before anything stops it (one of its binds restored too).
+      ...(running && commands.dump
         ? {
             undo: {
               dump: commands.dump,

@@ -84,25 +84,32 @@ export async function executeRestore(
         onOutputLine: (l) => log.info(`  ${type}: ${l}`),
       });
     if (plan.hooks.pre) await hook("pre_restore", plan.hooks.pre);
-    for (const c of plan.stop) {
-      lifecycle.throwIfInterrupted();
-      log.info(`stopping ${c.name}`);
-      // Listed before the stop returns: a signal waits for an in-flight stop, then reports it.
-      runState.stopped.push(c);
-      await d.docker.stop(c.id, d.config.backup.stop_timeout);
-    }
+    const stop = async (which: (c: { name: string }) => boolean) => {
+      for (const c of plan.stop.filter(which)) {
+        lifecycle.throwIfInterrupted();
+        log.info(`stopping ${c.name}`);
+        // Listed before the stop returns: a signal waits for an in-flight stop, then reports it.
+        runState.stopped.push(c);
+        await d.docker.stop(c.id, d.config.backup.stop_timeout);
+      }
+    };
     const c = { ...d, signal };
     const timestamp = o.now.toISOString();
-    for (const item of plan.undo) {
-      lifecycle.throwIfInterrupted();
-      await takeUndoSnapshot(c, plan, item, o.runId, timestamp);
-      result.undoPoint = `${plan.point.unit}@${o.runId}`;
-      runState.undoPoint = result.undoPoint;
-    }
+    // A database that is fed its dump is dumped for the undo point while it runs: after its clients
+    // stopped (nothing writes to it any more), before it is stopped itself (a bind of it restored too).
+    const fed = new Set((plan.dumps ?? []).map((s) => s.container));
+    await stop((x) => !fed.has(x.name));
     for (const step of plan.dumps ?? []) {
       if (!step.undo) continue;
       lifecycle.throwIfInterrupted();
       await takeUndoDump(c, plan.point.unit, step, o.runId, timestamp);
+      result.undoPoint = `${plan.point.unit}@${o.runId}`;
+      runState.undoPoint = result.undoPoint;
+    }
+    await stop((x) => fed.has(x.name));
+    for (const item of plan.undo) {
+      lifecycle.throwIfInterrupted();
+      await takeUndoSnapshot(c, plan, item, o.runId, timestamp);
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
       runState.undoPoint = result.undoPoint;
     }
@@ -111,12 +118,14 @@ export async function executeRestore(
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
       runState.writing = `volume ${v.name}`;
+      runState.written = true;
       await restoreVolume(c, v);
       result.volumes.push(v.name);
     }
     for (const b of plan.binds) {
       lifecycle.throwIfInterrupted();
       runState.writing = `bind mount ${b.path}`;
+      runState.written = true;
       await restoreBind(c, b);
       result.binds.push(b.path);
     }
@@ -131,7 +140,14 @@ export async function executeRestore(
       if (bak) result.backups.push(bak);
     }
     lifecycle.throwIfInterrupted();
-    if (plan.start) result.started = await startRestoredUnit(d, plan.start, { signal, log });
+    // With dumps to feed, compose starts the databases alone; the rest of the project once they are fed.
+    const first = plan.start?.kind === "compose" ? plan.start.first : undefined;
+    if (plan.start)
+      result.started = await startRestoredUnit(d, plan.start, {
+        signal,
+        log,
+        ...(first ? { services: first } : {}),
+      });
     const startAgain = async (which: (s: { name: string }) => boolean) => {
       for (const s of runState.stopped.filter(which)) {
         // Gone meanwhile (`compose up` recreated it): nothing to start.
@@ -144,15 +160,16 @@ export async function executeRestore(
     };
     // A database comes back first and is fed its dump; the containers that use it start only then,
     // so none reconnects to the old data in between (a failed feed leaves them stopped, and says so).
-    const fed = new Set((plan.dumps ?? []).map((s) => s.container));
     await startAgain((s) => fed.has(s.name));
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
       runState.writing = `the database in ${dumpTarget(step)}`;
+      runState.written = true;
       const into = await restoreDump(d, step, signal, d.config.backup.start_timeout);
       result.dumps = [...(result.dumps ?? []), into];
     }
     runState.writing = undefined;
+    if (plan.start && first) result.started = await startRestoredUnit(d, plan.start, { signal, log });
     await startAgain(() => true);
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {

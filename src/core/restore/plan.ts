@@ -2,8 +2,9 @@ import { basename } from "node:path";
 import { unitNameOf } from "../discovery/labels.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
+import { DOCKER_NAME } from "../names-rules.ts";
 import { composeOverride } from "./compose-override.ts";
-import { dumpTarget, planDumps } from "./dumps.ts";
+import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
 import { PROJECT_LABEL } from "./names.ts";
 import { planNetworks } from "./networks.ts";
@@ -89,7 +90,6 @@ export function planRestore(
     wants("volumes") && !chosen
       ? planDumps(point, state.unitConfig, state.containers, names, {
           willStart: Boolean(started.start),
-          stopped: stop.map((c) => c.name),
           ...(request.as && recipe?.unit.type === "compose"
             ? {
                 composeCopy: {
@@ -101,6 +101,14 @@ export function planRestore(
         })
       : { dumps: [], refusals: [] };
   refusals.push(...dumped.refusals);
+  if (started.start?.kind === "compose" && dumped.dumps.length) {
+    const first = databaseServices(dumped.dumps, recipe);
+    if (first) started.start.first = first;
+    else
+      warnings.push(
+        "--start: the compose service of a dumped database is unknown, so the whole project starts before its dump is fed",
+      );
+  }
   // Fed in place, a dump replaces the data the unit's other containers use: they are stopped for the
   // feed too (and started once it is fed), so none holds a session that blocks or breaks it, or writes
   // to the old data meanwhile. Which they are is this host's business (their labels, as discovery
@@ -185,4 +193,17 @@ function projectOf(recipe: LoadedRecipe | undefined): string | undefined {
     if (project && typeof project === "string") return project;
   }
   return recipe.unit.unit;
+}
+
+/**
+ * The compose services of the containers fed a dump, started alone before the feed so that no
+ * client of theirs runs on the old or empty data meanwhile; undefined when one is unknown. A
+ * recipe's service name becomes an argument of `compose up`: only a docker name passes.
+ */
+function databaseServices(dumps: readonly DumpStep[], recipe: LoadedRecipe | undefined) {
+  const services = dumps.map(
+    (d) => d.service?.name ?? recipe?.unit.containers.find((c) => c.name === d.from)?.service,
+  );
+  if (services.some((s) => s === undefined || !DOCKER_NAME.test(s))) return undefined;
+  return [...new Set(services as string[])];
 }

@@ -7,18 +7,22 @@ import type { StartStep } from "./types.ts";
 
 /**
  * Starts the restored unit: `docker compose` (v2 plugin) or `docker-compose` (v1) `up -d` with the
- * target dir as project directory (relative paths resolve there, as they did when backed up), or
+ * target dir as project directory (relative paths resolve there, as they did when backed up; only
+ * `o.services` when given), or
  * the rebuilt `docker run` of each standalone container that does not exist yet, its env handed
  * over in a private env file. Returns what it started.
  */
 export async function startRestoredUnit(
   d: { docker: Docker; lifecycle: Lifecycle },
   step: StartStep,
-  o: { signal: AbortSignal; log: Logger },
+  o: { signal: AbortSignal; log: Logger; services?: readonly string[] },
 ): Promise<string[]> {
   if (step.kind === "compose") {
     await d.docker.composeUp({
-      ...step,
+      project: step.project,
+      files: step.files,
+      cwd: step.cwd,
+      ...(o.services ? { services: o.services } : {}),
       signal: o.signal,
       onStart: (argv) => o.log.info(`starting: ${redactArgv(argv).join(" ")}`),
       onLine: (l) => o.log.info(`  ${l}`),

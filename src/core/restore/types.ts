@@ -124,6 +124,8 @@ export type StartStep =
       files: string[];
       /** The project directory (`--project-directory`); relative paths resolve against it. */
       cwd: string;
+      /** Services started alone first, when dumps are fed: the databases; the rest once they are fed. */
+      first?: string[];
     }
   | {
       kind: "run";

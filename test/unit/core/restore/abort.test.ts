@@ -31,6 +31,7 @@ test("an aborted restore: temp dir gone; really stopped containers, the half-wri
       { id: "c2", name: "web" },
     ],
     writing: "volume shop_db",
+    written: true,
     undoPoint: "shop@restore-1",
     done: false,
   };
@@ -52,5 +53,24 @@ test("a finished restore only removes its temp dir and asks docker nothing", asy
   expect(existsSync(s.temp)).toBe(false);
   expect(s.warnings).toEqual([]);
   expect(s.docker.calls).toEqual([]);
+  s.dir.remove();
+});
+
+test("a restore that failed before any data was replaced starts what it stopped again, the last stopped first", async () => {
+  const s = setup({ c1: false, c2: false, c3: true });
+  const infos: string[] = [];
+  s.d.log.info = ((m: string) => {
+    infos.push(m);
+  }) as unknown as typeof s.d.log.info;
+  const stopped = [
+    { id: "c2", name: "web" },
+    { id: "c3", name: "worker" },
+    { id: "c1", name: "db" },
+  ];
+  registerRestoreEnd(s.d, "shop", s.temp, { stopped, undoPoint: "shop@restore-1", done: false });
+  await s.lifecycle.runAll();
+  expect(s.docker.calls.filter((c) => c.startsWith("start"))).toEqual(["start c1", "start c2"]);
+  expect(infos).toEqual(["nothing was overwritten: started db again", "nothing was overwritten: started web again"]);
+  expect(s.warnings).toEqual(["undo point: kopi-docka restore --unit shop --run shop@restore-1"]);
   s.dir.remove();
 });

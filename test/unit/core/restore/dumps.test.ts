@@ -225,7 +225,7 @@ describe("dump restore points", () => {
     expect(docker.calls.at(-1)).toBe("exec db mariadb");
   });
 
-  test("a running database is dumped into an undo point first; one the plan starts or stops is not", () => {
+  test("a running database is dumped into an undo point first; one the plan starts is not", () => {
     const points = groupRestorePoints([dump()]);
     const now = planRestore(request(), points, emptyState({ containers: running }));
     expect(now.dumps?.[0]?.undo).toMatchObject({
@@ -236,6 +236,32 @@ describe("dump restore points", () => {
     const stopped = planRestore(request(), points, emptyState());
     expect(stopped.dumps?.[0]?.undo).toBeUndefined();
     expect(stopped.warnings.join("\n")).toContain("no undo point");
+  });
+
+  test("a running database the restore also stops (a volume of its own restored) still gets its undo dump", () => {
+    const points = groupRestorePoints([dump(), manifest({ ...base, type: "volume", volume: "shop_conf" })]);
+    const db = [{ id: "c1", name: "shop-db-1", running: true, volumes: ["shop_conf"], binds: [] }];
+    const plan = planRestore(request(), points, emptyState({ containers: db }));
+    expect(plan.stop).toEqual([{ id: "c1", name: "shop-db-1" }]);
+    // `execute.ts` dumps it after its clients stopped and before it stops itself.
+    expect(plan.dumps?.[0]?.undo).toBeDefined();
+    expect(plan.warnings.join("\n")).not.toContain("no undo point");
+  });
+
+  test("--start of a compose unit with a dump starts the database's service first, the rest once it is fed", () => {
+    const points = groupRestorePoints([dump()]);
+    const state = (service: string | undefined) =>
+      emptyState({
+        recipe: recipe({ containers: [{ name: "shop-db-1", image: "postgres:16", ...(service ? { service } : {}) }] }),
+      });
+    const plan = planRestore(request({ start: true }), points, state("db"));
+    expect(plan.start).toMatchObject({ kind: "compose", first: ["db"] });
+    // Unknown, or not a docker name (it becomes an argument of `compose up`): the whole project, and a warning.
+    for (const service of [undefined, "--build"]) {
+      const p = planRestore(request({ start: true }), points, state(service));
+      expect(p.start?.kind === "compose" && p.start.first).toBeUndefined();
+      expect(p.warnings.join("\n")).toContain("the whole project starts before its dump is fed");
+    }
   });
 });
 
