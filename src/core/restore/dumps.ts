@@ -1,4 +1,5 @@
 import type { UnitOverride } from "../../config/schema.ts";
+import { unitNameOf } from "../discovery/labels.ts";
 import { type DumpPreset, isDumpPreset, presetCommands } from "../dump/presets.ts";
 import { PROJECT_LABEL, type Renamer, SERVICE_LABEL } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
@@ -45,11 +46,13 @@ export function planDumps(
   containers: readonly ContainerState[],
   names: Renamer,
   /**
-   * `willStart`: the plan starts the unit; `composeCopy`: a compose unit restored under a new project (`--as`), with the compose service
+   * `willStart`: the plan starts the unit; `inPlace`: the unit restored under its own name;
+   * `composeCopy`: a compose unit restored under a new project (`--as`), with the compose service
    * each backed-up container ran (from the recipe).
    */
   o: {
     willStart: boolean;
+    inPlace?: string;
     composeCopy?: { project: string; serviceOf: (container: string) => string | undefined };
   },
 ): { dumps: DumpStep[]; refusals: string[] } {
@@ -61,7 +64,7 @@ export function planDumps(
       refusals.push(`dump of ${d.container}: ${commands.problem}`);
       continue;
     }
-    const found = feedTarget(d.container, containers, names, o.composeCopy);
+    const found = feedTarget(d.container, containers, names, o.composeCopy, o.inPlace);
     if ("problem" in found) {
       refusals.push(`dump of ${d.container}: ${found.problem}`);
       continue;
@@ -113,10 +116,18 @@ function feedTarget(
   containers: readonly ContainerState[],
   names: Renamer,
   copy: { project: string; serviceOf: (container: string) => string | undefined } | undefined,
+  inPlace: string | undefined,
 ): { container: string; service?: DumpStep["service"]; running: boolean } | { problem: string } {
   if (!copy) {
     const container = names.container(from);
-    return { container, running: containers.some((c) => c.name === container && c.running) };
+    const now = containers.find((c) => c.name === container);
+    // The name comes from the snapshot's tag: in place, only a container of this unit (by its labels on
+    // this host, as discovery groups it) is fed, never another unit's that happens to bear it.
+    if (now && inPlace !== undefined && unitNameOf(now.labels ?? {}, now.name) !== inPlace)
+      return {
+        problem: `container ${container} on this host belongs to unit ${unitNameOf(now.labels ?? {}, now.name)}, not ${inPlace}: its database is not replaced`,
+      };
+    return { container, running: Boolean(now?.running) };
   }
   const name = copy.serviceOf(from);
   if (!name)

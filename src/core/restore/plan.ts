@@ -90,6 +90,7 @@ export function planRestore(
     wants("volumes") && !chosen
       ? planDumps(point, state.unitConfig, state.containers, names, {
           willStart: Boolean(started.start),
+          ...(request.as ? {} : { inPlace: point.unit }),
           ...(request.as && recipe?.unit.type === "compose"
             ? {
                 composeCopy: {

@@ -38,7 +38,8 @@ const dump = (over: Record<string, string> = {}) =>
     dump_preset: "postgres",
     ...over,
   });
-const running = [{ id: "c1", name: "shop-db-1", running: true, volumes: [], binds: [] }];
+const shopLabels = { "com.docker.compose.project": "shop" };
+const running = [{ id: "c1", name: "shop-db-1", running: true, volumes: [], binds: [], labels: shopLabels }];
 
 describe("dump restore points", () => {
   test("a dump is listed with the stored file to read back; forged tags are rejected", () => {
@@ -133,6 +134,25 @@ describe("dump restore points", () => {
     expect(plan.dumps?.[0]?.undo).toBeDefined();
     expect(planRestore(request({ as: "copy", start: true }), points, state).stop).toEqual([]);
     expect(planRestore(request({ volumes: ["shop_uploads"] }), points, state).stop).toEqual([]);
+  });
+
+  test("in place, the container a dump names must be this unit's on this host: another unit's is refused", () => {
+    const db = (labels: Record<string, string>) => [
+      { id: "c1", name: "shop-db-1", running: true, volumes: [], binds: [], labels },
+    ];
+    for (const [labels, owner] of [
+      [{ "com.docker.compose.project": "bank" }, "bank"],
+      [{}, "shop-db-1"],
+    ] as const) {
+      const plan = planRestore(
+        request(),
+        groupRestorePoints([dump()]),
+        emptyState({ containers: db(labels) }),
+      );
+      expect(plan.refusals).toEqual([
+        `dump of shop-db-1: container shop-db-1 on this host belongs to unit ${owner}, not shop: its database is not replaced`,
+      ]);
+    }
   });
 
   test("a dump needs its container running: refused before anything changes, unless --start starts it", () => {
@@ -240,7 +260,9 @@ describe("dump restore points", () => {
 
   test("a running database the restore also stops (a volume of its own restored) still gets its undo dump", () => {
     const points = groupRestorePoints([dump(), manifest({ ...base, type: "volume", volume: "shop_conf" })]);
-    const db = [{ id: "c1", name: "shop-db-1", running: true, volumes: ["shop_conf"], binds: [] }];
+    const db = [
+      { id: "c1", name: "shop-db-1", running: true, volumes: ["shop_conf"], binds: [], labels: shopLabels },
+    ];
     const plan = planRestore(request(), points, emptyState({ containers: db }));
     expect(plan.stop).toEqual([{ id: "c1", name: "shop-db-1" }]);
     // `execute.ts` dumps it after its clients stopped and before it stops itself.
@@ -252,7 +274,9 @@ describe("dump restore points", () => {
     const points = groupRestorePoints([dump()]);
     const state = (service: string | undefined) =>
       emptyState({
-        recipe: recipe({ containers: [{ name: "shop-db-1", image: "postgres:16", ...(service ? { service } : {}) }] }),
+        recipe: recipe({
+          containers: [{ name: "shop-db-1", image: "postgres:16", ...(service ? { service } : {}) }],
+        }),
       });
     const plan = planRestore(request({ start: true }), points, state("db"));
     expect(plan.start).toMatchObject({ kind: "compose", first: ["db"] });
