@@ -1,12 +1,15 @@
 import {
-  copyFileSync,
+  closeSync,
+  constants,
   cpSync,
   existsSync,
+  fstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -20,6 +23,32 @@ import type { UnitPlan } from "./plan-model.ts";
 const PROJECT_FILE = /^\.env.*$|\.env$|\.conf$|\.config$|\.toml$|\.ini$/;
 /** Docker daemon config copied for scope "full", when present. */
 export const DOCKER_CONFIG_PATHS = ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d"];
+
+/** Largest compose or project file kept in a recipe: these are text files, never data. */
+const MAX_RECIPE_FILE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Copies `src` into `dst` when it is a regular file of at most MAX_RECIPE_FILE_BYTES; false otherwise.
+ * Its path comes from a label or a project dir: a fifo there would block the run (holding the host
+ * lock) for ever, a device would fill the cache. Opened without blocking, checked on the descriptor
+ * it is read from, so nothing can be swapped in between.
+ */
+function copyRegularFile(src: string, dst: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(src, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_RECIPE_FILE_BYTES) return false;
+    writeFileSync(dst, readFileSync(fd), { mode: 0o600 });
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Empties and re-creates a staging directory (0700: recipes may carry .env files). */
 export function freshDir(dir: string): void {
@@ -46,8 +75,8 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
       return;
     }
     const stored = storedComposeName(i, basename(f.hostPath));
-    copyFileSync(f.hostPath, join(dir, stored));
-    composeFiles.push({ labelPath: f.labelPath, stored });
+    const copied = copyRegularFile(f.hostPath, join(dir, stored));
+    composeFiles.push({ labelPath: f.labelPath, stored: copied ? stored : null });
   });
   const projectDirs = new Set(
     unit.composeFiles.flatMap((f) => (f.found && f.hostPath ? [dirname(f.hostPath)] : [])),
@@ -56,7 +85,7 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
     for (const name of readdirSync(d)) {
       const src = join(d, name);
       if (!PROJECT_FILE.test(name) || existsSync(join(dir, RECIPE.projectDir, name))) continue;
-      if (statSync(src).isFile()) copyFileSync(src, join(dir, RECIPE.projectDir, name));
+      copyRegularFile(src, join(dir, RECIPE.projectDir, name));
     }
   }
   for (const c of unit.containers)

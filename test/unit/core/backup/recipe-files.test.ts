@@ -1,0 +1,44 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { planBackup } from "../../../../src/core/backup/plan.ts";
+import { stageRecipe } from "../../../../src/core/backup/recipe.ts";
+import { tempDir } from "../../../helpers/env.ts";
+import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
+
+// A compose file's path comes from a container label, its project files from that file's dir: only
+// regular files of sane size are copied into the recipe. A fifo blocked the run (holding the host
+// lock) for ever; a device would have filled the cache.
+describe("stageRecipe: compose and project files", () => {
+  const dir = tempDir("kd-recipe-files-");
+
+  test("a fifo or a device named as a compose file is recorded as not found; regular files are copied", async () => {
+    const project = join(dir.path, "project");
+    mkdirSync(project);
+    writeFileSync(join(project, "docker-compose.yml"), "services: {}\n");
+    writeFileSync(join(project, ".env"), "A=1\n");
+    const fifo = join(project, "blocking.yml");
+    Bun.spawnSync(["mkfifo", fifo]);
+    Bun.spawnSync(["mkfifo", join(project, "x.conf")]);
+    const unit = {
+      ...stackUnit(),
+      composeFiles: [
+        { labelPath: "docker-compose.yml", hostPath: join(project, "docker-compose.yml"), found: true },
+        { labelPath: "blocking.yml", hostPath: fifo, found: true },
+        { labelPath: "zero.yml", hostPath: "/dev/zero", found: true },
+      ],
+    };
+    const plan = planBackup(config(), discovery(unit), new Date("2025-01-01T00:00:00Z"), planOpts).units[0];
+    if (!plan) throw new Error("no plan");
+    const stage = join(dir.path, "stage");
+    stageRecipe(stage, unit, plan, { version: "9.9.9" });
+    const json = JSON.parse(readFileSync(join(stage, "unit.json"), "utf8"));
+    expect(json.composeFiles.map((f: { stored: string | null }) => f.stored !== null)).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect(readdirSync(join(stage, "project")).sort()).toEqual([".env"]);
+    expect(existsSync(join(stage, json.composeFiles[0].stored))).toBe(true);
+  });
+});
