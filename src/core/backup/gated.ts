@@ -112,7 +112,11 @@ async function openOne(
     read,
     async release() {
       const t0 = performance.now();
-      if (fd !== undefined) writeSync(fd, "go\n");
+      try {
+        if (fd !== undefined && !settled) writeSync(fd, "go\n");
+      } catch {
+        // EPIPE: kopia died at its gate (killed, or the action's timeout); its result says why.
+      }
       close();
       go(true);
       void (async () => {

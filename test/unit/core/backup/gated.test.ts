@@ -35,3 +35,52 @@ test("a kopia that ends before it reaches its gate (the repository did not open)
   expect(runner.remaining).toBe(0);
   dispose();
 });
+
+test("a kopia that parked at its gate and died before the stop ended (OOM, the action's timeout): release fails that source, never hangs", async () => {
+  const dir = tempDir("kd-gated-");
+  dirs.push(dir);
+  // Real fifos and a real reader: kopia's gate action opens the fifo, then the process dies.
+  const runner = {
+    calls: [] as string[],
+    async run(argv: readonly string[], options: { env?: Record<string, string | undefined> } = {}) {
+      this.calls.push(argv[0] === "mkfifo" ? "mkfifo" : "kopia");
+      if (argv[0] === "mkfifo") {
+        Bun.spawnSync([...argv]);
+        return {
+          argv,
+          exitCode: 0,
+          signal: null,
+          stdout: "",
+          stderr: "",
+          durationMs: 0,
+          timedOut: false,
+          aborted: false,
+        };
+      }
+      const gate = options.env?.KOPI_DOCKA_GATE ?? "";
+      await Bun.spawn(["sh", "-c", 'exec 3<"$G"; sleep 0.2'], { env: { G: gate } }).exited;
+      return {
+        argv,
+        exitCode: 1,
+        signal: null,
+        stdout: "",
+        stderr: "killed",
+        durationMs: 0,
+        timedOut: false,
+        aborted: false,
+      };
+    },
+  };
+  const d = backupDeps({ config: config(), runner, docker: new FakeDocker(), dir: dir.path });
+  const o = { hostname: "h", timestamp: "2026-12-01T00:00:00Z", log: d.log, unit: "u" };
+  const { gated, dispose } = await openGated(d, [source], o);
+  expect(gated.map((g) => g.parked)).toEqual([true]);
+  await Bun.sleep(600); // the reader is gone: writing "go" to the fifo is EPIPE
+  const g = gated[0];
+  if (!g) throw new Error("no gated snapshot");
+  const r = await g.release();
+  expect(r.status).toBe("failed");
+  await g.read; // the containers may start
+  expect(runner.calls).toEqual(["mkfifo", "kopia"]);
+  dispose();
+});
