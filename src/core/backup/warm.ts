@@ -174,9 +174,18 @@ async function removeRacy(
     onStderrLine: (line) => d.log.debug(`kopia (fix): ${JSON.stringify(line)}`),
   });
   // kopia keeps the start time in the replacement; a cold snapshot of the source never has it.
-  const after = (await d.kopia.snapshotList({ signal: o.signal })).filter(
+  const same = (await d.kopia.snapshotList({ signal: o.signal })).filter(
     (x) => ours(d, [s], o.hostname)(x) && x.startTime === m.startTime,
   );
+  // A warm pass longer than kopia's checkpoint interval (45 min) also saved checkpoints: untagged,
+  // incomplete, the same start time, and still holding the files just removed. The cold pass would
+  // take them as bases too.
+  const checkpoints = same.filter(isCheckpoint);
+  await d.kopia.snapshotDelete(
+    checkpoints.map((x) => x.id),
+    { signal: o.signal },
+  );
+  const after = same.filter((x) => !isCheckpoint(x));
   const why = fixUnusable(m, after, scan.files);
   if (why) {
     // Tagged or not, complete or not: what kopia saved in its place goes too.
@@ -245,7 +254,14 @@ async function dropWarm(
   await d.kopia.snapshotDelete(stale.map((m) => m.id));
 }
 
-/** The warm snapshots of these sources under our identity (tagged; complete ones too: never a point). */
+/** kopia's own checkpoint of a long snapshot: no tags (the CLI sets none), never a restore point. */
+const isCheckpoint = (m: SnapshotManifest) => m.incomplete === "checkpoint" && !m.tags?.[`tag:${WARM_TAG}`];
+
+/**
+ * The warm snapshots of these sources under our identity (tagged; complete ones too: never a point),
+ * and kopia's checkpoints of them, which a killed warm pass may have left unchecked (a killed cold
+ * pass's go too: they only speed up the next snapshot).
+ */
 async function warmOf(
   d: BackupDeps,
   sources: readonly SourcePlan[],
@@ -254,7 +270,7 @@ async function warmOf(
 ): Promise<SnapshotManifest[]> {
   const mine = ours(d, sources, hostname);
   return (await d.kopia.snapshotList({ signal })).filter(
-    (m) => mine(m) && m.tags?.[`tag:${WARM_TAG}`] === "true",
+    (m) => mine(m) && (m.tags?.[`tag:${WARM_TAG}`] === "true" || isCheckpoint(m)),
   );
 }
 

@@ -126,6 +126,43 @@ describe("warmPass (strict fake runner)", () => {
     expect(d.lifecycle.pending()).toEqual([]);
   });
 
+  test("a warm pass long enough for kopia's checkpoints: they hold the removed files and are deleted too", async () => {
+    const fixed = manifest({
+      incomplete: "canceled",
+      id: "b".repeat(32),
+      files: 1,
+      obj: `k${"2".repeat(32)}`,
+    });
+    // kopia's checkpoint: same start time, incomplete "checkpoint", no tags.
+    const checkpoint = { ...manifest({ incomplete: "checkpoint", id: "c".repeat(32), files: 2 }), tags: {} };
+    const { runner, go } = setup([
+      list([]),
+      create(warm()),
+      show(entries()),
+      {
+        argv: is("snapshot", "fix", "remove-files", "--manifest-id", "a".repeat(32), "--object-id", FRESH),
+      },
+      list([fixed, checkpoint]),
+      { argv: is("snapshot", "delete", "c".repeat(32), "--delete") },
+    ]);
+    expect(await go()).toEqual([]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("checkpoints a killed warm pass left, untagged, are deleted with its warm snapshots", async () => {
+    const leftWarm = manifest({ incomplete: "canceled", id: "d".repeat(32) });
+    const checkpoint = { ...manifest({ incomplete: "checkpoint", id: "c".repeat(32) }), tags: {} };
+    const complete = { ...manifest({ id: "e".repeat(32) }), tags: { "tag:unit": "u" } };
+    const { runner, d } = setup([
+      list([leftWarm, checkpoint, complete]),
+      { argv: is("snapshot", "delete", "d".repeat(32), "c".repeat(32), "--delete") },
+    ]);
+    markWarmPending(d.journal.dir, "u");
+    const o = { unit: "u", hostname: "h", signal: new AbortController().signal };
+    expect(await dropPendingWarm(d, [source], o)).toBe(true);
+    expect(runner.remaining).toBe(0);
+  });
+
   test("the unit is marked before its warm snapshot starts, and unmarked once it is checked", async () => {
     let markedDuringCreate = false;
     const { runner, d, go } = setup([
@@ -249,7 +286,10 @@ describe("warmPass (strict fake runner)", () => {
     await held;
     // The signal path runs the pending compensation; the normal path's own call shares it.
     const pending = d.lifecycle.pending().map((c) => c.name);
-    expect(pending).toEqual(["remove the unchecked warm pass of v", expect.stringMatching(/kopi-docka-warm-/)]);
+    expect(pending).toEqual([
+      "remove the unchecked warm pass of v",
+      expect.stringMatching(/kopi-docka-warm-/),
+    ]);
     await Promise.all([d.lifecycle.onSignal("SIGTERM"), pass]);
     expect(runner.remaining).toBe(0);
   });
