@@ -36,6 +36,7 @@ export async function stopUnit(
     // After a signal nothing new is recorded or stopped: the signal path is restarting what was. From
     // the check after the inspect to the spawn of `docker stop` nothing awaits, so no signal slips in.
     if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)], firstStopAt };
+    let startedAt = "";
     try {
       const state = await d.docker.containerState(plan.id);
       if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)], firstStopAt };
@@ -52,10 +53,13 @@ export async function stopUnit(
         stoppedAt: (d.now?.() ?? new Date()).toISOString(),
         startedAt: state.StartedAt ?? "",
       });
+      startedAt = state.StartedAt ?? "";
     } catch (e) {
       return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
+    let stopFailed = false;
     const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
+      if (stopFailed) await untilStopped(d, plan.id, name, startedAt);
       await d.docker.start(plan.id);
       d.journal.clear(runId, plan.id);
     });
@@ -65,10 +69,34 @@ export async function stopUnit(
     try {
       await d.docker.stop(plan.id, plan.stopTimeout);
     } catch (e) {
+      stopFailed = true;
       return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
   }
   return { stopped, errors: [], firstStopAt };
+}
+
+/** How long a start waits for a container whose `docker stop` failed to finish stopping. */
+export const STOP_SETTLE_SECONDS = 60;
+
+/**
+ * A `docker stop` cut off by its timeout (a process stuck in I/O) may still be under way in the
+ * daemon: `docker start` would be a no-op on the still running container, the journal entry would be
+ * cleared, and the container would exit after the run. So the start waits until the incarnation that
+ * was stopped has exited; if it has not within STOP_SETTLE_SECONDS, the start fails (reported, alerted)
+ * and the journal keeps it for the next run or `recover`.
+ */
+async function untilStopped(d: BackupDeps, id: string, name: string, startedAt: string): Promise<void> {
+  const sleep = d.sleep ?? ((ms: number) => Bun.sleep(ms));
+  for (let waited = 0; ; waited++) {
+    const now = await d.docker.containerState(id);
+    if (!now.Running || now.StartedAt !== startedAt) return;
+    if (waited >= STOP_SETTLE_SECONDS)
+      throw new Error(
+        `${name} is still stopping ${STOP_SETTLE_SECONDS} s after its docker stop failed; \`kopi-docka recover\` starts it once it has`,
+      );
+    await sleep(1000);
+  }
 }
 
 /**

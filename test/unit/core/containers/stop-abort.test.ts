@@ -1,6 +1,6 @@
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { stopUnit } from "../../../../src/core/backup/containers.ts";
+import { STOP_SETTLE_SECONDS, startUnit, stopUnit } from "../../../../src/core/backup/containers.ts";
 import type { BackupDeps } from "../../../../src/core/backup/deps.ts";
 import type { ContainerPlan, UnitPlan } from "../../../../src/core/backup/plan-model.ts";
 import { createJournal } from "../../../../src/core/containers/journal.ts";
@@ -106,3 +106,48 @@ test("without a signal both containers are recorded before their stop", async ()
   expect(journal.entries().map((e) => e.containerName)).toEqual(["web", "db"]);
   expect(docker.calls).toEqual(["state id-web", "stop id-web -t5", "state id-db", "stop id-db -t5"]);
 });
+
+describe("a docker stop that failed (cut off by its timeout) while the daemon still stops the container", () => {
+  /** web's stop fails; the daemon finishes it after `exitAfterPolls` state reads (never: Infinity). */
+  async function run(exitAfterPolls: number) {
+    const web = running("id-web");
+    let polls = 0;
+    const runningAtStart: boolean[] = [];
+    const { deps, journal, docker } = setup((call) => {
+      if (call.startsWith("stop id-web")) throw new Error("docker stop timed out");
+      if (call === "start id-web") runningAtStart.push(web.State.Running);
+      if (call === "state id-web" && ++polls > exitAfterPolls) web.State = { ...web.State, Running: false };
+    });
+    docker.containers.set("id-web", web);
+    (deps as { sleep?: (ms: number) => Promise<void> }).sleep = async () => {};
+    const stopped = await stopUnit(deps, unit(), "run1");
+    expect(stopped.errors).toEqual([{ phase: "stop", item: "web", message: "docker stop timed out" }]);
+    const started = await startUnit(deps, unit(), stopped.stopped);
+    return { started, journal, docker, runningAtStart };
+  }
+
+  test("the start waits until it has exited, then starts it: never a no-op start on the dying container", async () => {
+    const { started, journal, docker, runningAtStart } = await run(3);
+    expect(started.restartFailed).toEqual([]);
+    expect(docker.calls.filter((c) => c.startsWith("start"))).toEqual(["start id-web"]);
+    // Started once the stopped incarnation had exited (a start on the running one is a no-op).
+    expect(runningAtStart).toEqual([false]);
+    expect(web(docker).State.Running).toBe(true);
+    expect(journal.entries()).toEqual([]);
+  });
+
+  test("still running after the bound: the start fails (reported), and the journal keeps it for recovery", async () => {
+    const { started, journal, docker } = await run(Number.POSITIVE_INFINITY);
+    expect(started.restartFailed).toEqual(["web"]);
+    expect(started.errors[0]?.message).toContain("is still stopping");
+    expect(docker.calls.filter((c) => c.startsWith("start"))).toEqual([]);
+    expect(docker.calls.filter((c) => c === "state id-web")).toHaveLength(STOP_SETTLE_SECONDS + 2);
+    expect(journal.entries().map((e) => e.containerName)).toEqual(["web"]);
+  });
+});
+
+const web = (docker: FakeDocker) => {
+  const c = [...docker.containers.values()].find((x) => x.Id === "id-web");
+  if (!c) throw new Error("no web");
+  return c;
+};
