@@ -92,6 +92,13 @@ export class FakeDocker implements Docker {
       .map((c) => ({ name: c.Name.replace(/^\//, ""), running: c.State.Running }));
   }
 
+  async containersOnNetwork(name: string) {
+    this.#op("ps network", name);
+    return [...this.containers.values()]
+      .filter((c) => Object.hasOwn(c.NetworkSettings?.Networks ?? {}, name))
+      .map((c) => c.Name.replace(/^\//, ""));
+  }
+
   async isRunning(ref: string) {
     this.#op("running?", ref);
     return this.#find(ref)?.State.Running === true;

@@ -164,6 +164,29 @@ describeReal(
       expect(await subnetNow()).toBe(subnet);
     }, 180_000);
 
+    test("--recreate-networks while the unit's container is on that network: it is reattached and runs again", async () => {
+      const other = `10.${octet}.79.0/24`;
+      await run(["docker", "rm", "-f", name], { check: false });
+      await run(["docker", "network", "rm", network]);
+      await run(["docker", "network", "create", "--subnet", other, network]);
+      await run([
+        ...["docker", "run", "-d", "--name", name, "--network", network, "-v", `${volume}:/data`],
+        ...[TEST_IMAGE, "sh", "-c", LOOP],
+      ]);
+      await run(["docker", "exec", name, "sh", "-c", "echo later > /data/d"]);
+      // The restore stops it (its volume is restored) before it replaces the network: stopped, docker
+      // no longer lists it on the network, yet it keeps an endpoint on the old network's ID.
+      const r = await cli("restore", "--unit", name, "--latest", "--yes", "--recreate-networks");
+      expect({ exit: r.exitCode, stderr: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, stderr: "" });
+      expect(await inspect("{{range .IPAM.Config}}{{.Subnet}}{{end}}", network)).toBe(subnet);
+      expect(await inspect("{{.State.Running}}")).toBe("true");
+      const netId = await inspect("{{.Id}}", network);
+      expect(
+        await inspect("{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.NetworkID}}{{end}}"),
+      ).toBe(`${network}=${netId}`);
+      expect((await run(["docker", "exec", name, "cat", "/data/d"])).stdout).toBe("data\n");
+    }, 180_000);
+
     test("a point whose volume snapshot is gone: --dry-run names what the backup protected but the point lacks", async () => {
       const listed = JSON.parse((await cli("snapshots", "--json")).stdout) as {
         points: { volumes: { name: string; id: string }[] }[];

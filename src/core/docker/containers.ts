@@ -87,6 +87,24 @@ export function containerOps(exec: Exec) {
         .map(([name = "", state = ""]) => ({ name, running: state === "running" }));
     },
 
+    /**
+     * Names of the containers attached to network `name`, stopped ones too (`docker ps -a --filter
+     * network=…`): `network inspect` lists only the running ones, yet a stopped one keeps its endpoint
+     * by network ID and cannot start once that network is replaced.
+     */
+    async containersOnNetwork(name: string): Promise<string[]> {
+      const r = await exec(
+        ["ps", "-a", "--no-trunc", "--filter", `network=${name}`, "--format", "{{.Names}}"],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      return r.stdout
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
+    },
+
     /** Full inspect of many containers in one process (per 1000); ones that do not exist are absent. */
     inspectContainers(refs: readonly string[]): Promise<ContainerInspect[]> {
       return inspectMany(exec, ["inspect", "--type", "container"], refs, ContainerInspectSchema);

@@ -78,8 +78,8 @@ export function networkSpec(
 
 /**
  * Creates missing networks; recreates conflicting ones only when the plan says so (the request had
- * `--recreate-networks`): attached containers are disconnected, the network replaced, and they are
- * connected again.
+ * `--recreate-networks`): attached containers, running or stopped, are disconnected, the network
+ * replaced, and they are connected again.
  */
 export async function applyNetworks(
   docker: Docker,
@@ -99,7 +99,14 @@ export async function applyNetworks(
     }
     o.log.info(`network ${step.name}: recreating`);
     const [live] = await docker.networkInspect([step.name]);
-    const attached = Object.values(live?.Containers ?? {}).flatMap((c) => (c.Name ? [c.Name] : []));
+    // The running ones (inspect), and the stopped ones (this restore's too): each keeps its endpoint
+    // by network ID, so one left attached could not start once the network is replaced.
+    const attached = [
+      ...new Set([
+        ...Object.values(live?.Containers ?? {}).flatMap((c) => (c.Name ? [c.Name] : [])),
+        ...(await docker.containersOnNetwork(step.name)),
+      ]),
+    ];
     for (const c of attached) await docker.networkDisconnect(step.name, c, { force: true });
     await docker.networkRemove(step.name);
     await docker.networkCreate(spec);
