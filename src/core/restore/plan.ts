@@ -41,9 +41,14 @@ export function planRestore(
   const volumes = wants("volumes") ? planVolumes(point, recipe, state, chosen, names) : [];
   const binds = wants("binds") ? planBinds(point, recipe, state, names, Boolean(request.as)) : [];
 
-  const touched = new Set([...volumes.map((v) => v.name), ...binds.map((b) => b.path)]);
+  const touchedVolumes = new Set(volumes.map((v) => v.name));
+  const touchedPaths = binds.flatMap((b) => [b.path, ...(b.realPath ? [b.realPath] : [])]);
   const stop = state.containers
-    .filter((c) => c.running && [...c.volumes, ...c.binds].some((x) => touched.has(x)))
+    .filter(
+      (c) =>
+        c.running &&
+        (c.volumes.some((v) => touchedVolumes.has(v)) || c.binds.some((x) => overlapsAny(x, touchedPaths))),
+    )
     .map((c) => ({ id: c.id, name: c.name }));
   const undo = [
     ...volumes
@@ -207,4 +212,15 @@ function databaseServices(dumps: readonly DumpStep[], recipe: LoadedRecipe | und
   );
   if (services.some((s) => s === undefined || !DOCKER_NAME.test(s))) return undefined;
   return [...new Set(services as string[])];
+}
+
+/**
+ * Whether a container's bind source is a restored path, under one, or above one (not `/`): a bind
+ * directory is replaced by a rename, so one mounting a subdirectory would go on writing into the old
+ * tree, which is then deleted, and one mounting a parent would write into the old tree meanwhile.
+ */
+function overlapsAny(bind: string, restored: readonly string[]): boolean {
+  return restored.some(
+    (p) => bind === p || bind.startsWith(`${p}/`) || (bind !== "/" && p.startsWith(`${bind}/`)),
+  );
 }

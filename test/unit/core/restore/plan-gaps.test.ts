@@ -41,6 +41,39 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
     expect(planRestore(request(), points, emptyState({ recipe: r })).missing).toEqual(["bind /srv/a"]);
   });
 
+  test("in place: containers mounting a restored bind, a directory under it, or one above it (not /) are stopped", () => {
+    const points = groupRestorePoints([
+      ...unitBackup("shop", "r1", base.timestamp, []),
+      manifest({ ...base, type: "bind", bind_source: "/srv/shop/data" }),
+    ]);
+    const r = recipe({
+      volumes: [],
+      bindMounts: [{ source: "/srv/shop/data", targets: [], kind: "directory" }],
+    });
+    const c = (id: string, bind: string, running = true) => ({
+      id,
+      name: id,
+      running,
+      volumes: [],
+      binds: [bind],
+    });
+    const containers = [
+      c("same", "/srv/shop/data"),
+      c("under", "/srv/shop/data/uploads"),
+      c("above", "/srv/shop"),
+      c("root", "/"),
+      c("sibling", "/srv/shop/data2"),
+      c("stopped", "/srv/shop/data/x", false),
+    ];
+    const plan = planRestore(
+      request({ what: "binds" }),
+      points,
+      emptyState({ recipe: r, containers, paths: { "/srv/shop/data": "directory" } }),
+    );
+    expect(plan.binds.map((b) => b.path)).toEqual(["/srv/shop/data"]);
+    expect(plan.stop.map((x) => x.name)).toEqual(["same", "under", "above"]);
+  });
+
   test("a single-file bind mount is planned as a file; an existing file gets an undo point", () => {
     const points = groupRestorePoints([
       ...unitBackup("shop", "r1", base.timestamp, []),
