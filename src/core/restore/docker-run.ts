@@ -1,4 +1,5 @@
 import { isRecord } from "../guards.ts";
+import { DOCKER_NAME } from "../names-rules.ts";
 import { hasRedaction } from "../snapshot/redact.ts";
 
 /**
@@ -66,12 +67,25 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
     else if (/[\r\n]/.test(e)) unpassable.push(`the value of ${key} has a line break`);
     else env.push(e);
   }
+  // The inspect is read back from a snapshot: a volume "name" that is a path would mount that host
+  // path, a ':' would add fields to `-v`.
   for (const m of Array.isArray(inspect.Mounts) ? inspect.Mounts.map(obj) : []) {
     const ro = m.RW === false ? ":ro" : "";
     const dest = str(m.Destination);
-    if (m.Type === "volume") argv.push("-v", `${(o.volumeName ?? id)(str(m.Name))}:${dest}${ro}`);
-    else if (m.Type === "bind") argv.push("-v", `${(o.bindPath ?? id)(str(m.Source))}:${dest}${ro}`);
-    else if (m.Type === "tmpfs") argv.push("--tmpfs", dest);
+    if (m.Type !== "volume" && m.Type !== "bind" && m.Type !== "tmpfs") continue;
+    if (!dest.startsWith("/") || dest.includes(":")) {
+      unpassable.push(`mount destination ${JSON.stringify(dest)} cannot be passed to docker run`);
+      continue;
+    }
+    if (m.Type === "tmpfs") argv.push("--tmpfs", dest);
+    else if (m.Type === "volume" && !DOCKER_NAME.test(str(m.Name)))
+      unpassable.push(`${JSON.stringify(str(m.Name))} is no volume name`);
+    else {
+      const src = m.Type === "volume" ? (o.volumeName ?? id)(str(m.Name)) : (o.bindPath ?? id)(str(m.Source));
+      if (src.includes(":"))
+        unpassable.push(`mount source ${JSON.stringify(src)} cannot be passed to docker run`);
+      else argv.push("-v", `${src}:${dest}${ro}`);
+    }
   }
   for (const [port, bindings] of Object.entries(obj(host.PortBindings))) {
     for (const b of Array.isArray(bindings) ? bindings.map(obj) : []) {
@@ -94,11 +108,20 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   }
   if (str(config.User)) argv.push("--user", str(config.User));
   if (str(config.WorkingDir)) argv.push("--workdir", str(config.WorkingDir));
-  if (host.Privileged === true) argv.push("--privileged");
-  for (const c of strs(host.CapAdd)) argv.push("--cap-add", c);
+  // As it was backed up; the plan says so, since the inspect comes from the snapshot.
+  if (host.Privileged === true) {
+    argv.push("--privileged");
+    warnings.push(`${name}: runs privileged, as recorded in the backup`);
+  }
+  const caps = strs(host.CapAdd);
+  for (const c of caps) argv.push("--cap-add", c);
+  if (caps.length) warnings.push(`${name}: gets capabilities ${caps.join(", ")}, as recorded in the backup`);
   for (const c of strs(host.CapDrop)) argv.push("--cap-drop", c);
   const entrypoint = strs(config.Entrypoint);
   if (entrypoint[0] !== undefined) argv.push("--entrypoint", entrypoint[0]);
+  // An image that starts like a flag would be read as one, and the next argument as the image.
+  if (!/^[A-Za-z0-9]/.test(str(config.Image)))
+    unpassable.push(`image ${JSON.stringify(str(config.Image))} is no image reference`);
   argv.push(str(config.Image), ...entrypoint.slice(1), ...strs(config.Cmd));
   if ([...entrypoint, ...strs(config.Cmd)].some(hasRedaction))
     unpassable.push("its command line held a secret that was redacted in the backup");

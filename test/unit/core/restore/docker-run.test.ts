@@ -168,3 +168,34 @@ describe("backed up, then started again: only real secrets stop a --start", () =
     expect(roundTrip([entry]).refused).toContain(`${key} was redacted in the backup`);
   });
 });
+
+describe("an inspect read back from a snapshot is untrusted", () => {
+  const forged = (over: { Mounts?: unknown[]; Image?: string; HostConfig?: Record<string, unknown> }) =>
+    rebuildDockerRun({
+      ...inspect,
+      ...(over.Mounts ? { Mounts: over.Mounts } : {}),
+      Config: { ...inspect.Config, ...(over.Image !== undefined ? { Image: over.Image } : {}) },
+      HostConfig: { ...inspect.HostConfig, ...over.HostConfig },
+    });
+
+  test("a volume 'name' that is a host path, or a ':' in a mount, is refused, never mounted", () => {
+    const asPath = forged({ Mounts: [{ Type: "volume", Name: "/etc", Destination: "/x", RW: true }] });
+    expect(asPath.refused).toContain('"/etc" is no volume name');
+    expect(asPath.argv.join(" ")).not.toContain("/etc:");
+    const extraField = forged({
+      Mounts: [{ Type: "bind", Source: "/srv/a", Destination: "/x:/y", RW: true }],
+    });
+    expect(extraField.refused).toContain('mount destination "/x:/y" cannot be passed to docker run');
+  });
+
+  test("an image that looks like a flag is refused; privileged and added capabilities are said in the plan", () => {
+    expect(forged({ Image: "--privileged" }).refused).toContain('image "--privileged" is no image reference');
+    const priv = forged({ HostConfig: { Privileged: true, CapAdd: ["NET_ADMIN"] } });
+    expect(priv.refused).toBeUndefined();
+    expect(priv.argv).toContain("--privileged");
+    expect(priv.warnings).toEqual([
+      "web: runs privileged, as recorded in the backup",
+      "web: gets capabilities NET_ADMIN, as recorded in the backup",
+    ]);
+  });
+});
