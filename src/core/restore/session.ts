@@ -67,7 +67,7 @@ export async function prepareRestore(
 
 /**
  * Takes the host-wide lock, starts what a dead run left stopped (so its containers count as running
- * when deciding what to stop), plans again if that changed anything, and executes.
+ * when deciding what to stop), plans again from what runs now, and executes.
  */
 export async function runRestore(
   ctx: RestoreContext,
@@ -82,12 +82,20 @@ export async function runRestore(
     log: ctx.log,
   });
   try {
-    const healed = await recoverIfNeeded(ctx, lock.tookOverFrom);
-    let plan = ready.plan;
-    if (healed?.started.length) {
-      const state = await readCurrentState(ctx.docker, ctx.config, plan.request, ready.point, ready.recipe);
-      plan = planRestore(plan.request, points, state);
-    }
+    await recoverIfNeeded(ctx, lock.tookOverFrom);
+    // Planned again under the lock: the plan shown may be minutes old (a prompt), and what runs now
+    // decides what must be stopped (a container started since, one a backup's cold window had stopped,
+    // one the heal just started). Never fewer stops than needed: always the fresh plan.
+    const state = await readCurrentState(
+      ctx.docker,
+      ctx.config,
+      ready.plan.request,
+      ready.point,
+      ready.recipe,
+    );
+    const plan = planRestore(ready.plan.request, points, state);
+    const added = plan.stop.filter((c) => !ready.plan.stop.some((x) => x.id === c.id)).map((c) => c.name);
+    if (added.length) ctx.log.warn(`running now, so stopped for the restore as well: ${added.join(", ")}`);
     return await executeRestore({ ...ctx, version }, plan, ready);
   } finally {
     lock.release();
