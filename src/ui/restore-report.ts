@@ -65,6 +65,10 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
       lines.push(
         `               ${b.service}: ${b.source} -> ${b.target}${b.readOnly ? " (read-only)" : ""}`,
       );
+    for (const r of plan.override.renamed ?? [])
+      lines.push(
+        `               ${r.kind} ${r.key}: ${r.to}${r.external ? " (external)" : ""}, not the original's ${r.from}`,
+      );
   }
   if (plan.start?.kind === "compose")
     lines.push(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import {
@@ -89,6 +89,24 @@ describeReal(
         CHECKSUMS,
       ]);
       expect(seen.stdout).toBe(atBackup);
+    }, 300_000);
+
+    test("restore --as: the copy's volume keeps its data under the copy's dir, the original's device is untouched", async () => {
+      writeFileSync(join(device, "a.txt"), "later\n");
+      const copy = `${name.replace(/-/g, "")}cp`;
+      const r = await cli("restore", "--unit", name, "--latest", "--only", "volumes", "--as", copy, "--yes");
+      expect({ exit: r.exitCode, stderr: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, stderr: "" });
+      const copyVolume = `${copy}_${volume}`;
+      try {
+        const opts = JSON.parse(
+          (await run(["docker", "volume", "inspect", "-f", "{{json .Options}}", copyVolume])).stdout,
+        );
+        expect(opts.device).not.toBe(device);
+        expect(readFileSync(join(opts.device, "a.txt"), "utf8")).toBe("hello\n");
+        expect(readFileSync(join(device, "a.txt"), "utf8")).toBe("later\n");
+      } finally {
+        await run(["docker", "volume", "rm", "-f", copyVolume], { check: false });
+      }
     }, 300_000);
   },
 );

@@ -139,8 +139,8 @@ describeCompose(
       }
       expect(r.exitCode).not.toBe(0);
       // The undo dump is the first write: the app was stopped for it, the database not yet.
-    expect(r.stderr).toContain("the undo dump of");
-    expect(r.stderr).toContain(`nothing was overwritten: started ${app} again`);
+      expect(r.stderr).toContain("the undo dump of");
+      expect(r.stderr).toContain(`nothing was overwritten: started ${app} again`);
       expect(r.stderr).not.toContain("left stopped");
       const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app, db]);
       expect(state.stdout.trim().split("\n")).toEqual(["true", "true"]);

@@ -13,9 +13,17 @@ export interface ComposeFacts {
   version?: string;
   /** Per compose network key: whether the files set a driver, an IPAM config (subnet, ranges). */
   networks: Record<string, { driver: boolean; subnet: boolean }>;
+  /**
+   * The top-level volume and network entries that name their object themselves (`name:`,
+   * `external`) or keep a volume's data elsewhere (`driver_opts`), as `-f a -f b` merges them:
+   * what a side-by-side copy must rename or move (copy.ts). Absent when there is none.
+   */
+  fixed?: { volumes: Record<string, Obj>; networks: Record<string, Obj> };
+  /** Services that share a container by name (`volumes_from`, `network_mode: container:NAME`). */
+  sharing?: { service: string; key: "volumes_from" | "network_mode"; container: string }[];
 }
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
 
 /** Undefined when a compose file is missing or does not parse: then nothing counts as automatic. */
@@ -32,6 +40,8 @@ export function readComposeFacts(recipe: LoadedRecipe): ComposeFacts | undefined
 /** Later files add to earlier ones, as `-f a -f b` merges them. Pure. */
 export function composeFacts(texts: readonly string[]): ComposeFacts | undefined {
   const facts: ComposeFacts = { networks: {} };
+  const merged: Record<"volumes" | "networks", Obj> = { volumes: {}, networks: {} };
+  const sharing: NonNullable<ComposeFacts["sharing"]> = [];
   for (const [i, text] of texts.entries()) {
     let doc: Obj;
     try {
@@ -50,8 +60,51 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
         subnet: was.subnet || (Array.isArray(config) && config.length > 0),
       };
     }
+    mergeInto(merged.volumes, obj(doc.volumes));
+    mergeInto(merged.networks, obj(doc.networks));
+    for (const x of containersShared(obj(doc.services)))
+      if (!sharing.some((y) => JSON.stringify(y) === JSON.stringify(x))) sharing.push(x);
   }
+  const pick = (entries: Obj, keys: string[]) =>
+    Object.fromEntries(
+      Object.entries(entries)
+        .map(([k, v]) => [k, obj(v)] as const)
+        .filter(([, e]) => keys.some((key) => e[key] !== undefined && e[key] !== false)),
+    );
+  const fixed = {
+    volumes: pick(merged.volumes, ["name", "external", "driver_opts"]),
+    networks: pick(merged.networks, ["name", "external"]),
+  };
+  if (Object.keys(fixed.volumes).length || Object.keys(fixed.networks).length) facts.fixed = fixed;
+  if (sharing.length) facts.sharing = sharing;
   return facts;
+}
+
+/** As compose v2 merges files: mappings key by key, anything else replaced by the later file. */
+function mergeInto(into: Obj, from: Obj): void {
+  for (const [k, v] of Object.entries(from)) {
+    if (k === "__proto__") continue; // untrusted text: an assignment to it would swap the prototype
+    const was = into[k];
+    if (isRecord(v) && isRecord(was)) {
+      const copy = { ...was };
+      mergeInto(copy, v);
+      into[k] = copy;
+    } else if (v !== null || !(k in into)) into[k] = v;
+  }
+}
+
+function containersShared(services: Obj): NonNullable<ComposeFacts["sharing"]> {
+  const found: NonNullable<ComposeFacts["sharing"]> = [];
+  for (const [service, raw] of Object.entries(services)) {
+    const s = obj(raw);
+    const from = Array.isArray(s.volumes_from) ? s.volumes_from : [];
+    for (const f of from)
+      if (typeof f === "string" && f.startsWith("container:"))
+        found.push({ service, key: "volumes_from", container: f.slice(10).split(":")[0] ?? "" });
+    if (typeof s.network_mode === "string" && s.network_mode.startsWith("container:"))
+      found.push({ service, key: "network_mode", container: s.network_mode.slice(10) });
+  }
+  return found;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { isAbsolute, posix } from "node:path";
 import { pathUnder } from "../safe-paths.ts";
-import { type Renamer, renamer } from "./names.ts";
+import { composeProjectOf, type Renamer, renamer } from "./names.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import type { RestoreRequest } from "./types.ts";
 
@@ -34,7 +34,7 @@ export function unitLayout(
     dir,
     ...(home ? { home } : {}),
     relocated: !atHome,
-    names: renamer(request.as, dir, home),
+    names: renamer(request.as, dir, home, composeProjectOf(recipe)),
   };
 }
 

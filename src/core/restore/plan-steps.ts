@@ -34,7 +34,8 @@ export function planVolumes(
         files: s.files,
         action: state.volumes[name] ? "overwrite" : "create",
         driver: meta?.driver ?? "local",
-        options: meta?.options ?? {},
+        // A copy's bind volume keeps its data under the copy's dir, never in the original's device.
+        options: names.volumeOptions(meta?.options ?? {}),
         labels: names.labels(meta?.labels ?? {}),
       };
     });

@@ -4,6 +4,7 @@ import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 import { composeOverride } from "./compose-override.ts";
+import { isolateCopy } from "./copy.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
 import { PROJECT_LABEL } from "./names.ts";
@@ -70,11 +71,18 @@ export function planRestore(
     warnings.push("this point has no recipe: no compose files to write");
   const differing = filesRefusal(files, targetDir, request);
   if (differing) refusals.push(differing);
-  // A bind the point holds is mounted from where it is restored (a copy's own); others stay as they were.
-  const fromPoint = (s: string) => (point.binds.some((b) => b.source === s) ? names.bind(s) : undefined);
+  // A copy is kept off the original's volumes, networks and bind paths (copy.ts). In place, a bind
+  // the point holds is mounted from where it is restored; others stay as they were.
+  const copy = request.as
+    ? isolateCopy({ point, recipe, state, names, volumes, networks, start: request.start })
+    : undefined;
+  refusals.push(...(copy?.refusals ?? []));
+  warnings.push(...(copy?.warnings ?? []));
+  const fromPoint =
+    copy?.bindPath ?? ((s: string) => (point.binds.some((b) => b.source === s) ? names.bind(s) : undefined));
   const override =
     (wants("recipe") || request.start) && recipe?.unit.type === "compose" && layout.relocated
-      ? composeOverride(recipe, targetDir, fromPoint, state.compose, warnings)
+      ? composeOverride(recipe, targetDir, fromPoint, state.compose, warnings, copy?.objects)
       : undefined;
 
   const started = request.start

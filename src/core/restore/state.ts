@@ -6,6 +6,7 @@ import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
 import { readComposeFacts } from "./compose-facts.ts";
+import { copyObjects } from "./copy.ts";
 import { unitLayout } from "./layout.ts";
 import type { RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe, sha256File } from "./recipe.ts";
@@ -23,9 +24,18 @@ export async function readCurrentState(
   recipe: LoadedRecipe | undefined,
 ): Promise<CurrentState> {
   const { dir: targetDir, names } = unitLayout(request, recipe, config.paths.restore_dir, point.unit);
+  const compose = recipe?.unit.type === "compose" ? readComposeFacts(recipe) : undefined;
+  // A copy's own names for the volumes and networks its compose files fix (one may exist already).
+  const renamed = request.as && recipe && compose ? copyObjects(recipe, compose, names).renamed : [];
   const labelsOf = (n: string) => recipe?.unit.volumes.find((v) => v.name === n)?.labels ?? {};
-  const volumeNames = point.volumes.map((v) => names.volume(v.name, labelsOf(v.name)));
-  const networkNames = (recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {}));
+  const volumeNames = unique([
+    ...point.volumes.map((v) => names.volume(v.name, labelsOf(v.name))),
+    ...renamed.filter((r) => r.kind === "volume").map((r) => r.to),
+  ]);
+  const networkNames = unique([
+    ...(recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {})),
+    ...renamed.filter((r) => r.kind === "network").map((r) => r.to),
+  ]);
   const volumes: CurrentState["volumes"] = {};
   for (const v of volumeNames.length ? await docker.volumeInspect(volumeNames) : []) {
     // Where the data is while nothing runs: a bind volume's device, else the mountpoint.
@@ -62,7 +72,6 @@ export async function readCurrentState(
     const link = symlinkAtOrAbove(to, fileRoot(targetDir, config.paths.restore_dir, request.targetDir));
     if (link) symlinks[to] = { ...link, resolved: resolveExisting(to) };
   }
-  const compose = recipe?.unit.type === "compose" ? readComposeFacts(recipe) : undefined;
   return {
     ...(request.envFile
       ? {
@@ -143,3 +152,5 @@ export async function listContainers(docker: Docker): Promise<ContainerState[]> 
     };
   });
 }
+
+const unique = (xs: string[]) => [...new Set(xs)];

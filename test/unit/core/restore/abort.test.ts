@@ -70,7 +70,10 @@ test("a restore that failed before any data was replaced starts what it stopped 
   registerRestoreEnd(s.d, "shop", s.temp, { stopped, undoPoint: "shop@restore-1", done: false });
   await s.lifecycle.runAll();
   expect(s.docker.calls.filter((c) => c.startsWith("start"))).toEqual(["start c1", "start c2"]);
-  expect(infos).toEqual(["nothing was overwritten: started db again", "nothing was overwritten: started web again"]);
+  expect(infos).toEqual([
+    "nothing was overwritten: started db again",
+    "nothing was overwritten: started web again",
+  ]);
   expect(s.warnings).toEqual(["undo point: kopi-docka restore --unit shop --run shop@restore-1"]);
   s.dir.remove();
 });
