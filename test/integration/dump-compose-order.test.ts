@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeCompose, runCompose } from "../helpers/compose.ts";
+import { feedOf, watchEvents } from "../helpers/docker-events.ts";
 import { QUICK_STOP, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { DB_IMAGE, requireImages } from "./db-helpers.ts";
 
@@ -58,29 +59,7 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
   test("the app's volume and the database come back; the app and the worker start after the dump is fed", async () => {
     await sqlite("DELETE FROM q; INSERT INTO q VALUES (2, 'beta')");
     await run(["docker", "exec", app, "sh", "-c", "echo two > /uploads/f"]);
-    // Streamed as they happen: dockerd keeps only its last 256 events for a later `--since` query.
-    const watch = Bun.spawn(
-      [
-        ...["docker", "events", "--filter", `container=${app}`, "--filter", `container=${worker}`],
-        ...[
-          "--filter",
-          `container=${db}`,
-          "--format",
-          "{{.TimeNano}} {{.Actor.Attributes.name}} {{.Action}}",
-        ],
-      ],
-      { stdout: "pipe", stderr: "ignore" },
-    );
-    let seen = "";
-    const reading = (async () => {
-      for await (const chunk of watch.stdout) seen += new TextDecoder().decode(chunk);
-    })();
-    // Subscribed once it reports an exec of ours.
-    for (let i = 0; i < 100 && !seen.includes("exec_die"); i++) {
-      await run(["docker", "exec", db, "true"]);
-      await Bun.sleep(100);
-    }
-    expect(seen).toContain("exec_die");
+    const watch = await watchEvents([app, worker, db], db);
     const r = await runCli(
       ["restore", "--config", config, "--unit", project, "--latest", "--yes", "--json"],
       {
@@ -93,30 +72,22 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
     expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("1:alpha");
     expect(await upload()).toBe("one");
 
-    await run(["docker", "exec", db, "true"]);
-    for (let i = 0; i < 100 && !seen.trimEnd().endsWith("exec_die"); i++) await Bun.sleep(100);
-    watch.kill();
-    await reading;
-    const events = seen
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => {
-        const [t, name, ...action] = l.split(" ");
-        return { t: BigInt(t ?? "0"), name, action: action.join(" ") };
-      });
+    const events = await watch.stop();
     // The feed: the restore command's exec (`sqlite3 … .open --new`) until its exec_die.
-    const feeding = events.findIndex((e) => e.name === db && e.action.includes(".open --new"));
-    const fed = events.slice(feeding).find((e) => e.name === db && e.action.startsWith("exec_die"));
-    expect(feeding).toBeGreaterThan(-1);
-    expect(fed).toBeDefined();
+    const feed = feedOf(events, db, ".open --new");
+    expect(feed.started).toBeDefined();
+    expect(feed.ended).toBeDefined();
     for (const name of [app, worker]) {
       const stopped = events.find((e) => e.name === name && e.action === "stop");
       const started = events.find((e) => e.name === name && e.action === "start");
-      expect({ name, stopped: (stopped?.t ?? 2n ** 64n) < (events[feeding]?.t ?? 0n) }).toEqual({
+      expect({ name, stopped: (stopped?.t ?? 2n ** 64n) < (feed.started ?? 0n) }).toEqual({
         name,
         stopped: true,
       });
-      expect({ name, started: (started?.t ?? 0n) > (fed?.t ?? 0n) }).toEqual({ name, started: true });
+      expect({ name, started: (started?.t ?? 0n) > (feed.ended ?? 2n ** 64n) }).toEqual({
+        name,
+        started: true,
+      });
     }
     expect(events.filter((e) => e.name === db && /^(stop|kill|die)$/.test(e.action))).toEqual([]);
     const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app, worker, db]);

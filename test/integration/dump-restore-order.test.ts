@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeCompose, runCompose } from "../helpers/compose.ts";
+import { feedOf, watchEvents } from "../helpers/docker-events.ts";
 import { QUICK_STOP, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { DB_IMAGE, requireImages } from "./db-helpers.ts";
 
@@ -81,46 +82,19 @@ describeCompose(
 
     test("--start with the app stopped: compose starts the database alone, it is fed, then the app starts", async () => {
       await run(["docker", "stop", "-t", "5", app]);
-      // Streamed as they happen: dockerd keeps only its last 256 events for a later `--since` query.
-      const watch = Bun.spawn(
-        [
-          ...["docker", "events", "--filter", `container=${app}`, "--filter", `container=${db}`],
-          ...["--format", "{{.TimeNano}} {{.Actor.Attributes.name}} {{.Action}}"],
-        ],
-        { stdout: "pipe", stderr: "ignore" },
-      );
-      let seen = "";
-      const reading = (async () => {
-        for await (const chunk of watch.stdout) seen += new TextDecoder().decode(chunk);
-      })();
-      // Subscribed once it reports an exec of ours.
-      for (let i = 0; i < 100 && !seen.includes("exec_die"); i++) {
-        await run(["docker", "exec", db, "true"]);
-        await Bun.sleep(100);
-      }
-      expect(seen).toContain("exec_die");
+      const watch = await watchEvents([app, db], db);
       const r = await restore("--latest", "--start");
       expect({ exit: r.exitCode, err: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, err: "" });
       expect(JSON.parse(r.stdout).dumps).toEqual([db]);
       expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("1:alpha");
-      for (let i = 0; i < 50 && !seen.includes(`${app} start`); i++) await Bun.sleep(100);
-      watch.kill();
-      await reading;
-      const events = seen
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => {
-          const [t, name, ...action] = l.split(" ");
-          return { t: BigInt(t ?? "0"), name, action: action.join(" ") };
-        });
-      const feeding = events.findIndex((e) => e.name === db && e.action.includes(".open --new"));
-      const fed = events.slice(feeding).find((e) => e.name === db && e.action.startsWith("exec_die"));
+      const events = await watch.stop();
+      const feed = feedOf(events, db, ".open --new");
       const dbStart = events.find((e) => e.name === db && e.action === "start");
       const appStart = events.find((e) => e.name === app && e.action === "start");
-      expect(feeding).toBeGreaterThan(-1);
+      expect(feed.started).toBeDefined();
       expect({
-        dbBeforeFeed: (dbStart?.t ?? 2n ** 64n) < (events[feeding]?.t ?? 0n),
-        appAfterFeed: (appStart?.t ?? 0n) > (fed?.t ?? 2n ** 64n),
+        dbBeforeFeed: (dbStart?.t ?? 2n ** 64n) < (feed.started ?? 0n),
+        appAfterFeed: (appStart?.t ?? 0n) > (feed.ended ?? 2n ** 64n),
       }).toEqual({ dbBeforeFeed: true, appAfterFeed: true });
       const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app, db]);
       expect(state.stdout.trim().split("\n")).toEqual(["true", "true"]);
