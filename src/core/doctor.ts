@@ -82,7 +82,11 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
   checks.push(...(await alertChecks(config, paths)));
-  const dr = drFreshness(config, { configPath, passwordFile: paths.passwordFile });
+  const dr = drFreshness(
+    config,
+    { configPath, passwordFile: paths.passwordFile },
+    input.setup.kopia.options.hostname,
+  );
   if (dr) checks.push({ id: "dr-bundle", ...dr });
   return checks;
 }

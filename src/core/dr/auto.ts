@@ -23,9 +23,10 @@ export interface AutoExportResult {
 
 /**
  * What decides "the config or the repository changed": the config text, the password, every carried
- * file and variable, and where the repository is. Not the unit inventory (a new restore point every
- * night is not a reason for a new bundle: restore --latest finds it). Salted with the host name and
- * kept in the 0700 state dir; it never leaves it.
+ * file and variable, where the repository is, and which units there are (recover.sh --restore-all
+ * restores those the bundle lists: a unit added since would be left out). Not their restore points (a
+ * new one every night is not a reason for a new bundle: restore --latest finds it). Salted with the
+ * host name and kept in the 0700 state dir; it never leaves it.
  */
 export function bundleFingerprint(input: BundleInput): string {
   const h = createHash("sha256").update(
@@ -35,15 +36,21 @@ export function bundleFingerprint(input: BundleInput): string {
   for (const e of input.env) h.update(`\0${e.variable}=${e.value}`);
   const storage = isRecord(input.repositoryStatus) ? input.repositoryStatus.storage : undefined;
   h.update(`\0${JSON.stringify(storage ?? null)}`);
+  h.update(`\0${JSON.stringify([...new Set(input.units.map((u) => `${u.host}/${u.unit}`))].sort())}`);
   return h.digest("hex");
 }
 
-/** The bundles `export_after_backup` wrote for `host`, oldest first (names sort by time). */
-export function autoBundles(dir: string, host?: string): string[] {
+/**
+ * The bundles `export_after_backup` wrote for `host`, oldest first (names sort by time). The whole
+ * name is matched: in a directory hosts share, host `web`'s prefix is also `web-prod`'s, whose
+ * bundles would have been pruned as `web`'s own (its fresh one first, every time).
+ */
+export function autoBundles(dir: string, host: string): string[] {
   if (!existsSync(dir)) return [];
-  const prefix = host ? `kopi-docka-dr-${host}-` : "kopi-docka-dr-";
+  const escaped = host.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const name = new RegExp(`^kopi-docka-dr-${escaped}-\\d{8}T\\d{6}Z\\.age$`);
   return readdirSync(dir)
-    .filter((f) => f.startsWith(prefix) && f.endsWith(".age"))
+    .filter((f) => name.test(f))
     .sort()
     .map((f) => join(dir, f));
 }
@@ -91,16 +98,17 @@ function readLast(stateDir: string): { fingerprint: string; file: string } | und
 }
 
 /**
- * doctor: with `export_after_backup` set, the newest bundle must be newer than the config file and
- * the password file (a change after it means the bundle would bring back the old setup).
+ * doctor: with `export_after_backup` set, this host's newest bundle must be newer than the config file
+ * and the password file (a change after it means the bundle would bring back the old setup).
  */
 export function drFreshness(
   config: Config,
   files: { configPath: string | undefined; passwordFile: string },
+  host: string,
 ): { status: "ok" | "warn"; detail: string; hint?: string } | undefined {
   const dir = config.dr.export_after_backup;
   if (!dir) return undefined;
-  const newest = autoBundles(dir).pop();
+  const newest = autoBundles(dir, host).pop();
   if (!newest)
     return {
       status: "warn",
