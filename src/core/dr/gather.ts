@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { isRecord } from "../guards.ts";
 import type { RestorePoint } from "../restore/points.ts";
 import type { CarriedFile, EnvSecret, UnitEntry } from "./model.ts";
 
@@ -45,7 +46,21 @@ export function gatherSecrets(config: unknown, passwordFile: string, environment
     if (value === undefined) warnings.push(`${key}: $${variable} is not set; its value is not in the bundle`);
     else env.push({ key, variable, value });
   }
+  for (const key of rcloneWithoutConfigFile(config))
+    warnings.push(
+      `${key}: rclone's own config (the remote and its credentials) is not in the bundle; set ${key}.config_file to it (\`rclone config file\` says where it is) and export again`,
+    );
   return { carried, env, warnings };
+}
+
+/** Keys of rclone repositories (the repository, replicas) that use rclone's default config file. */
+function rcloneWithoutConfigFile(config: unknown): string[] {
+  const c = isRecord(config) ? config : {};
+  const replicas = Array.isArray(c.replicas) ? c.replicas : [];
+  return [
+    ["repository", c.repository] as const,
+    ...replicas.map((r, i) => [`replicas.${i}`, r] as const),
+  ].flatMap(([key, r]) => (isRecord(r) && r.backend === "rclone" && !r.config_file ? [key] : []));
 }
 
 /** Each unit's newest complete restore point recorded by `host` (points come newest first). */

@@ -92,6 +92,25 @@ describe("DR bundle", () => {
     ]);
   });
 
+  test("an rclone repository or replica on rclone's default config: the export says its remote is not carried", () => {
+    const g = gatherSecrets(
+      {
+        repository: { backend: "rclone", remote_path: "r:x", password_file: "/p" },
+        replicas: [
+          { name: "a", backend: "rclone", remote_path: "s:y", config_file: "/nonexistent-rc" },
+          { name: "b", backend: "rclone", remote_path: "t:z" },
+        ],
+      },
+      "/p",
+      {},
+    );
+    expect(g.warnings).toEqual([
+      "replicas.0.config_file: /nonexistent-rc does not exist; not in the bundle",
+      "repository: rclone's own config (the remote and its credentials) is not in the bundle; set repository.config_file to it (`rclone config file` says where it is) and export again",
+      "replicas.1: rclone's own config (the remote and its credentials) is not in the bundle; set replicas.1.config_file to it (`rclone config file` says where it is) and export again",
+    ]);
+  });
+
   test("the drill's config moves every path under its own dir and drops hooks, alerts and metrics", () => {
     const text = `[repository]\npath = "/srv/repo"\npassword_file = "/p"\n[backup.hooks]\npre_restore = "/h"\n[alerts]\nca_file = "/etc/kd/it's ca.pem"\n[metrics]\ntextfile = "/m"\n`;
     const m = bundleManifest(input);
