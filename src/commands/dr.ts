@@ -6,6 +6,7 @@ import { VERSION } from "../version.ts";
 import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
 import drill from "./dr-drill.ts";
+import open from "./dr-open.ts";
 
 const exportCmd = defineCommand({
   meta: {
@@ -46,6 +47,9 @@ const exportCmd = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "dr", description: "Disaster recovery: export a bundle, prove one works (drill)" },
-  subCommands: { export: exportCmd, drill },
+  meta: {
+    name: "dr",
+    description: "Disaster recovery: export a bundle, open one (no age needed), prove one works (drill)",
+  },
+  subCommands: { export: exportCmd, open, drill },
 });

@@ -47,8 +47,8 @@ export function renderDrill(r: DrillResult): string[] {
 }
 
 /** Asks for a bundle's passphrase on the terminal; cancel is exit 130, nothing done. */
-export async function askPassphrase(): Promise<string> {
+export async function askPassphrase(what: "drill" | "open" = "drill"): Promise<string> {
   const v = await p.password({ message: "Bundle passphrase" });
-  if (p.isCancel(v)) throw new InterruptedError("SIGINT", "drill cancelled at the prompt");
+  if (p.isCancel(v)) throw new InterruptedError("SIGINT", `${what} cancelled at the prompt`);
   return v;
 }

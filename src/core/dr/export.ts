@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { CONFIG_TEMPLATE } from "../../config/template.ts";
 import { errnoCode } from "../caught.ts";
@@ -61,6 +61,31 @@ export function readPassphrase(file: string): string {
       "use a longer one, or omit --passphrase-file to have one generated",
     );
   return text;
+}
+
+/**
+ * A passphrase file that opens a bundle: like the repository password file, it must be private
+ * (no access for group or others) and owned by the user running kopi-docka (root, for recover.sh).
+ */
+export function readPrivatePassphrase(file: string): string {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new UsageError(`cannot read --passphrase-file ${file} (${errnoCode(e)})`);
+  }
+  if ((st.mode & 0o077) !== 0)
+    throw new UsageError(
+      `--passphrase-file ${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`,
+      `chmod 600 ${file}`,
+    );
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid)
+    throw new UsageError(
+      `--passphrase-file ${file} is owned by uid ${st.uid}, not ${uid}`,
+      `chown ${uid} ${file}`,
+    );
+  return readPassphrase(file);
 }
 
 const stamp = (d: Date) =>

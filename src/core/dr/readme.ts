@@ -10,15 +10,20 @@ ${name} is an age-encrypted tar (https://age-encryption.org, passphrase mode). I
 kopi-docka config, the repository password and every credential needed to reach the backups.
 The passphrase was shown once when it was made; it is not stored anywhere by kopi-docka.
 
-To open it on any Linux machine (kopi-docka not needed):
+To open it with kopi-docka (the one binary is enough: no network, no config, no age):
+  kopi-docka dr open ${name} --to ./kopi-docka-dr   # asks for the passphrase
+  less kopi-docka-dr/README.txt
+It checks every file against SHA256SUMS and writes nothing unless all match (files 0600).
+
+Or on any Linux machine with age (kopi-docka not needed):
   apt-get install age          # Debian/Ubuntu; other systems: the "age" package
   umask 077
   age -d -o kopi-docka-dr.tar ${name}      # asks for the passphrase
   tar -xf kopi-docka-dr.tar                  # makes ./kopi-docka-dr/
   less kopi-docka-dr/README.txt
 
-age refuses a wrong passphrase or a damaged file, so what comes out is exactly what went in.
-Or, with kopi-docka installed: kopi-docka dr drill ${name}   (proves the bundle works).
+Both refuse a wrong passphrase or a damaged file, so what comes out is exactly what went in.
+To prove the bundle works first: kopi-docka dr drill ${name}
 `;
 }
 
@@ -32,7 +37,8 @@ export function bundleReadme(m: BundleManifest): string {
   return `KOPI-DOCKA DISASTER RECOVERY — host ${m.host}
 Bundle made ${m.created} by kopi-docka ${m.kopi_docka_version}${m.kopia_version ? `, kopia ${m.kopia_version}` : ""}.
 
-This directory is everything needed to bring this host's Docker units back on a new machine:
+This directory (opened with \`kopi-docka dr open\`, or age and tar) is everything needed to bring
+this host's Docker units back on a new machine:
   config.toml                   the kopi-docka config (it was at ${m.config_path})
   secrets/repository.password   the repository password (it was at ${m.password_file})
   secrets/files/                files the config points at (credentials, keys, CA bundles)
