@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
-import { type SshServer, serversAvailable, startSshd } from "../helpers/servers.ts";
+import { type SshServer, serversAvailable, startS3, startSshd, type TestServer } from "../helpers/servers.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
@@ -14,6 +14,7 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
   const name = uniqueName("kdt-replica");
   const volume = `${name}-v`;
   let ssh: SshServer;
+  let s3: TestServer;
   let config = "";
   const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
   const inside = async () =>
@@ -30,7 +31,9 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
 
   beforeAll(async () => {
     if (!serversAvailable.sshd) throw new Error("sshd missing: run scripts/test-env.sh");
+    if (!serversAvailable.moto) throw new Error("moto_server missing: run scripts/test-env.sh");
     ssh = await startSshd(join(dir.path, "sshd"));
+    s3 = await startS3(dir.path, ["kdt-shared"]);
     const replica = (path: string) =>
       `\n[[replicas]]\nname = "offsite"\nbackend = "sftp"\nhost = "127.0.0.1"\nport = ${ssh.port}\nuser = "${ssh.user}"\n` +
       `path = "${path}"\nkey_file = "${ssh.keyFile}"\nknown_hosts_file = "${ssh.knownHosts}"\n`;
@@ -47,6 +50,7 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     await run(["docker", "rm", "-f", name], { check: false });
     await run(["docker", "volume", "rm", "-f", volume], { check: false });
     await ssh?.stop();
+    await s3?.stop();
     dir.remove();
   }, 60_000);
 
@@ -77,6 +81,52 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     const r = await cli("repo", "sync", "--replica", "offsite");
     expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
     expect(r.stdout).toContain("replica offsite (sftp://");
+  }, 120_000);
+
+  /** The main config plus one more replica, synced by hand with `repo sync --replica NAME --json`. */
+  const withReplica = (file: string, toml: string) => {
+    const path = join(dir.path, file);
+    writeFileSync(path, `${readFileSync(config, "utf8")}\n[[replicas]]\n${toml}`);
+    return async (replica: string) => {
+      const r = await runCli(["repo", "sync", "--replica", replica, "--json", "--config", path], { env });
+      return { exit: r.exitCode, stderr: r.stderr, results: r.stdout ? JSON.parse(r.stdout) : undefined };
+    };
+  };
+
+  test("a first sync into an S3 prefix holding another object is refused; the object survives", async () => {
+    writeFileSync(join(dir.path, "s3-id"), "AKIDREPLICA\n", { mode: 0o600 });
+    writeFileSync(join(dir.path, "s3-secret"), `s3-${crypto.randomUUID()}\n`, { mode: 0o600 });
+    const theirs = `http://127.0.0.1:${s3.port}/kdt-shared/shared/report.csv`;
+    expect((await fetch(theirs, { method: "PUT", body: "not kopia\n" })).ok).toBe(true);
+    const sync = withReplica(
+      "s3.toml",
+      `name = "shared"\nbackend = "s3"\nbucket = "kdt-shared"\nprefix = "shared/"\nendpoint = "127.0.0.1:${s3.port}"\n` +
+        `tls = false\naccess_key_id_file = "${join(dir.path, "s3-id")}"\nsecret_access_key_file = "${join(dir.path, "s3-secret")}"\n`,
+    );
+    const r = await sync("shared");
+    const list = await (await fetch(`http://127.0.0.1:${s3.port}/kdt-shared?list-type=2`)).text();
+    expect(list).toContain("<Key>shared/report.csv</Key>");
+    expect(r.exit).toBe(3);
+    expect(r.results).toEqual([expect.objectContaining({ name: "shared", status: "failed" })]);
+    expect(r.results[0].error).toContain("replica shared at s3://kdt-shared/shared/");
+    expect(r.results[0].error).toContain("holds 1 object(s) that are not this repository");
+  }, 120_000);
+
+  test("a filesystem replica whose copy vanished after a first sync fails; no new copy is made", async () => {
+    const usb = join(dir.path, "usb");
+    const sync = withReplica(
+      "usb.toml",
+      `name = "usb"\nbackend = "filesystem"\npath = "${join(usb, "kopia")}"\n`,
+    );
+    const first = await sync("usb");
+    expect({ exit: first.exit, stderr: first.stderr }).toMatchObject({ exit: 0 });
+    expect(existsSync(join(usb, "kopia", "kopia.repository.f"))).toBe(true);
+    rmSync(usb, { recursive: true, force: true }); // the disk is not mounted any more
+    const r = await sync("usb");
+    expect(r.exit).toBe(3);
+    expect(r.results).toEqual([expect.objectContaining({ name: "usb", status: "failed" })]);
+    expect(r.results[0].error).toContain("no longer holds the copy");
+    expect(existsSync(usb)).toBe(false);
   }, 120_000);
 
   test("the primary gone: restore --repository replica:offsite brings the unit back, bytes equal", async () => {

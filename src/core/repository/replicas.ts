@@ -1,13 +1,21 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Config, ReplicaConfig, RepositoryConfig } from "../../config/schema.ts";
-import { AppError, ProcessError } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { backendOf } from "./backends/index.ts";
 import { classifyStorageError, foreignData } from "./problems.ts";
 import { checkReachable } from "./reach.ts";
+import {
+  COPY_GONE,
+  checkFirstSync,
+  hasSynced,
+  kopiaStderr,
+  markSynced,
+  syncedMarker,
+} from "./replica-guard.ts";
 import { resolveSecrets } from "./secrets.ts";
 
 export interface ReplicaResult {
@@ -56,28 +64,43 @@ export interface SyncDeps {
 /**
  * `kopia repository sync-to` from the connected repository to one replica. A location holding
  * something else than this repository is refused (kopia's own check, and ours for foreign files).
+ * Once a copy was made there (the marker), kopia must find it (`--must-exist`): a vanished copy fails
+ * the sync instead of being made anew where the disk or bucket should be.
  */
 async function syncOne(d: SyncDeps, name: string): Promise<void> {
   const repo = replicaRepository(d.config, name);
   const backend = backendOf(repo);
   const where = backend.describe(repo);
   const secrets = resolveSecrets(repo, backend);
+  const synced = hasSynced(d.paths.stateDir, name, where);
   await checkReachable(repo, backend.endpoint?.(repo, process.env), where);
   const probe =
     backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, { runner: d.runner, env: secrets.env }));
   if (probe === "foreign") throw foreignData(where);
-  if (repo.backend === "filesystem") mkdirSync(repo.path, { recursive: true, mode: 0o700 });
-  if (probe === "empty" || probe === "missing")
-    await backend.prepareCreate?.(repo, { runner: d.runner, env: secrets.env });
   const argv = backend.storageArgs(repo);
   try {
-    await d.kopia.run(["repository", "sync-to", ...argv, "--parallel", "4", "--delete", "--no-progress"], {
+    if (!synced) {
+      if (repo.backend === "filesystem") mkdirSync(repo.path, { recursive: true, mode: 0o700 });
+      if (probe === "empty" || probe === "missing")
+        await backend.prepareCreate?.(repo, { runner: d.runner, env: secrets.env });
+      await checkFirstSync({
+        kopia: d.kopia,
+        name,
+        where,
+        storage: argv,
+        env: secrets.env,
+        signal: d.signal,
+      });
+    }
+    const flags = ["--parallel", "4", "--delete", "--no-progress", ...(synced ? ["--must-exist"] : [])];
+    await d.kopia.run(["repository", "sync-to", ...argv, ...flags], {
       env: secrets.env,
       signal: d.signal,
       timeoutMs: 24 * 3_600_000,
     });
   } catch (e) {
-    if (e instanceof ProcessError && /destination repository contains incompatible data/.test(e.stderrTail))
+    const stderr = kopiaStderr(e);
+    if (/destination repository contains incompatible data/.test(stderr))
       throw new AppError(
         "repository",
         `replica ${name} at ${where} holds another repository; nothing was copied`,
@@ -85,8 +108,18 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
           hint: "point the replica at an empty location, or at a copy of this repository",
         },
       );
+    if (synced && COPY_GONE.test(stderr))
+      throw new AppError(
+        "repository",
+        `replica ${name} at ${where} no longer holds the copy made there before: ${repo.backend === "filesystem" ? "is the disk mounted?" : "is the location right?"} nothing was copied`,
+        {
+          hint: `mount or fix the location; to start a new copy there on purpose, delete ${syncedMarker(d.paths.stateDir, name)}`,
+          cause: e,
+        },
+      );
     throw classifyStorageError(e, repo, where);
   }
+  if (!synced) markSynced(d.paths.stateDir, name, where);
 }
 
 /** Syncs the named replicas (default: all). A failed one is reported, never thrown: the next still runs. */

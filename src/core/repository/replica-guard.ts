@@ -1,0 +1,93 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../durable.ts";
+import { AppError, ProcessError } from "../errors.ts";
+import { isRecord } from "../guards.ts";
+import type { Kopia } from "../kopia/kopia.ts";
+import { failure } from "../process/runner.ts";
+
+/** A dry run lists both repositories, as long as a real sync does before it copies. */
+const DRY_RUN_TIMEOUT_MS = 6 * 3_600_000;
+
+/**
+ * `<state_dir>/replicas/<name>/synced.json`: replica NAME has held a copy of this repository at this
+ * location. From then on every sync passes `--must-exist`, so an unmounted disk or a moved location
+ * fails instead of receiving a fresh copy.
+ */
+export function syncedMarker(stateDir: string, name: string): string {
+  return join(stateDir, "replicas", name, "synced.json");
+}
+
+/** True when the marker names this location (an unreadable marker counts: fail closed). */
+export function hasSynced(stateDir: string, name: string, where: string): boolean {
+  const file = syncedMarker(stateDir, name);
+  if (!existsSync(file)) return false;
+  try {
+    const marker: unknown = JSON.parse(readFileSync(file, "utf8"));
+    return !isRecord(marker) || typeof marker.location !== "string" || marker.location === where;
+  } catch {
+    return true;
+  }
+}
+
+export function markSynced(stateDir: string, name: string, where: string): void {
+  const file = syncedMarker(stateDir, name);
+  mkdirSync(join(stateDir, "replicas", name), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, `${JSON.stringify({ location: where, at: new Date().toISOString() })}\n`, 0o600);
+}
+
+/** kopia's dry-run summary (cli/command_repository_sync.go): "Found N BLOBs to delete (…), M in sync (…)". */
+export function blobsToDelete(stderr: string): number | undefined {
+  const m = /Found (\d+) BLOBs to delete/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** kopia's stderr behind a failure, also when its wrapper already typed it. */
+export function kopiaStderr(e: unknown): string {
+  if (e instanceof ProcessError) return e.stderrTail;
+  if (e instanceof AppError && e.cause instanceof ProcessError) return e.cause.stderrTail;
+  return "";
+}
+
+/** `--must-exist` found no copy where the marker says one was: the disk, bucket or path is not the one. */
+export const COPY_GONE = /destination repository does not have a format blob|cannot access storage path/;
+
+export interface FirstSync {
+  kopia: Kopia;
+  name: string;
+  where: string;
+  storage: string[];
+  env: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Before the first sync to a location: it must be empty or hold this repository. kopia's `--delete`
+ * would otherwise remove everything under it that is not in the source. Two dry runs: with
+ * `--must-exist` it passes only when this repository is there (kopia compares unique IDs); without,
+ * it counts what `--delete` would remove. kopia writes its format blob even on a dry run, so a refused
+ * location keeps that one object.
+ */
+export async function checkFirstSync(f: FirstSync): Promise<void> {
+  const dryRun = (extra: string[]) =>
+    f.kopia.run(["repository", "sync-to", ...f.storage, "--dry-run", "--delete", "--no-progress", ...extra], {
+      env: f.env,
+      signal: f.signal,
+      timeoutMs: DRY_RUN_TIMEOUT_MS,
+      check: false,
+    });
+  const ours = await dryRun(["--must-exist"]);
+  if (ours.exitCode === 0) return;
+  if (!/does not have a format blob/.test(ours.stderr)) throw failure(ours);
+  const r = await dryRun([]);
+  if (r.exitCode !== 0) throw failure(r);
+  const count = blobsToDelete(r.stderr);
+  if (count === 0) return;
+  throw new AppError(
+    "repository",
+    `replica ${f.name} at ${f.where} holds ${count === undefined ? "data" : `${count} object(s)`} that are not this repository; nothing was copied or deleted`,
+    {
+      hint: `a replica's location must be empty or hold this repository: point replica ${f.name} at an empty bucket, prefix or directory (kopia's check left its format blob "kopia.repository" there)`,
+    },
+  );
+}

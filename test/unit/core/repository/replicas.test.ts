@@ -1,0 +1,190 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TCPSocketListener } from "bun";
+import { parseConfigText } from "../../../../src/config/load.ts";
+import { createKopia } from "../../../../src/core/kopia/kopia.ts";
+import { silentLogger } from "../../../../src/core/log.ts";
+import { blobsToDelete, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
+import { syncReplicas } from "../../../../src/core/repository/replicas.ts";
+import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
+import { tempDir } from "../../../helpers/env.ts";
+
+const dirs: { remove(): void }[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+// The S3 replica's connection test is one TCP connect: something must accept it.
+let listener: TCPSocketListener;
+beforeAll(() => {
+  listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+});
+afterAll(() => listener.stop(true));
+
+const SECRET = "s3-secret-value";
+
+/** A host with one replica ("filesystem": a temp path; "s3": a prefix behind the loopback listener). */
+function host(runner: FakeRunner, kind: "filesystem" | "s3") {
+  const t = tempDir("kdt-replica-unit-");
+  dirs.push(t);
+  const d = t.path;
+  writeFileSync(join(d, "pw"), "pw\n", { mode: 0o600 });
+  writeFileSync(join(d, "secret"), `${SECRET}\n`, { mode: 0o600 });
+  writeFileSync(join(d, "key-id"), "AKID\n", { mode: 0o600 });
+  const replicaPath = join(d, "mnt", "offsite");
+  const replica =
+    kind === "filesystem"
+      ? `backend = "filesystem"\npath = "${replicaPath}"\n`
+      : `backend = "s3"\nbucket = "b"\nprefix = "p/"\nendpoint = "127.0.0.1:${listener.port}"\ntls = false\n` +
+        `access_key_id_file = "${join(d, "key-id")}"\nsecret_access_key_file = "${join(d, "secret")}"\n`;
+  const config = parseConfigText(
+    `[repository]\npath = "${join(d, "repo")}"\npassword_file = "${join(d, "pw")}"\n\n[[replicas]]\nname = "offsite"\n${replica}`,
+    "x",
+  );
+  const kopia = createKopia(runner, {
+    configFile: join(d, "kopia.config"),
+    cacheDir: join(d, "cache"),
+    logDir: join(d, "logs"),
+    password: () => "pw",
+    hostname: "h",
+    username: "kopi-docka",
+  });
+  const deps = { kopia, runner, config, paths: { stateDir: join(d, "state") }, log: silentLogger() };
+  return { d, replicaPath, deps, marker: syncedMarker(deps.paths.stateDir, "offsite") };
+}
+
+/** A `sync-to` call: dry run or not, `--must-exist` or not. */
+const syncTo =
+  (o: { dryRun: boolean; mustExist: boolean }) =>
+  (argv: readonly string[]): boolean =>
+    argv[3] === "repository" &&
+    argv[4] === "sync-to" &&
+    argv.includes("--dry-run") === o.dryRun &&
+    argv.includes("--must-exist") === o.mustExist;
+
+const NO_FORMAT = "ERROR destination repository does not have a format blob\n";
+const summary = (n: number) =>
+  `Looking for BLOBs to synchronize...\n  Found ${n} BLOBs to delete (12 B), 5 in sync (3 KiB)\n`;
+const probeOurs = (exitCode: number): Expectation => ({
+  argv: syncTo({ dryRun: true, mustExist: true }),
+  exitCode,
+  stderr: exitCode ? NO_FORMAT : summary(0),
+});
+const countDeletes = (n: number): Expectation => ({
+  argv: syncTo({ dryRun: true, mustExist: false }),
+  stderr: summary(n),
+});
+const realSync = (mustExist: boolean, o: Partial<Expectation> = {}): Expectation => ({
+  argv: syncTo({ dryRun: false, mustExist }),
+  ...o,
+});
+
+describe("syncReplicas: the first sync to a location", () => {
+  test("an empty location: two dry runs, then the copy; the marker is written", async () => {
+    const runner = new FakeRunner([probeOurs(1), countDeletes(0), realSync(false)]);
+    const h = host(runner, "filesystem");
+    const [r] = await syncReplicas(h.deps);
+    expect(r).toMatchObject({ name: "offsite", status: "ok" });
+    expect(runner.remaining).toBe(0);
+    expect(JSON.parse(readFileSync(h.marker, "utf8")).location).toBe(h.replicaPath);
+  });
+
+  test("a location already holding this repository (kopia compared the IDs): copied, no count needed", async () => {
+    const runner = new FakeRunner([probeOurs(0), realSync(false)]);
+    const h = host(runner, "s3");
+    expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
+    expect(runner.remaining).toBe(0);
+    expect(existsSync(h.marker)).toBe(true);
+  });
+
+  test("an S3 prefix holding other objects: refused before any copy or delete, no marker", async () => {
+    const runner = new FakeRunner([probeOurs(1), countDeletes(3)]);
+    const h = host(runner, "s3");
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain("replica offsite at s3://b/p/");
+    expect(r?.error).toContain("holds 3 object(s) that are not this repository");
+    expect(runner.calls.some((c) => syncTo({ dryRun: false, mustExist: false })(c.argv))).toBe(false);
+    expect(existsSync(h.marker)).toBe(false);
+  });
+
+  test("a dry run whose summary cannot be read is refused too (fail closed)", async () => {
+    const runner = new FakeRunner([probeOurs(1), { ...countDeletes(0), stderr: "something else\n" }]);
+    const h = host(runner, "s3");
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain("holds data that are not this repository");
+  });
+
+  test("secrets reach kopia in env only, on every call", async () => {
+    const runner = new FakeRunner([probeOurs(1), countDeletes(0), realSync(false)]);
+    const h = host(runner, "s3");
+    await syncReplicas(h.deps);
+    expect(runner.calls).toHaveLength(3);
+    for (const c of runner.calls) {
+      expect(c.argv.join(" ")).not.toContain(SECRET);
+      expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBe(SECRET);
+    }
+  });
+});
+
+describe("syncReplicas: after a first sync (the marker)", () => {
+  test("one call, with --must-exist; a missing filesystem path is not created", async () => {
+    const runner = new FakeRunner([realSync(true)]);
+    const h = host(runner, "filesystem");
+    mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
+    writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
+    expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
+    expect(runner.remaining).toBe(0);
+    expect(existsSync(h.replicaPath)).toBe(false);
+  });
+
+  test("the copy is gone (an unmounted disk): the sync fails naming the replica, nothing is made", async () => {
+    const runner = new FakeRunner([
+      realSync(true, { exitCode: 1, stderr: "ERROR cannot access storage path: stat /x: no such file\n" }),
+    ]);
+    const h = host(runner, "filesystem");
+    mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
+    writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain(`replica offsite at ${h.replicaPath} no longer holds the copy`);
+    expect(r?.error).toContain("is the disk mounted?");
+    expect(existsSync(h.replicaPath)).toBe(false);
+  });
+
+  test("an S3 prefix without the copy (kopia's --must-exist): failed, not re-made", async () => {
+    const runner = new FakeRunner([realSync(true, { exitCode: 1, stderr: NO_FORMAT })]);
+    const h = host(runner, "s3");
+    mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
+    writeFileSync(h.marker, JSON.stringify({ location: `s3://b/p/ at http://127.0.0.1:${listener.port}` }));
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.error).toContain("no longer holds the copy made there before: is the location right?");
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("a marker for another location (the replica was moved): the first-sync checks run again", async () => {
+    const runner = new FakeRunner([probeOurs(1), countDeletes(0), realSync(false)]);
+    const h = host(runner, "filesystem");
+    mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
+    writeFileSync(h.marker, JSON.stringify({ location: "/somewhere/else" }));
+    expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
+    expect(JSON.parse(readFileSync(h.marker, "utf8")).location).toBe(h.replicaPath);
+  });
+
+  test("an unreadable marker counts as one (fail closed)", async () => {
+    const runner = new FakeRunner([realSync(true)]);
+    const h = host(runner, "filesystem");
+    mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
+    writeFileSync(h.marker, "{not json");
+    expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
+    expect(runner.remaining).toBe(0);
+  });
+});
+
+test("blobsToDelete reads kopia's dry-run summary", () => {
+  expect(blobsToDelete(summary(0))).toBe(0);
+  expect(blobsToDelete(summary(42))).toBe(42);
+  expect(blobsToDelete("Found 3 BLOBs in the destination repository")).toBeUndefined();
+});
