@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
 import { autoBundles, bundleFingerprint, drFreshness } from "../../../../src/core/dr/auto.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { bundleInput } from "./fixtures.ts";
 
 // Several hosts may export into one directory (the config template suggests a mount off this disk):
 // host `web`'s bundles are only its own, never `web-prod`'s, whose names start the same way.
@@ -51,22 +52,7 @@ test("the fingerprint changes when a unit is added (recover.sh --restore-all lis
     volumes: [],
     sizeBytes: 1,
   });
-  const input = (units: ReturnType<typeof unit>[]) =>
-    ({
-      createdAt: new Date(0),
-      host: "web",
-      version: "1",
-      kopiaVersion: "0.23.1",
-      configPath: "/etc/kopi-docka.toml",
-      configText: "",
-      passwordFile: "/p",
-      password: "pw",
-      carried: [],
-      env: [],
-      repositoryStatus: {},
-      units,
-      runs: [],
-    }) as unknown as Parameters<typeof bundleFingerprint>[0];
+  const input = (units: ReturnType<typeof unit>[]) => bundleInput({ host: "web", units });
   const before = bundleFingerprint(input([unit("shop", "r1")]));
   expect(bundleFingerprint(input([unit("shop", "r2")]))).toBe(before);
   expect(bundleFingerprint(input([unit("shop", "r2"), unit("blog", "r2")]))).not.toBe(before);

@@ -7,18 +7,11 @@ import { decryptBundle, encryptBundle, generatePassphrase } from "../../../../sr
 import { parseEnvFile } from "../../../../src/core/dr/drill.ts";
 import { drillConfig } from "../../../../src/core/dr/drill-config.ts";
 import { gatherSecrets, secretReferences } from "../../../../src/core/dr/gather.ts";
-import type { BundleInput } from "../../../../src/core/dr/model.ts";
 import { openBundle } from "../../../../src/core/dr/open.ts";
+import { bundleInput } from "./fixtures.ts";
 
-const input: BundleInput = {
-  createdAt: new Date("2026-01-02T03:04:05Z"),
-  host: "old-host",
-  version: "1.2.3",
-  kopiaVersion: "0.23.1",
-  configPath: "/etc/kopi-docka/config.toml",
+const input = bundleInput({
   configText: '[repository]\npath = "/srv/repo"\n\n[alerts]\nca_file = "/etc/kd/it\'s ca.pem"\n',
-  passwordFile: "/var/lib/kopi-docka/repository.password",
-  password: "s3cret-password",
   carried: [{ key: "alerts.ca_file", path: "/etc/kd/it's ca.pem", data: new TextEncoder().encode("CA") }],
   env: [{ key: "repository.secret_env", variable: "S3_SECRET", value: "it's $ecret" }],
   repositoryStatus: { storage: { type: "filesystem" } },
@@ -34,7 +27,7 @@ const input: BundleInput = {
     },
   ],
   runs: [{ name: "r1.json", text: "{}" }],
-};
+});
 
 describe("DR bundle", () => {
   test("round trip: pack, encrypt, decrypt, every file checked against SHA256SUMS", async () => {

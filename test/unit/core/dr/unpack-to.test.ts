@@ -6,27 +6,14 @@ import { packBundle } from "../../../../src/core/dr/archive.ts";
 import { bundleEntries } from "../../../../src/core/dr/contents.ts";
 import { encryptBundle } from "../../../../src/core/dr/crypto.ts";
 import { readPrivatePassphrase } from "../../../../src/core/dr/export.ts";
-import type { BundleEntry, BundleInput } from "../../../../src/core/dr/model.ts";
+import type { BundleEntry } from "../../../../src/core/dr/model.ts";
 import { openingInstructions } from "../../../../src/core/dr/readme.ts";
 import { planBundleFiles, unpackBundleTo } from "../../../../src/core/dr/unpack-to.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { bundleInput } from "./fixtures.ts";
 
-const input: BundleInput = {
-  createdAt: new Date("2026-01-02T03:04:05Z"),
-  host: "old-host",
-  version: "1.2.3",
-  kopiaVersion: "0.23.1",
-  configPath: "/etc/kopi-docka/config.toml",
-  configText: '[repository]\npath = "/srv/repo"\n',
-  passwordFile: "/var/lib/kopi-docka/repository.password",
-  password: "s3cret-password",
-  carried: [{ key: "alerts.ca_file", path: "/etc/kd/ca.pem", data: new TextEncoder().encode("CA") }],
-  env: [{ key: "repository.secret_env", variable: "S3_SECRET", value: "v" }],
-  repositoryStatus: null,
-  units: [],
-  runs: [],
-};
+const input = bundleInput();
 const PASS = "unit-test-passphrase";
 /** scrypt work factor low enough for a unit test. */
 const FAST = 10;
