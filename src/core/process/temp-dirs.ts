@@ -1,7 +1,7 @@
-import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isProcessAlive, processStartTime } from "../lock/owner.ts";
+import { currentPidNamespace, isProcessAlive, processStartTime } from "../lock/owner.ts";
 
 /**
  * Private temp dirs (mkdtemp: 0700) named after the process that made them:
@@ -11,13 +11,8 @@ import { isProcessAlive, processStartTime } from "../lock/owner.ts";
  */
 const NAME = /^kopi-docka-[a-z-]+-p(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
 
-function pidNamespace(): string {
-  try {
-    return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
-  } catch {
-    return "0";
-  }
-}
+/** This process's pid namespace as its inode number ("0" when unknown), for a file name. */
+const pidNamespace = () => /\[(\d+)\]/.exec(currentPidNamespace() ?? "")?.[1] ?? "0";
 
 /** A new private temp dir for this process; `kind` says what it holds (lower-case words and dashes). */
 export function makeTempDir(kind: string, dir = tmpdir()): string {
