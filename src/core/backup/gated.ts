@@ -1,7 +1,6 @@
-import { closeSync, constants, existsSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { makeTempDir } from "../process/temp-dirs.ts";
-import { PRIORITY } from "../safe-exit.ts";
+import { ownedTempDir } from "../process/temp-dirs.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import type { SourceResult } from "./result.ts";
@@ -44,12 +43,9 @@ export async function openGated(
   /** Ends every kopia process of these snapshots (a signal, or the cold window's bound). */
   cancel: AbortSignal = d.lifecycle.signal,
 ): Promise<{ gated: GatedSnapshot[]; dispose: () => void }> {
-  const dir = makeTempDir("gates");
-  // A compensation, so a signal that ends the run before `dispose` removes the fifos too.
-  const removal = d.lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
-  const dispose = () => void removal.run();
+  // Removed by a compensation too: a signal that ends the run before `dispose` takes the fifos along.
+  const { dir, remove } = ownedTempDir(d.lifecycle, "gates");
+  const dispose = () => void remove();
   const paths = sources.map((_, i) => join(dir, `${i}.fifo`));
   try {
     await d.runner.run(["mkfifo", "-m", "600", ...paths], { timeoutMs: 30_000 });

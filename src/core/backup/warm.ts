@@ -1,9 +1,9 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../caught.ts";
 import { isObjectId } from "../kopia/objects.ts";
 import type { SnapshotManifest } from "../kopia/parse.ts";
-import { makeTempDir } from "../process/temp-dirs.ts";
+import { ownedTempDir } from "../process/temp-dirs.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { sourceIdentity } from "../snapshot/tags.ts";
 import { MAX_GATED } from "./cold-window.ts";
@@ -68,11 +68,8 @@ export async function warmPass(
   sources: readonly SourcePlan[],
   o: { unit: string; hostname: string; signal: AbortSignal },
 ): Promise<string[]> {
-  const dir = makeTempDir("warm");
-  // A compensation, so a signal during the warm pass removes it too.
-  const removal = d.lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
+  // Removed by a compensation too: a signal during the warm pass takes it along.
+  const { dir, remove } = ownedTempDir(d.lifecycle, "warm");
   const left: string[] = [];
   try {
     // The gate action reads "go" from the named path: a plain file lets a warm pass read at once.
@@ -93,7 +90,7 @@ export async function warmPass(
         if (!ok.removed) left.push(ok.label);
     if (left.length === 0) forgetPending(d, o.unit);
   } finally {
-    await removal.run();
+    await remove();
   }
   return left;
 }

@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { AppError } from "../errors.ts";
-import { makeTempDir } from "../process/temp-dirs.ts";
+import { ownedTempDir } from "../process/temp-dirs.ts";
 import { type PointsAdminContext, readManagedPoints } from "../restore-points/act.ts";
 import type { ManagedPoint, ManagedSnapshot } from "../restore-points/groups.ts";
-import { PRIORITY } from "../safe-exit.ts";
 import { redactDeep, redactText } from "../snapshot/redact.ts";
 
 /** Where the daemon config is read from and written to on a host (what a `full` backup copied). */
@@ -74,10 +73,7 @@ export async function showDaemonConfig(
   });
   if (!/^[0-9a-f]+$/.test(snapshot.id))
     throw new AppError("check_failed", `unexpected snapshot id ${JSON.stringify(snapshot.id)}`);
-  const dir = makeTempDir("daemon-config");
-  const cleanup = ctx.lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
+  const { dir, remove } = ownedTempDir(ctx.lifecycle, "daemon-config");
   try {
     const root = join(dir, "config");
     await ctx.kopia.snapshotRestore(snapshot.id, root, { signal: ctx.lifecycle.signal });
@@ -108,7 +104,7 @@ export async function showDaemonConfig(
       steps: manualSteps(snapshot.id, point.runId, files),
     };
   } finally {
-    await cleanup.run();
+    await remove();
   }
 }
 

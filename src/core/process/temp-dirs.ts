@@ -2,6 +2,7 @@ import { lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { currentPidNamespace, isProcessAlive, processStartTime } from "../lock/owner.ts";
+import { PRIORITY } from "../safe-exit.ts";
 
 /**
  * Private temp dirs (mkdtemp: 0700) named after the process that made them:
@@ -18,6 +19,31 @@ const pidNamespace = () => /\[(\d+)\]/.exec(currentPidNamespace() ?? "")?.[1] ??
 export function makeTempDir(kind: string, dir = tmpdir()): string {
   const start = processStartTime(process.pid) ?? 0;
   return mkdtempSync(join(dir, `kopi-docka-${kind}-p${process.pid}-${start}-${pidNamespace()}-`));
+}
+
+/** What `ownedTempDir` registers its removal with: a `Lifecycle`, or a structural stand-in for one. */
+interface Registers {
+  register(name: string, priority: number, fn: () => void): { run(): Promise<void> | void };
+}
+
+/**
+ * A new private temp dir whose removal is a compensation registered at once: it goes however the
+ * run ends (success, failure, signal); `remove` is the normal path's call of it (it runs once).
+ */
+export function ownedTempDir(
+  lifecycle: Registers,
+  kind: string,
+): { dir: string; remove: () => Promise<void> } {
+  const dir = makeTempDir(kind);
+  const removal = lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  return {
+    dir,
+    remove: async () => {
+      await removal.run();
+    },
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeTempDir } from "../process/temp-dirs.ts";
-import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import { ownedTempDir } from "../process/temp-dirs.ts";
+import type { Lifecycle } from "../safe-exit.ts";
 
 export interface EnvFiles {
   /** Writes `KEY=value` lines to a new 0600 file and returns its path. */
@@ -17,10 +17,7 @@ export interface EnvFiles {
  * compensation removes it however the restore ends.
  */
 export function privateEnvFiles(lifecycle: Lifecycle): EnvFiles {
-  const dir = makeTempDir("env");
-  const cleanup = lifecycle.register(`remove ${dir}`, PRIORITY.cleanup, () =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
+  const { dir, remove } = ownedTempDir(lifecycle, "env");
   let count = 0;
   return {
     write(entries) {
@@ -29,6 +26,6 @@ export function privateEnvFiles(lifecycle: Lifecycle): EnvFiles {
       writeFileSync(file, entries.map((e) => `${e}\n`).join(""), { mode: 0o600, flag: "wx" });
       return file;
     },
-    remove: () => cleanup.run(),
+    remove,
   };
 }
