@@ -64,6 +64,25 @@ const runArgv = (cmd: "run" | "create", s: RunSpec) => [
 
 /** Container operations of the client (see docker.ts). */
 export function containerOps(exec: Exec) {
+  /** `docker ps -a` with these `--filter`s, stopped containers too: each one's name and whether it runs. */
+  const psFiltered = async (filters: readonly string[]) => {
+    const r = await exec(
+      [
+        "ps",
+        "-a",
+        "--no-trunc",
+        ...filters.flatMap((f) => ["--filter", f]),
+        "--format",
+        "{{.Names}}\t{{.State}}",
+      ],
+      { timeoutMs: 60_000 },
+    );
+    return r.stdout
+      .split("\n")
+      .map((l) => l.trim().split("\t"))
+      .filter(([name]) => name)
+      .map(([name = "", state = ""]) => ({ name, running: state === "running" }));
+  };
   const ops = {
     /** Every container on the host (`docker ps -a`), one process. */
     async listContainers(): Promise<ContainerRow[]> {
@@ -75,16 +94,8 @@ export function containerOps(exec: Exec) {
      * Containers carrying every one of `labels` (`docker ps -a --filter label=k=v`): name and whether
      * it runs. How a compose service's container is found whatever compose named it.
      */
-    async containersLabelled(labels: Record<string, string>): Promise<{ name: string; running: boolean }[]> {
-      const filters = Object.entries(labels).flatMap(([k, v]) => ["--filter", `label=${k}=${v}`]);
-      const r = await exec(["ps", "-a", "--no-trunc", ...filters, "--format", "{{.Names}}\t{{.State}}"], {
-        timeoutMs: 60_000,
-      });
-      return r.stdout
-        .split("\n")
-        .map((l) => l.trim().split("\t"))
-        .filter(([name]) => name)
-        .map(([name = "", state = ""]) => ({ name, running: state === "running" }));
+    containersLabelled(labels: Record<string, string>): Promise<{ name: string; running: boolean }[]> {
+      return psFiltered(Object.entries(labels).map(([k, v]) => `label=${k}=${v}`));
     },
 
     /**
@@ -93,16 +104,7 @@ export function containerOps(exec: Exec) {
      * by network ID and cannot start once that network is replaced.
      */
     async containersOnNetwork(name: string): Promise<string[]> {
-      const r = await exec(
-        ["ps", "-a", "--no-trunc", "--filter", `network=${name}`, "--format", "{{.Names}}"],
-        {
-          timeoutMs: 60_000,
-        },
-      );
-      return r.stdout
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean);
+      return (await psFiltered([`network=${name}`])).map((c) => c.name);
     },
 
     /** Full inspect of many containers in one process (per 1000); ones that do not exist are absent. */
