@@ -59,6 +59,7 @@ export function renderRunDetail(r: RunRecord): string[] {
       out.push("  errors:", ...u.errors.flatMap((e) => errorLines(e).map((l) => `  ${l}`)));
   }
   if (r.units.length === 0) out.push("", "no unit was planned");
+  if (r.expired?.length) out.push("", `past [retention], removed: ${r.expired.join(", ")}`);
   if (r.errors.length) out.push("", "run errors:", ...r.errors.flatMap(errorLines));
   return out;
 }

@@ -53,7 +53,7 @@ export function renderExpire(plan: ExpireResult): string[] {
   const out: string[] = [];
   if (plan.policyPending.length)
     out.push(
-      `the config's [retention] is not the repository's policy yet: expire applies ${plan.policyPending.join(" ")} first; this list is by the policy as it is`,
+      `kopia still expires snapshots source by source, splitting restore points: expire sets ${plan.policyPending.join(" ")} first (kopia then keeps every snapshot; [retention] is applied to whole points)`,
     );
   if (plan.remove.length === 0) out.push("nothing past retention: no restore point removed");
   else {
@@ -62,10 +62,8 @@ export function renderExpire(plan: ExpireResult): string[] {
       pointTable(plan.remove),
     );
   }
-  for (const k of plan.keptWhole)
-    out.push(
-      `kept ${k.key}: ${k.pastRetention} of its ${k.snapshots} snapshots are past retention; a point goes whole or not at all`,
-    );
+  if (plan.dryRun) for (const k of plan.kept) out.push(`kept ${k.key}: ${k.reasons.join(", ")}`);
+  else if (plan.kept.length) out.push(`kept ${plan.kept.length} restore point(s) by [retention]`);
   for (const key of plan.pinned) out.push(`kept ${key}: pinned`);
   if (plan.dryRun) out.push("dry run: nothing was changed");
   return out;

@@ -128,7 +128,7 @@ describeReal(
       const refused = await cli("snapshots", "delete", "--run", runs[0] as string, "--yes");
       expect(refused.exitCode).toBe(2);
       expect(refused.stderr).toContain("pinned");
-      // one more run, then retention keeps only the latest per source
+      // one more run (retention 10 removes nothing), then latest = 1: expire keeps the newest unpinned point
       await cli("backup", "--unit", name);
       const [last] = await json("history", "--last", "1");
       writeFileSync(config, readFileSync(config, "utf8").replace(/latest = 10/, "latest = 1"));

@@ -13,6 +13,7 @@ export type Phase =
   | "health"
   | "post_hook"
   | "maintenance"
+  | "retention"
   | "interrupted";
 
 export interface PhaseError {
@@ -111,6 +112,8 @@ export interface RunRecord {
   interrupted?: string;
   /** `[[replicas]]` synced after a successful run; a failed one makes the run "partial". */
   replicas?: ReplicaResult[];
+  /** Restore points `[retention]` removed at the end of the run (`<unit>@<backup_id>`). */
+  expired?: string[];
 }
 
 /** Total size of the snapshots that were saved (failed and skipped sources count nothing). */

@@ -12,6 +12,7 @@ import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
 import { syncReplicas } from "../repository/replicas.ts";
+import { expireHeld } from "../restore-points/act.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { noteGatePolicy, openAhead } from "./ahead.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -62,6 +63,30 @@ export async function planFromHost(
   const fsPaths = fsSnapshotPaths(planned);
   const plan = fsPaths.length ? withFsPlacements(planned, await locateSources(d.runner, fsPaths)) : planned;
   return { plan, discovery };
+}
+
+/**
+ * `[retention]` on the points of the units just backed up, whole points only, still under the lock and
+ * before replicas copy the repository. Never fails the run: the points stay, the next run tries again.
+ */
+async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPlan): Promise<void> {
+  if (plan.units.length === 0) return;
+  try {
+    const expired = await expireHeld(
+      d,
+      plan.units.map((u) => u.name),
+    );
+    if (expired.remove.length > 0) {
+      record.expired = expired.remove.map((p) => p.key);
+      d.log.info(
+        `retention: removed ${expired.remove.length} restore point(s): ${record.expired.join(", ")}`,
+      );
+    }
+  } catch (e) {
+    const message = `points past retention not removed: ${errorMessage(e)}`;
+    record.errors.push({ phase: "retention", message });
+    d.log.warn(`${message} (backups are fine; the next run tries again)`);
+  }
 }
 
 /**
@@ -163,6 +188,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     record.errors.unshift(...early);
     const signal = d.lifecycle.interruptedBy;
     if (signal) record = markInterrupted(record, signal);
+    else await expireAfter(d, record, plan);
     // Outside the cold window (every container runs again); a failed copy never fails the backup.
     if (record.status === "ok" && d.config.replicas.length > 0 && !signal) {
       record.replicas = await syncReplicas({ ...d, signal: d.lifecycle.signal });

@@ -4,21 +4,23 @@ import type { Kopia } from "./kopia.ts";
 import type { KopiaPolicy } from "./policy-schema.ts";
 
 const RETENTION_FLAGS = [
-  ["latest", "keepLatest", "--keep-latest"],
-  ["hourly", "keepHourly", "--keep-hourly"],
-  ["daily", "keepDaily", "--keep-daily"],
-  ["weekly", "keepWeekly", "--keep-weekly"],
-  ["monthly", "keepMonthly", "--keep-monthly"],
-  ["annual", "keepAnnual", "--keep-annual"],
+  ["keepLatest", "--keep-latest"],
+  ["keepHourly", "--keep-hourly"],
+  ["keepDaily", "--keep-daily"],
+  ["keepWeekly", "--keep-weekly"],
+  ["keepMonthly", "--keep-monthly"],
+  ["keepAnnual", "--keep-annual"],
 ] as const;
 
-/** The `policy set --global` flags that bring `current` to the config; empty when nothing differs. */
+/**
+ * The `policy set --global` flags that bring `current` to what kopi-docka wants; empty when nothing
+ * differs. Retention all zero: kopia then keeps every complete snapshot (its "keep latest unlimited"),
+ * because it expires each source on its own, right after each snapshot, and so splits restore points.
+ * `[retention]` is applied to whole points by kopi-docka (`restore-points/plan.ts`, `planExpire`).
+ */
 export function globalPolicyFlags(config: Config, current: KopiaPolicy): string[] {
   const flags: string[] = [];
-  for (const [key, field, flag] of RETENTION_FLAGS) {
-    const want = config.retention[key];
-    if (current.retention?.[field] !== want) flags.push(`${flag}=${want}`);
-  }
+  for (const [field, flag] of RETENTION_FLAGS) if (current.retention?.[field] !== 0) flags.push(`${flag}=0`);
   if ((current.compression?.compressorName ?? "none") !== config.repository.compression)
     flags.push(`--compression=${config.repository.compression}`);
   return flags;
@@ -42,7 +44,7 @@ export function ignoreRuleFlags(patterns: readonly string[], defined: KopiaPolic
 export const GLOBAL_TARGET = "(global)";
 
 /**
- * Read-before-write of the global policy (retention from `[retention]`, compression): the policy as
+ * Read-before-write of the global policy (retention all zero, compression from the config): the policy as
  * defined (`current`, e.g. from a `policy export` already under way; else one `policy show`), and a
  * `policy set` only for values that differ, because every write costs a repository round trip.
  */

@@ -122,13 +122,13 @@ export async function unpinPoints(
   });
 }
 
-/** What `expire` did or would do; `policyPending`: config retention not yet in the repository. */
+/** What `expire` did or would do; `policyPending`: kopia's own retention still to be switched off. */
 export type ExpireResult = ExpirePlan & { dryRun: boolean; policyPending: string[] };
 
 /**
- * `snapshots expire`: brings the repository's retention policy to the config's `[retention]` (as a
- * backup does), then removes what the plan names. `dryRun` reads only and takes no lock; its list
- * is by the repository's policy as it is, and `policyPending` names what the real run would change first.
+ * `snapshots expire`: sets the repository's policy so kopia keeps every snapshot (as a backup does),
+ * then removes the whole points past `[retention]`. `dryRun` reads only and takes no lock; the list
+ * is the same, and `policyPending` names the policy change the real run would make first.
  */
 export async function expirePoints(
   ctx: PointsAdminContext,
@@ -137,13 +137,26 @@ export async function expirePoints(
   if (o.dryRun) {
     const points = await readManagedPoints(ctx);
     const policyPending = globalPolicyFlags(ctx.config, await ctx.kopia.policyShow("global"));
-    return { ...planExpire(points, ctx.hostname), dryRun: true, policyPending };
+    return { ...planExpire(points, ctx.hostname, ctx.config.retention), dryRun: true, policyPending };
   }
   return underLock(ctx, "snapshots expire", o.wait, async () => {
     await readManagedPoints(ctx); // connects, never creating a repository at a mistyped path
     await applyGlobalPolicy(ctx.kopia, ctx.config, ctx.log);
-    const plan = planExpire(await readManagedPoints(ctx), ctx.hostname);
-    await ctx.kopia.snapshotDelete(plan.snapshotIds, { signal: ctx.lifecycle.signal });
-    return { ...plan, dryRun: false, policyPending: [] };
+    return { ...(await expireHeld(ctx)), dryRun: false, policyPending: [] };
   });
+}
+
+/**
+ * Removes this host's points past `[retention]` (of `units` only, when given), the caller holding the
+ * host lock (a backup at its end). Every point is read again first: a point is judged whole, as it is now.
+ */
+export async function expireHeld(
+  ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle">,
+  units?: readonly string[],
+): Promise<ExpirePlan> {
+  const points = managedPoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+  const plan = planExpire(points, ctx.hostname, ctx.config.retention, units);
+  if (plan.snapshotIds.length > 0)
+    await ctx.kopia.snapshotDelete(plan.snapshotIds, { signal: ctx.lifecycle.signal });
+  return plan;
 }

@@ -5,7 +5,7 @@ import { tagsProblem } from "../snapshot/validate.ts";
 
 /**
  * Restore points as whole things to delete, pin and expire: every snapshot manifest of one unit of one
- * backup (host + unit + backup_id), incomplete ones included, with kopia's pins and retention reasons.
+ * backup (host + unit + backup_id), incomplete ones included, with kopia's pins.
  * `restore/points.ts` reads the same tags to decide what can be restored; this view decides what goes.
  */
 export interface ManagedSnapshot {
@@ -17,8 +17,6 @@ export interface ManagedSnapshot {
   sizeBytes: number;
   incomplete: boolean;
   pins: string[];
-  /** Why the source's retention keeps it; empty: past retention. */
-  retention: string[];
 }
 
 export interface ManagedPoint extends PointId {
@@ -27,6 +25,11 @@ export interface ManagedPoint extends PointId {
   snapshots: ManagedSnapshot[];
   /** Every pin on any of its snapshots. */
   pins: string[];
+  /**
+   * Every planned snapshot is there and none is incomplete, the recipe too (but for undo points and
+   * `minimal` backups): what `restore/points.ts` offers as a complete point.
+   */
+  complete: boolean;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface ManagedPoint extends PointId {
  */
 export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPoint[] {
   const groups = new Map<string, ManagedPoint>();
+  const facts = new Map<ManagedPoint, { scope?: string; expected: number; incomplete: boolean }>();
   for (const m of manifests) {
     const t = snapshotTags(m);
     if (!t.unit || !t.backup_id || !t.type || tagsProblem(t)) continue;
@@ -47,8 +51,15 @@ export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPo
         undo: t.phase === "pre-restore",
         snapshots: [],
         pins: [],
+        complete: false,
       };
       groups.set(key, p);
+      facts.set(p, { scope: t.backup_scope, expected: 0, incomplete: false });
+    }
+    const f = facts.get(p);
+    if (f) {
+      f.expected = Math.max(f.expected, Number(t.source_count) || 0);
+      f.incomplete ||= Boolean(m.incomplete);
     }
     const pins = m.pins ?? [];
     p.snapshots.push({
@@ -65,9 +76,13 @@ export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPo
       sizeBytes: m.rootEntry?.summ?.size ?? 0,
       incomplete: Boolean(m.incomplete),
       pins,
-      retention: m.retentionReason ?? [],
     });
     for (const pin of pins) if (!p.pins.includes(pin)) p.pins.push(pin);
+  }
+  for (const [p, f] of facts) {
+    const sources = new Set(p.snapshots.map((s) => `${s.type}\u0000${s.label}`)).size;
+    const recipe = p.undo || f.scope === "minimal" || p.snapshots.some((s) => s.type === "recipe");
+    p.complete = !f.incomplete && recipe && sources >= f.expected;
   }
   return [...groups.values()].sort(
     (a, b) => b.timestamp.localeCompare(a.timestamp) || a.unit.localeCompare(b.unit),

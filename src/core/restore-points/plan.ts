@@ -1,5 +1,6 @@
 import { AppError, UsageError } from "../errors.ts";
 import { deletionOrder, type ManagedPoint } from "./groups.ts";
+import { type Retention, retentionReasons } from "./retention.ts";
 
 /** What `--run` or `--snapshot` names: a run id, backup id or `<unit>@<backup_id>`; or one snapshot id. */
 export interface PointSelector {
@@ -51,34 +52,65 @@ export function planDelete(points: readonly ManagedPoint[], sel: PointSelector):
   return { points: chosen, snapshotIds: chosen.flatMap(deletionOrder) };
 }
 
-/** What `expire` does now: points every snapshot of which is past retention go, whole. */
+/** What `expire` does now: restore points past retention go, whole. */
 export interface ExpirePlan {
   remove: ManagedPoint[];
-  /** Points retention would split (some snapshots past it, some not): kept whole. */
-  keptWhole: { key: string; pastRetention: number; snapshots: number }[];
-  /** Points past retention that a pin keeps. */
+  /**
+   * Points retention keeps, each with why: `latest-2`, `daily-1`, … (kopia's names) among all of the
+   * unit's points, `complete-latest-2`, … among its complete ones.
+   */
+  kept: { key: string; reasons: string[] }[];
+  /** Points a pin keeps: never removed, and they take no retention slot. */
   pinned: string[];
   snapshotIds: string[];
 }
 
 /**
- * Retention applied to whole points. kopia computes, per source, which snapshots its policy keeps
- * (`retentionReason` in `snapshot list --json`); a snapshot with no reason is past retention. A point
- * goes when all of its snapshots are past retention and none is pinned; a point retention would split
- * is kept whole (more kept, never a restore point left incomplete). Only this host's points.
+ * `[retention]` applied to whole restore points, never to a source on its own: kopia's per-source
+ * retention splits points (a failed night's recipe takes a slot its data never took, and the recipe of
+ * a good point expires while its data stays). Per unit, backups and undo points apart, a point stays
+ * when retention keeps it among all of the unit's points or among its complete ones: failed runs never
+ * push a complete point out, yet the latest runs stay, whatever they hold. Only `host`'s points, only
+ * `units` when given (a backup of some units expires only theirs). Pure.
  */
-export function planExpire(points: readonly ManagedPoint[], host: string): ExpirePlan {
-  const plan: ExpirePlan = { remove: [], keptWhole: [], pinned: [], snapshotIds: [] };
-  for (const p of points.filter((x) => x.host === host)) {
-    const past = p.snapshots.filter((s) => s.retention.length === 0);
-    if (past.length === 0) continue;
-    if (p.pins.length > 0) plan.pinned.push(p.key);
-    else if (past.length < p.snapshots.length)
-      plan.keptWhole.push({ key: p.key, pastRetention: past.length, snapshots: p.snapshots.length });
-    else {
-      plan.remove.push(p);
-      plan.snapshotIds.push(...deletionOrder(p));
+export function planExpire(
+  points: readonly ManagedPoint[],
+  host: string,
+  retention: Retention,
+  units?: readonly string[],
+): ExpirePlan {
+  const plan: ExpirePlan = { remove: [], kept: [], pinned: [], snapshotIds: [] };
+  const series = new Map<string, ManagedPoint[]>();
+  for (const p of points.filter((x) => x.host === host && (!units || units.includes(x.unit)))) {
+    if (p.pins.length > 0) {
+      plan.pinned.push(p.key);
+      continue;
     }
+    const key = `${p.unit}\u0000${p.undo}`;
+    series.set(key, [...(series.get(key) ?? []), p]);
+  }
+  for (const unit of series.values()) {
+    const newestFirst = unit.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+    const reasons = new Map<ManagedPoint, string[]>(newestFirst.map((p) => [p, []]));
+    const complete = newestFirst.filter((p) => p.complete);
+    for (const [among, prefix] of [
+      [newestFirst, ""],
+      [complete, "complete-"],
+    ] as const) {
+      const why = retentionReasons(
+        among.map((p) => p.timestamp),
+        retention,
+      );
+      among.forEach((p, i) => {
+        reasons.get(p)?.push(...(why[i] ?? []).map((r) => prefix + r));
+      });
+    }
+    for (const [p, why] of reasons)
+      if (why.length > 0) plan.kept.push({ key: p.key, reasons: why });
+      else {
+        plan.remove.push(p);
+        plan.snapshotIds.push(...deletionOrder(p));
+      }
   }
   return plan;
 }

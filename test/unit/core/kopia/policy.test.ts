@@ -5,25 +5,28 @@ import type { KopiaPolicy } from "../../../../src/core/kopia/policy-schema.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
 
-test("global policy: only values that differ from the config are set", () => {
+test("global policy: kopia keeps every snapshot (retention all zero, whatever [retention] says); only values that differ are set", () => {
   const current = {
     retention: {
       keepLatest: 10,
-      keepHourly: 48,
+      keepHourly: 0,
       keepDaily: 7,
-      keepWeekly: 4,
+      keepWeekly: 0,
       keepMonthly: 24,
-      keepAnnual: 3,
+      keepAnnual: 0,
     },
     compression: { compressorName: "none" },
   };
   expect(globalPolicyFlags(config(), current)).toEqual([
-    "--keep-hourly=0",
-    "--keep-monthly=12",
+    "--keep-latest=0",
+    "--keep-daily=0",
+    "--keep-monthly=0",
     "--compression=zstd",
   ]);
+  // Unset in kopia is not zero: kopia's defaults would apply.
+  expect(globalPolicyFlags(config(), { compression: { compressorName: "zstd" } })).toHaveLength(6);
   const same = {
-    retention: { keepLatest: 10, keepHourly: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepAnnual: 3 },
+    retention: { keepLatest: 0, keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepAnnual: 0 },
     compression: { compressorName: "zstd" },
   };
   expect(globalPolicyFlags(config(), same)).toEqual([]);

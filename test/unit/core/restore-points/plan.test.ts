@@ -8,7 +8,7 @@ const snap = (
   run: string,
   unit: string,
   type: string,
-  o: { host?: string; pins?: string[]; keep?: string[] } = {},
+  o: { host?: string; pins?: string[]; tags?: Record<string, string>; incomplete?: string } = {},
 ): SnapshotManifest => ({
   id,
   source: { host: o.host ?? "h", userName: "kopi-docka", path: `/${unit}/${type}` },
@@ -20,17 +20,18 @@ const snap = (
     "tag:type": type,
     "tag:timestamp": `2026-01-0${run.slice(1)}T00:00:00Z`,
     ...(type === "volume" ? { "tag:volume": `${unit}_data` } : {}),
+    ...o.tags,
   },
   ...(o.pins ? { pins: o.pins } : {}),
-  ...(o.keep ? { retentionReason: o.keep } : {}),
+  ...(o.incomplete ? { incomplete: o.incomplete } : {}),
 });
 
 const manifests = [
   snap("v1", "r1", "shop", "volume"),
   snap("c1", "r1", "shop", "recipe"),
   snap("b1", "r1", "blog", "recipe"),
-  snap("v2", "r2", "shop", "volume", { keep: ["latest-1"] }),
-  snap("c2", "r2", "shop", "recipe", { keep: ["latest-1"] }),
+  snap("v2", "r2", "shop", "volume"),
+  snap("c2", "r2", "shop", "recipe"),
   snap("x", "r9", "other", "recipe", { host: "elsewhere" }),
   { id: "foreign", source: { host: "h", userName: "u", path: "/x" }, startTime: "2026-01-01T00:00:00Z" },
 ];
@@ -66,16 +67,69 @@ test("bad selectors: none or both is a usage error; unknown is not_found; a pinn
   );
 });
 
-test("expire: whole points past retention go; split and pinned points stay; other hosts untouched", () => {
-  const split = managedPoints([
-    ...manifests,
-    snap("v4", "r4", "shop", "volume"),
-    snap("c4", "r4", "shop", "recipe", { keep: ["daily-1"] }),
-    snap("c5", "r5", "shop", "recipe", { pins: ["kopi-docka"] }),
+const latest = (n: number) => ({ latest: n, hourly: 0, daily: 0, weekly: 0, monthly: 0, annual: 0 });
+const two = { tags: { "tag:source_count": "2" } };
+
+test("a point is complete with every planned snapshot, none incomplete, and its recipe", () => {
+  const ps = managedPoints([
+    snap("v1", "r1", "shop", "volume", two),
+    snap("c1", "r1", "shop", "recipe", two),
+    snap("c2", "r2", "shop", "recipe", two), // its volume failed
+    snap("v3", "r3", "shop", "volume", two),
+    snap("c3", "r3", "shop", "recipe", { ...two, incomplete: "canceled" }),
+    snap("v4", "r4", "shop", "volume", { tags: { "tag:backup_scope": "minimal" } }),
+    snap("c5", "r5", "shop", "volume", { tags: { "tag:phase": "pre-restore" } }),
   ]);
-  const plan = planExpire(split, "h");
-  expect(plan.remove.map((p) => p.key)).toEqual(["blog@r1-blog", "shop@r1-shop"]);
-  expect(plan.snapshotIds).toEqual(["b1", "c1", "v1"]);
-  expect(plan.keptWhole).toEqual([{ key: "shop@r4-shop", pastRetention: 1, snapshots: 2 }]);
-  expect(plan.pinned).toEqual(["shop@r5-shop"]);
+  expect(Object.fromEntries(ps.map((p) => [p.key, p.complete]))).toEqual({
+    "shop@r1-shop": true,
+    "shop@r2-shop": false,
+    "shop@r3-shop": false,
+    "shop@r4-shop": true,
+    "shop@r5-shop": true,
+  });
+});
+
+test("expire: retention counts whole points; a failed run never pushes a complete point out, nor splits one", () => {
+  // latest = 2: kopia, per source, would keep the recipes of r3 and r4 and the volumes of r2 and r4,
+  // leaving r2 a volume without its recipe. By points: r4 and r3 are the latest two runs, r4 and r2
+  // the latest two complete ones; r1 goes whole.
+  const ps = managedPoints([
+    ...["r1", "r2", "r4"].flatMap((r) => [
+      snap(`v${r}`, r, "shop", "volume", two),
+      snap(`c${r}`, r, "shop", "recipe", two),
+    ]),
+    snap("cr3", "r3", "shop", "recipe", two),
+  ]);
+  const plan = planExpire(ps, "h", latest(2));
+  expect(plan.remove.map((p) => p.key)).toEqual(["shop@r1-shop"]);
+  expect(plan.snapshotIds).toEqual(["cr1", "vr1"]);
+  expect(plan.kept).toEqual([
+    { key: "shop@r4-shop", reasons: ["latest-1", "complete-latest-1"] },
+    { key: "shop@r3-shop", reasons: ["latest-2"] },
+    { key: "shop@r2-shop", reasons: ["complete-latest-2"] },
+  ]);
+});
+
+test("expire: pinned points stay and take no slot; undo points count apart; other hosts and units untouched", () => {
+  const undo = { tags: { "tag:phase": "pre-restore" } };
+  const ps = managedPoints([
+    ...manifests,
+    snap("c3", "r3", "shop", "recipe"),
+    snap("c4", "r4", "shop", "recipe", { pins: ["kopi-docka"] }),
+    snap("u5", "r5", "shop", "volume", undo),
+    snap("u6", "r6", "shop", "volume", undo),
+    snap("b7", "r7", "blog", "recipe"),
+  ]);
+  const plan = planExpire(ps, "h", latest(1));
+  expect(plan.pinned).toEqual(["shop@r4-shop"]);
+  expect(plan.remove.map((p) => p.key).sort()).toEqual([
+    "blog@r1-blog",
+    "shop@r1-shop",
+    "shop@r2-shop",
+    "shop@r5-shop",
+  ]);
+  expect(plan.kept.map((k) => k.key).sort()).toEqual(["blog@r7-blog", "shop@r3-shop", "shop@r6-shop"]);
+  expect(planExpire(ps, "h", latest(1), ["blog"]).remove.map((p) => p.key)).toEqual(["blog@r1-blog"]);
+  // All zero keeps everything (kopia's "keep latest unlimited").
+  expect(planExpire(ps, "h", latest(0)).remove).toEqual([]);
 });
