@@ -20,6 +20,8 @@ export interface EarlyReads {
   definedPolicies?: Promise<Record<string, KopiaPolicy>>;
   /** True when the run wrote the global policy before the plan ran. */
   globalPolicyWritten?: boolean;
+  /** The global policy is known (set or read this run) to keep every snapshot (`kopia/policy.ts`). */
+  keepsEverything?: boolean;
   /** The first unit's gated snapshots, opened beside the reads (`ahead.ts`). */
   ahead?: Promise<Ahead | undefined>;
   /** Told whether the gate action is in place on this identity's policy after the check. */
@@ -73,6 +75,7 @@ export async function executeBackup(
       policies,
       onStopping: readMaintenanceInfo,
       ahead,
+      keepsEverything: early.keepsEverything,
     });
     // Not taken (the unit ended before its snapshots, e.g. its pre hook failed): closed at once.
     if (ahead?.unit === unitPlan.name) await ahead.drop();

@@ -160,6 +160,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
       try {
         const global = defined?.then((all) => all[GLOBAL_TARGET] ?? {});
         reads.globalPolicyWritten = (await applyGlobalPolicy(d.kopia, d.config, d.log, global)).length > 0;
+        reads.keepsEverything = true;
       } catch (e) {
         // A failed `policy set` may still have written.
         reads.globalPolicyWritten = true;

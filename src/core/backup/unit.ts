@@ -14,7 +14,7 @@ import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
-import { dropPendingWarm, WARM_TAG, warmPass } from "./warm.ts";
+import { dropPendingWarm, dropWarmBases, WARM_TAG, warmPass } from "./warm.ts";
 
 /** Why a source with a warm pass nobody checked is not snapshotted, and what to do about it. */
 const UNCHECKED_WARM = `a warm pass of it could not be deleted unchecked, and a snapshot would take files from it (delete its ${WARM_TAG} snapshots, then back up again)`;
@@ -39,6 +39,11 @@ export async function backupUnit(
     onStopping?: () => void;
     /** Gated snapshots the run opened ahead for this unit (`ahead.ts`), taken only if still valid. */
     ahead?: Ahead;
+    /**
+     * kopia's retention is known to keep every snapshot (`kopia/policy.ts`): a warm pass, saved complete
+     * so it is the cold pass's one base, then takes no retention slot and expires nothing.
+     */
+    keepsEverything?: boolean;
   },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
@@ -150,7 +155,7 @@ export async function backupUnit(
   // A warm pass a killed run left unchecked would be the base of these snapshots: none of them then.
   // (A warm pass of this run deletes them itself first.)
   const warmOpts = { unit: plan.name, hostname: d.hostname, signal: cold.signal };
-  const warms = plan.mode === "warm-then-cold" && opts.gate;
+  const warms = plan.mode === "warm-then-cold" && opts.gate && opts.keepsEverything === true;
   if (!warms && !(await dropPendingWarm(d, data, warmOpts))) {
     await ahead?.drop("a warm pass left unchecked");
     for (const s of data)
@@ -182,16 +187,19 @@ export async function backupUnit(
   }
   // Sources whose warm pass was left behind unchecked: a cold snapshot would take files from it.
   const unchecked = new Set<string>();
-  // Before the gated snapshots start: each picks its base when it opens, the warm pass among them.
-  if (warms)
-    for (const label of await warmPass(
-      d,
-      data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
-      warmOpts,
-    ))
-      unchecked.add(label);
-  else if (plan.mode === "warm-then-cold")
-    d.log.warn(`${plan.name}: no warm pass (the gate policy is not set); backing up cold`);
+  // Before the gated snapshots start: each picks its base when it opens, the warm pass then.
+  const warm = warms
+    ? await warmPass(
+        d,
+        data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
+        warmOpts,
+      )
+    : undefined;
+  for (const label of warm?.unchecked ?? []) unchecked.add(label);
+  if (plan.mode === "warm-then-cold" && !warms)
+    d.log.warn(
+      `${plan.name}: no warm pass (${opts.gate ? "kopia's retention policy is not known to keep every snapshot" : "the gate policy is not set"}); backing up cold`,
+    );
   const gates = opts.gate
     ? await gatesFor(
         data.filter((s) => !policyFailed(s) && !unchecked.has(s.label) && isRealDirectory(s.path)),
@@ -234,6 +242,7 @@ export async function backupUnit(
   cold.disarm();
   cold.detach();
   gates?.dispose();
+  await dropWarmBases(d, warm?.bases ?? [], plan.name);
   const windows =
     coldWindowMs !== undefined
       ? {

@@ -13,8 +13,8 @@ import { clearWarmPending, isWarmPending, markWarmPending } from "./warm-pending
 import { findRacyFiles, kopiaTimeMs } from "./warm-racy.ts";
 
 /**
- * Tags of a warm pass: no `backup_id`, so restore never groups it into a point (`restore/points.ts`
- * skips such manifests), and it is incomplete, so `snapshot list` and retention pass it over.
+ * Tags of a warm pass: no `backup_id`, so neither restore (`restore/points.ts`) nor `[retention]`
+ * (`restore-points/`) ever takes it for a point, and every run can find and delete it.
  */
 export const WARM_TAG = "kopi_docka_warm";
 
@@ -29,8 +29,7 @@ export const RACY_MARGIN_MS = 2_000;
 
 /** Why a warm snapshot can be no base at all; undefined when it can, once its racy files are out. Pure. */
 export function warmUnusable(m: SnapshotManifest): string | undefined {
-  if (m.incomplete !== "canceled")
-    return `saved ${m.incomplete ? `incomplete (${m.incomplete})` : "complete"}`;
+  if (m.incomplete) return `saved incomplete (${m.incomplete})`;
   if (!isObjectId(m.rootEntry?.obj ?? "")) return "no root directory recorded";
   if (kopiaTimeMs(m.rootEntry?.summ?.maxTime ?? "") === undefined) return "no newest mtime recorded";
   return undefined;
@@ -44,8 +43,9 @@ export function fixUnusable(before: SnapshotManifest, after: readonly SnapshotMa
   const [m, ...more] = after;
   if (!m || more.length > 0) return `${after.length} warm snapshots after removing the changed files`;
   if (m.id === before.id) return "kopia did not replace it";
-  // A complete or untagged one would be a restore point, take a retention slot and escape dropLeftovers.
-  if (m.incomplete !== "canceled") return "saved complete by the removal";
+  // An incomplete one would not be the one base (kopia also takes the last complete one), an
+  // untagged one would escape dropLeftovers.
+  if (m.incomplete) return "saved incomplete by the removal";
   if (JSON.stringify(m.tags ?? {}) !== JSON.stringify(before.tags ?? {})) return "its tags changed";
   const entries = (x: SnapshotManifest) =>
     (x.rootEntry?.summ?.files ?? 0) + (x.rootEntry?.summ?.symlinks ?? 0);
@@ -56,43 +56,64 @@ export function fixUnusable(before: SnapshotManifest, after: readonly SnapshotMa
 /**
  * The warm pass of `warm-then-cold`: one `kopia snapshot create` per directory source while the
  * containers run, so the cold snapshot after the stop reads only what changed since. Each is saved
- * incomplete (never a restore point, never counted by retention), then the files that may have
- * changed within its read are removed from it (`warm-racy.ts`): the cold pass reads exactly those
- * again. When that cannot be done safely the warm snapshot is deleted and the cold pass falls back
- * to the last cold snapshot. Needs the gate policy (`kopia/gate.ts`, both actions). Never throws: a
+ * complete, so it is the cold pass's one base (kopia takes the newest complete snapshot and the
+ * incomplete ones after it); it is no point (`WARM_TAG`), and only made while kopia's own retention
+ * keeps everything (the caller checks), so it takes no slot. Then the files that may have changed
+ * within its read are removed from it (`warm-racy.ts`): the cold pass reads exactly those again.
+ * When that cannot be done safely the warm snapshot is deleted and the cold pass falls back to the
+ * last cold snapshot. Needs the gate policy (`kopia/gate.ts`). Never throws: a
  * failed warm pass only costs the cold pass its head start. Returns the labels of sources whose
- * unchecked warm snapshot could not be deleted (the cold pass would take it as its base).
+ * unchecked warm snapshot could not be deleted (the cold pass would take it as its base), and the ids
+ * of the checked ones, which `dropWarmBases` deletes once the cold snapshots are saved.
  */
 export async function warmPass(
   d: BackupDeps,
   sources: readonly SourcePlan[],
   o: { unit: string; hostname: string; signal: AbortSignal },
-): Promise<string[]> {
+): Promise<{ unchecked: string[]; bases: string[] }> {
   // Removed by a compensation too: a signal during the warm pass takes it along.
   const { dir, remove } = ownedTempDir(d.lifecycle, "warm");
   const left: string[] = [];
+  const bases: string[] = [];
   try {
     // The gate action reads "go" from the named path: a plain file lets a warm pass read at once.
     const go = join(dir, "go");
     writeFileSync(go, "go\n", { mode: 0o600 });
     // An unchecked one left behind would be a base of this run's snapshots: no warm pass then, and
     // the caller learns which sources still have one.
-    if (!(await dropLeftovers(d, sources, o))) return sources.map((s) => s.label);
+    if (!(await dropLeftovers(d, sources, o))) return { unchecked: sources.map((s) => s.label), bases };
     try {
       markWarmPending(d.journal.dir, o.unit);
     } catch (e) {
       d.log.warn(`${o.unit}: no warm pass: ${errorMessage(e)}`);
-      return [];
+      return { unchecked: [], bases };
     }
     // Side by side, as many at once as the gated snapshots after them (each holds its repository open).
     for (let i = 0; i < sources.length && !o.signal.aborted; i += MAX_GATED)
       for (const ok of await Promise.all(sources.slice(i, i + MAX_GATED).map((s) => warmOne(d, s, go, o))))
         if (!ok.removed) left.push(ok.label);
-    if (left.length === 0) forgetPending(d, o.unit);
+        else if (ok.base) bases.push(ok.base);
+    // Checked warm snapshots stay until the cold pass is saved: the pending mark goes with them.
+    if (left.length === 0 && bases.length === 0) forgetPending(d, o.unit);
   } finally {
     await remove();
   }
-  return left;
+  return { unchecked: left, bases };
+}
+
+/**
+ * Deletes the checked warm snapshots once the cold snapshots that took them as bases are saved: never
+ * a restore point, they would otherwise stay (kopia's retention keeps every complete snapshot). When
+ * that fails the unit stays marked (`warm-pending.ts`): its next run deletes them first, in any mode.
+ */
+export async function dropWarmBases(d: BackupDeps, ids: readonly string[], unit: string): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await d.kopia.snapshotDelete(ids);
+    forgetPending(d, unit);
+  } catch (e) {
+    d.log.warn(`${unit}: warm passes not deleted (the next run deletes them): ${errorMessage(e)}`);
+  }
 }
 
 async function warmOne(
@@ -100,7 +121,7 @@ async function warmOne(
   s: SourcePlan,
   go: string,
   o: { unit: string; hostname: string; signal: AbortSignal },
-): Promise<{ label: string; removed: boolean }> {
+): Promise<{ label: string; removed: boolean; base?: string }> {
   const started = Date.now();
   // Until it is checked, a warm snapshot must not outlive this run: the next snapshot of its source
   // would take it as a base. On a signal the compensation removes it (and a replacement `snapshot fix`
@@ -114,7 +135,6 @@ async function warmOne(
       overrideSource: sourceIdentity(d.kopia.options.username, o.hostname, s.logicalPath),
       tags: { [WARM_TAG]: "true", unit: s.tags.unit, type: s.type },
       gate: go,
-      warm: true,
       signal: o.signal,
       onStderrLine: (line) => d.log.debug(`kopia (warm): ${line}`),
     });
@@ -125,11 +145,15 @@ async function warmOne(
       await drop.run();
       return { label: s.label, removed: true };
     }
-    const why = warmUnusable(r.manifest) ?? (await removeRacy(d, s, r.manifest, started - RACY_MARGIN_MS, o));
+    const unusable = warmUnusable(r.manifest);
+    const checked = unusable
+      ? { why: unusable }
+      : await removeRacy(d, s, r.manifest, started - RACY_MARGIN_MS, o);
+    const why = checked.why;
     if (why === undefined) {
       drop.dismiss();
       d.log.debug(`${o.unit}: warm pass of ${s.label}: ${Date.now() - started} ms`);
-      return { label: s.label, removed: true };
+      return { label: s.label, removed: true, base: checked.id };
     }
     d.log.info(`${o.unit}: warm pass of ${s.label} not used as the base (${why})`);
     await drop.run();
@@ -147,7 +171,8 @@ async function warmOne(
 
 /**
  * Removes from warm snapshot `m` the files that may have changed while it read them (mtime at or after
- * `threshold`), and checks kopia's replacement. Returns why it cannot be the base; throws when kopia fails.
+ * `threshold`), and checks kopia's replacement. Returns the id of the base (`m`'s or its replacement's),
+ * or why it cannot be the base; throws when kopia fails.
  */
 async function removeRacy(
   d: BackupDeps,
@@ -155,17 +180,17 @@ async function removeRacy(
   m: SnapshotManifest,
   threshold: number,
   o: { unit: string; hostname: string; signal: AbortSignal },
-): Promise<string | undefined> {
+): Promise<{ id?: string; why?: string }> {
   // Nothing in the tree is that new: nothing changed while it was read.
-  if ((kopiaTimeMs(m.rootEntry?.summ?.maxTime ?? "") ?? threshold) < threshold) return undefined;
+  if ((kopiaTimeMs(m.rootEntry?.summ?.maxTime ?? "") ?? threshold) < threshold) return { id: m.id };
   const scan = await findRacyFiles(d.kopia, m.rootEntry?.obj ?? "", threshold, {
     signal: o.signal,
     // Names are untrusted: escaped, and only in the debug log.
     onSuspect: (p) =>
       d.log.debug(`${o.unit}: warm pass of ${s.label}: changed while read: ${JSON.stringify(p)}`),
   });
-  if (!scan.ok) return scan.reason;
-  if (scan.objectIds.length === 0) return undefined; // only directories changed: never taken from a base
+  if (!scan.ok) return { why: scan.reason };
+  if (scan.objectIds.length === 0) return { id: m.id }; // only directories changed: never taken from a base
   await d.kopia.snapshotFixRemoveFiles(m.id, scan.objectIds, {
     signal: o.signal,
     onStderrLine: (line) => d.log.debug(`kopia (fix): ${JSON.stringify(line)}`),
@@ -187,12 +212,12 @@ async function removeRacy(
   if (why) {
     // Tagged or not, complete or not: what kopia saved in its place goes too.
     await d.kopia.snapshotDelete(after.map((x) => x.id));
-    return why;
+    return { why };
   }
   d.log.info(
     `${o.unit}: warm pass of ${s.label}: ${scan.files} files changed while it read them; the cold pass re-reads them`,
   );
-  return undefined;
+  return { id: after[0]?.id };
 }
 
 /**

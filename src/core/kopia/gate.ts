@@ -22,29 +22,19 @@ read -r go < "$${GATE_ENV}"
 test "$go" = go
 `;
 
-/** Set (in that process's environment only) for a warm pass of `warm-then-cold`. */
-export const WARM_ENV = "KOPI_DOCKA_WARM";
-
 /** Names the file a gated cold snapshot creates once it has read the whole tree (that process only). */
 export const READ_ENV = "KOPI_DOCKA_READ";
 
 /**
  * kopia's `after-snapshot-root` action. kopia runs it once the whole tree is read (every file hashed,
  * every directory listed: kopia waits for all of its workers first) and before it saves the manifest,
- * applies retention and flushes. Two uses:
- * - A cold snapshot names a file: it is created here, and the unit's containers may start from then on,
- *   while kopia saves what it read (`backup/frozen.ts`).
- * - A warm pass must never be a restore point nor take a retention slot, yet the cold snapshot after it
- *   must use it as its base. SIGINT to kopia (our parent) here saves the manifest marked incomplete
- *   ("canceled"), which retention skips and the next snapshot of the source still takes as a base.
- *   kopia notes the signal in a goroutine of its own, racing this action's return: a warm pass once
- *   came back complete without the pause (and a complete one takes a retention slot), so the action
- *   waits for it.
- * Every other snapshot (no variable) passes through untouched.
+ * applies retention and flushes. A cold snapshot names a file: it is created here, and the unit's
+ * containers may start from then on, while kopia saves what it read (`backup/frozen.ts`). Every other
+ * snapshot (no variable) passes through untouched. (Until 2026-12 it also made a warm pass incomplete
+ * by SIGINT; a warm pass is now saved complete, see `backup/warm.ts`.)
  */
-export const WARM_SCRIPT = `# kopi-docka: a cold snapshot says it has read all; a warm pass is saved incomplete (see kopi-docka's README, "Backup modes")
+export const READ_SCRIPT = `# kopi-docka: a cold snapshot says it has read all (see kopi-docka's README, "cold window")
 test -z "$${READ_ENV}" || : > "$${READ_ENV}"
-test -z "$${WARM_ENV}" || { kill -INT "$PPID" && sleep 2; }
 `;
 
 /** Longest a gated snapshot waits for its go: the stop of a unit's containers must fit in it. */
@@ -58,7 +48,7 @@ export function hasGateAction(current: KopiaPolicy): boolean {
     a?.script === GATE_SCRIPT &&
     a.mode === "essential" &&
     a.timeout === GATE_TIMEOUT_SECONDS &&
-    w?.script === WARM_SCRIPT &&
+    w?.script === READ_SCRIPT &&
     w.mode === "essential"
   );
 }
@@ -78,14 +68,14 @@ export async function ensureGatePolicy(
   const dir = makeTempDir("gate");
   try {
     const script = join(dir, "gate.sh");
-    const warm = join(dir, "warm.sh");
+    const read = join(dir, "read.sh");
     writeFileSync(script, GATE_SCRIPT, { mode: 0o600 });
-    writeFileSync(warm, WARM_SCRIPT, { mode: 0o600 });
+    writeFileSync(read, READ_SCRIPT, { mode: 0o600 });
     await kopia.policySet(target, [
       "--before-snapshot-root-action",
       script,
       "--after-snapshot-root-action",
-      warm,
+      read,
       "--persist-action-script",
       "--action-command-mode=essential",
       `--action-command-timeout=${GATE_TIMEOUT_SECONDS}s`,

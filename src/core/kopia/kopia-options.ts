@@ -33,8 +33,6 @@ export interface SnapshotCreateOptions {
    * (the gate action, `gate.ts`). Without it the snapshot reads at once, as ever.
    */
   gate?: string;
-  /** With `gate`: a warm pass, saved as an incomplete ("canceled") snapshot (`gate.ts` WARM_SCRIPT). */
-  warm?: boolean;
   /** With `gate`: a file created once the whole tree is read, before the manifest is saved. */
   readDone?: string;
   /** Snapshot this stream as the one file `file` (`--stdin-file`) instead of reading the path. */

@@ -4,7 +4,7 @@ import { AppError, type ProcessError } from "../errors.ts";
 import type { Runner, RunResult } from "../process/runner.ts";
 import { failure } from "../process/runner.ts";
 import { classifyKopiaError } from "./errors.ts";
-import { GATE_ENV, READ_ENV, WARM_ENV } from "./gate.ts";
+import { GATE_ENV, READ_ENV } from "./gate.ts";
 import {
   type KopiaOptions,
   progressRun,
@@ -260,7 +260,6 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       const env = o.gate
         ? {
             [GATE_ENV]: o.gate,
-            ...(o.warm ? { [WARM_ENV]: "1" } : {}),
             ...(o.readDone ? { [READ_ENV]: o.readDone } : {}),
           }
         : undefined;

@@ -343,3 +343,34 @@ describe("executeBackup", () => {
     expect(JSON.stringify(record)).not.toContain(secret);
   });
 });
+
+describe("warm-then-cold and kopia's retention", () => {
+  // A warm pass is saved complete (the cold pass's one base): only while kopia keeps every snapshot,
+  // else it would take a slot of kopia's per-source retention and could expire a real point.
+  for (const keepsEverything of [false, true])
+    test(`global policy ${keepsEverything ? "known to keep everything: a warm pass" : "not confirmed: no warm pass, a warning, backed up cold"}`, async () => {
+      const list = (a: readonly string[]) => a[0] === "kopia" && a.includes("list");
+      const runner = new FakeRunner([], [{ argv: list, stdout: "[]" }, ...fakeHost()]);
+      const { deps, dir } = setup(runner);
+      const unit = { ...stackUnit(), mode: "warm-then-cold" as const };
+      const warned: string[] = [];
+      deps.log.warn = ((m: unknown) => warned.push(String(m))) as unknown as typeof deps.log.warn;
+      const plan = planBackup(deps.config, discovery(unit), new Date(), {
+        ...planOpts,
+        stagingDir: dir,
+        scope: "minimal",
+      });
+      const record = await executeBackup(deps, plan, discovery(unit), undefined, { keepsEverything });
+      expect(record.status).toBe("ok");
+      const noWarm = warned.filter((w) => w.includes("no warm pass"));
+      expect(noWarm).toEqual(
+        keepsEverything
+          ? []
+          : [
+              "shop: no warm pass (kopia's retention policy is not known to keep every snapshot); backing up cold",
+            ],
+      );
+      // The warm pass lists the source's leftovers before its first warm snapshot.
+      expect(runner.calls.some((c) => c.argv.includes("list"))).toBe(keepsEverything);
+    });
+});

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { dropPendingWarm, fixUnusable, warmPass, warmUnusable } from "../../../../src/core/backup/warm.ts";
+import {
+  dropPendingWarm,
+  dropWarmBases,
+  fixUnusable,
+  warmPass,
+  warmUnusable,
+} from "../../../../src/core/backup/warm.ts";
 import { isWarmPending, markWarmPending } from "../../../../src/core/backup/warm-pending.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
@@ -26,33 +32,30 @@ const manifest = (o: {
 });
 
 describe("warmUnusable and fixUnusable (pure)", () => {
-  test("a warm snapshot can be a base only when canceled, with a root directory and a newest mtime", () => {
+  test("a warm snapshot can be a base only when complete, with a root directory and a newest mtime", () => {
     const t = "2026-12-01T09:59:57Z";
-    expect(warmUnusable(manifest({ maxTime: t, incomplete: "canceled" }))).toBeUndefined();
+    expect(warmUnusable(manifest({ maxTime: t }))).toBeUndefined();
     // A newest mtime inside the racy margin no longer makes it unusable: its racy files are removed.
-    expect(
-      warmUnusable(manifest({ maxTime: "2026-12-01T10:00:05Z", incomplete: "canceled" })),
-    ).toBeUndefined();
-    expect(warmUnusable(manifest({ maxTime: t }))).toBe("saved complete");
+    expect(warmUnusable(manifest({ maxTime: "2026-12-01T10:00:05Z" }))).toBeUndefined();
+    expect(warmUnusable(manifest({ maxTime: t, incomplete: "canceled" }))).toBe(
+      "saved incomplete (canceled)",
+    );
     expect(warmUnusable(manifest({ maxTime: t, incomplete: "checkpoint" }))).toBe(
       "saved incomplete (checkpoint)",
     );
-    expect(warmUnusable(manifest({ incomplete: "canceled" }))).toBe("no newest mtime recorded");
-    expect(warmUnusable(manifest({ maxTime: t, incomplete: "canceled", obj: "-x" }))).toBe(
-      "no root directory recorded",
-    );
+    expect(warmUnusable(manifest({}))).toBe("no newest mtime recorded");
+    expect(warmUnusable(manifest({ maxTime: t, obj: "-x" }))).toBe("no root directory recorded");
   });
 
-  test("kopia's replacement must be exactly one, new, canceled, tagged alike, and without the files", () => {
-    const before = manifest({ incomplete: "canceled", files: 10 });
-    const after = (o: Parameters<typeof manifest>[0]) =>
-      manifest({ incomplete: "canceled", id: "b".repeat(32), files: 7, ...o });
+  test("kopia's replacement must be exactly one, new, complete, tagged alike, and without the files", () => {
+    const before = manifest({ files: 10 });
+    const after = (o: Parameters<typeof manifest>[0]) => manifest({ id: "b".repeat(32), files: 7, ...o });
     expect(fixUnusable(before, [after({})], 3)).toBeUndefined();
     expect(fixUnusable(before, [], 3)).toBe("0 warm snapshots after removing the changed files");
     expect(fixUnusable(before, [after({}), after({ id: "c".repeat(32) })], 3)).toMatch(/^2 warm/);
     expect(fixUnusable(before, [before], 3)).toBe("kopia did not replace it");
-    expect(fixUnusable(before, [{ ...after({}), incomplete: undefined }], 3)).toBe(
-      "saved complete by the removal",
+    expect(fixUnusable(before, [after({ incomplete: "canceled" })], 3)).toBe(
+      "saved incomplete by the removal",
     );
     expect(fixUnusable(before, [{ ...after({}), tags: { "tag:unit": "u" } }], 3)).toBe("its tags changed");
     expect(fixUnusable(before, [after({ files: 8 })], 3)).toBe("the changed files are still in it");
@@ -100,15 +103,11 @@ describe("warmPass (strict fake runner)", () => {
     { name: "fresh", type: "f", mtime: NEW(), obj: FRESH },
     { name: "old", type: "f", mtime: OLD, obj: "e".repeat(32) },
   ];
-  const warm = () => manifest({ incomplete: "canceled", maxTime: NEW(), files: 2 });
+  const warm = () => manifest({ maxTime: NEW(), files: 2 });
+  const B = "b".repeat(32);
 
   test("files written while it read are removed from the warm snapshot, which is kept", async () => {
-    const fixed = manifest({
-      incomplete: "canceled",
-      id: "b".repeat(32),
-      files: 1,
-      obj: `k${"2".repeat(32)}`,
-    });
+    const fixed = manifest({ id: B, files: 1, obj: `k${"2".repeat(32)}` });
     const { runner, d, infos, go } = setup([
       list([]),
       create(warm()),
@@ -118,7 +117,7 @@ describe("warmPass (strict fake runner)", () => {
       },
       list([fixed]),
     ]);
-    expect(await go()).toEqual([]);
+    expect(await go()).toEqual({ unchecked: [], bases: [B] });
     expect(runner.remaining).toBe(0);
     expect(infos).toEqual([
       "u: warm pass of v: 1 files changed while it read them; the cold pass re-reads them",
@@ -127,12 +126,7 @@ describe("warmPass (strict fake runner)", () => {
   });
 
   test("a warm pass long enough for kopia's checkpoints: they hold the removed files and are deleted too", async () => {
-    const fixed = manifest({
-      incomplete: "canceled",
-      id: "b".repeat(32),
-      files: 1,
-      obj: `k${"2".repeat(32)}`,
-    });
+    const fixed = manifest({ id: B, files: 1, obj: `k${"2".repeat(32)}` });
     // kopia's checkpoint: same start time, incomplete "checkpoint", no tags.
     const checkpoint = { ...manifest({ incomplete: "checkpoint", id: "c".repeat(32), files: 2 }), tags: {} };
     const { runner, go } = setup([
@@ -145,7 +139,7 @@ describe("warmPass (strict fake runner)", () => {
       list([fixed, checkpoint]),
       { argv: is("snapshot", "delete", "c".repeat(32), "--delete") },
     ]);
-    expect(await go()).toEqual([]);
+    expect(await go()).toEqual({ unchecked: [], bases: [B] });
     expect(runner.remaining).toBe(0);
   });
 
@@ -163,21 +157,29 @@ describe("warmPass (strict fake runner)", () => {
     expect(runner.remaining).toBe(0);
   });
 
-  test("the unit is marked before its warm snapshot starts, and unmarked once it is checked", async () => {
+  test("the unit is marked before its warm snapshot starts, and unmarked once the checked one is deleted", async () => {
     let markedDuringCreate = false;
     const { runner, d, go } = setup([
       list([]),
       {
-        ...create(manifest({ incomplete: "canceled", maxTime: OLD })),
+        ...create(manifest({ maxTime: OLD })),
         check: () => {
           markedDuringCreate = isWarmPending(d.journal.dir, "u");
         },
       },
+      { argv: is("snapshot", "delete", "a".repeat(32), "--delete"), exitCode: 1, stderr: "unreachable" },
+      { argv: is("snapshot", "delete", "a".repeat(32), "--delete") },
     ]);
-    expect(await go()).toEqual([]);
-    expect(runner.remaining).toBe(0);
+    const { bases } = await go();
+    expect(bases).toEqual(["a".repeat(32)]);
     expect(markedDuringCreate).toBe(true);
+    // The base of the cold pass: until it is deleted, the mark stays (a later run deletes it first).
+    expect(isWarmPending(d.journal.dir, "u")).toBe(true);
+    await dropWarmBases(d, bases, "u");
+    expect(isWarmPending(d.journal.dir, "u")).toBe(true);
+    await dropWarmBases(d, bases, "u");
     expect(isWarmPending(d.journal.dir, "u")).toBe(false);
+    expect(runner.remaining).toBe(0);
   });
 
   test("a unit in another mode: nothing listed without the mark; with it, leftovers deleted, mark gone", async () => {
@@ -209,11 +211,8 @@ describe("warmPass (strict fake runner)", () => {
   });
 
   test("nothing newer than the margin: kept as it is, no walk", async () => {
-    const { runner, infos, go } = setup([
-      list([]),
-      create(manifest({ incomplete: "canceled", maxTime: OLD })),
-    ]);
-    expect(await go()).toEqual([]);
+    const { runner, infos, go } = setup([list([]), create(manifest({ maxTime: OLD }))]);
+    expect(await go()).toEqual({ unchecked: [], bases: ["a".repeat(32)] });
     expect(runner.remaining).toBe(0);
     expect(infos).toEqual([]);
   });
@@ -230,15 +229,15 @@ describe("warmPass (strict fake runner)", () => {
       list([m]),
       { argv: is("snapshot", "delete", m.id, "--delete") },
     ]);
-    expect(await go()).toEqual([]);
+    expect(await go()).toEqual({ unchecked: [], bases: [] });
     expect(runner.remaining).toBe(0);
     expect(infos).toEqual([
       `u: warm pass of v not used as the base (kopia show ${ROOT} printed no directory object (1 problem(s), first at "entries.0.obj": invalid_type))`,
     ]);
   });
 
-  test("a replacement saved complete is deleted, and so is every warm one of the source", async () => {
-    const fixed = { ...manifest({ id: "b".repeat(32), files: 1 }), incomplete: undefined };
+  test("a replacement saved incomplete is deleted, and so is every warm one of the source", async () => {
+    const fixed = manifest({ id: B, files: 1, incomplete: "canceled" });
     const { runner, infos, go } = setup([
       list([]),
       create(warm()),
@@ -248,14 +247,14 @@ describe("warmPass (strict fake runner)", () => {
       { argv: is("snapshot", "delete", fixed.id, "--delete") },
       list([]),
     ]);
-    expect(await go()).toEqual([]);
+    expect(await go()).toEqual({ unchecked: [], bases: [] });
     expect(runner.remaining).toBe(0);
-    expect(infos).toEqual(["u: warm pass of v not used as the base (saved complete by the removal)"]);
+    expect(infos).toEqual(["u: warm pass of v not used as the base (saved incomplete by the removal)"]);
   });
 
   test("a failed fix leaves no warm snapshot behind, whatever kopia saved before it failed", async () => {
     const m = warm();
-    const half = manifest({ incomplete: "canceled", id: "b".repeat(32) });
+    const half = manifest({ id: B });
     const { runner, d, go } = setup([
       list([]),
       create(m),
@@ -264,7 +263,7 @@ describe("warmPass (strict fake runner)", () => {
       list([m, half]),
       { argv: is("snapshot", "delete", m.id, half.id, "--delete") },
     ]);
-    expect(await go()).toEqual([]);
+    expect(await go()).toEqual({ unchecked: [], bases: [] });
     expect(runner.remaining).toBe(0);
     expect(d.lifecycle.pending()).toEqual([]);
   });
