@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -128,6 +128,42 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     expect(r.results[0].error).toContain("no longer holds the copy");
     expect(existsSync(usb)).toBe(false);
   }, 120_000);
+
+  test("the primary lost a pack blob: no replica is synced, each keeps its copy; once back, syncing goes on", async () => {
+    // Blob ID → file: each backend shards IDs into directories its own way (`p/8d9/43b…f`, `p8d/943/…f`).
+    const packs = async (root: string) =>
+      (await run(["find", root, "-type", "f", "-printf", "%s %P\\n"])).stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" "))
+        .map(([size, rel = ""]) => ({
+          size: Number(size),
+          path: join(root, rel),
+          id: rel.replaceAll("/", "").replace(/\.f$/, ""),
+        }))
+        .filter((f) => /^p[0-9a-f]{32}/.test(f.id));
+    // The biggest pack of the filesystem primary (it holds big.bin), as a failing disk would lose it.
+    const [pack] = (await packs(join(dir.path, "repository"))).sort((a, b) => b.size - a.size);
+    const inPrimary = pack?.path as string;
+    const inReplica = (await packs(join(dir.path, "offsite"))).find((f) => f.id === pack?.id)?.path as string;
+    expect(inReplica).toBeDefined();
+    expect(existsSync(inReplica)).toBe(true);
+    renameSync(inPrimary, join(dir.path, "lost-pack"));
+    const r = await cli("repo", "sync", "--json");
+    expect(r.exitCode).toBe(3);
+    const [offsite] = JSON.parse(r.stdout);
+    expect(offsite).toMatchObject({ name: "offsite", status: "failed" });
+    expect(offsite.error).toContain("1 pack blob(s) its index refers to are missing");
+    expect(existsSync(inReplica)).toBe(true); // kopia's --delete would have removed it here
+    // A backup still saves its snapshots; only the copy is held back, and the run says so (exit 3).
+    const b = await cli("backup", "--unit", name);
+    expect(b.exitCode).toBe(3);
+    expect(b.stderr).toContain("replica offsite: FAILED (the repository is damaged");
+    expect(existsSync(inReplica)).toBe(true);
+    renameSync(join(dir.path, "lost-pack"), inPrimary);
+    const again = await cli("repo", "sync");
+    expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+  }, 240_000);
 
   test("the primary gone: restore --repository replica:offsite brings the unit back, bytes equal", async () => {
     const before = await inside();

@@ -91,3 +91,40 @@ export async function checkFirstSync(f: FirstSync): Promise<void> {
     },
   );
 }
+
+/** kopia's `content verify` counters line (repo/content/verify.go): `verifyCounters:\t{…}`. */
+export function missingPacks(stderr: string): { missing: number; truncated: number } | undefined {
+  const line = stderr.split("\n").find((l) => l.startsWith("verifyCounters:"));
+  try {
+    const c: unknown = JSON.parse(line?.slice(line.indexOf("{")) ?? "");
+    if (!isRecord(c) || typeof c.missingPacks !== "number" || typeof c.truncatedPacks !== "number")
+      return undefined;
+    return { missing: c.missingPacks, truncated: c.truncatedPacks };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Before any replica is synced: every pack blob the primary's index refers to must be there, whole
+ * (`kopia content verify`: one listing of the blobs against the index, no data read). `--delete`
+ * would otherwise remove from each replica the very blobs the primary lost, and the copy kept to
+ * outlive a failing disk would fail with it. Throws naming what is missing; no replica is touched.
+ */
+export async function checkPrimaryIntact(kopia: Kopia, signal?: AbortSignal): Promise<void> {
+  const r = await kopia.run(["content", "verify", "--progress-interval=24h"], {
+    signal,
+    timeoutMs: DRY_RUN_TIMEOUT_MS,
+    check: false,
+  });
+  if (r.exitCode === 0) return;
+  const lost = missingPacks(r.stderr);
+  if (!lost || lost.missing + lost.truncated === 0) throw failure(r);
+  throw new AppError(
+    "repository",
+    `the repository is damaged: ${lost.missing} pack blob(s) its index refers to are missing, ${lost.truncated} truncated; no replica was synced, so each still holds them`,
+    {
+      hint: "`kopi-docka kopia -- content verify` names them (missingPack); copy those blobs back from a replica's location, or restore from it: `kopi-docka restore --repository replica:NAME`",
+    },
+  );
+}

@@ -11,6 +11,7 @@ import { checkReachable } from "./reach.ts";
 import {
   COPY_GONE,
   checkFirstSync,
+  checkPrimaryIntact,
   hasSynced,
   kopiaStderr,
   markSynced,
@@ -122,15 +123,22 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
   if (!synced) markSynced(d.paths.stateDir, name, where);
 }
 
-/** Syncs the named replicas (default: all). A failed one is reported, never thrown: the next still runs. */
+/**
+ * Syncs the named replicas (default: all), once the primary is found intact (`checkPrimaryIntact`).
+ * A failed one is reported, never thrown: the next still runs.
+ */
 export async function syncReplicas(d: SyncDeps, names?: string[]): Promise<ReplicaResult[]> {
   const results: ReplicaResult[] = [];
-  for (const name of names ?? d.config.replicas.map((r) => r.name)) {
+  const wanted = names ?? d.config.replicas.map((r) => r.name);
+  const intact = wanted.length ? checkPrimaryIntact(d.kopia, d.signal) : Promise.resolve();
+  intact.catch(() => {});
+  for (const name of wanted) {
     const repo = replicaRepository(d.config, name);
     const location = backendOf(repo).describe(repo);
     const started = performance.now();
     d.log.info(`replica ${name}: copying the repository to ${location}`);
     try {
+      await intact;
       await syncOne(d, name);
       results.push({ name, location, status: "ok", durationMs: Math.round(performance.now() - started) });
     } catch (e) {

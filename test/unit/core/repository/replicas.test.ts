@@ -5,7 +5,7 @@ import type { TCPSocketListener } from "bun";
 import { parseConfigText } from "../../../../src/config/load.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
-import { blobsToDelete, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
+import { blobsToDelete, missingPacks, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
 import { syncReplicas } from "../../../../src/core/repository/replicas.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
@@ -75,6 +75,13 @@ const countDeletes = (n: number): Expectation => ({
   argv: syncTo({ dryRun: true, mustExist: false }),
   stderr: summary(n),
 });
+/** `kopia content verify` on the primary, before any replica is touched. */
+const VERIFY_OK = `verifyCounters:\t{"verifiedContents":4,"totalErrorCount":0,"missingPacks":0,"truncatedPacks":0}\n`;
+const intact = (o: Partial<Expectation> = {}): Expectation => ({
+  argv: (a) => a[3] === "content" && a[4] === "verify",
+  stderr: VERIFY_OK,
+  ...o,
+});
 const realSync = (mustExist: boolean, o: Partial<Expectation> = {}): Expectation => ({
   argv: syncTo({ dryRun: false, mustExist }),
   ...o,
@@ -82,7 +89,7 @@ const realSync = (mustExist: boolean, o: Partial<Expectation> = {}): Expectation
 
 describe("syncReplicas: the first sync to a location", () => {
   test("an empty location: two dry runs, then the copy; the marker is written", async () => {
-    const runner = new FakeRunner([probeOurs(1), countDeletes(0), realSync(false)]);
+    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(0), realSync(false)]);
     const h = host(runner, "filesystem");
     const [r] = await syncReplicas(h.deps);
     expect(r).toMatchObject({ name: "offsite", status: "ok" });
@@ -91,7 +98,7 @@ describe("syncReplicas: the first sync to a location", () => {
   });
 
   test("a location already holding this repository (kopia compared the IDs): copied, no count needed", async () => {
-    const runner = new FakeRunner([probeOurs(0), realSync(false)]);
+    const runner = new FakeRunner([intact(), probeOurs(0), realSync(false)]);
     const h = host(runner, "s3");
     expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
     expect(runner.remaining).toBe(0);
@@ -99,7 +106,7 @@ describe("syncReplicas: the first sync to a location", () => {
   });
 
   test("an S3 prefix holding other objects: refused before any copy or delete, no marker", async () => {
-    const runner = new FakeRunner([probeOurs(1), countDeletes(3)]);
+    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(3)]);
     const h = host(runner, "s3");
     const [r] = await syncReplicas(h.deps);
     expect(r?.status).toBe("failed");
@@ -110,7 +117,11 @@ describe("syncReplicas: the first sync to a location", () => {
   });
 
   test("a dry run whose summary cannot be read is refused too (fail closed)", async () => {
-    const runner = new FakeRunner([probeOurs(1), { ...countDeletes(0), stderr: "something else\n" }]);
+    const runner = new FakeRunner([
+      intact(),
+      probeOurs(1),
+      { ...countDeletes(0), stderr: "something else\n" },
+    ]);
     const h = host(runner, "s3");
     const [r] = await syncReplicas(h.deps);
     expect(r?.status).toBe("failed");
@@ -118,20 +129,20 @@ describe("syncReplicas: the first sync to a location", () => {
   });
 
   test("secrets reach kopia in env only, on every call", async () => {
-    const runner = new FakeRunner([probeOurs(1), countDeletes(0), realSync(false)]);
+    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(0), realSync(false)]);
     const h = host(runner, "s3");
     await syncReplicas(h.deps);
-    expect(runner.calls).toHaveLength(3);
-    for (const c of runner.calls) {
-      expect(c.argv.join(" ")).not.toContain(SECRET);
-      expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBe(SECRET);
-    }
+    expect(runner.calls).toHaveLength(4);
+    for (const c of runner.calls) expect(c.argv.join(" ")).not.toContain(SECRET);
+    // The replica's secret goes to the calls that reach the replica, not to the primary's check.
+    for (const c of runner.calls.slice(1)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBe(SECRET);
+    expect(runner.calls[0]?.options.env?.AWS_SECRET_ACCESS_KEY).toBeUndefined();
   });
 });
 
 describe("syncReplicas: after a first sync (the marker)", () => {
   test("one call, with --must-exist; a missing filesystem path is not created", async () => {
-    const runner = new FakeRunner([realSync(true)]);
+    const runner = new FakeRunner([intact(), realSync(true)]);
     const h = host(runner, "filesystem");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
@@ -142,6 +153,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
 
   test("the copy is gone (an unmounted disk): the sync fails naming the replica, nothing is made", async () => {
     const runner = new FakeRunner([
+      intact(),
       realSync(true, { exitCode: 1, stderr: "ERROR cannot access storage path: stat /x: no such file\n" }),
     ]);
     const h = host(runner, "filesystem");
@@ -155,7 +167,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
   });
 
   test("an S3 prefix without the copy (kopia's --must-exist): failed, not re-made", async () => {
-    const runner = new FakeRunner([realSync(true, { exitCode: 1, stderr: NO_FORMAT })]);
+    const runner = new FakeRunner([intact(), realSync(true, { exitCode: 1, stderr: NO_FORMAT })]);
     const h = host(runner, "s3");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: `s3://b/p/ at http://127.0.0.1:${listener.port}` }));
@@ -165,7 +177,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
   });
 
   test("a marker for another location (the replica was moved): the first-sync checks run again", async () => {
-    const runner = new FakeRunner([probeOurs(1), countDeletes(0), realSync(false)]);
+    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(0), realSync(false)]);
     const h = host(runner, "filesystem");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: "/somewhere/else" }));
@@ -174,12 +186,50 @@ describe("syncReplicas: after a first sync (the marker)", () => {
   });
 
   test("an unreadable marker counts as one (fail closed)", async () => {
-    const runner = new FakeRunner([realSync(true)]);
+    const runner = new FakeRunner([intact(), realSync(true)]);
     const h = host(runner, "filesystem");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, "{not json");
     expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
     expect(runner.remaining).toBe(0);
+  });
+});
+
+describe("syncReplicas: the primary is checked first", () => {
+  // kopia's own words when an index entry's pack blob is gone (repo/content/verify.go).
+  const DAMAGED =
+    "content 7e9c depends on missing blob pebc3150\n" +
+    `verifyCounters:\t{"verifiedContents":4,"totalErrorCount":1,"contentsInMissingPacks":1,"missingPacks":1,"truncatedPacks":0,"corruptedPacks":0}\n` +
+    "verify contents: encountered 1 errors: the repository is corrupted, it is missing pack blobs with index-referenced content\n";
+
+  test("pack blobs missing in the primary: no replica is synced (its --delete would drop them there too)", async () => {
+    const runner = new FakeRunner([intact({ exitCode: 1, stderr: DAMAGED })]);
+    const h = host(runner, "filesystem");
+    mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
+    writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toBe(
+      "the repository is damaged: 1 pack blob(s) its index refers to are missing, 0 truncated; no replica was synced, so each still holds them",
+    );
+    expect(runner.remaining).toBe(0);
+    expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
+  });
+
+  test("a check that fails otherwise fails closed: nothing synced, kopia's error named", async () => {
+    const runner = new FakeRunner([intact({ exitCode: 1, stderr: "ERROR unable to list blobs: timeout\n" })]);
+    const h = host(runner, "filesystem");
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain("unable to list blobs");
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("missingPacks reads kopia's counters line; anything else is unknown", () => {
+    expect(missingPacks(DAMAGED)).toEqual({ missing: 1, truncated: 0 });
+    expect(missingPacks(VERIFY_OK)).toEqual({ missing: 0, truncated: 0 });
+    expect(missingPacks("verifyCounters:\t{broken")).toBeUndefined();
+    expect(missingPacks("")).toBeUndefined();
   });
 });
 
