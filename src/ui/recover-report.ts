@@ -13,6 +13,7 @@ export function renderRecover(r: RecoverReport): Rendered {
     ...snaps,
     ...r.started.map((name) => `started  ${name}`),
     ...r.skipped.map((s) => `skipped  ${s.name}: ${s.reason}`),
+    ...r.held.map((h) => `HELD     ${h.name} stays stopped: ${h.reason}`),
     ...r.failed.map((f) => `FAILED   ${f.name}: ${f.reason}`),
   ];
   if (r.leftForLiveRuns > 0)

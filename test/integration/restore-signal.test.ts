@@ -121,6 +121,75 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     }, 240_000);
   }
 
+  /** True once a `kopia snapshot create` of the volume runs (the undo point, before any data is replaced). */
+  function kopiaTakingUndo(): boolean {
+    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+        if (cmd.includes("create") && cmd.includes(mountpoint) && cmd.includes("snapshot")) return true;
+      } catch {
+        // gone
+      }
+    }
+    return false;
+  }
+
+  /** Starts `restore --latest`, waits until `when` holds, then SIGKILLs it (no compensation runs). */
+  async function killRestoreWhen(when: () => boolean): Promise<void> {
+    const result = cli(["restore", "--unit", name, "--latest", "--yes"]);
+    const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("restore"));
+    if (!child) throw new Error("restore not tracked");
+    let seen = false;
+    for (let i = 0; i < 3000 && !seen; i++) {
+      seen = when();
+      if (!seen) await Bun.sleep(10);
+    }
+    expect(seen).toBe(true);
+    process.kill(child.pid, "SIGKILL");
+    expect((await result).exitCode).not.toBe(0);
+  }
+
+  test("SIGKILL before any data was replaced (the undo point): recover starts the container on its untouched data", async () => {
+    if (!(await running())) await run(["docker", "start", name]);
+    await run(["docker", "exec", name, "sh", "-c", "echo changed > /data/keep"]);
+    const before = describeTree(mountpoint);
+    await killRestoreWhen(kopiaTakingUndo);
+    expect(await running()).toBe(false);
+    const r = await cli(["recover"]);
+    expect({ exit: r.exitCode, out: r.stdout }).toMatchObject({ exit: 0 });
+    expect(r.stdout).toContain(`started  ${name}`);
+    expect(await running()).toBe(true);
+    expect(describeTree(mountpoint)).toEqual(before);
+    expect(readdirSync(join(dir.path, "state", "journal")).filter((f) => f.endsWith(".json"))).toEqual([]);
+  }, 240_000);
+
+  test("SIGKILL while kopia replaces the data: recover leaves it stopped and says why at every run; a finished restore settles it", async () => {
+    if (!(await running())) await run(["docker", "start", name]);
+    await run(["docker", "exec", name, "sh", "-c", "rm -f /data/big* && echo changed > /data/keep"]);
+    await killRestoreWhen(kopiaRestoring);
+    expect(await running()).toBe(false);
+    for (let i = 0; i < 2; i++) {
+      const r = await cli(["recover"]);
+      expect(r.exitCode).toBe(4);
+      expect(r.stdout).toMatch(
+        new RegExp(`HELD +${name} stays stopped: restore \\S+ of ${name} was replacing its data`),
+      );
+      expect(r.stdout).toMatch(/or go back: kopi-docka restore --unit \S+ --run \S+@restore-/);
+      expect(await running()).toBe(false);
+    }
+    const again = await cli(["restore", "--unit", name, "--latest", "--yes"]);
+    expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+    expect(again.stderr).toContain(`stays stopped: restore`);
+    expect(again.stderr).toContain(
+      `finished what an interrupted restore left half done: start ${name} when ready`,
+    );
+    expect(describeTree(mountpoint)).toEqual(atBackup);
+    expect(await running()).toBe(false);
+    const settled = await cli(["recover"]);
+    expect({ exit: settled.exitCode, out: settled.stdout }).toMatchObject({ exit: 0 });
+    expect(settled.stdout).toContain("Nothing to recover");
+  }, 240_000);
+
   test("a container a dead run left stopped is started by the journal heal first, then stopped and started by restore", async () => {
     if (!(await running())) await run(["docker", "start", name]);
     await run(["docker", "exec", name, "sh", "-c", "echo changed > /data/keep"]);

@@ -24,6 +24,11 @@ export const JournalEntrySchema = z.object({
   stoppedAt: z.string().min(1),
   /** The container's State.StartedAt before the stop: if it changed, someone else started it since. */
   startedAt: z.string().min(1),
+  /**
+   * Set by a restore once it replaces the container's data: why recovery must leave it stopped (it may
+   * hold half-restored data), and what to do. Said at every recovery until someone starts or removes it.
+   */
+  hold: z.string().optional(),
 });
 
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;

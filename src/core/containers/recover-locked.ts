@@ -64,12 +64,20 @@ export async function recoverUnderLock(
   } finally {
     lock.release();
   }
-  const leftForLiveRuns = journal.entries().length - result.failed.length;
+  const leftForLiveRuns = journal.entries().length - result.failed.length - result.held.length;
   return { ...result, pendingBefore, leftForLiveRuns, snapshots };
 }
 
 /** The `restart_failed` error of a recovery that could not start every container, if any. */
 export function recoverError(report: RecoverReport): AppError | undefined {
+  if (report.failed.length === 0 && report.held.length > 0)
+    return new AppError(
+      "restart_failed",
+      `${report.held.length} container(s) left stopped: a restore was replacing their data when it ended: ${report.held.map((f) => f.name).join(", ")}`,
+      {
+        hint: "restore them again or go back with the undo point (see above), then start them: `docker start NAME`",
+      },
+    );
   if (report.failed.length === 0) return undefined;
   return new AppError(
     "restart_failed",

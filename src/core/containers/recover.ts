@@ -14,11 +14,15 @@ import { type DeadRun, deadRunMarker, type OrphanProcess, runMarker, settleOrpha
  * wrote it is gone (pid dead, or the pid now belongs to another process). Its container is started only
  * if it still exists, is not running, has not been started by anyone since we stopped it (same
  * State.StartedAt) and stopped after our record (FinishedAt). Every other case clears the entry and says
- * why; a failed `docker start` keeps the entry so the next recovery tries again.
+ * why; a failed `docker start` keeps the entry so the next recovery tries again. An entry a restore
+ * marked `hold` (it was replacing the container's data) is never started: it is named at every
+ * recovery until someone starts or removes the container.
  */
 export interface RecoverResult {
   started: string[];
   skipped: { name: string; reason: string }[];
+  /** Left stopped on purpose: a restore was replacing their data when it died (`hold`); entries kept. */
+  held: { name: string; reason: string }[];
   /** `docker start` failed; the entry is kept. */
   failed: { name: string; reason: string }[];
 }
@@ -44,7 +48,7 @@ const FINISHED_SLACK_MS = 60_000;
 export async function recoverContainers(options: RecoverOptions): Promise<RecoverResult> {
   const { docker, journal, log } = options;
   const isAlive = options.isAlive ?? isProcessAlive;
-  const result: RecoverResult = { started: [], skipped: [], failed: [] };
+  const result: RecoverResult = { started: [], skipped: [], held: [], failed: [] };
   const orphaned = journal.entries().filter((e) => !isAlive(e.pid, e.pidStartTime));
   const dead = orphaned.map((e) => runMarker(e.pid, e.pidStartTime));
   const deadRun = deadRunMarker(options.deadRun, isAlive);
@@ -65,6 +69,11 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
     if (skip) {
       result.skipped.push({ name, reason: skip });
       journal.clear(entry.runId, entry.containerId);
+      continue;
+    }
+    if (entry.hold) {
+      log.error(`${name} stays stopped: ${entry.hold}`);
+      result.held.push({ name, reason: entry.hold });
       continue;
     }
     try {

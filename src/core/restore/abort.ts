@@ -3,6 +3,7 @@ import { errorMessage } from "../caught.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { Logger } from "../log.ts";
 import { type Compensation, type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import type { RestoreStops } from "./stop-journal.ts";
 
 /** How far a restore got: what the abort report (and the normal path) needs to know. */
 export interface RestoreRunState {
@@ -29,6 +30,7 @@ export function registerRestoreEnd(
   unit: string,
   tempDir: string,
   state: RestoreRunState,
+  stops: Pick<RestoreStops, "done">,
 ): Compensation {
   return d.lifecycle.register(`restore ${unit}: temp data`, PRIORITY.dataSafety, async () => {
     rmSync(tempDir, { recursive: true, force: true });
@@ -38,17 +40,21 @@ export function registerRestoreEnd(
     if (!state.written) {
       for (const c of [...state.stopped].reverse()) {
         try {
-          if (await d.docker.isRunning(c.id)) continue;
-          await d.docker.start(c.id);
-          d.log.info(`nothing was overwritten: started ${c.name} again`);
+          if (!(await d.docker.isRunning(c.id))) {
+            await d.docker.start(c.id);
+            d.log.info(`nothing was overwritten: started ${c.name} again`);
+          }
+          stops.done(c.id);
         } catch (e) {
           d.log.warn(`${c.name} could not be started again: ${errorMessage(e)}`);
           left.push(c.name);
         }
       }
     } else {
+      // Held in the journal: every later run names them until they are started.
       for (const c of state.stopped) {
         if (!(await d.docker.isRunning(c.id))) left.push(c.name);
+        else stops.done(c.id);
       }
     }
     if (left.length) d.log.warn(`left stopped (start them when ready): ${left.join(", ")}`);

@@ -17,6 +17,7 @@ import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
 import { startRestoredUnit } from "./start.ts";
+import { restoreStops } from "./stop-journal.ts";
 import type { RestorePlan } from "./types.ts";
 
 export interface RestoreDeps {
@@ -28,6 +29,8 @@ export interface RestoreDeps {
   lifecycle: Lifecycle;
   hostname: string;
   version: string;
+  /** The restart journal's directory: the restore's stops are recorded there (`stop-journal.ts`). */
+  paths: { journalDir: string };
   progress?: ContentProgress;
 }
 
@@ -71,7 +74,14 @@ export async function executeRestore(
     started: [],
     warnings: [...plan.warnings],
   };
-  const guard = registerRestoreEnd(d, plan.point.unit, o.tempDir, runState);
+  const stops = restoreStops(d, { runId: o.runId, unit: plan.point.unit });
+  const guard = registerRestoreEnd(d, plan.point.unit, o.tempDir, runState, stops);
+  // Once: every container stopped so far is held before the first byte of data is replaced.
+  const replacing = (what: string) => {
+    if (!runState.written) stops.hold(runState.undoPoint);
+    runState.writing = what;
+    runState.written = true;
+  };
   try {
     const hook = (type: "pre_restore" | "post_restore", file: string) =>
       runHook(d.runner, file, {
@@ -90,6 +100,7 @@ export async function executeRestore(
         log.info(`stopping ${c.name}`);
         // Listed before the stop returns: a signal waits for an in-flight stop, then reports it.
         runState.stopped.push(c);
+        await stops.stopping(c);
         await d.docker.stop(c.id, d.config.backup.stop_timeout);
       }
     };
@@ -117,15 +128,13 @@ export async function executeRestore(
     await applyNetworks(d.docker, plan.networks, { labels: names.labels, log });
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
-      runState.writing = `volume ${v.name}`;
-      runState.written = true;
+      replacing(`volume ${v.name}`);
       await restoreVolume(c, v);
       result.volumes.push(v.name);
     }
     for (const b of plan.binds) {
       lifecycle.throwIfInterrupted();
-      runState.writing = `bind mount ${b.path}`;
-      runState.written = true;
+      replacing(`bind mount ${b.path}`);
       await restoreBind(c, b);
       result.binds.push(b.path);
     }
@@ -155,6 +164,7 @@ export async function executeRestore(
           await d.docker.start(s.id);
           log.info(`started ${s.name} again`);
         }
+        stops.done(s.id);
         runState.stopped.splice(runState.stopped.indexOf(s), 1);
       }
     };
@@ -163,8 +173,7 @@ export async function executeRestore(
     await startAgain((s) => fed.has(s.name));
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
-      runState.writing = `the database in ${dumpTarget(step)}`;
-      runState.written = true;
+      replacing(`the database in ${dumpTarget(step)}`);
       const into = await restoreDump(d, step, signal, d.config.backup.start_timeout);
       result.dumps = [...(result.dumps ?? []), into];
     }
@@ -178,6 +187,14 @@ export async function executeRestore(
       });
     }
     runState.done = true;
+    // Only a whole restore in place makes every half-restored source whole again.
+    if (!plan.request.as && plan.request.what === "all" && !plan.request.volumes?.length) {
+      const settled = stops.settleHeld();
+      if (settled.length)
+        log.info(
+          `finished what an interrupted restore left half done: start ${settled.join(", ")} when ready`,
+        );
+    }
     return result;
   } finally {
     await guard.run();

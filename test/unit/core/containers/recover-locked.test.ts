@@ -30,6 +30,7 @@ test("an empty journal: nothing to recover, no docker call, the lock is released
   expect(report).toEqual({
     started: [],
     skipped: [],
+    held: [],
     failed: [],
     pendingBefore: 0,
     leftForLiveRuns: 0,
@@ -61,6 +62,7 @@ test("a container that could not be started is a restart_failed error naming it"
   const e = recoverError({
     started: [],
     skipped: [],
+    held: [],
     failed,
     pendingBefore: 2,
     leftForLiveRuns: 0,

@@ -59,7 +59,7 @@ describe("recoverContainers", () => {
     journal.record(entry("bbb", { stoppedAt: "2025-01-01T00:00:11Z" }));
     const docker = new FakeDocker({ containers: [state("aaa"), state("bbb")] });
     const r = await recoverContainers({ docker, journal, log: silentLogger(), isAlive });
-    expect(r).toEqual({ started: ["app-bbb", "app-aaa"], skipped: [], failed: [] });
+    expect(r).toEqual({ started: ["app-bbb", "app-aaa"], skipped: [], held: [], failed: [] });
     expect(docker.calls).toEqual(["inspect aaa bbb", "start bbb", "start aaa"]);
     expect(journal.entries()).toEqual([]);
   });
@@ -89,12 +89,41 @@ describe("recoverContainers", () => {
     expect(journal.entries()).toEqual([]);
   });
 
+  test("held by a restore that was replacing its data: never started, named every time; forgotten once someone starts it", async () => {
+    const journal = createJournal(journalDir());
+    const hold = "restore r9 of app was replacing its data when it ended";
+    journal.record(entry("db", { hold }));
+    journal.record(entry("web", { stoppedAt: "2025-01-01T00:00:11Z" }));
+    const errors: string[] = [];
+    const log = silentLogger();
+    log.error = ((m: unknown) => errors.push(String(m))) as unknown as typeof log.error;
+    const docker = new FakeDocker({ containers: [state("db"), state("web")] });
+    const r = await recoverContainers({ docker, journal, log, isAlive });
+    expect(r).toEqual({
+      started: ["app-web"],
+      skipped: [],
+      held: [{ name: "app-db", reason: hold }],
+      failed: [],
+    });
+    expect(docker.calls).toEqual(["inspect db web", "start web"]);
+    expect(errors).toEqual([`app-db stays stopped: ${hold}`]);
+    expect(journal.entries().map((e) => e.containerId)).toEqual(["db"]);
+    // The next recovery says it again; once the admin started it, the entry goes.
+    expect((await recoverContainers({ docker, journal, log, isAlive })).held).toHaveLength(1);
+    const started = new FakeDocker({
+      containers: [state("db", { Running: true, StartedAt: "2025-01-02T00:00:00Z" })],
+    });
+    const after = await recoverContainers({ docker: started, journal, log, isAlive });
+    expect(after.held).toEqual([]);
+    expect(journal.entries()).toEqual([]);
+  });
+
   test("entries of a live run are left alone, with no docker call at all", async () => {
     const journal = createJournal(journalDir());
     journal.record(entry("x", { pid: LIVE }));
     const docker = new FakeDocker();
     const r = await recoverContainers({ docker, journal, log: silentLogger(), isAlive });
-    expect(r).toEqual({ started: [], skipped: [], failed: [] });
+    expect(r).toEqual({ started: [], skipped: [], held: [], failed: [] });
     expect(docker.calls).toEqual([]);
     expect(journal.entries()).toHaveLength(1);
   });
@@ -110,7 +139,7 @@ describe("recoverContainers", () => {
     const log = silentLogger();
     const deadRun = { pid: DEAD, processStartTime: 5 };
     const r = await recoverContainers({ docker, journal, log, isAlive, findOrphans, deadRun });
-    expect(r).toEqual({ started: [], skipped: [], failed: [] });
+    expect(r).toEqual({ started: [], skipped: [], held: [], failed: [] });
     expect(asked).toEqual([["111:5"]]);
     expect(docker.calls).toEqual([]);
     // A holder that lives (a lock that was not stale after all) is never signalled.

@@ -35,8 +35,11 @@ test("an aborted restore: temp dir gone; really stopped containers, the half-wri
     undoPoint: "shop@restore-1",
     done: false,
   };
-  registerRestoreEnd(s.d, "shop", s.temp, progress);
+  const done: string[] = [];
+  registerRestoreEnd(s.d, "shop", s.temp, progress, { done: (id) => done.push(id) });
   await s.lifecycle.runAll();
+  // The running one needs no recovery; the stopped one stays held in the journal.
+  expect(done).toEqual(["c2"]);
   expect(existsSync(s.temp)).toBe(false);
   expect(s.warnings).toEqual([
     "volume shop_db was being restored: its content is partly restored",
@@ -48,7 +51,13 @@ test("an aborted restore: temp dir gone; really stopped containers, the half-wri
 
 test("a finished restore only removes its temp dir and asks docker nothing", async () => {
   const s = setup({});
-  registerRestoreEnd(s.d, "shop", s.temp, { stopped: [], done: true, undoPoint: "shop@restore-1" });
+  registerRestoreEnd(
+    s.d,
+    "shop",
+    s.temp,
+    { stopped: [], done: true, undoPoint: "shop@restore-1" },
+    { done: () => {} },
+  );
   await s.lifecycle.runAll();
   expect(existsSync(s.temp)).toBe(false);
   expect(s.warnings).toEqual([]);
@@ -67,8 +76,17 @@ test("a restore that failed before any data was replaced starts what it stopped 
     { id: "c3", name: "worker" },
     { id: "c1", name: "db" },
   ];
-  registerRestoreEnd(s.d, "shop", s.temp, { stopped, undoPoint: "shop@restore-1", done: false });
+  const done: string[] = [];
+  registerRestoreEnd(
+    s.d,
+    "shop",
+    s.temp,
+    { stopped, undoPoint: "shop@restore-1", done: false },
+    { done: (id) => done.push(id) },
+  );
   await s.lifecycle.runAll();
+  // Started again (or running already): nothing left for recovery.
+  expect(done).toEqual(["c1", "c3", "c2"]);
   expect(s.docker.calls.filter((c) => c.startsWith("start"))).toEqual(["start c1", "start c2"]);
   expect(infos).toEqual([
     "nothing was overwritten: started db again",

@@ -79,6 +79,7 @@ test("a plan with refusals is refused before any hook, stop or snapshot (strict 
     lifecycle: new Lifecycle(),
     hostname: "h1",
     version: "0",
+    paths: { journalDir: "/nonexistent-kd/journal" },
   };
   const run = executeRestore(deps, plan, { runId: "r", tempDir: "/nonexistent-kd", now: new Date() });
   await expect(run).rejects.toThrow("network shop_default exists with driver overlay");

@@ -1,0 +1,75 @@
+import { createJournal, type JournalEntry } from "../containers/journal.ts";
+import type { Docker } from "../docker/docker.ts";
+import { isProcessAlive } from "../lock/owner.ts";
+import type { Logger } from "../log.ts";
+
+/**
+ * A restore's stops in the restart journal (containers/journal.ts), so a restore killed outright
+ * (SIGKILL, power loss), which runs no compensation, leaves no container stopped unnoticed: the next
+ * run's recovery starts those whose data was not touched yet, and leaves stopped, naming them at
+ * every run, those whose data was being replaced (`hold`: half-restored data must not come up).
+ * A restore that ends by itself clears what it started again and keeps what it leaves stopped.
+ */
+export interface RestoreStops {
+  /** Recorded (durable) before `docker stop`, as backup does. */
+  stopping(c: { id: string; name: string }): Promise<void>;
+  /** Before the first byte of data is replaced: every recorded container is held from then on. */
+  hold(undoPoint: string | undefined): void;
+  /** The container runs again, or is gone: nothing left to recover. */
+  done(id: string): void;
+  /**
+   * After an in-place restore of the unit finished: the containers an earlier, interrupted restore of
+   * it held (their data was half restored; now it is whole) are no longer held. Their names.
+   */
+  settleHeld(): string[];
+}
+
+export function restoreStops(
+  d: { docker: Docker; log: Logger; paths: { journalDir: string } },
+  o: { runId: string; unit: string; now?: () => Date },
+): RestoreStops {
+  const journal = createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) });
+  const entries = new Map<string, JournalEntry>();
+  return {
+    async stopping(c) {
+      const state = await d.docker.containerState(c.id);
+      if (!state.Running || !state.StartedAt) return;
+      const entry: JournalEntry = {
+        runId: o.runId,
+        pid: process.pid,
+        unit: o.unit,
+        containerId: c.id,
+        containerName: c.name,
+        stoppedAt: (o.now?.() ?? new Date()).toISOString(),
+        startedAt: state.StartedAt,
+      };
+      journal.record(entry);
+      entries.set(c.id, entry);
+    },
+    hold(undoPoint) {
+      const back = undoPoint
+        ? `, or go back: kopi-docka restore --unit ${o.unit} --run ${undoPoint}`
+        : " (no undo point was taken)";
+      const hold = `restore ${o.runId} of ${o.unit} was replacing its data when it ended, so it may hold half-restored data: restore it again${back}; then start it (docker start)`;
+      for (const [id, e] of entries) {
+        const held = { ...e, hold };
+        journal.record(held);
+        entries.set(id, held);
+      }
+    },
+    done(id) {
+      if (!entries.has(id)) return;
+      journal.clear(o.runId, id);
+      entries.delete(id);
+    },
+    settleHeld() {
+      const earlier = journal
+        .entries()
+        .filter(
+          (e) => e.hold && e.unit === o.unit && e.runId !== o.runId && !isProcessAlive(e.pid, e.pidStartTime),
+        );
+      for (const e of earlier) journal.clear(e.runId, e.containerId);
+      return [...new Set(earlier.map((e) => e.containerName.replace(/^\//, "")))];
+    },
+  };
+}
