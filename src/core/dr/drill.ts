@@ -54,13 +54,15 @@ const errorText = (e: unknown) =>
       ? e.message
       : String(e);
 
-/** Bundle secrets given as `VAR='value'` lines (secrets/env) → an env record for the child processes. */
+/**
+ * Bundle secrets given as `VAR='value'` (secrets/env, as `shellQuote` wrote them) → an env record for
+ * the child processes. A value may span lines (a key or a JSON credential), as `. secrets/env` in
+ * recover.sh reads it; `'\''` is a quote inside it.
+ */
 export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)='(.*)'$/s.exec(line);
-    if (m?.[1]) env[m[1]] = (m[2] ?? "").replaceAll("'\\''", "'");
-  }
+  for (const m of text.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)='((?:[^']|'\\'')*)'$/gm))
+    if (m[1]) env[m[1]] = (m[2] ?? "").replaceAll("'\\''", "'");
   return env;
 }
 

@@ -8,6 +8,7 @@ import { parseEnvFile } from "../../../../src/core/dr/drill.ts";
 import { drillConfig } from "../../../../src/core/dr/drill-config.ts";
 import { gatherSecrets, secretReferences } from "../../../../src/core/dr/gather.ts";
 import { openBundle } from "../../../../src/core/dr/open.ts";
+import { shellQuote } from "../../../../src/core/dr/recover-script.ts";
 import { bundleInput } from "./fixtures.ts";
 
 const input = bundleInput({
@@ -27,6 +28,17 @@ const input = bundleInput({
     },
   ],
   runs: [{ name: "r1.json", text: "{}" }],
+});
+
+test("secrets/env as recover.sh sources it: values over several lines, quotes inside, several variables", () => {
+  const key = "-----BEGIN KEY-----\nab'c\n\n-----END KEY-----";
+  const text = `${["SFTP_KEY", "B", "EMPTY"].map((v, i) => `${v}=${shellQuote([key, "it's", ""][i] ?? "")}`).join("\n")}\n`;
+  expect(parseEnvFile(text)).toEqual({ SFTP_KEY: key, B: "it's", EMPTY: "" });
+  // What `sh` makes of the same file.
+  const sourced = Bun.spawnSync(["sh", "-c", `. /dev/stdin; printf %s "$SFTP_KEY"`], {
+    stdin: Buffer.from(text),
+  });
+  expect(sourced.stdout.toString()).toBe(key);
 });
 
 describe("DR bundle", () => {
