@@ -21,6 +21,8 @@ export interface ComposeFacts {
   fixed?: { volumes: Record<string, Obj>; networks: Record<string, Obj> };
   /** Services that share a container by name (`volumes_from`, `network_mode: container:NAME`). */
   sharing?: { service: string; key: "volumes_from" | "network_mode"; container: string }[];
+  /** Services that fix their container's name (`container_name:`); `name` unset: from a variable. */
+  containerNames?: { service: string; name?: string }[];
 }
 
 export type Obj = Record<string, unknown>;
@@ -42,6 +44,7 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   const facts: ComposeFacts = { networks: {} };
   const merged: Record<"volumes" | "networks", Obj> = { volumes: {}, networks: {} };
   const sharing: NonNullable<ComposeFacts["sharing"]> = [];
+  const named = new Map<string, string | undefined>();
   for (const [i, text] of texts.entries()) {
     let doc: Obj;
     try {
@@ -64,6 +67,10 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
     mergeInto(merged.networks, obj(doc.networks));
     for (const x of containersShared(obj(doc.services)))
       if (!sharing.some((y) => JSON.stringify(y) === JSON.stringify(x))) sharing.push(x);
+    for (const [service, raw] of Object.entries(obj(doc.services))) {
+      const n = obj(raw).container_name;
+      if (typeof n === "string") named.set(service, n.includes("$") ? undefined : n);
+    }
   }
   const pick = (entries: Obj, keys: string[]) =>
     Object.fromEntries(
@@ -77,6 +84,8 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   };
   if (Object.keys(fixed.volumes).length || Object.keys(fixed.networks).length) facts.fixed = fixed;
   if (sharing.length) facts.sharing = sharing;
+  if (named.size)
+    facts.containerNames = [...named].map(([service, name]) => ({ service, ...(name ? { name } : {}) }));
   return facts;
 }
 

@@ -2,6 +2,7 @@ import { BUILTIN_NETWORKS } from "../discovery/resources.ts";
 import { volumeData } from "../discovery/volume-data.ts";
 import { isRecord } from "../guards.ts";
 import type { ComposeFacts, Obj } from "./compose-facts.ts";
+import { copyCollisions } from "./copy-collisions.ts";
 import {
   composeProjectOf,
   isBindVolume,
@@ -168,9 +169,9 @@ export interface CopyIsolation {
 }
 
 /**
- * Everything that keeps a copy off the original's data. What the copy would share is refused with
- * `--start` (nothing is changed) and a warning without: the files are written, and a later
- * `compose up` would share it.
+ * Everything that keeps a copy off the original's data, and what it could not start beside the
+ * original with (copy-collisions.ts). Refused with `--start` (nothing is changed), a warning without:
+ * the files are written, and a later `compose up` would share or collide.
  */
 export function isolateCopy(a: {
   point: RestorePoint;
@@ -194,6 +195,7 @@ export function isolateCopy(a: {
       );
   const bindPath = (s: string) => (held.has(s) || unit.has(s) ? names.bind(s) : undefined);
   refusals.push(...leftDevices(recipe, state, a.volumes));
+  if (recipe) for (const c of copyCollisions(recipe, state)) unsafe(c);
   if (recipe?.unit.type !== "compose") return { bindPath, refusals, warnings };
 
   if (!state.compose)

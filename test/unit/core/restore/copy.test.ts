@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { composeFacts } from "../../../../src/core/restore/compose-facts.ts";
 import { copyObjects, isolateCopy } from "../../../../src/core/restore/copy.ts";
+import { copyCollisions } from "../../../../src/core/restore/copy-collisions.ts";
 import { renamer } from "../../../../src/core/restore/names.ts";
 import { planNetworks } from "../../../../src/core/restore/networks.ts";
 import { planVolumes } from "../../../../src/core/restore/plan-steps.ts";
@@ -304,5 +305,72 @@ describe("isolateCopy: binds, refusals and warnings", () => {
     });
     expect(c.objects).toBeUndefined();
     expect(c.bindPath("/srv/shop/uploads")).toBe("/opt/stacks/copy/uploads");
+  });
+});
+
+describe("copyCollisions: what the copy cannot start beside the original with", () => {
+  const original = (running: boolean) => ({
+    id: "c1",
+    name: "shop_db_1",
+    running,
+    volumes: [],
+    binds: [],
+  });
+  const withPorts = () => {
+    const r = shop();
+    r.inspects.shop_db_1 = {
+      ...r.inspects.shop_db_1,
+      HostConfig: {
+        PortBindings: {
+          "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "8080" }],
+          "443/tcp": [{ HostIp: "", HostPort: "" }], // a random host port: no collision
+        },
+      },
+    };
+    return r;
+  };
+
+  test("a fixed container_name taken on this host, and one from a variable: named, refused with --start", () => {
+    const compose = `services:\n  db:\n    image: x\n    container_name: pg\n  app:\n    image: x\n    container_name: \${APP_NAME}\n  web:\n    image: x\n`;
+    const state = emptyState({
+      recipe: shop(),
+      compose: composeFacts([compose]),
+      containers: [{ ...original(false), name: "pg" }],
+    });
+    expect(copyCollisions(shop(), state)).toEqual([
+      "service db: container_name pg is taken (the original's container has it): restore without --start, change it in the copy's compose files, then start it",
+      "service app: its container_name comes from a variable, so the copy's container may take the original's name; restore without --start, change it in the copy's compose files, then start it",
+    ]);
+    expect(
+      isolate({ compose, state: { containers: [{ ...original(false), name: "pg" }] } }).refusals,
+    ).toEqual(expect.arrayContaining([expect.stringContaining("container_name pg is taken")]));
+    // Without --start: the files are written, the same words a warning.
+    const files = isolate({
+      compose,
+      start: false,
+      state: { containers: [{ ...original(false), name: "pg" }] },
+    });
+    expect(files.refusals).toEqual([]);
+    expect(files.warnings).toEqual(
+      expect.arrayContaining([expect.stringContaining("container_name pg is taken")]),
+    );
+  });
+
+  test("a fixed host port of a running original: named; a stopped original, or a random port, is no collision", () => {
+    const running = emptyState({ recipe: withPorts(), containers: [original(true)] });
+    expect(copyCollisions(withPorts(), running)).toEqual([
+      "service db: host port 127.0.0.1:8080/tcp is published by the original's shop_db_1, which runs: restore without --start, change it in the copy's compose files, then start it, or stop the original first",
+    ]);
+    const stopped = emptyState({ recipe: withPorts(), containers: [original(false)] });
+    expect(copyCollisions(withPorts(), stopped)).toEqual([]);
+  });
+
+  test("compose facts: container_name per service, later files win, a variable is no name", () => {
+    const facts = composeFacts([
+      "services:\n  db:\n    container_name: a\n  app:\n    container_name: b\n",
+      `services:\n  db:\n    container_name: c\n  app:\n    container_name: x\${Y}\n`,
+    ]);
+    expect(facts?.containerNames).toEqual([{ service: "db", name: "c" }, { service: "app" }]);
+    expect(composeFacts(["services:\n  db:\n    image: x\n"])?.containerNames).toBeUndefined();
   });
 });

@@ -1,0 +1,52 @@
+import { isRecord } from "../guards.ts";
+import type { LoadedRecipe } from "./recipe.ts";
+import type { CurrentState } from "./types.ts";
+
+/**
+ * What a side-by-side copy (`--as`) cannot start beside the original with: a container name its
+ * compose files fix (`container_name:`; docker names are unique on a host), and a host port the
+ * original's running containers publish. `compose up` would fail on either half way, after the data
+ * was restored, with some of the copy's containers made. Pure; empty when nothing collides.
+ */
+export function copyCollisions(recipe: LoadedRecipe, state: CurrentState): string[] {
+  const out: string[] = [];
+  const fix = "restore without --start, change it in the copy's compose files, then start it";
+  for (const c of state.compose?.containerNames ?? []) {
+    if (!c.name) {
+      out.push(
+        `service ${c.service}: its container_name comes from a variable, so the copy's container may take the original's name; ${fix}`,
+      );
+      continue;
+    }
+    if (state.containers.some((x) => x.name === c.name))
+      out.push(
+        `service ${c.service}: container_name ${c.name} is taken (the original's container has it): ${fix}`,
+      );
+  }
+  const running = new Set(state.containers.filter((x) => x.running).map((x) => x.name));
+  for (const c of recipe.unit.containers) {
+    if (!running.has(c.name)) continue;
+    for (const port of hostPorts(recipe.inspects[c.name]))
+      out.push(
+        `${c.service ? `service ${c.service}` : c.name}: host port ${port} is published by the original's ${c.name}, which runs: ${fix}, or stop the original first`,
+      );
+  }
+  return out;
+}
+
+/** `HostConfig.PortBindings` with a fixed host port, as `[ip:]port/proto`; random ones (no port) left out. */
+function hostPorts(inspect: Record<string, unknown> | undefined): string[] {
+  const host = isRecord(inspect?.HostConfig) ? inspect.HostConfig : {};
+  const bindings = isRecord(host.PortBindings) ? host.PortBindings : {};
+  const out: string[] = [];
+  for (const [container, list] of Object.entries(bindings)) {
+    const proto = container.split("/")[1] ?? "tcp";
+    for (const b of Array.isArray(list) ? list.filter(isRecord) : []) {
+      const port = typeof b.HostPort === "string" ? b.HostPort : "";
+      if (!/^\d+(-\d+)?$/.test(port) || port === "0") continue;
+      const ip = typeof b.HostIp === "string" && b.HostIp ? `${b.HostIp}:` : "";
+      out.push(`${ip}${port}/${proto}`);
+    }
+  }
+  return out;
+}
