@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeDockerObjects } from "../helpers/cleanup.ts";
-import { runCli } from "../helpers/cli.ts";
+import { cliWith } from "../helpers/cli.ts";
 import { describeReal, run, runTestContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
 interface Point {
@@ -26,12 +26,7 @@ describeReal("retention keeps restore points whole", ["docker", "kopia", "image"
     kd,
     `\n[retention]\nlatest = 2\nhourly = 0\ndaily = 0\nweekly = 0\nmonthly = 0\nannual = 0\n\n[units.${name}]\npre_backup = "${hook}"\n`,
   );
-  const cli = (...args: string[]) => runCli([...args, "--config", config]);
-  const json = async (...args: string[]) => {
-    const r = await cli(...args, "--json");
-    if (r.exitCode !== 0) throw new Error(`${args.join(" ")}: exit ${r.exitCode}: ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  };
+  const { cli, json } = cliWith(config);
   const points = async (): Promise<Point[]> => (await json("snapshots")).points;
   const kopia = (...args: string[]) =>
     run(["kopia", "--config-file", join(kd, "state", "kopia", "repository.config"), ...args], {

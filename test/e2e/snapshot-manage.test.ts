@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeDockerObjects } from "../helpers/cleanup.ts";
-import { cliArgv, runCli } from "../helpers/cli.ts";
+import { cliArgv, cliWith } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { whileBackupHolds, writeSlowHook } from "../helpers/held-backup.ts";
 import { hasTmux, terminal } from "../helpers/terminal.ts";
@@ -29,12 +29,7 @@ describeReal(
     const retention = (latest: number) =>
       `\n[retention]\nlatest = ${latest}\nhourly = 0\ndaily = 0\nweekly = 0\nmonthly = 0\nannual = 0\n\n[units.${name}]\npre_backup = "${hook}"\n`;
     const config = writeTestConfig(kd, retention(10));
-    const cli = (...args: string[]) => runCli([...args, "--config", config]);
-    const json = async (...args: string[]) => {
-      const r = await cli(...args, "--json");
-      if (r.exitCode !== 0) throw new Error(`${args.join(" ")}: exit ${r.exitCode}: ${r.stderr}`);
-      return JSON.parse(r.stdout);
-    };
+    const { cli, json } = cliWith(config);
     const points = async (): Promise<Point[]> => (await json("snapshots")).points;
     const latest = async () =>
       (await json("restore", "--unit", name, "--latest", "--dry-run")).point.backupId as string;

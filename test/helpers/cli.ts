@@ -49,3 +49,14 @@ export function runCli(
     timeoutMs: opts.timeoutMs ?? 300_000,
   });
 }
+
+/** `runCli` on one config, and its `--json` output parsed (a non-zero exit throws, naming stderr). */
+export function cliWith(config: string) {
+  const cli = (...args: string[]) => runCli([...args, "--config", config]);
+  const json = async (...args: string[]) => {
+    const r = await cli(...args, "--json");
+    if (r.exitCode !== 0) throw new Error(`${args.join(" ")}: exit ${r.exitCode}: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  return { cli, json };
+}

@@ -43,17 +43,32 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
   const running = async () =>
     (await run(["docker", "inspect", "-f", "{{.State.Running}}", name])).stdout.trim() === "true";
 
-  /** True once a `kopia snapshot restore` into the volume runs. */
-  function kopiaRestoring(): boolean {
+  /** True while a `kopia snapshot <sub>` of the volume runs: `restore` into it, or `create` of it (the undo point). */
+  function kopiaOnVolume(sub: "restore" | "create"): boolean {
     for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
       try {
         const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-        if (cmd.includes("restore") && cmd.includes(mountpoint) && cmd.includes("snapshot")) return true;
+        if (cmd.includes(sub) && cmd.includes(mountpoint) && cmd.includes("snapshot")) return true;
       } catch {
         // gone
       }
     }
     return false;
+  }
+  const kopiaRestoring = () => kopiaOnVolume("restore");
+
+  /** Starts `restore --latest` and returns once `when` holds, with the restore's process. */
+  async function restoreUntil(when: () => boolean) {
+    const result: Promise<RunResult> = cli(["restore", "--unit", name, "--latest", "--yes"]);
+    const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("restore"));
+    if (!child) throw new Error("restore not tracked");
+    let seen = false;
+    for (let i = 0; i < 3000 && !seen; i++) {
+      seen = when();
+      if (!seen) await Bun.sleep(10);
+    }
+    expect(seen).toBe(true);
+    return { child, result };
   }
 
   beforeAll(async () => {
@@ -84,15 +99,7 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
       if (!(await running())) await run(["docker", "start", name]);
       // Changed after the backup: the big files must be written back, which takes a while.
       await run(["docker", "exec", name, "sh", "-c", "rm -f /data/big* && echo changed > /data/keep"]);
-      const result: Promise<RunResult> = cli(["restore", "--unit", name, "--latest", "--yes"]);
-      const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("restore"));
-      if (!child) throw new Error("restore not tracked");
-      let seen = false;
-      for (let i = 0; i < 3000 && !seen; i++) {
-        seen = kopiaRestoring();
-        if (!seen) await Bun.sleep(10);
-      }
-      expect(seen).toBe(true);
+      const { child, result } = await restoreUntil(kopiaRestoring);
       process.kill(child.pid, sig);
       const r = await result;
 
@@ -121,30 +128,9 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     }, 240_000);
   }
 
-  /** True once a `kopia snapshot create` of the volume runs (the undo point, before any data is replaced). */
-  function kopiaTakingUndo(): boolean {
-    for (const p of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-        if (cmd.includes("create") && cmd.includes(mountpoint) && cmd.includes("snapshot")) return true;
-      } catch {
-        // gone
-      }
-    }
-    return false;
-  }
-
   /** Starts `restore --latest`, waits until `when` holds, then SIGKILLs it (no compensation runs). */
   async function killRestoreWhen(when: () => boolean): Promise<void> {
-    const result = cli(["restore", "--unit", name, "--latest", "--yes"]);
-    const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("restore"));
-    if (!child) throw new Error("restore not tracked");
-    let seen = false;
-    for (let i = 0; i < 3000 && !seen; i++) {
-      seen = when();
-      if (!seen) await Bun.sleep(10);
-    }
-    expect(seen).toBe(true);
+    const { child, result } = await restoreUntil(when);
     process.kill(child.pid, "SIGKILL");
     expect((await result).exitCode).not.toBe(0);
   }
@@ -153,7 +139,7 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     if (!(await running())) await run(["docker", "start", name]);
     await run(["docker", "exec", name, "sh", "-c", "echo changed > /data/keep"]);
     const before = describeTree(mountpoint);
-    await killRestoreWhen(kopiaTakingUndo);
+    await killRestoreWhen(() => kopiaOnVolume("create"));
     expect(await running()).toBe(false);
     const r = await cli(["recover"]);
     expect({ exit: r.exitCode, out: r.stdout }).toMatchObject({ exit: 0 });
