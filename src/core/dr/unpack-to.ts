@@ -15,6 +15,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { errnoCode } from "../caught.ts";
 import { fsyncDir } from "../durable.ts";
 import { AppError, UsageError } from "../errors.ts";
+import { isProcessAlive } from "../lock/owner.ts";
 import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
 import { openBundle } from "./open.ts";
 
@@ -86,11 +87,24 @@ function writeFile(path: string, data: Uint8Array, mode: number): void {
 }
 
 /**
+ * The temp directories of earlier runs for the same target whose process is gone (SIGKILL, power
+ * loss: no compensation ran). They hold decrypted secrets; a live run's is left alone.
+ */
+function sweepDeadTemps(parent: string, prefix: string): void {
+  for (const name of readdirSync(parent)) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : Number.NaN;
+    if (Number.isInteger(pid) && String(pid) === name.slice(prefix.length) && !isProcessAlive(pid))
+      rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/**
  * Opens a bundle on a host that has nothing but this binary: decrypts it, checks every file against
  * SHA256SUMS and the manifest (as `dr drill` does) all in memory, and only then writes the files into
  * `to`. They are written into a private temp directory beside it (0700, files 0600, recover.sh 0700)
  * that is renamed to `to` at the end; a failure or a signal removes the temp directory (a lifecycle
- * compensation), so an interrupted run leaves no half bundle. A wrong passphrase or a damaged bundle
+ * compensation), so an interrupted run leaves no half bundle, and one a killed run left is removed by
+ * the next run for the same target. A wrong passphrase or a damaged bundle
  * writes nothing at all.
  */
 export async function unpackBundleTo(
@@ -111,7 +125,9 @@ export async function unpackBundleTo(
 
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true, mode: 0o700 });
-  const tmp = join(parent, `.${dir.slice(parent.length + 1)}.tmp-${process.pid}`);
+  const tmpPrefix = `.${dir.slice(parent.length + 1)}.tmp-`;
+  sweepDeadTemps(parent, tmpPrefix);
+  const tmp = join(parent, `${tmpPrefix}${process.pid}`);
   mkdirSync(tmp, { mode: 0o700 });
   const removeTmp = ctx.lifecycle.register(`remove the half-opened bundle ${tmp}`, PRIORITY.cleanup, () =>
     rmSync(tmp, { recursive: true, force: true }),

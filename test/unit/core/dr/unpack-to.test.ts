@@ -125,6 +125,17 @@ describe("unpackBundleTo", () => {
     expect(lifecycle.pending()).toEqual([]);
   });
 
+  test("a temp directory a killed run left (decrypted secrets) is removed; a live run's is left alone", async () => {
+    const file = await bundleFile();
+    const parent = scratch();
+    const dead = Bun.spawnSync(["true"]).pid;
+    for (const pid of [dead, process.ppid]) mkdirSync(join(parent, `.dr.tmp-${pid}`), { mode: 0o700 });
+    writeFileSync(join(parent, `.dr.tmp-${dead}`, "repository.password"), "secret\n");
+    mkdirSync(join(parent, `.dr.tmp-${dead}x`)); // not ours: another name
+    await unpackBundleTo({ lifecycle: new Lifecycle() }, { file, passphrase: PASS, to: join(parent, "dr") });
+    expect(readdirSync(parent).sort()).toEqual([`.dr.tmp-${dead}x`, `.dr.tmp-${process.ppid}`, "dr"].sort());
+  });
+
   test("a signal while decrypting writes nothing", async () => {
     const file = await bundleFile();
     const parent = scratch();
