@@ -61,6 +61,13 @@ export function planRestore(
       .map((b) => ({ kind: "bind" as const, name: b.path, path: b.realPath ?? b.path })),
   ];
 
+  // A backup leaves out what matches the exclude patterns; a volume or bind replaced in place comes
+  // back without it (an undo point leaves nothing out, so restoring one drops nothing).
+  const excluded = state.excludePatterns ?? [];
+  if (excluded.length && undo.length && !point.phase)
+    warnings.push(
+      `files matching ${excluded.join(", ")} (backup.exclude_patterns) are not in backups: ${undo.map((u) => u.name).join(", ")} ${undo.length > 1 ? "come" : "comes"} back without them; today's go into the undo point`,
+    );
   const networks = request.what === "all" && recipe ? planNetworks(recipe, state, request, names) : [];
   const refusals = networks
     .filter((n) => n.action === "conflict")

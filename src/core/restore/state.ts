@@ -89,6 +89,7 @@ export async function readCurrentState(
     ...(compose ? { compose } : {}),
     restoreDir: config.paths.restore_dir,
     hostInternal: config.backup,
+    excludePatterns: config.backup.exclude_patterns,
     ...(config.units[point.unit] ? { unitConfig: config.units[point.unit] } : {}),
     hooks: { pre_restore: config.backup.hooks.pre_restore, post_restore: config.backup.hooks.post_restore },
   };

@@ -56,6 +56,8 @@ export interface CurrentState {
    * the first link, where it points, and where the path resolves to.
    */
   symlinks?: Record<string, { link: string; to: string; resolved: string }>;
+  /** `backup.exclude_patterns`: files a backup leaves out, so an overwrite in place drops them. */
+  excludePatterns?: readonly string[];
   /** `backup.host_internal_paths` and basenames: a bind restored there needs `--allow-path`. */
   hostInternal?: { host_internal_paths: readonly string[]; host_internal_basenames: readonly string[] };
   /** sha256 of existing files in the target dir. */

@@ -59,6 +59,20 @@ describe("planRestore", () => {
     expect(allowed.refusals).toEqual([]);
   });
 
+  test("exclude patterns: replacing a volume in place warns that what they match comes back missing", () => {
+    const volumes = { shop_db: { mountpoint: "/var/lib/docker/volumes/shop_db/_data", labels: {} } };
+    const excludePatterns = ["*.log", "cache/"];
+    const plan = planRestore(request(), points, emptyState({ recipe: recipe(), volumes, excludePatterns }));
+    expect(plan.warnings).toContain(
+      "files matching *.log, cache/ (backup.exclude_patterns) are not in backups: shop_db comes back without them; today's go into the undo point",
+    );
+    // Nothing is replaced (a new volume), or no patterns: no such warning.
+    const fresh = planRestore(request(), points, emptyState({ recipe: recipe(), excludePatterns }));
+    const none = planRestore(request(), points, emptyState({ recipe: recipe(), volumes }));
+    for (const p of [fresh, none])
+      expect(p.warnings.filter((w) => w.includes("exclude_patterns"))).toEqual([]);
+  });
+
   test("--as renames compose objects under the new project and writes to its own dir", () => {
     const plan = planRestore(request({ as: "shop2", start: true }), points, emptyState({ recipe: recipe() }));
     expect(plan.volumes[0]).toMatchObject({
