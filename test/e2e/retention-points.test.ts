@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { removeDockerObjects } from "../helpers/cleanup.ts";
-import { cliWith } from "../helpers/cli.ts";
+import { cliWith, runCli } from "../helpers/cli.ts";
 import { describeReal, run, runTestContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
 interface Point {
@@ -115,4 +115,20 @@ describeReal("retention keeps restore points whole", ["docker", "kopia", "image"
     });
     expect(existsSync(join(data, "f"))).toBe(true);
   });
+
+  test("a kopia policy of its own with retention: each backup warns, naming the command that resets it", async () => {
+    await kopia("policy", "set", "kopi-docka@kd-test-host", "--keep-daily", "2");
+    const warned = await cli("backup", "--unit", name);
+    expect(warned.exitCode).toBe(0);
+    const hint = warned.stderr.match(
+      /reset it: kopi-docka kopia -- (policy set kopi-docka@kd-test-host [^\n]+)/,
+    )?.[1];
+    expect(warned.stderr).toContain("kopia's policy for kopi-docka@kd-test-host sets its own retention");
+    expect(hint).toBeDefined();
+    const reset = await runCli(["kopia", "--config", config, "--", ...(hint ?? "").split(" ")]);
+    expect({ exit: reset.exitCode, stderr: reset.stderr }).toMatchObject({ exit: 0 });
+    const quiet = await cli("backup", "--unit", name);
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stderr).not.toContain("sets its own retention");
+  }, 120_000);
 });

@@ -7,7 +7,7 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { locateSources } from "../fs-snapshot/locate.ts";
-import { applyGlobalPolicy, GLOBAL_TARGET } from "../kopia/policy.ts";
+import { applyGlobalPolicy, GLOBAL_TARGET, ownRetention } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
@@ -160,7 +160,12 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
       try {
         const global = defined?.then((all) => all[GLOBAL_TARGET] ?? {});
         reads.globalPolicyWritten = (await applyGlobalPolicy(d.kopia, d.config, d.log, global)).length > 0;
-        reads.keepsEverything = true;
+        const own = ownRetention((await defined) ?? {});
+        for (const target of own)
+          d.log.warn(
+            `kopia's policy for ${target} sets its own retention: kopia expires those snapshots by itself, source by source, splitting restore points; reset it: kopi-docka kopia -- policy set ${target} --keep-latest=inherit --keep-hourly=inherit --keep-daily=inherit --keep-weekly=inherit --keep-monthly=inherit --keep-annual=inherit`,
+          );
+        reads.keepsEverything = own.length === 0;
       } catch (e) {
         // A failed `policy set` may still have written.
         reads.globalPolicyWritten = true;

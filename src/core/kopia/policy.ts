@@ -44,6 +44,17 @@ export function ignoreRuleFlags(patterns: readonly string[], defined: KopiaPolic
 export const GLOBAL_TARGET = "(global)";
 
 /**
+ * The defined policies (`policy export`) other than the global one that keep some snapshots by count
+ * or bucket: kopia applies them to their sources on its own after each snapshot, splitting restore
+ * points, and a complete warm pass would take one of their slots. Pure.
+ */
+export function ownRetention(defined: Record<string, KopiaPolicy>): string[] {
+  return Object.entries(defined)
+    .filter(([t, p]) => t !== GLOBAL_TARGET && RETENTION_FLAGS.some(([f]) => (p.retention?.[f] ?? 0) > 0))
+    .map(([t]) => t);
+}
+
+/**
  * Read-before-write of the global policy (retention all zero, compression from the config): the policy as
  * defined (`current`, e.g. from a `policy export` already under way; else one `policy show`), and a
  * `policy set` only for values that differ, because every write costs a repository round trip.

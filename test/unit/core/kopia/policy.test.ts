@@ -1,6 +1,11 @@
 import { expect, test } from "bun:test";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
-import { applyIgnoreRules, globalPolicyFlags, ignoreRuleFlags } from "../../../../src/core/kopia/policy.ts";
+import {
+  applyIgnoreRules,
+  globalPolicyFlags,
+  ignoreRuleFlags,
+  ownRetention,
+} from "../../../../src/core/kopia/policy.ts";
 import type { KopiaPolicy } from "../../../../src/core/kopia/policy-schema.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
@@ -30,6 +35,21 @@ test("global policy: kopia keeps every snapshot (retention all zero, whatever [r
     compression: { compressorName: "zstd" },
   };
   expect(globalPolicyFlags(config(), same)).toEqual([]);
+});
+
+test("ownRetention: defined policies besides the global one that keep snapshots by themselves", () => {
+  expect(
+    ownRetention({
+      "(global)": { retention: { keepLatest: 10 } },
+      "kopi-docka@h": { actions: {} },
+      "kopi-docka@h:/kopi-docka/shop/volumes/db": { retention: { keepDaily: 7, keepLatest: 0 } },
+      "kopi-docka@h:/kopi-docka/shop/volumes/x": {
+        retention: { keepLatest: 0 },
+        files: { ignore: ["*.log"] },
+      },
+    }),
+  ).toEqual(["kopi-docka@h:/kopi-docka/shop/volumes/db"]);
+  expect(ownRetention({})).toEqual([]);
 });
 
 test("exclude patterns: the source's own ignore list becomes exactly the config's, one argv element each", () => {
