@@ -117,8 +117,8 @@ binary = "auto"
 [retention]
 # How many restore points of each unit to keep: the latest N, and the newest of each of the last N
 # hours, days, ISO weeks, months, years (UTC). Applied to whole points at the end of every backup
-# (kopia's own retention is switched off: it would split points); failed runs never push a complete
-# point out; pinned points take no slot. All zero keeps everything.
+# (kopia's own retention is switched off on kopi-docka@HOST: it would split points); failed runs
+# never push a complete point out; pinned points take no slot. All zero keeps everything.
 latest = 10
 hourly = 0
 daily = 7

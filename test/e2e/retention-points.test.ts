@@ -103,9 +103,10 @@ describeReal("retention keeps restore points whole", ["docker", "kopia", "image"
     for (const r of runs.slice(0, 3)) expect(left.has(r)).toBe(false);
   }, 120_000);
 
-  test("kopia's own retention is off (every field zero): it deletes nothing by itself", async () => {
-    const policy = JSON.parse((await kopia("policy", "show", "--global", "--json")).stdout);
-    expect(policy.retention).toMatchObject({
+  test("kopia's own retention is off on kopi-docka's policy (every field zero); the global policy is left as it was", async () => {
+    const show = async (target: string) =>
+      JSON.parse((await kopia("policy", "show", target, "--json")).stdout).retention;
+    expect(await show("kopi-docka@kd-test-host")).toMatchObject({
       keepLatest: 0,
       keepHourly: 0,
       keepDaily: 0,
@@ -113,17 +114,21 @@ describeReal("retention keeps restore points whole", ["docker", "kopia", "image"
       keepMonthly: 0,
       keepAnnual: 0,
     });
+    // kopia's defaults for everyone else sharing the repository.
+    expect((await show("--global")).keepLatest).toBe(10);
     expect(existsSync(join(data, "f"))).toBe(true);
   });
 
   test("a kopia policy of its own with retention: each backup warns, naming the command that resets it", async () => {
-    await kopia("policy", "set", "kopi-docka@kd-test-host", "--keep-daily", "2");
+    // One source's own policy, set by hand: it outranks kopi-docka@HOST's retention off.
+    const all = JSON.parse((await kopia("snapshot", "list", "--all", "--json")).stdout);
+    const bind = all.find((m: { tags?: Record<string, string> }) => m.tags?.["tag:type"] === "bind");
+    const target = `kopi-docka@kd-test-host:${bind.source.path}`;
+    await kopia("policy", "set", target, "--keep-daily", "2");
     const warned = await cli("backup", "--unit", name);
     expect(warned.exitCode).toBe(0);
-    const hint = warned.stderr.match(
-      /reset it: kopi-docka kopia -- (policy set kopi-docka@kd-test-host [^\n]+)/,
-    )?.[1];
-    expect(warned.stderr).toContain("kopia's policy for kopi-docka@kd-test-host sets its own retention");
+    const hint = warned.stderr.match(/reset it: kopi-docka kopia -- (policy set \S+ [^\n]+)/)?.[1];
+    expect(warned.stderr).toContain(`kopia's policy for ${target} sets its own retention`);
     expect(hint).toBeDefined();
     const reset = await runCli(["kopia", "--config", config, "--", ...(hint ?? "").split(" ")]);
     expect({ exit: reset.exitCode, stderr: reset.stderr }).toMatchObject({ exit: 0 });

@@ -75,6 +75,12 @@ repositorySuite({
           expect((await h.cli(b, "repo", "connect")).exitCode).toBe(0);
           const backup = await h.cli(b, "backup", "--unit", other);
           expect({ exit: backup.exitCode, stderr: backup.stderr }).toMatchObject({ exit: 0 });
+          // Through the server's ACLs a host may write its own user@host policy, not the global one:
+          // kopia's retention is switched off there, so [retention] keeps its restore points whole.
+          expect(backup.stderr).toContain(
+            `updating kopi-docka@${hostB.name}'s kopia policy: --keep-latest=0`,
+          );
+          expect(backup.stderr).not.toContain("policy not updated");
 
           const a = join(h.dir, "host", "config.toml");
           const points = JSON.parse((await h.cli(a, "snapshots", "--json", "--host", hostB.name)).stdout);

@@ -18,9 +18,9 @@ export interface EarlyReads {
   maintenanceInfo?: Promise<MaintenanceInfo>;
   /** Every defined policy (`policy export`), for the sources' ignore rules. */
   definedPolicies?: Promise<Record<string, KopiaPolicy>>;
-  /** True when the run wrote the global policy before the plan ran. */
-  globalPolicyWritten?: boolean;
-  /** The global policy is known (set or read this run) to keep every snapshot (`kopia/policy.ts`). */
+  /** True when the run wrote its identity's policy (or may have) before the plan ran. */
+  policyWritten?: boolean;
+  /** kopia is known (set or read this run) to keep every snapshot of ours (`kopia/policy.ts`). */
   keepsEverything?: boolean;
   /** The first unit's gated snapshots, opened beside the reads (`ahead.ts`). */
   ahead?: Promise<Ahead | undefined>;
@@ -51,7 +51,7 @@ export async function executeBackup(
   if (plan.units.length > 0) early.noteGate?.(gate);
   // Started with the policy as it was before this run's writes: only valid when there were none.
   const ahead = await early.ahead;
-  if (ahead && (gateFound !== "found" || early.globalPolicyWritten)) await ahead.drop();
+  if (ahead && (gateFound !== "found" || early.policyWritten)) await ahead.drop();
   // Needed after the last unit only; read while the first unit's containers stop (its snapshots wait
   // at their gates then, and the CPU is free), so no process start is added to the end of the run.
   let maintenanceInfo = early.maintenanceInfo;

@@ -7,7 +7,6 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { locateSources } from "../fs-snapshot/locate.ts";
-import { applyGlobalPolicy, GLOBAL_TARGET, ownRetention } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
@@ -21,6 +20,7 @@ import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
+import { applyRunPolicies } from "./run-policies.ts";
 import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
 
 export interface BackupRequest {
@@ -91,7 +91,7 @@ async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPlan): Pro
 
 /**
  * The whole `backup`: host-wide lock → containers a dead run left stopped are started (under the lock,
- * so no other run stops anything meanwhile) → repository (created on first use) → global policy
+ * so no other run stops anything meanwhile) → repository (created on first use) → this host's policy
  * (read-before-write) → discovery and plan → every unit → run record (marked interrupted after a
  * signal; written by a cleanup compensation when the signal path gets there first). Returns the
  * record; the caller turns its status into the exit code.
@@ -125,12 +125,12 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     await recoverIfNeeded(d, lock.tookOverFrom);
     const early: PhaseError[] = [];
     soFar.errors = early;
-    // The repository side (open, global policy, this identity's policy for the gate) and discovery
+    // The repository side (open, this identity's policy: retention off, compression, the gate) and discovery
     // (docker only) do not depend on each other: side by side, each a few process starts. Both are
     // waited for, and a repository failure is reported first, as when they ran one after the other.
     // The repository's reads start as soon as it is known that nothing reconnects, and the first of
     // them is the proof that it opens (`openRepository`): one `policy export` (every defined policy:
-    // global, this identity's gate, the sources' ignore rules). The maintenance info (owner, schedule)
+    // this identity's, the sources' ignore rules). The maintenance info (owner, schedule)
     // is needed after the last unit only: it is read while the first unit's containers stop
     // (`executeBackup`), when no other kopia process wants the CPU. The first unit's gated snapshots
     // open beside the reads (`ahead.ts`), used only if the reads lead to no policy write.
@@ -157,21 +157,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
       }).finally(() => markCurrent(false));
       // After a (re)connect: only now do the reads see the configured repository.
       startReads();
-      try {
-        const global = defined?.then((all) => all[GLOBAL_TARGET] ?? {});
-        reads.globalPolicyWritten = (await applyGlobalPolicy(d.kopia, d.config, d.log, global)).length > 0;
-        const own = ownRetention((await defined) ?? {});
-        for (const target of own)
-          d.log.warn(
-            `kopia's policy for ${target} sets its own retention: kopia expires those snapshots by itself, source by source, splitting restore points; reset it: kopi-docka kopia -- policy set ${target} --keep-latest=inherit --keep-hourly=inherit --keep-daily=inherit --keep-weekly=inherit --keep-monthly=inherit --keep-annual=inherit`,
-          );
-        reads.keepsEverything = own.length === 0;
-      } catch (e) {
-        // A failed `policy set` may still have written.
-        reads.globalPolicyWritten = true;
-        early.push({ phase: "policy", message: `global policy not updated: ${errorMessage(e)}` });
-        d.log.warn(early[0]?.message);
-      }
+      await applyRunPolicies(d, defined, reads, early);
     })();
     const planning = planFromHost(d, req, runId);
     // The first unit's snapshots open beside the reads once the plan is known and nothing reconnects.

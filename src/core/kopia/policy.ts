@@ -13,17 +13,25 @@ const RETENTION_FLAGS = [
 ] as const;
 
 /**
- * The `policy set --global` flags that bring `current` to what kopi-docka wants; empty when nothing
- * differs. Retention all zero: kopia then keeps every complete snapshot (its "keep latest unlimited"),
- * because it expires each source on its own, right after each snapshot, and so splits restore points.
- * `[retention]` is applied to whole points by kopi-docka (`restore-points/plan.ts`, `planExpire`).
+ * The `policy set` flags that bring kopi-docka's identity policy (`kopi-docka@HOST`, which every
+ * source of ours inherits) to what a run needs; empty when nothing differs:
+ * - retention all zero, so kopia keeps every complete snapshot (its "keep latest unlimited"): kopia
+ *   would otherwise expire each source on its own, right after each snapshot, and split restore
+ *   points; `[retention]` is applied to whole points by kopi-docka (`restore-points/plan.ts`);
+ * - the configured compression.
+ * Never the global policy: others sharing the repository keep theirs, and a kopia server lets a
+ * client write only its own user@host policy (the global one: "access denied").
  */
-export function globalPolicyFlags(config: Config, current: KopiaPolicy): string[] {
-  const flags: string[] = [];
-  for (const [field, flag] of RETENTION_FLAGS) if (current.retention?.[field] !== 0) flags.push(`${flag}=0`);
-  if ((current.compression?.compressorName ?? "none") !== config.repository.compression)
+export function identityPolicyFlags(config: Config, current: KopiaPolicy): string[] {
+  const flags = retentionOffFlags(current);
+  if (current.compression?.compressorName !== config.repository.compression)
     flags.push(`--compression=${config.repository.compression}`);
   return flags;
+}
+
+/** The retention part of `identityPolicyFlags`: every `--keep-*` not yet zero. */
+export function retentionOffFlags(current: KopiaPolicy): string[] {
+  return RETENTION_FLAGS.filter(([field]) => current.retention?.[field] !== 0).map(([, flag]) => `${flag}=0`);
 }
 
 /**
@@ -40,35 +48,35 @@ export function ignoreRuleFlags(patterns: readonly string[], defined: KopiaPolic
   ];
 }
 
-/** How `policy export` names the global policy. */
-export const GLOBAL_TARGET = "(global)";
-
 /**
- * The defined policies (`policy export`) other than the global one that keep some snapshots by count
- * or bucket: kopia applies them to their sources on its own after each snapshot, splitting restore
- * points, and a complete warm pass would take one of their slots. Pure.
+ * The defined policies (`policy export`) of single sources of `identity` that keep some snapshots by
+ * count or bucket: they override the identity's retention off, so kopia applies them on its own after
+ * each snapshot, splitting restore points, and a complete warm pass would take one of their slots. Pure.
  */
-export function ownRetention(defined: Record<string, KopiaPolicy>): string[] {
+export function ownRetention(defined: Record<string, KopiaPolicy>, identity: string): string[] {
   return Object.entries(defined)
-    .filter(([t, p]) => t !== GLOBAL_TARGET && RETENTION_FLAGS.some(([f]) => (p.retention?.[f] ?? 0) > 0))
+    .filter(
+      ([t, p]) => t.startsWith(`${identity}:`) && RETENTION_FLAGS.some(([f]) => (p.retention?.[f] ?? 0) > 0),
+    )
     .map(([t]) => t);
 }
 
 /**
- * Read-before-write of the global policy (retention all zero, compression from the config): the policy as
- * defined (`current`, e.g. from a `policy export` already under way; else one `policy show`), and a
- * `policy set` only for values that differ, because every write costs a repository round trip.
+ * Read-before-write of `identityPolicyFlags` on `identity`: the policy as defined (`current`, e.g.
+ * from a `policy export` already under way; else one `policy show`), and a `policy set` only for
+ * values that differ, because every write costs a repository round trip. Returns the flags written.
  */
-export async function applyGlobalPolicy(
+export async function applyIdentityPolicy(
   kopia: Kopia,
   config: Config,
+  identity: string,
   log: Logger,
   current?: Promise<KopiaPolicy>,
 ): Promise<string[]> {
-  const flags = globalPolicyFlags(config, await (current ?? kopia.policyShow("global")));
+  const flags = identityPolicyFlags(config, await (current ?? kopia.policyShow(identity)));
   if (flags.length === 0) return [];
-  log.info(`updating the repository's global policy: ${flags.join(" ")}`);
-  await kopia.policySet("global", flags);
+  log.info(`updating ${identity}'s kopia policy: ${flags.join(" ")}`);
+  await kopia.policySet(identity, flags);
   return flags;
 }
 

@@ -2,7 +2,7 @@ import type { Config } from "../../config/schema.ts";
 import { settleDeadRun } from "../containers/orphans.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
-import { applyGlobalPolicy, globalPolicyFlags } from "../kopia/policy.ts";
+import { applyIdentityPolicy, identityPolicyFlags } from "../kopia/policy.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
@@ -126,7 +126,7 @@ export async function unpinPoints(
 export type ExpireResult = ExpirePlan & { dryRun: boolean; policyPending: string[] };
 
 /**
- * `snapshots expire`: sets the repository's policy so kopia keeps every snapshot (as a backup does),
+ * `snapshots expire`: sets kopi-docka's identity policy so kopia keeps every snapshot (as a backup does),
  * then removes the whole points past `[retention]`. `dryRun` reads only and takes no lock; the list
  * is the same, and `policyPending` names the policy change the real run would make first.
  */
@@ -136,12 +136,18 @@ export async function expirePoints(
 ): Promise<ExpireResult> {
   if (o.dryRun) {
     const points = await readManagedPoints(ctx);
-    const policyPending = globalPolicyFlags(ctx.config, await ctx.kopia.policyShow("global"));
+    const me = `${ctx.kopia.options.username}@${ctx.hostname}`;
+    const policyPending = identityPolicyFlags(ctx.config, await ctx.kopia.policyShow(me));
     return { ...planExpire(points, ctx.hostname, ctx.config.retention), dryRun: true, policyPending };
   }
   return underLock(ctx, "snapshots expire", o.wait, async () => {
     await readManagedPoints(ctx); // connects, never creating a repository at a mistyped path
-    await applyGlobalPolicy(ctx.kopia, ctx.config, ctx.log);
+    await applyIdentityPolicy(
+      ctx.kopia,
+      ctx.config,
+      `${ctx.kopia.options.username}@${ctx.hostname}`,
+      ctx.log,
+    );
     return { ...(await expireHeld(ctx)), dryRun: false, policyPending: [] };
   });
 }

@@ -2,54 +2,57 @@ import { expect, test } from "bun:test";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import {
   applyIgnoreRules,
-  globalPolicyFlags,
+  identityPolicyFlags,
   ignoreRuleFlags,
   ownRetention,
+  retentionOffFlags,
 } from "../../../../src/core/kopia/policy.ts";
 import type { KopiaPolicy } from "../../../../src/core/kopia/policy-schema.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
 
-test("global policy: kopia keeps every snapshot (retention all zero, whatever [retention] says); only values that differ are set", () => {
-  const current = {
-    retention: {
-      keepLatest: 10,
-      keepHourly: 0,
-      keepDaily: 7,
-      keepWeekly: 0,
-      keepMonthly: 24,
-      keepAnnual: 0,
-    },
-    compression: { compressorName: "none" },
-  };
-  expect(globalPolicyFlags(config(), current)).toEqual([
-    "--keep-latest=0",
+test("identity policy: retention off and the configured compression, only what differs; unset is not zero", () => {
+  const off = { keepLatest: 0, keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepAnnual: 0 };
+  expect(identityPolicyFlags(config(), { retention: off, compression: { compressorName: "zstd" } })).toEqual(
+    [],
+  );
+  expect(identityPolicyFlags(config(), { retention: { ...off, keepDaily: 7 } })).toEqual([
     "--keep-daily=0",
-    "--keep-monthly=0",
     "--compression=zstd",
   ]);
-  // Unset in kopia is not zero: kopia's defaults would apply.
-  expect(globalPolicyFlags(config(), { compression: { compressorName: "zstd" } })).toHaveLength(6);
-  const same = {
-    retention: { keepLatest: 0, keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepAnnual: 0 },
-    compression: { compressorName: "zstd" },
-  };
-  expect(globalPolicyFlags(config(), same)).toEqual([]);
+  // Inherited (unset) compression or retention is written once, so the global policy never matters.
+  expect(identityPolicyFlags(config(), {})).toHaveLength(7);
 });
 
-test("ownRetention: defined policies besides the global one that keep snapshots by themselves", () => {
+test("retention off on kopi-docka's identity policy: every field zero (kopia's keep-everything); unset is not zero", () => {
+  expect(retentionOffFlags({ retention: { keepLatest: 10, keepHourly: 0, keepDaily: 7 } })).toEqual([
+    "--keep-latest=0",
+    "--keep-daily=0",
+    "--keep-weekly=0",
+    "--keep-monthly=0",
+    "--keep-annual=0",
+  ]);
+  const off = { keepLatest: 0, keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepAnnual: 0 };
+  expect(retentionOffFlags({ retention: off })).toEqual([]);
+  expect(retentionOffFlags({})).toHaveLength(6);
+});
+
+test("ownRetention: policies of single sources of this identity that keep snapshots by themselves", () => {
+  const me = "kopi-docka@h";
   expect(
-    ownRetention({
-      "(global)": { retention: { keepLatest: 10 } },
-      "kopi-docka@h": { actions: {} },
-      "kopi-docka@h:/kopi-docka/shop/volumes/db": { retention: { keepDaily: 7, keepLatest: 0 } },
-      "kopi-docka@h:/kopi-docka/shop/volumes/x": {
-        retention: { keepLatest: 0 },
-        files: { ignore: ["*.log"] },
+    ownRetention(
+      {
+        "(global)": { retention: { keepLatest: 10 } },
+        "@h": { retention: { keepLatest: 3 } }, // less specific than the identity: overridden by it
+        [me]: { actions: {} },
+        [`${me}:/kopi-docka/shop/volumes/db`]: { retention: { keepDaily: 7, keepLatest: 0 } },
+        [`${me}:/kopi-docka/shop/volumes/x`]: { retention: { keepLatest: 0 }, files: { ignore: ["*.log"] } },
+        "kopi-docka@other:/kopi-docka/shop/volumes/db": { retention: { keepDaily: 7 } },
       },
-    }),
-  ).toEqual(["kopi-docka@h:/kopi-docka/shop/volumes/db"]);
-  expect(ownRetention({})).toEqual([]);
+      me,
+    ),
+  ).toEqual([`${me}:/kopi-docka/shop/volumes/db`]);
+  expect(ownRetention({}, me)).toEqual([]);
 });
 
 test("exclude patterns: the source's own ignore list becomes exactly the config's, one argv element each", () => {
