@@ -53,7 +53,7 @@ export function renderExpire(plan: ExpireResult): string[] {
   const out: string[] = [];
   if (plan.policyPending.length)
     out.push(
-      `kopia still expires snapshots source by source, splitting restore points: expire sets ${plan.policyPending.join(" ")} first (kopia then keeps every snapshot; [retention] is applied to whole points)`,
+      `this host's kopia policy is not yet as kopi-docka needs it: expire sets ${plan.policyPending.join(" ")} first (kopia's own retention off, so [retention] applies to whole points, never source by source)`,
     );
   if (plan.remove.length === 0) out.push("nothing past retention: no restore point removed");
   else {
