@@ -1,6 +1,7 @@
 import { errorMessage } from "../caught.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { ensureGatePolicy } from "../kopia/gate.ts";
+import { identity } from "../kopia/policy.ts";
 import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { Ahead } from "./ahead.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -149,10 +150,6 @@ async function definedPolicies(
     return e instanceof Error ? e : new Error(errorMessage(e));
   }
 }
-
-/** `user@host` this host's snapshots and policies are recorded under. */
-export const identity = (d: Pick<BackupDeps, "kopia" | "hostname">) =>
-  `${d.kopia.options.username}@${d.hostname}`;
 
 /**
  * Quick maintenance, only when this identity owns it (another owner's schedule is theirs) and when

@@ -1,8 +1,8 @@
 import { errorMessage } from "../caught.ts";
-import { applyIdentityPolicy, ownRetention } from "../kopia/policy.ts";
+import { applyIdentityPolicy, identity, ownRetention } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import type { BackupDeps } from "./deps.ts";
-import { type EarlyReads, identity } from "./execute.ts";
+import type { EarlyReads } from "./execute.ts";
 import type { PhaseError } from "./result.ts";
 
 /**

@@ -3,6 +3,10 @@ import type { Logger } from "../log.ts";
 import type { Kopia } from "./kopia.ts";
 import type { KopiaPolicy } from "./policy-schema.ts";
 
+/** `user@host` this host's snapshots and policies are recorded under (its identity policy's target). */
+export const identity = (d: { kopia: Pick<Kopia, "options">; hostname: string }) =>
+  `${d.kopia.options.username}@${d.hostname}`;
+
 const RETENTION_FLAGS = [
   ["keepLatest", "--keep-latest"],
   ["keepHourly", "--keep-hourly"],
@@ -49,34 +53,33 @@ export function ignoreRuleFlags(patterns: readonly string[], defined: KopiaPolic
 }
 
 /**
- * The defined policies (`policy export`) of single sources of `identity` that keep some snapshots by
+ * The defined policies (`policy export`) of single sources of `me` (`user@host`) that keep some snapshots by
  * count or bucket: they override the identity's retention off, so kopia applies them on its own after
  * each snapshot, splitting restore points, and a complete warm pass would take one of their slots. Pure.
  */
-export function ownRetention(defined: Record<string, KopiaPolicy>, identity: string): string[] {
+export function ownRetention(defined: Record<string, KopiaPolicy>, me: string): string[] {
   return Object.entries(defined)
-    .filter(
-      ([t, p]) => t.startsWith(`${identity}:`) && RETENTION_FLAGS.some(([f]) => (p.retention?.[f] ?? 0) > 0),
-    )
+    .filter(([t, p]) => t.startsWith(`${me}:`) && RETENTION_FLAGS.some(([f]) => (p.retention?.[f] ?? 0) > 0))
     .map(([t]) => t);
 }
 
 /**
- * Read-before-write of `identityPolicyFlags` on `identity`: the policy as defined (`current`, e.g.
- * from a `policy export` already under way; else one `policy show`), and a `policy set` only for
- * values that differ, because every write costs a repository round trip. Returns the flags written.
+ * Read-before-write of `identityPolicyFlags` on `target` (`user@host`): the policy as defined
+ * (`current`, e.g. from a `policy export` already under way; else one `policy show`), and a `policy
+ * set` only for values that differ, because every write costs a repository round trip. Returns the
+ * flags written.
  */
 export async function applyIdentityPolicy(
   kopia: Kopia,
   config: Config,
-  identity: string,
+  target: string,
   log: Logger,
   current?: Promise<KopiaPolicy>,
 ): Promise<string[]> {
-  const flags = identityPolicyFlags(config, await (current ?? kopia.policyShow(identity)));
+  const flags = identityPolicyFlags(config, await (current ?? kopia.policyShow(target)));
   if (flags.length === 0) return [];
-  log.info(`updating ${identity}'s kopia policy: ${flags.join(" ")}`);
-  await kopia.policySet(identity, flags);
+  log.info(`updating ${target}'s kopia policy: ${flags.join(" ")}`);
+  await kopia.policySet(target, flags);
   return flags;
 }
 

@@ -2,7 +2,7 @@ import type { Config } from "../../config/schema.ts";
 import { settleDeadRun } from "../containers/orphans.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
-import { applyIdentityPolicy, identityPolicyFlags } from "../kopia/policy.ts";
+import { applyIdentityPolicy, identity, identityPolicyFlags } from "../kopia/policy.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
@@ -136,18 +136,12 @@ export async function expirePoints(
 ): Promise<ExpireResult> {
   if (o.dryRun) {
     const points = await readManagedPoints(ctx);
-    const me = `${ctx.kopia.options.username}@${ctx.hostname}`;
-    const policyPending = identityPolicyFlags(ctx.config, await ctx.kopia.policyShow(me));
+    const policyPending = identityPolicyFlags(ctx.config, await ctx.kopia.policyShow(identity(ctx)));
     return { ...planExpire(points, ctx.hostname, ctx.config.retention), dryRun: true, policyPending };
   }
   return underLock(ctx, "snapshots expire", o.wait, async () => {
     await readManagedPoints(ctx); // connects, never creating a repository at a mistyped path
-    await applyIdentityPolicy(
-      ctx.kopia,
-      ctx.config,
-      `${ctx.kopia.options.username}@${ctx.hostname}`,
-      ctx.log,
-    );
+    await applyIdentityPolicy(ctx.kopia, ctx.config, identity(ctx), ctx.log);
     return { ...(await expireHeld(ctx)), dryRun: false, policyPending: [] };
   });
 }

@@ -1,6 +1,7 @@
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { snapshotTags } from "../kopia/parse.ts";
-import { type PointId, pointGroup, pointId } from "../snapshot/point-id.ts";
+import { groupRestorePoints } from "../restore/points.ts";
+import { type PointId, pointGroup, pointGroupOf, pointId } from "../snapshot/point-id.ts";
 import { tagsProblem } from "../snapshot/validate.ts";
 
 /**
@@ -25,10 +26,7 @@ export interface ManagedPoint extends PointId {
   snapshots: ManagedSnapshot[];
   /** Every pin on any of its snapshots. */
   pins: string[];
-  /**
-   * Every planned snapshot is there and none is incomplete, the recipe too (but for undo points and
-   * `minimal` backups): what `restore/points.ts` offers as a complete point.
-   */
+  /** What `restore/points.ts` offers as a complete point (every planned snapshot there, whole). */
   complete: boolean;
 }
 
@@ -39,7 +37,11 @@ export interface ManagedPoint extends PointId {
  */
 export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPoint[] {
   const groups = new Map<string, ManagedPoint>();
-  const facts = new Map<ManagedPoint, { scope?: string; expected: number; incomplete: boolean }>();
+  // Complete as restore offers it: one definition of a complete point, `restore/points.ts`'s.
+  const restorable = groupRestorePoints(manifests);
+  const whole = new Set(
+    [...restorable.points, ...restorable.undoPoints].filter((p) => p.complete).map(pointGroupOf),
+  );
   for (const m of manifests) {
     const t = snapshotTags(m);
     if (!t.unit || !t.backup_id || !t.type || tagsProblem(t)) continue;
@@ -51,15 +53,9 @@ export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPo
         undo: t.phase === "pre-restore",
         snapshots: [],
         pins: [],
-        complete: false,
+        complete: whole.has(key),
       };
       groups.set(key, p);
-      facts.set(p, { scope: t.backup_scope, expected: 0, incomplete: false });
-    }
-    const f = facts.get(p);
-    if (f) {
-      f.expected = Math.max(f.expected, Number(t.source_count) || 0);
-      f.incomplete ||= Boolean(m.incomplete);
     }
     const pins = m.pins ?? [];
     p.snapshots.push({
@@ -78,11 +74,6 @@ export function managedPoints(manifests: readonly SnapshotManifest[]): ManagedPo
       pins,
     });
     for (const pin of pins) if (!p.pins.includes(pin)) p.pins.push(pin);
-  }
-  for (const [p, f] of facts) {
-    const sources = new Set(p.snapshots.map((s) => `${s.type}\u0000${s.label}`)).size;
-    const recipe = p.undo || f.scope === "minimal" || p.snapshots.some((s) => s.type === "recipe");
-    p.complete = !f.incomplete && recipe && sources >= f.expected;
   }
   return [...groups.values()].sort(
     (a, b) => b.timestamp.localeCompare(a.timestamp) || a.unit.localeCompare(b.unit),

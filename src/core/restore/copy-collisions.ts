@@ -1,4 +1,5 @@
 import { isRecord } from "../guards.ts";
+import { DOCKER_NAME } from "../names-rules.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import type { CurrentState } from "./types.ts";
 
@@ -10,17 +11,20 @@ import type { CurrentState } from "./types.ts";
  */
 export function copyCollisions(recipe: LoadedRecipe, state: CurrentState): string[] {
   const out: string[] = [];
+  // Service names come from the compose files and the recipe: untrusted, quoted unless a plain name.
+  const service = (s: string) => `service ${DOCKER_NAME.test(s) ? s : JSON.stringify(s)}`;
   const fix = "restore without --start, change it in the copy's compose files, then start it";
   for (const c of state.compose?.containerNames ?? []) {
     if (!c.name) {
       out.push(
-        `service ${c.service}: its container_name comes from a variable, so the copy's container may take the original's name; ${fix}`,
+        `${service(c.service)}: its container_name comes from a variable, so the copy's container may take the original's name; ${fix}`,
       );
       continue;
     }
+    // Compared with this host's containers, so a name shown is one docker holds (a valid name).
     if (state.containers.some((x) => x.name === c.name))
       out.push(
-        `service ${c.service}: container_name ${c.name} is taken (the original's container has it): ${fix}`,
+        `${service(c.service)}: container_name ${c.name} is taken (the original's container has it): ${fix}`,
       );
   }
   const running = new Set(state.containers.filter((x) => x.running).map((x) => x.name));
@@ -28,7 +32,7 @@ export function copyCollisions(recipe: LoadedRecipe, state: CurrentState): strin
     if (!running.has(c.name)) continue;
     for (const port of hostPorts(recipe.inspects[c.name]))
       out.push(
-        `${c.service ? `service ${c.service}` : c.name}: host port ${port} is published by the original's ${c.name}, which runs: ${fix}, or stop the original first`,
+        `${c.service ? service(c.service) : c.name}: host port ${port} is published by the original's ${c.name}, which runs: ${fix}, or stop the original first`,
       );
   }
   return out;
@@ -44,7 +48,9 @@ function hostPorts(inspect: Record<string, unknown> | undefined): string[] {
     for (const b of Array.isArray(list) ? list.filter(isRecord) : []) {
       const port = typeof b.HostPort === "string" ? b.HostPort : "";
       if (!/^\d+(-\d+)?$/.test(port) || port === "0") continue;
-      const ip = typeof b.HostIp === "string" && b.HostIp ? `${b.HostIp}:` : "";
+      // From the recorded inspect (untrusted): an address only, else quoted.
+      const raw = typeof b.HostIp === "string" ? b.HostIp : "";
+      const ip = !raw ? "" : /^[0-9A-Fa-f:.]+$/.test(raw) ? `${raw}:` : `${JSON.stringify(raw)}:`;
       out.push(`${ip}${port}/${proto}`);
     }
   }

@@ -17,7 +17,12 @@ export interface PointId {
 
 /** The map key snapshots of one point share (the host is part of it: hosts may share a repository). */
 export function pointGroup(m: SnapshotManifest, unit: string, backupId: string): string {
-  return `${m.source.host}\u0000${unit}\u0000${backupId}`;
+  return pointGroupOf({ host: m.source.host, unit, backupId });
+}
+
+/** The same key, of a point already grouped. */
+export function pointGroupOf(p: Pick<PointId, "host" | "unit" | "backupId">): string {
+  return `${p.host}\u0000${p.unit}\u0000${p.backupId}`;
 }
 
 /** The point `m` belongs to, from its tags `t` (whose `unit` and `backup_id` the caller checked). */

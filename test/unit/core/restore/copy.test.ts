@@ -361,6 +361,15 @@ describe("copyCollisions: what the copy cannot start beside the original with", 
     expect(copyCollisions(withPorts(), running)).toEqual([
       "service db: host port 127.0.0.1:8080/tcp is published by the original's shop_db_1, which runs: restore without --start, change it in the copy's compose files, then start it, or stop the original first",
     ]);
+    // Untrusted names and addresses from the recipe are quoted, never a line of their own.
+    const odd = withPorts();
+    odd.unit.containers = odd.unit.containers.map((c) => ({ ...c, service: "db\nwarning: forged" }));
+    odd.inspects.shop_db_1 = {
+      HostConfig: { PortBindings: { "80/tcp": [{ HostIp: "1.2.3.4\nx", HostPort: "8080" }] } },
+    };
+    expect(copyCollisions(odd, emptyState({ recipe: odd, containers: [original(true)] }))).toEqual([
+      `service "db\\nwarning: forged": host port "1.2.3.4\\nx":8080/tcp is published by the original's shop_db_1, which runs: restore without --start, change it in the copy's compose files, then start it, or stop the original first`,
+    ]);
     const stopped = emptyState({ recipe: withPorts(), containers: [original(false)] });
     expect(copyCollisions(withPorts(), stopped)).toEqual([]);
   });
