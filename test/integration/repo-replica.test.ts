@@ -46,6 +46,18 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     );
   }, 120_000);
 
+  /** Blob ID → file: each backend shards IDs into directories its own way (`p/8d9/43b…f`, `p8d/943/…f`). */
+  const blobFiles = async (root: string) =>
+    (await run(["find", root, "-type", "f", "-printf", "%s %P\\n"])).stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "))
+      .map(([size, rel = ""]) => ({
+        size: Number(size),
+        path: join(root, rel),
+        id: rel.replaceAll("/", "").replace(/\.f$/, ""),
+      }));
+
   afterAll(async () => {
     await run(["docker", "rm", "-f", name], { check: false });
     await run(["docker", "volume", "rm", "-f", volume], { check: false });
@@ -130,18 +142,7 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
   }, 120_000);
 
   test("the primary lost a pack blob: no replica is synced, each keeps its copy; once back, syncing goes on", async () => {
-    // Blob ID → file: each backend shards IDs into directories its own way (`p/8d9/43b…f`, `p8d/943/…f`).
-    const packs = async (root: string) =>
-      (await run(["find", root, "-type", "f", "-printf", "%s %P\\n"])).stdout
-        .trim()
-        .split("\n")
-        .map((l) => l.split(" "))
-        .map(([size, rel = ""]) => ({
-          size: Number(size),
-          path: join(root, rel),
-          id: rel.replaceAll("/", "").replace(/\.f$/, ""),
-        }))
-        .filter((f) => /^p[0-9a-f]{32}/.test(f.id));
+    const packs = async (root: string) => (await blobFiles(root)).filter((f) => /^p[0-9a-f]{32}/.test(f.id));
     // The biggest pack of the filesystem primary (it holds big.bin), as a failing disk would lose it.
     const [pack] = (await packs(join(dir.path, "repository"))).sort((a, b) => b.size - a.size);
     const inPrimary = pack?.path as string;
@@ -163,6 +164,41 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     renameSync(join(dir.path, "lost-pack"), inPrimary);
     const again = await cli("repo", "sync");
     expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+  }, 240_000);
+
+  test("the primary lost an index blob (every pack still there): no replica is synced, each keeps that index; once back, syncing goes on", async () => {
+    // An index blob whose loss leaves a snapshot unreadable (a compacted one may list what others
+    // list too: losing that loses nothing). The biggest first: the first backup's lists the data
+    // every later snapshot shares.
+    const candidates = (await blobFiles(join(dir.path, "repository")))
+      .filter((f) => /^x[nsr]\d/.test(f.id))
+      .sort((a, b) => b.size - a.size);
+    const lost = join(dir.path, "lost-index");
+    let index: (typeof candidates)[number] | undefined;
+    for (const c of candidates) {
+      renameSync(c.path, lost);
+      // kopia's own check: the snapshots no longer read, though every pack the index lists is there.
+      if ((await cli("repo", "verify")).exitCode !== 0) {
+        index = c;
+        break;
+      }
+      renameSync(lost, c.path);
+    }
+    expect(index).toBeDefined();
+    const inPrimary = index?.path as string;
+    const inReplica = (await blobFiles(join(dir.path, "offsite"))).find((f) => f.id === index?.id)
+      ?.path as string;
+    expect(inReplica).toBeDefined();
+    const r = await cli("repo", "sync", "--json");
+    expect(r.exitCode).toBe(3);
+    const [offsite] = JSON.parse(r.stdout);
+    expect(offsite).toMatchObject({ name: "offsite", status: "failed" });
+    expect(offsite.error).toContain("a snapshot refers to data its index no longer lists");
+    expect(existsSync(inReplica)).toBe(true); // kopia's --delete would have removed it here
+    renameSync(lost, inPrimary);
+    const again = await cli("repo", "sync");
+    expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+    expect(existsSync(inReplica)).toBe(true);
   }, 240_000);
 
   test("the primary gone: restore --repository replica:offsite brings the unit back, bytes equal", async () => {

@@ -106,12 +106,23 @@ export function missingPacks(stderr: string): { missing: number; truncated: numb
 }
 
 /**
- * Before any replica is synced: every pack blob the primary's index refers to must be there, whole
- * (`kopia content verify`: one listing of the blobs against the index, no data read). `--delete`
- * would otherwise remove from each replica the very blobs the primary lost, and the copy kept to
- * outlive a failing disk would fail with it. Throws naming what is missing; no replica is touched.
+ * Before any replica is synced, the primary must be whole in two ways, or `--delete` removes from
+ * each replica the very blobs the primary lost, and the copy kept to outlive a failing disk fails
+ * with it. Throws naming what is missing; no replica is touched.
+ * - Every pack blob its index refers to is there, whole (`checkPacks`).
+ * - Every object its snapshots refer to is in the index, in a pack that is there (`checkSnapshots`).
+ *   A lost index blob passes the first check (its entries are simply gone) and leaves the snapshots
+ *   that used it unreadable; the sync would then delete that index blob from each replica too, and
+ *   a later full maintenance deletes the packs it indexed as unused, on the primary and, at the next
+ *   sync, on every replica.
  */
 export async function checkPrimaryIntact(kopia: Kopia, signal?: AbortSignal): Promise<void> {
+  await checkPacks(kopia, signal);
+  await checkSnapshots(kopia, signal);
+}
+
+/** `kopia content verify`: one listing of the blobs against the index, no data read. */
+async function checkPacks(kopia: Kopia, signal?: AbortSignal): Promise<void> {
   const r = await kopia.run(["content", "verify", "--progress-interval=24h"], {
     signal,
     timeoutMs: DRY_RUN_TIMEOUT_MS,
@@ -122,9 +133,33 @@ export async function checkPrimaryIntact(kopia: Kopia, signal?: AbortSignal): Pr
   if (!lost || lost.missing + lost.truncated === 0) throw failure(r);
   throw new AppError(
     "repository",
-    `the repository is damaged: ${lost.missing} pack blob(s) its index refers to are missing, ${lost.truncated} truncated; no replica was synced, so each still holds them`,
+    `the repository is damaged: ${lost.missing} pack blob(s) its index refers to are missing, ${lost.truncated} truncated; ${NOTHING_SYNCED}`,
     {
-      hint: "`kopi-docka kopia -- content verify` names them (missingPack); copy those blobs back from a replica's location, or restore from it: `kopi-docka restore --repository replica:NAME`",
+      hint: `\`kopi-docka kopia -- content verify\` names them (missingPack); copy those blobs back from a replica's location, or ${FROM_REPLICA}`,
     },
   );
 }
+
+/** kopia's words for an object whose content is not in the index, or whose pack blob is gone. */
+const UNREADABLE = /content \S+ not found|object not found|backed by missing blob/;
+
+/** `kopia snapshot verify` of every snapshot, reading no file: the tree and the index, met. */
+async function checkSnapshots(kopia: Kopia, signal?: AbortSignal): Promise<void> {
+  const r = await kopia.run(["snapshot", "verify", "--verify-files-percent=0", "--no-progress"], {
+    signal,
+    timeoutMs: DRY_RUN_TIMEOUT_MS,
+    check: false,
+  });
+  if (r.exitCode === 0) return;
+  if (!UNREADABLE.test(r.stderr)) throw failure(r);
+  throw new AppError(
+    "repository",
+    `the repository is damaged: a snapshot refers to data its index no longer lists, or to a missing pack blob (an index blob lost?); ${NOTHING_SYNCED}`,
+    {
+      hint: `\`kopi-docka repo verify\` names the snapshots; \`kopi-docka kopia -- index recover --commit\` rebuilds a lost index from the packs; or ${FROM_REPLICA}`,
+    },
+  );
+}
+
+const NOTHING_SYNCED = "no replica was synced, so each still holds them";
+const FROM_REPLICA = "restore from a replica: `kopi-docka restore --repository replica:NAME`";

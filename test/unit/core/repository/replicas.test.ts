@@ -77,11 +77,18 @@ const countDeletes = (n: number): Expectation => ({
 });
 /** `kopia content verify` on the primary, before any replica is touched. */
 const VERIFY_OK = `verifyCounters:\t{"verifiedContents":4,"totalErrorCount":0,"missingPacks":0,"truncatedPacks":0}\n`;
-const intact = (o: Partial<Expectation> = {}): Expectation => ({
+const packsWhole = (o: Partial<Expectation> = {}): Expectation => ({
   argv: (a) => a[3] === "content" && a[4] === "verify",
   stderr: VERIFY_OK,
   ...o,
 });
+const snapshotsReadable = (o: Partial<Expectation> = {}): Expectation => ({
+  argv: (a) => a[3] === "snapshot" && a[4] === "verify" && a.includes("--verify-files-percent=0"),
+  stderr: "Listed 12 blobs.\nFinished processing 40 objects (1 MB). Read 0 files (0 B).\n",
+  ...o,
+});
+/** Both checks of the primary pass. */
+const intact = (): Expectation[] => [packsWhole(), snapshotsReadable()];
 const realSync = (mustExist: boolean, o: Partial<Expectation> = {}): Expectation => ({
   argv: syncTo({ dryRun: false, mustExist }),
   ...o,
@@ -89,7 +96,7 @@ const realSync = (mustExist: boolean, o: Partial<Expectation> = {}): Expectation
 
 describe("syncReplicas: the first sync to a location", () => {
   test("an empty location: two dry runs, then the copy; the marker is written", async () => {
-    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(0), realSync(false)]);
+    const runner = new FakeRunner([...intact(), probeOurs(1), countDeletes(0), realSync(false)]);
     const h = host(runner, "filesystem");
     const [r] = await syncReplicas(h.deps);
     expect(r).toMatchObject({ name: "offsite", status: "ok" });
@@ -98,7 +105,7 @@ describe("syncReplicas: the first sync to a location", () => {
   });
 
   test("a location already holding this repository (kopia compared the IDs): copied, no count needed", async () => {
-    const runner = new FakeRunner([intact(), probeOurs(0), realSync(false)]);
+    const runner = new FakeRunner([...intact(), probeOurs(0), realSync(false)]);
     const h = host(runner, "s3");
     expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
     expect(runner.remaining).toBe(0);
@@ -106,7 +113,7 @@ describe("syncReplicas: the first sync to a location", () => {
   });
 
   test("an S3 prefix holding other objects: refused before any copy or delete, no marker", async () => {
-    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(3)]);
+    const runner = new FakeRunner([...intact(), probeOurs(1), countDeletes(3)]);
     const h = host(runner, "s3");
     const [r] = await syncReplicas(h.deps);
     expect(r?.status).toBe("failed");
@@ -118,7 +125,7 @@ describe("syncReplicas: the first sync to a location", () => {
 
   test("a dry run whose summary cannot be read is refused too (fail closed)", async () => {
     const runner = new FakeRunner([
-      intact(),
+      ...intact(),
       probeOurs(1),
       { ...countDeletes(0), stderr: "something else\n" },
     ]);
@@ -129,20 +136,20 @@ describe("syncReplicas: the first sync to a location", () => {
   });
 
   test("secrets reach kopia in env only, on every call", async () => {
-    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(0), realSync(false)]);
+    const runner = new FakeRunner([...intact(), probeOurs(1), countDeletes(0), realSync(false)]);
     const h = host(runner, "s3");
     await syncReplicas(h.deps);
-    expect(runner.calls).toHaveLength(4);
+    expect(runner.calls).toHaveLength(5);
     for (const c of runner.calls) expect(c.argv.join(" ")).not.toContain(SECRET);
-    // The replica's secret goes to the calls that reach the replica, not to the primary's check.
-    for (const c of runner.calls.slice(1)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBe(SECRET);
-    expect(runner.calls[0]?.options.env?.AWS_SECRET_ACCESS_KEY).toBeUndefined();
+    // The replica's secret goes to the calls that reach the replica, not to the primary's checks.
+    for (const c of runner.calls.slice(2)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBe(SECRET);
+    for (const c of runner.calls.slice(0, 2)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBeUndefined();
   });
 });
 
 describe("syncReplicas: after a first sync (the marker)", () => {
   test("one call, with --must-exist; a missing filesystem path is not created", async () => {
-    const runner = new FakeRunner([intact(), realSync(true)]);
+    const runner = new FakeRunner([...intact(), realSync(true)]);
     const h = host(runner, "filesystem");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
@@ -153,7 +160,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
 
   test("the copy is gone (an unmounted disk): the sync fails naming the replica, nothing is made", async () => {
     const runner = new FakeRunner([
-      intact(),
+      ...intact(),
       realSync(true, { exitCode: 1, stderr: "ERROR cannot access storage path: stat /x: no such file\n" }),
     ]);
     const h = host(runner, "filesystem");
@@ -167,7 +174,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
   });
 
   test("an S3 prefix without the copy (kopia's --must-exist): failed, not re-made", async () => {
-    const runner = new FakeRunner([intact(), realSync(true, { exitCode: 1, stderr: NO_FORMAT })]);
+    const runner = new FakeRunner([...intact(), realSync(true, { exitCode: 1, stderr: NO_FORMAT })]);
     const h = host(runner, "s3");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: `s3://b/p/ at http://127.0.0.1:${listener.port}` }));
@@ -177,7 +184,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
   });
 
   test("a marker for another location (the replica was moved): the first-sync checks run again", async () => {
-    const runner = new FakeRunner([intact(), probeOurs(1), countDeletes(0), realSync(false)]);
+    const runner = new FakeRunner([...intact(), probeOurs(1), countDeletes(0), realSync(false)]);
     const h = host(runner, "filesystem");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: "/somewhere/else" }));
@@ -186,7 +193,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
   });
 
   test("an unreadable marker counts as one (fail closed)", async () => {
-    const runner = new FakeRunner([intact(), realSync(true)]);
+    const runner = new FakeRunner([...intact(), realSync(true)]);
     const h = host(runner, "filesystem");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, "{not json");
@@ -203,7 +210,7 @@ describe("syncReplicas: the primary is checked first", () => {
     "verify contents: encountered 1 errors: the repository is corrupted, it is missing pack blobs with index-referenced content\n";
 
   test("pack blobs missing in the primary: no replica is synced (its --delete would drop them there too)", async () => {
-    const runner = new FakeRunner([intact({ exitCode: 1, stderr: DAMAGED })]);
+    const runner = new FakeRunner([packsWhole({ exitCode: 1, stderr: DAMAGED })]);
     const h = host(runner, "filesystem");
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
@@ -217,12 +224,41 @@ describe("syncReplicas: the primary is checked first", () => {
   });
 
   test("a check that fails otherwise fails closed: nothing synced, kopia's error named", async () => {
-    const runner = new FakeRunner([intact({ exitCode: 1, stderr: "ERROR unable to list blobs: timeout\n" })]);
+    const runner = new FakeRunner([
+      packsWhole({ exitCode: 1, stderr: "ERROR unable to list blobs: timeout\n" }),
+    ]);
     const h = host(runner, "filesystem");
     const [r] = await syncReplicas(h.deps);
     expect(r?.status).toBe("failed");
     expect(r?.error).toContain("unable to list blobs");
     expect(runner.remaining).toBe(0);
+  });
+
+  test("an index blob lost in the primary (packs all there): no replica is synced (its --delete would drop that index there too)", async () => {
+    // kopia's words when a snapshot's object is no longer in the index (snapshot/snapshotfs/verifier.go).
+    const LOST_INDEX =
+      "error processing kopi-docka@h:/kopi-docka/app/volumes/v@2026-12-02 10:00:00 UTC/d1: error reading directory: unable to open object: k7ee0: content k7ee0 not found: object not found\n";
+    const runner = new FakeRunner([packsWhole(), snapshotsReadable({ exitCode: 1, stderr: LOST_INDEX })]);
+    const h = host(runner, "filesystem");
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toBe(
+      "the repository is damaged: a snapshot refers to data its index no longer lists, or to a missing pack blob (an index blob lost?); no replica was synced, so each still holds them",
+    );
+    expect(runner.remaining).toBe(0);
+    expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
+  });
+
+  test("a snapshot check that fails otherwise fails closed too: nothing synced, kopia's error named", async () => {
+    const runner = new FakeRunner([
+      packsWhole(),
+      snapshotsReadable({ exitCode: 1, stderr: "ERROR error listing blobs: connection refused\n" }),
+    ]);
+    const h = host(runner, "filesystem");
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain("connection refused");
+    expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
   });
 
   test("missingPacks reads kopia's counters line; anything else is unknown", () => {
