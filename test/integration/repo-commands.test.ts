@@ -92,6 +92,35 @@ describeReal("repo commands on a real repository", ["docker", "kopia", "image"],
     expect(s.lastMaintenance).toMatchObject({ success: true });
   }, 180_000);
 
+  test("maintenance --full after a lost index blob: refused before kopia runs, every blob kept; once back, it runs", async () => {
+    const blobs = () =>
+      readdirSync(join(dir.path, "repository"), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name));
+    const before = blobs().filter((p) => !p.includes("/_log")).sort();
+    // An index blob whose loss leaves a snapshot unreadable (a compacted one may only repeat others).
+    const lost = join(dir.path, "lost-index");
+    let index: string | undefined;
+    const blobId = (p: string) => p.slice(join(dir.path, "repository").length + 1).replaceAll("/", "");
+    for (const p of before.filter((p) => /^x[nsr]\d/.test(blobId(p)))) {
+      renameSync(p, lost);
+      if ((await cli("repo", "verify")).exitCode !== 0) {
+        index = p;
+        break;
+      }
+      renameSync(lost, p);
+    }
+    expect(index).toBeDefined();
+    const r = await cli("repo", "maintenance", "--full");
+    renameSync(lost, index as string);
+    expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
+    expect(r.stderr).toContain("full maintenance was not run (it would delete the packs that index listed)");
+    expect(r.stderr).toContain("index recover --commit");
+    expect(blobs().filter((p) => !p.includes("/_log")).sort()).toEqual(before);
+    const again = await cli("repo", "maintenance", "--full");
+    expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+  }, 180_000);
+
   test("selftest: a round trip in a throwaway repository, nothing left behind", async () => {
     const r = await cli("repo", "selftest");
     expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { parseKopiaJson } from "../kopia/parse.ts";
 import { type OpenDeps, openRepository } from "./open.ts";
+import { checkSnapshots } from "./replica-guard.ts";
 
 export interface VerifyResult {
   percent: number;
@@ -88,6 +89,14 @@ export async function runMaintenance(
     throw new AppError("usage", `maintenance of this repository is owned by ${owner}, not ${me}`, {
       hint: `run it there, or take it over here with \`kopi-docka repo maintenance --set-owner\``,
     });
+  // Full maintenance deletes the pack blobs no index entry refers to: after a lost index blob, the very
+  // packs `kopia index recover` would rebuild it from.
+  if (o.full)
+    await checkSnapshots(
+      d.kopia,
+      "full maintenance was not run (it would delete the packs that index listed)",
+      o.signal,
+    );
   await d.kopia.maintenanceRun({ full: o.full, signal: o.signal });
   return { owner: me, full: o.full };
 }

@@ -118,7 +118,7 @@ export function missingPacks(stderr: string): { missing: number; truncated: numb
  */
 export async function checkPrimaryIntact(kopia: Kopia, signal?: AbortSignal): Promise<void> {
   await checkPacks(kopia, signal);
-  await checkSnapshots(kopia, signal);
+  await checkSnapshots(kopia, NOTHING_SYNCED, signal);
 }
 
 /** `kopia content verify`: one listing of the blobs against the index, no data read. */
@@ -140,11 +140,17 @@ async function checkPacks(kopia: Kopia, signal?: AbortSignal): Promise<void> {
   );
 }
 
-/** kopia's words for an object whose content is not in the index, or whose pack blob is gone. */
-const UNREADABLE = /content \S+ not found|object not found|backed by missing blob/;
+/**
+ * kopia's words for an object whose content is not in the index (`content not found`, `object not
+ * found`, snapshot/snapshotfs/snapshot_verifier.go), or whose pack blob is gone.
+ */
+const UNREADABLE = /content (\S+ )?not found|object not found|is backed by missing blob/;
 
-/** `kopia snapshot verify` of every snapshot, reading no file: the tree and the index, met. */
-async function checkSnapshots(kopia: Kopia, signal?: AbortSignal): Promise<void> {
+/**
+ * `kopia snapshot verify` of every snapshot, reading no file: the tree and the index, met. Throws
+ * naming the damage and `untouched`, what was therefore not done.
+ */
+export async function checkSnapshots(kopia: Kopia, untouched: string, signal?: AbortSignal): Promise<void> {
   const r = await kopia.run(["snapshot", "verify", "--verify-files-percent=0", "--no-progress"], {
     signal,
     timeoutMs: DRY_RUN_TIMEOUT_MS,
@@ -154,7 +160,7 @@ async function checkSnapshots(kopia: Kopia, signal?: AbortSignal): Promise<void>
   if (!UNREADABLE.test(r.stderr)) throw failure(r);
   throw new AppError(
     "repository",
-    `the repository is damaged: a snapshot refers to data its index no longer lists, or to a missing pack blob (an index blob lost?); ${NOTHING_SYNCED}`,
+    `the repository is damaged: a snapshot refers to data its index no longer lists, or to a missing pack blob (an index blob lost?); ${untouched}`,
     {
       hint: `\`kopi-docka repo verify\` names the snapshots; \`kopi-docka kopia -- index recover --commit\` rebuilds a lost index from the packs; or ${FROM_REPLICA}`,
     },
