@@ -97,7 +97,9 @@ describeReal("repo commands on a real repository", ["docker", "kopia", "image"],
       readdirSync(join(dir.path, "repository"), { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile())
         .map((e) => join(e.parentPath, e.name));
-    const before = blobs().filter((p) => !p.includes("/_log")).sort();
+    const before = blobs()
+      .filter((p) => !p.includes("/_log"))
+      .sort();
     // An index blob whose loss leaves a snapshot unreadable (a compacted one may only repeat others).
     const lost = join(dir.path, "lost-index");
     let index: string | undefined;
@@ -116,7 +118,11 @@ describeReal("repo commands on a real repository", ["docker", "kopia", "image"],
     expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
     expect(r.stderr).toContain("full maintenance was not run (it would delete the packs that index listed)");
     expect(r.stderr).toContain("index recover --commit");
-    expect(blobs().filter((p) => !p.includes("/_log")).sort()).toEqual(before);
+    expect(
+      blobs()
+        .filter((p) => !p.includes("/_log"))
+        .sort(),
+    ).toEqual(before);
     const again = await cli("repo", "maintenance", "--full");
     expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
   }, 180_000);
