@@ -200,7 +200,7 @@ function median(xs: (number | undefined)[]): number | undefined {
   return v.length === 0 ? undefined : v[Math.floor(v.length / 2)];
 }
 const perSource = (ms?: number) => (ms === undefined ? "-" : `${Math.round(ms / volumeCount)} ms`);
-const fmt = (ms?: number) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(2)}s`);
+const fmt = (ms?: number) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(3)}s`);
 // fs-snapshot needs the data on btrfs: then every strategy reads the same data there, from bind volumes.
 const btrfs = strategies.includes("fs-snapshot") ? await makeBtrfs(dir.path, size * 3 + 2 ** 30) : undefined;
 try {
