@@ -58,6 +58,15 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
         id: rel.replaceAll("/", "").replace(/\.f$/, ""),
       }));
 
+  /** `repo sync` refuses the damaged primary: exit 3, the replica failed for `why`. */
+  const syncRefused = async (why: string) => {
+    const r = await cli("repo", "sync", "--json");
+    expect(r.exitCode).toBe(3);
+    const [offsite] = JSON.parse(r.stdout);
+    expect(offsite).toMatchObject({ name: "offsite", status: "failed" });
+    expect(offsite.error).toContain(why);
+  };
+
   afterAll(async () => {
     await run(["docker", "rm", "-f", name], { check: false });
     await run(["docker", "volume", "rm", "-f", volume], { check: false });
@@ -150,11 +159,7 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     expect(inReplica).toBeDefined();
     expect(existsSync(inReplica)).toBe(true);
     renameSync(inPrimary, join(dir.path, "lost-pack"));
-    const r = await cli("repo", "sync", "--json");
-    expect(r.exitCode).toBe(3);
-    const [offsite] = JSON.parse(r.stdout);
-    expect(offsite).toMatchObject({ name: "offsite", status: "failed" });
-    expect(offsite.error).toContain("1 pack blob(s) its index refers to are missing");
+    await syncRefused("1 pack blob(s) its index refers to are missing");
     expect(existsSync(inReplica)).toBe(true); // kopia's --delete would have removed it here
     // A backup still saves its snapshots; only the copy is held back, and the run says so (exit 3).
     const b = await cli("backup", "--unit", name);
@@ -189,11 +194,7 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     const inReplica = (await blobFiles(join(dir.path, "offsite"))).find((f) => f.id === index?.id)
       ?.path as string;
     expect(inReplica).toBeDefined();
-    const r = await cli("repo", "sync", "--json");
-    expect(r.exitCode).toBe(3);
-    const [offsite] = JSON.parse(r.stdout);
-    expect(offsite).toMatchObject({ name: "offsite", status: "failed" });
-    expect(offsite.error).toContain("a snapshot refers to data its index no longer lists");
+    await syncRefused("a snapshot refers to data its index no longer lists");
     expect(existsSync(inReplica)).toBe(true); // kopia's --delete would have removed it here
     renameSync(lost, inPrimary);
     const again = await cli("repo", "sync");
