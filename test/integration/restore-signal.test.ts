@@ -40,6 +40,19 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
       env: { NO_COLOR: "1", CI: "true", TZ: "Etc/UTC", KOPI_DOCKA_CONFIG: undefined },
       timeoutMs: 180_000,
     });
+  /** The data as the container sees it: each file's name, mode, owner, size, mtime and SHA-256. */
+  const inside = async () =>
+    (
+      await run([
+        "docker",
+        "exec",
+        name,
+        "sh",
+        "-c",
+        'cd /data && find . -type f | sort | while read -r f; do stat -c \'%n %a %u %s %Y\' "$f"; sha256sum "$f"; done',
+      ])
+    ).stdout;
+  let atBackupInside = "";
   const running = async () =>
     (await run(["docker", "inspect", "-f", "{{.State.Running}}", name])).stdout.trim() === "true";
 
@@ -80,6 +93,8 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     await run(["docker", "exec", name, "sh", "-c", FILL], { timeoutMs: 120_000 });
     mountpoint = await volumeMountpoint(volume);
     atBackup = describeTree(mountpoint);
+    atBackupInside = await inside();
+    expect(atBackupInside.match(/^\.\/big\d+ 644 0 8388608 /gm)).toHaveLength(24);
     const r = await cli(["backup", "--unit", name]);
     expect(r.stderr).not.toContain("error");
     expect(r.exitCode).toBe(0);
@@ -139,6 +154,7 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     if (!(await running())) await run(["docker", "start", name]);
     await run(["docker", "exec", name, "sh", "-c", "echo changed > /data/keep"]);
     const before = describeTree(mountpoint);
+    const beforeInside = await inside();
     await killRestoreWhen(() => kopiaOnVolume("create"));
     expect(await running()).toBe(false);
     const r = await cli(["recover"]);
@@ -146,6 +162,7 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     expect(r.stdout).toContain(`started  ${name}`);
     expect(await running()).toBe(true);
     expect(describeTree(mountpoint)).toEqual(before);
+    expect(await inside()).toBe(beforeInside);
     expect(readdirSync(join(dir.path, "state", "journal")).filter((f) => f.endsWith(".json"))).toEqual([]);
   }, 240_000);
 
@@ -174,6 +191,8 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     const settled = await cli(["recover"]);
     expect({ exit: settled.exitCode, out: settled.stdout }).toMatchObject({ exit: 0 });
     expect(settled.stdout).toContain("Nothing to recover");
+    await run(["docker", "start", name]);
+    expect(await inside()).toBe(atBackupInside);
   }, 240_000);
 
   test("a container a dead run left stopped is started by the journal heal first, then stopped and started by restore", async () => {
@@ -202,6 +221,7 @@ describeReal("restore: a signal mid-restore", ["docker", "kopia", "image"], () =
     expect(readdirSync(journalDir)).toEqual([]);
     expect(await running()).toBe(true);
     expect(describeTree(mountpoint)).toEqual(atBackup);
+    expect(await inside()).toBe(atBackupInside);
   }, 240_000);
 
   test.skipIf(!hasTmux)(
