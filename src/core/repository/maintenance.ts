@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { parseKopiaJson } from "../kopia/parse.ts";
+import { checkSnapshots } from "./integrity.ts";
 import { type OpenDeps, openRepository } from "./open.ts";
-import { checkSnapshots } from "./replica-guard.ts";
 
 export interface VerifyResult {
   percent: number;
