@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GATE_SCRIPT, READ_SCRIPT } from "../kopia/gate.ts";
+import { identity } from "../kopia/policy.ts";
 import { readMarker } from "../repository/saved.ts";
 import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -97,8 +98,9 @@ const markerFile = (stateDir: string) => join(stateDir, "gate-policy");
 function gateKey(stateDir: string, d: Pick<AheadDeps, "kopia" | "hostname">): string | undefined {
   const location = readMarker(stateDir)?.location;
   if (!location) return undefined;
-  const identity = `${d.kopia.options.username}@${d.hostname}`;
-  return createHash("sha256").update([GATE_SCRIPT, READ_SCRIPT, identity, location].join("\0")).digest("hex");
+  return createHash("sha256")
+    .update([GATE_SCRIPT, READ_SCRIPT, identity(d), location].join("\0"))
+    .digest("hex");
 }
 
 function gateConfirmed(stateDir: string, d: AheadDeps): boolean {

@@ -3,6 +3,7 @@ import type { Unit } from "../discovery/model.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
+import { sourceIdentity } from "../snapshot/tags.ts";
 import type { Ahead } from "./ahead.ts";
 import { coldBound, isRealDirectory, openGates } from "./cold-window.ts";
 import { startUnit, stopUnit } from "./containers.ts";
@@ -139,7 +140,7 @@ export async function backupUnit(
       const written = await applyIgnoreRules(
         d.kopia,
         opts.policies,
-        `${d.kopia.options.username}@${d.hostname}:${s.logicalPath}`,
+        sourceIdentity(d.kopia.options.username, d.hostname, s.logicalPath),
         s.excludePatterns,
       );
       if (written.length > 0) policyWritten = true;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { parseKopiaJson } from "../kopia/parse.ts";
+import { identity } from "../kopia/policy.ts";
 import { checkSnapshots } from "./integrity.ts";
 import { type OpenDeps, openRepository } from "./open.ts";
 
@@ -84,7 +85,7 @@ export async function runMaintenance(
   await openRepository(d, "connect");
   if (o.setOwner) await d.kopia.run(["maintenance", "set", "--owner=me"], { timeoutMs: 300_000 });
   const owner = await d.kopia.maintenanceOwner();
-  const me = `${d.kopia.options.username}@${d.kopia.options.hostname}`;
+  const me = identity({ kopia: d.kopia, hostname: d.kopia.options.hostname });
   if (owner && owner !== me)
     throw new AppError("usage", `maintenance of this repository is owned by ${owner}, not ${me}`, {
       hint: `run it there, or take it over here with \`kopi-docka repo maintenance --set-owner\``,
