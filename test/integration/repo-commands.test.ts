@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { loseIndexBlob } from "../helpers/blobs.ts";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
@@ -100,21 +101,15 @@ describeReal("repo commands on a real repository", ["docker", "kopia", "image"],
     const before = blobs()
       .filter((p) => !p.includes("/_log"))
       .sort();
-    // An index blob whose loss leaves a snapshot unreadable (a compacted one may only repeat others).
     const lost = join(dir.path, "lost-index");
-    let index: string | undefined;
-    const blobId = (p: string) => p.slice(join(dir.path, "repository").length + 1).replaceAll("/", "");
-    for (const p of before.filter((p) => /^x[nsr]\d/.test(blobId(p)))) {
-      renameSync(p, lost);
-      if ((await cli("repo", "verify")).exitCode !== 0) {
-        index = p;
-        break;
-      }
-      renameSync(lost, p);
-    }
+    const index = await loseIndexBlob(
+      join(dir.path, "repository"),
+      lost,
+      async () => (await cli("repo", "verify")).exitCode !== 0,
+    );
     expect(index).toBeDefined();
     const r = await cli("repo", "maintenance", "--full");
-    renameSync(lost, index as string);
+    renameSync(lost, index?.path as string);
     expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
     expect(r.stderr).toContain("full maintenance was not run (it would delete the packs that index listed)");
     expect(r.stderr).toContain("index recover --commit");

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { blobFiles, loseIndexBlob } from "../helpers/blobs.ts";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { type SshServer, serversAvailable, startS3, startSshd, type TestServer } from "../helpers/servers.ts";
@@ -45,18 +46,6 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
       "[ -f /data/a.txt ] || { echo hello > /data/a.txt; head -c 2000000 /dev/urandom > /data/big.bin; }; trap 'exit 0' TERM; while true; do sleep 0.2; done",
     );
   }, 120_000);
-
-  /** Blob ID → file: each backend shards IDs into directories its own way (`p/8d9/43b…f`, `p8d/943/…f`). */
-  const blobFiles = async (root: string) =>
-    (await run(["find", root, "-type", "f", "-printf", "%s %P\\n"])).stdout
-      .trim()
-      .split("\n")
-      .map((l) => l.split(" "))
-      .map(([size, rel = ""]) => ({
-        size: Number(size),
-        path: join(root, rel),
-        id: rel.replaceAll("/", "").replace(/\.f$/, ""),
-      }));
 
   /** `repo sync` refuses the damaged primary: exit 3, the replica failed for `why`. */
   const syncRefused = async (why: string) => {
@@ -172,23 +161,13 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
   }, 240_000);
 
   test("the primary lost an index blob (every pack still there): no replica is synced, each keeps that index; once back, syncing goes on", async () => {
-    // An index blob whose loss leaves a snapshot unreadable (a compacted one may list what others
-    // list too: losing that loses nothing). The biggest first: the first backup's lists the data
-    // every later snapshot shares.
-    const candidates = (await blobFiles(join(dir.path, "repository")))
-      .filter((f) => /^x[nsr]\d/.test(f.id))
-      .sort((a, b) => b.size - a.size);
+    // kopia's own check finds the snapshots unreadable, though every pack the index lists is there.
     const lost = join(dir.path, "lost-index");
-    let index: (typeof candidates)[number] | undefined;
-    for (const c of candidates) {
-      renameSync(c.path, lost);
-      // kopia's own check: the snapshots no longer read, though every pack the index lists is there.
-      if ((await cli("repo", "verify")).exitCode !== 0) {
-        index = c;
-        break;
-      }
-      renameSync(lost, c.path);
-    }
+    const index = await loseIndexBlob(
+      join(dir.path, "repository"),
+      lost,
+      async () => (await cli("repo", "verify")).exitCode !== 0,
+    );
     expect(index).toBeDefined();
     const inPrimary = index?.path as string;
     const inReplica = (await blobFiles(join(dir.path, "offsite"))).find((f) => f.id === index?.id)
