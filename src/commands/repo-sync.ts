@@ -15,12 +15,16 @@ export const syncCommand = defineCommand({
   args: {
     ...commonArgs,
     replica: { type: "string", description: "Only this replica (default: all)", valueHint: "name" },
+    "accept-deleted": {
+      type: "boolean",
+      description: "The snapshots missing since the last check were deleted on purpose (kopia by hand)",
+    },
   },
   async run({ args }) {
     const ctx = needs(args, "writer", "repo sync");
     await openRepository(ctx, "connect");
     const results = await syncReplicas(
-      { ...ctx, signal: ctx.lifecycle.signal },
+      { ...ctx, signal: ctx.lifecycle.signal, acceptDeleted: Boolean(args["accept-deleted"]) },
       args.replica ? [args.replica] : undefined,
     );
     emit(args, results, (rs) =>

@@ -61,12 +61,17 @@ export const maintenanceCommand = defineCommand({
     ...commonArgs,
     full: { type: "boolean", description: "Full maintenance (garbage collection, compaction)" },
     "set-owner": { type: "boolean", description: "Make this host the maintenance owner first" },
+    "accept-deleted": {
+      type: "boolean",
+      description: "With --full: the snapshots missing since the last check were deleted on purpose",
+    },
   },
   async run({ args }) {
     const ctx = needs(args, "writer", "repo maintenance");
     const r = await runMaintenance(ctx, {
       full: Boolean(args.full),
       setOwner: Boolean(args["set-owner"]),
+      acceptDeleted: Boolean(args["accept-deleted"]),
       signal: ctx.lifecycle.signal,
     });
     emit(args, r, (v) => `${v.full ? "full" : "quick"} maintenance done (owner ${v.owner})`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { blobFiles, loseIndexBlob } from "../helpers/blobs.ts";
 import { runCli } from "../helpers/cli.ts";
@@ -180,6 +180,50 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
     expect(existsSync(inReplica)).toBe(true);
   }, 240_000);
+
+  test("the primary lost the index blobs of its newest point (every check that reads what is listed passes): no replica is synced; kopi-docka's own delete is no loss", async () => {
+    const points = async () =>
+      JSON.parse((await cli("snapshots", "--json")).stdout).points.map(
+        (p: { key: string }) => p.key,
+      ) as string[];
+    const mark = Date.now();
+    const b = await cli("backup", "--unit", name); // its sync records the new point in the ledger
+    expect({ exit: b.exitCode, stderr: b.stderr }).toMatchObject({ exit: 0 });
+    const [newest, ...older] = await points();
+    const primary = join(dir.path, "repository");
+    // The data is unchanged since the last backup: the blobs this one indexed hold manifests only.
+    const fresh = (await blobFiles(primary)).filter(
+      (f) => /^x/.test(f.id) && statSync(f.path).mtimeMs >= mark,
+    );
+    expect(fresh.length).toBeGreaterThan(0);
+    const lost = join(dir.path, "lost-new-index");
+    mkdirSync(lost);
+    for (const f of fresh) renameSync(f.path, join(lost, f.id));
+    expect(await points()).toEqual(older); // the point is simply no longer listed…
+    expect((await cli("repo", "verify")).exitCode).toBe(0); // …and kopia finds nothing wrong
+    await syncRefused(`(${newest}) were in the repository at the last check and are gone`);
+    const replica = new Set((await blobFiles(join(dir.path, "offsite"))).map((f) => f.id));
+    for (const f of fresh) expect(replica.has(f.id)).toBe(true); // --delete would have removed them there
+    const full = await cli("repo", "maintenance", "--full");
+    expect(full.exitCode).toBe(10);
+    expect(full.stderr).toContain("full maintenance was not run");
+    // The hint's way back: kopia rebuilds the index from the packs, and the point is there again.
+    const recover = await runCli(
+      ["kopia", "--config", config, "--", "index", "recover", "--commit", "--dangerous-commands=enabled"],
+      {
+        env,
+      },
+    );
+    expect({ exit: recover.exitCode, stderr: recover.stderr }).toMatchObject({ exit: 0 });
+    expect(await points()).toEqual([newest as string, ...older]);
+    const again = await cli("repo", "sync");
+    expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+    // Deleted through kopi-docka: known not to be a loss, the next sync goes on.
+    const oldest = older.at(-1) as string;
+    expect((await cli("snapshots", "delete", "--run", oldest, "--yes")).exitCode).toBe(0);
+    const afterDelete = await cli("repo", "sync");
+    expect({ exit: afterDelete.exitCode, stderr: afterDelete.stderr }).toMatchObject({ exit: 0 });
+  }, 300_000);
 
   test("the primary gone: restore --repository replica:offsite brings the unit back, bytes equal", async () => {
     const before = await inside();

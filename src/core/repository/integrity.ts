@@ -63,9 +63,12 @@ export async function checkSnapshots(kopia: Kopia, untouched: string, signal?: A
     "repository",
     `the repository is damaged: a snapshot refers to data its index no longer lists, or to a missing pack blob (an index blob lost?); ${untouched}`,
     {
-      hint: `\`kopi-docka repo verify\` names the snapshots; \`kopi-docka kopia -- index recover --commit\` rebuilds a lost index from the packs; or ${FROM_REPLICA}`,
+      hint: `\`kopi-docka repo verify\` names the snapshots; ${RECOVER_INDEX} rebuilds a lost index from the packs; or ${FROM_REPLICA}`,
     },
   );
 }
 
-const FROM_REPLICA = "restore from a replica: `kopi-docka restore --repository replica:NAME`";
+export const FROM_REPLICA = "restore from a replica: `kopi-docka restore --repository replica:NAME`";
+
+/** kopia's rebuild of the index from the packs' own lists; kopia refuses it without the flag. */
+export const RECOVER_INDEX = "`kopi-docka kopia -- index recover --commit --dangerous-commands=enabled`";

@@ -4,6 +4,7 @@ import { parseKopiaJson } from "../kopia/parse.ts";
 import { identity } from "../kopia/policy.ts";
 import { checkSnapshots } from "./integrity.ts";
 import { type OpenDeps, openRepository } from "./open.ts";
+import { checkNothingVanished } from "./snapshot-ledger.ts";
 
 export interface VerifyResult {
   percent: number;
@@ -80,7 +81,7 @@ export async function verifyRepository(d: OpenDeps, percent: number): Promise<Ve
  */
 export async function runMaintenance(
   d: OpenDeps,
-  o: { full: boolean; setOwner: boolean; signal?: AbortSignal },
+  o: { full: boolean; setOwner: boolean; acceptDeleted?: boolean; signal?: AbortSignal },
 ): Promise<{ owner: string | undefined; full: boolean }> {
   await openRepository(d, "connect");
   if (o.setOwner) await d.kopia.run(["maintenance", "set", "--owner=me"], { timeoutMs: 300_000 });
@@ -91,13 +92,17 @@ export async function runMaintenance(
       hint: `run it there, or take it over here with \`kopi-docka repo maintenance --set-owner\``,
     });
   // Full maintenance deletes the pack blobs no index entry refers to: after a lost index blob, the very
-  // packs `kopia index recover` would rebuild it from.
-  if (o.full)
-    await checkSnapshots(
-      d.kopia,
-      "full maintenance was not run (it would delete the packs that index listed)",
-      o.signal,
-    );
+  // packs `kopia index recover` would rebuild it from, whether the snapshots that used them now fail
+  // to read or are simply no longer listed.
+  if (o.full) {
+    const untouched = "full maintenance was not run (it would delete the packs that index listed)";
+    await checkSnapshots(d.kopia, untouched, o.signal);
+    await checkNothingVanished(d.kopia, d.paths.stateDir, {
+      untouched,
+      accept: o.acceptDeleted,
+      signal: o.signal,
+    });
+  }
   await d.kopia.maintenanceRun({ full: o.full, signal: o.signal });
   return { owner: me, full: o.full };
 }

@@ -6,6 +6,7 @@ import { isRecord } from "../guards.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import { failure } from "../process/runner.ts";
 import { checkPacks, checkSnapshots } from "./integrity.ts";
+import { checkNothingVanished } from "./snapshot-ledger.ts";
 
 /** A dry run lists both repositories, as long as a real sync does before it copies. */
 const DRY_RUN_TIMEOUT_MS = 6 * 3_600_000;
@@ -94,7 +95,7 @@ export async function checkFirstSync(f: FirstSync): Promise<void> {
 }
 
 /**
- * Before any replica is synced, the primary must be whole in two ways, or `--delete` removes from
+ * Before any replica is synced, the primary must be whole in three ways, or `--delete` removes from
  * each replica the very blobs the primary lost, and the copy kept to outlive a failing disk fails
  * with it. Throws naming what is missing; no replica is touched.
  * - Every pack blob its index refers to is there, whole (`checkPacks`).
@@ -103,10 +104,22 @@ export async function checkFirstSync(f: FirstSync): Promise<void> {
  *   that used it unreadable; the sync would then delete that index blob from each replica too, and
  *   a later full maintenance deletes the packs it indexed as unused, on the primary and, at the next
  *   sync, on every replica.
+ * - Every snapshot the last check found is still listed, or kopi-docka deleted it
+ *   (`checkNothingVanished`): an index blob that listed whole snapshots, manifests and all, passes
+ *   the other two. `acceptDeleted`: the person says the missing ones were deleted on purpose.
  */
-export async function checkPrimaryIntact(kopia: Kopia, signal?: AbortSignal): Promise<void> {
-  await checkPacks(kopia, NOTHING_SYNCED, signal);
-  await checkSnapshots(kopia, NOTHING_SYNCED, signal);
+export async function checkPrimaryIntact(
+  kopia: Kopia,
+  stateDir: string,
+  o: { acceptDeleted?: boolean; signal?: AbortSignal } = {},
+): Promise<void> {
+  await checkPacks(kopia, NOTHING_SYNCED, o.signal);
+  await checkSnapshots(kopia, NOTHING_SYNCED, o.signal);
+  await checkNothingVanished(kopia, stateDir, {
+    untouched: NOTHING_SYNCED,
+    accept: o.acceptDeleted,
+    signal: o.signal,
+  });
 }
 
 const NOTHING_SYNCED = "no replica was synced, so each still holds them";

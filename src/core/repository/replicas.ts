@@ -60,6 +60,8 @@ export interface SyncDeps {
   config: Pick<Config, "repository" | "replicas">;
   paths: { stateDir: string };
   signal?: AbortSignal;
+  /** The snapshots missing since the last check were deleted on purpose (`repo sync --accept-deleted`). */
+  acceptDeleted?: boolean;
 }
 
 /**
@@ -130,7 +132,9 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
 export async function syncReplicas(d: SyncDeps, names?: string[]): Promise<ReplicaResult[]> {
   const results: ReplicaResult[] = [];
   const wanted = names ?? d.config.replicas.map((r) => r.name);
-  const intact = wanted.length ? checkPrimaryIntact(d.kopia, d.signal) : Promise.resolve();
+  const intact = wanted.length
+    ? checkPrimaryIntact(d.kopia, d.paths.stateDir, { acceptDeleted: d.acceptDeleted, signal: d.signal })
+    : Promise.resolve();
   intact.catch(() => {});
   for (const name of wanted) {
     const repo = replicaRepository(d.config, name);

@@ -2,11 +2,13 @@ import type { Config } from "../../config/schema.ts";
 import { settleDeadRun } from "../containers/orphans.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
+import type { SnapshotManifest } from "../kopia/parse.ts";
 import { applyIdentityPolicy, identity, identityPolicyFlags } from "../kopia/policy.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
+import { forgetDeleted } from "../repository/snapshot-ledger.ts";
 import { type ManagedPoint, managedPoints } from "./groups.ts";
 import {
   type DeletePlan,
@@ -33,8 +35,27 @@ export const pinName = (reason?: string) => (reason?.trim() ? `kopi-docka: ${rea
 
 /** Every kopi-docka restore point in the repository (never creates a repository). */
 export async function readManagedPoints(ctx: PointsAdminContext): Promise<ManagedPoint[]> {
+  return managedPoints(await readManifests(ctx));
+}
+
+async function readManifests(ctx: PointsAdminContext): Promise<SnapshotManifest[]> {
   await openRepository(ctx, "connect");
-  return managedPoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+  return ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal });
+}
+
+/**
+ * `kopia snapshot delete` of `ids`, out of the snapshot ledger first: their absence is then known to
+ * be kopi-docka's doing, not a lost index (`repository/snapshot-ledger.ts`).
+ */
+async function deleteSnapshots(
+  ctx: Pick<PointsAdminContext, "kopia" | "lifecycle" | "paths">,
+  manifests: readonly SnapshotManifest[],
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  const o = ctx.kopia.options;
+  forgetDeleted(ctx.paths.stateDir, manifests, ids, { host: o.hostname, userName: o.username });
+  await ctx.kopia.snapshotDelete(ids, { signal: ctx.lifecycle.signal });
 }
 
 /**
@@ -69,7 +90,8 @@ export async function deletePoints(
   o: { wait: boolean },
 ): Promise<DeletePlan> {
   return underLock(ctx, "snapshots delete", o.wait, async () => {
-    const now = planDelete(await readManagedPoints(ctx), sel);
+    const manifests = await readManifests(ctx);
+    const now = planDelete(managedPoints(manifests), sel);
     if ([...now.snapshotIds].sort().join() !== [...shown.snapshotIds].sort().join()) {
       throw new AppError(
         "check_failed",
@@ -79,7 +101,7 @@ export async function deletePoints(
         },
       );
     }
-    await ctx.kopia.snapshotDelete(now.snapshotIds, { signal: ctx.lifecycle.signal });
+    await deleteSnapshots(ctx, manifests, now.snapshotIds);
     return now;
   });
 }
@@ -151,12 +173,11 @@ export async function expirePoints(
  * host lock (a backup at its end). Every point is read again first: a point is judged whole, as it is now.
  */
 export async function expireHeld(
-  ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle">,
+  ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle" | "paths">,
   units?: readonly string[],
 ): Promise<ExpirePlan> {
-  const points = managedPoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
-  const plan = planExpire(points, ctx.hostname, ctx.config.retention, units);
-  if (plan.snapshotIds.length > 0)
-    await ctx.kopia.snapshotDelete(plan.snapshotIds, { signal: ctx.lifecycle.signal });
+  const manifests = await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal });
+  const plan = planExpire(managedPoints(manifests), ctx.hostname, ctx.config.retention, units);
+  await deleteSnapshots(ctx, manifests, plan.snapshotIds);
   return plan;
 }

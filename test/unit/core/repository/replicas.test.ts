@@ -8,6 +8,7 @@ import { silentLogger } from "../../../../src/core/log.ts";
 import { missingPacks } from "../../../../src/core/repository/integrity.ts";
 import { blobsToDelete, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
 import { syncReplicas } from "../../../../src/core/repository/replicas.ts";
+import { writeLedger } from "../../../../src/core/repository/snapshot-ledger.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
 
@@ -88,8 +89,14 @@ const snapshotsReadable = (o: Partial<Expectation> = {}): Expectation => ({
   stderr: "Listed 12 blobs.\nFinished processing 40 objects (1 MB). Read 0 files (0 B).\n",
   ...o,
 });
-/** Both checks of the primary pass. */
-const intact = (): Expectation[] => [packsWhole(), snapshotsReadable()];
+/** `kopia snapshot list` for the snapshot ledger (none yet: the first check records them). */
+const snapshotsListed = (o: Partial<Expectation> = {}): Expectation => ({
+  argv: (a) => a[3] === "snapshot" && a[4] === "list",
+  stdout: "[]",
+  ...o,
+});
+/** The three checks of the primary pass. */
+const intact = (): Expectation[] => [packsWhole(), snapshotsReadable(), snapshotsListed()];
 const realSync = (mustExist: boolean, o: Partial<Expectation> = {}): Expectation => ({
   argv: syncTo({ dryRun: false, mustExist }),
   ...o,
@@ -140,11 +147,11 @@ describe("syncReplicas: the first sync to a location", () => {
     const runner = new FakeRunner([...intact(), probeOurs(1), countDeletes(0), realSync(false)]);
     const h = host(runner, "s3");
     await syncReplicas(h.deps);
-    expect(runner.calls).toHaveLength(5);
+    expect(runner.calls).toHaveLength(6);
     for (const c of runner.calls) expect(c.argv.join(" ")).not.toContain(SECRET);
     // The replica's secret goes to the calls that reach the replica, not to the primary's checks.
-    for (const c of runner.calls.slice(2)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBe(SECRET);
-    for (const c of runner.calls.slice(0, 2)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBeUndefined();
+    for (const c of runner.calls.slice(3)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBe(SECRET);
+    for (const c of runner.calls.slice(0, 3)) expect(c.options.env?.AWS_SECRET_ACCESS_KEY).toBeUndefined();
   });
 });
 
@@ -259,6 +266,20 @@ describe("syncReplicas: the primary is checked first", () => {
     const [r] = await syncReplicas(h.deps);
     expect(r?.status).toBe("failed");
     expect(r?.error).toContain("connection refused");
+    expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
+  });
+
+  test("a snapshot listed at the last check gone (its index blob lost with it): no replica is synced", async () => {
+    const runner = new FakeRunner([packsWhole(), snapshotsReadable(), snapshotsListed()]);
+    const h = host(runner, "filesystem");
+    writeLedger(h.deps.paths.stateDir, { host: "h", userName: "kopi-docka" }, [
+      "app@b1 volume:data 2026-12-01T02:00:00Z",
+    ]);
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain("1 snapshot(s) of 1 restore point(s) (app@b1) were in the repository");
+    expect(r?.error).toContain("no replica was synced, so each still holds them");
+    expect(runner.remaining).toBe(0);
     expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
   });
 
