@@ -7,7 +7,7 @@ import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
-import { sourceIdentity, tagStrings, undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
+import { sourceIdentity, tagStrings, type UndoRun, undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
@@ -54,11 +54,11 @@ export async function takeUndoSnapshot(
   c: ContentContext,
   plan: RestorePlan,
   item: RestorePlan["undo"][number],
-  runId: string,
-  timestamp: string,
+  run: UndoRun,
 ): Promise<string> {
+  const { runId } = run;
   const tags = undoPointTags(
-    { unit: plan.point.unit, runId, timestamp, version: c.version },
+    { ...run, unit: plan.point.unit, version: c.version },
     { type: item.kind, ...(item.kind === "volume" ? { volume: item.name } : { bind_source: item.path }) },
   );
   const m = await c.kopia.snapshotCreate(item.path, {

@@ -6,7 +6,7 @@ import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import { redactText } from "../snapshot/redact.ts";
-import { undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
+import { type UndoRun, undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
 import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { PROJECT_LABEL, SERVICE_LABEL } from "./names.ts";
 
@@ -23,12 +23,12 @@ export async function takeUndoDump(
   c: { docker: Docker; kopia: Kopia; log: Logger; hostname: string; version: string; signal?: AbortSignal },
   unit: string,
   step: DumpStep,
-  runId: string,
-  timestamp: string,
+  run: UndoRun,
 ): Promise<void> {
   if (!step.undo) return;
+  const { timestamp } = run;
   const tags = undoPointTags(
-    { unit, runId, timestamp, version: c.version },
+    { ...run, unit, version: c.version },
     {
       type: "dump",
       dump_container: step.container,

@@ -105,7 +105,12 @@ export async function executeRestore(
       }
     };
     const c = { ...d, signal };
-    const timestamp = o.now.toISOString();
+    // Every undo snapshot carries how many there are: one missing shows the point incomplete.
+    const undo = {
+      runId: o.runId,
+      timestamp: o.now.toISOString(),
+      count: (plan.dumps ?? []).filter((s) => s.undo).length + plan.undo.length,
+    };
     // A database that is fed its dump is dumped for the undo point while it runs: after its clients
     // stopped (nothing writes to it any more), before it is stopped itself (a bind of it restored too).
     const fed = new Set((plan.dumps ?? []).map((s) => s.container));
@@ -113,14 +118,14 @@ export async function executeRestore(
     for (const step of plan.dumps ?? []) {
       if (!step.undo) continue;
       lifecycle.throwIfInterrupted();
-      await takeUndoDump(c, plan.point.unit, step, o.runId, timestamp);
+      await takeUndoDump(c, plan.point.unit, step, undo);
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
       runState.undoPoint = result.undoPoint;
     }
     await stop((x) => fed.has(x.name));
     for (const item of plan.undo) {
       lifecycle.throwIfInterrupted();
-      await takeUndoSnapshot(c, plan, item, o.runId, timestamp);
+      await takeUndoSnapshot(c, plan, item, undo);
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
       runState.undoPoint = result.undoPoint;
     }

@@ -71,9 +71,19 @@ export function undoSourcePath(
   return logicalSourcePath(tags).replace(/^\/kopi-docka\/[^/]+/, (m) => `${m}/pre-restore`);
 }
 
-/** The tags of an undo point (`phase:pre-restore`) taken by restore run `runId`; `what` names its source. */
+/** One restore's undo point: its run, its time, and how many snapshots make it whole. */
+export interface UndoRun {
+  runId: string;
+  timestamp: string;
+  count: number;
+}
+
+/**
+ * The tags of an undo point (`phase:pre-restore`) taken by restore run `runId`; `what` names its
+ * source. `source_count`: a restore stopped between two of its snapshots leaves a point shown incomplete.
+ */
 export function undoPointTags(
-  o: { unit: string; runId: string; timestamp: string; version: string },
+  o: UndoRun & { unit: string; version: string },
   what: Pick<SnapshotTags, "type"> & Partial<SnapshotTags>,
 ): SnapshotTags {
   return {
@@ -85,6 +95,7 @@ export function undoPointTags(
     backup_format: BACKUP_FORMAT,
     kopi_docka_version: o.version,
     phase: "pre-restore",
+    source_count: String(o.count),
     ...what,
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { groupRestorePoints, pointHosts } from "../../../../src/core/restore/points.ts";
+import { tagStrings, undoPointTags } from "../../../../src/core/snapshot/tags.ts";
 import { manifest, undoManifest, unitBackup } from "./fixtures.ts";
 
 describe("groupRestorePoints", () => {
@@ -57,6 +58,18 @@ describe("groupRestorePoints", () => {
     expect(undoPoints.map((p) => [p.key, p.phase, p.complete])).toEqual([
       ["shop@restore-1", "pre-restore", true],
     ]);
+  });
+
+  test("an undo point cut short (a restore stopped between its snapshots) is shown incomplete", () => {
+    const run = { runId: "restore-2", timestamp: "2026-01-04T00:00:00Z", count: 2 };
+    const tags = (volume: string) =>
+      tagStrings(undoPointTags({ ...run, unit: "shop", version: "1" }, { type: "volume", volume }));
+    const first = manifest(tags("shop_db"));
+    const second = manifest(tags("shop_files"));
+    const cut = groupRestorePoints([first]).undoPoints[0];
+    expect(cut?.complete).toBe(false);
+    expect(cut?.problems).toEqual(["1 of 2 planned snapshots are in the repository"]);
+    expect(groupRestorePoints([first, second]).undoPoints[0]?.complete).toBe(true);
   });
 
   test("points of other hosts stay apart; this host is listed first", () => {
