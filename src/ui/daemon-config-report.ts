@@ -7,7 +7,7 @@ export function renderDaemonConfig(v: DaemonConfigView): string[] {
     `Docker daemon config from run ${v.runId} (${v.timestamp}, host ${v.host}, snapshot ${v.snapshotId})`,
     "",
     "Files:",
-    ...v.files.map((f) => `  ${f.path}  (${formatBytes(f.sizeBytes)})`),
+    ...(v.files.length ? v.files.map((f) => `  ${f.path}  (${formatBytes(f.sizeBytes)})`) : ["  (none)"]),
     "",
   ];
   if (v.daemonJson === null) out.push("daemon.json: not in this backup", "");
@@ -23,6 +23,12 @@ export function renderDaemonConfig(v: DaemonConfigView): string[] {
       "",
     );
   }
-  out.push("To apply it by hand (kopi-docka applies nothing):", ...v.steps.map((s, i) => `  ${i + 1}. ${s}`));
+  if (v.files.length === 0)
+    out.push("The host had no docker daemon config (no daemon.json, no docker.service.d): nothing to apply.");
+  else
+    out.push(
+      "To apply it by hand (kopi-docka applies nothing):",
+      ...v.steps.map((s, i) => `  ${i + 1}. ${s}`),
+    );
   return out;
 }

@@ -106,4 +106,24 @@ describeReal("docker-config show after a --scope full backup", ["docker", "kopia
     expect(await child.exited).toBe(143);
     expect(readdirSync(tmp)).toEqual([]);
   }, 120_000);
+
+  test("a host without any daemon config: the full point is still complete, and show says there is nothing to apply", async () => {
+    const none = [join(dir.path, "no-daemon.json"), join(dir.path, "no-docker.service.d")];
+    const record = await runBackup(
+      { ...coreDeps(config), dockerConfigPaths: none },
+      { units: [name], scope: "full" },
+    );
+    expect(record.status).toBe("ok");
+    expect(record.units[0]?.sources.find((s) => s.type === "docker_config")?.status).toBe("ok");
+    const points = JSON.parse(
+      (await runCli(["snapshots", "--json", "--config", config], { env })).stdout,
+    ).points;
+    const newest = points.find((p: { runId: string }) => p.runId === record.runId);
+    expect(newest).toMatchObject({ complete: true, problems: [] });
+    const r = await runCli(["docker-config", "show", "--config", config, "--run", record.runId], { env });
+    expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+    expect(r.stdout).toContain("(none)");
+    expect(r.stdout).toContain("nothing to apply");
+    expect(r.stdout).not.toContain("systemctl restart docker");
+  }, 240_000);
 });

@@ -124,11 +124,9 @@ export async function backupUnit(
   for (const s of plan.sources) {
     const why = prepare(d, s, unit, plan, timestamp);
     if (why === undefined) ready.push(s);
-    else if (why.skip)
-      sources.push({ type: s.type, label: s.label, status: "skipped", durationMs: 0, reason: why.reason });
     else {
-      sources.push({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason: why.reason });
-      errors.push({ phase: "stage", item: s.label, message: why.reason });
+      sources.push({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason: why });
+      errors.push({ phase: "stage", item: s.label, message: why });
     }
   }
   for (const s of ready.filter((x) => !isDataSource(x))) await snap(s);
@@ -258,7 +256,7 @@ export async function backupUnit(
   );
 }
 
-/** Stages a staged source; undefined when ready, else why it is skipped or failed. */
+/** Stages a staged source; undefined when ready, else why it failed. */
 function prepare(d: BackupDeps, s: SourcePlan, unit: Unit, plan: UnitPlan, timestamp: string) {
   try {
     if (s.type === "recipe")
@@ -269,13 +267,15 @@ function prepare(d: BackupDeps, s: SourcePlan, unit: Unit, plan: UnitPlan, times
         { version: d.version },
       );
     else if (s.type === "networks") stageNetworks(s.path, unit);
+    // None on this host is saved too, as an empty snapshot: the point counts it (`source_count`), and
+    // skipping it left every `full` point of a host without a daemon config incomplete.
     else if (
       s.type === "docker_config" &&
       !stageDockerConfig(s.path, d.dockerConfigPaths ?? DOCKER_CONFIG_PATHS)
     )
-      return { skip: true, reason: "no docker daemon config on this host" };
+      d.log.info(`${unit.name}: no docker daemon config on this host; its snapshot records none`);
     return undefined;
   } catch (e) {
-    return { skip: false, reason: `staging failed: ${errorMessage(e)}` };
+    return `staging failed: ${errorMessage(e)}`;
   }
 }

@@ -120,6 +120,7 @@ function listFiles(root: string): { path: string; sizeBytes: number }[] {
 
 /** The exact commands to put the saved config in place by hand, each step's effect said. */
 export function manualSteps(snapshotId: string, runId: string, files: readonly { path: string }[]): string[] {
+  if (files.length === 0) return []; // the host had none: nothing to apply
   const target = `/root/kopi-docka-docker-config-${runId}`;
   const steps = [
     `kopi-docka kopia -- snapshot restore ${snapshotId} ${target}   # the saved files, unredacted`,
