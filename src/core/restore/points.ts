@@ -6,7 +6,8 @@ import { tagsProblem } from "../snapshot/validate.ts";
 /**
  * Restore points, read from snapshot tags alone. One point is one unit of one backup (`unit` +
  * `backup_id`; every snapshot of a unit in a run shares them), never a time window. Snapshots kopia
- * marked `incomplete` are never offered; a point that had one is shown as incomplete.
+ * marked `incomplete` are never offered; a point that had one is shown as incomplete, as is one with
+ * a snapshot missing entries kopia could not read.
  */
 export interface SnapshotRef {
   id: string;
@@ -76,6 +77,16 @@ export function groupRestorePoints(manifests: readonly SnapshotManifest[]): Rest
       p.complete = false;
       p.problems.push(`${describe(t)} snapshot ${m.id} is incomplete (${m.incomplete}); not offered`);
       continue;
+    }
+    // kopia saves a snapshot even when it could not read some entries (the backup reported the
+    // source failed): the data is there but not all of it, so the point is not a whole one.
+    const failed = m.rootEntry?.summ?.numFailed ?? 0;
+    if (failed > 0) {
+      p.complete = false;
+      // The paths kopia names are the data's (untrusted): the run's record has them, not this line.
+      p.problems.push(
+        `${describe(t)} snapshot ${m.id} lacks ${failed} entr${failed === 1 ? "y" : "ies"} kopia could not read`,
+      );
     }
     addSnapshot(p, t, m);
     count?.sources.add(describe(t));

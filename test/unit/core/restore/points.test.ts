@@ -29,6 +29,21 @@ describe("groupRestorePoints", () => {
     expect(points[0]?.problems[0]).toContain("volume b");
   });
 
+  test("a snapshot kopia saved without some entries it could not read: offered, the point incomplete", () => {
+    const backup = unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]);
+    const torn = backup.map((m) =>
+      m.tags?.["tag:type"] === "volume"
+        ? { ...m, rootEntry: { summ: { size: 10, files: 3, numFailed: 2 } } }
+        : m,
+    );
+    const point = groupRestorePoints(torn).points[0];
+    const id = torn.find((m) => m.rootEntry?.summ?.numFailed)?.id;
+    expect(point?.volumes.map((v) => v.name)).toEqual(["shop_db"]);
+    expect(point?.complete).toBe(false);
+    expect(point?.problems).toEqual([`volume shop_db snapshot ${id} lacks 2 entries kopia could not read`]);
+    expect(groupRestorePoints(backup).points[0]?.complete).toBe(true);
+  });
+
   test("a backup with fewer snapshots than its source_count (a volume that failed) is incomplete", () => {
     const base = { unit: "shop", backup_id: "r1-shop", run_id: "r1", backup_scope: "standard" };
     const at = { timestamp: "2026-01-01T10:00:00Z", source_count: "3" };
