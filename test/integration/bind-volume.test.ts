@@ -91,6 +91,31 @@ describeReal(
       expect(seen.stdout).toBe(atBackup);
     }, 300_000);
 
+    test("the volume removed, its device's files left: restore keeps them in an undo point first, which brings them back", async () => {
+      // After the backup someone worked on, then `docker volume rm` (compose down -v): Docker removes the
+      // volume, never its device's files.
+      writeFileSync(join(device, "a.txt"), "newer\n");
+      writeFileSync(join(device, "new.txt"), "made after the backup\n");
+      await run(["docker", "volume", "rm", volume]);
+      const dry = await cli("restore", "--unit", name, "--latest", "--only", "volumes", "--dry-run");
+      expect(dry.stdout).toContain(`undo`);
+      const r = await cli("restore", "--unit", name, "--latest", "--only", "volumes", "--yes", "--json");
+      expect({ exit: r.exitCode, stderr: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, stderr: "" });
+      const undo = JSON.parse(r.stdout).undoPoint as string;
+      expect(undo).toStartWith(`${name}@`);
+      expect(readFileSync(join(device, "a.txt"), "utf8")).toBe("hello\n");
+      expect(readdirSync(device).sort()).toEqual(["a.txt", "sub"]);
+      const back = await cli("restore", "--unit", name, "--run", undo, "--only", "volumes", "--yes");
+      expect({ exit: back.exitCode, stderr: back.exitCode ? back.stderr : "" }).toEqual({
+        exit: 0,
+        stderr: "",
+      });
+      expect(readFileSync(join(device, "a.txt"), "utf8")).toBe("newer\n");
+      expect(readFileSync(join(device, "new.txt"), "utf8")).toBe("made after the backup\n");
+      rmSync(join(device, "new.txt"));
+      writeFileSync(join(device, "a.txt"), "hello\n");
+    }, 300_000);
+
     test("restore --as: the copy's volume keeps its data under the copy's dir, the original's device is untouched", async () => {
       writeFileSync(join(device, "a.txt"), "later\n");
       const copy = `${name.replace(/-/g, "")}cp`;

@@ -15,6 +15,7 @@ import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
 import type { CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
+import { volumeTargets } from "./volume-targets.ts";
 
 /**
  * Turns a request into the exact list of things a restore does. Pure: no I/O, no clock. Throws
@@ -42,8 +43,12 @@ export function planRestore(
   const volumes = wants("volumes") ? planVolumes(point, recipe, state, chosen, names) : [];
   const binds = wants("binds") ? planBinds(point, recipe, state, names, Boolean(request.as)) : [];
 
+  const targets = volumeTargets(volumes, state);
   const touchedVolumes = new Set(volumes.map((v) => v.name));
-  const touchedPaths = binds.flatMap((b) => [b.path, ...(b.realPath ? [b.realPath] : [])]);
+  const touchedPaths = [
+    ...binds.flatMap((b) => [b.path, ...(b.realPath ? [b.realPath] : [])]),
+    ...targets.undo.map((u) => u.path),
+  ];
   const stop = state.containers
     .filter(
       (c) =>
@@ -55,6 +60,7 @@ export function planRestore(
     ...volumes
       .filter((v) => v.action === "overwrite")
       .map((v) => ({ kind: "volume" as const, name: v.name, path: state.volumes[v.name]?.mountpoint ?? "" })),
+    ...targets.undo,
     // Whatever is there (another kind too) is kept in the undo point before it is replaced.
     ...binds
       .filter((b) => b.action === "overwrite")
@@ -72,7 +78,7 @@ export function planRestore(
   const refusals = networks
     .filter((n) => n.action === "conflict")
     .map((n) => `network ${n.name} ${n.note}; --recreate-networks replaces it`);
-  refusals.push(...secretVolumeRefusals(volumes));
+  refusals.push(...secretVolumeRefusals(volumes), ...targets.refusals);
   const files = wants("recipe") && recipe ? planFiles(recipe, state, targetDir) : [];
   if (wants("recipe") && !recipe && !point.phase)
     warnings.push("this point has no recipe: no compose files to write");

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
@@ -39,10 +39,11 @@ export async function readCurrentState(
   const volumes: CurrentState["volumes"] = {};
   for (const v of volumeNames.length ? await docker.volumeInspect(volumeNames) : []) {
     // Where the data is while nothing runs: a bind volume's device, else the mountpoint.
-    const data = volumeData(volumeFacts(v));
+    const data = volumeData(volumeFacts(v), config.backup);
     volumes[v.Name] = {
       mountpoint: data.kind === "not_protected" ? v.Mountpoint : data.path,
       labels: v.Labels,
+      ...(data.kind === "not_protected" ? { notProtected: data.reason } : {}),
     };
   }
   const networks: CurrentState["networks"] = {};
@@ -61,6 +62,19 @@ export async function readCurrentState(
     paths[path] = kindOf(path);
     const link = symlinkAtOrAbove(path, bindRoot);
     if (link) symlinks[path] = { ...link, resolved: resolveExisting(path) };
+  }
+  // A bind volume to create writes into its device directory: the recipe names it (untrusted), and
+  // what is there already may be someone's data.
+  const devices: NonNullable<CurrentState["devices"]> = {};
+  for (const v of point.volumes) {
+    const meta = recipe?.unit.volumes.find((x) => x.name === v.name);
+    if (volumes[names.volume(v.name, labelsOf(v.name))]) continue;
+    const options = names.volumeOptions(meta?.options ?? {});
+    const data = volumeData({ driver: meta?.driver ?? "local", options, mountpoint: "" });
+    if (data.kind !== "device") continue;
+    devices[data.path] = deviceContent(data.path);
+    const link = symlinkAtOrAbove(data.path, bindRoot);
+    if (link) symlinks[data.path] = { ...link, resolved: resolveExisting(data.path) };
   }
   const fileHashes: Record<string, string> = {};
   const stored = recipe?.files.map((f) => f.stored) ?? [];
@@ -84,6 +98,7 @@ export async function readCurrentState(
     containers: await listContainers(docker),
     paths,
     symlinks,
+    devices,
     fileHashes,
     ...(recipe ? { recipe } : {}),
     ...(compose ? { compose } : {}),
@@ -155,3 +170,15 @@ export async function listContainers(docker: Docker): Promise<ContainerState[]> 
 }
 
 const unique = (xs: string[]) => [...new Set(xs)];
+
+/** What is at a device path: nothing, an empty directory, one with data (unreadable counts), or else. */
+function deviceContent(path: string): NonNullable<CurrentState["devices"]>[string] {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return "missing";
+  if (!st.isDirectory()) return "other";
+  try {
+    return readdirSync(path).length > 0 ? "data" : "empty";
+  } catch {
+    return "data";
+  }
+}

@@ -44,8 +44,16 @@ export interface ContainerState {
 
 /** What planning needs to know: this host now, the chosen point's recipe, and the settings. */
 export interface CurrentState {
-  /** Existing volumes by name. */
-  volumes: Record<string, { mountpoint: string; labels: Record<string, string> }>;
+  /**
+   * Existing volumes by name. `notProtected`: why this host cannot restore into it (its data lives
+   * elsewhere, or in a host-internal directory), as a backup would skip it.
+   */
+  volumes: Record<string, { mountpoint: string; labels: Record<string, string>; notProtected?: string }>;
+  /**
+   * The device directories of bind volumes a restore would create (their path from the recipe), and
+   * what is there now: Docker removes a volume, never its device's files.
+   */
+  devices?: Record<string, "missing" | "empty" | "data" | "other">;
   /** Existing networks by name. */
   networks: Record<string, { driver: string; subnets: string[] }>;
   containers: ContainerState[];

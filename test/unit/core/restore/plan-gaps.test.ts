@@ -163,12 +163,8 @@ describe("planRestore: volumes whose driver options hold a secret", () => {
   });
 
   test("options without a secret are recreated as before", () => {
-    const plan = planRestore(
-      request(),
-      points,
-      emptyState({ recipe: nas({ type: "tmpfs", device: "tmpfs" }) }),
-    );
+    const plan = planRestore(request(), points, emptyState({ recipe: nas({ o: "uid=1000,gid=1000" }) }));
     expect(plan.refusals).toEqual([]);
-    expect(plan.volumes[0]).toMatchObject({ action: "create", options: { type: "tmpfs", device: "tmpfs" } });
+    expect(plan.volumes[0]).toMatchObject({ action: "create", options: { o: "uid=1000,gid=1000" } });
   });
 });
