@@ -53,7 +53,7 @@ export function planDumps(
   o: {
     willStart: boolean;
     inPlace?: string;
-    composeCopy?: { project: string; serviceOf: (container: string) => string | undefined };
+    composeCopy?: CopyTarget;
   },
 ): { dumps: DumpStep[]; refusals: string[] } {
   const dumps: DumpStep[] = [];
@@ -115,7 +115,7 @@ function feedTarget(
   from: string,
   containers: readonly ContainerState[],
   names: Renamer,
-  copy: { project: string; serviceOf: (container: string) => string | undefined } | undefined,
+  copy: CopyTarget | undefined,
   inPlace: string | undefined,
 ): { container: string; service?: DumpStep["service"]; running: boolean } | { problem: string } {
   if (!copy) {
@@ -142,7 +142,20 @@ function feedTarget(
     return {
       problem: `${now.length} containers of ${dumpTarget({ container: "", service })} run (${now.map((c) => c.name).join(", ")}); scale it to one, then restore again`,
     };
-  return { container: now[0]?.name ?? "", service, running: now.length === 1 };
+  const [running] = now;
+  // Project NAME may be another's on this host: only a copy of this unit's container is fed.
+  if (running && !copy.ours(running))
+    return {
+      problem: `${running.name} of compose project ${copy.project} is not a copy made by kopi-docka (it mounts no volume of one): its database is not replaced; choose another --as name`,
+    };
+  return { container: running?.name ?? "", service, running: Boolean(running) };
+}
+
+/** A compose copy's project, the service of each original container, and whose containers are its own. */
+interface CopyTarget {
+  project: string;
+  serviceOf: (container: string) => string | undefined;
+  ours: (c: ContainerState) => boolean;
 }
 
 /** The restore command, and the dump command for the undo point when one is known. */

@@ -1,6 +1,7 @@
 import { AppError } from "../errors.ts";
 import { pathUnder } from "../safe-paths.ts";
 import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
+import { COPY_OF_LABEL } from "./copy-owner.ts";
 import type { Renamer } from "./names.ts";
 import { checkAgainstRecipe, type RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe } from "./recipe.ts";
@@ -14,6 +15,7 @@ export function planVolumes(
   state: CurrentState,
   chosen: string[] | undefined,
   names: Renamer,
+  copy = false,
 ): VolumeStep[] {
   for (const v of chosen ?? []) {
     if (!point.volumes.some((s) => s.name === v))
@@ -36,7 +38,8 @@ export function planVolumes(
         driver: meta?.driver ?? "local",
         // A copy's bind volume keeps its data under the copy's dir, never in the original's device.
         options: names.volumeOptions(meta?.options ?? {}),
-        labels: names.labels(meta?.labels ?? {}),
+        // A copy's volumes say whose copy they are: a later copy restores only into its own.
+        labels: { ...names.labels(meta?.labels ?? {}), ...(copy ? { [COPY_OF_LABEL]: point.unit } : {}) },
       };
     });
 }

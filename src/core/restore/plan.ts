@@ -5,6 +5,7 @@ import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 import { composeOverride } from "./compose-override.ts";
 import { isolateCopy } from "./copy.ts";
+import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
 import { PROJECT_LABEL } from "./names.ts";
@@ -14,7 +15,7 @@ import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusa
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
-import type { CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
+import type { ContainerState, CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
 import { volumeTargets } from "./volume-targets.ts";
 
 /**
@@ -40,7 +41,9 @@ export function planRestore(
   const wants = (k: "volumes" | "binds" | "recipe") => request.what === "all" || request.what === k;
 
   const chosen = request.volumes?.length ? request.volumes : undefined;
-  const volumes = wants("volumes") ? planVolumes(point, recipe, state, chosen, names) : [];
+  const volumes = wants("volumes")
+    ? planVolumes(point, recipe, state, chosen, names, Boolean(request.as))
+    : [];
   const binds = wants("binds") ? planBinds(point, recipe, state, names, Boolean(request.as)) : [];
 
   const targets = volumeTargets(volumes, state);
@@ -90,6 +93,10 @@ export function planRestore(
     ? isolateCopy({ point, recipe, state, names, volumes, networks, start: request.start })
     : undefined;
   refusals.push(...(copy?.refusals ?? []));
+  if (request.as)
+    refusals.push(
+      ...copyOwnerRefusals({ point, as: request.as, project: projectOf(recipe), state, volumes, binds }),
+    );
   warnings.push(...(copy?.warnings ?? []));
   const fromPoint =
     copy?.bindPath ?? ((s: string) => (point.binds.some((b) => b.source === s) ? names.bind(s) : undefined));
@@ -122,6 +129,7 @@ export function planRestore(
                 composeCopy: {
                   project,
                   serviceOf: (n: string) => recipe.unit.containers.find((c) => c.name === n)?.service,
+                  ours: (c: ContainerState) => isCopyOf(c, point.unit, state),
                 },
               }
             : {}),

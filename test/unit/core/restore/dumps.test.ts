@@ -4,6 +4,7 @@ import { AppError } from "../../../../src/core/errors.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
+import { COPY_OF_LABEL } from "../../../../src/core/restore/copy-owner.ts";
 import { restoreDump } from "../../../../src/core/restore/dump-feed.ts";
 import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
@@ -346,15 +347,32 @@ describe("a dump restored into a compose copy (--as)", () => {
       "dump of shop-db-1: service db of project copy is not running; start it (or restore with --start), then restore again",
     ]);
 
-    // The copy already runs (compose named it copy-db-1): that container is the target and gets an undo dump.
+    // The copy already runs (compose named it copy-db-1, on a volume an earlier copy restore made):
+    // that container is the target and gets an undo dump.
+    const copyDb = { ...labelled("copy-db-1", "copy"), volumes: ["copy_dbdata"] };
+    const copyVolume = { mountpoint: "/v/copy_dbdata", labels: { [COPY_OF_LABEL]: "shop" } };
     const up = planRestore(
       request({ as: "copy" }),
       points,
-      emptyState({ recipe: copyRecipe, containers: [...running, labelled("copy-db-1", "copy")] }),
+      emptyState({
+        recipe: copyRecipe,
+        containers: [...running, copyDb],
+        volumes: { copy_dbdata: copyVolume },
+      }),
     );
     expect(up.refusals).toEqual([]);
     expect(up.dumps?.[0]).toMatchObject({ container: "copy-db-1", service: { project: "copy", name: "db" } });
     expect(up.dumps?.[0]?.undo).toBeDefined();
+
+    // Project "copy" is another's on this host (no volume of a copy of shop): its database is never fed.
+    const foreign = planRestore(
+      request({ as: "copy" }),
+      points,
+      emptyState({ recipe: copyRecipe, containers: [...running, labelled("copy-db-1", "copy")] }),
+    );
+    expect(foreign.refusals).toEqual([
+      "dump of shop-db-1: copy-db-1 of compose project copy is not a copy made by kopi-docka (it mounts no volume of one): its database is not replaced; choose another --as name",
+    ]);
   });
 
   test("a recipe without the service is refused at plan time, saying what to do instead", () => {

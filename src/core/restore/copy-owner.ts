@@ -1,0 +1,54 @@
+import type { RestorePoint } from "./points.ts";
+import type { BindStep, ContainerState, CurrentState, VolumeStep } from "./types.ts";
+
+/** The label each volume a copy creates carries: the unit it is a copy of. */
+export const COPY_OF_LABEL = "kopi-docka.copy-of";
+
+/** Is container `c` a copy of `unit` (it mounts a volume a copy of `unit` created)? */
+export function isCopyOf(c: ContainerState, unit: string, state: Pick<CurrentState, "volumes">): boolean {
+  return c.volumes.some((v) => state.volumes[v]?.labels?.[COPY_OF_LABEL] === unit);
+}
+
+/**
+ * A copy (`--as NAME`) writes only into what a copy of this unit made, or what does not exist yet:
+ * NAME may be another project's on this host (its `NAME_db` volume is then that project's data), or
+ * the original's own, and `--target-dir` may be the original's working dir (its relative binds would
+ * map onto themselves). Each is refused before anything changes, with or without `--start`.
+ */
+export function copyOwnerRefusals(a: {
+  point: RestorePoint;
+  as: string;
+  project: string | undefined;
+  state: CurrentState;
+  volumes: readonly VolumeStep[];
+  binds: readonly BindStep[];
+}): string[] {
+  const out: string[] = [];
+  if (a.as === a.point.unit || a.as === a.project)
+    out.push(
+      `--as ${a.as} is the original's own name: the copy would be the original; restore in place (without --as), or choose another name`,
+    );
+  for (const v of a.volumes.filter((x) => x.action === "overwrite")) {
+    const labels = a.state.volumes[v.name]?.labels ?? {};
+    if (labels[COPY_OF_LABEL] === a.point.unit) continue;
+    const owner = labels["com.docker.compose.project"];
+    out.push(
+      `volume ${v.name} exists and is not a copy of ${a.point.unit} made by kopi-docka${owner ? ` (it is compose project ${owner}'s)` : ""}: the copy would replace its data; choose another --as name, or remove that volume first if it is an old copy`,
+    );
+  }
+  const originals = a.point.binds.map((b) => b.source);
+  for (const b of a.binds) {
+    const hit = originals.find((o) => overlaps(b.path, o));
+    if (hit)
+      out.push(
+        `bind ${b.from} would be restored to ${b.path}, onto the original's ${hit}: give the copy its own --target-dir`,
+      );
+  }
+  return out;
+}
+
+/** Equal, or one inside the other. */
+function overlaps(a: string, b: string): boolean {
+  const under = (x: string, y: string) => x === y || x.startsWith(y.endsWith("/") ? y : `${y}/`);
+  return under(a, b) || under(b, a);
+}
