@@ -49,6 +49,7 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
   const writer = uniqueName("kdt-fss-w");
   const big = uniqueName("kdt-fss-b");
   const offBtrfs = uniqueName("kdt-fss-o");
+  const mounted = uniqueName("kdt-fss-m");
   const volumes = { writer: `${writer}-v`, big: `${big}-v`, off: `${offBtrfs}-v` };
   let btrfs: Btrfs | undefined;
   let config = "";
@@ -67,7 +68,7 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
   beforeAll(async () => {
     btrfs = await makeBtrfs(dir.path, 2 * 1024 ** 3);
     for (const d of ["vol", "stop", "big"]) mkdirSync(join(mnt, d));
-    const units = `[units.${writer}]\nmode = "fs-snapshot"\n\n[units.${big}]\nmode = "fs-snapshot"\n\n[units.${offBtrfs}]\nmode = "fs-snapshot"\n`;
+    const units = `[units.${writer}]\nmode = "fs-snapshot"\n\n[units.${big}]\nmode = "fs-snapshot"\n\n[units.${offBtrfs}]\nmode = "fs-snapshot"\n\n[units.${mounted}]\nmode = "fs-snapshot"\n`;
     config = writeTestConfig(join(dir.path, "kd"), `[backup]\nstop_timeout = 10\n\n${units}`);
     coldConfig = join(dir.path, "kd", "cold.toml");
     writeFileSync(coldConfig, readFileSync(config, "utf8").replaceAll('"fs-snapshot"', '"cold"'));
@@ -90,10 +91,17 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
     await start(writer, [`${volumes.writer}:/data`, `${join(mnt, "stop")}:/stop`], WRITER);
     await start(big, [`${join(mnt, "big")}:/data`], IDLE);
     await start(offBtrfs, [`${volumes.off}:/data`], IDLE);
+    // A tmpfs inside a bind source on btrfs: a snapshot of the subvolume would hold its empty mount point.
+    mkdirSync(join(mnt, "mounted", "inner"), { recursive: true });
+    await run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", join(mnt, "mounted", "inner")]);
+    writeFileSync(join(mnt, "mounted", "top"), "on btrfs\n");
+    writeFileSync(join(mnt, "mounted", "inner", "f"), "in the tmpfs\n");
+    await start(mounted, [`${join(mnt, "mounted")}:/data`], IDLE);
   }, 180_000);
 
   afterAll(async () => {
-    for (const n of [writer, big, offBtrfs]) await run(["docker", "rm", "-f", n], { check: false });
+    for (const n of [writer, big, offBtrfs, mounted]) await run(["docker", "rm", "-f", n], { check: false });
+    await run(["umount", join(mnt, "mounted", "inner")], { check: false });
     for (const v of Object.values(volumes)) await run(["docker", "volume", "rm", "-f", v], { check: false });
     await btrfs?.remove();
     dir.remove();
@@ -196,6 +204,19 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
       `volume ${volumes.off}: not on a filesystem kopi-docka can snapshot`,
     );
     expect(record.units[0]?.coldWindowMs).toBeGreaterThan(0);
+  }, 300_000);
+
+  test("a filesystem mounted inside the data: backed up cold, the mount's files in the snapshot", async () => {
+    const source = join(mnt, "mounted");
+    const dry = await cli(["backup", "--dry-run", "--unit", mounted]);
+    expect(dry.stdout).toContain(
+      `bind ${source}: cold: ${source}/inner is mounted inside the data: a snapshot would hold only its empty mount point`,
+    );
+    const record = await runBackup(coreDeps(config), { units: [mounted] });
+    expect(record.status).toBe("ok");
+    const bind = record.units[0]?.sources.find((x) => x.type === "bind");
+    expect(bind).toMatchObject({ status: "ok", files: 2 });
+    expect(leftovers()).toEqual([]);
   }, 300_000);
 
   test("kopia failing (the repository read-only): the unit fails, the snapshot is gone, the container runs", async () => {

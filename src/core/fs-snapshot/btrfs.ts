@@ -4,6 +4,7 @@ import { errorMessage } from "../caught.ts";
 import type { Runner } from "../process/runner.ts";
 import { type FsFacts, type FsPlacement, type FsSnapshotDriver, isOurSnapshot } from "./driver.ts";
 import { FsSnapshotError } from "./errors.ts";
+import { mountPointOf, mountsInside } from "./mounts.ts";
 
 /** statfs magic of btrfs (linux/magic.h BTRFS_SUPER_MAGIC). */
 export const BTRFS_MAGIC = 0x9123683e;
@@ -23,6 +24,17 @@ export const btrfs: FsSnapshotDriver = {
   async locate(runner, realPath, fs) {
     const volume = subvolumeRoot(realPath, fs);
     if (!volume) return cold(`no btrfs subvolume root above ${realPath}`);
+    // A snapshot holds one subvolume of one mount: data reached through another mount (a bind mount of
+    // a plain directory walks up to the wrong subvolume), or a mount inside it, would be missing.
+    const points = fs.mountPoints();
+    const holder = mountPointOf(realPath, points);
+    if (holder !== mountPointOf(volume, points))
+      return cold(
+        `${realPath} is on the mount ${holder}, not on its subvolume ${volume}'s: a snapshot would not hold it`,
+      );
+    const [inner] = mountsInside(realPath, points);
+    if (inner)
+      return cold(`${inner} is mounted inside the data: a snapshot would hold only its empty mount point`);
     const relative = posix.relative(volume, realPath);
     let into = volume;
     if (relative === "") {

@@ -55,6 +55,8 @@ export interface FsFacts {
   realpath(path: string): string;
   /** Identity of the filesystem (superblock) holding `path`: equal for two subvolumes of one btrfs. */
   filesystem(path: string): string;
+  /** Every mount point of this host (bind mounts too). */
+  mountPoints(): string[];
 }
 
 /** Every snapshot kopi-docka makes is named so; recovery removes nothing else. */

@@ -3,7 +3,7 @@ import { errorMessage } from "../caught.ts";
 import type { Runner } from "../process/runner.ts";
 import { btrfs } from "./btrfs.ts";
 import type { FsFacts, FsPlacement, FsSnapshotDriver } from "./driver.ts";
-import { filesystemOf } from "./mounts.ts";
+import { filesystemOf, mountPoints } from "./mounts.ts";
 
 /** Every filesystem kopi-docka can snapshot. A second one is one more driver file and one entry here. */
 export const DRIVERS: readonly FsSnapshotDriver[] = [btrfs];
@@ -13,6 +13,7 @@ export const hostFs: FsFacts = {
   inode: (p) => Number(lstatSync(p).ino),
   realpath: (p) => realpathSync(p),
   filesystem: (p) => filesystemOf(p),
+  mountPoints: () => mountPoints(),
 };
 
 /** The driver of a placement's filesystem. */

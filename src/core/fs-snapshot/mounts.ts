@@ -22,6 +22,25 @@ export function filesystemOf(path: string, mountinfo = readFileSync("/proc/self/
   return best.device;
 }
 
+/** Every mount point in /proc/self/mountinfo, decoded. */
+export function mountPoints(mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string[] {
+  return mountinfo
+    .split("\n")
+    .map((line) => line.split(" ")[4])
+    .filter((p): p is string => Boolean(p))
+    .map(decodeOctal);
+}
+
+/** The mount point holding `path`: the longest of `points` that contains it. */
+export function mountPointOf(path: string, points: readonly string[]): string {
+  return points.filter((m) => within(path, m)).reduce((a, b) => (b.length > a.length ? b : a), "/");
+}
+
+/** Mount points strictly inside `path`. */
+export function mountsInside(path: string, points: readonly string[]): string[] {
+  return points.filter((m) => m !== path && within(m, path) && path !== "/");
+}
+
 function within(path: string, mountPoint: string): boolean {
   return mountPoint === "/" || path === mountPoint || path.startsWith(`${mountPoint}/`);
 }

@@ -14,6 +14,8 @@ function facts(o: {
   links?: Record<string, string>;
   /** Mount points of further filesystems (one superblock each); the rest is one filesystem. */
   mounts?: string[];
+  /** Mount points that are bind mounts of a directory of the same filesystem. */
+  binds?: string[];
 }): FsFacts {
   const under = (p: string, roots: string[]) =>
     roots.some((r) => p === r || p.startsWith(r === "/" ? "/" : `${r}/`));
@@ -22,6 +24,7 @@ function facts(o: {
     inode: (p) => (o.subvolumes.includes(p) ? 256 : 1000 + p.length),
     realpath: (p) => o.links?.[p] ?? p,
     filesystem: (p) => [...(o.mounts ?? [])].reverse().find((m) => under(p, [m])) ?? "root",
+    mountPoints: () => ["/", ...(o.mounts ?? []), ...(o.binds ?? [])],
   };
 }
 
@@ -120,6 +123,25 @@ describe("locateSources", () => {
         "the data is the whole subvolume /mnt/vol, and its parent directory /mnt is on another filesystem",
     });
     expect(runner.calls).toEqual([]);
+  });
+
+  test("data reached through a bind mount of a plain directory: cold, the subvolume above is not where it is", async () => {
+    const fs = facts({ btrfs: ["/"], subvolumes: ["/"], binds: ["/srv/app"] });
+    const r = await locateSources(new FakeRunner(), ["/srv/app"], fs);
+    expect(r["/srv/app"]).toEqual({
+      kind: "cold",
+      reason: "/srv/app is on the mount /srv/app, not on its subvolume /'s: a snapshot would not hold it",
+    });
+  });
+
+  test("a filesystem mounted inside the data: cold, a snapshot would hold its empty mount point", async () => {
+    const fs = facts({ btrfs: ["/srv"], subvolumes: ["/srv"], mounts: ["/srv/docker/db/nfs"] });
+    const r = await locateSources(new FakeRunner(), ["/srv/docker/db"], fs);
+    expect(r["/srv/docker/db"]).toEqual({
+      kind: "cold",
+      reason:
+        "/srv/docker/db/nfs is mounted inside the data: a snapshot would hold only its empty mount point",
+    });
   });
 
   test("btrfs cannot describe the subvolume (tool missing, no permission): cold with its words", async () => {
