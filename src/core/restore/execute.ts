@@ -194,7 +194,7 @@ export async function executeRestore(
     runState.done = true;
     // Only a whole restore in place makes every half-restored source whole again.
     if (!plan.request.as && plan.request.what === "all" && !plan.request.volumes?.length) {
-      const settled = stops.settleHeld();
+      const settled = stops.settleHeld(plan.users ?? []);
       if (settled.length)
         log.info(
           `finished what an interrupted restore left half done: start ${settled.join(", ")} when ready`,

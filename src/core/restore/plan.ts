@@ -52,13 +52,9 @@ export function planRestore(
     ...binds.flatMap((b) => [b.path, ...(b.realPath ? [b.realPath] : [])]),
     ...targets.undo.map((u) => u.path),
   ];
-  const stop = state.containers
-    .filter(
-      (c) =>
-        c.running &&
-        (c.volumes.some((v) => touchedVolumes.has(v)) || c.binds.some((x) => overlapsAny(x, touchedPaths))),
-    )
-    .map((c) => ({ id: c.id, name: c.name }));
+  const uses = (c: ContainerState) =>
+    c.volumes.some((v) => touchedVolumes.has(v)) || c.binds.some((x) => overlapsAny(x, touchedPaths));
+  const stop = state.containers.filter((c) => c.running && uses(c)).map((c) => ({ id: c.id, name: c.name }));
   const undo = [
     ...volumes
       .filter((v) => v.action === "overwrite")
@@ -173,6 +169,7 @@ export function planRestore(
     targetDir,
     hooks: { pre: state.hooks.pre_restore, post: state.hooks.post_restore },
     stop,
+    users: state.containers.filter(uses).map((c) => c.id),
     undo,
     volumes,
     binds,

@@ -19,9 +19,10 @@ export interface RestoreStops {
   done(id: string): void;
   /**
    * After an in-place restore of the unit finished: the containers an earlier, interrupted restore of
-   * it held (their data was half restored; now it is whole) are no longer held. Their names.
+   * it held whose data this one replaced (`users`; half restored, now whole) are no longer held; a
+   * copy's, or one using what this point lacks, stays held. Their names.
    */
-  settleHeld(): string[];
+  settleHeld(users: readonly string[]): string[];
 }
 
 export function restoreStops(
@@ -62,11 +63,16 @@ export function restoreStops(
       journal.clear(o.runId, id);
       entries.delete(id);
     },
-    settleHeld() {
+    settleHeld(users) {
       const earlier = journal
         .entries()
         .filter(
-          (e) => e.hold && e.unit === o.unit && e.runId !== o.runId && !isProcessAlive(e.pid, e.pidStartTime),
+          (e) =>
+            e.hold &&
+            e.unit === o.unit &&
+            e.runId !== o.runId &&
+            users.includes(e.containerId) &&
+            !isProcessAlive(e.pid, e.pidStartTime),
         );
       for (const e of earlier) journal.clear(e.runId, e.containerId);
       return [...new Set(earlier.map((e) => e.containerName.replace(/^\//, "")))];

@@ -156,6 +156,11 @@ export interface RestorePlan {
   hooks: { pre: string; post: string };
   /** Running containers that use what is restored: stopped first, started again on success. */
   stop: { id: string; name: string }[];
+  /**
+   * Every container, running or not, that uses what is restored: one an interrupted restore held is
+   * whole again only when this restore replaced its data (`settleHeld`).
+   */
+  users?: string[];
   /** Existing volumes and binds that get an undo snapshot before they are overwritten. */
   undo: { kind: "volume" | "bind"; name: string; path: string }[];
   volumes: VolumeStep[];

@@ -1,0 +1,38 @@
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { createJournal } from "../../../../src/core/containers/journal.ts";
+import type { Docker } from "../../../../src/core/docker/docker.ts";
+import { silentLogger } from "../../../../src/core/log.ts";
+import { restoreStops } from "../../../../src/core/restore/stop-journal.ts";
+import { tempDir } from "../../../helpers/env.ts";
+
+const dirs: { remove(): void }[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+test("settleHeld frees only what this restore replaced: a copy's held container, or one using what the point lacks, stays held", () => {
+  const t = tempDir("kdt-stopjournal-");
+  dirs.push(t);
+  const journalDir = join(t.path, "journal");
+  const journal = createJournal(journalDir, { warn: () => {} });
+  // An earlier restore of unit shop, killed while replacing data (a pid no process has).
+  const held = (id: string, name: string) => ({
+    runId: "restore-old",
+    pid: 2 ** 22 + 7,
+    unit: "shop",
+    containerId: id,
+    containerName: name,
+    stoppedAt: "2026-12-01T00:00:00Z",
+    startedAt: "2026-11-30T00:00:00Z",
+    hold: "restore restore-old of shop was replacing its data",
+  });
+  journal.record(held("c-db", "shop-db-1"));
+  journal.record(held("c-copy", "shopcopy-db-1"));
+  const stops = restoreStops(
+    { docker: {} as Docker, log: silentLogger(), paths: { journalDir } },
+    { runId: "restore-new", unit: "shop" },
+  );
+  expect(stops.settleHeld(["c-db", "c-web"])).toEqual(["shop-db-1"]);
+  expect(journal.entries().map((e) => e.containerId)).toEqual(["c-copy"]);
+});
