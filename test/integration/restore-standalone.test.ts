@@ -187,6 +187,44 @@ describeReal(
       expect((await run(["docker", "exec", name, "cat", "/data/d"])).stdout).toBe("data\n");
     }, 180_000);
 
+    test("--recreate-networks when the backup's subnet is taken on this host: the old network is put back with its containers, the unit runs again", async () => {
+      const other = `10.${octet}.80.0/24`;
+      const blocker = `${name}-blocker`;
+      const bystander = `${name}-by`;
+      // The unit's container runs on the network, as the test before left it.
+      await run(["docker", "network", "disconnect", "-f", network, name]);
+      await run(["docker", "network", "rm", network]);
+      await run(["docker", "network", "create", "--subnet", other, network]);
+      // Another network holds the backup's subnet now: the recreated one cannot have it.
+      await run(["docker", "network", "create", "--subnet", subnet, blocker]);
+      try {
+        await run(["docker", "network", "connect", network, name]);
+        await run([
+          ...["docker", "run", "-d", "--name", bystander, "--network", network],
+          TEST_IMAGE,
+          "sh",
+          "-c",
+          LOOP,
+        ]);
+        const r = await cli("restore", "--unit", name, "--latest", "--yes", "--recreate-networks");
+        expect(r.exitCode).not.toBe(0);
+        expect(r.stderr).toContain(`network ${network} could not be recreated as the backup has it`);
+        expect(r.stderr).toContain("the old one was put back");
+        expect(await inspect("{{range .IPAM.Config}}{{.Subnet}}{{end}}", network)).toBe(other);
+        const netId = await inspect("{{.Id}}", network);
+        for (const c of [name, bystander]) {
+          expect(await inspect("{{.State.Running}}", c)).toBe("true");
+          expect(await inspect(`{{(index .NetworkSettings.Networks "${network}").NetworkID}}`, c)).toBe(
+            netId,
+          );
+        }
+      } finally {
+        await run(["docker", "rm", "-f", bystander], { check: false });
+        await run(["docker", "network", "disconnect", "-f", network, name], { check: false });
+        await run(["docker", "network", "rm", blocker], { check: false });
+      }
+    }, 180_000);
+
     test("a point whose volume snapshot is gone: --dry-run names what the backup protected but the point lacks", async () => {
       const listed = JSON.parse((await cli("snapshots", "--json")).stdout) as {
         points: { volumes: { name: string; id: string }[] }[];

@@ -1,5 +1,7 @@
+import { errorMessage } from "../caught.ts";
 import type { Docker, NetworkSpec } from "../docker/docker.ts";
 import type { NetworkInspect } from "../docker/schemas.ts";
+import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { fixedByUser } from "./compose-facts.ts";
 import type { Renamer } from "./names.ts";
@@ -107,9 +109,24 @@ export async function applyNetworks(
         ...(await docker.containersOnNetwork(step.name)),
       ]),
     ];
-    for (const c of attached) await docker.networkDisconnect(step.name, c, { force: true });
-    await docker.networkRemove(step.name);
-    await docker.networkCreate(spec);
+    let removed = false;
+    try {
+      for (const c of attached) await docker.networkDisconnect(step.name, c, { force: true });
+      await docker.networkRemove(step.name);
+      removed = true;
+      await docker.networkCreate(spec);
+    } catch (e) {
+      // The backup's network could not take its place (its subnet overlaps one of this host's, its
+      // parent interface is not here): the old one comes back as it was, with every container it had,
+      // other units' too, and the restore fails with nothing of the network changed.
+      if (removed && live) await docker.networkCreate(networkSpec(step.name, live)).catch(() => undefined);
+      for (const c of attached) await docker.networkConnect(step.name, c).catch(() => undefined);
+      throw new AppError(
+        "restore_failed",
+        `network ${step.name} could not be recreated as the backup has it: ${errorMessage(e)}; ${removed ? "the old one was put back" : "it was left as it was"}, its containers reconnected`,
+        { hint: "restore without --recreate-networks to keep this host's network", cause: e },
+      );
+    }
     // Best effort, as before the replacement: a container that cannot rejoin is left for the user.
     for (const c of attached) await docker.networkConnect(step.name, c).catch(() => undefined);
   }
