@@ -55,6 +55,8 @@ export interface SourcePlan {
   reason: string;
   /** `fs-snapshot` units' volumes and binds: frozen by a filesystem snapshot, or read cold and why. */
   fsSnapshot?: FsPlacement;
+  /** Running containers of other units that write to it: not stopped by this unit's backup. */
+  writtenByOthers?: string[];
 }
 
 /** A source holding the unit's data (a volume or a bind), as opposed to what kopi-docka stages or dumps. */

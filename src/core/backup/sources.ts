@@ -40,6 +40,7 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
     extra: Partial<SnapshotTags>,
     reason: string,
     sizeBytes?: number,
+    writtenByOthers?: string[],
   ) => {
     const tags: SnapshotTags = { ...ctx.base, type, ...extra };
     if (sizeBytes !== undefined) tags.size_bytes = String(sizeBytes);
@@ -51,8 +52,9 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       logicalPath: logicalSourcePath(tags),
       tags,
       excludePatterns: data ? [...patterns] : [],
-      reason,
+      reason: writtenByOthers?.length ? `${reason}; ALSO WRITTEN by ${writtenByOthers.join(", ")}` : reason,
       ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+      ...(writtenByOthers?.length ? { writtenByOthers } : {}),
     });
   };
   if (ctx.scope !== "minimal") {
@@ -111,6 +113,7 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       { volume: v.name },
       `volume used by ${v.usedBy.join(", ")}${v.dataPath ? `, read from its bind device ${v.dataPath}` : ""}`,
       v.sizeBytes,
+      v.writtenByOthers,
     );
   }
   for (const b of unit.bindMounts) {
@@ -131,6 +134,7 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       { bind_source: b.source, bind_destination: dest, read_only: b.readOnly ? "true" : "false" },
       `bind mount of ${b.targets.map((t) => t.container).join(", ")}`,
       b.sizeBytes,
+      b.writtenByOthers,
     );
   }
   for (const t of targets) addDump(t, add, sources);

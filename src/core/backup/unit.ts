@@ -55,8 +55,14 @@ export async function backupUnit(
   const sources: SourceResult[] = [];
   const gaps = plan.skipped.filter((s) => s.notProtected).map((s) => `${s.kind} ${s.id}: ${s.reason}`);
   for (const g of gaps) d.log.warn(`${plan.name}: ${g}`);
+  const shared = sharedWarnings(plan);
+  for (const w of shared) d.log.warn(`${plan.name}: ${w}`);
   const result = (extra: Partial<UnitResult> = {}): UnitResult => {
-    const warnings = [...(extra.warnings ?? []), ...sources.flatMap((s) => (s.warning ? [s.warning] : []))];
+    const warnings = [
+      ...shared,
+      ...(extra.warnings ?? []),
+      ...sources.flatMap((s) => (s.warning ? [s.warning] : [])),
+    ];
     return {
       name: plan.name,
       backupId: plan.backupId,
@@ -278,4 +284,15 @@ function prepare(d: BackupDeps, s: SourcePlan, unit: Unit, plan: UnitPlan, times
   } catch (e) {
     return `staging failed: ${errorMessage(e)}`;
   }
+}
+
+/** Data another unit's running containers keep writing while this unit is stopped: read live. */
+function sharedWarnings(plan: UnitPlan): string[] {
+  if (plan.stopOrder.length === 0) return []; // nothing is stopped: nothing is claimed cold
+  return plan.sources
+    .filter((s) => s.writtenByOthers?.length)
+    .map(
+      (s) =>
+        `${s.type} ${s.label} is also written by ${s.writtenByOthers?.join(", ")}, which keeps running: it was read live, not a cold copy (put them in one unit: one compose project, or standalone containers with one kopi-docka.unit label)`,
+    );
 }

@@ -10,6 +10,7 @@ import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from 
 import { checkNames } from "./name-check.ts";
 import { toContainerInfo } from "./parse.ts";
 import { unitResources } from "./resources.ts";
+import { markShared } from "./shared.ts";
 import { pathSize, type SizeBounds } from "./sizes.ts";
 
 export interface DiscoverDeps {
@@ -89,6 +90,7 @@ export function buildDiscovery(facts: DockerFacts, config: Config, options: Disc
     if (draft.excluded) unit.excluded = draft.excluded;
     return checkNames(unit);
   });
+  markShared(units);
   const hasDb = (u: Unit) => (u.containers.some((c) => c.database) ? 0 : 1);
   units.sort((a, b) => hasDb(a) - hasDb(b) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
   const discovery: Discovery = { units, discoveredAt: (options.now?.() ?? new Date()).toISOString() };

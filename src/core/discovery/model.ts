@@ -93,6 +93,8 @@ export interface VolumeInfo {
   notProtected?: string;
   /** Names of the unit's containers that mount it. */
   usedBy: string[];
+  /** Running containers of other units that mount it writable: read live by a cold backup. */
+  writtenByOthers?: string[];
   sizeBytes?: number;
   /** True when the size walk hit its bound: `sizeBytes` is a lower bound. */
   sizeTruncated?: boolean;
@@ -107,6 +109,8 @@ export interface BindMountInfo {
   readOnly: boolean;
   /** What is at the host path now. */
   kind: "directory" | "file" | "missing" | "other";
+  /** Running containers of other units that mount it (or a path over or under it) writable. */
+  writtenByOthers?: string[];
   sizeBytes?: number;
   /** True when the size walk hit its bound: `sizeBytes` is a lower bound. */
   sizeTruncated?: boolean;
