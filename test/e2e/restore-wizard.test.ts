@@ -19,7 +19,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
 
   afterAll(async () => {
     await run(["docker", "rm", "-f", name], { check: false });
-    const copies = ["restored", "partial", "yes"].map((as) => `${name}-${as}_${name}`);
+    const copies = ["restored", "partial", "yes", "gone"].map((as) => `${name}-${as}_${name}`);
     await run(["docker", "volume", "rm", "-f", name, ...copies], { check: false });
     dir.remove();
   }, 60_000);
@@ -142,5 +142,38 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
       }
     },
     120_000,
+  );
+
+  test.skipIf(!hasTmux && !process.env.CI)(
+    "the chosen point deleted while the summary waits: yes restores nothing, naming why",
+    async () => {
+      expect((await runCli(["backup", "--config", config, "--unit", name])).exitCode).toBe(0);
+      const t = terminal(uniqueName("kdwiz"));
+      try {
+        await t.start(`${cli} --unit ${name} --as ${name}-gone`);
+        await t.waitFor("Restore from which host?");
+        await t.keys("Enter");
+        await t.waitFor("Which restore point of");
+        await t.keys("Enter"); // the newest
+        await t.waitFor("What should come back?");
+        await t.keys("Enter");
+        await t.waitFor("Start the unit afterwards?");
+        await t.keys("Enter");
+        await t.waitFor("Go ahead?");
+        const listed = JSON.parse((await runCli(["snapshots", "--json", "--config", config])).stdout);
+        const newest = listed.points[0].key as string;
+        const del = await runCli(["snapshots", "delete", "--run", newest, "--yes", "--config", config]);
+        expect(del.exitCode).toBe(0);
+        await t.keys("y");
+        const end = await t.waitFor("EXIT=", 120_000);
+        expect(end).toContain("EXIT=1");
+        expect(end).toContain(`restore point ${newest} changed since it was chosen`);
+      } finally {
+        await t.kill();
+      }
+      const made = await run(["docker", "volume", "ls", "-q", "--filter", `name=${name}-gone_`]);
+      expect(made.stdout.trim()).toBe("");
+    },
+    180_000,
   );
 });

@@ -93,11 +93,31 @@ export async function runRestore(
       ready.point,
       ready.recipe,
     );
-    const plan = planRestore(ready.plan.request, points, state);
+    // The point too: a backup's retention or a delete may have removed it while a prompt was open.
+    const now = groupRestorePoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+    if (snapshotsOf(ready.plan.request, now) !== snapshotsOf(ready.plan.request, points))
+      throw new AppError(
+        "check_failed",
+        `restore point ${ready.plan.request.point} changed since it was chosen (deleted, expired or pinned meanwhile); nothing was changed`,
+        { hint: "run the restore again to see what it restores now" },
+      );
+    const plan = planRestore(ready.plan.request, now, state);
     const added = plan.stop.filter((c) => !ready.plan.stop.some((x) => x.id === c.id)).map((c) => c.name);
     if (added.length) ctx.log.warn(`running now, so stopped for the restore as well: ${added.join(", ")}`);
     return await executeRestore({ ...ctx, version }, plan, ready);
   } finally {
     lock.release();
   }
+}
+
+/** The snapshot ids of the requested point, as one string ("" when it is not there). */
+function snapshotsOf(request: RestoreRequest, points: RestorePoints): string {
+  const p = [...points.points, ...points.undoPoints].find(
+    (x) => x.key === request.point && x.host === request.host,
+  );
+  if (!p) return "";
+  const ids = [p.recipe, p.networks, ...p.volumes, ...p.binds, ...(p.dumps ?? [])].flatMap((r) =>
+    r ? [r.id] : [],
+  );
+  return ids.sort().join(",");
 }
