@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { AppError, UsageError } from "../core/errors.ts";
 import { openRepository } from "../core/repository/open.ts";
+import { forgetWhatItDeletes } from "../core/repository/snapshot-ledger.ts";
 import { needs } from "./_context.ts";
 import { configArgs, logArgs } from "./_shared.ts";
 
@@ -21,7 +22,11 @@ export default defineCommand({
       );
     const ctx = needs(args, "reader");
     await openRepository(ctx, "connect");
-    const status = await ctx.kopia.passthrough(kopiaArgs, { signal: ctx.lifecycle.signal });
+    const run = () => ctx.kopia.passthrough(kopiaArgs, { signal: ctx.lifecycle.signal });
+    // Snapshots deleted by hand here are deletions, not losses: the snapshot ledger is told.
+    const status = ["snapshot", "manifest"].includes(kopiaArgs[0] ?? "")
+      ? await forgetWhatItDeletes(ctx.kopia, ctx.paths.stateDir, run)
+      : await run();
     if (status !== 0) throw new AppError("process_failed", `kopia exited with code ${status}`);
   },
 });

@@ -223,6 +223,38 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     expect((await cli("snapshots", "delete", "--run", oldest, "--yes")).exitCode).toBe(0);
     const afterDelete = await cli("repo", "sync");
     expect({ exit: afterDelete.exitCode, stderr: afterDelete.stderr }).toMatchObject({ exit: 0 });
+    // By hand through kopi-docka's own kopia command: a deletion too.
+    const kd = (...a: string[]) => runCli(["kopia", "--config", config, "--", ...a], { env });
+    const volumeSnapshots = async () =>
+      (
+        JSON.parse((await kd("snapshot", "list", "--json", "--all")).stdout) as {
+          id: string;
+          tags?: Record<string, string>;
+        }[]
+      )
+        .filter((m) => m.tags?.["tag:unit"] === name && m.tags?.["tag:type"] === "volume")
+        .map((m) => m.id);
+    const [one, two] = await volumeSnapshots();
+    expect((await kd("snapshot", "delete", one as string, "--delete")).exitCode).toBe(0);
+    const afterHand = await cli("repo", "sync");
+    expect({ exit: afterHand.exitCode, stderr: afterHand.stderr }).toMatchObject({ exit: 0 });
+    // With kopia itself, behind kopi-docka's back: refused until the person says so.
+    await run(
+      [
+        "kopia",
+        "--config-file",
+        join(dir.path, "state", "kopia", "repository.config"),
+        "snapshot",
+        "delete",
+        two as string,
+        "--delete",
+      ],
+      { env: { KOPIA_PASSWORD: readFileSync(join(dir.path, "repository.password"), "utf8").trim() } },
+    );
+    await syncRefused("were in the repository at the last check and are gone");
+    const accepted = await cli("repo", "sync", "--accept-deleted");
+    expect({ exit: accepted.exitCode, stderr: accepted.stderr }).toMatchObject({ exit: 0 });
+    expect((await cli("repo", "sync")).exitCode).toBe(0);
   }, 300_000);
 
   test("the primary gone: restore --repository replica:offsite brings the unit back, bytes equal", async () => {

@@ -110,6 +110,44 @@ export function forgetDeleted(
     );
 }
 
+/**
+ * Runs `fn`, a person's own kopia command, and takes what it deleted out of the ledger: deleted on
+ * purpose through kopi-docka (`kopi-docka kopia -- snapshot delete …`), not lost. Without a ledger,
+ * or when either listing fails, only `fn` runs.
+ */
+export async function forgetWhatItDeletes<T>(
+  kopia: Kopia,
+  stateDir: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const owner = { host: kopia.options.hostname, userName: kopia.options.username };
+  const keys = async () => ledgerKeys(await kopia.snapshotList(), owner);
+  let before: string[] | undefined;
+  try {
+    before = readLedger(stateDir, owner) ? await keys() : undefined;
+  } catch {
+    before = undefined;
+  }
+  try {
+    return await fn();
+  } finally {
+    if (before) {
+      try {
+        const gone = new Set(vanishedKeys(before, await keys()));
+        const known = readLedger(stateDir, owner);
+        if (gone.size && known)
+          writeLedger(
+            stateDir,
+            owner,
+            known.filter((k) => !gone.has(k)),
+          );
+      } catch {
+        // the next check names what is missing, and --accept-deleted records it
+      }
+    }
+  }
+}
+
 export const ACCEPT =
   "`kopi-docka repo sync --accept-deleted` (or `repo maintenance --full --accept-deleted`)";
 
