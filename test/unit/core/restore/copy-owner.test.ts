@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { COPY_OF_LABEL } from "../../../../src/core/restore/copy-owner.ts";
 import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
-import { emptyState, manifest, recipe, request, unitBackup } from "./fixtures.ts";
+import { emptyState, recipe, request, unitBackup } from "./fixtures.ts";
 
 // The recipe's volume shop_db is compose key "db" of project shop: a copy --as NAME names it NAME_db.
 const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
@@ -58,17 +58,9 @@ describe("planRestore --as: a copy writes only into what a copy of this unit mad
   });
 
   test("a copy whose --target-dir puts a bind onto the original's own path: refused", () => {
-    const base = {
-      unit: "shop",
-      backup_id: "r1-shop",
-      run_id: "r1",
-      backup_scope: "standard",
-      timestamp: "2026-01-01T10:00:00Z",
-    };
-    const withBind = groupRestorePoints([
-      manifest({ ...base, type: "recipe" }),
-      manifest({ ...base, type: "bind", bind_source: "/srv/shop/uploads" }),
-    ]);
+    const withBind = groupRestorePoints(
+      unitBackup("shop", "r1", "2026-01-01T10:00:00Z", [], { binds: ["/srv/shop/uploads"] }),
+    );
     const r = recipe({
       workingDir: "/srv/shop",
       bindMounts: [{ source: "/srv/shop/uploads", targets: [], kind: "directory" }],

@@ -25,7 +25,7 @@ export function unitBackup(
   run: string,
   timestamp: string,
   volumes: string[],
-  o: { host?: string; scope?: string; incompleteVolume?: string } = {},
+  o: { host?: string; scope?: string; incompleteVolume?: string; binds?: string[] } = {},
 ): SnapshotManifest[] {
   const base = {
     unit,
@@ -46,6 +46,7 @@ export function unitBackup(
         { ...o, incomplete: v === o.incompleteVolume ? "canceled" : undefined },
       ),
     ),
+    ...(o.binds ?? []).map((b) => manifest({ ...base, type: "bind", bind_source: b }, o)),
   ];
 }
 
