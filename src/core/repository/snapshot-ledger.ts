@@ -83,67 +83,72 @@ export function writeLedger(stateDir: string, owner: LedgerOwner, keys: readonly
   writeFileAtomic(ledgerFile(stateDir), `${JSON.stringify(body, null, 1)}\n`, 0o600);
 }
 
+/** Whose snapshots a kopia connection records: its host and user names. */
+export const ownerOf = (kopia: Pick<Kopia, "options">): LedgerOwner => ({
+  host: kopia.options.hostname,
+  userName: kopia.options.username,
+});
+
 /**
- * Takes the snapshots among `manifests` whose id is in `ids` out of the ledger: called before
- * kopi-docka deletes them, so that their absence is known to be ours. No ledger yet: nothing to do.
+ * Takes `keys` out of the ledger: snapshots kopi-docka deletes, whose absence is then known to be
+ * deliberate. No ledger, or an unreadable one, is left as it is (the next check fails closed on it).
  */
+function forgetKeys(stateDir: string, owner: LedgerOwner, keys: ReadonlySet<string>): void {
+  let known: string[] | undefined;
+  try {
+    known = readLedger(stateDir, owner);
+  } catch {
+    return;
+  }
+  if (known && keys.size > 0)
+    writeLedger(
+      stateDir,
+      owner,
+      known.filter((k) => !keys.has(k)),
+    );
+}
+
+/** Before kopi-docka deletes the snapshots among `manifests` whose id is in `ids`: they are forgotten. */
 export function forgetDeleted(
   stateDir: string,
   manifests: readonly SnapshotManifest[],
   ids: readonly string[],
   owner: LedgerOwner,
 ): void {
-  const known = readLedger(stateDir, owner);
-  if (!known) return;
   const wanted = new Set(ids);
-  const going = new Set(
-    ledgerKeys(
-      manifests.filter((m) => wanted.has(m.id)),
-      owner,
+  forgetKeys(
+    stateDir,
+    owner,
+    new Set(
+      ledgerKeys(
+        manifests.filter((m) => wanted.has(m.id)),
+        owner,
+      ),
     ),
   );
-  if (going.size > 0)
-    writeLedger(
-      stateDir,
-      owner,
-      known.filter((k) => !going.has(k)),
-    );
 }
 
 /**
- * Runs `fn`, a person's own kopia command, and takes what it deleted out of the ledger: deleted on
- * purpose through kopi-docka (`kopi-docka kopia -- snapshot delete …`), not lost. Without a ledger,
- * or when either listing fails, only `fn` runs.
+ * Runs `fn`, a person's own kopia command, and forgets what it deleted: deleted on purpose through
+ * kopi-docka (`kopi-docka kopia -- snapshot delete …`), not lost. Without a ledger, or when a listing
+ * fails, only `fn` runs.
  */
 export async function forgetWhatItDeletes<T>(
   kopia: Kopia,
   stateDir: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const owner = { host: kopia.options.hostname, userName: kopia.options.username };
+  const owner = ownerOf(kopia);
   const keys = async () => ledgerKeys(await kopia.snapshotList(), owner);
-  let before: string[] | undefined;
-  try {
-    before = readLedger(stateDir, owner) ? await keys() : undefined;
-  } catch {
-    before = undefined;
-  }
+  const before = await (async () => (readLedger(stateDir, owner) ? await keys() : undefined))().catch(
+    () => undefined,
+  );
   try {
     return await fn();
   } finally {
     if (before) {
-      try {
-        const gone = new Set(vanishedKeys(before, await keys()));
-        const known = readLedger(stateDir, owner);
-        if (gone.size && known)
-          writeLedger(
-            stateDir,
-            owner,
-            known.filter((k) => !gone.has(k)),
-          );
-      } catch {
-        // the next check names what is missing, and --accept-deleted records it
-      }
+      const after = await keys().catch(() => undefined);
+      if (after) forgetKeys(stateDir, owner, new Set(vanishedKeys(before, after)));
     }
   }
 }
@@ -160,7 +165,7 @@ export async function checkNothingVanished(
   stateDir: string,
   o: { untouched: string; accept?: boolean; signal?: AbortSignal },
 ): Promise<void> {
-  const owner = { host: kopia.options.hostname, userName: kopia.options.username };
+  const owner = ownerOf(kopia);
   const known = o.accept ? undefined : readLedger(stateDir, owner);
   const now = ledgerKeys(await kopia.snapshotList({ signal: o.signal }), owner);
   const gone = known ? vanishedKeys(known, now) : [];

@@ -8,7 +8,7 @@ import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
-import { forgetDeleted } from "../repository/snapshot-ledger.ts";
+import { forgetDeleted, ownerOf } from "../repository/snapshot-ledger.ts";
 import { type ManagedPoint, managedPoints } from "./groups.ts";
 import {
   type DeletePlan,
@@ -53,8 +53,7 @@ async function deleteSnapshots(
   ids: readonly string[],
 ): Promise<void> {
   if (ids.length === 0) return;
-  const o = ctx.kopia.options;
-  forgetDeleted(ctx.paths.stateDir, manifests, ids, { host: o.hostname, userName: o.username });
+  forgetDeleted(ctx.paths.stateDir, manifests, ids, ownerOf(ctx.kopia));
   await ctx.kopia.snapshotDelete(ids, { signal: ctx.lifecycle.signal });
 }
 

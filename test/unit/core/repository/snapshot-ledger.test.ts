@@ -146,6 +146,14 @@ describe("checkNothingVanished", () => {
     expect(JSON.parse(readFileSync(ledgerFile(h.stateDir), "utf8")).snapshots).toHaveLength(1);
   });
 
+  test("forgetting with an unreadable ledger leaves it for the next check to refuse (a delete is not blocked)", () => {
+    const h = host([]);
+    writeLedger(h.stateDir, OWNER, []);
+    writeFileSync(ledgerFile(h.stateDir), "{broken");
+    forgetDeleted(h.stateDir, [b1], ["k1"], OWNER);
+    expect(readFileSync(ledgerFile(h.stateDir), "utf8")).toBe("{broken");
+  });
+
   test("forgetting without a ledger writes none", () => {
     const h = host([]);
     forgetDeleted(h.stateDir, [b1], ["k1"], OWNER);
