@@ -356,6 +356,24 @@ ${extra}`;
       }
     });
 
+    test("one target that cannot be resolved (its variable unset under the timer): every other target still gets the failure", async () => {
+      const cfg = writeTestConfig(
+        join(kd),
+        `${configText()}\n[[alerts.notify]]\nurl = "ntfy://127.0.0.1:1/\${KD_TOPIC_NOT_SET}"\nlevel = "always"\n`,
+      );
+      try {
+        reset();
+        const r = await backup([refusing], cfg);
+        expect(r.exitCode).toBe(1); // its only unit failed
+        expect(r.stderr).toContain("${KD_TOPIC_NOT_SET} is not set in the environment");
+        expect(hooks().map((h) => JSON.parse(h.body).event)).toEqual(["run"]);
+        expect(lastJson().body).toContain(refusing);
+        expect(smtp.mails.at(-1)?.data).toContain(refusing);
+      } finally {
+        writeTestConfig(kd, configText());
+      }
+    });
+
     test("container that cannot start again (exit 4): an URGENT report to every target", async () => {
       const name = uniqueName("kdtal-down");
       const src = join(dir.path, "bindsrc");

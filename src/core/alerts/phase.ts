@@ -11,7 +11,7 @@ import { maskUrl, scrub } from "./mask.ts";
 import { type Message, missedMessage, preflightMessage, runMessage } from "./message.ts";
 import { renderMetrics, writeTextfile } from "./metrics.ts";
 import { pingRequest } from "./ping.ts";
-import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
+import { processSecrets, resolveEachTarget, resolvePingUrl, type SecretSource } from "./resolve.ts";
 import { type SendOptions, type SendResult, sendAll, sendOptions } from "./send.ts";
 import type { Target } from "./target.ts";
 
@@ -60,18 +60,14 @@ export function createAlertPhase(d: AlertDeps) {
   const now = () => d.now?.() ?? new Date();
   const secrets = d.secrets ?? processSecrets();
   let pingUrl: string | undefined;
-  let targets: Target[] = [];
   const problems: string[] = [];
   try {
     pingUrl = resolvePingUrl(d.config.alerts, secrets);
   } catch (e) {
     problems.push(errorMessage(e));
   }
-  try {
-    targets = resolveTargets(d.config.alerts, secrets, d.hostname);
-  } catch (e) {
-    problems.push(errorMessage(e));
-  }
+  const { targets, problems: broken } = resolveEachTarget(d.config.alerts, secrets, d.hostname);
+  problems.push(...broken);
   let options: SendOptions = { timeoutMs: d.config.alerts.timeout * 1000 };
   try {
     options = sendOptions(d.config);
@@ -113,7 +109,9 @@ export function createAlertPhase(d: AlertDeps) {
       return { ages, units: [], results: [] };
     }
     const results = await send("missed-backup alert", missedMessage(d.hostname, episodes.fresh));
-    episodes.commit(results.length === 0 || results.some((r) => r.ok));
+    // Sent once it reached someone; with no target configured at all nobody can be told. A target
+    // that could not be resolved keeps the episode open, to be alerted once it is fixed.
+    episodes.commit(results.some((r) => r.ok) || (results.length === 0 && broken.length === 0));
     return { ages, units: episodes.fresh.map((a) => a.unit), results };
   }
 

@@ -63,6 +63,27 @@ export function resolveTargets(alerts: AlertsConfig, src: SecretSource, hostname
   return alerts.notify.map((entry) => parseTarget(entryUrl(entry, src), entry.level, hostname));
 }
 
+/**
+ * Each target on its own: the ones that resolve, and what is wrong with the others. A run's alert
+ * goes to every target that works; one broken entry (a variable unset under the timer) must not
+ * silence the rest.
+ */
+export function resolveEachTarget(
+  alerts: AlertsConfig,
+  src: SecretSource,
+  hostname?: string,
+): { targets: Target[]; problems: string[] } {
+  const out: { targets: Target[]; problems: string[] } = { targets: [], problems: [] };
+  for (const entry of alerts.notify) {
+    try {
+      out.targets.push(parseTarget(entryUrl(entry, src), entry.level, hostname));
+    } catch (e) {
+      out.problems.push(errorMessage(e));
+    }
+  }
+  return out;
+}
+
 /** The heartbeat URL with variables expanded, or undefined when none is set. */
 export function resolvePingUrl(alerts: AlertsConfig, src: SecretSource): string | undefined {
   if (!alerts.ping_url) return undefined;
