@@ -15,6 +15,9 @@ export function maskUrl(url: string): string {
   const rest = m[3] ?? "";
   if (HOSTLESS.has(scheme)) return `${scheme}://***`;
   const at = authority.lastIndexOf("@");
+  // No `@` in the authority, yet one later, or a `:` not followed by a port: user info cut short by a
+  // `/`, `?` or `#` in an unencoded password. What looks like the host is part of the secret.
+  if (at < 0 && (rest.includes("@") || !/^[^:]*(:\d*)?$/.test(authority))) return `${scheme}://***`;
   const host = at >= 0 ? authority.slice(at + 1) : authority;
   const user = at >= 0 ? authority.slice(0, at).split(":")[0] : "";
   const who = user ? `${decodeSafe(user)}:***@` : "";

@@ -29,6 +29,14 @@ describe("notification URLs", () => {
     expect(maskUrl(url)).toBe(label);
   });
 
+  test.each([
+    ["mailtos://me:s3cr/etPW@smtp.example.org?to=ops@example.org"],
+    ["ntfys://u:pa?ss@ntfy.example/topic"],
+    ["json://u:pw#x@hook.example/in"],
+  ])("a password with an unencoded / ? or #: nothing of it shown (%#)", (url) => {
+    expect(maskUrl(url)).toBe(`${url.split(":")[0]}://***`);
+  });
+
   test("auth goes in headers: ntfy token, gotify key, basic user info", () => {
     expect(http("ntfys://n.example/t?token=tk_1").headers.Authorization).toBe("Bearer tk_1");
     expect(http("gotify://g.example/KEY").headers["X-Gotify-Key"]).toBe("KEY");
