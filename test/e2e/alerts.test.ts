@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -371,6 +372,21 @@ ${extra}`;
         expect(smtp.mails.at(-1)?.data).toContain(refusing);
       } finally {
         writeTestConfig(kd, configText());
+      }
+    });
+
+    test("a lock file that cannot be used (a directory in its place): exit 11 and an alert; nobody else would say so", async () => {
+      const lock = join(kd, "kopi-docka.lock");
+      mkdirSync(lock);
+      try {
+        reset();
+        const r = await backup([ok]);
+        expect(r.exitCode).toBe(11);
+        expect(lastJson().body).toContain(`cannot use the lock file ${lock}`);
+        expect(lastJson().title).toContain("backup NOT started (the lock file cannot be used)");
+        expect(smtp.mails.at(-1)?.data).toContain("no backup was made and no container was stopped");
+      } finally {
+        rmdirSync(lock);
       }
     });
 

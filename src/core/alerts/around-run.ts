@@ -1,7 +1,9 @@
 import type { RunRecord } from "../backup/result.ts";
 import { readRunRecords } from "../backup/run-records.ts";
+import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
+import { LockHeldError } from "../lock/acquire.ts";
 import { exitStatusForSignal, type Lifecycle, PRIORITY } from "../safe-exit.ts";
 import { type AlertDeps, createAlertPhase } from "./phase.ts";
 
@@ -10,7 +12,20 @@ import { type AlertDeps, createAlertPhase } from "./phase.ts";
  * `config` error met during the run (the password file gone) is reported: the config was read, its
  * targets are known, and the timer's run at 02:00 has nobody at the keyboard.
  */
-const LOCAL_ONLY = new Set(["usage", "locked", "not_root", "interrupted"]);
+const LOCAL_ONLY = new Set(["usage", "not_root", "interrupted"]);
+
+/**
+ * What a run that ended without a record reports: typed errors but the local ones and a lock another
+ * run holds (that run reports itself); anything else (a full disk under the run records, a lock file
+ * that cannot be used) is a failure nobody would hear of otherwise.
+ */
+function reportable(e: unknown): AppError | undefined {
+  if (e === undefined || e instanceof LockHeldError) return undefined;
+  if (e instanceof AppError) return LOCAL_ONLY.has(e.code) ? undefined : e;
+  return new AppError("backup_failed", `the backup run ended with an unexpected error: ${errorMessage(e)}`, {
+    hint: "see the journal: journalctl -u kopi-docka-backup.service; then kopi-docka history",
+  });
+}
 
 export interface AroundRunDeps extends AlertDeps {
   lifecycle: Lifecycle;
@@ -51,7 +66,7 @@ export async function runWithAlerts(d: AroundRunDeps, backup: () => Promise<RunR
     const outcome = record ? d.outcomeError(record) : error;
     const report = await phase.afterRun({
       record,
-      error: !record && error instanceof AppError && !LOCAL_ONLY.has(error.code) ? error : undefined,
+      error: record ? undefined : reportable(error),
       exitCode: outcome ? d.exitCodeFor(outcome) : 0,
       countSnapshots: record
         ? async () => (await d.kopia.snapshotList()).filter((m) => m.source.host === d.hostname).length

@@ -118,17 +118,33 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
   };
 }
 
-/** The run ended before any container was stopped (repository unreachable, wrong password). */
+/** Why a run that left no record did not back up, as the title says it. */
+const NOT_STARTED: Partial<Record<AppError["code"], string>> = {
+  repository_auth: "wrong repository password",
+  config: "configuration problem",
+  locked: "the lock file cannot be used",
+};
+
+/**
+ * The run ended without a record: before any container was stopped (repository unreachable, wrong
+ * password, lock file unusable), or with an unexpected error (`backup_failed`), whose run may have
+ * stopped and started containers; `kopi-docka recover` restarts any a dead run left stopped.
+ */
 export function preflightMessage(hostname: string, error: AppError, exitCode: number): Message {
+  const unexpected = error.code === "backup_failed";
   const lines = [
-    `host ${hostname}: no backup was made and no container was stopped.`,
+    unexpected
+      ? `host ${hostname}: the backup run failed and left no run record.`
+      : `host ${hostname}: no backup was made and no container was stopped.`,
     error.message,
     ...(error.hint ? [`next: ${error.hint}`] : []),
   ];
   return {
     event: "preflight",
     severity: "failure",
-    title: `kopi-docka ${hostname}: backup NOT started (${error.code === "repository_auth" ? "wrong repository password" : error.code === "config" ? "configuration problem" : "repository unreachable"})`,
+    title: unexpected
+      ? `kopi-docka ${hostname}: backup FAILED (unexpected error)`
+      : `kopi-docka ${hostname}: backup NOT started (${NOT_STARTED[error.code] ?? "repository unreachable"})`,
     body: lines.join("\n"),
     data: { hostname, code: error.code, exitCode, message: error.message, hint: error.hint ?? null },
   };

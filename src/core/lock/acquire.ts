@@ -88,9 +88,12 @@ function handleFor(file: string, mine: LockInfo, stale: LockInfo | undefined): L
   return stale ? { release, tookOverFrom: stale } : { release };
 }
 
+/** The lock is another run's: that run reports for itself. Any other `locked` (the lock file unusable) is news. */
+export class LockHeldError extends AppError {}
+
 function lockedError(file: string, h: LockInfo): AppError {
   const uncheckable = holderUncheckable(h);
-  return new AppError("locked", `another kopi-docka run holds the lock ${file}: ${describeHolder(h)}`, {
+  return new LockHeldError("locked", `another kopi-docka run holds the lock ${file}: ${describeHolder(h)}`, {
     hint: uncheckable
       ? `${uncheckable}: if no kopi-docka runs there, remove ${file}; else wait for it, or pass --wait`
       : "wait for it, or pass --wait",
