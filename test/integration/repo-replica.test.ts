@@ -120,6 +120,13 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     expect(r.results).toEqual([expect.objectContaining({ name: "shared", status: "failed" })]);
     expect(r.results[0].error).toContain("replica shared at s3://kdt-shared/shared/");
     expect(r.results[0].error).toContain("holds 1 object(s) that are not this repository");
+    // kopia left its format blob there, so its own --must-exist check passes now: the next night's
+    // sync must still refuse, or its --delete removes the other object.
+    const again = await sync("shared");
+    expect(again.exit).toBe(3);
+    expect(again.results[0].error).toContain("that are not this repository; nothing was copied or deleted");
+    const after = await (await fetch(`http://127.0.0.1:${s3.port}/kdt-shared?list-type=2`)).text();
+    expect(after).toContain("<Key>shared/report.csv</Key>");
   }, 120_000);
 
   test("a filesystem replica whose copy vanished after a first sync fails; no new copy is made", async () => {

@@ -60,7 +60,26 @@ export interface FirstSync {
   where: string;
   storage: string[];
   env: Record<string, string>;
+  stateDir: string;
   signal?: AbortSignal;
+}
+
+/**
+ * `<state_dir>/replicas/<name>/refused.json`: this location was refused for holding other data. kopia
+ * left its format blob there, so its own `--must-exist` check passes from then on: the refusal must
+ * be remembered, or the next sync's `--delete` removes everything else under it.
+ */
+export function refusedMarker(stateDir: string, name: string): string {
+  return join(stateDir, "replicas", name, "refused.json");
+}
+
+function wasRefused(stateDir: string, name: string, where: string): boolean {
+  try {
+    const marker: unknown = JSON.parse(readFileSync(refusedMarker(stateDir, name), "utf8"));
+    return !isRecord(marker) || marker.location === where;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ENOENT"; // unreadable: fail closed
+  }
 }
 
 /**
@@ -71,6 +90,7 @@ export interface FirstSync {
  * location keeps that one object.
  */
 export async function checkFirstSync(f: FirstSync): Promise<void> {
+  if (wasRefused(f.stateDir, f.name, f.where)) throw foreignLocation(f, undefined);
   const dryRun = (extra: string[]) =>
     f.kopia.run(["repository", "sync-to", ...f.storage, "--dry-run", "--delete", "--no-progress", ...extra], {
       env: f.env,
@@ -85,11 +105,21 @@ export async function checkFirstSync(f: FirstSync): Promise<void> {
   if (r.exitCode !== 0) throw failure(r);
   const count = blobsToDelete(r.stderr);
   if (count === 0) return;
-  throw new AppError(
+  mkdirSync(join(f.stateDir, "replicas", f.name), { recursive: true, mode: 0o700 });
+  writeFileAtomic(
+    refusedMarker(f.stateDir, f.name),
+    `${JSON.stringify({ location: f.where, objects: count ?? null, at: new Date().toISOString() })}\n`,
+    0o600,
+  );
+  throw foreignLocation(f, count);
+}
+
+function foreignLocation(f: FirstSync, count: number | undefined): AppError {
+  return new AppError(
     "repository",
     `replica ${f.name} at ${f.where} holds ${count === undefined ? "data" : `${count} object(s)`} that are not this repository; nothing was copied or deleted`,
     {
-      hint: `a replica's location must be empty or hold this repository: point replica ${f.name} at an empty bucket, prefix or directory (kopia's check left its format blob "kopia.repository" there)`,
+      hint: `a replica's location must be empty or hold this repository: point replica ${f.name} at an empty bucket, prefix or directory (kopia's check left its format blob "kopia.repository" there); once that location is empty, delete ${refusedMarker(f.stateDir, f.name)}`,
     },
   );
 }

@@ -92,6 +92,7 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
         where,
         storage: argv,
         env: secrets.env,
+        stateDir: d.paths.stateDir,
         signal: d.signal,
       });
     }

@@ -131,6 +131,22 @@ describe("syncReplicas: the first sync to a location", () => {
     expect(existsSync(h.marker)).toBe(false);
   });
 
+  test("refused once, refused again: kopia's --must-exist now passes on the format blob it left, yet nothing is copied or deleted", async () => {
+    const first = new FakeRunner([...intact(), probeOurs(1), countDeletes(3)]);
+    const h = host(first, "s3");
+    expect((await syncReplicas(h.deps))[0]?.status).toBe("failed");
+    const again = new FakeRunner([...intact()]);
+    const [r] = await syncReplicas({
+      ...h.deps,
+      runner: again,
+      kopia: createKopia(again, h.deps.kopia.options),
+    });
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain("holds data that are not this repository; nothing was copied or deleted");
+    expect(again.remaining).toBe(0);
+    expect(again.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
+  });
+
   test("a dry run whose summary cannot be read is refused too (fail closed)", async () => {
     const runner = new FakeRunner([
       ...intact(),
