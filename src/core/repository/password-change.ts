@@ -9,6 +9,8 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
+import { dirname } from "node:path";
+import { fsyncDir } from "../durable.ts";
 import { AppError } from "../errors.ts";
 import { passwordFileTooOpen } from "../kopia/password.ts";
 import { type OpenDeps, openRepository } from "./open.ts";
@@ -39,6 +41,9 @@ export async function changePassword(
   const old = d.kopia.options.password();
   if (next === old) throw new AppError("usage", "the new password is the current one");
   writeDurably(pending, `${next}\n`);
+  // The pending file's name is durable before kopia changes the repository: after a power loss the
+  // new password is on disk, as the message about an unfinished change says.
+  fsyncDir(dirname(pending));
   try {
     await d.kopia.run(["repository", "change-password"], {
       env: { KOPIA_NEW_PASSWORD: next },
@@ -58,6 +63,12 @@ export async function changePassword(
     });
     rmSync(pending, { force: true });
     throw new AppError("repository", `could not replace ${file}; the password was not changed`, { cause: e });
+  }
+  // The rename made durable. kopia and the file agree already: a failure here changes nothing.
+  try {
+    fsyncDir(dirname(file));
+  } catch {
+    // the rename reaches the disk with the next journal commit
   }
   return { file };
 }
