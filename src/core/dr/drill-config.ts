@@ -13,7 +13,8 @@ export interface DrillFiles {
 /**
  * The config a drill runs with: the bundle's own, with every path moved under `dir` (state, cache,
  * lock, restore dir, the password and each carried file), another snapshot identity (`<host>-drill`,
- * so nothing is ever recorded as the old host), and nothing that reaches outside: no hooks, no
+ * so nothing is ever recorded as the old host; on a repository server the old host's own, the only
+ * user the server knows), and nothing that reaches outside: no hooks, no
  * notifications, no metrics file, no schedule, no pinned kopia binary. Pure.
  */
 export function drillConfig(configText: string, m: BundleManifest, dir: string): DrillFiles {
@@ -30,10 +31,15 @@ export function drillConfig(configText: string, m: BundleManifest, dir: string):
   };
   const replaced = replace(parse(configText), "");
   const config: Record<string, unknown> = isRecord(replaced) ? replaced : {};
+  const repository = isRecord(config.repository) ? config.repository : {};
+  // A repository server logs in as kopi-docka@<hostname>: only the old host's user exists there, and
+  // the drill's connection is read-only, so nothing is recorded under it.
+  const server = repository.backend === "server";
+  const own = typeof repository.hostname === "string" ? repository.hostname : m.host;
   config.repository = {
-    ...(isRecord(config.repository) ? config.repository : {}),
+    ...repository,
     password_file: writes[0]?.path,
-    hostname: `${m.host}-drill`.slice(0, 60),
+    hostname: server ? own : `${m.host}-drill`.slice(0, 60),
   };
   config.paths = {
     state_dir: join(dir, "state"),

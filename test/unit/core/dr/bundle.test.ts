@@ -116,6 +116,18 @@ describe("DR bundle", () => {
     ]);
   });
 
+  test("on a repository server the drill logs in as the old host's user, the only one the server knows", () => {
+    const m = bundleManifest(input);
+    const server = `[repository]\nbackend = "server"\nurl = "https://kopia.example:51515"\npassword_file = "/p"\n`;
+    const c = parse(drillConfig(server, m, "/tmp/d").configText) as Record<string, Record<string, unknown>>;
+    expect(c.repository?.hostname).toBe("old-host");
+    const pinned = parse(drillConfig(`${server}hostname = "web1"\n`, m, "/tmp/d").configText) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(pinned.repository?.hostname).toBe("web1");
+  });
+
   test("the drill's config moves every path under its own dir and drops hooks, alerts and metrics", () => {
     const text = `[repository]\npath = "/srv/repo"\npassword_file = "/p"\n[backup.hooks]\npre_restore = "/h"\n[alerts]\nca_file = "/etc/kd/it's ca.pem"\n[metrics]\ntextfile = "/m"\n`;
     const m = bundleManifest(input);
