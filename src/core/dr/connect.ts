@@ -1,5 +1,6 @@
 import type { RepositoryConfig } from "../../config/schema.ts";
 import type { Kopia } from "../kopia/kopia.ts";
+import type { Runner } from "../process/runner.ts";
 import { backendOf } from "../repository/backends/index.ts";
 import { resolveSecrets } from "../repository/secrets.ts";
 
@@ -11,9 +12,12 @@ import { resolveSecrets } from "../repository/secrets.ts";
 export async function connectReadOnly(
   kopia: Kopia,
   repo: RepositoryConfig,
-  environ: Record<string, string | undefined> = process.env,
+  o: { runner: Runner; environ?: Record<string, string | undefined> },
 ): Promise<void> {
   const backend = backendOf(repo);
-  const secrets = resolveSecrets(repo, backend, environ);
-  await kopia.connect([...backend.storageArgs(repo), "--readonly"], { env: secrets.env });
+  // A location named indirectly (a tailnet peer) is looked up first, as openRepository does: its host
+  // key is pinned under the address, not the name.
+  const where = (await backend.resolve?.(repo, { runner: o.runner, env: {} })) ?? repo;
+  const secrets = resolveSecrets(where, backend, o.environ ?? process.env);
+  await kopia.connect([...backend.storageArgs(where), "--readonly"], { env: secrets.env });
 }

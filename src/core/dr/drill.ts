@@ -145,7 +145,10 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       });
       mkdirSync(join(dir, "state", "kopia"), { recursive: true, mode: 0o700 });
       try {
-        await connectReadOnly(kopia, config.repository, { ...process.env, ...env });
+        await connectReadOnly(kopia, config.repository, {
+          runner: ctx.runner,
+          environ: { ...process.env, ...env },
+        });
       } catch (e) {
         if (e instanceof AppError && e.code === "repository_auth")
           throw new AppError(

@@ -76,7 +76,7 @@ export async function passwordOpens(
     username: KOPIA_USERNAME,
   });
   try {
-    await connectReadOnly(kopia, repo);
+    await connectReadOnly(kopia, repo, { runner });
     return true;
   } catch (e) {
     if (e instanceof AppError && e.code === "repository_auth") return false;

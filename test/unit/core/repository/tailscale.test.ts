@@ -3,6 +3,8 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exitCodeFor } from "../../../../src/cli.ts";
 import { parseConfigText } from "../../../../src/config/load.ts";
+import { connectReadOnly } from "../../../../src/core/dr/connect.ts";
+import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { backendOf } from "../../../../src/core/repository/backends/index.ts";
 import { findPeer, parsePing, pingArgv, STATUS_ARGV } from "../../../../src/core/repository/tailscale-cli.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
@@ -113,6 +115,40 @@ describe("the tailscale backend", () => {
         expect(exitCodeFor(err)).toBe(10);
         expect(String(err)).toContain(message);
       }
+    } finally {
+      process.env.PATH = oldPath;
+    }
+  });
+
+  test("a read-only connection (dr drill, setup's password test) reaches the peer by its address, as backups do", async () => {
+    const bin = join(dir.path, "tailscale");
+    writeFileSync(bin, "#!/bin/sh\nexit 99\n");
+    chmodSync(bin, 0o755);
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${dir.path}:${oldPath}`;
+    try {
+      const connect = (a: readonly string[]) => a.includes("connect");
+      const runner = new FakeRunner(
+        [
+          { argv: [...STATUS_ARGV], stdout: status },
+          { argv: connect, stdout: "" },
+        ],
+        [],
+      );
+      const kopia = createKopia(runner, {
+        configFile: join(dir.path, "k.config"),
+        cacheDir: join(dir.path, "cache"),
+        logDir: join(dir.path, "logs"),
+        password: () => "pw",
+        hostname: "h",
+        username: "kopi-docka",
+      });
+      for (const f of ["id", "kh"]) writeFileSync(join(dir.path, f), "x\n", { mode: 0o600 });
+      const here = { ...repo, key_file: join(dir.path, "id"), known_hosts_file: join(dir.path, "kh") };
+      await connectReadOnly(kopia, here as typeof repo, { runner, environ: {} });
+      const argv = runner.calls.find((c) => connect(c.argv))?.argv ?? [];
+      expect(argv.join(" ")).toContain("--host 100.101.102.103");
+      expect(argv).toContain("--readonly");
     } finally {
       process.env.PATH = oldPath;
     }
