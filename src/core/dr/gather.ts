@@ -46,21 +46,25 @@ export function gatherSecrets(config: unknown, passwordFile: string, environment
     if (value === undefined) warnings.push(`${key}: $${variable} is not set; its value is not in the bundle`);
     else env.push({ key, variable, value });
   }
-  for (const key of rcloneWithoutConfigFile(config))
+  for (const key of withoutOwnFile(config, "rclone", "config_file"))
     warnings.push(
       `${key}: rclone's own config (the remote and its credentials) is not in the bundle; set ${key}.config_file to it (\`rclone config file\` says where it is) and export again`,
+    );
+  for (const key of withoutOwnFile(config, "gcs", "credentials_file"))
+    warnings.push(
+      `${key}: Google's default credentials (the host's service account or gcloud login) are not in the bundle; set ${key}.credentials_file to a service account key file and export again`,
     );
   return { carried, env, warnings };
 }
 
-/** Keys of rclone repositories (the repository, replicas) that use rclone's default config file. */
-function rcloneWithoutConfigFile(config: unknown): string[] {
+/** Keys of `backend` repositories (the repository, replicas) whose credentials are not a file of their own. */
+function withoutOwnFile(config: unknown, backend: string, fileKey: string): string[] {
   const c = isRecord(config) ? config : {};
   const replicas = Array.isArray(c.replicas) ? c.replicas : [];
   return [
     ["repository", c.repository] as const,
     ...replicas.map((r, i) => [`replicas.${i}`, r] as const),
-  ].flatMap(([key, r]) => (isRecord(r) && r.backend === "rclone" && !r.config_file ? [key] : []));
+  ].flatMap(([key, r]) => (isRecord(r) && r.backend === backend && !r[fileKey] ? [key] : []));
 }
 
 /** Each unit's newest complete restore point recorded by `host` (points come newest first). */

@@ -128,6 +128,13 @@ describe("DR bundle", () => {
     expect(pinned.repository?.hostname).toBe("web1");
   });
 
+  test("a GCS repository on Google's default credentials: the export says they are not carried", () => {
+    const g = gatherSecrets({ repository: { backend: "gcs", bucket: "b", password_file: "/p" } }, "/p", {});
+    expect(g.warnings).toEqual([
+      "repository: Google's default credentials (the host's service account or gcloud login) are not in the bundle; set repository.credentials_file to a service account key file and export again",
+    ]);
+  });
+
   test("the drill's config moves every path under its own dir and drops hooks, alerts and metrics", () => {
     const text = `[repository]\npath = "/srv/repo"\npassword_file = "/p"\n[backup.hooks]\npre_restore = "/h"\n[alerts]\nca_file = "/etc/kd/it's ca.pem"\n[metrics]\ntextfile = "/m"\n`;
     const m = bundleManifest(input);
