@@ -121,9 +121,10 @@ export function renderServiceUnit(o: ServiceUnitOptions): string {
   return `${UNIT_MARKER}
 [Unit]
 Description=${o.description ?? "kopi-docka cold backup of Docker workloads"}
-Wants=network-online.target
+# Wants, not Requires: a Docker whose unit has another name (snap's) must not keep every backup from
+# starting; the run itself checks that the daemon answers, and fails (alerting) when it does not.
+Wants=network-online.target docker.service
 After=network-online.target docker.service
-Requires=docker.service
 
 [Service]
 Type=oneshot

@@ -26,6 +26,10 @@ describe("systemd units", () => {
     expect(lines(unit)).toContain("Type=oneshot");
     expect(lines(unit)).toContain("TimeoutStopSec=900");
     expect(lines(unit)).toContain("TimeoutStartSec=infinity");
+    // Ordered after Docker, never bound to its unit's name (snap's is another).
+    expect(lines(unit)).toContain("Wants=network-online.target docker.service");
+    expect(lines(unit)).toContain("After=network-online.target docker.service");
+    expect(unit).not.toContain("Requires=");
   });
 
   test("max_cold_seconds gives the service a finite start timeout: ten units at the largest bound + 1 h", () => {
