@@ -83,6 +83,11 @@ export default defineCommand({
     }
     const withProgress = { ...ctx, progress: createRestoreProgress({ log: ctx.log }) };
     const result = await runRestore(withProgress, ready, points, VERSION);
+    // Written into the replica: the next sync from the primary (`--delete`) removes it there.
+    if (result.undoPoint && args.repository?.startsWith("replica:"))
+      ctx.log.warn(
+        `undo point ${result.undoPoint} is in ${args.repository} only: the next sync of the primary to it removes it; restore it from there first if you need it`,
+      );
     emit(args, result, renderResult);
   },
 });

@@ -284,5 +284,23 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
     expect(await inside()).toBe(before);
     expect(existsSync(join(dir.path, "repository"))).toBe(false); // nothing re-created in the primary's place
+    // Once more, over the data just restored: its undo point can only go into the replica, and is said
+    // to last only until the next sync of a primary to it.
+    const again = await cli(
+      "restore",
+      "--repository",
+      "replica:offsite",
+      "--unit",
+      name,
+      "--latest",
+      "--yes",
+    );
+    expect({ exit: again.exitCode, stderr: again.exitCode ? again.stderr : "" }).toEqual({
+      exit: 0,
+      stderr: "",
+    });
+    expect(again.stderr).toContain(
+      "is in replica:offsite only: the next sync of the primary to it removes it",
+    );
   }, 180_000);
 });
