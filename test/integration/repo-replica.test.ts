@@ -271,30 +271,15 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     await run(["docker", "volume", "rm", volume]);
     const primary = await cli("restore", "--unit", name, "--latest", "--yes");
     expect(primary.exitCode).toBe(10); // the primary is gone, and says so
-    const r = await cli(
-      "restore",
-      "--repository",
-      "replica:offsite",
-      "--unit",
-      name,
-      "--latest",
-      "--yes",
-      "--start",
-    );
+    const fromReplica = (...extra: string[]) =>
+      cli("restore", "--repository", "replica:offsite", "--unit", name, "--latest", "--yes", ...extra);
+    const r = await fromReplica("--start");
     expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
     expect(await inside()).toBe(before);
     expect(existsSync(join(dir.path, "repository"))).toBe(false); // nothing re-created in the primary's place
     // Once more, over the data just restored: its undo point can only go into the replica, and is said
     // to last only until the next sync of a primary to it.
-    const again = await cli(
-      "restore",
-      "--repository",
-      "replica:offsite",
-      "--unit",
-      name,
-      "--latest",
-      "--yes",
-    );
+    const again = await fromReplica();
     expect({ exit: again.exitCode, stderr: again.exitCode ? again.stderr : "" }).toEqual({
       exit: 0,
       stderr: "",

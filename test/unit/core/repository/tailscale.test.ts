@@ -17,6 +17,20 @@ const status = readFileSync(
 const dir = tempDir("kdt-tailscale-");
 afterAll(() => dir.remove());
 
+/** Runs `fn` with a `tailscale` on PATH for Bun.which to find; the fake runner answers for it. */
+async function withTailscaleOnPath(fn: () => Promise<void>): Promise<void> {
+  const bin = join(dir.path, "tailscale");
+  writeFileSync(bin, "#!/bin/sh\nexit 99\n");
+  chmodSync(bin, 0o755);
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${dir.path}:${oldPath}`;
+  try {
+    await fn();
+  } finally {
+    process.env.PATH = oldPath;
+  }
+}
+
 describe("tailscale status --json", () => {
   test("finds a peer by its MagicDNS name, with or without the dot, or by its first label", () => {
     const want = { name: "peer.tailnet-x.ts.net", address: "100.101.102.103", online: true };
@@ -83,13 +97,7 @@ describe("the tailscale backend", () => {
   });
 
   test("resolve: the peer's Tailscale IPv4 becomes the sftp host; offline and unknown are exit 10", async () => {
-    // Bun.which must find a `tailscale`; the fake runner answers for it (nothing is spawned).
-    const bin = join(dir.path, "tailscale");
-    writeFileSync(bin, "#!/bin/sh\nexit 99\n");
-    chmodSync(bin, 0o755);
-    const oldPath = process.env.PATH;
-    process.env.PATH = `${dir.path}:${oldPath}`;
-    try {
+    await withTailscaleOnPath(async () => {
       const runner = new FakeRunner([], [{ argv: [...STATUS_ARGV], stdout: status }]);
       const resolved = await b.resolve?.(repo, { runner, env: {} });
       if (!resolved) throw new Error("no resolve");
@@ -115,18 +123,11 @@ describe("the tailscale backend", () => {
         expect(exitCodeFor(err)).toBe(10);
         expect(String(err)).toContain(message);
       }
-    } finally {
-      process.env.PATH = oldPath;
-    }
+    });
   });
 
   test("a read-only connection (dr drill, setup's password test) reaches the peer by its address, as backups do", async () => {
-    const bin = join(dir.path, "tailscale");
-    writeFileSync(bin, "#!/bin/sh\nexit 99\n");
-    chmodSync(bin, 0o755);
-    const oldPath = process.env.PATH;
-    process.env.PATH = `${dir.path}:${oldPath}`;
-    try {
+    await withTailscaleOnPath(async () => {
       const connect = (a: readonly string[]) => a.includes("connect");
       const runner = new FakeRunner(
         [
@@ -149,8 +150,6 @@ describe("the tailscale backend", () => {
       const argv = runner.calls.find((c) => connect(c.argv))?.argv ?? [];
       expect(argv.join(" ")).toContain("--host 100.101.102.103");
       expect(argv).toContain("--readonly");
-    } finally {
-      process.env.PATH = oldPath;
-    }
+    });
   });
 });
