@@ -21,6 +21,18 @@ export function isAtOrUnder(path: string, prefix: string): boolean {
 }
 
 /**
+ * True when one path is the other or lies under it. `/` overlaps only itself: a mount of the host
+ * root is never taken as holding everything (a monitoring agent's, say).
+ */
+export function pathsOverlap(a: string, b: string): boolean {
+  const x = normalise(a);
+  const y = normalise(b);
+  if (x === y) return true;
+  if (x === "/" || y === "/") return false;
+  return isAtOrUnder(x, y) || isAtOrUnder(y, x);
+}
+
+/**
  * Why a bind-mount source is a host internal that is never backed up, or undefined when it is data.
  * The host root `/` is always skipped (it cannot be configured back in); the configured paths match
  * at or under; the configured base names match the last path component (e.g. `docker.sock`).

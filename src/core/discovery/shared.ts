@@ -1,3 +1,4 @@
+import { pathsOverlap } from "./bind-filter.ts";
 import type { Unit } from "./model.ts";
 
 /**
@@ -22,15 +23,8 @@ export function markShared(units: readonly Unit[]): void {
       if (hits.length) v.writtenByOthers = hits;
     }
     for (const b of u.bindMounts) {
-      const hits = who(others.filter((w) => w.m.type === "bind" && overlaps(w.m.source, b.source)));
+      const hits = who(others.filter((w) => w.m.type === "bind" && pathsOverlap(w.m.source, b.source)));
       if (hits.length) b.writtenByOthers = hits;
     }
   }
-}
-
-/** Equal, or one inside the other (`/` aside: everything is under it). */
-function overlaps(a: string, b: string): boolean {
-  if (a === "/" || b === "/") return false;
-  const under = (x: string, y: string) => x === y || x.startsWith(`${y}/`);
-  return under(a, b) || under(b, a);
 }

@@ -1,3 +1,4 @@
+import { pathsOverlap } from "../discovery/bind-filter.ts";
 import type { RestorePoint } from "./points.ts";
 import type { BindStep, ContainerState, CurrentState, VolumeStep } from "./types.ts";
 
@@ -38,17 +39,12 @@ export function copyOwnerRefusals(a: {
   }
   const originals = a.point.binds.map((b) => b.source);
   for (const b of a.binds) {
-    const hit = originals.find((o) => overlaps(b.path, o));
+    // An original bind of `/` (a forged point) holds every path: refused too.
+    const hit = originals.find((o) => o === "/" || pathsOverlap(b.path, o));
     if (hit)
       out.push(
         `bind ${b.from} would be restored to ${b.path}, onto the original's ${hit}: give the copy its own --target-dir`,
       );
   }
   return out;
-}
-
-/** Equal, or one inside the other. */
-function overlaps(a: string, b: string): boolean {
-  const under = (x: string, y: string) => x === y || x.startsWith(y.endsWith("/") ? y : `${y}/`);
-  return under(a, b) || under(b, a);
 }

@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import { pathsOverlap } from "../discovery/bind-filter.ts";
 import { unitNameOf } from "../discovery/labels.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
@@ -52,8 +53,13 @@ export function planRestore(
     ...binds.flatMap((b) => [b.path, ...(b.realPath ? [b.realPath] : [])]),
     ...targets.undo.map((u) => u.path),
   ];
+  // A container uses what is restored when it mounts a restored volume, or a bind at, under or above
+  // a restored path (not `/`): a bind directory is replaced by a rename, so one mounting a
+  // subdirectory would go on writing into the old tree, which is then deleted, and one mounting a
+  // parent would write into the old tree meanwhile.
   const uses = (c: ContainerState) =>
-    c.volumes.some((v) => touchedVolumes.has(v)) || c.binds.some((x) => overlapsAny(x, touchedPaths));
+    c.volumes.some((v) => touchedVolumes.has(v)) ||
+    c.binds.some((x) => touchedPaths.some((p) => pathsOverlap(x, p)));
   const stop = state.containers.filter((c) => c.running && uses(c)).map((c) => ({ id: c.id, name: c.name }));
   const undo = [
     ...volumes
@@ -238,15 +244,4 @@ function databaseServices(dumps: readonly DumpStep[], recipe: LoadedRecipe | und
   );
   if (services.some((s) => s === undefined || !DOCKER_NAME.test(s))) return undefined;
   return [...new Set(services as string[])];
-}
-
-/**
- * Whether a container's bind source is a restored path, under one, or above one (not `/`): a bind
- * directory is replaced by a rename, so one mounting a subdirectory would go on writing into the old
- * tree, which is then deleted, and one mounting a parent would write into the old tree meanwhile.
- */
-function overlapsAny(bind: string, restored: readonly string[]): boolean {
-  return restored.some(
-    (p) => bind === p || bind.startsWith(`${p}/`) || (bind !== "/" && p.startsWith(`${bind}/`)),
-  );
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { hostInternalReason, isAtOrUnder } from "../../../../src/core/discovery/bind-filter.ts";
+import { hostInternalReason, isAtOrUnder, pathsOverlap } from "../../../../src/core/discovery/bind-filter.ts";
 import {
   dependsOnFromYaml,
   type MountEntry,
@@ -80,4 +80,14 @@ test("host-internal bind filter: at or under a path, base names, / always", () =
   expect(hostInternalReason("/home/me/docker.sock", cfg)).toContain("docker.sock");
   expect(hostInternalReason("/srv/data", cfg)).toBeUndefined();
   expect(isAtOrUnder("/a/b", "/")).toBe(true);
+});
+
+test("pathsOverlap: equal, under or above; `/` only itself; a sibling with the same prefix is not", () => {
+  expect(pathsOverlap("/srv/app", "/srv/app/")).toBe(true);
+  expect(pathsOverlap("/srv/app/uploads", "/srv/app")).toBe(true);
+  expect(pathsOverlap("/srv", "/srv/app")).toBe(true);
+  expect(pathsOverlap("/srv/app", "/srv/application")).toBe(false);
+  expect(pathsOverlap("/", "/")).toBe(true);
+  expect(pathsOverlap("/", "/srv")).toBe(false);
+  expect(pathsOverlap("/srv", "/")).toBe(false);
 });
