@@ -6,39 +6,56 @@ import { readFileSync } from "node:fs";
  * tells two subvolumes of one filesystem from two filesystems; the superblock does, and a btrfs snapshot
  * can only be made on the superblock of its source (the kernel answers EXDEV otherwise).
  */
-export function filesystemOf(path: string, mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string {
-  let best: { point: string; device: string } | undefined;
-  for (const line of mountinfo.split("\n")) {
-    const fields = line.split(" ");
-    const device = fields[2];
-    const point = fields[4];
-    if (!device || !point) continue;
-    const mountPoint = decodeOctal(point);
-    // A later line at the same mount point is stacked on top of the earlier one: it wins (>=).
-    if (within(path, mountPoint) && (!best || mountPoint.length >= best.point.length))
-      best = { point: mountPoint, device };
-  }
-  if (!best) throw new Error(`no mount holds ${path}`);
-  return best.device;
+export function filesystemOf(path: string, mountinfo = readFileSync(MOUNTINFO, "utf8")): string {
+  const mounts = mountsOf(mountinfo);
+  const holder =
+    mounts[
+      holderIndex(
+        path,
+        mounts.map((m) => m.point),
+      )
+    ];
+  if (!holder) throw new Error(`no mount holds ${path}`);
+  return holder.device;
 }
 
 /** Every mount point in /proc/self/mountinfo, decoded. */
-export function mountPoints(mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string[] {
-  return mountinfo
-    .split("\n")
-    .map((line) => line.split(" ")[4])
-    .filter((p): p is string => Boolean(p))
-    .map(decodeOctal);
+export function mountPoints(mountinfo = readFileSync(MOUNTINFO, "utf8")): string[] {
+  return mountsOf(mountinfo).map((m) => m.point);
 }
 
 /** The mount point holding `path`: the longest of `points` that contains it. */
 export function mountPointOf(path: string, points: readonly string[]): string {
-  return points.filter((m) => within(path, m)).reduce((a, b) => (b.length > a.length ? b : a), "/");
+  return points[holderIndex(path, points)] ?? "/";
 }
 
 /** Mount points strictly inside `path`. */
 export function mountsInside(path: string, points: readonly string[]): string[] {
-  return points.filter((m) => m !== path && within(m, path) && path !== "/");
+  return path === "/" ? [] : points.filter((m) => m !== path && within(m, path));
+}
+
+const MOUNTINFO = "/proc/self/mountinfo";
+
+/** mountinfo's lines: the superblock's device ("major:minor") and the mount point, decoded. */
+function mountsOf(mountinfo: string): { device: string; point: string }[] {
+  return mountinfo.split("\n").flatMap((line) => {
+    const fields = line.split(" ");
+    const device = fields[2];
+    const point = fields[4];
+    return device && point ? [{ device, point: decodeOctal(point) }] : [];
+  });
+}
+
+/**
+ * Which of `points` holds `path`: the longest that contains it; of equal ones the later, stacked on
+ * top of the earlier (mountinfo lists mounts in the order they were made). -1 when none does.
+ */
+function holderIndex(path: string, points: readonly string[]): number {
+  let best = -1;
+  points.forEach((m, i) => {
+    if (within(path, m) && (best < 0 || m.length >= (points[best] ?? "").length)) best = i;
+  });
+  return best;
 }
 
 function within(path: string, mountPoint: string): boolean {

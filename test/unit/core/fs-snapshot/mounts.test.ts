@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { filesystemOf } from "../../../../src/core/fs-snapshot/mounts.ts";
+import {
+  filesystemOf,
+  mountPointOf,
+  mountPoints,
+  mountsInside,
+} from "../../../../src/core/fs-snapshot/mounts.ts";
 
 // Two btrfs filesystems (0:40 at /mnt, 0:52 mounted on it at /mnt/vol), a subvolume of the first
 // mounted again elsewhere (same superblock 0:40), and a mount point with a space in its name.
@@ -33,5 +38,20 @@ describe("filesystemOf", () => {
 
   test("reads this process's mounts by default", () => {
     expect(filesystemOf("/")).toMatch(/^\d+:\d+$/);
+  });
+});
+
+describe("mount points", () => {
+  const points = mountPoints(MOUNTINFO);
+  test("decoded, in mountinfo's order", () => {
+    expect(points).toEqual(["/", "/mnt", "/mnt/vol", "/srv/sub", "/srv/my data"]);
+  });
+  test("the one holding a path, and the ones inside it", () => {
+    expect(mountPointOf("/mnt/vol/x", points)).toBe("/mnt/vol");
+    expect(mountPointOf("/mnt/volume", points)).toBe("/mnt");
+    expect(mountPointOf("/etc", points)).toBe("/");
+    expect(mountsInside("/mnt", points)).toEqual(["/mnt/vol"]);
+    expect(mountsInside("/mnt/vol", points)).toEqual([]);
+    expect(mountsInside("/", points)).toEqual([]);
   });
 });
