@@ -51,20 +51,22 @@ export function planVolumes(
  * them: the person creates the volume, and a restore into an existing volume needs no options.
  */
 export function secretVolumeRefusals(volumes: readonly VolumeStep[]): string[] {
-  return volumes
-    .filter((v) => v.action === "create")
-    .filter(
-      (v) =>
-        Object.values(v.options).some(hasRedaction) ||
-        JSON.stringify(redactDeep(v.options)) !== JSON.stringify(v.options),
-    )
-    .map(
-      (v) =>
-        `volume ${v.name}: its driver options hold a secret, which kopi-docka never puts on a command line; ` +
-        `create it yourself (docker volume create --driver ${v.driver} ${Object.keys(v.options)
-          .map((k) => `--opt ${k}=…`)
-          .join(" ")} ${v.name}), then restore again`,
-    );
+  return volumes.filter(createsWithSecret).map(
+    (v) =>
+      `volume ${v.name}: its driver options hold a secret, which kopi-docka never puts on a command line; ` +
+      `create it yourself (docker volume create --driver ${v.driver} ${Object.keys(v.options)
+        .map((k) => `--opt ${k}=…`)
+        .join(" ")} ${v.name}), then restore again`,
+  );
+}
+
+/** A volume to create whose driver options hold a secret (redacted, or in plain text). */
+export function createsWithSecret(v: VolumeStep): boolean {
+  return (
+    v.action === "create" &&
+    (Object.values(v.options).some(hasRedaction) ||
+      JSON.stringify(redactDeep(v.options)) !== JSON.stringify(v.options))
+  );
 }
 
 /** The point's bind mounts; a single-file bind (the recipe says `kind: file`) stays a file. */

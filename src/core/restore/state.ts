@@ -173,9 +173,8 @@ const unique = (xs: string[]) => [...new Set(xs)];
 
 /** What is at a device path: nothing, an empty directory, one with data (unreadable counts), or else. */
 function deviceContent(path: string): NonNullable<CurrentState["devices"]>[string] {
-  const st = lstatSync(path, { throwIfNoEntry: false });
-  if (!st) return "missing";
-  if (!st.isDirectory()) return "other";
+  const kind = kindOf(path);
+  if (kind !== "directory") return kind === "missing" ? "missing" : "other";
   try {
     return readdirSync(path).length > 0 ? "data" : "empty";
   } catch {

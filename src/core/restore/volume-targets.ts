@@ -1,5 +1,5 @@
 import { volumeData } from "../discovery/volume-data.ts";
-import { secretVolumeRefusals } from "./plan-steps.ts";
+import { createsWithSecret } from "./plan-steps.ts";
 import type { CurrentState, RestorePlan, VolumeStep } from "./types.ts";
 
 export interface VolumeTargets {
@@ -26,7 +26,7 @@ export function volumeTargets(volumes: readonly VolumeStep[], state: CurrentStat
       if (why) refuse(v, `this host cannot restore into it: ${why}`);
       continue;
     }
-    if (secretVolumeRefusals([v]).length > 0) continue; // refused already, saying what to do
+    if (createsWithSecret(v)) continue; // refused already, saying what to do
     const data = volumeData({ driver: v.driver, options: v.options, mountpoint: "" }, state.hostInternal);
     if (data.kind === "not_protected") refuse(v, `this host cannot restore into it: ${data.reason}`);
     if (data.kind !== "device") continue;
