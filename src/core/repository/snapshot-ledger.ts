@@ -89,17 +89,21 @@ export const ownerOf = (kopia: Pick<Kopia, "options">): LedgerOwner => ({
   userName: kopia.options.username,
 });
 
+/** The ledger's keys, or undefined when there is none, or it cannot be read (the next check refuses on it). */
+function readLedgerQuietly(stateDir: string, owner: LedgerOwner): string[] | undefined {
+  try {
+    return readLedger(stateDir, owner);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Takes `keys` out of the ledger: snapshots kopi-docka deletes, whose absence is then known to be
- * deliberate. No ledger, or an unreadable one, is left as it is (the next check fails closed on it).
+ * deliberate. No ledger, or an unreadable one, is left as it is.
  */
 function forgetKeys(stateDir: string, owner: LedgerOwner, keys: ReadonlySet<string>): void {
-  let known: string[] | undefined;
-  try {
-    known = readLedger(stateDir, owner);
-  } catch {
-    return;
-  }
+  const known = readLedgerQuietly(stateDir, owner);
   if (known && keys.size > 0)
     writeLedger(
       stateDir,
@@ -140,9 +144,7 @@ export async function forgetWhatItDeletes<T>(
 ): Promise<T> {
   const owner = ownerOf(kopia);
   const keys = async () => ledgerKeys(await kopia.snapshotList(), owner);
-  const before = await (async () => (readLedger(stateDir, owner) ? await keys() : undefined))().catch(
-    () => undefined,
-  );
+  const before = readLedgerQuietly(stateDir, owner) ? await keys().catch(() => undefined) : undefined;
   try {
     return await fn();
   } finally {
