@@ -8,6 +8,21 @@ import { createBunRunner } from "../../src/core/process/runner.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
 
 /**
+ * The kopia wrapper on a scripted runner (a FakeRunner): its files under `dir`, password "pw",
+ * identity kopi-docka@`hostname`.
+ */
+export function kopiaOn(runner: Runner, dir: string, hostname = "h") {
+  return createKopia(runner, {
+    configFile: join(dir, "kopia.config"),
+    cacheDir: join(dir, "cache"),
+    logDir: join(dir, "logs"),
+    password: () => "pw",
+    hostname,
+    username: "kopi-docka",
+  });
+}
+
+/**
  * The real kopia wrapper and a filesystem repository config with everything under `dir`: kopia's
  * config, cache and logs, the repository and its password file (`open()` creates both on first use).
  */

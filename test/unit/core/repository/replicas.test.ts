@@ -11,6 +11,7 @@ import { syncReplicas } from "../../../../src/core/repository/replicas.ts";
 import { writeLedger } from "../../../../src/core/repository/snapshot-ledger.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { kopiaOn } from "../../../helpers/kopia.ts";
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {
@@ -44,14 +45,7 @@ function host(runner: FakeRunner, kind: "filesystem" | "s3") {
     `[repository]\npath = "${join(d, "repo")}"\npassword_file = "${join(d, "pw")}"\n\n[[replicas]]\nname = "offsite"\n${replica}`,
     "x",
   );
-  const kopia = createKopia(runner, {
-    configFile: join(d, "kopia.config"),
-    cacheDir: join(d, "cache"),
-    logDir: join(d, "logs"),
-    password: () => "pw",
-    hostname: "h",
-    username: "kopi-docka",
-  });
+  const kopia = kopiaOn(runner, d);
   const deps = { kopia, runner, config, paths: { stateDir: join(d, "state") }, log: silentLogger() };
   return { d, replicaPath, deps, marker: syncedMarker(deps.paths.stateDir, "offsite") };
 }

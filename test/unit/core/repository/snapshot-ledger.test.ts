@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import type { SnapshotManifest } from "../../../../src/core/kopia/parse.ts";
 import {
   checkNothingVanished,
@@ -14,6 +13,7 @@ import {
 } from "../../../../src/core/repository/snapshot-ledger.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { kopiaOn } from "../../../helpers/kopia.ts";
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {
@@ -69,14 +69,7 @@ function host(listed: SnapshotManifest[], more: number = 0) {
     stdout: JSON.stringify(listed),
   };
   const runner = new FakeRunner(Array.from({ length: 1 + more }, () => list));
-  const kopia = createKopia(runner, {
-    configFile: join(t.path, "kopia.config"),
-    cacheDir: join(t.path, "cache"),
-    logDir: join(t.path, "logs"),
-    password: () => "pw",
-    hostname: "h",
-    username: "kopi-docka",
-  });
+  const kopia = kopiaOn(runner, t.path);
   return { stateDir: join(t.path, "state"), kopia, runner };
 }
 

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { exitCodeFor } from "../../../../src/cli.ts";
 import { parseConfigText } from "../../../../src/config/load.ts";
 import { connectReadOnly } from "../../../../src/core/dr/connect.ts";
-import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { backendOf } from "../../../../src/core/repository/backends/index.ts";
 import { findPeer, parsePing, pingArgv, STATUS_ARGV } from "../../../../src/core/repository/tailscale-cli.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { kopiaOn } from "../../../helpers/kopia.ts";
 
 const status = readFileSync(
   join(import.meta.dir, "..", "..", "..", "fixtures", "tailscale", "status.json"),
@@ -136,14 +136,7 @@ describe("the tailscale backend", () => {
         ],
         [],
       );
-      const kopia = createKopia(runner, {
-        configFile: join(dir.path, "k.config"),
-        cacheDir: join(dir.path, "cache"),
-        logDir: join(dir.path, "logs"),
-        password: () => "pw",
-        hostname: "h",
-        username: "kopi-docka",
-      });
+      const kopia = kopiaOn(runner, dir.path);
       for (const f of ["id", "kh"]) writeFileSync(join(dir.path, f), "x\n", { mode: 0o600 });
       const here = { ...repo, key_file: join(dir.path, "id"), known_hosts_file: join(dir.path, "kh") };
       await connectReadOnly(kopia, here as typeof repo, { runner, environ: {} });
