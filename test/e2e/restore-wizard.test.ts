@@ -10,6 +10,19 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
   // The compiled binary when it is current (as CI builds it), else the source.
   const cli = `env -u CI NO_COLOR=1 ${cliArgv().join(" ")} restore --config ${config}`;
 
+  /** With --unit and --as given: the default answer (Enter) to each question the wizard still asks. */
+  const defaultsToSummary = async (t: ReturnType<typeof terminal>) => {
+    for (const question of [
+      "Restore from which host?",
+      "Which restore point of", // the newest
+      "What should come back?",
+      "Start the unit afterwards?",
+    ]) {
+      await t.waitFor(question);
+      await t.keys("Enter");
+    }
+  };
+
   beforeAll(async () => {
     await run(["docker", "run", "-d", "--name", name, "-v", `${name}:/data`, TEST_IMAGE, "sleep", "3600"]);
     await run(["docker", "exec", name, "sh", "-c", "echo hi > /data/a"]);
@@ -70,14 +83,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
       const t = terminal(uniqueName("kdwiz"));
       try {
         await t.start(`${cli} --unit ${name} --as ${name}-partial`);
-        await t.waitFor("Restore from which host?");
-        await t.keys("Enter");
-        await t.waitFor("Which restore point of");
-        await t.keys("Enter");
-        await t.waitFor("What should come back?");
-        await t.keys("Enter");
-        await t.waitFor("Start the unit afterwards?");
-        await t.keys("Enter");
+        await defaultsToSummary(t);
         const summary = await t.waitFor("Go ahead?");
         expect(summary).not.toContain("Which unit?");
         expect(summary).not.toContain("Where to?");
@@ -97,14 +103,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
       const t = terminal(uniqueName("kdwiz"));
       try {
         await t.start(`${cli} --unit ${name} --as ${name}-yes`);
-        await t.waitFor("Restore from which host?");
-        await t.keys("Enter");
-        await t.waitFor("Which restore point of");
-        await t.keys("Enter");
-        await t.waitFor("What should come back?");
-        await t.keys("Enter");
-        await t.waitFor("Start the unit afterwards?");
-        await t.keys("Enter");
+        await defaultsToSummary(t);
         await t.waitFor("Go ahead?");
         await t.keys("y");
         expect(await t.waitFor("EXIT=", 120_000)).toContain("EXIT=0");
@@ -151,14 +150,7 @@ describeReal("restore wizard in a real terminal", ["docker", "kopia", "image"], 
       const t = terminal(uniqueName("kdwiz"));
       try {
         await t.start(`${cli} --unit ${name} --as ${name}-gone`);
-        await t.waitFor("Restore from which host?");
-        await t.keys("Enter");
-        await t.waitFor("Which restore point of");
-        await t.keys("Enter"); // the newest
-        await t.waitFor("What should come back?");
-        await t.keys("Enter");
-        await t.waitFor("Start the unit afterwards?");
-        await t.keys("Enter");
+        await defaultsToSummary(t);
         await t.waitFor("Go ahead?");
         const listed = JSON.parse((await runCli(["snapshots", "--json", "--config", config])).stdout);
         const newest = listed.points[0].key as string;
