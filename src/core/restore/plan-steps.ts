@@ -54,9 +54,10 @@ export function secretVolumeRefusals(volumes: readonly VolumeStep[]): string[] {
   return volumes.filter(createsWithSecret).map(
     (v) =>
       `volume ${v.name}: its driver options hold a secret, which kopi-docka never puts on a command line; ` +
-      `create it yourself (docker volume create --driver ${v.driver} ${Object.keys(v.options)
-        .map((k) => `--opt ${k}=…`)
-        .join(" ")} ${v.name}), then restore again`,
+      `create it yourself with the options ${Object.keys(v.options).join(", ")} (driver ${v.driver}) ` +
+      `kept off command lines too: from a compose file's driver_opts (docker-compose up --no-start), or ` +
+      `through the docker socket with the request body in a file (curl --unix-socket /var/run/docker.sock ` +
+      `-H 'Content-Type: application/json' -d @volume.json http://localhost/volumes/create); then restore again`,
   );
 }
 

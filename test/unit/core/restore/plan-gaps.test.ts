@@ -140,7 +140,10 @@ describe("planRestore: volumes whose driver options hold a secret", () => {
     recipe({ volumes: [{ name: "shop_db", driver: "local", options, labels: {}, usedBy: [] }] });
   const refusal =
     "volume shop_db: its driver options hold a secret, which kopi-docka never puts on a command line; " +
-    "create it yourself (docker volume create --driver local --opt type=… --opt o=… shop_db), then restore again";
+    "create it yourself with the options type, o (driver local) kept off command lines too: from a compose " +
+    "file's driver_opts (docker-compose up --no-start), or through the docker socket with the request body " +
+    "in a file (curl --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' -d @volume.json " +
+    "http://localhost/volumes/create); then restore again";
 
   test.each([
     ["redacted by the backup", { type: "cifs", o: "addr=nas,username=u,password=***REDACTED***" }],
