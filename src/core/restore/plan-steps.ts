@@ -51,14 +51,16 @@ export function planVolumes(
  * them: the person creates the volume, and a restore into an existing volume needs no options.
  */
 export function secretVolumeRefusals(volumes: readonly VolumeStep[]): string[] {
-  return volumes.filter(createsWithSecret).map(
-    (v) =>
-      `volume ${v.name}: its driver options hold a secret, which kopi-docka never puts on a command line; ` +
-      `create it yourself with the options ${Object.keys(v.options).join(", ")} (driver ${v.driver}) ` +
-      `kept off command lines too: from a compose file's driver_opts (docker-compose up --no-start), or ` +
-      `through the docker socket with the request body in a file (curl --unix-socket /var/run/docker.sock ` +
-      `-H 'Content-Type: application/json' -d @volume.json http://localhost/volumes/create); then restore again`,
-  );
+  return volumes
+    .filter(createsWithSecret)
+    .map(
+      (v) =>
+        `volume ${v.name}: its driver options hold a secret, which kopi-docka never puts on a command line; ` +
+        `create it yourself with the options ${Object.keys(v.options).join(", ")} (driver ${v.driver}) ` +
+        `kept off command lines too: from a compose file's driver_opts (docker-compose up --no-start), or ` +
+        `through the docker socket with the request body in a file (curl --unix-socket /var/run/docker.sock ` +
+        `-H 'Content-Type: application/json' -d @volume.json http://localhost/volumes/create); then restore again`,
+    );
 }
 
 /** A volume to create whose driver options hold a secret (redacted, or in plain text). */
