@@ -265,7 +265,7 @@ uninstall() {
   if [ -x "$kd" ]; then
     act "$kd" systemd uninstall --unit-dir "$unit_dir" >&2 || say "could not remove the units in $unit_dir"
   elif [ -e "$unit_dir/kopi-docka-backup.timer" ]; then
-    say "no $kd to remove the units with: \`systemctl disable --now kopi-docka-backup.timer\` and delete $unit_dir/kopi-docka-backup.*"
+    say "no $kd to remove the units with: \`systemctl disable --now kopi-docka-backup.timer kopi-docka-freshness.timer\` and delete $unit_dir/kopi-docka-backup.* $unit_dir/kopi-docka-freshness.*"
   fi
   for f in "$kd" "$kd.previous"; do [ -e "$f" ] && act rm -f "$f"; done
   if [ "$dry_run" -eq 1 ]; then say "would remove kopi-docka from $PREFIX and its units from $unit_dir"

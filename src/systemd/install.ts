@@ -4,6 +4,12 @@ import { UsageError } from "../core/errors.ts";
 import type { Runner } from "../core/process/runner.ts";
 import { lineDiff } from "./diff.ts";
 import { readUnit, type UnitOnDisk, writeUnit } from "./files.ts";
+import {
+  FRESHNESS_SERVICE,
+  FRESHNESS_TIMER,
+  renderFreshnessService,
+  renderFreshnessTimer,
+} from "./freshness-units.ts";
 import { installedParams } from "./parse.ts";
 import { checkOnCalendar } from "./schedule.ts";
 import { type ConfigSchedule, calendarOrigin, resolveSchedule, type ValueFrom } from "./settings.ts";
@@ -63,8 +69,9 @@ function actionFor(disk: UnitOnDisk, content: string, force: boolean): FileActio
 }
 
 /**
- * Writes the service and the timer, then reloads systemd and enables the timer. Nothing is written
- * while either file would need --force: the diff goes into the error instead.
+ * Writes the backup service and timer and the freshness check's pair (`freshness-units.ts`), then
+ * reloads systemd and enables both timers. Nothing is written while any file would need --force: the
+ * diff goes into the error instead.
  */
 export async function installUnits(o: InstallOptions, deps: SystemdDeps): Promise<InstallResult> {
   const service = readUnit(o.unitDir, SERVICE_UNIT);
@@ -81,6 +88,11 @@ export async function installUnits(o: InstallOptions, deps: SystemdDeps): Promis
       renderServiceUnit({ binary: o.binary, configPath: o.configPath, timeoutStartSec: o.timeoutStartSec }),
     ],
     [timer, renderTimerUnit({ onCalendar, randomizedDelaySec })],
+    [
+      readUnit(o.unitDir, FRESHNESS_SERVICE),
+      renderFreshnessService({ binary: o.binary, configPath: o.configPath }),
+    ],
+    [readUnit(o.unitDir, FRESHNESS_TIMER), renderFreshnessTimer()],
   ];
   const files: InstallResult["files"] = wanted.map(([disk, content]) => ({
     name: disk.name,
@@ -116,7 +128,7 @@ export async function installUnits(o: InstallOptions, deps: SystemdDeps): Promis
   const changed = files.some((f) => f.action !== "unchanged");
   const commands = [
     ...(changed || !deps.systemdRunning ? [systemctlArgv.daemonReload()] : []),
-    ...(o.enable ? [systemctlArgv.enableNow(TIMER_UNIT)] : []),
+    ...(o.enable ? [systemctlArgv.enableNow(TIMER_UNIT, FRESHNESS_TIMER)] : []),
   ];
   if (!deps.systemdRunning) result.toRun = commands;
   else {

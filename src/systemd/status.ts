@@ -1,6 +1,12 @@
 import { existsSync } from "node:fs";
 import { binaryProblem } from "./binary.ts";
 import { readUnit, type UnitOnDisk } from "./files.ts";
+import {
+  FRESHNESS_SERVICE,
+  FRESHNESS_TIMER,
+  renderFreshnessService,
+  renderFreshnessTimer,
+} from "./freshness-units.ts";
 import type { SystemdDeps } from "./install.ts";
 import { installedParams } from "./parse.ts";
 import { showUnit, type UnitRuntime } from "./systemctl.ts";
@@ -27,6 +33,8 @@ export interface SystemdStatus {
   /** `systemctl show` of the timer and the service; null when systemd is not running here. */
   timer: UnitRuntime | null;
   service: UnitRuntime | null;
+  /** The freshness check's service: its last result says whether a unit was overdue. */
+  freshness: UnitRuntime | null;
 }
 
 function expected(disk: UnitOnDisk, params: ReturnType<typeof installedParams>): string | undefined {
@@ -42,6 +50,9 @@ function expected(disk: UnitOnDisk, params: ReturnType<typeof installedParams>):
         onCalendar: params.onCalendar,
         randomizedDelaySec: params.randomizedDelaySec,
       });
+    if (disk.name === FRESHNESS_SERVICE && params.binary)
+      return renderFreshnessService({ binary: params.binary, configPath: params.configPath });
+    if (disk.name === FRESHNESS_TIMER) return renderFreshnessTimer();
   } catch {
     // An unparsable ExecStart/OnCalendar: the file cannot be current.
   }
@@ -64,7 +75,9 @@ export async function systemdStatus(unitDir: string, deps: SystemdDeps): Promise
   );
   return {
     unitDir,
-    files: [service, timer].map((u) => ({ name: u.name, path: u.path, status: fileStatus(u, params) })),
+    files: [service, timer, readUnit(unitDir, FRESHNESS_SERVICE), readUnit(unitDir, FRESHNESS_TIMER)].map(
+      (u) => ({ name: u.name, path: u.path, status: fileStatus(u, params) }),
+    ),
     binary: params.binary ?? null,
     binaryProblem: params.binary ? (binaryProblem(params.binary) ?? null) : null,
     configPath: params.configPath ?? null,
@@ -74,5 +87,6 @@ export async function systemdStatus(unitDir: string, deps: SystemdDeps): Promise
     systemdRunning: deps.systemdRunning,
     timer: deps.systemdRunning ? await showUnit(deps.runner, TIMER_UNIT) : null,
     service: deps.systemdRunning ? await showUnit(deps.runner, SERVICE_UNIT) : null,
+    freshness: deps.systemdRunning ? await showUnit(deps.runner, FRESHNESS_SERVICE) : null,
   };
 }

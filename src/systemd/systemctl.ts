@@ -12,9 +12,9 @@ export function systemdIsRunning(dir = SYSTEMD_RUN_DIR): boolean {
 /** Each systemctl call kopi-docka makes, as argv; printed verbatim when systemd is not running here. */
 export const systemctlArgv = {
   daemonReload: () => ["systemctl", "daemon-reload"],
-  enableNow: (unit: string) => ["systemctl", "enable", "--now", unit],
-  disableNow: (unit: string) => ["systemctl", "disable", "--now", unit],
-  stop: (unit: string) => ["systemctl", "stop", unit],
+  enableNow: (...units: string[]) => ["systemctl", "enable", "--now", ...units],
+  disableNow: (...units: string[]) => ["systemctl", "disable", "--now", ...units],
+  stop: (...units: string[]) => ["systemctl", "stop", ...units],
 };
 
 /** A systemctl call never waits on a job this long (a stuck start must not hang install). */

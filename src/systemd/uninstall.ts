@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { readUnit, removeUnit, removeWantsLink } from "./files.ts";
+import { FRESHNESS_SERVICE, FRESHNESS_TIMER } from "./freshness-units.ts";
 import type { SystemdDeps } from "./install.ts";
 import { systemctl, systemctlArgv } from "./systemctl.ts";
 import { SERVICE_UNIT, TIMER_UNIT } from "./units.ts";
@@ -13,12 +14,16 @@ export interface UninstallResult {
   toRun: string[][];
 }
 
+const TIMERS = [TIMER_UNIT, FRESHNESS_TIMER];
+
 /**
- * Disables the timer and removes our two units. A file is removed only when it carries the marker
+ * Disables the timers and removes our units. A file is removed only when it carries the marker
  * line; a same-named unit someone wrote by hand stays, and so does anything else in the directory.
  */
 export async function uninstallUnits(unitDir: string, deps: SystemdDeps): Promise<UninstallResult> {
-  const units = [readUnit(unitDir, TIMER_UNIT), readUnit(unitDir, SERVICE_UNIT)];
+  const units = [TIMER_UNIT, SERVICE_UNIT, FRESHNESS_TIMER, FRESHNESS_SERVICE].map((n) =>
+    readUnit(unitDir, n),
+  );
   const ours = units.filter((u) => u.ours);
   const result: UninstallResult = {
     unitDir,
@@ -27,11 +32,11 @@ export async function uninstallUnits(unitDir: string, deps: SystemdDeps): Promis
     ran: [],
     toRun: [],
   };
-  const timerIsOurs = ours.some((u) => u.name === TIMER_UNIT);
-  // A running backup is left to finish: only the timer is stopped, never the service.
-  if (deps.systemdRunning && timerIsOurs) await run(deps, result, systemctlArgv.disableNow(TIMER_UNIT));
-  if (timerIsOurs && removeWantsLink(unitDir, TIMER_UNIT))
-    result.removed.push(join(unitDir, "timers.target.wants", TIMER_UNIT));
+  const timers = TIMERS.filter((t) => ours.some((u) => u.name === t));
+  // A running backup is left to finish: only the timers are stopped, never the service.
+  if (deps.systemdRunning && timers.length > 0) await run(deps, result, systemctlArgv.disableNow(...timers));
+  for (const timer of timers.filter((t) => removeWantsLink(unitDir, t)))
+    result.removed.push(join(unitDir, "timers.target.wants", timer));
   for (const u of ours) {
     removeUnit(u.path);
     result.removed.push(u.path);
@@ -39,7 +44,10 @@ export async function uninstallUnits(unitDir: string, deps: SystemdDeps): Promis
   if (ours.length === 0) return result;
   if (deps.systemdRunning) await run(deps, result, systemctlArgv.daemonReload());
   else
-    result.toRun = [...(timerIsOurs ? [systemctlArgv.stop(TIMER_UNIT)] : []), systemctlArgv.daemonReload()];
+    result.toRun = [
+      ...(timers.length > 0 ? [systemctlArgv.stop(...timers)] : []),
+      systemctlArgv.daemonReload(),
+    ];
   return result;
 }
 

@@ -75,7 +75,7 @@ export function execArg(arg: string): string {
   return `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
-function exec(binary: string, args: string[]): string {
+export function exec(binary: string, args: string[]): string {
   return [binary, ...args].map(execArg).join(" ");
 }
 
@@ -89,7 +89,7 @@ function exec(binary: string, args: string[]): string {
  * MemoryDenyWriteExecute (Bun's JIT), User= (reading every volume needs root).
  * `systemd-analyze security` scores this service 3.8 "OK" (9.6 "UNSAFE" without).
  */
-const HARDENING = `# Hardening (what a backup and its hooks do not need); see README "Nightly schedule".
+export const HARDENING = `# Hardening (what a backup and its hooks do not need); see README "Nightly schedule".
 UMask=0077
 NoNewPrivileges=yes
 ProtectSystem=full

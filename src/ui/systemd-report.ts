@@ -61,6 +61,8 @@ export function statusText(s: SystemdStatus): string[] {
   }
   if (s.files.some((f) => f.status === "outdated"))
     lines.push("run `kopi-docka systemd install --force` to rewrite outdated files");
+  else if (s.binary && s.files.some((f) => f.status === "missing"))
+    lines.push("run `kopi-docka systemd install` to write the missing files");
   if (!s.systemdRunning) return [...lines, "systemd is not running here: no timer state to show"];
   const t = s.timer;
   const v = s.service;
@@ -74,5 +76,10 @@ export function statusText(s: SystemdStatus): string[] {
       : "never ran";
     lines.push(`service   ${v.activeState ?? "?"}, ${last}`);
   }
+  const f = s.freshness;
+  if (f?.lastStart)
+    lines.push(
+      `freshness last check ${f.lastStart}: ${f.result === "success" ? "every unit in time" : `${f.result ?? "?"} (a unit is overdue, or the check failed: kopi-docka check-freshness)`}`,
+    );
   return lines;
 }

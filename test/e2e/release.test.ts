@@ -102,7 +102,12 @@ describe("curl | sh from a release on loopback", () => {
     // kopia >= 0.21 is on this machine's PATH, so the installer picks the slim build.
     expect(readFileSync(t.binary)).toEqual(readFileSync(join(release.path, release.slim)));
     expect(await versionOf(t.binary)).toBe(release.version);
-    expect(readdirSync(t.units).sort()).toEqual(["kopi-docka-backup.service", "kopi-docka-backup.timer"]);
+    expect(readdirSync(t.units).sort()).toEqual([
+      "kopi-docka-backup.service",
+      "kopi-docka-backup.timer",
+      "kopi-docka-freshness.service",
+      "kopi-docka-freshness.timer",
+    ]);
     const service = readFileSync(join(t.units, "kopi-docka-backup.service"), "utf8");
     expect(service).toContain(`ExecStart=${t.binary} `);
     expect(service).toContain(t.config);

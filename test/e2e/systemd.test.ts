@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createBunRunner } from "../../src/core/process/runner.ts";
+import { FRESHNESS_SERVICE, FRESHNESS_TIMER } from "../../src/systemd/freshness-units.ts";
 import { SERVICE_UNIT, TIMER_UNIT } from "../../src/systemd/units.ts";
 import { BINARY, cliArgv, runCli } from "../helpers/cli.ts";
 import { tempDir, writeTestConfig } from "../helpers/env.ts";
@@ -37,11 +38,14 @@ describe.skipIf(!compiled)("kopi-docka systemd on the compiled binary", () => {
     expect(read(SERVICE_UNIT)).toContain(`\nExecStart=${BINARY} backup --config ${config}\n`);
     expect(read(SERVICE_UNIT)).toContain(`\nExecStopPost=${BINARY} recover --config ${config}\n`);
     expect(read(TIMER_UNIT)).toContain("\nOnCalendar=*-*-* 02:00:00\n");
+    expect(read(FRESHNESS_SERVICE)).toContain(`\nExecStart=${BINARY} check-freshness --config ${config}\n`);
+    expect(read(FRESHNESS_TIMER)).toContain("\nOnCalendar=hourly\n");
     expect(r.stdout).toContain(`created      ${join(unitDir, SERVICE_UNIT)}`);
+    expect(r.stdout).toContain(`created      ${join(unitDir, FRESHNESS_TIMER)}`);
     if (!systemdHere) {
       expect(r.stdout).toContain("systemd is not running here");
       expect(r.stdout).toContain(
-        "  systemctl daemon-reload\n  systemctl enable --now kopi-docka-backup.timer",
+        "  systemctl daemon-reload\n  systemctl enable --now kopi-docka-backup.timer kopi-docka-freshness.timer",
       );
     }
   });
@@ -50,7 +54,11 @@ describe.skipIf(!compiled)("kopi-docka systemd on the compiled binary", () => {
     "systemd-analyze verify accepts the installed units",
     async () => {
       const r = await createBunRunner().run(
-        ["systemd-analyze", "verify", join(unitDir, SERVICE_UNIT), join(unitDir, TIMER_UNIT)],
+        [
+          "systemd-analyze",
+          "verify",
+          ...[SERVICE_UNIT, TIMER_UNIT, FRESHNESS_SERVICE, FRESHNESS_TIMER].map((n) => join(unitDir, n)),
+        ],
         { check: false },
       );
       expect(r.stderr).toBe(""); // verify exits 0 on unknown keys too; it only warns
@@ -58,11 +66,16 @@ describe.skipIf(!compiled)("kopi-docka systemd on the compiled binary", () => {
     },
   );
 
-  test("status --json: both files current, binary and config usable", async () => {
+  test("status --json: every file current, binary and config usable", async () => {
     const r = await runCli(["systemd", "status", "--json", "--unit-dir", unitDir]);
     expect(r.exitCode).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s.files.map((f: { status: string }) => f.status)).toEqual(["current", "current"]);
+    expect(s.files.map((f: { status: string }) => f.status)).toEqual([
+      "current",
+      "current",
+      "current",
+      "current",
+    ]);
     expect(s).toMatchObject({ binary: BINARY, binaryProblem: null, configPath: config, configExists: true });
     expect(s.onCalendar).toBe("*-*-* 02:00:00");
   });
@@ -71,6 +84,8 @@ describe.skipIf(!compiled)("kopi-docka systemd on the compiled binary", () => {
     const again = await install("--json");
     expect(again.exitCode).toBe(0);
     expect(JSON.parse(again.stdout).files.map((f: { action: string }) => f.action)).toEqual([
+      "unchanged",
+      "unchanged",
       "unchanged",
       "unchanged",
     ]);
@@ -180,7 +195,9 @@ describe.skipIf(!compiled)("kopi-docka systemd on the compiled binary", () => {
     writeFileSync(join(unitDir, "other.service"), "[Service]\nExecStart=/bin/true\n");
     const r = await runCli(["systemd", "uninstall", "--json", "--unit-dir", unitDir]);
     expect(r.exitCode).toBe(0);
-    expect(JSON.parse(r.stdout).removed).toEqual([join(unitDir, TIMER_UNIT), join(unitDir, SERVICE_UNIT)]);
+    expect(JSON.parse(r.stdout).removed).toEqual(
+      [TIMER_UNIT, SERVICE_UNIT, FRESHNESS_TIMER, FRESHNESS_SERVICE].map((n) => join(unitDir, n)),
+    );
     const left = readdirSync(unitDir).sort();
     expect(left).toHaveLength(2);
     expect(left[0]).toMatch(/^kopi-docka-backup\.service\.bak-/); // the user's old file is theirs to delete

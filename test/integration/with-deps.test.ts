@@ -62,14 +62,26 @@ describeReal("install.sh --with-deps on a systemd machine with only the docker C
     expect(r.stderr).toContain("is running (enabled at boot)");
     expect((await inside("docker info")).exitCode).toBe(0);
     expect(
-      (await inside("systemctl is-enabled docker kopi-docka-backup.timer")).stdout.trim().split("\n"),
-    ).toEqual(["enabled", "enabled"]);
+      (await inside("systemctl is-enabled docker kopi-docka-backup.timer kopi-docka-freshness.timer")).stdout
+        .trim()
+        .split("\n"),
+    ).toEqual(["enabled", "enabled", "enabled"]);
     const doctor = await inside("kopi-docka doctor --json");
     expect(doctor.exitCode).toBe(0);
     const checks = JSON.parse(doctor.stdout).checks as { id: string; status: string; detail: string }[];
     expect(checks.find((c) => c.id === "kopia")?.detail).toContain(
       "embedded: /var/lib/kopi-docka/bin/kopia-",
     );
+  });
+
+  test("the freshness check's service runs under systemd, hardened, and succeeds while every unit is in time", async () => {
+    const start = await inside("systemctl start kopi-docka-freshness.service");
+    expect({ exit: start.exitCode, stderr: start.stderr }).toMatchObject({ exit: 0 });
+    const show = await inside("systemctl show -p Result -p ExecMainStatus kopi-docka-freshness.service");
+    expect(show.stdout.trim().split("\n").sort()).toEqual(["ExecMainStatus=0", "Result=success"]);
+    const status = await inside("kopi-docka systemd status");
+    expect(status.stdout).toContain(": every unit in time");
+    expect(status.stdout).not.toContain("missing");
   });
 });
 

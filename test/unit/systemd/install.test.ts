@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path";
 import { AppError, UsageError } from "../../../src/core/errors.ts";
 import type { Runner } from "../../../src/core/process/runner.ts";
+import { FRESHNESS_SERVICE, FRESHNESS_TIMER } from "../../../src/systemd/freshness-units.ts";
 import { type InstallOptions, installUnits } from "../../../src/systemd/install.ts";
 import { SERVICE_UNIT, TIMER_UNIT, UNIT_MARKER } from "../../../src/systemd/units.ts";
 import { FakeRunner } from "../../fakes/fake-runner.ts";
@@ -13,7 +14,7 @@ const calendarOk = (expr: string) => ({
   stdout: "Normalized form: …\n",
 });
 const reload = { argv: ["systemctl", "daemon-reload"] };
-const enable = { argv: ["systemctl", "enable", "--now", TIMER_UNIT] };
+const enable = { argv: ["systemctl", "enable", "--now", TIMER_UNIT, FRESHNESS_TIMER] };
 
 let dir: { path: string; remove: () => void };
 let warnings: string[];
@@ -41,15 +42,15 @@ const deps = (runner: Runner, systemdRunning: boolean) => ({
 const read = (name: string) => readFileSync(join(dir.path, name), "utf8");
 
 describe("systemd install", () => {
-  test("writes both units (marker first, 0644), reloads systemd and enables the timer", async () => {
+  test("writes the backup's and the freshness check's units (marker first, 0644), reloads, enables both timers", async () => {
     const runner = new FakeRunner([calendarOk("*-*-* 02:00:00"), reload, enable]);
     const r = await installUnits(options(), deps(runner, true));
     expect(runner.remaining).toBe(0);
-    expect(r.files.map((f) => f.action)).toEqual(["create", "create"]);
+    expect(r.files.map((f) => f.action)).toEqual(["create", "create", "create", "create"]);
     expect(r.ran).toEqual([reload.argv, enable.argv]);
     expect(r.toRun).toEqual([]);
     expect(r.scheduleFrom).toBe("default");
-    for (const name of [SERVICE_UNIT, TIMER_UNIT]) {
+    for (const name of [SERVICE_UNIT, TIMER_UNIT, FRESHNESS_SERVICE, FRESHNESS_TIMER]) {
       expect(read(name).split("\n")[0]).toBe(UNIT_MARKER);
       expect(statSync(join(dir.path, name)).mode & 0o777).toBe(0o644);
     }
@@ -57,6 +58,12 @@ describe("systemd install", () => {
       "ExecStart=/usr/local/bin/kopi-docka backup --config /etc/kopi-docka/config.toml\n",
     );
     expect(read(TIMER_UNIT)).toContain("OnCalendar=*-*-* 02:00:00\n");
+    // The run that never happens (timer stopped, service hung) is reported by the hourly check.
+    expect(read(FRESHNESS_SERVICE)).toContain(
+      "ExecStart=/usr/local/bin/kopi-docka check-freshness --config /etc/kopi-docka/config.toml\n",
+    );
+    expect(read(FRESHNESS_SERVICE)).toContain("TimeoutStartSec=600\n");
+    expect(read(FRESHNESS_TIMER)).toContain("OnCalendar=hourly\n");
   });
 
   test("without systemd as PID 1 it calls no systemctl and returns the commands to run", async () => {
@@ -76,7 +83,7 @@ describe("systemd install", () => {
     const runner = new FakeRunner([calendarOk("Sun 04:00"), enable]);
     const r = await installUnits(options(), deps(runner, true));
     expect(runner.remaining).toBe(0);
-    expect(r.files.map((f) => f.action)).toEqual(["unchanged", "unchanged"]);
+    expect(r.files.map((f) => f.action)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged"]);
     expect(r.onCalendar).toBe("Sun 04:00");
     expect(r.scheduleFrom).toBe("installed timer");
   });
@@ -112,7 +119,7 @@ describe("systemd install", () => {
     expect(refused.message).toContain("exists and was not written by kopi-docka");
     const runner = new FakeRunner([calendarOk("*-*-* 02:00:00")]);
     const r = await installUnits(options({ force: true }), deps(runner, false));
-    expect(r.files.map((f) => f.action)).toEqual(["replace", "create"]);
+    expect(r.files.map((f) => f.action)).toEqual(["replace", "create", "create", "create"]);
     const backup = join(dir.path, `${SERVICE_UNIT}.bak-2026-11-25T12-00-00-000Z`);
     expect(r.files[0]?.backup).toBe(backup);
     expect(readFileSync(backup, "utf8")).toBe(foreign);
@@ -124,7 +131,7 @@ describe("systemd install", () => {
     const runner = new FakeRunner([calendarOk("*-*-* 02:00:00")]);
     const r = await installUnits(options({ dryRun: true }), deps(runner, true));
     expect(r.applied).toBe(false);
-    expect(r.files.map((f) => f.action)).toEqual(["create", "conflict"]);
+    expect(r.files.map((f) => f.action)).toEqual(["create", "conflict", "create", "create"]);
     expect(r.files[0]?.content).toContain("ExecStopPost=/usr/local/bin/kopi-docka recover");
     expect(readdirSync(dir.path)).toEqual([TIMER_UNIT]);
     expect(read(TIMER_UNIT)).toBe("old\n");
@@ -158,7 +165,7 @@ describe("systemd install", () => {
       },
     };
     const r = await installUnits(options({ onCalendar: "hourly" }), deps(missing, false));
-    expect(r.files.map((f) => f.action)).toEqual(["create", "create"]);
+    expect(r.files.map((f) => f.action)).toEqual(["create", "create", "create", "create"]);
     expect(warnings.join("\n")).toContain('--on-calendar "hourly" was not checked');
   });
 

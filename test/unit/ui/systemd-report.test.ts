@@ -112,6 +112,19 @@ describe("systemd text output", () => {
         lastStart: "Wed 2026-11-25 00:00:01 UTC",
         lastExit: "Wed 2026-11-25 00:09:00 UTC",
       },
+      freshness: {
+        unit: "kopi-docka-freshness.service",
+        loadState: "loaded",
+        activeState: "failed",
+        subState: "failed",
+        unitFileState: "static",
+        result: "exit-code",
+        lastTrigger: null,
+        nextElapse: null,
+        lastExitStatus: "1",
+        lastStart: "Wed 2026-11-25 05:00:02 UTC",
+        lastExit: "Wed 2026-11-25 05:00:03 UTC",
+      },
     };
     expect(statusText(s)).toEqual([
       "outdated  /u/a.service",
@@ -122,6 +135,28 @@ describe("systemd text output", () => {
       "run `kopi-docka systemd install --force` to rewrite outdated files",
       "timer     active (enabled), last never, next Thu 2026-11-26 00:00:00 UTC",
       "service   inactive, last run Wed 2026-11-25 00:00:01 UTC: exit-code, exit status 3",
+      "freshness last check Wed 2026-11-25 05:00:02 UTC: exit-code (a unit is overdue, or the check failed: kopi-docka check-freshness)",
     ]);
+  });
+
+  test("status names missing files for `systemd install` (an install from before the freshness check)", () => {
+    const s: SystemdStatus = {
+      unitDir: "/u",
+      files: [
+        { name: "a.service", path: "/u/a.service", status: "current" },
+        { name: "f.timer", path: "/u/f.timer", status: "missing" },
+      ],
+      binary: "/opt/kd",
+      binaryProblem: null,
+      configPath: null,
+      configExists: null,
+      onCalendar: "daily",
+      randomizedDelaySec: 0,
+      systemdRunning: false,
+      timer: null,
+      service: null,
+      freshness: null,
+    };
+    expect(statusText(s)).toContain("run `kopi-docka systemd install` to write the missing files");
   });
 });
