@@ -13,7 +13,6 @@ import { renderMetrics, writeTextfile } from "./metrics.ts";
 import { pingRequest } from "./ping.ts";
 import { processSecrets, resolveEachTarget, resolvePingUrl, type SecretSource } from "./resolve.ts";
 import { type SendOptions, type SendResult, sendAll, sendOptions } from "./send.ts";
-import type { Target } from "./target.ts";
 
 export interface AlertDeps {
   config: Config;
