@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { defineCommand } from "citty";
 import { UsageError } from "../core/errors.ts";
 import { runMaintenance, verifyRepository } from "../core/repository/maintenance.ts";
-import { changePassword } from "../core/repository/password-change.ts";
+import { afterPasswordChange, changePassword } from "../core/repository/password-change.ts";
 import { selftest } from "../core/repository/selftest.ts";
 import { emit } from "../ui/output.ts";
 import { renderSelftest, renderVerify } from "../ui/repo-status.ts";
@@ -26,7 +26,11 @@ export const changePasswordCommand = defineCommand({
   async run({ args }) {
     const ctx = needs(args, "writer", "repo change-password");
     const r = await changePassword(ctx, { newPasswordFile: args["new-password-file"] });
-    emit(args, r, (v) => `changed the repository password; ${v.file} holds the new one: copy it elsewhere`);
+    const next = afterPasswordChange(ctx.config.replicas);
+    emit(args, { ...r, next }, (v) => [
+      `changed the repository password; ${v.file} holds the new one: copy it elsewhere`,
+      ...v.next,
+    ]);
   },
 });
 

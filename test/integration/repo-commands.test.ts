@@ -78,6 +78,7 @@ describeReal("repo commands on a real repository", ["docker", "kopia", "image"],
     expect(readFileSync(pwFile, "utf8").trim()).toBe("a-brand-new-password");
     expect(existsSync(`${pwFile}.new`)).toBe(false);
     expect(`${r.stdout}${r.stderr}`).not.toContain("a-brand-new-password");
+    expect(r.stdout).toContain("a DR bundle exported before holds the old password");
     const withOld = await run(["kopia", "--config-file", kopiaConfig, "repository", "status"], {
       check: false,
       env: { KOPIA_PASSWORD: old },

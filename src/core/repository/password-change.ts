@@ -10,17 +10,21 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { errorMessage } from "../caught.ts";
 import { fsyncDir } from "../durable.ts";
 import { AppError } from "../errors.ts";
 import { passwordFileTooOpen } from "../kopia/password.ts";
 import { type OpenDeps, openRepository } from "./open.ts";
+import { passwordTaken } from "./password-probe.ts";
 import { pendingPasswordFile } from "./saved.ts";
 
 /**
  * `repo change-password`: the new password is first written next to the password file (0600,
- * fsync'd), then kopia changes it, then the file is swapped in with one rename. A failure before
- * kopia's change leaves the old password in both; a failure of the rename puts kopia's back; only a
- * kill between the two leaves `<file>.new` holding the password kopia now wants (exit 12 says so).
+ * fsync'd), then kopia changes it, then the file is swapped in with one rename. When kopia fails, the
+ * repository is asked which password it takes (`password-probe.ts`): the old one, `<file>.new` goes;
+ * the new one (kopia failed after writing it), the change is finished; neither, both files stay. A
+ * failure of the rename puts kopia's back; only a kill between the two leaves `<file>.new` holding
+ * the password kopia now wants (exit 12 says so).
  */
 export async function changePassword(
   d: OpenDeps,
@@ -50,8 +54,24 @@ export async function changePassword(
       timeoutMs: 300_000,
     });
   } catch (e) {
-    rmSync(pending, { force: true });
-    throw e;
+    const taken = await passwordTaken(d, old, next);
+    if (taken === "old") {
+      rmSync(pending, { force: true });
+      throw e;
+    }
+    if (taken === "unknown")
+      throw new AppError(
+        "repository",
+        `the password change failed and the repository opens with neither password now; ${pending} keeps the new one, ${file} the old one`,
+        {
+          hint: `keep both files; once the storage answers, move ${pending} over ${file} if the repository opens with it (kopi-docka repo status), else remove ${pending}`,
+          cause: e,
+        },
+      );
+    // kopia failed after the new key had reached the repository: finish the change.
+    d.log.warn(
+      `kopia reported a failure after the new password was in place (${errorMessage(e)}); finishing the change`,
+    );
   }
   try {
     renameSync(pending, file);
@@ -71,6 +91,22 @@ export async function changePassword(
     // the rename reaches the disk with the next journal commit
   }
   return { file };
+}
+
+/**
+ * What still knows the old password after a change: each replica opens with it until its next sync
+ * copies kopia's new format blob (`sync-to` updates newer blobs), and a DR bundle exported before
+ * holds it. Said after every change, so the person closes both gaps before the primary can be lost.
+ */
+export function afterPasswordChange(replicas: readonly { name: string }[]): string[] {
+  return [
+    ...(replicas.length > 0
+      ? [
+          `replicas ${replicas.map((r) => r.name).join(", ")} open only with the old password until they are synced: run \`kopi-docka repo sync\` now`,
+        ]
+      : []),
+    "a DR bundle exported before holds the old password: run `kopi-docka dr export` again",
+  ];
 }
 
 function readNewPassword(path: string): string {

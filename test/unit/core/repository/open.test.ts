@@ -6,7 +6,7 @@ import { parseConfigText } from "../../../../src/config/load.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { openRepository } from "../../../../src/core/repository/open.ts";
-import { changePassword } from "../../../../src/core/repository/password-change.ts";
+import { afterPasswordChange, changePassword } from "../../../../src/core/repository/password-change.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
 
@@ -53,6 +53,13 @@ const isKopia =
   (argv: readonly string[]) =>
     argv[0] === "kopia" && words.every((w, i) => argv[3 + i] === w);
 const status = { argv: isKopia("repository", "status"), stdout: "{}" };
+const wrong = { exitCode: 1, stderr: "ERROR invalid repository password" };
+/** The read-only connects `passwordTaken` makes after a failed change: the new password, then the old. */
+const probes = (takes: "old" | "new" | "neither") => {
+  const connect = { argv: isKopia("repository", "connect") };
+  if (takes === "new") return [connect];
+  return [{ ...connect, ...wrong }, takes === "old" ? connect : { ...connect, ...wrong }];
+};
 
 describe("openRepository", () => {
   test("connected and matching: only a status check, no connect, no create", async () => {
@@ -77,6 +84,7 @@ describe("change-password: a failure in between leaves both working", () => {
     const runner = new FakeRunner([
       status,
       { argv: isKopia("repository", "change-password"), exitCode: 1, stderr: "boom" },
+      ...probes("old"),
     ]);
     const { d, deps } = host(runner);
     const newFile = join(d, "new");
@@ -89,6 +97,42 @@ describe("change-password: a failure in between leaves both working", () => {
     expect(call?.argv.join(" ")).not.toContain("new-password-123");
   });
 
+  test("kopia fails after the new key reached the repository: the change is finished, not undone", async () => {
+    const runner = new FakeRunner([
+      status,
+      { argv: isKopia("repository", "change-password"), exitCode: 1, stderr: "error closing repository" },
+      ...probes("new"),
+    ]);
+    const { d, deps } = host(runner);
+    const newFile = join(d, "new");
+    writeFileSync(newFile, "new-password-123\n", { mode: 0o600 });
+    expect(await changePassword(deps, { newPasswordFile: newFile })).toEqual({ file: join(d, "pw") });
+    expect(readFileSync(join(d, "pw"), "utf8").trim()).toBe("new-password-123");
+    expect(existsSync(join(d, "pw.new"))).toBe(false);
+    // The probe asks with the new password, on a connection of its own with an empty cache.
+    const probe = runner.calls[2];
+    expect(probe?.options.env?.KOPIA_PASSWORD).toBe("new-password-123");
+    expect(probe?.argv).not.toContain(join(d, "kopia.config"));
+    expect(probe?.argv).toContain("--readonly");
+  });
+
+  test("kopia fails and neither password opens: both files stay, the error names them", async () => {
+    const runner = new FakeRunner([
+      status,
+      { argv: isKopia("repository", "change-password"), exitCode: 137, stderr: "" },
+      ...probes("neither"),
+    ]);
+    const { d, deps } = host(runner);
+    const newFile = join(d, "new");
+    writeFileSync(newFile, "new-password-123\n", { mode: 0o600 });
+    const e = await changePassword(deps, { newPasswordFile: newFile }).catch((x) => x);
+    expect(e.message).toContain("opens with neither password now");
+    expect(e.message).toContain(join(d, "pw.new"));
+    expect(readFileSync(join(d, "pw"), "utf8").trim()).toBe("old-password");
+    expect(readFileSync(join(d, "pw.new"), "utf8").trim()).toBe("new-password-123");
+    expect(runner.remaining).toBe(0);
+  });
+
   test("an unfinished earlier change (.new present) is refused, naming the file", async () => {
     const runner = new FakeRunner([]);
     const { d, deps } = host(runner);
@@ -97,4 +141,12 @@ describe("change-password: a failure in between leaves both working", () => {
     expect(e.message).toContain(`${join(d, "pw.new")} exists`);
     expect(runner.calls).toHaveLength(0);
   });
+});
+
+test("after a change: replicas to sync now, DR bundles to export again", () => {
+  expect(afterPasswordChange([{ name: "offsite" }, { name: "nas" }])).toEqual([
+    "replicas offsite, nas open only with the old password until they are synced: run `kopi-docka repo sync` now",
+    "a DR bundle exported before holds the old password: run `kopi-docka dr export` again",
+  ]);
+  expect(afterPasswordChange([])).toHaveLength(1);
 });
