@@ -38,6 +38,21 @@ export function pointId(
     host: m.source.host,
     backupId,
     runId: t.run_id ?? backupId,
-    timestamp: t.timestamp ?? m.startTime,
+    timestamp: pointTime(t.timestamp, m.startTime),
   };
+}
+
+/** How much later than kopia's own start time a snapshot's `timestamp` tag may say it was taken. */
+const TAG_SLACK_MS = 5 * 60_000;
+
+/**
+ * The `timestamp` tag, when it is a date no later than the snapshot itself started (a backup tags
+ * its run's start): an untrusted tag that is not a date would stop retention for every unit, and
+ * one in the future would make its point the latest for good. Otherwise kopia's start time.
+ */
+export function pointTime(tag: string | undefined, startTime: string): string {
+  const at = tag === undefined ? Number.NaN : Date.parse(tag);
+  if (!Number.isFinite(at) || !/^\d{4}-\d\d-\d\dT/.test(tag ?? "")) return startTime;
+  const started = Date.parse(startTime);
+  return Number.isFinite(started) && at > started + TAG_SLACK_MS ? startTime : (tag as string);
 }

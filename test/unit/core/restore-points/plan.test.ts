@@ -133,3 +133,18 @@ test("expire: pinned points stay and take no slot; undo points count apart; othe
   // All zero keeps everything (kopia's "keep latest unlimited").
   expect(planExpire(ps, "h", latest(0)).remove).toEqual([]);
 });
+
+test("a timestamp tag that is no date, or later than the snapshot started, gives way to kopia's start time", () => {
+  const ps = managedPoints([
+    snap("c1", "r1", "shop", "recipe"),
+    snap("c2", "r2", "shop", "recipe", { tags: { "tag:timestamp": "not-a-date" } }),
+    snap("c3", "r3", "shop", "recipe", { tags: { "tag:timestamp": "2099-01-01T00:00:00Z" } }),
+  ]);
+  // Before: "not-a-date" sorted newest and made planExpire throw for every unit (Invalid Date).
+  expect(ps.map((p) => [p.key, p.timestamp])).toEqual([
+    ["shop@r3-shop", "2026-01-03T00:00:00Z"],
+    ["shop@r2-shop", "2026-01-02T00:00:00Z"],
+    ["shop@r1-shop", "2026-01-01T00:00:00Z"],
+  ]);
+  expect(planExpire(ps, "h", latest(1)).remove.map((p) => p.key)).toEqual(["shop@r2-shop", "shop@r1-shop"]);
+});
