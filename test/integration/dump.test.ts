@@ -200,7 +200,7 @@ describeReal(
       expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe(before);
     }, 240_000);
 
-    test("a failing dump (a wrong database user) and an empty one fail the unit with the cause and leave no point", async () => {
+    test("a failing dump (a wrong database user, a wrong sqlite path) and an empty one fail the unit with the cause and leave no point", async () => {
       const before = await dumpManifests();
       const pointsBefore = groupRestorePoints(await coreDeps(good).kopia.snapshotList()).points.filter(
         (p) => p.unit === pg,
@@ -227,6 +227,26 @@ describeReal(
       const none = await cli(empty, "backup", "--unit", pg, "--json");
       expect(none.exitCode).not.toBe(0);
       expect(JSON.stringify(JSON.parse(none.stdout).units[0].errors)).toContain("wrote nothing");
+
+      // sqlite with a wrong dump_path: before, sqlite3 made an empty database there and its 47-byte
+      // dump was kept as a good point. Now: no such file fails, and so does a file holding no table.
+      await run(["docker", "exec", lite, "touch", "/data/empty.db"]);
+      for (const [path, cause] of [
+        ["/data/nope.db", "unable to open database"],
+        ["/data/empty.db", "the dump holds no table"],
+      ]) {
+        const wrongPath = join(dir.path, "wrong-path.toml");
+        writeFileSync(
+          wrongPath,
+          `${base}[units.${lite}]\nmode = "dump"\ndump = "sqlite"\ndump_path = "${path}"\n`,
+        );
+        const r = await cli(wrongPath, "backup", "--unit", lite, "--json");
+        expect(r.exitCode).not.toBe(0);
+        expect(JSON.stringify(JSON.parse(r.stdout).units[0].errors)).toContain(cause);
+      }
+      expect(
+        (await run(["docker", "exec", lite, "test", "-e", "/data/nope.db"], { check: false })).exitCode,
+      ).toBe(1);
 
       expect(await dumpManifests()).toEqual(before);
       const points = groupRestorePoints(await coreDeps(good).kopia.snapshotList()).points.filter(

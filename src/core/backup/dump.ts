@@ -1,6 +1,6 @@
 import { errorMessage } from "../caught.ts";
 import { pipeChecked } from "../dump/pipe.ts";
-import { isDumpPreset, TORN_DUMP_ENDINGS } from "../dump/presets.ts";
+import { isDumpPreset, NON_EMPTY_DUMP_MARKS, TORN_DUMP_ENDINGS } from "../dump/presets.ts";
 import { formatBytes } from "../format.ts";
 import type { Logger } from "../log.ts";
 import { redactText } from "../snapshot/redact.ts";
@@ -38,10 +38,11 @@ export async function dumpSource(
   o.log.info(`${o.unit}: dump of ${dump.container} (${dump.argv[0]}) …`);
   let stderr = "";
   const torn = isDumpPreset(s.tags.dump_preset) ? TORN_DUMP_ENDINGS[s.tags.dump_preset] : undefined;
+  const mark = isDumpPreset(s.tags.dump_preset) ? NON_EMPTY_DUMP_MARKS[s.tags.dump_preset] : undefined;
   try {
     const r = await pipeChecked(
       async (give, signal) => {
-        const end = torn ? lastBytes(512) : undefined;
+        const end = torn || mark ? lastBytes(512) : undefined;
         const stdoutStream = (x: ReadableStream<Uint8Array>) => give(end ? x.pipeThrough(end.stream) : x);
         const res = await d.docker.containerExec(dump.container, dump.argv, { stdoutStream, signal });
         if (!end || res.exitCode !== 0) return res;
@@ -50,9 +51,16 @@ export async function dumpSource(
           signal.aborted ? r() : signal.addEventListener("abort", () => r(), { once: true }),
         );
         await Promise.race([end.read, cut]);
+        if (signal.aborted) return res;
         // A dump that says it went wrong is a failed dump, whatever its exit status.
-        if (!signal.aborted && torn && end.text().trimEnd().endsWith(torn))
+        if (torn && end.text().trimEnd().endsWith(torn))
           return { ...res, exitCode: 1, stderr: `${res.stderr}the dump ends in "${torn}"\n` };
+        if (mark && end.whole() && !mark.test(end.text()))
+          return {
+            ...res,
+            exitCode: 1,
+            stderr: `${res.stderr}the dump holds no table: does the database file exist and hold the data?\n`,
+          };
         return res;
       },
       (stdin, signal) =>
@@ -113,6 +121,7 @@ export async function dumpSource(
 /** A pass-through stream that keeps the last `n` bytes seen (the end of a dump, to check it). */
 function lastBytes(n: number) {
   let tail = new Uint8Array(0);
+  let seen = 0;
   let ended = () => {};
   const read = new Promise<void>((r) => {
     ended = r;
@@ -124,9 +133,10 @@ function lastBytes(n: number) {
       joined.set(tail);
       joined.set(chunk, tail.length);
       tail = joined.slice(-n);
+      seen += chunk.length;
       ctrl.enqueue(chunk);
     },
   });
-  /** `read` settles once the whole stream has passed. */
-  return { stream, read, text: () => new TextDecoder().decode(tail) };
+  /** `read` settles once the whole stream has passed; `whole`: the tail is all there was. */
+  return { stream, read, text: () => new TextDecoder().decode(tail), whole: () => seen <= n };
 }

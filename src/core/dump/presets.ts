@@ -61,7 +61,9 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
       const bad = dbPathProblem(path);
       if (bad) return { problem: `dump_path ${bad}` };
       return {
-        dump: ["sqlite3", "-bail", path, ".dump"],
+        // -readonly: a wrong path fails ("unable to open database") instead of creating an empty
+        // database there and dumping it as a good one.
+        dump: ["sqlite3", "-bail", "-readonly", path, ".dump"],
         // `.open --new` empties the file first: the dump's CREATE TABLEs would clash with the old ones.
         restore: ["sqlite3", "-bail", "-cmd", `.open --new ${path}`],
         file: "sqlite.sql",
@@ -173,6 +175,15 @@ export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
  */
 export const TORN_DUMP_ENDINGS: Partial<Record<DumpPreset, string>> = {
   sqlite: "ROLLBACK; -- due to errors",
+};
+
+/**
+ * What every dump of a preset holds when its database holds anything: sqlite's dump of an empty
+ * file is a valid 47-byte script with no table in it (a file created at a wrong `dump_path`, kept
+ * as a good restore point while the real database went unsaved).
+ */
+export const NON_EMPTY_DUMP_MARKS: Partial<Record<DumpPreset, RegExp>> = {
+  sqlite: /\bCREATE (TABLE|VIEW|INDEX|TRIGGER)\b/,
 };
 
 export function isDumpPreset(v: string | undefined): v is DumpPreset {

@@ -232,6 +232,22 @@ describe("dumpSource", () => {
     expect(r.snapshotId).toBeUndefined();
   });
 
+  test("sqlite: the dump of a file holding no table (a wrong dump_path) is never kept; a small real one is", async () => {
+    const t = setup([{ argv: isCreate, stdout: manifest("m1", 47) }], {
+      stdout: "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCOMMIT;\n",
+    });
+    const r = await t.go({ ...t.source, tags: { ...t.source.tags, dump_preset: "sqlite" } });
+    expect(t.runner.stdins).toEqual([undefined]); // kopia never saw a clean end of the stream
+    expect(r.status).toBe("failed");
+    expect(r.reason).toContain("the dump holds no table");
+
+    const small = setup([{ argv: isCreate, stdout: manifest("m2", 60) }], {
+      stdout: "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(x);\nCOMMIT;\n",
+    });
+    const ok = await small.go({ ...small.source, tags: { ...small.source.tags, dump_preset: "sqlite" } });
+    expect(ok.status).toBe("ok");
+  });
+
   test("a dump that could not be planned fails without running anything", async () => {
     const t = setup([], {});
     const r = await t.go({

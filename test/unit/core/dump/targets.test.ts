@@ -29,7 +29,7 @@ describe("dump presets", () => {
     expect(presetCommands("mongo")).toMatchObject({ dump: ["mongodump", "--archive"] });
     expect(presetCommands("sqlite")).toEqual({ problem: expect.stringContaining("dump_path") });
     expect(presetCommands("sqlite", "/data/app.db")).toMatchObject({
-      dump: ["sqlite3", "-bail", "/data/app.db", ".dump"],
+      dump: ["sqlite3", "-bail", "-readonly", "/data/app.db", ".dump"],
       restore: ["sqlite3", "-bail", "-cmd", ".open --new /data/app.db"],
     });
     for (const bad of ["data/app.db", "/data/../etc/x", "/data/a b.db", "/data/x\n.shell rm"])
