@@ -14,7 +14,7 @@ export interface Piped<C> {
  * A producer's stdout fed to a consumer's stdin, no shell between them. The consumer sees the end
  * of the stream only once the producer has exited 0: a producer that fails (a dump that broke off)
  * has the consumer aborted instead, so a torn stream never ends cleanly and is never saved as whole.
- * A consumer that ends first has the producer ended too.
+ * A consumer that ends first, or throws, has the producer ended too.
  */
 export async function pipeChecked<C>(
   produce: (stdoutStream: (s: ReadableStream<Uint8Array>) => void, signal: AbortSignal) => Promise<RunResult>,
@@ -62,10 +62,22 @@ export async function pipeChecked<C>(
       },
       cancel: (reason) => reader.cancel(reason),
     });
-    const consumer = await consume(gated, abort.signal);
-    // A consumer that ended before the stream did: the producer is not read any more, so it is ended.
-    await reader.cancel().catch(() => {});
-    stopProducer.abort(new AbortGrace("the consumer ended", TORN_KILL_GRACE_MS));
+    const ended = async () => {
+      // The producer is not read any more: it is ended (a dump left blocked on a full pipe would hold
+      // its database snapshot and locks until it died).
+      await reader.cancel().catch(() => {});
+      stopProducer.abort(new AbortGrace("the consumer ended", TORN_KILL_GRACE_MS));
+    };
+    let consumer: C;
+    try {
+      consumer = await consume(gated, abort.signal);
+    } catch (e) {
+      await ended();
+      await producer.catch(() => undefined);
+      throw e;
+    }
+    // A consumer that ended before the stream did.
+    await ended();
     return { producer: await producer, consumer, bytes };
   } finally {
     signal?.removeEventListener("abort", onOuter);

@@ -35,3 +35,28 @@ test("a consumer that dies early ends the producer too (its stdout closes)", asy
   expect(r.producer.exitCode).not.toBe(0);
   expect(performance.now() - started).toBeLessThan(20_000);
 });
+
+test("a consumer that throws (kopia could not start) ends the producer before the error goes up", async () => {
+  let producer: Promise<{ aborted: boolean }> | undefined;
+  const started = performance.now();
+  const error = await pipeChecked(
+    (give, signal) => {
+      const p = runner.run(["sh", "-c", "echo x; exec sleep 30"], {
+        check: false,
+        stdoutStream: give,
+        signal,
+      });
+      producer = p;
+      return p;
+    },
+    async () => {
+      throw new Error("no kopia");
+    },
+  ).catch((e) => e);
+  expect(error.message).toBe("no kopia");
+  // Before: the producer kept running (a pg_dumpall holding its snapshot) after the error.
+  expect(await Promise.race([producer, Bun.sleep(100).then(() => "still running")])).toMatchObject({
+    aborted: true,
+  });
+  expect(performance.now() - started).toBeLessThan(20_000);
+});
