@@ -234,7 +234,7 @@ describeReal(
       for (const [path, cause] of [
         ["/data/nope.db", "unable to open database"],
         ["/data/empty.db", "the dump holds no table"],
-      ]) {
+      ] as const) {
         const wrongPath = join(dir.path, "wrong-path.toml");
         writeFileSync(
           wrongPath,
