@@ -197,7 +197,7 @@ export async function backupUnit(
     ? await warmPass(
         d,
         data.filter((s) => !policyFailed(s) && isRealDirectory(s.path)),
-        warmOpts,
+        { ...warmOpts, every: data },
       )
     : undefined;
   for (const label of warm?.unchecked ?? []) unchecked.add(label);
@@ -247,7 +247,7 @@ export async function backupUnit(
   cold.disarm();
   cold.detach();
   gates?.dispose();
-  await dropWarmBases(d, warm?.bases ?? [], plan.name);
+  if (warm) await dropWarmBases(d, warm, plan.name);
   const windows =
     coldWindowMs !== undefined
       ? {

@@ -69,7 +69,16 @@ export function fixUnusable(before: SnapshotManifest, after: readonly SnapshotMa
 export async function warmPass(
   d: BackupDeps,
   sources: readonly SourcePlan[],
-  o: { unit: string; hostname: string; signal: AbortSignal },
+  o: {
+    unit: string;
+    hostname: string;
+    signal: AbortSignal;
+    /**
+     * Every data source of the unit (default `sources`): a killed run's leftovers go for all of
+     * them, also those this run makes no warm pass of, before the unit's mark can be cleared.
+     */
+    every?: readonly SourcePlan[];
+  },
 ): Promise<{ unchecked: string[]; bases: string[] }> {
   // Removed by a compensation too: a signal during the warm pass takes it along.
   const { dir, remove } = ownedTempDir(d.lifecycle, "warm");
@@ -81,7 +90,8 @@ export async function warmPass(
     writeFileSync(go, "go\n", { mode: 0o600 });
     // An unchecked one left behind would be a base of this run's snapshots: no warm pass then, and
     // the caller learns which sources still have one.
-    if (!(await dropLeftovers(d, sources, o))) return { unchecked: sources.map((s) => s.label), bases };
+    const every = o.every ?? sources;
+    if (!(await dropLeftovers(d, every, o))) return { unchecked: every.map((s) => s.label), bases };
     try {
       markWarmPending(d.journal.dir, o.unit);
     } catch (e) {
@@ -104,13 +114,19 @@ export async function warmPass(
 /**
  * Deletes the checked warm snapshots once the cold snapshots that took them as bases are saved: never
  * a restore point, they would otherwise stay (kopia's retention keeps every complete snapshot). When
- * that fails the unit stays marked (`warm-pending.ts`): its next run deletes them first, in any mode.
+ * that fails, or an unchecked one of this run is left, the unit stays marked (`warm-pending.ts`): its
+ * next run deletes them first, in any mode.
  */
-export async function dropWarmBases(d: BackupDeps, ids: readonly string[], unit: string): Promise<void> {
-  if (ids.length === 0) return;
+export async function dropWarmBases(
+  d: BackupDeps,
+  warm: { bases: readonly string[]; unchecked: readonly string[] },
+  unit: string,
+): Promise<void> {
+  if (warm.bases.length === 0) return;
   try {
-    await d.kopia.snapshotDelete(ids);
-    forgetPending(d, unit);
+    await d.kopia.snapshotDelete(warm.bases);
+    // An unchecked one this run could not delete is still there: the mark stays for the next run.
+    if (warm.unchecked.length === 0) forgetPending(d, unit);
   } catch (e) {
     d.log.warn(`${unit}: warm passes not deleted (the next run deletes them): ${errorMessage(e)}`);
   }

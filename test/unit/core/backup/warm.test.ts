@@ -175,10 +175,42 @@ describe("warmPass (strict fake runner)", () => {
     expect(markedDuringCreate).toBe(true);
     // The base of the cold pass: until it is deleted, the mark stays (a later run deletes it first).
     expect(isWarmPending(d.journal.dir, "u")).toBe(true);
-    await dropWarmBases(d, bases, "u");
+    await dropWarmBases(d, { bases, unchecked: [] }, "u");
     expect(isWarmPending(d.journal.dir, "u")).toBe(true);
-    await dropWarmBases(d, bases, "u");
+    await dropWarmBases(d, { bases, unchecked: [] }, "u");
     expect(isWarmPending(d.journal.dir, "u")).toBe(false);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("an unchecked warm snapshot left by this run keeps the mark when the checked bases go", async () => {
+    const { runner, d } = setup([{ argv: is("snapshot", "delete", B, "--delete") }]);
+    markWarmPending(d.journal.dir, "u");
+    // Before: the mark went with the bases, and a later run in another mode never deleted the
+    // unchecked one, which its cold snapshot then took as a base.
+    await dropWarmBases(d, { bases: [B], unchecked: ["w"] }, "u");
+    expect(isWarmPending(d.journal.dir, "u")).toBe(true);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("a killed run's leftover of a source this run makes no warm pass of is deleted before the mark goes", async () => {
+    const other = {
+      ...source,
+      label: "w",
+      path: "/w",
+      logicalPath: "/kopi-docka/u/volumes/w",
+    } as typeof source;
+    const left = {
+      ...manifest({ id: "c".repeat(32), maxTime: OLD }),
+      source: { ...manifest({}).source, path: other.logicalPath },
+    };
+    const { runner, d } = setup([
+      list([left]),
+      { argv: is("snapshot", "delete", left.id, "--delete") },
+      create(manifest({ maxTime: OLD })),
+    ]);
+    markWarmPending(d.journal.dir, "u");
+    const o = { unit: "u", hostname: "h", signal: new AbortController().signal, every: [source, other] };
+    expect(await warmPass(d, [source], o)).toEqual({ unchecked: [], bases: ["a".repeat(32)] });
     expect(runner.remaining).toBe(0);
   });
 
