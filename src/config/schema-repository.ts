@@ -60,6 +60,24 @@ const withDefaultBackend = (v: unknown) =>
     ? { ...v, backend: "filesystem" }
     : v;
 
+const BACKEND_SCHEMAS = {
+  filesystem: filesystemSchema,
+  sftp: sftpSchema,
+  s3: s3Schema,
+  b2: b2Schema,
+  azure: azureSchema,
+  gcs: gcsSchema,
+  rclone: rcloneSchema,
+  webdav: webdavSchema,
+  server: serverSchema,
+  tailscale: tailscaleSchema,
+};
+
+/** The keys `[repository]` takes with `backend`: its backend's own and the common ones. */
+export function repositoryKeys(backend: keyof typeof BACKEND_SCHEMAS): Set<string> {
+  return new Set([...Object.keys(BACKEND_SCHEMAS[backend].shape), ...Object.keys(commonRepository)]);
+}
+
 /** One strict schema per kopia backend (src/core/repository/backends/), all sharing the common keys. */
 export const RepositorySchema = z
   .preprocess(

@@ -1,7 +1,13 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseConfigText } from "../../src/config/load.ts";
+import { runCli } from "../helpers/cli.ts";
 import { startS3 } from "../helpers/servers.ts";
 import { repositorySuite } from "./repo-suite.ts";
+
+/** The server and credential files of this run, for the extra tests. */
+let server: { port: number; idFile: string; secretFile: string } | undefined;
 
 // An S3-compatible server (moto) on 127.0.0.1: bucket, prefix, path-style endpoint, TLS off.
 repositorySuite({
@@ -15,6 +21,7 @@ repositorySuite({
     const secretFile = join(dir, "secret");
     writeFileSync(idFile, `${keyId}\n`, { mode: 0o600 });
     writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+    server = { port: s3.port, idFile, secretFile };
     const base = (bucket: string, prefix: string) =>
       `backend = "s3"\nbucket = "${bucket}"\nprefix = "${prefix}"\nendpoint = "127.0.0.1:${s3.port}"\ntls = false\n` +
       `access_key_id_file = "${idFile}"`;
@@ -39,4 +46,29 @@ repositorySuite({
       stop: () => s3.stop(),
     };
   },
+  extras: [
+    (h) =>
+      test("setup by flags on s3: repository created, the config written valid (no filesystem path left in it)", async () => {
+        const s = server;
+        if (!s) throw new Error("the S3 server did not start");
+        const d = join(h.dir, "setup-s3");
+        const config = join(d, "etc", "config.toml");
+        const r = await runCli([
+          ...["setup", "--config", config, "--password-file", join(d, "pw"), "--generate-password"],
+          ...["--backend", "s3", "--s3-bucket", "kdt-bucket", "--s3-prefix", "setup/"],
+          ...["--s3-endpoint", `127.0.0.1:${s.port}`, "--s3-tls", "false"],
+          ...["--s3-access-key-id-file", s.idFile, "--s3-secret-access-key-file", s.secretFile],
+          ...["--state-dir", join(d, "state"), "--cache-dir", join(d, "cache")],
+          ...["--lock-file", join(d, "kd.lock"), "--restore-dir", join(d, "stacks")],
+          ...["--no-schedule", "--yes"],
+        ]);
+        expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+        expect(r.stdout).toContain("(created)");
+        expect(statSync(config).mode & 0o777).toBe(0o600);
+        const text = readFileSync(config, "utf8");
+        expect(parseConfigText(text, config).repository).toMatchObject({ backend: "s3", prefix: "setup/" });
+        const status = await runCli(["repo", "status", "--json", "--config", config]);
+        expect({ exit: status.exitCode, stderr: status.stderr }).toMatchObject({ exit: 0 });
+      }, 180_000),
+  ],
 });

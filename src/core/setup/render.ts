@@ -1,4 +1,5 @@
 import { stringify } from "smol-toml";
+import { repositoryKeys } from "../../config/schema-repository.ts";
 import { CONFIG_TEMPLATE } from "../../config/template.ts";
 import type { SetupAnswers } from "./model.ts";
 
@@ -35,6 +36,17 @@ export function setKey(
   }
   if (!o.add) throw new Error(`the config template has no ${section}.${key}`);
   lines.splice(start + 1, 0, line);
+  return lines.join("\n");
+}
+
+/** Turns each live `key = …` line of `[section]` whose key `drop` names into a comment. */
+export function commentOutKeys(text: string, section: string, drop: (key: string) => boolean): string {
+  const lines = text.split("\n");
+  const start = lines.indexOf(`[${section}]`);
+  for (let i = start + 1; start >= 0 && i < lines.length && !/^\[/.test(lines[i] ?? ""); i++) {
+    const key = /^([A-Za-z0-9_]+) = /.exec(lines[i] ?? "")?.[1];
+    if (key && drop(key)) lines[i] = `# ${lines[i]}`;
+  }
   return lines.join("\n");
 }
 
@@ -76,6 +88,9 @@ export function renderSetupConfig(
   if (a.backend === "filesystem") set("repository", "path", a.repositoryPath);
   for (const [k, v] of Object.entries(a.backendOptions))
     if (v !== undefined) text = setKey(text, "repository", k, v, { add: true });
+  // Keys of another backend (the template's filesystem `path`, an old backend's bucket) would make
+  // the config invalid: commented out, so the text still shows them.
+  text = commentOutKeys(text, "repository", (k) => !repositoryKeys(a.backend).has(k));
   set("repository", "password_file", a.passwordFile);
   set("repository", "hostname", a.hostname);
   set("repository", "compression", a.compression);

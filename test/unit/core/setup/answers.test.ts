@@ -72,6 +72,42 @@ describe("setup answers", () => {
   });
 });
 
+describe("setup on a backend other than filesystem", () => {
+  const flags = (backend: string, values: Record<string, string>) => ({
+    ...base,
+    yes: true,
+    generatePassword: true,
+    backend,
+    backendFlags: (f: string) => values[f],
+  });
+
+  test("the template's filesystem path is commented out: s3 and webdav configs parse", () => {
+    // Before: `path = "/var/lib/kopi-docka/repository"` stayed under `backend = "s3"`, an unknown key
+    // there, so every unattended setup on a backend without `path` failed.
+    for (const [backend, values] of [
+      ["s3", { "s3-bucket": "b", "s3-access-key-id": "k", "s3-secret-access-key-file": "/etc/kd/s3" }],
+      ["webdav", { "webdav-url": "https://dav.example.org/kd" }],
+    ] as const) {
+      const a = answersFromFlags(flags(backend, values), defaults, { configPath: "/c", configExists: false });
+      const text = renderSetupConfig(a.answers);
+      expect(text).toContain('# path = "/var/lib/kopi-docka/repository"');
+      expect(parseConfigText(text, "x").repository.backend).toBe(backend);
+    }
+  });
+
+  test("a host moving from s3 to filesystem: the s3 keys are commented out, the config parses", () => {
+    const text = `[repository]\nbackend = "s3"\nbucket = "b"\nendpoint = "minio:9000"\n`;
+    const a = answersFromFlags(
+      { ...base, yes: true, generatePassword: true, backend: "filesystem", repositoryPath: "/srv/r" },
+      parseConfigText(text, "x"),
+      { configPath: "/c", configExists: true },
+    );
+    const out = renderSetupConfig(a.answers, { text, notify: [] });
+    expect(out).toContain('# bucket = "b"');
+    expect(parseConfigText(out, "x").repository).toMatchObject({ backend: "filesystem", path: "/srv/r" });
+  });
+});
+
 describe("setup re-run on a configured host", () => {
   const answers = answersFromFlags(
     { ...base, yes: true, generatePassword: true, repositoryPath: "/srv/new" },
