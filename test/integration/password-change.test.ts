@@ -36,8 +36,13 @@ describeReal("change-password when kopia fails after the change reached the repo
       kopia,
       runner: failsAfter,
       config: { repository: repo },
-      paths: { stateDir: dir.path, kopiaConfigFile: kopia.options.configFile },
+      paths: {
+        stateDir: dir.path,
+        kopiaConfigFile: kopia.options.configFile,
+        lockFile: join(dir.path, "lock"),
+      },
       log: silentLogger(),
+      lifecycle: { signal: new AbortController().signal },
     };
     expect(await changePassword(deps, { newPasswordFile: newFile })).toEqual({ file: repo.password_file });
     expect(readFileSync(repo.password_file, "utf8").trim()).toBe("the-new-password-42");

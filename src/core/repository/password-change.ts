@@ -14,6 +14,7 @@ import { errorMessage } from "../caught.ts";
 import { fsyncDir } from "../durable.ts";
 import { AppError } from "../errors.ts";
 import { passwordFileTooOpen } from "../kopia/password.ts";
+import { type HostLockContext, withHostLock } from "../lock/host-lock.ts";
 import { type OpenDeps, openRepository } from "./open.ts";
 import { passwordTaken } from "./password-probe.ts";
 import { pendingPasswordFile } from "./saved.ts";
@@ -26,10 +27,15 @@ import { pendingPasswordFile } from "./saved.ts";
  * failure of the rename puts kopia's back; only a kill between the two leaves `<file>.new` holding
  * the password kopia now wants (exit 12 says so).
  */
-export async function changePassword(
-  d: OpenDeps,
+export function changePassword(
+  d: OpenDeps & HostLockContext,
   o: { newPasswordFile?: string },
 ): Promise<{ file: string }> {
+  // Under the host lock: a backup running meanwhile would lose the password it read at its start.
+  return withHostLock(d, "repo change-password", {}, () => change(d, o));
+}
+
+async function change(d: OpenDeps, o: { newPasswordFile?: string }): Promise<{ file: string }> {
   const file = d.config.repository.password_file;
   if (d.config.repository.backend === "server")
     throw new AppError("usage", "a repository server's users have their passwords on the server", {

@@ -1,10 +1,9 @@
 import type { Config } from "../../config/schema.ts";
-import { settleDeadRun } from "../containers/orphans.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { applyIdentityPolicy, identity, identityPolicyFlags } from "../kopia/policy.ts";
-import { acquireLock } from "../lock/acquire.ts";
+import { withHostLock } from "../lock/host-lock.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
@@ -58,27 +57,6 @@ async function deleteSnapshots(
 }
 
 /**
- * Runs `fn` under the host-wide lock, as backup does: a change to the repository never runs while a
- * backup writes to it (a held lock is exit 11, or a wait with `wait`). A dead run's lock is taken
- * over and what that run left running ended first.
- */
-async function underLock<T>(ctx: PointsAdminContext, command: string, wait: boolean, fn: () => Promise<T>) {
-  const lock = await acquireLock(ctx.paths.lockFile, {
-    runId: `${command.replace(/\s+/g, "-")}-${process.pid}-${Date.now()}`,
-    command,
-    wait,
-    signal: ctx.lifecycle.signal,
-    log: ctx.log,
-  });
-  try {
-    await settleDeadRun(lock.tookOverFrom, { log: ctx.log });
-    return await fn();
-  } finally {
-    lock.release();
-  }
-}
-
-/**
  * Deletes what `shown` listed. Under the lock the points are read again: if what the selector names
  * changed since it was shown (a backup or another delete in between), nothing is deleted.
  */
@@ -88,7 +66,7 @@ export async function deletePoints(
   shown: DeletePlan,
   o: { wait: boolean },
 ): Promise<DeletePlan> {
-  return underLock(ctx, "snapshots delete", o.wait, async () => {
+  return withHostLock(ctx, "snapshots delete", { wait: o.wait }, async () => {
     const manifests = await readManifests(ctx);
     const now = planDelete(managedPoints(manifests), sel);
     if ([...now.snapshotIds].sort().join() !== [...shown.snapshotIds].sort().join()) {
@@ -118,7 +96,7 @@ export async function pinPoints(
   sel: PointSelector,
   o: { reason?: string; wait: boolean },
 ): Promise<PinResult> {
-  return underLock(ctx, "snapshots pin", o.wait, async () => {
+  return withHostLock(ctx, "snapshots pin", { wait: o.wait }, async () => {
     const chosen = selectManaged(await readManagedPoints(ctx), sel);
     const pin = pinName(o.reason);
     const ids = chosen.flatMap((p) => p.snapshots.filter((s) => !s.pins.includes(pin)).map((s) => s.id));
@@ -133,7 +111,7 @@ export async function unpinPoints(
   sel: PointSelector,
   o: { wait: boolean },
 ): Promise<PinResult> {
-  return underLock(ctx, "snapshots unpin", o.wait, async () => {
+  return withHostLock(ctx, "snapshots unpin", { wait: o.wait }, async () => {
     const chosen = selectManaged(await readManagedPoints(ctx), sel);
     const removed = [...new Set(chosen.flatMap((p) => p.pins))];
     // One call: kopia rewrites each manifest it changes, so ids read before a first call go stale.
@@ -160,7 +138,7 @@ export async function expirePoints(
     const policyPending = identityPolicyFlags(ctx.config, await ctx.kopia.policyShow(identity(ctx)));
     return { ...planExpire(points, ctx.hostname, ctx.config.retention), dryRun: true, policyPending };
   }
-  return underLock(ctx, "snapshots expire", o.wait, async () => {
+  return withHostLock(ctx, "snapshots expire", { wait: o.wait }, async () => {
     await readManagedPoints(ctx); // connects, never creating a repository at a mistyped path
     await applyIdentityPolicy(ctx.kopia, ctx.config, identity(ctx), ctx.log);
     return { ...(await expireHeld(ctx)), dryRun: false, policyPending: [] };

@@ -2,12 +2,14 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseConfigText } from "../../config/load.ts";
-import { KOPIA_USERNAME, resolvePaths, snapshotHostname } from "../../config/resolve.ts";
+import { KOPIA_USERNAME, type ResolvedPaths, resolvePaths, snapshotHostname } from "../../config/resolve.ts";
+import type { Config } from "../../config/schema.ts";
 import { writeConfigText } from "../../config/write.ts";
 import { fsyncDir, writeAndSync } from "../durable.ts";
 import { UsageError } from "../errors.ts";
 import { createKopia } from "../kopia/kopia.ts";
 import { readPassword } from "../kopia/password.ts";
+import { withHostLock } from "../lock/host-lock.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
@@ -40,9 +42,10 @@ function writeNewPassword(file: string, password: string): void {
 /**
  * The only step of setup that changes anything, after every question is answered: the password file,
  * the repository (created when new, connected when it exists: never overwritten), then the config,
- * atomically. Until the config is written, whatever this step made is undone on failure or Ctrl+C
- * (the password file it wrote, the repository directory it created, kopia's connection), so an
- * interrupted setup leaves no half-made repository and no config.
+ * atomically, all under the host lock. Until the config is written, whatever this step made is undone
+ * on failure or Ctrl+C (the password file it wrote, the repository directory it created, kopia's
+ * connection), so an interrupted setup leaves no half-made repository and no config; a remote
+ * repository it created cannot be undone, so its password file stays.
  */
 export async function commitSetup(
   ctx: CommitContext,
@@ -56,8 +59,21 @@ export async function commitSetup(
     );
   const config = parseConfigText(o.configText, a.configPath);
   const paths = resolvePaths(config);
+  // Under the host lock: the first timer-started backup must not create the repository (and its
+  // password file) while setup does, nor have kopia's connection changed under it.
+  return withHostLock({ ...ctx, paths }, "setup", {}, () => commitLocked(ctx, a, o, config, paths));
+}
+
+async function commitLocked(
+  ctx: CommitContext,
+  a: SetupAnswers,
+  o: { configText: string; force: boolean; now: Date },
+  config: Config,
+  paths: ResolvedPaths,
+): Promise<CommitResult> {
   const undo: (() => void)[] = [];
   let done = false;
+  let keepPassword = false;
   const compensation = ctx.lifecycle.register("undo a half-made setup", PRIORITY.cleanup, () => {
     if (!done) for (const fn of undo.reverse()) fn();
   });
@@ -71,7 +87,9 @@ export async function commitSetup(
         );
       const value = a.password.kind === "typed" ? a.password.value : randomBytes(32).toString("base64url");
       writeNewPassword(a.passwordFile, value);
-      undo.push(() => rmSync(a.passwordFile, { force: true }));
+      undo.push(() => {
+        if (!keepPassword) rmSync(a.passwordFile, { force: true });
+      });
       if (a.password.kind === "generate") generatedPassword = value;
     }
     const repoDir = config.repository.backend === "filesystem" ? config.repository.path : undefined;
@@ -97,7 +115,18 @@ export async function commitSetup(
       { kopia, runner: ctx.runner, config, paths, log: ctx.log },
       "init",
     );
-    const { backup } = writeConfigText(a.configPath, o.configText, o.force, o.now);
+    // A remote repository it created stays whatever fails next: only this password opens it.
+    keepPassword = created && !repoDir;
+    let backup: string | undefined;
+    try {
+      ({ backup } = writeConfigText(a.configPath, o.configText, o.force, o.now));
+    } catch (e) {
+      if (keepPassword)
+        ctx.log.warn(
+          `the repository was created and stays; ${a.passwordFile} keeps its password: run setup again and use that file`,
+        );
+      throw e;
+    }
     done = true;
     return {
       configPath: a.configPath,

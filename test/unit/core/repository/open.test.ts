@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { exitCodeFor } from "../../../../src/cli.ts";
 import { parseConfigText } from "../../../../src/config/load.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
+import { acquireLock } from "../../../../src/core/lock/acquire.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
+import { initRepository } from "../../../../src/core/repository/manage.ts";
 import { openRepository } from "../../../../src/core/repository/open.ts";
 import { afterPasswordChange, changePassword } from "../../../../src/core/repository/password-change.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
@@ -45,7 +47,9 @@ function host(runner: FakeRunner, o: { connected?: boolean; repoHere?: boolean }
     hostname: "h",
     username: "kopi-docka",
   });
-  return { d, deps: { kopia, runner, config, paths: { stateDir: d, kopiaConfigFile }, log: silentLogger() } };
+  const paths = { stateDir: d, kopiaConfigFile, lockFile: join(d, "kopi-docka.lock") };
+  const lifecycle = { signal: new AbortController().signal };
+  return { d, deps: { kopia, runner, config, paths, log: silentLogger(), lifecycle } };
 }
 
 const isKopia =
@@ -149,4 +153,19 @@ test("after a change: replicas to sync now, DR bundles to export again", () => {
     "a DR bundle exported before holds the old password: run `kopi-docka dr export` again",
   ]);
   expect(afterPasswordChange([])).toHaveLength(1);
+});
+
+test("repo init and change-password wait for no backup: a live holder of the host lock is exit 11, nothing run", async () => {
+  const runner = new FakeRunner([]);
+  const { deps } = host(runner);
+  const held = await acquireLock(deps.paths.lockFile, { runId: "backup-1", command: "backup" });
+  try {
+    for (const attempt of [() => initRepository(deps), () => changePassword(deps, {})]) {
+      const e = await attempt().catch((x) => x);
+      expect(exitCodeFor(e)).toBe(11);
+    }
+    expect(runner.calls).toHaveLength(0);
+  } finally {
+    held.release();
+  }
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
@@ -53,5 +53,57 @@ describe("setup commit", () => {
     expect(existsSync(join(d, "pw"))).toBe(false);
     expect(existsSync(join(d, "repo"))).toBe(false);
     expect(existsSync(join(d, "etc", "config.toml"))).toBe(false);
+  });
+});
+
+describe("setup commit on a remote backend", () => {
+  test("a repository it created stays with its password file when writing the config fails", async () => {
+    const d = mkdtempSync(join(tmpdir(), "kd-setup-commit-"));
+    dirs.push(d);
+    const seen: string[][] = [];
+    const kopiaOk: Runner = {
+      async run(argv) {
+        seen.push([...argv]);
+        return { exitCode: 0, stdout: "", stderr: "" } as Awaited<ReturnType<Runner["run"]>>;
+      },
+    };
+    // Something listens where the repository is: the connection test before kopia passes.
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => new Response("", { status: req.method === "MKCOL" ? 201 : 404 }),
+    });
+    const url = `http://127.0.0.1:${server.port}/dav`;
+    const { answers } = answersFromFlags(
+      {
+        keep: {},
+        backend: "webdav",
+        backendFlags: (flag) => (flag === "webdav-url" ? url : undefined),
+        paths: {
+          state_dir: join(d, "state"),
+          cache_dir: join(d, "cache"),
+          lock_file: join(d, "l"),
+          restore_dir: join(d, "r"),
+        },
+        passwordFile: join(d, "pw"),
+        generatePassword: true,
+        yes: true,
+      },
+      ConfigSchema.parse({}),
+      { configPath: join(d, "etc"), configExists: false },
+    );
+    // The config path is a directory: the last step, writing the config, fails.
+    mkdirSync(join(d, "etc", "not-a-file"), { recursive: true });
+    const ctx = { runner: kopiaOk, log: createLogger("quiet"), lifecycle: new Lifecycle() };
+    const e = await commitSetup(ctx, answers, {
+      configText: renderSetupConfig(answers),
+      force: true,
+      now: new Date(),
+    }).catch((x) => x);
+    server.stop(true);
+    expect(e.message).toContain("/etc");
+    expect(seen.some((a) => a.includes("create") && a.includes("webdav"))).toBe(true);
+    // Before: the password file went with the undo, leaving a remote repository no one can open.
+    expect(existsSync(join(d, "pw"))).toBe(true);
   });
 });

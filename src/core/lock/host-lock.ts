@@ -1,0 +1,36 @@
+import { settleDeadRun } from "../containers/orphans.ts";
+import type { Logger } from "../log.ts";
+import { acquireLock } from "./acquire.ts";
+
+/** What a command needs to run under the host-wide lock. */
+export interface HostLockContext {
+  paths: { lockFile: string };
+  log: Logger;
+  lifecycle: { signal: AbortSignal };
+}
+
+/**
+ * Runs `fn` under the host-wide lock, as backup and restore do: a change to the repository or to
+ * kopia's connection never runs while a backup writes to it (a held lock is exit 11, or a wait with
+ * `wait`). A dead run's lock is taken over, and what that run left running is ended first.
+ */
+export async function withHostLock<T>(
+  ctx: HostLockContext,
+  command: string,
+  o: { wait?: boolean },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = await acquireLock(ctx.paths.lockFile, {
+    runId: `${command.replace(/\s+/g, "-")}-${process.pid}-${Date.now()}`,
+    command,
+    wait: o.wait ?? false,
+    signal: ctx.lifecycle.signal,
+    log: ctx.log,
+  });
+  try {
+    await settleDeadRun(lock.tookOverFrom, { log: ctx.log });
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
