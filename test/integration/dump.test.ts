@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { groupRestorePoints } from "../../src/core/restore/points.ts";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { coreDeps } from "./backup-helpers.ts";
 import { DB_IMAGE, MARIA_IMAGE, requireImages, startPostgres, waitReady } from "./db-helpers.ts";
 
@@ -175,6 +175,28 @@ describeReal(
       expect(liteBack.exitCode).toBe(0);
       expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("2:beta\n3:gamma");
     }, 240_000);
+
+    test("restore --as of a standalone database onto a name another container holds: refused, that one untouched", async () => {
+      const other = `copy_${pg}`;
+      await run([
+        ...["docker", "run", "-d", "--name", other, "--label", "com.docker.compose.project=billing"],
+        ...[TEST_IMAGE, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
+      ]);
+      try {
+        const since = String(Math.floor(Date.now() / 1000));
+        const r = await cli(good, "restore", "--unit", pg, "--latest", "--as", "copy", "--yes");
+        expect(r.exitCode).not.toBe(0);
+        expect(r.stderr).toContain(`container ${other} exists and is not a copy made by kopi-docka`);
+        const touched = await run([
+          ...["docker", "events", "--since", since, "--until", String(Math.ceil(Date.now() / 1000) + 1)],
+          ...["--filter", `container=${other}`, "--format", "{{.Action}}"],
+        ]);
+        // Its own start aside (within the same second): no exec, no stop.
+        expect(touched.stdout.split("\n").filter((a) => /^(exec|stop|kill|die)/.test(a))).toEqual([]);
+      } finally {
+        await run(["docker", "rm", "-f", other], { check: false });
+      }
+    }, 120_000);
 
     test("a dump psql cannot apply (its database cannot be dropped) fails the restore, though psql exits 0", async () => {
       await psql("INSERT INTO t VALUES (7, 'seven')");

@@ -5,9 +5,15 @@ import type { BindStep, ContainerState, CurrentState, VolumeStep } from "./types
 /** The label each volume a copy creates carries: the unit it is a copy of. */
 export const COPY_OF_LABEL = "kopi-docka.copy-of";
 
-/** Is container `c` a copy of `unit` (it mounts a volume a copy of `unit` created)? */
+/**
+ * Is container `c` a copy of `unit`: labelled so by the restore that started it (a standalone copy),
+ * or mounting a volume a copy of `unit` created?
+ */
 export function isCopyOf(c: ContainerState, unit: string, state: Pick<CurrentState, "volumes">): boolean {
-  return c.volumes.some((v) => state.volumes[v]?.labels?.[COPY_OF_LABEL] === unit);
+  return (
+    c.labels?.[COPY_OF_LABEL] === unit ||
+    c.volumes.some((v) => state.volumes[v]?.labels?.[COPY_OF_LABEL] === unit)
+  );
 }
 
 /**

@@ -34,6 +34,8 @@ export interface RunRebuildOptions {
   networkName?: (name: string) => string;
   /** A docker env file and the keys it defines: those keys come from it, not from the inspect. */
   envFile?: { path: string; keys: readonly string[] };
+  /** Labels of kopi-docka's own (a copy's `kopi-docka.copy-of`): they replace the inspect's of that key. */
+  labels?: Record<string, string>;
 }
 
 type Obj = Record<string, unknown>;
@@ -103,9 +105,11 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   const extra = networks.filter((n) => n !== mode && n !== "bridge");
   if (extra.length) warnings.push(`${name}: also attached to ${extra.join(", ")}; connect it by hand`);
   for (const [k, v] of Object.entries(obj(config.Labels))) {
+    if (o.labels && k in o.labels) continue;
     if (hasRedaction(str(v))) unpassable.push(`label ${k} was redacted in the backup`);
     else if (!k.startsWith("com.docker.compose.")) argv.push("--label", `${k}=${str(v)}`);
   }
+  for (const [k, v] of Object.entries(o.labels ?? {})) argv.push("--label", `${k}=${v}`);
   if (str(config.User)) argv.push("--user", str(config.User));
   if (str(config.WorkingDir)) argv.push("--workdir", str(config.WorkingDir));
   // As it was backed up; the plan says so, since the inspect comes from the snapshot.

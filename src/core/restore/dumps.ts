@@ -48,12 +48,13 @@ export function planDumps(
   /**
    * `willStart`: the plan starts the unit; `inPlace`: the unit restored under its own name;
    * `composeCopy`: a compose unit restored under a new project (`--as`), with the compose service
-   * each backed-up container ran (from the recipe).
+   * each backed-up container ran (from the recipe); `standaloneCopy`: a standalone unit under `--as`.
    */
   o: {
     willStart: boolean;
     inPlace?: string;
     composeCopy?: CopyTarget;
+    standaloneCopy?: Pick<CopyTarget, "ours">;
   },
 ): { dumps: DumpStep[]; refusals: string[] } {
   const dumps: DumpStep[] = [];
@@ -64,7 +65,7 @@ export function planDumps(
       refusals.push(`dump of ${d.container}: ${commands.problem}`);
       continue;
     }
-    const found = feedTarget(d.container, containers, names, o.composeCopy, o.inPlace);
+    const found = feedTarget(d.container, containers, names, o);
     if ("problem" in found) {
       refusals.push(`dump of ${d.container}: ${found.problem}`);
       continue;
@@ -115,12 +116,19 @@ function feedTarget(
   from: string,
   containers: readonly ContainerState[],
   names: Renamer,
-  copy: CopyTarget | undefined,
-  inPlace: string | undefined,
+  o: { composeCopy?: CopyTarget; standaloneCopy?: Pick<CopyTarget, "ours">; inPlace?: string },
 ): { container: string; service?: DumpStep["service"]; running: boolean } | { problem: string } {
+  const copy = o.composeCopy;
+  const inPlace = o.inPlace;
   if (!copy) {
     const container = names.container(from);
     const now = containers.find((c) => c.name === container);
+    // A standalone copy's name may be any container's on this host: only one a copy of this unit
+    // started (its label) is fed, or one `--start` creates.
+    if (now && o.standaloneCopy && !o.standaloneCopy.ours(now))
+      return {
+        problem: `container ${container} exists and is not a copy made by kopi-docka: its database is not replaced; choose another --as name`,
+      };
     // The name comes from the snapshot's tag: in place, only a container of this unit (by its labels on
     // this host, as discovery groups it) is fed, never another unit's that happens to bear it.
     if (now && inPlace !== undefined && unitNameOf(now.labels ?? {}, now.name) !== inPlace)

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { ComposeOverride } from "./compose-override.ts";
+import { COPY_OF_LABEL } from "./copy-owner.ts";
 import { rebuildDockerRun } from "./docker-run.ts";
 import type { Renamer } from "./names.ts";
 import { targetName } from "./plan-steps.ts";
@@ -22,6 +23,8 @@ export function planStart(
     /** Where a bind source is mounted from after the restore. */
     bindPath: (source: string) => string;
     override?: ComposeOverride | undefined;
+    /** A copy (`--as`) of this unit: its containers say so, so a later copy feeds a dump only into them. */
+    copyOf?: string;
   },
   warnings: string[],
 ): { start?: StartStep; refused: string[] } {
@@ -53,6 +56,7 @@ export function planStart(
       bindPath: at.bindPath,
       networkName: (n) => at.names.network(n, {}),
       ...(req.envFile ? { envFile: { path: req.envFile, keys: state.envFileKeys ?? [] } } : {}),
+      ...(at.copyOf ? { labels: { [COPY_OF_LABEL]: at.copyOf } } : {}),
     });
     warnings.push(...r.warnings);
     if (r.refused) refused.push(r.refused);

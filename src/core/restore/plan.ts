@@ -112,7 +112,14 @@ export function planRestore(
         recipe,
         request,
         state,
-        { project, targetDir, names, bindPath: (s) => fromPoint(s) ?? s, override },
+        {
+          project,
+          targetDir,
+          names,
+          bindPath: (s) => fromPoint(s) ?? s,
+          override,
+          ...(request.as ? { copyOf: point.unit } : {}),
+        },
         warnings,
       )
     : { refused: [] };
@@ -134,7 +141,9 @@ export function planRestore(
                   ours: (c: ContainerState) => isCopyOf(c, point.unit, state),
                 },
               }
-            : {}),
+            : request.as
+              ? { standaloneCopy: { ours: (c: ContainerState) => isCopyOf(c, point.unit, state) } }
+              : {}),
         })
       : { dumps: [], refusals: [] };
   refusals.push(...dumped.refusals);

@@ -78,6 +78,13 @@ test("names are mapped for a copy", () => {
   ]);
 });
 
+test("a copy's container says whose copy it is; the snapshot's label of that key gives way", () => {
+  const forged = { ...inspect, Config: { ...inspect.Config, Labels: { "kopi-docka.copy-of": "billing" } } };
+  const r = rebuildDockerRun(forged, { name: "copy_web", labels: { "kopi-docka.copy-of": "web" } });
+  const labels = r.argv.flatMap((a, i) => (r.argv[i - 1] === "--label" ? [a] : []));
+  expect(labels).toEqual(["kopi-docka.copy-of=web"]);
+});
+
 test("a redacted secret refuses the start instead of passing the placeholder", () => {
   const r = rebuildDockerRun({ ...inspect, Config: { ...inspect.Config, Env: [`DB_PASSWORD=${REDACTED}`] } });
   expect(r.refused).toContain("DB_PASSWORD");

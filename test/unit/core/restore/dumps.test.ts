@@ -387,7 +387,7 @@ describe("a dump restored into a compose copy (--as)", () => {
     ]);
   });
 
-  test("a standalone copy still feeds the renamed container", () => {
+  test("a standalone copy feeds the renamed container: one --start creates, or one a copy of this unit made", () => {
     const standalone = recipe({
       type: "standalone",
       containers: [{ name: "shop-db-1", image: "postgres:16" }],
@@ -399,6 +399,32 @@ describe("a dump restored into a compose copy (--as)", () => {
     );
     expect(plan.dumps).toMatchObject([{ container: "copy_shop-db-1" }]);
     expect(plan.dumps?.[0]?.service).toBeUndefined();
+    // copy_shop-db-1 runs here already and is not a copy of shop (another unit's, or forged labels
+    // aside, nothing kopi-docka made): its database is never fed. Before: fed without a question.
+    const other = {
+      id: "x",
+      name: "copy_shop-db-1",
+      running: true,
+      volumes: [],
+      binds: [],
+      labels: { "com.docker.compose.project": "billing" },
+    };
+    const refused = planRestore(
+      request({ as: "copy" }),
+      groupRestorePoints([dump()]),
+      emptyState({ recipe: standalone, containers: [...running, other] }),
+    );
+    expect(refused.refusals).toEqual([
+      "dump of shop-db-1: container copy_shop-db-1 exists and is not a copy made by kopi-docka: its database is not replaced; choose another --as name",
+    ]);
+    const ours = { ...other, labels: { [COPY_OF_LABEL]: "shop" } };
+    const again = planRestore(
+      request({ as: "copy" }),
+      groupRestorePoints([dump()]),
+      emptyState({ recipe: standalone, containers: [...running, ours] }),
+    );
+    expect(again.refusals).toEqual([]);
+    expect(again.dumps?.[0]).toMatchObject({ container: "copy_shop-db-1" });
   });
 
   test("restoreDump finds the copy's container by its project and service labels when it feeds", async () => {
