@@ -49,9 +49,9 @@ export async function watchEvents(containers: readonly string[], probe: string) 
   };
 }
 
-/** The dump's feed into `db`: the restore command's exec (`feedMark` in its argv) and its exec_die. */
-export function feedOf(events: readonly DockerEvent[], db: string, feedMark: string) {
-  const start = events.findIndex((e) => e.name === db && e.action.includes(feedMark));
+/** The dump's feed into `db`: the restore command's exec (its event matching `feedMark`) and its exec_die. */
+export function feedOf(events: readonly DockerEvent[], db: string, feedMark: RegExp) {
+  const start = events.findIndex((e) => e.name === db && feedMark.test(e.action));
   const end = events.slice(Math.max(start, 0)).find((e) => e.name === db && e.action.startsWith("exec_die"));
   return { started: events[start]?.t, ended: end?.t };
 }

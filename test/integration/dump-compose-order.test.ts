@@ -73,8 +73,8 @@ describeCompose("restore in place of a compose unit in mode dump", ["docker", "k
     expect(await upload()).toBe("one");
 
     const events = await watch.stop();
-    // The feed: the restore command's exec (`sqlite3 … .open --new`) until its exec_die.
-    const feed = feedOf(events, db, ".open --new");
+    // The feed: the restore command's exec (`sqlite3 -bail`, the dump then `.backup`) until its exec_die.
+    const feed = feedOf(events, db, /exec_create: sqlite3 -bail$/);
     expect(feed.started).toBeDefined();
     expect(feed.ended).toBeDefined();
     for (const name of [app, worker]) {

@@ -88,7 +88,7 @@ describeCompose(
       expect(JSON.parse(r.stdout).dumps).toEqual([db]);
       expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("1:alpha");
       const events = await watch.stop();
-      const feed = feedOf(events, db, ".open --new");
+      const feed = feedOf(events, db, /exec_create: sqlite3 -bail$/);
       const dbStart = events.find((e) => e.name === db && e.action === "start");
       const appStart = events.find((e) => e.name === app && e.action === "start");
       expect(feed.started).toBeDefined();

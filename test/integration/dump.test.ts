@@ -150,6 +150,19 @@ describeReal(
       for (let i = 0; i < 50 && (await sleepers()) === "0"; i++) await Bun.sleep(100);
       expect(await sleepers()).toBe("1");
 
+      // The app's database file, owned by the app's user: the restore writes into it, never a new file.
+      await run([
+        "docker",
+        "exec",
+        lite,
+        "sh",
+        "-c",
+        "chown 1000:1000 /data/app.db && chmod 640 /data/app.db",
+      ]);
+      const file = async () =>
+        (await run(["docker", "exec", lite, "stat", "-c", "%i %u:%g %a", "/data/app.db"])).stdout.trim();
+      const liteFile = await file();
+
       const since = String(Math.floor(Date.now() / 1000));
       const undo: string[] = [];
       for (const name of [pg, lite, maria]) {
@@ -162,6 +175,8 @@ describeReal(
       expect(await psql("SELECT id || ':' || name FROM t ORDER BY id")).toBe("1:one\n2:two");
       expect(await sessions()).toBe("0"); // the app's session was ended for the restore
       expect(await sqlite("SELECT id || ':' || v FROM q ORDER BY id")).toBe("1:alpha\n2:beta");
+      // Before: `.open --new` deleted it and made a new file owned by the exec user (root, 644).
+      expect(await file()).toBe(liteFile);
       expect(await mariadb("SELECT id, v FROM appdb.t ORDER BY id")).toBe("1:uno\n2:dos");
       expect(await sleepers()).toBe("0");
       expect((await events(since)).filter((a) => /^(stop|kill|die)/.test(a))).toEqual([]);

@@ -12,6 +12,8 @@ export interface DumpCommands {
   file: string;
   /** Exits 0 once the database takes connections (a restore waits for it after a start). */
   ready?: string[];
+  /** Fed to the restore command after the dump, in the same session (sqlite's copy into the file). */
+  restoreEnd?: string;
   /**
    * Where the database keeps its files in the container: a mount there (or above or inside it) is
    * left to the dump. Unset (a command of one's own): every volume of the container is.
@@ -64,8 +66,13 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
         // -readonly: a wrong path fails ("unable to open database") instead of creating an empty
         // database there and dumping it as a good one.
         dump: ["sqlite3", "-bail", "-readonly", path, ".dump"],
-        // `.open --new` empties the file first: the dump's CREATE TABLEs would clash with the old ones.
-        restore: ["sqlite3", "-bail", "-cmd", `.open --new ${path}`],
+        // The dump is loaded into an in-memory database first; only when all of it loaded (-bail stops
+        // at the first error) does `.backup` copy it into the file, through SQLite's backup API: under
+        // the file's locks, into the same inode (owner, mode and the app's open connections keep
+        // working, its WAL stays), where deleting and re-creating the file left a running app on the
+        // old one and the new one owned by the exec user.
+        restore: ["sqlite3", "-bail"],
+        restoreEnd: `\n.timeout 10000\n.backup main ${path}\n`,
         file: "sqlite.sql",
         dataDirs: [path.slice(0, path.lastIndexOf("/")) || "/"],
       };

@@ -81,7 +81,7 @@ export async function restoreDump(
     (give, s) => d.kopia.showStream(step.object, { stdoutStream: give, signal: s }),
     (stdin, s) =>
       d.docker.containerExec(step.container, step.restore, {
-        stdin: guard ? withPrelude(guard.prelude, stdin) : stdin,
+        stdin: around(stdin, guard?.prelude, step.end),
         signal: s,
         ...(guard?.env ? { env: guard.env } : {}),
         ...(errors
@@ -122,20 +122,29 @@ export async function restoreDump(
   return step.container;
 }
 
-/** `stream` with `text` before it: what the restore command reads first, in the same session. */
-function withPrelude(text: string, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+/**
+ * `stream` with `before` ahead of it and `after` behind it: what the restore command reads first and
+ * last, in the same session. `after` follows only a stream that ended cleanly (an error passes on).
+ */
+function around(
+  stream: ReadableStream<Uint8Array>,
+  before: string | undefined,
+  after: string | undefined,
+): ReadableStream<Uint8Array> {
+  if (before === undefined && after === undefined) return stream;
   const reader = stream.getReader();
-  let first = true;
+  let first = before !== undefined;
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       if (first) {
         first = false;
-        ctrl.enqueue(new TextEncoder().encode(text));
+        ctrl.enqueue(new TextEncoder().encode(before));
         return;
       }
       const { done, value } = await reader.read();
-      if (done) ctrl.close();
-      else ctrl.enqueue(value);
+      if (!done) return ctrl.enqueue(value);
+      if (after !== undefined) ctrl.enqueue(new TextEncoder().encode(after));
+      ctrl.close();
     },
     cancel(reason) {
       return reader.cancel(reason);

@@ -26,6 +26,8 @@ export interface DumpStep {
   restore: string[];
   /** The preset's readiness probe: polled before the dump is fed (a database just started). */
   ready?: string[];
+  /** What the restore command reads after the dump (the preset's `restoreEnd`). */
+  end?: string;
   /** The preset whose restore command this is (none: the unit's own `restore_command`). */
   preset?: DumpPreset;
   /**
@@ -85,6 +87,7 @@ export function planDumps(
       sizeBytes: d.sizeBytes,
       restore: commands.restore,
       ...(commands.ready ? { ready: commands.ready } : {}),
+      ...(commands.restoreEnd ? { end: commands.restoreEnd } : {}),
       ...(commands.preset ? { preset: commands.preset } : {}),
       // Running now: its undo dump is taken before anything stops it (one of its binds restored too).
       ...(running && commands.dump
@@ -172,7 +175,14 @@ function dumpCommands(
   o: UnitOverride | undefined,
   unit: string,
 ):
-  | { restore: string[]; dump?: string[]; file: string; preset?: DumpPreset; ready?: string[] }
+  | {
+      restore: string[];
+      dump?: string[];
+      file: string;
+      preset?: DumpPreset;
+      ready?: string[];
+      restoreEnd?: string;
+    }
   | { problem: string } {
   if (o?.restore_command)
     return { restore: o.restore_command, file: "dump", ...(o.dump_command ? { dump: o.dump_command } : {}) };

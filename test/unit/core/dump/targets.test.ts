@@ -30,7 +30,8 @@ describe("dump presets", () => {
     expect(presetCommands("sqlite")).toEqual({ problem: expect.stringContaining("dump_path") });
     expect(presetCommands("sqlite", "/data/app.db")).toMatchObject({
       dump: ["sqlite3", "-bail", "-readonly", "/data/app.db", ".dump"],
-      restore: ["sqlite3", "-bail", "-cmd", ".open --new /data/app.db"],
+      restore: ["sqlite3", "-bail"],
+      restoreEnd: "\n.timeout 10000\n.backup main /data/app.db\n",
     });
     for (const bad of ["data/app.db", "/data/../etc/x", "/data/a b.db", "/data/x\n.shell rm"])
       expect(dbPathProblem(bad)).toBeDefined();

@@ -320,6 +320,28 @@ test("a preset's readiness probe is polled before the dump is fed; a database ne
   );
 });
 
+test("sqlite: the copy into the file follows a dump read whole, and never a torn one", async () => {
+  const step = {
+    container: "db",
+    from: "db",
+    snapshotId: "m1",
+    object: "k1/sqlite.sql",
+    sizeBytes: 1,
+    restore: ["sqlite3", "-bail"],
+    end: "\n.backup main /data/app.db\n",
+  };
+  const whole = new FakeDocker({ containers: [FakeDocker.container("db")] });
+  const ok = { argv: (a: readonly string[]) => a.includes("show"), stdout: "CREATE TABLE q(x);" };
+  await restoreDump({ docker: whole, kopia: kopiaOver(new FakeRunner([ok])), log: silentLogger() }, step);
+  expect(whole.execStdin).toEqual(["CREATE TABLE q(x);\n.backup main /data/app.db\n"]);
+
+  const torn = new FakeDocker({ containers: [FakeDocker.container("db")] });
+  const cut = { argv: (a: readonly string[]) => a.includes("show"), stdout: "CREATE TA", exitCode: 1 };
+  const d = { docker: torn, kopia: kopiaOver(new FakeRunner([cut])), log: silentLogger() };
+  await expect(restoreDump(d, step)).rejects.toThrow();
+  expect(torn.execStdin.join("")).not.toContain(".backup");
+});
+
 describe("a dump restored into a compose copy (--as)", () => {
   const copyRecipe = recipe({ containers: [{ name: "shop-db-1", service: "db", image: "postgres:16" }] });
   const labelled = (name: string, project: string, running = true) => ({
