@@ -1,4 +1,4 @@
-/** A btrfs on a loop device (a sparse file), mounted: for the fs-snapshot test and bench/downtime.ts. */
+/** Filesystems on loop devices (sparse files), mounted: btrfs for the fs-snapshot test and bench/downtime.ts, others. */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./env.ts";
@@ -9,9 +9,17 @@ export interface Btrfs {
 }
 
 /** Makes and mounts a btrfs of `bytes` (sparse) under `dir`; `remove` unmounts and frees the loop. */
-export async function makeBtrfs(dir: string, bytes: number): Promise<Btrfs> {
-  const img = join(dir, "btrfs.img");
-  const mnt = join(dir, "btrfs");
+export function makeBtrfs(dir: string, bytes: number): Promise<Btrfs> {
+  return makeLoopFs(dir, "btrfs", bytes, ["mkfs.btrfs", "-q"]);
+}
+
+/**
+ * Makes a filesystem with `mkfs` (its argv, the device appended) on a sparse loop file under `dir`,
+ * mounted at `<dir>/<name>`; `remove` unmounts it and frees the loop device.
+ */
+export async function makeLoopFs(dir: string, name: string, bytes: number, mkfs: string[]): Promise<Btrfs> {
+  const img = join(dir, `${name}.img`);
+  const mnt = join(dir, name);
   await run(["truncate", "-s", String(bytes), img]);
   const loop = (await run(["losetup", "-f", "--show", img])).stdout.trim();
   const remove = async () => {
@@ -19,7 +27,7 @@ export async function makeBtrfs(dir: string, bytes: number): Promise<Btrfs> {
     await run(["losetup", "-d", loop], { check: false });
   };
   try {
-    await run(["mkfs.btrfs", "-q", loop]);
+    await run([...mkfs, loop]);
     mkdirSync(mnt);
     await run(["mount", loop, mnt]);
   } catch (e) {

@@ -15,6 +15,7 @@ import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
+import { startNotBefore, tickOver, timestampTick } from "./timestamp-tick.ts";
 import { dropPendingWarm, dropWarmBases, WARM_TAG, warmPass } from "./warm.ts";
 
 /** Why a source with a warm pass nobody checked is not snapshotted, and what to do about it. */
@@ -210,9 +211,11 @@ export async function backupUnit(
         data.filter((s) => !policyFailed(s) && !unchecked.has(s.label) && isRealDirectory(s.path)),
       )
     : undefined;
+  const tick = Math.max(0, ...data.map((s) => timestampTick(s.path)));
   opts.onStopping?.();
   const stop = await stopUnit(d, plan, runId);
   const allStoppedAt = performance.now();
+  const startAt = startNotBefore(Date.now(), tick);
   errors.push(...stop.errors);
   if (plan.maxColdSeconds !== undefined && stop.firstStopAt !== undefined)
     cold.arm(plan.maxColdSeconds * 1000 - (performance.now() - stop.firstStopAt));
@@ -233,6 +236,11 @@ export async function backupUnit(
   });
   await frozen.read;
   cold.disarm();
+  await tickOver(startAt, d.lifecycle.signal, (ms) =>
+    d.log.debug(
+      `${plan.name}: its data keeps whole-second timestamps: the start waits ${ms} ms for the next tick`,
+    ),
+  );
   const firstStartAt = performance.now();
   const start = await startUnit(d, plan, stop.stopped);
   errors.push(...start.errors);
