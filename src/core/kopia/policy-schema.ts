@@ -16,6 +16,7 @@ export const KopiaPolicySchema = z.looseObject({
       keepWeekly: z.number().optional(),
       keepMonthly: z.number().optional(),
       keepAnnual: z.number().optional(),
+      ignoreIdenticalSnapshots: z.boolean().optional(),
     })
     .optional(),
   files: z.looseObject({ ignore: z.array(z.string()).optional() }).optional(),

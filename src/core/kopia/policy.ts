@@ -33,9 +33,16 @@ export function identityPolicyFlags(config: Config, current: KopiaPolicy): strin
   return flags;
 }
 
-/** The retention part of `identityPolicyFlags`: every `--keep-*` not yet zero. */
+/**
+ * The retention part of `identityPolicyFlags`: every `--keep-*` not yet zero, and identical snapshots
+ * saved (a global `--ignore-identical-snapshots` would have kopia save nothing for an idle source: no
+ * manifest, so every night's backup of it failed).
+ */
 export function retentionOffFlags(current: KopiaPolicy): string[] {
-  return RETENTION_FLAGS.filter(([field]) => current.retention?.[field] !== 0).map(([, flag]) => `${flag}=0`);
+  return [
+    ...RETENTION_FLAGS.filter(([field]) => current.retention?.[field] !== 0).map(([, flag]) => `${flag}=0`),
+    ...(current.retention?.ignoreIdenticalSnapshots === false ? [] : ["--ignore-identical-snapshots=false"]),
+  ];
 }
 
 /**

@@ -11,8 +11,17 @@ import type { KopiaPolicy } from "../../../../src/core/kopia/policy-schema.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
 
+const off = {
+  keepLatest: 0,
+  keepHourly: 0,
+  keepDaily: 0,
+  keepWeekly: 0,
+  keepMonthly: 0,
+  keepAnnual: 0,
+  ignoreIdenticalSnapshots: false,
+};
+
 test("identity policy: retention off and the configured compression, only what differs; unset is not zero", () => {
-  const off = { keepLatest: 0, keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepAnnual: 0 };
   expect(identityPolicyFlags(config(), { retention: off, compression: { compressorName: "zstd" } })).toEqual(
     [],
   );
@@ -21,7 +30,7 @@ test("identity policy: retention off and the configured compression, only what d
     "--compression=zstd",
   ]);
   // Inherited (unset) compression or retention is written once, so the global policy never matters.
-  expect(identityPolicyFlags(config(), {})).toHaveLength(7);
+  expect(identityPolicyFlags(config(), {})).toHaveLength(8);
 });
 
 test("retention off on kopi-docka's identity policy: every field zero (kopia's keep-everything); unset is not zero", () => {
@@ -31,10 +40,11 @@ test("retention off on kopi-docka's identity policy: every field zero (kopia's k
     "--keep-weekly=0",
     "--keep-monthly=0",
     "--keep-annual=0",
+    // A global "ignore identical" would leave an idle source without a snapshot every night.
+    "--ignore-identical-snapshots=false",
   ]);
-  const off = { keepLatest: 0, keepHourly: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepAnnual: 0 };
   expect(retentionOffFlags({ retention: off })).toEqual([]);
-  expect(retentionOffFlags({})).toHaveLength(6);
+  expect(retentionOffFlags({})).toHaveLength(7);
 });
 
 test("ownRetention: policies of single sources of this identity that keep snapshots by themselves", () => {
