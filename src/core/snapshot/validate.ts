@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isDumpPreset } from "../dump/presets.ts";
 import { nameProblem } from "../names-rules.ts";
 import { cleanPathProblem } from "../safe-paths.ts";
+import { BACKUP_FORMAT } from "./tags.ts";
 
 /**
  * Everything read back from a snapshot is untrusted: anyone with the repository password can write
@@ -21,6 +22,10 @@ export function tagsProblem(t: Record<string, string>): string | undefined {
   if (unit) return unit;
   if (t.backup_id && !ID.test(t.backup_id)) return `invalid backup_id ${JSON.stringify(t.backup_id)}`;
   if (t.run_id && !ID.test(t.run_id)) return `invalid run_id ${JSON.stringify(t.run_id)}`;
+  // "tar" (Kopi-Docka before 5.0: a tar stream in one file) restored as a directory would replace the
+  // volume's files with that one file.
+  if (t.backup_format !== undefined && t.backup_format !== BACKUP_FORMAT)
+    return `backup_format ${JSON.stringify(t.backup_format)} is not one kopi-docka restores (only "${BACKUP_FORMAT}"): restore it with \`kopi-docka kopia -- snapshot restore\` by hand`;
   if (t.type === "volume") return nameProblem("volume", t.volume ?? "");
   if (t.type === "dump") {
     if (!DUMP_FILE.test(t.dump_file ?? "")) return `invalid dump_file ${JSON.stringify(t.dump_file)}`;

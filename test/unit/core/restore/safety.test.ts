@@ -87,6 +87,16 @@ describe("forged snapshot metadata", () => {
     ]);
   });
 
+  test("a volume of a format kopi-docka does not restore (a tar stream of Kopi-Docka before 5.0) is never offered", () => {
+    const pts = groupRestorePoints([
+      manifest({ ...base, unit: "shop", type: "recipe" }),
+      manifest({ ...base, unit: "shop", type: "volume", volume: "shop_db", backup_format: "tar" }),
+      manifest({ ...base, unit: "shop", type: "volume", volume: "shop_web", backup_format: "direct" }),
+    ]);
+    expect(pts.points[0]?.volumes.map((v) => v.name)).toEqual(["shop_web"]);
+    expect(pts.rejected?.map((r) => r.reason)).toEqual([expect.stringContaining('backup_format "tar"')]);
+  });
+
   const writeRecipe = (name: string, unit: Record<string, unknown>) => {
     const dir = join(tmp, name);
     mkdirSync(join(dir, "compose"), { recursive: true });
