@@ -305,3 +305,67 @@ describeReal(
     }, 240_000);
   },
 );
+
+// sqlite beside the app's other data in one volume (vaultwarden keeps attachments and keys next to its
+// database): the volume is read, without the database's files, which its dump stands for.
+describeReal("mode dump: sqlite in a volume with the app's other files", ["docker", "kopia"], () => {
+  const dir = tempDir("kd-dump-vol-");
+  const app = uniqueName("kdt-dump-app");
+  const volume = `${app}-v`;
+  const config = writeTestConfig(
+    dir.path,
+    `[units.${app}]\nmode = "dump"\ndump = "sqlite"\ndump_path = "/data/app.db"\n`,
+  );
+  const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
+  const inApp = async (script: string) =>
+    (await run(["docker", "exec", app, "sh", "-c", script])).stdout.trim();
+
+  beforeAll(async () => {
+    await requireImages(DB_IMAGE);
+    await run([
+      ...["docker", "run", "-d", "--name", app, "-v", `${volume}:/data`, DB_IMAGE],
+      ...["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
+    ]);
+    await inApp("mkdir -p /data/attachments && printf 'key material' > /data/rsa_key.pem");
+    await inApp("head -c 70000 /dev/urandom > /data/attachments/a.bin && sha256sum /data/attachments/a.bin");
+    await inApp(
+      `sqlite3 /data/app.db "CREATE TABLE q (id integer primary key); INSERT INTO q VALUES (1), (2)"`,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", app], { check: false });
+    await run(["docker", "volume", "rm", "-f", volume], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  test("the attachments and keys are backed up and restored; the database from its dump, never read live", async () => {
+    const sum = await inApp("sha256sum /data/attachments/a.bin");
+    const r = await cli("backup", "--unit", app, "--json");
+    expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+    const unit = JSON.parse(r.stdout).units[0];
+    expect(unit.stopped).toEqual([]);
+    expect(unit.sources.map((s: { type: string; status: string }) => `${s.type}:${s.status}`).sort()).toEqual(
+      ["dump:ok", "recipe:ok", "volume:ok"],
+    );
+    const snapshot = unit.sources.find((s: { type: string }) => s.type === "volume").snapshotId;
+    const listed = await run(
+      ["kopia", "--config-file", coreDeps(config).paths.kopiaConfigFile, "ls", "-r", snapshot],
+      { env: { KOPIA_PASSWORD: (await Bun.file(join(dir.path, "repository.password")).text()).trim() } },
+    );
+    const names = listed.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.replace(/^[0-9a-z]+\//, "").replace(/\/$/, ""))
+      .sort();
+    expect(names).toEqual(["attachments", "attachments/a.bin", "rsa_key.pem"]);
+
+    await inApp("rm -rf /data/attachments /data/rsa_key.pem");
+    await inApp(`sqlite3 /data/app.db "DELETE FROM q"`);
+    const back = await cli("restore", "--unit", app, "--latest", "--yes");
+    expect({ exit: back.exitCode, stderr: back.stderr }).toMatchObject({ exit: 0 });
+    expect(await inApp("sha256sum /data/attachments/a.bin")).toBe(sum);
+    expect(await inApp("cat /data/rsa_key.pem")).toBe("key material");
+    expect(await inApp(`sqlite3 /data/app.db "SELECT group_concat(id) FROM q"`)).toBe("1,2");
+  }, 240_000);
+});

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Config, Scope } from "../../config/schema.ts";
 import type { Unit } from "../discovery/model.ts";
-import { holdsData } from "../dump/presets.ts";
+import { dataFileRules, holdsData } from "../dump/presets.ts";
 import { type DumpTarget, dumpTargets } from "../dump/targets.ts";
 import { logicalSourcePath, type SnapshotTags, type SnapshotType } from "../snapshot/tags.ts";
 import type { SourcePlan, UnitPlan } from "./plan-model.ts";
@@ -81,13 +81,31 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
   const targets = unit.mode === "dump" ? dumpTargets(unit, ctx.config) : [];
   // A dumped database's files, read live, would be torn (and restored, would stop it starting): its
   // dump stands for them. Only the data directory's mounts: config files and scripts are read as ever.
-  const held = (mounts: { container: string; destination: string; volume: boolean }[]) =>
+  type Mount = { container: string; destination: string; volume: boolean };
+  const targetOf = (m: Mount) => targets.find((x) => x.container === m.container && !x.problem);
+  const held = (mounts: Mount[]) =>
     mounts.length > 0 &&
     mounts.every((m) => {
-      const t = targets.find((x) => x.container === m.container && !x.problem);
+      const t = targetOf(m);
       const dirs = t?.commands?.dataDirs;
-      return t !== undefined && (dirs ? holdsData(m.destination, dirs) : m.volume);
+      const files = t?.commands?.dataFiles ?? [];
+      return (
+        t !== undefined &&
+        (dirs ? holdsData(m.destination, dirs) || dataFileRules(m.destination, files).held : m.volume)
+      );
     });
+  // The database's own files inside a mount that is read (sqlite's beside an app's other data).
+  const fileRules = (mounts: Mount[]) => [
+    ...new Set(
+      mounts.flatMap((m) => dataFileRules(m.destination, targetOf(m)?.commands?.dataFiles ?? []).rules),
+    ),
+  ];
+  const leaveOut = (rules: string[]) => {
+    const s = sources.at(-1);
+    if (!s || rules.length === 0) return;
+    s.excludePatterns.push(...rules);
+    s.reason += `; without the database files its dump holds (${rules.join(", ")})`;
+  };
   const volumeMounts = (name: string) =>
     unit.containers.flatMap((c) =>
       c.mounts
@@ -115,6 +133,7 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       v.sizeBytes,
       v.writtenByOthers,
     );
+    leaveOut(fileRules(volumeMounts(v.name)));
   }
   for (const b of unit.bindMounts) {
     if (b.kind === "missing" || b.kind === "other") {
@@ -136,6 +155,7 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       b.sizeBytes,
       b.writtenByOthers,
     );
+    leaveOut(fileRules(b.targets.map((t) => ({ ...t, volume: false }))));
   }
   for (const t of targets) addDump(t, add, sources);
   for (const s of sources) s.tags.source_count = String(sources.length);

@@ -19,6 +19,11 @@ export interface DumpCommands {
    * left to the dump. Unset (a command of one's own): every volume of the container is.
    */
   dataDirs?: string[];
+  /**
+   * Files the database keeps (sqlite's file and its -wal, -shm, -journal): left out of the mount that
+   * holds them, which is read as ever (an app's attachments and keys beside its database).
+   */
+  dataFiles?: string[];
 }
 
 export const DUMP_PRESETS = ["postgres", "mysql", "mariadb", "mongo", "sqlite"] as const;
@@ -74,7 +79,8 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
         restore: ["sqlite3", "-bail"],
         restoreEnd: `\n.timeout 10000\n.backup main ${path}\n`,
         file: "sqlite.sql",
-        dataDirs: [path.slice(0, path.lastIndexOf("/")) || "/"],
+        dataDirs: [],
+        dataFiles: ["", "-wal", "-shm", "-journal"].map((suffix) => `${path}${suffix}`),
       };
     }
   }
@@ -195,6 +201,22 @@ export const NON_EMPTY_DUMP_MARKS: Partial<Record<DumpPreset, RegExp>> = {
 
 export function isDumpPreset(v: string | undefined): v is DumpPreset {
   return DUMP_PRESETS.some((p) => p === v);
+}
+
+/**
+ * A mount at `destination` and the database's own files: `held` when the mount is one of them (a
+ * single-file bind), else the ones inside it as kopia ignore rules anchored at its root.
+ */
+export function dataFileRules(
+  destination: string,
+  files: readonly string[],
+): { held: boolean; rules: string[] } {
+  const d = destination.replace(/\/+$/, "") || "/";
+  const prefix = d === "/" ? "/" : `${d}/`;
+  return {
+    held: files.includes(d),
+    rules: files.filter((f) => f.startsWith(prefix)).map((f) => `/${f.slice(prefix.length)}`),
+  };
 }
 
 /** True when a mount at `destination` holds (part of) a data directory: equal, above or inside it. */

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
 import type { Unit } from "../../../../src/core/discovery/model.ts";
-import { argvProblem, dbPathProblem, holdsData, presetCommands } from "../../../../src/core/dump/presets.ts";
+import {
+  argvProblem,
+  dataFileRules,
+  dbPathProblem,
+  holdsData,
+  presetCommands,
+} from "../../../../src/core/dump/presets.ts";
 import { dumpTargets } from "../../../../src/core/dump/targets.ts";
 import { container } from "../backup/fixtures.ts";
 
@@ -124,5 +130,18 @@ test("a mount holds the data directory when it is the directory, inside it or ab
   expect(holdsData("/var/lib/postgresql/data/pg_wal", pg)).toBe(true);
   expect(holdsData("/var/lib/postgresql-conf", pg)).toBe(false);
   expect(holdsData("/etc/postgresql/postgresql.conf", pg)).toBe(false);
-  expect(presetCommands("sqlite", "/data/app.db")).toMatchObject({ dataDirs: ["/data"] });
+});
+
+test("sqlite's files, not its directory: the mount holding them is read without them", () => {
+  const files = ["/data/app.db", "/data/app.db-wal", "/data/app.db-shm", "/data/app.db-journal"];
+  expect(presetCommands("sqlite", "/data/app.db")).toMatchObject({ dataDirs: [], dataFiles: files });
+  // Before: /data was "held by the dump": the app's attachments and keys beside the database went unsaved.
+  expect(dataFileRules("/data", files)).toEqual({
+    held: false,
+    rules: ["/app.db", "/app.db-wal", "/app.db-shm", "/app.db-journal"],
+  });
+  expect(dataFileRules("/", files).rules[0]).toBe("/data/app.db");
+  expect(dataFileRules("/data/uploads", files)).toEqual({ held: false, rules: [] });
+  expect(dataFileRules("/data/app.db", files)).toEqual({ held: true, rules: [] });
+  expect(dataFileRules("/dat", files).rules).toEqual([]);
 });
