@@ -59,7 +59,8 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
     case "mongo":
       return {
         dump: ["mongodump", "--archive"],
-        restore: ["mongorestore", "--archive", "--drop"],
+        // --stopOnError: without it mongorestore goes past documents it cannot insert and exits 0.
+        restore: ["mongorestore", "--archive", "--drop", "--stopOnError"],
         file: "mongodump.archive",
         dataDirs: ["/data/db"],
       };
