@@ -128,7 +128,9 @@ async function openOne(
       go(false);
       readNow();
       const r = await result;
-      if (failedEarly && r.snapshotId) return discardLive(d, r);
+      // Never let through while stopped: anything it saved read live data (an action made optional
+      // behind our back lets kopia go on past the closed gate).
+      if (r.snapshotId) return discardLive(d, r);
       return { type: r.type, label: r.label, status: "failed", durationMs: 0, reason };
     },
   };

@@ -84,3 +84,52 @@ test("a kopia that parked at its gate and died before the stop ended (OOM, the a
   expect(runner.calls).toEqual(["mkfifo", "kopia"]);
   dispose();
 });
+
+test("abandoned at its gate, a kopia whose action was made optional saves a live snapshot anyway: it is deleted", async () => {
+  const dir = tempDir("kd-gated-");
+  dirs.push(dir);
+  const manifest = {
+    id: "f".repeat(32),
+    source: { host: "h", userName: "kopi-docka", path: source.logicalPath },
+    startTime: "2026-12-01T00:00:00Z",
+    rootEntry: { obj: `k${"1".repeat(32)}`, summ: { files: 1 } },
+  };
+  const result = (argv: readonly string[], stdout = "") => ({
+    argv,
+    exitCode: 0,
+    signal: null,
+    stdout,
+    stderr: "",
+    durationMs: 0,
+    timedOut: false,
+    aborted: false,
+  });
+  const runner = {
+    calls: [] as string[],
+    async run(argv: readonly string[], options: { env?: Record<string, string | undefined> } = {}) {
+      if (argv[0] === "mkfifo") {
+        this.calls.push("mkfifo");
+        Bun.spawnSync([...argv]);
+        return result(argv);
+      }
+      if (argv.includes("delete")) {
+        this.calls.push(`delete ${argv[argv.indexOf("delete") + 1]}`);
+        return result(argv);
+      }
+      this.calls.push("create");
+      // Parks at the gate, is told "no", and goes on (the action is not essential): reads, saves.
+      const gate = options.env?.KOPI_DOCKA_GATE ?? "";
+      await Bun.spawn(["sh", "-c", 'exec 3<"$G"; cat <&3 >/dev/null'], { env: { G: gate } }).exited;
+      return result(argv, `${JSON.stringify(manifest)}\n`);
+    },
+  };
+  const d = backupDeps({ config: config(), runner, docker: new FakeDocker(), dir: dir.path });
+  const o = { hostname: "h", timestamp: "2026-12-01T00:00:00Z", log: d.log, unit: "u" };
+  const { gated, dispose } = await openGated(d, [source], o);
+  expect(gated.map((g) => g.parked)).toEqual([true]);
+  const r = await gated[0]?.abandon("a stop failed");
+  expect(r?.status).toBe("failed");
+  // Before: kept, a complete snapshot of live data tagged with this run's point, and the next base.
+  expect(runner.calls).toEqual(["mkfifo", "create", `delete ${manifest.id}`]);
+  dispose();
+});
