@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
+import { btrfs as btrfsDriver } from "../../src/core/fs-snapshot/btrfs.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { type Btrfs, bindVolume, makeBtrfs } from "../helpers/btrfs.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -292,6 +293,27 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
     const record = await runBackup(coreDeps(config), { units: [big] });
     expect(record.status).toBe("ok");
   }, 600_000);
+
+  test("a snapshot renamed away and another subvolume put at its name: the removal deletes ours, never the other", async () => {
+    const r = createBunRunner();
+    const source = join(mnt, "renamed-src");
+    await run(["btrfs", "subvolume", "create", source]);
+    writeFileSync(join(source, "f"), "data\n");
+    const snapshot = join(mnt, ".kopi-docka-snap-rename-01-1");
+    const identity = await btrfsDriver.create(r, { driver: "btrfs", volume: source, snapshot, mount: mnt });
+    // What a container writing beside it could do once it runs again: move ours, put a victim there.
+    const moved = join(mnt, "moved-away");
+    renameSync(snapshot, moved);
+    const victim = join(mnt, "victim");
+    await run(["btrfs", "subvolume", "create", victim]);
+    writeFileSync(join(victim, "precious"), "keep me\n");
+    renameSync(victim, snapshot);
+    await btrfsDriver.remove(r, snapshot, identity);
+    expect(readFileSync(join(snapshot, "precious"), "utf8")).toBe("keep me\n");
+    expect(existsSync(moved)).toBe(false);
+    await run(["btrfs", "subvolume", "delete", snapshot]);
+    await run(["btrfs", "subvolume", "delete", source]);
+  });
 
   test("kopi-docka restore of an fs-snapshot point: a container sees the stop-time bytes", async () => {
     const b = await cli(["backup", "--unit", writer, "--json"]);

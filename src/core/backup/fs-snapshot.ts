@@ -1,7 +1,7 @@
 import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../caught.ts";
-import type { FrozenSpec, FsPlacement } from "../fs-snapshot/driver.ts";
+import type { FrozenSpec, FsPlacement, SnapshotIdentity } from "../fs-snapshot/driver.ts";
 import { snapshotName } from "../fs-snapshot/driver.ts";
 import { clearSnapshot, fsSnapshotJournalDir, recordSnapshot } from "../fs-snapshot/journal.ts";
 import { driverNamed } from "../fs-snapshot/locate.ts";
@@ -96,6 +96,7 @@ export async function frozenBackup(
           driver: p.driver,
           volume: p.volume,
           snapshot: join(p.into, snapshotName(plan.backupId, frozen.size + 1)),
+          mount: p.mount,
         };
         frozen.set(p.volume, await freeze(d, spec, runId, o.cold.signal));
       }
@@ -161,15 +162,24 @@ async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string, signal: Ab
     return { spec, removal, made: false };
   }
   const removal = d.lifecycle.register(`remove snapshot ${spec.snapshot}`, PRIORITY.cleanup, async () => {
-    if (made || existsSync(spec.snapshot)) await driver?.remove(d.runner, spec.snapshot);
+    // On a signal the create may still run (a btrfs flush outlives its killed process): it settles
+    // first, so a snapshot it makes after all is removed too, not left unjournaled.
+    await creating?.catch(() => {});
+    if (identity || existsSync(spec.snapshot)) await driver?.remove(d.runner, spec.snapshot, identity);
     clearSnapshot(dir, spec.snapshot);
   });
+  let creating: Promise<SnapshotIdentity> | undefined;
+  let identity: SnapshotIdentity | undefined;
   let made = false;
   try {
     if (!driver) throw new Error(`no driver ${spec.driver}`);
-    recordSnapshot(dir, { runId, driver: spec.driver, snapshot: spec.snapshot, volume: spec.volume });
+    const entry = { runId, driver: spec.driver, snapshot: spec.snapshot, volume: spec.volume };
+    recordSnapshot(dir, entry);
     const t0 = performance.now();
-    await driver.create(d.runner, spec, signal);
+    creating = driver.create(d.runner, spec, signal);
+    identity = await creating;
+    // Before the containers start: from now on the snapshot is removed by its id, wherever its name went.
+    recordSnapshot(dir, { ...entry, identity });
     made = true;
     d.log.info(`${spec.volume}: ${spec.driver} snapshot in ${Math.round(performance.now() - t0)} ms`);
   } catch (e) {

@@ -2,7 +2,13 @@ import { lstatSync, realpathSync } from "node:fs";
 import { dirname, posix } from "node:path";
 import { errorMessage } from "../caught.ts";
 import type { Runner } from "../process/runner.ts";
-import { type FsFacts, type FsPlacement, type FsSnapshotDriver, isOurSnapshot } from "./driver.ts";
+import {
+  type FsFacts,
+  type FsPlacement,
+  type FsSnapshotDriver,
+  isOurSnapshot,
+  type SnapshotIdentity,
+} from "./driver.ts";
 import { FsSnapshotError } from "./errors.ts";
 import { mountPointOf, mountsInside } from "./mounts.ts";
 
@@ -57,7 +63,7 @@ export const btrfs: FsSnapshotDriver = {
     } catch (e) {
       return cold(`btrfs cannot describe subvolume ${volume}: ${errorMessage(e)}`);
     }
-    return { kind: "snapshot", driver: "btrfs", volume, relative, into };
+    return { kind: "snapshot", driver: "btrfs", volume, relative, into, mount: holder ?? "/" };
   },
 
   async create(runner, p, signal) {
@@ -66,13 +72,18 @@ export const btrfs: FsSnapshotDriver = {
         timeoutMs: TIMEOUT_MS,
         ...(signal ? { signal } : {}),
       });
+      const show = await runner.run(["btrfs", "subvolume", "show", p.snapshot], { timeoutMs: TIMEOUT_MS });
+      const made = parseShow(show.stdout);
+      if (!made || !made.readonly) throw new Error(`${p.snapshot} is not a read-only subvolume`);
+      return { id: made.id, uuid: made.uuid, mount: p.mount };
     } catch (e) {
       throw new FsSnapshotError(`btrfs snapshot of ${p.volume} failed: ${errorMessage(e)}`, e);
     }
   },
 
-  async remove(runner, snapshot) {
+  async remove(runner, snapshot, identity) {
     if (!isOurSnapshot(snapshot)) throw new FsSnapshotError(`refusing to remove ${snapshot}: not ours`);
+    if (identity) return removeById(runner, snapshot, identity);
     // `btrfs subvolume delete` resolves symlinks: a link at (or above) our name would delete its target.
     if (lstatSync(snapshot, { throwIfNoEntry: false }) && realpathSync(snapshot) !== snapshot)
       throw new FsSnapshotError(`refusing to remove ${snapshot}: a symlink is at or above it`);
@@ -85,6 +96,41 @@ export const btrfs: FsSnapshotDriver = {
 };
 
 const cold = (reason: string): FsPlacement => ({ kind: "cold", reason });
+
+/** `btrfs subvolume show`: the subvolume's id, UUID and whether it is read-only. */
+export function parseShow(text: string): { id: number; uuid: string; readonly: boolean } | undefined {
+  const field = (name: string) => new RegExp(`^\\s*${name}:\\s*(.+?)\\s*$`, "m").exec(text)?.[1];
+  const id = Number(field("Subvolume ID"));
+  const uuid = field("UUID");
+  if (!Number.isInteger(id) || id < 256 || !uuid || !/^[0-9a-f-]{36}$/.test(uuid)) return undefined;
+  return { id, uuid, readonly: /\breadonly\b/.test(field("Flags") ?? "") };
+}
+
+/**
+ * Deletes subvolume `id` of the filesystem mounted at `mount` (the kernel finds it by id: no path
+ * under a directory others write to is followed), once `show` by that id names the UUID recorded at
+ * creation. Gone already: nothing to do. The mount not there (an unmounted disk): an error, so the
+ * journal entry stays for the next recovery.
+ */
+async function removeById(runner: Runner, snapshot: string, s: SnapshotIdentity): Promise<void> {
+  const show = await runner.run(["btrfs", "subvolume", "show", "-r", String(s.id), s.mount], {
+    timeoutMs: TIMEOUT_MS,
+    check: false,
+  });
+  if (show.exitCode !== 0 && /not found/i.test(show.stderr)) return;
+  const now = show.exitCode === 0 ? parseShow(show.stdout) : undefined;
+  if (now?.uuid !== s.uuid)
+    throw new FsSnapshotError(
+      `refusing to remove ${snapshot}: subvolume ${s.id} on ${s.mount} is not the snapshot made (${show.stderr.trim() || `UUID ${now?.uuid ?? "unknown"}`})`,
+    );
+  try {
+    await runner.run(["btrfs", "subvolume", "delete", "--subvolid", String(s.id), s.mount], {
+      timeoutMs: TIMEOUT_MS,
+    });
+  } catch (e) {
+    throw new FsSnapshotError(`btrfs could not delete ${snapshot}: ${errorMessage(e)}`, e);
+  }
+}
 
 /** The nearest directory at or above `path` that is a subvolume root, on btrfs all the way. */
 function subvolumeRoot(path: string, fs: FsFacts): string | undefined {

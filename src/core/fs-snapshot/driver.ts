@@ -15,10 +15,25 @@ export interface FsSnapshotDriver {
    * the snapshot-able volume holding it and the path inside it, or why it cannot.
    */
   locate(runner: Runner, realPath: string, fs: FsFacts): Promise<FsPlacement>;
-  /** Takes the read-only snapshot of `volume` at `snapshot` (it must not exist yet). */
-  create(runner: Runner, p: FrozenSpec, signal?: AbortSignal): Promise<void>;
-  /** Removes a snapshot `create` made. Only ever called with a path `isOurSnapshot` accepts. */
-  remove(runner: Runner, snapshot: string): Promise<void>;
+  /**
+   * Takes the read-only snapshot of `volume` at `snapshot` (it must not exist yet) and says which one
+   * it is, read while the containers are still stopped (nothing of theirs can have moved it yet).
+   */
+  create(runner: Runner, p: FrozenSpec, signal?: AbortSignal): Promise<SnapshotIdentity>;
+  /**
+   * Removes a snapshot `create` made, by its identity when known: a path the containers can write
+   * next to could be renamed or swapped for a link meanwhile. Only ever called with a path
+   * `isOurSnapshot` accepts; one already gone is no error.
+   */
+  remove(runner: Runner, snapshot: string, identity?: SnapshotIdentity): Promise<void>;
+}
+
+/** A snapshot as its filesystem knows it: btrfs's subvolume id and UUID, and the mount reaching it. */
+export interface SnapshotIdentity {
+  id: number;
+  uuid: string;
+  /** The filesystem's mount point (root's, unlike the directories under it). */
+  mount: string;
 }
 
 export type FsDriverName = "btrfs";
@@ -30,6 +45,8 @@ export interface FrozenSpec {
   volume: string;
   /** The new snapshot's path (its base name from `snapshotName`). */
   snapshot: string;
+  /** The mount point of the filesystem holding `volume`. */
+  mount: string;
 }
 
 /** How one data source of an `fs-snapshot` unit is read (`backup --dry-run` shows it). */
@@ -43,6 +60,8 @@ export type FsPlacement =
       relative: string;
       /** The directory the snapshot is made in (same filesystem as `volume`). */
       into: string;
+      /** The mount point of that filesystem. */
+      mount: string;
     }
   | { kind: "cold"; reason: string };
 

@@ -22,6 +22,10 @@ export const FsSnapshotEntrySchema = z.object({
   /** The volume it froze. */
   volume: z.string().min(1),
   createdAt: z.string().min(1),
+  /** The snapshot as its filesystem knows it, written once it exists: removed by that, not by path. */
+  identity: z
+    .object({ id: z.number().int().min(256), uuid: z.string().min(1), mount: z.string().startsWith("/") })
+    .optional(),
 });
 export type FsSnapshotEntry = z.infer<typeof FsSnapshotEntrySchema>;
 

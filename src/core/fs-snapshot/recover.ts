@@ -39,8 +39,10 @@ export async function removeStaleSnapshots(o: {
     await settleOrphans(new Set(dead.map((e) => runMarker(e.pid, e.pidStartTime))), { log: o.log });
   for (const e of dead) {
     try {
-      if (existsSync(e.snapshot)) {
-        await driverNamed(e.driver)?.remove(o.runner, e.snapshot);
+      // Known by its id: removed by that (gone already is fine; an unmounted disk keeps the entry).
+      // Else only a path that is there: the run died before it could read which one it made.
+      if (e.identity || existsSync(e.snapshot)) {
+        await driverNamed(e.driver)?.remove(o.runner, e.snapshot, e.identity);
         out.removed.push(e.snapshot);
         o.log.info(`recovered: removed ${e.driver} snapshot ${e.snapshot} (run ${e.runId} did not finish)`);
       }

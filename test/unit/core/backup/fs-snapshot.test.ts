@@ -29,9 +29,21 @@ const onBtrfs: Record<string, FsPlacement> = {
     volume: "/var/lib/docker",
     relative: "volumes/shop_dbdata/_data",
     into: "/var/lib/docker",
+    mount: "/var/lib/docker",
   },
-  [BIND]: { kind: "snapshot", driver: "btrfs", volume: "/srv", relative: "shop/uploads", into: "/srv" },
+  [BIND]: {
+    kind: "snapshot",
+    driver: "btrfs",
+    volume: "/srv",
+    relative: "shop/uploads",
+    into: "/srv",
+    mount: "/srv",
+  },
 };
+/** Each snapshot's subvolume id, as `btrfs subvolume show` reports it. */
+const IDS: Record<string, number> = {};
+const showOf = (id: number) =>
+  `x\n\tUUID: \t\t${`0000000${id}`.slice(-8)}-0000-0000-0000-000000000000\n\tSubvolume ID: \t\t${id}\n\tFlags: \t\t\treadonly\n`;
 const SNAP1 = "/var/lib/docker/.kopi-docka-snap-RUN-01-1";
 const SNAP2 = "/srv/.kopi-docka-snap-RUN-01-2";
 
@@ -68,7 +80,21 @@ function setup(o: { failSnapshotOf?: string; failFreeze?: string; hangFreeze?: b
   const runner: Runner = {
     run: (argv, opts) => {
       if (argv[0] === "kopia" && argv[3] === "snapshot") events.push(`kopia ${argv[5]}`);
-      if (argv[0] === "btrfs") events.push(argv.join(" "));
+      if (argv[0] === "btrfs" && argv[2] !== "show") events.push(argv.join(" "));
+      if (argv[0] === "btrfs" && argv[2] === "show") {
+        const path = argv.at(-1) ?? "";
+        const id = argv[3] === "-r" ? Number(argv[4]) : (IDS[path] ??= 300 + Object.keys(IDS).length);
+        return Promise.resolve({
+          argv,
+          exitCode: 0,
+          signal: null,
+          stdout: showOf(id),
+          stderr: "",
+          durationMs: 0,
+          timedOut: false,
+          aborted: false,
+        });
+      }
       // A stuck disk: the snapshot returns only when it is cancelled.
       if (o.hangFreeze && argv[3] === "-r")
         return new Promise((_, reject) =>
@@ -133,9 +159,9 @@ describe("fs-snapshot", () => {
       "start id-shop_app_1",
       "start id-shop_web_1",
       `kopia ${SNAP1}/volumes/shop_dbdata/_data`,
-      `btrfs subvolume delete ${SNAP1}`,
+      `btrfs subvolume delete --subvolid ${IDS[SNAP1]} /var/lib/docker`,
       `kopia ${SNAP2}/shop/uploads`,
-      `btrfs subvolume delete ${SNAP2}`,
+      `btrfs subvolume delete --subvolid ${IDS[SNAP2]} /srv`,
     ]);
     expect(record.units[0]?.frozenWindowMs).toBeGreaterThanOrEqual(0);
     expect(record.units[0]?.warnings).toBeUndefined();
@@ -147,8 +173,8 @@ describe("fs-snapshot", () => {
     const record = await executeBackup(deps, withFsPlacements(plan, onBtrfs), discovery(unit));
     expect(record.status).toBe("failed");
     expect(events.filter((e) => e.includes("delete"))).toEqual([
-      `btrfs subvolume delete ${SNAP1}`,
-      `btrfs subvolume delete ${SNAP2}`,
+      `btrfs subvolume delete --subvolid ${IDS[SNAP1]} /var/lib/docker`,
+      `btrfs subvolume delete --subvolid ${IDS[SNAP2]} /srv`,
     ]);
   });
 
@@ -164,7 +190,9 @@ describe("fs-snapshot", () => {
       "start id-shop_app_1",
     ]);
     expect(record.units[0]?.warnings).toEqual([`bind ${BIND}: filesystem snapshot failed, read cold`]);
-    expect(events.filter((e) => e.includes("delete"))).toEqual([`btrfs subvolume delete ${SNAP1}`]);
+    expect(events.filter((e) => e.includes("delete"))).toEqual([
+      `btrfs subvolume delete --subvolid ${IDS[SNAP1]} /var/lib/docker`,
+    ]);
   });
 
   test("something already at our snapshot's name (a planted dir or link) is never snapshotted into nor deleted; that source is read cold", async () => {
@@ -183,6 +211,7 @@ describe("fs-snapshot", () => {
         volume: "/srv",
         relative: "shop/uploads",
         into: into.path,
+        mount: "/srv",
       },
     };
     const record = await executeBackup(deps, withFsPlacements(plan, placements), discovery(unit));

@@ -7,10 +7,56 @@ import { FakeRunner } from "../../../fakes/fake-runner.ts";
 
 const snap = "/srv/.kopi-docka-snap-r-01-1";
 
-test("create: one read-only snapshot of the subvolume, argv only", async () => {
-  const runner = new FakeRunner([{ argv: ["btrfs", "subvolume", "snapshot", "-r", "/srv", snap] }]);
-  await btrfs.create(runner, { driver: "btrfs", volume: "/srv", snapshot: snap });
+const spec = { driver: "btrfs" as const, volume: "/srv", snapshot: snap, mount: "/srv" };
+const UUID = "08743b55-973f-7545-a23e-d04eab01bc5c";
+/** `btrfs subvolume show` of btrfs-progs 6.2 (abridged). */
+const show = (id: number, uuid = UUID, flags = "readonly") =>
+  `vol/.snap\n\tName: \t\t\t.snap\n\tUUID: \t\t\t${uuid}\n\tParent UUID: \t\tb48ca506-47dc-e546-a961-cf7843f3f75f\n\tSubvolume ID: \t\t${id}\n\tFlags: \t\t\t${flags}\n`;
+
+test("create: one read-only snapshot of the subvolume, argv only, and which subvolume it is", async () => {
+  const runner = new FakeRunner([
+    { argv: ["btrfs", "subvolume", "snapshot", "-r", "/srv", snap] },
+    { argv: ["btrfs", "subvolume", "show", snap], stdout: show(257) },
+  ]);
+  expect(await btrfs.create(runner, spec)).toEqual({ id: 257, uuid: UUID, mount: "/srv" });
   expect(runner.remaining).toBe(0);
+  // Not a read-only subvolume at our name after the snapshot: an error (the caller removes what is there).
+  const writable = new FakeRunner([
+    { argv: ["btrfs", "subvolume", "snapshot", "-r", "/srv", snap] },
+    { argv: ["btrfs", "subvolume", "show", snap], stdout: show(257, UUID, "-") },
+  ]);
+  await expect(btrfs.create(writable, spec)).rejects.toMatchObject({ name: "FsSnapshotError" });
+});
+
+test("remove by identity: btrfs finds the subvolume by its id on the mount, its UUID checked first", async () => {
+  const identity = { id: 257, uuid: UUID, mount: "/srv" };
+  const ok = new FakeRunner([
+    { argv: ["btrfs", "subvolume", "show", "-r", "257", "/srv"], stdout: show(257) },
+    { argv: ["btrfs", "subvolume", "delete", "--subvolid", "257", "/srv"] },
+  ]);
+  await btrfs.remove(ok, snap, identity);
+  expect(ok.remaining).toBe(0);
+  // Gone already: nothing to delete.
+  const gone = new FakeRunner([
+    {
+      argv: ["btrfs", "subvolume", "show", "-r", "257", "/srv"],
+      exitCode: 1,
+      stderr: "ERROR: Subvolume not found: No such file or directory",
+    },
+  ]);
+  await btrfs.remove(gone, snap, identity);
+  expect(gone.remaining).toBe(0);
+  // Another subvolume under that id, or the disk not mounted: refused, nothing deleted.
+  for (const answer of [
+    { stdout: show(257, "11111111-2222-3333-4444-555555555555") },
+    { exitCode: 1, stderr: "ERROR: not a btrfs filesystem: /srv" },
+  ]) {
+    const runner = new FakeRunner([{ argv: ["btrfs", "subvolume", "show", "-r", "257", "/srv"], ...answer }]);
+    await expect(btrfs.remove(runner, snap, identity)).rejects.toMatchObject({
+      message: expect.stringContaining("refusing to remove"),
+    });
+    expect(runner.calls.some((c) => c.argv.includes("delete"))).toBe(false);
+  }
 });
 
 test("create failing is an FsSnapshotError with btrfs's words", async () => {
@@ -21,9 +67,7 @@ test("create failing is an FsSnapshotError with btrfs's words", async () => {
       stderr: "ERROR: No space left",
     },
   ]);
-  await expect(
-    btrfs.create(runner, { driver: "btrfs", volume: "/srv", snapshot: snap }),
-  ).rejects.toMatchObject({
+  await expect(btrfs.create(runner, spec)).rejects.toMatchObject({
     name: "FsSnapshotError",
     code: "backup_failed",
     message: expect.stringContaining("No space left"),

@@ -48,6 +48,7 @@ describe("locateSources", () => {
         volume: "/srv",
         relative: "docker/db",
         into: "/srv",
+        mount: "/",
       },
     });
     expect(runner.remaining).toBe(0);
@@ -89,6 +90,7 @@ describe("locateSources", () => {
       volume: "/mnt/pool",
       relative: "a",
       into: "/mnt/pool",
+      mount: "/",
     });
   });
 
@@ -104,6 +106,7 @@ describe("locateSources", () => {
       volume: "/mnt/vol",
       relative: "",
       into: "/mnt",
+      mount: "/",
     });
     const alone = facts({ btrfs: ["/mnt/vol"], subvolumes: ["/mnt/vol"] });
     const r2 = await locateSources(new FakeRunner(), ["/mnt/vol"], alone);

@@ -45,6 +45,25 @@ test("a dead run's snapshot is deleted by btrfs, an entry whose snapshot is gone
   expect(readdirSync(snapDir)).toEqual([]);
 });
 
+test("a snapshot known by its id is deleted by that, wherever its name went; an unmounted disk keeps the entry", async () => {
+  const { root, journalDir, snapDir, snapshot } = setup();
+  const identity = { id: 300, uuid: "08743b55-973f-7545-a23e-d04eab01bc5c", mount: "/mnt/pool" };
+  // The container renamed it (or put a link in its place): the path is not looked at.
+  recordSnapshot(snapDir, { runId: "run1", driver: "btrfs", snapshot, volume: root, identity });
+  const show = ["btrfs", "subvolume", "show", "-r", "300", "/mnt/pool"];
+  const unmounted = new FakeRunner([{ argv: show, exitCode: 1, stderr: "ERROR: not a btrfs filesystem" }]);
+  const o = { journalDir, log: silentLogger(), isAlive: () => false, skipOrphans: true };
+  expect((await removeStaleSnapshots({ ...o, runner: unmounted })).failed).toHaveLength(1);
+  expect(readdirSync(snapDir)).toHaveLength(1);
+  const runner = new FakeRunner([
+    { argv: show, stdout: `x\n\tUUID: \t${identity.uuid}\n\tSubvolume ID: \t300\n\tFlags: \treadonly\n` },
+    { argv: ["btrfs", "subvolume", "delete", "--subvolid", "300", "/mnt/pool"] },
+  ]);
+  expect(await removeStaleSnapshots({ ...o, runner })).toEqual({ removed: [snapshot], failed: [] });
+  expect(runner.remaining).toBe(0);
+  expect(readdirSync(snapDir)).toEqual([]);
+});
+
 test("an entry of a live run is left alone", async () => {
   const { root, journalDir, snapDir, snapshot } = setup();
   recordSnapshot(snapDir, { runId: "run1", driver: "btrfs", snapshot, volume: root });
