@@ -3,6 +3,7 @@ import { repeatedFlag } from "../cli-args.ts";
 import { UsageError } from "../core/errors.ts";
 import { createKopia } from "../core/kopia/kopia.ts";
 import { onRepository } from "../core/repository/replicas.ts";
+import { planForJson } from "../core/restore/plan-view.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../core/restore/request.ts";
 import {
   type PreparedRestore,
@@ -75,7 +76,7 @@ export default defineCommand({
       ? await restoreWizard({ points, thisHost: ctx.hostname, preview, given: flags }, io)
       : requestFromFlags(flags, points, ctx.hostname);
     const ready = prepared ?? (await prepareRestore(ctx, request, points));
-    if (args["dry-run"]) return emit(args, ready.plan, renderRestorePlan);
+    if (args["dry-run"]) return emit(args, planForJson(ready.plan), () => renderRestorePlan(ready.plan));
     if (!wizard && !args.yes) {
       if (!ctx.interactive)
         throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");

@@ -102,6 +102,22 @@ describeReal(
       writeFileSync(envFile, `# the real values\nDB_PASSWORD=s3cret-value\nDATABASE_URL=${databaseUrl}\n`, {
         mode: 0o600,
       });
+      // The plan as JSON names the variables, never their values (MODE=test: one no redactor knows).
+      const dry = await cli(
+        "restore",
+        "--unit",
+        name,
+        "--latest",
+        "--start",
+        "--dry-run",
+        "--json",
+        "--env-file",
+        envFile,
+      );
+      expect({ exit: dry.exitCode, stderr: dry.stderr }).toMatchObject({ exit: 0 });
+      expect(JSON.parse(dry.stdout).start.containers[0].env).toContain("MODE");
+      for (const secret of ["MODE=test", "s3cret-value", pgSecret]) expect(dry.stdout).not.toContain(secret);
+
       const tmp = join(dir.path, "tmp");
       mkdirSync(tmp);
       const restoring = runCli(
