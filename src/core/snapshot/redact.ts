@@ -16,6 +16,12 @@ const secretValue = (name: string, value: string) => isSecretKey(name) && !isPla
 
 /** `scheme://user:pw@` (the password) and `scheme://token@` (the whole user part). */
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]+)@/gi;
+/**
+ * `scheme://user:pw@host` whose unencoded password holds `/ ? # @` (a generated base64 one): up to
+ * the last `@` of the word that a host follows.
+ */
+const URL_LOOSE_PASSWORD =
+  /([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@]+):(\S*)@([A-Za-z0-9.\-[\]]+(?::\d+)?)(?=[/?#,;\s"']|$)/gi;
 /** `key=value` in option, query and connection strings (`o=addr=h,password=x`, `;AccountKey=k;`). */
 const PAIR = /(^|[\s;,&?])([A-Za-z][\w.-]*)=([^\s;,&]*)/g;
 /** `--flag value` and `--flag=value` inside one string (a shell command line). */
@@ -28,6 +34,10 @@ const ASSIGNMENT = /^(-{0,2}[A-Za-z_][\w.-]*)=([\s\S]*)$/;
 /** Secrets inside free text: URL credentials, secret `key=value` pairs, secret `--flag value`s. */
 export function redactText(s: string): string {
   return s
+    .replace(
+      URL_LOOSE_PASSWORD,
+      (_m, scheme: string, user: string, pw: string, host: string) => `${scheme}${user}:${mask(pw)}@${host}`,
+    )
     .replace(URL_USERINFO, (_m, scheme: string, info: string) => {
       const i = info.indexOf(":");
       return `${scheme}${i < 0 ? mask(info) : `${info.slice(0, i)}:${mask(info.slice(i + 1))}`}@`;

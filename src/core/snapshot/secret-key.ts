@@ -19,6 +19,9 @@ const SECRET_WORDS = new Set([
   "accesskey",
   "secretkey",
   "privatekey",
+  // Tailscale's TS_AUTHKEY, OpenLDAP's LDAP_BINDPW / bindpw.
+  "authkey",
+  "bindpw",
   "credential",
   "credentials",
   "cred",
