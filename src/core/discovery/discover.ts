@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import { type ComposeFs, composeFilesOf, fillDependsOn, mountTable } from "./compose-files.ts";
 import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
 import { groupUnits } from "./group.ts";
-import { inheritedKdLabels } from "./labels.ts";
+import { COMPOSE, inheritedKdLabels } from "./labels.ts";
 import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
 import { checkNames } from "./name-check.ts";
 import { toContainerInfo } from "./parse.ts";
@@ -27,11 +27,17 @@ export interface DiscoverOptions {
   now?: () => Date;
 }
 
+/** Larger than any compose file; what the recipe copies is capped alike. */
+const MAX_COMPOSE_BYTES = 8 * 1024 * 1024;
+
 export const hostFs: NonNullable<DiscoverOptions["fs"]> = {
   exists: (p) => existsSync(p),
+  // The path comes from a container's labels: only a regular file of a compose file's size is read (a
+  // fifo would block the run, holding the host lock, and a device would never end).
   readText: (p) => {
     try {
-      return readFileSync(p, "utf8");
+      const st = statSync(p);
+      return st.isFile() && st.size <= MAX_COMPOSE_BYTES ? readFileSync(p, "utf8") : undefined;
     } catch {
       return undefined;
     }
@@ -51,6 +57,24 @@ export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions
   return discovery;
 }
 
+/**
+ * A compose container's working dir and config files, unless its image's labels carry the same
+ * values: compose sets them on the container it creates, while an image (untrusted) could name any
+ * host file for the backup to read and copy into the repository, beside its `.env` and `*.conf`.
+ */
+function withoutImagePaths(
+  compose: NonNullable<ContainerInfo["compose"]>,
+  labels: Record<string, string>,
+  image: Record<string, string>,
+): NonNullable<ContainerInfo["compose"]> {
+  const fromImage = (k: string) => labels[k] !== undefined && image[k] === labels[k];
+  return {
+    ...compose,
+    workingDir: fromImage(COMPOSE.workingDir) ? undefined : compose.workingDir,
+    configFiles: fromImage(COMPOSE.configFiles) ? [] : compose.configFiles,
+  };
+}
+
 /** Pure apart from the injected file system: raw docker facts → Discovery. */
 export function buildDiscovery(facts: DockerFacts, config: Config, options: DiscoverOptions = {}): Discovery {
   const fs = options.fs ?? hostFs;
@@ -60,6 +84,8 @@ export function buildDiscovery(facts: DockerFacts, config: Config, options: Disc
     const c = toContainerInfo(raw, image?.RepoDigests);
     const inherited = inheritedKdLabels(c.labels, image?.Config.Labels ?? {});
     if (inherited.length > 0) c.imageLabels = inherited;
+    // Host paths an image's own labels name are not compose's: nothing is read from them.
+    if (c.compose) c.compose = withoutImagePaths(c.compose, c.labels, image?.Config.Labels ?? {});
     return c;
   });
   const volumes = new Map(facts.volumes.map((v) => [v.Name, v]));

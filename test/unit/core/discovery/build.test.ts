@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { buildDiscovery } from "../../../../src/core/discovery/discover.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildDiscovery, hostFs } from "../../../../src/core/discovery/discover.ts";
 import type { Unit } from "../../../../src/core/discovery/model.ts";
 import { config, facts, fakeFs } from "./fixtures.ts";
 
@@ -199,4 +202,37 @@ describe("Portainer-managed stack (hand-written)", () => {
     expect(unit(d.units, "wiki").workingDir).toBe("/data/compose/6");
     expect(unit(d.units, "portainer").type).toBe("standalone");
   });
+});
+
+describe("compose labels an image carries", () => {
+  test("its config files and working dir are never read: an image could name any host file", () => {
+    const all = facts("v1");
+    const [image] = all.images as { Config: { Labels?: Record<string, string> | null } }[];
+    if (!image) throw new Error("no image in the fixture");
+    // The image says what compose said for these containers: the backup cannot tell them apart.
+    image.Config.Labels = {
+      "com.docker.compose.project.config_files": "docker-compose.yml",
+      "com.docker.compose.project.working_dir": "/tmp/kdfix/proj",
+    };
+    const fs = fakeFs({ "/tmp/kdfix/proj/docker-compose.yml": "services: {}\n" });
+    const u = unit(buildDiscovery(all, config(), { fs, now }).units, "kdfixture");
+    expect(u.composeFiles).toEqual([]);
+    // The same labels from compose alone (the image has none): read as ever.
+    const plain = unit(buildDiscovery(facts("v1"), config(), { fs, now }).units, "kdfixture");
+    expect(plain.composeFiles.map((f) => f.found)).toEqual([true]);
+  });
+});
+
+test("a compose file path that names a fifo or a device is not read (the read would never end)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kdt-fifo-"));
+  try {
+    const fifo = join(dir, "docker-compose.yml");
+    Bun.spawnSync(["mkfifo", fifo]);
+    expect(hostFs.readText(fifo)).toBeUndefined();
+    expect(hostFs.readText("/dev/zero")).toBeUndefined();
+    writeFileSync(join(dir, "real.yml"), "services: {}\n");
+    expect(hostFs.readText(join(dir, "real.yml"))).toBe("services: {}\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
