@@ -24,6 +24,13 @@ function split(url: string, label: string): Parts {
   const m = /^([a-z]+):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?$/i.exec(url);
   if (!m) throw new TargetConfigError(label, "not a URL of the form scheme://…");
   const authority = m[2] ?? "";
+  // An `@` after the authority: user info cut short by a `/` in an unencoded password. What reads as
+  // the host is part of the secret (a post there would carry the rest of it in its path).
+  if (!authority.includes("@") && (m[3] ?? "").includes("@"))
+    throw new TargetConfigError(
+      label,
+      "an @ after the host: a password with / ? # in it must be URL-encoded, or come from ${file:…}",
+    );
   const at = authority.lastIndexOf("@");
   const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
   const colon = userinfo?.indexOf(":") ?? -1;
@@ -51,7 +58,11 @@ function origin(p: Parts, label: string, tls: boolean, host: string): string {
       "plain http is allowed on loopback only (secrets would travel in clear)",
     );
   if (!/^[a-z0-9.-]+(:\d+)?$|^\[[0-9a-f:]+\](:\d+)?$/i.test(host))
-    throw new TargetConfigError(label, `"${host}" is not a host name`);
+    // Not echoed: user info cut short by a `/` in an unencoded password reads as the host here.
+    throw new TargetConfigError(
+      label,
+      "the part after :// is not a host name (a password with / ? # @ in it must be URL-encoded, or come from ${file:…})",
+    );
   return `${scheme}://${host}`;
 }
 

@@ -43,6 +43,22 @@ describe("notification URLs", () => {
     expect(http("json://a:b@h.example/p").headers.Authorization).toBe(`Basic ${btoa("a:b")}`);
   });
 
+  test("a password with an unencoded / cut short reads as the host: refused without echoing it", () => {
+    const e = (() => {
+      try {
+        parseTarget("ntfys://alice:s3cr3tpart/rest@ntfy.example/topic", "always");
+      } catch (x) {
+        return x as Error;
+      }
+    })();
+    expect(e?.message).toMatch(/is not a host name|an @ after the host/);
+    expect(e?.message).not.toContain("s3cr3tpart");
+    // One whose cut-off part reads as host:port: before, posted to https://alice:1234/rest%40… .
+    expect(() => parseTarget("ntfys://alice:1234/rest@ntfy.example/topic", "always")).toThrow(
+      /an @ after the host/,
+    );
+  });
+
   test("plain http to a fixed-host service only on loopback", () => {
     expect(() => http("slack://a/b/c?host=evil.example&scheme=http")).toThrow(/loopback only/);
   });
