@@ -7,7 +7,14 @@ import { urlEndpoint } from "../reach.ts";
 
 export const webdavSchema = z.strictObject({
   backend: z.literal("webdav"),
-  url: z.string().regex(/^https?:\/\/\S+$/, "an http:// or https:// URL"),
+  url: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "an http:// or https:// URL")
+    // kopia takes the URL on its command line, which every user sees in `ps`.
+    .refine(
+      (u) => !/^https?:\/\/[^/?#]*@/.test(u),
+      "no user or password in the URL (kopia's command line shows it): set username and webdav_password_file",
+    ),
   username: z.string().default(""),
   ...secretKeys("webdav_password"),
 });

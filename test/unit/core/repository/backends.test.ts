@@ -192,6 +192,10 @@ describe("kopia argv and env per backend (kopia v0.23.1 cli/storage_*.go)", () =
     );
     expect(dav.argv).toEqual(["webdav", "--url", "http://127.0.0.1:8080/k"]);
     expect(dav.secrets.env).toEqual({ KOPIA_WEBDAV_USERNAME: "me", KOPIA_WEBDAV_PASSWORD: "pw" });
+    // A user and password in the URL would reach kopia's command line: refused, naming the keys.
+    expect(() => repoOf(`backend = "webdav"\nurl = "https://me:pw@dav.example/k"`)).toThrow(
+      /no user or password in the URL.*webdav_password_file/,
+    );
     const fp = `${"AB:".repeat(31)}AB`;
     const srv = plan(
       `backend = "server"\nurl = "https://127.0.0.1:51515"\nserver_cert_fingerprint = "${fp}"`,
