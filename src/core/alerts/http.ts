@@ -51,10 +51,19 @@ export function httpRequest(t: HttpTarget, m: Message): HttpRequest {
     case "discord":
       return post(
         json(t.headers),
-        JSON.stringify({ username: "kopi-docka", content: clip(`**${m.title}**\n${m.body}`, 2000) }),
+        // File and unit names in the body are anyone's: no @everyone or role ping through them.
+        JSON.stringify({
+          username: "kopi-docka",
+          content: clip(`**${m.title}**\n${m.body}`, 2000),
+          allowed_mentions: { parse: [] },
+        }),
       );
     case "slack":
-      return post(json(t.headers), JSON.stringify({ text: `*${m.title}*\n\`\`\`${m.body}\`\`\`` }));
+      // Slack's own escapes: a name holding `<!channel>` or `<https://…|…>` is shown, never acted on.
+      return post(
+        json(t.headers),
+        JSON.stringify({ text: `*${slackText(m.title)}*\n\`\`\`${slackText(m.body)}\`\`\`` }),
+      );
     case "tgram":
       return post(
         json(t.headers),
@@ -66,4 +75,9 @@ export function httpRequest(t: HttpTarget, m: Message): HttpRequest {
         JSON.stringify({ event: m.event, severity: m.severity, title: m.title, body: m.body, ...m.data }),
       );
   }
+}
+
+/** Text as Slack shows it literally: `&`, `<`, `>` escaped as its message format asks. */
+function slackText(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

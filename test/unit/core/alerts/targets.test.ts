@@ -113,4 +113,16 @@ describe("notification URLs", () => {
     expect(r.headers.Priority).toBe("3");
     expect(r.body).toContain("This target works");
   });
+
+  test("names in a message ping no one on Discord and stay text on Slack", () => {
+    const m = {
+      ...testMessage("h"),
+      body: "failed: /data/@everyone <!channel> <https://x.example|click> & co",
+    };
+    const discord = JSON.parse(httpRequest(http("discord://1/abc"), m).body);
+    expect(discord.allowed_mentions).toEqual({ parse: [] });
+    const slack = JSON.parse(httpRequest(http("slack://T0/B0/abc"), m).body).text as string;
+    expect(slack).toContain("&lt;!channel&gt; &lt;https://x.example|click&gt; &amp; co");
+    expect(slack).not.toContain("<!channel>");
+  });
 });
