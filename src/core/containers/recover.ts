@@ -67,6 +67,9 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
     const c = found.find((x) => x.Id.startsWith(entry.containerId) || x.Name === `/${entry.containerId}`);
     const skip = c ? whyNotStart(entry, c) : "removed since it was stopped";
     if (skip) {
+      // Brought up by something else (docker's restart policy at boot): the warning must not go with
+      // the entry, it is the only record that its data may be half restored.
+      if (entry.hold) log.error(`${name}: ${skip}, though ${entry.hold}`);
       result.skipped.push({ name, reason: skip });
       journal.clear(entry.runId, entry.containerId);
       continue;

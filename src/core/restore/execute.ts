@@ -78,7 +78,7 @@ export async function executeRestore(
   const guard = registerRestoreEnd(d, plan.point.unit, o.tempDir, runState, stops);
   // Once: every container stopped so far is held before the first byte of data is replaced.
   const replacing = (what: string) => {
-    if (!runState.written) stops.hold(runState.undoPoint);
+    if (!runState.written) stops.hold(runState.undoPoint, plan.users);
     runState.writing = what;
     runState.written = true;
   };

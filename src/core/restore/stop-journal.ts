@@ -13,8 +13,12 @@ import type { Logger } from "../log.ts";
 export interface RestoreStops {
   /** Recorded (durable) before `docker stop`, as backup does. */
   stopping(c: { id: string; name: string }): Promise<void>;
-  /** Before the first byte of data is replaced: every recorded container is held from then on. */
-  hold(undoPoint: string | undefined): void;
+  /**
+   * Before the first byte of data is replaced: every recorded container is held from then on, and so
+   * is each container using that data (`users`) that a dead run's entry would still start (a backup
+   * killed with it stopped, whose start failed since): recovery must not bring it up on half of it.
+   */
+  hold(undoPoint: string | undefined, users?: readonly string[]): void;
   /** The container runs again, or is gone: nothing left to recover. */
   done(id: string): void;
   /**
@@ -47,7 +51,7 @@ export function restoreStops(
       journal.record(entry);
       entries.set(c.id, entry);
     },
-    hold(undoPoint) {
+    hold(undoPoint, users) {
       const back = undoPoint
         ? `, or go back: kopi-docka restore --unit ${o.unit} --run ${undoPoint}`
         : " (no undo point was taken)";
@@ -57,6 +61,9 @@ export function restoreStops(
         journal.record(held);
         entries.set(id, held);
       }
+      for (const e of journal.entries())
+        if (!e.hold && e.runId !== o.runId && (users ?? []).includes(e.containerId))
+          journal.record({ ...e, hold });
     },
     done(id) {
       if (!entries.has(id)) return;

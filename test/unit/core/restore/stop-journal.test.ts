@@ -36,3 +36,31 @@ test("settleHeld frees only what this restore replaced: a copy's held container,
   expect(stops.settleHeld(["c-db", "c-web"])).toEqual(["shop-db-1"]);
   expect(journal.entries().map((e) => e.containerId)).toEqual(["c-copy"]);
 });
+
+test("hold also holds a dead backup's entry for a container using the restored data, which recovery would start", () => {
+  const t = tempDir("kdt-stopjournal-");
+  dirs.push(t);
+  const journalDir = join(t.path, "journal");
+  const journal = createJournal(journalDir, { warn: () => {} });
+  // A backup killed with these stopped, whose start failed since (say a bind source was missing).
+  const stopped = (id: string) => ({
+    runId: "backup-dead",
+    pid: 2 ** 22 + 7,
+    unit: "shop",
+    containerId: id,
+    containerName: id,
+    stoppedAt: "2026-12-01T00:00:00Z",
+    startedAt: "2026-11-30T00:00:00Z",
+  });
+  journal.record(stopped("c-db"));
+  journal.record(stopped("c-other"));
+  const stops = restoreStops(
+    { docker: {} as Docker, log: silentLogger(), paths: { journalDir } },
+    { runId: "restore-new", unit: "shop" },
+  );
+  stops.hold("shop@restore-new", ["c-db"]);
+  const byId = Object.fromEntries(journal.entries().map((e) => [e.containerId, e.hold]));
+  // Before: c-db stayed startable, and the next recovery started it on half-restored data.
+  expect(byId["c-db"]).toContain("may hold half-restored data");
+  expect(byId["c-other"]).toBeUndefined();
+});
