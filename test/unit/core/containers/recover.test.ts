@@ -117,7 +117,7 @@ describe("recoverContainers", () => {
     expect(after.held).toEqual([]);
     expect(journal.entries()).toEqual([]);
     // Someone, or docker's restart policy at boot, started it: the warning goes out once more, not silently.
-    expect(errors.at(-1)).toBe(`app-db: started by someone else since it was stopped, though ${hold}`);
+    expect(errors.at(-1)).toBe(`app-db: already running, though ${hold}`);
   });
 
   test("entries of a live run are left alone, with no docker call at all", async () => {
