@@ -60,7 +60,8 @@ const withDefaultBackend = (v: unknown) =>
     ? { ...v, backend: "filesystem" }
     : v;
 
-const BACKEND_SCHEMAS = {
+/** Each kopia backend's own schema, by its `backend` name. */
+export const BACKEND_SCHEMAS = {
   filesystem: filesystemSchema,
   sftp: sftpSchema,
   s3: s3Schema,

@@ -1,29 +1,13 @@
 import type { z } from "zod";
-import { RepositorySchema } from "../../config/schema-repository.ts";
-import { azureSchema } from "../repository/backends/azure.ts";
-import { b2Schema } from "../repository/backends/b2.ts";
-import { gcsSchema } from "../repository/backends/gcs.ts";
-import { rcloneSchema } from "../repository/backends/rclone.ts";
-import { s3Schema } from "../repository/backends/s3.ts";
-import { serverSchema } from "../repository/backends/server.ts";
-import { sftpSchema } from "../repository/backends/sftp.ts";
-import { webdavSchema } from "../repository/backends/webdav.ts";
+import { BACKEND_SCHEMAS, RepositorySchema } from "../../config/schema-repository.ts";
 
 /**
  * setup's questions for the repository backends other than filesystem, taken from each backend's own
  * schema (src/core/repository/backends/), so a key added there is a flag here: `--<backend>-<key>`
  * (`--sftp-host`, `--s3-secret-access-key-file`).
  */
-const SCHEMAS = {
-  sftp: sftpSchema,
-  s3: s3Schema,
-  b2: b2Schema,
-  azure: azureSchema,
-  gcs: gcsSchema,
-  rclone: rcloneSchema,
-  webdav: webdavSchema,
-  server: serverSchema,
-} as const;
+// filesystem is asked apart (its path); tailscale is sftp on a tailnet peer, set in the config.
+const { filesystem: _filesystem, tailscale: _tailscale, ...SCHEMAS } = BACKEND_SCHEMAS;
 
 export type RemoteBackend = keyof typeof SCHEMAS;
 export const REMOTE_BACKENDS = Object.keys(SCHEMAS) as RemoteBackend[];
