@@ -50,19 +50,22 @@ const realIo: TickIo = {
 export function timestampTick(path: string, io: TickIo = realIo): number {
   try {
     if (io.fsType(path) === MSDOS_SUPER_MAGIC) return COARSE_TICK_MS;
-    const paths = [path, ...entriesOf(path, io)];
+    const entries = entriesOf(path, io);
+    // An empty directory holds no file to race (and one whole-second ctime proves little).
+    if (entries?.length === 0) return 0;
+    const paths = [path, ...(entries ?? [])];
     return paths.some((p) => io.ctimeNs(p) % 1_000_000_000n !== 0n) ? 0 : COARSE_TICK_MS;
   } catch {
     return 0;
   }
 }
 
-/** The first entries of a directory source; none for a file (a single-file bind). */
-function entriesOf(path: string, io: TickIo): string[] {
+/** The first entries of a directory source; undefined for a file (a single-file bind). */
+function entriesOf(path: string, io: TickIo): string[] | undefined {
   try {
     return io.firstNames(path, SAMPLE).map((n) => join(path, n));
   } catch {
-    return [];
+    return undefined;
   }
 }
 

@@ -32,6 +32,8 @@ test("only whole seconds (ext4 with 128-byte inodes), or FAT whatever its ctimes
   expect(timestampTick("/d", fat)).toBe(COARSE_TICK_MS);
   // A single-file bind: the file itself is the sample.
   expect(timestampTick("/f", io({ ctimes: { "/f": s(7) } }))).toBe(COARSE_TICK_MS);
+  // An empty directory: no file to race.
+  expect(timestampTick("/e", io({ ctimes: { "/e": s(9) }, names: [] }))).toBe(0);
   // Nothing to look at (gone): nothing there to race.
   expect(timestampTick("/gone", io({ ctimes: {} }))).toBe(0);
 });
