@@ -20,13 +20,24 @@ export type Rendered = string | readonly string[];
  */
 export function emit<T>(args: OutputArgs, value: T, render: (value: T) => Rendered): void {
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    process.stdout.write(`${jsonText(value)}\n`);
     return;
   }
   const text = render(value);
   const lines = typeof text === "string" ? [text] : text;
   // Text shows names and labels we do not control: a terminal shows their control characters.
   if (lines.length > 0) process.stdout.write(`${printable(lines.join("\n"))}\n`);
+}
+
+/**
+ * Indented JSON with DEL and the C1 controls escaped too: `JSON.stringify` leaves U+007F–U+009F as
+ * they are, and a terminal acts on them (a label's value could move the cursor or set the title).
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** Raw bytes as the data itself (`dr export --output -`): nothing else may go to stdout then. */

@@ -47,3 +47,12 @@ test("text: control characters in what is shown (a label, a unit name from a sna
   expect(JSON.parse(written.join(""))).toEqual({ label });
   expect(written.join("")).not.toContain("\u001b");
 });
+
+test("--json escapes DEL and the C1 controls too (JSON.stringify leaves them, a terminal acts on them)", () => {
+  const label = "x\u009b2J\u007fy\u0085";
+  emit({ json: true }, { label }, () => "");
+  const out = written.join("");
+  expect(out).toContain("x\\u009b2J\\u007fy\\u0085");
+  expect(out).not.toMatch(/[\u007f-\u009f]/);
+  expect(JSON.parse(out)).toEqual({ label });
+});
