@@ -161,6 +161,9 @@ async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string, signal: Ab
     const removal = { name: "nothing to remove", run: async () => {}, dismiss: () => {} };
     return { spec, removal, made: false };
   }
+  let creating: Promise<SnapshotIdentity> | undefined;
+  let identity: SnapshotIdentity | undefined;
+  let made = false;
   const removal = d.lifecycle.register(`remove snapshot ${spec.snapshot}`, PRIORITY.cleanup, async () => {
     // On a signal the create may still run (a btrfs flush outlives its killed process): it settles
     // first, so a snapshot it makes after all is removed too, not left unjournaled.
@@ -168,9 +171,6 @@ async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string, signal: Ab
     if (identity || existsSync(spec.snapshot)) await driver?.remove(d.runner, spec.snapshot, identity);
     clearSnapshot(dir, spec.snapshot);
   });
-  let creating: Promise<SnapshotIdentity> | undefined;
-  let identity: SnapshotIdentity | undefined;
-  let made = false;
   try {
     if (!driver) throw new Error(`no driver ${spec.driver}`);
     const entry = { runId, driver: spec.driver, snapshot: spec.snapshot, volume: spec.volume };
