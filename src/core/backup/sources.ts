@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Config, Scope } from "../../config/schema.ts";
 import type { Unit } from "../discovery/model.ts";
@@ -114,7 +115,8 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
     );
   const excludedVolumes = new Set(ctx.config.units[unit.name]?.exclude_volumes ?? []);
   for (const v of unit.volumes) {
-    if (held(volumeMounts(v.name))) {
+    const rules = fileRules(volumeMounts(v.name));
+    if (held(volumeMounts(v.name)) || onlyThese(v.dataPath ?? v.mountpoint, rules)) {
       skipped.push({ kind: "volume", id: v.name, reason: `held by the dump of ${v.usedBy.join(", ")}` });
       continue;
     }
@@ -133,7 +135,7 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       v.sizeBytes,
       v.writtenByOthers,
     );
-    leaveOut(fileRules(volumeMounts(v.name)));
+    leaveOut(rules);
   }
   for (const b of unit.bindMounts) {
     if (b.kind === "missing" || b.kind === "other") {
@@ -141,7 +143,8 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       skipped.push({ kind: "bind", id: b.source, reason: why });
       continue;
     }
-    if (held(b.targets.map((t) => ({ ...t, volume: false })))) {
+    const bindRules = fileRules(b.targets.map((t) => ({ ...t, volume: false })));
+    if (held(b.targets.map((t) => ({ ...t, volume: false }))) || onlyThese(b.source, bindRules)) {
       skipped.push({ kind: "bind", id: b.source, reason: "held by the dump of its container" });
       continue;
     }
@@ -155,11 +158,25 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       b.sizeBytes,
       b.writtenByOthers,
     );
-    leaveOut(fileRules(b.targets.map((t) => ({ ...t, volume: false }))));
+    leaveOut(bindRules);
   }
   for (const t of targets) addDump(t, add, sources);
   for (const s of sources) s.tags.source_count = String(sources.length);
   return { sources, skipped };
+}
+
+/**
+ * A directory whose entries are all among `rules` (a database's own files at its top, or none): it
+ * holds nothing the dump does not stand for, so it is left to the dump as a whole, and a restore in
+ * place need not stop the database to bring back an empty directory. Unreadable: not so.
+ */
+function onlyThese(path: string, rules: readonly string[]): boolean {
+  if (rules.length === 0) return false;
+  try {
+    return readdirSync(path).every((name) => rules.includes(`/${name}`));
+  } catch {
+    return false;
+  }
 }
 
 /** A dump source: its stream is kept as one file under `dumps/<container>` (`dump.ts` runs it). */
