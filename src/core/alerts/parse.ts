@@ -29,7 +29,7 @@ function split(url: string, label: string): Parts {
   if (!authority.includes("@") && (m[3] ?? "").includes("@"))
     throw new TargetConfigError(
       label,
-      "an @ after the host: a password with / ? # in it must be URL-encoded, or come from ${file:…}",
+      "an @ after the host: a password with / ? # in it must be URL-encoded, or come from a $" + "{file:…}",
     );
   const at = authority.lastIndexOf("@");
   const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
@@ -61,7 +61,8 @@ function origin(p: Parts, label: string, tls: boolean, host: string): string {
     // Not echoed: user info cut short by a `/` in an unencoded password reads as the host here.
     throw new TargetConfigError(
       label,
-      "the part after :// is not a host name (a password with / ? # @ in it must be URL-encoded, or come from ${file:…})",
+      "the part after :// is not a host name (a password with / ? # @ in it must be URL-encoded, or come from a $" +
+        "{file:…})",
     );
   return `${scheme}://${host}`;
 }

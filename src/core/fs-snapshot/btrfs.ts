@@ -74,7 +74,7 @@ export const btrfs: FsSnapshotDriver = {
       });
       const show = await runner.run(["btrfs", "subvolume", "show", p.snapshot], { timeoutMs: TIMEOUT_MS });
       const made = parseShow(show.stdout);
-      if (!made || !made.readonly) throw new Error(`${p.snapshot} is not a read-only subvolume`);
+      if (!made?.readonly) throw new Error(`${p.snapshot} is not a read-only subvolume`);
       return { id: made.id, uuid: made.uuid, mount: p.mount };
     } catch (e) {
       throw new FsSnapshotError(`btrfs snapshot of ${p.volume} failed: ${errorMessage(e)}`, e);

@@ -83,7 +83,8 @@ function setup(o: { failSnapshotOf?: string; failFreeze?: string; hangFreeze?: b
       if (argv[0] === "btrfs" && argv[2] !== "show") events.push(argv.join(" "));
       if (argv[0] === "btrfs" && argv[2] === "show") {
         const path = argv.at(-1) ?? "";
-        const id = argv[3] === "-r" ? Number(argv[4]) : (IDS[path] ??= 300 + Object.keys(IDS).length);
+        if (argv[3] !== "-r" && IDS[path] === undefined) IDS[path] = 300 + Object.keys(IDS).length;
+        const id = argv[3] === "-r" ? Number(argv[4]) : (IDS[path] ?? 0);
         return Promise.resolve({
           argv,
           exitCode: 0,
