@@ -47,6 +47,8 @@ describeReal("change-password when kopia fails after the change reached the repo
     expect(await changePassword(deps, { newPasswordFile: newFile })).toEqual({ file: repo.password_file });
     expect(readFileSync(repo.password_file, "utf8").trim()).toBe("the-new-password-42");
     expect(existsSync(`${repo.password_file}.new`)).toBe(false);
+    // This host's own connection opens with the new password at once (no stale cached format blob).
+    await kopia.run(["repository", "status"]);
     // A fresh connection (no cache) with each password: the new one opens, the old one does not.
     const fresh = (password: string, name: string) =>
       createKopia(real, {

@@ -9,7 +9,7 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { errorMessage } from "../caught.ts";
 import { fsyncDir } from "../durable.ts";
 import { AppError } from "../errors.ts";
@@ -74,7 +74,10 @@ async function change(d: OpenDeps, o: { newPasswordFile?: string }): Promise<{ f
           cause: e,
         },
       );
-    // kopia failed after the new key had reached the repository: finish the change.
+    // kopia failed after the new key had reached the repository: finish the change. Its cached format
+    // blobs (old key) go, as kopia's own change removes them: they would refuse the new password.
+    for (const blob of ["kopia.repository", "kopia.blobcfg"])
+      rmSync(join(d.kopia.options.cacheDir, blob), { force: true });
     d.log.warn(
       `kopia reported a failure after the new password was in place (${errorMessage(e)}); finishing the change`,
     );
