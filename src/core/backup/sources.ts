@@ -115,8 +115,9 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
     );
   const excludedVolumes = new Set(ctx.config.units[unit.name]?.exclude_volumes ?? []);
   for (const v of unit.volumes) {
-    const rules = fileRules(volumeMounts(v.name));
-    if (held(volumeMounts(v.name)) || onlyThese(v.dataPath ?? v.mountpoint, rules)) {
+    const mounts = volumeMounts(v.name);
+    const rules = fileRules(mounts);
+    if (held(mounts) || onlyThese(v.dataPath ?? v.mountpoint, rules)) {
       skipped.push({ kind: "volume", id: v.name, reason: `held by the dump of ${v.usedBy.join(", ")}` });
       continue;
     }
@@ -143,8 +144,9 @@ export function unitSources(unit: Unit, ctx: SourceContext): Pick<UnitPlan, "sou
       skipped.push({ kind: "bind", id: b.source, reason: why });
       continue;
     }
-    const bindRules = fileRules(b.targets.map((t) => ({ ...t, volume: false })));
-    if (held(b.targets.map((t) => ({ ...t, volume: false }))) || onlyThese(b.source, bindRules)) {
+    const bindMounts = b.targets.map((t) => ({ ...t, volume: false }));
+    const bindRules = fileRules(bindMounts);
+    if (held(bindMounts) || onlyThese(b.source, bindRules)) {
       skipped.push({ kind: "bind", id: b.source, reason: "held by the dump of its container" });
       continue;
     }
