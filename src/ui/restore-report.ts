@@ -45,7 +45,10 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
   for (const c of plan.stop) lines.push(`  stop       container ${c.name} (started again afterwards)`);
   for (const u of plan.undo) lines.push(`  undo point ${u.kind} ${u.name}`);
   for (const d of plan.dumps ?? [])
-    if (d.undo) lines.push(`  undo point database in ${d.container} (${d.undo.dump.join(" ")})`);
+    if (d.undo)
+      lines.push(
+        `  undo point database in ${d.container} (${d.undo.dump.join(" ")}${d.undo.afterStart ? ", once --start has started it" : ""})`,
+      );
   for (const n of plan.networks)
     lines.push(`  ${n.action.padEnd(10)} network ${n.name}${n.note ? ` (${n.note})` : ""}`);
   for (const v of plan.volumes)

@@ -100,6 +100,23 @@ describeCompose(
       expect(state.stdout.trim().split("\n")).toEqual(["true", "true"]);
     }, 240_000);
 
+    test("--start with the database stopped: once started it is dumped into the undo point, then fed", async () => {
+      await sqlite("DELETE FROM q; INSERT INTO q VALUES (4, 'delta')");
+      await run(["docker", "stop", "-t", "5", app, db]);
+      const r = await restore("--latest", "--start");
+      expect({ exit: r.exitCode, err: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, err: "" });
+      expect(r.stderr).not.toContain("no undo point");
+      const out = JSON.parse(r.stdout);
+      expect(out.dumps).toEqual([db]);
+      expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("1:alpha");
+      // The rows the stopped database held are in the undo point, not lost.
+      const back = await restore("--run", out.undoPoint);
+      expect({ exit: back.exitCode, err: back.exitCode ? back.stderr : "" }).toEqual({ exit: 0, err: "" });
+      expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("4:delta");
+      const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app, db]);
+      expect(state.stdout.trim().split("\n")).toEqual(["true", "true"]);
+    }, 240_000);
+
     test("an undo point that cannot be written: nothing is overwritten, and what was stopped runs again", async () => {
       await sqlite("DELETE FROM q; INSERT INTO q VALUES (3, 'gamma')");
       setConf("three");

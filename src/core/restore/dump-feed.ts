@@ -16,14 +16,16 @@ import { PROJECT_LABEL, SERVICE_LABEL } from "./names.ts";
  */
 /**
  * The database as it is now, dumped into an undo point (`phase:pre-restore`, recorded beside the
- * unit's backups, never counted in their retention) before anything is overwritten. Throws when
- * the dump fails: the restore then stops before it changed anything.
+ * unit's backups, never counted in their retention) before it is overwritten. Throws when the dump
+ * fails: the restore then stops before the database is changed.
  */
 export async function takeUndoDump(
   c: { docker: Docker; kopia: Kopia; log: Logger; hostname: string; version: string; signal?: AbortSignal },
   unit: string,
   step: DumpStep,
   run: UndoRun,
+  /** Data of the restore was already replaced (a database the restore started is dumped late). */
+  written = false,
 ): Promise<void> {
   if (!step.undo) return;
   const { timestamp } = run;
@@ -55,7 +57,9 @@ export async function takeUndoDump(
   });
   if (r.status !== "ok")
     throw new AppError("restore_failed", `the undo dump of ${step.container} failed: ${r.reason}`, {
-      hint: "nothing was overwritten",
+      hint: written
+        ? "its database was not fed the dump; what was replaced before is in the undo point"
+        : "nothing was overwritten",
     });
   c.log.info(`undo point for the database in ${step.container}: snapshot ${r.snapshotId}`);
 }
@@ -70,9 +74,12 @@ export async function restoreDump(
   signal?: AbortSignal,
   /** How long a database may take to accept connections (`backup.start_timeout`). */
   readySec = 60,
+  /** Run once the database takes connections, before the feed (the undo dump of one just started). */
+  beforeFeed?: (step: DumpStep) => Promise<void>,
 ): Promise<string> {
   const step = { ...planned, container: await runningTarget(d.docker, planned) };
   if (step.ready) await waitReady(d, step, signal, readySec);
+  await beforeFeed?.(step);
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
   const guard = step.preset ? RESTORE_GUARDS[step.preset] : undefined;
   const errors = guard?.errors;

@@ -31,10 +31,11 @@ export interface DumpStep {
   /** The preset whose restore command this is (none: the unit's own `restore_command`). */
   preset?: DumpPreset;
   /**
-   * Set when the database runs now and its dump command is known: dumped first as an undo point
-   * (`phase:pre-restore`), before anything is changed.
+   * Set when the database exists now and its dump command is known: dumped as an undo point
+   * (`phase:pre-restore`). One that runs is dumped first, before anything is changed; one that is
+   * stopped (`afterStart`) once the restore's `--start` has started it, before its dump is fed.
    */
-  undo?: { dump: string[]; file: string; preset?: string };
+  undo?: { dump: string[]; file: string; preset?: string; afterStart?: true };
 }
 
 /**
@@ -72,7 +73,7 @@ export function planDumps(
       refusals.push(`dump of ${d.container}: ${found.problem}`);
       continue;
     }
-    const { container, service, running } = found;
+    const { container, service, running, exists } = found;
     const target = dumpTarget({ container, ...(service ? { service } : {}) });
     if (!o.willStart && !running)
       refusals.push(
@@ -90,12 +91,14 @@ export function planDumps(
       ...(commands.restoreEnd ? { end: commands.restoreEnd } : {}),
       ...(commands.preset ? { preset: commands.preset } : {}),
       // Running now: its undo dump is taken before anything stops it (one of its binds restored too).
-      ...(running && commands.dump
+      // Stopped, and started by `--start`: its data is dumped once it runs, before the feed replaces it.
+      ...((running || (exists && o.willStart)) && commands.dump
         ? {
             undo: {
               dump: commands.dump,
               file: commands.file,
               ...(commands.preset ? { preset: commands.preset } : {}),
+              ...(running ? {} : { afterStart: true as const }),
             },
           }
         : {}),
@@ -120,7 +123,9 @@ function feedTarget(
   containers: readonly ContainerState[],
   names: Renamer,
   o: { composeCopy?: CopyTarget; standaloneCopy?: Pick<CopyTarget, "ours">; inPlace?: string },
-): { container: string; service?: DumpStep["service"]; running: boolean } | { problem: string } {
+):
+  | { container: string; service?: DumpStep["service"]; running: boolean; exists: boolean }
+  | { problem: string } {
   const copy = o.composeCopy;
   const inPlace = o.inPlace;
   if (!copy) {
@@ -138,7 +143,7 @@ function feedTarget(
       return {
         problem: `container ${container} on this host belongs to unit ${unitNameOf(now.labels ?? {}, now.name)}, not ${inPlace}: its database is not replaced`,
       };
-    return { container, running: Boolean(now?.running) };
+    return { container, running: Boolean(now?.running), exists: now !== undefined };
   }
   const name = copy.serviceOf(from);
   if (!name)
@@ -159,7 +164,8 @@ function feedTarget(
     return {
       problem: `${running.name} of compose project ${copy.project} is not a copy made by kopi-docka (it mounts no volume of one): its database is not replaced; choose another --as name`,
     };
-  return { container: running?.name ?? "", service, running: Boolean(running) };
+  // A copy's stopped container is not seen here (it holds only what an earlier copy restore fed it).
+  return { container: running?.name ?? "", service, running: Boolean(running), exists: Boolean(running) };
 }
 
 /** A compose copy's project, the service of each original container, and whose containers are its own. */

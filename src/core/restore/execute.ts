@@ -12,7 +12,7 @@ import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
 import { restoreDump, takeUndoDump } from "./dump-feed.ts";
-import { dumpTarget } from "./dumps.ts";
+import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
@@ -115,12 +115,15 @@ export async function executeRestore(
     // stopped (nothing writes to it any more), before it is stopped itself (a bind of it restored too).
     const fed = new Set((plan.dumps ?? []).map((s) => s.container));
     await stop((x) => !fed.has(x.name));
-    for (const step of plan.dumps ?? []) {
-      if (!step.undo) continue;
-      lifecycle.throwIfInterrupted();
-      await takeUndoDump(c, plan.point.unit, step, undo);
+    const undoDump = async (step: DumpStep) => {
+      await takeUndoDump(c, plan.point.unit, step, undo, runState.written === true);
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
       runState.undoPoint = result.undoPoint;
+    };
+    for (const step of plan.dumps ?? []) {
+      if (!step.undo || step.undo.afterStart) continue;
+      lifecycle.throwIfInterrupted();
+      await undoDump(step);
     }
     await stop((x) => fed.has(x.name));
     for (const item of plan.undo) {
@@ -178,8 +181,12 @@ export async function executeRestore(
     await startAgain((s) => fed.has(s.name));
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
-      replacing(`the database in ${dumpTarget(step)}`);
-      const into = await restoreDump(d, step, signal, d.config.backup.start_timeout);
+      // A database this restore started is dumped into the undo point once it takes connections.
+      const before = step.undo?.afterStart ? undoDump : undefined;
+      const into = await restoreDump(d, step, signal, d.config.backup.start_timeout, async (ready) => {
+        await before?.(ready);
+        replacing(`the database in ${dumpTarget(step)}`);
+      });
       result.dumps = [...(result.dumps ?? []), into];
     }
     runState.writing = undefined;

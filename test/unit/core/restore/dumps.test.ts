@@ -259,6 +259,20 @@ describe("dump restore points", () => {
     expect(stopped.warnings.join("\n")).toContain("no undo point");
   });
 
+  test("a stopped database that --start starts is dumped into the undo point once it runs; a missing one cannot be", () => {
+    const points = groupRestorePoints([dump()]);
+    const stoppedDb = running.map((c) => ({ ...c, running: false }));
+    const shop = recipe({ containers: [{ name: "shop-db-1", image: "postgres:16", service: "db" }] });
+    const state = (containers: typeof stoppedDb) => emptyState({ recipe: shop, containers });
+    const started = planRestore(request({ start: true }), points, state(stoppedDb));
+    expect(started.refusals).toEqual([]);
+    expect(started.dumps?.[0]?.undo).toMatchObject({ file: "pg_dumpall.sql", afterStart: true });
+    expect(started.warnings.join("\n")).not.toContain("no undo point");
+    const gone = planRestore(request({ start: true }), points, state([]));
+    expect(gone.dumps?.[0]?.undo).toBeUndefined();
+    expect(gone.warnings.join("\n")).toContain("no undo point");
+  });
+
   test("a running database the restore also stops (a volume of its own restored) still gets its undo dump", () => {
     const points = groupRestorePoints([dump(), manifest({ ...base, type: "volume", volume: "shop_conf" })]);
     const db = [
