@@ -141,12 +141,15 @@ function realSourceOf(source: string): { realSource?: string } {
   }
 }
 
-/** Writes networks.json (full `docker network inspect` objects) for one unit. */
+/**
+ * Writes networks.json (full `docker network inspect` objects, secrets redacted: a label or driver
+ * option named like one) for one unit.
+ */
 export function stageNetworks(dir: string, unit: Unit): void {
   freshDir(dir);
   writeJson(
     join(dir, NETWORKS_JSON),
-    unit.networks.map((n) => n.inspect),
+    unit.networks.map((n) => redactDeep(n.inspect)),
   );
 }
 

@@ -3,6 +3,7 @@ import type { Docker, NetworkSpec } from "../docker/docker.ts";
 import type { NetworkInspect } from "../docker/schemas.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
 import { fixedByUser } from "./compose-facts.ts";
 import type { Renamer } from "./names.ts";
 import type { LoadedRecipe } from "./recipe.ts";
@@ -42,6 +43,32 @@ export function planNetworks(
       if (!conflict) return { name, action: "keep", inspect, pinSubnets };
       const note = `exists with driver ${existing.driver}, subnet ${existing.subnets.join(",") || "none"}; the backup has ${inspect.Driver}, ${subnets.join(",") || "none"}`;
       return { name, action: req.recreateNetworks ? "recreate" : "conflict", inspect, note, pinSubnets };
+    });
+}
+
+/**
+ * Networks to create whose labels or driver options hold a secret: redacted in the backup, or in
+ * plain text in a recipe written before networks were redacted. `docker network create` takes them
+ * only in argv, which `ps` shows to every user, so kopi-docka never creates such a network.
+ */
+export function secretNetworkRefusals(networks: readonly NetworkStep[]): string[] {
+  return networks
+    .filter((n) => n.action === "create" || n.action === "recreate")
+    .flatMap((n) => {
+      const held = (["Labels", "Options"] as const).filter((k) => {
+        const values = n.inspect[k] ?? {};
+        return (
+          Object.values(values).some(hasRedaction) ||
+          JSON.stringify(redactDeep(values)) !== JSON.stringify(values)
+        );
+      });
+      return held.length
+        ? [
+            `network ${n.name}: its ${held.map((k) => k.toLowerCase()).join(" and ")} hold a secret, which kopi-docka never puts on a command line; ` +
+              `create it yourself (a compose file's networks section with docker-compose up --no-start, or the docker socket with the request body in a file: ` +
+              `curl --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' -d @network.json http://localhost/networks/create); then restore again`,
+          ]
+        : [];
     });
 }
 

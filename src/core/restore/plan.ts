@@ -10,7 +10,7 @@ import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
 import { PROJECT_LABEL } from "./names.ts";
-import { planNetworks } from "./networks.ts";
+import { planNetworks, secretNetworkRefusals } from "./networks.ts";
 import { planStart } from "./plan-start.ts";
 import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusals } from "./plan-steps.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
@@ -83,7 +83,7 @@ export function planRestore(
   const refusals = networks
     .filter((n) => n.action === "conflict")
     .map((n) => `network ${n.name} ${n.note}; --recreate-networks replaces it`);
-  refusals.push(...secretVolumeRefusals(volumes), ...targets.refusals);
+  refusals.push(...secretVolumeRefusals(volumes), ...secretNetworkRefusals(networks), ...targets.refusals);
   const files = wants("recipe") && recipe ? planFiles(recipe, state, targetDir) : [];
   if (wants("recipe") && !recipe && !point.phase)
     warnings.push("this point has no recipe: no compose files to write");

@@ -1,3 +1,4 @@
+import { redactMembers, redactToolArg, redactToolText } from "./redact-tools.ts";
 import { isPlainValue, isSecretKey } from "./secret-key.ts";
 
 /**
@@ -31,9 +32,12 @@ const BARE_FLAG = /^--?[A-Za-z][\w.-]*$/;
 /** `NAME=value` or `--name=value` as one argv element. */
 const ASSIGNMENT = /^(-{0,2}[A-Za-z_][\w.-]*)=([\s\S]*)$/;
 
-/** Secrets inside free text: URL credentials, secret `key=value` pairs, secret `--flag value`s. */
+/**
+ * Secrets inside free text: URL credentials, secret `key=value` pairs, secret `--flag value`s, and
+ * what `redact-tools.ts` knows (tool flags, secret headers, JSON members).
+ */
 export function redactText(s: string): string {
-  return s
+  return redactToolText(redactMembers(s))
     .replace(
       URL_LOOSE_PASSWORD,
       (_m, scheme: string, user: string, pw: string, host: string) => `${scheme}${user}:${mask(pw)}@${host}`,
@@ -55,6 +59,8 @@ export function redactArgv(argv: readonly string[]): string[] {
   return argv.map((a, i) => {
     const prev = argv[i - 1] ?? "";
     if (BARE_FLAG.test(prev) && !a.startsWith("-") && secretValue(prev, a)) return mask(a);
+    const tool = redactToolArg(argv, i);
+    if (tool !== a) return tool;
     const kv = ASSIGNMENT.exec(a);
     if (kv?.[1] !== undefined && kv[2] !== undefined && secretValue(kv[1], kv[2]))
       return `${kv[1]}=${mask(kv[2])}`;

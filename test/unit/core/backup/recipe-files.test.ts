@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
-import { stageRecipe } from "../../../../src/core/backup/recipe.ts";
+import { stageNetworks, stageRecipe } from "../../../../src/core/backup/recipe.ts";
 import { tempDir } from "../../../helpers/env.ts";
 import { config, discovery, planOpts, stackUnit } from "./fixtures.ts";
 
@@ -40,5 +40,27 @@ describe("stageRecipe: compose and project files", () => {
     ]);
     expect(readdirSync(join(stage, "project")).sort()).toEqual([".env"]);
     expect(existsSync(join(stage, json.composeFiles[0].stored))).toBe(true);
+  });
+});
+
+describe("stageNetworks", () => {
+  test("a network's secret labels and driver options are redacted in networks.json, the rest kept", () => {
+    const dir = tempDir("kd-recipe-networks-");
+    const unit = stackUnit();
+    const [n] = unit.networks;
+    if (!n) throw new Error("no network");
+    n.inspect = {
+      ...n.inspect,
+      Labels: { "acme.api-token": "s3cret", "com.docker.compose.network": "default" },
+      Options: { "plugin.password": "s3cret", "com.docker.network.bridge.name": "br-shop" },
+    };
+    stageNetworks(dir.path, unit);
+    const text = readFileSync(join(dir.path, "networks.json"), "utf8");
+    expect(text).not.toContain("s3cret");
+    expect(JSON.parse(text)[0]).toMatchObject({
+      Labels: { "acme.api-token": "***REDACTED***", "com.docker.compose.network": "default" },
+      Options: { "plugin.password": "***REDACTED***", "com.docker.network.bridge.name": "br-shop" },
+    });
+    dir.remove();
   });
 });

@@ -171,3 +171,33 @@ describe("planRestore: volumes whose driver options hold a secret", () => {
     expect(plan.volumes[0]).toMatchObject({ action: "create", options: { o: "uid=1000,gid=1000" } });
   });
 });
+
+describe("planRestore: networks whose labels or driver options hold a secret", () => {
+  const points = groupRestorePoints(unitBackup("shop", "r1", base.timestamp, ["shop_db"]));
+  const withNetwork = (extra: { Labels?: Record<string, string>; Options?: Record<string, string> }) => {
+    const r = recipe();
+    const [n] = r.networks;
+    if (n) r.networks = [{ ...n, ...extra, Labels: { ...n.Labels, ...extra.Labels } }];
+    return r;
+  };
+
+  test.each([
+    ["a label redacted by the backup", { Labels: { "acme.api-token": "***REDACTED***" } }, "labels"],
+    ["an option in plain text (an older recipe)", { Options: { "plugin.password": "s3cret" } }, "options"],
+  ])("to create, %s: refused with the way out", (_why, extra, what) => {
+    const plan = planRestore(request(), points, emptyState({ recipe: withNetwork(extra) }));
+    expect(plan.refusals).toHaveLength(1);
+    expect(plan.refusals[0]).toStartWith(
+      `network shop_default: its ${what} hold a secret, which kopi-docka never puts on a command line; create it yourself`,
+    );
+    expect(JSON.stringify(plan.refusals)).not.toContain("s3cret");
+  });
+
+  test("one that exists is kept: nothing to create, nothing refused", () => {
+    const state = emptyState({
+      recipe: withNetwork({ Options: { "plugin.password": "***REDACTED***" } }),
+      networks: { shop_default: { driver: "bridge", subnets: ["172.30.0.0/16"] } },
+    });
+    expect(planRestore(request(), points, state).refusals).toEqual([]);
+  });
+});

@@ -178,6 +178,80 @@ describe("command lines", () => {
   ])("%j is kept as it is", (argv) => expect(redactArgv(argv)).toEqual(argv));
 });
 
+describe("secrets no name announces: tool flags, headers, JSON members", () => {
+  test.each([
+    [
+      ["CMD", "curl", "-fsS", "-u", "admin:s3cret", "http://localhost/health"],
+      ["CMD", "curl", "-fsS", "-u", `admin:${R}`, "http://localhost/health"],
+    ],
+    [
+      ["curl", "--user=admin:s3cret", "-uadmin:s3cret", "http://x"],
+      ["curl", `--user=admin:${R}`, `-uadmin:${R}`, "http://x"],
+    ],
+    [
+      ["CMD", "redis-cli", "-a", "s3cret", "ping"],
+      ["CMD", "redis-cli", "-a", R, "ping"],
+    ],
+    [
+      ["CMD", "mysqladmin", "ping", "-uroot", "-ps3cret"],
+      ["CMD", "mysqladmin", "ping", "-uroot", `-p${R}`],
+    ],
+    [
+      ["/usr/bin/mongosh", "-u", "root", "-p", "s3cret", "--eval", "db.ping()"],
+      ["/usr/bin/mongosh", "-u", "root", "-p", R, "--eval", "db.ping()"],
+    ],
+    [
+      ["CMD-SHELL", "curl -fsS -u admin:s3cret http://localhost/ || exit 1"],
+      ["CMD-SHELL", `curl -fsS -u admin:${R} http://localhost/ || exit 1`],
+    ],
+    [
+      ["CMD-SHELL", "redis-cli -h 127.0.0.1 -a 's3cret' ping | grep PONG"],
+      ["CMD-SHELL", `redis-cli -h 127.0.0.1 -a '${R}' ping | grep PONG`],
+    ],
+    [
+      ["CMD-SHELL", "mysqladmin ping -h localhost -uroot -ps3cret --silent"],
+      ["CMD-SHELL", `mysqladmin ping -h localhost -uroot -p${R} --silent`],
+    ],
+    [
+      ["CMD-SHELL", "curl -H 'Authorization: Bearer s3cret' http://localhost/api"],
+      ["CMD-SHELL", `curl -H 'Authorization: Bearer ${R}' http://localhost/api`],
+    ],
+    [
+      ["curl", "-H", "X-Api-Key: s3cret", "http://localhost/api"],
+      ["curl", "-H", `X-Api-Key: ${R}`, "http://localhost/api"],
+    ],
+  ])("%j", (argv, expected) => {
+    expect(redactArgv(argv)).toEqual(expected);
+  });
+
+  test.each([
+    // References are where a secret comes from at run time, not the secret.
+    [["CMD-SHELL", 'mysqladmin ping -uroot -p"$MYSQL_ROOT_PASSWORD"']],
+    [["CMD-SHELL", "mysqladmin ping -uroot -p$MYSQL_ROOT_PASSWORD"]],
+    [["CMD-SHELL", "redis-cli -a $REDIS_PASSWORD ping"]],
+    [["CMD-SHELL", 'curl -u "$USER:$PASS" http://x']],
+    // The same short flags mean other things to other programs.
+    [["docker", "run", "-u", "1000:1000", "-p", "8080:80", "img"]],
+    [["mysql", "-p", "appdb"]],
+    [["app", "--image", "vault-token:1.2", "--listen", "host:8080"]],
+  ])("%j is kept as it is", (argv) => expect(redactArgv(argv)).toEqual(argv));
+
+  test("JSON and YAML held in env values", () => {
+    expect(redactEnvEntry('SETTINGS={"db": {"user": "app", "password": "s3cret"}, "port": 5432}')).toBe(
+      `SETTINGS={"db": {"user": "app", "password": "${R}"}, "port": 5432}`,
+    );
+    expect(redactEnvEntry("CONFIG={'api_key': 's3cret', 'debug': 'no'}")).toBe(
+      `CONFIG={'api_key': '${R}', 'debug': 'no'}`,
+    );
+    expect(redactEnvEntry("EXTRA_HEADERS=Authorization: Basic czNjcmV0")).toBe(
+      `EXTRA_HEADERS=Authorization: Basic ${R}`,
+    );
+    expect(redactEnvEntry('FLAGS={"token_file": "/run/secrets/t", "enabled": "true"}')).toBe(
+      'FLAGS={"token_file": "/run/secrets/t", "enabled": "true"}',
+    );
+  });
+});
+
 describe("docker inspect: every place a secret can sit", () => {
   const inspect = {
     Name: "/web",
