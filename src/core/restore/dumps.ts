@@ -193,8 +193,17 @@ function dumpCommands(
   if (o?.restore_command)
     return { restore: o.restore_command, file: "dump", ...(o.dump_command ? { dump: o.dump_command } : {}) };
   const preset = o?.dump ?? tagPreset;
+  // The config changed since the backup: another preset's restore command would fail half way, or
+  // load a dump it misreads. (mysql and mariadb read each other's dumps.)
+  if (o?.dump && isDumpPreset(tagPreset) && family(tagPreset) !== family(o.dump))
+    return {
+      problem: `it was made by the ${tagPreset} preset, but [units.${unit}] dump = "${o.dump}" now; set dump = "${tagPreset}" (or a restore_command that reads a ${tagPreset} dump) for this restore`,
+    };
   if (!isDumpPreset(preset))
     return { problem: `no restore command: set [units.${unit}] restore_command (or dump = "<preset>")` };
   const c = presetCommands(preset, o?.dump_path);
   return "problem" in c ? { problem: `[units.${unit}] ${c.problem}` } : { ...c, preset };
 }
+
+/** Presets whose dumps the other's restore command reads. */
+const family = (preset: string) => (preset === "mariadb" ? "mysql" : preset);

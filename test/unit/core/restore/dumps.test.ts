@@ -89,6 +89,33 @@ describe("dump restore points", () => {
     );
   });
 
+  test("a config naming another preset than the dump was made by: refused, unless mysql and mariadb", () => {
+    const points = groupRestorePoints([dump()]);
+    const unit = (dump: string) => ConfigSchema.parse({ units: { shop: { dump } } }).units.shop;
+    const other = planRestore(
+      request(),
+      points,
+      emptyState({ containers: running, unitConfig: unit("mysql") }),
+    );
+    expect(other.refusals).toEqual([
+      'dump of shop-db-1: it was made by the postgres preset, but [units.shop] dump = "mysql" now; set dump = "postgres" (or a restore_command that reads a postgres dump) for this restore',
+    ]);
+    const same = planRestore(
+      request(),
+      points,
+      emptyState({ containers: running, unitConfig: unit("postgres") }),
+    );
+    expect(same.refusals).toEqual([]);
+    const maria = groupRestorePoints([dump({ dump_preset: "mysql", dump_file: "all-databases.sql" })]);
+    const kin = planRestore(
+      request(),
+      maria,
+      emptyState({ containers: running, unitConfig: unit("mariadb") }),
+    );
+    expect(kin.refusals).toEqual([]);
+    expect(kin.dumps?.[0]?.restore).toEqual(["mariadb"]);
+  });
+
   test("--volume NAME restores only that volume: the database is not replaced from its dump as well", () => {
     const vol = manifest({ ...base, type: "volume", volume: "shop_uploads" });
     const points = groupRestorePoints([dump(), vol]);
