@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
+import { redactText } from "../../snapshot/redact.ts";
 import type { Backend } from "../backend.ts";
 import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { absolutePath, nonEmpty } from "../fields.ts";
@@ -7,7 +8,14 @@ import { absolutePath, nonEmpty } from "../fields.ts";
 export const rcloneSchema = z.strictObject({
   backend: z.literal("rclone"),
   /** An rclone `remote:path` (any of rclone's providers). */
-  remote_path: nonEmpty.refine((p) => p.includes(":"), "an rclone remote:path"),
+  remote_path: nonEmpty
+    .refine((p) => p.includes(":"), "an rclone remote:path")
+    // A connection string (`:s3,secret_access_key=…:bucket`) reaches kopia's and rclone's command
+    // lines, which every user sees in `ps`, and kopia's saved connection.
+    .refine(
+      (p) => redactText(p) === p,
+      "no secret in remote_path (a connection string's key=value reaches the command line every user sees): define the remote with `rclone config`, set config_file, and name the remote here",
+    ),
   /** The rclone program; "" : rclone on PATH. */
   rclone_exe: z.union([z.literal(""), absolutePath]).default(""),
   /** rclone's config file holding the remote (its secrets stay there). Unset: rclone's default. */

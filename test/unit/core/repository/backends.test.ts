@@ -184,6 +184,17 @@ describe("kopia argv and env per backend (kopia v0.23.1 cli/storage_*.go)", () =
     ]);
     expect(rc.secrets.env).toEqual({ RCLONE_CONFIG: conf });
     expect(rc.b.tools(rc.repo)).toEqual(["/usr/bin/rclone"]);
+    // A connection string's secret would reach kopia's and rclone's command lines: refused.
+    for (const remote of [
+      ":s3,provider=AWS,access_key_id=AK,secret_access_key=s3cret:bk/p",
+      ":sftp,host=h,pass=s3cret:p",
+    ])
+      expect(() => repoOf(`backend = "rclone"\nremote_path = "${remote}"`)).toThrow(
+        /no secret in remote_path.*rclone config/,
+      );
+    expect(repoOf(`backend = "rclone"\nremote_path = ":local,nounc=true:/srv/k"`)).toMatchObject({
+      backend: "rclone",
+    });
     const dav = plan(
       `backend = "webdav"\nurl = "http://127.0.0.1:8080/k"\nusername = "me"\nwebdav_password_env = "DAVPW"`,
       {
