@@ -58,7 +58,11 @@ export default defineCommand({
     schedule: { type: "boolean", description: "Install the systemd timer (--no-schedule: do not)" },
     "dr-bundle": str("Write a DR bundle (dr export) to this file right after setup", "file"),
     "dr-passphrase-file": str("The DR bundle's passphrase (default: generated, shown once)", "file"),
-    "notify-url": str("Notification URL for failures (ntfy://, mailto://, …)", "url"),
+    "notify-url": str(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${file:…} syntax, shown as is
+      "Notification URL for failures (ntfy://, mailto://, …); a token in it: '${file:/path}' reads it from a 0600 file",
+      "url",
+    ),
     force: { type: "boolean", description: "Replace an existing config (kept as <file>.bak-<time>)" },
     yes: { type: "boolean", description: "Do not ask; needed without a terminal" },
   },

@@ -19,8 +19,9 @@ export function maskUrl(url: string): string {
   // `/`, `?` or `#` in an unencoded password. What looks like the host is part of the secret.
   if (at < 0 && (rest.includes("@") || !/^[^:]*(:\d*)?$/.test(authority))) return `${scheme}://***`;
   const host = at >= 0 ? authority.slice(at + 1) : authority;
-  const user = at >= 0 ? authority.slice(0, at).split(":")[0] : "";
-  const who = user ? `${decodeSafe(user)}:***@` : "";
+  const info = at >= 0 ? authority.slice(0, at) : "";
+  // A user name is shown; user info without a `:` may be a token (`ntfys://TOKEN@host`): never.
+  const who = !info ? "" : info.includes(":") ? `${decodeSafe(info.split(":")[0] ?? "")}:***@` : "***@";
   return `${scheme}://${who}${host}${rest && rest !== "/" ? "/***" : ""}`;
 }
 

@@ -1,6 +1,10 @@
 import { existsSync } from "node:fs";
 import type { Config } from "../../config/schema.ts";
 import { COMPRESSIONS } from "../../config/schema-repository.ts";
+import { maskUrl } from "../alerts/mask.ts";
+import { parseTarget } from "../alerts/parse.ts";
+import { expand, processSecrets } from "../alerts/resolve.ts";
+import { errorMessage } from "../caught.ts";
 import { UsageError } from "../errors.ts";
 import { isOneOf, oneOf } from "../guards.ts";
 import {
@@ -55,6 +59,23 @@ export function checkFlags(f: SetupFlags): void {
     ...paths,
   ])
     if (v !== undefined && !v.startsWith("/")) throw new UsageError(`${flag} must be an absolute path`);
+  if (f.notifyUrl !== undefined) notifyUrlProblem(f.notifyUrl);
+}
+
+/**
+ * `--notify-url` parsed as a run would send to it (its `${VAR}` and `${file:…}` resolved here, and
+ * kept unresolved in the config): a URL no service takes is a usage error now, not a silent night.
+ */
+function notifyUrlProblem(url: string): void {
+  try {
+    parseTarget(expand(url, maskUrl(url), processSecrets()), "failure");
+  } catch (e) {
+    throw new UsageError(
+      `--notify-url ${maskUrl(url)}: ${errorMessage(e).replace(/^notification target \S+: /, "")}`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${file:…} syntax, shown as is
+      "a token in the URL is on the command line: write it to a 0600 file and pass --notify-url '${file:/path}' (or '${VAR}')",
+    );
+  }
 }
 
 /**

@@ -37,6 +37,11 @@ describe("notification URLs", () => {
     expect(maskUrl(url)).toBe(`${url.split(":")[0]}://***`);
   });
 
+  test("user info without a password may be a token: not shown", () => {
+    expect(maskUrl("ntfys://tk_s3cret@ntfy.example/topic")).toBe("ntfys://***@ntfy.example/***");
+    expect(maskUrl("json://u:pw@hook.example/")).toBe("json://u:***@hook.example");
+  });
+
   test("auth goes in headers: ntfy token, gotify key, basic user info", () => {
     expect(http("ntfys://n.example/t?token=tk_1").headers.Authorization).toBe("Bearer tk_1");
     expect(http("gotify://g.example/KEY").headers["X-Gotify-Key"]).toBe("KEY");

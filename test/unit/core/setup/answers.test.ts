@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseConfigText } from "../../../../src/config/load.ts";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
+import { UsageError } from "../../../../src/core/errors.ts";
 import { answersFromFlags, checkFlags } from "../../../../src/core/setup/flags.ts";
 import { renderSetupConfig, setKey } from "../../../../src/core/setup/render.ts";
 
@@ -48,6 +49,25 @@ describe("setup answers", () => {
     expect(() => checkFlags({ ...base, keep: { daily: "x" } })).toThrow(/--keep-daily/);
     expect(() => checkFlags({ ...base, repositoryPath: "rel" })).toThrow(
       /--repository-path must be an absolute/,
+    );
+  });
+
+  test("--notify-url is parsed as a run would send to it; its error shows no token", () => {
+    const bad = (() => {
+      try {
+        checkFlags({ ...base, notifyUrl: "ntfy://ntfy.example/s3cret-topic?x" });
+        return checkFlags({ ...base, notifyUrl: "carrierpigeon://s3cret@example" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(bad).toBeInstanceOf(UsageError);
+    expect(String((bad as UsageError).message)).toStartWith("--notify-url carrierpigeon://");
+    expect(JSON.stringify(bad) + String((bad as UsageError).message)).not.toContain("s3cret");
+    expect((bad as UsageError).hint).toContain("{file:/path}");
+    // Resolved for the check only, and only from what is set: an unset variable is the error.
+    expect(() => checkFlags({ ...base, notifyUrl: `ntfy://ntfy.example/$${"{KD_UNSET_TOPIC}"}` })).toThrow(
+      /KD_UNSET_TOPIC/,
     );
   });
 
