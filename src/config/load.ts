@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { errnoCode, errorMessage } from "../core/caught.ts";
@@ -25,7 +26,8 @@ export interface LoadedConfig {
  */
 export function loadConfig(explicitPath: string | undefined, env = process.env): LoadedConfig {
   const named = explicitPath || env.KOPI_DOCKA_CONFIG || undefined;
-  const expectedPath = named ?? DEFAULT_CONFIG_PATH;
+  // Absolute: the path goes into what outlives this directory (a DR bundle, the systemd unit).
+  const expectedPath = resolve(named ?? DEFAULT_CONFIG_PATH);
   if (CONTROL_CHARS.test(expectedPath)) {
     throw new ConfigError(JSON.stringify(expectedPath), [
       { key: "", message: "the config path holds a control character (newline, tab, NUL, …)" },

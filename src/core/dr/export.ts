@@ -11,6 +11,7 @@ import { bundleEntries, bundleManifest } from "./contents.ts";
 import { encryptBundle, generatePassphrase } from "./crypto.ts";
 import { gatherSecrets, latestRunRecords, unitInventory } from "./gather.ts";
 import type { BundleInput } from "./model.ts";
+import { ManifestSchema } from "./open.ts";
 import { openingInstructions } from "./readme.ts";
 import { writeBytesAtomic } from "./write.ts";
 
@@ -125,6 +126,10 @@ export async function collectBundleInput(
 
 /** Encrypts the bundle in memory; with a file, writes it (0600) and the opening instructions beside it. */
 export async function sealBundle(input: BundleInput, passphrase: string, file: string | undefined) {
+  // A bundle `dr open` would refuse is worthless on the day it is needed: never written.
+  const manifest = ManifestSchema.safeParse(bundleManifest(input));
+  if (!manifest.success)
+    throw new AppError("check_failed", `the bundle would not open (its manifest): ${manifest.error.message}`);
   const sealed = await encryptBundle(packBundle(bundleEntries(input), input.createdAt), passphrase);
   const instructions = openingInstructions(file ?? "kopi-docka-dr.age", bundleManifest(input));
   if (file) {

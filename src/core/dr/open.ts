@@ -6,7 +6,8 @@ import { decryptBundle } from "./crypto.ts";
 import { BUNDLE_FORMAT, type BundleManifest } from "./model.ts";
 
 const abs = z.string().startsWith("/");
-const ManifestSchema = z.object({
+/** What `openBundle` accepts; `sealBundle` checks its manifest against it before it encrypts. */
+export const ManifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   created: z.string(),
   host: z.string().min(1),

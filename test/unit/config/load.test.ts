@@ -157,6 +157,21 @@ describe("config file discovery", () => {
     }
   });
 
+  test("a relative path is made absolute: it outlives this directory (DR bundle, systemd unit)", () => {
+    const dir = tempDir();
+    const cwd = process.cwd();
+    try {
+      writeFileSync(join(dir.path, "kd.toml"), "[retention]\ndaily = 3\n");
+      process.chdir(dir.path);
+      const loaded = loadConfig("./kd.toml", {});
+      expect(loaded.path).toBe(join(dir.path, "kd.toml"));
+      expect(loaded.expectedPath).toBe(join(dir.path, "kd.toml"));
+    } finally {
+      process.chdir(cwd);
+      dir.remove();
+    }
+  });
+
   test("an unreadable path (a directory) is an error", () => {
     const dir = tempDir();
     try {

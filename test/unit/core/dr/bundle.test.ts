@@ -6,6 +6,7 @@ import { bundleEntries, bundleManifest } from "../../../../src/core/dr/contents.
 import { decryptBundle, encryptBundle, generatePassphrase } from "../../../../src/core/dr/crypto.ts";
 import { parseEnvFile } from "../../../../src/core/dr/drill.ts";
 import { drillConfig } from "../../../../src/core/dr/drill-config.ts";
+import { sealBundle } from "../../../../src/core/dr/export.ts";
 import { gatherSecrets, secretReferences } from "../../../../src/core/dr/gather.ts";
 import { openBundle } from "../../../../src/core/dr/open.ts";
 import { shellQuote } from "../../../../src/core/dr/recover-script.ts";
@@ -56,6 +57,13 @@ describe("DR bundle", () => {
     await expect(openBundle(sealed, "wrong passphrase")).rejects.toThrow(/wrong passphrase or damaged/);
     sealed.set([(sealed.at(-5) ?? 0) ^ 1], sealed.length - 5);
     await expect(decryptBundle(sealed, pass)).rejects.toThrow(/wrong passphrase or damaged/);
+  });
+
+  test("a bundle dr open would refuse (a relative config path) is never sealed", async () => {
+    const relative = bundleInput({ configPath: "./kd.toml" });
+    await expect(sealBundle(relative, generatePassphrase(), undefined)).rejects.toThrow(
+      /the bundle would not open \(its manifest\).*config_path/s,
+    );
   });
 
   test("a tar entry outside the bundle directory is refused", () => {
