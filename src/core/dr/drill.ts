@@ -96,17 +96,21 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
   const copy = `kddrill${Math.random().toString(36).slice(2, 8)}`;
   let kopia: Kopia | undefined;
   const cleanup = async () => {
-    const left = await ctx.docker.objectsNamed(copy);
-    await ctx.docker.containerRemove(left.containers);
-    await ctx.docker.volumeRemove(left.volumes);
-    await ctx.docker.networksRemove(left.networks);
-    await kopia?.disconnect().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-    const after = await ctx.docker.objectsNamed(copy);
-    const rest = [...after.containers, ...after.volumes, ...after.networks];
-    if (rest.length) throw new AppError("check_failed", `could not remove ${rest.join(", ")}`);
-    const made = [...left.containers, ...left.volumes, ...left.networks];
-    return `removed ${made.length ? made.join(", ") : "nothing docker-side"} and ${dir}`;
+    try {
+      const left = await ctx.docker.objectsNamed(copy);
+      await ctx.docker.containerRemove(left.containers);
+      await ctx.docker.volumeRemove(left.volumes);
+      await ctx.docker.networksRemove(left.networks);
+      const after = await ctx.docker.objectsNamed(copy);
+      const rest = [...after.containers, ...after.volumes, ...after.networks];
+      if (rest.length) throw new AppError("check_failed", `could not remove ${rest.join(", ")}`);
+      const made = [...left.containers, ...left.volumes, ...left.networks];
+      return `removed ${made.length ? made.join(", ") : "nothing docker-side"} and ${dir}`;
+    } finally {
+      // The decrypted config, password and credentials go whatever docker said.
+      await kopia?.disconnect().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
   let cleaned = "";
   const compensation = ctx.lifecycle.register("remove what dr drill made", PRIORITY.cleanup, async () => {
