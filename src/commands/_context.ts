@@ -28,6 +28,8 @@ export interface BaseContext {
   docker: Docker;
   lifecycle: Lifecycle;
   interactive: boolean;
+  /** stderr is a terminal: a secret generated for a person may be shown there (never in a log). */
+  stderrTerminal: boolean;
 }
 
 export interface ConfigContext extends BaseContext {
@@ -82,6 +84,7 @@ export function needs(args: ContextArgs, need: Need, command = ""): BaseContext 
     docker: createDocker(runner),
     lifecycle: processLifecycle,
     interactive: isInteractive(),
+    stderrTerminal: process.stderr.isTTY === true,
   };
   if (need === "none") return base;
   const { config, path, expectedPath } = loadConfig(args.config);

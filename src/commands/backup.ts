@@ -47,7 +47,9 @@ export default defineCommand({
     }
     const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, () => runBackup(deps, req));
     const error = outcomeError(record);
-    if (!error) await refreshAfterBackup(ctx, { now: new Date(), version: VERSION });
+    // One unit failing leaves the repository and config valid: the bundle still follows a change of them.
+    if (record.status === "ok" || record.status === "partial")
+      await refreshAfterBackup(ctx, { now: new Date(), version: VERSION });
     emit(args, record, renderRecord);
     if (error) throw error;
   },

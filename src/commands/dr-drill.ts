@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { runDrill } from "../core/dr/drill.ts";
-import { readPassphrase } from "../core/dr/export.ts";
+import { readPrivatePassphrase } from "../core/dr/export.ts";
 import { AppError, UsageError } from "../core/errors.ts";
 import { askPassphrase, renderDrill } from "../ui/dr-report.ts";
 import { emit } from "../ui/output.ts";
@@ -34,7 +34,7 @@ export default defineCommand({
     requireRoot("dr drill", "it restores a unit side by side and starts its containers");
     const ctx = needs(args, "none");
     let passphrase: string;
-    if (args["passphrase-file"]) passphrase = readPassphrase(args["passphrase-file"]);
+    if (args["passphrase-file"]) passphrase = readPrivatePassphrase(args["passphrase-file"]);
     else if (ctx.interactive) passphrase = await askPassphrase();
     else throw new UsageError("no passphrase: pass --passphrase-file (there is no terminal to ask on)");
     const result = await runDrill(ctx, {

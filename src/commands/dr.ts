@@ -35,6 +35,7 @@ const exportCmd = defineCommand({
       passphraseFile: args["passphrase-file"],
       version: VERSION,
       now: new Date(),
+      canShowPassphrase: ctx.stderrTerminal,
     });
     if (r.generatedPassphrase) showPassphraseOnce(r.generatedPassphrase);
     if (r.data) {

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { exportBundle } from "../core/dr/export.ts";
+import { checkExportRequest, exportBundle, setupDoneExportFailed } from "../core/dr/export.ts";
 import { UsageError } from "../core/errors.ts";
 import { backendFlagArgs } from "../core/setup/backends.ts";
 import { commitSetup } from "../core/setup/commit.ts";
@@ -123,6 +123,17 @@ export default defineCommand({
         );
       await checkUnattended({ ...ctx, selfArgv: selfArgv() }, answers, configTextFor(answers, cur));
     }
+    // The bundle's flags are checked before anything is committed: a bad one is exit 2 with nothing done.
+    const drRequest = answers.drBundle
+      ? {
+          output: answers.drBundle,
+          passphraseFile: args["dr-passphrase-file"],
+          version: VERSION,
+          now: new Date(),
+          canShowPassphrase: ctx.stderrTerminal,
+        }
+      : undefined;
+    if (drRequest) checkExportRequest(drRequest, "", "--dr-passphrase-file");
     const result = await commitSetup(ctx, answers, {
       configText: configTextFor(answers, cur),
       force,
@@ -141,18 +152,22 @@ export default defineCommand({
       if (r.exitCode !== 0) ctx.log.warn(schedule);
     }
     let drBundle: string | undefined;
-    if (answers.drBundle) {
-      const app = needs({ config: result.configPath, quiet: args.quiet, verbose: args.verbose }, "reader");
-      const b = await exportBundle(app, {
-        output: answers.drBundle,
-        passphraseFile: args["dr-passphrase-file"],
-        version: VERSION,
-        now: new Date(),
-      });
-      if (b.generatedPassphrase) showPassphraseOnce(b.generatedPassphrase);
-      process.stderr.write(`\n${b.instructions}\n`);
-      drBundle = b.file;
-    } else if (result.generatedPassword) showPasswordOnce(result.generatedPassword, result.passwordFile);
+    let failed: unknown;
+    try {
+      if (drRequest) {
+        const app = needs({ config: result.configPath, quiet: args.quiet, verbose: args.verbose }, "reader");
+        const b = await exportBundle(app, drRequest);
+        if (b.generatedPassphrase) showPassphraseOnce(b.generatedPassphrase);
+        process.stderr.write(`\n${b.instructions}\n`);
+        drBundle = b.file;
+      }
+    } catch (e) {
+      failed = e;
+    }
+    // Setup itself is done: a bundle that failed must not hide the password it generated.
+    if (!drBundle && result.generatedPassword)
+      showPasswordOnce(result.generatedPassword, result.passwordFile);
+    if (failed) throw setupDoneExportFailed(failed);
     const { generatedPassword: _g, ...view } = result;
     emit(args, { ...view, repositoryPath: answers.repositoryPath, schedule, drBundle }, renderSetup);
   },

@@ -23,7 +23,19 @@ export function renderSetup(r: {
 }
 
 /** A generated repository password, shown once on the terminal (stderr), with advice. */
-export function showPasswordOnce(password: string, file: string): void {
+export function showPasswordOnce(
+  password: string,
+  file: string,
+  terminal = process.stderr.isTTY === true,
+): void {
+  // Not on a terminal: a log would keep it. It is in the file; the person is told where.
+  if (!terminal) {
+    process.stderr.write(
+      `\nRepository password generated in ${file} (0600). Keep a copy away from this host — without it\n` +
+        "the backups cannot be read. Easiest: `kopi-docka dr export` puts it in an encrypted bundle.\n",
+    );
+    return;
+  }
   process.stderr.write(
     [
       "",

@@ -14,11 +14,15 @@ describeReal("dr export_after_backup on the compiled binary", ["docker", "kopia"
   const dir = tempDir("kdt-e2e-drauto-");
   const out = join(dir.path, "bundles");
   const pass = join(dir.path, "passphrase");
+  const name = uniqueName("kdtdrauto");
+  // A second unit whose pre_backup hook fails: a run of both is "partial".
+  const failing = `${name}-b`;
+  const hook = join(dir.path, "fail.sh");
   const config = writeTestConfig(
     join(dir.path, "kd"),
-    `\n[dr]\nexport_after_backup = "${out}"\nkeep = 2\npassphrase_file = "${pass}"\n`,
+    `\n[dr]\nexport_after_backup = "${out}"\nkeep = 2\npassphrase_file = "${pass}"\n` +
+      `\n[units.${failing}]\npre_backup = "${hook}"\n`,
   );
-  const name = uniqueName("kdtdrauto");
   const bundles = () =>
     readdirSync(out)
       .filter((f) => f.endsWith(".age"))
@@ -36,12 +40,16 @@ describeReal("dr export_after_backup on the compiled binary", ["docker", "kopia"
 
   beforeAll(async () => {
     writeFileSync(pass, "a-long-passphrase-for-tests\n", { mode: 0o600 });
-    if (compiled) await startContainer(name, `${name}-v`);
+    writeFileSync(hook, "#!/bin/sh\necho no >&2\nexit 3\n", { mode: 0o700 });
+    if (compiled) {
+      await startContainer(name, `${name}-v`);
+      await startContainer(failing, `${failing}-v`);
+    }
   }, 60_000);
 
   afterAll(async () => {
-    await run(["docker", "rm", "-f", name], { check: false });
-    await run(["docker", "volume", "rm", "-f", `${name}-v`], { check: false });
+    await run(["docker", "rm", "-f", name, failing], { check: false });
+    await run(["docker", "volume", "rm", "-f", `${name}-v`, `${failing}-v`], { check: false });
     dir.remove();
   }, 60_000);
 
@@ -67,6 +75,21 @@ describeReal("dr export_after_backup on the compiled binary", ["docker", "kopia"
       const kept = bundles();
       expect(kept).toHaveLength(2);
       expect(readdirSync(out).filter((f) => f.endsWith(".txt"))).toHaveLength(2);
+    },
+    240_000,
+  );
+
+  test.skipIf(!compiled)(
+    "a run where one unit fails still refreshes the bundle after a config change",
+    async () => {
+      await Bun.sleep(1100); // bundle names are stamped to the second
+      appendFileSync(config, "# changed before a partial run\n");
+      const newest = bundles().at(-1);
+      const r = await runCli(["backup", "--config", config, "--unit", name, "--unit", failing]);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toContain("partly failed");
+      expect(r.stderr).toContain("DR bundle written");
+      expect(bundles().at(-1)).not.toBe(newest);
     },
     240_000,
   );

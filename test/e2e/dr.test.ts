@@ -5,7 +5,7 @@ import { BINARY, cliArgv, runCli } from "../helpers/cli.ts";
 import { exportBundle, hasAge, openBundle, recoverAll } from "../helpers/dr.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { sampleCommandLines } from "../helpers/processes.ts";
-import { hasTmux } from "../helpers/terminal.ts";
+import { hasTmux, terminal } from "../helpers/terminal.ts";
 
 /**
  * The disaster-recovery bundle, end to end on the compiled binary and a real filesystem repository:
@@ -84,8 +84,8 @@ describeReal("dr export and drill on the compiled binary", ["docker", "kopia", "
       expect(readFileSync(bundle).subarray(0, 21).toString()).toBe("age-encryption.org/v1");
       expect(Bun.spawnSync(["stat", "-c", "%a", bundle]).stdout.toString().trim()).toBe("600");
       const txt = readFileSync(`${bundle}.txt`, "utf8");
-      expect(txt).toContain("age -d -o kopi-docka-dr.tar host.age");
-      expect(exportRun.stdout).toContain("age -d -o kopi-docka-dr.tar host.age");
+      expect(txt).toContain("age -d host.age | tar -xf -");
+      expect(exportRun.stdout).toContain("age -d host.age | tar -xf -");
       for (const secret of [passphrase, password]) {
         expect(exportArgv.filter((l) => l.includes(secret))).toEqual([]);
         expect(exportRun.stdout + exportRun.stderr + txt).not.toContain(secret);
@@ -96,19 +96,30 @@ describeReal("dr export and drill on the compiled binary", ["docker", "kopia", "
       const r = await exportBundle(config, "-", passFile);
       expect(r.exitCode).toBe(0);
       expect(r.stdout.startsWith("age-encryption.org/v1\n")).toBe(true);
-      expect(r.stderr).toContain("age -d -o kopi-docka-dr.tar");
+      expect(r.stderr).toContain("| tar -xf -");
     }, 120_000);
 
-    test("a generated passphrase is shown once on stderr and written nowhere", async () => {
+    test("a generated passphrase is shown once on the terminal and written nowhere; without one, refused", async () => {
       rmSync(join(dir.path, "out2"), { recursive: true, force: true });
       mkdirSync(join(dir.path, "out2"));
       const out = join(dir.path, "out2", "gen.age");
-      const r = await runCli(["dr", "export", "--config", config, "--output", out]);
-      const shown = /\n {4}([a-z2-9]{5}(?:-[a-z2-9]{5}){7})\n/.exec(r.stderr)?.[1];
-      expect(r.exitCode).toBe(0);
-      expect(shown).toBeDefined();
-      expect(r.stdout).not.toContain(shown ?? "?");
-      expect(filesHolding(dir.path, shown ?? "?")).toEqual([]);
+      // No terminal on stderr (a timer, a pipe into a log): nothing is generated, nothing written.
+      const refused = await runCli(["dr", "export", "--config", config, "--output", out]);
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain("a generated passphrase is shown once on a terminal");
+      expect(refused.stderr).toContain("--passphrase-file");
+      expect(existsSync(out)).toBe(false);
+      const t = terminal(uniqueName("kdtdrgen"));
+      try {
+        await t.start(`${BINARY} dr export --config ${config} --output ${out}`);
+        const screen = await t.waitFor("EXIT=");
+        expect(screen).toContain("EXIT=0");
+        const shown = /\n {4}([a-z2-9]{5}(?:-[a-z2-9]{5}){7})\n/.exec(screen)?.[1];
+        expect(shown).toBeDefined();
+        expect(filesHolding(dir.path, shown ?? "?")).toEqual([]);
+      } finally {
+        await t.kill();
+      }
     }, 120_000);
 
     test("Debian's age opens it with the passphrase; tar unpacks every part", async () => {

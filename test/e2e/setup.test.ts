@@ -63,6 +63,20 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
       expect(existsSync(a.d)).toBe(false);
     });
 
+    test("--dr-bundle whose passphrase could only be shown in a log: a usage error before anything is written", async () => {
+      const c = host("c");
+      const r = await runCli([
+        ...flags(c),
+        "--generate-password",
+        "--dr-bundle",
+        join(c.d, "dr.age"),
+        "--yes",
+      ]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain("--dr-passphrase-file");
+      expect(existsSync(c.d)).toBe(false);
+    });
+
     test("a fresh host: repository created, password generated (0600), config 0600 and valid; a backup then works", async () => {
       const r = await runCli([...flags(a), "--generate-password", "--keep-daily", "9", "--yes"]);
       expect(r.exitCode).toBe(0);
@@ -70,7 +84,9 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
       expect(mode(a.config)).toBe("600");
       expect(mode(a.pw)).toBe("600");
       const password = readFileSync(a.pw, "utf8").trim();
-      expect(r.stderr).toContain(password);
+      // No terminal: a log would keep it. The person is told where it is instead.
+      expect(r.stderr).not.toContain(password);
+      expect(r.stderr).toContain(`Repository password generated in ${a.pw} (0600)`);
       expect(r.stdout).not.toContain(password);
       expect(readFileSync(a.config, "utf8")).not.toContain(password);
       expect(readFileSync(a.config, "utf8")).toContain(

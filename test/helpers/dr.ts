@@ -22,7 +22,8 @@ export async function openBundle(bundle: string, passphrase: string, into: strin
   mkdirSync(into);
   const t = terminal(uniqueName("kdtdrage"));
   try {
-    await t.start(`cd ${into} && age -d -o bundle.tar ${bundle}`);
+    // As the bundle's instructions say: no decrypted tar is ever on disk.
+    await t.start(`cd ${into} && age -d ${bundle} | tar -xf -`);
     await t.waitFor("passphrase");
     await Bun.sleep(300);
     await t.keys("-l", passphrase);
@@ -31,7 +32,6 @@ export async function openBundle(bundle: string, passphrase: string, into: strin
   } finally {
     await t.kill();
   }
-  await run(["tar", "-xf", "bundle.tar"], { cwd: into });
 }
 
 /**

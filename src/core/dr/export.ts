@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { CONFIG_TEMPLATE } from "../../config/template.ts";
-import { errnoCode } from "../caught.ts";
+import { errnoCode, errorMessage } from "../caught.ts";
 import { AppError, UsageError } from "../errors.ts";
 import type { RestoreContext } from "../restore/context.ts";
 import { readRestorePoints } from "../restore/session.ts";
@@ -27,6 +27,11 @@ export interface ExportRequest {
   passphraseFile: string | undefined;
   version: string;
   now: Date;
+  /**
+   * A generated passphrase can be shown on a terminal (stderr is one). Without, it would land in a
+   * log: `--passphrase-file` is then required.
+   */
+  canShowPassphrase: boolean;
 }
 
 export interface ExportResult {
@@ -139,6 +144,37 @@ export async function sealBundle(input: BundleInput, passphrase: string, file: s
   return { sealed, instructions };
 }
 
+/**
+ * What an export's flags decide, checked before anything is read or written (setup checks them
+ * before it commits): the passphrase (its file private, or generated where it can be shown) and an
+ * output that does not exist yet.
+ */
+export function checkExportRequest(
+  req: Pick<ExportRequest, "output" | "passphraseFile" | "now" | "canShowPassphrase">,
+  hostname: string,
+  flag = "--passphrase-file",
+): { passphrase: string; file: string | undefined } {
+  if (!req.passphraseFile && !req.canShowPassphrase)
+    throw new UsageError(
+      "a generated passphrase is shown once on a terminal, and stderr is not one (a log would keep it)",
+      `pass ${flag} FILE: a 0600 file holding a passphrase of 12 or more characters`,
+    );
+  const passphrase = req.passphraseFile ? readPrivatePassphrase(req.passphraseFile) : generatePassphrase();
+  const file = req.output === "-" ? undefined : resolve(req.output ?? bundleFileName(hostname, req.now));
+  if (file && existsSync(file))
+    throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+  return { passphrase, file };
+}
+
+/** Setup committed, then its `--dr-bundle` failed: the same failure, saying what is done and what is not. */
+export function setupDoneExportFailed(e: unknown): AppError {
+  return new AppError(
+    e instanceof AppError ? e.code : "check_failed",
+    `setup is done (config, repository, password file), but the DR bundle was not written: ${errorMessage(e)}`,
+    { hint: "fix that, then run `kopi-docka dr export --output FILE`", cause: e },
+  );
+}
+
 export const bundleFileName = (host: string, now: Date) => `kopi-docka-dr-${host}-${stamp(now)}.age`;
 
 /**
@@ -147,10 +183,7 @@ export const bundleFileName = (host: string, now: Date) => `kopi-docka-dr-${host
  * and writes it 0600 with the opening instructions beside it. Nothing secret is written unencrypted.
  */
 export async function exportBundle(ctx: ExportContext, req: ExportRequest): Promise<ExportResult> {
-  const passphrase = req.passphraseFile ? readPassphrase(req.passphraseFile) : generatePassphrase();
-  const file = req.output === "-" ? undefined : resolve(req.output ?? bundleFileName(ctx.hostname, req.now));
-  if (file && existsSync(file))
-    throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+  const { passphrase, file } = checkExportRequest(req, ctx.hostname);
   const { input, warnings } = await collectBundleInput(ctx, req);
   const { sealed, instructions } = await sealBundle(input, passphrase, file);
   return {

@@ -18,8 +18,7 @@ It checks every file against SHA256SUMS and writes nothing unless all match (fil
 Or on any Linux machine with age (kopi-docka not needed):
   apt-get install age          # Debian/Ubuntu; other systems: the "age" package
   umask 077
-  age -d -o kopi-docka-dr.tar ${name}      # asks for the passphrase
-  tar -xf kopi-docka-dr.tar                  # makes ./kopi-docka-dr/
+  age -d ${name} | tar -xf -   # asks for the passphrase; makes ./kopi-docka-dr/
   less kopi-docka-dr/README.txt
 
 Both refuse a wrong passphrase or a damaged file, so what comes out is exactly what went in.

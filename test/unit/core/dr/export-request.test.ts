@@ -1,0 +1,55 @@
+import { expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkExportRequest, setupDoneExportFailed } from "../../../../src/core/dr/export.ts";
+import { AppError, UsageError } from "../../../../src/core/errors.ts";
+import { tempDir } from "../../../helpers/env.ts";
+
+const now = new Date("2026-12-03T00:00:00Z");
+
+test("an export's flags are checked before anything is read: where a passphrase may be shown, its file, the output", () => {
+  const dir = tempDir("kd-export-req-");
+  const out = join(dir.path, "b.age");
+  const refuse = (req: Parameters<typeof checkExportRequest>[0], flag?: string) => {
+    try {
+      checkExportRequest(req, "h", flag);
+    } catch (e) {
+      return e;
+    }
+    throw new Error("not refused");
+  };
+  // Generated with no terminal on stderr: refused, naming the flag of the command that asked.
+  const noTerminal = refuse(
+    { output: out, passphraseFile: undefined, now, canShowPassphrase: false },
+    "--dr-passphrase-file",
+  );
+  expect(noTerminal).toBeInstanceOf(UsageError);
+  expect((noTerminal as UsageError).hint).toContain("--dr-passphrase-file FILE");
+  const generated = checkExportRequest(
+    { output: out, passphraseFile: undefined, now, canShowPassphrase: true },
+    "h",
+  );
+  expect(generated.passphrase).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){7}$/);
+  expect(generated.file).toBe(out);
+  // A passphrase file others can read is refused, as the repository password file is.
+  const open = join(dir.path, "pp");
+  writeFileSync(open, "a-long-enough-passphrase\n", { mode: 0o644 });
+  expect(String(refuse({ output: out, passphraseFile: open, now, canShowPassphrase: false }))).toContain(
+    "readable by other users",
+  );
+  // An existing output is never overwritten.
+  writeFileSync(out, "old");
+  expect(String(refuse({ output: out, passphraseFile: undefined, now, canShowPassphrase: true }))).toContain(
+    `${out} exists`,
+  );
+  dir.remove();
+});
+
+test("setup done, bundle failed: the error keeps the cause's exit code and says setup is done", () => {
+  const e = setupDoneExportFailed(new AppError("repository", "repository unreachable"));
+  expect(e.code).toBe("repository");
+  expect(e.message).toBe(
+    "setup is done (config, repository, password file), but the DR bundle was not written: repository unreachable",
+  );
+  expect(e.hint).toContain("kopi-docka dr export");
+});
