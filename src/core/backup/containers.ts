@@ -1,4 +1,5 @@
 import { errorMessage } from "../caught.ts";
+import { ProcessError } from "../errors.ts";
 import type { Compensation } from "../safe-exit.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -59,21 +60,36 @@ export async function stopUnit(
     }
     let stopFailed = false;
     const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
-      if (stopFailed) await untilStopped(d, plan.id, name, startedAt);
+      if (stopFailed) await untilStopped(d, plan.id, name, startedAt, sleepFor(d));
       await d.docker.start(plan.id);
       d.journal.clear(runId, plan.id);
     });
     stopped.push({ plan, restart });
     d.log.info(`${unit.name}: stopping ${name} (timeout ${plan.stopTimeout}s)`);
     firstStopAt ??= performance.now();
+    const issued = performance.now();
     try {
       await d.docker.stop(plan.id, plan.stopTimeout);
     } catch (e) {
-      stopFailed = true;
+      // The daemon refused at once (AppArmor's "permission denied"): no stop is under way to wait for.
+      stopFailed = !refusedAtOnce(e, performance.now() - issued);
       return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
   }
   return { stopped, errors: [], firstStopAt };
+}
+
+const sleepFor = (d: BackupDeps) => d.sleep ?? ((ms: number) => Bun.sleep(ms));
+
+/** A `docker stop` the daemon answered with an error within a second: it signalled nothing. */
+export function refusedAtOnce(e: unknown, elapsedMs: number): boolean {
+  return (
+    e instanceof ProcessError &&
+    !e.timedOut &&
+    e.signal === null &&
+    elapsedMs < 1000 &&
+    e.stderrTail.includes("Error response from daemon")
+  );
 }
 
 /** How long a start waits for a container whose `docker stop` failed to finish stopping. */
@@ -86,8 +102,13 @@ export const STOP_SETTLE_SECONDS = 60;
  * was stopped has exited; if it has not within STOP_SETTLE_SECONDS, the start fails (reported, alerted)
  * and the journal keeps it for the next run or `recover`.
  */
-async function untilStopped(d: BackupDeps, id: string, name: string, startedAt: string): Promise<void> {
-  const sleep = d.sleep ?? ((ms: number) => Bun.sleep(ms));
+async function untilStopped(
+  d: BackupDeps,
+  id: string,
+  name: string,
+  startedAt: string,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
   for (let waited = 0; ; waited++) {
     const now = await d.docker.containerState(id);
     if (!now.Running || now.StartedAt !== startedAt) return;

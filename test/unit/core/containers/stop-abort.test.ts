@@ -4,6 +4,7 @@ import { STOP_SETTLE_SECONDS, startUnit, stopUnit } from "../../../../src/core/b
 import type { BackupDeps } from "../../../../src/core/backup/deps.ts";
 import type { ContainerPlan, UnitPlan } from "../../../../src/core/backup/plan-model.ts";
 import { createJournal } from "../../../../src/core/containers/journal.ts";
+import { ProcessError } from "../../../../src/core/errors.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
@@ -144,6 +145,26 @@ describe("a docker stop that failed (cut off by its timeout) while the daemon st
     expect(docker.calls.filter((c) => c === "state id-web")).toHaveLength(STOP_SETTLE_SECONDS + 2);
     expect(journal.entries().map((e) => e.containerName)).toEqual(["web"]);
   });
+});
+
+test("a docker stop the daemon refused at once (AppArmor): no 60 s wait, not reported as not running again", async () => {
+  const refused = new ProcessError({
+    argv: ["docker", "stop", "-t", "5", "id-web"],
+    exitCode: 1,
+    signal: null,
+    stderrTail: "Error response from daemon: cannot stop container: web: permission denied",
+  });
+  const { deps, journal, docker } = setup((call) => {
+    if (call.startsWith("stop id-web")) throw refused;
+  });
+  const stopped = await stopUnit(deps, unit(), "run1");
+  expect(stopped.errors[0]?.phase).toBe("stop");
+  const started = await startUnit(deps, unit(), stopped.stopped);
+  expect(started.restartFailed).toEqual([]);
+  // One look before the stop, none to wait for a stop that never began; the start is docker's no-op.
+  expect(docker.calls.filter((c) => c === "state id-web")).toHaveLength(1);
+  expect(web(docker).State.Running).toBe(true);
+  expect(journal.entries()).toEqual([]);
 });
 
 const web = (docker: FakeDocker) => {
