@@ -98,6 +98,14 @@ const HEADER = /(^|[\s"'])([A-Za-z][\w-]*)(:[ \t]+)((?:Bearer|Basic|Token|Bot|Di
 /** `"password": "x"` in a JSON (or Python-ish) text held in a value. */
 const JSON_MEMBER = /(["'])([A-Za-z_][\w.-]*)\1(\s*:\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
 
+/**
+ * A bare `Name: value` is also prose ("Password: manager for teams" in an image's description label,
+ * which restore would then refuse to pass on): without an auth scheme, only a value that looks
+ * generated (a digit, mixed case or a symbol, 6 characters or more) counts.
+ */
+const credentialLike = (v: string) =>
+  v.length >= 6 && (/[\d_+/=.-]/.test(v) || (/[a-z]/.test(v) && /[A-Z]/.test(v)));
+
 /** Secret headers and JSON members inside a text. */
 export function redactMembers(s: string): string {
   return s
@@ -105,6 +113,8 @@ export function redactMembers(s: string): string {
       isSecretKey(k) && hides(v) ? `${q}${k}${q}${colon}${vq}${REDACTED}${vq}` : m,
     )
     .replace(HEADER, (m, pre: string, k: string, colon: string, scheme: string | undefined, v: string) =>
-      isSecretKey(k) && hides(v) ? `${pre}${k}${colon}${scheme ?? ""}${REDACTED}` : m,
+      isSecretKey(k) && hides(v) && (scheme !== undefined || credentialLike(v))
+        ? `${pre}${k}${colon}${scheme ?? ""}${REDACTED}`
+        : m,
     );
 }

@@ -234,6 +234,8 @@ describe("secrets no name announces: tool flags, headers, JSON members", () => {
     [["docker", "run", "-u", "1000:1000", "-p", "8080:80", "img"]],
     [["mysql", "-p", "appdb"]],
     [["app", "--image", "vault-token:1.2", "--listen", "host:8080"]],
+    // Prose, not a header: an image's description.
+    [["echo", "Password: manager for teams"]],
   ])("%j is kept as it is", (argv) => expect(redactArgv(argv)).toEqual(argv));
 
   test("JSON and YAML held in env values", () => {
@@ -243,6 +245,7 @@ describe("secrets no name announces: tool flags, headers, JSON members", () => {
     expect(redactEnvEntry("CONFIG={'api_key': 's3cret', 'debug': 'no'}")).toBe(
       `CONFIG={'api_key': '${R}', 'debug': 'no'}`,
     );
+    expect(redactEnvEntry("SETTINGS_YAML=api_key: AKIA5s3cretZ9")).toBe(`SETTINGS_YAML=api_key: ${R}`);
     expect(redactEnvEntry("EXTRA_HEADERS=Authorization: Basic czNjcmV0")).toBe(
       `EXTRA_HEADERS=Authorization: Basic ${R}`,
     );
