@@ -236,6 +236,17 @@ install_binary() {
   # Same directory, then rename: a running kopi-docka keeps its file, and no one sees half a binary.
   act cp "$binary" "$tmp"
   act chmod 0755 "$tmp"
+  # It must run here (this CPU, a whole file) before it replaces anything: a host left with a binary
+  # that cannot start has no backups and no \`recover\` for a crashed run's stopped containers.
+  if [ "$dry_run" -eq 0 ] && ! "$tmp" --version >/dev/null 2>&1; then
+    rm -f "$tmp"
+    die "the new binary does not run on this machine ($(uname -m)); nothing was replaced"
+  fi
+  # The one it replaces is kept, as \`kopi-docka upgrade\` keeps it: \`kopi-docka upgrade --rollback\` puts it back.
+  if [ -f "$target" ]; then
+    act ln -f "$target" "$target.previous.$$"
+    act mv -f "$target.previous.$$" "$target.previous"
+  fi
   act mv -f "$tmp" "$target"
   [ "$dry_run" -eq 1 ] || say "installed $("$target" --version) at $target"
 }
@@ -263,7 +274,9 @@ install_config_and_timer() {
 uninstall() {
   kd="$PREFIX/kopi-docka"
   if [ -x "$kd" ]; then
-    act "$kd" systemd uninstall --unit-dir "$unit_dir" >&2 || say "could not remove the units in $unit_dir"
+    # Never the binary without its units: a timer left behind would fail every night, unseen.
+    act "$kd" systemd uninstall --unit-dir "$unit_dir" >&2 ||
+      die "could not remove the units in $unit_dir, so $kd stays (\`systemctl disable --now kopi-docka-backup.timer kopi-docka-freshness.timer\`, delete $unit_dir/kopi-docka-backup.* $unit_dir/kopi-docka-freshness.*, then run --uninstall again)"
   elif [ -e "$unit_dir/kopi-docka-backup.timer" ]; then
     say "no $kd to remove the units with: \`systemctl disable --now kopi-docka-backup.timer kopi-docka-freshness.timer\` and delete $unit_dir/kopi-docka-backup.* $unit_dir/kopi-docka-freshness.*"
   fi

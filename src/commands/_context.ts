@@ -2,7 +2,7 @@ import { loadConfig } from "../config/load.ts";
 import { KOPIA_USERNAME, type ResolvedPaths, resolvePaths, snapshotHostname } from "../config/resolve.ts";
 import { type Config, ConfigSchema } from "../config/schema.ts";
 import { createDocker, type Docker } from "../core/docker/docker.ts";
-import { AppError } from "../core/errors.ts";
+import { AppError, ConfigError } from "../core/errors.ts";
 import { chooseKopia, type KopiaChoice } from "../core/kopia/binary.ts";
 import { createKopia, type Kopia } from "../core/kopia/kopia.ts";
 import { readPassword } from "../core/kopia/password.ts";
@@ -136,4 +136,21 @@ export function lazyKopiaChoice(
 export function defaultKopiaChoice(runner: Runner): () => Promise<KopiaChoice> {
   const config = ConfigSchema.parse({});
   return lazyKopiaChoice(config, config.paths.state_dir, runner);
+}
+
+/**
+ * What `upgrade --rollback` needs, also when this binary rejects the config (often the very reason to
+ * roll back): the host lock from the config, else the default one, with a warning.
+ */
+export function lockContext(args: ContextArgs): BaseContext & { lockFile: string; configPath?: string } {
+  const base = needs(args, "none");
+  try {
+    const { config, path } = loadConfig(args.config);
+    return { ...base, lockFile: resolvePaths(config).lockFile, ...(path ? { configPath: path } : {}) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const lockFile = ConfigSchema.parse({}).paths.lock_file;
+    base.log.warn(`this binary rejects the config (${e.message.split("\n")[0]}); using the lock ${lockFile}`);
+    return { ...base, lockFile };
+  }
 }

@@ -6,7 +6,7 @@ import { rollback, type UpgradeSource, upgrade } from "../core/upgrade/upgrade.t
 import { emit } from "../ui/output.ts";
 import { upgradeText } from "../ui/upgrade-report.ts";
 import { VERSION } from "../version.ts";
-import { needs, requireRoot } from "./_context.ts";
+import { lockContext, needs, requireRoot } from "./_context.ts";
 import { commonArgs, dryRunArgs } from "./_shared.ts";
 
 export default defineCommand({
@@ -41,14 +41,20 @@ export default defineCommand({
     if (args.binary && (args["release-url"] || args.version)) {
       throw new UsageError("--binary and --release-url/--version name two sources", "give one of them");
     }
+    if (args.rollback && (args["dry-run"] || args.binary || args.version || args["release-url"]))
+      throw new UsageError(
+        "--rollback puts back the kept binary; it takes no --dry-run, --binary, --version or --release-url",
+        "run `kopi-docka upgrade --rollback` alone",
+      );
     if (!args["dry-run"]) requireRoot("upgrade", "it replaces the installed binary");
-    const ctx = needs(args, "config");
     const target = process.execPath;
     if (args.rollback) {
-      await rollback(target, ctx.paths.lockFile, ctx.log);
-      ctx.log.success(`rolled back ${target} (the replaced binary is kept as ${target}.previous)`);
+      const lc = lockContext(args);
+      await rollback(target, lc.lockFile, lc.log);
+      lc.log.success(`rolled back ${target} (the replaced binary is kept as ${target}.previous)`);
       return;
     }
+    const ctx = needs(args, "config");
     const source: UpgradeSource = args.binary
       ? { kind: "file", path: args.binary }
       : {
@@ -60,7 +66,13 @@ export default defineCommand({
           full: embeddedKopia() !== undefined,
         };
     const result = await upgrade(
-      { target, source, lockFile: ctx.paths.lockFile, dryRun: Boolean(args["dry-run"]) },
+      {
+        target,
+        source,
+        lockFile: ctx.paths.lockFile,
+        dryRun: Boolean(args["dry-run"]),
+        ...(ctx.configPath ? { configPath: ctx.configPath } : {}),
+      },
       { runner: ctx.runner, log: ctx.log, current: VERSION },
     );
     emit(args, result, upgradeText);

@@ -21,18 +21,26 @@ export interface ServiceUnitOptions {
 }
 
 /**
- * `TimeoutStartSec` derived from the cold-window bound: room for ten units each at its bound (plus
- * its stop and start timeouts) and an hour for everything outside the windows. Undefined when no
- * `max_cold_seconds` is set anywhere (the service then has no start timeout, as before).
+ * The least a run may take before systemd stops it: a backstop, not a bound. A run hung where no
+ * `max_cold_seconds` reaches (a repository that stops answering during a warm pass or a live read)
+ * would otherwise hold the oneshot service, and every later night's timer start would be swallowed.
+ * Just under a day, so the next nightly run starts; a stopped run's containers start again (SIGTERM,
+ * then `ExecStopPost=recover`), and kopia resumes from its checkpoints the next night.
  */
-export function serviceStartTimeout(config: Config): number | undefined {
+export const RUN_BACKSTOP_SECONDS = 23 * 3600;
+
+/**
+ * `TimeoutStartSec`: the backstop, or more where the cold-window bound asks for it (ten units each at
+ * its bound, plus its stop and start timeouts, and an hour for everything outside the windows).
+ */
+export function serviceStartTimeout(config: Config): number {
   const bounds = [
     config.backup.max_cold_seconds,
     ...Object.values(config.units).map((u) => u.max_cold_seconds),
   ].filter((x): x is number => x !== undefined);
-  if (bounds.length === 0) return undefined;
+  if (bounds.length === 0) return RUN_BACKSTOP_SECONDS;
   const perUnit = Math.max(...bounds) + config.backup.stop_timeout + config.backup.start_timeout;
-  return 10 * perUnit + 3600;
+  return Math.max(10 * perUnit + 3600, RUN_BACKSTOP_SECONDS);
 }
 
 export interface TimerUnitOptions {

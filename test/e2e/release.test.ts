@@ -202,6 +202,44 @@ describe("curl | sh from a release on loopback", () => {
     expect(existsSync(b.prefix)).toBe(false);
   });
 
+  test("--binary FILE that does not run here replaces nothing; one that runs keeps the old as .previous", async () => {
+    const installer = join(release.path, "install.sh");
+    const a = target("reinstall");
+    const media = join(dir.path, "usb-reinstall");
+    mkdirSync(media, { recursive: true });
+    const offer = (script: string) => {
+      const file = join(media, release.slim);
+      writeFileSync(file, script, { mode: 0o755 });
+      const sum = new Bun.CryptoHasher("sha256").update(readFileSync(file)).digest("hex");
+      writeFileSync(join(media, "SHA256SUMS"), `${sum}  ${release.slim}\n`);
+      return sh('sh "$@"', [installer, "--binary", file, ...a.flags]);
+    };
+    copyFileSync(join(release.path, release.slim), join(media, release.slim));
+    copyFileSync(join(release.path, "SHA256SUMS"), join(media, "SHA256SUMS"));
+    const first = await sh('sh "$@"', [installer, "--binary", join(media, release.slim), ...a.flags]);
+    expect(first.exitCode).toBe(0);
+    const installed = readFileSync(a.binary);
+    // Checksum right, but it cannot start here (another CPU's build, a truncated copy).
+    const broken = await offer("#!/bin/sh\nexit 126\n");
+    expect(broken.exitCode).not.toBe(0);
+    expect(broken.stderr).toContain("does not run on this machine");
+    expect(readFileSync(a.binary).equals(installed)).toBe(true);
+    expect(existsSync(`${a.binary}.previous`)).toBe(false);
+    expect(readdirSync(a.prefix)).toEqual(["kopi-docka"]);
+    // Runs, but cannot remove its units (systemctl timing out, say).
+    const working = await offer(
+      '#!/bin/sh\ncase "$1 $2" in "systemd uninstall") exit 1;; esac\n[ "$1" = --version ] && echo 0.0.0-test; exit 0\n',
+    );
+    expect(working.exitCode).toBe(0);
+    expect(readFileSync(`${a.binary}.previous`).equals(installed)).toBe(true);
+    expect(await versionOf(a.binary)).toBe("0.0.0-test");
+    // Its binary is never removed without its units: a timer would run a missing file every night.
+    const gone = await sh('sh "$@"', [installer, ...a.flags, "--uninstall"]);
+    expect(gone.exitCode).not.toBe(0);
+    expect(gone.stderr).toContain("could not remove the units");
+    expect(existsSync(a.binary)).toBe(true);
+  });
+
   test("--uninstall removes binary and units, keeps config, password and repository, says where", async () => {
     const u = target("uninstall");
     expect((await curlPipe(release.dirName, u.flags)).exitCode).toBe(0);
@@ -295,6 +333,35 @@ describe("kopi-docka upgrade and --rollback", () => {
     expect(await versionOf(t.binary)).toBe(release.version);
   });
 
+  test("a new binary that rejects this host's config is refused, and nothing changes", async () => {
+    const media = join(dir.path, "upgrade-rejects");
+    mkdirSync(media, { recursive: true });
+    const file = join(media, release.slim);
+    // Runs here, but a key of this config was renamed in it: every night would fail from then on.
+    writeFileSync(
+      file,
+      '#!/bin/sh\ncase "$1" in --version) echo 9.9.9;; config) echo "unknown key backup.scope" >&2; exit 2;; esac\n',
+      { mode: 0o755 },
+    );
+    const sum = new Bun.CryptoHasher("sha256").update(readFileSync(file)).digest("hex");
+    writeFileSync(join(media, "SHA256SUMS"), `${sum}  ${release.slim}\n`);
+    const r = await upgrade(["--binary", file]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(`the new binary rejects ${config}: nothing was changed`);
+    expect(r.stderr).toContain("unknown key backup.scope");
+    expect(await versionOf(t.binary)).toBe(release.version);
+    expect(readdirSync(t.prefix)).toEqual(["kopi-docka"]);
+  });
+
+  test("--rollback with --dry-run or a source flag is a usage error, and nothing changes", async () => {
+    for (const extra of [["--dry-run"], ["--version", release.next]]) {
+      const r = await upgrade(["--rollback", ...extra]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain("--rollback puts back the kept binary");
+    }
+    expect(await versionOf(t.binary)).toBe(release.version);
+  });
+
   test("replaces the binary with the checked new one and keeps the old one", async () => {
     const r = await upgrade(["--release-url", url, "--version", release.next]);
     expect(r.exitCode).toBe(0);
@@ -312,6 +379,19 @@ describe("kopi-docka upgrade and --rollback", () => {
     expect(await versionOf(t.binary)).toBe(release.version);
     expect((await upgrade(["--rollback"])).exitCode).toBe(0);
     expect(await versionOf(t.binary)).toBe(release.next);
+  });
+
+  test("--rollback works when the installed binary rejects the config (the reason to roll back)", async () => {
+    const text = readFileSync(config, "utf8");
+    writeFileSync(config, `${text}\n[backup.renamed_in_a_future_release]\n`);
+    try {
+      const r = await upgrade(["--rollback"]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toContain("this binary rejects the config");
+      expect(await versionOf(t.binary)).toBe(release.version);
+    } finally {
+      writeFileSync(config, text);
+    }
   });
 });
 

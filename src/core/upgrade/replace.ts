@@ -4,10 +4,16 @@ import { AppError } from "../errors.ts";
 /** The binary that was replaced, kept beside it for `upgrade --rollback`. */
 export const previousPath = (target: string) => `${target}.previous`;
 
-/** Writes the new binary beside `target` (same filesystem, 0755), ready to be renamed over it. */
+/** Where the new binary is staged beside `target` (same filesystem). */
+export const stagedPath = (target: string) => `${target}.new-${process.pid}`;
+
+/**
+ * Writes the new binary at `stagedPath` (0755), ready to be renamed over `target`. Created
+ * exclusively: a file or symlink someone left at that name is refused, never written through.
+ */
 export function stageBinary(target: string, bytes: Uint8Array): string {
-  const tmp = `${target}.new-${process.pid}`;
-  writeFileSync(tmp, bytes, { mode: 0o755 });
+  const tmp = stagedPath(target);
+  writeFileSync(tmp, bytes, { mode: 0o755, flag: "wx" });
   chmodSync(tmp, 0o755);
   return tmp;
 }

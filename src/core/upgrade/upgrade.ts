@@ -6,7 +6,7 @@ import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { artifactName, checkSum, downloadVerified, expectedSum } from "./release.ts";
-import { commitBinary, previousPath, rollbackBinary, stageBinary } from "./replace.ts";
+import { commitBinary, previousPath, rollbackBinary, stageBinary, stagedPath } from "./replace.ts";
 
 export type UpgradeSource =
   | { kind: "release"; url: string; version: string; variant: string; full: boolean }
@@ -18,6 +18,8 @@ export interface UpgradeRequest {
   source: UpgradeSource;
   lockFile: string;
   dryRun: boolean;
+  /** This host's config file, if any: the new binary must accept it before it is renamed in. */
+  configPath?: string;
 }
 
 export interface UpgradeResult {
@@ -77,8 +79,10 @@ export async function upgrade(
     runId: `upgrade-${process.pid}-${Date.now()}`,
     command: "upgrade",
   });
-  const staged = stageBinary(req.target, bytes);
+  const staged = stagedPath(req.target);
   try {
+    // A write cut short (a full disk) leaves no half file: `finally` removes whatever was staged.
+    stageBinary(req.target, bytes);
     await settleDeadRun(lock.tookOverFrom, { log: deps.log });
     const r = await deps.runner.run([staged, "--version"], { check: false, timeoutMs: 60_000 });
     if (r.exitCode !== 0 || !r.stdout.trim()) {
@@ -90,12 +94,29 @@ export async function upgrade(
         },
       );
     }
+    if (req.configPath) await acceptsConfig(deps.runner, staged, req.configPath);
     commitBinary(staged, req.target);
     return { ...base, installed: r.stdout.trim(), previous: previousPath(req.target), changed: true };
   } finally {
     rmSync(staged, { force: true });
     lock.release();
   }
+}
+
+/**
+ * The new binary reads this host's config as every night's run will. One it rejects (a key renamed
+ * or removed) would fail every backup from the next night on: nothing is replaced then.
+ */
+async function acceptsConfig(runner: Runner, staged: string, configPath: string): Promise<void> {
+  const r = await runner.run([staged, "config", "validate", "--config", configPath], {
+    check: false,
+    timeoutMs: 60_000,
+  });
+  if (r.exitCode === 0) return;
+  const why = `${r.stderr}\n${r.stdout}`.trim().split("\n").filter(Boolean).slice(0, 4).join(" / ");
+  throw new AppError("check_failed", `the new binary rejects ${configPath}: nothing was changed (${why})`, {
+    hint: "change the config as the new release's notes say (`config validate` with the new file shows what), then upgrade again",
+  });
 }
 
 /** Puts the kept previous binary back, under the lock. */

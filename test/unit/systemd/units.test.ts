@@ -32,15 +32,18 @@ describe("systemd units", () => {
     expect(unit).not.toContain("Requires=");
   });
 
-  test("max_cold_seconds gives the service a finite start timeout: ten units at the largest bound + 1 h", () => {
-    expect(serviceStartTimeout(ConfigSchema.parse({}))).toBeUndefined();
+  test("the service always has a finite start timeout: a day's backstop, more where max_cold_seconds asks", () => {
+    // A run hung outside any cold window must not swallow every later night's start.
+    expect(serviceStartTimeout(ConfigSchema.parse({}))).toBe(23 * 3600);
+    const small = ConfigSchema.parse({ backup: { max_cold_seconds: 300 } });
+    expect(serviceStartTimeout(small)).toBe(23 * 3600);
     const c = ConfigSchema.parse({
       backup: { max_cold_seconds: 300, stop_timeout: 30, start_timeout: 60 },
-      units: { big: { max_cold_seconds: 900 } },
+      units: { big: { max_cold_seconds: 9000 } },
     });
-    expect(serviceStartTimeout(c)).toBe(10 * (900 + 30 + 60) + 3600);
+    expect(serviceStartTimeout(c)).toBe(10 * (9000 + 30 + 60) + 3600);
     const unit = renderServiceUnit({ binary: "/usr/bin/kd", timeoutStartSec: serviceStartTimeout(c) });
-    expect(lines(unit)).toContain("TimeoutStartSec=13500");
+    expect(lines(unit)).toContain("TimeoutStartSec=94500");
   });
 
   test("the stop timeout never drops below what restarts need; odd paths are quoted", () => {
