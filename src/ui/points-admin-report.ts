@@ -65,6 +65,7 @@ export function renderExpire(plan: ExpireResult): string[] {
   if (plan.dryRun) for (const k of plan.kept) out.push(`kept ${k.key}: ${k.reasons.join(", ")}`);
   else if (plan.kept.length) out.push(`kept ${plan.kept.length} restore point(s) by [retention]`);
   for (const key of plan.pinned) out.push(`kept ${key}: pinned`);
+  for (const s of plan.skipped) out.push(`retention not applied to ${s.unit}: ${s.reason}`);
   if (plan.dryRun) out.push("dry run: nothing was changed");
   return out;
 }

@@ -77,6 +77,7 @@ async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPlan): Pro
       d,
       plan.units.map((u) => u.name),
     );
+    for (const s of expired.skipped) d.log.warn(`retention not applied to ${s.unit}: ${s.reason}`);
     if (expired.remove.length > 0) {
       record.expired = expired.remove.map((p) => p.key);
       d.log.info(

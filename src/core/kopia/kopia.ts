@@ -149,6 +149,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
      */
     async snapshotDelete(ids: readonly string[], o: { signal?: AbortSignal } = {}): Promise<void> {
       if (ids.length === 0) return;
+      snapshotIds(ids);
       await run(["snapshot", "delete", ...ids, "--delete", "--no-auto-maintenance"], {
         signal: o.signal,
         timeoutMs: 600_000,
@@ -166,6 +167,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
         ...(change.remove ?? []).flatMap((p) => ["--remove", p]),
       ];
       if (flags.length === 0) return;
+      snapshotIds(ids);
       await run(["snapshot", "pin", ...flags, ...ids, "--no-auto-maintenance"], { timeoutMs: 600_000 });
     },
 
@@ -297,4 +299,20 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       await run(args, { signal: o.signal, timeoutMs: 3_600_000 });
     },
   };
+}
+
+/**
+ * Snapshot ids are read back from the repository (untrusted): one shaped like a flag
+ * (`--all-snapshots-for-source`) would make a delete of one point a delete of a whole source.
+ */
+function snapshotIds(ids: readonly string[]): void {
+  const bad = ids.find((id) => !/^[0-9A-Za-z]{1,128}$/.test(id));
+  if (bad !== undefined)
+    throw new AppError(
+      "check_failed",
+      `the repository lists a snapshot id that is not one (${JSON.stringify(bad.slice(0, 80))}): nothing was changed`,
+      {
+        hint: "`kopi-docka kopia -- snapshot list --all --json` shows the manifest; remove it with kopia by hand",
+      },
+    );
 }

@@ -62,8 +62,16 @@ export interface ExpirePlan {
   kept: { key: string; reasons: string[] }[];
   /** Points a pin keeps: never removed, and they take no retention slot. */
   pinned: string[];
+  /**
+   * Units whose retention was not applied, and why: a point dated later than now says this host's clock
+   * was (or is) wrong, and counting buckets from either time would expire real points.
+   */
+  skipped: { unit: string; reason: string }[];
   snapshotIds: string[];
 }
+
+/** How far ahead of the clock a point may be dated before the clock is not trusted. */
+const CLOCK_SLACK_MS = 60 * 60_000;
 
 /**
  * `[retention]` applied to whole restore points, never to a source on its own: kopia's per-source
@@ -78,8 +86,9 @@ export function planExpire(
   host: string,
   retention: Retention,
   units?: readonly string[],
+  now: Date = new Date(),
 ): ExpirePlan {
-  const plan: ExpirePlan = { remove: [], kept: [], pinned: [], snapshotIds: [] };
+  const plan: ExpirePlan = { remove: [], kept: [], pinned: [], skipped: [], snapshotIds: [] };
   const series = new Map<string, ManagedPoint[]>();
   for (const p of points.filter((x) => x.host === host && (!units || units.includes(x.unit)))) {
     if (p.pins.length > 0) {
@@ -91,6 +100,16 @@ export function planExpire(
   }
   for (const unit of series.values()) {
     const newestFirst = unit.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+    const ahead = newestFirst.find((p) => Date.parse(p.timestamp) > now.getTime() + CLOCK_SLACK_MS);
+    if (ahead) {
+      if (!plan.skipped.some((s) => s.unit === ahead.unit))
+        plan.skipped.push({
+          unit: ahead.unit,
+          reason: `point ${ahead.key} is dated ${ahead.timestamp}, later than now (${now.toISOString()}): this host's clock was or is wrong; fix it, check that point (delete it if its date is wrong), then expire again`,
+        });
+      for (const p of newestFirst) plan.kept.push({ key: p.key, reasons: ["clock"] });
+      continue;
+    }
     const reasons = new Map<ManagedPoint, string[]>(newestFirst.map((p) => [p, []]));
     const complete = newestFirst.filter((p) => p.complete);
     for (const [among, prefix] of [
@@ -100,6 +119,7 @@ export function planExpire(
       const why = retentionReasons(
         among.map((p) => p.timestamp),
         retention,
+        now,
       );
       among.forEach((p, i) => {
         reasons.get(p)?.push(...(why[i] ?? []).map((r) => prefix + r));

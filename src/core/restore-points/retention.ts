@@ -16,8 +16,10 @@ type Kind = (typeof KINDS)[number];
  * back from the newest time, and all-zero keeps everything (kopia's "keep latest unlimited"). Empty
  * reasons: past retention. Pure.
  */
-export function retentionReasons(times: readonly string[], r: Retention): string[][] {
-  const newest = times.length ? new Date(times[0] as string) : new Date(0);
+export function retentionReasons(times: readonly string[], r: Retention, now?: Date): string[][] {
+  // Counted back from the newest point, never from later than now (a point dated ahead of the clock).
+  const newestTime = times.length ? new Date(times[0] as string) : new Date(0);
+  const newest = now && now < newestTime ? now : newestTime;
   const allZero = KINDS.every((k) => r[k] === 0);
   const max = (k: Kind) => (k === "latest" && allZero ? Number.POSITIVE_INFINITY : r[k]);
   const used = new Set<string>();

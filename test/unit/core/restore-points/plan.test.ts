@@ -148,3 +148,22 @@ test("a timestamp tag that is no date, or later than the snapshot started, gives
   ]);
   expect(planExpire(ps, "h", latest(1)).remove.map((p) => p.key)).toEqual(["shop@r2-shop", "shop@r1-shop"]);
 });
+
+test("expire with a wrong clock: a point dated ahead of now stops that unit's retention; buckets never count from the future", () => {
+  const daily = { latest: 1, hourly: 0, daily: 3, weekly: 0, monthly: 0, annual: 0 };
+  const ps = managedPoints(["r1", "r2", "r3", "r4"].map((r) => snap(`c${r}`, r, "shop", "recipe")));
+  // The clock once jumped ahead: r4 says 2026-01-04, and now is 2026-01-02 (the clock fixed since).
+  const plan = planExpire(ps, "h", daily, undefined, new Date("2026-01-02T12:00:00Z"));
+  expect(plan.remove).toEqual([]);
+  expect(plan.skipped).toEqual([
+    {
+      unit: "shop",
+      reason:
+        "point shop@r4-shop is dated 2026-01-04T00:00:00Z, later than now (2026-01-02T12:00:00.000Z): this host's clock was or is wrong; fix it, check that point (delete it if its date is wrong), then expire again",
+    },
+  ]);
+  // The same points with the clock right: daily slots from the newest point back, r1 past them.
+  const right = planExpire(ps, "h", daily, undefined, new Date("2026-01-04T12:00:00Z"));
+  expect(right.skipped).toEqual([]);
+  expect(right.remove.map((p) => p.key)).toEqual(["shop@r1-shop"]);
+});
