@@ -28,6 +28,11 @@ const runArg = {
     description: "A run id, backup id or unit@backup_id (`snapshots` lists them)",
     valueHint: "id",
   },
+  host: {
+    type: "string",
+    description: "Act on this host's points (default: this host's own; for a host gone for good)",
+    valueHint: "name",
+  },
 } as const;
 
 export const deleteCommand = defineCommand({
@@ -45,7 +50,7 @@ export const deleteCommand = defineCommand({
   },
   async run({ args }) {
     const ctx = needs(args, "writer", "snapshots delete");
-    const sel = { run: args.run, snapshot: args.snapshot };
+    const sel = { run: args.run, snapshot: args.snapshot, host: args.host || ctx.hostname };
     const plan = planDelete(await readManagedPoints(ctx), sel);
     if (args["dry-run"]) return emit(args, plan, renderDeletePlan);
     if (!args.yes) {
@@ -67,7 +72,8 @@ export const pinCommand = defineCommand({
   },
   async run({ args }) {
     const ctx = needs(args, "writer", "snapshots pin");
-    const result = await pinPoints(ctx, { run: args.run }, { reason: args.reason, wait: Boolean(args.wait) });
+    const sel = { run: args.run, host: args.host || ctx.hostname };
+    const result = await pinPoints(ctx, sel, { reason: args.reason, wait: Boolean(args.wait) });
     emit(args, result, renderPinResult);
   },
 });
@@ -77,7 +83,8 @@ export const unpinCommand = defineCommand({
   args: { ...commonArgs, ...waitArg, ...runArg },
   async run({ args }) {
     const ctx = needs(args, "writer", "snapshots unpin");
-    emit(args, await unpinPoints(ctx, { run: args.run }, { wait: Boolean(args.wait) }), renderPinResult);
+    const sel = { run: args.run, host: args.host || ctx.hostname };
+    emit(args, await unpinPoints(ctx, sel, { wait: Boolean(args.wait) }), renderPinResult);
   },
 });
 

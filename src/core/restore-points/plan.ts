@@ -6,6 +6,11 @@ import { type Retention, retentionReasons } from "./retention.ts";
 export interface PointSelector {
   run?: string;
   snapshot?: string;
+  /**
+   * Whose points: this host's unless `--host` names another (a host gone for good). Another host's
+   * point may be one its own run is writing, without this host's lock, and its ledger will see them gone.
+   */
+  host: string;
 }
 
 /**
@@ -19,15 +24,19 @@ export function selectManaged(points: readonly ManagedPoint[], sel: PointSelecto
       "`kopi-docka snapshots` lists them",
     );
   const run = sel.run;
-  const found = run
+  const named = run
     ? points.filter((p) => [p.runId, p.backupId, p.key].includes(run))
     : points.filter((p) => p.snapshots.some((s) => s.id === sel.snapshot));
+  const found = named.filter((p) => p.host === sel.host);
   if (found.length === 0) {
     const what = sel.run ? `run ${sel.run}` : `snapshot ${sel.snapshot}`;
-    throw new AppError("not_found", `no kopi-docka restore point has ${what}`, {
-      hint: sel.snapshot
-        ? "`kopi-docka snapshots` lists restore points; a snapshot kopi-docka did not take is `kopi-docka kopia -- snapshot delete ID --delete`"
-        : "`kopi-docka snapshots` lists restore points with their RUN and BACKUP ids",
+    const elsewhere = [...new Set(named.map((p) => p.host))];
+    throw new AppError("not_found", `no kopi-docka restore point of host ${sel.host} has ${what}`, {
+      hint: elsewhere.length
+        ? `it is host ${elsewhere.join(", ")}'s: pass --host ${elsewhere[0]} to act on it (only for a host gone for good: a host still running may be writing that point, and will report its snapshots deleted)`
+        : sel.snapshot
+          ? "`kopi-docka snapshots` lists restore points; a snapshot kopi-docka did not take is `kopi-docka kopia -- snapshot delete ID --delete`"
+          : "`kopi-docka snapshots` lists restore points with their RUN and BACKUP ids",
     });
   }
   return found;

@@ -48,23 +48,45 @@ test("points group a unit's snapshots per backup, newest first; untagged snapsho
 });
 
 test("a run names every unit's point of it; a snapshot names its whole point; the recipe is deleted first", () => {
-  expect(selectManaged(points, { run: "r1" }).map((p) => p.key)).toEqual(["blog@r1-blog", "shop@r1-shop"]);
-  const plan = planDelete(points, { snapshot: "v1" });
+  expect(selectManaged(points, { run: "r1", host: "h" }).map((p) => p.key)).toEqual([
+    "blog@r1-blog",
+    "shop@r1-shop",
+  ]);
+  const plan = planDelete(points, { snapshot: "v1", host: "h" });
   expect(plan.points.map((p) => p.key)).toEqual(["shop@r1-shop"]);
   expect(plan.snapshotIds).toEqual(["c1", "v1"]);
   expect(deletionOrder(points[1] as (typeof points)[number])).toEqual(["c2", "v2"]);
 });
 
 test("bad selectors: none or both is a usage error; unknown is not_found; a pinned point refuses delete", () => {
-  expect(() => selectManaged(points, {})).toThrow("exactly one of --run ID or --snapshot ID");
-  expect(() => selectManaged(points, { run: "r1", snapshot: "v1" })).toThrow("exactly one");
-  expect(() => selectManaged(points, { snapshot: "foreign" })).toThrow(
+  expect(() => selectManaged(points, { host: "h" })).toThrow("exactly one of --run ID or --snapshot ID");
+  expect(() => selectManaged(points, { run: "r1", snapshot: "v1", host: "h" })).toThrow("exactly one");
+  expect(() => selectManaged(points, { snapshot: "foreign", host: "h" })).toThrow(
     expect.objectContaining({ code: "not_found" }),
   );
   const pinned = managedPoints([snap("p", "r3", "shop", "recipe", { pins: ["kopi-docka: audit"] })]);
-  expect(() => planDelete(pinned, { run: "r3" })).toThrow(
+  expect(() => planDelete(pinned, { run: "r3", host: "h" })).toThrow(
     /pinned, not deleted: shop@r3-shop \(kopi-docka: audit\)/,
   );
+});
+
+test("another host's point is acted on only when --host names it: it may be that host's run writing it", () => {
+  const err = (() => {
+    try {
+      selectManaged(points, { run: "r9", host: "h" });
+    } catch (e) {
+      return e as { code: string; message: string; hint: string };
+    }
+  })();
+  expect(err?.code).toBe("not_found");
+  expect(err?.message).toBe("no kopi-docka restore point of host h has run r9");
+  expect(err?.hint).toContain("it is host elsewhere's: pass --host elsewhere");
+  expect(selectManaged(points, { run: "r9", host: "elsewhere" }).map((p) => p.key)).toEqual([
+    "other@r9-other",
+  ]);
+  // A run id this host and another share: only this host's point.
+  const both = managedPoints([...manifests, snap("y", "r1", "shop", "recipe", { host: "elsewhere" })]);
+  expect(selectManaged(both, { run: "r1", host: "h" }).every((p) => p.host === "h")).toBe(true);
 });
 
 const latest = (n: number) => ({ latest: n, hourly: 0, daily: 0, weekly: 0, monthly: 0, annual: 0 });
