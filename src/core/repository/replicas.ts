@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Config, ReplicaConfig, RepositoryConfig } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
@@ -17,6 +17,7 @@ import {
   markSynced,
   syncedMarker,
 } from "./replica-guard.ts";
+import { replicaLocationProblem } from "./replica-location.ts";
 import { resolveSecrets } from "./secrets.ts";
 
 export interface ReplicaResult {
@@ -72,6 +73,14 @@ export interface SyncDeps {
  */
 async function syncOne(d: SyncDeps, name: string): Promise<void> {
   const repo = replicaRepository(d.config, name);
+  const others = [
+    { name: "the primary repository", repo: d.config.repository },
+    ...d.config.replicas
+      .filter((r) => r.name !== name)
+      .map((r) => ({ name: `replica ${r.name}`, repo: replicaRepository(d.config, r.name) })),
+  ];
+  const misplaced = replicaLocationProblem(name, repo, others);
+  if (misplaced) throw new AppError("config", `${misplaced}; nothing was copied`);
   const backend = backendOf(repo);
   const where = backend.describe(repo);
   const secrets = resolveSecrets(repo, backend);
@@ -83,7 +92,7 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
   const argv = backend.storageArgs(repo);
   try {
     if (!synced) {
-      if (repo.backend === "filesystem") mkdirSync(repo.path, { recursive: true, mode: 0o700 });
+      if (repo.backend === "filesystem") makeReplicaDir(repo.path, name);
       if (probe === "empty" || probe === "missing")
         await backend.prepareCreate?.(repo, { runner: d.runner, env: secrets.env });
       await checkFirstSync({
@@ -193,4 +202,19 @@ export function onRepository<
     kopia,
     paths: { ...ctx.paths, stateDir: join(ctx.paths.stateDir, "replicas", name), kopiaConfigFile },
   };
+}
+
+/**
+ * A first copy's directory, made only inside a directory that exists: a disk not mounted yet would
+ * otherwise take the whole copy onto the root filesystem, and every sync after the mount would fail.
+ */
+function makeReplicaDir(path: string, name: string): void {
+  if (existsSync(path)) return;
+  if (!existsSync(dirname(path)))
+    throw new AppError(
+      "repository",
+      `replica ${name}: ${dirname(path)} does not exist (is the disk mounted?); nothing was copied`,
+      { hint: `mount it, or create ${dirname(path)} if it is meant to be there` },
+    );
+  mkdirSync(path, { mode: 0o700 });
 }

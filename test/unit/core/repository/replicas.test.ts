@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TCPSocketListener } from "bun";
 import { parseConfigText } from "../../../../src/config/load.ts";
@@ -36,6 +36,7 @@ function host(runner: FakeRunner, kind: "filesystem" | "s3") {
   writeFileSync(join(d, "secret"), `${SECRET}\n`, { mode: 0o600 });
   writeFileSync(join(d, "key-id"), "AKID\n", { mode: 0o600 });
   const replicaPath = join(d, "mnt", "offsite");
+  mkdirSync(join(d, "mnt")); // the replica disk's mountpoint
   const replica =
     kind === "filesystem"
       ? `backend = "filesystem"\npath = "${replicaPath}"\n`
@@ -104,6 +105,42 @@ describe("syncReplicas: the first sync to a location", () => {
     expect(r).toMatchObject({ name: "offsite", status: "ok" });
     expect(runner.remaining).toBe(0);
     expect(JSON.parse(readFileSync(h.marker, "utf8")).location).toBe(h.replicaPath);
+  });
+
+  test("a filesystem replica whose parent is missing (a disk not mounted yet): refused, nothing made on the root disk", async () => {
+    const runner = new FakeRunner([...intact()]);
+    const h = host(runner, "filesystem");
+    rmSync(join(h.d, "mnt"), { recursive: true });
+    const [r] = await syncReplicas(h.deps);
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain(`${join(h.d, "mnt")} does not exist (is the disk mounted?)`);
+    expect(existsSync(join(h.d, "mnt"))).toBe(false);
+    expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
+  });
+
+  test("an S3 prefix that is no folder, or one overlapping the primary's bucket and prefix: refused before kopia runs", async () => {
+    for (const [prefix, want] of [
+      ["p", 'prefix "p" is not a folder'],
+      ["", 'prefix "" and the primary repository\'s "kd/" overlap'],
+    ] as const) {
+      const runner = new FakeRunner([...intact()]);
+      const h = host(runner, "s3");
+      const replica = { ...h.deps.config.replicas[0], prefix } as (typeof h.deps.config.replicas)[number];
+      const primary = {
+        ...replica,
+        name: undefined,
+        prefix: "kd/",
+      } as unknown as typeof h.deps.config.repository;
+      const config = {
+        ...h.deps.config,
+        replicas: [replica],
+        ...(prefix === "" ? { repository: primary } : {}),
+      };
+      const [r] = await syncReplicas({ ...h.deps, config });
+      expect(r?.status).toBe("failed");
+      expect(r?.error).toContain(want);
+      expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
+    }
   });
 
   test("a location already holding this repository (kopia compared the IDs): copied, no count needed", async () => {
