@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../durable.ts";
 import { AppError, ProcessError } from "../errors.ts";
@@ -73,13 +73,22 @@ export function refusedMarker(stateDir: string, name: string): string {
   return join(stateDir, "replicas", name, "refused.json");
 }
 
-function wasRefused(stateDir: string, name: string, where: string): boolean {
+/** What the marker says of this location: refused, a count cut short ("checking"), or nothing. */
+function refusal(stateDir: string, name: string, where: string): "refused" | "checking" | undefined {
   try {
     const marker: unknown = JSON.parse(readFileSync(refusedMarker(stateDir, name), "utf8"));
-    return !isRecord(marker) || marker.location === where;
+    if (!isRecord(marker)) return "refused";
+    if (marker.location !== where) return undefined;
+    return marker.checking === true ? "checking" : "refused";
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== "ENOENT"; // unreadable: fail closed
+    return (e as NodeJS.ErrnoException).code !== "ENOENT" ? "refused" : undefined; // unreadable: fail closed
   }
+}
+
+function writeRefusal(f: FirstSync, fields: Record<string, unknown>): void {
+  mkdirSync(join(f.stateDir, "replicas", f.name), { recursive: true, mode: 0o700 });
+  const marker = { location: f.where, ...fields, at: new Date().toISOString() };
+  writeFileAtomic(refusedMarker(f.stateDir, f.name), `${JSON.stringify(marker)}\n`, 0o600);
 }
 
 /**
@@ -90,7 +99,8 @@ function wasRefused(stateDir: string, name: string, where: string): boolean {
  * location keeps that one object.
  */
 export async function checkFirstSync(f: FirstSync): Promise<void> {
-  if (wasRefused(f.stateDir, f.name, f.where)) throw foreignLocation(f, undefined);
+  const state = refusal(f.stateDir, f.name, f.where);
+  if (state === "refused") throw foreignLocation(f, undefined);
   const dryRun = (extra: string[]) =>
     f.kopia.run(["repository", "sync-to", ...f.storage, "--dry-run", "--delete", "--no-progress", ...extra], {
       env: f.env,
@@ -98,19 +108,23 @@ export async function checkFirstSync(f: FirstSync): Promise<void> {
       timeoutMs: DRY_RUN_TIMEOUT_MS,
       check: false,
     });
-  const ours = await dryRun(["--must-exist"]);
-  if (ours.exitCode === 0) return;
-  if (!/does not have a format blob/.test(ours.stderr)) throw failure(ours);
+  // A count cut short before (the marker says "checking"): kopia's format blob may be there since, and
+  // `--must-exist` would pass on it. Counted again instead.
+  if (state !== "checking") {
+    const ours = await dryRun(["--must-exist"]);
+    if (ours.exitCode === 0) return;
+    if (!/does not have a format blob/.test(ours.stderr)) throw failure(ours);
+  }
+  // Marked before kopia leaves its format blob: a count that fails or is killed is never taken for a pass.
+  writeRefusal(f, { checking: true });
   const r = await dryRun([]);
   if (r.exitCode !== 0) throw failure(r);
   const count = blobsToDelete(r.stderr);
-  if (count === 0) return;
-  mkdirSync(join(f.stateDir, "replicas", f.name), { recursive: true, mode: 0o700 });
-  writeFileAtomic(
-    refusedMarker(f.stateDir, f.name),
-    `${JSON.stringify({ location: f.where, objects: count ?? null, at: new Date().toISOString() })}\n`,
-    0o600,
-  );
+  if (count === 0) {
+    rmSync(refusedMarker(f.stateDir, f.name), { force: true });
+    return;
+  }
+  writeRefusal(f, { objects: count ?? null });
   throw foreignLocation(f, count);
 }
 

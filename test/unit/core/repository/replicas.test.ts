@@ -6,7 +6,7 @@ import { parseConfigText } from "../../../../src/config/load.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { missingPacks } from "../../../../src/core/repository/integrity.ts";
-import { blobsToDelete, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
+import { blobsToDelete, refusedMarker, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
 import { syncReplicas } from "../../../../src/core/repository/replicas.ts";
 import { writeLedger } from "../../../../src/core/repository/snapshot-ledger.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
@@ -176,6 +176,40 @@ describe("syncReplicas: the first sync to a location", () => {
     expect(r?.error).toContain("holds data that are not this repository; nothing was copied or deleted");
     expect(again.remaining).toBe(0);
     expect(again.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
+  });
+
+  test("a count cut short after kopia left its format blob: the next sync counts again, never takes --must-exist's pass", async () => {
+    const first = new FakeRunner([
+      ...intact(),
+      probeOurs(1),
+      { argv: syncTo({ dryRun: true, mustExist: false }), exitCode: 1, stderr: "ERROR listing timed out\n" },
+    ]);
+    const h = host(first, "s3");
+    expect((await syncReplicas(h.deps))[0]?.status).toBe("failed");
+    // Now kopia's --must-exist would pass on its own format blob; the location still holds 3 other objects.
+    const again = new FakeRunner([...intact(), countDeletes(3)]);
+    const [r] = await syncReplicas({
+      ...h.deps,
+      runner: again,
+      kopia: createKopia(again, h.deps.kopia.options),
+    });
+    expect(r?.status).toBe("failed");
+    expect(r?.error).toContain("holds 3 object(s) that are not this repository");
+    expect(again.calls.some((c) => syncTo({ dryRun: true, mustExist: true })(c.argv))).toBe(false);
+    expect(again.calls.some((c) => syncTo({ dryRun: false, mustExist: false })(c.argv))).toBe(false);
+    expect(again.calls.some((c) => syncTo({ dryRun: false, mustExist: true })(c.argv))).toBe(false);
+    // Counted to zero once it is empty: the copy is made, the marker gone.
+    const clean = new FakeRunner([...intact(), countDeletes(0), realSync(false)]);
+    const marker = refusedMarker(h.deps.paths.stateDir, "offsite");
+    const { location } = JSON.parse(readFileSync(marker, "utf8"));
+    writeFileSync(marker, JSON.stringify({ location, checking: true }));
+    const [ok] = await syncReplicas({
+      ...h.deps,
+      runner: clean,
+      kopia: createKopia(clean, h.deps.kopia.options),
+    });
+    expect(ok?.status).toBe("ok");
+    expect(existsSync(refusedMarker(h.deps.paths.stateDir, "offsite"))).toBe(false);
   });
 
   test("a dry run whose summary cannot be read is refused too (fail closed)", async () => {
