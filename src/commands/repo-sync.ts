@@ -1,7 +1,8 @@
 import { defineCommand } from "citty";
 import { AppError } from "../core/errors.ts";
+import { withHostLock } from "../core/lock/host-lock.ts";
 import { openRepository } from "../core/repository/open.ts";
-import { syncReplicas } from "../core/repository/replicas.ts";
+import { replicaRepository, syncReplicas } from "../core/repository/replicas.ts";
 import { emit } from "../ui/output.ts";
 import { needs } from "./_context.ts";
 import { commonArgs } from "./_shared.ts";
@@ -22,11 +23,15 @@ export const syncCommand = defineCommand({
   },
   async run({ args }) {
     const ctx = needs(args, "writer", "repo sync");
-    await openRepository(ctx, "connect");
-    const results = await syncReplicas(
-      { ...ctx, signal: ctx.lifecycle.signal, acceptDeleted: Boolean(args["accept-deleted"]) },
-      args.replica ? [args.replica] : undefined,
-    );
+    if (args.replica) replicaRepository(ctx.config, args.replica); // a name that is none: before anything runs
+    // Under the host lock, as a backup's own sync: never two first-sync checks of one location at once.
+    const results = await withHostLock(ctx, "repo sync", {}, async () => {
+      await openRepository(ctx, "connect");
+      return syncReplicas(
+        { ...ctx, signal: ctx.lifecycle.signal, acceptDeleted: Boolean(args["accept-deleted"]) },
+        args.replica ? [args.replica] : undefined,
+      );
+    });
     emit(args, results, (rs) =>
       rs.length === 0
         ? "no replicas configured ([[replicas]] in the config)"

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { defineCommand } from "citty";
 import { UsageError } from "../core/errors.ts";
+import { withHostLock } from "../core/lock/host-lock.ts";
 import { runMaintenance, verifyRepository } from "../core/repository/maintenance.ts";
 import { afterPasswordChange, changePassword } from "../core/repository/password-change.ts";
 import { selftest } from "../core/repository/selftest.ts";
@@ -72,12 +73,15 @@ export const maintenanceCommand = defineCommand({
   },
   async run({ args }) {
     const ctx = needs(args, "writer", "repo maintenance");
-    const r = await runMaintenance(ctx, {
-      full: Boolean(args.full),
-      setOwner: Boolean(args["set-owner"]),
-      acceptDeleted: Boolean(args["accept-deleted"]),
-      signal: ctx.lifecycle.signal,
-    });
+    // Under the host lock: it may reconnect kopia, and never runs beside a backup's own maintenance.
+    const r = await withHostLock(ctx, "repo maintenance", {}, () =>
+      runMaintenance(ctx, {
+        full: Boolean(args.full),
+        setOwner: Boolean(args["set-owner"]),
+        acceptDeleted: Boolean(args["accept-deleted"]),
+        signal: ctx.lifecycle.signal,
+      }),
+    );
     emit(args, r, (v) => `${v.full ? "full" : "quick"} maintenance done (owner ${v.owner})`);
   },
 });

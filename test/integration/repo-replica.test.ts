@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { acquireLock } from "../../src/core/lock/acquire.ts";
 import { blobFiles, loseIndexBlob } from "../helpers/blobs.ts";
 import { runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -102,6 +103,24 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
       return { exit: r.exitCode, stderr: r.stderr, results: r.stdout ? JSON.parse(r.stdout) : undefined };
     };
   };
+
+  test("repo sync: a replica name that is none is exit 2 at once; while a backup holds the lock, exit 11 and nothing copied", async () => {
+    const typo = await cli("repo", "sync", "--replica", "ofsite");
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain("there is no replica named ofsite");
+    const lock = await acquireLock(join(dir.path, "kopi-docka.lock"), {
+      runId: "test-backup",
+      command: "backup",
+    });
+    try {
+      const r = await cli("repo", "sync", "--replica", "offsite");
+      expect(r.exitCode).toBe(11);
+      const m = await cli("repo", "maintenance");
+      expect(m.exitCode).toBe(11);
+    } finally {
+      lock.release();
+    }
+  }, 120_000);
 
   test("a first sync into an S3 prefix holding another object is refused; the object survives", async () => {
     writeFileSync(join(dir.path, "s3-id"), "AKIDREPLICA\n", { mode: 0o600 });
