@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { errnoCode } from "../caught.ts";
 import { writeFileAtomic } from "../durable.ts";
 import { isRecord } from "../guards.ts";
 import type { SavedConnection } from "./backend.ts";
@@ -39,18 +40,26 @@ export interface ConnectionMarker {
 
 const markerFile = (stateDir: string) => join(stateDir, "repository.json");
 
+/** Undefined only when there is no marker: one that cannot be read or parsed still means "connected before". */
 export function readMarker(stateDir: string): ConnectionMarker | undefined {
+  const unknown = { backend: "?", location: "?", connectedAt: "?" };
+  let text: string;
+  try {
+    text = readFileSync(markerFile(stateDir), "utf8");
+  } catch (e) {
+    return errnoCode(e) === "ENOENT" ? undefined : unknown;
+  }
   try {
     // Any object counts: a marker with a field missing still means "connected before".
-    const v: unknown = JSON.parse(readFileSync(markerFile(stateDir), "utf8"));
-    if (!isRecord(v)) return undefined;
+    const v: unknown = JSON.parse(text);
+    if (!isRecord(v)) return unknown;
     return {
       backend: String(v.backend ?? "?"),
       location: String(v.location ?? "?"),
       connectedAt: String(v.connectedAt ?? "?"),
     };
   } catch {
-    return undefined;
+    return unknown;
   }
 }
 
