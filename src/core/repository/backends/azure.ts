@@ -54,7 +54,12 @@ export const azure: Backend<Azure> = {
     storageMatches(
       saved,
       "azureBlob",
-      { container: r.container, storageAccount: r.storage_account, prefix: r.prefix },
+      {
+        container: r.container,
+        storageAccount: r.storage_account,
+        prefix: r.prefix,
+        storageDomain: r.storage_domain || undefined,
+      },
       r,
     ),
 };

@@ -49,5 +49,9 @@ export const rclone: Backend<Rclone> = {
     return judgeListing(res.stdout.split("\n"));
   },
   describe: (r) => `rclone ${r.remote_path}`,
-  matches: (saved, r) => storageMatches(saved, "rclone", { remotePath: r.remote_path }, r),
+  // kopia starts rclone with the saved exe and env: another config_file may define the remote elsewhere.
+  matches: (saved, r) =>
+    storageMatches(saved, "rclone", { remotePath: r.remote_path, rcloneExe: r.rclone_exe || undefined }, r) &&
+    JSON.stringify(saved.storage?.config.rcloneEnv ?? []) ===
+      JSON.stringify(r.config_file ? [`RCLONE_CONFIG=${r.config_file}`] : []),
 };

@@ -91,6 +91,15 @@ describe("kopia argv and env per backend (kopia v0.23.1 cli/storage_*.go)", () =
       "cl",
     ]);
     expect(sp.secrets.env).toEqual({ AZURE_CLIENT_SECRET: "CS" });
+    // Another storage domain (a sovereign cloud, Azurite) is another place: not the saved connection.
+    const saved = (storageDomain?: string) => ({
+      storage: {
+        type: "azureBlob",
+        config: { container: "c", storageAccount: "acct", ...(storageDomain ? { storageDomain } : {}) },
+      },
+    });
+    expect(sp.b.matches(saved(), sp.repo)).toBe(true);
+    expect(sp.b.matches(saved("blob.core.chinacloudapi.cn"), sp.repo)).toBe(false);
   });
 
   test("gcs: the credentials file path (checked 0600); STORAGE_EMULATOR_HOST is inherited untouched", () => {
@@ -184,6 +193,15 @@ describe("kopia argv and env per backend (kopia v0.23.1 cli/storage_*.go)", () =
     ]);
     expect(rc.secrets.env).toEqual({ RCLONE_CONFIG: conf });
     expect(rc.b.tools(rc.repo)).toEqual(["/usr/bin/rclone"]);
+    // kopia runs rclone with the saved exe and config file: another one is another connection.
+    const savedRc = (config: Record<string, unknown>) => ({
+      storage: { type: "rclone", config: { remotePath: "r:b/p", rcloneExe: "/usr/bin/rclone", ...config } },
+    });
+    expect(rc.b.matches(savedRc({ rcloneEnv: [`RCLONE_CONFIG=${conf}`] }), rc.repo)).toBe(true);
+    expect(rc.b.matches(savedRc({ rcloneEnv: ["RCLONE_CONFIG=/root/old.conf"] }), rc.repo)).toBe(false);
+    expect(
+      rc.b.matches(savedRc({ rcloneExe: "/opt/rclone", rcloneEnv: [`RCLONE_CONFIG=${conf}`] }), rc.repo),
+    ).toBe(false);
     // A connection string's secret would reach kopia's and rclone's command lines: refused.
     for (const remote of [
       ":s3,provider=AWS,access_key_id=AK,secret_access_key=s3cret:bk/p",
