@@ -6,6 +6,7 @@ import { outcomeError } from "../core/backup/result.ts";
 import { planFromHost, runBackup } from "../core/backup/run.ts";
 import { refreshAfterBackup } from "../core/dr/auto.ts";
 import { oneOf } from "../core/guards.ts";
+import { expiryPreview } from "../core/restore-points/act.ts";
 import { exitCodeFor } from "../exit-codes.ts";
 import { renderBackupPlan, renderRecord } from "../ui/backup-report.ts";
 import { emit } from "../ui/output.ts";
@@ -43,7 +44,9 @@ export default defineCommand({
     };
     if (dryRun) {
       const { plan } = await planFromHost(deps, { ...req, sizes: true });
-      return emit(args, plan, renderBackupPlan);
+      const units = plan.units.map((u) => ({ name: u.name, backupId: u.backupId }));
+      const retention = await expiryPreview(ctx, { runId: plan.runId, units, now: new Date() });
+      return emit(args, { ...plan, retention }, renderBackupPlan);
     }
     const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, () => runBackup(deps, req));
     const error = outcomeError(record);

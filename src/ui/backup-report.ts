@@ -4,7 +4,12 @@ import { type RunRecord, savedBytes } from "../core/backup/result.ts";
 import { formatBytes, formatDuration, renderTable } from "../core/format.ts";
 
 /** The dry-run report: per unit, what stops in which order, what is snapshotted, what is left out and why. */
-export function renderBackupPlan(plan: BackupPlan): string {
+/** What retention would remove after the run (`backup --dry-run`), or why that is not known. */
+export type RetentionPreview =
+  | { remove: string[]; skipped: { unit: string; reason: string }[] }
+  | { unknown: string };
+
+export function renderBackupPlan(plan: BackupPlan & { retention?: RetentionPreview }): string {
   const out: string[] = [
     `backup plan ${plan.runId} (scope ${plan.scope}, host ${plan.hostname}): ${plan.units.length} unit(s), ` +
       `~${formatBytes(plan.estimatedBytes)} known data`,
@@ -46,7 +51,17 @@ export function renderBackupPlan(plan: BackupPlan): string {
     if (u.hooks.postBackup) out.push(`  post-backup hook: ${u.hooks.postBackup}`);
   }
   for (const s of plan.skippedUnits) out.push(`skipped unit ${s.name}: ${s.reason}`);
+  const r = plan.retention;
+  if (r) out.push("", ...retentionLines(r));
   return out.join("\n");
+}
+
+function retentionLines(r: RetentionPreview): string[] {
+  if ("unknown" in r) return [`retention after the run: not known, ${r.unknown}`];
+  const lines = r.remove.length
+    ? [`retention after the run removes ${r.remove.length} restore point(s): ${r.remove.join(", ")}`]
+    : ["retention after the run removes no restore point"];
+  return [...lines, ...r.skipped.map((s) => `retention not applied to ${s.unit}: ${s.reason}`)];
 }
 
 /** Per data source of an `fs-snapshot` unit: frozen by which snapshot, or read cold and why. */

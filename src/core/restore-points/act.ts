@@ -1,4 +1,5 @@
 import type { Config } from "../../config/schema.ts";
+import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { SnapshotManifest } from "../kopia/parse.ts";
@@ -15,6 +16,7 @@ import {
   type PointSelector,
   planDelete,
   planExpire,
+  planExpireAfterBackup,
   selectManaged,
 } from "./plan.ts";
 
@@ -157,4 +159,20 @@ export async function expireHeld(
   const plan = planExpire(managedPoints(manifests), ctx.hostname, ctx.config.retention, units);
   await deleteSnapshots(ctx, manifests, plan.snapshotIds);
   return plan;
+}
+
+/** What `backup --dry-run` says retention would then remove, or why that is not known (read only). */
+export async function expiryPreview(
+  ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle">,
+  run: { runId: string; units: readonly { name: string; backupId: string }[]; now: Date },
+): Promise<{ remove: string[]; skipped: ExpirePlan["skipped"] } | { unknown: string }> {
+  if (run.units.length === 0) return { remove: [], skipped: [] };
+  try {
+    // No connect here: a dry run changes nothing, kopia's connection included.
+    const points = managedPoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
+    const plan = planExpireAfterBackup(points, { host: ctx.hostname, ...run }, ctx.config.retention);
+    return { remove: plan.remove.map((p) => p.key), skipped: plan.skipped };
+  } catch (e) {
+    return { unknown: `the restore points could not be read (${errorMessage(e)})` };
+  }
 }

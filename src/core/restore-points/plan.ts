@@ -143,3 +143,32 @@ export function planExpire(
   }
   return plan;
 }
+
+/**
+ * What the retention at the end of a backup of `units` would remove, that backup's own (complete)
+ * points counted in as the newest: what `backup --dry-run` shows. Pure.
+ */
+export function planExpireAfterBackup(
+  points: readonly ManagedPoint[],
+  run: { host: string; runId: string; units: readonly { name: string; backupId: string }[]; now: Date },
+  retention: Retention,
+): ExpirePlan {
+  const timestamp = run.now.toISOString();
+  const coming = run.units.map(
+    (u): ManagedPoint => ({
+      key: `${u.name}@${u.backupId}`,
+      unit: u.name,
+      host: run.host,
+      backupId: u.backupId,
+      runId: run.runId,
+      timestamp,
+      undo: false,
+      snapshots: [],
+      pins: [],
+      complete: true,
+    }),
+  );
+  const names = run.units.map((u) => u.name);
+  const plan = planExpire([...coming, ...points], run.host, retention, names, run.now);
+  return { ...plan, kept: plan.kept.filter((k) => !coming.some((c) => c.key === k.key)) };
+}

@@ -123,6 +123,14 @@ describe("planBackup", () => {
       planOpts,
     );
     expect(renderBackupPlan(planned)).toContain("max cold: 60s");
+    // The dry run also says what retention then removes, or why that is not known.
+    const retention = { remove: ["shop@r1-shop"], skipped: [] };
+    expect(renderBackupPlan({ ...planned, retention })).toContain(
+      "retention after the run removes 1 restore point(s): shop@r1-shop",
+    );
+    expect(renderBackupPlan({ ...planned, retention: { unknown: "no repository yet" } })).toContain(
+      "retention after the run: not known, no repository yet",
+    );
   });
 
   test('hooks: unit override replaces the global one, "" disables it', () => {

@@ -1,7 +1,12 @@
 import { expect, test } from "bun:test";
 import type { SnapshotManifest } from "../../../../src/core/kopia/parse.ts";
 import { deletionOrder, managedPoints } from "../../../../src/core/restore-points/groups.ts";
-import { planDelete, planExpire, selectManaged } from "../../../../src/core/restore-points/plan.ts";
+import {
+  planDelete,
+  planExpire,
+  planExpireAfterBackup,
+  selectManaged,
+} from "../../../../src/core/restore-points/plan.ts";
 
 const snap = (
   id: string,
@@ -188,4 +193,19 @@ test("expire with a wrong clock: a point dated ahead of now stops that unit's re
   const right = planExpire(ps, "h", daily, undefined, new Date("2026-01-04T12:00:00Z"));
   expect(right.skipped).toEqual([]);
   expect(right.remove.map((p) => p.key)).toEqual(["shop@r1-shop"]);
+});
+
+test("backup --dry-run's retention: the run's own point counted in as the newest, then what goes", () => {
+  const ps = managedPoints(["r1", "r2"].map((r) => snap(`c${r}`, r, "shop", "recipe")));
+  const run = {
+    host: "h",
+    runId: "r3",
+    units: [{ name: "shop", backupId: "r3-shop" }],
+    now: new Date("2026-01-03T00:00:00Z"),
+  };
+  const plan = planExpireAfterBackup(ps, run, latest(2));
+  expect(plan.remove.map((p) => p.key)).toEqual(["shop@r1-shop"]);
+  expect(plan.kept.map((k) => k.key)).toEqual(["shop@r2-shop"]);
+  // Units the run does not back up are not judged.
+  expect(planExpireAfterBackup(ps, { ...run, units: [] }, latest(1)).remove).toEqual([]);
 });
