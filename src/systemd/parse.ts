@@ -30,7 +30,8 @@ export function splitExec(value: string): string[] {
     } else {
       while (i < value.length && value[i] !== " ") word += value[i++];
     }
-    words.push(word.replace(/%%/g, "%"));
+    // Undoes `execArg`: `%%` and `$$` are a literal `%` and `$`.
+    words.push(word.replace(/%%/g, "%").replace(/\$\$/g, "$"));
   }
   return words;
 }

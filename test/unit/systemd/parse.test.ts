@@ -10,6 +10,7 @@ describe("values back out of the units we render", () => {
     { binary: "/usr/local/bin/kopi-docka", timeoutStartSec: 13500 },
     { binary: "/opt/kopi docka/bin", configPath: '/etc/a%b "c"\\d.toml' },
     { binary: "/usr/bin/kd" },
+    { binary: "/usr/bin/kd", configPath: "/etc/kd/$HOME-config.toml" },
   ])("binary and config survive the Exec= quoting, odd characters included: $binary", (params) => {
     expect(installedParams(renderServiceUnit(params), undefined)).toEqual(params);
   });
