@@ -41,7 +41,7 @@ export function renderDeleted(plan: DeletePlan): string[] {
 
 export function renderPinResult(r: PinResult): string[] {
   const what = r.added.length
-    ? `pinned (${r.added.join(", ")})`
+    ? `${r.unchanged ? "already pinned" : "pinned"} (${r.added.join(", ")})`
     : r.removed.length
       ? `unpinned (removed ${r.removed.join(", ")})`
       : "had no pin";

@@ -117,6 +117,13 @@ describeReal(
     test("pin --reason shows in snapshots; a pinned point refuses delete; expire (latest = 1) keeps it, --dry-run changes nothing", async () => {
       const pinned = await json("snapshots", "pin", "--run", runs[0] as string, "--reason", "audit 2026");
       expect(pinned.added).toEqual(["kopi-docka: audit 2026"]);
+      expect(pinned.unchanged).toBeUndefined();
+      // Pinning again changes nothing, and says so; without --run it names the flag.
+      const again = await json("snapshots", "pin", "--run", runs[0] as string, "--reason", "audit 2026");
+      expect(again.unchanged).toBe(true);
+      const bare = await cli("snapshots", "pin");
+      expect(bare.exitCode).toBe(2);
+      expect(bare.stderr).toContain("name the run whose points to pin: --run ID");
       const ps = await points();
       expect(ps.find((p) => p.runId === runs[0])?.pins).toEqual(["kopi-docka: audit 2026"]);
       expect((await cli("snapshots")).stdout).toContain("kopi-docka: audit 2026");

@@ -1,6 +1,6 @@
 import type { Config } from "../../config/schema.ts";
 import { errorMessage } from "../caught.ts";
-import { AppError } from "../errors.ts";
+import { AppError, UsageError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { SnapshotManifest } from "../kopia/parse.ts";
 import { applyIdentityPolicy, identity, identityPolicyFlags } from "../kopia/policy.ts";
@@ -90,6 +90,8 @@ export interface PinResult {
   points: string[];
   added: string[];
   removed: string[];
+  /** Every snapshot already had the pin: nothing was changed. */
+  unchanged?: boolean;
 }
 
 /** Pins every snapshot of the selected points; pinned points are never deleted or expired. */
@@ -98,12 +100,18 @@ export async function pinPoints(
   sel: PointSelector,
   o: { reason?: string; wait: boolean },
 ): Promise<PinResult> {
+  needsRun(sel, "pin");
   return withHostLock(ctx, "snapshots pin", { wait: o.wait }, async () => {
     const chosen = selectManaged(await readManagedPoints(ctx), sel);
     const pin = pinName(o.reason);
     const ids = chosen.flatMap((p) => p.snapshots.filter((s) => !s.pins.includes(pin)).map((s) => s.id));
     await ctx.kopia.snapshotPin(ids, { add: [pin] });
-    return { points: chosen.map((p) => p.key), added: [pin], removed: [] };
+    return {
+      points: chosen.map((p) => p.key),
+      added: [pin],
+      removed: [],
+      ...(ids.length ? {} : { unchanged: true }),
+    };
   });
 }
 
@@ -113,6 +121,7 @@ export async function unpinPoints(
   sel: PointSelector,
   o: { wait: boolean },
 ): Promise<PinResult> {
+  needsRun(sel, "unpin");
   return withHostLock(ctx, "snapshots unpin", { wait: o.wait }, async () => {
     const chosen = selectManaged(await readManagedPoints(ctx), sel);
     const removed = [...new Set(chosen.flatMap((p) => p.pins))];
@@ -175,4 +184,13 @@ export async function expiryPreview(
   } catch (e) {
     return { unknown: `the restore points could not be read (${errorMessage(e)})` };
   }
+}
+
+/** pin and unpin take `--run` only. */
+function needsRun(sel: PointSelector, command: string): void {
+  if (!sel.run)
+    throw new UsageError(
+      `name the run whose points to ${command}: --run ID`,
+      "`kopi-docka snapshots` lists them",
+    );
 }
