@@ -33,7 +33,8 @@ export type Kopia = ReturnType<typeof createKopia>;
 
 /** The kopia CLI, driven through the runner. Secrets travel in env only; output is parsed from JSON. */
 export function createKopia(runner: Runner, opts: KopiaOptions) {
-  const env = (withPassword: boolean) => ({
+  const env = (withPassword: boolean, inherited = false) => ({
+    ...(inherited ? {} : NOT_INHERITED),
     KOPIA_CONFIG_PATH: opts.configFile,
     KOPIA_LOG_DIR: opts.logDir,
     KOPIA_CHECK_FOR_UPDATES: "false",
@@ -178,7 +179,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
      */
     async passthrough(args: readonly string[], o: { signal?: AbortSignal } = {}): Promise<number> {
       const r = await runner.run([...(await base()), ...args], {
-        env: env(true),
+        env: env(true, true),
         stdio: "inherit",
         check: false,
         signal: o.signal,
@@ -316,3 +317,22 @@ function snapshotIds(ids: readonly string[]): void {
       },
     );
 }
+
+/**
+ * Variables kopia reads for a storage flag that is not given (cli/storage_*.go, v0.23.1). kopi-docka
+ * sets a backend's own per call; one inherited from an admin's shell (`AZURE_STORAGE_DOMAIN`,
+ * `AWS_SESSION_TOKEN`) would send kopia elsewhere, or sign in otherwise, than `repo status` says.
+ * A person's own kopia command (`passthrough`) keeps them.
+ */
+const NOT_INHERITED: Record<string, undefined> = Object.fromEntries(
+  [
+    ..."STORAGE_ACCOUNT STORAGE_KEY STORAGE_DOMAIN STORAGE_SAS_TOKEN TENANT_ID CLIENT_ID CLIENT_SECRET".split(
+      " ",
+    ),
+    ..."CLIENT_CERTIFICATE FEDERATED_TOKEN_FILE".split(" "),
+  ]
+    .map((k) => `AZURE_${k}`)
+    .concat(["B2_KEY_ID", "B2_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
+    .concat(["ROOT_CA_PEM_BASE64", "KOPIA_WEBDAV_USERNAME", "KOPIA_WEBDAV_PASSWORD"])
+    .map((k) => [k, undefined]),
+);

@@ -21,3 +21,21 @@ test("a snapshot id that is no id is refused before kopia runs: delete and pin",
   await expect(k.snapshotPin(forged, { add: ["keep"] })).rejects.toThrow(/snapshot id that is not one/);
   expect(runner.calls).toEqual([]);
 });
+
+// kopia takes a storage flag it is not given from the environment: an admin's shell must not decide.
+test("kopia never inherits storage variables; a backend's own, set per call, pass; a person's own kopia keeps them", async () => {
+  const runner = new FakeRunner([
+    { argv: (a) => a.includes("connect") },
+    { argv: (a) => a.includes("--version") },
+  ]);
+  const k = kopia(runner);
+  await k.connect(["azure", "--container", "c", "--storage-account", "acct"], {
+    env: { AZURE_STORAGE_KEY: "k" },
+  });
+  const env = runner.calls[0]?.options.env ?? {};
+  expect("AZURE_STORAGE_DOMAIN" in env && env.AZURE_STORAGE_DOMAIN === undefined).toBe(true);
+  expect("AWS_SESSION_TOKEN" in env && env.AWS_SESSION_TOKEN === undefined).toBe(true);
+  expect(env.AZURE_STORAGE_KEY).toBe("k");
+  await k.passthrough(["--version"]);
+  expect("AZURE_STORAGE_DOMAIN" in (runner.calls[1]?.options.env ?? {})).toBe(false);
+});
