@@ -161,8 +161,12 @@ export function checkExportRequest(
     );
   const passphrase = req.passphraseFile ? readPrivatePassphrase(req.passphraseFile) : generatePassphrase();
   const file = req.output === "-" ? undefined : resolve(req.output ?? bundleFileName(hostname, req.now));
-  if (file && existsSync(file))
-    throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+  for (const f of file ? [file, `${file}.txt`] : [])
+    if (existsSync(f))
+      throw new UsageError(
+        `${f} exists`,
+        "choose another --output; an old bundle or its notes are never overwritten",
+      );
   return { passphrase, file };
 }
 

@@ -1,10 +1,11 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, openSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { fsyncDir } from "../durable.ts";
 
 /**
  * Writes bytes to `file` atomically and durably with `mode` from the first byte (a bundle is never
- * briefly world-readable): a private temp name, fsync, rename, fsync the directory.
+ * briefly world-readable): a private temp name, fsync, then a hard link to the name (never replacing
+ * a file that appeared there meanwhile: EEXIST), fsync the directory.
  */
 export function writeBytesAtomic(file: string, data: Uint8Array, mode: number): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -18,6 +19,10 @@ export function writeBytesAtomic(file: string, data: Uint8Array, mode: number): 
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, file);
+  try {
+    linkSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   fsyncDir(dirname(file));
 }

@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkExportRequest, setupDoneExportFailed } from "../../../../src/core/dr/export.ts";
+import { writeBytesAtomic } from "../../../../src/core/dr/write.ts";
 import { AppError, UsageError } from "../../../../src/core/errors.ts";
 import { tempDir } from "../../../helpers/env.ts";
 
@@ -52,4 +53,19 @@ test("setup done, bundle failed: the error keeps the cause's exit code and says 
     "setup is done (config, repository, password file), but the DR bundle was not written: repository unreachable",
   );
   expect(e.hint).toContain("kopi-docka dr export");
+});
+
+test("a bundle never replaces a file that appeared at its name meanwhile; its notes' name is checked up front too", () => {
+  const dir = tempDir("kd-export-excl-");
+  const out = join(dir.path, "b.age");
+  writeFileSync(out, "someone's");
+  expect(() => writeBytesAtomic(out, new TextEncoder().encode("bundle"), 0o600)).toThrow(/EEXIST/);
+  expect(readFileSync(out, "utf8")).toBe("someone's");
+  expect(readdirSync(dir.path)).toEqual(["b.age"]);
+  const fresh = join(dir.path, "c.age");
+  writeFileSync(`${fresh}.txt`, "notes of another bundle");
+  expect(() =>
+    checkExportRequest({ output: fresh, passphraseFile: undefined, now, canShowPassphrase: true }, "h"),
+  ).toThrow(`${fresh}.txt exists`);
+  dir.remove();
 });
