@@ -273,11 +273,17 @@ install_config_and_timer() {
 
 uninstall() {
   kd="$PREFIX/kopi-docka"
-  if [ -x "$kd" ]; then
+  units=0
+  for u in kopi-docka-backup.timer kopi-docka-backup.service kopi-docka-freshness.timer kopi-docka-freshness.service; do
+    [ -e "$unit_dir/$u" ] && units=1
+  done
+  if [ "$units" -eq 0 ]; then
+    : # no units here (no systemd, or --no-timer): only the binary goes
+  elif [ -x "$kd" ]; then
     # Never the binary without its units: a timer left behind would fail every night, unseen.
     act "$kd" systemd uninstall --unit-dir "$unit_dir" >&2 ||
       die "could not remove the units in $unit_dir, so $kd stays (\`systemctl disable --now kopi-docka-backup.timer kopi-docka-freshness.timer\`, delete $unit_dir/kopi-docka-backup.* $unit_dir/kopi-docka-freshness.*, then run --uninstall again)"
-  elif [ -e "$unit_dir/kopi-docka-backup.timer" ]; then
+  else
     say "no $kd to remove the units with: \`systemctl disable --now kopi-docka-backup.timer kopi-docka-freshness.timer\` and delete $unit_dir/kopi-docka-backup.* $unit_dir/kopi-docka-freshness.*"
   fi
   for f in "$kd" "$kd.previous"; do [ -e "$f" ] && act rm -f "$f"; done

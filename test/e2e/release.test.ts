@@ -233,6 +233,21 @@ describe("curl | sh from a release on loopback", () => {
     expect(working.exitCode).toBe(0);
     expect(readFileSync(`${a.binary}.previous`).equals(installed)).toBe(true);
     expect(await versionOf(a.binary)).toBe("0.0.0-test");
+    // A host without systemd (no unit dir, no units): the binary alone goes.
+    const plain = join(dir.path, "no-systemd");
+    const bare = [
+      "--prefix",
+      plain,
+      "--unit-dir",
+      join(plain, "no-unit-dir"),
+      "--config",
+      join(plain, "c.toml"),
+    ];
+    const rel = await curlPipe(release.dirName, [...bare, "--no-timer"]);
+    expect(rel.exitCode).toBe(0);
+    const off = await curlPipe(release.dirName, [...bare, "--uninstall"]);
+    expect(off.exitCode).toBe(0);
+    expect(existsSync(join(plain, "kopi-docka"))).toBe(false);
     // Its binary is never removed without its units: a timer would run a missing file every night.
     const gone = await sh('sh "$@"', [installer, ...a.flags, "--uninstall"]);
     expect(gone.exitCode).not.toBe(0);

@@ -1,6 +1,8 @@
-import { closeSync, fsyncSync, linkSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { errnoCode } from "../caught.ts";
 import { fsyncDir } from "../durable.ts";
+import { UsageError } from "../errors.ts";
 
 /**
  * Writes bytes to `file` atomically and durably with `mode` from the first byte (a bundle is never
@@ -20,9 +22,29 @@ export function writeBytesAtomic(file: string, data: Uint8Array, mode: number): 
   }
   closeSync(fd);
   try {
-    linkSync(tmp, file);
+    placeExclusively(tmp, file);
   } finally {
     rmSync(tmp, { force: true });
   }
   fsyncDir(dirname(file));
+}
+
+/**
+ * `tmp` at `file`, never over a file that appeared there: a hard link (EEXIST when taken). A filesystem
+ * without hard links (vfat or exFAT on a USB stick, many CIFS and FUSE mounts) gets a rename after a
+ * last look instead.
+ */
+function placeExclusively(tmp: string, file: string): void {
+  try {
+    linkSync(tmp, file);
+    return;
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === "EEXIST")
+      throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e;
+  }
+  if (existsSync(file))
+    throw new UsageError(`${file} exists`, "choose another --output; an old bundle is never overwritten");
+  renameSync(tmp, file);
 }
