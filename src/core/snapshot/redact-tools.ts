@@ -17,6 +17,8 @@ interface ToolFlags {
   attached: readonly string[];
   /** The value is `user:password`: only the password goes. */
   userPass?: boolean;
+  /** Its options come before the command it runs (sshpass): a flag after that is the command's. */
+  optionsOnly?: boolean;
 }
 
 const TOOLS: readonly ToolFlags[] = [
@@ -29,7 +31,7 @@ const TOOLS: readonly ToolFlags[] = [
     attached: ["-p"],
   },
   { tool: /^(mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)$/, next: ["-p"], attached: [] },
-  { tool: /^sshpass$/, next: ["-p"], attached: ["-p"] },
+  { tool: /^sshpass$/, next: ["-p"], attached: ["-p"], optionsOnly: true },
 ];
 
 /** `$VAR` or `${VAR}`: where a secret comes from at run time, not the secret. */
@@ -49,72 +51,119 @@ const baseName = (word: string) =>
     .split("/")
     .pop() ?? "";
 
-/** The tools an argv list or a command line runs (by a word's file name). */
-function toolsIn(words: readonly string[]): ToolFlags[] {
-  const names = new Set(words.map(baseName));
-  return TOOLS.filter((t) => [...names].some((n) => t.tool.test(n)));
-}
+const toolOf = (word: string) => TOOLS.find((t) => t.tool.test(baseName(word)));
+const SEPARATOR = /^(;|&&|\|\||\||&)$/;
 
-/** One argv element, masked when a tool of the list reads a password from it. */
+/**
+ * One argv element, masked when the tool it is an argument of reads a password from it: the nearest
+ * tool word before it, with no command separator in between (`docker exec -u 1000:1000 app curl` is
+ * docker's `-u`, not curl's). sshpass takes its options before the command it runs only.
+ */
 export function redactToolArg(argv: readonly string[], i: number): string {
   const a = argv[i] ?? "";
+  let j = i - 1;
+  while (j >= 0 && !SEPARATOR.test(argv[j] ?? "") && !toolOf(argv[j] ?? "")) j--;
+  const t = j >= 0 ? toolOf(argv[j] ?? "") : undefined;
+  if (!t) return a;
+  if (
+    t.optionsOnly &&
+    argv.slice(j + 1, i - 1).some((w, k, ws) => !w.startsWith("-") && !ws[k - 1]?.startsWith("-"))
+  )
+    return a;
   const prev = argv[i - 1] ?? "";
-  for (const t of toolsIn(argv)) {
-    if (t.next.includes(prev) && !a.startsWith("-")) return maskValue(t, a);
-    for (const f of t.next)
-      if (f.startsWith("--") && a.startsWith(`${f}=`)) return `${f}=${maskValue(t, a.slice(f.length + 1))}`;
-    for (const f of t.attached)
-      if (a.startsWith(f) && a.length > f.length && !a.startsWith(`${f}=`))
-        return f + maskValue(t, a.slice(f.length));
-  }
+  if (i - 1 > j && t.next.includes(prev) && !a.startsWith("-")) return maskValue(t, a);
+  for (const f of t.next)
+    if (f.startsWith("--") && a.startsWith(`${f}=`)) return `${f}=${maskValue(t, a.slice(f.length + 1))}`;
+  for (const f of t.attached)
+    if (a.startsWith(f) && a.length > f.length && !a.startsWith(`${f}=`))
+      return f + maskValue(t, a.slice(f.length));
   return a;
 }
 
 const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
 
-/** A command line's tool flags masked: `curl -u a:b` → `curl -u a:***`. */
+/**
+ * A command line's tool flags masked: `curl -u a:b` → `curl -u a:***`. Per command (split at `;`, `|`,
+ * `&`), only in what follows that command's tool word.
+ */
 export function redactToolText(s: string): string {
-  const tools = toolsIn(s.split(/[\s;&|]+/));
-  let out = s;
-  for (const t of tools) {
-    for (const f of t.next)
-      out = out.replace(
-        new RegExp(`(^|\\s)(${literal(f)})(\\s+|=)(["']?)([^\\s"']+)`, "g"),
-        (m, pre: string, flag: string, sep: string, q: string, v: string) =>
-          v.startsWith("-") ? m : `${pre}${flag}${sep}${q}${maskValue(t, v)}`,
-      );
-    for (const f of t.attached)
-      out = out.replace(
-        new RegExp(`(^|\\s)(${literal(f)})([^\\s"'=-][^\\s"']*)`, "g"),
-        (_m, pre: string, flag: string, v: string) => `${pre}${flag}${maskValue(t, v)}`,
-      );
+  return s
+    .split(/(;|&&|\|\||\||&)/)
+    .map((segment) => {
+      const m = /(^|[\s"'(])([^\s"'(;&|]+)(?=[\s"')]|$)/g;
+      for (let w = m.exec(segment); w; w = m.exec(segment)) {
+        const t = toolOf(w[2] ?? "");
+        if (!t) continue;
+        const at = w.index + w[0].length;
+        return segment.slice(0, at) + toolArgs(t, segment.slice(at));
+      }
+      return segment;
+    })
+    .join("");
+}
+
+/** The arguments after a tool word, its password flags masked (sshpass: its options only). */
+function toolArgs(t: ToolFlags, args: string): string {
+  const end = t.optionsOnly ? optionsEnd(args) : args.length;
+  let out = args.slice(0, end);
+  for (const f of t.next)
+    out = out.replace(
+      new RegExp(`(^|\\s)(${literal(f)})(\\s+|=)(["']?)([^\\s"']+)`, "g"),
+      (m, pre: string, flag: string, sep: string, q: string, v: string) =>
+        v.startsWith("-") ? m : `${pre}${flag}${sep}${q}${maskValue(t, v)}`,
+    );
+  for (const f of t.attached)
+    out = out.replace(
+      new RegExp(`(^|\\s)(${literal(f)})([^\\s"'=-][^\\s"']*)`, "g"),
+      (_m, pre: string, flag: string, v: string) => `${pre}${flag}${maskValue(t, v)}`,
+    );
+  return out + args.slice(end);
+}
+
+/** Where a tool's leading options end: the first word that is neither an option nor an option's value. */
+function optionsEnd(args: string): number {
+  const words = /\S+/g;
+  let prevFlag = false;
+  for (let w = words.exec(args); w; w = words.exec(args)) {
+    const isFlag = w[0].startsWith("-");
+    if (!isFlag && !prevFlag) return w.index;
+    prevFlag = isFlag && w[0].length === 2;
   }
-  return out;
+  return args.length;
 }
 
 /** `Authorization: Bearer t`, `X-Api-Key: k`: a header (or `name: value`) named like a secret. */
 // A space after the colon, as headers and YAML write it: `image:tag` and `host:port` have none.
-const HEADER = /(^|[\s"'])([A-Za-z][\w-]*)(:[ \t]+)((?:Bearer|Basic|Token|Bot|Digest)[ \t]+)?([^\s"']+)/g;
+const HEADER = /(^|[\s"'])([A-Za-z][\w-]*)(:[ \t]+)((?:Bearer|Basic|Token|Bot|Digest)[ \t]+)?([^\s"']+)/gi;
+/** `Authorization:Bearer t`: the auth headers themselves, also written without the space. */
+const AUTH_HEADER =
+  /(^|[\s"'])((?:Proxy-)?Authorization)(:[ \t]*)((?:Bearer|Basic|Token|Bot|Digest)[ \t]+)?([^\s"']+)/gi;
 /** `"password": "x"` in a JSON (or Python-ish) text held in a value. */
 const JSON_MEMBER = /(["'])([A-Za-z_][\w.-]*)\1(\s*:\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
 
 /**
- * A bare `Name: value` is also prose ("Password: manager for teams" in an image's description label,
- * which restore would then refuse to pass on): without an auth scheme, only a value that looks
- * generated (a digit, mixed case or a symbol, 6 characters or more) counts.
+ * A bare `Name: value` is also prose or a path ("Password: manager for teams" in a description label,
+ * `secret: /run/secrets/db`), which restore would then refuse to pass on: without an auth scheme, only
+ * a value that looks generated (8 characters or more, a digit among them, not a path) counts.
  */
-const credentialLike = (v: string) =>
-  v.length >= 6 && (/[\d_+/=.-]/.test(v) || (/[a-z]/.test(v) && /[A-Z]/.test(v)));
+const credentialLike = (v: string) => v.length >= 8 && /\d/.test(v) && !v.startsWith("/");
 
 /** Secret headers and JSON members inside a text. */
 export function redactMembers(s: string): string {
+  const header = (m: string, pre: string, k: string, colon: string, scheme: string | undefined, v: string) =>
+    isSecretKey(k) && hides(v) && (scheme !== undefined || credentialLike(v))
+      ? `${pre}${k}${colon}${scheme ?? ""}${REDACTED}`
+      : m;
   return s
     .replace(JSON_MEMBER, (m, q: string, k: string, colon: string, vq: string, v: string) =>
-      isSecretKey(k) && hides(v) ? `${q}${k}${q}${colon}${vq}${REDACTED}${vq}` : m,
-    )
-    .replace(HEADER, (m, pre: string, k: string, colon: string, scheme: string | undefined, v: string) =>
-      isSecretKey(k) && hides(v) && (scheme !== undefined || credentialLike(v))
-        ? `${pre}${k}${colon}${scheme ?? ""}${REDACTED}`
+      isSecretKey(k) && hides(v) && (k.toLowerCase() !== "key" || credentialLike(v))
+        ? `${q}${k}${q}${colon}${vq}${REDACTED}${vq}`
         : m,
-    );
+    )
+    .replace(
+      AUTH_HEADER,
+      (m, pre: string, k: string, colon: string, scheme: string | undefined, v: string) =>
+        hides(v) ? `${pre}${k}${colon}${scheme ?? ""}${REDACTED}` : m,
+    )
+    .replace(HEADER, header);
 }

@@ -217,8 +217,22 @@ describe("secrets no name announces: tool flags, headers, JSON members", () => {
       ["CMD-SHELL", `curl -H 'Authorization: Bearer ${R}' http://localhost/api`],
     ],
     [
-      ["curl", "-H", "X-Api-Key: s3cret", "http://localhost/api"],
+      ["curl", "-H", "X-Api-Key: 9f86d081s3cret", "http://localhost/api"],
       ["curl", "-H", `X-Api-Key: ${R}`, "http://localhost/api"],
+    ],
+    // GitHub's documented form, a lower-case scheme, no space after the colon.
+    [
+      ["CMD-SHELL", "curl -H 'Authorization: token ghp_s3cret' -H 'authorization:bearer s3cret' http://x"],
+      ["CMD-SHELL", `curl -H 'Authorization: token ${R}' -H 'authorization:bearer ${R}' http://x`],
+    ],
+    // A flag belongs to the command it follows: docker's -u is a uid, curl's a password.
+    [
+      ["docker", "exec", "-u", "1000:1000", "app", "curl", "-u", "a:s3cret", "http://x"],
+      ["docker", "exec", "-u", "1000:1000", "app", "curl", "-u", `a:${R}`, "http://x"],
+    ],
+    [
+      ["sshpass", "-p", "s3cret", "ssh", "-p", "2222", "host"],
+      ["sshpass", "-p", R, "ssh", "-p", "2222", "host"],
     ],
   ])("%j", (argv, expected) => {
     expect(redactArgv(argv)).toEqual(expected);
@@ -236,6 +250,15 @@ describe("secrets no name announces: tool flags, headers, JSON members", () => {
     [["app", "--image", "vault-token:1.2", "--listen", "host:8080"]],
     // Prose, not a header: an image's description.
     [["echo", "Password: manager for teams"]],
+    // Other programs' -p and -u, a path after a secret-sounding name, a generic JSON "key".
+    [["sh", "-c", "mkdir -p /data/mongo && exec mongod"]],
+    [["sshpass", "-f", "/run/pw", "ssh", "-p", "2222", "host"]],
+    [["CMD-SHELL", "sshpass -f /run/pw ssh -p 2222 host"]],
+    [["docker", "run", "-p", "27017:27017", "mongo"]],
+    [["CMD-SHELL", "docker exec -u 1000:1000 app true && mongosh --eval 1"]],
+    [["app", "--config", "secret: /run/secrets/db_password"]],
+    [["app", "--label", "Auth: GitHub login"]],
+    [["app", '[{"key":"env"}]']],
   ])("%j is kept as it is", (argv) => expect(redactArgv(argv)).toEqual(argv));
 
   test("JSON and YAML held in env values", () => {
