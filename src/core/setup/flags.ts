@@ -3,9 +3,8 @@ import type { Config } from "../../config/schema.ts";
 import { COMPRESSIONS } from "../../config/schema-repository.ts";
 import { maskUrl } from "../alerts/mask.ts";
 import { parseTarget } from "../alerts/parse.ts";
-import { expand, processSecrets } from "../alerts/resolve.ts";
 import { errorMessage } from "../caught.ts";
-import { UsageError } from "../errors.ts";
+import { AppError, UsageError } from "../errors.ts";
 import { isOneOf, oneOf } from "../guards.ts";
 import {
   backendOptions as backendOptionsOf,
@@ -63,17 +62,24 @@ export function checkFlags(f: SetupFlags): void {
 }
 
 /**
- * `--notify-url` parsed as a run would send to it (its `${VAR}` and `${file:…}` resolved here, and
- * kept unresolved in the config): a URL no service takes is a usage error now, not a silent night.
+ * `--notify-url` parsed as a run would send to it: a URL no service takes is a usage error now, not a
+ * silent night. Its `${VAR}` and `${file:…}` are not resolved here (the service may have a variable
+ * this shell lacks, the file may come later): they stand in as a plain word.
  */
 function notifyUrlProblem(url: string): void {
   try {
-    parseTarget(expand(url, maskUrl(url), processSecrets()), "failure");
+    parseTarget(url.replace(/\$\{[^}]*\}/g, "kdvalue"), "failure");
   } catch (e) {
+    const hint = e instanceof AppError ? e.hint : undefined;
     throw new UsageError(
       `--notify-url ${maskUrl(url)}: ${errorMessage(e).replace(/^notification target \S+: /, "")}`,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${file:…} syntax, shown as is
-      "a token in the URL is on the command line: write it to a 0600 file and pass --notify-url '${file:/path}' (or '${VAR}')",
+      [
+        hint,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${file:…} syntax, shown as is
+        "a token in the URL is on the command line: write it to a 0600 file and pass --notify-url '${file:/path}' (or '${VAR}')",
+      ]
+        .filter(Boolean)
+        .join("; "),
     );
   }
 }
