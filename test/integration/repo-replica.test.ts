@@ -150,7 +150,7 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
 
   test("a filesystem replica whose copy vanished after a first sync fails; no new copy is made", async () => {
     const usb = join(dir.path, "usb");
-    mkdirSync(usb); // the mounted disk: a first copy is made only inside a directory that exists
+    mkdirSync(join(usb, "kopia"), { recursive: true }); // made once on the mounted disk: a first copy needs it
     const sync = withReplica(
       "usb.toml",
       `name = "usb"\nbackend = "filesystem"\npath = "${join(usb, "kopia")}"\n`,

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Config, ReplicaConfig, RepositoryConfig } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
@@ -205,16 +205,15 @@ export function onRepository<
 }
 
 /**
- * A first copy's directory, made only inside a directory that exists: a disk not mounted yet would
- * otherwise take the whole copy onto the root filesystem, and every sync after the mount would fail.
+ * A first copy goes only into a directory that exists: one kopi-docka made would be on the root
+ * filesystem whenever the replica's disk is not mounted (its mountpoint is an empty directory then),
+ * and every sync after the mount would fail. The person makes it once, on the mounted disk.
  */
 function makeReplicaDir(path: string, name: string): void {
   if (existsSync(path)) return;
-  if (!existsSync(dirname(path)))
-    throw new AppError(
-      "repository",
-      `replica ${name}: ${dirname(path)} does not exist (is the disk mounted?); nothing was copied`,
-      { hint: `mount it, or create ${dirname(path)} if it is meant to be there` },
-    );
-  mkdirSync(path, { mode: 0o700 });
+  throw new AppError(
+    "repository",
+    `replica ${name}: ${path} does not exist (is its disk mounted?); nothing was copied`,
+    { hint: `with the replica's disk mounted: mkdir -m 0700 ${path}, then sync again` },
+  );
 }

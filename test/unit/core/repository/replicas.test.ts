@@ -36,7 +36,7 @@ function host(runner: FakeRunner, kind: "filesystem" | "s3") {
   writeFileSync(join(d, "secret"), `${SECRET}\n`, { mode: 0o600 });
   writeFileSync(join(d, "key-id"), "AKID\n", { mode: 0o600 });
   const replicaPath = join(d, "mnt", "offsite");
-  mkdirSync(join(d, "mnt")); // the replica disk's mountpoint
+  mkdirSync(replicaPath, { recursive: true }); // made once by the person, on the mounted disk
   const replica =
     kind === "filesystem"
       ? `backend = "filesystem"\npath = "${replicaPath}"\n`
@@ -107,14 +107,14 @@ describe("syncReplicas: the first sync to a location", () => {
     expect(JSON.parse(readFileSync(h.marker, "utf8")).location).toBe(h.replicaPath);
   });
 
-  test("a filesystem replica whose parent is missing (a disk not mounted yet): refused, nothing made on the root disk", async () => {
+  test("a first copy into a directory that is not there (its disk not mounted: an empty mountpoint): refused, nothing made", async () => {
     const runner = new FakeRunner([...intact()]);
     const h = host(runner, "filesystem");
-    rmSync(join(h.d, "mnt"), { recursive: true });
+    rmSync(h.replicaPath, { recursive: true });
     const [r] = await syncReplicas(h.deps);
     expect(r?.status).toBe("failed");
-    expect(r?.error).toContain(`${join(h.d, "mnt")} does not exist (is the disk mounted?)`);
-    expect(existsSync(join(h.d, "mnt"))).toBe(false);
+    expect(r?.error).toContain(`${h.replicaPath} does not exist (is its disk mounted?)`);
+    expect(existsSync(h.replicaPath)).toBe(false);
     expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
   });
 
@@ -240,6 +240,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
   test("one call, with --must-exist; a missing filesystem path is not created", async () => {
     const runner = new FakeRunner([...intact(), realSync(true)]);
     const h = host(runner, "filesystem");
+    rmSync(h.replicaPath, { recursive: true }); // the disk is not mounted
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
     expect((await syncReplicas(h.deps))[0]?.status).toBe("ok");
@@ -253,6 +254,7 @@ describe("syncReplicas: after a first sync (the marker)", () => {
       realSync(true, { exitCode: 1, stderr: "ERROR cannot access storage path: stat /x: no such file\n" }),
     ]);
     const h = host(runner, "filesystem");
+    rmSync(h.replicaPath, { recursive: true }); // the disk is not mounted
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: h.replicaPath }));
     const [r] = await syncReplicas(h.deps);
