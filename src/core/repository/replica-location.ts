@@ -27,12 +27,13 @@ export function replicaLocationProblem(
   const mine = keyed(repo);
   if (!mine) return undefined;
   if (mine.prefix !== "" && !mine.prefix.endsWith("/"))
-    return `replica ${name}: prefix "${mine.prefix}" is not a folder: kopia's sync deletes every object whose key starts with it (a neighbour's "${mine.prefix}-x/…" too); end it with "/" (a new location: the copy is made anew there)`;
+    return `replica ${name}: prefix "${mine.prefix}" is not a folder: kopia's sync deletes every object whose key starts with it (a neighbour's "${mine.prefix}-x/…" too); end it with "/" (a new location: the copy is made anew there, and the objects of the old copy, keys starting with "${mine.prefix}", are yours to delete)`;
   for (const o of others) {
     const theirs = keyed(o.repo);
     if (!theirs || theirs.place !== mine.place) continue;
-    if (theirs.prefix.startsWith(mine.prefix) || mine.prefix.startsWith(theirs.prefix))
-      return `replica ${name}: prefix "${mine.prefix}" and ${o.name}'s "${theirs.prefix}" overlap in the same bucket: a sync would delete the other's objects as its own strays; give each its own folder`;
+    // This sync's --delete covers every key under its prefix: the other location's too.
+    if (theirs.prefix.startsWith(mine.prefix))
+      return `replica ${name}: prefix "${mine.prefix}" holds ${o.name}'s "${theirs.prefix}" in the same bucket: its sync would delete the other's objects as strays; give the replica a folder of its own`;
   }
   return undefined;
 }

@@ -121,7 +121,7 @@ describe("syncReplicas: the first sync to a location", () => {
   test("an S3 prefix that is no folder, or one overlapping the primary's bucket and prefix: refused before kopia runs", async () => {
     for (const [prefix, want] of [
       ["p", 'prefix "p" is not a folder'],
-      ["", 'prefix "" and the primary repository\'s "kd/" overlap'],
+      ["", 'prefix "" holds the primary repository\'s "kd/" in the same bucket'],
     ] as const) {
       const runner = new FakeRunner([...intact()]);
       const h = host(runner, "s3");
