@@ -47,7 +47,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
   for (const d of plan.dumps ?? [])
     if (d.undo)
       lines.push(
-        `  undo point database in ${d.container} (${d.undo.dump.join(" ")}${d.undo.afterStart ? ", once --start has started it" : ""})`,
+        `  undo point database in ${d.container} (${d.undo.dump.join(" ")}${d.undo.stopped ? ", started for it and stopped again" : ""})`,
       );
   for (const n of plan.networks)
     lines.push(`  ${n.action.padEnd(10)} network ${n.name}${n.note ? ` (${n.note})` : ""}`);

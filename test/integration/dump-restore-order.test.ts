@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeCompose, runCompose } from "../helpers/compose.ts";
@@ -100,7 +100,7 @@ describeCompose(
       expect(state.stdout.trim().split("\n")).toEqual(["true", "true"]);
     }, 240_000);
 
-    test("--start with the database stopped: once started it is dumped into the undo point, then fed", async () => {
+    test("--start with the database stopped: it is started for its undo dump before anything is replaced, then fed", async () => {
       await sqlite("DELETE FROM q; INSERT INTO q VALUES (4, 'delta')");
       await run(["docker", "stop", "-t", "5", app, db]);
       const r = await restore("--latest", "--start");
@@ -115,6 +115,27 @@ describeCompose(
       expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("4:delta");
       const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app, db]);
       expect(state.stdout.trim().split("\n")).toEqual(["true", "true"]);
+    }, 240_000);
+
+    test("--start with the database stopped and its undo dump failing: nothing overwritten, the database stopped again", async () => {
+      await sqlite("DELETE FROM q; INSERT INTO q VALUES (5, 'epsilon')");
+      setConf("five");
+      await run(["docker", "stop", "-t", "5", app, db]);
+      await run(["chattr", "-R", "+i", join(dir.path, "repository")]);
+      let r: Awaited<ReturnType<typeof restore>>;
+      try {
+        r = await restore("--latest", "--start");
+      } finally {
+        await run(["chattr", "-R", "-i", join(dir.path, "repository")]);
+      }
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toContain(`the stopped database in ${db} could not be dumped for the undo point`);
+      expect(r.stderr).toContain(`docker rm ${db}`);
+      const state = await run(["docker", "inspect", "-f", "{{.State.Running}}", app, db]);
+      expect(state.stdout.trim().split("\n")).toEqual(["false", "false"]);
+      expect(readFileSync(join(stack, "conf", "db.conf"), "utf8").trim()).toBe("five");
+      await run(["docker", "start", db, app]);
+      expect(await sqlite("SELECT id || ':' || v FROM q")).toBe("5:epsilon");
     }, 240_000);
 
     test("an undo point that cannot be written: nothing is overwritten, and what was stopped runs again", async () => {

@@ -24,8 +24,6 @@ export async function takeUndoDump(
   unit: string,
   step: DumpStep,
   run: UndoRun,
-  /** Data of the restore was already replaced (a database the restore started is dumped late). */
-  written = false,
 ): Promise<void> {
   if (!step.undo) return;
   const { timestamp } = run;
@@ -57,9 +55,7 @@ export async function takeUndoDump(
   });
   if (r.status !== "ok")
     throw new AppError("restore_failed", `the undo dump of ${step.container} failed: ${r.reason}`, {
-      hint: written
-        ? "its database was not fed the dump; what was replaced before is in the undo point"
-        : "nothing was overwritten",
+      hint: "nothing was overwritten",
     });
   c.log.info(`undo point for the database in ${step.container}: snapshot ${r.snapshotId}`);
 }
@@ -77,8 +73,7 @@ export async function restoreDump(
   /** Run once the database takes connections, before the feed (the undo dump of one just started). */
   beforeFeed?: (step: DumpStep) => Promise<void>,
 ): Promise<string> {
-  const step = { ...planned, container: await runningTarget(d.docker, planned) };
-  if (step.ready) await waitReady(d, step, signal, readySec);
+  const step = { ...planned, container: await untilReady(d, planned, signal, readySec) };
   await beforeFeed?.(step);
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
   const guard = step.preset ? RESTORE_GUARDS[step.preset] : undefined;
@@ -126,6 +121,18 @@ export async function restoreDump(
           "fix the cause, then restore again",
       },
     );
+  return step.container;
+}
+
+/** The running container a dump goes into, once its readiness probe passes; an `AppError` if none. */
+export async function untilReady(
+  d: { docker: Docker; log: Logger; sleep?: (ms: number) => Promise<void> },
+  planned: DumpStep,
+  signal: AbortSignal | undefined,
+  readySec: number,
+): Promise<string> {
+  const step = { ...planned, container: await runningTarget(d.docker, planned) };
+  if (step.ready) await waitReady(d, step, signal, readySec);
   return step.container;
 }
 

@@ -32,10 +32,10 @@ export interface DumpStep {
   preset?: DumpPreset;
   /**
    * Set when the database exists now and its dump command is known: dumped as an undo point
-   * (`phase:pre-restore`). One that runs is dumped first, before anything is changed; one that is
-   * stopped (`afterStart`) once the restore's `--start` has started it, before its dump is fed.
+   * (`phase:pre-restore`) before anything is changed. One that is stopped (`stopped`; the restore's
+   * `--start` will start it) is started for that dump alone, and stopped again.
    */
-  undo?: { dump: string[]; file: string; preset?: string; afterStart?: true };
+  undo?: { dump: string[]; file: string; preset?: string; stopped?: true };
 }
 
 /**
@@ -91,14 +91,14 @@ export function planDumps(
       ...(commands.restoreEnd ? { end: commands.restoreEnd } : {}),
       ...(commands.preset ? { preset: commands.preset } : {}),
       // Running now: its undo dump is taken before anything stops it (one of its binds restored too).
-      // Stopped, and started by `--start`: its data is dumped once it runs, before the feed replaces it.
+      // Stopped, and started by `--start`: started briefly for its undo dump, before anything is replaced.
       ...((running || (exists && o.willStart)) && commands.dump
         ? {
             undo: {
               dump: commands.dump,
               file: commands.file,
               ...(commands.preset ? { preset: commands.preset } : {}),
-              ...(running ? {} : { afterStart: true as const }),
+              ...(running ? {} : { stopped: true as const }),
             },
           }
         : {}),

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { errorMessage } from "../caught.ts";
 import type { Docker } from "../docker/docker.ts";
-import { UsageError } from "../errors.ts";
+import { AppError, UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
@@ -11,7 +12,7 @@ import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
 import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
-import { restoreDump, takeUndoDump } from "./dump-feed.ts";
+import { restoreDump, takeUndoDump, untilReady } from "./dump-feed.ts";
 import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
@@ -116,14 +117,17 @@ export async function executeRestore(
     const fed = new Set((plan.dumps ?? []).map((s) => s.container));
     await stop((x) => !fed.has(x.name));
     const undoDump = async (step: DumpStep) => {
-      await takeUndoDump(c, plan.point.unit, step, undo, runState.written === true);
+      await takeUndoDump(c, plan.point.unit, step, undo);
       result.undoPoint = `${plan.point.unit}@${o.runId}`;
       runState.undoPoint = result.undoPoint;
     };
     for (const step of plan.dumps ?? []) {
-      if (!step.undo || step.undo.afterStart) continue;
+      if (!step.undo) continue;
       lifecycle.throwIfInterrupted();
-      await undoDump(step);
+      // A stopped database (`--start` starts it for the feed) is started for its undo dump alone,
+      // before anything is replaced: a dump that fails then leaves everything as it was.
+      if (step.undo.stopped) await whileRunning(d, step, signal, () => undoDump(step));
+      else await undoDump(step);
     }
     await stop((x) => fed.has(x.name));
     for (const item of plan.undo) {
@@ -181,10 +185,7 @@ export async function executeRestore(
     await startAgain((s) => fed.has(s.name));
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
-      // A database this restore started is dumped into the undo point once it takes connections.
-      const before = step.undo?.afterStart ? undoDump : undefined;
-      const into = await restoreDump(d, step, signal, d.config.backup.start_timeout, async (ready) => {
-        await before?.(ready);
+      const into = await restoreDump(d, step, signal, d.config.backup.start_timeout, async () => {
         replacing(`the database in ${dumpTarget(step)}`);
       });
       result.dumps = [...(result.dumps ?? []), into];
@@ -210,5 +211,37 @@ export async function executeRestore(
     return result;
   } finally {
     await guard.run();
+  }
+}
+
+/**
+ * Runs `fn` with a stopped database container started and taking connections, then stops it again
+ * (also when `fn` fails): it is left as it was found.
+ */
+async function whileRunning(
+  d: RestoreDeps,
+  step: DumpStep,
+  signal: AbortSignal,
+  fn: () => Promise<void>,
+): Promise<void> {
+  d.log.info(`starting ${step.container} for its undo dump (it is stopped again after)`);
+  try {
+    await d.docker.start(step.container);
+    try {
+      await untilReady(d, step, signal, d.config.backup.start_timeout);
+      await fn();
+    } finally {
+      await d.docker.stop(step.container, d.config.backup.stop_timeout);
+    }
+  } catch (e) {
+    if (signal.aborted) throw e;
+    throw new AppError(
+      "restore_failed",
+      `the stopped database in ${step.container} could not be dumped for the undo point (${errorMessage(e)}); nothing was overwritten`,
+      {
+        hint: `to restore it without keeping what it holds now: docker rm ${step.container} (its volumes stay), then restore again with --start`,
+        cause: e,
+      },
+    );
   }
 }

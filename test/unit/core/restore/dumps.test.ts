@@ -293,7 +293,7 @@ describe("dump restore points", () => {
     const state = (containers: typeof stoppedDb) => emptyState({ recipe: shop, containers });
     const started = planRestore(request({ start: true }), points, state(stoppedDb));
     expect(started.refusals).toEqual([]);
-    expect(started.dumps?.[0]?.undo).toMatchObject({ file: "pg_dumpall.sql", afterStart: true });
+    expect(started.dumps?.[0]?.undo).toMatchObject({ file: "pg_dumpall.sql", stopped: true });
     expect(started.warnings.join("\n")).not.toContain("no undo point");
     const gone = planRestore(request({ start: true }), points, state([]));
     expect(gone.dumps?.[0]?.undo).toBeUndefined();
