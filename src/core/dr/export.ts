@@ -54,12 +54,12 @@ export interface ExportResult {
 }
 
 /** A passphrase given in a file: trimmed like the repository password, long enough to resist guessing. */
-export function readPassphrase(file: string): string {
+export function readPassphrase(file: string, key = "--passphrase-file"): string {
   let text: string;
   try {
     text = readFileSync(file, "utf8").trim();
   } catch (e) {
-    throw new UsageError(`cannot read --passphrase-file ${file} (${errnoCode(e)})`);
+    throw new UsageError(`cannot read ${key} ${file} (${errnoCode(e)})`);
   }
   if (text.length < 12)
     throw new UsageError(
@@ -73,25 +73,22 @@ export function readPassphrase(file: string): string {
  * A passphrase file that opens a bundle: like the repository password file, it must be private
  * (no access for group or others) and owned by the user running kopi-docka (root, for recover.sh).
  */
-export function readPrivatePassphrase(file: string): string {
+export function readPrivatePassphrase(file: string, key = "--passphrase-file"): string {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(file);
   } catch (e) {
-    throw new UsageError(`cannot read --passphrase-file ${file} (${errnoCode(e)})`);
+    throw new UsageError(`cannot read ${key} ${file} (${errnoCode(e)})`);
   }
   if ((st.mode & 0o077) !== 0)
     throw new UsageError(
-      `--passphrase-file ${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`,
+      `${key} ${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`,
       `chmod 600 ${file}`,
     );
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid)
-    throw new UsageError(
-      `--passphrase-file ${file} is owned by uid ${st.uid}, not ${uid}`,
-      `chown ${uid} ${file}`,
-    );
-  return readPassphrase(file);
+    throw new UsageError(`${key} ${file} is owned by uid ${st.uid}, not ${uid}`, `chown ${uid} ${file}`);
+  return readPassphrase(file, key);
 }
 
 const stamp = (d: Date) =>
@@ -175,7 +172,10 @@ export function setupDoneExportFailed(e: unknown): AppError {
   return new AppError(
     e instanceof AppError ? e.code : "check_failed",
     `setup is done (config, repository, password file), but the DR bundle was not written: ${errorMessage(e)}`,
-    { hint: "fix that, then run `kopi-docka dr export --output FILE`", cause: e },
+    {
+      hint: `${e instanceof AppError && e.hint ? `${e.hint}; then ` : "fix that, then "}run \`kopi-docka dr export --output FILE\``,
+      cause: e,
+    },
   );
 }
 

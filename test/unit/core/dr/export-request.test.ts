@@ -1,7 +1,11 @@
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkExportRequest, setupDoneExportFailed } from "../../../../src/core/dr/export.ts";
+import {
+  checkExportRequest,
+  readPrivatePassphrase,
+  setupDoneExportFailed,
+} from "../../../../src/core/dr/export.ts";
 import { writeBytesAtomic } from "../../../../src/core/dr/write.ts";
 import { AppError, UsageError } from "../../../../src/core/errors.ts";
 import { tempDir } from "../../../helpers/env.ts";
@@ -46,6 +50,16 @@ test("an export's flags are checked before anything is read: where a passphrase 
   dir.remove();
 });
 
+test("the nightly export names the config key of a passphrase file others can read", () => {
+  const dir = tempDir("kd-export-key-");
+  const open = join(dir.path, "pp");
+  writeFileSync(open, "a-long-enough-passphrase\n", { mode: 0o644 });
+  expect(() => readPrivatePassphrase(open, "[dr] passphrase_file")).toThrow(
+    `[dr] passphrase_file ${open} is readable by other users (mode 644)`,
+  );
+  dir.remove();
+});
+
 test("setup done, bundle failed: the error keeps the cause's exit code and says setup is done", () => {
   const e = setupDoneExportFailed(new AppError("repository", "repository unreachable"));
   expect(e.code).toBe("repository");
@@ -53,6 +67,8 @@ test("setup done, bundle failed: the error keeps the cause's exit code and says 
     "setup is done (config, repository, password file), but the DR bundle was not written: repository unreachable",
   );
   expect(e.hint).toContain("kopi-docka dr export");
+  const withHint = setupDoneExportFailed(new AppError("repository", "x", { hint: "mount the disk" }));
+  expect(withHint.hint).toBe("mount the disk; then run `kopi-docka dr export --output FILE`");
 });
 
 test("a bundle never replaces a file that appeared at its name meanwhile; its notes' name is checked up front too", () => {
