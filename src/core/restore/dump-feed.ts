@@ -70,7 +70,7 @@ export async function restoreDump(
   signal?: AbortSignal,
   /** How long a database may take to accept connections (`backup.start_timeout`). */
   readySec = 60,
-  /** Run once the database takes connections, before the feed (the undo dump of one just started). */
+  /** Run once the database takes connections, just before the feed replaces its data. */
   beforeFeed?: (step: DumpStep) => Promise<void>,
 ): Promise<string> {
   const step = { ...planned, container: await untilReady(d, planned, signal, readySec) };
