@@ -1,16 +1,8 @@
 import { expect, test } from "bun:test";
-import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { fakeKopia } from "../backup/fixtures.ts";
 
-const kopia = (runner: FakeRunner) =>
-  createKopia(runner, {
-    configFile: "/x/c",
-    cacheDir: "/c",
-    logDir: "/l",
-    password: () => "pw",
-    hostname: "h",
-    username: "u",
-  });
+const kopia = fakeKopia;
 
 // Ids come back from the repository: one shaped like a flag would widen a delete to a whole source.
 test("a snapshot id that is no id is refused before kopia runs: delete and pin", async () => {
