@@ -23,8 +23,19 @@ export function pingRequest(
     url.searchParams.set("msg", at.summary.split("\n")[0]?.slice(0, 200) ?? "");
     return { url: url.toString(), method: "GET" };
   }
-  if (at.phase === "start") return { url: `${base}/start`, method: "POST", body: "" };
+  if (at.phase === "start") return { url: withPathTail(base, "start"), method: "POST", body: "" };
   if (at.exitCode === 0) return { url: base, method: "POST", body: at.summary };
   const tail = style === "healthchecks" ? String(at.exitCode) : "fail";
-  return { url: `${base}/${tail}`, method: "POST", body: at.summary };
+  return { url: withPathTail(base, tail), method: "POST", body: at.summary };
+}
+
+/**
+ * `tail` as the URL path's last segment, its query kept after it: Healthchecks' own form
+ * `…/<key>/<slug>?create=1` pings `…/<slug>/start?create=1`, where a string append would put the
+ * suffix inside the query and turn every start and failure ping into a success.
+ */
+function withPathTail(base: string, tail: string): string {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${tail}`;
+  return url.toString();
 }

@@ -90,5 +90,8 @@ export function resolvePingUrl(alerts: AlertsConfig, src: SecretSource): string 
   const url = expand(alerts.ping_url, maskUrl(alerts.ping_url), src);
   if (!/^https?:\/\/[^/?#]+/.test(url))
     throw new TargetConfigError(maskUrl(url), "ping_url must be an http:// or https:// URL");
-  return url.replace(/\/+$/, "");
+  // A trailing slash of the path only: one after a query string belongs to the query.
+  const parsed = new URL(url);
+  parsed.pathname = parsed.pathname.replace(/\/+$/, "");
+  return parsed.toString();
 }

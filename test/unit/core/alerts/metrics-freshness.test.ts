@@ -139,6 +139,14 @@ describe("heartbeat URLs", () => {
   ] as const)("%s %o → %s", (style, at, url) => {
     expect(pingRequest("https://hc/p", style, at)?.url).toBe(url);
   });
+  // Healthchecks' auto-provisioning form: the suffix goes on the path, the query stays a query.
+  test.each([
+    [{ phase: "start" as const }, "https://hc/k/srv01/start?create=1"],
+    [end(0), "https://hc/k/srv01?create=1"],
+    [end(3), "https://hc/k/srv01/3?create=1"],
+  ] as const)("a query string stays after the suffix: %o → %s", (at, url) => {
+    expect(pingRequest("https://hc/k/srv01?create=1", "healthchecks", at)?.url).toBe(url);
+  });
   test("uptime-kuma has no start signal", () => {
     expect(pingRequest("https://hc/p", "uptime-kuma", { phase: "start" })).toBeUndefined();
   });

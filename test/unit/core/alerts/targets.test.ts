@@ -6,7 +6,7 @@ import { httpRequest } from "../../../../src/core/alerts/http.ts";
 import { maskUrl, scrub } from "../../../../src/core/alerts/mask.ts";
 import { testMessage } from "../../../../src/core/alerts/message.ts";
 import { parseTarget } from "../../../../src/core/alerts/parse.ts";
-import { expand, resolveTargets } from "../../../../src/core/alerts/resolve.ts";
+import { expand, resolvePingUrl, resolveTargets } from "../../../../src/core/alerts/resolve.ts";
 import type { HttpTarget } from "../../../../src/core/alerts/target.ts";
 
 const http = (url: string) =>
@@ -94,6 +94,15 @@ describe("notification URLs", () => {
       alerts: { notify: [{ url: "ntfy://h/${TOPIC}", level: "always" }] },
     });
     expect(resolveTargets(config.alerts, src)[0]?.label).toBe("ntfy://h/***");
+  });
+
+  test("ping_url: a trailing slash of the path goes, the query string stays whole", () => {
+    const src = { env: {}, readSecretFile: () => "" };
+    const ping = (ping_url: string) =>
+      resolvePingUrl(ConfigSchema.parse({ alerts: { ping_url } }).alerts, src);
+    expect(ping("https://hc.example/k/srv01/?create=1")).toBe("https://hc.example/k/srv01?create=1");
+    expect(ping("https://hc.example/uuid//")).toBe("https://hc.example/uuid");
+    expect(ping("https://hc.example/k/a?x=1/")).toBe("https://hc.example/k/a?x=1/");
   });
 
   test("config show keeps scheme and host of notification URLs, masks the rest", () => {
