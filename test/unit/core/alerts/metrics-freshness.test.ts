@@ -82,6 +82,16 @@ describe("missed backups", () => {
     ]);
   });
 
+  test("a success stamped ahead of now (a clock set wrong, since corrected) keeps no unit fresh", () => {
+    const ahead = [...records, record("2026-06-01T00:00:00.000Z", [unit("a", "ok")])];
+    const a = unitAges(ahead, config, now).find((x) => x.unit === "a");
+    expect(a?.lastSuccess).toBe(records[0]?.finishedAt);
+    expect(a?.overdue).toBe(true);
+    // A few minutes ahead is a clock's drift, not a wrong clock: it counts.
+    const drift = [...records, record("2026-01-02T03:04:00.000Z", [unit("a", "ok")])];
+    expect(unitAges(drift, config, now).find((x) => x.unit === "a")?.overdue).toBe(false);
+  });
+
   test("one alert per episode; a unit back in time starts a new episode next time", () => {
     const file = join(mkdtempSync(join(tmpdir(), "kd-missed-")), "missed.json");
     const first = missedEpisodes(unitAges(records, config, now), file, now);
