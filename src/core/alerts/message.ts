@@ -74,7 +74,7 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
       ? "urgent"
       : record.status !== "ok" || record.interrupted
         ? "failure"
-        : record.errors.length > 0 || record.units.some((u) => u.warnings?.length)
+        : record.errors.length > 0 || record.units.some((u) => u.warnings?.length || u.notProtected?.length)
           ? "warning"
           : "info";
   const what =
@@ -90,6 +90,10 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
     ...record.units.flatMap(unitLine),
     ...record.errors.map((e) => `warning: ${e.phase}: ${e.message}`),
     ...record.units.flatMap((u) => (u.warnings ?? []).map((w) => `warning: ${u.name}: ${w}`)),
+    // Data no snapshot holds: never an OK without saying so (a volume on NFS, a third-party driver).
+    ...record.units.flatMap((u) =>
+      (u.notProtected ?? []).map((g) => `warning: ${u.name}: NOT backed up: ${g}`),
+    ),
   ];
   return {
     event: "run",

@@ -79,6 +79,11 @@ export function renderMetrics(records: readonly RunRecord[], repositorySnapshots
       samples: per((u) => (u.frozenWindowMs === undefined ? undefined : u.frozenWindowMs / 1000)),
     },
     {
+      name: "kopi_docka_unprotected_items",
+      help: "Volumes and binds of the unit its last backup could not protect (NOT PROTECTED: not backed up).",
+      samples: per((u) => u.notProtected?.length ?? 0),
+    },
+    {
       name: "kopi_docka_backup_bytes",
       help: "Bytes in the snapshots of the unit's last backup.",
       samples: per((u) => u.bytes),

@@ -135,6 +135,17 @@ describe("messages and levels", () => {
     expect(wants("warning", m)).toBe(true);
     expect(m.body).toContain(`warning: a: ${w}`);
   });
+
+  test("an OK run that left data NOT PROTECTED reaches 'warning' targets, naming it, and the metrics count it", () => {
+    const gap = "volume app_nfs: NOT PROTECTED: its data is on an nfs mount";
+    const r = record("2026-01-01T00:00:00.000Z", [unit("a", "ok", { notProtected: [gap] }), unit("b", "ok")]);
+    const m = runMessage(r, 0);
+    expect(m.severity).toBe("warning");
+    expect(m.body).toContain(`warning: a: NOT backed up: ${gap}`);
+    const text = renderMetrics([r]);
+    expect(text).toContain('kopi_docka_unprotected_items{unit="a"} 1');
+    expect(text).toContain('kopi_docka_unprotected_items{unit="b"} 0');
+  });
 });
 
 describe("heartbeat URLs", () => {
