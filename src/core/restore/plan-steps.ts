@@ -1,5 +1,6 @@
+import { resolve } from "node:path";
 import { AppError } from "../errors.ts";
-import { pathUnder } from "../safe-paths.ts";
+import { pathUnder, UnsafePathError } from "../safe-paths.ts";
 import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
 import { COPY_OF_LABEL } from "./copy-owner.ts";
 import type { Renamer } from "./names.ts";
@@ -102,6 +103,9 @@ export function planBinds(
 export function planFiles(recipe: LoadedRecipe, state: CurrentState, targetDir: string): FileStep[] {
   return recipe.files.map((f) => {
     const to = pathUnder(targetDir, targetName(f.stored, recipe));
+    // A file step never replaces the target dir itself (a forged `compose/01-.`), with the binds in it.
+    if (to === resolve(targetDir))
+      throw new UnsafePathError(`${f.stored} names the target directory itself`, to);
     const old = state.fileHashes[to];
     return {
       stored: f.stored,

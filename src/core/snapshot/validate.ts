@@ -56,7 +56,7 @@ export const cleanPath = z.string().superRefine((s, ctx) => {
 });
 
 /** Where a compose file is kept inside a recipe: `compose/NN-<name>`, nothing else. */
-export const STORED_COMPOSE = /^compose\/\d\d-[A-Za-z0-9_.-]+$/;
+export const STORED_COMPOSE = /^compose\/\d\d-(?!\.\.?$)[A-Za-z0-9_.-]+$/;
 /** Where a project file is kept inside a recipe: `project/<name>`, flat. */
 export const STORED_PROJECT = /^project\/(?!\.\.?$)[A-Za-z0-9_.-]+$/;
 

@@ -107,6 +107,9 @@ describe("forged snapshot metadata", () => {
   test("a recipe whose stored path, bind source or names climb out is refused", () => {
     const cases: [string, Record<string, unknown>, string][] = [
       ["stored", { composeFiles: [{ labelPath: "x.yml", stored: "../../../etc/passwd" }] }, "compose/NN"],
+      // `compose/01-.` would name the target dir itself: restored as a file over it and its binds.
+      ["dot", { composeFiles: [{ labelPath: "x.yml", stored: "compose/01-." }] }, "compose/NN"],
+      ["dotdot", { composeFiles: [{ labelPath: "x.yml", stored: "compose/01-.." }] }, "compose/NN"],
       ["bind", { bindMounts: [{ source: "/../../etc", targets: [] }] }, "contains .."],
       ["relbind", { bindMounts: [{ source: "etc", targets: [] }] }, "not an absolute path"],
       ["unit", { unit: "../../etc" }, "invalid unit name"],
