@@ -1,4 +1,5 @@
 import { pathsOverlap } from "../discovery/bind-filter.ts";
+import { isBindVolume } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
 import type { BindStep, ContainerState, CurrentState, VolumeStep } from "./types.ts";
 
@@ -29,6 +30,8 @@ export function copyOwnerRefusals(a: {
   state: CurrentState;
   volumes: readonly VolumeStep[];
   binds: readonly BindStep[];
+  /** The `device` directories of the original's bind volumes (its recipe): live data of the original. */
+  originalDevices: readonly string[];
 }): string[] {
   const out: string[] = [];
   if (a.as === a.point.unit || a.as === a.project)
@@ -44,6 +47,17 @@ export function copyOwnerRefusals(a: {
     );
   }
   const originals = a.point.binds.map((b) => b.source);
+  // A copy's bind volume keeps its data in its own device dir (`copyBindPath`): with `--target-dir`
+  // at the original's working dir that maps onto the original's device, whose containers run on.
+  for (const v of a.volumes) {
+    const device = isBindVolume(v.options) ? v.options.device : undefined;
+    const hit =
+      device && [...originals, ...a.originalDevices].find((o) => o === "/" || pathsOverlap(device, o));
+    if (hit)
+      out.push(
+        `volume ${v.name} would keep its data in ${device}, onto the original's ${hit}: give the copy its own --target-dir`,
+      );
+  }
   for (const b of a.binds) {
     // An original bind of `/` (a forged point) holds every path: refused too.
     const hit = originals.find((o) => o === "/" || pathsOverlap(b.path, o));

@@ -9,7 +9,7 @@ import { isolateCopy } from "./copy.ts";
 import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
-import { PROJECT_LABEL } from "./names.ts";
+import { isBindVolume, PROJECT_LABEL } from "./names.ts";
 import { planNetworks, secretNetworkRefusals } from "./networks.ts";
 import { planStart } from "./plan-start.ts";
 import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusals } from "./plan-steps.ts";
@@ -97,7 +97,17 @@ export function planRestore(
   refusals.push(...(copy?.refusals ?? []));
   if (request.as)
     refusals.push(
-      ...copyOwnerRefusals({ point, as: request.as, project: projectOf(recipe), state, volumes, binds }),
+      ...copyOwnerRefusals({
+        point,
+        as: request.as,
+        project: projectOf(recipe),
+        state,
+        volumes,
+        binds,
+        originalDevices: (recipe?.unit.volumes ?? []).flatMap((v) =>
+          isBindVolume(v.options ?? {}) && v.options?.device ? [v.options.device] : [],
+        ),
+      }),
     );
   warnings.push(...(copy?.warnings ?? []));
   const fromPoint =

@@ -76,4 +76,36 @@ describe("planRestore --as: a copy writes only into what a copy of this unit mad
       "bind /srv/shop/uploads would be restored to /srv/shop/uploads, onto the original's /srv/shop/uploads: give the copy its own --target-dir",
     );
   });
+
+  test("a copy whose --target-dir puts a bind volume's device onto the original's: refused", () => {
+    // No bind mounts at all: the original's data is only in its bind volume's device under its home.
+    const r = recipe({
+      workingDir: "/srv/shop",
+      volumes: [
+        {
+          name: "shop_db",
+          driver: "local",
+          options: { type: "none", o: "bind", device: "/srv/shop/pgdata" },
+          labels: { "com.docker.compose.project": "shop", "com.docker.compose.volume": "db" },
+          usedBy: ["shop_db_1"],
+        },
+      ],
+    });
+    const onHome = planRestore(
+      request({ as: "shop2", targetDir: "/srv/shop" }),
+      points,
+      emptyState({ recipe: r }),
+    );
+    expect(onHome.volumes[0]?.options.device).toBe("/srv/shop/pgdata");
+    expect(onHome.refusals).toContain(
+      "volume shop2_db would keep its data in /srv/shop/pgdata, onto the original's /srv/shop/pgdata: give the copy its own --target-dir",
+    );
+    const apart = planRestore(
+      request({ as: "shop2", targetDir: "/srv/shop2" }),
+      points,
+      emptyState({ recipe: r }),
+    );
+    expect(apart.volumes[0]?.options.device).toBe("/srv/shop2/pgdata");
+    expect(apart.refusals).toEqual([]);
+  });
 });
