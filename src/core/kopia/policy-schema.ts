@@ -19,7 +19,16 @@ export const KopiaPolicySchema = z.looseObject({
       ignoreIdenticalSnapshots: z.boolean().optional(),
     })
     .optional(),
-  files: z.looseObject({ ignore: z.array(z.string()).optional() }).optional(),
+  files: z
+    .looseObject({
+      ignore: z.array(z.string()).optional(),
+      ignoreDotFiles: z.array(z.string()).optional(),
+      ignoreCacheDirs: z.boolean().optional(),
+    })
+    .optional(),
+  errorHandling: z
+    .looseObject({ ignoreFileErrors: z.boolean().optional(), ignoreDirectoryErrors: z.boolean().optional() })
+    .optional(),
   compression: z.looseObject({ compressorName: z.string().optional() }).optional(),
   actions: z
     .looseObject({ beforeSnapshotRoot: ActionSchema.optional(), afterSnapshotRoot: ActionSchema.optional() })

@@ -22,15 +22,52 @@ const RETENTION_FLAGS = [
  * - retention all zero, so kopia keeps every complete snapshot (its "keep latest unlimited"): kopia
  *   would otherwise expire each source on its own, right after each snapshot, and split restore
  *   points; `[retention]` is applied to whole points by kopi-docka (`restore-points/plan.ts`);
- * - the configured compression.
+ * - the configured compression;
+ * - every file read (`wholeDataFlags`).
  * Never the global policy: others sharing the repository keep theirs, and a kopia server lets a
  * client write only its own user@host policy (the global one: "access denied").
  */
 export function identityPolicyFlags(config: Config, current: KopiaPolicy): string[] {
-  const flags = retentionOffFlags(current);
+  const flags = [...retentionOffFlags(current), ...wholeDataFlags(current)];
   if (current.compression?.compressorName !== config.repository.compression)
     flags.push(`--compression=${config.repository.compression}`);
   return flags;
+}
+
+/**
+ * kopia cannot be told to read no ignore file: a list of its own replaces the inherited one, so this
+ * is the one it looks for, a name no data holds (`--clear-dot-ignore` would bring `.kopiaignore` back).
+ */
+export const DOT_IGNORE_PLACEHOLDER = ".kopi-docka-reads-no-ignore-file";
+
+/**
+ * The part of `identityPolicyFlags` that keeps a snapshot whole. kopia's defaults skip what the data
+ * itself asks to skip: a `.kopiaignore` file anywhere in the tree, a directory holding `CACHEDIR.TAG`;
+ * a global policy may also ignore read errors. A container writes into its own volume, so its files
+ * would decide what is backed up, with the point reported complete; and a restore (`--delete-extra`)
+ * removes what the undo point, under the same policy, left out. What is excluded is the config's to
+ * say (`backup.exclude_patterns`, on each source's own policy), never the data's.
+ */
+export function wholeDataFlags(current: KopiaPolicy): string[] {
+  const dot = current.files?.ignoreDotFiles ?? [];
+  return [
+    ...(dot.includes(DOT_IGNORE_PLACEHOLDER) ? [] : [`--add-dot-ignore=${DOT_IGNORE_PLACEHOLDER}`]),
+    ...dot.filter((f) => f !== DOT_IGNORE_PLACEHOLDER).map((f) => `--remove-dot-ignore=${f}`),
+    ...(current.files?.ignoreCacheDirs === false ? [] : ["--ignore-cache-dirs=false"]),
+    ...(current.errorHandling?.ignoreFileErrors === false ? [] : ["--ignore-file-errors=false"]),
+    ...(current.errorHandling?.ignoreDirectoryErrors === false ? [] : ["--ignore-dir-errors=false"]),
+  ];
+}
+
+/**
+ * Read-before-write of `wholeDataFlags` alone on `target` (`user@host`): what a restore needs before
+ * its undo snapshots (on a host no backup has run on yet, the identity policy was never written).
+ */
+export async function applyWholeData(kopia: Kopia, target: string, log: Logger): Promise<void> {
+  const flags = wholeDataFlags(await kopia.policyShow(target));
+  if (flags.length === 0) return;
+  log.info(`updating ${target}'s kopia policy: ${flags.join(" ")}`);
+  await kopia.policySet(target, flags);
 }
 
 /**

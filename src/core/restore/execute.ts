@@ -5,6 +5,7 @@ import type { Docker } from "../docker/docker.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
 import type { Kopia } from "../kopia/kopia.ts";
+import { applyWholeData } from "../kopia/policy.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import type { Lifecycle } from "../safe-exit.ts";
@@ -115,6 +116,8 @@ export async function executeRestore(
     // A database that is fed its dump is dumped for the undo point while it runs: after its clients
     // stopped (nothing writes to it any more), before it is stopped itself (a bind of it restored too).
     const fed = new Set((plan.dumps ?? []).map((s) => s.container));
+    // Before anything stops: the undo snapshots must hold every file the restore may remove.
+    if (plan.undo.length > 0) await applyWholeData(d.kopia, `${d.kopia.options.username}@${d.hostname}`, log);
     await stop((x) => !fed.has(x.name));
     const undoDump = async (step: DumpStep) => {
       await takeUndoDump(c, plan.point.unit, step, undo);

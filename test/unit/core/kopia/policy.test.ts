@@ -2,10 +2,12 @@ import { expect, test } from "bun:test";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import {
   applyIgnoreRules,
+  DOT_IGNORE_PLACEHOLDER,
   identityPolicyFlags,
   ignoreRuleFlags,
   ownRetention,
   retentionOffFlags,
+  wholeDataFlags,
 } from "../../../../src/core/kopia/policy.ts";
 import type { KopiaPolicy } from "../../../../src/core/kopia/policy-schema.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
@@ -21,16 +23,35 @@ const off = {
   ignoreIdenticalSnapshots: false,
 };
 
+const whole = {
+  files: { ignoreDotFiles: [DOT_IGNORE_PLACEHOLDER], ignoreCacheDirs: false },
+  errorHandling: { ignoreFileErrors: false, ignoreDirectoryErrors: false },
+};
+
 test("identity policy: retention off and the configured compression, only what differs; unset is not zero", () => {
-  expect(identityPolicyFlags(config(), { retention: off, compression: { compressorName: "zstd" } })).toEqual(
-    [],
-  );
-  expect(identityPolicyFlags(config(), { retention: { ...off, keepDaily: 7 } })).toEqual([
+  expect(
+    identityPolicyFlags(config(), { retention: off, compression: { compressorName: "zstd" }, ...whole }),
+  ).toEqual([]);
+  expect(identityPolicyFlags(config(), { retention: { ...off, keepDaily: 7 }, ...whole })).toEqual([
     "--keep-daily=0",
     "--compression=zstd",
   ]);
   // Inherited (unset) compression or retention is written once, so the global policy never matters.
-  expect(identityPolicyFlags(config(), {})).toHaveLength(8);
+  expect(identityPolicyFlags(config(), {})).toHaveLength(12);
+});
+
+test("identity policy: the data never decides what is left out (.kopiaignore, CACHEDIR.TAG, ignored errors)", () => {
+  expect(wholeDataFlags(whole)).toEqual([]);
+  expect(wholeDataFlags({})).toEqual([
+    `--add-dot-ignore=${DOT_IGNORE_PLACEHOLDER}`,
+    "--ignore-cache-dirs=false",
+    "--ignore-file-errors=false",
+    "--ignore-dir-errors=false",
+  ]);
+  // Another list set on the identity (by hand) is replaced by the placeholder alone.
+  expect(
+    wholeDataFlags({ ...whole, files: { ignoreDotFiles: [".kopiaignore", DOT_IGNORE_PLACEHOLDER] } }),
+  ).toEqual(["--remove-dot-ignore=.kopiaignore", "--ignore-cache-dirs=false"]);
 });
 
 test("retention off on kopi-docka's identity policy: every field zero (kopia's keep-everything); unset is not zero", () => {

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { removeDockerObjects } from "../helpers/cleanup.ts";
+import { cliWith } from "../helpers/cli.ts";
+import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+
+/**
+ * kopia's defaults skip what the data asks to skip (a `.kopiaignore`, a directory with `CACHEDIR.TAG`).
+ * A container writes its own volume: it must not decide what a backup holds, nor what an undo point
+ * keeps before a restore removes it.
+ */
+describeReal("the data never decides what is backed up or kept", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kdt-whole-");
+  const name = uniqueName("kdtwhole");
+  const volume = `${name}-data`;
+  const { cli } = cliWith(writeTestConfig(join(dir.path, "kd")));
+  const sh = async (cmd: string) => (await run(["docker", "exec", name, "sh", "-c", cmd])).stdout;
+  const seen = () => sh("cd /data && cat secret.db && ls -A cache && cat cache/blob 2>/dev/null || true");
+  const ok = (r: { exitCode: number; stderr: string }) => ({
+    exit: r.exitCode,
+    stderr: r.exitCode ? r.stderr : "",
+  });
+
+  beforeAll(async () => {
+    await run(["docker", "volume", "create", volume]);
+    await startContainer(name, volume);
+    await sh(
+      "cd /data && printf 'secret.db\\n' > .kopiaignore && echo v1 > secret.db && mkdir cache && " +
+        "printf 'Signature: 8a477f597d28d172789f06886806bc55\\n' > cache/CACHEDIR.TAG && echo blob > cache/blob",
+    );
+  });
+
+  afterAll(async () => {
+    await removeDockerObjects([name], [volume]);
+    dir.remove();
+  });
+
+  test("a backup holds the files a .kopiaignore or CACHEDIR.TAG names; the undo point holds what a restore replaced", async () => {
+    const atBackup = await seen();
+    expect(atBackup).toBe("v1\nCACHEDIR.TAG\nblob\nblob\n");
+    expect(ok(await cli("backup", "--unit", name))).toEqual({ exit: 0, stderr: "" });
+
+    await sh("cd /data && echo v2 > secret.db && rm cache/blob");
+    const afterwards = await seen();
+    const r = await cli("restore", "--unit", name, "--latest", "--yes", "--json");
+    expect(ok(r)).toEqual({ exit: 0, stderr: "" });
+    expect(await seen()).toBe(atBackup);
+
+    // The undo point brings back the state before the restore, the ignored file's newer content too.
+    const undo = JSON.parse(r.stdout).undoPoint as string;
+    expect(undo).toStartWith(`${name}@`);
+    expect(ok(await cli("restore", "--unit", name, "--run", undo, "--yes"))).toEqual({ exit: 0, stderr: "" });
+    expect(await seen()).toBe(afterwards);
+    expect(afterwards).toBe("v2\nCACHEDIR.TAG\n");
+  }, 300_000);
+});
