@@ -16,7 +16,7 @@ describeReal("the data never decides what is backed up or kept", ["docker", "kop
   const { cli } = cliWith(writeTestConfig(join(dir.path, "kd")));
   const sh = async (cmd: string) => (await run(["docker", "exec", name, "sh", "-c", cmd])).stdout;
   const seen = () => sh("cd /data && cat secret.db && ls -A cache && cat cache/blob 2>/dev/null || true");
-  const ok = (r: { exitCode: number; stderr: string }) => ({
+  const ok = (r: { exitCode: number | null; stderr: string }) => ({
     exit: r.exitCode,
     stderr: r.exitCode ? r.stderr : "",
   });
