@@ -17,6 +17,7 @@ import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
 import type { ContainerState, CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
+import { foreignVolumeRefusals } from "./volume-owner.ts";
 import { volumeTargets } from "./volume-targets.ts";
 
 /**
@@ -95,6 +96,8 @@ export function planRestore(
     ? isolateCopy({ point, recipe, state, names, volumes, networks, start: request.start })
     : undefined;
   refusals.push(...(copy?.refusals ?? []));
+  if (!request.as)
+    refusals.push(...foreignVolumeRefusals({ name: point.unit, project: projectOf(recipe) }, volumes, state));
   if (request.as)
     refusals.push(
       ...copyOwnerRefusals({

@@ -32,7 +32,14 @@ describe("planRestore", () => {
       volumes: { shop_db: { mountpoint: "/var/lib/docker/volumes/shop_db/_data", labels: {} } },
       networks: { shop_default: { driver: "bridge", subnets: ["10.9.0.0/16"] } },
       containers: [
-        { id: "c1", name: "shop_db_1", running: true, volumes: ["shop_db"], binds: [] },
+        {
+          id: "c1",
+          name: "shop_db_1",
+          running: true,
+          volumes: ["shop_db"],
+          binds: [],
+          labels: { "com.docker.compose.project": "shop" },
+        },
         { id: "c2", name: "other", running: true, volumes: ["other_vol"], binds: [] },
         { id: "c3", name: "stopped", running: false, volumes: ["shop_db"], binds: [] },
       ],
