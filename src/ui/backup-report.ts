@@ -124,6 +124,7 @@ export function renderHistory(runs: RunRecord[]): string {
   if (runs.length === 0) return "no backup runs recorded";
   const rows = runs.flatMap((r) => [
     ...(r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]]),
+    ...healRows(r).map((row) => [r.runId, ...row]),
     ...replicaRows(r).map((row) => [r.runId, ...row]),
   ]);
   return renderTable(["RUN", ...UNIT_ROW_HEADER], rows);
@@ -132,13 +133,31 @@ export function renderHistory(runs: RunRecord[]): string {
 /** One line per unit for the end of a run (and one per replica copied after it). */
 export function renderRecord(record: RunRecord): string {
   const gaps = record.units.flatMap((u) => (u.notProtected ?? []).map((g) => `  ${u.name}: ${g}`));
-  const warned = record.units.flatMap((u) => (u.warnings ?? []).map((w) => `  ${u.name}: ${w}`));
-  const table = renderTable(UNIT_ROW_HEADER, [...record.units.map(unitRow), ...replicaRows(record)]);
+  const warned = [
+    ...(record.warnings ?? []).map((w) => `  ${w}`),
+    ...record.units.flatMap((u) => (u.warnings ?? []).map((w) => `  ${u.name}: ${w}`)),
+  ];
+  const table = renderTable(UNIT_ROW_HEADER, [
+    ...record.units.map(unitRow),
+    ...healRows(record),
+    ...replicaRows(record),
+  ]);
   return [
     table,
     ...(gaps.length ? ["Not backed up (no host path holds this data while stopped):", ...gaps] : []),
     ...(warned.length ? ["Warnings:", ...warned] : []),
   ].join("\n");
+}
+
+/**
+ * A container a killed run had left stopped that the heal at the run's start could not start, as a
+ * unit-shaped row (no unit covers it): `container NAME`, `NOT RUNNING`, docker's reason.
+ */
+function healRows(r: RunRecord): string[][] {
+  return (r.restartFailed ?? []).map((name) => {
+    const e = r.errors.find((x) => x.phase === "start" && x.item === name);
+    return [`container ${name}`, "NOT RUNNING", "-", "-", "-", "-", "-", e?.message.split("\n")[0] ?? ""];
+  });
 }
 
 /** A replica synced after the run, as a unit-shaped row: `replica NAME`, ok/failed, time, error. */

@@ -1,6 +1,6 @@
 import type { NotifyLevel } from "../../config/schema.ts";
-import type { PhaseError, RunRecord, UnitResult } from "../backup/result.ts";
-import type { AppError } from "../errors.ts";
+import { healNextStep } from "../backup/heal.ts";
+import { downContainers, type PhaseError, type RunRecord, type UnitResult } from "../backup/result.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Overdue } from "./freshness.ts";
 
@@ -64,17 +64,34 @@ function unitLine(u: UnitResult): string[] {
   return [head, `       ${reason}`, `       next: ${nextStep(e)}`];
 }
 
+/**
+ * A container a killed run had left stopped that the heal at the run's start could not start: no unit
+ * covers it, so it gets lines of its own, as loud as a unit's container that did not start again.
+ */
+function healLines(record: RunRecord): string[] {
+  return (record.restartFailed ?? []).flatMap((name) => {
+    const e = record.errors.find((x) => x.phase === "start" && x.item === name);
+    return [
+      `DOWN   ${name}  (a killed run had left it stopped)`,
+      `       ${e?.message ?? "could not start it"}`,
+      `       next: ${healNextStep([name])}`,
+    ];
+  });
+}
+
 /** One message for a whole run: N of M units OK, then a line per unit. */
 export function runMessage(record: RunRecord, exitCode: number): Message {
   const ok = record.units.filter((u) => u.status === "ok").length;
   const n = record.units.length;
-  const down = record.units.flatMap((u) => u.restartFailed);
+  const down = downContainers(record);
   const severity: Severity =
     down.length > 0
       ? "urgent"
       : record.status !== "ok" || record.interrupted
         ? "failure"
-        : record.errors.length > 0 || record.units.some((u) => u.warnings?.length || u.notProtected?.length)
+        : record.errors.length > 0 ||
+            record.warnings?.length ||
+            record.units.some((u) => u.warnings?.length || u.notProtected?.length)
           ? "warning"
           : "info";
   const what =
@@ -88,7 +105,9 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
   const lines = [
     `host ${record.hostname}, run ${record.runId}, ${formatDuration(record.durationMs)}, exit ${exitCode}`,
     ...record.units.flatMap(unitLine),
-    ...record.errors.map((e) => `warning: ${e.phase}: ${e.message}`),
+    ...healLines(record),
+    ...record.errors.filter((e) => e.phase !== "start").map((e) => `warning: ${e.phase}: ${e.message}`),
+    ...(record.warnings ?? []).map((w) => `warning: ${w}`),
     ...record.units.flatMap((u) => (u.warnings ?? []).map((w) => `warning: ${u.name}: ${w}`)),
     // Data no snapshot holds: never an OK without saying so (a volume on NFS, a third-party driver).
     ...record.units.flatMap((u) =>
@@ -107,6 +126,8 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
       exitCode,
       interrupted: record.interrupted ?? null,
       unitsOk: ok,
+      restartFailed: record.restartFailed ?? [],
+      warnings: record.warnings ?? [],
       units: record.units.map((u) => ({
         name: u.name,
         status: u.status,
@@ -119,38 +140,6 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
         next: u.status === "ok" ? null : nextStep(u.errors[0]),
       })),
     },
-  };
-}
-
-/** Why a run that left no record did not back up, as the title says it. */
-const NOT_STARTED: Partial<Record<AppError["code"], string>> = {
-  repository_auth: "wrong repository password",
-  config: "configuration problem",
-  locked: "the lock file cannot be used",
-};
-
-/**
- * The run ended without a record: before any container was stopped (repository unreachable, wrong
- * password, lock file unusable), or with an unexpected error (`backup_failed`), whose run may have
- * stopped and started containers; `kopi-docka recover` restarts any a dead run left stopped.
- */
-export function preflightMessage(hostname: string, error: AppError, exitCode: number): Message {
-  const unexpected = error.code === "backup_failed";
-  const lines = [
-    unexpected
-      ? `host ${hostname}: the backup run failed and left no run record.`
-      : `host ${hostname}: no backup was made and no container was stopped.`,
-    error.message,
-    ...(error.hint ? [`next: ${error.hint}`] : []),
-  ];
-  return {
-    event: "preflight",
-    severity: "failure",
-    title: unexpected
-      ? `kopi-docka ${hostname}: backup FAILED (unexpected error)`
-      : `kopi-docka ${hostname}: backup NOT started (${NOT_STARTED[error.code] ?? "repository unreachable"})`,
-    body: lines.join("\n"),
-    data: { hostname, code: error.code, exitCode, message: error.message, hint: error.hint ?? null },
   };
 }
 

@@ -8,9 +8,10 @@ import type { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { missedEpisodes, type UnitAge, unitAges } from "./freshness.ts";
 import { maskUrl, scrub } from "./mask.ts";
-import { type Message, missedMessage, preflightMessage, runMessage } from "./message.ts";
+import { type Message, missedMessage, runMessage } from "./message.ts";
 import { renderMetrics, writeTextfile } from "./metrics.ts";
 import { pingRequest } from "./ping.ts";
+import { preflightMessage } from "./preflight.ts";
 import { processSecrets, resolveEachTarget, resolvePingUrl, type SecretSource } from "./resolve.ts";
 import { type SendOptions, type SendResult, sendAll, sendOptions } from "./send.ts";
 

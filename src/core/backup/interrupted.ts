@@ -1,5 +1,5 @@
 import type { BackupPlan } from "./plan-model.ts";
-import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
+import { downContainers, type PhaseError, type RunRecord, type UnitResult } from "./result.ts";
 
 /**
  * The run record of a backup a signal interrupted. The signal path writes it from a cleanup
@@ -59,10 +59,9 @@ export function interruptedRunRecord(run: RunSoFar, signal: string, now: Date): 
  * which stays the loudest status.
  */
 export function markInterrupted(record: RunRecord, signal: string): RunRecord {
-  const restartFailed = record.units.some((u) => u.restartFailed.length > 0);
   return {
     ...record,
-    status: restartFailed ? "restart_failed" : "failed",
+    status: downContainers(record).length > 0 ? "restart_failed" : "failed",
     interrupted: signal,
     errors: [
       ...record.errors.filter((e) => e.phase !== "interrupted"),

@@ -106,8 +106,18 @@ export interface RunRecord {
   durationMs: number;
   status: "ok" | "partial" | "failed" | "restart_failed";
   units: UnitResult[];
-  /** Run-level problems (maintenance, policy) that failed no unit. */
+  /**
+   * Run-level problems that failed no unit (maintenance, policy); `start` ones are containers the heal
+   * at the run's start could not start (`restartFailed`).
+   */
   errors: PhaseError[];
+  /**
+   * Containers a killed earlier run had left stopped that the heal at this run's start could not start
+   * (`backup/heal.ts`): no unit covers them, and they make the run `restart_failed`.
+   */
+  restartFailed?: string[];
+  /** Run-level notes that failed nothing: containers the heal started, or left stopped on purpose. */
+  warnings?: string[];
   /** The signal that cut the run short (SIGINT, SIGTERM, SIGHUP); absent when it ran to its end. */
   interrupted?: string;
   /** `[[replicas]]` synced after a successful run; a failed one makes the run "partial". */
@@ -127,7 +137,12 @@ export function runStatus(units: readonly UnitResult[]): RunRecord["status"] {
   return failed === 0 ? "ok" : failed === units.length ? "failed" : "partial";
 }
 
-/** "2 of 3 units OK", then one line per failed unit naming phase and cause. */
+/** Every container the run leaves down: a unit's that did not start again, and the heal's. */
+export function downContainers(record: RunRecord): string[] {
+  return [...(record.restartFailed ?? []), ...record.units.flatMap((u) => u.restartFailed)];
+}
+
+/** "2 of 3 units OK", then one line per failed unit naming phase and cause, and per container down. */
 export function summaryLines(record: RunRecord): string[] {
   const ok = record.units.filter((u) => u.status === "ok").length;
   const lines = [`${ok} of ${record.units.length} units OK`];
@@ -139,6 +154,7 @@ export function summaryLines(record: RunRecord): string[] {
   }
   for (const r of record.replicas ?? [])
     lines.push(`  replica ${r.name}: ${r.status === "ok" ? "copied" : `FAILED (${r.error})`}`);
+  for (const e of record.errors.filter((x) => x.phase === "start")) lines.push(`  ${e.message}`);
   return lines;
 }
 
@@ -149,9 +165,12 @@ export function outcomeError(record: RunRecord): AppError | undefined {
     case "ok":
       return undefined;
     case "restart_failed": {
-      const names = record.units.flatMap((u) => u.restartFailed).join(", ");
+      const names = downContainers(record).join(", ");
+      const healed = record.restartFailed?.length
+        ? " (`kopi-docka recover` retries those a killed run left)"
+        : "";
       return new AppError("restart_failed", `CONTAINERS NOT RUNNING AGAIN: ${names}\n${summary}`, {
-        hint: "start them now (`docker start <name>`) and check `docker logs`; `kopi-docka history` has details",
+        hint: `start them now (\`docker start <name>\`)${healed} and check \`docker logs\`; \`kopi-docka history\` has details`,
       });
     }
     case "failed":

@@ -18,6 +18,7 @@ import { noteGatePolicy, openAhead } from "./ahead.ts";
 import type { BackupDeps } from "./deps.ts";
 import { type EarlyReads, executeBackup } from "./execute.ts";
 import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
+import { afterHealError, type Heal, healOf, NO_HEAL, withHeal } from "./heal.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
@@ -93,7 +94,8 @@ async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPlan): Pro
 
 /**
  * The whole `backup`: host-wide lock → containers a dead run left stopped are started (under the lock,
- * so no other run stops anything meanwhile) → repository (created on first use) → this host's policy
+ * so no other run stops anything meanwhile; what could not be started makes the run `restart_failed`,
+ * `heal.ts`) → repository (created on first use) → this host's policy
  * (read-before-write) → discovery and plan → every unit → run record (marked interrupted after a
  * signal; written by a cleanup compensation when the signal path gets there first). Returns the
  * record; the caller turns its status into the exit code.
@@ -117,14 +119,16 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     done: [],
     errors: [],
   };
+  let heal: Heal = NO_HEAL;
   // Registered now, so a signal at any later moment leaves a record; dismissed once the normal path
   // has written its own.
   const interruptedRecord = d.lifecycle.register("record the interrupted run", PRIORITY.cleanup, () => {
     const signal = d.lifecycle.interruptedBy ?? "a signal";
-    writeRunRecord(d.paths.runsDir, interruptedRunRecord(soFar, signal, d.now?.() ?? new Date()));
+    const record = interruptedRunRecord(soFar, signal, d.now?.() ?? new Date());
+    writeRunRecord(d.paths.runsDir, withHeal(record, heal));
   });
   try {
-    await recoverIfNeeded(d, lock.tookOverFrom);
+    heal = healOf(await recoverIfNeeded(d, lock.tookOverFrom));
     const early: PhaseError[] = [];
     soFar.errors = early;
     // The repository side (open, this identity's policy: retention off, compression, the gate) and discovery
@@ -188,9 +192,13 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
       record.replicas = await syncReplicas({ ...d, signal: d.lifecycle.signal });
       if (record.replicas.some((r) => r.status === "failed")) record.status = "partial";
     }
+    // Last: a container the heal could not start leaves the backup and its copies as they were.
+    record = withHeal(record, heal);
     writeRunRecord(d.paths.runsDir, record);
     interruptedRecord.dismiss();
     return record;
+  } catch (e) {
+    throw d.lifecycle.interruptedBy ? e : afterHealError(e, heal);
   } finally {
     // Without a signal there is nothing to record as interrupted (a thrown error is reported as such).
     if (!d.lifecycle.signal.aborted) interruptedRecord.dismiss();

@@ -143,7 +143,8 @@ export interface RecoverContext {
  * lock (so no live run stops anything meanwhile): `runBackup` and restore do. Nothing but a directory
  * listing unless the journal holds entries or the lock was a dead run's (`deadRun`: what it left
  * running is ended). Logs what it did and never throws for a container it could not start (the entry
- * stays for later); throws only when docker cannot be asked at all.
+ * stays for later): it returns it, and `runBackup` makes the run `restart_failed` with it
+ * (`backup/heal.ts`); throws only when docker cannot be asked at all.
  */
 export async function recoverIfNeeded(
   ctx: RecoverContext,

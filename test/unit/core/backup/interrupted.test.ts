@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { healOf, withHeal } from "../../../../src/core/backup/heal.ts";
 import {
   interruptedRunRecord,
   markInterrupted,
@@ -109,5 +110,18 @@ describe("markInterrupted", () => {
   test("a container that could not be restarted stays the loudest status", () => {
     const r = markInterrupted(record([unitResult("a", { restartFailed: ["web"] })]), "SIGTERM");
     expect(r.status).toBe("restart_failed");
+  });
+
+  test("so is a container the heal at the run's start could not start, in either order", () => {
+    const heal = healOf({
+      started: [],
+      skipped: [],
+      held: [],
+      failed: [{ name: "db", reason: "port taken" }],
+    });
+    expect(withHeal(interruptedRunRecord(soFar(), "SIGTERM", T1), heal).status).toBe("restart_failed");
+    expect(markInterrupted(withHeal(record([unitResult("a")]), heal), "SIGTERM").status).toBe(
+      "restart_failed",
+    );
   });
 });
