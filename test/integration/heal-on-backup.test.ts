@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createJournal } from "../../src/core/containers/journal.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
@@ -7,6 +7,7 @@ import {
   describeReal,
   QUICK_STOP,
   run,
+  runTestContainer,
   startContainer,
   tempDir,
   uniqueName,
@@ -18,6 +19,21 @@ import {
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
 const WRITE_AND_QUICK_STOP = `echo a > /data/a; ${QUICK_STOP}`;
 
+/** A journal entry of a dead run for `container`, as that run would have written before its stop. */
+async function recordDeadStop(journalDir: string, container: string): Promise<void> {
+  const before = await state(container);
+  createJournal(journalDir).record({
+    runId: "20250101T000000Z-dead00",
+    pid: Bun.spawnSync(["true"]).pid,
+    pidStartTime: 1,
+    unit: container,
+    containerId: (await run(["docker", "inspect", "--format", "{{.Id}}", container])).stdout.trim(),
+    containerName: container,
+    stoppedAt: new Date().toISOString(),
+    startedAt: before?.StartedAt ?? "",
+  });
+}
+
 async function state(name: string): Promise<{ Running: boolean; StartedAt: string } | undefined> {
   const r = await run(["docker", "inspect", "--format", "{{json .State}}", name], { check: false });
   return r.exitCode === 0 ? JSON.parse(r.stdout) : undefined;
@@ -27,6 +43,8 @@ describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "i
   const dir = tempDir("kdt-crash-heal-");
   const name = uniqueName("kdt-crash-heal");
   const volume = `${name}-v`;
+  const broken = uniqueName("kdt-heal-fail");
+  const bindSource = join(dir.path, "bind-source");
   let config = "";
   const cli = (args: string[]) =>
     createBunRunner().run([...SOURCE_CLI, ...args, "--config", config], {
@@ -40,26 +58,14 @@ describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "i
     await startContainer(name, volume, [], WRITE_AND_QUICK_STOP);
   }, 60_000);
   afterAll(async () => {
-    await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "rm", "-f", name, broken], { check: false });
     await run(["docker", "volume", "rm", "-f", volume], { check: false });
     dir.remove();
   }, 60_000);
 
   test("a journal entry of a dead pid for a really stopped container: `backup` starts it first, then backs it up", async () => {
     const journalDir = join(dir.path, "state", "journal");
-    const journal = createJournal(journalDir);
-    const before = await state(name);
-    const deadPid = Bun.spawnSync(["true"]).pid;
-    journal.record({
-      runId: "20250101T000000Z-dead00",
-      pid: deadPid,
-      pidStartTime: 1,
-      unit: name,
-      containerId: (await run(["docker", "inspect", "--format", "{{.Id}}", name])).stdout.trim(),
-      containerName: name,
-      stoppedAt: new Date().toISOString(),
-      startedAt: before?.StartedAt ?? "",
-    });
+    await recordDeadStop(journalDir, name);
     await run(["docker", "stop", "-t", "2", name]);
     expect((await state(name))?.Running).toBe(false);
 
@@ -73,6 +79,7 @@ describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "i
     // Running again when discovery looked: this run stopped it for its own cold copy, and started it.
     const record = JSON.parse(r.stdout);
     expect(record.status).toBe("ok");
+    expect(record.warnings).toEqual([`started ${name}, which a killed run had left stopped`]);
     expect(record.units[0].stopped).toEqual([name]);
     expect((await state(name))?.Running).toBe(true);
     expect(readdirSync(journalDir)).toEqual([]);
@@ -80,5 +87,29 @@ describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "i
     expect(
       runs.map((f) => JSON.parse(readFileSync(join(dir.path, "state", "runs", f), "utf8")).runId),
     ).toEqual([record.runId]);
+  }, 240_000);
+
+  test("a container the heal cannot start (its bind source gone): exit 4, restart_failed naming it, the journal keeps it", async () => {
+    const journalDir = join(dir.path, "state", "journal");
+    mkdirSync(bindSource);
+    await runTestContainer(broken, ["--mount", `type=bind,source=${bindSource},target=/b`]);
+    await recordDeadStop(journalDir, broken);
+    await run(["docker", "stop", "-t", "2", broken]);
+    rmSync(bindSource, { recursive: true });
+
+    const r = await cli(["backup", "--unit", name, "--json"]);
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain(`CONTAINERS NOT RUNNING AGAIN: ${broken}`);
+    const record = JSON.parse(r.stdout);
+    expect(record.status).toBe("restart_failed");
+    expect(record.restartFailed).toEqual([broken]);
+    expect(record.errors[0]).toMatchObject({ phase: "start", item: broken });
+    expect(record.errors[0].message).toContain("bind source path does not exist");
+    // The unit asked for was backed up all the same.
+    expect(record.units.map((u: { name: string; status: string }) => [u.name, u.status])).toEqual([
+      [name, "ok"],
+    ]);
+    expect((await state(broken))?.Running).toBe(false);
+    expect(readdirSync(journalDir)).toHaveLength(1);
   }, 240_000);
 });
