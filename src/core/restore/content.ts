@@ -1,12 +1,13 @@
 import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { BindFilterConfig } from "../discovery/bind-filter.ts";
+import { type BindFilterConfig, isAtOrUnder } from "../discovery/bind-filter.ts";
 import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
+import { symlinkAtOrAbove } from "../safe-paths.ts";
 import { sourceIdentity, tagStrings, type UndoRun, undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
@@ -76,8 +77,33 @@ export async function takeUndoSnapshot(
   return m.id;
 }
 
+/**
+ * Refuses a write at `path` through a symlink that data restored earlier in this run put there: the
+ * plan checked every path for links before anything was written, but a bind (or device) nested in
+ * another comes back after it, and the outer one's data may hold `b -> /etc`. `written`: the targets
+ * restored so far; each is trusted as a root, nothing below it on the way to `path`.
+ */
+export function refuseLinkPlanted(what: string, path: string, written: readonly string[]): void {
+  for (const root of written) {
+    if (path === root || !isAtOrUnder(path, root)) continue;
+    const link = symlinkAtOrAbove(path, root);
+    if (link)
+      throw new AppError(
+        "restore_failed",
+        `${what}: ${link.link} is a symlink to ${link.to}, restored with ${root} just now: not written through`,
+        {
+          hint: "the data of one restored path puts a link on the way to another; restore them one at a time, or as a copy (--as)",
+        },
+      );
+  }
+}
+
 /** Creates a missing volume with its original driver, options and labels, then restores it exactly. */
-export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<void> {
+export async function restoreVolume(
+  c: ContentContext,
+  v: VolumeStep,
+  written: readonly string[] = [],
+): Promise<string | undefined> {
   if (v.action === "create") await c.docker.volumeCreate(v);
   // The live volume decides where its data goes (never the recipe's options): a bind volume's data
   // lives in its device directory, which Docker mounts over the mountpoint only while in use.
@@ -91,8 +117,12 @@ export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<v
     );
   if (!data.path.startsWith("/"))
     throw new AppError("restore_failed", `volume ${v.name} has no local mountpoint (driver ${v.driver})`);
-  if (data.kind === "device") mkdirSync(data.path, { recursive: true });
+  if (data.kind === "device") {
+    refuseLinkPlanted(`volume ${v.name}`, data.path, written);
+    mkdirSync(data.path, { recursive: true });
+  }
   await restoreInto(c, `volume ${v.name}`, v.snapshotId, data.path, v);
+  return data.kind === "device" ? data.path : undefined;
 }
 
 /**
@@ -101,14 +131,20 @@ export async function restoreVolume(c: ContentContext, v: VolumeStep): Promise<v
  * A directory that is a mount point cannot be renamed: it is restored in place (kopia's
  * `--delete-extra` replaces symlinks inside it instead of following them).
  */
-export async function restoreBind(c: ContentContext, b: BindStep): Promise<void> {
+export async function restoreBind(
+  c: ContentContext,
+  b: BindStep,
+  written: readonly string[] = [],
+): Promise<string> {
   const target = b.realPath ?? b.path;
   const parent = dirname(target);
+  // Its own path may be a link now: it is renamed away, never written through; its directories not.
+  refuseLinkPlanted(`bind ${b.path}`, parent, written);
   mkdirSync(parent, { recursive: true });
   const st = lstatSync(target, { throwIfNoEntry: false });
   if (st?.isDirectory() && b.kind === "directory" && st.dev !== lstatSync(parent).dev) {
     await restoreInto(c, `bind ${b.path}`, b.snapshotId, target, b, true);
-    return;
+    return target;
   }
   const fresh = mkdtempSync(join(parent, `.${basename(target)}.kd-restore-`));
   try {
@@ -124,6 +160,7 @@ export async function restoreBind(c: ContentContext, b: BindStep): Promise<void>
     // The old content (kept in the undo point) or a half-done restore.
     rmSync(fresh, { recursive: true, force: true });
   }
+  return target;
 }
 
 async function restoreInto(

@@ -141,16 +141,19 @@ export async function executeRestore(
     }
     const names = renamer(plan.request.as, plan.targetDir);
     await applyNetworks(d.docker, plan.networks, { labels: names.labels, log });
+    // What this run wrote so far: a later path under one is never written through a link in its data.
+    const written: string[] = [];
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
       replacing(`volume ${v.name}`);
-      await restoreVolume(c, v);
+      const device = await restoreVolume(c, v, written);
+      if (device) written.push(device);
       result.volumes.push(v.name);
     }
     for (const b of plan.binds) {
       lifecycle.throwIfInterrupted();
       replacing(`bind mount ${b.path}`);
-      await restoreBind(c, b);
+      written.push(await restoreBind(c, b, written));
       result.binds.push(b.path);
     }
     runState.writing = undefined;
