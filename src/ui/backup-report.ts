@@ -20,6 +20,7 @@ export function renderBackupPlan(plan: BackupPlan & { retention?: RetentionPrevi
         ? `, last cold window ${formatDuration(u.predictedColdWindowMs)}`
         : "";
     out.push("", `unit ${u.name} (${u.type}, ${u.mode})${cold}`);
+    if (u.refused) out.push(`  REFUSED (the run fails it): ${u.refused}`);
     if (u.hooks.preBackup) out.push(`  pre-backup hook: ${u.hooks.preBackup}`);
     out.push(
       `  stop: ${u.stopOrder.join(" → ") || "(nothing)"}   start: ${u.startOrder.join(" → ") || "(nothing)"}${u.maxColdSeconds !== undefined ? `   max cold: ${u.maxColdSeconds}s` : ""}`,

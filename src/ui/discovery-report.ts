@@ -40,6 +40,8 @@ function details(u: Unit): string[] {
   const lines = [`${u.name} (${u.type})${u.excluded ? ` — excluded: ${u.excluded}` : ""}`];
   for (const c of u.containers) {
     const notes = [c.running ? c.state : `${c.state}, stopped`, c.database, c.stop ? "" : "not stopped"];
+    // A cold backup refuses such a unit (backup/auto-remove.ts): `list` shows why ahead of a run.
+    if (c.autoRemove) notes.push("started with --rm: a backup never stops it");
     if (c.imageLabels?.length)
       notes.push(`from the image: ${c.imageLabels.map((l) => `${l}=${c.labels[l]}`).join(" ")}`);
     lines.push(`  container  ${c.name}  ${c.image}  [${notes.filter(Boolean).join(", ")}]`);

@@ -17,7 +17,8 @@ import { isWarmPending } from "./warm-pending.ts";
  *
  * Only when nothing about them can be stale:
  * - the unit is `cold` (a warm pass must come before its gated snapshots; other modes gate differently)
- *   and no warm pass of it may be left unchecked (`warm-pending.ts`);
+ *   and no warm pass of it may be left unchecked (`warm-pending.ts`), and it is not refused
+ *   (`auto-remove.ts`: it reads nothing);
  * - the connection is the saved one (nothing reconnects) and the previous run found the gate action on
  *   this identity's policy for this repository (`gate-policy` in the state dir): otherwise kopia could
  *   read the live data without waiting at the gate (`gated.ts` discards such a snapshot, slowly);
@@ -53,7 +54,7 @@ export function openAhead(
   paths: { stateDir: string; journalDir: string },
   unit: UnitPlan | undefined,
 ): Ahead | undefined {
-  if (unit?.mode !== "cold" || !gateConfirmed(paths.stateDir, d)) return undefined;
+  if (unit?.mode !== "cold" || unit.refused || !gateConfirmed(paths.stateDir, d)) return undefined;
   // Each would take an unchecked warm pass as its base before `unit.ts` deletes it.
   if (isWarmPending(paths.journalDir, unit.name)) return undefined;
   const sources = gatedSources(unit);

@@ -4,6 +4,7 @@ import { ensureGatePolicy } from "../kopia/gate.ts";
 import { identity } from "../kopia/policy.ts";
 import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { Ahead } from "./ahead.ts";
+import { refusedResult } from "./auto-remove.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
@@ -71,13 +72,15 @@ export async function executeBackup(
     d.log.info(
       `unit ${unitPlan.name}: ${unitPlan.sources.length} source(s), ${unitPlan.stopOrder.length} container(s) to stop`,
     );
-    const r = await backupUnit(d, unitPlan, unit, plan.runId, {
-      gate,
-      policies,
-      onStopping: readMaintenanceInfo,
-      ahead,
-      keepsEverything: early.keepsEverything,
-    });
+    const r = unitPlan.refused
+      ? refusedResult(unitPlan, now())
+      : await backupUnit(d, unitPlan, unit, plan.runId, {
+          gate,
+          policies,
+          onStopping: readMaintenanceInfo,
+          ahead,
+          keepsEverything: early.keepsEverything,
+        });
     // Not taken (the unit ended before its snapshots, e.g. its pre hook failed): closed at once.
     if (ahead?.unit === unitPlan.name) await ahead.drop();
     units.push(r);

@@ -20,8 +20,11 @@ export interface BackupPlan {
   estimatedBytes: number;
 }
 
-/** What happens to one container during its unit's backup. */
-export type ContainerAction = "stop" | "live" | "stays_stopped";
+/**
+ * What happens to one container during its unit's backup. "kept_running": it would be stopped, but its
+ * unit is `refused` (nothing of it is stopped or read).
+ */
+export type ContainerAction = "stop" | "live" | "stays_stopped" | "kept_running";
 
 export interface ContainerPlan {
   id: string;
@@ -33,6 +36,8 @@ export interface ContainerPlan {
   stopTimeout: number;
   stopTimeoutFrom: "label" | "unit" | "container" | "global";
   hasHealthcheck: boolean;
+  /** Started with `docker run --rm`: never stopped (docker would delete it). */
+  autoRemove?: true;
 }
 
 export interface SourcePlan {
@@ -70,6 +75,11 @@ export interface UnitPlan {
   /** The bound on this unit's cold window (`max_cold_seconds`, unit over global); absent: none. */
   maxColdSeconds?: number;
   type: UnitType;
+  /**
+   * Why the unit is not backed up at all: the run stops nothing of it, runs none of its hooks, takes
+   * none of its snapshots, and records it as failed with this reason (`auto-remove.ts`).
+   */
+  refused?: string;
   backupId: string;
   /** Every container of the unit, in start (dependency) order. */
   containers: ContainerPlan[];

@@ -1,6 +1,7 @@
 import type { Config } from "../../config/schema.ts";
 import type { Discovery, Unit } from "../discovery/model.ts";
 import { BACKUP_FORMAT } from "../snapshot/tags.ts";
+import { refuseAutoRemove } from "./auto-remove.ts";
 import { hasHealthcheck, startOrder, stopTimeout } from "./order.ts";
 import type { BackupPlan, ContainerPlan, PlanOptions, UnitPlan } from "./plan-model.ts";
 import { sourceKey, unitSources } from "./sources.ts";
@@ -37,7 +38,8 @@ export function planBackup(config: Config, discovery: Discovery, now: Date, opts
     scope,
     units,
     skippedUnits,
-    estimatedBytes: units.reduce((n, u) => n + u.estimatedBytes, 0),
+    // A refused unit reads nothing.
+    estimatedBytes: units.reduce((n, u) => n + (u.refused ? 0 : u.estimatedBytes), 0),
   };
 }
 
@@ -51,7 +53,7 @@ function planUnit(
 ): UnitPlan {
   const override = config.units[unit.name];
   const backupId = `${opts.runId}-${String(index).padStart(2, "0")}`;
-  const containers: ContainerPlan[] = startOrder(unit.containers).map((c) => {
+  const wanted: ContainerPlan[] = startOrder(unit.containers).map((c) => {
     const [action, reason]: [ContainerPlan["action"], string] = !c.running
       ? ["stays_stopped", `${c.state} before the backup: stays stopped`]
       : !c.stop
@@ -69,8 +71,10 @@ function planUnit(
       reason,
       ...stopTimeout(c, override?.stop_timeout, config),
       hasHealthcheck: hasHealthcheck(c),
+      ...(c.autoRemove ? { autoRemove: true as const } : {}),
     };
   });
+  const { containers, refused } = refuseAutoRemove(unit.name, wanted);
   const stopped = containers.filter((c) => c.action === "stop").map((c) => c.name);
   const planned = unitSources(unit, {
     config,
@@ -99,6 +103,7 @@ function planUnit(
     mode: unit.mode,
     ...(maxCold !== undefined ? { maxColdSeconds: maxCold } : {}),
     type: unit.type,
+    ...(refused ? { refused } : {}),
     backupId,
     containers,
     stopOrder: [...stopped].reverse(),

@@ -60,6 +60,11 @@ export interface ContainerInfo {
   database?: string;
   /** Container-specific stop timeout (`Config.StopTimeout`), seconds. */
   stopTimeout?: number;
+  /**
+   * Started with `docker run --rm` (`HostConfig.AutoRemove`): a `docker stop` deletes it and its
+   * anonymous volumes, so a backup never stops it.
+   */
+  autoRemove?: true;
   /** False when labelled `kopi-docka.stop=false`: backed up live, never stopped. */
   stop: boolean;
   /** From the `kopi-docka.mode` label, when it names a known mode. */

@@ -63,5 +63,6 @@ export function toContainerInfo(c: ContainerInspect, imageDigests: readonly stri
   const database = guessDatabase(c.Config.Image);
   if (database) info.database = database;
   if (typeof c.Config.StopTimeout === "number") info.stopTimeout = c.Config.StopTimeout;
+  if (c.HostConfig?.AutoRemove === true) info.autoRemove = true;
   return info;
 }

@@ -60,6 +60,8 @@ export const ContainerInspectSchema = z.looseObject({
       Tmpfs: stringMap.nullish(),
       PortBindings: z.record(z.string(), z.array(PortBindingSchema).nullish()).nullish(),
       NetworkMode: z.string().optional(),
+      /** `docker run --rm`: docker deletes the container, and its anonymous volumes, once it stops. */
+      AutoRemove: z.boolean().optional(),
       Privileged: z.boolean().optional(),
       CapAdd: stringList.nullish(),
       CapDrop: stringList.nullish(),
