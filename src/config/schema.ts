@@ -59,11 +59,17 @@ export const DEFAULT_HOST_INTERNAL_PATHS = [
   "/var/log",
 ];
 
+/**
+ * Longest `docker stop` timeout, seconds, wherever it comes from (config, label, the container's own):
+ * a stop is part of the cold window, and an hour is already far past any graceful shutdown.
+ */
+export const MAX_STOP_TIMEOUT_S = 3600;
+
 export const BackupSchema = z
   .strictObject({
     scope: z.enum(SCOPES).default("standard"),
     /** Seconds `docker stop` waits before it kills a container. */
-    stop_timeout: seconds(30, 3600),
+    stop_timeout: seconds(30, MAX_STOP_TIMEOUT_S),
     /** Seconds to wait for a restarted container to be running (and healthy, if it has a check). */
     start_timeout: seconds(60, 3600),
     /**
@@ -115,7 +121,8 @@ export const UnitOverrideSchema = z.strictObject({
   dump_container: z.string().min(1).optional(),
   /** The database file, inside the container, of the sqlite preset. */
   dump_path: z.string().min(1).optional(),
-  stop_timeout: z.number().int().min(1).max(3600).optional(),
+  /** Overrides the `kopi-docka.stop-timeout` label, the container's own and backup.stop_timeout. */
+  stop_timeout: z.number().int().min(1).max(MAX_STOP_TIMEOUT_S).optional(),
   /** Overrides backup.max_cold_seconds for this unit. */
   max_cold_seconds: z.number().int().min(1).max(604_800).optional(),
   /** Override the global hook for this unit; "" disables it here. Unset: the global hook. */

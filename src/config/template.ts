@@ -130,7 +130,8 @@ annual = 3
 # minimal: volumes and bind mounts; standard: + recipes (compose files, inspect) and networks;
 # full: + the Docker daemon's configuration.
 scope = "standard"
-# Seconds \`docker stop\` waits before it kills a container.
+# Seconds \`docker stop\` waits before it kills a container (1-3600), unless the container's
+# kopi-docka.stop-timeout label or its own --stop-timeout says otherwise.
 stop_timeout = 30
 # Seconds to wait for a restarted container to run again (and be healthy, if it has a health check).
 start_timeout = 60
@@ -234,7 +235,8 @@ passphrase_file = ""
 # dump_container = "db"      # which container (name or compose service); default: the one labelled
 #                            # kopi-docka.dump / kopi-docka.mode=dump, or the unit's only container
 # stop = true                # false: back up without stopping (only for data safe to read live)
-# stop_timeout = 120         # overrides backup.stop_timeout for this unit
+# stop_timeout = 120         # overrides backup.stop_timeout, kopi-docka.stop-timeout labels and the
+#                            # containers' own --stop-timeout for this unit (1-3600)
 # max_cold_seconds = 300     # overrides backup.max_cold_seconds for this unit
 # pre_backup = ""            # overrides backup.hooks.pre_backup for this unit
 # post_backup = ""

@@ -47,6 +47,7 @@ export function renderBackupPlan(plan: BackupPlan & { retention?: RetentionPrevi
         ),
       ),
     );
+    for (const c of u.containers) if (c.stopTimeoutWarning) out.push(`  warning: ${c.stopTimeoutWarning}`);
     if (u.mode === "fs-snapshot") out.push(...fsSnapshotLines(u));
     for (const s of u.skipped) out.push(`  skipped ${s.kind} ${s.id}: ${s.reason}`);
     if (u.hooks.postBackup) out.push(`  post-backup hook: ${u.hooks.postBackup}`);

@@ -35,6 +35,8 @@ export interface ContainerPlan {
   /** Seconds `docker stop -t` gets, and where the value came from. */
   stopTimeout: number;
   stopTimeoutFrom: "label" | "unit" | "container" | "global";
+  /** A stop-timeout label ignored, or the container's own StopTimeout capped: what and why. */
+  stopTimeoutWarning?: string;
   hasHealthcheck: boolean;
   /** Started with `docker run --rm`: never stopped (docker would delete it). */
   autoRemove?: true;

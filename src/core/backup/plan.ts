@@ -54,6 +54,7 @@ function planUnit(
   const override = config.units[unit.name];
   const backupId = `${opts.runId}-${String(index).padStart(2, "0")}`;
   const wanted: ContainerPlan[] = startOrder(unit.containers).map((c) => {
+    const timeout = stopTimeout(c, override?.stop_timeout, config);
     const [action, reason]: [ContainerPlan["action"], string] = !c.running
       ? ["stays_stopped", `${c.state} before the backup: stays stopped`]
       : !c.stop
@@ -63,13 +64,15 @@ function planUnit(
           : override?.stop === false
             ? ["live", `units.${unit.name}.stop = false: backed up while running`]
             : ["stop", "running: stopped for a consistent copy, started again afterwards"];
+    // Only a container the run stops waits for its timeout: a warning about it matters there alone.
+    if (action !== "stop") delete timeout.stopTimeoutWarning;
     return {
       id: c.id,
       name: c.name,
       ...(c.compose ? { service: c.compose.service } : {}),
       action,
       reason,
-      ...stopTimeout(c, override?.stop_timeout, config),
+      ...timeout,
       hasHealthcheck: hasHealthcheck(c),
       ...(c.autoRemove ? { autoRemove: true as const } : {}),
     };

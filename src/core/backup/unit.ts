@@ -56,11 +56,14 @@ export async function backupUnit(
   const sources: SourceResult[] = [];
   const gaps = plan.skipped.filter((s) => s.notProtected).map((s) => `${s.kind} ${s.id}: ${s.reason}`);
   for (const g of gaps) d.log.warn(`${plan.name}: ${g}`);
-  const shared = sharedWarnings(plan);
-  for (const w of shared) d.log.warn(`${plan.name}: ${w}`);
+  const planned = [
+    ...plan.containers.flatMap((c) => (c.stopTimeoutWarning ? [c.stopTimeoutWarning] : [])),
+    ...sharedWarnings(plan),
+  ];
+  for (const w of planned) d.log.warn(`${plan.name}: ${w}`);
   const result = (extra: Partial<UnitResult> = {}): UnitResult => {
     const warnings = [
-      ...shared,
+      ...planned,
       ...(extra.warnings ?? []),
       ...sources.flatMap((s) => (s.warning ? [s.warning] : [])),
     ];

@@ -81,6 +81,11 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
       ignore(c, `${KD.dump}=${c.dump}`, `[units.${unit.name}] dump = "${c.dump}"`);
       delete c.dump;
     }
+    // How long a stop may hold the unit down is the admin's to say, not an image's.
+    if (c.stopTimeoutLabel !== undefined && fromImage(KD.stopTimeout)) {
+      ignore(c, `${KD.stopTimeout}=${c.stopTimeoutLabel}`, `[units.${unit.name}] stop_timeout`);
+      delete c.stopTimeoutLabel;
+    }
     if (!c.stop && fromImage(KD.stop)) {
       c.stop = true;
       ignore(c, `${KD.stop}=${c.labels[KD.stop]}`, `[units.${unit.name}] stop = false`);
@@ -94,8 +99,8 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
 /**
  * An image's labels are chosen by whoever built it, not by this host's admin: a `kopi-docka.*` label
  * the container only inherits, from an image not listed in `backup.trust_image_labels`, may not leave
- * data out (exclude, exclude-volumes, a dump preset) or back it up live (stop=false) until the config
- * confirms it.
+ * data out (exclude, exclude-volumes, a dump preset), back it up live (stop=false) or set how long
+ * its stop may take (stop-timeout) until the config confirms it.
  */
 function untrustedImageLabel(c: ContainerInfo, config: Config): (label: string) => boolean {
   const trusted = config.backup.trust_image_labels.includes(imageRepository(c.image));

@@ -22,6 +22,8 @@ export const KD = {
   /** A dump preset's name (`core/dump/presets.ts`); never a command. */
   dump: "kopi-docka.dump",
   unit: "kopi-docka.unit",
+  /** Seconds `docker stop` waits for this container (checked where the plan reads it). */
+  stopTimeout: "kopi-docka.stop-timeout",
 } as const;
 
 /** The `kopi-docka.*` labels of a container that carry its image's value (so the image set them). */

@@ -61,6 +61,11 @@ export interface ContainerInfo {
   /** Container-specific stop timeout (`Config.StopTimeout`), seconds. */
   stopTimeout?: number;
   /**
+   * The `kopi-docka.stop-timeout` label as set (checked where the plan reads it); dropped when only an
+   * untrusted image sets it.
+   */
+  stopTimeoutLabel?: string;
+  /**
    * Started with `docker run --rm` (`HostConfig.AutoRemove`): a `docker stop` deletes it and its
    * anonymous volumes, so a backup never stops it.
    */

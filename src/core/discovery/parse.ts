@@ -56,6 +56,8 @@ export function toContainerInfo(c: ContainerInspect, imageDigests: readonly stri
   if (mode === "live") info.stop = false;
   const dump = labels[KD.dump]?.trim();
   if (dump) info.dump = dump;
+  const stopTimeout = labels[KD.stopTimeout];
+  if (stopTimeout !== undefined) info.stopTimeoutLabel = stopTimeout;
   if (c.State.Paused) info.paused = true;
   if (isHealth(health)) info.health = health;
   const compose = composeFromLabels(labels);

@@ -57,6 +57,12 @@ export interface Runner {
 
 /** Grace between SIGTERM and SIGKILL: kopia needs a moment to save an incomplete snapshot. */
 export const DEFAULT_KILL_GRACE_MS = 10_000;
+/**
+ * Longest delay `setTimeout` takes (2^31-1 ms, ~24.8 days). A longer one does not wait longer: it
+ * fires at once (Node and Bun alike), which would kill a child the moment it started.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const timerMs = (ms: number) => Math.min(Math.max(0, ms), MAX_TIMER_MS);
 /** Kept stderr per child; enough for any error message, bounded for chatty children. */
 const STDERR_KEEP_CHARS = 256 * 1024;
 
@@ -254,7 +260,7 @@ function armStopper(child: Bun.Subprocess, options: RunOptions) {
   };
   const stop = (graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS) => {
     kill("SIGTERM");
-    timers.push(setTimeout(() => kill("SIGKILL"), graceMs));
+    timers.push(setTimeout(() => kill("SIGKILL"), timerMs(graceMs)));
   };
   // An abort whose reason is an `AbortGrace` sets its own grace (a bound that must hold even when
   // the child hangs on I/O and ignores SIGTERM).
@@ -268,7 +274,7 @@ function armStopper(child: Bun.Subprocess, options: RunOptions) {
       setTimeout(() => {
         timedOut = true;
         stop();
-      }, options.timeoutMs),
+      }, timerMs(options.timeoutMs)),
     );
   }
   if (options.signal?.aborted) onAbort();

@@ -85,9 +85,9 @@ describe("planBackup", () => {
     expect(u?.containers.find((c) => c.name === "shop_app_1")?.action).toBe("stays_stopped");
   });
 
-  test("stop timeout: label, then unit override, then the container's own, then global", () => {
+  test("stop timeout: unit override, then label, then the container's own, then global", () => {
     const unit = stackUnit();
-    (unit.containers[0] as ContainerInfo).labels = { "kopi-docka.stop-timeout": "7" };
+    (unit.containers[0] as ContainerInfo).stopTimeoutLabel = "7";
     (unit.containers[1] as ContainerInfo).stopTimeout = 99;
     const byName = (c: ReturnType<typeof config>) =>
       Object.fromEntries(
@@ -101,7 +101,8 @@ describe("planBackup", () => {
       shop_app_1: [99, "container"],
       shop_db_1: [12, "global"],
     });
-    expect(byName(config({ units: { shop: { stop_timeout: 5 } } }))).toMatchObject({
+    expect(byName(config({ units: { shop: { stop_timeout: 5 } } }))).toEqual({
+      shop_web_1: [5, "unit"],
       shop_app_1: [5, "unit"],
       shop_db_1: [5, "unit"],
     });
