@@ -114,6 +114,7 @@ export function buildDiscovery(facts: DockerFacts, config: Config, options: Disc
     };
     if (workingDir) unit.workingDir = workingDir;
     if (draft.excluded) unit.excluded = draft.excluded;
+    if (draft.skippedContainers.length > 0) unit.skippedContainers = draft.skippedContainers;
     return checkNames(unit);
   });
   markShared(units);

@@ -1,6 +1,6 @@
 import type { Config } from "../../config/schema.ts";
 import { KD, labelFalse, labelTrue, splitList, unitNameOf } from "./labels.ts";
-import type { BackupMode, ContainerInfo, SkippedItem, UnitType } from "./model.ts";
+import type { BackupMode, ContainerInfo, SkippedContainer, SkippedItem, UnitType } from "./model.ts";
 
 /** A unit before its volumes, bind mounts, networks and compose files are filled in. */
 export interface UnitDraft {
@@ -9,6 +9,8 @@ export interface UnitDraft {
   containers: ContainerInfo[];
   excluded?: string;
   skipped: SkippedItem[];
+  /** The containers behind the `container` items of `skipped`, with their mounts. */
+  skippedContainers: SkippedContainer[];
   /** Volume names (full, or compose short names) not to back up → the reason. */
   excludeVolumes: Map<string, string>;
   mode: BackupMode;
@@ -48,13 +50,13 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
       units.set(key.name, unit);
     }
     if (c.compose?.oneoff) {
-      unit.skipped.push({ kind: "container", id: c.name, reason: "one-off `compose run` container" });
+      leave(unit, c, "one-off `compose run` container");
       continue;
     }
     const fromImage = untrustedImageLabel(c, config);
     if (labelTrue(c.labels[KD.exclude])) {
       if (!fromImage(KD.exclude)) {
-        unit.skipped.push({ kind: "container", id: c.name, reason: `label ${KD.exclude}=true` });
+        leave(unit, c, `label ${KD.exclude}=true`);
         continue;
       }
       ignore(c, `${KD.exclude}=true`, `[units.${unit.name}] exclude = true`);
@@ -97,6 +99,15 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
 }
 
 /**
+ * Leaves a container out of its unit's backup. Its mounts are kept: it is not stopped either, so a
+ * source it writes is read live (`markShared`).
+ */
+function leave(unit: UnitDraft, c: ContainerInfo, reason: string): void {
+  unit.skipped.push({ kind: "container", id: c.name, reason });
+  unit.skippedContainers.push({ name: c.name, running: c.running, mounts: c.mounts, reason });
+}
+
+/**
  * An image's labels are chosen by whoever built it, not by this host's admin: a `kopi-docka.*` label
  * the container only inherits, from an image not listed in `backup.trust_image_labels`, may not leave
  * data out (exclude, exclude-volumes, a dump preset), back it up live (stop=false) or set how long
@@ -135,7 +146,15 @@ function labelledMode(containers: readonly ContainerInfo[]): BackupMode {
 }
 
 function draft(name: string, type: UnitType): UnitDraft {
-  return { name, type, containers: [], skipped: [], excludeVolumes: new Map(), mode: "cold" };
+  return {
+    name,
+    type,
+    containers: [],
+    skipped: [],
+    skippedContainers: [],
+    excludeVolumes: new Map(),
+    mode: "cold",
+  };
 }
 
 function applyConfig(unit: UnitDraft, config: Config): void {

@@ -103,7 +103,10 @@ export interface VolumeInfo {
   notProtected?: string;
   /** Names of the unit's containers that mount it. */
   usedBy: string[];
-  /** Running containers of other units that mount it writable: read live by a cold backup. */
+  /**
+   * Running containers the unit's backup does not stop that mount it writable (another unit's, or
+   * one left out of a unit): read live by a cold backup.
+   */
   writtenByOthers?: string[];
   sizeBytes?: number;
   /** True when the size walk hit its bound: `sizeBytes` is a lower bound. */
@@ -119,7 +122,7 @@ export interface BindMountInfo {
   readOnly: boolean;
   /** What is at the host path now. */
   kind: "directory" | "file" | "missing" | "other";
-  /** Running containers of other units that mount it (or a path over or under it) writable. */
+  /** As `VolumeInfo.writtenByOthers`, for a mount of it or of a path over or under it. */
   writtenByOthers?: string[];
   sizeBytes?: number;
   /** True when the size walk hit its bound: `sizeBytes` is a lower bound. */
@@ -152,6 +155,19 @@ export interface SkippedItem {
   notProtected?: true;
 }
 
+/**
+ * A container discovery found in a unit and leaves out of its backup (excluded by label, a one-off
+ * `compose run`). The unit's backup does not stop it either: what it mounts writable it may keep
+ * writing.
+ */
+export interface SkippedContainer {
+  name: string;
+  running: boolean;
+  mounts: MountInfo[];
+  /** Why it is left out (its `skipped` item says the same, and what to do). */
+  reason: string;
+}
+
 export interface Unit {
   name: string;
   type: UnitType;
@@ -169,6 +185,8 @@ export interface Unit {
   /** Set when the whole unit is excluded (label or config); nothing of it is backed up. */
   excluded?: string;
   skipped: SkippedItem[];
+  /** The containers behind the `container` items of `skipped`, with their mounts; absent when none. */
+  skippedContainers?: SkippedContainer[];
   /** `[units.X] mode` over the containers' `kopi-docka.mode` labels; "cold" when neither says. */
   mode: BackupMode;
 }

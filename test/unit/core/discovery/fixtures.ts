@@ -7,6 +7,7 @@ import {
   type ContainerInspect,
   ContainerInspectSchema,
   ImageInspectSchema,
+  type Mount,
   NetworkInspectSchema,
   VolumeInspectSchema,
 } from "../../../../src/core/docker/schemas.ts";
@@ -52,3 +53,34 @@ export function fakeFs(files: Record<string, string>): NonNullable<DiscoverOptio
     kindOf: (p) => (p in files ? "file" : dirs.has(p) ? "directory" : "missing"),
   };
 }
+
+/**
+ * The scenario's host with one more container: a copy of `like`'s inspect, renamed, with these labels
+ * set (undefined removes one), these mounts instead of its own, and running or stopped as `running` says.
+ */
+export function withContainer(
+  host: DockerFacts,
+  like: string,
+  o: { name: string; labels?: Record<string, string | undefined>; mounts?: Mount[]; running?: boolean },
+): DockerFacts {
+  const base = host.containers.find((c) => c.Name === `/${like}`);
+  if (!base) throw new Error(`no container ${like}`);
+  const c = structuredClone(base);
+  c.Id = `id-${o.name}`;
+  c.Name = `/${o.name}`;
+  const labels = Object.entries({ ...c.Config.Labels, ...o.labels });
+  c.Config.Labels = Object.fromEntries(labels.flatMap(([k, v]) => (v === undefined ? [] : [[k, v]])));
+  if (o.mounts) c.Mounts = o.mounts;
+  if (o.running !== undefined)
+    c.State = { ...c.State, Running: o.running, Status: o.running ? "running" : "exited" };
+  return { ...host, containers: [...host.containers, c] };
+}
+
+/** A volume mount as docker inspect prints it. */
+export const volumeMount = (name: string, rw = true): Mount => ({
+  Type: "volume",
+  Name: name,
+  Source: `/var/lib/docker/volumes/${name}/_data`,
+  Destination: "/data",
+  RW: rw,
+});

@@ -43,3 +43,14 @@ test("data a running container of another unit writes is marked; read-only, stop
   expect(app.bindMounts[0]?.writtenByOthers).toEqual(["worker-1 (unit worker)"]);
   expect(units[1]?.volumes[0]?.writtenByOthers).toEqual(["app-1 (unit app)"]);
 });
+
+test("a running container left out of a unit marks what it writes, its own unit's data too", () => {
+  const app = unit("app", [container("app-1", true, [vol("data")])], ["data"], ["/srv/app"]);
+  app.skippedContainers = [
+    { ...container("app-run-1", true, [vol("data"), bind("/srv/app/tmp")]), reason: "one-off" },
+    { ...container("app-old", false, [vol("data")]), reason: "label kopi-docka.exclude=true" },
+  ];
+  markShared([app]);
+  expect(app.volumes[0]?.writtenByOthers).toEqual(["app-run-1 (left out of unit app: one-off)"]);
+  expect(app.bindMounts[0]?.writtenByOthers).toEqual(["app-run-1 (left out of unit app: one-off)"]);
+});
