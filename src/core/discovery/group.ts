@@ -1,5 +1,6 @@
 import type { Config } from "../../config/schema.ts";
-import { KD, labelFalse, labelTrue, splitList, unitNameOf } from "./labels.ts";
+import { distrustImageLabels, ignoreImageLabel as ignore, untrustedImageLabel } from "./image-trust.ts";
+import { KD, labelTrue } from "./labels.ts";
 import type { BackupMode, ContainerInfo, SkippedContainer, SkippedItem, UnitType } from "./model.ts";
 
 /** A unit before its volumes, bind mounts, networks and compose files are filled in. */
@@ -18,12 +19,38 @@ export interface UnitDraft {
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
-/** Which unit a container belongs to; undefined for a stopped standalone container (not a unit). */
-function unitOf(c: ContainerInfo): { name: string; type: UnitType } | undefined {
+/** A container's unit; `clash` says why a standalone container under a compose project's name is left out. */
+interface Membership {
+  name: string;
+  type: UnitType;
+  clash?: string;
+}
+
+/**
+ * Which unit a container belongs to; undefined for a stopped standalone container (not a unit). A
+ * compose project keeps its name whichever container sorts first: a standalone container that claims
+ * it (by `kopi-docka.unit` or by its own name) is left out, since a unit is either a project, which a
+ * restore starts with compose, or standalone containers, each rebuilt with `docker run`; not both.
+ */
+function unitOf(c: ContainerInfo, config: Config, projects: ReadonlySet<string>): Membership | undefined {
   if (c.compose) return { name: c.compose.project, type: "compose" };
   if (!c.running && c.state !== "restarting") return undefined;
-  return { name: unitNameOf(c.labels, c.name), type: "standalone" };
+  const label = c.labels[KD.unit]?.trim();
+  // From an untrusted image it could put its containers in a unit whose backup then stops them, or
+  // take a compose project's name.
+  const fromImage = Boolean(label) && untrustedImageLabel(c, config)(KD.unit);
+  if (fromImage) ignore(c, `${KD.unit}=${label}`);
+  const labelled = fromImage ? undefined : label || undefined;
+  const name = labelled ?? c.name;
+  if (!projects.has(name)) return { name, type: "standalone" };
+  const how = labelled ? `labelled ${KD.unit}=${name}` : `named ${name}`;
+  return { name, type: "compose", clash: `standalone container ${how}, a compose project's name` };
 }
+
+/** What to do about a clash: a unit never mixes a compose project with standalone containers. */
+const CLASH_FIX =
+  "NOT backed up (a unit is one compose project or standalone containers, never both): " +
+  `add it to the project's compose file, or recreate it with label ${KD.unit}=<a name of its own>`;
 
 /**
  * Pure: containers → units. One unit per compose project, one per running standalone container
@@ -31,23 +58,19 @@ function unitOf(c: ContainerInfo): { name: string; type: UnitType } | undefined 
  * `[units.<name>]`; every exclusion carries its reason.
  */
 export function groupUnits(containers: readonly ContainerInfo[], config: Config): UnitDraft[] {
+  const projects = new Set(containers.flatMap((c) => (c.compose ? [c.compose.project] : [])));
   const units = new Map<string, UnitDraft>();
   for (const c of [...containers].sort(byName)) {
-    const key = unitOf(c);
+    const key = unitOf(c, config, projects);
     if (!key) continue;
     let unit = units.get(key.name);
-    if (unit && unit.type !== key.type) {
-      // A standalone unit named like a compose project would mix two histories: keep them apart.
-      const clash = `${key.type}:${key.name}`;
-      unit = units.get(clash);
-      if (!unit) {
-        unit = draft(key.name, key.type);
-        unit.excluded = `the name ${key.name} is also a compose project's; set label ${KD.unit}=<other name>`;
-        units.set(clash, unit);
-      }
-    } else if (!unit) {
+    if (!unit) {
       unit = draft(key.name, key.type);
       units.set(key.name, unit);
+    }
+    if (key.clash) {
+      leave(unit, c, key.clash, CLASH_FIX);
+      continue;
     }
     if (c.compose?.oneoff) {
       leave(unit, c, "one-off `compose run` container");
@@ -61,36 +84,8 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
       }
       ignore(c, `${KD.exclude}=true`, `[units.${unit.name}] exclude = true`);
     }
-    if (fromImage(KD.excludeVolumes)) {
-      ignore(
-        c,
-        `${KD.excludeVolumes}=${c.labels[KD.excludeVolumes]}`,
-        `[units.${unit.name}] exclude_volumes`,
-      );
-    } else {
-      for (const v of splitList(c.labels[KD.excludeVolumes])) {
-        unit.excludeVolumes.set(v, `label ${KD.excludeVolumes} on ${c.name}`);
-      }
-    }
-    const confirmed = config.units[unit.name]?.mode;
-    if (c.mode && c.mode !== confirmed && fromImage(KD.mode)) {
-      ignore(c, `${KD.mode}=${c.mode}`, `[units.${unit.name}] mode = "${c.mode}"`);
-      if (c.mode === "live") c.stop = fromImage(KD.stop) || !labelFalse(c.labels[KD.stop]);
-      delete c.mode;
-    }
-    // A dump preset leaves the database's data volume to its dump (not snapshotted).
-    if (c.dump !== undefined && fromImage(KD.dump)) {
-      ignore(c, `${KD.dump}=${c.dump}`, `[units.${unit.name}] dump = "${c.dump}"`);
-      delete c.dump;
-    }
-    // How long a stop may hold the unit down is the admin's to say, not an image's.
-    if (c.stopTimeoutLabel !== undefined && fromImage(KD.stopTimeout)) {
-      ignore(c, `${KD.stopTimeout}=${c.stopTimeoutLabel}`, `[units.${unit.name}] stop_timeout`);
-      delete c.stopTimeoutLabel;
-    }
-    if (!c.stop && fromImage(KD.stop)) {
-      c.stop = true;
-      ignore(c, `${KD.stop}=${c.labels[KD.stop]}`, `[units.${unit.name}] stop = false`);
+    for (const v of distrustImageLabels(c, unit.name, config)) {
+      unit.excludeVolumes.set(v, `label ${KD.excludeVolumes} on ${c.name}`);
     }
     unit.containers.push(c);
   }
@@ -100,49 +95,16 @@ export function groupUnits(containers: readonly ContainerInfo[], config: Config)
 
 /**
  * Leaves a container out of its unit's backup. Its mounts are kept: it is not stopped either, so a
- * source it writes is read live (`markShared`).
+ * source it writes is read live (`markShared`). `notProtected`: the admin did not choose this, so
+ * `list` and every backup say so.
  */
-function leave(unit: UnitDraft, c: ContainerInfo, reason: string): void {
-  unit.skipped.push({ kind: "container", id: c.name, reason });
+function leave(unit: UnitDraft, c: ContainerInfo, reason: string, notProtected?: string): void {
+  unit.skipped.push(
+    notProtected
+      ? { kind: "container", id: c.name, reason: `${reason}: ${notProtected}`, notProtected: true }
+      : { kind: "container", id: c.name, reason },
+  );
   unit.skippedContainers.push({ name: c.name, running: c.running, mounts: c.mounts, reason });
-}
-
-/**
- * An image's labels are chosen by whoever built it, not by this host's admin: a `kopi-docka.*` label
- * the container only inherits, from an image not listed in `backup.trust_image_labels`, may not leave
- * data out (exclude, exclude-volumes, a dump preset), back it up live (stop=false) or set how long
- * its stop may take (stop-timeout) until the config confirms it.
- */
-function untrustedImageLabel(c: ContainerInfo, config: Config): (label: string) => boolean {
-  const trusted = config.backup.trust_image_labels.includes(imageRepository(c.image));
-  return (label) => !trusted && (c.imageLabels ?? []).includes(label);
-}
-
-/** "reg:5000/acme/app:1.2@sha256:…" → "reg:5000/acme/app". */
-export function imageRepository(image: string): string {
-  const noDigest = image.split("@")[0] ?? "";
-  const slash = noDigest.lastIndexOf("/");
-  const colon = noDigest.lastIndexOf(":");
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
-}
-
-function ignore(c: ContainerInfo, label: string, confirm: string): void {
-  const note =
-    `image label ${label} ignored (the image sets it): confirm with ${confirm}, ` +
-    `or trust the image's labels with backup.trust_image_labels = ["${imageRepository(c.image)}"]`;
-  c.ignoredLabels = [...(c.ignoredLabels ?? []), note];
-}
-
-/**
- * A `dump`, `fs-snapshot` or `warm-then-cold` label on any container makes the unit so (in that order:
- * the shorter window first); "live" when nothing of it is stopped.
- */
-function labelledMode(containers: readonly ContainerInfo[]): BackupMode {
-  if (containers.some((c) => c.mode === "dump")) return "dump";
-  if (containers.some((c) => c.mode === "fs-snapshot")) return "fs-snapshot";
-  if (containers.some((c) => c.mode === "warm-then-cold")) return "warm-then-cold";
-  if (containers.length > 0 && containers.every((c) => !c.stop)) return "live";
-  return "cold";
 }
 
 function draft(name: string, type: UnitType): UnitDraft {
@@ -155,6 +117,18 @@ function draft(name: string, type: UnitType): UnitDraft {
     excludeVolumes: new Map(),
     mode: "cold",
   };
+}
+
+/**
+ * A `dump`, `fs-snapshot` or `warm-then-cold` label on any container makes the unit so (in that order:
+ * the shorter window first); "live" when nothing of it is stopped.
+ */
+function labelledMode(containers: readonly ContainerInfo[]): BackupMode {
+  if (containers.some((c) => c.mode === "dump")) return "dump";
+  if (containers.some((c) => c.mode === "fs-snapshot")) return "fs-snapshot";
+  if (containers.some((c) => c.mode === "warm-then-cold")) return "warm-then-cold";
+  if (containers.length > 0 && containers.every((c) => !c.stop)) return "live";
+  return "cold";
 }
 
 function applyConfig(unit: UnitDraft, config: Config): void {

@@ -157,8 +157,8 @@ export interface SkippedItem {
 
 /**
  * A container discovery found in a unit and leaves out of its backup (excluded by label, a one-off
- * `compose run`). The unit's backup does not stop it either: what it mounts writable it may keep
- * writing.
+ * `compose run`, a standalone container under a compose project's name). The unit's backup does not
+ * stop it either: what it mounts writable it may keep writing.
  */
 export interface SkippedContainer {
   name: string;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { groupUnits, imageRepository } from "../../../../src/core/discovery/group.ts";
+import { groupUnits } from "../../../../src/core/discovery/group.ts";
+import { imageRepository } from "../../../../src/core/discovery/image-trust.ts";
 import { inheritedKdLabels } from "../../../../src/core/discovery/labels.ts";
 import { config, container } from "../backup/fixtures.ts";
 

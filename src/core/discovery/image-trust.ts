@@ -1,0 +1,69 @@
+import type { Config } from "../../config/schema.ts";
+import { KD, labelFalse, splitList } from "./labels.ts";
+import type { ContainerInfo } from "./model.ts";
+
+/**
+ * An image's labels are chosen by whoever built it, not by this host's admin: a `kopi-docka.*` label
+ * the container only inherits, from an image not listed in `backup.trust_image_labels`, may not leave
+ * data out (exclude, exclude-volumes, a dump preset), back it up live (stop=false) or set how long its
+ * stop may take (stop-timeout) until the config confirms it, nor move the container into another unit
+ * (unit) unless the image is trusted.
+ */
+export function untrustedImageLabel(c: ContainerInfo, config: Config): (label: string) => boolean {
+  const trusted = config.backup.trust_image_labels.includes(imageRepository(c.image));
+  return (label) => !trusted && (c.imageLabels ?? []).includes(label);
+}
+
+/** "reg:5000/acme/app:1.2@sha256:…" → "reg:5000/acme/app". */
+export function imageRepository(image: string): string {
+  const noDigest = image.split("@")[0] ?? "";
+  const slash = noDigest.lastIndexOf("/");
+  const colon = noDigest.lastIndexOf(":");
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/**
+ * Notes on the container (`list` shows it) that an image label was ignored, and how to make it count:
+ * `confirm` is the config that does, when there is one.
+ */
+export function ignoreImageLabel(c: ContainerInfo, label: string, confirm?: string): void {
+  const trust = `trust the image's labels with backup.trust_image_labels = ["${imageRepository(c.image)}"]`;
+  const note = `image label ${label} ignored (the image sets it): ${confirm ? `confirm with ${confirm}, or ${trust}` : trust}`;
+  c.ignoredLabels = [...(c.ignoredLabels ?? []), note];
+}
+
+/**
+ * Undoes what an untrusted image's labels would change about how a member container of unit `unit`
+ * is read (its mode, its dump preset, not stopping it), unless `[units.<unit>]` confirms the mode.
+ * Returns the volumes its `kopi-docka.exclude-volumes` label leaves out: none when the image set it.
+ */
+export function distrustImageLabels(c: ContainerInfo, unit: string, config: Config): string[] {
+  const fromImage = untrustedImageLabel(c, config);
+  let excludeVolumes = splitList(c.labels[KD.excludeVolumes]);
+  if (fromImage(KD.excludeVolumes)) {
+    const label = `${KD.excludeVolumes}=${c.labels[KD.excludeVolumes]}`;
+    ignoreImageLabel(c, label, `[units.${unit}] exclude_volumes`);
+    excludeVolumes = [];
+  }
+  const confirmed = config.units[unit]?.mode;
+  if (c.mode && c.mode !== confirmed && fromImage(KD.mode)) {
+    ignoreImageLabel(c, `${KD.mode}=${c.mode}`, `[units.${unit}] mode = "${c.mode}"`);
+    if (c.mode === "live") c.stop = fromImage(KD.stop) || !labelFalse(c.labels[KD.stop]);
+    delete c.mode;
+  }
+  // A dump preset leaves the database's data volume to its dump (not snapshotted).
+  if (c.dump !== undefined && fromImage(KD.dump)) {
+    ignoreImageLabel(c, `${KD.dump}=${c.dump}`, `[units.${unit}] dump = "${c.dump}"`);
+    delete c.dump;
+  }
+  // How long a stop may hold the unit down is the admin's to say, not an image's.
+  if (c.stopTimeoutLabel !== undefined && fromImage(KD.stopTimeout)) {
+    ignoreImageLabel(c, `${KD.stopTimeout}=${c.stopTimeoutLabel}`, `[units.${unit}] stop_timeout`);
+    delete c.stopTimeoutLabel;
+  }
+  if (!c.stop && fromImage(KD.stop)) {
+    c.stop = true;
+    ignoreImageLabel(c, `${KD.stop}=${c.labels[KD.stop]}`, `[units.${unit}] stop = false`);
+  }
+  return excludeVolumes;
+}
