@@ -189,6 +189,19 @@ export async function executeRestore(
     // A database comes back first and is fed its dump; the containers that use it start only then,
     // so none reconnects to the old data in between (a failed feed leaves them stopped, and says so).
     await startAgain((s) => fed.has(s.name));
+    // A standalone database stopped before the restore exists, so `--start` does not recreate it; the
+    // plan counted on `--start` to bring it up for its feed (and took its undo dump so): started here,
+    // alone, before its clients.
+    if (plan.start?.kind === "run")
+      for (const step of plan.dumps ?? [])
+        if (
+          !step.service &&
+          (await d.docker.exists(step.container)) &&
+          !(await d.docker.isRunning(step.container))
+        ) {
+          await d.docker.start(step.container);
+          log.info(`started ${step.container} for its dump`);
+        }
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
       const into = await restoreDump(d, step, signal, d.config.backup.start_timeout, async () => {
