@@ -187,6 +187,13 @@ export function planRestore(
     warnings.push(
       `the dump replaces the database in ${dumpTarget(d)}; no undo point is taken of it (it is not running now, or no dump command is known)`,
     );
+  // A stop deletes a `--rm` container: the restore could never start it again.
+  for (const s of stop) {
+    if (state.containers.find((c) => c.id === s.id)?.autoRemove)
+      refusals.push(
+        `${s.name} uses what is restored and was started with --rm: stopping it would delete it and its anonymous volumes, so the restore cannot stop it and start it again; stop it yourself (docker stop ${s.name}), restore, then run it again, or restore a copy (--as NAME)`,
+      );
+  }
   const unsafe = pathRefusals(binds, files, recipe, state, request);
   refusals.push(...started.refused, ...unsafe.refusals);
   return {

@@ -165,6 +165,7 @@ export async function listContainers(docker: Docker): Promise<ContainerState[]> 
       volumes: mounts.filter((m) => m.Type === "volume").map((m) => m.Name ?? ""),
       binds: mounts.filter((m) => m.Type === "bind").map((m) => m.Source ?? ""),
       labels: c.Config.Labels ?? {},
+      ...(c.HostConfig?.AutoRemove === true ? { autoRemove: true as const } : {}),
     };
   });
 }

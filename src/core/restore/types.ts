@@ -40,6 +40,8 @@ export interface ContainerState {
   binds: string[];
   /** Its labels (compose project and service find a copy's containers); absent in older callers. */
   labels?: Record<string, string>;
+  /** Started with `docker run --rm`: a `docker stop` deletes it (and its anonymous volumes). */
+  autoRemove?: true;
 }
 
 /** What planning needs to know: this host now, the chosen point's recipe, and the settings. */

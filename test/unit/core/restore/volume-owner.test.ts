@@ -51,3 +51,24 @@ describe("planRestore in place: a volume another unit owns on this host is never
     }
   });
 });
+
+describe("planRestore: a --rm container that uses what is restored", () => {
+  test("is never stopped by the restore: refused, saying how", () => {
+    const rm = { ...container("blog"), autoRemove: true as const };
+    const plan = planRestore(
+      inPlace,
+      points,
+      emptyState({ recipe: blog, volumes: pgdata(), containers: [rm] }),
+    );
+    expect(plan.refusals).toEqual([
+      "blog uses what is restored and was started with --rm: stopping it would delete it and its anonymous volumes, so the restore cannot stop it and start it again; stop it yourself (docker stop blog), restore, then run it again, or restore a copy (--as NAME)",
+    ]);
+    // Not running: nothing to stop, nothing refused.
+    const idle = planRestore(
+      inPlace,
+      points,
+      emptyState({ recipe: blog, volumes: pgdata(), containers: [{ ...rm, running: false }] }),
+    );
+    expect(idle.refusals).toEqual([]);
+  });
+});
