@@ -58,9 +58,13 @@ export async function stopUnit(
     } catch (e) {
       return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
-    let stopFailed = false;
+    // Whether the stop failed in a way that may leave it under way in the daemon. The restart awaits
+    // it, not a flag set in the catch below: on a signal the restart runs as soon as the killed CLI has
+    // exited, before that catch has run, and a `docker start` of a container still stopping is a no-op
+    // that would clear its journal entry, the stop then completing after it.
+    let stopping: Promise<boolean> = Promise.resolve(false);
     const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
-      if (stopFailed) await untilStopped(d, plan.id, name, startedAt, sleepFor(d));
+      if (await stopping) await untilStopped(d, plan.id, name, startedAt, sleepFor(d));
       await d.docker.start(plan.id);
       d.journal.clear(runId, plan.id);
     });
@@ -68,11 +72,15 @@ export async function stopUnit(
     d.log.info(`${unit.name}: stopping ${name} (timeout ${plan.stopTimeout}s)`);
     firstStopAt ??= performance.now();
     const issued = performance.now();
+    const stop = d.docker.stop(plan.id, plan.stopTimeout);
+    // The daemon refused at once (AppArmor's "permission denied"): no stop is under way to wait for.
+    stopping = stop.then(
+      () => false,
+      (e) => !refusedAtOnce(e, performance.now() - issued),
+    );
     try {
-      await d.docker.stop(plan.id, plan.stopTimeout);
+      await stop;
     } catch (e) {
-      // The daemon refused at once (AppArmor's "permission denied"): no stop is under way to wait for.
-      stopFailed = !refusedAtOnce(e, performance.now() - issued);
       return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
   }

@@ -172,3 +172,35 @@ const web = (docker: FakeDocker) => {
   if (!c) throw new Error("no web");
   return c;
 };
+
+test("a signal while a docker stop is in flight that then fails: the restart waits for the stop's outcome, never a no-op start", async () => {
+  const web = running("id-web");
+  let polls = 0;
+  const runningAtStart: boolean[] = [];
+  const { deps, lifecycle, journal, docker } = setup((call) => {
+    if (call === "start id-web") runningAtStart.push(web.State.Running);
+    // The daemon finishes the stop a little after the CLI was cut off.
+    if (call === "state id-web" && ++polls > 3) web.State = { ...web.State, Running: false };
+  });
+  docker.containers.set("id-web", web);
+  (deps as { sleep?: (ms: number) => Promise<void> }).sleep = async () => {};
+  let cutOff: (e: Error) => void = () => {};
+  docker.stop = async (ref: string) => {
+    docker.calls.push(`stop ${ref}`);
+    await new Promise<void>((_, reject) => {
+      cutOff = reject;
+    });
+  };
+  const stopping = stopUnit(deps, unit(), "run1");
+  while (!docker.calls.includes("stop id-web")) await Bun.sleep(1);
+  // The signal path restarts what was stopped while the CLI's stop has not settled yet.
+  const signalled = lifecycle.onSignal("SIGTERM");
+  await Bun.sleep(5);
+  expect(runningAtStart).toEqual([]);
+  cutOff(new Error("docker stop timed out"));
+  await signalled;
+  await stopping;
+  expect(runningAtStart).toEqual([false]);
+  expect(web.State.Running).toBe(true);
+  expect(journal.entries()).toEqual([]);
+});
