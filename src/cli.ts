@@ -10,8 +10,8 @@ import { errorMessage } from "./core/caught.ts";
 import { markRunProcess } from "./core/containers/orphans.ts";
 import { AppError, InterruptedError, UsageError } from "./core/errors.ts";
 import { printable } from "./core/log.ts";
-import { installExitSafetyNet, installSignalHandlers, processLifecycle } from "./core/safe-exit.ts";
-import { EXIT_CODES, exitCodeFor } from "./exit-codes.ts";
+import { installExitSafetyNet, installSignalHandlers, PRIORITY, processLifecycle } from "./core/safe-exit.ts";
+import { EXIT_CODES, exitCodeFor, exitStatusAfterSignal } from "./exit-codes.ts";
 import { VERSION } from "./version.ts";
 
 export { EXIT_CODES, exitCodeFor };
@@ -80,9 +80,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A signal decides the status (130/143), whatever the aborted work threw, so the exit does not
     // depend on which path (this one or the signal handler) exits first. Only a failed restart, which
     // leaves a container stopped, keeps its own code.
+    const down = processLifecycle.failed(PRIORITY.restartContainers);
     const final =
       interrupted && !(err instanceof AppError && err.code === "restart_failed")
-        ? new InterruptedError(interrupted)
+        ? down.length > 0
+          ? new AppError(
+              "restart_failed",
+              `interrupted by ${interrupted}, and NOT done on the way out: ${down.map((f) => `${f.name} (${errorMessage(f.error)})`).join("; ")}`,
+              {
+                hint: "start them now (`docker start <name>`, or `kopi-docka recover`) and check `docker logs`",
+              },
+            )
+          : new InterruptedError(interrupted)
         : err;
     reportError(final, argv);
     return exitCodeFor(final);
@@ -97,7 +106,11 @@ if (import.meta.main) {
   });
   markRunProcess();
   installExitSafetyNet();
-  installSignalHandlers(processLifecycle, (status) => process.exit(status));
+  // A restart that failed on the way out outranks the signal's status.
+  installSignalHandlers(processLifecycle, (status) => {
+    const sig = processLifecycle.interruptedBy;
+    process.exit(sig ? exitStatusAfterSignal(sig, processLifecycle) : status);
+  });
   const status = await main(process.argv.slice(2));
   process.exit(status);
 }

@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode, InterruptedError } from "./core/errors.ts";
-import { exitStatusForSignal } from "./core/safe-exit.ts";
+import { exitStatusForSignal, type Lifecycle, PRIORITY, type Signal } from "./core/safe-exit.ts";
 
 // The one error → exit code table. Its own module (not cli.ts) so `backup` can tell the alert phase the
 // exact code without importing the entry point (a cycle through the command map).
@@ -25,6 +25,16 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   dependency_missing: 14,
   interrupted: 130,
 };
+
+/**
+ * The exit status after a signal: the signal's, unless a container's restart failed on the way out. A
+ * container left stopped outranks the interruption, on the signal path as on the normal one.
+ */
+export function exitStatusAfterSignal(sig: Signal, lifecycle: Pick<Lifecycle, "failed">): number {
+  return lifecycle.failed(PRIORITY.restartContainers).length > 0
+    ? EXIT_CODES.restart_failed
+    : exitStatusForSignal(sig);
+}
 
 export function exitCodeFor(e: unknown): number {
   if (e instanceof InterruptedError) return exitStatusForSignal(e.signal);

@@ -42,7 +42,9 @@ export class Lifecycle {
   #refuseLateStops: boolean;
   #draining: Promise<void> | undefined;
   /** Compensations running now, whoever started them (runAll, or a direct `comp.run()`). */
-  readonly #inFlight = new Map<Compensation, Promise<void>>();
+  readonly #inFlight = new Map<Compensation, { promise: Promise<void>; priority: number }>();
+  /** Compensations that threw, with their priority: a failed restart must reach the exit code. */
+  readonly #failed: { name: string; priority: number; error: unknown }[] = [];
 
   constructor(
     onError: (name: string, e: unknown) => void = () => {},
@@ -85,6 +87,7 @@ export class Lifecycle {
             // Children it starts (docker start) are spared by the signal path's terminateAll.
             await runProtected(fn);
           } catch (e) {
+            this.#failed.push({ name, priority, error: e });
             this.#onError(name, e);
             throw e;
           } finally {
@@ -93,7 +96,7 @@ export class Lifecycle {
           }
         })();
         // A synchronous fn may already be finished here; only a running one is in flight.
-        if (!finished) this.#inFlight.set(comp, promise);
+        if (!finished) this.#inFlight.set(comp, { promise, priority });
         return promise;
       },
       dismiss: () => {
@@ -105,9 +108,22 @@ export class Lifecycle {
     return comp;
   }
 
+  /** The compensations of `priority` that ran and threw (`PRIORITY.restartContainers`: containers down). */
+  failed(priority: number): { name: string; error: unknown }[] {
+    return this.#failed.filter((f) => f.priority === priority).map(({ name, error }) => ({ name, error }));
+  }
+
   /** Compensations not yet run, in the order `runAll` would run them. */
   pending(): Compensation[] {
-    return [...this.#entries].sort((a, b) => a.priority - b.priority || b.seq - a.seq).map((e) => e.comp);
+    return this.#ordered().map((e) => e.comp);
+  }
+
+  #ordered(): Entry[] {
+    return [...this.#entries].sort((a, b) => a.priority - b.priority || b.seq - a.seq);
+  }
+
+  #next(): Entry | undefined {
+    return this.#ordered()[0];
   }
 
   /** Names of compensations running now or not yet run: what a forced exit leaves undone. */
@@ -126,9 +142,14 @@ export class Lifecycle {
         // Until nothing is pending or running: a compensation the normal path started directly (a
         // `docker start` in progress) must finish before the signal path may exit.
         for (;;) {
-          const next = this.pending()[0];
-          if (next) await next.run().catch(() => {});
-          else if (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
+          const next = this.#next();
+          // One that runs already (the normal path's `docker start`) and comes earlier ends first: the
+          // record of an interrupted run is written after the restarts, whoever started them.
+          const before = [...this.#inFlight.values()].filter((f) => !next || f.priority < next.priority);
+          if (before.length > 0) await Promise.allSettled(before.map((f) => f.promise));
+          else if (next) await next.comp.run().catch(() => {});
+          else if (this.#inFlight.size > 0)
+            await Promise.allSettled([...this.#inFlight.values()].map((f) => f.promise));
           else break;
         }
       } finally {

@@ -1,10 +1,11 @@
+import { exitStatusAfterSignal } from "../../exit-codes.ts";
 import type { RunRecord } from "../backup/result.ts";
 import { readRunRecords } from "../backup/run-records.ts";
 import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import { LockHeldError } from "../lock/acquire.ts";
-import { exitStatusForSignal, type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
 import { type AlertDeps, createAlertPhase } from "./phase.ts";
 
 /**
@@ -51,7 +52,7 @@ export async function runWithAlerts(d: AroundRunDeps, backup: () => Promise<RunR
       .filter((r) => r.startedAt >= since)
       .pop();
     const signal = d.lifecycle.interruptedBy;
-    await phase.afterRun({ record, exitCode: signal ? exitStatusForSignal(signal) : 1 });
+    await phase.afterRun({ record, exitCode: signal ? exitStatusAfterSignal(signal, d.lifecycle) : 1 });
   });
   let record: RunRecord | undefined;
   let error: unknown;

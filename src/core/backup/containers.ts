@@ -1,6 +1,6 @@
 import { errorMessage } from "../caught.ts";
 import { ProcessError } from "../errors.ts";
-import type { Compensation } from "../safe-exit.ts";
+import type { Compensation, Lifecycle } from "../safe-exit.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
@@ -11,6 +11,20 @@ const interrupted = (item: string): PhaseError => ({
   item,
   message: "interrupted before this container was stopped",
 });
+
+/** The name of a container's restart compensation: `start container <name>`. */
+const RESTART = "start container ";
+
+/**
+ * The containers whose restart compensation threw, with why: on the signal path, left stopped (the
+ * journal keeps them). The interrupted run's record must name them, as the normal path's does.
+ */
+export function restartsFailed(lifecycle: Pick<Lifecycle, "failed">): { name: string; reason: string }[] {
+  return lifecycle
+    .failed(PRIORITY.restartContainers)
+    .filter((f) => f.name.startsWith(RESTART))
+    .map((f) => ({ name: f.name.slice(RESTART.length), reason: errorMessage(f.error) }));
+}
 
 export interface StoppedContainer {
   plan: ContainerPlan;
@@ -63,7 +77,7 @@ export async function stopUnit(
     // exited, before that catch has run, and a `docker start` of a container still stopping is a no-op
     // that would clear its journal entry, the stop then completing after it.
     let stopping: Promise<boolean> = Promise.resolve(false);
-    const restart = d.lifecycle.register(`start container ${name}`, PRIORITY.restartContainers, async () => {
+    const restart = d.lifecycle.register(`${RESTART}${name}`, PRIORITY.restartContainers, async () => {
       if (await stopping) await untilStopped(d, plan.id, name, startedAt, sleepFor(d));
       await d.docker.start(plan.id);
       d.journal.clear(runId, plan.id);

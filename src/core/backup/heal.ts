@@ -74,3 +74,23 @@ export function afterHealError(e: unknown, heal: Heal): unknown {
     { hint: `${healNextStep(heal.restartFailed)}${hint}`, cause: e },
   );
 }
+
+/**
+ * The containers the signal path could not start again (`restartsFailed`), as record fields: the
+ * interrupted run's record is then `restart_failed` and names them, as a heal failure does.
+ */
+export function withSignalRestarts(heal: Heal, down: readonly { name: string; reason: string }[]): Heal {
+  if (down.length === 0) return heal;
+  return {
+    restartFailed: [...heal.restartFailed, ...down.map((c) => c.name)],
+    errors: [
+      ...heal.errors,
+      ...down.map((c) => ({
+        phase: "start" as const,
+        item: c.name,
+        message: `could not start ${c.name} again after the signal: ${c.reason}`,
+      })),
+    ],
+    warnings: heal.warnings,
+  };
+}

@@ -15,10 +15,11 @@ import { syncReplicas } from "../repository/replicas.ts";
 import { expireHeld } from "../restore-points/act.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { noteGatePolicy, openAhead } from "./ahead.ts";
+import { restartsFailed } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import { type EarlyReads, executeBackup } from "./execute.ts";
 import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
-import { afterHealError, type Heal, healOf, NO_HEAL, withHeal } from "./heal.ts";
+import { afterHealError, type Heal, healOf, NO_HEAL, withHeal, withSignalRestarts } from "./heal.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
@@ -122,10 +123,12 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
   let heal: Heal = NO_HEAL;
   // Registered now, so a signal at any later moment leaves a record; dismissed once the normal path
   // has written its own.
+  // The normal path's record, when it got that far after the signal (every unit's result in it).
+  let cutShort: RunRecord | undefined;
   const interruptedRecord = d.lifecycle.register("record the interrupted run", PRIORITY.cleanup, () => {
     const signal = d.lifecycle.interruptedBy ?? "a signal";
-    const record = interruptedRunRecord(soFar, signal, d.now?.() ?? new Date());
-    writeRunRecord(d.paths.runsDir, withHeal(record, heal));
+    const record = cutShort ?? interruptedRunRecord(soFar, signal, d.now?.() ?? new Date());
+    writeRunRecord(d.paths.runsDir, withHeal(record, withSignalRestarts(heal, restartsFailed(d.lifecycle))));
   });
   try {
     heal = healOf(await recoverIfNeeded(d, lock.tookOverFrom));
@@ -185,10 +188,16 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), reads);
     record.errors.unshift(...early);
     const signal = d.lifecycle.interruptedBy;
-    if (signal) record = markInterrupted(record, signal);
-    else await expireAfter(d, record, plan);
+    // After a signal the record is the drain's to write (`interruptedRecord`): it runs after the
+    // restarts, so a container the signal path could not start again is in it; here they may not
+    // have ended yet.
+    if (signal) {
+      cutShort = markInterrupted(record, signal);
+      return withHeal(cutShort, heal);
+    }
+    await expireAfter(d, record, plan);
     // Outside the cold window (every container runs again); a failed copy never fails the backup.
-    if (record.status === "ok" && d.config.replicas.length > 0 && !signal) {
+    if (record.status === "ok" && d.config.replicas.length > 0) {
       record.replicas = await syncReplicas({ ...d, signal: d.lifecycle.signal });
       if (record.replicas.some((r) => r.status === "failed")) record.status = "partial";
     }

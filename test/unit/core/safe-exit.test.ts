@@ -67,3 +67,28 @@ describe("lifecycle compensations", () => {
     expect(() => lc.throwIfInterrupted()).toThrow(InterruptedError);
   });
 });
+
+test("runAll: a compensation the normal path already runs ends before a later-priority one starts; failures are kept", async () => {
+  const lc = new Lifecycle();
+  const order: string[] = [];
+  let finish: () => void = () => {};
+  const restart = lc.register("start container web", PRIORITY.restartContainers, async () => {
+    order.push("restart begins");
+    await new Promise<void>((r) => {
+      finish = r;
+    });
+    order.push("restart fails");
+    throw new Error("bind source path does not exist");
+  });
+  lc.register("record the interrupted run", PRIORITY.cleanup, () => {
+    order.push(`record sees ${lc.failed(PRIORITY.restartContainers).map((f) => f.name)}`);
+  });
+  const direct = restart.run().catch(() => {});
+  const drained = lc.runAll();
+  await Bun.sleep(5);
+  expect(order).toEqual(["restart begins"]);
+  finish();
+  await Promise.all([direct, drained]);
+  expect(order).toEqual(["restart begins", "restart fails", "record sees start container web"]);
+  expect(lc.failed(PRIORITY.cleanup)).toEqual([]);
+});

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { runningChildren } from "../../src/core/process/children.ts";
+import { createBunRunner } from "../../src/core/process/runner.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+
+// SIGTERM while kopia reads a stopped container's data, and the container cannot start again (its bind
+// source was removed meanwhile): before, the run exited 143 and its record and alert named no one.
+const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
+const IDLE = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+const FILL = "for i in $(seq 1 40); do head -c 8000000 /dev/urandom > /data/f$i; done";
+const runner = createBunRunner();
+
+describeReal("a restart the signal path cannot do", ["docker", "kopia", "image"], () => {
+  const dir = tempDir("kdt-sig-down-");
+  const name = uniqueName("kdt-sig-down");
+  const volume = `${name}-v`;
+  const conf = join(dir.path, "conf");
+  const env = { NO_COLOR: "1", CI: "true", KOPI_DOCKA_CONFIG: undefined };
+  let config = "";
+
+  beforeAll(async () => {
+    config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
+    mkdirSync(conf);
+    await run(["docker", "volume", "create", volume]);
+    await run(["docker", "run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", FILL], {
+      timeoutMs: 120_000,
+    });
+    await run([
+      ...[
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-v",
+        `${volume}:/data`,
+        "--mount",
+        `type=bind,source=${conf},target=/conf`,
+      ],
+      ...[TEST_IMAGE, "sh", "-c", IDLE],
+    ]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", name], { check: false });
+    await run(["docker", "volume", "rm", "-f", volume], { check: false });
+    dir.remove();
+  }, 60_000);
+
+  test("exit 4, the record restart_failed naming the container, the journal keeps it; recover starts it", async () => {
+    let pid = 0;
+    let fired = false;
+    const result = runner.run([...SOURCE_CLI, "backup", "--unit", name, "--verbose", "--config", config], {
+      check: false,
+      env,
+      timeoutMs: 300_000,
+      onStderrLine: (l) => {
+        // kopia reads the ~320 MB volume for seconds once kopi-docka let it go after the stop.
+        if (fired || !(l.includes("kopia: Snapshotting") && l.includes(`/volumes/${volume}`))) return;
+        fired = true;
+        setTimeout(() => {
+          rmSync(conf, { recursive: true, force: true });
+          process.kill(pid, "SIGTERM");
+        }, 700);
+      },
+    });
+    const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("backup"));
+    if (!child) throw new Error("backup not tracked");
+    pid = child.pid;
+    const r = await result;
+    expect({ fired, exit: r.exitCode }).toEqual({ fired: true, exit: 4 });
+    expect(r.stderr).toContain(`start container ${name}`);
+
+    const runs = join(dir.path, "state", "runs");
+    const [file] = readdirSync(runs).filter((f) => f.endsWith(".json"));
+    const record = JSON.parse(readFileSync(join(runs, file ?? ""), "utf8"));
+    expect(record).toMatchObject({ status: "restart_failed", interrupted: "SIGTERM", restartFailed: [name] });
+    expect(record.errors[0]).toMatchObject({ phase: "start", item: name });
+    expect(readdirSync(join(dir.path, "state", "journal")).length).toBeGreaterThan(0);
+
+    mkdirSync(conf);
+    const recover = await runner.run([...SOURCE_CLI, "recover", "--config", config], { check: false, env });
+    expect({ exit: recover.exitCode, err: recover.exitCode ? recover.stderr : "" }).toEqual({
+      exit: 0,
+      err: "",
+    });
+    expect((await run(["docker", "inspect", "-f", "{{.State.Running}}", name])).stdout.trim()).toBe("true");
+    expect(existsSync(join(dir.path, "state", "journal"))).toBe(true);
+  }, 300_000);
+});
