@@ -60,7 +60,7 @@ export function planRestore(
   // parent would write into the old tree meanwhile.
   const uses = (c: ContainerState) =>
     c.volumes.some((v) => touchedVolumes.has(v)) ||
-    c.binds.some((x) => touchedPaths.some((p) => pathsOverlap(x, p)));
+    [...c.binds, ...(c.devices ?? [])].some((x) => touchedPaths.some((p) => pathsOverlap(x, p)));
   const stop = state.containers.filter((c) => c.running && uses(c)).map((c) => ({ id: c.id, name: c.name }));
   const undo = [
     ...volumes

@@ -95,7 +95,7 @@ export async function readCurrentState(
       : {}),
     volumes,
     networks,
-    containers: await listContainers(docker),
+    containers: await withDevices(docker, await listContainers(docker), config),
     paths,
     symlinks,
     devices,
@@ -167,6 +167,30 @@ export async function listContainers(docker: Docker): Promise<ContainerState[]> 
       labels: c.Config.Labels ?? {},
       ...(c.HostConfig?.AutoRemove === true ? { autoRemove: true as const } : {}),
     };
+  });
+}
+
+/**
+ * Each running container's bind volumes' device directories: docker reports such a mount as a volume
+ * (its mountpoint), yet the container writes into the device, which a restored bind may hold (a bind
+ * `/srv/app/data`, a volume with `device=/srv/app/data/uploads`): one more `volume inspect`, only
+ * when a running container mounts a volume at all.
+ */
+async function withDevices(
+  docker: Docker,
+  containers: ContainerState[],
+  config: Config,
+): Promise<ContainerState[]> {
+  const names = unique(containers.filter((c) => c.running).flatMap((c) => c.volumes)).filter(Boolean);
+  if (names.length === 0) return containers;
+  const devices = new Map<string, string>();
+  for (const v of await docker.volumeInspect(names)) {
+    const data = volumeData(volumeFacts(v), config.backup);
+    if (data.kind === "device") devices.set(v.Name, data.path);
+  }
+  return containers.map((c) => {
+    const own = c.volumes.flatMap((v) => (devices.has(v) ? [devices.get(v) ?? ""] : []));
+    return own.length ? { ...c, devices: own } : c;
   });
 }
 

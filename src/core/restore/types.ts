@@ -38,6 +38,8 @@ export interface ContainerState {
   volumes: string[];
   /** Host paths it bind-mounts. */
   binds: string[];
+  /** Running only: the device directories of the bind volumes it mounts, where it writes their data. */
+  devices?: string[];
   /** Its labels (compose project and service find a copy's containers); absent in older callers. */
   labels?: Record<string, string>;
   /** Started with `docker run --rm`: a `docker stop` deletes it (and its anonymous volumes). */
