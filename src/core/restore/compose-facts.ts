@@ -23,6 +23,12 @@ export interface ComposeFacts {
   sharing?: { service: string; key: "volumes_from" | "network_mode"; container: string }[];
   /** Services that fix their container's name (`container_name:`); `name` unset: from a variable. */
   containerNames?: { service: string; name?: string }[];
+  /**
+   * Bind sources of services that name a host path outside the project directory (absolute, `~`, or a
+   * variable): a copy started with compose would mount the original's, unless an override pins it,
+   * which needs the container's inspect from the backup.
+   */
+  hostBinds?: { service: string; source: string }[];
 }
 
 export type Obj = Record<string, unknown>;
@@ -45,6 +51,7 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   const merged: Record<"volumes" | "networks", Obj> = { volumes: {}, networks: {} };
   const sharing: NonNullable<ComposeFacts["sharing"]> = [];
   const named = new Map<string, string | undefined>();
+  const hostBinds: NonNullable<ComposeFacts["hostBinds"]> = [];
   for (const [i, text] of texts.entries()) {
     let doc: Obj;
     try {
@@ -70,6 +77,9 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
     for (const [service, raw] of Object.entries(obj(doc.services))) {
       const n = obj(raw).container_name;
       if (typeof n === "string") named.set(service, n.includes("$") ? undefined : n);
+      for (const source of hostBindSources(obj(raw).volumes))
+        if (!hostBinds.some((b) => b.service === service && b.source === source))
+          hostBinds.push({ service, source });
     }
   }
   const pick = (entries: Obj, keys: string[]) =>
@@ -86,7 +96,22 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   if (sharing.length) facts.sharing = sharing;
   if (named.size)
     facts.containerNames = [...named].map(([service, name]) => ({ service, ...(name ? { name } : {}) }));
+  if (hostBinds.length) facts.hostBinds = hostBinds;
   return facts;
+}
+
+/** A service's `volumes:` entries that bind a host path outside the project (short or long syntax). */
+function hostBindSources(volumes: unknown): string[] {
+  if (!Array.isArray(volumes)) return [];
+  const outside = (s: string) => /^[/~$]/.test(s);
+  return volumes.flatMap((v) => {
+    if (typeof v === "string") {
+      const source = v.split(":")[0] ?? "";
+      return v.includes(":") && outside(source) ? [source] : [];
+    }
+    const m = obj(v);
+    return m.type === "bind" && typeof m.source === "string" && outside(m.source) ? [m.source] : [];
+  });
 }
 
 /** As compose v2 merges files: mappings key by key, anything else replaced by the later file. */

@@ -220,6 +220,15 @@ export function isolateCopy(a: {
       `service ${s.service}: ${s.key} container:${s.container} shares a container outside the copy ` +
         "(its volumes or network), so the copy would use the original's; restore without --start, or in place",
     );
+  // A service with no container at the backup has no inspect, so no override pins its host paths.
+  const recorded = new Set(recipe.unit.containers.map((c) => c.service).filter(Boolean));
+  for (const b of state.compose?.hostBinds ?? [])
+    if (!recorded.has(b.service))
+      unsafe(
+        `service ${b.service} mounts host path ${b.source} and had no container at the backup, so the copy ` +
+          "cannot be given its own: compose would mount the original's; remove the service from the copy's " +
+          "compose file, or restore without --start",
+      );
   for (const m of bindMountsOf(recipe)) {
     const path = bindPath(m.source);
     // Without --start, composeOverride's warning says it.

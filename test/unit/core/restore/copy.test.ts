@@ -257,6 +257,24 @@ describe("isolateCopy: binds, refusals and warnings", () => {
     expect(warned.warnings.filter((w) => w.startsWith("service "))).toHaveLength(2);
   });
 
+  test("a service with no container at the backup that binds a host path: refused with --start, a warning without", () => {
+    const compose = COMPOSE.replace(
+      "volumes:\n  data:\n",
+      "  worker:\n    image: busybox\n    volumes: [/srv/shared/uploads:/uploads, ./rel:/rel, data:/d]\n" +
+        "  cron:\n    image: busybox\n    volumes: [{ type: bind, source: /etc/cron.d, target: /c }]\n" +
+        "  db2:\n    image: busybox\n    volumes: [{ type: volume, source: data, target: /x }]\n" +
+        "volumes:\n  data:\n",
+    );
+    const refused = isolate({ compose });
+    expect(refused.refusals.filter((r) => r.startsWith("service "))).toEqual([
+      "service worker mounts host path /srv/shared/uploads and had no container at the backup, so the copy cannot be given its own: compose would mount the original's; remove the service from the copy's compose file, or restore without --start",
+      "service cron mounts host path /etc/cron.d and had no container at the backup, so the copy cannot be given its own: compose would mount the original's; remove the service from the copy's compose file, or restore without --start",
+    ]);
+    const warned = isolate({ compose, start: false });
+    expect(warned.refusals.filter((r) => r.startsWith("service "))).toEqual([]);
+    expect(warned.warnings.filter((w) => w.startsWith("service "))).toHaveLength(2);
+  });
+
   test("the copy's volume an older restore left on the original's bind device: refused, start or not", () => {
     const state = { volumes: { copy_files: { mountpoint: "/srv/files", labels: {} } } };
     const expected =
