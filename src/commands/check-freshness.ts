@@ -34,6 +34,7 @@ export default defineCommand({
           .join("; "),
         silent
           ? {
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${file:…} syntax, shown as is
               hint: "under systemd, set the variables for kopi-docka's services too (an EnvironmentFile= in `systemctl edit`), or use ${file:/path} / url_file",
             }
           : {},

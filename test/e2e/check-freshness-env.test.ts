@@ -10,6 +10,7 @@ afterAll(() => dir.remove());
 test("check-freshness: a target its environment cannot resolve fails the check, naming the variable and the fix", async () => {
   const config = writeTestConfig(
     dir.path,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
     '[alerts]\nnotify = [{ url = "ntfy://127.0.0.1:9/${KD_TEST_TOPIC}", level = "failure" }]\n',
   );
   const unset = await runCli(["check-freshness", "--config", config], { env: { KD_TEST_TOPIC: undefined } });
