@@ -1,5 +1,6 @@
 import { errorMessage } from "../caught.ts";
 import type { Unit } from "../discovery/model.ts";
+import { LEFT_OUT } from "../discovery/shared.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
@@ -302,8 +303,12 @@ function sharedWarnings(plan: UnitPlan): string[] {
   if (plan.stopOrder.length === 0) return []; // nothing is stopped: nothing is claimed cold
   return plan.sources
     .filter((s) => s.writtenByOthers?.length)
-    .map(
-      (s) =>
-        `${s.type} ${s.label} is also written by ${s.writtenByOthers?.join(", ")}, which keeps running: it was read live, not a cold copy (put them in one unit: one compose project, or standalone containers with one kopi-docka.unit label)`,
-    );
+    .map((s) => {
+      // A container left out of every unit (excluded, a one-off `compose run`) cannot join this one.
+      const leftOut = s.writtenByOthers?.some((w) => w.includes(LEFT_OUT)) ?? false;
+      const fix = leftOut
+        ? "stop the left-out container around the backup (pre_backup / post_backup hooks), or mount the data read-only there"
+        : "put them in one unit: one compose project, or standalone containers with one kopi-docka.unit label";
+      return `${s.type} ${s.label} is also written by ${s.writtenByOthers?.join(", ")}, which keeps running: it was read live, not a cold copy (${fix})`;
+    });
 }

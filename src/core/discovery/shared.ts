@@ -1,6 +1,9 @@
 import { pathsOverlap } from "./bind-filter.ts";
 import type { MountInfo, Unit } from "./model.ts";
 
+/** How a writer no unit holds (excluded, a one-off `compose run`) is named in `writtenByOthers`. */
+export const LEFT_OUT = "left out of unit";
+
 /** A running container that mounts something writable, and the unit whose backup stops it (if any). */
 interface Writer {
   stoppedWith?: Unit;
@@ -26,7 +29,7 @@ export function markShared(units: readonly Unit[]): void {
     ...(u.skippedContainers ?? [])
       .filter((c) => c.running)
       .flatMap((c) =>
-        writable(c.mounts).map((m) => ({ who: `${c.name} (left out of unit ${u.name}: ${c.reason})`, m })),
+        writable(c.mounts).map((m) => ({ who: `${c.name} (${LEFT_OUT} ${u.name}: ${c.reason})`, m })),
       ),
   ]);
   for (const u of units) {
