@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { removeDockerObjects } from "../helpers/cleanup.ts";
-import { cliWith } from "../helpers/cli.ts";
+import { cliWith, runCli } from "../helpers/cli.ts";
 import { describeReal, run, startContainer, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 
 /**
@@ -13,7 +13,8 @@ describeReal("the data never decides what is backed up or kept", ["docker", "kop
   const dir = tempDir("kdt-whole-");
   const name = uniqueName("kdtwhole");
   const volume = `${name}-data`;
-  const { cli } = cliWith(writeTestConfig(join(dir.path, "kd")));
+  const config = writeTestConfig(join(dir.path, "kd"));
+  const { cli } = cliWith(config);
   const sh = async (cmd: string) => (await run(["docker", "exec", name, "sh", "-c", cmd])).stdout;
   const seen = () => sh("cd /data && cat secret.db && ls -A cache && cat cache/blob 2>/dev/null || true");
   const ok = (r: { exitCode: number | null; stderr: string }) => ({
@@ -52,5 +53,23 @@ describeReal("the data never decides what is backed up or kept", ["docker", "kop
     expect(ok(await cli("restore", "--unit", name, "--run", undo, "--yes"))).toEqual({ exit: 0, stderr: "" });
     expect(await seen()).toBe(afterwards);
     expect(afterwards).toBe("v2\nCACHEDIR.TAG\n");
+  }, 300_000);
+
+  test("a global policy's size limit (someone else's, on a shared repository) does not apply either", async () => {
+    // `--config` before `--`: everything after it is kopia's.
+    const kopia = (...a: string[]) => runCli(["kopia", "--config", config, "--", ...a]);
+    expect(ok(await kopia("policy", "set", "--global", "--max-file-size=3"))).toEqual({
+      exit: 0,
+      stderr: "",
+    });
+    try {
+      await sh("echo 'version three' > /data/secret.db");
+      expect(ok(await cli("backup", "--unit", name))).toEqual({ exit: 0, stderr: "" });
+      await sh("echo gone > /data/secret.db");
+      expect(ok(await cli("restore", "--unit", name, "--latest", "--yes"))).toEqual({ exit: 0, stderr: "" });
+      expect(await sh("cat /data/secret.db")).toBe("version three\n");
+    } finally {
+      await kopia("policy", "set", "--global", "--max-file-size=0");
+    }
   }, 300_000);
 });

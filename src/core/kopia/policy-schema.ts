@@ -24,6 +24,8 @@ export const KopiaPolicySchema = z.looseObject({
       ignore: z.array(z.string()).optional(),
       ignoreDotFiles: z.array(z.string()).optional(),
       ignoreCacheDirs: z.boolean().optional(),
+      maxFileSize: z.number().optional(),
+      oneFileSystem: z.boolean().optional(),
     })
     .optional(),
   errorHandling: z

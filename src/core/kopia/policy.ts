@@ -40,10 +40,13 @@ export function identityPolicyFlags(config: Config, current: KopiaPolicy): strin
  */
 export const DOT_IGNORE_PLACEHOLDER = ".kopi-docka-reads-no-ignore-file";
 
+/** kopia's "no size limit" above a global one: 8 PiB, the largest size a JSON number keeps exactly. */
+export const NO_SIZE_LIMIT = Number.MAX_SAFE_INTEGER;
+
 /**
  * The part of `identityPolicyFlags` that keeps a snapshot whole. kopia's defaults skip what the data
  * itself asks to skip: a `.kopiaignore` file anywhere in the tree, a directory holding `CACHEDIR.TAG`;
- * a global policy may also ignore read errors. A container writes into its own volume, so its files
+ * a global policy may also ignore read errors, skip files above a size, or stay on one filesystem. A container writes into its own volume, so its files
  * would decide what is backed up, with the point reported complete; and a restore (`--delete-extra`)
  * removes what the undo point, under the same policy, left out. What is excluded is the config's to
  * say (`backup.exclude_patterns`, on each source's own policy), never the data's.
@@ -54,6 +57,9 @@ export function wholeDataFlags(current: KopiaPolicy): string[] {
     ...(dot.includes(DOT_IGNORE_PLACEHOLDER) ? [] : [`--add-dot-ignore=${DOT_IGNORE_PLACEHOLDER}`]),
     ...dot.filter((f) => f !== DOT_IGNORE_PLACEHOLDER).map((f) => `--remove-dot-ignore=${f}`),
     ...(current.files?.ignoreCacheDirs === false ? [] : ["--ignore-cache-dirs=false"]),
+    // 0 means "inherit" to kopia, so a global limit would apply: the largest size JSON keeps exactly.
+    ...(current.files?.maxFileSize === NO_SIZE_LIMIT ? [] : [`--max-file-size=${NO_SIZE_LIMIT}`]),
+    ...(current.files?.oneFileSystem === false ? [] : ["--one-file-system=false"]),
     ...(current.errorHandling?.ignoreFileErrors === false ? [] : ["--ignore-file-errors=false"]),
     ...(current.errorHandling?.ignoreDirectoryErrors === false ? [] : ["--ignore-dir-errors=false"]),
   ];

@@ -5,6 +5,7 @@ import {
   DOT_IGNORE_PLACEHOLDER,
   identityPolicyFlags,
   ignoreRuleFlags,
+  NO_SIZE_LIMIT,
   ownRetention,
   retentionOffFlags,
   wholeDataFlags,
@@ -24,7 +25,12 @@ const off = {
 };
 
 const whole = {
-  files: { ignoreDotFiles: [DOT_IGNORE_PLACEHOLDER], ignoreCacheDirs: false },
+  files: {
+    ignoreDotFiles: [DOT_IGNORE_PLACEHOLDER],
+    ignoreCacheDirs: false,
+    maxFileSize: NO_SIZE_LIMIT,
+    oneFileSystem: false,
+  },
   errorHandling: { ignoreFileErrors: false, ignoreDirectoryErrors: false },
 };
 
@@ -37,21 +43,26 @@ test("identity policy: retention off and the configured compression, only what d
     "--compression=zstd",
   ]);
   // Inherited (unset) compression or retention is written once, so the global policy never matters.
-  expect(identityPolicyFlags(config(), {})).toHaveLength(12);
+  expect(identityPolicyFlags(config(), {})).toHaveLength(14);
 });
 
-test("identity policy: the data never decides what is left out (.kopiaignore, CACHEDIR.TAG, ignored errors)", () => {
+test("identity policy: neither the data nor a global policy decides what is left out (.kopiaignore, CACHEDIR.TAG, size, filesystems, ignored errors)", () => {
   expect(wholeDataFlags(whole)).toEqual([]);
   expect(wholeDataFlags({})).toEqual([
     `--add-dot-ignore=${DOT_IGNORE_PLACEHOLDER}`,
     "--ignore-cache-dirs=false",
+    `--max-file-size=${NO_SIZE_LIMIT}`,
+    "--one-file-system=false",
     "--ignore-file-errors=false",
     "--ignore-dir-errors=false",
   ]);
   // Another list set on the identity (by hand) is replaced by the placeholder alone.
   expect(
-    wholeDataFlags({ ...whole, files: { ignoreDotFiles: [".kopiaignore", DOT_IGNORE_PLACEHOLDER] } }),
-  ).toEqual(["--remove-dot-ignore=.kopiaignore", "--ignore-cache-dirs=false"]);
+    wholeDataFlags({
+      ...whole,
+      files: { ...whole.files, ignoreDotFiles: [".kopiaignore", DOT_IGNORE_PLACEHOLDER] },
+    }),
+  ).toEqual(["--remove-dot-ignore=.kopiaignore"]);
 });
 
 test("retention off on kopi-docka's identity policy: every field zero (kopia's keep-everything); unset is not zero", () => {
