@@ -13,7 +13,16 @@ import { renderDiscovery } from "../../../../src/ui/discovery-report.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
-import { backupDeps, config, container, discovery, inspectOf, planOpts, stackUnit } from "./fixtures.ts";
+import {
+  backupDeps,
+  config,
+  container,
+  discovery,
+  inspectOf,
+  kopiaAnswers,
+  planOpts,
+  stackUnit,
+} from "./fixtures.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -89,17 +98,7 @@ describe("containers started with docker run --rm", () => {
     const hook = join(dir.path, "hook");
     writeFileSync(hook, "#!/bin/sh\nexit 0\n");
     chmodSync(hook, 0o755);
-    const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
-    const manifest = { id: "m1", source: { host: "h", userName: "kopi-docka", path: "/x" }, startTime: "t" };
-    const runner = new FakeRunner(
-      [],
-      [
-        { argv: kopia("snapshot"), stdout: `${JSON.stringify(manifest)}\n` },
-        { argv: kopia("policy"), stdout: "{}\n" },
-        { argv: kopia("maintenance"), stdout: JSON.stringify({ owner: "someone@else" }) },
-        { argv: [hook] },
-      ],
-    );
+    const runner = new FakeRunner([], [...kopiaAnswers(), { argv: [hook] }]);
     const names = ["solo", "keep", "shop_web_1", "shop_app_1", "shop_db_1"];
     const running = { StartedAt: "2026-01-01T00:00:00Z" };
     const docker = new FakeDocker({
@@ -112,7 +111,9 @@ describe("containers started with docker run --rm", () => {
     const record = await executeBackup(deps, p, disc);
     expect(docker.calls.filter((c) => c.includes("id-solo") || c.includes("id-keep"))).toEqual([]);
     expect(docker.calls.filter((c) => /^stop /.test(c))).toHaveLength(3);
-    const snapshotted = runner.calls.filter((c) => kopia("snapshot")(c.argv)).map((c) => c.argv.join(" "));
+    const snapshotted = runner.calls
+      .filter((c) => c.argv[0] === "kopia" && c.argv.includes("snapshot"))
+      .map((c) => c.argv.join(" "));
     expect(snapshotted.some((a) => a.includes("solo"))).toBe(false);
     expect(snapshotted.some((a) => a.includes("shop_dbdata"))).toBe(true);
     expect(snapshotted.some((a) => a.includes("keep_dbdata"))).toBe(true);

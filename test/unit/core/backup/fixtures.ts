@@ -11,6 +11,7 @@ import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
+import type { Expectation } from "../../../fakes/fake-runner.ts";
 
 export const config = (over: Record<string, unknown> = {}) => ConfigSchema.parse(over);
 
@@ -114,6 +115,17 @@ export const volumeSource = {
   excludePatterns: [],
   reason: "test",
 } as unknown as SourcePlan;
+
+/** A repository that answers every snapshot, policy and maintenance call (maintenance is someone else's). */
+export function kopiaAnswers(): Expectation[] {
+  const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
+  const manifest = { id: "m1", source: { host: "h", userName: "kopi-docka", path: "/x" }, startTime: "t" };
+  return [
+    { argv: kopia("snapshot"), stdout: `${JSON.stringify(manifest)}\n` },
+    { argv: kopia("policy"), stdout: "{}\n" },
+    { argv: kopia("maintenance"), stdout: JSON.stringify({ owner: "someone@else" }) },
+  ];
+}
 
 export const planOpts = { runId: "RUN", hostname: "h", version: "9.9.9", stagingDir: "/stage" };
 

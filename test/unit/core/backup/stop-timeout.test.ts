@@ -8,7 +8,16 @@ import { renderBackupPlan } from "../../../../src/ui/backup-report.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
-import { backupDeps, config, container, discovery, inspectOf, planOpts, stackUnit } from "./fixtures.ts";
+import {
+  backupDeps,
+  config,
+  container,
+  discovery,
+  inspectOf,
+  kopiaAnswers,
+  planOpts,
+  stackUnit,
+} from "./fixtures.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -85,16 +94,7 @@ describe("docker stop timeouts", () => {
   test("the warning is in the dry run and the run record, and docker stop gets the bounded timeout", async () => {
     const dir = tempDir("kd-stop-t-");
     dirs.push(dir);
-    const kopia = (sub: string) => (a: readonly string[]) => a[0] === "kopia" && a.includes(sub);
-    const manifest = { id: "m1", source: { host: "h", userName: "kopi-docka", path: "/x" }, startTime: "t" };
-    const runner = new FakeRunner(
-      [],
-      [
-        { argv: kopia("snapshot"), stdout: `${JSON.stringify(manifest)}\n` },
-        { argv: kopia("policy"), stdout: "{}\n" },
-        { argv: kopia("maintenance"), stdout: JSON.stringify({ owner: "someone@else" }) },
-      ],
-    );
+    const runner = new FakeRunner([], [...kopiaAnswers()]);
     const names = ["shop_web_1", "shop_app_1", "shop_db_1"];
     const running = { StartedAt: "2026-01-01T00:00:00Z" };
     const docker = new FakeDocker({
