@@ -5,7 +5,7 @@ import type { Docker } from "../docker/docker.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
 import type { Kopia } from "../kopia/kopia.ts";
-import { applyWholeData } from "../kopia/policy.ts";
+import { applyWholeData, identity } from "../kopia/policy.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import type { Lifecycle } from "../safe-exit.ts";
@@ -117,7 +117,7 @@ export async function executeRestore(
     // stopped (nothing writes to it any more), before it is stopped itself (a bind of it restored too).
     const fed = new Set((plan.dumps ?? []).map((s) => s.container));
     // Before anything stops: the undo snapshots must hold every file the restore may remove.
-    if (plan.undo.length > 0) await applyWholeData(d.kopia, `${d.kopia.options.username}@${d.hostname}`, log);
+    if (plan.undo.length > 0) await applyWholeData(d.kopia, identity(d), log);
     await stop((x) => !fed.has(x.name));
     const undoDump = async (step: DumpStep) => {
       await takeUndoDump(c, plan.point.unit, step, undo);
