@@ -420,6 +420,8 @@ ${extra}`;
         expect(pings().at(-1)?.path).toBe(`/ping/${pingSecret}/4`);
       } finally {
         writeTestConfig(kd, configText());
+        // Left stopped, its journal entry kept: every later run's heal would try it and report it down.
+        await run(["docker", "rm", "-f", name], { check: false });
       }
     });
 
