@@ -24,6 +24,8 @@ export interface EarlyReads {
   policyWritten?: boolean;
   /** kopia is known (set or read this run) to keep every snapshot of ours (`kopia/policy.ts`). */
   keepsEverything?: boolean;
+  /** Why the identity's policy may let kopia leave files out (its whole-data part not in place). */
+  notWhole?: string;
   /** The first unit's gated snapshots, opened beside the reads (`ahead.ts`). */
   ahead?: Promise<Ahead | undefined>;
   /** Told whether the gate action is in place on this identity's policy after the check. */
@@ -77,6 +79,7 @@ export async function executeBackup(
       : await backupUnit(d, unitPlan, unit, plan.runId, {
           gate,
           policies,
+          ...(early.notWhole ? { notWhole: early.notWhole } : {}),
           onStopping: readMaintenanceInfo,
           ahead,
           keepsEverything: early.keepsEverything,

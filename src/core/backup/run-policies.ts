@@ -1,5 +1,5 @@
 import { errorMessage } from "../caught.ts";
-import { applyIdentityPolicy, identity, ownRetention } from "../kopia/policy.ts";
+import { applyIdentityPolicy, identity, ownRetention, wholeDataFlags } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { EarlyReads } from "./execute.ts";
@@ -37,5 +37,12 @@ export async function applyRunPolicies(
     const message = `${me}'s kopia policy not updated: ${errorMessage(e)}`;
     early.push({ phase: "policy", message });
     d.log.warn(message);
+    // Without its whole-data part kopia may skip files the data names (`.kopiaignore`): no data
+    // snapshot is then taken, rather than one recorded whole that is not.
+    const before = await (defined ?? Promise.resolve({} as Record<string, KopiaPolicy>)).catch(
+      () => undefined,
+    );
+    if (!before || wholeDataFlags(before[me] ?? {}).length > 0)
+      reads.notWhole = `not snapshotted: kopia might leave files out (${message})`;
   }
 }

@@ -47,6 +47,8 @@ export async function backupUnit(
      * so it is the cold pass's one base, then takes no retention slot and expires nothing.
      */
     keepsEverything?: boolean;
+    /** Why kopia may leave files out of a snapshot now (`kopi-docka@HOST`'s whole-data policy not set). */
+    notWhole?: string;
   },
 ): Promise<UnitResult> {
   const now = () => d.now?.() ?? new Date();
@@ -144,6 +146,11 @@ export async function backupUnit(
   const data = ready.filter(isDataSource);
   let policyWritten = false;
   for (const s of data) {
+    // A snapshot kopia may cut short of files would be recorded as a whole one: not taken.
+    if (opts.notWhole) {
+      errors.push({ phase: "policy", item: s.label, message: opts.notWhole });
+      continue;
+    }
     try {
       if (opts.policies instanceof Error) throw opts.policies;
       const written = await applyIgnoreRules(

@@ -125,6 +125,26 @@ describe("executeBackup", () => {
     expect(runner.calls.some((c) => c.argv.includes("maintenance") && c.argv.includes("run"))).toBe(false);
   });
 
+  test("kopi-docka@HOST's whole-data policy not in place: no data snapshot, the unit fails saying why", async () => {
+    const runner = new FakeRunner([], fakeHost());
+    const { deps, dir, events } = setup(runner);
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const why =
+      "not snapshotted: kopia might leave files out (kopi-docka@h's kopia policy not updated: denied)";
+    const record = await executeBackup(deps, plan, discovery(stackUnit()), undefined, { notWhole: why });
+    expect(record.status).toBe("failed");
+    const errors = record.units[0]?.errors.filter((e) => e.phase === "policy") ?? [];
+    expect(errors.map((e) => [e.item, e.message]).sort()).toEqual([
+      ["/srv/shop/uploads", why],
+      ["shop_dbdata", why],
+    ]);
+    expect(events.filter((e) => e.startsWith("snapshot /srv") || e.startsWith("snapshot /var"))).toEqual([]);
+  });
+
   test("a volume no host path holds is never snapshotted and is named in the record (issue 14)", async () => {
     const runner = new FakeRunner([], fakeHost());
     const { deps, dir } = setup(runner);
