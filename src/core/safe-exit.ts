@@ -108,6 +108,14 @@ export class Lifecycle {
     return comp;
   }
 
+  /**
+   * Notes a failure that belongs with the compensations of `priority` without being one (the heal's
+   * `docker start` at a backup's start): the exit status then counts it as theirs.
+   */
+  noteFailed(name: string, priority: number, error: unknown): void {
+    this.#failed.push({ name, priority, error });
+  }
+
   /** The compensations of `priority` that ran and threw (`PRIORITY.restartContainers`: containers down). */
   failed(priority: number): { name: string; error: unknown }[] {
     return this.#failed.filter((f) => f.priority === priority).map(({ name, error }) => ({ name, error }));

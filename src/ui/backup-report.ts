@@ -152,8 +152,8 @@ export function renderRecord(record: RunRecord): string {
 }
 
 /**
- * A container a killed run had left stopped that the heal at the run's start could not start, as a
- * unit-shaped row (no unit covers it): `container NAME`, `NOT RUNNING`, docker's reason.
+ * A container down that no unit covers (the heal at the run's start, or the signal path, could not
+ * start it), as a unit-shaped row: `container NAME`, `NOT RUNNING`, docker's reason.
  */
 function healRows(r: RunRecord): string[][] {
   return (r.restartFailed ?? []).map((name) => {

@@ -59,11 +59,7 @@ export function renderRunDetail(r: RunRecord): string[] {
       out.push("  errors:", ...u.errors.flatMap((e) => errorLines(e).map((l) => `  ${l}`)));
   }
   if (r.units.length === 0) out.push("", "no unit was planned");
-  if (r.restartFailed?.length)
-    out.push(
-      "",
-      `NOT RUNNING (a killed run had left them stopped; start failed): ${r.restartFailed.join(", ")}`,
-    );
+  if (r.restartFailed?.length) out.push("", `NOT RUNNING (start failed): ${r.restartFailed.join(", ")}`);
   if (r.warnings?.length) out.push("", ...r.warnings.map((w) => `warning: ${w}`));
   if (r.expired?.length) out.push("", `past [retention], removed: ${r.expired.join(", ")}`);
   if (r.errors.length) out.push("", "run errors:", ...r.errors.flatMap(errorLines));

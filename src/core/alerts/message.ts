@@ -65,14 +65,15 @@ function unitLine(u: UnitResult): string[] {
 }
 
 /**
- * A container a killed run had left stopped that the heal at the run's start could not start: no unit
- * covers it, so it gets lines of its own, as loud as a unit's container that did not start again.
+ * A container no unit of the record covers that is down: one a killed run had left stopped that the
+ * heal at the run's start could not start, or one the signal path could not start again. Lines of its
+ * own, as loud as a unit's container that did not start again; its error says which.
  */
 function healLines(record: RunRecord): string[] {
   return (record.restartFailed ?? []).flatMap((name) => {
     const e = record.errors.find((x) => x.phase === "start" && x.item === name);
     return [
-      `DOWN   ${name}  (a killed run had left it stopped)`,
+      `DOWN   ${name}  (not running)`,
       `       ${e?.message ?? "could not start it"}`,
       `       next: ${healNextStep([name])}`,
     ];

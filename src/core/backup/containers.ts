@@ -26,6 +26,15 @@ export function restartsFailed(lifecycle: Pick<Lifecycle, "failed">): { name: st
     .map((f) => ({ name: f.name.slice(RESTART.length), reason: errorMessage(f.error) }));
 }
 
+/** Counts a container another path could not start (the heal) among the failed restarts. */
+export function noteRestartFailed(
+  lifecycle: Pick<Lifecycle, "noteFailed">,
+  name: string,
+  reason: string,
+): void {
+  lifecycle.noteFailed(`${RESTART}${name}`, PRIORITY.restartContainers, new Error(reason));
+}
+
 export interface StoppedContainer {
   plan: ContainerPlan;
   restart: Compensation;

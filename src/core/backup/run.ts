@@ -15,7 +15,7 @@ import { syncReplicas } from "../repository/replicas.ts";
 import { expireHeld } from "../restore-points/act.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { noteGatePolicy, openAhead } from "./ahead.ts";
-import { restartsFailed } from "./containers.ts";
+import { noteRestartFailed, restartsFailed } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import { type EarlyReads, executeBackup } from "./execute.ts";
 import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
@@ -128,10 +128,15 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
   const interruptedRecord = d.lifecycle.register("record the interrupted run", PRIORITY.cleanup, () => {
     const signal = d.lifecycle.interruptedBy ?? "a signal";
     const record = cutShort ?? interruptedRunRecord(soFar, signal, d.now?.() ?? new Date());
-    writeRunRecord(d.paths.runsDir, withHeal(record, withSignalRestarts(heal, restartsFailed(d.lifecycle))));
+    // Those a unit or the heal already names failed before the signal, and are told as such.
+    const known = new Set([...heal.restartFailed, ...record.units.flatMap((u) => u.restartFailed)]);
+    const down = restartsFailed(d.lifecycle).filter((c) => !known.has(c.name));
+    writeRunRecord(d.paths.runsDir, withHeal(record, withSignalRestarts(heal, down)));
   });
   try {
     heal = healOf(await recoverIfNeeded(d, lock.tookOverFrom));
+    // A signal later in the run must not turn the exit status of a container down into 143.
+    for (const e of heal.errors) noteRestartFailed(d.lifecycle, e.item ?? "", e.message);
     const early: PhaseError[] = [];
     soFar.errors = early;
     // The repository side (open, this identity's policy: retention off, compression, the gate) and discovery

@@ -12,7 +12,7 @@ import { createJournal } from "../../../../src/core/containers/journal.ts";
 import { AppError, ProcessError } from "../../../../src/core/errors.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
-import { exitCodeFor } from "../../../../src/exit-codes.ts";
+import { exitCodeFor, exitStatusAfterSignal } from "../../../../src/exit-codes.ts";
 import { renderHistory, renderRecord } from "../../../../src/ui/backup-report.ts";
 import { renderRunDetail } from "../../../../src/ui/history-report.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
@@ -143,7 +143,12 @@ describe("backup: the heal of what a killed run left stopped reaches the record"
     expect(m.body).not.toContain("warning: start");
     expect(renderRecord(record)).toContain("container web  NOT RUNNING");
     expect(renderHistory([record])).toContain("container web");
-    expect(renderRunDetail(record).join("\n")).toContain("NOT RUNNING (a killed run had left them stopped");
+    expect(renderRunDetail(record).join("\n")).toContain("NOT RUNNING (start failed): web");
+    expect(renderRunDetail(record).join("\n")).toContain(
+      "could not start web, which a killed run had left stopped",
+    );
+    // A signal later in the run exits 4 for it too, not 143.
+    expect(exitStatusAfterSignal("SIGTERM", deps.lifecycle)).toBe(4);
   });
 
   test("a container the heal started: the run stays ok, with a warning naming it", async () => {
