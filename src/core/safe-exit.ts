@@ -153,11 +153,10 @@ export class Lifecycle {
           const next = this.#next();
           // One that runs already (the normal path's `docker start`) and comes earlier ends first: the
           // record of an interrupted run is written after the restarts, whoever started them.
+          // With nothing pending, every one in flight.
           const before = [...this.#inFlight.values()].filter((f) => !next || f.priority < next.priority);
           if (before.length > 0) await Promise.allSettled(before.map((f) => f.promise));
           else if (next) await next.comp.run().catch(() => {});
-          else if (this.#inFlight.size > 0)
-            await Promise.allSettled([...this.#inFlight.values()].map((f) => f.promise));
           else break;
         }
       } finally {

@@ -121,10 +121,10 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     errors: [],
   };
   let heal: Heal = NO_HEAL;
-  // Registered now, so a signal at any later moment leaves a record; dismissed once the normal path
-  // has written its own.
   // The normal path's record, when it got that far after the signal (every unit's result in it).
   let cutShort: RunRecord | undefined;
+  // Registered now, so a signal at any later moment leaves a record; dismissed once the normal path
+  // has written its own.
   const interruptedRecord = d.lifecycle.register("record the interrupted run", PRIORITY.cleanup, () => {
     const signal = d.lifecycle.interruptedBy ?? "a signal";
     const record = cutShort ?? interruptedRunRecord(soFar, signal, d.now?.() ?? new Date());
