@@ -1,8 +1,9 @@
 import { expect, test } from "bun:test";
+import type { PhaseError } from "../../../../src/core/backup/result.ts";
 import { applyRunPolicies } from "../../../../src/core/backup/run-policies.ts";
-import { DOT_IGNORE_PLACEHOLDER, NO_SIZE_LIMIT } from "../../../../src/core/kopia/policy.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { wholeDataPolicy } from "../kopia/fixtures.ts";
 import { config, fakeKopia } from "./fixtures.ts";
 
 // The first run after an upgrade writes the whole-data part of kopi-docka@HOST's policy; when that
@@ -22,8 +23,8 @@ const d = (runner: FakeRunner) => ({
 
 test("the whole-data part not in place and its write failing: notWhole says why", async () => {
   const reads: { notWhole?: string } = {};
-  const early: { phase: string; message: string }[] = [];
-  await applyRunPolicies(d(failingSet()), Promise.resolve({}), reads, early as never);
+  const early: PhaseError[] = [];
+  await applyRunPolicies(d(failingSet()), Promise.resolve({}), reads, early);
   expect(early[0]?.phase).toBe("policy");
   expect(reads.notWhole).toStartWith(
     "not snapshotted: kopia might leave files out (kopi-docka@h's kopia policy not updated:",
@@ -32,15 +33,6 @@ test("the whole-data part not in place and its write failing: notWhole says why"
 
 test("already in place (a write of retention failed): the snapshots are whole, nothing is held back", async () => {
   const reads: { notWhole?: string } = {};
-  const whole = {
-    files: {
-      ignoreDotFiles: [DOT_IGNORE_PLACEHOLDER],
-      ignoreCacheDirs: false,
-      maxFileSize: NO_SIZE_LIMIT,
-      oneFileSystem: false,
-    },
-    errorHandling: { ignoreFileErrors: false, ignoreDirectoryErrors: false },
-  };
-  await applyRunPolicies(d(failingSet()), Promise.resolve({ "kopi-docka@h": whole }), reads, []);
+  await applyRunPolicies(d(failingSet()), Promise.resolve({ "kopi-docka@h": wholeDataPolicy }), reads, []);
   expect(reads.notWhole).toBeUndefined();
 });

@@ -13,6 +13,7 @@ import {
 import type { KopiaPolicy } from "../../../../src/core/kopia/policy-schema.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { config } from "../backup/fixtures.ts";
+import { wholeDataPolicy } from "./fixtures.ts";
 
 const off = {
   keepLatest: 0,
@@ -24,15 +25,7 @@ const off = {
   ignoreIdenticalSnapshots: false,
 };
 
-const whole = {
-  files: {
-    ignoreDotFiles: [DOT_IGNORE_PLACEHOLDER],
-    ignoreCacheDirs: false,
-    maxFileSize: NO_SIZE_LIMIT,
-    oneFileSystem: false,
-  },
-  errorHandling: { ignoreFileErrors: false, ignoreDirectoryErrors: false },
-};
+const whole = wholeDataPolicy;
 
 test("identity policy: retention off and the configured compression, only what differs; unset is not zero", () => {
   expect(

@@ -1,0 +1,12 @@
+import { DOT_IGNORE_PLACEHOLDER, NO_SIZE_LIMIT } from "../../../../src/core/kopia/policy.ts";
+
+/** kopi-docka@HOST's policy once its whole-data part is in place (`wholeDataFlags` has nothing to set). */
+export const wholeDataPolicy = {
+  files: {
+    ignoreDotFiles: [DOT_IGNORE_PLACEHOLDER],
+    ignoreCacheDirs: false,
+    maxFileSize: NO_SIZE_LIMIT,
+    oneFileSystem: false,
+  },
+  errorHandling: { ignoreFileErrors: false, ignoreDirectoryErrors: false },
+};
