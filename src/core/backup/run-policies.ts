@@ -21,8 +21,8 @@ export async function applyRunPolicies(
   early: PhaseError[],
 ): Promise<void> {
   const me = identity(d);
+  const all = defined ?? Promise.resolve({} as Record<string, KopiaPolicy>);
   try {
-    const all = defined ?? Promise.resolve({} as Record<string, KopiaPolicy>);
     const current = all.then((p) => p[me] ?? {});
     reads.policyWritten = (await applyIdentityPolicy(d.kopia, d.config, me, d.log, current)).length > 0;
     const own = ownRetention(await all, me);
@@ -39,9 +39,7 @@ export async function applyRunPolicies(
     d.log.warn(message);
     // Without its whole-data part kopia may skip files the data names (`.kopiaignore`): no data
     // snapshot is then taken, rather than one recorded whole that is not.
-    const before = await (defined ?? Promise.resolve({} as Record<string, KopiaPolicy>)).catch(
-      () => undefined,
-    );
+    const before = await all.catch(() => undefined);
     if (!before || wholeDataFlags(before[me] ?? {}).length > 0)
       reads.notWhole = `not snapshotted: kopia might leave files out (${message})`;
   }

@@ -46,9 +46,10 @@ export const NO_SIZE_LIMIT = Number.MAX_SAFE_INTEGER;
 /**
  * The part of `identityPolicyFlags` that keeps a snapshot whole. kopia's defaults skip what the data
  * itself asks to skip: a `.kopiaignore` file anywhere in the tree, a directory holding `CACHEDIR.TAG`;
- * a global policy may also ignore read errors, skip files above a size, or stay on one filesystem. A container writes into its own volume, so its files
- * would decide what is backed up, with the point reported complete; and a restore (`--delete-extra`)
- * removes what the undo point, under the same policy, left out. What is excluded is the config's to
+ * a global policy may also ignore read errors, skip files above a size, or stay on one filesystem. A
+ * container writes into its own volume, so its files would decide what is backed up, with the point
+ * reported complete; and a restore (`--delete-extra`) removes what the undo point, under the same
+ * policy, left out. What is excluded is the config's to
  * say (`backup.exclude_patterns`, on each source's own policy), never the data's.
  */
 export function wholeDataFlags(current: KopiaPolicy): string[] {
@@ -70,10 +71,7 @@ export function wholeDataFlags(current: KopiaPolicy): string[] {
  * its undo snapshots (on a host no backup has run on yet, the identity policy was never written).
  */
 export async function applyWholeData(kopia: Kopia, target: string, log: Logger): Promise<void> {
-  const flags = wholeDataFlags(await kopia.policyShow(target));
-  if (flags.length === 0) return;
-  log.info(`updating ${target}'s kopia policy: ${flags.join(" ")}`);
-  await kopia.policySet(target, flags);
+  await applyPolicyFlags(kopia, target, log, wholeDataFlags);
 }
 
 /**
@@ -126,7 +124,18 @@ export async function applyIdentityPolicy(
   log: Logger,
   current?: Promise<KopiaPolicy>,
 ): Promise<string[]> {
-  const flags = identityPolicyFlags(config, await (current ?? kopia.policyShow(target)));
+  return applyPolicyFlags(kopia, target, log, (c) => identityPolicyFlags(config, c), current);
+}
+
+/** One `policy set` of the flags `flagsFor` finds missing in `target`'s policy; none when none are. */
+async function applyPolicyFlags(
+  kopia: Kopia,
+  target: string,
+  log: Logger,
+  flagsFor: (current: KopiaPolicy) => string[],
+  current?: Promise<KopiaPolicy>,
+): Promise<string[]> {
+  const flags = flagsFor(await (current ?? kopia.policyShow(target)));
   if (flags.length === 0) return [];
   log.info(`updating ${target}'s kopia policy: ${flags.join(" ")}`);
   await kopia.policySet(target, flags);
