@@ -1,5 +1,5 @@
 import { pathsOverlap } from "../discovery/bind-filter.ts";
-import { isBindVolume } from "./names.ts";
+import { bindDevice } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
 import type { BindStep, ContainerState, CurrentState, VolumeStep } from "./types.ts";
 
@@ -50,7 +50,7 @@ export function copyOwnerRefusals(a: {
   // A copy's bind volume keeps its data in its own device dir (`copyBindPath`): with `--target-dir`
   // at the original's working dir that maps onto the original's device, whose containers run on.
   for (const v of a.volumes) {
-    const device = isBindVolume(v.options) ? v.options.device : undefined;
+    const device = bindDevice(v.options);
     const hit =
       device && [...originals, ...a.originalDevices].find((o) => o === "/" || pathsOverlap(device, o));
     if (hit)

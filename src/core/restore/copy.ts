@@ -4,6 +4,7 @@ import { isRecord } from "../guards.ts";
 import type { ComposeFacts, Obj } from "./compose-facts.ts";
 import { copyCollisions } from "./copy-collisions.ts";
 import {
+  bindDevice,
   composeProjectOf,
   isBindVolume,
   NETWORK_LABEL,
@@ -145,7 +146,7 @@ function movedDevice(
     )}), so the copy would use the original's storage; restore without --start, give the copy's volume its own storage in its compose files, then start it`;
   if (driver !== "local") return Object.keys(opts).length ? elsewhere : undefined;
   if (isBindVolume(opts)) {
-    const from = recorded && isBindVolume(recorded) && recorded.device ? recorded : undefined;
+    const from = recorded && bindDevice(recorded) ? recorded : undefined;
     const literal = opts.device && !opts.device.includes("$") ? opts : undefined;
     const device = names.volumeOptions(from ?? literal ?? {}).device;
     if (device) return { ...e.driver_opts, device: device.replaceAll("$", () => "$$") };

@@ -51,7 +51,10 @@ export function renamer(as: string | undefined, targetDir: string, home?: string
     labels: ({ [CONFIG_HASH_LABEL]: _, ...l }) => (PROJECT_LABEL in l ? { ...l, [PROJECT_LABEL]: as } : l),
     container: (n) => `${as}_${n}`,
     bind,
-    volumeOptions: (o) => (isBindVolume(o) && o.device ? { ...o, device: bind(o.device) } : { ...o }),
+    volumeOptions: (o) => {
+      const device = bindDevice(o);
+      return device ? { ...o, device: bind(device) } : { ...o };
+    },
   };
 }
 
@@ -69,6 +72,11 @@ export function composeProjectOf(recipe: LoadedRecipe | undefined): string | und
 /** `o=bind` (or `rbind`): Docker mounts the `device` directory, which holds the volume's data. */
 export function isBindVolume(options: Record<string, string>): boolean {
   return (options.o ?? "").split(",").some((f) => f.trim() === "bind" || f.trim() === "rbind");
+}
+
+/** The directory a bind volume keeps its data in; undefined for any other volume. */
+export function bindDevice(options: Record<string, string>): string | undefined {
+  return isBindVolume(options) && options.device ? options.device : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { isolateCopy } from "./copy.ts";
 import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitLayout } from "./layout.ts";
-import { isBindVolume, PROJECT_LABEL } from "./names.ts";
+import { bindDevice, PROJECT_LABEL } from "./names.ts";
 import { planNetworks, secretNetworkRefusals } from "./networks.ts";
 import { planStart } from "./plan-start.ts";
 import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusals } from "./plan-steps.ts";
@@ -98,7 +98,7 @@ export function planRestore(
   refusals.push(...(copy?.refusals ?? []));
   if (!request.as)
     refusals.push(...foreignVolumeRefusals({ name: point.unit, project: projectOf(recipe) }, volumes, state));
-  if (request.as)
+  else
     refusals.push(
       ...copyOwnerRefusals({
         point,
@@ -107,9 +107,7 @@ export function planRestore(
         state,
         volumes,
         binds,
-        originalDevices: (recipe?.unit.volumes ?? []).flatMap((v) =>
-          isBindVolume(v.options ?? {}) && v.options?.device ? [v.options.device] : [],
-        ),
+        originalDevices: (recipe?.unit.volumes ?? []).flatMap((v) => bindDevice(v.options ?? {}) ?? []),
       }),
     );
   warnings.push(...(copy?.warnings ?? []));
