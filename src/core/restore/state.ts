@@ -36,10 +36,17 @@ export async function readCurrentState(
     ...(recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {})),
     ...renamed.filter((r) => r.kind === "network").map((r) => r.to),
   ]);
+  const listed = await listContainers(docker);
+  // One inspect: the volumes the point names, and those running containers mount (`withDevices`).
+  const mounted = listed.filter((c) => c.running).flatMap((c) => c.volumes);
+  const inspected = unique([...volumeNames, ...mounted]).filter(Boolean);
   const volumes: CurrentState["volumes"] = {};
-  for (const v of volumeNames.length ? await docker.volumeInspect(volumeNames) : []) {
+  const deviceOf = new Map<string, string>();
+  for (const v of inspected.length ? await docker.volumeInspect(inspected) : []) {
     // Where the data is while nothing runs: a bind volume's device, else the mountpoint.
     const data = volumeData(volumeFacts(v), config.backup);
+    if (data.kind === "device") deviceOf.set(v.Name, data.path);
+    if (!volumeNames.includes(v.Name)) continue;
     volumes[v.Name] = {
       mountpoint: data.kind === "not_protected" ? v.Mountpoint : data.path,
       labels: v.Labels,
@@ -95,7 +102,7 @@ export async function readCurrentState(
       : {}),
     volumes,
     networks,
-    containers: await withDevices(docker, await listContainers(docker), config),
+    containers: withDevices(listed, deviceOf),
     paths,
     symlinks,
     devices,
@@ -171,25 +178,13 @@ export async function listContainers(docker: Docker): Promise<ContainerState[]> 
 }
 
 /**
- * Each running container's bind volumes' device directories: docker reports such a mount as a volume
- * (its mountpoint), yet the container writes into the device, which a restored bind may hold (a bind
- * `/srv/app/data`, a volume with `device=/srv/app/data/uploads`): one more `volume inspect`, only
- * when a running container mounts a volume at all.
+ * Each running container's bind volumes' device directories (`deviceOf`: volume → device): docker
+ * reports such a mount as a volume (its mountpoint), yet the container writes into the device, which a
+ * restored bind may hold (a bind `/srv/app/data`, a volume with `device=/srv/app/data/uploads`).
  */
-async function withDevices(
-  docker: Docker,
-  containers: ContainerState[],
-  config: Config,
-): Promise<ContainerState[]> {
-  const names = unique(containers.filter((c) => c.running).flatMap((c) => c.volumes)).filter(Boolean);
-  if (names.length === 0) return containers;
-  const devices = new Map<string, string>();
-  for (const v of await docker.volumeInspect(names)) {
-    const data = volumeData(volumeFacts(v), config.backup);
-    if (data.kind === "device") devices.set(v.Name, data.path);
-  }
+function withDevices(containers: ContainerState[], deviceOf: ReadonlyMap<string, string>): ContainerState[] {
   return containers.map((c) => {
-    const own = c.volumes.flatMap((v) => (devices.has(v) ? [devices.get(v) ?? ""] : []));
+    const own = c.running ? c.volumes.flatMap((v) => deviceOf.get(v) ?? []) : [];
     return own.length ? { ...c, devices: own } : c;
   });
 }
