@@ -20,6 +20,10 @@ export function renderRepositoryStatus(r: RepositoryStatusReport): string {
     ["snapshots", r.snapshots?.toString()],
     ["units", r.units?.toString()],
     ["size", r.sizeBytes === undefined ? undefined : formatBytes(r.sizeBytes)],
+    [
+      "format",
+      r.format && [r.format.hash, r.format.encryption, r.format.splitter].filter(Boolean).join(", "),
+    ],
     ["maintenance owner", r.maintenanceOwner],
     [
       "last maintenance",

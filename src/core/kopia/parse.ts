@@ -39,6 +39,9 @@ export const RepositoryStatusSchema = z.looseObject({
   uniqueIDHex: z.string().optional(),
   clientOptions: z.looseObject({ hostname: z.string(), username: z.string() }).optional(),
   storage: z.looseObject({ type: z.string(), config: z.unknown().optional() }).optional(),
+  /** Absent through a repository server: the format is the server's business. */
+  contentFormat: z.looseObject({ hash: z.string().optional(), encryption: z.string().optional() }).optional(),
+  objectFormat: z.looseObject({ splitter: z.string().optional() }).optional(),
 });
 export type RepositoryStatus = z.infer<typeof RepositoryStatusSchema>;
 

@@ -17,6 +17,8 @@ export interface RepositoryStatusReport {
   units?: number;
   /** Bytes the repository occupies in its storage (`blob stats`). */
   sizeBytes?: number;
+  /** How it hashes, encrypts and splits, fixed when it was created (not shown through a server). */
+  format?: { hash?: string; encryption?: string; splitter?: string };
   maintenanceOwner?: string;
   lastMaintenance?: { kind: string; end: string; success: boolean };
   maxUploadSpeed: number;
@@ -65,8 +67,14 @@ export async function repositoryStatus(d: OpenDeps): Promise<RepositoryStatusRep
       problem: `connected to another location (${marker?.location ?? "unknown"}); the next backup reconnects`,
     };
   try {
-    await d.kopia.status();
+    const status = await d.kopia.status();
     report.connected = true;
+    if (status?.contentFormat)
+      report.format = {
+        hash: status.contentFormat.hash,
+        encryption: status.contentFormat.encryption,
+        splitter: status.objectFormat?.splitter,
+      };
     const snapshots = await d.kopia.snapshotList();
     report.snapshots = snapshots.length;
     report.units = new Set(snapshots.map((s) => s.tags?.["tag:unit"]).filter(Boolean)).size;
