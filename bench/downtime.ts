@@ -19,6 +19,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { BLOCK_HASH } from "../src/core/kopia/kopia.ts";
 import { bindVolume, makeBtrfs } from "../test/helpers/btrfs.ts";
 import { QUICK_STOP, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../test/helpers/env.ts";
 import { changeData, fillVolume, parseSize } from "./downtime-data.ts";
@@ -81,7 +82,17 @@ async function bare(repoDir: string, mountpoints: string[]): Promise<Bare> {
   const cfg = join(repoDir, "kopia.config");
   const env = { KOPIA_PASSWORD: PASSWORD, KOPIA_CHECK_FOR_UPDATES: "false" };
   if (!existsSync(cfg)) {
-    const create = ["kopia", "--config-file", cfg, "repository", "create", "filesystem"];
+    // The format the product creates: the overhead then compares the same hashing work.
+    const create = [
+      "kopia",
+      "--config-file",
+      cfg,
+      "repository",
+      "create",
+      "filesystem",
+      "--block-hash",
+      BLOCK_HASH,
+    ];
     await run([...create, "--path", join(repoDir, "repo"), "--cache-directory", join(repoDir, "cache")], {
       env,
     });
