@@ -1,6 +1,6 @@
 import type { Config } from "../../config/schema.ts";
 import { distrustImageLabels, ignoreImageLabel as ignore, untrustedImageLabel } from "./image-trust.ts";
-import { KD, labelTrue } from "./labels.ts";
+import { KD, labelTrue, unitNameOf } from "./labels.ts";
 import type { BackupMode, ContainerInfo, SkippedContainer, SkippedItem, UnitType } from "./model.ts";
 
 /** A unit before its volumes, bind mounts, networks and compose files are filled in. */
@@ -33,15 +33,15 @@ interface Membership {
  * restore starts with compose, or standalone containers, each rebuilt with `docker run`; not both.
  */
 function unitOf(c: ContainerInfo, config: Config, projects: ReadonlySet<string>): Membership | undefined {
-  if (c.compose) return { name: c.compose.project, type: "compose" };
+  // From an untrusted image the unit label could put its containers in a unit whose backup then stops
+  // them, or take a compose project's name. Restore reads it alike (`restore/host-units.ts`).
+  const fromImage = untrustedImageLabel(c, config)(KD.unit);
+  const name = unitNameOf(c.labels, c.name, !fromImage);
+  if (c.compose) return { name, type: "compose" };
   if (!c.running && c.state !== "restarting") return undefined;
   const label = c.labels[KD.unit]?.trim();
-  // From an untrusted image it could put its containers in a unit whose backup then stops them, or
-  // take a compose project's name.
-  const fromImage = Boolean(label) && untrustedImageLabel(c, config)(KD.unit);
-  if (fromImage) ignore(c, `${KD.unit}=${label}`);
-  const labelled = fromImage ? undefined : label || undefined;
-  const name = labelled ?? c.name;
+  if (label && fromImage) ignore(c, `${KD.unit}=${label}`);
+  const labelled = !fromImage && Boolean(label);
   if (!projects.has(name)) return { name, type: "standalone" };
   const how = labelled ? `labelled ${KD.unit}=${name}` : `named ${name}`;
   return { name, type: "compose", clash: `standalone container ${how}, a compose project's name` };

@@ -9,9 +9,17 @@ import type { ContainerInfo } from "./model.ts";
  * stop may take (stop-timeout) until the config confirms it, nor move the container into another unit
  * (unit) unless the image is trusted.
  */
-export function untrustedImageLabel(c: ContainerInfo, config: Config): (label: string) => boolean {
-  const trusted = config.backup.trust_image_labels.includes(imageRepository(c.image));
+export function untrustedImageLabel(
+  c: Pick<ContainerInfo, "image" | "imageLabels">,
+  config: Config,
+): (label: string) => boolean {
+  const trusted = imageTrusted(c.image, config);
   return (label) => !trusted && (c.imageLabels ?? []).includes(label);
+}
+
+/** Whether the admin trusts the labels of image `image` (a container's `Config.Image`). */
+export function imageTrusted(image: string, config: Config): boolean {
+  return config.backup.trust_image_labels.includes(imageRepository(image));
 }
 
 /** "reg:5000/acme/app:1.2@sha256:…" → "reg:5000/acme/app". */

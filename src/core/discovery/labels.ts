@@ -62,11 +62,14 @@ export function parseDependsOnLabel(value: string | undefined): string[] {
 }
 
 /**
- * The unit a container belongs to: its compose project, else its `kopi-docka.unit` label, else its
- * own name (how discovery groups containers, and what a restore of that unit touches on this host).
+ * The unit a container belongs to: its compose project, else its `kopi-docka.unit` label when that
+ * counts (`unitLabelTrusted`: set on the container, or by an image `backup.trust_image_labels` lists),
+ * else its own name. Discovery groups containers by it, and restore decides by it what of a unit's it
+ * touches on this host, so both read one rule. The project label counts whoever set it: compose v2
+ * puts it on the images it builds, so an image's value cannot be told from the container's.
  */
-export function unitNameOf(labels: Record<string, string>, name: string): string {
-  return labels[COMPOSE.project] || labels[KD.unit]?.trim() || name;
+export function unitNameOf(labels: Record<string, string>, name: string, unitLabelTrusted: boolean): string {
+  return labels[COMPOSE.project] || (unitLabelTrusted ? labels[KD.unit]?.trim() : undefined) || name;
 }
 
 /** The compose facts a container's labels carry; undefined for a container compose did not create. */

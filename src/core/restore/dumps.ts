@@ -1,6 +1,6 @@
 import type { UnitOverride } from "../../config/schema.ts";
-import { unitNameOf } from "../discovery/labels.ts";
 import { type DumpPreset, isDumpPreset, presetCommands } from "../dump/presets.ts";
+import { unitOnHost, unitOnHostText } from "./host-units.ts";
 import { PROJECT_LABEL, type Renamer, SERVICE_LABEL } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
 import type { ContainerState } from "./types.ts";
@@ -138,10 +138,11 @@ function feedTarget(
         problem: `container ${container} exists and is not a copy made by kopi-docka: its database is not replaced; choose another --as name`,
       };
     // The name comes from the snapshot's tag: in place, only a container of this unit (by its labels on
-    // this host, as discovery groups it) is fed, never another unit's that happens to bear it.
-    if (now && inPlace !== undefined && unitNameOf(now.labels ?? {}, now.name) !== inPlace)
+    // this host, as discovery groups it: not by a unit label an untrusted image set) is fed, never
+    // another unit's that happens to bear it.
+    if (now && inPlace !== undefined && unitOnHost(now) !== inPlace)
       return {
-        problem: `container ${container} on this host belongs to unit ${unitNameOf(now.labels ?? {}, now.name)}, not ${inPlace}: its database is not replaced`,
+        problem: `container ${container} on this host belongs to ${unitOnHostText(now)}, not ${inPlace}: its database is not replaced`,
       };
     return { container, running: Boolean(now?.running), exists: now !== undefined };
   }

@@ -1,6 +1,5 @@
 import { basename } from "node:path";
 import { pathsOverlap } from "../discovery/bind-filter.ts";
-import { unitNameOf } from "../discovery/labels.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
@@ -8,6 +7,7 @@ import { composeOverride } from "./compose-override.ts";
 import { isolateCopy } from "./copy.ts";
 import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
+import { unitOnHost } from "./host-units.ts";
 import { unitLayout } from "./layout.ts";
 import { bindDevice, PROJECT_LABEL } from "./names.ts";
 import { planNetworks, secretNetworkRefusals } from "./networks.ts";
@@ -169,16 +169,11 @@ export function planRestore(
   // Fed in place, a dump replaces the data the unit's other containers use: they are stopped for the
   // feed too (and started once it is fed), so none holds a session that blocks or breaks it, or writes
   // to the old data meanwhile. Which they are is this host's business (their labels, as discovery
-  // groups them), never the snapshot's: a recipe could name any container.
+  // groups them: `unitOnHost`), never the snapshot's: a recipe could name any container.
   if (dumped.dumps.length && !request.as) {
     const fed = new Set(dumped.dumps.map((x) => x.container));
     for (const c of state.containers)
-      if (
-        c.running &&
-        unitNameOf(c.labels ?? {}, c.name) === point.unit &&
-        !fed.has(c.name) &&
-        !stop.some((s) => s.id === c.id)
-      )
+      if (c.running && unitOnHost(c) === point.unit && !fed.has(c.name) && !stop.some((s) => s.id === c.id))
         stop.push({ id: c.id, name: c.name });
   }
   for (const d of dumped.dumps.filter((x) => !x.undo))

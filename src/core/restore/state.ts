@@ -7,6 +7,7 @@ import { UsageError } from "../errors.ts";
 import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
 import { readComposeFacts } from "./compose-facts.ts";
 import { copyObjects } from "./copy.ts";
+import { imageUnitLabels } from "./host-units.ts";
 import { unitLayout } from "./layout.ts";
 import type { RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe, sha256File } from "./recipe.ts";
@@ -36,7 +37,7 @@ export async function readCurrentState(
     ...(recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {})),
     ...renamed.filter((r) => r.kind === "network").map((r) => r.to),
   ]);
-  const listed = await listContainers(docker);
+  const listed = await listContainers(docker, config);
   // One inspect: the volumes the point names, and those running containers mount (`withDevices`).
   const mounted = listed.filter((c) => c.running).flatMap((c) => c.volumes);
   const inspected = unique([...volumeNames, ...mounted]).filter(Boolean);
@@ -158,11 +159,12 @@ function kindOf(path: string): CurrentState["paths"][string] {
   return st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
 }
 
-/** Every container on the host with what it mounts. */
-export async function listContainers(docker: Docker): Promise<ContainerState[]> {
+/** Every container on the host with what it mounts, and whether its unit label is its own. */
+export async function listContainers(docker: Docker, config: Config): Promise<ContainerState[]> {
   const ids = (await docker.listContainers()).map((c) => c.id);
   if (ids.length === 0) return [];
   const all = await docker.inspectContainers(ids);
+  const unitLabel = await imageUnitLabels(docker, all, config);
   return all.map((c) => {
     const mounts = c.Mounts ?? [];
     return {
@@ -172,6 +174,7 @@ export async function listContainers(docker: Docker): Promise<ContainerState[]> 
       volumes: mounts.filter((m) => m.Type === "volume").map((m) => m.Name ?? ""),
       binds: mounts.filter((m) => m.Type === "bind").map((m) => m.Source ?? ""),
       labels: c.Config.Labels ?? {},
+      ...(unitLabel.has(c.Id) ? { unitLabel: unitLabel.get(c.Id) } : {}),
       ...(c.HostConfig?.AutoRemove === true ? { autoRemove: true as const } : {}),
     };
   });

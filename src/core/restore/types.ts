@@ -42,6 +42,11 @@ export interface ContainerState {
   devices?: string[];
   /** Its labels (compose project and service find a copy's containers); absent in older callers. */
   labels?: Record<string, string>;
+  /**
+   * Its `kopi-docka.unit` label does not count as its own (`host-units.ts`): an untrusted image set it
+   * ("image"), or its image is gone ("unknown"). Absent: the label is its own, or it has none.
+   */
+  unitLabel?: "image" | "unknown";
   /** Started with `docker run --rm`: a `docker stop` deletes it (and its anonymous volumes). */
   autoRemove?: true;
 }
