@@ -31,7 +31,7 @@ export default defineCommand({
     name: "restore",
     description:
       "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
-      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags, 13 not root, 130 cancelled.",
+      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,
