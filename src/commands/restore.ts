@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { repeatedFlag } from "../cli-args.ts";
-import { UsageError } from "../core/errors.ts";
+import { AppError, UsageError } from "../core/errors.ts";
 import { createKopia } from "../core/kopia/kopia.ts";
 import { onRepository } from "../core/repository/replicas.ts";
 import { planForJson } from "../core/restore/plan-view.ts";
@@ -31,7 +31,7 @@ export default defineCommand({
     name: "restore",
     description:
       "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
-      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 13 not root, 130 cancelled.",
+      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 4 restored but a container a killed run left stopped could not be started, 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,
@@ -90,5 +90,13 @@ export default defineCommand({
         `undo point ${result.undoPoint} is in ${args.repository} only: the next sync of the primary to it removes it; restore it from there first if you need it`,
       );
     emit(args, result, renderResult);
+    if (result.restartFailed?.length)
+      throw new AppError(
+        "restart_failed",
+        `restored, but ${result.restartFailed.join(", ")} could not be started (a killed run had left them stopped)`,
+        {
+          hint: "fix the cause (see above), then `docker start NAME` or `kopi-docka recover`; the journal keeps them",
+        },
+      );
   },
 });

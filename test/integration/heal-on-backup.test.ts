@@ -112,4 +112,24 @@ describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "i
     expect((await state(broken))?.Running).toBe(false);
     expect(readdirSync(journalDir)).toHaveLength(1);
   }, 240_000);
+
+  // A restore heals first too (under its lock): what it could not start is still down after the restore.
+  test("a restore after it (the same container still cannot start): restored all the same, exit 4 naming it, the journal keeps it", async () => {
+    const journalDir = join(dir.path, "state", "journal");
+    expect(readdirSync(journalDir)).toHaveLength(1);
+    await run(["docker", "exec", name, "sh", "-c", "echo changed > /data/a"]);
+
+    const r = await cli(["restore", "--unit", name, "--latest", "--yes", "--json"]);
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain(`restored, but ${broken} could not be started`);
+    const result = JSON.parse(r.stdout);
+    expect(result.restartFailed).toEqual([broken]);
+    expect(result.warnings.join("\n")).toContain(
+      `could not start ${broken}, which a killed run had left stopped`,
+    );
+    expect((await run(["docker", "exec", name, "cat", "/data/a"])).stdout).toBe("a\n");
+    expect((await state(name))?.Running).toBe(true);
+    expect((await state(broken))?.Running).toBe(false);
+    expect(readdirSync(journalDir)).toHaveLength(1);
+  }, 240_000);
 });

@@ -48,6 +48,8 @@ export interface RestoreResult {
   /** Containers whose database was fed a dump. */
   dumps?: string[];
   warnings: string[];
+  /** Still stopped: the heal before the restore could not start them (`session.ts`); exit 4. */
+  restartFailed?: string[];
 }
 
 /**

@@ -82,7 +82,7 @@ export async function runRestore(
     log: ctx.log,
   });
   try {
-    await recoverIfNeeded(ctx, lock.tookOverFrom);
+    const heal = await recoverIfNeeded(ctx, lock.tookOverFrom);
     // Planned again under the lock: the plan shown may be minutes old (a prompt), and what runs now
     // decides what must be stopped (a container started since, one a backup's cold window had stopped,
     // one the heal just started). Never fewer stops than needed: always the fresh plan.
@@ -104,7 +104,7 @@ export async function runRestore(
     const plan = planRestore(ready.plan.request, now, state);
     const added = plan.stop.filter((c) => !ready.plan.stop.some((x) => x.id === c.id)).map((c) => c.name);
     if (added.length) ctx.log.warn(`running now, so stopped for the restore as well: ${added.join(", ")}`);
-    return await executeRestore({ ...ctx, version }, plan, ready);
+    return withHealFailures(await executeRestore({ ...ctx, version }, plan, ready), heal?.failed ?? []);
   } finally {
     lock.release();
   }
@@ -120,4 +120,21 @@ function snapshotsOf(request: RestoreRequest, points: RestorePoints): string {
     r ? [r.id] : [],
   );
   return ids.sort().join(",");
+}
+
+/**
+ * A container a killed run left stopped, which the heal before the restore could not start, is still
+ * down after it: the result names it (`restartFailed`), so the command ends `restart_failed` (exit 4)
+ * however the restore went, as a backup does (`backup/heal.ts`).
+ */
+function withHealFailures(result: RestoreResult, failed: { name: string; reason: string }[]): RestoreResult {
+  if (failed.length === 0) return result;
+  return {
+    ...result,
+    restartFailed: failed.map((f) => f.name),
+    warnings: [
+      ...result.warnings,
+      ...failed.map((f) => `could not start ${f.name}, which a killed run had left stopped: ${f.reason}`),
+    ],
+  };
 }
