@@ -1,5 +1,6 @@
 import { basename, join } from "node:path";
 import { parse, stringify } from "smol-toml";
+import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import type { BundleManifest } from "./model.ts";
 
@@ -11,11 +12,12 @@ export interface DrillFiles {
 }
 
 /**
- * The config a drill runs with: the bundle's own, with every path moved under `dir` (state, cache,
- * lock, restore dir, the password and each carried file), another snapshot identity (`<host>-drill`,
- * so nothing is ever recorded as the old host; on a repository server the old host's own, the only
- * user the server knows), and nothing that reaches outside: no hooks, no
- * notifications, no metrics file, no schedule, no pinned kopia binary. Pure.
+ * The config a drill runs with: the bundle's own, the one recover.sh puts back, with every path moved
+ * under `dir` (state, cache, lock, restore dir, the password and each carried file), another snapshot
+ * identity (`<host>-drill`, so nothing is ever recorded as the old host; on a repository server the
+ * one the bundle pins, the only user the server knows), and nothing that reaches outside: no hooks,
+ * no notifications, no metrics file, no schedule, no pinned kopia binary. Pure; a server bundle that
+ * pins no host name is an error (recovery on another host would fail).
  */
 export function drillConfig(configText: string, m: BundleManifest, dir: string): DrillFiles {
   const secrets = join(dir, "secrets");
@@ -35,11 +37,16 @@ export function drillConfig(configText: string, m: BundleManifest, dir: string):
   // A repository server logs in as kopi-docka@<hostname>: only the old host's user exists there, and
   // the drill's connection is read-only, so nothing is recorded under it.
   const server = repository.backend === "server";
-  const own = typeof repository.hostname === "string" ? repository.hostname : m.host;
+  if (server && !repository.hostname)
+    throw new AppError(
+      "check_failed",
+      `the bundle's config pins no [repository] hostname: recover.sh on a host not named ${m.host} would log in to the repository server as kopi-docka@<that name>, a user the server does not know`,
+      { hint: `export the bundle again with this kopi-docka (it pins hostname = "${m.host}")` },
+    );
   config.repository = {
     ...repository,
     password_file: writes[0]?.path,
-    hostname: server ? own : `${m.host}-drill`.slice(0, 60),
+    hostname: server ? repository.hostname : `${m.host}-drill`.slice(0, 60),
   };
   config.paths = {
     state_dir: join(dir, "state"),

@@ -13,6 +13,7 @@ import { gatherSecrets, latestRunRecords, unitInventory } from "./gather.ts";
 import type { BundleInput } from "./model.ts";
 import { ManifestSchema } from "./open.ts";
 import { openingInstructions } from "./readme.ts";
+import { recoveryConfig } from "./recovery-config.ts";
 import { writeBytesAtomic } from "./write.ts";
 
 export interface ExportContext extends RestoreContext {
@@ -105,6 +106,9 @@ export async function collectBundleInput(
   const points = await readRestorePoints(ctx);
   const status = await ctx.kopia.status();
   const configText = ctx.configPath ? readFileSync(ctx.configPath, "utf8") : CONFIG_TEMPLATE;
+  // recover.sh puts this text back as is, and the drill runs with it: what works on the old host only
+  // is replaced here, once, so both see the same config.
+  const recovery = recoveryConfig(configText, ctx.hostname);
   const secrets = gatherSecrets(ctx.config, ctx.paths.passwordFile);
   const password = ctx.kopia.options.password();
   if (!password) throw new AppError("repository", "the repository password is empty");
@@ -114,7 +118,7 @@ export async function collectBundleInput(
     version: o.version,
     kopiaVersion: await ctx.kopia.version(),
     configPath: ctx.configPath ?? ctx.expectedConfigPath,
-    configText,
+    configText: recovery.text,
     passwordFile: ctx.paths.passwordFile,
     password,
     carried: secrets.carried,
@@ -123,7 +127,7 @@ export async function collectBundleInput(
     units: unitInventory(points.points, ctx.hostname),
     runs: latestRunRecords(ctx.paths.runsDir),
   };
-  return { input, warnings: secrets.warnings };
+  return { input, warnings: [...recovery.notes, ...secrets.warnings] };
 }
 
 /** Encrypts the bundle in memory; with a file, writes it (0600) and the opening instructions beside it. */

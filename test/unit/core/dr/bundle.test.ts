@@ -124,18 +124,6 @@ describe("DR bundle", () => {
     ]);
   });
 
-  test("on a repository server the drill logs in as the old host's user, the only one the server knows", () => {
-    const m = bundleManifest(input);
-    const server = `[repository]\nbackend = "server"\nurl = "https://kopia.example:51515"\npassword_file = "/p"\n`;
-    const c = parse(drillConfig(server, m, "/tmp/d").configText) as Record<string, Record<string, unknown>>;
-    expect(c.repository?.hostname).toBe("old-host");
-    const pinned = parse(drillConfig(`${server}hostname = "web1"\n`, m, "/tmp/d").configText) as Record<
-      string,
-      Record<string, unknown>
-    >;
-    expect(pinned.repository?.hostname).toBe("web1");
-  });
-
   test("a GCS repository on Google's default credentials: the export says they are not carried", () => {
     const g = gatherSecrets({ repository: { backend: "gcs", bucket: "b", password_file: "/p" } }, "/p", {});
     expect(g.warnings).toEqual([
