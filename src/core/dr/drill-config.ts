@@ -16,8 +16,9 @@ export interface DrillFiles {
  * under `dir` (state, cache, lock, restore dir, the password and each carried file), another snapshot
  * identity (`<host>-drill`, so nothing is ever recorded as the old host; on a repository server the
  * one the bundle pins, the only user the server knows), and nothing that reaches outside: no hooks,
- * no notifications, no metrics file, no schedule, no pinned kopia binary. Pure; a server bundle that
- * pins no host name is an error (recovery on another host would fail).
+ * no notifications, no metrics file, no schedule. `[kopia]` stays: the drill proves the kopia recovery
+ * would run. Pure; a server bundle that pins no host name is an error (recovery on another host would
+ * fail).
  */
 export function drillConfig(configText: string, m: BundleManifest, dir: string): DrillFiles {
   const secrets = join(dir, "secrets");
@@ -59,8 +60,6 @@ export function drillConfig(configText: string, m: BundleManifest, dir: string):
   delete config.metrics;
   delete config.schedule;
   delete config.dr;
-  // the old host's kopia path may not exist here: the drill runs whichever kopia "auto" finds
-  delete config.kopia;
   const configFile = join(dir, "config.toml");
   return { configFile, configText: stringify(config), writes };
 }

@@ -4,6 +4,7 @@ import { loadConfig } from "../../config/load.ts";
 import { KOPIA_USERNAME } from "../../config/resolve.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
+import { chooseKopia, type KopiaChoice } from "../kopia/binary.ts";
 import { createKopia, type Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
@@ -139,7 +140,14 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       if (b.files.has("secrets/env")) env = parseEnvFile(b.text("secrets/env"));
       const { config } = loadConfig(configFile);
       const password = b.text("secrets/repository.password").trim();
+      // The kopia the config picks, as the restore child and recover.sh pick it: not merely PATH's.
+      let choice: Promise<KopiaChoice> | undefined;
+      const stateDir = join(dir, "state");
       kopia = createKopia(ctx.runner, {
+        binary: async () => {
+          choice ??= chooseKopia(config.kopia.binary, { runner: ctx.runner, stateDir });
+          return (await choice).command;
+        },
         configFile: join(dir, "state", "kopia", "repository.config"),
         cacheDir: join(dir, "cache", "kopia"),
         logDir: join(dir, "cache", "kopia-logs"),

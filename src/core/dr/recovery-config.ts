@@ -4,6 +4,9 @@ import { parseConfigText } from "../../config/load.ts";
 import { isRecord } from "../guards.ts";
 import { setKey } from "../setup/render.ts";
 
+/** `kopia.binary` values that name no file of the old host. */
+const PORTABLE_BINARY = new Set(["auto", "path", "embedded"]);
+
 interface Change {
   section: string;
   key: string;
@@ -15,6 +18,7 @@ interface Change {
 /** What in `config` would work on the old host only, and what the bundle says instead. */
 function changesFor(config: Record<string, unknown>, host: string): Change[] {
   const repository = isRecord(config.repository) ? config.repository : {};
+  const kopia = isRecord(config.kopia) ? config.kopia : {};
   const changes: Change[] = [];
   if (repository.backend === "server" && !repository.hostname)
     changes.push({
@@ -23,13 +27,21 @@ function changesFor(config: Record<string, unknown>, host: string): Change[] {
       value: host,
       note: `repository.hostname: the bundle's config pins it to "${host}": the repository server knows this host's user kopi-docka@${host} only, and a new host may have another name`,
     });
+  const binary = kopia.binary;
+  if (typeof binary === "string" && !PORTABLE_BINARY.has(binary))
+    changes.push({
+      section: "kopia",
+      key: "binary",
+      value: "auto",
+      note: `kopia.binary: the bundle's config says "auto" instead of ${binary}, a file a new host may not have ("auto": a kopia on PATH, else the one inside a full kopi-docka)`,
+    });
   return changes;
 }
 
 /**
  * The config recover.sh puts back and `dr drill` runs with: the old host's text (comments and all),
  * with what only the old host has replaced key by key: on a repository server the host name its user
- * is named after. Each change is a note for the export's output.
+ * is named after, and a kopia binary named by path. Each change is a note for the export's output.
  * When a line cannot be set safely (a layout `setKey` does not know), the text stays as it was and the
  * note says what to set by hand. Pure.
  */

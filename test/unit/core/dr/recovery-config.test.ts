@@ -45,6 +45,20 @@ describe("the config recover.sh puts back", () => {
       expect(recoveryConfig(text, "old-host")).toEqual({ text, notes: [] });
   });
 
+  test("a kopia binary named by path becomes auto, in the bundle and so in the drill", () => {
+    const text = '[kopia]\nbinary = "/opt/kopia/bin/kopia" # ours\n\n[repository]\npath = "/srv/repo"\n';
+    const r = recoveryConfig(text, "old-host");
+    expect(r.text).toBe('[kopia]\nbinary = "auto"\n\n[repository]\npath = "/srv/repo"\n');
+    expect(r.notes).toEqual([expect.stringContaining("instead of /opt/kopia/bin/kopia")]);
+    expect(table(drillConfig(r.text, m, "/tmp/d").configText, "kopia")).toEqual({ binary: "auto" });
+    // The drill keeps [kopia] as the bundle has it: it proves the kopia recovery would run.
+    expect(table(drillConfig(text, m, "/tmp/d").configText, "kopia").binary).toBe("/opt/kopia/bin/kopia");
+    for (const binary of ["auto", "path", "embedded"]) {
+      const kept = `[kopia]\nbinary = "${binary}"\n`;
+      expect(recoveryConfig(kept, "h").text).toBe(kept);
+    }
+  });
+
   test("a layout the line editor does not know: the text stays, the note says what to set by hand", () => {
     const dotted = `repository.backend = "server"\nrepository.url = "https://k:1"\nrepository.server_cert_fingerprint = "${"a".repeat(64)}"\n`;
     const r = recoveryConfig(dotted, "old-host");
