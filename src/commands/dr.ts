@@ -39,6 +39,8 @@ const exportCmd = defineCommand({
     });
     if (r.generatedPassphrase) showPassphraseOnce(r.generatedPassphrase);
     if (r.data) {
+      // stdout is the bundle: what the report would say goes to stderr.
+      for (const w of r.warnings) ctx.log.warn(w);
       process.stderr.write(`${r.instructions}\n`);
       return emitBytes(r.data);
     }

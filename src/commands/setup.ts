@@ -157,6 +157,7 @@ export default defineCommand({
       if (drRequest) {
         const app = needs({ config: result.configPath, quiet: args.quiet, verbose: args.verbose }, "reader");
         const b = await exportBundle(app, drRequest);
+        for (const w of b.warnings) app.log.warn(w);
         if (b.generatedPassphrase) showPassphraseOnce(b.generatedPassphrase);
         process.stderr.write(`\n${b.instructions}\n`);
         drBundle = b.file;

@@ -23,10 +23,12 @@ export interface DrillFiles {
 export function drillConfig(configText: string, m: BundleManifest, dir: string): DrillFiles {
   const secrets = join(dir, "secrets");
   const writes = [{ path: join(secrets, "repository.password"), stored: "secrets/repository.password" }];
-  const moved = new Map(m.files.map((f) => [f.key, join(secrets, basename(f.stored))]));
+  const moved = new Map(m.files.map((f) => [f.key, { from: f.path, to: join(secrets, basename(f.stored)) }]));
   for (const f of m.files) writes.push({ path: join(secrets, basename(f.stored)), stored: f.stored });
   const replace = (v: unknown, key: string): unknown => {
-    if (moved.has(key)) return moved.get(key);
+    // Only a key whose value is the file itself: a URL naming one inside `${file:…}` is left as it is.
+    const file = moved.get(key);
+    if (file && v === file.from) return file.to;
     if (Array.isArray(v)) return v.map((x, i) => replace(x, `${key}.${i}`));
     if (v && typeof v === "object")
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x, key ? `${key}.${k}` : k)]));

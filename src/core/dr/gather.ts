@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isRecord } from "../guards.ts";
 import type { RestorePoint } from "../restore/points.ts";
+import { alertReferences } from "./gather-alerts.ts";
 import type { CarriedFile, EnvSecret, UnitEntry } from "./model.ts";
 
 /** `*_file` keys that name something other than a secret to carry. */
@@ -26,22 +27,27 @@ export function secretReferences(config: unknown): { files: [string, string][]; 
 }
 
 /**
- * Reads what the config points at: each file once (the password file is carried apart), each named
- * variable's value now. What is missing is a warning for the person exporting, never a silent gap.
+ * Reads what the config points at (`*_file`/`*_env` keys and the alert URLs' references): each file
+ * once (the password file is carried apart), each named variable's value now, once. What is missing is a warning for the person exporting, never a silent gap.
  */
 export function gatherSecrets(config: unknown, passwordFile: string, environment = process.env) {
   const refs = secretReferences(config);
+  // Alert URLs name secrets too (`${VAR}`, `${file:…}`): without them no alert is sent after recovery.
+  const inUrls = alertReferences(config);
   const carried: CarriedFile[] = [];
   const env: EnvSecret[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = [...inUrls.warnings];
   const seen = new Set([passwordFile]);
-  for (const [key, path] of refs.files) {
+  for (const [key, path] of [...refs.files, ...inUrls.files]) {
     if (seen.has(path)) continue;
     seen.add(path);
     if (!existsSync(path)) warnings.push(`${key}: ${path} does not exist; not in the bundle`);
     else carried.push({ key, path, data: new Uint8Array(readFileSync(path)) });
   }
-  for (const [key, variable] of refs.env) {
+  const named = new Set<string>();
+  for (const [key, variable] of [...refs.env, ...inUrls.env]) {
+    if (named.has(variable)) continue;
+    named.add(variable);
     const value = environment[variable];
     if (value === undefined) warnings.push(`${key}: $${variable} is not set; its value is not in the bundle`);
     else env.push({ key, variable, value });

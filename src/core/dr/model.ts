@@ -4,16 +4,19 @@
 export const BUNDLE_DIR = "kopi-docka-dr";
 export const BUNDLE_FORMAT = 1;
 
-/** A file the config points at (`*_file` keys: credentials, CA bundles, URL files), carried verbatim. */
+/**
+ * A file the config points at (`*_file` keys: credentials, CA bundles, URL files; `${file:…}` in an alert
+ * URL), carried verbatim.
+ */
 export interface CarriedFile {
-  /** Dotted config key, e.g. `repository.key_file`. */
+  /** Dotted config key, e.g. `repository.key_file` (for an alert URL's file: the URL's key). */
   key: string;
   /** Where it was on the old host, and where recover.sh puts it back. */
   path: string;
   data: Uint8Array;
 }
 
-/** A secret the config names by environment variable (`*_env` keys); its value at export time. */
+/** A secret the config names by environment variable (`*_env` keys, `${VAR}` in an alert URL); its value at export time. */
 export interface EnvSecret {
   key: string;
   variable: string;
