@@ -70,7 +70,8 @@ ON A FRESH HOST (as root)
    which connects to the repository and lists what can be restored.
 3. Restore each unit and start it:
      kopi-docka restore --config ${m.config_path} --from-host ${m.host} --unit <UNIT> --latest --start --yes
-   (sh recover.sh --restore-all does this for every unit above.)
+   (sh recover.sh --restore-all does this for every unit above; one that fails does not stop the
+   others, and the failed ones are listed at the end, exit 1.)
    --from-host ${m.host}: the new machine may have another name; the restore points stay ${m.host}'s.
 4. Check the units, then schedule backups again:
      kopi-docka list; kopi-docka systemd install

@@ -10,7 +10,8 @@ const q = shellQuote;
  * recover.sh: run as root from the unpacked bundle on the new host. Checks the unpacked files against
  * SHA256SUMS, puts the config, the password and every carried file back where they were (0600; an
  * existing different file only with --force, which keeps a .bak copy), connects by listing the old
- * host's restore points, and with --restore-all restores and starts every unit. POSIX sh + coreutils.
+ * host's restore points, and with --restore-all restores and starts every unit (each one tried; the
+ * failed ones listed at the end, exit 1). POSIX sh + coreutils.
  */
 export function recoverScript(m: BundleManifest): string {
   const put = [
@@ -64,9 +65,21 @@ cfg=${q(m.config_path)}
 kopi-docka snapshots --config "$cfg" --host ${q(m.host)}
 
 if [ "$all" = 1 ]; then
+  # One unit failing must not leave the others unrestored: each is tried, the failures listed at the end.
+  failed=""
   for unit in ${units}; do
-    kopi-docka restore --config "$cfg" --from-host ${q(m.host)} --unit "$unit" --latest --start --yes
+    kopi-docka restore --config "$cfg" --from-host ${q(m.host)} --unit "$unit" --latest --start --yes ||
+      { echo "restore of $unit failed (exit $?)" >&2; failed="$failed $unit"; }
   done
+  if [ -n "$failed" ]; then
+    echo >&2
+    echo "Not restored:$failed" >&2
+    echo "Fix the cause shown above, then restore each with:" >&2
+    for unit in $failed; do
+      echo "  kopi-docka restore --config $cfg --from-host ${m.host} --unit $unit --latest --start --yes" >&2
+    done
+    exit 1
+  fi
 else
   echo
   echo "Config and secrets are in place. Restore each unit with:"

@@ -1,0 +1,77 @@
+import { expect, test } from "bun:test";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { bundleEntries } from "../../../../src/core/dr/contents.ts";
+import { tempDir } from "../../../helpers/env.ts";
+import { bundleInput } from "./fixtures.ts";
+
+const unit = (name: string) => ({
+  unit: name,
+  host: "old-host",
+  point: `${name}@b1`,
+  backupId: "b1",
+  timestamp: "2026-01-01T00:00:00Z",
+  volumes: [],
+  sizeBytes: 1,
+});
+
+/** The bundle unpacked under `dir`, its files pointing back into `dir/host` (the "new host"). */
+function unpacked(dir: string): string {
+  const host = join(dir, "host");
+  const input = bundleInput({
+    configPath: join(host, "etc", "config.toml"),
+    passwordFile: join(host, "repository.password"),
+    carried: [],
+    env: [],
+    units: ["alpha", "broken", "gamma"].map(unit),
+  });
+  for (const e of bundleEntries(input)) {
+    const path = join(dir, e.name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, e.data, { mode: e.mode });
+  }
+  return join(dir, "kopi-docka-dr");
+}
+
+/** A `kopi-docka` on PATH that logs each call and fails the restore of unit "broken". */
+function fakeKopiDocka(dir: string): { bin: string; log: string } {
+  const bin = join(dir, "bin");
+  const log = join(dir, "calls.log");
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, "kopi-docka"),
+    `#!/bin/sh\necho "$*" >> '${log}'\ncase "$*" in *"--unit broken "*) echo "restore failed: no space" >&2; exit 3 ;; esac\n`,
+  );
+  chmodSync(join(bin, "kopi-docka"), 0o755);
+  return { bin, log };
+}
+
+test("recover.sh is POSIX sh", () => {
+  const dir = tempDir("kd-recover-sh-");
+  const r = Bun.spawnSync(["sh", "-n", join(unpacked(dir.path), "recover.sh")]);
+  expect(r.stderr.toString()).toBe("");
+  expect(r.exitCode).toBe(0);
+  dir.remove();
+});
+
+test("--restore-all tries every unit past a failed one, lists the failed ones and exits 1", () => {
+  const dir = tempDir("kd-recover-all-");
+  const bundle = unpacked(dir.path);
+  const fake = fakeKopiDocka(dir.path);
+  const r = Bun.spawnSync(["sh", "recover.sh", "--restore-all"], {
+    cwd: bundle,
+    env: { PATH: `${fake.bin}:${process.env.PATH}` },
+  });
+  const stderr = r.stderr.toString();
+  const restored = readFileSync(fake.log, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("restore "))
+    .map((l) => /--unit (\S+)/.exec(l)?.[1]);
+  expect(restored).toEqual(["alpha", "broken", "gamma"]);
+  expect(stderr).toContain("restore of broken failed (exit 3)");
+  expect(stderr).toContain("Not restored: broken\n");
+  expect(stderr).toContain("--unit broken --latest --start --yes");
+  expect(stderr).not.toContain("--unit alpha");
+  expect(r.exitCode).toBe(1);
+  dir.remove();
+});
