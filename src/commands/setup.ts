@@ -1,5 +1,10 @@
 import { defineCommand } from "citty";
-import { checkExportRequest, exportBundle, setupDoneExportFailed } from "../core/dr/export.ts";
+import {
+  checkExportRequest,
+  checkSetupBundleFile,
+  exportBundle,
+  setupDoneExportFailed,
+} from "../core/dr/export.ts";
 import { UsageError } from "../core/errors.ts";
 import { backendFlagArgs } from "../core/setup/backends.ts";
 import { commitSetup } from "../core/setup/commit.ts";
@@ -91,6 +96,7 @@ export default defineCommand({
       yes: args.yes,
     };
     checkFlags(flags);
+    checkSetupBundleFile(flags.drBundle);
     const cur = currentConfig(args.config);
     const start = answersFromFlags(flags, cur.config, {
       configPath: cur.configPath,

@@ -77,6 +77,15 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
       expect(existsSync(c.d)).toBe(false);
     });
 
+    test("--dr-bundle -: a usage error before anything is written (setup's stdout is its report)", async () => {
+      const c = host("stdout");
+      const r = await runCli([...flags(c), "--generate-password", "--dr-bundle", "-", "--yes"]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain("setup cannot write the DR bundle to stdout");
+      expect(r.stdout).toBe("");
+      expect(existsSync(c.d)).toBe(false);
+    });
+
     test("a fresh host: repository created, password generated (0600), config 0600 and valid; a backup then works", async () => {
       const r = await runCli([...flags(a), "--generate-password", "--keep-daily", "9", "--yes"]);
       expect(r.exitCode).toBe(0);

@@ -171,6 +171,18 @@ export function checkExportRequest(
   return { passphrase, file };
 }
 
+/**
+ * setup's `--dr-bundle` must name a file: setup's own report is its stdout, so the bundle cannot go
+ * there as `dr export --output -` sends it. Checked before any question is asked or anything written.
+ */
+export function checkSetupBundleFile(file: string | undefined): void {
+  if (file === "-")
+    throw new UsageError(
+      "setup cannot write the DR bundle to stdout (--dr-bundle -): its report goes there",
+      "give a file (--dr-bundle /root/kopi-docka-dr.age), or run `kopi-docka dr export --output -` after setup",
+    );
+}
+
 /** Setup committed, then its `--dr-bundle` failed: the same failure, saying what is done and what is not. */
 export function setupDoneExportFailed(e: unknown): AppError {
   return new AppError(

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   checkExportRequest,
+  checkSetupBundleFile,
   readPrivatePassphrase,
   setupDoneExportFailed,
 } from "../../../../src/core/dr/export.ts";
@@ -84,4 +85,16 @@ test("a bundle never replaces a file that appeared at its name meanwhile; its no
     checkExportRequest({ output: fresh, passphraseFile: undefined, now, canShowPassphrase: true }, "h"),
   ).toThrow(`${fresh}.txt exists`);
   dir.remove();
+});
+
+test("setup refuses --dr-bundle -: its stdout is the report, a bundle there would be lost", () => {
+  expect(() => checkSetupBundleFile("-")).toThrow(UsageError);
+  expect(() => checkSetupBundleFile("-")).toThrow("setup cannot write the DR bundle to stdout");
+  try {
+    checkSetupBundleFile("-");
+  } catch (e) {
+    expect(e instanceof UsageError && e.hint).toContain("kopi-docka dr export --output -");
+  }
+  expect(() => checkSetupBundleFile("/root/dr.age")).not.toThrow();
+  expect(() => checkSetupBundleFile(undefined)).not.toThrow();
 });
