@@ -61,10 +61,13 @@ ${env}
 
 ON A FRESH HOST (as root)
 1. Install Docker, docker compose and kopi-docka with its kopia:
-     curl -fsSLO <your copy of kopi-docka's install.sh>; sh install.sh --with-deps
+     curl -fsSLO <your copy of kopi-docka's install.sh>; sh install.sh --with-deps --no-timer
    (or copy the kopi-docka binary to /usr/local/bin and install kopia ${m.kopia_version ?? ""}).
+   --no-timer: no nightly backup may run before the old config is back (it would create a new,
+   empty repository on this disk); step 4 schedules them.
 2. Put the config and the secrets back, and connect:
      sh recover.sh            # refuses to replace a different existing file; --force keeps a .bak
+   (install.sh wrote a default config: recover.sh names it; rerun with --force to replace it.)
    It checks SHA256SUMS, copies each file above back to its path (0600), then runs
      kopi-docka snapshots --config ${m.config_path} --host ${m.host}
    which connects to the repository and lists what can be restored.
