@@ -13,6 +13,7 @@ import type { SetupAnswers } from "../core/setup/model.ts";
 import { passwordOpens, probeFilesystem, probeRemote, repositoryOf } from "../core/setup/probe.ts";
 import { checkDependencies, setupDryRun } from "../core/setup/steps.ts";
 import { checkUnattended, configTextFor, currentConfig } from "../core/setup/unattended.ts";
+import { setupDoneTimerFailed, setupTimerArgv } from "../systemd/setup-timer.ts";
 import { showPassphraseOnce } from "../ui/dr-report.ts";
 import { emit } from "../ui/output.ts";
 import { renderSetup, showPasswordOnce } from "../ui/setup-report.ts";
@@ -146,16 +147,14 @@ export default defineCommand({
       now: new Date(),
     });
     let schedule = "not installed";
+    let timerFailed: string | undefined;
     if (answers.onCalendar) {
-      const r = await ctx.runner.run([...selfArgv(), "systemd", "install", "--config", result.configPath], {
+      const r = await ctx.runner.run(setupTimerArgv(selfArgv(), result.configPath), {
         check: false,
         timeoutMs: 120_000,
       });
-      schedule =
-        r.exitCode === 0
-          ? `timer: ${answers.onCalendar}`
-          : `timer not installed: ${r.stderr.trim().split("\n").pop()}`;
-      if (r.exitCode !== 0) ctx.log.warn(schedule);
+      if (r.exitCode !== 0) timerFailed = r.stderr.trim() || `systemd install exited ${r.exitCode}`;
+      schedule = timerFailed ? "timer not installed" : `timer: ${answers.onCalendar}`;
     }
     let drBundle: string | undefined;
     let failed: unknown;
@@ -177,5 +176,6 @@ export default defineCommand({
     if (failed) throw setupDoneExportFailed(failed);
     const { generatedPassword: _g, ...view } = result;
     emit(args, { ...view, repositoryPath: answers.repositoryPath, schedule, drBundle }, renderSetup);
+    if (timerFailed) throw setupDoneTimerFailed(timerFailed, result.configPath);
   },
 });

@@ -1,9 +1,11 @@
+import { UNIT_DIR } from "./setup-timer.ts";
+
 /** Flags of `kopi-docka systemd …`, kept here so the command file stays a thin wiring layer. */
 export const unitDirArgs = {
   "unit-dir": {
     type: "string",
     description: "Where the units go",
-    default: "/etc/systemd/system",
+    default: UNIT_DIR,
     valueHint: "dir",
   },
 } as const;
