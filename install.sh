@@ -225,6 +225,38 @@ download_release() {
   binary="$work/$name"
 }
 
+# The config the installed backup service reads: the word after --config in its ExecStart, spelt as
+# `execArg` (src/systemd/units.ts) writes it (plain, or in double quotes with \\ and \" escaped; % and $
+# doubled), else the default. Nothing when no service is installed.
+service_config() {
+  unit="$unit_dir/kopi-docka-backup.service"
+  [ -f "$unit" ] || return 0
+  line=$(sed -n 's/^ExecStart=//p' "$unit" | head -n 1)
+  case "$line" in
+    *' --config "'*) printf '%s\n' "$line" | sed -E 's/.* --config "(([^"\\]|\\.)*)".*/\1/; s/\\(.)/\1/g; s/%%/%/g; s/\$\$/$/g' ;;
+    *' --config '*) printf '%s\n' "$line" | sed -E 's/.* --config ([^ ]+).*/\1/; s/%%/%/g; s/\$\$/$/g' ;;
+    *) printf '%s\n' /etc/kopi-docka/config.toml ;;
+  esac
+}
+
+# $1: the staged binary. Every existing config a run here reads (the one --config names, the one the
+# installed service names) must load in it, as `kopi-docka upgrade` checks: one it rejects (a key
+# renamed in this release) would fail each backup and freshness check at config load, before any
+# alert target is known, so nothing would tell anyone.
+check_configs() {
+  checked=""
+  for c in "$config" "$(service_config)"; do
+    [ -n "$c" ] && [ -e "$c" ] && [ "$c" != "$checked" ] || continue
+    checked=$c
+    if [ "$dry_run" -eq 1 ]; then say "would check that the new binary accepts $c"; continue; fi
+    if ! why=$("$1" config validate --config "$c" 2>&1 </dev/null); then
+      rm -f "$1"
+      printf '%s\n' "$why" | sed 's/^/install:   /' >&2
+      die "the new binary rejects the config $c (above), so nothing was installed: $PREFIX/kopi-docka is unchanged. Fix what it names in $c (the new release's notes say what changed), then run the installer again"
+    fi
+  done
+}
+
 install_binary() {
   target="$PREFIX/kopi-docka"
   if [ -f "$target" ] && cmp -s "$binary" "$target"; then
@@ -242,12 +274,18 @@ install_binary() {
     rm -f "$tmp"
     die "the new binary does not run on this machine ($(uname -m)); nothing was replaced"
   fi
+  check_configs "$tmp"
+  # On disk before the rename, the rename on disk after it: otherwise a power cut soon after can leave
+  # a zero-length binary (XFS, ext4 with noauto_da_alloc) that neither service can start. `sync FILE`
+  # fsyncs that file (coreutils, busybox); a sync without arguments flushes everything instead.
+  [ "$dry_run" -eq 1 ] || sync "$tmp" 2>/dev/null || sync
   # The one it replaces is kept, as \`kopi-docka upgrade\` keeps it: \`kopi-docka upgrade --rollback\` puts it back.
   if [ -f "$target" ]; then
     act ln -f "$target" "$target.previous.$$"
     act mv -f "$target.previous.$$" "$target.previous"
   fi
   act mv -f "$tmp" "$target"
+  [ "$dry_run" -eq 1 ] || sync "$PREFIX" 2>/dev/null || sync
   [ "$dry_run" -eq 1 ] || say "installed $("$target" --version) at $target"
 }
 
@@ -268,7 +306,9 @@ install_config_and_timer() {
   set -- "$kd" systemd install --unit-dir "$unit_dir" --binary "$PREFIX/kopi-docka"
   [ "$config" = /etc/kopi-docka/config.toml ] || set -- "$@" --config "$config"
   [ "$enable" -eq 1 ] || set -- "$@" --no-enable
-  if [ "$dry_run" -eq 1 ]; then say "would run: $*"; else "$@" >&2 || die "the timer could not be installed (retry with --no-timer)"; fi
+  # The binary is in place by now (and accepts the config the installed units read): say so, and
+  # what finishes the job. --no-timer would not: units already installed stay as they are.
+  if [ "$dry_run" -eq 1 ]; then say "would run: $*"; else "$@" >&2 || die "$PREFIX/kopi-docka is installed, but its systemd units could not be written (the error is above). Fix that, then run: $*"; fi
 }
 
 uninstall() {
