@@ -3,6 +3,11 @@ import { UsageError } from "../core/errors.ts";
 import { embeddedKopia } from "../core/kopia/embedded.ts";
 import { DEFAULT_RELEASE_URL, detectVariant } from "../core/upgrade/release.ts";
 import { rollback, type UpgradeSource, upgrade } from "../core/upgrade/upgrade.ts";
+import { unitDirArgs } from "../systemd/args.ts";
+import { readUnit } from "../systemd/files.ts";
+import { FRESHNESS_SERVICE } from "../systemd/freshness-units.ts";
+import { installedParams } from "../systemd/parse.ts";
+import { SERVICE_UNIT } from "../systemd/units.ts";
 import { emit } from "../ui/output.ts";
 import { upgradeText } from "../ui/upgrade-report.ts";
 import { VERSION } from "../version.ts";
@@ -30,6 +35,8 @@ export default defineCommand({
       valueHint: "file",
     },
     rollback: { type: "boolean", description: "Put back the binary the last upgrade replaced" },
+    // The config the installed units name is checked too.
+    ...unitDirArgs,
   },
   async run({ args }) {
     if (!Bun.isStandaloneExecutable) {
@@ -72,6 +79,10 @@ export default defineCommand({
         lockFile: ctx.paths.lockFile,
         dryRun: Boolean(args["dry-run"]),
         ...(ctx.configPath ? { configPath: ctx.configPath } : {}),
+        services: [SERVICE_UNIT, FRESHNESS_SERVICE]
+          .map((name) => readUnit(args["unit-dir"], name))
+          .filter((u) => u.ours)
+          .map((u) => ({ unit: u.path, configPath: installedParams(u.text, undefined).configPath })),
       },
       { runner: ctx.runner, log: ctx.log, current: VERSION },
     );

@@ -368,6 +368,28 @@ describe("kopi-docka upgrade and --rollback", () => {
     expect(readdirSync(t.prefix)).toEqual(["kopi-docka"]);
   });
 
+  test("the config the installed units name is checked too, when this command read another", async () => {
+    const media = join(dir.path, "upgrade-units");
+    mkdirSync(media, { recursive: true });
+    const file = join(media, release.slim);
+    // Accepts any config but the one `install.sh --config` wrote into the units' ExecStart.
+    writeFileSync(
+      file,
+      `#!/bin/sh\ncase "$1" in --version) echo 9.9.9;; config) [ "$4" = '${config}' ] && { echo "unknown key backup.scope" >&2; exit 2; };; esac\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const sum = new Bun.CryptoHasher("sha256").update(readFileSync(file)).digest("hex");
+    writeFileSync(join(media, "SHA256SUMS"), `${sum}  ${release.slim}\n`);
+    const elsewhere = writeTestConfig(join(dir.path, "upgrade", "kd-elsewhere"));
+    const r = await sh('"$@"', [t.binary, "upgrade", "--binary", file, "--unit-dir", t.units], {
+      KOPI_DOCKA_CONFIG: elsewhere,
+    });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(`the new binary rejects ${config}: nothing was changed`);
+    expect(await versionOf(t.binary)).toBe(release.version);
+    expect(readdirSync(t.prefix)).toEqual(["kopi-docka"]);
+  });
+
   test("--rollback with --dry-run or a source flag is a usage error, and nothing changes", async () => {
     for (const extra of [["--dry-run"], ["--version", release.next]]) {
       const r = await upgrade(["--rollback", ...extra]);

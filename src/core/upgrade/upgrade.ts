@@ -5,6 +5,7 @@ import { AppError } from "../errors.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
+import { configsToCheck, type InstalledService } from "./configs.ts";
 import { artifactName, checkSum, downloadVerified, expectedSum } from "./release.ts";
 import { commitBinary, previousPath, rollbackBinary, stageBinary, stagedPath } from "./replace.ts";
 
@@ -18,8 +19,10 @@ export interface UpgradeRequest {
   source: UpgradeSource;
   lockFile: string;
   dryRun: boolean;
-  /** This host's config file, if any: the new binary must accept it before it is renamed in. */
+  /** The config file this command read, if any: the new binary must accept it before it is renamed in. */
   configPath?: string;
+  /** The installed services of ours: the config each reads must be accepted too. */
+  services: InstalledService[];
 }
 
 export interface UpgradeResult {
@@ -62,8 +65,9 @@ function describe(source: UpgradeSource): string {
 
 /**
  * Replaces the installed binary with a checked one, under the host lock: a running backup makes it
- * refuse ("locked"), and no backup can start half-way. The new file must run (`--version`) before it
- * is renamed in; the old one is kept for `--rollback`. Identical bytes change nothing.
+ * refuse ("locked"), and no backup can start half-way. The new file must run (`--version`) and accept
+ * every config this host's runs read before it is renamed in; the old one is kept for `--rollback`.
+ * Identical bytes change nothing.
  */
 export async function upgrade(
   req: UpgradeRequest,
@@ -74,6 +78,8 @@ export async function upgrade(
   if (existsSync(req.target) && Buffer.from(readFileSync(req.target)).equals(Buffer.from(bytes))) {
     return { ...base, installed: deps.current, previous: null, changed: false };
   }
+  const configs = configsToCheck(req.configPath, req.services);
+  for (const w of configs.warnings) deps.log.warn(w);
   if (req.dryRun) return { ...base, installed: null, previous: previousPath(req.target), changed: true };
   const lock = await acquireLock(req.lockFile, {
     runId: `upgrade-${process.pid}-${Date.now()}`,
@@ -94,7 +100,7 @@ export async function upgrade(
         },
       );
     }
-    if (req.configPath) await acceptsConfig(deps.runner, staged, req.configPath);
+    for (const path of configs.paths) await acceptsConfig(deps.runner, staged, path);
     commitBinary(staged, req.target);
     return { ...base, installed: r.stdout.trim(), previous: previousPath(req.target), changed: true };
   } finally {
