@@ -52,7 +52,7 @@ export function tempKopia(dir: string, o: { runner?: Runner; hostname?: string }
         kopia,
         runner: o.runner ?? createBunRunner(),
         config: { repository: repo },
-        paths: { stateDir: dir, kopiaConfigFile },
+        paths: { stateDir: dir, kopiaConfigFile, lockFile: join(dir, "kopi-docka.lock") },
         log: silentLogger(),
       },
       "use",

@@ -72,7 +72,7 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
       },
     );
   if (
-    /unable to authenticate|permission denied|access denied|invalid access key|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure/i.test(
+    /unable to authenticate|permission denied|access denied|invalid access key|InvalidAccessKeyId|access key id you provided does not exist|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure/i.test(
       text,
     )
   )

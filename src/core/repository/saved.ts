@@ -36,6 +36,11 @@ export interface ConnectionMarker {
   backend: string;
   location: string;
   connectedAt: string;
+  /**
+   * `sealDigest` of what kopia's connection was made of (connection-digest.ts): salted, never a
+   * secret. Absent in a marker an older kopi-docka wrote.
+   */
+  connectionDigest?: string;
 }
 
 const markerFile = (stateDir: string) => join(stateDir, "repository.json");
@@ -57,6 +62,7 @@ export function readMarker(stateDir: string): ConnectionMarker | undefined {
       backend: String(v.backend ?? "?"),
       location: String(v.location ?? "?"),
       connectedAt: String(v.connectedAt ?? "?"),
+      ...(typeof v.connectionDigest === "string" ? { connectionDigest: v.connectionDigest } : {}),
     };
   } catch {
     return unknown;
