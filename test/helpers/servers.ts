@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { run } from "./env.ts";
 
 /**
@@ -74,6 +74,68 @@ export async function startS3(dir: string, buckets: string[]): Promise<TestServe
     if (!r.ok) throw new Error(`could not create bucket ${b}: ${r.status}`);
   }
   return { port, stop: () => stopped(p) };
+}
+
+export interface S3Key {
+  id: string;
+  secret: string;
+}
+
+/** moto's IAM, through boto3 in moto's own venv (moto signs nothing it is asked unsigned). */
+const IAM_PY = `
+import boto3, json, os, sys
+iam = boto3.client("iam", endpoint_url=os.environ["ENDPOINT"], region_name="us-east-1",
+                   aws_access_key_id="admin", aws_secret_access_key="admin")
+op, user = sys.argv[1], sys.argv[2]
+if op == "user":
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+if op in ("user", "key"):
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    print(json.dumps({"id": k["AccessKeyId"], "secret": k["SecretAccessKey"]}))
+if op == "delete":
+    iam.delete_access_key(UserName=user, AccessKeyId=sys.argv[3])
+`;
+
+/**
+ * The IAM of a moto server started by `startS3`: users and their access keys, and whether S3 checks
+ * them (moto's `reset-auth`: off by default, so the other tests' made-up keys work). Keys are made
+ * and deleted with the check off, as an administrator's own credentials would.
+ */
+export function motoIam(port: number) {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const python = join(dirname(realpathSync(MOTO)), "python");
+  const iam = async (...args: string[]) =>
+    (await run([python, "-c", IAM_PY, ...args], { env: { ENDPOINT: endpoint } })).stdout.trim();
+  const checkKeys = async (on: boolean) => {
+    const r = await fetch(`${endpoint}/moto-api/reset-auth`, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: on ? "0" : "inf",
+    });
+    if (!r.ok) throw new Error(`moto reset-auth: HTTP ${r.status}`);
+  };
+  const asAdmin = async <T>(fn: () => Promise<T>, thenCheck: boolean) => {
+    await checkKeys(false);
+    try {
+      return await fn();
+    } finally {
+      if (thenCheck) await checkKeys(true);
+    }
+  };
+  return {
+    /** A user allowed every S3 action, with one key; from then on S3 checks every request's key. */
+    userWithKey: (user: string): Promise<S3Key> =>
+      asAdmin(async () => JSON.parse(await iam("user", user)), true),
+    /** An administrator's rotation: a new key for `user`, then `old` deleted. */
+    rotate: (user: string, old: string): Promise<S3Key> =>
+      asAdmin(async () => {
+        const key: S3Key = JSON.parse(await iam("key", user));
+        await iam("delete", user, old);
+        return key;
+      }, true),
+  };
 }
 
 export interface SshServer extends TestServer {
