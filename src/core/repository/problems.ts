@@ -35,8 +35,17 @@ export function foreignData(where: string): AppError {
 const UNREACHABLE =
   /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|dial tcp|unable to (dial|connect)|handshake failed|tls:|x509:|EOF$/im;
 
+const CREDENTIALS_REFUSED =
+  /unable to authenticate|permission denied|access denied|invalid access key|InvalidAccessKeyId|access key id you provided does not exist|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure/i;
+
 /** A kopia failure while opening storage, told in terms of the configured location. */
 export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: string): unknown {
+  // kopia's "cannot open storage" is classified before this sees it (a disk that is gone); a remote
+  // storage that refused the credentials says so behind it, and must not be told as an unmounted disk.
+  if (e instanceof AppError && e.code === "repository" && e.cause instanceof ProcessError)
+    return repo.backend !== "filesystem" && CREDENTIALS_REFUSED.test(e.cause.stderrTail)
+      ? credentialsRefused(e.cause, repo, where)
+      : e;
   if (!(e instanceof ProcessError)) return e;
   const text = e.stderrTail;
   // kopia's own SSH client says "knownhosts: …"; OpenSSH (a password login through sshpass) says the rest.
@@ -71,15 +80,7 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
         cause: e,
       },
     );
-  if (
-    /unable to authenticate|permission denied|access denied|invalid access key|InvalidAccessKeyId|access key id you provided does not exist|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure/i.test(
-      text,
-    )
-  )
-    return new AppError("repository_auth", `the storage at ${where} refused the credentials`, {
-      hint: credentialHint(repo),
-      cause: e,
-    });
+  if (CREDENTIALS_REFUSED.test(text)) return credentialsRefused(e, repo, where);
   if (/cannot access storage path|no such file or directory/i.test(text) && repo.backend === "filesystem")
     return new AppError("repository", `cannot access ${where}: is the disk mounted?`, { cause: e });
   if (UNREACHABLE.test(text))
@@ -88,6 +89,13 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
       cause: e,
     });
   return e;
+}
+
+function credentialsRefused(e: ProcessError, repo: RepositoryConfig, where: string): AppError {
+  return new AppError("repository_auth", `the storage at ${where} refused the credentials`, {
+    hint: credentialHint(repo),
+    cause: e,
+  });
 }
 
 /** Which credential to look at, by what the config gives. */

@@ -147,6 +147,17 @@ describe("openRepository: rotated credentials are used", () => {
     expect(exitCodeFor(await openRepository(h.deps(runner), "use").catch((x) => x))).toBe(12);
   });
 
+  test("a key revoked with nothing changed here: exit 12 naming the credentials, not an unmounted disk", async () => {
+    const h = s3Host({ saved: NEW, files: NEW });
+    const revoked =
+      'open repository: unable to open repository: cannot open storage: error retrieving storage config from bucket "b": The AWS Access Key Id you provided does not exist in our records.';
+    const runner = new FakeRunner([{ ...status, exitCode: 1, stderr: revoked }]);
+    const e = await openRepository(h.deps(runner), "use").catch((x) => x);
+    expect(exitCodeFor(e)).toBe(12);
+    expect(e.message).toContain("refused the credentials");
+    expect(readFileSync(h.kopiaConfigFile, "utf8")).toBe(h.savedText);
+  });
+
   test("a marker from before digests, kopia holding the configured keys: trusted, and the digest taken", async () => {
     const h = s3Host({ saved: NEW, files: NEW });
     writeFileSync(
