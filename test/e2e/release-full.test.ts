@@ -74,6 +74,32 @@ describeReal(
       });
     });
 
+    test("setup --yes passes its dependency step and creates the repository with the kopia inside", async () => {
+      const s = join(dir.path, "setup");
+      const r = await run(
+        [
+          ...["unshare", "-n", full, "setup", "--config", join(s, "config.toml")],
+          ...["--repository-path", join(s, "repo"), "--password-file", join(s, "pw"), "--generate-password"],
+          ...[
+            "--state-dir",
+            join(s, "state"),
+            "--cache-dir",
+            join(s, "cache"),
+            "--lock-file",
+            join(s, "kd.lock"),
+          ],
+          ...["--restore-dir", join(s, "stacks"), "--no-schedule", "--yes"],
+        ],
+        { check: false, env, timeoutMs: 300_000 },
+      );
+      // Before: "kopia is not installed" (only PATH was asked), exit 14, nothing written.
+      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+      const kopia = join(s, "state", "bin", "kopia-0.23.1");
+      expect(r.stderr).toContain(`kopia 0.23.1 (embedded: ${kopia})`);
+      expect(statSync(join(s, "repo", "kopia.repository.f")).isFile()).toBe(true);
+      expect(statSync(kopia).mode & 0o777).toBe(0o755);
+    });
+
     test("restore brings the volume back byte for byte, read from inside the restored container", async () => {
       await run(["docker", "rm", "-f", name]);
       await run(["docker", "volume", "rm", volume]);

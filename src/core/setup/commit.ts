@@ -14,12 +14,15 @@ import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
 import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import { type SetupKopia, setupKopiaBinary } from "./kopia.ts";
 import type { SetupAnswers } from "./model.ts";
 
 export interface CommitContext {
   runner: Runner;
   log: Logger;
   lifecycle: Lifecycle;
+  /** Tests: the embedded kopia and PATH that `chooseKopia` sees. */
+  kopiaSeams?: SetupKopia["seams"];
 }
 
 export interface CommitResult {
@@ -110,6 +113,7 @@ async function commitLocked(
       hostname: snapshotHostname(config),
       username: KOPIA_USERNAME,
       cacheSizeMb: config.repository.cache_size_mb,
+      binary: setupKopiaBinary(ctx.runner, { config, seams: ctx.kopiaSeams }),
     });
     const { created } = await openRepository(
       { kopia, runner: ctx.runner, config, paths, log: ctx.log },

@@ -14,6 +14,7 @@ import { backendOf } from "../repository/backends/index.ts";
 import { foreignData } from "../repository/problems.ts";
 import { checkReachable } from "../repository/reach.ts";
 import { resolveSecrets } from "../repository/secrets.ts";
+import { type SetupKopia, setupKopiaBinary } from "./kopia.ts";
 import type { LocationState, SetupAnswers } from "./model.ts";
 
 /** The repository the answers name (backend and its keys; defaults for the rest), for the tests. */
@@ -60,11 +61,13 @@ export function probeFilesystem(path: string): LocationState {
 /**
  * Whether `password` opens the existing repository: a connection with a throwaway kopia config in a
  * private temp dir, removed afterwards, so a wrong guess leaves nothing behind. Other failures throw.
+ * It runs the kopia the config being written will (`kopia` names it; the defaults' choice without).
  */
 export async function passwordOpens(
   runner: Runner,
   repo: RepositoryConfig,
   password: string,
+  kopiaSetup: SetupKopia = {},
 ): Promise<boolean> {
   const dir = makeTempDir("setup");
   const kopia = createKopia(runner, {
@@ -74,6 +77,7 @@ export async function passwordOpens(
     password: () => password,
     hostname: "kopi-docka-setup",
     username: KOPIA_USERNAME,
+    binary: setupKopiaBinary(runner, kopiaSetup),
   });
   try {
     await connectReadOnly(kopia, repo, { runner });

@@ -1,36 +1,53 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Docker } from "../docker/docker.ts";
-import { MIN_KOPIA } from "../doctor.ts";
 import { AppError } from "../errors.ts";
-import { installedKopiaVersion } from "../kopia/version.ts";
+import { MIN_KOPIA } from "../kopia/binary.ts";
 import type { Runner } from "../process/runner.ts";
 import { makeTempDir } from "../process/temp-dirs.ts";
 import { atLeast } from "../semver.ts";
+import { peekKopia, type SetupKopia } from "./kopia.ts";
 
-const INSTALL_HINT = "install them with kopi-docka's install.sh --with-deps (docker and a pinned kopia)";
+const DOCKER_HINT =
+  "start it (systemctl start docker), or let install.sh --with-deps install and start Docker";
+const KOPIA_HINT =
+  "install the full build, which carries kopia (install.sh --full), or put kopia ≥ 0.21 on PATH " +
+  "(install.sh --kopia-only builds the pinned one)";
 
-/** Step 1: docker answers and kopia is new enough; a line each, or an error saying what to install. */
-export async function checkDependencies(d: { runner: Runner; docker: Docker }): Promise<string[]> {
+/**
+ * Step 1: docker answers, and the kopia every later command will run (`kopia.binary`: PATH, else the
+ * one inside the full binary) is new enough; a line each, or an error saying what to install.
+ */
+export async function checkDependencies(d: {
+  runner: Runner;
+  docker: Docker;
+  kopia?: SetupKopia;
+}): Promise<string[]> {
   const docker = await d.docker.version().catch(() => undefined);
   if (!docker?.server)
     throw new AppError(
       "dependency_missing",
       `docker is not reachable: ${docker?.serverError ?? "no docker CLI"}`,
-      {
-        hint: `start it (systemctl start docker) or ${INSTALL_HINT}`,
-      },
+      { hint: DOCKER_HINT },
     );
-  const kopia = await installedKopiaVersion(d.runner).catch(() => undefined);
-  if (!kopia || !atLeast(kopia, MIN_KOPIA))
+  const kopia = await peekKopia(d.runner, d.kopia);
+  const { version } = kopia;
+  if (!version || !atLeast(version, MIN_KOPIA))
     throw new AppError(
       "dependency_missing",
-      kopia ? `kopia ${kopia} is older than ${MIN_KOPIA}` : "kopia is not installed",
-      {
-        hint: INSTALL_HINT,
-      },
+      version
+        ? `kopia ${version} (${kopia.path ?? kopia.command}) is older than ${MIN_KOPIA}`
+        : kopia.source === "configured"
+          ? `kopia.binary ${kopia.command} does not run`
+          : kopia.embedded
+            ? 'kopia is not on PATH, and kopia.binary = "path" rules out the one inside kopi-docka'
+            : "kopia is not installed: none on PATH, and this kopi-docka has none inside",
+      { hint: KOPIA_HINT },
     );
-  return [`docker engine ${docker.server}`, `kopia ${kopia}`];
+  return [
+    `docker engine ${docker.server}`,
+    `kopia ${version} (${kopia.source}: ${kopia.path ?? kopia.command})`,
+  ];
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Docker } from "../docker/docker.ts";
 import { AppError, UsageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
+import type { SetupKopia } from "./kopia.ts";
 import type { SetupAnswers } from "./model.ts";
 import { passwordOpens, probeFilesystem, repositoryOf } from "./probe.ts";
 import { renderSetupConfig } from "./render.ts";
@@ -42,11 +43,15 @@ export interface UnattendedDeps {
   log: Logger;
   /** argv that runs this binary (for the dry run). */
   selfArgv: string[];
+  /** Tests: the embedded kopia and PATH that `chooseKopia` sees. */
+  kopiaSeams?: SetupKopia["seams"];
 }
 
 /** Without a terminal: the same checks the wizard makes, with no one to ask. */
 export async function checkUnattended(d: UnattendedDeps, a: SetupAnswers, configText: string): Promise<void> {
-  for (const line of await checkDependencies(d)) d.log.info(line);
+  // The kopia the written config will run (its kopia.binary and state dir), as every command after.
+  const kopia = { config: parseConfigText(configText, a.configPath), seams: d.kopiaSeams };
+  for (const line of await checkDependencies({ ...d, kopia })) d.log.info(line);
   const dryRun = async () =>
     d.log.info(`backup --dry-run:\n${await setupDryRun(d.runner, d.selfArgv, configText)}`);
   if (a.backend !== "filesystem") {
@@ -67,7 +72,7 @@ export async function checkUnattended(d: UnattendedDeps, a: SetupAnswers, config
         "pass --password-file with its password (never --generate-password)",
       );
     const password = readFileSync(a.passwordFile, "utf8").trim();
-    if (!(await passwordOpens(d.runner, repositoryOf(a), password)))
+    if (!(await passwordOpens(d.runner, repositoryOf(a), password, kopia)))
       throw new AppError(
         "repository_auth",
         `${a.passwordFile} does not open the repository at ${a.repositoryPath}`,

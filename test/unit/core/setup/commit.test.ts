@@ -10,6 +10,8 @@ import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { commitSetup } from "../../../../src/core/setup/commit.ts";
 import { answersFromFlags } from "../../../../src/core/setup/flags.ts";
 import { renderSetupConfig } from "../../../../src/core/setup/render.ts";
+import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { embeddedOnly, setupAnswers } from "./fixtures.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -53,6 +55,33 @@ describe("setup commit", () => {
     expect(existsSync(join(d, "pw"))).toBe(false);
     expect(existsSync(join(d, "repo"))).toBe(false);
     expect(existsSync(join(d, "etc", "config.toml"))).toBe(false);
+  });
+});
+
+describe("setup commit with no kopia on PATH", () => {
+  test("the repository is made by the kopia every later command runs: the full build's own", async () => {
+    const d = mkdtempSync(join(tmpdir(), "kd-setup-commit-"));
+    dirs.push(d);
+    const answers = setupAnswers(d, "generate");
+    const kopia = embeddedOnly(join(d, "state"));
+    // Strict: only the extracted file is answered (its create fails, as a full disk would); a bare
+    // "kopia" from PATH would be an unexpected command.
+    const runner = new FakeRunner(
+      [],
+      [
+        {
+          argv: (a) => a[0] === kopia.path && a.includes("create"),
+          exitCode: 1,
+          stderr: "no space left on device",
+        },
+        { argv: (a) => a[0] === kopia.path },
+      ],
+    );
+    const ctx = { runner, log: createLogger("quiet"), lifecycle: new Lifecycle(), kopiaSeams: kopia.seams };
+    await expect(
+      commitSetup(ctx, answers, { configText: renderSetupConfig(answers), force: false, now: new Date() }),
+    ).rejects.toThrow(/no space left/);
+    expect(runner.calls.some((c) => c.argv.includes("create"))).toBe(true);
   });
 });
 
