@@ -1,6 +1,10 @@
+import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { errorMessage } from "../core/caught.ts";
 import { doctorError, doctorReport, runDoctor } from "../core/doctor.ts";
+import { unitDirArgs } from "../systemd/args.ts";
+import { scheduleChecks } from "../systemd/schedule-check.ts";
+import { systemdIsRunning } from "../systemd/systemctl.ts";
 import { renderDoctor } from "../ui/doctor-report.ts";
 import { emit } from "../ui/output.ts";
 import { type AppContext, defaultKopiaChoice, needs } from "./_context.ts";
@@ -10,9 +14,10 @@ export default defineCommand({
   meta: {
     name: "doctor",
     description:
-      "Check docker, kopia, the config, the password and the repository. Exit 0 healthy, 1 a hard check failed.",
+      "Check docker, kopia, the config, the password, the repository, the backup timer and each unit's last backup. " +
+      "Exit 0 healthy, 1 a hard check failed.",
   },
-  args: { ...commonArgs },
+  args: { ...commonArgs, ...unitDirArgs },
   async run({ args }) {
     // A config that does not load is one of the findings, not a reason to stop checking.
     let setup: AppContext | undefined;
@@ -22,7 +27,8 @@ export default defineCommand({
     } catch (e) {
       configProblem = errorMessage(e);
     }
-    const { runner, docker } = setup ?? needs(args, "none");
+    const { runner, docker, log } = setup ?? needs(args, "none");
+    const checked = setup && { file: setup.configPath, expected: setup.expectedConfigPath };
     const checks = await runDoctor({
       runner,
       docker,
@@ -30,6 +36,12 @@ export default defineCommand({
       setup,
       configProblem,
       isRoot: process.getuid?.() === 0,
+      schedule: () =>
+        scheduleChecks(
+          resolve(args["unit-dir"]),
+          { runner, warn: (m) => log.warn(m), systemdRunning: systemdIsRunning() },
+          checked,
+        ),
     });
     const report = doctorReport(checks);
     emit(args, report, renderDoctor);

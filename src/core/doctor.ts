@@ -38,6 +38,8 @@ export interface DoctorInput {
   isRoot: boolean;
   /** Which kopia runs (`kopia.binary`, else "auto"). */
   kopiaChoice: () => Promise<KopiaChoice>;
+  /** The `schedule` lines: what starts backups here (the systemd timer; its checks live above core). */
+  schedule?: () => Promise<Check[]>;
 }
 
 /** Health checks for monitoring: a "fail" means backups cannot work; a "warn" means they may not. */
@@ -72,6 +74,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   );
   if (!input.setup) {
     checks.push({ id: "config", status: "fail", detail: input.configProblem ?? "config did not load" });
+    checks.push(...(await scheduleLines(input.schedule)));
     return checks;
   }
   const { config, configPath, paths } = input.setup;
@@ -81,7 +84,8 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push(credentialsCheck(config));
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
-  checks.push(...(await alertChecks(config, paths)));
+  checks.push(...(await scheduleLines(input.schedule)));
+  checks.push(...(await alertChecks(config, paths, configPath)));
   const dr = drFreshness(
     config,
     { configPath, passwordFile: paths.passwordFile },
@@ -89,6 +93,16 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   );
   if (dr) checks.push({ id: "dr-bundle", ...dr });
   return checks;
+}
+
+/** A schedule that cannot be read (systemctl failing) is a finding, not a reason to stop checking. */
+async function scheduleLines(schedule: DoctorInput["schedule"]): Promise<Check[]> {
+  if (!schedule) return [];
+  try {
+    return await schedule();
+  } catch (e) {
+    return [{ id: "schedule", status: "fail", detail: `cannot read the timer's state: ${errorMessage(e)}` }];
+  }
 }
 
 async function composeCheck(docker: Docker, choice: ComposeChoice): Promise<Check> {

@@ -65,6 +65,26 @@ describeReal("systemd run-now, logs and status in a booted systemd", ["docker", 
     }
   }, 300_000);
 
+  test("doctor after that run: the timer installed --no-enable and the failed run are each a failed schedule line", async () => {
+    const r = await kd("doctor", "--json");
+    expect(r.exitCode).toBe(1);
+    const schedule = (
+      JSON.parse(r.stdout).checks as { id: string; status: string; detail: string; hint?: string }[]
+    ).filter((c) => c.id === "schedule");
+    expect(schedule[0]).toMatchObject({
+      status: "fail",
+      detail: "kopi-docka-backup.timer is disabled (inactive): it does not start at boot",
+      hint: "systemctl enable --now kopi-docka-backup.timer",
+    });
+    expect(schedule[1]?.status).toBe("fail");
+    expect(schedule[1]?.detail).toMatch(
+      /^the backup service's last run failed \(exit-code, exit status [1-9]/,
+    );
+    expect(schedule[1]?.hint).toContain(`journalctl -u ${SERVICE}`);
+    // The units name the config doctor checked: no line about another one.
+    expect(schedule.some((c) => c.detail.includes("doctor checked"))).toBe(false);
+  }, 120_000);
+
   test("run-now without --follow returns at once; logs --json reads the journal; status shows the service and the lock", async () => {
     const r = await kd("systemd", "run-now", "--json");
     expect(r.exitCode).toBe(0);

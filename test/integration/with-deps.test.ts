@@ -72,6 +72,11 @@ describeReal("install.sh --with-deps on a systemd machine with only the docker C
     expect(checks.find((c) => c.id === "kopia")?.detail).toContain(
       "embedded: /var/lib/kopi-docka/bin/kopia-",
     );
+    // The timer install.sh enabled, read from the real systemd: enabled, active, no failed run.
+    expect(checks.filter((c) => c.id === "schedule").map((c) => c.status)).toEqual(["ok"]);
+    expect(checks.find((c) => c.id === "schedule")?.detail).toContain(
+      "kopi-docka-backup.timer enabled, next run ",
+    );
   });
 
   test("the freshness check's service runs under systemd, hardened, and succeeds while every unit is in time", async () => {

@@ -2,12 +2,10 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
-import { readRunRecords } from "../backup/run-records.ts";
 import { errorMessage } from "../caught.ts";
 import type { Check } from "../doctor.ts";
-import { formatDuration } from "../format.ts";
 import { tcpProbe } from "../tcp-probe.ts";
-import { unitAges } from "./freshness.ts";
+import { freshnessChecks } from "./doctor-freshness.ts";
 import { maskUrl } from "./mask.ts";
 import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
 import type { Target } from "./target.ts";
@@ -25,6 +23,7 @@ function hostPort(t: Target): [string, number] {
 export async function alertChecks(
   config: Config,
   paths: ResolvedPaths,
+  configPath: string | undefined,
   src: SecretSource = processSecrets(),
   now = new Date(),
 ): Promise<Check[]> {
@@ -80,13 +79,6 @@ export async function alertChecks(
       detail: problem ?? `${config.metrics.textfile}`,
     });
   }
-  for (const a of unitAges(readRunRecords(paths.runsDir), config, now)) {
-    const age = a.lastSuccess ? `last good backup ${formatDuration(a.ageMs)} ago` : "never backed up";
-    checks.push({
-      id: "freshness",
-      status: a.overdue ? "warn" : "ok",
-      detail: `${a.unit}: ${age}${a.maxAgeHours > 0 ? ` (limit ${a.maxAgeHours}h)` : ""}`,
-    });
-  }
+  checks.push(...freshnessChecks(config, paths, configPath, now));
   return checks;
 }
