@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { parseConfigText } from "../config/load.ts";
 import {
   checkExportRequest,
   checkSetupBundleFile,
@@ -107,10 +108,14 @@ export default defineCommand({
     let force = Boolean(args.force);
     if (ctx.interactive && start.missing.length > 0) {
       const deps = {
-        checkDependencies: () => checkDependencies(ctx),
+        // The kopia of the config being written (its kopia.binary and state dir), as `--yes` checks.
+        checkDependencies: () => checkDependencies({ ...ctx, kopia: { config: cur.config } }),
         probe: probeFilesystem,
         probeRemote: (a: SetupAnswers) => probeRemote(ctx.runner, repositoryOf(a)),
-        passwordOpens: (a: SetupAnswers, pw: string) => passwordOpens(ctx.runner, repositoryOf(a), pw),
+        passwordOpens: (a: SetupAnswers, pw: string) =>
+          passwordOpens(ctx.runner, repositoryOf(a), pw, {
+            config: parseConfigText(configTextFor(a, cur), a.configPath),
+          }),
         dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), configTextFor(a, cur)),
         configExists: cur.exists && !force,
       };

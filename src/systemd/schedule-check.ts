@@ -20,8 +20,8 @@ export async function scheduleChecks(
 }
 
 /**
- * A host is only as backed up as its timer: none, a disabled or stopped one, or a last run that failed
- * is a fail. Where systemd is not PID 1 (a container, another init) nothing here can tell whether
+ * A host is only as backed up as its timer: a disabled or stopped one, or a last run that failed, is a
+ * fail; none at all a warning (cron may run backups; an overdue unit fails in the freshness lines). Where systemd is not PID 1 (a container, another init) nothing here can tell whether
  * another scheduler runs backups: a warning, and the freshness lines are the judge.
  */
 export function scheduleVerdict(s: SystemdStatus, checked: CheckedConfig | undefined): Check[] {
@@ -74,8 +74,17 @@ function timerChecks(s: SystemdStatus, install: string): Check[] {
     ];
   const fail = (detail: string, hint: string): Check => ({ id: "schedule", status: "fail", detail, hint });
   const t = s.timer;
+  // No timer at all may be a choice (cron, another scheduler): the freshness lines judge whether
+  // backups run. One installed but disabled, stopped or failing is broken: a fail.
   if (!installed || !t || t.loadState === "not-found")
-    return [fail(`no backup timer (${timerFile?.path ?? TIMER_UNIT}): nothing starts backups`, install)];
+    return [
+      {
+        id: "schedule",
+        status: "warn",
+        detail: `no backup timer (${timerFile?.path ?? TIMER_UNIT}): unless another scheduler runs \`kopi-docka backup\`, nothing starts backups`,
+        hint: `${install}; the freshness lines show whether backups run`,
+      },
+    ];
   if (file(SERVICE_UNIT)?.status === "missing")
     return [fail(`${SERVICE_UNIT} is missing: the timer has nothing to start`, install)];
   const checks: Check[] = [];

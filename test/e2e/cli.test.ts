@@ -105,16 +105,15 @@ describe("doctor", () => {
     const r = await runCli(["doctor", "--json", "--config", file, "--unit-dir", units]);
     const report = JSON.parse(r.stdout);
     const byId = Object.fromEntries(report.checks.map((c: { id: string }) => [c.id, c]));
-    // Where systemd runs, no timer is a failed check; elsewhere nothing can tell what starts backups.
-    const systemd = existsSync("/run/systemd/system");
+    // No timer is a warning (cron may run backups; the freshness lines judge), systemd running or not.
     if (available.docker && available.kopia) {
-      expect(r.exitCode).toBe(systemd ? 1 : 0);
-      expect(report.healthy).toBe(!systemd);
+      expect(r.exitCode).toBe(0);
+      expect(report.healthy).toBe(true);
     }
     expect(byId.config.status).toBe("ok");
     expect(byId.repository.status).toBe("warn");
     expect(byId.password.detail).toContain("will be generated");
-    expect(byId.schedule.status).toBe(systemd ? "fail" : "warn");
+    expect(byId.schedule.status).toBe("warn");
     expect(byId.freshness).toMatchObject({ status: "warn" });
     expect(byId.freshness.detail).toContain("no unit has been backed up on this host yet");
   });

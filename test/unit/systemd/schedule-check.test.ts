@@ -52,15 +52,16 @@ const ENABLED =
 const statuses = (checks: Check[]) => checks.map((c) => c.status);
 
 describe("doctor's schedule check", () => {
-  test("no timer installed where systemd runs: fail, naming `systemd install`", async () => {
+  // Cron may run the backups: the freshness lines judge (an overdue unit fails there).
+  test("no timer installed where systemd runs: a warning naming `systemd install` and the freshness lines", async () => {
     const runner = systemctl("LoadState=not-found\nActiveState=inactive\n", "LoadState=not-found\n");
     const checks = await scheduleChecks(unitDir(), deps(runner), checked());
     expect(checks).toEqual([
       {
         id: "schedule",
-        status: "fail",
-        detail: `no backup timer (${join(unitDir(), TIMER_UNIT)}): nothing starts backups`,
-        hint: `kopi-docka systemd install --config ${config}`,
+        status: "warn",
+        detail: `no backup timer (${join(unitDir(), TIMER_UNIT)}): unless another scheduler runs \`kopi-docka backup\`, nothing starts backups`,
+        hint: `kopi-docka systemd install --config ${config}; the freshness lines show whether backups run`,
       },
     ]);
   });
