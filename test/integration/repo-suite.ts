@@ -162,6 +162,11 @@ export function repositorySuite(spec: BackendSpec): void {
       const status = JSON.parse((await cli(config, "repo", "status", "--json")).stdout);
       expect(status).toMatchObject({ connected: true, units: 1 });
       expect(status.snapshots).toBeGreaterThan(0);
+      // The saved connection is current (kopia holds each configured secret as given, and nothing of the
+      // connection changed): a later command must not reconnect, which would happen every night.
+      const again = await cli(config, "snapshots", "--json");
+      expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+      expect(again.stderr).not.toMatch(/reconnecting|repository changed/);
       // A repository init created hashes with BLAKE3 (twice kopia's default speed); a server's is its own.
       expect(status.format?.hash).toBe(spec.oneLocation ? undefined : BLOCK_HASH);
 

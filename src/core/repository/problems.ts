@@ -40,12 +40,14 @@ const CREDENTIALS_REFUSED =
 
 /** A kopia failure while opening storage, told in terms of the configured location. */
 export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: string): unknown {
-  // kopia's "cannot open storage" is classified before this sees it (a disk that is gone); a remote
-  // storage that refused the credentials says so behind it, and must not be told as an unmounted disk.
-  if (e instanceof AppError && e.code === "repository" && e.cause instanceof ProcessError)
-    return repo.backend !== "filesystem" && CREDENTIALS_REFUSED.test(e.cause.stderrTail)
-      ? credentialsRefused(e.cause, repo, where)
-      : e;
+  // kopia's "cannot open storage" is classified before this sees it, as a disk that is gone. Behind it
+  // a remote storage says what happened (its server down, the credentials refused, a changed host
+  // key): told as an unmounted disk, the next step would be wrong. kopia's own words decide then.
+  if (e instanceof AppError && e.code === "repository" && e.cause instanceof ProcessError) {
+    if (repo.backend === "filesystem") return e;
+    const told = classifyStorageError(e.cause, repo, where);
+    return told instanceof AppError ? told : e;
+  }
   if (!(e instanceof ProcessError)) return e;
   const text = e.stderrTail;
   // kopia's own SSH client says "knownhosts: …"; OpenSSH (a password login through sshpass) says the rest.

@@ -1,0 +1,41 @@
+import { expect, test } from "bun:test";
+import type { RepositoryConfig } from "../../../../src/config/schema.ts";
+import { AppError, ProcessError } from "../../../../src/core/errors.ts";
+import { classifyKopiaError } from "../../../../src/core/kopia/errors.ts";
+import { classifyStorageError } from "../../../../src/core/repository/problems.ts";
+
+// What kopia says when the rclone remote's server is down, on a connection it already has.
+const DOWN =
+  'open repository: unable to open repository: cannot open storage: unable to start rclone: rclone server failed to start: Failed to create file system for "kdremote:repo": read metadata failed: Propfind "http://127.0.0.1:42011/repo": dial tcp 127.0.0.1:42011: connect: connection refused';
+const kopiaFailed = (stderrTail: string) =>
+  classifyKopiaError(
+    new ProcessError({ argv: ["kopia", "repository", "status"], exitCode: 1, signal: null, stderrTail }),
+  );
+const rclone = { backend: "rclone", remote_path: "kdremote:repo" } as unknown as RepositoryConfig;
+const disk = { backend: "filesystem", path: "/mnt/backup/repo" } as unknown as RepositoryConfig;
+
+test("a remote storage's server down behind kopia's 'cannot open storage': is the server up, not an unmounted disk", () => {
+  const e = classifyStorageError(kopiaFailed(DOWN), rclone, "rclone kdremote:repo");
+  expect(e).toBeInstanceOf(AppError);
+  expect((e as AppError).code).toBe("repository");
+  expect((e as AppError).message).toBe(
+    "cannot reach the repository at rclone kdremote:repo: is the server up?",
+  );
+});
+
+test("a filesystem repository's storage gone: still the unmounted disk it most likely is", () => {
+  const e = kopiaFailed(
+    "cannot open storage: cannot access storage path: stat /mnt/backup/repo: no such file",
+  );
+  expect(classifyStorageError(e, disk, "/mnt/backup/repo")).toBe(e);
+  expect((e as AppError).hint).toContain("is its disk or share mounted?");
+});
+
+test("a remote storage refusing the key behind 'cannot open storage': exit 12 naming the credentials", () => {
+  const e = classifyStorageError(
+    kopiaFailed("cannot open storage: The AWS Access Key Id you provided does not exist in our records"),
+    { backend: "s3", bucket: "b" } as unknown as RepositoryConfig,
+    "s3 b",
+  );
+  expect((e as AppError).code).toBe("repository_auth");
+});
