@@ -19,7 +19,7 @@ import {
   readMarker,
   readSavedConnection,
 } from "./saved.ts";
-import { type ResolvedSecrets, resolveSecrets } from "./secrets.ts";
+import { type ResolvedSecrets, resolveSecrets, UnsetSecretEnvError } from "./secrets.ts";
 
 export interface OpenDeps {
   kopia: Kopia;
@@ -76,7 +76,28 @@ export async function openRepository(
     (await backend.resolve?.(d.config.repository, { runner: d.runner, env: {} })) ?? d.config.repository;
   const location = backend.describe(repo);
   await checkReachable(repo, backend.endpoint?.(repo, process.env), location);
-  const secrets = resolveSecrets(repo, backend);
+  const saved = readSavedConnection(d.paths.kopiaConfigFile);
+  const marker = readMarker(d.paths.stateDir);
+  const here = saved !== undefined && sameConnection(saved, repo, backend, d.kopia);
+  const useSaved = async () => {
+    const probe = backend.probe?.(repo);
+    if (probe && probe !== "repository")
+      throw probe === "foreign" ? foreignData(location) : missingRepository(repo, location);
+    await (proof ? proof() : d.kopia.status()).catch((e) => {
+      throw withPendingPasswordHint(classifyStorageError(e, repo, location), repo.password_file);
+    });
+  };
+  let secrets: ResolvedSecrets;
+  try {
+    secrets = resolveSecrets(repo, backend);
+  } catch (e) {
+    // A restore or a listing run by hand lacks what only the timer's environment sets: the connection
+    // kopia saved at this very location still opens it (nothing to compare it with: it stays as is).
+    if (!(here && e instanceof UnsetSecretEnvError)) throw e;
+    d.log.warn(`${e.message}: using the credentials kopia saved when this host connected to ${location}`);
+    await useSaved();
+    return { created: false, location };
+  }
   const t: Target = {
     repo,
     backend,
@@ -84,16 +105,8 @@ export async function openRepository(
     secrets,
     inputs: connectionInputs(backend.storageArgs(repo), secrets.env),
   };
-  const saved = readSavedConnection(d.paths.kopiaConfigFile);
-  const marker = readMarker(d.paths.stateDir);
-  const here = saved !== undefined && sameConnection(saved, repo, backend, d.kopia);
   if (here && isCurrent(saved, marker, t)) {
-    const probe = backend.probe?.(repo);
-    if (probe && probe !== "repository")
-      throw probe === "foreign" ? foreignData(location) : missingRepository(repo, location);
-    await (proof ? proof() : d.kopia.status()).catch((e) => {
-      throw withPendingPasswordHint(classifyStorageError(e, repo, location), repo.password_file);
-    });
+    await useSaved();
     // A marker without a digest (an older kopi-docka's) takes this one: kopia holds its secrets.
     return recordConnection(d, t, { created: false, location }, marker?.connectionDigest);
   }
@@ -106,7 +119,7 @@ export async function openRepository(
     );
   }
   const firstUse = !saved && !marker;
-  return withConnectionLock(d, () => reconnect(d, mode, t, { firstUse, sameRepository: here, replaced }));
+  return withConnectionLock(d, () => reconnect(d, mode, t, { firstUse, replaced }));
 }
 
 /**

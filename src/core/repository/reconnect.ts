@@ -6,7 +6,7 @@ import { connectTo, createAt, missingPassword } from "./connect-or-create.ts";
 import { sealDigest } from "./connection-digest.ts";
 import type { OpenDeps, Opened, OpenMode, Target } from "./open.ts";
 import { foreignData, missingRepository } from "./problems.ts";
-import { writeMarker } from "./saved.ts";
+import { readMarker, writeMarker } from "./saved.ts";
 import { stagedConnection } from "./staged-connect.ts";
 
 /**
@@ -18,7 +18,7 @@ export async function reconnect(
   d: OpenDeps,
   mode: OpenMode,
   t: Target,
-  o: { firstUse: boolean; sameRepository: boolean; replaced?: string },
+  o: { firstUse: boolean; replaced?: string },
 ): Promise<Opened> {
   const { repo, backend, location } = t;
   for (const tool of backend.tools(repo))
@@ -40,7 +40,7 @@ export async function reconnect(
   // A repository we may create gets its password now: kopia needs one even to find out there is none.
   const generated = mayCreate && ensurePasswordFile(repo.password_file);
   try {
-    const created = await stagedConnection(d, o, async (kopia) => {
+    const created = await stagedConnection(d, async (kopia) => {
       if (probe === undefined || probe === "unknown" || probe === "repository") {
         const connected = await connectTo(kopia, repo, storage, io.env, location).catch((e) => {
           if (generated && e instanceof AppError && e.code === "repository_auth")
@@ -66,10 +66,12 @@ export async function reconnect(
 
 /** The marker: this host is connected to `o.location`, made of `t.inputs` (their digest only). */
 export function recordConnection(d: OpenDeps, t: Target, o: Opened, digest = sealDigest(t.inputs)): Opened {
+  // Since when this host uses this location (doctor: "set up N hours ago"), not its latest run.
+  const before = readMarker(d.paths.stateDir);
   writeMarker(d.paths.stateDir, {
     backend: t.repo.backend,
     location: o.location,
-    connectedAt: new Date().toISOString(),
+    connectedAt: before?.location === o.location ? before.connectedAt : new Date().toISOString(),
     connectionDigest: digest,
   });
   return o;

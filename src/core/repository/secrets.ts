@@ -4,6 +4,12 @@ import { errnoCode } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import type { Backend } from "./backend.ts";
 
+/**
+ * A `<key>_env` variable this process lacks: often set for the timer's runs only (systemd's
+ * EnvironmentFile), so a command run by hand from a shell does not have it.
+ */
+export class UnsetSecretEnvError extends AppError {}
+
 /** What the secrets of one backend become: kopia's env. */
 export interface ResolvedSecrets {
   env: Record<string, string>;
@@ -41,7 +47,7 @@ export function resolveSecrets(
     else if (envName) {
       value = environ[envName]?.trim();
       if (!value)
-        throw new AppError(
+        throw new UnsetSecretEnvError(
           "config",
           `repository.${slot.key}_env names ${envName}, which is not set or empty`,
           {

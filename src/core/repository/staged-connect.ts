@@ -12,13 +12,15 @@ import type { Runner } from "../process/runner.ts";
  * Whatever fails before that (a mistyped location, a refused key, a signal) leaves the current
  * connection and its cache as they were, and nothing of the attempt behind.
  *
- * A connection to the same repository (new credentials) keeps the cache it has. One to another
- * repository is made with a fresh cache, `<cache>.next`, which takes the old cache's place: kopia
- * trusts a cached `kopia.repository`, so one repository's cache must never serve another.
+ * Every new connection gets a fresh cache, `<cache>.next`, which takes the old cache's place. The
+ * live cache never serves the attempt, even at the same location: kopia trusts a cached
+ * `kopia.repository` for 15 minutes, so a repository created anew there would take the old one's id
+ * and keys (its data then unreadable to any other connection), and a connect kopia rejects after
+ * reading the format removes the cache it was given. A reconnect is rare (another location, new
+ * credentials); its cost is one cold cache.
  */
 export async function stagedConnection<T>(
   d: { kopia: Kopia; runner: Runner },
-  o: { sameRepository: boolean },
   make: (staged: Kopia) => Promise<T>,
 ): Promise<T> {
   const { configFile, cacheDir } = d.kopia.options;
@@ -27,7 +29,7 @@ export async function stagedConnection<T>(
   const staged = createKopia(d.runner, {
     ...d.kopia.options,
     configFile: next.configFile,
-    cacheDir: o.sameRepository ? cacheDir : next.cacheDir,
+    cacheDir: next.cacheDir,
   });
   let made: T;
   try {
@@ -37,17 +39,17 @@ export async function stagedConnection<T>(
       discard(next);
       return made;
     }
-    if (!o.sameRepository) pointAtCache(next.configFile, cacheDir);
+    pointAtCache(next.configFile, cacheDir);
   } catch (e) {
     discard(next);
     throw e;
   }
   // From here on only renames and removals. The old cache goes before the new config takes over,
-  // the new cache comes after it: at no moment does a config point at another repository's cache.
-  if (!o.sameRepository) rmSync(cacheDir, { recursive: true, force: true });
+  // the new cache comes after it: at no moment does a config point at another connection's cache.
+  rmSync(cacheDir, { recursive: true, force: true });
   renameSync(next.configFile, configFile);
   fsyncDir(dirname(configFile));
-  if (!o.sameRepository) moveCache(next.cacheDir, cacheDir);
+  moveCache(next.cacheDir, cacheDir);
   return made;
 }
 

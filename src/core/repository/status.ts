@@ -25,7 +25,7 @@ export interface RepositoryStatusReport {
   maxDownloadSpeed: number;
   /** The tailnet peer of a tailscale repository: its state and one `tailscale ping`. */
   peer?: { name: string; address?: string; online: boolean; latencyMs?: number; via?: string };
-  /** Last connection this host made (kept after a disconnect). */
+  /** The location this host last connected to, and since when (kept after a disconnect). */
   lastConnected?: { location: string; at: string };
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { exitCodeFor } from "../../../../src/cli.ts";
@@ -115,8 +115,13 @@ describe("openRepository: rotated credentials are used", () => {
     expect(runner.calls.some((c) => c.argv.includes("disconnect"))).toBe(false);
     expect(JSON.parse(readFileSync(h.kopiaConfigFile, "utf8")).storage.config.accessKeyID).toBe(NEW.id);
     expect(existsSync(`${h.kopiaConfigFile}.next`)).toBe(false);
-    // The same repository: its cache is kept.
-    expect(existsSync(join(h.d, "cache", "kopia.repository"))).toBe(true);
+    // Even at the same location the attempt never reads or risks the live cache (kopia trusts a
+    // cached format blob: a repository created anew there would take the old one's keys): a fresh
+    // cache took its place, and the config points at it.
+    expect(runner.calls[0]?.argv).toContain(join(h.d, "cache.next"));
+    expect(existsSync(join(h.d, "cache", "kopia.repository"))).toBe(false);
+    expect(JSON.parse(readFileSync(h.kopiaConfigFile, "utf8")).caching.cacheDirectory).toBe("cache");
+    expect(existsSync(join(h.d, "cache.next"))).toBe(false);
     // The marker keeps a salted digest, never a secret.
     const marker = readFileSync(join(h.d, "repository.json"), "utf8");
     expect(readMarker(h.d)?.connectionDigest).toMatch(/^hmac-sha256:[0-9a-f]{32}:[0-9a-f]{64}$/);
@@ -145,6 +150,12 @@ describe("openRepository: rotated credentials are used", () => {
     const unknown = "The AWS Access Key Id you provided does not exist in our records.";
     const runner = new FakeRunner([stagedConnect(h, NEW, { fail: unknown })]);
     expect(exitCodeFor(await openRepository(h.deps(runner), "use").catch((x) => x))).toBe(12);
+    // kopia removes the cache of a connect it rejects: the attempt had its own, the live one stays.
+    expect(runner.calls[0]?.argv).toContain(join(h.d, "cache.next"));
+    expect(readFileSync(join(h.d, "cache", "kopia.repository"), "utf8")).toBe(
+      "this repository's format blob",
+    );
+    expect(readFileSync(h.kopiaConfigFile, "utf8")).toBe(h.savedText);
   });
 
   test("a key revoked with nothing changed here: exit 12 naming the credentials, not an unmounted disk", async () => {
@@ -181,6 +192,56 @@ describe("openRepository: rotated credentials are used", () => {
     ]);
     await openRepository(h.deps(runner, "b", 'region = "eu-west-3"\n'), "use");
     expect(runner.remaining).toBe(0);
+  });
+});
+
+describe("openRepository: what a run by hand lacks, and since when", () => {
+  // systemd's EnvironmentFile sets a `_env` secret for the timer's runs only; a restore from a shell
+  // lacks it, and must still open the repository this host is connected to.
+  test("an _env secret unset here, kopia connected at that location: the saved connection, a warning, nothing rewritten", async () => {
+    const h = s3Host({ saved: NEW, files: NEW });
+    const warnings: string[] = [];
+    const runner = new FakeRunner([status]);
+    const base = h.deps(runner);
+    const toml =
+      `[repository]\nbackend = "s3"\nbucket = "b"\nendpoint = "${h.endpoint}"\ntls = false\n` +
+      `access_key_id_env = "KDT_UNSET_ID"\nsecret_access_key_env = "KDT_UNSET_SECRET"\npassword_file = "${join(h.d, "pw")}"\n`;
+    const d = {
+      ...base,
+      config: parseConfigText(toml, "x"),
+      log: { ...silentLogger(), warn: (m: string) => warnings.push(m) },
+    };
+    expect(await openRepository(d, "use")).toMatchObject({ created: false });
+    expect(runner.remaining).toBe(0);
+    expect(warnings.join("\n")).toContain(
+      "KDT_UNSET_ID, which is not set or empty: using the credentials kopia saved",
+    );
+    expect(readFileSync(h.kopiaConfigFile, "utf8")).toBe(h.savedText);
+    expect(existsSync(join(h.d, "repository.json"))).toBe(false);
+
+    // Not connected there: nothing to fall back on, exit 2 naming the variable.
+    rmSync(h.kopiaConfigFile);
+    const e = await openRepository({ ...d, runner: new FakeRunner([]) }, "use").catch((x) => x);
+    expect(exitCodeFor(e)).toBe(2);
+    expect(e.message).toContain("KDT_UNSET_ID");
+  });
+
+  // doctor counts "set up N hours ago" from it: a run that only opens the repository must not move it.
+  test("the marker keeps since when this host uses the location; another location starts anew", async () => {
+    const h = s3Host({ saved: NEW, files: NEW });
+    const location = (await openRepository(h.deps(new FakeRunner([status])), "use")).location;
+    writeFileSync(
+      join(h.d, "repository.json"),
+      JSON.stringify({ backend: "s3", location, connectedAt: "2025-01-01T00:00:00.000Z" }),
+    );
+    await openRepository(h.deps(new FakeRunner([status])), "use");
+    expect(readMarker(h.d)?.connectedAt).toBe("2025-01-01T00:00:00.000Z");
+    writeFileSync(
+      join(h.d, "repository.json"),
+      JSON.stringify({ backend: "s3", location: "elsewhere", connectedAt: "2025-01-01T00:00:00.000Z" }),
+    );
+    await openRepository(h.deps(new FakeRunner([status])), "use");
+    expect(readMarker(h.d)?.connectedAt).not.toBe("2025-01-01T00:00:00.000Z");
   });
 });
 
