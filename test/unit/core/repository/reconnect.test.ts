@@ -206,11 +206,9 @@ describe("openRepository: what a run by hand lacks, and since when", () => {
     const toml =
       `[repository]\nbackend = "s3"\nbucket = "b"\nendpoint = "${h.endpoint}"\ntls = false\n` +
       `access_key_id_env = "KDT_UNSET_ID"\nsecret_access_key_env = "KDT_UNSET_SECRET"\npassword_file = "${join(h.d, "pw")}"\n`;
-    const d = {
-      ...base,
-      config: parseConfigText(toml, "x"),
-      log: { ...silentLogger(), warn: (m: string) => warnings.push(m) },
-    };
+    const log = silentLogger();
+    log.warn = ((m: unknown) => warnings.push(String(m))) as unknown as typeof log.warn;
+    const d = { ...base, config: parseConfigText(toml, "x"), log };
     expect(await openRepository(d, "use")).toMatchObject({ created: false });
     expect(runner.remaining).toBe(0);
     expect(warnings.join("\n")).toContain(
