@@ -31,23 +31,7 @@ describe("setup commit", () => {
   test("a failed repository create leaves no password file, no repository dir and no config", async () => {
     const d = mkdtempSync(join(tmpdir(), "kd-setup-commit-"));
     dirs.push(d);
-    const { answers } = answersFromFlags(
-      {
-        keep: {},
-        paths: {
-          state_dir: join(d, "state"),
-          cache_dir: join(d, "cache"),
-          lock_file: join(d, "l"),
-          restore_dir: join(d, "r"),
-        },
-        repositoryPath: join(d, "repo"),
-        passwordFile: join(d, "pw"),
-        generatePassword: true,
-        yes: true,
-      },
-      ConfigSchema.parse({}),
-      { configPath: join(d, "etc", "config.toml"), configExists: false },
-    );
+    const answers = setupAnswers(d, "generate");
     const ctx = { runner: failingCreate, log: createLogger("quiet"), lifecycle: new Lifecycle() };
     await expect(
       commitSetup(ctx, answers, { configText: renderSetupConfig(answers), force: false, now: new Date() }),
