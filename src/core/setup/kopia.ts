@@ -13,11 +13,11 @@ export interface SetupKopia {
   seams?: Pick<KopiaChoiceDeps, "embedded" | "which" | "extract">;
 }
 
-function choose(runner: Runner, k: SetupKopia, peek: boolean): Promise<KopiaChoice> {
+function choose(runner: Runner, k: SetupKopia, peek: boolean, extractInto?: string): Promise<KopiaChoice> {
   const config = k.config ?? ConfigSchema.parse({});
   return chooseKopia(config.kopia.binary, {
     runner,
-    stateDir: resolvePaths(config).stateDir,
+    stateDir: extractInto ?? resolvePaths(config).stateDir,
     ...k.seams,
     // Looking is not using: the dependency step names the embedded kopia without writing it out.
     ...(peek ? { extract: async (dir: string, info) => extractedKopiaPath(dir, info.version) } : {}),
@@ -37,10 +37,15 @@ export function peekKopia(runner: Runner, k: SetupKopia = {}): Promise<KopiaChoi
  * first call and remembered; a full binary's kopia is extracted into the state dir then, where every
  * later command finds it.
  */
-export function setupKopiaBinary(runner: Runner, k: SetupKopia = {}): () => Promise<string> {
+export function setupKopiaBinary(
+  runner: Runner,
+  k: SetupKopia = {},
+  /** A throwaway directory to extract into instead (a probe before anything is committed). */
+  extractInto?: string,
+): () => Promise<string> {
   let choice: Promise<KopiaChoice> | undefined;
   return async () => {
-    choice ??= choose(runner, k, false);
+    choice ??= choose(runner, k, false, extractInto);
     return (await choice).command;
   };
 }

@@ -77,7 +77,9 @@ export async function passwordOpens(
     password: () => password,
     hostname: "kopi-docka-setup",
     username: KOPIA_USERNAME,
-    binary: setupKopiaBinary(runner, kopiaSetup),
+    // Into the probe's own temp dir: before the commit nothing may land in the state dir (a setup
+    // interrupted after a probe would leave it there, and the commit would not take it back).
+    binary: setupKopiaBinary(runner, kopiaSetup, dir),
   });
   try {
     await connectReadOnly(kopia, repo, { runner });

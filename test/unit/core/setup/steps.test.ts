@@ -10,7 +10,7 @@ import { checkDependencies } from "../../../../src/core/setup/steps.ts";
 import { checkUnattended } from "../../../../src/core/setup/unattended.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
-import { embeddedOnly, fullBuildNoPath, setupAnswers } from "./fixtures.ts";
+import { EMBEDDED, embeddedOnly, fullBuildNoPath, setupAnswers } from "./fixtures.ts";
 
 const dirs: string[] = [];
 const scratch = () => {
@@ -68,12 +68,26 @@ describe("setup runs the chosen kopia", () => {
   test("the password probe connects with the embedded kopia when PATH has none", async () => {
     const d = scratch();
     const kopia = embeddedOnly(join(d, "state"));
+    // Extracted into the probe's own temp dir: nothing lands in the state dir before the commit.
+    const into: string[] = [];
+    const extract = kopia.seams.extract;
+    const seams = {
+      ...kopia.seams,
+      extract: async (dir: string, info: typeof EMBEDDED) => {
+        into.push(dir);
+        return extract ? extract(dir, info) : dir;
+      },
+    };
+    const extracted = (a: readonly string[]) =>
+      a[0] === join(into[0] ?? "?", "bin", `kopia-${EMBEDDED.version}`);
     // Only argv[0] = the extracted file is answered: a bare "kopia" would be an unexpected command.
-    const runner = new FakeRunner([], [{ argv: (a) => a[0] === kopia.path }]);
+    const runner = new FakeRunner([], [{ argv: extracted }]);
     const config = ConfigSchema.parse({ paths: { state_dir: join(d, "state") } });
     const repo = ConfigSchema.parse({ repository: { path: join(d, "repo") } }).repository;
-    expect(await passwordOpens(runner, repo, "pw", { config, seams: kopia.seams })).toBe(true);
-    expect(runner.calls.every((c) => c.argv[0] === kopia.path)).toBe(true);
+    expect(await passwordOpens(runner, repo, "pw", { config, seams })).toBe(true);
+    expect(into).toHaveLength(1);
+    expect(into[0]?.startsWith(join(d, "state"))).toBe(false);
+    expect(runner.calls.every((c) => extracted(c.argv))).toBe(true);
     expect(runner.calls.some((c) => c.argv.includes("connect"))).toBe(true);
   });
 
@@ -86,7 +100,10 @@ describe("setup runs the chosen kopia", () => {
     const kopia = embeddedOnly(join(d, "state"));
     const runner = new FakeRunner(
       [],
-      [{ argv: (x) => x[0] === kopia.path }, { argv: (x) => x.includes("--dry-run"), stdout: "plan\n" }],
+      [
+        { argv: (x) => Boolean(x[0]?.endsWith(`/bin/kopia-${EMBEDDED.version}`)) },
+        { argv: (x) => x.includes("--dry-run"), stdout: "plan\n" },
+      ],
     );
     const info: string[] = [];
     const log = createLogger("quiet");
@@ -99,8 +116,10 @@ describe("setup runs the chosen kopia", () => {
     );
     expect(info[0]).toBe("docker engine 20.10.24");
     expect(info[1]).toBe(`kopia 0.23.1 (embedded: ${kopia.path})`);
-    expect(runner.calls.filter((c) => c.argv.includes("connect")).map((c) => c.argv[0])).toEqual([
-      kopia.path,
-    ]);
+    // The probe runs the embedded kopia, extracted into its own temp dir, not the state dir.
+    const probe = runner.calls.filter((c) => c.argv.includes("connect")).map((c) => c.argv[0] ?? "");
+    expect(probe).toHaveLength(1);
+    expect(probe[0]?.endsWith(`/bin/kopia-${EMBEDDED.version}`)).toBe(true);
+    expect(probe[0]?.startsWith(join(d, "state"))).toBe(false);
   });
 });
