@@ -11,7 +11,8 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
-import { UNIT_MARKER } from "./units.ts";
+import { FRESHNESS_SERVICE, FRESHNESS_TIMER } from "./freshness-units.ts";
+import { SERVICE_UNIT, TIMER_UNIT, UNIT_MARKER } from "./units.ts";
 
 export interface UnitOnDisk {
   name: string;
@@ -20,6 +21,15 @@ export interface UnitOnDisk {
   text: string | undefined;
   /** Written by kopi-docka (first line is the marker). */
   ours: boolean;
+}
+
+/** Every unit kopi-docka writes, timers first (the order uninstall takes them away in). */
+const OUR_UNITS = [TIMER_UNIT, SERVICE_UNIT, FRESHNESS_TIMER, FRESHNESS_SERVICE];
+
+/** Each unit kopi-docka writes as it is in `dir`; `foreign`: those of its names someone else wrote. */
+export function readOurUnits(dir: string): { units: UnitOnDisk[]; foreign: string[] } {
+  const units = OUR_UNITS.map((name) => readUnit(dir, name));
+  return { units, foreign: units.filter((u) => u.text !== undefined && !u.ours).map((u) => u.path) };
 }
 
 /** The unit directory must exist: a typo in --unit-dir must not create a directory systemd never reads. */

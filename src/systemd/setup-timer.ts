@@ -1,18 +1,8 @@
 import { AppError } from "../core/errors.ts";
-import { readUnit } from "./files.ts";
-import { FRESHNESS_SERVICE, FRESHNESS_TIMER } from "./freshness-units.ts";
-import { SERVICE_UNIT, TIMER_UNIT } from "./units.ts";
+import { readOurUnits } from "./files.ts";
 
 /** Where systemd reads an admin's units, and `systemd install` writes them by default. */
 export const UNIT_DIR = "/etc/systemd/system";
-
-/** The units kopi-docka writes that exist in `dir` without its marker: someone else wrote them. */
-export function foreignUnits(dir: string): string[] {
-  return [SERVICE_UNIT, TIMER_UNIT, FRESHNESS_SERVICE, FRESHNESS_TIMER]
-    .map((name) => readUnit(dir, name))
-    .filter((u) => u.text !== undefined && !u.ours)
-    .map((u) => u.path);
-}
 
 /**
  * The `systemd install` that `setup` runs for the schedule it was given. Units kopi-docka wrote before
@@ -21,7 +11,7 @@ export function foreignUnits(dir: string): string[] {
  * the hour the admin had just moved them away from. A unit someone else wrote is never replaced.
  */
 export function setupTimerArgv(self: readonly string[], configPath: string, unitDir = UNIT_DIR): string[] {
-  const force = foreignUnits(unitDir).length === 0 ? ["--force"] : [];
+  const force = readOurUnits(unitDir).foreign.length === 0 ? ["--force"] : [];
   return [...self, "systemd", "install", "--config", configPath, "--unit-dir", unitDir, ...force];
 }
 

@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { readUnit, removeUnit, removeWantsLink } from "./files.ts";
-import { FRESHNESS_SERVICE, FRESHNESS_TIMER } from "./freshness-units.ts";
+import { readOurUnits, removeUnit, removeWantsLink } from "./files.ts";
+import { FRESHNESS_TIMER } from "./freshness-units.ts";
 import type { SystemdDeps } from "./install.ts";
 import { systemctl, systemctlArgv } from "./systemctl.ts";
-import { SERVICE_UNIT, TIMER_UNIT } from "./units.ts";
+import { TIMER_UNIT } from "./units.ts";
 
 export interface UninstallResult {
   unitDir: string;
@@ -21,14 +21,12 @@ const TIMERS = [TIMER_UNIT, FRESHNESS_TIMER];
  * line; a same-named unit someone wrote by hand stays, and so does anything else in the directory.
  */
 export async function uninstallUnits(unitDir: string, deps: SystemdDeps): Promise<UninstallResult> {
-  const units = [TIMER_UNIT, SERVICE_UNIT, FRESHNESS_TIMER, FRESHNESS_SERVICE].map((n) =>
-    readUnit(unitDir, n),
-  );
+  const { units, foreign } = readOurUnits(unitDir);
   const ours = units.filter((u) => u.ours);
   const result: UninstallResult = {
     unitDir,
     removed: [],
-    kept: units.filter((u) => u.text !== undefined && !u.ours).map((u) => u.path),
+    kept: foreign,
     ran: [],
     toRun: [],
   };
