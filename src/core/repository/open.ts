@@ -108,7 +108,7 @@ export async function openRepository(
   if (here && isCurrent(saved, marker, t)) {
     await useSaved();
     // A marker without a digest (an older kopi-docka's) takes this one: kopia holds its secrets.
-    return recordConnection(d, t, { created: false, location }, marker?.connectionDigest);
+    return recordConnection(d, t, { created: false, location }, marker, marker?.connectionDigest);
   }
   let replaced: string | undefined;
   if (here) d.log.info(`the credentials or connection settings of ${location} changed; reconnecting`);

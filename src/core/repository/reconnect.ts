@@ -6,7 +6,7 @@ import { connectTo, createAt, missingPassword } from "./connect-or-create.ts";
 import { sealDigest } from "./connection-digest.ts";
 import type { OpenDeps, Opened, OpenMode, Target } from "./open.ts";
 import { foreignData, missingRepository } from "./problems.ts";
-import { readMarker, writeMarker } from "./saved.ts";
+import { type ConnectionMarker, readMarker, writeMarker } from "./saved.ts";
 import { stagedConnection } from "./staged-connect.ts";
 
 /**
@@ -56,7 +56,7 @@ export async function reconnect(
     });
     if (generated && created)
       d.log.info(`generated a new repository password in ${repo.password_file}: keep a copy elsewhere`);
-    return recordConnection(d, t, { created, location, replaced: o.replaced });
+    return recordConnection(d, t, { created, location, replaced: o.replaced }, readMarker(d.paths.stateDir));
   } catch (e) {
     // Nothing of ours may stay behind when nothing was created.
     if (generated) rmSync(repo.password_file, { force: true });
@@ -64,14 +64,24 @@ export async function reconnect(
   }
 }
 
-/** The marker: this host is connected to `o.location`, made of `t.inputs` (their digest only). */
-export function recordConnection(d: OpenDeps, t: Target, o: Opened, digest = sealDigest(t.inputs)): Opened {
-  // Since when this host uses this location (doctor: "set up N hours ago"), not its latest run.
-  const before = readMarker(d.paths.stateDir);
+/**
+ * The marker: this host is connected to `o.location`, made of `t.inputs` (their digest only). `before`
+ * is the marker as it was; one that already says all this is left as it is (every run opens).
+ */
+export function recordConnection(
+  d: OpenDeps,
+  t: Target,
+  o: Opened,
+  before: ConnectionMarker | undefined,
+  digest = sealDigest(t.inputs),
+): Opened {
+  const same = before?.location === o.location;
+  if (same && before.backend === t.repo.backend && before.connectionDigest === digest) return o;
   writeMarker(d.paths.stateDir, {
     backend: t.repo.backend,
     location: o.location,
-    connectedAt: before?.location === o.location ? before.connectedAt : new Date().toISOString(),
+    // Since when this host uses this location (doctor: "set up N hours ago"), not its latest run.
+    connectedAt: same ? before.connectedAt : new Date().toISOString(),
     connectionDigest: digest,
   });
   return o;
