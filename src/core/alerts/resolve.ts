@@ -24,15 +24,26 @@ export function readSecretFile(path: string): string {
 
 export const processSecrets = (): SecretSource => ({ env: process.env, readSecretFile });
 
+/** A `${…}` reference in a URL text: `${file:/abs/path}` or `${VAR}`. */
+const REFERENCE = /\$\{([^}]+)\}/g;
+const FILE_PREFIX = "file:";
+
+/** The references a URL text holds, as `expand` reads them (the DR bundle carries what they name). */
+export function urlReferences(text: string): ({ file: string } | { variable: string })[] {
+  return [...text.matchAll(REFERENCE)].map(([, name = ""]) =>
+    name.startsWith(FILE_PREFIX) ? { file: name.slice(FILE_PREFIX.length) } : { variable: name },
+  );
+}
+
 /**
  * `${VAR}` from the environment, `${file:/abs/path}` from a 0600 file. An unset variable is an error:
  * a half-expanded URL would post secrets to the wrong place.
  */
 export function expand(text: string, label: string, src: SecretSource): string {
-  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-    if (name.startsWith("file:")) {
+  return text.replace(REFERENCE, (_, name: string) => {
+    if (name.startsWith(FILE_PREFIX)) {
       try {
-        return encodeURIComponent(src.readSecretFile(name.slice(5)));
+        return encodeURIComponent(src.readSecretFile(name.slice(FILE_PREFIX.length)));
       } catch (e) {
         throw new TargetConfigError(label, errorMessage(e));
       }

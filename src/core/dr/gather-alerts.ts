@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { urlReferences } from "../alerts/resolve.ts";
 import { errnoCode, errorMessage } from "../caught.ts";
 import { isRecord } from "../guards.ts";
 
@@ -41,14 +42,18 @@ export function alertReferences(
     }
   }
   for (const [key, url] of urls)
-    for (const [, name] of url.matchAll(/\$\{([^}]+)\}/g)) {
-      if (!name) continue;
-      if (name.startsWith("file:")) {
-        const path = name.slice(5);
-        if (path.startsWith("/")) out.files.push([key, path]);
-        else out.warnings.push(`${key}: \${${name}} is not an absolute path; that file is not in the bundle`);
-      } else if (VARIABLE.test(name)) out.env.push([key, name]);
-      else out.warnings.push(`${key}: \${${name}} names no shell variable; its value is not in the bundle`);
+    for (const ref of urlReferences(url)) {
+      if ("file" in ref) {
+        if (ref.file.startsWith("/")) out.files.push([key, ref.file]);
+        else
+          out.warnings.push(
+            `${key}: \${file:${ref.file}} is not an absolute path; that file is not in the bundle`,
+          );
+      } else if (VARIABLE.test(ref.variable)) out.env.push([key, ref.variable]);
+      else
+        out.warnings.push(
+          `${key}: \${${ref.variable}} names no shell variable; its value is not in the bundle`,
+        );
     }
   return out;
 }
