@@ -1,5 +1,5 @@
 import { errorMessage } from "../caught.ts";
-import type { RecoverResult } from "../containers/recover.ts";
+import { healFailure, type RecoverResult } from "../containers/recover.ts";
 import { AppError } from "../errors.ts";
 import type { PhaseError, RunRecord } from "./result.ts";
 
@@ -31,7 +31,7 @@ export function healOf(r: RecoverResult | undefined): Heal {
     errors: r.failed.map((f) => ({
       phase: "start",
       item: f.name,
-      message: `could not start ${f.name}, which a killed run had left stopped: ${f.reason}`,
+      message: healFailure(f),
     })),
     warnings: [
       ...r.started.map((name) => `started ${name}, which a killed run had left stopped`),

@@ -42,6 +42,10 @@ export interface RecoverOptions {
   deadRun?: DeadRun;
 }
 
+/** What backup's record and restore's result say of a container the heal could not start. */
+export const healFailure = (f: { name: string; reason: string }) =>
+  `could not start ${f.name}, which a killed run had left stopped: ${f.reason}`;
+
 /** Clock slack between our stoppedAt and the daemon's FinishedAt (same host; sub-second rounding). */
 const FINISHED_SLACK_MS = 60_000;
 

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { recoverIfNeeded } from "../containers/recover.ts";
+import { healFailure, recoverIfNeeded } from "../containers/recover.ts";
 import { AppError } from "../errors.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
@@ -132,9 +132,6 @@ function withHealFailures(result: RestoreResult, failed: { name: string; reason:
   return {
     ...result,
     restartFailed: failed.map((f) => f.name),
-    warnings: [
-      ...result.warnings,
-      ...failed.map((f) => `could not start ${f.name}, which a killed run had left stopped: ${f.reason}`),
-    ],
+    warnings: [...result.warnings, ...failed.map(healFailure)],
   };
 }
