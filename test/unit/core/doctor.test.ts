@@ -4,6 +4,8 @@ import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../fakes/fake-runner.ts";
 
 const check = (id: string, status: Check["status"]): Check => ({ id, status, detail: id });
+const kopiaChoice = async () =>
+  ({ command: "kopia", path: "/k", version: "0.23.1", source: "path", embedded: null }) as const;
 
 test.each<{ statuses: Check["status"][]; healthy: boolean; error?: string }>([
   { statuses: [], healthy: true },
@@ -27,13 +29,7 @@ describe("doctor report", () => {
     const checks = await runDoctor({
       runner: new FakeRunner(),
       docker: new FakeDocker(),
-      kopiaChoice: async () => ({
-        command: "kopia",
-        path: "/k",
-        version: "0.23.1",
-        source: "path",
-        embedded: null,
-      }),
+      kopiaChoice,
       configProblem: "broken",
       isRoot: true,
       schedule,
@@ -58,13 +54,7 @@ describe("doctor report", () => {
     const broken = await runDoctor({
       runner: new FakeRunner(),
       docker: new FakeDocker(),
-      kopiaChoice: async () => ({
-        command: "kopia",
-        path: "/k",
-        version: "0.23.1",
-        source: "path",
-        embedded: null,
-      }),
+      kopiaChoice,
       isRoot: true,
       schedule: async () => {
         throw new Error("systemctl: Failed to connect to bus");
