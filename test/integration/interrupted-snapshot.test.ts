@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
 import {
   describeReal,
@@ -12,6 +11,7 @@ import {
   volumeMountpoint,
   writeTestConfig,
 } from "../helpers/env.ts";
+import { backupInterruptedAtRead } from "../helpers/interrupt.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 // A real `kopi-docka backup` (from source) of a ~320 MB volume, interrupted while kopia snapshots it:
@@ -75,35 +75,8 @@ describeReal("kopia interrupted mid-snapshot", ["docker", "kopia", "image"], () 
     return r.stdout.trim() === "true";
   }
 
-  /**
-   * Starts `backup --verbose`; `act(pid)` runs 700 ms after kopia says it is snapshotting the volume
-   * (kopia's own stderr, passed through as debug lines) and kopi-docka has let it read: its
-   * repository is open and the upload of ~320 MB, several seconds even on an idle machine, is under way.
-   */
-  function backupInterrupted(act: (pid: number) => void): Promise<RunResult> {
-    let pid = 0;
-    let stage: "before" | "fired" = "before";
-    const seen = { volume: false, kopia: false };
-    const result = runner.run([...SOURCE_CLI, "backup", "--unit", name, "--verbose", "--config", config], {
-      check: false,
-      env,
-      timeoutMs: 300_000,
-      // kopia says "Snapshotting" once its repository is open; the volume snapshot starts reading
-      // when kopi-docka says so: after the stop, at the gate's release (in either order).
-      onStderrLine: (l) => {
-        if (l.includes(`snapshot of volume ${volume}`)) seen.volume = true;
-        if (l.includes(`kopia: Snapshotting`) && l.includes(`/volumes/${volume}`)) seen.kopia = true;
-        if (stage === "before" && seen.volume && seen.kopia) {
-          stage = "fired";
-          setTimeout(() => act(pid), 700);
-        }
-      },
-    });
-    const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("backup"));
-    if (!child) throw new Error("backup not tracked");
-    pid = child.pid;
-    return result;
-  }
+  const backupInterrupted = (act: (pid: number) => void): Promise<RunResult> =>
+    backupInterruptedAtRead({ unit: name, volume, config, env, act }).result;
 
   /** The kopia `snapshot create` that run `pid` started (found by the run marker in its env). */
   function kopiaChildOf(pid: number): number | undefined {

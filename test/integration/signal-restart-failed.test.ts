@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { backupInterruptedAtRead } from "../helpers/interrupt.ts";
 
 // SIGTERM while kopia reads a stopped container's data, and the container cannot start again (its bind
 // source was removed meanwhile): before, the run exited 143 and its record and alert named no one.
@@ -50,27 +50,19 @@ describeReal("a restart the signal path cannot do", ["docker", "kopia", "image"]
   }, 60_000);
 
   test("exit 4, the record restart_failed naming the container, the journal keeps it; recover starts it", async () => {
-    let pid = 0;
-    let fired = false;
-    const result = runner.run([...SOURCE_CLI, "backup", "--unit", name, "--verbose", "--config", config], {
-      check: false,
+    // kopia reads the ~320 MB volume for seconds once kopi-docka let it go after the stop.
+    const { result, fired } = backupInterruptedAtRead({
+      unit: name,
+      volume,
+      config,
       env,
-      timeoutMs: 300_000,
-      onStderrLine: (l) => {
-        // kopia reads the ~320 MB volume for seconds once kopi-docka let it go after the stop.
-        if (fired || !(l.includes("kopia: Snapshotting") && l.includes(`/volumes/${volume}`))) return;
-        fired = true;
-        setTimeout(() => {
-          rmSync(conf, { recursive: true, force: true });
-          process.kill(pid, "SIGTERM");
-        }, 700);
+      act: (pid) => {
+        rmSync(conf, { recursive: true, force: true });
+        process.kill(pid, "SIGTERM");
       },
     });
-    const child = runningChildren().find((c) => c.argv.includes(config) && c.argv.includes("backup"));
-    if (!child) throw new Error("backup not tracked");
-    pid = child.pid;
     const r = await result;
-    expect({ fired, exit: r.exitCode }).toEqual({ fired: true, exit: 4 });
+    expect({ fired: fired(), exit: r.exitCode }).toEqual({ fired: true, exit: 4 });
     expect(r.stderr).toContain(`start container ${name}`);
 
     const runs = join(dir.path, "state", "runs");

@@ -1,0 +1,48 @@
+import { join } from "node:path";
+import { runningChildren } from "../../src/core/process/children.ts";
+import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
+
+const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
+const runner = createBunRunner();
+
+export interface InterruptedBackup {
+  result: Promise<RunResult>;
+  /** Whether `act` ran: the run reached the read of the volume before it ended. */
+  fired: () => boolean;
+}
+
+/**
+ * Starts `kopi-docka backup --unit <unit> --verbose --config <config>` from source; `act(pid)` runs
+ * 700 ms after kopia is snapshotting `volume` and kopi-docka has let it read. kopia says
+ * "Snapshotting" once its repository is open (its stderr passed through as debug lines); the read
+ * starts when kopi-docka says so, after the stop, at the gate's release, in either order. By then
+ * the upload of a few hundred MB is under way for seconds even on an idle machine.
+ */
+export function backupInterruptedAtRead(o: {
+  unit: string;
+  volume: string;
+  config: string;
+  env: Record<string, string | undefined>;
+  act: (pid: number) => void;
+}): InterruptedBackup {
+  let pid = 0;
+  let fired = false;
+  const seen = { volume: false, kopia: false };
+  const argv = [...SOURCE_CLI, "backup", "--unit", o.unit, "--verbose", "--config", o.config];
+  const result = runner.run(argv, {
+    check: false,
+    env: o.env,
+    timeoutMs: 300_000,
+    onStderrLine: (l) => {
+      if (l.includes(`snapshot of volume ${o.volume}`)) seen.volume = true;
+      if (l.includes("kopia: Snapshotting") && l.includes(`/volumes/${o.volume}`)) seen.kopia = true;
+      if (fired || !seen.volume || !seen.kopia) return;
+      fired = true;
+      setTimeout(() => o.act(pid), 700);
+    },
+  });
+  const child = runningChildren().find((c) => c.argv.includes(o.config) && c.argv.includes("backup"));
+  if (!child) throw new Error("backup not tracked");
+  pid = child.pid;
+  return { result, fired: () => fired };
+}
