@@ -4,10 +4,7 @@ import { embeddedKopia } from "../core/kopia/embedded.ts";
 import { DEFAULT_RELEASE_URL, detectVariant } from "../core/upgrade/release.ts";
 import { rollback, type UpgradeSource, upgrade } from "../core/upgrade/upgrade.ts";
 import { unitDirArgs } from "../systemd/args.ts";
-import { readUnit } from "../systemd/files.ts";
-import { FRESHNESS_SERVICE } from "../systemd/freshness-units.ts";
-import { installedParams } from "../systemd/parse.ts";
-import { SERVICE_UNIT } from "../systemd/units.ts";
+import { installedServices } from "../systemd/files.ts";
 import { emit } from "../ui/output.ts";
 import { upgradeText } from "../ui/upgrade-report.ts";
 import { VERSION } from "../version.ts";
@@ -35,7 +32,7 @@ export default defineCommand({
       valueHint: "file",
     },
     rollback: { type: "boolean", description: "Put back the binary the last upgrade replaced" },
-    // The config the installed units name is checked too.
+    // The config the installed units name is checked too, and its lock held.
     ...unitDirArgs,
   },
   async run({ args }) {
@@ -55,9 +52,11 @@ export default defineCommand({
       );
     if (!args["dry-run"]) requireRoot("upgrade", "it replaces the installed binary");
     const target = process.execPath;
+    const services = installedServices(args["unit-dir"]);
     if (args.rollback) {
       const lc = lockContext(args);
-      await rollback(target, lc.lockFile, lc.log);
+      const own = { lockFile: lc.lockFile, ...(lc.configPath ? { configPath: lc.configPath } : {}) };
+      await rollback({ target, ...own, services }, lc.log);
       lc.log.success(`rolled back ${target} (the replaced binary is kept as ${target}.previous)`);
       return;
     }
@@ -79,10 +78,7 @@ export default defineCommand({
         lockFile: ctx.paths.lockFile,
         dryRun: Boolean(args["dry-run"]),
         ...(ctx.configPath ? { configPath: ctx.configPath } : {}),
-        services: [SERVICE_UNIT, FRESHNESS_SERVICE]
-          .map((name) => readUnit(args["unit-dir"], name))
-          .filter((u) => u.ours)
-          .map((u) => ({ unit: u.path, configPath: installedParams(u.text, undefined).configPath })),
+        services,
       },
       { runner: ctx.runner, log: ctx.log, current: VERSION },
     );

@@ -11,7 +11,9 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
+import type { InstalledService } from "../core/upgrade/configs.ts";
 import { FRESHNESS_SERVICE, FRESHNESS_TIMER } from "./freshness-units.ts";
+import { installedParams } from "./parse.ts";
 import { SERVICE_UNIT, TIMER_UNIT, UNIT_MARKER } from "./units.ts";
 
 export interface UnitOnDisk {
@@ -30,6 +32,14 @@ const OUR_UNITS = [TIMER_UNIT, SERVICE_UNIT, FRESHNESS_TIMER, FRESHNESS_SERVICE]
 export function readOurUnits(dir: string): { units: UnitOnDisk[]; foreign: string[] } {
   const units = OUR_UNITS.map((name) => readUnit(dir, name));
   return { units, foreign: units.filter((u) => u.text !== undefined && !u.ours).map((u) => u.path) };
+}
+
+/** Our services installed in `dir`, each with the config its ExecStart names (for `upgrade`). */
+export function installedServices(dir: string): InstalledService[] {
+  return [SERVICE_UNIT, FRESHNESS_SERVICE]
+    .map((name) => readUnit(dir, name))
+    .filter((u) => u.ours)
+    .map((u) => ({ unit: u.path, configPath: installedParams(u.text, undefined).configPath }));
 }
 
 /** The unit directory must exist: a typo in --unit-dir must not create a directory systemd never reads. */

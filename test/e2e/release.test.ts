@@ -323,6 +323,31 @@ describe("kopi-docka upgrade and --rollback", () => {
     }
   });
 
+  /** `upgrade` run with another config than the one `install.sh --config` wrote into the units. */
+  const fromElsewhere = (args: string[]) => {
+    const elsewhere = writeTestConfig(join(dir.path, "upgrade", "kd-other"));
+    return sh('"$@"', [t.binary, "upgrade", "--unit-dir", t.units, ...args], {
+      KOPI_DOCKA_CONFIG: elsewhere,
+    });
+  };
+  const unitsLock = () => join(dir.path, "upgrade", "kd", "kopi-docka.lock");
+  const otherLock = join(dir.path, "upgrade", "kd-other", "kopi-docka.lock");
+
+  test("refuses while a backup of the config the units name holds its lock (this command read another)", async () => {
+    const lock = await acquireLock(unitsLock(), { runId: "test-backup", command: "backup" });
+    try {
+      const r = await fromElsewhere(["--release-url", url, "--version", release.next]);
+      expect(r.exitCode).toBe(11);
+      expect(r.stderr).toContain(`holds the lock ${unitsLock()}`);
+      expect(r.stderr).toContain(join(t.units, "kopi-docka-backup.service"));
+      expect(await versionOf(t.binary)).toBe(release.version);
+      expect(existsSync(`${t.binary}.previous`)).toBe(false);
+      expect(existsSync(otherLock)).toBe(false); // its own lock, taken first, released
+    } finally {
+      lock.release();
+    }
+  });
+
   test("a corrupted release is refused and nothing changes", async () => {
     const bad = spoiledCopy("next-corrupt", (d) => flipByte(join(d, release.slim)), `v${release.next}`);
     const r = await upgrade(["--release-url", url, "--version", bad]);
@@ -409,6 +434,19 @@ describe("kopi-docka upgrade and --rollback", () => {
     expect(readdirSync(t.prefix).sort()).toEqual(["kopi-docka", "kopi-docka.previous"]);
     const same = await upgrade(["--release-url", url, "--version", release.next]);
     expect(same.stdout).toContain("nothing to do");
+  });
+
+  test("--rollback refuses while the backup of the config the units name holds its lock", async () => {
+    const lock = await acquireLock(unitsLock(), { runId: "test-backup", command: "backup" });
+    try {
+      const r = await fromElsewhere(["--rollback"]);
+      expect(r.exitCode).toBe(11);
+      expect(r.stderr).toContain(`holds the lock ${unitsLock()}`);
+      expect(await versionOf(t.binary)).toBe(release.next);
+      expect(existsSync(otherLock)).toBe(false);
+    } finally {
+      lock.release();
+    }
   });
 
   test("--rollback puts the previous binary back (and a second one undoes it)", async () => {

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { settleDeadRun } from "../containers/orphans.ts";
 import { AppError } from "../errors.ts";
-import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { configsToCheck, type InstalledService } from "./configs.ts";
+import { holdLocks, locksToTake } from "./locks.ts";
 import { artifactName, checkSum, downloadVerified, expectedSum } from "./release.ts";
 import { commitBinary, previousPath, rollbackBinary, stageBinary, stagedPath } from "./replace.ts";
 
@@ -13,16 +12,22 @@ export type UpgradeSource =
   | { kind: "release"; url: string; version: string; variant: string; full: boolean }
   | { kind: "file"; path: string };
 
-export interface UpgradeRequest {
+/** What `--rollback` needs: the binary, and what names every run's lock (`locksToTake`). */
+export interface RollbackRequest {
   /** The installed binary to replace (the running one). */
   target: string;
-  source: UpgradeSource;
+  /** The lock of the config this command read (the default one when it read none). */
   lockFile: string;
-  dryRun: boolean;
-  /** The config file this command read, if any: the new binary must accept it before it is renamed in. */
+  /** The config file this command read, if any. */
   configPath?: string;
-  /** The installed services of ours: the config each reads must be accepted too. */
+  /** The installed services of ours: the lock of the config each reads is held too. */
   services: InstalledService[];
+}
+
+/** An upgrade also checks that the new binary accepts `configPath` and each service's config. */
+export interface UpgradeRequest extends RollbackRequest {
+  source: UpgradeSource;
+  dryRun: boolean;
 }
 
 export interface UpgradeResult {
@@ -64,9 +69,10 @@ function describe(source: UpgradeSource): string {
 }
 
 /**
- * Replaces the installed binary with a checked one, under the host lock: a running backup makes it
- * refuse ("locked"), and no backup can start half-way. The new file must run (`--version`) and accept
- * every config this host's runs read before it is renamed in; the old one is kept for `--rollback`.
+ * Replaces the installed binary with a checked one, under the lock of every config a run on this host
+ * reads: a running backup makes it refuse ("locked"), and no backup can start half-way. The new file
+ * must run (`--version`) and accept each of those configs before it is renamed in; the old one is
+ * kept for `--rollback`.
  * Identical bytes change nothing.
  */
 export async function upgrade(
@@ -81,15 +87,11 @@ export async function upgrade(
   const configs = configsToCheck(req.configPath, req.services);
   for (const w of configs.warnings) deps.log.warn(w);
   if (req.dryRun) return { ...base, installed: null, previous: previousPath(req.target), changed: true };
-  const lock = await acquireLock(req.lockFile, {
-    runId: `upgrade-${process.pid}-${Date.now()}`,
-    command: "upgrade",
-  });
+  const locks = await takeRunLocks(req, "upgrade", deps.log);
   const staged = stagedPath(req.target);
   try {
     // A write cut short (a full disk) leaves no half file: `finally` removes whatever was staged.
     stageBinary(req.target, bytes);
-    await settleDeadRun(lock.tookOverFrom, { log: deps.log });
     const r = await deps.runner.run([staged, "--version"], { check: false, timeoutMs: 60_000 });
     if (r.exitCode !== 0 || !r.stdout.trim()) {
       throw new AppError(
@@ -105,7 +107,7 @@ export async function upgrade(
     return { ...base, installed: r.stdout.trim(), previous: previousPath(req.target), changed: true };
   } finally {
     rmSync(staged, { force: true });
-    lock.release();
+    locks.release();
   }
 }
 
@@ -125,16 +127,20 @@ async function acceptsConfig(runner: Runner, staged: string, configPath: string)
   });
 }
 
-/** Puts the kept previous binary back, under the lock. */
-export async function rollback(target: string, lockFile: string, log: Logger): Promise<void> {
-  const lock = await acquireLock(lockFile, {
-    runId: `rollback-${process.pid}-${Date.now()}`,
-    command: "upgrade --rollback",
-  });
+/** Puts the kept previous binary back, under every run's lock. */
+export async function rollback(req: RollbackRequest, log: Logger): Promise<void> {
+  const locks = await takeRunLocks(req, "upgrade --rollback", log);
   try {
-    await settleDeadRun(lock.tookOverFrom, { log });
-    rollbackBinary(target);
+    rollbackBinary(req.target);
   } finally {
-    lock.release();
+    locks.release();
   }
+}
+
+/** The locks of this command's config and each installed service's, all held or none. */
+function takeRunLocks(req: RollbackRequest, command: string, log: Logger) {
+  const own = { lockFile: req.lockFile, ...(req.configPath ? { configPath: req.configPath } : {}) };
+  const { locks, warnings } = locksToTake(own, req.services);
+  for (const w of warnings) log.warn(w);
+  return holdLocks(locks, command, log);
 }

@@ -61,7 +61,7 @@ describe("a dead run's processes, for commands that start no containers", () => 
     writeFileSync(lockFile, JSON.stringify(lock));
     const orphan = orphanOf(`${pid}:7`);
     await Bun.sleep(50);
-    await rollback(target, lockFile, silentLogger());
+    await rollback({ target, lockFile, services: [] }, silentLogger());
     expect(await orphan.exited).not.toBe(0);
     expect(readFileSync(target, "utf8")).toBe("old");
   });

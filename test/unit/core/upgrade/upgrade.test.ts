@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { createConsola } from "consola";
 import { DEFAULT_CONFIG_PATH } from "../../../../src/config/load.ts";
+import { acquireLock } from "../../../../src/core/lock/acquire.ts";
 import { configsToCheck } from "../../../../src/core/upgrade/configs.ts";
-import { stagedPath } from "../../../../src/core/upgrade/replace.ts";
-import { type UpgradeRequest, upgrade } from "../../../../src/core/upgrade/upgrade.ts";
+import { previousPath, stagedPath } from "../../../../src/core/upgrade/replace.ts";
+import { rollback, type UpgradeRequest, upgrade } from "../../../../src/core/upgrade/upgrade.ts";
 import { installedParams } from "../../../../src/systemd/parse.ts";
 import { renderServiceUnit } from "../../../../src/systemd/units.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
@@ -21,6 +22,8 @@ const target = join(dir.path, "bin", "kopi-docka");
 const newFile = join(dir.path, "media", "kopi-docka-linux-x64");
 const srvConfig = join(dir.path, "srv dir", "kd.toml");
 const lockFile = join(dir.path, "kopi-docka.lock");
+/** The lock the services' config names: not the one of the config this command read. */
+const srvLock = join(dir.path, "srv dir", "kd.lock");
 
 /** The installed service as `systemd install --config` writes it, read back the way `upgrade` reads it. */
 const serviceNaming = (config: string) => ({
@@ -57,7 +60,7 @@ beforeEach(() => {
   for (const d of ["bin", "media", "srv dir"]) mkdirSync(join(dir.path, d), { recursive: true });
   writeFileSync(target, "old binary", { mode: 0o755 });
   writeFileSync(newFile, "new binary");
-  writeFileSync(srvConfig, "[backup]\n");
+  writeFileSync(srvConfig, `[backup]\n\n[paths]\nlock_file = "${srvLock}"\n`);
 });
 
 describe("upgrade checks the config the installed services read", () => {
@@ -87,6 +90,38 @@ describe("upgrade checks the config the installed services read", () => {
     await upgrade(request([]), { runner, log, current: "1.0.0" });
     expect(lines.some((l) => l.startsWith("warn no config file found to check the new binary"))).toBe(true);
     expect(existsSync(staged)).toBe(false);
+  });
+});
+
+describe("upgrade holds the lock of the config the installed services read", () => {
+  test("a backup holding that lock (not this command's): refused, nothing runs or changes", async () => {
+    const backup = await acquireLock(srvLock, { runId: "nightly", command: "backup" });
+    try {
+      const runner = new FakeRunner([]); // strict: not even the new binary's --version may run
+      const { log } = logged();
+      const p = upgrade(request([serviceNaming(srvConfig)]), { runner, log, current: "1.0.0" });
+      await expect(p).rejects.toMatchObject({ code: "locked" });
+      await expect(p).rejects.toThrow(`holds the lock ${srvLock}`);
+      expect(runner.calls).toEqual([]);
+      expect(readFileSync(target, "utf8")).toBe("old binary");
+      expect(existsSync(lockFile)).toBe(false); // this command's own lock, taken first, was released
+    } finally {
+      backup.release();
+    }
+  });
+
+  test("--rollback likewise", async () => {
+    writeFileSync(previousPath(target), "previous binary");
+    const backup = await acquireLock(srvLock, { runId: "nightly", command: "backup" });
+    try {
+      const { log } = logged();
+      const p = rollback({ target, lockFile, services: [serviceNaming(srvConfig)] }, log);
+      await expect(p).rejects.toMatchObject({ code: "locked" });
+      expect(readFileSync(target, "utf8")).toBe("old binary");
+      expect(existsSync(lockFile)).toBe(false);
+    } finally {
+      backup.release();
+    }
   });
 });
 
