@@ -42,8 +42,10 @@ function details(u: Unit): string[] {
     const notes = [c.running ? c.state : `${c.state}, stopped`, c.database, c.stop ? "" : "not stopped"];
     // A cold backup refuses such a unit (backup/auto-remove.ts): `list` shows why ahead of a run.
     if (c.autoRemove) notes.push("started with --rm: a backup never stops it");
-    if (c.imageLabels?.length)
-      notes.push(`from the image: ${c.imageLabels.map((l) => `${l}=${c.labels[l]}`).join(" ")}`);
+    if (c.imageLabels?.length) {
+      const from = c.imageUnknown ? "image not inspectable, so perhaps from it" : "from the image";
+      notes.push(`${from}: ${c.imageLabels.map((l) => `${l}=${c.labels[l]}`).join(" ")}`);
+    }
     lines.push(`  container  ${c.name}  ${c.image}  [${notes.filter(Boolean).join(", ")}]`);
     for (const note of c.ignoredLabels ?? []) lines.push(`    ${note}`);
   }

@@ -193,9 +193,13 @@ export class FakeDocker implements Docker {
   async networkDisconnect(name: string, container: string) {
     this.#op("network disconnect", name, container);
   }
+  /**
+   * Every image a container names is there, without labels: an image discovery cannot inspect makes it
+   * ignore the container's `kopi-docka.*` labels (`discovery/image-trust.ts`).
+   */
   async imageInspect(ids: readonly string[]) {
     this.#op("image inspect", ...ids);
-    return [];
+    return ids.map((id) => ({ Id: id, RepoDigests: [], Config: { Labels: {} } }));
   }
   async composeVersion() {
     return { command: ["docker", "compose"], version: "2.29.1" };

@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import { type ComposeFs, composeFilesOf, fillDependsOn, mountTable } from "./compose-files.ts";
 import { type DockerFacts, gatherFacts } from "./docker-facts.ts";
 import { groupUnits } from "./group.ts";
-import { COMPOSE, inheritedKdLabels } from "./labels.ts";
+import { markImageLabels } from "./image-trust.ts";
 import type { BindMountInfo, ContainerInfo, Discovery, NetworkInfo, Unit } from "./model.ts";
 import { checkNames } from "./name-check.ts";
 import { toContainerInfo } from "./parse.ts";
@@ -57,24 +57,6 @@ export async function discoverUnits(deps: DiscoverDeps, options: DiscoverOptions
   return discovery;
 }
 
-/**
- * A compose container's working dir and config files, unless its image's labels carry the same
- * values: compose sets them on the container it creates, while an image (untrusted) could name any
- * host file for the backup to read and copy into the repository, beside its `.env` and `*.conf`.
- */
-function withoutImagePaths(
-  compose: NonNullable<ContainerInfo["compose"]>,
-  labels: Record<string, string>,
-  image: Record<string, string>,
-): NonNullable<ContainerInfo["compose"]> {
-  const fromImage = (k: string) => labels[k] !== undefined && image[k] === labels[k];
-  return {
-    ...compose,
-    workingDir: fromImage(COMPOSE.workingDir) ? undefined : compose.workingDir,
-    configFiles: fromImage(COMPOSE.configFiles) ? [] : compose.configFiles,
-  };
-}
-
 /** Pure apart from the injected file system: raw docker facts → Discovery. */
 export function buildDiscovery(facts: DockerFacts, config: Config, options: DiscoverOptions = {}): Discovery {
   const fs = options.fs ?? hostFs;
@@ -82,10 +64,8 @@ export function buildDiscovery(facts: DockerFacts, config: Config, options: Disc
   const containers: ContainerInfo[] = facts.containers.map((raw) => {
     const image = images.get(raw.Image);
     const c = toContainerInfo(raw, image?.RepoDigests);
-    const inherited = inheritedKdLabels(c.labels, image?.Config.Labels ?? {});
-    if (inherited.length > 0) c.imageLabels = inherited;
-    // Host paths an image's own labels name are not compose's: nothing is read from them.
-    if (c.compose) c.compose = withoutImagePaths(c.compose, c.labels, image?.Config.Labels ?? {});
+    // Not in `facts.images`: the image is gone (image inspect leaves out an id it cannot find).
+    markImageLabels(c, image?.Config.Labels, config);
     return c;
   });
   const volumes = new Map(facts.volumes.map((v) => [v.Name, v]));

@@ -1,6 +1,6 @@
 import type { Config } from "../../config/schema.ts";
-import { KD, labelFalse, splitList } from "./labels.ts";
-import type { ContainerInfo } from "./model.ts";
+import { COMPOSE, inheritedKdLabels, KD, labelFalse, splitList } from "./labels.ts";
+import type { ComposeInfo, ContainerInfo } from "./model.ts";
 
 /**
  * An image's labels are chosen by whoever built it, not by this host's admin: a `kopi-docka.*` label
@@ -31,12 +31,60 @@ export function imageRepository(image: string): string {
 }
 
 /**
+ * Marks which of a container's labels its image may have set, given the image's labels, or undefined
+ * when the image could not be inspected (`docker rmi -f` deletes the image of a stopped container, which
+ * may then be started again). Nobody can tell then which labels the image set, so unless the config
+ * trusts it, every `kopi-docka.*` label counts as the image's and compose's host paths are not read:
+ * ignoring a label only ever backs up or stops more.
+ */
+export function markImageLabels(
+  c: ContainerInfo,
+  image: Record<string, string> | undefined,
+  config: Config,
+): void {
+  if (!image) c.imageUnknown = true;
+  const inherited = inheritedKdLabels(c.labels, image);
+  if (inherited.length > 0) c.imageLabels = inherited;
+  if (c.compose) c.compose = withoutImagePaths(c, c.compose, image, config);
+}
+
+/**
+ * A compose container's working dir and config files, unless its image's labels carry the same values
+ * (or may, the image being unknown and untrusted): compose sets them on the container it creates, while
+ * an image could name any host file for the backup to read and copy into the repository, beside its
+ * `.env` and `*.conf`.
+ */
+function withoutImagePaths(
+  c: ContainerInfo,
+  compose: ComposeInfo,
+  image: Record<string, string> | undefined,
+  config: Config,
+): ComposeInfo {
+  const unknown = !image && !imageTrusted(c.image, config);
+  const fromImage = (k: string) => {
+    if (c.labels[k] === undefined) return false;
+    if (!unknown) return image?.[k] === c.labels[k];
+    // A known image's copy is dropped silently: it can only be the image's. This one may be compose's.
+    ignoreImageLabel(c, `${k}=${c.labels[k]}`);
+    return true;
+  };
+  return {
+    ...compose,
+    workingDir: fromImage(COMPOSE.workingDir) ? undefined : compose.workingDir,
+    configFiles: fromImage(COMPOSE.configFiles) ? [] : compose.configFiles,
+  };
+}
+
+/**
  * Notes on the container (`list` shows it) that an image label was ignored, and how to make it count:
  * `confirm` is the config that does, when there is one.
  */
 export function ignoreImageLabel(c: ContainerInfo, label: string, confirm?: string): void {
   const trust = `trust the image's labels with backup.trust_image_labels = ["${imageRepository(c.image)}"]`;
-  const note = `image label ${label} ignored (the image sets it): ${confirm ? `confirm with ${confirm}, or ${trust}` : trust}`;
+  const why = c.imageUnknown
+    ? `label ${label} ignored (its image ${c.image} could not be inspected, so it may have set it)`
+    : `image label ${label} ignored (the image sets it)`;
+  const note = `${why}: ${confirm ? `confirm with ${confirm}, or ${trust}` : trust}`;
   c.ignoredLabels = [...(c.ignoredLabels ?? []), note];
 }
 

@@ -26,13 +26,17 @@ export const KD = {
   stopTimeout: "kopi-docka.stop-timeout",
 } as const;
 
-/** The `kopi-docka.*` labels of a container that carry its image's value (so the image set them). */
+/**
+ * The `kopi-docka.*` labels of a container that carry its image's value (so the image set them). Every
+ * one when `image` is undefined: an image that could not be inspected may have set any of them.
+ */
 export function inheritedKdLabels(
   container: Record<string, string>,
-  image: Record<string, string>,
+  image: Record<string, string> | undefined,
 ): string[] {
+  const fromImage = (k: string) => !image || (image[k] !== undefined && image[k] === container[k]);
   return Object.keys(container)
-    .filter((k) => k.startsWith("kopi-docka.") && image[k] !== undefined && image[k] === container[k])
+    .filter((k) => k.startsWith("kopi-docka.") && fromImage(k))
     .sort();
 }
 

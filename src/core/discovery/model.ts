@@ -78,9 +78,12 @@ export interface ContainerInfo {
   dump?: string;
   /**
    * `kopi-docka.*` labels the container has because its image sets them (same value in the image's
-   * labels): whoever built the image chose them, not this host's admin.
+   * labels): whoever built the image chose them, not this host's admin. With `imageUnknown`, every one
+   * it has: any may be the image's.
    */
   imageLabels?: string[];
+  /** Its image could not be inspected (deleted while the container exists): who set its labels is unknown. */
+  imageUnknown?: true;
   /** Image labels that would have left data out and were ignored, each with how to confirm it. */
   ignoredLabels?: string[];
   /** The full `docker inspect` object (unredacted; redact before writing anywhere). */

@@ -42,7 +42,8 @@ export async function imageUnitLabels(
  * hostile image's, and an unknown provenance must never widen what a restore replaces, so such a
  * container is a member of no unit: a volume it mounts is foreign, a dump is not fed into it, and it is
  * not taken for the unit's client (a guess either way could replace or stop another unit's). Here
- * alone restore differs from discovery, which takes a gone image's labels for the container's own.
+ * alone restore differs from discovery, which must back the container up somewhere and so takes the
+ * backup's safe guess: the label is the image's, the container a unit of its own (`image-trust.ts`).
  */
 export function unitOnHost(c: Pick<ContainerState, "name" | "labels" | "unitLabel">): string | undefined {
   const labels = c.labels ?? {};

@@ -33,8 +33,11 @@ test("selectContainerIds: live containers and stopped compose containers, not st
   expect(selectContainerIds(rows)).toEqual(["a", "b", "d", "e", "f"]);
 });
 
+/** What `docker image inspect` answers on the captured host: its one image. */
+const IMAGES = { stdout: JSON.stringify(fixture("v1", "images.json")) };
+
 /** A host of `n` copies of the captured v1 containers, each with its own id. */
-function host(n: number) {
+function host(n: number, images: { stdout: string; stderr?: string; exitCode?: number } = IMAGES) {
   const base = fixture("v1", "inspect.json") as { Id: string }[];
   const containers = Array.from({ length: n }, (_, i) =>
     base.map((c) => ({ ...c, Id: `${c.Id.slice(0, 60)}${String(i).padStart(4, "0")}` })),
@@ -54,7 +57,7 @@ function host(n: number) {
         argv: starts("docker", "network", "inspect"),
         stdout: JSON.stringify(fixture("v1", "networks.json")),
       },
-      { argv: starts("docker", "image", "inspect"), stdout: JSON.stringify(fixture("v1", "images.json")) },
+      { argv: starts("docker", "image", "inspect"), ...images },
     ],
   );
 }
@@ -81,6 +84,15 @@ test("gatherFacts: the number of docker processes does not grow with the number 
     counts.push(runner.calls.length);
   }
   expect(counts).toEqual([6, 6, 6]);
+});
+
+test("gatherFacts: an image deleted under its containers (`docker rmi -f`) is absent, not an error", async () => {
+  const id = "sha256:011c4e1ceac41fbf2220c5b94a4733db6acfcb4c7efa895e2047343bb3a2d68b";
+  // What docker 20.10 prints for it.
+  const stderr = `Error response from daemon: no such image: ${id}: No such image: ${id}\n`;
+  const facts = await gatherFacts(createDocker(host(1, { stdout: "[]\n", stderr, exitCode: 1 })));
+  expect(facts.containers.map((c) => c.Image)).toEqual([id, id, id]);
+  expect(facts.images).toEqual([]);
 });
 
 test("gatherFacts: a failed inspect with no output is an error naming docker's message", async () => {
