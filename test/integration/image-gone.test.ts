@@ -26,11 +26,11 @@ type ListedUnit = {
 // image's, which nobody can tell: unless the image is trusted, its kopi-docka.* labels are ignored and
 // compose's working_dir / config_files labels name no host file the backup reads.
 describeReal("a container whose image was deleted under it", ["docker", "image"], () => {
-  const dir = tempDir("kd-h2-imggone-");
-  const repo = uniqueName("kd-h2-img").toLowerCase();
+  const dir = tempDir("kdt-imggone-");
+  const repo = uniqueName("kdt-img").toLowerCase();
   const image = `${repo}:1`;
-  const solo = uniqueName("kd-h2-solo");
-  const project = uniqueName("kd-h2-proj").toLowerCase();
+  const solo = uniqueName("kdt-solo");
+  const project = uniqueName("kdt-proj").toLowerCase();
   const member = `${project}-app-1`;
   const composeFile = join(dir.path, "compose.yml");
   const list = async (extra = "") => {
