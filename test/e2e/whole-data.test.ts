@@ -55,10 +55,10 @@ describeReal("the data never decides what is backed up or kept", ["docker", "kop
     expect(afterwards).toBe("v2\nCACHEDIR.TAG\n");
   }, 300_000);
 
-  test("a global policy's size limit (someone else's, on a shared repository) does not apply either", async () => {
+  test("a global policy's size limit or ignore rule (someone else's, on a shared repository) does not apply either", async () => {
     // `--config` before `--`: everything after it is kopia's.
     const kopia = (...a: string[]) => runCli(["kopia", "--config", config, "--", ...a]);
-    expect(ok(await kopia("policy", "set", "--global", "--max-file-size=3"))).toEqual({
+    expect(ok(await kopia("policy", "set", "--global", "--max-file-size=3", "--add-ignore=*.db"))).toEqual({
       exit: 0,
       stderr: "",
     });
@@ -69,7 +69,7 @@ describeReal("the data never decides what is backed up or kept", ["docker", "kop
       expect(ok(await cli("restore", "--unit", name, "--latest", "--yes"))).toEqual({ exit: 0, stderr: "" });
       expect(await sh("cat /data/secret.db")).toBe("version three\n");
     } finally {
-      await kopia("policy", "set", "--global", "--max-file-size=0");
+      await kopia("policy", "set", "--global", "--max-file-size=0", "--remove-ignore=*.db");
     }
   }, 300_000);
 });

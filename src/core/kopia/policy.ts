@@ -40,13 +40,22 @@ export function identityPolicyFlags(config: Config, current: KopiaPolicy): strin
  */
 export const DOT_IGNORE_PLACEHOLDER = ".kopi-docka-reads-no-ignore-file";
 
+/**
+ * The same for ignore rules: the first non-empty list from the source up to the global policy is the
+ * one kopia applies, so an empty one inherits a global `--add-ignore '*.db'` (someone else's, on a
+ * shared repository) and the point leaves those files out, complete. This anchored name, at a
+ * source's root only, is the identity's whole list: a source without configured patterns gets it.
+ */
+export const IGNORE_RULE_PLACEHOLDER = "/.kopi-docka-ignores-nothing";
+
 /** kopia's "no size limit" above a global one: 8 PiB, the largest size a JSON number keeps exactly. */
 export const NO_SIZE_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /**
  * The part of `identityPolicyFlags` that keeps a snapshot whole. kopia's defaults skip what the data
  * itself asks to skip: a `.kopiaignore` file anywhere in the tree, a directory holding `CACHEDIR.TAG`;
- * a global policy may also ignore read errors, skip files above a size, or stay on one filesystem. A
+ * a global policy may also ignore files by pattern or read errors, skip files above a size, or stay on
+ * one filesystem. A
  * container writes into its own volume, so its files would decide what is backed up, with the point
  * reported complete; and a restore (`--delete-extra`) removes what the undo point, under the same
  * policy, left out. What is excluded is the config's to
@@ -54,7 +63,10 @@ export const NO_SIZE_LIMIT = Number.MAX_SAFE_INTEGER;
  */
 export function wholeDataFlags(current: KopiaPolicy): string[] {
   const dot = current.files?.ignoreDotFiles ?? [];
+  const rules = current.files?.ignore ?? [];
   return [
+    ...(rules.includes(IGNORE_RULE_PLACEHOLDER) ? [] : [`--add-ignore=${IGNORE_RULE_PLACEHOLDER}`]),
+    ...rules.filter((r) => r !== IGNORE_RULE_PLACEHOLDER).map((r) => `--remove-ignore=${r}`),
     ...(dot.includes(DOT_IGNORE_PLACEHOLDER) ? [] : [`--add-dot-ignore=${DOT_IGNORE_PLACEHOLDER}`]),
     ...dot.filter((f) => f !== DOT_IGNORE_PLACEHOLDER).map((f) => `--remove-dot-ignore=${f}`),
     ...(current.files?.ignoreCacheDirs === false ? [] : ["--ignore-cache-dirs=false"]),

@@ -3,6 +3,7 @@ import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import {
   applyIgnoreRules,
   DOT_IGNORE_PLACEHOLDER,
+  IGNORE_RULE_PLACEHOLDER,
   identityPolicyFlags,
   ignoreRuleFlags,
   NO_SIZE_LIMIT,
@@ -36,12 +37,13 @@ test("identity policy: retention off and the configured compression, only what d
     "--compression=zstd",
   ]);
   // Inherited (unset) compression or retention is written once, so the global policy never matters.
-  expect(identityPolicyFlags(config(), {})).toHaveLength(14);
+  expect(identityPolicyFlags(config(), {})).toHaveLength(15);
 });
 
 test("identity policy: neither the data nor a global policy decides what is left out (.kopiaignore, CACHEDIR.TAG, size, filesystems, ignored errors)", () => {
   expect(wholeDataFlags(whole)).toEqual([]);
   expect(wholeDataFlags({})).toEqual([
+    `--add-ignore=${IGNORE_RULE_PLACEHOLDER}`,
     `--add-dot-ignore=${DOT_IGNORE_PLACEHOLDER}`,
     "--ignore-cache-dirs=false",
     `--max-file-size=${NO_SIZE_LIMIT}`,
@@ -56,6 +58,10 @@ test("identity policy: neither the data nor a global policy decides what is left
       files: { ...whole.files, ignoreDotFiles: [".kopiaignore", DOT_IGNORE_PLACEHOLDER] },
     }),
   ).toEqual(["--remove-dot-ignore=.kopiaignore"]);
+  // So is a list of ignore rules: the identity's list is the one a source without its own inherits.
+  expect(
+    wholeDataFlags({ ...whole, files: { ...whole.files, ignore: ["*.db", IGNORE_RULE_PLACEHOLDER] } }),
+  ).toEqual(["--remove-ignore=*.db"]);
 });
 
 test("retention off on kopi-docka's identity policy: every field zero (kopia's keep-everything); unset is not zero", () => {
