@@ -9,6 +9,7 @@ import { readPassword } from "../core/kopia/password.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { createBunRunner, type Runner } from "../core/process/runner.ts";
 import { type Lifecycle, processLifecycle } from "../core/safe-exit.ts";
+import { secretEnvNames } from "../core/secret-env.ts";
 import { isInteractive } from "../ui/interactive.ts";
 
 /**
@@ -92,7 +93,7 @@ export function needs(args: ContextArgs, need: Need, command = ""): BaseContext 
   const hostname = snapshotHostname(config);
   const withConfig: ConfigContext = {
     ...base,
-    docker: createDocker(runner, { compose: config.docker.compose }),
+    docker: createDocker(runner, { compose: config.docker.compose, secretEnv: secretEnvNames(config) }),
     config,
     configPath: path,
     expectedConfigPath: expectedPath,

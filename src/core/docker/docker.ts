@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ComposeChoice } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Runner } from "../process/runner.ts";
+import { secretEnvNames } from "../secret-env.ts";
 import { cleanupOps } from "./cleanup.ts";
 import { composeOps } from "./compose.ts";
 import { containerOps } from "./containers.ts";
@@ -36,13 +37,23 @@ export interface DockerVersion {
  */
 export type Docker = ReturnType<typeof createDocker>;
 
-export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } = {}) {
-  const exec = dockerExec(runner);
+export interface DockerOptions {
+  compose?: ComposeChoice;
+  /**
+   * Variables unset for every docker and compose process: the secrets the config names
+   * (`secretEnvNames(config)`). Default: kopi-docka's own (`secretEnvNames()`).
+   */
+  secretEnv?: readonly string[];
+}
+
+export function createDocker(runner: Runner, opts: DockerOptions = {}) {
+  const hidden = withoutEnv(runner, opts.secretEnv ?? secretEnvNames());
+  const exec = dockerExec(hidden);
   const client = {
     ...containerOps(exec),
     ...volumeOps(exec),
     ...networkOps(exec),
-    ...composeOps(runner, opts.compose),
+    ...composeOps(hidden, opts.compose),
     ...cleanupOps(exec),
 
     /**
@@ -64,7 +75,9 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
       } = {},
     ) {
       const id = randomUUID();
-      const env = Object.entries(o.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+      // The command's env is argv for the container, not the docker CLI's own environment.
+      const { env: inContainer, ...options } = o;
+      const env = Object.entries(inContainer ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
       const args = [
         "exec",
         "-e",
@@ -74,7 +87,7 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
         container,
         ...argv,
       ];
-      const r = await exec(args, { ...o, check: false });
+      const r = await exec(args, { ...options, check: false });
       // The CLI ended early leaves the command running in the container: it is ended too.
       if (r.aborted || r.timedOut) await endExec(id);
       return r;
@@ -112,4 +125,15 @@ export function createDocker(runner: Runner, opts: { compose?: ComposeChoice } =
     },
   };
   return client;
+}
+
+/**
+ * The runner every docker call goes through, with `names` unset in the child whatever a call sets:
+ * compose substitutes `${VAR}` in a (restored, untrusted) compose file from its environment, and a
+ * bare `NAME` in an env file or `-e NAME` takes the CLI's value, so a secret there would reach a
+ * container. PATH, HOME, DOCKER_* and COMPOSE_* stay as they are.
+ */
+function withoutEnv(runner: Runner, names: readonly string[]): Runner {
+  const unset: Record<string, undefined> = Object.fromEntries(names.map((n) => [n, undefined]));
+  return { run: (argv, options = {}) => runner.run(argv, { ...options, env: { ...options.env, ...unset } }) };
 }

@@ -335,17 +335,19 @@ function snapshotIds(ids: readonly string[]): void {
  * Variables kopia reads for a storage flag that is not given (cli/storage_*.go, v0.23.1). kopi-docka
  * sets a backend's own per call; one inherited from an admin's shell (`AZURE_STORAGE_DOMAIN`,
  * `AWS_SESSION_TOKEN`) would send kopia elsewhere, or sign in otherwise, than `repo status` says.
- * A person's own kopia command (`passthrough`) keeps them.
+ * A person's own kopia command (`passthrough`) keeps them. Storage credentials among them: docker
+ * never gets any (`core/secret-env.ts`).
  */
+export const KOPIA_STORAGE_ENV: readonly string[] = [
+  ..."STORAGE_ACCOUNT STORAGE_KEY STORAGE_DOMAIN STORAGE_SAS_TOKEN TENANT_ID CLIENT_ID CLIENT_SECRET".split(
+    " ",
+  ),
+  ..."CLIENT_CERTIFICATE FEDERATED_TOKEN_FILE".split(" "),
+]
+  .map((k) => `AZURE_${k}`)
+  .concat(["B2_KEY_ID", "B2_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
+  .concat(["ROOT_CA_PEM_BASE64", "KOPIA_WEBDAV_USERNAME", "KOPIA_WEBDAV_PASSWORD"]);
+
 const NOT_INHERITED: Record<string, undefined> = Object.fromEntries(
-  [
-    ..."STORAGE_ACCOUNT STORAGE_KEY STORAGE_DOMAIN STORAGE_SAS_TOKEN TENANT_ID CLIENT_ID CLIENT_SECRET".split(
-      " ",
-    ),
-    ..."CLIENT_CERTIFICATE FEDERATED_TOKEN_FILE".split(" "),
-  ]
-    .map((k) => `AZURE_${k}`)
-    .concat(["B2_KEY_ID", "B2_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
-    .concat(["ROOT_CA_PEM_BASE64", "KOPIA_WEBDAV_USERNAME", "KOPIA_WEBDAV_PASSWORD"])
-    .map((k) => [k, undefined]),
+  KOPIA_STORAGE_ENV.map((k) => [k, undefined]),
 );

@@ -78,7 +78,7 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
   return {
     async run(argv, options = {}) {
       if (argv.length === 0 || !argv[0]) throw new AppError("usage", "internal: empty argv");
-      const env = mergeEnv(options.env);
+      const env = childEnv(options.env);
       runnerOptions.onSpawn?.(argv);
       runnerOptions.debug?.(`$ ${redactArgv(argv).join(" ")}`);
       const started = performance.now();
@@ -196,9 +196,13 @@ function pump(from: ReadableStream<Uint8Array>, to: Bun.FileSink): { stop(): voi
   return { stop };
 }
 
-function mergeEnv(extra: RunOptions["env"]): Record<string, string> {
+/** A child's environment: `base` (ours) with `extra` set over it, a variable given as `undefined` unset. */
+export function childEnv(
+  extra: RunOptions["env"],
+  base: Record<string, string | undefined> = process.env,
+): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   for (const [k, v] of Object.entries(extra ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
