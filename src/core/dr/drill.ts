@@ -11,9 +11,11 @@ import type { Runner } from "../process/runner.ts";
 import { makeTempDir } from "../process/temp-dirs.ts";
 import { groupRestorePoints, type RestorePoint } from "../restore/points.ts";
 import { type Lifecycle, PRIORITY } from "../safe-exit.ts";
+import { drillEnv } from "./bundle-env.ts";
 import { connectReadOnly } from "./connect.ts";
 import { drillConfig } from "./drill-config.ts";
 import { runRestoreCopy } from "./drill-restore.ts";
+import { secretReferences } from "./gather.ts";
 import { type OpenedBundle, openBundle } from "./open.ts";
 
 export interface DrillContext {
@@ -54,18 +56,6 @@ const errorText = (e: unknown) =>
     : e instanceof Error
       ? e.message
       : String(e);
-
-/**
- * Bundle secrets given as `VAR='value'` (secrets/env, as `shellQuote` wrote them) → an env record for
- * the child processes. A value may span lines (a key or a JSON credential), as `. secrets/env` in
- * recover.sh reads it; `'\''` is a quote inside it.
- */
-export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of text.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)='((?:[^']|'\\'')*)'$/gm))
-    if (m[1]) env[m[1]] = (m[2] ?? "").replaceAll("'\\''", "'");
-  return env;
-}
 
 /** What an earlier step made: a step runs only after every earlier one passed, so it is there. */
 function madeBy<T>(value: T | undefined, step: string): T {
@@ -137,8 +127,13 @@ export async function runDrill(ctx: DrillContext, req: DrillRequest): Promise<Dr
       }
       writeFileSync(files.configFile, files.configText, { mode: 0o600 });
       configFile = files.configFile;
-      if (b.files.has("secrets/env")) env = parseEnvFile(b.text("secrets/env"));
       const { config } = loadConfig(configFile);
+      if (b.files.has("secrets/env"))
+        env = drillEnv(
+          b.text("secrets/env"),
+          b.manifest.env.map((e) => e.variable),
+          secretReferences(config).env.map(([, variable]) => variable),
+        );
       const password = b.text("secrets/repository.password").trim();
       // The kopia the config picks, as the restore child and recover.sh pick it: not merely PATH's.
       let choice: Promise<KopiaChoice> | undefined;

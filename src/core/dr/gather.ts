@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isRecord } from "../guards.ts";
 import type { RestorePoint } from "../restore/points.ts";
+import { unsafeVariable } from "./bundle-env.ts";
 import { alertReferences } from "./gather-alerts.ts";
 import type { CarriedFile, EnvSecret, UnitEntry } from "./model.ts";
 
@@ -48,6 +49,13 @@ export function gatherSecrets(config: unknown, passwordFile: string, environment
   for (const [key, variable] of [...refs.env, ...inUrls.env]) {
     if (named.has(variable)) continue;
     named.add(variable);
+    // A drill refuses such a bundle, and recover.sh would export it for every command it runs.
+    if (unsafeVariable(variable)) {
+      warnings.push(
+        `${key}: $${variable} is not carried: it changes how programs run (PATH, LD_*, DOCKER_*, proxies, …), so no bundle sets it; name the secret's variable otherwise`,
+      );
+      continue;
+    }
     const value = environment[variable];
     if (value === undefined) warnings.push(`${key}: $${variable} is not set; its value is not in the bundle`);
     else env.push({ key, variable, value });

@@ -7,11 +7,37 @@ export function shellQuote(value: string): string {
 const q = shellQuote;
 
 /**
+ * awk: exit 0 only when every line of secrets/env is part of a `NAME='…'` assignment (as `shellQuote`
+ * writes a value, `'\''` for a quote inside it, lines inside the quotes) of a name in ` names `. q is
+ * the quote (octal: the program itself is one quoted shell word).
+ */
+const ENV_CHECK = [
+  'BEGIN { q = "\\047" }',
+  "{",
+  "  s = $0",
+  "  if (!inq) {",
+  "    if (!match(s, /^[A-Za-z_][A-Za-z0-9_]*=/)) { bad = 1; exit }",
+  '    if (!index(names, " " substr(s, 1, RLENGTH - 1) " ")) { bad = 1; exit }',
+  "    s = substr(s, RLENGTH + 1)",
+  "    if (substr(s, 1, 1) != q) { bad = 1; exit }",
+  "    s = substr(s, 2)",
+  "  }",
+  "  inq = 1",
+  "  while ((i = index(s, q)) > 0) {",
+  '    if (substr(s, i, 4) == q "\\\\" q q) s = substr(s, i + 4)',
+  '    else if (i == length(s)) { inq = 0; s = "" }',
+  "    else { bad = 1; exit }",
+  "  }",
+  "}",
+  "END { exit bad || inq }",
+].join("\n");
+
+/**
  * recover.sh: run as root from the unpacked bundle on the new host. Checks the unpacked files against
  * SHA256SUMS, puts the config, the password and every carried file back where they were (0600; an
  * existing different file only with --force, which keeps a .bak copy), connects by listing the old
  * host's restore points, and with --restore-all restores and starts every unit (each one tried; the
- * failed ones listed at the end, exit 1). POSIX sh + coreutils.
+ * failed ones listed at the end, exit 1). POSIX sh, coreutils and awk.
  */
 export function recoverScript(m: BundleManifest): string {
   const put = [
@@ -20,6 +46,8 @@ export function recoverScript(m: BundleManifest): string {
     ...m.files.map((f) => `put ${q(f.stored)} ${q(f.path)}`),
   ];
   const units = m.units.map((u) => q(u.unit)).join(" ");
+  // Names are /^[A-Za-z_][A-Za-z0-9_]*$/ (manifest schema): safe inside the quoted word.
+  const names = m.env.map((e) => e.variable);
   return `#!/bin/sh
 # kopi-docka disaster recovery for host ${m.host} (bundle of ${m.created}, kopi-docka ${m.kopi_docka_version}).
 # Run as root from the unpacked bundle:  sh recover.sh [--force] [--restore-all]
@@ -37,6 +65,12 @@ for a in "$@"; do
 done
 command -v kopi-docka >/dev/null 2>&1 || { echo "kopi-docka is not installed: see README.txt, step 1" >&2; exit 1; }
 sha256sum -c --quiet SHA256SUMS || { echo "the unpacked files do not match SHA256SUMS: unpack the bundle again" >&2; exit 1; }
+# secrets/env is sourced below only when it is nothing but NAME='value' lines of the names listed
+# here: then sourcing it runs nothing and sets these alone.
+if [ -f secrets/env ]; then
+  awk -v names=${q(` ${names.join(" ")} `)} '${ENV_CHECK}' secrets/env ||
+    { echo "secrets/env holds more than the quoted values of${names.length ? ` ${names.join(" ")}` : " nothing"}: not read, nothing changed" >&2; exit 1; }
+fi
 
 # put <file in the bundle> <where it was>: 0600, atomically; a different existing file only with --force.
 put() {

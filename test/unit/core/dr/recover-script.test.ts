@@ -1,7 +1,9 @@
-import { expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { bundleEntries } from "../../../../src/core/dr/contents.ts";
+import type { EnvSecret } from "../../../../src/core/dr/model.ts";
 import { tempDir } from "../../../helpers/env.ts";
 import { bundleInput } from "./fixtures.ts";
 
@@ -16,13 +18,13 @@ const unit = (name: string) => ({
 });
 
 /** The bundle unpacked under `dir`, its files pointing back into `dir/host` (the "new host"). */
-function unpacked(dir: string): string {
+function unpacked(dir: string, env: EnvSecret[] = []): string {
   const host = join(dir, "host");
   const input = bundleInput({
     configPath: join(host, "etc", "config.toml"),
     passwordFile: join(host, "repository.password"),
     carried: [],
-    env: [],
+    env,
     units: ["alpha", "broken", "gamma"].map(unit),
   });
   for (const e of bundleEntries(input)) {
@@ -40,7 +42,7 @@ function fakeKopiDocka(dir: string): { bin: string; log: string } {
   mkdirSync(bin);
   writeFileSync(
     join(bin, "kopi-docka"),
-    `#!/bin/sh\necho "$*" >> '${log}'\ncase "$*" in *"--unit broken "*) echo "restore failed: no space" >&2; exit 3 ;; esac\n`,
+    `#!/bin/sh\necho "$*" >> '${log}'\necho "S3_SECRET=$S3_SECRET PATH=$PATH" >> '${log}.env'\ncase "$*" in *"--unit broken "*) echo "restore failed: no space" >&2; exit 3 ;; esac\n`,
   );
   chmodSync(join(bin, "kopi-docka"), 0o755);
   return { bin, log };
@@ -74,4 +76,58 @@ test("--restore-all tries every unit past a failed one, lists the failed ones an
   expect(stderr).not.toContain("--unit alpha");
   expect(r.exitCode).toBe(1);
   dir.remove();
+});
+
+describe("recover.sh and secrets/env (the bundle is untrusted once handed over)", () => {
+  const secret = "it's\n$(touch pwned) `x`";
+  const env = [{ key: "repository.secret_access_key_env", variable: "S3_SECRET", value: secret }];
+
+  test("exports the listed variable with its value, verbatim", () => {
+    const dir = tempDir("kd-recover-env-");
+    const bundle = unpacked(dir.path, env);
+    const fake = fakeKopiDocka(dir.path);
+    const r = Bun.spawnSync(["sh", "recover.sh"], {
+      cwd: bundle,
+      env: { PATH: `${fake.bin}:/usr/bin:/bin` },
+    });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(`${fake.log}.env`, "utf8")).toBe(
+      `S3_SECRET=${secret} PATH=${fake.bin}:/usr/bin:/bin\n`,
+    );
+    expect(existsSync(join(bundle, "pwned"))).toBe(false);
+    dir.remove();
+  });
+
+  test.each([
+    ["an unlisted variable", "PATH='/evil'\n"],
+    ["a command", "S3_SECRET='x'$(touch pwned)\n"],
+    ["a second assignment on the line", "S3_SECRET='x' LD_PRELOAD='/evil.so'\n"],
+    ["a double-quoted value", 'S3_SECRET="$(touch pwned)"\n'],
+  ])(
+    "a secrets/env with %s (SHA256SUMS made to match) is refused before anything is put back: exit 1",
+    (_name, text) => {
+      const dir = tempDir("kd-recover-env-");
+      const bundle = unpacked(dir.path, env);
+      const fake = fakeKopiDocka(dir.path);
+      writeFileSync(join(bundle, "secrets/env"), text);
+      const sums = readFileSync(join(bundle, "SHA256SUMS"), "utf8").replace(
+        /^\S+(?= {2}secrets\/env$)/m,
+        createHash("sha256").update(text).digest("hex"),
+      );
+      writeFileSync(join(bundle, "SHA256SUMS"), sums);
+      const r = Bun.spawnSync(["sh", "recover.sh"], {
+        cwd: bundle,
+        env: { PATH: `${fake.bin}:/usr/bin:/bin` },
+      });
+      expect(r.stderr.toString()).toContain(
+        "secrets/env holds more than the quoted values of S3_SECRET: not read",
+      );
+      expect(r.exitCode).toBe(1);
+      expect(existsSync(fake.log)).toBe(false);
+      expect(existsSync(join(dir.path, "host"))).toBe(false);
+      expect(existsSync(join(bundle, "pwned"))).toBe(false);
+      dir.remove();
+    },
+  );
 });
