@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir } from "../process/temp-dirs.ts";
 import type { Kopia } from "./kopia.ts";
-import type { KopiaPolicy } from "./policy-schema.ts";
+import type { KopiaAction, KopiaPolicy } from "./policy-schema.ts";
 
 /** Names the fifo a gated `kopia snapshot create` waits on (in that process's environment only). */
 export const GATE_ENV = "KOPI_DOCKA_GATE";
@@ -40,23 +40,41 @@ test -z "$${READ_ENV}" || : > "$${READ_ENV}"
 /** Longest a gated snapshot waits for its go: the stop of a unit's containers must fit in it. */
 export const GATE_TIMEOUT_SECONDS = 7200;
 
-/** True when `current` already holds the gate action exactly as `ensureGatePolicy` sets it. */
-export function hasGateAction(current: KopiaPolicy): boolean {
-  const a = current.actions?.beforeSnapshotRoot;
-  const w = current.actions?.afterSnapshotRoot;
+/**
+ * The root actions `ensureGatePolicy` writes, as kopia stores them: the only actions a snapshot that
+ * runs actions may run (`actions.ts`). kopia applies `--action-command-timeout` to both.
+ */
+export const OUR_ACTIONS = {
+  beforeSnapshotRoot: { script: GATE_SCRIPT, mode: "essential", timeout: GATE_TIMEOUT_SECONDS },
+  afterSnapshotRoot: { script: READ_SCRIPT, mode: "essential", timeout: GATE_TIMEOUT_SECONDS },
+} as const;
+
+/** True when `action` is exactly kopi-docka's own `field` action: script, mode, timeout, no command. */
+export function isOurAction(field: keyof typeof OUR_ACTIONS, action: KopiaAction | undefined): boolean {
+  const ours = OUR_ACTIONS[field];
   return (
-    a?.script === GATE_SCRIPT &&
-    a.mode === "essential" &&
-    a.timeout === GATE_TIMEOUT_SECONDS &&
-    w?.script === READ_SCRIPT &&
-    w.mode === "essential"
+    action?.script === ours.script &&
+    action.mode === ours.mode &&
+    action.timeout === ours.timeout &&
+    action.path === undefined &&
+    action.args === undefined
+  );
+}
+
+/** True when `current` already holds the gate actions exactly as `ensureGatePolicy` sets them. */
+export function hasGateAction(current: KopiaPolicy): boolean {
+  return (
+    isOurAction("beforeSnapshotRoot", current.actions?.beforeSnapshotRoot) &&
+    isOurAction("afterSnapshotRoot", current.actions?.afterSnapshotRoot)
   );
 }
 
 /**
  * Read-before-write of the gate action on `user@host` (the level every source of ours inherits): one
  * `policy show` per run (`current`: already read, e.g. side by side with the global policy), a
- * `policy set` only the first time.
+ * `policy set` only the first time. Any other action there (an older kopi-docka's gate, or one
+ * someone with the repository password put there) is replaced whole: `policy set` drops its command
+ * and arguments too.
  */
 export async function ensureGatePolicy(
   kopia: Kopia,

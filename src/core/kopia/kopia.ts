@@ -271,6 +271,8 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       if (o.overrideSource) args.push("--override-source", o.overrideSource);
       if (o.description) args.push("--description", o.description);
       for (const [k, v] of Object.entries(o.tags ?? {})) args.push("--tags", `${k}:${v}`);
+      // Every action kopia finds for the source runs, not only the gate: callers take a gate only
+      // once the run's read of the policies shows none but ours (`actions.ts`).
       if (o.gate) args.push("--force-enable-actions");
       if (o.stdin) args.push("--stdin-file", o.stdin.file);
       const env = o.gate

@@ -2,6 +2,9 @@ import { z } from "zod";
 
 /** The part of `policy show --json` kopi-docka reads; everything else is kept untouched. */
 const ActionSchema = z.looseObject({
+  /** A command kopia runs (`args` its arguments); `script` wins over it when both are set. */
+  path: z.string().optional(),
+  args: z.array(z.string()).optional(),
   script: z.string().optional(),
   mode: z.string().optional(),
   timeout: z.number().optional(),
@@ -33,9 +36,15 @@ export const KopiaPolicySchema = z.looseObject({
     .optional(),
   compression: z.looseObject({ compressorName: z.string().optional() }).optional(),
   actions: z
-    .looseObject({ beforeSnapshotRoot: ActionSchema.optional(), afterSnapshotRoot: ActionSchema.optional() })
+    .looseObject({
+      beforeSnapshotRoot: ActionSchema.optional(),
+      afterSnapshotRoot: ActionSchema.optional(),
+      beforeFolder: ActionSchema.optional(),
+      afterFolder: ActionSchema.optional(),
+    })
     .optional(),
 });
+export type KopiaAction = z.infer<typeof ActionSchema>;
 export type MaintenanceInfo = z.infer<typeof MaintenanceInfoSchema>;
 export type KopiaPolicy = z.infer<typeof KopiaPolicySchema>;
 
