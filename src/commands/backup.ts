@@ -20,7 +20,8 @@ export default defineCommand({
     name: "backup",
     description:
       "Cold backup: stop each unit's containers, snapshot its data, start them again. " +
-      "Exit 0 all units OK, 1 all failed, 3 some failed, 4 a container could not be restarted, 11 locked.",
+      "Exit 0 all units OK, 1 all failed, 3 some failed, 4 a container could not be restarted, " +
+      "10 repository unusable or holding a kopia action kopi-docka did not set (nothing stopped), 11 locked.",
   },
   args: {
     ...commonArgs,

@@ -11,17 +11,21 @@ import type { UnitProgress } from "./progress.ts";
 import { isWarmPending } from "./warm-pending.ts";
 
 /**
- * The first unit's gated snapshots, started beside the repository's reads instead of after them: the
- * reads (one `policy export`) and each snapshot's repository open are each a kopia process start and
- * key derivation, and running them side by side takes one of the two off the run's wall time.
+ * The first unit's gated snapshots, started as soon as the repository's one read (`policy export`)
+ * allows, beside the rest of the run's preparation (discovery, the policy writes, the unit's hooks)
+ * instead of after it: each snapshot's repository open is a kopia process start and key derivation.
+ * Not beside that read itself: a gated snapshot runs every action kopia finds for its source, and
+ * only that read can tell that those are kopi-docka's alone (`kopia/actions.ts`).
  *
- * Only when nothing about them can be stale:
+ * Only when nothing about them can be stale or foreign:
  * - the unit is `cold` (a warm pass must come before its gated snapshots; other modes gate differently)
  *   and no warm pass of it may be left unchecked (`warm-pending.ts`), and it is not refused
  *   (`auto-remove.ts`: it reads nothing);
  * - the connection is the saved one (nothing reconnects) and the previous run found the gate action on
  *   this identity's policy for this repository (`gate-policy` in the state dir): otherwise kopia could
  *   read the live data without waiting at the gate (`gated.ts` discards such a snapshot, slowly);
+ * - the read shows the gate on this identity as kopi-docka writes it and no other action kopia would
+ *   run (`onlyOurActions`; `run.ts` asks before it calls `openAhead`);
  * - after the reads, no policy was written (gate, global, the unit's ignore rules): a kopia process
  *   started before a write snapshots with the old policy. Then they are dropped (each fails at its
  *   closed gate and saves nothing) and the unit opens new ones, as without this.

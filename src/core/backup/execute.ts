@@ -1,11 +1,11 @@
 import { errorMessage } from "../caught.ts";
 import type { Discovery } from "../discovery/model.ts";
-import { ensureGatePolicy } from "../kopia/gate.ts";
 import { identity } from "../kopia/policy.ts";
 import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { Ahead } from "./ahead.ts";
 import { refusedResult } from "./auto-remove.ts";
 import type { BackupDeps } from "./deps.ts";
+import { gateAndPolicies } from "./gate-policies.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
 import { backupUnit } from "./unit.ts";
@@ -50,7 +50,8 @@ export async function executeBackup(
   const t0 = performance.now();
   const units: UnitResult[] = [];
   const errors: PhaseError[] = [];
-  const gateFound = plan.units.length > 0 ? await gatePolicy(d, early.identityPolicy) : undefined;
+  const { found: gateFound, policies } =
+    plan.units.length > 0 ? await gateAndPolicies(d, early) : { found: undefined, policies: {} };
   const gate = gateFound !== undefined;
   if (plan.units.length > 0) early.noteGate?.(gate);
   // Started with the policy as it was before this run's writes: only valid when there were none.
@@ -63,7 +64,6 @@ export async function executeBackup(
     maintenanceInfo ??= d.kopia.maintenanceInfo();
     maintenanceInfo.catch(() => {});
   };
-  const policies = plan.units.length > 0 ? await definedPolicies(d, early.definedPolicies) : {};
   for (const unitPlan of plan.units) {
     const unit = discovery.units.find((u) => u.name === unitPlan.name);
     if (d.lifecycle.signal.aborted || !unit) {
@@ -119,42 +119,6 @@ export async function executeBackup(
   };
   for (const line of summaryLines(record)) d.log.info(line);
   return record;
-}
-
-/**
- * The gate action on our identity's policy (`kopia/gate.ts`), so each data snapshot opens the
- * repository before the stop. Without it every snapshot runs as ever, its fixed cost in the window.
- */
-async function gatePolicy(
-  d: BackupDeps,
-  current?: Promise<KopiaPolicy>,
-): Promise<"found" | "set" | undefined> {
-  try {
-    if (!(await ensureGatePolicy(d.kopia, identity(d), current))) return "found";
-    d.log.info("set the cold-window gate action on this host's kopia policy");
-    return "set";
-  } catch (e) {
-    d.log.warn(
-      `snapshots will open the repository inside the cold window: gate policy not set: ${errorMessage(e)}`,
-    );
-    return undefined;
-  }
-}
-
-/**
- * Every defined policy in one `policy export`, for the read-before-write of each source's ignore
- * rules (one kopia process per run instead of one per source). A failure fails each data source's
- * policy step, as a failed read of its own policy would.
- */
-async function definedPolicies(
-  d: BackupDeps,
-  read?: Promise<Record<string, KopiaPolicy>>,
-): Promise<Record<string, KopiaPolicy> | Error> {
-  try {
-    return await (read ?? d.kopia.policyDefinedAll());
-  } catch (e) {
-    return e instanceof Error ? e : new Error(errorMessage(e));
-  }
 }
 
 /**

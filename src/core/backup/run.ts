@@ -7,6 +7,7 @@ import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
 import { UsageError } from "../errors.ts";
 import { locateSources } from "../fs-snapshot/locate.ts";
+import { onlyOurActions } from "../kopia/actions.ts";
 import { identity } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { acquireLock } from "../lock/acquire.ts";
@@ -147,7 +148,8 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     // this identity's, the sources' ignore rules). The maintenance info (owner, schedule)
     // is needed after the last unit only: it is read while the first unit's containers stop
     // (`executeBackup`), when no other kopia process wants the CPU. The first unit's gated snapshots
-    // open beside the reads (`ahead.ts`), used only if the reads lead to no policy write.
+    // open once that read shows only kopi-docka's actions (`ahead.ts`), beside the rest of the
+    // repository side and discovery, used only if the reads lead to no policy write.
     const reads: EarlyReads = { noteGate: (inPlace) => noteGatePolicy(d.paths.stateDir, d, inPlace) };
     let markCurrent: (current: boolean) => void = () => {};
     const current = new Promise<boolean>((r) => {
@@ -166,17 +168,22 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
         return defined;
       };
       await openRepository(d, "use", () => {
+        const reading = startReads();
         markCurrent(true);
-        return startReads();
+        return reading;
       }).finally(() => markCurrent(false));
       // After a (re)connect: only now do the reads see the configured repository.
       startReads();
       await applyRunPolicies(d, defined, reads, early);
     })();
     const planning = planFromHost(d, req, runId);
-    // The first unit's snapshots open beside the reads once the plan is known and nothing reconnects.
+    // The first unit's snapshots open once the plan is known, nothing reconnects and the policies read
+    // show no kopia action but kopi-docka's: each runs every action kopia finds for its source.
     reads.ahead = Promise.all([planning, current])
-      .then(([p, isCurrent]) => (isCurrent ? openAhead(d, d.paths, p.plan.units[0]) : undefined))
+      .then(async ([p, isCurrent]) => {
+        const ours = isCurrent && onlyOurActions(await (reads.definedPolicies ?? {}), identity(d));
+        return ours ? openAhead(d, d.paths, p.plan.units[0]) : undefined;
+      })
       .catch(() => undefined);
     const [opened, planned] = await Promise.allSettled([repository, planning]);
     // No unit will take the snapshots opened ahead: they end at their closed gates, their fifos go.
