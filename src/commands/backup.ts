@@ -45,7 +45,8 @@ export default defineCommand({
     };
     if (dryRun) {
       const { plan } = await planFromHost(deps, { ...req, sizes: true });
-      const units = plan.units.map((u) => ({ name: u.name, backupId: u.backupId }));
+      // A refused unit makes no point, and retention leaves its points alone.
+      const units = plan.units.filter((u) => !u.refused).map((u) => ({ name: u.name, backupId: u.backupId }));
       const retention = await expiryPreview(ctx, { runId: plan.runId, units, now: new Date() });
       return emit(args, { ...plan, retention }, renderBackupPlan);
     }

@@ -1,3 +1,4 @@
+import { SWARM_TASK_LABEL } from "../core/backup/swarm.ts";
 import type { Discovery, Unit } from "../core/discovery/model.ts";
 import { formatBytes, renderTable } from "../core/format.ts";
 
@@ -40,8 +41,9 @@ function details(u: Unit): string[] {
   const lines = [`${u.name} (${u.type})${u.excluded ? ` — excluded: ${u.excluded}` : ""}`];
   for (const c of u.containers) {
     const notes = [c.running ? c.state : `${c.state}, stopped`, c.database, c.stop ? "" : "not stopped"];
-    // A cold backup refuses such a unit (backup/auto-remove.ts): `list` shows why ahead of a run.
+    // A cold backup refuses such a unit (backup/refusals.ts): `list` shows why ahead of a run.
     if (c.autoRemove) notes.push("started with --rm: a backup never stops it");
+    if (c.labels[SWARM_TASK_LABEL]) notes.push("a Docker Swarm task: a backup never stops it");
     if (c.imageLabels?.length) {
       const from = c.imageUnknown ? "image not inspectable, so perhaps from it" : "from the image";
       notes.push(`${from}: ${c.imageLabels.map((l) => `${l}=${c.labels[l]}`).join(" ")}`);

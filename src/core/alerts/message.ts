@@ -27,6 +27,7 @@ export const wants = (level: NotifyLevel, m: Message) =>
 /** The next thing a person should do about an error in this phase. */
 export function nextStep(e: PhaseError | undefined): string {
   const item = e?.item ?? "<container>";
+  if (e?.next) return e.next;
   switch (e?.phase) {
     case "pre_hook":
       return "fix the pre_backup hook (the unit was not stopped)";

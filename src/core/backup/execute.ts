@@ -3,10 +3,10 @@ import type { Discovery } from "../discovery/model.ts";
 import { identity } from "../kopia/policy.ts";
 import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { Ahead } from "./ahead.ts";
-import { refusedResult } from "./auto-remove.ts";
 import type { BackupDeps } from "./deps.ts";
 import { gateAndPolicies } from "./gate-policies.ts";
 import type { BackupPlan } from "./plan-model.ts";
+import { refusedResult } from "./refusals.ts";
 import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
 import { backupUnit } from "./unit.ts";
 

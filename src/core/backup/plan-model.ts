@@ -2,6 +2,7 @@ import type { Scope } from "../../config/schema.ts";
 import type { BackupMode, UnitType } from "../discovery/model.ts";
 import type { FsPlacement } from "../fs-snapshot/driver.ts";
 import type { SnapshotTags, SnapshotType } from "../snapshot/tags.ts";
+import type { HeldContainer } from "./held.ts";
 
 /**
  * The backup plan: everything `backup` will do, decided up front by `planBackup` (pure). Plain data;
@@ -40,6 +41,8 @@ export interface ContainerPlan {
   hasHealthcheck: boolean;
   /** Started with `docker run --rm`: never stopped (docker would delete it). */
   autoRemove?: true;
+  /** A Docker Swarm task's container: never stopped (the swarm would replace it, `swarm.ts`). */
+  swarmTask?: true;
 }
 
 export interface SourcePlan {
@@ -79,9 +82,12 @@ export interface UnitPlan {
   type: UnitType;
   /**
    * Why the unit is not backed up at all: the run stops nothing of it, runs none of its hooks, takes
-   * none of its snapshots, and records it as failed with this reason (`auto-remove.ts`).
+   * none of its snapshots, expires none of its points, and records it as failed with this reason
+   * (`refusals.ts`).
    */
   refused?: string;
+  /** The containers that make it `refused`, and what a person does about it. */
+  refusedBy?: { containers: string[]; next: string };
   backupId: string;
   /** Every container of the unit, in start (dependency) order. */
   containers: ContainerPlan[];
@@ -112,4 +118,6 @@ export interface PlanOptions {
   lastColdWindows?: Record<string, number>;
   /** Last saved snapshot size per source, keyed by `sourceKey` (from the run records). */
   lastSourceBytes?: Record<string, number>;
+  /** Containers a restore left held (the restart journal's `hold`): their units are refused. */
+  held?: readonly HeldContainer[];
 }

@@ -1,10 +1,13 @@
 import type { Config } from "../../config/schema.ts";
 import type { Discovery, Unit } from "../discovery/model.ts";
 import { BACKUP_FORMAT } from "../snapshot/tags.ts";
-import { refuseAutoRemove } from "./auto-remove.ts";
+import { autoRemoveRefusal } from "./auto-remove.ts";
+import { heldRefusal } from "./held.ts";
 import { hasHealthcheck, startOrder, stopTimeout } from "./order.ts";
 import type { BackupPlan, ContainerPlan, PlanOptions, UnitPlan } from "./plan-model.ts";
+import { applyRefusals } from "./refusals.ts";
 import { sourceKey, unitSources } from "./sources.ts";
+import { SWARM_TASK_LABEL, swarmRefusal } from "./swarm.ts";
 
 export type { BackupPlan, ContainerPlan, PlanOptions, SourcePlan, UnitPlan } from "./plan-model.ts";
 
@@ -75,9 +78,14 @@ function planUnit(
       ...timeout,
       hasHealthcheck: hasHealthcheck(c),
       ...(c.autoRemove ? { autoRemove: true as const } : {}),
+      ...(c.labels[SWARM_TASK_LABEL] ? { swarmTask: true as const } : {}),
     };
   });
-  const { containers, refused } = refuseAutoRemove(unit.name, wanted);
+  const { containers, refused, refusedBy } = applyRefusals(wanted, [
+    heldRefusal(unit.name, wanted, opts.held ?? []),
+    autoRemoveRefusal(unit.name, wanted),
+    swarmRefusal(unit.name, wanted),
+  ]);
   const stopped = containers.filter((c) => c.action === "stop").map((c) => c.name);
   const planned = unitSources(unit, {
     config,
@@ -106,7 +114,7 @@ function planUnit(
     mode: unit.mode,
     ...(maxCold !== undefined ? { maxColdSeconds: maxCold } : {}),
     type: unit.type,
-    ...(refused ? { refused } : {}),
+    ...(refused ? { refused, refusedBy } : {}),
     backupId,
     containers,
     stopOrder: [...stopped].reverse(),

@@ -26,6 +26,8 @@ export interface PhaseError {
    * redacted. Errors of other children (docker, hooks) carry their stderr tail in `message` already.
    */
   stderrTail?: string;
+  /** What to do about it, where the phase's usual next step (`alerts/message.ts`) does not fit. */
+  next?: string;
 }
 
 /** Lines of a child's stderr a run record keeps per error: the cause, not a whole log. */

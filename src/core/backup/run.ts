@@ -21,6 +21,7 @@ import type { BackupDeps } from "./deps.ts";
 import { type EarlyReads, executeBackup } from "./execute.ts";
 import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
 import { afterHealError, type Heal, healOf, NO_HEAL, withHeal, withSignalRestarts } from "./heal.ts";
+import { heldContainers } from "./held.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
@@ -63,6 +64,7 @@ export async function planFromHost(
     units: req.units,
     ...(req.scope ? { scope: req.scope } : {}),
     ...lastRunFacts(readRunRecords(d.paths.runsDir)),
+    held: heldContainers(d.paths.journalDir, (m) => d.log.warn(m)),
   });
   const fsPaths = fsSnapshotPaths(planned);
   const plan = fsPaths.length ? withFsPlacements(planned, await locateSources(d.runner, fsPaths)) : planned;
@@ -71,14 +73,19 @@ export async function planFromHost(
 
 /**
  * `[retention]` on the points of the units just backed up, whole points only, still under the lock and
- * before replicas copy the repository. Never fails the run: the points stay, the next run tries again.
+ * before replicas copy the repository. A unit that failed (refused, half read) made no new point: its
+ * points are kept as they are, however old, until one of its backups succeeds. Never fails the run:
+ * the points stay, the next run tries again.
  */
 async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPlan): Promise<void> {
-  if (plan.units.length === 0) return;
+  const backedUp = plan.units.filter((u) => record.units.some((r) => r.name === u.name && r.status === "ok"));
+  for (const u of plan.units.filter((x) => !backedUp.includes(x)))
+    d.log.info(`retention not applied to ${u.name}: its backup did not succeed, its points are kept`);
+  if (backedUp.length === 0) return;
   try {
     const expired = await expireHeld(
       d,
-      plan.units.map((u) => u.name),
+      backedUp.map((u) => u.name),
     );
     for (const s of expired.skipped) d.log.warn(`retention not applied to ${s.unit}: ${s.reason}`);
     if (expired.remove.length > 0) {

@@ -10,6 +10,7 @@ import { runBackup } from "../../../../src/core/backup/run.ts";
 import { readRunRecords } from "../../../../src/core/backup/run-records.ts";
 import { createJournal } from "../../../../src/core/containers/journal.ts";
 import { AppError, ProcessError } from "../../../../src/core/errors.ts";
+import type { SnapshotManifest } from "../../../../src/core/kopia/parse.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { exitCodeFor, exitStatusAfterSignal } from "../../../../src/exit-codes.ts";
@@ -33,7 +34,17 @@ const deadPid = () => Bun.spawnSync(["true"]).pid;
  * A host connected to a filesystem repository, whose journal says a killed run stopped `web`; docker
  * holds `web` stopped as that run left it. `docker start web` fails with `startError` when given.
  */
-function host(o: { startError?: string; repoHere?: boolean; hold?: string; inspectError?: string } = {}) {
+function host(
+  o: {
+    startError?: string;
+    repoHere?: boolean;
+    hold?: string;
+    inspectError?: string;
+    backedUp?: boolean;
+    /** The repository's points: compose project `other` runs beside `web`, retention keeps 1 point. */
+    points?: SnapshotManifest[];
+  } = {},
+) {
   const t = tempDir("kd-heal-");
   dirs.push(t);
   const repo = join(t.path, "repo");
@@ -44,7 +55,8 @@ function host(o: { startError?: string; repoHere?: boolean; hold?: string; inspe
   writeFileSync(join(t.path, "pw"), "pw\n", { mode: 0o600 });
   const config = parseConfigText(
     `[repository]\npath = "${repo}"\npassword_file = "${join(t.path, "pw")}"\n` +
-      `[paths]\nstate_dir = "${join(t.path, "state")}"\ncache_dir = "${join(t.path, "cache")}"\nlock_file = "${join(t.path, "lock")}"\n`,
+      `[paths]\nstate_dir = "${join(t.path, "state")}"\ncache_dir = "${join(t.path, "cache")}"\nlock_file = "${join(t.path, "lock")}"\n` +
+      (o.points ? "[retention]\nlatest = 1\ndaily = 0\nweekly = 0\nmonthly = 0\nannual = 0\n" : ""),
     "x",
   );
   const paths = resolvePaths(config);
@@ -73,10 +85,15 @@ function host(o: { startError?: string; repoHere?: boolean; hold?: string; inspe
     { Running: false, StartedAt: STARTED_AT, FinishedAt: "2025-01-01T00:00:11Z" },
     "web",
   );
-  // Not backed up itself once running again: what these tests look at is the heal alone.
-  web.Config.Labels = { "kopi-docka.exclude": "true" };
+  // Excluded, these tests look at the heal alone; `backedUp`, it is compose project `web`'s (a stopped
+  // standalone container is in no unit).
+  web.Config.Labels = o.backedUp
+    ? { "com.docker.compose.project": "web", "com.docker.compose.service": "web" }
+    : { "kopi-docka.exclude": "true" };
+  const other = FakeDocker.container("id-other", { StartedAt: STARTED_AT }, "other");
+  other.Config.Labels = { "com.docker.compose.project": "other", "com.docker.compose.service": "other" };
   const docker = new FakeDocker({
-    containers: [web],
+    containers: o.points ? [web, other] : [web],
     before: (call) => {
       if (o.inspectError && call.startsWith("inspect "))
         throw new ProcessError({
@@ -98,6 +115,11 @@ function host(o: { startError?: string; repoHere?: boolean; hold?: string; inspe
   const runner = new FakeRunner(
     [],
     [
+      { argv: (a) => isKopia("snapshot")(a) && a.includes("list"), stdout: JSON.stringify(o.points ?? []) },
+      {
+        argv: (a) => isKopia("snapshot")(a) && a.includes("create"),
+        stdout: `${JSON.stringify(point("new", "r9", "other"))}\n`,
+      },
       { argv: isKopia("export"), stdout: "{}\n" },
       { argv: isKopia("policy") },
       { argv: isKopia("snapshot"), stdout: "" },
@@ -118,6 +140,20 @@ function host(o: { startError?: string; repoHere?: boolean; hold?: string; inspe
   };
   return { deps, docker, paths };
 }
+
+/** The recipe of `unit`'s point of run `run` (r1, r2: its day in January 2026). */
+const point = (id: string, run: string, unit: string): SnapshotManifest => ({
+  id,
+  source: { host: "h", userName: "kopi-docka", path: `/kopi-docka/${unit}/recipe` },
+  startTime: `2026-01-0${run.slice(1)}T00:00:00Z`,
+  tags: {
+    "tag:unit": unit,
+    "tag:backup_id": `${run}-${unit}`,
+    "tag:run_id": run,
+    "tag:type": "recipe",
+    "tag:timestamp": `2026-01-0${run.slice(1)}T00:00:00Z`,
+  },
+});
 
 const BIND_GONE =
   "Error response from daemon: invalid mount config: bind source path does not exist: /srv/web";
@@ -186,6 +222,54 @@ describe("backup: the heal of what a killed run left stopped reaches the record"
     expect(record.warnings).toEqual([`web stays stopped on purpose: ${hold}`]);
     expect(runMessage(record, 0).body).toContain(`warning: web stays stopped on purpose: ${hold}`);
     expect(renderRunDetail(record)).toContain(`warning: web stays stopped on purpose: ${hold}`);
+  });
+
+  test("a unit with a container a restore left held is not backed up: it fails, no point, no expiry, exit 1, an alert saying what to do", async () => {
+    const hold =
+      "restore r1 of web was replacing its data when it ended, so it may hold half-restored data: restore it again; then start it (docker start)";
+    const { deps, docker, paths } = host({ hold, backedUp: true });
+    const record = await runBackup(deps, { units: [] });
+    expect(docker.calls).not.toContain("start id-web");
+    expect(docker.calls.filter((c) => /^stop /.test(c))).toEqual([]);
+    // No snapshot of it, and no retention run on its points (`snapshot list` is expiry's first read).
+    expect(deps.runner.calls.filter((c) => c.argv.includes("snapshot")).map((c) => c.argv.join(" "))).toEqual(
+      [],
+    );
+    expect(record.units.map((u) => [u.name, u.status])).toEqual([["web", "failed"]]);
+    const u = record.units[0];
+    expect(u).toMatchObject({ sources: [], stopped: [] });
+    expect(u?.errors[0]).toMatchObject({ phase: "stop", item: "web" });
+    expect(u?.errors[0]?.message).toContain("web is held stopped by a restore that did not finish");
+    expect(u?.errors[0]?.message).toContain(hold);
+    expect(u?.errors[0]?.message).toContain("its restore points are not expired");
+    expect(u?.errors[0]?.next).toContain("restore unit web again");
+    expect(u?.errors[0]?.next).toContain("docker start web");
+    expect(record.status).toBe("failed");
+    expect(readRunRecords(paths.runsDir).map((r) => r.status)).toEqual(["failed"]);
+    const error = outcomeError(record);
+    expect(exitCodeFor(error)).toBe(1);
+    expect(error?.message).toContain("web: failed (stop web: web is held stopped");
+    const m = runMessage(record, exitCodeFor(error));
+    expect(m.severity).not.toBe("info");
+    expect(m.body).toContain("next: restore unit web again");
+  });
+
+  test("retention runs for the units backed up, never for the held one: its points stay however many", async () => {
+    const hold = "restore r1 of web was replacing its data when it ended: restore it again";
+    const points = ["web", "other"].flatMap((u) => [point(`${u}1`, "r1", u), point(`${u}2`, "r2", u)]);
+    const { deps } = host({ hold, backedUp: true, points });
+    const record = await runBackup(deps, { units: [] });
+    expect(record.units.map((u) => [u.name, u.status])).toEqual([
+      ["other", "ok"],
+      ["web", "failed"],
+    ]);
+    expect(record.status).toBe("partial");
+    expect(exitCodeFor(outcomeError(record))).toBe(3);
+    const deleted = deps.runner.calls.filter((c) => c.argv.includes("delete")).map((c) => c.argv);
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]).toContain("other1");
+    expect(deleted[0]).not.toContain("web1");
+    expect(record.expired).toEqual(["other@r1-other"]);
   });
 
   test("docker cannot be asked about them: the pre-flight alert is URGENT and says containers may be down", async () => {
