@@ -114,6 +114,14 @@ export class FakeDocker implements Docker {
     if (!c.State.Running)
       c.State = { ...c.State, Running: true, Status: "running", StartedAt: new Date().toISOString() };
   }
+  /**
+   * Something else than the code under test starts the container (a systemd unit, a restart policy, a
+   * person), at `at`: no call is recorded, as none was made through the client.
+   */
+  startedElsewhere(ref: string, at = new Date()): void {
+    const c = this.#get(ref, "start");
+    c.State = { ...c.State, Running: true, Status: "running", StartedAt: at.toISOString() };
+  }
   async waitRunning(ref: string) {
     this.#op("wait", ref);
     const state = { ...this.#get(ref, "inspect").State };

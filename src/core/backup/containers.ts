@@ -4,6 +4,7 @@ import type { Compensation, Lifecycle } from "../safe-exit.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
+import { RAN_MEANWHILE_NEXT, ranWhileStopped } from "./ran-meanwhile.ts";
 import type { PhaseError } from "./result.ts";
 
 const interrupted = (item: string): PhaseError => ({
@@ -38,6 +39,12 @@ export function noteRestartFailed(
 export interface StoppedContainer {
   plan: ContainerPlan;
   restart: Compensation;
+  /** Its State.StartedAt before our stop. */
+  startedAt: string;
+  /** When our `docker stop` returned, done (wall clock ms); unset when it failed. */
+  stopDoneAt?: number;
+  /** When our `docker start` was issued (wall clock ms), set by the restart. */
+  startIssuedAt?: number;
 }
 
 /**
@@ -88,10 +95,12 @@ export async function stopUnit(
     let stopping: Promise<boolean> = Promise.resolve(false);
     const restart = d.lifecycle.register(`${RESTART}${name}`, PRIORITY.restartContainers, async () => {
       if (await stopping) await untilStopped(d, plan.id, name, startedAt, sleepFor(d));
+      entry.startIssuedAt = Date.now();
       await d.docker.start(plan.id);
       d.journal.clear(runId, plan.id);
     });
-    stopped.push({ plan, restart });
+    const entry: StoppedContainer = { plan, restart, startedAt };
+    stopped.push(entry);
     d.log.info(`${unit.name}: stopping ${name} (timeout ${plan.stopTimeout}s)`);
     firstStopAt ??= performance.now();
     const issued = performance.now();
@@ -103,6 +112,7 @@ export async function stopUnit(
     );
     try {
       await stop;
+      entry.stopDoneAt = Date.now();
     } catch (e) {
       return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
@@ -153,15 +163,18 @@ async function untilStopped(
 
 /**
  * Starts what `stopUnit` stopped, in dependency order, each one running (and healthy, if it has a
- * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws.
+ * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws. `ranMeanwhile`:
+ * the containers that ran between our stop and our start, told by the state the wait read anyway
+ * (`ran-meanwhile.ts`): no docker process is added, to the window or after it.
  */
 export async function startUnit(
   d: BackupDeps,
   unit: UnitPlan,
   stopped: readonly StoppedContainer[],
-): Promise<{ restartFailed: string[]; errors: PhaseError[] }> {
+): Promise<{ restartFailed: string[]; errors: PhaseError[]; ranMeanwhile: string[] }> {
   const restartFailed: string[] = [];
   const errors: PhaseError[] = [];
+  const ranMeanwhile: string[] = [];
   for (const name of unit.startOrder) {
     const s = stopped.find((x) => x.plan.name === name);
     if (!s) continue;
@@ -178,9 +191,14 @@ export async function startUnit(
       healthcheck: s.plan.hasHealthcheck,
       sleep: d.sleep,
     });
+    const ran = ready.state && ranWhileStopped(s, ready.state);
+    if (ran) {
+      ranMeanwhile.push(name);
+      errors.push({ phase: "stop", item: name, message: ran, next: RAN_MEANWHILE_NEXT(name) });
+    }
     if (ready.ok) continue;
     if (!ready.running) restartFailed.push(name);
     errors.push({ phase: ready.running ? "health" : "start", item: name, message: ready.reason });
   }
-  return { restartFailed, errors };
+  return { restartFailed, errors, ranMeanwhile };
 }

@@ -10,6 +10,7 @@ import type { coldBound } from "./cold-window.ts";
 import { type StoppedContainer, startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
 import { type BackupPlan, isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
+import { discardWindow } from "./ran-meanwhile.ts";
 import type { PhaseError, SourceResult } from "./result.ts";
 
 /** The host paths `locateSources` must look at: the data of the plan's `fs-snapshot` units. */
@@ -70,15 +71,19 @@ export async function frozenBackup(
     record: (r: SourceResult) => void;
     policyFailed: (s: SourcePlan) => boolean;
     cold: ReturnType<typeof coldBound>;
+    /** The unit's errors, added to as they happen: a stop's or start's before what it made fail. */
+    errors: PhaseError[];
   },
 ) {
-  const errors: PhaseError[] = [];
+  const errors = o.errors;
   const warnings: string[] = [];
   const frozen = new Map<string, Frozen>();
   const remove = (f: Frozen) =>
     f.removal.run().catch((e) => {
       warnings.push(`${f.spec.snapshot} not removed (${errorMessage(e)}): \`kopi-docka recover\` removes it`);
     });
+  // Volumes read cold in the window (no filesystem snapshot): recorded once the start shows it was cold.
+  const readCold: SourceResult[] = [];
   const stop = await stopUnit(d, plan, runId);
   const allStoppedAt = performance.now();
   errors.push(...stop.errors);
@@ -110,13 +115,16 @@ export async function frozenBackup(
           continue;
         }
         warnings.push(`${s.type} ${s.label}: filesystem snapshot failed, read cold`);
-        o.record(await o.snap(s, o.cold.signal));
+        readCold.push(await o.snap(s, o.cold.signal));
       }
       o.cold.disarm();
     }
     const firstStartAt = performance.now();
     const start = await startUnit(d, plan, stop.stopped);
     errors.push(...start.errors);
+    // A container ran in the window: neither what was read cold nor the filesystem snapshots are cold.
+    const ran = start.ranMeanwhile;
+    for (const r of ran.length ? await discardWindow(d, readCold, ran, plan.name) : readCold) o.record(r);
     const windows =
       stop.firstStopAt !== undefined
         ? {
@@ -128,15 +136,17 @@ export async function frozenBackup(
     for (const [i, s] of data.entries()) {
       const p = s.fsSnapshot;
       const f = frozen.get(volumeOf(s));
-      if (!cold || o.policyFailed(s)) {
-        const reason = "not snapshotted: not cold or excludes missing";
+      if (!cold || o.policyFailed(s) || (f?.made && ran.length)) {
+        const reason = ran.length
+          ? `not snapshotted: ${ran.join(", ")} ran while it was held stopped, not a cold copy`
+          : "not snapshotted: not cold or excludes missing";
         o.record({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason });
       } else if (f?.made && p?.kind === "snapshot" && !d.lifecycle.signal.aborted)
         o.record(await o.snap({ ...s, path: join(f.spec.snapshot, p.relative) }, d.lifecycle.signal));
       // Each snapshot goes as soon as the last source read from it is done: it holds space meanwhile.
       if (f && !data.slice(i + 1).some((x) => volumeOf(x) === volumeOf(s))) await remove(f);
     }
-    return { stopped: stopped(stop.stopped), restartFailed: start.restartFailed, errors, warnings, windows };
+    return { stopped: stopped(stop.stopped), restartFailed: start.restartFailed, warnings, windows };
   } finally {
     o.cold.disarm();
     o.cold.detach();

@@ -13,6 +13,7 @@ import { dumpSource } from "./dump.ts";
 import { snapshotStopped } from "./frozen.ts";
 import { frozenBackup, fsSnapshotFallback } from "./fs-snapshot.ts";
 import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
+import { discardWindow } from "./ran-meanwhile.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { snapshotSource } from "./snapshot.ts";
@@ -195,8 +196,7 @@ export async function backupUnit(
   if (plan.mode === "fs-snapshot" && !fallback) {
     opts.onStopping?.();
     const snap = (s: SourcePlan, signal: AbortSignal) => snapshotSource(d.kopia, s, { ...snapOpts, signal });
-    const f = await frozenBackup(d, plan, runId, data, { snap, record, policyFailed, cold });
-    errors.push(...f.errors);
+    const f = await frozenBackup(d, plan, runId, data, { snap, record, policyFailed, cold, errors });
     return finish(f.stopped, f.restartFailed, {
       ...f.windows,
       ...(f.warnings.length ? { warnings: f.warnings } : {}),
@@ -260,9 +260,14 @@ export async function backupUnit(
   // now must not hold the run (and every unit after it) forever: the save gets the same bound again.
   saving = true;
   if (plan.maxColdSeconds !== undefined && !cold.overrun) cold.arm(plan.maxColdSeconds * 1000);
-  for (const t of await frozen.taken)
-    if (t?.quiet) sources.push(t.result);
-    else if (t) record(t.result);
+  const taken = (await frozen.taken).filter((t) => t !== undefined);
+  // A container ran in the window: nothing read in it is a cold copy.
+  const ran = start.ranMeanwhile;
+  const results = taken.map((t) => t.result);
+  const kept = ran.length ? await discardWindow(d, results, ran, plan.name) : results;
+  for (const [i, t] of taken.entries())
+    if (t.quiet) sources.push(kept[i] ?? t.result);
+    else record(kept[i] ?? t.result);
   cold.disarm();
   cold.detach();
   gates?.dispose();

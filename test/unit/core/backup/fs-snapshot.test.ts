@@ -54,7 +54,15 @@ const manifest = JSON.stringify({
   rootEntry: { summ: { size: 5, files: 1, numFailed: 0 } },
 });
 
-function setup(o: { failSnapshotOf?: string; failFreeze?: string; hangFreeze?: boolean } = {}) {
+function setup(
+  o: {
+    failSnapshotOf?: string;
+    failFreeze?: string;
+    hangFreeze?: boolean;
+    /** This container is started by something else as the first filesystem snapshot is taken. */
+    startedElsewhere?: string;
+  } = {},
+) {
   const dir = tempDir("kd-fssnap-");
   dirs.push(dir);
   const events: string[] = [];
@@ -81,6 +89,9 @@ function setup(o: { failSnapshotOf?: string; failFreeze?: string; hangFreeze?: b
     run: (argv, opts) => {
       if (argv[0] === "kopia" && argv[3] === "snapshot") events.push(`kopia ${argv[5]}`);
       if (argv[0] === "btrfs" && argv[2] !== "show") events.push(argv.join(" "));
+      // A millisecond back: in the window, and earlier than the start kopi-docka issues after it.
+      if (o.startedElsewhere && argv[3] === "-r" && argv[4] === "/var/lib/docker")
+        docker.startedElsewhere(o.startedElsewhere, new Date(Date.now() - 1));
       if (argv[0] === "btrfs" && argv[2] === "show") {
         const path = argv.at(-1) ?? "";
         if (argv[3] !== "-r" && IDS[path] === undefined) IDS[path] = 300 + Object.keys(IDS).length;
@@ -191,6 +202,24 @@ describe("fs-snapshot", () => {
       "start id-shop_app_1",
     ]);
     expect(record.units[0]?.warnings).toEqual([`bind ${BIND}: filesystem snapshot failed, read cold`]);
+    expect(events.filter((e) => e.includes("delete"))).toEqual([
+      `btrfs subvolume delete --subvolid ${IDS[SNAP1]} /var/lib/docker`,
+    ]);
+  });
+
+  test("a container started by something else while it was held stopped: nothing of the window is kept", async () => {
+    const { deps, unit, plan, events } = setup({ failFreeze: "/srv", startedElsewhere: "id-shop_db_1" });
+    const record = await executeBackup(deps, withFsPlacements(plan, onBtrfs), discovery(unit));
+    const u = record.units[0];
+    expect(u?.status).toBe("failed");
+    expect(u?.errors[0]).toMatchObject({ phase: "stop", item: "shop_db_1" });
+    // The bind read cold in the window, then its manifest deleted (`snapshot delete m1`); the frozen
+    // volume is never read.
+    expect(events.filter((e) => e.startsWith("kopia"))).toEqual([`kopia ${BIND}`, "kopia m1"]);
+    expect(u?.sources.map((s) => [s.label, s.status, s.reason?.split(":")[0]])).toEqual([
+      [BIND, "failed", "discarded"],
+      ["shop_dbdata", "failed", "not snapshotted"],
+    ]);
     expect(events.filter((e) => e.includes("delete"))).toEqual([
       `btrfs subvolume delete --subvolid ${IDS[SNAP1]} /var/lib/docker`,
     ]);
