@@ -13,6 +13,7 @@ import {
 } from "./kopia-options.ts";
 import { objectMethods } from "./objects.ts";
 import {
+  checkSnapshotIds,
   parseKopiaJson,
   parseKopiaVersion,
   parseSnapshotLines,
@@ -149,6 +150,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
      * opens an existing path and writes through a symlink planted there, onto whatever it names.
      */
     async snapshotRestore(id: string, target: string, o: SnapshotRestoreOptions = {}): Promise<void> {
+      checkSnapshotIds([id], `${target} was not written`);
       const progress = progressRun(parseRestoreProgress, o);
       const args = ["snapshot", "restore", id, target, ...progress.flags, "--no-ignore-permission-errors"];
       args.push("--write-files-atomically");
@@ -163,7 +165,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
      */
     async snapshotDelete(ids: readonly string[], o: { signal?: AbortSignal } = {}): Promise<void> {
       if (ids.length === 0) return;
-      snapshotIds(ids);
+      checkSnapshotIds(ids);
       await run(["snapshot", "delete", ...ids, "--delete", "--no-auto-maintenance"], {
         signal: o.signal,
         timeoutMs: 600_000,
@@ -181,7 +183,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
         ...(change.remove ?? []).flatMap((p) => ["--remove", p]),
       ];
       if (flags.length === 0) return;
-      snapshotIds(ids);
+      checkSnapshotIds(ids);
       await run(["snapshot", "pin", ...flags, ...ids, "--no-auto-maintenance"], { timeoutMs: 600_000 });
     },
 
@@ -303,6 +305,7 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       percent: number,
       o: { signal?: AbortSignal } = {},
     ): Promise<{ ok: boolean; errors: string[] }> {
+      checkSnapshotIds(ids, "nothing was verified");
       const args = ["snapshot", "verify", "--no-progress", "--verify-files-percent", String(percent), ...ids];
       const r = await run(args, { check: false, signal: o.signal, timeoutMs: 3_600_000 });
       const errors = [...new Set(r.stderr.split("\n").filter((l) => /error|fail|missing/i.test(l)))];
@@ -315,22 +318,6 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       await run(args, { signal: o.signal, timeoutMs: 3_600_000 });
     },
   };
-}
-
-/**
- * Snapshot ids are read back from the repository (untrusted): one shaped like a flag
- * (`--all-snapshots-for-source`) would make a delete of one point a delete of a whole source.
- */
-function snapshotIds(ids: readonly string[]): void {
-  const bad = ids.find((id) => !/^[0-9A-Za-z]{1,128}$/.test(id));
-  if (bad !== undefined)
-    throw new AppError(
-      "check_failed",
-      `the repository lists a snapshot id that is not one (${JSON.stringify(bad.slice(0, 80))}): nothing was changed`,
-      {
-        hint: "`kopi-docka kopia -- snapshot list --all --json` shows the manifest; remove it with kopia by hand",
-      },
-    );
 }
 
 /**

@@ -1,6 +1,26 @@
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 
+/**
+ * A snapshot id (or object id) as kopia writes one: letters and digits. Ids are read back from the
+ * repository (untrusted) and go into kopia's argv: one shaped like a flag (`--all-snapshots-for-source`)
+ * would make a delete of one point a delete of a whole source, or a restore run with other options.
+ */
+export const isSnapshotId = (id: string): boolean => /^[0-9A-Za-z]{1,128}$/.test(id);
+
+/** Throws before kopia runs when one of `ids` is not a snapshot id; `outcome` says what that left. */
+export function checkSnapshotIds(ids: readonly string[], outcome = "nothing was changed"): void {
+  const bad = ids.find((id) => !isSnapshotId(id));
+  if (bad !== undefined)
+    throw new AppError(
+      "check_failed",
+      `the repository lists a snapshot id that is not one (${JSON.stringify(bad.slice(0, 80))}): ${outcome}`,
+      {
+        hint: "`kopi-docka kopia -- snapshot list --all --json` shows the manifest; remove it with kopia by hand",
+      },
+    );
+}
+
 /** `kopia snapshot create --json` / `snapshot list --json` manifest; unknown fields are kept. */
 export const SnapshotManifestSchema = z.looseObject({
   id: z.string(),

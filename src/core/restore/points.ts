@@ -1,5 +1,5 @@
 import type { SnapshotManifest } from "../kopia/parse.ts";
-import { snapshotTags } from "../kopia/parse.ts";
+import { isSnapshotId, snapshotTags } from "../kopia/parse.ts";
 import { type PointId, pointGroup, pointId } from "../snapshot/point-id.ts";
 import { tagsProblem } from "../snapshot/validate.ts";
 
@@ -73,6 +73,14 @@ export function groupRestorePoints(manifests: readonly SnapshotManifest[]): Rest
     }
     const count = present.get(p);
     if (count && t.source_count) count.expected = Math.max(count.expected, Number(t.source_count) || 0);
+    // The id goes into kopia's argv (`snapshot restore <id>`): one shaped like a flag is never used.
+    if (!isSnapshotId(m.id)) {
+      p.complete = false;
+      p.problems.push(
+        `${describe(t)} snapshot ${JSON.stringify(m.id.slice(0, 80))} has no valid id; not offered`,
+      );
+      continue;
+    }
     if (m.incomplete) {
       p.complete = false;
       p.problems.push(`${describe(t)} snapshot ${m.id} is incomplete (${m.incomplete}); not offered`);

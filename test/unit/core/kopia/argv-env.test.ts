@@ -14,6 +14,18 @@ test("a snapshot id that is no id is refused before kopia runs: delete and pin",
   expect(runner.calls).toEqual([]);
 });
 
+test("a snapshot id that is no id is refused before kopia runs: restore and verify", async () => {
+  const runner = new FakeRunner([]);
+  const k = kopia(runner);
+  await expect(k.snapshotRestore("--x", "/t")).rejects.toThrow(
+    /snapshot id that is not one.*\/t was not written/,
+  );
+  await expect(k.snapshotVerify(["5b6b01b55fed0d44", "--all-sources"], 10)).rejects.toThrow(
+    /snapshot id that is not one.*nothing was verified/,
+  );
+  expect(runner.calls).toEqual([]);
+});
+
 // kopia takes a storage flag it is not given from the environment: an admin's shell must not decide.
 test("kopia never inherits storage variables; a backend's own, set per call, pass; a person's own kopia keeps them", async () => {
   const runner = new FakeRunner([

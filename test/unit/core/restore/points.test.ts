@@ -20,6 +20,16 @@ describe("groupRestorePoints", () => {
     expect(blog?.recipe?.id).toBeTruthy();
   });
 
+  test("a manifest whose id is no snapshot id (a flag) is never offered: its point is incomplete", () => {
+    const backup = unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]);
+    const forged = backup.map((m) => (m.tags?.["tag:type"] === "recipe" ? { ...m, id: "--x" } : m));
+    const point = groupRestorePoints(forged).points[0];
+    expect(point?.recipe).toBeUndefined();
+    expect(point?.complete).toBe(false);
+    expect(point?.problems).toContain('recipe snapshot "--x" has no valid id; not offered');
+    expect(point?.volumes.map((v) => v.id)).toEqual([backup[2]?.id as string]);
+  });
+
   test("incomplete snapshots are never offered and mark their point incomplete", () => {
     const { points } = groupRestorePoints(
       unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["a", "b"], { incompleteVolume: "b" }),
