@@ -55,7 +55,10 @@ export default defineCommand({
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
     "env-file": str("KEY=value lines for --start of a standalone container (redacted values)", "file"),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
-    "allow-path": str("Confirm restoring to this exact host-internal path (repeat for more)", "path"),
+    "allow-path": str(
+      "Confirm this exact host-internal or private path the plan names (repeat for more)",
+      "path",
+    ),
     "replace-files": bool(
       "Replace compose and project files that differ from the backup (old ones kept as .bak)",
     ),

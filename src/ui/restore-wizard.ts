@@ -70,11 +70,12 @@ export async function restoreWizard(data: WizardData, io: WizardIo = {}): Promis
     plan = await previewWithSpinner(data, request, io);
   }
   for (const path of plan.confirmPaths ?? []) {
-    // A backup never holds a host-internal path: only the person can say this one is meant.
+    // A backup never holds a host-internal path, and the point names a private one (a hidden directory,
+    // /var/spool) itself: only the person can say this one is meant.
     const ok = answer(
       await p.confirm({
         ...io,
-        message: `The restore point writes to ${path}, a host-internal path (backup.host_internal_paths). Restore there?`,
+        message: `The restore point writes to or mounts ${path}, a host-internal path (backup.host_internal_paths) or a private one (hidden, /var/spool). Restore there?`,
         initialValue: false,
       }),
       io,

@@ -2,15 +2,16 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
-import { describeReal, tempDir, writeTestConfig } from "../helpers/env.ts";
+import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
 import { tempKopia } from "../helpers/kopia.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 
 // Restore points forged with kopia directly, as anyone holding the repository password could: a
-// recipe and tags that name a host-internal path, climb out of `binds/` under --as, or make the
-// restore read a host file. Each restore refuses, and nothing on the host changes.
+// recipe and tags that name a host-internal path, climb out of `binds/` under --as, make the
+// restore read a host file, start compose files that mount the host, or write into root's .ssh.
+// Each restore refuses, and nothing on the host changes.
 describeReal("restore: forged snapshot metadata is refused", ["docker", "kopia"], () => {
   const dir = tempDir("kd-forged-");
   const hostEtc = join(dir.path, "hostetc");
@@ -22,6 +23,10 @@ describeReal("restore: forged snapshot metadata is refused", ["docker", "kopia"]
   ).toString();
   const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
   const { kopia, repo, open } = tempKopia(join(dir.path, "forge"));
+  const composeUnit = uniqueName("kdforged");
+  const composeContainer = uniqueName("kdforged-app");
+  const composeHome = join(dir.path, "forgedapp");
+  const sshDir = join(dir.path, "home", ".ssh");
   const host = () => ({
     etc: describeTree(hostEtc),
     victim: describeTree(victim),
@@ -85,6 +90,25 @@ describeReal("restore: forged snapshot metadata is refused", ["docker", "kopia"]
     symlinkSync(secret, join(linked, "compose", "01-docker-compose.yml"));
     await forge("forgedlink", "recipe", linked, { source_count: "1" });
 
+    // 5. A compose unit whose compose file mounts the host root and a host-internal path, privileged.
+    const app = recipeDir(composeUnit, {
+      workingDir: composeHome,
+      composeFiles: [{ labelPath: "docker-compose.yml", stored: "compose/01-docker-compose.yml" }],
+    });
+    writeFileSync(
+      join(app, "compose", "01-docker-compose.yml"),
+      `services:\n  app:\n    image: ${TEST_IMAGE}\n    container_name: ${composeContainer}\n` +
+        `    command: ["sleep", "600"]\n    privileged: true\n    volumes: ["/:/host:ro", "${hostEtc}:/hostetc:ro"]\n`,
+    );
+    await forge(composeUnit, "recipe", app, { source_count: "1" });
+    // 6. A working dir in a user's .ssh, and a "compose file" named authorized_keys.
+    const ssh = recipeDir("forgedssh", {
+      workingDir: sshDir,
+      composeFiles: [{ labelPath: "authorized_keys", stored: "compose/01-authorized_keys" }],
+    });
+    writeFileSync(join(ssh, "compose", "01-authorized_keys"), "ssh-ed25519 AAAA forged\n");
+    await forge("forgedssh", "recipe", ssh, { source_count: "1" });
+
     const toml = readFileSync(config, "utf8")
       .replace(/^path = .*$/m, `path = "${repo.path}"`)
       .replace(/^password_file = .*$/m, `password_file = "${repo.password_file}"`);
@@ -92,7 +116,11 @@ describeReal("restore: forged snapshot metadata is refused", ["docker", "kopia"]
     before = host();
   }, 120_000);
 
-  afterAll(() => dir.remove());
+  afterAll(async () => {
+    await run(["docker", "rm", "-f", composeContainer], { check: false });
+    await run(["docker", "network", "rm", `${composeUnit}_default`], { check: false });
+    dir.remove();
+  });
 
   test("a bind target under backup.host_internal_paths: refused, also with --allow-path of its parent", async () => {
     const r = await cli("restore", "--unit", "forgedetc", "--latest", "--yes");
@@ -125,6 +153,31 @@ describeReal("restore: forged snapshot metadata is refused", ["docker", "kopia"]
     await cli("restore", "--unit", "forgedlink", "--latest", "--yes");
     const target = join(dir.path, "cli", "stacks", "forgedlink", "docker-compose.yml");
     expect(existsSync(target) ? readFileSync(target, "utf8") : "").not.toContain("host secret");
+    expect(host()).toEqual(before);
+  }, 120_000);
+
+  test("--start of compose files that mount / and a host-internal path: refused, nothing started", async () => {
+    const r = await cli("restore", "--unit", composeUnit, "--latest", "--yes", "--start");
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('service app would use "/" (mount), that is /: the host root');
+    expect(r.stderr).toContain(
+      `service app would use "${hostEtc}" (mount), that is ${hostEtc}: host internal`,
+    );
+    // The plan (--dry-run) names what else the compose file asks for.
+    const dry = await cli("restore", "--unit", composeUnit, "--latest", "--start", "--dry-run");
+    expect(dry.stdout).toContain("warning: service app: runs privileged, as its compose file says");
+    const ps = await run(["docker", "ps", "-aq", "--filter", `name=^${composeContainer}$`]);
+    expect(ps.stdout.trim()).toBe("");
+    expect(existsSync(composeHome)).toBe(false);
+    expect(host()).toEqual(before);
+  }, 120_000);
+
+  test("a working dir in a .ssh directory and a compose file named authorized_keys: refused, nothing written", async () => {
+    const r = await cli("restore", "--unit", "forgedssh", "--latest", "--yes");
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`restores its compose files into ${sshDir}, a hidden directory`);
+    expect(r.stderr).toContain("must end in .yml or .yaml");
+    expect(existsSync(join(dir.path, "home"))).toBe(false);
     expect(host()).toEqual(before);
   }, 120_000);
 

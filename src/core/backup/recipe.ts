@@ -14,13 +14,11 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Unit } from "../discovery/model.ts";
-import { NETWORKS_JSON, RECIPE, storedComposeName } from "../snapshot/layout.ts";
+import { NETWORKS_JSON, PROJECT_FILE, RECIPE, storedComposeName } from "../snapshot/layout.ts";
 import { redactDeep, redactInspect } from "../snapshot/redact.ts";
 import { coverage } from "./coverage.ts";
 import type { UnitPlan } from "./plan-model.ts";
 
-/** Project files copied from next to the compose files (restore needs them to bring the stack back). */
-const PROJECT_FILE = /^\.env.*$|\.env$|\.conf$|\.config$|\.toml$|\.ini$/;
 /** Docker daemon config copied for scope "full", when present. */
 export const DOCKER_CONFIG_PATHS = ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d"];
 

@@ -14,9 +14,9 @@ import { pathUnder } from "../safe-paths.ts";
 import type { FileStep } from "./types.ts";
 
 /**
- * Writes the recipe's compose and project files into the target dir, keeping each file's mode and
- * mtime. An existing file that differs is never lost: it is renamed to `<file>.bak-<stamp>` first.
- * Identical files are left alone. Returns the backups it made.
+ * Writes the recipe's compose and project files into the target dir, keeping each file's read and
+ * write bits and mtime. An existing file that differs is never lost: it is renamed to
+ * `<file>.bak-<stamp>` first. Identical files are left alone. Returns the backups it made.
  *
  * Nothing is written through a symlink: each file is copied to a new name in its directory (created
  * exclusively, so a planted link makes it fail) and renamed over the target, which replaces a link
@@ -44,7 +44,8 @@ export function writeRecipeFiles(
     rmSync(tmp, { force: true });
     try {
       copyFileSync(from, tmp, constants.COPYFILE_EXCL);
-      chmodSync(tmp, st.mode & 0o7777);
+      // Read, never run: no mode bit from the snapshot makes one executable or set-id.
+      chmodSync(tmp, st.mode & 0o666);
       utimesSync(tmp, st.atime, st.mtime);
       renameSync(tmp, step.to);
     } catch (e) {

@@ -37,6 +37,7 @@ export function planStart(
       warnings.push("--start uses the compose files in the target dir");
     const files = recipe.unit.composeFiles.map((c) => join(at.targetDir, targetName(c.stored, recipe)));
     if (at.override) files.push(at.override.path);
+    warnings.push(...(state.composeUse?.elevated ?? []));
     return { start: { kind: "compose", project: at.project, files, cwd: at.targetDir }, refused: [] };
   }
   if (req.envFile && state.envFileOpen)

@@ -187,7 +187,13 @@ export function planRestore(
         `${s.name} uses what is restored and was started with --rm: stopping it would delete it and its anonymous volumes, so the restore cannot stop it and start it again; stop it yourself (docker stop ${s.name}), restore, then run it again, or restore a copy (--as NAME)`,
       );
   }
-  const unsafe = pathRefusals(binds, files, recipe, state, request);
+  // The recipe's own directory (not one the person named): its files and compose's mounts are judged.
+  const home = layout.relocated || request.targetDir ? undefined : targetDir;
+  const unsafe = pathRefusals(binds, files, recipe, state, request, {
+    ...(home ? { home } : {}),
+    ...(started.start ? { start: started.start } : {}),
+    ...(override ? { override } : {}),
+  });
   refusals.push(...started.refused, ...unsafe.refusals);
   return {
     request,

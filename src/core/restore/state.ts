@@ -6,6 +6,7 @@ import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
 import { readComposeFacts } from "./compose-facts.ts";
+import { readComposeHostUse } from "./compose-host.ts";
 import { copyObjects } from "./copy.ts";
 import { imageUnitLabels } from "./host-units.ts";
 import { unitLayout } from "./layout.ts";
@@ -110,6 +111,7 @@ export async function readCurrentState(
     fileHashes,
     ...(recipe ? { recipe } : {}),
     ...(compose ? { compose } : {}),
+    ...(recipe?.unit.type === "compose" ? { composeUse: readComposeHostUse(recipe) } : {}),
     restoreDir: config.paths.restore_dir,
     hostInternal: config.backup,
     excludePatterns: config.backup.exclude_patterns,

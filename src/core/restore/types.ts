@@ -1,6 +1,7 @@
 import type { UnitOverride } from "../../config/schema.ts";
 import type { NetworkInspect } from "../docker/schemas.ts";
 import type { ComposeFacts } from "./compose-facts.ts";
+import type { ComposeHostUse } from "./compose-host.ts";
 import type { ComposeOverride } from "./compose-override.ts";
 import type { DumpStep } from "./dumps.ts";
 import type { RestorePoint } from "./points.ts";
@@ -84,6 +85,11 @@ export interface CurrentState {
   hooks: { pre_restore: string; post_restore: string };
   /** What the recipe's compose files fix themselves (compose-facts.ts); unset: no compose files read. */
   compose?: ComposeFacts;
+  /**
+   * What `compose up` of the recipe's compose files takes from this host (compose-host.ts). Unset:
+   * not read, and a compose unit is then never started.
+   */
+  composeUse?: ComposeHostUse;
   /** This host's `[units.<unit>]` settings (a dump's restore command). */
   unitConfig?: UnitOverride;
   /** Keys the request's `envFile` defines (values are never read into the plan). */

@@ -15,6 +15,12 @@ export const RECIPE = {
   coverage: "coverage.json",
 } as const;
 
+/**
+ * Project files a backup copies from next to the compose files (restore needs them to bring the stack
+ * back); restore writes no other name from a recipe's `project/`.
+ */
+export const PROJECT_FILE = /^\.env.*$|\.env$|\.conf$|\.config$|\.toml$|\.ini$/;
+
 /** The networks snapshot's one file: full `docker network inspect` objects. */
 export const NETWORKS_JSON = "networks.json";
 

@@ -110,6 +110,8 @@ export function emptyState(over: Partial<CurrentState> = {}): CurrentState {
     fileHashes: {},
     restoreDir: "/opt/stacks",
     hooks: { pre_restore: "", post_restore: "" },
+    // The recipe's compose files were read and take nothing from the host.
+    composeUse: { paths: [], unchecked: [], elevated: [] },
     ...over,
   };
 }
