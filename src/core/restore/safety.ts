@@ -57,8 +57,10 @@ export function pathRefusals(
             `Confirm that exact path with --allow-path ${path} if it is meant`,
         );
       }
-      // In place the path is the point's own word (a copy's lies under its own directory).
-      const mine = why || request.as ? undefined : place(path);
+      // In place the path is the point's own word (a copy's lies under its own directory), unless a
+      // container on this host binds it already: root made that one (an app's `/root/.n8n`, say).
+      const boundHere = state.containers.some((c) => c.binds.includes(path));
+      const mine = why || request.as || boundHere ? undefined : place(path);
       if (mine)
         refusals.push(
           `bind mount ${path} is in ${mine}, and the point that names it may be forged; ` +

@@ -97,6 +97,9 @@ describe("a recipe's working dir and file names: nothing that changes how the ho
     expect(inPlace.confirmPaths).toEqual(["/root/.ssh"]);
     expect(planRestore(request({ allowPaths: ["/root/.ssh"] }), withBind, state).refusals).toEqual([]);
     expect(planRestore(request({ as: "copy" }), withBind, state).refusals).toEqual([]);
+    // A container on this host binds it already: this host's own word, not the point's.
+    const bound = { id: "c1", name: "shop-app", running: true, volumes: [], binds: ["/root/.ssh"] };
+    expect(planRestore(request(), withBind, { ...state, containers: [bound] }).refusals).toEqual([]);
   });
 
   test("privatePlace and recipeNameProblem", () => {
