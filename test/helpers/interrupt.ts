@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
+import { run, TEST_IMAGE } from "./env.ts";
 
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
 const runner = createBunRunner();
@@ -45,4 +46,31 @@ export function backupInterruptedAtRead(o: {
   if (!child) throw new Error("backup not tracked");
   pid = child.pid;
   return { result, fired: () => fired };
+}
+
+const IDLE = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
+const FILL = "for i in $(seq 1 40); do head -c 8000000 /dev/urandom > /data/f$i; done";
+
+/**
+ * Container `name` idling on volume `volume` (at /data), which holds ~320 MB of random data: kopia
+ * reads it for seconds, long enough to act while it does. `after` runs in the volume after the fill;
+ * `runArgs` go to `docker run` before the image (more mounts).
+ */
+export async function startOnBigVolume(
+  name: string,
+  volume: string,
+  o: { after?: string; runArgs?: string[] } = {},
+): Promise<void> {
+  await run(["docker", "volume", "create", volume]);
+  await fillBigVolume(volume, o.after);
+  const mounts = ["-v", `${volume}:/data`, ...(o.runArgs ?? [])];
+  await run(["docker", "run", "-d", "--name", name, ...mounts, TEST_IMAGE, "sh", "-c", IDLE]);
+}
+
+/** Writes ~320 MB of new random data into `volume` (then `after`, a shell line, in it). */
+export async function fillBigVolume(volume: string, after?: string): Promise<void> {
+  const fill = after ? `${FILL}; ${after}` : FILL;
+  await run(["docker", "run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", fill], {
+    timeoutMs: 120_000,
+  });
 }

@@ -2,16 +2,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createBunRunner, type RunResult } from "../../src/core/process/runner.ts";
-import {
-  describeReal,
-  run,
-  TEST_IMAGE,
-  tempDir,
-  uniqueName,
-  volumeMountpoint,
-  writeTestConfig,
-} from "../helpers/env.ts";
-import { backupInterruptedAtRead } from "../helpers/interrupt.ts";
+import { describeReal, run, tempDir, uniqueName, volumeMountpoint, writeTestConfig } from "../helpers/env.ts";
+import { backupInterruptedAtRead, fillBigVolume, startOnBigVolume } from "../helpers/interrupt.ts";
 import { describeTree } from "../helpers/tree.ts";
 
 // A real `kopi-docka backup` (from source) of a ~320 MB volume, interrupted while kopia snapshots it:
@@ -19,8 +11,6 @@ import { describeTree } from "../helpers/tree.ts";
 // itself (no manifest). Neither may be offered as a restore point, the run must be on record, the
 // container must run again, and the next backup must succeed and restore byte for byte.
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
-const IDLE = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-const FILL = "for i in $(seq 1 40); do head -c 8000000 /dev/urandom > /data/f$i; done; echo x > /data/small";
 const runner = createBunRunner();
 
 interface Manifest {
@@ -132,11 +122,7 @@ describeReal("kopia interrupted mid-snapshot", ["docker", "kopia", "image"], () 
 
   beforeAll(async () => {
     config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
-    await run(["docker", "volume", "create", volume]);
-    await run(["docker", "run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", FILL], {
-      timeoutMs: 120_000,
-    });
-    await run(["docker", "run", "-d", "--name", name, "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", IDLE]);
+    await startOnBigVolume(name, volume, { after: "echo x > /data/small" });
   }, 180_000);
 
   afterAll(async () => {
@@ -190,9 +176,7 @@ describeReal("kopia interrupted mid-snapshot", ["docker", "kopia", "image"], () 
 
   test("SIGKILL to kopia mid-snapshot: the unit fails, the container runs again, nothing partial offered, next backup exact", async () => {
     // New content, so kopia has to read and upload it again (the kill lands mid-upload).
-    await run(["docker", "run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", FILL], {
-      timeoutMs: 120_000,
-    });
+    await fillBigVolume(volume, "echo x > /data/small");
     const before = new Set(readdirSync(runsDir()).map((f) => f.replace(/\.json$/, "")));
     let killed: number | undefined;
     const r = await backupInterrupted((pid) => {

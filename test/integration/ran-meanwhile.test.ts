@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createBunRunner } from "../../src/core/process/runner.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
-import { backupInterruptedAtRead } from "../helpers/interrupt.ts";
+import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { backupInterruptedAtRead, startOnBigVolume } from "../helpers/interrupt.ts";
 
 // Something else (a systemd unit's `docker start`, a restart policy, a person) starts the container
 // kopi-docka stopped while kopia reads its ~320 MB volume. kopi-docka's own `docker start` is then a
 // no-op: before, the data read while the app ran was saved as a complete, ok restore point.
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
-const IDLE = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-const FILL = "for i in $(seq 1 40); do head -c 8000000 /dev/urandom > /data/f$i; done";
 const runner = createBunRunner();
 
 interface Point {
@@ -35,11 +33,7 @@ describeReal("a container started by something else in the cold window", ["docke
 
   beforeAll(async () => {
     config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
-    await run(["docker", "volume", "create", volume]);
-    await run(["docker", "run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", FILL], {
-      timeoutMs: 120_000,
-    });
-    await run(["docker", "run", "-d", "--name", name, "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", IDLE]);
+    await startOnBigVolume(name, volume);
   }, 180_000);
 
   afterAll(async () => {

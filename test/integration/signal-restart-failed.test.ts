@@ -2,14 +2,12 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createBunRunner } from "../../src/core/process/runner.ts";
-import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
-import { backupInterruptedAtRead } from "../helpers/interrupt.ts";
+import { describeReal, run, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import { backupInterruptedAtRead, startOnBigVolume } from "../helpers/interrupt.ts";
 
 // SIGTERM while kopia reads a stopped container's data, and the container cannot start again (its bind
 // source was removed meanwhile): before, the run exited 143 and its record and alert named no one.
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
-const IDLE = "trap 'exit 0' TERM; while true; do sleep 0.2; done";
-const FILL = "for i in $(seq 1 40); do head -c 8000000 /dev/urandom > /data/f$i; done";
 const runner = createBunRunner();
 
 describeReal("a restart the signal path cannot do", ["docker", "kopia", "image"], () => {
@@ -23,24 +21,7 @@ describeReal("a restart the signal path cannot do", ["docker", "kopia", "image"]
   beforeAll(async () => {
     config = writeTestConfig(dir.path, "[backup]\nstop_timeout = 2\n");
     mkdirSync(conf);
-    await run(["docker", "volume", "create", volume]);
-    await run(["docker", "run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", FILL], {
-      timeoutMs: 120_000,
-    });
-    await run([
-      ...[
-        "docker",
-        "run",
-        "-d",
-        "--name",
-        name,
-        "-v",
-        `${volume}:/data`,
-        "--mount",
-        `type=bind,source=${conf},target=/conf`,
-      ],
-      ...[TEST_IMAGE, "sh", "-c", IDLE],
-    ]);
+    await startOnBigVolume(name, volume, { runArgs: ["--mount", `type=bind,source=${conf},target=/conf`] });
   }, 180_000);
 
   afterAll(async () => {
