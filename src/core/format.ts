@@ -35,3 +35,8 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return h < 48 ? `${h}h ${m % 60}m` : `${Math.floor(h / 24)}d ${h % 24}h`;
 }
+
+/** A shell word for `value` ('…' with every ' escaped): recover.sh, secrets/env, commands in hints. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
+import { shellQuote } from "../format.ts";
 import {
   BUNDLE_DIR,
   BUNDLE_FORMAT,
@@ -8,7 +9,7 @@ import {
   type BundleManifest,
 } from "./model.ts";
 import { bundleReadme } from "./readme.ts";
-import { recoverScript, shellQuote } from "./recover-script.ts";
+import { recoverScript } from "./recover-script.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const json = (v: unknown) => text(`${JSON.stringify(v, null, 2)}\n`);

@@ -1,9 +1,6 @@
+import { shellQuote } from "../format.ts";
 import type { BundleManifest } from "./model.ts";
 
-/** A shell word for `value` ('…' with every ' escaped). */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
-}
 const q = shellQuote;
 
 /**

@@ -1,5 +1,5 @@
-import { shellQuote } from "../dr/recover-script.ts";
 import { AppError } from "../errors.ts";
+import { shellQuote } from "../format.ts";
 import { hasGateAction, isOurAction } from "./gate.ts";
 import type { KopiaAction, KopiaPolicy } from "./policy-schema.ts";
 

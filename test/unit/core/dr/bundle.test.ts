@@ -9,7 +9,7 @@ import { drillConfig } from "../../../../src/core/dr/drill-config.ts";
 import { sealBundle } from "../../../../src/core/dr/export.ts";
 import { gatherSecrets, secretReferences } from "../../../../src/core/dr/gather.ts";
 import { openBundle } from "../../../../src/core/dr/open.ts";
-import { shellQuote } from "../../../../src/core/dr/recover-script.ts";
+import { shellQuote } from "../../../../src/core/format.ts";
 import { bundleInput } from "./fixtures.ts";
 
 const input = bundleInput({

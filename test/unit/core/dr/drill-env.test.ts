@@ -9,7 +9,7 @@ import { bundleEntries } from "../../../../src/core/dr/contents.ts";
 import { encryptBundle } from "../../../../src/core/dr/crypto.ts";
 import { runDrill } from "../../../../src/core/dr/drill.ts";
 import { gatherSecrets } from "../../../../src/core/dr/gather.ts";
-import { shellQuote } from "../../../../src/core/dr/recover-script.ts";
+import { shellQuote } from "../../../../src/core/format.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
