@@ -1,21 +1,10 @@
 import { readFileSync } from "node:fs";
 import { secretReferences } from "./dr/gather.ts";
 import { alertReferences } from "./dr/gather-alerts.ts";
-import { KOPIA_STORAGE_ENV } from "./kopia/kopia.ts";
+import { KOPIA_SECRET_ENV } from "./kopia/kopia.ts";
 
 /**
- * Variables that hold secrets whatever the config says: the repository password kopia reads
- * (`KOPIA_PASSWORD`, and the new one while it changes) and every credential kopia reads for a storage
- * flag. An admin's shell or recover.sh may have exported any of them.
- */
-export const OWN_SECRET_ENV: readonly string[] = [
-  "KOPIA_PASSWORD",
-  "KOPIA_NEW_PASSWORD",
-  ...KOPIA_STORAGE_ENV,
-];
-
-/**
- * Every environment variable that holds a secret for this config: `OWN_SECRET_ENV`, each `*_env` key's
+ * Every environment variable that holds a secret for this config: `KOPIA_SECRET_ENV`, each `*_env` key's
  * variable (the repository's, each replica's) and each `${VAR}` an alert URL names (`ping_url`,
  * `notify[].url`, the text of a readable `url_file`): the names the DR bundle carries. What the docker
  * CLI and compose run with lacks them all: compose fills `${VAR}` in a compose file from its own
@@ -27,7 +16,7 @@ export function secretEnvNames(
   config?: unknown,
   readText = (path: string) => readFileSync(path, "utf8"),
 ): string[] {
-  const names = new Set(OWN_SECRET_ENV);
+  const names = new Set(KOPIA_SECRET_ENV);
   if (config !== undefined) {
     for (const [, variable] of secretReferences(config).env) names.add(variable);
     for (const [, variable] of alertReferences(config, readText).env) names.add(variable);

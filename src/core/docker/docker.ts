@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { ComposeChoice } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
+import { KOPIA_SECRET_ENV } from "../kopia/kopia.ts";
 import type { Runner } from "../process/runner.ts";
-import { secretEnvNames } from "../secret-env.ts";
 import { cleanupOps } from "./cleanup.ts";
 import { composeOps } from "./compose.ts";
 import { containerOps } from "./containers.ts";
@@ -41,13 +41,13 @@ export interface DockerOptions {
   compose?: ComposeChoice;
   /**
    * Variables unset for every docker and compose process: the secrets the config names
-   * (`secretEnvNames(config)`). Default: kopi-docka's own (`secretEnvNames()`).
+   * (`secretEnvNames(config)`). Default: kopi-docka's own (`KOPIA_SECRET_ENV`).
    */
   secretEnv?: readonly string[];
 }
 
 export function createDocker(runner: Runner, opts: DockerOptions = {}) {
-  const hidden = withoutEnv(runner, opts.secretEnv ?? secretEnvNames());
+  const hidden = withoutEnv(runner, opts.secretEnv ?? KOPIA_SECRET_ENV);
   const exec = dockerExec(hidden);
   const client = {
     ...containerOps(exec),

@@ -337,6 +337,17 @@ export const KOPIA_STORAGE_ENV: readonly string[] = [
   .concat(["B2_KEY_ID", "B2_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
   .concat(["ROOT_CA_PEM_BASE64", "KOPIA_WEBDAV_USERNAME", "KOPIA_WEBDAV_PASSWORD"]);
 
+/**
+ * Variables that hold secrets whatever the config says: the repository password kopia reads
+ * (`KOPIA_PASSWORD`, and the new one while it changes) and every credential kopia reads for a storage
+ * flag. An admin's shell or recover.sh may have exported any of them; no docker process gets one.
+ */
+export const KOPIA_SECRET_ENV: readonly string[] = [
+  "KOPIA_PASSWORD",
+  "KOPIA_NEW_PASSWORD",
+  ...KOPIA_STORAGE_ENV,
+];
+
 const NOT_INHERITED: Record<string, undefined> = Object.fromEntries(
   KOPIA_STORAGE_ENV.map((k) => [k, undefined]),
 );
