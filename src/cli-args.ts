@@ -7,17 +7,34 @@ async function resolve<T>(v: T | Promise<T> | (() => T | Promise<T>)): Promise<T
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 
-/** Follows the sub-command names in argv; returns the chain root → leaf and the leaf's own argv. */
+const HELP = new Set(["--help", "-h"]);
+
+/**
+ * Follows the sub-command names in argv; returns the chain root → leaf, the leaf's own argv, and
+ * whether help was asked for before the command name (`kopi-docka --help backup`).
+ * citty hands a sub-command only the words after its name, so an option written before it
+ * (`kopi-docka --dry-run backup`) would be dropped and the real thing run: that is a usage error.
+ */
 export async function resolveChain(root: AnyCommand, argv: readonly string[]) {
   const chain: AnyCommand[] = [root];
   let leaf = root;
   let rest = [...argv];
+  let helpBefore = false;
+  const names: string[] = [];
   for (;;) {
     const subs = leaf.subCommands ? await resolve(leaf.subCommands) : undefined;
     const i = rest.findIndex((a) => !a.startsWith("-"));
     const name = i >= 0 ? rest[i] : undefined;
     const sub = subs && name !== undefined && Object.hasOwn(subs, name) ? subs[name] : undefined;
-    if (!sub) return { chain, leaf, leafArgv: rest };
+    if (!sub || name === undefined) return { chain, leaf, leafArgv: rest, helpBefore };
+    const before = rest.slice(0, i).filter((a) => !HELP.has(a));
+    if (before.length > 0)
+      throw new UsageError(
+        `${before.join(" ")} comes before the command ${JSON.stringify(name)}, where it would be ignored`,
+        `put options after the command's name: kopi-docka ${[...names, name, ...before].join(" ")} …`,
+      );
+    names.push(name);
+    helpBefore ||= rest.slice(0, i).some((a) => HELP.has(a));
     leaf = await resolve(sub);
     chain.push(leaf);
     rest = rest.slice(i + 1);

@@ -51,7 +51,7 @@ function reportError(e: unknown, allArgv: readonly string[]): void {
 /** Runs the CLI and returns the exit status; the caller exits. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    const { chain, leaf, leafArgv } = await resolveChain(root, argv);
+    const { chain, leaf, leafArgv, helpBefore } = await resolveChain(root, argv);
     const path = ["kopi-docka", ...argv.filter((a) => !a.startsWith("-")).slice(0, chain.length - 1)].join(
       " ",
     );
@@ -61,7 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     // After `--` the words are another program's (`kopi-docka kopia -- snapshot list --help`).
     const ours = leafArgv.includes("--") ? leafArgv.slice(0, leafArgv.indexOf("--")) : leafArgv;
-    const wantsHelp = ours.includes("--help") || ours.includes("-h");
+    const wantsHelp = helpBefore || ours.includes("--help") || ours.includes("-h");
     if (!wantsHelp) await rejectUnknownArgs(leaf, leafArgv, path);
     if (wantsHelp || (leaf.subCommands && !leaf.run && leafArgv.length === 0)) {
       const usage = await renderUsage(leaf, chain[chain.length - 2]);

@@ -45,6 +45,31 @@ describe("the kopi-docka binary", () => {
     expect(r.stderr).toContain("--json");
   });
 
+  // citty gives a sub-command only the words after its name: `--dry-run` before it ran the real thing.
+  // Each argv is harmless should the option be dropped again: a test config and a unit that does not exist.
+  const guarded = () => ["--config", writeTestConfig(join(dir.path, "before")), "--unit", "kd-no-such-unit"];
+  test.each([
+    [["--dry-run", "backup"], "--dry-run", "kopi-docka backup --dry-run"],
+    [["--config=/nowhere.toml", "--json", "doctor"], "--config=/nowhere.toml --json", "kopi-docka doctor"],
+    [
+      ["snapshots", "--dry-run", "delete", "--run", "x"],
+      "--dry-run",
+      "kopi-docka snapshots delete --dry-run",
+    ],
+  ])("an option before the command's name (%j) is a usage error, nothing run", async (argv, what, hint) => {
+    const r = await runCli(argv[0] === "--dry-run" ? [...argv, ...guarded()] : argv);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${what} comes before the command`);
+    expect(r.stderr).toContain(hint);
+    expect(r.stdout).toBe("");
+  });
+
+  test("--help before the command's name shows that command's help", async () => {
+    const r = await runCli(["--help", "backup", ...guarded()]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("USAGE kopi-docka backup");
+  });
+
   test("an unknown command is a usage error", async () => {
     const r = await runCli(["bakcup"]);
     expect(r.exitCode).toBe(2);
