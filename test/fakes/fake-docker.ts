@@ -106,7 +106,18 @@ export class FakeDocker implements Docker {
   async stop(ref: string, timeoutSec: number) {
     this.#op("stop", ref, `-t${timeoutSec}`);
     const c = this.#get(ref, "stop");
-    c.State = { ...c.State, Running: false, Status: "exited", FinishedAt: new Date().toISOString() };
+    c.State = {
+      ...c.State,
+      Running: false,
+      Paused: false,
+      Status: "exited",
+      FinishedAt: new Date().toISOString(),
+    };
+  }
+  async pause(ref: string) {
+    this.#op("pause", ref);
+    const c = this.#get(ref, "pause");
+    c.State = { ...c.State, Paused: true, Status: "paused" };
   }
   async start(ref: string) {
     this.#op("start", ref);

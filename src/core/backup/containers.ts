@@ -45,6 +45,8 @@ export interface StoppedContainer {
   stopDoneAt?: number;
   /** When our `docker start` was issued (wall clock ms), set by the restart. */
   startIssuedAt?: number;
+  /** It was paused before our stop (`docker stop` unpauses it): paused again once it runs. */
+  paused?: boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function stopUnit(
     // the check after the inspect to the spawn of `docker stop` nothing awaits, so no signal slips in.
     if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)], firstStopAt };
     let startedAt = "";
+    let paused = false;
     try {
       const state = await d.docker.containerState(plan.id);
       if (d.lifecycle.signal.aborted) return { stopped, errors: [interrupted(name)], firstStopAt };
@@ -85,6 +88,7 @@ export async function stopUnit(
         startedAt: state.StartedAt ?? "",
       });
       startedAt = state.StartedAt ?? "";
+      paused = state.Paused === true;
     } catch (e) {
       return { stopped, errors: [{ phase: "stop", item: name, message: errorMessage(e) }], firstStopAt };
     }
@@ -99,7 +103,7 @@ export async function stopUnit(
       await d.docker.start(plan.id);
       d.journal.clear(runId, plan.id);
     });
-    const entry: StoppedContainer = { plan, restart, startedAt };
+    const entry: StoppedContainer = { plan, restart, startedAt, ...(paused ? { paused } : {}) };
     stopped.push(entry);
     d.log.info(`${unit.name}: stopping ${name} (timeout ${plan.stopTimeout}s)`);
     firstStopAt ??= performance.now();
@@ -196,9 +200,26 @@ export async function startUnit(
       ranMeanwhile.push(name);
       errors.push({ phase: "stop", item: name, message: ran, next: RAN_MEANWHILE_NEXT(name) });
     }
+    if (s.paused && (ready.ok || ready.running)) await pauseAgain(d, unit.name, name, s.plan.id);
     if (ready.ok) continue;
     if (!ready.running) restartFailed.push(name);
     errors.push({ phase: ready.running ? "health" : "start", item: name, message: ready.reason });
   }
   return { restartFailed, errors, ranMeanwhile };
+}
+
+/**
+ * A container the admin had paused is left as it was found: `docker stop` unpaused it for a clean
+ * stop, so it is paused again once it runs (after its health wait, which a frozen container would
+ * never pass). A failed pause leaves it running, which is said; it is no failed restart.
+ */
+async function pauseAgain(d: BackupDeps, unit: string, name: string, id: string): Promise<void> {
+  try {
+    await d.docker.pause(id);
+    d.log.info(`${unit}: ${name} paused again, as it was before the backup`);
+  } catch (e) {
+    d.log.warn(
+      `${unit}: ${name} was paused before the backup and runs now: ${errorMessage(e)}; \`docker pause ${name}\` pauses it again`,
+    );
+  }
 }

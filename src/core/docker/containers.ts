@@ -142,6 +142,11 @@ export function containerOps(exec: Exec) {
       await exec(["start", ref], { timeoutMs: START_TIMEOUT_MS });
     },
 
+    /** `docker pause`: freezes a running container's processes (the cgroup freezer). */
+    async pause(ref: string): Promise<void> {
+      await exec(["pause", ref], { timeoutMs: 60_000 });
+    },
+
     /**
      * Waits until a started container runs and, if it has a healthcheck, is healthy; at most
      * `timeoutSec`. Never throws: the answer says what was seen last.
