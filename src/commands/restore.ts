@@ -31,7 +31,7 @@ export default defineCommand({
     name: "restore",
     description:
       "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
-      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 4 restored but a container a killed run left stopped could not be started, 13 not root, 130 cancelled.",
+      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 3 restored but with fewer files than the snapshot holds, 4 restored but a container a killed run left stopped could not be started, 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,
@@ -99,6 +99,14 @@ export default defineCommand({
         `restored, but ${result.restartFailed.join(", ")} could not be started (a killed run had left them stopped)`,
         {
           hint: "fix the cause (see above), then `docker start NAME` or `kopi-docka recover`; the journal keeps them",
+        },
+      );
+    if (result.incomplete?.length)
+      throw new AppError(
+        "partial_failure",
+        `restored, but not every file came back:\n  ${result.incomplete.join("\n  ")}`,
+        {
+          hint: "kopia keeps names as UTF-8 text: bytes that are not UTF-8 become U+FFFD, so two such names in one directory come back as one file; rename them at the source before the next backup",
         },
       );
   },

@@ -39,3 +39,12 @@ export function classifyKopiaError(e: unknown): unknown {
   }
   return e;
 }
+
+/**
+ * kopia could not create its temp file for an atomic write because the name grew too long: it adds
+ * up to 10 digits to the file's own name, so a name over 245 bytes cannot be written that way.
+ */
+export function isNameTooLongForTemp(e: unknown): boolean {
+  const text = e instanceof ProcessError ? e.stderrTail : "";
+  return /cannot create temp file: .*file name too long/.test(text);
+}

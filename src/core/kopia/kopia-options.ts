@@ -45,6 +45,12 @@ export interface SnapshotRestoreOptions {
   signal?: AbortSignal;
   /** Remove files in the target that are not in the snapshot (kopia ≥ 0.21). */
   deleteExtra?: boolean;
+  /**
+   * The target is absent or an empty directory that nothing but root can write into, so no symlink
+   * can be planted where kopia writes: files are written in place (no temp name, so names up to 255
+   * bytes restore) and sparsely (`--write-sparse-files`, which kopia ignores with atomic writes).
+   */
+  intoEmpty?: boolean;
   /** Every stderr line that is not a progress redraw. */
   onStderrLine?: (line: string) => void;
   /** Given: kopia runs with `--progress` and each redraw is parsed and passed here. */
@@ -54,10 +60,13 @@ export interface SnapshotRestoreOptions {
 /**
  * Runner options and the progress flag for a command that may report progress. Progress redraws go
  * to `onProgress` only and are dropped from the kept stderr, so an error tail still shows the error.
+ * `after`: what kopia printed on a redraw's line after it (a restore's error follows its last redraw
+ * with no line break), kept as a line of its own.
  */
 export function progressRun<P>(
   parse: (line: string) => P | undefined,
   o: { onStderrLine?: (line: string) => void; onProgress?: (p: P) => void },
+  after: (line: string) => string = () => "",
 ) {
   const { onProgress, onStderrLine } = o;
   if (!onProgress) return { flags: ["--no-progress"], options: { onStderrLine }, clean: (r: RunResult) => r };
@@ -68,14 +77,16 @@ export function progressRun<P>(
       onStderrLine: (line: string) => {
         const p = parse(line);
         if (p) onProgress(p);
-        else if (line.trim()) onStderrLine?.(line);
+        const rest = p ? after(line) : line;
+        if (rest.trim()) onStderrLine?.(rest);
       },
     },
     clean: (r: RunResult): RunResult => ({
       ...r,
       stderr: r.stderr
         .split(/\r?\n|\r/)
-        .filter((l) => l.trim() && !parse(l))
+        .map((l) => (parse(l) ? after(l) : l))
+        .filter((l) => l.trim())
         .join("\n"),
     }),
   };

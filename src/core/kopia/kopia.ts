@@ -28,7 +28,7 @@ import {
   type MaintenanceInfo,
   MaintenanceInfoSchema,
 } from "./policy-schema.ts";
-import { parseRestoreProgress, parseSnapshotProgress } from "./progress.ts";
+import { afterRestoreRedraw, parseRestoreProgress, parseSnapshotProgress } from "./progress.ts";
 
 export type Kopia = ReturnType<typeof createKopia>;
 
@@ -146,14 +146,16 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
 
     /**
      * Restores a snapshot (manifest or object id) into `target`, keeping owners, modes and times.
-     * Files are written to a temp name and renamed (`--write-files-atomically`): without it kopia
-     * opens an existing path and writes through a symlink planted there, onto whatever it names.
+     * Into existing data, files are written to a temp name and renamed (`--write-files-atomically`):
+     * without it kopia opens an existing path and writes through a symlink planted there, onto
+     * whatever it names. The temp name adds up to 10 digits, so a name over 245 bytes fails there
+     * (`isNameTooLongForTemp`); `intoEmpty` has none of that.
      */
     async snapshotRestore(id: string, target: string, o: SnapshotRestoreOptions = {}): Promise<void> {
       checkSnapshotIds([id], `${target} was not written`);
-      const progress = progressRun(parseRestoreProgress, o);
+      const progress = progressRun(parseRestoreProgress, o, afterRestoreRedraw);
       const args = ["snapshot", "restore", id, target, ...progress.flags, "--no-ignore-permission-errors"];
-      args.push("--write-files-atomically");
+      args.push(o.intoEmpty ? "--write-sparse-files" : "--write-files-atomically");
       if (o.deleteExtra) args.push("--delete-extra");
       const r = await run(args, { signal: o.signal, check: false, ...progress.options });
       if (r.exitCode !== 0) throw classifyKopiaError(failure(progress.clean(r)));

@@ -99,3 +99,30 @@ export function parseRestoreProgress(line: string): RestoreProgress | undefined 
   if (m[11] !== undefined) progress.percent = Number(m[11]);
   return progress;
 }
+
+const AFTER_RESTORE_LINE = new RegExp(`${RESTORE_LINE.source}(?: remaining \\S+)?\\.\\s*`);
+
+/**
+ * What follows a `snapshot restore` redraw on its line: kopia prints its error right after the last
+ * redraw ("… of 7 (52.4 MB).error restoring: …"), so a failure would otherwise hide in a redraw.
+ */
+export function afterRestoreRedraw(line: string): string {
+  const m = AFTER_RESTORE_LINE.exec(line);
+  return m ? line.slice(m.index + m[0].length).trim() : "";
+}
+
+/** What kopia's closing line of a restore counts. */
+export interface RestoredSummary {
+  files: number;
+  directories: number;
+  symlinks: number;
+}
+
+const RESTORED_LINE = /^Restored (\d+) files?, (\d+) director(?:y|ies) and (\d+) symbolic links? /;
+
+/** "Restored 6 files, 2 directories and 0 symbolic links (52.4 MB)." → its counts; else undefined. */
+export function parseRestoredSummary(line: string): RestoredSummary | undefined {
+  const m = RESTORED_LINE.exec(line.trim());
+  if (!m) return undefined;
+  return { files: intAt(m, 1), directories: intAt(m, 2), symlinks: intAt(m, 3) };
+}

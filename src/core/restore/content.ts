@@ -1,17 +1,20 @@
-import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { type BindFilterConfig, isAtOrUnder } from "../discovery/bind-filter.ts";
 import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
+import { isNameTooLongForTemp } from "../kopia/errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
+import { parseRestoredSummary } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
 import { symlinkAtOrAbove } from "../safe-paths.ts";
 import { sourceIdentity, tagStrings, type UndoRun, undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
 import type { ContentProgress, RestoredSoFar } from "./context.ts";
 import type { RestorePoint } from "./points.ts";
 import { type LoadedRecipe, readRecipe } from "./recipe.ts";
+import { emptyAndPrivate, isMountPoint, swapIn } from "./swap-in.ts";
 import type { BindStep, RestorePlan, VolumeStep } from "./types.ts";
 
 export interface ContentContext {
@@ -24,6 +27,8 @@ export interface ContentContext {
   progress?: ContentProgress;
   /** Host-internal paths a bind volume's device may not be (restore never writes there). */
   config?: { backup: BindFilterConfig };
+  /** Told when kopia restored fewer files than the snapshot holds (names it changed collided). */
+  onFewerFiles?: (message: string) => void;
 }
 
 /** Restores the point's recipe (and networks) snapshots into `dir` and reads them. */
@@ -121,15 +126,14 @@ export async function restoreVolume(
     refuseLinkPlanted(`volume ${v.name}`, data.path, written);
     mkdirSync(data.path, { recursive: true });
   }
-  await restoreInto(c, `volume ${v.name}`, v.snapshotId, data.path, v);
+  await restoreInPlace(c, `volume ${v.name}`, v.snapshotId, data.path, v);
   return data.kind === "device" ? data.path : undefined;
 }
 
 /**
  * Restores a bind mount's directory exactly, or its single file: into a fresh sibling first, then
- * renamed into place, so whatever is at the path (a symlink too) is replaced, never written through.
- * A directory that is a mount point cannot be renamed: it is restored in place (kopia's
- * `--delete-extra` replaces symlinks inside it instead of following them).
+ * renamed into place (`swapIn`), so whatever is at the path (a symlink too) is replaced, never written
+ * through. A directory that is a mount point cannot be renamed: it is restored in place.
  */
 export async function restoreBind(
   c: ContentContext,
@@ -141,26 +145,41 @@ export async function restoreBind(
   // Its own path may be a link now: it is renamed away, never written through; its directories not.
   refuseLinkPlanted(`bind ${b.path}`, parent, written);
   mkdirSync(parent, { recursive: true });
-  const st = lstatSync(target, { throwIfNoEntry: false });
-  if (st?.isDirectory() && b.kind === "directory" && st.dev !== lstatSync(parent).dev) {
-    await restoreInto(c, `bind ${b.path}`, b.snapshotId, target, b, true);
+  const what = `bind ${b.path}`;
+  if (b.kind === "directory" && isMountPoint(target)) {
+    await restoreInPlace(c, what, b.snapshotId, target, b);
     return target;
   }
-  const fresh = mkdtempSync(join(parent, `.${basename(target)}.kd-restore-`));
-  try {
-    await restoreInto(c, `bind ${b.path}`, b.snapshotId, join(fresh, "new"), b, false);
-    if (st) renameSync(target, join(fresh, "old"));
-    try {
-      renameSync(join(fresh, "new"), target);
-    } catch (e) {
-      if (st) renameSync(join(fresh, "old"), target);
-      throw e;
-    }
-  } finally {
-    // The old content (kept in the undo point) or a half-done restore.
-    rmSync(fresh, { recursive: true, force: true });
-  }
+  await swapIn(what, target, (fresh) =>
+    restoreInto(c, what, b.snapshotId, fresh, b, { deleteExtra: false, intoEmpty: true }),
+  );
   return target;
+}
+
+/**
+ * Restores into existing data, exactly (`--delete-extra` replaces symlinks inside it instead of
+ * following them). Files go through kopia's atomic temp names, whose extra digits make a name over
+ * 245 bytes fail: then the whole source is restored again beside it and swapped in. An empty private
+ * directory (a volume just created) is written directly: every name fits, sparse files stay sparse.
+ */
+async function restoreInPlace(
+  c: ContentContext,
+  what: string,
+  id: string,
+  target: string,
+  size: { sizeBytes: number; files: number },
+): Promise<void> {
+  if (emptyAndPrivate(target))
+    return restoreInto(c, what, id, target, size, { deleteExtra: true, intoEmpty: true });
+  try {
+    await restoreInto(c, what, id, target, size, { deleteExtra: true });
+  } catch (e) {
+    if (!isNameTooLongForTemp(e)) throw e;
+    c.log.warn(
+      `${what}: a file name is too long for kopia to write it in place; restoring it again into a new directory beside it, then renamed into place (it needs room for a second copy)`,
+    );
+    await swapIn(what, target, (fresh) => restoreInto(c, what, id, fresh, size, { intoEmpty: true }));
+  }
 }
 
 async function restoreInto(
@@ -169,7 +188,7 @@ async function restoreInto(
   id: string,
   target: string,
   size: { sizeBytes: number; files: number },
-  deleteExtra = true,
+  how: { deleteExtra?: boolean; intoEmpty?: boolean },
 ): Promise<void> {
   c.log.info(`${what}: restoring ${formatBytes(size.sizeBytes)} in ${size.files} files`);
   const started = performance.now();
@@ -177,7 +196,7 @@ async function restoreInto(
   const bar = c.progress?.(what, size);
   try {
     await c.kopia.snapshotRestore(id, target, {
-      deleteExtra,
+      ...how,
       signal: c.signal,
       ...(bar ? { onProgress: (p: RestoredSoFar) => bar.update(p) } : {}),
       onStderrLine: (l) => {
@@ -189,8 +208,21 @@ async function restoreInto(
     throw e;
   }
   bar?.finish("ok");
+  checkFileCount(c, what, size.files, summary);
   // A live line left standing already says it all.
   if (bar?.standing) return;
   const took = formatDuration(performance.now() - started);
   c.log.info(`${what}: done in ${took}${summary ? ` (${summary.replace(/\.$/, "")})` : ""}`);
+}
+
+/**
+ * kopia keeps names as JSON strings: bytes that are not UTF-8 become U+FFFD, so two names that differ
+ * only there are one name on restore and one of the files is gone, while kopia exits 0.
+ */
+function checkFileCount(c: ContentContext, what: string, planned: number, summary: string): void {
+  const restored = parseRestoredSummary(summary)?.files;
+  if (restored === undefined || restored >= planned) return;
+  const message = `${what}: kopia restored ${restored} of the ${planned} files the snapshot holds; names that are not valid UTF-8 were changed and ${planned - restored} collided with another`;
+  c.log.warn(message);
+  c.onFewerFiles?.(message);
 }

@@ -48,6 +48,8 @@ export interface RestoreResult {
   /** Containers whose database was fed a dump. */
   dumps?: string[];
   warnings: string[];
+  /** Volumes and binds kopia restored with fewer files than their snapshot holds (exit 3). */
+  incomplete?: string[];
   /** Still stopped: the heal before the restore could not start them (`session.ts`); exit 4. */
   restartFailed?: string[];
 }
@@ -108,7 +110,14 @@ export async function executeRestore(
         await d.docker.stop(c.id, d.config.backup.stop_timeout);
       }
     };
-    const c = { ...d, signal };
+    const c = {
+      ...d,
+      signal,
+      onFewerFiles: (message: string) => {
+        result.incomplete = [...(result.incomplete ?? []), message];
+        result.warnings.push(message);
+      },
+    };
     // Every undo snapshot carries how many there are: one missing shows the point incomplete.
     const undo = {
       runId: o.runId,

@@ -101,6 +101,31 @@ describe("kopia onProgress", () => {
   });
 });
 
+// kopia 0.23.1 prints a restore's error right after its last redraw, with no line break between.
+test("snapshot restore: an error printed on the last redraw's line reaches the error and the lines", async () => {
+  const failed =
+    "error restoring: restore error: copy file: error creating file: cannot create temp file: open /t/LLL3568575081: file name too long";
+  const lines: string[] = [];
+  const bad = scripted([`Processed 5 (42 MB) of 7 (52.4 MB).${failed}`], { exitCode: 1 });
+  const err = await bad.kopia
+    .snapshotRestore("m1", "/t", { onProgress: () => {}, onStderrLine: (l) => lines.push(l) })
+    .catch((e) => e);
+  expect(String(err.message)).toContain(failed);
+  expect(String(err.message)).not.toContain("Processed");
+  expect(lines).toEqual([failed]);
+});
+
+test("snapshot restore: atomic writes into existing data; sparse, direct writes into an empty private target", async () => {
+  const atomic = scripted([]);
+  await atomic.kopia.snapshotRestore("m1", "/t", { deleteExtra: true });
+  expect(atomic.calls[0]?.argv).toContain("--write-files-atomically");
+  expect(atomic.calls[0]?.argv).not.toContain("--write-sparse-files");
+  const empty = scripted([]);
+  await empty.kopia.snapshotRestore("m1", "/t", { intoEmpty: true });
+  expect(empty.calls[0]?.argv).toContain("--write-sparse-files");
+  expect(empty.calls[0]?.argv).not.toContain("--write-files-atomically");
+});
+
 describe("readLines with carriageReturn", () => {
   const stream = (...chunks: string[]) =>
     new ReadableStream<Uint8Array>({

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import {
+  afterRestoreRedraw,
   parseKopiaBytes,
+  parseRestoredSummary,
   parseRestoreProgress,
   parseSnapshotProgress,
 } from "../../../../src/core/kopia/progress.ts";
@@ -82,5 +84,33 @@ describe("kopia progress lines", () => {
     expect(parseRestoreProgress("Restored 51 files, 1 directories and 0 symbolic links (65 MB).")).toBe(
       undefined,
     );
+  });
+});
+
+describe("a restore's other lines", () => {
+  test("the closing line's counts; any other line is none", () => {
+    expect(parseRestoredSummary("Restored 6 files, 2 directories and 0 symbolic links (52.4 MB).")).toEqual({
+      files: 6,
+      directories: 2,
+      symlinks: 0,
+    });
+    expect(parseRestoredSummary("Restored 1 file, 1 directory and 1 symbolic link (3 B).")).toEqual({
+      files: 1,
+      directories: 1,
+      symlinks: 1,
+    });
+    expect(parseRestoredSummary("Restoring to local filesystem (/t) with parallelism=8...")).toBeUndefined();
+  });
+
+  test("what follows a redraw on its line: kopia's error, else nothing", () => {
+    expect(
+      afterRestoreRedraw("Processed 5 (42 MB) of 7 (52.4 MB).error restoring: x: file name too long"),
+    ).toBe("error restoring: x: file name too long");
+    expect(afterRestoreRedraw("Processed 51 (37.4 MB) of 51 (65 MB).")).toBe("");
+    expect(
+      afterRestoreRedraw(
+        "Processed 7 (10 MB) of 51 (65 MB), skipped 2 (1 KB), ignored 1 errors 20 MB/s (15.4%) remaining 3s.  ",
+      ),
+    ).toBe("");
   });
 });
