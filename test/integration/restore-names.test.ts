@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import {
@@ -63,13 +72,19 @@ describeReal(
       const mp = await volumeMountpoint(vol);
       rmSync(join(mp, LONG));
       writeFileSync(join(mp, "added"), "after the backup\n");
+      // A link planted where the backup has a file: replaced with the rest, never written through.
+      const outside = join(dir.path, "outside");
+      writeFileSync(outside, "host file\n");
+      rmSync(join(mp, "ok"));
+      symlinkSync(outside, join(mp, "ok"));
       const before = describeTree(mp);
       const r = await cli("restore", "--unit", name, "--latest", "--volume", vol, "--yes", "--json");
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
-      expect(r.stderr).toContain("too long for kopia to write it in place");
+      expect(r.stderr).toContain("(a file name too long for its temp file); restoring it again");
       expect(describeTree(mp)).toEqual(atBackup);
       expect(statSync(join(mp, SPARSE)).blocks * 512).toBeLessThan(MiB);
       expect(readdirSync(dirname(mp)).filter((f) => f.includes(".kd-restore-"))).toEqual([]);
+      expect(readFileSync(outside, "utf8")).toBe("host file\n");
       expect((await run(["docker", "exec", name, "cat", "/data/ok"])).stdout).toBe("ok\n");
 
       const undo = JSON.parse(r.stdout).undoPoint as string;
@@ -83,7 +98,7 @@ describeReal(
       await run(["docker", "volume", "rm", vol, clash]);
       const r = await cli("restore", "--unit", name, "--latest", "--start", "--yes", "--json");
       expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 3 });
-      expect(r.stderr).not.toContain("too long for kopia to write it in place");
+      expect(r.stderr).not.toContain("restoring it again into a new directory");
       expect(r.stderr).toContain(`volume ${clash}: kopia restored 2 of the 3 files the snapshot holds`);
       expect(JSON.parse(r.stdout).incomplete).toHaveLength(1);
       const mp = await volumeMountpoint(vol);

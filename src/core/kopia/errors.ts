@@ -41,10 +41,15 @@ export function classifyKopiaError(e: unknown): unknown {
 }
 
 /**
- * kopia could not create its temp file for an atomic write because the name grew too long: it adds
- * up to 10 digits to the file's own name, so a name over 245 bytes cannot be written that way.
+ * Why kopia could not restore over existing data where a restore into an empty directory succeeds,
+ * or undefined. Its atomic write adds up to 10 digits to a file's name for the temp file, so a name
+ * over 245 bytes fails there; and it will not put a symlink where a file or directory is now.
  */
-export function isNameTooLongForTemp(e: unknown): boolean {
+export function inPlaceOnlyFailure(e: unknown): string | undefined {
   const text = e instanceof ProcessError ? e.stderrTail : "";
-  return /cannot create temp file: .*file name too long/.test(text);
+  if (/cannot create temp file: [^\n]*file name too long/.test(text))
+    return "a file name too long for its temp file";
+  if (/unable to create symlink, [^\n]* already exists and is not a symlink/.test(text))
+    return "a symlink where a file or directory is now";
+  return undefined;
 }

@@ -5,7 +5,7 @@ import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { AppError } from "../errors.ts";
 import { formatBytes, formatDuration } from "../format.ts";
-import { isNameTooLongForTemp } from "../kopia/errors.ts";
+import { inPlaceOnlyFailure } from "../kopia/errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import { parseRestoredSummary } from "../kopia/progress.ts";
 import type { Logger } from "../log.ts";
@@ -159,8 +159,9 @@ export async function restoreBind(
 /**
  * Restores into existing data, exactly (`--delete-extra` replaces symlinks inside it instead of
  * following them). Files go through kopia's atomic temp names, whose extra digits make a name over
- * 245 bytes fail: then the whole source is restored again beside it and swapped in. An empty private
- * directory (a volume just created) is written directly: every name fits, sparse files stay sparse.
+ * 245 bytes fail, and kopia puts no symlink where a file is: then the whole source is restored again
+ * beside it and swapped in. An empty private directory (a volume just created) is written directly:
+ * every name fits, sparse files stay sparse.
  */
 async function restoreInPlace(
   c: ContentContext,
@@ -174,9 +175,10 @@ async function restoreInPlace(
   try {
     await restoreInto(c, what, id, target, size, { deleteExtra: true });
   } catch (e) {
-    if (!isNameTooLongForTemp(e)) throw e;
+    const why = inPlaceOnlyFailure(e);
+    if (!why) throw e;
     c.log.warn(
-      `${what}: a file name is too long for kopia to write it in place; restoring it again into a new directory beside it, then renamed into place (it needs room for a second copy)`,
+      `${what}: kopia cannot restore it over the data there (${why}); restoring it again into a new directory beside it, then renamed into place (it needs room for a second copy)`,
     );
     await swapIn(what, target, (fresh) => restoreInto(c, what, id, fresh, size, { intoEmpty: true }));
   }

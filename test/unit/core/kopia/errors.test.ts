@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { AppError, ProcessError } from "../../../../src/core/errors.ts";
-import { classifyKopiaError, isNameTooLongForTemp } from "../../../../src/core/kopia/errors.ts";
+import { classifyKopiaError, inPlaceOnlyFailure } from "../../../../src/core/kopia/errors.ts";
 
 const kopiaFailed = (stderrTail: string) =>
   new ProcessError({ argv: ["kopia", "repository", "status"], exitCode: 1, signal: null, stderrTail });
@@ -22,13 +22,17 @@ test("a wrong password stays repository_auth", () => {
   );
 });
 
-// kopia's atomic write adds up to 10 digits to a name: one over 245 bytes fails only there.
-test("a name too long for kopia's atomic temp file is told apart from any other failure", () => {
+// Over existing data kopia's atomic write adds up to 10 digits to a name, and it puts no symlink where a
+// file is: those two are told apart from any other failure (a restore beside it would meet the rest too).
+test("what fails only over existing data is told apart from any other failure", () => {
   const temp =
     "error restoring: restore error: copy file: error creating file: cannot create temp file: open /v/LLLL3568575081: file name too long";
-  expect(isNameTooLongForTemp(kopiaFailed(temp))).toBe(true);
-  expect(isNameTooLongForTemp(kopiaFailed("error restoring: open /v/x: no space left on device"))).toBe(
-    false,
-  );
-  expect(isNameTooLongForTemp(new Error(temp))).toBe(false);
+  const link =
+    'error restoring: restore error: create symlink: unable to create symlink, "/v/ok" already exists and is not a symlink';
+  expect(inPlaceOnlyFailure(kopiaFailed(temp))).toBe("a file name too long for its temp file");
+  expect(inPlaceOnlyFailure(kopiaFailed(link))).toBe("a symlink where a file or directory is now");
+  expect(
+    inPlaceOnlyFailure(kopiaFailed("error restoring: open /v/x: no space left on device")),
+  ).toBeUndefined();
+  expect(inPlaceOnlyFailure(new Error(temp))).toBeUndefined();
 });
