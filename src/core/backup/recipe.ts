@@ -14,6 +14,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Unit } from "../discovery/model.ts";
+import { attributesOf, type FileAttributes } from "../snapshot/file-attributes.ts";
 import { NETWORKS_JSON, PROJECT_FILE, RECIPE, storedComposeName } from "../snapshot/layout.ts";
 import { redactDeep, redactInspect } from "../snapshot/redact.ts";
 import { coverage } from "./coverage.ts";
@@ -26,23 +27,24 @@ export const DOCKER_CONFIG_PATHS = ["/etc/docker/daemon.json", "/etc/systemd/sys
 const MAX_RECIPE_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
- * Copies `src` into `dst` when it is a regular file of at most MAX_RECIPE_FILE_BYTES; false otherwise.
- * Its path comes from a label or a project dir: a fifo there would block the run (holding the host
- * lock) for ever, a device would fill the cache. Opened without blocking, checked on the descriptor
- * it is read from, so nothing can be swapped in between.
+ * Copies `src` into the recipe at `stored` when it is a regular file of at most MAX_RECIPE_FILE_BYTES
+ * and returns its mode, owner and mtime (the staged copy is 0600 root, so kopia keeps none of them);
+ * undefined otherwise. Its path comes from a label or a project dir: a fifo there would block the run
+ * (holding the host lock) for ever, a device would fill the cache. Opened without blocking, checked
+ * on the descriptor it is read from, so nothing can be swapped in between.
  */
-function copyRegularFile(src: string, dst: string): boolean {
+function copyRegularFile(src: string, dir: string, stored: string): FileAttributes | undefined {
   let fd: number;
   try {
     fd = openSync(src, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
-    return false;
+    return undefined;
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_RECIPE_FILE_BYTES) return false;
-    writeFileSync(dst, readFileSync(fd), { mode: 0o600 });
-    return true;
+    if (!st.isFile() || st.size > MAX_RECIPE_FILE_BYTES) return undefined;
+    writeFileSync(join(dir, stored), readFileSync(fd), { mode: 0o600 });
+    return attributesOf(stored, st);
   } finally {
     closeSync(fd);
   }
@@ -67,13 +69,15 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
   mkdirSync(join(dir, RECIPE.projectDir));
   mkdirSync(join(dir, RECIPE.inspectDir));
   const composeFiles: { labelPath: string; stored: string | null }[] = [];
+  const fileAttributes: FileAttributes[] = [];
   unit.composeFiles.forEach((f, i) => {
     if (!f.found || !f.hostPath) {
       composeFiles.push({ labelPath: f.labelPath, stored: null });
       return;
     }
     const stored = storedComposeName(i, basename(f.hostPath));
-    const copied = copyRegularFile(f.hostPath, join(dir, stored));
+    const copied = copyRegularFile(f.hostPath, dir, stored);
+    if (copied) fileAttributes.push(copied);
     composeFiles.push({ labelPath: f.labelPath, stored: copied ? stored : null });
   });
   const projectDirs = new Set(
@@ -83,7 +87,8 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
     for (const name of readdirSync(d)) {
       const src = join(d, name);
       if (!PROJECT_FILE.test(name) || existsSync(join(dir, RECIPE.projectDir, name))) continue;
-      copyRegularFile(src, join(dir, RECIPE.projectDir, name));
+      const copied = copyRegularFile(src, dir, `${RECIPE.projectDir}/${name}`);
+      if (copied) fileAttributes.push(copied);
     }
   }
   for (const c of unit.containers)
@@ -125,6 +130,7 @@ export function stageRecipe(dir: string, unit: Unit, plan: UnitPlan, meta: { ver
       kind,
     })),
     networks: unit.networks.map((n) => n.name),
+    fileAttributes,
   });
   writeJson(join(dir, RECIPE.unitJson), unitJson);
   writeJson(join(dir, RECIPE.coverage), coverage(unit, plan, composeFiles));

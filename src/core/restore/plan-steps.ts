@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { isAtOrUnder } from "../discovery/bind-filter.ts";
 import { AppError } from "../errors.ts";
 import { pathUnder, UnsafePathError } from "../safe-paths.ts";
 import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
@@ -99,19 +100,37 @@ export function planBinds(
   });
 }
 
-/** Compose and project files into the target dir: created, overwritten (old kept) or left alone. */
-export function planFiles(recipe: LoadedRecipe, state: CurrentState, targetDir: string): FileStep[] {
-  return recipe.files.map((f) => {
+/**
+ * Compose and project files into the target dir: created, overwritten (old kept) or left alone.
+ *
+ * A file at or under a bind this same run restores (`./cfg.ini:/etc/cfg.ini`) is left to the bind:
+ * no step, so no `.bak` of what the bind just wrote and no overwrite. When the two differ the bind
+ * wins: it is what the containers read and wrote, taken with the rest of the unit's data in its cold
+ * window, and kopia brings back its mode and owner; the recipe's copy is only there to bring the
+ * stack up when the data is not restored (`--what recipe`, or a point without that bind).
+ */
+export function planFiles(
+  recipe: LoadedRecipe,
+  state: CurrentState,
+  targetDir: string,
+  binds: readonly BindStep[] = [],
+): FileStep[] {
+  const restored = binds.flatMap((b) => [b.path, ...(b.realPath ? [b.realPath] : [])]);
+  return recipe.files.flatMap((f): FileStep[] => {
     const to = pathUnder(targetDir, targetName(f.stored, recipe));
     // A file step never replaces the target dir itself (a forged `compose/01-.`), with the binds in it.
     if (to === resolve(targetDir))
       throw new UnsafePathError(`${f.stored} names the target directory itself`, to);
+    if (restored.some((p) => isAtOrUnder(to, p))) return [];
     const old = state.fileHashes[to];
-    return {
-      stored: f.stored,
-      to,
-      action: old === undefined ? "create" : old === f.sha256 ? "same" : "overwrite",
-    };
+    return [
+      {
+        stored: f.stored,
+        to,
+        action: old === undefined ? "create" : old === f.sha256 ? "same" : "overwrite",
+        ...(f.attributes ? { attributes: f.attributes } : {}),
+      },
+    ];
   });
 }
 

@@ -85,7 +85,7 @@ export function planRestore(
     .filter((n) => n.action === "conflict")
     .map((n) => `network ${n.name} ${n.note}; --recreate-networks replaces it`);
   refusals.push(...secretVolumeRefusals(volumes), ...secretNetworkRefusals(networks), ...targets.refusals);
-  const files = wants("recipe") && recipe ? planFiles(recipe, state, targetDir) : [];
+  const files = wants("recipe") && recipe ? planFiles(recipe, state, targetDir, binds) : [];
   if (wants("recipe") && !recipe && !point.phase)
     warnings.push("this point has no recipe: no compose files to write");
   const differing = filesRefusal(files, targetDir, request);

@@ -4,6 +4,7 @@ import { type NetworkInspect, NetworkInspectSchema } from "../docker/schemas.ts"
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { nameProblem } from "../names-rules.ts";
+import type { FileAttributes } from "../snapshot/file-attributes.ts";
 import { NETWORKS_JSON, RECIPE } from "../snapshot/layout.ts";
 import { type UnitJson, UnitJsonSchema } from "../snapshot/unit-json.ts";
 import { STORED_PROJECT } from "../snapshot/validate.ts";
@@ -14,8 +15,11 @@ export interface LoadedRecipe {
   unit: UnitJson;
   /** `docker inspect` per container name (secret env values redacted at backup time). */
   inspects: Record<string, Record<string, unknown>>;
-  /** Compose files then project files: path inside the recipe and content hash. */
-  files: { stored: string; sha256: string }[];
+  /**
+   * Compose files then project files: path inside the recipe, content hash, and the mode, owner and
+   * mtime the backup recorded (absent in older recipes, or when the recorded ones were refused).
+   */
+  files: { stored: string; sha256: string; attributes?: FileAttributes }[];
   /** Full `docker network inspect` objects from the networks snapshot. */
   networks: NetworkInspect[];
   /** coverage.json items: what the backup protected and what it did not (absent in old recipes). */
@@ -51,9 +55,13 @@ export function readRecipe(dir: string, networksDir?: string): LoadedRecipe {
     : [];
   const stored = [...parsed.data.composeFiles.map((c) => c.stored), ...projectFiles];
   // A symlink in a restored recipe would make the restore read (and copy out) a host file.
+  const attributes = new Map(parsed.data.fileAttributes.map((a) => [a.stored, a]));
   const files = stored
     .filter((f) => isRegularFile(join(dir, f)))
-    .map((f) => ({ stored: f, sha256: sha256File(join(dir, f)) }));
+    .map((f) => {
+      const a = attributes.get(f);
+      return { stored: f, sha256: sha256File(join(dir, f)), ...(a ? { attributes: a } : {}) };
+    });
   const netFile = networksDir ? join(networksDir, NETWORKS_JSON) : "";
   const networks = netFile && isRegularFile(netFile) ? JSON.parse(readFileSync(netFile, "utf8")) : [];
   for (const n of Array.isArray(networks) ? networks : []) {

@@ -1,5 +1,6 @@
 import type { UnitOverride } from "../../config/schema.ts";
 import type { NetworkInspect } from "../docker/schemas.ts";
+import type { FileAttributes } from "../snapshot/file-attributes.ts";
 import type { ComposeFacts } from "./compose-facts.ts";
 import type { ComposeHostUse } from "./compose-host.ts";
 import type { ComposeOverride } from "./compose-override.ts";
@@ -139,6 +140,8 @@ export interface FileStep {
   stored: string;
   to: string;
   action: "create" | "overwrite" | "same";
+  /** The mode, owner and mtime the backup recorded; absent: written as older recipes were. */
+  attributes?: FileAttributes;
 }
 
 export type StartStep =

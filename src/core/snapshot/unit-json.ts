@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fileAttributes } from "./file-attributes.ts";
 import { cleanPath, dockerName, labelPath, storedCompose } from "./validate.ts";
 
 /**
@@ -53,5 +54,7 @@ export const UnitJsonSchema = z.looseObject({
     )
     .default([]),
   networks: z.array(dockerName("network")).default([]),
+  /** Each compose and project file's mode, owner and mtime at backup time (absent in older recipes). */
+  fileAttributes,
 });
 export type UnitJson = z.infer<typeof UnitJsonSchema>;

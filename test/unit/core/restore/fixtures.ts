@@ -82,6 +82,7 @@ export function recipe(over: Partial<LoadedRecipe["unit"]> = {}): LoadedRecipe {
       ],
       bindMounts: [],
       networks: ["shop_default"],
+      fileAttributes: [],
       ...over,
     },
     inspects: { shop_db_1: { Config: { Labels: { "com.docker.compose.project": "shop" } } } },

@@ -64,6 +64,9 @@ describe("restore reads points written by 0.1.0", () => {
       networks: ["kdgolden_back"],
     });
     expect(r.files.map((f) => f.stored)).toEqual(["compose/01-docker-compose.yml", "project/.env"]);
+    // 0.1.0 recorded no file modes or owners: its files are written as they always were.
+    expect(r.unit.fileAttributes).toEqual([]);
+    expect(r.files.some((f) => f.attributes)).toBe(false);
     expect(Object.keys(r.inspects)).toEqual(["kdgolden_db_1"]);
     const env = (r.inspects.kdgolden_db_1?.Config as { Env?: string[] } | undefined)?.Env;
     expect(env).toContain(`DB_PASSWORD=${REDACTED}`);
