@@ -19,22 +19,34 @@ export interface RunSoFar {
   plan?: BackupPlan;
   /** Run-level problems seen before the signal (policy). */
   errors: readonly PhaseError[];
+  /**
+   * The containers each unit had stopped or was stopping (its restart-journal entries of this run):
+   * a unit cut short with any was cold, whatever it had finished.
+   */
+  stopping?: ReadonlyMap<string, readonly string[]>;
 }
 
-/** Pure: what the interrupted run did, the planned units it did not finish as skipped. */
+/**
+ * Pure: what the interrupted run did. A planned unit it did not finish is skipped, or failed when it
+ * had stopped containers (its cold window had begun: the points it wrote are not complete).
+ */
 export function interruptedRunRecord(run: RunSoFar, signal: string, now: Date): RunRecord {
   const units = [...run.done];
   for (const u of run.plan?.units ?? []) {
     if (units.some((d) => d.name === u.name)) continue;
+    const stopped = [...(run.stopping?.get(u.name) ?? [])];
+    const message = stopped.length
+      ? `interrupted by ${signal} while its containers were stopped: this run's snapshots of it are no complete point`
+      : `interrupted by ${signal} before this unit finished`;
     units.push({
       name: u.name,
       backupId: u.backupId,
       timestamp: now.toISOString(),
-      status: "skipped",
+      status: stopped.length ? "failed" : "skipped",
       sources: [],
-      stopped: [],
+      stopped,
       restartFailed: [],
-      errors: [{ phase: "interrupted", message: `interrupted by ${signal} before this unit finished` }],
+      errors: [{ phase: "interrupted", message }],
       durationMs: 0,
     });
   }

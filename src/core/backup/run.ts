@@ -1,7 +1,7 @@
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Scope } from "../../config/schema.ts";
 import { errorMessage } from "../caught.ts";
-import { createJournal } from "../containers/journal.ts";
+import { createJournal, type Journal } from "../containers/journal.ts";
 import { recoverIfNeeded } from "../containers/recover.ts";
 import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
@@ -201,7 +201,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     const { plan, discovery } = planned.value;
     soFar.plan = plan;
     if (plan.units.length === 0) d.log.warn("nothing to back up: no unit selected");
-    const journal = createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) });
+    const journal = noteStopping(createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) }), soFar);
     const done: UnitResult[] = [];
     soFar.done = done;
     let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), reads);
@@ -232,4 +232,20 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     if (!d.lifecycle.signal.aborted) interruptedRecord.dismiss();
     lock.release();
   }
+}
+
+/**
+ * The journal, telling `soFar` of each container a unit is about to stop: an interrupted run's record
+ * then names them (the entry is made durable right before each `docker stop`).
+ */
+function noteStopping(journal: Journal, soFar: RunSoFar): Journal {
+  const stopping = new Map<string, string[]>();
+  soFar.stopping = stopping;
+  return {
+    ...journal,
+    record(entry) {
+      journal.record(entry);
+      stopping.set(entry.unit, [...(stopping.get(entry.unit) ?? []), entry.containerName]);
+    },
+  };
 }

@@ -99,6 +99,25 @@ describe("interruptedRunRecord", () => {
   });
 });
 
+describe("interruptedRunRecord: the unit cut short in its cold window", () => {
+  test("is failed, naming the containers it had stopped, not skipped as if never touched", () => {
+    const plan = planBackup(config(), discovery(stackUnit("shop"), stackUnit("blog")), T0, planOpts);
+    const [first, second] = plan.units.map((u) => u.name) as [string, string];
+    const r = interruptedRunRecord(
+      soFar({ plan, stopping: new Map([[first, ["shop_web_1", "shop_db_1"]]]) }),
+      "SIGTERM",
+      T1,
+    );
+    expect(r.units.map((u) => [u.name, u.status, u.stopped])).toEqual([
+      [first, "failed", ["shop_web_1", "shop_db_1"]],
+      [second, "skipped", []],
+    ]);
+    expect(r.units[0]?.errors[0]?.message).toBe(
+      "interrupted by SIGTERM while its containers were stopped: this run's snapshots of it are no complete point",
+    );
+  });
+});
+
 describe("markInterrupted", () => {
   test("a run cut short is never ok, even if every unit it reached finished", () => {
     const r = markInterrupted(record([unitResult("a")]), "SIGHUP");
