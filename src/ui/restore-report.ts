@@ -39,7 +39,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
   if (plan.unitType === "compose")
     lines.push(
       plan.override || plan.request.as || plan.request.targetDir
-        ? `  into       ${plan.targetDir} (project directory; bind mounts pinned by the override below)`
+        ? `  into       ${plan.targetDir} (project directory; mounts pinned by the override below)`
         : `  into       ${plan.targetDir} (the project directory it was backed up from)`,
     );
   for (const c of plan.stop) lines.push(`  stop       container ${c.name} (started again afterwards)`);
@@ -67,6 +67,10 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     for (const b of plan.override.binds)
       lines.push(
         `               ${b.service}: ${b.source} -> ${b.target}${b.readOnly ? " (read-only)" : ""}`,
+      );
+    for (const v of plan.override.volumes ?? [])
+      lines.push(
+        `               ${v.service}: volume ${v.name} -> ${v.target} (anonymous at the backup)${v.readOnly ? " (read-only)" : ""}`,
       );
     for (const r of plan.override.renamed ?? [])
       lines.push(

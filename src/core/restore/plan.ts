@@ -1,9 +1,9 @@
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { pathsOverlap } from "../discovery/bind-filter.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
-import { composeOverride } from "./compose-override.ts";
+import { type ComposeOverride, composeOverride } from "./compose-override.ts";
 import { isolateCopy } from "./copy.ts";
 import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
@@ -12,7 +12,14 @@ import { unitLayout } from "./layout.ts";
 import { bindDevice, PROJECT_LABEL } from "./names.ts";
 import { planNetworks, secretNetworkRefusals } from "./networks.ts";
 import { planStart } from "./plan-start.ts";
-import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusals } from "./plan-steps.ts";
+import {
+  missingFromPoint,
+  planBinds,
+  planFiles,
+  planVolumes,
+  secretVolumeRefusals,
+  targetName,
+} from "./plan-steps.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
@@ -113,10 +120,18 @@ export function planRestore(
   warnings.push(...(copy?.warnings ?? []));
   const fromPoint =
     copy?.bindPath ?? ((s: string) => (point.binds.some((b) => b.source === s) ? names.bind(s) : undefined));
+  // Relocated, every bind is pinned to where it is restored. Anywhere, an anonymous volume is pinned
+  // to the volume its data is restored into: compose would give it a new, empty one.
+  const pins = {
+    bind: layout.relocated ? (s: string) => fromPoint(s) ?? s : () => undefined,
+    anonymous: (n: string) => volumes.find((v) => v.from === n)?.name,
+  };
   const override =
-    (wants("recipe") || request.start) && recipe?.unit.type === "compose" && layout.relocated
-      ? composeOverride(recipe, targetDir, fromPoint, state.compose, warnings, copy?.objects)
+    (wants("recipe") || request.start) && recipe?.unit.type === "compose"
+      ? composeOverride(recipe, targetDir, pins, state.compose, warnings, copy?.objects)
       : undefined;
+  if (override && recipe && !request.start)
+    warnings.push(overrideToStart(override, project, targetDir, recipe));
 
   const started = request.start
     ? planStart(
@@ -249,6 +264,16 @@ function newerIncomplete(point: RestorePoint, points: RestorePoints): string[] {
 function strip(p: RestorePoint): RestorePlan["point"] {
   const { volumes: _v, binds: _b, dumps: _d, ...rest } = p;
   return rest;
+}
+
+/** Without `--start`, whoever starts the unit must pass the override, or compose mounts other data. */
+function overrideToStart(o: ComposeOverride, project: string, dir: string, recipe: LoadedRecipe): string {
+  const files = [...recipe.unit.composeFiles.map((c) => join(dir, targetName(c.stored, recipe))), o.path];
+  return (
+    `compose mounts the restored data only with ${o.path}: start the unit with ` +
+    `docker-compose -p ${project} --project-directory ${dir} ${files.map((f) => `-f ${f}`).join(" ")} up -d` +
+    (o.volumes?.length ? " (once it runs, a plain `up` keeps the same volumes)" : "")
+  );
 }
 
 function projectOf(recipe: LoadedRecipe | undefined): string | undefined {

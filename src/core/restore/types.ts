@@ -148,7 +148,7 @@ export type StartStep =
   | {
       kind: "compose";
       project: string;
-      /** The compose files, then the override when the unit is relocated. */
+      /** The compose files, then the override when there is one. */
       files: string[];
       /** The project directory (`--project-directory`); relative paths resolve against it. */
       cwd: string;
@@ -187,7 +187,7 @@ export interface RestorePlan {
   files: FileStep[];
   /** Database dumps fed back through their restore command, once every container runs again. */
   dumps?: DumpStep[];
-  /** Set when a compose unit is relocated: the override file that pins its bind mounts. */
+  /** The override file that pins a relocated unit's bind mounts and any unit's anonymous volumes. */
   override?: ComposeOverride;
   start?: StartStep;
   /** What the backup protected (its recipe says so) but this point has no snapshot of. */

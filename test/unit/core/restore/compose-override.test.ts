@@ -3,6 +3,9 @@ import { composeOverride } from "../../../../src/core/restore/compose-override.t
 import type { CopyObjects } from "../../../../src/core/restore/copy.ts";
 import { recipe } from "./fixtures.ts";
 
+/** Binds pinned as `at` says; no anonymous volume restored. */
+const binds = (at: (s: string) => string | undefined) => ({ bind: at, anonymous: () => undefined });
+
 const copy: CopyObjects = {
   renamed: [
     { kind: "volume", key: "data", from: "app_data", to: "copy_data", external: false },
@@ -18,7 +21,7 @@ describe("composeOverride of a copy", () => {
     const o = composeOverride(
       recipe(),
       "/opt/stacks/copy",
-      () => undefined,
+      binds(() => undefined),
       { version: "3.5", networks: {} },
       [],
       copy,
@@ -34,7 +37,15 @@ describe("composeOverride of a copy", () => {
         "networks:\n" +
         '  "proxy": {"external": true, "name": "copy_proxy"}\n',
     );
-    expect(composeOverride(recipe(), "/opt/stacks/copy", () => undefined, undefined, [])).toBeUndefined();
+    expect(
+      composeOverride(
+        recipe(),
+        "/opt/stacks/copy",
+        binds(() => undefined),
+        undefined,
+        [],
+      ),
+    ).toBeUndefined();
   });
 
   test("whatever an entry holds, it reads back as the same value", () => {
@@ -45,11 +56,18 @@ describe("composeOverride of a copy", () => {
         l: [1, "x: y"],
       },
     };
-    const o = composeOverride(recipe(), "/d", () => undefined, undefined, [], {
-      ...copy,
-      volumes: odd,
-      networks: {},
-    });
+    const o = composeOverride(
+      recipe(),
+      "/d",
+      binds(() => undefined),
+      undefined,
+      [],
+      {
+        ...copy,
+        volumes: odd,
+        networks: {},
+      },
+    );
     expect(Bun.YAML.parse(o?.content ?? "")).toEqual({ volumes: odd });
   });
 
@@ -59,7 +77,14 @@ describe("composeOverride of a copy", () => {
       ...r.inspects.shop_db_1,
       Mounts: [{ Type: "bind", Source: "/srv/shop/up", Destination: "/up", RW: false }],
     };
-    const o = composeOverride(r, "/opt/stacks/copy", () => "/opt/stacks/copy/up", undefined, [], copy);
+    const o = composeOverride(
+      r,
+      "/opt/stacks/copy",
+      binds(() => "/opt/stacks/copy/up"),
+      undefined,
+      [],
+      copy,
+    );
     expect(Bun.YAML.parse(o?.content ?? "")).toEqual({
       services: { db: { volumes: ["/opt/stacks/copy/up:/up:ro"] } },
       volumes: copy.volumes,
@@ -73,7 +98,13 @@ describe("composeOverride of a copy", () => {
       ...r.inspects.shop_db_1,
       Mounts: [{ Type: "bind", Source: "/srv/a$b", Destination: "/x", RW: true }],
     };
-    const o = composeOverride(r, "/opt/stacks/copy", (s) => `/opt/stacks/copy/binds${s}`, undefined, []);
+    const o = composeOverride(
+      r,
+      "/opt/stacks/copy",
+      binds((s) => `/opt/stacks/copy/binds${s}`),
+      undefined,
+      [],
+    );
     expect(o?.content).toContain('      - "/opt/stacks/copy/binds/srv/a$$b:/x"\n');
   });
 });
