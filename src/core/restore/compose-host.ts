@@ -111,7 +111,7 @@ function readDocument(doc: Obj, use: ComposeHostUse, volumeOpts: Map<string, Obj
  */
 function bindOf(v: unknown): { source: string; target?: string } | undefined {
   if (typeof v === "string") {
-    const at = v.indexOf(":");
+    const at = sourceEnd(v);
     if (at < 0) return undefined; // an anonymous volume: only a path in the container
     const source = v.slice(0, at);
     return DOCKER_NAME.test(source) ? undefined : { source, target: v.slice(at + 1).split(":")[0] ?? "" };
@@ -123,6 +123,22 @@ function bindOf(v: unknown): { source: string; target?: string } | undefined {
   )
     return undefined;
   return { source: m.source, ...(typeof m.target === "string" ? { target: m.target } : {}) };
+}
+
+/**
+ * Where the short syntax's source ends: at the first `:` outside a `${…}`, whose `:-` and `:?` are
+ * the variable's own (`${DATA:-./data}:/data`); `$$` is a literal `$`. -1 when there is none.
+ */
+function sourceEnd(v: string): number {
+  let depth = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] === "$" && (v[i + 1] === "$" || v[i + 1] === "{")) {
+      if (v[i + 1] === "{") depth++;
+      i++;
+    } else if (v[i] === "}" && depth > 0) depth--;
+    else if (v[i] === ":" && depth === 0) return i;
+  }
+  return -1;
 }
 
 /** A build context compose fetches (a URL, a git remote, an image, another service): no host path. */

@@ -76,6 +76,23 @@ volumes:
     ]);
   });
 
+  test("a short bind's source ends at the first `:` outside a variable: a default or error text is the variable's", () => {
+    /* biome-ignore-start lint/suspicious/noTemplateCurlyInString: compose's variables, as the file has them */
+    const text = `services:
+  app:
+    volumes: ["\${A:-./x}:/a", "\${B:?set B}:/b:ro", "\${C}:/c", "$D:/d", "\${E:-\${F:-/f}}/g:/e", "$$G:/g"]
+`;
+    expect(composeHostUse([text]).paths.map((p) => [p.source, p.target])).toEqual([
+      ["${A:-./x}", "/a"],
+      ["${B:?set B}", "/b"],
+      ["${C}", "/c"],
+      ["$D", "/d"],
+      ["${E:-${F:-/f}}/g", "/e"],
+      ["$$G", "/g"],
+    ]);
+    /* biome-ignore-end lint/suspicious/noTemplateCurlyInString: compose's variables */
+  });
+
   test("hostPathOf: relative to the project directory; a variable or ~ is not resolved", () => {
     expect(hostPathOf("./up", "/srv/app")).toEqual({ path: "/srv/app/up" });
     expect(hostPathOf("../../etc", "/srv/app")).toEqual({ path: "/etc" });
@@ -154,6 +171,21 @@ describe("restore --start of a compose unit judges what its compose files mount"
     const plan = planRestore(request({ start: true, targetDir: "/opt/elsewhere" }), points, s);
     expect(plan.override?.binds.map((b) => b.target)).toEqual(["/x"]);
     expect(plan.refusals).toEqual([expect.stringContaining('"~/y"')]);
+  });
+
+  test("--as: a bind written with a default value that the override pins is not refused, and a refusal quotes the whole source", () => {
+    const r = recipe({ workingDir: "/srv/shop" });
+    r.inspects = {
+      shop_db_1: { Mounts: [{ Type: "bind", Source: "/srv/shop/data", Destination: "/data" }] },
+    };
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, written as the file has it
+    const s = state("services: { db: { volumes: ['${DATA_DIR:-./data}:/data', '${LOGS:-./l}:/l'] } }", {
+      recipe: r,
+    });
+    const plan = planRestore(request({ start: true, as: "shop2" }), points, s);
+    expect(plan.override?.binds.map((b) => b.target)).toEqual(["/data"]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, written as the file has it
+    expect(plan.refusals).toEqual([expect.stringContaining('service db would use "${LOGS:-./l}" (mount)')]);
   });
 
   test("a mount reached through data the restore writes (a symlink there is the point's) is refused", () => {
