@@ -169,6 +169,23 @@ function privileges(s: Obj): string[] {
   return out;
 }
 
+/** A service's mount by its path in the container, as compose merges them (`/x/` is `/x`). */
+export function mountKey(service: string, target: string): string {
+  return `${service}\0${posix.normalize(target).replace(/(.)\/+$/, "$1")}`;
+}
+
+/**
+ * The binds whose source this plan cannot resolve (a variable, `~`), by `mountKey`: in place, the
+ * override pins each to the source the backup recorded, so compose interpolates nothing there.
+ */
+export function unresolvedBinds(use: ComposeHostUse | undefined, projectDir: string): Set<string> {
+  const out = new Set<string>();
+  for (const p of use?.paths ?? [])
+    if (p.what === "mount" && p.service && p.target && "unresolved" in hostPathOf(p.source, projectDir))
+      out.add(mountKey(p.service, p.target));
+  return out;
+}
+
 /**
  * Where a source written in a compose file points on this host, resolved as compose does (relative
  * to the project directory), or why it cannot be told: a variable is interpolated from compose's

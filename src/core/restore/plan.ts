@@ -3,6 +3,7 @@ import { pathsOverlap } from "../discovery/bind-filter.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
+import { mountKey, unresolvedBinds } from "./compose-host.ts";
 import { type ComposeOverride, composeOverride } from "./compose-override.ts";
 import { isolateCopy } from "./copy.ts";
 import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
@@ -120,10 +121,16 @@ export function planRestore(
   warnings.push(...(copy?.warnings ?? []));
   const fromPoint =
     copy?.bindPath ?? ((s: string) => (point.binds.some((b) => b.source === s) ? names.bind(s) : undefined));
-  // Relocated, every bind is pinned to where it is restored. Anywhere, an anonymous volume is pinned
-  // to the volume its data is restored into: compose would give it a new, empty one.
+  // Relocated, every bind is pinned to where it is restored; in place, one whose source compose would
+  // interpolate (a variable, `~`) to the source the backup recorded, judged as every recorded bind is
+  // (safety.ts). Anywhere, an anonymous volume is pinned to the volume its data is restored into:
+  // compose would give it a new, empty one.
+  const unresolved = unresolvedBinds(state.composeUse, targetDir);
   const pins = {
-    bind: layout.relocated ? (s: string) => fromPoint(s) ?? s : () => undefined,
+    bind: layout.relocated
+      ? (s: string) => fromPoint(s) ?? s
+      : (s: string, service: string, target: string) =>
+          unresolved.has(mountKey(service, target)) ? s : undefined,
     anonymous: (n: string) => volumes.find((v) => v.from === n)?.name,
   };
   const override =
@@ -270,7 +277,7 @@ function strip(p: RestorePoint): RestorePlan["point"] {
 function overrideToStart(o: ComposeOverride, project: string, dir: string, recipe: LoadedRecipe): string {
   const files = [...recipe.unit.composeFiles.map((c) => join(dir, targetName(c.stored, recipe))), o.path];
   return (
-    `compose mounts the restored data only with ${o.path}: start the unit with ` +
+    `${o.path} pins the mounts to the restored data: start the unit with ` +
     `docker-compose -p ${project} --project-directory ${dir} ${files.map((f) => `-f ${f}`).join(" ")} up -d` +
     (o.volumes?.length ? " (once it runs, a plain `up` keeps the same volumes)" : "")
   );

@@ -1,8 +1,8 @@
-import { basename, posix } from "node:path";
+import { basename } from "node:path";
 import { hostInternalReason } from "../discovery/bind-filter.ts";
 import { isRecord } from "../guards.ts";
 import { cleanPathProblem } from "../safe-paths.ts";
-import { type ComposeHostUse, hostPathOf } from "./compose-host.ts";
+import { type ComposeHostUse, hostPathOf, mountKey } from "./compose-host.ts";
 import type { ComposeOverride } from "./compose-override.ts";
 import { insideRestored, privatePlace, recipeNameProblem } from "./places.ts";
 import type { LoadedRecipe } from "./recipe.ts";
@@ -146,11 +146,9 @@ function composeStartRefusals(
   const byHand = "restore without --start and start it yourself once you checked its compose files";
   if (!use) return [`--start: the compose files were not read, so what they mount is unknown; ${byHand}`];
   const out = use.unchecked.map((u) => `--start: ${u}; ${byHand}`);
-  const key = (service: string, target: string) =>
-    `${service}\0${posix.normalize(target).replace(/(.)\/+$/, "$1")}`;
-  const pinned = new Set((override?.binds ?? []).map((b) => key(b.service, b.target)));
+  const pinned = new Set((override?.binds ?? []).map((b) => mountKey(b.service, b.target)));
   for (const p of use.paths) {
-    if (p.service && p.target && pinned.has(key(p.service, p.target))) continue;
+    if (p.service && p.target && pinned.has(mountKey(p.service, p.target))) continue;
     const where = hostPathOf(p.source, projectDir);
     const as = `${p.by} would use ${JSON.stringify(p.source)} (${p.what})`;
     if ("unresolved" in where) {

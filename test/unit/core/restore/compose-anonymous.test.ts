@@ -55,7 +55,7 @@ describe("a compose unit's anonymous volume comes back in the volume its data wa
     const plan = planRestore(request(), points, state());
     expect(plan.override?.path).toBe(OVERRIDE);
     expect(plan.warnings).toContainEqual(
-      `compose mounts the restored data only with ${OVERRIDE}: start the unit with docker-compose -p shop ` +
+      `${OVERRIDE} pins the mounts to the restored data: start the unit with docker-compose -p shop ` +
         `--project-directory /srv/shop -f /srv/shop/docker-compose.yml -f ${OVERRIDE} up -d ` +
         "(once it runs, a plain `up` keeps the same volumes)",
     );

@@ -188,6 +188,49 @@ describe("restore --start of a compose unit judges what its compose files mount"
     expect(plan.refusals).toEqual([expect.stringContaining('service db would use "${LOGS:-./l}" (mount)')]);
   });
 
+  test("in place: a bind from a variable or ~ is pinned to the source the backup recorded, judged as recorded binds are", () => {
+    const r = recipe({ workingDir: "/srv/shop" });
+    const recorded = (source: string) => {
+      r.inspects = {
+        shop_db_1: {
+          Mounts: [
+            { Type: "bind", Source: source, Destination: "/usr/src/app/upload" },
+            { Type: "bind", Source: "/home/me/k", Destination: "/k", RW: false },
+          ],
+        },
+      };
+      return r;
+    };
+    const compose =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, written as the file has it
+      "services: { db: { volumes: ['${UPLOAD_LOCATION}:/usr/src/app/upload/', '~/k:/k:ro', '${X}:/x'] } }";
+    const plan = planRestore(
+      request({ start: true }),
+      points,
+      state(compose, { recipe: recorded("/srv/immich/upload") }),
+    );
+    expect(plan.override?.binds).toEqual([
+      { service: "db", source: "/srv/immich/upload", target: "/usr/src/app/upload", readOnly: false },
+      { service: "db", source: "/home/me/k", target: "/k", readOnly: true },
+    ]);
+    expect(plan.start).toMatchObject({ files: ["/srv/shop/docker-compose.yml", plan.override?.path] });
+    // A service's mount with no record (no container had it at the backup) stays compose's to decide.
+    expect(plan.refusals).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, written as the file has it
+      expect.stringContaining('service db would use "${X}" (mount): a variable'),
+    ]);
+
+    const forged = planRestore(
+      request({ start: true }),
+      points,
+      state(compose, { recipe: recorded("/etc") }),
+    );
+    expect(forged.refusals).toContainEqual(
+      expect.stringContaining("container shop_db_1 would mount /etc: host internal path"),
+    );
+    expect(forged.refusals).toContainEqual(expect.stringContaining("--allow-path /etc confirms it"));
+  });
+
   test("a mount reached through data the restore writes (a symlink there is the point's) is refused", () => {
     const withBind = groupRestorePoints(
       unitBackup("shop", "r1", "2026-01-01T10:00:00Z", [], { binds: ["/srv/shop/data"] }),

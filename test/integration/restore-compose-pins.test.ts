@@ -7,11 +7,12 @@ import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helper
 
 /**
  * A compose service whose data is in an anonymous volume (`- /anon`, as an image's `VOLUME` with no
- * named mapping would be), restored with `--start` after `down -v` and with the project directory
- * gone: the restored container must see the backed-up file at that path, not a new empty volume.
+ * named mapping would be) and in a bind written with a variable (`${UPLOAD_LOCATION}:/upload`, as
+ * Immich's), restored in place with `--start` after `down -v` and with the project directory and the
+ * bind gone: the restored container must see the backed-up files at both paths.
  */
 describeCompose(
-  "restore --start: a compose service's anonymous volume comes back with its data",
+  "restore --start: a compose service's anonymous volume and variable bind come back with their data",
   ["docker", "kopia", "image"],
   (cmp) => {
     const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
@@ -19,6 +20,7 @@ describeCompose(
     const project = uniqueName("kda").replace(/-/g, "");
     const stack = join(dir.path, "app");
     const composeFile = join(stack, "docker-compose.yml");
+    const upload = join(dir.path, "upload");
     const config = writeTestConfig(dir.path, `[backup]\nstop_timeout = 2\n${cmp.toml}`);
     const app = cmp.container(project, "app");
     const volumes = new Set<string>();
@@ -46,8 +48,12 @@ describeCompose(
       writeFileSync(
         composeFile,
         `version: "3"\nservices:\n  app:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n` +
-          "    volumes:\n      - /anon\n",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, from the .env file
+          '    volumes:\n      - /anon\n      - "${UPLOAD_LOCATION}:/upload"\n',
       );
+      writeFileSync(join(stack, ".env"), `UPLOAD_LOCATION=${upload}\n`);
+      mkdirSync(upload);
+      writeFileSync(join(upload, "photo.jpg"), "a photo\n");
       await runCompose(cmp, ["-p", project, "-f", composeFile, "up", "-d"], { cwd: stack });
       await run(["docker", "exec", app, "sh", "-c", "echo restored-data > /anon/a.txt"]);
       await anonVolume();
@@ -60,10 +66,11 @@ describeCompose(
       dir.remove();
     }, 120_000);
 
-    test("clean slate (down -v, project directory moved away): the data is at /anon in the started container", async () => {
+    test("clean slate (down -v, project directory and bind gone): the data is at /anon and /upload", async () => {
       const before = await anonVolume();
       await runCompose(cmp, ["-p", project, "-f", composeFile, "down", "-v"], { cwd: stack });
       renameSync(stack, `${stack}.moved`);
+      rmSync(upload, { recursive: true });
       const r = await runCli(
         ["restore", "--config", config, "--unit", project, "--latest", "--start", "--yes"],
         { env },
@@ -73,6 +80,8 @@ describeCompose(
       const cat = await run(["docker", "exec", app, "cat", "/anon/a.txt"], { check: false });
       expect(cat.stdout).toBe("restored-data\n");
       expect(await anonVolume()).toBe(before);
+      const photo = await run(["docker", "exec", app, "cat", "/upload/photo.jpg"], { check: false });
+      expect(photo.stdout).toBe("a photo\n");
       expect(readFileSync(join(stack, "docker-compose.kopi-docka.yml"), "utf8")).toContain(
         `"${before}:/anon"`,
       );
