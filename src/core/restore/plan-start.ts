@@ -37,7 +37,7 @@ export function planStart(
       warnings.push("--start uses the compose files in the target dir");
     const files = recipe.unit.composeFiles.map((c) => join(at.targetDir, targetName(c.stored, recipe)));
     if (at.override) files.push(at.override.path);
-    warnings.push(...(state.composeUse?.elevated ?? []));
+    warnings.push(...(state.composeUse?.elevated ?? []), ...scaledServices(recipe, at.override));
     return { start: { kind: "compose", project: at.project, files, cwd: at.targetDir }, refused: [] };
   }
   if (req.envFile && state.envFileOpen)
@@ -64,4 +64,25 @@ export function planStart(
     else containers.push({ name: r.name, argv: r.argv, env: r.env });
   }
   return { start: { kind: "run", containers }, refused };
+}
+
+/**
+ * `compose up` starts one container of a service that ran several at the backup (`--scale`, which
+ * the compose files do not record): named, with the command that scales it again. Their anonymous
+ * volumes are pinned by (service, path): every replica would share the first one's.
+ */
+function scaledServices(recipe: LoadedRecipe, override: ComposeOverride | undefined): string[] {
+  const count = new Map<string, number>();
+  for (const c of recipe.unit.containers)
+    if (c.service) count.set(c.service, (count.get(c.service) ?? 0) + 1);
+  return [...count]
+    .filter(([, n]) => n > 1)
+    .map(
+      ([service, n]) =>
+        `--start: service ${service} ran ${n} containers at the backup; compose starts one ` +
+        `(scale it again with up -d --scale ${service}=${n})` +
+        (override?.volumes?.some((v) => v.service === service)
+          ? "; its anonymous volumes are the first container's, which every replica would then share"
+          : ""),
+    );
 }

@@ -85,3 +85,16 @@ describe("a compose unit's anonymous volume comes back in the volume its data wa
     expect(plan.override).toBeUndefined();
   });
 });
+
+describe("a service scaled to several containers", () => {
+  test("--start warns that compose starts one, with the --scale that brings the others back", () => {
+    const r = stack();
+    r.unit.containers.push({ name: "shop_db_2", service: "db", image: "postgres:16", running: true });
+    const plan = planRestore(request({ start: true }), points, { ...state(), recipe: r });
+    expect(plan.warnings).toContain(
+      "--start: service db ran 2 containers at the backup; compose starts one (scale it again with " +
+        "up -d --scale db=2); its anonymous volumes are the first container's, which every replica would then share",
+    );
+    expect(planRestore(request({ start: true }), points, state()).warnings).toEqual([]);
+  });
+});
