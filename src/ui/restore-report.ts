@@ -63,7 +63,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
         `  ${f.action.padEnd(10)} file ${f.to}${f.action === "overwrite" ? " (old one kept as .bak)" : ""}`,
       );
   if (plan.override) {
-    lines.push(`  write      file ${plan.override.path} (mounts each bind from where it is restored):`);
+    lines.push(`  write      file ${plan.override.path} (pins these mounts to the restored data):`);
     for (const b of plan.override.binds)
       lines.push(
         `               ${b.service}: ${b.source} -> ${b.target}${b.readOnly ? " (read-only)" : ""}`,

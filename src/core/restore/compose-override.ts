@@ -168,6 +168,6 @@ export function writeOverride(o: ComposeOverride, stamp: string, log: Logger): s
   const tmp = `${o.path}.tmp-${stamp}`;
   writeFileSync(tmp, o.content, { mode: 0o644, flag: "wx" });
   renameSync(tmp, o.path);
-  log.info(`${o.path}: written (binds mounted from where they were restored)`);
+  log.info(`${o.path}: written (mounts pinned to the restored data)`);
   return bak;
 }
