@@ -1,35 +1,23 @@
 import { type Config, MAX_STOP_TIMEOUT_S } from "../../config/schema.ts";
+import { containersNeeded, startOrder as orderContainers } from "../containers/start-order.ts";
 import { KD } from "../discovery/labels.ts";
 import type { ContainerInfo } from "../discovery/model.ts";
 import type { ContainerPlan } from "./plan-model.ts";
 
 /**
- * Containers in start order: a compose service after the services it depends on; among the ones free to
- * go, databases first, then by name. Stopping walks this backwards, so databases stop last. A
- * dependency cycle (compose refuses those, labels may not) falls back to the same tie-break.
+ * A unit's containers in start order (`containers/start-order.ts`, which restore follows too): after
+ * the compose services each depends on and the containers whose network or volumes it uses; databases
+ * first, then by name. Stopping walks this backwards, so databases stop last.
  */
 export function startOrder(containers: readonly ContainerInfo[]): ContainerInfo[] {
-  const rank = (c: ContainerInfo) => `${c.database ? "0" : "1"}${c.name}`;
-  const byService = new Map<string, ContainerInfo[]>();
-  for (const c of containers) {
-    if (!c.compose) continue;
-    byService.set(c.compose.service, [...(byService.get(c.compose.service) ?? []), c]);
-  }
-  const deps = new Map(
-    containers.map((c) => [
-      c,
-      new Set((c.compose?.dependsOn ?? []).flatMap((s) => byService.get(s) ?? []).filter((d) => d !== c)),
-    ]),
-  );
-  const done: ContainerInfo[] = [];
-  let left = [...containers].sort((a, b) => rank(a).localeCompare(rank(b)));
-  while (left.length > 0) {
-    const ready = left.find((c) => [...(deps.get(c) ?? [])].every((d) => done.includes(d))) ?? left[0];
-    if (!ready) break;
-    done.push(ready);
-    left = left.filter((c) => c !== ready);
-  }
-  return done;
+  return orderContainers(containers, (c) => ({
+    id: c.id,
+    name: c.name,
+    database: Boolean(c.database),
+    ...(c.compose ? { service: c.compose.service } : {}),
+    dependsOn: c.compose?.dependsOn ?? [],
+    needs: containersNeeded(c.inspect),
+  }));
 }
 
 /**

@@ -65,7 +65,11 @@ export function composeFilesOf(
   return [...seen.values()];
 }
 
-/** `depends_on` of every service in compose YAML (list or map form); {} when it does not parse. */
+/**
+ * The services each service of compose YAML needs started first: its `depends_on` (list or map form),
+ * the service whose network it uses (`network_mode: service:X`) and those it takes volumes from
+ * (`volumes_from: [X]`, `service:X`; a `container:NAME` is no service). {} when it does not parse.
+ */
 export function dependsOnFromYaml(text: string): Record<string, string[]> {
   let doc: unknown;
   try {
@@ -76,9 +80,20 @@ export function dependsOnFromYaml(text: string): Record<string, string[]> {
   if (!isRecord(doc) || !isRecord(doc.services)) return {};
   const out: Record<string, string[]> = {};
   for (const [name, svc] of Object.entries(doc.services)) {
-    const deps = isRecord(svc) ? svc.depends_on : undefined;
-    if (Array.isArray(deps)) out[name] = deps.filter((d): d is string => typeof d === "string");
-    else if (deps && typeof deps === "object") out[name] = Object.keys(deps);
+    if (!isRecord(svc)) continue;
+    const deps = svc.depends_on;
+    const named = Array.isArray(deps)
+      ? deps.filter((d): d is string => typeof d === "string")
+      : isRecord(deps)
+        ? Object.keys(deps)
+        : [];
+    const mode = typeof svc.network_mode === "string" ? svc.network_mode : "";
+    const network = mode.startsWith("service:") ? [mode.slice("service:".length)] : [];
+    const volumes = (Array.isArray(svc.volumes_from) ? svc.volumes_from : [])
+      .filter((v): v is string => typeof v === "string" && !v.startsWith("container:"))
+      .map((v) => v.replace(/^service:/, "").replace(/:(ro|rw)$/, ""));
+    const all = [...new Set([...named, ...network, ...volumes])].filter((s) => s.length > 0);
+    if (all.length && name !== "__proto__") out[name] = all;
   }
   return out;
 }

@@ -60,6 +60,8 @@ export const ContainerInspectSchema = z.looseObject({
       Tmpfs: stringMap.nullish(),
       PortBindings: z.record(z.string(), z.array(PortBindingSchema).nullish()).nullish(),
       NetworkMode: z.string().optional(),
+      /** `--volumes-from` / `volumes_from`: each `container[:ro|:rw]`, as given (compose v1: an id). */
+      VolumesFrom: stringList.nullish(),
       /** `docker run --rm`: docker deletes the container, and its anonymous volumes, once it stops. */
       AutoRemove: z.boolean().optional(),
       Privileged: z.boolean().optional(),

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
 import type { BindMountInfo, ContainerInfo } from "../../../../src/core/discovery/model.ts";
 import { renderBackupPlan } from "../../../../src/ui/backup-report.ts";
-import { config, container, discovery, planOpts, stackUnit } from "./fixtures.ts";
+import { config, container, discovery, inspectOf, planOpts, service, stackUnit } from "./fixtures.ts";
 
 const now = new Date("2025-01-31T23:59:59.000Z");
 
@@ -12,6 +12,25 @@ describe("planBackup", () => {
     const u = plan.units[0];
     expect(u?.startOrder).toEqual(["shop_db_1", "shop_app_1", "shop_web_1"]);
     expect(u?.stopOrder).toEqual(["shop_web_1", "shop_app_1", "shop_db_1"]);
+  });
+
+  test("a container after the one whose network or volumes it uses, though compose wrote no depends_on", () => {
+    // `network_mode: service:vpn` (compose writes `container:<vpn's id>`), `volumes_from: [app]`: docker
+    // refuses to start app while vpn is stopped, so app sorting first by name left it down every night.
+    const unit = stackUnit("vpnx");
+    const withHost = (name: string, hostConfig: Record<string, unknown>) =>
+      container(name, {
+        compose: service("vpnx", name.split("_")[1] ?? ""),
+        inspect: { ...inspectOf(name), HostConfig: hostConfig },
+      });
+    unit.containers = [
+      withHost("vpnx_app_1", { NetworkMode: "container:id-vpnx_vpn_1" }),
+      withHost("vpnx_archive_1", { VolumesFrom: ["vpnx_app_1:ro"] }),
+      withHost("vpnx_vpn_1", { NetworkMode: "vpnx_default" }),
+    ];
+    const u = planBackup(config(), discovery(unit), now, planOpts).units[0];
+    expect(u?.startOrder).toEqual(["vpnx_vpn_1", "vpnx_app_1", "vpnx_archive_1"]);
+    expect(u?.stopOrder).toEqual(["vpnx_archive_1", "vpnx_app_1", "vpnx_vpn_1"]);
   });
 
   test("scope defaults to backup.scope from the config, --scope wins", () => {

@@ -61,6 +61,17 @@ services:
 `;
   expect(dependsOnFromYaml(yaml)).toEqual({ app: ["db", "cache"], worker: ["db"] });
   expect(dependsOnFromYaml("services: [unclosed")).toEqual({});
+  // What compose starts first without a depends_on: the network's service, the volumes' services.
+  const implied = `
+services:
+  app:
+    network_mode: "service:vpn"
+    volumes_from: [store, "service:conf:ro", "container:outside"]
+    depends_on: [vpn]
+  vpn: { image: x }
+  host: { network_mode: host }
+`;
+  expect(dependsOnFromYaml(implied)).toEqual({ app: ["vpn", "store", "conf"] });
   expect(dependsOnFromYaml("")).toEqual({});
 });
 

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.ts";
+import { describeCompose, runCompose } from "../helpers/compose.ts";
+import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+
+// gluetun + a torrent client: `app` uses vpn's network (`network_mode: "service:vpn"`) and names no
+// depends_on. Docker refuses to start app while vpn is stopped ("cannot join network of a non running
+// container"). Backup started app first (it sorts before vpn: exit 4, app left Exited every night).
+
+describeCompose(
+  "start order: a container on another's network starts after it (backup)",
+  ["docker", "kopia", "image"],
+  (cmp) => {
+    const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
+    const dir = tempDir("kd-order-");
+    const project = uniqueName("kdord").replace(/-/g, "");
+    const stack = join(dir.path, "stack");
+    const config = writeTestConfig(dir.path, `[backup]\nstop_timeout = 2\nstart_timeout = 30\n${cmp.toml}`);
+    const compose = (...a: string[]) =>
+      runCompose(cmp, ["-p", project, "-f", join(stack, "docker-compose.yml"), ...a], { cwd: stack });
+    const [app, vpn, worker] = ["app", "vpn", "worker"].map((s) => cmp.container(project, s)) as [
+      string,
+      string,
+      string,
+    ];
+    const running = async (c: string) =>
+      (await run(["docker", "inspect", "-f", "{{.State.Running}}", c])).stdout.trim() === "true";
+
+    beforeAll(async () => {
+      mkdirSync(stack, { recursive: true });
+      const svc = (volume: string, extra = "") =>
+        `    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    volumes: ["${volume}:/${volume}"]\n${extra}`;
+      writeFileSync(
+        join(stack, "docker-compose.yml"),
+        `version: "3"\nservices:\n  app:\n${svc("adata", '    network_mode: "service:vpn"\n')}` +
+          `  vpn:\n${svc("vdata")}  worker:\n${svc("wdata")}volumes:\n  adata:\n  vdata:\n  wdata:\n`,
+      );
+      await compose("up", "-d");
+      await run(["docker", "exec", vpn, "sh", "-c", "echo at-backup > /vdata/marker"]);
+    }, 120_000);
+
+    afterAll(async () => {
+      await compose("down", "-v", "-t", "1").catch(() => {});
+      dir.remove();
+    }, 120_000);
+
+    test("backup: vpn starts before app, the unit runs again, exit 0", async () => {
+      const r = await runCli(["backup", "--config", config, "--unit", project], { env });
+      expect(r.stderr).not.toContain("cannot join network");
+      expect(r.exitCode).toBe(0);
+      for (const c of [app, vpn, worker]) expect(await running(c)).toBe(true);
+    }, 240_000);
+  },
+);
