@@ -31,7 +31,7 @@ export default defineCommand({
     name: "restore",
     description:
       "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
-      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 3 restored but with fewer files than the snapshot holds, 4 restored but a container a killed run left stopped could not be started, 13 not root, 130 cancelled.",
+      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 3 restored but with fewer files than the snapshot holds, 4 restored but a container could not be started again (or one a killed run left stopped), 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,
@@ -96,7 +96,7 @@ export default defineCommand({
     if (result.restartFailed?.length)
       throw new AppError(
         "restart_failed",
-        `restored, but ${result.restartFailed.join(", ")} could not be started (a killed run had left them stopped)`,
+        `restored, but ${result.restartFailed.join(", ")} could not be started`,
         {
           hint: "fix the cause (see above), then `docker start NAME` or `kopi-docka recover`; the journal keeps them",
         },

@@ -103,6 +103,7 @@ export function renderResult(r: RestoreResult): string[] {
   if (r.started.length) lines.push(`started: ${r.started.join(", ")}`);
   if (r.backups.length) lines.push(`previous files kept: ${r.backups.join(", ")}`);
   if (r.undoPoint) lines.push(`undo point: ${r.undoPoint}`);
+  if (r.restartFailed?.length) lines.push(`NOT RUNNING (start failed): ${r.restartFailed.join(", ")}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;
 }

@@ -7,10 +7,12 @@ import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helper
 
 // gluetun + a torrent client: `app` uses vpn's network (`network_mode: "service:vpn"`) and names no
 // depends_on. Docker refuses to start app while vpn is stopped ("cannot join network of a non running
-// container"). Backup started app first (it sorts before vpn: exit 4, app left Exited every night).
+// container"). Backup started app first (it sorts before vpn: exit 4, app left Exited every night), and
+// an in-place restore started in `docker ps` order and gave up at the first failure (exit 1, the whole
+// unit left stopped and held as half restored, though every source was restored).
 
 describeCompose(
-  "start order: a container on another's network starts after it (backup)",
+  "start order: a container on another's network starts after it (backup and in-place restore)",
   ["docker", "kopia", "image"],
   (cmp) => {
     const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
@@ -27,6 +29,7 @@ describeCompose(
     ];
     const running = async (c: string) =>
       (await run(["docker", "inspect", "-f", "{{.State.Running}}", c])).stdout.trim() === "true";
+    const marker = async () => (await run(["docker", "exec", vpn, "cat", "/vdata/marker"])).stdout.trim();
 
     beforeAll(async () => {
       mkdirSync(stack, { recursive: true });
@@ -52,5 +55,26 @@ describeCompose(
       expect(r.exitCode).toBe(0);
       for (const c of [app, vpn, worker]) expect(await running(c)).toBe(true);
     }, 240_000);
+
+    test("restore in place: stopped app first, started vpn first; all run again, exit 0", async () => {
+      await compose("up", "-d"); // whatever the backup left, the unit runs
+      await run(["docker", "exec", vpn, "sh", "-c", "echo changed > /vdata/marker"]);
+      const r = await runCli(["restore", "--config", config, "--unit", project, "--latest", "--yes"], {
+        env,
+      });
+      expect(r.stderr).not.toContain("cannot join network");
+      expect(r.exitCode).toBe(0);
+      for (const c of [app, vpn, worker]) expect(await running(c)).toBe(true);
+      expect(await marker()).toBe("at-backup");
+      // Stopped dependents first, started in the reverse order.
+      const lines = r.stderr.split("\n");
+      const at = (text: string) => lines.findIndex((l) => l.includes(text));
+      expect(at(`stopping ${app}`)).toBeLessThan(at(`stopping ${vpn}`));
+      expect(at(`started ${vpn} again`)).toBeLessThan(at(`started ${app} again`));
+      // Nothing is held as half restored: the next backup runs the unit as usual.
+      const next = await runCli(["backup", "--config", config, "--unit", project], { env });
+      expect(next.stderr).not.toContain("half-restored");
+      expect(next.exitCode).toBe(0);
+    }, 300_000);
   },
 );

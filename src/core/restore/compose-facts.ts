@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { dependsOnFromYaml } from "../discovery/compose-files.ts";
 import { isRecord } from "../guards.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
@@ -29,6 +30,8 @@ export interface ComposeFacts {
    * which needs the container's inspect from the backup.
    */
   hostBinds?: { service: string; source: string }[];
+  /** The services each service needs started first (`dependsOnFromYaml`): restore's start order. */
+  dependsOn?: Record<string, string[]>;
 }
 
 export type Obj = Record<string, unknown>;
@@ -52,6 +55,7 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   const sharing: NonNullable<ComposeFacts["sharing"]> = [];
   const named = new Map<string, string | undefined>();
   const hostBinds: NonNullable<ComposeFacts["hostBinds"]> = [];
+  const dependsOn = new Map<string, Set<string>>();
   for (const [i, text] of texts.entries()) {
     let doc: Obj;
     try {
@@ -70,6 +74,8 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
         subnet: was.subnet || (Array.isArray(config) && config.length > 0),
       };
     }
+    for (const [service, deps] of Object.entries(dependsOnFromYaml(text)))
+      dependsOn.set(service, new Set([...(dependsOn.get(service) ?? []), ...deps]));
     mergeInto(merged.volumes, obj(doc.volumes));
     mergeInto(merged.networks, obj(doc.networks));
     for (const x of containersShared(obj(doc.services)))
@@ -97,6 +103,7 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   if (named.size)
     facts.containerNames = [...named].map(([service, name]) => ({ service, ...(name ? { name } : {}) }));
   if (hostBinds.length) facts.hostBinds = hostBinds;
+  if (dependsOn.size) facts.dependsOn = Object.fromEntries([...dependsOn].map(([k, v]) => [k, [...v]]));
   return facts;
 }
 

@@ -50,7 +50,10 @@ export interface RestoreResult {
   warnings: string[];
   /** Volumes and binds kopia restored with fewer files than their snapshot holds (exit 3). */
   incomplete?: string[];
-  /** Still stopped: the heal before the restore could not start them (`session.ts`); exit 4. */
+  /**
+   * Still stopped, exit 4: restored, then its `docker start` failed (the journal keeps it, not held),
+   * or the heal before the restore could not start it (`session.ts`).
+   */
   restartFailed?: string[];
 }
 
@@ -186,14 +189,25 @@ export async function executeRestore(
         log,
         ...(first ? { services: first } : {}),
       });
-    const startAgain = async (which: (s: { name: string }) => boolean) => {
-      for (const s of runState.stopped.filter(which)) {
-        // Gone meanwhile (`compose up` recreated it): nothing to start.
-        if (await d.docker.exists(s.id)) {
-          await d.docker.start(s.id);
-          log.info(`started ${s.name} again`);
+    // The reverse of the stops (`plan.stop` is in stop order): a container after those it needs.
+    // `keepGoing`: once every source is restored, one that does not start leaves the others to go on
+    // (named in `restartFailed`, exit 4); before that (a database to feed) its failure ends the restore.
+    const startAgain = async (which: (s: { name: string }) => boolean, keepGoing = false) => {
+      for (const s of [...runState.stopped].reverse().filter(which)) {
+        try {
+          // Gone meanwhile (`compose up` recreated it): nothing to start.
+          if (await d.docker.exists(s.id)) {
+            await d.docker.start(s.id);
+            log.info(`started ${s.name} again`);
+          }
+          stops.done(s.id);
+        } catch (e) {
+          if (!keepGoing) throw e;
+          log.warn(`${s.name} could not be started again: ${errorMessage(e)}`);
+          result.restartFailed = [...(result.restartFailed ?? []), s.name];
+          // Its data is whole: the next run's recovery starts it, as a backup's would.
+          stops.release(s.id);
         }
-        stops.done(s.id);
         runState.stopped.splice(runState.stopped.indexOf(s), 1);
       }
     };
@@ -222,7 +236,7 @@ export async function executeRestore(
     }
     runState.writing = undefined;
     if (plan.start && first) result.started = await startRestoredUnit(d, plan.start, { signal, log });
-    await startAgain(() => true);
+    await startAgain(() => true, true);
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {
         result.warnings.push(String(e instanceof Error ? e.message : e));

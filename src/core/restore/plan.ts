@@ -24,6 +24,7 @@ import {
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
+import { stopOrder } from "./stop-order.ts";
 import type { ContainerState, CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
 import { foreignVolumeRefusals } from "./volume-owner.ts";
 import { volumeTargets } from "./volume-targets.ts";
@@ -69,7 +70,12 @@ export function planRestore(
   const uses = (c: ContainerState) =>
     c.volumes.some((v) => touchedVolumes.has(v)) ||
     [...c.binds, ...(c.devices ?? [])].some((x) => touchedPaths.some((p) => pathsOverlap(x, p)));
-  const stop = state.containers.filter((c) => c.running && uses(c)).map((c) => ({ id: c.id, name: c.name }));
+  // Stopped dependents first, started again the other way round (stop-order.ts).
+  const stop = stopOrder(
+    state.containers.filter((c) => c.running && uses(c)),
+    projectOf(recipe),
+    state.compose,
+  ).map((c) => ({ id: c.id, name: c.name }));
   const undo = [
     ...volumes
       .filter((v) => v.action === "overwrite")

@@ -131,7 +131,7 @@ function withHealFailures(result: RestoreResult, failed: { name: string; reason:
   if (failed.length === 0) return result;
   return {
     ...result,
-    restartFailed: failed.map((f) => f.name),
+    restartFailed: [...(result.restartFailed ?? []), ...failed.map((f) => f.name)],
     warnings: [...result.warnings, ...failed.map(healFailure)],
   };
 }

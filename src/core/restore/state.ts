@@ -1,6 +1,8 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { containersNeeded } from "../containers/start-order.ts";
+import { guessDatabase } from "../discovery/labels.ts";
 import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
@@ -178,6 +180,8 @@ export async function listContainers(docker: Docker, config: Config): Promise<Co
       labels: c.Config.Labels ?? {},
       ...(unitLabel.has(c.Id) ? { unitLabel: unitLabel.get(c.Id) } : {}),
       ...(c.HostConfig?.AutoRemove === true ? { autoRemove: true as const } : {}),
+      ...(guessDatabase(c.Config.Image) ? { database: true as const } : {}),
+      ...(containersNeeded(c).length ? { needs: containersNeeded(c) } : {}),
     };
   });
 }

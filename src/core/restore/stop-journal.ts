@@ -22,6 +22,11 @@ export interface RestoreStops {
   /** The container runs again, or is gone: nothing left to recover. */
   done(id: string): void;
   /**
+   * Its data is restored whole but it did not start: the entry stays for the next run's recovery to
+   * start it, no longer held (nothing half-restored is left to warn about).
+   */
+  release(id: string): void;
+  /**
    * After an in-place restore of the unit finished: the containers an earlier, interrupted restore of
    * it held whose data this one replaced (`users`; half restored, now whole) are no longer held; a
    * copy's, or one using what this point lacks, stays held. Their names.
@@ -64,6 +69,13 @@ export function restoreStops(
       for (const e of journal.entries())
         if (!e.hold && e.runId !== o.runId && (users ?? []).includes(e.containerId))
           journal.record({ ...e, hold });
+    },
+    release(id) {
+      const e = entries.get(id);
+      if (!e?.hold) return;
+      const { hold: _, ...whole } = e;
+      journal.record(whole);
+      entries.set(id, whole);
     },
     done(id) {
       if (!entries.has(id)) return;

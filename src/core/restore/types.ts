@@ -51,6 +51,10 @@ export interface ContainerState {
   unitLabel?: "image" | "unknown";
   /** Started with `docker run --rm`: a `docker stop` deletes it (and its anonymous volumes). */
   autoRemove?: true;
+  /** Its image is a database's (`guessDatabase`): started first among the containers free to go. */
+  database?: true;
+  /** The containers it cannot start without (`containersNeeded`: network_mode, volumes_from). */
+  needs?: string[];
 }
 
 /** What planning needs to know: this host now, the chosen point's recipe, and the settings. */
@@ -172,7 +176,10 @@ export interface RestorePlan {
   project: string;
   targetDir: string;
   hooks: { pre: string; post: string };
-  /** Running containers that use what is restored: stopped first, started again on success. */
+  /**
+   * Running containers that use what is restored, in the order they are stopped (`stop-order.ts`):
+   * stopped first, started again in the reverse order once the data is restored.
+   */
   stop: { id: string; name: string }[];
   /**
    * Every container, running or not, that uses what is restored: one an interrupted restore held is

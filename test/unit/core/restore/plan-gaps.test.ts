@@ -71,7 +71,8 @@ describe("planRestore: what the point lacks, single-file binds, standalone --sta
       emptyState({ recipe: r, containers, paths: { "/srv/shop/data": "directory" } }),
     );
     expect(plan.binds.map((b) => b.path)).toEqual(["/srv/shop/data"]);
-    expect(plan.stop.map((x) => x.name)).toEqual(["same", "under", "above"]);
+    // In stop order: the reverse of the start order, which is by name when nothing depends on anything.
+    expect(plan.stop.map((x) => x.name)).toEqual(["under", "same", "above"]);
   });
 
   test("a single-file bind mount is planned as a file; an existing file gets an undo point", () => {

@@ -64,3 +64,23 @@ test("hold also holds a dead backup's entry for a container using the restored d
   expect(byId["c-db"]).toContain("may hold half-restored data");
   expect(byId["c-other"]).toBeUndefined();
 });
+
+test("release: a restored container that did not start stays in the journal for recovery, no longer held", async () => {
+  const t = tempDir("kdt-stopjournal-");
+  dirs.push(t);
+  const journalDir = join(t.path, "journal");
+  const docker = {
+    containerState: async () => ({ Status: "running", Running: true, StartedAt: "2026-12-01T00:00:00Z" }),
+  } as unknown as Docker;
+  const stops = restoreStops(
+    { docker, log: silentLogger(), paths: { journalDir } },
+    { runId: "restore-new", unit: "shop" },
+  );
+  await stops.stopping({ id: "c-web", name: "shop-web-1" });
+  await stops.stopping({ id: "c-db", name: "shop-db-1" });
+  stops.hold("shop@restore-new");
+  stops.release("c-web");
+  stops.done("c-db");
+  const left = createJournal(journalDir, { warn: () => {} }).entries();
+  expect(left.map((e) => [e.containerId, e.hold])).toEqual([["c-web", undefined]]);
+});
