@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import { describeCompose, runCompose } from "../helpers/compose.ts";
-import { run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
+import {
+  describeReal,
+  run,
+  runTestContainer,
+  TEST_IMAGE,
+  tempDir,
+  uniqueName,
+  writeTestConfig,
+} from "../helpers/env.ts";
 
 // gluetun + a torrent client: `app` uses vpn's network (`network_mode: "service:vpn"`) and names no
 // depends_on. Docker refuses to start app while vpn is stopped ("cannot join network of a non running
@@ -75,6 +83,68 @@ describeCompose(
       const next = await runCli(["backup", "--config", config, "--unit", project], { env });
       expect(next.stderr).not.toContain("half-restored");
       expect(next.exitCode).toBe(0);
+    }, 300_000);
+  },
+);
+
+// A restore whose data is all back goes on past a container that does not start: the others start,
+// it ends 4 naming it, and the journal keeps it unheld, so the next recovery starts it. Here `a` uses
+// the network of `helper`, outside the unit, which the pre-restore hook stops.
+describeReal(
+  "restore: a container that does not start again leaves the others to start",
+  ["docker", "kopia", "image"],
+  () => {
+    const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
+    const dir = tempDir("kd-order-keep-");
+    const p = uniqueName("kdordk");
+    const [helper, a, b] = [`${p}-helper`, `${p}-a`, `${p}-b`];
+    const hook = join(dir.path, "pre-restore.sh");
+    const kd = join(dir.path, "kd");
+    const config = writeTestConfig(
+      kd,
+      `[backup]\nstop_timeout = 2\n[backup.hooks]\npre_restore = "${hook}"\n`,
+    );
+    const running = async (c: string) =>
+      (await run(["docker", "inspect", "-f", "{{.State.Running}}", c])).stdout.trim() === "true";
+
+    beforeAll(async () => {
+      writeFileSync(hook, `#!/bin/sh\ndocker stop -t 1 ${helper} >/dev/null\n`);
+      chmodSync(hook, 0o755);
+      await runTestContainer(helper, []);
+      await runTestContainer(a, [
+        "--label",
+        `kopi-docka.unit=${p}`,
+        "--network",
+        `container:${helper}`,
+        "-v",
+        `${a}:/data`,
+      ]);
+      await runTestContainer(b, ["--label", `kopi-docka.unit=${p}`, "-v", `${b}:/data`]);
+      const r = await runCli(["backup", "--config", config, "--unit", p], { env });
+      expect(r.exitCode).toBe(0);
+    }, 180_000);
+
+    afterAll(async () => {
+      await run(["docker", "rm", "-f", a, b, helper], { check: false });
+      await run(["docker", "volume", "rm", a, b], { check: false });
+      dir.remove();
+    }, 60_000);
+
+    test("exit 4 naming it; the other runs; not held; `recover` starts it once it can", async () => {
+      const r = await runCli(["restore", "--config", config, "--unit", p, "--latest", "--yes"], { env });
+      expect(r.stderr).toContain(`${a} could not be started again`);
+      expect(r.exitCode).toBe(4);
+      expect(await running(b)).toBe(true);
+      expect(await running(a)).toBe(false);
+      const journal = join(kd, "state", "journal");
+      const entries = readdirSync(journal)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => JSON.parse(readFileSync(join(journal, f), "utf8")));
+      expect(entries.map((e) => [e.containerName, e.hold])).toEqual([[a, undefined]]);
+      await run(["docker", "start", helper]);
+      const rec = await runCli(["recover", "--config", config], { env });
+      expect(rec.exitCode).toBe(0);
+      expect(await running(a)).toBe(true);
     }, 300_000);
   },
 );
