@@ -62,6 +62,18 @@ export function repeatedFlag(rawArgs: readonly string[], name: string): string[]
   return items;
 }
 
+const repeatableDefs = new WeakSet<object>();
+
+/**
+ * Marks a string flag that may be given more than once (read with `repeatedFlag`). Every other
+ * value flag given twice is a usage error: citty keeps the last, and `restore --unit a --unit b`
+ * would silently restore b.
+ */
+export function repeatable<T extends { type: "string" }>(def: T): T {
+  repeatableDefs.add(def);
+  return def;
+}
+
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
@@ -75,12 +87,16 @@ export async function rejectUnknownArgs(
 ): Promise<void> {
   const defs: ArgsDef = leaf.args ? await resolve(leaf.args) : {};
   const known = new Map<string, string>();
+  const onceOnly = new Map<string, string>(); // every spelling of a single-value flag → its key
   for (const [name, def] of Object.entries(defs)) {
     if (def.type === "positional") continue;
     const names = [name, kebab(name), ...[("alias" in def ? def.alias : undefined) ?? []].flat()];
     for (const n of names) known.set(n, def.type ?? "boolean");
     if (def.type === "boolean") for (const n of names) known.set(`no-${n}`, "boolean");
+    if ((def.type === "string" || def.type === "enum") && !repeatableDefs.has(def))
+      for (const n of names) onceOnly.set(n, name);
   }
+  const given = new Set<string>();
   const positionals = Object.values(defs).filter((d) => d.type === "positional").length;
   const hasSubCommands = Boolean(leaf.subCommands);
   let seenPositionals = 0;
@@ -109,6 +125,7 @@ export async function rejectUnknownArgs(
         const eq = a.indexOf("=");
         const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
         rejectEmptyValue(a.slice(0, eq >= 0 ? eq : undefined), value, path);
+        rejectRepeat(onceOnly.get(name), given, path);
       }
       continue;
     }
@@ -121,6 +138,16 @@ export async function rejectUnknownArgs(
       );
     }
   }
+}
+
+/** A single-value flag given twice: citty would keep the last and act on it without a word. */
+function rejectRepeat(key: string | undefined, given: Set<string>, path: string): void {
+  if (key === undefined) return;
+  if (given.has(key)) {
+    const flag = `--${kebab(key)}`;
+    throw new UsageError(`${flag} given twice; \`${path}\` takes one ${flag}`, `give ${flag} once`);
+  }
+  given.add(key);
 }
 
 /**

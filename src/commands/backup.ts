@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { repeatedFlag } from "../cli-args.ts";
+import { repeatable, repeatedFlag } from "../cli-args.ts";
 import { SCOPES } from "../config/schema.ts";
 import { runWithAlerts } from "../core/alerts/around-run.ts";
 import { outcomeError } from "../core/backup/result.ts";
@@ -26,7 +26,7 @@ export default defineCommand({
   args: {
     ...commonArgs,
     ...dryRunArgs,
-    unit: { type: "string", description: "Only this unit (repeatable)", valueHint: "name" },
+    unit: repeatable({ type: "string", description: "Only this unit (repeatable)", valueHint: "name" }),
     scope: {
       type: "enum",
       options: [...SCOPES],

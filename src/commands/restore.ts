@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { repeatedFlag } from "../cli-args.ts";
+import { repeatable, repeatedFlag } from "../cli-args.ts";
 import { AppError, UsageError } from "../core/errors.ts";
 import { createKopia } from "../core/kopia/kopia.ts";
 import { onRepository } from "../core/repository/replicas.ts";
@@ -44,7 +44,7 @@ export default defineCommand({
     unit: str("Unit (compose project or container) to restore", "name"),
     run: str("Restore point: backup id, run id or <unit>@<backup_id> (see `snapshots`)", "id"),
     latest: bool("Use the newest complete restore point"),
-    volume: str("Restore only this volume (repeat, or comma-separated)", "name"),
+    volume: repeatable(str("Restore only this volume (repeat, or comma-separated)", "name")),
     only: str("Restore only volumes, binds or recipe", "what"),
     "from-host": str("Use restore points recorded on another host", "host"),
     as: str("Side-by-side copy under this compose project name", "name"),
@@ -55,9 +55,8 @@ export default defineCommand({
     start: bool("Start the unit afterwards (docker compose up -d, or the rebuilt docker run)"),
     "env-file": str("KEY=value lines for --start of a standalone container (redacted values)", "file"),
     "recreate-networks": bool("Replace existing networks whose driver or subnet differ"),
-    "allow-path": str(
-      "Confirm this exact host-internal or private path the plan names (repeat for more)",
-      "path",
+    "allow-path": repeatable(
+      str("Confirm this exact host-internal or private path the plan names (repeat for more)", "path"),
     ),
     "replace-files": bool(
       "Replace compose and project files that differ from the backup (old ones kept as .bak)",
