@@ -11,7 +11,7 @@ export const syncCommand = defineCommand({
   meta: {
     name: "sync",
     description:
-      "Copy the repository to its [[replicas]] now (kopia repository sync-to). Exit 0, 3 a replica failed.",
+      "Copy the repository to its [[replicas]] now (kopia repository sync-to). Exit 0, 3 a replica failed, 11 locked.",
   },
   args: {
     ...commonArgs,

@@ -14,7 +14,7 @@ export const changePasswordCommand = defineCommand({
   meta: {
     name: "change-password",
     description:
-      "Change the repository password (kopia's, then the password file, atomically). Exit 0, 2, 10, 12.",
+      "Change the repository password (kopia's, then the password file, atomically). Exit 0, 2, 10, 11 locked, 12.",
   },
   args: {
     ...commonArgs,
@@ -60,7 +60,7 @@ export const verifyCommand = defineCommand({
 export const maintenanceCommand = defineCommand({
   meta: {
     name: "maintenance",
-    description: "Run kopia's maintenance (quick, or --full). Exit 0, 2 not the owner, 10.",
+    description: "Run kopia's maintenance (quick, or --full). Exit 0, 2 not the owner, 10, 11 locked.",
   },
   args: {
     ...commonArgs,

@@ -12,7 +12,7 @@ const init = defineCommand({
   meta: {
     name: "init",
     description:
-      "Create the configured repository (or connect when one is there; never overwrites). Exit 0, 2 config, 10 repository, 12 password.",
+      "Create the configured repository (or connect when one is there; never overwrites). Exit 0, 2 config, 10 repository, 11 locked, 12 password.",
   },
   args: { ...commonArgs },
   async run({ args }) {
@@ -24,7 +24,8 @@ const init = defineCommand({
 const connect = defineCommand({
   meta: {
     name: "connect",
-    description: "Connect to the configured, existing repository (never creates one). Exit 0, 2, 10, 12.",
+    description:
+      "Connect to the configured, existing repository (never creates one). Exit 0, 2, 10, 11 locked, 12.",
   },
   args: { ...commonArgs },
   async run({ args }) {
@@ -34,7 +35,10 @@ const connect = defineCommand({
 });
 
 const disconnect = defineCommand({
-  meta: { name: "disconnect", description: "Forget kopia's connection and its cache on this host. Exit 0." },
+  meta: {
+    name: "disconnect",
+    description: "Forget kopia's connection and its cache on this host. Exit 0, 11 locked.",
+  },
   args: { ...commonArgs },
   async run({ args }) {
     const r = await disconnectRepository(needs(args, "writer", "repo disconnect"));

@@ -31,7 +31,7 @@ export default defineCommand({
     name: "restore",
     description:
       "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
-      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 3 restored but with fewer files than the snapshot holds, 4 restored but a container could not be started again (or one a killed run left stopped), 13 not root, 130 cancelled.",
+      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 3 restored but with fewer files than the snapshot holds, 4 restored but a container could not be started again (or one a killed run left stopped), 11 another run holds the lock, 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,

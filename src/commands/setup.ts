@@ -36,7 +36,7 @@ export default defineCommand({
     name: "setup",
     description:
       "First-run setup: dependencies, repository (new or existing), password, retention, schedule, notifications, " +
-      "a dry run, then the config. A wizard on a terminal; every answer is also a flag. Exit 0, 2 missing flags, 12 wrong password, 130 cancelled.",
+      "a dry run, then the config. A wizard on a terminal; every answer is also a flag. Exit 0, 2 missing flags, 11 locked, 12 wrong password, 130 cancelled.",
   },
   args: {
     ...commonArgs,

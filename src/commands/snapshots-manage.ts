@@ -63,7 +63,10 @@ export const deleteCommand = defineCommand({
 });
 
 export const pinCommand = defineCommand({
-  meta: { name: "pin", description: "Pin a run's restore points: never deleted, never expired. Exit 0." },
+  meta: {
+    name: "pin",
+    description: "Pin a run's restore points: never deleted, never expired. Exit 0, 11 locked.",
+  },
   args: {
     ...commonArgs,
     ...waitArg,
@@ -79,7 +82,7 @@ export const pinCommand = defineCommand({
 });
 
 export const unpinCommand = defineCommand({
-  meta: { name: "unpin", description: "Remove every pin from a run's restore points. Exit 0." },
+  meta: { name: "unpin", description: "Remove every pin from a run's restore points. Exit 0, 11 locked." },
   args: { ...commonArgs, ...waitArg, ...runArg },
   async run({ args }) {
     const ctx = needs(args, "writer", "snapshots unpin");

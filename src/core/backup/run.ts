@@ -114,7 +114,7 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
   const lock = await acquireLock(d.paths.lockFile, {
     runId,
     command: "backup",
-    wait: req.wait,
+    wait: req.wait ?? false, // backup takes --wait: the "locked" hint offers it
     signal: d.lifecycle.signal,
     log: d.log,
   });

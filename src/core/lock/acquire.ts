@@ -15,7 +15,10 @@ export { currentBootId, isProcessAlive, type LockInfo, processStartTime } from "
 export interface LockOptions {
   runId: string;
   command: string;
-  /** Poll until the lock is free instead of failing with "locked". */
+  /**
+   * Poll until the lock is free instead of failing with "locked". Left out (not false) for a command
+   * that has no `--wait`: the "locked" hint then does not offer one it would reject.
+   */
   wait?: boolean;
   /** Aborts the wait. */
   signal?: AbortSignal;
@@ -46,7 +49,7 @@ export async function acquireLock(file: string, options: LockOptions): Promise<L
     if (options.signal?.aborted) throw abortError(options.signal);
     const { holder, stale } = tryAcquire(file, mine);
     if (!holder) return handleFor(file, mine, stale);
-    if (!options.wait) throw lockedError(file, holder);
+    if (!options.wait) throw lockedError(file, holder, options.wait !== undefined);
     if (!announced) {
       announced = true;
       options.log?.info(`waiting for the lock: ${describeHolder(holder)}`);
@@ -91,12 +94,11 @@ function handleFor(file: string, mine: LockInfo, stale: LockInfo | undefined): L
 /** The lock is another run's: that run reports for itself. Any other `locked` (the lock file unusable) is news. */
 export class LockHeldError extends AppError {}
 
-function lockedError(file: string, h: LockInfo): AppError {
+function lockedError(file: string, h: LockInfo, takesWait: boolean): AppError {
   const uncheckable = holderUncheckable(h);
+  const wait = takesWait ? "wait for it, or pass --wait" : "run this again once it has ended";
   return new LockHeldError("locked", `another kopi-docka run holds the lock ${file}: ${describeHolder(h)}`, {
-    hint: uncheckable
-      ? `${uncheckable}: if no kopi-docka runs there, remove ${file}; else wait for it, or pass --wait`
-      : "wait for it, or pass --wait",
+    hint: uncheckable ? `${uncheckable}: if no kopi-docka runs there, remove ${file}; else ${wait}` : wait,
   });
 }
 

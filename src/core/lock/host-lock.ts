@@ -12,7 +12,7 @@ export interface HostLockContext {
 /**
  * Runs `fn` under the host-wide lock, as backup and restore do: a change to the repository or to
  * kopia's connection never runs while a backup writes to it (a held lock is exit 11, or a wait with
- * `wait`). A dead run's lock is taken over, and what that run left running is ended first.
+ * `wait`; a command without `--wait` leaves `wait` out). A dead run's lock is taken over, and what that run left running is ended first.
  */
 export async function withHostLock<T>(
   ctx: HostLockContext,
@@ -23,7 +23,7 @@ export async function withHostLock<T>(
   const lock = await acquireLock(ctx.paths.lockFile, {
     runId: `${command.replace(/\s+/g, "-")}-${process.pid}-${Date.now()}`,
     command,
-    wait: o.wait ?? false,
+    wait: o.wait,
     signal: ctx.lifecycle.signal,
     log: ctx.log,
   });

@@ -76,6 +76,16 @@ describe("acquireLock", () => {
     expect(err.message).toContain(`pid ${process.pid}`);
     expect(err.message).toContain("kopi-docka backup");
     expect(err.message).toContain("started 20");
+    // restore has no --wait: the hint must not offer one it would reject as an unknown option.
+    expect(err.hint).toBe("run this again once it has ended");
+    lock.release();
+  });
+
+  test("a command that takes --wait (wait: false given) is offered it", async () => {
+    const file = lockPath();
+    const lock = await acquireLock(file, { runId: "r1", command: "backup" });
+    const err = await acquireLock(file, { runId: "r2", command: "recover", wait: false }).catch((e) => e);
+    expect(err.code).toBe("locked");
     expect(err.hint).toBe("wait for it, or pass --wait");
     lock.release();
   });
@@ -189,7 +199,7 @@ describe("a lock written under another host name (issue 14: a renamed host never
     const file = lockPath();
     await acquireLock(file, { runId: "setup", command: "backup" }).then((l) => l.release());
     writeStaleLock(file, process.pid, { ...renamed, processStartTime: processStartTime(process.pid) });
-    const err = await acquireLock(file, { runId: "r2", command: "backup" }).catch((e) => e);
+    const err = await acquireLock(file, { runId: "r2", command: "backup", wait: false }).catch((e) => e);
     expect(err.code).toBe("locked");
     expect(err.hint).toBe("wait for it, or pass --wait");
   });
