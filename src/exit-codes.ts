@@ -27,13 +27,19 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 };
 
 /**
- * The exit status after a signal: the signal's, unless a container's restart failed on the way out. A
- * container left stopped outranks the interruption, on the signal path as on the normal one.
+ * The exit status after a signal: the signal's, unless a container's restart failed on the way out, or
+ * was never done (a second signal forced the exit first). A container left stopped outranks the
+ * interruption, on the signal path as on the normal one.
  */
-export function exitStatusAfterSignal(sig: Signal, lifecycle: Pick<Lifecycle, "failed">): number {
-  return lifecycle.failed(PRIORITY.restartContainers).length > 0
-    ? EXIT_CODES.restart_failed
-    : exitStatusForSignal(sig);
+export function exitStatusAfterSignal(
+  sig: Signal,
+  lifecycle: Pick<Lifecycle, "failed" | "unfinished">,
+): number {
+  const down = [
+    ...lifecycle.failed(PRIORITY.restartContainers),
+    ...lifecycle.unfinished(PRIORITY.restartContainers),
+  ];
+  return down.length > 0 ? EXIT_CODES.restart_failed : exitStatusForSignal(sig);
 }
 
 export function exitCodeFor(e: unknown): number {

@@ -134,9 +134,14 @@ export class Lifecycle {
     return this.#ordered()[0];
   }
 
-  /** Names of compensations running now or not yet run: what a forced exit leaves undone. */
-  unfinished(): string[] {
-    return [...this.#inFlight.keys(), ...this.pending()].map((c) => c.name);
+  /**
+   * Names of compensations running now or not yet run: what a forced exit leaves undone. With
+   * `priority`, only those (`PRIORITY.restartContainers`: containers a forced exit leaves stopped).
+   */
+  unfinished(priority?: number): string[] {
+    const running = [...this.#inFlight].filter(([, f]) => priority === undefined || f.priority === priority);
+    const waiting = this.#ordered().filter((e) => priority === undefined || e.priority === priority);
+    return [...running.map(([c]) => c), ...waiting.map((e) => e.comp)].map((c) => c.name);
   }
 
   /**
@@ -190,7 +195,8 @@ export function exitStatusForSignal(sig: Signal): number {
 /**
  * The process's signal path. First SIGINT/SIGTERM/SIGHUP: say so, abort, end children, compensate, then
  * `exit(130|143|129)`. A second signal while that runs: name what is not done, SIGKILL every child, and
- * `exit` at once. `exit` is injected so that only src/cli.ts calls process.exit.
+ * `exit` at once. `exit` is injected so that only src/cli.ts calls process.exit (and decides the status:
+ * a container left stopped, by a failed or a forced-away restart, is exit 4 there).
  */
 export function installSignalHandlers(lifecycle: Lifecycle, exit: (status: number) => void): void {
   let forced = false;
@@ -199,7 +205,12 @@ export function installSignalHandlers(lifecycle: Lifecycle, exit: (status: numbe
       if (forced) return;
       forced = true;
       const left = lifecycle.unfinished();
-      process.stderr.write(`kopi-docka: forced exit${left.length ? `; not done: ${left.join(", ")}` : ""}\n`);
+      // The journal still names the containers left stopped: recover starts them.
+      const down = lifecycle.unfinished(PRIORITY.restartContainers).length > 0;
+      const recover = down ? "; run `kopi-docka recover` to start the containers left stopped" : "";
+      process.stderr.write(
+        `kopi-docka: forced exit${left.length ? `; not done: ${left.join(", ")}` : ""}${recover}\n`,
+      );
       killAllSync();
       exit(exitStatusForSignal(sig));
       return;
