@@ -3,6 +3,7 @@ import { repeatable, repeatedFlag } from "../cli-args.ts";
 import { AppError, UsageError } from "../core/errors.ts";
 import { createKopia } from "../core/kopia/kopia.ts";
 import { onRepository } from "../core/repository/replicas.ts";
+import { refusedError } from "../core/restore/execute.ts";
 import { planForJson } from "../core/restore/plan-view.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../core/restore/request.ts";
 import {
@@ -31,7 +32,7 @@ export default defineCommand({
     name: "restore",
     description:
       "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
-      "flags otherwise. Exit 0 restored, 1 failed, 2 missing flags or refused (nothing changed), 3 restored but with fewer files than the snapshot holds, 4 restored but a container could not be started again (or one a killed run left stopped), 11 another run holds the lock, 13 not root, 130 cancelled.",
+      "flags otherwise. Exit 0 restored (or, with --dry-run, planned), 1 failed, 2 missing flags or refused (nothing changed; --dry-run too, after the plan), 3 restored but with fewer files than the snapshot holds, 4 restored but a container could not be started again (or one a killed run left stopped), 11 another run holds the lock, 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,
@@ -78,7 +79,12 @@ export default defineCommand({
       ? await restoreWizard({ points, thisHost: ctx.hostname, preview, given: flags }, io)
       : requestFromFlags(flags, points, ctx.hostname);
     const ready = prepared ?? (await prepareRestore(ctx, request, points));
-    if (args["dry-run"]) return emit(args, planForJson(ready.plan), () => renderRestorePlan(ready.plan));
+    if (args["dry-run"]) {
+      emit(args, planForJson(ready.plan), () => renderRestorePlan(ready.plan));
+      // A script checking with --dry-run must learn what the real run would do: refuse, exit 2.
+      if (ready.plan.refusals.length) throw refusedError(ready.plan);
+      return;
+    }
     if (!wizard && !args.yes) {
       if (!ctx.interactive)
         throw new UsageError("restore overwrites data: pass --yes (or --dry-run to see the plan)");

@@ -66,6 +66,18 @@ describeReal(
       await startContainer(b, av); // a fresh volume under a's old name, b's own
       await inside(b, "echo b-data > /data/f");
       const before = await stateOf(b);
+      const refusal = `volume ${av} on this host belongs to unit ${b} (mounted by ${b}), not ${a}`;
+      // --dry-run shows the plan and then ends as the run would: exit 2, not 0 ("all is fine").
+      const dry = await cli("restore", "--unit", a, "--latest", "--dry-run");
+      expect({ exit: dry.exitCode, refused: dry.stderr.includes("restore refused") }).toEqual({
+        exit: 2,
+        refused: true,
+      });
+      expect(dry.stdout).toContain(`REFUSED: ${refusal}`);
+      const dryJson = await cli("restore", "--unit", a, "--latest", "--dry-run", "--json");
+      expect(dryJson.exitCode).toBe(2);
+      expect((JSON.parse(dryJson.stdout) as { refusals: string[] }).refusals.join("\n")).toContain(refusal);
+      expect(JSON.parse(dryJson.stderr)).toMatchObject({ type: "exit_error", code: "usage", exitCode: 2 });
       const r = await cli("restore", "--unit", a, "--latest", "--yes");
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain("restore refused, nothing was changed");

@@ -57,6 +57,11 @@ export interface RestoreResult {
   restartFailed?: string[];
 }
 
+/** A plan with refusals: the run refuses it, and `--dry-run` ends the same way once it has shown it. */
+export function refusedError(plan: Pick<RestorePlan, "refusals">): UsageError {
+  return new UsageError(`restore refused, nothing was changed:\n  ${plan.refusals.join("\n  ")}`);
+}
+
 /**
  * Walks a plan: pre-restore hook, stop the containers that use what is restored, undo point,
  * networks, volumes, binds, recipe files, start, post-restore hook, then start again what it
@@ -70,9 +75,7 @@ export async function executeRestore(
 ): Promise<RestoreResult> {
   const { log, lifecycle } = d;
   const signal = lifecycle.signal;
-  if (plan.refusals.length) {
-    throw new UsageError(`restore refused, nothing was changed:\n  ${plan.refusals.join("\n  ")}`);
-  }
+  if (plan.refusals.length) throw refusedError(plan);
   const runState: RestoreRunState = { stopped: [], done: false };
   const result: RestoreResult = {
     runId: o.runId,
