@@ -3,6 +3,7 @@ import type { ResolvedPaths } from "../config/resolve.ts";
 import type { ComposeChoice, Config } from "../config/schema.ts";
 import { alertChecks } from "./alerts/doctor.ts";
 import { errorMessage } from "./caught.ts";
+import { containersCheck } from "./containers/doctor-check.ts";
 import { composeCandidates } from "./docker/compose.ts";
 import type { Docker } from "./docker/docker.ts";
 import { drFreshness } from "./dr/auto.ts";
@@ -84,6 +85,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push(credentialsCheck(config));
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
+  checks.push(await containersCheck(paths.journalDir, input.docker));
   checks.push(...(await scheduleLines(input.schedule)));
   checks.push(...(await alertChecks(config, paths, configPath)));
   const dr = drFreshness(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { runningChildren } from "../../src/core/process/children.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
@@ -9,6 +10,17 @@ import { describeReal, run, runTestContainer, tempDir, uniqueName, writeTestConf
 // container stayed Exited; a container left stopped is exit 4 (README), also after a signal.
 const SOURCE_CLI = [process.execPath, join(import.meta.dir, "..", "..", "src", "cli.ts")];
 const runner = createBunRunner();
+/** doctor's `containers` line, and its exit status (other lines may fail here: no timer, no repository). */
+function containersLine(r: { exitCode: number | null; stdout: string }) {
+  const checks = JSON.parse(r.stdout).checks as {
+    id: string;
+    status: string;
+    detail: string;
+    hint?: string;
+  }[];
+  return { exit: r.exitCode, check: checks.find((c) => c.id === "containers") };
+}
+
 const IGNORES_TERM = "trap '' TERM; while true; do sleep 0.2; done";
 
 describeReal("a forced exit that leaves a container stopped", ["docker", "kopia", "image"], () => {
@@ -27,7 +39,7 @@ describeReal("a forced exit that leaves a container stopped", ["docker", "kopia"
     dir.remove();
   }, 60_000);
 
-  test("exit 4, the forced-exit line says to run recover; recover starts it", async () => {
+  test("exit 4, the forced-exit line says to run recover; doctor fails on it; recover starts it", async () => {
     let fired = false;
     let pid = 0;
     const argv = [...SOURCE_CLI, "backup", "--unit", name, "--verbose", "--config", config];
@@ -54,11 +66,25 @@ describeReal("a forced exit that leaves a container stopped", ["docker", "kopia"
     expect(forced).toContain("run `kopi-docka recover`");
     // Wait out the stop the forced exit left running (8 s), then recover starts what it left stopped.
     await run(["docker", "wait", name], { timeoutMs: 30_000 });
+    // doctor, read-only, says the container is down (it said healthy before); the journal untouched.
+    const journal = join(dir.path, "state", "journal");
+    const entries = readdirSync(journal);
+    const down = containersLine(
+      await runner.run([...SOURCE_CLI, "doctor", "--json", "--config", config], { check: false, env }),
+    );
+    expect({ exit: down.exit, status: down.check?.status }).toEqual({ exit: 1, status: "fail" });
+    expect(down.check?.detail).toContain(name);
+    expect(down.check?.hint).toContain("kopi-docka recover");
+    expect(readdirSync(journal)).toEqual(entries);
     const recover = await runner.run([...SOURCE_CLI, "recover", "--config", config], { check: false, env });
     expect({ exit: recover.exitCode, err: recover.exitCode ? recover.stderr : "" }).toEqual({
       exit: 0,
       err: "",
     });
     expect((await run(["docker", "inspect", "-f", "{{.State.Running}}", name])).stdout.trim()).toBe("true");
+    const up = containersLine(
+      await runner.run([...SOURCE_CLI, "doctor", "--json", "--config", config], { check: false, env }),
+    );
+    expect(up.check?.status).toBe("ok");
   }, 300_000);
 });

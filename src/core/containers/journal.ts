@@ -137,6 +137,35 @@ export function createJournal(dir: string, options: JournalOptions = {}): Journa
   };
 }
 
+/**
+ * The journal as it is, changing nothing (for `doctor`, which must stay read-only): the valid entries,
+ * and the files that are not (`entries()` moves those aside). A directory it cannot read throws.
+ */
+export function peekJournal(dir: string): { entries: JournalEntry[]; invalid: string[] } {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(SUFFIX));
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return { entries: [], invalid: [] };
+    throw journalError(dir, e);
+  }
+  const entries: JournalEntry[] = [];
+  const invalid: string[] = [];
+  for (const name of names) {
+    let raw: string;
+    try {
+      raw = readFileSync(join(dir, name), "utf8");
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") continue; // cleared meanwhile
+      throw journalError(dir, e);
+    }
+    const entry = parseEntry(raw);
+    if (entry) entries.push(entry);
+    else invalid.push(join(dir, name));
+  }
+  return { entries, invalid };
+}
+
 function time(iso: string): number {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? 0 : t;
