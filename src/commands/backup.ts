@@ -50,7 +50,9 @@ export default defineCommand({
       const retention = await expiryPreview(ctx, { runId: plan.runId, units, now: new Date() });
       return emit(args, { ...plan, retention }, renderBackupPlan);
     }
-    const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, () => runBackup(deps, req));
+    const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, (namesChecked) =>
+      runBackup(deps, req, namesChecked),
+    );
     const error = outcomeError(record);
     // One unit failing leaves the repository and config valid: the bundle still follows a change of them.
     if (record.status === "ok" || record.status === "partial")

@@ -38,16 +38,26 @@ export interface AroundRunDeps extends AlertDeps {
 }
 
 /**
- * Runs `backup` between the heartbeat start and the alert phase. On the normal path the phase runs
- * after `backup` returned (every container runs again by then) with the exact exit code; after a
- * signal it runs as the last compensation, from the record the signal path wrote.
+ * Runs `backup` between the heartbeat start and the alert phase. The start goes out once `backup`
+ * calls `namesChecked` (its `--unit` names exist), so a mistyped name sends and writes nothing: a
+ * local error (`LOCAL_ONLY`) before the start skips the phase entirely; once the start is out, the end
+ * always follows it. On the normal path the phase runs after `backup` returned (every container runs
+ * again by then) with the exact exit code; after a signal it runs as the last compensation, from the
+ * record the signal path wrote.
  */
-export async function runWithAlerts(d: AroundRunDeps, backup: () => Promise<RunRecord>): Promise<RunRecord> {
+export async function runWithAlerts(
+  d: AroundRunDeps,
+  backup: (namesChecked: () => void) => Promise<RunRecord>,
+): Promise<RunRecord> {
   const phase = createAlertPhase(d);
-  const started = phase.start();
+  let started: Promise<void> | undefined;
+  const start = () => {
+    started ??= phase.start();
+    return started;
+  };
   const since = (d.now?.() ?? new Date()).toISOString();
   const onSignal = d.lifecycle.register("send alerts, write metrics", PRIORITY.alerts, async () => {
-    await started;
+    await start();
     const record = readRunRecords(d.paths.runsDir)
       .filter((r) => r.startedAt >= since)
       .pop();
@@ -57,13 +67,14 @@ export async function runWithAlerts(d: AroundRunDeps, backup: () => Promise<RunR
   let record: RunRecord | undefined;
   let error: unknown;
   try {
-    record = await backup();
+    record = await backup(() => void start());
   } catch (e) {
     error = e;
   }
   if (!d.lifecycle.interruptedBy) {
     onSignal.dismiss();
-    await started;
+    if (!record && !started && error instanceof AppError && LOCAL_ONLY.has(error.code)) throw error;
+    await start();
     const outcome = record ? d.outcomeError(record) : error;
     const report = await phase.afterRun({
       record,

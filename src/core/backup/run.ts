@@ -39,12 +39,8 @@ export interface BackupRequest {
 
 export type RunDeps = Omit<BackupDeps, "journal"> & { paths: ResolvedPaths };
 
-/** Discovery and the plan for it; unknown `--unit` names are a usage error. Changes nothing. */
-export async function planFromHost(
-  d: RunDeps,
-  req: BackupRequest,
-  runId = newRunId(d.now?.() ?? new Date()),
-): Promise<{ plan: BackupPlan; discovery: Discovery }> {
+/** Discovery, with the `--unit` names checked against it: an unknown one is a usage error. Changes nothing. */
+async function discoverNamed(d: RunDeps, req: BackupRequest): Promise<Discovery> {
   const discovery = await discoverUnits(
     { docker: d.docker, config: d.config, log: d.log },
     { sizes: req.sizes },
@@ -56,6 +52,11 @@ export async function planFromHost(
       `units: ${discovery.units.map((u) => u.name).join(", ") || "(none)"} (see \`kopi-docka list\`)`,
     );
   }
+  return discovery;
+}
+
+/** The plan for what discovery found. Changes nothing. */
+async function planFor(d: RunDeps, req: BackupRequest, discovery: Discovery, runId: string) {
   const planned = planBackup(d.config, discovery, d.now?.() ?? new Date(), {
     runId,
     hostname: d.hostname,
@@ -67,8 +68,17 @@ export async function planFromHost(
     held: heldContainers(d.paths.journalDir, (m) => d.log.warn(m)),
   });
   const fsPaths = fsSnapshotPaths(planned);
-  const plan = fsPaths.length ? withFsPlacements(planned, await locateSources(d.runner, fsPaths)) : planned;
-  return { plan, discovery };
+  return fsPaths.length ? withFsPlacements(planned, await locateSources(d.runner, fsPaths)) : planned;
+}
+
+/** Discovery and the plan for it; unknown `--unit` names are a usage error. Changes nothing. */
+export async function planFromHost(
+  d: RunDeps,
+  req: BackupRequest,
+  runId = newRunId(d.now?.() ?? new Date()),
+): Promise<{ plan: BackupPlan; discovery: Discovery }> {
+  const discovery = await discoverNamed(d, req);
+  return { plan: await planFor(d, req, discovery, runId), discovery };
 }
 
 /**
@@ -107,9 +117,15 @@ async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPlan): Pro
  * `heal.ts`) → repository (created on first use) → this host's policy
  * (read-before-write) → discovery and plan → every unit → run record (marked interrupted after a
  * signal; written by a cleanup compensation when the signal path gets there first). Returns the
- * record; the caller turns its status into the exit code.
+ * record; the caller turns its status into the exit code. `namesChecked` is called once every
+ * `--unit` name is known to exist (at once when none is given): the heartbeat start waits for it.
  */
-export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunRecord> {
+export async function runBackup(
+  d: RunDeps,
+  req: BackupRequest,
+  namesChecked: () => void = () => {},
+): Promise<RunRecord> {
+  if (req.units.length === 0) namesChecked();
   const runId = newRunId(d.now?.() ?? new Date());
   const lock = await acquireLock(d.paths.lockFile, {
     runId,
@@ -162,7 +178,12 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
     const current = new Promise<boolean>((r) => {
       markCurrent = r;
     });
+    const named = discoverNamed(d, req);
+    // A mistyped `--unit` must change nothing: with names to check, the repository side (it may
+    // create, connect, write the policy) waits for discovery; a night without `--unit` loses no time.
+    const checked = req.units.length > 0 ? named.then(() => namesChecked()) : undefined;
     const repository = (async () => {
+      await checked;
       let defined: Promise<Record<string, KopiaPolicy>> | undefined;
       // Once per run: from the proof, or after a (re)connect.
       const startReads = () => {
@@ -183,7 +204,10 @@ export async function runBackup(d: RunDeps, req: BackupRequest): Promise<RunReco
       startReads();
       await applyRunPolicies(d, defined, reads, early);
     })();
-    const planning = planFromHost(d, req, runId);
+    const planning = named.then(async (discovery) => ({
+      plan: await planFor(d, req, discovery, runId),
+      discovery,
+    }));
     // The first unit's snapshots open once the plan is known, nothing reconnects and the policies read
     // show no kopia action but kopi-docka's: each runs every action kopia finds for its source.
     reads.ahead = Promise.all([planning, current])

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseConfigText } from "../../../../src/config/load.ts";
+import { resolvePaths } from "../../../../src/config/resolve.ts";
+import { runWithAlerts } from "../../../../src/core/alerts/around-run.ts";
+import { missedStateFile } from "../../../../src/core/alerts/phase.ts";
+import { outcomeError } from "../../../../src/core/backup/result.ts";
+import { runBackup } from "../../../../src/core/backup/run.ts";
+import { UsageError } from "../../../../src/core/errors.ts";
+import { silentLogger } from "../../../../src/core/log.ts";
+import { Lifecycle } from "../../../../src/core/safe-exit.ts";
+import { exitCodeFor } from "../../../../src/exit-codes.ts";
+import { FakeDocker } from "../../../fakes/fake-docker.ts";
+import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { tempDir } from "../../../helpers/env.ts";
+import { fakeKopia } from "./fixtures.ts";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** A loopback heartbeat receiver: every request it got, as `METHOD /path`. */
+function receiver() {
+  const got: string[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (req) => {
+      got.push(`${req.method} ${new URL(req.url).pathname}`);
+      return new Response("OK");
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  return { got, url: `http://127.0.0.1:${server.port}/hc` };
+}
+
+/**
+ * A host whose one unit is compose project `web`, with a ping URL and compression set (a run would
+ * write the policy); any alert phase writes `missed.json`. The
+ * runner is strict and knows no kopia command: any kopia call fails the run with that call.
+ */
+function host(pingUrl: string) {
+  const t = tempDir("kd-unit-typo-");
+  cleanups.push(() => t.remove());
+  const repo = join(t.path, "repo");
+  mkdirSync(repo);
+  writeFileSync(join(repo, "kopia.repository.f"), "{}");
+  writeFileSync(join(t.path, "pw"), "pw\n", { mode: 0o600 });
+  const config = parseConfigText(
+    `[repository]\npath = "${repo}"\npassword_file = "${join(t.path, "pw")}"\ncompression = "s2-default"\n` +
+      `[paths]\nstate_dir = "${join(t.path, "state")}"\ncache_dir = "${join(t.path, "cache")}"\nlock_file = "${join(t.path, "lock")}"\n` +
+      `[alerts]\nping_url = "${pingUrl}"\n`,
+    "x",
+  );
+  const paths = resolvePaths(config);
+  const web = FakeDocker.container("id-web", {}, "web");
+  web.Config.Labels = { "com.docker.compose.project": "web", "com.docker.compose.service": "web" };
+  const docker = new FakeDocker({ containers: [web] });
+  const runner = new FakeRunner();
+  const deps = {
+    config,
+    paths,
+    runner,
+    docker,
+    kopia: fakeKopia(runner),
+    log: silentLogger(),
+    lifecycle: new Lifecycle(),
+    hostname: "h",
+    version: "9.9.9",
+    sleep: async () => {},
+  };
+  return { deps, runner, docker, paths };
+}
+
+const kopiaCalls = (runner: FakeRunner) => runner.calls.filter((c) => c.argv[0] === "kopia");
+
+describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing written", () => {
+  test("no heartbeat reaches the receiver, no kopia command runs, missed.json is not written", async () => {
+    const hc = receiver();
+    const { deps, runner, paths } = host(hc.url);
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+      runBackup(deps, { units: ["nope"] }, namesChecked),
+    ).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.message).toBe("no unit named nope on this host");
+    expect(exitCodeFor(e)).toBe(2);
+    expect(hc.got).toEqual([]);
+    expect(kopiaCalls(runner)).toEqual([]);
+    expect(existsSync(missedStateFile(paths))).toBe(false);
+  });
+
+  test("a name that exists: the heartbeat starts once it is checked, and the repository side runs", async () => {
+    const hc = receiver();
+    const { deps, runner, paths } = host(hc.url);
+    let checkedAt = -1;
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+      runBackup(deps, { units: ["web"] }, () => {
+        checkedAt = runner.calls.length;
+        namesChecked();
+      }),
+    ).catch((x) => x);
+    // The strict runner refuses the repository's first command: the run fails on it, reported.
+    expect(String(e)).toContain("FakeRunner: unexpected command");
+    expect(checkedAt).toBe(0);
+    expect(kopiaCalls(runner).length).toBeGreaterThan(0);
+    expect(hc.got).toEqual(["POST /hc/start", "POST /hc/1"]);
+    expect(existsSync(missedStateFile(paths))).toBe(true);
+  });
+
+  test("without --unit the heartbeat start is not held back: it is called before the lock is taken", async () => {
+    const { deps, paths } = host("");
+    let lockThere: boolean | undefined;
+    await runBackup(deps, { units: [] }, () => {
+      lockThere = existsSync(paths.lockFile);
+    }).catch(() => undefined);
+    expect(lockThere).toBe(false);
+  });
+});
