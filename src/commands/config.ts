@@ -1,8 +1,10 @@
+import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { stringify } from "smol-toml";
 import { DEFAULT_CONFIG_PATH } from "../config/load.ts";
 import { maskSecrets } from "../config/mask.ts";
 import { writeConfigTemplate } from "../config/write.ts";
+import { checkConfigCalendar } from "../systemd/settings.ts";
 import { emit } from "../ui/output.ts";
 import { needs, requireRoot } from "./_context.ts";
 import { commonArgs, configArgs, jsonArgs, logArgs } from "./_shared.ts";
@@ -28,8 +30,10 @@ const validate = defineCommand({
     description: "Check the config file. Exit 0 valid, 2 invalid (every problem listed).",
   },
   args: { ...commonArgs },
-  run({ args }) {
+  async run({ args }) {
     const ctx = needs(args, "config");
+    const file = ctx.configPath ? resolve(ctx.configPath) : undefined;
+    await checkConfigCalendar(ctx.runner, ctx.config, file, (m) => ctx.log.warn(m));
     // The text form is a log line (stderr), so nothing is rendered on stdout.
     emit(args, { valid: true, path: ctx.configPath ?? null }, (v) => {
       ctx.log.success(`${v.path ?? "embedded default config"} is valid`);

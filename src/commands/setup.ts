@@ -14,6 +14,7 @@ import type { SetupAnswers } from "../core/setup/model.ts";
 import { passwordOpens, probeFilesystem, probeRemote, repositoryOf } from "../core/setup/probe.ts";
 import { checkDependencies, setupDryRun } from "../core/setup/steps.ts";
 import { checkUnattended, configTextFor, currentConfig } from "../core/setup/unattended.ts";
+import { checkOnCalendar } from "../systemd/schedule.ts";
 import { setupDoneTimerFailed, setupTimerArgv } from "../systemd/setup-timer.ts";
 import { showPassphraseOnce } from "../ui/dr-report.ts";
 import { emit } from "../ui/output.ts";
@@ -106,6 +107,7 @@ export default defineCommand({
     });
     let answers = start.answers;
     let force = Boolean(args.force);
+    const checkCalendar = (expr: string) => checkOnCalendar(ctx.runner, expr, (m) => ctx.log.warn(m));
     if (ctx.interactive && start.missing.length > 0) {
       const deps = {
         // The kopia of the config being written (its kopia.binary and state dir), as `--yes` checks.
@@ -117,6 +119,7 @@ export default defineCommand({
             config: parseConfigText(configTextFor(a, cur), a.configPath),
           }),
         dryRun: (a: SetupAnswers) => setupDryRun(ctx.runner, selfArgv(), configTextFor(a, cur)),
+        checkCalendar,
         configExists: cur.exists && !force,
       };
       const r = await setupWizard(answers, flags, deps);
@@ -133,7 +136,11 @@ export default defineCommand({
           `${cur.configPath} already exists`,
           "pass --force to replace it (the old file is kept as .bak-<time>)",
         );
-      await checkUnattended({ ...ctx, selfArgv: selfArgv() }, answers, configTextFor(answers, cur));
+      await checkUnattended(
+        { ...ctx, selfArgv: selfArgv(), checkCalendar },
+        answers,
+        configTextFor(answers, cur),
+      );
     }
     // The bundle's flags are checked before anything is committed: a bad one is exit 2 with nothing done.
     const drRequest = answers.drBundle

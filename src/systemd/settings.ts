@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import { findKeyLine } from "../config/key-line.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
-import type { CalendarOrigin } from "./schedule.ts";
+import type { Runner } from "../core/process/runner.ts";
+import { type CalendarOrigin, checkOnCalendar } from "./schedule.ts";
 import { DEFAULT_ON_CALENDAR, DEFAULT_RANDOMIZED_DELAY_SEC } from "./units.ts";
 
 export type ValueFrom = "flag" | "config" | "installed timer" | "default";
@@ -76,6 +77,21 @@ export function configSchedule(config: Config, file: string | undefined): Config
     }
   }
   return { onCalendar: on_calendar, randomizedDelaySec: randomized_delay_sec, file, onCalendarLine };
+}
+
+/**
+ * A config's `[schedule] on_calendar` checked as `systemd install` will check it (`config validate`):
+ * a `ConfigError` naming its line, so a config called valid installs.
+ */
+export async function checkConfigCalendar(
+  runner: Runner,
+  config: Config,
+  file: string | undefined,
+  warn: (m: string) => void,
+): Promise<void> {
+  const schedule = configSchedule(config, file);
+  if (schedule.onCalendar === undefined) return;
+  await checkOnCalendar(runner, schedule.onCalendar, warn, calendarOrigin("config", schedule));
 }
 
 /** How a rejected OnCalendar expression is reported: as a bad flag, or as a bad config key + line. */

@@ -14,6 +14,8 @@ export interface WizardDeps extends LocationDeps {
   passwordOpens: (a: SetupAnswers, password: string) => Promise<boolean>;
   /** `backup --dry-run` with the answers so far: its output. */
   dryRun: (a: SetupAnswers) => Promise<string>;
+  /** Rejects an OnCalendar expression systemd would not take (a `UsageError`, exit 2). */
+  checkCalendar: (expr: string) => Promise<void>;
   configExists: boolean;
 }
 
@@ -151,6 +153,8 @@ export async function setupWizard(
         )
       : undefined;
   }
+  // Now, not after the commit: `systemd install` would refuse it with the config already written.
+  if (a.onCalendar) await d.checkCalendar(a.onCalendar);
 
   step(6, "notifications");
   if (f.notifyUrl === undefined) {

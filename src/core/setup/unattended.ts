@@ -45,10 +45,14 @@ export interface UnattendedDeps {
   selfArgv: string[];
   /** Tests: the embedded kopia and PATH that `chooseKopia` sees. */
   kopiaSeams?: SetupKopia["seams"];
+  /** Rejects an OnCalendar expression systemd would not take (a `UsageError`, exit 2). */
+  checkCalendar: (expr: string) => Promise<void>;
 }
 
 /** Without a terminal: the same checks the wizard makes, with no one to ask. */
 export async function checkUnattended(d: UnattendedDeps, a: SetupAnswers, configText: string): Promise<void> {
+  // Before the commit: a calendar found bad by `systemd install` after it leaves a config with no timer.
+  if (a.onCalendar) await d.checkCalendar(a.onCalendar);
   // The kopia the written config will run (its kopia.binary and state dir), as every command after.
   const kopia = { config: parseConfigText(configText, a.configPath), seams: d.kopiaSeams };
   for (const line of await checkDependencies({ ...d, kopia })) d.log.info(line);

@@ -110,7 +110,14 @@ describe("setup runs the chosen kopia", () => {
     log.info = ((m: string) => info.push(m)) as unknown as typeof log.info;
     const text = `[paths]\nstate_dir = "${join(d, "state")}"\n[repository]\npath = "${a.repositoryPath}"\n`;
     await checkUnattended(
-      { runner, docker: new FakeDocker(), log, selfArgv: ["kd"], kopiaSeams: kopia.seams },
+      {
+        runner,
+        docker: new FakeDocker(),
+        log,
+        selfArgv: ["kd"],
+        kopiaSeams: kopia.seams,
+        checkCalendar: async () => {},
+      },
       a,
       text,
     );
