@@ -152,7 +152,7 @@ export default defineCommand({
           canShowPassphrase: ctx.stderrTerminal,
         }
       : undefined;
-    if (drRequest) checkExportRequest(drRequest, "", "--dr-passphrase-file");
+    if (drRequest) checkExportRequest(drRequest, "", "--dr-passphrase-file", "--dr-bundle");
     const result = await commitSetup(ctx, answers, {
       configText: configTextFor(answers, cur),
       force,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { CONFIG_TEMPLATE } from "../../config/template.ts";
 import { errnoCode, errorMessage } from "../caught.ts";
 import { AppError, UsageError } from "../errors.ts";
@@ -148,12 +148,13 @@ export async function sealBundle(input: BundleInput, passphrase: string, file: s
 /**
  * What an export's flags decide, checked before anything is read or written (setup checks them
  * before it commits): the passphrase (its file private, or generated where it can be shown) and an
- * output that does not exist yet.
+ * output that does not exist yet, in a directory that does.
  */
 export function checkExportRequest(
   req: Pick<ExportRequest, "output" | "passphraseFile" | "now" | "canShowPassphrase">,
   hostname: string,
   flag = "--passphrase-file",
+  outputFlag = "--output",
 ): { passphrase: string; file: string | undefined } {
   if (!req.passphraseFile && !req.canShowPassphrase)
     throw new UsageError(
@@ -162,13 +163,24 @@ export function checkExportRequest(
     );
   const passphrase = req.passphraseFile ? readPrivatePassphrase(req.passphraseFile) : generatePassphrase();
   const file = req.output === "-" ? undefined : resolve(req.output ?? bundleFileName(hostname, req.now));
+  if (file) checkOutputDir(file, outputFlag);
   for (const f of file ? [file, `${file}.txt`] : [])
     if (existsSync(f))
       throw new UsageError(
         `${f} exists`,
-        "choose another --output; an old bundle or its notes are never overwritten",
+        `choose another ${outputFlag}; an old bundle or its notes are never overwritten`,
       );
   return { passphrase, file };
+}
+
+/** The bundle's directory must exist: found when the bundle is written, everything else is done by then. */
+function checkOutputDir(file: string, flag: string): void {
+  const dir = dirname(resolve(file));
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(
+      `${flag} ${file}: ${dir} is not an existing directory`,
+      `create it first (mkdir -p ${dir}), or give ${flag} a file in a directory that exists`,
+    );
 }
 
 /**
@@ -181,6 +193,7 @@ export function checkSetupBundleFile(file: string | undefined): void {
       "setup cannot write the DR bundle to stdout (--dr-bundle -): its report goes there",
       "give a file (--dr-bundle /root/kopi-docka-dr.age), or run `kopi-docka dr export --output -` after setup",
     );
+  if (file) checkOutputDir(file, "--dr-bundle");
 }
 
 /** Setup committed, then its `--dr-bundle` failed: the same failure, saying what is done and what is not. */

@@ -98,3 +98,35 @@ test("setup refuses --dr-bundle -: its stdout is the report, a bundle there woul
   expect(() => checkSetupBundleFile("/root/dr.age")).not.toThrow();
   expect(() => checkSetupBundleFile(undefined)).not.toThrow();
 });
+
+test("an output in a directory that does not exist is a usage error naming the flag, before anything is written", () => {
+  const dir = tempDir("kd-export-dir-");
+  const missing = join(dir.path, "nonexistent", "x.age");
+  const req = { output: missing, passphraseFile: undefined, now, canShowPassphrase: true };
+  const e = (() => {
+    try {
+      checkExportRequest(req, "h");
+    } catch (x) {
+      return x;
+    }
+  })();
+  expect(e).toBeInstanceOf(UsageError);
+  expect(String(e)).toContain(
+    `--output ${missing}: ${join(dir.path, "nonexistent")} is not an existing directory`,
+  );
+  // setup: its flag, checked before any question (and again before the commit).
+  expect(() => checkSetupBundleFile(missing)).toThrow(`--dr-bundle ${missing}:`);
+  expect(() => checkExportRequest(req, "h", "--dr-passphrase-file", "--dr-bundle")).toThrow(
+    `--dr-bundle ${missing}:`,
+  );
+  // A file where the directory should be is no directory either.
+  writeFileSync(join(dir.path, "plain"), "");
+  expect(() => checkSetupBundleFile(join(dir.path, "plain", "b.age"))).toThrow(
+    "is not an existing directory",
+  );
+  // A directory that exists is fine, as is stdout.
+  checkSetupBundleFile(join(dir.path, "b.age"));
+  expect(checkExportRequest({ ...req, output: "-" }, "h").file).toBeUndefined();
+  expect(readdirSync(dir.path)).toEqual(["plain"]);
+  dir.remove();
+});
