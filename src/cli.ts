@@ -74,7 +74,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     await processLifecycle.runAll();
     return 0;
   } catch (e) {
-    const err = e instanceof Error && e.name === "CLIError" ? new UsageError(e.message) : e;
+    // citty colours the flag in its message: as text (and in --json) those are escape codes.
+    const err = e instanceof Error && e.name === "CLIError" ? new UsageError(Bun.stripANSI(e.message)) : e;
     await processLifecycle.runAll();
     const interrupted = processLifecycle.interruptedBy;
     // A signal decides the status (130/143), whatever the aborted work threw, so the exit does not
