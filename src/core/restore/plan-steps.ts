@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { isAtOrUnder } from "../discovery/bind-filter.ts";
-import { AppError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { pathUnder, UnsafePathError } from "../safe-paths.ts";
 import { hasRedaction, redactDeep } from "../snapshot/redact.ts";
 import { COPY_OF_LABEL } from "./copy-owner.ts";
@@ -19,12 +19,13 @@ export function planVolumes(
   names: Renamer,
   copy = false,
 ): VolumeStep[] {
-  for (const v of chosen ?? []) {
-    if (!point.volumes.some((s) => s.name === v))
-      throw new AppError("not_found", `restore point ${point.key} has no volume ${v}`, {
-        hint: `volumes in it: ${point.volumes.map((s) => s.name).join(", ") || "none"}`,
-      });
-  }
+  // A bad flag (exit 2), as `--run` and `--unit` naming nothing are.
+  const unknown = (chosen ?? []).filter((v) => !point.volumes.some((s) => s.name === v));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--volume: restore point ${point.key} has no volume ${unknown.join(", ")}`,
+      `volumes in it: ${point.volumes.map((s) => s.name).join(", ") || "none"}`,
+    );
   return point.volumes
     .filter((s) => !chosen || chosen.includes(s.name))
     .map((s) => {

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { UsageError } from "../../../../src/core/errors.ts";
 import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
+import { exitCodeFor } from "../../../../src/exit-codes.ts";
 import { emptyState, recipe, request, unitBackup } from "./fixtures.ts";
 
 const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
@@ -104,12 +106,23 @@ describe("planRestore", () => {
     expect(planRestore(request(), points, emptyState({ recipe: recipe() })).warnings).toEqual([]);
   });
 
-  test("recipe only touches no data; an unknown volume is an error", () => {
+  test("recipe only touches no data; an unknown volume is a bad flag (exit 2) naming the point's volumes", () => {
     const plan = planRestore(request({ what: "recipe" }), points, emptyState({ recipe: recipe() }));
     expect([plan.volumes, plan.binds, plan.stop, plan.networks]).toEqual([[], [], [], []]);
     expect(plan.files.length).toBe(2);
-    expect(() =>
-      planRestore(request({ what: "volumes", volumes: ["nope"] }), points, emptyState({ recipe: recipe() })),
-    ).toThrow("has no volume nope");
+    let e: unknown;
+    try {
+      planRestore(
+        request({ what: "volumes", volumes: ["shop_db", "nope"] }),
+        points,
+        emptyState({ recipe: recipe() }),
+      );
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(e)).toBe(2);
+    expect((e as UsageError).message).toMatch(/^--volume: restore point shop@r\d-shop has no volume nope$/);
+    expect((e as UsageError).hint).toBe("volumes in it: shop_db");
   });
 });
