@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../core/errors.ts";
 import { embeddedKopia } from "../core/kopia/embedded.ts";
-import { DEFAULT_RELEASE_URL, detectVariant } from "../core/upgrade/release.ts";
+import { DEFAULT_RELEASE_URL, detectVariant, releaseUrl } from "../core/upgrade/release.ts";
 import { rollback, type UpgradeSource, upgrade } from "../core/upgrade/upgrade.ts";
 import { unitDirArgs } from "../systemd/args.ts";
 import { installedServices } from "../systemd/files.ts";
@@ -65,7 +65,7 @@ export default defineCommand({
       ? { kind: "file", path: args.binary }
       : {
           kind: "release",
-          url: args["release-url"] || process.env.KOPI_DOCKA_RELEASE_URL || DEFAULT_RELEASE_URL,
+          url: releaseUrl(args["release-url"]),
           version: args.version || "latest",
           variant: detectVariant(),
           // Keep the kind the admin chose: a full binary upgrades to the full one.

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { errorMessage } from "../caught.ts";
-import { AppError } from "../errors.ts";
+import { AppError, UsageError } from "../errors.ts";
 
 /**
  * The project's release location: a placeholder until releases are published (install.sh holds the
@@ -8,6 +8,25 @@ import { AppError } from "../errors.ts";
  * `<url>/v<version>/` (or `<url>/latest/`) with SHA256SUMS beside its files.
  */
 export const DEFAULT_RELEASE_URL = "https://releases.kopi-docka.invalid";
+
+/**
+ * Where releases are fetched from: `--release-url`, else KOPI_DOCKA_RELEASE_URL, else the project's.
+ * Anything but an http(s) URL is a usage error naming where it came from, before anything is fetched.
+ */
+export function releaseUrl(flag: string | undefined, env = process.env.KOPI_DOCKA_RELEASE_URL): string {
+  const [url, from] = flag
+    ? [flag, "--release-url"]
+    : env
+      ? [env, "KOPI_DOCKA_RELEASE_URL"]
+      : [DEFAULT_RELEASE_URL, ""];
+  const parsed = URL.parse(url);
+  if (!parsed || (parsed.protocol !== "https:" && parsed.protocol !== "http:"))
+    throw new UsageError(
+      `${from || "the release URL"} "${url}" is not an http(s) URL`,
+      "e.g. --release-url https://releases.example.org (a release lives under <url>/v<version>/)",
+    );
+  return url;
+}
 
 /** x64, x64-baseline (no AVX2: Bun's default x64 runtime needs it) or arm64, as in the artifact names. */
 export function detectVariant(arch = process.arch, cpuinfo = readCpuinfo()): string {
