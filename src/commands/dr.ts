@@ -36,6 +36,7 @@ const exportCmd = defineCommand({
       version: VERSION,
       now: new Date(),
       canShowPassphrase: ctx.stderrTerminal,
+      json: Boolean(args.json),
     });
     if (r.generatedPassphrase) showPassphraseOnce(r.generatedPassphrase);
     if (r.data) {

@@ -33,6 +33,8 @@ export interface ExportRequest {
    * log: `--passphrase-file` is then required.
    */
   canShowPassphrase: boolean;
+  /** The report is wanted as JSON on stdout (`--json`): the bundle cannot go there too. */
+  json?: boolean;
 }
 
 export interface ExportResult {
@@ -151,11 +153,16 @@ export async function sealBundle(input: BundleInput, passphrase: string, file: s
  * output that does not exist yet, in a directory that does.
  */
 export function checkExportRequest(
-  req: Pick<ExportRequest, "output" | "passphraseFile" | "now" | "canShowPassphrase">,
+  req: Pick<ExportRequest, "output" | "passphraseFile" | "now" | "canShowPassphrase" | "json">,
   hostname: string,
   flag = "--passphrase-file",
   outputFlag = "--output",
 ): { passphrase: string; file: string | undefined } {
+  if (req.output === "-" && req.json)
+    throw new UsageError(
+      `${outputFlag} - and --json refuse each other: both would write stdout, and the bundle would be alone there`,
+      `write the bundle to a file (${outputFlag} FILE) to get the JSON report, or drop --json`,
+    );
   if (!req.passphraseFile && !req.canShowPassphrase)
     throw new UsageError(
       "a generated passphrase is shown once on a terminal, and stderr is not one (a log would keep it)",

@@ -130,3 +130,13 @@ test("an output in a directory that does not exist is a usage error naming the f
   expect(readdirSync(dir.path)).toEqual(["plain"]);
   dir.remove();
 });
+
+test("--output - with --json: both want stdout, a usage error before anything is read", () => {
+  const req = { output: "-", passphraseFile: undefined, now, canShowPassphrase: true, json: true };
+  expect(() => checkExportRequest(req, "h")).toThrow(
+    new UsageError(
+      "--output - and --json refuse each other: both would write stdout, and the bundle would be alone there",
+    ),
+  );
+  expect(checkExportRequest({ ...req, json: false }, "h").file).toBeUndefined();
+});
