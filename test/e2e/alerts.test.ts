@@ -375,6 +375,22 @@ ${extra}`;
       }
     });
 
+    test("a mistyped --unit: exit 2, and nothing reaches any receiver, nothing is written (missed.json, kopia)", async () => {
+      const missed = join(kd, "state", "alerts", "missed.json");
+      const before = existsSync(missed) ? readFileSync(missed, "utf8") : undefined;
+      const kopiaLogs = join(kd, "state", "kopia");
+      const logsBefore = existsSync(kopiaLogs) ? readdirSync(kopiaLogs, { recursive: true }).length : 0;
+      reset();
+      const r = await backup([`${ok}-typo`]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`no unit named ${ok}-typo on this host`);
+      // A heartbeat /start then /2 would make Healthchecks mark the night failed over a typo.
+      expect([http.requests, https.requests, smtp.mails]).toEqual([[], [], []]);
+      expect(existsSync(missed) ? readFileSync(missed, "utf8") : undefined).toBe(before);
+      // No kopia process ran: its config dir holds no new log or file.
+      expect(existsSync(kopiaLogs) ? readdirSync(kopiaLogs, { recursive: true }).length : 0).toBe(logsBefore);
+    });
+
     test("a lock file that cannot be used (a directory in its place): exit 11 and an alert; nobody else would say so", async () => {
       const lock = join(kd, "kopi-docka.lock");
       mkdirSync(lock);
