@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import * as p from "@clack/prompts";
 import { COMPRESSIONS } from "../config/schema-repository.ts";
 import { AppError } from "../core/errors.ts";
@@ -19,6 +20,7 @@ export interface WizardDeps extends LocationDeps {
   configExists: boolean;
 }
 
+const isDirectory = (path: string) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 const step = (n: number, title: string) => p.log.step(`${n}/8 ${title}`);
 
 /** The password of an existing repository: the file when it opens it, else asked, three tries. */
@@ -111,7 +113,14 @@ export async function setupWizard(
           "Put the password into an encrypted DR bundle now? Its file (empty: show the password once instead)",
         defaultValue: "",
         placeholder: "none",
-        validate: (v) => (!v || v.startsWith("/") ? undefined : "an absolute path, or empty"),
+        validate: (v) =>
+          !v
+            ? undefined
+            : !v.startsWith("/")
+              ? "an absolute path, or empty"
+              : !isDirectory(dirname(v))
+                ? `${dirname(v)} is not an existing directory`
+                : undefined,
       }),
     );
     a.drBundle = file.trim() || undefined;

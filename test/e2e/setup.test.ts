@@ -69,13 +69,38 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
         ...flags(c),
         "--generate-password",
         "--dr-bundle",
-        join(c.d, "dr.age"),
+        // In a directory that exists: a missing one is refused first (next test).
+        join(dir.path, "c-dr.age"),
         "--yes",
       ]);
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain("--dr-passphrase-file");
       expect(existsSync(c.d)).toBe(false);
     });
+
+    test("--dr-bundle in a directory that does not exist: a usage error naming it before anything is written", async () => {
+      const c = host("nodir");
+      const bundle = join(c.d, "missing", "dr.age");
+      const r = await runCli([...flags(c), "--generate-password", "--dr-bundle", bundle, "--yes"]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(
+        `--dr-bundle ${bundle}: ${join(c.d, "missing")} is not an existing directory`,
+      );
+      expect(existsSync(c.d)).toBe(false);
+    });
+
+    // Without systemd-analyze the calendar is only shape-checked (a warning), and setup goes on.
+    test.skipIf(!Bun.which("systemd-analyze"))(
+      "an --on-calendar systemd refuses: a usage error before anything is written (not a config without its timer)",
+      async () => {
+        const c = host("calendar");
+        const args = flags(c).filter((f) => f !== "--no-schedule");
+        const r = await runCli([...args, "--generate-password", "--on-calendar", "bogus", "--yes"]);
+        expect(r.exitCode).toBe(2);
+        expect(r.stderr).toContain('--on-calendar "bogus" is not a valid systemd calendar expression');
+        expect(existsSync(c.d)).toBe(false);
+      },
+    );
 
     test("--dr-bundle -: a usage error before anything is written (setup's stdout is its report)", async () => {
       const c = host("stdout");
@@ -184,7 +209,8 @@ describeReal("setup on the compiled binary", ["docker", "kopia", "image"], () =>
     test("an existing repository: a wrong password is asked again, the right one connects", async () => {
       const d = host("d");
       const src = host("c");
-      const bundle = join(d.d, "dr.age");
+      // Its directory must exist when the question is answered (setup makes d.d only when it commits).
+      const bundle = join(dir.path, "d-dr.age");
       const password = readFileSync(src.pw, "utf8").trim();
       const t = terminal(uniqueName("kdtsetupd"));
       try {
