@@ -86,6 +86,7 @@ export async function stopUnit(
         containerName: name,
         stoppedAt: (d.now?.() ?? new Date()).toISOString(),
         startedAt: state.StartedAt ?? "",
+        stopTimeout: plan.stopTimeout,
       });
       startedAt = state.StartedAt ?? "";
       paused = state.Paused === true;

@@ -25,6 +25,11 @@ export const JournalEntrySchema = z.object({
   /** The container's State.StartedAt before the stop: if it changed, someone else started it since. */
   startedAt: z.string().min(1),
   /**
+   * The `docker stop` timeout, seconds: until the record plus this (and a grace) the daemon may still
+   * be stopping it after the run died (`stop-in-flight.ts`). Absent in older entries and a restore's.
+   */
+  stopTimeout: z.number().int().positive().optional(),
+  /**
    * Set by a restore once it replaces the container's data: why recovery must leave it stopped (it may
    * hold half-restored data), and what to do. Said at every recovery until someone starts or removes it.
    */

@@ -5,7 +5,7 @@ import { acquireLock } from "../lock/acquire.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { createJournal } from "./journal.ts";
-import { type RecoverResult, recoverContainers, sweepTempDirs } from "./recover.ts";
+import { inFlightOf, type RecoverResult, recoverContainers, sweepTempDirs } from "./recover.ts";
 
 /** What `recover` reports: the recovery, and how many journal entries it found and left. */
 export interface RecoverReport extends RecoverResult {
@@ -24,6 +24,8 @@ export interface RecoverLockedContext {
   lifecycle: { signal: AbortSignal };
   /** Given, filesystem snapshots dead runs left are removed too (the command context has it). */
   runner?: Runner;
+  /** `backup.stop_timeout`, for a dead run's stop that may still be under way (stop-in-flight.ts). */
+  config?: { backup: { stop_timeout: number } };
 }
 
 /**
@@ -53,6 +55,7 @@ export async function recoverUnderLock(
       journal,
       log: ctx.log,
       ...(lock.tookOverFrom ? { deadRun: lock.tookOverFrom } : {}),
+      ...inFlightOf(ctx),
     });
     if (ctx.runner)
       snapshots = await removeStaleSnapshots({

@@ -8,6 +8,7 @@ import type { Runner } from "../process/runner.ts";
 import { sweepDeadTempDirs } from "../process/temp-dirs.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type DeadRun, deadRunMarker, type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
+import { type InFlightOptions, stopDeadline, untilStopExits } from "./stop-in-flight.ts";
 
 /**
  * Brings back containers a dead run left stopped. A journal entry is acted on only when the run that
@@ -40,6 +41,11 @@ export interface RecoverOptions {
    * ended too, though it may have stopped nothing (a SIGKILL while its snapshots waited at their gates).
    */
   deadRun?: DeadRun;
+  /**
+   * For a dead run's `docker stop` that may still be under way (stop-in-flight.ts): the config's
+   * `backup.stop_timeout`, and the clock (tests).
+   */
+  inFlight?: InFlightOptions;
 }
 
 /** What backup's record and restore's result say of a container the heal could not start. */
@@ -68,7 +74,14 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
   // Newest stop first: the reverse of the order the run stopped them in.
   for (const entry of [...orphaned].reverse()) {
     const name = entry.containerName.replace(/^\//, "");
-    const c = found.find((x) => x.Id.startsWith(entry.containerId) || x.Name === `/${entry.containerId}`);
+    let c = found.find((x) => x.Id.startsWith(entry.containerId) || x.Name === `/${entry.containerId}`);
+    // Running still, as the incarnation the run was stopping, while its `docker stop` may still be under
+    // way in the daemon (the run killed mid-stop): waited for, or it would exit after we leave it alone.
+    const deadline = c && !entry.hold ? stopDeadline(entry, c, options.inFlight) : undefined;
+    if (c && deadline !== undefined) {
+      const again = async () => (await inspectAll(docker, [entry.containerId]))[0];
+      c = await untilStopExits(again, entry, c, deadline, log, options.inFlight);
+    }
     const skip = c ? whyNotStart(entry, c) : "removed since it was stopped";
     if (skip) {
       // Brought up by something else (docker's restart policy at boot): the warning must not go with
@@ -140,6 +153,8 @@ export interface RecoverContext {
   log: Logger;
   /** Given, filesystem snapshots a dead run left (`fs-snapshot` mode) are removed as well. */
   runner?: Runner;
+  /** `backup.stop_timeout`: how long a dead run's stop of an entry that does not record its own may last. */
+  config?: { backup: { stop_timeout: number } };
 }
 
 /**
@@ -162,6 +177,7 @@ export async function recoverIfNeeded(
       journal,
       log: ctx.log,
       ...(deadRun ? { deadRun } : {}),
+      ...inFlightOf(ctx),
     });
     for (const f of result.failed) {
       ctx.log.warn(`container ${f.name} is still stopped (${f.reason}); run \`kopi-docka recover\``);
@@ -172,6 +188,11 @@ export async function recoverIfNeeded(
     await removeStaleSnapshots({ runner: ctx.runner, journalDir: ctx.paths.journalDir, log: ctx.log });
   sweepTempDirs(ctx.log);
   return result;
+}
+
+/** The config's stop timeout, for a dead run's stop that may still be under way. */
+export function inFlightOf(ctx: Pick<RecoverContext, "config">): Pick<RecoverOptions, "inFlight"> {
+  return ctx.config ? { inFlight: { stopTimeoutSec: ctx.config.backup.stop_timeout } } : {};
 }
 
 /** The temp dirs (gate fifos, env files with container secrets) of runs that died without cleaning up. */

@@ -125,6 +125,24 @@ describe("executeBackup", () => {
     expect(runner.calls.some((c) => c.argv.includes("maintenance") && c.argv.includes("run"))).toBe(false);
   });
 
+  test("each journal entry records its stop timeout, so a recovery knows how long the daemon may still stop it", async () => {
+    const runner = new FakeRunner([], fakeHost());
+    const { deps, dir } = setup(runner, { backup: { stop_timeout: 17 } });
+    const recorded: (number | undefined)[] = [];
+    const before = deps.docker.before;
+    deps.docker.before = (call) => {
+      if (call.startsWith("stop ")) recorded.push(deps.journal.entries().at(-1)?.stopTimeout);
+      before?.(call);
+    };
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    await executeBackup(deps, plan, discovery(stackUnit()));
+    expect(recorded).toEqual([17, 17, 17]);
+  });
+
   test("kopi-docka@HOST's whole-data policy not in place: no data snapshot, the unit fails saying why", async () => {
     const runner = new FakeRunner([], fakeHost());
     const { deps, dir, events } = setup(runner);
