@@ -1,5 +1,18 @@
 import { basename } from "node:path";
+import { DEFAULT_CONFIG_PATH } from "../../config/load.ts";
+import { shellQuote } from "../format.ts";
 import type { BundleManifest } from "./model.ts";
+
+/** A path as one shell word: as it is when it needs no quoting, else single-quoted. */
+export const shellWord = (s: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : shellQuote(s));
+
+/**
+ * ` --config PATH` when the old host's config was not at the default path, else "". Every command the
+ * bundle gives a person passes it then: `systemd install` without it would write units that back up
+ * under a default config, into a new empty repository, every night.
+ */
+export const configFlag = (configPath: string) =>
+  configPath === DEFAULT_CONFIG_PATH ? "" : ` --config ${shellWord(configPath)}`;
 
 /** How to open a bundle: printed at export and written beside it as `<bundle>.txt` (no secret in it). */
 export function openingInstructions(bundleFile: string, m: Pick<BundleManifest, "host" | "created">): string {
@@ -33,6 +46,8 @@ export function bundleReadme(m: BundleManifest): string {
     : "  (none: no complete restore point at export time)";
   const files = m.files.map((f) => `  ${f.path}   (${f.key})`).join("\n") || "  (none)";
   const env = m.env.map((e) => `  ${e.variable}   (${e.key})`).join("\n") || "  (none)";
+  const cfg = shellWord(m.config_path);
+  const flag = configFlag(m.config_path);
   return `KOPI-DOCKA DISASTER RECOVERY — host ${m.host}
 Bundle made ${m.created} by kopi-docka ${m.kopi_docka_version}${m.kopia_version ? `, kopia ${m.kopia_version}` : ""}.
 
@@ -61,7 +76,7 @@ ${env}
 
 ON A FRESH HOST (as root)
 1. Install Docker, docker compose and kopi-docka with its kopia:
-     curl -fsSLO <your copy of kopi-docka's install.sh>; sh install.sh --with-deps --no-timer
+     curl -fsSLO <your copy of kopi-docka's install.sh>; sh install.sh --with-deps --no-timer${flag}
    (or copy the kopi-docka binary to /usr/local/bin and install kopia ${m.kopia_version ?? ""}).
    --no-timer: no nightly backup may run before the old config is back (it would create a new,
    empty repository on this disk); step 4 schedules them.
@@ -69,16 +84,23 @@ ON A FRESH HOST (as root)
      sh recover.sh            # refuses to replace a different existing file; --force keeps a .bak
    (install.sh wrote a default config: recover.sh names it; rerun with --force to replace it.)
    It checks SHA256SUMS, copies each file above back to its path (0600), then runs
-     kopi-docka snapshots --config ${m.config_path} --host ${m.host}
+     kopi-docka snapshots --config ${cfg} --host ${m.host}
    which connects to the repository and lists what can be restored.
 3. Restore each unit and start it:
-     kopi-docka restore --config ${m.config_path} --from-host ${m.host} --unit <UNIT> --latest --start --yes
+     kopi-docka restore --config ${cfg} --from-host ${m.host} --unit <UNIT> --latest --start --yes
    (sh recover.sh --restore-all does this for every unit above; one that fails does not stop the
    others, and the failed ones are listed at the end, exit 1.)
    --from-host ${m.host}: the new machine may have another name; the restore points stay ${m.host}'s.
 4. Check the units, then schedule backups again:
-     kopi-docka list; kopi-docka systemd install
-   If the new host should continue ${m.host}'s history, set [repository] hostname = "${m.host}".
+     kopi-docka list${flag}
+     kopi-docka systemd install${flag}
+${
+  flag
+    ? `   --config: the units it writes read this config; without it they would back up under a default
+   config into a new, empty repository.
+`
+    : ""
+}   If the new host should continue ${m.host}'s history, set [repository] hostname = "${m.host}".
 5. Delete this unpacked directory (shred it) once everything runs.
 `;
 }

@@ -1,5 +1,6 @@
 import { shellQuote } from "../format.ts";
 import type { BundleManifest } from "./model.ts";
+import { configFlag } from "./readme.ts";
 
 const q = shellQuote;
 
@@ -45,6 +46,7 @@ export function recoverScript(m: BundleManifest): string {
   const units = m.units.map((u) => q(u.unit)).join(" ");
   // Names are /^[A-Za-z_][A-Za-z0-9_]*$/ (manifest schema): safe inside the quoted word.
   const names = m.env.map((e) => e.variable);
+  const flag = configFlag(m.config_path);
   return `#!/bin/sh
 # kopi-docka disaster recovery for host ${m.host} (bundle of ${m.created}, kopi-docka ${m.kopi_docka_version}).
 # Run as root from the unpacked bundle:  sh recover.sh [--force] [--restore-all]
@@ -118,5 +120,8 @@ else
     echo "  kopi-docka restore --config $cfg --from-host ${m.host} --unit $unit --latest --start --yes"
   done
 fi
+echo
+echo "Then check the units and schedule backups again (README.txt, step 4):"
+echo ${q(`  kopi-docka list${flag}; kopi-docka systemd install${flag}`)}
 `;
 }
