@@ -14,6 +14,9 @@ export const shellWord = (s: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s 
 export const configFlag = (configPath: string) =>
   configPath === DEFAULT_CONFIG_PATH ? "" : ` --config ${shellWord(configPath)}`;
 
+/** Where step 4 of README.txt puts the variables for the services' EnvironmentFile=. */
+export const SERVICE_ENV_FILE = "/etc/kopi-docka/env";
+
 /** How to open a bundle: printed at export and written beside it as `<bundle>.txt` (no secret in it). */
 export function openingInstructions(bundleFile: string, m: Pick<BundleManifest, "host" | "created">): string {
   const name = basename(bundleFile);
@@ -93,7 +96,7 @@ ON A FRESH HOST (as root)
    --from-host ${m.host}: the new machine may have another name; the restore points stay ${m.host}'s.
 4. Check the units, then schedule backups again:
      kopi-docka list${flag}
-     kopi-docka systemd install${flag}
+${m.env.length ? serviceEnvStep() : ""}     kopi-docka systemd install${flag}
 ${
   flag
     ? `   --config: the units it writes read this config; without it they would back up under a default
@@ -102,5 +105,23 @@ ${
     : ""
 }   If the new host should continue ${m.host}'s history, set [repository] hostname = "${m.host}".
 5. Delete this unpacked directory (shred it) once everything runs.
+`;
+}
+
+/**
+ * The services need the variables too (recover.sh exports them for its own commands only): the
+ * values into one 0600 file, named by an EnvironmentFile= drop-in of each service, written before
+ * `systemd install` so that the first timer run already has them.
+ */
+function serviceEnvStep(): string {
+  return `   The config reads the variables above: the nightly services need them too (recover.sh set them
+   for its own commands only), before the timer first runs:
+     install -D -m 600 secrets/env ${SERVICE_ENV_FILE}
+     for s in kopi-docka-backup kopi-docka-freshness; do
+       mkdir -p /etc/systemd/system/$s.service.d
+       printf '[Service]\\nEnvironmentFile=${SERVICE_ENV_FILE}\\n' > /etc/systemd/system/$s.service.d/env.conf
+     done
+   (the same as \`systemctl edit kopi-docka-backup.service\` and kopi-docka-freshness.service, adding
+   [Service] EnvironmentFile=${SERVICE_ENV_FILE}), then:
 `;
 }

@@ -91,7 +91,7 @@ put() {
 ${put.join("\n")}
 
 # Secrets the config names by environment variable: exported for the commands below only.
-# Set them for the service too (systemd: an EnvironmentFile=, see README.txt).
+# The services need them too: README.txt, step 4 (an EnvironmentFile=).
 if [ -f secrets/env ]; then set -a; . ./secrets/env; set +a; fi
 
 cfg=${q(m.config_path)}
@@ -123,5 +123,10 @@ fi
 echo
 echo "Then check the units and schedule backups again (README.txt, step 4):"
 echo ${q(`  kopi-docka list${flag}; kopi-docka systemd install${flag}`)}
-`;
+${
+  names.length
+    ? `echo "The nightly services need ${names.join(" ")} too, before systemd install: README.txt, step 4."
+`
+    : ""
+}`;
 }

@@ -44,3 +44,32 @@ describe("README.txt and recover.sh pass the old host's config path to every com
     );
   });
 });
+
+describe("README.txt says how to give the services the variables the config reads", () => {
+  test("with variables: secrets/env into a 0600 file, an EnvironmentFile= drop-in for both services, before systemd install", () => {
+    const readme = bundleText("README.txt");
+    const step = readme.slice(readme.indexOf("\n4. "), readme.indexOf("\n5. "));
+    expect(step).toContain("install -D -m 600 secrets/env /etc/kopi-docka/env\n");
+    expect(step).toContain("for s in kopi-docka-backup kopi-docka-freshness; do\n");
+    expect(step).toContain(
+      "printf '[Service]\\nEnvironmentFile=/etc/kopi-docka/env\\n' > /etc/systemd/system/$s.service.d/env.conf\n",
+    );
+    expect(step.indexOf("EnvironmentFile=")).toBeLessThan(step.indexOf("kopi-docka systemd install"));
+    expect(bundleText("recover.sh")).toContain(
+      "The nightly services need S3_SECRET too, before systemd install: README.txt, step 4.",
+    );
+  });
+
+  test("the drop-in the step writes is what systemd reads: [Service] then EnvironmentFile=", () => {
+    const readme = bundleText("README.txt");
+    const printf = readme.split("\n").find((l) => l.includes("printf '[Service]"));
+    const r = Bun.spawnSync(["sh", "-c", `s=kopi-docka-backup; ${printf?.trim().replace(/ > .*$/, "")}`]);
+    expect(r.stdout.toString()).toBe("[Service]\nEnvironmentFile=/etc/kopi-docka/env\n");
+  });
+
+  test("without variables: no such step", () => {
+    const readme = bundleText("README.txt", { env: [] });
+    expect(readme).not.toContain("EnvironmentFile");
+    expect(bundleText("recover.sh", { env: [] })).not.toContain("The nightly services need");
+  });
+});
