@@ -149,8 +149,10 @@ host_internal_basenames = ["docker.sock"]
 trust_image_labels = []
 
 [backup.hooks]
-# Executables run once per unit (absolute paths; "" = none). They get KOPI_DOCKA_HOOK and
-# KOPI_DOCKA_UNIT in their environment. A failing pre_backup hook skips the unit without stopping it.
+# Executables run once per unit (absolute paths; "" = none). They get KOPI_DOCKA_HOOK_TYPE (pre_backup,
+# post_backup, pre_restore, post_restore), KOPI_DOCKA_UNIT_NAME and KOPI_DOCKA_RUN_ID in their
+# environment, backup hooks KOPI_DOCKA_BACKUP_ID, restore hooks KOPI_DOCKA_RESTORE_POINT.
+# A failing pre_backup hook skips the unit without stopping it.
 pre_backup = ""
 post_backup = ""
 pre_restore = ""
