@@ -66,6 +66,22 @@ describeReal("backup: failures restart containers, hooks, the lock", ["docker", 
     expect(after.StartedAt).not.toBe(before.StartedAt); // it was stopped, and started again
   }, 120_000);
 
+  test('a container (restart policy "no") that exits as soon as it is started again: said at once, with its code, not after start_timeout', async () => {
+    const name = fresh("kdexits");
+    const cfg = writeTestConfig(join(dir.path, "exits"));
+    // Runs the first time; every later start finds the marker and exits 3 at once.
+    await startContainer(name, `${name}-v`, [], `[ -e /data/ran ] && exit 3; touch /data/ran; ${QUICK_STOP}`);
+    await Bun.sleep(1000);
+    const began = Date.now();
+    const r = await runCli(["backup", "--config", cfg, "--unit", name], { env });
+    const seconds = (Date.now() - began) / 1000;
+    expect(r.stderr).toContain("exited with code 3 right after it was started");
+    expect(r.stderr).not.toContain("after 60s");
+    expect(r.exitCode).toBe(4);
+    expect(seconds).toBeLessThan(40); // start_timeout is 60 s
+    expect((await inspectState(name)).Running).toBe(false);
+  }, 180_000);
+
   test("a failing pre-backup hook: the unit is never stopped, and nothing opened ahead is saved", async () => {
     const name = fresh("kdhook");
     const hook = join(dir.path, "pre-hook.sh");

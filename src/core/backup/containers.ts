@@ -194,6 +194,7 @@ export async function startUnit(
     const ready = await d.docker.waitRunning(s.plan.id, {
       timeoutSec: d.config.backup.start_timeout,
       healthcheck: s.plan.hasHealthcheck,
+      restartPolicy: s.plan.restartPolicy,
       sleep: d.sleep,
     });
     const ran = ready.state && ranWhileStopped(s, ready.state);

@@ -39,6 +39,8 @@ export interface ContainerPlan {
   /** A stop-timeout label ignored, or the container's own StopTimeout capped: what and why. */
   stopTimeoutWarning?: string;
   hasHealthcheck: boolean;
+  /** Docker's restart policy ("no", "always", …): under "no" a container that exits after our start stays down. */
+  restartPolicy?: string;
   /** Started with `docker run --rm`: never stopped (docker would delete it). */
   autoRemove?: true;
   /** A Docker Swarm task's container: never stopped (the swarm would replace it, `swarm.ts`). */

@@ -77,6 +77,7 @@ function planUnit(
       reason,
       ...timeout,
       hasHealthcheck: hasHealthcheck(c),
+      restartPolicy: c.restartPolicy,
       ...(c.autoRemove ? { autoRemove: true as const } : {}),
       ...(c.labels[SWARM_TASK_LABEL] ? { swarmTask: true as const } : {}),
     };

@@ -40,8 +40,17 @@ export interface WaitOptions {
   timeoutSec: number;
   /** Wait for `healthy` too when the container has a healthcheck. */
   healthcheck: boolean;
+  /**
+   * Its restart policy's name. Under "no" an exited container stays down: the wait ends as soon as it
+   * is seen exited, instead of lasting `timeoutSec` for nothing.
+   */
+  restartPolicy?: string;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** A container that exited after our start and that nothing will start again: said at once, with its code. */
+const exitedNow = (s: ContainerState) =>
+  `exited with code ${s.ExitCode ?? "unknown"} right after it was started (restart policy "no": it stays down; \`docker logs\` tells why)`;
 
 /** `docker ps -a` lines → rows. */
 export function parsePs(stdout: string): ContainerRow[] {
@@ -164,6 +173,8 @@ export function containerOps(exec: Exec) {
         const health = last?.Health?.Status;
         if (last?.Running && (!o.healthcheck || !health || health === "healthy"))
           return { ok: true, state: last };
+        if (last && !last.Running && last.Status === "exited" && o.restartPolicy === "no")
+          return { ok: false, running: false, reason: exitedNow(last), state: last };
         if (Date.now() >= deadline) {
           const running = Boolean(last?.Running);
           const reason = running

@@ -20,6 +20,7 @@ export const ContainerStateSchema = z.looseObject({
   Restarting: z.boolean().optional(),
   StartedAt: z.string().optional(),
   FinishedAt: z.string().optional(),
+  ExitCode: z.number().optional(),
   Health: z.looseObject({ Status: z.string().optional() }).nullish(),
 });
 export type ContainerState = z.infer<typeof ContainerStateSchema>;

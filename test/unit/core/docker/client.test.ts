@@ -248,6 +248,33 @@ describe("waitRunning", () => {
     const r = await createDocker(runner).waitRunning("c1", { timeoutSec: 0, healthcheck: false, sleep });
     expect(r).toMatchObject({ ok: false, running: false, reason: "exited after 0s" });
   });
+
+  test('exited under restart policy "no": the wait ends at once, with the exit code', async () => {
+    const exited = { ...state, Status: "exited", Running: false, ExitCode: 3 };
+    const runner = answers(exited, { ...state, Running: true });
+    const r = await createDocker(runner).waitRunning("c1", {
+      timeoutSec: 60,
+      healthcheck: false,
+      restartPolicy: "no",
+      sleep,
+    });
+    expect(r).toMatchObject({ ok: false, running: false, state: { ExitCode: 3 } });
+    expect(r.ok ? "" : r.reason).toStartWith("exited with code 3 right after it was started");
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  test("exited under a policy that starts it again: the wait goes on", async () => {
+    const exited = { ...state, Status: "exited", Running: false, ExitCode: 1 };
+    const runner = answers(exited, { ...state, Status: "running", Running: true });
+    const r = await createDocker(runner).waitRunning("c1", {
+      timeoutSec: 60,
+      healthcheck: false,
+      restartPolicy: "always",
+      sleep,
+    });
+    expect(r.ok).toBe(true);
+    expect(runner.calls).toHaveLength(2);
+  });
 });
 
 describe("compose", () => {
