@@ -40,7 +40,9 @@ export function nextStep(e: PhaseError | undefined): string {
       return `start it now: docker start ${item}; then docker logs ${item}`;
     case "stage":
     case "snapshot":
-      return "check the repository (reachable, free space): kopi-docka doctor";
+      return e.message.includes("max_cold_seconds")
+        ? "check the repository (reachable, free space): kopi-docka doctor; if the data simply takes longer to read, raise max_cold_seconds ([backup], or [units.<unit>])"
+        : "check the repository (reachable, free space): kopi-docka doctor";
     case "interrupted":
       return "run kopi-docka backup again";
     default:

@@ -7,7 +7,14 @@ import type { BackupDeps } from "./deps.ts";
 import { gateAndPolicies } from "./gate-policies.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { refusedResult } from "./refusals.ts";
-import { type PhaseError, type RunRecord, runStatus, summaryLines, type UnitResult } from "./result.ts";
+import {
+  errorsLine,
+  type PhaseError,
+  type RunRecord,
+  runStatus,
+  summaryLines,
+  type UnitResult,
+} from "./result.ts";
 import { backupUnit } from "./unit.ts";
 
 /**
@@ -91,8 +98,7 @@ export async function executeBackup(
     const cold =
       r.coldWindowMs !== undefined ? `, cold ${r.coldWindowMs} ms (frozen ${r.frozenWindowMs} ms)` : "";
     if (r.status === "ok") d.log.success(`unit ${r.name}: OK in ${r.durationMs} ms${cold}`);
-    else
-      d.log.error(`unit ${r.name}: FAILED (${r.errors.map((e) => `${e.phase}: ${e.message}`).join("; ")})`);
+    else d.log.error(`unit ${r.name}: FAILED (${errorsLine(r.errors)})`);
   }
   // Not taken (its unit was skipped): each fails at its closed gate and saves nothing.
   await ahead?.drop();

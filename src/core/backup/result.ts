@@ -144,6 +144,23 @@ export function downContainers(record: RunRecord): string[] {
   return [...(record.restartFailed ?? []), ...record.units.flatMap((u) => u.restartFailed)];
 }
 
+/**
+ * A failed unit's errors on one line: errors of one phase with the same message (every source a
+ * max_cold_seconds cancellation ended) said once, naming their items.
+ */
+export function errorsLine(errors: readonly PhaseError[]): string {
+  const groups = new Map<string, { phase: string; items: string[]; message: string }>();
+  for (const e of errors) {
+    const key = `${e.phase}\0${e.message}`;
+    const g = groups.get(key) ?? { phase: e.phase, items: [], message: e.message };
+    if (e.item && !g.items.includes(e.item)) g.items.push(e.item);
+    groups.set(key, g);
+  }
+  return [...groups.values()]
+    .map((g) => `${g.phase}${g.items.length ? ` ${g.items.join(", ")}` : ""}: ${g.message}`)
+    .join("; ");
+}
+
 /** "2 of 3 units OK", then one line per failed unit naming phase and cause, and per container down. */
 export function summaryLines(record: RunRecord): string[] {
   const ok = record.units.filter((u) => u.status === "ok").length;
