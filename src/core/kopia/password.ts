@@ -5,7 +5,11 @@ import { errnoCode } from "../caught.ts";
 import { fsyncDir, nodeFs, type SyncFs, writeAndSync } from "../durable.ts";
 import { AppError } from "../errors.ts";
 
-/** Reads the repository password file. The password never leaves memory except in kopia's env. */
+/**
+ * Reads the repository password file. The password never leaves memory except in kopia's env. A file
+ * missing, unreadable or empty is the config's problem (exit 2, like any `*_file` secret and like the
+ * connect's check), not the repository's: nothing was asked of the repository yet.
+ */
 export function readPassword(file: string): string {
   let text: string;
   try {
@@ -13,7 +17,7 @@ export function readPassword(file: string): string {
   } catch (e) {
     const code = errnoCode(e);
     throw new AppError(
-      "repository",
+      "config",
       code === "ENOENT"
         ? `the password file ${file} does not exist`
         : `cannot read the password file ${file} (${code})`,
@@ -25,7 +29,10 @@ export function readPassword(file: string): string {
   }
   // kopia trims the password too; a trailing newline from an editor must not change it.
   const password = text.trim();
-  if (!password) throw new AppError("repository", `the password file ${file} is empty`);
+  if (!password)
+    throw new AppError("config", `the password file ${file} is empty`, {
+      hint: "put the repository's password in it (mode 0600); a new password cannot open old backups",
+    });
   return password;
 }
 
