@@ -77,7 +77,7 @@ export async function exportAfterBackup(
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const written = join(dir, bundleFileName(ctx.hostname, o.now));
-  await sealBundle(input, readPrivatePassphrase(passphrase_file, "[dr] passphrase_file"), written);
+  await sealBundle(input, readPrivatePassphrase(passphrase_file, "[dr] passphrase_file"), written, true);
   mkdirSync(join(ctx.paths.stateDir, "dr"), { recursive: true, mode: 0o700 });
   writeFileAtomic(stateFile(ctx.paths.stateDir), JSON.stringify({ fingerprint, file: written }), 0o600);
   const all = autoBundles(dir, ctx.hostname);

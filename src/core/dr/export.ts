@@ -133,13 +133,22 @@ export async function collectBundleInput(
 }
 
 /** Encrypts the bundle in memory; with a file, writes it (0600) and the opening instructions beside it. */
-export async function sealBundle(input: BundleInput, passphrase: string, file: string | undefined) {
+export async function sealBundle(
+  input: BundleInput,
+  passphrase: string,
+  file: string | undefined,
+  passphraseGiven: boolean,
+) {
   // A bundle `dr open` would refuse is worthless on the day it is needed: never written.
   const manifest = ManifestSchema.safeParse(bundleManifest(input));
   if (!manifest.success)
     throw new AppError("check_failed", `the bundle would not open (its manifest): ${manifest.error.message}`);
   const sealed = await encryptBundle(packBundle(bundleEntries(input), input.createdAt), passphrase);
-  const instructions = openingInstructions(file ?? "kopi-docka-dr.age", bundleManifest(input));
+  const instructions = openingInstructions(
+    file ?? "kopi-docka-dr.age",
+    bundleManifest(input),
+    passphraseGiven,
+  );
   if (file) {
     writeBytesAtomic(file, sealed, 0o600);
     writeBytesAtomic(`${file}.txt`, new TextEncoder().encode(instructions), 0o644);
@@ -225,7 +234,7 @@ export const bundleFileName = (host: string, now: Date) => `kopi-docka-dr-${host
 export async function exportBundle(ctx: ExportContext, req: ExportRequest): Promise<ExportResult> {
   const { passphrase, file } = checkExportRequest(req, ctx.hostname);
   const { input, warnings } = await collectBundleInput(ctx, req);
-  const { sealed, instructions } = await sealBundle(input, passphrase, file);
+  const { sealed, instructions } = await sealBundle(input, passphrase, file, Boolean(req.passphraseFile));
   return {
     file,
     instructionsFile: file ? `${file}.txt` : undefined,

@@ -17,14 +17,24 @@ export const configFlag = (configPath: string) =>
 /** Where step 4 of README.txt puts the variables for the services' EnvironmentFile=. */
 export const SERVICE_ENV_FILE = "/etc/kopi-docka/env";
 
-/** How to open a bundle: printed at export and written beside it as `<bundle>.txt` (no secret in it). */
-export function openingInstructions(bundleFile: string, m: Pick<BundleManifest, "host" | "created">): string {
+/**
+ * How to open a bundle: printed at export and written beside it as `<bundle>.txt` (no secret in it).
+ * `passphraseGiven`: it came from a file (`--passphrase-file`, `[dr] passphrase_file`), never shown.
+ */
+export function openingInstructions(
+  bundleFile: string,
+  m: Pick<BundleManifest, "host" | "created">,
+  passphraseGiven = false,
+): string {
   const name = basename(bundleFile);
+  const passphrase = passphraseGiven
+    ? "The passphrase is the one in the file given when it was made (--passphrase-file, or [dr]\npassphrase_file); kopi-docka keeps no other copy: keep one away from this host."
+    : "The passphrase was shown once when it was made; it is not stored anywhere by kopi-docka.";
   return `kopi-docka disaster-recovery bundle for host ${m.host}, made ${m.created}.
 
 ${name} is an age-encrypted tar (https://age-encryption.org, passphrase mode). It holds the
 kopi-docka config, the repository password and every credential needed to reach the backups.
-The passphrase was shown once when it was made; it is not stored anywhere by kopi-docka.
+${passphrase}
 
 To open it with kopi-docka (the one binary is enough: no network, no config, no age):
   kopi-docka dr open ${name} --to ./kopi-docka-dr   # asks for the passphrase

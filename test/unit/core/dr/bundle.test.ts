@@ -61,7 +61,7 @@ describe("DR bundle", () => {
 
   test("a bundle dr open would refuse (a relative config path) is never sealed", async () => {
     const relative = bundleInput({ configPath: "./kd.toml" });
-    await expect(sealBundle(relative, generatePassphrase(), undefined)).rejects.toThrow(
+    await expect(sealBundle(relative, generatePassphrase(), undefined, false)).rejects.toThrow(
       /the bundle would not open \(its manifest\).*config_path/s,
     );
   });

@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { bundleEntries } from "../../../../src/core/dr/contents.ts";
+import { sealBundle } from "../../../../src/core/dr/export.ts";
+import { openingInstructions } from "../../../../src/core/dr/readme.ts";
+import { tempDir } from "../../../helpers/env.ts";
 import { bundleInput } from "./fixtures.ts";
 
 /** One file of the bundle `bundleInput(over)` makes, as text. */
@@ -72,4 +77,29 @@ describe("README.txt says how to give the services the variables the config read
     expect(readme).not.toContain("EnvironmentFile");
     expect(bundleText("recover.sh", { env: [] })).not.toContain("The nightly services need");
   });
+});
+
+describe("the bundle's .txt tells where the passphrase is", () => {
+  const m = { host: "old-host", created: "2026-01-02T03:04:05.000Z" };
+
+  test("generated: shown once when it was made", () => {
+    expect(openingInstructions("/b/kd.age", m)).toContain("The passphrase was shown once when it was made");
+  });
+
+  test("from a passphrase file: that file, never 'shown once'", () => {
+    const text = openingInstructions("/b/kd.age", m, true);
+    expect(text).not.toContain("shown once");
+    expect(text).toContain(
+      "the one in the file given when it was made (--passphrase-file, or [dr]\npassphrase_file)",
+    );
+  });
+
+  test("dr export with --passphrase-file writes that .txt", async () => {
+    const dir = tempDir("kd-dr-txt-");
+    const file = join(dir.path, "kd.age");
+    const { instructions } = await sealBundle(bundleInput(), "a passphrase long enough", file, true);
+    expect(readFileSync(`${file}.txt`, "utf8")).toBe(instructions);
+    expect(instructions).not.toContain("shown once");
+    dir.remove();
+  }, 60_000); // age's scrypt takes seconds
 });
