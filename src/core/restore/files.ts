@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import type { Logger } from "../log.ts";
 import { pathUnder } from "../safe-paths.ts";
 import { PERMISSION_BITS } from "../snapshot/file-attributes.ts";
+import { applyProjectName } from "./copy-project-name.ts";
 import type { FileStep } from "./types.ts";
 
 /** How one recipe file is written: its mode, its owner (only as root), its times. */
@@ -78,7 +79,9 @@ export function writeRecipeFiles(
     const tmp = join(dirname(step.to), `.${step.to.split("/").pop()}.kd-new-${process.pid}`);
     rmSync(tmp, { force: true });
     try {
-      writeNew(tmp, readFileSync(from), writtenAs(step, st, asRoot));
+      const data = readFileSync(from);
+      const named = step.projectName ? applyProjectName(data, step.projectName) : data;
+      writeNew(tmp, named, writtenAs(step, st, asRoot));
       renameSync(tmp, step.to);
     } catch (e) {
       rmSync(tmp, { force: true });

@@ -86,3 +86,30 @@ function scaledServices(recipe: LoadedRecipe, override: ComposeOverride | undefi
           : ""),
     );
 }
+
+/**
+ * Without `--start`, whoever starts the unit must pass the override, or compose mounts other data. A
+ * relocated unit's pinned binds, and a copy's renamed volumes and networks, need it on every `up`:
+ * without it compose mounts the original's host paths, volumes and networks. Only in place with
+ * nothing but anonymous volumes pinned does a plain `up` keep them, once the unit runs.
+ */
+export function overrideToStart(
+  o: ComposeOverride,
+  at: { project: string; dir: string; relocated: boolean },
+  recipe: LoadedRecipe,
+): string {
+  const files = [...recipe.unit.composeFiles.map((c) => join(at.dir, targetName(c.stored, recipe))), o.path];
+  const always = [
+    ...(o.binds.length ? [at.relocated ? "the original's host paths" : "other host paths"] : []),
+    ...(o.renamed?.length ? ["the original's volumes and networks"] : []),
+  ];
+  return (
+    `${o.path} pins the mounts to the restored data: start the unit with ` +
+    `docker-compose -p ${at.project} --project-directory ${at.dir} ${files.map((f) => `-f ${f}`).join(" ")} up -d` +
+    (always.length
+      ? ` (always with this override: without it compose mounts ${always.join(" and ")})`
+      : !at.relocated && o.volumes?.length
+        ? " (once it runs, a plain `up` keeps the same volumes)"
+        : "")
+  );
+}

@@ -124,12 +124,16 @@ export function planFiles(
       throw new UnsafePathError(`${f.stored} names the target directory itself`, to);
     if (restored.some((p) => isAtOrUnder(to, p))) return [];
     const old = state.fileHashes[to];
+    // A copy's `.env` and compose files name its own project (copy-naming.ts): compared as written.
+    const named = state.copyNaming?.files[f.stored];
+    const sha256 = named?.sha256 ?? f.sha256;
     return [
       {
         stored: f.stored,
         to,
-        action: old === undefined ? "create" : old === f.sha256 ? "same" : "overwrite",
+        action: old === undefined ? "create" : old === sha256 ? "same" : "overwrite",
         ...(f.attributes ? { attributes: f.attributes } : {}),
+        ...(named ? { projectName: named.edit } : {}),
       },
     ];
   });

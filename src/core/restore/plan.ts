@@ -1,26 +1,20 @@
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { pathsOverlap } from "../discovery/bind-filter.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 import { mountKey, unresolvedBinds } from "./compose-host.ts";
-import { type ComposeOverride, composeOverride } from "./compose-override.ts";
+import { composeOverride } from "./compose-override.ts";
 import { isolateCopy } from "./copy.ts";
+import { copyNamingWarnings } from "./copy-naming.ts";
 import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitOnHost } from "./host-units.ts";
 import { unitLayout } from "./layout.ts";
 import { bindDevice, PROJECT_LABEL } from "./names.ts";
 import { planNetworks, secretNetworkRefusals } from "./networks.ts";
-import { planStart } from "./plan-start.ts";
-import {
-  missingFromPoint,
-  planBinds,
-  planFiles,
-  planVolumes,
-  secretVolumeRefusals,
-  targetName,
-} from "./plan-steps.ts";
+import { overrideToStart, planStart } from "./plan-start.ts";
+import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusals } from "./plan-steps.ts";
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
@@ -102,6 +96,8 @@ export function planRestore(
   const files = wants("recipe") && recipe ? planFiles(recipe, state, targetDir, binds) : [];
   if (wants("recipe") && !recipe && !point.phase)
     warnings.push("this point has no recipe: no compose files to write");
+  if (wants("recipe") && state.copyNaming)
+    warnings.push(...copyNamingWarnings(state.copyNaming, files, request.as ?? project, targetDir));
   const differing = filesRefusal(files, targetDir, request);
   if (differing) refusals.push(differing);
   // A copy is kept off the original's volumes, networks and bind paths (copy.ts). In place, a bind
@@ -144,7 +140,9 @@ export function planRestore(
       ? composeOverride(recipe, targetDir, pins, state.compose, warnings, copy?.objects)
       : undefined;
   if (override && recipe && !request.start)
-    warnings.push(overrideToStart(override, project, targetDir, recipe));
+    warnings.push(
+      overrideToStart(override, { project, dir: targetDir, relocated: layout.relocated }, recipe),
+    );
 
   const started = request.start
     ? planStart(
@@ -277,16 +275,6 @@ function newerIncomplete(point: RestorePoint, points: RestorePoints): string[] {
 function strip(p: RestorePoint): RestorePlan["point"] {
   const { volumes: _v, binds: _b, dumps: _d, ...rest } = p;
   return rest;
-}
-
-/** Without `--start`, whoever starts the unit must pass the override, or compose mounts other data. */
-function overrideToStart(o: ComposeOverride, project: string, dir: string, recipe: LoadedRecipe): string {
-  const files = [...recipe.unit.composeFiles.map((c) => join(dir, targetName(c.stored, recipe))), o.path];
-  return (
-    `${o.path} pins the mounts to the restored data: start the unit with ` +
-    `docker-compose -p ${project} --project-directory ${dir} ${files.map((f) => `-f ${f}`).join(" ")} up -d` +
-    (o.volumes?.length ? " (once it runs, a plain `up` keeps the same volumes)" : "")
-  );
 }
 
 function projectOf(recipe: LoadedRecipe | undefined): string | undefined {

@@ -10,6 +10,7 @@ import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
 import { readComposeFacts } from "./compose-facts.ts";
 import { readComposeHostUse } from "./compose-host.ts";
 import { copyObjects } from "./copy.ts";
+import { readCopyNaming } from "./copy-naming.ts";
 import { imageUnitLabels } from "./host-units.ts";
 import { unitLayout } from "./layout.ts";
 import type { RestorePoint } from "./points.ts";
@@ -114,6 +115,9 @@ export async function readCurrentState(
     ...(recipe ? { recipe } : {}),
     ...(compose ? { compose } : {}),
     ...(recipe?.unit.type === "compose" ? { composeUse: readComposeHostUse(recipe) } : {}),
+    ...(request.as && recipe?.unit.type === "compose"
+      ? { copyNaming: readCopyNaming(recipe, request.as, targetDir) }
+      : {}),
     restoreDir: config.paths.restore_dir,
     hostInternal: config.backup,
     excludePatterns: config.backup.exclude_patterns,

@@ -4,6 +4,8 @@ import type { FileAttributes } from "../snapshot/file-attributes.ts";
 import type { ComposeFacts } from "./compose-facts.ts";
 import type { ComposeHostUse } from "./compose-host.ts";
 import type { ComposeOverride } from "./compose-override.ts";
+import type { CopyNaming } from "./copy-naming.ts";
+import type { ProjectNameEdit } from "./copy-project-name.ts";
 import type { DumpStep } from "./dumps.ts";
 import type { RestorePoint } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
@@ -95,6 +97,8 @@ export interface CurrentState {
    * not read, and a compose unit is then never started.
    */
   composeUse?: ComposeHostUse;
+  /** A compose copy's (`--as`) edits that make its files name its own project (copy-naming.ts). */
+  copyNaming?: CopyNaming;
   /** This host's `[units.<unit>]` settings (a dump's restore command). */
   unitConfig?: UnitOverride;
   /** Keys the request's `envFile` defines (values are never read into the plan). */
@@ -146,6 +150,8 @@ export interface FileStep {
   action: "create" | "overwrite" | "same";
   /** The mode, owner and mtime the backup recorded; absent: written as older recipes were. */
   attributes?: FileAttributes;
+  /** A copy's file, written naming the copy's compose project instead of the original's. */
+  projectName?: ProjectNameEdit;
 }
 
 export type StartStep =

@@ -61,6 +61,27 @@ describe("a compose unit's anonymous volume comes back in the volume its data wa
     );
   });
 
+  test("a relocated copy with a pinned bind: the note says the override is always needed", () => {
+    const r = stack();
+    r.unit.bindMounts.push({ source: "/tmp/x/outside/single.conf", targets: [], kind: "file" });
+    const db = r.inspects.shop_db_1 ?? {};
+    db.Mounts = [
+      ...(Array.isArray(db.Mounts) ? db.Mounts : []),
+      { Type: "bind", Source: "/tmp/x/outside/single.conf", Destination: "/etc/single.conf", RW: true },
+    ];
+    const withBind = groupRestorePoints(
+      unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db", ANON], {
+        binds: ["/tmp/x/outside/single.conf"],
+      }),
+    );
+    const plan = planRestore(request({ as: "c2", targetDir: "/d" }), withBind, { ...state(), recipe: r });
+    const note = plan.warnings.find((w) => w.includes("pins the mounts"));
+    expect(note).toEndWith(
+      "up -d (always with this override: without it compose mounts the original's host paths)",
+    );
+    expect(note).not.toContain("plain `up`");
+  });
+
   test("a copy mounts its own restored copy of it", () => {
     const plan = planRestore(request({ as: "shop2", start: true }), points, state());
     expect(plan.volumes.map((v) => v.name)).toContain(`shop2_${ANON}`);
