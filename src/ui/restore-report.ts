@@ -60,7 +60,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
   for (const f of plan.files)
     if (f.action !== "same")
       lines.push(
-        `  ${f.action.padEnd(10)} file ${f.to}${f.action === "overwrite" ? " (old one kept as .bak)" : ""}`,
+        `  ${f.action.padEnd(10)} file ${f.to}${f.projectName ? ` (naming compose project ${f.projectName.name})` : ""}${f.action === "overwrite" ? " (old one kept as .bak)" : ""}`,
       );
   if (plan.override) {
     lines.push(`  write      file ${plan.override.path} (pins these mounts to the restored data):`);

@@ -5,8 +5,11 @@ import {
   setComposeName,
   setEnvProjectName,
 } from "../../../../src/core/restore/copy-project-name.ts";
+import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { planFiles } from "../../../../src/core/restore/plan-steps.ts";
-import { emptyState, recipe } from "./fixtures.ts";
+import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
+import { renderRestorePlan } from "../../../../src/ui/restore-report.ts";
+import { emptyState, recipe, request, unitBackup } from "./fixtures.ts";
 
 describe("a copy's .env names the copy's compose project", () => {
   test("each form of the line gets the copy's name; every other byte is kept", () => {
@@ -127,5 +130,13 @@ describe("planFiles of a copy", () => {
       "/opt/stacks/c2",
     );
     expect(again.find((f) => f.stored === "project/.env")?.action).toBe("same");
+  });
+
+  test("the plan names the copy's project for the .env it writes", () => {
+    const points = groupRestorePoints(unitBackup("shop", "r1", "2026-01-01T10:00:00Z", ["shop_db"]));
+    const plan = planRestore(request({ as: "c2" }), points, emptyState({ recipe: r, copyNaming: naming }));
+    expect(renderRestorePlan(plan)).toContain(
+      "  create     file /opt/stacks/c2/.env (naming compose project c2)",
+    );
   });
 });
