@@ -114,6 +114,12 @@ export class FakeDocker implements Docker {
       FinishedAt: new Date().toISOString(),
     };
   }
+  async setRestartPolicy(ref: string, policy: string) {
+    this.#op("update --restart", policy, ref);
+    const c = this.#get(ref, "update");
+    const [name = "", count = "0"] = policy.split(":");
+    c.HostConfig = { ...c.HostConfig, RestartPolicy: { Name: name, MaximumRetryCount: Number(count) } };
+  }
   async pause(ref: string) {
     this.#op("pause", ref);
     const c = this.#get(ref, "pause");

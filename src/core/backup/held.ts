@@ -1,4 +1,5 @@
 import { errorMessage } from "../caught.ts";
+import { policyArg, restartsByItself } from "../containers/held-policy.ts";
 import { createJournal } from "../containers/journal.ts";
 import type { ContainerPlan } from "./plan-model.ts";
 import type { Refusal } from "./refusals.ts";
@@ -8,6 +9,8 @@ export interface HeldContainer {
   id: string;
   name: string;
   hold: string;
+  /** The restart policy held at `no` meanwhile and put back when the hold ends; unset when none. */
+  policy?: string;
 }
 
 /**
@@ -20,11 +23,12 @@ export function heldContainers(journalDir: string, warn: (m: string) => void): H
   try {
     const journal = createJournal(journalDir, { warn });
     if (!journal.hasEntries()) return [];
-    return journal
-      .entries()
-      .flatMap((e) =>
-        e.hold ? [{ id: e.containerId, name: e.containerName.replace(/^\//, ""), hold: e.hold }] : [],
-      );
+    return journal.entries().flatMap((e) => {
+      if (!e.hold) return [];
+      const name = e.containerName.replace(/^\//, "");
+      const saved = e.heldPolicy && restartsByItself(e.heldPolicy) ? policyArg(e.heldPolicy) : undefined;
+      return [{ id: e.containerId, name, hold: e.hold, ...(saved ? { policy: saved } : {}) }];
+    });
   } catch (e) {
     warn(`containers a restore left held are not known: ${errorMessage(e)}`);
     return [];
@@ -48,7 +52,7 @@ export function heldRefusal(
 ): Refusal | undefined {
   const found = containers.flatMap((c) => {
     const h = c.action === "stays_stopped" ? held.find((x) => sameId(x.id, c.id)) : undefined;
-    return h ? [{ name: c.name, hold: h.hold }] : [];
+    return h ? [{ name: c.name, hold: h.hold, policy: h.policy }] : [];
   });
   if (found.length === 0) return undefined;
   const names = found.map((f) => f.name).join(" ");
@@ -59,9 +63,17 @@ export function heldRefusal(
     reason:
       `${found.map((f) => f.name).join(", ")} ${found.length > 1 ? "are" : "is"} held stopped by a restore that did not finish ` +
       `(${holds}). Its data may be half restored: backed up, it would become the newest restore point. ` +
-      `Nothing of unit ${unit} is stopped or backed up, and its restore points are not expired. Next: ${next}`,
+      `Nothing of unit ${unit} is stopped or backed up, and its restore points are not expired.${heldPolicies(found)} Next: ${next}`,
     short: `${found.map((f) => f.name).join(", ")} held by a restore`,
     because: "held: a restore that did not finish left it stopped on possibly half-restored data",
     next,
   };
+}
+
+/** What the refusal says of the restart policies held at `no`, so docker does not start them either. */
+function heldPolicies(found: readonly { name: string; policy?: string | undefined }[]): string {
+  const withPolicy = found.filter((f) => f.policy);
+  if (withPolicy.length === 0) return "";
+  const list = withPolicy.map((f) => `${f.name}: ${f.policy}`).join(", ");
+  return ` Its restart policy is held at no meanwhile, so docker does not start it by itself (was ${list}); it is put back when the hold ends.`;
 }

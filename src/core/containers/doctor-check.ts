@@ -2,6 +2,7 @@ import { errorMessage } from "../caught.ts";
 import type { ContainerInspect, Docker } from "../docker/docker.ts";
 import type { Check } from "../doctor.ts";
 import { isProcessAlive } from "../lock/owner.ts";
+import { policyArg, restartsByItself } from "./held-policy.ts";
 import { type JournalEntry, peekJournal } from "./journal.ts";
 
 /**
@@ -49,16 +50,22 @@ export async function containersCheck(
       ? `left stopped by a kopi-docka run that did not finish them: ${stopped.map((d) => `${d.name} (unit ${d.entry.unit}, run ${d.entry.runId})`).join(", ")}`
       : "",
     held.length
-      ? `held stopped by a restore that did not finish: ${held.map((d) => `${d.name} (${d.entry.hold})`).join("; ")}`
+      ? `held stopped by a restore that did not finish: ${held.map((d) => `${d.name} (${d.entry.hold}${policyHeld(d.entry)})`).join("; ")}`
       : "",
   ].filter(Boolean);
   const hints = [
     stopped.length ? "run `kopi-docka recover` to start the ones left stopped" : "",
     held.length
-      ? `a held container may hold half-restored data, its unit is not backed up, and recover leaves it stopped: restore its unit again (or go back to the undo point the hold names), or, if its data is known good, start it (docker start ${held.map((d) => d.name).join(" ")}); that releases the hold`
+      ? `a held container may hold half-restored data, its unit is not backed up, and recover leaves it stopped: restore its unit again (or go back to the undo point the hold names), or, if its data is known good, start it (docker start ${held.map((d) => d.name).join(" ")}); that releases the hold and kopi-docka's next run puts back the restart policy it held at no`
       : "",
   ].filter(Boolean);
   return { id: "containers", status: "fail", detail: parts.join("; "), hint: hints.join("; ") };
+}
+
+/** The restart policy a hold keeps at `no` (docker would start an `always` container at its own start). */
+function policyHeld(e: JournalEntry): string {
+  if (!e.heldPolicy || !restartsByItself(e.heldPolicy)) return "";
+  return `; restart policy held at no, was ${policyArg(e.heldPolicy)}`;
 }
 
 /** The entries whose container exists and is not running. If docker cannot tell, all of them. */

@@ -34,6 +34,12 @@ export const JournalEntrySchema = z.object({
    * hold half-restored data), and what to do. Said at every recovery until someone starts or removes it.
    */
   hold: z.string().optional(),
+  /**
+   * The restart policy the container had when the restore held it, saved (durably) before it was set
+   * to `no`, so docker's own restarts (`always` at daemon start) cannot bring up half-restored data
+   * either. Put back before the entry is cleared (`held-policy.ts`).
+   */
+  heldPolicy: z.object({ name: z.string(), maximumRetryCount: z.number().int().nonnegative() }).optional(),
 });
 
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;

@@ -6,6 +6,7 @@ import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { sweepDeadTempDirs } from "../process/temp-dirs.ts";
+import { clearEntry, policyArg, policyOf, restartsByItself } from "./held-policy.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type DeadRun, deadRunMarker, type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
 import { type InFlightOptions, stopDeadline, untilStopExits } from "./stop-in-flight.ts";
@@ -84,11 +85,11 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
     }
     const skip = c ? whyNotStart(entry, c) : "removed since it was stopped";
     if (skip) {
-      // Brought up by something else (docker's restart policy at boot): the warning must not go with
+      // Started by someone (a person's `docker start` releases the hold): the warning must not go with
       // the entry, it is the only record that its data may be half restored.
-      if (entry.hold) log.error(`${name}: ${skip}, though ${entry.hold}`);
+      if (entry.hold) log.error(`${name}: ${skip}, though ${entry.hold}${c ? byItself(name, entry, c) : ""}`);
       result.skipped.push({ name, reason: skip });
-      journal.clear(entry.runId, entry.containerId);
+      await clearEntry({ docker, journal, log }, entry);
       continue;
     }
     if (entry.hold) {
@@ -100,7 +101,7 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
       await docker.start(entry.containerId);
       log.info(`recovered: started ${name} (stopped by run ${entry.runId}, which did not finish)`);
       result.started.push(name);
-      journal.clear(entry.runId, entry.containerId);
+      await clearEntry({ docker, journal, log }, entry);
     } catch (e) {
       const reason = failureText(e, "start");
       log.error(`could not start ${name}: ${reason}`);
@@ -109,6 +110,18 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
   }
   for (const s of result.skipped) log.info(`recover: left ${s.name} alone: ${s.reason}`);
   return result;
+}
+
+/**
+ * A held container found started while its restart policy is not `no` (setting it failed, or the
+ * entry predates kopi-docka holding policies): docker may have started it itself, at its own start,
+ * with nobody checking its data. The hold is released as for a person's start, but not silently.
+ */
+function byItself(name: string, entry: JournalEntry, c: ContainerInspect): string {
+  const p = policyOf(c);
+  const started = c.State.Running || c.State.StartedAt !== entry.startedAt;
+  if (!restartsByItself(p) || !started) return "";
+  return `. Its restart policy is ${policyArg(p)}, so docker may have started it by itself (at the daemon's start, after a reboot) rather than a person who checked its data: compare its start (docker inspect -f '{{.State.StartedAt}}' ${name}) with the daemon's, check its data, and if it may be half restored, restore its unit again before the next backup takes it`;
 }
 
 /** Undefined when the container is exactly as our stop left it; otherwise why we leave it alone. */

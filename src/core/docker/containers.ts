@@ -151,6 +151,14 @@ export function containerOps(exec: Exec) {
       await exec(["start", ref], { timeoutMs: START_TIMEOUT_MS });
     },
 
+    /**
+     * `docker update --restart=<policy>`: `no`, `always`, `unless-stopped`, `on-failure[:N]`. A restore
+     * holding a container sets `no`, and puts the old one back when the hold ends.
+     */
+    async setRestartPolicy(ref: string, policy: string): Promise<void> {
+      await exec(["update", `--restart=${policy}`, ref], { timeoutMs: 60_000 });
+    },
+
     /** `docker pause`: freezes a running container's processes (the cgroup freezer). */
     async pause(ref: string): Promise<void> {
       await exec(["pause", ref], { timeoutMs: 60_000 });

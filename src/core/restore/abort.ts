@@ -44,7 +44,7 @@ export function registerRestoreEnd(
             await d.docker.start(c.id);
             d.log.info(`nothing was overwritten: started ${c.name} again`);
           }
-          stops.done(c.id);
+          await stops.done(c.id);
         } catch (e) {
           d.log.warn(`${c.name} could not be started again: ${errorMessage(e)}`);
           left.push(c.name);
@@ -54,7 +54,7 @@ export function registerRestoreEnd(
       // Held in the journal: every later run names them until they are started.
       for (const c of state.stopped) {
         if (!(await d.docker.isRunning(c.id))) left.push(c.name);
-        else stops.done(c.id);
+        else await stops.done(c.id);
       }
     }
     if (left.length) d.log.warn(`left stopped (start them when ready): ${left.join(", ")}`);

@@ -89,10 +89,13 @@ export async function executeRestore(
   const stops = restoreStops(d, { runId: o.runId, unit: plan.point.unit });
   const guard = registerRestoreEnd(d, plan.point.unit, o.tempDir, runState, stops);
   // Once: every container stopped so far is held before the first byte of data is replaced.
-  const replacing = (what: string) => {
-    if (!runState.written) stops.hold(runState.undoPoint, plan.users);
-    runState.writing = what;
+  // `written` first: a signal while the hold is recorded leaves the containers stopped, never started.
+  const replacing = async (what: string) => {
+    const first = !runState.written;
     runState.written = true;
+    if (first) await stops.hold(runState.undoPoint, plan.users);
+    runState.writing = what;
+    lifecycle.throwIfInterrupted();
   };
   try {
     const hook = (type: "pre_restore" | "post_restore", file: string) =>
@@ -162,14 +165,14 @@ export async function executeRestore(
     const written: string[] = [];
     for (const v of plan.volumes) {
       lifecycle.throwIfInterrupted();
-      replacing(`volume ${v.name}`);
+      await replacing(`volume ${v.name}`);
       const device = await restoreVolume(c, v, written);
       if (device) written.push(device);
       result.volumes.push(v.name);
     }
     for (const b of plan.binds) {
       lifecycle.throwIfInterrupted();
-      replacing(`bind mount ${b.path}`);
+      await replacing(`bind mount ${b.path}`);
       written.push(await restoreBind(c, b, written));
       result.binds.push(b.path);
     }
@@ -203,13 +206,13 @@ export async function executeRestore(
             await d.docker.start(s.id);
             log.info(`started ${s.name} again`);
           }
-          stops.done(s.id);
+          await stops.done(s.id);
         } catch (e) {
           if (!keepGoing) throw e;
           log.warn(`${s.name} could not be started again: ${errorMessage(e)}`);
           result.restartFailed = [...(result.restartFailed ?? []), s.name];
           // Its data is whole: the next run's recovery starts it, as a backup's would.
-          stops.release(s.id);
+          await stops.release(s.id);
         }
         runState.stopped.splice(runState.stopped.indexOf(s), 1);
       }
@@ -233,7 +236,7 @@ export async function executeRestore(
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
       const into = await restoreDump(d, step, signal, d.config.backup.start_timeout, async () => {
-        replacing(`the database in ${dumpTarget(step)}`);
+        await replacing(`the database in ${dumpTarget(step)}`);
       });
       result.dumps = [...(result.dumps ?? []), into];
     }
@@ -249,7 +252,7 @@ export async function executeRestore(
     runState.done = true;
     // Only a whole restore in place makes every half-restored source whole again.
     if (!plan.request.as && plan.request.what === "all" && !plan.request.volumes?.length) {
-      const settled = stops.settleHeld(plan.users ?? []);
+      const settled = await stops.settleHeld(plan.users ?? []);
       if (settled.length)
         log.info(
           `finished what an interrupted restore left half done: start ${settled.join(", ")} when ready`,

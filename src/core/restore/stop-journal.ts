@@ -1,3 +1,11 @@
+import { errorMessage } from "../caught.ts";
+import {
+  clearEntry,
+  holdPolicy,
+  policyOf,
+  putBackPolicy,
+  type SavedPolicy,
+} from "../containers/held-policy.ts";
 import { createJournal, type JournalEntry } from "../containers/journal.ts";
 import type { Docker } from "../docker/docker.ts";
 import { isProcessAlive } from "../lock/owner.ts";
@@ -17,21 +25,22 @@ export interface RestoreStops {
    * Before the first byte of data is replaced: every recorded container is held from then on, and so
    * is each container using that data (`users`) that a dead run's entry would still start (a backup
    * killed with it stopped, whose start failed since): recovery must not bring it up on half of it.
+   * Each one's restart policy is saved in its entry, then set to `no` (`held-policy.ts`).
    */
-  hold(undoPoint: string | undefined, users?: readonly string[]): void;
-  /** The container runs again, or is gone: nothing left to recover. */
-  done(id: string): void;
+  hold(undoPoint: string | undefined, users?: readonly string[]): Promise<void>;
+  /** The container runs again, or is gone: nothing left to recover (a held policy is put back). */
+  done(id: string): Promise<void>;
   /**
    * Its data is restored whole but it did not start: the entry stays for the next run's recovery to
-   * start it, no longer held (nothing half-restored is left to warn about).
+   * start it, no longer held (nothing half-restored is left to warn about), its policy put back.
    */
-  release(id: string): void;
+  release(id: string): Promise<void>;
   /**
    * After an in-place restore of the unit finished: the containers an earlier, interrupted restore of
    * it held whose data this one replaced (`users`; half restored, now whole) are no longer held; a
    * copy's, or one using what this point lacks, stays held. Their names.
    */
-  settleHeld(users: readonly string[]): string[];
+  settleHeld(users: readonly string[]): Promise<string[]>;
 }
 
 export function restoreStops(
@@ -40,6 +49,20 @@ export function restoreStops(
 ): RestoreStops {
   const journal = createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) });
   const entries = new Map<string, JournalEntry>();
+  /** Each container's restart policy now; none known when docker cannot tell (the hold stands). */
+  const currentPolicies = async (ids: string[]) => {
+    const out = new Map<string, SavedPolicy>();
+    if (ids.length === 0) return out;
+    try {
+      for (const c of await d.docker.inspectContainers(ids)) {
+        const id = ids.find((x) => c.Id.startsWith(x) || c.Name === `/${x}`);
+        if (id) out.set(id, policyOf(c));
+      }
+    } catch (e) {
+      d.log.warn(`cannot read the restart policies of the containers it holds: ${errorMessage(e)}`);
+    }
+    return out;
+  };
   return {
     async stopping(c) {
       const state = await d.docker.containerState(c.id);
@@ -56,33 +79,52 @@ export function restoreStops(
       journal.record(entry);
       entries.set(c.id, entry);
     },
-    hold(undoPoint, users) {
+    async hold(undoPoint, users) {
       const back = undoPoint
         ? `, or go back: kopi-docka restore --unit ${o.unit} --run ${undoPoint}`
         : " (no undo point was taken)";
       const hold = `restore ${o.runId} of ${o.unit} was replacing its data when it ended, so it may hold half-restored data: restore it again${back}; then start it (docker start)`;
+      const all = journal.entries();
+      const others = all.filter(
+        (e) => !e.hold && e.runId !== o.runId && (users ?? []).includes(e.containerId),
+      );
+      const policies = await currentPolicies([...entries.keys(), ...others.map((e) => e.containerId)]);
+      // A policy already `no` because an earlier restore holds the container: that one's saved policy.
+      const saved = (id: string): SavedPolicy | undefined => {
+        const now = policies.get(id);
+        if (now?.name !== "no") return now;
+        return all.find((e) => e.containerId === id && e.heldPolicy)?.heldPolicy ?? now;
+      };
+      const held: JournalEntry[] = [];
       for (const [id, e] of entries) {
-        const held = { ...e, hold };
-        journal.record(held);
-        entries.set(id, held);
+        const h = withPolicy({ ...e, hold }, saved(id));
+        journal.record(h);
+        entries.set(id, h);
+        held.push(h);
       }
-      for (const e of journal.entries())
-        if (!e.hold && e.runId !== o.runId && (users ?? []).includes(e.containerId))
-          journal.record({ ...e, hold });
+      for (const e of others) {
+        const h = withPolicy({ ...e, hold }, saved(e.containerId));
+        journal.record(h);
+        held.push(h);
+      }
+      // Only once every entry saying what to put back is durable.
+      for (const h of held) await holdPolicy(d.docker, h, d.log);
     },
-    release(id) {
+    async release(id) {
       const e = entries.get(id);
       if (!e?.hold) return;
       const { hold: _, ...whole } = e;
-      journal.record(whole);
-      entries.set(id, whole);
+      const kept = (await putBackPolicy(d.docker, e, d.log)) ? dropPolicy(whole) : whole;
+      journal.record(kept);
+      entries.set(id, kept);
     },
-    done(id) {
-      if (!entries.has(id)) return;
-      journal.clear(o.runId, id);
+    async done(id) {
+      const e = entries.get(id);
+      if (!e) return;
+      await clearEntry({ docker: d.docker, journal, log: d.log }, e);
       entries.delete(id);
     },
-    settleHeld(users) {
+    async settleHeld(users) {
       const earlier = journal
         .entries()
         .filter(
@@ -93,8 +135,16 @@ export function restoreStops(
             users.includes(e.containerId) &&
             !isProcessAlive(e.pid, e.pidStartTime),
         );
-      for (const e of earlier) journal.clear(e.runId, e.containerId);
+      for (const e of earlier) await clearEntry({ docker: d.docker, journal, log: d.log }, e);
       return [...new Set(earlier.map((e) => e.containerName.replace(/^\//, "")))];
     },
   };
+}
+
+const withPolicy = (e: JournalEntry, p: SavedPolicy | undefined): JournalEntry =>
+  p ? { ...e, heldPolicy: p } : e;
+
+function dropPolicy(e: JournalEntry): JournalEntry {
+  const { heldPolicy: _, ...rest } = e;
+  return rest;
 }

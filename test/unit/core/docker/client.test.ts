@@ -94,6 +94,11 @@ const cases: Case[] = [
   { name: "stop", call: (d) => d.stop("c1", 7), argv: ["docker", "stop", "-t", "7", "c1"] },
   { name: "start", call: (d) => d.start("c1"), argv: ["docker", "start", "c1"] },
   {
+    name: "setRestartPolicy",
+    call: (d) => d.setRestartPolicy("c1", "on-failure:3"),
+    argv: ["docker", "update", "--restart=on-failure:3", "c1"],
+  },
+  {
     name: "run: env values travel in the env file",
     call: (d) => d.run({ args: ["--name", "web", "busybox"], envFile: "/run/kd/web.env" }),
     argv: ["docker", "run", "-d", "--env-file", "/run/kd/web.env", "--name", "web", "busybox"],

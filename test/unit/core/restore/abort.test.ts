@@ -36,7 +36,11 @@ test("an aborted restore: temp dir gone; really stopped containers, the half-wri
     done: false,
   };
   const done: string[] = [];
-  registerRestoreEnd(s.d, "shop", s.temp, progress, { done: (id) => done.push(id) });
+  registerRestoreEnd(s.d, "shop", s.temp, progress, {
+    done: async (id) => {
+      done.push(id);
+    },
+  });
   await s.lifecycle.runAll();
   // The running one needs no recovery; the stopped one stays held in the journal.
   expect(done).toEqual(["c2"]);
@@ -56,7 +60,7 @@ test("a finished restore only removes its temp dir and asks docker nothing", asy
     "shop",
     s.temp,
     { stopped: [], done: true, undoPoint: "shop@restore-1" },
-    { done: () => {} },
+    { done: async () => {} },
   );
   await s.lifecycle.runAll();
   expect(existsSync(s.temp)).toBe(false);
@@ -82,7 +86,11 @@ test("a restore that failed before any data was replaced starts what it stopped 
     "shop",
     s.temp,
     { stopped, undoPoint: "shop@restore-1", done: false },
-    { done: (id) => done.push(id) },
+    {
+      done: async (id) => {
+        done.push(id);
+      },
+    },
   );
   await s.lifecycle.runAll();
   // Started again (or running already): nothing left for recovery.

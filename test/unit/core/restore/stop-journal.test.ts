@@ -11,7 +11,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) d.remove();
 });
 
-test("settleHeld frees only what this restore replaced: a copy's held container, or one using what the point lacks, stays held", () => {
+test("settleHeld frees only what this restore replaced: a copy's held container, or one using what the point lacks, stays held", async () => {
   const t = tempDir("kdt-stopjournal-");
   dirs.push(t);
   const journalDir = join(t.path, "journal");
@@ -33,11 +33,11 @@ test("settleHeld frees only what this restore replaced: a copy's held container,
     { docker: {} as Docker, log: silentLogger(), paths: { journalDir } },
     { runId: "restore-new", unit: "shop" },
   );
-  expect(stops.settleHeld(["c-db", "c-web"])).toEqual(["shop-db-1"]);
+  expect(await stops.settleHeld(["c-db", "c-web"])).toEqual(["shop-db-1"]);
   expect(journal.entries().map((e) => e.containerId)).toEqual(["c-copy"]);
 });
 
-test("hold also holds a dead backup's entry for a container using the restored data, which recovery would start", () => {
+test("hold also holds a dead backup's entry for a container using the restored data, which recovery would start", async () => {
   const t = tempDir("kdt-stopjournal-");
   dirs.push(t);
   const journalDir = join(t.path, "journal");
@@ -58,7 +58,7 @@ test("hold also holds a dead backup's entry for a container using the restored d
     { docker: {} as Docker, log: silentLogger(), paths: { journalDir } },
     { runId: "restore-new", unit: "shop" },
   );
-  stops.hold("shop@restore-new", ["c-db"]);
+  await stops.hold("shop@restore-new", ["c-db"]);
   const byId = Object.fromEntries(journal.entries().map((e) => [e.containerId, e.hold]));
   // Before: c-db stayed startable, and the next recovery started it on half-restored data.
   expect(byId["c-db"]).toContain("may hold half-restored data");
@@ -78,9 +78,9 @@ test("release: a restored container that did not start stays in the journal for 
   );
   await stops.stopping({ id: "c-web", name: "shop-web-1" });
   await stops.stopping({ id: "c-db", name: "shop-db-1" });
-  stops.hold("shop@restore-new");
-  stops.release("c-web");
-  stops.done("c-db");
+  await stops.hold("shop@restore-new");
+  await stops.release("c-web");
+  await stops.done("c-db");
   const left = createJournal(journalDir, { warn: () => {} }).entries();
   expect(left.map((e) => [e.containerId, e.hold])).toEqual([["c-web", undefined]]);
 });
