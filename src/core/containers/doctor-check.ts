@@ -56,7 +56,7 @@ export async function containersCheck(
   const hints = [
     stopped.length ? "run `kopi-docka recover` to start the ones left stopped" : "",
     held.length
-      ? `a held container may hold half-restored data, its unit is not backed up, and recover leaves it stopped: restore its unit again (or go back to the undo point the hold names), or, if its data is known good, start it (docker start ${held.map((d) => d.name).join(" ")}); that releases the hold and kopi-docka's next run puts back the restart policy it held at no`
+      ? `a held container may hold half-restored data, its unit is not backed up, and recover leaves it stopped: restore its unit again (or go back to the undo point the hold names), or, if its data is known good, start it (docker start ${held.map((d) => d.name).join(" ")}); that releases the hold${held.some((d) => policyHeld(d.entry)) ? ", and kopi-docka's next run puts back the restart policy it held at no" : ""}`
       : "",
   ].filter(Boolean);
   return { id: "containers", status: "fail", detail: parts.join("; "), hint: hints.join("; ") };
