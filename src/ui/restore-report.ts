@@ -81,8 +81,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
     lines.push(
       `  start      compose project ${plan.start.project} in ${plan.start.cwd} (-f ${plan.start.files.join(" -f ")})${plan.start.first ? `: ${plan.start.first.join(", ")} first, the rest once the dumps are fed` : ""}`,
     );
-  if (plan.start?.kind === "run")
-    for (const c of plan.start.containers) lines.push(`  start      docker run ${c.name}`);
+  if (plan.start?.kind === "run") for (const c of plan.start.containers) lines.push(startLine(c));
   for (const d of plan.dumps ?? [])
     lines.push(
       `  dump       into ${dumpTarget(d)}${d.service ? " (its container found by the compose labels when fed)" : ""}: kopia show ${d.object} | docker exec -i ${d.service ? `<${d.service.name} container>` : d.container} ${d.restore.join(" ")} (${formatBytes(d.sizeBytes)})`,
@@ -106,4 +105,14 @@ export function renderResult(r: RestoreResult): string[] {
   if (r.restartFailed?.length) lines.push(`NOT RUNNING (start failed): ${r.restartFailed.join(", ")}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;
+}
+
+/** A standalone container `--start` runs, or the one that exists already. */
+function startLine(c: { name: string; exists?: "running" | "stopped" | "held" }): string {
+  if (c.exists === "stopped")
+    return `  start      ${c.name} (exists, stopped): docker start, once its data is restored`;
+  if (c.exists === "held")
+    return `  keep       ${c.name} (exists, stopped): held by a restore that did not finish`;
+  if (c.exists === "running") return `  keep       ${c.name} (exists, runs): not recreated`;
+  return `  start      docker run ${c.name}`;
 }

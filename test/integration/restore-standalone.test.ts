@@ -203,6 +203,19 @@ describeReal(
       expect((await run(["docker", "exec", name, "cat", "/data/d"])).stdout).toBe("data\n");
     }, 180_000);
 
+    test("--start of the unit's container that exists, stopped (it crashed): started once its data is back, no --env-file needed", async () => {
+      await run(["docker", "exec", name, "sh", "-c", "echo broken > /data/d"]);
+      await run(["docker", "stop", "-t", "1", name]);
+      const dry = await cli("restore", "--unit", name, "--latest", "--start", "--dry-run");
+      expect({ exit: dry.exitCode, stderr: dry.stderr }).toMatchObject({ exit: 0 });
+      expect(dry.stdout).toContain(`start      ${name} (exists, stopped): docker start`);
+      // Not recreated, so the env values redacted in the backup are not needed.
+      const r = await cli("restore", "--unit", name, "--latest", "--start", "--yes");
+      expect({ exit: r.exitCode, stderr: r.exitCode ? r.stderr : "" }).toEqual({ exit: 0, stderr: "" });
+      expect(await inspect("{{.State.Running}}")).toBe("true");
+      expect((await run(["docker", "exec", name, "cat", "/data/d"])).stdout).toBe("data\n");
+    }, 180_000);
+
     test("--recreate-networks when the backup's subnet is taken on this host: the old network is put back with its containers, the unit runs again", async () => {
       const other = `10.${octet}.80.0/24`;
       const blocker = `${name}-blocker`;

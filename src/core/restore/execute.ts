@@ -18,7 +18,7 @@ import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
-import { startRestoredUnit } from "./start.ts";
+import { startExisting, startRestoredUnit } from "./start.ts";
 import { restoreStops } from "./stop-journal.ts";
 import type { RestorePlan } from "./types.ts";
 
@@ -242,6 +242,17 @@ export async function executeRestore(
     }
     runState.writing = undefined;
     if (plan.start && first) result.started = await startRestoredUnit(d, plan.start, { signal, log });
+    // A standalone container that was stopped before the restore (crashed, or stopped by hand): the
+    // restore does not recreate it, `--start` starts it, now that its data is whole.
+    if (plan.start) {
+      const existing = await startExisting(d.docker, plan.start, log);
+      result.started.push(...existing.started);
+      for (const f of existing.failed) {
+        log.warn(`${f.name} could not be started: ${f.reason}`);
+        result.warnings.push(`${f.name} could not be started: ${f.reason}`);
+        result.restartFailed = [...(result.restartFailed ?? []), f.name];
+      }
+    }
     await startAgain(() => true, true);
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {

@@ -9,8 +9,9 @@ import type { CurrentState, RestoreRequest, StartStep } from "./types.ts";
 
 /**
  * How `--start` brings the unit up: compose up with the restored files, or a `docker run` per
- * standalone container rebuilt from its saved inspect. A container whose redacted env values the
- * env file does not supply is left out and `refused` names it and the variables.
+ * standalone container rebuilt from its saved inspect (one that exists is started, not recreated). A
+ * container whose redacted env values the env file does not supply is left out and `refused` names it
+ * and the variables.
  */
 export function planStart(
   recipe: LoadedRecipe | undefined,
@@ -59,11 +60,34 @@ export function planStart(
       ...(req.envFile ? { envFile: { path: req.envFile, keys: state.envFileKeys ?? [] } } : {}),
       ...(at.copyOf ? { labels: { [COPY_OF_LABEL]: at.copyOf } } : {}),
     });
-    warnings.push(...r.warnings);
-    if (r.refused) refused.push(r.refused);
-    else containers.push({ name: r.name, argv: r.argv, env: r.env });
+    // One that exists is started as it is: what would keep its rebuilt argv from running is moot.
+    const exists = existing(state, r.name, warnings);
+    if (exists) containers.push({ name: r.name, argv: r.argv, env: r.env, exists });
+    else {
+      warnings.push(...r.warnings);
+      if (r.refused) refused.push(r.refused);
+      else containers.push({ name: r.name, argv: r.argv, env: r.env });
+    }
   }
   return { start: { kind: "run", containers }, refused };
+}
+
+/**
+ * A container of that name on this host is not recreated: one that runs is left as it is; a stopped
+ * one is started once its data is restored (the app that crashed, restored, is up again), unless an
+ * interrupted restore holds it (its data may be half restored), which the plan says.
+ */
+function existing(
+  state: CurrentState,
+  name: string,
+  warnings: string[],
+): "running" | "stopped" | "held" | undefined {
+  const c = state.containers.find((x) => x.name === name);
+  if (!c) return undefined;
+  if (c.running) return "running";
+  if (!c.held) return "stopped";
+  warnings.push(`--start: ${name} exists and stays stopped: ${c.held}`);
+  return "held";
 }
 
 /**

@@ -61,7 +61,7 @@ export async function prepareRestore(
     rmSync(tempDir, { recursive: true, force: true }),
   );
   const recipe = await loadRecipe(ctx.kopia, point, tempDir, ctx.lifecycle.signal);
-  const state = await readCurrentState(ctx.docker, ctx.config, request, point, recipe);
+  const state = await readCurrentState(ctx.docker, ctx.config, request, point, recipe, journalOf(ctx));
   return { plan: planRestore(request, points, state), runId, tempDir, now, point, recipe };
 }
 
@@ -92,6 +92,7 @@ export async function runRestore(
       ready.plan.request,
       ready.point,
       ready.recipe,
+      journalOf(ctx),
     );
     // The point too: a backup's retention or a delete may have removed it while a prompt was open.
     const now = groupRestorePoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
@@ -109,6 +110,12 @@ export async function runRestore(
     lock.release();
   }
 }
+
+/** Where the plan reads which containers an interrupted restore holds. */
+const journalOf = (ctx: RestoreContext) => ({
+  dir: ctx.paths.journalDir,
+  warn: (m: string) => ctx.log.warn(m),
+});
 
 /** The snapshot ids of the requested point, as one string ("" when it is not there). */
 function snapshotsOf(request: RestoreRequest, points: RestorePoints): string {

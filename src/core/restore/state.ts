@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../../config/schema.ts";
+import { heldContainers } from "../backup/held.ts";
 import { containersNeeded } from "../containers/start-order.ts";
 import { guessDatabase } from "../discovery/labels.ts";
 import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
@@ -27,6 +28,8 @@ export async function readCurrentState(
   request: RestoreRequest,
   point: RestorePoint,
   recipe: LoadedRecipe | undefined,
+  /** The restart journal: a stopped container an interrupted restore holds is never started by `--start`. */
+  journal?: { dir: string; warn: (m: string) => void },
 ): Promise<CurrentState> {
   const { dir: targetDir, names } = unitLayout(request, recipe, config.paths.restore_dir, point.unit);
   const compose = recipe?.unit.type === "compose" ? readComposeFacts(recipe) : undefined;
@@ -41,7 +44,7 @@ export async function readCurrentState(
     ...(recipe?.networks ?? []).map((n) => names.network(n.Name, n.Labels ?? {})),
     ...renamed.filter((r) => r.kind === "network").map((r) => r.to),
   ]);
-  const listed = await listContainers(docker, config);
+  const listed = withHolds(await listContainers(docker, config), journal?.dir, journal?.warn ?? (() => {}));
   // One inspect: the volumes the point names, and those running containers mount (`withDevices`).
   const mounted = listed.filter((c) => c.running).flatMap((c) => c.volumes);
   const inspected = unique([...volumeNames, ...mounted]).filter(Boolean);
@@ -199,6 +202,23 @@ function withDevices(containers: ContainerState[], deviceOf: ReadonlyMap<string,
   return containers.map((c) => {
     const own = c.running ? c.volumes.flatMap((v) => deviceOf.get(v) ?? []) : [];
     return own.length ? { ...c, devices: own } : c;
+  });
+}
+
+/**
+ * Each stopped container a restore that did not finish holds (`stop-journal.ts`), with why. A journal
+ * this process cannot read (a dry run without root) holds nothing known: `heldContainers` warns.
+ */
+function withHolds(
+  containers: ContainerState[],
+  journalDir: string | undefined,
+  warn: (m: string) => void,
+): ContainerState[] {
+  if (!journalDir) return containers;
+  const held = heldContainers(journalDir, warn);
+  return containers.map((c) => {
+    const h = c.running ? undefined : held.find((x) => c.id.startsWith(x.id));
+    return h ? { ...c, held: h.hold } : c;
   });
 }
 

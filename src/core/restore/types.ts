@@ -53,6 +53,8 @@ export interface ContainerState {
   unitLabel?: "image" | "unknown";
   /** Started with `docker run --rm`: a `docker stop` deletes it (and its anonymous volumes). */
   autoRemove?: true;
+  /** Stopped and held by a restore that did not finish (the restart journal's `hold`): why. */
+  held?: string;
   /** Its image is a database's (`guessDatabase`): started first among the containers free to go. */
   database?: true;
   /** The containers it cannot start without (`containersNeeded`: network_mode, volumes_from). */
@@ -171,7 +173,17 @@ export type StartStep =
        * `argv`: the arguments of `docker run -d` (the docker client adds the command); `env`: `KEY=value`
        * entries, handed to docker in a private env file at start, never in argv.
        */
-      containers: { name: string; argv: string[]; env: string[] }[];
+      containers: {
+        name: string;
+        argv: string[];
+        env: string[];
+        /**
+         * A container of that name exists already, so it is not recreated: "stopped" is started
+         * (`docker start`) once its data is restored; "held" is stopped too, but an interrupted restore
+         * holds it (half-restored data), so it stays stopped; "running" is left as it is.
+         */
+        exists?: "running" | "stopped" | "held";
+      }[];
     };
 
 /** Everything a restore will do, in order. Pure data: `--dry-run` prints it, the executor walks it. */
