@@ -1,6 +1,7 @@
 import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 import { hasRedaction } from "../snapshot/redact.ts";
+import { runSettings } from "./run-settings.ts";
 
 /**
  * Rebuilds a `docker run` argv from a container's saved `docker inspect`, for standalone units.
@@ -97,12 +98,22 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
     }
   }
   const mode = str(host.NetworkMode);
-  const networks = Object.keys(obj(obj(inspect.NetworkSettings).Networks));
-  if (mode && mode !== "default" && mode !== "bridge") {
-    const custom = !["host", "none"].includes(mode) && !mode.startsWith("container:");
+  const endpoints = obj(obj(inspect.NetworkSettings).Networks);
+  const custom =
+    Boolean(mode) && !["default", "bridge", "host", "none"].includes(mode) && !mode.startsWith("container:");
+  if (mode && mode !== "default" && mode !== "bridge")
     argv.push("--network", custom ? (o.networkName ?? id)(mode) : mode);
-  }
-  const extra = networks.filter((n) => n !== mode && n !== "bridge");
+  const settings = runSettings(inspect, { mode, custom });
+  argv.push(...settings.argv);
+  if (settings.notCarried.length)
+    warnings.push(`${name}: not carried over, set by hand if needed: ${settings.notCarried.join(", ")}`);
+  const shortId = str(inspect.Id).slice(0, 12);
+  const extra = Object.keys(endpoints)
+    .filter((n) => n !== mode && n !== "bridge")
+    .map((n) => {
+      const aliases = strs(obj(endpoints[n]).Aliases).filter((a) => a !== shortId);
+      return aliases.length ? `${n} (aliases ${aliases.join(", ")})` : n;
+    });
   if (extra.length) warnings.push(`${name}: also attached to ${extra.join(", ")}; connect it by hand`);
   for (const [k, v] of Object.entries(obj(config.Labels))) {
     if (o.labels && k in o.labels) continue;
