@@ -63,7 +63,7 @@ export async function recoverUnderLock(
         journalDir: ctx.paths.journalDir,
         log: ctx.log,
       });
-    sweepTempDirs(ctx.log);
+    sweepTempDirs(ctx.log, ctx.paths.journalDir);
   } finally {
     lock.release();
   }

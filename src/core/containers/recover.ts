@@ -6,6 +6,7 @@ import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { sweepDeadTempDirs } from "../process/temp-dirs.ts";
+import { sweepRecordedStages } from "../restore/stages.ts";
 import { clearEntry, policyArg, policyOf, restartsByItself } from "./held-policy.ts";
 import { createJournal, type Journal, type JournalEntry } from "./journal.ts";
 import { type DeadRun, deadRunMarker, type OrphanProcess, runMarker, settleOrphans } from "./orphans.ts";
@@ -199,7 +200,7 @@ export async function recoverIfNeeded(
   // After the containers: a dead run's filesystem snapshots only take space.
   if (ctx.runner)
     await removeStaleSnapshots({ runner: ctx.runner, journalDir: ctx.paths.journalDir, log: ctx.log });
-  sweepTempDirs(ctx.log);
+  sweepTempDirs(ctx.log, ctx.paths.journalDir);
   return result;
 }
 
@@ -209,8 +210,12 @@ export function inFlightOf(ctx: Pick<RecoverContext, "config">): Pick<RecoverOpt
 }
 
 /** The temp dirs (gate fifos, env files with container secrets) of runs that died without cleaning up. */
-export function sweepTempDirs(log: Logger): void {
+export function sweepTempDirs(log: Logger, journalDir?: string): void {
   const removed = sweepDeadTempDirs();
   if (removed.length > 0)
     log.info(`removed ${removed.length} temp dir(s) left by dead runs: ${removed.join(", ")}`);
+  // The stages of restores killed while writing a bind's data: partial data, maybe the old data too.
+  const stages = journalDir ? sweepRecordedStages(journalDir) : [];
+  if (stages.length > 0)
+    log.info(`removed ${stages.length} restore stage(s) left by dead runs: ${stages.join(", ")}`);
 }

@@ -10,15 +10,49 @@ import { PRIORITY } from "../safe-exit.ts";
  * runs no compensation, so its gate fifos, env files (container secrets) and scratch copies stay in
  * /tmp; the next run that heals (`recoverIfNeeded`, `recover`) removes those whose process is gone.
  */
-const NAME = /^kopi-docka-[a-z-]+-p(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
+const NAME = /^kopi-docka-[a-z-]+-(p\d+-\d+-\d+-[A-Za-z0-9]{6})$/;
 
 /** This process's pid namespace as its inode number ("0" when unknown), for a file name. */
 const pidNamespace = () => /\[(\d+)\]/.exec(currentPidNamespace() ?? "")?.[1] ?? "0";
 
+/** `p<pid>-<start time>-<pid namespace>`: this process, in a file name. */
+export function processStamp(): string {
+  return `p${process.pid}-${processStartTime(process.pid) ?? 0}-${pidNamespace()}`;
+}
+
+/** A `processStamp` and mkdtemp's six characters: `p1-2-3-XXXXXX`. */
+const STAMP = /^p(\d+)-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Whether `stamp` (a `processStamp` and mkdtemp's suffix) names a process of this pid namespace that
+ * no longer runs. Unknown ones (another namespace, another shape) are never dead.
+ */
+export function deadStamp(stamp: string): boolean {
+  const m = STAMP.exec(stamp);
+  // A start time of 0 was unknown when the dir was made: then the pid alone says alive.
+  return !!m && m[3] === pidNamespace() && !isProcessAlive(Number(m[1]), Number(m[2]) || undefined);
+}
+
 /** A new private temp dir for this process; `kind` says what it holds (lower-case words and dashes). */
 export function makeTempDir(kind: string, dir = tmpdir()): string {
-  const start = processStartTime(process.pid) ?? 0;
-  return mkdtempSync(join(dir, `kopi-docka-${kind}-p${process.pid}-${start}-${pidNamespace()}-`));
+  return mkdtempSync(join(dir, `kopi-docka-${kind}-${processStamp()}-`));
+}
+
+/**
+ * Removes `path` when it is a private (0700) directory of ours, never a symlink; true if it did.
+ * Never throws: a leftover is only clutter.
+ */
+export function removeOwnPrivateDir(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    if (!st.isDirectory() || st.uid !== (process.getuid?.() ?? 0) || (st.mode & 0o777) !== 0o700)
+      return false;
+    rmSync(path, { recursive: true, force: true });
+    return true;
+  } catch {
+    // Gone meanwhile, or not ours to remove: either way nothing to do.
+    return false;
+  }
 }
 
 /** What `ownedTempDir` registers its removal with: a `Lifecycle`, or a structural stand-in for one. */
@@ -60,21 +94,10 @@ export function sweepDeadTempDirs(dir = tmpdir()): string[] {
   } catch {
     return removed;
   }
-  const ns = pidNamespace();
-  const uid = process.getuid?.() ?? 0;
   for (const name of names) {
-    const m = NAME.exec(name);
-    // A start time of 0 was unknown when the dir was made: then the pid alone says alive.
-    if (!m || m[3] !== ns || isProcessAlive(Number(m[1]), Number(m[2]) || undefined)) continue;
+    const stamp = NAME.exec(name)?.[1];
     const path = join(dir, name);
-    try {
-      const st = lstatSync(path);
-      if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o777) !== 0o700) continue;
-      rmSync(path, { recursive: true, force: true });
-      removed.push(path);
-    } catch {
-      // Gone meanwhile, or not ours to remove: either way nothing to do.
-    }
+    if (stamp && deadStamp(stamp) && removeOwnPrivateDir(path)) removed.push(path);
   }
   return removed;
 }

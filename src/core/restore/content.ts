@@ -29,6 +29,8 @@ export interface ContentContext {
   config?: { backup: BindFilterConfig };
   /** Told when kopia restored fewer files than the snapshot holds (names it changed collided). */
   onFewerFiles?: (message: string) => void;
+  /** The restart journal's directory, where a stage beside a target is recorded (`stages.ts`). */
+  paths?: { journalDir: string };
 }
 
 /** Restores the point's recipe (and networks) snapshots into `dir` and reads them. */
@@ -150,8 +152,11 @@ export async function restoreBind(
     await restoreInPlace(c, what, b.snapshotId, target, b);
     return target;
   }
-  await swapIn(what, target, (fresh) =>
-    restoreInto(c, what, b.snapshotId, fresh, b, { deleteExtra: false, intoEmpty: true }),
+  await swapIn(
+    what,
+    target,
+    (fresh) => restoreInto(c, what, b.snapshotId, fresh, b, { deleteExtra: false, intoEmpty: true }),
+    c.paths?.journalDir,
   );
   return target;
 }
@@ -180,7 +185,12 @@ async function restoreInPlace(
     c.log.warn(
       `${what}: kopia cannot restore it over the data there (${why}); restoring it again into a new directory beside it, then renamed into place (it needs room for a second copy)`,
     );
-    await swapIn(what, target, (fresh) => restoreInto(c, what, id, fresh, size, { intoEmpty: true }));
+    await swapIn(
+      what,
+      target,
+      (fresh) => restoreInto(c, what, id, fresh, size, { intoEmpty: true }),
+      c.paths?.journalDir,
+    );
   }
 }
 

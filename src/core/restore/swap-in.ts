@@ -1,6 +1,7 @@
-import { lstatSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { lstatSync, readdirSync, renameSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { AppError } from "../errors.ts";
+import { makeStage } from "./stages.ts";
 
 /**
  * Whether kopia may write into `dir` in place without its atomic temp files: an empty directory, not
@@ -24,12 +25,15 @@ export function isMountPoint(path: string): boolean {
  * Writes `target` anew: `write` fills a path inside a fresh 0700 directory beside it (that path does
  * not exist yet, so nothing else can have put anything there), which is then renamed over whatever
  * is at `target`, a symlink too: replaced, never written through. Whatever was there (kept in the
- * undo point) or a half-done write is removed after. Needs room for both copies meanwhile.
+ * undo point) or a half-done write is removed after. Needs room for both copies meanwhile. The
+ * stage is named after this process (`stages.ts`): a killed run's is removed by the next one.
  */
 export async function swapIn<T>(
   what: string,
   target: string,
   write: (fresh: string) => Promise<T>,
+  /** The restart journal's directory: the stage is recorded there, for `recover` after a SIGKILL. */
+  journalDir?: string,
 ): Promise<T> {
   if (isMountPoint(target))
     throw new AppError(
@@ -40,7 +44,8 @@ export async function swapIn<T>(
       },
     );
   const st = lstatSync(target, { throwIfNoEntry: false });
-  const stage = mkdtempSync(join(dirname(target), `.${basename(target)}.kd-restore-`));
+  const staged = makeStage(target, journalDir);
+  const stage = staged.path;
   try {
     const result = await write(join(stage, "new"));
     if (st) renameSync(target, join(stage, "old"));
@@ -52,6 +57,6 @@ export async function swapIn<T>(
     }
     return result;
   } finally {
-    rmSync(stage, { recursive: true, force: true });
+    staged.remove();
   }
 }
