@@ -49,7 +49,7 @@ export function runSettings(
   if (host.ReadonlyRootfs === true) argv.push("--read-only");
   const ipam = obj(primary.IPAMConfig);
   if (str(ipam.IPv4Address) || str(ipam.IPv6Address)) notCarried.push("its static IP address");
-  if (strs(primary.Links).length) notCarried.push("its links");
+  // Its links (`--link`) are in HostConfig.Links too: named there, once.
   notCarried.push(...uncarriedHostSettings(host, config));
   return { argv, notCarried };
 }
