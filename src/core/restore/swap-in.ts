@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError } from "../errors.ts";
-import { makeStage } from "./stages.ts";
+import { makeStage } from "../process/stages.ts";
 
 /**
  * Whether kopia may write into `dir` in place without its atomic temp files: an empty directory, not

@@ -14,7 +14,7 @@ import { recoverIfNeeded } from "../../../../src/core/containers/recover.ts";
 import type { Docker } from "../../../../src/core/docker/docker.ts";
 import { processStartTime } from "../../../../src/core/lock/owner.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
-import { makeStage, sweepRecordedStages } from "../../../../src/core/restore/stages.ts";
+import { makeStage, sweepRecordedStages } from "../../../../src/core/process/stages.ts";
 import { swapIn } from "../../../../src/core/restore/swap-in.ts";
 import { tempDir } from "../../../helpers/env.ts";
 

@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { deadStamp, processStamp, removeOwnPrivateDir } from "../process/temp-dirs.ts";
+import { deadStamp, processStamp, removeOwnPrivateDir } from "./temp-dirs.ts";
 
 /**
  * The stage `swapIn` writes a target's new data into, beside it: `.<name>.kd-restore-<processStamp>-XXXXXX`
