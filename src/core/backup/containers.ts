@@ -1,4 +1,5 @@
 import { errorMessage } from "../caught.ts";
+import { pollWhile } from "../containers/stop-in-flight.ts";
 import { ProcessError } from "../errors.ts";
 import type { Compensation, Lifecycle } from "../safe-exit.ts";
 import { PRIORITY } from "../safe-exit.ts";
@@ -155,15 +156,22 @@ async function untilStopped(
   startedAt: string,
   sleep: (ms: number) => Promise<void>,
 ): Promise<void> {
-  for (let waited = 0; ; waited++) {
-    const now = await d.docker.containerState(id);
-    if (!now.Running || now.StartedAt !== startedAt) return;
-    if (waited >= STOP_SETTLE_SECONDS)
-      throw new Error(
-        `${name} is still stopping ${STOP_SETTLE_SECONDS} s after its docker stop failed; \`kopi-docka recover\` starts it once it has`,
-      );
-    await sleep(1000);
-  }
+  // The time slept, not the wall clock: a test's instant sleep ends the wait as a real one would.
+  let slept = 0;
+  const clock = {
+    now: () => slept,
+    sleep: async (ms: number) => {
+      await sleep(ms);
+      slept += ms;
+    },
+  };
+  const stillRuns = (s: { Running: boolean; StartedAt?: string }) => s.Running && s.StartedAt === startedAt;
+  const read = () => d.docker.containerState(id);
+  const last = await pollWhile(read, await read(), stillRuns, STOP_SETTLE_SECONDS * 1000, clock);
+  if (stillRuns(last))
+    throw new Error(
+      `${name} is still stopping ${STOP_SETTLE_SECONDS} s after its docker stop failed; \`kopi-docka recover\` starts it once it has`,
+    );
 }
 
 /**

@@ -68,12 +68,29 @@ export async function untilStopExits(
   log.info(
     `${name} still runs; the docker stop of run ${entry.runId} may still be under way: waiting up to ${Math.ceil((deadline - now()) / 1000)} s for it to exit`,
   );
-  let current: ContainerInspect | undefined = c;
-  while (current?.State.Running && current.State.StartedAt === entry.startedAt) {
-    const left = deadline - now();
+  const stillRuns = (x: ContainerInspect | undefined) =>
+    x?.State.Running && x.State.StartedAt === entry.startedAt;
+  return pollWhile(inspect, c, (x) => !!stillRuns(x), deadline, { now, sleep });
+}
+
+/**
+ * Reads `read` once a second while `stillRuns` holds of the last state read, until `deadline` (ms on
+ * `clock.now`); that last state. The one wait for a stopped incarnation to exit: a dead run's stop
+ * here, and the start after a failed `docker stop` (backup/containers.ts `untilStopped`).
+ */
+export async function pollWhile<T>(
+  read: () => Promise<T>,
+  first: T,
+  stillRuns: (state: T) => boolean,
+  deadline: number,
+  clock: { now: () => number; sleep: (ms: number) => Promise<void> },
+): Promise<T> {
+  let current = first;
+  while (stillRuns(current)) {
+    const left = deadline - clock.now();
     if (left <= 0) break;
-    await sleep(Math.min(1000, left));
-    current = await inspect();
+    await clock.sleep(Math.min(1000, left));
+    current = await read();
   }
   return current;
 }
