@@ -1,4 +1,5 @@
 import { isRecord } from "../guards.ts";
+import { DNS_NAME, runLimits } from "./run-limits.ts";
 
 /**
  * The run settings of a saved `docker inspect` beyond mounts, ports, env and privileges
@@ -11,9 +12,6 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
-
-/** A DNS name: what docker accepts as a hostname or network alias, and nothing that reads as a flag. */
-const DNS_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,252}[A-Za-z0-9])?$/;
 
 /**
  * Aliases work on a user-defined network only (`custom`: its name in the inspect); a hostname is the
@@ -49,52 +47,29 @@ export function runSettings(
   if (host.ReadonlyRootfs === true) argv.push("--read-only");
   const ipam = obj(primary.IPAMConfig);
   if (str(ipam.IPv4Address) || str(ipam.IPv6Address)) notCarried.push("its static IP address");
+  const limits = runLimits(host);
+  argv.push(...limits.argv);
+  notCarried.push(...limits.notCarried);
   // Its links (`--link`) are in HostConfig.Links too: named there, once.
   notCarried.push(...uncarriedHostSettings(host, config));
   return { argv, notCarried };
 }
 
-/** What a plain `docker run` on docker 20.10 leaves as these; anything else was asked for. */
-const NUMBER_DEFAULTS: [string, string][] = [
-  ["Memory", "memory limit"],
-  ["MemoryReservation", "memory reservation"],
-  ["MemorySwap", "memory+swap limit"],
-  ["NanoCpus", "CPU limit"],
-  ["CpuShares", "CPU shares"],
-  ["CpuQuota", "CPU quota"],
-  ["CpuPeriod", "CPU period"],
-  ["BlkioWeight", "block IO weight"],
-  ["OomScoreAdj", "OOM score adjustment"],
-  ["PidsLimit", "pids limit"],
-];
-
 function uncarriedHostSettings(host: Obj, config: Obj): string[] {
   const out: string[] = [];
-  for (const [key, what] of NUMBER_DEFAULTS) {
-    const v = host[key];
-    if (typeof v === "number" && v !== 0) out.push(what);
-  }
-  if (typeof host.ShmSize === "number" && host.ShmSize !== 67108864) out.push("/dev/shm size");
+  // Neither is inside the container: a weight against the host's other I/O, a rank in its OOM kills.
+  if (typeof host.BlkioWeight === "number" && host.BlkioWeight !== 0) out.push("block IO weight");
+  if (typeof host.OomScoreAdj === "number" && host.OomScoreAdj !== 0) out.push("OOM score adjustment");
   if (str(host.CpusetCpus) || str(host.CpusetMems)) out.push("CPU/memory node set");
   if (host.OomKillDisable === true) out.push("OOM kill disabled");
   const list = (key: string, what: string) => {
     if (Array.isArray(host[key]) && (host[key] as unknown[]).length) out.push(what);
   };
-  list("ExtraHosts", "extra /etc/hosts entries (--add-host)");
-  list("Dns", "DNS servers");
-  list("DnsSearch", "DNS search domains");
-  list("DnsOptions", "DNS options");
-  list("Ulimits", "ulimits");
   list("Devices", "devices");
   list("SecurityOpt", "security options");
   list("GroupAdd", "extra groups");
   list("VolumesFrom", "volumes from other containers");
   list("Links", "links");
-  if (Object.keys(obj(host.Sysctls)).length) out.push("sysctls");
-  if (Object.keys(obj(host.Tmpfs)).length) out.push("tmpfs mounts (--tmpfs)");
-  const log = obj(host.LogConfig);
-  if ((str(log.Type) && str(log.Type) !== "json-file") || Object.keys(obj(log.Config)).length)
-    out.push(`log driver ${str(log.Type) || "settings"}`);
   for (const [key, flag] of [
     ["PidMode", "--pid"],
     ["UTSMode", "--uts"],
