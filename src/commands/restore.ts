@@ -5,6 +5,7 @@ import { createKopia } from "../core/kopia/kopia.ts";
 import { onRepository } from "../core/repository/replicas.ts";
 import { refusedError } from "../core/restore/execute.ts";
 import { planForJson } from "../core/restore/plan-view.ts";
+import { notStartedError } from "../core/restore/readiness.ts";
 import { flagsComplete, requestFromFlags, restoreFlags } from "../core/restore/request.ts";
 import {
   type PreparedRestore,
@@ -32,7 +33,7 @@ export default defineCommand({
     name: "restore",
     description:
       "Bring a unit back from a restore point: a wizard on a terminal (asking only what flags left open), " +
-      "flags otherwise. Exit 0 restored (or, with --dry-run, planned), 1 failed, 2 missing flags or refused (nothing changed; --dry-run too, after the plan), 3 restored but with fewer files than the snapshot holds, 4 restored but a container could not be started again (or one a killed run left stopped), 11 another run holds the lock, 13 not root, 130 cancelled.",
+      "flags otherwise. Exit 0 restored (or, with --dry-run, planned), 1 failed, 2 missing flags or refused (nothing changed; --dry-run too, after the plan), 3 restored but with fewer files than the snapshot holds, 4 restored but a container could not be started again or is not running (exited, restarting, unhealthy) once started (or one a killed run left stopped), 11 another run holds the lock, 13 not root, 130 cancelled.",
   },
   args: {
     ...commonArgs,
@@ -98,14 +99,7 @@ export default defineCommand({
         `undo point ${result.undoPoint} is in ${args.repository} only: the next sync of the primary to it removes it; restore it from there first if you need it`,
       );
     emit(args, result, renderResult);
-    if (result.restartFailed?.length)
-      throw new AppError(
-        "restart_failed",
-        `restored, but ${result.restartFailed.join(", ")} could not be started`,
-        {
-          hint: "fix the cause (see above), then `docker start NAME` or `kopi-docka recover`; the journal keeps them",
-        },
-      );
+    if (result.restartFailed?.length) throw notStartedError(result);
     if (result.incomplete?.length)
       throw new AppError(
         "partial_failure",

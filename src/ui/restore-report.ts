@@ -102,7 +102,10 @@ export function renderResult(r: RestoreResult): string[] {
   if (r.started.length) lines.push(`started: ${r.started.join(", ")}`);
   if (r.backups.length) lines.push(`previous files kept: ${r.backups.join(", ")}`);
   if (r.undoPoint) lines.push(`undo point: ${r.undoPoint}`);
-  if (r.restartFailed?.length) lines.push(`NOT RUNNING (start failed): ${r.restartFailed.join(", ")}`);
+  const down = r.notRunning ?? [];
+  const failed = (r.restartFailed ?? []).filter((n) => !down.some((x) => x.name === n));
+  if (failed.length) lines.push(`NOT RUNNING (start failed): ${failed.join(", ")}`);
+  for (const n of down) lines.push(`NOT RUNNING: ${n.name} (${n.state}): ${n.reason}; ${n.next}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;
 }

@@ -18,6 +18,7 @@ import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
+import { confirmRunning, type NotRunning, type StartedContainer } from "./readiness.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
 import { restoreStops } from "./stop-journal.ts";
 import type { RestorePlan } from "./types.ts";
@@ -55,6 +56,11 @@ export interface RestoreResult {
    * or the heal before the restore could not start it (`session.ts`).
    */
   restartFailed?: string[];
+  /**
+   * Started by this restore but not running (exited, restarting, unhealthy) once `backup.start_timeout`
+   * is over (`readiness.ts`): its data is restored, nothing is rolled back. Named in `restartFailed` too.
+   */
+  notRunning?: NotRunning[];
 }
 
 /** A plan with refusals: the run refuses it, and `--dry-run` ends the same way once it has shown it. */
@@ -187,6 +193,9 @@ export async function executeRestore(
       if (bak) result.backups.push(bak);
     }
     lifecycle.throwIfInterrupted();
+    // Every container this run starts, judged once all are started: running (and healthy) or named.
+    const began: StartedContainer[] = [];
+    const startsFrom = new Date();
     // With dumps to feed, compose starts the databases alone; the rest of the project once they are fed.
     const first = plan.start?.kind === "compose" ? plan.start.first : undefined;
     if (plan.start)
@@ -205,6 +214,7 @@ export async function executeRestore(
           if (await d.docker.exists(s.id)) {
             await d.docker.start(s.id);
             log.info(`started ${s.name} again`);
+            began.push({ ref: s.id, name: s.name });
           }
           await stops.done(s.id);
         } catch (e) {
@@ -232,6 +242,7 @@ export async function executeRestore(
         ) {
           await d.docker.start(step.container);
           log.info(`started ${step.container} for its dump`);
+          began.push({ ref: step.container, name: step.container });
         }
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
@@ -247,6 +258,7 @@ export async function executeRestore(
     if (plan.start) {
       const existing = await startExisting(d.docker, plan.start, log);
       result.started.push(...existing.started);
+      if (plan.start.kind === "run") began.push(...result.started.map((n) => ({ ref: n, name: n })));
       for (const f of existing.failed) {
         log.warn(`${f.name} could not be started: ${f.reason}`);
         result.warnings.push(`${f.name} could not be started: ${f.reason}`);
@@ -254,6 +266,16 @@ export async function executeRestore(
       }
     }
     await startAgain(() => true, true);
+    const ready = await confirmRunning(d, began, {
+      timeoutSec: d.config.backup.start_timeout,
+      since: startsFrom,
+      ...(plan.start?.kind === "compose" ? { project: plan.start.project } : {}),
+    });
+    result.warnings.push(...ready.warnings);
+    if (ready.notRunning.length) {
+      result.notRunning = ready.notRunning;
+      result.restartFailed = [...(result.restartFailed ?? []), ...ready.notRunning.map((n) => n.name)];
+    }
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {
         result.warnings.push(String(e instanceof Error ? e.message : e));

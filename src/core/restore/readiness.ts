@@ -1,0 +1,154 @@
+import { errorMessage } from "../caught.ts";
+import { policyOf } from "../containers/held-policy.ts";
+import { COMPOSE } from "../discovery/labels.ts";
+import type { Docker } from "../docker/docker.ts";
+import type { ContainerInspect, ContainerState } from "../docker/schemas.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+
+/** A container this restore started (`docker start`, `docker run`, `compose up`). */
+export interface StartedContainer {
+  /** Its id or name, as it was started. */
+  ref: string;
+  name: string;
+  /** Started by `compose up`: a service that ran and exited 0 under policy `no` is a finished job. */
+  byCompose?: boolean;
+}
+
+/** Started, but not running (or not healthy) once the wait is over: exit 4, with the next step. */
+export interface NotRunning {
+  name: string;
+  /** docker's State.Status ("exited", "restarting", "running" when unhealthy), or "removed". */
+  state: string;
+  reason: string;
+  next: string;
+}
+
+/**
+ * How long a container must keep running after the wait saw it run: `docker start` returns once the
+ * process is launched, so one that fails on its data at once is still seen running by the first look.
+ */
+export const SETTLE_MS = 3000;
+
+/** Every service container of compose project `project` (not `compose run` one-offs), as started by `up`. */
+async function composeStarted(docker: Docker, project: string): Promise<StartedContainer[]> {
+  const rows = await docker.containersLabelled({ [COMPOSE.project]: project, [COMPOSE.oneoff]: "False" });
+  return rows.map((r) => ({ ref: r.name, name: r.name, byCompose: true }));
+}
+
+/**
+ * Waits (`waitRunning`, bounded by `backup.start_timeout`, healthy when it has a healthcheck) for each
+ * container the restore started (`started`, and with `project` every container of that compose
+ * project, found by its label), then checks once more after SETTLE_MS that each still runs as the
+ * same incarnation. A compose container that was not started since `since` (an orphan compose left
+ * stopped) is not ours to judge. Never throws.
+ */
+export async function confirmRunning(
+  d: { docker: Docker; log: Logger },
+  given: readonly StartedContainer[],
+  o: { timeoutSec: number; since: Date; project?: string; sleep?: (ms: number) => Promise<void> },
+): Promise<{ notRunning: NotRunning[]; warnings: string[] }> {
+  const out = { notRunning: [] as NotRunning[], warnings: [] as string[] };
+  const started = [...given];
+  if (o.project)
+    try {
+      started.push(...(await composeStarted(d.docker, o.project)));
+    } catch (e) {
+      out.warnings.push(`cannot tell whether compose project ${o.project} runs: ${errorMessage(e)}`);
+    }
+  if (started.length === 0) return out;
+  const sleep = o.sleep ?? ((ms: number) => Bun.sleep(ms));
+  const inspects = await d.docker.inspectContainers(started.map((s) => s.ref)).catch(() => []);
+  // By container id: compose's name and the id a restart used are one container.
+  const targets = new Map<string, StartedContainer & { inspect: ContainerInspect }>();
+  for (const s of started) {
+    const c = inspects.find((x) => x.Id.startsWith(s.ref) || x.Name === `/${s.ref}`);
+    if (!c) {
+      out.notRunning.push(notRunning(s.name, "removed", "removed after it was started"));
+      continue;
+    }
+    // Started again by its id too: it ran before the restore, so no finished job either.
+    const byCompose = s.byCompose === true && (targets.get(c.Id)?.byCompose ?? true);
+    targets.set(c.Id, { ref: s.ref, name: s.name, byCompose, inspect: c });
+  }
+  const running: { t: StartedContainer; id: string; state: ContainerState }[] = [];
+  for (const [id, t] of targets) {
+    const startedAt = Date.parse(t.inspect.State.StartedAt ?? "");
+    if (t.byCompose && !t.inspect.State.Running && !(startedAt >= o.since.getTime())) continue;
+    const policy = policyOf(t.inspect).name;
+    const ready = await d.docker.waitRunning(id, {
+      timeoutSec: o.timeoutSec,
+      healthcheck: true,
+      restartPolicy: policy,
+      sleep,
+    });
+    if (ready.ok || ready.running) running.push({ t, id, state: ready.state ?? t.inspect.State });
+    if (ready.ok) continue;
+    if (ready.state && finishedJob(t, ready.state, policy)) {
+      d.log.info(`${t.name} ran and exited 0 (a one-off job of the project)`);
+      continue;
+    }
+    out.notRunning.push(notRunning(t.name, ready.state?.Status ?? "unknown", ready.reason));
+  }
+  const judged = new Set(out.notRunning.map((n) => n.name));
+  const settled = running.filter((r) => !judged.has(r.t.name));
+  if (settled.length) await sleep(SETTLE_MS);
+  const now = await d.docker.inspectContainers(settled.map((r) => r.id)).catch(() => []);
+  for (const { t, id, state } of settled) {
+    const c = now.find((x) => x.Id === id);
+    const s = c?.State;
+    if (s?.Running && !s.Restarting && s.StartedAt === state.StartedAt) continue;
+    if (c && s && finishedJob(t, s, policyOf(c).name)) continue;
+    out.notRunning.push(notRunning(t.name, c ? stateName(c.State) : "removed", settleReason(s)));
+  }
+  for (const n of out.notRunning) d.log.warn(`${n.name} is not running (${n.state}): ${n.reason}; ${n.next}`);
+  return out;
+}
+
+const notRunning = (name: string, state: string, reason: string): NotRunning => ({
+  name,
+  state,
+  reason,
+  next: `see why: docker logs ${name}`,
+});
+
+const finishedJob = (t: StartedContainer, s: ContainerState, policy: string) =>
+  t.byCompose === true && !s.Running && s.Status === "exited" && s.ExitCode === 0 && policy === "no";
+
+const stateName = (s: ContainerState) => (s.Restarting ? "restarting" : s.Status);
+
+function settleReason(s: ContainerState | undefined): string {
+  const secs = SETTLE_MS / 1000;
+  if (!s) return `removed within ${secs}s of its start`;
+  if (s.Restarting || s.Running)
+    return `exited (code ${s.ExitCode ?? "unknown"}) within ${secs}s of its start and is being restarted by its restart policy`;
+  return `exited with code ${s.ExitCode ?? "unknown"} within ${secs}s of its start`;
+}
+
+/**
+ * Exit 4 for a restore that left a container down: its data is restored (nothing is rolled back), and
+ * what is not running says what it is and what to look at.
+ */
+export function notStartedError(r: { restartFailed?: string[]; notRunning?: NotRunning[] }): AppError {
+  const down = r.notRunning ?? [];
+  const failed = (r.restartFailed ?? []).filter((n) => !down.some((x) => x.name === n));
+  const parts = [
+    ...(failed.length ? [`${failed.join(", ")} could not be started`] : []),
+    ...(down.length ? [`not running: ${down.map((n) => `${n.name} (${n.state})`).join(", ")}`] : []),
+  ];
+  const hints = [
+    ...(down.length
+      ? [`see why: docker logs ${down[0]?.name ?? "NAME"}; fix it, then docker start NAME`]
+      : []),
+    ...(failed.length
+      ? [
+          "fix the cause (see above), then `docker start NAME` or `kopi-docka recover`; the journal keeps them",
+        ]
+      : []),
+  ];
+  return new AppError(
+    "restart_failed",
+    `restored (the data is in place, nothing was rolled back), but ${parts.join("; ")}`,
+    { hint: hints.join("; ") },
+  );
+}

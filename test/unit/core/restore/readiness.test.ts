@@ -1,0 +1,136 @@
+import { describe, expect, test } from "bun:test";
+import { createDocker } from "../../../../src/core/docker/docker.ts";
+import { silentLogger } from "../../../../src/core/log.ts";
+import { confirmRunning, notStartedError, SETTLE_MS } from "../../../../src/core/restore/readiness.ts";
+import { exitCodeFor } from "../../../../src/exit-codes.ts";
+import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
+
+// What a restore says of the containers it started: each one is waited for, then looked at once more
+// after SETTLE_MS, as `docker start` returns before an app that fails on its data has exited.
+
+const T0 = "2026-03-01T10:00:00.123456789Z";
+const running = { Status: "running", Running: true, StartedAt: T0 };
+const container = (id: string, name: string, state: object, over: Record<string, unknown> = {}) => ({
+  Id: id,
+  Name: `/${name}`,
+  Image: "sha256:1",
+  State: state,
+  Config: { Image: "busybox", Labels: {} },
+  HostConfig: { RestartPolicy: { Name: "no", MaximumRetryCount: 0 } },
+  ...over,
+});
+const inspect = (refs: string[], out: object[]): Expectation => ({
+  argv: ["docker", "inspect", "--type", "container", ...refs],
+  stdout: JSON.stringify(out),
+});
+const stateOf = (id: string, s: object): Expectation => ({
+  argv: ["docker", "inspect", "--format", "{{json .State}}", id],
+  stdout: JSON.stringify(s),
+});
+const setup = (queue: Expectation[]) => {
+  const runner = new FakeRunner(queue);
+  const slept: number[] = [];
+  const sleep = async (ms: number) => {
+    slept.push(ms);
+  };
+  const d = { docker: createDocker(runner), log: silentLogger() };
+  const o = { timeoutSec: 60, since: new Date("2026-03-01T09:59:59Z"), sleep };
+  return { runner, slept, d, o };
+};
+
+describe("confirmRunning", () => {
+  test("one that still runs as the same incarnation after the settle time is fine", async () => {
+    const web = container("aaa1", "web", running);
+    const { runner, slept, d, o } = setup([
+      inspect(["web"], [web]),
+      stateOf("aaa1", running),
+      inspect(["aaa1"], [web]),
+    ]);
+    expect(await confirmRunning(d, [{ ref: "web", name: "web" }], o)).toEqual({
+      notRunning: [],
+      warnings: [],
+    });
+    expect(slept).toEqual([SETTLE_MS]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("one that exited under policy no is named with its state and `docker logs`", async () => {
+    const exited = { Status: "exited", Running: false, StartedAt: T0, ExitCode: 3 };
+    const { runner, slept, d, o } = setup([
+      inspect(["aaa1"], [container("aaa1", "web", exited)]),
+      stateOf("aaa1", exited),
+    ]);
+    const r = await confirmRunning(d, [{ ref: "aaa1", name: "web" }], o);
+    expect(r.notRunning).toEqual([
+      {
+        name: "web",
+        state: "exited",
+        reason: expect.stringContaining("exited with code 3 right after it was started"),
+        next: "see why: docker logs web",
+      },
+    ]);
+    expect(slept).toEqual([]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("one seen running that its policy restarts within the settle time is named restarting", async () => {
+    const loop = { ...running, Restarting: true, ExitCode: 1, StartedAt: "2026-03-01T10:00:01Z" };
+    const always = { HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } } };
+    const { d, o } = setup([
+      inspect(["web"], [container("aaa1", "web", running, always)]),
+      stateOf("aaa1", running),
+      inspect(["aaa1"], [container("aaa1", "web", loop, always)]),
+    ]);
+    const r = await confirmRunning(d, [{ ref: "web", name: "web" }], o);
+    expect(r.notRunning).toMatchObject([{ name: "web", state: "restarting" }]);
+    expect(r.notRunning[0]?.reason).toContain("exited (code 1) within 3s of its start");
+  });
+
+  test("a compose project: its containers by label; a finished job and an orphan left stopped are not judged", async () => {
+    const job = { Status: "exited", Running: false, StartedAt: T0, ExitCode: 0 };
+    const orphan = { Status: "exited", Running: false, StartedAt: "2025-01-01T00:00:00Z", ExitCode: 137 };
+    const { runner, d, o } = setup([
+      {
+        argv: (a) =>
+          a.join(" ") ===
+          "docker ps -a --no-trunc --filter label=com.docker.compose.project=shop --filter label=com.docker.compose.oneoff=False --format {{.Names}}\t{{.State}}",
+        stdout: "shop_app_1\trunning\nshop_migrate_1\texited\nshop_old_1\texited\n",
+      },
+      inspect(
+        ["shop_app_1", "shop_migrate_1", "shop_old_1"],
+        [
+          container("app1", "shop_app_1", running),
+          container("mig1", "shop_migrate_1", job),
+          container("old1", "shop_old_1", orphan),
+        ],
+      ),
+      stateOf("app1", running),
+      stateOf("mig1", job),
+      inspect(["app1"], [container("app1", "shop_app_1", running)]),
+    ]);
+    const r = await confirmRunning(d, [], { ...o, project: "shop" });
+    expect(r).toEqual({ notRunning: [], warnings: [] });
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("one removed after its start is named removed", async () => {
+    const { d, o } = setup([inspect(["web"], [])]);
+    const r = await confirmRunning(d, [{ ref: "web", name: "web" }], o);
+    expect(r.notRunning).toMatchObject([{ name: "web", state: "removed" }]);
+  });
+});
+
+test("notStartedError: exit 4, says the data is restored and names what to look at", () => {
+  const e = notStartedError({
+    restartFailed: ["db", "web"],
+    notRunning: [
+      { name: "web", state: "exited", reason: "exited with code 3", next: "see why: docker logs web" },
+    ],
+  });
+  expect(exitCodeFor(e)).toBe(4);
+  expect(e.message).toBe(
+    "restored (the data is in place, nothing was rolled back), but db could not be started; not running: web (exited)",
+  );
+  expect(e.hint).toContain("docker logs web");
+  expect(e.hint).toContain("kopi-docka recover");
+});
