@@ -42,7 +42,10 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
         ? `  into       ${plan.targetDir} (project directory; mounts pinned by the override below)`
         : `  into       ${plan.targetDir} (the project directory it was backed up from)`,
     );
-  for (const c of plan.stop) lines.push(`  stop       container ${c.name} (started again afterwards)`);
+  for (const c of plan.stop)
+    lines.push(
+      `  stop       container ${c.name} (${c.paused ? "paused: started again afterwards, then paused again" : "started again afterwards"})`,
+    );
   for (const u of plan.undo) lines.push(`  undo point ${u.kind} ${u.name}`);
   for (const d of plan.dumps ?? [])
     if (d.undo)
@@ -101,6 +104,7 @@ export function renderResult(r: RestoreResult): string[] {
   ];
   if (r.started.length) lines.push(`started: ${r.started.join(", ")}`);
   if (r.backups.length) lines.push(`previous files kept: ${r.backups.join(", ")}`);
+  if (r.pausedAgain?.length) lines.push(`paused again, as before the restore: ${r.pausedAgain.join(", ")}`);
   if (r.undoPoint) lines.push(`undo point: ${r.undoPoint}`);
   const down = r.notRunning ?? [];
   const failed = (r.restartFailed ?? []).filter((n) => !down.some((x) => x.name === n));

@@ -22,23 +22,28 @@ describeReal("restore: the containers it starts must run", ["docker", "kopia", "
   const cli = (...a: string[]) => runCli([...a, "--config", config], { env });
   const bad = uniqueName("kdready-bad");
   const good = uniqueName("kdready-good");
+  const paused = uniqueName("kdready-paused");
   const state = async (name: string) =>
     (await run(["docker", "inspect", "-f", "{{.State.Status}}", name])).stdout.trim();
 
   beforeAll(async () => {
     await startContainer(bad, `${bad}-v`, [], FAILS_ON_BAD);
     await startContainer(good, `${good}-v`, [], FAILS_ON_BAD);
+    await startContainer(paused, `${paused}-v`);
     // Written while it runs: the backup's snapshot holds it, so the restored data makes it fail.
     await run(["docker", "exec", bad, "touch", "/data/bad"]);
     await run(["docker", "exec", good, "sh", "-c", "echo good > /data/f"]);
     // The backup's own start of `bad` fails on that data (exit 4); its snapshots are whole.
     expect((await cli("backup", "--unit", bad)).exitCode).toBe(4);
+    await run(["docker", "exec", paused, "sh", "-c", "echo at-backup > /data/f"]);
     expect((await cli("backup", "--unit", good)).exitCode).toBe(0);
+    expect((await cli("backup", "--unit", paused)).exitCode).toBe(0);
   }, 180_000);
 
   afterAll(async () => {
-    await run(["docker", "rm", "-f", bad, good], { check: false });
-    await run(["docker", "volume", "rm", "-f", `${bad}-v`, `${good}-v`], { check: false });
+    await run(["docker", "rm", "-f", bad, good, paused], { check: false });
+    const volumes = [bad, good, paused].map((n) => `${n}-v`);
+    await run(["docker", "volume", "rm", "-f", ...volumes], { check: false });
     dir.remove();
   }, 60_000);
 
@@ -73,5 +78,19 @@ describeReal("restore: the containers it starts must run", ["docker", "kopia", "
     expect(JSON.parse(r.stdout)).toMatchObject({ started: [good] });
     expect(JSON.parse(r.stdout).notRunning).toBeUndefined();
     expect(await state(good)).toBe("running");
+  }, 180_000);
+
+  test("in place, a container paused before the restore is paused again after it, on the restored data", async () => {
+    await run(["docker", "exec", paused, "sh", "-c", "echo changed > /data/f"]);
+    await run(["docker", "pause", paused]);
+    const r = await cli("restore", "--unit", paused, "--latest", "--yes", "--json");
+    expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ volumes: [`${paused}-v`], pausedAgain: [paused] });
+    expect(r.stderr).toContain(`${paused} paused again, as it was before the restore`);
+    const s = await run(["docker", "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", paused]);
+    expect(s.stdout.trim()).toBe("paused true");
+    // Read through the container, paused as it is: `docker cp` needs no process in it.
+    const f = await run(["sh", "-c", `docker cp ${paused}:/data/f - | tar -xO`]);
+    expect(f.stdout).toBe("at-backup\n");
   }, 180_000);
 });

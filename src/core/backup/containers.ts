@@ -88,6 +88,7 @@ export async function stopUnit(
         stoppedAt: (d.now?.() ?? new Date()).toISOString(),
         startedAt: state.StartedAt ?? "",
         stopTimeout: plan.stopTimeout,
+        ...(state.Paused ? { paused: true } : {}),
       });
       startedAt = state.StartedAt ?? "";
       paused = state.Paused === true;

@@ -30,6 +30,11 @@ export const JournalEntrySchema = z.object({
    */
   stopTimeout: z.number().int().positive().optional(),
   /**
+   * It was paused (`docker pause`) when it was stopped: the run pauses it again once it runs; a
+   * recovery, which starts it without waiting for it, says so instead.
+   */
+  paused: z.boolean().optional(),
+  /**
    * Set by a restore once it replaces the container's data: why recovery must leave it stopped (it may
    * hold half-restored data), and what to do. Said at every recovery until someone starts or removes it.
    */

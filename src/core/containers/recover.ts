@@ -101,6 +101,10 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
     try {
       await docker.start(entry.containerId);
       log.info(`recovered: started ${name} (stopped by run ${entry.runId}, which did not finish)`);
+      if (entry.paused)
+        log.warn(
+          `${name} was paused before run ${entry.runId} stopped it and runs now: \`docker pause ${name}\` pauses it again`,
+        );
       result.started.push(name);
       await clearEntry({ docker, journal, log }, entry);
     } catch (e) {

@@ -8,7 +8,7 @@ import type { RestoreStops } from "./stop-journal.ts";
 /** How far a restore got: what the abort report (and the normal path) needs to know. */
 export interface RestoreRunState {
   /** Containers it stopped, or is stopping now (a `docker stop` in flight is waited for on a signal). */
-  stopped: { id: string; name: string }[];
+  stopped: { id: string; name: string; paused?: true }[];
   /** What kopia is writing now: if the run ends there, its content is partly restored. */
   writing?: string;
   /** Set when the first volume, bind or database starts being replaced: from then on data may be half restored. */
@@ -17,6 +17,10 @@ export interface RestoreRunState {
   undoPoint?: string;
   done: boolean;
 }
+
+/** A container the restore found paused, started again on a path that does not wait to pause it. */
+export const PAUSED_BEFORE = (name: string) =>
+  `${name} was paused before the restore and runs now: \`docker pause ${name}\` pauses it again`;
 
 /**
  * Registers what runs once however the restore ends: its temp data removed; after a failure or a
@@ -43,6 +47,7 @@ export function registerRestoreEnd(
           if (!(await d.docker.isRunning(c.id))) {
             await d.docker.start(c.id);
             d.log.info(`nothing was overwritten: started ${c.name} again`);
+            if (c.paused) d.log.warn(PAUSED_BEFORE(c.name));
           }
           await stops.done(c.id);
         } catch (e) {

@@ -61,6 +61,8 @@ export interface RestoreResult {
    * is over (`readiness.ts`): its data is restored, nothing is rolled back. Named in `restartFailed` too.
    */
   notRunning?: NotRunning[];
+  /** Paused before the restore stopped them, paused again once they ran. */
+  pausedAgain?: string[];
 }
 
 /** A plan with refusals: the run refuses it, and `--dry-run` ends the same way once it has shown it. */
@@ -214,7 +216,7 @@ export async function executeRestore(
           if (await d.docker.exists(s.id)) {
             await d.docker.start(s.id);
             log.info(`started ${s.name} again`);
-            began.push({ ref: s.id, name: s.name });
+            began.push({ ref: s.id, name: s.name, ...(s.paused ? { paused: true } : {}) });
           }
           await stops.done(s.id);
         } catch (e) {
@@ -272,6 +274,7 @@ export async function executeRestore(
       ...(plan.start?.kind === "compose" ? { project: plan.start.project } : {}),
     });
     result.warnings.push(...ready.warnings);
+    if (ready.pausedAgain.length) result.pausedAgain = ready.pausedAgain;
     if (ready.notRunning.length) {
       result.notRunning = ready.notRunning;
       result.restartFailed = [...(result.restartFailed ?? []), ...ready.notRunning.map((n) => n.name)];

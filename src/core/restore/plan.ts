@@ -69,7 +69,7 @@ export function planRestore(
     state.containers.filter((c) => c.running && uses(c)),
     projectOf(recipe),
     state.compose,
-  ).map((c) => ({ id: c.id, name: c.name }));
+  ).map(stopEntry);
   const undo = [
     ...volumes
       .filter((v) => v.action === "overwrite")
@@ -200,7 +200,7 @@ export function planRestore(
     const fed = new Set(dumped.dumps.map((x) => x.container));
     for (const c of state.containers)
       if (c.running && unitOnHost(c) === point.unit && !fed.has(c.name) && !stop.some((s) => s.id === c.id))
-        stop.push({ id: c.id, name: c.name });
+        stop.push(stopEntry(c));
   }
   for (const d of dumped.dumps.filter((x) => !x.undo))
     warnings.push(
@@ -299,3 +299,10 @@ function databaseServices(dumps: readonly DumpStep[], recipe: LoadedRecipe | und
   if (services.some((s) => s === undefined || !DOCKER_NAME.test(s))) return undefined;
   return [...new Set(services as string[])];
 }
+
+/** A container to stop, and whether it was paused (paused again once it runs again). */
+const stopEntry = (c: ContainerState): RestorePlan["stop"][number] => ({
+  id: c.id,
+  name: c.name,
+  ...(c.paused ? { paused: true as const } : {}),
+});

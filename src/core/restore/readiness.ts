@@ -11,6 +11,8 @@ export interface StartedContainer {
   /** Its id or name, as it was started. */
   ref: string;
   name: string;
+  /** Paused before the restore stopped it: paused again once it runs. */
+  paused?: boolean;
   /** Started by `compose up`: a service that ran and exited 0 under policy `no` is a finished job. */
   byCompose?: boolean;
 }
@@ -41,14 +43,15 @@ async function composeStarted(docker: Docker, project: string): Promise<StartedC
  * container the restore started (`started`, and with `project` every container of that compose
  * project, found by its label), then checks once more after SETTLE_MS that each still runs as the
  * same incarnation. A compose container that was not started since `since` (an orphan compose left
- * stopped) is not ours to judge. Never throws.
+ * stopped) is not ours to judge. One paused before the restore is paused again once it runs (after its
+ * health wait, which a frozen container would never pass). Never throws.
  */
 export async function confirmRunning(
   d: { docker: Docker; log: Logger },
   given: readonly StartedContainer[],
   o: { timeoutSec: number; since: Date; project?: string; sleep?: (ms: number) => Promise<void> },
-): Promise<{ notRunning: NotRunning[]; warnings: string[] }> {
-  const out = { notRunning: [] as NotRunning[], warnings: [] as string[] };
+): Promise<{ notRunning: NotRunning[]; pausedAgain: string[]; warnings: string[] }> {
+  const out = { notRunning: [] as NotRunning[], pausedAgain: [] as string[], warnings: [] as string[] };
   const started = [...given];
   if (o.project)
     try {
@@ -68,8 +71,10 @@ export async function confirmRunning(
       continue;
     }
     // Started again by its id too: it ran before the restore, so no finished job either.
-    const byCompose = s.byCompose === true && (targets.get(c.Id)?.byCompose ?? true);
-    targets.set(c.Id, { ref: s.ref, name: s.name, byCompose, inspect: c });
+    const seen = targets.get(c.Id);
+    const byCompose = s.byCompose === true && (seen?.byCompose ?? true);
+    const paused = Boolean(s.paused || seen?.paused);
+    targets.set(c.Id, { ref: s.ref, name: s.name, byCompose, paused, inspect: c });
   }
   const running: { t: StartedContainer; id: string; state: ContainerState }[] = [];
   for (const [id, t] of targets) {
@@ -97,7 +102,10 @@ export async function confirmRunning(
   for (const { t, id, state } of settled) {
     const c = now.find((x) => x.Id === id);
     const s = c?.State;
-    if (s?.Running && !s.Restarting && s.StartedAt === state.StartedAt) continue;
+    if (s?.Running && !s.Restarting && s.StartedAt === state.StartedAt) {
+      if (t.paused) await pauseAgain(d, t.name, id, out);
+      continue;
+    }
     if (c && s && finishedJob(t, s, policyOf(c).name)) continue;
     out.notRunning.push(notRunning(t.name, c ? stateName(c.State) : "removed", settleReason(s)));
   }
@@ -123,6 +131,24 @@ function settleReason(s: ContainerState | undefined): string {
   if (s.Restarting || s.Running)
     return `exited (code ${s.ExitCode ?? "unknown"}) within ${secs}s of its start and is being restarted by its restart policy`;
   return `exited with code ${s.ExitCode ?? "unknown"} within ${secs}s of its start`;
+}
+
+/** As backup does (`backup/containers.ts`): a failed pause leaves it running, which is said. */
+async function pauseAgain(
+  d: { docker: Docker; log: Logger },
+  name: string,
+  id: string,
+  out: { pausedAgain: string[]; warnings: string[] },
+): Promise<void> {
+  try {
+    await d.docker.pause(id);
+    d.log.info(`${name} paused again, as it was before the restore`);
+    out.pausedAgain.push(name);
+  } catch (e) {
+    const w = `${name} was paused before the restore and runs now: ${errorMessage(e)}; \`docker pause ${name}\` pauses it again`;
+    d.log.warn(w);
+    out.warnings.push(w);
+  }
 }
 
 /**

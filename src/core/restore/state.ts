@@ -186,6 +186,7 @@ export async function listContainers(docker: Docker, config: Config): Promise<Co
       binds: mounts.filter((m) => m.Type === "bind").map((m) => m.Source ?? ""),
       labels: c.Config.Labels ?? {},
       ...(unitLabel.has(c.Id) ? { unitLabel: unitLabel.get(c.Id) } : {}),
+      ...(c.State.Paused === true ? { paused: true as const } : {}),
       ...(c.HostConfig?.AutoRemove === true ? { autoRemove: true as const } : {}),
       ...(guessDatabase(c.Config.Image) ? { database: true as const } : {}),
       ...(containersNeeded(c).length ? { needs: containersNeeded(c) } : {}),

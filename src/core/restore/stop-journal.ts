@@ -75,6 +75,7 @@ export function restoreStops(
         containerName: c.name,
         stoppedAt: (o.now?.() ?? new Date()).toISOString(),
         startedAt: state.StartedAt,
+        ...(state.Paused ? { paused: true } : {}),
       };
       journal.record(entry);
       entries.set(c.id, entry);

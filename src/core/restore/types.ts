@@ -51,6 +51,8 @@ export interface ContainerState {
    * ("image"), or its image is gone ("unknown"). Absent: the label is its own, or it has none.
    */
   unitLabel?: "image" | "unknown";
+  /** Paused (`docker pause`): a restore that stops it pauses it again once it runs again. */
+  paused?: true;
   /** Started with `docker run --rm`: a `docker stop` deletes it (and its anonymous volumes). */
   autoRemove?: true;
   /** Stopped and held by a restore that did not finish (the restart journal's `hold`): why. */
@@ -196,9 +198,10 @@ export interface RestorePlan {
   hooks: { pre: string; post: string };
   /**
    * Running containers that use what is restored, in the order they are stopped (`stop-order.ts`):
-   * stopped first, started again in the reverse order once the data is restored.
+   * stopped first, started again in the reverse order once the data is restored; `paused`: paused
+   * again once it runs (`readiness.ts`).
    */
-  stop: { id: string; name: string }[];
+  stop: { id: string; name: string; paused?: true }[];
   /**
    * Every container, running or not, that uses what is restored: one an interrupted restore held is
    * whole again only when this restore replaced its data (`settleHeld`).

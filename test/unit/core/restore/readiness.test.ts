@@ -48,6 +48,7 @@ describe("confirmRunning", () => {
     ]);
     expect(await confirmRunning(d, [{ ref: "web", name: "web" }], o)).toEqual({
       notRunning: [],
+      pausedAgain: [],
       warnings: [],
     });
     expect(slept).toEqual([SETTLE_MS]);
@@ -109,8 +110,43 @@ describe("confirmRunning", () => {
       inspect(["app1"], [container("app1", "shop_app_1", running)]),
     ]);
     const r = await confirmRunning(d, [], { ...o, project: "shop" });
-    expect(r).toEqual({ notRunning: [], warnings: [] });
+    expect(r).toEqual({ notRunning: [], pausedAgain: [], warnings: [] });
     expect(runner.remaining).toBe(0);
+  });
+
+  test("one paused before the restore is paused again once it runs; one that did not run is not", async () => {
+    const exited = { Status: "exited", Running: false, StartedAt: T0, ExitCode: 3 };
+    const { runner, d, o } = setup([
+      inspect(["aaa1", "bbb2"], [container("aaa1", "web", running), container("bbb2", "db", exited)]),
+      stateOf("aaa1", running),
+      stateOf("bbb2", exited),
+      inspect(["aaa1"], [container("aaa1", "web", running)]),
+      { argv: ["docker", "pause", "aaa1"] },
+    ]);
+    const r = await confirmRunning(
+      d,
+      [
+        { ref: "aaa1", name: "web", paused: true },
+        { ref: "bbb2", name: "db", paused: true },
+      ],
+      o,
+    );
+    expect(r.pausedAgain).toEqual(["web"]);
+    expect(r.notRunning).toMatchObject([{ name: "db", state: "exited" }]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("a pause that fails leaves it running, and says so", async () => {
+    const { d, o } = setup([
+      inspect(["aaa1"], [container("aaa1", "web", running)]),
+      stateOf("aaa1", running),
+      inspect(["aaa1"], [container("aaa1", "web", running)]),
+      { argv: ["docker", "pause", "aaa1"], exitCode: 1, stderr: "Error response from daemon: no" },
+    ]);
+    const r = await confirmRunning(d, [{ ref: "aaa1", name: "web", paused: true }], o);
+    expect(r.pausedAgain).toEqual([]);
+    expect(r.warnings[0]).toContain("web was paused before the restore and runs now");
+    expect(r.warnings[0]).toContain("`docker pause web` pauses it again");
   });
 
   test("one removed after its start is named removed", async () => {

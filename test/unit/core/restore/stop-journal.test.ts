@@ -84,3 +84,18 @@ test("release: a restored container that did not start stays in the journal for 
   const left = createJournal(journalDir, { warn: () => {} }).entries();
   expect(left.map((e) => [e.containerId, e.hold])).toEqual([["c-web", undefined]]);
 });
+
+test("a paused container's stop is recorded as paused, so a recovery that starts it says so", async () => {
+  const t = tempDir("kdt-stopjournal-");
+  dirs.push(t);
+  const journalDir = join(t.path, "journal");
+  const state = { Status: "paused", Running: true, Paused: true, StartedAt: "2026-11-30T00:00:00Z" };
+  const docker = { containerState: async () => state } as unknown as Docker;
+  const stops = restoreStops(
+    { docker, log: silentLogger(), paths: { journalDir } },
+    { runId: "restore-new", unit: "shop" },
+  );
+  await stops.stopping({ id: "c-db", name: "shop-db-1" });
+  const journal = createJournal(journalDir, { warn: () => {} });
+  expect(journal.entries()).toMatchObject([{ containerId: "c-db", paused: true }]);
+});
