@@ -1,6 +1,7 @@
 import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 import { hasRedaction } from "../snapshot/redact.ts";
+import { type NetworkNames, runNetwork } from "./run-network.ts";
 import { runSettings } from "./run-settings.ts";
 
 /**
@@ -23,16 +24,17 @@ export interface RunRebuild {
   warnings: string[];
   /** Set when the container must not be started from this argv. */
   refused?: string;
+  /** The container whose network it shares (`--network container:NAME`): it must run first. */
+  joins?: string;
 }
 
-export interface RunRebuildOptions {
+export interface RunRebuildOptions extends NetworkNames {
   /** Container name to use (differs with `--as`). */
   name?: string;
   /** Backed-up volume name → name on this host. */
   volumeName?: (name: string) => string;
   /** Backed-up bind source → path on this host. */
   bindPath?: (source: string) => string;
-  networkName?: (name: string) => string;
   /** A docker env file and the keys it defines: those keys come from it, not from the inspect. */
   envFile?: { path: string; keys: readonly string[] };
   /** Labels of kopi-docka's own (a copy's `kopi-docka.copy-of`): they replace the inspect's of that key. */
@@ -97,24 +99,14 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
       argv.push("-p", `${ip ? `${ip}:` : ""}${hostPort}:${port.replace(/\/tcp$/, "")}`);
     }
   }
-  const mode = str(host.NetworkMode);
-  const endpoints = obj(obj(inspect.NetworkSettings).Networks);
-  const custom =
-    Boolean(mode) && !["default", "bridge", "host", "none"].includes(mode) && !mode.startsWith("container:");
-  if (mode && mode !== "default" && mode !== "bridge")
-    argv.push("--network", custom ? (o.networkName ?? id)(mode) : mode);
-  const settings = runSettings(inspect, { mode, custom });
+  const net = runNetwork(inspect, name, o);
+  argv.push(...net.argv);
+  if (net.unpassable) unpassable.push(net.unpassable);
+  const settings = runSettings(inspect, net);
   argv.push(...settings.argv);
   if (settings.notCarried.length)
     warnings.push(`${name}: not carried over, set by hand if needed: ${settings.notCarried.join(", ")}`);
-  const shortId = str(inspect.Id).slice(0, 12);
-  const extra = Object.keys(endpoints)
-    .filter((n) => n !== mode && n !== "bridge")
-    .map((n) => {
-      const aliases = strs(obj(endpoints[n]).Aliases).filter((a) => a !== shortId);
-      return aliases.length ? `${n} (aliases ${aliases.join(", ")})` : n;
-    });
-  if (extra.length) warnings.push(`${name}: also attached to ${extra.join(", ")}; connect it by hand`);
+  warnings.push(...net.warnings);
   for (const [k, v] of Object.entries(obj(config.Labels))) {
     if (o.labels && k in o.labels) continue;
     if (hasRedaction(str(v))) unpassable.push(`label ${k} was redacted in the backup`);
@@ -141,13 +133,23 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   if ([...entrypoint, ...strs(config.Cmd)].some(hasRedaction))
     unpassable.push("its command line held a secret that was redacted in the backup");
 
+  const byHand = net.unpassable
+    ? "restore without --start and start it by hand with --network container:NAME"
+    : "start it by hand";
   const refused = unpassable.length
-    ? `${name}: ${unpassable.join("; ")}; start it by hand`
+    ? `${name}: ${unpassable.join("; ")}; ${byHand}`
     : redacted.length
       ? `${name}: ${redacted.join(", ")} ${redacted.length === 1 ? "was" : "were"} redacted in the backup; ` +
         `pass --env-file FILE with ${redacted.map((k) => `${k}=<value>`).join(", ")} lines, or start it by hand`
       : undefined;
-  return { name, argv, env, warnings, ...(refused ? { refused } : {}) };
+  return {
+    name,
+    argv,
+    env,
+    warnings,
+    ...(refused ? { refused } : {}),
+    ...(net.joins ? { joins: net.joins } : {}),
+  };
 }
 
 const id = (s: string) => s;

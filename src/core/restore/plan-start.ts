@@ -43,7 +43,8 @@ export function planStart(
   }
   if (req.envFile && state.envFileOpen)
     warnings.push(`${req.envFile} holds secrets but others may read it: chmod 600 ${req.envFile}`);
-  const containers = [];
+  const containers: (StartStep & { kind: "run" })["containers"] = [];
+  const joins = new Map<string, string>();
   const refused: string[] = [];
   const volumeLabels = (n: string) => recipe.unit.volumes.find((v) => v.name === n)?.labels ?? {};
   for (const c of recipe.unit.containers) {
@@ -57,6 +58,7 @@ export function planStart(
       volumeName: (n) => at.names.volume(n, volumeLabels(n)),
       bindPath: at.bindPath,
       networkName: (n) => at.names.network(n, {}),
+      networkContainer: (ref) => sharedNetworkOwner(ref, recipe, state, at.names),
       ...(req.envFile ? { envFile: { path: req.envFile, keys: state.envFileKeys ?? [] } } : {}),
       ...(at.copyOf ? { labels: { [COPY_OF_LABEL]: at.copyOf } } : {}),
     });
@@ -68,8 +70,46 @@ export function planStart(
       if (r.refused) refused.push(r.refused);
       else containers.push({ name: r.name, argv: r.argv, env: r.env });
     }
+    if (r.joins) joins.set(r.name, r.joins);
   }
-  return { start: { kind: "run", containers }, refused };
+  return { start: { kind: "run", containers: joinedFirst(containers, joins) }, refused };
+}
+
+/**
+ * The name here of the container whose network a container shares (`container:<ref>`; docker
+ * records its id): one of this backup's (named as the restore names it), else the one on this host
+ * with that id (or name). The ref and the saved ids come from the snapshot: compared, never passed on.
+ */
+function sharedNetworkOwner(
+  ref: string,
+  recipe: LoadedRecipe,
+  state: CurrentState,
+  names: Renamer,
+): string | undefined {
+  // Docker takes a unique id prefix too; a short one could name anything.
+  const is = (id: string, name: string) =>
+    id === ref || name === ref || (ref.length >= 12 && id.startsWith(ref));
+  const saved = recipe.unit.containers.filter((c) => {
+    const i = recipe.inspects[c.name];
+    return is(typeof i?.Id === "string" ? i.Id : "", c.name);
+  });
+  if (saved.length === 1 && saved[0]) return names.container(saved[0].name);
+  const here = state.containers.filter((c) => is(c.id, c.name));
+  return here.length === 1 ? here[0]?.name : undefined;
+}
+
+/** Each container after the one whose network it shares (`joins`: name → name), else as listed. */
+function joinedFirst<T extends { name: string }>(list: T[], joins: ReadonlyMap<string, string>): T[] {
+  const out: T[] = [];
+  const place = (c: T, seen: Set<string>) => {
+    if (out.includes(c) || seen.has(c.name)) return;
+    seen.add(c.name);
+    const owner = list.find((x) => x.name === joins.get(c.name));
+    if (owner) place(owner, seen);
+    out.push(c);
+  };
+  for (const c of list) place(c, new Set());
+  return out;
 }
 
 /**
