@@ -6,7 +6,8 @@ import { DOCKER_NAME } from "../names-rules.ts";
  * network mode, and the other networks it was attached to, for the plan to name. A container that
  * shares another's network (`container:<ref>`) gets that container's name on this host from
  * `networkContainer`: docker records the other's id, which a host the unit is recovered on never
- * has, so passed on as it is it would fail the run and leave a created container behind. Pure.
+ * has, so passed on as it is it would fail the run and leave a created container behind. Sharing
+ * the host's network or another's is named in the plan, as privileges are. Pure.
  */
 
 export interface RunNetwork {
@@ -45,12 +46,15 @@ export function runNetwork(inspect: Obj, name: string, o: NetworkNames): RunNetw
     if (joins !== undefined && DOCKER_NAME.test(joins)) {
       out.argv.push("--network", `container:${joins}`);
       out.joins = joins;
+      out.warnings.push(`${name}: uses ${joins}'s network, as recorded in the backup`);
     } else {
       const shown = /^[0-9a-f]{12,64}$/.test(shared) ? shared.slice(0, 12) : JSON.stringify(shared);
       out.unpassable = `it shares the network of container ${shown}, which is neither in this backup nor on this host`;
     }
   } else if (mode && mode !== "default" && mode !== "bridge")
     out.argv.push("--network", custom ? (o.networkName ?? id)(mode) : mode);
+  // It sees and serves the host's (or the other's) interfaces and ports: said, as privileges are.
+  if (mode === "host") out.warnings.push(`${name}: uses the host's network, as recorded in the backup`);
   const endpoints = obj(obj(inspect.NetworkSettings).Networks);
   const shortId = str(inspect.Id).slice(0, 12);
   const extra = Object.keys(endpoints)

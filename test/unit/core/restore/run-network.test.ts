@@ -91,3 +91,18 @@ describe("a container sharing another's network (container:<id>)", () => {
     expect(bad.refused).toContain("shares the network of container bd09aaaaaaaa");
   });
 });
+
+describe("a network the container shares with the host or another container", () => {
+  test("is named in the plan, as privileges are: as recorded in the backup", () => {
+    const host = rebuildDockerRun({ ...app, HostConfig: { NetworkMode: "host" } });
+    expect(host.argv).toContain("host");
+    expect(host.warnings).toEqual(["app: uses the host's network, as recorded in the backup"]);
+    const joined = rebuildDockerRun(sidecar(APP_ID), { networkContainer: () => "web2_app" });
+    expect(joined.warnings).toEqual(["sidecar: uses web2_app's network, as recorded in the backup"]);
+  });
+
+  test("a network of its own says nothing", () => {
+    for (const NetworkMode of ["default", "bridge", "none", "appnet"])
+      expect(rebuildDockerRun({ ...app, HostConfig: { NetworkMode } }).warnings).toEqual([]);
+  });
+});
