@@ -1,3 +1,6 @@
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { makeTempDir } from "../process/temp-dirs.ts";
 import { type Exec, inspectMany, parseJson } from "./inspect.ts";
 import {
   type ContainerInspect,
@@ -64,12 +67,16 @@ export function parsePs(stdout: string): ContainerRow[] {
     .filter((r) => r.id);
 }
 
-const runArgv = (cmd: "run" | "create", s: RunSpec) => [
+const runArgv = (cmd: "run" | "create", s: RunSpec, cidFile?: string) => [
   cmd,
   ...(cmd === "run" ? ["-d"] : []),
   ...(s.envFile ? ["--env-file", s.envFile] : []),
+  ...(cidFile ? [`--cidfile=${cidFile}`] : []),
   ...s.args,
 ];
+
+/** A full container id, as docker writes it to a `--cidfile`. */
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
 
 /** Container operations of the client (see docker.ts). */
 export function containerOps(exec: Exec) {
@@ -194,9 +201,22 @@ export function containerOps(exec: Exec) {
       }
     },
 
-    /** `docker run -d`: creates and starts a container. */
+    /**
+     * `docker run -d`: creates and starts a container. One docker created but could not start (a
+     * network to join that is gone, a port in use) is left "created": it is removed, so a retry finds
+     * the name free and nothing takes it for a stopped container of the unit's. The run's error stands.
+     */
     async run(spec: RunSpec): Promise<void> {
-      await exec(runArgv("run", spec), { signal: spec.signal, timeoutMs: 120_000 });
+      const dir = makeTempDir("run");
+      const cidFile = join(dir, "cid");
+      try {
+        await exec(runArgv("run", spec, cidFile), { signal: spec.signal, timeoutMs: 120_000 });
+      } catch (e) {
+        await removeCreated(exec, cidFile, spec.args);
+        throw e;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
 
     /** `docker create`: creates a container without starting it. */
@@ -207,7 +227,26 @@ export function containerOps(exec: Exec) {
   return ops;
 }
 
-/** The argv `run` spawns, for plans and logs. */
+/**
+ * The container a failed `docker run` created, by the id docker wrote to this run's `--cidfile`
+ * (none: it created nothing, a name in use), removed when it still has the run's `--name` and is
+ * still "created": never one that runs, or another's. Never throws: the run's own error is the one
+ * to report.
+ */
+async function removeCreated(exec: Exec, cidFile: string, args: readonly string[]): Promise<void> {
+  const name = args.includes("--name") ? args[args.indexOf("--name") + 1] : undefined;
+  try {
+    const id = readFileSync(cidFile, "utf8").trim();
+    if (!CONTAINER_ID.test(id) || !name) return;
+    const format = "{{.Name}}\t{{.State.Status}}";
+    const r = await exec(["inspect", "--type", "container", "--format", format, id], { timeoutMs: 30_000 });
+    if (r.stdout.trim() === `/${name}\tcreated`) await exec(["rm", "-v", id], { timeoutMs: 60_000 });
+  } catch {
+    // No id written, or docker failed again: the container, if any, stays for the person to see.
+  }
+}
+
+/** The argv `run` spawns (less its private `--cidfile`), for plans and logs. */
 export function runCommandLine(spec: RunSpec): string {
   return ["docker", ...runArgv("run", spec)].join(" ");
 }
