@@ -2,6 +2,7 @@ import { isRecord } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 import { hasRedaction } from "../snapshot/redact.ts";
 import { type NetworkNames, runNetwork } from "./run-network.ts";
+import { imageOverrides } from "./run-overrides.ts";
 import { runSettings } from "./run-settings.ts";
 
 /**
@@ -37,6 +38,11 @@ export interface RunRebuildOptions extends NetworkNames {
   bindPath?: (source: string) => string;
   /** A docker env file and the keys it defines: those keys come from it, not from the inspect. */
   envFile?: { path: string; keys: readonly string[] };
+  /**
+   * The `Config` of the image it runs, as this host has it: a setting the image gives (healthcheck,
+   * stop signal, exposed ports) is not passed again. Unset (not inspectable): every one is passed.
+   */
+  image?: Record<string, unknown>;
   /** Labels of kopi-docka's own (a copy's `kopi-docka.copy-of`): they replace the inspect's of that key. */
   labels?: Record<string, string>;
 }
@@ -103,9 +109,11 @@ export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRe
   argv.push(...net.argv);
   if (net.unpassable) unpassable.push(net.unpassable);
   const settings = runSettings(inspect, net);
-  argv.push(...settings.argv);
-  if (settings.notCarried.length)
-    warnings.push(`${name}: not carried over, set by hand if needed: ${settings.notCarried.join(", ")}`);
+  const overrides = imageOverrides(config, host, o.image);
+  argv.push(...settings.argv, ...overrides.argv);
+  const notCarried = [...settings.notCarried, ...overrides.notCarried];
+  if (notCarried.length)
+    warnings.push(`${name}: not carried over, set by hand if needed: ${notCarried.join(", ")}`);
   warnings.push(...net.warnings);
   for (const [k, v] of Object.entries(obj(config.Labels))) {
     if (o.labels && k in o.labels) continue;

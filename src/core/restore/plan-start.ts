@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { isRecord } from "../guards.ts";
 import type { ComposeOverride } from "./compose-override.ts";
 import { COPY_OF_LABEL } from "./copy-owner.ts";
 import { rebuildDockerRun } from "./docker-run.ts";
@@ -59,6 +60,7 @@ export function planStart(
       bindPath: at.bindPath,
       networkName: (n) => at.names.network(n, {}),
       networkContainer: (ref) => sharedNetworkOwner(ref, recipe, state, at.names),
+      ...imageOf(inspect, state),
       ...(req.envFile ? { envFile: { path: req.envFile, keys: state.envFileKeys ?? [] } } : {}),
       ...(at.copyOf ? { labels: { [COPY_OF_LABEL]: at.copyOf } } : {}),
     });
@@ -73,6 +75,14 @@ export function planStart(
     if (r.joins) joins.set(r.name, r.joins);
   }
   return { start: { kind: "run", containers: joinedFirst(containers, joins) }, refused };
+}
+
+/** The `Config` of the image a saved inspect was run from, when this host could inspect it. */
+function imageOf(inspect: Record<string, unknown>, state: CurrentState): { image?: Record<string, unknown> } {
+  const config = inspect.Config;
+  const ref = isRecord(config) && typeof config.Image === "string" ? config.Image : "";
+  const image = Object.hasOwn(state.images ?? {}, ref) ? state.images?.[ref] : undefined;
+  return image ? { image } : {};
 }
 
 /**

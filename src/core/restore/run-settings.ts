@@ -55,6 +55,15 @@ export function runSettings(
   return { argv, notCarried };
 }
 
+/** Per-device I/O limits: they name this host's block devices. */
+const BLKIO_DEVICE_LIMITS = [
+  "BlkioWeightDevice",
+  "BlkioDeviceReadBps",
+  "BlkioDeviceWriteBps",
+  "BlkioDeviceReadIOps",
+  "BlkioDeviceWriteIOps",
+];
+
 function uncarriedHostSettings(host: Obj, config: Obj): string[] {
   const out: string[] = [];
   // Neither is inside the container: a weight against the host's other I/O, a rank in its OOM kills.
@@ -70,6 +79,10 @@ function uncarriedHostSettings(host: Obj, config: Obj): string[] {
   list("GroupAdd", "extra groups");
   list("VolumesFrom", "volumes from other containers");
   list("Links", "links");
+  list("DeviceRequests", "GPUs and other device requests (--gpus)");
+  if (str(host.CgroupParent)) out.push("cgroup parent");
+  if (BLKIO_DEVICE_LIMITS.some((k) => Array.isArray(host[k]) && (host[k] as unknown[]).length))
+    out.push("block IO device limits");
   for (const [key, flag] of [
     ["PidMode", "--pid"],
     ["UTSMode", "--uts"],

@@ -7,6 +7,7 @@ import { guessDatabase } from "../discovery/labels.ts";
 import { volumeData, volumeFacts } from "../discovery/volume-data.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
+import { isRecord } from "../guards.ts";
 import { pathUnder, symlinkAtOrAbove } from "../safe-paths.ts";
 import { readComposeFacts } from "./compose-facts.ts";
 import { readComposeHostUse } from "./compose-host.ts";
@@ -91,6 +92,8 @@ export async function readCurrentState(
     const link = symlinkAtOrAbove(data.path, bindRoot);
     if (link) symlinks[data.path] = { ...link, resolved: resolveExisting(data.path) };
   }
+  const images =
+    request.start && recipe && recipe.unit.type !== "compose" ? await imageConfigs(docker, recipe) : {};
   const fileHashes: Record<string, string> = {};
   const stored = recipe?.files.map((f) => f.stored) ?? [];
   const composeStored = recipe?.unit.composeFiles.map((c) => c.stored) ?? [];
@@ -111,6 +114,7 @@ export async function readCurrentState(
     volumes,
     networks,
     containers: withDevices(listed, deviceOf),
+    ...(Object.keys(images).length ? { images } : {}),
     paths,
     symlinks,
     devices,
@@ -127,6 +131,32 @@ export async function readCurrentState(
     ...(config.units[point.unit] ? { unitConfig: config.units[point.unit] } : {}),
     hooks: { pre_restore: config.backup.hooks.pre_restore, post_restore: config.backup.hooks.post_restore },
   };
+}
+
+/** An image reference, and nothing that reads as a flag (the name is the snapshot's). */
+const IMAGE_REF = /^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/;
+
+/**
+ * The `Config` of each image the recipe's containers were run from, by that name (`docker run`
+ * starts from it): a rebuilt run does not pass again what the image sets itself. One process per
+ * image, a few per unit; one that cannot be inspected is left out, and its settings are all passed.
+ */
+async function imageConfigs(
+  docker: Docker,
+  recipe: LoadedRecipe,
+): Promise<Record<string, Record<string, unknown>>> {
+  const refs = new Set<string>();
+  for (const inspect of Object.values(recipe.inspects)) {
+    const config = inspect.Config;
+    const ref = isRecord(config) && typeof config.Image === "string" ? config.Image : "";
+    if (IMAGE_REF.test(ref)) refs.add(ref);
+  }
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const ref of refs) {
+    const [image] = await docker.imageInspect([ref]).catch(() => []);
+    if (image) out[ref] = image.Config;
+  }
+  return out;
 }
 
 /**

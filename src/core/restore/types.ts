@@ -105,6 +105,11 @@ export interface CurrentState {
   copyNaming?: CopyNaming;
   /** This host's `[units.<unit>]` settings (a dump's restore command). */
   unitConfig?: UnitOverride;
+  /**
+   * With `--start` of a standalone unit: the `Config` of each image its containers were run from
+   * (`Config.Image`), as this host has it. An image absent here could not be inspected.
+   */
+  images?: Record<string, Record<string, unknown>>;
   /** Keys the request's `envFile` defines (values are never read into the plan). */
   envFileKeys?: string[];
   /** Set when that file is readable by group or others (it holds secrets; 0600 is expected). */
