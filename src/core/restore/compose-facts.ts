@@ -22,8 +22,11 @@ export interface ComposeFacts {
   fixed?: { volumes: Record<string, Obj>; networks: Record<string, Obj> };
   /** Services that share a container by name (`volumes_from`, `network_mode: container:NAME`). */
   sharing?: { service: string; key: "volumes_from" | "network_mode"; container: string }[];
-  /** Services that fix their container's name (`container_name:`); `name` unset: from a variable. */
-  containerNames?: { service: string; name?: string }[];
+  /**
+   * Services that fix their container's name (`container_name:`); `name` unset: from a variable,
+   * and `template` is the value as written (untrusted; copy-variable.ts resolves the one form it can).
+   */
+  containerNames?: { service: string; name?: string; template?: string }[];
   /**
    * Bind sources of services that name a host path outside the project directory (absolute, `~`, or a
    * variable): a copy started with compose would mount the original's, unless an override pins it,
@@ -53,7 +56,7 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   const facts: ComposeFacts = { networks: {} };
   const merged: Record<"volumes" | "networks", Obj> = { volumes: {}, networks: {} };
   const sharing: NonNullable<ComposeFacts["sharing"]> = [];
-  const named = new Map<string, string | undefined>();
+  const named = new Map<string, { name: string } | { template: string }>();
   const hostBinds: NonNullable<ComposeFacts["hostBinds"]> = [];
   const dependsOn = new Map<string, Set<string>>();
   for (const [i, text] of texts.entries()) {
@@ -82,7 +85,7 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
       if (!sharing.some((y) => JSON.stringify(y) === JSON.stringify(x))) sharing.push(x);
     for (const [service, raw] of Object.entries(obj(doc.services))) {
       const n = obj(raw).container_name;
-      if (typeof n === "string") named.set(service, n.includes("$") ? undefined : n);
+      if (typeof n === "string") named.set(service, n.includes("$") ? { template: n } : { name: n });
       for (const source of hostBindSources(obj(raw).volumes))
         if (!hostBinds.some((b) => b.service === service && b.source === source))
           hostBinds.push({ service, source });
@@ -100,8 +103,7 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   };
   if (Object.keys(fixed.volumes).length || Object.keys(fixed.networks).length) facts.fixed = fixed;
   if (sharing.length) facts.sharing = sharing;
-  if (named.size)
-    facts.containerNames = [...named].map(([service, name]) => ({ service, ...(name ? { name } : {}) }));
+  if (named.size) facts.containerNames = [...named].map(([service, name]) => ({ service, ...name }));
   if (hostBinds.length) facts.hostBinds = hostBinds;
   if (dependsOn.size) facts.dependsOn = Object.fromEntries([...dependsOn].map(([k, v]) => [k, [...v]]));
   return facts;

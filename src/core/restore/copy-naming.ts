@@ -21,6 +21,11 @@ export const STORED_ENV = "project/.env";
  */
 export interface CopyNaming {
   files: Record<string, { edit: ProjectNameEdit; sha256: string }>;
+  /**
+   * The `COMPOSE_PROJECT_NAME` the copy's `.env`, as written from the recipe, sets: the copy's name
+   * (every line of it rewritten, or one added). Unset when there is no `.env` or it is left as it is.
+   */
+  envName?: string;
   warnings: string[];
 }
 
@@ -54,6 +59,7 @@ export function planCopyNaming(
         ? "a compose file's top-level name: is not a plain name, a variable perhaps, and there is no .env"
         : `compose would name it after the directory, ${dirName || "(empty)"}, and there is no .env`
       : undefined;
+  const envNamed = texts.env !== undefined && env !== undefined && !env.unsafe && (env.found || needsLine);
   if (texts.env !== undefined && env && !env.unsafe) {
     const appended = needsLine ? setEnvProjectName(texts.env, as, true).text : env.text;
     add(
@@ -68,7 +74,7 @@ export function planCopyNaming(
       `compose run in ${dir} would not name the copy's project (${why}): pass -p ${as} to every compose ` +
         `command there (docker-compose -p ${as} down -v removes the copy), or it acts on another project`,
     );
-  return { files, warnings };
+  return { files, ...(envNamed ? { envName: as } : {}), warnings };
 }
 
 /**

@@ -182,6 +182,8 @@ export function isolateCopy(a: {
   volumes: readonly VolumeStep[];
   networks: readonly NetworkStep[];
   start: boolean;
+  /** What `${COMPOSE_PROJECT_NAME}` becomes in the copy's compose up (copy-variable.ts); unset: unknown. */
+  projectVariable?: string;
 }): CopyIsolation {
   const { recipe, names, state } = a;
   const refusals: string[] = [];
@@ -196,7 +198,7 @@ export function isolateCopy(a: {
       );
   const bindPath = (s: string) => (held.has(s) || unit.has(s) ? names.bind(s) : undefined);
   refusals.push(...leftDevices(recipe, state, a.volumes));
-  if (recipe) for (const c of copyCollisions(recipe, state)) unsafe(c);
+  if (recipe) for (const c of copyCollisions(recipe, state, a.projectVariable)) unsafe(c);
   if (recipe?.unit.type !== "compose") return { bindPath, refusals, warnings };
 
   if (!state.compose)

@@ -8,6 +8,7 @@ import { composeOverride } from "./compose-override.ts";
 import { isolateCopy } from "./copy.ts";
 import { copyNamingWarnings } from "./copy-naming.ts";
 import { copyOwnerRefusals, isCopyOf } from "./copy-owner.ts";
+import { copyProjectVariable } from "./copy-variable.ts";
 import { type DumpStep, dumpTarget, planDumps } from "./dumps.ts";
 import { unitOnHost } from "./host-units.ts";
 import { unitLayout } from "./layout.ts";
@@ -103,7 +104,16 @@ export function planRestore(
   // A copy is kept off the original's volumes, networks and bind paths (copy.ts). In place, a bind
   // the point holds is mounted from where it is restored; others stay as they were.
   const copy = request.as
-    ? isolateCopy({ point, recipe, state, names, volumes, networks, start: request.start })
+    ? isolateCopy({
+        point,
+        recipe,
+        state,
+        names,
+        volumes,
+        networks,
+        start: request.start,
+        projectVariable: copyProjectVariable(state, files, request.as),
+      })
     : undefined;
   refusals.push(...(copy?.refusals ?? []));
   if (!request.as)

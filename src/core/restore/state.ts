@@ -125,6 +125,9 @@ export async function readCurrentState(
     ...(request.as && recipe?.unit.type === "compose"
       ? { copyNaming: readCopyNaming(recipe, request.as, targetDir) }
       : {}),
+    ...(process.env.COMPOSE_PROJECT_NAME !== undefined
+      ? { inheritedProjectName: process.env.COMPOSE_PROJECT_NAME }
+      : {}),
     restoreDir: config.paths.restore_dir,
     hostInternal: config.backup,
     excludePatterns: config.backup.exclude_patterns,

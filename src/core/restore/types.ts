@@ -103,6 +103,11 @@ export interface CurrentState {
   composeUse?: ComposeHostUse;
   /** A compose copy's (`--as`) edits that make its files name its own project (copy-naming.ts). */
   copyNaming?: CopyNaming;
+  /**
+   * `COMPOSE_PROJECT_NAME` in kopi-docka's own environment: the compose it runs inherits it and
+   * interpolates it over a `.env`'s (copy-variable.ts).
+   */
+  inheritedProjectName?: string;
   /** This host's `[units.<unit>]` settings (a dump's restore command). */
   unitConfig?: UnitOverride;
   /**

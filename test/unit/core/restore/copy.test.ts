@@ -392,12 +392,15 @@ describe("copyCollisions: what the copy cannot start beside the original with", 
     expect(copyCollisions(withPorts(), stopped)).toEqual([]);
   });
 
-  test("compose facts: container_name per service, later files win, a variable is no name", () => {
+  test("compose facts: container_name per service, later files win, a variable is no name but its text", () => {
     const facts = composeFacts([
       "services:\n  db:\n    container_name: a\n  app:\n    container_name: b\n",
       `services:\n  db:\n    container_name: c\n  app:\n    container_name: x\${Y}\n`,
     ]);
-    expect(facts?.containerNames).toEqual([{ service: "db", name: "c" }, { service: "app" }]);
+    expect(facts?.containerNames).toEqual([
+      { service: "db", name: "c" },
+      { service: "app", template: "x$" + "{Y}" },
+    ]);
     expect(composeFacts(["services:\n  db:\n    image: x\n"])?.containerNames).toBeUndefined();
   });
 });
