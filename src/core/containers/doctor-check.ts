@@ -28,8 +28,10 @@ export async function containersCheck(
       hint: "run doctor as root to see whether a container kopi-docka stopped is still down",
     };
   }
-  const orphaned = peeked.entries.filter((e) => !isAlive(e.pid, e.pidStartTime));
-  const running = peeked.entries.length - orphaned.length;
+  const dead = peeked.entries.filter((e) => !isAlive(e.pid, e.pidStartTime));
+  const running = peeked.entries.length - dead.length;
+  // One a restore found stopped already and holds no more is not down because of kopi-docka.
+  const orphaned = dead.filter((e) => e.hold || !e.alreadyStopped);
   const down = await stillDown(docker, orphaned);
   const held = down.filter((d) => d.entry.hold);
   const stopped = down.filter((d) => !d.entry.hold);

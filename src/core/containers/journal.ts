@@ -45,6 +45,12 @@ export const JournalEntrySchema = z.object({
    * either. Put back before the entry is cleared (`held-policy.ts`).
    */
   heldPolicy: z.object({ name: z.string(), maximumRetryCount: z.number().int().nonnegative() }).optional(),
+  /**
+   * Set by a restore on a container it did not stop: it was stopped already, yet uses the data being
+   * replaced, so it is held all the same. Nothing of kopi-docka's stopped it, so when the hold ends
+   * nothing starts it either (`recover.ts`): only a person, or `restore --start`.
+   */
+  alreadyStopped: z.literal(true).optional(),
 });
 
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;

@@ -19,7 +19,8 @@ import { type InFlightOptions, stopDeadline, untilStopExits } from "./stop-in-fl
  * State.StartedAt) and stopped after our record (FinishedAt). Every other case clears the entry and says
  * why; a failed `docker start` keeps the entry so the next recovery tries again. An entry a restore
  * marked `hold` (it was replacing the container's data) is never started: it is named at every
- * recovery until someone starts or removes the container.
+ * recovery until someone starts or removes the container. One the restore found stopped already
+ * (`alreadyStopped`) is never started at all: when its hold ends, its entry is cleared.
  */
 export interface RecoverResult {
   started: string[];
@@ -79,7 +80,8 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
     let c = found.find((x) => x.Id.startsWith(entry.containerId) || x.Name === `/${entry.containerId}`);
     // Running still, as the incarnation the run was stopping, while its `docker stop` may still be under
     // way in the daemon (the run killed mid-stop): waited for, or it would exit after we leave it alone.
-    const deadline = c && !entry.hold ? stopDeadline(entry, c, options.inFlight) : undefined;
+    const deadline =
+      c && !entry.hold && !entry.alreadyStopped ? stopDeadline(entry, c, options.inFlight) : undefined;
     if (c && deadline !== undefined) {
       const again = async () => (await inspectAll(docker, [entry.containerId]))[0];
       c = await untilStopExits(again, entry, c, deadline, log, options.inFlight);
@@ -96,6 +98,12 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
     if (entry.hold) {
       log.error(`${name} stays stopped: ${entry.hold}`);
       result.held.push({ name, reason: entry.hold });
+      continue;
+    }
+    // Stopped before the restore that held it: no run of ours stopped it, so none starts it.
+    if (entry.alreadyStopped) {
+      result.skipped.push({ name, reason: "it was stopped before the restore that held it" });
+      await clearEntry({ docker, journal, log }, entry);
       continue;
     }
     try {
@@ -133,6 +141,8 @@ function byItself(name: string, entry: JournalEntry, c: ContainerInspect): strin
 function whyNotStart(entry: JournalEntry, c: ContainerInspect): string | undefined {
   if (c.State.Running) return "already running";
   if (c.State.StartedAt !== entry.startedAt) return "started by someone else since it was stopped";
+  // Stopped before the restore held it: of course before the record.
+  if (entry.alreadyStopped) return undefined;
   const finished = Date.parse(c.State.FinishedAt ?? "");
   const stopped = Date.parse(entry.stoppedAt);
   if (!Number.isNaN(finished) && !Number.isNaN(stopped) && finished < stopped - FINISHED_SLACK_MS) {

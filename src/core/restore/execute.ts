@@ -185,6 +185,8 @@ export async function executeRestore(
       result.binds.push(b.path);
     }
     runState.writing = undefined;
+    // What was stopped already and held is free again once its data is whole: the dumps' too.
+    if (!plan.dumps?.length) await stops.restored();
     const recipeDir = plan.files.length ? join(o.tempDir, "recipe") : "";
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
@@ -254,6 +256,7 @@ export async function executeRestore(
       result.dumps = [...(result.dumps ?? []), into];
     }
     runState.writing = undefined;
+    if (plan.dumps?.length) await stops.restored();
     if (plan.start && first) result.started = await startRestoredUnit(d, plan.start, { signal, log });
     // A standalone container that was stopped before the restore (crashed, or stopped by hand): the
     // restore does not recreate it, `--start` starts it, now that its data is whole.

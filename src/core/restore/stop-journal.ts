@@ -7,7 +7,7 @@ import {
   type SavedPolicy,
 } from "../containers/held-policy.ts";
 import { createJournal, type JournalEntry } from "../containers/journal.ts";
-import type { Docker } from "../docker/docker.ts";
+import type { ContainerInspect, Docker } from "../docker/docker.ts";
 import { isProcessAlive } from "../lock/owner.ts";
 import type { Logger } from "../log.ts";
 
@@ -25,9 +25,16 @@ export interface RestoreStops {
    * Before the first byte of data is replaced: every recorded container is held from then on, and so
    * is each container using that data (`users`) that a dead run's entry would still start (a backup
    * killed with it stopped, whose start failed since): recovery must not bring it up on half of it.
+   * A user that is stopped already and no entry names (crashed, stopped by hand) is held too, in an
+   * entry of its own marked `alreadyStopped`: dockerd would start an `always` one at its own start.
    * Each one's restart policy is saved in its entry, then set to `no` (`held-policy.ts`).
    */
   hold(undoPoint: string | undefined, users?: readonly string[]): Promise<void>;
+  /**
+   * Every source is restored whole: the containers it held that were stopped already are no longer
+   * held (their policy put back, their entries cleared), and none is started here.
+   */
+  restored(): Promise<void>;
   /** The container runs again, or is gone: nothing left to recover (a held policy is put back). */
   done(id: string): Promise<void>;
   /**
@@ -49,17 +56,17 @@ export function restoreStops(
 ): RestoreStops {
   const journal = createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) });
   const entries = new Map<string, JournalEntry>();
-  /** Each container's restart policy now; none known when docker cannot tell (the hold stands). */
-  const currentPolicies = async (ids: string[]) => {
-    const out = new Map<string, SavedPolicy>();
+  /** The containers as docker inspects them now; none known when docker cannot tell (said). */
+  const inspect = async (ids: string[]) => {
+    const out = new Map<string, ContainerInspect>();
     if (ids.length === 0) return out;
     try {
       for (const c of await d.docker.inspectContainers(ids)) {
         const id = ids.find((x) => c.Id.startsWith(x) || c.Name === `/${x}`);
-        if (id) out.set(id, policyOf(c));
+        if (id) out.set(id, c);
       }
     } catch (e) {
-      d.log.warn(`cannot read the restart policies of the containers it holds: ${errorMessage(e)}`);
+      d.log.warn(`cannot inspect the containers it holds: ${errorMessage(e)}`);
     }
     return out;
   };
@@ -89,7 +96,11 @@ export function restoreStops(
       const others = all.filter(
         (e) => !e.hold && e.runId !== o.runId && (users ?? []).includes(e.containerId),
       );
-      const policies = await currentPolicies([...entries.keys(), ...others.map((e) => e.containerId)]);
+      // Stopped before this run (nothing of ours stopped it), so no entry names it yet.
+      const named = new Set(all.map((e) => e.containerId));
+      const unnamed = (users ?? []).filter((id) => !entries.has(id) && !named.has(id));
+      const found = await inspect([...entries.keys(), ...others.map((e) => e.containerId), ...unnamed]);
+      const policies = new Map([...found].map(([id, c]) => [id, policyOf(c)]));
       // A policy already `no` because an earlier restore holds the container: that one's saved policy.
       const saved = (id: string): SavedPolicy | undefined => {
         const now = policies.get(id);
@@ -108,8 +119,37 @@ export function restoreStops(
         journal.record(h);
         held.push(h);
       }
+      for (const id of unnamed) {
+        const c = found.get(id);
+        if (!c || c.State.Running) continue;
+        const h = withPolicy(
+          {
+            runId: o.runId,
+            pid: process.pid,
+            unit: o.unit,
+            containerId: id,
+            containerName: c.Name,
+            stoppedAt: (o.now?.() ?? new Date()).toISOString(),
+            // Docker's zero time for one never started: a start by anyone changes it all the same.
+            startedAt: c.State.StartedAt || "0001-01-01T00:00:00Z",
+            alreadyStopped: true,
+            hold: `restore ${o.runId} of ${o.unit} was replacing the data it uses when it ended (it was stopped already, and stays so), so it may hold half-restored data: restore it again${back}`,
+          },
+          saved(id),
+        );
+        journal.record(h);
+        entries.set(id, h);
+        held.push(h);
+      }
       // Only once every entry saying what to put back is durable.
       for (const h of held) await holdPolicy(d.docker, h, d.log);
+    },
+    async restored() {
+      for (const [id, e] of entries) {
+        if (!e.alreadyStopped) continue;
+        await clearEntry({ docker: d.docker, journal, log: d.log }, e);
+        entries.delete(id);
+      }
     },
     async release(id) {
       const e = entries.get(id);
