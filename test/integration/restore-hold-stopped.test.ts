@@ -57,9 +57,13 @@ describeReal("restore: a container stopped before it, using its data", ["docker"
     }
     return false;
   };
-  /** Stops the container, changes its files, and SIGKILLs `restore <args>` while kopia writes into the volume. */
-  async function killedRestoreOfStopped(args: string[]) {
-    await run(["docker", "stop", "-t", "2", name]);
+  /**
+   * Stops the container (unless `running`: the restore stops it), changes its files, and SIGKILLs
+   * `restore <args>` while kopia writes into the volume.
+   */
+  async function killedRestore(args: string[], o: { running?: boolean } = {}) {
+    if (o.running && !(await running())) await run(["docker", "start", name]);
+    if (!o.running) await run(["docker", "stop", "-t", "2", name]);
     const change = "rm -f /data/big1; echo changed > /data/big2";
     await run(["docker", "run", "--rm", "-v", `${volume}:/data`, TEST_IMAGE, "sh", "-c", change]);
     const result = cli(["restore", "--unit", name, "--latest", "--yes", ...args]);
@@ -96,7 +100,7 @@ describeReal("restore: a container stopped before it, using its data", ["docker"
   }, 60_000);
 
   test("SIGKILL mid-data: held with policy no, doctor names it, recover leaves it; a whole restore ends the hold", async () => {
-    await killedRestoreOfStopped(["--start"]);
+    await killedRestore(["--start"]);
     const held = createJournal(journalDir()).entries();
     expect(held.map((e) => [e.containerName, Boolean(e.hold), e.alreadyStopped, e.heldPolicy])).toEqual([
       [`/${name}`, true, true, { name: "always", maximumRetryCount: 0 }],
@@ -117,5 +121,17 @@ describeReal("restore: a container stopped before it, using its data", ["docker"
     expect(createJournal(journalDir()).entries()).toEqual([]);
     await run(["docker", "start", name]);
     expect(await checksums()).toBe(sums);
+  }, 300_000);
+
+  test("a policy the admin set while it was held is kept when the hold ends, and said", async () => {
+    await run(["docker", "update", "--restart=on-failure:5", name]);
+    await killedRestore([], { running: true });
+    expect(await policy()).toBe('{"Name":"no","MaximumRetryCount":0}');
+    await run(["docker", "update", "--restart=unless-stopped", name]);
+    const whole = await cli(["restore", "--unit", name, "--latest", "--yes"]);
+    expect({ exit: whole.exitCode, stderr: whole.stderr }).toMatchObject({ exit: 0 });
+    expect(whole.stderr).toContain(`${name}: restart policy unless-stopped kept`);
+    expect(await policy()).toBe('{"Name":"unless-stopped","MaximumRetryCount":0}');
+    expect(createJournal(journalDir()).entries()).toEqual([]);
   }, 300_000);
 });

@@ -8,8 +8,9 @@ import type { Journal, JournalEntry } from "./journal.ts";
  * a stopped `always` container at its own start (a boot after the power loss that cut the restore
  * short), and `unless-stopped` / `on-failure` have rules of their own. So a restore that holds a
  * container saves its policy in the journal entry (durable first), then sets `no`; whoever ends the
- * hold puts the saved policy back, then clears the entry. A crash between the steps leaves an entry
- * that still names the policy to put back, and putting it back twice does no harm.
+ * hold puts the saved policy back (unless someone set another meanwhile), then clears the entry. A
+ * crash between the steps leaves an entry that still names the policy to put back, and putting it
+ * back twice does no harm.
  */
 export type SavedPolicy = NonNullable<JournalEntry["heldPolicy"]>;
 
@@ -44,24 +45,43 @@ export async function holdPolicy(docker: Docker, entry: JournalEntry, log: Logge
 }
 
 /**
- * Puts a held container's saved policy back. True when it is back, there was none to put back, or the
- * container is gone; false (said) when docker failed: the caller keeps the entry, so a later run
- * tries again.
+ * Puts a held container's saved policy back, only over the `no` the hold set: a policy someone set
+ * meanwhile (`docker update --restart`) is theirs, kept and said. True when it is back, kept, there
+ * was none to put back, or the container is gone; false (said) when docker failed: the caller keeps
+ * the entry, so a later run tries again.
  */
 export async function putBackPolicy(docker: Docker, entry: JournalEntry, log: Logger): Promise<boolean> {
   const saved = entry.heldPolicy;
   if (!saved || !restartsByItself(saved)) return true;
   const name = entry.containerName.replace(/^\//, "");
+  const failed = (e: unknown) => {
+    log.warn(
+      `${name}: could not put its restart policy ${policyArg(saved)} back (${errorMessage(e)}); kopi-docka tries again at its next run, or: docker update --restart=${policyArg(saved)} ${name}`,
+    );
+    return false;
+  };
+  let now: SavedPolicy;
+  try {
+    const [c] = await docker.inspectContainers([entry.containerId]);
+    if (!c) return true;
+    now = policyOf(c);
+  } catch (e) {
+    return failed(e);
+  }
+  if (policyArg(now) === policyArg(saved)) return true;
+  if (restartsByItself(now)) {
+    log.info(
+      `${name}: restart policy ${policyArg(now)} kept: it was set since the hold set no (${policyArg(saved)} not put back)`,
+    );
+    return true;
+  }
   try {
     await docker.setRestartPolicy(entry.containerId, policyArg(saved));
     log.info(`${name}: restart policy ${policyArg(saved)} put back`);
     return true;
   } catch (e) {
     if (!(await docker.exists(entry.containerId).catch(() => true))) return true;
-    log.warn(
-      `${name}: could not put its restart policy ${policyArg(saved)} back (${errorMessage(e)}); kopi-docka tries again at its next run, or: docker update --restart=${policyArg(saved)} ${name}`,
-    );
-    return false;
+    return failed(e);
   }
 }
 

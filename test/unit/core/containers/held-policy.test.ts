@@ -223,3 +223,34 @@ test("doctor and the backup's refusal say the restart policy is held at no, and 
     "restart policy is held at no meanwhile, so docker does not start it by itself (was shop-db: on-failure:5)",
   );
 });
+
+test("putting a held policy back keeps one the admin set meanwhile, and says so", async () => {
+  const dir = journalDir();
+  const journal = createJournal(dir);
+  const entry = {
+    runId: "r1",
+    pid: 2 ** 22 + 7,
+    unit: "shop",
+    stoppedAt: "2026-12-01T00:00:00Z",
+    startedAt: STARTED,
+    hold: "restore r1 of shop",
+    heldPolicy: { name: "on-failure", maximumRetryCount: 5 },
+  };
+  journal.record({ ...entry, containerId: "db", containerName: "/shop-db" });
+  journal.record({ ...entry, containerId: "web", containerName: "/shop-web" });
+  const stoppedNow = { Running: false, Status: "exited" };
+  // db: the admin chose unless-stopped while it was held; web: still the hold's `no`.
+  const docker = new FakeDocker({
+    containers: [container("db", "unless-stopped", 0, stoppedNow), container("web", "no", 0, stoppedNow)],
+  });
+  const infos: string[] = [];
+  const log = silentLogger();
+  log.info = ((m: unknown) => infos.push(String(m))) as unknown as typeof log.info;
+  const stops = restoreStops({ docker, log, paths: { journalDir: dir } }, { runId: "r2", unit: "shop" });
+  expect(await stops.settleHeld(["db", "web"])).toEqual(["shop-db", "shop-web"]);
+  expect([policy(docker, "db"), policy(docker, "web")]).toEqual(["unless-stopped:0", "on-failure:5"]);
+  expect(infos).toContain(
+    "shop-db: restart policy unless-stopped kept: it was set since the hold set no (on-failure:5 not put back)",
+  );
+  expect(journal.entries()).toEqual([]);
+});
