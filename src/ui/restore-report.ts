@@ -115,9 +115,11 @@ export function renderResult(r: RestoreResult): string[] {
 }
 
 /** A standalone container `--start` runs, or the one that exists already. */
-function startLine(c: { name: string; exists?: "running" | "stopped" | "held" }): string {
+function startLine(c: { name: string; exists?: "running" | "stopped" | "held" | "settles" }): string {
   if (c.exists === "stopped")
     return `  start      ${c.name} (exists, stopped): docker start, once its data is restored`;
+  if (c.exists === "settles")
+    return `  start      ${c.name} (exists, held): docker start, once this restore has made its data whole`;
   if (c.exists === "held")
     return `  keep       ${c.name} (exists, stopped): held by a restore that did not finish`;
   if (c.exists === "running") return `  keep       ${c.name} (exists, runs): not recreated`;

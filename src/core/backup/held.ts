@@ -9,6 +9,8 @@ export interface HeldContainer {
   id: string;
   name: string;
   hold: string;
+  /** The unit whose restore holds it. */
+  unit: string;
   /** The restart policy held at `no` meanwhile and put back when the hold ends; unset when none. */
   policy?: string;
 }
@@ -27,7 +29,7 @@ export function heldContainers(journalDir: string, warn: (m: string) => void): H
       if (!e.hold) return [];
       const name = e.containerName.replace(/^\//, "");
       const saved = e.heldPolicy && restartsByItself(e.heldPolicy) ? policyArg(e.heldPolicy) : undefined;
-      return [{ id: e.containerId, name, hold: e.hold, ...(saved ? { policy: saved } : {}) }];
+      return [{ id: e.containerId, name, hold: e.hold, unit: e.unit, ...(saved ? { policy: saved } : {}) }];
     });
   } catch (e) {
     warn(`containers a restore left held are not known: ${errorMessage(e)}`);

@@ -19,6 +19,7 @@ import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
 import { confirmRunning, type NotRunning, type StartedContainer } from "./readiness.ts";
+import { settleHolds, startableAfterSettle } from "./settle-held.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
 import { restoreStops } from "./stop-journal.ts";
 import type { RestorePlan } from "./types.ts";
@@ -185,8 +186,9 @@ export async function executeRestore(
       result.binds.push(b.path);
     }
     runState.writing = undefined;
-    // What was stopped already and held is free again once its data is whole: the dumps' too.
-    if (!plan.dumps?.length) await stops.restored();
+    // Every source written (else after the dumps): the holds it can end, before anything starts.
+    let settled: string[] = [];
+    if (!plan.dumps?.length) settled = await settleHolds(stops, plan, log);
     const recipeDir = plan.files.length ? join(o.tempDir, "recipe") : "";
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
@@ -256,12 +258,12 @@ export async function executeRestore(
       result.dumps = [...(result.dumps ?? []), into];
     }
     runState.writing = undefined;
-    if (plan.dumps?.length) await stops.restored();
+    if (plan.dumps?.length) settled = await settleHolds(stops, plan, log);
     if (plan.start && first) result.started = await startRestoredUnit(d, plan.start, { signal, log });
     // A standalone container that was stopped before the restore (crashed, or stopped by hand): the
     // restore does not recreate it, `--start` starts it, now that its data is whole.
     if (plan.start) {
-      const existing = await startExisting(d.docker, plan.start, log);
+      const existing = await startExisting(d.docker, startableAfterSettle(plan.start, settled, log), log);
       result.started.push(...existing.started);
       if (plan.start.kind === "run") began.push(...result.started.map((n) => ({ ref: n, name: n })));
       for (const f of existing.failed) {
@@ -289,14 +291,6 @@ export async function executeRestore(
       });
     }
     runState.done = true;
-    // Only a whole restore in place makes every half-restored source whole again.
-    if (!plan.request.as && plan.request.what === "all" && !plan.request.volumes?.length) {
-      const settled = await stops.settleHeld(plan.users ?? []);
-      if (settled.length)
-        log.info(
-          `finished what an interrupted restore left half done: start ${settled.join(", ")} when ready`,
-        );
-    }
     return result;
   } finally {
     await guard.run();

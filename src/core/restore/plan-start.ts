@@ -27,6 +27,8 @@ export function planStart(
     override?: ComposeOverride | undefined;
     /** A copy (`--as`) of this unit: its containers say so, so a later copy feeds a dump only into them. */
     copyOf?: string;
+    /** Ids of the held containers whose holds this restore ends (`settle-held.ts`). */
+    settles?: ReadonlySet<string>;
   },
   warnings: string[],
 ): { start?: StartStep; refused: string[] } {
@@ -65,7 +67,7 @@ export function planStart(
       ...(at.copyOf ? { labels: { [COPY_OF_LABEL]: at.copyOf } } : {}),
     });
     // One that exists is started as it is: what would keep its rebuilt argv from running is moot.
-    const exists = existing(state, r.name, warnings);
+    const exists = existing(state, r.name, warnings, at.settles);
     if (exists) containers.push({ name: r.name, argv: r.argv, env: r.env, exists });
     else {
       warnings.push(...r.warnings);
@@ -125,17 +127,25 @@ function joinedFirst<T extends { name: string }>(list: T[], joins: ReadonlyMap<s
 /**
  * A container of that name on this host is not recreated: one that runs is left as it is; a stopped
  * one is started once its data is restored (the app that crashed, restored, is up again), unless an
- * interrupted restore holds it (its data may be half restored), which the plan says.
+ * interrupted restore holds it (its data may be half restored), which the plan says; unless this
+ * restore is the one that makes that data whole again (`settles`).
  */
 function existing(
   state: CurrentState,
   name: string,
   warnings: string[],
-): "running" | "stopped" | "held" | undefined {
+  settles: ReadonlySet<string> | undefined,
+): "running" | "stopped" | "held" | "settles" | undefined {
   const c = state.containers.find((x) => x.name === name);
   if (!c) return undefined;
   if (c.running) return "running";
   if (!c.held) return "stopped";
+  if (settles?.has(c.id)) {
+    warnings.push(
+      `--start: ${name} is held by a restore that did not finish; this one replaces its data whole, which ends the hold: it is started once it has`,
+    );
+    return "settles";
+  }
   warnings.push(`--start: ${name} exists and stays stopped: ${c.held}`);
   return "held";
 }

@@ -19,6 +19,7 @@ import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusa
 import type { RestorePoint, RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
+import { settledHolds, settledWarnings } from "./settle-held.ts";
 import { stopOrder } from "./stop-order.ts";
 import type { ContainerState, CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
 import { foreignVolumeRefusals } from "./volume-owner.ts";
@@ -154,6 +155,7 @@ export function planRestore(
       overrideToStart(override, { project, dir: targetDir, relocated: layout.relocated }, recipe),
     );
 
+  const settled = settledHolds(request, state.containers, point.unit, uses);
   const started = request.start
     ? planStart(
         recipe,
@@ -166,10 +168,12 @@ export function planRestore(
           bindPath: (s) => fromPoint(s) ?? s,
           override,
           ...(request.as ? { copyOf: point.unit } : {}),
+          settles: new Set(settled.map((c) => c.id)),
         },
         warnings,
       )
     : { refused: [] };
+  warnings.push(...settledWarnings(settled, started.start));
   // `--volume NAME` asks for those volumes alone: a database is never replaced from its dump on the side.
   if (chosen && point.dumps?.length)
     warnings.push(

@@ -251,8 +251,8 @@ function withHolds(
   if (!journalDir) return containers;
   const held = heldContainers(journalDir, warn);
   return containers.map((c) => {
-    const h = c.running ? undefined : held.find((x) => c.id.startsWith(x.id));
-    return h ? { ...c, held: h.hold } : c;
+    const h = c.running ? [] : held.filter((x) => c.id.startsWith(x.id));
+    return h[0] ? { ...c, held: h[0].hold, heldBy: [...new Set(h.map((x) => x.unit))] } : c;
   });
 }
 

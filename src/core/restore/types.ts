@@ -57,6 +57,8 @@ export interface ContainerState {
   autoRemove?: true;
   /** Stopped and held by a restore that did not finish (the restart journal's `hold`): why. */
   held?: string;
+  /** The units whose restores hold it (a whole restore of that unit in place ends the hold). */
+  heldBy?: string[];
   /** Its image is a database's (`guessDatabase`): started first among the containers free to go. */
   database?: true;
   /** The containers it cannot start without (`containersNeeded`: network_mode, volumes_from). */
@@ -192,9 +194,11 @@ export type StartStep =
         /**
          * A container of that name exists already, so it is not recreated: "stopped" is started
          * (`docker start`) once its data is restored; "held" is stopped too, but an interrupted restore
-         * holds it (half-restored data), so it stays stopped; "running" is left as it is.
+         * holds it (half-restored data), so it stays stopped; "settles": held so, but this restore
+         * makes its data whole and ends the hold (`settle-held.ts`), so it is started too, once it has;
+         * "running" is left as it is.
          */
-        exists?: "running" | "stopped" | "held";
+        exists?: "running" | "stopped" | "held" | "settles";
       }[];
     };
 

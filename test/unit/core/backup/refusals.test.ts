@@ -35,7 +35,7 @@ function heldShop(running: string[] = []): Unit {
 }
 
 describe("a unit with a container a restore left held", () => {
-  const held = [{ id: "id-shop_db_1", name: "shop_db_1", hold: HOLD }];
+  const held = [{ id: "id-shop_db_1", name: "shop_db_1", hold: HOLD, unit: "shop" }];
 
   test("is refused in the plan: nothing stopped or read, the hold and what to do in the reason", () => {
     const p = plan([heldShop(["shop_web_1"]), stackUnit("blog")], { held });
@@ -79,10 +79,10 @@ describe("a unit with a container a restore left held", () => {
 
   test("a hold on a container that runs again (started since: the heal clears it), or on another unit's, refuses nothing", () => {
     expect(plan([heldShop(["shop_db_1"])], { held }).units[0]?.refused).toBeUndefined();
-    const other = [{ id: "id-blog_db_1", name: "blog_db_1", hold: HOLD }];
+    const other = [{ id: "id-blog_db_1", name: "blog_db_1", hold: HOLD, unit: "blog" }];
     expect(plan([heldShop()], { held: other }).units[0]?.refused).toBeUndefined();
     // A journal may keep a short id.
-    const short = [{ id: "id-shop_d", name: "shop_db_1", hold: HOLD }];
+    const short = [{ id: "id-shop_d", name: "shop_db_1", hold: HOLD, unit: "shop" }];
     expect(plan([heldShop()], { held: short }).units[0]?.refused).toBeDefined();
   });
 
@@ -100,7 +100,7 @@ describe("a unit with a container a restore left held", () => {
     journal.record({ ...entry, containerId: "id-shop_db_1", containerName: "/shop_db_1", hold: HOLD });
     journal.record({ ...entry, containerId: "id-shop_web_1", containerName: "/shop_web_1" });
     expect(heldContainers(journal.dir, () => {})).toEqual([
-      { id: "id-shop_db_1", name: "shop_db_1", hold: HOLD },
+      { id: "id-shop_db_1", name: "shop_db_1", hold: HOLD, unit: "shop" },
     ]);
     expect(heldContainers(join(dir.path, "none"), () => {})).toEqual([]);
     // A journal dir that is a file: readdir fails with ENOTDIR.

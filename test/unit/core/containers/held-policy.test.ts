@@ -213,7 +213,9 @@ test("doctor and the backup's refusal say the restart policy is held at no, and 
   expect(check.detail).toContain("shop-db (restore r1 of shop; restart policy held at no, was on-failure:5)");
   expect(check.hint).toContain("kopi-docka's next run puts back the restart policy it held at no");
   const held = heldContainers(dir, () => {});
-  expect(held).toEqual([{ id: "db", name: "shop-db", hold: "restore r1 of shop", policy: "on-failure:5" }]);
+  expect(held).toEqual([
+    { id: "db", name: "shop-db", hold: "restore r1 of shop", unit: "shop", policy: "on-failure:5" },
+  ]);
   const refusal = heldRefusal(
     "shop",
     [{ id: "db", name: "shop-db", action: "stays_stopped" } as never],

@@ -3,6 +3,7 @@ import { createDocker } from "../../../../src/core/docker/docker.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { planRestore } from "../../../../src/core/restore/plan.ts";
 import { groupRestorePoints } from "../../../../src/core/restore/points.ts";
+import { startableAfterSettle } from "../../../../src/core/restore/settle-held.ts";
 import { startExisting } from "../../../../src/core/restore/start.ts";
 import type { ContainerState, StartStep } from "../../../../src/core/restore/types.ts";
 import { REDACTED } from "../../../../src/core/snapshot/redact.ts";
@@ -82,7 +83,7 @@ describe("plan", () => {
 });
 
 describe("startExisting", () => {
-  const step = (exists?: "running" | "stopped" | "held"): StartStep => ({
+  const step = (exists?: "running" | "stopped" | "held" | "settles"): StartStep => ({
     kind: "run",
     containers: [{ name: "web", argv: ["--name", "web", "busybox"], env: [], ...(exists ? { exists } : {}) }],
   });
@@ -125,5 +126,23 @@ describe("startExisting", () => {
         failed: [],
       });
     expect(runner.calls).toEqual([]);
+  });
+
+  test("one whose hold this run ended (settles) is started; one still held is not, and that is said", async () => {
+    const runner = new FakeRunner([running("web", "false"), { argv: ["docker", "start", "web"] }]);
+    const ready = startableAfterSettle(step("settles"), ["web"], silentLogger());
+    expect(await startExisting(createDocker(runner), ready, silentLogger())).toEqual({
+      started: ["web"],
+      failed: [],
+    });
+    expect(runner.remaining).toBe(0);
+    const warned: string[] = [];
+    const log = silentLogger();
+    log.warn = ((m: unknown) => warned.push(String(m))) as unknown as typeof log.warn;
+    const still = new FakeRunner([]);
+    const held = startableAfterSettle(step("settles"), [], log);
+    expect(await startExisting(createDocker(still), held, log)).toEqual({ started: [], failed: [] });
+    expect(still.calls).toEqual([]);
+    expect(warned).toEqual(["web stays stopped: a restore that did not finish still holds it"]);
   });
 });
