@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import { errorMessage } from "../caught.ts";
 import type { Docker } from "../docker/docker.ts";
-import { AppError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import { applyWholeData, identity } from "../kopia/policy.ts";
@@ -13,7 +13,7 @@ import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
 import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
 import type { ContentProgress } from "./context.ts";
-import { restoreDump, takeUndoDump, untilReady } from "./dump-feed.ts";
+import { restoreDump, takeUndoDump } from "./dump-feed.ts";
 import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
@@ -22,6 +22,7 @@ import { confirmRunning, type NotRunning, type StartedContainer } from "./readin
 import { settleHolds, startableAfterSettle } from "./settle-held.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
 import { restoreStops } from "./stop-journal.ts";
+import { startStoppedDatabases, whileStartedForUndo } from "./stopped-database.ts";
 import type { RestorePlan } from "./types.ts";
 
 export interface RestoreDeps {
@@ -158,7 +159,7 @@ export async function executeRestore(
       lifecycle.throwIfInterrupted();
       // A stopped database (`--start` starts it for the feed) is started for its undo dump alone,
       // before anything is replaced: a dump that fails then leaves everything as it was.
-      if (step.undo.stopped) await whileRunning(d, step, signal, () => undoDump(step));
+      if (step.undo.stopped) await whileStartedForUndo(d, step, signal, () => undoDump(step));
       else await undoDump(step);
     }
     await stop((x) => fed.has(x.name));
@@ -236,20 +237,8 @@ export async function executeRestore(
     // A database comes back first and is fed its dump; the containers that use it start only then,
     // so none reconnects to the old data in between (a failed feed leaves them stopped, and says so).
     await startAgain((s) => fed.has(s.name));
-    // A standalone database stopped before the restore exists, so `--start` does not recreate it; the
-    // plan counted on `--start` to bring it up for its feed (and took its undo dump so): started here,
-    // alone, before its clients.
     if (plan.start?.kind === "run")
-      for (const step of plan.dumps ?? [])
-        if (
-          !step.service &&
-          (await d.docker.exists(step.container)) &&
-          !(await d.docker.isRunning(step.container))
-        ) {
-          await d.docker.start(step.container);
-          log.info(`started ${step.container} for its dump`);
-          began.push({ ref: step.container, name: step.container });
-        }
+      for (const name of await startStoppedDatabases(d, plan.dumps ?? [])) began.push({ ref: name, name });
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
       const into = await restoreDump(d, step, signal, d.config.backup.start_timeout, async () => {
@@ -294,37 +283,5 @@ export async function executeRestore(
     return result;
   } finally {
     await guard.run();
-  }
-}
-
-/**
- * Runs `fn` with a stopped database container started and taking connections, then stops it again
- * (also when `fn` fails): it is left as it was found.
- */
-async function whileRunning(
-  d: RestoreDeps,
-  step: DumpStep,
-  signal: AbortSignal,
-  fn: () => Promise<void>,
-): Promise<void> {
-  d.log.info(`starting ${step.container} for its undo dump (it is stopped again after)`);
-  try {
-    await d.docker.start(step.container);
-    try {
-      await untilReady(d, step, signal, d.config.backup.start_timeout);
-      await fn();
-    } finally {
-      await d.docker.stop(step.container, d.config.backup.stop_timeout);
-    }
-  } catch (e) {
-    if (signal.aborted) throw e;
-    throw new AppError(
-      "restore_failed",
-      `the stopped database in ${step.container} could not be dumped for the undo point (${errorMessage(e)}); nothing was overwritten`,
-      {
-        hint: `to restore it without keeping what it holds now: docker rm ${step.container} (its volumes stay), then restore again with --start`,
-        cause: e,
-      },
-    );
   }
 }

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { isAtOrUnder } from "../discovery/bind-filter.ts";
 import { UsageError } from "../errors.ts";
 import { pathUnder, UnsafePathError } from "../safe-paths.ts";
@@ -8,7 +8,7 @@ import type { Renamer } from "./names.ts";
 import { checkAgainstRecipe, type RestorePoint } from "./points.ts";
 import { composeTargetName, type LoadedRecipe } from "./recipe.ts";
 import { recordedRealPath } from "./safety.ts";
-import type { BindStep, CurrentState, FileStep, VolumeStep } from "./types.ts";
+import type { BindStep, CurrentState, FileStep, RestoreRequest, VolumeStep } from "./types.ts";
 
 /** The point's volumes (the chosen ones with `--volume`), named for this host. */
 export function planVolumes(
@@ -164,5 +164,19 @@ export function missingFromPoint(point: RestorePoint, recipe: LoadedRecipe | und
   };
   return checkAgainstRecipe({ ...point, problems: [] }, listed).problems.map((p) =>
     p.replace(/ missing$/, ""),
+  );
+}
+
+/**
+ * Compose and project files that differ from the backup's are someone's newer edits: never replaced
+ * unless asked (`--replace-files`, or a yes in the wizard), and then kept as `.bak-<time>`.
+ */
+export function filesRefusal(files: FileStep[], dir: string, request: RestoreRequest): string | undefined {
+  const differ = files.filter((f) => f.action === "overwrite").map((f) => basename(f.to));
+  if (differ.length === 0 || request.replaceFiles) return undefined;
+  return (
+    `${dir} holds other versions of ${differ.join(", ")} than the backup: move them away, ` +
+    "or replace them with --replace-files (each old one is kept as <file>.bak-<time>), " +
+    "or restore next to them with --as NAME or --target-dir DIR"
   );
 }

@@ -1,4 +1,3 @@
-import { basename } from "node:path";
 import { pathsOverlap } from "../discovery/bind-filter.ts";
 import { AppError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
@@ -15,13 +14,20 @@ import { unitLayout } from "./layout.ts";
 import { bindDevice, PROJECT_LABEL } from "./names.ts";
 import { planNetworks, secretNetworkRefusals } from "./networks.ts";
 import { overrideToStart, planStart } from "./plan-start.ts";
-import { missingFromPoint, planBinds, planFiles, planVolumes, secretVolumeRefusals } from "./plan-steps.ts";
-import type { RestorePoint, RestorePoints } from "./points.ts";
+import {
+  filesRefusal,
+  missingFromPoint,
+  planBinds,
+  planFiles,
+  planVolumes,
+  secretVolumeRefusals,
+} from "./plan-steps.ts";
+import { newerIncomplete, type RestorePoint, type RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 import { pathRefusals } from "./safety.ts";
 import { settledHolds, settledWarnings } from "./settle-held.ts";
 import { stopOrder } from "./stop-order.ts";
-import type { ContainerState, CurrentState, FileStep, RestorePlan, RestoreRequest } from "./types.ts";
+import type { ContainerState, CurrentState, RestorePlan, RestoreRequest } from "./types.ts";
 import { foreignVolumeRefusals } from "./volume-owner.ts";
 import { volumeTargets } from "./volume-targets.ts";
 
@@ -257,33 +263,6 @@ export function planRestore(
     ...(unsafe.confirm.length ? { confirmPaths: unsafe.confirm } : {}),
     warnings,
   };
-}
-
-/**
- * Compose and project files that differ from the backup's are someone's newer edits: never replaced
- * unless asked (`--replace-files`, or a yes in the wizard), and then kept as `.bak-<time>`.
- */
-function filesRefusal(files: FileStep[], dir: string, request: RestoreRequest): string | undefined {
-  const differ = files.filter((f) => f.action === "overwrite").map((f) => basename(f.to));
-  if (differ.length === 0 || request.replaceFiles) return undefined;
-  return (
-    `${dir} holds other versions of ${differ.join(", ")} than the backup: move them away, ` +
-    "or replace them with --replace-files (each old one is kept as <file>.bak-<time>), " +
-    "or restore next to them with --as NAME or --target-dir DIR"
-  );
-}
-
-/** A restore of an older point while newer ones failed should not surprise anyone: name them. */
-function newerIncomplete(point: RestorePoint, points: RestorePoints): string[] {
-  if (point.phase) return [];
-  return points.points
-    .filter(
-      (p) => p.unit === point.unit && p.host === point.host && !p.complete && p.timestamp > point.timestamp,
-    )
-    .map(
-      (p) =>
-        `a newer point, ${p.key} (${p.timestamp}), is incomplete and was passed over: ${p.problems.join("; ")}`,
-    );
 }
 
 function strip(p: RestorePoint): RestorePlan["point"] {

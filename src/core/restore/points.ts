@@ -186,3 +186,16 @@ export function checkAgainstRecipe(
   ];
   return problems.length ? { ...p, complete: false, problems: [...p.problems, ...problems] } : p;
 }
+
+/** A restore of an older point while newer ones failed should not surprise anyone: name them. */
+export function newerIncomplete(point: RestorePoint, points: RestorePoints): string[] {
+  if (point.phase) return [];
+  return points.points
+    .filter(
+      (p) => p.unit === point.unit && p.host === point.host && !p.complete && p.timestamp > point.timestamp,
+    )
+    .map(
+      (p) =>
+        `a newer point, ${p.key} (${p.timestamp}), is incomplete and was passed over: ${p.problems.join("; ")}`,
+    );
+}
