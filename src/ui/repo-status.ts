@@ -24,12 +24,12 @@ export function renderRepositoryStatus(r: RepositoryStatusReport): string {
       "format",
       r.format && [r.format.hash, r.format.encryption, r.format.splitter].filter(Boolean).join(", "),
     ],
-    ["maintenance owner", r.maintenanceOwner],
+    ["maintenance owner", r.maintenanceByServer ? "done by the server" : r.maintenanceOwner],
     [
       "last maintenance",
       r.lastMaintenance
         ? `${r.lastMaintenance.kind} ${r.lastMaintenance.end}${r.lastMaintenance.success ? "" : " (failed)"}`
-        : r.connected
+        : r.connected && !r.maintenanceByServer
           ? "never"
           : undefined,
     ],

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "../helpers/env.ts";
+import { QUICK_STOP, run, TEST_IMAGE } from "../helpers/env.ts";
 import { type KopiaServer, kopiaServer } from "../helpers/servers.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
@@ -34,6 +35,45 @@ repositorySuite({
     };
   },
   extras: [
+    (h) =>
+      test("maintenance is the server's: a backup neither runs it nor warns, status and repo maintenance say so", async () => {
+        const config = join(h.dir, "host", "config.toml");
+        // Its own container: the suite's must stay untouched for the last test.
+        const own = `${h.container}-m`;
+        try {
+          await run([
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            own,
+            "-v",
+            `${own}-v:/data`,
+            TEST_IMAGE,
+            "sh",
+            "-c",
+            QUICK_STOP,
+          ]);
+          const backup = await h.cli(config, "backup", "--unit", own);
+          expect({ exit: backup.exitCode, stderr: backup.stderr }).toMatchObject({ exit: 0 });
+          expect(backup.stderr).not.toMatch(/maintenance failed|supported only on direct repository/);
+          const runs = join(h.dir, "host", "state", "runs");
+          const newest = readdirSync(runs).sort().at(-1) ?? "";
+          expect(JSON.parse(readFileSync(join(runs, newest), "utf8")).errors).toEqual([]);
+        } finally {
+          await run(["docker", "rm", "-f", own], { check: false });
+          await run(["docker", "volume", "rm", "-f", `${own}-v`], { check: false });
+        }
+        const status = JSON.parse((await h.cli(config, "repo", "status", "--json")).stdout);
+        expect(status).toMatchObject({ connected: true, maintenanceByServer: true });
+        expect(status.problem).toBeUndefined();
+        expect((await h.cli(config, "repo", "status")).stdout).toMatch(
+          /maintenance owner: +done by the server/,
+        );
+        const m = await h.cli(config, "repo", "maintenance");
+        expect({ exit: m.exitCode, stderr: m.stderr }).toMatchObject({ exit: 2 });
+        expect(m.stderr).toContain("done by the server");
+      }, 300_000),
     (h) =>
       test("a second host backs up its own unit; this host sees it and restores it with --from-host, bytes equal", async () => {
         const b = h.writeConfig("host-b", toml(), { password: hostB.password, hostname: hostB.name });

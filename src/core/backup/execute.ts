@@ -67,7 +67,10 @@ export async function executeBackup(
   // Needed after the last unit only; read while the first unit's containers stop (its snapshots wait
   // at their gates then, and the CPU is free), so no process start is added to the end of the run.
   let maintenanceInfo = early.maintenanceInfo;
+  // A repository server maintains its repository itself; kopia refuses maintenance from a client.
+  const byServer = d.config.repository.backend === "server";
   const readMaintenanceInfo = () => {
+    if (byServer) return;
     maintenanceInfo ??= d.kopia.maintenanceInfo();
     maintenanceInfo.catch(() => {});
   };
@@ -103,7 +106,8 @@ export async function executeBackup(
   // Not taken (its unit was skipped): each fails at its closed gate and saves nothing.
   await ahead?.drop();
   // Containers are all up again here; only now the optional maintenance.
-  if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
+  if (byServer) d.log.debug("maintenance is done by the repository server: not run from here");
+  else if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
     try {
       await maybeMaintenance(d, maintenanceInfo);
     } catch (e) {

@@ -83,6 +83,10 @@ export async function runMaintenance(
   d: OpenDeps,
   o: { full: boolean; setOwner: boolean; acceptDeleted?: boolean; signal?: AbortSignal },
 ): Promise<{ owner: string | undefined; full: boolean }> {
+  if (d.config.repository.backend === "server")
+    throw new AppError("usage", "maintenance of a repository server's repository is done by the server", {
+      hint: "kopia refuses it from a client; the server runs it (`kopia maintenance` on the server's own connection)",
+    });
   await openRepository(d, "connect");
   if (o.setOwner) await d.kopia.run(["maintenance", "set", "--owner=me"], { timeoutMs: 300_000 });
   const owner = await d.kopia.maintenanceOwner();

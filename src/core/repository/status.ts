@@ -20,6 +20,8 @@ export interface RepositoryStatusReport {
   /** How it hashes, encrypts and splits, fixed when it was created (not shown through a server). */
   format?: { hash?: string; encryption?: string; splitter?: string };
   maintenanceOwner?: string;
+  /** A repository server maintains its repository itself (kopia refuses maintenance from a client). */
+  maintenanceByServer?: boolean;
   lastMaintenance?: { kind: string; end: string; success: boolean };
   maxUploadSpeed: number;
   maxDownloadSpeed: number;
@@ -78,11 +80,13 @@ export async function repositoryStatus(d: OpenDeps): Promise<RepositoryStatusRep
     const snapshots = await d.kopia.snapshotList();
     report.snapshots = snapshots.length;
     report.units = new Set(snapshots.map((s) => s.tags?.["tag:unit"]).filter(Boolean)).size;
-    const info = await d.kopia.run(["maintenance", "info", "--json"], { timeoutMs: 120_000 });
-    const m = parseKopiaJson(MaintenanceInfo, info.stdout, "maintenance info");
-    report.maintenanceOwner = m.owner;
-    report.lastMaintenance = lastRun(m.schedule?.runs ?? {});
-    if (repo.backend !== "server") {
+    // A server offers a client neither maintenance nor blob stats: both are the server's own.
+    if (repo.backend === "server") report.maintenanceByServer = true;
+    else {
+      const info = await d.kopia.run(["maintenance", "info", "--json"], { timeoutMs: 120_000 });
+      const m = parseKopiaJson(MaintenanceInfo, info.stdout, "maintenance info");
+      report.maintenanceOwner = m.owner;
+      report.lastMaintenance = lastRun(m.schedule?.runs ?? {});
       // `blob stats` has no JSON; with --raw its "Total:" line is the bytes stored.
       const stats = await d.kopia.run(["blob", "stats", "--raw"], { timeoutMs: 600_000, check: false });
       const total = /^Total: (\d+)$/m.exec(stats.stdout)?.[1];

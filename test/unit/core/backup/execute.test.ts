@@ -239,6 +239,35 @@ describe("executeBackup", () => {
     }
   });
 
+  test("on a repository server no maintenance is read or run: it is the server's (kopia refuses a client)", async () => {
+    const refused = {
+      exitCode: 1,
+      stderr: "ERROR operation supported only on direct repository",
+    };
+    const runner = new FakeRunner(
+      [],
+      [
+        { argv: (a: readonly string[]) => a.includes("maintenance"), ...refused },
+        ...fakeHost({ owner: "kopi-docka@h" }),
+      ],
+    );
+    const server = {
+      backend: "server",
+      url: "https://backup.example:51515",
+      server_cert_fingerprint: "ab".repeat(32),
+    };
+    const { deps, dir } = setup(runner, { repository: server });
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const record = await executeBackup(deps, plan, discovery(stackUnit()));
+    expect(record.status).toBe("ok");
+    expect(record.errors).toEqual([]);
+    expect(runner.calls.some((c) => c.argv.includes("maintenance"))).toBe(false);
+  });
+
   test("policies and maintenance info read early by the caller are used, not asked for again", async () => {
     const runner = new FakeRunner([], fakeHost({ owner: "kopi-docka@h" }));
     const { deps, dir } = setup(runner);
