@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { QUICK_STOP, run, TEST_IMAGE } from "../helpers/env.ts";
 import { type KopiaServer, kopiaServer } from "../helpers/servers.ts";
@@ -74,6 +74,27 @@ repositorySuite({
         expect({ exit: m.exitCode, stderr: m.stderr }).toMatchObject({ exit: 2 });
         expect(m.stderr).toContain("done by the server");
       }, 300_000),
+    (h) =>
+      test("a fingerprint the server does not have, on a connected host: exit 10 naming the server's, nothing stopped, the connection kept", async () => {
+        const config = join(h.dir, "host", "config.toml");
+        const wrong = join(h.dir, "host", "wrong-fingerprint.toml");
+        writeFileSync(wrong, readFileSync(config, "utf8").replace(server.fingerprint, "ab".repeat(32)));
+        const r = await h.cli(wrong, "backup", "--unit", h.container);
+        expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
+        expect(r.stderr).toContain(`not the pinned one (server has SHA256 ${server.fingerprint})`);
+        expect(r.stderr).toContain("update repository.server_cert_fingerprint; otherwise do not connect");
+        expect(r.stderr).toContain(`the server certificate fingerprint of ${server.url} changed`);
+        expect(r.stderr).not.toMatch(/is the server up|was https/);
+        await h.untouched();
+        const status = JSON.parse((await h.cli(wrong, "repo", "status", "--json")).stdout);
+        expect(status.problem).toContain(
+          `connected to ${server.url} with another server certificate fingerprint`,
+        );
+        // The attempt was made beside the saved connection: the right config opens without reconnecting.
+        const again = await h.cli(config, "snapshots", "--json");
+        expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+        expect(again.stderr).not.toMatch(/reconnecting|changed/);
+      }, 120_000),
     (h) =>
       test("a second host backs up its own unit; this host sees it and restores it with --from-host, bytes equal", async () => {
         const b = h.writeConfig("host-b", toml(), { password: hostB.password, hostname: hostB.name });

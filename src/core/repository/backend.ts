@@ -44,6 +44,11 @@ export interface Backend<C extends RepositoryConfig = RepositoryConfig> {
   /** True when kopia's saved connection points at this configured location. */
   matches(saved: SavedConnection, repo: C): boolean;
   /**
+   * What differs (a noun: "server certificate fingerprint"), for people, when the saved connection is
+   * to this very location but `matches` is false: "was X, now X" would say nothing. Never a secret.
+   */
+  differs?(saved: SavedConnection, repo: C): string | undefined;
+  /**
    * A look at the location before kopia connects, where that is possible without kopia (a local
    * path). Backends without one let kopia's connect answer.
    */

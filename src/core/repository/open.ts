@@ -114,9 +114,11 @@ export async function openRepository(
   if (here) d.log.info(`the credentials or connection settings of ${location} changed; reconnecting`);
   else if (saved) {
     replaced = marker?.location ?? describeSaved(saved);
-    d.log.warn(
-      `the configured repository changed: was ${replaced}, now ${location}; reconnecting (the connection to the old one stays until the new one opens)`,
-    );
+    const differs = backend.differs?.(saved, repo) ?? (replaced === location ? "connection settings" : "");
+    const change = differs
+      ? `the ${differs} of ${location} changed`
+      : `the configured repository changed: was ${replaced}, now ${location}`;
+    d.log.warn(`${change}; reconnecting (the connection to the old one stays until the new one opens)`);
   }
   const firstUse = !saved && !marker;
   return withConnectionLock(d, () => reconnect(d, mode, t, { firstUse, replaced }));

@@ -35,6 +35,10 @@ export function foreignData(where: string): AppError {
 const UNREACHABLE =
   /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|dial tcp|unable to (dial|connect)|handshake failed|tls:|x509:|EOF$/im;
 
+/** kopia's pinned-certificate check (`server had [...]`: the chain's SHA-256 fingerprints). */
+const PINNED_CERT_MISMATCH =
+  /can't find certificate matching SHA256 fingerprint[^(\n]*(?:\(server had \[?([0-9a-f ]*)\]?\))?/i;
+
 const CREDENTIALS_REFUSED =
   /unable to authenticate|permission denied|access denied|invalid access key|InvalidAccessKeyId|access key id you provided does not exist|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure/i;
 
@@ -73,6 +77,20 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
         cause: e,
       },
     );
+  // Before "unreachable": kopia says it in a TLS handshake error. The server answered, with another
+  // certificate: changed on purpose, or someone in between (the pin exists for that case).
+  const cert = PINNED_CERT_MISMATCH.exec(text);
+  if (cert) {
+    const has = (cert[1] ?? "").trim().split(/\s+/).filter(Boolean).join(", ");
+    return new AppError(
+      "repository",
+      `the kopia server at ${where} presented a TLS certificate that is not the pinned one${has ? ` (server has SHA256 ${has})` : ""}`,
+      {
+        hint: "if the server's certificate changed on purpose, update repository.server_cert_fingerprint; otherwise do not connect",
+        cause: e,
+      },
+    );
+  }
   if (repo.backend === "server" && /access denied for|PermissionDenied|Unauthenticated/i.test(text))
     return new AppError(
       "repository_auth",

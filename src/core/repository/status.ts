@@ -63,11 +63,13 @@ export async function repositoryStatus(d: OpenDeps): Promise<RepositoryStatusRep
   }
   const saved = readSavedConnection(d.paths.kopiaConfigFile);
   if (!saved) return { ...report, problem: "not connected: run `kopi-docka repo connect` (or `repo init`)" };
-  if (!backend.matches(saved, repo))
-    return {
-      ...report,
-      problem: `connected to another location (${marker?.location ?? "unknown"}); the next backup reconnects`,
-    };
+  if (!backend.matches(saved, repo)) {
+    const differs = backend.differs?.(saved, repo);
+    const other = differs
+      ? `connected to ${report.location} with another ${differs} than the configured one`
+      : `connected to another location (${marker?.location ?? "unknown"})`;
+    return { ...report, problem: `${other}; the next backup reconnects` };
+  }
   try {
     const status = await d.kopia.status();
     report.connected = true;

@@ -30,4 +30,8 @@ export const server: Backend<Server> = {
   describe: (r) => r.url,
   matches: (saved, r) =>
     saved.apiServer?.url === r.url && saved.apiServer?.serverCertFingerprint === r.server_cert_fingerprint,
+  differs: (saved, r) =>
+    saved.apiServer?.url === r.url && saved.apiServer?.serverCertFingerprint !== r.server_cert_fingerprint
+      ? "server certificate fingerprint"
+      : undefined,
 };

@@ -3,6 +3,7 @@ import type { RepositoryConfig } from "../../../../src/config/schema.ts";
 import { AppError, ProcessError } from "../../../../src/core/errors.ts";
 import { classifyKopiaError } from "../../../../src/core/kopia/errors.ts";
 import { classifyStorageError } from "../../../../src/core/repository/problems.ts";
+import { exitCodeFor } from "../../../../src/exit-codes.ts";
 
 // What kopia says when the rclone remote's server is down, on a connection it already has.
 const DOWN =
@@ -38,4 +39,30 @@ test("a remote storage refusing the key behind 'cannot open storage': exit 12 na
     "s3 b",
   );
   expect((e as AppError).code).toBe("repository_auth");
+});
+
+const pinned = "90c3".padEnd(64, "0");
+const presented = "80c3".padEnd(64, "1");
+const kopiaServer = {
+  backend: "server",
+  url: "https://backup.example:51515",
+  server_cert_fingerprint: pinned,
+} as unknown as RepositoryConfig;
+
+test("a server certificate that is not the pinned one: exit 10 naming what the server has, never 'is the server up?'", () => {
+  const e = classifyStorageError(
+    kopiaFailed(
+      // kopia 0.23.1's words, as `repository connect server` printed them
+      `error connecting to API server: unable to establish session for purpose=: error establishing session: Session(): rpc error: code = Unavailable desc = connection error: desc = "transport: authentication handshake failed: can't find certificate matching SHA256 fingerprint \\"${pinned}\\" (server had [${presented}])"`,
+    ),
+    kopiaServer,
+    "https://backup.example:51515",
+  );
+  expect(e).toBeInstanceOf(AppError);
+  expect(exitCodeFor(e)).toBe(10);
+  const { message, hint } = e as AppError;
+  expect(message).toBe(
+    `the kopia server at https://backup.example:51515 presented a TLS certificate that is not the pinned one (server has SHA256 ${presented})`,
+  );
+  expect(hint).toContain("update repository.server_cert_fingerprint; otherwise do not connect");
 });
