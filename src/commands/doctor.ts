@@ -36,6 +36,7 @@ export default defineCommand({
       setup,
       configProblem,
       isRoot: process.getuid?.() === 0,
+      progress: (line) => log.info(line),
       schedule: () =>
         scheduleChecks(
           resolve(args["unit-dir"]),

@@ -15,6 +15,7 @@ import type { Runner } from "./process/runner.ts";
 import { toolPackage } from "./repository/backend.ts";
 import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts";
 import { backendOf } from "./repository/backends/index.ts";
+import { repositoryCheck } from "./repository/doctor-check.ts";
 import { resolveSecrets } from "./repository/secrets.ts";
 import { atLeast } from "./semver.ts";
 
@@ -39,6 +40,8 @@ export interface DoctorInput {
   isRoot: boolean;
   /** Which kopia runs (`kopia.binary`, else "auto"). */
   kopiaChoice: () => Promise<KopiaChoice>;
+  /** Told what a slow check is waiting for (a repository that does not answer), as it waits. */
+  progress?: (line: string) => void;
   /** The `schedule` lines: what starts backups here (the systemd timer; its checks live above core). */
   schedule?: () => Promise<Check[]>;
 }
@@ -84,7 +87,13 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     config.repository.backend !== "filesystem" || filesystemRepositoryExists(config.repository.path);
   checks.push(credentialsCheck(config));
   checks.push(passwordCheck(paths.passwordFile, repoExists));
-  checks.push(await repositoryCheck(input.setup.kopia, repoExists, paths));
+  checks.push(
+    await repositoryCheck(input.setup.kopia, config.repository, {
+      exists: repoExists,
+      kopiaConfigFile: paths.kopiaConfigFile,
+      progress: input.progress,
+    }),
+  );
   checks.push(await containersCheck(paths.journalDir, input.docker));
   checks.push(...(await scheduleLines(input.schedule)));
   checks.push(...(await alertChecks(config, paths, configPath)));
@@ -186,30 +195,6 @@ function passwordCheck(file: string, repoExists: boolean): Check {
   return passwordFileTooOpen(file)
     ? { id: "password", status: "warn", detail: `${file} is readable by others`, hint: `chmod 600 ${file}` }
     : { id: "password", status: "ok", detail: file };
-}
-
-async function repositoryCheck(kopia: Kopia, repoExists: boolean, paths: ResolvedPaths): Promise<Check> {
-  if (!repoExists)
-    return { id: "repository", status: "warn", detail: "not created yet: the first backup creates it" };
-  if (!existsSync(paths.kopiaConfigFile)) {
-    return {
-      id: "repository",
-      status: "warn",
-      detail: "exists, not connected yet: the next backup connects",
-    };
-  }
-  try {
-    const s = await kopia.status();
-    return s
-      ? {
-          id: "repository",
-          status: "ok",
-          detail: `connected (${s.storage?.type}) as ${s.clientOptions?.username}@${s.clientOptions?.hostname}`,
-        }
-      : { id: "repository", status: "warn", detail: "not connected: the next backup connects" };
-  } catch (e) {
-    return { id: "repository", status: "fail", detail: errorMessage(e) };
-  }
 }
 
 /** What `doctor` reports: healthy when no check failed (warnings do not count). */

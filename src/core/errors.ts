@@ -73,12 +73,15 @@ export class ProcessError extends AppError {
   readonly signal: string | null;
   readonly stderrTail: string;
   readonly timedOut: boolean;
+  /** With `timedOut`: how long it was given, when known. */
+  readonly timeoutMs?: number;
   constructor(init: {
     argv: readonly string[];
     exitCode: number | null;
     signal: string | null;
     stderrTail: string;
     timedOut?: boolean;
+    timeoutMs?: number;
   }) {
     const how = init.timedOut
       ? "timed out"
@@ -94,6 +97,7 @@ export class ProcessError extends AppError {
     this.signal = init.signal;
     this.stderrTail = stderrTail;
     this.timedOut = init.timedOut ?? false;
+    if (this.timedOut && init.timeoutMs !== undefined) this.timeoutMs = init.timeoutMs;
   }
 }
 

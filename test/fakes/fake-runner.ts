@@ -7,6 +7,8 @@ export interface Expectation {
   stdout?: string;
   stderr?: string;
   exitCode?: number;
+  /** The call hung until its `timeoutMs` and was killed, as the runner does: no exit code. */
+  timedOut?: boolean;
   /** Called with the options, e.g. to assert on env. */
   check?: (opts: RunOptions) => void;
 }
@@ -58,17 +60,24 @@ export class FakeRunner implements Runner {
       options.stdoutStream(new Response(exp.stdout ?? "").body ?? new ReadableStream());
     const result: RunResult = {
       argv,
-      exitCode: exp.exitCode ?? 0,
-      signal: null,
+      exitCode: exp.timedOut ? null : (exp.exitCode ?? 0),
+      signal: exp.timedOut ? "SIGTERM" : null,
       stdout: options.stdoutStream ? "" : (exp.stdout ?? ""),
       stderr: exp.stderr ?? "",
-      durationMs: 0,
-      timedOut: false,
+      durationMs: exp.timedOut ? (options.timeoutMs ?? 0) : 0,
+      timedOut: exp.timedOut === true,
       aborted: false,
     };
     const ok = (options.okExitCodes ?? [0]).includes(result.exitCode ?? -1);
     if (!ok && options.check !== false) {
-      throw new ProcessError({ argv, exitCode: result.exitCode, signal: null, stderrTail: result.stderr });
+      throw new ProcessError({
+        argv,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        stderrTail: result.stderr,
+        timedOut: result.timedOut,
+        ...(exp.timedOut ? { timeoutMs: options.timeoutMs } : {}),
+      });
     }
     return result;
   }

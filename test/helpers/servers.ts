@@ -64,8 +64,14 @@ async function stopped(p: ReturnType<typeof Bun.spawn>): Promise<void> {
   clearTimeout(t);
 }
 
+/** A server that can hang: `pause` stops the process (SIGSTOP; the kernel still takes connections). */
+export interface PausableServer extends TestServer {
+  pause(): void;
+  resume(): void;
+}
+
 /** An S3-compatible server (moto), path-style, plain HTTP; `bucket` created empty. */
-export async function startS3(dir: string, buckets: string[]): Promise<TestServer> {
+export async function startS3(dir: string, buckets: string[]): Promise<PausableServer> {
   const port = await freePort();
   const p = spawnServer([MOTO, "-H", "127.0.0.1", "-p", String(port)], join(dir, "moto.log"));
   await waitForPort(port, "moto_server");
@@ -73,7 +79,15 @@ export async function startS3(dir: string, buckets: string[]): Promise<TestServe
     const r = await fetch(`http://127.0.0.1:${port}/${b}`, { method: "PUT" });
     if (!r.ok) throw new Error(`could not create bucket ${b}: ${r.status}`);
   }
-  return { port, stop: () => stopped(p) };
+  return {
+    port,
+    stop: async () => {
+      p.kill("SIGCONT");
+      await stopped(p);
+    },
+    pause: () => p.kill("SIGSTOP"),
+    resume: () => p.kill("SIGCONT"),
+  };
 }
 
 export interface S3Key {

@@ -2,14 +2,25 @@ import { expect, test } from "bun:test";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
+import { resolvePaths } from "../../src/config/resolve.ts";
+import { createKopia } from "../../src/core/kopia/kopia.ts";
+import { readPassword } from "../../src/core/kopia/password.ts";
+import { silentLogger } from "../../src/core/log.ts";
+import { createBunRunner, type Runner } from "../../src/core/process/runner.ts";
+import { repositoryCheck } from "../../src/core/repository/doctor-check.ts";
+import { openRepository } from "../../src/core/repository/open.ts";
+import { exitCodeFor } from "../../src/exit-codes.ts";
 import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { runCli } from "../helpers/cli.ts";
 import { run, startContainer, uniqueName } from "../helpers/env.ts";
-import { motoIam, type S3Key, startS3 } from "../helpers/servers.ts";
+import { motoIam, type PausableServer, type S3Key, startS3 } from "../helpers/servers.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
+/** kopia's time limits in the hung-server test, instead of minutes. */
+const HUNG_MS = 4_000;
+
 /** The server and credential files of this run, for the extra tests. */
-let server: { port: number; idFile: string; secretFile: string } | undefined;
+let server: { port: number; idFile: string; secretFile: string; s3: PausableServer } | undefined;
 
 // An S3-compatible server (moto) on 127.0.0.1: bucket, prefix, path-style endpoint, TLS off.
 repositorySuite({
@@ -23,7 +34,7 @@ repositorySuite({
     const secretFile = join(dir, "secret");
     writeFileSync(idFile, `${keyId}\n`, { mode: 0o600 });
     writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
-    server = { port: s3.port, idFile, secretFile };
+    server = { port: s3.port, idFile, secretFile, s3 };
     const base = (bucket: string, prefix: string) =>
       `backend = "s3"\nbucket = "${bucket}"\nprefix = "${prefix}"\nendpoint = "127.0.0.1:${s3.port}"\ntls = false\n` +
       `access_key_id_file = "${idFile}"`;
@@ -49,6 +60,50 @@ repositorySuite({
     };
   },
   extras: [
+    (h) =>
+      test("a hung S3 server (takes the connection, never answers): the first read is exit 10 'did not answer', doctor's line too", async () => {
+        const s = server;
+        if (!s) throw new Error("the S3 server did not start");
+        // The connected host's config, through the real runner, with kopia's limits cut to seconds.
+        const file = join(h.dir, "host", "config.toml");
+        const config = parseConfigText(readFileSync(file, "utf8"), file);
+        const paths = resolvePaths(config);
+        const real = createBunRunner();
+        const runner: Runner = {
+          run: (argv, o) => real.run(argv, { ...o, timeoutMs: Math.min(o?.timeoutMs ?? HUNG_MS, HUNG_MS) }),
+        };
+        const kopia = createKopia(runner, {
+          configFile: paths.kopiaConfigFile,
+          cacheDir: paths.kopiaCacheDir,
+          logDir: paths.kopiaLogDir,
+          password: () => readPassword(paths.passwordFile),
+          hostname: "kd-test-host",
+          username: "kopi-docka",
+        });
+        s.s3.pause();
+        try {
+          const d = { kopia, runner, config, paths, log: silentLogger() };
+          // The backup's first read, which proves the repository opens.
+          const e = await openRepository(d, "use", () => kopia.policyDefinedAll()).catch((x) => x);
+          expect(exitCodeFor(e)).toBe(10);
+          expect(e.message).toMatch(
+            /^the repository at .*kdt-bucket.* did not answer within 4 s: is the server hung\?$/,
+          );
+          expect(e.hint).toContain("nothing was stopped or changed");
+          const line = await repositoryCheck(kopia, config.repository, {
+            exists: true,
+            kopiaConfigFile: paths.kopiaConfigFile,
+          });
+          expect(line).toMatchObject({ id: "repository", status: "fail" });
+          // It names the limit it set (cut to seconds here by the test's runner).
+          expect(line.detail).toEndWith("did not answer within 120 s: is the server hung?");
+        } finally {
+          s.s3.resume();
+        }
+        // Answering again: the connection was never touched.
+        const again = await h.cli(file, "snapshots", "--json");
+        expect({ exit: again.exitCode, stderr: again.stderr }).toMatchObject({ exit: 0 });
+      }, 120_000),
     (h) =>
       test("setup by flags on s3: repository created, the config written valid (no filesystem path left in it)", async () => {
         const s = server;

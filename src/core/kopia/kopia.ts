@@ -97,14 +97,16 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     async status(): Promise<RepositoryStatus | undefined> {
       // No config file: never connected. Asking kopia would first demand a password that may not exist yet.
       if (!existsSync(opts.configFile)) return undefined;
-      const r = await run(["repository", "status", "--json"], { check: false, timeoutMs: 120_000 });
+      const timeoutMs = 120_000;
+      const r = await run(["repository", "status", "--json"], { check: false, timeoutMs });
       if (r.exitCode === 0) return parseKopiaJson(RepositoryStatusSchema, r.stdout, "repository status");
       // Storage that vanished also says "no such file": that must not read as "never connected".
-      const classified = classifyKopiaError(failure(r));
+      const classified = classifyKopiaError(failure(r, timeoutMs));
       if (classified instanceof AppError && classified.code === "repository" && /storage/.test(r.stderr))
         throw classified;
-      if (/not connected|repository is not connected|no such file/i.test(r.stderr)) return undefined;
-      throw classifyKopiaError(failure(r));
+      if (!r.timedOut && /not connected|repository is not connected|no such file/i.test(r.stderr))
+        return undefined;
+      throw classified;
     },
 
     /** `storage` is `<provider> <flags>`; `env` carries the storage secrets (never argv). */

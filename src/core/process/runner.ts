@@ -145,7 +145,7 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
         };
         runnerOptions.debug?.(`  exit=${result.exitCode ?? result.signal} in ${result.durationMs} ms`);
         const ok = result.exitCode !== null && (options.okExitCodes ?? [0]).includes(result.exitCode);
-        if (!ok && options.check !== false) throw failure(result);
+        if (!ok && options.check !== false) throw failure(result, options.timeoutMs);
         return result;
       } finally {
         stopper.disarm();
@@ -155,14 +155,15 @@ export function createBunRunner(runnerOptions: BunRunnerOptions = {}): Runner {
   };
 }
 
-/** The ProcessError for a finished, failed run. */
-export function failure(result: RunResult): ProcessError {
+/** The ProcessError for a finished, failed run (`timeoutMs`: the limit it ran under, if any). */
+export function failure(result: RunResult, timeoutMs?: number): ProcessError {
   return new ProcessError({
     argv: result.argv,
     exitCode: result.exitCode,
     signal: result.signal,
     stderrTail: tail(result.stderr),
     timedOut: result.timedOut,
+    timeoutMs,
   });
 }
 

@@ -35,6 +35,9 @@ export function foreignData(where: string): AppError {
 const UNREACHABLE =
   /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|dial tcp|unable to (dial|connect)|handshake failed|tls:|x509:|EOF$/im;
 
+const UNREACHABLE_HINT =
+  "check the server, the network and [repository] in the config; nothing was stopped or changed";
+
 /** kopia's pinned-certificate check (`server had [...]`: the chain's SHA-256 fingerprints). */
 const PINNED_CERT_MISMATCH =
   /can't find certificate matching SHA256 fingerprint[^(\n]*(?:\(server had \[?([0-9a-f ]*)\]?\))?/i;
@@ -47,6 +50,9 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
   // kopia's "cannot open storage" is classified before this sees it, as a disk that is gone. Behind it
   // a remote storage says what happened (its server down, the credentials refused, a changed host
   // key): told as an unmounted disk, the next step would be wrong. kopia's own words decide then.
+  const failed = e instanceof AppError && e.cause instanceof ProcessError ? e.cause : e;
+  // Nothing came back before the runner's limit: no words of kopia's to go by, a hung server's answer.
+  if (failed instanceof ProcessError && failed.timedOut) return hung(failed, repo, where);
   if (e instanceof AppError && e.code === "repository" && e.cause instanceof ProcessError) {
     if (repo.backend === "filesystem") return e;
     const told = classifyStorageError(e.cause, repo, where);
@@ -105,10 +111,21 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
     return new AppError("repository", `cannot access ${where}: is the disk mounted?`, { cause: e });
   if (UNREACHABLE.test(text))
     return new AppError("repository", `cannot reach the repository at ${where}: is the server up?`, {
-      hint: "check the server, the network and [repository] in the config; nothing was stopped or changed",
+      hint: UNREACHABLE_HINT,
       cause: e,
     });
   return e;
+}
+
+/** A kopia call on the repository killed at its time limit: the server (or share) hung. */
+function hung(e: ProcessError, repo: RepositoryConfig, where: string): AppError {
+  const within = e.timeoutMs === undefined ? "in time" : `within ${Math.round(e.timeoutMs / 1000)} s`;
+  const question =
+    repo.backend === "filesystem" ? "is its disk or network share hung?" : "is the server hung?";
+  return new AppError("repository", `the repository at ${where} did not answer ${within}: ${question}`, {
+    hint: UNREACHABLE_HINT,
+    cause: e,
+  });
 }
 
 function credentialsRefused(e: ProcessError, repo: RepositoryConfig, where: string): AppError {

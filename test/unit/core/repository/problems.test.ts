@@ -66,3 +66,28 @@ test("a server certificate that is not the pinned one: exit 10 naming what the s
   );
   expect(hint).toContain("update repository.server_cert_fingerprint; otherwise do not connect");
 });
+
+test("a kopia call on the repository that timed out (a hung server): exit 10, how long it waited, is the server hung?", () => {
+  const hung = new ProcessError({
+    argv: ["kopia", "policy", "export"],
+    exitCode: null,
+    signal: "SIGTERM",
+    stderrTail: "",
+    timedOut: true,
+    timeoutMs: 300_000,
+  });
+  const s3 = { backend: "s3", bucket: "b" } as unknown as RepositoryConfig;
+  const e = classifyStorageError(hung, s3, "s3 b");
+  expect(exitCodeFor(e)).toBe(10);
+  expect((e as AppError).message).toBe(
+    "the repository at s3 b did not answer within 300 s: is the server hung?",
+  );
+  expect((e as AppError).hint).toContain("nothing was stopped or changed");
+  // kopia's "cannot open storage" classified first, then the timeout: still the hung server.
+  const wrapped = classifyKopiaError(
+    new ProcessError({ ...hung, stderrTail: "cannot open storage: ...", timedOut: true, timeoutMs: 120_000 }),
+  );
+  expect((classifyStorageError(wrapped, disk, "/mnt/backup/repo") as AppError).message).toBe(
+    "the repository at /mnt/backup/repo did not answer within 120 s: is its disk or network share hung?",
+  );
+});

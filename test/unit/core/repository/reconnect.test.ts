@@ -169,6 +169,28 @@ describe("openRepository: rotated credentials are used", () => {
     expect(readFileSync(h.kopiaConfigFile, "utf8")).toBe(h.savedText);
   });
 
+  test("a server that takes the connection and never answers: exit 10, how long it was waited for, not kopia's command line", async () => {
+    const h = s3Host({ saved: NEW, files: NEW });
+    // The backup's proof read (`policy export`), and the plain `repository status` of the other commands.
+    const runner = new FakeRunner([
+      { argv: isKopia("policy", "export"), timedOut: true },
+      { ...status, timedOut: true },
+    ]);
+    const d = h.deps(runner);
+    for (const [proof, seconds] of [
+      [() => d.kopia.policyDefinedAll(), 300],
+      [undefined, 120],
+    ] as const) {
+      const e = await openRepository(d, "use", proof).catch((x) => x);
+      expect(exitCodeFor(e)).toBe(10);
+      expect(e.message).toEndWith(`did not answer within ${seconds} s: is the server hung?`);
+      expect(e.message).not.toContain("kopia");
+      expect(e.hint).toContain("nothing was stopped or changed");
+    }
+    expect(runner.remaining).toBe(0);
+    expect(readFileSync(h.kopiaConfigFile, "utf8")).toBe(h.savedText);
+  });
+
   test("a marker from before digests, kopia holding the configured keys: trusted, and the digest taken", async () => {
     const h = s3Host({ saved: NEW, files: NEW });
     writeFileSync(
