@@ -61,6 +61,27 @@ repositorySuite({
   },
   extras: [
     (h) =>
+      test("a bucket that does not exist: repo init says so (exit 10, no kopia command line); connect's hint does not promise init makes it", async () => {
+        const s = server;
+        if (!s) throw new Error("the S3 server did not start");
+        const cfg = h.writeConfig(
+          "no-bucket",
+          `backend = "s3"\nbucket = "kdt-missing"\nendpoint = "127.0.0.1:${s.port}"\ntls = false\n` +
+            `access_key_id_file = "${s.idFile}"\nsecret_access_key_file = "${s.secretFile}"`,
+        );
+        const init = await h.cli(cfg, "repo", "init");
+        expect({ exit: init.exitCode, stderr: init.stderr }).toMatchObject({ exit: 10 });
+        expect(init.stderr).toContain(
+          `bucket kdt-missing does not exist at http://127.0.0.1:${s.port}: create it first (kopi-docka does not create buckets)`,
+        );
+        expect(init.stderr).not.toContain("--config-file");
+        const connect = await h.cli(cfg, "repo", "connect");
+        expect({ exit: connect.exitCode, stderr: connect.stderr }).toMatchObject({ exit: 10 });
+        expect(connect.stderr).toContain("in a bucket that exists: kopi-docka does not create buckets");
+        // Nothing was made: the bucket is still not there.
+        expect((await fetch(`http://127.0.0.1:${s.port}/kdt-missing`, { method: "HEAD" })).status).toBe(404);
+      }, 120_000),
+    (h) =>
       test("a hung S3 server (takes the connection, never answers): the first read is exit 10 'did not answer', doctor's line too", async () => {
         const s = server;
         if (!s) throw new Error("the S3 server did not start");

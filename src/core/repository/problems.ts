@@ -15,12 +15,38 @@ export function missingRepository(repo: RepositoryConfig, where: string, canCrea
             : repo.backend === "rclone"
               ? "is the remote path right?"
               : "is the bucket (and prefix) right?";
+  // kopia's connect cannot tell a missing bucket from an empty one (both a format blob not found).
+  const kind = container(repo);
+  const inIt = kind ? ` (in a ${kind.noun} that exists: kopi-docka does not create ${kind.noun}s)` : "";
   return new AppError("repository", `there is no kopia repository at ${where}: ${question}`, {
     hint: canCreate
-      ? "fix [repository] in the config, or run `kopi-docka repo init` to create a new repository there"
+      ? `fix [repository] in the config, or run \`kopi-docka repo init\` to create a new repository there${inIt}`
       : "fix [repository] in the config",
   });
 }
+
+/** The bucket (Azure: container) a backend keeps its repository in, and where, for people. */
+function container(repo: RepositoryConfig): { noun: string; name: string; at: string } | undefined {
+  switch (repo.backend) {
+    case "s3":
+      return {
+        noun: "bucket",
+        name: repo.bucket,
+        at: ` at ${repo.tls ? "https" : "http"}://${repo.endpoint}`,
+      };
+    case "gcs":
+    case "b2":
+      return { noun: "bucket", name: repo.bucket, at: "" };
+    case "azure":
+      return { noun: "container", name: repo.container, at: ` in storage account ${repo.storage_account}` };
+    default:
+      return undefined;
+  }
+}
+
+/** The storage's own "no such bucket/container" (S3, Azure, Google's client), whatever kopia did. */
+const NO_SUCH_CONTAINER =
+  /The specified (bucket|container) does not exist|NoSuchBucket|ContainerNotFound|bucket doesn't exist/i;
 
 export function foreignData(where: string): AppError {
   return new AppError(
@@ -105,6 +131,13 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
         hint: "repository.password_file must hold the password given to `kopia server user add kopi-docka@<hostname>` on the server",
         cause: e,
       },
+    );
+  const kind = container(repo);
+  if (kind && NO_SUCH_CONTAINER.test(text))
+    return new AppError(
+      "repository",
+      `${kind.noun} ${kind.name} does not exist${kind.at}: create it first (kopi-docka does not create ${kind.noun}s)`,
+      { hint: `create it, or fix [repository] in the config; nothing was stopped or changed`, cause: e },
     );
   if (CREDENTIALS_REFUSED.test(text)) return credentialsRefused(e, repo, where);
   if (/cannot access storage path|no such file or directory/i.test(text) && repo.backend === "filesystem")

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import type { RepositoryConfig } from "../../../../src/config/schema.ts";
 import { AppError, ProcessError } from "../../../../src/core/errors.ts";
 import { classifyKopiaError } from "../../../../src/core/kopia/errors.ts";
-import { classifyStorageError } from "../../../../src/core/repository/problems.ts";
+import { classifyStorageError, missingRepository } from "../../../../src/core/repository/problems.ts";
 import { exitCodeFor } from "../../../../src/exit-codes.ts";
 
 // What kopia says when the rclone remote's server is down, on a connection it already has.
@@ -90,4 +90,44 @@ test("a kopia call on the repository that timed out (a hung server): exit 10, ho
   expect((classifyStorageError(wrapped, disk, "/mnt/backup/repo") as AppError).message).toBe(
     "the repository at /mnt/backup/repo did not answer within 120 s: is its disk or network share hung?",
   );
+});
+
+test("a bucket (or Azure container) that does not exist: exit 10 naming it and where, not kopia's command line", () => {
+  const s3 = { backend: "s3", bucket: "nope", prefix: "", endpoint: "127.0.0.1:9000", tls: false };
+  const create = (stderrTail: string) =>
+    new ProcessError({ argv: ["kopia", "repository", "create"], exitCode: 1, signal: null, stderrTail });
+  // kopia 0.23.1's `repository create s3` on a bucket moto does not have
+  const e = classifyStorageError(
+    create("unable to get repository storage: error listing blobs: The specified bucket does not exist"),
+    s3 as unknown as RepositoryConfig,
+    "s3://nope/ at http://127.0.0.1:9000",
+  );
+  expect(exitCodeFor(e)).toBe(10);
+  expect((e as AppError).message).toBe(
+    "bucket nope does not exist at http://127.0.0.1:9000: create it first (kopi-docka does not create buckets)",
+  );
+  const azure = { backend: "azure", storage_account: "acct", container: "gone", prefix: "" };
+  const a = classifyStorageError(
+    create(
+      "unable to get repository storage: error listing blobs: RESPONSE 404: 404 The specified container does not exist.\nERROR CODE: ContainerNotFound",
+    ),
+    azure as unknown as RepositoryConfig,
+    "azure://acct/gone/",
+  );
+  expect(exitCodeFor(a)).toBe(10);
+  expect((a as AppError).message).toBe(
+    "container gone does not exist in storage account acct: create it first (kopi-docka does not create containers)",
+  );
+});
+
+test("no repository in a bucket: the hint to create one there says the bucket itself must exist", () => {
+  const s3 = {
+    backend: "s3",
+    bucket: "b",
+    prefix: "",
+    endpoint: "e",
+    tls: true,
+  } as unknown as RepositoryConfig;
+  expect(missingRepository(s3, "s3://b/").hint).toContain("kopi-docka does not create buckets");
+  expect(missingRepository(disk, "/mnt/backup/repo").hint).not.toContain("bucket");
 });
