@@ -99,7 +99,7 @@ export default defineCommand({
         `undo point ${result.undoPoint} is in ${args.repository} only: the next sync of the primary to it removes it; restore it from there first if you need it`,
       );
     emit(args, result, renderResult);
-    if (result.restartFailed?.length) throw notStartedError(result);
+    if (result.restartFailed?.length || result.notRunning?.length) throw notStartedError(result);
     if (result.incomplete?.length)
       throw new AppError(
         "partial_failure",

@@ -2,6 +2,7 @@ import { formatBytes, renderTable } from "../core/format.ts";
 import { dumpTarget } from "../core/restore/dumps.ts";
 import type { RestoreResult } from "../core/restore/execute.ts";
 import type { RestorePoint } from "../core/restore/points.ts";
+import { runsUnhealthy } from "../core/restore/readiness.ts";
 import type { RestorePlan } from "../core/restore/types.ts";
 
 /** One line per restore point, for tables and wizard options. */
@@ -109,7 +110,10 @@ export function renderResult(r: RestoreResult): string[] {
   const down = r.notRunning ?? [];
   const failed = (r.restartFailed ?? []).filter((n) => !down.some((x) => x.name === n));
   if (failed.length) lines.push(`NOT RUNNING (start failed): ${failed.join(", ")}`);
-  for (const n of down) lines.push(`NOT RUNNING: ${n.name} (${n.state}): ${n.reason}; ${n.next}`);
+  for (const n of down)
+    lines.push(
+      `${runsUnhealthy(n) ? "NOT HEALTHY" : "NOT RUNNING"}: ${n.name} (${n.state}): ${n.reason}; ${n.next}`,
+    );
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines;
 }

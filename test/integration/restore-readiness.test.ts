@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
+import { COMPOSES, runCompose } from "../helpers/compose.ts";
 import {
   describeReal,
   run,
   startContainer,
+  TEST_IMAGE,
   tempDir,
   uniqueName,
   volumeMountpoint,
@@ -94,3 +98,50 @@ describeReal("restore: the containers it starts must run", ["docker", "kopia", "
     expect(f.stdout).toBe("at-backup\n");
   }, 180_000);
 });
+
+// An init job of a compose project (`restart: on-failure`, exits 0 at once): docker never starts it
+// again, so `--start` takes it for a finished job, not for a container that never came up (exit 4).
+const cmp = COMPOSES[0];
+if (cmp)
+  describeReal(
+    "restore --start: a compose init job under on-failure that exits 0",
+    ["docker", "kopia", "image", cmp.need],
+    () => {
+      const env = { KOPI_DOCKA_TEST_SOURCE: "1", ...cmp.env };
+      const dir = tempDir("kd-restore-init-");
+      const project = uniqueName("kdinit").replace(/-/g, "");
+      const stack = join(dir.path, "app");
+      const composeFile = join(stack, "docker-compose.yml");
+      const config = writeTestConfig(dir.path, `[backup]\nstop_timeout = 2\nstart_timeout = 20\n${cmp.toml}`);
+      const compose = (...a: string[]) =>
+        runCompose(cmp, ["-p", project, "-f", composeFile, ...a], { cwd: stack });
+
+      beforeAll(async () => {
+        mkdirSync(stack, { recursive: true });
+        writeFileSync(
+          composeFile,
+          `version: "3"\nservices:\n  app:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    volumes: ["data:/data"]\n` +
+            `  init:\n    image: ${TEST_IMAGE}\n    command: ["true"]\n    restart: on-failure\nvolumes:\n  data: {}\n`,
+        );
+        await compose("up", "-d");
+        const r = await runCli(["backup", "--config", config, "--unit", project], { env });
+        expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+      }, 180_000);
+
+      afterAll(async () => {
+        await compose("down", "-v").catch(() => {});
+        dir.remove();
+      }, 120_000);
+
+      test("exit 0 at once, the init job not named", async () => {
+        await compose("down");
+        const r = await runCli(
+          ["restore", "--config", config, "--unit", project, "--latest", "--start", "--yes", "--json"],
+          { env },
+        );
+        expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+        expect(JSON.parse(r.stdout).notRunning).toBeUndefined();
+        expect(r.stderr).toContain(`${cmp.container(project, "init")} ran and exited 0`);
+      }, 180_000);
+    },
+  );

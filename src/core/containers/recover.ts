@@ -86,7 +86,12 @@ export async function recoverContainers(options: RecoverOptions): Promise<Recove
       const again = async () => (await inspectAll(docker, [entry.containerId]))[0];
       c = await untilStopExits(again, entry, c, deadline, log, options.inFlight);
     }
-    const skip = c ? whyNotStart(entry, c) : "removed since it was stopped";
+    let skip = c ? whyNotStart(entry, c) : "removed since it was stopped";
+    // Started again (by the run, killed before it paused it again, or by anyone): never stopped here.
+    if (skip && entry.paused && c?.State.Running && !c.State.Paused) {
+      skip = `${skip}; it was paused before run ${entry.runId} stopped it: \`docker pause ${name}\` pauses it again`;
+      log.warn(`${name} ${skip}`);
+    }
     if (skip) {
       // Started by someone (a person's `docker start` releases the hold): the warning must not go with
       // the entry, it is the only record that its data may be half restored.

@@ -52,8 +52,15 @@ export interface WaitOptions {
 }
 
 /** A container that exited after our start and that nothing will start again: said at once, with its code. */
-const exitedNow = (s: ContainerState) =>
-  `exited with code ${s.ExitCode ?? "unknown"} right after it was started (restart policy "no": it stays down; \`docker logs\` tells why)`;
+const exitedNow = (s: ContainerState, policy: string | undefined) =>
+  `exited with code ${s.ExitCode ?? "unknown"} right after it was started (restart policy "${policy ?? "no"}": it stays down; \`docker logs\` tells why)`;
+
+/**
+ * An exited container docker will not start again: policy `no`, or `on-failure[:N]` after exit 0 (an
+ * init job: docker restarts on-failure containers only after a non-zero exit).
+ */
+export const staysDown = (policy: string | undefined, exitCode: number | undefined) =>
+  policy === "no" || (exitCode === 0 && policy?.startsWith("on-failure") === true);
 
 /** `docker ps -a` lines → rows. */
 export function parsePs(stdout: string): ContainerRow[] {
@@ -188,8 +195,8 @@ export function containerOps(exec: Exec) {
         const health = last?.Health?.Status;
         if (last?.Running && (!o.healthcheck || !health || health === "healthy"))
           return { ok: true, state: last };
-        if (last && !last.Running && last.Status === "exited" && o.restartPolicy === "no")
-          return { ok: false, running: false, reason: exitedNow(last), state: last };
+        if (last && !last.Running && last.Status === "exited" && staysDown(o.restartPolicy, last.ExitCode))
+          return { ok: false, running: false, reason: exitedNow(last, o.restartPolicy), state: last };
         if (Date.now() >= deadline) {
           const running = Boolean(last?.Running);
           const reason = running

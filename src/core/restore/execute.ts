@@ -18,7 +18,7 @@ import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
-import { confirmRunning, type NotRunning, type StartedContainer } from "./readiness.ts";
+import { confirmRunning, type NotRunning, runsUnhealthy, type StartedContainer } from "./readiness.ts";
 import { settleHolds, startableAfterSettle } from "./settle-held.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
 import { restoreStops } from "./stop-journal.ts";
@@ -59,8 +59,9 @@ export interface RestoreResult {
    */
   restartFailed?: string[];
   /**
-   * Started by this restore but not running (exited, restarting, unhealthy) once `backup.start_timeout`
-   * is over (`readiness.ts`): its data is restored, nothing is rolled back. Named in `restartFailed` too.
+   * Started by this restore but not running (exited, restarting) or running but not healthy
+   * (`unhealthy`, `starting`) once `backup.start_timeout` is over (`readiness.ts`), exit 4: its data is
+   * restored, nothing is rolled back. One not running is named in `restartFailed` too; one that runs is not.
    */
   notRunning?: NotRunning[];
   /** Paused before the restore stopped them, paused again once they ran. */
@@ -202,6 +203,9 @@ export async function executeRestore(
     lifecycle.throwIfInterrupted();
     // Every container this run starts, judged once all are started: running (and healthy) or named.
     const began: StartedContainer[] = [];
+    // Paused before the restore: its journal entry stays until it is paused again, so a run killed in
+    // between leaves it for `recover` to name (`docker pause NAME`); its hold ends at the start.
+    const toPause: string[] = [];
     const startsFrom = new Date();
     // With dumps to feed, compose starts the databases alone; the rest of the project once they are fed.
     const first = plan.start?.kind === "compose" ? plan.start.first : undefined;
@@ -222,8 +226,10 @@ export async function executeRestore(
             await d.docker.start(s.id);
             log.info(`started ${s.name} again`);
             began.push({ ref: s.id, name: s.name, ...(s.paused ? { paused: true } : {}) });
+            if (s.paused) toPause.push(s.id);
           }
-          await stops.done(s.id);
+          if (toPause.includes(s.id)) await stops.release(s.id);
+          else await stops.done(s.id);
         } catch (e) {
           if (!keepGoing) throw e;
           log.warn(`${s.name} could not be started again: ${errorMessage(e)}`);
@@ -267,11 +273,13 @@ export async function executeRestore(
       since: startsFrom,
       ...(plan.start?.kind === "compose" ? { project: plan.start.project } : {}),
     });
+    for (const id of toPause) await stops.done(id);
     result.warnings.push(...ready.warnings);
     if (ready.pausedAgain.length) result.pausedAgain = ready.pausedAgain;
     if (ready.notRunning.length) {
       result.notRunning = ready.notRunning;
-      result.restartFailed = [...(result.restartFailed ?? []), ...ready.notRunning.map((n) => n.name)];
+      const down = ready.notRunning.filter((n) => !runsUnhealthy(n)).map((n) => n.name);
+      if (down.length) result.restartFailed = [...(result.restartFailed ?? []), ...down];
     }
     if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {

@@ -1,6 +1,7 @@
 import { errorMessage } from "../caught.ts";
 import { policyOf } from "../containers/held-policy.ts";
 import { COMPOSE } from "../discovery/labels.ts";
+import { staysDown } from "../docker/containers.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { ContainerInspect, ContainerState } from "../docker/schemas.ts";
 import { AppError } from "../errors.ts";
@@ -13,14 +14,17 @@ export interface StartedContainer {
   name: string;
   /** Paused before the restore stopped it: paused again once it runs. */
   paused?: boolean;
-  /** Started by `compose up`: a service that ran and exited 0 under policy `no` is a finished job. */
+  /** Started by `compose up`: one that ran and exited 0 under policy `no` or `on-failure` is a finished job. */
   byCompose?: boolean;
 }
 
 /** Started, but not running (or not healthy) once the wait is over: exit 4, with the next step. */
 export interface NotRunning {
   name: string;
-  /** docker's State.Status ("exited", "restarting", "running" when unhealthy), or "removed". */
+  /**
+   * docker's State.Status ("exited", "restarting"), "removed", or for one that runs its
+   * State.Health.Status ("unhealthy", "starting"): see `runsUnhealthy`.
+   */
   state: string;
   reason: string;
   next: string;
@@ -87,8 +91,16 @@ export async function confirmRunning(
       restartPolicy: policy,
       sleep,
     });
-    if (ready.ok || ready.running) running.push({ t, id, state: ready.state ?? t.inspect.State });
-    if (ready.ok) continue;
+    if (ready.ok) {
+      running.push({ t, id, state: ready.state ?? t.inspect.State });
+      continue;
+    }
+    if (ready.running) {
+      // Runs, but not healthy in time: named, and paused again as it was (backup does the same).
+      if (t.paused) await pauseAgain(d, t.name, id, out);
+      out.notRunning.push(unhealthy(t.name, ready.state?.Health?.Status, ready.reason));
+      continue;
+    }
     if (ready.state && finishedJob(t, ready.state, policy)) {
       d.log.info(`${t.name} ran and exited 0 (a one-off job of the project)`);
       continue;
@@ -109,7 +121,10 @@ export async function confirmRunning(
     if (c && s && finishedJob(t, s, policyOf(c).name)) continue;
     out.notRunning.push(notRunning(t.name, c ? stateName(c.State) : "removed", settleReason(s)));
   }
-  for (const n of out.notRunning) d.log.warn(`${n.name} is not running (${n.state}): ${n.reason}; ${n.next}`);
+  for (const n of out.notRunning)
+    d.log.warn(
+      `${n.name} ${runsUnhealthy(n) ? "runs" : "is not running"} (${n.state}): ${n.reason}; ${n.next}`,
+    );
   return out;
 }
 
@@ -120,8 +135,21 @@ const notRunning = (name: string, state: string, reason: string): NotRunning => 
   next: `see why: docker logs ${name}`,
 });
 
+/** Runs, but its healthcheck has not passed (`unhealthy`, or still `starting`): exit 4, never "stopped". */
+export const runsUnhealthy = (n: Pick<NotRunning, "state">) =>
+  n.state === "unhealthy" || n.state === "starting";
+
+/** Its failing probe's output is in its health log, not in `docker logs`; `docker start` does nothing. */
+const unhealthy = (name: string, health: string | undefined, reason: string): NotRunning => ({
+  name,
+  state: health === "starting" ? "starting" : "unhealthy",
+  reason: `runs but ${health === "starting" ? "is still starting" : "is unhealthy"}: ${reason}`,
+  next: `see why: docker inspect --format '{{json .State.Health}}' ${name}`,
+});
+
+/** Docker starts it no more (`staysDown`): a compose service's init job that is done. */
 const finishedJob = (t: StartedContainer, s: ContainerState, policy: string) =>
-  t.byCompose === true && !s.Running && s.Status === "exited" && s.ExitCode === 0 && policy === "no";
+  t.byCompose === true && !s.Running && s.Status === "exited" && s.ExitCode === 0 && staysDown(policy, 0);
 
 const stateName = (s: ContainerState) => (s.Restarting ? "restarting" : s.Status);
 
@@ -156,16 +184,20 @@ async function pauseAgain(
  * what is not running says what it is and what to look at.
  */
 export function notStartedError(r: { restartFailed?: string[]; notRunning?: NotRunning[] }): AppError {
-  const down = r.notRunning ?? [];
-  const failed = (r.restartFailed ?? []).filter((n) => !down.some((x) => x.name === n));
+  const named = r.notRunning ?? [];
+  const down = named.filter((n) => !runsUnhealthy(n));
+  const sick = named.filter(runsUnhealthy);
+  const failed = (r.restartFailed ?? []).filter((n) => !named.some((x) => x.name === n));
   const parts = [
     ...(failed.length ? [`${failed.join(", ")} could not be started`] : []),
     ...(down.length ? [`not running: ${down.map((n) => `${n.name} (${n.state})`).join(", ")}`] : []),
+    ...sick.map((n) => `${n.name} runs but ${n.state === "starting" ? "is still starting" : "is unhealthy"}`),
   ];
   const hints = [
     ...(down.length
       ? [`see why: docker logs ${down[0]?.name ?? "NAME"}; fix it, then docker start NAME`]
       : []),
+    ...(sick.length ? [sick[0]?.next ?? ""] : []),
     ...(failed.length
       ? [
           "fix the cause (see above), then `docker start NAME` or `kopi-docka recover`; the journal keeps them",

@@ -89,6 +89,33 @@ describe("recoverContainers", () => {
     expect(journal.entries()).toEqual([]);
   });
 
+  test("paused before, started again by a run killed before it paused it: left running, `docker pause NAME` said", async () => {
+    const journal = createJournal(journalDir());
+    journal.record(entry("web", { paused: true }));
+    journal.record(entry("done", { paused: true, stoppedAt: "2025-01-01T00:00:11Z" }));
+    const warnings: string[] = [];
+    const log = silentLogger();
+    log.warn = ((m: unknown) => warnings.push(String(m))) as unknown as typeof log.warn;
+    const again = { Running: true, Status: "running", StartedAt: "2025-01-01T00:01:00Z" };
+    const docker = new FakeDocker({
+      containers: [state("web", again), state("done", { ...again, Paused: true, Status: "paused" })],
+    });
+    const r = await recoverContainers({ docker, journal, log, isAlive });
+    expect(docker.calls).toEqual(["inspect web done"]);
+    expect(r.skipped).toEqual([
+      { name: "app-done", reason: "already running" },
+      {
+        name: "app-web",
+        reason:
+          "already running; it was paused before run run-1 stopped it: `docker pause app-web` pauses it again",
+      },
+    ]);
+    expect(warnings).toEqual([
+      "app-web already running; it was paused before run run-1 stopped it: `docker pause app-web` pauses it again",
+    ]);
+    expect(journal.entries()).toEqual([]);
+  });
+
   test("held by a restore that was replacing its data: never started, named every time; forgotten once someone starts it", async () => {
     const journal = createJournal(journalDir());
     const hold = "restore r9 of app was replacing its data when it ended";

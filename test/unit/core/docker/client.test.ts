@@ -271,6 +271,35 @@ describe("waitRunning", () => {
     expect(runner.calls).toHaveLength(1);
   });
 
+  test('exited 0 under "on-failure[:N]": docker never starts it again, the wait ends at once', async () => {
+    for (const restartPolicy of ["on-failure", "on-failure:3"]) {
+      const exited = { ...state, Status: "exited", Running: false, ExitCode: 0 };
+      const runner = answers(exited, { ...state, Running: true });
+      const r = await createDocker(runner).waitRunning("c1", {
+        timeoutSec: 60,
+        healthcheck: false,
+        restartPolicy,
+        sleep,
+      });
+      expect(r).toMatchObject({ ok: false, running: false, state: { ExitCode: 0 } });
+      expect(r.ok ? "" : r.reason).toStartWith("exited with code 0 right after it was started");
+      expect(runner.calls).toHaveLength(1);
+    }
+  });
+
+  test('exited 1 under "on-failure": docker starts it again, the wait goes on', async () => {
+    const exited = { ...state, Status: "exited", Running: false, ExitCode: 1 };
+    const runner = answers(exited, { ...state, Status: "running", Running: true });
+    const r = await createDocker(runner).waitRunning("c1", {
+      timeoutSec: 60,
+      healthcheck: false,
+      restartPolicy: "on-failure",
+      sleep,
+    });
+    expect(r.ok).toBe(true);
+    expect(runner.calls).toHaveLength(2);
+  });
+
   test("exited under a policy that starts it again: the wait goes on", async () => {
     const exited = { ...state, Status: "exited", Running: false, ExitCode: 1 };
     const runner = answers(exited, { ...state, Status: "running", Running: true });

@@ -149,6 +149,54 @@ describe("confirmRunning", () => {
     expect(r.warnings[0]).toContain("`docker pause web` pauses it again");
   });
 
+  test("a compose init job under on-failure that exited 0 is finished, not waited for until start_timeout", async () => {
+    const job = { Status: "exited", Running: false, StartedAt: T0, ExitCode: 0 };
+    const onFailure = { HostConfig: { RestartPolicy: { Name: "on-failure", MaximumRetryCount: 0 } } };
+    const { runner, d, o } = setup([
+      {
+        argv: (a) => a[1] === "ps" && a.includes("label=com.docker.compose.project=p"),
+        stdout: "p_init_1\texited\n",
+      },
+      inspect(["p_init_1"], [container("ini1", "p_init_1", job, onFailure)]),
+      stateOf("ini1", job),
+    ]);
+    // timeoutSec 0: a wait that goes on past the first look ends at its deadline, "exited after 0s".
+    const r = await confirmRunning(d, [], { ...o, timeoutSec: 0, project: "p" });
+    expect(r).toEqual({ notRunning: [], pausedAgain: [], warnings: [] });
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("one paused before that runs but is not healthy in time is paused again, and named unhealthy", async () => {
+    const sick = { ...running, Health: { Status: "unhealthy" } };
+    const { runner, d, o } = setup([
+      inspect(["aaa1"], [container("aaa1", "web", sick)]),
+      stateOf("aaa1", sick),
+      { argv: ["docker", "pause", "aaa1"] },
+    ]);
+    const r = await confirmRunning(d, [{ ref: "aaa1", name: "web", paused: true }], { ...o, timeoutSec: 0 });
+    expect(r.pausedAgain).toEqual(["web"]);
+    expect(r.notRunning).toEqual([
+      {
+        name: "web",
+        state: "unhealthy",
+        reason: "runs but is unhealthy: running but unhealthy after 0s",
+        next: "see why: docker inspect --format '{{json .State.Health}}' web",
+      },
+    ]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("one still starting its healthcheck at the deadline is named starting", async () => {
+    const starting = { ...running, Health: { Status: "starting" } };
+    const { d, o } = setup([
+      inspect(["aaa1"], [container("aaa1", "web", starting)]),
+      stateOf("aaa1", starting),
+    ]);
+    const r = await confirmRunning(d, [{ ref: "aaa1", name: "web" }], { ...o, timeoutSec: 0 });
+    expect(r.notRunning).toMatchObject([{ name: "web", state: "starting" }]);
+    expect(r.notRunning[0]?.reason).toStartWith("runs but is still starting");
+  });
+
   test("one removed after its start is named removed", async () => {
     const { d, o } = setup([inspect(["web"], [])]);
     const r = await confirmRunning(d, [{ ref: "web", name: "web" }], o);
@@ -169,4 +217,22 @@ test("notStartedError: exit 4, says the data is restored and names what to look 
   );
   expect(e.hint).toContain("docker logs web");
   expect(e.hint).toContain("kopi-docka recover");
+});
+
+test("notStartedError: one that runs but is unhealthy is said so, with its health log, not `docker start`", () => {
+  const e = notStartedError({
+    notRunning: [
+      {
+        name: "web",
+        state: "unhealthy",
+        reason: "runs but is unhealthy: running but unhealthy after 20s",
+        next: "see why: docker inspect --format '{{json .State.Health}}' web",
+      },
+    ],
+  });
+  expect(exitCodeFor(e)).toBe(4);
+  expect(e.message).toBe(
+    "restored (the data is in place, nothing was rolled back), but web runs but is unhealthy",
+  );
+  expect(e.hint).toBe("see why: docker inspect --format '{{json .State.Health}}' web");
 });
