@@ -38,8 +38,9 @@ export interface RestoreStops {
   /** The container runs again, or is gone: nothing left to recover (a held policy is put back). */
   done(id: string): Promise<void>;
   /**
-   * Its data is restored whole but it did not start: the entry stays for the next run's recovery to
-   * start it, no longer held (nothing half-restored is left to warn about), its policy put back.
+   * Its data is restored whole but it did not start, or it started and is still to be paused again:
+   * the entry stays for the next run's recovery to start it (or to say `docker pause NAME`), no longer
+   * held (nothing half-restored is left to warn about), its policy put back.
    */
   release(id: string): Promise<void>;
   /**
