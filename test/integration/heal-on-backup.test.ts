@@ -121,7 +121,7 @@ describeReal("backup heals what a dead run left stopped", ["docker", "kopia", "i
 
     const r = await cli(["restore", "--unit", name, "--latest", "--yes", "--json"]);
     expect(r.exitCode).toBe(4);
-    expect(r.stderr).toContain(`restored, but ${broken} could not be started`);
+    expect(r.stderr).toContain(`nothing was rolled back), but ${broken} could not be started`);
     const result = JSON.parse(r.stdout);
     expect(result.restartFailed).toEqual([broken]);
     expect(result.warnings.join("\n")).toContain(
