@@ -68,8 +68,9 @@ const UNREACHABLE_HINT =
 const PINNED_CERT_MISMATCH =
   /can't find certificate matching SHA256 fingerprint[^(\n]*(?:\(server had \[?([0-9a-f ]*)\]?\))?/i;
 
+/** The storages' refusals; kopia's WebDAV client says only "Authorize <path>: 401" (or 403). */
 const CREDENTIALS_REFUSED =
-  /unable to authenticate|permission denied|access denied|invalid access key|InvalidAccessKeyId|access key id you provided does not exist|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure/i;
+  /unable to authenticate|permission denied|access denied|invalid access key|InvalidAccessKeyId|access key id you provided does not exist|signature.*does not match|forbidden|unauthorized|AuthenticationFailed|AuthorizationFailure|Authorize [^:\n]*: 40[13]\b/i;
 
 /** A kopia failure while opening storage, told in terms of the configured location. */
 export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: string): unknown {
@@ -161,7 +162,8 @@ function hung(e: ProcessError, repo: RepositoryConfig, where: string): AppError 
   });
 }
 
-function credentialsRefused(e: ProcessError, repo: RepositoryConfig, where: string): AppError {
+/** Exit 12: the storage said no to the configured credentials (kopia's words, or a probe's HTTP status). */
+export function credentialsRefused(e: unknown, repo: RepositoryConfig, where: string): AppError {
   return new AppError("repository_auth", `the storage at ${where} refused the credentials`, {
     hint: credentialHint(repo),
     cause: e,
@@ -173,6 +175,8 @@ function credentialHint(repo: RepositoryConfig): string {
   const r: Record<string, unknown> = { ...repo };
   if (repo.backend === "sftp" && r.sftp_password_file)
     return "check the SFTP user's password in repository.sftp_password_file (and that the server allows password login)";
+  if (repo.backend === "webdav")
+    return `check repository.username and the password in repository.${r.webdav_password_env ? "webdav_password_env" : "webdav_password_file"} (the WebDAV server's user)`;
   if (repo.backend === "azure" && !r.client_id && (r.sas_token_file || r.sas_token_env))
     return "check the SAS token (repository.sas_token_file or sas_token_env): it may have expired, or lack permissions on the container (read, write, delete, list, add, create)";
   return `check the credentials in [repository] for the ${repo.backend} backend`;

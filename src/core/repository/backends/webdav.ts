@@ -3,6 +3,7 @@ import type { RepositoryConfig } from "../../../config/schema.ts";
 import type { Backend } from "../backend.ts";
 import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { secretKeys } from "../fields.ts";
+import { credentialsRefused } from "../problems.ts";
 import { urlEndpoint } from "../reach.ts";
 
 export const webdavSchema = z.strictObject({
@@ -51,6 +52,7 @@ export const webdav: Backend<Webdav> = {
     if (!res.ok && res.status !== 405) throw new Error(`MKCOL ${describeUrl(r.url)}: HTTP ${res.status}`);
   },
   // A WebDAV listing (PROPFIND, depth 1): every href but the collection itself is something there.
+  // A 401/403 is the refused credentials kopia would meet next (exit 12), told before it runs.
   async probeRemote(r, io) {
     const headers = { Depth: "1", ...auth(io.env) };
     const res = await fetch(r.url, {
@@ -58,6 +60,8 @@ export const webdav: Backend<Webdav> = {
       headers,
       signal: AbortSignal.timeout(60_000),
     }).catch(() => undefined);
+    if (res?.status === 401 || res?.status === 403)
+      throw credentialsRefused(new Error(`PROPFIND: HTTP ${res.status}`), r, describeUrl(r.url));
     if (res?.status === 404) return "empty";
     if (res?.status !== 207 || !res) return "unknown";
     const self = new URL(r.url).pathname.replace(/\/?$/, "/");
