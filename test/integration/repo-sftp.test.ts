@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { type SshServer, startSshd } from "../helpers/servers.ts";
 import { sshLocations } from "./repo-ssh.ts";
@@ -28,6 +28,26 @@ repositorySuite({
         expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 10 });
         expect(r.stderr).toContain("host key that is not the pinned one");
         expect(existsSync(join(h.dir, "wrongkey", "state", "kopia", "repository.config"))).toBe(false);
+        await h.untouched();
+      }, 120_000),
+    (h) =>
+      test("a key with a passphrase (kopia cannot use one): exit 2 naming key_file, nothing written or stopped", async () => {
+        const locked = join(h.dir, "locked_ed25519");
+        const made = Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "kdt-phrase", "-f", locked]);
+        expect(made.exitCode).toBe(0);
+        chmodSync(locked, 0o600);
+        const cfg = h.writeConfig("lockedkey", `${base(join(root, "locked"))}\nkey_file = "${locked}"`);
+        for (const args of [
+          ["repo", "init"],
+          ["backup", "--unit", h.container],
+        ]) {
+          const r = await h.cli(cfg, ...args);
+          expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 2 });
+          expect(r.stderr).toContain(`repository.key_file ${locked} is protected by a passphrase`);
+          expect(r.stderr).not.toContain("PRIVATE KEY");
+        }
+        expect(existsSync(join(root, "locked"))).toBe(false);
+        expect(existsSync(join(h.dir, "lockedkey", "state", "kopia", "repository.config"))).toBe(false);
         await h.untouched();
       }, 120_000),
   ],

@@ -1,5 +1,6 @@
 import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError, ProcessError } from "../errors.ts";
+import { passphraseKeyError } from "./backends/ssh-key.ts";
 
 /** The location answers but holds no kopia repository (an unmounted disk, a wrong bucket or prefix). */
 export function missingRepository(repo: RepositoryConfig, where: string, canCreate = true): AppError {
@@ -110,6 +111,9 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
         cause: e,
       },
     );
+  // Checked before kopia runs (`refusePassphraseKey`); this is for a key that got one since.
+  if (/private key is passphrase protected/i.test(text) && "key_file" in repo && repo.key_file)
+    return passphraseKeyError(repo.key_file, "repository.key_file", e);
   // Before "unreachable": kopia says it in a TLS handshake error. The server answered, with another
   // certificate: changed on purpose, or someone in between (the pin exists for that case).
   const cert = PINNED_CERT_MISMATCH.exec(text);

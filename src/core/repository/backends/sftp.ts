@@ -4,6 +4,7 @@ import { AppError } from "../../errors.ts";
 import type { Backend } from "../backend.ts";
 import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { absolutePath, nonEmpty, secretKeys } from "../fields.ts";
+import { refusePassphraseKey } from "./ssh-key.ts";
 
 export const sftpSchema = z.strictObject({
   backend: z.literal("sftp"),
@@ -106,6 +107,7 @@ export const sftp: Backend<Sftp> = {
           hint: "use a key (ssh-keygen -t ed25519) and set repository.key_file, or put the password in a file of mode 0600 and set repository.sftp_password_file",
         },
       );
+    if (r.key_file) refusePassphraseKey(r.key_file);
     for (const key of ["sftp_password_file", "known_hosts_file"] as const) {
       const path = r[key];
       if (r.sftp_password_file && path && /\s/.test(path))
