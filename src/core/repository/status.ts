@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import { parseKopiaJson } from "../kopia/parse.ts";
 import { backendOf } from "./backends/index.ts";
 import type { OpenDeps } from "./open.ts";
+import { classifyStorageError } from "./problems.ts";
 import { readMarker, readSavedConnection } from "./saved.ts";
 import { lookUpPeer, pingPeer } from "./tailscale-cli.ts";
 
@@ -95,7 +97,8 @@ export async function repositoryStatus(d: OpenDeps): Promise<RepositoryStatusRep
       if (stats.exitCode === 0 && total) report.sizeBytes = Number(total);
     }
   } catch (e) {
-    report.problem = e instanceof AppError ? e.message : String(e);
+    // Told as a backup and doctor tell it: a changed host key, refused credentials, a hung server.
+    report.problem = errorMessage(classifyStorageError(e, repo, report.location));
   }
   return report;
 }
