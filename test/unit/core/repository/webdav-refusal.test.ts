@@ -21,6 +21,11 @@ test("kopia's WebDAV client refused (Authorize …: 401): exit 12 naming the pas
       ["kopia", "repository", "create", "webdav"],
       "unable to get repository storage: error reading .shards: ReadStream .shards: Authorize .shards: 401",
     ],
+    // kopia 0.23.1's `repository create webdav` against `rclone serve webdav`, a wrong password (as seen)
+    [
+      ["kopia", "repository", "create", "webdav"],
+      "unable to get repository storage: error listing blobs: error processing directory shards: error reading directory: error reading WebDAV dir: Authorize /: 401",
+    ],
     // the same behind "cannot open storage" (a backup on a connection whose password changed)
     [["kopia", "repository", "status"], "cannot open storage: ReadStream .shards: Authorize .shards: 403"],
   ] as const) {
