@@ -17,3 +17,13 @@ export function isOneOf<T extends string>(list: readonly T[], v: unknown): v is 
 export function oneOf<T extends string>(list: readonly T[], v: unknown): T | undefined {
   return isOneOf(list, v) ? v : undefined;
 }
+
+/** `v` when it is a plain object, else an empty one: for reading untrusted JSON field by field. */
+export const recordOr = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
+
+/** The strings of `v` when it is an array, else none. */
+export const stringsIn = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+
+/** `v` when it is a string, else "". */
+export const stringOr = (v: unknown): string => (typeof v === "string" ? v : "");

@@ -1,4 +1,4 @@
-import { isRecord } from "../guards.ts";
+import { recordOr as obj, stringOr as str, stringsIn as strs } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 import { hasRedaction } from "../snapshot/redact.ts";
 import { type NetworkNames, runNetwork } from "./run-network.ts";
@@ -48,9 +48,6 @@ export interface RunRebuildOptions extends NetworkNames {
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
 export function rebuildDockerRun(inspect: Obj, o: RunRebuildOptions = {}): RunRebuild {
   const config = obj(inspect.Config);

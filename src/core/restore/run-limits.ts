@@ -1,4 +1,4 @@
-import { isRecord } from "../guards.ts";
+import { recordOr as obj, stringOr as str, stringsIn as strs } from "../guards.ts";
 
 /**
  * The resource limits, log rotation, name resolution and tmpfs mounts of a saved `docker inspect`
@@ -11,9 +11,6 @@ import { isRecord } from "../guards.ts";
  */
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const whole = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 
 /** A DNS name, and nothing that reads as a flag. */

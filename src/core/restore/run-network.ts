@@ -1,4 +1,4 @@
-import { isRecord } from "../guards.ts";
+import { recordOr as obj, stringOr as str, stringsIn as strs } from "../guards.ts";
 import { DOCKER_NAME } from "../names-rules.ts";
 
 /**
@@ -29,9 +29,6 @@ export interface NetworkNames {
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const id = (s: string) => s;
 
 export function runNetwork(inspect: Obj, name: string, o: NetworkNames): RunNetwork {

@@ -1,4 +1,4 @@
-import { isRecord } from "../guards.ts";
+import { isRecord, recordOr as obj, stringOr as str, stringsIn as strs } from "../guards.ts";
 import { hasRedaction } from "../snapshot/redact.ts";
 
 /**
@@ -11,9 +11,6 @@ import { hasRedaction } from "../snapshot/redact.ts";
  */
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const whole = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 

@@ -1,4 +1,4 @@
-import { isRecord } from "../guards.ts";
+import { recordOr as obj, stringOr as str, stringsIn as strs } from "../guards.ts";
 import { DNS_NAME, runLimits } from "./run-limits.ts";
 
 /**
@@ -9,9 +9,6 @@ import { DNS_NAME, runLimits } from "./run-limits.ts";
  */
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (isRecord(v) ? v : {});
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
 /**
  * Aliases work on a user-defined network only (`custom`: its name in the inspect); a hostname is the
