@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dependsOnFromYaml } from "../discovery/compose-files.ts";
 import { isRecord } from "../guards.ts";
+import { bindOf } from "./compose-bind.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
 /**
@@ -109,17 +110,15 @@ export function composeFacts(texts: readonly string[]): ComposeFacts | undefined
   return facts;
 }
 
-/** A service's `volumes:` entries that bind a host path outside the project (short or long syntax). */
+/**
+ * A service's `volumes:` entries that bind a host path outside the project: absolute, home or a
+ * variable (a relative one moves with the copy's project directory).
+ */
 function hostBindSources(volumes: unknown): string[] {
   if (!Array.isArray(volumes)) return [];
-  const outside = (s: string) => /^[/~$]/.test(s);
   return volumes.flatMap((v) => {
-    if (typeof v === "string") {
-      const source = v.split(":")[0] ?? "";
-      return v.includes(":") && outside(source) ? [source] : [];
-    }
-    const m = obj(v);
-    return m.type === "bind" && typeof m.source === "string" && outside(m.source) ? [m.source] : [];
+    const source = bindOf(v)?.source;
+    return source !== undefined && /^[/~$]/.test(source) ? [source] : [];
   });
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { isRecord } from "../guards.ts";
-import { DOCKER_NAME } from "../names-rules.ts";
+import { bindOf } from "./compose-bind.ts";
 import type { LoadedRecipe } from "./recipe.ts";
 
 /**
@@ -102,43 +102,6 @@ function readDocument(doc: Obj, use: ComposeHostUse, volumeOpts: Map<string, Obj
     const opts = obj(obj(raw).driver_opts);
     if (Object.keys(opts).length) volumeOpts.set(name, { ...volumeOpts.get(name), ...opts });
   }
-}
-
-/**
- * A `volumes:` entry's host source: short syntax `SRC:DST[:MODE]` whose SRC is no volume name, or a
- * long one that is not a volume, tmpfs, image or pipe. Anything that is not plainly a volume name is
- * taken as a path (compose reads `.`, `/` and `~` as one, a variable may become one).
- */
-function bindOf(v: unknown): { source: string; target?: string } | undefined {
-  if (typeof v === "string") {
-    const at = sourceEnd(v);
-    if (at < 0) return undefined; // an anonymous volume: only a path in the container
-    const source = v.slice(0, at);
-    return DOCKER_NAME.test(source) ? undefined : { source, target: v.slice(at + 1).split(":")[0] ?? "" };
-  }
-  const m = obj(v);
-  if (
-    typeof m.source !== "string" ||
-    ["volume", "tmpfs", "image", "npipe", "cluster"].includes(String(m.type))
-  )
-    return undefined;
-  return { source: m.source, ...(typeof m.target === "string" ? { target: m.target } : {}) };
-}
-
-/**
- * Where the short syntax's source ends: at the first `:` outside a `${…}`, whose `:-` and `:?` are
- * the variable's own (`${DATA:-./data}:/data`); `$$` is a literal `$`. -1 when there is none.
- */
-function sourceEnd(v: string): number {
-  let depth = 0;
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] === "$" && (v[i + 1] === "$" || v[i + 1] === "{")) {
-      if (v[i + 1] === "{") depth++;
-      i++;
-    } else if (v[i] === "}" && depth > 0) depth--;
-    else if (v[i] === ":" && depth === 0) return i;
-  }
-  return -1;
 }
 
 /** A build context compose fetches (a URL, a git remote, an image, another service): no host path. */

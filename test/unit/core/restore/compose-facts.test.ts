@@ -27,6 +27,19 @@ describe("composeFacts: what a copy must rename or move", () => {
     });
   });
 
+  test("host binds outside the project, read as the mount judge reads them (a variable's own `:-`)", () => {
+    const text =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, as the file writes it
+      "services:\n  app:\n    volumes:\n      - '${DATA:-/srv/data}:/data'\n      - ./rel:/rel\n" +
+      "      - named:/named\n      - /anon\n      - { type: bind, source: ~/cfg, target: /cfg }\n" +
+      "      - { type: volume, source: /looks/like/a/path, target: /v }\n";
+    expect(composeFacts([text])?.hostBinds).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's variable, as the file writes it
+      { service: "app", source: "${DATA:-/srv/data}" },
+      { service: "app", source: "~/cfg" },
+    ]);
+  });
+
   test("services that share a container by name, from every file, once each", () => {
     const a =
       "services:\n  app:\n    volumes_from: ['container:db1:ro', other]\n    network_mode: 'container:vpn'\n" +
