@@ -27,6 +27,7 @@ import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
 import { applyRunPolicies } from "./run-policies.ts";
 import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
+import { unknownUnitReasons } from "./unit-names.ts";
 
 export interface BackupRequest {
   units: string[];
@@ -47,8 +48,11 @@ async function discoverNamed(d: RunDeps, req: BackupRequest): Promise<Discovery>
   );
   const unknown = req.units.filter((n) => !discovery.units.some((u) => u.name === n));
   if (unknown.length > 0) {
+    const found = await d.docker.inspectContainers(unknown).catch(() => []);
+    const held = heldContainers(d.paths.journalDir, (m) => d.log.warn(m));
+    const why = unknownUnitReasons(unknown, discovery, found, held);
     throw new UsageError(
-      `no unit named ${unknown.join(", ")} on this host`,
+      `no unit named ${unknown.join(", ")} on this host${why.length ? `: ${why.join("; ")}` : ""}`,
       `units: ${discovery.units.map((u) => u.name).join(", ") || "(none)"} (see \`kopi-docka list\`)`,
     );
   }

@@ -7,6 +7,7 @@ import { runWithAlerts } from "../../../../src/core/alerts/around-run.ts";
 import { missedStateFile } from "../../../../src/core/alerts/phase.ts";
 import { outcomeError } from "../../../../src/core/backup/result.ts";
 import { runBackup } from "../../../../src/core/backup/run.ts";
+import { createJournal } from "../../../../src/core/containers/journal.ts";
 import { UsageError } from "../../../../src/core/errors.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
@@ -89,6 +90,42 @@ describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing w
     expect(hc.got).toEqual([]);
     expect(kopiaCalls(runner)).toEqual([]);
     expect(existsSync(missedStateFile(paths))).toBe(false);
+  });
+
+  test("a container's name says whose it is, or why it is no unit; still exit 2, nothing sent", async () => {
+    const hc = receiver();
+    const { deps, runner, docker, paths } = host(hc.url);
+    docker.containers.set("id-old", FakeDocker.container("id-old", { Running: false }, "old"));
+    const db = FakeDocker.container("id-db", {}, "web_db_1");
+    db.Config.Labels = { "com.docker.compose.project": "web", "com.docker.compose.service": "db" };
+    docker.containers.set("id-db", db);
+    docker.containers.set("id-held", FakeDocker.container("id-held", { Running: false }, "kept"));
+    createJournal(paths.journalDir).record({
+      runId: "r1",
+      pid: 1,
+      unit: "kept",
+      containerId: "id-held",
+      containerName: "kept",
+      stoppedAt: "2026-12-01T00:00:00Z",
+      startedAt: "2026-11-30T00:00:00Z",
+      hold: "restore r1",
+    });
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+      runBackup(deps, { units: ["web", "old", "kept", "nope", "web_db_1"] }, namesChecked),
+    ).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(e)).toBe(2);
+    expect(e.message).toContain("no unit named old, kept, nope, web_db_1 on this host: ");
+    expect(e.message).toContain("web_db_1 is a container of unit web: back it up with --unit web");
+    expect(e.message).toContain(
+      "old is a stopped container (exited): only running standalone containers are units; start it (docker start old), then back up",
+    );
+    expect(e.message).toContain(
+      "kept is held stopped by a restore of unit kept that did not finish (restore r1)",
+    );
+    expect(e.message).not.toContain("nope is");
+    expect(hc.got).toEqual([]);
+    expect(kopiaCalls(runner)).toEqual([]);
   });
 
   test("a name that exists: the heartbeat starts once it is checked, and the repository side runs", async () => {
