@@ -24,6 +24,8 @@ export interface RunSoFar {
    * a unit cut short with any was cold, whatever it had finished.
    */
   stopping?: ReadonlyMap<string, readonly string[]>;
+  /** Of those, the ones the unit had started again before the signal (their journal entries cleared). */
+  startedAgain?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -35,9 +37,11 @@ export function interruptedRunRecord(run: RunSoFar, signal: string, now: Date): 
   for (const u of run.plan?.units ?? []) {
     if (units.some((d) => d.name === u.name)) continue;
     const stopped = [...(run.stopping?.get(u.name) ?? [])];
-    const message = stopped.length
-      ? `interrupted by ${signal} while its containers were stopped: this run's snapshots of it are no complete point`
-      : `interrupted by ${signal} before this unit finished`;
+    const again = run.startedAgain?.get(u.name) ?? [];
+    const down = stopped.length > 0 && stopped.some((c) => !again.includes(c));
+    const message = !stopped.length
+      ? `interrupted by ${signal} before this unit finished`
+      : `interrupted by ${signal} ${down ? "while its containers were stopped" : "after its containers were started again, while kopia saved"}: this run's snapshots of it are no complete point`;
     units.push({
       name: u.name,
       backupId: u.backupId,

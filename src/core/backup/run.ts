@@ -229,7 +229,11 @@ export async function runBackup(
     const { plan, discovery } = planned.value;
     soFar.plan = plan;
     if (plan.units.length === 0) d.log.warn("nothing to back up: no unit selected");
-    const journal = noteStopping(createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) }), soFar);
+    const journal = noteStopping(
+      createJournal(d.paths.journalDir, { warn: (m) => d.log.warn(m) }),
+      soFar,
+      d.lifecycle.signal,
+    );
     const done: UnitResult[] = [];
     soFar.done = done;
     let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), reads);
@@ -264,16 +268,27 @@ export async function runBackup(
 
 /**
  * The journal, telling `soFar` of each container a unit is about to stop: an interrupted run's record
- * then names them (the entry is made durable right before each `docker stop`).
+ * then names them (the entry is made durable right before each `docker stop`), and of each the unit
+ * started again before the signal (its entry cleared then), so the record says when the signal came.
  */
-function noteStopping(journal: Journal, soFar: RunSoFar): Journal {
+function noteStopping(journal: Journal, soFar: RunSoFar, signal: AbortSignal): Journal {
   const stopping = new Map<string, string[]>();
+  const startedAgain = new Map<string, string[]>();
+  const named = new Map<string, { unit: string; name: string }>();
   soFar.stopping = stopping;
+  soFar.startedAgain = startedAgain;
   return {
     ...journal,
     record(entry) {
       journal.record(entry);
       stopping.set(entry.unit, [...(stopping.get(entry.unit) ?? []), entry.containerName]);
+      named.set(entry.containerId, { unit: entry.unit, name: entry.containerName });
+    },
+    clear(runId, containerId) {
+      journal.clear(runId, containerId);
+      // After the signal, the signal path starts them: the record tells where the signal found them.
+      const c = named.get(containerId);
+      if (c && !signal.aborted) startedAgain.set(c.unit, [...(startedAgain.get(c.unit) ?? []), c.name]);
     },
   };
 }

@@ -118,6 +118,26 @@ describe("interruptedRunRecord: the unit cut short in its cold window", () => {
   });
 });
 
+describe("interruptedRunRecord: the unit cut short after its containers ran again", () => {
+  test("says the signal came while kopia saved, not while they were stopped; still no complete point", () => {
+    const plan = planBackup(config(), discovery(stackUnit("shop")), T0, planOpts);
+    const [first] = plan.units.map((u) => u.name) as [string];
+    const both = ["shop_web_1", "shop_db_1"];
+    const cut = (again: string[]) =>
+      interruptedRunRecord(
+        soFar({ plan, stopping: new Map([[first, both]]), startedAgain: new Map([[first, again]]) }),
+        "SIGTERM",
+        T1,
+      ).units[0];
+    expect(cut(both)?.status).toBe("failed");
+    expect(cut(both)?.errors[0]?.message).toBe(
+      "interrupted by SIGTERM after its containers were started again, while kopia saved: this run's snapshots of it are no complete point",
+    );
+    // One of them still down when the signal came: the cold window had not ended.
+    expect(cut(["shop_db_1"])?.errors[0]?.message).toContain("while its containers were stopped");
+  });
+});
+
 describe("markInterrupted", () => {
   test("a run cut short is never ok, even if every unit it reached finished", () => {
     const r = markInterrupted(record([unitResult("a")]), "SIGHUP");
