@@ -95,7 +95,9 @@ ON A FRESH HOST (as root)
    empty repository on this disk); step 4 schedules them.
 2. Put the config and the secrets back, and connect:
      sh recover.sh            # refuses to replace a different existing file; --force keeps a .bak
-   (install.sh wrote a default config: recover.sh names it; rerun with --force to replace it.)
+   (install.sh wrote a default config: recover.sh names it; rerun with --force to replace it.
+   Another kopi-docka found first on PATH, e.g. an old Python Kopi-Docka, is refused: name this one
+   with KOPI_DOCKA=/path/to/kopi-docka sh recover.sh.)
    It checks SHA256SUMS, copies each file above back to its path (0600), then runs
      kopi-docka snapshots --config ${cfg} --host ${m.host}
    which connects to the repository and lists what can be restored.

@@ -62,7 +62,12 @@ for a in "$@"; do
     *) echo "usage: sh recover.sh [--force] [--restore-all]" >&2; exit 2 ;;
   esac
 done
-command -v kopi-docka >/dev/null 2>&1 || { echo "kopi-docka is not installed: see README.txt, step 1" >&2; exit 1; }
+# The kopi-docka to run: KOPI_DOCKA names it when PATH finds another first. A host migrated from the
+# Python Kopi-Docka may still have that one on PATH, which knows none of the commands below.
+kd=\${KOPI_DOCKA:-kopi-docka}
+command -v "$kd" >/dev/null 2>&1 || { echo "$kd is not installed: see README.txt, step 1 (or name it: KOPI_DOCKA=/path/to/kopi-docka sh recover.sh)" >&2; exit 1; }
+"$kd" --version 2>/dev/null | grep -Eq '^[0-9]+[.][0-9]+[.][0-9]+' ||
+  { echo "$(command -v "$kd") is not this kopi-docka (an older Python Kopi-Docka?): install it (README.txt, step 1), or name it: KOPI_DOCKA=/path/to/kopi-docka sh recover.sh" >&2; exit 1; }
 sha256sum -c --quiet SHA256SUMS || { echo "the unpacked files do not match SHA256SUMS: unpack the bundle again" >&2; exit 1; }
 # secrets/env is sourced below only when it is nothing but NAME='value' lines of the names listed
 # here: then sourcing it runs nothing and sets these alone.
@@ -89,19 +94,22 @@ put() {
 }
 
 ${put.join("\n")}
+# The files above are secrets (077); what the restores below create is not: a project directory
+# and its parents come back as readable as a fresh one would be.
+umask 022
 
 # Secrets the config names by environment variable: exported for the commands below only.
 # The services need them too: README.txt, step 4 (an EnvironmentFile=).
 if [ -f secrets/env ]; then set -a; . ./secrets/env; set +a; fi
 
 cfg=${q(m.config_path)}
-kopi-docka snapshots --config "$cfg" --host ${q(m.host)}
+"$kd" snapshots --config "$cfg" --host ${q(m.host)}
 
 if [ "$all" = 1 ]; then
   # One unit failing must not leave the others unrestored: each is tried, the failures listed at the end.
   failed=""
   for unit in ${units}; do
-    kopi-docka restore --config "$cfg" --from-host ${q(m.host)} --unit "$unit" --latest --start --yes ||
+    "$kd" restore --config "$cfg" --from-host ${q(m.host)} --unit "$unit" --latest --start --yes ||
       { echo "restore of $unit failed (exit $?)" >&2; failed="$failed $unit"; }
   done
   if [ -n "$failed" ]; then

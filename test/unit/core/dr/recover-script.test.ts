@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { bundleEntries } from "../../../../src/core/dr/contents.ts";
 import type { EnvSecret } from "../../../../src/core/dr/model.ts";
@@ -42,7 +42,7 @@ function fakeKopiDocka(dir: string): { bin: string; log: string } {
   mkdirSync(bin);
   writeFileSync(
     join(bin, "kopi-docka"),
-    `#!/bin/sh\necho "$*" >> '${log}'\necho "S3_SECRET=$S3_SECRET PATH=$PATH" >> '${log}.env'\ncase "$*" in *"--unit broken "*) echo "restore failed: no space" >&2; exit 3 ;; esac\n`,
+    `#!/bin/sh\n[ "$1" = --version ] && { echo 9.9.9; exit 0; }\necho "$*" >> '${log}'\nmkdir -p '${dir}/made-by-restore/project'\necho "S3_SECRET=$S3_SECRET PATH=$PATH" >> '${log}.env'\ncase "$*" in *"--unit broken "*) echo "restore failed: no space" >&2; exit 3 ;; esac\n`,
   );
   chmodSync(join(bin, "kopi-docka"), 0o755);
   return { bin, log };
@@ -76,6 +76,46 @@ test("--restore-all tries every unit past a failed one, lists the failed ones an
   expect(stderr).not.toContain("--unit alpha");
   expect(r.exitCode).toBe(1);
   dir.remove();
+});
+
+describe("recover.sh finds this kopi-docka, not another of that name", () => {
+  test("one on PATH that is no kopi-docka of this kind (the Python one): refused, nothing put in place", () => {
+    const dir = tempDir("kd-recover-other-");
+    const bundle = unpacked(dir.path);
+    const bin = join(dir.path, "python-bin");
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, "kopi-docka"),
+      "#!/bin/sh\necho 'Usage: kopi-docka [OPTIONS] COMMAND' >&2\nexit 2\n",
+    );
+    chmodSync(join(bin, "kopi-docka"), 0o755);
+    const r = Bun.spawnSync(["sh", "recover.sh"], {
+      cwd: bundle,
+      env: { PATH: `${bin}:${process.env.PATH}` },
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.toString()).toContain(
+      `${join(bin, "kopi-docka")} is not this kopi-docka (an older Python Kopi-Docka?)`,
+    );
+    expect(existsSync(join(dir.path, "host", "etc", "config.toml"))).toBe(false);
+    dir.remove();
+  });
+
+  test("KOPI_DOCKA names the binary to run; what the restores create is not owner-only", () => {
+    const dir = tempDir("kd-recover-named-");
+    const bundle = unpacked(dir.path);
+    const fake = fakeKopiDocka(dir.path);
+    const r = Bun.spawnSync(["sh", "recover.sh", "--restore-all"], {
+      cwd: bundle,
+      env: { PATH: process.env.PATH ?? "", KOPI_DOCKA: join(fake.bin, "kopi-docka") },
+    });
+    expect(r.stderr.toString()).toContain("restore of broken failed (exit 3)");
+    expect(readFileSync(fake.log, "utf8")).toContain("restore --config");
+    // Secrets stay 0600; a project directory a restore makes is as a fresh one would be.
+    expect(statSync(join(dir.path, "host", "etc", "config.toml")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir.path, "made-by-restore", "project")).mode & 0o777).toBe(0o755);
+    dir.remove();
+  });
 });
 
 describe("recover.sh and secrets/env (the bundle is untrusted once handed over)", () => {
