@@ -10,14 +10,15 @@ export default defineCommand({
   meta: {
     name: "check-freshness",
     description:
-      "Alert units whose last good backup is older than [alerts] max_age_hours (once per episode). " +
+      "Alert units whose last good backup is older than [alerts] max_age_hours (once per episode), " +
+      "after sending the alerts earlier runs could not deliver. " +
       "For its own timer. Exit 0 all fresh, 1 a unit is overdue or an alert target cannot be resolved.",
   },
   args: { ...commonArgs },
   async run({ args }) {
     const ctx = needs(args, "config");
     const phase = createAlertPhase(ctx);
-    const { ages, units: alerted, results } = await phase.missed();
+    const { ages, units: alerted, results } = await phase.checkFreshness();
     emit(args, { units: ages, alerted, sent: results }, renderFreshness);
     const overdue = ages.filter((a) => a.overdue);
     // A target its timer's environment cannot resolve (`${VAR}` set in an admin's shell only) would

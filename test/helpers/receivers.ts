@@ -12,11 +12,11 @@ export interface Recorded {
   at: number;
 }
 
-/** An HTTP(S) server on 127.0.0.1 that records every request and answers 200. */
-export function httpRecorder(tls?: { key: string; cert: string }) {
+/** An HTTP(S) server on 127.0.0.1 (on `port`, or any free one) that records every request and answers 200. */
+export function httpRecorder(tls?: { key: string; cert: string }, port = 0) {
   const requests: Recorded[] = [];
   const server = Bun.serve({
-    port: 0,
+    port,
     hostname: "127.0.0.1",
     ...(tls ? { tls } : {}),
     async fetch(req) {
@@ -42,8 +42,8 @@ export interface Mail {
   data: string;
 }
 
-/** An SMTP sink with STARTTLS (or TLS from the first byte) and AUTH, recording every message. */
-export function smtpSink(tls: { key: string; cert: string }, secure: boolean, password: string) {
+/** An SMTP sink with STARTTLS (or TLS from the first byte) and AUTH, recording every message; on `port`, or any free one. */
+export function smtpSink(tls: { key: string; cert: string }, secure: boolean, password: string, port = 0) {
   const mails: Mail[] = [];
   const server = new SMTPServer({
     secure,
@@ -71,13 +71,24 @@ export function smtpSink(tls: { key: string; cert: string }, secure: boolean, pa
     },
   });
   return new Promise<{ port: number; mails: Mail[]; stop: () => void }>((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
+    server.listen(port, "127.0.0.1", () =>
       resolve({
         port: (server.server.address() as { port: number }).port,
         mails,
         stop: () => server.close(),
       }),
     ),
+  );
+}
+
+/** A port nothing listens on now (taken and given back): a receiver that is down, until one starts on it. */
+export function freePort(): Promise<number> {
+  const server: Server = createServer();
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }),
   );
 }
 

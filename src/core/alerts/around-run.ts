@@ -38,12 +38,12 @@ export interface AroundRunDeps extends AlertDeps {
 }
 
 /**
- * Runs `backup` between the heartbeat start and the alert phase. The start goes out once `backup`
- * calls `namesChecked` (its `--unit` names exist), so a mistyped name sends and writes nothing: a
- * local error (`LOCAL_ONLY`) before the start skips the phase entirely; once the start is out, the end
- * always follows it. On the normal path the phase runs after `backup` returned (every container runs
- * again by then) with the exact exit code; after a signal it runs as the last compensation, from the
- * record the signal path wrote.
+ * Runs `backup` between the heartbeat start and the alert phase. The start (with the alerts earlier
+ * runs could not deliver, `retry.ts`) goes out once `backup` calls `namesChecked` (its `--unit` names
+ * exist), so a mistyped name sends and writes nothing: a local error (`LOCAL_ONLY`) before the start
+ * skips the phase entirely; once the start is out, the end always follows it. On the normal path the
+ * phase runs after `backup` returned (every container runs again by then) with the exact exit code;
+ * after a signal it runs as the last compensation, from the record the signal path wrote.
  */
 export async function runWithAlerts(
   d: AroundRunDeps,
@@ -51,8 +51,9 @@ export async function runWithAlerts(
 ): Promise<RunRecord> {
   const phase = createAlertPhase(d);
   let started: Promise<void> | undefined;
+  // The start also sends what earlier runs could not deliver: alongside the backup, never holding it up.
   const start = () => {
-    started ??= phase.start();
+    started ??= Promise.all([phase.start(), phase.retry()]).then(() => undefined);
     return started;
   };
   const since = (d.now?.() ?? new Date()).toISOString();
@@ -85,7 +86,12 @@ export async function runWithAlerts(
         : undefined,
     });
     if (report.failed > 0)
-      d.log.warn(`${report.failed} notification(s) not delivered (the backup's result stands)`);
+      d.log.warn(
+        `${report.failed} notification(s) not delivered (the backup's result stands)` +
+          (report.kept > 0
+            ? `; ${report.kept} kept, to be sent again by the next backup or check-freshness`
+            : ""),
+      );
   }
   if (record) return record;
   throw error;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { NotifyLevel } from "../../config/schema.ts";
 import { TargetConfigError } from "./errors.ts";
 import { maskUrl } from "./mask.ts";
@@ -161,6 +162,14 @@ function mailTarget(
   };
 }
 
+/**
+ * A target's `id`: 16 hex digits of a SHA-256 of its resolved URL. A one-way digest, so the pending
+ * files never hold the URL; they are root's 0600 files, as private as the `url_file` it came from.
+ */
+function targetId(url: string): string {
+  return createHash("sha256").update(`kopi-docka alert target\0${url.trim()}`).digest("hex").slice(0, 16);
+}
+
 /** Parses a resolved (variables expanded) notification URL into a target. */
 export function parseTarget(url: string, level: NotifyLevel, hostname = "localhost"): Target {
   const label = maskUrl(url);
@@ -171,7 +180,7 @@ export function parseTarget(url: string, level: NotifyLevel, hostname = "localho
     if (e instanceof TargetConfigError) throw e;
     throw new TargetConfigError(label, "not a valid URL (bad %-escape?)");
   }
-  const base = { label, level };
+  const base = { label, level, id: targetId(url) };
   if (p.scheme === "mailto" || p.scheme === "mailtos") {
     const t = mailTarget(p, label, hostname);
     return { kind: "mail", ...base, ...t, secrets: [url, ...t.secrets] };

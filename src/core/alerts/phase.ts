@@ -10,10 +10,12 @@ import { missedEpisodes, type UnitAge, unitAges } from "./freshness.ts";
 import { maskUrl, scrub } from "./mask.ts";
 import { type Message, missedMessage, runMessage } from "./message.ts";
 import { renderMetrics, writeTextfile } from "./metrics.ts";
+import { pendingDir } from "./pending.ts";
 import { pingRequest } from "./ping.ts";
 import { preflightMessage } from "./preflight.ts";
 import { processSecrets, resolveEachTarget, resolvePingUrl, type SecretSource } from "./resolve.ts";
-import { type SendOptions, type SendResult, sendAll, sendOptions } from "./send.ts";
+import { keepUndelivered, type PendingQueue, retryPending } from "./retry.ts";
+import { type SendOptions, type SendResult, sendAll, sendOne, sendOptions } from "./send.ts";
 
 export interface AlertDeps {
   config: Config;
@@ -39,6 +41,8 @@ export interface PhaseReport {
   failed: number;
   missed: string[];
   textfile?: string;
+  /** Undelivered alerts kept for the next run (`retry.ts`). */
+  kept: number;
 }
 
 /** Where `missed.json` lives: which overdue units were already alerted. */
@@ -54,7 +58,8 @@ function report(d: AlertDeps, what: string, results: readonly SendResult[]): voi
 /**
  * Alerting around a backup: the heartbeat start, and after the run (every container already runs
  * again) the run message, a missed-backup alert, the heartbeat end and the textfile, all in parallel,
- * each bounded by `[alerts] timeout`. Nothing here throws or changes the run's exit code.
+ * each bounded by `[alerts] timeout`. A warning or failure a target did not get is kept for the next
+ * run (`retry.ts`). Nothing here throws or changes the run's exit code.
  */
 export function createAlertPhase(d: AlertDeps) {
   const now = () => d.now?.() ?? new Date();
@@ -94,11 +99,19 @@ export function createAlertPhase(d: AlertDeps) {
     }
   };
 
+  const queue: PendingQueue = { dir: pendingDir(d.paths), log: d.log, now };
   const send = async (what: string, m: Message) => {
     const results = await sendAll(targets, m, options);
     report(d, what, results);
     return results;
   };
+  let kept = 0;
+  /** Keeps `m` (made by the run or check that began at `from`) for each target that did not get it. */
+  const keep = (m: Message, results: SendResult[], from: string) => {
+    kept += keepUndelivered(queue, targets, m, results, from);
+  };
+
+  const retry = () => retryPending(queue, targets, (t, m) => sendOne(t, m, options));
 
   /** Alerts overdue units once per episode; `ages` is every unit's age, read once for the caller too. */
   async function missed(): Promise<{ ages: UnitAge[]; units: string[]; results: SendResult[] }> {
@@ -108,10 +121,14 @@ export function createAlertPhase(d: AlertDeps) {
       episodes.commit(true);
       return { ages, units: [], results: [] };
     }
-    const results = await send("missed-backup alert", missedMessage(d.hostname, episodes.fresh));
+    const message = missedMessage(d.hostname, episodes.fresh);
+    const results = await send("missed-backup alert", message);
     // Sent once it reached someone; with no target configured at all nobody can be told. A target
-    // that could not be resolved keeps the episode open, to be alerted once it is fixed.
-    episodes.commit(results.some((r) => r.ok) || (results.length === 0 && broken.length === 0));
+    // that could not be resolved keeps the episode open, to be alerted once it is fixed. Only a
+    // closed episode's alert is kept for the targets that missed it: an open one is sent afresh.
+    const reached = results.some((r) => r.ok);
+    episodes.commit(reached || (results.length === 0 && broken.length === 0));
+    if (reached) keep(message, results, now().toISOString());
     return { ages, units: episodes.fresh.map((a) => a.unit), results };
   }
 
@@ -136,8 +153,15 @@ export function createAlertPhase(d: AlertDeps) {
     /** Problems in the alert config (also logged); the backup runs regardless. */
     problems,
     targets,
-    /** Alerts overdue units not yet alerted in their episode (`check-freshness`). */
+    /** Alerts overdue units not yet alerted in their episode. */
     missed,
+    /** Sends the alerts earlier runs could not deliver (`retry.ts`); never rejects. */
+    retry,
+    /** `check-freshness`: what earlier runs could not deliver, then the overdue units. */
+    async checkFreshness() {
+      await retry();
+      return missed();
+    },
     /** The heartbeat's start signal; never rejects. */
     start: () => ping({ phase: "start" }),
     /** Everything after the run. Never rejects. */
@@ -147,8 +171,14 @@ export function createAlertPhase(d: AlertDeps) {
         : o.error
           ? preflightMessage(d.hostname, o.error, o.exitCode)
           : undefined;
+      const from = o.record?.startedAt ?? now().toISOString();
       const [sent, miss, , file] = await Promise.all([
-        message ? send("backup report", message) : Promise.resolve([]),
+        message
+          ? send("backup report", message).then((results) => {
+              keep(message, results, from);
+              return results;
+            })
+          : Promise.resolve([]),
         missed().catch((e) => {
           d.log.warn(`missed-backup check failed: ${errorMessage(e)}`);
           const results: SendResult[] = [];
@@ -162,7 +192,13 @@ export function createAlertPhase(d: AlertDeps) {
         textfile(o),
       ]);
       const all = [...sent, ...miss.results];
-      return { sent: all, failed: all.filter((r) => !r.ok).length, missed: miss.units, textfile: file };
+      return {
+        sent: all,
+        failed: all.filter((r) => !r.ok).length,
+        missed: miss.units,
+        textfile: file,
+        kept,
+      };
     },
   };
 }

@@ -10,6 +10,11 @@ export interface PingRequest {
  * Heartbeat URLs by convention. healthchecks (Healthchecks.io): `/start`, then the base URL on
  * success or `/<exit code>` on failure; fail: `/start`, base, `/fail`; uptime-kuma (push monitor):
  * no start signal, `?status=up|down&msg=…` at the end. Bodies carry the run summary (no secrets).
+ *
+ * A ping that fails is never kept and sent later, unlike an alert (`retry.ts`): a heartbeat means
+ * "now". A late success would tell the monitor the backups are fresh when they are not; a late
+ * `/start` would open a run that is long over, and a late failure fail a check a later run had made
+ * good. A ping that did not arrive is itself the alert: the monitor's grace period reports it.
  */
 export function pingRequest(
   base: string,

@@ -28,6 +28,11 @@ export interface MailTarget {
 /** A usable notification target. `label` is the masked URL, the only name ever shown. */
 export type Target = (HttpTarget | MailTarget) & {
   label: string;
+  /**
+   * A digest of the resolved URL: names the target across runs (an undelivered alert kept in
+   * `<state_dir>/alerts/pending` waits for this target, and no other) without holding the URL.
+   */
+  id: string;
   level: NotifyLevel;
   /** Every secret part of the URL, for scrubbing error text. */
   secrets: string[];
