@@ -71,7 +71,7 @@ export async function executeBackup(
   const byServer = d.config.repository.backend === "server";
   const readMaintenanceInfo = () => {
     if (byServer) return;
-    maintenanceInfo ??= d.kopia.maintenanceInfo();
+    maintenanceInfo ??= d.kopia.maintenanceInfo({ timeoutMs: MAINTENANCE_INFO_TIMEOUT_MS });
     maintenanceInfo.catch(() => {});
   };
   for (const unitPlan of plan.units) {
@@ -132,13 +132,22 @@ export async function executeBackup(
 }
 
 /**
+ * How long the read of maintenance's owner and schedule may take. It is optional work after every
+ * unit, under the host lock: a repository that stopped answering mid-run (kopia retries a dead server
+ * for minutes) would otherwise keep the next backup and any restore out for kopia's own limit.
+ */
+const MAINTENANCE_INFO_TIMEOUT_MS = 60_000;
+
+/**
  * Quick maintenance, only when this identity owns it (another owner's schedule is theirs) and when
  * kopia's schedule says it is due (`maintenance run` itself ignores the schedule; kopia's own
  * auto-maintenance keeps to it: quick every hour by default).
  */
 async function maybeMaintenance(d: BackupDeps, read?: Promise<MaintenanceInfo>): Promise<void> {
   const me = identity(d);
-  const info = await (read ?? d.kopia.maintenanceInfo());
+  // The early read may have met a repository outage the units then outlasted: asked once more.
+  const again = () => d.kopia.maintenanceInfo({ timeoutMs: MAINTENANCE_INFO_TIMEOUT_MS });
+  const info = await (read ? read.catch(again) : again());
   if (info.owner !== me)
     return d.log.debug(`maintenance owned by ${info.owner ?? "nobody"}, not ${me}: skipped`);
   const next = info.schedule?.nextQuickMaintenance;

@@ -243,8 +243,8 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     },
 
     /** `maintenance info --json`: who owns maintenance (`user@host`) and its schedule. */
-    async maintenanceInfo(): Promise<MaintenanceInfo> {
-      const r = await run(["maintenance", "info", "--json"], { timeoutMs: 300_000 });
+    async maintenanceInfo(o: { timeoutMs?: number } = {}): Promise<MaintenanceInfo> {
+      const r = await run(["maintenance", "info", "--json"], { timeoutMs: o.timeoutMs ?? 300_000 });
       return parseKopiaJson(MaintenanceInfoSchema, r.stdout, "maintenance info");
     },
 

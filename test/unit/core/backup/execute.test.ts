@@ -290,6 +290,27 @@ describe("executeBackup", () => {
     expect(runner.calls.some((c) => c.argv.includes("maintenance"))).toBe(false);
   });
 
+  test("an early maintenance read that failed (a repository outage the units outlasted) is asked once more, bounded", async () => {
+    const runner = new FakeRunner([], fakeHost({ owner: "kopi-docka@h" }));
+    const { deps, dir } = setup(runner);
+    const plan = planBackup(deps.config, discovery(stackUnit()), new Date(), {
+      ...planOpts,
+      stagingDir: dir,
+      scope: "minimal",
+    });
+    const failed = Promise.reject(new Error("kopia maintenance info --json timed out"));
+    failed.catch(() => {});
+    const record = await executeBackup(deps, plan, discovery(stackUnit()), undefined, {
+      identityPolicy: deps.kopia.policyShow("kopi-docka@h"),
+      maintenanceInfo: failed,
+      definedPolicies: Promise.resolve({}),
+    });
+    expect(record.errors).toEqual([]);
+    const infos = runner.calls.filter((c) => c.argv.includes("maintenance") && c.argv.includes("info"));
+    expect(infos.length).toBe(1);
+    expect(infos[0]?.options.timeoutMs).toBe(60_000);
+  });
+
   test("one `policy export` per run; ignore rules set only on the sources whose own list differs", async () => {
     const uploads = "kopi-docka@h:/kopi-docka/shop/binds/srv/shop/uploads";
     const defined = { "(global)": {}, [uploads]: { files: { ignore: ["*.log"] } } };
