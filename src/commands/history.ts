@@ -25,14 +25,15 @@ export default defineCommand({
   },
   run({ args }) {
     const ctx = needs(args, "config");
+    const warn = (line: string) => ctx.log.warn(line);
     if (args.id !== undefined) {
       if (args.stats || args.since || args.last || args.failed || args.unit)
         throw new UsageError("--id shows one run and takes no filter", "leave out the other flags");
-      emit(args, readRun(ctx.paths.runsDir, args.id), renderRunDetail);
+      emit(args, readRun(ctx.paths.runsDir, args.id, warn), renderRunDetail);
       return;
     }
-    const runs = readHistory(ctx.paths.runsDir, args);
-    if (args.stats) emit(args, historyStats(runs), renderHistoryStats);
+    const runs = readHistory(ctx.paths.runsDir, args, warn);
+    if (args.stats) emit(args, historyStats(runs, new Date()), renderHistoryStats);
     else emit(args, runs, renderHistory);
   },
 });

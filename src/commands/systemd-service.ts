@@ -62,7 +62,12 @@ export const logs = defineCommand({
   },
   async run({ args }) {
     const ctx = needs(args, "config");
-    const deps = { runner: ctx.runner, systemdRunning: systemdIsRunning(), runsDir: ctx.paths.runsDir };
+    const deps = {
+      runner: ctx.runner,
+      systemdRunning: systemdIsRunning(),
+      runsDir: ctx.paths.runsDir,
+      warn: (line: string) => ctx.log.warn(line),
+    };
     if (args.follow) return followLogs(args, { ...deps, signal: ctx.lifecycle.signal });
     const result = await readLogs(args, deps);
     if (result.source === "run-records") ctx.log.warn(result.note);

@@ -88,14 +88,18 @@ export function parseJournal(stdout: string): JournalEntry[] {
  */
 export async function readLogs(
   req: LogsRequest,
-  deps: { runner: Runner; systemdRunning: boolean; runsDir: string },
+  deps: { runner: Runner; systemdRunning: boolean; runsDir: string; warn: (line: string) => void },
 ): Promise<LogsResult> {
   if (!deps.systemdRunning) {
     if (req.follow) throw new UsageError("--follow needs systemd's journal, and systemd is not running here");
-    const runs = readHistory(deps.runsDir, {
-      last: String(parseLines(req.lines, DEFAULT_FALLBACK_RUNS)),
-      ...(req.since ? { since: req.since } : {}),
-    });
+    const runs = readHistory(
+      deps.runsDir,
+      {
+        last: String(parseLines(req.lines, DEFAULT_FALLBACK_RUNS)),
+        ...(req.since ? { since: req.since } : {}),
+      },
+      deps.warn,
+    );
     return {
       source: "run-records",
       note: `systemd is not running here (no journal): the last ${runs.length} run record(s) from ${deps.runsDir} instead`,

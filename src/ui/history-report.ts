@@ -82,7 +82,15 @@ export function renderHistoryStats(stats: UnitStats[]): string {
     ...spreadCells(s.coldWindow),
     s.lastOkAt ?? "never",
   ]);
-  return renderTable(
+  // A run stamped ahead of the clock is no unit's LAST OK: said below the table, not hidden.
+  const ahead = stats.flatMap((s) =>
+    s.ahead
+      ? [
+          `${s.unit}: ${s.ahead.runs} run(s) stamped ahead of this host's clock (latest ${s.ahead.latestAt}), not taken as its last`,
+        ]
+      : [],
+  );
+  const table = renderTable(
     [
       "UNIT",
       "RUNS",
@@ -99,4 +107,5 @@ export function renderHistoryStats(stats: UnitStats[]): string {
     ],
     rows,
   );
+  return ahead.length ? [table, "", ...ahead].join("\n") : table;
 }

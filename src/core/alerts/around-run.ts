@@ -1,6 +1,6 @@
 import { exitStatusAfterSignal } from "../../exit-codes.ts";
 import type { RunRecord } from "../backup/result.ts";
-import { readRunRecords } from "../backup/run-records.ts";
+import { readRunRecords, stampedAhead } from "../backup/run-records.ts";
 import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
@@ -59,8 +59,10 @@ export async function runWithAlerts(
   const since = (d.now?.() ?? new Date()).toISOString();
   const onSignal = d.lifecycle.register("send alerts, write metrics", PRIORITY.alerts, async () => {
     await start();
-    const record = readRunRecords(d.paths.runsDir)
-      .filter((r) => r.startedAt >= since)
+    // This run's record: started since, and not one stamped ahead by a clock set wrong earlier.
+    const at = d.now?.() ?? new Date();
+    const record = readRunRecords(d.paths.runsDir, (m) => d.log.warn(m))
+      .filter((r) => r.startedAt >= since && !stampedAhead(r, at))
       .pop();
     const signal = d.lifecycle.interruptedBy;
     await phase.afterRun({ record, exitCode: signal ? exitStatusAfterSignal(signal, d.lifecycle) : 1 });

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
-import { readRunRecords } from "../backup/run-records.ts";
+import { scanRunRecords, skippedLine } from "../backup/run-records.ts";
 import type { Check } from "../doctor.ts";
 import { formatDuration } from "../format.ts";
 import { readMarker } from "../repository/saved.ts";
@@ -22,16 +22,26 @@ export function freshnessChecks(
   configPath: string | undefined,
   now: Date,
 ): Check[] {
-  const records = readRunRecords(paths.runsDir);
+  const { records, skipped } = scanRunRecords(paths.runsDir);
   const ages = unitAges(records, config, now);
-  if (ages.length === 0) return [neverBackedUp(config, paths, configPath, records.length, now)];
-  return ages.map((a) => {
-    const age = a.lastSuccess ? `last good backup ${formatDuration(a.ageMs)} ago` : "never backed up";
-    const detail = `${a.unit}: ${age}${a.maxAgeHours > 0 ? ` (limit ${a.maxAgeHours}h)` : ""}`;
-    return a.overdue
-      ? { id: "freshness", status: "fail", detail, hint: LOOK }
-      : { id: "freshness", status: "ok", detail };
-  });
+  // A file that is no run record is left out of every line below: said, so an "ok" is read with it.
+  const left: Check[] = skipped.map((s) => ({
+    id: "freshness",
+    status: "warn",
+    detail: skippedLine(s),
+    hint: `move it out of ${paths.runsDir}`,
+  }));
+  if (ages.length === 0) return [...left, neverBackedUp(config, paths, configPath, records.length, now)];
+  return [
+    ...left,
+    ...ages.map((a): Check => {
+      const age = a.lastSuccess ? `last good backup ${formatDuration(a.ageMs)} ago` : "never backed up";
+      const detail = `${a.unit}: ${age}${a.maxAgeHours > 0 ? ` (limit ${a.maxAgeHours}h)` : ""}`;
+      return a.overdue
+        ? { id: "freshness", status: "fail", detail, hint: LOOK }
+        : { id: "freshness", status: "ok", detail };
+    }),
+  ];
 }
 
 /**

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import type { Config } from "../../config/schema.ts";
 import type { RunRecord } from "../backup/result.ts";
+import { stampedAhead } from "../backup/run-records.ts";
 import { writeFileAtomic } from "../durable.ts";
 
 export interface UnitAge {
@@ -16,25 +17,22 @@ export interface UnitAge {
 export type Overdue = UnitAge;
 
 const HOUR_MS = 3_600_000;
-/** How far ahead of the check a run's end may be stamped and still count: clocks of one host drift. */
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /**
  * Each unit the run records know, its last successful backup and whether that is older than its limit
  * (`[units.X] max_age_hours`, else `[alerts] max_age_hours`; 0 never checks). A unit never backed up
- * successfully is measured from the first run that saw it. A success dated ahead of `now` (a run
- * under a clock set wrong, since corrected) is not counted: kept, it would hold the unit "fresh",
- * and every failure after it silent, until that date came.
+ * successfully is measured from the first run that saw it. A success dated ahead of `now`
+ * (`stampedAhead`: a run under a clock set wrong, since corrected) is not counted: kept, it would hold
+ * the unit "fresh", and every failure after it silent, until that date came.
  */
 export function unitAges(records: readonly RunRecord[], config: Config, now: Date): UnitAge[] {
   const first = new Map<string, string>();
   const last = new Map<string, string>();
-  const latest = new Date(now.getTime() + FUTURE_TOLERANCE_MS).toISOString();
   for (const r of records) {
     for (const u of r.units) {
       if (u.status === "skipped") continue;
       if (!first.has(u.name)) first.set(u.name, r.startedAt);
-      if (u.status === "ok" && r.finishedAt <= latest && r.finishedAt > (last.get(u.name) ?? ""))
+      if (u.status === "ok" && !stampedAhead(r, now) && r.finishedAt > (last.get(u.name) ?? ""))
         last.set(u.name, r.finishedAt);
     }
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { RunRecord, UnitResult } from "../backup/result.ts";
+import { stampedAhead } from "../backup/run-records.ts";
 
 /** Prometheus label value escaping (text exposition format 0.0.4). */
 export const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -34,14 +35,30 @@ function render(families: readonly Family[]): string {
   return `${out.join("\n")}\n`;
 }
 
+/** What the textfile is made from. */
+export interface MetricsInput {
+  /** Every run record, oldest first (as `readRunRecords` gives them). */
+  records: readonly RunRecord[];
+  /** The run that just ended, when it left a record: the last run, whatever the others' dates say. */
+  current?: RunRecord;
+  now: Date;
+  /** The repository's snapshot count, when it was read. */
+  repositorySnapshots?: number;
+}
+
 /**
- * The textfile for node_exporter, from the run records (oldest first): per unit its latest run and
- * its latest success; per run the latest run; the repository's snapshot count when it was read.
+ * The textfile for node_exporter: per unit its latest run and its latest success; per run the latest
+ * run; the repository's snapshot count when it was read. The run that just ended is applied last; a
+ * record stamped ahead of `now` (`stampedAhead`: a clock set ahead, since corrected) is left out, or it
+ * would stand as the last run and the last success, "ok", over every failure until its date came.
  */
-export function renderMetrics(records: readonly RunRecord[], repositorySnapshots?: number): string {
+export function renderMetrics(input: MetricsInput): string {
+  const { current, now } = input;
+  const past = input.records.filter((r) => r.runId !== current?.runId && !stampedAhead(r, now));
+  const runs = current ? [...past, current] : past;
   const latest = new Map<string, UnitResult>();
   const success = new Map<string, number>();
-  for (const r of records) {
+  for (const r of runs) {
     for (const u of r.units) {
       if (u.status === "skipped") continue;
       latest.set(u.name, u);
@@ -54,7 +71,7 @@ export function renderMetrics(records: readonly RunRecord[], repositorySnapshots
       const value = f(u);
       return value === undefined ? [] : [{ labels: { unit: u.name }, value }];
     });
-  const last = records[records.length - 1];
+  const last = runs.at(-1);
   const counts = { ok: 0, failed: 0, skipped: 0 };
   for (const u of last?.units ?? []) counts[u.status]++;
   return render([
@@ -111,7 +128,7 @@ export function renderMetrics(records: readonly RunRecord[], repositorySnapshots
     {
       name: "kopi_docka_repository_snapshots",
       help: "Snapshots of this host in the repository after the last run.",
-      samples: repositorySnapshots === undefined ? [] : [{ value: repositorySnapshots }],
+      samples: input.repositorySnapshots === undefined ? [] : [{ value: input.repositorySnapshots }],
     },
   ]);
 }

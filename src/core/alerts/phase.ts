@@ -63,6 +63,7 @@ function report(d: AlertDeps, what: string, results: readonly SendResult[]): voi
  */
 export function createAlertPhase(d: AlertDeps) {
   const now = () => d.now?.() ?? new Date();
+  const records = () => readRunRecords(d.paths.runsDir, (m) => d.log.warn(m));
   const secrets = d.secrets ?? processSecrets();
   let pingUrl: string | undefined;
   const problems: string[] = [];
@@ -115,7 +116,7 @@ export function createAlertPhase(d: AlertDeps) {
 
   /** Alerts overdue units once per episode; `ages` is every unit's age, read once for the caller too. */
   async function missed(): Promise<{ ages: UnitAge[]; units: string[]; results: SendResult[] }> {
-    const ages = unitAges(readRunRecords(d.paths.runsDir), d.config, now());
+    const ages = unitAges(records(), d.config, now());
     const episodes = missedEpisodes(ages, missedStateFile(d.paths), now());
     if (episodes.fresh.length === 0) {
       episodes.commit(true);
@@ -141,7 +142,13 @@ export function createAlertPhase(d: AlertDeps) {
       snapshots = await Promise.race([o.countSnapshots().catch(() => undefined), bound]);
     }
     try {
-      writeTextfile(file, renderMetrics(readRunRecords(d.paths.runsDir), snapshots));
+      const text = renderMetrics({
+        records: records(),
+        ...(o.record ? { current: o.record } : {}),
+        now: now(),
+        ...(snapshots === undefined ? {} : { repositorySnapshots: snapshots }),
+      });
+      writeTextfile(file, text);
       return file;
     } catch (e) {
       d.log.warn(`metrics textfile ${file} not written: ${errorMessage(e)}`);

@@ -1,4 +1,5 @@
 import type { RunRecord } from "./result.ts";
+import { stampedAhead } from "./run-records.ts";
 
 /** Smallest, average and largest of some durations, in ms; absent when there were none. */
 export interface DurationSpread {
@@ -20,8 +21,14 @@ export interface UnitStats {
   duration?: DurationSpread;
   /** From the first `docker stop` until the containers ran again; over runs that stopped any. */
   coldWindow?: DurationSpread;
+  /** The latest run not stamped ahead of the clock ("" when there is none). */
   lastRunAt: string;
   lastOkAt?: string;
+  /**
+   * Runs stamped later than now (a clock set ahead, since corrected), counted above but never taken
+   * as the last run or the last success: the latest one's start, and how many.
+   */
+  ahead?: { runs: number; latestAt: string };
 }
 
 function spread(values: readonly number[]): DurationSpread | undefined {
@@ -30,8 +37,8 @@ function spread(values: readonly number[]): DurationSpread | undefined {
   return { minMs: Math.min(...values), avgMs: Math.round(sum / values.length), maxMs: Math.max(...values) };
 }
 
-/** Per-unit statistics over `runs` (any order), sorted by unit name. Pure. */
-export function historyStats(runs: readonly RunRecord[]): UnitStats[] {
+/** Per-unit statistics over `runs` (any order) as of `now`, sorted by unit name. Pure. */
+export function historyStats(runs: readonly RunRecord[], now: Date): UnitStats[] {
   const byUnit = new Map<string, { run: RunRecord; unit: RunRecord["units"][number] }[]>();
   for (const run of runs) {
     for (const unit of run.units) {
@@ -46,14 +53,16 @@ export function historyStats(runs: readonly RunRecord[]): UnitStats[] {
       const tried = seen.filter((s) => s.unit.status !== "skipped");
       const cold = seen.flatMap((s) => (s.unit.coldWindowMs === undefined ? [] : [s.unit.coldWindowMs]));
       const byTime = [...seen].sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt));
-      const lastOk = byTime.filter((s) => s.unit.status === "ok").at(-1);
+      const ahead = byTime.filter((s) => stampedAhead(s.run, now));
+      const past = byTime.filter((s) => !stampedAhead(s.run, now));
+      const lastOk = past.filter((s) => s.unit.status === "ok").at(-1);
       const stats: UnitStats = {
         unit: name,
         runs: seen.length,
         ok: seen.filter((s) => s.unit.status === "ok").length,
         failed: seen.filter((s) => s.unit.status === "failed").length,
         skipped: seen.length - tried.length,
-        lastRunAt: byTime.at(-1)?.run.startedAt ?? "",
+        lastRunAt: past.at(-1)?.run.startedAt ?? "",
       };
       const duration = spread(tried.map((s) => s.unit.durationMs));
       const coldWindow = spread(cold);
@@ -62,6 +71,9 @@ export function historyStats(runs: readonly RunRecord[]): UnitStats[] {
         ...(duration ? { duration } : {}),
         ...(coldWindow ? { coldWindow } : {}),
         ...(lastOk ? { lastOkAt: lastOk.run.startedAt } : {}),
+        ...(ahead.length
+          ? { ahead: { runs: ahead.length, latestAt: ahead.at(-1)?.run.startedAt ?? "" } }
+          : {}),
       };
     });
 }

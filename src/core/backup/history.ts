@@ -14,17 +14,25 @@ export interface HistoryFilter {
   since?: string;
 }
 
-/** Past runs, newest first, filtered. Throws a `UsageError` for a `last` or `since` it cannot read. */
-export function readHistory(runsDir: string, filter: HistoryFilter, now = new Date()): RunRecord[] {
+/**
+ * Past runs, newest first, filtered; a file that is no run record is left out, told through `warn`.
+ * Throws a `UsageError` for a `last` or `since` it cannot read.
+ */
+export function readHistory(
+  runsDir: string,
+  filter: HistoryFilter,
+  warn: (line: string) => void,
+  now = new Date(),
+): RunRecord[] {
   const last = filter.last === undefined ? undefined : Number.parseInt(filter.last, 10);
   if (last !== undefined && !(last > 0)) throw new UsageError("--last takes a positive number");
   const since = filter.since === undefined ? undefined : parseSince(filter.since, now);
-  return selectRuns(readRunRecords(runsDir).reverse(), { ...filter, last, since });
+  return selectRuns(readRunRecords(runsDir, warn).reverse(), { ...filter, last, since });
 }
 
 /** One run in full, by its id (or a unique prefix of it). */
-export function readRun(runsDir: string, id: string): RunRecord {
-  const runs = readRunRecords(runsDir);
+export function readRun(runsDir: string, id: string, warn: (line: string) => void): RunRecord {
+  const runs = readRunRecords(runsDir, warn);
   const exact = runs.find((r) => r.runId === id);
   if (exact) return exact;
   const matches = runs.filter((r) => r.runId.startsWith(id));

@@ -2,19 +2,21 @@ import { AppError, ProcessError } from "../errors.ts";
 import type { ReplicaResult } from "../repository/replicas.ts";
 import type { SnapshotType } from "../snapshot/tags.ts";
 
-/** Where in a unit's backup something went wrong. */
-export type Phase =
-  | "pre_hook"
-  | "stage"
-  | "policy"
-  | "stop"
-  | "snapshot"
-  | "start"
-  | "health"
-  | "post_hook"
-  | "maintenance"
-  | "retention"
-  | "interrupted";
+/** Where in a unit's backup something went wrong (a list, so reading a run record checks it too). */
+export const PHASES = [
+  "pre_hook",
+  "stage",
+  "policy",
+  "stop",
+  "snapshot",
+  "start",
+  "health",
+  "post_hook",
+  "maintenance",
+  "retention",
+  "interrupted",
+] as const;
+export type Phase = (typeof PHASES)[number];
 
 export interface PhaseError {
   phase: Phase;

@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { errorMessage } from "../caught.ts";
 import { nodeFs, type SyncFs, writeFileAtomic } from "../durable.ts";
 import type { RunRecord } from "./result.ts";
+import { parseRunRecord } from "./run-record-schema.ts";
 import { sourceKey } from "./sources.ts";
 
 /** A sortable, unique run id: `20250131T235959Z-1a2b3c`. */
@@ -24,24 +26,75 @@ export function writeRunRecord(runsDir: string, record: RunRecord, fs: SyncFs = 
   return file;
 }
 
-/** Every readable run record, oldest first; unreadable files are skipped. */
-export function readRunRecords(runsDir: string): RunRecord[] {
+/** A file in the runs directory that is no run record, and why. */
+export interface SkippedRecord {
+  file: string;
+  why: string;
+}
+
+/**
+ * Every run record that reads as one, oldest first (by start, then id), and the files left out: a torn
+ * write, a hand-written or foreign file. Pure reading; `readRunRecords` is what warns.
+ */
+export function scanRunRecords(runsDir: string): { records: RunRecord[]; skipped: SkippedRecord[] } {
   let names: string[];
   try {
     names = readdirSync(runsDir).filter((n) => n.endsWith(".json"));
   } catch {
-    return [];
+    return { records: [], skipped: [] };
   }
-  const out: RunRecord[] = [];
-  for (const n of names) {
+  const records: RunRecord[] = [];
+  const skipped: SkippedRecord[] = [];
+  for (const n of names.sort()) {
+    const file = join(runsDir, n);
+    let read: ReturnType<typeof parseRunRecord>;
     try {
-      const r = JSON.parse(readFileSync(join(runsDir, n), "utf8")) as RunRecord;
-      if (r && typeof r.runId === "string" && Array.isArray(r.units)) out.push(r);
-    } catch {
-      // a torn or foreign file: history shows what it can
+      read = parseRunRecord(readFileSync(file, "utf8"));
+    } catch (e) {
+      read = { why: `unreadable (${errorMessage(e)})` };
     }
+    if ("record" in read) records.push(read.record);
+    else skipped.push({ file, why: read.why });
   }
-  return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  records.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
+  return { records, skipped };
+}
+
+// A backup reads the records three times (the plan's facts, freshness, the textfile): each bad file
+// is told once per process, and again only if what is wrong with it changed.
+const told = new Set<string>();
+
+/** The line a skipped file is warned with. */
+export const skippedLine = (s: SkippedRecord) =>
+  `run record ${s.file} left out (${s.why}): history, freshness and metrics go without it`;
+
+/**
+ * Every run record that reads as one, oldest first. A file that does not (torn, foreign, hand-written)
+ * is skipped with one warning through `warn`, never a failure: a nightly backup must not be stopped by
+ * its own history.
+ */
+export function readRunRecords(runsDir: string, warn: (line: string) => void): RunRecord[] {
+  const { records, skipped } = scanRunRecords(runsDir);
+  for (const s of skipped) {
+    const key = `${s.file}\0${s.why}`;
+    if (told.has(key)) continue;
+    told.add(key);
+    warn(`${skippedLine(s)}; move it away`);
+  }
+  return records;
+}
+
+/** How far ahead of now a run may be stamped and still count: clocks of one host drift. */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * A run stamped later than `now` (beyond the drift tolerance): one made under a clock set ahead, since
+ * corrected. Taken as the last run or the last success, it would hide every run after it until that
+ * date came.
+ */
+export function stampedAhead(record: Pick<RunRecord, "startedAt" | "finishedAt">, now: Date): boolean {
+  const latest = now.getTime() + FUTURE_TOLERANCE_MS;
+  return Date.parse(record.startedAt) > latest || Date.parse(record.finishedAt) > latest;
 }
 
 /** Each unit's cold window in the most recent run that recorded one (for the dry-run prediction). */

@@ -68,7 +68,7 @@ async function planFor(d: RunDeps, req: BackupRequest, discovery: Discovery, run
     stagingDir: d.paths.stagingDir,
     units: req.units,
     ...(req.scope ? { scope: req.scope } : {}),
-    ...lastRunFacts(readRunRecords(d.paths.runsDir)),
+    ...lastRunFacts(readRunRecords(d.paths.runsDir, (m) => d.log.warn(m))),
     held: heldContainers(d.paths.journalDir, (m) => d.log.warn(m)),
   });
   const fsPaths = fsSnapshotPaths(planned);

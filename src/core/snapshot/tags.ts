@@ -3,7 +3,8 @@
  * `tag:<key>`); restore finds and groups restore points by them alone. Names stay compatible with the
  * Python Kopi-Docka where it had them. Never rename a key: old snapshots keep the old names.
  */
-export type SnapshotType = "recipe" | "networks" | "volume" | "bind" | "docker_config" | "dump";
+export const SNAPSHOT_TYPES = ["recipe", "networks", "volume", "bind", "docker_config", "dump"] as const;
+export type SnapshotType = (typeof SNAPSHOT_TYPES)[number];
 
 /**
  * The `backup_format` tag: how the snapshot's data was laid out when written. "direct": the source was

@@ -21,10 +21,32 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 const paths = () => resolvePaths(config);
-const unit = (name: string, status: UnitResult["status"]) => ({ name, status }) as UnitResult;
+const at0 = "2026-03-01T00:00:00.000Z";
+const unit = (name: string, status: UnitResult["status"]): UnitResult => ({
+  name,
+  backupId: at0,
+  timestamp: at0,
+  status,
+  sources: [],
+  stopped: [],
+  restartFailed: [],
+  errors: [],
+  durationMs: 1,
+});
 function ran(at: string, units: UnitResult[]): void {
-  const record = { runId: at, startedAt: at, finishedAt: at, status: "ok", units, errors: [] };
-  writeRunRecord(paths().runsDir, record as unknown as RunRecord);
+  const record: RunRecord = {
+    runId: at,
+    version: "0",
+    hostname: "h",
+    scope: "standard",
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 1,
+    status: "ok",
+    units,
+    errors: [],
+  };
+  writeRunRecord(paths().runsDir, record);
 }
 const connectedAt = (at: string) =>
   writeMarker(paths().stateDir, { backend: "filesystem", location: "/r", connectedAt: at });
@@ -43,6 +65,25 @@ describe("doctor's freshness lines", () => {
         hint: "kopi-docka history --failed; kopi-docka systemd logs",
       },
     ]);
+  });
+
+  test("a stray file in runs/ is a warning naming it; every unit's line is still there", () => {
+    ran(hoursAgo(2), [unit("app", "ok")]);
+    writeFileSync(join(paths().runsDir, "bad1.json"), '{"runId":"zzz","units":[]}');
+    const [stray, app] = check();
+    expect(stray).toMatchObject({
+      id: "freshness",
+      status: "warn",
+      hint: `move it out of ${paths().runsDir}`,
+    });
+    expect(stray?.detail).toContain(
+      `run record ${join(paths().runsDir, "bad1.json")} left out (not a run record:`,
+    );
+    expect(app).toEqual({
+      id: "freshness",
+      status: "ok",
+      detail: "app: last good backup 2h 0m ago (limit 26h)",
+    });
   });
 
   test("never backed up, set up within the limit: a warning saying so", () => {

@@ -48,13 +48,14 @@ const record = (at: string, units: UnitResult[], status: RunRecord["status"] = "
 
 describe("textfile", () => {
   test("label values are escaped; per-unit values come from the unit's latest run", () => {
-    const text = renderMetrics(
-      [
+    const text = renderMetrics({
+      records: [
         record("2026-01-01T00:00:00.000Z", [unit('we"ird\\name\n', "ok")]),
         record("2026-01-02T00:00:00.000Z", [unit('we"ird\\name\n', "failed")], "failed"),
       ],
-      7,
-    );
+      now: new Date("2026-01-02T00:01:00.000Z"),
+      repositorySnapshots: 7,
+    });
     expect(escapeLabel('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
     expect(text).toContain('kopi_docka_last_run_status{unit="we\\"ird\\\\name\\n"} 1');
     expect(text).toContain(
@@ -63,6 +64,31 @@ describe("textfile", () => {
     expect(text).toContain("# TYPE kopi_docka_repository_snapshots gauge\nkopi_docka_repository_snapshots 7");
     expect(text).toContain('kopi_docka_units{status="failed"} 1');
     expect(text).toContain('kopi_docka_frozen_window_seconds{unit="we\\"ird\\\\name\\n"} 0.25');
+  });
+
+  test("after an OK run stamped a year ahead (a clock set ahead, since corrected), a failing run is the last run", () => {
+    const good = record("2026-01-01T00:00:00.000Z", [unit("web", "ok")]);
+    const ahead = { ...record("2027-01-02T00:00:00.000Z", [unit("web", "ok")]), runId: "zz-later" };
+    const now = new Date("2026-01-02T00:00:05.000Z");
+    const failed = record("2026-01-02T00:00:00.000Z", [unit("web", "failed")], "failed");
+    const sec = (iso: string) => Date.parse(iso) / 1000;
+    // As `readRunRecords` hands them over: by start, the one from the future last.
+    const text = renderMetrics({ records: [good, failed, ahead], current: failed, now });
+    expect(text).toContain('kopi_docka_last_run_status{unit="web"} 1');
+    expect(text).toContain('kopi_docka_units{status="ok"} 0');
+    expect(text).toContain('kopi_docka_units{status="failed"} 1');
+    expect(text).toContain(`kopi_docka_run_timestamp_seconds ${sec(failed.finishedAt)}`);
+    expect(text).toContain(`kopi_docka_last_success_timestamp_seconds{unit="web"} ${sec(good.finishedAt)}`);
+    // A run that left no record (the repository did not open): the last one that is not ahead.
+    const none = renderMetrics({ records: [good, ahead], now });
+    expect(none).toContain(`kopi_docka_run_timestamp_seconds ${sec(good.finishedAt)}`);
+    expect(none).toContain('kopi_docka_units{status="ok"} 1');
+    // A few minutes ahead is a clock's drift: it counts.
+    const drift = record("2026-01-02T00:03:00.000Z", [unit("web", "ok")]);
+    const drifted = renderMetrics({ records: [good, drift], now });
+    expect(drifted).toContain(
+      `kopi_docka_last_success_timestamp_seconds{unit="web"} ${sec(drift.finishedAt)}`,
+    );
   });
 });
 
@@ -142,7 +168,7 @@ describe("messages and levels", () => {
     const m = runMessage(r, 0);
     expect(m.severity).toBe("warning");
     expect(m.body).toContain(`warning: a: NOT backed up: ${gap}`);
-    const text = renderMetrics([r]);
+    const text = renderMetrics({ records: [r], now: new Date("2026-01-01T00:01:00.000Z") });
     expect(text).toContain('kopi_docka_unprotected_items{unit="a"} 1');
     expect(text).toContain('kopi_docka_unprotected_items{unit="b"} 0');
   });

@@ -167,7 +167,9 @@ describe("backup: the heal of what a killed run left stopped reaches the record"
     expect(record.restartFailed).toEqual(["web"]);
     expect(record.errors[0]).toMatchObject({ phase: "start", item: "web" });
     expect(record.errors[0]?.message).toContain("bind source path does not exist");
-    expect(readRunRecords(paths.runsDir).map((r) => r.status)).toEqual(["restart_failed"]);
+    expect(readRunRecords(paths.runsDir, (l) => expect(l).toBe("")).map((r) => r.status)).toEqual([
+      "restart_failed",
+    ]);
     const error = outcomeError(record);
     expect(error?.message).toContain("CONTAINERS NOT RUNNING AGAIN: web");
     expect(exitCodeFor(error)).toBe(4);
@@ -245,7 +247,7 @@ describe("backup: the heal of what a killed run left stopped reaches the record"
     expect(u?.errors[0]?.next).toContain("restore unit web again");
     expect(u?.errors[0]?.next).toContain("docker start web");
     expect(record.status).toBe("failed");
-    expect(readRunRecords(paths.runsDir).map((r) => r.status)).toEqual(["failed"]);
+    expect(readRunRecords(paths.runsDir, (l) => expect(l).toBe("")).map((r) => r.status)).toEqual(["failed"]);
     const error = outcomeError(record);
     expect(exitCodeFor(error)).toBe(1);
     expect(error?.message).toContain("web: failed (stop web: web is held stopped");

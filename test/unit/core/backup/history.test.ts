@@ -77,39 +77,45 @@ test.each<{ filter: Parameters<typeof selectRuns>[1]; want: [string, string[]][]
 });
 
 const dir = mkdtempSync(join(tmpdir(), "kd-history-"));
+/** Every file these tests write is a good record: a warning would be a bug. */
+const noSkip = (line: string) => {
+  throw new Error(`unexpected warning: ${line}`);
+};
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("readHistory reads the run records newest first and applies --last", () => {
   for (const r of [...runs].reverse()) writeRunRecord(dir, r);
-  expect(readHistory(dir, {}).map((r) => r.runId)).toEqual(["r3", "r2", "r1"]);
-  expect(readHistory(dir, { last: "2" }).map((r) => r.runId)).toEqual(["r3", "r2"]);
+  expect(readHistory(dir, {}, noSkip).map((r) => r.runId)).toEqual(["r3", "r2", "r1"]);
+  expect(readHistory(dir, { last: "2" }, noSkip).map((r) => r.runId)).toEqual(["r3", "r2"]);
 });
 
 test.each(["0", "-1", "x"])("readHistory: --last %p is a usage error", (last) => {
-  expect(() => readHistory(dir, { last })).toThrow("--last takes a positive number");
+  expect(() => readHistory(dir, { last }, noSkip)).toThrow("--last takes a positive number");
 });
 
 test("--since: runs started at or after a date, a time or an age", () => {
   const now = new Date("2026-01-03T12:00:00Z");
-  expect(readHistory(dir, { since: "2026-01-02" }, now).map((r) => r.runId)).toEqual(["r3", "r2"]);
-  expect(readHistory(dir, { since: "2026-01-02T00:00:01Z" }, now).map((r) => r.runId)).toEqual(["r3"]);
-  expect(readHistory(dir, { since: "1d" }, now).map((r) => r.runId)).toEqual(["r3"]);
-  expect(readHistory(dir, { since: "36h" }, now).map((r) => r.runId)).toEqual(["r3", "r2"]);
+  expect(readHistory(dir, { since: "2026-01-02" }, noSkip, now).map((r) => r.runId)).toEqual(["r3", "r2"]);
+  expect(readHistory(dir, { since: "2026-01-02T00:00:01Z" }, noSkip, now).map((r) => r.runId)).toEqual([
+    "r3",
+  ]);
+  expect(readHistory(dir, { since: "1d" }, noSkip, now).map((r) => r.runId)).toEqual(["r3"]);
+  expect(readHistory(dir, { since: "36h" }, noSkip, now).map((r) => r.runId)).toEqual(["r3", "r2"]);
   expect(parseSince("30m", now).toISOString()).toBe("2026-01-03T11:30:00.000Z");
 });
 
 test.each(["yesterday", "2026-13-45", "7w", "", "2026-01-01; rm"])(
   "--since %p is a usage error naming the forms",
   (since) => {
-    expect(() => readHistory(dir, { since })).toThrow(/--since .*not a date/);
+    expect(() => readHistory(dir, { since }, noSkip)).toThrow(/--since .*not a date/);
   },
 );
 
 test("readRun: by full id or unique prefix; unknown is not_found, ambiguous a usage error", () => {
-  expect(readRun(dir, "r2").runId).toBe("r2");
+  expect(readRun(dir, "r2", noSkip).runId).toBe("r2");
   writeRunRecord(dir, run("r4", [unit("shop")]));
-  expect(() => readRun(dir, "r")).toThrow(/ambiguous: .*r1.*r2/);
-  expect(() => readRun(dir, "zz")).toThrow(expect.objectContaining({ code: "not_found" }));
+  expect(() => readRun(dir, "r", noSkip)).toThrow(/ambiguous: .*r1.*r2/);
+  expect(() => readRun(dir, "zz", noSkip)).toThrow(expect.objectContaining({ code: "not_found" }));
 });
 
 test("historyStats: per unit runs, ok, failed, skipped, duration and cold window spreads, last ok", () => {
@@ -118,12 +124,15 @@ test("historyStats: per unit runs, ok, failed, skipped, duration and cold window
     durationMs,
     ...(coldWindowMs !== undefined ? { coldWindowMs } : {}),
   });
-  const stats = historyStats([
-    run("r1", [u("shop", "ok", 1000, 400), u("blog", "ok", 50)]),
-    run("r2", [u("shop", "failed", 3000, 800)], "failed"),
-    run("r3", [u("shop", "skipped", 0)], "failed"),
-    run("r4", [u("shop", "ok", 2000, 600)]),
-  ]);
+  const stats = historyStats(
+    [
+      run("r1", [u("shop", "ok", 1000, 400), u("blog", "ok", 50)]),
+      run("r2", [u("shop", "failed", 3000, 800)], "failed"),
+      run("r3", [u("shop", "skipped", 0)], "failed"),
+      run("r4", [u("shop", "ok", 2000, 600)]),
+    ],
+    new Date("2026-02-01T00:00:00Z"),
+  );
   expect(stats).toEqual([
     {
       unit: "blog",
@@ -147,7 +156,7 @@ test("historyStats: per unit runs, ok, failed, skipped, duration and cold window
       lastOkAt: "2026-01-04T00:00:00Z",
     },
   ]);
-  expect(historyStats([])).toEqual([]);
+  expect(historyStats([], new Date())).toEqual([]);
 });
 
 test("stderrTailOf: the last lines of a ProcessError, also as a cause; none for other errors", () => {
