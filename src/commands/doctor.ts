@@ -27,11 +27,12 @@ export default defineCommand({
     } catch (e) {
       configProblem = errorMessage(e);
     }
-    const { runner, docker, log } = setup ?? needs(args, "none");
+    const { runner, docker, log, lifecycle } = setup ?? needs(args, "none");
     const checked = setup && { file: setup.configPath, expected: setup.expectedConfigPath };
     const checks = await runDoctor({
       runner,
       docker,
+      lifecycle,
       kopiaChoice: setup?.kopiaChoice ?? defaultKopiaChoice(runner),
       setup,
       configProblem,

@@ -17,6 +17,7 @@ import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts"
 import { backendOf } from "./repository/backends/index.ts";
 import { repositoryCheck } from "./repository/doctor-check.ts";
 import { resolveSecrets } from "./repository/secrets.ts";
+import type { Lifecycle } from "./safe-exit.ts";
 import { atLeast } from "./semver.ts";
 
 /** Oldest docker engine tested; the API it speaks (1.41) has everything discovery reads. */
@@ -34,6 +35,8 @@ export interface Check {
 export interface DoctorInput {
   runner: Runner;
   docker: Docker;
+  /** Removes what a check leaves while it runs (the repository probe's temp dir), on a signal too. */
+  lifecycle: Pick<Lifecycle, "register">;
   /** Absent when the config did not load; `configProblem` says why. */
   setup?: { config: Config; configPath: string | undefined; paths: ResolvedPaths; kopia: Kopia };
   configProblem?: string;
@@ -91,6 +94,9 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     await repositoryCheck(input.setup.kopia, config.repository, {
       exists: repoExists,
       kopiaConfigFile: paths.kopiaConfigFile,
+      stateDir: paths.stateDir,
+      runner: input.runner,
+      lifecycle: input.lifecycle,
       progress: input.progress,
     }),
   );

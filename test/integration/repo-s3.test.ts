@@ -9,11 +9,13 @@ import { silentLogger } from "../../src/core/log.ts";
 import { createBunRunner, type Runner } from "../../src/core/process/runner.ts";
 import { repositoryCheck } from "../../src/core/repository/doctor-check.ts";
 import { openRepository } from "../../src/core/repository/open.ts";
+import { Lifecycle } from "../../src/core/safe-exit.ts";
 import { exitCodeFor } from "../../src/exit-codes.ts";
 import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { runCli } from "../helpers/cli.ts";
 import { run, startContainer, uniqueName } from "../helpers/env.ts";
 import { motoIam, type PausableServer, type S3Key, startS3 } from "../helpers/servers.ts";
+import { freshHostDoctor } from "./repo-doctor.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
 /** kopia's time limits in the hung-server test, instead of minutes. */
@@ -114,6 +116,9 @@ repositorySuite({
           const line = await repositoryCheck(kopia, config.repository, {
             exists: true,
             kopiaConfigFile: paths.kopiaConfigFile,
+            stateDir: paths.stateDir,
+            runner,
+            lifecycle: new Lifecycle(),
           });
           expect(line).toMatchObject({ id: "repository", status: "fail" });
           // It names the limit it set (cut to seconds here by the test's runner).
@@ -148,6 +153,45 @@ repositorySuite({
         const status = await runCli(["repo", "status", "--json", "--config", config]);
         expect({ exit: status.exitCode, stderr: status.stderr }).toMatchObject({ exit: 0 });
       }, 180_000),
+    (h) =>
+      test("doctor on a fresh host (no kopia connection yet), a moto that checks keys: a wrong secret fails in the backup's words, the right one opens; nothing kept", async () => {
+        const d = join(h.dir, "doctor-s3");
+        mkdirSync(d, { recursive: true });
+        const s3 = await startS3(d, ["kdt-doctor"]);
+        try {
+          const key = await motoIam(s3.port).userWithKey("kdt-doctor");
+          const file = (name: string, value: string) => {
+            writeFileSync(join(d, name), `${value}\n`, { mode: 0o600 });
+            return join(d, name);
+          };
+          const repo = (secret: string) =>
+            `backend = "s3"\nbucket = "kdt-doctor"\nendpoint = "127.0.0.1:${s3.port}"\ntls = false\n` +
+            `access_key_id_file = "${file("id", key.id)}"\nsecret_access_key_file = "${file(secret, secret === "secret" ? key.secret : "not-the-secret")}"`;
+          const init = await h.cli(h.writeConfig("doctor-s3-first", repo("secret")), "repo", "init");
+          expect({ exit: init.exitCode, stderr: init.stderr }).toMatchObject({ exit: 0 });
+          const wrongCfg = h.writeConfig("doctor-s3-wrong", repo("wrong-secret"));
+          const wrong = await freshHostDoctor(h, wrongCfg, [key.secret, "not-the-secret"]);
+          expect(wrong).toMatchObject({ id: "repository", status: "fail" });
+          expect(wrong.detail).toBe(
+            `the storage at s3://kdt-doctor/ at http://127.0.0.1:${s3.port} refused the credentials`,
+          );
+          expect(wrong.hint).toBe("check the credentials in [repository] for the s3 backend");
+          // What the night's backup would say: the same words (exit 12), nothing stopped.
+          const backup = await h.cli(wrongCfg, "backup", "--unit", h.container);
+          expect({ exit: backup.exitCode, stderr: backup.stderr }).toMatchObject({ exit: 12 });
+          expect(backup.stderr).toContain(wrong.detail);
+          await h.untouched();
+          const ok = await freshHostDoctor(h, h.writeConfig("doctor-s3-right", repo("secret")), [key.secret]);
+          expect(ok).toMatchObject({ id: "repository", status: "ok" });
+          // An empty prefix of the bucket: no repository there, and a backup never creates one remotely.
+          const elsewhere = h.writeConfig("doctor-s3-none", `${repo("secret")}\nprefix = "none/"`);
+          const none = await freshHostDoctor(h, elsewhere, [key.secret]);
+          expect(none).toMatchObject({ status: "fail" });
+          expect(none.detail).toMatch(/^there is no kopia repository at s3:\/\/kdt-doctor\/none\/ /);
+        } finally {
+          await s3.stop();
+        }
+      }, 300_000),
     (h) =>
       test("an access key rotated by the admin: the next backup uses the new one from the secret files; a wrong one is exit 12 and changes nothing", async () => {
         const d = join(h.dir, "rotate");

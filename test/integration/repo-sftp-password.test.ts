@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { addPasswordUser, type PasswordUser, type SshServer, startSshd } from "../helpers/servers.ts";
+import { freshHostDoctor } from "./repo-doctor.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
 let ssh: SshServer;
@@ -85,6 +86,22 @@ repositorySuite({
         }
         expect(readdirSync(fresh)).toEqual([]);
         await h.untouched();
+      }, 180_000),
+    (h) =>
+      test("doctor on a fresh host (no kopia connection yet): a wrong SFTP password fails naming sftp_password_file, the right one opens; nothing kept", async () => {
+        const wrongFile = join(h.dir, "doctor-wrong.password");
+        writeFileSync(wrongFile, "not-the-password\n", { mode: 0o600 });
+        const wrong = h.writeConfig(
+          "doctor-wrongpw",
+          `${base(join(root, "repo"))}${withPassword(wrongFile)}`,
+        );
+        const refused = await freshHostDoctor(h, wrong, [user.password]);
+        expect(refused).toMatchObject({ id: "repository", status: "fail" });
+        expect(refused.detail).toMatch(/^the storage at sftp:\/\/.* refused the credentials$/);
+        expect(refused.hint).toContain("repository.sftp_password_file");
+        const right = h.writeConfig("doctor-fresh", `${base(join(root, "repo"))}${withPassword()}`);
+        const ok = await freshHostDoctor(h, right, [user.password]);
+        expect(ok).toMatchObject({ id: "repository", status: "ok" });
       }, 180_000),
     (h) =>
       test("a changed host key is refused: exit 10 naming the pinned key, nothing connected or stopped", async () => {

@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { type SshServer, startSshd } from "../helpers/servers.ts";
+import { freshHostDoctor } from "./repo-doctor.ts";
 import { sshLocations } from "./repo-ssh.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
@@ -30,6 +31,29 @@ repositorySuite({
         expect(existsSync(join(h.dir, "wrongkey", "state", "kopia", "repository.config"))).toBe(false);
         await h.untouched();
       }, 120_000),
+    (h) =>
+      test("doctor on a fresh host (no kopia connection yet) connects to look: a changed host key fails as the backup would, the pinned one opens; nothing kept", async () => {
+        const changed = h.writeConfig(
+          "doctor-wrongkey",
+          `${base(join(root, "repo"), ssh.wrongKnownHosts)}${key()}`,
+        );
+        const wrong = await freshHostDoctor(h, changed);
+        expect(wrong).toMatchObject({ id: "repository", status: "fail" });
+        expect(wrong.detail).toBe(
+          `the SFTP server at sftp://${ssh.user}@127.0.0.1:${ssh.port}${join(root, "repo")} presented a host key that is not the pinned one`,
+        );
+        expect(wrong.hint).toContain("update repository.known_hosts_file");
+        const pinned = h.writeConfig("doctor-fresh", `${base(join(root, "repo"))}${key()}`);
+        const ok = await freshHostDoctor(h, pinned);
+        expect(ok).toMatchObject({ id: "repository", status: "ok" });
+        expect(ok.detail).toContain("opens with the configured credentials and password");
+        // The wrong repository password is found too, as the backup says it.
+        const pw = h.writeConfig("doctor-wrongpw", `${base(join(root, "repo"))}${key()}`, {
+          password: "nope",
+        });
+        const refused = await freshHostDoctor(h, pw);
+        expect(refused).toMatchObject({ status: "fail", detail: "the repository password is wrong" });
+      }, 180_000),
     (h) =>
       test("a key with a passphrase (kopia cannot use one): exit 2 naming key_file, nothing written or stopped", async () => {
         const locked = join(h.dir, "locked_ed25519");

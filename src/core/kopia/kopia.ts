@@ -121,8 +121,15 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
       );
     },
 
-    async connect(storage: string[], o: { env?: Record<string, string> } = {}): Promise<void> {
-      await run(["repository", "connect", ...storage, ...connectFlags()], { timeoutMs: 300_000, env: o.env });
+    /** `timeoutMs`: a shorter limit than the 5 minutes a backup's connect may take (doctor's look). */
+    async connect(
+      storage: string[],
+      o: { env?: Record<string, string>; timeoutMs?: number } = {},
+    ): Promise<void> {
+      await run(["repository", "connect", ...storage, ...connectFlags()], {
+        timeoutMs: o.timeoutMs ?? 300_000,
+        env: o.env,
+      });
     },
 
     async disconnect(): Promise<void> {

@@ -20,10 +20,11 @@ export async function connectTo(
   argv: string[],
   env: Record<string, string>,
   where: string,
+  o: { timeoutMs?: number } = {},
 ): Promise<boolean> {
   if (!existsSync(repo.password_file)) throw missingPassword(repo, where);
   try {
-    await kopia.connect(argv, { env });
+    await kopia.connect(argv, { env, timeoutMs: o.timeoutMs });
     return true;
   } catch (e) {
     if (e instanceof AppError && e.code === "repository" && /no kopia repository exists/.test(e.message))

@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
+import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import { ensurePasswordFile } from "../kopia/password.ts";
-import { toolPackage } from "./backend.ts";
+import { type Backend, toolPackage } from "./backend.ts";
 import { connectTo, createAt, missingPassword } from "./connect-or-create.ts";
 import { sealDigest } from "./connection-digest.ts";
 import type { OpenDeps, Opened, OpenMode, Target } from "./open.ts";
@@ -21,15 +22,7 @@ export async function reconnect(
   o: { firstUse: boolean; replaced?: string },
 ): Promise<Opened> {
   const { repo, backend, location } = t;
-  for (const tool of backend.tools(repo))
-    if (!Bun.which(tool))
-      throw new AppError(
-        "dependency_missing",
-        `the ${repo.backend} repository needs \`${tool}\`, which is not on PATH`,
-        {
-          hint: `install ${tool} (Debian: apt install ${toolPackage(tool)})`,
-        },
-      );
+  requireTools(repo, backend);
   const io = { runner: d.runner, env: t.secrets.env };
   const probe = backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, io));
   d.log.debug(`${location}: ${probe ?? "not looked at before kopia"}`);
@@ -62,6 +55,19 @@ export async function reconnect(
     if (generated) rmSync(repo.password_file, { force: true });
     throw e;
   }
+}
+
+/** The programs besides kopia the backend runs, on PATH (exit 14 naming the package otherwise). */
+export function requireTools(repo: RepositoryConfig, backend: Backend): void {
+  for (const tool of backend.tools(repo))
+    if (!Bun.which(tool))
+      throw new AppError(
+        "dependency_missing",
+        `the ${repo.backend} repository needs \`${tool}\`, which is not on PATH`,
+        {
+          hint: `install ${tool} (Debian: apt install ${toolPackage(tool)})`,
+        },
+      );
 }
 
 /**

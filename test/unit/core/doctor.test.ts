@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type Check, doctorError, doctorReport, runDoctor } from "../../../src/core/doctor.ts";
+import { Lifecycle } from "../../../src/core/safe-exit.ts";
 import { FakeDocker } from "../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../fakes/fake-runner.ts";
 
@@ -29,6 +30,7 @@ describe("doctor report", () => {
     const checks = await runDoctor({
       runner: new FakeRunner(),
       docker: new FakeDocker(),
+      lifecycle: new Lifecycle(),
       kopiaChoice,
       configProblem: "broken",
       isRoot: true,
@@ -54,6 +56,7 @@ describe("doctor report", () => {
     const broken = await runDoctor({
       runner: new FakeRunner(),
       docker: new FakeDocker(),
+      lifecycle: new Lifecycle(),
       kopiaChoice,
       isRoot: true,
       schedule: async () => {
