@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./env.ts";
+import { testCertificates } from "./tls.ts";
 
 /**
  * Azurite (Microsoft's Azure Storage emulator) served the way kopia v0.23.1's azure client insists on
@@ -55,25 +55,6 @@ export function accountSas(
   return new URLSearchParams(q).toString();
 }
 
-async function certificates(dir: string, host: string): Promise<{ ca: string; cert: string; key: string }> {
-  const f = (n: string) => join(dir, n);
-  const ssl = (...a: string[]) => run(["openssl", ...a]);
-  await ssl(
-    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=kdt-azurite-ca"],
-    ...["-keyout", f("ca.key"), "-out", f("ca.pem")],
-  );
-  await ssl(
-    ...["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${host}`],
-    ...["-keyout", f("server.key"), "-out", f("server.csr")],
-  );
-  writeFileSync(f("server.ext"), `subjectAltName=DNS:${host}\n`);
-  await ssl(
-    ...["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key")],
-    ...["-CAcreateserial", "-days", "2", "-extfile", f("server.ext"), "-out", f("server.pem")],
-  );
-  return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
-}
-
 export async function startAzurite(dir: string, containers: string[]): Promise<Azurite> {
   if (!existsSync(AZURITE)) throw new Error(`${AZURITE} is missing: run scripts/test-env.sh`);
   mkdirSync(join(dir, "azurite-data"), { recursive: true });
@@ -83,7 +64,7 @@ export async function startAzurite(dir: string, containers: string[]): Promise<A
   const host = `${account}.${domain}`;
   const b = () => 2 + Math.floor(Math.random() * 250);
   const ip = `127.${b()}.${b()}.${b()}`;
-  const tls = await certificates(dir, host);
+  const tls = await testCertificates(dir, `DNS:${host}`);
   const hosts = join(dir, "hosts");
   writeFileSync(hosts, `127.0.0.1 localhost\n${ip} ${host}\n`);
   const p = Bun.spawn(

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFile
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { run } from "./env.ts";
+import type { TestCertificates } from "./tls.ts";
 
 /**
  * Real storage servers for the repository tests, each started on 127.0.0.1 and a free port by the
@@ -70,13 +71,23 @@ export interface PausableServer extends TestServer {
   resume(): void;
 }
 
-/** An S3-compatible server (moto), path-style, plain HTTP; `bucket` created empty. */
-export async function startS3(dir: string, buckets: string[]): Promise<PausableServer> {
+/**
+ * An S3-compatible server (moto), path-style; `bucket` created empty. Plain HTTP, or HTTPS with `tls`
+ * (a certificate `testCertificates` made).
+ */
+export async function startS3(
+  dir: string,
+  buckets: string[],
+  o: { tls?: TestCertificates } = {},
+): Promise<PausableServer> {
   const port = await freePort();
-  const p = spawnServer([MOTO, "-H", "127.0.0.1", "-p", String(port)], join(dir, "moto.log"));
+  const tls = o.tls ? ["-c", o.tls.cert, "-k", o.tls.key] : [];
+  const p = spawnServer([MOTO, "-H", "127.0.0.1", "-p", String(port), ...tls], join(dir, "moto.log"));
   await waitForPort(port, "moto_server");
+  const scheme = o.tls ? "https" : "http";
+  const ca = o.tls ? { tls: { ca: readFileSync(o.tls.ca, "utf8") } } : {};
   for (const b of buckets) {
-    const r = await fetch(`http://127.0.0.1:${port}/${b}`, { method: "PUT" });
+    const r = await fetch(`${scheme}://127.0.0.1:${port}/${b}`, { method: "PUT", ...ca });
     if (!r.ok) throw new Error(`could not create bucket ${b}: ${r.status}`);
   }
   return {

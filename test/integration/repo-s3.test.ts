@@ -15,6 +15,7 @@ import { removeDockerObjects } from "../helpers/cleanup.ts";
 import { runCli } from "../helpers/cli.ts";
 import { run, startContainer, uniqueName } from "../helpers/env.ts";
 import { motoIam, type PausableServer, type S3Key, startS3 } from "../helpers/servers.ts";
+import { testCertificates } from "../helpers/tls.ts";
 import { freshHostDoctor } from "./repo-doctor.ts";
 import { repositorySuite } from "./repo-suite.ts";
 
@@ -188,6 +189,37 @@ repositorySuite({
           const none = await freshHostDoctor(h, elsewhere, [key.secret]);
           expect(none).toMatchObject({ status: "fail" });
           expect(none.detail).toMatch(/^there is no kopia repository at s3:\/\/kdt-doctor\/none\/ /);
+        } finally {
+          await s3.stop();
+        }
+      }, 300_000),
+    (h) =>
+      test("S3 behind TLS signed by a CA of its own: doctor and repo init say it is the certificate, quoting kopia, naming repository.ca_file; with it, it opens", async () => {
+        const d = join(h.dir, "s3-tls");
+        mkdirSync(d, { recursive: true });
+        const certs = await testCertificates(d, "IP:127.0.0.1");
+        const s3 = await startS3(d, ["kdt-tls"], { tls: certs });
+        try {
+          const s = server;
+          if (!s) throw new Error("the S3 server did not start");
+          const repo = (ca: boolean) =>
+            `backend = "s3"\nbucket = "kdt-tls"\nendpoint = "127.0.0.1:${s3.port}"\n` +
+            `access_key_id_file = "${s.idFile}"\nsecret_access_key_file = "${s.secretFile}"` +
+            (ca ? `\nca_file = "${certs.ca}"` : "");
+          const untrusted = h.writeConfig("tls-untrusted", repo(false));
+          const line = await freshHostDoctor(h, untrusted);
+          expect(line).toMatchObject({ id: "repository", status: "fail" });
+          const told = `the server at s3://kdt-tls/ at https://127.0.0.1:${s3.port} presented a TLS certificate kopia does not accept (x509: certificate signed by unknown authority)`;
+          expect(line.detail).toBe(told);
+          expect(line.hint).toContain("set repository.ca_file");
+          const init = await h.cli(untrusted, "repo", "init");
+          expect({ exit: init.exitCode, stderr: init.stderr }).toMatchObject({ exit: 10 });
+          expect(init.stderr).toContain(told);
+          expect(init.stderr).not.toContain("is the server up");
+          const trusted = await h.cli(h.writeConfig("tls-trusted", repo(true)), "repo", "init");
+          expect({ exit: trusted.exitCode, stderr: trusted.stderr }).toMatchObject({ exit: 0 });
+          const ok = await freshHostDoctor(h, h.writeConfig("tls-fresh", repo(true)));
+          expect(ok).toMatchObject({ id: "repository", status: "ok" });
         } finally {
           await s3.stop();
         }

@@ -1,6 +1,7 @@
 import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError, ProcessError } from "../errors.ts";
 import { passphraseKeyError } from "./backends/ssh-key.ts";
+import { tlsProblem } from "./tls-problem.ts";
 
 /** The location answers but holds no kopia repository (an unmounted disk, a wrong bucket or prefix). */
 export function missingRepository(repo: RepositoryConfig, where: string, canCreate = true): AppError {
@@ -60,14 +61,10 @@ export function foreignData(where: string): AppError {
 }
 
 const UNREACHABLE =
-  /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|dial tcp|unable to (dial|connect)|handshake failed|tls:|x509:|EOF$/im;
+  /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset|dial tcp|unable to (dial|connect)|handshake failed|handshake timeout|tls:|x509:|EOF$/im;
 
 const UNREACHABLE_HINT =
   "check the server, the network and [repository] in the config; nothing was stopped or changed";
-
-/** kopia's pinned-certificate check (`server had [...]`: the chain's SHA-256 fingerprints). */
-const PINNED_CERT_MISMATCH =
-  /can't find certificate matching SHA256 fingerprint[^(\n]*(?:\(server had \[?([0-9a-f ]*)\]?\))?/i;
 
 /** The storages' refusals; kopia's WebDAV client says only "Authorize <path>: 401" (or 403). */
 const CREDENTIALS_REFUSED =
@@ -114,20 +111,9 @@ export function classifyStorageError(e: unknown, repo: RepositoryConfig, where: 
   // Checked before kopia runs (`refusePassphraseKey`); this is for a key that got one since.
   if (/private key is passphrase protected/i.test(text) && "key_file" in repo && repo.key_file)
     return passphraseKeyError(repo.key_file, "repository.key_file", e);
-  // Before "unreachable": kopia says it in a TLS handshake error. The server answered, with another
-  // certificate: changed on purpose, or someone in between (the pin exists for that case).
-  const cert = PINNED_CERT_MISMATCH.exec(text);
-  if (cert) {
-    const has = (cert[1] ?? "").trim().split(/\s+/).filter(Boolean).join(", ");
-    return new AppError(
-      "repository",
-      `the kopia server at ${where} presented a TLS certificate that is not the pinned one${has ? ` (server has SHA256 ${has})` : ""}`,
-      {
-        hint: "if the server's certificate changed on purpose, update repository.server_cert_fingerprint; otherwise do not connect",
-        cause: e,
-      },
-    );
-  }
+  // Before "unreachable": the server answered, in a TLS handshake that failed (kopia's reason quoted).
+  const tls = tlsProblem(text, repo, where, e);
+  if (tls) return tls;
   if (repo.backend === "server" && /access denied for|PermissionDenied|Unauthenticated/i.test(text))
     return new AppError(
       "repository_auth",
