@@ -176,7 +176,9 @@ repositorySuite({
           expect(wrong.detail).toBe(
             `the storage at s3://kdt-doctor/ at http://127.0.0.1:${s3.port} refused the credentials`,
           );
-          expect(wrong.hint).toBe("check the credentials in [repository] for the s3 backend");
+          expect(wrong.hint).toBe(
+            "check repository.access_key_id_file and repository.secret_access_key_file (the s3 credentials)",
+          );
           // What the night's backup would say: the same words (exit 12), nothing stopped.
           const backup = await h.cli(wrongCfg, "backup", "--unit", h.container);
           expect({ exit: backup.exitCode, stderr: backup.stderr }).toMatchObject({ exit: 12 });

@@ -169,5 +169,32 @@ function credentialHint(repo: RepositoryConfig): string {
     return `check repository.username and the password in repository.${r.webdav_password_env ? "webdav_password_env" : "webdav_password_file"} (the WebDAV server's user)`;
   if (repo.backend === "azure" && !r.client_id && (r.sas_token_file || r.sas_token_env))
     return "check the SAS token (repository.sas_token_file or sas_token_env): it may have expired, or lack permissions on the container (read, write, delete, list, add, create)";
+  const given = secretsGiven(r, STORAGE_SECRETS[repo.backend] ?? []);
+  if (repo.backend === "rclone")
+    return r.config_file
+      ? `check the remote's credentials in the rclone config repository.config_file (${r.config_file}); \`RCLONE_CONFIG=${r.config_file} rclone lsd ${remoteOf(r)}\` tries them`
+      : `check the remote's credentials in root's rclone config (\`rclone config file\` names it); \`rclone lsd ${remoteOf(r)}\` tries them`;
+  if (repo.backend === "gcs" && r.credentials_file)
+    return `check the service account key in repository.credentials_file (${r.credentials_file}): its account needs access to the bucket`;
+  if (repo.backend === "sftp" && r.key_file)
+    return `check that the public half of repository.key_file is in ~${r.user}/.ssh/authorized_keys on ${r.host}`;
+  if (given.length) return `check ${given.join(" and ")} (the ${repo.backend} credentials)`;
   return `check the credentials in [repository] for the ${repo.backend} backend`;
+}
+
+/** `name:` of an rclone `remote_path` (`name:path`). */
+const remoteOf = (r: Record<string, unknown>) => `${String(r.remote_path).split(":")[0]}:`;
+
+/** The storage secrets each backend reads, as `<key>_file` or `<key>_env`: the ones a refusal is about. */
+const STORAGE_SECRETS: Record<string, string[]> = {
+  s3: ["access_key_id", "secret_access_key", "session_token"],
+  b2: ["key_id", "application_key"],
+  azure: ["storage_key", "client_secret"],
+};
+
+/** `repository.<key>_file` or `_env`, for each of `keys` the config sets: the setting to look at. */
+function secretsGiven(r: Record<string, unknown>, keys: readonly string[]): string[] {
+  return keys.flatMap((k) =>
+    r[`${k}_file`] ? [`repository.${k}_file`] : r[`${k}_env`] ? [`repository.${k}_env`] : [],
+  );
 }

@@ -129,7 +129,9 @@ test("a fresh host (no kopia connection yet): a read-only connect into a config 
   expect(r.line.detail).toMatch(
     /^the storage at s3:\/\/b\/ at http:\/\/127\.0\.0\.1:\d+ refused the credentials$/,
   );
-  expect(r.line.hint).toBe("check the credentials in [repository] for the s3 backend");
+  expect(r.line.hint).toBe(
+    "check repository.access_key_id_file and repository.secret_access_key_file (the s3 credentials)",
+  );
   const [connect] = r.calls;
   expect(connect?.argv).toContain("--readonly");
   expect(connect?.argv.slice(1, 4)).toEqual(["--config-file", r.configOf(connect?.argv ?? []), "repository"]);
