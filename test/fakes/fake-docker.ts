@@ -6,6 +6,7 @@ import type {
   VolumeInspect,
 } from "../../src/core/docker/schemas.ts";
 import { ProcessError } from "../../src/core/errors.ts";
+import { killed, openStream, readSome, untilAborted } from "./fake-runner.ts";
 
 /**
  * An in-memory docker host behind the client's named operations, for tests of the code above the
@@ -240,6 +241,13 @@ export class FakeDocker implements Docker {
   ) => { stdout?: string; stderr?: string; exitCode?: number };
   /** What each `containerExec` read on stdin, in order. */
   readonly execStdin: string[] = [];
+  /** A streamed stdin is read only this far, then the exec answers (a client that stopped early). */
+  execStdinBytes?: number;
+  /**
+   * A streamed stdout stays open after the answer's stdout until the exec's signal aborts (a dump
+   * still writing when its reader stopped): then answered as a killed `docker exec`.
+   */
+  execStdoutOpen?: boolean;
   async containerExec(
     container: string,
     argv: readonly string[],
@@ -248,15 +256,28 @@ export class FakeDocker implements Docker {
       stdoutStream?: (s: ReadableStream<Uint8Array>) => void;
       onStderrLine?: (line: string) => void;
       env?: Record<string, string>;
+      signal?: AbortSignal;
     } = {},
   ) {
     const env = Object.entries(o.env ?? {}).map(([k, v]) => `-e ${k}=${v}`);
     this.#op("exec", ...env, container, ...argv);
-    const stdin = o.stdin ? await new Response(o.stdin).text() : undefined;
+    const bytes = this.execStdinBytes;
+    // A stream that breaks off (a torn pipe) is answered as the runner answers a child it killed.
+    const stdin = o.stdin
+      ? await (bytes === undefined ? new Response(o.stdin).text() : readSome(o.stdin, bytes)).catch(
+          () => null,
+        )
+      : undefined;
+    if (stdin === null) return killed(["docker", "exec", container, ...argv]);
     if (stdin !== undefined) this.execStdin.push(stdin);
     const a = this.execAnswer?.(container, argv, stdin) ?? {};
-    o.stdoutStream?.(new Response(a.stdout ?? "").body ?? new ReadableStream());
     for (const line of (a.stderr ?? "").split("\n").filter(Boolean)) o.onStderrLine?.(line);
+    if (o.stdoutStream && this.execStdoutOpen) {
+      o.stdoutStream(openStream(a.stdout ?? "", o.signal));
+      await untilAborted(o.signal);
+      return killed(["docker", "exec", container, ...argv], a.stderr);
+    }
+    o.stdoutStream?.(new Response(a.stdout ?? "").body ?? new ReadableStream());
     return {
       argv: ["docker", "exec", container, ...argv],
       exitCode: a.exitCode ?? 0,

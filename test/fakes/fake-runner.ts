@@ -11,7 +11,64 @@ export interface Expectation {
   timedOut?: boolean;
   /** Called with the options, e.g. to assert on env. */
   check?: (opts: RunOptions) => void;
+  /**
+   * A streamed stdout that stays open after `stdout` until the call's signal aborts (a `kopia show`
+   * still writing when its reader stopped): then answered as the runner answers a child it killed.
+   */
+  stdoutOpen?: true;
+  /** Reads only this many bytes of a streamed stdin, then answers (a command that stopped early). */
+  stdinBytes?: number;
 }
+
+/** What the runner answers for a child the caller killed: no output, no exit code. */
+export const killed = (argv: readonly string[], stderr = ""): RunResult => ({
+  argv,
+  exitCode: null,
+  signal: "SIGTERM",
+  stdout: "",
+  stderr,
+  durationMs: 0,
+  timedOut: false,
+  aborted: true,
+});
+
+/** Up to the first `n` bytes of `stream` (at least what one read gives), the rest left unread. */
+export async function readSome(stream: ReadableStream<Uint8Array>, n: number): Promise<string> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  while (got < n) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    got += value.byteLength;
+  }
+  await reader.cancel();
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** `text`, then nothing until `signal` aborts, when it ends (a killed writer's stdout closes). */
+export function openStream(text: string, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      ctrl.enqueue(new TextEncoder().encode(text));
+      const close = () => {
+        try {
+          ctrl.close();
+        } catch {}
+      };
+      if (signal?.aborted) close();
+      else signal?.addEventListener("abort", close, { once: true });
+    },
+  });
+}
+
+/** Resolves once `signal` aborts (never without one: a test that forgets it hangs visibly). */
+export const untilAborted = (signal: AbortSignal | undefined) =>
+  new Promise<void>((r) => {
+    if (signal?.aborted) r();
+    else signal?.addEventListener("abort", () => r(), { once: true });
+  });
 
 /**
  * A strict scripted runner: each call must match the next expectation (or a `allowAny` entry), or it
@@ -42,19 +99,17 @@ export class FakeRunner implements Runner {
     // A streamed stdin is read to its end; one that errors (a torn pipe) is answered like a child
     // the caller killed: no output, no exit code.
     if (options.stdin instanceof ReadableStream) {
-      const text = await new Response(options.stdin).text().catch(() => undefined);
+      const text = await (exp.stdinBytes === undefined
+        ? new Response(options.stdin).text()
+        : readSome(options.stdin, exp.stdinBytes)
+      ).catch(() => undefined);
       this.stdins.push(text);
-      if (text === undefined)
-        return {
-          argv,
-          exitCode: null,
-          signal: "SIGTERM",
-          stdout: "",
-          stderr: "",
-          durationMs: 0,
-          timedOut: false,
-          aborted: true,
-        };
+      if (text === undefined) return killed(argv);
+    }
+    if (options.stdoutStream && exp.stdoutOpen) {
+      options.stdoutStream(openStream(exp.stdout ?? "", options.signal));
+      await untilAborted(options.signal);
+      return killed(argv, exp.stderr);
     }
     if (options.stdoutStream)
       options.stdoutStream(new Response(exp.stdout ?? "").body ?? new ReadableStream());

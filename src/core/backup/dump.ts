@@ -80,7 +80,9 @@ export async function dumpSource(
       const tail = lastLines(redactText(stderr));
       return failed(reason, tail ? { stderrTail: tail } : {});
     };
-    if (r.producer.exitCode !== 0) {
+    // The dump is blamed only when it failed on its own: one ended because kopia stopped reading
+    // first (a repository error) did nothing wrong, and kopia's exit and stderr say what did.
+    if (r.producer.exitCode !== 0 && !r.producerStopped) {
       const cause = lastLines(redactText(stderr))?.split("\n").at(-1) ?? "no error message";
       return await drop(
         `dump in ${dump.container} failed: \`${dump.argv[0]}\` exited ${r.producer.exitCode ?? r.producer.signal}: ${cause}`,
@@ -93,6 +95,8 @@ export async function dumpSource(
         `kopia exited ${r.consumer.exitCode}${m?.incomplete ? ` (${m.incomplete})` : ""}: ${cause}`,
       );
     }
+    if (r.producer.exitCode !== 0)
+      return await drop(`kopia exited 0 before it read the whole dump of ${dump.container}: it is not kept`);
     const bytes = m.rootEntry?.summ?.size ?? r.bytes;
     if (bytes === 0)
       return await drop(`dump in ${dump.container} wrote nothing: an empty dump is never kept`);

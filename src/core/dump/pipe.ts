@@ -8,6 +8,11 @@ export interface Piped<C> {
   consumer: C;
   /** Bytes that passed from the producer to the consumer. */
   bytes: number;
+  /**
+   * The consumer finished while the producer still ran, and the producer was ended for it: its exit
+   * status is this pipe's doing, not a failure of its own. The consumer's result says what happened.
+   */
+  producerStopped: boolean;
 }
 
 /**
@@ -35,10 +40,12 @@ export async function pipeChecked<C>(
       give = r;
     });
     const producer = produce((s) => give(s), stopProducer.signal);
-    producer.then(
-      () => give(undefined),
-      () => give(undefined),
-    );
+    let producerDone = false;
+    const settle = () => {
+      producerDone = true;
+      give(undefined);
+    };
+    producer.then(settle, settle);
     const source = await got;
     // No stream: the producer could not start; its error (or result) says why.
     if (!source) {
@@ -62,9 +69,11 @@ export async function pipeChecked<C>(
       },
       cancel: (reason) => reader.cancel(reason),
     });
+    let producerStopped = false;
     const ended = async () => {
       // The producer is not read any more: it is ended (a dump left blocked on a full pipe would hold
       // its database snapshot and locks until it died).
+      producerStopped = !producerDone;
       await reader.cancel().catch(() => {});
       stopProducer.abort(new AbortGrace("the consumer ended", TORN_KILL_GRACE_MS));
     };
@@ -78,7 +87,7 @@ export async function pipeChecked<C>(
     }
     // A consumer that ended before the stream did.
     await ended();
-    return { producer: await producer, consumer, bytes };
+    return { producer: await producer, consumer, bytes, producerStopped };
   } finally {
     signal?.removeEventListener("abort", onOuter);
   }

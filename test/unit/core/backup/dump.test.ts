@@ -160,6 +160,19 @@ describe("dumpSource", () => {
     expect(r.snapshotId).toBeUndefined();
   });
 
+  test("kopia failing while the dump still runs: the unit fails with kopia's error, not the dump ended for it", async () => {
+    const t = setup(
+      [{ argv: isCreate, stdinBytes: 1, exitCode: 1, stderr: "ERROR unable to write pack: no space left\n" }],
+      { stdout: "CREATE TABLE t;", stderr: "" },
+    );
+    t.docker.execStdoutOpen = true; // pg_dumpall still writing when kopia stopped reading
+    const r = await t.go();
+    expect(r.status).toBe("failed");
+    // Before: "dump in shop_db_1 failed: `pg_dumpall` exited SIGTERM: no error message".
+    expect(r.reason).toBe("kopia exited 1: ERROR unable to write pack: no space left");
+    expect(r.stderrTail).toBe("ERROR unable to write pack: no space left");
+  });
+
   test("a manifest kopia saved of a failed dump is deleted", async () => {
     // A kopia that printed a manifest although its stdin broke off (it raced the cancel).
     const runner = new FakeRunner([

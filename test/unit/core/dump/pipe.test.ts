@@ -16,6 +16,7 @@ test("a producer's stdout reaches the consumer whole, 8 MiB through a 64 KiB pip
   expect(r.consumer.stdout.length).toBe(8 * 1024 * 1024);
   expect(r.consumer.stderr).toBe("done\n");
   expect(r.bytes).toBe(8 * 1024 * 1024);
+  expect(r.producerStopped).toBe(false);
 });
 
 test("a producer that fails: the consumer never sees the end of its stdin, it is killed instead", async () => {
@@ -24,6 +25,7 @@ test("a producer that fails: the consumer never sees the end of its stdin, it is
   expect(r.consumer.aborted).toBe(true);
   expect(r.consumer.exitCode).not.toBe(0);
   expect(r.consumer.stderr).not.toContain("done"); // cat never reached the end of a clean stream
+  expect(r.producerStopped).toBe(false); // its failure is its own
 });
 
 test("a consumer that dies early ends the producer too (its stdout closes)", async () => {
@@ -33,6 +35,8 @@ test("a consumer that dies early ends the producer too (its stdout closes)", asy
   );
   expect(r.consumer.stdout).toBe("y\ny\ny\ny\ny\n");
   expect(r.producer.exitCode).not.toBe(0);
+  // Its exit is the pipe's doing: the consumer's result says what went wrong.
+  expect(r.producerStopped).toBe(true);
   expect(performance.now() - started).toBeLessThan(20_000);
 });
 
