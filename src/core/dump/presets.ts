@@ -29,6 +29,9 @@ export interface DumpCommands {
 export const DUMP_PRESETS = ["postgres", "mysql", "mariadb", "mongo", "sqlite"] as const;
 export type DumpPreset = (typeof DUMP_PRESETS)[number];
 
+/** The postgres preset's restore command, connected to `database` (`postgres`, unless it is missing). */
+const psqlInto = (database: string) => ["psql", "-X", "-q", "-U", "postgres", "-d", database];
+
 /** A preset's commands; `path` is the database file (sqlite only, where it is required). */
 export function presetCommands(preset: DumpPreset, path?: string): DumpCommands | { problem: string } {
   switch (preset) {
@@ -36,7 +39,7 @@ export function presetCommands(preset: DumpPreset, path?: string): DumpCommands 
       return {
         // --clean --if-exists: a restore replaces each database rather than adding to it.
         dump: ["pg_dumpall", "--clean", "--if-exists", "-U", "postgres"],
-        restore: ["psql", "-X", "-q", "-U", "postgres", "-d", "postgres"],
+        restore: psqlInto("postgres"),
         file: "pg_dumpall.sql",
         ready: ["pg_isready", "-q", "-U", "postgres"],
         dataDirs: ["/var/lib/postgresql/data"],
@@ -125,9 +128,18 @@ export function argvProblem(argv: readonly string[]): string | undefined {
 export interface RestoreGuard {
   /** Fed to the restore command before the dump, in the same session. */
   prelude: string;
+  /**
+   * The database the restore command connects to, `name`, may be missing: asked right before the
+   * feed, `probe` exits 0 printing `0` when it is. The feed then runs `restore` (connected to
+   * another) with `create` ahead of the prelude: it makes the database and connects to it.
+   */
+  missingDatabase?: { name: string; probe: string[]; restore: string[]; create: string };
   /** The restore command's environment: what makes its messages the ones matched below. */
   env?: Record<string, string>;
-  /** For a command that goes on past a failed statement: how it reports one, and which are expected. */
+  /**
+   * How the restore command reports a failed statement: the restore's error names those it read. A
+   * command that goes on past one and exits 0 fails the restore with any but the expected ones.
+   */
   errors?: {
     /** A stderr line reporting a failed statement; group 1 is the message. */
     line: RegExp;
@@ -146,6 +158,24 @@ export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
       "-- kopi-docka: end the other sessions: a database with a client connected cannot be dropped\n" +
       "DO $$ BEGIN PERFORM pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity " +
       "WHERE pid <> pg_catalog.pg_backend_pid() AND datname IS NOT NULL; END $$;\n",
+    // `postgres` is gone when an admin dropped it or a feed was cut short between the dump's
+    // `DROP DATABASE postgres` and its CREATE: psql -d postgres would fail at once, undo point
+    // included. psql connects to template1 then, as pg_dumpall does, and makes `postgres` before the
+    // dump runs (template0: template1 is in use by this session). Left connected to template1, the
+    // dump's `DROP DATABASE template1` (its first database) would fail as the open one and the old
+    // template1 stay; the `postgres` made here is dropped and re-created by the dump, as it was.
+    missingDatabase: {
+      name: "postgres",
+      probe: [
+        ...psqlInto("template1"),
+        "-tAc",
+        "SELECT count(*) FROM pg_catalog.pg_database WHERE datname = 'postgres'",
+      ],
+      restore: psqlInto("template1"),
+      create:
+        "-- kopi-docka: postgres is missing: made here, then dropped and re-created by the dump\n" +
+        "CREATE DATABASE postgres TEMPLATE template0;\n\\connect postgres\n",
+    },
     // The server words its messages in its own language: English for every connection psql opens
     // (PGOPTIONS is sent again on each `\connect` of the dump), so they can be matched.
     env: { PGOPTIONS: "-c lc_messages=C" },
@@ -155,6 +185,10 @@ export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
         /^current user cannot be dropped$/,
         /^role ".*" already exists$/,
         /^role ".*" cannot be dropped because some objects depend on it$/,
+        // pg_dump writes `DROP DATABASE template1;` without IF EXISTS whatever --if-exists says (it
+        // takes template1 to exist), and CREATE DATABASE template1 follows at once: gone before (a
+        // feed cut short after that DROP, an admin), it is made there. A CREATE that fails says so.
+        /^database "template1" does not exist$/,
       ],
       remedies: [
         {
@@ -179,6 +213,9 @@ export const RESTORE_GUARDS: Partial<Record<DumpPreset, RestoreGuard>> = {
       "  END FOR;\n" +
       "END//\n" +
       "DELIMITER ;\n",
+    // The client prints the failed statement above its error (--print-query-on-error): the error
+    // line is what the restore's message names, with the dump's line number.
+    errors: { line: /^(ERROR \d+ \(\w+\)(?: at line \d+)?: .*)$/, benign: [], remedies: [] },
   },
 };
 

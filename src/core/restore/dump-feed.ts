@@ -1,7 +1,7 @@
 import { dumpSource } from "../backup/dump.ts";
 import type { Docker } from "../docker/docker.ts";
 import { pipeChecked } from "../dump/pipe.ts";
-import { RESTORE_GUARDS } from "../dump/presets.ts";
+import { RESTORE_GUARDS, type RestoreGuard } from "../dump/presets.ts";
 import { AppError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
@@ -75,15 +75,16 @@ export async function restoreDump(
 ): Promise<string> {
   const step = { ...planned, container: await untilReady(d, planned, signal, readySec) };
   await beforeFeed?.(step);
-  d.log.info(`feeding the dump of ${step.from} into ${step.container} (${step.restore[0]})`);
   const guard = step.preset ? RESTORE_GUARDS[step.preset] : undefined;
+  const { restore, prelude } = await feedCommand(d, step, guard, signal);
+  d.log.info(`feeding the dump of ${step.from} into ${step.container} (${restore[0]})`);
   const errors = guard?.errors;
   const failed: string[] = [];
   const r = await pipeChecked(
     (give, s) => d.kopia.showStream(step.object, { stdoutStream: give, signal: s }),
     (stdin, s) =>
-      d.docker.containerExec(step.container, step.restore, {
-        stdin: around(stdin, guard?.prelude, step.end),
+      d.docker.containerExec(step.container, restore, {
+        stdin: around(stdin, prelude, step.end),
         signal: s,
         ...(guard?.env ? { env: guard.env } : {}),
         ...(errors
@@ -98,30 +99,59 @@ export async function restoreDump(
       }),
     signal,
   );
-  if (r.producer.exitCode !== 0)
+  const hint = errors?.remedies.find((r) => failed.some((m) => r.when.test(m)))?.hint;
+  const ran = `\`${restore[0]}\` in ${step.container}`;
+  // kopia is blamed only when it failed on its own: one ended because the restore command stopped
+  // reading first (MariaDB's client at its first failed statement, psql at a failed \connect) read
+  // nothing wrong, and the command's own exit and stderr say what did go wrong.
+  if (r.producer.exitCode !== 0 && !r.producerStopped)
     throw new AppError(
       "restore_failed",
-      `reading the dump ${step.snapshotId} failed (kopia exited ${r.producer.exitCode}): ${tail(r.producer.stderr)}`,
+      `reading the dump ${step.snapshotId} failed (kopia exited ${r.producer.exitCode ?? r.producer.signal}): ${tail(r.producer.stderr)}`,
     );
   if (r.consumer.exitCode !== 0)
     throw new AppError(
       "restore_failed",
-      `\`${step.restore[0]}\` in ${step.container} exited ${r.consumer.exitCode ?? r.consumer.signal}: ${tail(r.consumer.stderr)}`,
+      `${ran} exited ${r.consumer.exitCode ?? r.consumer.signal}${r.producerStopped ? ` before it read the whole dump of ${step.from}` : ""}: ${exitCause(failed, r.consumer.stderr)}`,
+      hint ? { hint } : {},
+    );
+  if (r.producer.exitCode !== 0)
+    throw new AppError(
+      "restore_failed",
+      `${ran} exited 0 before it read the whole dump of ${step.from}: the database is not as it was at the backup (${tail(r.consumer.stderr)})`,
     );
   if (failed.length > 0)
     throw new AppError(
       "restore_failed",
-      `\`${step.restore[0]}\` in ${step.container} ran the dump of ${step.from} to its end, but ${failed.length} statement(s) failed: the database is not as it was at the backup (${failed
+      `${ran} ran the dump of ${step.from} to its end, but ${failed.length} statement(s) failed: the database is not as it was at the backup (${failed
         .slice(0, 3)
         .map((m) => tail(m))
         .join("; ")}${failed.length > 3 ? "; …" : ""})`,
-      {
-        hint:
-          errors?.remedies.find((r) => failed.some((m) => r.when.test(m)))?.hint ??
-          "fix the cause, then restore again",
-      },
+      { hint: hint ?? "fix the cause, then restore again" },
     );
   return step.container;
+}
+
+/**
+ * The restore command and what it reads ahead of the dump. A preset whose usual database is missing
+ * (`RestoreGuard.missingDatabase`) connects to another and makes it first; asked right before the feed.
+ */
+async function feedCommand(
+  d: { docker: Docker; log: Logger },
+  step: DumpStep,
+  guard: RestoreGuard | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ restore: string[]; prelude: string | undefined }> {
+  const missing = guard?.missingDatabase;
+  const usual = { restore: step.restore, prelude: guard?.prelude };
+  if (!missing) return usual;
+  const r = await d.docker.containerExec(step.container, missing.probe, signal ? { signal } : {});
+  // A probe that fails or says anything else cannot tell: the usual command's failure, if any, says why.
+  if (r.exitCode !== 0 || r.stdout.trim() !== "0") return usual;
+  d.log.warn(
+    `the database ${missing.name} is missing in ${step.container}: it is made first, the dump re-creates it`,
+  );
+  return { restore: missing.restore, prelude: `${missing.create}${guard?.prelude ?? ""}` };
 }
 
 /** The running container a dump goes into, once its readiness probe passes; an `AppError` if none. */
@@ -196,6 +226,16 @@ async function runningTarget(docker: Docker, step: DumpStep): Promise<string> {
 
 const tail = (s: string) =>
   redactText(s).trim().split("\n").filter(Boolean).slice(-3).join(" / ") || "no error message";
+
+/**
+ * Why a restore command exited non-zero: the failed statements its guard read (their last three) and
+ * its last line (psql's failed `\connect`), else the end of its stderr.
+ */
+function exitCause(failed: readonly string[], stderr: string): string {
+  if (failed.length === 0) return tail(stderr);
+  const last = redactText(stderr).trim().split("\n").filter(Boolean).at(-1);
+  return [...new Set([...failed.slice(-3), ...(last ? [last] : [])].map(tail))].join("; ");
+}
 
 /** Polls the readiness probe until it exits 0; a database that never gets ready is an error. */
 async function waitReady(
