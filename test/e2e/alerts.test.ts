@@ -391,6 +391,23 @@ ${extra}`;
       expect(existsSync(kopiaLogs) ? readdirSync(kopiaLogs, { recursive: true }).length : 0).toBe(logsBefore);
     });
 
+    test("an excluded unit named with --unit: exit 2 with the reason, nothing reaches any receiver, no run recorded", async () => {
+      const cfg = writeTestConfig(kd, configText(`\n[units.${ok}]\nexclude = true\n`));
+      const count = () => (existsSync(runsDir) ? readdirSync(runsDir).length : 0);
+      const recorded = count();
+      try {
+        reset();
+        const r = await backup([ok], cfg);
+        expect(r.exitCode).toBe(2);
+        expect(r.stderr).toContain(`${ok} is excluded (config [units.${ok}] exclude = true)`);
+        // Before: exit 0, a run recorded ok with no unit, and the heartbeat and "always" targets told success.
+        expect([http.requests, https.requests, smtp.mails]).toEqual([[], [], []]);
+        expect(count()).toBe(recorded);
+      } finally {
+        writeTestConfig(kd, configText());
+      }
+    });
+
     test("a lock file that cannot be used (a directory in its place): exit 11 and an alert; nobody else would say so", async () => {
       const lock = join(kd, "kopi-docka.lock");
       mkdirSync(lock);

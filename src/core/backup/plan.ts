@@ -8,6 +8,7 @@ import type { BackupPlan, ContainerPlan, PlanOptions, UnitPlan } from "./plan-mo
 import { applyRefusals } from "./refusals.ts";
 import { sourceKey, unitSources } from "./sources.ts";
 import { SWARM_TASK_LABEL, swarmRefusal } from "./swarm.ts";
+import { unitExclusion } from "./unit-names.ts";
 
 export type { BackupPlan, ContainerPlan, PlanOptions, SourcePlan, UnitPlan } from "./plan-model.ts";
 
@@ -26,8 +27,7 @@ export function planBackup(config: Config, discovery: Discovery, now: Date, opts
       skippedUnits.push({ name: unit.name, reason: "not selected with --unit" });
       continue;
     }
-    const excluded =
-      unit.excluded ?? (config.units[unit.name]?.exclude ? "excluded in the config" : undefined);
+    const excluded = unitExclusion(config, unit);
     if (excluded) {
       skippedUnits.push({ name: unit.name, reason: excluded });
       continue;

@@ -27,7 +27,7 @@ import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
 import { applyRunPolicies } from "./run-policies.ts";
 import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
-import { unknownUnitReasons } from "./unit-names.ts";
+import { excludedUnitReasons, unitExclusion, unknownUnitReasons } from "./unit-names.ts";
 
 export interface BackupRequest {
   units: string[];
@@ -40,7 +40,10 @@ export interface BackupRequest {
 
 export type RunDeps = Omit<BackupDeps, "journal"> & { paths: ResolvedPaths };
 
-/** Discovery, with the `--unit` names checked against it: an unknown one is a usage error. Changes nothing. */
+/**
+ * Discovery, with the `--unit` names checked against it: an unknown one, or an excluded one, is a usage
+ * error. Changes nothing.
+ */
 async function discoverNamed(d: RunDeps, req: BackupRequest): Promise<Discovery> {
   const discovery = await discoverUnits(
     { docker: d.docker, config: d.config, log: d.log },
@@ -56,6 +59,17 @@ async function discoverNamed(d: RunDeps, req: BackupRequest): Promise<Discovery>
       `units: ${discovery.units.map((u) => u.name).join(", ") || "(none)"} (see \`kopi-docka list\`)`,
     );
   }
+  const excluded = excludedUnitReasons(req.units, discovery, d.config);
+  if (excluded.length > 0)
+    throw new UsageError(
+      `not backed up: ${excluded.join("; ")}`,
+      `units it backs up: ${
+        discovery.units
+          .filter((u) => !unitExclusion(d.config, u))
+          .map((u) => u.name)
+          .join(", ") || "(none)"
+      }; nothing was changed`,
+    );
   return discovery;
 }
 

@@ -42,7 +42,7 @@ function receiver() {
  * write the policy); any alert phase writes `missed.json`. The
  * runner is strict and knows no kopia command: any kopia call fails the run with that call.
  */
-function host(pingUrl: string) {
+function host(pingUrl: string, extraConfig = "") {
   const t = tempDir("kd-unit-typo-");
   cleanups.push(() => t.remove());
   const repo = join(t.path, "repo");
@@ -52,7 +52,7 @@ function host(pingUrl: string) {
   const config = parseConfigText(
     `[repository]\npath = "${repo}"\npassword_file = "${join(t.path, "pw")}"\ncompression = "s2-default"\n` +
       `[paths]\nstate_dir = "${join(t.path, "state")}"\ncache_dir = "${join(t.path, "cache")}"\nlock_file = "${join(t.path, "lock")}"\n` +
-      `[alerts]\nping_url = "${pingUrl}"\n`,
+      `[alerts]\nping_url = "${pingUrl}"\n${extraConfig}`,
     "x",
   );
   const paths = resolvePaths(config);
@@ -153,5 +153,67 @@ describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing w
       lockThere = existsSync(paths.lockFile);
     }).catch(() => undefined);
     expect(lockThere).toBe(false);
+  });
+});
+
+describe("backup --unit with a unit that is excluded: exit 2 with the reason, nothing sent, nothing written", () => {
+  /** Before: the run went on with no unit, recorded `ok`, and its heartbeat said success. */
+  const refused = async (extraConfig: string, add: (docker: FakeDocker) => void, units: string[]) => {
+    const hc = receiver();
+    const { deps, runner, docker, paths } = host(hc.url, extraConfig);
+    add(docker);
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+      runBackup(deps, { units }, namesChecked),
+    ).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(e)).toBe(2);
+    expect(hc.got).toEqual([]);
+    expect(kopiaCalls(runner)).toEqual([]);
+    expect(existsSync(missedStateFile(paths))).toBe(false);
+    expect(existsSync(paths.runsDir)).toBe(false);
+    expect(docker.calls.filter((c) => /^(stop|start|update)\b/.test(c))).toEqual([]);
+    return e as UsageError & { hint?: string };
+  };
+
+  test("[units.X] exclude = true: the config key, and how to include it", async () => {
+    const e = await refused("[units.web]\nexclude = true\n", () => {}, ["web"]);
+    expect(e.message).toBe(
+      "not backed up: web is excluded (config [units.web] exclude = true): remove `exclude = true` from [units.web] in the config to back it up",
+    );
+    expect(e.hint).toBe("units it backs up: (none); nothing was changed");
+  });
+
+  test("the kopi-docka.exclude label on every container; another, included unit named with it changes nothing either", async () => {
+    const e = await refused(
+      "",
+      (docker) => {
+        const web = docker.containers.get("id-web");
+        if (web?.Config.Labels) web.Config.Labels["kopi-docka.exclude"] = "true";
+        docker.containers.set("id-app", FakeDocker.container("id-app", {}, "app"));
+      },
+      ["app", "web"],
+    );
+    expect(e.message).toBe(
+      "not backed up: web is excluded (every container is excluded (web: label kopi-docka.exclude=true)): remove the label kopi-docka.exclude from its containers (recreate them: labels are fixed at creation) to back it up",
+    );
+    expect(e.hint).toBe("units it backs up: app; nothing was changed");
+  });
+
+  test("a unit name discovery refuses (it could become a path) is named with its reason", async () => {
+    const e = await refused(
+      "",
+      (docker) => {
+        const bad = FakeDocker.container("id-bad", {}, "bad_1");
+        bad.Config.Labels = { "com.docker.compose.project": "Bad", "com.docker.compose.service": "s" };
+        docker.containers.set("id-bad", bad);
+      },
+      ["Bad"],
+    );
+    expect(e.message).toStartWith(
+      'not backed up: Bad is excluded (invalid compose project name "Bad" (allowed: ',
+    );
+    expect(e.message).toEndWith(
+      "): a unit's name becomes part of paths and tags: give it a valid one (the compose project's name, or the container's name or kopi-docka.unit label) to back it up",
+    );
   });
 });
