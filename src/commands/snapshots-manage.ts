@@ -96,10 +96,23 @@ export const expireCommand = defineCommand({
     name: "expire",
     description: "Apply retention now, whole restore points only; pinned ones stay. Exit 0, 11 locked.",
   },
-  args: { ...commonArgs, ...dryRunArgs, ...waitArg },
+  args: {
+    ...commonArgs,
+    ...dryRunArgs,
+    ...waitArg,
+    "trust-clock": {
+      type: "boolean",
+      description:
+        "The gaps in this host's backups were time that passed (it was off), not a clock set ahead: expire across them, now and from then on",
+    },
+  },
   async run({ args }) {
     const ctx = needs(args, "writer", "snapshots expire");
-    const result = await expirePoints(ctx, { dryRun: Boolean(args["dry-run"]), wait: Boolean(args.wait) });
+    const result = await expirePoints(ctx, {
+      dryRun: Boolean(args["dry-run"]),
+      wait: Boolean(args.wait),
+      trustClock: Boolean(args["trust-clock"]),
+    });
     emit(args, result, renderExpire);
   },
 });

@@ -2,11 +2,16 @@ import { fsSnapshotFallback } from "../core/backup/fs-snapshot.ts";
 import type { BackupPlan, UnitPlan } from "../core/backup/plan-model.ts";
 import { type RunRecord, savedBytes } from "../core/backup/result.ts";
 import { formatBytes, formatDuration, renderTable } from "../core/format.ts";
+import { type ExpirePlan, heldLine } from "../core/restore-points/plan.ts";
 
 /** The dry-run report: per unit, what stops in which order, what is snapshotted, what is left out and why. */
 /** What retention would remove after the run (`backup --dry-run`), or why that is not known. */
 export type RetentionPreview =
-  | { remove: string[]; skipped: { unit: string; reason: string }[] }
+  | {
+      remove: string[];
+      skipped: { unit: string; reason: string }[];
+      held?: ExpirePlan["held"];
+    }
   | { unknown: string };
 
 export function renderBackupPlan(plan: BackupPlan & { retention?: RetentionPreview }): string {
@@ -63,7 +68,11 @@ function retentionLines(r: RetentionPreview): string[] {
   const lines = r.remove.length
     ? [`retention after the run removes ${r.remove.length} restore point(s): ${r.remove.join(", ")}`]
     : ["retention after the run removes no restore point"];
-  return [...lines, ...r.skipped.map((s) => `retention not applied to ${s.unit}: ${s.reason}`)];
+  return [
+    ...lines,
+    ...r.skipped.map((s) => `retention not applied to ${s.unit}: ${s.reason}`),
+    ...(r.held ?? []).map(heldLine),
+  ];
 }
 
 /** Per data source of an `fs-snapshot` unit: frozen by which snapshot, or read cold and why. */

@@ -3,7 +3,7 @@ import { InterruptedError } from "../core/errors.ts";
 import { formatBytes, renderTable } from "../core/format.ts";
 import type { ExpireResult, PinResult } from "../core/restore-points/act.ts";
 import type { ManagedPoint } from "../core/restore-points/groups.ts";
-import type { DeletePlan } from "../core/restore-points/plan.ts";
+import { type DeletePlan, heldLine } from "../core/restore-points/plan.ts";
 
 const size = (pt: ManagedPoint) => formatBytes(pt.snapshots.reduce((n, s) => n + s.sizeBytes, 0));
 
@@ -66,6 +66,11 @@ export function renderExpire(plan: ExpireResult): string[] {
   else if (plan.kept.length) out.push(`kept ${plan.kept.length} restore point(s) by [retention]`);
   for (const key of plan.pinned) out.push(`kept ${key}: pinned`);
   for (const s of plan.skipped) out.push(`retention not applied to ${s.unit}: ${s.reason}`);
+  out.push(...plan.held.map(heldLine));
+  for (const j of plan.trusted)
+    out.push(
+      `${plan.dryRun ? "would trust" : "trusted"} the gap from ${j.from} to ${j.to} (run ${j.runId}) as time that passed: retention counts across it${plan.dryRun ? "" : " from now on"}`,
+    );
   if (plan.dryRun) out.push("dry run: nothing was changed");
   return out;
 }

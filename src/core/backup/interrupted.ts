@@ -1,3 +1,4 @@
+import type { ClockSample } from "../restore-points/clock-jumps.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { downContainers, type PhaseError, type RunRecord, type UnitResult } from "./result.ts";
 
@@ -26,6 +27,8 @@ export interface RunSoFar {
   stopping?: ReadonlyMap<string, readonly string[]>;
   /** Of those, the ones the unit had started again before the signal (their journal entries cleared). */
   startedAgain?: ReadonlyMap<string, readonly string[]>;
+  /** Both clocks at the run's start (`RunRecord.clock`). */
+  clock?: ClockSample;
 }
 
 /**
@@ -65,6 +68,7 @@ export function interruptedRunRecord(run: RunSoFar, signal: string, now: Date): 
     status: "failed",
     units,
     errors: [...run.errors],
+    ...(run.clock ? { clock: run.clock } : {}),
   };
   return markInterrupted(base, signal);
 }

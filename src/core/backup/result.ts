@@ -1,5 +1,6 @@
 import { AppError, ProcessError } from "../errors.ts";
 import type { ReplicaResult } from "../repository/replicas.ts";
+import type { ClockSample } from "../restore-points/clock-jumps.ts";
 import type { SnapshotType } from "../snapshot/tags.ts";
 
 /** Where in a unit's backup something went wrong (a list, so reading a run record checks it too). */
@@ -128,6 +129,11 @@ export interface RunRecord {
   replicas?: ReplicaResult[];
   /** Restore points `[retention]` removed at the end of the run (`<unit>@<backup_id>`). */
   expired?: string[];
+  /**
+   * The wall clock and the uptime when the run started (`restore-points/clock-jumps.ts`): two runs of
+   * one boot tell a clock set ahead from time that passed. Absent off Linux and in older records.
+   */
+  clock?: ClockSample;
 }
 
 /** Total size of the snapshots that were saved (failed and skipped sources count nothing). */

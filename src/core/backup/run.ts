@@ -1,6 +1,5 @@
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Scope } from "../../config/schema.ts";
-import { errorMessage } from "../caught.ts";
 import { createJournal, type Journal } from "../containers/journal.ts";
 import { recoverIfNeeded } from "../containers/recover.ts";
 import { discoverUnits } from "../discovery/discover.ts";
@@ -13,7 +12,7 @@ import type { KopiaPolicy } from "../kopia/policy-schema.ts";
 import { acquireLock } from "../lock/acquire.ts";
 import { openRepository } from "../repository/open.ts";
 import { syncReplicas } from "../repository/replicas.ts";
-import { expireHeld } from "../restore-points/act.ts";
+import { sampleClock } from "../restore-points/clock-evidence.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { noteGatePolicy, openAhead } from "./ahead.ts";
 import { noteRestartFailed, restartsFailed } from "./containers.ts";
@@ -25,6 +24,7 @@ import { heldContainers } from "./held.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
+import { expireAfter } from "./retention-after.ts";
 import { applyRunPolicies } from "./run-policies.ts";
 import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
 import { excludedUnitReasons, unitExclusion, unknownUnitReasons } from "./unit-names.ts";
@@ -100,36 +100,6 @@ export async function planFromHost(
 }
 
 /**
- * `[retention]` on the points of the units just backed up, whole points only, still under the lock and
- * before replicas copy the repository. A unit that failed (refused, half read) made no new point: its
- * points are kept as they are, however old, until one of its backups succeeds. Never fails the run:
- * the points stay, the next run tries again.
- */
-async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPlan): Promise<void> {
-  const backedUp = plan.units.filter((u) => record.units.some((r) => r.name === u.name && r.status === "ok"));
-  for (const u of plan.units.filter((x) => !backedUp.includes(x)))
-    d.log.info(`retention not applied to ${u.name}: its backup did not succeed, its points are kept`);
-  if (backedUp.length === 0) return;
-  try {
-    const expired = await expireHeld(
-      d,
-      backedUp.map((u) => u.name),
-    );
-    for (const s of expired.skipped) d.log.warn(`retention not applied to ${s.unit}: ${s.reason}`);
-    if (expired.remove.length > 0) {
-      record.expired = expired.remove.map((p) => p.key);
-      d.log.info(
-        `retention: removed ${expired.remove.length} restore point(s): ${record.expired.join(", ")}`,
-      );
-    }
-  } catch (e) {
-    const message = `points past retention not removed: ${errorMessage(e)}`;
-    record.errors.push({ phase: "retention", message });
-    d.log.warn(`${message} (backups are fine; the next run tries again)`);
-  }
-}
-
-/**
  * The whole `backup`: host-wide lock → containers a dead run left stopped are started (under the lock,
  * so no other run stops anything meanwhile; what could not be started makes the run `restart_failed`,
  * `heal.ts`) → repository (created on first use) → this host's policy
@@ -153,6 +123,7 @@ export async function runBackup(
     log: d.log,
   });
   const startedAt = d.now?.() ?? new Date();
+  const clock = sampleClock();
   const soFar: RunSoFar = {
     runId,
     version: d.version,
@@ -161,6 +132,7 @@ export async function runBackup(
     startedAt,
     done: [],
     errors: [],
+    ...(clock ? { clock } : {}),
   };
   let heal: Heal = NO_HEAL;
   // The normal path's record, when it got that far after the signal (every unit's result in it).
@@ -252,6 +224,7 @@ export async function runBackup(
     soFar.done = done;
     let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), reads);
     record.errors.unshift(...early);
+    if (clock) record.clock = clock;
     const signal = d.lifecycle.interruptedBy;
     // After a signal the record is the drain's to write (`interruptedRecord`): it runs after the
     // restarts, so a container the signal path could not start again is in it; here they may not

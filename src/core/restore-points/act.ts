@@ -9,6 +9,8 @@ import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
 import { forgetDeleted, ownerOf } from "../repository/snapshot-ledger.ts";
+import { readClockEvidence, sampleClock, trustClockJumps } from "./clock-evidence.ts";
+import { type ClockJump, type ClockSample, clockJumps } from "./clock-jumps.ts";
 import { type ManagedPoint, managedPoints } from "./groups.ts";
 import {
   type DeletePlan,
@@ -23,7 +25,7 @@ import {
 /** What managing restore points needs; structural, so the command's context satisfies it. */
 export interface PointsAdminContext {
   config: Config;
-  paths: { lockFile: string; stateDir: string; kopiaConfigFile: string };
+  paths: { lockFile: string; stateDir: string; kopiaConfigFile: string; runsDir: string };
   runner: Runner;
   hostname: string;
   log: Logger;
@@ -132,55 +134,86 @@ export async function unpinPoints(
   });
 }
 
-/** What `expire` did or would do; `policyPending`: kopia's own retention still to be switched off. */
-export type ExpireResult = ExpirePlan & { dryRun: boolean; policyPending: string[] };
+/**
+ * What `expire` did or would do; `policyPending`: kopia's own retention still to be switched off;
+ * `trusted`: the gaps `--trust-clock` took (or would take) as time that passed.
+ */
+export type ExpireResult = ExpirePlan & { dryRun: boolean; policyPending: string[]; trusted: ClockJump[] };
 
 /**
  * `snapshots expire`: sets kopi-docka's identity policy so kopia keeps every snapshot (as a backup does),
  * then removes the whole points past `[retention]`. `dryRun` reads only and takes no lock; the list
- * is the same, and `policyPending` names the policy change the real run would make first.
+ * is the same, and `policyPending` names the policy change the real run would make first. `trustClock`:
+ * the admin says every gap in this host's runs is time that passed (a host that was off, its clock
+ * right); the gaps are recorded, so later backups count across them too.
  */
 export async function expirePoints(
   ctx: PointsAdminContext,
-  o: { dryRun: boolean; wait: boolean },
+  o: { dryRun: boolean; wait: boolean; trustClock?: boolean },
 ): Promise<ExpireResult> {
+  const gaps = (points: readonly ManagedPoint[]) =>
+    o.trustClock
+      ? clockJumps(points, ctx.hostname, readClockEvidence(ctx.paths, ctx.hostname), new Date())
+      : [];
   if (o.dryRun) {
     const points = await readManagedPoints(ctx);
     const policyPending = identityPolicyFlags(ctx.config, await ctx.kopia.policyShow(identity(ctx)));
-    return { ...planExpire(points, ctx.hostname, ctx.config.retention), dryRun: true, policyPending };
+    const clock = { ...readClockEvidence(ctx.paths, ctx.hostname), trustAll: Boolean(o.trustClock) };
+    const plan = planExpire(points, ctx.hostname, ctx.config.retention, { clock });
+    return { ...plan, dryRun: true, policyPending, trusted: gaps(points) };
   }
   return withHostLock(ctx, "snapshots expire", { wait: o.wait }, async () => {
-    await readManagedPoints(ctx); // connects, never creating a repository at a mistyped path
+    const trusted = gaps(await readManagedPoints(ctx)); // connects, never creating a repository at a mistyped path
     await applyIdentityPolicy(ctx.kopia, ctx.config, identity(ctx), ctx.log);
-    return { ...(await expireHeld(ctx)), dryRun: false, policyPending: [] };
+    trustClockJumps(
+      ctx.paths.stateDir,
+      trusted.map((j) => j.runId),
+    );
+    return { ...(await expireHeld(ctx)), dryRun: false, policyPending: [], trusted };
   });
 }
 
 /**
  * Removes this host's points past `[retention]` (of `units` only, when given), the caller holding the
- * host lock (a backup at its end). Every point is read again first: a point is judged whole, as it is now.
+ * host lock (a backup at its end, `current` its run: its record is written after this). Every point
+ * is read again first: a point is judged whole, as it is now.
  */
 export async function expireHeld(
   ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle" | "paths">,
   units?: readonly string[],
+  current?: { runId: string; startedAt: string; clock?: ClockSample },
 ): Promise<ExpirePlan> {
   const manifests = await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal });
-  const plan = planExpire(managedPoints(manifests), ctx.hostname, ctx.config.retention, units);
+  const clock = readClockEvidence(ctx.paths, ctx.hostname, current);
+  const plan = planExpire(managedPoints(manifests), ctx.hostname, ctx.config.retention, { units, clock });
   await deleteSnapshots(ctx, manifests, plan.snapshotIds);
   return plan;
 }
 
 /** What `backup --dry-run` says retention would then remove, or why that is not known (read only). */
 export async function expiryPreview(
-  ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle">,
+  ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle" | "paths">,
   run: { runId: string; units: readonly { name: string; backupId: string }[]; now: Date },
-): Promise<{ remove: string[]; skipped: ExpirePlan["skipped"] } | { unknown: string }> {
-  if (run.units.length === 0) return { remove: [], skipped: [] };
+): Promise<
+  { remove: string[]; skipped: ExpirePlan["skipped"]; held: ExpirePlan["held"] } | { unknown: string }
+> {
+  if (run.units.length === 0) return { remove: [], skipped: [], held: [] };
   try {
     // No connect here: a dry run changes nothing, kopia's connection included.
     const points = managedPoints(await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal }));
-    const plan = planExpireAfterBackup(points, { host: ctx.hostname, ...run }, ctx.config.retention);
-    return { remove: plan.remove.map((p) => p.key), skipped: plan.skipped };
+    const clock = sampleClock();
+    const evidence = readClockEvidence(ctx.paths, ctx.hostname, {
+      runId: run.runId,
+      startedAt: run.now.toISOString(),
+      ...(clock ? { clock } : {}),
+    });
+    const plan = planExpireAfterBackup(
+      points,
+      { host: ctx.hostname, ...run },
+      ctx.config.retention,
+      evidence,
+    );
+    return { remove: plan.remove.map((p) => p.key), skipped: plan.skipped, held: plan.held };
   } catch (e) {
     return { unknown: `the restore points could not be read (${errorMessage(e)})` };
   }

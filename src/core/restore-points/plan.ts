@@ -1,4 +1,12 @@
 import { AppError, UsageError } from "../errors.ts";
+import {
+  CLOCK_SLACK_MS,
+  type ClockEvidence,
+  clockJumps,
+  jumpBehind,
+  jumpReason,
+  NO_CLOCK_EVIDENCE,
+} from "./clock-jumps.ts";
 import { deletionOrder, type ManagedPoint } from "./groups.ts";
 import { type Retention, retentionReasons } from "./retention.ts";
 
@@ -76,11 +84,22 @@ export interface ExpirePlan {
    * was (or is) wrong, and counting buckets from either time would expire real points.
    */
   skipped: { unit: string; reason: string }[];
+  /**
+   * Points retention would remove that are kept, and why: they are dated before a gap in this host's
+   * runs that may be its clock set ahead (`clock-jumps.ts`); counted from a wrong date, they would be
+   * gone for good. Each is also in `kept`, with the reason `clock-jump`.
+   */
+  held: { unit: string; points: string[]; reason: string }[];
   snapshotIds: string[];
 }
 
-/** How far ahead of the clock a point may be dated before the clock is not trusted. */
-const CLOCK_SLACK_MS = 60 * 60_000;
+/** What `planExpire` judges besides the points: which units, at what time, knowing what of the clock. */
+export interface ExpireScope {
+  /** Only these units' points (a backup of some units expires only theirs). */
+  units?: readonly string[];
+  now?: Date;
+  clock?: ClockEvidence;
+}
 
 /**
  * `[retention]` applied to whole restore points, never to a source on its own: kopia's per-source
@@ -88,16 +107,19 @@ const CLOCK_SLACK_MS = 60 * 60_000;
  * a good point expires while its data stays). Per unit, backups and undo points apart, a point stays
  * when retention keeps it among all of the unit's points or among its complete ones: failed runs never
  * push a complete point out, yet the latest runs stay, whatever they hold. Only `host`'s points, only
- * `units` when given (a backup of some units expires only theirs). Pure.
+ * `units` when given (a backup of some units expires only theirs). The clock is judged twice: a point
+ * dated later than now holds its unit whole (`skipped`); a point dated after a gap in this host's runs
+ * that nothing shows to be time that passed (`clock-jumps.ts`) keeps every point before the gap
+ * retention would remove (`held`), while the points after it expire among themselves. Pure.
  */
 export function planExpire(
   points: readonly ManagedPoint[],
   host: string,
   retention: Retention,
-  units?: readonly string[],
-  now: Date = new Date(),
+  { units, now = new Date(), clock = NO_CLOCK_EVIDENCE }: ExpireScope = {},
 ): ExpirePlan {
-  const plan: ExpirePlan = { remove: [], kept: [], pinned: [], skipped: [], snapshotIds: [] };
+  const plan: ExpirePlan = { remove: [], kept: [], pinned: [], skipped: [], held: [], snapshotIds: [] };
+  const jumps = clockJumps(points, host, clock, now);
   const series = new Map<string, ManagedPoint[]>();
   for (const p of points.filter((x) => x.host === host && (!units || units.includes(x.unit)))) {
     if (p.pins.length > 0) {
@@ -134,14 +156,32 @@ export function planExpire(
         reasons.get(p)?.push(...(why[i] ?? []).map((r) => prefix + r));
       });
     }
+    const jump = jumpBehind(jumps, newestFirst[0]?.timestamp ?? "");
+    const held: string[] = [];
     for (const [p, why] of reasons)
       if (why.length > 0) plan.kept.push({ key: p.key, reasons: why });
-      else {
+      else if (jump && Date.parse(p.timestamp) < Date.parse(jump.to)) {
+        plan.kept.push({ key: p.key, reasons: ["clock-jump"] });
+        held.push(p.key);
+      } else {
         plan.remove.push(p);
         plan.snapshotIds.push(...deletionOrder(p));
       }
+    if (jump && held.length > 0) holdFor(plan, newestFirst[0]?.unit ?? "", held, jumpReason(jump));
   }
   return plan;
+}
+
+/** What a backup's log, its record and `snapshots expire` say of points a possible clock jump keeps. */
+export function heldLine(h: ExpirePlan["held"][number]): string {
+  return `retention kept ${h.points.length} point(s) of ${h.unit} it would remove (${h.points.join(", ")}): ${h.reason}`;
+}
+
+/** Notes `points` of `unit` as held (its backups and its undo points count apart: one entry for both). */
+function holdFor(plan: ExpirePlan, unit: string, points: string[], reason: string): void {
+  const entry = plan.held.find((h) => h.unit === unit && h.reason === reason);
+  if (entry) entry.points.push(...points);
+  else plan.held.push({ unit, points, reason });
 }
 
 /**
@@ -152,6 +192,7 @@ export function planExpireAfterBackup(
   points: readonly ManagedPoint[],
   run: { host: string; runId: string; units: readonly { name: string; backupId: string }[]; now: Date },
   retention: Retention,
+  clock: ClockEvidence = NO_CLOCK_EVIDENCE,
 ): ExpirePlan {
   const timestamp = run.now.toISOString();
   const coming = run.units.map(
@@ -169,6 +210,6 @@ export function planExpireAfterBackup(
     }),
   );
   const names = run.units.map((u) => u.name);
-  const plan = planExpire([...coming, ...points], run.host, retention, names, run.now);
+  const plan = planExpire([...coming, ...points], run.host, retention, { units: names, now: run.now, clock });
   return { ...plan, kept: plan.kept.filter((k) => !coming.some((c) => c.key === k.key)) };
 }

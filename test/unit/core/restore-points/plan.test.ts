@@ -156,7 +156,9 @@ test("expire: pinned points stay and take no slot; undo points count apart; othe
     "shop@r5-shop",
   ]);
   expect(plan.kept.map((k) => k.key).sort()).toEqual(["blog@r7-blog", "shop@r3-shop", "shop@r6-shop"]);
-  expect(planExpire(ps, "h", latest(1), ["blog"]).remove.map((p) => p.key)).toEqual(["blog@r1-blog"]);
+  expect(planExpire(ps, "h", latest(1), { units: ["blog"] }).remove.map((p) => p.key)).toEqual([
+    "blog@r1-blog",
+  ]);
   // All zero keeps everything (kopia's "keep latest unlimited").
   expect(planExpire(ps, "h", latest(0)).remove).toEqual([]);
 });
@@ -180,7 +182,7 @@ test("expire with a wrong clock: a point dated ahead of now stops that unit's re
   const daily = { latest: 1, hourly: 0, daily: 3, weekly: 0, monthly: 0, annual: 0 };
   const ps = managedPoints(["r1", "r2", "r3", "r4"].map((r) => snap(`c${r}`, r, "shop", "recipe")));
   // The clock once jumped ahead: r4 says 2026-01-04, and now is 2026-01-02 (the clock fixed since).
-  const plan = planExpire(ps, "h", daily, undefined, new Date("2026-01-02T12:00:00Z"));
+  const plan = planExpire(ps, "h", daily, { now: new Date("2026-01-02T12:00:00Z") });
   expect(plan.remove).toEqual([]);
   expect(plan.skipped).toEqual([
     {
@@ -190,7 +192,7 @@ test("expire with a wrong clock: a point dated ahead of now stops that unit's re
     },
   ]);
   // The same points with the clock right: daily slots from the newest point back, r1 past them.
-  const right = planExpire(ps, "h", daily, undefined, new Date("2026-01-04T12:00:00Z"));
+  const right = planExpire(ps, "h", daily, { now: new Date("2026-01-04T12:00:00Z") });
   expect(right.skipped).toEqual([]);
   expect(right.remove.map((p) => p.key)).toEqual(["shop@r1-shop"]);
 });
