@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { readRunRecords } from "../backup/run-records.ts";
+import { scanRunRecords } from "../backup/run-records.ts";
 import { writeFileAtomic } from "../durable.ts";
 import { currentBootId } from "../lock/owner.ts";
 import type { ClockEvidence, ClockSample } from "./clock-jumps.ts";
@@ -47,7 +47,8 @@ export function readClockEvidence(
   current?: { runId: string; startedAt: string; clock?: ClockSample },
 ): ClockEvidence {
   const runs = new Map<string, { startedAt: string; clock?: ClockSample }>();
-  for (const r of readRunRecords(paths.runsDir)) {
+  // Read quietly: the run itself warns of a file that is no run record (`readRunRecords`).
+  for (const r of scanRunRecords(paths.runsDir).records) {
     if (r.hostname !== host || typeof r.startedAt !== "string") continue;
     const clock = ClockSampleSchema.safeParse(r.clock);
     runs.set(r.runId, { startedAt: r.startedAt, ...(clock.success ? { clock: clock.data } : {}) });

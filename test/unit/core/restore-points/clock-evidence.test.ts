@@ -21,8 +21,22 @@ function stateDir() {
   mkdirSync(paths.runsDir, { recursive: true });
   return paths;
 }
-const record = (runId: string, hostname: string, extra: object = {}) =>
-  JSON.stringify({ runId, hostname, startedAt: `2026-01-0${runId.slice(1)}T03:00:00Z`, units: [], ...extra });
+const record = (runId: string, hostname: string, extra: object = {}) => {
+  const at = `2026-01-0${runId.slice(1)}T03:00:00Z`;
+  return JSON.stringify({
+    runId,
+    version: "9.9.9",
+    hostname,
+    scope: "full",
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 0,
+    status: "ok",
+    units: [],
+    errors: [],
+    ...extra,
+  });
+};
 
 test("the host's clocks now: this boot's id and its uptime, beside the wall clock", () => {
   const s = sampleClock();
