@@ -143,7 +143,7 @@ export class FakeDocker implements Docker {
   async waitRunning(ref: string) {
     this.#op("wait", ref);
     const state = { ...this.#get(ref, "inspect").State };
-    return state.Running
+    return state.Running && !state.Restarting
       ? { ok: true as const, state }
       : { ok: false as const, running: false, reason: `${state.Status} after 0s`, state };
   }

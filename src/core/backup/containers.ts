@@ -7,6 +7,7 @@ import type { BackupDeps } from "./deps.ts";
 import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
 import { RAN_MEANWHILE_NEXT, ranWhileStopped } from "./ran-meanwhile.ts";
 import type { PhaseError } from "./result.ts";
+import type { Started } from "./settle.ts";
 
 const interrupted = (item: string): PhaseError => ({
   phase: "interrupted",
@@ -179,16 +180,18 @@ async function untilStopped(
  * Starts what `stopUnit` stopped, in dependency order, each one running (and healthy, if it has a
  * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws. `ranMeanwhile`:
  * the containers that ran between our stop and our start, told by the state the wait read anyway
- * (`ran-meanwhile.ts`): no docker process is added, to the window or after it.
+ * (`ran-meanwhile.ts`): no docker process is added, to the window or after it. `settling`: the ones
+ * seen running, for the one look after the window that tells whether they still run (`settle.ts`).
  */
 export async function startUnit(
   d: BackupDeps,
   unit: UnitPlan,
   stopped: readonly StoppedContainer[],
-): Promise<{ restartFailed: string[]; errors: PhaseError[]; ranMeanwhile: string[] }> {
+): Promise<{ restartFailed: string[]; errors: PhaseError[]; ranMeanwhile: string[]; settling: Started[] }> {
   const restartFailed: string[] = [];
   const errors: PhaseError[] = [];
   const ranMeanwhile: string[] = [];
+  const settling: Started[] = [];
   for (const name of unit.startOrder) {
     const s = stopped.find((x) => x.plan.name === name);
     if (!s) continue;
@@ -212,11 +215,14 @@ export async function startUnit(
       errors.push({ phase: "stop", item: name, message: ran, next: RAN_MEANWHILE_NEXT(name) });
     }
     if (s.paused && (ready.ok || ready.running)) await pauseAgain(d, unit.name, name, s.plan.id);
-    if (ready.ok) continue;
+    if (ready.ok) {
+      settling.push({ id: s.plan.id, name, seen: ready.state, runningAt: Date.now() });
+      continue;
+    }
     if (!ready.running) restartFailed.push(name);
     errors.push({ phase: ready.running ? "health" : "start", item: name, message: ready.reason });
   }
-  return { restartFailed, errors, ranMeanwhile };
+  return { restartFailed, errors, ranMeanwhile, settling };
 }
 
 /**

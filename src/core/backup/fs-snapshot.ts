@@ -12,6 +12,7 @@ import type { BackupDeps } from "./deps.ts";
 import { type BackupPlan, isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { discardWindow } from "./ran-meanwhile.ts";
 import type { PhaseError, SourceResult } from "./result.ts";
+import { settleStarted } from "./settle.ts";
 
 /** The host paths `locateSources` must look at: the data of the plan's `fs-snapshot` units. */
 export function fsSnapshotPaths(plan: BackupPlan): string[] {
@@ -122,6 +123,8 @@ export async function frozenBackup(
     const firstStartAt = performance.now();
     const start = await startUnit(d, plan, stop.stopped);
     errors.push(...start.errors);
+    // Whether they still run a few seconds on, looked at while kopia reads the snapshots.
+    const settling = settleStarted(d, plan.name, start.settling);
     // A container ran in the window: neither what was read cold nor the filesystem snapshots are cold.
     const ran = start.ranMeanwhile;
     for (const r of ran.length ? await discardWindow(d, readCold, ran, plan.name) : readCold) o.record(r);
@@ -146,7 +149,11 @@ export async function frozenBackup(
       // Each snapshot goes as soon as the last source read from it is done: it holds space meanwhile.
       if (f && !data.slice(i + 1).some((x) => volumeOf(x) === volumeOf(s))) await remove(f);
     }
-    return { stopped: stopped(stop.stopped), restartFailed: start.restartFailed, warnings, windows };
+    const settled = await settling;
+    errors.push(...settled.errors);
+    warnings.push(...settled.warnings);
+    const restartFailed = [...start.restartFailed, ...settled.restartFailed];
+    return { stopped: stopped(stop.stopped), restartFailed, warnings, windows };
   } finally {
     o.cold.disarm();
     o.cold.detach();

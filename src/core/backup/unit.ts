@@ -16,6 +16,7 @@ import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { discardWindow } from "./ran-meanwhile.ts";
 import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
+import { settleStarted } from "./settle.ts";
 import { snapshotSource } from "./snapshot.ts";
 import { startNotBefore, tickOver, timestampTick } from "./timestamp-tick.ts";
 import { dropPendingWarm, dropWarmBases, WARM_TAG, warmPass } from "./warm.ts";
@@ -191,7 +192,8 @@ export async function backupUnit(
   const finish = async (stopped: string[], restartFailed: string[], more: Partial<UnitResult>) => {
     if (d.lifecycle.signal.aborted) errors.push({ phase: "interrupted", message: "interrupted by a signal" });
     else await hook("post_backup", plan.hooks.postBackup);
-    return result({ stopped, restartFailed, ...(fallback ? { warnings: [fallback] } : {}), ...more });
+    const warnings = [...(fallback ? [fallback] : []), ...(more.warnings ?? [])];
+    return result({ stopped, restartFailed, ...more, ...(warnings.length ? { warnings } : {}) });
   };
   if (plan.mode === "fs-snapshot" && !fallback) {
     opts.onStopping?.();
@@ -256,6 +258,8 @@ export async function backupUnit(
   const start = await startUnit(d, plan, stop.stopped);
   errors.push(...start.errors);
   const coldWindowMs = stop.firstStopAt !== undefined ? performance.now() - stop.firstStopAt : undefined;
+  // Whether they still run a few seconds on, looked at while kopia saves (awaited below).
+  const settling = settleStarted(d, plan.name, start.settling);
   // The data is read and the containers run; kopia still saves. A repository that stops answering
   // now must not hold the run (and every unit after it) forever: the save gets the same bound again.
   saving = true;
@@ -279,10 +283,15 @@ export async function backupUnit(
           frozenWindowMs: Math.round(firstStartAt - allStoppedAt),
         }
       : {};
+  const settled = await settling;
+  errors.push(...settled.errors);
   return finish(
     stop.stopped.map((s) => s.plan.name),
-    start.restartFailed,
-    windows,
+    [...start.restartFailed, ...settled.restartFailed],
+    {
+      ...windows,
+      ...(settled.warnings.length ? { warnings: settled.warnings } : {}),
+    },
   );
 }
 

@@ -62,6 +62,12 @@ const exitedNow = (s: ContainerState, policy: string | undefined) =>
 export const staysDown = (policy: string | undefined, exitCode: number | undefined) =>
   policy === "no" || (exitCode === 0 && policy?.startsWith("on-failure") === true);
 
+/**
+ * Whether its process runs: docker reads Running=true also while a restart policy restarts it
+ * (Restarting=true, between two attempts of a crash loop), which is no running app.
+ */
+export const runsNow = (s: ContainerState) => s.Running && s.Restarting !== true;
+
 /** `docker ps -a` lines → rows. */
 export function parsePs(stdout: string): ContainerRow[] {
   return stdout
@@ -179,8 +185,9 @@ export function containerOps(exec: Exec) {
     },
 
     /**
-     * Waits until a started container runs and, if it has a healthcheck, is healthy; at most
-     * `timeoutSec`. Never throws: the answer says what was seen last.
+     * Waits until a started container runs (`runsNow`: not while its restart policy restarts it) and,
+     * if it has a healthcheck, is healthy; at most `timeoutSec`. Never throws: the answer says what
+     * was seen last. A run seen here may still end a second later: `containers/settle.ts` looks again.
      */
     async waitRunning(ref: string, o: WaitOptions): Promise<Readiness> {
       const sleep = o.sleep ?? ((ms: number) => Bun.sleep(ms));
@@ -193,15 +200,17 @@ export function containerOps(exec: Exec) {
           if (Date.now() >= deadline) return { ok: false, running: false, reason: String(e) };
         }
         const health = last?.Health?.Status;
-        if (last?.Running && (!o.healthcheck || !health || health === "healthy"))
+        const running = last !== undefined && runsNow(last);
+        if (last && running && (!o.healthcheck || !health || health === "healthy"))
           return { ok: true, state: last };
         if (last && !last.Running && last.Status === "exited" && staysDown(o.restartPolicy, last.ExitCode))
           return { ok: false, running: false, reason: exitedNow(last, o.restartPolicy), state: last };
         if (Date.now() >= deadline) {
-          const running = Boolean(last?.Running);
           const reason = running
             ? `running but ${health ?? "not healthy"} after ${o.timeoutSec}s`
-            : `${last?.Status ?? "not running"} after ${o.timeoutSec}s`;
+            : last?.Restarting
+              ? `restarting after ${o.timeoutSec}s: it exits (last exit code ${last.ExitCode ?? "unknown"}) and its restart policy starts it again`
+              : `${last?.Status ?? "not running"} after ${o.timeoutSec}s`;
           return { ok: false, running, reason, ...(last ? { state: last } : {}) };
         }
         await sleep(POLL_MS);

@@ -42,6 +42,8 @@ export const ContainerInspectSchema = z.looseObject({
   /** The image id the container runs (`sha256:…`); `Config.Image` is the name it was created from. */
   Image: z.string(),
   State: ContainerStateSchema,
+  /** How often its restart policy has started it again since its last `docker start`. */
+  RestartCount: z.number().optional(),
   Config: z.looseObject({
     Image: z.string(),
     Labels: stringMap.nullish(),

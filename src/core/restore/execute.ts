@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import { errorMessage } from "../caught.ts";
+import type { NotRunning } from "../containers/settle.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
@@ -18,7 +19,7 @@ import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
-import { confirmRunning, type NotRunning, runsUnhealthy, type StartedContainer } from "./readiness.ts";
+import { confirmRunning, runsUnhealthy, type StartedContainer } from "./readiness.ts";
 import { settleHolds, startableAfterSettle } from "./settle-held.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
 import { restoreStops } from "./stop-journal.ts";

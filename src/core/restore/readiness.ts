@@ -1,7 +1,7 @@
 import { errorMessage } from "../caught.ts";
 import { policyOf } from "../containers/held-policy.ts";
+import { afterSettle, finishedJob, type NotRunning, notRunning, SETTLE_MS } from "../containers/settle.ts";
 import { COMPOSE } from "../discovery/labels.ts";
-import { staysDown } from "../docker/containers.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { ContainerInspect, ContainerState } from "../docker/schemas.ts";
 import { AppError } from "../errors.ts";
@@ -17,24 +17,6 @@ export interface StartedContainer {
   /** Started by `compose up`: one that ran and exited 0 under policy `no` or `on-failure` is a finished job. */
   byCompose?: boolean;
 }
-
-/** Started, but not running (or not healthy) once the wait is over: exit 4, with the next step. */
-export interface NotRunning {
-  name: string;
-  /**
-   * docker's State.Status ("exited", "restarting"), "removed", or for one that runs its
-   * State.Health.Status ("unhealthy", "starting"): see `runsUnhealthy`.
-   */
-  state: string;
-  reason: string;
-  next: string;
-}
-
-/**
- * How long a container must keep running after the wait saw it run: `docker start` returns once the
- * process is launched, so one that fails on its data at once is still seen running by the first look.
- */
-export const SETTLE_MS = 3000;
 
 /** Every service container of compose project `project` (not `compose run` one-offs), as started by `up`. */
 async function composeStarted(docker: Docker, project: string): Promise<StartedContainer[]> {
@@ -101,7 +83,7 @@ export async function confirmRunning(
       out.notRunning.push(unhealthy(t.name, ready.state?.Health?.Status, ready.reason));
       continue;
     }
-    if (ready.state && finishedJob(t, ready.state, policy)) {
+    if (ready.state && finishedJob(t.byCompose, ready.state, policy)) {
       d.log.info(`${t.name} ran and exited 0 (a one-off job of the project)`);
       continue;
     }
@@ -112,14 +94,12 @@ export async function confirmRunning(
   if (settled.length) await sleep(SETTLE_MS);
   const now = await d.docker.inspectContainers(settled.map((r) => r.id)).catch(() => []);
   for (const { t, id, state } of settled) {
-    const c = now.find((x) => x.Id === id);
-    const s = c?.State;
-    if (s?.Running && !s.Restarting && s.StartedAt === state.StartedAt) {
-      if (t.paused) await pauseAgain(d, t.name, id, out);
-      continue;
-    }
-    if (c && s && finishedJob(t, s, policyOf(c).name)) continue;
-    out.notRunning.push(notRunning(t.name, c ? stateName(c.State) : "removed", settleReason(s)));
+    const verdict = afterSettle(
+      { name: t.name, seen: state, mayFinish: t.byCompose },
+      now.find((x) => x.Id === id),
+    );
+    if (verdict === "runs" && t.paused) await pauseAgain(d, t.name, id, out);
+    if (typeof verdict !== "string") out.notRunning.push(verdict);
   }
   for (const n of out.notRunning)
     d.log.warn(
@@ -127,13 +107,6 @@ export async function confirmRunning(
     );
   return out;
 }
-
-const notRunning = (name: string, state: string, reason: string): NotRunning => ({
-  name,
-  state,
-  reason,
-  next: `see why: docker logs ${name}`,
-});
 
 /** Runs, but its healthcheck has not passed (`unhealthy`, or still `starting`): exit 4, never "stopped". */
 export const runsUnhealthy = (n: Pick<NotRunning, "state">) =>
@@ -146,20 +119,6 @@ const unhealthy = (name: string, health: string | undefined, reason: string): No
   reason: `runs but ${health === "starting" ? "is still starting" : "is unhealthy"}: ${reason}`,
   next: `see why: docker inspect --format '{{json .State.Health}}' ${name}`,
 });
-
-/** Docker starts it no more (`staysDown`): a compose service's init job that is done. */
-const finishedJob = (t: StartedContainer, s: ContainerState, policy: string) =>
-  t.byCompose === true && !s.Running && s.Status === "exited" && s.ExitCode === 0 && staysDown(policy, 0);
-
-const stateName = (s: ContainerState) => (s.Restarting ? "restarting" : s.Status);
-
-function settleReason(s: ContainerState | undefined): string {
-  const secs = SETTLE_MS / 1000;
-  if (!s) return `removed within ${secs}s of its start`;
-  if (s.Restarting || s.Running)
-    return `exited (code ${s.ExitCode ?? "unknown"}) within ${secs}s of its start and is being restarted by its restart policy`;
-  return `exited with code ${s.ExitCode ?? "unknown"} within ${secs}s of its start`;
-}
 
 /** As backup does (`backup/containers.ts`): a failed pause leaves it running, which is said. */
 async function pauseAgain(

@@ -61,6 +61,8 @@ function setup(
     hangFreeze?: boolean;
     /** This container is started by something else as the first filesystem snapshot is taken. */
     startedElsewhere?: string;
+    /** This container's restart policy restarts it again and again by the look after the starts. */
+    crashLoops?: string;
   } = {},
 ) {
   const dir = tempDir("kd-fssnap-");
@@ -120,6 +122,8 @@ function setup(
     containers: names.map((n) => FakeDocker.container(`id-${n}`, { StartedAt: "2025-01-01T00:00:00Z" }, n)),
     before: (call) => {
       if (/^(stop|start) /.test(call)) events.push(call.split(" ").slice(0, 2).join(" "));
+      const c = o.crashLoops && call.startsWith("inspect ") ? docker.containers.get(o.crashLoops) : undefined;
+      if (c) c.State = { ...c.State, Status: "restarting", Restarting: true, ExitCode: 1 };
     },
   });
   const deps = backupDeps({
@@ -188,6 +192,17 @@ describe("fs-snapshot", () => {
       `btrfs subvolume delete --subvolid ${IDS[SNAP1]} /var/lib/docker`,
       `btrfs subvolume delete --subvolid ${IDS[SNAP2]} /srv`,
     ]);
+  });
+
+  test("a container crash-looping a few seconds after its start is the unit's failed start; the data is saved", async () => {
+    const { deps, unit, plan } = setup({ crashLoops: "id-shop_app_1" });
+    const record = await executeBackup(deps, withFsPlacements(plan, onBtrfs), discovery(unit));
+    const u = record.units[0];
+    expect(record.status).toBe("restart_failed");
+    expect(u?.restartFailed).toEqual(["shop_app_1"]);
+    expect(u?.errors).toMatchObject([{ phase: "start", item: "shop_app_1" }]);
+    expect(u?.errors[0]?.message).toStartWith("restarting: exited (code 1)");
+    expect(u?.sources.every((s) => s.status === "ok")).toBe(true);
   });
 
   test("a snapshot btrfs refuses: that source is read cold before the start, with a warning", async () => {

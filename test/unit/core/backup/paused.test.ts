@@ -58,6 +58,8 @@ test("a container the admin paused is stopped cold, started, and paused again on
     "wait id-shop_app_1",
     "start id-shop_web_1",
     "wait id-shop_web_1",
+    // Paused, it still runs as the incarnation started: the look after the starts finds it fine.
+    "inspect id-shop_db_1 id-shop_app_1 id-shop_web_1",
   ]);
   expect(docker.containers.get("id-shop_db_1")?.State.Paused).toBe(true);
   expect(docker.containers.get("id-shop_web_1")?.State.Paused).not.toBe(true);

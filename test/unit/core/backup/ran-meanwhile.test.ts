@@ -105,7 +105,8 @@ describe("a container started by something else during the cold window", () => {
 
   test("started and left running: the unit fails naming it, its data snapshots fail and are deleted", async () => {
     const { record, docker, calls } = await backUp((d) => d.startedElsewhere("id-shop_db_1"));
-    // No docker call was added to the window: stops, then starts, each start followed by its wait.
+    // No docker call was added to the window: stops, then starts, each start followed by its wait;
+    // after the window, the one look whether they still run (`backup/settle.ts`).
     expect(docker.calls.filter((c) => !c.startsWith("state "))).toEqual([
       "stop id-shop_web_1 -t30",
       "stop id-shop_app_1 -t30",
@@ -116,6 +117,7 @@ describe("a container started by something else during the cold window", () => {
       "wait id-shop_app_1",
       "start id-shop_web_1",
       "wait id-shop_web_1",
+      "inspect id-shop_db_1 id-shop_app_1 id-shop_web_1",
     ]);
     const u = record.units[0];
     expect(u?.status).toBe("failed");

@@ -300,6 +300,35 @@ describe("waitRunning", () => {
     expect(runner.calls).toHaveLength(2);
   });
 
+  test("Restarting (docker reads Running=true between two attempts of a crash loop) is not running: the wait goes on", async () => {
+    const loop = { ...state, Status: "restarting", Running: true, Restarting: true, ExitCode: 1 };
+    const again = { ...state, StartedAt: "2025-01-01T00:00:01Z" };
+    const runner = answers(loop, loop, again);
+    const r = await createDocker(runner).waitRunning("c1", {
+      timeoutSec: 60,
+      healthcheck: false,
+      restartPolicy: "always",
+      sleep,
+    });
+    expect(r).toEqual({ ok: true, state: again });
+    expect(runner.calls).toHaveLength(3);
+  });
+
+  test("still restarting at the deadline: not running (a failed start, not a health problem), with its exit code", async () => {
+    const loop = { ...state, Status: "restarting", Running: true, Restarting: true, ExitCode: 1 };
+    const runner = answers(loop);
+    const r = await createDocker(runner).waitRunning("c1", {
+      timeoutSec: 0,
+      healthcheck: true,
+      restartPolicy: "always",
+      sleep,
+    });
+    expect(r).toMatchObject({ ok: false, running: false, state: { Restarting: true } });
+    expect(r.ok ? "" : r.reason).toBe(
+      "restarting after 0s: it exits (last exit code 1) and its restart policy starts it again",
+    );
+  });
+
   test("exited under a policy that starts it again: the wait goes on", async () => {
     const exited = { ...state, Status: "exited", Running: false, ExitCode: 1 };
     const runner = answers(exited, { ...state, Status: "running", Running: true });

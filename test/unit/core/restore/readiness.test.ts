@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { SETTLE_MS } from "../../../../src/core/containers/settle.ts";
 import { createDocker } from "../../../../src/core/docker/docker.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
-import { confirmRunning, notStartedError, SETTLE_MS } from "../../../../src/core/restore/readiness.ts";
+import { confirmRunning, notStartedError } from "../../../../src/core/restore/readiness.ts";
 import { exitCodeFor } from "../../../../src/exit-codes.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 
