@@ -1,6 +1,5 @@
 import { errorMessage } from "../caught.ts";
 import type { Unit } from "../discovery/model.ts";
-import { LEFT_OUT } from "../discovery/shared.ts";
 import { runHook } from "../hooks.ts";
 import { applyIgnoreRules } from "../kopia/policy.ts";
 import type { KopiaPolicy } from "../kopia/policy-schema.ts";
@@ -14,11 +13,11 @@ import { snapshotStopped } from "./frozen.ts";
 import { frozenBackup, fsSnapshotFallback } from "./fs-snapshot.ts";
 import { isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { discardWindow } from "./ran-meanwhile.ts";
-import { DOCKER_CONFIG_PATHS, stageDockerConfig, stageNetworks, stageRecipe } from "./recipe.ts";
 import { type PhaseError, type SourceResult, savedBytes, type UnitResult } from "./result.ts";
 import { settleStarted } from "./settle.ts";
 import { snapshotSource } from "./snapshot.ts";
 import { startNotBefore, tickOver, timestampTick } from "./timestamp-tick.ts";
+import { sharedWarnings, stageSource } from "./unit-sources.ts";
 import { dropPendingWarm, dropWarmBases, WARM_TAG, warmPass } from "./warm.ts";
 
 /** Why a source with a warm pass nobody checked is not snapshotted, and what to do about it. */
@@ -137,7 +136,7 @@ export async function backupUnit(
   if (!(await hook("pre_backup", plan.hooks.preBackup))) return result();
   const ready: SourcePlan[] = [];
   for (const s of plan.sources) {
-    const why = prepare(d, s, unit, plan, timestamp);
+    const why = stageSource(d, s, unit, plan, timestamp);
     if (why === undefined) ready.push(s);
     else {
       sources.push({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason: why });
@@ -293,43 +292,4 @@ export async function backupUnit(
       ...(settled.warnings.length ? { warnings: settled.warnings } : {}),
     },
   );
-}
-
-/** Stages a staged source; undefined when ready, else why it failed. */
-function prepare(d: BackupDeps, s: SourcePlan, unit: Unit, plan: UnitPlan, timestamp: string) {
-  try {
-    if (s.type === "recipe")
-      stageRecipe(
-        s.path,
-        unit,
-        { ...plan, sources: plan.sources.map((x) => ({ ...x, tags: { ...x.tags, timestamp } })) },
-        { version: d.version },
-      );
-    else if (s.type === "networks") stageNetworks(s.path, unit);
-    // None on this host is saved too, as an empty snapshot: the point counts it (`source_count`), and
-    // skipping it left every `full` point of a host without a daemon config incomplete.
-    else if (
-      s.type === "docker_config" &&
-      !stageDockerConfig(s.path, d.dockerConfigPaths ?? DOCKER_CONFIG_PATHS)
-    )
-      d.log.info(`${unit.name}: no docker daemon config on this host; its snapshot records none`);
-    return undefined;
-  } catch (e) {
-    return `staging failed: ${errorMessage(e)}`;
-  }
-}
-
-/** Data another unit's running containers keep writing while this unit is stopped: read live. */
-function sharedWarnings(plan: UnitPlan): string[] {
-  if (plan.stopOrder.length === 0) return []; // nothing is stopped: nothing is claimed cold
-  return plan.sources
-    .filter((s) => s.writtenByOthers?.length)
-    .map((s) => {
-      // A container left out of every unit (excluded, a one-off `compose run`) cannot join this one.
-      const leftOut = s.writtenByOthers?.some((w) => w.includes(LEFT_OUT)) ?? false;
-      const fix = leftOut
-        ? "stop the left-out container around the backup (pre_backup / post_backup hooks), or mount the data read-only there"
-        : "put them in one unit: one compose project, or standalone containers with one kopi-docka.unit label";
-      return `${s.type} ${s.label} is also written by ${s.writtenByOthers?.join(", ")}, which keeps running: it was read live, not a cold copy (${fix})`;
-    });
 }
