@@ -176,8 +176,8 @@ describeReal("backup and history on the compiled binary", ["docker", "kopia", "i
       expect(volume.lastSnapshotBytes).toBe(last.bytes);
       expect(plan.estimatedBytes).toBeGreaterThanOrEqual(volume.sizeBytes);
       expect(plan.units[0].predictedColdWindowMs).toBe(record().units[0].coldWindowMs);
-      // What retention at the end of the run would remove, read from the repository (nothing yet).
-      expect(plan.retention).toEqual({ remove: [], skipped: [] });
+      // What retention at the end of the run would remove or hold, read from the repository (nothing yet).
+      expect(plan.retention).toEqual({ remove: [], skipped: [], held: [] });
     });
   });
 
