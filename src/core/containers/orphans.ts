@@ -66,7 +66,8 @@ export interface SettleOptions {
 
 /**
  * Ends what a dead run left running, before its containers are looked at: waits for `docker stop`
- * orphans (bounded), SIGTERMs the rest, SIGKILLs what is still there after the grace.
+ * orphans (bounded), SIGTERMs the rest, SIGKILLs what is still there after the grace, and waits no
+ * longer for what even that does not end.
  */
 export async function settleOrphans(markers: ReadonlySet<string>, options: SettleOptions): Promise<void> {
   const find = options.find ?? findOrphans;
@@ -105,7 +106,10 @@ export async function settleOrphans(markers: ReadonlySet<string>, options: Settl
         "SIGKILL",
       );
     }
-    if (elapsed > Math.max(stopWait, grace + 1000)) {
+    // Only a `docker stop` is waited for past the kill: a process that outlives SIGKILL is stuck in
+    // the kernel (a `btrfs subvolume snapshot` on a frozen filesystem) and may stay so for good.
+    const bound = orphans.some((o) => o.stopping) ? Math.max(stopWait, grace + 1000) : grace + 1000;
+    if (elapsed > bound) {
       options.log.warn(`recover: still running after ${Math.round(elapsed / 1000)}s: ${orphans.length}`);
       return;
     }
