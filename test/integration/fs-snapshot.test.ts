@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from "node:path";
 import { runBackup } from "../../src/core/backup/run.ts";
 import { btrfs as btrfsDriver } from "../../src/core/fs-snapshot/btrfs.ts";
+import { parseShow } from "../../src/core/fs-snapshot/btrfs-subvolume.ts";
 import { createBunRunner } from "../../src/core/process/runner.ts";
 import { type Btrfs, bindVolume, makeBtrfs } from "../helpers/btrfs.ts";
 import { describeReal, run, TEST_IMAGE, tempDir, uniqueName, writeTestConfig } from "../helpers/env.ts";
@@ -300,7 +301,10 @@ describeReal("fs-snapshot on btrfs", ["docker", "kopia", "image"], () => {
     await run(["btrfs", "subvolume", "create", source]);
     writeFileSync(join(source, "f"), "data\n");
     const snapshot = join(mnt, ".kopi-docka-snap-rename-01-1");
-    const identity = await btrfsDriver.create(r, { driver: "btrfs", volume: source, snapshot, mount: mnt });
+    const volumeUuid = parseShow((await run(["btrfs", "subvolume", "show", source])).stdout)?.uuid ?? "";
+    const newerThan = await btrfsDriver.newest(r, mnt);
+    const spec = { driver: "btrfs" as const, volume: source, snapshot, mount: mnt, volumeUuid, newerThan };
+    const identity = await btrfsDriver.create(r, spec);
     // What a container writing beside it could do once it runs again: move ours, put a victim there.
     const moved = join(mnt, "moved-away");
     renameSync(snapshot, moved);

@@ -1,6 +1,7 @@
 import type { Config } from "../../config/schema.ts";
 import type { Journal } from "../containers/journal.ts";
 import type { Docker } from "../docker/docker.ts";
+import type { FsFacts } from "../fs-snapshot/driver.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
@@ -26,4 +27,6 @@ export interface BackupDeps {
   dockerConfigPaths?: readonly string[];
   /** Live progress of each snapshot; without it kopia runs with `--no-progress`. */
   progress?: ProgressReporter;
+  /** The filesystem facts `fs-snapshot` reads (default: this host's); tests describe a tree. */
+  fs?: FsFacts;
 }

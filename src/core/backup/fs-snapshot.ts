@@ -1,14 +1,12 @@
-import { existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../caught.ts";
-import type { FrozenSpec, FsPlacement, SnapshotIdentity } from "../fs-snapshot/driver.ts";
+import type { FsPlacement } from "../fs-snapshot/driver.ts";
 import { snapshotName } from "../fs-snapshot/driver.ts";
-import { clearSnapshot, fsSnapshotJournalDir, recordSnapshot } from "../fs-snapshot/journal.ts";
-import { driverNamed } from "../fs-snapshot/locate.ts";
-import { type Compensation, PRIORITY } from "../safe-exit.ts";
 import type { coldBound } from "./cold-window.ts";
 import { type StoppedContainer, startUnit, stopUnit } from "./containers.ts";
 import type { BackupDeps } from "./deps.ts";
+import { CREATE_GIVE_UP_MS, type Frozen, freeze } from "./fs-freeze.ts";
+import { readFrozen } from "./fs-read.ts";
 import { type BackupPlan, isDataSource, type SourcePlan, type UnitPlan } from "./plan-model.ts";
 import { discardWindow } from "./ran-meanwhile.ts";
 import type { PhaseError, SourceResult } from "./result.ts";
@@ -48,19 +46,15 @@ export function fsSnapshotFallback(plan: UnitPlan): string | undefined {
   return `fs-snapshot not possible, backed up cold (${why.join("; ")})`;
 }
 
-interface Frozen {
-  spec: FrozenSpec;
-  removal: Compensation;
-  made: boolean;
-}
-
 /**
  * The `fs-snapshot` strategy for a unit whose every data source a driver can freeze: stop → one
  * read-only filesystem snapshot per volume holding data (milliseconds, whatever the size) → start →
- * each source snapshotted by kopia from `<snapshot>/<relative path>` while the service runs, under its
- * usual source identity and tags → the filesystem snapshots removed (also on failure and signal; after
- * a SIGKILL, `recover` removes them from the journal). A volume whose snapshot fails is read cold
- * before the start, as the `cold` mode would.
+ * each source snapshotted by kopia from the snapshot, held open and known by its id (`fs-read.ts`),
+ * while the service runs, under its usual source identity and tags → the filesystem
+ * snapshots removed (also on failure and signal; after a SIGKILL, `recover` removes them from the
+ * journal). A volume whose snapshot fails is read cold before the start, as the `cold` mode would; one
+ * whose snapshot has not returned when the cold window's bound passes (btrfs stuck in the kernel) is
+ * given up on: the containers start, its sources fail, the snapshot is removed once btrfs is done.
  */
 export async function frozenBackup(
   d: BackupDeps,
@@ -103,15 +97,28 @@ export async function frozenBackup(
           volume: p.volume,
           snapshot: join(p.into, snapshotName(plan.backupId, frozen.size + 1)),
           mount: p.mount,
+          volumeUuid: p.uuid,
         };
-        frozen.set(p.volume, await freeze(d, spec, runId, o.cold.signal));
+        const f = await freeze(d, spec, runId, o.cold.signal);
+        frozen.set(p.volume, f);
+        // A disk stuck for one snapshot is stuck for the next: no more are tried.
+        if (!f.abandoned) continue;
+        if (!d.lifecycle.signal.aborted)
+          warnings.push(
+            `${p.volume}: the ${p.driver} snapshot did not return in time (stuck in the kernel?): given up; removed once ${p.driver} is done, else by the next backup or \`kopi-docka recover\``,
+          );
+        break;
       }
-      // A volume the driver could not freeze is read now, while the containers are stopped.
+      // A volume the driver could not freeze is read now, while the containers are stopped; none
+      // once a snapshot got stuck (the disk would hang the read too).
+      const stuck = [...frozen.values()].some((f) => f.abandoned);
       for (const s of data) {
         const f = s.fsSnapshot?.kind === "snapshot" ? frozen.get(s.fsSnapshot.volume) : undefined;
-        if (f?.made || o.policyFailed(s) || d.lifecycle.signal.aborted) continue;
-        if (o.cold.overrun) {
-          const reason = `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`;
+        if (f?.identity || o.policyFailed(s) || d.lifecycle.signal.aborted) continue;
+        if (o.cold.overrun || stuck) {
+          const reason = o.cold.overrun
+            ? `cancelled: the cold window passed max_cold_seconds (${plan.maxColdSeconds} s)`
+            : `not snapshotted: a filesystem snapshot of the unit did not return in ${CREATE_GIVE_UP_MS / 1000} s (stuck in the kernel?)`;
           o.record({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason });
           continue;
         }
@@ -135,19 +142,26 @@ export async function frozenBackup(
             frozenWindowMs: Math.round(firstStartAt - allStoppedAt),
           }
         : {};
-    const volumeOf = (s: SourcePlan) => (s.fsSnapshot?.kind === "snapshot" ? s.fsSnapshot.volume : "");
-    for (const [i, s] of data.entries()) {
-      const p = s.fsSnapshot;
-      const f = frozen.get(volumeOf(s));
-      if (!cold || o.policyFailed(s) || (f?.made && ran.length)) {
+    const frozenOf = (s: SourcePlan) =>
+      s.fsSnapshot?.kind === "snapshot" ? frozen.get(s.fsSnapshot.volume) : undefined;
+    const toRead = new Map<Frozen, SourcePlan[]>();
+    for (const s of data) {
+      const f = frozenOf(s);
+      if (!cold || o.policyFailed(s) || (f?.identity && ran.length)) {
         const reason = ran.length
           ? `not snapshotted: ${ran.join(", ")} ran while it was held stopped, not a cold copy`
           : "not snapshotted: not cold or excludes missing";
         o.record({ type: s.type, label: s.label, status: "failed", durationMs: 0, reason });
-      } else if (f?.made && p?.kind === "snapshot" && !d.lifecycle.signal.aborted)
-        o.record(await o.snap({ ...s, path: join(f.spec.snapshot, p.relative) }, d.lifecycle.signal));
-      // Each snapshot goes as soon as the last source read from it is done: it holds space meanwhile.
-      if (f && !data.slice(i + 1).some((x) => volumeOf(x) === volumeOf(s))) await remove(f);
+      } else if (f?.identity) toRead.set(f, [...(toRead.get(f) ?? []), s]);
+    }
+    // Volume by volume; each snapshot goes as soon as its sources are read: it holds space meanwhile.
+    const read = { snap: o.snap, unit: plan.name };
+    for (const f of frozen.values()) {
+      const sources = toRead.get(f) ?? [];
+      if (f.identity && sources.length > 0 && !d.lifecycle.signal.aborted)
+        for (const r of await readFrozen(d, { ...f, identity: f.identity }, sources, read)) o.record(r);
+      // One given up on is the run's to remove at its end (it waits for btrfs, bounded).
+      if (!f.abandoned) await remove(f);
     }
     const settled = await settling;
     errors.push(...settled.errors);
@@ -157,51 +171,8 @@ export async function frozenBackup(
   } finally {
     o.cold.disarm();
     o.cold.detach();
-    for (const f of frozen.values()) await remove(f);
+    for (const f of frozen.values()) if (!f.abandoned) await remove(f);
   }
 }
 
 const stopped = (s: readonly StoppedContainer[]) => s.map((x) => x.plan.name);
-
-/**
- * Journal entry (durable) → removal registered → snapshot: whenever this process ends from here on,
- * the snapshot is removed, by this run or by the next recovery. Never throws: `made` says whether
- * the snapshot exists.
- */
-async function freeze(d: BackupDeps, spec: FrozenSpec, runId: string, signal: AbortSignal): Promise<Frozen> {
-  const driver = driverNamed(spec.driver);
-  const dir = fsSnapshotJournalDir(d.journal.dir);
-  // Something already at our name is not ours: btrfs would snapshot into it (a directory), and the
-  // removal below would delete it. Never touched; the volume is read cold instead.
-  if (lstatSync(spec.snapshot, { throwIfNoEntry: false })) {
-    d.log.warn(`${spec.snapshot} exists and is not this run's: left alone; ${spec.volume} is read cold`);
-    const removal = { name: "nothing to remove", run: async () => {}, dismiss: () => {} };
-    return { spec, removal, made: false };
-  }
-  let creating: Promise<SnapshotIdentity> | undefined;
-  let identity: SnapshotIdentity | undefined;
-  let made = false;
-  const removal = d.lifecycle.register(`remove snapshot ${spec.snapshot}`, PRIORITY.cleanup, async () => {
-    // On a signal the create may still run (a btrfs flush outlives its killed process): it settles
-    // first, so a snapshot it makes after all is removed too, not left unjournaled.
-    await creating?.catch(() => {});
-    if (identity || existsSync(spec.snapshot)) await driver?.remove(d.runner, spec.snapshot, identity);
-    clearSnapshot(dir, spec.snapshot);
-  });
-  try {
-    if (!driver) throw new Error(`no driver ${spec.driver}`);
-    const entry = { runId, driver: spec.driver, snapshot: spec.snapshot, volume: spec.volume };
-    recordSnapshot(dir, entry);
-    const t0 = performance.now();
-    creating = driver.create(d.runner, spec, signal);
-    identity = await creating;
-    // Before the containers start: from now on the snapshot is removed by its id, wherever its name went.
-    recordSnapshot(dir, { ...entry, identity });
-    made = true;
-    d.log.info(`${spec.volume}: ${spec.driver} snapshot in ${Math.round(performance.now() - t0)} ms`);
-  } catch (e) {
-    d.log.warn(`${spec.volume}: no filesystem snapshot (${errorMessage(e)}); reading it cold`);
-    await removal.run().catch(() => {});
-  }
-  return { spec, removal, made };
-}

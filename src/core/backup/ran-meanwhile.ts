@@ -36,18 +36,32 @@ export function ranWhileStopped(
 export const RAN_MEANWHILE_NEXT = (name: string) =>
   `find what starts ${name} while it is stopped (a systemd unit running \`docker start\`, a restart policy applied by a restarted dockerd, a script: docker events --filter container=${name}) and keep it from doing so during the backup, or back it up without stopping it; then back up again`;
 
-/**
- * The unit's data snapshots of a cold window in which a container ran (`ranWhileStopped`): each fails,
- * and what kopia saved is deleted, so the point is incomplete and never offered as a restore point.
- * A delete that fails is named in the source's reason: that snapshot still looks whole.
- */
+/** The unit's data snapshots of a cold window in which a container ran (`ranWhileStopped`): discarded. */
 export async function discardWindow(
   d: { kopia: Pick<Kopia, "snapshotDelete">; log: Logger },
   results: readonly SourceResult[],
   ran: readonly string[],
   unit: string,
 ): Promise<SourceResult[]> {
-  const why = `discarded: ${ran.join(", ")} ran while its data was read, not a cold copy`;
+  return discardSnapshots(
+    d,
+    results,
+    `discarded: ${ran.join(", ")} ran while its data was read, not a cold copy`,
+    unit,
+  );
+}
+
+/**
+ * Data snapshots that must not count (`why`): each fails, and what kopia saved is deleted, so the
+ * point is incomplete and never offered as a restore point. A delete that fails is named in the
+ * source's reason: that snapshot still looks whole.
+ */
+export async function discardSnapshots(
+  d: { kopia: Pick<Kopia, "snapshotDelete">; log: Logger },
+  results: readonly SourceResult[],
+  why: string,
+  unit: string,
+): Promise<SourceResult[]> {
   const ids = results.flatMap((r) => (r.snapshotId ? [r.snapshotId] : []));
   let failure: string | undefined;
   try {
@@ -55,7 +69,7 @@ export async function discardWindow(
     await d.kopia.snapshotDelete(ids);
   } catch (e) {
     failure = errorMessage(e);
-    d.log.error(`${unit}: snapshots of a window that was not cold NOT deleted: ${ids.join(", ")}`);
+    d.log.error(`${unit}: snapshots that must not count NOT deleted (${why}): ${ids.join(", ")}`);
   }
   return results.map((r) => {
     const kept =

@@ -3,11 +3,21 @@ import { dirname, posix } from "node:path";
 import { errorMessage } from "../caught.ts";
 import type { Runner } from "../process/runner.ts";
 import {
+  listedAs,
+  listSubvolumes,
+  madeAfter,
+  nestedSubvolumes,
+  newestSubvolume,
+  removeById,
+  type Subvolume,
+  TIMEOUT_MS,
+} from "./btrfs-subvolume.ts";
+import {
   type FsFacts,
   type FsPlacement,
   type FsSnapshotDriver,
   isOurSnapshot,
-  type SnapshotIdentity,
+  type MadeAfter,
 } from "./driver.ts";
 import { FsSnapshotError } from "./errors.ts";
 import { mountPointOf, mountsInside } from "./mounts.ts";
@@ -16,12 +26,14 @@ import { mountPointOf, mountsInside } from "./mounts.ts";
 export const BTRFS_MAGIC = 0x9123683e;
 /** Inode number of every btrfs subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
 const SUBVOLUME_ROOT_INODE = 256;
-const TIMEOUT_MS = 60_000;
 
 /**
  * btrfs: `btrfs subvolume snapshot -r` of the subvolume holding the data, made in that subvolume's root
- * (or, when the data is the whole subvolume, beside it, so the container never sees it), read at
- * `<snapshot>/<relative path>`, removed with `btrfs subvolume delete`.
+ * (or, when the data is the whole subvolume, beside it, so the container never sees it). A container
+ * that mounts that root sees the snapshot and can rename it, put a link at its name, even make it
+ * writable: it is known by its id and UUID from the moment it is made, opened and checked to be that
+ * subvolume's root before kopia reads it (`view.ts`), checked unchanged after the read, and deleted by
+ * its id.
  */
 export const btrfs: FsSnapshotDriver = {
   name: "btrfs",
@@ -53,18 +65,25 @@ export const btrfs: FsSnapshotDriver = {
           `the data is the whole subvolume ${volume}, and its parent directory ${into} is on another filesystem`,
         );
     }
+    let uuid: string | undefined;
     try {
-      const nested = await nestedSubvolumes(runner, volume);
-      const inside = nested.filter((n) => relative === "" || n === relative || n.startsWith(`${relative}/`));
+      const found = await nestedSubvolumes(runner, volume);
+      const inside = found.nested.filter(
+        (n) => relative === "" || n === relative || n.startsWith(`${relative}/`),
+      );
       if (inside.length > 0)
         return cold(
           `subvolume ${posix.join(volume, inside[0] ?? "")} inside the data would be empty in a snapshot`,
         );
+      uuid = found.uuid;
     } catch (e) {
       return cold(`btrfs cannot describe subvolume ${volume}: ${errorMessage(e)}`);
     }
-    return { kind: "snapshot", driver: "btrfs", volume, relative, into, mount: holder ?? "/" };
+    if (!uuid) return cold(`btrfs does not tell subvolume ${volume}'s UUID`);
+    return { kind: "snapshot", driver: "btrfs", volume, relative, into, mount: holder, uuid };
   },
+
+  newest: (runner, mount) => newestSubvolume(runner, mount),
 
   async create(runner, p, signal) {
     try {
@@ -72,23 +91,53 @@ export const btrfs: FsSnapshotDriver = {
         timeoutMs: TIMEOUT_MS,
         ...(signal ? { signal } : {}),
       });
-      const show = await runner.run(["btrfs", "subvolume", "show", p.snapshot], { timeoutMs: TIMEOUT_MS });
-      const made = parseShow(show.stdout);
-      if (!made?.readonly) throw new Error(`${p.snapshot} is not a read-only subvolume`);
-      return { id: made.id, uuid: made.uuid, mount: p.mount };
+      // Found by what btrfs knows of it, not at its path: a container seeing the volume's root can
+      // have renamed it and put a link to anywhere, or someone's older snapshot, there already.
+      const made = madeAfter(await listSubvolumes(runner, p.mount, true), p);
+      if (!made) throw new Error(`no read-only snapshot of ${p.volume} newer than subvolume ${p.newerThan}`);
+      return { id: made.id, uuid: made.uuid, mount: p.mount, generation: made.generation };
     } catch (e) {
       throw new FsSnapshotError(`btrfs snapshot of ${p.volume} failed: ${errorMessage(e)}`, e);
     }
   },
 
-  async remove(runner, snapshot, identity) {
+  async isRoot(runner, dir, s, fs) {
+    // The root directory of a subvolume has inode 256; `rootid` names the subvolume holding it.
+    if (fs.inode(`${dir}/.`) !== SUBVOLUME_ROOT_INODE) return "not a subvolume's root directory";
+    const root = await runner.run(["btrfs", "inspect-internal", "rootid", dir], { timeoutMs: TIMEOUT_MS });
+    const id = root.stdout.trim();
+    return id === String(s.id) ? undefined : `subvolume ${id}, not ${s.id}`;
+  },
+
+  async whereIs(runner, s, fs) {
+    const listed = listedAs(await listSubvolumes(runner, s.mount, false), s.id);
+    // Listed from the filesystem's top level; the mount shows the part under its root.
+    const root = fs.mountRoot(s.mount);
+    if (!listed?.path || root === undefined) return undefined;
+    const inside = posix.relative(root, `/${listed.path}`);
+    return inside.startsWith("..") ? undefined : posix.join(s.mount, inside);
+  },
+
+  async changed(runner, s) {
+    const now = listedAs(await listSubvolumes(runner, s.mount, true), s.id);
+    if (!now) return `subvolume ${s.id} is gone or no longer read-only`;
+    if (now.uuid !== s.uuid) return `subvolume ${s.id} has UUID ${now.uuid}, not ${s.uuid}`;
+    if (now.generation !== s.generation)
+      return `subvolume ${s.id} was changed (generation ${s.generation} → ${now.generation})`;
+    return undefined;
+  },
+
+  async remove(runner, snapshot, identity, made) {
     if (!isOurSnapshot(snapshot)) throw new FsSnapshotError(`refusing to remove ${snapshot}: not ours`);
     if (identity) return removeById(runner, snapshot, identity);
+    if (made) return removeIfMade(runner, snapshot, made);
+    // An entry journaled before the mark was (an older kopi-docka): the path, never through a symlink.
     // `btrfs subvolume delete` resolves symlinks: a link at (or above) our name would delete its target.
     if (lstatSync(snapshot, { throwIfNoEntry: false }) && realpathSync(snapshot) !== snapshot)
       throw new FsSnapshotError(`refusing to remove ${snapshot}: a symlink is at or above it`);
     try {
       await runner.run(["btrfs", "subvolume", "delete", snapshot], { timeoutMs: TIMEOUT_MS });
+      return true;
     } catch (e) {
       throw new FsSnapshotError(`btrfs could not delete ${snapshot}: ${errorMessage(e)}`, e);
     }
@@ -97,39 +146,19 @@ export const btrfs: FsSnapshotDriver = {
 
 const cold = (reason: string): FsPlacement => ({ kind: "cold", reason });
 
-/** `btrfs subvolume show`: the subvolume's id, UUID and whether it is read-only. */
-export function parseShow(text: string): { id: number; uuid: string; readonly: boolean } | undefined {
-  const field = (name: string) => new RegExp(`^\\s*${name}:\\s*(.+?)\\s*$`, "m").exec(text)?.[1];
-  const id = Number(field("Subvolume ID"));
-  const uuid = field("UUID");
-  if (!Number.isInteger(id) || id < 256 || !uuid || !/^[0-9a-f-]{36}$/.test(uuid)) return undefined;
-  return { id, uuid, readonly: /\breadonly\b/.test(field("Flags") ?? "") };
-}
-
 /**
- * Deletes subvolume `id` of the filesystem mounted at `mount` (the kernel finds it by id: no path
- * under a directory others write to is followed), once `show` by that id names the UUID recorded at
- * creation. Gone already: nothing to do. The mount not there (an unmounted disk): an error, so the
- * journal entry stays for the next recovery.
+ * The snapshot a run made but never identified (killed, or given up on while btrfs was stuck): the
+ * one snapshot of the volume newer than the mark, read-only or not, removed by its id, wherever its
+ * name went. None: nothing was made. Several: refused (which one is ours cannot be told).
  */
-async function removeById(runner: Runner, snapshot: string, s: SnapshotIdentity): Promise<void> {
-  const show = await runner.run(["btrfs", "subvolume", "show", "-r", String(s.id), s.mount], {
-    timeoutMs: TIMEOUT_MS,
-    check: false,
-  });
-  if (show.exitCode !== 0 && /not found/i.test(show.stderr)) return;
-  const now = show.exitCode === 0 ? parseShow(show.stdout) : undefined;
-  if (now?.uuid !== s.uuid)
-    throw new FsSnapshotError(
-      `refusing to remove ${snapshot}: subvolume ${s.id} on ${s.mount} is not the snapshot made (${show.stderr.trim() || `UUID ${now?.uuid ?? "unknown"}`})`,
-    );
+async function removeIfMade(runner: Runner, snapshot: string, made: MadeAfter): Promise<boolean> {
+  let ours: Subvolume | undefined;
   try {
-    await runner.run(["btrfs", "subvolume", "delete", "--subvolid", String(s.id), s.mount], {
-      timeoutMs: TIMEOUT_MS,
-    });
+    ours = madeAfter(await listSubvolumes(runner, made.mount, false), made);
   } catch (e) {
-    throw new FsSnapshotError(`btrfs could not delete ${snapshot}: ${errorMessage(e)}`, e);
+    throw new FsSnapshotError(`refusing to remove ${snapshot}: ${errorMessage(e)}`, e);
   }
+  return ours ? removeById(runner, snapshot, { ...ours, mount: made.mount }) : false;
 }
 
 /** The nearest directory at or above `path` that is a subvolume root, on btrfs all the way. */
@@ -139,24 +168,4 @@ function subvolumeRoot(path: string, fs: FsFacts): string | undefined {
     if (fs.inode(p) === SUBVOLUME_ROOT_INODE) return p;
     if (p === "/") return undefined;
   }
-}
-
-/**
- * Subvolumes directly inside `volume`, as paths relative to it. `btrfs subvolume list -o` names them
- * from the filesystem's top level; `subvolume show`'s first line is `volume`'s own path from there
- * ("/" for the top level itself).
- */
-async function nestedSubvolumes(runner: Runner, volume: string): Promise<string[]> {
-  const show = await runner.run(["btrfs", "subvolume", "show", volume], { timeoutMs: TIMEOUT_MS });
-  const self = (show.stdout.split("\n")[0] ?? "").trim().replace(/^\/+|\/+$/g, "");
-  const list = await runner.run(["btrfs", "subvolume", "list", "-o", volume], { timeoutMs: TIMEOUT_MS });
-  const out: string[] = [];
-  for (const line of list.stdout.split("\n")) {
-    const m = /\bpath (.+)$/.exec(line.trim());
-    if (!m?.[1]) continue;
-    const path = m[1].replace(/^<FS_TREE>\//, "");
-    if (self === "") out.push(path);
-    else if (path.startsWith(`${self}/`)) out.push(path.slice(self.length + 1));
-  }
-  return out;
 }

@@ -16,16 +16,43 @@ export interface FsSnapshotDriver {
    */
   locate(runner: Runner, realPath: string, fs: FsFacts): Promise<FsPlacement>;
   /**
+   * A mark taken right before `create`, journaled with it: a snapshot `create` makes is newer than it
+   * (btrfs: the highest subvolume id of the filesystem). What tells the snapshot made from one that
+   * was there before (someone else's), also when the run ends before it knows the snapshot's id.
+   */
+  newest(runner: Runner, mount: string): Promise<number>;
+  /**
    * Takes the read-only snapshot of `volume` at `snapshot` (it must not exist yet) and says which one
-   * it is, read while the containers are still stopped (nothing of theirs can have moved it yet).
+   * it is: the one snapshot of `volumeUuid` newer than `newerThan`, found by what the filesystem knows
+   * of it, never at its path (containers that see the volume's root can rename it and plant there).
    */
   create(runner: Runner, p: FrozenSpec, signal?: AbortSignal): Promise<SnapshotIdentity>;
   /**
-   * Removes a snapshot `create` made, by its identity when known: a path the containers can write
-   * next to could be renamed or swapped for a link meanwhile. Only ever called with a path
-   * `isOurSnapshot` accepts; one already gone is no error.
+   * Why the directory at `dir` (an open directory, `/proc/self/fd/<n>`) is not the root of the
+   * snapshot `s`, or undefined: opened by a path, it is known by what the filesystem says of it.
    */
-  remove(runner: Runner, snapshot: string, identity?: SnapshotIdentity): Promise<void>;
+  isRoot(runner: Runner, dir: string, s: SnapshotIdentity, fs: FsFacts): Promise<string | undefined>;
+  /** Where the snapshot `s` is now on this host, as the filesystem records it (renames included). */
+  whereIs(runner: Runner, s: SnapshotIdentity, fs: FsFacts): Promise<string | undefined>;
+  /**
+   * Why the snapshot is no longer as `create` made it (a container that sees it can make it writable
+   * and change it), or undefined. Asked after kopia read it: only an unchanged read is kept.
+   */
+  changed(runner: Runner, identity: SnapshotIdentity): Promise<string | undefined>;
+  /**
+   * Removes a snapshot `create` made, by its identity when known: a path the containers can write
+   * next to could be renamed or swapped for a link meanwhile. Without one, the one snapshot `made`
+   * describes, if there is one. Only ever called with a path `isOurSnapshot` accepts (named in
+   * errors); one already gone is no error. True when it deleted one.
+   */
+  remove(runner: Runner, snapshot: string, identity?: SnapshotIdentity, made?: MadeAfter): Promise<boolean>;
+}
+
+/** What tells a snapshot `create` made when its identity was never read: its source, and the mark. */
+export interface MadeAfter {
+  volumeUuid: string;
+  newerThan: number;
+  mount: string;
 }
 
 /** A snapshot as its filesystem knows it: btrfs's subvolume id and UUID, and the mount reaching it. */
@@ -34,6 +61,8 @@ export interface SnapshotIdentity {
   uuid: string;
   /** The filesystem's mount point (root's, unlike the directories under it). */
   mount: string;
+  /** The snapshot's generation when made: any change to it raises it. */
+  generation: number;
 }
 
 export type FsDriverName = "btrfs";
@@ -47,6 +76,10 @@ export interface FrozenSpec {
   snapshot: string;
   /** The mount point of the filesystem holding `volume`. */
   mount: string;
+  /** The volume's UUID, read when it was located: the snapshot made must be of it. */
+  volumeUuid: string;
+  /** `newest` before the snapshot. */
+  newerThan: number;
 }
 
 /** How one data source of an `fs-snapshot` unit is read (`backup --dry-run` shows it). */
@@ -62,6 +95,8 @@ export type FsPlacement =
       into: string;
       /** The mount point of that filesystem. */
       mount: string;
+      /** The volume's UUID (btrfs: the subvolume's). */
+      uuid: string;
     }
   | { kind: "cold"; reason: string };
 
@@ -76,6 +111,8 @@ export interface FsFacts {
   filesystem(path: string): string;
   /** Every mount point of this host (bind mounts too). */
   mountPoints(): string[];
+  /** The root (the part of its filesystem it shows, "/" for all) of the mount at exactly `mountPoint`. */
+  mountRoot(mountPoint: string): string | undefined;
 }
 
 /** Every snapshot kopi-docka makes is named so; recovery removes nothing else. */

@@ -9,8 +9,9 @@ import { FsSnapshotError } from "./errors.ts";
 
 /**
  * The filesystem snapshots a run has made, one fsync'd file each in `<journal dir>/fs-snapshots/`,
- * written before the snapshot is taken and removed after it is deleted: a run that dies in between
- * (SIGKILL, power loss) leaves the file, and recovery (`recover.ts`) deletes the snapshot it names.
+ * written before the snapshot is taken (again once it is known) and removed after it is deleted: a
+ * run that dies in between (SIGKILL, power loss), or gives up on a snapshot btrfs does not finish,
+ * leaves the file, and recovery (`recover.ts`) deletes the snapshot it names.
  */
 export const FsSnapshotEntrySchema = z.object({
   runId: z.string().min(1),
@@ -22,12 +23,33 @@ export const FsSnapshotEntrySchema = z.object({
   /** The volume it froze. */
   volume: z.string().min(1),
   createdAt: z.string().min(1),
+  /**
+   * What tells the snapshot apart before its identity is read (the run killed, or btrfs stuck in the
+   * kernel): the one snapshot of `volumeUuid` with an id above `newerThan`. Written before it is taken.
+   */
+  made: z
+    .object({
+      volumeUuid: z.string().min(1),
+      newerThan: z.number().int().nonnegative(),
+      mount: z.string().startsWith("/"),
+    })
+    .optional(),
   /** The snapshot as its filesystem knows it, written once it exists: removed by that, not by path. */
   identity: z
-    .object({ id: z.number().int().min(256), uuid: z.string().min(1), mount: z.string().startsWith("/") })
+    .object({
+      id: z.number().int().min(256),
+      uuid: z.string().min(1),
+      mount: z.string().startsWith("/"),
+      generation: z.number().int().nonnegative().default(0),
+    })
     .optional(),
 });
 export type FsSnapshotEntry = z.infer<typeof FsSnapshotEntrySchema>;
+/** What a run journals; the process and the time are added. */
+export type FsSnapshotRecord = Omit<
+  z.input<typeof FsSnapshotEntrySchema>,
+  "pid" | "pidStartTime" | "createdAt"
+>;
 
 /** The snapshot journal's directory, inside the restart journal's (whose reader takes only its own files). */
 export function fsSnapshotJournalDir(journalDir: string): string {
@@ -37,10 +59,7 @@ export function fsSnapshotJournalDir(journalDir: string): string {
 const fileOf = (dir: string, snapshot: string) => join(dir, `${basename(snapshot)}.json`);
 
 /** Durable when it returns: only then may the snapshot be taken. */
-export function recordSnapshot(
-  dir: string,
-  e: Omit<FsSnapshotEntry, "pid" | "pidStartTime" | "createdAt">,
-): void {
+export function recordSnapshot(dir: string, e: FsSnapshotRecord): void {
   const entry = FsSnapshotEntrySchema.parse({
     ...e,
     pid: process.pid,

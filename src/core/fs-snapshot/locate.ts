@@ -3,7 +3,7 @@ import { errorMessage } from "../caught.ts";
 import type { Runner } from "../process/runner.ts";
 import { btrfs } from "./btrfs.ts";
 import type { FsFacts, FsPlacement, FsSnapshotDriver } from "./driver.ts";
-import { filesystemOf, mountPoints } from "./mounts.ts";
+import { filesystemOf, mountPoints, mountRootOf } from "./mounts.ts";
 
 /** Every filesystem kopi-docka can snapshot. A second one is one more driver file and one entry here. */
 export const DRIVERS: readonly FsSnapshotDriver[] = [btrfs];
@@ -14,6 +14,7 @@ export const hostFs: FsFacts = {
   realpath: (p) => realpathSync(p),
   filesystem: (p) => filesystemOf(p),
   mountPoints: () => mountPoints(),
+  mountRoot: (p) => mountRootOf(p),
 };
 
 /** The driver of a placement's filesystem. */

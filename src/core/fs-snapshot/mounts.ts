@@ -24,6 +24,19 @@ export function mountPoints(mountinfo = readFileSync(MOUNTINFO, "utf8")): string
   return mountsOf(mountinfo).map((m) => m.point);
 }
 
+/**
+ * The root of the mount at exactly `mountPoint` (the topmost there): the part of its filesystem it
+ * shows, "/" for all of it (a btrfs mounted with `subvol=` shows that subvolume's path).
+ */
+export function mountRootOf(
+  mountPoint: string,
+  mountinfo = readFileSync(MOUNTINFO, "utf8"),
+): string | undefined {
+  return mountsOf(mountinfo)
+    .filter((m) => m.point === mountPoint)
+    .at(-1)?.root;
+}
+
 /** The mount point holding `path`: the longest of `points` that contains it. */
 export function mountPointOf(path: string, points: readonly string[]): string {
   return points[holderIndex(path, points)] ?? "/";
@@ -36,13 +49,11 @@ export function mountsInside(path: string, points: readonly string[]): string[] 
 
 const MOUNTINFO = "/proc/self/mountinfo";
 
-/** mountinfo's lines: the superblock's device ("major:minor") and the mount point, decoded. */
-function mountsOf(mountinfo: string): { device: string; point: string }[] {
+/** mountinfo's lines: the superblock's device ("major:minor"), the root it shows and the mount point, decoded. */
+function mountsOf(mountinfo: string): { device: string; root: string; point: string }[] {
   return mountinfo.split("\n").flatMap((line) => {
-    const fields = line.split(" ");
-    const device = fields[2];
-    const point = fields[4];
-    return device && point ? [{ device, point: decodeOctal(point) }] : [];
+    const [, , device, root, point] = line.split(" ");
+    return device && root && point ? [{ device, root: decodeOctal(root), point: decodeOctal(point) }] : [];
   });
 }
 

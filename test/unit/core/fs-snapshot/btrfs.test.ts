@@ -3,55 +3,131 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { btrfs } from "../../../../src/core/fs-snapshot/btrfs.ts";
+import { newestSubvolume, parseList } from "../../../../src/core/fs-snapshot/btrfs-subvolume.ts";
+import { hostFs } from "../../../../src/core/fs-snapshot/locate.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { listLine, SNAP_UUID, VOLUME_UUID } from "./fixtures.ts";
 
 const snap = "/srv/.kopi-docka-snap-r-01-1";
+const spec = {
+  driver: "btrfs" as const,
+  volume: "/srv",
+  snapshot: snap,
+  mount: "/srv",
+  volumeUuid: VOLUME_UUID,
+  device: "/dev/loop0",
+  newerThan: 280,
+};
+const UUID = SNAP_UUID;
+const OTHER = "11111111-2222-3333-4444-555555555555";
+/** `list -q -u` lines: the volume itself, someone's older snapshot of it, and `more`. */
+const listing = (...more: string[]) =>
+  [
+    listLine({ id: 256, uuid: VOLUME_UUID, path: "srv" }),
+    listLine({ id: 270, uuid: OTHER, parent: VOLUME_UUID, path: "srv/.snapshots/1/snapshot" }),
+    ...more,
+    "",
+  ].join("\n");
+const ours = (o: { id?: number; generation?: number; path?: string } = {}) =>
+  listLine({
+    id: o.id ?? 300,
+    uuid: UUID,
+    parent: VOLUME_UUID,
+    generation: o.generation ?? 12,
+    path: o.path,
+  });
+const snapshotArgv = ["btrfs", "subvolume", "snapshot", "-r", "/srv", snap];
+const listRo = ["btrfs", "subvolume", "list", "-r", "-q", "-u", "/srv"];
+const listAll = ["btrfs", "subvolume", "list", "-q", "-u", "/srv"];
 
-const spec = { driver: "btrfs" as const, volume: "/srv", snapshot: snap, mount: "/srv" };
-const UUID = "08743b55-973f-7545-a23e-d04eab01bc5c";
-/** `btrfs subvolume show` of btrfs-progs 6.2 (abridged). */
-const show = (id: number, uuid = UUID, flags = "readonly") =>
-  `vol/.snap\n\tName: \t\t\t.snap\n\tUUID: \t\t\t${uuid}\n\tParent UUID: \t\tb48ca506-47dc-e546-a961-cf7843f3f75f\n\tSubvolume ID: \t\t${id}\n\tFlags: \t\t\t${flags}\n`;
-
-test("create: one read-only snapshot of the subvolume, argv only, and which subvolume it is", async () => {
+test("create: one read-only snapshot of the subvolume, found by btrfs's list (never its path) as the one newer than the mark", async () => {
+  // A container renamed it at once and put a link at its name: the list knows it all the same.
   const runner = new FakeRunner([
-    { argv: ["btrfs", "subvolume", "snapshot", "-r", "/srv", snap] },
-    { argv: ["btrfs", "subvolume", "show", snap], stdout: show(257) },
+    { argv: snapshotArgv },
+    { argv: listRo, stdout: listing(ours({ path: "srv/away" })) },
   ]);
-  expect(await btrfs.create(runner, spec)).toEqual({ id: 257, uuid: UUID, mount: "/srv" });
+  expect(await btrfs.create(runner, spec)).toEqual({ id: 300, uuid: UUID, mount: "/srv", generation: 12 });
   expect(runner.remaining).toBe(0);
-  // Not a read-only subvolume at our name after the snapshot: an error (the caller removes what is there).
-  const writable = new FakeRunner([
-    { argv: ["btrfs", "subvolume", "snapshot", "-r", "/srv", snap] },
-    { argv: ["btrfs", "subvolume", "show", snap], stdout: show(257, UUID, "-") },
+});
+
+test("create: no snapshot of the volume newer than the mark, or two (someone snapshotted it meanwhile): an error", async () => {
+  const theirs = listLine({ id: 301, uuid: OTHER, parent: VOLUME_UUID });
+  for (const [stdout, why] of [
+    [listing(), "no read-only snapshot of /srv newer than subvolume 280"],
+    [listing(ours(), theirs), "2 snapshots of"],
+    // A name with a line break adding a fake line only adds a candidate.
+    [listing(ours({ path: `x\n${theirs}` })), "2 snapshots of"],
+  ] as const) {
+    const runner = new FakeRunner([{ argv: snapshotArgv }, { argv: listRo, stdout }]);
+    await expect(btrfs.create(runner, spec)).rejects.toMatchObject({
+      name: "FsSnapshotError",
+      message: expect.stringContaining(why),
+    });
+  }
+});
+
+test("newest: the highest subvolume id, from the first line alone; none but the top level: 255", async () => {
+  const list = (stdout: string) =>
+    new FakeRunner([{ argv: ["btrfs", "subvolume", "list", "--sort=-rootid", "/srv"], stdout }]);
+  const forged =
+    "ID 290 gen 9 top level 5 path a\nID 257 gen 9 top level 5 path b\nID 99999 gen 1 top level 5 path x\n";
+  expect(await newestSubvolume(list(forged), "/srv")).toBe(290);
+  expect(await newestSubvolume(list(""), "/srv")).toBe(255);
+});
+
+test("parseList: id, generation, UUIDs, path; no parent for a plain subvolume", () => {
+  expect(parseList(listing())).toEqual([
+    { id: 256, generation: 9, parentUuid: undefined, uuid: VOLUME_UUID, path: "srv" },
+    { id: 270, generation: 9, parentUuid: VOLUME_UUID, uuid: OTHER, path: "srv/.snapshots/1/snapshot" },
   ]);
-  await expect(btrfs.create(writable, spec)).rejects.toMatchObject({ name: "FsSnapshotError" });
+});
+
+test("isRoot: an open directory is the snapshot when it is a subvolume's root (inode 256) and btrfs names its id", async () => {
+  const identity = { id: 300, uuid: UUID, mount: "/srv", generation: 12 };
+  const dir = "/proc/1/fd/7";
+  const rootid = ["btrfs", "inspect-internal", "rootid", dir];
+  const fs = (ino: number) => ({ ...hostFs, inode: (p: string) => (p === `${dir}/.` ? ino : 0) });
+  const answer = (stdout: string, ino = 256) =>
+    btrfs.isRoot(new FakeRunner([{ argv: rootid, stdout }]), dir, identity, fs(ino));
+  expect(await answer("300\n")).toBeUndefined();
+  expect(await answer("301\n")).toBe("subvolume 301, not 300");
+  // A directory inside the snapshot (its subvolume is ours): not its root, not read as the data.
+  expect(await btrfs.isRoot(new FakeRunner(), dir, identity, fs(260))).toBe(
+    "not a subvolume's root directory",
+  );
+});
+
+test("whereIs: the snapshot's path as btrfs lists it now, under the mount's root", async () => {
+  const identity = { id: 300, uuid: UUID, mount: "/srv", generation: 12 };
+  const fs = (root: string | undefined) => ({ ...hostFs, mountRoot: () => root });
+  const where = (root: string | undefined, path: string) =>
+    btrfs.whereIs(new FakeRunner([{ argv: listAll, stdout: listing(ours({ path })) }]), identity, fs(root));
+  // The filesystem mounted whole at /srv; mounted with subvol=data; a path outside what the mount shows.
+  expect(await where("/", "vol/away")).toBe("/srv/vol/away");
+  expect(await where("/data", "data/vol/away")).toBe("/srv/vol/away");
+  expect(await where("/data", "other/away")).toBeUndefined();
+  expect(await where(undefined, "vol/away")).toBeUndefined();
 });
 
 test("remove by identity: btrfs finds the subvolume by its id on the mount, its UUID checked first", async () => {
-  const identity = { id: 257, uuid: UUID, mount: "/srv" };
+  const identity = { id: 300, uuid: UUID, mount: "/srv", generation: 12 };
   const ok = new FakeRunner([
-    { argv: ["btrfs", "subvolume", "show", "-r", "257", "/srv"], stdout: show(257) },
-    { argv: ["btrfs", "subvolume", "delete", "--subvolid", "257", "/srv"] },
+    { argv: listAll, stdout: listing(ours()) },
+    { argv: ["btrfs", "subvolume", "delete", "--subvolid", "300", "/srv"] },
   ]);
   await btrfs.remove(ok, snap, identity);
   expect(ok.remaining).toBe(0);
   // Gone already: nothing to delete.
-  const gone = new FakeRunner([
-    {
-      argv: ["btrfs", "subvolume", "show", "-r", "257", "/srv"],
-      exitCode: 1,
-      stderr: "ERROR: Subvolume not found: No such file or directory",
-    },
-  ]);
+  const gone = new FakeRunner([{ argv: listAll, stdout: listing() }]);
   await btrfs.remove(gone, snap, identity);
   expect(gone.remaining).toBe(0);
-  // Another subvolume under that id, or the disk not mounted: refused, nothing deleted.
+  // Another subvolume under that id, listed twice (a forged line), or the disk not mounted: refused.
   for (const answer of [
-    { stdout: show(257, "11111111-2222-3333-4444-555555555555") },
+    { stdout: listing(listLine({ id: 300, uuid: OTHER })) },
+    { stdout: listing(ours(), ours()) },
     { exitCode: 1, stderr: "ERROR: not a btrfs filesystem: /srv" },
   ]) {
-    const runner = new FakeRunner([{ argv: ["btrfs", "subvolume", "show", "-r", "257", "/srv"], ...answer }]);
+    const runner = new FakeRunner([{ argv: listAll, ...answer }]);
     await expect(btrfs.remove(runner, snap, identity)).rejects.toMatchObject({
       message: expect.stringContaining("refusing to remove"),
     });
@@ -59,14 +135,41 @@ test("remove by identity: btrfs finds the subvolume by its id on the mount, its 
   }
 });
 
-test("create failing is an FsSnapshotError with btrfs's words", async () => {
-  const runner = new FakeRunner([
-    {
-      argv: ["btrfs", "subvolume", "snapshot", "-r", "/srv", snap],
-      exitCode: 1,
-      stderr: "ERROR: No space left",
-    },
+test("remove of one never identified (killed, or given up on): the one snapshot made after the mark, by its id", async () => {
+  const made = { volumeUuid: VOLUME_UUID, newerThan: 280, mount: "/srv" };
+  const ok = new FakeRunner([
+    { argv: listAll, stdout: listing(ours({ path: "srv/renamed" })) },
+    { argv: listAll, stdout: listing(ours({ path: "srv/renamed" })) },
+    { argv: ["btrfs", "subvolume", "delete", "--subvolid", "300", "/srv"] },
   ]);
+  await btrfs.remove(ok, snap, undefined, made);
+  expect(ok.remaining).toBe(0);
+  // None: nothing was made; the older snapshot of the volume is never taken for it.
+  const none = new FakeRunner([{ argv: listAll, stdout: listing() }]);
+  await btrfs.remove(none, snap, undefined, made);
+  expect(none.calls.some((c) => c.argv.includes("delete"))).toBe(false);
+  // Two: which is ours cannot be told; nothing deleted.
+  const two = new FakeRunner([
+    { argv: listAll, stdout: listing(ours(), listLine({ id: 301, uuid: OTHER, parent: VOLUME_UUID })) },
+  ]);
+  await expect(btrfs.remove(two, snap, undefined, made)).rejects.toMatchObject({
+    message: expect.stringContaining("refusing to remove"),
+  });
+  expect(two.calls.some((c) => c.argv.includes("delete"))).toBe(false);
+});
+
+test("changed: the snapshot by its id, still read-only and at the generation it was made with", async () => {
+  const identity = { id: 300, uuid: UUID, mount: "/srv", generation: 12 };
+  const answer = (stdout: string) => btrfs.changed(new FakeRunner([{ argv: listRo, stdout }]), identity);
+  expect(await answer(listing(ours()))).toBeUndefined();
+  expect(await answer(listing())).toBe("subvolume 300 is gone or no longer read-only");
+  expect(await answer(listing(ours({ generation: 14 })))).toBe(
+    "subvolume 300 was changed (generation 12 → 14)",
+  );
+});
+
+test("create failing is an FsSnapshotError with btrfs's words", async () => {
+  const runner = new FakeRunner([{ argv: snapshotArgv, exitCode: 1, stderr: "ERROR: No space left" }]);
   await expect(btrfs.create(runner, spec)).rejects.toMatchObject({
     name: "FsSnapshotError",
     code: "backup_failed",

@@ -4,6 +4,7 @@ import type { FsFacts } from "../../../../src/core/fs-snapshot/driver.ts";
 import { isOurSnapshot, snapshotName } from "../../../../src/core/fs-snapshot/driver.ts";
 import { locateSources } from "../../../../src/core/fs-snapshot/locate.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { showText, VOLUME_UUID } from "./fixtures.ts";
 
 const EXT4 = 0xef53;
 
@@ -25,12 +26,13 @@ function facts(o: {
     realpath: (p) => o.links?.[p] ?? p,
     filesystem: (p) => [...(o.mounts ?? [])].reverse().find((m) => under(p, [m])) ?? "root",
     mountPoints: () => ["/", ...(o.mounts ?? []), ...(o.binds ?? [])],
+    mountRoot: () => "/",
   };
 }
 
 const show = (volume: string, self: string) => ({
   argv: ["btrfs", "subvolume", "show", volume],
-  stdout: `${self}\n\tName: \t\t\tx\n\tUUID: \t\t\tu\n`,
+  stdout: showText({ path: self, id: 256, uuid: VOLUME_UUID, readonly: false }),
 });
 const list = (volume: string, paths: string[], top = 5) => ({
   argv: ["btrfs", "subvolume", "list", "-o", volume],
@@ -49,9 +51,21 @@ describe("locateSources", () => {
         relative: "docker/db",
         into: "/srv",
         mount: "/",
+        uuid: VOLUME_UUID,
       },
     });
     expect(runner.remaining).toBe(0);
+  });
+
+  test("a subvolume whose UUID btrfs does not tell (an answer with a field twice): cold", async () => {
+    const fs = facts({ btrfs: ["/srv"], subvolumes: ["/srv"] });
+    const twice = show("/srv", "/");
+    twice.stdout = twice.stdout.replace("\tUUID:", `\tUUID: \t${VOLUME_UUID}\n\tUUID:`);
+    const runner = new FakeRunner([twice, list("/srv", [])]);
+    expect((await locateSources(runner, ["/srv/db"], fs))["/srv/db"]).toEqual({
+      kind: "cold",
+      reason: "btrfs does not tell subvolume /srv's UUID",
+    });
   });
 
   test("not on btrfs: cold, naming the filesystem type; no btrfs call", async () => {
@@ -91,6 +105,7 @@ describe("locateSources", () => {
       relative: "a",
       into: "/mnt/pool",
       mount: "/",
+      uuid: VOLUME_UUID,
     });
   });
 

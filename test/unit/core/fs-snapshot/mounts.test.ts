@@ -3,6 +3,7 @@ import {
   filesystemOf,
   mountPointOf,
   mountPoints,
+  mountRootOf,
   mountsInside,
 } from "../../../../src/core/fs-snapshot/mounts.ts";
 
@@ -53,5 +54,14 @@ describe("mount points", () => {
     expect(mountsInside("/mnt", points)).toEqual(["/mnt/vol"]);
     expect(mountsInside("/mnt/vol", points)).toEqual([]);
     expect(mountsInside("/", points)).toEqual([]);
+  });
+});
+
+describe("mountRootOf", () => {
+  test("the root the mount at exactly that point shows: the subvolume's path, / for the whole filesystem", () => {
+    expect(mountRootOf("/mnt", MOUNTINFO)).toBe("/");
+    expect(mountRootOf("/srv/sub", MOUNTINFO)).toBe("/sub");
+    expect(mountRootOf("/srv/my data", MOUNTINFO)).toBe("/");
+    expect(mountRootOf("/mnt/vol/data", MOUNTINFO)).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import { removeStaleSnapshots } from "../../../../src/core/fs-snapshot/recover.t
 import { silentLogger } from "../../../../src/core/log.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
+import { listLine, SNAP_UUID, VOLUME_UUID } from "./fixtures.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -47,16 +48,50 @@ test("a dead run's snapshot is deleted by btrfs, an entry whose snapshot is gone
 
 test("a snapshot known by its id is deleted by that, wherever its name went; an unmounted disk keeps the entry", async () => {
   const { root, journalDir, snapDir, snapshot } = setup();
-  const identity = { id: 300, uuid: "08743b55-973f-7545-a23e-d04eab01bc5c", mount: "/mnt/pool" };
+  const identity = { id: 300, uuid: SNAP_UUID, mount: "/mnt/pool", generation: 9 };
   // The container renamed it (or put a link in its place): the path is not looked at.
   recordSnapshot(snapDir, { runId: "run1", driver: "btrfs", snapshot, volume: root, identity });
-  const show = ["btrfs", "subvolume", "show", "-r", "300", "/mnt/pool"];
-  const unmounted = new FakeRunner([{ argv: show, exitCode: 1, stderr: "ERROR: not a btrfs filesystem" }]);
+  const list = ["btrfs", "subvolume", "list", "-q", "-u", "/mnt/pool"];
+  const unmounted = new FakeRunner([{ argv: list, exitCode: 1, stderr: "ERROR: not a btrfs filesystem" }]);
   const o = { journalDir, log: silentLogger(), isAlive: () => false, skipOrphans: true };
   expect((await removeStaleSnapshots({ ...o, runner: unmounted })).failed).toHaveLength(1);
   expect(readdirSync(snapDir)).toHaveLength(1);
   const runner = new FakeRunner([
-    { argv: show, stdout: `x\n\tUUID: \t${identity.uuid}\n\tSubvolume ID: \t300\n\tFlags: \treadonly\n` },
+    {
+      argv: list,
+      stdout: listLine({ id: 300, uuid: identity.uuid, parent: VOLUME_UUID, path: "pool/elsewhere" }),
+    },
+    { argv: ["btrfs", "subvolume", "delete", "--subvolid", "300", "/mnt/pool"] },
+  ]);
+  expect(await removeStaleSnapshots({ ...o, runner })).toEqual({ removed: [snapshot], failed: [] });
+  expect(runner.remaining).toBe(0);
+  expect(readdirSync(snapDir)).toEqual([]);
+});
+
+test("a snapshot the run never identified (killed in the create, or given up on): deleted by id only when it is the one made after the mark", async () => {
+  const { root, journalDir, snapDir, snapshot } = setup();
+  mkdirSync(snapshot);
+  const made = { volumeUuid: VOLUME_UUID, newerThan: 280, mount: "/mnt/pool" };
+  recordSnapshot(snapDir, { runId: "run1", driver: "btrfs", snapshot, volume: root, made });
+  const o = { journalDir, log: silentLogger(), isAlive: () => false, skipOrphans: true };
+  const list = ["btrfs", "subvolume", "list", "-q", "-u", "/mnt/pool"];
+  const older = listLine({ id: 270, uuid: VOLUME_UUID.replace("b", "c"), parent: VOLUME_UUID });
+  const ours = listLine({ id: 300, uuid: SNAP_UUID, parent: VOLUME_UUID, path: "pool/renamed" });
+  // Two snapshots of the volume newer than the mark: which is the run's cannot be told; the entry kept.
+  const two = new FakeRunner([
+    {
+      argv: list,
+      stdout: `${older}\n${ours}\n${listLine({ id: 301, uuid: VOLUME_UUID.replace("b", "d"), parent: VOLUME_UUID })}`,
+    },
+  ]);
+  expect((await removeStaleSnapshots({ ...o, runner: two })).failed).toEqual([
+    { snapshot, reason: expect.stringContaining("cannot be told") },
+  ]);
+  expect(readdirSync(snapDir)).toHaveLength(1);
+  // The one made after the mark is deleted by its id (the older one never), wherever its name went.
+  const runner = new FakeRunner([
+    { argv: list, stdout: `${older}\n${ours}` },
+    { argv: list, stdout: `${older}\n${ours}` },
     { argv: ["btrfs", "subvolume", "delete", "--subvolid", "300", "/mnt/pool"] },
   ]);
   expect(await removeStaleSnapshots({ ...o, runner })).toEqual({ removed: [snapshot], failed: [] });
