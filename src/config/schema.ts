@@ -88,6 +88,11 @@ export const BackupSchema = z
     trust_image_labels: z.array(z.string().min(1)).default([]),
     /** Socket files (by base name) never backed up as bind mounts. */
     host_internal_basenames: z.array(z.string().min(1)).default(["docker.sock"]),
+    /**
+     * Full kopia maintenance (garbage collection: the space of expired points) after a backup, when
+     * this host owns maintenance and kopia's schedule says it is due; false: only `repo maintenance --full`.
+     */
+    full_maintenance: z.boolean().default(true),
     hooks: HooksSchema,
   })
   .prefault({});

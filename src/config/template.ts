@@ -147,6 +147,11 @@ host_internal_basenames = ["docker.sock"]
 # Images (repository, no tag) whose kopi-docka.* labels count like your own. Another image's
 # exclude / exclude-volumes / stop=false / mode labels are ignored until [units.<name>] confirms them.
 trust_image_labels = []
+# Full kopia maintenance once every container runs again, when this host owns maintenance and kopia's
+# schedule says it is due (weekly on a repository kopi-docka created): it frees the space of expired
+# restore points. First it checks every snapshot still reads, as \`repo maintenance --full\` does, and
+# when that fails it runs nothing and the run warns. false: only \`kopi-docka repo maintenance --full\`.
+full_maintenance = true
 
 [backup.hooks]
 # Executables run once per unit (absolute paths; "" = none). They get KOPI_DOCKA_HOOK_TYPE (pre_backup,

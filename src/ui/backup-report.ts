@@ -136,6 +136,7 @@ export function renderHistory(runs: RunRecord[]): string {
   const rows = runs.flatMap((r) => [
     ...(r.units.length ? r.units.map((u) => [r.runId, ...unitRow(u)]) : [[r.runId, ...emptyRunRow(r)]]),
     ...healRows(r).map((row) => [r.runId, ...row]),
+    ...maintenanceRows(r).map((row) => [r.runId, ...row]),
     ...replicaRows(r).map((row) => [r.runId, ...row]),
   ]);
   return renderTable(["RUN", ...UNIT_ROW_HEADER], rows);
@@ -151,6 +152,7 @@ export function renderRecord(record: RunRecord): string {
   const table = renderTable(UNIT_ROW_HEADER, [
     ...record.units.map(unitRow),
     ...healRows(record),
+    ...maintenanceRows(record),
     ...replicaRows(record),
   ]);
   return [
@@ -169,6 +171,31 @@ function healRows(r: RunRecord): string[][] {
     const e = r.errors.find((x) => x.phase === "start" && x.item === name);
     return [`container ${name}`, "NOT RUNNING", "-", "-", "-", "-", "-", e?.message.split("\n")[0] ?? ""];
   });
+}
+
+/**
+ * kopia maintenance after the units, as a unit-shaped row: `maintenance full`, its status, time, and
+ * why or how long its check took. Quick maintenance runs nearly every night: a row only when it failed.
+ */
+function maintenanceRows(r: RunRecord): string[][] {
+  return (r.maintenance ?? [])
+    .filter((m) => m.kind === "full" || m.status !== "ok")
+    .map((m) => [
+      `maintenance ${m.kind}`,
+      m.status,
+      "-",
+      "-",
+      "-",
+      "-",
+      formatDuration(m.durationMs),
+      m.reason?.split("\n")[0] ?? (m.checkMs !== undefined ? `check ${formatDuration(m.checkMs)}` : ""),
+    ]);
+}
+
+/** One maintenance step in full (`history --id`): kind, status, time, the check's share, why. */
+export function maintenanceLine(m: NonNullable<RunRecord["maintenance"]>[number]): string {
+  const check = m.checkMs !== undefined ? ` (check ${formatDuration(m.checkMs)})` : "";
+  return `maintenance ${m.kind}: ${m.status}, ${formatDuration(m.durationMs)}${check}${m.reason ? `: ${m.reason}` : ""}`;
 }
 
 /** A replica synced after the run, as a unit-shaped row: `replica NAME`, ok/failed, time, error. */

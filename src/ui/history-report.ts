@@ -1,6 +1,7 @@
 import type { DurationSpread, UnitStats } from "../core/backup/history-stats.ts";
 import { type PhaseError, type RunRecord, savedBytes, summaryLines } from "../core/backup/result.ts";
 import { formatBytes, formatDuration, renderTable } from "../core/format.ts";
+import { maintenanceLine } from "./backup-report.ts";
 
 const indent = (text: string, by = "    ") =>
   text
@@ -8,11 +9,12 @@ const indent = (text: string, by = "    ") =>
     .map((l) => `${by}${l}`)
     .join("\n");
 
-/** One error: phase, item, message, then the child's stderr tail indented under it. */
+/** One error: phase, item, message, its next step if it names one, then the child's stderr tail. */
 function errorLines(e: PhaseError): string[] {
   const [first, ...rest] = e.message.split("\n");
   const out = [`  ${e.phase}${e.item ? ` ${e.item}` : ""}: ${first ?? ""}`];
   if (rest.length) out.push(indent(rest.join("\n")));
+  if (e.next) out.push(`    next: ${e.next}`);
   if (e.stderrTail && !e.message.includes(e.stderrTail.trim())) {
     out.push("    stderr (last lines):", indent(e.stderrTail, "      "));
   }
@@ -61,6 +63,7 @@ export function renderRunDetail(r: RunRecord): string[] {
   if (r.units.length === 0) out.push("", "no unit was planned");
   if (r.restartFailed?.length) out.push("", `NOT RUNNING (start failed): ${r.restartFailed.join(", ")}`);
   if (r.warnings?.length) out.push("", ...r.warnings.map((w) => `warning: ${w}`));
+  if (r.maintenance?.length) out.push("", ...r.maintenance.map(maintenanceLine));
   if (r.expired?.length) out.push("", `past [retention], removed: ${r.expired.join(", ")}`);
   if (r.errors.length) out.push("", "run errors:", ...r.errors.flatMap(errorLines));
   return out;

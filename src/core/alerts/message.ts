@@ -110,7 +110,9 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
     `host ${record.hostname}, run ${record.runId}, ${formatDuration(record.durationMs)}, exit ${exitCode}`,
     ...record.units.flatMap(unitLine),
     ...healLines(record),
-    ...record.errors.filter((e) => e.phase !== "start").map((e) => `warning: ${e.phase}: ${e.message}`),
+    ...record.errors
+      .filter((e) => e.phase !== "start")
+      .flatMap((e) => [`warning: ${e.phase}: ${e.message}`, ...(e.next ? [`       next: ${e.next}`] : [])]),
     ...(record.warnings ?? []).map((w) => `warning: ${w}`),
     ...record.units.flatMap((u) => (u.warnings ?? []).map((w) => `warning: ${u.name}: ${w}`)),
     // Data no snapshot holds: never an OK without saying so (a volume on NFS, a third-party driver).
@@ -132,6 +134,7 @@ export function runMessage(record: RunRecord, exitCode: number): Message {
       unitsOk: ok,
       restartFailed: record.restartFailed ?? [],
       warnings: record.warnings ?? [],
+      maintenance: record.maintenance ?? [],
       units: record.units.map((u) => ({
         name: u.name,
         status: u.status,

@@ -1,14 +1,14 @@
-import { errorMessage } from "../caught.ts";
 import type { Discovery } from "../discovery/model.ts";
-import { identity } from "../kopia/policy.ts";
 import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { Ahead } from "./ahead.ts";
 import type { BackupDeps } from "./deps.ts";
 import { gateAndPolicies } from "./gate-policies.ts";
+import { MAINTENANCE_INFO_TIMEOUT_MS, maintainAfterUnits } from "./maintenance.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { refusedResult } from "./refusals.ts";
 import {
   errorsLine,
+  type MaintenanceResult,
   type PhaseError,
   type RunRecord,
   runStatus,
@@ -106,14 +106,12 @@ export async function executeBackup(
   // Not taken (its unit was skipped): each fails at its closed gate and saves nothing.
   await ahead?.drop();
   // Containers are all up again here; only now the optional maintenance.
+  let maintenance: MaintenanceResult[] = [];
   if (byServer) d.log.debug("maintenance is done by the repository server: not run from here");
   else if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
-    try {
-      await maybeMaintenance(d, maintenanceInfo);
-    } catch (e) {
-      errors.push({ phase: "maintenance", message: errorMessage(e) });
-      d.log.warn(`maintenance failed (backups are fine): ${errorMessage(e)}`);
-    }
+    const done = await maintainAfterUnits(d, maintenanceInfo, units);
+    errors.push(...done.errors);
+    maintenance = done.runs;
   }
   const record: RunRecord = {
     runId: plan.runId,
@@ -126,35 +124,10 @@ export async function executeBackup(
     status: runStatus(units),
     units,
     errors,
+    ...(maintenance.length ? { maintenance } : {}),
   };
   for (const line of summaryLines(record)) d.log.info(line);
   return record;
-}
-
-/**
- * How long the read of maintenance's owner and schedule may take. It is optional work after every
- * unit, under the host lock: a repository that stopped answering mid-run (kopia retries a dead server
- * for minutes) would otherwise keep the next backup and any restore out for kopia's own limit.
- */
-const MAINTENANCE_INFO_TIMEOUT_MS = 60_000;
-
-/**
- * Quick maintenance, only when this identity owns it (another owner's schedule is theirs) and when
- * kopia's schedule says it is due (`maintenance run` itself ignores the schedule; kopia's own
- * auto-maintenance keeps to it: quick every hour by default).
- */
-async function maybeMaintenance(d: BackupDeps, read?: Promise<MaintenanceInfo>): Promise<void> {
-  const me = identity(d);
-  // The early read may have met a repository outage the units then outlasted: asked once more.
-  const again = () => d.kopia.maintenanceInfo({ timeoutMs: MAINTENANCE_INFO_TIMEOUT_MS });
-  const info = await (read ? read.catch(again) : again());
-  if (info.owner !== me)
-    return d.log.debug(`maintenance owned by ${info.owner ?? "nobody"}, not ${me}: skipped`);
-  const next = info.schedule?.nextQuickMaintenance;
-  const now = d.now?.() ?? new Date();
-  if (next && Date.parse(next) > now.getTime())
-    return d.log.debug(`quick maintenance not due until ${next}: skipped`);
-  await d.kopia.maintenanceRun({ signal: d.lifecycle.signal });
 }
 
 function skipped(name: string, backupId: string, at: Date, reason: string): UnitResult {

@@ -100,6 +100,25 @@ export interface UnitResult {
   warnings?: string[];
 }
 
+/**
+ * kopia maintenance a run ran, or meant to run, once every container ran again (`maintenance.ts`).
+ * Failed, refused and interrupted ones are also run-level `maintenance` errors: the data is saved.
+ */
+export interface MaintenanceResult {
+  kind: "quick" | "full";
+  /**
+   * refused: the check before full maintenance found the repository unfit for it (or could not
+   * finish); skipped: a container was not running again, so the run ended without it.
+   */
+  status: "ok" | "failed" | "refused" | "interrupted" | "skipped";
+  startedAt: string;
+  /** The whole step: the check before full maintenance included. */
+  durationMs: number;
+  /** Of that, the check before full maintenance (`guardFullMaintenance`). */
+  checkMs?: number;
+  reason?: string;
+}
+
 /** One backup run, as stored in `<state_dir>/runs/<run_id>.json`. Never holds a secret. */
 export interface RunRecord {
   runId: string;
@@ -127,6 +146,8 @@ export interface RunRecord {
   interrupted?: string;
   /** `[[replicas]]` synced after a successful run; a failed one makes the run "partial". */
   replicas?: ReplicaResult[];
+  /** kopia maintenance after the units, in the order run (absent: none was due, or none ours). */
+  maintenance?: MaintenanceResult[];
   /** Restore points `[retention]` removed at the end of the run (`<unit>@<backup_id>`). */
   expired?: string[];
   /**

@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { errorMessage } from "../caught.ts";
 import { SNAPSHOT_TYPES } from "../snapshot/tags.ts";
-import { PHASES, type RunRecord, type SourceResult, type UnitResult } from "./result.ts";
+import {
+  type MaintenanceResult,
+  PHASES,
+  type RunRecord,
+  type SourceResult,
+  type UnitResult,
+} from "./result.ts";
 
 /**
  * A run record as read back from `<state_dir>/runs/*.json`. Anyone who can write that directory can
@@ -16,6 +22,7 @@ const count = z.number().nonnegative();
 const strings = z.array(z.string());
 const runStatus = z.enum(["ok", "partial", "failed", "restart_failed"]);
 const unitStatus = z.enum(["ok", "failed", "skipped"]);
+const maintenanceStatus = z.enum(["ok", "failed", "refused", "interrupted", "skipped"]);
 
 const PhaseErrorSchema = z.looseObject({
   phase: z.enum(PHASES),
@@ -63,6 +70,15 @@ const ReplicaResultSchema = z.looseObject({
   error: z.string().optional(),
 });
 
+const MaintenanceResultSchema = z.looseObject({
+  kind: z.enum(["quick", "full"]),
+  status: maintenanceStatus,
+  startedAt: isoTime,
+  durationMs: count,
+  checkMs: count.optional(),
+  reason: z.string().optional(),
+});
+
 export const RunRecordSchema: z.ZodType<RunRecord> = z.looseObject({
   runId: z.string().min(1),
   version: z.string(),
@@ -78,6 +94,7 @@ export const RunRecordSchema: z.ZodType<RunRecord> = z.looseObject({
   warnings: strings.optional(),
   interrupted: z.string().optional(),
   replicas: z.array(ReplicaResultSchema).optional(),
+  maintenance: z.array(MaintenanceResultSchema).optional(),
   expired: strings.optional(),
 });
 
@@ -88,7 +105,8 @@ const sameStatuses: [
   Same<z.infer<typeof runStatus>, RunRecord["status"]>,
   Same<z.infer<typeof unitStatus>, UnitResult["status"]>,
   Same<z.infer<typeof unitStatus>, SourceResult["status"]>,
-] = [true, true, true];
+  Same<z.infer<typeof maintenanceStatus>, MaintenanceResult["status"]>,
+] = [true, true, true, true];
 void sameStatuses;
 
 /** The first problems zod found, as `path: message`, for a warning line. */

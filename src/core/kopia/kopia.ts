@@ -41,6 +41,14 @@ export type Kopia = ReturnType<typeof createKopia>;
  */
 export const BLOCK_HASH = "BLAKE3-256-128";
 
+/** Quick maintenance compacts indexes and the newest packs: minutes at most. */
+const QUICK_MAINTENANCE_TIMEOUT_MS = 3_600_000;
+/**
+ * Full maintenance walks every snapshot, rewrites half-empty packs and deletes unused ones: hours on a
+ * big remote repository. Bounded all the same, as the integrity checks before it are (6 h each).
+ */
+const FULL_MAINTENANCE_TIMEOUT_MS = 6 * 3_600_000;
+
 /** The kopia CLI, driven through the runner. Secrets travel in env only; output is parsed from JSON. */
 export function createKopia(runner: Runner, opts: KopiaOptions) {
   const env = (withPassword: boolean, inherited = false) => ({
@@ -326,7 +334,8 @@ export function createKopia(runner: Runner, opts: KopiaOptions) {
     /** Quick maintenance (full with `full`); only the owner may run it. */
     async maintenanceRun(o: { full?: boolean; signal?: AbortSignal } = {}): Promise<void> {
       const args = ["maintenance", "run", ...(o.full ? ["--full"] : []), "--no-auto-maintenance"];
-      await run(args, { signal: o.signal, timeoutMs: 3_600_000 });
+      const timeoutMs = o.full ? FULL_MAINTENANCE_TIMEOUT_MS : QUICK_MAINTENANCE_TIMEOUT_MS;
+      await run(args, { signal: o.signal, timeoutMs });
     },
   };
 }

@@ -48,9 +48,11 @@ export type KopiaAction = z.infer<typeof ActionSchema>;
 export type MaintenanceInfo = z.infer<typeof MaintenanceInfoSchema>;
 export type KopiaPolicy = z.infer<typeof KopiaPolicySchema>;
 
-/** `maintenance info --json`; only the owner matters here. */
+/** `maintenance info --json`: the owner, whether the full cycle is on, and the schedule. */
 export const MaintenanceInfoSchema = z.looseObject({
   owner: z.string().optional(),
+  /** kopia's full cycle (`maintenance set --enable-full`, `--full-interval`: nanoseconds). */
+  full: z.looseObject({ enabled: z.boolean().optional(), interval: z.number().optional() }).optional(),
   /** When kopia's schedule next wants each kind (RFC 3339). */
   schedule: z
     .looseObject({ nextQuickMaintenance: z.string().optional(), nextFullMaintenance: z.string().optional() })

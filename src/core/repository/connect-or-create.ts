@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import type { RepositoryConfig } from "../../config/schema.ts";
+import { errorMessage } from "../caught.ts";
 import { AppError, ProcessError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
@@ -52,5 +53,33 @@ export async function createAt(
     if (e instanceof ProcessError && /found existing data in storage location/.test(e.stderrTail))
       throw foreignData(where);
     throw classifyStorageError(e, repo, where);
+  }
+  await scheduleFullMaintenance(kopia, log, env);
+}
+
+/**
+ * kopia's full maintenance interval on a repository kopi-docka creates (kopia's own is 24 h), and its
+ * first full cycle one interval away (a new repository has nothing to collect). A nightly backup runs
+ * full maintenance when it is due (`backup/maintenance.ts`), and each time first checks the whole
+ * repository (`guardFullMaintenance`: every snapshot read, no file data) under the host lock, then
+ * kopia walks every snapshot and may rewrite half-empty packs (downloads and uploads on a paid
+ * bucket). Weekly keeps that to one night in seven; the space of expired points still comes back
+ * within two or three cycles (kopia's safety margins: contents unused for a day, two GC cycles). A
+ * week less 8 h: the start of a nightly run drifts, and a 168 h interval would then wait for the
+ * eighth night. A repository kopi-docka did not create keeps the interval its creator chose.
+ */
+export const FULL_MAINTENANCE_INTERVAL = "160h";
+
+async function scheduleFullMaintenance(kopia: Kopia, log: Logger, env: Record<string, string>) {
+  const interval = FULL_MAINTENANCE_INTERVAL;
+  try {
+    await kopia.run(["maintenance", "set", `--full-interval=${interval}`, `--pause-full=${interval}`], {
+      env,
+      timeoutMs: 300_000,
+    });
+  } catch (e) {
+    log.warn(
+      `full maintenance keeps kopia's 24 h interval (${errorMessage(e)}); to set it: \`kopi-docka kopia -- maintenance set --full-interval=${interval}\``,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../errors.ts";
+import type { Kopia } from "../kopia/kopia.ts";
 import { parseKopiaJson } from "../kopia/parse.ts";
 import { identity } from "../kopia/policy.ts";
 import { checkSnapshots } from "./integrity.ts";
@@ -95,18 +96,33 @@ export async function runMaintenance(
     throw new AppError("usage", `maintenance of this repository is owned by ${owner}, not ${me}`, {
       hint: `run it there, or take it over here with \`kopi-docka repo maintenance --set-owner\``,
     });
-  // Full maintenance deletes the pack blobs no index entry refers to: after a lost index blob, the very
-  // packs `kopia index recover` would rebuild it from, whether the snapshots that used them now fail
-  // to read or are simply no longer listed.
-  if (o.full) {
-    const untouched = "full maintenance was not run (it would delete the packs that index listed)";
-    await checkSnapshots(d.kopia, untouched, o.signal);
-    await checkNothingVanished(d.kopia, d.paths.stateDir, {
-      untouched,
-      accept: o.acceptDeleted,
-      signal: o.signal,
-    });
-  }
+  if (o.full)
+    await guardFullMaintenance(d.kopia, d.paths.stateDir, { accept: o.acceptDeleted, signal: o.signal });
   await d.kopia.maintenanceRun({ full: o.full, signal: o.signal });
   return { owner: me, full: o.full };
+}
+
+/** How the guard's refusals end: what was not done, and why not. */
+export const FULL_NOT_RUN = "full maintenance was not run (it would delete the packs that index listed)";
+
+/**
+ * What full maintenance needs first, by hand (`repo maintenance --full`) and in a backup alike. Full
+ * maintenance deletes the pack blobs no index entry refers to: after a lost index blob, the very packs
+ * `kopia index recover` would rebuild it from, whether the snapshots that used them now fail to read
+ * or are simply no longer listed. So every snapshot must read (no file data) and none listed at the
+ * last check may be gone without kopi-docka deleting it (`accept`: the person says they deleted them).
+ * Damage found is an AppError naming it and what to do (a kopia that fails otherwise, its own error);
+ * when all is well the snapshots are recorded as they are now, for the next check.
+ */
+export async function guardFullMaintenance(
+  kopia: Kopia,
+  stateDir: string,
+  o: { accept?: boolean; signal?: AbortSignal } = {},
+): Promise<void> {
+  await checkSnapshots(kopia, FULL_NOT_RUN, o.signal);
+  await checkNothingVanished(kopia, stateDir, {
+    untouched: FULL_NOT_RUN,
+    accept: o.accept,
+    signal: o.signal,
+  });
 }
