@@ -43,9 +43,13 @@ const DAY_MS = 86_400_000;
  * need no one's word, and a clock that far ahead can only expire a point a week early.
  */
 const MIN_JUMP_MS = 7 * DAY_MS;
-/** Nor is one up to twice the longest of the host's last few gaps: a weekly timer's week, one missed run. */
+/**
+ * Nor is one up to twice the longest of the host's last few gaps and a day: a weekly timer's one missed
+ * run, however late its timer fired (a randomized delay, a persistent timer run at the next boot).
+ */
 const CADENCE_GAPS = 3;
 const CADENCE_FACTOR = 2;
+const CADENCE_SLACK_MS = DAY_MS;
 /** How much further the wall clock may move than the uptime between two runs of one boot (NTP slews). */
 const UPTIME_SLACK_MS = 60 * 60_000;
 /** How near another host's point must be dated to the run after a gap to vouch for that date. */
@@ -94,7 +98,7 @@ export function clockJumps(
     let cadence = 0;
     for (let j = Math.max(1, i - CADENCE_GAPS); j < i; j++)
       cadence = Math.max(cadence, (runs[j]?.[1] ?? 0) - (runs[j - 1]?.[1] ?? 0));
-    if (t - prev <= Math.max(MIN_JUMP_MS, CADENCE_FACTOR * cadence)) continue;
+    if (t - prev <= Math.max(MIN_JUMP_MS, CADENCE_FACTOR * cadence + CADENCE_SLACK_MS)) continue;
     if (evidence.trustAll || evidence.trusted.has(runId)) continue;
     const upMs = uptimeBetween(evidence.runs.get(prevId)?.clock, evidence.runs.get(runId)?.clock);
     if (upMs?.passed) continue;

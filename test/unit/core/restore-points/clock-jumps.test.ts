@@ -153,7 +153,7 @@ test("another host's point dated within a day of the run after the gap vouches f
   expect(expire({ ...run, points: [...run.points, old] }).held.length).toBe(1);
 });
 
-test("a gap is a jump past a week and past twice the host's own recent gaps; a failed run's record fills one", () => {
+test("a gap is a jump past a week and past twice the host's own recent gaps and a day; a failed run's record fills one", () => {
   const at = (d: number) => new Date(Date.parse("2026-06-01T03:00:00Z") + d * DAY);
   const nightly = [0, 1, 2, 3].map((d) => point(`n${d}`, at(d)));
   const none: ClockEvidence = { runs: new Map(), trusted: new Set() };
@@ -162,10 +162,12 @@ test("a gap is a jump past a week and past twice the host's own recent gaps; a f
   expect(jumps([point("a", at(10.1)), ...nightly])).toEqual(["a"]);
   const weekly = [0, 7, 14, 21].map((d) => point(`w${d}`, at(d)));
   expect(jumps([point("a", at(31)), ...weekly])).toEqual([]); // 10 days, a weekly host
-  expect(jumps([point("a", at(36)), ...weekly])).toEqual(["a"]);
+  // One missed weekly run, its timer 20 hours late: 14.8 days is no jump; 16 days is.
+  expect(jumps([point("a", at(35.8)), ...weekly])).toEqual([]);
+  expect(jumps([point("a", at(37)), ...weekly])).toEqual(["a"]);
   // Runs that failed every night in between (a repository down) left records, no points: no gap.
   const failed = new Map([10, 20, 30].map((d) => [`f${d}`, { startedAt: at(d).toISOString() }]));
-  expect(jumps([point("a", at(36)), ...weekly], { ...none, runs: failed })).toEqual([]);
+  expect(jumps([point("a", at(37)), ...weekly], { ...none, runs: failed })).toEqual([]);
 });
 
 test("backup --dry-run's retention holds the same points as the run would", () => {
