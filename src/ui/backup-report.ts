@@ -206,6 +206,7 @@ function replicaRows(r: RunRecord): string[][] {
     "-",
     "-",
     "-",
+    "-",
     formatDuration(x.durationMs),
     x.error ?? "",
   ]);

@@ -63,3 +63,17 @@ describe("full maintenance in the run record, `history` and the end of a run", (
     expect(renderHistory([refused])).toContain("maintenance full");
   });
 });
+
+describe("a replica copied after the run, in `history` and the end of a run", () => {
+  test("a replica's row: its time in the TIME column and its error in the last, as a unit's", () => {
+    const copied: RunRecord = {
+      ...record,
+      maintenance: [],
+      replicas: [
+        { name: "offsite", location: "s3://b", status: "failed", durationMs: 4_000, error: "no route" },
+      ],
+    };
+    for (const text of [renderHistory([copied]), renderRecord(copied)])
+      expect(text).toMatch(/replica offsite\s+failed\s+-\s+-\s+-\s+-\s+4\.0s\s+no route/);
+  });
+});
