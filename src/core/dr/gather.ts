@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseRunRecord } from "../backup/run-record-schema.ts";
 import { isRecord } from "../guards.ts";
 import type { RestorePoint } from "../restore/points.ts";
 import { unsafeVariable } from "./bundle-env.ts";
@@ -99,12 +100,25 @@ export function unitInventory(points: readonly RestorePoint[], host: string): Un
   return [...units.values()].sort((a, b) => a.unit.localeCompare(b.unit));
 }
 
-/** The newest `n` run records (names sort by time). */
+/**
+ * The newest `n` run records (names sort by time), as written. A file that is no run record (torn,
+ * hand-written, foreign: `parseRunRecord` says) is not carried: the bundle's history is the host's.
+ */
 export function latestRunRecords(runsDir: string, n = 5): { name: string; text: string }[] {
   if (!existsSync(runsDir)) return [];
-  return readdirSync(runsDir)
+  const kept: { name: string; text: string }[] = [];
+  for (const name of readdirSync(runsDir)
     .filter((f) => f.endsWith(".json"))
     .sort()
-    .slice(-n)
-    .map((name) => ({ name, text: readFileSync(join(runsDir, name), "utf8") }));
+    .reverse()) {
+    if (kept.length === n) break;
+    let text: string;
+    try {
+      text = readFileSync(join(runsDir, name), "utf8");
+    } catch {
+      continue; // a directory or a file gone meanwhile: no record either
+    }
+    if ("record" in parseRunRecord(text)) kept.unshift({ name, text });
+  }
+  return kept;
 }
