@@ -1,7 +1,7 @@
 import type { BackupDeps } from "./deps.ts";
 import type { GatedSnapshot } from "./gated.ts";
 import type { SourcePlan } from "./plan-model.ts";
-import type { SourceResult } from "./result.ts";
+import { failedSource, type SourceResult } from "./result.ts";
 
 /** What became of one data source in the window; `quiet`: an error of another phase says why. */
 export interface Taken {
@@ -39,13 +39,6 @@ export function snapshotStopped(
     overrun: () => string | undefined;
   },
 ): StoppedSnapshots {
-  const failed = (s: SourcePlan, reason: string): SourceResult => ({
-    type: s.type,
-    label: s.label,
-    status: "failed",
-    durationMs: 0,
-    reason,
-  });
   // A snapshot cancelled by the bound fails for that reason, whatever kopia said.
   const bounded = (r: SourceResult): Taken => {
     const why = o.overrun();
@@ -73,8 +66,8 @@ export function snapshotStopped(
       if (gated.some((x) => x.source === s)) continue;
       const over = o.overrun();
       const skip = over ? undefined : o.skip(s);
-      if (over) out.set(s, { result: failed(s, over) });
-      else if (skip) out.set(s, { result: failed(s, skip), quiet: true });
+      if (over) out.set(s, { result: failedSource(s, over) });
+      else if (skip) out.set(s, { result: failedSource(s, skip), quiet: true });
       else if (d.lifecycle.signal.aborted) break;
       else out.set(s, bounded(await o.snap(s)));
     }

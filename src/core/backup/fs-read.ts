@@ -6,7 +6,7 @@ import type { BackupDeps } from "./deps.ts";
 import type { Frozen } from "./fs-freeze.ts";
 import type { SourcePlan } from "./plan-model.ts";
 import { discardSnapshots } from "./ran-meanwhile.ts";
-import type { SourceResult } from "./result.ts";
+import { failedSource, type SourceResult } from "./result.ts";
 
 /**
  * The sources of one frozen volume, each snapshotted by kopia under its usual identity from the
@@ -24,13 +24,6 @@ export async function readFrozen(
     unit: string;
   },
 ): Promise<SourceResult[]> {
-  const failed = (s: SourcePlan, reason: string): SourceResult => ({
-    type: s.type,
-    label: s.label,
-    status: "failed",
-    durationMs: 0,
-    reason,
-  });
   const driver = driverNamed(f.spec.driver);
   let view: SnapshotView;
   try {
@@ -39,7 +32,7 @@ export async function readFrozen(
   } catch (e) {
     const why = `not snapshotted: the filesystem snapshot could not be opened: ${errorMessage(e)}`;
     d.log.error(`${o.unit}: ${f.spec.volume}: ${errorMessage(e)}`);
-    return sources.map((s) => failed(s, why));
+    return sources.map((s) => failedSource(s, why));
   }
   try {
     const results: SourceResult[] = [];
@@ -50,7 +43,7 @@ export async function readFrozen(
         path = view.path(s.fsSnapshot?.kind === "snapshot" ? s.fsSnapshot.relative : "");
       } catch (e) {
         d.log.error(`${o.unit}: ${s.type} ${s.label}: ${errorMessage(e)}`);
-        results.push(failed(s, `not snapshotted: ${errorMessage(e)}`));
+        results.push(failedSource(s, `not snapshotted: ${errorMessage(e)}`));
         continue;
       }
       results.push(await o.snap({ ...s, path }, d.lifecycle.signal));

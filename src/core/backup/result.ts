@@ -73,6 +73,11 @@ export interface SourceResult {
   warning?: string;
 }
 
+/** A source that was never read (or whose snapshot is not kept), and why. */
+export function failedSource(s: { type: SnapshotType; label: string }, reason: string): SourceResult {
+  return { type: s.type, label: s.label, status: "failed", durationMs: 0, reason };
+}
+
 export interface UnitResult {
   name: string;
   backupId: string;
