@@ -1,4 +1,5 @@
 import { errorMessage } from "../caught.ts";
+import { finishedJob } from "../containers/settle.ts";
 import { pollWhile } from "../containers/stop-in-flight.ts";
 import { ProcessError } from "../errors.ts";
 import type { Compensation, Lifecycle } from "../safe-exit.ts";
@@ -7,7 +8,7 @@ import type { BackupDeps } from "./deps.ts";
 import type { ContainerPlan, UnitPlan } from "./plan-model.ts";
 import { RAN_MEANWHILE_NEXT, ranWhileStopped } from "./ran-meanwhile.ts";
 import type { PhaseError } from "./result.ts";
-import type { Started } from "./settle.ts";
+import { finishedWarning, type Started } from "./settle.ts";
 
 const interrupted = (item: string): PhaseError => ({
   phase: "interrupted",
@@ -178,7 +179,9 @@ async function untilStopped(
 
 /**
  * Starts what `stopUnit` stopped, in dependency order, each one running (and healthy, if it has a
- * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws. `ranMeanwhile`:
+ * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws. One that exits 0 where docker starts it no more
+ * (policy `no`, `on-failure`: a one-off job stopped mid-run and run again) is finished, a warning, not
+ * a failed start. `ranMeanwhile`:
  * the containers that ran between our stop and our start, told by the state the wait read anyway
  * (`ran-meanwhile.ts`): no docker process is added, to the window or after it. `settling`: the ones
  * seen running, for the one look after the window that tells whether they still run (`settle.ts`).
@@ -187,8 +190,15 @@ export async function startUnit(
   d: BackupDeps,
   unit: UnitPlan,
   stopped: readonly StoppedContainer[],
-): Promise<{ restartFailed: string[]; errors: PhaseError[]; ranMeanwhile: string[]; settling: Started[] }> {
+): Promise<{
+  restartFailed: string[];
+  errors: PhaseError[];
+  warnings: string[];
+  ranMeanwhile: string[];
+  settling: Started[];
+}> {
   const restartFailed: string[] = [];
+  const warnings: string[] = [];
   const errors: PhaseError[] = [];
   const ranMeanwhile: string[] = [];
   const settling: Started[] = [];
@@ -216,13 +226,19 @@ export async function startUnit(
     }
     if (s.paused && (ready.ok || ready.running)) await pauseAgain(d, unit.name, name, s.plan.id);
     if (ready.ok) {
-      settling.push({ id: s.plan.id, name, seen: ready.state, runningAt: Date.now() });
+      settling.push({ id: s.plan.id, name, seen: ready.state, mayFinish: true, runningAt: Date.now() });
+      continue;
+    }
+    const policy = s.plan.restartPolicy ?? "no";
+    if (ready.state && finishedJob(true, ready.state, policy)) {
+      warnings.push(finishedWarning(name, policy));
+      d.log.warn(`${unit.name}: ${finishedWarning(name, policy)}`);
       continue;
     }
     if (!ready.running) restartFailed.push(name);
     errors.push({ phase: ready.running ? "health" : "start", item: name, message: ready.reason });
   }
-  return { restartFailed, errors, ranMeanwhile, settling };
+  return { restartFailed, errors, warnings, ranMeanwhile, settling };
 }
 
 /**

@@ -165,7 +165,7 @@ export async function frozenBackup(
     }
     const settled = await settling;
     errors.push(...settled.errors);
-    warnings.push(...settled.warnings);
+    warnings.push(...start.warnings, ...settled.warnings);
     const restartFailed = [...start.restartFailed, ...settled.restartFailed];
     return { stopped: stopped(stop.stopped), restartFailed, warnings, windows };
   } finally {

@@ -1,5 +1,12 @@
 import { errorMessage } from "../caught.ts";
-import { afterSettle, SETTLE_MS, type Settling } from "../containers/settle.ts";
+import { policyArg, policyOf } from "../containers/held-policy.ts";
+import {
+  isRestarted,
+  judgeLook,
+  SETTLE_MS,
+  type SettleVerdict,
+  type Settling,
+} from "../containers/settle.ts";
 import type { ContainerInspect } from "../docker/schemas.ts";
 import type { BackupDeps } from "./deps.ts";
 import type { PhaseError } from "./result.ts";
@@ -11,16 +18,22 @@ export interface Started extends Settling {
   runningAt: number;
 }
 
+/** A container a backup started again that exited 0 where docker starts it no more: a job that is done. */
+export const finishedWarning = (name: string, policy: string) =>
+  `${name} ran and exited 0 after the start (restart policy ${policy}): a one-off job that finished, not a failed start`;
+
 /**
- * The one look, per unit, at the containers its backup started again, once SETTLE_MS has passed since
+ * The look, per unit, at the containers its backup started again, once SETTLE_MS has passed since
  * the last of them was seen running: the judgement a restore makes (`containers/settle.ts`). The wait
  * after each start ends as soon as docker says it runs, which an app that crashes a second later
  * passes too, and so may one in a crash loop between two attempts. Started right after the starts and
  * awaited at the unit's end, the look runs beside kopia's save: the cold window is no longer, and no
- * container waits SETTLE_MS of its own. One not running then, or running as another incarnation (its
- * restart policy started it again), is a failed start of the unit (`restart_failed`, exit 4), named
- * with its state and why. Nothing that ran before the backup is a finished job. Never throws: a look
- * docker cannot answer is a warning.
+ * container waits SETTLE_MS of its own. One its restart policy started again meanwhile that runs (the
+ * app that starts before its database accepts connections) gets one more look, SETTLE_MS on: still
+ * that incarnation, it runs, a warning; restarted again or down, it is crash-looping. One not running,
+ * or crash-looping, is a failed start of the unit (`restart_failed`, exit 4), named with its state and
+ * why. One that exited 0 where docker starts it no more (policy `no`, `on-failure`) is a finished job,
+ * a warning. Never throws: a look docker cannot answer is a warning.
  */
 export async function settleStarted(
   d: BackupDeps,
@@ -28,37 +41,70 @@ export async function settleStarted(
   started: readonly Started[],
 ): Promise<{ restartFailed: string[]; errors: PhaseError[]; warnings: string[] }> {
   const out = { restartFailed: [] as string[], errors: [] as PhaseError[], warnings: [] as string[] };
-  if (started.length === 0) return out;
-  const signal = d.lifecycle.signal;
-  const due = Math.max(...started.map((s) => s.runningAt)) + SETTLE_MS;
-  if (d.sleep) await d.sleep(Math.max(0, due - Date.now()));
-  else await tickOver(due, signal, () => {});
-  // Cut short by a signal: the run is recorded as interrupted, and its end is not held for a look.
-  if (signal.aborted) return out;
-  let now: ContainerInspect[];
-  try {
-    now = await d.docker.inspectContainers(started.map((s) => s.id));
-  } catch (e) {
-    const names = started.map((s) => s.name).join(", ");
-    const w = `cannot tell whether ${names} still run ${SETTLE_MS / 1000}s after the start: ${errorMessage(e)}`;
-    d.log.warn(`${unit}: ${w}`);
-    out.warnings.push(w);
-    return out;
-  }
-  for (const s of started) {
-    const verdict = afterSettle(
-      s,
-      now.find((c) => c.Id.startsWith(s.id)),
-    );
-    if (typeof verdict === "string") continue;
-    d.log.error(`${unit}: ${s.name} is not running (${verdict.state}): ${verdict.reason}; ${verdict.next}`);
-    out.restartFailed.push(s.name);
-    out.errors.push({
-      phase: "start",
-      item: s.name,
-      message: `${verdict.state}: ${verdict.reason}`,
-      next: verdict.next,
-    });
+  let due = Math.max(...started.map((s) => s.runningAt)) + SETTLE_MS;
+  let looking: readonly Started[] = started;
+  // At most two looks: afterSettle never asks a second time to look again.
+  while (looking.length) {
+    if (d.sleep) await d.sleep(Math.max(0, due - Date.now()));
+    else await tickOver(due, d.lifecycle.signal, () => {});
+    // Cut short by a signal: the run is recorded as interrupted, and its end is not held for a look.
+    if (d.lifecycle.signal.aborted) return out;
+    const now = await look(d, unit, looking, out.warnings);
+    if (!now) return out;
+    due = Date.now() + SETTLE_MS;
+    const inspectOf = (s: Started) => now.find((c) => c.Id.startsWith(s.id));
+    const { again, judged } = judgeLook(looking, inspectOf);
+    for (const { t, verdict } of judged) note(d, unit, t.name, verdict, inspectOf(t), out);
+    looking = again;
   }
   return out;
+}
+
+/** One look at `looking`; undefined (said, a warning) when docker cannot answer. */
+async function look(
+  d: BackupDeps,
+  unit: string,
+  looking: readonly Started[],
+  warnings: string[],
+): Promise<ContainerInspect[] | undefined> {
+  try {
+    return await d.docker.inspectContainers(looking.map((s) => s.id));
+  } catch (e) {
+    const names = looking.map((s) => s.name).join(", ");
+    const w = `cannot tell whether ${names} still run ${SETTLE_MS / 1000}s after the start: ${errorMessage(e)}`;
+    d.log.warn(`${unit}: ${w}`);
+    warnings.push(w);
+    return undefined;
+  }
+}
+
+/** A look's verdict on `name` (`c` its inspect then) into the unit's failed starts or its warnings. */
+function note(
+  d: BackupDeps,
+  unit: string,
+  name: string,
+  verdict: Exclude<SettleVerdict, "look again">,
+  c: ContainerInspect | undefined,
+  out: { restartFailed: string[]; errors: PhaseError[]; warnings: string[] },
+): void {
+  if (verdict === "runs") return;
+  if (verdict === "finished") {
+    const w = finishedWarning(name, c ? policyArg(policyOf(c)) : "no or on-failure");
+    d.log.warn(`${unit}: ${w}`);
+    out.warnings.push(w);
+    return;
+  }
+  if (isRestarted(verdict)) {
+    d.log.warn(`${unit}: ${verdict.warning}`);
+    out.warnings.push(verdict.warning);
+    return;
+  }
+  d.log.error(`${unit}: ${name} is not running (${verdict.state}): ${verdict.reason}; ${verdict.next}`);
+  out.restartFailed.push(name);
+  out.errors.push({
+    phase: "start",
+    item: name,
+    message: `${verdict.state}: ${verdict.reason}`,
+    next: verdict.next,
+  });
 }

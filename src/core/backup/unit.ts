@@ -284,12 +284,13 @@ export async function backupUnit(
       : {};
   const settled = await settling;
   errors.push(...settled.errors);
+  const startWarnings = [...start.warnings, ...settled.warnings];
   return finish(
     stop.stopped.map((s) => s.plan.name),
     [...start.restartFailed, ...settled.restartFailed],
     {
       ...windows,
-      ...(settled.warnings.length ? { warnings: settled.warnings } : {}),
+      ...(startWarnings.length ? { warnings: startWarnings } : {}),
     },
   );
 }

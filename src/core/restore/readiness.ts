@@ -1,6 +1,13 @@
 import { errorMessage } from "../caught.ts";
 import { policyOf } from "../containers/held-policy.ts";
-import { afterSettle, finishedJob, type NotRunning, notRunning, SETTLE_MS } from "../containers/settle.ts";
+import {
+  finishedJob,
+  isRestarted,
+  judgeLook,
+  type NotRunning,
+  notRunning,
+  SETTLE_MS,
+} from "../containers/settle.ts";
 import { COMPOSE } from "../discovery/labels.ts";
 import type { Docker } from "../docker/docker.ts";
 import type { ContainerInspect, ContainerState } from "../docker/schemas.ts";
@@ -28,8 +35,9 @@ async function composeStarted(docker: Docker, project: string): Promise<StartedC
  * Waits (`waitRunning`, bounded by `backup.start_timeout`, healthy when it has a healthcheck) for each
  * container the restore started (`started`, and with `project` every container of that compose
  * project, found by its label), then checks once more after SETTLE_MS that each still runs as the
- * same incarnation. A compose container that was not started since `since` (an orphan compose left
- * stopped) is not ours to judge. One paused before the restore is paused again once it runs (after its
+ * same incarnation; one its restart policy started again meanwhile is looked at once more, SETTLE_MS
+ * on: still running as that one, it is a warning (it restarted and runs), else not running. A compose
+ * container that was not started since `since` (an orphan compose left stopped) is not ours to judge. One paused before the restore is paused again once it runs (after its
  * health wait, which a frozen container would never pass). Never throws.
  */
 export async function confirmRunning(
@@ -90,16 +98,22 @@ export async function confirmRunning(
     out.notRunning.push(notRunning(t.name, ready.state?.Status ?? "unknown", ready.reason));
   }
   const judged = new Set(out.notRunning.map((n) => n.name));
-  const settled = running.filter((r) => !judged.has(r.t.name));
-  if (settled.length) await sleep(SETTLE_MS);
-  const now = await d.docker.inspectContainers(settled.map((r) => r.id)).catch(() => []);
-  for (const { t, id, state } of settled) {
-    const verdict = afterSettle(
-      { name: t.name, seen: state, mayFinish: t.byCompose },
-      now.find((x) => x.Id === id),
-    );
-    if (verdict === "runs" && t.paused) await pauseAgain(d, t.name, id, out);
-    if (typeof verdict !== "string") out.notRunning.push(verdict);
+  let looking = running
+    .filter((r) => !judged.has(r.t.name))
+    .map(({ t, id, state }) => ({ name: t.name, seen: state, mayFinish: t.byCompose, id, paused: t.paused }));
+  // At most two looks: one its restart policy started again is looked at once more (`afterSettle`).
+  while (looking.length) {
+    await sleep(SETTLE_MS);
+    const now = await d.docker.inspectContainers(looking.map((r) => r.id)).catch(() => []);
+    const look = judgeLook(looking, (r) => now.find((x) => x.Id === r.id));
+    for (const { t, verdict } of look.judged) {
+      if ((verdict === "runs" || isRestarted(verdict)) && t.paused) await pauseAgain(d, t.name, t.id, out);
+      if (isRestarted(verdict)) {
+        d.log.warn(verdict.warning);
+        out.warnings.push(verdict.warning);
+      } else if (typeof verdict !== "string") out.notRunning.push(verdict);
+    }
+    looking = look.again;
   }
   for (const n of out.notRunning)
     d.log.warn(

@@ -24,14 +24,15 @@ afterEach(() => {
 const T0 = "2026-03-01T10:00:00.123456789Z";
 const running = { Status: "running", Running: true, StartedAt: T0 };
 const loop = { Status: "restarting", Running: true, Restarting: true, ExitCode: 1, StartedAt: T0 };
-const inspectOf = (id: string, name: string, state: object) => ({
+/** As docker inspects it; `docker start` resets RestartCount: restarts by its policy since our start. */
+const inspectOf = (id: string, name: string, state: object, restarts = 0, policy = "always") => ({
   Id: id,
   Name: `/${name}`,
   Image: "sha256:1",
   State: state,
   Config: { Image: "busybox" },
-  HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } },
-  RestartCount: 1,
+  HostConfig: { RestartPolicy: { Name: policy, MaximumRetryCount: 0 } },
+  RestartCount: restarts,
 });
 const started = (id: string, name: string, runningAt = Date.now()): Started => ({
   id,
@@ -57,7 +58,7 @@ describe("settleStarted: the one look after a unit's starts", () => {
     const { runner, sleeps, deps } = settleWith([
       {
         argv: ["docker", "inspect", "--type", "container", "aaa1", "bbb2"],
-        stdout: JSON.stringify([inspectOf("aaa1", "web", running), inspectOf("bbb2", "db", loop)]),
+        stdout: JSON.stringify([inspectOf("aaa1", "web", running), inspectOf("bbb2", "db", loop, 1)]),
       },
     ]);
     const r = await settleStarted(deps, "shop", [
@@ -124,8 +125,139 @@ describe("settleStarted: the one look after a unit's starts", () => {
   });
 });
 
+const T1 = "2026-03-01T10:00:01.5Z";
+const T2 = "2026-03-01T10:00:04.5Z";
+const runningAs = (startedAt: string) => ({ ...running, StartedAt: startedAt });
+const exited = (code: number) => ({ Status: "exited", Running: false, ExitCode: code, StartedAt: T0 });
+const inspectArgv = (...ids: string[]) => ["docker", "inspect", "--type", "container", ...ids];
+
+describe("settleStarted: one its restart policy started again is looked at once more", () => {
+  test("crashed once, then runs (it started before its database accepted connections): a warning, no failure", async () => {
+    const { runner, sleeps, deps } = settleWith([
+      {
+        argv: inspectArgv("aaa1", "bbb2"),
+        stdout: JSON.stringify([
+          inspectOf("aaa1", "web", running),
+          inspectOf("bbb2", "app", runningAs(T1), 1),
+        ]),
+      },
+      // Only the one that ran as another incarnation, SETTLE_MS on: still that one.
+      { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", runningAs(T1), 1)]) },
+    ]);
+    const r = await settleStarted(deps, "shop", [started("aaa1", "web"), started("bbb2", "app")]);
+    expect(r).toEqual({
+      restartFailed: [],
+      errors: [],
+      warnings: [
+        "app exited after the start and was restarted 1 time by its restart policy; it runs now (see why: docker logs app)",
+      ],
+    });
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[1]).toBeGreaterThan(SETTLE_MS - 500);
+    expect(sleeps[1]).toBeLessThanOrEqual(SETTLE_MS);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("control: still that one at the first look: one look, no warning", async () => {
+    const { runner, sleeps, deps } = settleWith([
+      { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", running)]) },
+    ]);
+    expect(await settleStarted(deps, "shop", [started("bbb2", "app")])).toEqual({
+      restartFailed: [],
+      errors: [],
+      warnings: [],
+    });
+    expect(sleeps).toHaveLength(1);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("another incarnation again at the second look: crash-looping, the unit's failed start", async () => {
+    const { runner, deps } = settleWith([
+      { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", runningAs(T1), 1)]) },
+      { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", runningAs(T2), 2)]) },
+    ]);
+    const r = await settleStarted(deps, "shop", [started("bbb2", "app")]);
+    expect(r.restartFailed).toEqual(["app"]);
+    expect(r.errors).toEqual([
+      {
+        phase: "start",
+        item: "app",
+        message: `restarting: exited within ${SETTLE_MS / 1000}s of a restart by its policy and was started again by its restart policy (2 restarts so far): it is crash-looping`,
+        next: "see why: docker logs app",
+      },
+    ]);
+    expect(r.warnings).toEqual([]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("down at the second look (on-failure gave up): failed, with its code", async () => {
+    const { deps } = settleWith([
+      { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", runningAs(T1), 1)]) },
+      {
+        argv: inspectArgv("bbb2"),
+        stdout: JSON.stringify([inspectOf("bbb2", "app", { ...exited(1), StartedAt: T1 }, 1, "on-failure")]),
+      },
+    ]);
+    const r = await settleStarted(deps, "shop", [started("bbb2", "app")]);
+    expect(r.restartFailed).toEqual(["app"]);
+    expect(r.errors[0]?.message).toBe(
+      `exited: exited with code 1 within ${SETTLE_MS / 1000}s of a restart by its policy`,
+    );
+  });
+
+  test("a signal before the second look: no look (the run is recorded as interrupted)", async () => {
+    const { runner, deps } = settleWith([
+      { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", runningAs(T1), 1)]) },
+    ]);
+    let waits = 0;
+    deps.sleep = async () => {
+      if (++waits === 2) await deps.lifecycle.onSignal("SIGTERM");
+    };
+    expect(await settleStarted(deps, "shop", [started("bbb2", "app")])).toEqual({
+      restartFailed: [],
+      errors: [],
+      warnings: [],
+    });
+    expect(runner.remaining).toBe(0);
+  });
+});
+
+describe("settleStarted: a one-off job (policy no, on-failure) that ran again and exited", () => {
+  test("exit 0: finished, a warning, no failed start", async () => {
+    const { deps } = settleWith([
+      {
+        argv: inspectArgv("ccc3"),
+        stdout: JSON.stringify([inspectOf("ccc3", "migrate", exited(0), 0, "no")]),
+      },
+    ]);
+    const r = await settleStarted(deps, "shop", [{ ...started("ccc3", "migrate"), mayFinish: true }]);
+    expect(r).toEqual({
+      restartFailed: [],
+      errors: [],
+      warnings: [
+        "migrate ran and exited 0 after the start (restart policy no): a one-off job that finished, not a failed start",
+      ],
+    });
+  });
+
+  test("exit 1: a failed start, with its code", async () => {
+    const { deps } = settleWith([
+      {
+        argv: inspectArgv("ccc3"),
+        stdout: JSON.stringify([inspectOf("ccc3", "migrate", exited(1), 0, "on-failure")]),
+      },
+    ]);
+    const r = await settleStarted(deps, "shop", [{ ...started("ccc3", "migrate"), mayFinish: true }]);
+    expect(r.restartFailed).toEqual(["migrate"]);
+    expect(r.errors[0]?.message).toBe(`exited: exited with code 1 within ${SETTLE_MS / 1000}s of its start`);
+  });
+});
+
 /** Unit `shop` backed up on a fake host; at the look after its starts `atLook` changes the host. */
-async function backUp(atLook: (docker: FakeDocker) => void = () => {}) {
+async function backUp(
+  atLook: (docker: FakeDocker) => void = () => {},
+  atCall: (call: string, docker: FakeDocker) => void = () => {},
+) {
   const dir = tempDir("kd-settle-run-");
   dirs.push(dir);
   let looked = false;
@@ -134,6 +266,7 @@ async function backUp(atLook: (docker: FakeDocker) => void = () => {}) {
       FakeDocker.container(`id-shop_${s}_1`, { StartedAt: T0 }, `shop_${s}_1`),
     ),
     before: (call) => {
+      atCall(call, docker);
       if (call.startsWith("inspect ") && !looked) {
         looked = true;
         atLook(docker);
@@ -198,5 +331,53 @@ describe("a backup whose restarted container crash-loops", () => {
     expect(record.units[0]?.restartFailed).toEqual(["shop_app_1"]);
     const e = record.units[0]?.errors.find((x) => x.item === "shop_app_1");
     expect(e?.message).toBe("exited: exited with code 2 within 3s of its start");
+  });
+});
+
+describe("a backup whose restarted container crashed once and runs, or was a one-off job", () => {
+  test("started again by its policy at the first look, that one still runs at the second: ok, exit 0, a warning", async () => {
+    const { record, docker } = await backUp((d) => {
+      const c = d.containers.get("id-shop_app_1");
+      if (c) Object.assign(c, { RestartCount: 1, State: { ...c.State, StartedAt: T1 } });
+    });
+    expect(record.status).toBe("ok");
+    expect(outcomeError(record)).toBeUndefined();
+    expect(record.units[0]?.restartFailed).toEqual([]);
+    expect(record.units[0]?.warnings).toEqual([
+      "shop_app_1 exited after the start and was restarted 1 time by its restart policy; it runs now (see why: docker logs shop_app_1)",
+    ]);
+    expect(docker.calls.filter((c) => c.startsWith("inspect id-")).slice(-2)).toEqual([
+      "inspect id-shop_db_1 id-shop_app_1 id-shop_web_1",
+      "inspect id-shop_app_1",
+    ]);
+  });
+
+  test("a one-off job (policy no) that exits 0 once started again: ok, exit 0, a warning; exit 1 stays a failed start", async () => {
+    const exits = (code: number) => (call: string, d: FakeDocker) => {
+      const c = d.containers.get("id-shop_app_1");
+      if (call === "wait id-shop_app_1" && c)
+        c.State = { ...c.State, Status: "exited", Running: false, ExitCode: code };
+    };
+    const done = await backUp(undefined, exits(0));
+    expect(done.record.status).toBe("ok");
+    expect(done.record.units[0]?.restartFailed).toEqual([]);
+    expect(done.record.units[0]?.warnings).toEqual([
+      "shop_app_1 ran and exited 0 after the start (restart policy no): a one-off job that finished, not a failed start",
+    ]);
+    const failed = await backUp(undefined, exits(1));
+    expect(failed.record.status).toBe("restart_failed");
+    expect(exitCodeFor(outcomeError(failed.record))).toBe(4);
+    expect(failed.record.units[0]?.restartFailed).toEqual(["shop_app_1"]);
+  });
+
+  test("exited 0 at the look (policy no): finished, a warning, exit 0", async () => {
+    const { record } = await backUp((d) => {
+      const c = d.containers.get("id-shop_app_1");
+      if (c) c.State = { ...c.State, Status: "exited", Running: false, ExitCode: 0 };
+    });
+    expect(record.status).toBe("ok");
+    expect(record.units[0]?.warnings).toEqual([
+      "shop_app_1 ran and exited 0 after the start (restart policy no): a one-off job that finished, not a failed start",
+    ]);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { afterSettle, SETTLE_MS } from "../../../../src/core/containers/settle.ts";
+import {
+  afterSettle,
+  isRestarted,
+  judgeLook,
+  SETTLE_MS,
+  type Settling,
+} from "../../../../src/core/containers/settle.ts";
 import type { ContainerInspect, ContainerState } from "../../../../src/core/docker/schemas.ts";
 
 // The second look at a container the wait saw running, SETTLE_MS later, as backup and restore make it.
@@ -35,15 +41,66 @@ describe("afterSettle", () => {
     });
   });
 
-  test("running again as another incarnation: restarting, and no exit code (docker reads 0 once it runs)", () => {
+  test("running again as another incarnation: looked at again (it may have crashed once and run now)", () => {
     const again = { Status: "running", Running: true, ExitCode: 0, StartedAt: T1 };
-    const v = afterSettle({ name: "web", seen }, inspect(again, "unless-stopped", { RestartCount: 1 }));
+    expect(afterSettle({ name: "web", seen }, inspect(again, "unless-stopped", { RestartCount: 1 }))).toBe(
+      "look again",
+    );
+  });
+
+  test("at the look again, the same incarnation still runs: it restarted and runs, a warning with the count", () => {
+    const again = { Status: "running", Running: true, ExitCode: 0, StartedAt: T1 };
+    const w = { name: "web", seen: again, lookedAgain: true };
+    expect(afterSettle(w, inspect(again, "unless-stopped", { RestartCount: 1 }))).toEqual({
+      name: "web",
+      warning:
+        "web exited after the start and was restarted 1 time by its restart policy; it runs now (see why: docker logs web)",
+    });
+    // No RestartCount from docker: said without a count.
+    const v = afterSettle(w, inspect(again, "always"));
+    expect(isRestarted(v) ? v.warning : "").toStartWith(
+      "web exited after the start and was restarted by its",
+    );
+  });
+
+  test("at the look again, yet another incarnation: crash-looping, restarting, and no exit code", () => {
+    const T2 = "2026-03-01T10:00:05.5Z";
+    const third = { Status: "running", Running: true, ExitCode: 0, StartedAt: T2 };
+    const w = { name: "web", seen: { ...third, StartedAt: T1 }, lookedAgain: true };
+    const v = afterSettle(w, inspect(third, "unless-stopped", { RestartCount: 2 }));
     expect(v).toMatchObject({ name: "web", state: "restarting" });
-    const reason = typeof v === "string" ? "" : v.reason;
+    const reason = typeof v === "string" || isRestarted(v) ? "" : v.reason;
     expect(reason).toBe(
-      `exited within ${secs} of its start and was started again by its restart policy (1 restart so far): it may be crash-looping`,
+      `exited within ${secs} of a restart by its policy and was started again by its restart policy (2 restarts so far): it is crash-looping`,
     );
     expect(reason).not.toContain("code 0");
+    // Restarting, or down, at the look again: not running either.
+    const loop = { Status: "restarting", Running: true, Restarting: true, ExitCode: 1, StartedAt: T1 };
+    expect(afterSettle(w, inspect(loop, "always", { RestartCount: 2 }))).toMatchObject({
+      state: "restarting",
+    });
+    const down = { Status: "exited", Running: false, ExitCode: 1, StartedAt: T1 };
+    expect(afterSettle(w, inspect(down, "on-failure:1"))).toMatchObject({ state: "exited" });
+  });
+
+  test("the wait saw it restarted already (RestartCount since our start): runs, a warning", () => {
+    const v = afterSettle({ name: "web", seen }, inspect(seen, "always", { RestartCount: 2 }));
+    expect(isRestarted(v) ? v.warning : v).toContain(
+      "was restarted 2 times by its restart policy; it runs now",
+    );
+  });
+
+  test("judgeLook: the one to look at again keeps the incarnation this look saw", () => {
+    const again = { Status: "running", Running: true, StartedAt: T1 };
+    const items: Settling[] = [
+      { name: "web", seen },
+      { name: "db", seen },
+    ];
+    const r = judgeLook(items, (t) =>
+      t.name === "web" ? inspect(again) : inspect(seen, "always", { Name: "/db" }),
+    );
+    expect(r.again).toEqual([{ name: "web", seen: again, lookedAgain: true }]);
+    expect(r.judged).toEqual([{ t: { name: "db", seen }, verdict: "runs" }]);
   });
 
   test('exited and left down (policy "no"): exited, with its code', () => {
@@ -58,17 +115,21 @@ describe("afterSettle", () => {
     expect(afterSettle({ name: "web", seen }, undefined)).toMatchObject({ state: "removed" });
   });
 
-  test("exit 0 under on-failure is a finished job only for one that may finish (a restore's compose job)", () => {
+  test("exit 0 under no or on-failure is a finished job only for one that may finish", () => {
     const done = { Status: "exited", Running: false, ExitCode: 0, StartedAt: T0 };
     expect(afterSettle({ name: "web", seen, mayFinish: true }, inspect(done, "on-failure"))).toBe("finished");
-    // What a backup started again ran before it: down is down.
+    expect(afterSettle({ name: "web", seen, mayFinish: true }, inspect(done, "no"))).toBe("finished");
     expect(afterSettle({ name: "web", seen }, inspect(done, "on-failure"))).toMatchObject({
       state: "exited",
     });
-    // Exit 1 under on-failure is restarted by docker: never finished.
+    // Exit 1 under on-failure is restarted by docker: never finished; nor exit 1 under no.
     const failed = { ...done, ExitCode: 1 };
     expect(afterSettle({ name: "web", seen, mayFinish: true }, inspect(failed, "on-failure"))).toMatchObject({
       state: "exited",
+    });
+    expect(afterSettle({ name: "web", seen, mayFinish: true }, inspect(failed, "no"))).toMatchObject({
+      state: "exited",
+      reason: `exited with code 1 within ${secs} of its start`,
     });
   });
 });

@@ -88,6 +88,44 @@ describe("confirmRunning", () => {
     expect(r.notRunning[0]?.reason).toContain("exited (code 1) within 3s of its start");
   });
 
+  test("one its policy started again before the look, running as that one SETTLE_MS on: a warning, not down", async () => {
+    const T1 = "2026-03-01T10:00:01Z";
+    const always = { HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } } };
+    const again = container("aaa1", "web", { ...running, StartedAt: T1 }, { ...always, RestartCount: 1 });
+    const { runner, slept, d, o } = setup([
+      inspect(["web"], [container("aaa1", "web", running, always)]),
+      stateOf("aaa1", running),
+      inspect(["aaa1"], [again]),
+      inspect(["aaa1"], [again]),
+    ]);
+    expect(await confirmRunning(d, [{ ref: "web", name: "web" }], o)).toEqual({
+      notRunning: [],
+      pausedAgain: [],
+      warnings: [
+        "web exited after the start and was restarted 1 time by its restart policy; it runs now (see why: docker logs web)",
+      ],
+    });
+    expect(slept).toEqual([SETTLE_MS, SETTLE_MS]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("started again by its policy at both looks: crash-looping, named restarting", async () => {
+    const always = { HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } } };
+    const as = (t: string, n: number) =>
+      container("aaa1", "web", { ...running, StartedAt: t }, { ...always, RestartCount: n });
+    const { runner, d, o } = setup([
+      inspect(["web"], [container("aaa1", "web", running, always)]),
+      stateOf("aaa1", running),
+      inspect(["aaa1"], [as("2026-03-01T10:00:01Z", 1)]),
+      inspect(["aaa1"], [as("2026-03-01T10:00:04Z", 2)]),
+    ]);
+    const r = await confirmRunning(d, [{ ref: "web", name: "web" }], o);
+    expect(r.notRunning).toMatchObject([{ name: "web", state: "restarting" }]);
+    expect(r.notRunning[0]?.reason).toContain("it is crash-looping");
+    expect(r.warnings).toEqual([]);
+    expect(runner.remaining).toBe(0);
+  });
+
   test("a compose project: its containers by label; a finished job and an orphan left stopped are not judged", async () => {
     const job = { Status: "exited", Running: false, StartedAt: T0, ExitCode: 0 };
     const orphan = { Status: "exited", Running: false, StartedAt: "2025-01-01T00:00:00Z", ExitCode: 137 };
