@@ -16,12 +16,22 @@ const env = { KOPI_DOCKA_TEST_SOURCE: "1" };
 const CRASHES_LATER = `[ -e /data/started ] && { sleep 1; exit 1; }; touch /data/started; ${QUICK_STOP}`;
 /** The same, crashing at once: between attempts docker reads Running=true, Restarting=true. */
 const CRASHES_AT_ONCE = `[ -e /data/started ] && exit 1; touch /data/started; ${QUICK_STOP}`;
+/**
+ * Crashes on the first start after each stop (after 1 s, or at once), runs from its policy's restart
+ * on: an app started before its database accepts connections. Its stop clears the mark.
+ */
+const RUNS_MARKED = "trap 'rm -f /data/started; exit 0' TERM; while true; do sleep 0.2; done";
+const CRASHES_ONCE_LATER = `[ -e /data/started ] && { ${RUNS_MARKED}; }; touch /data/started; sleep 1; exit 1`;
+const CRASHES_ONCE_AT_ONCE = `[ -e /data/started ] && { ${RUNS_MARKED}; }; touch /data/started; exit 1`;
+/** A one-off job (policy no): runs the first time, exits 0 at every later start. */
+const ONE_OFF = `[ -e /data/started ] && exit 0; touch /data/started; ${QUICK_STOP}`;
 
 interface UnitJson {
   name: string;
   status: string;
   restartFailed: string[];
   errors: { phase: string; item?: string; message: string }[];
+  warnings?: string[];
 }
 
 // `docker start` returns once the process runs, and docker reads Running=true for a container its
@@ -36,7 +46,10 @@ describeReal(
     const later = uniqueName("s20f1-later");
     const atOnce = uniqueName("s20f1-atonce");
     const good = uniqueName("s20f1-good");
-    const all = [later, atOnce, good];
+    const onceLater = uniqueName("s21d12-once-later");
+    const onceAtOnce = uniqueName("s21d12-once-atonce");
+    const oneOff = uniqueName("s21d12-oneoff");
+    const all = [later, atOnce, good, onceLater, onceAtOnce, oneOff];
     const backup = (...units: string[]) =>
       runCli(["backup", "--config", config, ...units.flatMap((u) => ["--unit", u]), "--json"], { env });
 
@@ -75,6 +88,35 @@ describeReal(
       const after = await inspectState(good);
       expect(after.Running).toBe(true);
       expect(after.StartedAt).not.toBe(before.StartedAt);
+    }, 120_000);
+
+    test("crashed once after the start, then runs (restart: always, on-failure): exit 0, a warning; a one-off job that exits 0: finished", async () => {
+      await startContainer(onceLater, `${onceLater}-v`, ["--restart", "always"], CRASHES_ONCE_LATER);
+      await startContainer(onceAtOnce, `${onceAtOnce}-v`, ["--restart", "on-failure"], CRASHES_ONCE_AT_ONCE);
+      await startContainer(oneOff, `${oneOff}-v`, [], ONE_OFF);
+      // The first start crashes too (no mark yet): running once its policy has started it again.
+      for (let i = 0; i < 50 && !(await inspectState(onceLater)).Running; i++) await Bun.sleep(200);
+      await Bun.sleep(1500);
+      for (const name of [onceLater, onceAtOnce, oneOff])
+        expect((await inspectState(name)).Running).toBe(true);
+
+      const r = await backup(onceLater, onceAtOnce, oneOff);
+      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+      const record = JSON.parse(r.stdout);
+      expect(record.status).toBe("ok");
+      for (const name of [onceLater, onceAtOnce]) {
+        const unit: UnitJson = record.units.find((u: UnitJson) => u.name === name);
+        expect(unit).toMatchObject({ status: "ok", restartFailed: [], errors: [] });
+        expect(unit.warnings).toEqual([
+          `${name} exited after the start and was restarted 1 time by its restart policy; it runs now (see why: docker logs ${name})`,
+        ]);
+        expect((await inspectState(name)).Running).toBe(true);
+      }
+      const job: UnitJson = record.units.find((u: UnitJson) => u.name === oneOff);
+      expect(job).toMatchObject({ status: "ok", restartFailed: [], errors: [] });
+      expect(job.warnings).toEqual([
+        `${oneOff} ran and exited 0 after the start (restart policy no): a one-off job that finished, not a failed start`,
+      ]);
     }, 120_000);
   },
 );
