@@ -179,10 +179,10 @@ async function untilStopped(
 
 /**
  * Starts what `stopUnit` stopped, in dependency order, each one running (and healthy, if it has a
- * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws. One that exits 0 where docker starts it no more
- * (policy `no`, `on-failure`: a one-off job stopped mid-run and run again) is finished, a warning, not
- * a failed start. `ranMeanwhile`:
- * the containers that ran between our stop and our start, told by the state the wait read anyway
+ * healthcheck) before the next starts, bounded by `backup.start_timeout`. Never throws. One that
+ * exits 0 where docker starts it no more (policy `no`, `on-failure`: a one-off job stopped mid-run and
+ * run again) is finished, a warning, not a failed start. `ranMeanwhile`: the containers that ran
+ * between our stop and our start, told by the state the wait read anyway
  * (`ran-meanwhile.ts`): no docker process is added, to the window or after it. `settling`: the ones
  * seen running, for the one look after the window that tells whether they still run (`settle.ts`).
  */
