@@ -6,6 +6,7 @@ import {
   SETTLE_MS,
   type SettleVerdict,
   type Settling,
+  settleLooks,
 } from "../containers/settle.ts";
 import type { ContainerInspect } from "../docker/schemas.ts";
 import type { BackupDeps } from "./deps.ts";
@@ -28,9 +29,9 @@ export const finishedWarning = (name: string, policy: string) =>
  * after each start ends as soon as docker says it runs, which an app that crashes a second later
  * passes too, and so may one in a crash loop between two attempts. Started right after the starts and
  * awaited at the unit's end, the look runs beside kopia's save: the cold window is no longer, and no
- * container waits SETTLE_MS of its own. One its restart policy started again meanwhile that runs (the
- * app that starts before its database accepts connections) gets one more look, SETTLE_MS on: still
- * that incarnation, it runs, a warning; restarted again or down, it is crash-looping. One not running,
+ * container waits SETTLE_MS of its own. One its restart policy started again meanwhile (the app that
+ * starts before its database accepts connections) is looked at again, SETTLE_MS on, until it runs as
+ * the incarnation the look before saw, a warning, or `settleLooks` have passed: then it is crash-looping. One not running,
  * or crash-looping, is a failed start of the unit (`restart_failed`, exit 4), named with its state and
  * why. One that exited 0 where docker starts it no more (policy `no`, `on-failure`) is a finished job,
  * a warning. Never throws: a look docker cannot answer is a warning.
@@ -43,8 +44,9 @@ export async function settleStarted(
   const out = { restartFailed: [] as string[], errors: [] as PhaseError[], warnings: [] as string[] };
   let due = Math.max(...started.map((s) => s.runningAt)) + SETTLE_MS;
   let looking: readonly Started[] = started;
-  // At most two looks: afterSettle never asks a second time to look again.
-  while (looking.length) {
+  // One restarted by its policy is looked at again until it runs steadily, at most `settleLooks` times.
+  const looks = settleLooks(d.config.backup.start_timeout);
+  for (let n = 1; looking.length; n++) {
     if (d.sleep) await d.sleep(Math.max(0, due - Date.now()));
     else await tickOver(due, d.lifecycle.signal, () => {});
     // Cut short by a signal: the run is recorded as interrupted, and its end is not held for a look.
@@ -53,7 +55,7 @@ export async function settleStarted(
     if (!now) return out;
     due = Date.now() + SETTLE_MS;
     const inspectOf = (s: Started) => now.find((c) => c.Id.startsWith(s.id));
-    const { again, judged } = judgeLook(looking, inspectOf);
+    const { again, judged } = judgeLook(looking, inspectOf, n >= looks);
     for (const { t, verdict } of judged) note(d, unit, t.name, verdict, inspectOf(t), out);
     looking = again;
   }

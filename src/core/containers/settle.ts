@@ -31,9 +31,18 @@ export interface Settling {
    * compose init job a restore started, a one-off job a backup stopped mid-run and started again.
    */
   mayFinish?: boolean;
-  /** `seen` is what the look before saw: its restart policy had started it again. This look is its last. */
-  lookedAgain?: boolean;
+  /** `seen` is what a look before saw: its restart policy had started it again (or was about to). */
+  restarted?: boolean;
 }
+
+/**
+ * How many looks, SETTLE_MS apart, a container its restart policy keeps starting again is given to
+ * run steadily: as long as the start may take (`backup.start_timeout`), at least two. docker's restart
+ * delay doubles from 100 ms, so the app that starts before its database accepts connections may crash
+ * a few times over several seconds and then run; one still restarting at the last look is crash-looping.
+ */
+export const settleLooks = (startTimeoutSec: number) =>
+  Math.max(2, Math.floor((startTimeoutSec * 1000) / SETTLE_MS));
 
 /**
  * Runs steadily now, after its restart policy started it again since our start (docker resets
@@ -47,7 +56,7 @@ export interface RunsRestarted {
 
 export const isRestarted = (v: SettleVerdict): v is RunsRestarted => typeof v !== "string" && "warning" in v;
 
-/** "look again": running as another incarnation than `seen`; the next look, SETTLE_MS on, tells. */
+/** "look again": restarted by its policy since `seen` (or restarting now); a later look, SETTLE_MS on, tells. */
 export type SettleVerdict = "runs" | "finished" | "look again" | RunsRestarted | NotRunning;
 
 export const notRunning = (name: string, state: string, reason: string): NotRunning => ({
@@ -64,24 +73,24 @@ export const finishedJob = (mayFinish: boolean | undefined, s: ContainerState, p
 /**
  * The look at `w`, `now` its inspect SETTLE_MS after it was seen (undefined: it is gone): "runs" when
  * the incarnation seen still runs (paused counts: the run may have paused it again), and
- * `RunsRestarted` when its restart policy had started it again before; "look again" when it runs as
- * another incarnation, once: running again at the next look as that one, it restarted and runs, as
- * another still, it is crash-looping. "finished" for a finished job, else why it is not running.
- * docker reads Running=true while a restart policy restarts it (Restarting): not running.
+ * `RunsRestarted` when its restart policy had started it again before; "look again" when its policy
+ * started it again or is about to (Restarting: docker reads Running=true between the attempts, which
+ * is not running), unless this is the `last` look (`settleLooks`): then it is crash-looping. "finished"
+ * for a finished job, else why it is not running.
  */
-export function afterSettle(w: Settling, now: ContainerInspect | undefined): SettleVerdict {
+export function afterSettle(w: Settling, now: ContainerInspect | undefined, last = false): SettleVerdict {
   const s = now?.State;
   if (s && runsNow(s) && s.StartedAt === w.seen.StartedAt) {
     const restarts = now?.RestartCount ?? 0;
-    return w.lookedAgain || restarts > 0 ? runsRestarted(w.name, restarts) : "runs";
+    return w.restarted || restarts > 0 ? runsRestarted(w.name, restarts) : "runs";
   }
-  if (s && runsNow(s) && !w.lookedAgain) return "look again";
+  if (s && (runsNow(s) || s.Restarting) && !last) return "look again";
   if (now && s && finishedJob(w.mayFinish, s, policyOf(now).name)) return "finished";
   if (!now || !s) return notRunning(w.name, "removed", `removed within ${SETTLE_MS / 1000}s of its start`);
   return notRunning(
     w.name,
     s.Running ? "restarting" : s.Status,
-    settleReason(s, now.RestartCount, w.lookedAgain),
+    settleReason(s, now.RestartCount, w.restarted),
   );
 }
 
@@ -97,17 +106,19 @@ function runsRestarted(name: string, restarts: number): RunsRestarted {
 
 /**
  * One look at `looking`: each one's verdict, and those to look at again (`again`, each with the
- * incarnation it must keep). `now` finds a container's inspect in the look's answer.
+ * incarnation it must keep). `now` finds a container's inspect in the look's answer; `last`: none is
+ * looked at again (`settleLooks`).
  */
 export function judgeLook<T extends Settling>(
   looking: readonly T[],
   now: (t: T) => ContainerInspect | undefined,
+  last = false,
 ): { again: T[]; judged: { t: T; verdict: Exclude<SettleVerdict, "look again"> }[] } {
   const out = { again: [] as T[], judged: [] as { t: T; verdict: Exclude<SettleVerdict, "look again"> }[] };
   for (const t of looking) {
     const c = now(t);
-    const verdict = afterSettle(t, c);
-    if (verdict === "look again" && c) out.again.push({ ...t, seen: c.State, lookedAgain: true });
+    const verdict = afterSettle(t, c, last);
+    if (verdict === "look again" && c) out.again.push({ ...t, seen: c.State, restarted: true });
     else if (verdict !== "look again") out.judged.push({ t, verdict });
   }
   return out;
@@ -116,11 +127,14 @@ export function judgeLook<T extends Settling>(
 function settleReason(s: ContainerState, restarts: number | undefined, again?: boolean): string {
   const within = `within ${SETTLE_MS / 1000}s of ${again ? "a restart by its policy" : "its start"}`;
   const times = restarts ? ` (${restarts} restart${restarts === 1 ? "" : "s"} so far)` : "";
+  // Restarting or running anew: only at the last look, after the looks before saw it restarted too.
+  const looping = again ? ", at every look since its start: it is crash-looping" : "";
   // Between attempts ExitCode is the last one; once docker runs it again it reads 0, so none is said.
   if (s.Restarting)
-    return `exited (code ${s.ExitCode ?? "unknown"}) ${within} and is being restarted by its restart policy${times}`;
-  // Only at a second look: it ran as another incarnation at the first one, and as yet another now.
+    return again
+      ? `exited (code ${s.ExitCode ?? "unknown"}) and is being restarted by its restart policy${times}${looping}`
+      : `exited (code ${s.ExitCode ?? "unknown"}) ${within} and is being restarted by its restart policy${times}`;
   if (s.Running)
-    return `exited ${within} and was started again by its restart policy${times}: it is crash-looping`;
+    return `exited and was started again by its restart policy${times}${looping || ": it is crash-looping"}`;
   return `exited with code ${s.ExitCode ?? "unknown"} ${within}`;
 }

@@ -7,6 +7,7 @@ import {
   type NotRunning,
   notRunning,
   SETTLE_MS,
+  settleLooks,
 } from "../containers/settle.ts";
 import { COMPOSE } from "../discovery/labels.ts";
 import type { Docker } from "../docker/docker.ts";
@@ -35,8 +36,9 @@ async function composeStarted(docker: Docker, project: string): Promise<StartedC
  * Waits (`waitRunning`, bounded by `backup.start_timeout`, healthy when it has a healthcheck) for each
  * container the restore started (`started`, and with `project` every container of that compose
  * project, found by its label), then checks once more after SETTLE_MS that each still runs as the
- * same incarnation; one its restart policy started again meanwhile is looked at once more, SETTLE_MS
- * on: still running as that one, it is a warning (it restarted and runs), else not running. A compose
+ * same incarnation; one its restart policy started again meanwhile is looked at again, SETTLE_MS on,
+ * until it runs as the incarnation the look before saw, a warning (it restarted and runs), or
+ * `settleLooks` have passed: then it is not running (crash-looping). A compose
  * container that was not started since `since` (an orphan compose left stopped) is not ours to judge. One paused before the restore is paused again once it runs (after its
  * health wait, which a frozen container would never pass). Never throws.
  */
@@ -101,11 +103,12 @@ export async function confirmRunning(
   let looking = running
     .filter((r) => !judged.has(r.t.name))
     .map(({ t, id, state }) => ({ name: t.name, seen: state, mayFinish: t.byCompose, id, paused: t.paused }));
-  // At most two looks: one its restart policy started again is looked at once more (`afterSettle`).
-  while (looking.length) {
+  // One restarted by its policy is looked at again until it runs steadily, at most `settleLooks` times.
+  const looks = settleLooks(o.timeoutSec);
+  for (let n = 1; looking.length; n++) {
     await sleep(SETTLE_MS);
     const now = await d.docker.inspectContainers(looking.map((r) => r.id)).catch(() => []);
-    const look = judgeLook(looking, (r) => now.find((x) => x.Id === r.id));
+    const look = judgeLook(looking, (r) => now.find((x) => x.Id === r.id), n >= looks);
     for (const { t, verdict } of look.judged) {
       if ((verdict === "runs" || isRestarted(verdict)) && t.paused) await pauseAgain(d, t.name, t.id, out);
       if (isRestarted(verdict)) {

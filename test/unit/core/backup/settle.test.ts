@@ -41,13 +41,22 @@ const started = (id: string, name: string, runningAt = Date.now()): Started => (
   runningAt,
 });
 
-/** settleStarted over the docker client and a strict fake runner; `sleeps` what it waited. */
-function settleWith(queue: Expectation[], dir = tempDir("kd-settle-")) {
+/**
+ * settleStarted over the docker client and a strict fake runner; `sleeps` what it waited. A start
+ * bounded by `startTimeout` seconds: 6 gives two looks (`settleLooks`).
+ */
+function settleWith(queue: Expectation[], startTimeout = 6) {
+  const dir = tempDir("kd-settle-");
   dirs.push(dir);
   const runner = new FakeRunner(queue);
   const sleeps: number[] = [];
   const deps = {
-    ...backupDeps({ config: config(), runner, docker: createDocker(runner), dir: dir.path }),
+    ...backupDeps({
+      config: config({ backup: { start_timeout: startTimeout } }),
+      runner,
+      docker: createDocker(runner),
+      dir: dir.path,
+    }),
     sleep: async (ms: number) => void sleeps.push(ms),
   };
   return { runner, sleeps, deps };
@@ -60,6 +69,8 @@ describe("settleStarted: the one look after a unit's starts", () => {
         argv: ["docker", "inspect", "--type", "container", "aaa1", "bbb2"],
         stdout: JSON.stringify([inspectOf("aaa1", "web", running), inspectOf("bbb2", "db", loop, 1)]),
       },
+      // Restarting is looked at again, to the last look: still restarting then.
+      { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "db", loop, 3)]) },
     ]);
     const r = await settleStarted(deps, "shop", [
       started("aaa1", "web", Date.now() - 1000),
@@ -70,13 +81,14 @@ describe("settleStarted: the one look after a unit's starts", () => {
       {
         phase: "start",
         item: "db",
-        message: `restarting: exited (code 1) within ${SETTLE_MS / 1000}s of its start and is being restarted by its restart policy (1 restart so far)`,
+        message:
+          "restarting: exited (code 1) and is being restarted by its restart policy (3 restarts so far), at every look since its start: it is crash-looping",
         next: "see why: docker logs db",
       },
     ]);
     expect(r.warnings).toEqual([]);
     // SETTLE_MS from the last one seen running (the earlier ones have waited longer already).
-    expect(sleeps).toHaveLength(1);
+    expect(sleeps).toHaveLength(2);
     expect(sleeps[0]).toBeGreaterThan(SETTLE_MS - 500);
     expect(sleeps[0]).toBeLessThanOrEqual(SETTLE_MS);
     expect(runner.remaining).toBe(0);
@@ -131,7 +143,7 @@ const runningAs = (startedAt: string) => ({ ...running, StartedAt: startedAt });
 const exited = (code: number) => ({ Status: "exited", Running: false, ExitCode: code, StartedAt: T0 });
 const inspectArgv = (...ids: string[]) => ["docker", "inspect", "--type", "container", ...ids];
 
-describe("settleStarted: one its restart policy started again is looked at once more", () => {
+describe("settleStarted: one its restart policy started again is looked at again until it runs steadily", () => {
   test("crashed once, then runs (it started before its database accepted connections): a warning, no failure", async () => {
     const { runner, sleeps, deps } = settleWith([
       {
@@ -155,6 +167,27 @@ describe("settleStarted: one its restart policy started again is looked at once 
     expect(sleeps).toHaveLength(2);
     expect(sleeps[1]).toBeGreaterThan(SETTLE_MS - 500);
     expect(sleeps[1]).toBeLessThanOrEqual(SETTLE_MS);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("restarting at the first look, another incarnation at the second, still that one at the third: a warning", async () => {
+    // Its database took a few seconds: docker's restart delay doubled over a few crashes.
+    const { runner, sleeps, deps } = settleWith(
+      [
+        { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", loop, 2)]) },
+        { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", runningAs(T2), 3)]) },
+        { argv: inspectArgv("bbb2"), stdout: JSON.stringify([inspectOf("bbb2", "app", runningAs(T2), 3)]) },
+      ],
+      9,
+    );
+    expect(await settleStarted(deps, "shop", [started("bbb2", "app")])).toEqual({
+      restartFailed: [],
+      errors: [],
+      warnings: [
+        "app exited after the start and was restarted 3 times by its restart policy; it runs now (see why: docker logs app)",
+      ],
+    });
+    expect(sleeps).toHaveLength(3);
     expect(runner.remaining).toBe(0);
   });
 
@@ -182,7 +215,8 @@ describe("settleStarted: one its restart policy started again is looked at once 
       {
         phase: "start",
         item: "app",
-        message: `restarting: exited within ${SETTLE_MS / 1000}s of a restart by its policy and was started again by its restart policy (2 restarts so far): it is crash-looping`,
+        message:
+          "restarting: exited and was started again by its restart policy (2 restarts so far), at every look since its start: it is crash-looping",
         next: "see why: docker logs app",
       },
     ]);
@@ -318,7 +352,9 @@ describe("a backup whose restarted container crash-loops", () => {
     const m = runMessage(record, exitCodeFor(error));
     expect(m.severity).toBe("urgent");
     expect(m.title).toContain("containers NOT running again: shop_db_1");
-    expect(m.body).toContain("start shop_db_1: restarting: exited (code 1) within 3s of its start");
+    expect(m.body).toContain(
+      "start shop_db_1: restarting: exited (code 1) and is being restarted by its restart policy, at every look since its start: it is crash-looping",
+    );
     expect(m.body).toContain("next: see why: docker logs shop_db_1");
   });
 

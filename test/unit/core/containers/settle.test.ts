@@ -5,6 +5,7 @@ import {
   judgeLook,
   SETTLE_MS,
   type Settling,
+  settleLooks,
 } from "../../../../src/core/containers/settle.ts";
 import type { ContainerInspect, ContainerState } from "../../../../src/core/docker/schemas.ts";
 
@@ -31,9 +32,12 @@ describe("afterSettle", () => {
     expect(afterSettle({ name: "web", seen }, inspect(paused))).toBe("runs");
   });
 
-  test("between two attempts of a crash loop docker reads Running=true: restarting, with the last exit code", () => {
+  test("between two attempts of a crash loop docker reads Running=true: looked at again; at the last look, restarting, with the last exit code", () => {
     const loop = { Status: "restarting", Running: true, Restarting: true, ExitCode: 1, StartedAt: T0 };
-    expect(afterSettle({ name: "web", seen }, inspect(loop, "always", { RestartCount: 2 }))).toEqual({
+    expect(afterSettle({ name: "web", seen }, inspect(loop, "always", { RestartCount: 2 }))).toBe(
+      "look again",
+    );
+    expect(afterSettle({ name: "web", seen }, inspect(loop, "always", { RestartCount: 2 }), true)).toEqual({
       name: "web",
       state: "restarting",
       reason: `exited (code 1) within ${secs} of its start and is being restarted by its restart policy (2 restarts so far)`,
@@ -50,7 +54,7 @@ describe("afterSettle", () => {
 
   test("at the look again, the same incarnation still runs: it restarted and runs, a warning with the count", () => {
     const again = { Status: "running", Running: true, ExitCode: 0, StartedAt: T1 };
-    const w = { name: "web", seen: again, lookedAgain: true };
+    const w = { name: "web", seen: again, restarted: true };
     expect(afterSettle(w, inspect(again, "unless-stopped", { RestartCount: 1 }))).toEqual({
       name: "web",
       warning:
@@ -63,20 +67,22 @@ describe("afterSettle", () => {
     );
   });
 
-  test("at the look again, yet another incarnation: crash-looping, restarting, and no exit code", () => {
+  test("at the last look, yet another incarnation: crash-looping, restarting, and no exit code", () => {
     const T2 = "2026-03-01T10:00:05.5Z";
     const third = { Status: "running", Running: true, ExitCode: 0, StartedAt: T2 };
-    const w = { name: "web", seen: { ...third, StartedAt: T1 }, lookedAgain: true };
-    const v = afterSettle(w, inspect(third, "unless-stopped", { RestartCount: 2 }));
+    const w = { name: "web", seen: { ...third, StartedAt: T1 }, restarted: true };
+    // Before the last look, another restart is looked at again: it may still come to run steadily.
+    expect(afterSettle(w, inspect(third, "unless-stopped", { RestartCount: 2 }))).toBe("look again");
+    const v = afterSettle(w, inspect(third, "unless-stopped", { RestartCount: 2 }), true);
     expect(v).toMatchObject({ name: "web", state: "restarting" });
     const reason = typeof v === "string" || isRestarted(v) ? "" : v.reason;
     expect(reason).toBe(
-      `exited within ${secs} of a restart by its policy and was started again by its restart policy (2 restarts so far): it is crash-looping`,
+      "exited and was started again by its restart policy (2 restarts so far), at every look since its start: it is crash-looping",
     );
     expect(reason).not.toContain("code 0");
-    // Restarting, or down, at the look again: not running either.
+    // Restarting at the last look, or down at any: not running either.
     const loop = { Status: "restarting", Running: true, Restarting: true, ExitCode: 1, StartedAt: T1 };
-    expect(afterSettle(w, inspect(loop, "always", { RestartCount: 2 }))).toMatchObject({
+    expect(afterSettle(w, inspect(loop, "always", { RestartCount: 2 }), true)).toMatchObject({
       state: "restarting",
     });
     const down = { Status: "exited", Running: false, ExitCode: 1, StartedAt: T1 };
@@ -99,8 +105,20 @@ describe("afterSettle", () => {
     const r = judgeLook(items, (t) =>
       t.name === "web" ? inspect(again) : inspect(seen, "always", { Name: "/db" }),
     );
-    expect(r.again).toEqual([{ name: "web", seen: again, lookedAgain: true }]);
+    expect(r.again).toEqual([{ name: "web", seen: again, restarted: true }]);
     expect(r.judged).toEqual([{ t: { name: "db", seen }, verdict: "runs" }]);
+  });
+
+  test("judgeLook at the last look: one restarted again is judged, crash-looping, not looked at again", () => {
+    const again = { Status: "running", Running: true, StartedAt: T1 };
+    const r = judgeLook([{ name: "web", seen, restarted: true }], () => inspect(again), true);
+    expect(r.again).toEqual([]);
+    expect(r.judged[0]?.verdict).toMatchObject({ name: "web", state: "restarting" });
+  });
+
+  test("settleLooks: as many looks as the start may take, at least two", () => {
+    expect(settleLooks(60)).toBe(60_000 / SETTLE_MS);
+    expect(settleLooks(1)).toBe(2);
   });
 
   test('exited and left down (policy "no"): exited, with its code', () => {

@@ -75,17 +75,42 @@ describe("confirmRunning", () => {
     expect(runner.remaining).toBe(0);
   });
 
-  test("one seen running that its policy restarts within the settle time is named restarting", async () => {
+  test("one its policy keeps restarting to the last look (as long as the start may take) is named restarting", async () => {
     const loop = { ...running, Restarting: true, ExitCode: 1, StartedAt: "2026-03-01T10:00:01Z" };
     const always = { HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } } };
-    const { d, o } = setup([
+    const { d, o, slept, runner } = setup([
       inspect(["web"], [container("aaa1", "web", running, always)]),
       stateOf("aaa1", running),
       inspect(["aaa1"], [container("aaa1", "web", loop, always)]),
+      inspect(["aaa1"], [container("aaa1", "web", loop, always)]),
+    ]);
+    // A start bounded by 6 s: two looks, 3 s apart.
+    const r = await confirmRunning(d, [{ ref: "web", name: "web" }], { ...o, timeoutSec: 6 });
+    expect(r.notRunning).toMatchObject([{ name: "web", state: "restarting" }]);
+    expect(r.notRunning[0]?.reason).toBe(
+      "exited (code 1) and is being restarted by its restart policy, at every look since its start: it is crash-looping",
+    );
+    expect(slept).toEqual([SETTLE_MS, SETTLE_MS]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("restarting at the first look (a crash on its database, not yet up), then running steadily: a warning", async () => {
+    const always = { HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } } };
+    const loop = { ...running, Restarting: true, ExitCode: 1, StartedAt: T0 };
+    const runs = container("aaa1", "web", { ...running, StartedAt: "2026-03-01T10:00:04Z" }, always);
+    const { d, o, runner } = setup([
+      inspect(["web"], [container("aaa1", "web", running, always)]),
+      stateOf("aaa1", running),
+      inspect(["aaa1"], [container("aaa1", "web", loop, { ...always, RestartCount: 1 })]),
+      inspect(["aaa1"], [{ ...runs, RestartCount: 3 }]),
+      inspect(["aaa1"], [{ ...runs, RestartCount: 3 }]),
     ]);
     const r = await confirmRunning(d, [{ ref: "web", name: "web" }], o);
-    expect(r.notRunning).toMatchObject([{ name: "web", state: "restarting" }]);
-    expect(r.notRunning[0]?.reason).toContain("exited (code 1) within 3s of its start");
+    expect(r.notRunning).toEqual([]);
+    expect(r.warnings).toEqual([
+      "web exited after the start and was restarted 3 times by its restart policy; it runs now (see why: docker logs web)",
+    ]);
+    expect(runner.remaining).toBe(0);
   });
 
   test("one its policy started again before the look, running as that one SETTLE_MS on: a warning, not down", async () => {
@@ -109,7 +134,7 @@ describe("confirmRunning", () => {
     expect(runner.remaining).toBe(0);
   });
 
-  test("started again by its policy at both looks: crash-looping, named restarting", async () => {
+  test("started again by its policy at each look to the last: crash-looping, named restarting", async () => {
     const always = { HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } } };
     const as = (t: string, n: number) =>
       container("aaa1", "web", { ...running, StartedAt: t }, { ...always, RestartCount: n });
@@ -119,7 +144,7 @@ describe("confirmRunning", () => {
       inspect(["aaa1"], [as("2026-03-01T10:00:01Z", 1)]),
       inspect(["aaa1"], [as("2026-03-01T10:00:04Z", 2)]),
     ]);
-    const r = await confirmRunning(d, [{ ref: "web", name: "web" }], o);
+    const r = await confirmRunning(d, [{ ref: "web", name: "web" }], { ...o, timeoutSec: 6 });
     expect(r.notRunning).toMatchObject([{ name: "web", state: "restarting" }]);
     expect(r.notRunning[0]?.reason).toContain("it is crash-looping");
     expect(r.warnings).toEqual([]);
