@@ -103,7 +103,9 @@ export default defineCommand({
     if (result.incomplete?.length)
       throw new AppError(
         "partial_failure",
-        `restored, but not every file came back:\n  ${result.incomplete.join("\n  ")}`,
+        `restored, but not every file came back:\n  ${result.incomplete.join("\n  ")}` +
+          (result.held?.length ? `\nheld, not started: ${result.held.join(", ")}` : "") +
+          (result.heldNext?.length ? `\n  ${result.heldNext.join("\n  ")}` : ""),
         {
           hint: "kopia keeps names as UTF-8 text: bytes that are not UTF-8 become U+FFFD, so two such names in one directory come back as one file; rename them at the source before the next backup",
         },

@@ -107,6 +107,8 @@ export function renderResult(r: RestoreResult): string[] {
   if (r.backups.length) lines.push(`previous files kept: ${r.backups.join(", ")}`);
   if (r.pausedAgain?.length) lines.push(`paused again, as before the restore: ${r.pausedAgain.join(", ")}`);
   if (r.undoPoint) lines.push(`undo point: ${r.undoPoint}`);
+  if (r.held?.length) lines.push(`HELD (fewer files came back, not started): ${r.held.join(", ")}`);
+  for (const n of r.heldNext ?? []) lines.push(`  ${n}`);
   const down = r.notRunning ?? [];
   const failed = (r.restartFailed ?? []).filter((n) => !down.some((x) => x.name === n));
   if (failed.length) lines.push(`NOT RUNNING (start failed): ${failed.join(", ")}`);

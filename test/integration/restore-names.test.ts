@@ -93,7 +93,7 @@ describeReal(
       expect(describeTree(mp)).toEqual(before);
     }, 240_000);
 
-    test("into a volume it creates: every name, sparse kept; two names that became one: exit 3", async () => {
+    test("into a volume it creates: every name, sparse kept; two names that became one: exit 3, not started", async () => {
       await run(["docker", "rm", "-f", name]);
       await run(["docker", "volume", "rm", vol, clash]);
       const r = await cli("restore", "--unit", name, "--latest", "--start", "--yes", "--json");
@@ -108,6 +108,12 @@ describeReal(
         b.toString("latin1"),
       );
       expect(w.sort()).toEqual(["a\xef\xbf\xbd", "ok"]);
+      // Nothing starts on data short of a file: --start left it uncreated, and says how to go on.
+      expect(JSON.parse(r.stdout).started).toEqual([]);
+      expect((await run(["docker", "ps", "-aq", "--filter", `name=^${name}$`])).stdout.trim()).toBe("");
+      const resume = (JSON.parse(r.stdout).heldNext as string[]).find((l) => l.includes("--only recipe"));
+      const go = await cli(...(resume ?? "").split(": kopi-docka ")[1].split(" "));
+      expect({ exit: go.exitCode, stderr: go.stderr }).toMatchObject({ exit: 0 });
       expect((await run(["docker", "exec", name, "cat", "/data/ok"])).stdout).toBe("ok\n");
     }, 240_000);
   },

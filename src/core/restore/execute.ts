@@ -19,6 +19,7 @@ import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
+import { holdPartial } from "./partial-hold.ts";
 import { confirmRunning, runsUnhealthy, type StartedContainer } from "./readiness.ts";
 import { settleHolds, startableAfterSettle } from "./settle-held.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
@@ -54,6 +55,12 @@ export interface RestoreResult {
   warnings: string[];
   /** Volumes and binds kopia restored with fewer files than their snapshot holds (exit 3). */
   incomplete?: string[];
+  /**
+   * With `incomplete`, nothing starts on that data (`partial-hold.ts`): the containers left stopped
+   * and held, in the order they start, and the commands that go on from there.
+   */
+  held?: string[];
+  heldNext?: string[];
   /**
    * Still stopped, exit 4: restored, then its `docker start` failed (the journal keeps it, not held),
    * or the heal before the restore could not start it (`session.ts`).
@@ -189,9 +196,12 @@ export async function executeRestore(
       result.binds.push(b.path);
     }
     runState.writing = undefined;
+    // A source short of files: nothing is whole, no hold ends and nothing starts on it but a database
+    // fed its dump (`partial-hold.ts`).
+    const short = Boolean(result.incomplete?.length);
     // Every source written (else after the dumps): the holds it can end, before anything starts.
     let settled: string[] = [];
-    if (!plan.dumps?.length) settled = await settleHolds(stops, plan, log);
+    if (!plan.dumps?.length && !short) settled = await settleHolds(stops, plan, log);
     const recipeDir = plan.files.length ? join(o.tempDir, "recipe") : "";
     if (recipeDir) {
       result.backups = writeRecipeFiles(recipeDir, plan.files, { stamp: fileStamp(o.now), log });
@@ -210,7 +220,7 @@ export async function executeRestore(
     const startsFrom = new Date();
     // With dumps to feed, compose starts the databases alone; the rest of the project once they are fed.
     const first = plan.start?.kind === "compose" ? plan.start.first : undefined;
-    if (plan.start)
+    if (plan.start && (first || !short))
       result.started = await startRestoredUnit(d, plan.start, {
         signal,
         log,
@@ -254,11 +264,16 @@ export async function executeRestore(
       result.dumps = [...(result.dumps ?? []), into];
     }
     runState.writing = undefined;
-    if (plan.dumps?.length) settled = await settleHolds(stops, plan, log);
-    if (plan.start && first) result.started = await startRestoredUnit(d, plan.start, { signal, log });
+    if (short) {
+      const hold = await holdPartial(stops, plan, { runId: o.runId, undoPoint: result.undoPoint, log });
+      result.held = hold.held;
+      result.heldNext = hold.next;
+    } else if (plan.dumps?.length) settled = await settleHolds(stops, plan, log);
+    if (plan.start && first && !short)
+      result.started = await startRestoredUnit(d, plan.start, { signal, log });
     // A standalone container that was stopped before the restore (crashed, or stopped by hand): the
     // restore does not recreate it, `--start` starts it, now that its data is whole.
-    if (plan.start) {
+    if (plan.start && !short) {
       const existing = await startExisting(d.docker, startableAfterSettle(plan.start, settled, log), log);
       result.started.push(...existing.started);
       if (plan.start.kind === "run") began.push(...result.started.map((n) => ({ ref: n, name: n })));
@@ -268,7 +283,7 @@ export async function executeRestore(
         result.restartFailed = [...(result.restartFailed ?? []), f.name];
       }
     }
-    await startAgain(() => true, true);
+    if (!short) await startAgain(() => true, true);
     const ready = await confirmRunning(d, began, {
       timeoutSec: d.config.backup.start_timeout,
       since: startsFrom,

@@ -49,6 +49,12 @@ export interface RestoreStops {
    * copy's, or one using what this point lacks, stays held. Their names.
    */
   settleHeld(users: readonly string[]): Promise<string[]>;
+  /**
+   * The restore ends with its data short of files (`partial-hold.ts`): every container it still holds
+   * stays held, its hold now saying why (`hold`). Their names, those it stopped in the order they start
+   * (the reverse of the stops), then those stopped before it.
+   */
+  keepHeld(hold: string): Promise<string[]>;
 }
 
 export function restoreStops(
@@ -179,6 +185,17 @@ export function restoreStops(
         );
       for (const e of earlier) await clearEntry({ docker: d.docker, journal, log: d.log }, e);
       return [...new Set(earlier.map((e) => e.containerName.replace(/^\//, "")))];
+    },
+    async keepHeld(hold) {
+      const kept = [...entries.values()].filter((e) => e.hold);
+      for (const e of kept) {
+        const h = { ...e, hold };
+        journal.record(h);
+        entries.set(e.containerId, h);
+      }
+      const name = (e: JournalEntry) => e.containerName.replace(/^\//, "");
+      const stopped = kept.filter((e) => !e.alreadyStopped).reverse();
+      return [...stopped, ...kept.filter((e) => e.alreadyStopped)].map(name);
     },
   };
 }
