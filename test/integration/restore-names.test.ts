@@ -112,7 +112,8 @@ describeReal(
       expect(JSON.parse(r.stdout).started).toEqual([]);
       expect((await run(["docker", "ps", "-aq", "--filter", `name=^${name}$`])).stdout.trim()).toBe("");
       const resume = (JSON.parse(r.stdout).heldNext as string[]).find((l) => l.includes("--only recipe"));
-      const go = await cli(...(resume ?? "").split(": kopi-docka ")[1].split(" "));
+      expect(resume).toContain(`kopi-docka restore --unit ${name} --run `);
+      const go = await cli(...(resume ?? "").replace(/^.*: kopi-docka /, "").split(" "));
       expect({ exit: go.exitCode, stderr: go.stderr }).toMatchObject({ exit: 0 });
       expect((await run(["docker", "exec", name, "cat", "/data/ok"])).stdout).toBe("ok\n");
     }, 240_000);
