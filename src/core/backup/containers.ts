@@ -231,8 +231,9 @@ export async function startUnit(
     }
     const policy = s.plan.restartPolicy ?? "no";
     if (ready.state && finishedJob(true, ready.state, policy)) {
-      warnings.push(finishedWarning(name, policy));
-      d.log.warn(`${unit.name}: ${finishedWarning(name, policy)}`);
+      const finished = finishedWarning(name, policy);
+      warnings.push(finished);
+      d.log.warn(`${unit.name}: ${finished}`);
       continue;
     }
     if (!ready.running) restartFailed.push(name);
