@@ -157,7 +157,8 @@ full_maintenance = true
 # Executables run once per unit (absolute paths; "" = none). They get KOPI_DOCKA_HOOK_TYPE (pre_backup,
 # post_backup, pre_restore, post_restore), KOPI_DOCKA_UNIT_NAME and KOPI_DOCKA_RUN_ID in their
 # environment, backup hooks KOPI_DOCKA_BACKUP_ID, restore hooks KOPI_DOCKA_RESTORE_POINT.
-# A failing pre_backup hook skips the unit without stopping it.
+# A failing pre_backup hook skips the unit without stopping it. post_restore is not run when a restore
+# brings back fewer files than the snapshot holds (the warning says how to run it by hand).
 pre_backup = ""
 post_backup = ""
 pre_restore = ""

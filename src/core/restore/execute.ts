@@ -19,7 +19,7 @@ import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
-import { holdPartial } from "./partial-hold.ts";
+import { holdPartial, skippedHookText } from "./partial-hold.ts";
 import { confirmRunning, runsUnhealthy, type StartedContainer } from "./readiness.ts";
 import { settleHolds, startableAfterSettle } from "./settle-held.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
@@ -297,7 +297,12 @@ export async function executeRestore(
       const down = ready.notRunning.filter((n) => !runsUnhealthy(n)).map((n) => n.name);
       if (down.length) result.restartFailed = [...(result.restartFailed ?? []), ...down];
     }
-    if (plan.hooks.post) {
+    // Short data: the hook is not run on it (`partial-hold.ts`); the warning says how to run it later.
+    if (plan.hooks.post && short) {
+      const skipped = skippedHookText(plan.hooks.post, plan, o.runId);
+      result.warnings.push(skipped);
+      log.warn(skipped);
+    } else if (plan.hooks.post) {
       await hook("post_restore", plan.hooks.post).catch((e) => {
         result.warnings.push(String(e instanceof Error ? e.message : e));
         log.warn(String(e instanceof Error ? e.message : e));

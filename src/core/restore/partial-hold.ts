@@ -1,3 +1,4 @@
+import { shellQuote } from "../format.ts";
 import type { Logger } from "../log.ts";
 import type { RestoreStops } from "./stop-journal.ts";
 import type { RestorePlan } from "./types.ts";
@@ -54,4 +55,25 @@ export async function holdPartial(
   o.log.warn(`fewer files came back than the snapshot holds: ${names}`);
   for (const n of next) o.log.warn(`  ${n}`);
   return { held, next };
+}
+
+/**
+ * A `post_restore` hook is not run on short data: it runs migrations, warms caches or tells users the
+ * app is back. The warning says so and gives the command that runs it by hand, with the environment
+ * the restore gives it, once the data is whole and the held containers run.
+ */
+export function skippedHookText(
+  file: string,
+  plan: Pick<RestorePlan, "point" | "start">,
+  runId: string,
+): string {
+  const env = [
+    "KOPI_DOCKA_HOOK_TYPE=post_restore",
+    `KOPI_DOCKA_UNIT_NAME=${shellQuote(plan.point.unit)}`,
+    `KOPI_DOCKA_RUN_ID=${shellQuote(runId)}`,
+    `KOPI_DOCKA_RESTORE_POINT=${shellQuote(plan.point.key)}`,
+  ];
+  // That restore runs the configured hooks itself, on data that is whole then.
+  const byStart = plan.start ? " (the restore with --only recipe --start runs it itself)" : "";
+  return `post_restore hook ${file} was not run: fewer files came back than the snapshot holds; once the data is whole and the held containers are started, run it by hand${byStart}: ${env.join(" ")} ${shellQuote(file)}`;
 }

@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createJournal } from "../../../../src/core/containers/journal.ts";
 import type { ContainerInspect } from "../../../../src/core/docker/schemas.ts";
@@ -26,10 +26,15 @@ const running = (id: string, name: string, policy = "no"): ContainerInspect => (
   HostConfig: { RestartPolicy: { Name: policy, MaximumRetryCount: 0 } },
 });
 
-/** A restore in place of volume `shop_db` that app and web use; kopia says it restored `files` of 3. */
+/**
+ * A restore in place of volume `shop_db` that app and web use; kopia says it restored `files` of 3.
+ * The config's `post_restore` hook is `hook` (a file in the test's directory, run by the fake runner).
+ */
 function restoreOf(files: number) {
   const t = tempDir("kd-partial-");
   dirs.push(t);
+  const hook = join(t.path, "post-restore");
+  writeFileSync(hook, "#!/bin/sh\n", { mode: 0o755 });
   const journalDir = join(t.path, "journal");
   const data = join(t.path, "shop_db");
   mkdirSync(data, { mode: 0o700 });
@@ -46,7 +51,7 @@ function restoreOf(files: number) {
   const plan = {
     request: { what: "all" },
     point: { unit: "shop", key: "shop@b1" },
-    hooks: { pre: "", post: "" },
+    hooks: { pre: "", post: hook },
     // Dependents first: app needs web.
     stop: [
       { id: "id-app", name: "shop_app_1" },
@@ -73,9 +78,10 @@ function restoreOf(files: number) {
       o.onStderrLine?.(`Restored ${files} files, 1 directories and 0 symbolic links (32 B).`);
     },
   };
+  const runner = new FakeRunner([], [{ argv: [hook] }]);
   const deps = {
     config: config(),
-    runner: new FakeRunner(),
+    runner,
     docker,
     kopia: kopia as never,
     log: silentLogger(),
@@ -86,7 +92,9 @@ function restoreOf(files: number) {
   };
   const run = () =>
     executeRestore(deps, plan, { runId: "r1", tempDir: join(t.path, "tmp"), now: new Date() });
-  return { run, docker, journal: () => createJournal(journalDir, { warn: () => {} }).entries() };
+  const hookRuns = () => runner.calls.filter((c) => c.argv[0] === hook);
+  const journal = () => createJournal(journalDir, { warn: () => {} }).entries();
+  return { run, docker, hook, hookRuns, journal };
 }
 
 const startsAndStops = (docker: FakeDocker) =>
@@ -115,6 +123,15 @@ test("fewer files came back: nothing started, both held (app's policy no, always
   for (const e of held) expect(e.hold).toStartWith("restore r1 of shop brought back fewer files");
 });
 
+test("fewer files came back: the post_restore hook is not run, a warning says how to run it by hand", async () => {
+  const r = restoreOf(2);
+  const result = await r.run();
+  expect(r.hookRuns()).toEqual([]);
+  expect(result.warnings).toContain(
+    `post_restore hook ${r.hook} was not run: fewer files came back than the snapshot holds; once the data is whole and the held containers are started, run it by hand (the restore with --only recipe --start runs it itself): KOPI_DOCKA_HOOK_TYPE=post_restore KOPI_DOCKA_UNIT_NAME='shop' KOPI_DOCKA_RUN_ID='r1' KOPI_DOCKA_RESTORE_POINT='shop@b1' '${r.hook}'`,
+  );
+});
+
 test("every file came back: compose up, both started again, their holds ended and app's policy put back", async () => {
   const r = restoreOf(3);
   const result = await r.run();
@@ -131,4 +148,8 @@ test("every file came back: compose up, both started again, their holds ended an
     "update --restart always id-app",
   ]);
   expect(r.journal()).toEqual([]);
+  expect(r.hookRuns()).toMatchObject([
+    { options: { env: { KOPI_DOCKA_HOOK_TYPE: "post_restore", KOPI_DOCKA_RESTORE_POINT: "shop@b1" } } },
+  ]);
+  expect(result.warnings).toEqual([]);
 });
