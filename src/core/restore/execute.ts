@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
-import { errorMessage } from "../caught.ts";
 import type { NotRunning } from "../containers/settle.ts";
 import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
@@ -20,11 +19,10 @@ import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
 import { holdPartial, skippedHookText } from "./partial-hold.ts";
-import { confirmRunning, runsUnhealthy, type StartedContainer } from "./readiness.ts";
-import { settleHolds, startableAfterSettle } from "./settle-held.ts";
-import { startExisting, startRestoredUnit } from "./start.ts";
+import { settleHolds } from "./settle-held.ts";
+import { startAgain } from "./start-again.ts";
 import { restoreStops } from "./stop-journal.ts";
-import { startStoppedDatabases, whileStartedForUndo } from "./stopped-database.ts";
+import { whileStartedForUndo } from "./stopped-database.ts";
 import type { RestorePlan } from "./types.ts";
 
 export interface RestoreDeps {
@@ -83,9 +81,10 @@ export function refusedError(plan: Pick<RestorePlan, "refusals">): UsageError {
 
 /**
  * Walks a plan: pre-restore hook, stop the containers that use what is restored, undo point,
- * networks, volumes, binds, recipe files, start, post-restore hook, then start again what it
- * stopped. On failure or a signal, the containers it stopped stay stopped and are logged, with the
- * undo point; temp data (`tempDir`) is removed either way.
+ * networks, volumes, binds, recipe files, start, start again what it stopped (`start-again.ts`),
+ * post-restore hook; on data that came back short, holds instead (`partial-hold.ts`). On failure or
+ * a signal, the containers it stopped stay stopped and are logged, with the undo point; temp data
+ * (`tempDir`) is removed either way.
  */
 export async function executeRestore(
   d: RestoreDeps,
@@ -212,50 +211,14 @@ export async function executeRestore(
       if (bak) result.backups.push(bak);
     }
     lifecycle.throwIfInterrupted();
-    // Every container this run starts, judged once all are started: running (and healthy) or named.
-    const began: StartedContainer[] = [];
-    // Paused before the restore: its journal entry stays until it is paused again, so a run killed in
-    // between leaves it for `recover` to name (`docker pause NAME`); its hold ends at the start.
-    const toPause: string[] = [];
-    const startsFrom = new Date();
+    const starts = startAgain(d, plan, { runState, stops, result, signal });
     // With dumps to feed, compose starts the databases alone; the rest of the project once they are fed.
     const first = plan.start?.kind === "compose" ? plan.start.first : undefined;
-    if (plan.start && (first || !short))
-      result.started = await startRestoredUnit(d, plan.start, {
-        signal,
-        log,
-        ...(first ? { services: first } : {}),
-      });
-    // The reverse of the stops (`plan.stop` is in stop order): a container after those it needs.
-    // `keepGoing`: once every source is restored, one that does not start leaves the others to go on
-    // (named in `restartFailed`, exit 4); before that (a database to feed) its failure ends the restore.
-    const startAgain = async (which: (s: { name: string }) => boolean, keepGoing = false) => {
-      for (const s of [...runState.stopped].reverse().filter(which)) {
-        try {
-          // Gone meanwhile (`compose up` recreated it): nothing to start.
-          if (await d.docker.exists(s.id)) {
-            await d.docker.start(s.id);
-            log.info(`started ${s.name} again`);
-            began.push({ ref: s.id, name: s.name, ...(s.paused ? { paused: true } : {}) });
-            if (s.paused) toPause.push(s.id);
-          }
-          if (toPause.includes(s.id)) await stops.release(s.id);
-          else await stops.done(s.id);
-        } catch (e) {
-          if (!keepGoing) throw e;
-          log.warn(`${s.name} could not be started again: ${errorMessage(e)}`);
-          result.restartFailed = [...(result.restartFailed ?? []), s.name];
-          // Its data is whole: the next run's recovery starts it, as a backup's would.
-          await stops.release(s.id);
-        }
-        runState.stopped.splice(runState.stopped.indexOf(s), 1);
-      }
-    };
+    if (first || !short) await starts.unit(first);
     // A database comes back first and is fed its dump; the containers that use it start only then,
     // so none reconnects to the old data in between (a failed feed leaves them stopped, and says so).
-    await startAgain((s) => fed.has(s.name));
-    if (plan.start?.kind === "run")
-      for (const name of await startStoppedDatabases(d, plan.dumps ?? [])) began.push({ ref: name, name });
+    await starts.stopped((s) => fed.has(s.name));
+    if (plan.start?.kind === "run") await starts.stoppedDatabases();
     for (const step of plan.dumps ?? []) {
       lifecycle.throwIfInterrupted();
       const into = await restoreDump(d, step, signal, d.config.backup.start_timeout, async () => {
@@ -269,34 +232,12 @@ export async function executeRestore(
       result.held = hold.held;
       result.heldNext = hold.next;
     } else if (plan.dumps?.length) settled = await settleHolds(stops, plan, log);
-    if (plan.start && first && !short)
-      result.started = await startRestoredUnit(d, plan.start, { signal, log });
-    // A standalone container that was stopped before the restore (crashed, or stopped by hand): the
-    // restore does not recreate it, `--start` starts it, now that its data is whole.
-    if (plan.start && !short) {
-      const existing = await startExisting(d.docker, startableAfterSettle(plan.start, settled, log), log);
-      result.started.push(...existing.started);
-      if (plan.start.kind === "run") began.push(...result.started.map((n) => ({ ref: n, name: n })));
-      for (const f of existing.failed) {
-        log.warn(`${f.name} could not be started: ${f.reason}`);
-        result.warnings.push(`${f.name} could not be started: ${f.reason}`);
-        result.restartFailed = [...(result.restartFailed ?? []), f.name];
-      }
+    if (first && !short) await starts.unit();
+    if (!short) {
+      await starts.existing(settled);
+      await starts.stopped(() => true, true);
     }
-    if (!short) await startAgain(() => true, true);
-    const ready = await confirmRunning(d, began, {
-      timeoutSec: d.config.backup.start_timeout,
-      since: startsFrom,
-      ...(plan.start?.kind === "compose" ? { project: plan.start.project } : {}),
-    });
-    for (const id of toPause) await stops.done(id);
-    result.warnings.push(...ready.warnings);
-    if (ready.pausedAgain.length) result.pausedAgain = ready.pausedAgain;
-    if (ready.notRunning.length) {
-      result.notRunning = ready.notRunning;
-      const down = ready.notRunning.filter((n) => !runsUnhealthy(n)).map((n) => n.name);
-      if (down.length) result.restartFailed = [...(result.restartFailed ?? []), ...down];
-    }
+    await starts.confirm();
     // Short data: the hook is not run on it (`partial-hold.ts`); the warning says how to run it later.
     if (plan.hooks.post && short) {
       const skipped = skippedHookText(plan.hooks.post, plan, o.runId);
