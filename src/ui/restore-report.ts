@@ -1,8 +1,8 @@
 import { formatBytes, renderTable } from "../core/format.ts";
 import { dumpTarget } from "../core/restore/dumps.ts";
-import type { RestoreResult } from "../core/restore/execute.ts";
 import type { RestorePoint } from "../core/restore/points.ts";
 import { runsUnhealthy } from "../core/restore/readiness.ts";
+import type { RestoreResult } from "../core/restore/result.ts";
 import type { RestorePlan } from "../core/restore/types.ts";
 
 /** One line per restore point, for tables and wizard options. */

@@ -1,78 +1,22 @@
 import { join } from "node:path";
-import type { Config } from "../../config/schema.ts";
-import type { NotRunning } from "../containers/settle.ts";
-import type { Docker } from "../docker/docker.ts";
 import { UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
-import type { Kopia } from "../kopia/kopia.ts";
 import { applyWholeData, identity } from "../kopia/policy.ts";
-import type { Logger } from "../log.ts";
-import type { Runner } from "../process/runner.ts";
-import type { Lifecycle } from "../safe-exit.ts";
 import { type RestoreRunState, registerRestoreEnd } from "./abort.ts";
 import { writeOverride } from "./compose-override.ts";
 import { restoreBind, restoreVolume, takeUndoSnapshot } from "./content.ts";
-import type { ContentProgress } from "./context.ts";
 import { restoreDump, takeUndoDump } from "./dump-feed.ts";
 import { type DumpStep, dumpTarget } from "./dumps.ts";
 import { fileStamp, writeRecipeFiles } from "./files.ts";
 import { renamer } from "./names.ts";
 import { applyNetworks } from "./networks.ts";
 import { holdPartial, skippedHookText } from "./partial-hold.ts";
+import type { RestoreDeps, RestoreResult } from "./result.ts";
 import { settleHolds } from "./settle-held.ts";
 import { startAgain } from "./start-again.ts";
 import { restoreStops } from "./stop-journal.ts";
 import { whileStartedForUndo } from "./stopped-database.ts";
 import type { RestorePlan } from "./types.ts";
-
-export interface RestoreDeps {
-  config: Config;
-  runner: Runner;
-  docker: Docker;
-  kopia: Kopia;
-  log: Logger;
-  lifecycle: Lifecycle;
-  hostname: string;
-  version: string;
-  /** The restart journal's directory: the restore's stops are recorded there (`stop-journal.ts`). */
-  paths: { journalDir: string };
-  progress?: ContentProgress;
-}
-
-export interface RestoreResult {
-  runId: string;
-  /** Run id of the undo point (`restore --run <unit>@<id>` brings the old state back); unset if none. */
-  undoPoint?: string;
-  volumes: string[];
-  binds: string[];
-  files: string[];
-  backups: string[];
-  started: string[];
-  /** Containers whose database was fed a dump. */
-  dumps?: string[];
-  warnings: string[];
-  /** Volumes and binds kopia restored with fewer files than their snapshot holds (exit 3). */
-  incomplete?: string[];
-  /**
-   * With `incomplete`, nothing starts on that data (`partial-hold.ts`): the containers left stopped
-   * and held, in the order they start, and the commands that go on from there.
-   */
-  held?: string[];
-  heldNext?: string[];
-  /**
-   * Still stopped, exit 4: restored, then its `docker start` failed (the journal keeps it, not held),
-   * or the heal before the restore could not start it (`session.ts`).
-   */
-  restartFailed?: string[];
-  /**
-   * Started by this restore but not running (exited, restarting) or running but not healthy
-   * (`unhealthy`, `starting`) once `backup.start_timeout` is over (`readiness.ts`), exit 4: its data is
-   * restored, nothing is rolled back. One not running is named in `restartFailed` too; one that runs is not.
-   */
-  notRunning?: NotRunning[];
-  /** Paused before the restore stopped them, paused again once they ran. */
-  pausedAgain?: string[];
-}
 
 /** A plan with refusals: the run refuses it, and `--dry-run` ends the same way once it has shown it. */
 export function refusedError(plan: Pick<RestorePlan, "refusals">): UsageError {

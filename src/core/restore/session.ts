@@ -7,11 +7,12 @@ import { openRepository } from "../repository/open.ts";
 import { PRIORITY } from "../safe-exit.ts";
 import { loadRecipe } from "./content.ts";
 import type { RestoreContext } from "./context.ts";
-import { executeRestore, type RestoreResult } from "./execute.ts";
+import { executeRestore } from "./execute.ts";
 import { fileStamp } from "./files.ts";
 import { planRestore } from "./plan.ts";
 import { groupRestorePoints, type RestorePoint, type RestorePoints } from "./points.ts";
 import type { LoadedRecipe } from "./recipe.ts";
+import type { RestoreResult } from "./result.ts";
 import { readCurrentState } from "./state.ts";
 import type { RestorePlan, RestoreRequest } from "./types.ts";
 

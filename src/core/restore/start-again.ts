@@ -1,7 +1,7 @@
 import { errorMessage } from "../caught.ts";
 import type { RestoreRunState } from "./abort.ts";
-import type { RestoreDeps, RestoreResult } from "./execute.ts";
 import { confirmRunning, runsUnhealthy, type StartedContainer } from "./readiness.ts";
+import type { RestoreDeps, RestoreResult } from "./result.ts";
 import { startableAfterSettle } from "./settle-held.ts";
 import { startExisting, startRestoredUnit } from "./start.ts";
 import type { RestoreStops } from "./stop-journal.ts";

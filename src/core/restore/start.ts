@@ -29,7 +29,9 @@ export async function startRestoredUnit(
       onStart: (argv) => o.log.info(`starting: ${redactArgv(argv).join(" ")}`),
       onLine: (l) => o.log.info(`  ${l}`),
     });
-    return [step.project];
+    // Only some services (the databases fed first): named, so a restore that ends there does not
+    // read as if the whole project was started.
+    return o.services ? [`${step.project} (${o.services.join(", ")})`] : [step.project];
   }
   const started: string[] = [];
   const envFiles = privateEnvFiles(d.lifecycle);

@@ -2,7 +2,7 @@ import { errorMessage } from "../caught.ts";
 import { AppError } from "../errors.ts";
 import { untilReady } from "./dump-feed.ts";
 import type { DumpStep } from "./dumps.ts";
-import type { RestoreDeps } from "./execute.ts";
+import type { RestoreDeps } from "./result.ts";
 
 /**
  * A standalone database the restore found stopped: started for its undo dump and stopped again, or

@@ -114,6 +114,8 @@ test("dumps and a short volume: the database is started and fed, app stays held,
   expect(result.dumps).toEqual(["shop_db_1"]);
   expect(r.docker.execStdin).toEqual([DUMP]);
   expect(result.held).toEqual(["shop_app_1"]);
+  // Only the database came up: the result does not read as if the project was started.
+  expect(result.started).toEqual(["shop (db)"]);
   expect(r.docker.calls.filter((c) => /^(stop|start|compose up|update --restart|exec) /.test(c))).toEqual([
     "stop id-app -t30",
     "stop id-db -t30",
