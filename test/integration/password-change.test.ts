@@ -6,6 +6,7 @@ import { createKopia } from "../../src/core/kopia/kopia.ts";
 import { silentLogger } from "../../src/core/log.ts";
 import { createBunRunner, type Runner } from "../../src/core/process/runner.ts";
 import { changePassword } from "../../src/core/repository/password-change.ts";
+import { Lifecycle } from "../../src/core/safe-exit.ts";
 import { describeReal, tempDir } from "../helpers/env.ts";
 import { tempKopia } from "../helpers/kopia.ts";
 
@@ -42,7 +43,7 @@ describeReal("change-password when kopia fails after the change reached the repo
         lockFile: join(dir.path, "lock"),
       },
       log: silentLogger(),
-      lifecycle: { signal: new AbortController().signal },
+      lifecycle: new Lifecycle(),
     };
     expect(await changePassword(deps, { newPasswordFile: newFile })).toEqual({ file: repo.password_file });
     expect(readFileSync(repo.password_file, "utf8").trim()).toBe("the-new-password-42");

@@ -15,8 +15,8 @@ import { fsyncDir } from "../durable.ts";
 import { AppError } from "../errors.ts";
 import { passwordFileTooOpen } from "../kopia/password.ts";
 import { type HostLockContext, withHostLock } from "../lock/host-lock.ts";
-import { type OpenDeps, openRepository } from "./open.ts";
-import { passwordTaken } from "./password-probe.ts";
+import { openRepository } from "./open.ts";
+import { type ProbeDeps, passwordTaken } from "./password-probe.ts";
 import { pendingPasswordFile } from "./saved.ts";
 
 /**
@@ -28,14 +28,14 @@ import { pendingPasswordFile } from "./saved.ts";
  * the password kopia now wants (exit 12 says so).
  */
 export function changePassword(
-  d: OpenDeps & HostLockContext,
+  d: ProbeDeps & HostLockContext,
   o: { newPasswordFile?: string },
 ): Promise<{ file: string }> {
   // Under the host lock: a backup running meanwhile would lose the password it read at its start.
   return withHostLock(d, "repo change-password", {}, () => change(d, o));
 }
 
-async function change(d: OpenDeps, o: { newPasswordFile?: string }): Promise<{ file: string }> {
+async function change(d: ProbeDeps, o: { newPasswordFile?: string }): Promise<{ file: string }> {
   const file = d.config.repository.password_file;
   if (d.config.repository.backend === "server")
     throw new AppError("usage", "a repository server's users have their passwords on the server", {

@@ -1,9 +1,12 @@
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { connectReadOnly } from "../dr/connect.ts";
 import { createKopia } from "../kopia/kopia.ts";
-import { makeTempDir } from "../process/temp-dirs.ts";
+import { ownedTempDir } from "../process/temp-dirs.ts";
+import type { Lifecycle } from "../safe-exit.ts";
 import type { OpenDeps } from "./open.ts";
+
+/** What the probe needs: the repository, and the lifecycle its temp dirs' removal is registered with. */
+export type ProbeDeps = OpenDeps & { lifecycle: Pick<Lifecycle, "register"> };
 
 export type PasswordTaken = "old" | "new" | "unknown";
 
@@ -15,14 +18,18 @@ export type PasswordTaken = "old" | "new" | "unknown";
  * "unknown": neither opened (a change cut between kopia's two format blobs) or the storage did not
  * answer; the caller then keeps both passwords.
  */
-export async function passwordTaken(d: OpenDeps, old: string, next: string): Promise<PasswordTaken> {
+export async function passwordTaken(d: ProbeDeps, old: string, next: string): Promise<PasswordTaken> {
   if (await opensWith(d, next)) return "new";
   if (await opensWith(d, old)) return "old";
   return "unknown";
 }
 
-async function opensWith(d: OpenDeps, password: string): Promise<boolean> {
-  const dir = makeTempDir("password-probe");
+/**
+ * Whether a read-only connection opens with `password`. Its kopia config sits in an owned temp dir:
+ * removed however the run ends, a signal during the connect included.
+ */
+async function opensWith(d: ProbeDeps, password: string): Promise<boolean> {
+  const { dir, remove } = ownedTempDir(d.lifecycle, "password-probe");
   try {
     const kopia = createKopia(d.runner, {
       ...d.kopia.options,
@@ -35,6 +42,6 @@ async function opensWith(d: OpenDeps, password: string): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await remove();
   }
 }

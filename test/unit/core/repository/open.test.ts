@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { exitCodeFor } from "../../../../src/cli.ts";
 import { parseConfigText } from "../../../../src/config/load.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
@@ -9,6 +9,8 @@ import { silentLogger } from "../../../../src/core/log.ts";
 import { initRepository } from "../../../../src/core/repository/manage.ts";
 import { openRepository } from "../../../../src/core/repository/open.ts";
 import { afterPasswordChange, changePassword } from "../../../../src/core/repository/password-change.ts";
+import { passwordTaken } from "../../../../src/core/repository/password-probe.ts";
+import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
 
@@ -48,7 +50,7 @@ function host(runner: FakeRunner, o: { connected?: boolean; repoHere?: boolean }
     username: "kopi-docka",
   });
   const paths = { stateDir: d, kopiaConfigFile, lockFile: join(d, "kopi-docka.lock") };
-  const lifecycle = { signal: new AbortController().signal };
+  const lifecycle = new Lifecycle();
   return { d, deps: { kopia, runner, config, paths, log: silentLogger(), lifecycle } };
 }
 
@@ -145,6 +147,38 @@ describe("change-password: a failure in between leaves both working", () => {
     expect(e.message).toContain(`${join(d, "pw.new")} exists`);
     expect(runner.calls).toHaveLength(0);
   });
+});
+
+test("a signal while the password probe connects removes its temp dir, before the probe itself ends", async () => {
+  const fake = new FakeRunner(probes("neither"));
+  const { deps } = host(fake);
+  const lifecycle = new Lifecycle();
+  const dirs: { dir: string; leftAfterSignal?: boolean }[] = [];
+  // The signal arrives while kopia connects with the new password: the signal path (abort, end
+  // children, compensate) runs before that connect answers, as when the process exits on the signal
+  // with the probe still waiting for kopia.
+  const runner = {
+    run: async (argv: readonly string[], o?: Parameters<FakeRunner["run"]>[1]) => {
+      const dir = dirname(argv[argv.indexOf("--config-file") + 1] ?? "");
+      if (dirs.length > 0) dirs.push({ dir });
+      else {
+        await lifecycle.onSignal("SIGTERM");
+        dirs.push({ dir, leftAfterSignal: existsSync(dir) });
+      }
+      return fake.run(argv, o);
+    },
+  };
+  expect(await passwordTaken({ ...deps, runner, lifecycle }, "old-password", "new-password-123")).toBe(
+    "unknown",
+  );
+  expect(dirs.map((d) => basename(d.dir))).toEqual([
+    expect.stringMatching(/^kopi-docka-password-probe-p/),
+    expect.stringMatching(/^kopi-docka-password-probe-p/),
+  ]);
+  expect(dirs[0]?.leftAfterSignal).toBe(false);
+  // The normal path removes the one made after the signal, and nothing is left pending.
+  expect(dirs.filter((d) => existsSync(d.dir))).toEqual([]);
+  expect(lifecycle.pending()).toEqual([]);
 });
 
 test("after a change: replicas to sync now, DR bundles to export again", () => {
