@@ -40,3 +40,6 @@ export function formatDuration(ms: number): string {
 export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
+
+/** One shell word: as it is when it needs no quoting, else single-quoted (`shellQuote`). */
+export const shellWord = (s: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : shellQuote(s));

@@ -1,5 +1,7 @@
+import { execCommandLine } from "../core/docker/docker.ts";
+import { RESTORE_GUARDS } from "../core/dump/presets.ts";
 import { formatBytes, renderTable } from "../core/format.ts";
-import { dumpTarget } from "../core/restore/dumps.ts";
+import { type DumpStep, dumpTarget, type FeedCommand, feedCommand } from "../core/restore/dumps.ts";
 import type { RestorePoint } from "../core/restore/points.ts";
 import { runsUnhealthy } from "../core/restore/readiness.ts";
 import type { RestoreResult } from "../core/restore/result.ts";
@@ -86,10 +88,7 @@ export function renderRestorePlan(plan: RestorePlan): string[] {
       `  start      compose project ${plan.start.project} in ${plan.start.cwd} (-f ${plan.start.files.join(" -f ")})${plan.start.first ? `: ${plan.start.first.join(", ")} first, the rest once the dumps are fed` : ""}`,
     );
   if (plan.start?.kind === "run") for (const c of plan.start.containers) lines.push(startLine(c));
-  for (const d of plan.dumps ?? [])
-    lines.push(
-      `  dump       into ${dumpTarget(d)}${d.service ? " (its container found by the compose labels when fed)" : ""}: kopia show ${d.object} | docker exec -i ${d.service ? `<${d.service.name} container>` : d.container} ${d.restore.join(" ")} (${formatBytes(d.sizeBytes)})`,
-    );
+  for (const d of plan.dumps ?? []) lines.push(...dumpLines(d));
   if (plan.hooks.pre) lines.push(`  hook       ${plan.hooks.pre} (pre_restore)`);
   if (plan.hooks.post) lines.push(`  hook       ${plan.hooks.post} (post_restore)`);
   for (const m of plan.missing)
@@ -130,4 +129,23 @@ function startLine(c: { name: string; exists?: "running" | "stopped" | "held" | 
     return `  keep       ${c.name} (exists, stopped): held by a restore that did not finish`;
   if (c.exists === "running") return `  keep       ${c.name} (exists, runs): not recreated`;
   return `  start      docker run ${c.name}`;
+}
+
+/**
+ * A dump's feed as the command that runs it (`feedCommand`, `execArgs`: what the feed itself runs),
+ * and for a preset that connects elsewhere when its usual database is missing, that command too.
+ */
+function dumpLines(d: DumpStep): string[] {
+  const container = d.service ? `<${d.service.name} container>` : d.container;
+  const shown = (c: FeedCommand) =>
+    execCommandLine(container, c.argv, { ...(c.env ? { env: c.env } : {}), stdin: true });
+  const lines = [
+    `  dump       into ${dumpTarget(d)}${d.service ? " (its container found by the compose labels when fed)" : ""}: kopia show ${d.object} | ${shown(feedCommand(d))} (${formatBytes(d.sizeBytes)})`,
+  ];
+  const missing = d.preset ? RESTORE_GUARDS[d.preset]?.missingDatabase : undefined;
+  if (missing)
+    lines.push(
+      `               if the database ${missing.name} is missing then: ${shown(feedCommand(d, true))}, which makes it first`,
+    );
+  return lines;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ComposeChoice } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
+import { shellWord } from "../format.ts";
 import { KOPIA_SECRET_ENV } from "../kopia/kopia.ts";
 import type { Runner } from "../process/runner.ts";
 import { cleanupOps } from "./cleanup.ts";
@@ -46,6 +47,44 @@ export interface DockerOptions {
   secretEnv?: readonly string[];
 }
 
+/**
+ * `docker exec`'s arguments (after `docker`): `containerExec` runs them, a restore plan shows them
+ * (without `marker`, a new id per run), so what a plan shows is what runs.
+ */
+function execArgs(
+  container: string,
+  argv: readonly string[],
+  o: { marker?: string; env?: Record<string, string>; stdin: boolean },
+): string[] {
+  // The command's env is argv for the container, not the docker CLI's own environment.
+  const env = Object.entries(o.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  return [
+    "exec",
+    ...(o.marker ? ["-e", `${EXEC_MARKER_ENV}=${o.marker}`] : []),
+    ...env,
+    ...(o.stdin ? ["-i"] : []),
+    container,
+    ...argv,
+  ];
+}
+
+/**
+ * The `docker exec` a plan shows (`execArgs` less the marker), as shell words; `container` as given,
+ * which may be a placeholder for one found only when it runs (a compose copy's).
+ */
+export function execCommandLine(
+  container: string,
+  argv: readonly string[],
+  o: { env?: Record<string, string>; stdin: boolean },
+): string {
+  return [
+    "docker",
+    ...execArgs(container, argv, o).map((w, i, all) =>
+      i === all.length - argv.length - 1 ? w : shellWord(w),
+    ),
+  ].join(" ");
+}
+
 export function createDocker(runner: Runner, opts: DockerOptions = {}) {
   const hidden = withoutEnv(runner, opts.secretEnv ?? KOPIA_SECRET_ENV);
   const exec = dockerExec(hidden);
@@ -75,18 +114,8 @@ export function createDocker(runner: Runner, opts: DockerOptions = {}) {
       } = {},
     ) {
       const id = randomUUID();
-      // The command's env is argv for the container, not the docker CLI's own environment.
-      const { env: inContainer, ...options } = o;
-      const env = Object.entries(inContainer ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-      const args = [
-        "exec",
-        "-e",
-        `${EXEC_MARKER_ENV}=${id}`,
-        ...env,
-        ...(o.stdin ? ["-i"] : []),
-        container,
-        ...argv,
-      ];
+      const { env, ...options } = o;
+      const args = execArgs(container, argv, { marker: id, ...(env ? { env } : {}), stdin: !!o.stdin });
       const r = await exec(args, { ...options, check: false });
       // The CLI ended early leaves the command running in the container: it is ended too.
       if (r.aborted || r.timedOut) await endExec(id);

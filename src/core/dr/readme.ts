@@ -1,10 +1,7 @@
 import { basename } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../../config/load.ts";
-import { shellQuote } from "../format.ts";
+import { shellWord } from "../format.ts";
 import type { BundleManifest } from "./model.ts";
-
-/** A path as one shell word: as it is when it needs no quoting, else single-quoted. */
-export const shellWord = (s: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : shellQuote(s));
 
 /**
  * ` --config PATH` when the old host's config was not at the default path, else "". Every command the

@@ -7,7 +7,7 @@ import type { Kopia } from "../kopia/kopia.ts";
 import type { Logger } from "../log.ts";
 import { redactText } from "../snapshot/redact.ts";
 import { type UndoRun, undoPointTags, undoSourcePath } from "../snapshot/tags.ts";
-import { type DumpStep, dumpTarget } from "./dumps.ts";
+import { type DumpStep, dumpTarget, type FeedCommand, feedCommand } from "./dumps.ts";
 import { PROJECT_LABEL, SERVICE_LABEL } from "./names.ts";
 
 /**
@@ -76,7 +76,7 @@ export async function restoreDump(
   const step = { ...planned, container: await untilReady(d, planned, signal, readySec) };
   await beforeFeed?.(step);
   const guard = step.preset ? RESTORE_GUARDS[step.preset] : undefined;
-  const { restore, prelude } = await feedCommand(d, step, guard, signal);
+  const { argv: restore, env, prelude } = await chooseFeedCommand(d, step, guard, signal);
   d.log.info(`feeding the dump of ${step.from} into ${step.container} (${restore[0]})`);
   const errors = guard?.errors;
   const failed: string[] = [];
@@ -86,7 +86,7 @@ export async function restoreDump(
       d.docker.containerExec(step.container, restore, {
         stdin: around(stdin, prelude, step.end),
         signal: s,
-        ...(guard?.env ? { env: guard.env } : {}),
+        ...(env ? { env } : {}),
         ...(errors
           ? {
               onStderrLine: (line: string) => {
@@ -133,25 +133,25 @@ export async function restoreDump(
 }
 
 /**
- * The restore command and what it reads ahead of the dump. A preset whose usual database is missing
- * (`RestoreGuard.missingDatabase`) connects to another and makes it first; asked right before the feed.
+ * The command the dump is fed through (`feedCommand`, which the plan shows too). A preset whose usual
+ * database is missing (`RestoreGuard.missingDatabase`) connects to another and makes it first; asked
+ * right before the feed.
  */
-async function feedCommand(
+async function chooseFeedCommand(
   d: { docker: Docker; log: Logger },
   step: DumpStep,
   guard: RestoreGuard | undefined,
   signal: AbortSignal | undefined,
-): Promise<{ restore: string[]; prelude: string | undefined }> {
+): Promise<FeedCommand> {
   const missing = guard?.missingDatabase;
-  const usual = { restore: step.restore, prelude: guard?.prelude };
-  if (!missing) return usual;
+  if (!missing) return feedCommand(step);
   const r = await d.docker.containerExec(step.container, missing.probe, signal ? { signal } : {});
   // A probe that fails or says anything else cannot tell: the usual command's failure, if any, says why.
-  if (r.exitCode !== 0 || r.stdout.trim() !== "0") return usual;
+  if (r.exitCode !== 0 || r.stdout.trim() !== "0") return feedCommand(step);
   d.log.warn(
     `the database ${missing.name} is missing in ${step.container}: it is made first, the dump re-creates it`,
   );
-  return { restore: missing.restore, prelude: `${missing.create}${guard?.prelude ?? ""}` };
+  return feedCommand(step, true);
 }
 
 /** The running container a dump goes into, once its readiness probe passes; an `AppError` if none. */

@@ -1,5 +1,5 @@
 import type { UnitOverride } from "../../config/schema.ts";
-import { type DumpPreset, isDumpPreset, presetCommands } from "../dump/presets.ts";
+import { type DumpPreset, isDumpPreset, presetCommands, RESTORE_GUARDS } from "../dump/presets.ts";
 import { unitOnHost, unitOnHostText } from "./host-units.ts";
 import { PROJECT_LABEL, type Renamer, SERVICE_LABEL } from "./names.ts";
 import type { RestorePoint } from "./points.ts";
@@ -105,6 +105,32 @@ export function planDumps(
     });
   }
   return { dumps, refusals };
+}
+
+/** What a dump is fed through: `argv` in its container, with `env` (`docker exec -e`), reading `prelude` first. */
+export interface FeedCommand {
+  argv: string[];
+  env?: Record<string, string>;
+  prelude?: string;
+}
+
+/**
+ * The command a dump is fed through: the step's restore command with its preset's guard, or, when the
+ * preset's usual database is missing at the feed (`missingDatabase`), the one that connects to another
+ * and makes it first. The feed runs it and the plan shows it: one builder, so they cannot differ.
+ */
+export function feedCommand(
+  step: Pick<DumpStep, "restore" | "preset">,
+  missingDatabase = false,
+): FeedCommand {
+  const guard = step.preset ? RESTORE_GUARDS[step.preset] : undefined;
+  const missing = missingDatabase ? guard?.missingDatabase : undefined;
+  const prelude = missing ? `${missing.create}${guard?.prelude ?? ""}` : guard?.prelude;
+  return {
+    argv: missing ? missing.restore : step.restore,
+    ...(guard?.env ? { env: guard.env } : {}),
+    ...(prelude !== undefined ? { prelude } : {}),
+  };
 }
 
 /** Where a dump is fed, for people: the container, or "service S of project P" for a compose copy. */
