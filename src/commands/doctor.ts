@@ -14,7 +14,7 @@ export default defineCommand({
   meta: {
     name: "doctor",
     description:
-      "Check docker, kopia, the config, the password, the repository, containers kopi-docka left stopped, the backup timer and each unit's last backup. " +
+      "Check docker, kopia, the config, the password, the repository and each replica, containers kopi-docka left stopped, the backup timer and each unit's last backup. " +
       "Exit 0 healthy, 1 a hard check failed.",
   },
   args: { ...commonArgs, ...unitDirArgs },

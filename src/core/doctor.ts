@@ -16,6 +16,7 @@ import { toolPackage } from "./repository/backend.ts";
 import { filesystemRepositoryExists } from "./repository/backends/filesystem.ts";
 import { backendOf } from "./repository/backends/index.ts";
 import { repositoryCheck } from "./repository/doctor-check.ts";
+import { replicaChecks } from "./repository/replica-doctor.ts";
 import { resolveSecrets } from "./repository/secrets.ts";
 import type { Lifecycle } from "./safe-exit.ts";
 import { atLeast } from "./semver.ts";
@@ -99,6 +100,15 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
       lifecycle: input.lifecycle,
       progress: input.progress,
     }),
+  );
+  checks.push(
+    ...(await replicaChecks(input.setup.kopia, config, {
+      stateDir: paths.stateDir,
+      runsDir: paths.runsDir,
+      runner: input.runner,
+      lifecycle: input.lifecycle,
+      progress: input.progress,
+    })),
   );
   checks.push(await containersCheck(paths.journalDir, input.docker));
   checks.push(...(await scheduleLines(input.schedule)));

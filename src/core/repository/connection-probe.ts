@@ -20,6 +20,8 @@ export interface ProbeDeps {
   lifecycle: Pick<Lifecycle, "register">;
   /** kopia's limit for the connect (a backup's is 5 minutes). */
   timeoutMs?: number;
+  /** What no repository at the location is (a replica's: its copy gone); else `missingRepository`. */
+  missing?: (repo: RepositoryConfig, where: string) => Error;
 }
 
 /**
@@ -43,7 +45,8 @@ export async function probeConnection(d: ProbeDeps): Promise<string> {
   const io = { runner: d.runner, env: secrets.env };
   const seen = backend.probe?.(repo) ?? (await backend.probeRemote?.(repo, io));
   if (seen === "foreign") throw foreignData(where);
-  if (seen === "empty" || seen === "missing") throw missingRepository(repo, where, backend.canCreate);
+  const missing = () => d.missing?.(repo, where) ?? missingRepository(repo, where, backend.canCreate);
+  if (seen === "empty" || seen === "missing") throw missing();
   const { dir, remove } = ownedTempDir(d.lifecycle, "repo-probe");
   try {
     const kopia = createKopia(d.runner, {
@@ -53,7 +56,7 @@ export async function probeConnection(d: ProbeDeps): Promise<string> {
     });
     const storage = [...backend.storageArgs(repo), "--readonly"];
     const opened = await connectTo(kopia, repo, storage, secrets.env, where, { timeoutMs: d.timeoutMs });
-    if (!opened) throw missingRepository(repo, where, backend.canCreate);
+    if (!opened) throw missing();
     return where;
   } finally {
     await remove();

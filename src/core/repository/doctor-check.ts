@@ -15,7 +15,7 @@ import { readMarker } from "./saved.ts";
 export const SLOW_ANSWER_MS = 5_000;
 
 /** kopia's limit for the probe's connect: `repository status`'s, so a hung server reads the same. */
-const ANSWER_LIMIT_MS = 120_000;
+export const ANSWER_LIMIT_MS = 120_000;
 
 export interface RepositoryCheckOptions {
   /** Filesystem only: the repository's files are at its path (a remote location is looked at). */

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { RepositoryConfig } from "../../config/schema.ts";
 import { writeFileAtomic } from "../durable.ts";
 import { AppError, ProcessError } from "../errors.ts";
 import { isRecord } from "../guards.ts";
@@ -32,6 +33,17 @@ export function hasSynced(stateDir: string, name: string, where: string): boolea
   }
 }
 
+/** When the marker says a copy was first made at this location; undefined without one. */
+export function syncedAt(stateDir: string, name: string, where: string): string | undefined {
+  try {
+    const marker: unknown = JSON.parse(readFileSync(syncedMarker(stateDir, name), "utf8"));
+    if (!isRecord(marker) || marker.location !== where || typeof marker.at !== "string") return undefined;
+    return marker.at;
+  } catch {
+    return undefined;
+  }
+}
+
 export function markSynced(stateDir: string, name: string, where: string): void {
   const file = syncedMarker(stateDir, name);
   mkdirSync(join(stateDir, "replicas", name), { recursive: true, mode: 0o700 });
@@ -53,6 +65,25 @@ export function kopiaStderr(e: unknown): string {
 
 /** `--must-exist` found no copy where the marker says one was: the disk, bucket or path is not the one. */
 export const COPY_GONE = /destination repository does not have a format blob|cannot access storage path/;
+
+/** A location that held this repository's copy (the marker) holds none now. */
+export function copyGone(
+  stateDir: string,
+  name: string,
+  repo: RepositoryConfig,
+  where: string,
+  cause?: unknown,
+): AppError {
+  const question = repo.backend === "filesystem" ? "is the disk mounted?" : "is the location right?";
+  return new AppError(
+    "repository",
+    `replica ${name} at ${where} no longer holds the copy made there before: ${question} nothing was copied`,
+    {
+      hint: `mount or fix the location; to start a new copy there on purpose, delete ${syncedMarker(stateDir, name)}`,
+      cause,
+    },
+  );
+}
 
 export interface FirstSync {
   kopia: Kopia;
@@ -128,7 +159,17 @@ export async function checkFirstSync(f: FirstSync): Promise<void> {
   throw foreignLocation(f, count);
 }
 
-function foreignLocation(f: FirstSync, count: number | undefined): AppError {
+/** The refusal a first sync to this location would meet at once (the marker), or undefined. */
+export function refusedBefore(stateDir: string, name: string, where: string): AppError | undefined {
+  return refusal(stateDir, name, where) === "refused"
+    ? foreignLocation({ stateDir, name, where }, undefined)
+    : undefined;
+}
+
+function foreignLocation(
+  f: Pick<FirstSync, "stateDir" | "name" | "where">,
+  count: number | undefined,
+): AppError {
   return new AppError(
     "repository",
     `replica ${f.name} at ${f.where} holds ${count === undefined ? "data" : `${count} object(s)`} that are not this repository; nothing was copied or deleted`,

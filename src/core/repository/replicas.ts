@@ -12,10 +12,10 @@ import {
   COPY_GONE,
   checkFirstSync,
   checkPrimaryIntact,
+  copyGone,
   hasSynced,
   kopiaStderr,
   markSynced,
-  syncedMarker,
 } from "./replica-guard.ts";
 import { replicaLocationProblem } from "./replica-location.ts";
 import { resolveSecrets } from "./secrets.ts";
@@ -121,15 +121,7 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
           hint: "point the replica at an empty location, or at a copy of this repository",
         },
       );
-    if (synced && COPY_GONE.test(stderr))
-      throw new AppError(
-        "repository",
-        `replica ${name} at ${where} no longer holds the copy made there before: ${repo.backend === "filesystem" ? "is the disk mounted?" : "is the location right?"} nothing was copied`,
-        {
-          hint: `mount or fix the location; to start a new copy there on purpose, delete ${syncedMarker(d.paths.stateDir, name)}`,
-          cause: e,
-        },
-      );
+    if (synced && COPY_GONE.test(stderr)) throw copyGone(d.paths.stateDir, name, repo, where, e);
     throw classifyStorageError(e, repo, where);
   }
   if (!synced) markSynced(d.paths.stateDir, name, where);
@@ -211,7 +203,12 @@ export function onRepository<
  */
 function makeReplicaDir(path: string, name: string): void {
   if (existsSync(path)) return;
-  throw new AppError(
+  throw noReplicaDir(path, name);
+}
+
+/** A filesystem replica's directory, which the person makes once, is not there. */
+export function noReplicaDir(path: string, name: string): AppError {
+  return new AppError(
     "repository",
     `replica ${name}: ${path} does not exist (is its disk mounted?); nothing was copied`,
     { hint: `with the replica's disk mounted: mkdir -m 0700 ${path}, then sync again` },
