@@ -94,6 +94,24 @@ describeReal("replication: filesystem primary, SFTP replica", ["docker", "kopia"
     expect(r.stdout).toContain("replica offsite (sftp://");
   }, 120_000);
 
+  test("doctor: the synced SFTP replica opens with real kopia (ok); behind a host key not the pinned one it fails as the sync would", async () => {
+    const replicaLine = async (file: string) => {
+      const r = await runCli(["doctor", "--json", "--config", file], { env });
+      const checks = JSON.parse(r.stdout).checks as { id: string; status: string; detail: string }[];
+      return checks.find((c) => c.id === "replica");
+    };
+    const good = await replicaLine(config);
+    expect(good).toMatchObject({ status: "ok" });
+    expect(good?.detail).toMatch(
+      /^offsite at sftp:\/\/.* opens with the configured credentials and password; last copy on record/,
+    );
+    const bad = join(dir.path, "bad-doctor.toml");
+    writeFileSync(bad, readFileSync(config, "utf8").replace(ssh.knownHosts, ssh.wrongKnownHosts));
+    const refused = await replicaLine(bad);
+    expect(refused).toMatchObject({ status: "fail" });
+    expect(refused?.detail).toContain("presented a host key that is not the pinned one");
+  }, 120_000);
+
   /** The main config plus one more replica, synced by hand with `repo sync --replica NAME --json`. */
   const withReplica = (file: string, toml: string) => {
     const path = join(dir.path, file);

@@ -86,7 +86,7 @@ async function replicaCheck(
       });
       const last = lastSynced(o.stateDir, name, where, records);
       const ago = last
-        ? `last copy on record ${formatDuration((o.now ?? new Date()).getTime() - last)} ago`
+        ? `last copy on record ${formatDuration(Math.max(0, (o.now ?? new Date()).getTime() - last))} ago`
         : "synced before";
       return {
         id: "replica",

@@ -2,6 +2,8 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseConfigText } from "../../../../src/config/load.ts";
+import type { RunRecord } from "../../../../src/core/backup/result.ts";
+import { writeRunRecord } from "../../../../src/core/backup/run-records.ts";
 import { replicaChecks } from "../../../../src/core/repository/replica-doctor.ts";
 import { markSynced, refusedMarker, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
@@ -23,7 +25,13 @@ const isConnect = (argv: readonly string[]) => argv[3] === "repository" && argv[
  */
 async function lines(
   answers: Expectation[],
-  o: { synced: string[]; copy?: boolean; gone?: boolean; refused?: boolean },
+  o: {
+    synced: string[];
+    copy?: boolean;
+    gone?: boolean;
+    refused?: boolean;
+    runs?: (offsite: string) => RunRecord[];
+  },
 ) {
   const t = tempDir("kdt-replica-doctor-");
   dirs.push(t);
@@ -48,6 +56,7 @@ async function lines(
     writeFileSync(refusedMarker(stateDir, "offsite"), JSON.stringify({ location: offsite, objects: 3 }));
   }
   for (const name of o.synced) markSynced(stateDir, name, where[name as keyof typeof where]);
+  for (const record of o.runs?.(offsite) ?? []) writeRunRecord(join(d, "runs"), record);
   const runner = new FakeRunner(answers);
   const checks = await replicaChecks(kopiaOn(runner, d), config, {
     stateDir,
@@ -119,4 +128,33 @@ test("a location a first sync refused before (kopia's format blob left there) fa
   expect(r.checks[0]).toMatchObject({ status: "fail" });
   expect(r.checks[0]?.detail).toContain("that are not this repository");
   expect(r.checks[0]?.hint).toMatch(/^offsite: a replica's location must be empty/);
+});
+
+/** A backup's run record whose replica sync to `location` ended `status`, `hoursFromNow` from now. */
+const run = (id: string, hoursFromNow: number, location: string, status: "ok" | "failed"): RunRecord => {
+  const at = new Date(Date.now() + hoursFromNow * 3_600_000).toISOString();
+  return {
+    runId: id,
+    version: "0.1.0",
+    hostname: "h",
+    scope: "standard",
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 1000,
+    status: status === "ok" ? "ok" : "partial",
+    units: [],
+    errors: [],
+    replicas: [{ name: "offsite", location, status, durationMs: 10 }],
+  };
+};
+
+test("the last copy on record is the newest backup that copied to this location, not a failed one nor one elsewhere", async () => {
+  const r = await lines([{ argv: isConnect }], {
+    synced: ["offsite"],
+    copy: true,
+    // doctor looks 3 h from now: the marker's first sync 3 h back, this record 2 h back.
+    runs: (at) => [run("r1", 1, at, "ok"), run("r2", 2, at, "failed"), run("r3", 2.5, "/elsewhere", "ok")],
+  });
+  expect(r.checks[0]?.status).toBe("ok");
+  expect(r.checks[0]?.detail).toMatch(/; last copy on record 2h 0m ago$/);
 });
