@@ -62,6 +62,6 @@ describeReal("doctor: one line per replica", ["kopia"], () => {
     expect(usbLine?.detail).toContain("no longer holds the copy made there before: is the disk mounted?");
     expect(existsSync(join(dir.path, "usb"))).toBe(false);
     const text = await cli("doctor");
-    expect(text.stdout).toMatch(/replica\s+fail\s+usb:/);
+    expect(text.stdout).toMatch(/replica\s+fail\s+replica usb at /);
   }, 120_000);
 });

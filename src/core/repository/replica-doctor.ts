@@ -105,10 +105,15 @@ async function replicaCheck(
     };
   } catch (e) {
     const told = classifyStorageError(e, repo, where);
+    const said = errorMessage(told);
     return {
       id: "replica",
       status: "fail",
-      detail: `${name}: ${errorMessage(told)}`,
+      // The sync's own errors name the replica already; kopia's storage errors name only the location.
+      detail:
+        said.startsWith(`replica ${name} `) || said.startsWith(`replica ${name}:`)
+          ? said
+          : `${name}: ${said}`,
       // Named: the hints of all lines come after the table, each under its check's id only.
       ...(told instanceof AppError && told.hint ? { hint: `${name}: ${told.hint}` } : {}),
     };
