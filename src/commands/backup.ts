@@ -38,20 +38,21 @@ export default defineCommand({
     const dryRun = Boolean(args["dry-run"]);
     const ctx = needs(args, dryRun ? "reader" : "writer", "backup");
     const deps = { ...ctx, version: VERSION, progress: createProgressReporter({ log: ctx.log }) };
-    const req = {
+    // Read inside the alert wrapper: a malformed `--unit` in a timer's override is reported like a typo.
+    const request = () => ({
       units: repeatedFlag(rawArgs, "unit"),
       scope: oneOf(SCOPES, args.scope),
       wait: Boolean(args.wait),
-    };
+    });
     if (dryRun) {
-      const { plan } = await planFromHost(deps, { ...req, sizes: true });
+      const { plan } = await planFromHost(deps, { ...request(), sizes: true });
       // A refused unit makes no point, and retention leaves its points alone.
       const units = plan.units.filter((u) => !u.refused).map((u) => ({ name: u.name, backupId: u.backupId }));
       const retention = await expiryPreview(ctx, { runId: plan.runId, units, now: new Date() });
       return emit(args, { ...plan, retention }, renderBackupPlan);
     }
-    const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, (namesChecked) =>
-      runBackup(deps, req, namesChecked),
+    const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, async (namesChecked) =>
+      runBackup(deps, request(), namesChecked),
     );
     const error = outcomeError(record);
     // One unit failing leaves the repository and config valid: the bundle still follows a change of them.

@@ -375,33 +375,88 @@ ${extra}`;
       }
     });
 
-    test("a mistyped --unit: exit 2, and nothing reaches any receiver, nothing is written (missed.json, kopia)", async () => {
+    /** `backup` at a terminal: a pty for stdin and stdout (`script`), CI unset; its output as one text. */
+    const backupAtTerminal = (units: string[], cfg = config) => {
+      const argv = [...cliArgv(env), "backup", "--config", cfg, ...units.flatMap((u) => ["--unit", u])];
+      const line = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+      return run(["script", "-qec", line, "/dev/null"], {
+        check: false,
+        env: { ...env, NO_COLOR: "1", TZ: "Etc/UTC", CI: undefined, KOPI_DOCKA_CONFIG: undefined },
+        timeoutMs: 300_000,
+      });
+    };
+    const kopiaLogs = join(kd, "state", "kopia");
+    const kopiaFiles = () => (existsSync(kopiaLogs) ? readdirSync(kopiaLogs, { recursive: true }).length : 0);
+    /** A usage error with nobody at the terminal: exit 2, the error printed, and a failure like any other. */
+    const expectUsageAlert = (r: { exitCode: number | null; stderr: string }, text: string, hint: string) => {
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(text);
+      expect(pings().map((p) => p.path)).toEqual([`/ping/${pingSecret}/start`, `/ping/${pingSecret}/2`]);
+      const sent = hooks()
+        .map((h) => JSON.parse(h.body))
+        .filter((j) => j.event === "preflight");
+      expect(sent).toHaveLength(1);
+      expect(sent[0].title).toBe("kopi-docka kd-test-host: backup NOT started (the command line is wrong)");
+      expect(sent[0].body).toContain(text);
+      expect(sent[0].body).toContain(`next: ${hint}`);
+      // The mail's lines are folded (subject) and quoted-printable (body): read unfolded.
+      const mail = smtp.mails.map((m) => m.data.replaceAll(/=\r?\n/g, "").replaceAll(/\r?\n[ \t]+/g, " "));
+      expect(
+        mail.some((m) => m.includes("(the command line is wrong)") && m.includes("no container was stopped")),
+      ).toBe(true);
+      expect(https.requests.some((q) => q.body.includes(text))).toBe(true);
+      assertNoSecret(r.stderr, sentText(), ...smtp.mails.map((m) => m.data));
+      return sent[0];
+    };
+
+    test("a mistyped --unit at a terminal: exit 2, and nothing reaches any receiver, nothing is written (missed.json, kopia)", async () => {
       const missed = join(kd, "state", "alerts", "missed.json");
       const before = existsSync(missed) ? readFileSync(missed, "utf8") : undefined;
-      const kopiaLogs = join(kd, "state", "kopia");
-      const logsBefore = existsSync(kopiaLogs) ? readdirSync(kopiaLogs, { recursive: true }).length : 0;
+      const logsBefore = kopiaFiles();
       reset();
-      const r = await backup([`${ok}-typo`]);
+      const r = await backupAtTerminal([`${ok}-typo`]);
       expect(r.exitCode).toBe(2);
-      expect(r.stderr).toContain(`no unit named ${ok}-typo on this host`);
-      // A heartbeat /start then /2 would make Healthchecks mark the night failed over a typo.
+      expect(r.stdout).toContain(`no unit named ${ok}-typo on this host`);
+      // A heartbeat /start then /2 would make Healthchecks mark the night failed over a typo the admin sees.
       expect([http.requests, https.requests, smtp.mails]).toEqual([[], [], []]);
       expect(existsSync(missed) ? readFileSync(missed, "utf8") : undefined).toBe(before);
       // No kopia process ran: its config dir holds no new log or file.
-      expect(existsSync(kopiaLogs) ? readdirSync(kopiaLogs, { recursive: true }).length : 0).toBe(logsBefore);
+      expect(kopiaFiles()).toBe(logsBefore);
     });
 
-    test("an excluded unit named with --unit: exit 2 with the reason, nothing reaches any receiver, no run recorded", async () => {
+    test("a mistyped --unit under a timer (no terminal): exit 2, the error printed, and the failure alert to every target; no kopia, no run recorded", async () => {
+      const logsBefore = kopiaFiles();
+      const count = () => (existsSync(runsDir) ? readdirSync(runsDir).length : 0);
+      const recorded = count();
+      reset();
+      const r = await backup([`${ok}-typo`]);
+      // Before: the same exit 2, and nothing sent: a nightly timer failing this way went unheard for days.
+      const alert = expectUsageAlert(r, `no unit named ${ok}-typo on this host`, "units: ");
+      expect(alert.body).toMatch(new RegExp(`next: units: .*${ok}`));
+      expect(kopiaFiles()).toBe(logsBefore);
+      expect(count()).toBe(recorded);
+    });
+
+    test("an empty --unit name under a timer (`--unit a,`): exit 2 and the failure alert", async () => {
+      reset();
+      const r = await backup([`${ok},`]);
+      expectUsageAlert(r, "--unit has an empty name", "name each unit: --unit a,b or --unit a --unit b");
+    });
+
+    test("an excluded unit named with --unit: exit 2 with the reason; at a terminal nothing is sent, under a timer the failure alert; no run recorded", async () => {
       const cfg = writeTestConfig(kd, configText(`\n[units.${ok}]\nexclude = true\n`));
       const count = () => (existsSync(runsDir) ? readdirSync(runsDir).length : 0);
       const recorded = count();
+      const reason = `${ok} is excluded (config [units.${ok}] exclude = true)`;
       try {
         reset();
-        const r = await backup([ok], cfg);
-        expect(r.exitCode).toBe(2);
-        expect(r.stderr).toContain(`${ok} is excluded (config [units.${ok}] exclude = true)`);
+        const atTerminal = await backupAtTerminal([ok], cfg);
+        expect(atTerminal.exitCode).toBe(2);
+        expect(atTerminal.stdout).toContain(reason);
         // Before: exit 0, a run recorded ok with no unit, and the heartbeat and "always" targets told success.
         expect([http.requests, https.requests, smtp.mails]).toEqual([[], [], []]);
+        reset();
+        expectUsageAlert(await backup([ok], cfg), reason, "units it backs up: ");
         expect(count()).toBe(recorded);
       } finally {
         writeTestConfig(kd, configText());

@@ -11,18 +11,24 @@ import { type AlertDeps, createAlertPhase } from "./phase.ts";
 /**
  * Errors that end a backup with nothing to report to a person far away (they are at the keyboard). A
  * `config` error met during the run (the password file gone) is reported: the config was read, its
- * targets are known, and the timer's run at 02:00 has nobody at the keyboard.
+ * targets are known, and the timer's run at 02:00 has nobody at the keyboard. A `usage` error is local
+ * only at a terminal: the same `--unit` typo in a timer's override or a cron line fails every night,
+ * and only an alert tells anyone before the freshness check does, days later.
  */
-const LOCAL_ONLY = new Set(["usage", "not_root", "interrupted"]);
+function localOnly(e: unknown, interactive: boolean): boolean {
+  if (!(e instanceof AppError)) return false;
+  if (e.code === "usage") return interactive;
+  return e.code === "not_root" || e.code === "interrupted";
+}
 
 /**
  * What a run that ended without a record reports: typed errors but the local ones and a lock another
  * run holds (that run reports itself); anything else (a full disk under the run records, a lock file
  * that cannot be used) is a failure nobody would hear of otherwise.
  */
-function reportable(e: unknown): AppError | undefined {
-  if (e === undefined || e instanceof LockHeldError) return undefined;
-  if (e instanceof AppError) return LOCAL_ONLY.has(e.code) ? undefined : e;
+function reportable(e: unknown, interactive: boolean): AppError | undefined {
+  if (e === undefined || e instanceof LockHeldError || localOnly(e, interactive)) return undefined;
+  if (e instanceof AppError) return e;
   return new AppError("backup_failed", `the backup run ended with an unexpected error: ${errorMessage(e)}`, {
     hint: "see the journal: journalctl -u kopi-docka-backup.service; then kopi-docka history",
   });
@@ -35,15 +41,18 @@ export interface AroundRunDeps extends AlertDeps {
   exitCodeFor: (e: unknown) => number;
   /** The error a finished run's record ends with, if any. */
   outcomeError: (r: RunRecord) => AppError | undefined;
+  /** A person is at the terminal (`ui/interactive.ts`): a usage error is theirs to see, not to alert. */
+  interactive: boolean;
 }
 
 /**
  * Runs `backup` between the heartbeat start and the alert phase. The start (with the alerts earlier
  * runs could not deliver, `retry.ts`) goes out once `backup` calls `namesChecked` (its `--unit` names
- * exist), so a mistyped name sends and writes nothing: a local error (`LOCAL_ONLY`) before the start
- * skips the phase entirely; once the start is out, the end always follows it. On the normal path the
- * phase runs after `backup` returned (every container runs again by then) with the exact exit code;
- * after a signal it runs as the last compensation, from the record the signal path wrote.
+ * exist), so a mistyped name at a terminal sends and writes nothing: a local error (`localOnly`)
+ * before the start skips the phase entirely. Without a terminal the typo is a failed run like any
+ * other: start, failure alert, end. Once the start is out, the end always follows it. On the normal
+ * path the phase runs after `backup` returned (every container runs again by then) with the exact
+ * exit code; after a signal it runs as the last compensation, from the record the signal path wrote.
  */
 export async function runWithAlerts(
   d: AroundRunDeps,
@@ -76,12 +85,12 @@ export async function runWithAlerts(
   }
   if (!d.lifecycle.interruptedBy) {
     onSignal.dismiss();
-    if (!record && !started && error instanceof AppError && LOCAL_ONLY.has(error.code)) throw error;
+    if (!record && !started && localOnly(error, d.interactive)) throw error;
     await start();
     const outcome = record ? d.outcomeError(record) : error;
     const report = await phase.afterRun({
       record,
-      error: record ? undefined : reportable(error),
+      error: record ? undefined : reportable(error, d.interactive),
       exitCode: outcome ? d.exitCodeFor(outcome) : 0,
       countSnapshots: record
         ? async () => (await d.kopia.snapshotList()).filter((m) => m.source.host === d.hostname).length

@@ -6,6 +6,7 @@ const NOT_STARTED: Partial<Record<AppError["code"], string>> = {
   repository_auth: "wrong repository password",
   config: "configuration problem",
   locked: "the lock file cannot be used",
+  usage: "the command line is wrong",
 };
 
 /** The first line and title of each kind of run that left no record. */
@@ -37,7 +38,7 @@ function headline(hostname: string, error: AppError): { first: string; title: st
 
 /**
  * The run ended without a record: before any container was stopped (repository unreachable, wrong
- * password, lock file unusable); at the heal of what a killed run left stopped (`restart_failed`:
+ * password, lock file unusable, a `--unit` no unit has in a run with nobody at the terminal); at the heal of what a killed run left stopped (`restart_failed`:
  * urgent, containers may be down); or with an unexpected error (`backup_failed`), whose run may have
  * stopped and started containers; `kopi-docka recover` restarts any a dead run left stopped.
  */

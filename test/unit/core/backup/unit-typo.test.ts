@@ -22,19 +22,21 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** A loopback heartbeat receiver: every request it got, as `METHOD /path`. */
+/** A loopback receiver (heartbeat at /hc, json:// target at /hook): every request as `METHOD /path`, and each body. */
 function receiver() {
   const got: string[] = [];
+  const bodies: string[] = [];
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: (req) => {
+    fetch: async (req) => {
       got.push(`${req.method} ${new URL(req.url).pathname}`);
+      bodies.push(await req.text());
       return new Response("OK");
     },
   });
   cleanups.push(() => server.stop(true));
-  return { got, url: `http://127.0.0.1:${server.port}/hc` };
+  return { got, bodies, url: `http://127.0.0.1:${server.port}/hc`, port: server.port as number };
 }
 
 /**
@@ -81,7 +83,7 @@ describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing w
   test("no heartbeat reaches the receiver, no kopia command runs, missed.json is not written", async () => {
     const hc = receiver();
     const { deps, runner, paths } = host(hc.url);
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
       runBackup(deps, { units: ["nope"] }, namesChecked),
     ).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
@@ -110,7 +112,7 @@ describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing w
       startedAt: "2026-11-30T00:00:00Z",
       hold: "restore r1",
     });
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
       runBackup(deps, { units: ["web", "old", "kept", "nope", "web_db_1"] }, namesChecked),
     ).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
@@ -132,7 +134,7 @@ describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing w
     const hc = receiver();
     const { deps, runner, paths } = host(hc.url);
     let checkedAt = -1;
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
       runBackup(deps, { units: ["web"] }, () => {
         checkedAt = runner.calls.length;
         namesChecked();
@@ -162,7 +164,7 @@ describe("backup --unit with a unit that is excluded: exit 2 with the reason, no
     const hc = receiver();
     const { deps, runner, docker, paths } = host(hc.url, extraConfig);
     add(docker);
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
       runBackup(deps, { units }, namesChecked),
     ).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
@@ -215,5 +217,46 @@ describe("backup --unit with a unit that is excluded: exit 2 with the reason, no
     expect(e.message).toEndWith(
       "): a unit's name becomes part of paths and tags: give it a valid one (the compose project's name, or the container's name or kopi-docka.unit label) to back it up",
     );
+  });
+});
+
+describe("backup --unit under a timer (no terminal): the usage error is a failed run, alerted", () => {
+  /** The same run with nobody at the terminal, a json:// target for failures beside the heartbeat. */
+  const unattended = async (units: string[], extraConfig = "") => {
+    const hc = receiver();
+    const { deps, runner, docker, paths } = host(
+      hc.url,
+      `${extraConfig}[[alerts.notify]]\nurl = "json://127.0.0.1:${hc.port}/hook"\nlevel = "failure"\n`,
+    );
+    const e = await runWithAlerts(
+      { ...deps, exitCodeFor, outcomeError, interactive: false },
+      (namesChecked) => runBackup(deps, { units }, namesChecked),
+    ).catch((x) => x);
+    // The error and its exit code are what a terminal gets; the alert comes on top.
+    expect(e).toBeInstanceOf(UsageError);
+    expect(exitCodeFor(e)).toBe(2);
+    expect(kopiaCalls(runner)).toEqual([]);
+    expect(existsSync(paths.runsDir)).toBe(false);
+    expect(docker.calls.filter((c) => /^(stop|start|update)\b/.test(c))).toEqual([]);
+    expect(hc.got.toSorted()).toEqual(["POST /hc/2", "POST /hc/start", "POST /hook"]);
+    expect(hc.got.indexOf("POST /hc/start")).toBeLessThan(hc.got.indexOf("POST /hc/2"));
+    const alert = JSON.parse(hc.bodies[hc.got.indexOf("POST /hook")] ?? "{}");
+    return { e: e as UsageError & { hint?: string }, alert };
+  };
+
+  test("a name no unit has: the failure alert names the error and the hint; start, then /2", async () => {
+    const { e, alert } = await unattended(["nosuch"]);
+    expect(alert.title).toBe("kopi-docka h: backup NOT started (the command line is wrong)");
+    expect(alert.body).toContain("no container was stopped");
+    expect(alert.body).toContain("no unit named nosuch on this host");
+    expect(alert.body).toContain("next: units: web (see `kopi-docka list`)");
+    expect(alert.severity).toBe("failure");
+    expect(e.message).toBe("no unit named nosuch on this host");
+  });
+
+  test("an excluded unit: the alert gives the reason and the units it backs up", async () => {
+    const { alert } = await unattended(["web"], "[units.web]\nexclude = true\n");
+    expect(alert.body).toContain("not backed up: web is excluded (config [units.web] exclude = true)");
+    expect(alert.body).toContain("next: units it backs up: (none); nothing was changed");
   });
 });
