@@ -51,8 +51,9 @@ export default defineCommand({
       const retention = await expiryPreview(ctx, { runId: plan.runId, units, now: new Date() });
       return emit(args, { ...plan, retention }, renderBackupPlan);
     }
-    const record = await runWithAlerts({ ...ctx, exitCodeFor, outcomeError }, async (namesChecked) =>
-      runBackup(deps, request(), namesChecked),
+    const record = await runWithAlerts(
+      { ...ctx, exitCodeFor, outcomeError },
+      async (namesChecked, backedUp) => runBackup(deps, request(), namesChecked, backedUp),
     );
     const error = outcomeError(record);
     // One unit failing leaves the repository and config valid: the bundle still follows a change of them.

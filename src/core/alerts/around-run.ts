@@ -50,13 +50,14 @@ export interface AroundRunDeps extends AlertDeps {
  * runs could not deliver, `retry.ts`) goes out once `backup` calls `namesChecked` (its `--unit` names
  * exist), so a mistyped name at a terminal sends and writes nothing: a local error (`localOnly`)
  * before the start skips the phase entirely. Without a terminal the typo is a failed run like any
- * other: start, failure alert, end. Once the start is out, the end always follows it. On the normal
+ * other: start, failure alert, end. Once the start is out, the end always follows it: when `backup`
+ * calls `backedUp` (its outcome final, only maintenance left), else with the phase. On the normal
  * path the phase runs after `backup` returned (every container runs again by then) with the exact
  * exit code; after a signal it runs as the last compensation, from the record the signal path wrote.
  */
 export async function runWithAlerts(
   d: AroundRunDeps,
-  backup: (namesChecked: () => void) => Promise<RunRecord>,
+  backup: (namesChecked: () => void, backedUp: (record: RunRecord) => void) => Promise<RunRecord>,
 ): Promise<RunRecord> {
   const phase = createAlertPhase(d);
   let started: Promise<void> | undefined;
@@ -65,9 +66,18 @@ export async function runWithAlerts(
     started ??= Promise.all([phase.start(), phase.retry()]).then(() => undefined);
     return started;
   };
+  // The heartbeat's end when `backup` told its outcome before the maintenance at its end; the phase
+  // then sends no second one, and waits for this one to be delivered.
+  let ended: Promise<void> | undefined;
+  const backedUp = (r: RunRecord) => {
+    const outcome = d.outcomeError(r);
+    const exitCode = outcome ? d.exitCodeFor(outcome) : 0;
+    ended = start().then(() => phase.end({ record: r, exitCode }));
+  };
   const since = (d.now?.() ?? new Date()).toISOString();
   const onSignal = d.lifecycle.register("send alerts, write metrics", PRIORITY.alerts, async () => {
     await start();
+    await ended;
     // This run's record: started since, and not one stamped ahead by a clock set wrong earlier.
     const at = d.now?.() ?? new Date();
     const record = readRunRecords(d.paths.runsDir, (m) => d.log.warn(m))
@@ -79,7 +89,7 @@ export async function runWithAlerts(
   let record: RunRecord | undefined;
   let error: unknown;
   try {
-    record = await backup(() => void start());
+    record = await backup(() => void start(), backedUp);
   } catch (e) {
     error = e;
   }
@@ -87,6 +97,7 @@ export async function runWithAlerts(
     onSignal.dismiss();
     if (!record && !started && localOnly(error, d.interactive)) throw error;
     await start();
+    await ended;
     const outcome = record ? d.outcomeError(record) : error;
     const report = await phase.afterRun({
       record,

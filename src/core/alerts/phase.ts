@@ -156,6 +156,25 @@ export function createAlertPhase(d: AlertDeps) {
     }
   }
 
+  const messageOf = (o: RunOutcome) =>
+    o.record
+      ? runMessage(o.record, o.exitCode)
+      : o.error
+        ? preflightMessage(d.hostname, o.error, o.exitCode)
+        : undefined;
+  let ended = false;
+  /** The heartbeat's end, once per run: a second (a signal after it) would undo what it said. */
+  const end = (o: RunOutcome) => {
+    if (ended) return Promise.resolve();
+    ended = true;
+    const message = messageOf(o);
+    return ping({
+      phase: "end",
+      exitCode: o.exitCode,
+      summary: message ? `${message.title}\n${message.body}` : "",
+    });
+  };
+
   return {
     /** Problems in the alert config (also logged); the backup runs regardless. */
     problems,
@@ -171,13 +190,14 @@ export function createAlertPhase(d: AlertDeps) {
     },
     /** The heartbeat's start signal; never rejects. */
     start: () => ping({ phase: "start" }),
-    /** Everything after the run. Never rejects. */
+    /**
+     * The heartbeat's end alone, when the run's outcome is final before its maintenance: a full one
+     * may take hours, past the monitor's grace. `afterRun` then sends no second end. Never rejects.
+     */
+    end,
+    /** Everything after the run (the heartbeat's end unless `end` sent it). Never rejects. */
     async afterRun(o: RunOutcome): Promise<PhaseReport> {
-      const message = o.record
-        ? runMessage(o.record, o.exitCode)
-        : o.error
-          ? preflightMessage(d.hostname, o.error, o.exitCode)
-          : undefined;
+      const message = messageOf(o);
       const from = o.record?.startedAt ?? now().toISOString();
       const [sent, miss, , file] = await Promise.all([
         message
@@ -191,11 +211,7 @@ export function createAlertPhase(d: AlertDeps) {
           const results: SendResult[] = [];
           return { units: [], results };
         }),
-        ping({
-          phase: "end",
-          exitCode: o.exitCode,
-          summary: message ? `${message.title}\n${message.body}` : "",
-        }),
+        end(o),
         textfile(o),
       ]);
       const all = [...sent, ...miss.results];

@@ -3,12 +3,11 @@ import type { KopiaPolicy, MaintenanceInfo } from "../kopia/policy-schema.ts";
 import type { Ahead } from "./ahead.ts";
 import type { BackupDeps } from "./deps.ts";
 import { gateAndPolicies } from "./gate-policies.ts";
-import { MAINTENANCE_INFO_TIMEOUT_MS, maintainAfterUnits } from "./maintenance.ts";
+import { MAINTENANCE_INFO_TIMEOUT_MS } from "./maintenance.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { refusedResult } from "./refusals.ts";
 import {
   errorsLine,
-  type MaintenanceResult,
   type PhaseError,
   type RunRecord,
   runStatus,
@@ -20,7 +19,8 @@ import { backupUnit } from "./unit.ts";
 /**
  * Reads the caller started before the plan, side by side with its own: this identity's policy (for
  * the gate), every defined policy (the sources' ignore rules) and kopia's maintenance info (owner,
- * schedule). Without them they are read here.
+ * schedule). Without them they are read here; the maintenance info read here is left in
+ * `maintenanceInfo` for the maintenance after the run.
  */
 export interface EarlyReads {
   identityPolicy?: Promise<KopiaPolicy>;
@@ -41,8 +41,8 @@ export interface EarlyReads {
 
 /**
  * Runs the plan unit by unit. A failure in one source or unit never stops the others; every stopped
- * container is started before the next unit, and before maintenance. Never throws for a unit's
- * failure: the record says what happened (`outcomeError` turns it into the exit status).
+ * container is started before the next unit. Never throws for a unit's failure: the record says what
+ * happened (`outcomeError` turns it into the exit status). Maintenance is the caller's, at the end.
  */
 export async function executeBackup(
   d: BackupDeps,
@@ -64,7 +64,7 @@ export async function executeBackup(
   // Started with the policy as it was before this run's writes: only valid when there were none.
   const ahead = await early.ahead;
   if (ahead && (gateFound !== "found" || early.policyWritten)) await ahead.drop();
-  // Needed after the last unit only; read while the first unit's containers stop (its snapshots wait
+  // Needed at the run's end only; read while the first unit's containers stop (its snapshots wait
   // at their gates then, and the CPU is free), so no process start is added to the end of the run.
   let maintenanceInfo = early.maintenanceInfo;
   // A repository server maintains its repository itself; kopia refuses maintenance from a client.
@@ -105,14 +105,8 @@ export async function executeBackup(
   }
   // Not taken (its unit was skipped): each fails at its closed gate and saves nothing.
   await ahead?.drop();
-  // Containers are all up again here; only now the optional maintenance.
-  let maintenance: MaintenanceResult[] = [];
-  if (byServer) d.log.debug("maintenance is done by the repository server: not run from here");
-  else if (!d.lifecycle.signal.aborted && units.some((u) => u.sources.some((s) => s.status === "ok"))) {
-    const done = await maintainAfterUnits(d, maintenanceInfo, units);
-    errors.push(...done.errors);
-    maintenance = done.runs;
-  }
+  // For the maintenance at the run's end (`maintainAfterRun`), once its outcome is final.
+  early.maintenanceInfo = maintenanceInfo;
   const record: RunRecord = {
     runId: plan.runId,
     version: d.version,
@@ -124,7 +118,6 @@ export async function executeBackup(
     status: runStatus(units),
     units,
     errors,
-    ...(maintenance.length ? { maintenance } : {}),
   };
   for (const line of summaryLines(record)) d.log.info(line);
   return record;

@@ -6,7 +6,7 @@ import { identity } from "../kopia/policy.ts";
 import type { MaintenanceInfo } from "../kopia/policy-schema.ts";
 import { FULL_NOT_RUN, guardFullMaintenance } from "../repository/maintenance.ts";
 import type { BackupDeps } from "./deps.ts";
-import type { MaintenanceResult, PhaseError, UnitResult } from "./result.ts";
+import type { MaintenanceResult, PhaseError, RunRecord, UnitResult } from "./result.ts";
 
 /**
  * How long the read of maintenance's owner and schedule may take. It is optional work after every
@@ -19,6 +19,29 @@ export const MAINTENANCE_INFO_TIMEOUT_MS = 60_000;
 export interface MaintenanceOutcome {
   runs: MaintenanceResult[];
   errors: PhaseError[];
+}
+
+/**
+ * The run's last step, once its outcome is final (every unit, retention, replicas, the heal): the
+ * heartbeat's end has gone out by then, so a full maintenance of hours holds up no monitor. Only after
+ * a run that saved something, and never on the `server` backend. Adds what it ran and its warnings to
+ * `record`, and its time to the run's; the status stays as it was.
+ */
+export async function maintainAfterRun(
+  d: BackupDeps,
+  record: RunRecord,
+  read: Promise<MaintenanceInfo> | undefined,
+): Promise<void> {
+  if (d.config.repository.backend === "server")
+    return d.log.debug("maintenance is done by the repository server: not run from here");
+  if (d.lifecycle.signal.aborted || !record.units.some((u) => u.sources.some((s) => s.status === "ok")))
+    return;
+  const t0 = performance.now();
+  const done = await maintainAfterUnits(d, read, record.units);
+  record.errors.push(...done.errors);
+  if (done.runs.length) record.maintenance = done.runs;
+  record.durationMs += Math.round(performance.now() - t0);
+  record.finishedAt = now(d).toISOString();
 }
 
 /**

@@ -22,6 +22,7 @@ import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
 import { afterHealError, type Heal, healOf, NO_HEAL, withHeal, withSignalRestarts } from "./heal.ts";
 import { heldContainers } from "./held.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
+import { maintainAfterRun } from "./maintenance.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
 import { expireAfter } from "./retention-after.ts";
@@ -103,15 +104,18 @@ export async function planFromHost(
  * The whole `backup`: host-wide lock → containers a dead run left stopped are started (under the lock,
  * so no other run stops anything meanwhile; what could not be started makes the run `restart_failed`,
  * `heal.ts`) → repository (created on first use) → this host's policy
- * (read-before-write) → discovery and plan → every unit → run record (marked interrupted after a
- * signal; written by a cleanup compensation when the signal path gets there first). Returns the
- * record; the caller turns its status into the exit code. `namesChecked` is called once every
- * `--unit` name is known to exist (at once when none is given): the heartbeat start waits for it.
+ * (read-before-write) → discovery and plan → every unit → retention → replicas → maintenance → run
+ * record (marked interrupted after a signal; written by a cleanup compensation when the signal path
+ * gets there first). Returns the record; the caller turns its status into the exit code.
+ * `namesChecked` is called once every `--unit` name is known to exist (at once when none is given):
+ * the heartbeat start waits for it. `backedUp` is told the record once its status is final, before
+ * the maintenance that may take hours (`maintainAfterRun`): the heartbeat's end goes out then.
  */
 export async function runBackup(
   d: RunDeps,
   req: BackupRequest,
   namesChecked: () => void = () => {},
+  backedUp: (record: RunRecord) => void = () => {},
 ): Promise<RunRecord> {
   if (req.units.length === 0) namesChecked();
   const runId = newRunId(d.now?.() ?? new Date());
@@ -239,7 +243,16 @@ export async function runBackup(
       record.replicas = await syncReplicas({ ...d, signal: d.lifecycle.signal });
       if (record.replicas.some((r) => r.status === "failed")) record.status = "partial";
     }
-    // Last: a container the heal could not start leaves the backup and its copies as they were.
+    // A container the heal could not start leaves the backup and its copies as they were. Maintenance
+    // changes no status: the outcome is told now, its own warnings go with the run's alert. It works
+    // after the replicas' copy: they follow it at the next sync.
+    backedUp(withHeal(record, heal));
+    await maintainAfterRun({ ...d, journal }, record, reads.maintenanceInfo);
+    const late = d.lifecycle.interruptedBy;
+    if (late) {
+      cutShort = markInterrupted(record, late);
+      return withHeal(cutShort, heal);
+    }
     record = withHeal(record, heal);
     writeRunRecord(d.paths.runsDir, record);
     interruptedRecord.dismiss();

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { executeBackup } from "../../../../src/core/backup/execute.ts";
+import { type EarlyReads, executeBackup } from "../../../../src/core/backup/execute.ts";
+import { maintainAfterRun } from "../../../../src/core/backup/maintenance.ts";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
 import { createKopia } from "../../../../src/core/kopia/kopia.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
@@ -9,6 +10,18 @@ import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { type Expectation, FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
 import { backupDeps, config, container, discovery, inspectOf, planOpts, stackUnit } from "./fixtures.ts";
+
+/** `executeBackup`, then the maintenance `runBackup` runs at the run's end with its early reads. */
+async function executeAndMaintain(
+  deps: Parameters<typeof executeBackup>[0],
+  plan: Parameters<typeof executeBackup>[1],
+  disc: Parameters<typeof executeBackup>[2],
+  early: EarlyReads = {},
+) {
+  const record = await executeBackup(deps, plan, disc, undefined, early);
+  await maintainAfterRun(deps, record, early.maintenanceInfo);
+  return record;
+}
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -214,7 +227,7 @@ describe("executeBackup", () => {
       },
       deps.kopia.options,
     );
-    const record = await executeBackup(deps, plan, discovery(...units));
+    const record = await executeAndMaintain(deps, plan, discovery(...units));
     expect(record.status).toBe("ok");
     expect(deps.docker.calls.filter((c) => c.startsWith("start "))).toHaveLength(6);
     expect(startsBeforeMaintenance).toBe(6);
@@ -232,7 +245,7 @@ describe("executeBackup", () => {
         stagingDir: dir,
         scope: "minimal",
       });
-      const record = await executeBackup(deps, plan, discovery(stackUnit()));
+      const record = await executeAndMaintain(deps, plan, discovery(stackUnit()));
       expect(record.status).toBe("ok");
       const ran = runner.calls.some((c) => c.argv.includes("maintenance") && c.argv.includes("run"));
       expect({ nextQuick, ran }).toEqual({ nextQuick, ran: runs });
@@ -262,7 +275,7 @@ describe("executeBackup", () => {
       stagingDir: dir,
       scope: "minimal",
     });
-    const record = await executeBackup(deps, plan, discovery(stackUnit()));
+    const record = await executeAndMaintain(deps, plan, discovery(stackUnit()));
     expect(record.status).toBe("ok");
     expect(record.errors).toEqual([]);
     expect(runner.calls.some((c) => c.argv.includes("maintenance"))).toBe(false);
@@ -277,7 +290,7 @@ describe("executeBackup", () => {
       scope: "minimal",
     });
     const next = new Date(Date.now() + 3_600_000).toISOString();
-    const record = await executeBackup(deps, plan, discovery(stackUnit()), undefined, {
+    const record = await executeAndMaintain(deps, plan, discovery(stackUnit()), {
       identityPolicy: deps.kopia.policyShow("kopi-docka@h"),
       maintenanceInfo: Promise.resolve({ owner: "kopi-docka@h", schedule: { nextQuickMaintenance: next } }),
       definedPolicies: Promise.resolve({}),
@@ -300,7 +313,7 @@ describe("executeBackup", () => {
     });
     const failed = Promise.reject(new Error("kopia maintenance info --json timed out"));
     failed.catch(() => {});
-    const record = await executeBackup(deps, plan, discovery(stackUnit()), undefined, {
+    const record = await executeAndMaintain(deps, plan, discovery(stackUnit()), {
       identityPolicy: deps.kopia.policyShow("kopi-docka@h"),
       maintenanceInfo: failed,
       definedPolicies: Promise.resolve({}),

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { runMessage } from "../../../../src/core/alerts/message.ts";
-import { executeBackup } from "../../../../src/core/backup/execute.ts";
+import { type EarlyReads, executeBackup } from "../../../../src/core/backup/execute.ts";
+import { maintainAfterRun } from "../../../../src/core/backup/maintenance.ts";
 import { planBackup } from "../../../../src/core/backup/plan.ts";
 import type { RunRecord } from "../../../../src/core/backup/result.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
@@ -105,7 +106,9 @@ async function backUp(
     stagingDir: dir.path,
     scope: "minimal",
   });
-  const record = await executeBackup(deps, plan, discovery(stackUnit()));
+  const early: EarlyReads = {};
+  const record = await executeBackup(deps, plan, discovery(stackUnit()), undefined, early);
+  await maintainAfterRun(deps, record, early.maintenanceInfo);
   return { record, fake, order, deps, stateDir: join(dir.path, "state") };
 }
 
