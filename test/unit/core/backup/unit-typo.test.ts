@@ -79,7 +79,7 @@ function host(pingUrl: string, extraConfig = "") {
 
 const kopiaCalls = (runner: FakeRunner) => runner.calls.filter((c) => c.argv[0] === "kopia");
 
-describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing written", () => {
+describe("backup --unit with a name no unit has, at a terminal: exit 2, nothing sent, nothing written", () => {
   test("no heartbeat reaches the receiver, no kopia command runs, missed.json is not written", async () => {
     const hc = receiver();
     const { deps, runner, paths } = host(hc.url);
@@ -158,7 +158,7 @@ describe("backup --unit with a name no unit has: exit 2, nothing sent, nothing w
   });
 });
 
-describe("backup --unit with a unit that is excluded: exit 2 with the reason, nothing sent, nothing written", () => {
+describe("backup --unit with a unit that is excluded, at a terminal: exit 2 with the reason, nothing sent, nothing written", () => {
   /** Before: the run went on with no unit, recorded `ok`, and its heartbeat said success. */
   const refused = async (extraConfig: string, add: (docker: FakeDocker) => void, units: string[]) => {
     const hc = receiver();
