@@ -72,7 +72,9 @@ export async function runWithAlerts(
   const backedUp = (r: RunRecord) => {
     const outcome = d.outcomeError(r);
     const exitCode = outcome ? d.exitCodeFor(outcome) : 0;
-    ended = start().then(() => phase.end({ record: r, exitCode }));
+    // As told: the maintenance that follows adds to the record while the start may still be under way.
+    const told = structuredClone(r);
+    ended = start().then(() => phase.end({ record: told, exitCode }));
   };
   const since = (d.now?.() ?? new Date()).toISOString();
   const onSignal = d.lifecycle.register("send alerts, write metrics", PRIORITY.alerts, async () => {
