@@ -103,7 +103,7 @@ export const expireCommand = defineCommand({
     "trust-clock": {
       type: "boolean",
       description:
-        "The gaps in this host's backups were time that passed (it was off), not a clock set ahead: expire across them, now and from then on",
+        "The gaps in this host's backups were time that passed (it was off), not a clock set ahead, and a clock set back is to be counted by its dates (pin what to keep first): expire across them, now and from then on",
     },
   },
   async run({ args }) {

@@ -67,9 +67,12 @@ export function renderExpire(plan: ExpireResult): string[] {
   for (const key of plan.pinned) out.push(`kept ${key}: pinned`);
   for (const s of plan.skipped) out.push(`retention not applied to ${s.unit}: ${s.reason}`);
   out.push(...plan.held.map(heldLine));
+  const from = plan.dryRun ? "" : " from now on";
   for (const j of plan.trusted)
     out.push(
-      `${plan.dryRun ? "would trust" : "trusted"} the gap from ${j.from} to ${j.to} (run ${j.runId}) as time that passed: retention counts across it${plan.dryRun ? "" : " from now on"}`,
+      j.back
+        ? `${plan.dryRun ? "would take" : "took"} the clock set back at run ${j.runId} (dated ${j.to}, after ${j.from}) as it is: retention counts by these dates${from}`
+        : `${plan.dryRun ? "would trust" : "trusted"} the gap from ${j.from} to ${j.to} (run ${j.runId}) as time that passed: retention counts across it${from}`,
     );
   if (plan.dryRun) out.push("dry run: nothing was changed");
   return out;

@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
 import { forgetDeleted, ownerOf } from "../repository/snapshot-ledger.ts";
+import { clockSetBack } from "./clock-back.ts";
 import { readClockEvidence, sampleClock, trustClockJumps } from "./clock-evidence.ts";
 import { type ClockJump, type ClockSample, clockJumps } from "./clock-jumps.ts";
 import { type ManagedPoint, managedPoints } from "./groups.ts";
@@ -136,7 +137,8 @@ export async function unpinPoints(
 
 /**
  * What `expire` did or would do; `policyPending`: kopia's own retention still to be switched off;
- * `trusted`: the gaps `--trust-clock` took (or would take) as time that passed.
+ * `trusted`: the gaps `--trust-clock` took (or would take) as time that passed, and the clocks set back
+ * whose dates it took as they are.
  */
 export type ExpireResult = ExpirePlan & { dryRun: boolean; policyPending: string[]; trusted: ClockJump[] };
 
@@ -145,16 +147,18 @@ export type ExpireResult = ExpirePlan & { dryRun: boolean; policyPending: string
  * then removes the whole points past `[retention]`. `dryRun` reads only and takes no lock; the list
  * is the same, and `policyPending` names the policy change the real run would make first. `trustClock`:
  * the admin says every gap in this host's runs is time that passed (a host that was off, its clock
- * right); the gaps are recorded, so later backups count across them too.
+ * right), and every clock set back is to be counted by its dates (the points to keep pinned first);
+ * both are recorded, so later backups count across them too.
  */
 export async function expirePoints(
   ctx: PointsAdminContext,
   o: { dryRun: boolean; wait: boolean; trustClock?: boolean },
 ): Promise<ExpireResult> {
-  const gaps = (points: readonly ManagedPoint[]) =>
-    o.trustClock
-      ? clockJumps(points, ctx.hostname, readClockEvidence(ctx.paths, ctx.hostname), new Date())
-      : [];
+  const gaps = (points: readonly ManagedPoint[]) => {
+    if (!o.trustClock) return [];
+    const evidence = readClockEvidence(ctx.paths, ctx.hostname);
+    return [...clockJumps(points, ctx.hostname, evidence, new Date()), ...clockSetBack(evidence)];
+  };
   if (o.dryRun) {
     const points = await readManagedPoints(ctx);
     const policyPending = identityPolicyFlags(ctx.config, await ctx.kopia.policyShow(identity(ctx)));

@@ -23,7 +23,8 @@ const TrustedSchema = z.object({ runs: z.array(z.string()) });
 
 /**
  * `<state_dir>/clock-trusted.json`: the runs whose gap before them the admin said was time that
- * passed (`snapshots expire --trust-clock`), so retention counts across it from then on.
+ * passed, or whose clock set back to count by its dates (`snapshots expire --trust-clock`), so
+ * retention counts across it from then on.
  */
 export const trustedClockFile = (stateDir: string) => join(stateDir, "clock-trusted.json");
 

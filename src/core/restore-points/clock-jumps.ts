@@ -16,7 +16,10 @@ export interface ClockSample {
 export interface ClockEvidence {
   /** This host's backup runs by id (its run records, and the run under way), with the clocks then. */
   runs: ReadonlyMap<string, { startedAt: string; clock?: ClockSample }>;
-  /** Runs the gap before which the admin said was time that passed (`snapshots expire --trust-clock`). */
+  /**
+   * Runs the gap before which the admin said was time that passed, or whose clock set back to count
+   * by its dates (`snapshots expire --trust-clock`).
+   */
   trusted: ReadonlySet<string>;
   /** `--trust-clock` now: every gap is time that passed. */
   trustAll?: boolean;
@@ -32,6 +35,11 @@ export interface ClockJump {
   to: string;
   /** Both runs' records are of one boot: how long the host was up between them (less than the gap). */
   upMs?: number;
+  /**
+   * The clock was set back (`clock-back.ts`): `to`, the run's date, is before `from`, the date of the
+   * run of its boot that ran before it.
+   */
+  back?: true;
 }
 
 /** How far ahead of the clock a point may be dated before the clock is not trusted. */
@@ -51,7 +59,7 @@ const CADENCE_GAPS = 3;
 const CADENCE_FACTOR = 2;
 const CADENCE_SLACK_MS = DAY_MS;
 /** How much further the wall clock may move than the uptime between two runs of one boot (NTP slews). */
-const UPTIME_SLACK_MS = 60 * 60_000;
+export const UPTIME_SLACK_MS = 60 * 60_000;
 /** How near another host's point must be dated to the run after a gap to vouch for that date. */
 const OTHER_HOST_MS = DAY_MS;
 
@@ -122,13 +130,27 @@ function uptimeBetween(a?: ClockSample, b?: ClockSample): { ms: number; passed: 
   return { ms, passed: wall - ms <= UPTIME_SLACK_MS };
 }
 
-/** The newest jump at or before `newest` (a unit's newest point): the one its retention counts across. */
+/**
+ * The jump a unit's retention counts across (one at or before `newest`, its newest point) that keeps
+ * the most: a jump ahead keeps the points dated before it, a clock set back those dated up to the run
+ * before it (`holds`).
+ */
 export function jumpBehind(jumps: readonly ClockJump[], newest: string): ClockJump | undefined {
-  return jumps.findLast((j) => Date.parse(j.to) <= Date.parse(newest));
+  const bound = (j: ClockJump) => Date.parse(j.back ? j.from : j.to);
+  return jumps
+    .filter((j) => Date.parse(j.to) <= Date.parse(newest))
+    .reduce<ClockJump | undefined>((a, j) => (a && bound(a) >= bound(j) ? a : j), undefined);
+}
+
+/** Whether `j` keeps a point dated `timestamp` that retention would remove. */
+export function holds(j: ClockJump, timestamp: string): boolean {
+  const t = Date.parse(timestamp);
+  return j.back ? t <= Date.parse(j.from) : t < Date.parse(j.to);
 }
 
 /** Why retention keeps the points before `j`, and what the admin does about it. */
 export function jumpReason(j: ClockJump): string {
+  if (j.back) return backReason(j);
   const gap = formatDuration(Date.parse(j.to) - Date.parse(j.from));
   const cause =
     j.upMs === undefined
@@ -139,5 +161,18 @@ export function jumpReason(j: ClockJump): string {
     "retention would remove points the real date keeps. If the clock is or was wrong: set it right, then " +
     `delete the points dated from ${j.to} on (\`kopi-docka snapshots delete --run ${j.runId}\`, and each later run's). ` +
     "If it was right (the host was off, or its backups did not run): `kopi-docka snapshots expire --trust-clock`, once"
+  );
+}
+
+/** Why retention keeps the points up to a clock set back, and what the admin does about it. */
+function backReason(j: ClockJump): string {
+  const back = formatDuration(Date.parse(j.from) - Date.parse(j.to));
+  const up = formatDuration(j.upMs ?? 0);
+  return (
+    `this host's run ${j.runId} is dated ${j.to}, ${back} before the run that ran ${up} before it on the same boot (${j.from}): ` +
+    "its clock was set back (behind then, or ahead before). Points dated by a clock behind share days, weeks and months with " +
+    "real points of those dates; counted by these dates, retention would remove points their real dates keep (those of the nights under that clock first). " +
+    `Set the clock right, pin the points to keep for good (\`kopi-docka snapshots pin --run ${j.runId}\`, the later runs under that clock too), ` +
+    "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are"
   );
 }

@@ -1,8 +1,10 @@
 import { AppError, UsageError } from "../errors.ts";
+import { clockSetBack } from "./clock-back.ts";
 import {
   CLOCK_SLACK_MS,
   type ClockEvidence,
   clockJumps,
+  holds,
   jumpBehind,
   jumpReason,
   NO_CLOCK_EVIDENCE,
@@ -86,8 +88,9 @@ export interface ExpirePlan {
   skipped: { unit: string; reason: string }[];
   /**
    * Points retention would remove that are kept, and why: they are dated before a gap in this host's
-   * runs that may be its clock set ahead (`clock-jumps.ts`); counted from a wrong date, they would be
-   * gone for good. Each is also in `kept`, with the reason `clock-jump`.
+   * runs that may be its clock set ahead (`clock-jumps.ts`), or up to a run its clock was set back
+   * after (`clock-back.ts`); counted from a wrong date, they would be gone for good. Each is also in
+   * `kept`, with the reason `clock-jump` or `clock-back`.
    */
   held: { unit: string; points: string[]; reason: string }[];
   snapshotIds: string[];
@@ -110,7 +113,9 @@ export interface ExpireScope {
  * `units` when given (a backup of some units expires only theirs). The clock is judged twice: a point
  * dated later than now holds its unit whole (`skipped`); a point dated after a gap in this host's runs
  * that nothing shows to be time that passed (`clock-jumps.ts`) keeps every point before the gap
- * retention would remove (`held`), while the points after it expire among themselves. Pure.
+ * retention would remove (`held`), while the points after it expire among themselves; so does a run
+ * of one boot dated before the run before it (`clock-back.ts`), for the points up to that run's date.
+ * Pure.
  */
 export function planExpire(
   points: readonly ManagedPoint[],
@@ -119,7 +124,7 @@ export function planExpire(
   { units, now = new Date(), clock = NO_CLOCK_EVIDENCE }: ExpireScope = {},
 ): ExpirePlan {
   const plan: ExpirePlan = { remove: [], kept: [], pinned: [], skipped: [], held: [], snapshotIds: [] };
-  const jumps = clockJumps(points, host, clock, now);
+  const jumps = [...clockJumps(points, host, clock, now), ...clockSetBack(clock)];
   const series = new Map<string, ManagedPoint[]>();
   for (const p of points.filter((x) => x.host === host && (!units || units.includes(x.unit)))) {
     if (p.pins.length > 0) {
@@ -160,8 +165,8 @@ export function planExpire(
     const held: string[] = [];
     for (const [p, why] of reasons)
       if (why.length > 0) plan.kept.push({ key: p.key, reasons: why });
-      else if (jump && Date.parse(p.timestamp) < Date.parse(jump.to)) {
-        plan.kept.push({ key: p.key, reasons: ["clock-jump"] });
+      else if (jump && holds(jump, p.timestamp)) {
+        plan.kept.push({ key: p.key, reasons: [jump.back ? "clock-back" : "clock-jump"] });
         held.push(p.key);
       } else {
         plan.remove.push(p);

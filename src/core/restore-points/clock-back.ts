@@ -1,0 +1,51 @@
+import { type ClockEvidence, type ClockJump, type ClockSample, UPTIME_SLACK_MS } from "./clock-jumps.ts";
+
+interface SampledRun {
+  runId: string;
+  startedAt: string;
+  clock: ClockSample;
+}
+
+/**
+ * The runs of this host dated before the run that ran before them on the same boot: the uptime
+ * (CLOCK_BOOTTIME, never set) says which ran first, and the wall clock went back further than an NTP
+ * slew between them. The clock was set back (a wrong NTP server, a VM put back from a snapshot): the
+ * run's points, and those of the runs after it under that clock, are dated among real points of those
+ * dates. Retention counts by the dates, so such a point takes no slot of its real night (it was
+ * expired at the first run after the clock was set right, or sooner than its date keeps it), or
+ * takes the day's, week's or month's slot of a real point older in the same bucket, which is then
+ * expired months early (a night set back to the last of a month). `planExpire` keeps every point
+ * dated up to the run before the step that retention would remove, until the admin says.
+ *
+ * Only within one boot: across a reboot nothing orders two runs but the wall clock (run ids and the
+ * records' order are its dates), so a clock that is behind from the boot on (a dead RTC battery) is
+ * seen only where its dates fall before all of the host's points (a gap, `clockJumps`). A clock set
+ * back once and never set right: the step stays, and the points after the last real run's date expire
+ * among themselves. Pure.
+ */
+export function clockSetBack(evidence: ClockEvidence): ClockJump[] {
+  const boots = new Map<string, SampledRun[]>();
+  for (const [runId, r] of evidence.runs)
+    if (r.clock)
+      boots.set(r.clock.bootId, [...(boots.get(r.clock.bootId) ?? []), { runId, ...r, clock: r.clock }]);
+  const steps: ClockJump[] = [];
+  for (const runs of boots.values()) {
+    runs.sort((a, b) => a.clock.uptimeMs - b.clock.uptimeMs);
+    for (let i = 1; i < runs.length; i++) {
+      const [prev, run] = [runs[i - 1], runs[i]] as [SampledRun, SampledRun];
+      const upMs = run.clock.uptimeMs - prev.clock.uptimeMs;
+      const wallMs = Date.parse(run.clock.at) - Date.parse(prev.clock.at);
+      const [from, to] = [Date.parse(prev.startedAt), Date.parse(run.startedAt)];
+      if (!(to < from && upMs - wallMs > UPTIME_SLACK_MS)) continue; // NaN: no step either
+      if (evidence.trustAll || evidence.trusted.has(run.runId)) continue;
+      steps.push({
+        runId: run.runId,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        upMs,
+        back: true,
+      });
+    }
+  }
+  return steps.sort((a, b) => Date.parse(a.to) - Date.parse(b.to));
+}
