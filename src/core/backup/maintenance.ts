@@ -24,8 +24,9 @@ export interface MaintenanceOutcome {
 /**
  * The run's last step, once its outcome is final (every unit, retention, replicas, the heal): the
  * heartbeat's end has gone out by then, so a full maintenance of hours holds up no monitor. Only after
- * a run that saved something, and never on the `server` backend. Adds what it ran and its warnings to
- * `record`, and its time to the run's; the status stays as it was.
+ * a run that saved something, and never on the `server` backend. Adds what it ran (each with its own
+ * duration) and its warnings to `record`; the run's status, end and duration stay those told, so a
+ * replica's last copy (`finishedAt`) is not dated hours later by a full maintenance.
  */
 export async function maintainAfterRun(
   d: BackupDeps,
@@ -36,12 +37,26 @@ export async function maintainAfterRun(
     return d.log.debug("maintenance is done by the repository server: not run from here");
   if (d.lifecycle.signal.aborted || !record.units.some((u) => u.sources.some((s) => s.status === "ok")))
     return;
-  const t0 = performance.now();
   const done = await maintainAfterUnits(d, read, record.units);
   record.errors.push(...done.errors);
   if (done.runs.length) record.maintenance = done.runs;
-  record.durationMs += Math.round(performance.now() - t0);
-  record.finishedAt = now(d).toISOString();
+}
+
+/**
+ * The record of a run a signal cut short during that maintenance: the outcome told stands (every unit,
+ * retention and the replicas were done), and the maintenance cut short is a warning.
+ */
+export function maintenanceCut(record: RunRecord, signal: string): RunRecord {
+  return {
+    ...record,
+    errors: [
+      ...record.errors,
+      {
+        phase: "maintenance",
+        message: `interrupted by ${signal} after the backup was complete; kopia runs it again when it is next due`,
+      },
+    ],
+  };
 }
 
 /**

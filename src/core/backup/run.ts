@@ -22,7 +22,7 @@ import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
 import { afterHealError, type Heal, healOf, NO_HEAL, withHeal, withSignalRestarts } from "./heal.ts";
 import { heldContainers } from "./held.ts";
 import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
-import { maintainAfterRun } from "./maintenance.ts";
+import { maintainAfterRun, maintenanceCut } from "./maintenance.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
 import { expireAfter } from "./retention-after.ts";
@@ -141,11 +141,15 @@ export async function runBackup(
   let heal: Heal = NO_HEAL;
   // The normal path's record, when it got that far after the signal (every unit's result in it).
   let cutShort: RunRecord | undefined;
+  // The record whose outcome the heartbeat was told, before the maintenance at the run's end.
+  let told: RunRecord | undefined;
   // Registered now, so a signal at any later moment leaves a record; dismissed once the normal path
   // has written its own.
   const interruptedRecord = d.lifecycle.register("record the interrupted run", PRIORITY.cleanup, () => {
     const signal = d.lifecycle.interruptedBy ?? "a signal";
-    const record = cutShort ?? interruptedRunRecord(soFar, signal, d.now?.() ?? new Date());
+    const record =
+      cutShort ??
+      (told ? maintenanceCut(told, signal) : interruptedRunRecord(soFar, signal, d.now?.() ?? new Date()));
     // Those a unit or the heal already names failed before the signal, and are told as such.
     const known = new Set([...heal.restartFailed, ...record.units.flatMap((u) => u.restartFailed)]);
     const down = restartsFailed(d.lifecycle).filter((c) => !known.has(c.name));
@@ -243,14 +247,22 @@ export async function runBackup(
       record.replicas = await syncReplicas({ ...d, signal: d.lifecycle.signal });
       if (record.replicas.some((r) => r.status === "failed")) record.status = "partial";
     }
+    // A signal during retention or the copies: an interrupted run, told as such by the signal path.
+    const cut = d.lifecycle.interruptedBy;
+    if (cut) {
+      cutShort = markInterrupted(record, cut);
+      return withHeal(cutShort, heal);
+    }
     // A container the heal could not start leaves the backup and its copies as they were. Maintenance
     // changes no status: the outcome is told now, its own warnings go with the run's alert. It works
-    // after the replicas' copy: they follow it at the next sync.
+    // after the replicas' copy: they follow it at the next sync. A signal during it leaves the outcome
+    // told, with the maintenance cut short as a warning (`maintenanceCut`), whichever path writes it.
+    told = record;
     backedUp(withHeal(record, heal));
     await maintainAfterRun({ ...d, journal }, record, reads.maintenanceInfo);
     const late = d.lifecycle.interruptedBy;
     if (late) {
-      cutShort = markInterrupted(record, late);
+      cutShort = maintenanceCut(record, late);
       return withHeal(cutShort, heal);
     }
     record = withHeal(record, heal);

@@ -6,6 +6,7 @@ import { resolvePaths } from "../../../../src/config/resolve.ts";
 import { runWithAlerts } from "../../../../src/core/alerts/around-run.ts";
 import { outcomeError } from "../../../../src/core/backup/result.ts";
 import { runBackup } from "../../../../src/core/backup/run.ts";
+import { readRunRecords } from "../../../../src/core/backup/run-records.ts";
 import { silentLogger } from "../../../../src/core/log.ts";
 import type { Runner } from "../../../../src/core/process/runner.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
@@ -49,7 +50,11 @@ const kopia =
  * A host with one compose unit `shop`, connected to a filesystem repository, owning maintenance with
  * quick maintenance due; `kopia maintenance run` fails. `onMaintenance` runs as it starts.
  */
-function host(port: number, onMaintenance: () => Promise<void>) {
+function host(
+  port: number,
+  onMaintenance: () => Promise<void>,
+  onCall: (argv: readonly string[]) => void = () => {},
+) {
   const t = tempDir("kd-s22-hb-");
   cleanups.push(() => t.remove());
   const repo = join(t.path, "repo");
@@ -96,6 +101,7 @@ function host(port: number, onMaintenance: () => Promise<void>) {
   );
   const runner: Runner = {
     run: async (argv, opts) => {
+      onCall(argv);
       if (kopia("maintenance", "run")(argv)) await onMaintenance();
       return fake.run(argv, opts);
     },
@@ -137,4 +143,57 @@ test("the heartbeat's end goes out before the maintenance after the backup; the 
   const alert = JSON.parse(rx.got.find((r) => r.path === "POST /hook")?.body ?? "{}");
   expect(alert.severity).toBe("warning");
   expect(alert.body).toContain("maintenance: disk quota exceeded");
+});
+
+test("a signal during retention, after the units: the heartbeat's end is the signal's (/143), never a success first", async () => {
+  const rx = receiver();
+  const pings = () => rx.got.filter((r) => r.path.startsWith("POST /hc")).map((r) => r.path);
+  let saved = false;
+  let signalled: Promise<void> | undefined;
+  const deps = host(
+    rx.port,
+    async () => {},
+    (argv) => {
+      if (kopia("snapshot", "create")(argv)) saved = true;
+      // Retention's list of the points, once the unit's snapshot is saved.
+      else if (saved && !signalled && kopia("snapshot", "list")(argv))
+        signalled = deps.lifecycle.onSignal("SIGTERM");
+    },
+  );
+  await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: false }, (namesChecked, backedUp) =>
+    runBackup(deps, { units: [] }, namesChecked, backedUp),
+  );
+  expect(signalled).toBeDefined();
+  await signalled;
+  // Before: "POST /hc" (a success) went out at once, and the signal's end was never sent.
+  expect(pings()).toEqual(["POST /hc/start", "POST /hc/143"]);
+  const [written] = readRunRecords(deps.paths.runsDir, () => {});
+  expect(written?.interrupted).toBe("SIGTERM");
+  expect(written?.maintenance).toBeUndefined();
+});
+
+test("a signal during the maintenance: the outcome told stands in the record, the maintenance cut short is a warning", async () => {
+  const rx = receiver();
+  const pings = () => rx.got.filter((r) => r.path.startsWith("POST /hc")).map((r) => r.path);
+  let signalled: Promise<void> | undefined;
+  const deps = host(rx.port, async () => {
+    signalled = deps.lifecycle.onSignal("SIGTERM");
+  });
+  await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: false }, (namesChecked, backedUp) =>
+    runBackup(deps, { units: [] }, namesChecked, backedUp),
+  );
+  expect(signalled).toBeDefined();
+  await signalled;
+  expect(pings()).toEqual(["POST /hc/start", "POST /hc"]);
+  const runs = readRunRecords(deps.paths.runsDir, () => {});
+  expect(runs).toHaveLength(1);
+  // Before: status "failed", interrupted by SIGTERM, though every unit was saved and told as such.
+  expect(runs[0]?.status).toBe("ok");
+  expect(runs[0]?.interrupted).toBeUndefined();
+  expect(runs[0]?.errors).toContainEqual(
+    expect.objectContaining({
+      phase: "maintenance",
+      message: expect.stringContaining("interrupted by SIGTERM"),
+    }),
+  );
 });

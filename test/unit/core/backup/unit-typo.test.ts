@@ -29,9 +29,11 @@ function receiver() {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
+    // Path and body pushed together: the end ping and the alert arrive at the same time.
     fetch: async (req) => {
+      const body = await req.text();
       got.push(`${req.method} ${new URL(req.url).pathname}`);
-      bodies.push(await req.text());
+      bodies.push(body);
       return new Response("OK");
     },
   });
