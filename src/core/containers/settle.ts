@@ -1,4 +1,5 @@
 import { runsNow, staysDown } from "../docker/containers.ts";
+import type { Docker } from "../docker/docker.ts";
 import type { ContainerInspect, ContainerState } from "../docker/schemas.ts";
 import { policyOf } from "./held-policy.ts";
 
@@ -66,6 +67,10 @@ export const notRunning = (name: string, state: string, reason: string): NotRunn
   next: `see why: docker logs ${name}`,
 });
 
+/** Gone by the look after its start: `docker run --rm` ended, or something removed it. */
+export const removedAfterStart = (name: string) =>
+  notRunning(name, "removed", `removed within ${SETTLE_MS / 1000}s of its start`);
+
 /** Docker starts it no more (`staysDown`) and it exited 0: a job that is done, not a failed start. */
 export const finishedJob = (mayFinish: boolean | undefined, s: ContainerState, policy: string) =>
   mayFinish === true && !s.Running && s.Status === "exited" && s.ExitCode === 0 && staysDown(policy, 0);
@@ -86,7 +91,7 @@ export function afterSettle(w: Settling, now: ContainerInspect | undefined, last
   }
   if (s && (runsNow(s) || s.Restarting) && !last) return "look again";
   if (now && s && finishedJob(w.mayFinish, s, policyOf(now).name)) return "finished";
-  if (!now || !s) return notRunning(w.name, "removed", `removed within ${SETTLE_MS / 1000}s of its start`);
+  if (!now || !s) return removedAfterStart(w.name);
   return notRunning(
     w.name,
     s.Running ? "restarting" : s.Status,
@@ -122,6 +127,64 @@ export function judgeLook<T extends Settling>(
     else if (verdict !== "look again") out.judged.push({ t, verdict });
   }
   return out;
+}
+
+/** A container to look at after its start: as the wait saw it, and the id its inspect is found by. */
+export interface SettleTarget extends Settling {
+  id: string;
+}
+
+/** The verdict on `container`, and the inspect it was reached on (undefined: docker had none). */
+export interface Settled<T extends SettleTarget> {
+  container: T;
+  verdict: Exclude<SettleVerdict, "look again">;
+  inspect: ContainerInspect | undefined;
+}
+
+/**
+ * The looks backup and restore take at what they started: SETTLE_MS after it was seen running (or at
+ * `firstAt`, wall clock ms), one inspect of them all through docker, each judged (`judgeLook`); those
+ * its restart policy started again are looked at again, SETTLE_MS on, up to `settleLooks` looks. The
+ * verdicts in the order they were reached; `onSettled` hears each then, before the next look, so what
+ * a caller does on it (a restore pausing again one that runs) waits for no other container's looks.
+ * A signal during a wait ends the looks, unjudged: the run is interrupted and its end is not held for
+ * them. A look docker cannot answer ends them too, `unanswered`: what that means is the caller's.
+ */
+export async function lookUntilSteady<T extends SettleTarget>(
+  docker: Pick<Docker, "inspectContainers">,
+  containers: readonly T[],
+  o: {
+    startTimeoutSec: number;
+    firstAt?: number;
+    sleep: (ms: number) => Promise<void>;
+    signal?: AbortSignal;
+    onSettled?: (s: Settled<T>) => Promise<void> | void;
+  },
+): Promise<{ settled: Settled<T>[]; unanswered?: { containers: T[]; error: unknown } }> {
+  const settled: Settled<T>[] = [];
+  const looks = settleLooks(o.startTimeoutSec);
+  let looking = containers;
+  let wait = o.firstAt === undefined ? SETTLE_MS : Math.max(0, o.firstAt - Date.now());
+  for (let n = 1; looking.length; n++, wait = SETTLE_MS) {
+    await o.sleep(wait);
+    if (o.signal?.aborted) break;
+    let now: ContainerInspect[];
+    try {
+      now = await docker.inspectContainers(looking.map((c) => c.id));
+    } catch (error) {
+      return { settled, unanswered: { containers: [...looking], error } };
+    }
+    // An id may be given short, as docker takes it: docker's full one starts with it.
+    const inspectOf = (c: T) => now.find((x) => x.Id.startsWith(c.id));
+    const look = judgeLook(looking, inspectOf, n >= looks);
+    for (const { t, verdict } of look.judged) {
+      const s = { container: t, verdict, inspect: inspectOf(t) };
+      settled.push(s);
+      await o.onSettled?.(s);
+    }
+    looking = look.again;
+  }
+  return { settled };
 }
 
 function settleReason(s: ContainerState, restarts: number | undefined, again?: boolean): string {

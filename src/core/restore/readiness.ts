@@ -3,11 +3,10 @@ import { policyOf } from "../containers/held-policy.ts";
 import {
   finishedJob,
   isRestarted,
-  judgeLook,
+  lookUntilSteady,
   type NotRunning,
   notRunning,
-  SETTLE_MS,
-  settleLooks,
+  removedAfterStart,
 } from "../containers/settle.ts";
 import { COMPOSE } from "../discovery/labels.ts";
 import type { Docker } from "../docker/docker.ts";
@@ -35,12 +34,12 @@ async function composeStarted(docker: Docker, project: string): Promise<StartedC
 /**
  * Waits (`waitRunning`, bounded by `backup.start_timeout`, healthy when it has a healthcheck) for each
  * container the restore started (`started`, and with `project` every container of that compose
- * project, found by its label), then checks once more after SETTLE_MS that each still runs as the
- * same incarnation; one its restart policy started again meanwhile is looked at again, SETTLE_MS on,
- * until it runs as the incarnation the look before saw, a warning (it restarted and runs), or
- * `settleLooks` have passed: then it is not running (crash-looping). A compose
- * container that was not started since `since` (an orphan compose left stopped) is not ours to judge. One paused before the restore is paused again once it runs (after its
- * health wait, which a frozen container would never pass). Never throws.
+ * project, found by its label), then looks at each once more, SETTLE_MS on, as a backup does
+ * (`containers/settle.ts` `lookUntilSteady`): it must still run as the same incarnation; one its
+ * restart policy started again and that then runs steadily is a warning, one still restarting at the
+ * last look is not running (crash-looping). A compose container that was not started since `since`
+ * (an orphan compose left stopped) is not ours to judge. One paused before the restore is paused
+ * again once it runs (after its health wait, which a frozen container would never pass). Never throws.
  */
 export async function confirmRunning(
   d: { docker: Docker; log: Logger },
@@ -100,24 +99,23 @@ export async function confirmRunning(
     out.notRunning.push(notRunning(t.name, ready.state?.Status ?? "unknown", ready.reason));
   }
   const judged = new Set(out.notRunning.map((n) => n.name));
-  let looking = running
+  const toLookAt = running
     .filter((r) => !judged.has(r.t.name))
     .map(({ t, id, state }) => ({ name: t.name, seen: state, mayFinish: t.byCompose, id, paused: t.paused }));
-  // One restarted by its policy is looked at again until it runs steadily, at most `settleLooks` times.
-  const looks = settleLooks(o.timeoutSec);
-  for (let n = 1; looking.length; n++) {
-    await sleep(SETTLE_MS);
-    const now = await d.docker.inspectContainers(looking.map((r) => r.id)).catch(() => []);
-    const look = judgeLook(looking, (r) => now.find((x) => x.Id === r.id), n >= looks);
-    for (const { t, verdict } of look.judged) {
-      if ((verdict === "runs" || isRestarted(verdict)) && t.paused) await pauseAgain(d, t.name, t.id, out);
+  const looked = await lookUntilSteady(d.docker, toLookAt, {
+    startTimeoutSec: o.timeoutSec,
+    sleep,
+    // Said as each is judged: one that runs is paused again then, not once the slowest is judged.
+    onSettled: async ({ container: r, verdict }) => {
+      if ((verdict === "runs" || isRestarted(verdict)) && r.paused) await pauseAgain(d, r.name, r.id, out);
       if (isRestarted(verdict)) {
         d.log.warn(verdict.warning);
         out.warnings.push(verdict.warning);
       } else if (typeof verdict !== "string") out.notRunning.push(verdict);
-    }
-    looking = look.again;
-  }
+    },
+  });
+  // A look docker cannot answer finds none of them: each is named removed (exit 4), never taken to run.
+  for (const r of looked.unanswered?.containers ?? []) out.notRunning.push(removedAfterStart(r.name));
   for (const n of out.notRunning)
     d.log.warn(
       `${n.name} ${runsUnhealthy(n) ? "runs" : "is not running"} (${n.state}): ${n.reason}; ${n.next}`,
