@@ -1,4 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
+import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
 import {
   describeReal,
@@ -23,6 +24,17 @@ const CRASHES_AT_ONCE = `[ -e /data/started ] && exit 1; touch /data/started; ${
 const RUNS_MARKED = "trap 'rm -f /data/started; exit 0' TERM; while true; do sleep 0.2; done";
 const CRASHES_ONCE_LATER = `[ -e /data/started ] && { ${RUNS_MARKED}; }; touch /data/started; sleep 1; exit 1`;
 const CRASHES_ONCE_AT_ONCE = `[ -e /data/started ] && { ${RUNS_MARKED}; }; touch /data/started; exit 1`;
+/**
+ * Crashes 2 s into each of its first two starts after a stop (a counter its stop sets to 0), then
+ * runs: an app whose database takes two of docker's restart delays to accept connections. The
+ * crashes fall between the backup's looks, 3 s apart: another incarnation at the first and second
+ * look, the last one still running at the third.
+ */
+const CRASHES_TWICE_LATER = [
+  "c=$(cat /data/crashes 2>/dev/null)",
+  'if [ -n "$c" ] && [ "$c" -lt 2 ]; then echo $((c + 1)) > /data/crashes; sleep 2; exit 1; fi',
+  "trap 'echo 0 > /data/crashes; exit 0' TERM; while true; do sleep 0.2; done",
+].join("; ");
 /** A one-off job (policy no): runs the first time, exits 0 at every later start. */
 const ONE_OFF = `[ -e /data/started ] && exit 0; touch /data/started; ${QUICK_STOP}`;
 
@@ -49,7 +61,8 @@ describeReal(
     const onceLater = uniqueName("s21d12-once-later");
     const onceAtOnce = uniqueName("s21d12-once-atonce");
     const oneOff = uniqueName("s21d12-oneoff");
-    const all = [later, atOnce, good, onceLater, onceAtOnce, oneOff];
+    const twice = uniqueName("s22-twice");
+    const all = [later, atOnce, good, onceLater, onceAtOnce, oneOff, twice];
     const backup = (...units: string[]) =>
       runCli(["backup", "--config", config, ...units.flatMap((u) => ["--unit", u]), "--json"], { env });
 
@@ -117,6 +130,29 @@ describeReal(
       expect(job.warnings).toEqual([
         `${oneOff} ran and exited 0 after the start (restart policy no): a one-off job that finished, not a failed start`,
       ]);
+    }, 120_000);
+
+    test("crashed twice after the start, a look apart, then runs (start_timeout 9: three looks): exit 0, a warning with both restarts", async () => {
+      // 9 s to start: `settleLooks` gives three looks, SETTLE_MS apart; the third sees it run steadily.
+      const startTimeout = 9;
+      const threeLooks = writeTestConfig(
+        join(dir.path, "three-looks"),
+        `[backup]\nstop_timeout = 2\nstart_timeout = ${startTimeout}\n`,
+      );
+      await startContainer(twice, `${twice}-v`, ["--restart", "always"], CRASHES_TWICE_LATER);
+      await Bun.sleep(500);
+      expect((await inspectState(twice)).Running).toBe(true);
+
+      const r = await runCli(["backup", "--config", threeLooks, "--unit", twice, "--json"], { env });
+      expect({ exit: r.exitCode, stderr: r.stderr }).toMatchObject({ exit: 0 });
+      const record = JSON.parse(r.stdout);
+      expect(record.status).toBe("ok");
+      expect(record.units[0]).toMatchObject({ name: twice, status: "ok", restartFailed: [], errors: [] });
+      expect(record.units[0].warnings).toEqual([
+        `${twice} exited after the start and was restarted 2 times by its restart policy; it runs now (see why: docker logs ${twice})`,
+      ]);
+      expect((await inspectState(twice)).Running).toBe(true);
+      expect((await run(["docker", "exec", twice, "cat", "/data/crashes"])).stdout.trim()).toBe("2");
     }, 120_000);
   },
 );
