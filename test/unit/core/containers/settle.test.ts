@@ -3,11 +3,13 @@ import {
   afterSettle,
   isRestarted,
   judgeLook,
+  lookUntilSteady,
   SETTLE_MS,
   type Settling,
   settleLooks,
 } from "../../../../src/core/containers/settle.ts";
 import type { ContainerInspect, ContainerState } from "../../../../src/core/docker/schemas.ts";
+import { FakeDocker } from "../../../fakes/fake-docker.ts";
 
 // The second look at a container the wait saw running, SETTLE_MS later, as backup and restore make it.
 
@@ -149,5 +151,71 @@ describe("afterSettle", () => {
       state: "exited",
       reason: `exited with code 1 within ${secs} of its start`,
     });
+  });
+});
+
+describe("lookUntilSteady: the looks backup and restore take", () => {
+  /** web runs on; app runs as another incarnation at the first look (its policy restarted it), then stays. */
+  const host = (before?: (call: string, docker: FakeDocker) => void) => {
+    const docker: FakeDocker = new FakeDocker({
+      containers: [
+        FakeDocker.container("id-web", { StartedAt: T0 }, "web"),
+        { ...FakeDocker.container("id-app", { StartedAt: T1 }, "app"), RestartCount: 1 },
+      ],
+      before: (call) => before?.(call, docker),
+    });
+    return docker;
+  };
+  const targets = [
+    { id: "id-web", name: "web", seen },
+    { id: "id-app", name: "app", seen },
+  ];
+
+  test("one inspect of them all, then of the one restarted, SETTLE_MS on; each verdict heard before the next look", async () => {
+    const docker = host();
+    const slept: number[] = [];
+    const heard: string[] = [];
+    const r = await lookUntilSteady(docker, targets, {
+      startTimeoutSec: 60,
+      firstAt: Date.now() - 1,
+      sleep: async (ms) => void slept.push(ms),
+      onSettled: (s) => void heard.push(`${s.container.name} after ${docker.calls.length} looks`),
+    });
+    expect(docker.calls).toEqual(["inspect id-web id-app", "inspect id-app"]);
+    expect(slept).toEqual([0, SETTLE_MS]);
+    expect(heard).toEqual(["web after 1 looks", "app after 2 looks"]);
+    expect(r.unanswered).toBeUndefined();
+    expect(r.settled.map((s) => [s.container.name, s.inspect?.Id])).toEqual([
+      ["web", "id-web"],
+      ["app", "id-app"],
+    ]);
+    expect(r.settled[0]?.verdict).toBe("runs");
+    const app = r.settled[1]?.verdict;
+    expect(app && isRestarted(app) ? app.warning : app).toStartWith(
+      "app exited after the start and was restarted 1 time",
+    );
+  });
+
+  test("a look docker cannot answer ends the looks: unanswered, the ones it was of; the verdicts before kept", async () => {
+    const down = new Error("Cannot connect to the Docker daemon");
+    const docker = host((call) => {
+      if (call === "inspect id-app") throw down;
+    });
+    const r = await lookUntilSteady(docker, targets, { startTimeoutSec: 60, sleep: async () => {} });
+    expect(r.settled.map((s) => s.container.name)).toEqual(["web"]);
+    expect(r.unanswered?.containers.map((c) => c.name)).toEqual(["app"]);
+    expect(r.unanswered?.error).toBe(down);
+  });
+
+  test("a signal during a wait: no look, nothing judged", async () => {
+    const docker = host();
+    const stop = new AbortController();
+    const r = await lookUntilSteady(docker, targets, {
+      startTimeoutSec: 60,
+      sleep: async () => stop.abort(),
+      signal: stop.signal,
+    });
+    expect(r).toEqual({ settled: [] });
+    expect(docker.calls).toEqual([]);
   });
 });

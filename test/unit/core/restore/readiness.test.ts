@@ -200,6 +200,54 @@ describe("confirmRunning", () => {
     expect(runner.remaining).toBe(0);
   });
 
+  test("one paused before that runs at the first look is paused again then, before the look at one restarted", async () => {
+    const always = { HostConfig: { RestartPolicy: { Name: "always", MaximumRetryCount: 0 } } };
+    const again = container("bbb2", "app", { ...running, StartedAt: "2026-03-01T10:00:01Z" }, always);
+    const { runner, d, o } = setup([
+      inspect(
+        ["aaa1", "bbb2"],
+        [container("aaa1", "web", running), container("bbb2", "app", running, always)],
+      ),
+      stateOf("aaa1", running),
+      stateOf("bbb2", running),
+      inspect(["aaa1", "bbb2"], [container("aaa1", "web", running), { ...again, RestartCount: 1 }]),
+      // web is judged at the first look: paused again then, not once app's looks are over.
+      { argv: ["docker", "pause", "aaa1"] },
+      inspect(["bbb2"], [{ ...again, RestartCount: 1 }]),
+    ]);
+    const r = await confirmRunning(
+      d,
+      [
+        { ref: "aaa1", name: "web", paused: true },
+        { ref: "bbb2", name: "app" },
+      ],
+      o,
+    );
+    expect(r.pausedAgain).toEqual(["web"]);
+    expect(r.warnings).toEqual([
+      "app exited after the start and was restarted 1 time by its restart policy; it runs now (see why: docker logs app)",
+    ]);
+    expect(runner.remaining).toBe(0);
+  });
+
+  test("a look docker cannot answer: each one looked at is named removed, never taken to run", async () => {
+    const { runner, d, o } = setup([
+      inspect(["aaa1"], [container("aaa1", "web", running)]),
+      stateOf("aaa1", running),
+      { ...inspect(["aaa1"], []), stdout: "", exitCode: 1, stderr: "Cannot connect to the Docker daemon" },
+    ]);
+    const r = await confirmRunning(d, [{ ref: "aaa1", name: "web" }], o);
+    expect(r.notRunning).toEqual([
+      {
+        name: "web",
+        state: "removed",
+        reason: `removed within ${SETTLE_MS / 1000}s of its start`,
+        next: "see why: docker logs web",
+      },
+    ]);
+    expect(runner.remaining).toBe(0);
+  });
+
   test("a pause that fails leaves it running, and says so", async () => {
     const { d, o } = setup([
       inspect(["aaa1"], [container("aaa1", "web", running)]),
