@@ -14,7 +14,7 @@ export interface InterruptedBackup {
 
 /**
  * Starts `kopi-docka backup --unit <unit> --verbose --config <config>` from source; `act(pid)` runs
- * 700 ms after kopia is snapshotting `volume` and kopi-docka has let it read. kopia says
+ * `afterMs` (700 by default) after kopia is snapshotting `volume` and kopi-docka has let it read. kopia says
  * "Snapshotting" once its repository is open (its stderr passed through as debug lines); the read
  * starts when kopi-docka says so, after the stop, at the gate's release, in either order. By then
  * the upload of a few hundred MB is under way for seconds even on an idle machine.
@@ -25,6 +25,11 @@ export function backupInterruptedAtRead(o: {
   config: string;
   env: Record<string, string | undefined>;
   act: (pid: number) => void;
+  /**
+   * A signal test waits into the read; one that must act inside the frozen window acts at once: the
+   * read of the volume (not its upload) may end within 700 ms on a fast disk with the data cached.
+   */
+  afterMs?: number;
 }): InterruptedBackup {
   let pid = 0;
   let fired = false;
@@ -39,7 +44,7 @@ export function backupInterruptedAtRead(o: {
       if (l.includes("kopia: Snapshotting") && l.includes(`/volumes/${o.volume}`)) seen.kopia = true;
       if (fired || !seen.volume || !seen.kopia) return;
       fired = true;
-      setTimeout(() => o.act(pid), 700);
+      setTimeout(() => o.act(pid), o.afterMs ?? 700);
     },
   });
   const child = runningChildren().find((c) => c.argv.includes(o.config) && c.argv.includes("backup"));

@@ -49,6 +49,7 @@ describeReal("a container started by something else in the cold window", ["docke
       volume,
       config,
       env,
+      afterMs: 0,
       act: () => {
         started = run(["docker", "start", name]);
       },
