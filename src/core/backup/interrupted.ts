@@ -1,3 +1,4 @@
+import type { Journal } from "../containers/journal.ts";
 import type { ClockSample } from "../restore-points/clock-jumps.ts";
 import type { BackupPlan } from "./plan-model.ts";
 import { downContainers, type PhaseError, type RunRecord, type UnitResult } from "./result.ts";
@@ -87,5 +88,32 @@ export function markInterrupted(record: RunRecord, signal: string): RunRecord {
       ...record.errors.filter((e) => e.phase !== "interrupted"),
       { phase: "interrupted", message: `run interrupted by ${signal}` },
     ],
+  };
+}
+
+/**
+ * The journal, telling `soFar` of each container a unit is about to stop: an interrupted run's record
+ * then names them (the entry is made durable right before each `docker stop`), and of each the unit
+ * started again before the signal (its entry cleared then), so the record says when the signal came.
+ */
+export function noteStopping(journal: Journal, soFar: RunSoFar, signal: AbortSignal): Journal {
+  const stopping = new Map<string, string[]>();
+  const startedAgain = new Map<string, string[]>();
+  const named = new Map<string, { unit: string; name: string }>();
+  soFar.stopping = stopping;
+  soFar.startedAgain = startedAgain;
+  return {
+    ...journal,
+    record(entry) {
+      journal.record(entry);
+      stopping.set(entry.unit, [...(stopping.get(entry.unit) ?? []), entry.containerName]);
+      named.set(entry.containerId, { unit: entry.unit, name: entry.containerName });
+    },
+    clear(runId, containerId) {
+      journal.clear(runId, containerId);
+      // After the signal, the signal path starts them: the record tells where the signal found them.
+      const c = named.get(containerId);
+      if (c && !signal.aborted) startedAgain.set(c.unit, [...(startedAgain.get(c.unit) ?? []), c.name]);
+    },
   };
 }

@@ -1,6 +1,6 @@
 import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Scope } from "../../config/schema.ts";
-import { createJournal, type Journal } from "../containers/journal.ts";
+import { createJournal } from "../containers/journal.ts";
 import { recoverIfNeeded } from "../containers/recover.ts";
 import { discoverUnits } from "../discovery/discover.ts";
 import type { Discovery } from "../discovery/model.ts";
@@ -21,7 +21,7 @@ import { type EarlyReads, executeBackup } from "./execute.ts";
 import { fsSnapshotPaths, withFsPlacements } from "./fs-snapshot.ts";
 import { afterHealError, type Heal, healOf, NO_HEAL, withHeal, withSignalRestarts } from "./heal.ts";
 import { heldContainers } from "./held.ts";
-import { interruptedRunRecord, markInterrupted, type RunSoFar } from "./interrupted.ts";
+import { interruptedRunRecord, markInterrupted, noteStopping, type RunSoFar } from "./interrupted.ts";
 import { maintainAfterRun, maintenanceCut } from "./maintenance.ts";
 import { type BackupPlan, planBackup } from "./plan.ts";
 import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
@@ -257,6 +257,8 @@ export async function runBackup(
     // changes no status: the outcome is told now, its own warnings go with the run's alert. It works
     // after the replicas' copy: they follow it at the next sync. A signal during it leaves the outcome
     // told, with the maintenance cut short as a warning (`maintenanceCut`), whichever path writes it.
+    // The end of what the outcome is: every unit, retention and the copies (a replica's last copy).
+    record.finishedAt = (d.now?.() ?? new Date()).toISOString();
     told = record;
     backedUp(withHeal(record, heal));
     await maintainAfterRun({ ...d, journal }, record, reads.maintenanceInfo);
@@ -276,31 +278,4 @@ export async function runBackup(
     if (!d.lifecycle.signal.aborted) interruptedRecord.dismiss();
     lock.release();
   }
-}
-
-/**
- * The journal, telling `soFar` of each container a unit is about to stop: an interrupted run's record
- * then names them (the entry is made durable right before each `docker stop`), and of each the unit
- * started again before the signal (its entry cleared then), so the record says when the signal came.
- */
-function noteStopping(journal: Journal, soFar: RunSoFar, signal: AbortSignal): Journal {
-  const stopping = new Map<string, string[]>();
-  const startedAgain = new Map<string, string[]>();
-  const named = new Map<string, { unit: string; name: string }>();
-  soFar.stopping = stopping;
-  soFar.startedAgain = startedAgain;
-  return {
-    ...journal,
-    record(entry) {
-      journal.record(entry);
-      stopping.set(entry.unit, [...(stopping.get(entry.unit) ?? []), entry.containerName]);
-      named.set(entry.containerId, { unit: entry.unit, name: entry.containerName });
-    },
-    clear(runId, containerId) {
-      journal.clear(runId, containerId);
-      // After the signal, the signal path starts them: the record tells where the signal found them.
-      const c = named.get(containerId);
-      if (c && !signal.aborted) startedAgain.set(c.unit, [...(startedAgain.get(c.unit) ?? []), c.name]);
-    },
-  };
 }
