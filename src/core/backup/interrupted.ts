@@ -30,6 +30,8 @@ export interface RunSoFar {
   startedAgain?: ReadonlyMap<string, readonly string[]>;
   /** Both clocks at the run's start (`RunRecord.clock`). */
   clock?: ClockSample;
+  /** The run's number (`RunRecord.sequence`). */
+  sequence?: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export function interruptedRunRecord(run: RunSoFar, signal: string, now: Date): 
     units,
     errors: [...run.errors],
     ...(run.clock ? { clock: run.clock } : {}),
+    ...(run.sequence ? { sequence: run.sequence } : {}),
   };
   return markInterrupted(base, signal);
 }

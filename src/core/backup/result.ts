@@ -160,6 +160,12 @@ export interface RunRecord {
    * one boot tell a clock set ahead from time that passed. Absent off Linux and in older records.
    */
   clock?: ClockSample;
+  /**
+   * The run's number on this host (`run-sequence.ts`): counted up at each run's start under the lock,
+   * it orders the runs across reboots without the wall clock (`restore-points/clock-back.ts`). Absent
+   * in older records, and where the counter could not be written.
+   */
+  sequence?: number;
 }
 
 /** Total size of the snapshots that were saved (failed and skipped sources count nothing). */

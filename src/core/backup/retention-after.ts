@@ -20,7 +20,12 @@ export async function expireAfter(d: RunDeps, record: RunRecord, plan: BackupPla
     const expired = await expireHeld(
       d,
       backedUp.map((u) => u.name),
-      { runId: record.runId, startedAt: record.startedAt, ...(record.clock ? { clock: record.clock } : {}) },
+      {
+        runId: record.runId,
+        startedAt: record.startedAt,
+        ...(record.clock ? { clock: record.clock } : {}),
+        ...(record.sequence ? { sequence: record.sequence } : {}),
+      },
     );
     // In the record too: the alert then says so (a warning), not only this host's journal.
     const clockWarnings = [

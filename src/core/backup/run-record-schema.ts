@@ -96,6 +96,7 @@ export const RunRecordSchema: z.ZodType<RunRecord> = z.looseObject({
   replicas: z.array(ReplicaResultSchema).optional(),
   maintenance: z.array(MaintenanceResultSchema).optional(),
   expired: strings.optional(),
+  sequence: z.number().int().positive().optional(),
 });
 
 // The status lists above are those of `result.ts`, no fewer: a status added there and not here would

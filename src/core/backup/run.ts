@@ -28,6 +28,7 @@ import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
 import { expireAfter } from "./retention-after.ts";
 import { applyRunPolicies } from "./run-policies.ts";
 import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
+import { takeRunSequence } from "./run-sequence.ts";
 import { excludedUnitReasons, unitExclusion, unknownUnitReasons } from "./unit-names.ts";
 
 export interface BackupRequest {
@@ -101,10 +102,10 @@ export async function planFromHost(
 }
 
 /**
- * The whole `backup`: host-wide lock → containers a dead run left stopped are started (under the lock,
- * so no other run stops anything meanwhile; what could not be started makes the run `restart_failed`,
- * `heal.ts`) → repository (created on first use) → this host's policy
- * (read-before-write) → discovery and plan → every unit → retention → replicas → maintenance → run
+ * The whole `backup`: host-wide lock → the run's number (`run-sequence.ts`) → containers a dead run
+ * left stopped are started (under the lock, so no other run stops anything meanwhile; what could not
+ * be started makes the run `restart_failed`, `heal.ts`) → repository (created on first use) → this
+ * host's policy (read-before-write) → discovery and plan → every unit → retention → replicas → maintenance → run
  * record (marked interrupted after a signal; written by a cleanup compensation when the signal path
  * gets there first). Returns the record; the caller turns its status into the exit code.
  * `namesChecked` is called once every `--unit` name is known to exist (at once when none is given):
@@ -128,6 +129,7 @@ export async function runBackup(
   });
   const startedAt = d.now?.() ?? new Date();
   const clock = sampleClock();
+  const sequence = takeRunSequence(d.paths, (m) => d.log.warn(m));
   const soFar: RunSoFar = {
     runId,
     version: d.version,
@@ -137,6 +139,7 @@ export async function runBackup(
     done: [],
     errors: [],
     ...(clock ? { clock } : {}),
+    ...(sequence ? { sequence } : {}),
   };
   let heal: Heal = NO_HEAL;
   // The normal path's record, when it got that far after the signal (every unit's result in it).
@@ -233,6 +236,7 @@ export async function runBackup(
     let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), reads);
     record.errors.unshift(...early);
     if (clock) record.clock = clock;
+    if (sequence) record.sequence = sequence;
     const signal = d.lifecycle.interruptedBy;
     // After a signal the record is the drain's to write (`interruptedRecord`): it runs after the
     // restarts, so a container the signal path could not start again is in it; here they may not

@@ -1,4 +1,5 @@
 import type { Config } from "../../config/schema.ts";
+import { peekRunSequence } from "../backup/run-sequence.ts";
 import { errorMessage } from "../caught.ts";
 import { AppError, UsageError } from "../errors.ts";
 import type { Kopia } from "../kopia/kopia.ts";
@@ -11,7 +12,7 @@ import { openRepository } from "../repository/open.ts";
 import { forgetDeleted, ownerOf } from "../repository/snapshot-ledger.ts";
 import { clockSetBack } from "./clock-back.ts";
 import { readClockEvidence, sampleClock, trustClockJumps } from "./clock-evidence.ts";
-import { type ClockJump, type ClockSample, clockJumps } from "./clock-jumps.ts";
+import { type ClockJump, clockJumps, type RunClock } from "./clock-jumps.ts";
 import { type ManagedPoint, managedPoints } from "./groups.ts";
 import {
   type DeletePlan,
@@ -185,7 +186,7 @@ export async function expirePoints(
 export async function expireHeld(
   ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle" | "paths">,
   units?: readonly string[],
-  current?: { runId: string; startedAt: string; clock?: ClockSample },
+  current?: RunClock & { runId: string },
 ): Promise<ExpirePlan> {
   const manifests = await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal });
   const clock = readClockEvidence(ctx.paths, ctx.hostname, current);
@@ -210,6 +211,7 @@ export async function expiryPreview(
       runId: run.runId,
       startedAt: run.now.toISOString(),
       ...(clock ? { clock } : {}),
+      sequence: peekRunSequence(ctx.paths), // the number the run would take
     });
     const plan = planExpireAfterBackup(
       points,

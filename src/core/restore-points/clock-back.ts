@@ -7,23 +7,30 @@ interface SampledRun {
 }
 
 /**
- * The runs of this host dated before the run that ran before them on the same boot: the uptime
- * (CLOCK_BOOTTIME, never set) says which ran first, and the wall clock went back further than an NTP
- * slew between them. The clock was set back (a wrong NTP server, a VM put back from a snapshot): the
- * run's points, and those of the runs after it under that clock, are dated among real points of those
- * dates. Retention counts by the dates, so such a point takes no slot of its real night (it was
- * expired at the first run after the clock was set right, or sooner than its date keeps it), or
- * takes the day's, week's or month's slot of a real point older in the same bucket, which is then
- * expired months early (a night set back to the last of a month). `planExpire` keeps every point
+ * The runs of this host dated before the run that ran before them: the clock was set back (a wrong
+ * NTP server, a VM put back from a snapshot), or was behind from the boot on (a dead RTC battery, no
+ * NTP at boot). The run's points, and those of the runs after it under that clock, are dated among
+ * real points of those dates. Retention counts by the dates, so such a point takes no slot of its real
+ * night (it was expired at the first run after the clock was set right, or sooner than its date keeps
+ * it), or takes the day's, week's or month's slot of a real point older in the same bucket, which is
+ * then expired months early (a night set back to the last of a month). `planExpire` keeps every point
  * dated up to the run before the step that retention would remove, until the admin says.
  *
- * Only within one boot: across a reboot nothing orders two runs but the wall clock (run ids and the
- * records' order are its dates), so a clock that is behind from the boot on (a dead RTC battery) is
- * seen only where its dates fall before all of the host's points (a gap, `clockJumps`). A clock set
- * back once and never set right: the step stays, and the points after the last real run's date expire
- * among themselves. Pure.
+ * Which ran first: within one boot, the uptime (CLOCK_BOOTTIME, never set), and the wall clock went
+ * back further than an NTP slew between them; across a reboot, the runs' numbers (`RunRecord.sequence`,
+ * counted at each start), and the run dated more than that slack before the one numbered before it.
+ * Records without both say nothing (older ones): their step is seen only where its dates fall before
+ * all of the host's points (a gap, `clockJumps`). A clock set back once and never set right: the step
+ * stays, and the points after the last real run's date expire among themselves. Pure.
  */
 export function clockSetBack(evidence: ClockEvidence): ClockJump[] {
+  const steps = [...withinBoots(evidence), ...acrossBoots(evidence)].filter(
+    (s) => !evidence.trustAll && !evidence.trusted.has(s.runId),
+  );
+  return steps.sort((a, b) => Date.parse(a.to) - Date.parse(b.to));
+}
+
+function withinBoots(evidence: ClockEvidence): ClockJump[] {
   const boots = new Map<string, SampledRun[]>();
   for (const [runId, r] of evidence.runs)
     if (r.clock)
@@ -37,15 +44,32 @@ export function clockSetBack(evidence: ClockEvidence): ClockJump[] {
       const wallMs = Date.parse(run.clock.at) - Date.parse(prev.clock.at);
       const [from, to] = [Date.parse(prev.startedAt), Date.parse(run.startedAt)];
       if (!(to < from && upMs - wallMs > UPTIME_SLACK_MS)) continue; // NaN: no step either
-      if (evidence.trustAll || evidence.trusted.has(run.runId)) continue;
-      steps.push({
-        runId: run.runId,
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
-        upMs,
-        back: true,
-      });
+      steps.push({ runId: run.runId, from: iso(from), to: iso(to), upMs, back: true });
     }
   }
-  return steps.sort((a, b) => Date.parse(a.to) - Date.parse(b.to));
+  return steps;
 }
+
+/**
+ * Each numbered run dated more than the slack before the run numbered before it, where the two are not
+ * of one boot (`withinBoots` judges those, and measures the uptime between them).
+ */
+function acrossBoots(evidence: ClockEvidence): ClockJump[] {
+  const numbered = [...evidence.runs]
+    .filter(([, r]) => r.sequence !== undefined)
+    .sort((a, b) => (a[1].sequence ?? 0) - (b[1].sequence ?? 0));
+  const steps: ClockJump[] = [];
+  for (let i = 1; i < numbered.length; i++) {
+    const [[, prev], [runId, run]] = [numbered[i - 1], numbered[i]] as [
+      (typeof numbered)[number],
+      (typeof numbered)[number],
+    ];
+    if (prev.clock && run.clock && prev.clock.bootId === run.clock.bootId) continue;
+    const [from, to] = [Date.parse(prev.startedAt), Date.parse(run.startedAt)];
+    if (!(from - to > UPTIME_SLACK_MS)) continue; // NaN: no step either
+    steps.push({ runId, from: iso(from), to: iso(to), back: true });
+  }
+  return steps;
+}
+
+const iso = (t: number) => new Date(t).toISOString();

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { scanRunRecords } from "../backup/run-records.ts";
 import { writeFileAtomic } from "../durable.ts";
 import { currentBootId } from "../lock/owner.ts";
-import type { ClockEvidence, ClockSample } from "./clock-jumps.ts";
+import type { ClockEvidence, ClockSample, RunClock } from "./clock-jumps.ts";
 
 /** Both of the host's clocks now (`ClockSample`); undefined where /proc does not tell (not Linux). */
 export function sampleClock(read = (file: string) => readFileSync(file, "utf8")): ClockSample | undefined {
@@ -38,21 +38,25 @@ function readTrusted(stateDir: string): string[] {
 }
 
 /**
- * What retention knows of `host`'s clock: its run records (start, and the clocks then where the
- * record has them), the run under way (`current`: its record is written after retention), and the
- * gaps the admin trusted.
+ * What retention knows of `host`'s clock: its run records (start, and the clocks then and the run's
+ * number where the record has them), the run under way (`current`: its record is written after
+ * retention), and the gaps the admin trusted.
  */
 export function readClockEvidence(
   paths: { runsDir: string; stateDir: string },
   host: string,
-  current?: { runId: string; startedAt: string; clock?: ClockSample },
+  current?: RunClock & { runId: string },
 ): ClockEvidence {
-  const runs = new Map<string, { startedAt: string; clock?: ClockSample }>();
+  const runs = new Map<string, RunClock>();
   // Read quietly: the run itself warns of a file that is no run record (`readRunRecords`).
   for (const r of scanRunRecords(paths.runsDir).records) {
     if (r.hostname !== host || typeof r.startedAt !== "string") continue;
     const clock = ClockSampleSchema.safeParse(r.clock);
-    runs.set(r.runId, { startedAt: r.startedAt, ...(clock.success ? { clock: clock.data } : {}) });
+    runs.set(r.runId, {
+      startedAt: r.startedAt,
+      ...(clock.success ? { clock: clock.data } : {}),
+      ...(r.sequence ? { sequence: r.sequence } : {}),
+    });
   }
   if (current) runs.set(current.runId, current);
   return { runs, trusted: new Set(readTrusted(paths.stateDir)) };

@@ -12,10 +12,20 @@ export interface ClockSample {
   uptimeMs: number;
 }
 
+/** One run as retention judges the clock by it. */
+export interface RunClock {
+  startedAt: string;
+  clock?: ClockSample;
+  sequence?: number;
+}
+
 /** What retention may know of this host's clock besides the points' own dates. */
 export interface ClockEvidence {
-  /** This host's backup runs by id (its run records, and the run under way), with the clocks then. */
-  runs: ReadonlyMap<string, { startedAt: string; clock?: ClockSample }>;
+  /**
+   * This host's backup runs by id (its run records, and the run under way), with the clocks then and
+   * the run's number (`RunRecord.sequence`: their order, whatever the wall clock said).
+   */
+  runs: ReadonlyMap<string, RunClock>;
   /**
    * Runs the gap before which the admin said was time that passed, or whose clock set back to count
    * by its dates (`snapshots expire --trust-clock`).
@@ -37,7 +47,7 @@ export interface ClockJump {
   upMs?: number;
   /**
    * The clock was set back (`clock-back.ts`): `to`, the run's date, is before `from`, the date of the
-   * run of its boot that ran before it.
+   * run that ran before it (of its boot by the uptime, `upMs` then; across a reboot by the runs' numbers).
    */
   back?: true;
 }
@@ -167,10 +177,13 @@ export function jumpReason(j: ClockJump): string {
 /** Why retention keeps the points up to a clock set back, and what the admin does about it. */
 function backReason(j: ClockJump): string {
   const back = formatDuration(Date.parse(j.from) - Date.parse(j.to));
-  const up = formatDuration(j.upMs ?? 0);
+  const before =
+    j.upMs === undefined
+      ? `the run numbered before it, across a reboot (${j.from}): its clock was set back or behind from the boot on (a dead RTC battery), or ahead before`
+      : `the run that ran ${formatDuration(j.upMs)} before it on the same boot (${j.from}): its clock was set back (behind then, or ahead before)`;
   return (
-    `this host's run ${j.runId} is dated ${j.to}, ${back} before the run that ran ${up} before it on the same boot (${j.from}): ` +
-    "its clock was set back (behind then, or ahead before). Points dated by a clock behind share days, weeks and months with " +
+    `this host's run ${j.runId} is dated ${j.to}, ${back} before ${before}. ` +
+    "Points dated by a clock behind share days, weeks and months with " +
     "real points of those dates; counted by these dates, retention would remove points their real dates keep (those of the nights under that clock first). " +
     `Set the clock right, pin the points to keep for good (\`kopi-docka snapshots pin --run ${j.runId}\`, the later runs under that clock too), ` +
     "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are"

@@ -199,6 +199,10 @@ describe("backup: the heal of what a killed run left stopped reaches the record"
     expect(m.severity).toBe("warning");
     expect(m.body).toContain("warning: started web, which a killed run had left stopped");
     expect(renderRecord(record)).toContain("Warnings:\n  started web, which a killed run had left stopped");
+    // Each run takes the next number under the lock; its record keeps it (`run-sequence.ts`).
+    expect(record.sequence).toBe(1);
+    expect((await runBackup(deps, { units: [] })).sequence).toBe(2);
+    expect(readRunRecords(deps.paths.runsDir, () => {}).map((r) => r.sequence)).toEqual([1, 2]);
   });
 
   test("a heal failure and then an unreachable repository: restart_failed (exit 4), not 'no container was stopped'", async () => {

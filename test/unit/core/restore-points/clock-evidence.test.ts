@@ -46,16 +46,16 @@ test("the host's clocks now: this boot's id and its uptime, beside the wall cloc
   expect(sampleClock(() => "12345.67 999.00\n")?.uptimeMs).toBe(12_345_670);
 });
 
-test("this host's run records, their clocks where well formed, the run under way, the trusted gaps", () => {
+test("this host's run records, their clocks where well formed and their numbers, the run under way, the trusted gaps", () => {
   const paths = stateDir();
   const clock = { at: "2026-01-01T03:00:00Z", bootId: "b", uptimeMs: 5 };
-  writeFileSync(join(paths.runsDir, "r1.json"), record("r1", "h", { clock }));
+  writeFileSync(join(paths.runsDir, "r1.json"), record("r1", "h", { clock, sequence: 7 }));
   writeFileSync(join(paths.runsDir, "r2.json"), record("r2", "h", { clock: { at: 1 } }));
   writeFileSync(join(paths.runsDir, "r3.json"), record("r3", "elsewhere"));
-  const now = { runId: "r4", startedAt: "2026-01-04T03:00:00Z" };
+  const now = { runId: "r4", startedAt: "2026-01-04T03:00:00Z", sequence: 8 };
   const ev = readClockEvidence(paths, "h", now);
   expect([...ev.runs]).toEqual([
-    ["r1", { startedAt: "2026-01-01T03:00:00Z", clock }],
+    ["r1", { startedAt: "2026-01-01T03:00:00Z", clock, sequence: 7 }],
     ["r2", { startedAt: "2026-01-02T03:00:00Z" }],
     ["r4", now],
   ]);
