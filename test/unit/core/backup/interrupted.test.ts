@@ -71,6 +71,8 @@ describe("interruptedRunRecord", () => {
       "7.0s",
       "interrupted by SIGTERM before any unit",
     ]);
+    // The run's number, taken at its start, stays used in its record (`run-sequence.ts`).
+    expect(interruptedRunRecord(soFar({ sequence: 42 }), "SIGTERM", T1).sequence).toBe(42);
   });
 
   test("finished units kept as they were; planned ones not finished listed as skipped with the signal", () => {
