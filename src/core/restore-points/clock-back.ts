@@ -8,8 +8,8 @@ interface SampledRun {
 
 /**
  * The runs of this host dated before the run that ran before them: the clock was set back (a wrong
- * NTP server, a VM put back from a snapshot), or was behind from the boot on (a dead RTC battery, no
- * NTP at boot). The run's points, and those of the runs after it under that clock, are dated among
+ * NTP server, an admin), or was behind from the boot on (a dead RTC battery, no NTP at boot). A VM put
+ * back from a snapshot is not seen: its uptime, boot id and run number go back with it. The run's points, and those of the runs after it under that clock, are dated among
  * real points of those dates. Retention counts by the dates, so such a point takes no slot of its real
  * night (it was expired at the first run after the clock was set right, or sooner than its date keeps
  * it), or takes the day's, week's or month's slot of a real point older in the same bucket, which is

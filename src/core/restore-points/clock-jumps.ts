@@ -170,7 +170,8 @@ export function jumpReason(j: ClockJump): string {
     `this host's restore points jump from ${j.from} to ${j.to} (${gap}): ${cause}. Counted from the later date, ` +
     "retention would remove points the real date keeps. If the clock is or was wrong: set it right, then " +
     `delete the points dated from ${j.to} on (\`kopi-docka snapshots delete --run ${j.runId}\`, and each later run's). ` +
-    "If it was right (the host was off, or its backups did not run): `kopi-docka snapshots expire --trust-clock`, once"
+    "If it was right (the host was off, or its backups did not run): `kopi-docka snapshots expire --trust-clock`, once " +
+    "(it takes every step of this host's dates as it is, a clock set back too)"
   );
 }
 
@@ -186,6 +187,7 @@ function backReason(j: ClockJump): string {
     "Points dated by a clock behind share days, weeks and months with " +
     "real points of those dates; counted by these dates, retention would remove points their real dates keep (those of the nights under that clock first). " +
     `Set the clock right, pin the points to keep for good (\`kopi-docka snapshots pin --run ${j.runId}\`, the later runs under that clock too), ` +
-    "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are"
+    "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are " +
+    "(every step of this host's dates, a gap ahead too)"
   );
 }

@@ -162,17 +162,26 @@ export function planExpire(
       });
     }
     const jump = jumpBehind(jumps, newestFirst[0]?.timestamp ?? "");
-    const held: string[] = [];
+    const held: ManagedPoint[] = [];
     for (const [p, why] of reasons)
       if (why.length > 0) plan.kept.push({ key: p.key, reasons: why });
       else if (jump && holds(jump, p.timestamp)) {
         plan.kept.push({ key: p.key, reasons: [jump.back ? "clock-back" : "clock-jump"] });
-        held.push(p.key);
+        held.push(p);
       } else {
         plan.remove.push(p);
         plan.snapshotIds.push(...deletionOrder(p));
       }
-    if (jump && held.length > 0) holdFor(plan, newestFirst[0]?.unit ?? "", held, jumpReason(jump));
+    // The points one step holds, said with every step that holds one of them: `--trust-clock` accepts
+    // them all, so the admin reads each before saying so.
+    if (held.length > 0) {
+      const newest = Date.parse(newestFirst[0]?.timestamp ?? "");
+      const why = jumps
+        .filter((j) => Date.parse(j.to) <= newest && held.some((p) => holds(j, p.timestamp)))
+        .map(jumpReason);
+      const keys = held.map((p) => p.key);
+      holdFor(plan, newestFirst[0]?.unit ?? "", keys, why.join(". Also: "));
+    }
   }
   return plan;
 }

@@ -76,7 +76,7 @@ test("a dead RTC battery: the night after a reboot is dated 30 days back; its po
       "its clock was set back or behind from the boot on (a dead RTC battery), or ahead before. Points dated by a clock behind share days, weeks and months " +
       "with real points of those dates; counted by these dates, retention would remove points their real dates keep (those of the nights under that clock first). " +
       "Set the clock right, pin the points to keep for good (`kopi-docka snapshots pin --run rB`, the later runs under that clock too), " +
-      "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are",
+      "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are (every step of this host's dates, a gap ahead too)",
   );
 });
 

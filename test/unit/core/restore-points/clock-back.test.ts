@@ -112,7 +112,7 @@ test("the warning says what happened and what to do; `--trust-clock` lets retent
       "its clock was set back (behind then, or ahead before). Points dated by a clock behind share days, weeks and months with real points " +
       "of those dates; counted by these dates, retention would remove points their real dates keep (those of the nights under that clock first). " +
       "Set the clock right, pin the points to keep for good (`kopi-docka snapshots pin --run rB`, the later runs under that clock too), " +
-      "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are",
+      "then `kopi-docka snapshots expire --trust-clock`, once: retention then counts by the dates as they are (every step of this host's dates, a gap ahead too)",
   );
   const trusted = night(kept, "rC", real(2), up(2), { trusted: new Set(["rB"]) });
   expect(trusted.held).toEqual([]);
@@ -153,4 +153,17 @@ test("a clock set back and never set right: held whole while real points are lat
   expect(after.length).toBeLessThan(50); // 50 nights dated after r0, expired among themselves
   // Nothing dated up to r0 went: the year's points and the 30 nights under the clock behind.
   expect(h.points.length - after.length).toBe(history().points.length + 30);
+});
+
+test("a clock set back, then a gap ahead: the points held are said with both steps, since `--trust-clock` accepts both", () => {
+  const h = history();
+  night(h, "rB", real(1) - 4 * DAY - 23 * HOUR, up(1));
+  for (let n = 2; n <= 10; n++) night(h, `rC${n}`, real(n), up(n));
+  // Off for 40 days, then a reboot: a gap nothing explains.
+  const after = night(h, "rG", real(50), 60_000, {}, "boot-2");
+  expect(after.held).toHaveLength(1);
+  const reason = after.held[0]?.reason ?? "";
+  // Before, only the gap was named: trusting it took the set-back step as it is too, unseen.
+  expect(reason).toContain("this host's restore points jump from");
+  expect(reason).toContain("this host's run rB is dated");
 });

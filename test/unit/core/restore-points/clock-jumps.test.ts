@@ -92,7 +92,7 @@ test("the warning says what happened, what is kept and what to do, either way", 
       "the clock was or is set ahead, or the host made no backup in between. Counted from the later date, " +
       "retention would remove points the real date keeps. If the clock is or was wrong: set it right, then " +
       "delete the points dated from 2027-01-09T03:00:00.000Z on (`kopi-docka snapshots delete --run rX`, and each later run's). " +
-      "If it was right (the host was off, or its backups did not run): `kopi-docka snapshots expire --trust-clock`, once",
+      "If it was right (the host was off, or its backups did not run): `kopi-docka snapshots expire --trust-clock`, once (it takes every step of this host's dates as it is, a clock set back too)",
   );
 });
 
