@@ -1,14 +1,10 @@
 import { expect, test } from "bun:test";
 import type { ClockEvidence, RunClock } from "../../../../src/core/restore-points/clock-jumps.ts";
 import type { ManagedPoint } from "../../../../src/core/restore-points/groups.ts";
-import { type ExpirePlan, planExpire } from "../../../../src/core/restore-points/plan.ts";
+import { planExpire } from "../../../../src/core/restore-points/plan.ts";
+import { DAY, DEFAULT, keys, LAST, point, real } from "./clock-fixtures.ts";
 
-// The default [retention]: 10 latest, 7 daily, 4 weekly, 12 monthly, 3 annual.
-const DEFAULT = { latest: 10, hourly: 0, daily: 7, weekly: 4, monthly: 12, annual: 3 };
-const DAY = 86_400_000;
 const MINUTE = 60_000;
-/** The last night of the history: its run `r0`, 03:00 UTC. */
-const LAST = Date.parse("2026-12-04T03:00:00Z");
 
 interface Host {
   points: ManagedPoint[];
@@ -16,21 +12,6 @@ interface Host {
   /** Whether the runs are numbered (`RunRecord.sequence`): false, the records of an older version. */
   numbered: boolean;
 }
-
-const point = (runId: string, at: number): ManagedPoint => ({
-  key: `u@${runId}`,
-  unit: "u",
-  host: "h",
-  backupId: runId,
-  runId,
-  timestamp: new Date(at).toISOString(),
-  undo: false,
-  snapshots: [
-    { id: `s-${runId}`, type: "recipe", label: "recipe", sizeBytes: 1, incomplete: false, pins: [] },
-  ],
-  pins: [],
-  complete: true,
-});
 
 /**
  * One run on its own boot (the host is powered off after each, as a NAS on a timer is): its point
@@ -57,9 +38,6 @@ function history(numbered = true): Host {
   for (let d = 365; d >= 0; d--) night(h, d ? `r-${d}` : "r0", LAST - d * DAY);
   return h;
 }
-
-const real = (n: number) => LAST + n * DAY; // night n after the history, its real time
-const keys = (plan: ExpirePlan) => plan.remove.map((p) => p.key);
 
 test("a dead RTC battery: the night after a reboot is dated 30 days back; its point and those up to the run before are kept", () => {
   const h = history();

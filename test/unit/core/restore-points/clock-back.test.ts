@@ -1,14 +1,10 @@
 import { expect, test } from "bun:test";
 import type { ClockEvidence, ClockSample } from "../../../../src/core/restore-points/clock-jumps.ts";
 import type { ManagedPoint } from "../../../../src/core/restore-points/groups.ts";
-import { type ExpirePlan, planExpire } from "../../../../src/core/restore-points/plan.ts";
+import { planExpire } from "../../../../src/core/restore-points/plan.ts";
+import { DAY, DEFAULT, keys, LAST, point, real } from "./clock-fixtures.ts";
 
-// The default [retention]: 10 latest, 7 daily, 4 weekly, 12 monthly, 3 annual.
-const DEFAULT = { latest: 10, hourly: 0, daily: 7, weekly: 4, monthly: 12, annual: 3 };
-const DAY = 86_400_000;
 const HOUR = 3_600_000;
-/** The last night of the history: its run `r0`, 03:00 UTC. */
-const LAST = Date.parse("2026-12-04T03:00:00Z");
 const LAST_UP = 800 * DAY;
 
 type Runs = Map<string, { startedAt: string; clock?: ClockSample }>;
@@ -16,21 +12,6 @@ interface Host {
   points: ManagedPoint[];
   runs: Runs;
 }
-
-const point = (runId: string, at: number): ManagedPoint => ({
-  key: `u@${runId}`,
-  unit: "u",
-  host: "h",
-  backupId: runId,
-  runId,
-  timestamp: new Date(at).toISOString(),
-  undo: false,
-  snapshots: [
-    { id: `s-${runId}`, type: "recipe", label: "recipe", sizeBytes: 1, incomplete: false, pins: [] },
-  ],
-  pins: [],
-  complete: true,
-});
 
 /**
  * One run: its point dated `wall` (the host's clock then), its record with both clocks (`up`: the
@@ -62,9 +43,7 @@ function history(): Host {
   return h;
 }
 
-const real = (n: number) => LAST + n * DAY; // night n after the history, its real time
 const up = (n: number) => LAST_UP + n * DAY;
-const keys = (plan: ExpirePlan) => plan.remove.map((p) => p.key);
 
 test("a night under a clock set back 30 days, then set right: that night's point is kept, not expired the next night", () => {
   const h = history();
