@@ -234,6 +234,7 @@ export async function runBackup(
     const done: UnitResult[] = [];
     soFar.done = done;
     let record = await executeBackup({ ...d, journal }, plan, discovery, (u) => done.push(u), reads);
+    const unitsEnded = performance.now();
     record.errors.unshift(...early);
     if (clock) record.clock = clock;
     if (sequence) record.sequence = sequence;
@@ -263,6 +264,7 @@ export async function runBackup(
     // told, with the maintenance cut short as a warning (`maintenanceCut`), whichever path writes it.
     // The end of what the outcome is: every unit, retention and the copies (a replica's last copy).
     record.finishedAt = (d.now?.() ?? new Date()).toISOString();
+    record.durationMs += Math.round(performance.now() - unitsEnded);
     told = record;
     backedUp(withHeal(record, heal));
     await maintainAfterRun({ ...d, journal }, record, reads.maintenanceInfo);

@@ -158,7 +158,7 @@ export async function expirePoints(
   const gaps = (points: readonly ManagedPoint[]) => {
     if (!o.trustClock) return [];
     const evidence = readClockEvidence(ctx.paths, ctx.hostname);
-    return [...clockJumps(points, ctx.hostname, evidence, new Date()), ...clockSetBack(evidence)];
+    return [...clockJumps(points, ctx.hostname, evidence, new Date()), ...clockSetBack(evidence, new Date())];
   };
   if (o.dryRun) {
     const points = await readManagedPoints(ctx);

@@ -1,4 +1,10 @@
-import { type ClockEvidence, type ClockJump, type ClockSample, UPTIME_SLACK_MS } from "./clock-jumps.ts";
+import {
+  CLOCK_SLACK_MS,
+  type ClockEvidence,
+  type ClockJump,
+  type ClockSample,
+  UPTIME_SLACK_MS,
+} from "./clock-jumps.ts";
 
 interface SampledRun {
   runId: string;
@@ -9,8 +15,8 @@ interface SampledRun {
 /**
  * The runs of this host dated before the run that ran before them: the clock was set back (a wrong
  * NTP server, an admin), or was behind from the boot on (a dead RTC battery, no NTP at boot). A VM put
- * back from a snapshot is not seen: its uptime, boot id and run number go back with it. The run's points, and those of the runs after it under that clock, are dated among
- * real points of those dates. Retention counts by the dates, so such a point takes no slot of its real
+ * back from a snapshot is not seen: its uptime, boot id and run number go back with it. The run's
+ * points, and those of the runs after it under that clock, are dated among real points of those dates. Retention counts by the dates, so such a point takes no slot of its real
  * night (it was expired at the first run after the clock was set right, or sooner than its date keeps
  * it), or takes the day's, week's or month's slot of a real point older in the same bucket, which is
  * then expired months early (a night set back to the last of a month). `planExpire` keeps every point
@@ -21,11 +27,14 @@ interface SampledRun {
  * counted at each start), and the run dated more than that slack before the one numbered before it.
  * Records without both say nothing (older ones): their step is seen only where its dates fall before
  * all of the host's points (a gap, `clockJumps`). A clock set back once and never set right: the step
- * stays, and the points after the last real run's date expire among themselves. Pure.
+ * stays, and the points after the last real run's date expire among themselves. A step from a run
+ * dated past `now` is left out: that clock ran ahead, and the "later than now" guard holds its unit
+ * while its points stay (its record outlives them). Pure.
  */
-export function clockSetBack(evidence: ClockEvidence): ClockJump[] {
+export function clockSetBack(evidence: ClockEvidence, now: Date): ClockJump[] {
+  const ahead = now.getTime() + CLOCK_SLACK_MS;
   const steps = [...withinBoots(evidence), ...acrossBoots(evidence)].filter(
-    (s) => !evidence.trustAll && !evidence.trusted.has(s.runId),
+    (s) => !evidence.trustAll && !evidence.trusted.has(s.runId) && !(Date.parse(s.from) > ahead),
   );
   return steps.sort((a, b) => Date.parse(a.to) - Date.parse(b.to));
 }
@@ -52,11 +61,16 @@ function withinBoots(evidence: ClockEvidence): ClockJump[] {
 
 /**
  * Each numbered run dated more than the slack before the run numbered before it, where the two are not
- * of one boot (`withinBoots` judges those, and measures the uptime between them).
+ * of one boot (`withinBoots` judges those, and measures the uptime between them). A number two runs
+ * carry orders neither: two series in one state dir (an old one copied over a new host's, two hosts of
+ * one name sharing it), whose numbers say nothing of each other.
  */
 function acrossBoots(evidence: ClockEvidence): ClockJump[] {
+  const count = new Map<number, number>();
+  for (const r of evidence.runs.values())
+    if (r.sequence !== undefined) count.set(r.sequence, (count.get(r.sequence) ?? 0) + 1);
   const numbered = [...evidence.runs]
-    .filter(([, r]) => r.sequence !== undefined)
+    .filter(([, r]) => r.sequence !== undefined && count.get(r.sequence) === 1)
     .sort((a, b) => (a[1].sequence ?? 0) - (b[1].sequence ?? 0));
   const steps: ClockJump[] = [];
   for (let i = 1; i < numbered.length; i++) {

@@ -124,7 +124,7 @@ export function planExpire(
   { units, now = new Date(), clock = NO_CLOCK_EVIDENCE }: ExpireScope = {},
 ): ExpirePlan {
   const plan: ExpirePlan = { remove: [], kept: [], pinned: [], skipped: [], held: [], snapshotIds: [] };
-  const jumps = [...clockJumps(points, host, clock, now), ...clockSetBack(clock)];
+  const jumps = [...clockJumps(points, host, clock, now), ...clockSetBack(clock, now)];
   const series = new Map<string, ManagedPoint[]>();
   for (const p of points.filter((x) => x.host === host && (!units || units.includes(x.unit)))) {
     if (p.pins.length > 0) {
@@ -180,7 +180,7 @@ export function planExpire(
         .filter((j) => Date.parse(j.to) <= newest && held.some((p) => holds(j, p.timestamp)))
         .map(jumpReason);
       const keys = held.map((p) => p.key);
-      holdFor(plan, newestFirst[0]?.unit ?? "", keys, why.join(". Also: "));
+      holdFor(plan, newestFirst[0]?.unit ?? "", keys, why.join(ALSO));
     }
   }
   return plan;
@@ -191,11 +191,19 @@ export function heldLine(h: ExpirePlan["held"][number]): string {
   return `retention kept ${h.points.length} point(s) of ${h.unit} it would remove (${h.points.join(", ")}): ${h.reason}`;
 }
 
+/** Between the reasons of two clock steps that hold a unit's points. */
+const ALSO = ". Also: ";
+
 /** Notes `points` of `unit` as held (its backups and its undo points count apart: one entry for both). */
 function holdFor(plan: ExpirePlan, unit: string, points: string[], reason: string): void {
-  const entry = plan.held.find((h) => h.unit === unit && h.reason === reason);
-  if (entry) entry.points.push(...points);
-  else plan.held.push({ unit, points, reason });
+  const entry = plan.held.find((h) => h.unit === unit);
+  if (!entry) plan.held.push({ unit, points, reason });
+  else {
+    entry.points.push(...points);
+    // Each series says the steps that hold its points: the entry says every one of them once.
+    for (const r of reason.split(ALSO))
+      if (!entry.reason.split(ALSO).includes(r)) entry.reason += `${ALSO}${r}`;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { clockSetBack } from "../../../../src/core/restore-points/clock-back.ts";
 import type { ClockEvidence, RunClock } from "../../../../src/core/restore-points/clock-jumps.ts";
 import type { ManagedPoint } from "../../../../src/core/restore-points/groups.ts";
 import { planExpire } from "../../../../src/core/restore-points/plan.ts";
@@ -108,4 +109,27 @@ test("a clock left behind across many boots: one step, the points up to it stay,
   }
   const after = h.points.filter((p) => Date.parse(p.timestamp) > LAST);
   expect(h.points.length - after.length).toBe(history().points.length + 30);
+});
+
+test("two series of numbers in one state dir (an old one copied over a new host's): no step, nothing held for good", () => {
+  const runs = new Map<string, RunClock>();
+  const at = (t: number, bootId: string) => ({ at: new Date(t).toISOString(), bootId, uptimeMs: 90_000 });
+  // The new host's first run, numbered 1, today; then the old host's records 1..3 of two years ago.
+  runs.set("new1", { startedAt: new Date(LAST).toISOString(), clock: at(LAST, "b-new"), sequence: 1 });
+  for (const n of [1, 2, 3]) {
+    const t = LAST - 730 * DAY + n * DAY;
+    runs.set(`old${n}`, { startedAt: new Date(t).toISOString(), clock: at(t, `b-old${n}`), sequence: n });
+  }
+  // Before: run old2 "dated two years before" new1, numbered 1 too, held every point from then on.
+  expect(clockSetBack({ runs, trusted: new Set() }, new Date(LAST))).toEqual([]);
+});
+
+test("a run dated ahead of now, its points deleted since: the step from it holds nothing", () => {
+  const runs = new Map<string, RunClock>();
+  const ahead = LAST + 365 * DAY;
+  const clock = (t: number, uptimeMs: number) => ({ at: new Date(t).toISOString(), bootId: "b", uptimeMs });
+  runs.set("rA", { startedAt: new Date(ahead).toISOString(), clock: clock(ahead, 1_000) });
+  runs.set("rB", { startedAt: new Date(LAST).toISOString(), clock: clock(LAST, 2 * DAY) });
+  // Before: a step back from a year ahead, holding every point dated up to then, for good.
+  expect(clockSetBack({ runs, trusted: new Set() }, new Date(LAST + DAY))).toEqual([]);
 });
