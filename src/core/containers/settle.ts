@@ -68,7 +68,7 @@ export const notRunning = (name: string, state: string, reason: string): NotRunn
 });
 
 /** Gone by the look after its start: `docker run --rm` ended, or something removed it. */
-export const removedAfterStart = (name: string) =>
+const removedAfterStart = (name: string) =>
   notRunning(name, "removed", `removed within ${SETTLE_MS / 1000}s of its start`);
 
 /** Docker starts it no more (`staysDown`) and it exited 0: a job that is done, not a failed start. */

@@ -6,7 +6,7 @@ import {
   lookUntilSteady,
   type NotRunning,
   notRunning,
-  removedAfterStart,
+  SETTLE_MS,
 } from "../containers/settle.ts";
 import { COMPOSE } from "../discovery/labels.ts";
 import type { Docker } from "../docker/docker.ts";
@@ -114,8 +114,17 @@ export async function confirmRunning(
       } else if (typeof verdict !== "string") out.notRunning.push(verdict);
     },
   });
-  // A look docker cannot answer finds none of them: each is named removed (exit 4), never taken to run.
-  for (const r of looked.unanswered?.containers ?? []) out.notRunning.push(removedAfterStart(r.name));
+  // A look docker cannot answer tells nothing of them: each is named as not known to run (exit 4),
+  // never taken to run, and not said to be removed either.
+  const { containers: untold = [], error } = looked.unanswered ?? {};
+  for (const r of untold)
+    out.notRunning.push(
+      notRunning(
+        r.name,
+        "unknown",
+        `docker did not answer the look ${SETTLE_MS / 1000}s after its start: ${errorMessage(error)}`,
+      ),
+    );
   for (const n of out.notRunning)
     d.log.warn(
       `${n.name} ${runsUnhealthy(n) ? "runs" : "is not running"} (${n.state}): ${n.reason}; ${n.next}`,

@@ -230,7 +230,7 @@ describe("confirmRunning", () => {
     expect(runner.remaining).toBe(0);
   });
 
-  test("a look docker cannot answer: each one looked at is named removed, never taken to run", async () => {
+  test("a look docker cannot answer: each one looked at is named as not known to run, never taken to run", async () => {
     const { runner, d, o } = setup([
       inspect(["aaa1"], [container("aaa1", "web", running)]),
       stateOf("aaa1", running),
@@ -240,8 +240,9 @@ describe("confirmRunning", () => {
     expect(r.notRunning).toEqual([
       {
         name: "web",
-        state: "removed",
-        reason: `removed within ${SETTLE_MS / 1000}s of its start`,
+        // Before: "removed", which the docker that did not answer never said.
+        state: "unknown",
+        reason: `docker did not answer the look ${SETTLE_MS / 1000}s after its start: \`docker inspect --type container\` failed: Cannot connect to the Docker daemon`,
         next: "see why: docker logs web",
       },
     ]);
