@@ -38,9 +38,10 @@ function headline(hostname: string, error: AppError): { first: string; title: st
 
 /**
  * The run ended without a record: before any container was stopped (repository unreachable, wrong
- * password, lock file unusable, a `--unit` no unit has in a run with nobody at the terminal); at the heal of what a killed run left stopped (`restart_failed`:
- * urgent, containers may be down); or with an unexpected error (`backup_failed`), whose run may have
- * stopped and started containers; `kopi-docka recover` restarts any a dead run left stopped.
+ * password, lock file unusable, a `--unit` no unit has in a run with nobody at the terminal); at the
+ * heal of what a killed run left stopped (`restart_failed`: urgent, containers may be down); or with an
+ * unexpected error (`backup_failed`), whose run may have stopped and started containers; `kopi-docka
+ * recover` restarts any a dead run left stopped.
  */
 export function preflightMessage(hostname: string, error: AppError, exitCode: number): Message {
   const { first, title, severity } = headline(hostname, error);

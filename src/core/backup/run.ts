@@ -105,9 +105,9 @@ export async function planFromHost(
  * The whole `backup`: host-wide lock → the run's number (`run-sequence.ts`) → containers a dead run
  * left stopped are started (under the lock, so no other run stops anything meanwhile; what could not
  * be started makes the run `restart_failed`, `heal.ts`) → repository (created on first use) → this
- * host's policy (read-before-write) → discovery and plan → every unit → retention → replicas → maintenance → run
- * record (marked interrupted after a signal; written by a cleanup compensation when the signal path
- * gets there first). Returns the record; the caller turns its status into the exit code.
+ * host's policy (read-before-write) → discovery and plan → every unit → retention → replicas →
+ * maintenance → run record (marked interrupted after a signal; written by a cleanup compensation when
+ * the signal path gets there first). Returns the record; the caller turns its status into the exit code.
  * `namesChecked` is called once every `--unit` name is known to exist (at once when none is given):
  * the heartbeat start waits for it. `backedUp` is told the record once its status is final, before
  * the maintenance that may take hours (`maintainAfterRun`): the heartbeat's end goes out then.

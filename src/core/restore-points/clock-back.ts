@@ -13,23 +13,24 @@ interface SampledRun {
 }
 
 /**
- * The runs of this host dated before the run that ran before them: the clock was set back (a wrong
- * NTP server, an admin), or was behind from the boot on (a dead RTC battery, no NTP at boot). A VM put
- * back from a snapshot is not seen: its uptime, boot id and run number go back with it. The run's
- * points, and those of the runs after it under that clock, are dated among real points of those dates. Retention counts by the dates, so such a point takes no slot of its real
- * night (it was expired at the first run after the clock was set right, or sooner than its date keeps
- * it), or takes the day's, week's or month's slot of a real point older in the same bucket, which is
- * then expired months early (a night set back to the last of a month). `planExpire` keeps every point
- * dated up to the run before the step that retention would remove, until the admin says.
+ * The runs of this host dated before the run that ran before them: the clock was set back (a wrong NTP
+ * server, an admin), or was behind from the boot on (a dead RTC battery, no NTP at boot). A VM put back
+ * from a snapshot is not seen: its uptime, boot id and run number go back with it. The run's points,
+ * and those of the runs after it under that clock, are dated among real points of those dates.
+ * Retention counts by the dates, so such a point takes no slot of its real night (it was expired at the
+ * first run after the clock was set right, or sooner than its date keeps it), or takes the day's,
+ * week's or month's slot of a real point older in the same bucket, which is then expired months early
+ * (a night set back to the last of a month). `planExpire` keeps every point dated up to the run before
+ * the step that retention would remove, until the admin says.
  *
  * Which ran first: within one boot, the uptime (CLOCK_BOOTTIME, never set), and the wall clock went
  * back further than an NTP slew between them; across a reboot, the runs' numbers (`RunRecord.sequence`,
  * counted at each start), and the run dated more than that slack before the one numbered before it.
  * Records without both say nothing (older ones): their step is seen only where its dates fall before
  * all of the host's points (a gap, `clockJumps`). A clock set back once and never set right: the step
- * stays, and the points after the last real run's date expire among themselves. A step from a run
- * dated past `now` is left out: that clock ran ahead, and the "later than now" guard holds its unit
- * while its points stay (its record outlives them). Pure.
+ * stays, and the points after the last real run's date expire among themselves. A step from a run dated
+ * past `now` is left out: that clock ran ahead, and the "later than now" guard holds its unit while its
+ * points stay (its record outlives them). Pure.
  */
 export function clockSetBack(evidence: ClockEvidence, now: Date): ClockJump[] {
   const ahead = now.getTime() + CLOCK_SLACK_MS;
