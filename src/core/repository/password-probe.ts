@@ -6,7 +6,7 @@ import type { Lifecycle } from "../safe-exit.ts";
 import type { OpenDeps } from "./open.ts";
 
 /** What the probe needs: the repository, and the lifecycle its temp dirs' removal is registered with. */
-export type ProbeDeps = OpenDeps & { lifecycle: Pick<Lifecycle, "register"> };
+export type ProbeDeps = OpenDeps & { lifecycle: Pick<Lifecycle, "register" | "signal"> };
 
 export type PasswordTaken = "old" | "new" | "unknown";
 
@@ -20,6 +20,8 @@ export type PasswordTaken = "old" | "new" | "unknown";
  */
 export async function passwordTaken(d: ProbeDeps, old: string, next: string): Promise<PasswordTaken> {
   if (await opensWith(d, next)) return "new";
+  // The run is ending on a signal: no second kopia is started, and both passwords are kept.
+  if (d.lifecycle.signal.aborted) return "unknown";
   if (await opensWith(d, old)) return "old";
   return "unknown";
 }
