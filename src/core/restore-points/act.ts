@@ -10,9 +10,9 @@ import type { Logger } from "../log.ts";
 import type { Runner } from "../process/runner.ts";
 import { openRepository } from "../repository/open.ts";
 import { forgetDeleted, ownerOf } from "../repository/snapshot-ledger.ts";
-import { clockSetBack } from "./clock-back.ts";
+import { clockSteps } from "./clock-back.ts";
 import { readClockEvidence, sampleClock, trustClockJumps } from "./clock-evidence.ts";
-import { type ClockJump, clockJumps, type RunClock } from "./clock-jumps.ts";
+import type { ClockJump, RunClock } from "./clock-jumps.ts";
 import { type ManagedPoint, managedPoints } from "./groups.ts";
 import {
   type DeletePlan,
@@ -157,8 +157,7 @@ export async function expirePoints(
 ): Promise<ExpireResult> {
   const gaps = (points: readonly ManagedPoint[]) => {
     if (!o.trustClock) return [];
-    const evidence = readClockEvidence(ctx.paths, ctx.hostname);
-    return [...clockJumps(points, ctx.hostname, evidence, new Date()), ...clockSetBack(evidence, new Date())];
+    return clockSteps(points, ctx.hostname, readClockEvidence(ctx.paths, ctx.hostname), new Date());
   };
   if (o.dryRun) {
     const points = await readManagedPoints(ctx);

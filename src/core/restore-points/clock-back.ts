@@ -3,8 +3,10 @@ import {
   type ClockEvidence,
   type ClockJump,
   type ClockSample,
+  clockJumps,
   UPTIME_SLACK_MS,
 } from "./clock-jumps.ts";
+import type { ManagedPoint } from "./groups.ts";
 
 interface SampledRun {
   runId: string;
@@ -38,6 +40,16 @@ export function clockSetBack(evidence: ClockEvidence, now: Date): ClockJump[] {
     (s) => !evidence.trustAll && !evidence.trusted.has(s.runId) && !(Date.parse(s.from) > ahead),
   );
   return steps.sort((a, b) => Date.parse(a.to) - Date.parse(b.to));
+}
+
+/** Every step of `host`'s dates retention may count across: gaps ahead (`clockJumps`), clocks set back. */
+export function clockSteps(
+  points: readonly ManagedPoint[],
+  host: string,
+  evidence: ClockEvidence,
+  now: Date,
+): ClockJump[] {
+  return [...clockJumps(points, host, evidence, now), ...clockSetBack(evidence, now)];
 }
 
 function withinBoots(evidence: ClockEvidence): ClockJump[] {

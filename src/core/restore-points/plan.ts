@@ -1,9 +1,9 @@
 import { AppError, UsageError } from "../errors.ts";
-import { clockSetBack } from "./clock-back.ts";
+import { clockSteps } from "./clock-back.ts";
 import {
   CLOCK_SLACK_MS,
   type ClockEvidence,
-  clockJumps,
+  type ClockJump,
   holds,
   jumpBehind,
   jumpReason,
@@ -124,7 +124,10 @@ export function planExpire(
   { units, now = new Date(), clock = NO_CLOCK_EVIDENCE }: ExpireScope = {},
 ): ExpirePlan {
   const plan: ExpirePlan = { remove: [], kept: [], pinned: [], skipped: [], held: [], snapshotIds: [] };
-  const jumps = [...clockJumps(points, host, clock, now), ...clockSetBack(clock, now)];
+  const jumps = clockSteps(points, host, clock, now);
+  // Per unit (its backups and its undo points count apart: one entry for both), the points held and
+  // every step that holds one of them: `--trust-clock` accepts them all, so the admin reads each.
+  const held = new Map<string, { points: string[]; steps: Set<ClockJump> }>();
   const series = new Map<string, ManagedPoint[]>();
   for (const p of points.filter((x) => x.host === host && (!units || units.includes(x.unit)))) {
     if (p.pins.length > 0) {
@@ -161,49 +164,37 @@ export function planExpire(
         reasons.get(p)?.push(...(why[i] ?? []).map((r) => prefix + r));
       });
     }
-    const jump = jumpBehind(jumps, newestFirst[0]?.timestamp ?? "");
-    const held: ManagedPoint[] = [];
+    const newest = newestFirst[0]?.timestamp ?? "";
+    const jump = jumpBehind(jumps, newest);
+    const behind = jumps.filter((j) => Date.parse(j.to) <= Date.parse(newest));
     for (const [p, why] of reasons)
       if (why.length > 0) plan.kept.push({ key: p.key, reasons: why });
       else if (jump && holds(jump, p.timestamp)) {
         plan.kept.push({ key: p.key, reasons: [jump.back ? "clock-back" : "clock-jump"] });
-        held.push(p);
+        const entry = held.get(p.unit) ?? { points: [], steps: new Set<ClockJump>() };
+        held.set(p.unit, entry);
+        entry.points.push(p.key);
+        for (const j of behind) if (holds(j, p.timestamp)) entry.steps.add(j);
       } else {
         plan.remove.push(p);
         plan.snapshotIds.push(...deletionOrder(p));
       }
-    // The points one step holds, said with every step that holds one of them: `--trust-clock` accepts
-    // them all, so the admin reads each before saying so.
-    if (held.length > 0) {
-      const newest = Date.parse(newestFirst[0]?.timestamp ?? "");
-      const why = jumps
-        .filter((j) => Date.parse(j.to) <= newest && held.some((p) => holds(j, p.timestamp)))
-        .map(jumpReason);
-      const keys = held.map((p) => p.key);
-      holdFor(plan, newestFirst[0]?.unit ?? "", keys, why.join(ALSO));
-    }
   }
+  for (const [unit, h] of held)
+    plan.held.push({
+      unit,
+      points: h.points,
+      reason: jumps
+        .filter((j) => h.steps.has(j))
+        .map(jumpReason)
+        .join(". Also: "),
+    });
   return plan;
 }
 
 /** What a backup's log, its record and `snapshots expire` say of points a possible clock jump keeps. */
 export function heldLine(h: ExpirePlan["held"][number]): string {
   return `retention kept ${h.points.length} point(s) of ${h.unit} it would remove (${h.points.join(", ")}): ${h.reason}`;
-}
-
-/** Between the reasons of two clock steps that hold a unit's points. */
-const ALSO = ". Also: ";
-
-/** Notes `points` of `unit` as held (its backups and its undo points count apart: one entry for both). */
-function holdFor(plan: ExpirePlan, unit: string, points: string[], reason: string): void {
-  const entry = plan.held.find((h) => h.unit === unit);
-  if (!entry) plan.held.push({ unit, points, reason });
-  else {
-    entry.points.push(...points);
-    // Each series says the steps that hold its points: the entry says every one of them once.
-    for (const r of reason.split(ALSO))
-      if (!entry.reason.split(ALSO).includes(r)) entry.reason += `${ALSO}${r}`;
-  }
 }
 
 /**
