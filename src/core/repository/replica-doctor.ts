@@ -15,8 +15,7 @@ import { classifyStorageError, foreignData } from "./problems.ts";
 import { checkReachable } from "./reach.ts";
 import { requireTools } from "./reconnect.ts";
 import { copyGone, hasSynced, refusedBefore, syncedAt } from "./replica-guard.ts";
-import { replicaLocationProblem } from "./replica-location.ts";
-import { noReplicaDir, replicaRepository } from "./replicas.ts";
+import { misplacedReplica, noReplicaDir, replicaRepository } from "./replicas.ts";
 import { resolveSecrets } from "./secrets.ts";
 
 export interface ReplicaCheckOptions {
@@ -62,13 +61,7 @@ async function replicaCheck(
   const repo = replicaRepository(config, name);
   const backend = backendOf(repo);
   const where = backend.describe(repo);
-  const others = [
-    { name: "the primary repository", repo: config.repository },
-    ...config.replicas
-      .filter((r) => r.name !== name)
-      .map((r) => ({ name: `replica ${r.name}`, repo: replicaRepository(config, r.name) })),
-  ];
-  const misplaced = replicaLocationProblem(name, repo, others);
+  const misplaced = misplacedReplica(config, name);
   if (misplaced) return { id: "replica", status: "fail", detail: misplaced };
   const slow = setTimeout(
     () => o.progress?.(`waiting for replica ${name} at ${where} to answer…`),

@@ -65,6 +65,20 @@ export interface SyncDeps {
   acceptDeleted?: boolean;
 }
 
+/** Why replica `name` may not be where it is (the primary's location or another replica's), if so. */
+export function misplacedReplica(
+  config: Pick<Config, "repository" | "replicas">,
+  name: string,
+): string | undefined {
+  const others = [
+    { name: "the primary repository", repo: config.repository },
+    ...config.replicas
+      .filter((r) => r.name !== name)
+      .map((r) => ({ name: `replica ${r.name}`, repo: replicaRepository(config, r.name) })),
+  ];
+  return replicaLocationProblem(name, replicaRepository(config, name), others);
+}
+
 /**
  * `kopia repository sync-to` from the connected repository to one replica. A location holding
  * something else than this repository is refused (kopia's own check, and ours for foreign files).
@@ -73,13 +87,7 @@ export interface SyncDeps {
  */
 async function syncOne(d: SyncDeps, name: string): Promise<void> {
   const repo = replicaRepository(d.config, name);
-  const others = [
-    { name: "the primary repository", repo: d.config.repository },
-    ...d.config.replicas
-      .filter((r) => r.name !== name)
-      .map((r) => ({ name: `replica ${r.name}`, repo: replicaRepository(d.config, r.name) })),
-  ];
-  const misplaced = replicaLocationProblem(name, repo, others);
+  const misplaced = misplacedReplica(d.config, name);
   if (misplaced) throw new AppError("config", `${misplaced}; nothing was copied`);
   const backend = backendOf(repo);
   const where = backend.describe(repo);
