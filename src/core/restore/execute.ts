@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { errorMessage } from "../caught.ts";
 import { UsageError } from "../errors.ts";
 import { runHook } from "../hooks.ts";
 import { applyWholeData, identity } from "../kopia/policy.ts";
@@ -183,15 +184,17 @@ export async function executeRestore(
     }
     await starts.confirm();
     // Short data: the hook is not run on it (`partial-hold.ts`); the warning says how to run it later.
-    if (plan.hooks.post && short) {
-      const skipped = skippedHookText(plan.hooks.post, plan, o.runId);
-      result.warnings.push(skipped);
-      log.warn(skipped);
-    } else if (plan.hooks.post) {
-      await hook("post_restore", plan.hooks.post).catch((e) => {
-        result.warnings.push(String(e instanceof Error ? e.message : e));
-        log.warn(String(e instanceof Error ? e.message : e));
-      });
+    if (plan.hooks.post) {
+      const warning = short
+        ? skippedHookText(plan.hooks.post, plan, o.runId)
+        : await hook("post_restore", plan.hooks.post).then(
+            () => undefined,
+            (e) => errorMessage(e),
+          );
+      if (warning) {
+        result.warnings.push(warning);
+        log.warn(warning);
+      }
     }
     runState.done = true;
     return result;
