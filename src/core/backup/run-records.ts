@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../caught.ts";
 import { nodeFs, type SyncFs, writeFileAtomic } from "../durable.ts";
@@ -32,32 +32,105 @@ export interface SkippedRecord {
   why: string;
 }
 
+/** A run record and the file it was read from. */
+export interface RunFile {
+  file: string;
+  record: RunRecord;
+}
+
+type Parsed = ReturnType<typeof parseRunRecord>;
+
+// What each file of a runs directory read as, and the stat it had then (size, mtime, inode). One
+// backup scans the directory four or five times (its number, the plan, retention's clock, the alerts):
+// a file whose stat is unchanged is not read again. The run's own record is written atomically, so a
+// rewrite is a new inode; a hand edit changes the size or the mtime.
+interface Seen {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  read: Parsed;
+}
+const parsed = new Map<string, Map<string, Seen>>();
+
+const readUtf8 = (file: string) => readFileSync(file, "utf8");
+
+/** What `file` reads as: from `before` when its stat is unchanged, else read and parsed; noted in `seen`. */
+function parseFile(
+  file: string,
+  seen: Map<string, Seen>,
+  before: ReadonlyMap<string, Seen> | undefined,
+  readText: (file: string) => string,
+): Parsed {
+  let stat: Omit<Seen, "read"> | undefined;
+  try {
+    const s = statSync(file);
+    stat = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+  } catch {
+    stat = undefined; // read below, as any unreadable file is
+  }
+  const known = before?.get(file);
+  if (stat && known && known.size === stat.size && known.mtimeMs === stat.mtimeMs && known.ino === stat.ino) {
+    seen.set(file, known);
+    return known.read;
+  }
+  let text: string;
+  try {
+    text = readText(file);
+  } catch (e) {
+    // Not kept: a file unreadable now (permissions, a directory) may read next time with the same stat.
+    return { why: `unreadable (${errorMessage(e)})` };
+  }
+  const read = parseRunRecord(text); // never throws: what is wrong is its `why`
+  if (stat) seen.set(file, { ...stat, read });
+  return read;
+}
+
 /**
- * Every run record that reads as one, oldest first (by start, then id), and the files left out: a torn
- * write, a hand-written or foreign file. Pure reading; `readRunRecords` is what warns.
+ * Every run record that reads as one with its file, oldest first (by start, then id), and the files
+ * left out: a torn write, a hand-written or foreign file. Pure reading, but for the per-process cache
+ * of what each file read as; the records are shared between calls and read only.
  */
-export function scanRunRecords(runsDir: string): { records: RunRecord[]; skipped: SkippedRecord[] } {
+export function scanRunFiles(
+  runsDir: string,
+  readText: (file: string) => string = readUtf8,
+): { runs: RunFile[]; skipped: SkippedRecord[] } {
   let names: string[];
   try {
     names = readdirSync(runsDir).filter((n) => n.endsWith(".json"));
   } catch {
-    return { records: [], skipped: [] };
+    parsed.delete(runsDir);
+    return { runs: [], skipped: [] };
   }
-  const records: RunRecord[] = [];
+  const before = parsed.get(runsDir);
+  // Only the files listed now: one removed or moved away drops out.
+  const seen = new Map<string, Seen>();
+  const runs: RunFile[] = [];
   const skipped: SkippedRecord[] = [];
   for (const n of names.sort()) {
     const file = join(runsDir, n);
-    let read: ReturnType<typeof parseRunRecord>;
-    try {
-      read = parseRunRecord(readFileSync(file, "utf8"));
-    } catch (e) {
-      read = { why: `unreadable (${errorMessage(e)})` };
-    }
-    if ("record" in read) records.push(read.record);
+    const read = parseFile(file, seen, before, readText);
+    if ("record" in read) runs.push({ file, record: read.record });
     else skipped.push({ file, why: read.why });
   }
-  records.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
-  return { records, skipped };
+  parsed.set(runsDir, seen);
+  runs.sort(
+    (a, b) =>
+      a.record.startedAt.localeCompare(b.record.startedAt) || a.record.runId.localeCompare(b.record.runId),
+  );
+  return { runs, skipped };
+}
+
+/**
+ * Every run record that reads as one, oldest first (by start, then id), and the files left out: a torn
+ * write, a hand-written or foreign file. Pure reading; `readRunRecords` is what warns. A file whose
+ * stat did not change since this process read it is not read again (`scanRunFiles`).
+ */
+export function scanRunRecords(
+  runsDir: string,
+  readText: (file: string) => string = readUtf8,
+): { records: RunRecord[]; skipped: SkippedRecord[] } {
+  const { runs, skipped } = scanRunFiles(runsDir, readText);
+  return { records: runs.map((r) => r.record), skipped };
 }
 
 // A backup reads the records three times (the plan's facts, freshness, the textfile): each bad file

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readHistory } from "../../../../src/core/backup/history.ts";
 import { historyStats } from "../../../../src/core/backup/history-stats.ts";
@@ -150,5 +150,59 @@ describe("a run stamped ahead of the clock (a clock set ahead, since corrected)"
     expect(text).toContain(
       "web: 1 run(s) stamped ahead of this host's clock (latest 2027-01-01T00:00:00.000Z), not taken as its last",
     );
+  });
+});
+
+describe("each file is read and parsed once per process, while its stat is unchanged", () => {
+  /** A reader that counts what it read, by file name. */
+  const counting = () => {
+    const reads: string[] = [];
+    const read = (file: string) => {
+      reads.push(file.slice(runs.length + 1));
+      return readFileSync(file, "utf8");
+    };
+    return { reads, read };
+  };
+
+  test("a second scan reads nothing and gives the same records and skipped files", () => {
+    writeRunRecord(runs, good("r1", "2026-01-01T00:00:00.000Z"));
+    writeRunRecord(runs, good("r2", "2026-01-02T00:00:00.000Z"));
+    put("torn.json", '{"runId":"r9","units":[');
+    const { reads, read } = counting();
+    const first = scanRunRecords(runs, read);
+    expect(reads.sort()).toEqual(["r1.json", "r2.json", "torn.json"]);
+    const second = scanRunRecords(runs, read);
+    expect(reads).toHaveLength(3);
+    expect(second).toEqual(first);
+    expect(second.records.map((r) => r.runId)).toEqual(["r1", "r2"]);
+    expect(second.skipped.map((s) => s.file)).toEqual([join(runs, "torn.json")]);
+  });
+
+  test("a record rewritten (atomically, as a run writes its own) is read again; the others are not", () => {
+    writeRunRecord(runs, good("r1", "2026-01-01T00:00:00.000Z"));
+    writeRunRecord(runs, good("r2", "2026-01-02T00:00:00.000Z"));
+    const { reads, read } = counting();
+    expect(scanRunRecords(runs, read).records.map((r) => r.status)).toEqual(["ok", "ok"]);
+    writeRunRecord(runs, good("r2", "2026-01-02T00:00:00.000Z", "failed"));
+    reads.length = 0;
+    expect(scanRunRecords(runs, read).records.map((r) => r.status)).toEqual(["ok", "failed"]);
+    expect(reads).toEqual(["r2.json"]);
+  });
+
+  test("a file edited in place, a new one and one removed: read again, read, dropped", () => {
+    put("a.json", JSON.stringify(good("r1", "2026-01-01T00:00:00.000Z")));
+    put("b.json", '{"runId":"r9"');
+    const { reads, read } = counting();
+    expect(scanRunRecords(runs, read).skipped.map((s) => s.file)).toEqual([join(runs, "b.json")]);
+    put("b.json", JSON.stringify(good("r2", "2026-01-02T00:00:00.000Z"))); // same inode, new size
+    rmSync(join(runs, "a.json"));
+    put("c.json", JSON.stringify(good("r3", "2026-01-03T00:00:00.000Z")));
+    reads.length = 0;
+    const after = scanRunRecords(runs, read);
+    expect(reads.sort()).toEqual(["b.json", "c.json"]);
+    expect(after).toEqual({
+      records: [expect.objectContaining({ runId: "r2" }), expect.objectContaining({ runId: "r3" })],
+      skipped: [],
+    });
   });
 });
