@@ -35,9 +35,10 @@ export interface ReplicaCheckOptions {
  * doctor's `replica` lines, one per `[[replicas]]` entry, read-only: nothing is synced, no marker
  * written, nothing created. A replica once synced is opened as the primary is on a fresh host
  * (`probeConnection`: a read-only connect into a throwaway kopia config), so a server that is down,
- * refused credentials or a copy that is gone fails now, in the words the next sync would use. One
- * never synced holds no repository to open: its server is reached and its location looked at, and
- * it warns until a sync made the copy.
+ * refused credentials or a copy that is gone fails now, in the words the next sync would use, less
+ * its "nothing was copied". One never synced holds no repository to open: its server is reached and
+ * its location looked at, and it warns until a sync made the copy. The replicas are looked at side
+ * by side.
  */
 export async function replicaChecks(
   kopia: Kopia,
@@ -46,9 +47,9 @@ export async function replicaChecks(
 ): Promise<Check[]> {
   if (config.replicas.length === 0) return [];
   const { records } = scanRunRecords(o.runsDir);
-  const lines: Check[] = [];
-  for (const { name } of config.replicas) lines.push(await replicaCheck(kopia, config, name, records, o));
-  return lines;
+  // Side by side, each within its own limit: hung servers cost one limit, not one each. The lines
+  // keep the config's order.
+  return Promise.all(config.replicas.map(({ name }) => replicaCheck(kopia, config, name, records, o)));
 }
 
 async function replicaCheck(
@@ -75,7 +76,7 @@ async function replicaCheck(
         repo,
         lifecycle: o.lifecycle,
         timeoutMs: ANSWER_LIMIT_MS,
-        missing: (r, at) => copyGone(o.stateDir, name, r, at),
+        missing: (r, at) => copyGone(o.stateDir, name, r, at, "doctor"),
       });
       const last = lastSynced(o.stateDir, name, where, records);
       const ago = last
@@ -133,7 +134,8 @@ async function lookBeforeFirstSync(
   const seen =
     backend.probe?.(resolved) ?? (await backend.probeRemote?.(resolved, { runner, env: secrets.env }));
   if (seen === "foreign") throw foreignData(where);
-  if (seen === "missing" && resolved.backend === "filesystem") throw noReplicaDir(resolved.path, name);
+  if (seen === "missing" && resolved.backend === "filesystem")
+    throw noReplicaDir(resolved.path, name, "doctor");
 }
 
 /** The newest copy to this location on record: a backup's run record, else the marker's first sync. */

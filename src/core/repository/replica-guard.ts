@@ -66,18 +66,25 @@ export function kopiaStderr(e: unknown): string {
 /** `--must-exist` found no copy where the marker says one was: the disk, bucket or path is not the one. */
 export const COPY_GONE = /destination repository does not have a format blob|cannot access storage path/;
 
+/**
+ * Who tells a replica's problem. A sync stops at it and says it copied nothing; doctor copies nothing
+ * by design, and the same words there would read as a copy that failed.
+ */
+export type ToldBy = "sync" | "doctor";
+
 /** A location that held this repository's copy (the marker) holds none now. */
 export function copyGone(
   stateDir: string,
   name: string,
   repo: RepositoryConfig,
   where: string,
+  by: ToldBy,
   cause?: unknown,
 ): AppError {
   const question = repo.backend === "filesystem" ? "is the disk mounted?" : "is the location right?";
   return new AppError(
     "repository",
-    `replica ${name} at ${where} no longer holds the copy made there before: ${question} nothing was copied`,
+    `replica ${name} at ${where} no longer holds the copy made there before: ${question}${by === "sync" ? " nothing was copied" : ""}`,
     {
       hint: `mount or fix the location; to start a new copy there on purpose, delete ${syncedMarker(stateDir, name)}`,
       cause,
@@ -131,7 +138,7 @@ function writeRefusal(f: FirstSync, fields: Record<string, unknown>): void {
  */
 export async function checkFirstSync(f: FirstSync): Promise<void> {
   const state = refusal(f.stateDir, f.name, f.where);
-  if (state === "refused") throw foreignLocation(f, undefined);
+  if (state === "refused") throw foreignLocation(f, undefined, "sync");
   const dryRun = (extra: string[]) =>
     f.kopia.run(["repository", "sync-to", ...f.storage, "--dry-run", "--delete", "--no-progress", ...extra], {
       env: f.env,
@@ -156,23 +163,24 @@ export async function checkFirstSync(f: FirstSync): Promise<void> {
     return;
   }
   writeRefusal(f, { objects: count ?? null });
-  throw foreignLocation(f, count);
+  throw foreignLocation(f, count, "sync");
 }
 
-/** The refusal a first sync to this location would meet at once (the marker), or undefined. */
+/** doctor's word of the refusal a first sync to this location would meet at once (the marker), or undefined. */
 export function refusedBefore(stateDir: string, name: string, where: string): AppError | undefined {
   return refusal(stateDir, name, where) === "refused"
-    ? foreignLocation({ stateDir, name, where }, undefined)
+    ? foreignLocation({ stateDir, name, where }, undefined, "doctor")
     : undefined;
 }
 
 function foreignLocation(
   f: Pick<FirstSync, "stateDir" | "name" | "where">,
   count: number | undefined,
+  by: ToldBy,
 ): AppError {
   return new AppError(
     "repository",
-    `replica ${f.name} at ${f.where} holds ${count === undefined ? "data" : `${count} object(s)`} that are not this repository; nothing was copied or deleted`,
+    `replica ${f.name} at ${f.where} holds ${count === undefined ? "data" : `${count} object(s)`} that are not this repository${by === "sync" ? "; nothing was copied or deleted" : ""}`,
     {
       hint: `a replica's location must be empty or hold this repository: point replica ${f.name} at an empty bucket, prefix or directory (kopia's check left its format blob "kopia.repository" there); once that location is empty, delete ${refusedMarker(f.stateDir, f.name)}`,
     },

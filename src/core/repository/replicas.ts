@@ -16,6 +16,7 @@ import {
   hasSynced,
   kopiaStderr,
   markSynced,
+  type ToldBy,
 } from "./replica-guard.ts";
 import { replicaLocationProblem } from "./replica-location.ts";
 import { resolveSecrets } from "./secrets.ts";
@@ -129,7 +130,7 @@ async function syncOne(d: SyncDeps, name: string): Promise<void> {
           hint: "point the replica at an empty location, or at a copy of this repository",
         },
       );
-    if (synced && COPY_GONE.test(stderr)) throw copyGone(d.paths.stateDir, name, repo, where, e);
+    if (synced && COPY_GONE.test(stderr)) throw copyGone(d.paths.stateDir, name, repo, where, "sync", e);
     throw classifyStorageError(e, repo, where);
   }
   if (!synced) markSynced(d.paths.stateDir, name, where);
@@ -211,14 +212,20 @@ export function onRepository<
  */
 function makeReplicaDir(path: string, name: string): void {
   if (existsSync(path)) return;
-  throw noReplicaDir(path, name);
+  throw noReplicaDir(path, name, "sync");
 }
 
 /** A filesystem replica's directory, which the person makes once, is not there. */
-export function noReplicaDir(path: string, name: string): AppError {
+export function noReplicaDir(path: string, name: string, by: ToldBy): AppError {
+  const mkdir = `with the replica's disk mounted: mkdir -m 0700 ${path}`;
   return new AppError(
     "repository",
-    `replica ${name}: ${path} does not exist (is its disk mounted?); nothing was copied`,
-    { hint: `with the replica's disk mounted: mkdir -m 0700 ${path}, then sync again` },
+    `replica ${name}: ${path} does not exist (is its disk mounted?)${by === "sync" ? "; nothing was copied" : ""}`,
+    {
+      hint:
+        by === "sync"
+          ? `${mkdir}, then sync again`
+          : `${mkdir}; then kopi-docka repo sync --replica ${name} makes the first copy`,
+    },
   );
 }

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { parseConfigText } from "../../../../src/config/load.ts";
 import type { RunRecord } from "../../../../src/core/backup/result.ts";
 import { writeRunRecord } from "../../../../src/core/backup/run-records.ts";
+import type { Runner } from "../../../../src/core/process/runner.ts";
 import { replicaChecks } from "../../../../src/core/repository/replica-doctor.ts";
 import { markSynced, refusedMarker, syncedMarker } from "../../../../src/core/repository/replica-guard.ts";
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
@@ -92,7 +93,8 @@ test("a synced replica that opens is ok, with when it was last copied; a synced 
 test("a synced replica whose copy is gone fails as the next sync would; one kopia refuses to open fails too", async () => {
   const gone = await lines([], { synced: ["offsite"], gone: true });
   expect(gone.checks[0]).toMatchObject({ id: "replica", status: "fail" });
-  expect(gone.checks[0]?.detail).toContain(
+  // doctor copies nothing by design: the sync's "nothing was copied" would read as a copy that failed.
+  expect(gone.checks[0]?.detail).toEndWith(
     "no longer holds the copy made there before: is the disk mounted?",
   );
   expect(gone.checks[0]?.hint).toContain(syncedMarker(gone.stateDir, "offsite"));
@@ -120,13 +122,16 @@ test("a replica never synced warns with what to run; doctor writes no marker and
 test("a filesystem replica never synced whose directory is missing fails: the first sync would", async () => {
   const r = await lines([], { synced: [], gone: true });
   expect(r.checks[0]).toMatchObject({ status: "fail" });
-  expect(r.checks[0]?.hint).toContain("mkdir -m 0700");
+  expect(r.checks[0]?.detail).toEndWith("does not exist (is its disk mounted?)");
+  expect(r.checks[0]?.hint).toMatch(
+    /^offsite: with the replica's disk mounted: mkdir -m 0700 .*; then kopi-docka repo sync --replica offsite makes the first copy$/,
+  );
 });
 
 test("a location a first sync refused before (kopia's format blob left there) fails, not a warning: the next sync refuses it again", async () => {
   const r = await lines([], { synced: [], copy: true, refused: true });
   expect(r.checks[0]).toMatchObject({ status: "fail" });
-  expect(r.checks[0]?.detail).toContain("that are not this repository");
+  expect(r.checks[0]?.detail).toEndWith("holds data that are not this repository");
   expect(r.checks[0]?.hint).toMatch(/^offsite: a replica's location must be empty/);
 });
 
@@ -157,4 +162,49 @@ test("the last copy on record is the newest backup that copied to this location,
   });
   expect(r.checks[0]?.status).toBe("ok");
   expect(r.checks[0]?.detail).toMatch(/; last copy on record 2h 0m ago$/);
+});
+
+test("the replicas are looked at side by side: two that each take T take about T, not 2T, and keep the config's order", async () => {
+  const t = tempDir("kdt-replica-doctor-");
+  dirs.push(t);
+  const d = t.path;
+  writeFileSync(join(d, "pw"), "pw\n", { mode: 0o600 });
+  const at = { first: join(d, "first"), second: join(d, "second") };
+  const stateDir = join(d, "state");
+  for (const [name, path] of Object.entries(at)) {
+    mkdirSync(path);
+    writeFileSync(join(path, "kopia.repository.f"), "{}");
+    markSynced(stateDir, name, path);
+  }
+  const config = parseConfigText(
+    `[repository]\npath = "${join(d, "repo")}"\npassword_file = "${join(d, "pw")}"\n` +
+      Object.entries(at)
+        .map(([name, path]) => `\n[[replicas]]\nname = "${name}"\nbackend = "filesystem"\npath = "${path}"\n`)
+        .join(""),
+    "x",
+  );
+  const T = 400;
+  const fake = new FakeRunner([{ argv: isConnect }, { argv: isConnect }]);
+  // Each connect answers after T, as a slow server does; the first in the config answers last.
+  const runner: Runner = {
+    run: async (argv, opts) => {
+      await Bun.sleep(argv.includes(at.first) ? T + 100 : T);
+      return fake.run(argv, opts);
+    },
+  };
+  const started = performance.now();
+  const checks = await replicaChecks(kopiaOn(runner, d), config, {
+    stateDir,
+    runsDir: join(d, "runs"),
+    runner,
+    lifecycle: new Lifecycle(),
+  });
+  const took = performance.now() - started;
+  expect(checks.map((c) => [c.status, c.detail.split(" ")[0]])).toEqual([
+    ["ok", "first"],
+    ["ok", "second"],
+  ]);
+  expect(fake.remaining).toBe(0);
+  // One after another: 2T + 100 ms at least. Side by side: T + 100 ms, well below 1.6 T.
+  expect(took).toBeLessThan(1.6 * T);
 });

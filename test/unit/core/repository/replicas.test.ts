@@ -113,7 +113,7 @@ describe("syncReplicas: the first sync to a location", () => {
     rmSync(h.replicaPath, { recursive: true });
     const [r] = await syncReplicas(h.deps);
     expect(r?.status).toBe("failed");
-    expect(r?.error).toContain(`${h.replicaPath} does not exist (is its disk mounted?)`);
+    expect(r?.error).toContain(`${h.replicaPath} does not exist (is its disk mounted?); nothing was copied`);
     expect(existsSync(h.replicaPath)).toBe(false);
     expect(runner.calls.some((c) => c.argv.includes("sync-to"))).toBe(false);
   });
@@ -270,7 +270,9 @@ describe("syncReplicas: after a first sync (the marker)", () => {
     mkdirSync(join(h.deps.paths.stateDir, "replicas", "offsite"), { recursive: true });
     writeFileSync(h.marker, JSON.stringify({ location: `s3://b/p/ at http://127.0.0.1:${listener.port}` }));
     const [r] = await syncReplicas(h.deps);
-    expect(r?.error).toContain("no longer holds the copy made there before: is the location right?");
+    expect(r?.error).toContain(
+      "no longer holds the copy made there before: is the location right? nothing was copied",
+    );
     expect(runner.remaining).toBe(0);
   });
 
