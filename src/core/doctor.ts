@@ -91,8 +91,10 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     config.repository.backend !== "filesystem" || filesystemRepositoryExists(config.repository.path);
   checks.push(credentialsCheck(config));
   checks.push(passwordCheck(paths.passwordFile, repoExists));
-  checks.push(
-    await repositoryCheck(input.setup.kopia, config.repository, {
+  // The primary and the replicas side by side, each within its own limit: a hung server on each
+  // costs one limit, not one after another. Both only read; each probe has a kopia config of its own.
+  const [repository, replicas] = await Promise.all([
+    repositoryCheck(input.setup.kopia, config.repository, {
       exists: repoExists,
       kopiaConfigFile: paths.kopiaConfigFile,
       stateDir: paths.stateDir,
@@ -100,16 +102,15 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
       lifecycle: input.lifecycle,
       progress: input.progress,
     }),
-  );
-  checks.push(
-    ...(await replicaChecks(input.setup.kopia, config, {
+    replicaChecks(input.setup.kopia, config, {
       stateDir: paths.stateDir,
       runsDir: paths.runsDir,
       runner: input.runner,
       lifecycle: input.lifecycle,
       progress: input.progress,
-    })),
-  );
+    }),
+  ]);
+  checks.push(repository, ...replicas);
   checks.push(await containersCheck(paths.journalDir, input.docker));
   checks.push(...(await scheduleLines(input.schedule)));
   checks.push(...(await alertChecks(config, paths, configPath)));
