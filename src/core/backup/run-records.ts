@@ -33,7 +33,7 @@ export interface SkippedRecord {
 }
 
 /** A run record and the file it was read from. */
-export interface RunFile {
+interface RunFile {
   file: string;
   record: RunRecord;
 }
@@ -90,7 +90,7 @@ function parseFile(
  * left out: a torn write, a hand-written or foreign file. Pure reading, but for the per-process cache
  * of what each file read as; the records are shared between calls and read only.
  */
-export function scanRunFiles(
+function scanRunFiles(
   runsDir: string,
   readText: (file: string) => string = readUtf8,
 ): { runs: RunFile[]; skipped: SkippedRecord[] } {
@@ -133,8 +133,8 @@ export function scanRunRecords(
   return { records: runs.map((r) => r.record), skipped };
 }
 
-// A backup reads the records three times (the plan's facts, freshness, the textfile): each bad file
-// is told once per process, and again only if what is wrong with it changed.
+// A backup scans the records four or five times (its number, the plan's facts, the clock, the alerts):
+// each bad file is told once per process, and again only if what is wrong with it changed.
 const told = new Set<string>();
 
 /** The line a skipped file is warned with. */
