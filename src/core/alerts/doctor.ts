@@ -13,11 +13,13 @@ import type { Target } from "./target.ts";
 /** How long doctor waits for a TCP connection to a target. */
 const REACH_TIMEOUT_MS = 3_000;
 
-function hostPort(t: Target): [string, number] {
-  if (t.kind === "mail") return [t.host, t.port];
-  const u = new URL(t.endpoint);
+function urlHostPort(url: string): [string, number] {
+  const u = new URL(url);
   return [u.hostname, Number(u.port) || (u.protocol === "https:" ? 443 : 80)];
 }
+
+const hostPort = (t: Target): [string, number] =>
+  t.kind === "mail" ? [t.host, t.port] : urlHostPort(t.endpoint);
 
 /** doctor's alert checks: target URLs (syntax, reachable), the heartbeat URL, the textfile's directory, unit ages. */
 export async function alertChecks(
@@ -26,6 +28,7 @@ export async function alertChecks(
   configPath: string | undefined,
   src: SecretSource = processSecrets(),
   now = new Date(),
+  probe = tcpProbe,
 ): Promise<Check[]> {
   const checks: Check[] = [];
   let targets: Target[] = [];
@@ -34,8 +37,21 @@ export async function alertChecks(
   } catch (e) {
     checks.push({ id: "notify", status: "fail", detail: errorMessage(e) });
   }
-  for (const t of targets) {
-    const problem = await tcpProbe(...hostPort(t), REACH_TIMEOUT_MS);
+  // Side by side: several targets that do not answer cost one wait, not one each.
+  let ping: { url: string; at: [string, number] } | undefined;
+  let pingError: unknown;
+  try {
+    const url = resolvePingUrl(config.alerts, src);
+    if (url) ping = { url, at: urlHostPort(url) };
+  } catch (e) {
+    pingError = e;
+  }
+  const [pingProblem, ...problems] = await Promise.all([
+    ping ? probe(...ping.at, REACH_TIMEOUT_MS) : undefined,
+    ...targets.map((t) => probe(...hostPort(t), REACH_TIMEOUT_MS)),
+  ]);
+  for (const [i, t] of targets.entries()) {
+    const problem = problems[i];
     checks.push(
       problem
         ? {
@@ -47,24 +63,13 @@ export async function alertChecks(
         : { id: "notify", status: "ok", detail: `${t.label} (${t.level}) reachable` },
     );
   }
-  try {
-    const ping = resolvePingUrl(config.alerts, src);
-    if (ping) {
-      const u = new URL(ping);
-      const problem = await tcpProbe(
-        u.hostname,
-        Number(u.port) || (u.protocol === "https:" ? 443 : 80),
-        REACH_TIMEOUT_MS,
-      );
-      checks.push({
-        id: "ping",
-        status: problem ? "warn" : "ok",
-        detail: `${maskUrl(ping)}${problem ? `: not reachable (${problem})` : " reachable"}`,
-      });
-    }
-  } catch (e) {
-    checks.push({ id: "ping", status: "fail", detail: errorMessage(e) });
-  }
+  if (pingError !== undefined) checks.push({ id: "ping", status: "fail", detail: errorMessage(pingError) });
+  else if (ping)
+    checks.push({
+      id: "ping",
+      status: pingProblem ? "warn" : "ok",
+      detail: `${maskUrl(ping.url)}${pingProblem ? `: not reachable (${pingProblem})` : " reachable"}`,
+    });
   if (config.metrics.textfile) {
     const dir = dirname(config.metrics.textfile);
     let problem: string | undefined;
