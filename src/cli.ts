@@ -5,6 +5,7 @@
  */
 import { defineCommand, renderUsage, runCommand } from "citty";
 import { rejectUnknownArgs, resolveChain } from "./cli-args.ts";
+import { alertUnparsedBackup } from "./commands/_unparsed-backup.ts";
 import { commands } from "./commands/index.ts";
 import { errorMessage } from "./core/caught.ts";
 import { markRunProcess } from "./core/containers/orphans.ts";
@@ -50,8 +51,12 @@ function reportError(e: unknown, allArgv: readonly string[]): void {
 
 /** Runs the CLI and returns the exit status; the caller exits. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // `backup`'s own argv, and whether citty has run it: a typo in it is alerted (`_unparsed-backup.ts`).
+  let backupArgv: readonly string[] | undefined;
+  let running = false;
   try {
     const { chain, leaf, leafArgv, helpBefore } = await resolveChain(root, argv);
+    if (leaf === commands.backup) backupArgv = leafArgv;
     const path = ["kopi-docka", ...argv.filter((a) => !a.startsWith("-")).slice(0, chain.length - 1)].join(
       " ",
     );
@@ -69,13 +74,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${process.stdout.isTTY ? usage : Bun.stripANSI(usage)}\n`);
       return 0;
     }
+    running = true;
     await runCommand(root, { rawArgs: [...argv] });
     processLifecycle.throwIfInterrupted();
     await processLifecycle.runAll();
     return 0;
   } catch (e) {
     // citty colours the flag in its message: as text (and in --json) those are escape codes.
-    const err = e instanceof Error && e.name === "CLIError" ? new UsageError(Bun.stripANSI(e.message)) : e;
+    const citty = e instanceof Error && e.name === "CLIError";
+    const err = citty ? new UsageError(Bun.stripANSI(e.message)) : e;
+    // citty's errors are its parsing of the arguments, before the command runs.
+    if (backupArgv && err instanceof UsageError && (!running || citty))
+      await alertUnparsedBackup(backupArgv, err);
     await processLifecycle.runAll();
     const interrupted = processLifecycle.interruptedBy;
     // A signal decides the status (130/143), whatever the aborted work threw, so the exit does not

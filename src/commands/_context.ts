@@ -10,7 +10,7 @@ import { createLogger, type Logger } from "../core/log.ts";
 import { createBunRunner, type Runner } from "../core/process/runner.ts";
 import { type Lifecycle, processLifecycle } from "../core/safe-exit.ts";
 import { secretEnvNames } from "../core/secret-env.ts";
-import { isInteractive } from "../ui/interactive.ts";
+import { atTerminal, isInteractive } from "../ui/interactive.ts";
 
 /**
  * What a command needs, in the spirit of kopia's CLI actions (no repository / repository reader /
@@ -29,6 +29,8 @@ export interface BaseContext {
   docker: Docker;
   lifecycle: Lifecycle;
   interactive: boolean;
+  /** A person reads stderr at a terminal (stdout may be piped): an error is theirs to see, not an alert's. */
+  atTerminal: boolean;
   /** stderr is a terminal: a secret generated for a person may be shown there (never in a log). */
   stderrTerminal: boolean;
 }
@@ -85,6 +87,7 @@ export function needs(args: ContextArgs, need: Need, command = ""): BaseContext 
     docker: createDocker(runner),
     lifecycle: processLifecycle,
     interactive: isInteractive(),
+    atTerminal: atTerminal(),
     stderrTerminal: process.stderr.isTTY === true,
   };
   if (need === "none") return base;

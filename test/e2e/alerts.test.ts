@@ -375,10 +375,20 @@ ${extra}`;
       }
     });
 
-    /** `backup` at a terminal: a pty for stdin and stdout (`script`), CI unset; its output as one text. */
-    const backupAtTerminal = (units: string[], cfg = config) => {
-      const argv = [...cliArgv(env), "backup", "--config", cfg, ...units.flatMap((u) => ["--unit", u])];
-      const line = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    /**
+     * `backup` at a terminal: a pty for stdin, stdout and stderr (`script`), CI unset; its output as one
+     * text. `pipe` is a shell pipeline stdout goes through (`| cat`: the pty keeps stdin and stderr).
+     */
+    const backupAtTerminal = (units: string[], cfg = config, extra: string[] = [], pipe = "") => {
+      const argv = [
+        ...cliArgv(env),
+        "backup",
+        "--config",
+        cfg,
+        ...units.flatMap((u) => ["--unit", u]),
+        ...extra,
+      ];
+      const line = `${argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ")} ${pipe}`;
       return run(["script", "-qec", line, "/dev/null"], {
         check: false,
         env: { ...env, NO_COLOR: "1", TZ: "Etc/UTC", CI: undefined, KOPI_DOCKA_CONFIG: undefined },
@@ -435,6 +445,34 @@ ${extra}`;
       expect(alert.body).toMatch(new RegExp(`next: units: .*${ok}`));
       expect(kopiaFiles()).toBe(logsBefore);
       expect(count()).toBe(recorded);
+    });
+
+    test("a mistyped flag under a timer (`backup --scpe minimal`): exit 2 and the failure alert naming the flag, never another flag's value; at a terminal with stdout piped, it and a --unit typo send nothing", async () => {
+      const logsBefore = kopiaFiles();
+      const count = () => (existsSync(runsDir) ? readdirSync(runsDir).length : 0);
+      const recorded = count();
+      reset();
+      // The value of another flag (`--unit`) is the hook's secret: no alert, log or stderr may show it.
+      const r = await runCli(["backup", "--config", config, "--unit", hookSecret, "--scpe", "minimal"], {
+        env,
+      });
+      // Before: the same exit 2, and nothing sent: the config was never read, so no target was known.
+      const alert = expectUsageAlert(
+        r,
+        "unknown option --scpe for `kopi-docka backup`",
+        "valid options: --config, ",
+      );
+      expect(JSON.stringify(alert)).not.toContain("minimal");
+      expect(kopiaFiles()).toBe(logsBefore);
+      expect(count()).toBe(recorded);
+      // `kopi-docka backup | cat` at a terminal: stdout is a pipe, the person still reads stderr there.
+      reset();
+      const typo = await backupAtTerminal([], config, ["--scpe", "minimal"], "| cat");
+      expect(typo.stdout).toContain("unknown option --scpe for `kopi-docka backup`");
+      const unit = await backupAtTerminal([`${ok}-typo`], config, [], "| cat");
+      expect(unit.stdout).toContain(`no unit named ${ok}-typo on this host`);
+      // Before: stdout piped counted as nobody there, and the --unit typo sent the heartbeat and alerts.
+      expect([http.requests, https.requests, smtp.mails]).toEqual([[], [], []]);
     });
 
     test("an empty --unit name under a timer (`--unit a,`): exit 2 and the failure alert", async () => {

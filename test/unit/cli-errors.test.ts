@@ -21,12 +21,13 @@ async function run(argv: string[]) {
 }
 
 test("a value citty refuses (an enum): exit 2, the message plain text, no escape codes as text or JSON", async () => {
-  const text = await run(["backup", "--scope", "weird"]);
+  // A dry run: a real backup's typo without a terminal is alerted to this host's config's targets.
+  const text = await run(["backup", "--dry-run", "--scope", "weird"]);
   expect(text.status).toBe(2);
   expect(text.stderr).toContain("kopi-docka: Invalid value for argument: --scope");
   expect(text.stderr).not.toContain("\\x1b");
   expect(text.stderr).not.toContain("\x1b");
-  const json = await run(["backup", "--scope", "weird", "--json"]);
+  const json = await run(["backup", "--dry-run", "--scope", "weird", "--json"]);
   expect(json.status).toBe(2);
   const line = JSON.parse(json.stderr.trim());
   expect(line).toMatchObject({ type: "exit_error", code: "usage", exitCode: 2 });

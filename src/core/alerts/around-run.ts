@@ -15,9 +15,9 @@ import { type AlertDeps, createAlertPhase } from "./phase.ts";
  * only at a terminal: the same `--unit` typo in a timer's override or a cron line fails every night,
  * and only an alert tells anyone before the freshness check does, days later.
  */
-function localOnly(e: unknown, interactive: boolean): boolean {
+function localOnly(e: unknown, atTerminal: boolean): boolean {
   if (!(e instanceof AppError)) return false;
-  if (e.code === "usage") return interactive;
+  if (e.code === "usage") return atTerminal;
   return e.code === "not_root" || e.code === "interrupted";
 }
 
@@ -26,8 +26,8 @@ function localOnly(e: unknown, interactive: boolean): boolean {
  * run holds (that run reports itself); anything else (a full disk under the run records, a lock file
  * that cannot be used) is a failure nobody would hear of otherwise.
  */
-function reportable(e: unknown, interactive: boolean): AppError | undefined {
-  if (e === undefined || e instanceof LockHeldError || localOnly(e, interactive)) return undefined;
+function reportable(e: unknown, atTerminal: boolean): AppError | undefined {
+  if (e === undefined || e instanceof LockHeldError || localOnly(e, atTerminal)) return undefined;
   if (e instanceof AppError) return e;
   return new AppError("backup_failed", `the backup run ended with an unexpected error: ${errorMessage(e)}`, {
     hint: "see the journal: journalctl -u kopi-docka-backup.service; then kopi-docka history",
@@ -41,8 +41,11 @@ export interface AroundRunDeps extends AlertDeps {
   exitCodeFor: (e: unknown) => number;
   /** The error a finished run's record ends with, if any. */
   outcomeError: (r: RunRecord) => AppError | undefined;
-  /** A person is at the terminal (`ui/interactive.ts`): a usage error is theirs to see, not to alert. */
-  interactive: boolean;
+  /**
+   * A person reads stderr at a terminal (`atTerminal`, `ui/interactive.ts`; stdout may be piped): a
+   * usage error is theirs to see, not to alert.
+   */
+  atTerminal: boolean;
 }
 
 /**
@@ -97,13 +100,13 @@ export async function runWithAlerts(
   }
   if (!d.lifecycle.interruptedBy) {
     onSignal.dismiss();
-    if (!record && !started && localOnly(error, d.interactive)) throw error;
+    if (!record && !started && localOnly(error, d.atTerminal)) throw error;
     await start();
     await ended;
     const outcome = record ? d.outcomeError(record) : error;
     const report = await phase.afterRun({
       record,
-      error: record ? undefined : reportable(error, d.interactive),
+      error: record ? undefined : reportable(error, d.atTerminal),
       exitCode: outcome ? d.exitCodeFor(outcome) : 0,
       countSnapshots: record
         ? async () => (await d.kopia.snapshotList()).filter((m) => m.source.host === d.hostname).length

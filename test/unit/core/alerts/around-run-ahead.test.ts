@@ -66,7 +66,7 @@ test("a run cut short by a signal reports its own record, not one stamped a year
     kopia: { snapshotList: async () => [] },
     exitCodeFor,
     outcomeError,
-    interactive: false,
+    atTerminal: false,
   };
   const e = await runWithAlerts(deps, async () => {
     // What the drain writes for this run, then the signal path runs the alert phase.

@@ -130,7 +130,7 @@ test("the heartbeat's end goes out before the maintenance after the backup; the 
     atMaintenance = pings();
   });
   const record = await runWithAlerts(
-    { ...deps, exitCodeFor, outcomeError, interactive: false },
+    { ...deps, exitCodeFor, outcomeError, atTerminal: false },
     (namesChecked, backedUp) => runBackup(deps, { units: [] }, namesChecked, backedUp),
   );
   expect(record.status).toBe("ok");
@@ -160,7 +160,7 @@ test("a signal during retention, after the units: the heartbeat's end is the sig
         signalled = deps.lifecycle.onSignal("SIGTERM");
     },
   );
-  await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: false }, (namesChecked, backedUp) =>
+  await runWithAlerts({ ...deps, exitCodeFor, outcomeError, atTerminal: false }, (namesChecked, backedUp) =>
     runBackup(deps, { units: [] }, namesChecked, backedUp),
   );
   expect(signalled).toBeDefined();
@@ -179,7 +179,7 @@ test("a signal during the maintenance: the outcome told stands in the record, th
   const deps = host(rx.port, async () => {
     signalled = deps.lifecycle.onSignal("SIGTERM");
   });
-  await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: false }, (namesChecked, backedUp) =>
+  await runWithAlerts({ ...deps, exitCodeFor, outcomeError, atTerminal: false }, (namesChecked, backedUp) =>
     runBackup(deps, { units: [] }, namesChecked, backedUp),
   );
   expect(signalled).toBeDefined();

@@ -81,7 +81,7 @@ const backup = (h: ReturnType<typeof host>, record: RunRecord) =>
       kopia: { snapshotList: async () => [] },
       exitCodeFor,
       outcomeError,
-      interactive: false,
+      atTerminal: false,
     },
     async (namesChecked) => {
       namesChecked();

@@ -85,7 +85,7 @@ describe("backup --unit with a name no unit has, at a terminal: exit 2, nothing 
   test("no heartbeat reaches the receiver, no kopia command runs, missed.json is not written", async () => {
     const hc = receiver();
     const { deps, runner, paths } = host(hc.url);
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, atTerminal: true }, (namesChecked) =>
       runBackup(deps, { units: ["nope"] }, namesChecked),
     ).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
@@ -114,7 +114,7 @@ describe("backup --unit with a name no unit has, at a terminal: exit 2, nothing 
       startedAt: "2026-11-30T00:00:00Z",
       hold: "restore r1",
     });
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, atTerminal: true }, (namesChecked) =>
       runBackup(deps, { units: ["web", "old", "kept", "nope", "web_db_1"] }, namesChecked),
     ).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
@@ -136,7 +136,7 @@ describe("backup --unit with a name no unit has, at a terminal: exit 2, nothing 
     const hc = receiver();
     const { deps, runner, paths } = host(hc.url);
     let checkedAt = -1;
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, atTerminal: true }, (namesChecked) =>
       runBackup(deps, { units: ["web"] }, () => {
         checkedAt = runner.calls.length;
         namesChecked();
@@ -166,7 +166,7 @@ describe("backup --unit with a unit that is excluded, at a terminal: exit 2 with
     const hc = receiver();
     const { deps, runner, docker, paths } = host(hc.url, extraConfig);
     add(docker);
-    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, interactive: true }, (namesChecked) =>
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, atTerminal: true }, (namesChecked) =>
       runBackup(deps, { units }, namesChecked),
     ).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
@@ -230,9 +230,8 @@ describe("backup --unit under a timer (no terminal): the usage error is a failed
       hc.url,
       `${extraConfig}[[alerts.notify]]\nurl = "json://127.0.0.1:${hc.port}/hook"\nlevel = "failure"\n`,
     );
-    const e = await runWithAlerts(
-      { ...deps, exitCodeFor, outcomeError, interactive: false },
-      (namesChecked) => runBackup(deps, { units }, namesChecked),
+    const e = await runWithAlerts({ ...deps, exitCodeFor, outcomeError, atTerminal: false }, (namesChecked) =>
+      runBackup(deps, { units }, namesChecked),
     ).catch((x) => x);
     // The error and its exit code are what a terminal gets; the alert comes on top.
     expect(e).toBeInstanceOf(UsageError);
