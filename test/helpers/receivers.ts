@@ -34,6 +34,18 @@ export function httpRecorder(tls?: { key: string; cert: string }, port = 0) {
   return { port: server.port as number, requests, stop: () => server.stop(true) };
 }
 
+/** `httpRecorder` on 127.0.0.1, each request read as `METHOD /path?query` and its body (live). */
+export function pathRecorder(port = 0) {
+  const r = httpRecorder(undefined, port);
+  return {
+    port: r.port,
+    stop: r.stop,
+    get got() {
+      return r.requests.map((q) => ({ path: `${q.method} ${q.path}`, body: q.body }));
+    },
+  };
+}
+
 export interface Mail {
   from: string;
   to: string[];

@@ -5,25 +5,18 @@ import { main } from "../../src/cli.ts";
 import { configFlag } from "../../src/commands/_unparsed-backup.ts";
 import { atTerminal, isInteractive } from "../../src/ui/interactive.ts";
 import { tempDir, writeTestConfig } from "../helpers/env.ts";
+import { pathRecorder } from "../helpers/receivers.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-/** A loopback receiver (heartbeat at /hc, json:// target at /hook): each request as `METHOD /path`, and its body. */
+/** A loopback receiver (heartbeat at /hc, json:// target at /hook), stopped after the test. */
 function receiver() {
-  const got: { path: string; body: string }[] = [];
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch: async (req) => {
-      got.push({ path: `${req.method} ${new URL(req.url).pathname}`, body: await req.text() });
-      return new Response("OK");
-    },
-  });
-  cleanups.push(() => server.stop(true));
-  return { got, port: server.port as number };
+  const r = pathRecorder();
+  cleanups.push(r.stop);
+  return r;
 }
 
 /** A config under a temp dir whose heartbeat and one failure target are the receiver. */

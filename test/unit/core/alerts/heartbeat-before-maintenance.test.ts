@@ -14,6 +14,7 @@ import { exitCodeFor } from "../../../../src/exit-codes.ts";
 import { FakeDocker } from "../../../fakes/fake-docker.ts";
 import { FakeRunner } from "../../../fakes/fake-runner.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { pathRecorder } from "../../../helpers/receivers.ts";
 import { fakeKopia } from "../backup/fixtures.ts";
 
 // A full maintenance may take hours after the backup itself: the heartbeat's end must not wait for
@@ -24,19 +25,11 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** A loopback receiver (heartbeat at /hc, json:// target at /hook): each request as `METHOD /path`, and its body. */
+/** A loopback receiver (heartbeat at /hc, json:// target at /hook), stopped after the test. */
 function receiver() {
-  const got: { path: string; body: string }[] = [];
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch: async (req) => {
-      got.push({ path: `${req.method} ${new URL(req.url).pathname}`, body: await req.text() });
-      return new Response("OK");
-    },
-  });
-  cleanups.push(() => server.stop(true));
-  return { got, port: server.port as number };
+  const r = pathRecorder();
+  cleanups.push(r.stop);
+  return r;
 }
 
 const PAST = new Date(Date.now() - 60_000).toISOString();

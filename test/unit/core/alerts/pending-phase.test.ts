@@ -11,25 +11,18 @@ import { outcomeError, type RunRecord } from "../../../../src/core/backup/result
 import { Lifecycle } from "../../../../src/core/safe-exit.ts";
 import { exitCodeFor } from "../../../../src/exit-codes.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { pathRecorder } from "../../../helpers/receivers.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** A loopback receiver on `port` (0: any) recording `METHOD /path` and each body. */
+/** A loopback receiver on `port` (0: any), stopped after the test. */
 function receiver(port = 0) {
-  const got: { path: string; body: string }[] = [];
-  const server = Bun.serve({
-    port,
-    hostname: "127.0.0.1",
-    fetch: async (req) => {
-      got.push({ path: `${req.method} ${new URL(req.url).pathname}`, body: await req.text() });
-      return new Response("OK");
-    },
-  });
-  cleanups.push(() => server.stop(true));
-  return { got, port: server.port as number, stop: () => server.stop(true) };
+  const r = pathRecorder(port);
+  cleanups.push(r.stop);
+  return r;
 }
 
 /** A host with one json:// target (failures) and a heartbeat, both on `port`; its logged lines. */
