@@ -13,3 +13,17 @@ export function errnoCode(e: unknown): string | undefined {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * Every promise's value once all have ended, or the first rejection, thrown only then. `Promise.all`
+ * rejects at the first failure while the others still run: probes whose temp dirs a clean-up would
+ * then remove under them.
+ */
+export async function allEnded<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const ended: PromiseSettledResult<unknown>[] = await Promise.allSettled(promises);
+  const failed = ended.find((e): e is PromiseRejectedResult => e.status === "rejected");
+  if (failed) throw failed.reason;
+  return ended.map((e) => (e as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import type { ResolvedPaths } from "../config/resolve.ts";
 import type { ComposeChoice, Config } from "../config/schema.ts";
 import { alertChecks } from "./alerts/doctor.ts";
-import { errorMessage } from "./caught.ts";
+import { allEnded, errorMessage } from "./caught.ts";
 import { containersCheck } from "./containers/doctor-check.ts";
 import { composeCandidates } from "./docker/compose.ts";
 import type { Docker } from "./docker/docker.ts";
@@ -93,7 +93,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   checks.push(passwordCheck(paths.passwordFile, repoExists));
   // The primary and the replicas side by side, each within its own limit: a hung server on each
   // costs one limit, not one after another. Both only read; each probe has a kopia config of its own.
-  const [repository, replicas] = await Promise.all([
+  const [repository, replicas] = await allEnded([
     repositoryCheck(input.setup.kopia, config.repository, {
       exists: repoExists,
       kopiaConfigFile: paths.kopiaConfigFile,

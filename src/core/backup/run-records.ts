@@ -40,14 +40,17 @@ interface RunFile {
 
 type Parsed = ReturnType<typeof parseRunRecord>;
 
-// What each file of a runs directory read as, and the stat it had then (size, mtime, inode). One
-// backup scans the directory four or five times (its number, the plan, retention's clock, the alerts):
-// a file whose stat is unchanged is not read again. The run's own record is written atomically, so a
-// rewrite is a new inode; a hand edit changes the size or the mtime.
+// What each file of a runs directory read as, and the stat it had then (size, mtime, ctime, inode,
+// device). One backup scans the directory four or five times (its number, the plan, retention's clock,
+// the alerts): a file whose stat is unchanged is not read again. Any write sets ctime, which neither
+// `touch -d`, `cp -p` nor tar can set back, so a same-size rewrite within one mtime tick or a file put
+// back with its old mtime (a reused inode) is read again.
 interface Seen {
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
+  dev: number;
   read: Parsed;
 }
 const parsed = new Map<string, Map<string, Seen>>();
@@ -64,12 +67,16 @@ function parseFile(
   let stat: Omit<Seen, "read"> | undefined;
   try {
     const s = statSync(file);
-    stat = { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+    stat = { size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, dev: s.dev };
   } catch {
     stat = undefined; // read below, as any unreadable file is
   }
   const known = before?.get(file);
-  if (stat && known && known.size === stat.size && known.mtimeMs === stat.mtimeMs && known.ino === stat.ino) {
+  if (
+    stat &&
+    known &&
+    (["size", "mtimeMs", "ctimeMs", "ino", "dev"] as const).every((k) => known[k] === stat[k])
+  ) {
     seen.set(file, known);
     return known.read;
   }

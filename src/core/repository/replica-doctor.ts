@@ -1,7 +1,7 @@
 import type { Config } from "../../config/schema.ts";
 import type { RunRecord } from "../backup/result.ts";
 import { scanRunRecords } from "../backup/run-records.ts";
-import { errorMessage } from "../caught.ts";
+import { allEnded, errorMessage } from "../caught.ts";
 import type { Check } from "../doctor.ts";
 import { AppError } from "../errors.ts";
 import { formatDuration } from "../format.ts";
@@ -49,7 +49,7 @@ export async function replicaChecks(
   const { records } = scanRunRecords(o.runsDir);
   // Side by side, each within its own limit: hung servers cost one limit, not one each. The lines
   // keep the config's order.
-  return Promise.all(config.replicas.map(({ name }) => replicaCheck(kopia, config, name, records, o)));
+  return allEnded(config.replicas.map(({ name }) => replicaCheck(kopia, config, name, records, o)));
 }
 
 async function replicaCheck(

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readHistory } from "../../../../src/core/backup/history.ts";
 import { historyStats } from "../../../../src/core/backup/history-stats.ts";
@@ -187,6 +187,24 @@ describe("each file is read and parsed once per process, while its stat is uncha
     reads.length = 0;
     expect(scanRunRecords(runs, read).records.map((r) => r.status)).toEqual(["ok", "failed"]);
     expect(reads).toEqual(["r2.json"]);
+  });
+
+  test("a same-size rewrite in place with its old mtime put back is read again (ctime tells it)", () => {
+    const file = join(runs, "a.json");
+    const text = JSON.stringify(good("r1", "2026-01-01T00:00:00.000Z"));
+    put("a.json", text);
+    const mtime = new Date("2026-01-01T00:00:01.000Z"); // whole ms: utimes can put it back exactly
+    utimesSync(file, mtime, mtime);
+    const { reads, read } = counting();
+    expect(scanRunRecords(runs, read).records.map((r) => r.runId)).toEqual(["r1"]);
+    Bun.sleepSync(20); // past the ctime the first write left
+    // Same inode, same size, the mtime set back as tar or cp -p do.
+    put("a.json", text.replace('"runId":"r1"', '"runId":"r7"'));
+    utimesSync(file, mtime, mtime);
+    expect(statSync(file).mtimeMs).toBe(mtime.getTime());
+    reads.length = 0;
+    expect(scanRunRecords(runs, read).records.map((r) => r.runId)).toEqual(["r7"]);
+    expect(reads).toEqual(["a.json"]);
   });
 
   test("a file edited in place, a new one and one removed: read again, read, dropped", () => {
