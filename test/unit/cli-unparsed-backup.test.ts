@@ -97,8 +97,51 @@ describe("backup's command line that does not parse, with nobody at a terminal: 
     const r = await run(["backup", `--config=${h.config}`, "--scope=weird"]);
     expect(r.status).toBe(2);
     expect(h.hc.got.map((g) => g.path).toSorted()).toEqual(h.paths.toSorted());
-    expect(h.alert().body).toContain("Invalid value for argument: --scope (weird)");
+    // The refused value is hidden like any other: a value is no scope of ours, and may be anything.
+    expect(h.alert().body).toContain("Invalid value for argument: --scope (…)");
+    expect(h.alert().body).not.toContain("weird");
     expect(h.alert().body).not.toContain("\x1b");
+  });
+
+  test("a stray word the parse error quotes whole (an env assignment after the command, -pVALUE) is not sent", async () => {
+    for (const stray of ["KOPIA_PASSWORD=hunter2", "-phunter2"]) {
+      const h = host();
+      noTerminal();
+      const r = await run(["backup", "--config", h.config, stray]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain("hunter2"); // the person at the journal sees what they typed
+      expect(h.hc.got.map((g) => g.path).toSorted()).toEqual(h.paths.toSorted());
+      expect(h.alert().code).toBe("usage");
+      expect(JSON.stringify(h.hc.got)).not.toContain("hunter2");
+    }
+  });
+
+  test("`--dry-run=false` with a typo is a real run's typo: alerted", async () => {
+    const h = host();
+    noTerminal();
+    expect((await run(["backup", "--dry-run=false", "--config", h.config, "--scpe", "minimal"])).status).toBe(
+      2,
+    );
+    expect(h.hc.got.map((g) => g.path).toSorted()).toEqual(h.paths.toSorted());
+  });
+
+  test("`--config` that names no one file (`--config ${UNSET}`): nothing goes to the default config's targets", async () => {
+    const h = host();
+    noTerminal();
+    const before = process.env.KOPI_DOCKA_CONFIG;
+    process.env.KOPI_DOCKA_CONFIG = h.config; // the config a run without --config would read
+    try {
+      for (const argv of [
+        ["backup", "--scpe", "minimal", "--config"],
+        ["backup", "--config", "--scpe", "minimal"],
+        ["backup", "--config", h.config, "--config", h.config, "--scpe", "minimal"],
+      ])
+        expect((await run(argv)).status).toBe(2);
+    } finally {
+      if (before === undefined) delete process.env.KOPI_DOCKA_CONFIG;
+      else process.env.KOPI_DOCKA_CONFIG = before;
+    }
+    expect(h.hc.got).toEqual([]);
   });
 
   test("at a terminal with stdout piped (`backup | tee log`): the person sees it, nothing is sent", async () => {
