@@ -32,8 +32,8 @@ export interface SkippedRecord {
   why: string;
 }
 
-/** A run record and the file it was read from. */
-interface RunFile {
+/** A run record and the file it was read from (its name need not be its run id: one put back by hand). */
+export interface RunFile {
   file: string;
   record: RunRecord;
 }
@@ -95,9 +95,10 @@ function parseFile(
 /**
  * Every run record that reads as one with its file, oldest first (by start, then id), and the files
  * left out: a torn write, a hand-written or foreign file. Pure reading, but for the per-process cache
- * of what each file read as; the records are shared between calls and read only.
+ * of what each file read as; the records are shared between calls and read only. The files are what
+ * the pruning removes (`run-records-prune.ts`).
  */
-function scanRunFiles(
+export function scanRunFiles(
   runsDir: string,
   readText: (file: string) => string = readUtf8,
 ): { runs: RunFile[]; skipped: SkippedRecord[] } {

@@ -28,6 +28,7 @@ import type { PhaseError, RunRecord, UnitResult } from "./result.ts";
 import { expireAfter } from "./retention-after.ts";
 import { applyRunPolicies } from "./run-policies.ts";
 import { lastRunFacts, newRunId, readRunRecords, writeRunRecord } from "./run-records.ts";
+import { pruneRunRecords } from "./run-records-prune.ts";
 import { takeRunSequence } from "./run-sequence.ts";
 import { excludedUnitReasons, unitExclusion, unknownUnitReasons } from "./unit-names.ts";
 
@@ -246,7 +247,7 @@ export async function runBackup(
       cutShort = markInterrupted(record, signal);
       return withHeal(cutShort, heal);
     }
-    await expireAfter(d, record, plan);
+    const pointsLeft = await expireAfter(d, record, plan);
     // Outside the cold window (every container runs again); a failed copy never fails the backup.
     if (record.status === "ok" && d.config.replicas.length > 0) {
       record.replicas = await syncReplicas({ ...d, signal: d.lifecycle.signal });
@@ -274,8 +275,16 @@ export async function runBackup(
       return withHeal(cutShort, heal);
     }
     record = withHeal(record, heal);
-    writeRunRecord(d.paths.runsDir, record);
+    const written = writeRunRecord(d.paths.runsDir, record);
     interruptedRecord.dismiss();
+    // Still under the lock: the runs directory stays bounded, by the points retention left
+    // (`run-records-prune.ts`); when it did not judge every unit, nothing goes.
+    if (pointsLeft)
+      pruneRunRecords(
+        d.paths.runsDir,
+        { keep: written, now: d.now?.() ?? new Date(), host: d.hostname, points: pointsLeft },
+        d.log,
+      );
     return record;
   } catch (e) {
     throw d.lifecycle.interruptedBy ? e : afterHealError(e, heal);

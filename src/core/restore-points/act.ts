@@ -173,25 +173,28 @@ export async function expirePoints(
       ctx.paths.stateDir,
       trusted.map((j) => j.runId),
     );
-    return { ...(await expireHeld(ctx)), dryRun: false, policyPending: [], trusted };
+    return { ...(await expireHeld(ctx)).plan, dryRun: false, policyPending: [], trusted };
   });
 }
 
 /**
  * Removes this host's points past `[retention]` (of `units` only, when given), the caller holding the
  * host lock (a backup at its end, `current` its run: its record is written after this). Every point
- * is read again first: a point is judged whole, as it is now.
+ * is read again first: a point is judged whole, as it is now. `left`: every host's points of that
+ * list less those removed, what the repository holds once they are gone (a backup bounds its run
+ * records by them, `backup/run-records-prune.ts`).
  */
 export async function expireHeld(
   ctx: Pick<PointsAdminContext, "config" | "hostname" | "kopia" | "lifecycle" | "paths">,
   units?: readonly string[],
   current?: RunClock & { runId: string },
-): Promise<ExpirePlan> {
+): Promise<{ plan: ExpirePlan; left: ManagedPoint[] }> {
   const manifests = await ctx.kopia.snapshotList({ signal: ctx.lifecycle.signal });
   const clock = readClockEvidence(ctx.paths, ctx.hostname, current);
-  const plan = planExpire(managedPoints(manifests), ctx.hostname, ctx.config.retention, { units, clock });
+  const points = managedPoints(manifests);
+  const plan = planExpire(points, ctx.hostname, ctx.config.retention, { units, clock });
   await deleteSnapshots(ctx, manifests, plan.snapshotIds);
-  return plan;
+  return { plan, left: points.filter((p) => !plan.remove.includes(p)) };
 }
 
 /** What `backup --dry-run` says retention would then remove, or why that is not known (read only). */

@@ -7,7 +7,7 @@ import { runMessage } from "../../../../src/core/alerts/message.ts";
 import { preflightMessage } from "../../../../src/core/alerts/preflight.ts";
 import { outcomeError } from "../../../../src/core/backup/result.ts";
 import { runBackup } from "../../../../src/core/backup/run.ts";
-import { readRunRecords } from "../../../../src/core/backup/run-records.ts";
+import { readRunRecords, writeRunRecord } from "../../../../src/core/backup/run-records.ts";
 import { createJournal } from "../../../../src/core/containers/journal.ts";
 import { AppError, ProcessError } from "../../../../src/core/errors.ts";
 import type { SnapshotManifest } from "../../../../src/core/kopia/parse.ts";
@@ -289,5 +289,65 @@ describe("backup: the heal of what a killed run left stopped reaches the record"
     );
     expect(m.body).toContain("may still be down");
     expect(m.body).not.toContain("no container was stopped");
+  });
+});
+
+describe("backup: the runs directory stays bounded by the points retention left (`run-records-prune.ts`)", () => {
+  const hold = "restore r1 of web was replacing its data when it ended: restore it again";
+  const points = ["web", "other"].flatMap((u) => [point(`${u}1`, "r1", u), point(`${u}2`, "r2", u)]);
+  /** 1 001 records of June 2024: beyond the newest thousand, over 400 days old, long before any point. */
+  const oldRecords = (runsDir: string) => {
+    for (let i = 0; i < 1001; i++) {
+      const at = new Date(Date.parse("2024-06-01T00:00:00Z") + i * 1000).toISOString();
+      const runId = `old-${String(i).padStart(4, "0")}`;
+      const base = { runId, version: "0.1.0", hostname: "h", scope: "standard" as const, durationMs: 1 };
+      writeRunRecord(runsDir, {
+        ...base,
+        startedAt: at,
+        finishedAt: at,
+        status: "ok",
+        units: [],
+        errors: [],
+      });
+    }
+  };
+  const ids = (runsDir: string) => readRunRecords(runsDir, (l) => expect(l).toBe("")).map((r) => r.runId);
+
+  test("retention judged every unit: the records before the newest 1 000 go after the run's own is written", async () => {
+    const { deps } = host({ backedUp: true, points });
+    oldRecords(deps.paths.runsDir);
+    const record = await runBackup(deps, { units: [] });
+    expect(record.expired).toEqual(["other@r1-other", "web@r1-web"]);
+    expect(ids(deps.paths.runsDir)).toHaveLength(1000);
+    expect(ids(deps.paths.runsDir)[0]).toBe("old-0002");
+    expect(ids(deps.paths.runsDir).at(-1)).toBe(record.runId);
+  });
+
+  test("a point retention leaves older than the records (a unit no longer backed up): none goes", async () => {
+    const stale = { ...point("gone1", "r0", "gone"), startTime: "2024-05-01T00:00:00Z" };
+    stale.tags = { ...stale.tags, "tag:timestamp": "2024-05-01T00:00:00Z" };
+    const { deps } = host({ backedUp: true, points: [...points, stale] });
+    oldRecords(deps.paths.runsDir);
+    const record = await runBackup(deps, { units: [] });
+    expect(record.expired).toEqual(["other@r1-other", "web@r1-web"]);
+    expect(ids(deps.paths.runsDir)).toHaveLength(1002);
+  });
+
+  test("retention did not judge every unit (one refused, one skipped, none backed up): none goes", async () => {
+    // A point of `other` dated later than now: retention skips that unit (`planExpire`).
+    const ahead = { ...point("other9", "r9", "other"), startTime: "2099-01-01T00:00:00Z" };
+    ahead.tags = { ...ahead.tags, "tag:timestamp": "2099-01-01T00:00:00Z" };
+    const cases: [Parameters<typeof host>[0], string[] | undefined][] = [
+      [{ hold, backedUp: true, points }, ["other@r1-other"]],
+      [{ backedUp: true, points: [...points, ahead] }, ["web@r1-web"]],
+      [{}, undefined],
+    ];
+    for (const [o, expired] of cases) {
+      const { deps } = host(o);
+      oldRecords(deps.paths.runsDir);
+      const record = await runBackup(deps, { units: [] });
+      expect(record.expired).toEqual(expired);
+      expect(ids(deps.paths.runsDir)).toHaveLength(1002);
+    }
   });
 });
