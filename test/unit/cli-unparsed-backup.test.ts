@@ -125,7 +125,7 @@ describe("backup's command line that does not parse, with nobody at a terminal: 
     expect(h.hc.got.map((g) => g.path).toSorted()).toEqual(h.paths.toSorted());
   });
 
-  test("`--config` that names no one file (`--config ${UNSET}`): nothing goes to the default config's targets", async () => {
+  test("`--config` that names no one file (`--config` of an unset variable): nothing goes to the default config's targets", async () => {
     const h = host();
     noTerminal();
     const before = process.env.KOPI_DOCKA_CONFIG;
