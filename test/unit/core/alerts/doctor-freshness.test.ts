@@ -8,6 +8,7 @@ import type { RunRecord, UnitResult } from "../../../../src/core/backup/result.t
 import { writeRunRecord } from "../../../../src/core/backup/run-records.ts";
 import { writeMarker } from "../../../../src/core/repository/saved.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { emptyRunRecord } from "../backup/fixtures.ts";
 
 const NOW = new Date("2026-03-10T12:00:00.000Z");
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();
@@ -34,19 +35,7 @@ const unit = (name: string, status: UnitResult["status"]): UnitResult => ({
   durationMs: 1,
 });
 function ran(at: string, units: UnitResult[]): void {
-  const record: RunRecord = {
-    runId: at,
-    version: "0",
-    hostname: "h",
-    scope: "standard",
-    startedAt: at,
-    finishedAt: at,
-    durationMs: 1,
-    status: "ok",
-    units,
-    errors: [],
-  };
-  writeRunRecord(paths().runsDir, record);
+  writeRunRecord(paths().runsDir, emptyRunRecord(at, at, { version: "0", units }));
 }
 const connectedAt = (at: string) =>
   writeMarker(paths().stateDir, { backend: "filesystem", location: "/r", connectedAt: at });

@@ -3,6 +3,7 @@ import type { Config } from "../../../../src/config/schema.ts";
 import { ConfigSchema } from "../../../../src/config/schema.ts";
 import type { BackupDeps } from "../../../../src/core/backup/deps.ts";
 import type { SourcePlan } from "../../../../src/core/backup/plan-model.ts";
+import type { RunRecord } from "../../../../src/core/backup/result.ts";
 import { createJournal } from "../../../../src/core/containers/journal.ts";
 import type { ContainerInfo, Discovery, Unit } from "../../../../src/core/discovery/model.ts";
 import type { Docker } from "../../../../src/core/docker/docker.ts";
@@ -161,3 +162,18 @@ export function backupDeps<R extends Runner, D extends Docker>(o: {
     sleep: async () => {},
   } satisfies BackupDeps;
 }
+
+/** A successful run record of host "h" with no units, started and ended at `at`. */
+export const emptyRunRecord = (runId: string, at: string, over: Partial<RunRecord> = {}): RunRecord => ({
+  runId,
+  version: "0.1.0",
+  hostname: "h",
+  scope: "standard",
+  startedAt: at,
+  finishedAt: at,
+  durationMs: 1,
+  status: "ok",
+  units: [],
+  errors: [],
+  ...over,
+});

@@ -8,6 +8,7 @@ import { readClockEvidence } from "../../../../src/core/restore-points/clock-evi
 import { planExpire } from "../../../../src/core/restore-points/plan.ts";
 import { tempDir } from "../../../helpers/env.ts";
 import { DAY, DEFAULT, point } from "../restore-points/clock-fixtures.ts";
+import { emptyRunRecord } from "./fixtures.ts";
 
 // Retention reads this host's points and run records as one series of dates: the pruning must never
 // leave a gap in it that reads as a clock jump (`clockJumps`) or a clock set back (`clockSetBack`).
@@ -20,22 +21,8 @@ const NIGHTS = Math.round((NOW.getTime() - FIRST) / DAY) + 1;
 const runId = (i: number) => `night-${String(i).padStart(5, "0")}`;
 
 /** Night `i`'s record, numbered in order as `run-sequence.ts` numbers them. */
-const record = (i: number): RunRecord => {
-  const at = new Date(FIRST + i * DAY).toISOString();
-  return {
-    runId: runId(i),
-    version: "0.1.0",
-    hostname: "h",
-    scope: "standard",
-    startedAt: at,
-    finishedAt: at,
-    durationMs: 1,
-    status: "ok",
-    units: [],
-    errors: [],
-    sequence: i + 1,
-  };
-};
+const record = (i: number): RunRecord =>
+  emptyRunRecord(runId(i), new Date(FIRST + i * DAY).toISOString(), { sequence: i + 1 });
 
 describe("the pruning leaves retention no clock step (the real `clockSteps`)", () => {
   let dir: { path: string; remove: () => void };

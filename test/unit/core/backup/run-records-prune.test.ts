@@ -9,26 +9,17 @@ import {
   runRecordsToPrune,
 } from "../../../../src/core/backup/run-records-prune.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { emptyRunRecord } from "./fixtures.ts";
 
 const NOW = new Date("2027-06-01T00:00:00.000Z");
 const DAY_MS = 86_400_000;
 
 /** A record started `daysAgo` days before NOW (plus `i` seconds, so each has its own time). */
-const record = (i: number, daysAgo: number): RunRecord => {
-  const at = new Date(NOW.getTime() - daysAgo * DAY_MS + i * 1000).toISOString();
-  return {
-    runId: `run-${String(i).padStart(5, "0")}`,
-    version: "0.1.0",
-    hostname: "h",
-    scope: "standard",
-    startedAt: at,
-    finishedAt: at,
-    durationMs: 1,
-    status: "ok",
-    units: [],
-    errors: [],
-  };
-};
+const record = (i: number, daysAgo: number): RunRecord =>
+  emptyRunRecord(
+    `run-${String(i).padStart(5, "0")}`,
+    new Date(NOW.getTime() - daysAgo * DAY_MS + i * 1000).toISOString(),
+  );
 
 /** `n` run files oldest first, the first `old` of them started 500 days ago, the rest 10 days ago. */
 const runFiles = (n: number, old: number): RunFile[] =>
