@@ -12,32 +12,27 @@ import {
 } from "../../../../src/core/backup/run-records.ts";
 import { renderHistoryStats } from "../../../../src/ui/history-report.ts";
 import { tempDir } from "../../../helpers/env.ts";
+import { emptyRunRecord } from "./fixtures.ts";
 
-const good = (runId: string, at: string, status: "ok" | "failed" = "ok"): RunRecord => ({
-  runId,
-  version: "0.1.0",
-  hostname: "h",
-  scope: "standard",
-  startedAt: at,
-  finishedAt: at,
-  durationMs: 1000,
-  status,
-  units: [
-    {
-      name: "web",
-      backupId: runId,
-      timestamp: at,
-      status,
-      sources: [{ type: "volume", label: "data", status, bytes: 42, durationMs: 5 }],
-      stopped: ["web-1"],
-      restartFailed: [],
-      errors: status === "ok" ? [] : [{ phase: "pre_hook", message: "not today" }],
-      durationMs: 900,
-      coldWindowMs: 300,
-    },
-  ],
-  errors: [],
-});
+const good = (runId: string, at: string, status: "ok" | "failed" = "ok"): RunRecord =>
+  emptyRunRecord(runId, at, {
+    durationMs: 1000,
+    status,
+    units: [
+      {
+        name: "web",
+        backupId: runId,
+        timestamp: at,
+        status,
+        sources: [{ type: "volume", label: "data", status, bytes: 42, durationMs: 5 }],
+        stopped: ["web-1"],
+        restartFailed: [],
+        errors: status === "ok" ? [] : [{ phase: "pre_hook", message: "not today" }],
+        durationMs: 900,
+        coldWindowMs: 300,
+      },
+    ],
+  });
 
 /**
  * A record as the first kopi-docka that wrote run records (4d4ba02) wrote it: none of the fields added
