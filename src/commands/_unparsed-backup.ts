@@ -3,6 +3,7 @@ import { runWithAlerts } from "../core/alerts/around-run.ts";
 import { outcomeError } from "../core/backup/result.ts";
 import { errorMessage } from "../core/caught.ts";
 import { UsageError } from "../core/errors.ts";
+import { regexLiteral } from "../core/format.ts";
 import { exitCodeFor } from "../exit-codes.ts";
 import { type AppContext, needs } from "./_context.ts";
 
@@ -48,8 +49,7 @@ export function withoutValues(text: string, words: readonly string[]): string {
   let out = text;
   // Longest first, whole words only: a one-letter value leaves the rest of the text as it is.
   for (const h of [...hidden].sort((a, b) => b.length - a.length)) {
-    const escaped = h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    out = out.replace(new RegExp(`(?<!${wordChar})${escaped}(?!${wordChar})`, "gu"), "…");
+    out = out.replace(new RegExp(`(?<!${wordChar})${regexLiteral(h)}(?!${wordChar})`, "gu"), "…");
   }
   return out;
 }

@@ -43,3 +43,6 @@ export function shellQuote(value: string): string {
 
 /** One shell word: as it is when it needs no quoting, else single-quoted (`shellQuote`). */
 export const shellWord = (s: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : shellQuote(s));
+
+/** `s` matched literally inside a regular expression (outside a character class, any flags). */
+export const regexLiteral = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Config } from "../../config/schema.ts";
 import { errorMessage } from "../caught.ts";
 import { writeFileAtomic } from "../durable.ts";
+import { regexLiteral } from "../format.ts";
 import { isRecord } from "../guards.ts";
 import {
   bundleFileName,
@@ -47,8 +48,7 @@ export function bundleFingerprint(input: BundleInput): string {
  */
 export function autoBundles(dir: string, host: string): string[] {
   if (!existsSync(dir)) return [];
-  const escaped = host.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const name = new RegExp(`^kopi-docka-dr-${escaped}-\\d{8}T\\d{6}Z\\.age$`);
+  const name = new RegExp(`^kopi-docka-dr-${regexLiteral(host)}-\\d{8}T\\d{6}Z\\.age$`);
   return readdirSync(dir)
     .filter((f) => name.test(f))
     .sort()

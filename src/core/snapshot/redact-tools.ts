@@ -1,3 +1,4 @@
+import { regexLiteral } from "../format.ts";
 import { isPlainValue, isSecretKey } from "./secret-key.ts";
 
 /**
@@ -80,8 +81,6 @@ export function redactToolArg(argv: readonly string[], i: number): string {
   return a;
 }
 
-const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-
 /**
  * A command line's tool flags masked: `curl -u a:b` → `curl -u a:***`. Per command (split at `;`, `|`,
  * `&`), only in what follows that command's tool word.
@@ -108,13 +107,13 @@ function toolArgs(t: ToolFlags, args: string): string {
   let out = args.slice(0, end);
   for (const f of t.next)
     out = out.replace(
-      new RegExp(`(^|\\s)(${literal(f)})(\\s+|=)(["']?)([^\\s"']+)`, "g"),
+      new RegExp(`(^|\\s)(${regexLiteral(f)})(\\s+|=)(["']?)([^\\s"']+)`, "g"),
       (m, pre: string, flag: string, sep: string, q: string, v: string) =>
         v.startsWith("-") ? m : `${pre}${flag}${sep}${q}${maskValue(t, v)}`,
     );
   for (const f of t.attached)
     out = out.replace(
-      new RegExp(`(^|\\s)(${literal(f)})([^\\s"'=-][^\\s"']*)`, "g"),
+      new RegExp(`(^|\\s)(${regexLiteral(f)})([^\\s"'=-][^\\s"']*)`, "g"),
       (_m, pre: string, flag: string, v: string) => `${pre}${flag}${maskValue(t, v)}`,
     );
   return out + args.slice(end);
