@@ -46,11 +46,8 @@ type Parsed = ReturnType<typeof parseRunRecord>;
 // `touch -d`, `cp -p` nor tar can set back, so a same-size rewrite within one mtime tick or a file put
 // back with its old mtime (a reused inode) is read again.
 interface Seen {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  dev: number;
+  /** size, mtime, ctime, inode and device, as one string. */
+  stamp: string;
   read: Parsed;
 }
 const parsed = new Map<string, Map<string, Seen>>();
@@ -64,19 +61,15 @@ function parseFile(
   before: ReadonlyMap<string, Seen> | undefined,
   readText: (file: string) => string,
 ): Parsed {
-  let stat: Omit<Seen, "read"> | undefined;
+  let stamp: string | undefined;
   try {
     const s = statSync(file);
-    stat = { size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, dev: s.dev };
+    stamp = `${s.size} ${s.mtimeMs} ${s.ctimeMs} ${s.ino} ${s.dev}`;
   } catch {
-    stat = undefined; // read below, as any unreadable file is
+    stamp = undefined; // read below, as any unreadable file is
   }
   const known = before?.get(file);
-  if (
-    stat &&
-    known &&
-    (["size", "mtimeMs", "ctimeMs", "ino", "dev"] as const).every((k) => known[k] === stat[k])
-  ) {
+  if (stamp !== undefined && known?.stamp === stamp) {
     seen.set(file, known);
     return known.read;
   }
@@ -88,7 +81,7 @@ function parseFile(
     return { why: `unreadable (${errorMessage(e)})` };
   }
   const read = parseRunRecord(text); // never throws: what is wrong is its `why`
-  if (stat) seen.set(file, { ...stat, read });
+  if (stamp !== undefined) seen.set(file, { stamp, read });
   return read;
 }
 
