@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { resolvePaths } from "../../../../src/config/resolve.ts";
 import { type Config, ConfigSchema } from "../../../../src/config/schema.ts";
 import { freshnessChecks } from "../../../../src/core/alerts/doctor-freshness.ts";
-import type { RunRecord, UnitResult } from "../../../../src/core/backup/result.ts";
+import type { UnitResult } from "../../../../src/core/backup/result.ts";
 import { writeRunRecord } from "../../../../src/core/backup/run-records.ts";
 import { writeMarker } from "../../../../src/core/repository/saved.ts";
 import { tempDir } from "../../../helpers/env.ts";
