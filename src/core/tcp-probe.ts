@@ -1,5 +1,18 @@
 import { connect } from "node:net";
 
+/** host:port of a URL, with the scheme's default port. */
+export function urlEndpoint(url: string): { host: string; port: number } | undefined {
+  try {
+    const u = new URL(url);
+    return {
+      host: u.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(u.port) || (u.protocol === "https:" ? 443 : 80),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Opens one TCP connection to host:port and closes it again; nothing is sent. Resolves undefined when
  * it opened, else why not (`ECONNREFUSED`, `no answer within 3 s`). Shared by the repository's

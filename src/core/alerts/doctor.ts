@@ -4,7 +4,7 @@ import type { ResolvedPaths } from "../../config/resolve.ts";
 import type { Config } from "../../config/schema.ts";
 import { errorMessage } from "../caught.ts";
 import type { Check } from "../doctor.ts";
-import { tcpProbe } from "../tcp-probe.ts";
+import { tcpProbe, urlEndpoint } from "../tcp-probe.ts";
 import { freshnessChecks } from "./doctor-freshness.ts";
 import { maskUrl } from "./mask.ts";
 import { processSecrets, resolvePingUrl, resolveTargets, type SecretSource } from "./resolve.ts";
@@ -12,14 +12,6 @@ import type { Target } from "./target.ts";
 
 /** How long doctor waits for a TCP connection to a target. */
 const REACH_TIMEOUT_MS = 3_000;
-
-function urlHostPort(url: string): [string, number] {
-  const u = new URL(url);
-  return [u.hostname, Number(u.port) || (u.protocol === "https:" ? 443 : 80)];
-}
-
-const hostPort = (t: Target): [string, number] =>
-  t.kind === "mail" ? [t.host, t.port] : urlHostPort(t.endpoint);
 
 /** doctor's alert checks: target URLs (syntax, reachable), the heartbeat URL, the textfile's directory, unit ages. */
 export async function alertChecks(
@@ -37,18 +29,21 @@ export async function alertChecks(
   } catch (e) {
     checks.push({ id: "notify", status: "fail", detail: errorMessage(e) });
   }
-  // Side by side: several targets that do not answer cost one wait, not one each.
-  let ping: { url: string; at: [string, number] } | undefined;
+  let ping: string | undefined;
   let pingError: unknown;
   try {
-    const url = resolvePingUrl(config.alerts, src);
-    if (url) ping = { url, at: urlHostPort(url) };
+    ping = resolvePingUrl(config.alerts, src);
   } catch (e) {
     pingError = e;
   }
+  const reach = (url: string) => {
+    const at = urlEndpoint(url);
+    return at ? probe(at.host, at.port, REACH_TIMEOUT_MS) : Promise.resolve("not a URL");
+  };
+  // Side by side: several targets that do not answer cost one wait, not one each.
   const [pingProblem, ...problems] = await Promise.all([
-    ping ? probe(...ping.at, REACH_TIMEOUT_MS) : undefined,
-    ...targets.map((t) => probe(...hostPort(t), REACH_TIMEOUT_MS)),
+    ping ? reach(ping) : undefined,
+    ...targets.map((t) => (t.kind === "mail" ? probe(t.host, t.port, REACH_TIMEOUT_MS) : reach(t.endpoint))),
   ]);
   for (const [i, t] of targets.entries()) {
     const problem = problems[i];
@@ -68,7 +63,7 @@ export async function alertChecks(
     checks.push({
       id: "ping",
       status: pingProblem ? "warn" : "ok",
-      detail: `${maskUrl(ping.url)}${pingProblem ? `: not reachable (${pingProblem})` : " reachable"}`,
+      detail: `${maskUrl(ping)}${pingProblem ? `: not reachable (${pingProblem})` : " reachable"}`,
     });
   if (config.metrics.textfile) {
     const dir = dirname(config.metrics.textfile);

@@ -2,18 +2,7 @@ import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import { tcpProbe } from "../tcp-probe.ts";
 
-/** host:port of a URL, with the scheme's default port. */
-export function urlEndpoint(url: string): { host: string; port: number } | undefined {
-  try {
-    const u = new URL(url);
-    return {
-      host: u.hostname.replace(/^\[|\]$/g, ""),
-      port: Number(u.port) || (u.protocol === "https:" ? 443 : 80),
-    };
-  } catch {
-    return undefined;
-  }
-}
+export { urlEndpoint } from "../tcp-probe.ts";
 
 /** `host[:port]` with a default port. */
 export function hostPort(value: string, defaultPort: number): { host: string; port: number } {
