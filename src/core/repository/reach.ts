@@ -2,8 +2,6 @@ import type { RepositoryConfig } from "../../config/schema.ts";
 import { AppError } from "../errors.ts";
 import { tcpProbe } from "../tcp-probe.ts";
 
-export { urlEndpoint } from "../tcp-probe.ts";
-
 /** `host[:port]` with a default port. */
 export function hostPort(value: string, defaultPort: number): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(value);

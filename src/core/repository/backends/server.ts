@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
+import { urlEndpoint } from "../../tcp-probe.ts";
 import type { Backend } from "../backend.ts";
-import { urlEndpoint } from "../reach.ts";
 
 export const serverSchema = z.strictObject({
   backend: z.literal("server"),

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { RepositoryConfig } from "../../../config/schema.ts";
+import { urlEndpoint } from "../../tcp-probe.ts";
 import type { Backend } from "../backend.ts";
 import { judgeListing, storageMatches, throttleArgs } from "../backend.ts";
 import { secretKeys } from "../fields.ts";
 import { credentialsRefused } from "../problems.ts";
-import { urlEndpoint } from "../reach.ts";
 
 export const webdavSchema = z.strictObject({
   backend: z.literal("webdav"),
